@@ -1,0 +1,214 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Row types of the tables created by the migrations, as Kysely sees them. */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Json<T> = ColumnType<T, string | T | undefined, string | T>;
+
+export type Language = 'en' | 'fr';
+export type TimeFormat = '12h' | '24h';
+export type Plan = 'essentials' | 'standard' | 'premium' | 'ultimate';
+export type ExtensionType =
+  | 'user'
+  | 'call_queue'
+  | 'ivr_menu'
+  | 'message_only'
+  | 'announcement_only'
+  | 'limited'
+  | 'paging'
+  | 'park_location'
+  | 'shared_lines';
+export type ExtensionStatus = 'not_activated' | 'activated' | 'disabled' | 'unassigned';
+export type PhoneNumberType = 'main' | 'additional_company' | 'direct' | 'toll_free' | 'fax' | 'forwarded';
+export type DeviceType = 'softphone' | 'desk_phone' | 'byod' | 'common_area' | 'paging';
+export type TokenPurpose = 'activation' | 'password_reset';
+
+export interface AccountsTable {
+  id: Generated<string>;
+  company_name: string;
+  street: string | null;
+  street2: string | null;
+  city: string | null;
+  state: string | null;
+  postal_code: string | null;
+  address_country: string | null;
+  main_number: string | null;
+  country: Generated<string>;
+  time_zone: Generated<string>;
+  language: Generated<Language>;
+  time_format: Generated<TimeFormat>;
+  plan: Generated<Plan>;
+  session_timeout_minutes: Generated<number>;
+  greeting_mode: Generated<'default' | 'custom'>;
+  operator_extension_id: string | null;
+  default_role_id: string | null;
+  setup_completed_at: NullableTimestamp;
+  created_at: Generated<Timestamp>;
+}
+
+export interface SitesTable {
+  id: Generated<string>;
+  account_id: string;
+  name: string;
+  site_code: string | null;
+  is_main: Generated<boolean>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface ExtensionsTable {
+  id: Generated<string>;
+  account_id: string;
+  site_id: string;
+  number: string;
+  type: ExtensionType;
+  status: Generated<ExtensionStatus>;
+  name: string | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface RolesTable {
+  id: Generated<string>;
+  account_id: string | null;
+  key: string | null;
+  name: string;
+  description: string | null;
+  base_role_id: string | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface RolePermissionsTable {
+  role_id: string;
+  permission: string;
+}
+
+export interface SetupProgress {
+  completed?: string[];
+  [step: string]: unknown;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  account_id: string;
+  extension_id: string;
+  role_id: string;
+  first_name: string;
+  last_name: Generated<string>;
+  email: string;
+  email_login: Generated<boolean>;
+  contact_phone: string | null;
+  language: Language | null;
+  time_zone: string | null;
+  time_format: TimeFormat | null;
+  setup_progress: Json<SetupProgress>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface UserCredentialsTable {
+  user_id: string;
+  password_hash: string | null;
+  pin_hash: string | null;
+  security_question: string | null;
+  security_answer_hash: string | null;
+  password_changed_at: NullableTimestamp;
+  failed_attempts: Generated<number>;
+  locked_until: NullableTimestamp;
+}
+
+export interface PhoneNumbersTable {
+  id: Generated<string>;
+  account_id: string;
+  e164: string;
+  type: PhoneNumberType;
+  extension_id: string | null;
+  site_id: string | null;
+  nickname: string | null;
+  fax_capable: Generated<boolean>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface DevicesTable {
+  id: Generated<string>;
+  account_id: string;
+  extension_id: string | null;
+  type: DeviceType;
+  name: string;
+  mac: string | null;
+  sip_username: string;
+  sip_ha1_md5: string | null;
+  sip_ha1_sha256: string | null;
+  emergency_address_id: string | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface EmergencyAddressesTable {
+  id: Generated<string>;
+  account_id: string;
+  user_id: string | null;
+  name: string;
+  country: string;
+  street: string;
+  street2: string | null;
+  city: string;
+  state: string;
+  postal_code: string;
+  terms_accepted_at: Timestamp;
+  created_at: Generated<Timestamp>;
+}
+
+export interface SessionsTable {
+  id: string;
+  account_id: string;
+  user_id: string;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: Generated<Timestamp>;
+  last_seen_at: Generated<Timestamp>;
+  revoked_at: NullableTimestamp;
+}
+
+export interface UserTokensTable {
+  id: string;
+  account_id: string;
+  user_id: string;
+  purpose: TokenPurpose;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+  created_at: Generated<Timestamp>;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  account_id: string;
+  actor_user_id: string | null;
+  actor_ip: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  before: Json<unknown> | null;
+  after: Json<unknown> | null;
+  occurred_at: Generated<Timestamp>;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  sites: SitesTable;
+  extensions: ExtensionsTable;
+  roles: RolesTable;
+  role_permissions: RolePermissionsTable;
+  users: UsersTable;
+  user_credentials: UserCredentialsTable;
+  phone_numbers: PhoneNumbersTable;
+  devices: DevicesTable;
+  emergency_addresses: EmergencyAddressesTable;
+  sessions: SessionsTable;
+  user_tokens: UserTokensTable;
+  audit_events: AuditEventsTable;
+}
+
+export type Account = Selectable<AccountsTable>;
+export type User = Selectable<UsersTable>;
+export type Extension = Selectable<ExtensionsTable>;
+export type Site = Selectable<SitesTable>;
+export type Role = Selectable<RolesTable>;
+export type NewUser = Insertable<UsersTable>;
+export type AccountUpdate = Updateable<AccountsTable>;
