@@ -43,7 +43,7 @@ export interface AccountsTable {
   operator_extension_id: string | null;
   default_role_id: string | null;
   setup_completed_at: NullableTimestamp;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface SitesTable {
@@ -52,7 +52,7 @@ export interface SitesTable {
   name: string;
   site_code: string | null;
   is_main: Generated<boolean>;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface ExtensionsTable {
@@ -63,7 +63,7 @@ export interface ExtensionsTable {
   type: ExtensionType;
   status: Generated<ExtensionStatus>;
   name: string | null;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface RolesTable {
@@ -73,7 +73,7 @@ export interface RolesTable {
   name: string;
   description: string | null;
   base_role_id: string | null;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface RolePermissionsTable {
@@ -100,7 +100,7 @@ export interface UsersTable {
   time_zone: string | null;
   time_format: TimeFormat | null;
   setup_progress: Json<SetupProgress>;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface UserCredentialsTable {
@@ -123,7 +123,7 @@ export interface PhoneNumbersTable {
   site_id: string | null;
   nickname: string | null;
   fax_capable: Generated<boolean>;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface DevicesTable {
@@ -137,7 +137,7 @@ export interface DevicesTable {
   sip_ha1_md5: string | null;
   sip_ha1_sha256: string | null;
   emergency_address_id: string | null;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface EmergencyAddressesTable {
@@ -152,7 +152,7 @@ export interface EmergencyAddressesTable {
   state: string;
   postal_code: string;
   terms_accepted_at: Timestamp;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface SessionsTable {
@@ -161,8 +161,8 @@ export interface SessionsTable {
   user_id: string;
   ip: string | null;
   user_agent: string | null;
-  created_at: Generated<Timestamp>;
-  last_seen_at: Generated<Timestamp>;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
   revoked_at: NullableTimestamp;
 }
 
@@ -173,7 +173,7 @@ export interface UserTokensTable {
   purpose: TokenPurpose;
   expires_at: Timestamp;
   used_at: NullableTimestamp;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface AuditEventsTable {
@@ -186,7 +186,7 @@ export interface AuditEventsTable {
   target_id: string | null;
   before: Json<unknown> | null;
   after: Json<unknown> | null;
-  occurred_at: Generated<Timestamp>;
+  occurred_at: Timestamp;
 }
 
 export interface Database {

@@ -1,0 +1,3 @@
+export * from './permissions.ts';
+export * from './credential-rules.ts';
+export * from './regional.ts';
