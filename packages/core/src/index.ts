@@ -13,3 +13,4 @@ export * from './auth/user-tokens.ts';
 export * from './audit/record-audit.ts';
 export * from './mail/mailer.ts';
 export * from './mail/templates.ts';
+export * from './accounts/company-info.ts';

@@ -1,0 +1,70 @@
+import { error, json, redirect, type Handle, type HandleServerError } from '@sveltejs/kit';
+import { resolveSession, SESSION_COOKIE } from '@carillon/core';
+import { getRuntime } from '#lib/server/runtime.ts';
+import { allows, requirementFor } from '#lib/access-policy.ts';
+import { isLang, langFromAcceptLanguage, translator } from '#lib/i18n/index.ts';
+
+/**
+ * Thin on purpose: resolve the session, pick the language, and enforce the
+ * access policy for every route before any handler runs.
+ */
+export const handle: Handle = async ({ event, resolve }) => {
+  const rt = await getRuntime();
+  const token = event.cookies.get(SESSION_COOKIE);
+  // The idle-warning probe must not count as activity, or the session would never time out.
+  const probe = event.url.pathname === '/api/session' && event.request.method === 'GET';
+  const auth = token ? await resolveSession(rt.db, token, { touch: !probe }) : null;
+  if (token && !auth) event.cookies.delete(SESSION_COOKIE, { path: '/' });
+
+  const cookieLang = event.cookies.get('lang');
+  const lang = auth
+    ? (auth.user.language ?? auth.account.language)
+    : isLang(cookieLang)
+      ? cookieLang
+      : langFromAcceptLanguage(event.request.headers.get('accept-language'));
+  event.locals.auth = auth;
+  event.locals.lang = lang;
+  event.locals.t = translator(lang);
+  event.locals.ip = safeClientAddress(event.getClientAddress);
+
+  const routeId = event.route.id;
+  if (routeId !== null) {
+    const isApi = routeId.startsWith('/api/');
+    const req = requirementFor(routeId, event.request.method);
+    if (!req) {
+      if (isApi) return json({ error: 'method_not_allowed' }, { status: 405 });
+      error(405, { message: 'Method not allowed' });
+    }
+    if (!allows(auth?.permissions ?? null, req)) {
+      if (!auth) {
+        if (isApi) return json({ error: 'unauthenticated' }, { status: 401 });
+        const next = event.url.pathname + event.url.search;
+        redirect(303, `/login?next=${encodeURIComponent(next)}${token ? '&expired=1' : ''}`);
+      }
+      if (isApi) return json({ error: 'forbidden' }, { status: 403 });
+      error(403, { message: event.locals.t('error.forbidden'), code: 'forbidden' });
+    }
+    // The first admin finishes quick setup before using the portal (seed 001).
+    if (auth && routeId.startsWith('/(portal)') && !auth.account.setup_completed_at && auth.permissions.has('account.settings')) {
+      redirect(303, '/setup');
+    }
+  }
+
+  return resolve(event, { transformPageChunk: ({ html }) => html.replace('%lang%', lang) });
+};
+
+function safeClientAddress(get: () => string): string | null {
+  try {
+    return get();
+  } catch {
+    return null;
+  }
+}
+
+export const handleError: HandleServerError = async ({ error: err, event, status }) => {
+  if (status !== 404) {
+    const rt = await getRuntime();
+    rt.log.error('request failed', { route: event.route.id, status, error: err instanceof Error ? err : String(err) });
+  }
+  return { message: status === 404 ? 'Not found' : 'Internal error' };
+};

@@ -1,0 +1,28 @@
+import type { Permission } from '@carillon/domain';
+import type { MessageKey } from './i18n/index.ts';
+
+/**
+ * Portal tabs (seed 000 "Portail administrateur", "Mon extension"). A tab is
+ * listed only once something real stands behind it; the others (Meetings,
+ * Reports, Billing; Messages, Call Log, Contacts) arrive with their features.
+ */
+export interface NavTab {
+  href: string;
+  label: MessageKey;
+  permission: Permission | null;
+}
+
+export const ADMIN_TABS: NavTab[] = [
+  { href: '/admin', label: 'nav.home', permission: 'admin.portal' },
+  { href: '/admin/users', label: 'nav.users', permission: 'users.view' },
+  { href: '/admin/phone-system', label: 'nav.phoneSystem', permission: 'phone_system.view' },
+  { href: '/admin/more', label: 'nav.more', permission: 'account.settings' },
+];
+
+export const USER_TABS: NavTab[] = [
+  { href: '/me', label: 'nav.overview', permission: null },
+  { href: '/me/settings', label: 'nav.settings', permission: 'self.settings' },
+];
+
+export const visibleTabs = (tabs: NavTab[], permissions: ReadonlySet<Permission>) =>
+  tabs.filter((tab) => tab.permission === null || permissions.has(tab.permission));

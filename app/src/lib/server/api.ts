@@ -1,0 +1,39 @@
+import { json } from '@sveltejs/kit';
+import type { RequestEvent } from '@sveltejs/kit';
+import type { z } from 'zod';
+import type { AuthenticatedSession, AuditActor } from '@carillon/core';
+
+/** The caller of an authenticated route; the access policy guarantees it exists. */
+export function caller(event: Pick<RequestEvent, 'locals'>): AuthenticatedSession {
+  const auth = event.locals.auth;
+  if (!auth) throw new Error('route reached without a session: check access-policy.ts');
+  return auth;
+}
+
+export function actorOf(event: Pick<RequestEvent, 'locals'>): AuditActor {
+  return { userId: event.locals.auth?.user.id ?? null, ip: event.locals.ip };
+}
+
+export const notFound = () => json({ error: 'not_found' }, { status: 404 });
+
+/** Parses a JSON body with a schema; a bad body is a 400 naming the fields, never a 500. */
+export async function readJson<S extends z.ZodType>(
+  request: Request,
+  schema: S,
+): Promise<{ ok: true; data: z.output<S> } | { ok: false; response: Response }> {
+  let body: unknown;
+  try {
+    body = await request.json();
+  } catch {
+    return { ok: false, response: json({ error: 'invalid_json' }, { status: 400 }) };
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const fields = Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.') || '_', i.message]));
+    return { ok: false, response: json({ error: 'invalid_body', fields }, { status: 400 }) };
+  }
+  return { ok: true, data: parsed.data };
+}
+
+/** Ids in paths are UUIDs; anything else cannot name a row, so it is simply not found. */
+export const isUuid = (v: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);

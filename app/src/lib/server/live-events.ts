@@ -1,0 +1,84 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server as SocketServer, type Socket } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { resolveSession, SESSION_COOKIE, type AuthenticatedSession } from '@carillon/core';
+import { getRuntime } from './runtime.ts';
+import { allows, SOCKET_EVENT_ACCESS } from '../access-policy.ts';
+import { checkServiceHealth } from './health.ts';
+
+type SocketData = { sessionToken: string; auth: AuthenticatedSession };
+type Ack = (reply: unknown) => void;
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return decodeURIComponent(v.join('='));
+  }
+  return undefined;
+}
+
+/**
+ * socket.io on the app's own HTTP server. A socket is accepted only with a
+ * live session cookie; every event is checked against the access policy with
+ * the session re-read, so a revoked session stops at its next event.
+ */
+export async function attachLiveEvents(httpServer: HttpServer): Promise<SocketServer> {
+  const rt = await getRuntime();
+  const io = new SocketServer<Record<string, (...args: any[]) => void>, Record<string, (...args: any[]) => void>, Record<string, never>, SocketData>(httpServer, {
+    path: '/socket.io',
+    serveClient: false,
+  });
+  if (rt.config.REDIS_URL) {
+    const pub = rt.redis.duplicate();
+    const sub = rt.redis.duplicate();
+    io.adapter(createAdapter(pub, sub, { key: 'carillon:socket.io' }));
+  }
+
+  io.use(async (socket, next) => {
+    const token = readCookie(socket.handshake.headers.cookie, SESSION_COOKIE);
+    const auth = token ? await resolveSession(rt.db, token, { touch: false }) : null;
+    if (!token || !auth) return next(new Error('unauthenticated'));
+    socket.data = { sessionToken: token, auth };
+    next();
+  });
+
+  io.on('connection', (socket: Socket) => {
+    const data = socket.data as SocketData;
+    // Rooms scoped by account and user, so no event can cross tenants by accident.
+    void socket.join(`account:${data.auth.account.id}`);
+    void socket.join(`user:${data.auth.user.id}`);
+    const timers = new Set<NodeJS.Timeout>();
+
+    socket.use(async ([event, ...args], next) => {
+      const req = SOCKET_EVENT_ACCESS[event];
+      const ack = typeof args.at(-1) === 'function' ? (args.at(-1) as Ack) : undefined;
+      const auth = await resolveSession(rt.db, data.sessionToken, { touch: false });
+      if (!auth) {
+        ack?.({ error: 'unauthenticated' });
+        socket.disconnect(true);
+        return;
+      }
+      data.auth = auth;
+      if (!req || !allows(auth.permissions, req)) {
+        ack?.({ error: req ? 'forbidden' : 'unknown_event' });
+        return;
+      }
+      next();
+    });
+
+    socket.on('session:ping', (ack?: Ack) => ack?.({ idleExpiresAt: data.auth.idleExpiresAt.toISOString() }));
+
+    socket.on('health:watch', async (ack?: Ack) => {
+      const send = async () => socket.emit('health', await checkServiceHealth(rt));
+      await send();
+      const timer = setInterval(() => void send(), 5000);
+      timers.add(timer);
+      ack?.({ ok: true });
+    });
+
+    socket.on('disconnect', () => {
+      for (const t of timers) clearInterval(t);
+    });
+  });
+  return io;
+}

@@ -1,0 +1,49 @@
+import { Redis } from 'ioredis';
+import { createLogger, loadConfig, type Config, type Logger } from '@carillon/config';
+import { openDatabase, type Db } from '@carillon/db';
+import { createMailer, redisRateLimiter, type Mailer, type RateLimiter, type SignInPolicy } from '@carillon/core';
+
+/**
+ * The app's long-lived resources. Kept on globalThis because the production
+ * entry (server.ts, for socket.io) and the SvelteKit bundle load this module
+ * separately; both must share one pool and one Redis client, and PGlite must
+ * be opened once.
+ */
+export interface Runtime {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  limiter: RateLimiter;
+  mailer: Mailer;
+  log: Logger;
+  signInPolicy: SignInPolicy;
+}
+
+const KEY = Symbol.for('carillon.app.runtime');
+type Holder = { [KEY]?: Promise<Runtime> };
+
+export function getRuntime(): Promise<Runtime> {
+  const g = globalThis as Holder;
+  return (g[KEY] ??= createRuntime());
+}
+
+async function createRuntime(): Promise<Runtime> {
+  const config = loadConfig();
+  if (!config.REDIS_URL) throw new Error('REDIS_URL is required by the app (rate limits, live events, job queues)');
+  const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: false });
+  return {
+    config,
+    db,
+    redis,
+    limiter: redisRateLimiter(redis),
+    mailer: createMailer(config),
+    log: createLogger('app', config.LOG_LEVEL),
+    signInPolicy: {
+      maxFailures: config.LOGIN_MAX_FAILURES,
+      lockoutMinutes: config.LOGIN_LOCKOUT_MINUTES,
+      perIpPerMinute: config.LOGIN_IP_MAX_PER_MINUTE,
+      perAccountPerMinute: Math.max(config.LOGIN_IP_MAX_PER_MINUTE, 60),
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { sveltekit } from '@sveltejs/kit/vite';
+import adapter from '@sveltejs/adapter-node';
+import { defineConfig, type Plugin } from 'vite';
+
+/** In `vite dev`, socket.io rides on Vite's own HTTP server, as it does on adapter-node's in production. */
+function liveEventsInDev(): Plugin {
+  return {
+    name: 'carillon-live-events',
+    apply: 'serve',
+    async configureServer(server) {
+      if (!server.httpServer) return;
+      const { attachLiveEvents } = await import('./src/lib/server/live-events.ts');
+      await attachLiveEvents(server.httpServer);
+    },
+  };
+}
+
+export default defineConfig({
+  plugins: [
+    sveltekit({
+      adapter: adapter({ out: 'build' }),
+    }),
+    liveEventsInDev(),
+  ],
+  // Workspace packages run as they are on Node 24 (type stripping), beside the bundle, so the
+  // server bundle shares their single instances and their native dependencies (argon2, PGlite).
+  ssr: {
+    external: ['@node-rs/argon2', '@electric-sql/pglite', '@electric-sql/pglite-socket', '@carillon/config', '@carillon/db', '@carillon/core', '@carillon/domain', '@carillon/workers', '@carillon/media-server'],
+  },
+  server: { fs: { allow: ['..'] } },
+});

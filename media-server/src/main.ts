@@ -1,0 +1,118 @@
+/**
+ * The media-server process. For now only the shell the SIP edge will grow
+ * into: it connects to Redis and announces itself with a heartbeat so the app
+ * can show which nodes are up. It does not speak SIP or RTP yet.
+ * Exit codes: 0 after a shutdown signal, 78 (EX_CONFIG) for bad configuration.
+ */
+import os from 'node:os';
+import { Redis } from 'ioredis';
+import { ConfigError, createLogger, loadConfigOrExit } from '@carillon/config';
+import {
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_TTL_MS,
+  heartbeatKey,
+  type MediaServerHeartbeat,
+} from './health.ts';
+
+const config = loadConfigOrExit();
+const { redisUrl, nodeId } = readSettingsOrExit();
+const log = createLogger('media-server', config.LOG_LEVEL);
+
+// Bounds each shutdown step: with Redis down, ioredis would retry a command for tens of seconds.
+const SHUTDOWN_STEP_MS = 2000;
+
+const redis = new Redis(redisUrl, { connectionName: `carillon:media-server:${nodeId}` });
+const startedAt = new Date().toISOString();
+const key = heartbeatKey(nodeId);
+let lastError = '';
+redis.on('error', (err: Error) => {
+  // Every reconnect attempt repeats the error; log it once until it clears.
+  if (err.message !== lastError) log.error('redis error', { error: err });
+  lastError = err.message;
+});
+
+let stopping = false;
+let inFlight: Promise<void> | undefined;
+let announced = false;
+
+function beat(): void {
+  // With a slow Redis, skip a beat rather than queue writes up behind each other.
+  if (stopping || inFlight) return;
+  const heartbeat: MediaServerHeartbeat = {
+    nodeId,
+    pid: process.pid,
+    startedAt,
+    at: new Date().toISOString(),
+  };
+  inFlight = redis
+    .set(key, JSON.stringify(heartbeat), 'PX', HEARTBEAT_TTL_MS)
+    .then(
+      () => {
+        if (!announced) log.info('heartbeat started (SIP edge not implemented yet)', { nodeId, key });
+        announced = true;
+        lastError = '';
+      },
+      (err: unknown) => log.warn('heartbeat write failed', { error: err }),
+    )
+    .finally(() => (inFlight = undefined));
+}
+
+beat();
+const timer = setInterval(beat, HEARTBEAT_INTERVAL_MS);
+
+async function stop(signal: NodeJS.Signals): Promise<void> {
+  if (stopping) {
+    log.warn('second signal: exiting at once', { signal });
+    process.exit(1);
+  }
+  stopping = true;
+  clearInterval(timer);
+  log.info('shutting down', { signal });
+  // A write still in flight would otherwise land after the DEL and resurrect the key.
+  if (inFlight) await within(inFlight, SHUTDOWN_STEP_MS).catch(() => undefined);
+  try {
+    await within(redis.del(key), SHUTDOWN_STEP_MS);
+  } catch (err) {
+    log.warn('could not remove the heartbeat; it expires on its own', {
+      error: err,
+      ttlMs: HEARTBEAT_TTL_MS,
+    });
+  }
+  await within(redis.quit(), SHUTDOWN_STEP_MS).catch(() => redis.disconnect());
+  log.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', (signal) => void stop(signal));
+process.on('SIGINT', (signal) => void stop(signal));
+
+function readSettingsOrExit(): { redisUrl: string; nodeId: string } {
+  const issues: { variable: string; message: string }[] = [];
+  const redisUrl = config.REDIS_URL;
+  if (!redisUrl) {
+    issues.push({
+      variable: 'REDIS_URL',
+      message: 'required by the media-server (e.g. redis://127.0.0.1:6379)',
+    });
+  }
+  // Defaults to the host name: one node per host (or container) is the normal deployment.
+  const nodeId = process.env.MEDIA_SERVER_NODE_ID?.trim() || os.hostname();
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(nodeId)) {
+    issues.push({
+      variable: 'MEDIA_SERVER_NODE_ID',
+      message: 'may only contain letters, digits, "_", "." and "-"',
+    });
+  }
+  if (redisUrl && issues.length === 0) return { redisUrl, nodeId };
+  // Same wording and exit code as loadConfigOrExit, so operators see one style.
+  process.stderr.write(`carillon: ${new ConfigError(issues).message}\n`);
+  process.exit(78);
+}
+
+/** Resolves like `promise`, or rejects once `ms` have passed. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>(
+    (_, reject) => (t = setTimeout(() => reject(new Error(`gave up after ${ms} ms`)), ms)),
+  );
+  return Promise.race([promise, limit]).finally(() => clearTimeout(t));
+}

@@ -1,0 +1,83 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { heartbeatKey, HEARTBEAT_TTL_MS, readMediaServerHeartbeats } from '../src/index.ts';
+
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs main.ts with the test's Node (24) and a clean environment, so no REDIS_URL leaks in from the shell. */
+function start(env: Record<string, string>) {
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.resume();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, stderr: () => stderr };
+}
+
+describe('media-server heartbeat', () => {
+  let redis: Redis;
+  let running: ReturnType<typeof start> | undefined;
+
+  beforeAll(() => {
+    redis = new Redis(REDIS_URL);
+  });
+  afterEach(() => {
+    // Only ever our own child, by its pid.
+    if (running && running.child.exitCode === null) running.child.kill('SIGKILL');
+    running = undefined;
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  it('appears while the process runs and disappears after SIGTERM', { timeout: 30_000 }, async () => {
+    const nodeId = `test-${randomUUID().slice(0, 8)}`;
+    running = start({ REDIS_URL, MEDIA_SERVER_NODE_ID: nodeId });
+    const { child } = running;
+
+    let mine;
+    const until = Date.now() + 10_000;
+    while (!mine && Date.now() < until) {
+      mine = (await readMediaServerHeartbeats(redis)).find((h) => h.nodeId === nodeId);
+      if (!mine) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(mine, running.stderr()).toMatchObject({ nodeId, pid: child.pid });
+    expect(Date.parse(mine!.startedAt)).not.toBeNaN();
+    expect(Date.parse(mine!.at)).toBeGreaterThanOrEqual(Date.parse(mine!.startedAt));
+    const ttl = await redis.pttl(heartbeatKey(nodeId));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(HEARTBEAT_TTL_MS);
+
+    child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+    expect(await redis.exists(heartbeatKey(nodeId))).toBe(0);
+    expect((await readMediaServerHeartbeats(redis)).some((h) => h.nodeId === nodeId)).toBe(false);
+  });
+
+  it('skips values that are not heartbeats', async () => {
+    const key = heartbeatKey(`test-garbage-${randomUUID().slice(0, 8)}`);
+    await redis.set(key, 'not json', 'PX', 5000);
+    try {
+      const heartbeats = await readMediaServerHeartbeats(redis);
+      expect(heartbeats.every((h) => typeof h.pid === 'number')).toBe(true);
+      expect(heartbeats.some((h) => key.endsWith(h.nodeId))).toBe(false);
+    } finally {
+      await redis.del(key);
+    }
+  });
+
+  it('refuses to start without REDIS_URL, naming it', { timeout: 15_000 }, async () => {
+    running = start({});
+    expect(await running.exited).toBe(78);
+    expect(running.stderr()).toContain('REDIS_URL');
+  });
+});

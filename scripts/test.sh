@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `npm test`: set up what the tests need, then run every test once.
+# Uses the machine's Postgres and Redis when they answer on their standard ports,
+# PGlite and a private redis-server otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh test
+
+if [ -z "${DATABASE_URL:-}" ] && command -v pg_isready >/dev/null && pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  export TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:5432/test"
+fi
+if [ -z "${REDIS_URL:-}" ] && command -v redis-cli >/dev/null && [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]; then
+  export REDIS_URL="redis://127.0.0.1:6379"
+fi
+exec node_modules/.bin/node node_modules/vitest/vitest.mjs run "$@"
