@@ -95,13 +95,7 @@ function readSettingsOrExit(): { redisUrl: string; nodeId: string } {
     });
   }
   // Defaults to the host name: one node per host (or container) is the normal deployment.
-  const nodeId = process.env.MEDIA_SERVER_NODE_ID?.trim() || os.hostname();
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(nodeId)) {
-    issues.push({
-      variable: 'MEDIA_SERVER_NODE_ID',
-      message: 'may only contain letters, digits, "_", "." and "-"',
-    });
-  }
+  const nodeId = config.MEDIA_SERVER_NODE_ID ?? os.hostname().replace(/[^A-Za-z0-9_.-]/g, '-');
   if (redisUrl && issues.length === 0) return { redisUrl, nodeId };
   // Same wording and exit code as loadConfigOrExit, so operators see one style.
   process.stderr.write(`carillon: ${new ConfigError(issues).message}\n`);

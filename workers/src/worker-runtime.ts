@@ -54,7 +54,7 @@ export interface WorkerSettings {
  * the queue list.
  */
 export function readWorkerSettings(
-  config: Pick<Config, 'REDIS_URL'>,
+  config: Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX'>,
   env: NodeJS.ProcessEnv,
 ): WorkerSettings {
   const issues: { variable: string; message: string }[] = [];
@@ -65,10 +65,7 @@ export function readWorkerSettings(
       message: 'required by the workers service (e.g. redis://127.0.0.1:6379)',
     });
   }
-  const prefix = env.QUEUE_PREFIX?.trim() || QUEUE_PREFIX;
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(prefix)) {
-    issues.push({ variable: 'QUEUE_PREFIX', message: 'may only contain letters, digits, "_", "." and "-"' });
-  }
+  const prefix = config.QUEUE_PREFIX;
   const concurrency = {} as Record<QueueName, number>;
   for (const queue of queueNames()) {
     const variable = concurrencyVariable(queue);
@@ -90,8 +87,10 @@ export interface WorkerRuntime {
   /** Settles once every worker is connected; rejects if Redis refuses BullMQ (e.g. too old). */
   readonly ready: Promise<void>;
   /**
-   * Stops taking new jobs and lets the ones in flight finish, for at most
-   * `timeoutMs`. 'timed-out' means some were abandoned to the stalled-job check.
+   * Stops fetching jobs and lets the ones in flight finish, for at most
+   * `timeoutMs`. A job arriving just then may still be handed to this worker
+   * by a fetch already under way; it is run like the others. 'timed-out'
+   * means some were abandoned to the stalled-job check.
    */
   shutdown(timeoutMs: number): Promise<'drained' | 'timed-out'>;
 }

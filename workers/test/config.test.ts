@@ -28,20 +28,20 @@ describe('workers configuration', () => {
   it('derives one override variable per queue and validates it', () => {
     expect(concurrencyVariable('system-health')).toBe('WORKER_CONCURRENCY_SYSTEM_HEALTH');
 
-    const defaults = readWorkerSettings({ REDIS_URL }, {});
+    const defaults = readWorkerSettings({ REDIS_URL, QUEUE_PREFIX: 'carillon' }, {});
     expect(defaults).toEqual({
       redisUrl: REDIS_URL,
       prefix: 'carillon',
       concurrency: { 'system-health': QUEUE_SPECS['system-health'].concurrency },
     });
     expect(
-      readWorkerSettings({ REDIS_URL }, { WORKER_CONCURRENCY_SYSTEM_HEALTH: ' 12 ' }).concurrency,
+      readWorkerSettings({ REDIS_URL, QUEUE_PREFIX: 'carillon' }, { WORKER_CONCURRENCY_SYSTEM_HEALTH: ' 12 ' }).concurrency,
     ).toEqual({
       'system-health': 12,
     });
 
     for (const bad of ['0', '-1', '1.5', 'abc', '1e3', '99999999999999999999']) {
-      expect(() => readWorkerSettings({ REDIS_URL }, { WORKER_CONCURRENCY_SYSTEM_HEALTH: bad }), bad).toThrow(
+      expect(() => readWorkerSettings({ REDIS_URL, QUEUE_PREFIX: 'carillon' }, { WORKER_CONCURRENCY_SYSTEM_HEALTH: bad }), bad).toThrow(
         ConfigError,
       );
     }
@@ -49,15 +49,11 @@ describe('workers configuration', () => {
 
   it('reports every bad variable at once', () => {
     try {
-      readWorkerSettings(
-        { REDIS_URL: undefined },
-        { QUEUE_PREFIX: 'a b', WORKER_CONCURRENCY_SYSTEM_HEALTH: 'x' },
-      );
+      readWorkerSettings({ REDIS_URL: undefined, QUEUE_PREFIX: 'carillon' }, { WORKER_CONCURRENCY_SYSTEM_HEALTH: 'x' });
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as ConfigError).variables.sort()).toEqual([
-        'QUEUE_PREFIX',
         'REDIS_URL',
         'WORKER_CONCURRENCY_SYSTEM_HEALTH',
       ]);

@@ -32,6 +32,10 @@ const schema = z.object({
   LOGIN_LOCKOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
   LOGIN_IP_MAX_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(30),
   ACTIVATION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(48),
+  /** BullMQ key prefix shared by the app and the workers; separate product instances on one Redis use different ones. */
+  QUEUE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'may only contain letters, digits, "_", "." and "-"').default('carillon'),
+  /** Names this media-server node in the registrar and heartbeats; defaults to the host name. */
+  MEDIA_SERVER_NODE_ID: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'may only contain letters, digits, "_", "." and "-"').optional(),
   DEMO_ACCOUNT: z
     .enum(['true', 'false', '1', '0'])
     .default('true')

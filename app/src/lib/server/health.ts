@@ -21,7 +21,7 @@ export async function checkServiceHealth(rt: Runtime): Promise<ServiceHealth> {
   const [database, redis, workers, heartbeats] = await Promise.all([
     timed(() => sql`select 1`.execute(rt.db)),
     timed(() => rt.redis.ping()),
-    requestWorkersHealth(rt.config.REDIS_URL!, 5000).catch((e: unknown) => ({ ok: false as const, reason: String(e) })),
+    requestWorkersHealth(rt.config.REDIS_URL!, 5000, { prefix: rt.config.QUEUE_PREFIX }).catch((e: unknown) => ({ ok: false as const, reason: String(e) })),
     readMediaServerHeartbeats(rt.redis).catch(() => []),
   ]);
   return {
