@@ -6,7 +6,8 @@ import type { Actions, PageServerLoad } from './$types';
 export const load: PageServerLoad = () => redirect(303, '/');
 
 export const actions: Actions = {
-  default: async ({ cookies }) => {
+  // Named actions only: SvelteKit refuses a default action beside named ones.
+  session: async ({ cookies }) => {
     const token = cookies.get(SESSION_COOKIE);
     if (token) await revokeSession((await getRuntime()).db, token);
     cookies.delete(SESSION_COOKIE, { path: '/' });

@@ -1,0 +1,219 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io as connectSocket } from 'socket.io-client';
+import { hashSecret } from '@carillon/core';
+import { openPostgres, type Db } from '@carillon/db';
+import { ROUTE_ACCESS } from '../../app/src/lib/access-policy.ts';
+import { startProduct, type RunningProduct } from '../support/product.ts';
+import { activate, HttpClient, STRONG } from '../support/http-client.ts';
+import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
+
+const routesDir = path.resolve(import.meta.dirname, '../../app/src/routes');
+
+/** Route ids of every page and endpoint in the app, read from the files themselves. */
+function routeFiles(): { id: string; file: string }[] {
+  const found: { id: string; file: string }[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/^\+(page|server|page\.server)\.(ts|svelte)$/.test(entry.name)) {
+        const rel = path.relative(routesDir, dir).split(path.sep).join('/');
+        found.push({ id: '/' + rel, file: full });
+      }
+    }
+  };
+  walk(routesDir);
+  return found.map((r) => ({ ...r, id: r.id === '/' ? '/' : r.id.replace(/\/$/, '') }));
+}
+
+let product: RunningProduct;
+let scratch: { url: string; drop: () => Promise<void> } | undefined;
+let db: Db;
+const a = { client: null as unknown as HttpClient };
+const b = { client: null as unknown as HttpClient, ids: {} as Record<string, string> };
+
+beforeAll(async () => {
+  // On the machine's Postgres when there is one: the product runs the same on both engines.
+  const pgUrl = testPostgresUrl();
+  if (pgUrl) scratch = await createScratchDatabase(pgUrl, 'e2e');
+  product = await startProduct(scratch ? { DATABASE_URL: scratch.url } : {});
+  db = openPostgres(product.databaseUrl(), 2);
+
+  a.client = new HttpClient(product.url);
+  expect((await activate(a.client, product.activationLink)).status).toBe(303);
+  const created = await product.createAccount(['--company', 'Beta Corp', '--email', 'boss@beta.example', '--country', 'FR', '--language', 'fr']);
+  b.client = new HttpClient(product.url);
+  expect((await activate(b.client, created.link)).status).toBe(303);
+
+  const me = (await (await b.client.get('/api/me')).json()) as { id: string; extensionId: string; siteId: string };
+  b.ids = { users: me.id, extensions: me.extensionId, sites: me.siteId };
+}, 120_000);
+
+afterAll(async () => {
+  await db?.destroy();
+  expect(await product?.stop()).toBe(0);
+  await scratch?.drop();
+});
+
+describe('access policy', () => {
+  it('lists every route of the app (a route without an entry is refused)', () => {
+    const missing = routeFiles().map((r) => r.id).filter((id) => !(id in ROUTE_ACCESS));
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('tenant isolation', () => {
+  it("answers 404 on every API route asked with another account's ids", async () => {
+    const apiRoutes = routeFiles().filter((r) => r.id.startsWith('/api/') && r.file.endsWith('+server.ts'));
+    const withIds = apiRoutes.filter((r) => r.id.includes('['));
+    expect(withIds.length).toBeGreaterThan(0);
+    const walked: string[] = [];
+    for (const route of withIds) {
+      const methods = [...fs.readFileSync(route.file, 'utf8').matchAll(/export const (GET|POST|PATCH|PUT|DELETE)\b/g)].map((m) => m[1]!);
+      const url = route.id.replace(/\/([a-z-]+)\/\[(\w+)\]/g, (_, collection: string) => {
+        const id = b.ids[collection];
+        if (!id) throw new Error(`no foreign id for [${collection}] in ${route.id}: add one to this test`);
+        return `/${collection}/${id}`;
+      });
+      for (const method of methods) {
+        const res = await a.client.json(method, url, method === 'GET' ? undefined : { firstName: 'Mallory' });
+        expect(res.status, `${method} ${url}`).toBe(404);
+        walked.push(`${method} ${route.id}`);
+      }
+    }
+    expect(walked).toContain('PATCH /api/users/[id]');
+    // And nothing of B changed.
+    const bMe = (await (await b.client.get('/api/me')).json()) as { firstName: string };
+    expect(bMe.firstName).not.toBe('Mallory');
+  });
+
+  it('lists only the caller account in collection routes', async () => {
+    const users = (await (await a.client.get('/api/users')).json()) as { id: string }[];
+    const sites = (await (await a.client.get('/api/sites')).json()) as { id: string }[];
+    const audit = (await (await a.client.get('/api/audit-events')).json()) as { targetId: string }[];
+    expect(users.length).toBeGreaterThan(0);
+    expect(users.map((u) => u.id)).not.toContain(b.ids.users);
+    expect(sites.map((s) => s.id)).not.toContain(b.ids.sites);
+    expect(audit.map((e) => e.targetId)).not.toContain(b.ids.users);
+  });
+
+  it('refuses a bad id or a bad body with a clear client error', async () => {
+    expect((await a.client.get('/api/users/not-a-uuid')).status).toBe(404);
+    const bad = await a.client.request('PATCH', '/api/account', '{not json');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: 'invalid_json' });
+    const invalid = await a.client.json('PATCH', '/api/account', { companyName: '' });
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as { fields: Record<string, string> }).fields).toHaveProperty('companyName');
+  });
+});
+
+describe('permissions on the server', () => {
+  let standard: HttpClient;
+
+  beforeAll(async () => {
+    // A Standard user in account A, made directly in the database until the admin portal adds users.
+    const admin = await db.selectFrom('users').innerJoin('extensions', 'extensions.id', 'users.extension_id').select(['users.account_id', 'extensions.site_id']).where('users.email', '=', 'admin@demo.carillon.localhost').executeTakeFirstOrThrow();
+    const role = await db.selectFrom('roles').select('id').where('key', '=', 'standard').executeTakeFirstOrThrow();
+    const ext = await db.insertInto('extensions').values({ account_id: admin.account_id, site_id: admin.site_id, number: '102', type: 'user', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
+    const user = await db.insertInto('users').values({ account_id: admin.account_id, extension_id: ext.id, role_id: role.id, first_name: 'Sam', last_name: 'Standard', email: 'sam@demo.carillon.localhost', setup_progress: JSON.stringify({}) }).returning('id').executeTakeFirstOrThrow();
+    await db.insertInto('user_credentials').values({ user_id: user.id, password_hash: await hashSecret('Meadow5Lantern') }).execute();
+    standard = new HttpClient(product.url);
+    const res = await standard.form('/login', { identifier: 'sam@demo.carillon.localhost', password: 'Meadow5Lantern' });
+    expect(res.status).toBe(303);
+  });
+
+  it('gives a Standard user 403 on admin APIs and pages, and 200 on their own', async () => {
+    expect((await standard.get('/api/users')).status).toBe(403);
+    expect((await standard.get('/api/audit-events')).status).toBe(403);
+    expect((await standard.json('PATCH', '/api/account', { companyName: 'Hijacked' })).status).toBe(403);
+    expect((await standard.get('/admin')).status).toBe(403);
+    expect((await standard.get('/api/me')).status).toBe(200);
+    const account = (await (await a.client.get('/api/account')).json()) as { companyName: string };
+    expect(account.companyName).not.toBe('Hijacked');
+  });
+
+  it('asks for a session first', async () => {
+    const anonymous = new HttpClient(product.url);
+    expect((await anonymous.get('/api/me')).status).toBe(401);
+    const page = await anonymous.get('/admin');
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toMatch(/^\/login\?next=/);
+  });
+
+  it('checks socket events against the same policy', async () => {
+    const connect = (client: HttpClient | null) =>
+      connectSocket(product.url, {
+        path: '/socket.io',
+        transports: ['websocket'],
+        reconnection: false,
+        extraHeaders: client ? { cookie: `carillon_session=${client.cookie('carillon_session')}` } : {},
+      });
+    const anonymous = connect(null);
+    const refused = await new Promise<string>((resolve) => anonymous.on('connect_error', (e) => resolve(e.message)));
+    expect(refused).toBe('unauthenticated');
+    anonymous.close();
+
+    const sam = connect(standard);
+    await new Promise((r) => sam.on('connect', r));
+    expect(await sam.emitWithAck('health:watch')).toEqual({ error: 'forbidden' });
+    expect(await sam.emitWithAck('no:such-event')).toEqual({ error: 'unknown_event' });
+    sam.close();
+
+    const admin = connect(a.client);
+    await new Promise((r) => admin.on('connect', r));
+    const health = new Promise<{ database: { ok: boolean }; workers: { ok: boolean }; mediaServer: { ok: boolean } }>((r) => admin.once('health', r));
+    expect(await admin.emitWithAck('health:watch')).toEqual({ ok: true });
+    const h = await health;
+    expect(h.database.ok).toBe(true);
+    expect(h.workers.ok).toBe(true);
+    expect(h.mediaServer.ok).toBe(true);
+    admin.close();
+  });
+});
+
+describe('sessions', () => {
+  it('logs out everywhere', async () => {
+    const first = new HttpClient(product.url);
+    const second = new HttpClient(product.url);
+    for (const c of [first, second]) expect((await c.form('/login', { identifier: 'sam@demo.carillon.localhost', password: 'Meadow5Lantern' })).status).toBe(303);
+    expect((await second.get('/api/me')).status).toBe(200);
+    expect((await first.form('/logout?/everywhere', {})).status).toBe(303);
+    expect((await second.get('/api/me')).status).toBe(401);
+  });
+
+  it('ends an idle session after the account timeout', async () => {
+    const c = new HttpClient(product.url);
+    expect((await c.form('/login', { identifier: 'sam@demo.carillon.localhost', password: 'Meadow5Lantern' })).status).toBe(303);
+    expect((await c.get('/api/session')).status).toBe(200);
+    const sam = await db.selectFrom('users').select('id').where('email', '=', 'sam@demo.carillon.localhost').executeTakeFirstOrThrow();
+    await db.updateTable('sessions').set({ last_seen_at: new Date(Date.now() - 3 * 3600_000) }).where('user_id', '=', sam.id).execute();
+    expect((await c.get('/api/me')).status).toBe(401);
+  });
+
+  it('signs in by main number and extension', async () => {
+    const account = (await (await a.client.get('/api/account')).json()) as { mainNumber: string };
+    const c = new HttpClient(product.url);
+    const res = await c.form('/login', { identifier: account.mainNumber, country: 'US', extension: '102', password: 'Meadow5Lantern' });
+    expect(res.status).toBe(303);
+    const me = (await (await c.get('/api/me')).json()) as { extension: string };
+    expect(me.extension).toBe('102');
+  });
+});
+
+describe('secrets', () => {
+  it('stores argon2id hashes and never writes a password, PIN or answer to the logs', async () => {
+    const creds = await db.selectFrom('user_credentials').selectAll().execute();
+    expect(creds.length).toBeGreaterThanOrEqual(3);
+    for (const c of creds.filter((r) => r.pin_hash)) {
+      expect(c.password_hash).toMatch(/^\$argon2id\$/);
+      expect(c.pin_hash).toMatch(/^\$argon2id\$/);
+      expect(c.security_answer_hash).toMatch(/^\$argon2id\$/);
+    }
+    const logs = product.output();
+    expect(logs.length).toBeGreaterThan(500);
+    for (const secret of [STRONG.password, STRONG.pin, STRONG.answer, 'Meadow5Lantern']) expect(logs).not.toContain(secret);
+  });
+});

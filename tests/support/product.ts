@@ -1,0 +1,103 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../scripts/lib/private-redis.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+export interface RunningProduct {
+  url: string;
+  dataDir: string;
+  /** The first admin's activation link printed at first start. */
+  activationLink: string;
+  /** Everything the process tree printed so far (stdout and stderr). */
+  output(): string;
+  /** The database URL the product serves (PGlite on loopback, or the given Postgres). */
+  databaseUrl(): string;
+  /** Runs `npm run account:create` against this product and returns the activation link it prints. */
+  createAccount(args: string[]): Promise<{ link: string; stdout: string }>;
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Starts the product as `npm start` does (scripts/run-all.ts): embedded PGlite
+ * and a private redis-server unless DATABASE_URL / REDIS_URL are given. Each
+ * instance has its own data directory, port and queue prefix.
+ */
+export async function startProduct(env: Record<string, string> = {}): Promise<RunningProduct> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carillon-tests', 'product-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const tag = path.basename(dataDir).replace(/[^A-Za-z0-9]/g, '');
+  const childEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/root',
+    DATA_DIR: dataDir,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'debug',
+    QUEUE_PREFIX: `carillon-${tag}`,
+    MEDIA_SERVER_NODE_ID: `ms-${tag}`,
+    ...env,
+  };
+  const child: ChildProcess = spawn(process.execPath, [path.join(root, 'scripts/run-all.ts')], {
+    cwd: root,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve((exitCode = code))));
+
+  const deadline = Date.now() + 60_000;
+  while (!/app listening/.test(out) || !/activate\/[A-Za-z0-9_-]+/.test(out)) {
+    if (exitCode !== undefined) throw new Error(`product exited (${exitCode}) before listening:\n${out}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`product did not start within 60 s:\n${out}`);
+    }
+    await sleep(100);
+  }
+  const activationLink = out.match(/http:\/\/\S+\/activate\/[A-Za-z0-9_-]+/)![0];
+
+  return {
+    url,
+    dataDir,
+    activationLink,
+    output: () => out,
+    databaseUrl: () =>
+      (JSON.parse(fs.readFileSync(path.join(dataDir, 'runtime.json'), 'utf8')) as { databaseUrl: string }).databaseUrl,
+    createAccount: (args) =>
+      new Promise((resolve, reject) => {
+        const p = spawn(process.execPath, [path.join(root, 'scripts/account-create.ts'), ...args], {
+          cwd: root,
+          env: { ...childEnv },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        p.on('exit', (code) => {
+          out += stdout + stderr;
+          const link = stdout.match(/http:\/\/\S+\/activate\/[A-Za-z0-9_-]+/)?.[0];
+          if (code === 0 && link) resolve({ link, stdout });
+          else reject(new Error(`account:create exited ${code}: ${stderr || stdout}`));
+        });
+      }),
+    async stop() {
+      if (exitCode !== undefined) return exitCode;
+      child.kill('SIGINT');
+      const code = await Promise.race([exited, sleep(30_000).then(() => 'timeout' as const)]);
+      if (code === 'timeout') {
+        child.kill('SIGKILL');
+        throw new Error(`product did not stop within 30 s:\n${out.slice(-3000)}`);
+      }
+      return code;
+    },
+  };
+}
