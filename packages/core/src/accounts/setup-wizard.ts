@@ -155,10 +155,10 @@ export async function saveSetupStep(
   const parsed = stepSchemas[step].safeParse(raw);
   if (!parsed.success) return { ok: false, errors: zodFieldErrors(parsed.error) };
   const { accountId, userId } = who;
-  const audit = (action: string, targetType: string, targetId: string, diff: { before: unknown; after: unknown } | null) =>
-    diff ? recordAudit(db, actor, { accountId, action, targetType, targetId, ...diff }) : Promise.resolve();
-
   return db.transaction().execute(async (trx): Promise<StepResult> => {
+    // Inside the transaction: the audit entry commits or rolls back with the change it describes.
+    const audit = (action: string, targetType: string, targetId: string, diff: { before: unknown; after: unknown } | null) =>
+      diff ? recordAudit(trx, actor, { accountId, action, targetType, targetId, ...diff }) : Promise.resolve();
     const account = await trx.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow();
     switch (step) {
       case 'company': {
