@@ -180,12 +180,12 @@ describe('quick setup wizard', () => {
     expect((await readProgress(db, acct.accountId, acct.userId)).completed).toEqual(['credentials', 'company']);
   });
 
-  it('lets a user keep an e-mail that is not a login elsewhere, and refuses none for a non-login e-mail', async () => {
+  it('refuses a taken e-mail only when it would be a login: not for a non-login e-mail, nor for the user\'s own', async () => {
     const acct = await activatedAccount(db);
     const other = await activatedAccount(db);
     const who = { accountId: acct.accountId, userId: acct.userId };
     // Same address as another user's login, but not used to sign in: allowed.
-    expect(await saveSetupStep(db, who, { userId: acct.userId, ip: null }, 'my_info', myInfo({ email: other.email, emailLogin: false }))).toEqual({ ok: true, next: 'regional' });
+    expect(await saveSetupStep(db, who, { userId: acct.userId, ip: null }, 'my_info', myInfo({ email: other.email, emailLogin: false }))).toEqual({ ok: true, next: 'company' });
     // Saving its own current e-mail again is not "taken".
     const own = myInfo({ email: acct.email });
     const again = await activatedAccount(db);
