@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql } from '@carillon/db';
 import { requestWorkersHealth } from '@carillon/workers';
 import { readMediaServerHeartbeats } from '@carillon/media-server';
 import type { Runtime } from './runtime.ts';
