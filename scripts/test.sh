@@ -12,4 +12,17 @@ fi
 if [ -z "${REDIS_URL:-}" ] && command -v redis-cli >/dev/null && [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]; then
   export REDIS_URL="redis://127.0.0.1:6379"
 fi
-exec node_modules/.bin/node node_modules/vitest/vitest.mjs run "$@"
+report="$(mktemp -d)/vitest.json"
+set +e
+node_modules/.bin/node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+status=$?
+set -e
+# One plain closing line that any CI reader understands.
+if [ -f "$report" ]; then
+  node_modules/.bin/node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const skipped = r.numPendingTests + r.numTodoTests;
+    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  ' "$report"
+fi
+exit $status

@@ -1,0 +1,75 @@
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { Database } from '@carillon/db';
+import { COUNTRY_CODES } from '@carillon/domain';
+import { diffFields, recordAudit, type AuditActor } from '../audit/record-audit.ts';
+
+const optionalText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, 'too_long')
+    .transform((v) => (v === '' ? null : v))
+    .nullable()
+    .optional();
+
+/** Company info (seed 000 "Adresse de l'entreprise"): name and address. */
+export const companyInfoInput = z.object({
+  companyName: z.string().trim().min(1, 'required').max(120, 'too_long'),
+  street: optionalText(200),
+  street2: optionalText(100),
+  city: optionalText(100),
+  state: optionalText(100),
+  postalCode: optionalText(20),
+  addressCountry: z.enum(COUNTRY_CODES).nullable().optional(),
+});
+export type CompanyInfoInput = z.infer<typeof companyInfoInput>;
+
+/** Idle intervals offered for the session timeout; the guide leaves the list to the product. */
+export const SESSION_TIMEOUT_CHOICES = [5, 10, 15, 30, 60, 120, 240, 480] as const;
+export const accountSettingsInput = z.object({
+  sessionTimeoutMinutes: z.coerce
+    .number()
+    .int()
+    .refine((n) => (SESSION_TIMEOUT_CHOICES as readonly number[]).includes(n), 'invalid'),
+});
+
+export async function updateCompanyInfo(
+  db: Kysely<Database>,
+  accountId: string,
+  actor: AuditActor,
+  input: CompanyInfoInput,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const before = await trx.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow();
+    const change = {
+      company_name: input.companyName,
+      street: input.street ?? null,
+      street2: input.street2 ?? null,
+      city: input.city ?? null,
+      state: input.state ?? null,
+      postal_code: input.postalCode ?? null,
+      address_country: input.addressCountry ?? null,
+    };
+    const diff = diffFields(before, change);
+    if (!diff) return;
+    await trx.updateTable('accounts').set(change).where('id', '=', accountId).execute();
+    await recordAudit(trx, actor, { accountId, action: 'company.updated', targetType: 'account', targetId: accountId, ...diff });
+  });
+}
+
+export async function updateAccountSettings(
+  db: Kysely<Database>,
+  accountId: string,
+  actor: AuditActor,
+  input: z.infer<typeof accountSettingsInput>,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const before = await trx.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow();
+    const change = { session_timeout_minutes: input.sessionTimeoutMinutes };
+    const diff = diffFields(before, change);
+    if (!diff) return;
+    await trx.updateTable('accounts').set(change).where('id', '=', accountId).execute();
+    await recordAudit(trx, actor, { accountId, action: 'security.session_timeout_updated', targetType: 'account', targetId: accountId, ...diff });
+  });
+}
