@@ -10,7 +10,8 @@ function liveEventsInDev(): Plugin {
     async configureServer(server) {
       if (!server.httpServer) return;
       const { attachLiveEvents } = await import('./src/lib/server/live-events.ts');
-      await attachLiveEvents(server.httpServer);
+      // Vite serves plain HTTP/1.1 in dev, never HTTP/2.
+      await attachLiveEvents(server.httpServer as import('node:http').Server);
     },
   };
 }

@@ -1,4 +1,5 @@
-import { error, json, redirect, type Handle, type HandleServerError } from '@sveltejs/kit';
+import { error, json, redirect } from '@sveltejs/kit';
+import type { Handle, HandleServerError } from '@sveltejs/kit/hooks';
 import { resolveSession, SESSION_COOKIE } from '@carillon/core';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { allows, requirementFor } from '#lib/access-policy.ts';
@@ -61,10 +62,11 @@ function safeClientAddress(get: () => string): string | null {
   }
 }
 
-export const handleError: HandleServerError = async ({ error: err, event, status }) => {
-  if (status !== 404) {
-    const rt = await getRuntime();
-    rt.log.error('request failed', { route: event.route.id, status, error: err instanceof Error ? err : String(err) });
-  }
-  return { message: status === 404 ? 'Not found' : 'Internal error' };
+export const handleError: HandleServerError = async (input) => {
+  // App and framework errors (403, 404…) carry their own safe message; only surprises are logged.
+  if (input.kind !== 'unknown') return;
+  const rt = await getRuntime();
+  const err = input.error;
+  rt.log.error('request failed', { route: input.event.route.id, error: err instanceof Error ? err : String(err) });
+  return { message: 'Internal error' };
 };

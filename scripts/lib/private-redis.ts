@@ -54,7 +54,8 @@ export async function startPrivateRedis(dir: string | null, log: (line: string) 
   }
   let child: ChildProcess;
   try {
-    child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Own process group: a Ctrl-C must not stop Redis before the services that still use it.
+    child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   } catch (err) {
     throw new Error(`cannot start redis-server (is it installed? apt-get install redis-server): ${String(err)}`);
   }

@@ -30,37 +30,95 @@ describe('createAccount', () => {
     // NANP fictional range 555-0100…0199.
     expect(created.mainNumber).toMatch(/^\+1[2-9][0-9]{2}55501[0-9]{2}$/);
 
-    const account = await db.selectFrom('accounts').selectAll().where('id', '=', created.accountId).executeTakeFirstOrThrow();
-    expect(account).toMatchObject({ company_name: 'Acme Labs', main_number: created.mainNumber, country: 'US', plan: 'standard', setup_completed_at: null });
+    const account = await db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('id', '=', created.accountId)
+      .executeTakeFirstOrThrow();
+    expect(account).toMatchObject({
+      company_name: 'Acme Labs',
+      main_number: created.mainNumber,
+      country: 'US',
+      plan: 'standard',
+      setup_completed_at: null,
+    });
 
-    const sites = await db.selectFrom('sites').selectAll().where('account_id', '=', created.accountId).execute();
+    const sites = await db
+      .selectFrom('sites')
+      .selectAll()
+      .where('account_id', '=', created.accountId)
+      .execute();
     expect(sites).toHaveLength(1);
     expect(sites[0]).toMatchObject({ name: 'Acme Labs', is_main: true });
 
-    const ext = await db.selectFrom('extensions').selectAll().where('account_id', '=', created.accountId).executeTakeFirstOrThrow();
-    expect(ext).toMatchObject({ number: '101', type: 'user', status: 'not_activated', site_id: sites[0]!.id });
+    const ext = await db
+      .selectFrom('extensions')
+      .selectAll()
+      .where('account_id', '=', created.accountId)
+      .executeTakeFirstOrThrow();
+    expect(ext).toMatchObject({
+      number: '101',
+      type: 'user',
+      status: 'not_activated',
+      site_id: sites[0]!.id,
+    });
     expect(account.operator_extension_id).toBe(ext.id);
 
-    const user = await db.selectFrom('users').selectAll().where('id', '=', created.userId).executeTakeFirstOrThrow();
-    expect(user).toMatchObject({ account_id: created.accountId, extension_id: ext.id, first_name: 'Marie', email: email.toLowerCase(), email_login: true });
-    const role = await db.selectFrom('roles').select('key').where('id', '=', user.role_id).executeTakeFirstOrThrow();
+    const user = await db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', created.userId)
+      .executeTakeFirstOrThrow();
+    expect(user).toMatchObject({
+      account_id: created.accountId,
+      extension_id: ext.id,
+      first_name: 'Marie',
+      email: email.toLowerCase(),
+      email_login: true,
+    });
+    const role = await db
+      .selectFrom('roles')
+      .select('key')
+      .where('id', '=', user.role_id)
+      .executeTakeFirstOrThrow();
     expect(role.key).toBe('super_admin');
     expect((await permissionsOfRole(db, user.role_id)).has('account.settings')).toBe(true);
 
-    const cred = await db.selectFrom('user_credentials').selectAll().where('user_id', '=', created.userId).executeTakeFirstOrThrow();
-    expect(cred).toMatchObject({ password_hash: null, pin_hash: null, security_answer_hash: null, failed_attempts: 0 });
+    const cred = await db
+      .selectFrom('user_credentials')
+      .selectAll()
+      .where('user_id', '=', created.userId)
+      .executeTakeFirstOrThrow();
+    expect(cred).toMatchObject({
+      password_hash: null,
+      pin_hash: null,
+      security_answer_hash: null,
+      failed_attempts: 0,
+    });
 
-    const numbers = await db.selectFrom('phone_numbers').selectAll().where('account_id', '=', created.accountId).execute();
+    const numbers = await db
+      .selectFrom('phone_numbers')
+      .selectAll()
+      .where('account_id', '=', created.accountId)
+      .execute();
     expect(numbers).toHaveLength(1);
     expect(numbers[0]).toMatchObject({ e164: created.mainNumber, type: 'main', site_id: sites[0]!.id });
 
     const [event] = await auditEvents(db, created.accountId, 'account.created');
-    expect(json(event!.after)).toMatchObject({ company: 'Acme Labs', mainNumber: created.mainNumber, plan: 'standard' });
+    expect(json(event!.after)).toMatchObject({
+      company: 'Acme Labs',
+      mainNumber: created.mainNumber,
+      plan: 'standard',
+    });
   });
 
   it('issues an activation token valid about 48 hours', async () => {
     const created = await newAccount(db);
-    const tokens = await db.selectFrom('user_tokens').selectAll().where('user_id', '=', created.userId).execute();
+    const tokens = await db
+      .selectFrom('user_tokens')
+      .selectAll()
+      .where('user_id', '=', created.userId)
+      .execute();
     expect(tokens).toHaveLength(1);
     expect(tokens[0]!.purpose).toBe('activation');
     expect(tokens[0]!.used_at).toBeNull();
@@ -70,15 +128,26 @@ describe('createAccount', () => {
     expect(ttl).toBeGreaterThan(48 * 3600_000 - 60_000);
     expect(ttl).toBeLessThanOrEqual(48 * 3600_000);
 
-    expect(await checkUserToken(db, created.activationToken, 'activation')).toEqual({ status: 'valid', accountId: created.accountId, userId: created.userId });
+    expect(await checkUserToken(db, created.activationToken, 'activation')).toEqual({
+      status: 'valid',
+      accountId: created.accountId,
+      userId: created.userId,
+    });
     // Wrong purpose, garbage and unknown tokens are invalid.
     expect((await checkUserToken(db, created.activationToken, 'password_reset')).status).toBe('invalid');
     expect((await checkUserToken(db, 'not a token', 'activation')).status).toBe('invalid');
     expect((await checkUserToken(db, 'A'.repeat(43), 'activation')).status).toBe('invalid');
 
-    await db.updateTable('user_tokens').set({ expires_at: sql<Date>`now() - interval '1 minute'` }).where('user_id', '=', created.userId).execute();
+    await db
+      .updateTable('user_tokens')
+      .set({ expires_at: sql<Date>`now() - interval '1 minute'` })
+      .where('user_id', '=', created.userId)
+      .execute();
     expect((await checkUserToken(db, created.activationToken, 'activation')).status).toBe('expired');
-    expect(await activateAccount(db, created.activationToken, GOOD_CREDENTIALS, ctx())).toEqual({ ok: false, reason: 'expired' });
+    expect(await activateAccount(db, created.activationToken, GOOD_CREDENTIALS, ctx())).toEqual({
+      ok: false,
+      reason: 'expired',
+    });
   });
 
   it('normalises a given main number to E.164', async () => {
@@ -90,18 +159,31 @@ describe('createAccount', () => {
   it('refuses a login e-mail already used by another account, whatever its case, leaving nothing behind', async () => {
     const email = `dup.${uniq()}@acme.example`;
     await newAccount(db, { email, company: 'First Co' });
-    const accountsBefore = await db.selectFrom('accounts').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const accountsBefore = await db
+      .selectFrom('accounts')
+      .select(db.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
 
-    await expect(newAccount(db, { email: email.toUpperCase(), company: 'Second Co' })).rejects.toThrow(/users_login_email_unique|duplicate key/);
+    await expect(newAccount(db, { email: email.toUpperCase(), company: 'Second Co' })).rejects.toThrow(
+      /users_login_email_unique|duplicate key/,
+    );
 
-    const accountsAfter = await db.selectFrom('accounts').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const accountsAfter = await db
+      .selectFrom('accounts')
+      .select(db.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(accountsAfter.n)).toBe(Number(accountsBefore.n));
-    expect(await db.selectFrom('accounts').select('id').where('company_name', '=', 'Second Co').execute()).toEqual([]);
+    expect(
+      await db.selectFrom('accounts').select('id').where('company_name', '=', 'Second Co').execute(),
+    ).toEqual([]);
   });
 });
 
 describe('activateAccount', () => {
-  const withChanges = (changes: Partial<CredentialsInput>): CredentialsInput => ({ ...GOOD_CREDENTIALS, ...changes });
+  const withChanges = (changes: Partial<CredentialsInput>): CredentialsInput => ({
+    ...GOOD_CREDENTIALS,
+    ...changes,
+  });
 
   it.each([
     [{ password: 'Tulip7abcX', passwordConfirm: 'Tulip7abcX' }, { password: ['noRuns'] }],
@@ -128,12 +210,27 @@ describe('activateAccount', () => {
     const res = await activateAccount(db, created.activationToken, withChanges(changes), ctx());
     expect(res).toEqual({ ok: false, reason: 'rules', errors });
 
-    const cred = await db.selectFrom('user_credentials').selectAll().where('user_id', '=', created.userId).executeTakeFirstOrThrow();
-    expect(cred).toMatchObject({ password_hash: null, pin_hash: null, security_question: null, security_answer_hash: null });
-    const ext = await db.selectFrom('extensions').select('status').where('account_id', '=', created.accountId).executeTakeFirstOrThrow();
+    const cred = await db
+      .selectFrom('user_credentials')
+      .selectAll()
+      .where('user_id', '=', created.userId)
+      .executeTakeFirstOrThrow();
+    expect(cred).toMatchObject({
+      password_hash: null,
+      pin_hash: null,
+      security_question: null,
+      security_answer_hash: null,
+    });
+    const ext = await db
+      .selectFrom('extensions')
+      .select('status')
+      .where('account_id', '=', created.accountId)
+      .executeTakeFirstOrThrow();
     expect(ext.status).toBe('not_activated');
     expect((await checkUserToken(db, created.activationToken, 'activation')).status).toBe('valid');
-    expect(await db.selectFrom('sessions').select('id').where('user_id', '=', created.userId).execute()).toEqual([]);
+    expect(
+      await db.selectFrom('sessions').select('id').where('user_id', '=', created.userId).execute(),
+    ).toEqual([]);
     expect(await auditEvents(db, created.accountId, 'user.activated')).toEqual([]);
     expect((await readProgress(db, created.accountId, created.userId)).completed ?? []).toEqual([]);
   });
@@ -144,13 +241,24 @@ describe('activateAccount', () => {
     if (!res.ok) throw new Error(JSON.stringify(res));
     expect(res).toMatchObject({ userId: created.userId, accountId: created.accountId });
 
-    const ext = await db.selectFrom('extensions').select('status').where('account_id', '=', created.accountId).executeTakeFirstOrThrow();
+    const ext = await db
+      .selectFrom('extensions')
+      .select('status')
+      .where('account_id', '=', created.accountId)
+      .executeTakeFirstOrThrow();
     expect(ext.status).toBe('activated');
 
     expect((await checkUserToken(db, created.activationToken, 'activation')).status).toBe('used');
-    expect(await activateAccount(db, created.activationToken, GOOD_CREDENTIALS, ctx())).toEqual({ ok: false, reason: 'used' });
+    expect(await activateAccount(db, created.activationToken, GOOD_CREDENTIALS, ctx())).toEqual({
+      ok: false,
+      reason: 'used',
+    });
 
-    const cred = await db.selectFrom('user_credentials').selectAll().where('user_id', '=', created.userId).executeTakeFirstOrThrow();
+    const cred = await db
+      .selectFrom('user_credentials')
+      .selectAll()
+      .where('user_id', '=', created.userId)
+      .executeTakeFirstOrThrow();
     expect(cred.password_hash).toMatch(/^\$argon2id\$/);
     expect(cred.pin_hash).toMatch(/^\$argon2id\$/);
     expect(cred.security_answer_hash).toMatch(/^\$argon2id\$/);
@@ -158,20 +266,33 @@ describe('activateAccount', () => {
     expect(cred.security_question).toBe('first_car');
     expect(cred.password_changed_at).not.toBeNull();
     const row = JSON.stringify(cred).toLowerCase();
-    for (const secret of [GOOD_CREDENTIALS.password, GOOD_CREDENTIALS.pin, GOOD_CREDENTIALS.securityAnswer, 'rusty bucket']) {
+    for (const secret of [
+      GOOD_CREDENTIALS.password,
+      GOOD_CREDENTIALS.pin,
+      GOOD_CREDENTIALS.securityAnswer,
+      'rusty bucket',
+    ]) {
       expect(row).not.toContain(secret.toLowerCase());
     }
 
     const session = await resolveSession(db, res.sessionToken);
     expect(session?.user.id).toBe(created.userId);
     expect(session?.extensionNumber).toBe('101');
-    const stored = await db.selectFrom('sessions').selectAll().where('user_id', '=', created.userId).executeTakeFirstOrThrow();
+    const stored = await db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('user_id', '=', created.userId)
+      .executeTakeFirstOrThrow();
     expect(stored).toMatchObject({ ip: '198.51.100.23', user_agent: 'vitest', revoked_at: null });
     expect(stored.id).not.toBe(res.sessionToken);
 
     expect((await readProgress(db, created.accountId, created.userId)).completed).toEqual(['credentials']);
     const [event] = await auditEvents(db, created.accountId, 'user.activated');
-    expect(event).toMatchObject({ actor_user_id: created.userId, actor_ip: '198.51.100.23', target_id: created.userId });
+    expect(event).toMatchObject({
+      actor_user_id: created.userId,
+      actor_ip: '198.51.100.23',
+      target_id: created.userId,
+    });
     expect(JSON.stringify(event)).not.toContain(GOOD_CREDENTIALS.password);
   });
 
@@ -183,6 +304,8 @@ describe('activateAccount', () => {
     ]);
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.find((r) => !r.ok)).toEqual({ ok: false, reason: 'used' });
-    expect(await db.selectFrom('sessions').select('id').where('user_id', '=', created.userId).execute()).toHaveLength(1);
+    expect(
+      await db.selectFrom('sessions').select('id').where('user_id', '=', created.userId).execute(),
+    ).toHaveLength(1);
   });
 });

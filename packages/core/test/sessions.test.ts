@@ -31,7 +31,12 @@ async function idleFor(token: string, seconds: number): Promise<void> {
 }
 
 const revokedAt = async (userId: string) =>
-  (await db.selectFrom('sessions').select(['revoked_at', 'last_seen_at']).where('user_id', '=', userId).orderBy('created_at').execute());
+  await db
+    .selectFrom('sessions')
+    .select(['revoked_at', 'last_seen_at'])
+    .where('user_id', '=', userId)
+    .orderBy('created_at')
+    .execute();
 
 describe('sessions', () => {
   it('resolves a session to its user, account, extension and permissions', async () => {
@@ -48,7 +53,12 @@ describe('sessions', () => {
     expect(idleMs).toBeLessThanOrEqual(30 * 60_000);
 
     const std = await addUser(db, acct.accountId, { number: '102' });
-    const token = await createSession(db, { accountId: acct.accountId, userId: std.userId, ip: null, userAgent: null });
+    const token = await createSession(db, {
+      accountId: acct.accountId,
+      userId: std.userId,
+      ip: null,
+      userAgent: null,
+    });
     const perms = (await resolveSession(db, token))!.permissions;
     expect(perms.has('account.settings')).toBe(false);
     expect(perms.has('self.settings')).toBe(true);
@@ -79,30 +89,66 @@ describe('sessions', () => {
     const [row] = await revokedAt(acct.userId);
     expect(row!.revoked_at).not.toBeNull();
     // Revoked for good: bringing last_seen_at back does not revive it.
-    await db.updateTable('sessions').set({ last_seen_at: sql<Date>`now()` }).where('user_id', '=', acct.userId).execute();
+    await db
+      .updateTable('sessions')
+      .set({ last_seen_at: sql<Date>`now()` })
+      .where('user_id', '=', acct.userId)
+      .execute();
     expect(await resolveSession(db, acct.sessionToken)).toBeNull();
   });
 
   it('uses the session timeout the account chose', async () => {
     const acct = await activatedAccount(db);
-    await updateAccountSettings(db, acct.accountId, { userId: acct.userId, ip: '203.0.113.5' }, { sessionTimeoutMinutes: 5 });
-    expect((await db.selectFrom('accounts').select('session_timeout_minutes').where('id', '=', acct.accountId).executeTakeFirstOrThrow()).session_timeout_minutes).toBe(5);
+    await updateAccountSettings(
+      db,
+      acct.accountId,
+      { userId: acct.userId, ip: '203.0.113.5' },
+      { sessionTimeoutMinutes: 5 },
+    );
+    expect(
+      (
+        await db
+          .selectFrom('accounts')
+          .select('session_timeout_minutes')
+          .where('id', '=', acct.accountId)
+          .executeTakeFirstOrThrow()
+      ).session_timeout_minutes,
+    ).toBe(5);
     await idleFor(acct.sessionToken, 5 * 60 + SESSION_GRACE_SECONDS + 20);
     expect(await resolveSession(db, acct.sessionToken)).toBeNull();
-    const event = await db.selectFrom('audit_events').selectAll().where('account_id', '=', acct.accountId).where('action', '=', 'security.session_timeout_updated').executeTakeFirstOrThrow();
-    expect(event).toMatchObject({ actor_user_id: acct.userId, actor_ip: '203.0.113.5', before: { session_timeout_minutes: 30 }, after: { session_timeout_minutes: 5 } });
+    const event = await db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('account_id', '=', acct.accountId)
+      .where('action', '=', 'security.session_timeout_updated')
+      .executeTakeFirstOrThrow();
+    expect(event).toMatchObject({
+      actor_user_id: acct.userId,
+      actor_ip: '203.0.113.5',
+      before: { session_timeout_minutes: 30 },
+      after: { session_timeout_minutes: 5 },
+    });
   });
 
   it('ends the session of a disabled extension', async () => {
     const acct = await activatedAccount(db);
-    await db.updateTable('extensions').set({ status: 'disabled' }).where('account_id', '=', acct.accountId).execute();
+    await db
+      .updateTable('extensions')
+      .set({ status: 'disabled' })
+      .where('account_id', '=', acct.accountId)
+      .execute();
     expect(await resolveSession(db, acct.sessionToken)).toBeNull();
     expect((await revokedAt(acct.userId))[0]!.revoked_at).not.toBeNull();
   });
 
   it('logs out one session', async () => {
     const acct = await activatedAccount(db);
-    const second = await createSession(db, { accountId: acct.accountId, userId: acct.userId, ip: null, userAgent: null });
+    const second = await createSession(db, {
+      accountId: acct.accountId,
+      userId: acct.userId,
+      ip: null,
+      userAgent: null,
+    });
     await revokeSession(db, acct.sessionToken);
     expect(await resolveSession(db, acct.sessionToken)).toBeNull();
     expect((await resolveSession(db, second))?.user.id).toBe(acct.userId);
@@ -110,9 +156,19 @@ describe('sessions', () => {
 
   it("logs out everywhere: every session of that user, and no one else's", async () => {
     const acct = await activatedAccount(db);
-    const laptop = await createSession(db, { accountId: acct.accountId, userId: acct.userId, ip: '203.0.113.1', userAgent: 'laptop' });
+    const laptop = await createSession(db, {
+      accountId: acct.accountId,
+      userId: acct.userId,
+      ip: '203.0.113.1',
+      userAgent: 'laptop',
+    });
     const colleague = await addUser(db, acct.accountId, { number: '102' });
-    const theirs = await createSession(db, { accountId: acct.accountId, userId: colleague.userId, ip: null, userAgent: null });
+    const theirs = await createSession(db, {
+      accountId: acct.accountId,
+      userId: colleague.userId,
+      ip: null,
+      userAgent: null,
+    });
     const elsewhere = await activatedAccount(db);
 
     expect(await revokeAllSessions(db, acct.accountId, acct.userId)).toBe(2);
@@ -123,7 +179,12 @@ describe('sessions', () => {
     // Nothing left to revoke.
     expect(await revokeAllSessions(db, acct.accountId, acct.userId)).toBe(0);
     // Scoped by account: another account's id does not reach this user's sessions.
-    const fresh = await createSession(db, { accountId: acct.accountId, userId: acct.userId, ip: null, userAgent: null });
+    const fresh = await createSession(db, {
+      accountId: acct.accountId,
+      userId: acct.userId,
+      ip: null,
+      userAgent: null,
+    });
     expect(await revokeAllSessions(db, elsewhere.accountId, acct.userId)).toBe(0);
     expect((await resolveSession(db, fresh))?.user.id).toBe(acct.userId);
   });

@@ -10,7 +10,18 @@ import {
 } from '@carillon/core';
 import { migrateToLatest, openPglite, openPostgres, servePglite, type Db } from '@carillon/db';
 import { freshDb } from '../../../tests/support/env.ts';
-import { GOOD_CREDENTIALS, POLICY, activatedAccount, addUser, auditEvents, ctx, json, newAccount, testLimiter, uniq } from './support.ts';
+import {
+  GOOD_CREDENTIALS,
+  POLICY,
+  activatedAccount,
+  addUser,
+  auditEvents,
+  ctx,
+  json,
+  newAccount,
+  testLimiter,
+  uniq,
+} from './support.ts';
 
 let db: Db;
 beforeAll(async () => {
@@ -23,7 +34,15 @@ afterAll(async () => {
 const ACTOR_IP = '198.51.100.42';
 
 const company = (operatorExtension: string) => ({ greetingMode: 'default', operatorExtension });
-const myInfo = (o: Partial<{ firstName: string; lastName: string; email: string; emailLogin: boolean; contactPhone: string }> = {}) => ({
+const myInfo = (
+  o: Partial<{
+    firstName: string;
+    lastName: string;
+    email: string;
+    emailLogin: boolean;
+    contactPhone: string;
+  }> = {},
+) => ({
   firstName: 'Marie',
   lastName: 'Curie-Sklodowska',
   email: `marie.new.${uniq()}@acme.example`,
@@ -67,38 +86,95 @@ describe('quick setup wizard', () => {
       ok: false,
       errors: { _form: 'incomplete:company,my_info,regional,emergency' },
     });
-    expect(await saveSetupStep(db, who, actor, 'review', { confirm: false })).toEqual({ ok: false, errors: { confirm: 'invalid' } });
+    expect(await saveSetupStep(db, who, actor, 'review', { confirm: false })).toEqual({
+      ok: false,
+      errors: { confirm: 'invalid' },
+    });
 
     // company: the operator extension must exist.
-    expect(await saveSetupStep(db, who, actor, 'company', company('999'))).toEqual({ ok: false, errors: { operatorExtension: 'extension_not_found' } });
-    expect(await saveSetupStep(db, who, actor, 'company', company('12a'))).toEqual({ ok: false, errors: { operatorExtension: 'invalid_extension' } });
+    expect(await saveSetupStep(db, who, actor, 'company', company('999'))).toEqual({
+      ok: false,
+      errors: { operatorExtension: 'extension_not_found' },
+    });
+    expect(await saveSetupStep(db, who, actor, 'company', company('12a'))).toEqual({
+      ok: false,
+      errors: { operatorExtension: 'invalid_extension' },
+    });
     expect(nextStep(await progress())).toBe('company');
-    const ext101 = (await db.selectFrom('accounts').select('operator_extension_id').where('id', '=', acct.accountId).executeTakeFirstOrThrow()).operator_extension_id;
+    const ext101 = (
+      await db
+        .selectFrom('accounts')
+        .select('operator_extension_id')
+        .where('id', '=', acct.accountId)
+        .executeTakeFirstOrThrow()
+    ).operator_extension_id;
     const ext102 = (await addUser(db, acct.accountId, { number: '102' })).extensionId;
-    expect(await saveSetupStep(db, who, actor, 'company', company('102'))).toEqual({ ok: true, next: 'my_info' });
-    expect((await db.selectFrom('accounts').select('operator_extension_id').where('id', '=', acct.accountId).executeTakeFirstOrThrow()).operator_extension_id).toBe(ext102);
-    expect(await progress()).toMatchObject({ completed: ['credentials', 'company'], company: company('102') });
+    expect(await saveSetupStep(db, who, actor, 'company', company('102'))).toEqual({
+      ok: true,
+      next: 'my_info',
+    });
+    expect(
+      (
+        await db
+          .selectFrom('accounts')
+          .select('operator_extension_id')
+          .where('id', '=', acct.accountId)
+          .executeTakeFirstOrThrow()
+      ).operator_extension_id,
+    ).toBe(ext102);
+    expect(await progress()).toMatchObject({
+      completed: ['credentials', 'company'],
+      company: company('102'),
+    });
     expect(nextStep(await progress())).toBe('my_info');
     const companyEvent = await lastAudit('company.updated');
-    expect(companyEvent).toMatchObject({ target_type: 'account', target_id: acct.accountId, before: { operator_extension_id: ext101 }, after: { operator_extension_id: ext102 } });
+    expect(companyEvent).toMatchObject({
+      target_type: 'account',
+      target_id: acct.accountId,
+      before: { operator_extension_id: ext101 },
+      after: { operator_extension_id: ext102 },
+    });
 
     // my_info: a valid e-mail that is nobody else's login.
-    expect(await saveSetupStep(db, who, actor, 'my_info', myInfo({ email: 'not-an-email' }))).toEqual({ ok: false, errors: { email: 'invalid_email' } });
+    expect(await saveSetupStep(db, who, actor, 'my_info', myInfo({ email: 'not-an-email' }))).toEqual({
+      ok: false,
+      errors: { email: 'invalid_email' },
+    });
     const someoneElse = await activatedAccount(db);
-    expect(await saveSetupStep(db, who, actor, 'my_info', myInfo({ email: someoneElse.email.toUpperCase() }))).toEqual({ ok: false, errors: { email: 'email_taken' } });
-    expect(await saveSetupStep(db, who, actor, 'my_info', myInfo({ firstName: '' }))).toEqual({ ok: false, errors: { firstName: 'required' } });
-    expect(await saveSetupStep(db, who, actor, 'my_info', myInfo({ contactPhone: '12' }))).toEqual({ ok: false, errors: { contactPhone: 'invalid_phone' } });
+    expect(
+      await saveSetupStep(db, who, actor, 'my_info', myInfo({ email: someoneElse.email.toUpperCase() })),
+    ).toEqual({ ok: false, errors: { email: 'email_taken' } });
+    expect(await saveSetupStep(db, who, actor, 'my_info', myInfo({ firstName: '' }))).toEqual({
+      ok: false,
+      errors: { firstName: 'required' },
+    });
+    expect(await saveSetupStep(db, who, actor, 'my_info', myInfo({ contactPhone: '12' }))).toEqual({
+      ok: false,
+      errors: { contactPhone: 'invalid_phone' },
+    });
     expect(nextStep(await progress())).toBe('my_info');
     const info = myInfo({ email: `Marie.Curie.${uniq()}@ACME.example` });
     expect(await saveSetupStep(db, who, actor, 'my_info', info)).toEqual({ ok: true, next: 'regional' });
-    const user = await db.selectFrom('users').selectAll().where('id', '=', acct.userId).executeTakeFirstOrThrow();
-    expect(user).toMatchObject({ last_name: 'Curie-Sklodowska', email: info.email.toLowerCase(), contact_phone: '+14155550187' });
+    const user = await db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', acct.userId)
+      .executeTakeFirstOrThrow();
+    expect(user).toMatchObject({
+      last_name: 'Curie-Sklodowska',
+      email: info.email.toLowerCase(),
+      contact_phone: '+14155550187',
+    });
     const userEvent = await lastAudit('user.updated');
     expect(userEvent).toMatchObject({
       target_type: 'user',
       target_id: acct.userId,
       before: { last_name: 'Curie', email: acct.email, contact_phone: null },
-      after: { last_name: 'Curie-Sklodowska', email: info.email.toLowerCase(), contact_phone: '+14155550187' },
+      after: {
+        last_name: 'Curie-Sklodowska',
+        email: info.email.toLowerCase(),
+        contact_phone: '+14155550187',
+      },
     });
     // Unchanged fields are not in the entry.
     expect(userEvent.before).not.toHaveProperty('first_name');
@@ -107,17 +183,38 @@ describe('quick setup wizard', () => {
     // The new login e-mail works, the old one no longer does.
     const rl = testLimiter();
     try {
-      const attempt = (email: string) => signIn(db, rl.limiter, POLICY, { identity: { kind: 'email', email }, password: GOOD_CREDENTIALS.password, ip: ACTOR_IP, userAgent: null });
-      expect(await attempt(info.email)).toMatchObject({ ok: true, userId: acct.userId, setupComplete: false });
+      const attempt = (email: string) =>
+        signIn(db, rl.limiter, POLICY, {
+          identity: { kind: 'email', email },
+          password: GOOD_CREDENTIALS.password,
+          ip: ACTOR_IP,
+          userAgent: null,
+        });
+      expect(await attempt(info.email)).toMatchObject({
+        ok: true,
+        userId: acct.userId,
+        setupComplete: false,
+      });
       expect(await attempt(acct.email)).toMatchObject({ ok: false, reason: 'invalid_credentials' });
     } finally {
       await rl.cleanup();
     }
 
     // regional
-    expect(await saveSetupStep(db, who, actor, 'regional', { ...regional, timeZone: 'Mars/Olympus' })).toEqual({ ok: false, errors: { timeZone: 'invalid_time_zone' } });
-    expect(await saveSetupStep(db, who, actor, 'regional', regional)).toEqual({ ok: true, next: 'emergency' });
-    expect(await db.selectFrom('accounts').select(['country', 'time_zone', 'time_format', 'language']).where('id', '=', acct.accountId).executeTakeFirstOrThrow()).toEqual({
+    expect(
+      await saveSetupStep(db, who, actor, 'regional', { ...regional, timeZone: 'Mars/Olympus' }),
+    ).toEqual({ ok: false, errors: { timeZone: 'invalid_time_zone' } });
+    expect(await saveSetupStep(db, who, actor, 'regional', regional)).toEqual({
+      ok: true,
+      next: 'emergency',
+    });
+    expect(
+      await db
+        .selectFrom('accounts')
+        .select(['country', 'time_zone', 'time_format', 'language'])
+        .where('id', '=', acct.accountId)
+        .executeTakeFirstOrThrow(),
+    ).toEqual({
       country: 'FR',
       time_zone: 'Europe/Paris',
       time_format: '24h',
@@ -130,16 +227,45 @@ describe('quick setup wizard', () => {
     expect(nextStep(await progress())).toBe('emergency');
 
     // emergency: the terms must be accepted.
-    expect(await saveSetupStep(db, who, actor, 'emergency', emergency(false))).toEqual({ ok: false, errors: { acceptTerms: 'terms_required' } });
-    expect(await saveSetupStep(db, who, actor, 'emergency', { ...emergency(true), street: '  ' })).toEqual({ ok: false, errors: { street: 'required' } });
-    expect(await db.selectFrom('emergency_addresses').select('id').where('account_id', '=', acct.accountId).execute()).toEqual([]);
+    expect(await saveSetupStep(db, who, actor, 'emergency', emergency(false))).toEqual({
+      ok: false,
+      errors: { acceptTerms: 'terms_required' },
+    });
+    expect(await saveSetupStep(db, who, actor, 'emergency', { ...emergency(true), street: '  ' })).toEqual({
+      ok: false,
+      errors: { street: 'required' },
+    });
+    expect(
+      await db
+        .selectFrom('emergency_addresses')
+        .select('id')
+        .where('account_id', '=', acct.accountId)
+        .execute(),
+    ).toEqual([]);
     expect(nextStep(await progress())).toBe('emergency');
-    expect(await saveSetupStep(db, who, actor, 'emergency', emergency(true))).toEqual({ ok: true, next: 'review' });
-    const address = await db.selectFrom('emergency_addresses').selectAll().where('account_id', '=', acct.accountId).executeTakeFirstOrThrow();
-    expect(address).toMatchObject({ user_id: acct.userId, street: '1 Market St', street2: 'Floor 3', postal_code: '94105' });
+    expect(await saveSetupStep(db, who, actor, 'emergency', emergency(true))).toEqual({
+      ok: true,
+      next: 'review',
+    });
+    const address = await db
+      .selectFrom('emergency_addresses')
+      .selectAll()
+      .where('account_id', '=', acct.accountId)
+      .executeTakeFirstOrThrow();
+    expect(address).toMatchObject({
+      user_id: acct.userId,
+      street: '1 Market St',
+      street2: 'Floor 3',
+      postal_code: '94105',
+    });
     expect(address.terms_accepted_at).not.toBeNull();
     const emergencyEvent = await lastAudit('emergency_address.registered');
-    expect(emergencyEvent).toMatchObject({ target_type: 'emergency_address', target_id: address.id, before: null, after: { street: '1 Market St', city: 'San Francisco' } });
+    expect(emergencyEvent).toMatchObject({
+      target_type: 'emergency_address',
+      target_id: address.id,
+      before: null,
+      after: { street: '1 Market St', city: 'San Francisco' },
+    });
 
     // Leaving and coming back: progress and prefilled values survive.
     const defaults = await stepDefaults(db, acct.accountId, acct.userId);
@@ -149,16 +275,35 @@ describe('quick setup wizard', () => {
     expect(nextStep(await progress())).toBe('review');
 
     // review completes the setup.
-    expect(await saveSetupStep(db, who, actor, 'review', { confirm: true })).toEqual({ ok: true, next: 'done' });
-    const done = await db.selectFrom('accounts').select('setup_completed_at').where('id', '=', acct.accountId).executeTakeFirstOrThrow();
+    expect(await saveSetupStep(db, who, actor, 'review', { confirm: true })).toEqual({
+      ok: true,
+      next: 'done',
+    });
+    const done = await db
+      .selectFrom('accounts')
+      .select('setup_completed_at')
+      .where('id', '=', acct.accountId)
+      .executeTakeFirstOrThrow();
     expect(done.setup_completed_at).toBeInstanceOf(Date);
-    expect((await progress()).completed).toEqual(['credentials', 'company', 'my_info', 'regional', 'emergency', 'review']);
+    expect((await progress()).completed).toEqual([
+      'credentials',
+      'company',
+      'my_info',
+      'regional',
+      'emergency',
+      'review',
+    ]);
     expect(nextStep(await progress())).toBe('done');
     expect(await lastAudit('company.setup_completed')).toMatchObject({ after: { setupCompleted: true } });
     const rl2 = testLimiter();
     try {
       expect(
-        await signIn(db, rl2.limiter, POLICY, { identity: { kind: 'email', email: info.email }, password: GOOD_CREDENTIALS.password, ip: ACTOR_IP, userAgent: null }),
+        await signIn(db, rl2.limiter, POLICY, {
+          identity: { kind: 'email', email: info.email },
+          password: GOOD_CREDENTIALS.password,
+          ip: ACTOR_IP,
+          userAgent: null,
+        }),
       ).toMatchObject({ ok: true, setupComplete: true });
     } finally {
       await rl2.cleanup();
@@ -175,21 +320,42 @@ describe('quick setup wizard', () => {
     const who = { accountId: acct.accountId, userId: acct.userId };
     const before = (await auditEvents(db, acct.accountId)).length;
     // 101 is already the operator extension and the greeting is already the default.
-    expect(await saveSetupStep(db, who, { userId: acct.userId, ip: ACTOR_IP }, 'company', company('101'))).toEqual({ ok: true, next: 'my_info' });
+    expect(
+      await saveSetupStep(db, who, { userId: acct.userId, ip: ACTOR_IP }, 'company', company('101')),
+    ).toEqual({ ok: true, next: 'my_info' });
     expect(await auditEvents(db, acct.accountId)).toHaveLength(before);
-    expect((await readProgress(db, acct.accountId, acct.userId)).completed).toEqual(['credentials', 'company']);
+    expect((await readProgress(db, acct.accountId, acct.userId)).completed).toEqual([
+      'credentials',
+      'company',
+    ]);
   });
 
-  it('refuses a taken e-mail only when it would be a login: not for a non-login e-mail, nor for the user\'s own', async () => {
+  it("refuses a taken e-mail only when it would be a login: not for a non-login e-mail, nor for the user's own", async () => {
     const acct = await activatedAccount(db);
     const other = await activatedAccount(db);
     const who = { accountId: acct.accountId, userId: acct.userId };
     // Same address as another user's login, but not used to sign in: allowed.
-    expect(await saveSetupStep(db, who, { userId: acct.userId, ip: null }, 'my_info', myInfo({ email: other.email, emailLogin: false }))).toEqual({ ok: true, next: 'company' });
+    expect(
+      await saveSetupStep(
+        db,
+        who,
+        { userId: acct.userId, ip: null },
+        'my_info',
+        myInfo({ email: other.email, emailLogin: false }),
+      ),
+    ).toEqual({ ok: true, next: 'company' });
     // Saving its own current e-mail again is not "taken".
     const own = myInfo({ email: acct.email });
     const again = await activatedAccount(db);
-    expect(await saveSetupStep(db, { accountId: again.accountId, userId: again.userId }, { userId: again.userId, ip: null }, 'my_info', { ...own, email: again.email })).toEqual({
+    expect(
+      await saveSetupStep(
+        db,
+        { accountId: again.accountId, userId: again.userId },
+        { userId: again.userId, ip: null },
+        'my_info',
+        { ...own, email: again.email },
+      ),
+    ).toEqual({
       ok: true,
       next: 'company',
     });
@@ -197,8 +363,17 @@ describe('quick setup wizard', () => {
 
   it('refuses review before activation has set the credentials', async () => {
     const created = await newAccount(db);
-    const res = await saveSetupStep(db, { accountId: created.accountId, userId: created.userId }, { userId: created.userId, ip: null }, 'review', { confirm: true });
-    expect(res).toEqual({ ok: false, errors: { _form: 'incomplete:credentials,company,my_info,regional,emergency' } });
+    const res = await saveSetupStep(
+      db,
+      { accountId: created.accountId, userId: created.userId },
+      { userId: created.userId, ip: null },
+      'review',
+      { confirm: true },
+    );
+    expect(res).toEqual({
+      ok: false,
+      errors: { _form: 'incomplete:credentials,company,my_info,regional,emergency' },
+    });
   });
 });
 
@@ -218,13 +393,33 @@ describe('quick setup wizard through a connection pool', () => {
       const who = { accountId: created.accountId, userId: created.userId };
       const actor = { userId: created.userId, ip: ACTOR_IP };
       const withTimeout = <T>(p: Promise<T>) =>
-        Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('saveSetupStep did not finish within 5 s')), 5000))]);
+        Promise.race([
+          p,
+          new Promise<never>((_, reject) =>
+            setTimeout(() => reject(new Error('saveSetupStep did not finish within 5 s')), 5000),
+          ),
+        ]);
 
-      expect(await withTimeout(saveSetupStep(pooled, who, actor, 'regional', regional))).toEqual({ ok: true, next: 'company' });
-      expect(await withTimeout(saveSetupStep(pooled, who, actor, 'company', company('101')))).toEqual({ ok: true, next: 'my_info' });
-      expect(await withTimeout(saveSetupStep(pooled, who, actor, 'my_info', myInfo()))).toEqual({ ok: true, next: 'emergency' });
-      expect(await withTimeout(saveSetupStep(pooled, who, actor, 'emergency', emergency(true)))).toEqual({ ok: true, next: 'review' });
-      expect(await withTimeout(saveSetupStep(pooled, who, actor, 'review', { confirm: true }))).toEqual({ ok: true, next: 'done' });
+      expect(await withTimeout(saveSetupStep(pooled, who, actor, 'regional', regional))).toEqual({
+        ok: true,
+        next: 'company',
+      });
+      expect(await withTimeout(saveSetupStep(pooled, who, actor, 'company', company('101')))).toEqual({
+        ok: true,
+        next: 'my_info',
+      });
+      expect(await withTimeout(saveSetupStep(pooled, who, actor, 'my_info', myInfo()))).toEqual({
+        ok: true,
+        next: 'emergency',
+      });
+      expect(await withTimeout(saveSetupStep(pooled, who, actor, 'emergency', emergency(true)))).toEqual({
+        ok: true,
+        next: 'review',
+      });
+      expect(await withTimeout(saveSetupStep(pooled, who, actor, 'review', { confirm: true }))).toEqual({
+        ok: true,
+        next: 'done',
+      });
       const actions = (await auditEvents(pooled, created.accountId)).map((e) => e.action);
       expect(actions).toEqual([
         'account.created',

@@ -28,14 +28,25 @@ export const GOOD_CREDENTIALS: CredentialsInput = {
   securityAnswer: 'Rusty Bucket',
 };
 
-export const POLICY: SignInPolicy = { maxFailures: 3, lockoutMinutes: 15, perIpPerMinute: 1000, perAccountPerMinute: 1000 };
+export const POLICY: SignInPolicy = {
+  maxFailures: 3,
+  lockoutMinutes: 15,
+  perIpPerMinute: 1000,
+  perAccountPerMinute: 1000,
+};
 
 export const ctx = (ip = '203.0.113.10') => ({ ip, userAgent: 'vitest' });
 
 export function newAccount(db: Db, input: Partial<CreateAccountInput> = {}): Promise<CreatedAccount> {
   return createAccount(
     db,
-    { company: 'Acme Labs', email: `marie.${uniq()}@acme.example`, firstName: 'Marie', lastName: 'Curie', ...input },
+    {
+      company: 'Acme Labs',
+      email: `marie.${uniq()}@acme.example`,
+      firstName: 'Marie',
+      lastName: 'Curie',
+      ...input,
+    },
     { activationTtlHours: 48 },
   );
 }
@@ -46,7 +57,10 @@ export interface ActivatedAccount extends CreatedAccount {
 }
 
 /** An account whose Super Admin (ext 101) has set password, PIN and security answer. */
-export async function activatedAccount(db: Db, input: Partial<CreateAccountInput> = {}): Promise<ActivatedAccount> {
+export async function activatedAccount(
+  db: Db,
+  input: Partial<CreateAccountInput> = {},
+): Promise<ActivatedAccount> {
   const email = input.email ?? `marie.${uniq()}@acme.example`;
   const created = await newAccount(db, { ...input, email });
   const res = await activateAccount(db, created.activationToken, GOOD_CREDENTIALS, ctx());
@@ -60,17 +74,33 @@ export async function addUser(
   accountId: string,
   u: { number: string; email?: string; firstName?: string; password?: string; roleKey?: string },
 ): Promise<{ userId: string; extensionId: string; email: string }> {
-  const site = await db.selectFrom('sites').select('id').where('account_id', '=', accountId).where('is_main', '=', true).executeTakeFirstOrThrow();
+  const site = await db
+    .selectFrom('sites')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('is_main', '=', true)
+    .executeTakeFirstOrThrow();
   const ext = await db
     .insertInto('extensions')
     .values({ account_id: accountId, site_id: site.id, number: u.number, type: 'user', status: 'activated' })
     .returning('id')
     .executeTakeFirstOrThrow();
-  const role = await db.selectFrom('roles').select('id').where('key', '=', u.roleKey ?? 'standard').executeTakeFirstOrThrow();
+  const role = await db
+    .selectFrom('roles')
+    .select('id')
+    .where('key', '=', u.roleKey ?? 'standard')
+    .executeTakeFirstOrThrow();
   const email = u.email ?? `user.${uniq()}@acme.example`;
   const user = await db
     .insertInto('users')
-    .values({ account_id: accountId, extension_id: ext.id, role_id: role.id, first_name: u.firstName ?? 'Pierre', last_name: 'Dupont', email })
+    .values({
+      account_id: accountId,
+      extension_id: ext.id,
+      role_id: role.id,
+      first_name: u.firstName ?? 'Pierre',
+      last_name: 'Dupont',
+      email,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   await db
@@ -81,7 +111,13 @@ export async function addUser(
 }
 
 /** A rate limiter on the real Redis under a prefix private to one test file; `cleanup` deletes its keys. */
-export function testLimiter(): { redis: Redis; limiter: RateLimiter; prefix: string; keys: () => Promise<string[]>; cleanup: () => Promise<void> } {
+export function testLimiter(): {
+  redis: Redis;
+  limiter: RateLimiter;
+  prefix: string;
+  keys: () => Promise<string[]>;
+  cleanup: () => Promise<void>;
+} {
   const redis = redisClient();
   const prefix = `carillon:test:${uniq()}:`;
   const keys = () => redis.keys(`${prefix}*`);

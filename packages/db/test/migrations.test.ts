@@ -27,7 +27,8 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-const postgresUrl: string | null = process.env.TEST_POSTGRES_URL ?? ((await answers(DEFAULT_PG_URL)) ? DEFAULT_PG_URL : null);
+const postgresUrl: string | null =
+  process.env.TEST_POSTGRES_URL ?? ((await answers(DEFAULT_PG_URL)) ? DEFAULT_PG_URL : null);
 
 const EXPECTED_TABLES = [
   'accounts',
@@ -59,7 +60,10 @@ const PREDEFINED_ROLES = [
 async function migrationModules(): Promise<Record<string, Migration>> {
   const dir = path.resolve(import.meta.dirname, '../src/migrations');
   const out: Record<string, Migration> = {};
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()) {
     out[file.replace(/\.ts$/, '')] = (await import(pathToFileURL(path.join(dir, file)).href)) as Migration;
   }
   return out;
@@ -79,12 +83,20 @@ async function publicTables(db: Db): Promise<string[]> {
 
 /** Columns with their type, nullability and default, as one comparable list. */
 async function publicColumns(db: Db): Promise<string[]> {
-  const { rows } = await sql<{ table_name: string; column_name: string; data_type: string; is_nullable: string; column_default: string | null }>`
+  const { rows } = await sql<{
+    table_name: string;
+    column_name: string;
+    data_type: string;
+    is_nullable: string;
+    column_default: string | null;
+  }>`
     select table_name, column_name, data_type, is_nullable, column_default
     from information_schema.columns
     where table_schema = 'public' and table_name not like 'kysely_%'
     order by table_name, column_name`.execute(db);
-  return rows.map((r) => `${r.table_name}.${r.column_name}:${r.data_type}:${r.is_nullable}:${r.column_default ?? ''}`);
+  return rows.map(
+    (r) => `${r.table_name}.${r.column_name}:${r.data_type}:${r.is_nullable}:${r.column_default ?? ''}`,
+  );
 }
 
 async function constraints(db: Db): Promise<string[]> {
@@ -101,7 +113,9 @@ async function constraints(db: Db): Promise<string[]> {
 
 async function indexes(db: Db): Promise<Map<string, string>> {
   const { rows } = await sql<{ indexname: string; indexdef: string }>`
-    select indexname, indexdef from pg_indexes where schemaname = 'public' and tablename not like 'kysely_%'`.execute(db);
+    select indexname, indexdef from pg_indexes where schemaname = 'public' and tablename not like 'kysely_%'`.execute(
+    db,
+  );
   return new Map(rows.map((r) => [r.indexname, r.indexdef]));
 }
 
@@ -152,18 +166,39 @@ async function expectMigratedSchema(db: Db): Promise<void> {
 
   const idx = await indexes(db);
   expect(idx.get('users_login_email_unique')).toMatch(/UNIQUE INDEX .* \(lower\(email\)\) WHERE email_login/);
-  for (const name of ['extensions_account_idx', 'users_account_idx', 'phone_numbers_account_idx', 'devices_account_idx', 'sessions_user_idx', 'audit_events_account_time_idx']) {
+  for (const name of [
+    'extensions_account_idx',
+    'users_account_idx',
+    'phone_numbers_account_idx',
+    'devices_account_idx',
+    'sessions_user_idx',
+    'audit_events_account_time_idx',
+  ]) {
     expect(idx.has(name), name).toBe(true);
   }
 
   // The constraints are enforced, not only declared.
-  const account = await db.insertInto('accounts').values({ company_name: 'Probe' }).returning(['id', 'session_timeout_minutes', 'language']).executeTakeFirstOrThrow();
+  const account = await db
+    .insertInto('accounts')
+    .values({ company_name: 'Probe' })
+    .returning(['id', 'session_timeout_minutes', 'language'])
+    .executeTakeFirstOrThrow();
   expect(account).toMatchObject({ session_timeout_minutes: 30, language: 'en' });
-  await expect(db.insertInto('accounts').values({ company_name: 'Bad', language: 'de' as never }).execute()).rejects.toThrow(/check constraint/);
   await expect(
-    db.insertInto('phone_numbers').values({ account_id: account.id, e164: '4155550100', type: 'main' }).execute(),
+    db
+      .insertInto('accounts')
+      .values({ company_name: 'Bad', language: 'de' as never })
+      .execute(),
   ).rejects.toThrow(/check constraint/);
-  await expect(db.insertInto('roles').values({ name: 'Custom without account' }).execute()).rejects.toThrow(/roles_predefined_or_custom/);
+  await expect(
+    db
+      .insertInto('phone_numbers')
+      .values({ account_id: account.id, e164: '4155550100', type: 'main' })
+      .execute(),
+  ).rejects.toThrow(/check constraint/);
+  await expect(db.insertInto('roles').values({ name: 'Custom without account' }).execute()).rejects.toThrow(
+    /roles_predefined_or_custom/,
+  );
   await db.deleteFrom('accounts').where('id', '=', account.id).execute();
 }
 
@@ -202,7 +237,9 @@ describe('migrations on PGlite (in-memory)', () => {
     const m = migrator(db, await migrationModules());
     const down = await m.migrateDown();
     expect(down.error).toBeUndefined();
-    expect(down.results?.map((r) => [r.migrationName, r.direction, r.status])).toEqual([['0001_core', 'Down', 'Success']]);
+    expect(down.results?.map((r) => [r.migrationName, r.direction, r.status])).toEqual([
+      ['0001_core', 'Down', 'Success'],
+    ]);
     await expectOnlyMigratorTablesLeft(db);
     expect(await migrateToLatest(db)).toEqual(migrationNames);
     await expectMigratedSchema(db);
@@ -226,6 +263,16 @@ describe.runIf(postgresUrl !== null)('migrations on PostgreSQL', () => {
   afterAll(async () => {
     await db?.destroy();
     if (admin) {
+      // pool.end() can resolve while its sockets are still closing; a forced drop would then
+      // terminate them and surface as an unhandled FATAL 57P01. Wait for them to go first.
+      for (let i = 0; i < 50; i++) {
+        const { rows } = await admin.query(
+          'select count(*)::int as n from pg_stat_activity where datname = $1',
+          [dbName],
+        );
+        if (rows[0].n === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       await admin.query(`drop database if exists ${dbName} with (force)`);
       const { rows } = await admin.query('select 1 from pg_database where datname = $1', [dbName]);
       await admin.end();
@@ -263,7 +310,9 @@ describe.runIf(postgresUrl !== null)('migrations on PostgreSQL', () => {
   it('drops everything with migrateDown', async () => {
     const down = await migrator(db!, await migrationModules()).migrateDown();
     expect(down.error).toBeUndefined();
-    expect(down.results?.map((r) => [r.migrationName, r.direction, r.status])).toEqual([['0001_core', 'Down', 'Success']]);
+    expect(down.results?.map((r) => [r.migrationName, r.direction, r.status])).toEqual([
+      ['0001_core', 'Down', 'Success'],
+    ]);
     await expectOnlyMigratorTablesLeft(db!);
   });
 });

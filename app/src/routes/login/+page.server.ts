@@ -29,7 +29,7 @@ export const actions: Actions = {
       extension: String(form.get('extension') ?? ''),
     };
     const identity = identityFromForm(form);
-    if (!identity || !password) return fail(400, { ...kept, error: 'login.invalid' as const, params: {} });
+    if (!identity || !password) return fail(400, { ...kept, error: 'login.invalid' as const, params: {}, attemptsLeft: null });
     const result = await signIn(rt.db, rt.limiter, rt.signInPolicy, {
       identity,
       password,
@@ -39,13 +39,13 @@ export const actions: Actions = {
     if (!result.ok) {
       switch (result.reason) {
         case 'locked':
-          return fail(423, { ...kept, error: 'login.locked' as const, params: { time: result.lockedUntil.toISOString().slice(11, 16) + ' UTC' } });
+          return fail(423, { ...kept, error: 'login.locked' as const, params: { time: result.lockedUntil.toISOString().slice(11, 16) + ' UTC' }, attemptsLeft: null });
         case 'rate_limited':
-          return fail(429, { ...kept, error: 'login.rateLimited' as const, params: {} });
+          return fail(429, { ...kept, error: 'login.rateLimited' as const, params: {}, attemptsLeft: null });
         case 'not_activated':
-          return fail(403, { ...kept, error: 'login.notActivated' as const, params: {} });
+          return fail(403, { ...kept, error: 'login.notActivated' as const, params: {}, attemptsLeft: null });
         case 'disabled':
-          return fail(403, { ...kept, error: 'login.disabled' as const, params: {} });
+          return fail(403, { ...kept, error: 'login.disabled' as const, params: {}, attemptsLeft: null });
         default:
           return fail(401, {
             ...kept,
