@@ -11,6 +11,8 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // The app is served at the root (no `paths.base`), so plain hrefs are already resolved.
+      'svelte/no-navigation-without-resolve': 'off',
     },
   },
   {

@@ -12,6 +12,11 @@ fi
 if [ -z "${REDIS_URL:-}" ] && command -v redis-cli >/dev/null && [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]; then
   export REDIS_URL="redis://127.0.0.1:6379"
 fi
+# Static checks first: types (packages, services, tests, then the Svelte app) and lint.
+node_modules/.bin/node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
+(cd app && ../node_modules/.bin/node ../node_modules/svelte-check/bin/svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output human)
+node_modules/.bin/node node_modules/eslint/bin/eslint.js .
+
 report="$(mktemp -d)/vitest.json"
 set +e
 node_modules/.bin/node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json="$report" "$@"

@@ -157,13 +157,13 @@ describe('permissions on the server', () => {
     anonymous.close();
 
     const sam = connect(standard);
-    await new Promise((r) => sam.on('connect', r));
+    await new Promise<void>((r) => sam.on('connect', () => r()));
     expect(await sam.emitWithAck('health:watch')).toEqual({ error: 'forbidden' });
     expect(await sam.emitWithAck('no:such-event')).toEqual({ error: 'unknown_event' });
     sam.close();
 
     const admin = connect(a.client);
-    await new Promise((r) => admin.on('connect', r));
+    await new Promise<void>((r) => admin.on('connect', () => r()));
     const health = new Promise<{ database: { ok: boolean }; workers: { ok: boolean }; mediaServer: { ok: boolean } }>((r) => admin.once('health', r));
     expect(await admin.emitWithAck('health:watch')).toEqual({ ok: true });
     const h = await health;

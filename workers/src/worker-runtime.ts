@@ -5,7 +5,6 @@ import { ConfigError, type Config, type Logger } from '@carillon/config';
 import { createHealthProcessor } from './health-worker.ts';
 import {
   createRedisConnection,
-  QUEUE_PREFIX,
   type JobData,
   type JobResult,
   type QueueName,

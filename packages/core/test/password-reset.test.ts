@@ -345,6 +345,9 @@ describe('forgot password by security question', () => {
     });
     const locked = await answer('Shiny Wagon');
     expect(locked).toMatchObject({ ok: false, reason: 'locked' });
+    // A lockout by answers is audited like one by passwords, with the IP it came from.
+    const lockouts = await auditEvents(db, acct.accountId, 'user.locked_out');
+    expect(lockouts.map((e) => [e.target_id, e.actor_ip])).toEqual([[acct.userId, '203.0.113.60']]);
 
     // Locked: neither the right answer nor the right password helps.
     expect(await answer(GOOD_CREDENTIALS.securityAnswer)).toMatchObject({ ok: false, reason: 'locked' });

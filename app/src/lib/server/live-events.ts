@@ -1,13 +1,21 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server as SocketServer, type Socket } from 'socket.io';
+import { Server as SocketServer } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { resolveSession, SESSION_COOKIE, type AuthenticatedSession } from '@carillon/core';
 import { getRuntime } from './runtime.ts';
 import { allows, SOCKET_EVENT_ACCESS } from '../access-policy.ts';
-import { checkServiceHealth } from './health.ts';
+import { checkServiceHealth, type ServiceHealth } from './health.ts';
 
 type SocketData = { sessionToken: string; auth: AuthenticatedSession };
 type Ack = (reply: unknown) => void;
+/** Events a browser may emit; each is also listed, with what it requires, in SOCKET_EVENT_ACCESS. */
+interface ClientEvents {
+  'session:ping': (ack?: Ack) => void;
+  'health:watch': (ack?: Ack) => void;
+}
+interface ServerEvents {
+  health: (health: ServiceHealth) => void;
+}
 
 function readCookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
@@ -24,7 +32,7 @@ function readCookie(header: string | undefined, name: string): string | undefine
  */
 export async function attachLiveEvents(httpServer: HttpServer): Promise<SocketServer> {
   const rt = await getRuntime();
-  const io = new SocketServer<Record<string, (...args: any[]) => void>, Record<string, (...args: any[]) => void>, Record<string, never>, SocketData>(httpServer, {
+  const io = new SocketServer<ClientEvents, ServerEvents, Record<string, never>, SocketData>(httpServer, {
     path: '/socket.io',
     serveClient: false,
   });
@@ -42,7 +50,7 @@ export async function attachLiveEvents(httpServer: HttpServer): Promise<SocketSe
     next();
   });
 
-  io.on('connection', (socket: Socket) => {
+  io.on('connection', (socket) => {
     const data = socket.data as SocketData;
     // Rooms scoped by account and user, so no event can cross tenants by accident.
     void socket.join(`account:${data.auth.account.id}`);

@@ -8,7 +8,7 @@ import { accountInfoFor, storePassword, validatePassword } from './credentials.t
 import { dummyHash, verifySecret } from './hashing.ts';
 import { revokeAllSessions } from './sessions.ts';
 import type { RateLimiter } from './rate-limiter.ts';
-import type { SignInPolicy } from './sign-in.ts';
+import { registerCredentialFailure, type SignInPolicy } from './sign-in.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { mailTexts } from '../mail/templates.ts';
 import { recordAudit } from '../audit/record-audit.ts';
@@ -77,13 +77,8 @@ export async function answerSecurityQuestion(
     return { ok: false, reason: 'locked', lockedUntil: new Date(cred.locked_until) };
   }
   if (!(await verifySecret(cred.security_answer_hash, normaliseSecurityAnswer(attempt.answer)))) {
-    const failures = cred.failed_attempts + 1;
-    if (failures >= policy.maxFailures) {
-      const lockedUntil = new Date(Date.now() + policy.lockoutMinutes * 60_000);
-      await db.updateTable('user_credentials').set({ failed_attempts: 0, locked_until: lockedUntil }).where('user_id', '=', user.id).execute();
-      return { ok: false, reason: 'locked', lockedUntil };
-    }
-    await db.updateTable('user_credentials').set({ failed_attempts: failures }).where('user_id', '=', user.id).execute();
+    const failure = await registerCredentialFailure(db, policy, user.account_id, user.id, cred.failed_attempts, attempt.ip);
+    if (failure.locked) return { ok: false, reason: 'locked', lockedUntil: failure.lockedUntil };
     return { ok: false, reason: 'wrong_answer' };
   }
   const resetToken = await issueUserToken(db, { accountId: user.account_id, userId: user.id, purpose: 'password_reset', ttlMs: 15 * 60_000 });

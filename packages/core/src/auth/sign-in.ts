@@ -52,7 +52,10 @@ export async function signIn(
     return { ok: false, reason: 'not_activated' };
   }
   if (!(await verifySecret(cred.password_hash, attempt.password))) {
-    return registerFailure(db, policy, user.account_id, user.id, cred.failed_attempts, attempt.ip);
+    const failure = await registerCredentialFailure(db, policy, user.account_id, user.id, cred.failed_attempts, attempt.ip);
+    return failure.locked
+      ? { ok: false, reason: 'locked', lockedUntil: failure.lockedUntil }
+      : { ok: false, reason: 'invalid_credentials', attemptsLeft: failure.attemptsLeft };
   }
   const ext = await db.selectFrom('extensions').select('status').where('id', '=', user.extension_id).executeTakeFirst();
   if (ext?.status === 'disabled') return { ok: false, reason: 'disabled' };
@@ -74,14 +77,18 @@ export async function signIn(
   };
 }
 
-async function registerFailure(
+/**
+ * Counts a wrong secret (password or security answer) towards the lockout of
+ * the user's credentials, and locks them, with an audit entry, at the limit.
+ */
+export async function registerCredentialFailure(
   db: Kysely<Database>,
-  policy: SignInPolicy,
+  policy: Pick<SignInPolicy, 'maxFailures' | 'lockoutMinutes'>,
   accountId: string,
   userId: string,
   previousFailures: number,
   ip: string | null,
-): Promise<SignInResult> {
+): Promise<{ locked: true; lockedUntil: Date } | { locked: false; attemptsLeft: number }> {
   const failures = previousFailures + 1;
   if (failures >= policy.maxFailures) {
     const lockedUntil = new Date(Date.now() + policy.lockoutMinutes * 60_000);
@@ -97,8 +104,8 @@ async function registerFailure(
       targetId: userId,
       after: { lockedUntil: lockedUntil.toISOString(), failures },
     });
-    return { ok: false, reason: 'locked', lockedUntil };
+    return { locked: true, lockedUntil };
   }
   await db.updateTable('user_credentials').set({ failed_attempts: failures }).where('user_id', '=', userId).execute();
-  return { ok: false, reason: 'invalid_credentials', attemptsLeft: policy.maxFailures - failures };
+  return { locked: false, attemptsLeft: policy.maxFailures - failures };
 }
