@@ -36,6 +36,28 @@ const schema = z.object({
   QUEUE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'may only contain letters, digits, "_", "." and "-"').default('carillon'),
   /** Names this media-server node in the registrar and heartbeats; defaults to the host name. */
   MEDIA_SERVER_NODE_ID: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'may only contain letters, digits, "_", "." and "-"').optional(),
+  /** SIP domain of the service, also the digest realm of every device credential. */
+  SIP_DOMAIN: z.string().trim().regex(/^[A-Za-z0-9.-]+$/, 'must be a host name').default('carillon.localhost'),
+  /** Address the SIP listeners bind to. */
+  SIP_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Address written in Via, Contact and SDP; defaults to SIP_HOST (or this host's first address when SIP_HOST is 0.0.0.0). */
+  SIP_PUBLIC_ADDRESS: z.string().min(1).optional(),
+  SIP_UDP_PORT: port.default(5060),
+  SIP_TCP_PORT: port.default(5060),
+  SIP_WS_PORT: port.default(5066),
+  SIP_TLS_PORT: port.default(5061),
+  SIP_WSS_PORT: port.default(5067),
+  /** PEM files; TLS and WSS listen only when both are set. */
+  SIP_TLS_CERT: z.string().min(1).optional(),
+  SIP_TLS_KEY: z.string().min(1).optional(),
+  /** Digest nonces older than this are answered with stale=true (RFC 7616 §3.3). */
+  SIP_NONCE_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
+  /** Failed SIP authentications allowed per source address per minute before requests are refused. */
+  SIP_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
+  SIP_REGISTER_MIN_EXPIRES: z.coerce.number().int().min(1).max(3600).default(60),
+  SIP_REGISTER_MAX_EXPIRES: z.coerce.number().int().min(60).max(86_400).default(3600),
+  RTP_PORT_MIN: port.default(20000),
+  RTP_PORT_MAX: port.default(20999),
   DEMO_ACCOUNT: z
     .enum(['true', 'false', '1', '0'])
     .default('true')
@@ -67,6 +89,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const c = parsed.data;
+  const rangeIssues: { variable: string; message: string }[] = [];
+  if (c.RTP_PORT_MAX - c.RTP_PORT_MIN < 3) rangeIssues.push({ variable: 'RTP_PORT_MAX', message: 'must be at least RTP_PORT_MIN + 3' });
+  if (c.SIP_REGISTER_MAX_EXPIRES < c.SIP_REGISTER_MIN_EXPIRES) rangeIssues.push({ variable: 'SIP_REGISTER_MAX_EXPIRES', message: 'must not be below SIP_REGISTER_MIN_EXPIRES' });
+  if (Boolean(c.SIP_TLS_CERT) !== Boolean(c.SIP_TLS_KEY)) rangeIssues.push({ variable: c.SIP_TLS_CERT ? 'SIP_TLS_KEY' : 'SIP_TLS_CERT', message: 'SIP_TLS_CERT and SIP_TLS_KEY go together' });
+  if (rangeIssues.length) throw new ConfigError(rangeIssues);
   return {
     ...c,
     dataDir: path.resolve(c.DATA_DIR),

@@ -14,3 +14,5 @@ export * from './audit/record-audit.ts';
 export * from './mail/mailer.ts';
 export * from './mail/templates.ts';
 export * from './accounts/company-info.ts';
+export * from './devices/sip-digest-ha1.ts';
+export * from './devices/device-credentials.ts';

@@ -1,0 +1,156 @@
+import { createResponse, type SipRequest, type SipResponse } from '../sip/message/index.ts';
+import { formatUri } from '../sip/message/sip-uri.ts';
+import type { DigestAuthority } from '../sip/auth/digest-challenge.ts';
+import { parseAuthorization } from '../sip/auth/digest-challenge.ts';
+import type { AuthThrottle } from './auth-throttle.ts';
+import { BindingStore, type Binding } from './binding-store.ts';
+import type { CredentialCache } from './credential-cache.ts';
+
+/** How a request reached us, as the transport layer reports it. */
+export interface RequestSource {
+  transport: string;
+  remoteAddress: string;
+  remotePort: number;
+  connectionId?: string | undefined;
+}
+
+export interface RegistrarSettings {
+  minExpires: number;
+  maxExpires: number;
+  defaultExpires: number;
+  nodeId: string;
+}
+
+export interface RegistrarEvents {
+  onRegistered?(b: { accountId: string; extensionId: string; deviceId: string; bindings: number }): void;
+}
+
+/**
+ * The registrar of RFC 3261 §10.3: authenticates the device by digest, then
+ * adds, refreshes or removes its bindings. Each device signs in with its own
+ * credentials, and the address of record is its extension, so an extension
+ * rings all its devices.
+ */
+export class Registrar {
+  private readonly auth: DigestAuthority;
+  private readonly credentials: CredentialCache;
+  private readonly store: BindingStore;
+  private readonly throttle: AuthThrottle;
+  private readonly settings: RegistrarSettings;
+  private readonly events: RegistrarEvents;
+
+  constructor(deps: {
+    auth: DigestAuthority;
+    credentials: CredentialCache;
+    store: BindingStore;
+    throttle: AuthThrottle;
+    settings: RegistrarSettings;
+    events?: RegistrarEvents;
+  }) {
+    this.auth = deps.auth;
+    this.credentials = deps.credentials;
+    this.store = deps.store;
+    this.throttle = deps.throttle;
+    this.settings = deps.settings;
+    this.events = deps.events ?? {};
+  }
+
+  async handleRegister(req: SipRequest, source: RequestSource): Promise<SipResponse> {
+    const address = source.remoteAddress;
+    if (this.throttle.isThrottled(address)) return createResponse(req, 403, { reason: 'Too Many Failed Attempts' });
+
+    const header = req.get('authorization');
+    const creds = header ? parseAuthorization(header) : null;
+    if (!creds) return this.challenge(req, false);
+    const device = await this.credentials.get(creds.username);
+    const ha1 = device ? (creds.algorithm === 'MD5' ? device.ha1Md5 : device.ha1Sha256) : null;
+    const verdict = this.auth.verify(creds, 'REGISTER', ha1);
+    if (verdict === 'stale') return this.challenge(req, true);
+    if (verdict !== 'ok' || !device) {
+      this.throttle.recordFailure(address);
+      // RFC 3261 §22.3: a wrong password is answered with 403 once a challenge was answered.
+      return createResponse(req, 403, { reason: 'Forbidden' });
+    }
+
+    // The address of record is the device's extension, by number or by the device's own name.
+    const aor = req.to()?.uri.user ?? '';
+    const fullNumber = (device.siteCode ?? '') + device.extensionNumber;
+    if (aor !== creds.username && aor !== device.extensionNumber && aor !== fullNumber) {
+      return createResponse(req, 403, { reason: 'Address Of Record Not Allowed' });
+    }
+
+    const contacts = req.contacts();
+    const headerExpires = parseExpires(req.get('expires'));
+    const now = Date.now();
+    if (contacts.some((c) => c.wildcard)) {
+      // RFC 3261 §10.3 step 6: "*" only with Expires: 0 and alone.
+      if (contacts.length > 1 || headerExpires !== 0) return createResponse(req, 400, { reason: 'Invalid Wildcard' });
+      await this.store.removeAll(device.extensionId);
+      return this.ok(req, []);
+    }
+
+    const current = await this.store.list(device.extensionId, now);
+    const upserts: Binding[] = [];
+    const removals: string[] = [];
+    for (const c of contacts) {
+      const expires = parseExpires(c.params.get('expires') ?? undefined) ?? headerExpires ?? this.settings.defaultExpires;
+      if (expires > 0 && expires < this.settings.minExpires) {
+        const res = createResponse(req, 423);
+        res.set('min-expires', this.settings.minExpires);
+        return res;
+      }
+      const contact = formatUri(c.uri);
+      const instance = c.params.get('+sip.instance') ?? null;
+      const field = BindingStore.fieldOf({ contact, instance });
+      const existing = current.find((b) => BindingStore.fieldOf(b) === field);
+      // §10.3 step 7: an older or repeated CSeq from the same Call-ID is out of order.
+      if (existing && existing.callId === req.callId && existing.cseq >= req.cseq.seq) {
+        return createResponse(req, 500, { reason: 'Out Of Order' });
+      }
+      if (expires === 0) {
+        removals.push(field);
+        continue;
+      }
+      upserts.push({
+        contact,
+        expiresAt: now + Math.min(expires, this.settings.maxExpires) * 1000,
+        callId: req.callId,
+        cseq: req.cseq.seq,
+        deviceId: device.deviceId,
+        source: {
+          transport: source.transport,
+          address: source.remoteAddress,
+          port: source.remotePort,
+          connectionId: source.connectionId,
+          nodeId: this.settings.nodeId,
+        },
+        userAgent: req.get('user-agent') ?? null,
+        instance,
+      });
+    }
+    if (upserts.length || removals.length) await this.store.apply(device.extensionId, upserts, removals);
+    const bindings = contacts.length
+      ? [...current.filter((b) => !removals.includes(BindingStore.fieldOf(b)) && !upserts.some((u) => BindingStore.fieldOf(u) === BindingStore.fieldOf(b))), ...upserts]
+      : current;
+    if (upserts.length) this.events.onRegistered?.({ accountId: device.accountId, extensionId: device.extensionId, deviceId: device.deviceId, bindings: bindings.length });
+    return this.ok(req, bindings, now);
+  }
+
+  private challenge(req: SipRequest, stale: boolean): SipResponse {
+    const res = createResponse(req, 401);
+    for (const c of this.auth.challenges(stale)) res.add('www-authenticate', c);
+    return res;
+  }
+
+  private ok(req: SipRequest, bindings: Binding[], now = Date.now()): SipResponse {
+    const res = createResponse(req, 200);
+    for (const b of bindings) res.add('contact', `<${b.contact}>;expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`);
+    res.add('date', new Date(now).toUTCString());
+    return res;
+  }
+}
+
+function parseExpires(v: string | undefined): number | null {
+  if (v === undefined || !/^\s*[0-9]{1,10}\s*$/.test(v)) return null;
+  return Number(v);
+}

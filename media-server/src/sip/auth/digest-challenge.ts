@@ -1,0 +1,147 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { digestHash, type DigestAlgorithm } from '@carillon/core';
+import { splitOutsideQuotes, unquote } from '../message/headers.ts';
+
+/**
+ * SIP digest authentication (RFC 3261 §22, RFC 7616 for the computation,
+ * RFC 8760 for SHA-256 in SIP), qop=auth only.
+ *
+ * Nonces are stateless: a timestamp and an HMAC of it, so any node holding
+ * the secret can check one and its age, and an expired one is answered with
+ * stale=true (the client retries with the new nonce without asking the user).
+ */
+export type { DigestAlgorithm };
+
+export interface DigestCredentials {
+  username: string;
+  realm: string;
+  nonce: string;
+  uri: string;
+  response: string;
+  algorithm: DigestAlgorithm;
+  qop: string | null;
+  nc: string | null;
+  cnonce: string | null;
+  opaque: string | null;
+}
+
+export function parseAuthorization(header: string): DigestCredentials | null {
+  const m = /^\s*Digest\s+(.*)$/is.exec(header);
+  if (!m) return null;
+  const p = new Map<string, string>();
+  for (const part of splitOutsideQuotes(m[1]!, ',')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    p.set(part.slice(0, eq).trim().toLowerCase(), unquote(part.slice(eq + 1).trim()));
+  }
+  const algorithm = (p.get('algorithm') ?? 'MD5').toUpperCase();
+  if (algorithm !== 'MD5' && algorithm !== 'SHA-256') return null;
+  const username = p.get('username');
+  const realm = p.get('realm');
+  const nonce = p.get('nonce');
+  const uri = p.get('uri');
+  const response = p.get('response');
+  if (!username || realm === undefined || !nonce || !uri || !response) return null;
+  return {
+    username,
+    realm,
+    nonce,
+    uri,
+    response: response.toLowerCase(),
+    algorithm,
+    qop: p.get('qop') ?? null,
+    nc: p.get('nc') ?? null,
+    cnonce: p.get('cnonce') ?? null,
+    opaque: p.get('opaque') ?? null,
+  };
+}
+
+export type NonceState = 'fresh' | 'stale' | 'invalid';
+
+export class DigestAuthority {
+  readonly realm: string;
+  readonly algorithms: readonly DigestAlgorithm[];
+  private readonly secret: Buffer;
+  private readonly ttlMs: number;
+  /** Highest nonce-count seen per nonce, against replays of a captured response. */
+  private readonly lastNc = new Map<string, number>();
+
+  constructor(opts: { realm: string; ttlSeconds: number; algorithms?: DigestAlgorithm[]; secret?: Buffer }) {
+    this.realm = opts.realm;
+    this.ttlMs = opts.ttlSeconds * 1000;
+    this.algorithms = opts.algorithms ?? ['SHA-256', 'MD5'];
+    this.secret = opts.secret ?? randomBytes(32);
+  }
+
+  newNonce(now = Date.now()): string {
+    const ts = Buffer.alloc(8);
+    ts.writeBigUInt64BE(BigInt(now));
+    return Buffer.concat([ts, this.mac(ts)]).toString('base64url');
+  }
+
+  checkNonce(nonce: string, now = Date.now()): NonceState {
+    let raw: Buffer;
+    try {
+      raw = Buffer.from(nonce, 'base64url');
+    } catch {
+      return 'invalid';
+    }
+    if (raw.length !== 24) return 'invalid';
+    const ts = raw.subarray(0, 8);
+    if (!timingSafeEqual(raw.subarray(8), this.mac(ts))) return 'invalid';
+    const issued = Number(ts.readBigUInt64BE());
+    if (issued > now + 5_000) return 'invalid';
+    return now - issued > this.ttlMs ? 'stale' : 'fresh';
+  }
+
+  /** WWW-Authenticate values, preferred algorithm first (RFC 8760 §2.4). */
+  challenges(stale = false): string[] {
+    const nonce = this.newNonce();
+    return this.algorithms.map(
+      (a) => `Digest realm="${this.realm}", nonce="${nonce}", algorithm=${a}, qop="auth"${stale ? ', stale=true' : ''}`,
+    );
+  }
+
+  /**
+   * Checks a response against the stored HA1 of the claimed algorithm.
+   * 'stale' means right password, old nonce: challenge again with stale=true.
+   */
+  verify(c: DigestCredentials, method: string, ha1: string | null | undefined): 'ok' | 'stale' | 'failed' {
+    if (!ha1 || c.realm !== this.realm) return 'failed';
+    const nonceState = this.checkNonce(c.nonce);
+    if (nonceState === 'invalid') return 'failed';
+    const ha2 = digestHash(c.algorithm, `${method}:${c.uri}`);
+    let expected: string;
+    if (c.qop === null) {
+      expected = digestHash(c.algorithm, `${ha1}:${c.nonce}:${ha2}`);
+    } else if (c.qop.toLowerCase() === 'auth' && c.nc && /^[0-9a-fA-F]{8}$/.test(c.nc) && c.cnonce) {
+      expected = digestHash(c.algorithm, `${ha1}:${c.nonce}:${c.nc}:${c.cnonce}:auth:${ha2}`);
+    } else {
+      return 'failed';
+    }
+    const a = Buffer.from(expected, 'latin1');
+    const b = Buffer.from(c.response, 'latin1');
+    if (a.length !== b.length || !timingSafeEqual(a, b)) return 'failed';
+    if (nonceState === 'stale') return 'stale';
+    if (c.nc !== null && !this.acceptNonceCount(c.nonce, parseInt(c.nc, 16))) return 'failed';
+    return 'ok';
+  }
+
+  private acceptNonceCount(nonce: string, nc: number): boolean {
+    const last = this.lastNc.get(nonce) ?? 0;
+    if (nc <= last) return false;
+    this.lastNc.set(nonce, nc);
+    // Bounded memory: forget the oldest nonces (insertion order) beyond what a TTL can hold in practice.
+    if (this.lastNc.size > 200_000) {
+      for (const key of this.lastNc.keys()) {
+        this.lastNc.delete(key);
+        if (this.lastNc.size <= 150_000) break;
+      }
+    }
+    return true;
+  }
+
+  private mac(ts: Buffer): Buffer {
+    return createHmac('sha256', this.secret).update(ts).update(this.realm).digest().subarray(0, 16);
+  }
+}

@@ -1,0 +1,94 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database, DeviceType } from '@carillon/db';
+import { recordAudit, type AuditActor } from '../audit/record-audit.ts';
+import { digestHa1 } from './sip-digest-ha1.ts';
+
+export interface IssuedSipCredentials {
+  deviceId: string;
+  username: string;
+  /** Shown once, to be typed into the phone; only its HA1 values are stored. */
+  password: string;
+}
+
+/**
+ * Gives a device of an extension its own SIP credentials ("bring your own
+ * phone"): a service-wide unique user name and a random password, stored as
+ * MD5 and SHA-256 HA1 for the service realm.
+ */
+export async function issueDeviceCredentials(
+  db: Kysely<Database>,
+  actor: AuditActor,
+  d: { accountId: string; extensionId: string; type: DeviceType; name: string; realm: string; mac?: string | null },
+): Promise<IssuedSipCredentials> {
+  const password = randomBytes(18).toString('base64url');
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const username = String(randomInt(10 ** 9, 10 ** 10));
+    const taken = await db.selectFrom('devices').select('id').where('sip_username', '=', username).executeTakeFirst();
+    if (taken) continue;
+    const ext = await db
+      .selectFrom('extensions')
+      .select('id')
+      .where('id', '=', d.extensionId)
+      .where('account_id', '=', d.accountId)
+      .executeTakeFirst();
+    if (!ext) throw new Error('extension not found in this account');
+    const device = await db
+      .insertInto('devices')
+      .values({
+        account_id: d.accountId,
+        extension_id: d.extensionId,
+        type: d.type,
+        name: d.name,
+        mac: d.mac ?? null,
+        sip_username: username,
+        sip_ha1_md5: digestHa1('MD5', username, d.realm, password),
+        sip_ha1_sha256: digestHa1('SHA-256', username, d.realm, password),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await recordAudit(db, actor, {
+      accountId: d.accountId,
+      action: 'device.sip_credentials_issued',
+      targetType: 'device',
+      targetId: device.id,
+      after: { name: d.name, type: d.type, username, extensionId: d.extensionId },
+    });
+    return { deviceId: device.id, username, password };
+  }
+  throw new Error('could not find a free SIP user name');
+}
+
+export interface SipDeviceCredential {
+  deviceId: string;
+  accountId: string;
+  extensionId: string;
+  extensionNumber: string;
+  siteCode: string | null;
+  ha1Md5: string | null;
+  ha1Sha256: string | null;
+}
+
+/** What the SIP edge needs to check a device's digest response and route its calls. */
+export async function findSipDeviceCredential(db: Kysely<Database>, username: string): Promise<SipDeviceCredential | null> {
+  const row = await db
+    .selectFrom('devices')
+    .innerJoin('extensions', 'extensions.id', 'devices.extension_id')
+    .innerJoin('sites', 'sites.id', 'extensions.site_id')
+    .select([
+      'devices.id as deviceId',
+      'devices.account_id as accountId',
+      'extensions.id as extensionId',
+      'extensions.number as extensionNumber',
+      'extensions.status as status',
+      'sites.site_code as siteCode',
+      'devices.sip_ha1_md5 as ha1Md5',
+      'devices.sip_ha1_sha256 as ha1Sha256',
+    ])
+    .where('devices.sip_username', '=', username)
+    .whereRef('extensions.account_id', '=', 'devices.account_id')
+    .executeTakeFirst();
+  if (!row || row.status === 'disabled') return null;
+  const { status: _status, ...credential } = row;
+  return credential;
+}
