@@ -58,6 +58,12 @@ const schema = z.object({
   SIP_REGISTER_MAX_EXPIRES: z.coerce.number().int().min(60).max(86_400).default(3600),
   RTP_PORT_MIN: port.default(20000),
   RTP_PORT_MAX: port.default(20999),
+  /** 32 bytes, base64: seals secrets stored in the database (trunk passwords). Defaults to DATA_DIR/secret.key, created on first use. */
+  SECRET_KEY: z
+    .string()
+    .trim()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes in base64 (openssl rand -base64 32)')
+    .optional(),
   DEMO_ACCOUNT: z
     .enum(['true', 'false', '1', '0'])
     .default('true')

@@ -16,3 +16,4 @@ export * from './mail/templates.ts';
 export * from './accounts/company-info.ts';
 export * from './devices/sip-digest-ha1.ts';
 export * from './devices/device-credentials.ts';
+export * from './secrets/secret-box.ts';

@@ -22,6 +22,10 @@ export type ExtensionStatus = 'not_activated' | 'activated' | 'disabled' | 'unas
 export type PhoneNumberType = 'main' | 'additional_company' | 'direct' | 'toll_free' | 'fax' | 'forwarded';
 export type DeviceType = 'softphone' | 'desk_phone' | 'byod' | 'common_area' | 'paging';
 export type TokenPurpose = 'activation' | 'password_reset';
+export type OutboundCalling = 'domestic' | 'international' | 'emergency_only';
+export type CallDirection = 'internal' | 'inbound' | 'outbound';
+export type CallResult = 'answered' | 'missed' | 'busy' | 'no_answer' | 'rejected' | 'cancelled' | 'unavailable' | 'failed' | 'not_found' | 'forbidden';
+export type TrunkNumberFormat = 'e164' | 'e164_no_plus' | 'national';
 
 export interface AccountsTable {
   id: Generated<string>;
@@ -100,6 +104,8 @@ export interface UsersTable {
   time_zone: string | null;
   time_format: TimeFormat | null;
   setup_progress: Json<SetupProgress>;
+  outbound_calling: OutboundCalling | null;
+  block_caller_id: Generated<boolean>;
   created_at: Timestamp;
 }
 
@@ -137,6 +143,7 @@ export interface DevicesTable {
   sip_ha1_md5: string | null;
   sip_ha1_sha256: string | null;
   emergency_address_id: string | null;
+  caller_id_number_id: string | null;
   created_at: Timestamp;
 }
 
@@ -189,6 +196,68 @@ export interface AuditEventsTable {
   occurred_at: Timestamp;
 }
 
+export interface SipTrunksTable {
+  id: Generated<string>;
+  account_id: string;
+  name: string;
+  host: string;
+  port: Generated<number>;
+  transport: Generated<'udp' | 'tcp' | 'tls'>;
+  username: string | null;
+  password_sealed: string | null;
+  number_format: Generated<TrunkNumberFormat>;
+  inbound_addresses: Json<string[]>;
+  enabled: Generated<boolean>;
+  created_at: Timestamp;
+}
+
+export interface CallsTable {
+  id: Generated<string>;
+  account_id: string;
+  sip_call_id: string;
+  direction: CallDirection;
+  from_number: string;
+  from_name: string | null;
+  to_number: string;
+  caller_extension_id: string | null;
+  callee_extension_id: string | null;
+  emergency: Generated<boolean>;
+  started_at: Timestamp;
+  answered_at: NullableTimestamp;
+  ended_at: NullableTimestamp;
+  result: CallResult | null;
+  duration_seconds: number | null;
+  hangup_by: string | null;
+}
+
+export interface CallLegsTable {
+  id: Generated<string>;
+  call_id: string;
+  account_id: string;
+  role: 'caller' | 'callee' | 'transfer_target';
+  endpoint: 'sip' | 'webrtc' | 'trunk';
+  device_id: string | null;
+  sip_call_id: string;
+  remote_uri: string | null;
+  codec: string | null;
+  started_at: Timestamp;
+  answered_at: NullableTimestamp;
+  ended_at: NullableTimestamp;
+  result: string | null;
+  rtp_stats: Json<Record<string, unknown>> | null;
+}
+
+export interface RecordingsTable {
+  id: Generated<string>;
+  account_id: string;
+  call_id: string;
+  started_by_extension_id: string | null;
+  storage_path: string;
+  format: Generated<string>;
+  started_at: Timestamp;
+  duration_seconds: number | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sites: SitesTable;
@@ -203,6 +272,10 @@ export interface Database {
   sessions: SessionsTable;
   user_tokens: UserTokensTable;
   audit_events: AuditEventsTable;
+  sip_trunks: SipTrunksTable;
+  calls: CallsTable;
+  call_legs: CallLegsTable;
+  recordings: RecordingsTable;
 }
 
 export type Account = Selectable<AccountsTable>;

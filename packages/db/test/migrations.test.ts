@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Migrator, type Migration } from 'kysely/migration';
+import { Migrator, NO_MIGRATIONS, type Migration } from 'kysely/migration';
 import { migrateToLatest, migrationNames, openPglite, openPostgres, sql, type Db } from '@carillon/db';
 
 /**
@@ -33,13 +33,17 @@ const postgresUrl: string | null =
 const EXPECTED_TABLES = [
   'accounts',
   'audit_events',
+  'call_legs',
+  'calls',
   'devices',
   'emergency_addresses',
   'extensions',
   'phone_numbers',
+  'recordings',
   'role_permissions',
   'roles',
   'sessions',
+  'sip_trunks',
   'sites',
   'user_credentials',
   'user_tokens',
@@ -153,12 +157,16 @@ async function expectMigratedSchema(db: Db): Promise<void> {
     order by tc.table_name`.execute(db);
   expect([...new Set(fks.map((r) => r.table_name))]).toEqual([
     'audit_events',
+    'call_legs',
+    'calls',
     'devices',
     'emergency_addresses',
     'extensions',
     'phone_numbers',
+    'recordings',
     'roles',
     'sessions',
+    'sip_trunks',
     'sites',
     'user_tokens',
     'users',
@@ -235,11 +243,11 @@ describe('migrations on PGlite (in-memory)', () => {
 
   it('goes down to nothing and back up again', async () => {
     const m = migrator(db, await migrationModules());
-    const down = await m.migrateDown();
+    const down = await m.migrateTo(NO_MIGRATIONS);
     expect(down.error).toBeUndefined();
-    expect(down.results?.map((r) => [r.migrationName, r.direction, r.status])).toEqual([
-      ['0001_core', 'Down', 'Success'],
-    ]);
+    expect(down.results?.map((r) => [r.migrationName, r.direction, r.status])).toEqual(
+      [...migrationNames].reverse().map((name) => [name, 'Down', 'Success']),
+    );
     await expectOnlyMigratorTablesLeft(db);
     expect(await migrateToLatest(db)).toEqual(migrationNames);
     await expectMigratedSchema(db);
@@ -308,11 +316,11 @@ describe.runIf(postgresUrl !== null)('migrations on PostgreSQL', () => {
   });
 
   it('drops everything with migrateDown', async () => {
-    const down = await migrator(db!, await migrationModules()).migrateDown();
+    const down = await migrator(db!, await migrationModules()).migrateTo(NO_MIGRATIONS);
     expect(down.error).toBeUndefined();
-    expect(down.results?.map((r) => [r.migrationName, r.direction, r.status])).toEqual([
-      ['0001_core', 'Down', 'Success'],
-    ]);
+    expect(down.results?.map((r) => [r.migrationName, r.direction, r.status])).toEqual(
+      [...migrationNames].reverse().map((name) => [name, 'Down', 'Success']),
+    );
     await expectOnlyMigratorTablesLeft(db!);
   });
 });

@@ -1,3 +1,4 @@
 export * from './permissions.ts';
 export * from './credential-rules.ts';
 export * from './regional.ts';
+export * from './emergency.ts';

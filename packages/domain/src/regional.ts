@@ -50,3 +50,17 @@ export function toE164(input: string, country: CountryCode): string | null {
   else e164 = '+' + cc + digits.replace(/^0/, '');
   return /^\+[1-9][0-9]{6,14}$/.test(e164) ? e164 : null;
 }
+
+/** The calling code of an E.164 number among our countries ("+33…" → "33"), or null. */
+export function callingCodeOf(e164: string): string | null {
+  const codes = [...new Set(COUNTRIES.map((c) => c.callingCode))].sort((a, b) => b.length - a.length);
+  return codes.find((cc) => e164.startsWith('+' + cc)) ?? null;
+}
+
+/** A number as a carrier in `country` expects it dialled nationally ("+33142685300" → "0142685300"). */
+export function toNational(e164: string, country: CountryCode): string {
+  const cc = COUNTRIES.find((c) => c.code === country)?.callingCode ?? '1';
+  if (!e164.startsWith('+' + cc)) return '00' + e164.slice(1);
+  const rest = e164.slice(1 + cc.length);
+  return cc === '1' ? rest : '0' + rest;
+}

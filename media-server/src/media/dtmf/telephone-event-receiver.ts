@@ -1,0 +1,63 @@
+/**
+ * Turns a stream of RFC 4733 telephone-event packets into digits, each
+ * reported once. Senders repeat an event every packet time while the key is
+ * down and send its end three times; all packets of one event share its RTP
+ * timestamp (§2.5.1), which is what tells one press from the next, even of
+ * the same key. The digit is reported at its end, with its duration; when
+ * every end packet is lost, the next event or flush() reports it.
+ */
+import { dtmfDigitOf, type DtmfDigit } from './dtmf-digits.ts';
+import { parseTelephoneEvent, type TelephoneEvent } from './telephone-event.ts';
+
+export type DtmfDigitListener = (digit: DtmfDigit, durationMs: number) => void;
+
+export class TelephoneEventReceiver {
+  private readonly clockRate: number;
+  private readonly onDigit: DtmfDigitListener;
+  private readonly parsed: TelephoneEvent = { event: 0, end: false, volume: 0, duration: 0 };
+  private active = false;
+  private activeTimestamp = 0;
+  private activeEvent = 0;
+  private activeDuration = 0;
+  private lastActivityMs = 0;
+  /** Timestamp of the last event reported, to ignore its repeated end packets. */
+  private reportedTimestamp = -1;
+
+  constructor(clockRate: number, onDigit: DtmfDigitListener) {
+    this.clockRate = clockRate;
+    this.onDigit = onDigit;
+  }
+
+  /** Feeds one packet's payload; `nowMs` is any monotonic clock, used by flush(). */
+  receive(timestamp: number, payload: Uint8Array, offset: number, length: number, nowMs: number): void {
+    const e = parseTelephoneEvent(payload, offset, length, this.parsed);
+    if (!e) return;
+    if (timestamp === this.reportedTimestamp) return;
+    if (this.active && timestamp !== this.activeTimestamp) {
+      // A new event began before the previous one's end arrived.
+      this.report();
+    }
+    if (!this.active) {
+      this.active = true;
+      this.activeTimestamp = timestamp;
+      this.activeEvent = e.event;
+      this.activeDuration = 0;
+    }
+    // Durations only grow within an event; a reordered older update must not shrink it.
+    if (e.duration > this.activeDuration) this.activeDuration = e.duration;
+    this.lastActivityMs = nowMs;
+    if (e.end) this.report();
+  }
+
+  /** Reports an event whose packets stopped without an end, after `silenceMs` without packets. */
+  flush(nowMs: number, silenceMs = 500): void {
+    if (this.active && nowMs - this.lastActivityMs >= silenceMs) this.report();
+  }
+
+  private report(): void {
+    this.active = false;
+    this.reportedTimestamp = this.activeTimestamp;
+    const digit = dtmfDigitOf(this.activeEvent);
+    if (digit) this.onDigit(digit, Math.round((this.activeDuration * 1000) / this.clockRate));
+  }
+}

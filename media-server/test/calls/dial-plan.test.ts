@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createAccount, issueDeviceCredentials, predefinedRoleId } from '@carillon/core';
+import type { Db } from '@carillon/db';
+import { freshDb } from '../../../tests/support/env.ts';
+import { formatForTrunk, routeCall, type Caller } from '../../src/calls/dial-plan.ts';
+
+let db: Db;
+let accountId: string;
+let alice: Caller & { kind: 'device' };
+let bobExtensionId: string;
+let carolExtensionId: string;
+
+async function addUser(number: string, role: 'standard' | 'standard_international', siteId: string) {
+  const ext = await db.insertInto('extensions').values({ account_id: accountId, site_id: siteId, number, type: 'user', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
+  await db
+    .insertInto('users')
+    .values({ account_id: accountId, extension_id: ext.id, role_id: await predefinedRoleId(db, role), first_name: `User${number}`, email: `u${number}-${randomBytes(3).toString('hex')}@x.test`, setup_progress: '{}' })
+    .execute();
+  return ext.id;
+}
+
+beforeAll(async () => {
+  db = await freshDb();
+  const acct = await createAccount(db, { company: 'Dial Co', email: 'dial@x.test', mainNumber: '+14155550100' }, { activationTtlHours: 1 });
+  accountId = acct.accountId;
+  const main = await db.selectFrom('sites').select('id').where('account_id', '=', accountId).executeTakeFirstOrThrow();
+  const branch = await db.insertInto('sites').values({ account_id: accountId, name: 'Branch', site_code: '22' }).returning('id').executeTakeFirstOrThrow();
+  const aliceExt = await addUser('201', 'standard', main.id);
+  bobExtensionId = await addUser('202', 'standard_international', main.id);
+  carolExtensionId = await addUser('201', 'standard', branch.id);
+  const dev = await issueDeviceCredentials(db, { userId: null, ip: null }, { accountId, extensionId: aliceExt, type: 'desk_phone', name: 'A', realm: 'r' });
+  alice = { kind: 'device', accountId, extensionId: aliceExt, deviceId: dev.deviceId };
+  await db.insertInto('phone_numbers').values({ account_id: accountId, e164: '+14155550177', type: 'direct', extension_id: bobExtensionId }).execute();
+  await db.insertInto('sip_trunks').values({ account_id: accountId, name: 'Carrier', host: '127.0.0.1', port: 5090, inbound_addresses: JSON.stringify(['127.0.0.1']) }).execute();
+});
+
+describe('dial plan', () => {
+  it('routes short and site-code extensions internally', async () => {
+    expect(await routeCall(db, alice, '202')).toMatchObject({ kind: 'extension', extensionId: bobExtensionId, direction: 'internal' });
+    expect(await routeCall(db, alice, '22201')).toMatchObject({ kind: 'extension', extensionId: carolExtensionId });
+    // A number of the account dialled from inside stays internal.
+    expect(await routeCall(db, alice, '(415) 555-0177')).toMatchObject({ kind: 'extension', extensionId: bobExtensionId });
+  });
+
+  it('sends national numbers to the trunk in E.164 with the main number as caller ID', async () => {
+    const r = await routeCall(db, alice, '212 555 0199');
+    expect(r).toMatchObject({ kind: 'pstn', e164: '+12125550199', emergency: false, trunk: { dialString: '+12125550199', host: '127.0.0.1', port: 5090 }, callerId: { number: '+14155550100' } });
+  });
+
+  it('uses the direct number as caller ID when the user has one', async () => {
+    const bobDevice = await issueDeviceCredentials(db, { userId: null, ip: null }, { accountId, extensionId: bobExtensionId, type: 'softphone', name: 'B', realm: 'r' });
+    const r = await routeCall(db, { kind: 'device', accountId, extensionId: bobExtensionId, deviceId: bobDevice.deviceId }, '+33142685300');
+    expect(r).toMatchObject({ kind: 'pstn', e164: '+33142685300', callerId: { number: '+14155550177' } });
+  });
+
+  it('enforces outbound calling permissions (seed 002) but always allows emergency calls', async () => {
+    expect(await routeCall(db, alice, '+33142685300')).toMatchObject({ kind: 'reject', status: 403, result: 'forbidden' });
+    await db.updateTable('users').set({ outbound_calling: 'emergency_only' }).where('extension_id', '=', alice.extensionId).execute();
+    expect(await routeCall(db, alice, '2125550199')).toMatchObject({ kind: 'reject', status: 403 });
+    expect(await routeCall(db, alice, '911')).toMatchObject({ kind: 'pstn', emergency: true, trunk: { dialString: '911' } });
+    await db.updateTable('users').set({ outbound_calling: 'international', block_caller_id: true }).where('extension_id', '=', alice.extensionId).execute();
+    expect(await routeCall(db, alice, '+33142685300')).toMatchObject({ kind: 'pstn', callerId: { number: null } });
+    // Emergency calls always carry the caller ID, even when it is blocked.
+    expect(await routeCall(db, alice, '911')).toMatchObject({ kind: 'pstn', callerId: { number: '+14155550100' } });
+  });
+
+  it('routes inbound DIDs to their extension and company numbers to the operator', async () => {
+    const trunk = { kind: 'trunk' as const, accountId, trunkId: 'x' };
+    expect(await routeCall(db, trunk, '+14155550177')).toMatchObject({ kind: 'extension', extensionId: bobExtensionId, direction: 'inbound' });
+    expect(await routeCall(db, trunk, '14155550100')).toMatchObject({ kind: 'extension', extensionNumber: '101', direction: 'inbound' });
+    expect(await routeCall(db, trunk, '+14155550111')).toMatchObject({ kind: 'reject', status: 404 });
+  });
+
+  it('answers 484 to what cannot be a number', async () => {
+    expect(await routeCall(db, alice, '12')).toMatchObject({ kind: 'reject', status: 484 });
+  });
+
+  it('formats numbers the way the carrier asks', () => {
+    expect(formatForTrunk('+14155550100', 'e164_no_plus', 'US')).toBe('14155550100');
+    expect(formatForTrunk('+14155550100', 'national', 'US')).toBe('4155550100');
+    expect(formatForTrunk('+33142685300', 'national', 'FR')).toBe('0142685300');
+    expect(formatForTrunk('+14155550100', 'national', 'FR')).toBe('0014155550100');
+  });
+});
