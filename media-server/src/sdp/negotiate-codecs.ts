@@ -1,0 +1,21 @@
+import type { Codec } from './session-description.ts';
+
+/** Codecs plain RTP legs can speak, in our order of preference; telephone-event rides along for DTMF. */
+export const PLAIN_RTP_CODECS: Codec[] = [
+  { payloadType: 0, name: 'PCMU', clockRate: 8000, channels: 1, fmtp: null },
+  { payloadType: 8, name: 'PCMA', clockRate: 8000, channels: 1, fmtp: null },
+];
+export const TELEPHONE_EVENT: Codec = { payloadType: 101, name: 'telephone-event', clockRate: 8000, channels: 1, fmtp: '0-16' };
+
+const sameCodec = (a: Codec, b: Codec) => a.name.toLowerCase() === b.name.toLowerCase() && a.clockRate === b.clockRate;
+
+/**
+ * The first of the offerer's codecs we support (the offerer's order wins,
+ * RFC 3264 §6.1), keeping its payload type, plus its telephone-event if offered.
+ */
+export function chooseCodec(offered: Codec[], supported: Codec[] = PLAIN_RTP_CODECS): { audio: Codec; telephoneEvent: Codec | null } | null {
+  const audio = offered.find((o) => supported.some((s) => sameCodec(o, s)));
+  if (!audio) return null;
+  const te = offered.find((o) => o.name.toLowerCase() === 'telephone-event' && o.clockRate === audio.clockRate) ?? null;
+  return { audio, telephoneEvent: te };
+}

@@ -1,0 +1,62 @@
+import type { SipSource } from './sip-source.ts';
+
+/** How a connection reports upward to the `SipTransportLayer` that owns it. */
+export interface SipConnectionUser {
+  onFrame(connection: SipConnection, frame: Buffer): void;
+  onKeepAlive(connection: SipConnection): void;
+  onFramingError(connection: SipConnection, reason: string): void;
+  onClose(connection: SipConnection): void;
+}
+
+/**
+ * One TCP, TLS, WS or WSS connection, inbound or outbound. It closes itself
+ * after `idleTimeoutMs` without traffic so a silent peer cannot hold it forever.
+ * @internal Created by `SipTransportLayer` only.
+ */
+export abstract class SipConnection {
+  readonly id: string;
+  readonly source: SipSource;
+  /** `transport|host|port` names under which outbound sends find this connection. */
+  readonly aliases = new Set<string>();
+  protected readonly user: SipConnectionUser;
+  #idle: ReturnType<typeof setTimeout> | null;
+  #closed = false;
+
+  constructor(id: string, source: SipSource, idleTimeoutMs: number, user: SipConnectionUser) {
+    this.id = id;
+    this.source = { ...source, connectionId: id };
+    this.user = user;
+    this.#idle = setTimeout(() => this.close(), idleTimeoutMs);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Writes one serialised message (or a keep-alive); rejects if the connection cannot take it. */
+  abstract write(data: Buffer): Promise<void>;
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearIdle();
+    this.destroy();
+    this.user.onClose(this);
+  }
+
+  protected abstract destroy(): void;
+
+  protected touch(): void {
+    this.#idle?.refresh();
+  }
+
+  /** The peer went away: same bookkeeping as `close()`. */
+  protected closedByPeer(): void {
+    this.close();
+  }
+
+  #clearIdle(): void {
+    if (this.#idle) clearTimeout(this.#idle);
+    this.#idle = null;
+  }
+}
