@@ -14,7 +14,7 @@ if [ -z "${REDIS_URL:-}" ] && command -v redis-cli >/dev/null && [ "$(redis-cli 
 fi
 # Static checks first: types (packages, services, tests, then the Svelte app) and lint.
 node_modules/.bin/node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
-(cd app && ../node_modules/.bin/node ../node_modules/svelte-check/bin/svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output human)
+(cd app && ../node_modules/.bin/node ../node_modules/@sveltejs/kit/svelte-kit.js sync && ../node_modules/.bin/node ../node_modules/svelte-check/bin/svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output human)
 node_modules/.bin/node node_modules/eslint/bin/eslint.js .
 
 report="$(mktemp -d)/vitest.json"

@@ -48,7 +48,8 @@ beforeAll(async () => {
   expect((await activate(b.client, created.link)).status).toBe(303);
 
   const me = (await (await b.client.get('/api/me')).json()) as { id: string; extensionId: string; siteId: string };
-  b.ids = { users: me.id, extensions: me.extensionId, sites: me.siteId };
+  const device = (await (await b.client.json('POST', '/api/devices', { extensionId: me.extensionId, type: 'desk_phone', name: 'Reception', mac: '00:04:f2:aa:bb:cc' })).json()) as { id: string };
+  b.ids = { users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id };
 }, 120_000);
 
 afterAll(async () => {
@@ -84,6 +85,8 @@ describe('tenant isolation', () => {
       }
     }
     expect(walked).toContain('PATCH /api/users/[id]');
+    expect(walked).toContain('POST /api/devices/[id]/credentials');
+    expect(walked).toContain('DELETE /api/devices/[id]');
     // And nothing of B changed.
     const bMe = (await (await b.client.get('/api/me')).json()) as { firstName: string };
     expect(bMe.firstName).not.toBe('Mallory');
@@ -107,6 +110,50 @@ describe('tenant isolation', () => {
     const invalid = await a.client.json('PATCH', '/api/account', { companyName: '' });
     expect(invalid.status).toBe(400);
     expect(((await invalid.json()) as { fields: Record<string, string> }).fields).toHaveProperty('companyName');
+  });
+});
+
+describe('trunk and devices', () => {
+  it('keeps the trunk password sealed: never returned, never audited, not stored in clear', async () => {
+    const put = await b.client.json('PUT', '/api/trunk', {
+      name: 'Carrier',
+      host: 'sip.carrier.example',
+      port: 5060,
+      transport: 'udp',
+      username: 'beta-trunk',
+      password: 'Carrier-Secret-77',
+      numberFormat: 'national',
+      inboundAddresses: ['127.0.0.1'],
+    });
+    expect(put.status).toBe(200);
+    const trunk = (await put.json()) as Record<string, unknown>;
+    expect(trunk).toMatchObject({ host: 'sip.carrier.example', hasPassword: true, numberFormat: 'national' });
+    expect(JSON.stringify(trunk)).not.toContain('Carrier-Secret-77');
+    const stored = await db.selectFrom('sip_trunks').select('password_sealed').where('id', '=', trunk.id as string).executeTakeFirstOrThrow();
+    expect(stored.password_sealed).toMatch(/^v1\./);
+    expect(stored.password_sealed).not.toContain('Carrier-Secret-77');
+    const audit = JSON.stringify(await (await b.client.get('/api/audit-events?action=trunk')).json());
+    expect(audit).toContain('trunk.created');
+    expect(audit).not.toContain('Carrier-Secret-77');
+    expect(audit).not.toContain(stored.password_sealed);
+    // A bad host is refused by field, and A cannot see B's trunk.
+    const bad = await b.client.json('PUT', '/api/trunk', { name: 'x', host: 'not a host', port: 99999, transport: 'udp', username: '', numberFormat: 'e164' });
+    expect(bad.status).toBe(400);
+    expect(Object.keys(((await bad.json()) as { fields: object }).fields).sort()).toEqual(['host', 'port']);
+    expect((await a.client.get('/api/trunk')).status).toBe(404);
+  });
+
+  it('issues device credentials once, stored as HA1 only, and resets them', async () => {
+    const list = (await (await b.client.get('/api/devices')).json()) as { sipUsername: string; mac: string }[];
+    expect(list).toHaveLength(1);
+    expect(list[0]!.mac).toBe('0004F2AABBCC');
+    const reset = (await (await b.client.json('POST', `/api/devices/${b.ids.devices}/credentials`)).json()) as { sip: { username: string; password: string; domain: string } };
+    expect(reset.sip.username).toBe(list[0]!.sipUsername);
+    expect(reset.sip.password.length).toBeGreaterThanOrEqual(20);
+    const row = await db.selectFrom('devices').selectAll().where('id', '=', b.ids.devices!).executeTakeFirstOrThrow();
+    expect(JSON.stringify(row)).not.toContain(reset.sip.password);
+    expect((await a.client.get('/api/devices')).status).toBe(200);
+    expect(((await (await a.client.get('/api/devices')).json()) as unknown[]).length).toBe(0);
   });
 });
 

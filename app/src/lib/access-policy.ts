@@ -30,6 +30,8 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
   '/(portal)/admin': perm('admin.portal'),
   '/(portal)/admin/users': perm('users.view'),
   '/(portal)/admin/phone-system': { GET: perm('phone_system.view'), POST: perm('phone_system.manage') },
+  '/(portal)/admin/phone-system/devices': { GET: perm('phone_system.view'), POST: perm('devices.manage') },
+  '/(portal)/admin/phone-system/trunk': { GET: perm('phone_system.view'), POST: perm('phone_system.manage') },
   '/(portal)/admin/more': perm('account.settings'),
   '/(portal)/admin/more/audit-trail': perm('audit.view'),
   '/(portal)/admin/more/health': perm('account.settings'),
@@ -47,6 +49,10 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
   '/api/users/[id]': { GET: perm('users.view'), PATCH: perm('users.manage') },
   '/api/extensions/[id]': perm('users.view'),
   '/api/audit-events': perm('audit.view'),
+  '/api/devices': { GET: perm('phone_system.view'), POST: perm('devices.manage') },
+  '/api/devices/[id]': { GET: perm('phone_system.view'), DELETE: perm('devices.manage') },
+  '/api/devices/[id]/credentials': { POST: perm('devices.manage') },
+  '/api/trunk': { GET: perm('phone_system.view'), PUT: perm('phone_system.manage') },
   '/api/health': perm('account.settings'),
 };
 

@@ -17,3 +17,5 @@ export * from './accounts/company-info.ts';
 export * from './devices/sip-digest-ha1.ts';
 export * from './devices/device-credentials.ts';
 export * from './secrets/secret-box.ts';
+export * from './devices/device-admin.ts';
+export * from './trunks/trunk-settings.ts';

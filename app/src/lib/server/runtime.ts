@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { createLogger, loadConfig, type Config, type Logger } from '@carillon/config';
 import { openDatabase, type Db } from '@carillon/db';
-import { createMailer, redisRateLimiter, type Mailer, type RateLimiter, type SignInPolicy } from '@carillon/core';
+import { createMailer, loadSecretKey, redisRateLimiter, secretBox, type Mailer, type RateLimiter, type SecretBox, type SignInPolicy } from '@carillon/core';
 
 /**
  * The app's long-lived resources. Kept on globalThis because the production
@@ -17,6 +17,7 @@ export interface Runtime {
   mailer: Mailer;
   log: Logger;
   signInPolicy: SignInPolicy;
+  secrets: SecretBox;
 }
 
 const KEY = Symbol.for('carillon.app.runtime');
@@ -38,6 +39,7 @@ async function createRuntime(): Promise<Runtime> {
     redis,
     limiter: redisRateLimiter(redis),
     mailer: createMailer(config),
+    secrets: secretBox(loadSecretKey(config)),
     log: createLogger('app', config.LOG_LEVEL),
     signInPolicy: {
       maxFailures: config.LOGIN_MAX_FAILURES,

@@ -1,0 +1,36 @@
+import { fail } from '@sveltejs/kit';
+import { getTrunk, saveTrunk, trunkInput, zodFieldErrors } from '@carillon/core';
+import { getRuntime } from '#lib/server/runtime.ts';
+import { actorOf, caller } from '#lib/server/api.ts';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async (event) => {
+  const auth = caller(event);
+  return { trunk: await getTrunk((await getRuntime()).db, auth.account.id), canEdit: auth.permissions.has('phone_system.manage') };
+};
+
+/** The form's fields as the schema wants them: a checkbox is present or absent, addresses one per line. */
+function fromForm(form: FormData): Record<string, unknown> {
+  const v = Object.fromEntries(form) as Record<string, string>;
+  return {
+    ...v,
+    enabled: form.has('enabled'),
+    clearPassword: false,
+    inboundAddresses: String(v.inboundAddresses ?? '')
+      .split(/[\s,]+/)
+      .filter(Boolean),
+  };
+}
+
+export const actions: Actions = {
+  default: async (event) => {
+    const auth = caller(event);
+    const rt = await getRuntime();
+    const values = fromForm(await event.request.formData());
+    const parsed = trunkInput.safeParse(values);
+    const { password: _password, ...kept } = values;
+    if (!parsed.success) return fail(400, { errors: zodFieldErrors(parsed.error), values: kept });
+    await saveTrunk(rt.db, rt.secrets, auth.account.id, actorOf(event), parsed.data);
+    return { saved: true };
+  },
+};
