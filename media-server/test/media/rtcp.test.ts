@@ -37,10 +37,10 @@ describe('RTCP packets', () => {
     const bye = Buffer.from([0x81, 203, 0, 3, 0x11, 0x11, 0x11, 0x11, 4, 0x64, 0x6f, 0x6e, 0x65, 0, 0, 0]);
     const parsed = parseRtcpCompound(Buffer.concat([sr, sdes, bye]))!;
     expect(parsed).toHaveLength(3);
-    const [p0, p1, p2] = parsed;
+    const [p0, p1, p2] = [parsed[0]!, parsed[1], parsed[2]];
     expect(p0).toMatchObject({ type: 'sr', ssrc: 0x11111111, rtpTimestamp: 123456, packetCount: 50, octetCount: 8000 });
-    expect(p0!.type === 'sr' && Math.abs(p0.ntpMs - ntpMs)).toBeLessThan(0.001);
-    expect(p0!.type === 'sr' && p0.reports[0]).toEqual({
+    expect(p0.type === 'sr' && Math.abs(p0.ntpMs - ntpMs)).toBeLessThan(0.001);
+    expect(p0.type === 'sr' && p0.reports[0]).toEqual({
       ssrc: 0x22222222,
       fractionLost: 64,
       cumulativeLost: -3,

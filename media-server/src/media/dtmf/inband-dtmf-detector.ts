@@ -22,7 +22,7 @@ const MAX_REVERSE_TWIST = 10 ** (4 / 10);
 /** A tone must beat every other frequency of its group by this factor (6 dB). */
 const GROUP_DOMINANCE = 4;
 /** Share of the block's energy the two tones must carry. */
-const MIN_TONE_SHARE = 0.6;
+const MIN_TONE_SHARE = 0.8;
 
 export class InbandDtmfDetector {
   private readonly onDigit: DtmfDigitListener;

@@ -20,7 +20,7 @@ export class TelephoneEventReceiver {
   private activeEvent = 0;
   private activeDuration = 0;
   private lastActivityMs = 0;
-  /** Timestamp of the last event reported, to ignore its repeated end packets. */
+  /** Timestamp of the last event reported: its repeated end packets, and anything older, are ignored. */
   private reportedTimestamp = -1;
 
   constructor(clockRate: number, onDigit: DtmfDigitListener) {
@@ -32,7 +32,7 @@ export class TelephoneEventReceiver {
   receive(timestamp: number, payload: Uint8Array, offset: number, length: number, nowMs: number): void {
     const e = parseTelephoneEvent(payload, offset, length, this.parsed);
     if (!e) return;
-    if (timestamp === this.reportedTimestamp) return;
+    if (this.reportedTimestamp >= 0 && !isAfter(timestamp, this.reportedTimestamp)) return;
     if (this.active && timestamp !== this.activeTimestamp) {
       // A new event began before the previous one's end arrived.
       this.report();
@@ -54,10 +54,22 @@ export class TelephoneEventReceiver {
     if (this.active && nowMs - this.lastActivityMs >= silenceMs) this.report();
   }
 
+  /** Forgets the event history, for a new source whose timestamps start elsewhere. */
+  reset(): void {
+    this.active = false;
+    this.reportedTimestamp = -1;
+  }
+
   private report(): void {
     this.active = false;
     this.reportedTimestamp = this.activeTimestamp;
     const digit = dtmfDigitOf(this.activeEvent);
     if (digit) this.onDigit(digit, Math.round((this.activeDuration * 1000) / this.clockRate));
   }
+}
+
+/** RTP timestamp order with wraparound (RFC 1982 serial arithmetic). */
+function isAfter(a: number, b: number): boolean {
+  const d = (a - b) >>> 0;
+  return d !== 0 && d < 0x80000000;
 }

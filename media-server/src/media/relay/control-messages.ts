@@ -1,0 +1,131 @@
+/**
+ * What the MediaEngine (main thread) and its workers say to each other over
+ * the worker's MessagePort. Control only: packets never cross it. Every
+ * request carries an id and gets exactly one reply; events flow from the
+ * worker unprompted.
+ */
+import type { RtpStreamStatsSnapshot } from '../rtp/rtp-stream-stats.ts';
+import type { SrtpProfileName } from '../srtp/srtp-profile.ts';
+import type { DtmfDigit } from '../dtmf/dtmf-digits.ts';
+
+/** Codecs a plain RTP leg can carry today; Opus arrives with WebRTC legs. */
+export type LegCodecName = 'PCMU' | 'PCMA';
+
+/**
+ * SDP direction of our side of the leg: 'sendonly' means we send media to
+ * the leg and drop what it sends (muted), 'recvonly' that we take its media
+ * but send nothing (the usual answer to a hold), 'inactive' neither.
+ */
+export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+export interface RemoteMediaAddress {
+  address: string;
+  rtpPort: number;
+  /** Defaults to rtpPort + 1 (RFC 3550), or rtpPort with rtcpMux. */
+  rtcpPort?: number;
+}
+
+export interface SrtpLegKeys {
+  profile: SrtpProfileName;
+  /** Our master key and salt (what we protect with). */
+  local: { key: Uint8Array; salt: Uint8Array };
+  /** The peer's master key and salt. */
+  remote: { key: Uint8Array; salt: Uint8Array };
+}
+
+/** A leg as the SIP side describes it from the negotiated SDP. */
+export interface LegSpec {
+  legId: string;
+  codec: { name: LegCodecName; payloadType: number };
+  /** Payload type of telephone-event/8000, or null when the peer did not offer it. */
+  telephoneEventPayloadType?: number | null;
+  /** Unknown until the peer's SDP arrives; latching fills it from the first packets anyway. */
+  remote?: RemoteMediaAddress | null;
+  rtcpMux?: boolean;
+  srtp?: SrtpLegKeys | null;
+  /** 'keep' forwards the source's SSRC, sequence and timestamps untouched until the source changes. */
+  ssrcMode?: 'rewrite' | 'keep';
+  direction?: MediaDirection;
+  /** Also listen for DTMF tones inside the audio (for gateways that do not send RFC 4733). */
+  inbandDtmf?: boolean;
+  /** CNAME for the RTCP this leg generates (RFC 3550 §6.5.1). */
+  cname?: string;
+}
+
+export type LegUpdate = Partial<Omit<LegSpec, 'legId'>>;
+
+/** Everything the worker needs to run a leg: the spec plus the ports the engine allocated. */
+export interface LegConfig extends LegSpec {
+  bindAddress: string;
+  rtpPort: number;
+  rtcpPort: number;
+}
+
+export interface LocalMediaAddress {
+  address: string;
+  rtpPort: number;
+  rtcpPort: number;
+}
+
+export type PlaybackSource =
+  | { file: string }
+  /** 8 kHz mono 16-bit PCM. */
+  | { pcm: Int16Array };
+
+export interface PlaybackOptions {
+  loop?: boolean;
+}
+
+export interface LegStats {
+  legId: string;
+  /** The RTP stream received from the leg. */
+  received: RtpStreamStatsSnapshot;
+  sent: { packets: number; bytes: number };
+  /** Where media is sent, after latching. */
+  remote: { address: string; rtpPort: number; rtcpPort: number } | null;
+  latched: boolean;
+  /** Packets dropped before the relay: wrong source, unknown payload type, malformed, failed SRTP. */
+  dropped: number;
+  rtcpReceived: number;
+}
+
+export type MediaEvent =
+  | { type: 'dtmf'; bridgeId: string; legId: string; digit: DtmfDigit; durationMs: number; source: 'rfc4733' | 'inband' }
+  | { type: 'latched'; bridgeId: string; legId: string; channel: 'rtp' | 'rtcp'; address: string; port: number }
+  | { type: 'playback-ended'; bridgeId: string; legId: string; playbackId: number }
+  | { type: 'dtmf-sent'; bridgeId: string; legId: string; digits: string }
+  | { type: 'leg-error'; bridgeId: string; legId: string; message: string };
+
+export type WorkerRequest =
+  | { op: 'create-bridge'; bridgeId: string }
+  | { op: 'destroy-bridge'; bridgeId: string }
+  | { op: 'add-leg'; bridgeId: string; leg: LegConfig }
+  | { op: 'update-leg'; bridgeId: string; legId: string; update: LegUpdate }
+  | { op: 'remove-leg'; bridgeId: string; legId: string }
+  | { op: 'play'; bridgeId: string; legId: string; source: PlaybackSource; options: PlaybackOptions }
+  | { op: 'stop-playback'; bridgeId: string; legId: string }
+  | { op: 'send-dtmf'; bridgeId: string; legId: string; digits: string; durationMs: number }
+  | { op: 'get-stats'; bridgeId: string }
+  | { op: 'shutdown' };
+
+export type WorkerRequestMessage = WorkerRequest & { id: number };
+
+/** Results by request kind, so both sides agree on what a reply holds. */
+export interface WorkerResults {
+  'create-bridge': null;
+  'destroy-bridge': null;
+  'add-leg': null;
+  'update-leg': null;
+  'remove-leg': null;
+  play: { playbackId: number };
+  'stop-playback': null;
+  'send-dtmf': null;
+  'get-stats': LegStats[];
+  shutdown: null;
+}
+
+export type WorkerMessage =
+  | { kind: 'reply'; id: number; ok: true; result: unknown }
+  | { kind: 'reply'; id: number; ok: false; error: string; code?: string }
+  | { kind: 'event'; event: MediaEvent }
+  | { kind: 'ready' };

@@ -1,0 +1,484 @@
+/**
+ * One call leg inside a worker: its RTP and RTCP sockets, where its media
+ * goes (from SDP, then latched to where packets really come from), SRTP,
+ * receive statistics, DTMF detection, the outbound stream, and generated
+ * media (prompts, DTMF). The receive handler is the hot path: it works on
+ * the datagram Buffer dgram hands over, in place, and allocates nothing.
+ */
+import type { RemoteInfo, Socket } from 'node:dgram';
+import type { AudioCodec } from '../codecs/audio-codec.ts';
+import { PCMA, PCMU } from '../codecs/g711-codec.ts';
+import { InbandDtmfDetector } from '../dtmf/inband-dtmf-detector.ts';
+import { TelephoneEventReceiver } from '../dtmf/telephone-event-receiver.ts';
+import { RtpPacketizer } from '../media-player/rtp-packetizer.ts';
+import type { EncodedPrompt } from '../media-player/encoded-prompt.ts';
+import { ntpMiddle32 } from '../rtp/ntp-time.ts';
+import { parseRtcpCompound } from '../rtp/rtcp-packet.ts';
+import { looksLikeRtcp, readUint32, rtpPayloadOffset, setRtpPayloadType } from '../rtp/rtp-header.ts';
+import { RtpStreamStats } from '../rtp/rtp-stream-stats.ts';
+import { SrtpSession } from '../srtp/srtp-session.ts';
+import type { LegCodecName, LegConfig, LegStats, LegUpdate, MediaDirection, MediaEvent } from './control-messages.ts';
+import { DtmfPlayout } from './dtmf-playout.ts';
+import type { MediaClock } from './media-clock.ts';
+import { DTMF_SOURCE, OutboundStream, PLAYER_SOURCE } from './outbound-stream.ts';
+import type { PayloadStep } from './payload-step.ts';
+import { rewriteForwardedRtcp } from './rtcp-forwarding.ts';
+import { LatchedEndpoint } from './latched-endpoint.ts';
+import { buildOwnRtcpReport } from './own-rtcp-report.ts';
+import { openUdpSocket } from './udp-socket.ts';
+
+/** What a leg needs from the bridge that owns it. */
+export interface LegHost {
+  readonly bridgeId: string;
+  readonly clock: MediaClock;
+  relayRtp(from: Leg, packet: Buffer, payloadOffset: number, payloadLength: number, length: number, isEvent: boolean, nowMs: number): void;
+  relayRtcp(from: Leg, packet: Buffer, length: number, nowMs: number): void;
+  emit(event: MediaEvent): void;
+}
+
+/** A latched peer that falls silent this long may be replaced by a new source (NAT rebinding, re-INVITE). */
+const RELATCH_AFTER_MS = 2000;
+/** RTCP comes every few seconds (RFC 3550 §6.2), so its source is only replaced after a longer silence. */
+const RTCP_RELATCH_AFTER_MS = 12_000;
+const SEND_BUFFER_BYTES = 2048;
+const MAX_DECODED_SAMPLES = 1920;
+
+const CODECS: Record<LegCodecName, AudioCodec> = { PCMU, PCMA };
+
+export function codecOf(name: LegCodecName): AudioCodec {
+  const codec = CODECS[name];
+  if (!codec) throw new RangeError(`unsupported codec ${JSON.stringify(name)} (supported: ${Object.keys(CODECS).join(', ')})`);
+  return codec;
+}
+
+export class Leg {
+  readonly legId: string;
+  readonly rtpPort: number;
+  readonly rtcpPort: number;
+  codec: AudioCodec;
+  readonly stats: RtpStreamStats;
+  readonly outbound: OutboundStream;
+  private readonly host: LegHost;
+  private readonly rtpSocket: Socket;
+  private readonly rtcpSocket: Socket;
+  private readonly rtcpIntervalMs: number;
+  private payloadType: number;
+  private telephoneEventPayloadType: number;
+  private rtcpMux: boolean;
+  private srtp: SrtpSession | null;
+  private receiving = true;
+  private sending = true;
+  private cname: string;
+
+  private readonly rtpRemote = new LatchedEndpoint(RELATCH_AFTER_MS);
+  private readonly rtcpRemote = new LatchedEndpoint(RTCP_RELATCH_AFTER_MS);
+
+  private dropped = 0;
+  private rtcpReceived = 0;
+  private lastInSsrc = -1;
+  private readonly dtmfReceiver: TelephoneEventReceiver;
+  private inband: InbandDtmfDetector | null = null;
+  private readonly decoded = new Int16Array(MAX_DECODED_SAMPLES);
+
+  private readonly sendBuffer = Buffer.alloc(SEND_BUFFER_BYTES);
+  private readonly rtcpSendBuffer = Buffer.alloc(SEND_BUFFER_BYTES);
+  private player: { packetizer: RtpPacketizer; playbackId: number } | null = null;
+  private dtmf: DtmfPlayout | null = null;
+  private onClock = false;
+  private lastRtcpSentMs = 0;
+  private lastRtcpForwardedMs = Number.NEGATIVE_INFINITY;
+  private closed = false;
+
+  static async open(config: LegConfig, host: LegHost, rtcpIntervalMs: number): Promise<Leg> {
+    const rtp = await openUdpSocket(config.bindAddress, config.rtpPort);
+    let rtcp: Socket;
+    try {
+      rtcp = await openUdpSocket(config.bindAddress, config.rtcpPort);
+    } catch (err) {
+      rtp.close();
+      throw err;
+    }
+    return new Leg(config, host, rtp, rtcp, rtcpIntervalMs);
+  }
+
+  private constructor(config: LegConfig, host: LegHost, rtpSocket: Socket, rtcpSocket: Socket, rtcpIntervalMs: number) {
+    this.legId = config.legId;
+    this.rtpPort = config.rtpPort;
+    this.rtcpPort = config.rtcpPort;
+    this.host = host;
+    this.rtpSocket = rtpSocket;
+    this.rtcpSocket = rtcpSocket;
+    this.rtcpIntervalMs = rtcpIntervalMs;
+    this.codec = codecOf(config.codec.name);
+    this.payloadType = config.codec.payloadType;
+    this.telephoneEventPayloadType = config.telephoneEventPayloadType ?? -1;
+    this.rtcpMux = config.rtcpMux ?? false;
+    this.srtp = config.srtp ? new SrtpSession(config.srtp) : null;
+    this.cname = config.cname ?? `${config.legId}@carillon`;
+    this.stats = new RtpStreamStats(this.codec.clockRate);
+    this.outbound = new OutboundStream(this.codec.clockRate, config.ssrcMode ?? 'rewrite');
+    this.dtmfReceiver = new TelephoneEventReceiver(this.codec.clockRate, (digit, durationMs) =>
+      host.emit({ type: 'dtmf', bridgeId: host.bridgeId, legId: this.legId, digit, durationMs, source: 'rfc4733' }),
+    );
+    this.setDirection(config.direction ?? 'sendrecv');
+    this.setInbandDtmf(config.inbandDtmf ?? false);
+    this.setRemote(config.remote ?? null);
+    rtpSocket.on('message', this.onRtpMessage);
+    rtcpSocket.on('message', this.onRtcpMessage);
+    // Send errors (ICMP unreachable surfaces as ECONNREFUSED on Linux) must not kill the worker.
+    const onError = (err: Error) => host.emit({ type: 'leg-error', bridgeId: host.bridgeId, legId: this.legId, message: err.message });
+    rtpSocket.on('error', onError);
+    rtcpSocket.on('error', onError);
+  }
+
+  update(update: LegUpdate): void {
+    if (update.codec) {
+      this.codec = codecOf(update.codec.name);
+      this.payloadType = update.codec.payloadType;
+    }
+    if (update.telephoneEventPayloadType !== undefined) this.telephoneEventPayloadType = update.telephoneEventPayloadType ?? -1;
+    if (update.rtcpMux !== undefined) this.rtcpMux = update.rtcpMux;
+    if (update.srtp !== undefined) this.srtp = update.srtp ? new SrtpSession(update.srtp) : null;
+    if (update.direction) this.setDirection(update.direction);
+    if (update.inbandDtmf !== undefined) this.setInbandDtmf(update.inbandDtmf);
+    if (update.cname) this.cname = update.cname;
+    if (update.remote !== undefined) this.setRemote(update.remote);
+  }
+
+  private setDirection(direction: MediaDirection): void {
+    this.sending = direction === 'sendrecv' || direction === 'sendonly';
+    this.receiving = direction === 'sendrecv' || direction === 'recvonly';
+  }
+
+  private setInbandDtmf(enabled: boolean): void {
+    this.inband = enabled
+      ? new InbandDtmfDetector((digit, durationMs) =>
+          this.host.emit({ type: 'dtmf', bridgeId: this.host.bridgeId, legId: this.legId, digit, durationMs, source: 'inband' }),
+        )
+      : null;
+  }
+
+  /** A new remote from SDP: latching starts over, so the first packets decide again. */
+  private setRemote(remote: LegConfig['remote']): void {
+    this.rtpRemote.expect(remote?.address ?? null, remote?.rtpPort ?? 0);
+    this.rtcpRemote.expect(remote?.address ?? null, remote ? (remote.rtcpPort ?? (this.rtcpMux ? remote.rtpPort : remote.rtpPort + 1)) : 0);
+  }
+
+  // ---- receive path ----
+
+  private readonly onRtpMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
+    if (this.rtcpMux && looksLikeRtcp(msg, msg.length)) {
+      this.receiveRtcp(msg, rinfo, true);
+      return;
+    }
+    const now = performance.now();
+    const fromRemote = this.rtpRemote.isFrom(rinfo);
+    if (!fromRemote && !this.rtpRemote.mayLatch(now)) {
+      this.dropped++;
+      return;
+    }
+    let length = msg.length;
+    if (this.srtp) {
+      length = this.srtp.rtpIn.unprotect(msg, length);
+      if (length < 0) {
+        this.dropped++;
+        return;
+      }
+    }
+    const payloadOffset = rtpPayloadOffset(msg, length);
+    if (payloadOffset < 0) {
+      this.dropped++;
+      return;
+    }
+    const payloadType = msg[1]! & 0x7f;
+    const isEvent = payloadType === this.telephoneEventPayloadType;
+    if (!isEvent && payloadType !== this.payloadType) {
+      this.dropped++;
+      return;
+    }
+    let payloadLength = length - payloadOffset;
+    if (msg[0]! & 0x20) {
+      const padding = msg[length - 1]!;
+      if (padding === 0 || padding > payloadLength) {
+        this.dropped++;
+        return;
+      }
+      payloadLength -= padding;
+    }
+    // Only a packet that parsed (and authenticated) may move the latch.
+    if (fromRemote) this.rtpRemote.seen(now);
+    else this.latchRtp(rinfo, now);
+    const ssrc = readUint32(msg, 8);
+    const seq = (msg[2]! << 8) | msg[3]!;
+    const timestamp = readUint32(msg, 4);
+    if (!this.stats.receive.update(ssrc, seq, timestamp, now, payloadLength, !isEvent)) return;
+    if (ssrc !== this.lastInSsrc) {
+      this.lastInSsrc = ssrc;
+      this.dtmfReceiver.reset();
+    }
+    if (isEvent) {
+      this.dtmfReceiver.receive(timestamp, msg, payloadOffset, payloadLength, now);
+    } else if (this.inband !== null && payloadLength <= MAX_DECODED_SAMPLES) {
+      const n = this.codec.decode(msg, payloadOffset, payloadLength, this.decoded);
+      this.inband.process(this.decoded, n);
+    }
+    if (this.receiving) this.host.relayRtp(this, msg, payloadOffset, payloadLength, length, isEvent, now);
+  };
+
+  private latchRtp(rinfo: RemoteInfo, nowMs: number): void {
+    this.rtpRemote.latch(rinfo, nowMs);
+    if (this.rtcpMux) this.rtcpRemote.latch(rinfo, nowMs);
+    // Until RTCP itself arrives, assume it follows RTP the way RFC 3550 pairs them.
+    else this.rtcpRemote.assume(rinfo.address, rinfo.port + 1);
+    this.host.emit({ type: 'latched', bridgeId: this.host.bridgeId, legId: this.legId, channel: 'rtp', address: rinfo.address, port: rinfo.port });
+  }
+
+  private readonly onRtcpMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
+    this.receiveRtcp(msg, rinfo, false);
+  };
+
+  private receiveRtcp(msg: Buffer, rinfo: RemoteInfo, muxed: boolean): void {
+    const now = performance.now();
+    const remote = muxed ? this.rtpRemote : this.rtcpRemote;
+    const fromRemote = remote.isFrom(rinfo);
+    if (!fromRemote && !remote.mayLatch(now)) {
+      this.dropped++;
+      return;
+    }
+    let length = msg.length;
+    if (this.srtp) {
+      length = this.srtp.rtcpIn.unprotect(msg, length);
+      if (length < 0) {
+        this.dropped++;
+        return;
+      }
+    }
+    const packets = parseRtcpCompound(msg, length);
+    if (!packets) {
+      this.dropped++;
+      return;
+    }
+    if (fromRemote) {
+      remote.seen(now);
+    } else if (muxed) {
+      this.latchRtp(rinfo, now);
+    } else {
+      this.rtcpRemote.latch(rinfo, now);
+      this.host.emit({ type: 'latched', bridgeId: this.host.bridgeId, legId: this.legId, channel: 'rtcp', address: rinfo.address, port: rinfo.port });
+    }
+    this.rtcpReceived++;
+    for (const p of packets) {
+      if (p.type === 'sr' && p.ssrc === this.stats.receive.ssrc) this.stats.receive.senderReportReceived(p.ntpMs, now);
+      if (p.type === 'sr' || p.type === 'rr') {
+        for (const block of p.reports) {
+          if (block.ssrc === this.outbound.ssrc) this.stats.rtt.reportReceived(block.lastSenderReport, block.delaySinceLastSenderReport, now);
+        }
+      }
+    }
+    this.host.relayRtcp(this, msg, length, now);
+  }
+
+  // ---- send path ----
+
+  /** Whether relayed media may go out now: generated media (prompt, DTMF) takes the leg over. */
+  private get relayOpen(): boolean {
+    return this.sending && this.rtpRemote.address !== null && this.player === null && this.dtmf === null;
+  }
+
+  /**
+   * Sends a packet received on the other leg. It is modified in place when
+   * possible (payload type, codec, header fields); `step` converts between
+   * the two legs' codecs.
+   */
+  sendRelayed(packet: Buffer, payloadOffset: number, payloadLength: number, length: number, isEvent: boolean, step: PayloadStep | null, nowMs: number): void {
+    if (!this.relayOpen) return;
+    const ssrc = readUint32(packet, 8);
+    const seq = (packet[2]! << 8) | packet[3]!;
+    const timestamp = readUint32(packet, 4);
+    let buf = packet;
+    let ratio = 1;
+    if (isEvent) {
+      // No telephone-event on this side: the digit was reported, and the peer cannot take it.
+      if (this.telephoneEventPayloadType < 0) return;
+      setRtpPayloadType(buf, this.telephoneEventPayloadType);
+    } else {
+      if (step) {
+        ratio = step.timestampRatio;
+        if (step.inPlace) {
+          step.apply(packet, payloadOffset, payloadLength, packet, payloadOffset);
+        } else {
+          buf = this.takeSendBuffer();
+          packet.copy(buf, 0, 0, payloadOffset);
+          buf[0] = buf[0]! & ~0x20;
+          payloadLength = step.apply(packet, payloadOffset, payloadLength, buf, payloadOffset);
+          length = payloadOffset + payloadLength;
+        }
+      }
+      setRtpPayloadType(buf, this.payloadType);
+    }
+    this.outbound.rewrite(buf, ssrc, ssrc, seq, timestamp, ratio, nowMs);
+    this.transmitRtp(buf, length, payloadLength);
+  }
+
+  private transmitRtp(buf: Buffer, length: number, payloadLength: number): void {
+    if (this.srtp) {
+      const out = buf === this.sendBuffer ? buf : this.takeSendBuffer();
+      length = this.srtp.rtpOut.protect(buf, length, out);
+      if (length < 0) return;
+      buf = out;
+    }
+    this.outbound.counted(payloadLength);
+    this.rtpSocket.send(buf, 0, length, this.rtpRemote.port, this.rtpRemote.address!);
+  }
+
+  /** The leg's reusable buffer, unless a queued send still holds it. */
+  private takeSendBuffer(): Buffer {
+    return this.rtpSocket.getSendQueueCount() === 0 ? this.sendBuffer : Buffer.alloc(SEND_BUFFER_BYTES);
+  }
+
+  /** Sends an RTCP compound the other leg received, rewritten for this leg. */
+  sendForwardedRtcp(packet: Buffer, length: number, source: Leg, nowMs: number): void {
+    if (this.rtcpRemote.address === null) return;
+    const carriesSource = this.outbound.currentSource === source.stats.receive.ssrc;
+    const { ok, srNtpMs } = rewriteForwardedRtcp(packet, length, {
+      senderSsrc: this.outbound.ssrc,
+      reportedSsrc: source.outbound.ssrc,
+      reportedSsrcReplacement: this.stats.receive.ssrc,
+      mapTimestamp: carriesSource ? (ts) => this.outbound.mapTimestamp(ts) : null,
+    });
+    if (!ok) return;
+    if (!Number.isNaN(srNtpMs)) this.stats.rtt.senderReportSent(ntpMiddle32(srNtpMs), nowMs);
+    this.lastRtcpForwardedMs = nowMs;
+    this.transmitRtcp(packet, length);
+  }
+
+  private transmitRtcp(buf: Buffer, length: number): void {
+    const socket = this.rtcpMux ? this.rtpSocket : this.rtcpSocket;
+    if (this.srtp) {
+      const out = socket.getSendQueueCount() === 0 ? this.rtcpSendBuffer : Buffer.alloc(SEND_BUFFER_BYTES);
+      length = this.srtp.rtcpOut.protect(buf, length, out);
+      if (length < 0) return;
+      buf = out;
+    }
+    socket.send(buf, 0, length, this.rtcpRemote.port, this.rtcpRemote.address!);
+  }
+
+  /**
+   * Periodic work (about once a second): DTMF whose end packets were all
+   * lost, and our own RTCP report when nothing was forwarded to this leg for
+   * an interval, so RTT and loss are measured even without the peer's RTCP.
+   */
+  housekeeping(nowMs: number): void {
+    this.dtmfReceiver.flush(nowMs);
+    if (this.rtcpRemote.address === null || nowMs - this.lastRtcpSentMs < this.rtcpIntervalMs) return;
+    if (nowMs - this.lastRtcpForwardedMs < this.rtcpIntervalMs) return;
+    if (this.outbound.packets === 0 && this.stats.packets === 0) return;
+    this.lastRtcpSentMs = nowMs;
+    const report = buildOwnRtcpReport(this.stats, this.outbound, this.cname, nowMs);
+    this.transmitRtcp(report, report.length);
+  }
+
+  // ---- generated media ----
+
+  play(prompt: EncodedPrompt, playbackId: number, loop: boolean): void {
+    this.stopPlayback(false);
+    this.player = { packetizer: new RtpPacketizer(prompt, { payloadType: this.payloadType, ssrc: 0, loop }), playbackId };
+    this.outbound.reanchor();
+    this.attachClock();
+  }
+
+  /** Returns whether a prompt was playing. */
+  stopPlayback(report = true): boolean {
+    const player = this.player;
+    if (!player) return false;
+    this.player = null;
+    this.detachClockIfIdle();
+    if (report) this.host.emit({ type: 'playback-ended', bridgeId: this.host.bridgeId, legId: this.legId, playbackId: player.playbackId });
+    return true;
+  }
+
+  sendDtmf(digits: string, durationMs: number): void {
+    const mode =
+      this.telephoneEventPayloadType >= 0
+        ? ({ kind: 'rfc4733', payloadType: this.telephoneEventPayloadType } as const)
+        : ({ kind: 'inband', codec: this.codec, payloadType: this.payloadType } as const);
+    this.dtmf = new DtmfPlayout(digits, durationMs, mode);
+    this.attachClock();
+  }
+
+  private attachClock(): void {
+    if (!this.onClock) {
+      this.onClock = true;
+      this.host.clock.add(this.onFrame);
+    }
+  }
+
+  private detachClockIfIdle(): void {
+    if (this.onClock && !this.player && !this.dtmf) {
+      this.onClock = false;
+      this.host.clock.delete(this.onFrame);
+    }
+  }
+
+  private readonly onFrame = (): void => {
+    const now = performance.now();
+    if (this.dtmf) {
+      const buf = this.takeSendBuffer();
+      const n = this.dtmf.nextFrame(buf);
+      if (n < 0) {
+        const digits = this.dtmf.digits;
+        this.dtmf = null;
+        this.host.emit({ type: 'dtmf-sent', bridgeId: this.host.bridgeId, legId: this.legId, digits });
+        this.outbound.reanchor();
+        this.detachClockIfIdle();
+        return;
+      }
+      if (this.dtmf.startsEvent) this.outbound.reanchor();
+      if (n > 0 && this.sending && this.rtpRemote.address !== null) this.sendGenerated(buf, n, DTMF_SOURCE, now);
+      return;
+    }
+    if (this.player) {
+      const buf = this.takeSendBuffer();
+      const n = this.player.packetizer.nextPacket(buf);
+      if (n === 0) {
+        this.stopPlayback();
+        this.outbound.reanchor();
+        return;
+      }
+      if (this.sending && this.rtpRemote.address !== null) this.sendGenerated(buf, n, PLAYER_SOURCE, now);
+    }
+  };
+
+  private sendGenerated(buf: Buffer, length: number, source: number, nowMs: number): void {
+    const seq = (buf[2]! << 8) | buf[3]!;
+    this.outbound.rewrite(buf, source, 0, seq, readUint32(buf, 4), 1, nowMs);
+    this.transmitRtp(buf, length, length - 12);
+  }
+
+  // ---- reading and closing ----
+
+  snapshot(): LegStats {
+    return {
+      legId: this.legId,
+      received: this.stats.snapshot(),
+      sent: { packets: this.outbound.packets, bytes: this.outbound.bytes },
+      remote:
+        this.rtpRemote.address === null
+          ? null
+          : { address: this.rtpRemote.address, rtpPort: this.rtpRemote.port, rtcpPort: this.rtcpRemote.port },
+      latched: this.rtpRemote.latched,
+      dropped: this.dropped,
+      rtcpReceived: this.rtcpReceived,
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.player = null;
+    this.dtmf = null;
+    this.detachClockIfIdle();
+    this.rtpSocket.close();
+    this.rtcpSocket.close();
+  }
+}
