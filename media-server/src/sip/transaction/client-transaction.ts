@@ -13,7 +13,14 @@ export abstract class ClientTransaction extends Transaction {
   readonly target: SipTarget;
   user: ClientTransactionUser;
 
-  constructor(key: string, request: SipRequest, target: SipTarget, user: ClientTransactionUser, initial: TransactionState, context: TransactionContext) {
+  constructor(
+    key: string,
+    request: SipRequest,
+    target: SipTarget,
+    user: ClientTransactionUser,
+    initial: TransactionState,
+    context: TransactionContext,
+  ) {
     super(key, request, isReliableTransport(target.transport), initial, context);
     this.target = target;
     this.user = user;
@@ -30,7 +37,8 @@ export abstract class ClientTransaction extends Transaction {
 
   protected send(message: SipRequest): void {
     this.context.transport.send(message, this.target).catch((err: unknown) => {
-      if (this.state !== 'Terminated') this.onTransportFailure(err instanceof Error ? err : new Error(String(err)));
+      if (this.state !== 'Terminated')
+        this.onTransportFailure(err instanceof Error ? err : new Error(String(err)));
     });
   }
 
@@ -41,14 +49,18 @@ export abstract class ClientTransaction extends Transaction {
   /** §8.1.3.1: "treat this as if a 408 (Request Timeout) status code has been received". */
   protected deliverTimeout(): void {
     const response = this.#synthesize(408);
-    this.callUser('onTimeout', () => (this.user.onTimeout ? this.user.onTimeout(response) : this.user.onResponse?.(response)));
+    this.callUser('onTimeout', () =>
+      this.user.onTimeout ? this.user.onTimeout(response) : this.user.onResponse?.(response),
+    );
   }
 
   /** §8.1.3.1: a transport error is treated "as if a 503 (Service Unavailable) status code has been received". */
   protected deliverTransportError(error: Error): void {
     const response = this.#synthesize(503);
     this.callUser('onTransportError', () =>
-      this.user.onTransportError ? this.user.onTransportError(error, response) : this.user.onResponse?.(response),
+      this.user.onTransportError
+        ? this.user.onTransportError(error, response)
+        : this.user.onResponse?.(response),
     );
   }
 

@@ -15,14 +15,20 @@ export class InviteClientTransaction extends ClientTransaction {
   #ack: SipRequest | null = null;
   readonly #onProceeding: (() => void)[] = [];
 
-  constructor(key: string, request: SipRequest, target: SipTarget, user: ClientTransactionUser, context: TransactionContext) {
+  constructor(
+    key: string,
+    request: SipRequest,
+    target: SipTarget,
+    user: ClientTransactionUser,
+    context: TransactionContext,
+  ) {
     super(key, request, target, user, 'Calling', context);
   }
 
   start(): void {
     this.send(this.request);
     // §17.1.1.2: Timer A only on unreliable transports, doubling each time; Timer B bounds the whole attempt.
-    if (!this.reliable) this.#scheduleA(this.durations.A);
+    if (!this.reliable) this.#scheduleA(performance.now(), this.durations.A);
     this.startTimer('B', this.durations.B, () => {
       this.stateTransition('Terminated');
       this.deliverTimeout();
@@ -78,10 +84,11 @@ export class InviteClientTransaction extends ClientTransaction {
     this.deliverTransportError(error);
   }
 
-  #scheduleA(interval: number): void {
-    this.startTimer('A', interval, () => {
+  #scheduleA(previous: number, interval: number): void {
+    const due = previous + interval;
+    this.startTimerAt('A', due, () => {
       this.send(this.request);
-      this.#scheduleA(interval * 2);
+      this.#scheduleA(due, interval * 2);
     });
   }
 

@@ -79,7 +79,7 @@ export class InviteServerTransaction extends ServerTransaction {
         this.startTimer('L', this.durations.L, () => this.stateTransition('Terminated'));
         break;
       case 'Completed':
-        if (!this.reliable) this.#scheduleG(this.durations.G);
+        if (!this.reliable) this.#scheduleG(performance.now(), this.durations.G);
         this.startTimer('H', this.durations.H, () => {
           this.stateTransition('Terminated');
           this.callUser('onTimeout', () => this.user.onTimeout?.());
@@ -95,10 +95,11 @@ export class InviteServerTransaction extends ServerTransaction {
   }
 
   /** §17.2.1: G doubles up to T2 until the ACK arrives. */
-  #scheduleG(interval: number): void {
-    this.startTimer('G', interval, () => {
+  #scheduleG(previous: number, interval: number): void {
+    const due = previous + interval;
+    this.startTimerAt('G', due, () => {
       this.resend();
-      this.#scheduleG(Math.min(2 * interval, this.context.timers.T2));
+      this.#scheduleG(due, Math.min(2 * interval, this.context.timers.T2));
     });
   }
 }

@@ -7,13 +7,19 @@ import type { ClientTransactionUser } from './transaction-user.ts';
 
 /** Non-INVITE client transaction, https://www.rfc-editor.org/rfc/rfc3261#section-17.1.2. */
 export class NonInviteClientTransaction extends ClientTransaction {
-  constructor(key: string, request: SipRequest, target: SipTarget, user: ClientTransactionUser, context: TransactionContext) {
+  constructor(
+    key: string,
+    request: SipRequest,
+    target: SipTarget,
+    user: ClientTransactionUser,
+    context: TransactionContext,
+  ) {
     super(key, request, target, user, 'Trying', context);
   }
 
   start(): void {
     this.send(this.request);
-    if (!this.reliable) this.#scheduleE(this.durations.E);
+    if (!this.reliable) this.#scheduleE(performance.now(), this.durations.E);
     this.startTimer('F', this.durations.F, () => {
       this.stateTransition('Terminated');
       this.deliverTimeout();
@@ -37,11 +43,12 @@ export class NonInviteClientTransaction extends ClientTransaction {
   }
 
   /** §17.1.2.2: E doubles up to T2 while Trying, and stays at T2 once Proceeding. */
-  #scheduleE(interval: number): void {
-    this.startTimer('E', interval, () => {
+  #scheduleE(previous: number, interval: number): void {
+    const due = previous + interval;
+    this.startTimerAt('E', due, () => {
       this.send(this.request);
       const T2 = this.context.timers.T2;
-      this.#scheduleE(this.state === 'Trying' ? Math.min(2 * interval, T2) : T2);
+      this.#scheduleE(due, this.state === 'Trying' ? Math.min(2 * interval, T2) : T2);
     });
   }
 

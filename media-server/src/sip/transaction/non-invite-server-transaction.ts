@@ -13,7 +13,8 @@ export class NonInviteServerTransaction extends ServerTransaction {
 
   respond(response: SipResponse): void {
     ServerTransaction.checkStatus(response);
-    if (this.state !== 'Trying' && this.state !== 'Proceeding') throw new TransactionStateError(`cannot send ${response.status}`, this.state);
+    if (this.state !== 'Trying' && this.state !== 'Proceeding')
+      throw new TransactionStateError(`cannot send ${response.status}`, this.state);
     if (response.status < 200) {
       if (this.state === 'Trying') this.stateTransition('Proceeding');
     } else {

@@ -14,7 +14,13 @@ export abstract class ServerTransaction extends Transaction {
   user: ServerTransactionUser = {};
   protected last: SipResponse | null = null;
 
-  constructor(key: string, request: SipRequest, source: SipSource, initial: TransactionState, context: TransactionContext) {
+  constructor(
+    key: string,
+    request: SipRequest,
+    source: SipSource,
+    initial: TransactionState,
+    context: TransactionContext,
+  ) {
     super(key, request, isReliableTransport(source.transport), initial, context);
     this.source = source;
   }
@@ -54,6 +60,7 @@ export abstract class ServerTransaction extends Transaction {
   protected abstract onTransportFailure(): void;
 
   protected static checkStatus(response: SipResponse): void {
-    if (!Number.isInteger(response.status) || response.status < 100 || response.status > 699) throw new TypeError(`invalid status code ${response.status}`);
+    if (!Number.isInteger(response.status) || response.status < 100 || response.status > 699)
+      throw new TypeError(`invalid status code ${response.status}`);
   }
 }

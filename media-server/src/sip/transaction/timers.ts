@@ -16,7 +16,13 @@ export interface TimerSettings {
   Trying: number;
 }
 
-export const DEFAULT_TIMER_SETTINGS: Readonly<TimerSettings> = { T1: 500, T2: 4_000, T4: 5_000, D: 32_000, Trying: 200 };
+export const DEFAULT_TIMER_SETTINGS: Readonly<TimerSettings> = {
+  T1: 500,
+  T2: 4_000,
+  T4: 5_000,
+  D: 32_000,
+  Trying: 200,
+};
 
 /** The transaction timers: RFC 3261 letters, L and M from RFC 6026, and the 100 Trying delay. */
 export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'Trying';
@@ -50,7 +56,8 @@ export function timerDurations(settings: TimerSettings, reliable: boolean): Time
 export function resolveTimerSettings(overrides: Partial<TimerSettings> = {}): TimerSettings {
   const settings = { ...DEFAULT_TIMER_SETTINGS, ...overrides };
   for (const [name, value] of Object.entries(settings)) {
-    if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) throw new TypeError(`timer ${name} must be a positive number of milliseconds`);
+    if (!(typeof value === 'number' && Number.isFinite(value) && value > 0))
+      throw new TypeError(`timer ${name} must be a positive number of milliseconds`);
   }
   if (settings.T2 < settings.T1) throw new TypeError('timer T2 must not be shorter than T1');
   return settings;

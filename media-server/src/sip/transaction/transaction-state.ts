@@ -15,4 +15,5 @@
  *
  * Each machine checks its own allowed moves in its `stateTransition` method.
  */
-export type TransactionState = 'Calling' | 'Trying' | 'Proceeding' | 'Accepted' | 'Completed' | 'Confirmed' | 'Terminated';
+export type TransactionState =
+  'Calling' | 'Trying' | 'Proceeding' | 'Accepted' | 'Completed' | 'Confirmed' | 'Terminated';

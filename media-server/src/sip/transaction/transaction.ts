@@ -32,7 +32,13 @@ export abstract class Transaction {
   #state: TransactionState;
   readonly #timers = new Map<TimerName, ReturnType<typeof setTimeout>>();
 
-  constructor(key: string, request: SipRequest, reliable: boolean, initial: TransactionState, context: TransactionContext) {
+  constructor(
+    key: string,
+    request: SipRequest,
+    reliable: boolean,
+    initial: TransactionState,
+    context: TransactionContext,
+  ) {
     this.key = key;
     this.request = request;
     this.reliable = reliable;
@@ -73,6 +79,17 @@ export abstract class Transaction {
         if (this.#state !== 'Terminated') fire();
       }, ms),
     );
+  }
+
+  /**
+   * Starts a retransmission timer due at a fixed point on the monotonic clock.
+   * Chaining from the planned time rather than from when the previous timer
+   * actually fired means a busy event loop delays a retransmission but never
+   * drops one: the RFC's count within Timer B, F or H holds (7 INVITEs, 11
+   * non-INVITE requests or INVITE responses with the default values).
+   */
+  protected startTimerAt(name: TimerName, dueAt: number, fire: () => void): void {
+    this.startTimer(name, Math.max(0, dueAt - performance.now()), fire);
   }
 
   protected stopTimer(...names: TimerName[]): void {

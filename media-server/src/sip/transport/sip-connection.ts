@@ -29,6 +29,13 @@ export abstract class SipConnection {
     this.#idle = setTimeout(() => this.close(), idleTimeoutMs);
   }
 
+  /** Restarts the idle countdown with a new length, kept for later traffic too. */
+  setIdleTimeout(ms: number): void {
+    if (this.#closed) return;
+    this.#clearIdle();
+    this.#idle = setTimeout(() => this.close(), ms);
+  }
+
   get closed(): boolean {
     return this.#closed;
   }

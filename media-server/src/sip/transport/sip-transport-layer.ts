@@ -7,12 +7,24 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '@carillon/config';
-import { createResponse, DEFAULT_LIMITS, parseSipMessage, serializeSipMessage, type ParseLimits, type ParseResult, type SipMessage } from '../message/index.ts';
+import {
+  createResponse,
+  DEFAULT_LIMITS,
+  parseSipMessage,
+  serializeSipMessage,
+  type ParseLimits,
+  type ParseResult,
+  type SipMessage,
+} from '../message/index.ts';
 import { responseDestination } from './response-destination.ts';
 import type { SipConnection, SipConnectionUser } from './sip-connection.ts';
 import type { SipSource, SipTransportProtocol } from './sip-source.ts';
 import { isSipSource, type SipAddress, type SipTarget } from './sip-target.ts';
-import { resolveTransportSettings, type ResolvedTransportSettings, type SipTransportSettings } from './sip-transport-settings.ts';
+import {
+  resolveTransportSettings,
+  type ResolvedTransportSettings,
+  type SipTransportSettings,
+} from './sip-transport-settings.ts';
 import { stampReceived, unbracket } from './stamp-received.ts';
 import { StreamConnection } from './stream-connection.ts';
 import { emptyCounters, type TransportCounters } from './transport-counters.ts';
@@ -39,9 +51,9 @@ export interface SipTransportEvents {
  *            \___________________________/^  (a failed start)
  * ```
  */
-type TransportLayerState = 'Idle' | 'Starting' | 'Running' | 'Stopping' | 'Stopped';
+export type TransportLayerState = 'Idle' | 'Starting' | 'Running' | 'Stopping' | 'Stopped';
 
-// RFC 3261 §18.1.1 keeps SIP over UDP far below this, but a burst of them must not overflow the kernel queue.
+// A registration storm after an outage arrives as a burst that the kernel's default queue would partly drop.
 const UDP_RECEIVE_BUFFER = 4 << 20;
 const HTTP_HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -79,7 +91,11 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
     },
     onFramingError: (connection, reason) => {
       this.#counters.framingErrors++;
-      this.#log.debug('framing error, closing connection', { connectionId: connection.id, reason, remote: connection.source.remoteAddress });
+      this.#log.debug('framing error, closing connection', {
+        connectionId: connection.id,
+        reason,
+        remote: connection.source.remoteAddress,
+      });
     },
     onClose: (connection) => this.#forget(connection),
   };
@@ -102,6 +118,24 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
 
   get connectionCount(): number {
     return this.#connections.size;
+  }
+
+  /**
+   * Keeps a connection open for `ms` without traffic, then as long after each
+   * message: the registrar stretches a flow to its registration's lifetime, since
+   * a phone behind NAT can only be reached over the connection it opened
+   * (RFC 5626 §5.2). Returns false when the connection is already gone.
+   */
+  setConnectionIdleTimeout(connectionId: string, ms: number): boolean {
+    const connection = this.#connections.get(connectionId);
+    if (!connection || connection.closed) return false;
+    connection.setIdleTimeout(ms);
+    return true;
+  }
+
+  /** Open sockets, including those still in a TLS or WebSocket handshake; each holds a per-address slot. */
+  get socketCount(): number {
+    return this.#sockets.size;
   }
 
   get state(): TransportLayerState {
@@ -142,29 +176,44 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
   }
 
   /**
-   * Sends a message. To a `SipSource`: over its connection for streams; over UDP
-   * a response goes where its top Via says (RFC 3261 §18.2.2, RFC 3581) and a
-   * request to the source address. To a `SipAddress`: UDP directly, TCP/TLS over
-   * a connection to that address, opened if none is open; WS/WSS only over an
-   * open connection. Rejects with a `TransportError`.
+   * Sends a message. To a `SipSource`: over its connection for streams (if that
+   * connection has closed, a TCP/TLS response gets a new one to its Via's
+   * `received` and sent-by port, a request fails); over UDP a response goes where
+   * its top Via says (RFC 3261 §18.2.2, RFC 3581) and a request to the source
+   * address. To a `SipAddress`: UDP directly, TCP/TLS over a connection to that
+   * address, opened if none is open; WS/WSS only over an open connection.
+   * Rejects with a `TransportError`.
    */
   send(message: SipMessage, target: SipTarget): Promise<void> {
-    if (this.#state !== 'Running') return Promise.reject(new TransportError(`transport layer is ${this.#state.toLowerCase()}`));
+    if (this.#state !== 'Running')
+      return Promise.reject(new TransportError(`transport layer is ${this.#state.toLowerCase()}`));
     const data = serializeSipMessage(message);
     if (!isSipSource(target)) return this.#sendTo(data, target);
     if (target.transport === 'UDP') {
-      const destination = message.kind === 'response' ? responseDestination(message, 'UDP') : { host: target.remoteAddress, port: target.remotePort };
+      const destination =
+        message.kind === 'response'
+          ? responseDestination(message, 'UDP')
+          : { host: target.remoteAddress, port: target.remotePort };
       if (!destination) return Promise.reject(new TransportError('response has no Via to route it'));
       return this.#sendUdp(data, destination.host, destination.port);
     }
-    const connection = target.connectionId === undefined ? undefined : this.#connections.get(target.connectionId);
+    const connection =
+      target.connectionId === undefined ? undefined : this.#connections.get(target.connectionId);
     if (connection && !connection.closed) return this.#write(connection, data);
     if (message.kind === 'response' && (target.transport === 'TCP' || target.transport === 'TLS')) {
       // §18.2.2: the connection is gone, so open one to `received` at the sent-by port.
       const destination = responseDestination(message, target.transport);
       if (destination) return this.#sendTo(data, { transport: target.transport, ...destination });
     }
-    return this.#sendTo(data, { transport: target.transport, host: target.remoteAddress, port: target.remotePort });
+    // A request for a closed flow fails: the peer's source port of a dead connection listens for nothing (RFC 5626 §5.3).
+    if (target.connectionId !== undefined) {
+      return Promise.reject(new TransportError(`connection ${target.connectionId} is closed`));
+    }
+    return this.#sendTo(data, {
+      transport: target.transport,
+      host: target.remoteAddress,
+      port: target.remotePort,
+    });
   }
 
   async #listenAll(): Promise<void> {
@@ -178,7 +227,11 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
       await this.#listen('TCP', server, tcpPort);
     }
     if (tlsPort !== undefined && tlsSettings) {
-      const server = tls.createServer({ cert: tlsSettings.cert, key: tlsSettings.key, handshakeTimeout: HTTP_HANDSHAKE_TIMEOUT_MS });
+      const server = tls.createServer({
+        cert: tlsSettings.cert,
+        key: tlsSettings.key,
+        handshakeTimeout: HTTP_HANDSHAKE_TIMEOUT_MS,
+      });
       server.on('connection', (socket: net.Socket) => this.#admit(socket));
       server.on('secureConnection', (socket) => this.#accept('TLS', socket));
       server.on('tlsClientError', (err) => this.#log.debug('TLS handshake failed', { error: err }));
@@ -186,7 +239,15 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
     }
     if (wsPort !== undefined) await this.#listenWebSocket('WS', http.createServer(), wsPort);
     if (wssPort !== undefined && tlsSettings) {
-      await this.#listenWebSocket('WSS', https.createServer({ cert: tlsSettings.cert, key: tlsSettings.key, handshakeTimeout: HTTP_HANDSHAKE_TIMEOUT_MS }), wssPort);
+      await this.#listenWebSocket(
+        'WSS',
+        https.createServer({
+          cert: tlsSettings.cert,
+          key: tlsSettings.key,
+          handshakeTimeout: HTTP_HANDSHAKE_TIMEOUT_MS,
+        }),
+        wssPort,
+      );
     }
   }
 
@@ -287,7 +348,15 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
       return;
     }
     this.#counters.connectionsAccepted++;
-    this.#register(new StreamConnection(this.#newConnectionId(transport), source, socket, this.#settings, this.#connectionUser));
+    this.#register(
+      new StreamConnection(
+        this.#newConnectionId(transport),
+        source,
+        socket,
+        this.#settings,
+        this.#connectionUser,
+      ),
+    );
   }
 
   #acceptWebSocket(transport: 'WS' | 'WSS', ws: WebSocket, socket: net.Socket): void {
@@ -297,7 +366,15 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
       return;
     }
     this.#counters.connectionsAccepted++;
-    this.#register(new WebSocketConnection(this.#newConnectionId(transport), source, ws, this.#settings, this.#connectionUser));
+    this.#register(
+      new WebSocketConnection(
+        this.#newConnectionId(transport),
+        source,
+        ws,
+        this.#settings,
+        this.#connectionUser,
+      ),
+    );
   }
 
   #register(connection: SipConnection): void {
@@ -314,14 +391,21 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
 
   #forget(connection: SipConnection): void {
     this.#connections.delete(connection.id);
-    for (const key of connection.aliases) if (this.#byAddress.get(key) === connection) this.#byAddress.delete(key);
+    for (const key of connection.aliases)
+      if (this.#byAddress.get(key) === connection) this.#byAddress.delete(key);
     this.#emitSafely('connectionclose', connection.source);
   }
 
   #socketSource(transport: SipTransportProtocol, socket: net.Socket): SipSource | null {
     const { remoteAddress, remotePort, localAddress, localPort } = socket;
     if (!remoteAddress || !remotePort || !localAddress || !localPort) return null;
-    return { transport, remoteAddress: normaliseAddress(remoteAddress), remotePort, localAddress: normaliseAddress(localAddress), localPort };
+    return {
+      transport,
+      remoteAddress: normaliseAddress(remoteAddress),
+      remotePort,
+      localAddress: normaliseAddress(localAddress),
+      localPort,
+    };
   }
 
   #newConnectionId(transport: SipTransportProtocol): string {
@@ -368,7 +452,11 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
     const request = result.request;
     if (!request || request.method === 'ACK' || !request.topVia()) {
       this.#counters.dropped++;
-      this.#log.debug('malformed message dropped', { reason: result.reason, remote: source.remoteAddress, transport: source.transport });
+      this.#log.debug('malformed message dropped', {
+        reason: result.reason,
+        remote: source.remoteAddress,
+        transport: source.transport,
+      });
       return;
     }
     stampReceived(request, source);
@@ -384,9 +472,13 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
     const open = this.#byAddress.get(key);
     if (open && !open.closed) return this.#write(open, data);
     if (address.transport === 'WS' || address.transport === 'WSS') {
-      return Promise.reject(new TransportError(`no open ${address.transport} connection to ${host}:${address.port}`));
+      return Promise.reject(
+        new TransportError(`no open ${address.transport} connection to ${host}:${address.port}`),
+      );
     }
-    return this.#dial(address.transport, host, address.port, key).then((connection) => this.#write(connection, data));
+    return this.#dial(address.transport, host, address.port, key).then((connection) =>
+      this.#write(connection, data),
+    );
   }
 
   #sendUdp(data: Buffer, host: string, port: number): Promise<void> {
@@ -425,15 +517,29 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
       const ca = this.#settings.tls?.ca;
       const socket =
         transport === 'TLS'
-          ? tls.connect({ host, port, ...(ca ? { ca } : {}), ...(net.isIP(host) ? {} : { servername: host }) })
+          ? tls.connect({
+              host,
+              port,
+              ...(ca ? { ca } : {}),
+              ...(net.isIP(host) ? {} : { servername: host }),
+            })
           : net.connect({ host, port });
       this.#track(socket);
       const fail = (err: Error) => {
         clearTimeout(timer);
         socket.destroy();
-        reject(err instanceof TransportError ? err : new TransportError(`cannot connect to ${transport} ${host}:${port}: ${err.message}`, { cause: err }));
+        reject(
+          err instanceof TransportError
+            ? err
+            : new TransportError(`cannot connect to ${transport} ${host}:${port}: ${err.message}`, {
+                cause: err,
+              }),
+        );
       };
-      const timer = setTimeout(() => fail(new TransportError(`connecting to ${transport} ${host}:${port} timed out`)), this.#settings.connectTimeoutMs);
+      const timer = setTimeout(
+        () => fail(new TransportError(`connecting to ${transport} ${host}:${port} timed out`)),
+        this.#settings.connectTimeoutMs,
+      );
       socket.once('error', fail);
       socket.once(transport === 'TLS' ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
@@ -444,7 +550,13 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
           return;
         }
         this.#counters.connectionsOpened++;
-        const connection = new StreamConnection(this.#newConnectionId(transport), source, socket, this.#settings, this.#connectionUser);
+        const connection = new StreamConnection(
+          this.#newConnectionId(transport),
+          source,
+          socket,
+          this.#settings,
+          this.#connectionUser,
+        );
         this.#alias(connection, key);
         this.#register(connection);
         resolve(connection);
@@ -467,7 +579,9 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
     for (const connection of [...this.#connections.values()]) connection.close();
     for (const socket of this.#sockets) socket.destroy();
     for (const wss of this.#webSocketServers) wss.close();
-    const closing = this.#servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    const closing = this.#servers.map(
+      (server) => new Promise<void>((resolve) => server.close(() => resolve())),
+    );
     const udp = this.#udp;
     if (udp) closing.push(new Promise<void>((resolve) => udp.close(() => resolve())));
     this.#udp = null;
@@ -488,7 +602,8 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
   }
 }
 
-const addressKey = (transport: SipTransportProtocol, host: string, port: number) => `${transport}|${host.toLowerCase()}|${port}`;
+const addressKey = (transport: SipTransportProtocol, host: string, port: number) =>
+  `${transport}|${host.toLowerCase()}|${port}`;
 
 /** IPv4 peers of a dual-stack socket show up as `::ffff:a.b.c.d`; Via and `received` want `a.b.c.d`. */
 function normaliseAddress(address: string): string {

@@ -32,7 +32,9 @@ export interface SipTransportSettings {
   logger?: Logger;
 }
 
-export interface ResolvedTransportSettings extends Required<Omit<SipTransportSettings, 'tls' | 'udpPort' | 'tcpPort' | 'wsPort' | 'tlsPort' | 'wssPort'>> {
+export interface ResolvedTransportSettings extends Required<
+  Omit<SipTransportSettings, 'tls' | 'udpPort' | 'tcpPort' | 'wsPort' | 'tlsPort' | 'wssPort'>
+> {
   udpPort: number | undefined;
   tcpPort: number | undefined;
   wsPort: number | undefined;
@@ -52,13 +54,18 @@ export const DEFAULT_TRANSPORT_SETTINGS = {
 
 /** Fills defaults and throws a TypeError naming the first bad setting. */
 export function resolveTransportSettings(settings: SipTransportSettings): ResolvedTransportSettings {
-  if (typeof settings.host !== 'string' || settings.host === '') throw new TypeError('host must be a non-empty string');
+  if (typeof settings.host !== 'string' || settings.host === '')
+    throw new TypeError('host must be a non-empty string');
   for (const name of ['udpPort', 'tcpPort', 'wsPort', 'tlsPort', 'wssPort'] as const) {
     const port = settings[name];
-    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535)) throw new TypeError(`${name} must be an integer from 0 to 65535`);
+    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535))
+      throw new TypeError(`${name} must be an integer from 0 to 65535`);
   }
-  if ((settings.tlsPort !== undefined || settings.wssPort !== undefined) && !settings.tls) throw new TypeError('tlsPort and wssPort need tls.cert and tls.key');
-  const positive = (name: 'maxMessageBytes' | 'idleTimeoutMs' | 'maxConnectionsPerIp' | 'connectTimeoutMs') => {
+  if ((settings.tlsPort !== undefined || settings.wssPort !== undefined) && !settings.tls)
+    throw new TypeError('tlsPort and wssPort need tls.cert and tls.key');
+  const positive = (
+    name: 'maxMessageBytes' | 'idleTimeoutMs' | 'maxConnectionsPerIp' | 'connectTimeoutMs',
+  ) => {
     const value = settings[name] ?? DEFAULT_TRANSPORT_SETTINGS[name];
     if (!(Number.isInteger(value) && value > 0)) throw new TypeError(`${name} must be a positive integer`);
     return value;

@@ -23,4 +23,5 @@ export function stampReceived(request: SipRequest, source: SipSource): void {
   request.prepend('via', formatVia(via));
 }
 
-export const unbracket = (host: string): string => (host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host);
+export const unbracket = (host: string): string =>
+  host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;

@@ -13,7 +13,13 @@ export class StreamConnection extends SipConnection {
   readonly #socket: net.Socket;
   readonly #framer: StreamFramer;
 
-  constructor(id: string, source: SipSource, socket: net.Socket, settings: { idleTimeoutMs: number; maxMessageBytes: number }, user: SipConnectionUser) {
+  constructor(
+    id: string,
+    source: SipSource,
+    socket: net.Socket,
+    settings: { idleTimeoutMs: number; maxMessageBytes: number },
+    user: SipConnectionUser,
+  ) {
     super(id, source, settings.idleTimeoutMs, user);
     this.#socket = socket;
     this.#framer = new StreamFramer(settings.maxMessageBytes);
@@ -25,14 +31,17 @@ export class StreamConnection extends SipConnection {
   }
 
   write(data: Buffer): Promise<void> {
-    if (this.closed || this.#socket.destroyed) return Promise.reject(new TransportError(`connection ${this.id} is closed`));
+    if (this.closed || this.#socket.destroyed)
+      return Promise.reject(new TransportError(`connection ${this.id} is closed`));
     if (this.#socket.writableLength > MAX_UNSENT_BYTES) {
       this.close();
       return Promise.reject(new TransportError(`connection ${this.id} is not draining`));
     }
     this.touch();
     return new Promise((resolve, reject) => {
-      this.#socket.write(data, (err) => (err ? reject(new TransportError(err.message, { cause: err })) : resolve()));
+      this.#socket.write(data, (err) =>
+        err ? reject(new TransportError(err.message, { cause: err })) : resolve(),
+      );
     });
   }
 

@@ -68,7 +68,9 @@ export class StreamFramer {
 
     const head = findHeaderEnd(buf);
     if (!head) {
-      return buf.length > this.#maxMessageBytes ? { kind: 'error', reason: 'header section too large' } : null;
+      return buf.length > this.#maxMessageBytes
+        ? { kind: 'error', reason: 'header section too large' }
+        : null;
     }
     const length = contentLength(buf.toString('latin1', 0, head.end));
     if (typeof length === 'string') return { kind: 'error', reason: length };

@@ -16,17 +16,34 @@ const MAX_UNSENT_BYTES = 1 << 20;
  */
 export class WebSocketConnection extends SipConnection {
   readonly #ws: WebSocket;
+  readonly #pinger: ReturnType<typeof setInterval>;
 
-  constructor(id: string, source: SipSource, ws: WebSocket, settings: { idleTimeoutMs: number }, user: SipConnectionUser) {
+  constructor(
+    id: string,
+    source: SipSource,
+    ws: WebSocket,
+    settings: { idleTimeoutMs: number },
+    user: SipConnectionUser,
+  ) {
     super(id, source, settings.idleTimeoutMs, user);
     this.#ws = ws;
     ws.on('message', (data: RawData) => this.#onMessage(toBuffer(data)));
     ws.on('error', () => {});
     ws.on('close', () => this.closedByPeer());
+    // Browsers re-register only every few minutes and rarely send CRLF keep-alives, but they answer
+    // WebSocket pings by themselves: a pong proves the tab is alive, silence lets the idle timer act.
+    ws.on('pong', () => this.touch());
+    this.#pinger = setInterval(
+      () => {
+        if (ws.readyState === ws.OPEN) ws.ping();
+      },
+      Math.max(1, Math.floor(settings.idleTimeoutMs / 2)),
+    );
   }
 
   write(data: Buffer): Promise<void> {
-    if (this.closed || this.#ws.readyState !== this.#ws.OPEN) return Promise.reject(new TransportError(`connection ${this.id} is closed`));
+    if (this.closed || this.#ws.readyState !== this.#ws.OPEN)
+      return Promise.reject(new TransportError(`connection ${this.id} is closed`));
     if (this.#ws.bufferedAmount > MAX_UNSENT_BYTES) {
       this.close();
       return Promise.reject(new TransportError(`connection ${this.id} is not draining`));
@@ -34,11 +51,14 @@ export class WebSocketConnection extends SipConnection {
     this.touch();
     // RFC 7118 §5.1 allows text or binary frames; text is what browser stacks expect, binary keeps a non-UTF-8 body intact.
     return new Promise((resolve, reject) => {
-      this.#ws.send(data, { binary: !isUtf8(data) }, (err) => (err ? reject(new TransportError(err.message, { cause: err })) : resolve()));
+      this.#ws.send(data, { binary: !isUtf8(data) }, (err) =>
+        err ? reject(new TransportError(err.message, { cause: err })) : resolve(),
+      );
     });
   }
 
   protected destroy(): void {
+    clearInterval(this.#pinger);
     this.#ws.terminate();
   }
 

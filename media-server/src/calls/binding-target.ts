@@ -1,0 +1,28 @@
+import type { Binding } from '../registrar/binding-store.ts';
+import { parseUri } from '../sip/message/index.ts';
+import type { SipTarget, SipTransportProtocol } from '../sip/transport/index.ts';
+
+/**
+ * Where to send a request for a registered device. Over a stream it must go
+ * back on the device's own connection (a browser or a phone behind NAT
+ * cannot accept new ones). Over UDP the Contact is used when it is the
+ * address the REGISTER came from; otherwise the device is behind NAT and the
+ * source address is the one that reaches it (the usual "fix nated contact").
+ */
+export function bindingTarget(b: Binding): SipTarget | null {
+  const transport = b.source.transport as SipTransportProtocol;
+  if (transport !== 'UDP') {
+    if (!b.source.connectionId) return null;
+    return {
+      transport,
+      remoteAddress: b.source.address,
+      remotePort: b.source.port,
+      localAddress: '',
+      localPort: 0,
+      connectionId: b.source.connectionId,
+    };
+  }
+  const uri = parseUri(b.contact);
+  if (uri && uri.host === b.source.address) return { transport: 'UDP', host: uri.host, port: uri.port ?? 5060 };
+  return { transport: 'UDP', host: b.source.address, port: b.source.port };
+}
