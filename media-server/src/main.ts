@@ -1,12 +1,16 @@
 /**
- * The media-server process. For now only the shell the SIP edge will grow
- * into: it connects to Redis and announces itself with a heartbeat so the app
- * can show which nodes are up. It does not speak SIP or RTP yet.
+ * The media-server process: the SIP edge (registrar and call engine) and the
+ * media engine's worker threads, plus a heartbeat in Redis so the app can
+ * show which nodes are up.
  * Exit codes: 0 after a shutdown signal, 78 (EX_CONFIG) for bad configuration.
  */
 import os from 'node:os';
 import { Redis } from 'ioredis';
 import { ConfigError, createLogger, loadConfigOrExit } from '@carillon/config';
+import { loadSecretKey, secretBox } from '@carillon/core';
+import { openDatabase } from '@carillon/db';
+import { MediaEngine } from './media/index.ts';
+import { SipEdge } from './sip/edge/sip-edge.ts';
 import {
   HEARTBEAT_INTERVAL_MS,
   HEARTBEAT_TTL_MS,
@@ -48,7 +52,7 @@ function beat(): void {
     .set(key, JSON.stringify(heartbeat), 'PX', HEARTBEAT_TTL_MS)
     .then(
       () => {
-        if (!announced) log.info('heartbeat started (SIP edge not implemented yet)', { nodeId, key });
+        if (!announced) log.info('heartbeat started', { nodeId, key });
         announced = true;
         lastError = '';
       },
@@ -56,6 +60,14 @@ function beat(): void {
     )
     .finally(() => (inFlight = undefined));
 }
+
+const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
+const media = await MediaEngine.start({
+  portRange: { min: config.RTP_PORT_MIN, max: config.RTP_PORT_MAX },
+  bindAddress: config.SIP_HOST,
+  ...(config.SIP_PUBLIC_ADDRESS ? { advertisedAddress: config.SIP_PUBLIC_ADDRESS } : {}),
+});
+const edge = await SipEdge.start({ config, db, redis, media, secrets: secretBox(loadSecretKey(config)), log, nodeId });
 
 beat();
 const timer = setInterval(beat, HEARTBEAT_INTERVAL_MS);
@@ -68,6 +80,9 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   stopping = true;
   clearInterval(timer);
   log.info('shutting down', { signal });
+  await within(edge.stop(), SHUTDOWN_STEP_MS * 2).catch((err: unknown) => log.warn('SIP edge did not stop cleanly', { error: err }));
+  await within(media.stop(), SHUTDOWN_STEP_MS).catch(() => undefined);
+  await within(db.destroy(), SHUTDOWN_STEP_MS).catch(() => undefined);
   // A write still in flight would otherwise land after the DEL and resurrect the key.
   if (inFlight) await within(inFlight, SHUTDOWN_STEP_MS).catch(() => undefined);
   try {

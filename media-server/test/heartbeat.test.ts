@@ -1,3 +1,6 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import os from 'node:os';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +16,18 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 function start(env: Record<string, string>) {
   const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      // Its own data, ephemeral SIP ports and a private RTP range, so it runs beside anything else.
+      DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'carillon-ms-')),
+      SIP_UDP_PORT: '0',
+      SIP_TCP_PORT: '0',
+      SIP_WS_PORT: '0',
+      RTP_PORT_MIN: String(40000 + (process.pid % 200) * 50),
+      RTP_PORT_MAX: String(40000 + (process.pid % 200) * 50 + 49),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -40,6 +40,12 @@ export async function startProduct(env: Record<string, string> = {}): Promise<Ru
     LOG_LEVEL: 'debug',
     QUEUE_PREFIX: `carillon-${tag}`,
     MEDIA_SERVER_NODE_ID: `ms-${tag}`,
+    // Ephemeral SIP ports and an RTP range of its own, so instances run side by side.
+    SIP_UDP_PORT: '0',
+    SIP_TCP_PORT: '0',
+    SIP_WS_PORT: '0',
+    RTP_PORT_MIN: String(30000 + (port % 250) * 100),
+    RTP_PORT_MAX: String(30000 + (port % 250) * 100 + 99),
     ...env,
   };
   const child: ChildProcess = spawn(process.execPath, [path.join(root, 'scripts/run-all.ts')], {

@@ -10,19 +10,20 @@ import type { SipTarget, SipTransportProtocol } from '../sip/transport/index.ts'
  * source address is the one that reaches it (the usual "fix nated contact").
  */
 export function bindingTarget(b: Binding): SipTarget | null {
-  const transport = b.source.transport as SipTransportProtocol;
+  return reachTarget(b.contact, b.source);
+}
+
+/** The same rule for any peer: its Contact, and the address and connection its requests came from. */
+export function reachTarget(
+  contact: string,
+  source: { transport: string; address: string; port: number; connectionId?: string | undefined },
+): SipTarget | null {
+  const transport = source.transport as SipTransportProtocol;
   if (transport !== 'UDP') {
-    if (!b.source.connectionId) return null;
-    return {
-      transport,
-      remoteAddress: b.source.address,
-      remotePort: b.source.port,
-      localAddress: '',
-      localPort: 0,
-      connectionId: b.source.connectionId,
-    };
+    if (!source.connectionId) return null;
+    return { transport, remoteAddress: source.address, remotePort: source.port, localAddress: '', localPort: 0, connectionId: source.connectionId };
   }
-  const uri = parseUri(b.contact);
-  if (uri && uri.host === b.source.address) return { transport: 'UDP', host: uri.host, port: uri.port ?? 5060 };
-  return { transport: 'UDP', host: b.source.address, port: b.source.port };
+  const uri = parseUri(contact);
+  if (uri && uri.host === source.address) return { transport: 'UDP', host: uri.host, port: uri.port ?? 5060 };
+  return { transport: 'UDP', host: source.address, port: source.port };
 }

@@ -7,6 +7,8 @@ import { z } from 'zod';
  * start-up, with the variable named, instead of deep inside a request.
  */
 const port = z.coerce.number().int().min(1).max(65535);
+/** A port to listen on; 0 lets the system choose (tests, several instances on one host). */
+const listenPort = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = (protocols: string[]) =>
   z
     .string()
@@ -42,11 +44,11 @@ const schema = z.object({
   SIP_HOST: z.string().min(1).default('127.0.0.1'),
   /** Address written in Via, Contact and SDP; defaults to SIP_HOST (or this host's first address when SIP_HOST is 0.0.0.0). */
   SIP_PUBLIC_ADDRESS: z.string().min(1).optional(),
-  SIP_UDP_PORT: port.default(5060),
-  SIP_TCP_PORT: port.default(5060),
-  SIP_WS_PORT: port.default(5066),
-  SIP_TLS_PORT: port.default(5061),
-  SIP_WSS_PORT: port.default(5067),
+  SIP_UDP_PORT: listenPort.default(5060),
+  SIP_TCP_PORT: listenPort.default(5060),
+  SIP_WS_PORT: listenPort.default(5066),
+  SIP_TLS_PORT: listenPort.default(5061),
+  SIP_WSS_PORT: listenPort.default(5067),
   /** PEM files; TLS and WSS listen only when both are set. */
   SIP_TLS_CERT: z.string().min(1).optional(),
   SIP_TLS_KEY: z.string().min(1).optional(),

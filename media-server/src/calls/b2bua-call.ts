@@ -1,0 +1,535 @@
+import type { Logger } from '@carillon/config';
+import type { CallResult } from '@carillon/db';
+import type { BridgeHandle, LegCodecName, MediaEvent } from '../media/index.ts';
+import { staticAudioPath } from '../media/index.ts';
+import { Dialog } from '../sip/dialog/dialog.ts';
+import { createResponse, newCallId, newTag, SipRequest, type SipResponse } from '../sip/message/index.ts';
+import type { InviteClientTransaction, InviteServerTransaction, NonInviteServerTransaction } from '../sip/transaction/index.ts';
+import type { SipSource, SipTarget } from '../sip/transport/index.ts';
+import { answerDirection, isHold, mediaAddress, parseSdp, type Codec, type SessionDescription } from '../sdp/session-description.ts';
+import { chooseCodec, PLAIN_RTP_CODECS } from '../sdp/negotiate-codecs.ts';
+import type { CallContext, CallParty } from './call-context.ts';
+import type { Route } from './dial-plan.ts';
+import { LocalSdp } from './local-sdp.ts';
+import { reachTarget } from './binding-target.ts';
+
+/**
+ * One call through the B2BUA: the caller's leg (we are its UAS) and the
+ * callee's leg (we are its UAC, forking to every registered device of the
+ * extension, or to the trunk). Media of both legs ends on one bridge of the
+ * media engine, so each side only ever sees media-server.
+ *
+ *   Routing -> Ringing -> Answered -> Ended
+ *          \_____________________/
+ *                (failed, cancelled)
+ */
+export type CallState = 'Routing' | 'Ringing' | 'Answered' | 'Ended';
+
+interface Fork {
+  request: SipRequest;
+  transaction: InviteClientTransaction;
+  target: SipTarget;
+  deviceId: string | null;
+  legRecordId: string | null;
+  status: 'calling' | 'ringing' | 'answered' | 'failed' | 'cancelled';
+  finalStatus: number | null;
+  dialog: Dialog | null;
+  authRetried: boolean;
+}
+
+interface AnsweredSide {
+  legId: 'a' | 'b';
+  dialog: Dialog;
+  target: SipTarget;
+  codec: Codec;
+  telephoneEvent: Codec | null;
+  sdp: LocalSdp;
+  onHold: boolean;
+  legRecordId: string | null;
+}
+
+const CODEC_NAMES = new Set<LegCodecName>(['PCMU', 'PCMA']);
+
+export class B2buaCall {
+  readonly aCallId: string;
+  readonly bCallId = newCallId('carillon');
+  state: CallState = 'Routing';
+  private readonly ctx: CallContext;
+  private readonly log: Logger;
+  private readonly invite: SipRequest;
+  private readonly inviteTx: InviteServerTransaction;
+  private readonly aSource: SipSource;
+  private readonly caller: CallParty;
+  private readonly aTag = newTag();
+  private readonly aSdp = new LocalSdp();
+  private readonly bSdp = new LocalSdp();
+  private offer!: SessionDescription;
+  private aCodec!: Codec;
+  private aTelephoneEvent: Codec | null = null;
+  private bridge: BridgeHandle | null = null;
+  private bLocal: { address: string; rtpPort: number } | null = null;
+  private aLocal: { address: string; rtpPort: number } | null = null;
+  private forks: Fork[] = [];
+  private route: Route | null = null;
+  private callRecordId: string | null = null;
+  private aLegRecordId: string | null = null;
+  private a: AnsweredSide | null = null;
+  private b: AnsweredSide | null = null;
+  private noAnswerTimer: NodeJS.Timeout | null = null;
+  private okRetransmit: NodeJS.Timeout | null = null;
+  private ringingSent = false;
+  private ended = false;
+  private readonly onDtmf = (e: Extract<MediaEvent, { type: 'dtmf' }>) => this.mediaEvent(e);
+
+  constructor(ctx: CallContext, invite: SipRequest, inviteTx: InviteServerTransaction, source: SipSource, caller: CallParty) {
+    this.ctx = ctx;
+    this.log = ctx.log.child('call');
+    this.invite = invite;
+    this.inviteTx = inviteTx;
+    this.aSource = source;
+    this.caller = caller;
+    this.aCallId = invite.callId;
+  }
+
+  /** Routes the call and starts ringing the callee; every failure ends in a final response to the caller. */
+  async start(): Promise<void> {
+    const offer = parseSdp(this.invite.body.toString('utf8'));
+    const audio = offer?.media.find((m) => m.type === 'audio' && m.port > 0);
+    const choice = audio ? chooseCodec(audio.codecs) : null;
+    if (!offer || !audio || !choice) {
+      // No offer, or nothing we can speak: RFC 3261 §13.3.1.3 (late offers are not supported yet).
+      this.reject(488, 'Not Acceptable Here', 'failed');
+      return;
+    }
+    this.offer = offer;
+    this.aCodec = choice.audio;
+    this.aTelephoneEvent = choice.telephoneEvent;
+    const dialed = this.invite.requestUri()?.user ?? '';
+    const route = await this.ctx.route(this.caller, dialed);
+    this.route = route;
+    const fromUser = this.invite.from()?.uri.user ?? '';
+    const direction = route.kind === 'extension' ? route.direction : route.kind === 'pstn' ? 'outbound' : this.caller.kind === 'trunk' ? 'inbound' : 'internal';
+    this.callRecordId = await this.ctx.records.startCall({
+      accountId: this.caller.accountId,
+      sipCallId: this.aCallId,
+      direction,
+      fromNumber: this.caller.kind === 'device' ? this.caller.extensionNumber : fromUser,
+      fromName: this.invite.from()?.displayName ?? null,
+      toNumber: route.kind === 'pstn' ? route.e164 : dialed,
+      callerExtensionId: this.caller.kind === 'device' ? this.caller.extensionId : null,
+      calleeExtensionId: route.kind === 'extension' ? route.extensionId : null,
+      emergency: route.kind === 'pstn' && route.emergency,
+    });
+    this.aLegRecordId = await this.ctx.records.addLeg({
+      callId: this.callRecordId,
+      accountId: this.caller.accountId,
+      role: 'caller',
+      endpoint: this.caller.kind === 'trunk' ? 'trunk' : 'sip',
+      deviceId: this.caller.kind === 'device' ? this.caller.deviceId : null,
+      sipCallId: this.aCallId,
+      remoteUri: this.invite.get('from') ?? null,
+    });
+    if (route.kind === 'reject') {
+      this.reject(route.status, route.reason, route.result);
+      return;
+    }
+
+    const targets: { target: SipTarget; uri: string; deviceId: string | null }[] = [];
+    if (route.kind === 'extension') {
+      for (const b of await this.ctx.bindings.list(route.extensionId)) {
+        const target = reachTarget(b.contact, b.source);
+        if (target) targets.push({ target, uri: b.contact, deviceId: b.deviceId });
+      }
+      if (targets.length === 0) {
+        this.reject(480, 'Temporarily Unavailable', 'unavailable');
+        return;
+      }
+    } else {
+      const t = route.trunk;
+      const transport = t.transport === 'tcp' ? 'TCP' : t.transport === 'tls' ? 'TLS' : 'UDP';
+      targets.push({ target: { transport, host: t.host, port: t.port }, uri: `sip:${t.dialString}@${t.host}:${t.port}`, deviceId: null });
+    }
+
+    this.bridge = await this.ctx.media.createBridge();
+    this.bridge.on('dtmf', this.onDtmf);
+    const remote = mediaAddress(offer, audio);
+    this.aLocal = await this.bridge.addLeg({
+      legId: 'a',
+      codec: { name: this.aCodec.name.toUpperCase() as LegCodecName, payloadType: this.aCodec.payloadType },
+      telephoneEventPayloadType: this.aTelephoneEvent?.payloadType ?? null,
+      remote: remote ? { address: remote, rtpPort: audio.port } : null,
+    });
+    this.bLocal = await this.bridge.addLeg({
+      legId: 'b',
+      codec: { name: this.aCodec.name.toUpperCase() as LegCodecName, payloadType: this.aCodec.payloadType },
+      telephoneEventPayloadType: 101,
+      remote: null,
+    });
+
+    this.state = 'Ringing';
+    for (const t of targets) await this.fork(t.target, t.uri, t.deviceId);
+    this.noAnswerTimer = setTimeout(() => this.noAnswer(), this.ctx.settings.noAnswerSeconds * 1000);
+  }
+
+  // ---- B side: forks -------------------------------------------------------
+
+  private async fork(target: SipTarget, uri: string, deviceId: string | null): Promise<void> {
+    const route = this.route!;
+    const req = new SipRequest('INVITE', uri);
+    const local = this.ctx.localContact(target.transport);
+    const dialed = this.invite.requestUri()?.user ?? '';
+    req.add('max-forwards', 70);
+    if (route.kind === 'pstn') {
+      const cid = route.callerId.number;
+      const name = route.callerId.name;
+      req.add('from', cid ? `${name ? `"${name}" ` : ''}<sip:${cid}@${local.host}>;tag=${newTag()}` : `"Anonymous" <sip:anonymous@anonymous.invalid>;tag=${newTag()}`);
+      if (cid) req.add('p-asserted-identity', `<sip:${cid}@${local.host}>`);
+      else req.add('privacy', 'id');
+      req.add('to', `<sip:${route.trunk.dialString}@${route.trunk.host}>`);
+      if (route.emergency) req.add('priority', 'emergency');
+    } else {
+      const fromName = this.caller.kind === 'device' ? this.caller.displayName : this.invite.from()?.displayName ?? null;
+      const fromUser = this.caller.kind === 'device' ? this.caller.extensionNumber : this.invite.from()?.uri.user ?? 'unknown';
+      req.add('from', `${fromName ? `"${fromName}" ` : ''}<sip:${fromUser}@${this.ctx.domain}>;tag=${newTag()}`);
+      req.add('to', `<sip:${route.kind === 'extension' ? route.extensionNumber : dialed}@${this.ctx.domain}>`);
+    }
+    req.add('call-id', this.forks.length === 0 ? this.bCallId : newCallId('carillon'));
+    req.add('cseq', '1 INVITE');
+    req.add('contact', `<sip:carillon@${local.host}:${local.port};transport=${target.transport.toLowerCase()}>`);
+    req.add('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE');
+    req.add('content-type', 'application/sdp');
+    // Offer the caller's codec first so that no transcoding is needed when the callee has it too.
+    const codecs = [this.aCodec, ...PLAIN_RTP_CODECS.filter((c) => c.name !== this.aCodec.name.toUpperCase())].map((c) =>
+      PLAIN_RTP_CODECS.find((p) => p.name === c.name.toUpperCase()) ?? c,
+    );
+    req.body = this.bSdp.build({ address: this.bLocal!.address, port: this.bLocal!.rtpPort, codecs });
+    const fork: Fork = { request: req, transaction: null as unknown as InviteClientTransaction, target, deviceId, legRecordId: null, status: 'calling', finalStatus: null, dialog: null, authRetried: false };
+    this.forks.push(fork);
+    this.ctx.registerFork(req.callId, this);
+    fork.legRecordId = await this.ctx.records.addLeg({
+      callId: this.callRecordId!,
+      accountId: this.caller.accountId,
+      role: 'callee',
+      endpoint: route.kind === 'pstn' ? 'trunk' : 'sip',
+      deviceId,
+      sipCallId: req.callId,
+      remoteUri: uri,
+    });
+    this.sendFork(fork);
+  }
+
+  private sendFork(fork: Fork): void {
+    fork.transaction = this.ctx.transactions.sendRequest(fork.request, fork.target, {
+      onResponse: (res) => void this.forkResponse(fork, res).catch((err) => this.log.error('fork response failed', { error: err })),
+    }) as InviteClientTransaction;
+  }
+
+  private async forkResponse(fork: Fork, res: SipResponse): Promise<void> {
+    if (res.status < 200) {
+      if (res.status === 100 || fork.status !== 'calling') return;
+      fork.status = 'ringing';
+      if (!this.ringingSent && this.state === 'Ringing') {
+        this.ringingSent = true;
+        this.respondA(180);
+      }
+      return;
+    }
+    if (res.status < 300) {
+      await this.forkAnswered(fork, res);
+      return;
+    }
+    // A carrier that asks for credentials gets them once (RFC 3261 §22.2).
+    if ((res.status === 401 || res.status === 407) && !fork.authRetried && this.route?.kind === 'pstn' && this.state === 'Ringing') {
+      const authorization = this.ctx.trunkAuthorization(this.route.trunk, fork.request, res);
+      if (authorization) {
+        fork.authRetried = true;
+        const retry = new SipRequest('INVITE', fork.request.uri, fork.request.headers.filter((h) => h.name !== 'via').map((h) => ({ ...h })), fork.request.body);
+        retry.set('cseq', `${fork.request.cseq.seq + 1} INVITE`);
+        retry.set(res.status === 401 ? 'authorization' : 'proxy-authorization', authorization);
+        fork.request = retry;
+        this.sendFork(fork);
+        return;
+      }
+    }
+    fork.status = fork.status === 'cancelled' ? 'cancelled' : 'failed';
+    fork.finalStatus = res.status;
+    if (fork.legRecordId) await this.ctx.records.legEnded(fork.legRecordId, String(res.status));
+    this.maybeAllForksFailed();
+  }
+
+  private async forkAnswered(fork: Fork, res: SipResponse): Promise<void> {
+    const dialog = Dialog.fromResponse(fork.request, res);
+    if (dialog) dialog.state.localSeq = fork.request.cseq.seq;
+    // Every 2xx is acknowledged (§13.2.2.4), even one we do not want.
+    if (dialog) void this.ctx.transactions.sendStateless(dialog.createRequest('ACK', { cseq: fork.request.cseq.seq }), fork.target);
+    if (this.state !== 'Ringing' || !dialog) {
+      if (dialog) this.sendInDialog(dialog, 'BYE', fork.target);
+      return;
+    }
+    const answer = parseSdp(res.body.toString('utf8'));
+    const audio = answer?.media.find((m) => m.type === 'audio');
+    const choice = audio ? chooseCodec(audio.codecs) : null;
+    if (!answer || !audio || !choice) {
+      this.sendInDialog(dialog, 'BYE', fork.target);
+      fork.status = 'failed';
+      this.maybeAllForksFailed();
+      return;
+    }
+    fork.status = 'answered';
+    fork.dialog = dialog;
+    this.state = 'Answered';
+    this.clearNoAnswer();
+    const remote = mediaAddress(answer, audio);
+    await this.bridge!.updateLeg('b', {
+      codec: { name: choice.audio.name.toUpperCase() as LegCodecName, payloadType: choice.audio.payloadType },
+      telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null,
+      remote: remote ? { address: remote, rtpPort: audio.port } : null,
+    });
+    for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
+    this.b = { legId: 'b', dialog, target: fork.target, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: this.bSdp, onHold: false, legRecordId: fork.legRecordId };
+
+    // Answer the caller.
+    const ok = this.respondA(200);
+    const aDialog = Dialog.fromIncomingInvite(this.invite, this.aTag, ok.get('contact')!);
+    const aTarget = reachTarget(aDialog?.state.remoteTarget ?? '', { transport: this.aSource.transport, address: this.aSource.remoteAddress, port: this.aSource.remotePort, connectionId: this.aSource.connectionId });
+    if (aDialog && aTarget) this.a = { legId: 'a', dialog: aDialog, target: aTarget, codec: this.aCodec, telephoneEvent: this.aTelephoneEvent, sdp: this.aSdp, onHold: false, legRecordId: this.aLegRecordId };
+    this.retransmitOkUntilAck(ok);
+    await this.ctx.records.callAnswered(this.callRecordId!);
+    if (fork.legRecordId) await this.ctx.records.legAnswered(fork.legRecordId, choice.audio.name);
+    if (this.aLegRecordId) await this.ctx.records.legAnswered(this.aLegRecordId, this.aCodec.name);
+    this.ctx.events.onAnswered?.(this);
+  }
+
+  private cancelFork(fork: Fork): void {
+    fork.status = 'cancelled';
+    this.ctx.transactions.cancel(fork.transaction);
+    if (fork.legRecordId) void this.ctx.records.legEnded(fork.legRecordId, 'cancelled');
+  }
+
+  private maybeAllForksFailed(): void {
+    if (this.state !== 'Ringing') return;
+    if (this.forks.some((f) => f.status === 'calling' || f.status === 'ringing' || f.status === 'answered')) return;
+    const statuses = this.forks.map((f) => f.finalStatus ?? 0);
+    if (statuses.includes(486) || statuses.includes(600)) this.reject(486, 'Busy Here', 'busy');
+    else if (statuses.includes(603)) this.reject(603, 'Decline', 'rejected');
+    else if (statuses.some((s) => s === 404 || s === 484)) this.reject(404, 'Not Found', 'not_found');
+    else if (statuses.includes(403)) this.reject(403, 'Forbidden', 'forbidden');
+    else this.reject(480, 'Temporarily Unavailable', 'unavailable');
+  }
+
+  private noAnswer(): void {
+    if (this.state !== 'Ringing') return;
+    for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancelFork(f);
+    this.reject(480, 'No Answer', 'no_answer');
+  }
+
+  // ---- A side ---------------------------------------------------------------
+
+  private respondA(status: number, reason?: string): SipResponse {
+    const res = createResponse(this.invite, status, { toTag: this.aTag, ...(reason ? { reason } : {}) });
+    if (status >= 180 && status < 300) {
+      const local = this.ctx.localContact(this.aSource.transport);
+      res.add('contact', `<sip:carillon@${local.host}:${local.port};transport=${this.aSource.transport.toLowerCase()}>`);
+    }
+    if (status >= 200 && status < 300) {
+      res.add('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE');
+      res.add('content-type', 'application/sdp');
+      res.body = this.aSdp.build({ address: this.aLocal!.address, port: this.aLocal!.rtpPort, codecs: [this.aCodec], telephoneEvent: this.aTelephoneEvent });
+    }
+    if (this.inviteTx.canRespond) this.inviteTx.respond(res);
+    return res;
+  }
+
+  /** The UAS core resends its 2xx until the ACK comes (RFC 3261 §13.3.1.4); streams need no help. */
+  private retransmitOkUntilAck(ok: SipResponse): void {
+    if (this.aSource.transport !== 'UDP') return;
+    let interval = this.ctx.settings.t1Ms;
+    const started = Date.now();
+    const tick = () => {
+      if (this.ended || !this.okRetransmit) return;
+      if (Date.now() - started > 64 * this.ctx.settings.t1Ms) {
+        this.okRetransmit = null;
+        this.hangup('a', 'failed');
+        return;
+      }
+      void this.ctx.transactions.sendStateless(ok, this.aSource);
+      interval = Math.min(interval * 2, 4000);
+      this.okRetransmit = setTimeout(tick, interval);
+    };
+    this.okRetransmit = setTimeout(tick, interval);
+  }
+
+  receiveAck(): void {
+    if (this.okRetransmit) clearTimeout(this.okRetransmit);
+    this.okRetransmit = null;
+  }
+
+  /** CANCEL from the caller before the answer (RFC 3261 §9.2). */
+  cancelByCaller(accept: () => void): void {
+    if (this.state !== 'Ringing' && this.state !== 'Routing') {
+      accept();
+      return;
+    }
+    for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancelFork(f);
+    accept();
+    void this.finish('cancelled', 'caller');
+  }
+
+  /** A request inside one of our dialogs: `side` says whether it came from the caller or the callee. */
+  async inDialog(side: 'a' | 'b', req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
+    const leg = side === 'a' ? this.a : this.b;
+    if (!leg || this.ended) {
+      tx.respond(createResponse(req, 481));
+      return;
+    }
+    if (!leg.dialog.acceptRemoteSeq(req.cseq.seq)) {
+      tx.respond(createResponse(req, 500, { reason: 'Out Of Order' }));
+      return;
+    }
+    switch (req.method) {
+      case 'BYE':
+        tx.respond(createResponse(req, 200));
+        this.hangup(side, 'answered');
+        return;
+      case 'INVITE':
+      case 'UPDATE':
+        await this.reoffer(leg, req, tx);
+        return;
+      case 'INFO':
+        this.infoDtmf(side, req, tx);
+        return;
+      case 'OPTIONS':
+        tx.respond(createResponse(req, 200));
+        return;
+      default:
+        tx.respond(createResponse(req, 501));
+    }
+  }
+
+  /**
+   * A re-INVITE or UPDATE with SDP: hold, resume, or a new address. Media is
+   * anchored here, so it is answered here; the other party hears hold music
+   * while this one holds (seed 000 "musique d'attente").
+   */
+  private async reoffer(leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
+    const offer = req.body.length ? parseSdp(req.body.toString('utf8')) : null;
+    const audio = offer?.media.find((m) => m.type === 'audio');
+    leg.dialog.refreshTarget(req);
+    if (offer && audio) {
+      const remote = mediaAddress(offer, audio);
+      const hold = isHold(offer);
+      const direction = answerDirection(audio.direction);
+      if (remote && remote !== '0.0.0.0') await this.bridge!.updateLeg(leg.legId, { remote: { address: remote, rtpPort: audio.port } });
+      await this.bridge!.setDirection(leg.legId, direction);
+      const other = leg.legId === 'a' ? 'b' : 'a';
+      if (hold && !leg.onHold) await this.bridge!.play(other, { file: staticAudioPath('hold-music.wav') }, { loop: true });
+      if (!hold && leg.onHold) await this.bridge!.stopPlayback(other);
+      leg.onHold = hold;
+      const res = createResponse(req, 200, { toTag: leg.dialog.state.localTag });
+      res.add('contact', leg.dialog.state.localContact);
+      res.add('content-type', 'application/sdp');
+      const local = leg.legId === 'a' ? this.aLocal! : this.bLocal!;
+      res.body = leg.sdp.build({ address: local.address, port: local.rtpPort, codecs: [leg.codec], telephoneEvent: leg.telephoneEvent, direction });
+      tx.respond(res);
+      return;
+    }
+    const res = createResponse(req, 200, { toTag: leg.dialog.state.localTag });
+    res.add('contact', leg.dialog.state.localContact);
+    tx.respond(res);
+  }
+
+  /** SIP INFO DTMF (application/dtmf-relay or application/dtmf) goes on to the other side as RFC 4733. */
+  private infoDtmf(side: 'a' | 'b', req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): void {
+    const type = (req.get('content-type') ?? '').toLowerCase();
+    const body = req.body.toString('utf8');
+    const digit = type.includes('dtmf-relay') ? /Signal\s*=\s*([0-9*#A-Da-d])/.exec(body)?.[1] : type.includes('application/dtmf') ? body.trim()[0] : undefined;
+    tx.respond(createResponse(req, digit || !type.includes('dtmf') ? 200 : 400));
+    if (!digit) return;
+    const other = side === 'a' ? 'b' : 'a';
+    this.ctx.events.onDtmf?.(this, side, digit.toUpperCase());
+    void this.bridge?.sendDtmf(other, digit.toUpperCase()).catch(() => undefined);
+  }
+
+  private mediaEvent(e: MediaEvent): void {
+    if (e.type === 'dtmf') this.ctx.events.onDtmf?.(this, e.legId as 'a' | 'b', e.digit);
+  }
+
+  /** Ends an answered call from one side: BYE to the other, then cleanup. */
+  hangup(from: 'a' | 'b', result: CallResult): void {
+    if (this.ended) return;
+    const other = from === 'a' ? this.b : this.a;
+    if (other) this.sendInDialog(other.dialog, 'BYE', other.target);
+    void this.finish(result, from === 'a' ? 'caller' : 'callee');
+  }
+
+  private sendInDialog(dialog: Dialog, method: string, target: SipTarget): void {
+    try {
+      this.ctx.transactions.sendRequest(dialog.createRequest(method), target, {});
+    } catch (err) {
+      this.log.warn('in-dialog request failed', { method, error: err });
+    }
+  }
+
+  private reject(status: number, reason: string, result: CallResult): void {
+    if (this.inviteTx.canRespond) this.inviteTx.respond(createResponse(this.invite, status, { toTag: this.aTag, reason }));
+    void this.finish(result, null);
+  }
+
+  private clearNoAnswer(): void {
+    if (this.noAnswerTimer) clearTimeout(this.noAnswerTimer);
+    this.noAnswerTimer = null;
+  }
+
+  /** Releases media, writes the records, and forgets the call. Runs once. */
+  async finish(result: CallResult, hangupBy: string | null): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.state = 'Ended';
+    this.clearNoAnswer();
+    if (this.okRetransmit) clearTimeout(this.okRetransmit);
+    this.ctx.forget(this);
+    try {
+      const stats = this.bridge ? await this.bridge.stats().catch(() => []) : [];
+      const statsOf = (legId: string) => {
+        const s = stats.find((x) => x.legId === legId);
+        return s ? { received: s.received, sent: s.sent, dropped: s.dropped, rtcpReceived: s.rtcpReceived } : undefined;
+      };
+      this.lastStats = stats;
+      if (this.aLegRecordId) await this.ctx.records.legEnded(this.aLegRecordId, result, statsOf('a'));
+      if (this.b?.legRecordId) await this.ctx.records.legEnded(this.b.legRecordId, result, statsOf('b'));
+      if (this.callRecordId) await this.ctx.records.callEnded(this.callRecordId, result, hangupBy);
+    } catch (err) {
+      this.log.error('could not write the call record', { error: err });
+    } finally {
+      if (this.bridge) {
+        this.bridge.off('dtmf', this.onDtmf);
+        await this.bridge.close().catch(() => undefined);
+      }
+      this.ctx.events.onEnded?.(this, result);
+    }
+  }
+
+  /** The last media figures read at the end of the call (tests and benchmarks read them). */
+  lastStats: Awaited<ReturnType<BridgeHandle['stats']>> = [];
+
+  get recordId(): string | null {
+    return this.callRecordId;
+  }
+
+  get forkCallIds(): string[] {
+    return this.forks.map((f) => f.request.callId);
+  }
+
+  /** Re-acknowledges a retransmitted 2xx of a fork after its transaction ended (§13.2.2.4). */
+  reAck(res: SipResponse): void {
+    const fork = this.forks.find((f) => f.request.callId === res.callId);
+    if (!fork) return;
+    const dialog = Dialog.fromResponse(fork.request, res);
+    if (dialog) void this.ctx.transactions.sendStateless(dialog.createRequest('ACK', { cseq: fork.request.cseq.seq }), fork.target);
+  }
+
+  /** Codec names the media engine can carry, for the engine to refuse the rest early. */
+  static supports(name: string): boolean {
+    return CODEC_NAMES.has(name.toUpperCase() as LegCodecName);
+  }
+}

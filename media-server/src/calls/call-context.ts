@@ -1,0 +1,38 @@
+import type { Logger } from '@carillon/config';
+import type { MediaEngine } from '../media/index.ts';
+import type { BindingStore } from '../registrar/binding-store.ts';
+import type { SipRequest, SipResponse } from '../sip/message/index.ts';
+import type { TransactionLayer } from '../sip/transaction/index.ts';
+import type { SipTransportProtocol } from '../sip/transport/index.ts';
+import type { B2buaCall } from './b2bua-call.ts';
+import type { CallRecords } from './call-records.ts';
+import type { Route, TrunkTarget } from './dial-plan.ts';
+
+/** Who placed a call: an authenticated device of an extension, or a carrier's trunk. */
+export type CallParty =
+  | { kind: 'device'; accountId: string; extensionId: string; extensionNumber: string; deviceId: string; displayName: string | null }
+  | { kind: 'trunk'; accountId: string; trunkId: string };
+
+export interface CallEvents {
+  onAnswered?(call: B2buaCall): void;
+  onEnded?(call: B2buaCall, result: string): void;
+  onDtmf?(call: B2buaCall, side: 'a' | 'b', digit: string): void;
+}
+
+/** What a call needs from the engine around it; kept narrow so a call can be tested on its own. */
+export interface CallContext {
+  log: Logger;
+  transactions: TransactionLayer;
+  media: MediaEngine;
+  records: CallRecords;
+  bindings: BindingStore;
+  domain: string;
+  settings: { noAnswerSeconds: number; t1Ms: number };
+  route(caller: CallParty, dialed: string): Promise<Route>;
+  /** Our address and port for a transport, as written in Contact. */
+  localContact(transport: SipTransportProtocol): { host: string; port: number };
+  trunkAuthorization(trunk: TrunkTarget, request: SipRequest, challenge: SipResponse): string | null;
+  registerFork(callId: string, call: B2buaCall): void;
+  forget(call: B2buaCall): void;
+  events: CallEvents;
+}

@@ -1,0 +1,194 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from '@carillon/config';
+import type { SecretBox } from '@carillon/core';
+import type { Database } from '@carillon/db';
+import type { MediaEngine } from '../media/index.ts';
+import type { AuthThrottle } from '../registrar/auth-throttle.ts';
+import type { BindingStore } from '../registrar/binding-store.ts';
+import type { CredentialCache } from '../registrar/credential-cache.ts';
+import { parseAuthorization, type DigestAuthority } from '../sip/auth/digest-challenge.ts';
+import { answerChallenge } from '../sip/auth/digest-client.ts';
+import { createResponse, type SipRequest, type SipResponse } from '../sip/message/index.ts';
+import { acceptCancel, type InviteServerTransaction, type NonInviteServerTransaction, type TransactionLayer } from '../sip/transaction/index.ts';
+import type { SipSource, SipTransportProtocol } from '../sip/transport/index.ts';
+import { B2buaCall } from './b2bua-call.ts';
+import type { CallContext, CallEvents, CallParty } from './call-context.ts';
+import { CallRecords } from './call-records.ts';
+import { routeCall, type TrunkTarget } from './dial-plan.ts';
+import { TrunkDirectory } from './trunk-directory.ts';
+
+export interface CallEngineDeps {
+  db: Kysely<Database>;
+  log: Logger;
+  transactions: TransactionLayer;
+  media: MediaEngine;
+  bindings: BindingStore;
+  auth: DigestAuthority;
+  credentials: CredentialCache;
+  throttle: AuthThrottle;
+  secrets: SecretBox;
+  domain: string;
+  localContact(transport: SipTransportProtocol): { host: string; port: number };
+  settings?: Partial<{ noAnswerSeconds: number; t1Ms: number }>;
+  events?: CallEvents;
+}
+
+/**
+ * The call side of the SIP edge: authenticates new INVITEs (devices by
+ * digest, carriers by source address), starts a B2buaCall for each, and
+ * hands every later request, ACK, CANCEL or stray response to its call.
+ */
+export class CallEngine {
+  private readonly deps: CallEngineDeps;
+  private readonly ctx: CallContext;
+  private readonly trunks: TrunkDirectory;
+  /** By the caller's Call-ID, and by each callee fork's Call-ID. */
+  private readonly byCallerCallId = new Map<string, B2buaCall>();
+  private readonly byForkCallId = new Map<string, B2buaCall>();
+
+  constructor(deps: CallEngineDeps) {
+    this.deps = deps;
+    this.trunks = new TrunkDirectory(deps.db);
+    const records = new CallRecords(deps.db);
+    this.ctx = {
+      log: deps.log,
+      transactions: deps.transactions,
+      media: deps.media,
+      records,
+      bindings: deps.bindings,
+      domain: deps.domain,
+      settings: { noAnswerSeconds: deps.settings?.noAnswerSeconds ?? 60, t1Ms: deps.settings?.t1Ms ?? 500 },
+      route: (caller, dialed) =>
+        routeCall(deps.db, caller.kind === 'device' ? { kind: 'device', accountId: caller.accountId, extensionId: caller.extensionId, deviceId: caller.deviceId } : caller, dialed),
+      localContact: deps.localContact,
+      trunkAuthorization: (trunk, request, challenge) => this.trunkAuthorization(trunk, request, challenge),
+      registerFork: (callId, call) => this.byForkCallId.set(callId, call),
+      forget: (call) => {
+        this.byCallerCallId.delete(call.aCallId);
+        for (const id of call.forkCallIds) this.byForkCallId.delete(id);
+      },
+      events: deps.events ?? {},
+    };
+  }
+
+  get activeCalls(): number {
+    return this.byCallerCallId.size;
+  }
+
+  /** Every call in progress, for tests, monitoring and shutdown. */
+  calls(): B2buaCall[] {
+    return [...this.byCallerCallId.values()];
+  }
+
+  async handleInvite(req: SipRequest, tx: InviteServerTransaction, source: SipSource): Promise<void> {
+    if (req.to()?.params.get('tag')) {
+      await this.handleInDialog(req, tx);
+      return;
+    }
+    if (this.byCallerCallId.has(req.callId)) {
+      // A second INVITE with the same Call-ID and no To tag is a loop or a merged request (§8.2.2.2).
+      tx.respond(createResponse(req, 482));
+      return;
+    }
+    const caller = await this.identify(req, tx, source);
+    if (!caller) return;
+    const call = new B2buaCall(this.ctx, req, tx, source, caller);
+    this.byCallerCallId.set(req.callId, call);
+    try {
+      await call.start();
+    } catch (err) {
+      this.deps.log.error('call failed to start', { error: err });
+      if (tx.canRespond) tx.respond(createResponse(req, 500));
+      await call.finish('failed', null);
+    }
+  }
+
+  /** A carrier by its source address, or a device by its digest credentials (407 first, RFC 3261 §22.3). */
+  private async identify(req: SipRequest, tx: InviteServerTransaction, source: SipSource): Promise<CallParty | null> {
+    const trunk = await this.trunks.byAddress(source.remoteAddress);
+    if (trunk) return { kind: 'trunk', accountId: trunk.accountId, trunkId: trunk.trunkId };
+    const address = source.remoteAddress;
+    if (this.deps.throttle.isThrottled(address)) {
+      tx.respond(createResponse(req, 403, { reason: 'Too Many Failed Attempts' }));
+      return null;
+    }
+    const header = req.get('proxy-authorization');
+    const creds = header ? parseAuthorization(header) : null;
+    const challenge = (stale: boolean) => {
+      const res = createResponse(req, 407);
+      for (const c of this.deps.auth.challenges(stale)) res.add('proxy-authenticate', c);
+      tx.respond(res);
+      return null;
+    };
+    if (!creds) return challenge(false);
+    const device = await this.deps.credentials.get(creds.username);
+    const ha1 = device ? (creds.algorithm === 'MD5' ? device.ha1Md5 : device.ha1Sha256) : null;
+    const verdict = this.deps.auth.verify(creds, 'INVITE', ha1);
+    if (verdict === 'stale') return challenge(true);
+    if (verdict !== 'ok' || !device) {
+      this.deps.throttle.recordFailure(address);
+      tx.respond(createResponse(req, 403));
+      return null;
+    }
+    const user = await this.deps.db
+      .selectFrom('users')
+      .select(['first_name', 'last_name'])
+      .where('account_id', '=', device.accountId)
+      .where('extension_id', '=', device.extensionId)
+      .executeTakeFirst();
+    return {
+      kind: 'device',
+      accountId: device.accountId,
+      extensionId: device.extensionId,
+      extensionNumber: device.extensionNumber,
+      deviceId: device.deviceId,
+      displayName: user ? `${user.first_name} ${user.last_name}`.trim() : null,
+    };
+  }
+
+  async handleInDialog(req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
+    const asCaller = this.byCallerCallId.get(req.callId);
+    const asCallee = asCaller ? undefined : this.byForkCallId.get(req.callId);
+    const call = asCaller ?? asCallee;
+    if (!call) {
+      tx.respond(createResponse(req, 481));
+      return;
+    }
+    await call.inDialog(asCaller ? 'a' : 'b', req, tx);
+  }
+
+  handleAck(ack: SipRequest): void {
+    this.byCallerCallId.get(ack.callId)?.receiveAck();
+  }
+
+  handleCancel(cancel: SipRequest, cancelTx: NonInviteServerTransaction, inviteTx: InviteServerTransaction): void {
+    const call = this.byCallerCallId.get(cancel.callId);
+    if (!call) {
+      acceptCancel(cancelTx, inviteTx);
+      return;
+    }
+    call.cancelByCaller(() => acceptCancel(cancelTx, inviteTx));
+  }
+
+  handleStrayResponse(res: SipResponse): void {
+    if (res.cseq.method === 'INVITE' && res.status >= 200 && res.status < 300) this.byForkCallId.get(res.callId)?.reAck(res);
+  }
+
+  private trunkAuthorization(trunk: TrunkTarget, request: SipRequest, challenge: SipResponse): string | null {
+    if (!trunk.username || !trunk.passwordSealed) return null;
+    let password: string;
+    try {
+      password = this.deps.secrets.open(trunk.passwordSealed);
+    } catch {
+      this.deps.log.warn('trunk password cannot be opened with this server key', { trunkId: trunk.id });
+      return null;
+    }
+    const headers = challenge.getAll(challenge.status === 401 ? 'www-authenticate' : 'proxy-authenticate');
+    return answerChallenge(headers, { username: trunk.username, password }, 'INVITE', request.uri);
+  }
+
+  /** Ends every call (shutdown): BYE to both sides, records closed. */
+  async stop(): Promise<void> {
+    await Promise.all(this.calls().map((c) => (c.state === 'Answered' ? (c.hangup('a', 'failed'), Promise.resolve()) : c.finish('failed', null))));
+  }
+}

@@ -1,0 +1,178 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Config, Logger } from '@carillon/config';
+import { findSipDeviceCredential, type SecretBox } from '@carillon/core';
+import type { Db } from '@carillon/db';
+import type { MediaEngine } from '../../media/index.ts';
+import { AuthThrottle } from '../../registrar/auth-throttle.ts';
+import { BindingStore } from '../../registrar/binding-store.ts';
+import { CredentialCache } from '../../registrar/credential-cache.ts';
+import { Registrar } from '../../registrar/registrar.ts';
+import { CallEngine } from '../../calls/call-engine.ts';
+import type { CallEvents } from '../../calls/call-context.ts';
+import { DigestAuthority } from '../auth/digest-challenge.ts';
+import { createResponse, type SipRequest } from '../message/index.ts';
+import { TransactionLayer, type InviteServerTransaction, type NonInviteServerTransaction } from '../transaction/index.ts';
+import { SipTransportLayer } from '../transport/sip-transport-layer.ts';
+import type { SipSource, SipTransportProtocol } from '../transport/index.ts';
+
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE, REGISTER';
+
+export interface SipEdgeDeps {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  media: MediaEngine;
+  secrets: SecretBox;
+  log: Logger;
+  nodeId: string;
+  /** Port overrides (0 = ephemeral) for tests and benchmarks; default from the config. */
+  ports?: Partial<Record<SipTransportProtocol, number>>;
+  timers?: { T1?: number };
+  noAnswerSeconds?: number;
+  events?: CallEvents;
+}
+
+/**
+ * The SIP edge of media-server: transports, transactions, the registrar and
+ * the call engine, wired together. Every request goes through `dispatch`.
+ */
+export class SipEdge {
+  readonly transport: SipTransportLayer;
+  readonly transactions: TransactionLayer;
+  readonly registrar: Registrar;
+  readonly calls: CallEngine;
+  readonly bindings: BindingStore;
+  readonly address: string;
+  private readonly log: Logger;
+
+  private constructor(parts: { transport: SipTransportLayer; transactions: TransactionLayer; registrar: Registrar; calls: CallEngine; bindings: BindingStore; address: string; log: Logger }) {
+    this.transport = parts.transport;
+    this.transactions = parts.transactions;
+    this.registrar = parts.registrar;
+    this.calls = parts.calls;
+    this.bindings = parts.bindings;
+    this.address = parts.address;
+    this.log = parts.log;
+  }
+
+  static async start(deps: SipEdgeDeps): Promise<SipEdge> {
+    const { config } = deps;
+    const log = deps.log.child('sip');
+    const address = advertisedAddress(config);
+    const tls = config.SIP_TLS_CERT && config.SIP_TLS_KEY ? { cert: fs.readFileSync(config.SIP_TLS_CERT), key: fs.readFileSync(config.SIP_TLS_KEY) } : undefined;
+    const ports = {
+      UDP: config.SIP_UDP_PORT,
+      TCP: config.SIP_TCP_PORT,
+      WS: config.SIP_WS_PORT,
+      ...(tls ? { TLS: config.SIP_TLS_PORT, WSS: config.SIP_WSS_PORT } : {}),
+      ...deps.ports,
+    };
+    const transport = new SipTransportLayer({
+      host: config.SIP_HOST,
+      udpPort: ports.UDP,
+      tcpPort: ports.TCP,
+      wsPort: ports.WS,
+      ...(tls ? { tlsPort: ports.TLS, wssPort: ports.WSS, tls } : {}),
+      logger: log.child('transport'),
+    });
+    await transport.start();
+    const transactions = new TransactionLayer(transport, {
+      via: { host: address, ports: transport.ports },
+      ...(deps.timers ? { timers: deps.timers } : {}),
+      logger: log.child('transaction'),
+    });
+
+    const auth = new DigestAuthority({ realm: config.SIP_DOMAIN, ttlSeconds: config.SIP_NONCE_TTL_SECONDS, secret: await sharedNonceSecret(deps.redis) });
+    const credentials = new CredentialCache((u) => findSipDeviceCredential(deps.db, u));
+    const throttle = new AuthThrottle(config.SIP_AUTH_FAILURES_PER_MINUTE);
+    const bindings = new BindingStore(deps.redis);
+    const registrar = new Registrar({
+      auth,
+      credentials,
+      store: bindings,
+      throttle,
+      settings: { minExpires: config.SIP_REGISTER_MIN_EXPIRES, maxExpires: config.SIP_REGISTER_MAX_EXPIRES, defaultExpires: config.SIP_REGISTER_MAX_EXPIRES, nodeId: deps.nodeId },
+    });
+    const localContact = (t: SipTransportProtocol) => ({ host: address, port: transport.ports[t] ?? transport.ports.UDP ?? 5060 });
+    const calls = new CallEngine({
+      db: deps.db,
+      log,
+      transactions,
+      media: deps.media,
+      bindings,
+      auth,
+      credentials,
+      throttle,
+      secrets: deps.secrets,
+      domain: config.SIP_DOMAIN,
+      localContact,
+      settings: { t1Ms: deps.timers?.T1 ?? 500, ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}) },
+      ...(deps.events ? { events: deps.events } : {}),
+    });
+    const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log });
+    transactions.onRequest((req, tx, source) => void edge.dispatch(req, tx, source));
+    transactions.onAck((ack) => calls.handleAck(ack));
+    transactions.onCancel((cancel, cancelTx, inviteTx) => calls.handleCancel(cancel, cancelTx, inviteTx));
+    transactions.onStrayResponse((res) => calls.handleStrayResponse(res));
+    log.info('SIP edge listening', { address, ports: transport.ports, domain: config.SIP_DOMAIN });
+    return edge;
+  }
+
+  private async dispatch(req: SipRequest, tx: InviteServerTransaction | NonInviteServerTransaction, source: SipSource): Promise<void> {
+    try {
+      switch (req.method) {
+        case 'REGISTER':
+          tx.respond(await this.registrar.handleRegister(req, source));
+          return;
+        case 'INVITE':
+          await this.calls.handleInvite(req, tx as InviteServerTransaction, source);
+          return;
+        case 'OPTIONS':
+          if (req.to()?.params.get('tag')) {
+            await this.calls.handleInDialog(req, tx);
+            return;
+          }
+          tx.respond(createResponse(req, 200).add('allow', ALLOW).add('accept', 'application/sdp').add('supported', 'replaces'));
+          return;
+        case 'BYE':
+        case 'INFO':
+        case 'UPDATE':
+        case 'REFER':
+        case 'NOTIFY':
+          await this.calls.handleInDialog(req, tx);
+          return;
+        default:
+          tx.respond(createResponse(req, 405).add('allow', ALLOW));
+      }
+    } catch (err) {
+      this.log.error('request failed', { method: req.method, error: err });
+      if (tx.canRespond) tx.respond(createResponse(req, 500));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.calls.stop();
+    this.transactions.close();
+    await this.transport.stop();
+  }
+}
+
+/** One nonce secret for every node, so a nonce issued by one can be checked by another. */
+async function sharedNonceSecret(redis: Redis): Promise<Buffer> {
+  const key = 'carillon:sip:nonce-secret';
+  await redis.set(key, randomBytes(32).toString('hex'), 'NX');
+  const hex = await redis.get(key);
+  return Buffer.from(hex ?? randomBytes(32).toString('hex'), 'hex');
+}
+
+function advertisedAddress(config: Config): string {
+  if (config.SIP_PUBLIC_ADDRESS) return config.SIP_PUBLIC_ADDRESS;
+  if (config.SIP_HOST !== '0.0.0.0') return config.SIP_HOST;
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return i.address;
+  }
+  return '127.0.0.1';
+}
