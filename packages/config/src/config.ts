@@ -55,6 +55,17 @@ const schema = z.object({
   /** Digest nonces older than this are answered with stale=true (RFC 7616 §3.3). */
   SIP_NONCE_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
   /** Failed SIP authentications allowed per source address per minute before requests are refused. */
+  /**
+   * Digest challenges offered, in order (RFC 8760 §2.4: a client answers the first it supports).
+   * MD5 comes first by default because many deployed phones, and SIPp, take the first challenge
+   * whatever its algorithm; put SHA-256 first where every phone supports it.
+   */
+  SIP_DIGEST_ALGORITHMS: z
+    .string()
+    .default('MD5,SHA-256')
+    .transform((v) => v.split(',').map((a) => a.trim().toUpperCase()))
+    .refine((list) => list.length > 0 && list.every((a) => a === 'MD5' || a === 'SHA-256'), 'a comma-separated list of MD5 and SHA-256')
+    .transform((list) => list as ('MD5' | 'SHA-256')[]),
   SIP_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
   SIP_REGISTER_MIN_EXPIRES: z.coerce.number().int().min(1).max(3600).default(60),
   SIP_REGISTER_MAX_EXPIRES: z.coerce.number().int().min(60).max(86_400).default(3600),

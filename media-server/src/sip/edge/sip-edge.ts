@@ -85,7 +85,12 @@ export class SipEdge {
       logger: log.child('transaction'),
     });
 
-    const auth = new DigestAuthority({ realm: config.SIP_DOMAIN, ttlSeconds: config.SIP_NONCE_TTL_SECONDS, secret: await sharedNonceSecret(deps.redis) });
+    const auth = new DigestAuthority({
+      realm: config.SIP_DOMAIN,
+      ttlSeconds: config.SIP_NONCE_TTL_SECONDS,
+      algorithms: config.SIP_DIGEST_ALGORITHMS,
+      secret: await sharedNonceSecret(deps.redis),
+    });
     const credentials = new CredentialCache((u) => findSipDeviceCredential(deps.db, u));
     const throttle = new AuthThrottle(config.SIP_AUTH_FAILURES_PER_MINUTE);
     const bindings = new BindingStore(deps.redis);

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { createLogger, loadConfig } from '@carillon/config';
+import { createAccount, issueDeviceCredentials, predefinedRoleId, secretBox } from '@carillon/core';
+import type { Db } from '@carillon/db';
+import { freshDb, redisClient } from '../../../tests/support/env.ts';
+import { MediaEngine } from '../../src/media/index.ts';
+import { SipEdge } from '../../src/sip/edge/sip-edge.ts';
+import type { B2buaCall } from '../../src/calls/b2bua-call.ts';
+
+export interface TestPhone {
+  extension: string;
+  extensionId: string;
+  username: string;
+  password: string;
+  deviceId: string;
+}
+
+export interface EdgeHarness {
+  db: Db;
+  redis: Redis;
+  edge: SipEdge;
+  media: MediaEngine;
+  accountId: string;
+  mainNumber: string;
+  port: number;
+  target: string;
+  phones: Map<string, TestPhone>;
+  /** Calls as they end, with their last media figures. */
+  ended: { call: B2buaCall; result: string }[];
+  addPhone(extension: string, opts?: { role?: 'standard' | 'standard_international' }): Promise<TestPhone>;
+  waitForEnded(count: number, ms?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A SIP edge in this process on a real PGlite database and the real Redis,
+ * with ephemeral ports: SIPp and baresip talk to it over loopback.
+ */
+export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPerMinute?: number } = {}): Promise<EdgeHarness> {
+  const db = await freshDb();
+  const redis = redisClient();
+  const config = loadConfig({
+    SIP_HOST: '127.0.0.1',
+    SIP_DOMAIN: 'carillon.test',
+    SIP_UDP_PORT: '0',
+    SIP_TCP_PORT: '0',
+    SIP_WS_PORT: '0',
+    SIP_AUTH_FAILURES_PER_MINUTE: String(opts.authFailuresPerMinute ?? 30),
+    LOG_LEVEL: process.env.EDGE_LOG_LEVEL ?? 'warn',
+    DATA_DIR: '/tmp/carillon-tests',
+  });
+  const base = 41000 + Math.floor(Math.random() * 200) * 100;
+  const media = await MediaEngine.start({ workers: 1, portRange: { min: base, max: base + 99 }, bindAddress: '127.0.0.1' });
+  const ended: { call: B2buaCall; result: string }[] = [];
+  const edge = await SipEdge.start({
+    config,
+    db,
+    redis,
+    media,
+    secrets: secretBox(randomBytes(32)),
+    log: createLogger('edge-test', config.LOG_LEVEL),
+    nodeId: 'test',
+    noAnswerSeconds: opts.noAnswerSeconds ?? 20,
+    events: { onEnded: (call, result) => ended.push({ call, result }) },
+  });
+  const mainNumber = `+1415555${String(1000 + Math.floor(Math.random() * 8999)).padStart(4, '0')}`;
+  const acct = await createAccount(db, { company: 'Edge Co', email: `edge-${randomBytes(3).toString('hex')}@x.test`, mainNumber }, { activationTtlHours: 1 });
+  const site = await db.selectFrom('sites').select('id').where('account_id', '=', acct.accountId).executeTakeFirstOrThrow();
+  const phones = new Map<string, TestPhone>();
+  const port = edge.transport.ports.UDP!;
+
+  const harness: EdgeHarness = {
+    db,
+    redis,
+    edge,
+    media,
+    accountId: acct.accountId,
+    mainNumber,
+    port,
+    target: `127.0.0.1:${port}`,
+    phones,
+    ended,
+    async addPhone(extension, o = {}) {
+      let ext = await db.selectFrom('extensions').select('id').where('account_id', '=', acct.accountId).where('number', '=', extension).executeTakeFirst();
+      if (!ext) {
+        ext = await db.insertInto('extensions').values({ account_id: acct.accountId, site_id: site.id, number: extension, type: 'user', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
+        await db
+          .insertInto('users')
+          .values({ account_id: acct.accountId, extension_id: ext.id, role_id: await predefinedRoleId(db, o.role ?? 'standard_international'), first_name: `Ext${extension}`, email: `e${extension}-${randomBytes(3).toString('hex')}@x.test`, setup_progress: '{}' })
+          .execute();
+      }
+      const creds = await issueDeviceCredentials(db, { userId: null, ip: null }, { accountId: acct.accountId, extensionId: ext.id, type: 'desk_phone', name: `Phone ${extension}`, realm: 'carillon.test' });
+      const phone = { extension, extensionId: ext.id, username: creds.username, password: creds.password, deviceId: creds.deviceId };
+      phones.set(extension, phone);
+      return phone;
+    },
+    async waitForEnded(count, ms = 15_000) {
+      const deadline = Date.now() + ms;
+      while (ended.length < count) {
+        if (Date.now() > deadline) throw new Error(`only ${ended.length} of ${count} calls ended`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop() {
+      await edge.stop();
+      await media.stop();
+      for (const p of phones.values()) await redis.del(`carillon:reg:${p.extensionId}`);
+      redis.disconnect();
+    },
+  };
+  return harness;
+}

@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** SIPp (Debian package sip-tester): the SIP peer we did not write. */
+export const SCENARIOS = path.resolve(import.meta.dirname, '../sipp');
+
+/** A port free for both UDP and TCP on loopback. */
+export async function freeSipPort(host = '127.0.0.1'): Promise<number> {
+  for (;;) {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const udp = dgram.createSocket('udp4');
+    const ok = await new Promise<boolean>((resolve) => {
+      udp.once('error', () => resolve(false));
+      udp.bind(port, host, () => resolve(true));
+    });
+    await new Promise<void>((resolve) => udp.close(() => resolve()));
+    if (ok) return port;
+  }
+}
+
+export interface SippRun {
+  /** Resolves with SIPp's exit code (0: every call passed). */
+  done: Promise<{ code: number | null; output: string; errors: string }>;
+  child: ChildProcess;
+  stop(): void;
+}
+
+export interface SippOptions {
+  scenario: string;
+  target: string;
+  localPort: number;
+  localIp?: string;
+  service?: string;
+  auth?: { username: string; password: string };
+  calls?: number;
+  rate?: number;
+  limit?: number;
+  timeoutSeconds?: number;
+  transport?: 'u1' | 't1';
+  /** Scenario variables: -set name value. */
+  vars?: Record<string, string>;
+  extra?: string[];
+}
+
+export function startSipp(o: SippOptions): SippRun {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carillon-sipp-'));
+  const errorFile = path.join(dir, 'errors.log');
+  const args = [
+    o.target,
+    '-sf',
+    path.isAbsolute(o.scenario) ? o.scenario : path.join(SCENARIOS, o.scenario),
+    '-t',
+    o.transport ?? 'u1',
+    '-m',
+    String(o.calls ?? 1),
+    '-l',
+    String(o.limit ?? 1),
+    '-r',
+    String(o.rate ?? 10),
+    '-timeout',
+    `${o.timeoutSeconds ?? 20}s`,
+    '-timeout_error',
+    '-trace_err',
+    '-error_file',
+    errorFile,
+    '-i',
+    o.localIp ?? '127.0.0.1',
+    '-mi',
+    o.localIp ?? '127.0.0.1',
+    '-p',
+    String(o.localPort),
+    '-cp',
+    '0',
+    '-nostdin',
+    '-max_recv_loops',
+    '1000',
+  ];
+  if (o.service) args.push('-s', o.service);
+  if (o.auth) args.push('-au', o.auth.username, '-ap', o.auth.password);
+  for (const [k, v] of Object.entries(o.vars ?? {})) args.push('-set', k, v);
+  args.push(...(o.extra ?? []));
+  const child = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const done = new Promise<{ code: number | null; output: string; errors: string }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const errors = fs.existsSync(errorFile) ? fs.readFileSync(errorFile, 'utf8') : '';
+      fs.rmSync(dir, { recursive: true, force: true });
+      resolve({ code, output, errors });
+    });
+  });
+  return { done, child, stop: () => child.kill('SIGKILL') };
+}
+
+export const runSipp = (o: SippOptions) => startSipp(o).done;
