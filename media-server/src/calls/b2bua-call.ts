@@ -424,6 +424,7 @@ export class B2buaCall {
       const other = leg.legId === 'a' ? 'b' : 'a';
       if (hold && !leg.onHold) await this.bridge!.play(other, { file: staticAudioPath('hold-music.wav') }, { loop: true });
       if (!hold && leg.onHold) await this.bridge!.stopPlayback(other);
+      if (hold !== leg.onHold) this.ctx.events.onHold?.(this, leg.legId, hold);
       leg.onHold = hold;
       const res = createResponse(req, 200, { toTag: leg.dialog.state.localTag });
       res.add('contact', leg.dialog.state.localContact);

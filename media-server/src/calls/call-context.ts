@@ -17,6 +17,7 @@ export interface CallEvents {
   onAnswered?(call: B2buaCall): void;
   onEnded?(call: B2buaCall, result: string): void;
   onDtmf?(call: B2buaCall, side: 'a' | 'b', digit: string): void;
+  onHold?(call: B2buaCall, side: 'a' | 'b', held: boolean): void;
 }
 
 /** What a call needs from the engine around it; kept narrow so a call can be tested on its own. */

@@ -28,6 +28,8 @@ export interface EdgeHarness {
   phones: Map<string, TestPhone>;
   /** Calls as they end, with their last media figures. */
   ended: { call: B2buaCall; result: string }[];
+  /** Hold and resume as the call engine saw them. */
+  holds: { side: 'a' | 'b'; held: boolean }[];
   addPhone(extension: string, opts?: { role?: 'standard' | 'standard_international' }): Promise<TestPhone>;
   waitForEnded(count: number, ms?: number): Promise<void>;
   stop(): Promise<void>;
@@ -53,6 +55,7 @@ export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPe
   const base = 41000 + Math.floor(Math.random() * 200) * 100;
   const media = await MediaEngine.start({ workers: 1, portRange: { min: base, max: base + 99 }, bindAddress: '127.0.0.1' });
   const ended: { call: B2buaCall; result: string }[] = [];
+  const holds: { side: 'a' | 'b'; held: boolean }[] = [];
   const edge = await SipEdge.start({
     config,
     db,
@@ -62,7 +65,7 @@ export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPe
     log: createLogger('edge-test', config.LOG_LEVEL),
     nodeId: 'test',
     noAnswerSeconds: opts.noAnswerSeconds ?? 20,
-    events: { onEnded: (call, result) => ended.push({ call, result }) },
+    events: { onEnded: (call, result) => ended.push({ call, result }), onHold: (_call, side, held) => holds.push({ side, held }) },
   });
   const mainNumber = `+1415555${String(1000 + Math.floor(Math.random() * 8999)).padStart(4, '0')}`;
   const acct = await createAccount(db, { company: 'Edge Co', email: `edge-${randomBytes(3).toString('hex')}@x.test`, mainNumber }, { activationTtlHours: 1 });
@@ -81,6 +84,7 @@ export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPe
     target: `127.0.0.1:${port}`,
     phones,
     ended,
+    holds,
     async addPhone(extension, o = {}) {
       let ext = await db.selectFrom('extensions').select('id').where('account_id', '=', acct.accountId).where('number', '=', extension).executeTakeFirst();
       if (!ext) {

@@ -1,0 +1,128 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freeSipPort, runSipp, startSipp, type SippRun } from '../support/sipp.ts';
+import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
+
+/**
+ * Calls between SIPp phones through the SIP edge: SIPp plays PCMA audio
+ * captured in the pcap files its package ships, so the media engine relays
+ * real RTP both ways.
+ */
+let h: EdgeHarness;
+let caller: TestPhone;
+
+beforeAll(async () => {
+  h = await startEdge({ noAnswerSeconds: 4 });
+  caller = await h.addPhone('101');
+}, 30_000);
+afterAll(() => h?.stop());
+// A callee left waiting by a failed test must not answer the next test's call.
+const callees: SippRun[] = [];
+afterEach(() => {
+  for (const c of callees.splice(0)) c.stop();
+});
+
+/** Registers a SIPp callee on a port of its own and starts its scenario on the same port. */
+async function callee(extension: string, scenario: string) {
+  const phone = h.phones.get(extension) ?? (await h.addPhone(extension));
+  await h.edge.bindings.removeAll(phone.extensionId);
+  const port = await freeSipPort();
+  const reg = await runSipp({ scenario: 'register.xml', target: h.target, localPort: port, service: phone.username, auth: phone });
+  expect(reg.code, reg.errors).toBe(0);
+  const run = startSipp({ scenario, target: h.target, localPort: port, service: phone.username, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
+  callees.push(run);
+  return run;
+}
+
+const dial = async (scenario: string, number: string) =>
+  runSipp({ scenario, target: h.target, localPort: await freeSipPort(), service: number, auth: caller, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
+
+async function lastCallRecord() {
+  return h.db.selectFrom('calls').selectAll().where('account_id', '=', h.accountId).orderBy('started_at', 'desc').executeTakeFirstOrThrow();
+}
+
+describe('calls between SIPp phones', () => {
+  it('connects an extension call with RTP both ways, DTMF relayed, BYE from the caller', async () => {
+    const before = h.ended.length;
+    const uas = await callee('102', 'uas-answer.xml');
+    const uac = await dial('uac-call.xml', '102');
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    const answered = await uas.done;
+    expect(answered.code, answered.errors).toBe(0);
+    await h.waitForEnded(before + 1);
+    const { call, result } = h.ended.at(-1)!;
+    expect(result).toBe('answered');
+    const a = call.lastStats.find((s) => s.legId === 'a')!;
+    const b = call.lastStats.find((s) => s.legId === 'b')!;
+    // Audio from the caller reached the callee and the callee's reached the caller.
+    expect(a.received.packets).toBeGreaterThan(50);
+    expect(b.received.packets).toBeGreaterThan(50);
+    expect(b.sent.packets).toBeGreaterThan(50);
+    expect(a.sent.packets).toBeGreaterThan(50);
+    const cdr = await lastCallRecord();
+    expect(cdr).toMatchObject({ result: 'answered', direction: 'internal', from_number: '101', to_number: '102', hangup_by: 'caller' });
+    expect(cdr.duration_seconds).toBeGreaterThanOrEqual(3);
+    const legs = await h.db.selectFrom('call_legs').selectAll().where('call_id', '=', cdr.id).execute();
+    expect(legs.map((l) => [l.role, l.codec]).sort()).toEqual([['callee', 'PCMA'], ['caller', 'PCMA']]);
+  });
+
+  it('reports the RFC 4733 digit the caller sends', async () => {
+    const digits: string[] = [];
+    const uas = await callee('102', 'uas-answer.xml');
+    const before = h.ended.length;
+    const listener = (e: { digit: string }) => digits.push(e.digit);
+    h.media.on('dtmf', listener);
+    const uac = await dial('uac-call.xml', '102');
+    h.media.off('dtmf', listener);
+    expect(uac.code, uac.errors).toBe(0);
+    expect((await uas.done).code).toBe(0);
+    await h.waitForEnded(before + 1);
+    expect(digits).toContain('1');
+  });
+
+  it('lets the callee hang up', async () => {
+    const uas = await callee('102', 'uas-bye.xml');
+    const before = h.ended.length;
+    const uac = await dial('uac-wait-bye.xml', '102');
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    expect((await uas.done).code).toBe(0);
+    await h.waitForEnded(before + 1);
+    expect((await lastCallRecord()).hangup_by).toBe('callee');
+  });
+
+  it('holds with music and resumes by re-INVITE', async () => {
+    const uas = await callee('102', 'uas-answer.xml');
+    const before = h.ended.length;
+    const uac = await dial('uac-hold.xml', '102');
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    expect((await uas.done).code).toBe(0);
+    await h.waitForEnded(before + 1);
+    // The engine saw the hold and the resume (SIPp itself checked a=recvonly, then a=sendrecv, in the answers).
+    expect(h.holds.slice(-2)).toEqual([
+      { side: 'a', held: true },
+      { side: 'a', held: false },
+    ]);
+  });
+
+  it('cancels before the answer (CANCEL, 200, 487)', async () => {
+    const uas = await callee('102', 'uas-ring-cancelled.xml');
+    const uac = await dial('uac-cancel.xml', '102');
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    expect((await uas.done).code, 'callee saw the CANCEL').toBe(0);
+    expect((await lastCallRecord()).result).toBe('cancelled');
+  });
+
+  it('answers busy when the callee is busy', async () => {
+    const uas = await callee('102', 'uas-busy.xml');
+    const uac = await dial('uac-busy.xml', '102');
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    expect((await uas.done).code).toBe(0);
+    expect((await lastCallRecord()).result).toBe('busy');
+  });
+
+  it('answers 480 for an extension with no registered device', async () => {
+    await h.addPhone('103');
+    const uac = await dial('uac-unavailable.xml', '103');
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    expect((await lastCallRecord()).result).toBe('unavailable');
+  });
+});
