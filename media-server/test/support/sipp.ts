@@ -25,9 +25,17 @@ export async function freeSipPort(host = '127.0.0.1'): Promise<number> {
   }
 }
 
+/** Exit code, console output, error log, and what the scenario's <log> actions wrote. */
+export interface SippResult {
+  code: number | null;
+  output: string;
+  errors: string;
+  logs: string;
+}
+
 export interface SippRun {
   /** Resolves with SIPp's exit code (0: every call passed). */
-  done: Promise<{ code: number | null; output: string; errors: string }>;
+  done: Promise<SippResult>;
   child: ChildProcess;
   stop(): void;
 }
@@ -83,6 +91,8 @@ export function startSipp(o: SippOptions): SippRun {
     '1000',
   ];
   if (o.service) args.push('-s', o.service);
+  // <log> actions of a scenario write to a file the result returns.
+  args.push('-trace_logs');
   if (o.auth) args.push('-au', o.auth.username, '-ap', o.auth.password);
   for (const [k, v] of Object.entries(o.vars ?? {})) args.push('-set', k, v);
   args.push(...(o.extra ?? []));
@@ -90,12 +100,17 @@ export function startSipp(o: SippOptions): SippRun {
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const done = new Promise<{ code: number | null; output: string; errors: string }>((resolve, reject) => {
+  const done = new Promise<SippResult>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => {
       const errors = fs.existsSync(errorFile) ? fs.readFileSync(errorFile, 'utf8') : '';
+      const logs = fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('_logs.log'))
+        .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+        .join('');
       fs.rmSync(dir, { recursive: true, force: true });
-      resolve({ code, output, errors });
+      resolve({ code, output, errors, logs });
     });
   });
   return { done, child, stop: () => child.kill('SIGKILL') };

@@ -1,0 +1,12 @@
+import { startEdgeProcess, startSippBench, cpuPercent, num } from './support/sipp-run.ts';
+const edge = await startEdgeProcess({ BENCH_EXTENSIONS: '2000' });
+console.log(edge.ready.db, edge.ready.port);
+const u0 = await edge.usage();
+const run = startSippBench({ scenario: 'register-inf.xml', target: `127.0.0.1:${edge.ready.port}`, localPort: 15060, rate: 1000, calls: 5000, limit: 5000, timeoutSeconds: 20, inf: edge.ready.csv });
+const r = await run.done;
+const u1 = await edge.usage();
+console.log(r.code, r.wallSeconds, r.cpuSeconds, cpuPercent(u0, u1));
+console.log(Object.keys(r.last ?? {}).join(' '));
+for (const row of r.rows) console.log(row['ElapsedTime(C)'], row['CallRate(P)'], row['SuccessfulCall(C)'], row['FailedCall(C)'], row['Retransmissions(C)'], row['ResponseTime1(P)'], row['CurrentCall(P)']);
+console.log(r.errors.slice(0, 2000));
+await edge.stop();

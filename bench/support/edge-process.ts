@@ -1,0 +1,215 @@
+/**
+ * The SIP edge of media-server in a process of its own, for the SIP
+ * benchmarks: the same pieces as media-server/test/support/edge-harness.ts
+ * (SipEdge + MediaEngine on a migrated database and the real Redis), but
+ * forked by the bench script so that SIPp's driver logic and the bench's own
+ * bookkeeping never share the edge's event loop. It talks to its parent over
+ * the IPC channel only:
+ *
+ *   child → parent  { type: 'ready', port, csv, phones, db }
+ *   parent → child  { type: 'usage' }  → { type: 'usage', cpu, elapsedMs, activeCalls, ended }
+ *   parent → child  { type: 'stop' }   → { type: 'stopped' } then exit
+ *
+ * Database: a scratch PostgreSQL database created on BENCH_PG_URL's server
+ * (default postgres://postgres@127.0.0.1:5432/test), migrated, and dropped at
+ * the end; PGlite in memory when no PostgreSQL answers. PostgreSQL is what a
+ * deployment runs (docker-compose) and keeps query work off the edge's CPU
+ * budget, as PGlite served by the supervisor does under `npm start`.
+ *
+ * Environment (set by the bench scripts):
+ *   BENCH_EXTENSIONS    extensions to create, numbered from 2000 (default 100)
+ *   BENCH_DEVICES_PER   devices (SIP credentials) per extension (default 1)
+ *   BENCH_MEDIA_WORKERS media worker threads (default: one per CPU, as main.ts)
+ *   BENCH_RTP_MIN/MAX   RTP port range (default 20000-23999)
+ *   BENCH_NO_ANSWER_S   no-answer timeout of the call engine (default 60)
+ *   BENCH_CSV           where to write the SIPp injection file of every device:
+ *                       user name;[authentication username=… password=…];extension
+ *                       (SIPp 3.6.1 does not expand [fieldN] inside [authentication …],
+ *                       but it does expand a whole [authentication …] keyword held in a field)
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { createLogger, loadConfig } from '@carillon/config';
+import { createAccount, issueDeviceCredentials, predefinedRoleId, secretBox } from '@carillon/core';
+import { migrateToLatest, openPglite, openPostgres, type Db } from '@carillon/db';
+import { MediaEngine } from '../../media-server/src/media/index.ts';
+import { SipEdge } from '../../media-server/src/sip/edge/sip-edge.ts';
+
+export interface EdgeReady {
+  type: 'ready';
+  port: number;
+  csv: string;
+  db: string;
+  /** Extension number → its devices' credentials. */
+  phones: Record<string, { username: string; password: string }[]>;
+}
+
+export interface EndedSummary {
+  calls: number;
+  answered: number;
+  /** Sums over both legs of every ended call, from the media engine's leg stats. */
+  receivedPackets: number;
+  receivedLost: number;
+  sentPackets: number;
+  dropped: number;
+}
+
+export interface EdgeUsage {
+  type: 'usage';
+  /** process.cpuUsage() of the whole process: main thread and media worker threads. */
+  cpu: { user: number; system: number };
+  elapsedMs: number;
+  activeCalls: number;
+  ended: EndedSummary;
+  rssMb: number;
+}
+
+const env = process.env;
+const EXTENSIONS = Math.min(5000, Number(env.BENCH_EXTENSIONS ?? 100));
+const DEVICES_PER = Math.min(10, Number(env.BENCH_DEVICES_PER ?? 1));
+const PG_URL = env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const log = createLogger('bench-edge', 'warn');
+
+async function openScratchDb(): Promise<{ db: Db; label: string; drop: () => Promise<void> }> {
+  const name = `carillon_bench_${process.pid}`;
+  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  } catch (err) {
+    await admin.end().catch(() => undefined);
+    log.warn('PostgreSQL unavailable, using PGlite in this process', { error: err });
+    const { db } = await openPglite(null);
+    await migrateToLatest(db);
+    return { db, label: 'PGlite (in the edge process)', drop: async () => db.destroy() };
+  }
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  const db = openPostgres(url.toString());
+  await migrateToLatest(db);
+  return {
+    db,
+    label: `PostgreSQL scratch database ${name}`,
+    drop: async () => {
+      await db.destroy();
+      // Without FORCE: the pool's connections may take a moment to go, and a forced drop would kill them mid-close.
+      for (let i = 0; i < 20; i++) {
+        const ok = await admin.query(`DROP DATABASE IF EXISTS ${name}`).then(() => true, () => false);
+        if (ok) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await admin.end();
+    },
+  };
+}
+
+const { db, label, drop } = await openScratchDb();
+const redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
+const config = loadConfig({
+  SIP_HOST: '127.0.0.1',
+  SIP_DOMAIN: 'carillon.test',
+  SIP_UDP_PORT: '0',
+  SIP_TCP_PORT: '0',
+  SIP_WS_PORT: '0',
+  // Every SIPp phone comes from 127.0.0.1: the per-address throttle must not count them as one attacker.
+  SIP_AUTH_FAILURES_PER_MINUTE: '100000',
+  LOG_LEVEL: 'warn',
+  DATA_DIR: '/tmp/carillon-bench',
+});
+
+// --- the account and its phones ----------------------------------------------
+const mainNumber = `+1415556${String(Math.floor(Math.random() * 1000)).padStart(4, '0')}`;
+const acct = await createAccount(db, { company: 'Bench Co', email: `bench-${randomBytes(3).toString('hex')}@x.test`, mainNumber }, { activationTtlHours: 1 });
+const site = await db.selectFrom('sites').select('id').where('account_id', '=', acct.accountId).executeTakeFirstOrThrow();
+const roleId = await predefinedRoleId(db, 'standard_international');
+const numbers = Array.from({ length: EXTENSIONS }, (_, i) => String(2000 + i));
+const extIds = new Map<string, string>();
+for (let i = 0; i < numbers.length; i += 500) {
+  const rows = await db
+    .insertInto('extensions')
+    .values(numbers.slice(i, i + 500).map((number) => ({ account_id: acct.accountId, site_id: site.id, number, type: 'user' as const, status: 'activated' as const })))
+    .returning(['id', 'number'])
+    .execute();
+  for (const r of rows) extIds.set(r.number, r.id);
+  await db
+    .insertInto('users')
+    .values(rows.map((r) => ({ account_id: acct.accountId, extension_id: r.id, role_id: roleId, first_name: `Ext${r.number}`, email: `e${r.number}-${randomBytes(3).toString('hex')}@x.test`, setup_progress: '{}' })))
+    .execute();
+}
+// Credentials through the product's own path (unique user name, both HA1s, audit row), a few at a time.
+const phones: Record<string, { username: string; password: string }[]> = {};
+const jobs = numbers.flatMap((n) => Array.from({ length: DEVICES_PER }, (_, d) => ({ n, d })));
+for (let i = 0; i < jobs.length; i += 16) {
+  await Promise.all(
+    jobs.slice(i, i + 16).map(async ({ n, d }) => {
+      const c = await issueDeviceCredentials(db, { userId: null, ip: null }, { accountId: acct.accountId, extensionId: extIds.get(n)!, type: 'desk_phone', name: `Phone ${n}-${d}`, realm: 'carillon.test' });
+      (phones[n] ??= []).push({ username: c.username, password: c.password });
+    }),
+  );
+}
+const csv = env.BENCH_CSV ?? `/tmp/carillon-bench-${process.pid}.csv`;
+fs.writeFileSync(csv, ['SEQUENTIAL', ...numbers.flatMap((n) => phones[n]!.map((p) => `${p.username};[authentication username=${p.username} password=${p.password}];${n}`))].join('\n') + '\n');
+
+// --- the edge ------------------------------------------------------------------
+const media = await MediaEngine.start({
+  ...(env.BENCH_MEDIA_WORKERS ? { workers: Number(env.BENCH_MEDIA_WORKERS) } : {}),
+  portRange: { min: Number(env.BENCH_RTP_MIN ?? 20000), max: Number(env.BENCH_RTP_MAX ?? 23999) },
+  bindAddress: '127.0.0.1',
+});
+const ended: EndedSummary = { calls: 0, answered: 0, receivedPackets: 0, receivedLost: 0, sentPackets: 0, dropped: 0 };
+const edge = await SipEdge.start({
+  config,
+  db,
+  redis,
+  media,
+  secrets: secretBox(randomBytes(32)),
+  log,
+  nodeId: 'bench',
+  noAnswerSeconds: Number(env.BENCH_NO_ANSWER_S ?? 60),
+  events: {
+    onEnded: (call, result) => {
+      ended.calls++;
+      if (result === 'answered') ended.answered++;
+      for (const s of call.lastStats) {
+        ended.receivedPackets += s.received.packets;
+        ended.receivedLost += Math.max(0, s.received.lost);
+        ended.sentPackets += s.sent.packets;
+        ended.dropped += s.dropped;
+      }
+    },
+  },
+});
+
+const startedAt = performance.now();
+const send = (m: unknown) => process.send?.(m);
+send({ type: 'ready', port: edge.transport.ports.UDP!, csv, phones, db: label } satisfies EdgeReady);
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await edge.stop().catch(() => undefined);
+  await media.stop().catch(() => undefined);
+  const keys = [...extIds.values()].map((id) => `carillon:reg:${id}`);
+  for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500)).catch(() => undefined);
+  redis.disconnect();
+  await drop().catch(() => undefined);
+  fs.rmSync(csv, { force: true });
+  send({ type: 'stopped' });
+  process.exit(0);
+}
+
+process.on('message', (m: { type: string }) => {
+  if (m.type === 'usage') {
+    send({ type: 'usage', cpu: process.cpuUsage(), elapsedMs: performance.now() - startedAt, activeCalls: edge.calls.activeCalls, ended: { ...ended }, rssMb: Math.round(process.memoryUsage().rss / 2 ** 20) } satisfies EdgeUsage);
+  } else if (m.type === 'stop') {
+    void stop();
+  }
+});
+// The bench script going away (crash, Ctrl-C) must not leave an edge running.
+process.on('disconnect', () => void stop());
+// Hard bound: no edge outlives its benchmark by much.
+setTimeout(() => void stop(), Number(env.BENCH_MAX_SECONDS ?? 600) * 1000).unref();

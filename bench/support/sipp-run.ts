@@ -1,0 +1,201 @@
+/**
+ * SIPp (Debian sip-tester 3.6.1) for the SIP benchmarks: one run bounded in
+ * calls and in time, with its statistics dumped every second (-trace_stat),
+ * its own CPU sampled from /proc, and the edge started in a child process.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { EdgeReady, EdgeUsage } from './edge-process.ts';
+
+export const BENCH_SCENARIOS = path.resolve(import.meta.dirname, '../sipp');
+const CLK_TCK = 100;
+
+export interface SippBenchOptions {
+  scenario: string;
+  target: string;
+  localPort: number;
+  mediaPort?: number;
+  /** Calls per `ratePeriodMs`. */
+  rate?: number;
+  ratePeriodMs?: number;
+  calls: number;
+  limit: number;
+  /** Hard bound on the whole run. */
+  timeoutSeconds: number;
+  service?: string;
+  inf?: string;
+  extra?: string[];
+  /** Keep these files of the run's directory (e.g. the -trace_rtt CSV) before it is removed. */
+  keep?: (dir: string) => void;
+}
+
+export interface SippStats {
+  [column: string]: string;
+}
+
+export interface SippBenchRun {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; output: string; errors: string; rows: SippStats[]; last: SippStats | null; cpuSeconds: number; wallSeconds: number }>;
+  stop(): void;
+}
+
+function procCpuSeconds(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+export function parseStatCsv(text: string): SippStats[] {
+  const lines = text.split('\n').filter((l) => l.trim());
+  if (lines.length < 2) return [];
+  const header = lines[0]!.split(';');
+  return lines.slice(1).map((l) => {
+    const cells = l.split(';');
+    return Object.fromEntries(header.map((h, i) => [h, cells[i] ?? '']));
+  });
+}
+
+export const num = (row: SippStats | null | undefined, column: string): number => Number(row?.[column] ?? NaN);
+
+export function startSippBench(o: SippBenchOptions): SippBenchRun {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carillon-sipp-bench-'));
+  const statFile = path.join(dir, 'stats.csv');
+  const errorFile = path.join(dir, 'errors.log');
+  const args = [
+    o.target,
+    '-sf',
+    path.isAbsolute(o.scenario) ? o.scenario : path.join(BENCH_SCENARIOS, o.scenario),
+    '-t',
+    'u1',
+    '-m',
+    String(o.calls),
+    '-l',
+    String(o.limit),
+    '-r',
+    String(o.rate ?? 1),
+    '-rp',
+    String(o.ratePeriodMs ?? 1000),
+    '-timeout',
+    `${o.timeoutSeconds}s`,
+    '-i',
+    '127.0.0.1',
+    '-mi',
+    '127.0.0.1',
+    '-p',
+    String(o.localPort),
+    '-nostdin',
+    '-trace_stat',
+    '-stf',
+    statFile,
+    '-fd',
+    '1',
+    '-trace_err',
+    '-error_file',
+    errorFile,
+    '-max_recv_loops',
+    '10000',
+    '-max_sched_loops',
+    '10000',
+  ];
+  if (o.mediaPort) args.push('-mp', String(o.mediaPort));
+  if (o.service) args.push('-s', o.service);
+  if (o.inf) args.push('-inf', o.inf);
+  args.push(...(o.extra ?? []));
+  const started = performance.now();
+  const child = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  let output = '';
+  const keepTail = (d: Buffer) => {
+    output += d.toString();
+    if (output.length > 200_000) output = output.slice(-100_000);
+  };
+  child.stdout!.on('data', keepTail);
+  child.stderr!.on('data', keepTail);
+  let cpu = 0;
+  const sampler = setInterval(() => {
+    const c = child.pid ? procCpuSeconds(child.pid) : null;
+    if (c !== null) cpu = c;
+  }, 250);
+  // Belt and braces over SIPp's own -timeout.
+  const killer = setTimeout(() => child.kill('SIGKILL'), (o.timeoutSeconds + 15) * 1000);
+  const done = new Promise<Awaited<SippBenchRun['done']>>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearInterval(sampler);
+      clearTimeout(killer);
+      const rows = fs.existsSync(statFile) ? parseStatCsv(fs.readFileSync(statFile, 'latin1')) : [];
+      const errors = fs.existsSync(errorFile) ? fs.readFileSync(errorFile, 'latin1').slice(0, 20_000) : '';
+      o.keep?.(dir);
+      fs.rmSync(dir, { recursive: true, force: true });
+      resolve({ code, output, errors, rows, last: rows.at(-1) ?? null, cpuSeconds: cpu, wallSeconds: (performance.now() - started) / 1000 });
+    });
+  });
+  return { child, done, stop: () => child.kill('SIGKILL') };
+}
+
+// --- the edge in its own process -------------------------------------------------
+
+export interface EdgeProcess {
+  ready: EdgeReady;
+  usage(): Promise<EdgeUsage>;
+  stop(): Promise<void>;
+}
+
+export async function startEdgeProcess(env: Record<string, string>): Promise<EdgeProcess> {
+  const child = fork(path.join(import.meta.dirname, 'edge-process.ts'), [], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [...(process.env.BENCH_EDGE_NODE_ARGS ? process.env.BENCH_EDGE_NODE_ARGS.split(' ') : [])],
+  });
+  const waiters = new Map<string, ((m: never) => void)[]>();
+  child.on('message', (m: { type: string }) => {
+    const list = waiters.get(m.type);
+    const w = list?.shift();
+    w?.(m as never);
+  });
+  const next = <T>(type: string, ms: number) =>
+    new Promise<T>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`edge process: no ${type} within ${ms} ms`)), ms);
+      const list = waiters.get(type) ?? [];
+      list.push(((m: T) => {
+        clearTimeout(t);
+        resolve(m);
+      }) as never);
+      waiters.set(type, list);
+    });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = await Promise.race([
+    next<EdgeReady>('ready', 120_000),
+    exited.then(() => {
+      throw new Error('edge process exited before it was ready');
+    }),
+  ]);
+  return {
+    ready,
+    usage: () => {
+      const p = next<EdgeUsage>('usage', 10_000);
+      child.send({ type: 'usage' });
+      return p;
+    },
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.send({ type: 'stop' });
+      const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** CPU used between two usage reports, as a percentage of one core. */
+export function cpuPercent(a: EdgeUsage, b: EdgeUsage): number {
+  const us = b.cpu.user + b.cpu.system - (a.cpu.user + a.cpu.system);
+  return (us / 1000 / (b.elapsedMs - a.elapsedMs)) * 100;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
