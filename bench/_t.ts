@@ -2,7 +2,7 @@ import { startEdgeProcess, startSippBench, cpuPercent, num } from './support/sip
 const edge = await startEdgeProcess({ BENCH_EXTENSIONS: '2000' });
 console.log(edge.ready.db, edge.ready.port);
 const u0 = await edge.usage();
-const run = startSippBench({ scenario: 'register-inf.xml', target: `127.0.0.1:${edge.ready.port}`, localPort: 15060, rate: 1000, calls: 5000, limit: 5000, timeoutSeconds: 20, inf: edge.ready.csv });
+const run = startSippBench({ scenario: 'register-inf.xml', target: `127.0.0.1:${edge.ready.port}`, localPort: 15060, rate: Number(process.env.R ?? 1000), calls: Number(process.env.R ?? 1000) * 8, limit: 5000, timeoutSeconds: 20, inf: edge.ready.csv });
 const r = await run.done;
 const u1 = await edge.usage();
 console.log(r.code, r.wallSeconds, r.cpuSeconds, cpuPercent(u0, u1));

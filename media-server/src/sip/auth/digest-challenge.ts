@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { digestHash, type DigestAlgorithm } from '@carillon/core';
 import { splitOutsideQuotes, unquote } from '../message/headers.ts';
 
@@ -6,9 +6,13 @@ import { splitOutsideQuotes, unquote } from '../message/headers.ts';
  * SIP digest authentication (RFC 3261 §22, RFC 7616 for the computation,
  * RFC 8760 for SHA-256 in SIP), qop=auth only.
  *
- * Nonces are stateless: a timestamp and an HMAC of it, so any node holding
- * the secret can check one and its age, and an expired one is answered with
- * stale=true (the client retries with the new nonce without asking the user).
+ * Nonces are stateless: a timestamp, 8 random bytes and an HMAC of both, so
+ * any node holding the secret can check one and its age, and an expired one
+ * is answered with stale=true (the client retries with the new nonce without
+ * asking the user). The random part makes every challenge's nonce unique
+ * (RFC 7616 §3.3): with the timestamp alone, phones challenged in the same
+ * millisecond shared a nonce, and the nonce-count replay check then refused
+ * all but the first of them (a registration burst got 403s).
  */
 export type { DigestAlgorithm };
 
@@ -58,6 +62,9 @@ export function parseAuthorization(header: string): DigestCredentials | null {
 
 export type NonceState = 'fresh' | 'stale' | 'invalid';
 
+/** A nonce is 8 bytes of issue time (ms), 8 random bytes, then 16 bytes of HMAC over those 16. */
+const NONCE_HEAD = 16;
+
 export class DigestAuthority {
   readonly realm: string;
   readonly algorithms: readonly DigestAlgorithm[];
@@ -74,9 +81,10 @@ export class DigestAuthority {
   }
 
   newNonce(now = Date.now()): string {
-    const ts = Buffer.alloc(8);
-    ts.writeBigUInt64BE(BigInt(now));
-    return Buffer.concat([ts, this.mac(ts)]).toString('base64url');
+    const head = Buffer.alloc(NONCE_HEAD);
+    head.writeBigUInt64BE(BigInt(now));
+    randomFillSync(head, 8);
+    return Buffer.concat([head, this.mac(head)]).toString('base64url');
   }
 
   checkNonce(nonce: string, now = Date.now()): NonceState {
@@ -86,10 +94,10 @@ export class DigestAuthority {
     } catch {
       return 'invalid';
     }
-    if (raw.length !== 24) return 'invalid';
-    const ts = raw.subarray(0, 8);
-    if (!timingSafeEqual(raw.subarray(8), this.mac(ts))) return 'invalid';
-    const issued = Number(ts.readBigUInt64BE());
+    if (raw.length !== NONCE_HEAD + 16) return 'invalid';
+    const head = raw.subarray(0, NONCE_HEAD);
+    if (!timingSafeEqual(raw.subarray(NONCE_HEAD), this.mac(head))) return 'invalid';
+    const issued = Number(head.readBigUInt64BE());
     if (issued > now + 5_000) return 'invalid';
     return now - issued > this.ttlMs ? 'stale' : 'fresh';
   }
@@ -141,7 +149,7 @@ export class DigestAuthority {
     return true;
   }
 
-  private mac(ts: Buffer): Buffer {
-    return createHmac('sha256', this.secret).update(ts).update(this.realm).digest().subarray(0, 16);
+  private mac(head: Buffer): Buffer {
+    return createHmac('sha256', this.secret).update(head).update(this.realm).digest().subarray(0, 16);
   }
 }

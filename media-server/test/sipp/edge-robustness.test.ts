@@ -1,0 +1,72 @@
+import dgram from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateFuzzCorpus } from '../sip/support/fuzz-corpus.ts';
+import { freeSipPort, runSipp } from '../support/sipp.ts';
+import { startEdge, type EdgeHarness } from '../support/edge-harness.ts';
+
+/**
+ * The whole SIP edge (registrar and call engine behind the transports) under
+ * bad input: the fuzz corpus, then a password-guessing flood.
+ */
+let h: EdgeHarness;
+beforeAll(async () => {
+  h = await startEdge({ authFailuresPerMinute: 10 });
+  await h.addPhone('101');
+}, 30_000);
+afterAll(() => h?.stop());
+
+async function udpExchange(messages: Buffer[], from = '127.0.0.1', waitMs = 1500): Promise<string[]> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, from, () => r()));
+  const received: string[] = [];
+  socket.on('message', (m) => received.push(m.toString('latin1')));
+  for (const m of messages) {
+    if (m.length > 65_000) continue;
+    await new Promise<void>((r) => socket.send(m, h.port, '127.0.0.1', () => r()));
+  }
+  await new Promise((r) => setTimeout(r, waitMs));
+  socket.close();
+  return received;
+}
+
+describe('SIP edge robustness', () => {
+  it('survives the fuzz corpus without a server error, then still registers a phone', async () => {
+    const corpus = generateFuzzCorpus();
+    expect(corpus.length).toBeGreaterThanOrEqual(200);
+    const replies = await udpExchange(corpus.map((c) => c.data));
+    // A 400 echoes the sender's own (broken) headers, so only the status line is read here.
+    const statuses = replies.map((r) => Number(/^SIP\/2\.0 ([0-9]{3}) /.exec(r)?.[1] ?? -1));
+    expect(statuses).not.toContain(-1);
+    expect(statuses.length).toBeGreaterThan(100);
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    const phone = h.phones.get('101')!;
+    const r = await runSipp({ scenario: 'register.xml', target: h.target, localPort: await freeSipPort(), service: phone.username, auth: phone });
+    expect(r.code, r.errors).toBe(0);
+  });
+
+  it('throttles a flood of bad passwords from one address while a real phone still registers', async () => {
+    const phone = h.phones.get('101')!;
+    const flood = await runSipp({
+      scenario: 'register-wrong.xml',
+      target: h.target,
+      localIp: '127.0.0.3',
+      localPort: await freeSipPort('127.0.0.3'),
+      service: phone.username,
+      auth: { username: phone.username, password: 'guess' },
+      calls: 200,
+      rate: 200,
+      limit: 50,
+      timeoutSeconds: 20,
+    });
+    // After 10 failures the address is refused before any challenge, so most flood calls fail their scenario.
+    expect(flood.code).not.toBe(0);
+    const refused = await udpExchange(
+      [Buffer.from(`REGISTER sip:carillon.test SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.3:5099;branch=z9hG4bKflood1;rport\r\nFrom: <sip:${phone.username}@carillon.test>;tag=f\r\nTo: <sip:${phone.username}@carillon.test>\r\nCall-ID: flood-probe\r\nCSeq: 1 REGISTER\r\nContact: <sip:x@127.0.0.3:5099>\r\nContent-Length: 0\r\n\r\n`)],
+      '127.0.0.3',
+      500,
+    );
+    expect(refused[0]).toMatch(/^SIP\/2\.0 403 Too Many Failed Attempts/);
+    const ok = await runSipp({ scenario: 'register.xml', target: h.target, localPort: await freeSipPort(), service: phone.username, auth: phone });
+    expect(ok.code, ok.errors).toBe(0);
+  });
+});
