@@ -8,6 +8,8 @@
  *
  *   child → parent  { type: 'ready', port, csv, phones, db }
  *   parent → child  { type: 'usage' }  → { type: 'usage', cpu, elapsedMs, activeCalls, ended }
+ *   parent → child  { type: 'profile-start' } → { type: 'profile-started' }
+ *   parent → child  { type: 'profile-stop', file } → { type: 'profile-written' } (a .cpuprofile)
  *   parent → child  { type: 'stop' }   → { type: 'stopped' } then exit
  *
  * Database: a scratch PostgreSQL database created on BENCH_PG_URL's server
@@ -22,6 +24,7 @@
  *   BENCH_MEDIA_WORKERS media worker threads (default: one per CPU, as main.ts)
  *   BENCH_RTP_MIN/MAX   RTP port range (default 20000-23999)
  *   BENCH_NO_ANSWER_S   no-answer timeout of the call engine (default 60)
+ *   BENCH_CREDENTIAL_TTL_MS  lifetime of the registrar's credential cache (default: the product's 30 s)
  *   BENCH_CSV           where to write the SIPp injection file of every device:
  *                       user name;[authentication username=… password=…];extension
  *                       (SIPp 3.6.1 does not expand [fieldN] inside [authentication …],
@@ -29,6 +32,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createLogger, loadConfig } from '@carillon/config';
@@ -64,6 +68,8 @@ export interface EdgeUsage {
   activeCalls: number;
   ended: EndedSummary;
   rssMb: number;
+  /** performance.eventLoopUtilization() of the main thread (SIP, registrar, call engine). */
+  elu: { idle: number; active: number };
 }
 
 const env = process.env;
@@ -183,6 +189,12 @@ const edge = await SipEdge.start({
   },
 });
 
+// Benchmark knob: the credential cache's lifetime (default 30 s). With 0 every authenticated
+// REGISTER reads the device from the database, as a phone refreshing hourly does in production.
+if (env.BENCH_CREDENTIAL_TTL_MS !== undefined) {
+  (edge.registrar as unknown as { credentials: { ttlMs: number } }).credentials.ttlMs = Number(env.BENCH_CREDENTIAL_TTL_MS);
+}
+
 const startedAt = performance.now();
 const send = (m: unknown) => process.send?.(m);
 send({ type: 'ready', port: edge.transport.ports.UDP!, csv, phones, db: label } satisfies EdgeReady);
@@ -202,9 +214,27 @@ async function stop(): Promise<void> {
   process.exit(0);
 }
 
-process.on('message', (m: { type: string }) => {
+let profiler: Session | null = null;
+process.on('message', (m: { type: string; file?: string }) => {
   if (m.type === 'usage') {
-    send({ type: 'usage', cpu: process.cpuUsage(), elapsedMs: performance.now() - startedAt, activeCalls: edge.calls.activeCalls, ended: { ...ended }, rssMb: Math.round(process.memoryUsage().rss / 2 ** 20) } satisfies EdgeUsage);
+    const { idle, active } = performance.eventLoopUtilization();
+    send({ type: 'usage', cpu: process.cpuUsage(), elapsedMs: performance.now() - startedAt, activeCalls: edge.calls.activeCalls, ended: { ...ended }, rssMb: Math.round(process.memoryUsage().rss / 2 ** 20), elu: { idle, active } } satisfies EdgeUsage);
+  } else if (m.type === 'profile-start') {
+    // A CPU profile of the main thread over the measured phase only (not the setup).
+    profiler = new Session();
+    profiler.connect();
+    void profiler
+      .post('Profiler.enable')
+      .then(() => profiler!.post('Profiler.start'))
+      .then(() => send({ type: 'profile-started' }));
+  } else if (m.type === 'profile-stop' && profiler) {
+    const session = profiler;
+    profiler = null;
+    void session.post('Profiler.stop').then(({ profile }) => {
+      fs.writeFileSync(m.file!, JSON.stringify(profile));
+      session.disconnect();
+      send({ type: 'profile-written', file: m.file });
+    });
   } else if (m.type === 'stop') {
     void stop();
   }

@@ -143,6 +143,9 @@ export function startSippBench(o: SippBenchOptions): SippBenchRun {
 export interface EdgeProcess {
   ready: EdgeReady;
   usage(): Promise<EdgeUsage>;
+  /** CPU profile of the edge's main thread from now until `profileStop`. */
+  profileStart(): Promise<void>;
+  profileStop(file: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -182,6 +185,16 @@ export async function startEdgeProcess(env: Record<string, string>): Promise<Edg
       child.send({ type: 'usage' });
       return p;
     },
+    profileStart: async () => {
+      const p = next('profile-started', 10_000);
+      child.send({ type: 'profile-start' });
+      await p;
+    },
+    profileStop: async (file) => {
+      const p = next('profile-written', 30_000);
+      child.send({ type: 'profile-stop', file });
+      await p;
+    },
     stop: async () => {
       if (child.exitCode !== null) return;
       child.send({ type: 'stop' });
@@ -192,6 +205,13 @@ export async function startEdgeProcess(env: Record<string, string>): Promise<Edg
   };
 }
 
+/** Busy share of the edge's main thread between two usage reports, in percent. */
+export function eluPercent(a: EdgeUsage, b: EdgeUsage): number {
+  const active = b.elu.active - a.elu.active;
+  const idle = b.elu.idle - a.elu.idle;
+  return (active / (active + idle)) * 100;
+}
+
 /** CPU used between two usage reports, as a percentage of one core. */
 export function cpuPercent(a: EdgeUsage, b: EdgeUsage): number {
   const us = b.cpu.user + b.cpu.system - (a.cpu.user + a.cpu.system);
@@ -199,3 +219,52 @@ export function cpuPercent(a: EdgeUsage, b: EdgeUsage): number {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// --- who used the machine's two cores ------------------------------------------------
+
+export interface CpuSnapshot {
+  at: number;
+  /** Busy jiffies of the whole machine, and its total jiffies (all cores). */
+  busy: number;
+  total: number;
+  /** CPU seconds of Redis and of every PostgreSQL process. */
+  redis: number;
+  postgres: number;
+}
+
+function pidsOf(name: string): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === name) out.push(Number(d));
+    } catch {
+      // gone in between
+    }
+  }
+  return out;
+}
+
+export function cpuSnapshot(): CpuSnapshot {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = line[3]! + line[4]!;
+  const total = line.slice(0, 8).reduce((a, b) => a + b, 0);
+  const sum = (pids: number[]) => pids.reduce((a, p) => a + (procCpuSeconds(p) ?? 0), 0);
+  return { at: performance.now(), busy: total - idle, total, redis: sum(pidsOf('redis-server')), postgres: sum(pidsOf('postgres')) };
+}
+
+/** Percentages of one core between two snapshots; `machine` is out of 100 × cores. */
+export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): { machine: number; redis: number; postgres: number } {
+  const secs = (b.at - a.at) / 1000;
+  const cores = os.availableParallelism();
+  return {
+    machine: ((b.busy - a.busy) / (b.total - a.total)) * 100 * cores,
+    redis: ((b.redis - a.redis) / secs) * 100,
+    postgres: ((b.postgres - a.postgres) / secs) * 100,
+  };
+}
+
+export function machineNote(): string {
+  const [l1] = os.loadavg();
+  return `${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), load average ${l1!.toFixed(2)} at start, Node ${process.version}`;
+}

@@ -3,7 +3,7 @@ import type { CallResult } from '@carillon/db';
 import type { BridgeHandle, LegCodecName, MediaEvent } from '../media/index.ts';
 import { staticAudioPath } from '../media/index.ts';
 import { Dialog } from '../sip/dialog/dialog.ts';
-import { createResponse, newCallId, newTag, SipRequest, type SipResponse } from '../sip/message/index.ts';
+import { createResponse, newCallId, newTag, parseNameAddr, SipRequest, type SipResponse } from '../sip/message/index.ts';
 import type { InviteClientTransaction, InviteServerTransaction, NonInviteServerTransaction } from '../sip/transaction/index.ts';
 import type { SipSource, SipTarget } from '../sip/transport/index.ts';
 import { answerDirection, isHold, mediaAddress, parseSdp, type Codec, type SessionDescription } from '../sdp/session-description.ts';
@@ -26,6 +26,9 @@ import { reachTarget } from './binding-target.ts';
 export type CallState = 'Routing' | 'Ringing' | 'Answered' | 'Ended';
 
 interface Fork {
+  /** The side of the bridge the answering party will occupy, and why we called it. */
+  side: 'a' | 'b';
+  purpose: 'callee' | 'transfer';
   request: SipRequest;
   transaction: InviteClientTransaction;
   target: SipTarget;
@@ -78,6 +81,10 @@ export class B2buaCall {
   private noAnswerTimer: NodeJS.Timeout | null = null;
   private okRetransmit: NodeJS.Timeout | null = null;
   private ringingSent = false;
+  /** A blind transfer in progress (RFC 3515 REFER, RFC 5589): who asked, and the side being replaced. */
+  private transfer: { side: 'a' | 'b'; transferor: AnsweredSide; byeTimer: NodeJS.Timeout | null } | null = null;
+  /** A transferor's dialog after its place was taken, kept to answer its BYE. */
+  private retired: Dialog[] = [];
   private ended = false;
   private readonly onDtmf = (e: Extract<MediaEvent, { type: 'dtmf' }>) => this.mediaEvent(e);
 
@@ -167,23 +174,23 @@ export class B2buaCall {
     });
 
     this.state = 'Ringing';
-    for (const t of targets) await this.fork(t.target, t.uri, t.deviceId);
+    for (const t of targets) await this.fork(t.target, t.uri, t.deviceId, 'b', 'callee');
     this.noAnswerTimer = setTimeout(() => this.noAnswer(), this.ctx.settings.noAnswerSeconds * 1000);
   }
 
   // ---- B side: forks -------------------------------------------------------
 
-  private async fork(target: SipTarget, uri: string, deviceId: string | null): Promise<void> {
-    const route = this.route!;
+  private async fork(target: SipTarget, uri: string, deviceId: string | null, side: 'a' | 'b', purpose: 'callee' | 'transfer', routeOverride?: Route): Promise<void> {
+    const route = routeOverride ?? this.route!;
     const req = new SipRequest('INVITE', uri);
-    const local = this.ctx.localContact(target.transport);
+    const contact = this.ctx.localContact(target.transport);
     const dialed = this.invite.requestUri()?.user ?? '';
     req.add('max-forwards', 70);
     if (route.kind === 'pstn') {
       const cid = route.callerId.number;
       const name = route.callerId.name;
-      req.add('from', cid ? `${name ? `"${name}" ` : ''}<sip:${cid}@${local.host}>;tag=${newTag()}` : `"Anonymous" <sip:anonymous@anonymous.invalid>;tag=${newTag()}`);
-      if (cid) req.add('p-asserted-identity', `<sip:${cid}@${local.host}>`);
+      req.add('from', cid ? `${name ? `"${name}" ` : ''}<sip:${cid}@${contact.host}>;tag=${newTag()}` : `"Anonymous" <sip:anonymous@anonymous.invalid>;tag=${newTag()}`);
+      if (cid) req.add('p-asserted-identity', `<sip:${cid}@${contact.host}>`);
       else req.add('privacy', 'id');
       req.add('to', `<sip:${route.trunk.dialString}@${route.trunk.host}>`);
       if (route.emergency) req.add('priority', 'emergency');
@@ -195,21 +202,22 @@ export class B2buaCall {
     }
     req.add('call-id', this.forks.length === 0 ? this.bCallId : newCallId('carillon'));
     req.add('cseq', '1 INVITE');
-    req.add('contact', `<sip:carillon@${local.host}:${local.port};transport=${target.transport.toLowerCase()}>`);
+    req.add('contact', `<sip:carillon@${contact.host}:${contact.port};transport=${target.transport.toLowerCase()}>`);
     req.add('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE');
     req.add('content-type', 'application/sdp');
     // Offer the caller's codec first so that no transcoding is needed when the callee has it too.
     const codecs = [this.aCodec, ...PLAIN_RTP_CODECS.filter((c) => c.name !== this.aCodec.name.toUpperCase())].map((c) =>
       PLAIN_RTP_CODECS.find((p) => p.name === c.name.toUpperCase()) ?? c,
     );
-    req.body = this.bSdp.build({ address: this.bLocal!.address, port: this.bLocal!.rtpPort, codecs });
-    const fork: Fork = { request: req, transaction: null as unknown as InviteClientTransaction, target, deviceId, legRecordId: null, status: 'calling', finalStatus: null, dialog: null, authRetried: false };
+    const local = side === 'b' ? this.bLocal! : this.aLocal!;
+    req.body = (side === 'b' ? this.bSdp : this.aSdp).build({ address: local.address, port: local.rtpPort, codecs });
+    const fork: Fork = { side, purpose, request: req, transaction: null as unknown as InviteClientTransaction, target, deviceId, legRecordId: null, status: 'calling', finalStatus: null, dialog: null, authRetried: false };
     this.forks.push(fork);
     this.ctx.registerFork(req.callId, this);
     fork.legRecordId = await this.ctx.records.addLeg({
       callId: this.callRecordId!,
       accountId: this.caller.accountId,
-      role: 'callee',
+      role: purpose === 'transfer' ? 'transfer_target' : 'callee',
       endpoint: route.kind === 'pstn' ? 'trunk' : 'sip',
       deviceId,
       sipCallId: req.callId,
@@ -228,6 +236,7 @@ export class B2buaCall {
     if (res.status < 200) {
       if (res.status === 100 || fork.status !== 'calling') return;
       fork.status = 'ringing';
+      if (fork.purpose === 'transfer') return;
       if (!this.ringingSent && this.state === 'Ringing') {
         this.ringingSent = true;
         this.respondA(180);
@@ -254,6 +263,10 @@ export class B2buaCall {
     fork.status = fork.status === 'cancelled' ? 'cancelled' : 'failed';
     fork.finalStatus = res.status;
     if (fork.legRecordId) await this.ctx.records.legEnded(fork.legRecordId, String(res.status));
+    if (fork.purpose === 'transfer') {
+      this.transferFailed(res.status, res.reason);
+      return;
+    }
     this.maybeAllForksFailed();
   }
 
@@ -262,6 +275,10 @@ export class B2buaCall {
     if (dialog) dialog.state.localSeq = fork.request.cseq.seq;
     // Every 2xx is acknowledged (§13.2.2.4), even one we do not want.
     if (dialog) void this.ctx.transactions.sendStateless(dialog.createRequest('ACK', { cseq: fork.request.cseq.seq }), fork.target);
+    if (fork.purpose === 'transfer') {
+      if (dialog) await this.transferAnswered(fork, res, dialog);
+      return;
+    }
     if (this.state !== 'Ringing' || !dialog) {
       if (dialog) this.sendInDialog(dialog, 'BYE', fork.target);
       return;
@@ -375,10 +392,26 @@ export class B2buaCall {
     void this.finish('cancelled', 'caller');
   }
 
-  /** A request inside one of our dialogs: `side` says whether it came from the caller or the callee. */
-  async inDialog(side: 'a' | 'b', req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
-    const leg = side === 'a' ? this.a : this.b;
-    if (!leg || this.ended) {
+  /** Which side a dialog's Call-ID belongs to now (a transfer can move a Call-ID to the other side). */
+  sideOf(callId: string): 'a' | 'b' | null {
+    if (this.a?.dialog.state.callId === callId) return 'a';
+    if (this.b?.dialog.state.callId === callId) return 'b';
+    if (!this.a && callId === this.aCallId) return 'a';
+    return null;
+  }
+
+  /** A request inside one of our dialogs, from whichever party it belongs to. */
+  async inDialog(req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
+    const retired = this.retired.find((d) => d.state.callId === req.callId);
+    if (retired) {
+      // The transferor leaving after the transfer: its dialog is no longer bridged to anything.
+      tx.respond(createResponse(req, req.method === 'BYE' || req.method === 'NOTIFY' ? 200 : 481));
+      if (req.method === 'BYE') this.retired = this.retired.filter((d) => d !== retired);
+      return;
+    }
+    const side = this.sideOf(req.callId);
+    const leg = side === 'a' ? this.a : side === 'b' ? this.b : null;
+    if (!side || !leg || this.ended) {
       tx.respond(createResponse(req, 481));
       return;
     }
@@ -399,6 +432,12 @@ export class B2buaCall {
         this.infoDtmf(side, req, tx);
         return;
       case 'OPTIONS':
+        tx.respond(createResponse(req, 200));
+        return;
+      case 'REFER':
+        await this.refer(side, leg, req, tx);
+        return;
+      case 'NOTIFY':
         tx.respond(createResponse(req, 200));
         return;
       default:
@@ -437,6 +476,113 @@ export class B2buaCall {
     const res = createResponse(req, 200, { toTag: leg.dialog.state.localTag });
     res.add('contact', leg.dialog.state.localContact);
     tx.respond(res);
+  }
+
+  // ---- Transfers ------------------------------------------------------------
+
+  /**
+   * Blind transfer (RFC 3515, RFC 5589 §6): the party on `side` asks us to
+   * replace it with the Refer-To target. The other party hears hold music
+   * until the target answers, then talks to it on the same media port, so
+   * its own session never changes. Progress goes back as NOTIFY sipfrag.
+   */
+  private async refer(side: 'a' | 'b', leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
+    const referTo = parseNameAddr(req.get('refer-to') ?? '');
+    if (!referTo || this.transfer || this.state !== 'Answered') {
+      tx.respond(createResponse(req, referTo ? 491 : 400, { toTag: leg.dialog.state.localTag }));
+      return;
+    }
+    if (/replaces=/i.test(referTo.uri.headers ?? '')) {
+      tx.respond(createResponse(req, 501, { reason: 'Attended Transfer Not Supported Yet', toTag: leg.dialog.state.localTag }));
+      return;
+    }
+    const target = referTo.uri.user ?? '';
+    const route = await this.ctx.route(this.caller, target);
+    const accepted = createResponse(req, 202, { toTag: leg.dialog.state.localTag });
+    accepted.add('contact', leg.dialog.state.localContact);
+    tx.respond(accepted);
+    this.transfer = { side, transferor: leg, byeTimer: null };
+    this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
+    const other = side === 'a' ? 'b' : 'a';
+    await this.bridge!.play(other, { file: staticAudioPath('hold-music.wav') }, { loop: true });
+
+    const targets: { target: SipTarget; uri: string; deviceId: string | null }[] = [];
+    if (route.kind === 'extension') {
+      for (const b of await this.ctx.bindings.list(route.extensionId)) {
+        const t = reachTarget(b.contact, b.source);
+        if (t) targets.push({ target: t, uri: b.contact, deviceId: b.deviceId });
+      }
+    } else if (route.kind === 'pstn') {
+      const t = route.trunk;
+      targets.push({ target: { transport: t.transport === 'tcp' ? 'TCP' : t.transport === 'tls' ? 'TLS' : 'UDP', host: t.host, port: t.port }, uri: `sip:${t.dialString}@${t.host}:${t.port}`, deviceId: null });
+    }
+    if (targets.length === 0) {
+      this.transferFailed(route.kind === 'reject' ? route.status : 480, route.kind === 'reject' ? route.reason : 'Temporarily Unavailable');
+      return;
+    }
+    for (const t of targets) await this.fork(t.target, t.uri, t.deviceId, side, 'transfer', route);
+  }
+
+  private async transferAnswered(fork: Fork, res: SipResponse, dialog: Dialog): Promise<void> {
+    const transfer = this.transfer;
+    if (!transfer || this.ended) {
+      this.sendInDialog(dialog, 'BYE', fork.target);
+      return;
+    }
+    const answer = parseSdp(res.body.toString('utf8'));
+    const audio = answer?.media.find((m) => m.type === 'audio');
+    const choice = audio ? chooseCodec(audio.codecs) : null;
+    if (!answer || !audio || !choice) {
+      this.sendInDialog(dialog, 'BYE', fork.target);
+      this.transferFailed(488, 'Not Acceptable Here');
+      return;
+    }
+    fork.status = 'answered';
+    for (const other of this.forks) if (other !== fork && other.purpose === 'transfer' && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
+    const side = transfer.side;
+    const remote = mediaAddress(answer, audio);
+    await this.bridge!.updateLeg(side, {
+      codec: { name: choice.audio.name.toUpperCase() as LegCodecName, payloadType: choice.audio.payloadType },
+      telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null,
+      remote: remote ? { address: remote, rtpPort: audio.port } : null,
+    });
+    await this.bridge!.stopPlayback(side === 'a' ? 'b' : 'a');
+    const replaced: AnsweredSide = { legId: side, dialog, target: fork.target, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: side === 'a' ? this.aSdp : this.bSdp, onHold: false, legRecordId: fork.legRecordId };
+    if (side === 'a') this.a = replaced;
+    else this.b = replaced;
+    if (fork.legRecordId) await this.ctx.records.legAnswered(fork.legRecordId, choice.audio.name);
+    if (transfer.transferor.legRecordId) await this.ctx.records.legEnded(transfer.transferor.legRecordId, 'transferred');
+    // The transferor is told, then leaves; if it does not hang up by itself, we end its dialog.
+    this.retired.push(transfer.transferor.dialog);
+    this.notifyTransfer(transfer.transferor, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
+    const transferor = transfer.transferor;
+    this.transfer = null;
+    setTimeout(() => {
+      if (this.retired.includes(transferor.dialog)) {
+        this.retired = this.retired.filter((d) => d !== transferor.dialog);
+        this.sendInDialog(transferor.dialog, 'BYE', transferor.target);
+      }
+    }, 5000).unref();
+    this.ctx.events.onTransferred?.(this, side);
+  }
+
+  private transferFailed(status: number, reason: string): void {
+    const transfer = this.transfer;
+    if (!transfer) return;
+    this.transfer = null;
+    void this.bridge?.stopPlayback(transfer.side === 'a' ? 'b' : 'a').catch(() => undefined);
+    this.notifyTransfer(transfer.transferor, `SIP/2.0 ${status} ${reason}`, 'terminated;reason=noresource');
+  }
+
+  private notifyTransfer(to: AnsweredSide, sipfrag: string, subscriptionState: string): void {
+    const notify = to.dialog.createRequest('NOTIFY', { body: Buffer.from(sipfrag + '\r\n'), contentType: 'message/sipfrag;version=2.0' });
+    notify.add('event', 'refer');
+    notify.add('subscription-state', subscriptionState);
+    try {
+      this.ctx.transactions.sendRequest(notify, to.target, {});
+    } catch (err) {
+      this.log.warn('NOTIFY failed', { error: err });
+    }
   }
 
   /** SIP INFO DTMF (application/dtmf-relay or application/dtmf) goes on to the other side as RFC 4733. */

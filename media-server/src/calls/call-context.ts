@@ -18,6 +18,7 @@ export interface CallEvents {
   onEnded?(call: B2buaCall, result: string): void;
   onDtmf?(call: B2buaCall, side: 'a' | 'b', digit: string): void;
   onHold?(call: B2buaCall, side: 'a' | 'b', held: boolean): void;
+  onTransferred?(call: B2buaCall, side: 'a' | 'b'): void;
 }
 
 /** What a call needs from the engine around it; kept narrow so a call can be tested on its own. */

@@ -147,14 +147,12 @@ export class CallEngine {
   }
 
   async handleInDialog(req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
-    const asCaller = this.byCallerCallId.get(req.callId);
-    const asCallee = asCaller ? undefined : this.byForkCallId.get(req.callId);
-    const call = asCaller ?? asCallee;
+    const call = this.byCallerCallId.get(req.callId) ?? this.byForkCallId.get(req.callId);
     if (!call) {
       tx.respond(createResponse(req, 481));
       return;
     }
-    await call.inDialog(asCaller ? 'a' : 'b', req, tx);
+    await call.inDialog(req, tx);
   }
 
   handleAck(ack: SipRequest): void {

@@ -22,13 +22,13 @@ afterEach(() => {
 });
 
 /** Registers a SIPp callee on a port of its own and starts its scenario on the same port. */
-async function callee(extension: string, scenario: string) {
+async function callee(extension: string, scenario: string, vars: Record<string, string> = {}) {
   const phone = h.phones.get(extension) ?? (await h.addPhone(extension));
   await h.edge.bindings.removeAll(phone.extensionId);
   const port = await freeSipPort();
   const reg = await runSipp({ scenario: 'register.xml', target: h.target, localPort: port, service: phone.username, auth: phone });
   expect(reg.code, reg.errors).toBe(0);
-  const run = startSipp({ scenario, target: h.target, localPort: port, service: phone.username, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
+  const run = startSipp({ scenario, target: h.target, localPort: port, service: phone.username, timeoutSeconds: 30, vars, extra: ['-mp', String(await freeSipPort())] });
   callees.push(run);
   return run;
 }
@@ -124,5 +124,28 @@ describe('calls between SIPp phones', () => {
     const uac = await dial('uac-unavailable.xml', '103');
     expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
     expect((await lastCallRecord()).result).toBe('unavailable');
+  });
+});
+
+describe('transfers', () => {
+  it('blind-transfers the caller to another extension by REFER', async () => {
+    const transferTarget = await callee('103', 'uas-answer.xml');
+    const transferor = await callee('102', 'uas-refer.xml', { target: '103' });
+    const before = h.ended.length;
+    const uac = await dial('uac-call.xml', '102');
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    const t = await transferor.done;
+    expect(t.code, t.errors || t.output.slice(-1500)).toBe(0);
+    expect(t.logs).toContain('transfer to 103: progress SIP/2.0 100 then SIP/2.0 200');
+    const c = await transferTarget.done;
+    expect(c.code, c.errors).toBe(0);
+    await h.waitForEnded(before + 1);
+    const { call, result } = h.ended.at(-1)!;
+    expect(result).toBe('answered');
+    // The caller's audio went on, to the new party, on the same media leg.
+    expect(call.lastStats.find((s) => s.legId === 'b')!.sent.packets).toBeGreaterThan(50);
+    const legs = await h.db.selectFrom('call_legs').select(['role', 'result']).where('call_id', '=', call.recordId!).execute();
+    expect(legs.map((l) => l.role).sort()).toEqual(['callee', 'caller', 'transfer_target']);
+    expect(legs.find((l) => l.role === 'callee')!.result).toBe('transferred');
   });
 });

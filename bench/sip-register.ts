@@ -1,0 +1,188 @@
+/**
+ * Sustained REGISTER with digest authentication through the SIP edge.
+ *
+ * The edge (SipEdge + MediaEngine, on a scratch PostgreSQL database and the
+ * real Redis) runs in a child process of its own (bench/support/edge-process.ts)
+ * with `--devices` phones, each with its own SIP credentials issued by the
+ * product. SIPp (one process, UDP) registers them in turn from a CSV
+ * injection file: REGISTER → 401 → REGISTER with Authorization → 200, each
+ * device with its own Contact. A "registration" below is that whole exchange
+ * (two REGISTER requests).
+ *
+ * It warms up (every device once, so the credential cache holds them as it
+ * would in steady state; --cache-ms 0 turns the cache off instead), then
+ * climbs a ladder of rates, `--step-seconds` each, until a step fails, and
+ * confirms the highest passing rate over `--confirm-seconds`. A step passes
+ * when SIPp could offer the rate, at most 0.1% of registrations failed or
+ * were left unfinished, and SIPp was done within 3 s of the step's end.
+ *
+ *   npx node bench/sip-register.ts [--devices 2000] [--rates 2000,3000,4000,4500,5000,5500,6000,7000]
+ *                                  [--step-seconds 10] [--confirm-seconds 25] [--cache-ms N] [--profile out.cpuprofile]
+ */
+import { freeSipPort } from '../media-server/test/support/sipp.ts';
+import { cpuBetween, cpuPercent, cpuSnapshot, eluPercent, machineNote, num, sleep, startEdgeProcess, startSippBench, type SippStats } from './support/sipp-run.ts';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : dflt;
+};
+const DEVICES = Math.min(5000, Number(opt('devices', '2000')));
+const RATES = opt('rates', '2000,3000,4000,4500,5000,5500,6000,7000').split(',').map(Number).filter((r) => r > 0 && r <= 20_000);
+const STEP_S = Math.min(30, Number(opt('step-seconds', '10')));
+const CONFIRM_S = Math.min(30, Number(opt('confirm-seconds', '25')));
+const CACHE_MS = argv.includes('--cache-ms') ? opt('cache-ms', '30000') : undefined;
+const PROFILE = argv.includes('--profile') ? opt('profile', '/tmp/sip-register.cpuprofile') : undefined;
+const BUDGET_MS = 170_000;
+const benchStart = performance.now();
+
+interface StepResult {
+  rate: number;
+  seconds: number;
+  offered: number;
+  succeeded: number;
+  failed: number;
+  unfinished: number;
+  failurePct: number;
+  achievedPerS: number;
+  retransmissions: number;
+  rtMeanMs: number;
+  rtOver: string;
+  lateS: number;
+  edgeCpuPct: number;
+  edgeEluPct: number;
+  sippCpuPct: number;
+  redisCpuPct: number;
+  pgCpuPct: number;
+  machinePct: number;
+  pass: boolean;
+  why: string;
+}
+
+console.log(`sip-register: ${machineNote()}`);
+console.log(`starting the edge in its own process with ${DEVICES} devices…`);
+const edge = await startEdgeProcess({
+  BENCH_EXTENSIONS: String(DEVICES),
+  BENCH_DEVICES_PER: '1',
+  BENCH_MAX_SECONDS: '300',
+  ...(CACHE_MS !== undefined ? { BENCH_CREDENTIAL_TTL_MS: CACHE_MS } : {}),
+});
+console.log(`edge on 127.0.0.1:${edge.ready.port}, ${edge.ready.db}; SIPp shares the same 2 cores`);
+const sipPort = await freeSipPort();
+
+/** Share of registrations answered within each bound, from SIPp's response-time repartition. */
+function repartition(row: SippStats | null): string {
+  if (!row) return '';
+  const cols = Object.keys(row).filter((k) => k.startsWith('ResponseTimeRepartition1_') && k.endsWith('(C)'));
+  const total = cols.reduce((a, k) => a + num(row, k), 0);
+  if (!total) return '';
+  // Columns are "_<2", "_<5", …, "_>=1000": report the share above 20, 50 and 100 ms.
+  const above = (ms: number) => cols.filter((k) => { const m = /_(<|>=)(\d+)\(C\)$/.exec(k); return m && (m[1] === '>=' ? Number(m[2]) >= ms : Number(m[2]) > ms); }).reduce((a, k) => a + num(row, k), 0);
+  return `>20ms ${((above(20) / total) * 100).toFixed(2)}%, >50ms ${((above(50) / total) * 100).toFixed(2)}%, >100ms ${((above(100) / total) * 100).toFixed(2)}%`;
+}
+
+async function step(rate: number, seconds: number, profile?: string): Promise<StepResult> {
+  const offered = rate * seconds;
+  const u0 = await edge.usage();
+  const c0 = cpuSnapshot();
+  if (profile) await edge.profileStart();
+  const run = await startSippBench({
+    scenario: 'register-inf.xml',
+    target: `127.0.0.1:${edge.ready.port}`,
+    localPort: sipPort,
+    rate,
+    calls: offered,
+    limit: 10_000,
+    timeoutSeconds: seconds + 6,
+    inf: edge.ready.csv,
+  }).done;
+  if (profile) await edge.profileStop(profile);
+  const c1 = cpuSnapshot();
+  const u1 = await edge.usage();
+  const last = run.last;
+  const succeeded = num(last, 'SuccessfulCall(C)') || 0;
+  const failed = num(last, 'FailedCall(C)') || 0;
+  const unfinished = Math.max(0, offered - succeeded - failed);
+  const failurePct = ((failed + unfinished) / offered) * 100;
+  const sippRate = num(last, 'CallRate(C)');
+  const lateS = Math.max(0, run.wallSeconds - seconds);
+  const cpu = cpuBetween(c0, c1);
+  let why = '';
+  if (failurePct >= 0.1) why = `${failurePct.toFixed(2)}% failed or unfinished`;
+  else if (lateS > 3) why = `finished ${lateS.toFixed(1)} s late`;
+  else if (sippRate < rate * 0.97 && run.wallSeconds <= seconds + 1) why = `SIPp offered only ${sippRate.toFixed(0)}/s`;
+  const rtMean = Number(String(last?.['ResponseTime1(C)'] ?? '').split(':').reduce((a, p) => a * 60 + Number(p), 0)) * 1000;
+  return {
+    rate,
+    seconds,
+    offered,
+    succeeded,
+    failed,
+    unfinished,
+    failurePct,
+    achievedPerS: succeeded / Math.max(seconds, run.wallSeconds - 0.5),
+    retransmissions: num(last, 'Retransmissions(C)') || 0,
+    rtMeanMs: rtMean,
+    rtOver: repartition(last),
+    lateS,
+    edgeCpuPct: cpuPercent(u0, u1),
+    edgeEluPct: eluPercent(u0, u1),
+    sippCpuPct: (run.cpuSeconds / run.wallSeconds) * 100,
+    redisCpuPct: cpu.redis,
+    pgCpuPct: cpu.postgres,
+    machinePct: cpu.machine,
+    pass: why === '',
+    why,
+  };
+}
+
+const line = (r: StepResult) =>
+  `${String(r.rate).padStart(5)}/s × ${r.seconds}s  ok ${String(r.succeeded).padStart(6)}  failed ${r.failed} unfinished ${r.unfinished} (${r.failurePct.toFixed(3)}%)  retrans ${r.retransmissions}` +
+  `  RT mean ${r.rtMeanMs.toFixed(1)} ms  CPU edge ${r.edgeCpuPct.toFixed(0)}% (main thread busy ${r.edgeEluPct.toFixed(0)}%) SIPp ${r.sippCpuPct.toFixed(0)}% redis ${r.redisCpuPct.toFixed(0)}% pg ${r.pgCpuPct.toFixed(0)}% machine ${r.machinePct.toFixed(0)}/200%` +
+  `  ${r.pass ? 'PASS' : `FAIL (${r.why})`}`;
+
+const results: StepResult[] = [];
+let confirmed: StepResult | null = null;
+try {
+  // Every device once, so that the steps measure steady state rather than the first database reads.
+  const warm = await step(Math.min(1000, DEVICES), Math.ceil(DEVICES / 1000) + 1);
+  console.log(`warm-up  ${line(warm)}`);
+  for (const rate of RATES) {
+    if (performance.now() - benchStart > BUDGET_MS - (STEP_S + CONFIRM_S + 20) * 1000) {
+      console.log('time budget reached: ladder stopped');
+      break;
+    }
+    await sleep(1500);
+    const r = await step(rate, STEP_S);
+    results.push(r);
+    console.log(`step     ${line(r)}`);
+    if (!r.pass) break;
+  }
+  const passing = results.filter((r) => r.pass).map((r) => r.rate);
+  // Confirm the best rate over a longer run; if it does not hold, the next lower one (at most twice).
+  for (const rate of passing.sort((a, b) => b - a).slice(0, 2)) {
+    if (performance.now() - benchStart > BUDGET_MS - (CONFIRM_S + 5) * 1000) break;
+    await sleep(1500);
+    const r = await step(rate, CONFIRM_S, PROFILE);
+    console.log(`confirm  ${line(r)}`);
+    if (PROFILE) console.log(`CPU profile of the edge's main thread during the confirmation: ${PROFILE}`);
+    if (r.pass) {
+      confirmed = r;
+      break;
+    }
+  }
+} finally {
+  await edge.stop();
+}
+
+console.log('');
+if (confirmed) {
+  console.log(
+    `RESULT: ${confirmed.rate} registrations/s sustained for ${confirmed.seconds} s (${confirmed.rate * 2} REGISTER requests/s), ` +
+      `${confirmed.failurePct.toFixed(3)}% failed, edge CPU ${confirmed.edgeCpuPct.toFixed(0)}% of a core (main thread ${confirmed.edgeEluPct.toFixed(0)}% busy), ` +
+      `${((confirmed.edgeCpuPct * 10_000) / confirmed.rate).toFixed(0)} µs of edge CPU per registration; response time ${confirmed.rtOver || 'n/a'}`,
+  );
+} else {
+  console.log('RESULT: no rate of the ladder was sustained');
+}
+console.log(`target ≥ 4500/s: ${confirmed && confirmed.rate >= 4500 ? 'met' : 'not met'}; total ${((performance.now() - benchStart) / 1000).toFixed(0)} s`);
