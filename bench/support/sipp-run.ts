@@ -63,6 +63,57 @@ export function parseStatCsv(text: string): SippStats[] {
 
 export const num = (row: SippStats | null | undefined, column: string): number => Number(row?.[column] ?? NaN);
 
+/** SIPp writes times as HH:MM:SS:microseconds. */
+export function sippMs(row: SippStats | null | undefined, column: string): number {
+  const parts = String(row?.[column] ?? '').split(':').map(Number);
+  if (parts.length !== 4 || parts.some((p) => Number.isNaN(p))) return NaN;
+  return parts[0]! * 3_600_000 + parts[1]! * 60_000 + parts[2]! * 1000 + parts[3]! / 1000;
+}
+
+export interface Repartition {
+  total: number;
+  /** Buckets in order: upper bound in ms (Infinity for the last, ">= N"), count. */
+  buckets: { below: number; count: number }[];
+  /** Upper bound of the bucket holding the given percentile, e.g. 99 → "p99 < 20 ms". */
+  percentileBound(p: number): number;
+  shareAtOrAbove(ms: number): number;
+}
+
+/** SIPp's cumulative response-time repartition of one rtd (scenario <ResponseTimeRepartition>). */
+export function repartition(row: SippStats | null | undefined, rtd = '1'): Repartition {
+  const buckets: { below: number; count: number }[] = [];
+  for (const [k, v] of Object.entries(row ?? {})) {
+    const m = new RegExp(`^ResponseTimeRepartition${rtd}_(<|>=)(\\d+)$`).exec(k);
+    if (m) buckets.push({ below: m[1] === '<' ? Number(m[2]) : Infinity, count: Number(v) || 0 });
+  }
+  buckets.sort((a, b) => a.below - b.below);
+  const total = buckets.reduce((a, b) => a + b.count, 0);
+  return {
+    total,
+    buckets,
+    percentileBound(p) {
+      let seen = 0;
+      for (const b of buckets) {
+        seen += b.count;
+        if (seen >= (total * p) / 100) return b.below;
+      }
+      return NaN;
+    },
+    shareAtOrAbove(ms) {
+      // A bucket "< X" holds [previous bound, X): it is at or above `ms` when its lower bound is.
+      let lower = 0;
+      let n = 0;
+      for (const b of buckets) {
+        if (lower >= ms) n += b.count;
+        lower = b.below;
+      }
+      return total ? n / total : 0;
+    },
+  };
+}
+
+export const fmtBound = (ms: number) => (ms === Infinity ? '≥ last bucket' : `< ${ms} ms`);
+
 export function startSippBench(o: SippBenchOptions): SippBenchRun {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carillon-sipp-bench-'));
   const statFile = path.join(dir, 'stats.csv');
@@ -227,9 +278,9 @@ export interface CpuSnapshot {
   /** Busy jiffies of the whole machine, and its total jiffies (all cores). */
   busy: number;
   total: number;
-  /** CPU seconds of Redis and of every PostgreSQL process. */
-  redis: number;
-  postgres: number;
+  /** CPU seconds of Redis and of each PostgreSQL process, by pid (backends come and go). */
+  redis: Map<number, number>;
+  postgres: Map<number, number>;
 }
 
 function pidsOf(name: string): number[] {
@@ -249,8 +300,15 @@ export function cpuSnapshot(): CpuSnapshot {
   const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const idle = line[3]! + line[4]!;
   const total = line.slice(0, 8).reduce((a, b) => a + b, 0);
-  const sum = (pids: number[]) => pids.reduce((a, p) => a + (procCpuSeconds(p) ?? 0), 0);
-  return { at: performance.now(), busy: total - idle, total, redis: sum(pidsOf('redis-server')), postgres: sum(pidsOf('postgres')) };
+  const byPid = (pids: number[]) => new Map(pids.map((p) => [p, procCpuSeconds(p) ?? 0]));
+  return { at: performance.now(), busy: total - idle, total, redis: byPid(pidsOf('redis-server')), postgres: byPid(pidsOf('postgres')) };
+}
+
+/** CPU seconds used between two snapshots by the processes of the second one (new ones count from zero). */
+function usedBetween(a: Map<number, number>, b: Map<number, number>): number {
+  let used = 0;
+  for (const [pid, secs] of b) used += Math.max(0, secs - (a.get(pid) ?? 0));
+  return used;
 }
 
 /** Percentages of one core between two snapshots; `machine` is out of 100 × cores. */
@@ -259,12 +317,27 @@ export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): { machine: number; r
   const cores = os.availableParallelism();
   return {
     machine: ((b.busy - a.busy) / (b.total - a.total)) * 100 * cores,
-    redis: ((b.redis - a.redis) / secs) * 100,
-    postgres: ((b.postgres - a.postgres) / secs) * 100,
+    redis: (usedBetween(a.redis, b.redis) / secs) * 100,
+    postgres: (usedBetween(a.postgres, b.postgres) / secs) * 100,
   };
 }
 
 export function machineNote(): string {
   const [l1] = os.loadavg();
   return `${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), load average ${l1!.toFixed(2)} at start, Node ${process.version}`;
+}
+
+/**
+ * Waits (at most `maxMs`) until the machine is nearly idle over a 2 s window,
+ * so that another job on the same two cores does not take the measurement's
+ * CPU. Returns the busy share seen last (percent of all cores).
+ */
+export async function waitForQuietMachine(maxMs = 60_000, busyBelowPct = 25): Promise<number> {
+  const deadline = performance.now() + maxMs;
+  for (;;) {
+    const a = cpuSnapshot();
+    await sleep(2000);
+    const busy = cpuBetween(a, cpuSnapshot()).machine / os.availableParallelism();
+    if (busy < busyBelowPct || performance.now() > deadline) return busy;
+  }
 }

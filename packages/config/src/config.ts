@@ -57,12 +57,13 @@ const schema = z.object({
   /** Failed SIP authentications allowed per source address per minute before requests are refused. */
   /**
    * Digest challenges offered, in order (RFC 8760 §2.4: a client answers the first it supports).
-   * MD5 comes first by default because many deployed phones, and SIPp, take the first challenge
-   * whatever its algorithm; put SHA-256 first where every phone supports it.
+   * MD5 alone by default: SIPp takes the first challenge whatever its algorithm, and libre-based
+   * phones (baresip 1.x) fail outright when any challenge names an algorithm they lack. Set
+   * "SHA-256,MD5" where every phone supports RFC 8760.
    */
   SIP_DIGEST_ALGORITHMS: z
     .string()
-    .default('MD5,SHA-256')
+    .default('MD5')
     .transform((v) => v.split(',').map((a) => a.trim().toUpperCase()))
     .refine((list) => list.length > 0 && list.every((a) => a === 'MD5' || a === 'SHA-256'), 'a comma-separated list of MD5 and SHA-256')
     .transform((list) => list as ('MD5' | 'SHA-256')[]),
