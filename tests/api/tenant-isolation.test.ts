@@ -47,9 +47,15 @@ beforeAll(async () => {
   b.client = new HttpClient(product.url);
   expect((await activate(b.client, created.link)).status).toBe(303);
 
-  const me = (await (await b.client.get('/api/me')).json()) as { id: string; extensionId: string; siteId: string };
+  const me = (await (await b.client.get('/api/me')).json()) as { id: string; extensionId: string; siteId: string; accountId: string };
   const device = (await (await b.client.json('POST', '/api/devices', { extensionId: me.extensionId, type: 'desk_phone', name: 'Reception', mac: '00:04:f2:aa:bb:cc' })).json()) as { id: string };
-  b.ids = { users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id };
+  // A call record of B, as the media-server writes it.
+  const bCall = await db
+    .insertInto('calls')
+    .values({ account_id: me.accountId, sip_call_id: 'b-call@test', direction: 'internal', from_number: '101', to_number: '102', result: 'answered' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  b.ids = { users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id };
 }, 120_000);
 
 afterAll(async () => {
@@ -87,6 +93,7 @@ describe('tenant isolation', () => {
     expect(walked).toContain('PATCH /api/users/[id]');
     expect(walked).toContain('POST /api/devices/[id]/credentials');
     expect(walked).toContain('DELETE /api/devices/[id]');
+    expect(walked).toContain('GET /api/calls/[id]');
     // And nothing of B changed.
     const bMe = (await (await b.client.get('/api/me')).json()) as { firstName: string };
     expect(bMe.firstName).not.toBe('Mallory');
@@ -96,6 +103,9 @@ describe('tenant isolation', () => {
     const users = (await (await a.client.get('/api/users')).json()) as { id: string }[];
     const sites = (await (await a.client.get('/api/sites')).json()) as { id: string }[];
     const audit = (await (await a.client.get('/api/audit-events')).json()) as { targetId: string }[];
+    const calls = (await (await a.client.get('/api/calls')).json()) as { id: string }[];
+    expect(calls.map((c) => c.id)).not.toContain(b.ids.calls);
+    expect(((await (await b.client.get('/api/calls')).json()) as { id: string }[]).map((c) => c.id)).toContain(b.ids.calls);
     expect(users.length).toBeGreaterThan(0);
     expect(users.map((u) => u.id)).not.toContain(b.ids.users);
     expect(sites.map((s) => s.id)).not.toContain(b.ids.sites);

@@ -52,6 +52,8 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
   '/api/devices': { GET: perm('phone_system.view'), POST: perm('devices.manage') },
   '/api/devices/[id]': { GET: perm('phone_system.view'), DELETE: perm('devices.manage') },
   '/api/devices/[id]/credentials': { POST: perm('devices.manage') },
+  '/api/calls': { anyOf: ['self.calls', 'reports.company_call_log'] },
+  '/api/calls/[id]': { anyOf: ['self.calls', 'reports.company_call_log'] },
   '/api/trunk': { GET: perm('phone_system.view'), PUT: perm('phone_system.manage') },
   '/api/health': perm('account.settings'),
 };
