@@ -283,10 +283,8 @@ export class B2buaCall {
       if (dialog) this.sendInDialog(dialog, 'BYE', fork.target);
       return;
     }
-    const answer = parseSdp(res.body.toString('utf8'));
-    const audio = answer?.media.find((m) => m.type === 'audio');
-    const choice = audio ? chooseCodec(audio.codecs) : null;
-    if (!answer || !audio || !choice) {
+    const choice = await this.applyAnswer('b', res);
+    if (!choice) {
       this.sendInDialog(dialog, 'BYE', fork.target);
       fork.status = 'failed';
       this.maybeAllForksFailed();
@@ -296,12 +294,6 @@ export class B2buaCall {
     fork.dialog = dialog;
     this.state = 'Answered';
     this.clearNoAnswer();
-    const remote = mediaAddress(answer, audio);
-    await this.bridge!.updateLeg('b', {
-      codec: { name: choice.audio.name.toUpperCase() as LegCodecName, payloadType: choice.audio.payloadType },
-      telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null,
-      remote: remote ? { address: remote, rtpPort: audio.port } : null,
-    });
     for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
     this.b = { legId: 'b', dialog, target: fork.target, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: this.bSdp, onHold: false, legRecordId: fork.legRecordId };
 
@@ -315,6 +307,21 @@ export class B2buaCall {
     if (fork.legRecordId) await this.ctx.records.legAnswered(fork.legRecordId, choice.audio.name);
     if (this.aLegRecordId) await this.ctx.records.legAnswered(this.aLegRecordId, this.aCodec.name);
     this.ctx.events.onAnswered?.(this);
+  }
+
+  /** Points a bridge leg at the party that answered our offer, with the codec it chose; null if its SDP is unusable. */
+  private async applyAnswer(legId: 'a' | 'b', res: SipResponse): Promise<{ audio: Codec; telephoneEvent: Codec | null } | null> {
+    const answer = parseSdp(res.body.toString('utf8'));
+    const audio = answer?.media.find((m) => m.type === 'audio');
+    const choice = audio ? chooseCodec(audio.codecs) : null;
+    if (!answer || !audio || !choice) return null;
+    const remote = mediaAddress(answer, audio);
+    await this.bridge!.updateLeg(legId, {
+      codec: { name: choice.audio.name.toUpperCase() as LegCodecName, payloadType: choice.audio.payloadType },
+      telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null,
+      remote: remote ? { address: remote, rtpPort: audio.port } : null,
+    });
+    return choice;
   }
 
   private cancelFork(fork: Fork): void {
@@ -529,23 +536,15 @@ export class B2buaCall {
       this.sendInDialog(dialog, 'BYE', fork.target);
       return;
     }
-    const answer = parseSdp(res.body.toString('utf8'));
-    const audio = answer?.media.find((m) => m.type === 'audio');
-    const choice = audio ? chooseCodec(audio.codecs) : null;
-    if (!answer || !audio || !choice) {
+    const side = transfer.side;
+    const choice = await this.applyAnswer(side, res);
+    if (!choice) {
       this.sendInDialog(dialog, 'BYE', fork.target);
       this.transferFailed(488, 'Not Acceptable Here');
       return;
     }
     fork.status = 'answered';
     for (const other of this.forks) if (other !== fork && other.purpose === 'transfer' && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
-    const side = transfer.side;
-    const remote = mediaAddress(answer, audio);
-    await this.bridge!.updateLeg(side, {
-      codec: { name: choice.audio.name.toUpperCase() as LegCodecName, payloadType: choice.audio.payloadType },
-      telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null,
-      remote: remote ? { address: remote, rtpPort: audio.port } : null,
-    });
     await this.bridge!.stopPlayback(side === 'a' ? 'b' : 'a');
     const replaced: AnsweredSide = { legId: side, dialog, target: fork.target, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: side === 'a' ? this.aSdp : this.bSdp, onHold: false, legRecordId: fork.legRecordId };
     if (side === 'a') this.a = replaced;
