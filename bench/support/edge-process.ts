@@ -33,6 +33,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createLogger, loadConfig } from '@carillon/config';
@@ -46,6 +47,8 @@ export interface EdgeReady {
   port: number;
   csv: string;
   db: string;
+  /** The scratch PostgreSQL database's name, or null on PGlite. */
+  dbName: string | null;
   /** Extension number → its devices' credentials. */
   phones: Record<string, { username: string; password: string }[]>;
 }
@@ -70,6 +73,14 @@ export interface EdgeUsage {
   rssMb: number;
   /** performance.eventLoopUtilization() of the main thread (SIP, registrar, call engine). */
   elu: { idle: number; active: number };
+  /** The same for each media worker thread (RTP relay). */
+  workerElu: { idle: number; active: number }[];
+  bridges: number;
+  /** Live SIP transactions (a completed non-INVITE one stays 32 s over UDP, Timer J). */
+  transactions: { client: number; server: number };
+  heapUsedMb: number;
+  /** Event-loop delay of the main thread since the previous report (ms): how long ready work waited. */
+  loopDelay: { p50: number; p99: number; max: number };
 }
 
 const env = process.env;
@@ -78,7 +89,7 @@ const DEVICES_PER = Math.min(10, Number(env.BENCH_DEVICES_PER ?? 1));
 const PG_URL = env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const log = createLogger('bench-edge', 'warn');
 
-async function openScratchDb(): Promise<{ db: Db; label: string; drop: () => Promise<void> }> {
+async function openScratchDb(): Promise<{ db: Db; label: string; dbName: string | null; drop: () => Promise<void> }> {
   const name = `carillon_bench_${process.pid}`;
   const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
   try {
@@ -90,7 +101,7 @@ async function openScratchDb(): Promise<{ db: Db; label: string; drop: () => Pro
     log.warn('PostgreSQL unavailable, using PGlite in this process', { error: err });
     const { db } = await openPglite(null);
     await migrateToLatest(db);
-    return { db, label: 'PGlite (in the edge process)', drop: async () => db.destroy() };
+    return { db, label: 'PGlite (in the edge process)', dbName: null, drop: async () => db.destroy() };
   }
   const url = new URL(PG_URL);
   url.pathname = `/${name}`;
@@ -99,6 +110,7 @@ async function openScratchDb(): Promise<{ db: Db; label: string; drop: () => Pro
   return {
     db,
     label: `PostgreSQL scratch database ${name}`,
+    dbName: name,
     drop: async () => {
       await db.destroy();
       // Without FORCE: the pool's connections may take a moment to go, and a forced drop would kill them mid-close.
@@ -112,7 +124,7 @@ async function openScratchDb(): Promise<{ db: Db; label: string; drop: () => Pro
   };
 }
 
-const { db, label, drop } = await openScratchDb();
+const { db, label, dbName, drop } = await openScratchDb();
 const redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
 const config = loadConfig({
   SIP_HOST: '127.0.0.1',
@@ -201,7 +213,7 @@ if (env.BENCH_CREDENTIAL_TTL_MS !== undefined) {
 
 const startedAt = performance.now();
 const send = (m: unknown) => process.send?.(m);
-send({ type: 'ready', port: edge.transport.ports.UDP!, csv, phones, db: label } satisfies EdgeReady);
+send({ type: 'ready', port: edge.transport.ports.UDP!, csv, phones, db: label, dbName } satisfies EdgeReady);
 
 let stopping = false;
 async function stop(): Promise<void> {
@@ -218,11 +230,14 @@ async function stop(): Promise<void> {
   process.exit(0);
 }
 
+const delay = monitorEventLoopDelay({ resolution: 5 });
+delay.enable();
 let profiler: Session | null = null;
 process.on('message', (m: { type: string; file?: string }) => {
   if (m.type === 'usage') {
     const { idle, active } = performance.eventLoopUtilization();
-    send({ type: 'usage', cpu: process.cpuUsage(), elapsedMs: performance.now() - startedAt, activeCalls: edge.calls.activeCalls, ended: { ...ended }, rssMb: Math.round(process.memoryUsage().rss / 2 ** 20), elu: { idle, active } } satisfies EdgeUsage);
+    send({ type: 'usage', cpu: process.cpuUsage(), elapsedMs: performance.now() - startedAt, activeCalls: edge.calls.activeCalls, ended: { ...ended }, rssMb: Math.round(process.memoryUsage().rss / 2 ** 20), elu: { idle, active }, workerElu: media.eventLoopUtilization().map((e) => ({ idle: e.idle, active: e.active })), bridges: media.bridgeCount, transactions: edge.transactions.transactionCount, heapUsedMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20), loopDelay: { p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 } } satisfies EdgeUsage);
+    delay.reset();
   } else if (m.type === 'profile-start') {
     // A CPU profile of the main thread over the measured phase only (not the setup).
     profiler = new Session();

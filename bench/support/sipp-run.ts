@@ -27,6 +27,8 @@ export interface SippBenchOptions {
   service?: string;
   inf?: string;
   extra?: string[];
+  /** Files written into SIPp's working directory before it starts (e.g. rtp_stream audio). */
+  files?: Record<string, Uint8Array>;
   /** Keep these files of the run's directory (e.g. the -trace_rtt CSV) before it is removed. */
   keep?: (dir: string) => void;
 }
@@ -41,7 +43,7 @@ export interface SippBenchRun {
   stop(): void;
 }
 
-function procCpuSeconds(pid: number): number | null {
+export function procCpuSeconds(pid: number): number | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -118,6 +120,7 @@ export function startSippBench(o: SippBenchOptions): SippBenchRun {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carillon-sipp-bench-'));
   const statFile = path.join(dir, 'stats.csv');
   const errorFile = path.join(dir, 'errors.log');
+  for (const [name, data] of Object.entries(o.files ?? {})) fs.writeFileSync(path.join(dir, name), data);
   const args = [
     o.target,
     '-sf',
@@ -263,6 +266,15 @@ export function eluPercent(a: EdgeUsage, b: EdgeUsage): number {
   return (active / (active + idle)) * 100;
 }
 
+/** Busy share of each media worker thread between two usage reports, in percent. */
+export function workerEluPercents(a: EdgeUsage, b: EdgeUsage): number[] {
+  return b.workerElu.map((w, i) => {
+    const active = w.active - (a.workerElu[i]?.active ?? 0);
+    const idle = w.idle - (a.workerElu[i]?.idle ?? 0);
+    return (active / (active + idle)) * 100;
+  });
+}
+
 /** CPU used between two usage reports, as a percentage of one core. */
 export function cpuPercent(a: EdgeUsage, b: EdgeUsage): number {
   const us = b.cpu.user + b.cpu.system - (a.cpu.user + a.cpu.system);
@@ -339,5 +351,48 @@ export async function waitForQuietMachine(maxMs = 60_000, busyBelowPct = 25): Pr
     await sleep(2000);
     const busy = cpuBetween(a, cpuSnapshot()).machine / os.availableParallelism();
     if (busy < busyBelowPct || performance.now() > deadline) return busy;
+  }
+}
+
+/** Every response time SIPp traced (-trace_rtt -rtt_freq 1), in ms, by rtd number; `at` holds when each was taken (epoch ms). */
+export function readRttFiles(dir: string, at?: Map<string, number[]>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('_rtt.csv'))) {
+    for (const line of fs.readFileSync(path.join(dir, f), 'latin1').split('\n')) {
+      const [when, ms, rtd] = line.trim().split(';');
+      if (!rtd || Number.isNaN(Number(ms))) continue;
+      const list = out.get(rtd) ?? [];
+      list.push(Number(ms));
+      out.set(rtd, list);
+      if (at) {
+        const times = at.get(rtd) ?? [];
+        times.push(Number(when));
+        at.set(rtd, times);
+      }
+    }
+  }
+  return out;
+}
+
+export function percentiles(values: number[]): { n: number; p50: number; p95: number; p99: number; max: number; mean: number } {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (p: number) => s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
+  return { n: s.length, p50: at(50), p95: at(95), p99: at(99), max: s.at(-1) ?? NaN, mean: s.reduce((a, b) => a + b, 0) / (s.length || 1) };
+}
+
+/** Transactions committed in a PostgreSQL database so far (every autocommit query is one), or NaN. */
+export async function pgTransactions(database: string): Promise<number> {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    // The statistics collector publishes with a delay of up to a second; ask for a fresh snapshot.
+    await client.query('SELECT pg_stat_clear_snapshot()');
+    const r = await client.query<{ n: string }>('SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = $1', [database]);
+    return Number(r.rows[0]?.n ?? NaN);
+  } catch {
+    return NaN;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '@carillon/config';
 import type { CallResult } from '@carillon/db';
 import type { BridgeHandle, LegCodecName, MediaEvent } from '../media/index.ts';
-import { staticAudioPath } from '../media/index.ts';
+import { promptPath, staticAudioPath } from '../media/index.ts';
 import { Dialog } from '../sip/dialog/dialog.ts';
 import { createResponse, newCallId, newTag, parseNameAddr, SipRequest, type SipResponse } from '../sip/message/index.ts';
 import type { InviteClientTransaction, InviteServerTransaction, NonInviteServerTransaction } from '../sip/transaction/index.ts';
@@ -12,6 +12,9 @@ import type { CallContext, CallParty } from './call-context.ts';
 import type { Route } from './dial-plan.ts';
 import { LocalSdp } from './local-sdp.ts';
 import { reachTarget } from './binding-target.ts';
+import { StarCodeDetector } from './star-codes.ts';
+import fs from 'node:fs';
+import path from 'node:path';
 
 /**
  * One call through the B2BUA: the caller's leg (we are its UAS) and the
@@ -83,6 +86,10 @@ export class B2buaCall {
   private ringingSent = false;
   /** A blind transfer in progress (RFC 3515 REFER, RFC 5589): who asked, and the side being replaced. */
   private transfer: { side: 'a' | 'b'; transferor: AnsweredSide; byeTimer: NodeJS.Timeout | null } | null = null;
+  private readonly starCodes = new StarCodeDetector();
+  /** The on-demand recording in progress (`*9`), with its row in recordings. */
+  private recording: { id: string; path: string; startedAt: number } | null = null;
+  private recordingCount = 0;
   /** A transferor's dialog after its place was taken, kept to answer its BYE. */
   private retired: Dialog[] = [];
   private ended = false;
@@ -592,12 +599,60 @@ export class B2buaCall {
     tx.respond(createResponse(req, digit || !type.includes('dtmf') ? 200 : 400));
     if (!digit) return;
     const other = side === 'a' ? 'b' : 'a';
-    this.ctx.events.onDtmf?.(this, side, digit.toUpperCase());
+    this.onDigit(side, digit.toUpperCase());
     void this.bridge?.sendDtmf(other, digit.toUpperCase()).catch(() => undefined);
   }
 
   private mediaEvent(e: MediaEvent): void {
-    if (e.type === 'dtmf') this.ctx.events.onDtmf?.(this, e.legId as 'a' | 'b', e.digit);
+    if (e.type === 'dtmf') this.onDigit(e.legId as 'a' | 'b', e.digit);
+  }
+
+  private onDigit(side: 'a' | 'b', digit: string): void {
+    this.ctx.events.onDtmf?.(this, side, digit);
+    if (this.starCodes.feed(side, digit) === 'record') {
+      void this.toggleRecording(side).catch((err) => this.log.error('on-demand recording failed', { error: err }));
+    }
+  }
+
+  // ---- On-demand recording (*9) -----------------------------------------------
+
+  /**
+   * `*9` starts or stops recording (seed 000 "Enregistrement des appels à la
+   * demande") when the account enables it. Both parties hear the start and
+   * stop announcements; the recording is stored and attached to the call.
+   */
+  private async toggleRecording(side: 'a' | 'b'): Promise<void> {
+    if (this.state !== 'Answered' || !this.bridge || !this.callRecordId) return;
+    const settings = await this.ctx.recordingSettings(this.caller.accountId);
+    if (!settings.enabled) return;
+    if (this.recording) {
+      await this.stopRecording();
+      await this.announce(settings.language, 'recording-stopped');
+      return;
+    }
+    await this.announce(settings.language, 'recording-started');
+    const dir = path.join(this.ctx.recordingsDir, this.caller.accountId);
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `${this.callRecordId}-${++this.recordingCount}.wav`);
+    await this.bridge.startRecording(file);
+    const startedBy = side === 'a' ? (this.caller.kind === 'device' ? this.caller.extensionId : null) : this.route?.kind === 'extension' ? this.route.extensionId : null;
+    const id = await this.ctx.records.recordingStarted({ accountId: this.caller.accountId, callId: this.callRecordId, path: file, startedByExtensionId: startedBy });
+    this.recording = { id, path: file, startedAt: Date.now() };
+    this.ctx.events.onRecording?.(this, true);
+  }
+
+  private async stopRecording(): Promise<void> {
+    const recording = this.recording;
+    if (!recording || !this.bridge) return;
+    this.recording = null;
+    const done = await this.bridge.stopRecording().catch(() => null);
+    await this.ctx.records.recordingStopped(recording.id, Math.round((done?.durationMs ?? Date.now() - recording.startedAt) / 1000));
+    this.ctx.events.onRecording?.(this, false);
+  }
+
+  private async announce(language: 'en' | 'fr', prompt: 'recording-started' | 'recording-stopped'): Promise<void> {
+    const file = promptPath(language, prompt);
+    await Promise.all([this.bridge!.play('a', { file }), this.bridge!.play('b', { file })]);
   }
 
   /** Ends an answered call from one side: BYE to the other, then cleanup. */
@@ -635,6 +690,7 @@ export class B2buaCall {
     if (this.okRetransmit) clearTimeout(this.okRetransmit);
     this.ctx.forget(this);
     try {
+      await this.stopRecording().catch((err) => this.log.warn('recording not finalised', { error: err }));
       const stats = this.bridge ? await this.bridge.stats().catch(() => []) : [];
       const statsOf = (legId: string) => {
         const s = stats.find((x) => x.legId === legId);

@@ -19,6 +19,7 @@ export interface CallEvents {
   onDtmf?(call: B2buaCall, side: 'a' | 'b', digit: string): void;
   onHold?(call: B2buaCall, side: 'a' | 'b', held: boolean): void;
   onTransferred?(call: B2buaCall, side: 'a' | 'b'): void;
+  onRecording?(call: B2buaCall, recording: boolean): void;
 }
 
 /** What a call needs from the engine around it; kept narrow so a call can be tested on its own. */
@@ -35,6 +36,9 @@ export interface CallContext {
   localContact(transport: SipTransportProtocol): { host: string; port: number };
   trunkAuthorization(trunk: TrunkTarget, request: SipRequest, challenge: SipResponse): string | null;
   registerFork(callId: string, call: B2buaCall): void;
+  /** Where on-demand recordings are written (DATA_DIR/recordings). */
+  recordingsDir: string;
+  recordingSettings(accountId: string): Promise<{ enabled: boolean; language: 'en' | 'fr' }>;
   forget(call: B2buaCall): void;
   events: CallEvents;
 }

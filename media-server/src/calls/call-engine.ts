@@ -29,6 +29,7 @@ export interface CallEngineDeps {
   secrets: SecretBox;
   domain: string;
   localContact(transport: SipTransportProtocol): { host: string; port: number };
+  recordingsDir: string;
   settings?: Partial<{ noAnswerSeconds: number; t1Ms: number }>;
   events?: CallEvents;
 }
@@ -63,6 +64,11 @@ export class CallEngine {
       localContact: deps.localContact,
       trunkAuthorization: (trunk, request, challenge) => this.trunkAuthorization(trunk, request, challenge),
       registerFork: (callId, call) => this.byForkCallId.set(callId, call),
+      recordingsDir: deps.recordingsDir,
+      recordingSettings: async (accountId) => {
+        const a = await deps.db.selectFrom('accounts').select(['on_demand_recording', 'language']).where('id', '=', accountId).executeTakeFirst();
+        return { enabled: a?.on_demand_recording ?? false, language: a?.language ?? 'en' };
+      },
       forget: (call) => {
         this.byCallerCallId.delete(call.aCallId);
         for (const id of call.forkCallIds) this.byForkCallId.delete(id);

@@ -100,4 +100,17 @@ export class CallRecords {
       .where('id', '=', callId)
       .execute();
   }
+
+  async recordingStarted(r: { accountId: string; callId: string; path: string; startedByExtensionId: string | null }): Promise<string> {
+    const row = await this.db
+      .insertInto('recordings')
+      .values({ account_id: r.accountId, call_id: r.callId, storage_path: r.path, started_by_extension_id: r.startedByExtensionId })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async recordingStopped(id: string, durationSeconds: number): Promise<void> {
+    await this.db.updateTable('recordings').set({ duration_seconds: durationSeconds }).where('id', '=', id).execute();
+  }
 }

@@ -58,7 +58,7 @@ describe('TelephoneEventReceiver', () => {
   function feed(receiver: TelephoneEventReceiver, packets: Buffer[], startMs = 0) {
     packets.forEach((p, i) => {
       const h = parseRtpHeader(p)!;
-      receiver.receive(h.timestamp, p, h.payloadOffset, h.payloadLength, startMs + i * 20);
+      receiver.receive(h.timestamp, p, h.payloadOffset, h.payloadLength, startMs + i * 20, h.marker);
     });
   }
 
@@ -98,6 +98,15 @@ describe('TelephoneEventReceiver', () => {
     // Late end packets of an event already reported change nothing.
     feed(r, first.slice(4), 2000);
     expect(digits).toHaveLength(3);
+  });
+
+  it('counts a new press from a sender that rewinds its timestamps, by its marker bit', () => {
+    const digits: string[] = [];
+    const r = new TelephoneEventReceiver(8000, (d) => digits.push(d));
+    // SIPp's shipped captures replay '*' then '9' on one SSRC, the second with an older timestamp.
+    feed(r, buildDtmfPackets({ digit: '*', durationMs: 100, payloadType: 101, ssrc: 7, sequenceNumber: 8397, timestamp: 85760 }));
+    feed(r, buildDtmfPackets({ digit: '9', durationMs: 100, payloadType: 101, ssrc: 7, sequenceNumber: 8293, timestamp: 67840 }), 400);
+    expect(digits).toEqual(['*', '9']);
   });
 });
 
@@ -145,4 +154,5 @@ describe('InbandDtmfDetector', () => {
     detector.process(speechish);
     expect(found).toEqual([]);
   });
+
 });

@@ -103,7 +103,8 @@ describe('MediaEngine bridging two RTP phones', () => {
     expect(a.received.bytes).toBe(a.received.packets * 160);
     expect(a.received.lost).toBe(0);
     expect(b.sent.packets).toBeGreaterThanOrEqual(Math.min(a.received.packets, phoneB.received.length) - 2);
-    expect(events.filter((e) => e.type === 'latched' && e.channel === 'rtp').map((e) => e.legId).sort()).toEqual(['a', 'b']);
+    const latched = events.filter((e): e is Extract<MediaEvent, { type: 'latched' }> => e.type === 'latched' && e.channel === 'rtp');
+    expect(latched.map((e) => e.legId).sort()).toEqual(['a', 'b']);
   });
 
   it('latches to where RTP really comes from and ignores other sources', async () => {

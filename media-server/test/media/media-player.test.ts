@@ -5,7 +5,7 @@ import { generateTone } from '../../src/media/audio/tone-generator.ts';
 import { PCMA, PCMU } from '../../src/media/codecs/g711-codec.ts';
 import { encodePrompt } from '../../src/media/media-player/encoded-prompt.ts';
 import { RtpPacketizer } from '../../src/media/media-player/rtp-packetizer.ts';
-import { staticAudioPath } from '../../src/media/media-player/static-audio.ts';
+import { PROMPT_LANGUAGES, PROMPT_NAMES, promptPath, staticAudioPath } from '../../src/media/media-player/static-audio.ts';
 import { parseWav, readWav8kMono, WavFormatError } from '../../src/media/media-player/wav-file.ts';
 import { parseRtpHeader } from '../../src/media/rtp/rtp-header.ts';
 
@@ -62,6 +62,49 @@ describe('WAV reading', () => {
     expect(goertzelAmplitude(on, 480, 8000)).toBeGreaterThan(1000);
     expect(goertzelAmplitude(on, 1000, 8000)).toBeLessThan(50);
     expect(ringback.subarray(16000).every((s) => s === 0)).toBe(true);
+  });
+
+  it('ships the recording announcements in English and French as small 8 kHz mono speech', async () => {
+    const seconds: Record<string, number> = {};
+    for (const lang of PROMPT_LANGUAGES) {
+      for (const name of PROMPT_NAMES) {
+        const path = promptPath(lang, name);
+        expect(path).toMatch(new RegExp(`/static/audio/prompts/${lang}/${name}\\.wav$`));
+        expect(statSync(path).size).toBeLessThan(64 * 1024);
+        const pcm = await readWav8kMono(path);
+        seconds[`${lang}/${name}`] = pcm.length / 8000;
+        // Speech: most 20 ms frames well above silence, none clipped.
+        let voiced = 0;
+        for (let at = 0; at + 160 <= pcm.length; at += 160) {
+          let e = 0;
+          for (let i = at; i < at + 160; i++) e += pcm[i]! * pcm[i]!;
+          if (Math.sqrt(e / 160) > 300) voiced++;
+        }
+        expect(voiced / Math.floor(pcm.length / 160)).toBeGreaterThan(0.5);
+        expect(pcm.every((s) => s > -32768 && s < 32767)).toBe(true);
+      }
+    }
+    // "This call is now being recorded." says more than "Recording stopped.", in either language.
+    for (const lang of PROMPT_LANGUAGES) {
+      expect(seconds[`${lang}/recording-started`]).toBeGreaterThan(seconds[`${lang}/recording-stopped`]! + 0.3);
+      expect(seconds[`${lang}/recording-started`]).toBeLessThan(4);
+      expect(seconds[`${lang}/recording-stopped`]).toBeGreaterThan(0.8);
+    }
+  });
+
+  it('says which prompt is missing, and where it was looked for', async () => {
+    expect(() => promptPath('de' as 'en', 'recording-started')).toThrow('no prompts in language "de" (available: en, fr)');
+    expect(() => promptPath('en', 'goodbye' as 'recording-started')).toThrow(
+      'no prompt named "goodbye" (available: recording-started, recording-stopped)',
+    );
+    const { mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { pathToFileURL } = await import('node:url');
+    const empty = mkdtempSync(join(tmpdir(), 'carillon-prompts-'));
+    expect(() => promptPath('fr', 'recording-stopped', pathToFileURL(empty))).toThrow(
+      `prompt fr/recording-stopped is missing: ${join(empty, 'prompts/fr/recording-stopped.wav')}`,
+    );
   });
 
   it('refuses a file that is not 8 kHz mono, with the conversion command', async () => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyseWav, startBaresip, type Baresip } from '../support/baresip.ts';
+import { startBaresip, type Baresip } from '../support/baresip.ts';
+import { analyseWav } from '../support/wav.ts';
 import { freeSipPort, runSipp } from '../support/sipp.ts';
 import { startEdge, type EdgeHarness } from '../support/edge-harness.ts';
 

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freeSipPort, runSipp, startSipp, type SippRun } from '../support/sipp.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
+import { analyseWav } from '../support/wav.ts';
 
 /**
  * Calls between SIPp phones through the SIP edge: SIPp plays PCMA audio
@@ -147,5 +148,44 @@ describe('transfers', () => {
     const legs = await h.db.selectFrom('call_legs').select(['role', 'result']).where('call_id', '=', call.recordId!).execute();
     expect(legs.map((l) => l.role).sort()).toEqual(['callee', 'caller', 'transfer_target']);
     expect(legs.find((l) => l.role === 'callee')!.result).toBe('transferred');
+  });
+});
+
+describe('on-demand recording', () => {
+  it('starts and stops with *9, announces both, and attaches the recording to the call', async () => {
+    const uas = await callee('102', 'uas-answer.xml');
+    const before = h.ended.length;
+    const digits: string[] = [];
+    const listener = (e: { digit: string; legId: string }) => digits.push(e.legId + e.digit);
+    h.media.on('dtmf', listener);
+    const uac = await dial('uac-record.xml', '102');
+    h.media.off('dtmf', listener);
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    expect((await uas.done).code).toBe(0);
+    expect(digits).toEqual(['a*', 'a9', 'a*', 'a9']);
+    await h.waitForEnded(before + 1);
+    const { call } = h.ended.at(-1)!;
+    const rows = await h.db.selectFrom('recordings').selectAll().where('call_id', '=', call.recordId!).execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.duration_seconds).toBeGreaterThanOrEqual(2);
+    const wav = analyseWav(rows[0]!.storage_path, 1000);
+    expect(wav.seconds).toBeGreaterThan(2);
+    expect(wav.rms).toBeGreaterThan(100);
+  });
+
+  it('does nothing on *9 when the account has it disabled', async () => {
+    await h.db.updateTable('accounts').set({ on_demand_recording: false }).where('id', '=', h.accountId).execute();
+    try {
+      const uas = await callee('102', 'uas-answer.xml');
+      const before = h.ended.length;
+      const uac = await dial('uac-record.xml', '102');
+      expect(uac.code, uac.errors).toBe(0);
+      expect((await uas.done).code).toBe(0);
+      await h.waitForEnded(before + 1);
+      const { call } = h.ended.at(-1)!;
+      expect(await h.db.selectFrom('recordings').select('id').where('call_id', '=', call.recordId!).execute()).toEqual([]);
+    } finally {
+      await h.db.updateTable('accounts').set({ on_demand_recording: true }).where('id', '=', h.accountId).execute();
+    }
   });
 });

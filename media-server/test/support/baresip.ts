@@ -76,33 +76,3 @@ export async function startBaresip(o: { edge: string; username: string; password
     },
   };
 }
-
-/** RMS level and the share of energy near a frequency, of a 16-bit mono WAV (the format aufile writes). */
-export function analyseWav(file: string, hz: number): { seconds: number; rms: number; toneShare: number } {
-  const buf = fs.readFileSync(file);
-  let offset = 12;
-  let rate = 8000;
-  let data: Buffer | null = null;
-  while (offset + 8 <= buf.length) {
-    const id = buf.toString('ascii', offset, offset + 4);
-    const size = buf.readUInt32LE(offset + 4);
-    if (id === 'fmt ') rate = buf.readUInt32LE(offset + 12);
-    if (id === 'data') data = buf.subarray(offset + 8, Math.min(buf.length, offset + 8 + size));
-    offset += 8 + size + (size % 2);
-  }
-  if (!data) return { seconds: 0, rms: 0, toneShare: 0 };
-  const n = Math.floor(data.length / 2);
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += data.readInt16LE(i * 2) ** 2;
-  // Goertzel power at `hz` against the total, over the whole recording.
-  const k = (2 * Math.PI * hz) / rate;
-  let s1 = 0;
-  let s2 = 0;
-  for (let i = 0; i < n; i++) {
-    const s0 = data.readInt16LE(i * 2) + 2 * Math.cos(k) * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  const tone = (s1 * s1 + s2 * s2 - 2 * Math.cos(k) * s1 * s2) / (n / 2);
-  return { seconds: n / rate, rms: Math.sqrt(sum / Math.max(1, n)), toneShare: sum > 0 ? Math.min(1, tone / sum) : 0 };
-}

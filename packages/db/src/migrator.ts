@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 import * as m0001 from './migrations/0001_core.ts';
 import * as m0002 from './migrations/0002_calls.ts';
+import * as m0003 from './migrations/0003_recording_settings.ts';
 
 /**
  * Migrations are listed here rather than read from a folder so that they
@@ -10,6 +11,7 @@ import * as m0002 from './migrations/0002_calls.ts';
 const migrations: Record<string, Migration> = {
   '0001_core': m0001,
   '0002_calls': m0002,
+  '0003_recording_settings': m0003,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

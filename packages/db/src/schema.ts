@@ -47,6 +47,7 @@ export interface AccountsTable {
   operator_extension_id: string | null;
   default_role_id: string | null;
   setup_completed_at: NullableTimestamp;
+  on_demand_recording: Generated<boolean>;
   created_at: Timestamp;
 }
 

@@ -29,10 +29,16 @@ export class TelephoneEventReceiver {
   }
 
   /** Feeds one packet's payload; `nowMs` is any monotonic clock, used by flush(). */
-  receive(timestamp: number, payload: Uint8Array, offset: number, length: number, nowMs: number): void {
+  receive(timestamp: number, payload: Uint8Array, offset: number, length: number, nowMs: number, marker = false): void {
     const e = parseTelephoneEvent(payload, offset, length, this.parsed);
     if (!e) return;
-    if (this.reportedTimestamp >= 0 && !isAfter(timestamp, this.reportedTimestamp)) return;
+    if (this.reportedTimestamp >= 0 && !isAfter(timestamp, this.reportedTimestamp)) {
+      // Packets of past events (repeated ends, late arrivals) are ignored. Only a start of event
+      // (marker bit, RFC 4733 §2.5.1.3) on another timestamp is a new press: some senders reuse
+      // or rewind timestamps on one SSRC (replayed captures, gateways), and a press is a press.
+      if (!(marker && timestamp !== this.reportedTimestamp)) return;
+      this.reportedTimestamp = -1;
+    }
     if (this.active && timestamp !== this.activeTimestamp) {
       // A new event began before the previous one's end arrived.
       this.report();

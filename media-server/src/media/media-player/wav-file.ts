@@ -1,6 +1,6 @@
 /**
  * Reads linear PCM WAV files (RIFF/WAVE, format 1 or WAVE_FORMAT_EXTENSIBLE
- * with the PCM sub-format), 16-bit. Prompts and hold music are stored as
+ * with the PCM sub-format), 16-bit, and writes their header for recordings. Prompts and hold music are stored as
  * 8 kHz mono so that playing them is a table lookup per sample; anything else
  * is refused with a message saying what the file is and how to convert it.
  */
@@ -55,6 +55,31 @@ export function parseWav(data: Uint8Array, name = 'WAV data'): WavPcm {
     offset = body + size + (size & 1);
   }
   throw new WavFormatError(`${name} has no data chunk`);
+}
+
+/** Bytes of the canonical header wavHeader() writes: RIFF, a 16-byte fmt chunk, the data chunk's header. */
+export const WAV_HEADER_BYTES = 44;
+
+/**
+ * The canonical 16-bit PCM header. A writer that streams starts with
+ * `dataBytes` unknown (0xFFFFFFFF, which readers take as "to the end of the
+ * file") and writes the header again with the real size when it finishes.
+ */
+export function wavHeader(sampleRate: number, channels: number, dataBytes: number, out = Buffer.alloc(WAV_HEADER_BYTES)): Buffer {
+  const unknown = dataBytes === 0xffff_ffff;
+  out.write('RIFF', 0, 'latin1');
+  out.writeUInt32LE(unknown ? 0xffff_ffff : WAV_HEADER_BYTES - 8 + dataBytes, 4);
+  out.write('WAVEfmt ', 8, 'latin1');
+  out.writeUInt32LE(16, 16);
+  out.writeUInt16LE(WAVE_FORMAT_PCM, 20);
+  out.writeUInt16LE(channels, 22);
+  out.writeUInt32LE(sampleRate, 24);
+  out.writeUInt32LE(sampleRate * channels * 2, 28);
+  out.writeUInt16LE(channels * 2, 32);
+  out.writeUInt16LE(16, 34);
+  out.write('data', 36, 'latin1');
+  out.writeUInt32LE(dataBytes, 40);
+  return out;
 }
 
 /** The file's samples when it is 8 kHz mono 16-bit, the format the players use. */

@@ -4,6 +4,7 @@
  * are re-emitted here.
  */
 import { EventEmitter } from 'node:events';
+import { resolve } from 'node:path';
 import { isDtmfDigit } from '../dtmf/dtmf-digits.ts';
 import type {
   LegSpec,
@@ -14,6 +15,9 @@ import type {
   MediaEvent,
   PlaybackOptions,
   PlaybackSource,
+  RecordingOptions,
+  RecordingResult,
+  WorkerResults,
 } from './control-messages.ts';
 
 export type BridgeEvents = {
@@ -33,7 +37,9 @@ export type BridgeOp =
   | { op: 'play'; legId: string; source: PlaybackSource; options: PlaybackOptions }
   | { op: 'stop-playback'; legId: string }
   | { op: 'send-dtmf'; legId: string; digits: string; durationMs: number }
-  | { op: 'get-stats' };
+  | { op: 'get-stats' }
+  | { op: 'start-recording'; path: string; options: RecordingOptions }
+  | { op: 'stop-recording' };
 
 export class BridgeHandle extends EventEmitter<BridgeEvents> {
   readonly id: string;
@@ -88,7 +94,30 @@ export class BridgeHandle extends EventEmitter<BridgeEvents> {
     return (await this.host.request(this, { op: 'get-stats' })) as LegStats[];
   }
 
-  /** Closes every leg and releases their ports. */
+  /**
+   * Records the call to a new file at `path` (relative to the working
+   * directory; missing directories are created, an existing file is refused
+   * with EEXIST): 16-bit PCM WAV, 8 kHz, stereo, channel 1 what the first leg
+   * sends into the bridge, channel 2 what the second sends, in step on the
+   * 20 ms media clock. Prompts played to the legs are not recorded. Resolves
+   * once the file exists and frames are being taken.
+   */
+  async startRecording(path: string, options: RecordingOptions = {}): Promise<void> {
+    if (options.format !== undefined && options.format !== 'wav') {
+      throw new RangeError(`unsupported recording format ${JSON.stringify(options.format)} (supported: wav)`);
+    }
+    await this.host.request(this, { op: 'start-recording', path: resolve(path), options });
+  }
+
+  /**
+   * Ends the recording and finalizes the file; rejects when none is running.
+   * Closing the bridge ends it too. Either way 'recording-stopped' follows.
+   */
+  async stopRecording(): Promise<RecordingResult> {
+    return (await this.host.request(this, { op: 'stop-recording' })) as WorkerResults['stop-recording'];
+  }
+
+  /** Closes every leg and releases their ports, after finalizing a recording still running. */
   close(): Promise<void> {
     return this.host.closeBridge(this);
   }

@@ -3,9 +3,18 @@
  * Media from one leg goes to the other through the codec step chosen for
  * that direction; RTCP goes across rewritten. A bridge with one leg is
  * useful too: prompts and ringback play to a caller before the callee
- * answers.
+ * answers. The bridge can also record the call, one channel per leg.
  */
-import type { LegConfig, LegStats, LegUpdate, MediaEvent } from './control-messages.ts';
+import { CallRecorder, type RecorderFailure } from '../recording/call-recorder.ts';
+import type {
+  LegConfig,
+  LegStats,
+  LegUpdate,
+  MediaEvent,
+  RecordingOptions,
+  RecordingResult,
+  RecordingStopReason,
+} from './control-messages.ts';
 import { Leg, type LegHost } from './leg.ts';
 import type { MediaClock } from './media-clock.ts';
 import { createPayloadStep, type PayloadStep } from './payload-step.ts';
@@ -20,6 +29,8 @@ export class Bridge implements LegHost {
   /** Codec step for packets from `a` to `b`, and from `b` to `a`. */
   private stepAB: PayloadStep | null = null;
   private stepBA: PayloadStep | null = null;
+  private recorder: CallRecorder | null = null;
+  private closed = false;
 
   constructor(bridgeId: string, clock: MediaClock, emit: (event: MediaEvent) => void, rtcpIntervalMs: number) {
     this.bridgeId = bridgeId;
@@ -39,6 +50,7 @@ export class Bridge implements LegHost {
     if (!this.a) this.a = leg;
     else this.b = leg;
     this.chooseSteps();
+    this.attachRecording();
   }
 
   updateLeg(legId: string, update: LegUpdate): void {
@@ -85,6 +97,59 @@ export class Bridge implements LegHost {
     this.emitEvent(event);
   }
 
+  /**
+   * Starts recording what each leg sends into the bridge: the first leg on
+   * channel 1, the second on channel 2. A leg that joins later records from
+   * then on; a leg that is missing, muted or on hold records silence.
+   */
+  async startRecording(path: string, options: RecordingOptions): Promise<void> {
+    if (this.closed) throw new Error(`bridge ${this.bridgeId} is closed`);
+    if (options.format !== undefined && options.format !== 'wav') throw new RangeError(`unsupported recording format ${JSON.stringify(options.format)}`);
+    if (this.recorder) throw new Error(`bridge ${this.bridgeId} is already recording to ${this.recorder.path}`);
+    const recorder: CallRecorder = new CallRecorder(path, this.clock, (reason, message) => this.recorderFailed(recorder, reason, message));
+    // Taken before the file exists, so a second start in the meantime is refused.
+    this.recorder = recorder;
+    try {
+      await recorder.start();
+    } catch (err) {
+      if (this.recorder === recorder) this.recorder = null;
+      throw err;
+    }
+    if (this.recorder === recorder) this.attachRecording();
+  }
+
+  stopRecording(): Promise<RecordingResult> {
+    if (!this.recorder) return Promise.reject(new Error(`bridge ${this.bridgeId} is not recording`));
+    return this.endRecording('requested');
+  }
+
+  private attachRecording(): void {
+    const channels = this.recorder?.channels;
+    this.a?.record(channels?.[0] ?? null);
+    this.b?.record(channels?.[1] ?? null);
+  }
+
+  private recorderFailed(recorder: CallRecorder, reason: RecorderFailure, message: string): void {
+    if (this.recorder === recorder) this.endRecording(reason, message).catch(() => undefined);
+  }
+
+  /** Finalizes the file and reports the end, with what the file holds even when finishing it failed. */
+  private async endRecording(reason: RecordingStopReason, error?: string): Promise<RecordingResult> {
+    const recorder = this.recorder!;
+    this.recorder = null;
+    this.attachRecording();
+    try {
+      const result = await recorder.finish();
+      this.emit({ type: 'recording-stopped', bridgeId: this.bridgeId, reason, ...(error === undefined ? {} : { error }), ...result });
+      return result;
+    } catch (err) {
+      if (recorder.opened) {
+        this.emit({ type: 'recording-stopped', bridgeId: this.bridgeId, reason: 'write-error', error: (err as Error).message, ...recorder.result });
+      }
+      throw err;
+    }
+  }
+
   housekeeping(nowMs: number): void {
     this.a?.housekeeping(nowMs);
     this.b?.housekeeping(nowMs);
@@ -97,10 +162,14 @@ export class Bridge implements LegHost {
     return out;
   }
 
-  close(): void {
+  /** Closes the legs, then finalizes a recording still running. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.a?.close();
     this.b?.close();
     this.a = null;
     this.b = null;
+    if (this.recorder) await this.endRecording('bridge-closed').catch(() => undefined);
   }
 }

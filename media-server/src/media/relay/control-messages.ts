@@ -76,6 +76,26 @@ export interface PlaybackOptions {
   loop?: boolean;
 }
 
+export interface RecordingOptions {
+  /** 16-bit PCM WAV, 8 kHz stereo, is the only format today. */
+  format?: 'wav';
+}
+
+export interface RecordingResult {
+  /** Absolute path of the finished file. */
+  path: string;
+  /** Length of the recording on the 20 ms media clock. */
+  durationMs: number;
+  /** Size of the file, header included. */
+  bytes: number;
+}
+
+/**
+ * Why a recording ended: asked for, the bridge closed under it, the WAV
+ * format's 4 GiB limit (about 37 hours), or the disk failed or fell behind.
+ */
+export type RecordingStopReason = 'requested' | 'bridge-closed' | 'size-limit' | 'write-error';
+
 export interface LegStats {
   legId: string;
   /** The RTP stream received from the leg. */
@@ -94,7 +114,8 @@ export type MediaEvent =
   | { type: 'latched'; bridgeId: string; legId: string; channel: 'rtp' | 'rtcp'; address: string; port: number }
   | { type: 'playback-ended'; bridgeId: string; legId: string; playbackId: number }
   | { type: 'dtmf-sent'; bridgeId: string; legId: string; digits: string }
-  | { type: 'leg-error'; bridgeId: string; legId: string; message: string };
+  | { type: 'leg-error'; bridgeId: string; legId: string; message: string }
+  | ({ type: 'recording-stopped'; bridgeId: string; reason: RecordingStopReason; error?: string } & RecordingResult);
 
 export type WorkerRequest =
   | { op: 'create-bridge'; bridgeId: string }
@@ -106,6 +127,8 @@ export type WorkerRequest =
   | { op: 'stop-playback'; bridgeId: string; legId: string }
   | { op: 'send-dtmf'; bridgeId: string; legId: string; digits: string; durationMs: number }
   | { op: 'get-stats'; bridgeId: string }
+  | { op: 'start-recording'; bridgeId: string; path: string; options: RecordingOptions }
+  | { op: 'stop-recording'; bridgeId: string }
   | { op: 'shutdown' };
 
 export type WorkerRequestMessage = WorkerRequest & { id: number };
@@ -121,6 +144,8 @@ export interface WorkerResults {
   'stop-playback': null;
   'send-dtmf': null;
   'get-stats': LegStats[];
+  'start-recording': null;
+  'stop-recording': RecordingResult;
   shutdown: null;
 }
 

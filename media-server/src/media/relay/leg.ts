@@ -1,8 +1,8 @@
 /**
  * One call leg inside a worker: its RTP and RTCP sockets, where its media
  * goes (from SDP, then latched to where packets really come from), SRTP,
- * receive statistics, DTMF detection, the outbound stream, and generated
- * media (prompts, DTMF). The receive handler is the hot path: it works on
+ * receive statistics, DTMF detection, what it feeds a recording, the
+ * outbound stream, and generated media (prompts, DTMF). The receive handler is the hot path: it works on
  * the datagram Buffer dgram hands over, in place, and allocates nothing.
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
@@ -12,6 +12,7 @@ import { InbandDtmfDetector } from '../dtmf/inband-dtmf-detector.ts';
 import { TelephoneEventReceiver } from '../dtmf/telephone-event-receiver.ts';
 import { RtpPacketizer } from '../media-player/rtp-packetizer.ts';
 import type { EncodedPrompt } from '../media-player/encoded-prompt.ts';
+import { RECORDING_SAMPLE_RATE, type RecordingChannel } from '../recording/recording-channel.ts';
 import { ntpMiddle32 } from '../rtp/ntp-time.ts';
 import { parseRtcpCompound } from '../rtp/rtcp-packet.ts';
 import { looksLikeRtcp, readUint32, rtpPayloadOffset, setRtpPayloadType } from '../rtp/rtp-header.ts';
@@ -79,6 +80,8 @@ export class Leg {
   private readonly dtmfReceiver: TelephoneEventReceiver;
   private inband: InbandDtmfDetector | null = null;
   private readonly decoded = new Int16Array(MAX_DECODED_SAMPLES);
+  /** Where this leg's audio goes while the bridge records. */
+  private recording: RecordingChannel | null = null;
 
   private readonly sendBuffer = Buffer.alloc(SEND_BUFFER_BYTES);
   private readonly rtcpSendBuffer = Buffer.alloc(SEND_BUFFER_BYTES);
@@ -211,16 +214,22 @@ export class Leg {
     const ssrc = readUint32(msg, 8);
     const seq = (msg[2]! << 8) | msg[3]!;
     const timestamp = readUint32(msg, 4);
-    if (!this.stats.receive.update(ssrc, seq, timestamp, now, payloadLength, !isEvent)) return;
     if (ssrc !== this.lastInSsrc) {
       this.lastInSsrc = ssrc;
       this.dtmfReceiver.reset();
     }
-    if (isEvent) {
-      this.dtmfReceiver.receive(timestamp, msg, payloadOffset, payloadLength, now);
-    } else if (this.inband !== null && payloadLength <= MAX_DECODED_SAMPLES) {
-      const n = this.codec.decode(msg, payloadOffset, payloadLength, this.decoded);
-      this.inband.process(this.decoded, n);
+    // Telephone events go to the detector even when the sequence check refuses them: it has its own
+    // rules for repeats, and a sender that rewinds its sequence must not lose the press that did it.
+    if (isEvent) this.dtmfReceiver.receive(timestamp, msg, payloadOffset, payloadLength, now, (msg[1]! & 0x80) !== 0);
+    if (!this.stats.receive.update(ssrc, seq, timestamp, now, payloadLength, !isEvent)) return;
+    if (!isEvent && payloadLength <= MAX_DECODED_SAMPLES) {
+      // The recording takes what the bridge takes: nothing from a muted leg.
+      const recording = this.receiving && this.codec.sampleRate === RECORDING_SAMPLE_RATE ? this.recording : null;
+      if (this.inband !== null || recording !== null) {
+        const n = this.codec.decode(msg, payloadOffset, payloadLength, this.decoded);
+        if (this.inband !== null) this.inband.process(this.decoded, n);
+        if (recording !== null) recording.write(ssrc, timestamp, this.decoded, n);
+      }
     }
     if (this.receiving) this.host.relayRtp(this, msg, payloadOffset, payloadLength, length, isEvent, now);
   };
@@ -378,6 +387,11 @@ export class Leg {
     this.transmitRtcp(report, report.length);
   }
 
+  /** Sends this leg's decoded audio to a recording channel from now on, or to none. */
+  record(channel: RecordingChannel | null): void {
+    this.recording = channel;
+  }
+
   // ---- generated media ----
 
   play(prompt: EncodedPrompt, playbackId: number, loop: boolean): void {
@@ -477,6 +491,7 @@ export class Leg {
     this.closed = true;
     this.player = null;
     this.dtmf = null;
+    this.recording = null;
     this.detachClockIfIdle();
     this.rtpSocket.close();
     this.rtcpSocket.close();

@@ -2,8 +2,8 @@
  * Entry point of a media worker thread. It owns the bridges the engine
  * placed on it, with their sockets: packets are received, converted and sent
  * here and never cross to the main thread. Requests arrive on the parent
- * port and each gets one reply; events (DTMF, latching, end of a prompt) go
- * back unprompted.
+ * port and each gets one reply; events (DTMF, latching, end of a prompt or
+ * of a recording) go back unprompted. Recordings are written from here too.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { PCMA, PCMU } from '../codecs/g711-codec.ts';
@@ -60,10 +60,13 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       if (bridges.has(req.bridgeId)) throw new Error(`bridge ${req.bridgeId} exists`);
       bridges.set(req.bridgeId, new Bridge(req.bridgeId, clock, emit, rtcpIntervalMs));
       return null;
-    case 'destroy-bridge':
-      bridges.get(req.bridgeId)?.close();
+    case 'destroy-bridge': {
+      const b = bridges.get(req.bridgeId);
       bridges.delete(req.bridgeId);
+      // The reply waits for a recording to be finalized, so the file is complete once close() resolves.
+      await b?.close();
       return null;
+    }
     case 'add-leg':
       await bridge(req.bridgeId).addLeg(req.leg);
       return null;
@@ -88,14 +91,21 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       return null;
     case 'get-stats':
       return bridge(req.bridgeId).stats();
-    case 'shutdown':
-      for (const b of bridges.values()) b.close();
+    case 'start-recording':
+      await bridge(req.bridgeId).startRecording(req.path, req.options);
+      return null;
+    case 'stop-recording':
+      return bridge(req.bridgeId).stopRecording();
+    case 'shutdown': {
+      const closing = [...bridges.values()].map((b) => b.close());
       bridges.clear();
+      await Promise.all(closing);
       clock.stop();
       clearInterval(housekeeping);
       // Replying first; the port closing afterwards lets the thread exit.
       setImmediate(() => port.close());
       return null;
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config, Logger } from '@carillon/config';
@@ -114,6 +115,7 @@ export class SipEdge {
       secrets: deps.secrets,
       domain: config.SIP_DOMAIN,
       localContact,
+      recordingsDir: path.join(config.dataDir, 'recordings'),
       settings: { t1Ms: deps.timers?.T1 ?? 500, ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}) },
       ...(deps.events ? { events: deps.events } : {}),
     });

@@ -53,6 +53,7 @@ export class TestPhone {
   private readonly tone: ToneGenerator;
   private readonly dtmfReceiver: TelephoneEventReceiver;
   private timer: NodeJS.Timeout | null = null;
+  private nextFrameMs = 0;
   private seq = 1000;
   private timestamp = 50_000;
   private sent = 0;
@@ -93,11 +94,27 @@ export class TestPhone {
     return this.sent;
   }
 
-  /** Starts sending audio every 20 ms to the relay's ports. */
+  /**
+   * Starts sending audio every 20 ms to the relay's ports, paced by the
+   * monotonic clock as a phone's audio clock paces it: setInterval drifts
+   * by a percent or more, which looks like a sender whose clock runs slow.
+   */
   start(remote: { rtpPort: number; rtcpPort: number }): void {
     this.remote = { port: remote.rtpPort, rtcpPort: remote.rtcpPort };
-    this.timer = setInterval(() => this.sendFrame(), 20);
+    this.nextFrameMs = performance.now();
+    this.tick();
   }
+
+  private readonly tick = (): void => {
+    const now = performance.now();
+    // After a stall, a few frames go at once, as from a phone's audio buffer; beyond that they are skipped.
+    for (let n = 0; this.nextFrameMs <= now && n < 5; n++) {
+      this.sendFrame();
+      this.nextFrameMs += 20;
+    }
+    if (this.nextFrameMs <= now) this.nextFrameMs = now + 20;
+    this.timer = setTimeout(this.tick, this.nextFrameMs - now);
+  };
 
   /** Stops the audio (the phone goes quiet, as on mute). */
   pause(): void {
@@ -212,7 +229,7 @@ export class TestPhone {
   }
 
   close(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.rtp.close();
     this.rtcp.close();
   }

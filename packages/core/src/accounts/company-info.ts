@@ -32,6 +32,8 @@ export const accountSettingsInput = z.object({
     .number()
     .int()
     .refine((n) => (SESSION_TIMEOUT_CHOICES as readonly number[]).includes(n), 'invalid'),
+  /** "Enable On-demand Call Recording": users start and stop recording with *9. */
+  onDemandRecording: z.boolean().optional(),
 });
 
 export async function updateCompanyInfo(
@@ -66,10 +68,14 @@ export async function updateAccountSettings(
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const before = await trx.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow();
-    const change = { session_timeout_minutes: input.sessionTimeoutMinutes };
+    const change = {
+      session_timeout_minutes: input.sessionTimeoutMinutes,
+      ...(input.onDemandRecording !== undefined ? { on_demand_recording: input.onDemandRecording } : {}),
+    };
     const diff = diffFields(before, change);
     if (!diff) return;
     await trx.updateTable('accounts').set(change).where('id', '=', accountId).execute();
-    await recordAudit(trx, actor, { accountId, action: 'security.session_timeout_updated', targetType: 'account', targetId: accountId, ...diff });
+    const action = 'on_demand_recording' in diff.after ? 'account.settings_updated' : 'security.session_timeout_updated';
+    await recordAudit(trx, actor, { accountId, action, targetType: 'account', targetId: accountId, ...diff });
   });
 }

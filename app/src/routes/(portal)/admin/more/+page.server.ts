@@ -6,12 +6,14 @@ import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = (event) => ({
   sessionTimeoutMinutes: caller(event).account.session_timeout_minutes,
+  onDemandRecording: caller(event).account.on_demand_recording,
   choices: [...SESSION_TIMEOUT_CHOICES],
 });
 
 export const actions: Actions = {
   default: async (event) => {
-    const parsed = accountSettingsInput.safeParse(Object.fromEntries(await event.request.formData()));
+    const form = await event.request.formData();
+    const parsed = accountSettingsInput.safeParse({ ...Object.fromEntries(form), onDemandRecording: form.has('onDemandRecording') });
     if (!parsed.success) return fail(400, { error: 'error.invalid' as const });
     await updateAccountSettings((await getRuntime()).db, caller(event).account.id, actorOf(event), parsed.data);
     return { saved: true };
