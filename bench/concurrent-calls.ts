@@ -46,7 +46,10 @@ const opt = (name: string, dflt: string) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : dflt;
 };
-const LEVELS = opt('levels', '500,750,1000').split(',').map(Number).filter((l) => l > 0 && l <= 1500);
+const LEVELS = opt('levels', '500,750,1000')
+  .split(',')
+  .map(Number)
+  .filter((l) => l > 0 && l <= 1500);
 const RATE = Math.min(200, Number(opt('rate', '100')));
 const PLATEAU_S = Math.min(60, Number(opt('plateau-seconds', '30')));
 const MAX_LEVEL = Math.max(...LEVELS);
@@ -69,17 +72,38 @@ const edge = await startEdgeProcess({
   BENCH_RTP_MAX: '27999',
   BENCH_MAX_SECONDS: '300',
 });
-console.log(`edge on 127.0.0.1:${edge.ready.port}, ${edge.ready.db}, ${(await edge.usage()).workerElu.length} media worker threads; both SIPp instances share the same 2 cores`);
+console.log(
+  `edge on 127.0.0.1:${edge.ready.port}, ${edge.ready.db}, ${(await edge.usage()).workerElu.length} media worker threads; both SIPp instances share the same 2 cores`,
+);
 
 const numbers = Object.keys(edge.ready.phones).sort((a, b) => Number(a) - Number(b));
 const callers = numbers.slice(0, MAX_LEVEL);
 const callees = numbers.slice(MAX_LEVEL, 2 * MAX_LEVEL);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carillon-concurrent-'));
-const auth = (p: { username: string; password: string }) => `[authentication username=${p.username} password=${p.password}]`;
+const auth = (p: { username: string; password: string }) =>
+  `[authentication username=${p.username} password=${p.password}]`;
 const calleeCsv = path.join(dir, 'callees.csv');
-fs.writeFileSync(calleeCsv, ['SEQUENTIAL', ...callees.map((n) => { const p = edge.ready.phones[n]![0]!; return `${p.username};${auth(p)};${n}`; })].join('\n') + '\n');
+fs.writeFileSync(
+  calleeCsv,
+  [
+    'SEQUENTIAL',
+    ...callees.map((n) => {
+      const p = edge.ready.phones[n]![0]!;
+      return `${p.username};${auth(p)};${n}`;
+    }),
+  ].join('\n') + '\n',
+);
 const callerCsv = path.join(dir, 'callers.csv');
-fs.writeFileSync(callerCsv, ['SEQUENTIAL', ...callers.map((n, i) => { const p = edge.ready.phones[n]![0]!; return `${p.username};${auth(p)};${callees[i]}`; })].join('\n') + '\n');
+fs.writeFileSync(
+  callerCsv,
+  [
+    'SEQUENTIAL',
+    ...callers.map((n, i) => {
+      const p = edge.ready.phones[n]![0]!;
+      return `${p.username};${auth(p)};${callees[i]}`;
+    }),
+  ].join('\n') + '\n',
+);
 const target = `127.0.0.1:${edge.ready.port}`;
 const uasPort = await freeSipPort();
 
@@ -151,7 +175,10 @@ async function level(L: number): Promise<LevelResult> {
   // Every call's BYE is answered: wait for the engine to close the bridges and read their stats.
   const deadline = performance.now() + 15_000;
   let e1 = await edge.usage();
-  while (e1.ended.calls - e0.ended.calls < num(run.last, 'SuccessfulCall(C)') && performance.now() < deadline) {
+  while (
+    e1.ended.calls - e0.ended.calls < num(run.last, 'SuccessfulCall(C)') &&
+    performance.now() < deadline
+  ) {
     await sleep(250);
     e1 = await edge.usage();
   }
@@ -200,10 +227,29 @@ const line = (r: LevelResult) =>
   `  caller SIPp ${r.uacCpuPct.toFixed(0)}% callee SIPp ${r.uasCpuPct.toFixed(0)}% redis ${r.redisCpuPct.toFixed(0)}% pg ${r.pgCpuPct.toFixed(0)}% other ${r.otherPct.toFixed(0)}% (machine ${r.machinePct.toFixed(0)}/200%)  ${r.pass ? 'PASS' : `FAIL (${r.why})`}`;
 
 try {
-  const reg = await startSippBench({ scenario: 'register-inf.xml', target, localPort: uasPort, rate: 500, calls: callees.length, limit: 2000, timeoutSeconds: 30, inf: calleeCsv }).done;
-  if (num(reg.last, 'SuccessfulCall(C)') !== callees.length) throw new Error(`callee registration failed: ${reg.errors.slice(0, 2000)}`);
+  const reg = await startSippBench({
+    scenario: 'register-inf.xml',
+    target,
+    localPort: uasPort,
+    rate: 500,
+    calls: callees.length,
+    limit: 2000,
+    timeoutSeconds: 30,
+    inf: calleeCsv,
+  }).done;
+  if (num(reg.last, 'SuccessfulCall(C)') !== callees.length)
+    throw new Error(`callee registration failed: ${reg.errors.slice(0, 2000)}`);
   console.log(`${callees.length} callee devices registered on SIPp port ${uasPort}`);
-  uas = startSippBench({ scenario: 'uas-media.xml', target, localPort: uasPort, mediaPort: 34000, calls: 10_000_000, limit: 100_000, timeoutSeconds: Math.ceil(BUDGET_MS / 1000), files: { 'tone.alaw': tone } });
+  uas = startSippBench({
+    scenario: 'uas-media.xml',
+    target,
+    localPort: uasPort,
+    mediaPort: 34000,
+    calls: 10_000_000,
+    limit: 100_000,
+    timeoutSeconds: Math.ceil(BUDGET_MS / 1000) + 60,
+    files: { 'tone.alaw': tone },
+  });
   await sleep(500);
   for (const L of LEVELS) {
     const needS = L / RATE + PLATEAU_S + 2 + 8;

@@ -33,7 +33,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createLogger, loadConfig } from '@carillon/config';
@@ -89,7 +89,12 @@ const DEVICES_PER = Math.min(10, Number(env.BENCH_DEVICES_PER ?? 1));
 const PG_URL = env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const log = createLogger('bench-edge', 'warn');
 
-async function openScratchDb(): Promise<{ db: Db; label: string; dbName: string | null; drop: () => Promise<void> }> {
+async function openScratchDb(): Promise<{
+  db: Db;
+  label: string;
+  dbName: string | null;
+  drop: () => Promise<void>;
+}> {
   const name = `carillon_bench_${process.pid}`;
   const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
   try {
@@ -115,7 +120,10 @@ async function openScratchDb(): Promise<{ db: Db; label: string; dbName: string 
       await db.destroy();
       // Without FORCE: the pool's connections may take a moment to go, and a forced drop would kill them mid-close.
       for (let i = 0; i < 20; i++) {
-        const ok = await admin.query(`DROP DATABASE IF EXISTS ${name}`).then(() => true, () => false);
+        const ok = await admin.query(`DROP DATABASE IF EXISTS ${name}`).then(
+          () => true,
+          () => false,
+        );
         if (ok) break;
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -140,21 +148,48 @@ const config = loadConfig({
 
 // --- the account and its phones ----------------------------------------------
 const mainNumber = `+1415556${String(Math.floor(Math.random() * 1000)).padStart(4, '0')}`;
-const acct = await createAccount(db, { company: 'Bench Co', email: `bench-${randomBytes(3).toString('hex')}@x.test`, mainNumber }, { activationTtlHours: 1 });
-const site = await db.selectFrom('sites').select('id').where('account_id', '=', acct.accountId).executeTakeFirstOrThrow();
+const acct = await createAccount(
+  db,
+  { company: 'Bench Co', email: `bench-${randomBytes(3).toString('hex')}@x.test`, mainNumber },
+  { activationTtlHours: 1 },
+);
+const site = await db
+  .selectFrom('sites')
+  .select('id')
+  .where('account_id', '=', acct.accountId)
+  .executeTakeFirstOrThrow();
 const roleId = await predefinedRoleId(db, 'standard_international');
 const numbers = Array.from({ length: EXTENSIONS }, (_, i) => String(2000 + i));
 const extIds = new Map<string, string>();
 for (let i = 0; i < numbers.length; i += 500) {
   const rows = await db
     .insertInto('extensions')
-    .values(numbers.slice(i, i + 500).map((number) => ({ account_id: acct.accountId, site_id: site.id, number, type: 'user' as const, status: 'activated' as const })))
+    .values(
+      numbers
+        .slice(i, i + 500)
+        .map((number) => ({
+          account_id: acct.accountId,
+          site_id: site.id,
+          number,
+          type: 'user' as const,
+          status: 'activated' as const,
+        })),
+    )
     .returning(['id', 'number'])
     .execute();
   for (const r of rows) extIds.set(r.number, r.id);
   await db
     .insertInto('users')
-    .values(rows.map((r) => ({ account_id: acct.accountId, extension_id: r.id, role_id: roleId, first_name: `Ext${r.number}`, email: `e${r.number}-${randomBytes(3).toString('hex')}@x.test`, setup_progress: '{}' })))
+    .values(
+      rows.map((r) => ({
+        account_id: acct.accountId,
+        extension_id: r.id,
+        role_id: roleId,
+        first_name: `Ext${r.number}`,
+        email: `e${r.number}-${randomBytes(3).toString('hex')}@x.test`,
+        setup_progress: '{}',
+      })),
+    )
     .execute();
 }
 // Credentials through the product's own path (unique user name, both HA1s, audit row), a few at a time.
@@ -163,7 +198,18 @@ const jobs = numbers.flatMap((n) => Array.from({ length: DEVICES_PER }, (_, d) =
 for (let i = 0; i < jobs.length; i += 16) {
   await Promise.all(
     jobs.slice(i, i + 16).map(async ({ n, d }) => {
-      const issue = () => issueDeviceCredentials(db, { userId: null, ip: null }, { accountId: acct.accountId, extensionId: extIds.get(n)!, type: 'desk_phone', name: `Phone ${n}-${d}`, realm: 'carillon.test' });
+      const issue = () =>
+        issueDeviceCredentials(
+          db,
+          { userId: null, ip: null },
+          {
+            accountId: acct.accountId,
+            extensionId: extIds.get(n)!,
+            type: 'desk_phone',
+            name: `Phone ${n}-${d}`,
+            realm: 'carillon.test',
+          },
+        );
       let c = await issue();
       // SIPp reads a password that starts with "0x" as hex (an AKA key), so its digest would be wrong:
       // about one device in 2,000 gets such a password. Give that phone another device's credentials.
@@ -173,7 +219,17 @@ for (let i = 0; i < jobs.length; i += 16) {
   );
 }
 const csv = env.BENCH_CSV ?? `/tmp/carillon-bench-${process.pid}.csv`;
-fs.writeFileSync(csv, ['SEQUENTIAL', ...numbers.flatMap((n) => phones[n]!.map((p) => `${p.username};[authentication username=${p.username} password=${p.password}];${n}`))].join('\n') + '\n');
+fs.writeFileSync(
+  csv,
+  [
+    'SEQUENTIAL',
+    ...numbers.flatMap((n) =>
+      phones[n]!.map(
+        (p) => `${p.username};[authentication username=${p.username} password=${p.password}];${n}`,
+      ),
+    ),
+  ].join('\n') + '\n',
+);
 
 // --- the edge ------------------------------------------------------------------
 const media = await MediaEngine.start({
@@ -181,7 +237,14 @@ const media = await MediaEngine.start({
   portRange: { min: Number(env.BENCH_RTP_MIN ?? 20000), max: Number(env.BENCH_RTP_MAX ?? 23999) },
   bindAddress: '127.0.0.1',
 });
-const ended: EndedSummary = { calls: 0, answered: 0, receivedPackets: 0, receivedLost: 0, sentPackets: 0, dropped: 0 };
+const ended: EndedSummary = {
+  calls: 0,
+  answered: 0,
+  receivedPackets: 0,
+  receivedLost: 0,
+  sentPackets: 0,
+  dropped: 0,
+};
 const edge = await SipEdge.start({
   config,
   db,
@@ -190,6 +253,8 @@ const edge = await SipEdge.start({
   secrets: secretBox(randomBytes(32)),
   log,
   nodeId: 'bench',
+  // Experiments only: a shorter T1 also shortens Timer J (64 × T1), how long a completed UDP transaction is kept.
+  ...(env.BENCH_T1_MS ? { timers: { T1: Number(env.BENCH_T1_MS) } } : {}),
   noAnswerSeconds: Number(env.BENCH_NO_ANSWER_S ?? 60),
   events: {
     onEnded: (call, result) => {
@@ -208,7 +273,9 @@ const edge = await SipEdge.start({
 // Benchmark knob: the credential cache's lifetime (default 30 s). With 0 every authenticated
 // REGISTER reads the device from the database, as a phone refreshing hourly does in production.
 if (env.BENCH_CREDENTIAL_TTL_MS !== undefined) {
-  (edge.registrar as unknown as { credentials: { ttlMs: number } }).credentials.ttlMs = Number(env.BENCH_CREDENTIAL_TTL_MS);
+  (edge.registrar as unknown as { credentials: { ttlMs: number } }).credentials.ttlMs = Number(
+    env.BENCH_CREDENTIAL_TTL_MS,
+  );
 }
 
 const startedAt = performance.now();
@@ -222,7 +289,8 @@ async function stop(): Promise<void> {
   await edge.stop().catch(() => undefined);
   await media.stop().catch(() => undefined);
   const keys = [...extIds.values()].map((id) => `carillon:reg:${id}`);
-  for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500)).catch(() => undefined);
+  for (let i = 0; i < keys.length; i += 500)
+    await redis.del(...keys.slice(i, i + 500)).catch(() => undefined);
   redis.disconnect();
   await drop().catch(() => undefined);
   fs.rmSync(csv, { force: true });
@@ -236,7 +304,20 @@ let profiler: Session | null = null;
 process.on('message', (m: { type: string; file?: string }) => {
   if (m.type === 'usage') {
     const { idle, active } = performance.eventLoopUtilization();
-    send({ type: 'usage', cpu: process.cpuUsage(), elapsedMs: performance.now() - startedAt, activeCalls: edge.calls.activeCalls, ended: { ...ended }, rssMb: Math.round(process.memoryUsage().rss / 2 ** 20), elu: { idle, active }, workerElu: media.eventLoopUtilization().map((e) => ({ idle: e.idle, active: e.active })), bridges: media.bridgeCount, transactions: edge.transactions.transactionCount, heapUsedMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20), loopDelay: { p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 } } satisfies EdgeUsage);
+    send({
+      type: 'usage',
+      cpu: process.cpuUsage(),
+      elapsedMs: performance.now() - startedAt,
+      activeCalls: edge.calls.activeCalls,
+      ended: { ...ended },
+      rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+      elu: { idle, active },
+      workerElu: media.eventLoopUtilization().map((e) => ({ idle: e.idle, active: e.active })),
+      bridges: media.bridgeCount,
+      transactions: edge.transactions.transactionCount,
+      heapUsedMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+      loopDelay: { p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
+    } satisfies EdgeUsage);
     delay.reset();
   } else if (m.type === 'profile-start') {
     // A CPU profile of the main thread over the measured phase only (not the setup).

@@ -39,7 +39,15 @@ export interface SippStats {
 
 export interface SippBenchRun {
   child: ChildProcess;
-  done: Promise<{ code: number | null; output: string; errors: string; rows: SippStats[]; last: SippStats | null; cpuSeconds: number; wallSeconds: number }>;
+  done: Promise<{
+    code: number | null;
+    output: string;
+    errors: string;
+    rows: SippStats[];
+    last: SippStats | null;
+    cpuSeconds: number;
+    wallSeconds: number;
+  }>;
   stop(): void;
 }
 
@@ -63,11 +71,14 @@ export function parseStatCsv(text: string): SippStats[] {
   });
 }
 
-export const num = (row: SippStats | null | undefined, column: string): number => Number(row?.[column] ?? NaN);
+export const num = (row: SippStats | null | undefined, column: string): number =>
+  Number(row?.[column] ?? NaN);
 
 /** SIPp writes times as HH:MM:SS:microseconds. */
 export function sippMs(row: SippStats | null | undefined, column: string): number {
-  const parts = String(row?.[column] ?? '').split(':').map(Number);
+  const parts = String(row?.[column] ?? '')
+    .split(':')
+    .map(Number);
   if (parts.length !== 4 || parts.some((p) => Number.isNaN(p))) return NaN;
   return parts[0]! * 3_600_000 + parts[1]! * 60_000 + parts[2]! * 1000 + parts[3]! / 1000;
 }
@@ -154,6 +165,10 @@ export function startSippBench(o: SippBenchOptions): SippBenchRun {
     errorFile,
     '-max_recv_loops',
     '10000',
+    // SIPp's default 64 KB socket buffers overflow whenever SIPp is descheduled for a few ms on a
+    // busy 2-core machine: its own drops then show up as retransmissions blamed on the edge.
+    '-buff_size',
+    String(4 << 20),
     '-max_sched_loops',
     '10000',
   ];
@@ -186,7 +201,15 @@ export function startSippBench(o: SippBenchOptions): SippBenchRun {
       const errors = fs.existsSync(errorFile) ? fs.readFileSync(errorFile, 'latin1').slice(0, 20_000) : '';
       o.keep?.(dir);
       fs.rmSync(dir, { recursive: true, force: true });
-      resolve({ code, output, errors, rows, last: rows.at(-1) ?? null, cpuSeconds: cpu, wallSeconds: (performance.now() - started) / 1000 });
+      resolve({
+        code,
+        output,
+        errors,
+        rows,
+        last: rows.at(-1) ?? null,
+        cpuSeconds: cpu,
+        wallSeconds: (performance.now() - started) / 1000,
+      });
     });
   });
   return { child, done, stop: () => child.kill('SIGKILL') };
@@ -313,7 +336,13 @@ export function cpuSnapshot(): CpuSnapshot {
   const idle = line[3]! + line[4]!;
   const total = line.slice(0, 8).reduce((a, b) => a + b, 0);
   const byPid = (pids: number[]) => new Map(pids.map((p) => [p, procCpuSeconds(p) ?? 0]));
-  return { at: performance.now(), busy: total - idle, total, redis: byPid(pidsOf('redis-server')), postgres: byPid(pidsOf('postgres')) };
+  return {
+    at: performance.now(),
+    busy: total - idle,
+    total,
+    redis: byPid(pidsOf('redis-server')),
+    postgres: byPid(pidsOf('postgres')),
+  };
 }
 
 /** CPU seconds used between two snapshots by the processes of the second one (new ones count from zero). */
@@ -324,7 +353,10 @@ function usedBetween(a: Map<number, number>, b: Map<number, number>): number {
 }
 
 /** Percentages of one core between two snapshots; `machine` is out of 100 × cores. */
-export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): { machine: number; redis: number; postgres: number } {
+export function cpuBetween(
+  a: CpuSnapshot,
+  b: CpuSnapshot,
+): { machine: number; redis: number; postgres: number } {
   const secs = (b.at - a.at) / 1000;
   const cores = os.availableParallelism();
   return {
@@ -374,21 +406,41 @@ export function readRttFiles(dir: string, at?: Map<string, number[]>): Map<strin
   return out;
 }
 
-export function percentiles(values: number[]): { n: number; p50: number; p95: number; p99: number; max: number; mean: number } {
+export function percentiles(values: number[]): {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+} {
   const s = [...values].sort((a, b) => a - b);
   const at = (p: number) => s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
-  return { n: s.length, p50: at(50), p95: at(95), p99: at(99), max: s.at(-1) ?? NaN, mean: s.reduce((a, b) => a + b, 0) / (s.length || 1) };
+  return {
+    n: s.length,
+    p50: at(50),
+    p95: at(95),
+    p99: at(99),
+    max: s.at(-1) ?? NaN,
+    mean: s.reduce((a, b) => a + b, 0) / (s.length || 1),
+  };
 }
 
 /** Transactions committed in a PostgreSQL database so far (every autocommit query is one), or NaN. */
 export async function pgTransactions(database: string): Promise<number> {
   const pg = (await import('pg')).default;
-  const client = new pg.Client({ connectionString: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', connectionTimeoutMillis: 2000 });
+  const client = new pg.Client({
+    connectionString: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    connectionTimeoutMillis: 2000,
+  });
   try {
     await client.connect();
     // The statistics collector publishes with a delay of up to a second; ask for a fresh snapshot.
     await client.query('SELECT pg_stat_clear_snapshot()');
-    const r = await client.query<{ n: string }>('SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = $1', [database]);
+    const r = await client.query<{ n: string }>(
+      'SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = $1',
+      [database],
+    );
     return Number(r.rows[0]?.n ?? NaN);
   } catch {
     return NaN;

@@ -283,7 +283,7 @@ describe('announcements to both parties', () => {
     const [idA, idB] = await Promise.all([bridge.play('a', { file }), bridge.play('b', { file }), bridge.startRecording(path)]);
     expect(idA).not.toBe(idB);
     expect(
-      await eventually(() => ended.some((e) => e.playbackId === idA) && ended.some((e) => e.playbackId === idB), 6000),
+      await eventually(() => ended.some((e) => e.playbackId === idA) && ended.some((e) => e.playbackId === idB), promptFrames * 20 + 3000),
     ).toBe(true);
     const endedAt = performance.now();
     expect(ended.map((e) => [e.legId, e.playbackId]).sort()).toEqual([
