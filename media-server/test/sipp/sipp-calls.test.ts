@@ -80,6 +80,20 @@ describe('calls between SIPp phones', () => {
     expect(digits).toContain('1');
   });
 
+  it('accepts SIP INFO DTMF and sends the digit on to the callee as RFC 4733', async () => {
+    const sent: string[] = [];
+    const listener = (e: { digits: string; legId: string }) => sent.push(e.legId + e.digits);
+    h.media.on('dtmf-sent', listener);
+    const uas = await callee('102', 'uas-answer.xml');
+    const before = h.ended.length;
+    const uac = await dial('uac-info.xml', '102');
+    h.media.off('dtmf-sent', listener);
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    expect((await uas.done).code).toBe(0);
+    await h.waitForEnded(before + 1);
+    expect(sent).toContain('b5');
+  });
+
   it('lets the callee hang up', async () => {
     const uas = await callee('102', 'uas-bye.xml');
     const before = h.ended.length;
