@@ -15,8 +15,12 @@
  * long enough that all L are up together for `--plateau-seconds`, then all
  * hung up (BYE from the caller). Loss comes from the media engine itself: the
  * RFC 3550 receive statistics of every leg read at the end of each call
- * (call.lastStats: received.lost against received.packets), summed; CPU is
- * measured over the plateau only. A level passes when every call completed
+ * (call.lastStats: received.lost against received.packets), summed, which
+ * covers what SIPp sent to the edge. The other direction can only be checked
+ * as "relayed": packets the edge sent on the other leg. SIPp 3.6.1's
+ * rtp_stream never reads its RTP sockets, so the machine's count of UDP
+ * receive-buffer drops, printed too, roughly equals the relayed count: it says
+ * nothing of the edge. CPU is measured over the plateau only. A level passes when every call completed
  * and loss stayed under 0.1%; the ladder stops at the first level that fails.
  *
  *   npx node bench/concurrent-calls.ts [--levels 500,750,1000] [--rate 100] [--plateau-seconds 30]
@@ -38,6 +42,7 @@ import {
   startEdgeProcess,
   startSippBench,
   waitForQuietMachine,
+  udpReceiveBufferErrors,
   workerEluPercents,
 } from './support/sipp-run.ts';
 
@@ -118,6 +123,8 @@ interface LevelResult {
   lossPct: number;
   sentPackets: number;
   dropped: number;
+  /** UDP datagrams the kernel dropped for a full receive buffer anywhere on the machine (edge or SIPp side). */
+  kernelDrops: number;
   edgeCpuPct: number;
   mainEluPct: number;
   workerEluPct: number[];
@@ -138,6 +145,7 @@ async function level(L: number): Promise<LevelResult> {
   const rampS = L / RATE;
   const holdMs = Math.round((rampS + PLATEAU_S + 2) * 1000);
   const e0 = await edge.usage();
+  const drops0 = udpReceiveBufferErrors();
   const caller = startSippBench({
     scenario: 'uac-media.xml',
     target,
@@ -182,6 +190,7 @@ async function level(L: number): Promise<LevelResult> {
     await sleep(250);
     e1 = await edge.usage();
   }
+  const kernelDrops = udpReceiveBufferErrors() - drops0;
   const wall = (c1.at - c0.at) / 1000;
   const cpu = cpuBetween(c0, c1);
   const edgeCpu = cpuPercent(p0, p1);
@@ -207,6 +216,7 @@ async function level(L: number): Promise<LevelResult> {
     lossPct,
     sentPackets: e1.ended.sentPackets - e0.ended.sentPackets,
     dropped: e1.ended.dropped - e0.ended.dropped,
+    kernelDrops,
     edgeCpuPct: edgeCpu,
     mainEluPct: eluPercent(p0, p1),
     workerEluPct: workerEluPercents(p0, p1),
@@ -222,7 +232,7 @@ async function level(L: number): Promise<LevelResult> {
 }
 
 const line = (r: LevelResult) =>
-  `${String(r.level).padStart(4)} calls  completed ${r.completed} failed ${r.failed}  peak ${r.peakActive} up at once  RTP received ${r.receivedPackets} lost ${r.lost} (${r.lossPct.toFixed(4)}%) relayed ${r.sentPackets} dropped ${r.dropped}\n` +
+  `${String(r.level).padStart(4)} calls  completed ${r.completed} failed ${r.failed}  peak ${r.peakActive} up at once  RTP received ${r.receivedPackets} lost ${r.lost} (${r.lossPct.toFixed(4)}%) relayed ${r.sentPackets} dropped ${r.dropped}  kernel UDP drops ${r.kernelDrops} (machine-wide; SIPp's rtp_stream never reads its RTP sockets, so what the edge sends it ends there)\n` +
   `           plateau ${r.plateauS.toFixed(0)} s: CPU edge ${r.edgeCpuPct.toFixed(0)}% (${(r.edgeCpuPct / r.level).toFixed(3)}% of a core per call; main thread ${r.mainEluPct.toFixed(0)}%, media workers ${r.workerEluPct.map((w) => `${w.toFixed(0)}%`).join(' ')})` +
   `  caller SIPp ${r.uacCpuPct.toFixed(0)}% callee SIPp ${r.uasCpuPct.toFixed(0)}% redis ${r.redisCpuPct.toFixed(0)}% pg ${r.pgCpuPct.toFixed(0)}% other ${r.otherPct.toFixed(0)}% (machine ${r.machinePct.toFixed(0)}/200%)  ${r.pass ? 'PASS' : `FAIL (${r.why})`}`;
 

@@ -15,8 +15,9 @@
  *    first-INVITE → 180 time (digest round trip included) from SIPp's
  *    -trace_rtt, as p50/p95/p99/max. Target: p99 ≤ 50 ms at 100 calls/s.
  * 2. Setup rate: a ladder of rates, `--step-seconds` each, until one fails.
- *    A step passes when under 0.1% of calls failed or were left unfinished
- *    and the caller was done within 3 s of the expected end; retransmissions
+ *    A step passes when under 0.1% of calls failed or were left unfinished,
+ *    the caller was done within 3 s of the expected end, and the edge kept up
+ *    (mean INVITE → 180 over the second half under 200 ms); retransmissions
  *    (no answer within 500 ms) are reported apart. Target: ≥ 300 calls/s.
  *
  *   npx node bench/sip-calls.ts [--callers 200] [--callees 200] [--hold-ms 1000] [--pdd-rate 100] [--pdd-seconds 20]
@@ -37,6 +38,7 @@ import {
   pgTransactions,
   procCpuSeconds,
   readRttFiles,
+  sippMs,
   sleep,
   startEdgeProcess,
   startSippBench,
@@ -213,6 +215,13 @@ async function step(rate: number, seconds: number, profile?: string): Promise<St
   const unfinished = Math.max(0, offered - succeeded - failed);
   const failurePct = ((failed + unfinished) / offered) * 100;
   const retransmissions = num(last, 'Retransmissions(C)') || 0;
+  // Keeping up means no queue: the mean INVITE → 180 time of the second half of the step stays low.
+  const periodic = run.rows
+    .slice(1, -1)
+    .map((row) => sippMs(row, 'ResponseTime1(P)'))
+    .filter((v) => !Number.isNaN(v) && v > 0);
+  const secondHalf = periodic.slice(Math.floor(periodic.length / 2));
+  const backlogMs = secondHalf.length ? secondHalf.reduce((a, b) => a + b, 0) / secondHalf.length : 0;
   const lateS = Math.max(0, run.wallSeconds - expectedS);
   const cpu = cpuBetween(c0, c1);
   const edgeCpu = cpuPercent(u0, u1);
@@ -222,6 +231,8 @@ async function step(rate: number, seconds: number, profile?: string): Promise<St
   if (!last) why = `SIPp did not run: ${run.output.trim().split('\n').slice(-2).join(' ').slice(0, 200)}`;
   else if (failurePct >= 0.1) why = `${failurePct.toFixed(2)}% failed or unfinished`;
   else if (lateS > 3) why = `finished ${lateS.toFixed(1)} s late`;
+  else if (backlogMs > 200)
+    why = `falling behind: INVITE → 180 took ${backlogMs.toFixed(0)} ms in the second half`;
   // Late answers (SIPp resends after 500 ms without one) are reported, not failed: the target counts failures.
   const late = retransmissions > offered * 0.005;
   return {

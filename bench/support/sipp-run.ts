@@ -448,3 +448,12 @@ export async function pgTransactions(database: string): Promise<number> {
     await client.end().catch(() => undefined);
   }
 }
+
+/** The kernel's count of UDP datagrams dropped for a full receive buffer, machine-wide (/proc/net/snmp). */
+export function udpReceiveBufferErrors(): number {
+  const lines = fs.readFileSync('/proc/net/snmp', 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.startsWith('Udp:'));
+  const names = lines[i]!.trim().split(/\s+/);
+  const values = lines[i + 1]!.trim().split(/\s+/);
+  return Number(values[names.indexOf('RcvbufErrors')] ?? NaN);
+}
