@@ -1,12 +1,8 @@
-import { spawn } from 'node:child_process';
-import dgram from 'node:dgram';
-import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createResponse } from '../../src/sip/message/index.ts';
 import { startStack } from './support/stack.ts';
+import { freeSipPort, runSipp } from '../support/sipp.ts';
 
 /**
  * Interop with a SIP implementation we did not write: SIPp (Debian package
@@ -18,67 +14,9 @@ afterEach(async () => {
   for (const r of running.splice(0)) await r.stop();
 });
 
-/** A port free for both UDP and TCP on loopback, for SIPp's own socket. */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    const udp = dgram.createSocket('udp4');
-    const ok = await new Promise<boolean>((resolve) => {
-      udp.once('error', () => resolve(false));
-      udp.bind(port, '127.0.0.1', () => resolve(true));
-    });
-    await new Promise<void>((resolve) => udp.close(() => resolve()));
-    if (ok) return port;
-  }
-}
-
-async function runSipp(
-  target: number,
-  transport: 'u1' | 't1',
-  calls: number,
-): Promise<{ code: number | null; output: string; errors: string }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carillon-sipp-'));
-  const errorFile = path.join(dir, 'errors.log');
-  // -error_file keeps SIPp's logs out of the scenario folder; -cp 0 avoids clashing on control port 8888.
-  const args = [
-    `127.0.0.1:${target}`,
-    '-sf',
-    SCENARIO,
-    '-t',
-    transport,
-    '-m',
-    String(calls),
-    '-l',
-    '1',
-    '-timeout',
-    '10s',
-    '-timeout_error',
-    '-trace_err',
-    '-error_file',
-    errorFile,
-    '-i',
-    '127.0.0.1',
-    '-p',
-    String(await freePort()),
-    '-cp',
-    '0',
-    '-nostdin',
-  ];
-  const child = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', resolve);
-  });
-  const errors = fs.existsSync(errorFile) ? fs.readFileSync(errorFile, 'utf8') : '';
-  fs.rmSync(dir, { recursive: true, force: true });
-  return { code, output, errors };
-}
+/** SIPp plays the UAC of scenarios/options.xml against the stack on `target`. */
+const optionsRun = async (target: number, transport: 'u1' | 't1', calls: number) =>
+  runSipp({ scenario: SCENARIO, target: `127.0.0.1:${target}`, transport, calls, localPort: await freeSipPort(), timeoutSeconds: 10 });
 
 describe('interop with SIPp', () => {
   for (const [name, mode] of [
@@ -94,7 +32,7 @@ describe('interop with SIPp', () => {
         tx.respond(createResponse(request, 200));
       });
       const port = name === 'UDP' ? stack.ports.UDP! : stack.ports.TCP!;
-      const result = await runSipp(port, mode, 5);
+      const result = await optionsRun(port, mode, 5);
       expect(result.errors).toBe('');
       expect(result.code, result.output.slice(-2_000)).toBe(0);
       expect(methods).toEqual(['OPTIONS', 'OPTIONS', 'OPTIONS', 'OPTIONS', 'OPTIONS']);
@@ -105,7 +43,7 @@ describe('interop with SIPp', () => {
     const stack = await startStack();
     running.push(stack);
     stack.layer.onRequest((request, tx) => tx.respond(createResponse(request, 486)));
-    const result = await runSipp(stack.ports.UDP!, 'u1', 1);
+    const result = await optionsRun(stack.ports.UDP!, 'u1', 1);
     expect(result.code).not.toBe(0);
     expect(result.errors).toMatch(/486/);
   });
