@@ -44,6 +44,7 @@ import {
   waitForQuietMachine,
   udpReceiveBufferErrors,
   workerEluPercents,
+  writeCallCsvs,
 } from './support/sipp-run.ts';
 
 const argv = process.argv.slice(2);
@@ -85,30 +86,7 @@ const numbers = Object.keys(edge.ready.phones).sort((a, b) => Number(a) - Number
 const callers = numbers.slice(0, MAX_LEVEL);
 const callees = numbers.slice(MAX_LEVEL, 2 * MAX_LEVEL);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carillon-concurrent-'));
-const auth = (p: { username: string; password: string }) =>
-  `[authentication username=${p.username} password=${p.password}]`;
-const calleeCsv = path.join(dir, 'callees.csv');
-fs.writeFileSync(
-  calleeCsv,
-  [
-    'SEQUENTIAL',
-    ...callees.map((n) => {
-      const p = edge.ready.phones[n]![0]!;
-      return `${p.username};${auth(p)};${n}`;
-    }),
-  ].join('\n') + '\n',
-);
-const callerCsv = path.join(dir, 'callers.csv');
-fs.writeFileSync(
-  callerCsv,
-  [
-    'SEQUENTIAL',
-    ...callers.map((n, i) => {
-      const p = edge.ready.phones[n]![0]!;
-      return `${p.username};${auth(p)};${callees[i]}`;
-    }),
-  ].join('\n') + '\n',
-);
+const { callerCsv, calleeCsv } = writeCallCsvs(dir, edge.ready.phones, callers, callees);
 const target = `127.0.0.1:${edge.ready.port}`;
 const uasPort = await freeSipPort();
 

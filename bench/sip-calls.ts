@@ -42,7 +42,9 @@ import {
   sleep,
   startEdgeProcess,
   startSippBench,
+  runUndisturbed,
   waitForQuietMachine,
+  writeCallCsvs,
 } from './support/sipp-run.ts';
 
 const argv = process.argv.slice(2);
@@ -88,30 +90,7 @@ const numbers = Object.keys(edge.ready.phones).sort((a, b) => Number(a) - Number
 const callers = numbers.slice(0, CALLERS);
 const callees = numbers.slice(CALLERS, CALLERS + CALLEES);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carillon-sip-calls-'));
-const auth = (p: { username: string; password: string }) =>
-  `[authentication username=${p.username} password=${p.password}]`;
-const calleeCsv = path.join(dir, 'callees.csv');
-fs.writeFileSync(
-  calleeCsv,
-  [
-    'SEQUENTIAL',
-    ...callees.map((n) => {
-      const p = edge.ready.phones[n]![0]!;
-      return `${p.username};${auth(p)};${n}`;
-    }),
-  ].join('\n') + '\n',
-);
-const callerCsv = path.join(dir, 'callers.csv');
-fs.writeFileSync(
-  callerCsv,
-  [
-    'SEQUENTIAL',
-    ...callers.map((n, i) => {
-      const p = edge.ready.phones[n]![0]!;
-      return `${p.username};${auth(p)};${callees[i % callees.length]}`;
-    }),
-  ].join('\n') + '\n',
-);
+const { callerCsv, calleeCsv } = writeCallCsvs(dir, edge.ready.phones, callers, callees);
 
 const target = `127.0.0.1:${edge.ready.port}`;
 const uasPort = await freeSipPort();
@@ -151,18 +130,8 @@ let uas: ReturnType<typeof startSippBench> | null = null;
 const results: StepResult[] = [];
 let pddStep: StepResult | null = null;
 
-/** A failed step during which other processes took over 20% of a core is run again after a quiet moment (twice at most). */
-async function fairStep(label: string, rate: number, seconds: number, profile?: string): Promise<StepResult> {
-  for (let attempt = 1; ; attempt++) {
-    const r = await step(rate, seconds, profile);
-    console.log(`${label.padEnd(8)} ${line(r)}`);
-    if (r.pass || r.otherPct <= 20 || attempt === 3) return r;
-    console.log(
-      `         other processes took ${r.otherPct.toFixed(0)}% of a core during that step: waiting for quiet (at most 45 s) and running it again`,
-    );
-    await waitForQuietMachine(45_000);
-  }
-}
+const fairStep = (label: string, rate: number, seconds: number, profile?: string): Promise<StepResult> =>
+  runUndisturbed(label, () => step(rate, seconds, profile), line);
 
 async function step(rate: number, seconds: number, profile?: string): Promise<StepResult> {
   const offered = rate * seconds;

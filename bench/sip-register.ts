@@ -36,6 +36,7 @@ import {
   machineNote,
   num,
   repartition,
+  runUndisturbed,
   waitForQuietMachine,
   sippMs,
   sleep,
@@ -117,22 +118,8 @@ function timing(row: SippStats | null): string {
   return `p50 ${fmtBound(r.percentileBound(50))}, p99 ${fmtBound(r.percentileBound(99))}, ≥50 ms ${(r.shareAtOrAbove(50) * 100).toFixed(2)}%`;
 }
 
-/**
- * The machine is shared: when a step fails while something else took more
- * than 20% of a core, wait for quiet and run it again (twice at most), and
- * say so.
- */
-async function fairStep(label: string, rate: number, seconds: number, profile?: string): Promise<StepResult> {
-  for (let attempt = 1; ; attempt++) {
-    const r = await step(rate, seconds, profile);
-    console.log(`${label.padEnd(8)} ${line(r)}`);
-    if (r.pass || r.otherPct <= 20 || attempt === 3) return r;
-    console.log(
-      `         other processes took ${r.otherPct.toFixed(0)}% of a core during that step: waiting for quiet (at most 45 s) and running it again`,
-    );
-    await waitForQuietMachine(45_000);
-  }
-}
+const fairStep = (label: string, rate: number, seconds: number, profile?: string): Promise<StepResult> =>
+  runUndisturbed(label, () => step(rate, seconds, profile), line);
 
 async function step(rate: number, seconds: number, profile?: string): Promise<StepResult> {
   const offered = rate * seconds;
