@@ -21,6 +21,7 @@ export type {
   RecordingStopReason,
   RemoteMediaAddress,
   SrtpLegKeys,
+  WebRtcLegSpec,
 } from './relay/control-messages.ts';
 export { RtpPortAllocator, type RtpPortPair } from './relay/rtp-port-allocator.ts';
 export { readRtpPortRange, RtpPortSettingsError, DEFAULT_RTP_PORT_RANGE, type RtpPortRange } from './relay/rtp-port-settings.ts';

@@ -19,3 +19,18 @@ export function chooseCodec(offered: Codec[], supported: Codec[] = PLAIN_RTP_COD
   const te = offered.find((o) => o.name.toLowerCase() === 'telephone-event' && o.clockRate === audio.clockRate) ?? null;
   return { audio, telephoneEvent: te };
 }
+
+/**
+ * Codecs offered to and accepted from browsers: Opus first (wideband, and
+ * no transcoding between two browsers), G.711 so that a call with a phone
+ * can avoid transcoding when the browser agrees to it.
+ */
+export const WEBRTC_CODECS: Codec[] = [
+  { payloadType: 111, name: 'opus', clockRate: 48000, channels: 2, fmtp: 'minptime=10;useinbandfec=1' },
+  ...PLAIN_RTP_CODECS,
+];
+/** Browsers send DTMF at the rate of the audio codec (RFC 4733 §2.1). */
+export const WEBRTC_TELEPHONE_EVENTS: Codec[] = [
+  { payloadType: 110, name: 'telephone-event', clockRate: 48000, channels: 1, fmtp: '0-15' },
+  { payloadType: 126, name: 'telephone-event', clockRate: 8000, channels: 1, fmtp: '0-15' },
+];

@@ -15,6 +15,7 @@ const OPUS_SET_APPLICATION_REQUEST = 4000;
 const OPUS_APPLICATION_VOIP = 2048;
 const OPUS_SET_INBAND_FEC_REQUEST = 4012;
 const OPUS_SET_PACKET_LOSS_PERC_REQUEST = 4014;
+const OPUS_SET_VBR_REQUEST = 4006;
 
 export const OPUS_SAMPLE_RATE = 48_000;
 export const OPUS_FRAME_SAMPLES = 960;
@@ -24,6 +25,8 @@ export interface OpusCodecOptions {
   bitrate?: number;
   /** Expected loss, to let the encoder add in-band FEC (RFC 7587 useinbandfec). */
   packetLossPercent?: number;
+  /** Hard constant bitrate: every 20 ms frame has the same size (prompts rely on it). */
+  constantBitrate?: boolean;
 }
 
 export class OpusCodec implements AudioCodec {
@@ -39,6 +42,7 @@ export class OpusCodec implements AudioCodec {
     this.opus = new OpusEncoder(OPUS_SAMPLE_RATE, 1);
     this.opus.applyEncoderCTL(OPUS_SET_APPLICATION_REQUEST, OPUS_APPLICATION_VOIP);
     this.opus.setBitrate(options.bitrate ?? 32_000);
+    if (options.constantBitrate) this.opus.applyEncoderCTL(OPUS_SET_VBR_REQUEST, 0);
     if (options.packetLossPercent) {
       this.opus.applyEncoderCTL(OPUS_SET_INBAND_FEC_REQUEST, 1);
       this.opus.applyEncoderCTL(OPUS_SET_PACKET_LOSS_PERC_REQUEST, options.packetLossPercent);

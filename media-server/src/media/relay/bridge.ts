@@ -24,6 +24,7 @@ export class Bridge implements LegHost {
   readonly clock: MediaClock;
   private readonly emitEvent: (event: MediaEvent) => void;
   private readonly rtcpIntervalMs: number;
+  readonly dtlsCertificate: { certPem: string; keyPem: string } | null;
   private a: Leg | null = null;
   private b: Leg | null = null;
   /** Codec step for packets from `a` to `b`, and from `b` to `a`. */
@@ -32,8 +33,15 @@ export class Bridge implements LegHost {
   private recorder: CallRecorder | null = null;
   private closed = false;
 
-  constructor(bridgeId: string, clock: MediaClock, emit: (event: MediaEvent) => void, rtcpIntervalMs: number) {
+  constructor(
+    bridgeId: string,
+    clock: MediaClock,
+    emit: (event: MediaEvent) => void,
+    rtcpIntervalMs: number,
+    dtlsCertificate: { certPem: string; keyPem: string } | null = null,
+  ) {
     this.bridgeId = bridgeId;
+    this.dtlsCertificate = dtlsCertificate;
     this.clock = clock;
     this.emitEvent = emit;
     this.rtcpIntervalMs = rtcpIntervalMs;

@@ -8,8 +8,18 @@ import type { RtpStreamStatsSnapshot } from '../rtp/rtp-stream-stats.ts';
 import type { SrtpProfileName } from '../srtp/srtp-profile.ts';
 import type { DtmfDigit } from '../dtmf/dtmf-digits.ts';
 
-/** Codecs a plain RTP leg can carry today; Opus arrives with WebRTC legs. */
-export type LegCodecName = 'PCMU' | 'PCMA';
+/** Codecs a leg can carry: G.711 for phones and trunks, Opus (48 kHz) for browsers. */
+export type LegCodecName = 'PCMU' | 'PCMA' | 'OPUS';
+
+/**
+ * What makes a leg a WebRTC leg (RFC 8834): ICE-lite connectivity checks
+ * answered on its socket, then DTLS-SRTP whose keys feed the leg's own SRTP.
+ * Media is refused from any address that has not passed an ICE check.
+ */
+export interface WebRtcLegSpec {
+  ice: { localUfrag: string; localPwd: string; remoteUfrag: string | null };
+  dtls: { role: 'server' | 'client'; remoteFingerprint: string };
+}
 
 /**
  * SDP direction of our side of the leg: 'sendonly' means we send media to
@@ -50,6 +60,10 @@ export interface LegSpec {
   inbandDtmf?: boolean;
   /** CNAME for the RTCP this leg generates (RFC 3550 §6.5.1). */
   cname?: string;
+  /** Our SSRC towards the leg, when SDP announced it (a=ssrc, which some WebRTC stacks need). */
+  ssrc?: number;
+  /** Present for a browser leg; its SRTP keys then come from DTLS, not from `srtp`. */
+  webrtc?: WebRtcLegSpec | null;
 }
 
 export type LegUpdate = Partial<Omit<LegSpec, 'legId'>>;
@@ -115,6 +129,8 @@ export type MediaEvent =
   | { type: 'playback-ended'; bridgeId: string; legId: string; playbackId: number }
   | { type: 'dtmf-sent'; bridgeId: string; legId: string; digits: string }
   | { type: 'leg-error'; bridgeId: string; legId: string; message: string }
+  /** A WebRTC leg finished its DTLS handshake: media can flow. */
+  | { type: 'dtls-connected'; bridgeId: string; legId: string }
   | ({ type: 'recording-stopped'; bridgeId: string; reason: RecordingStopReason; error?: string } & RecordingResult);
 
 export type WorkerRequest =

@@ -8,6 +8,9 @@
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { AudioCodec } from '../codecs/audio-codec.ts';
 import { PCMA, PCMU } from '../codecs/g711-codec.ts';
+import { OpusCodec } from '../codecs/opus-codec.ts';
+import { DtlsSession } from '../webrtc/dtls-session.ts';
+import { bindingSuccess, readBindingCheck, type IceCredentials } from '../webrtc/stun-binding.ts';
 import { InbandDtmfDetector } from '../dtmf/inband-dtmf-detector.ts';
 import { TelephoneEventReceiver } from '../dtmf/telephone-event-receiver.ts';
 import { RtpPacketizer } from '../media-player/rtp-packetizer.ts';
@@ -18,7 +21,7 @@ import { parseRtcpCompound } from '../rtp/rtcp-packet.ts';
 import { looksLikeRtcp, readUint32, rtpPayloadOffset, setRtpPayloadType } from '../rtp/rtp-header.ts';
 import { RtpStreamStats } from '../rtp/rtp-stream-stats.ts';
 import { SrtpSession } from '../srtp/srtp-session.ts';
-import type { LegCodecName, LegConfig, LegStats, LegUpdate, MediaDirection, MediaEvent } from './control-messages.ts';
+import type { LegCodecName, LegConfig, LegStats, LegUpdate, MediaDirection, MediaEvent, WebRtcLegSpec } from './control-messages.ts';
 import { DtmfPlayout } from './dtmf-playout.ts';
 import type { MediaClock } from './media-clock.ts';
 import { DTMF_SOURCE, OutboundStream, PLAYER_SOURCE } from './outbound-stream.ts';
@@ -35,6 +38,8 @@ export interface LegHost {
   relayRtp(from: Leg, packet: Buffer, payloadOffset: number, payloadLength: number, length: number, isEvent: boolean, nowMs: number): void;
   relayRtcp(from: Leg, packet: Buffer, length: number, nowMs: number): void;
   emit(event: MediaEvent): void;
+  /** The process's DTLS certificate, for WebRTC legs. */
+  readonly dtlsCertificate: { certPem: string; keyPem: string } | null;
 }
 
 /** A latched peer that falls silent this long may be replaced by a new source (NAT rebinding, re-INVITE). */
@@ -44,12 +49,24 @@ const RTCP_RELATCH_AFTER_MS = 12_000;
 const SEND_BUFFER_BYTES = 2048;
 const MAX_DECODED_SAMPLES = 1920;
 
-const CODECS: Record<LegCodecName, AudioCodec> = { PCMU, PCMA };
+/** G.711 is stateless and shared; each Opus user gets its own encoder and decoder state. */
+const CODECS: Record<LegCodecName, () => AudioCodec> = { PCMU: () => PCMU, PCMA: () => PCMA, OPUS: () => new OpusCodec() };
 
 export function codecOf(name: LegCodecName): AudioCodec {
   const codec = CODECS[name];
   if (!codec) throw new RangeError(`unsupported codec ${JSON.stringify(name)} (supported: ${Object.keys(CODECS).join(', ')})`);
-  return codec;
+  return codec();
+}
+
+/** A WebRTC leg's ICE and DTLS state. */
+interface WebRtcState {
+  spec: WebRtcLegSpec;
+  ice: IceCredentials;
+  dtls: DtlsSession | null;
+  /** Sources that passed an ICE check ("address port"): DTLS is taken from these only. */
+  verified: Set<string>;
+  /** The browser nominated the latched pair (USE-CANDIDATE); until then any checked pair may take it. */
+  nominated: boolean;
 }
 
 export class Leg {
@@ -70,6 +87,7 @@ export class Leg {
   private receiving = true;
   private sending = true;
   private cname: string;
+  private webrtc: WebRtcState | null = null;
 
   private readonly rtpRemote = new LatchedEndpoint(RELATCH_AFTER_MS);
   private readonly rtcpRemote = new LatchedEndpoint(RTCP_RELATCH_AFTER_MS);
@@ -117,9 +135,10 @@ export class Leg {
     this.telephoneEventPayloadType = config.telephoneEventPayloadType ?? -1;
     this.rtcpMux = config.rtcpMux ?? false;
     this.srtp = config.srtp ? new SrtpSession(config.srtp) : null;
+    if (config.webrtc) this.setWebRtc(config.webrtc);
     this.cname = config.cname ?? `${config.legId}@carillon`;
     this.stats = new RtpStreamStats(this.codec.clockRate);
-    this.outbound = new OutboundStream(this.codec.clockRate, config.ssrcMode ?? 'rewrite');
+    this.outbound = new OutboundStream(this.codec.clockRate, config.ssrcMode ?? 'rewrite', config.ssrc);
     this.dtmfReceiver = new TelephoneEventReceiver(this.codec.clockRate, (digit, durationMs) =>
       host.emit({ type: 'dtmf', bridgeId: host.bridgeId, legId: this.legId, digit, durationMs, source: 'rfc4733' }),
     );
@@ -146,6 +165,77 @@ export class Leg {
     if (update.inbandDtmf !== undefined) this.setInbandDtmf(update.inbandDtmf);
     if (update.cname) this.cname = update.cname;
     if (update.remote !== undefined) this.setRemote(update.remote);
+    if (update.webrtc) this.setWebRtc(update.webrtc);
+    if (update.ssrc !== undefined) this.outbound.ssrc = update.ssrc;
+  }
+
+  /**
+   * A new WebRTC description. New ICE credentials are an ICE restart (the
+   * browser moved networks): media keeps its path and keys until a check on
+   * the new credentials moves it. A new fingerprint or role means a new DTLS
+   * handshake, and no media until it completes.
+   */
+  private setWebRtc(spec: WebRtcLegSpec): void {
+    this.rtcpMux = true;
+    const previous = this.webrtc;
+    const ice: IceCredentials = { localUfrag: spec.ice.localUfrag, localPwd: spec.ice.localPwd, remoteUfrag: spec.ice.remoteUfrag };
+    const sameDtls = previous !== null && previous.spec.dtls.role === spec.dtls.role && previous.spec.dtls.remoteFingerprint === spec.dtls.remoteFingerprint;
+    if (previous && sameDtls) {
+      previous.spec = spec;
+      previous.ice = ice;
+      return;
+    }
+    previous?.dtls?.close();
+    this.srtp = null;
+    this.webrtc = { spec, ice, dtls: null, verified: new Set(), nominated: false };
+    // A DTLS server waits for the browser's ClientHello; a client starts once ICE has a path.
+    if (spec.dtls.role === 'server') this.webrtc.dtls = this.openDtls(spec);
+  }
+
+  private openDtls(spec: WebRtcLegSpec): DtlsSession | null {
+    const certificate = this.host.dtlsCertificate;
+    if (!certificate) {
+      this.host.emit({ type: 'leg-error', bridgeId: this.host.bridgeId, legId: this.legId, message: 'no DTLS certificate on this media worker' });
+      return null;
+    }
+    const session: DtlsSession = new DtlsSession({
+      role: spec.dtls.role,
+      certPem: certificate.certPem,
+      keyPem: certificate.keyPem,
+      remoteFingerprint: spec.dtls.remoteFingerprint,
+      send: (packet) => {
+        if (this.rtpRemote.address !== null && !this.closed) this.rtpSocket.send(packet, this.rtpRemote.port, this.rtpRemote.address);
+      },
+      onKeys: (keys) => {
+        if (this.webrtc?.dtls !== session) return;
+        this.srtp = new SrtpSession(keys);
+        this.host.emit({ type: 'dtls-connected', bridgeId: this.host.bridgeId, legId: this.legId });
+      },
+      onError: (message) => this.host.emit({ type: 'leg-error', bridgeId: this.host.bridgeId, legId: this.legId, message }),
+    });
+    return session;
+  }
+
+  /** An ICE connectivity check: answered when it is for us, and it may move the media path. */
+  private receiveStun(msg: Buffer, rinfo: RemoteInfo, webrtc: WebRtcState): void {
+    const check = readBindingCheck(msg, webrtc.ice);
+    if (!check) {
+      this.dropped++;
+      return;
+    }
+    this.rtpSocket.send(bindingSuccess(check, rinfo.address, rinfo.port, webrtc.ice.localPwd), rinfo.port, rinfo.address);
+    const key = `${rinfo.address} ${rinfo.port}`;
+    if (webrtc.verified.size > 16) webrtc.verified.clear();
+    webrtc.verified.add(key);
+    const now = performance.now();
+    if (this.rtpRemote.isFrom(rinfo)) {
+      this.rtpRemote.seen(now);
+      if (check.useCandidate) webrtc.nominated = true;
+    } else if (check.useCandidate || !webrtc.nominated) {
+      webrtc.nominated = check.useCandidate;
+      this.latchRtp(rinfo, now);
+    }
+    if (webrtc.dtls === null && webrtc.spec.dtls.role === 'client') webrtc.dtls = this.openDtls(webrtc.spec);
   }
 
   private setDirection(direction: MediaDirection): void {
@@ -170,6 +260,25 @@ export class Leg {
   // ---- receive path ----
 
   private readonly onRtpMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
+    const webrtc = this.webrtc;
+    if (webrtc !== null) {
+      // RFC 7983 demultiplexing: STUN 0–3, DTLS 20–63, RTP and RTCP 128–191.
+      const first = msg[0]!;
+      if (first < 4) {
+        this.receiveStun(msg, rinfo, webrtc);
+        return;
+      }
+      if (first >= 20 && first < 64) {
+        if (webrtc.verified.has(`${rinfo.address} ${rinfo.port}`)) webrtc.dtls?.receive(msg);
+        else this.dropped++;
+        return;
+      }
+      // Media only from the ICE-selected path, and only once DTLS gave keys.
+      if (this.srtp === null || !this.rtpRemote.isFrom(rinfo)) {
+        this.dropped++;
+        return;
+      }
+    }
     if (this.rtcpMux && looksLikeRtcp(msg, msg.length)) {
       this.receiveRtcp(msg, rinfo, true);
       return;
@@ -291,7 +400,7 @@ export class Leg {
 
   /** Whether relayed media may go out now: generated media (prompt, DTMF) takes the leg over. */
   private get relayOpen(): boolean {
-    return this.sending && this.rtpRemote.address !== null && this.player === null && this.dtmf === null;
+    return (this.webrtc === null || this.srtp !== null) && this.sending && this.rtpRemote.address !== null && this.player === null && this.dtmf === null;
   }
 
   /**
@@ -330,6 +439,8 @@ export class Leg {
   }
 
   private transmitRtp(buf: Buffer, length: number, payloadLength: number): void {
+    // A WebRTC leg sends nothing in the clear, before or after its handshake.
+    if (this.webrtc !== null && this.srtp === null) return;
     if (this.srtp) {
       const out = buf === this.sendBuffer ? buf : this.takeSendBuffer();
       length = this.srtp.rtpOut.protect(buf, length, out);
@@ -363,6 +474,7 @@ export class Leg {
 
   private transmitRtcp(buf: Buffer, length: number): void {
     const socket = this.rtcpMux ? this.rtpSocket : this.rtcpSocket;
+    if (this.webrtc !== null && this.srtp === null) return;
     if (this.srtp) {
       const out = socket.getSendQueueCount() === 0 ? this.rtcpSendBuffer : Buffer.alloc(SEND_BUFFER_BYTES);
       length = this.srtp.rtcpOut.protect(buf, length, out);
@@ -493,6 +605,7 @@ export class Leg {
     this.dtmf = null;
     this.recording = null;
     this.detachClockIfIdle();
+    this.webrtc?.dtls?.close();
     this.rtpSocket.close();
     this.rtcpSocket.close();
   }

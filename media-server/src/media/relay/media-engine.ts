@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EventLoopUtilization } from 'node:perf_hooks';
+import { createDtlsCertificate } from '../webrtc/dtls-certificate.ts';
 import { BridgeHandle, type BridgeEvents, type BridgeHost, type BridgeOp } from './bridge-handle.ts';
 import type {
   LegConfig,
@@ -60,13 +61,18 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> implements Brid
 
   static async start(options: MediaEngineOptions = {}): Promise<MediaEngine> {
     const count = Math.max(1, options.workers ?? os.availableParallelism());
-    const data: MediaWorkerData = { rtcpIntervalMs: options.rtcpIntervalMs ?? 5000 };
+    const certificate = await createDtlsCertificate();
+    const data: MediaWorkerData = { rtcpIntervalMs: options.rtcpIntervalMs ?? 5000, dtlsCertificate: { certPem: certificate.certPem, keyPem: certificate.keyPem } };
     const workers = await Promise.all(Array.from({ length: count }, () => startWorker(data)));
-    return new MediaEngine(options, workers);
+    return new MediaEngine(options, workers, certificate.fingerprint);
   }
 
-  private constructor(options: MediaEngineOptions, workers: Worker[]) {
+  /** The a=fingerprint of this engine's DTLS certificate, for the SDP of WebRTC legs. */
+  readonly dtlsFingerprint: string;
+
+  private constructor(options: MediaEngineOptions, workers: Worker[], dtlsFingerprint: string) {
     super();
+    this.dtlsFingerprint = dtlsFingerprint;
     this.ports = new RtpPortAllocator(options.portRange ?? readRtpPortRange());
     this.bindAddress = options.bindAddress ?? '0.0.0.0';
     this.advertisedAddress =

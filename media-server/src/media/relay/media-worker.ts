@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { PCMA, PCMU } from '../codecs/g711-codec.ts';
-import { encodePrompt, type EncodedPrompt } from '../media-player/encoded-prompt.ts';
+import { encodeOpusPrompt, encodePrompt, type EncodedPrompt } from '../media-player/encoded-prompt.ts';
 import { readWav8kMono } from '../media-player/wav-file.ts';
 import { Bridge } from './bridge.ts';
 import type { MediaEvent, WorkerMessage, WorkerRequest, WorkerRequestMessage } from './control-messages.ts';
@@ -15,11 +15,13 @@ import { MediaClock } from './media-clock.ts';
 
 export interface MediaWorkerData {
   rtcpIntervalMs: number;
+  /** The engine's DTLS certificate, for WebRTC legs. */
+  dtlsCertificate: { certPem: string; keyPem: string } | null;
 }
 
 if (!parentPort) throw new Error('media-worker.ts runs as a worker thread, started by MediaEngine');
 const port: MessagePort = parentPort;
-const { rtcpIntervalMs } = workerData as MediaWorkerData;
+const { rtcpIntervalMs, dtlsCertificate } = workerData as MediaWorkerData;
 
 const clock = new MediaClock();
 const bridges = new Map<string, Bridge>();
@@ -45,8 +47,7 @@ function prompt(file: string, codecName: string): Promise<EncodedPrompt> {
   const key = `${codecName}:${file}`;
   let p = prompts.get(key);
   if (!p) {
-    const codec = codecName === 'PCMA' ? PCMA : PCMU;
-    p = readWav8kMono(file).then((pcm) => encodePrompt(pcm, codec));
+    p = readWav8kMono(file).then((pcm) => (codecName === 'opus' ? encodeOpusPrompt(pcm) : encodePrompt(pcm, codecName === 'PCMA' ? PCMA : PCMU)));
     // A file that failed to load may be fixed later: do not cache the failure.
     p.catch(() => prompts.delete(key));
     prompts.set(key, p);
@@ -58,7 +59,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
   switch (req.op) {
     case 'create-bridge':
       if (bridges.has(req.bridgeId)) throw new Error(`bridge ${req.bridgeId} exists`);
-      bridges.set(req.bridgeId, new Bridge(req.bridgeId, clock, emit, rtcpIntervalMs));
+      bridges.set(req.bridgeId, new Bridge(req.bridgeId, clock, emit, rtcpIntervalMs, dtlsCertificate));
       return null;
     case 'destroy-bridge': {
       const b = bridges.get(req.bridgeId);
@@ -78,7 +79,11 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       return null;
     case 'play': {
       const leg = bridge(req.bridgeId).leg(req.legId);
-      const encoded = 'file' in req.source ? await prompt(req.source.file, leg.codec.name) : encodePrompt(req.source.pcm, leg.codec);
+      const encoded = 'file' in req.source
+          ? await prompt(req.source.file, leg.codec.name)
+          : leg.codec.name === 'opus'
+            ? encodeOpusPrompt(req.source.pcm)
+            : encodePrompt(req.source.pcm, leg.codec);
       const playbackId = nextPlaybackId++;
       leg.play(encoded, playbackId, req.options.loop ?? false);
       return { playbackId };

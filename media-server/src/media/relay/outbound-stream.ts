@@ -37,10 +37,10 @@ export class OutboundStream {
   private lastSeq = 0;
   private markerPending = false;
 
-  constructor(clockRate: number, mode: 'rewrite' | 'keep') {
+  constructor(clockRate: number, mode: 'rewrite' | 'keep', ssrc?: number) {
     this.clockRate = clockRate;
     this.keep = mode === 'keep';
-    this.ssrc = randomInt(1, 0xffff_ffff);
+    this.ssrc = ssrc ?? randomInt(1, 0xffff_ffff);
   }
 
   /** The next packet starts a new anchor even from the same source (a new prompt, a new DTMF event). */
