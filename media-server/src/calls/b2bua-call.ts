@@ -7,12 +7,13 @@ import { createResponse, newCallId, newTag, parseNameAddr, SipRequest, type SipR
 import type { InviteClientTransaction, InviteServerTransaction, NonInviteServerTransaction } from '../sip/transaction/index.ts';
 import type { SipSource, SipTarget } from '../sip/transport/index.ts';
 import { answerDirection, isHold, mediaAddress, parseSdp, type Codec, type SessionDescription } from '../sdp/session-description.ts';
-import { chooseCodec, PLAIN_RTP_CODECS } from '../sdp/negotiate-codecs.ts';
+import { chooseCodec, PLAIN_RTP_CODECS, WEBRTC_CODECS, WEBRTC_TELEPHONE_EVENTS } from '../sdp/negotiate-codecs.ts';
 import type { CallContext, CallParty } from './call-context.ts';
 import type { Route } from './dial-plan.ts';
 import { LocalSdp } from './local-sdp.ts';
 import { reachTarget } from './binding-target.ts';
 import { StarCodeDetector } from './star-codes.ts';
+import { answerSetup, isWebRtcMedia, newIceCredentials, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -41,6 +42,8 @@ interface Fork {
   finalStatus: number | null;
   dialog: Dialog | null;
   authRetried: boolean;
+  /** Our WebRTC side of the offer, for a browser (a device registered over WebSocket). */
+  webrtc: LocalWebRtc | null;
 }
 
 interface AnsweredSide {
@@ -52,9 +55,12 @@ interface AnsweredSide {
   sdp: LocalSdp;
   onHold: boolean;
   legRecordId: string | null;
+  /** Our side of a browser's leg (its DTLS role settled), and the browser's last parameters. */
+  webrtc: { local: LocalWebRtc; peer: PeerWebRtc } | null;
 }
 
-const CODEC_NAMES = new Set<LegCodecName>(['PCMU', 'PCMA']);
+const CODEC_NAMES = new Set<LegCodecName>(['PCMU', 'PCMA', 'OPUS']);
+const legCodec = (c: Codec) => ({ name: c.name.toUpperCase() as LegCodecName, payloadType: c.payloadType });
 
 export class B2buaCall {
   readonly aCallId: string;
@@ -72,6 +78,8 @@ export class B2buaCall {
   private offer!: SessionDescription;
   private aCodec!: Codec;
   private aTelephoneEvent: Codec | null = null;
+  /** Set when the caller is a browser. */
+  private aWebRtc: { local: LocalWebRtc; peer: PeerWebRtc } | null = null;
   private bridge: BridgeHandle | null = null;
   private bLocal: { address: string; rtpPort: number } | null = null;
   private aLocal: { address: string; rtpPort: number } | null = null;
@@ -109,7 +117,9 @@ export class B2buaCall {
   async start(): Promise<void> {
     const offer = parseSdp(this.invite.body.toString('utf8'));
     const audio = offer?.media.find((m) => m.type === 'audio' && m.port > 0);
-    const choice = audio ? chooseCodec(audio.codecs) : null;
+    const browser = offer && audio && isWebRtcMedia(offer, audio);
+    const peer = browser ? readPeerWebRtc(offer, audio) : null;
+    const choice = audio && (!browser || peer) ? chooseCodec(audio.codecs, browser ? WEBRTC_CODECS : PLAIN_RTP_CODECS) : null;
     if (!offer || !audio || !choice) {
       // No offer, or nothing we can speak: RFC 3261 §13.3.1.3 (late offers are not supported yet).
       this.reject(488, 'Not Acceptable Here', 'failed');
@@ -118,6 +128,7 @@ export class B2buaCall {
     this.offer = offer;
     this.aCodec = choice.audio;
     this.aTelephoneEvent = choice.telephoneEvent;
+    if (peer) this.aWebRtc = { local: newLocalWebRtc(this.ctx.media.dtlsFingerprint, answerSetup(peer.setup), peer.mid), peer };
     const dialed = this.invite.requestUri()?.user ?? '';
     const route = await this.ctx.route(this.caller, dialed);
     this.route = route;
@@ -167,15 +178,18 @@ export class B2buaCall {
     this.bridge = await this.ctx.media.createBridge();
     this.bridge.on('dtmf', this.onDtmf);
     const remote = mediaAddress(offer, audio);
+    const aWebRtc = this.aWebRtc;
     this.aLocal = await this.bridge.addLeg({
       legId: 'a',
-      codec: { name: this.aCodec.name.toUpperCase() as LegCodecName, payloadType: this.aCodec.payloadType },
+      codec: legCodec(this.aCodec),
       telephoneEventPayloadType: this.aTelephoneEvent?.payloadType ?? null,
-      remote: remote ? { address: remote, rtpPort: audio.port } : null,
+      // A browser's media is only taken from the path its ICE checks proved.
+      remote: !aWebRtc && remote ? { address: remote, rtpPort: audio.port } : null,
+      ...(aWebRtc ? { ssrc: aWebRtc.local.ssrc, webrtc: webRtcLegSpec(aWebRtc.local, aWebRtc.peer) } : {}),
     });
     this.bLocal = await this.bridge.addLeg({
       legId: 'b',
-      codec: { name: this.aCodec.name.toUpperCase() as LegCodecName, payloadType: this.aCodec.payloadType },
+      codec: legCodec(this.aCodec),
       telephoneEventPayloadType: 101,
       remote: null,
     });
@@ -212,13 +226,20 @@ export class B2buaCall {
     req.add('contact', `<sip:carillon@${contact.host}:${contact.port};transport=${target.transport.toLowerCase()}>`);
     req.add('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE');
     req.add('content-type', 'application/sdp');
+    // A device registered over WebSocket is a browser: it gets a WebRTC offer.
+    const webrtc = target.transport === 'WS' || target.transport === 'WSS' ? newLocalWebRtc(this.ctx.media.dtlsFingerprint, 'actpass', '0') : null;
+    const supported = webrtc ? WEBRTC_CODECS : PLAIN_RTP_CODECS;
     // Offer the caller's codec first so that no transcoding is needed when the callee has it too.
-    const codecs = [this.aCodec, ...PLAIN_RTP_CODECS.filter((c) => c.name !== this.aCodec.name.toUpperCase())].map((c) =>
-      PLAIN_RTP_CODECS.find((p) => p.name === c.name.toUpperCase()) ?? c,
-    );
+    const first = supported.find((c) => c.name.toLowerCase() === this.aCodec.name.toLowerCase());
+    const codecs = first ? [first, ...supported.filter((c) => c !== first)] : supported;
     const local = side === 'b' ? this.bLocal! : this.aLocal!;
-    req.body = (side === 'b' ? this.bSdp : this.aSdp).build({ address: local.address, port: local.rtpPort, codecs });
-    const fork: Fork = { side, purpose, request: req, transaction: null as unknown as InviteClientTransaction, target, deviceId, legRecordId: null, status: 'calling', finalStatus: null, dialog: null, authRetried: false };
+    req.body = (side === 'b' ? this.bSdp : this.aSdp).build({
+      address: local.address,
+      port: local.rtpPort,
+      codecs,
+      ...(webrtc ? { telephoneEvent: WEBRTC_TELEPHONE_EVENTS, webrtc } : {}),
+    });
+    const fork: Fork = { side, purpose, request: req, transaction: null as unknown as InviteClientTransaction, target, deviceId, legRecordId: null, status: 'calling', finalStatus: null, dialog: null, authRetried: false, webrtc };
     this.forks.push(fork);
     this.ctx.registerFork(req.callId, this);
     fork.legRecordId = await this.ctx.records.addLeg({
@@ -290,7 +311,7 @@ export class B2buaCall {
       if (dialog) this.sendInDialog(dialog, 'BYE', fork.target);
       return;
     }
-    const choice = await this.applyAnswer('b', res);
+    const choice = await this.applyAnswer('b', res, fork);
     if (!choice) {
       this.sendInDialog(dialog, 'BYE', fork.target);
       fork.status = 'failed';
@@ -302,13 +323,13 @@ export class B2buaCall {
     this.state = 'Answered';
     this.clearNoAnswer();
     for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
-    this.b = { legId: 'b', dialog, target: fork.target, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: this.bSdp, onHold: false, legRecordId: fork.legRecordId };
+    this.b = { legId: 'b', dialog, target: fork.target, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: this.bSdp, onHold: false, legRecordId: fork.legRecordId, webrtc: choice.webrtc };
 
     // Answer the caller.
     const ok = this.respondA(200);
     const aDialog = Dialog.fromIncomingInvite(this.invite, this.aTag, ok.get('contact')!);
     const aTarget = reachTarget(aDialog?.state.remoteTarget ?? '', { transport: this.aSource.transport, address: this.aSource.remoteAddress, port: this.aSource.remotePort, connectionId: this.aSource.connectionId });
-    if (aDialog && aTarget) this.a = { legId: 'a', dialog: aDialog, target: aTarget, codec: this.aCodec, telephoneEvent: this.aTelephoneEvent, sdp: this.aSdp, onHold: false, legRecordId: this.aLegRecordId };
+    if (aDialog && aTarget) this.a = { legId: 'a', dialog: aDialog, target: aTarget, codec: this.aCodec, telephoneEvent: this.aTelephoneEvent, sdp: this.aSdp, onHold: false, legRecordId: this.aLegRecordId, webrtc: this.aWebRtc };
     this.retransmitOkUntilAck(ok);
     await this.ctx.records.callAnswered(this.callRecordId!);
     if (fork.legRecordId) await this.ctx.records.legAnswered(fork.legRecordId, choice.audio.name);
@@ -317,18 +338,28 @@ export class B2buaCall {
   }
 
   /** Points a bridge leg at the party that answered our offer, with the codec it chose; null if its SDP is unusable. */
-  private async applyAnswer(legId: 'a' | 'b', res: SipResponse): Promise<{ audio: Codec; telephoneEvent: Codec | null } | null> {
+  private async applyAnswer(
+    legId: 'a' | 'b',
+    res: SipResponse,
+    fork: Fork,
+  ): Promise<{ audio: Codec; telephoneEvent: Codec | null; webrtc: AnsweredSide['webrtc'] } | null> {
     const answer = parseSdp(res.body.toString('utf8'));
     const audio = answer?.media.find((m) => m.type === 'audio');
-    const choice = audio ? chooseCodec(audio.codecs) : null;
+    const peer = fork.webrtc && answer && audio ? readPeerWebRtc(answer, audio) : null;
+    if (fork.webrtc && !peer) return null;
+    const choice = audio ? chooseCodec(audio.codecs, fork.webrtc ? WEBRTC_CODECS : PLAIN_RTP_CODECS) : null;
     if (!answer || !audio || !choice) return null;
     const remote = mediaAddress(answer, audio);
+    const webrtc = fork.webrtc && peer ? { local: { ...fork.webrtc, setup: peer.setup === 'active' ? ('passive' as const) : ('active' as const) }, peer } : null;
     await this.bridge!.updateLeg(legId, {
-      codec: { name: choice.audio.name.toUpperCase() as LegCodecName, payloadType: choice.audio.payloadType },
+      codec: legCodec(choice.audio),
       telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null,
-      remote: remote ? { address: remote, rtpPort: audio.port } : null,
+      remote: !webrtc && remote ? { address: remote, rtpPort: audio.port } : null,
+      // The leg may have carried a browser before a transfer, or a phone before this browser.
+      webrtc: webrtc ? webRtcLegSpec(fork.webrtc!, peer!) : null,
+      ...(webrtc ? { ssrc: webrtc.local.ssrc } : {}),
     });
-    return choice;
+    return { ...choice, webrtc };
   }
 
   private cancelFork(fork: Fork): void {
@@ -365,7 +396,7 @@ export class B2buaCall {
     if (status >= 200 && status < 300) {
       res.add('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE');
       res.add('content-type', 'application/sdp');
-      res.body = this.aSdp.build({ address: this.aLocal!.address, port: this.aLocal!.rtpPort, codecs: [this.aCodec], telephoneEvent: this.aTelephoneEvent });
+      res.body = this.aSdp.build({ address: this.aLocal!.address, port: this.aLocal!.rtpPort, codecs: [this.aCodec], telephoneEvent: this.aTelephoneEvent, webrtc: this.aWebRtc?.local ?? null });
     }
     if (this.inviteTx.canRespond) this.inviteTx.respond(res);
     return res;
@@ -472,7 +503,18 @@ export class B2buaCall {
       const remote = mediaAddress(offer, audio);
       const hold = isHold(offer);
       const direction = answerDirection(audio.direction);
-      if (remote && remote !== '0.0.0.0') await this.bridge!.updateLeg(leg.legId, { remote: { address: remote, rtpPort: audio.port } });
+      if (leg.webrtc) {
+        const peer = readPeerWebRtc(offer, audio);
+        if (!peer) {
+          tx.respond(createResponse(req, 488, { toTag: leg.dialog.state.localTag }));
+          return;
+        }
+        // New ICE credentials from the browser are an ICE restart (it changed networks): ours change too
+        // (RFC 8445 §9), and the leg follows the first path the new checks prove, keeping its DTLS keys.
+        if (peer.ufrag !== leg.webrtc.peer.ufrag) leg.webrtc.local = { ...leg.webrtc.local, ...newIceCredentials() };
+        leg.webrtc.peer = peer;
+        await this.bridge!.updateLeg(leg.legId, { webrtc: webRtcLegSpec(leg.webrtc.local, peer) });
+      } else if (remote && remote !== '0.0.0.0') await this.bridge!.updateLeg(leg.legId, { remote: { address: remote, rtpPort: audio.port } });
       await this.bridge!.setDirection(leg.legId, direction);
       const other = leg.legId === 'a' ? 'b' : 'a';
       if (hold && !leg.onHold) await this.bridge!.play(other, { file: staticAudioPath('hold-music.wav') }, { loop: true });
@@ -483,7 +525,7 @@ export class B2buaCall {
       res.add('contact', leg.dialog.state.localContact);
       res.add('content-type', 'application/sdp');
       const local = leg.legId === 'a' ? this.aLocal! : this.bLocal!;
-      res.body = leg.sdp.build({ address: local.address, port: local.rtpPort, codecs: [leg.codec], telephoneEvent: leg.telephoneEvent, direction });
+      res.body = leg.sdp.build({ address: local.address, port: local.rtpPort, codecs: [leg.codec], telephoneEvent: leg.telephoneEvent, direction, webrtc: leg.webrtc?.local ?? null });
       tx.respond(res);
       return;
     }
@@ -544,7 +586,7 @@ export class B2buaCall {
       return;
     }
     const side = transfer.side;
-    const choice = await this.applyAnswer(side, res);
+    const choice = await this.applyAnswer(side, res, fork);
     if (!choice) {
       this.sendInDialog(dialog, 'BYE', fork.target);
       this.transferFailed(488, 'Not Acceptable Here');
@@ -553,7 +595,7 @@ export class B2buaCall {
     fork.status = 'answered';
     for (const other of this.forks) if (other !== fork && other.purpose === 'transfer' && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
     await this.bridge!.stopPlayback(side === 'a' ? 'b' : 'a');
-    const replaced: AnsweredSide = { legId: side, dialog, target: fork.target, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: side === 'a' ? this.aSdp : this.bSdp, onHold: false, legRecordId: fork.legRecordId };
+    const replaced: AnsweredSide = { legId: side, dialog, target: fork.target, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: side === 'a' ? this.aSdp : this.bSdp, onHold: false, legRecordId: fork.legRecordId, webrtc: choice.webrtc };
     if (side === 'a') this.a = replaced;
     else this.b = replaced;
     if (fork.legRecordId) await this.ctx.records.legAnswered(fork.legRecordId, choice.audio.name);

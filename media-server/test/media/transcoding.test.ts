@@ -118,6 +118,33 @@ describe('Transcoder', () => {
     for (const other of [500, 2000, 3000]) expect(goertzelAmplitude(tail, other, 8000)).toBeLessThan(at1k / 30);
   });
 
+  it('turns 30 ms G.711 packets into whole Opus frames, keeping the tone and the timing', () => {
+    // SIPp's pcaps, and some phones, send 30 ms; Opus has no 30 ms frame (RFC 6716 §2.1.4).
+    const toOpus = new Transcoder(PCMU, new OpusCodec());
+    const fromOpus = new Transcoder(new OpusCodec(), PCMU);
+    const pcmu = Buffer.alloc(240);
+    const tone = new ToneGenerator([1000], 8000, 8000);
+    const pcm = new Int16Array(240);
+    const durations: number[] = [];
+    const carried: number[] = [];
+    const decoded: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      tone.fill(pcm);
+      PCMU.encode(pcm, 240, pcmu, 0);
+      const out = toOpus.transcode(pcmu);
+      carried.push(toOpus.carriedIntoLastPacket);
+      const back = fromOpus.transcode(out);
+      durations.push(back.length);
+      const linear = new Int16Array(back.length);
+      pcmuDecode(back, linear);
+      decoded.push(...linear);
+    }
+    // 20 ms then 40 ms, again and again: 30 ms on average, each packet's start told by what it carried over.
+    expect(durations.slice(0, 6)).toEqual([160, 320, 160, 320, 160, 320]);
+    expect(carried.slice(0, 6)).toEqual([0, 480, 0, 480, 0, 480]);
+    expect(goertzelAmplitude(decoded.slice(-1600), 1000, 8000)).toBeGreaterThan(8000 / 2);
+  });
+
   it('converts PCMU to PCMA through linear PCM', () => {
     const t = new Transcoder(PCMU, PCMA);
     expect([...t.transcode(Buffer.from([0xff, 0x80, 0x00]))]).toEqual([0xd5, 0xaa, 0x2a]);

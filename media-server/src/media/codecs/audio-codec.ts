@@ -12,6 +12,11 @@ export interface AudioCodec {
   readonly sampleRate: number;
   /** Decodes one payload into `pcm`; returns the number of samples written. */
   decode(payload: Uint8Array, offset: number, length: number, pcm: Int16Array): number;
+  /**
+   * The only sample counts encode() takes, largest first, for codecs with
+   * fixed frame durations; undefined when any count will do (G.711).
+   */
+  readonly frameSizes?: readonly number[];
   /** Encodes `count` samples; returns the number of bytes written at `out[outOffset]`. */
   encode(pcm: Int16Array, count: number, out: Uint8Array, outOffset: number): number;
 }

@@ -33,10 +33,12 @@ export class OpusCodec implements AudioCodec {
   readonly name = 'opus';
   readonly clockRate = OPUS_SAMPLE_RATE;
   readonly sampleRate = OPUS_SAMPLE_RATE;
+  /** RFC 6716 §2.1.4: 60, 40, 20, 10, 5 and 2.5 ms at 48 kHz. */
+  readonly frameSizes = [2880, 1920, 960, 480, 240, 120] as const;
   private readonly opus: InstanceType<typeof OpusEncoder>;
   /** encode() of the addon takes a Buffer: a fixed view on a fixed frame. */
-  private readonly frame = new Int16Array(OPUS_FRAME_SAMPLES);
-  private readonly frameBytes = Buffer.from(this.frame.buffer, 0, OPUS_FRAME_SAMPLES * 2);
+  private readonly frame = new Int16Array(OPUS_FRAME_SAMPLES * 3);
+  private readonly frameBytes = Buffer.from(this.frame.buffer, 0, OPUS_FRAME_SAMPLES * 3 * 2);
 
   constructor(options: OpusCodecOptions = {}) {
     this.opus = new OpusEncoder(OPUS_SAMPLE_RATE, 1);
@@ -57,11 +59,12 @@ export class OpusCodec implements AudioCodec {
     return samples;
   }
 
-  /** `count` must be a whole Opus frame size; 960 (20 ms) is what the relay uses. */
+  /** `count` must be one of frameSizes; 960 (20 ms) is the usual. */
   encode(pcm: Int16Array, count: number, out: Uint8Array, outOffset: number): number {
-    if (count !== OPUS_FRAME_SAMPLES) throw new RangeError(`Opus frames here are ${OPUS_FRAME_SAMPLES} samples, got ${count}`);
+    if (!(this.frameSizes as readonly number[]).includes(count)) throw new RangeError(`an Opus frame has ${this.frameSizes.join(', ')} samples, not ${count}`);
     this.frame.set(count === pcm.length ? pcm : pcm.subarray(0, count));
-    const encoded = this.opus.encode(this.frameBytes);
+    // The addon takes the frame size from the length of the buffer it is given.
+    const encoded = this.opus.encode(count === OPUS_FRAME_SAMPLES * 3 ? this.frameBytes : this.frameBytes.subarray(0, count * 2));
     encoded.copy(out, outOffset);
     return encoded.length;
   }

@@ -8,7 +8,7 @@ import type { AudioCodec } from './audio-codec.ts';
 import { Resampler } from './resampler.ts';
 
 /** Enough for 20 ms at 48 kHz and the largest Opus packet (RFC 6716: 1275 bytes per frame). */
-const MAX_FRAME_SAMPLES = 960 * 3;
+const MAX_FRAME_SAMPLES = 960 * 6;
 const MAX_PAYLOAD_BYTES = 1500;
 
 export class Transcoder {
@@ -23,14 +23,39 @@ export class Transcoder {
     this.from = from;
     this.to = to;
     this.resampler = from.sampleRate === to.sampleRate ? null : new Resampler(from.sampleRate, to.sampleRate);
-    this.resampled = this.resampler ? new Int16Array(MAX_FRAME_SAMPLES) : this.decoded;
+    this.resampled = new Int16Array(MAX_FRAME_SAMPLES);
   }
 
-  /** Writes the converted payload at `out[outOffset]` and returns its length. */
+  /**
+   * Output samples carried over from earlier packets (see frameSizes), and
+   * how many of them the last packet started with: its audio began that
+   * much earlier than its input's timestamp says.
+   */
+  private carried = 0;
+  carriedIntoLastPacket = 0;
+
+  /** Writes the converted payload at `out[outOffset]` and returns its length (0: nothing to send yet). */
   transcodeInto(payload: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): number {
+    const start = this.carried;
     const samples = this.from.decode(payload, offset, length, this.decoded);
-    const count = this.resampler ? this.resampler.process(this.decoded, samples, this.resampled) : samples;
-    return this.to.encode(this.resampled, count, out, outOffset);
+    let count = samples;
+    if (this.resampler) count = this.resampler.process(this.decoded, samples, this.resampled.subarray(start));
+    else this.resampled.set(this.decoded.subarray(0, samples), start);
+    const available = start + count;
+    const sizes = this.to.frameSizes;
+    if (!sizes) return this.to.encode(this.resampled, available, out, outOffset);
+    // A codec with fixed frame durations (Opus: 2.5–60 ms) gets the largest frame the samples fill; the rest
+    // waits for the next packet. 30 ms G.711 becomes 20 ms and 40 ms Opus packets, in step with the input.
+    const size = sizes.find((n) => n <= available) ?? 0;
+    this.carriedIntoLastPacket = start;
+    if (size === 0) {
+      this.carried = available;
+      return 0;
+    }
+    const bytes = this.to.encode(this.resampled, size, out, outOffset);
+    this.resampled.copyWithin(0, size, available);
+    this.carried = available - size;
+    return bytes;
   }
 
   /** Convenience form: the result is a view on an internal buffer, valid until the next call. */

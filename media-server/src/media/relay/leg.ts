@@ -88,6 +88,8 @@ export class Leg {
   private sending = true;
   private cname: string;
   private webrtc: WebRtcState | null = null;
+  /** Reported once: a relay failure repeats with every packet. */
+  private relayFailed = false;
 
   private readonly rtpRemote = new LatchedEndpoint(RELATCH_AFTER_MS);
   private readonly rtcpRemote = new LatchedEndpoint(RTCP_RELATCH_AFTER_MS);
@@ -154,6 +156,13 @@ export class Leg {
   }
 
   update(update: LegUpdate): void {
+    if (update.webrtc === null && this.webrtc !== null) {
+      // A phone takes the place of a browser (a transfer): back to plain RTP and latching.
+      this.webrtc.dtls?.close();
+      this.webrtc = null;
+      this.srtp = null;
+      this.rtcpMux = false;
+    }
     if (update.codec) {
       this.codec = codecOf(update.codec.name);
       this.payloadType = update.codec.payloadType;
@@ -340,7 +349,17 @@ export class Leg {
         if (recording !== null) recording.write(ssrc, timestamp, this.decoded, n);
       }
     }
-    if (this.receiving) this.host.relayRtp(this, msg, payloadOffset, payloadLength, length, isEvent, now);
+    if (!this.receiving) return;
+    try {
+      this.host.relayRtp(this, msg, payloadOffset, payloadLength, length, isEvent, now);
+    } catch (err) {
+      // A packet a codec cannot take is dropped; it must not take the worker, and every call on it, down.
+      this.dropped++;
+      if (!this.relayFailed) {
+        this.relayFailed = true;
+        this.host.emit({ type: 'leg-error', bridgeId: this.host.bridgeId, legId: this.legId, message: `relay: ${err instanceof Error ? err.message : String(err)}` });
+      }
+    }
   };
 
   private latchRtp(rinfo: RemoteInfo, nowMs: number): void {
@@ -415,6 +434,7 @@ export class Leg {
     const timestamp = readUint32(packet, 4);
     let buf = packet;
     let ratio = 1;
+    let shift = 0;
     if (isEvent) {
       // No telephone-event on this side: the digit was reported, and the peer cannot take it.
       if (this.telephoneEventPayloadType < 0) return;
@@ -429,12 +449,15 @@ export class Leg {
           packet.copy(buf, 0, 0, payloadOffset);
           buf[0] = buf[0]! & ~0x20;
           payloadLength = step.apply(packet, payloadOffset, payloadLength, buf, payloadOffset);
+          // A codec with fixed frame sizes may hold a packet's audio back for the next one.
+          if (payloadLength === 0) return;
+          shift = step.timestampShift;
           length = payloadOffset + payloadLength;
         }
       }
       setRtpPayloadType(buf, this.payloadType);
     }
-    this.outbound.rewrite(buf, ssrc, ssrc, seq, timestamp, ratio, nowMs);
+    this.outbound.rewrite(buf, ssrc, ssrc, seq, (timestamp + shift) >>> 0, ratio, nowMs);
     this.transmitRtp(buf, length, payloadLength);
   }
 

@@ -46,6 +46,8 @@ interface WorkerSlot {
   worker: Worker;
   bridges: number;
   pending: Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>;
+  /** Set once the thread is gone: requests to it fail at once instead of waiting forever. */
+  exited: boolean;
 }
 
 export class MediaEngine extends EventEmitter<MediaEngineEvents> implements BridgeHost {
@@ -78,10 +80,11 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> implements Brid
     this.advertisedAddress =
       options.advertisedAddress ?? (this.bindAddress === '0.0.0.0' || this.bindAddress === '::' ? '127.0.0.1' : this.bindAddress);
     this.slots = workers.map((worker, index) => {
-      const slot: WorkerSlot = { index, worker, bridges: 0, pending: new Map() };
+      const slot: WorkerSlot = { index, worker, bridges: 0, pending: new Map(), exited: false };
       worker.on('message', (message: WorkerMessage) => this.onWorkerMessage(slot, message));
       worker.on('error', (err) => this.onWorkerFailure(slot, err));
       worker.on('exit', (code) => {
+        slot.exited = true;
         if (!this.stopped) this.onWorkerFailure(slot, new Error(`media worker ${index} exited with code ${code}`));
       });
       return slot;
@@ -186,6 +189,10 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> implements Brid
   private send(slot: WorkerSlot, request: WorkerRequest): Promise<unknown> {
     const id = this.nextRequestId++;
     return new Promise((resolve, reject) => {
+      if (slot.exited) {
+        reject(new Error(`media worker ${slot.index} has exited`));
+        return;
+      }
       slot.pending.set(id, { resolve, reject });
       slot.worker.postMessage({ ...request, id });
     });

@@ -14,6 +14,11 @@ export interface PayloadStep {
   readonly inPlace: boolean;
   /** Destination timestamp units per source unit. */
   readonly timestampRatio: number;
+  /**
+   * Source timestamp units to add to the last converted packet's timestamp:
+   * negative when it carries audio held back from earlier packets.
+   */
+  readonly timestampShift: number;
   /** Converts `length` payload bytes at `src[srcOffset]` to `dst[dstOffset]`; returns the new length. */
   apply(src: Uint8Array, srcOffset: number, length: number, dst: Uint8Array, dstOffset: number): number;
 }
@@ -21,6 +26,7 @@ export interface PayloadStep {
 class ByteTableStep implements PayloadStep {
   readonly inPlace = true;
   readonly timestampRatio = 1;
+  readonly timestampShift = 0;
   private readonly table: Uint8Array;
   constructor(table: Uint8Array) {
     this.table = table;
@@ -39,6 +45,9 @@ class TranscoderStep implements PayloadStep {
   constructor(from: AudioCodec, to: AudioCodec) {
     this.transcoder = new Transcoder(from, to);
     this.timestampRatio = this.transcoder.timestampRatio;
+  }
+  get timestampShift(): number {
+    return -Math.round(this.transcoder.carriedIntoLastPacket / this.timestampRatio);
   }
   apply(src: Uint8Array, srcOffset: number, length: number, dst: Uint8Array, dstOffset: number): number {
     return this.transcoder.transcodeInto(src, srcOffset, length, dst, dstOffset);
