@@ -13,6 +13,7 @@ import type { Route } from './dial-plan.ts';
 import { LocalSdp } from './local-sdp.ts';
 import { reachTarget } from './binding-target.ts';
 import { StarCodeDetector } from './star-codes.ts';
+import { replacesFromUriHeaders, type ReplacesTarget } from './replaces.ts';
 import { answerSetup, isWebRtcMedia, newIceCredentials, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -100,6 +101,12 @@ export class B2buaCall {
   private recordingCount = 0;
   /** A transferor's dialog after its place was taken, kept to answer its BYE. */
   private retired: Dialog[] = [];
+  /**
+   * After an attended transfer, one side of this call is joined to a side of
+   * another call: the two bridges are linked leg to leg over loopback RTP, so
+   * neither remaining party is re-INVITEd. Hanging up on one call ends both.
+   */
+  private link: { side: 'a' | 'b'; call: B2buaCall; theirSide: 'a' | 'b' } | null = null;
   private ended = false;
   private readonly onDtmf = (e: Extract<MediaEvent, { type: 'dtmf' }>) => this.mediaEvent(e);
 
@@ -548,8 +555,13 @@ export class B2buaCall {
       tx.respond(createResponse(req, referTo ? 491 : 400, { toTag: leg.dialog.state.localTag }));
       return;
     }
-    if (/replaces=/i.test(referTo.uri.headers ?? '')) {
-      tx.respond(createResponse(req, 501, { reason: 'Attended Transfer Not Supported Yet', toTag: leg.dialog.state.localTag }));
+    const replaces = replacesFromUriHeaders(referTo.uri.headers);
+    if (replaces === 'invalid') {
+      tx.respond(createResponse(req, 400, { reason: 'Bad Replaces In Refer-To', toTag: leg.dialog.state.localTag }));
+      return;
+    }
+    if (replaces) {
+      await this.attendedTransfer(side, leg, req, tx, replaces);
       return;
     }
     const target = referTo.uri.user ?? '';
@@ -612,6 +624,92 @@ export class B2buaCall {
       }
     }, 5000).unref();
     this.ctx.events.onTransferred?.(this, side);
+  }
+
+  /**
+   * Attended transfer (RFC 5589 §7): the party on `side` talks to someone
+   * else in another call and asks us to connect its two correspondents,
+   * replacing both of its dialogs (Refer-To with Replaces, RFC 3891). Both
+   * correspondents keep their sessions: the two bridges are linked instead.
+   */
+  private async attendedTransfer(side: 'a' | 'b', leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction, replaces: ReplacesTarget): Promise<void> {
+    const found = this.ctx.findDialog(replaces.callId, replaces.toTag, replaces.fromTag);
+    const refuse = (status: number, reason: string) => tx.respond(createResponse(req, status, { reason, toTag: leg.dialog.state.localTag }));
+    if (!found || found.call === this || found.call.state !== 'Answered' || found.call.link) return refuse(481, 'Replaced Dialog Does Not Exist');
+    // A dialog of another account is not ours to hand over, whatever its identifiers.
+    if (found.call.accountId !== this.accountId) return refuse(403, 'Forbidden');
+    if (replaces.earlyOnly) return refuse(486, 'Busy Here');
+    const accepted = createResponse(req, 202, { toTag: leg.dialog.state.localTag });
+    accepted.add('contact', leg.dialog.state.localContact);
+    tx.respond(accepted);
+    this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
+    try {
+      await this.linkWith(side, found.call, found.side);
+    } catch (err) {
+      this.log.error('attended transfer failed', { error: err });
+      this.notifyTransfer(leg, 'SIP/2.0 500 Server Internal Error', 'terminated;reason=noresource');
+      return;
+    }
+    // Both of the transferor's dialogs end: the replaced one by our BYE (RFC 3891 §3), the other after NOTIFY.
+    found.call.retireSide(found.side, true);
+    this.notifyTransfer(leg, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
+    this.retireSide(side, false);
+    this.ctx.events.onTransferred?.(this, side);
+  }
+
+  /** Joins our `side` leg to the other call's `theirSide` leg: plain RTP between the two bridges, on loopback. */
+  private async linkWith(side: 'a' | 'b', other: B2buaCall, theirSide: 'a' | 'b'): Promise<void> {
+    const mine = side === 'a' ? this.aLocal! : this.bLocal!;
+    const theirs = other.localMedia(theirSide);
+    const staying = side === 'a' ? this.b : this.a;
+    // The codec of the party that stays on our side, so its audio crosses without transcoding when both match.
+    const codec = staying && staying.codec.name.toUpperCase() !== 'OPUS' ? legCodec(staying.codec) : { name: 'PCMU' as LegCodecName, payloadType: 0 };
+    const linkLeg = (remote: { address: string; rtpPort: number }) => ({ webrtc: null, srtp: null, rtcpMux: false, latch: false, codec, telephoneEventPayloadType: 101, remote });
+    await this.bridge!.updateLeg(side, linkLeg({ address: theirs.address, rtpPort: theirs.rtpPort }));
+    await other.bridge!.updateLeg(theirSide, linkLeg({ address: mine.address, rtpPort: mine.rtpPort }));
+    await Promise.all([this.bridge!.setDirection(side, 'sendrecv'), other.bridge!.setDirection(theirSide, 'sendrecv')]);
+    // Whoever waited on hold while the transferor consulted now hears the other party.
+    await Promise.all([this.bridge!.stopPlayback(side === 'a' ? 'b' : 'a'), other.bridge!.stopPlayback(theirSide === 'a' ? 'b' : 'a')]);
+    this.link = { side, call: other, theirSide };
+    other.link = { side: theirSide, call: this, theirSide: side };
+  }
+
+  /** The transferor leaves `side`: its dialog is kept only to answer its BYE, or ended by ours. */
+  private retireSide(side: 'a' | 'b', sendBye: boolean): void {
+    const leg = side === 'a' ? this.a : this.b;
+    if (!leg) return;
+    if (side === 'a') this.a = null;
+    else this.b = null;
+    if (leg.legRecordId) void this.ctx.records.legEnded(leg.legRecordId, 'transferred').catch(() => undefined);
+    if (sendBye) {
+      this.sendInDialog(leg.dialog, 'BYE', leg.target);
+      return;
+    }
+    this.retired.push(leg.dialog);
+    setTimeout(() => {
+      if (this.retired.includes(leg.dialog)) {
+        this.retired = this.retired.filter((d) => d !== leg.dialog);
+        this.sendInDialog(leg.dialog, 'BYE', leg.target);
+      }
+    }, 5000).unref();
+  }
+
+  /** Which side of this call holds the dialog with these tags (in either order). */
+  sideWithDialog(callId: string, tag1: string, tag2: string): 'a' | 'b' | null {
+    for (const leg of [this.a, this.b]) {
+      if (!leg || leg.dialog.state.callId !== callId) continue;
+      const { localTag, remoteTag } = leg.dialog.state;
+      if ((localTag === tag1 && remoteTag === tag2) || (localTag === tag2 && remoteTag === tag1)) return leg.legId;
+    }
+    return null;
+  }
+
+  private localMedia(side: 'a' | 'b'): { address: string; rtpPort: number } {
+    return side === 'a' ? this.aLocal! : this.bLocal!;
+  }
+
+  get accountId(): string {
+    return this.caller.accountId;
   }
 
   private transferFailed(status: number, reason: string): void {
@@ -700,8 +798,16 @@ export class B2buaCall {
   /** Ends an answered call from one side: BYE to the other, then cleanup. */
   hangup(from: 'a' | 'b', result: CallResult): void {
     if (this.ended) return;
+    const otherSide = from === 'a' ? 'b' : 'a';
     const other = from === 'a' ? this.b : this.a;
     if (other) this.sendInDialog(other.dialog, 'BYE', other.target);
+    const link = this.link;
+    if (link && link.side === otherSide) {
+      // The other party is in the call we were joined to: it is hung up there.
+      this.link = null;
+      link.call.link = null;
+      link.call.hangup(link.theirSide, result);
+    }
     void this.finish(result, from === 'a' ? 'caller' : 'callee');
   }
 

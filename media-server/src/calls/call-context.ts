@@ -40,5 +40,7 @@ export interface CallContext {
   recordingsDir: string;
   recordingSettings(accountId: string): Promise<{ enabled: boolean; language: 'en' | 'fr' }>;
   forget(call: B2buaCall): void;
+  /** The answered call and side holding the dialog an attended transfer names (either tag order), if any. */
+  findDialog(callId: string, tag1: string, tag2: string): { call: B2buaCall; side: 'a' | 'b' } | null;
   events: CallEvents;
 }

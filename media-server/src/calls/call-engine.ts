@@ -74,6 +74,11 @@ export class CallEngine {
         for (const id of call.forkCallIds) this.byForkCallId.delete(id);
       },
       events: deps.events ?? {},
+      findDialog: (callId, tag1, tag2) => {
+        const call = this.byCallerCallId.get(callId) ?? this.byForkCallId.get(callId);
+        const side = call?.sideWithDialog(callId, tag1, tag2) ?? null;
+        return call && side ? { call, side } : null;
+      },
     };
   }
 

@@ -163,6 +163,58 @@ describe('transfers', () => {
     expect(legs.map((l) => l.role).sort()).toEqual(['callee', 'caller', 'transfer_target']);
     expect(legs.find((l) => l.role === 'callee')!.result).toBe('transferred');
   });
+
+  it('attended transfer: the transferor joins its caller to the party of its consultation call (REFER with Replaces)', async () => {
+    const target = await callee('103', 'uas-answer.xml');
+    const transferorPhone = h.phones.get('102') ?? (await h.addPhone('102'));
+    // The transferor's consultation call to 103, placed first; SIPp logs the dialog's identifiers.
+    const consult = startSipp({ scenario: 'uac-consult.xml', target: h.target, localPort: await freeSipPort(), service: '103', auth: transferorPhone, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
+    callees.push(consult);
+    let dialog: RegExpExecArray | null = null;
+    for (let i = 0; i < 100 && !dialog; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      dialog = /consultation dialog (\S+);to-tag=(\S+);from-tag=(\S+);/.exec(consult.logsSoFar());
+    }
+    expect(dialog, 'the consultation call was not answered').not.toBeNull();
+    const replaces = encodeURIComponent(`${dialog![1]};to-tag=${dialog![2]};from-tag=${dialog![3]}`);
+    const transferor = await callee('102', 'uas-attended-transfer.xml', { target: '103', replaces });
+    const before = h.ended.length;
+    const uac = await dial('uac-call.xml', '102');
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    const t = await transferor.done;
+    expect(t.code, t.errors || t.output.slice(-1500)).toBe(0);
+    expect(t.logs).toContain('progress SIP/2.0 100 then SIP/2.0 200');
+    // The consultation dialog was replaced: SIPp got our BYE on it.
+    const c = await consult.done;
+    expect(c.code, c.errors || c.output.slice(-1500)).toBe(0);
+    // The caller's BYE reached the transfer target, through the joined call.
+    const done = await target.done;
+    expect(done.code, done.errors).toBe(0);
+    await h.waitForEnded(before + 2);
+    const calls = h.ended.slice(-2).map((e) => e.call);
+    const first = calls.find((x) => x.recordId !== null && x.lastStats.length === 2 && x.forkCallIds.length > 0 && x.aCallId !== dialog![1])!;
+    const consultation = calls.find((x) => x.aCallId === dialog![1])!;
+    // Audio crossed the link between the two bridges both ways: caller → target and target → caller.
+    expect(first.lastStats.find((s) => s.legId === 'b')!.received.packets).toBeGreaterThan(50);
+    expect(first.lastStats.find((s) => s.legId === 'a')!.sent.packets).toBeGreaterThan(50);
+    expect(consultation.lastStats.find((s) => s.legId === 'a')!.received.packets).toBeGreaterThan(50);
+    expect(consultation.lastStats.find((s) => s.legId === 'b')!.sent.packets).toBeGreaterThan(50);
+    const legs = await h.db.selectFrom('call_legs').select(['role', 'result']).where('call_id', '=', first.recordId!).execute();
+    expect(legs.find((l) => l.role === 'callee')!.result).toBe('transferred');
+  });
+
+  it('refuses a Replaces that names no dialog, and the call goes on', async () => {
+    const transferor = await callee('102', 'uas-attended-transfer-refused.xml', { target: '103', replaces: encodeURIComponent('nonexistent@x;to-tag=1;from-tag=2') });
+    const before = h.ended.length;
+    // The caller stays until the transferor, still in the call after the 481, hangs up.
+    const uac = await dial('uac-wait-bye.xml', '102');
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    const t = await transferor.done;
+    expect(t.code, t.errors || t.output.slice(-1500)).toBe(0);
+    expect(t.logs).toContain('Replaces of no dialog refused');
+    await h.waitForEnded(before + 1);
+    expect(h.ended.at(-1)!.result).toBe('answered');
+  });
 });
 
 describe('on-demand recording', () => {

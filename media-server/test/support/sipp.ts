@@ -38,6 +38,8 @@ export interface SippRun {
   done: Promise<SippResult>;
   child: ChildProcess;
   stop(): void;
+  /** What the scenario's <log> actions wrote so far, while it runs. */
+  logsSoFar(): string;
 }
 
 export interface SippOptions {
@@ -113,7 +115,15 @@ export function startSipp(o: SippOptions): SippRun {
       resolve({ code, output, errors, logs });
     });
   });
-  return { done, child, stop: () => child.kill('SIGKILL') };
+  const logsSoFar = () =>
+    fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir)
+          .filter((f) => f.endsWith('_logs.log'))
+          .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+          .join('')
+      : '';
+  return { done, child, stop: () => child.kill('SIGKILL'), logsSoFar };
 }
 
 export const runSipp = (o: SippOptions) => startSipp(o).done;

@@ -60,6 +60,11 @@ export interface LegSpec {
   inbandDtmf?: boolean;
   /** CNAME for the RTCP this leg generates (RFC 3550 §6.5.1). */
   cname?: string;
+  /**
+   * false: media is taken only from `remote` and never latched elsewhere
+   * (a link between two of our own bridges, where a stray source is a bug).
+   */
+  latch?: boolean;
   /** Our SSRC towards the leg, when SDP announced it (a=ssrc, which some WebRTC stacks need). */
   ssrc?: number;
   /** Present for a browser leg; its SRTP keys then come from DTLS, not from `srtp`. */

@@ -13,6 +13,7 @@ export class LatchedEndpoint {
   port = 0;
   latched = false;
   private lastSeenMs = 0;
+  private fixed = false;
   private readonly relatchAfterMs: number;
 
   constructor(relatchAfterMs: number) {
@@ -24,6 +25,15 @@ export class LatchedEndpoint {
     this.address = address;
     this.port = port;
     this.latched = false;
+    this.fixed = false;
+  }
+
+  /** A known peer that no other source may replace. */
+  fix(address: string, port: number): void {
+    this.address = address;
+    this.port = port;
+    this.latched = true;
+    this.fixed = true;
   }
 
   /** A guess that a later latch may still correct, e.g. RTCP on the RTP port + 1. */
@@ -39,7 +49,7 @@ export class LatchedEndpoint {
 
   /** Whether a packet from another source may take the latch: none yet, or the current one fell silent. */
   mayLatch(nowMs: number): boolean {
-    return !this.latched || nowMs - this.lastSeenMs >= this.relatchAfterMs;
+    return !this.fixed && (!this.latched || nowMs - this.lastSeenMs >= this.relatchAfterMs);
   }
 
   latch(rinfo: RemoteInfo, nowMs: number): void {

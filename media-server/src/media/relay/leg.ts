@@ -88,6 +88,7 @@ export class Leg {
   private sending = true;
   private cname: string;
   private webrtc: WebRtcState | null = null;
+  private latching = true;
   /** Reported once: a relay failure repeats with every packet. */
   private relayFailed = false;
 
@@ -138,6 +139,7 @@ export class Leg {
     this.rtcpMux = config.rtcpMux ?? false;
     this.srtp = config.srtp ? new SrtpSession(config.srtp) : null;
     if (config.webrtc) this.setWebRtc(config.webrtc);
+    this.latching = config.latch ?? true;
     this.cname = config.cname ?? `${config.legId}@carillon`;
     this.stats = new RtpStreamStats(this.codec.clockRate);
     this.outbound = new OutboundStream(this.codec.clockRate, config.ssrcMode ?? 'rewrite', config.ssrc);
@@ -173,6 +175,7 @@ export class Leg {
     if (update.direction) this.setDirection(update.direction);
     if (update.inbandDtmf !== undefined) this.setInbandDtmf(update.inbandDtmf);
     if (update.cname) this.cname = update.cname;
+    if (update.latch !== undefined) this.latching = update.latch;
     if (update.remote !== undefined) this.setRemote(update.remote);
     if (update.webrtc) this.setWebRtc(update.webrtc);
     if (update.ssrc !== undefined) this.outbound.ssrc = update.ssrc;
@@ -260,8 +263,13 @@ export class Leg {
       : null;
   }
 
-  /** A new remote from SDP: latching starts over, so the first packets decide again. */
+  /** A new remote from SDP: latching starts over, so the first packets decide again (unless latching is off). */
   private setRemote(remote: LegConfig['remote']): void {
+    if (!this.latching && remote) {
+      this.rtpRemote.fix(remote.address, remote.rtpPort);
+      this.rtcpRemote.fix(remote.address, remote.rtcpPort ?? (this.rtcpMux ? remote.rtpPort : remote.rtpPort + 1));
+      return;
+    }
     this.rtpRemote.expect(remote?.address ?? null, remote?.rtpPort ?? 0);
     this.rtcpRemote.expect(remote?.address ?? null, remote ? (remote.rtcpPort ?? (this.rtcpMux ? remote.rtpPort : remote.rtpPort + 1)) : 0);
   }
