@@ -133,7 +133,7 @@ async function openScratchDb(): Promise<{
 }
 
 const { db, label, dbName, drop } = await openScratchDb();
-const redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
+const redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2, enableAutoPipelining: process.env.BENCH_AUTOPIPELINE !== '0' });
 const config = loadConfig({
   SIP_HOST: '127.0.0.1',
   SIP_DOMAIN: 'carillon.test',

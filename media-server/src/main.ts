@@ -25,7 +25,8 @@ const log = createLogger('media-server', config.LOG_LEVEL);
 // Bounds each shutdown step: with Redis down, ioredis would retry a command for tens of seconds.
 const SHUTDOWN_STEP_MS = 2000;
 
-const redis = new Redis(redisUrl, { connectionName: `carillon:media-server:${nodeId}` });
+// Auto-pipelining batches the registrar's commands of one event-loop turn into one socket write.
+const redis = new Redis(redisUrl, { connectionName: `carillon:media-server:${nodeId}`, enableAutoPipelining: true });
 const startedAt = new Date().toISOString();
 const key = heartbeatKey(nodeId);
 let lastError = '';

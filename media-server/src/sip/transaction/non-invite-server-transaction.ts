@@ -17,10 +17,24 @@ export class NonInviteServerTransaction extends ServerTransaction {
       throw new TransactionStateError(`cannot send ${response.status}`, this.state);
     if (response.status < 200) {
       if (this.state === 'Trying') this.stateTransition('Proceeding');
+      this.send(response);
     } else {
+      // Over UDP the response is serialized once, sent, and kept in that form for Timer J.
+      const resend = this.reliable ? null : (this.context.transport.prepareResend?.(response, this.source) ?? null);
+      if (resend && this.context.retireCompleted) {
+        this.last = response;
+        resend().catch((err: unknown) => this.sendFailed(err));
+        this.enterState('Completed');
+        if (this.context.retireCompleted(this.key, resend, this.durations.J)) {
+          this.stateTransition('Terminated');
+          return;
+        }
+        this.startTimer('J', this.durations.J, () => this.stateTransition('Terminated'));
+        return;
+      }
+      this.send(response);
       this.stateTransition('Completed');
     }
-    this.send(response);
   }
 
   receiveRequest(_retransmission: SipRequest): void {

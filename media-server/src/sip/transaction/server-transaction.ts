@@ -48,12 +48,14 @@ export abstract class ServerTransaction extends Transaction {
 
   protected resend(): void {
     if (!this.last) return;
-    this.context.transport.send(this.last, this.source).catch((err: unknown) => {
-      if (this.state === 'Terminated') return;
-      const error = err instanceof Error ? err : new Error(String(err));
-      this.onTransportFailure();
-      this.callUser('onTransportError', () => this.user.onTransportError?.(error));
-    });
+    this.context.transport.send(this.last, this.source).catch((err: unknown) => this.sendFailed(err));
+  }
+
+  protected sendFailed(err: unknown): void {
+    if (this.state === 'Terminated') return;
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.onTransportFailure();
+    this.callUser('onTransportError', () => this.user.onTransportError?.(error));
   }
 
   /** §17.2.4: the response cannot reach the client; the transaction ends. */

@@ -69,6 +69,13 @@ export class TransactionLayer {
   readonly #log: Logger;
   readonly #client = new Map<string, ClientTransaction>();
   readonly #server = new Map<string, ServerTransaction>();
+  /**
+   * Completed UDP non-INVITE server transactions, reduced to their last
+   * response: resend, and when Timer J ends. Insertion order is expiry order
+   * (J is one duration), so a sweep stops at the first live entry.
+   */
+  readonly #completed = new Map<string, { resend: () => Promise<void>; expiresAt: number }>();
+  #sweep: ReturnType<typeof setInterval> | null = null;
   readonly #context: TransactionContext;
   readonly #listener = (message: SipMessage, source: SipSource) => this.receive(message, source);
   #onRequest: RequestHandler | null = null;
@@ -88,6 +95,7 @@ export class TransactionLayer {
       timers: this.#timers,
       log: this.#log,
       onTerminated: (transaction) => this.#forget(transaction),
+      retireCompleted: (key, resend, ms) => this.#retireCompleted(key, resend, ms),
     };
     transport.on('message', this.#listener);
   }
@@ -96,9 +104,9 @@ export class TransactionLayer {
     return this.#timers;
   }
 
-  /** Live transactions, for leak checks and monitoring. */
-  get transactionCount(): { client: number; server: number } {
-    return { client: this.#client.size, server: this.#server.size };
+  /** Live transactions, and completed ones reduced to their last response, for leak checks and monitoring. */
+  get transactionCount(): { client: number; server: number; completed: number } {
+    return { client: this.#client.size, server: this.#server.size, completed: this.#completed.size };
   }
 
   onRequest(handler: RequestHandler): void {
@@ -208,6 +216,9 @@ export class TransactionLayer {
     for (const transaction of [...this.#client.values(), ...this.#server.values()]) transaction.dispose();
     this.#client.clear();
     this.#server.clear();
+    this.#completed.clear();
+    if (this.#sweep) clearInterval(this.#sweep);
+    this.#sweep = null;
   }
 
   /** §17.1.3: by top Via branch and CSeq method. */
@@ -267,6 +278,11 @@ export class TransactionLayer {
       existing.receiveRequest(request);
       return;
     }
+    const completed = this.#completed.get(key);
+    if (completed) {
+      completed.resend().catch((err: unknown) => this.#log.debug('retransmitted response not sent', { error: err }));
+      return;
+    }
     const transaction =
       request.method === 'INVITE'
         ? new InviteServerTransaction(key, request, source, this.#context)
@@ -307,6 +323,27 @@ export class TransactionLayer {
         ['rport', null],
       ]),
     });
+  }
+
+  #retireCompleted(key: string, resend: () => Promise<void>, ms: number): boolean {
+    if (this.#closed || ms <= 0) return false;
+    this.#completed.delete(key);
+    this.#completed.set(key, { resend, expiresAt: performance.now() + ms });
+    this.#sweep ??= setInterval(() => this.#sweepCompleted(), Math.min(1000, Math.ceil(ms / 8)));
+    this.#sweep.unref?.();
+    return true;
+  }
+
+  #sweepCompleted(): void {
+    const now = performance.now();
+    for (const [key, entry] of this.#completed) {
+      if (entry.expiresAt > now) break;
+      this.#completed.delete(key);
+    }
+    if (this.#completed.size === 0 && this.#sweep) {
+      clearInterval(this.#sweep);
+      this.#sweep = null;
+    }
   }
 
   #forget(transaction: Transaction): void {

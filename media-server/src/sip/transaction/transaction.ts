@@ -12,6 +12,12 @@ export interface TransactionContext {
   log: Logger;
   /** Lets the layer drop the transaction from its tables. */
   onTerminated(transaction: Transaction): void;
+  /**
+   * Hands a completed unreliable non-INVITE server transaction's serialized
+   * last response to the layer, which absorbs retransmissions with it for
+   * `ms` (Timer J) instead of the whole transaction. False: keep the transaction.
+   */
+  retireCompleted?(key: string, resend: () => Promise<void>, ms: number): boolean;
 }
 
 /**

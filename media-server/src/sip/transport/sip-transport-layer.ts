@@ -15,6 +15,7 @@ import {
   type ParseLimits,
   type ParseResult,
   type SipMessage,
+  type SipResponse,
 } from '../message/index.ts';
 import { responseDestination } from './response-destination.ts';
 import type { SipConnection, SipConnectionUser } from './sip-connection.ts';
@@ -184,6 +185,14 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
    * address, opened if none is open; WS/WSS only over an open connection.
    * Rejects with a `TransportError`.
    */
+  prepareResend(response: SipResponse, target: SipSource): (() => Promise<void>) | null {
+    if (target.transport !== 'UDP') return null;
+    const destination = responseDestination(response, 'UDP');
+    if (!destination) return null;
+    const data = serializeSipMessage(response);
+    return () => (this.#state === 'Running' ? this.#sendUdp(data, destination.host, destination.port) : Promise.resolve());
+  }
+
   send(message: SipMessage, target: SipTarget): Promise<void> {
     if (this.#state !== 'Running')
       return Promise.reject(new TransportError(`transport layer is ${this.#state.toLowerCase()}`));
