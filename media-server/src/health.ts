@@ -15,6 +15,8 @@ export interface MediaServerHeartbeat {
   pid: number;
   startedAt: string;
   at: string;
+  /** The SIP edge's bound ports by transport, so the app can point browsers and phones at it. */
+  sipPorts?: Partial<Record<'UDP' | 'TCP' | 'TLS' | 'WS' | 'WSS', number>>;
 }
 
 export const heartbeatKey = (nodeId: string): string => `${HEARTBEAT_KEY_PREFIX}${nodeId}`;
@@ -51,7 +53,10 @@ function parseHeartbeat(value: string): MediaServerHeartbeat | undefined {
       typeof v.startedAt === 'string' &&
       typeof v.at === 'string'
     ) {
-      return { nodeId: v.nodeId, pid: v.pid, startedAt: v.startedAt, at: v.at };
+      const ports = v.sipPorts && typeof v.sipPorts === 'object' ? (v.sipPorts as Record<string, unknown>) : {};
+      const sipPorts: NonNullable<MediaServerHeartbeat['sipPorts']> = {};
+      for (const t of ['UDP', 'TCP', 'TLS', 'WS', 'WSS'] as const) if (typeof ports[t] === 'number') sipPorts[t] = ports[t];
+      return { nodeId: v.nodeId, pid: v.pid, startedAt: v.startedAt, at: v.at, sipPorts };
     }
   } catch {
     // Not JSON: written by something else; ignore it like any other malformed value.

@@ -48,6 +48,7 @@ function beat(): void {
     pid: process.pid,
     startedAt,
     at: new Date().toISOString(),
+    sipPorts: edgePorts(),
   };
   inFlight = redis
     .set(key, JSON.stringify(heartbeat), 'PX', HEARTBEAT_TTL_MS)
@@ -69,6 +70,7 @@ const media = await MediaEngine.start({
   ...(config.SIP_PUBLIC_ADDRESS ? { advertisedAddress: config.SIP_PUBLIC_ADDRESS } : {}),
 });
 const edge = await SipEdge.start({ config, db, redis, media, secrets: secretBox(loadSecretKey(config)), log, nodeId });
+const edgePorts = () => edge.transport.ports;
 
 beat();
 const timer = setInterval(beat, HEARTBEAT_INTERVAL_MS);

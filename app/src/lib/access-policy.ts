@@ -37,10 +37,12 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
   '/(portal)/admin/more/health': perm('account.settings'),
   '/(portal)/me': 'authenticated',
   '/(portal)/me/settings': perm('self.settings'),
+  '/(portal)/me/phone': perm('self.calls'),
 
   '/api/session': 'authenticated',
   '/api/session/logout-all': 'authenticated',
   '/api/me': { GET: 'authenticated', PATCH: perm('self.settings') },
+  '/api/me/softphone': { GET: perm('self.calls') },
   '/api/account': { GET: 'authenticated', PATCH: perm('phone_system.manage') },
   '/api/account/settings': { GET: perm('account.settings'), PATCH: perm('account.settings') },
   '/api/sites': perm('phone_system.view'),

@@ -21,6 +21,7 @@ export const ADMIN_TABS: NavTab[] = [
 
 export const USER_TABS: NavTab[] = [
   { href: '/me', label: 'nav.overview', permission: null },
+  { href: '/me/phone', label: 'nav.phone', permission: 'self.calls' },
   { href: '/me/settings', label: 'nav.settings', permission: 'self.settings' },
 ];
 

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { hashSecret } from '@carillon/core';
+import { openPostgres, type Db } from '@carillon/db';
+import { startProduct, type RunningProduct } from '../support/product.ts';
+import { activate, HttpClient } from '../support/http-client.ts';
+import { launchChromium } from '../support/browser.ts';
+
+/**
+ * The browser softphone end to end, in the product as `npm start` runs it:
+ * two users signed in to two Chromium contexts with fake microphones, sip.js
+ * in the page over SIP/WebSocket to media-server. Audio is checked with
+ * Chromium's own RTP statistics on both sides, not with the UI's state.
+ */
+let product: RunningProduct;
+let db: Db;
+let browser: Browser;
+const PASSWORD = 'Meadow5Lantern';
+
+interface MediaStats {
+  packetsReceived: number;
+  audioEnergy: number;
+  packetsSent: number;
+}
+
+beforeAll(async () => {
+  product = await startProduct();
+  db = openPostgres(product.databaseUrl(), 2);
+  expect((await activate(new HttpClient(product.url), product.activationLink)).status).toBe(303);
+  // Two Standard users, extensions 102 and 103, made in the database until the admin portal adds users.
+  const admin = await db.selectFrom('users').innerJoin('extensions', 'extensions.id', 'users.extension_id').select(['users.account_id', 'extensions.site_id']).where('users.email', '=', 'admin@demo.carillon.localhost').executeTakeFirstOrThrow();
+  const role = await db.selectFrom('roles').select('id').where('key', '=', 'standard').executeTakeFirstOrThrow();
+  for (const [number, name] of [
+    ['102', 'alice'],
+    ['103', 'bea'],
+  ] as const) {
+    const ext = await db.insertInto('extensions').values({ account_id: admin.account_id, site_id: admin.site_id, number, type: 'user', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
+    const user = await db.insertInto('users').values({ account_id: admin.account_id, extension_id: ext.id, role_id: role.id, first_name: name, last_name: 'Test', email: `${name}@demo.carillon.localhost`, setup_progress: JSON.stringify({}) }).returning('id').executeTakeFirstOrThrow();
+    await db.insertInto('user_credentials').values({ user_id: user.id, password_hash: await hashSecret(PASSWORD) }).execute();
+  }
+  browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required']);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await db?.destroy();
+  expect(await product?.stop()).toBe(0);
+});
+
+async function signInToPhone(email: string, password: string): Promise<Page> {
+  const context = await browser.newContext({ permissions: ['microphone'] });
+  const page = await context.newPage();
+  await page.goto(`${product.url}/login`);
+  await page.fill('#identifier', email);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.fill('#password', password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+  await page.goto(`${product.url}/me/phone`);
+  await page.locator('[data-testid="phone-status"][data-status="registered"]').waitFor({ timeout: 15_000 }).catch(async (err: unknown) => {
+    throw new Error(`${email}: the softphone did not register; the page says: ${await page.locator('body').innerText()}`, { cause: err });
+  });
+  return page;
+}
+
+const stats = (page: Page) => page.evaluate(() => (window as unknown as { carillonSoftphone: { mediaStats(): Promise<MediaStats | null> } }).carillonSoftphone.mediaStats());
+
+describe('browser softphone', () => {
+  it('registers after sign-in, calls a colleague by extension, and audio flows both ways', async () => {
+    const alice = await signInToPhone('alice@demo.carillon.localhost', PASSWORD);
+    const bea = await signInToPhone('bea@demo.carillon.localhost', PASSWORD);
+
+    await alice.fill('#dial', '103');
+    await alice.getByRole('button', { name: 'Call', exact: true }).click();
+    const incoming = bea.getByRole('alertdialog', { name: 'Incoming call' });
+    await incoming.waitFor({ timeout: 10_000 });
+    await incoming.getByRole('button', { name: 'Answer' }).click();
+    await alice.locator('[data-testid="call-state"][data-call="in-call"]').waitFor({ timeout: 10_000 });
+    await bea.locator('[data-testid="call-state"][data-call="in-call"]').waitFor({ timeout: 10_000 });
+
+    // Both sides receive the other's fake microphone: packets and non-zero audio energy, as Chromium counts them.
+    await alice.waitForTimeout(3000);
+    const [a, b] = await Promise.all([stats(alice), stats(bea)]);
+    expect(a!.packetsReceived).toBeGreaterThan(50);
+    expect(b!.packetsReceived).toBeGreaterThan(50);
+    expect(a!.audioEnergy).toBeGreaterThan(0);
+    expect(b!.audioEnergy).toBeGreaterThan(0);
+    expect(await alice.getByTestId('call-timer').textContent()).toMatch(/^0:0[2-9]$/);
+
+    await alice.getByRole('button', { name: 'Hang up' }).click();
+    await alice.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
+    await bea.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
+
+    // The call record, as media-server wrote it.
+    let record: { result: string | null; from_number: string; to_number: string; duration_seconds: number | null } | undefined;
+    for (let i = 0; i < 50 && !record?.result; i++) {
+      record = await db.selectFrom('calls').select(['result', 'from_number', 'to_number', 'duration_seconds']).orderBy('started_at', 'desc').executeTakeFirst();
+      if (!record?.result) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(record).toMatchObject({ result: 'answered', from_number: '102', to_number: '103' });
+    expect(record!.duration_seconds).toBeGreaterThanOrEqual(3);
+  }, 90_000);
+});
