@@ -59,7 +59,8 @@ describe('media-server heartbeat', () => {
     const { child } = running;
 
     let mine;
-    const until = Date.now() + 10_000;
+    // Start-up includes migrations and the media workers; a loaded CI machine needs the margin.
+    const until = Date.now() + 20_000;
     while (!mine && Date.now() < until) {
       mine = (await readMediaServerHeartbeats(redis)).find((h) => h.nodeId === nodeId);
       if (!mine) await new Promise((r) => setTimeout(r, 50));

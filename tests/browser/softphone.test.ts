@@ -15,6 +15,8 @@ import { launchChromium } from '../support/browser.ts';
 let product: RunningProduct;
 let db: Db;
 let browser: Browser;
+let alice: Page;
+let bea: Page;
 const PASSWORD = 'Meadow5Lantern';
 
 interface MediaStats {
@@ -39,6 +41,9 @@ beforeAll(async () => {
     await db.insertInto('user_credentials').values({ user_id: user.id, password_hash: await hashSecret(PASSWORD) }).execute();
   }
   browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required']);
+  // Each user signs in and opens the phone: it registers on its own.
+  alice = await signInToPhone('alice@demo.carillon.localhost', PASSWORD);
+  bea = await signInToPhone('bea@demo.carillon.localhost', PASSWORD);
 }, 120_000);
 
 afterAll(async () => {
@@ -63,20 +68,29 @@ async function signInToPhone(email: string, password: string): Promise<Page> {
   return page;
 }
 
+async function connectCall(from: Page, to: Page, number: string) {
+  await from.fill('#dial', number);
+  await from.getByRole('button', { name: 'Call', exact: true }).click();
+  const incoming = to.getByRole('alertdialog', { name: 'Incoming call' });
+  await incoming.waitFor({ timeout: 10_000 });
+  await incoming.getByRole('button', { name: 'Answer' }).click();
+  await from.locator('[data-testid="call-state"][data-call="in-call"]').waitFor({ timeout: 10_000 });
+  await to.locator('[data-testid="call-state"][data-call="in-call"]').waitFor({ timeout: 10_000 });
+}
+
+/** Packets and energy received over `ms`, on both pages at once. */
+async function receivedDuring(pages: Page[], ms: number) {
+  const before = await Promise.all(pages.map(stats));
+  await new Promise((r) => setTimeout(r, ms));
+  const after = await Promise.all(pages.map(stats));
+  return after.map((a, i) => ({ packets: a!.packetsReceived - before[i]!.packetsReceived, energy: a!.audioEnergy - before[i]!.audioEnergy }));
+}
+
 const stats = (page: Page) => page.evaluate(() => (window as unknown as { carillonSoftphone: { mediaStats(): Promise<MediaStats | null> } }).carillonSoftphone.mediaStats());
 
 describe('browser softphone', () => {
-  it('registers after sign-in, calls a colleague by extension, and audio flows both ways', async () => {
-    const alice = await signInToPhone('alice@demo.carillon.localhost', PASSWORD);
-    const bea = await signInToPhone('bea@demo.carillon.localhost', PASSWORD);
-
-    await alice.fill('#dial', '103');
-    await alice.getByRole('button', { name: 'Call', exact: true }).click();
-    const incoming = bea.getByRole('alertdialog', { name: 'Incoming call' });
-    await incoming.waitFor({ timeout: 10_000 });
-    await incoming.getByRole('button', { name: 'Answer' }).click();
-    await alice.locator('[data-testid="call-state"][data-call="in-call"]').waitFor({ timeout: 10_000 });
-    await bea.locator('[data-testid="call-state"][data-call="in-call"]').waitFor({ timeout: 10_000 });
+  it('calls a colleague by extension after both registered on sign-in, and audio flows both ways', async () => {
+    await connectCall(alice, bea, '103');
 
     // Both sides receive the other's fake microphone: packets and non-zero audio energy, as Chromium counts them.
     await alice.waitForTimeout(3000);
@@ -100,4 +114,66 @@ describe('browser softphone', () => {
     expect(record).toMatchObject({ result: 'answered', from_number: '102', to_number: '103' });
     expect(record!.duration_seconds).toBeGreaterThanOrEqual(3);
   }, 90_000);
+
+  it('survives a dropped WebSocket: reconnects, registers again, restarts ICE, and the call goes on without a hang-up', async () => {
+    await connectCall(alice, bea, '103');
+    const calls = await db.selectFrom('calls').select('id').execute();
+    // Cut Alice's WebSocket under the call, as a network blip or a proxy restart would.
+    await alice.evaluate(() => (window as unknown as { carillonSoftphone: { ua: { transport: { ws: WebSocket } } } }).carillonSoftphone.ua.transport.ws.close());
+    await alice.waitForFunction(() => (window as unknown as { carillonSoftphone: { state: { recoveries: number; status: string } } }).carillonSoftphone.state.recoveries === 1, null, { timeout: 10_000 });
+    await alice.locator('[data-testid="phone-status"][data-status="registered"]').waitFor({ timeout: 10_000 }).catch(async (err: unknown) => {
+      throw new Error(`not registered again: ${await alice.evaluate(() => JSON.stringify((window as unknown as { carillonSoftphone: { state: unknown } }).carillonSoftphone.state))}`, { cause: err });
+    });
+    // The call's media path was renegotiated with new ICE credentials (re-INVITE accepted by media-server).
+    await alice.waitForFunction(() => (window as unknown as { carillonSoftphone: { state: { iceRestarts: number } } }).carillonSoftphone.state.iceRestarts === 1, null, { timeout: 5000 });
+    // Both sides still hear each other, and neither saw the call end.
+    const [a, b] = await receivedDuring([alice, bea], 2000);
+    expect(a!.packets).toBeGreaterThan(50);
+    expect(b!.packets).toBeGreaterThan(50);
+    expect(a!.energy).toBeGreaterThan(0);
+    expect(b!.energy).toBeGreaterThan(0);
+    expect(await bea.locator('[data-testid="call-state"][data-call="in-call"]').count()).toBe(1);
+    expect(await alice.locator('[data-testid="call-state"][data-call="in-call"]').count()).toBe(1);
+    expect((await db.selectFrom('calls').select('id').execute()).length).toBe(calls.length);
+    // Bea hangs up: the BYE reaches Alice over her new connection.
+    await bea.getByRole('button', { name: 'Hang up' }).click();
+    await alice.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
+  }, 90_000);
+
+  it('holds and resumes: the held party hears music, and the call comes back', async () => {
+    await connectCall(alice, bea, '103');
+    await alice.getByRole('button', { name: 'Hold' }).click();
+    await alice.getByRole('button', { name: 'Resume' }).waitFor({ timeout: 5000 });
+    // On hold Bea still receives audio (the hold music), Alice's microphone no longer reaches her.
+    const [held] = await receivedDuring([bea], 2000);
+    expect(held!.packets).toBeGreaterThan(50);
+    expect(held!.energy).toBeGreaterThan(0);
+    await alice.getByRole('button', { name: 'Resume' }).click();
+    await alice.getByRole('button', { name: 'Hold' }).waitFor({ timeout: 5000 });
+    const [a, b] = await receivedDuring([alice, bea], 2000);
+    expect(a!.packets).toBeGreaterThan(50);
+    expect(b!.packets).toBeGreaterThan(50);
+    await alice.getByRole('button', { name: 'Hang up' }).click();
+    await bea.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
+  }, 90_000);
+
+  it('Do Not Disturb "take no calls": the call is refused with 480, the caller is told, and the log records it', async () => {
+    await bea.selectOption('#dnd', 'no_calls');
+    await bea.locator('#dnd[data-saved="true"]').waitFor({ timeout: 5000 });
+    await alice.fill('#dial', '103');
+    await alice.getByRole('button', { name: 'Call', exact: true }).click();
+    const failure = alice.getByTestId('call-failure');
+    await failure.waitFor({ timeout: 10_000 });
+    expect(await failure.getAttribute('data-status')).toBe('480');
+    expect(await failure.textContent()).toContain('not taking calls');
+    expect(await bea.getByRole('alertdialog').count()).toBe(0);
+    const record = await db.selectFrom('calls').select(['result', 'from_number', 'to_number']).orderBy('started_at', 'desc').executeTakeFirstOrThrow();
+    expect(record).toMatchObject({ result: 'unavailable', from_number: '102', to_number: '103' });
+    // Back to "take all calls": the next call rings again.
+    await bea.selectOption('#dnd', 'take_all_calls');
+    await bea.locator('#dnd[data-saved="true"]').waitFor({ timeout: 5000 });
+    await connectCall(alice, bea, '103');
+    await alice.getByRole('button', { name: 'Hang up' }).click();
+    await bea.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
+  }, 60_000);
 });

@@ -43,6 +43,7 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
   '/api/session/logout-all': 'authenticated',
   '/api/me': { GET: 'authenticated', PATCH: perm('self.settings') },
   '/api/me/softphone': { GET: perm('self.calls') },
+  '/api/me/dnd': { GET: perm('self.calls'), PUT: perm('self.calls') },
   '/api/account': { GET: 'authenticated', PATCH: perm('phone_system.manage') },
   '/api/account/settings': { GET: perm('account.settings'), PATCH: perm('account.settings') },
   '/api/sites': perm('phone_system.view'),

@@ -471,6 +471,7 @@ export class B2buaCall {
       tx.respond(createResponse(req, 500, { reason: 'Out Of Order' }));
       return;
     }
+    this.followConnection(leg, tx.source);
     switch (req.method) {
       case 'BYE':
         tx.respond(createResponse(req, 200));
@@ -495,6 +496,17 @@ export class B2buaCall {
       default:
         tx.respond(createResponse(req, 501));
     }
+  }
+
+  /**
+   * A party over a stream (a browser's WebSocket) that reconnected sends its
+   * next request on the new connection; requests to it must follow, or the
+   * call would be stuck on the dead one (RFC 5626's flow idea, per dialog).
+   */
+  private followConnection(leg: AnsweredSide, source: SipSource): void {
+    if (source.connectionId === undefined || !('connectionId' in leg.target) || leg.target.connectionId === source.connectionId) return;
+    const target = reachTarget(leg.dialog.state.remoteTarget, { transport: source.transport, address: source.remoteAddress, port: source.remotePort, connectionId: source.connectionId });
+    if (target) leg.target = target;
   }
 
   /**

@@ -117,9 +117,11 @@ async function routeInbound(db: Kysely<Database>, accountId: string, country: Co
 }
 
 async function extensionRoute(db: Kysely<Database>, accountId: string, extensionId: string, direction: 'internal' | 'inbound'): Promise<Route> {
-  const ext = await db.selectFrom('extensions').select(['id', 'number', 'status']).where('account_id', '=', accountId).where('id', '=', extensionId).executeTakeFirst();
+  const ext = await db.selectFrom('extensions').select(['id', 'number', 'status', 'dnd_status']).where('account_id', '=', accountId).where('id', '=', extensionId).executeTakeFirst();
   if (!ext) return reject(404, 'Not Found', 'not_found');
   if (ext.status === 'disabled') return reject(480, 'Temporarily Unavailable', 'unavailable');
+  // A direct call tests only "take no calls"; queue calls (later) test "no queue calls" too. Voicemail comes later: 480 until then.
+  if (ext.dnd_status === 'no_calls') return reject(480, 'Do Not Disturb', 'unavailable');
   return { kind: 'extension', accountId, extensionId: ext.id, extensionNumber: ext.number, direction };
 }
 

@@ -3,6 +3,7 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely/migrati
 import * as m0001 from './migrations/0001_core.ts';
 import * as m0002 from './migrations/0002_calls.ts';
 import * as m0003 from './migrations/0003_recording_settings.ts';
+import * as m0004 from './migrations/0004_do_not_disturb.ts';
 
 /**
  * Migrations are listed here rather than read from a folder so that they
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0001_core': m0001,
   '0002_calls': m0002,
   '0003_recording_settings': m0003,
+  '0004_do_not_disturb': m0004,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

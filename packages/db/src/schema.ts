@@ -68,8 +68,13 @@ export interface ExtensionsTable {
   type: ExtensionType;
   status: Generated<ExtensionStatus>;
   name: string | null;
+  /** Seed 000 "Ne pas déranger": direct calls test only no_calls; queue calls test both. */
+  dnd_status: Generated<DndStatus>;
   created_at: Timestamp;
 }
+
+export const DND_STATUSES = ['take_all_calls', 'no_queue_calls', 'no_calls'] as const;
+export type DndStatus = (typeof DND_STATUSES)[number];
 
 export interface RolesTable {
   id: Generated<string>;

@@ -30,16 +30,24 @@ export interface SoftphoneState {
   answeredAt: number | null;
   /** Why the last call ended or failed, when it did not end normally. */
   lastError: string | null;
+  /** The final SIP answer of the last outgoing call that did not connect. */
+  lastFailure: { status: number; reason: string } | null;
+  /** Times the connection to the SIP edge was lost and restored (calls kept, ICE restarted). */
+  recoveries: number;
+  /** ICE restarts the far end accepted (re-INVITE answered 200). */
+  iceRestarts: number;
 }
 
 export class Softphone {
-  readonly state: SoftphoneState = { status: 'connecting', call: 'idle', peer: null, muted: false, held: false, answeredAt: null, lastError: null };
+  readonly state: SoftphoneState = { status: 'connecting', call: 'idle', peer: null, muted: false, held: false, answeredAt: null, lastError: null, lastFailure: null, recoveries: 0, iceRestarts: 0 };
   private readonly ua: UserAgent;
   private readonly registerer: Registerer;
   private readonly registration: SoftphoneRegistration;
   private readonly audio: HTMLAudioElement;
   private readonly onChange: (state: SoftphoneState) => void;
   private session: Session | null = null;
+  private stopping = false;
+  private recovering: Promise<void> | null = null;
 
   constructor(registration: SoftphoneRegistration, audio: HTMLAudioElement, onChange: (state: SoftphoneState) => void) {
     this.registration = registration;
@@ -55,7 +63,13 @@ export class Softphone {
       transportOptions: { server: registration.server },
       logLevel: 'warn',
       sessionDescriptionHandlerFactoryOptions: { constraints: { audio: true, video: false } },
-      delegate: { onInvite: (invitation) => this.incoming(invitation) },
+      delegate: {
+        onInvite: (invitation) => this.incoming(invitation),
+        // A dropped WebSocket (network blip, proxy restart) is recovered without ending the call.
+        onDisconnect: (error) => {
+          if (error && !this.stopping) void this.recover();
+        },
+      },
     });
     this.registerer = new Registerer(this.ua);
     this.registerer.stateChange.addListener((s) => this.update({ status: s === RegistererState.Registered ? 'registered' : s === RegistererState.Unregistered ? 'unregistered' : this.state.status }));
@@ -64,13 +78,56 @@ export class Softphone {
   async start(): Promise<void> {
     try {
       await this.ua.start();
-      await this.registerer.register();
+      await this.register();
     } catch (err) {
       this.update({ status: 'failed', lastError: err instanceof Error ? err.message : String(err) });
     }
   }
 
+  /**
+   * Reconnects with backoff, registers again, and restarts ICE on the call in
+   * progress: the WebSocket came back, and if the network changed the media
+   * path has to be found again too. The far end sees a re-INVITE, never a BYE.
+   */
+  recover(): Promise<void> {
+    this.recovering ??= (async () => {
+      this.update({ status: 'connecting' });
+      for (let attempt = 0; !this.stopping; attempt++) {
+        try {
+          await this.ua.reconnect();
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 8000)));
+        }
+      }
+      if (this.stopping) return;
+      await this.register().catch(() => undefined);
+      const s = this.session;
+      if (s?.state === SessionState.Established) {
+        await s
+          .invite({
+            sessionDescriptionHandlerOptions: { offerOptions: { iceRestart: true }, hold: this.state.held } as object,
+            requestDelegate: { onAccept: () => this.update({ iceRestarts: this.state.iceRestarts + 1 }) },
+          })
+          .catch(() => undefined);
+      }
+      this.update({ recoveries: this.state.recoveries + 1 });
+    })().finally(() => (this.recovering = null));
+    return this.recovering;
+  }
+
+  /** REGISTER, with the status taken from the answer (a refresh while already registered changes no registerer state). */
+  private async register(): Promise<void> {
+    await this.registerer.register({
+      requestDelegate: {
+        onAccept: () => this.update({ status: 'registered' }),
+        onReject: (response) => this.update({ status: 'failed', lastError: `${response.message.statusCode} ${response.message.reasonPhrase}` }),
+      },
+    });
+  }
+
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.hangUp().catch(() => undefined);
     await this.registerer.unregister().catch(() => undefined);
     await this.ua.stop();
@@ -82,8 +139,15 @@ export class Softphone {
     if (!target) return;
     const inviter = new Inviter(this.ua, target, { sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } } });
     this.track(inviter, number);
-    this.update({ call: 'calling', peer: number, lastError: null });
-    await inviter.invite().catch((err: unknown) => this.update({ call: 'idle', lastError: err instanceof Error ? err.message : String(err) }));
+    this.update({ call: 'calling', peer: number, lastError: null, lastFailure: null });
+    await inviter
+      .invite({
+        requestDelegate: {
+          // The callee's final answer, for the page to say why the call did not go through.
+          onReject: (response) => this.update({ lastFailure: { status: response.message.statusCode ?? 0, reason: response.message.reasonPhrase ?? '' } }),
+        },
+      })
+      .catch((err: unknown) => this.update({ call: 'idle', lastError: err instanceof Error ? err.message : String(err) }));
   }
 
   async answer(): Promise<void> {
@@ -116,7 +180,7 @@ export class Softphone {
   async setHeld(held: boolean): Promise<void> {
     const s = this.session;
     if (!s || s.state !== SessionState.Established) return;
-    await s.invite({ sessionDescriptionHandlerModifiers: held ? [holdModifier] : [] });
+    await s.invite({ sessionDescriptionHandlerOptions: { hold: held } as object });
     this.update({ held });
   }
 
@@ -187,7 +251,3 @@ export class Softphone {
     this.onChange({ ...this.state });
   }
 }
-
-/** Our side stops sending: a=sendonly on hold (RFC 3264 §8.4). */
-const holdModifier = (description: RTCSessionDescriptionInit): Promise<RTCSessionDescriptionInit> =>
-  Promise.resolve({ ...description, sdp: description.sdp?.replace(/a=sendrecv/g, 'a=sendonly') });

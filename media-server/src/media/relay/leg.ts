@@ -9,7 +9,8 @@ import type { RemoteInfo, Socket } from 'node:dgram';
 import type { AudioCodec } from '../codecs/audio-codec.ts';
 import { PCMA, PCMU } from '../codecs/g711-codec.ts';
 import { OpusCodec } from '../codecs/opus-codec.ts';
-import { DtlsSession } from '../webrtc/dtls-session.ts';
+import type { DtlsSession } from '../webrtc/dtls-session.ts';
+import { loadDtls } from '../webrtc/dtls-loader.ts';
 import { bindingSuccess, readBindingCheck, type IceCredentials } from '../webrtc/stun-binding.ts';
 import { InbandDtmfDetector } from '../dtmf/inband-dtmf-detector.ts';
 import { TelephoneEventReceiver } from '../dtmf/telephone-event-receiver.ts';
@@ -67,6 +68,8 @@ interface WebRtcState {
   verified: Set<string>;
   /** The browser nominated the latched pair (USE-CANDIDATE); until then any checked pair may take it. */
   nominated: boolean;
+  /** The DTLS endpoint is being set up (werift may still be loading). */
+  opening: boolean;
 }
 
 export class Leg {
@@ -199,33 +202,45 @@ export class Leg {
     }
     previous?.dtls?.close();
     this.srtp = null;
-    this.webrtc = { spec, ice, dtls: null, verified: new Set(), nominated: false };
+    this.webrtc = { spec, ice, dtls: null, verified: new Set(), nominated: false, opening: false };
     // A DTLS server waits for the browser's ClientHello; a client starts once ICE has a path.
-    if (spec.dtls.role === 'server') this.webrtc.dtls = this.openDtls(spec);
+    if (spec.dtls.role === 'server') this.startDtls(this.webrtc);
   }
 
-  private openDtls(spec: WebRtcLegSpec): DtlsSession | null {
+  private startDtls(state: WebRtcState): void {
+    if (state.opening) return;
+    state.opening = true;
+    this.openDtls(state);
+  }
+
+  /** Starts the leg's DTLS endpoint once werift's DTLS is loaded (at once after the first time). */
+  private openDtls(state: WebRtcState): void {
     const certificate = this.host.dtlsCertificate;
     if (!certificate) {
       this.host.emit({ type: 'leg-error', bridgeId: this.host.bridgeId, legId: this.legId, message: 'no DTLS certificate on this media worker' });
-      return null;
+      return;
     }
-    const session: DtlsSession = new DtlsSession({
-      role: spec.dtls.role,
-      certPem: certificate.certPem,
-      keyPem: certificate.keyPem,
-      remoteFingerprint: spec.dtls.remoteFingerprint,
-      send: (packet) => {
-        if (this.rtpRemote.address !== null && !this.closed) this.rtpSocket.send(packet, this.rtpRemote.port, this.rtpRemote.address);
-      },
-      onKeys: (keys) => {
-        if (this.webrtc?.dtls !== session) return;
-        this.srtp = new SrtpSession(keys);
-        this.host.emit({ type: 'dtls-connected', bridgeId: this.host.bridgeId, legId: this.legId });
-      },
-      onError: (message) => this.host.emit({ type: 'leg-error', bridgeId: this.host.bridgeId, legId: this.legId, message }),
+    const spec = state.spec;
+    void loadDtls().then(({ DtlsSession: Session }) => {
+      // The leg may have closed, or moved to another handshake, while the module loaded.
+      if (this.closed || this.webrtc !== state || state.dtls !== null) return;
+      const session: DtlsSession = new Session({
+        role: spec.dtls.role,
+        certPem: certificate.certPem,
+        keyPem: certificate.keyPem,
+        remoteFingerprint: spec.dtls.remoteFingerprint,
+        send: (packet) => {
+          if (this.rtpRemote.address !== null && !this.closed) this.rtpSocket.send(packet, this.rtpRemote.port, this.rtpRemote.address);
+        },
+        onKeys: (keys) => {
+          if (this.webrtc?.dtls !== session) return;
+          this.srtp = new SrtpSession(keys);
+          this.host.emit({ type: 'dtls-connected', bridgeId: this.host.bridgeId, legId: this.legId });
+        },
+        onError: (message) => this.host.emit({ type: 'leg-error', bridgeId: this.host.bridgeId, legId: this.legId, message }),
+      });
+      state.dtls = session;
     });
-    return session;
   }
 
   /** An ICE connectivity check: answered when it is for us, and it may move the media path. */
@@ -247,7 +262,7 @@ export class Leg {
       webrtc.nominated = check.useCandidate;
       this.latchRtp(rinfo, now);
     }
-    if (webrtc.dtls === null && webrtc.spec.dtls.role === 'client') webrtc.dtls = this.openDtls(webrtc.spec);
+    if (webrtc.dtls === null && webrtc.spec.dtls.role === 'client') this.startDtls(webrtc);
   }
 
   private setDirection(direction: MediaDirection): void {

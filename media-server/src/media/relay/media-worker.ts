@@ -12,6 +12,7 @@ import { readWav8kMono } from '../media-player/wav-file.ts';
 import { Bridge } from './bridge.ts';
 import type { MediaEvent, WorkerMessage, WorkerRequest, WorkerRequestMessage } from './control-messages.ts';
 import { MediaClock } from './media-clock.ts';
+import { loadDtls } from '../webrtc/dtls-loader.ts';
 
 export interface MediaWorkerData {
   rtcpIntervalMs: number;
@@ -125,3 +126,5 @@ port.on('message', (message: WorkerRequestMessage) => {
 });
 
 post({ kind: 'ready' });
+// Loaded once the worker is up, so the first browser call does not wait for it.
+setTimeout(() => void loadDtls(), 0).unref();

@@ -132,7 +132,9 @@ export class DigestAuthority {
     const b = Buffer.from(c.response, 'latin1');
     if (a.length !== b.length || !timingSafeEqual(a, b)) return 'failed';
     if (nonceState === 'stale') return 'stale';
-    if (c.nc !== null && !this.acceptNonceCount(c.nonce, parseInt(c.nc, 16))) return 'failed';
+    // A nonce count already seen is a replay, or a client that restarted its count on a reconnect (sip.js
+    // does): refused either way, with a fresh nonce rather than 403, so an honest client simply retries.
+    if (c.nc !== null && !this.acceptNonceCount(c.nonce, parseInt(c.nc, 16))) return 'stale';
     return 'ok';
   }
 
