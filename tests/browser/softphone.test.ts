@@ -176,4 +176,38 @@ describe('browser softphone', () => {
     await alice.getByRole('button', { name: 'Hang up' }).click();
     await bea.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
   }, 60_000);
+
+  it('lists the calls in My Extension > Call Log with results and durations, filters them, and the CSV holds exactly the rows shown', async () => {
+    const ext = await db.selectFrom('extensions').select('id').where('number', '=', '102').executeTakeFirstOrThrow();
+    const mine = await db
+      .selectFrom('calls')
+      .select(['id', 'result', 'duration_seconds'])
+      .where((eb) => eb.or([eb('caller_extension_id', '=', ext.id), eb('callee_extension_id', '=', ext.id)]))
+      .orderBy('started_at', 'desc')
+      .execute();
+    expect(mine.length).toBeGreaterThanOrEqual(5);
+    await alice.goto(`${product.url}/me/call-log`);
+    const rows = alice.locator('[data-testid="call-log"] tbody tr');
+    expect(await rows.count()).toBe(mine.length);
+    // Each row shows its call's result and duration as media-server recorded them; the first call lasted 3 s or more.
+    for (const [i, call] of mine.entries()) {
+      expect(await rows.nth(i).getAttribute('data-call-id')).toBe(call.id);
+      expect(await rows.nth(i).locator('[data-result]').getAttribute('data-result')).toBe(call.result);
+      expect(await rows.nth(i).locator('[data-seconds]').getAttribute('data-seconds')).toBe(call.duration_seconds === null ? null : String(call.duration_seconds));
+    }
+    expect(Number(await rows.last().locator('[data-seconds]').getAttribute('data-seconds'))).toBeGreaterThanOrEqual(3);
+
+    // Filtered to the refused call, then downloaded: the CSV has the header and exactly the rows on screen.
+    await alice.selectOption('select[name="result"]', 'unavailable');
+    await alice.getByRole('button', { name: 'Apply' }).click();
+    await alice.waitForURL(/result=unavailable/);
+    expect(await rows.count()).toBe(1);
+    const shown = await rows.first().getAttribute('data-call-id');
+    const csv = await alice.evaluate(async () => (await fetch(document.querySelector<HTMLAnchorElement>('[data-testid="call-log-csv"]')!.href)).text());
+    const lines = csv.trim().split('\r\n');
+    expect(lines[0]).toBe('Date,Direction,From,From name,To,Result,Duration (s),Recording');
+    expect(lines.length).toBe(2);
+    const refused = await db.selectFrom('calls').select(['started_at', 'duration_seconds']).where('id', '=', shown!).executeTakeFirstOrThrow();
+    expect(lines[1]).toBe(`${new Date(refused.started_at).toISOString()},internal,102,alice Test,103,unavailable,${refused.duration_seconds ?? ''},no`);
+  }, 60_000);
 });

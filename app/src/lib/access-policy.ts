@@ -38,6 +38,8 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
   '/(portal)/me': 'authenticated',
   '/(portal)/me/settings': perm('self.settings'),
   '/(portal)/me/phone': perm('self.calls'),
+  '/(portal)/me/call-log': perm('self.calls'),
+  '/(portal)/admin/call-log': perm('reports.company_call_log'),
 
   '/api/session': 'authenticated',
   '/api/session/logout-all': 'authenticated',
@@ -57,6 +59,8 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
   '/api/devices/[id]/credentials': { POST: perm('devices.manage') },
   '/api/calls': { anyOf: ['self.calls', 'reports.company_call_log'] },
   '/api/calls/[id]': { anyOf: ['self.calls', 'reports.company_call_log'] },
+  '/api/calls/export': { anyOf: ['self.calls', 'reports.company_call_log'] },
+  '/api/calls/[id]/recording': { anyOf: ['self.calls', 'reports.company_call_log'] },
   '/api/trunk': { GET: perm('phone_system.view'), PUT: perm('phone_system.manage') },
   '/api/health': perm('account.settings'),
 };

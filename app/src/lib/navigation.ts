@@ -16,12 +16,14 @@ export const ADMIN_TABS: NavTab[] = [
   { href: '/admin', label: 'nav.home', permission: 'admin.portal' },
   { href: '/admin/users', label: 'nav.users', permission: 'users.view' },
   { href: '/admin/phone-system', label: 'nav.phoneSystem', permission: 'phone_system.view' },
+  { href: '/admin/call-log', label: 'nav.callLog', permission: 'reports.company_call_log' },
   { href: '/admin/more', label: 'nav.more', permission: 'account.settings' },
 ];
 
 export const USER_TABS: NavTab[] = [
   { href: '/me', label: 'nav.overview', permission: null },
   { href: '/me/phone', label: 'nav.phone', permission: 'self.calls' },
+  { href: '/me/call-log', label: 'nav.callLog', permission: 'self.calls' },
   { href: '/me/settings', label: 'nav.settings', permission: 'self.settings' },
 ];
 

@@ -8,16 +8,36 @@ export const callLogQuery = z.object({
   to: z.iso.datetime({ offset: true }).optional(),
   direction: z.enum(['internal', 'inbound', 'outbound']).optional(),
   result: z.string().regex(/^[a-z_]+$/).optional(),
+  /** Only calls with a recording. */
+  recorded: z.enum(['yes']).optional(),
+  /** "mine": the user's own extension even for someone who may see the company's log. */
+  scope: z.enum(['mine', 'company']).default('company'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
+
+/** A call log form's values (dates as yyyy-mm-dd, in UTC) turned into the API's query. */
+export function callLogFilters(params: URLSearchParams, scope: 'mine' | 'company') {
+  const day = (v: string | null, end: boolean) => (v && /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00Z`).getTime() + (end ? 86_400_000 : 0) : null);
+  const from = day(params.get('from'), false);
+  const to = day(params.get('to'), true);
+  return callLogQuery.safeParse({
+    ...(from !== null ? { from: new Date(from).toISOString() } : {}),
+    ...(to !== null ? { to: new Date(to).toISOString() } : {}),
+    ...(params.get('direction') ? { direction: params.get('direction') } : {}),
+    ...(params.get('result') ? { result: params.get('result') } : {}),
+    ...(params.get('recorded') ? { recorded: params.get('recorded') } : {}),
+    scope,
+    limit: 1000,
+  });
+}
 
 /**
  * The calls a user may see: the whole company's with the company call log
  * permission (Manager and up), otherwise only those of their own extension.
  */
-function scoped(db: Db, auth: AuthenticatedSession) {
+function scoped(db: Db, auth: AuthenticatedSession, scope: 'mine' | 'company' = 'company') {
   let q = db.selectFrom('calls').where('calls.account_id', '=', auth.account.id);
-  if (!auth.permissions.has('reports.company_call_log')) {
+  if (scope === 'mine' || !auth.permissions.has('reports.company_call_log')) {
     const ext = auth.user.extension_id;
     q = q.where((eb) => eb.or([eb('calls.caller_extension_id', '=', ext), eb('calls.callee_extension_id', '=', ext)]));
   }
@@ -25,12 +45,39 @@ function scoped(db: Db, auth: AuthenticatedSession) {
 }
 
 export async function listCalls(db: Db, auth: AuthenticatedSession, f: z.output<typeof callLogQuery>) {
-  let q = scoped(db, auth).selectAll('calls');
+  let q = scoped(db, auth, f.scope)
+    .selectAll('calls')
+    .select((eb) => eb.selectFrom('recordings').select('recordings.id').whereRef('recordings.call_id', '=', 'calls.id').where('recordings.account_id', '=', auth.account.id).limit(1).as('recording_id'));
   if (f.from) q = q.where('calls.started_at', '>=', new Date(f.from));
   if (f.to) q = q.where('calls.started_at', '<', new Date(f.to));
   if (f.direction) q = q.where('calls.direction', '=', f.direction);
   if (f.result) q = q.where('calls.result', '=', f.result as never);
+  if (f.recorded) q = q.where((eb) => eb.exists(eb.selectFrom('recordings').select('recordings.id').whereRef('recordings.call_id', '=', 'calls.id')));
   return q.orderBy('calls.started_at', 'desc').limit(f.limit).execute();
+}
+
+export type CallLogRow = Awaited<ReturnType<typeof listCalls>>[number];
+
+const CSV_COLUMNS = ['Date', 'Direction', 'From', 'From name', 'To', 'Result', 'Duration (s)', 'Recording'] as const;
+
+/** RFC 4180 CSV of call log rows, exactly those given; a leading =+-@ is neutralised for spreadsheets. */
+export function callLogCsv(rows: CallLogRow[]): string {
+  const cell = (v: string | number | null) => {
+    let s = v === null ? '' : String(v);
+    if (/^[=+\-@]/.test(s)) s = `'${s}`;
+    return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  };
+  const lines = rows.map((r) =>
+    [new Date(r.started_at).toISOString(), r.direction, r.from_number, r.from_name, r.to_number, r.result, r.duration_seconds, r.recording_id ? 'yes' : 'no'].map(cell).join(','),
+  );
+  return [CSV_COLUMNS.join(','), ...lines].join('\r\n') + '\r\n';
+}
+
+/** The recording of a call the user may see, if any. */
+export async function callRecording(db: Db, auth: AuthenticatedSession, callId: string) {
+  const call = await scoped(db, auth).select('calls.id').where('calls.id', '=', callId).executeTakeFirst();
+  if (!call) return null;
+  return db.selectFrom('recordings').select(['id', 'storage_path', 'format']).where('account_id', '=', auth.account.id).where('call_id', '=', call.id).orderBy('started_at').executeTakeFirst();
 }
 
 export async function getCall(db: Db, auth: AuthenticatedSession, id: string) {

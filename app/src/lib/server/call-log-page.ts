@@ -1,0 +1,40 @@
+import { error } from '@sveltejs/kit';
+import type { AuthenticatedSession } from '@carillon/core';
+import { getRuntime } from './runtime.ts';
+import { callLogFilters, listCalls } from './call-log.ts';
+
+/** What both call log pages load: the rows the filters select, and the filters as the form shows them. */
+export async function loadCallLog(auth: AuthenticatedSession, url: URL, scope: 'mine' | 'company') {
+  const parsed = callLogFilters(url.searchParams, scope);
+  if (!parsed.success) error(400, 'invalid filters');
+  const rows = await listCalls((await getRuntime()).db, auth, parsed.data);
+  const exportQuery = new URLSearchParams(
+    Object.entries(parsed.data)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, String(v)]),
+  ).toString();
+  return {
+    calls: rows.map((r) => ({
+      id: r.id,
+      startedAt: new Date(r.started_at).toISOString(),
+      direction: r.direction,
+      fromNumber: r.from_number,
+      fromName: r.from_name,
+      toNumber: r.to_number,
+      result: r.result,
+      durationSeconds: r.duration_seconds,
+      hangupBy: r.hangup_by,
+      emergency: r.emergency,
+      recordingId: r.recording_id,
+    })),
+    filters: {
+      from: url.searchParams.get('from') ?? '',
+      to: url.searchParams.get('to') ?? '',
+      direction: url.searchParams.get('direction') ?? '',
+      result: url.searchParams.get('result') ?? '',
+      recorded: url.searchParams.get('recorded') ?? '',
+      view: url.searchParams.get('view') === 'detailed' ? ('detailed' as const) : ('simple' as const),
+    },
+    exportHref: `/api/calls/export?${exportQuery}`,
+  };
+}
