@@ -17,6 +17,7 @@ let db: Db;
 let browser: Browser;
 let alice: Page;
 let bea: Page;
+let carol: Page;
 const PASSWORD = 'Meadow5Lantern';
 
 interface MediaStats {
@@ -35,6 +36,7 @@ beforeAll(async () => {
   for (const [number, name] of [
     ['102', 'alice'],
     ['103', 'bea'],
+    ['104', 'carol'],
   ] as const) {
     const ext = await db.insertInto('extensions').values({ account_id: admin.account_id, site_id: admin.site_id, number, type: 'user', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
     const user = await db.insertInto('users').values({ account_id: admin.account_id, extension_id: ext.id, role_id: role.id, first_name: name, last_name: 'Test', email: `${name}@demo.carillon.localhost`, setup_progress: JSON.stringify({}) }).returning('id').executeTakeFirstOrThrow();
@@ -44,6 +46,7 @@ beforeAll(async () => {
   // Each user signs in and opens the phone: it registers on its own.
   alice = await signInToPhone('alice@demo.carillon.localhost', PASSWORD);
   bea = await signInToPhone('bea@demo.carillon.localhost', PASSWORD);
+  carol = await signInToPhone('carol@demo.carillon.localhost', PASSWORD);
 }, 120_000);
 
 afterAll(async () => {
@@ -175,6 +178,42 @@ describe('browser softphone', () => {
     await connectCall(alice, bea, '103');
     await alice.getByRole('button', { name: 'Hang up' }).click();
     await bea.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
+  }, 60_000);
+
+  it('blind-transfers: Alice sends Bea to Carol, leaves, and Bea and Carol hear each other', async () => {
+    await connectCall(alice, bea, '103');
+    await alice.fill('input[name="transfer"]', '104');
+    await alice.getByRole('button', { name: 'Transfer', exact: true }).click();
+    const incoming = carol.getByRole('alertdialog', { name: 'Incoming call' });
+    await incoming.waitFor({ timeout: 10_000 });
+    await incoming.getByRole('button', { name: 'Answer' }).click();
+    await carol.locator('[data-testid="call-state"][data-call="in-call"]').waitFor({ timeout: 10_000 });
+    await alice.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
+    expect(await bea.locator('[data-testid="call-state"][data-call="in-call"]').count()).toBe(1);
+    const [b, c] = await receivedDuring([bea, carol], 2000);
+    expect(b!.packets).toBeGreaterThan(50);
+    expect(c!.packets).toBeGreaterThan(50);
+    expect(b!.energy).toBeGreaterThan(0);
+    expect(c!.energy).toBeGreaterThan(0);
+    await carol.getByRole('button', { name: 'Hang up' }).click();
+    await bea.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
+  }, 60_000);
+
+  it('attended transfer: Alice calls Bea, then Carol (Bea is held), then connects them; both of her calls end', async () => {
+    await connectCall(alice, bea, '103');
+    await connectCall(alice, carol, '104');
+    // Placing the second call held the first.
+    await alice.locator('[data-testid="call"][data-peer="103"][data-held="true"]').waitFor({ timeout: 5000 });
+    await alice.locator('[data-testid="call"][data-peer="104"]').getByRole('button', { name: 'Transfer to 103' }).click();
+    await alice.locator('[data-testid="call"]').first().waitFor({ state: 'detached', timeout: 10_000 });
+    expect(await alice.locator('[data-testid="call"]').count()).toBe(0);
+    const [b, c] = await receivedDuring([bea, carol], 2000);
+    expect(b!.packets).toBeGreaterThan(50);
+    expect(c!.packets).toBeGreaterThan(50);
+    expect(b!.energy).toBeGreaterThan(0);
+    expect(c!.energy).toBeGreaterThan(0);
+    await bea.getByRole('button', { name: 'Hang up' }).click();
+    await carol.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
   }, 60_000);
 
   it('lists the calls in My Extension > Call Log with results and durations, filters them, and the CSV holds exactly the rows shown', async () => {

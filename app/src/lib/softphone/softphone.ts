@@ -1,10 +1,11 @@
 /**
  * The browser softphone: sip.js (UserAgent, Registerer, Inviter,
  * Invitation) over SIP/WebSocket to the SIP edge, with the registration the
- * server issues. Browser-only: the page loads it after mount. One call at a
- * time for now; the state it reports drives the page.
+ * server issues. Browser-only: the page loads it after mount. Several calls
+ * at once, one active: answering or placing a call holds the others, as on a
+ * desk phone; blind and attended transfer by REFER.
  */
-import { Invitation, Inviter, Registerer, RegistererState, SessionState, UserAgent, type Session } from 'sip.js';
+import { Invitation, Inviter, Registerer, RegistererState, SessionState, UserAgent, type Notification, type Session } from 'sip.js';
 import type { SessionDescriptionHandler } from 'sip.js/lib/platform/web/index.js';
 
 export interface SoftphoneRegistration {
@@ -17,18 +18,25 @@ export interface SoftphoneRegistration {
 }
 
 export type PhoneStatus = 'connecting' | 'registered' | 'unregistered' | 'failed';
-export type CallStatus = 'idle' | 'ringing-in' | 'calling' | 'in-call';
+export type CallStatus = 'ringing-in' | 'calling' | 'in-call';
+
+export interface CallView {
+  id: string;
+  status: CallStatus;
+  /** The other party as SIP shows it (display name or number). */
+  peer: string;
+  muted: boolean;
+  held: boolean;
+  /** When the call was answered (ms since epoch). */
+  answeredAt: number | null;
+  /** A transfer asked of media-server and not yet finished. */
+  transferring: boolean;
+}
 
 export interface SoftphoneState {
   status: PhoneStatus;
-  call: CallStatus;
-  /** The other party as SIP shows it (display name or number). */
-  peer: string | null;
-  muted: boolean;
-  held: boolean;
-  /** When the current call was answered (ms since epoch). */
-  answeredAt: number | null;
-  /** Why the last call ended or failed, when it did not end normally. */
+  calls: CallView[];
+  /** Why something failed, when it did not end normally. */
   lastError: string | null;
   /** The final SIP answer of the last outgoing call that did not connect. */
   lastFailure: { status: number; reason: string } | null;
@@ -38,14 +46,17 @@ export interface SoftphoneState {
   iceRestarts: number;
 }
 
+const AUDIO_ONLY = { constraints: { audio: true, video: false } };
+
 export class Softphone {
-  readonly state: SoftphoneState = { status: 'connecting', call: 'idle', peer: null, muted: false, held: false, answeredAt: null, lastError: null, lastFailure: null, recoveries: 0, iceRestarts: 0 };
+  readonly state: SoftphoneState = { status: 'connecting', calls: [], lastError: null, lastFailure: null, recoveries: 0, iceRestarts: 0 };
   private readonly ua: UserAgent;
   private readonly registerer: Registerer;
   private readonly registration: SoftphoneRegistration;
   private readonly audio: HTMLAudioElement;
   private readonly onChange: (state: SoftphoneState) => void;
-  private session: Session | null = null;
+  private readonly sessions = new Map<string, Session>();
+  private nextId = 1;
   private stopping = false;
   private recovering: Promise<void> | null = null;
 
@@ -62,17 +73,19 @@ export class Softphone {
       authorizationPassword: registration.password,
       transportOptions: { server: registration.server },
       logLevel: 'warn',
-      sessionDescriptionHandlerFactoryOptions: { constraints: { audio: true, video: false } },
+      sessionDescriptionHandlerFactoryOptions: AUDIO_ONLY,
       delegate: {
         onInvite: (invitation) => this.incoming(invitation),
-        // A dropped WebSocket (network blip, proxy restart) is recovered without ending the call.
+        // A dropped WebSocket (network blip, proxy restart) is recovered without ending the calls.
         onDisconnect: (error) => {
           if (error && !this.stopping) void this.recover();
         },
       },
     });
     this.registerer = new Registerer(this.ua);
-    this.registerer.stateChange.addListener((s) => this.update({ status: s === RegistererState.Registered ? 'registered' : s === RegistererState.Unregistered ? 'unregistered' : this.state.status }));
+    this.registerer.stateChange.addListener((s) => {
+      if (s === RegistererState.Unregistered && !this.stopping) this.update({ status: 'unregistered' });
+    });
   }
 
   async start(): Promise<void> {
@@ -84,10 +97,20 @@ export class Softphone {
     }
   }
 
+  /** REGISTER, with the status taken from the answer (a refresh while registered changes no registerer state). */
+  private async register(): Promise<void> {
+    await this.registerer.register({
+      requestDelegate: {
+        onAccept: () => this.update({ status: 'registered' }),
+        onReject: (response) => this.update({ status: 'failed', lastError: `${response.message.statusCode} ${response.message.reasonPhrase}` }),
+      },
+    });
+  }
+
   /**
-   * Reconnects with backoff, registers again, and restarts ICE on the call in
-   * progress: the WebSocket came back, and if the network changed the media
-   * path has to be found again too. The far end sees a re-INVITE, never a BYE.
+   * Reconnects with backoff, registers again, and restarts ICE on every
+   * established call: the WebSocket came back, and if the network changed the
+   * media path has to be found again too. The far end sees a re-INVITE, never a BYE.
    */
   recover(): Promise<void> {
     this.recovering ??= (async () => {
@@ -102,11 +125,11 @@ export class Softphone {
       }
       if (this.stopping) return;
       await this.register().catch(() => undefined);
-      const s = this.session;
-      if (s?.state === SessionState.Established) {
+      for (const [id, s] of this.sessions) {
+        if (s.state !== SessionState.Established) continue;
         await s
           .invite({
-            sessionDescriptionHandlerOptions: { offerOptions: { iceRestart: true }, hold: this.state.held } as object,
+            sessionDescriptionHandlerOptions: { offerOptions: { iceRestart: true }, hold: this.view(id)?.held ?? false } as object,
             requestDelegate: { onAccept: () => this.update({ iceRestarts: this.state.iceRestarts + 1 }) },
           })
           .catch(() => undefined);
@@ -116,30 +139,20 @@ export class Softphone {
     return this.recovering;
   }
 
-  /** REGISTER, with the status taken from the answer (a refresh while already registered changes no registerer state). */
-  private async register(): Promise<void> {
-    await this.registerer.register({
-      requestDelegate: {
-        onAccept: () => this.update({ status: 'registered' }),
-        onReject: (response) => this.update({ status: 'failed', lastError: `${response.message.statusCode} ${response.message.reasonPhrase}` }),
-      },
-    });
-  }
-
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.hangUp().catch(() => undefined);
+    for (const id of [...this.sessions.keys()]) await this.hangUp(id).catch(() => undefined);
     await this.registerer.unregister().catch(() => undefined);
     await this.ua.stop();
   }
 
   async call(number: string): Promise<void> {
-    if (this.session) return;
     const target = UserAgent.makeURI(`sip:${number.replace(/[^0-9*#+]/g, '')}@${this.registration.domain}`);
     if (!target) return;
-    const inviter = new Inviter(this.ua, target, { sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } } });
-    this.track(inviter, number);
-    this.update({ call: 'calling', peer: number, lastError: null, lastFailure: null });
+    await this.holdOthers(null);
+    const inviter = new Inviter(this.ua, target, { sessionDescriptionHandlerOptions: AUDIO_ONLY });
+    const id = this.track(inviter, number, 'calling');
+    this.update({ lastError: null, lastFailure: null });
     await inviter
       .invite({
         requestDelegate: {
@@ -147,51 +160,98 @@ export class Softphone {
           onReject: (response) => this.update({ lastFailure: { status: response.message.statusCode ?? 0, reason: response.message.reasonPhrase ?? '' } }),
         },
       })
-      .catch((err: unknown) => this.update({ call: 'idle', lastError: err instanceof Error ? err.message : String(err) }));
+      .catch((err: unknown) => {
+        this.forget(id);
+        this.update({ lastError: err instanceof Error ? err.message : String(err) });
+      });
   }
 
-  async answer(): Promise<void> {
-    if (this.session instanceof Invitation && this.session.state === SessionState.Initial) {
-      await this.session.accept({ sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } } });
-    }
+  /** Answers a ringing call; the call in progress, if any, goes on hold first. */
+  async answer(id: string): Promise<void> {
+    const s = this.sessions.get(id);
+    if (!(s instanceof Invitation) || s.state !== SessionState.Initial) return;
+    await this.holdOthers(id);
+    await s.accept({ sessionDescriptionHandlerOptions: AUDIO_ONLY });
   }
 
-  async decline(): Promise<void> {
-    if (this.session instanceof Invitation && this.session.state === SessionState.Initial) await this.session.reject({ statusCode: 603 });
+  async decline(id: string): Promise<void> {
+    const s = this.sessions.get(id);
+    if (s instanceof Invitation && s.state === SessionState.Initial) await s.reject({ statusCode: 603 });
   }
 
-  async hangUp(): Promise<void> {
-    const s = this.session;
+  async hangUp(id: string): Promise<void> {
+    const s = this.sessions.get(id);
     if (!s) return;
     if (s instanceof Inviter && (s.state === SessionState.Initial || s.state === SessionState.Establishing)) await s.cancel();
     else if (s instanceof Invitation && s.state === SessionState.Initial) await s.reject();
     else if (s.state === SessionState.Established) await s.bye();
   }
 
-  setMuted(muted: boolean): void {
-    const pc = this.peerConnection();
-    pc?.getSenders().forEach((sender) => {
-      if (sender.track) sender.track.enabled = !muted;
-    });
-    this.update({ muted });
+  setMuted(id: string, muted: boolean): void {
+    this.peerConnection(id)
+      ?.getSenders()
+      .forEach((sender) => {
+        if (sender.track) sender.track.enabled = !muted;
+      });
+    this.patchCall(id, { muted });
   }
 
   /** Hold and resume by re-INVITE (sendonly / sendrecv): the other party hears hold music. */
-  async setHeld(held: boolean): Promise<void> {
-    const s = this.session;
-    if (!s || s.state !== SessionState.Established) return;
-    await s.invite({ sessionDescriptionHandlerOptions: { hold: held } as object });
-    this.update({ held });
+  async setHeld(id: string, held: boolean): Promise<void> {
+    const s = this.sessions.get(id);
+    if (!s || s.state !== SessionState.Established || this.view(id)?.held === held) return;
+    if (!held) await this.holdOthers(id);
+    await s.invite({ sessionDescriptionHandlerOptions: { ...AUDIO_ONLY, hold: held } as object });
+    this.patchCall(id, { held });
   }
 
-  sendDigit(digit: string): void {
-    const sdh = this.session?.sessionDescriptionHandler as SessionDescriptionHandler | undefined;
-    sdh?.sendDtmf(digit);
+  sendDigit(id: string, digit: string): void {
+    (this.sessions.get(id)?.sessionDescriptionHandler as SessionDescriptionHandler | undefined)?.sendDtmf(digit);
   }
 
-  /** Chromium's own figures for the call: packets and audio energy received, packets sent. */
-  async mediaStats(): Promise<{ packetsReceived: number; audioEnergy: number; packetsSent: number; jitter: number; packetsLost: number; rtt: number | null } | null> {
-    const pc = this.peerConnection();
+  /** Blind transfer (REFER): media-server calls the number and connects the other party; this call then ends. */
+  async transferBlind(id: string, number: string): Promise<void> {
+    const s = this.sessions.get(id);
+    const target = UserAgent.makeURI(`sip:${number.replace(/[^0-9*#+]/g, '')}@${this.registration.domain}`);
+    if (!s || !target || s.state !== SessionState.Established) return;
+    await this.refer(id, s, target);
+  }
+
+  /** Attended transfer (REFER with Replaces): connects the parties of two calls of ours, then both end. */
+  async transferAttended(id: string, otherId: string): Promise<void> {
+    const s = this.sessions.get(id);
+    const other = this.sessions.get(otherId);
+    if (!s || !other || s.state !== SessionState.Established || other.state !== SessionState.Established) return;
+    await this.refer(id, s, other);
+  }
+
+  private async refer(id: string, s: Session, to: Session | NonNullable<ReturnType<typeof UserAgent.makeURI>>): Promise<void> {
+    this.patchCall(id, { transferring: true });
+    await s.refer(to, {
+      // media-server reports progress as NOTIFY sipfrag (RFC 3515): leave once the transfer succeeded.
+      onNotify: (notification: Notification) => {
+        void notification.accept();
+        const status = /SIP\/2\.0 (\d{3})/.exec(notification.request.body ?? '')?.[1];
+        if (!status || status.startsWith('1')) return;
+        if (status.startsWith('2')) {
+          void s.bye().catch(() => undefined);
+          return;
+        }
+        this.patchCall(id, { transferring: false });
+        this.update({ lastError: `transfer failed: ${status}` });
+      },
+      requestDelegate: {
+        onReject: (response) => {
+          this.patchCall(id, { transferring: false });
+          this.update({ lastError: `transfer refused: ${response.message.statusCode} ${response.message.reasonPhrase}` });
+        },
+      },
+    });
+  }
+
+  /** Chromium's own figures for a call (the active one by default): packets and audio energy received, packets sent. */
+  async mediaStats(id?: string): Promise<{ packetsReceived: number; audioEnergy: number; packetsSent: number; jitter: number; packetsLost: number; rtt: number | null } | null> {
+    const pc = this.peerConnection(id ?? this.activeId());
     if (!pc) return null;
     const out = { packetsReceived: 0, audioEnergy: 0, packetsSent: 0, jitter: 0, packetsLost: 0, rtt: null as number | null };
     (await pc.getStats()).forEach((s: Record<string, unknown>) => {
@@ -207,47 +267,71 @@ export class Softphone {
     return out;
   }
 
-  private peerConnection(): RTCPeerConnection | null {
-    const sdh = this.session?.sessionDescriptionHandler as SessionDescriptionHandler | undefined;
+  /** The call being talked on: established and not held (else the newest call). */
+  activeId(): string | null {
+    const calls = this.state.calls;
+    return calls.find((c) => c.status === 'in-call' && !c.held)?.id ?? calls.at(-1)?.id ?? null;
+  }
+
+  private async holdOthers(except: string | null): Promise<void> {
+    for (const c of this.state.calls) if (c.id !== except && c.status === 'in-call' && !c.held) await this.setHeld(c.id, true);
+  }
+
+  private peerConnection(id: string | null): RTCPeerConnection | null {
+    const sdh = (id ? this.sessions.get(id)?.sessionDescriptionHandler : undefined) as SessionDescriptionHandler | undefined;
     return sdh?.peerConnection ?? null;
   }
 
   private incoming(invitation: Invitation): void {
-    if (this.session) {
-      // One call at a time for now: a second caller hears busy.
-      void invitation.reject({ statusCode: 486 });
-      return;
-    }
     const from = invitation.remoteIdentity;
-    this.track(invitation, from.displayName || from.uri.user || '');
-    this.update({ call: 'ringing-in', peer: from.displayName || from.uri.user || null, lastError: null });
+    this.track(invitation, from.displayName || from.uri.user || '', 'ringing-in');
   }
 
-  private track(session: Session, peer: string): void {
-    this.session = session;
+  private track(session: Session, peer: string, status: CallStatus): string {
+    const id = String(this.nextId++);
+    this.sessions.set(id, session);
+    this.update({ calls: [...this.state.calls, { id, status, peer, muted: false, held: false, answeredAt: null, transferring: false }] });
     session.stateChange.addListener((s) => {
       if (s === SessionState.Established) {
-        this.attachAudio(session);
-        this.update({ call: 'in-call', peer, answeredAt: Date.now() });
+        this.patchCall(id, { status: 'in-call', answeredAt: Date.now() });
+        this.playActive();
       } else if (s === SessionState.Terminated) {
-        if (this.session === session) this.session = null;
-        this.audio.srcObject = null;
-        this.update({ call: 'idle', peer: null, muted: false, held: false, answeredAt: null });
+        this.forget(id);
       }
     });
+    return id;
   }
 
-  private attachAudio(session: Session): void {
-    const pc = (session.sessionDescriptionHandler as SessionDescriptionHandler | undefined)?.peerConnection;
-    if (!pc) return;
+  private forget(id: string): void {
+    this.sessions.delete(id);
+    this.update({ calls: this.state.calls.filter((c) => c.id !== id) });
+    this.playActive();
+  }
+
+  /** The speaker plays the active call's audio only. */
+  private playActive(): void {
+    const pc = this.peerConnection(this.activeId());
+    if (!pc) {
+      this.audio.srcObject = null;
+      return;
+    }
     const stream = new MediaStream();
     pc.getReceivers().forEach((r) => r.track && stream.addTrack(r.track));
     this.audio.srcObject = stream;
     void this.audio.play().catch(() => undefined);
   }
 
+  private view(id: string): CallView | undefined {
+    return this.state.calls.find((c) => c.id === id);
+  }
+
+  private patchCall(id: string, patch: Partial<CallView>): void {
+    this.update({ calls: this.state.calls.map((c) => (c.id === id ? { ...c, ...patch } : c)) });
+    if ('held' in patch) this.playActive();
+  }
+
   private update(patch: Partial<SoftphoneState>): void {
     Object.assign(this.state, patch);
-    this.onChange({ ...this.state });
+    this.onChange({ ...this.state, calls: this.state.calls.map((c) => ({ ...c })) });
   }
 }
