@@ -6,3 +6,5 @@ export {
   HEARTBEAT_TTL_MS,
   type MediaServerHeartbeat,
 } from './health.ts';
+export { PRESENCE_CHANNEL, PRESENCE_KEY_PREFIX, presenceKey, presenceField, type CallActivity } from './presence/presence-keys.ts';
+export { BINDING_KEY_PREFIX } from './registrar/binding-store.ts';

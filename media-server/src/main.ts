@@ -50,8 +50,7 @@ function beat(): void {
     at: new Date().toISOString(),
     sipPorts: edgePorts(),
   };
-  inFlight = redis
-    .set(key, JSON.stringify(heartbeat), 'PX', HEARTBEAT_TTL_MS)
+  inFlight = Promise.all([redis.set(key, JSON.stringify(heartbeat), 'PX', HEARTBEAT_TTL_MS), edge.presence.refresh(HEARTBEAT_TTL_MS)])
     .then(
       () => {
         if (!announced) log.info('heartbeat started', { nodeId, key });

@@ -131,14 +131,14 @@ describe('first admin in the browser', () => {
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Accueil');
     expect(await page.locator('html').getAttribute('lang')).toBe('fr');
     const tabs = await page.locator('nav.tabs a').allTextContents();
-    expect(tabs).toEqual(['Accueil', 'Utilisateurs', 'Système téléphonique', 'Plus']);
+    expect(tabs).toEqual(['Accueil', 'Utilisateurs', 'Système téléphonique', 'Journal des appels', 'Plus']);
     expect(await page.getByRole('link', { name: "Piste d'audit" }).isVisible()).toBe(true);
   });
 
   it('switches to English', async () => {
     await page.selectOption('#lang-select', 'en');
     await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Home');
-    expect(await page.locator('nav.tabs a').allTextContents()).toEqual(['Home', 'Users', 'Phone System', 'More']);
+    expect(await page.locator('nav.tabs a').allTextContents()).toEqual(['Home', 'Users', 'Phone System', 'Call Log', 'More']);
     // The choice is the user's own: it survives a reload.
     await page.reload();
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Home');

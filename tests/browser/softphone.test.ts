@@ -216,6 +216,35 @@ describe('browser softphone', () => {
     await carol.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
   }, 60_000);
 
+  it("shows colleagues' presence live (available, ringing, on a call, Do Not Disturb, offline) and finds them by name or extension", async () => {
+    const presence = (page: Page, extension: string) => page.locator(`[data-testid="colleagues"] li[data-extension="${extension}"]`).getAttribute('data-presence', { timeout: 2000 }).catch(() => null);
+    await expect.poll(() => presence(carol, '102'), { timeout: 10_000 }).toBe('available');
+    await expect.poll(() => presence(carol, '103'), { timeout: 10_000 }).toBe('available');
+    await alice.fill('#dial', '103');
+    await alice.getByRole('button', { name: 'Call', exact: true }).click();
+    await expect.poll(() => presence(carol, '103'), { timeout: 10_000 }).toBe('ringing');
+    await bea.getByRole('alertdialog', { name: 'Incoming call' }).getByRole('button', { name: 'Answer' }).click();
+    await expect.poll(() => presence(carol, '103'), { timeout: 10_000 }).toBe('on_call');
+    await expect.poll(() => presence(carol, '102'), { timeout: 10_000 }).toBe('on_call');
+    await alice.getByRole('button', { name: 'Hang up' }).click();
+    await expect.poll(() => presence(carol, '103'), { timeout: 10_000 }).toBe('available');
+    await bea.selectOption('#dnd', 'no_calls');
+    await expect.poll(() => presence(carol, '103'), { timeout: 10_000 }).toBe('dnd');
+    await bea.selectOption('#dnd', 'take_all_calls');
+    await expect.poll(() => presence(carol, '103'), { timeout: 10_000 }).toBe('available');
+
+    // The dial box searches colleagues, never listing oneself.
+    await carol.fill('#dial', 'be');
+    await expect.poll(() => carol.locator('[data-testid="colleagues"] li').evaluateAll((li) => li.map((e) => e.getAttribute('data-extension')))).toEqual(['103']);
+    await carol.fill('#dial', '10');
+    await expect.poll(() => carol.locator('[data-testid="colleagues"] li').evaluateAll((li) => li.map((e) => e.getAttribute('data-extension')))).toEqual(['101', '102', '103']);
+    await carol.fill('#dial', '');
+
+    // Bea closes her phone: it unregisters, and she goes offline.
+    await bea.close();
+    await expect.poll(() => presence(carol, '103'), { timeout: 10_000 }).toBe('offline');
+  }, 90_000);
+
   it('lists the calls in My Extension > Call Log with results and durations, filters them, and the CSV holds exactly the rows shown', async () => {
     const ext = await db.selectFrom('extensions').select('id').where('number', '=', '102').executeTakeFirstOrThrow();
     const mine = await db

@@ -46,6 +46,7 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
   '/api/me': { GET: 'authenticated', PATCH: perm('self.settings') },
   '/api/me/softphone': { GET: perm('self.calls') },
   '/api/me/dnd': { GET: perm('self.calls'), PUT: perm('self.calls') },
+  '/api/presence': { GET: perm('self.calls') },
   '/api/account': { GET: 'authenticated', PATCH: perm('phone_system.manage') },
   '/api/account/settings': { GET: perm('account.settings'), PATCH: perm('account.settings') },
   '/api/sites': perm('phone_system.view'),
@@ -69,6 +70,7 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
 export const SOCKET_EVENT_ACCESS: Record<string, Requirement> = {
   'health:watch': perm('account.settings'),
   'session:ping': 'authenticated',
+  'presence:watch': perm('self.calls'),
 };
 
 export function requirementFor(routeId: string, method: string): Requirement | undefined {

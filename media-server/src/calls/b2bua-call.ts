@@ -107,6 +107,8 @@ export class B2buaCall {
    * neither remaining party is re-INVITEd. Hanging up on one call ends both.
    */
   private link: { side: 'a' | 'b'; call: B2buaCall; theirSide: 'a' | 'b' } | null = null;
+  /** The extension on each side, for presence: a device's caller, and the called extension. */
+  private readonly sideExtension: { a: string | null; b: string | null } = { a: null, b: null };
   private ended = false;
   private readonly onDtmf = (e: Extract<MediaEvent, { type: 'dtmf' }>) => this.mediaEvent(e);
 
@@ -165,6 +167,7 @@ export class B2buaCall {
       this.reject(route.status, route.reason, route.result);
       return;
     }
+    if (this.caller.kind === 'device') this.setPresence('a', this.caller.extensionId, 'on_call');
 
     const targets: { target: SipTarget; uri: string; deviceId: string | null }[] = [];
     if (route.kind === 'extension') {
@@ -202,6 +205,7 @@ export class B2buaCall {
     });
 
     this.state = 'Ringing';
+    if (route.kind === 'extension') this.setPresence('b', route.extensionId, 'ringing');
     for (const t of targets) await this.fork(t.target, t.uri, t.deviceId, 'b', 'callee');
     this.noAnswerTimer = setTimeout(() => this.noAnswer(), this.ctx.settings.noAnswerSeconds * 1000);
   }
@@ -328,6 +332,7 @@ export class B2buaCall {
     fork.status = 'answered';
     fork.dialog = dialog;
     this.state = 'Answered';
+    if (this.sideExtension.b) this.setPresence('b', this.sideExtension.b, 'on_call');
     this.clearNoAnswer();
     for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
     this.b = { legId: 'b', dialog, target: fork.target, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: this.bSdp, onHold: false, legRecordId: fork.legRecordId, webrtc: choice.webrtc };
@@ -600,8 +605,12 @@ export class B2buaCall {
       this.transferFailed(route.kind === 'reject' ? route.status : 480, route.kind === 'reject' ? route.reason : 'Temporarily Unavailable');
       return;
     }
+    if (route.kind === 'extension') this.ctx.presence?.set(this, this.caller.accountId, route.extensionId, 'ringing');
+    this.transferTargetExtension = route.kind === 'extension' ? route.extensionId : null;
     for (const t of targets) await this.fork(t.target, t.uri, t.deviceId, side, 'transfer', route);
   }
+
+  private transferTargetExtension: string | null = null;
 
   private async transferAnswered(fork: Fork, res: SipResponse, dialog: Dialog): Promise<void> {
     const transfer = this.transfer;
@@ -622,6 +631,11 @@ export class B2buaCall {
     const replaced: AnsweredSide = { legId: side, dialog, target: fork.target, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: side === 'a' ? this.aSdp : this.bSdp, onHold: false, legRecordId: fork.legRecordId, webrtc: choice.webrtc };
     if (side === 'a') this.a = replaced;
     else this.b = replaced;
+    // The transferor leaves the call; the target is on it now.
+    const transferorExtension = this.sideExtension[side];
+    if (transferorExtension && transferorExtension !== this.transferTargetExtension) this.ctx.presence?.set(this, this.caller.accountId, transferorExtension, null);
+    this.sideExtension[side] = this.transferTargetExtension;
+    if (this.transferTargetExtension) this.ctx.presence?.set(this, this.caller.accountId, this.transferTargetExtension, 'on_call');
     if (fork.legRecordId) await this.ctx.records.legAnswered(fork.legRecordId, choice.audio.name);
     if (transfer.transferor.legRecordId) await this.ctx.records.legEnded(transfer.transferor.legRecordId, 'transferred');
     // The transferor is told, then leaves; if it does not hang up by itself, we end its dialog.
@@ -692,6 +706,9 @@ export class B2buaCall {
     if (!leg) return;
     if (side === 'a') this.a = null;
     else this.b = null;
+    const leaving = this.sideExtension[side];
+    if (leaving) this.ctx.presence?.set(this, this.caller.accountId, leaving, null);
+    this.sideExtension[side] = null;
     if (leg.legRecordId) void this.ctx.records.legEnded(leg.legRecordId, 'transferred').catch(() => undefined);
     if (sendBye) {
       this.sendInDialog(leg.dialog, 'BYE', leg.target);
@@ -704,6 +721,11 @@ export class B2buaCall {
         this.sendInDialog(leg.dialog, 'BYE', leg.target);
       }
     }, 5000).unref();
+  }
+
+  private setPresence(side: 'a' | 'b', extensionId: string, state: 'ringing' | 'on_call'): void {
+    this.sideExtension[side] = extensionId;
+    this.ctx.presence?.set(this, this.caller.accountId, extensionId, state);
   }
 
   /** Which side of this call holds the dialog with these tags (in either order). */
@@ -727,6 +749,9 @@ export class B2buaCall {
   private transferFailed(status: number, reason: string): void {
     const transfer = this.transfer;
     if (!transfer) return;
+    if (this.transferTargetExtension && this.transferTargetExtension !== this.sideExtension.a && this.transferTargetExtension !== this.sideExtension.b) {
+      this.ctx.presence?.set(this, this.caller.accountId, this.transferTargetExtension, null);
+    }
     this.transfer = null;
     void this.bridge?.stopPlayback(transfer.side === 'a' ? 'b' : 'a').catch(() => undefined);
     this.notifyTransfer(transfer.transferor, `SIP/2.0 ${status} ${reason}`, 'terminated;reason=noresource');
@@ -846,6 +871,7 @@ export class B2buaCall {
     if (this.ended) return;
     this.ended = true;
     this.state = 'Ended';
+    this.ctx.presence?.clear(this);
     this.clearNoAnswer();
     if (this.okRetransmit) clearTimeout(this.okRetransmit);
     this.ctx.forget(this);

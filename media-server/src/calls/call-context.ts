@@ -5,6 +5,7 @@ import type { SipRequest, SipResponse } from '../sip/message/index.ts';
 import type { TransactionLayer } from '../sip/transaction/index.ts';
 import type { SipTransportProtocol } from '../sip/transport/index.ts';
 import type { B2buaCall } from './b2bua-call.ts';
+import type { CallPresenceTracker } from '../presence/call-presence.ts';
 import type { CallRecords } from './call-records.ts';
 import type { Route, TrunkTarget } from './dial-plan.ts';
 
@@ -43,4 +44,6 @@ export interface CallContext {
   /** The answered call and side holding the dialog an attended transfer names (either tag order), if any. */
   findDialog(callId: string, tag1: string, tag2: string): { call: B2buaCall; side: 'a' | 'b' } | null;
   events: CallEvents;
+  /** What calls do to extensions' presence (ringing, on a call); absent in tests that do not need it. */
+  presence: CallPresenceTracker | null;
 }

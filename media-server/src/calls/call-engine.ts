@@ -16,6 +16,7 @@ import type { CallContext, CallEvents, CallParty } from './call-context.ts';
 import { CallRecords } from './call-records.ts';
 import { routeCall, type TrunkTarget } from './dial-plan.ts';
 import { TrunkDirectory } from './trunk-directory.ts';
+import type { CallPresenceTracker } from '../presence/call-presence.ts';
 
 export interface CallEngineDeps {
   db: Kysely<Database>;
@@ -32,6 +33,7 @@ export interface CallEngineDeps {
   recordingsDir: string;
   settings?: Partial<{ noAnswerSeconds: number; t1Ms: number }>;
   events?: CallEvents;
+  presence?: CallPresenceTracker;
 }
 
 /**
@@ -74,6 +76,7 @@ export class CallEngine {
         for (const id of call.forkCallIds) this.byForkCallId.delete(id);
       },
       events: deps.events ?? {},
+      presence: deps.presence ?? null,
       findDialog: (callId, tag1, tag2) => {
         const call = this.byCallerCallId.get(callId) ?? this.byForkCallId.get(callId);
         const side = call?.sideWithDialog(callId, tag1, tag2) ?? null;

@@ -15,6 +15,9 @@ export interface Binding {
   instance: string | null;
 }
 
+/** Redis key prefix of an extension's bindings hash (the app reads it for presence). */
+export const BINDING_KEY_PREFIX = 'carillon:reg:';
+
 /**
  * Bindings live in Redis, one hash per extension, so every media-server
  * node sees every device of an extension, and they expire with their
@@ -24,7 +27,7 @@ export class BindingStore {
   private readonly redis: Redis;
   private readonly prefix: string;
 
-  constructor(redis: Redis, prefix = 'carillon:reg:') {
+  constructor(redis: Redis, prefix = BINDING_KEY_PREFIX) {
     this.redis = redis;
     this.prefix = prefix;
   }

@@ -23,6 +23,8 @@ export interface RegistrarSettings {
 
 export interface RegistrarEvents {
   onRegistered?(b: { accountId: string; extensionId: string; deviceId: string; bindings: number }): void;
+  /** Any change of an extension's bindings (presence: online or offline). */
+  onBindingsChanged?(b: { accountId: string; extensionId: string }): void;
 }
 
 /**
@@ -38,6 +40,8 @@ export class Registrar {
   private readonly throttle: AuthThrottle;
   private readonly settings: RegistrarSettings;
   private readonly events: RegistrarEvents;
+  /** Bindings that live on a WebSocket of this node, by connection: a browser is reachable on no other. */
+  private readonly flows = new Map<string, Map<string, { accountId: string; extensionId: string }>>();
 
   constructor(deps: {
     auth: DigestAuthority;
@@ -86,6 +90,7 @@ export class Registrar {
       // RFC 3261 §10.3 step 6: "*" only with Expires: 0 and alone.
       if (contacts.length > 1 || headerExpires !== 0) return createResponse(req, 400, { reason: 'Invalid Wildcard' });
       await this.store.removeAll(device.extensionId);
+      this.events.onBindingsChanged?.({ accountId: device.accountId, extensionId: device.extensionId });
       return this.ok(req, []);
     }
 
@@ -129,6 +134,17 @@ export class Registrar {
       });
     }
     if (upserts.length || removals.length) await this.store.apply(device.extensionId, upserts, removals);
+    for (const u of upserts) {
+      const id = u.source.connectionId;
+      if (id === undefined || (u.source.transport !== 'WS' && u.source.transport !== 'WSS')) continue;
+      let flow = this.flows.get(id);
+      if (!flow) this.flows.set(id, (flow = new Map()));
+      flow.set(`${device.extensionId} ${BindingStore.fieldOf(u)}`, { accountId: device.accountId, extensionId: device.extensionId });
+    }
+    // A refresh of a known binding changes nothing anyone sees; a new or removed one does.
+    if (removals.length || upserts.some((u) => !current.some((b) => BindingStore.fieldOf(b) === BindingStore.fieldOf(u)))) {
+      this.events.onBindingsChanged?.({ accountId: device.accountId, extensionId: device.extensionId });
+    }
     const bindings = contacts.length
       ? [...current.filter((b) => !removals.includes(BindingStore.fieldOf(b)) && !upserts.some((u) => BindingStore.fieldOf(u) === BindingStore.fieldOf(b))), ...upserts]
       : current;
@@ -140,6 +156,26 @@ export class Registrar {
     const res = createResponse(req, 401);
     for (const c of this.auth.challenges(stale)) res.add('www-authenticate', c);
     return res;
+  }
+
+  /**
+   * A browser's WebSocket closed: its bindings on that connection are dead
+   * (RFC 5626 §5.3; a browser accepts no other way in), so they go now rather
+   * than at expiry, and its colleagues see it offline. If it comes back, it
+   * registers again on its new connection.
+   */
+  async connectionClosed(connectionId: string): Promise<void> {
+    const flow = this.flows.get(connectionId);
+    if (!flow) return;
+    this.flows.delete(connectionId);
+    for (const [key, { accountId, extensionId }] of flow) {
+      const field = key.slice(extensionId.length + 1);
+      const current = await this.store.list(extensionId);
+      // Only if the binding still points at this connection (it may have re-registered on a new one already).
+      if (!current.some((b) => BindingStore.fieldOf(b) === field && b.source.connectionId === connectionId)) continue;
+      await this.store.apply(extensionId, [], [field]);
+      this.events.onBindingsChanged?.({ accountId, extensionId });
+    }
   }
 
   private ok(req: SipRequest, bindings: Binding[], now = Date.now()): SipResponse {

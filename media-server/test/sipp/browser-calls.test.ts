@@ -74,6 +74,7 @@ describe('browser (sip.js in Chromium) and SIPp phone', () => {
     const reg = await runSipp({ scenario: 'register.xml', target: h.target, localPort: port, service: phone.username, auth: phone });
     expect(reg.code, reg.errors).toBe(0);
     const uas = startSipp({ scenario: 'uas-answer.xml', target: h.target, localPort: port, service: phone.username, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
+    await uas.ready;
     callees.push(uas);
     const before = h.ended.length;
     const eventsBefore = (await browserPhone.events()).length;

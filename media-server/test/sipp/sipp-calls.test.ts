@@ -30,6 +30,7 @@ async function callee(extension: string, scenario: string, vars: Record<string, 
   const reg = await runSipp({ scenario: 'register.xml', target: h.target, localPort: port, service: phone.username, auth: phone });
   expect(reg.code, reg.errors).toBe(0);
   const run = startSipp({ scenario, target: h.target, localPort: port, service: phone.username, timeoutSeconds: 30, vars, extra: ['-mp', String(await freeSipPort())] });
+  await run.ready;
   callees.push(run);
   return run;
 }
@@ -169,6 +170,7 @@ describe('transfers', () => {
     const transferorPhone = h.phones.get('102') ?? (await h.addPhone('102'));
     // The transferor's consultation call to 103, placed first; SIPp logs the dialog's identifiers.
     const consult = startSipp({ scenario: 'uac-consult.xml', target: h.target, localPort: await freeSipPort(), service: '103', auth: transferorPhone, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
+    await consult.ready;
     callees.push(consult);
     let dialog: RegExpExecArray | null = null;
     for (let i = 0; i < 100 && !dialog; i++) {

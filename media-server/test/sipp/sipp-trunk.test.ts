@@ -32,6 +32,7 @@ const lastCall = () => h.db.selectFrom('calls').selectAll().where('account_id', 
 describe('SIP trunk', () => {
   it('sends an outbound call to the carrier in E.164 with the main number as caller ID', async () => {
     const carrier = startSipp({ scenario: 'carrier-uas.xml', target: h.target, localIp: CARRIER_IP, localPort: carrierPort, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort(CARRIER_IP))] });
+    await carrier.ready;
     running.push(carrier);
     const uac = await runSipp({ scenario: 'uac-call.xml', target: h.target, localPort: await freeSipPort(), service: '2125550199', auth: caller, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
     expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
@@ -51,6 +52,7 @@ describe('SIP trunk', () => {
       expect((await lastCall()).result).toBe('forbidden');
 
       const carrier = startSipp({ scenario: 'carrier-uas.xml', target: h.target, localIp: CARRIER_IP, localPort: carrierPort, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort(CARRIER_IP))] });
+      await carrier.ready;
       running.push(carrier);
       const uac = await runSipp({ scenario: 'uac-call.xml', target: h.target, localPort: await freeSipPort(), service: '911', auth: caller, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
       expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
@@ -71,6 +73,7 @@ describe('SIP trunk', () => {
     const reg = await runSipp({ scenario: 'register.xml', target: h.target, localPort: port, service: callee.username, auth: callee });
     expect(reg.code, reg.errors).toBe(0);
     const uas = startSipp({ scenario: 'uas-answer.xml', target: h.target, localPort: port, service: callee.username, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
+    await uas.ready;
     running.push(uas);
     const inbound = await runSipp({ scenario: 'carrier-uac.xml', target: h.target, localIp: CARRIER_IP, localPort: await freeSipPort(CARRIER_IP), service: did, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort(CARRIER_IP))] });
     expect(inbound.code, inbound.errors || inbound.output.slice(-1500)).toBe(0);

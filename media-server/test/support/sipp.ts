@@ -40,6 +40,18 @@ export interface SippRun {
   stop(): void;
   /** What the scenario's <log> actions wrote so far, while it runs. */
   logsSoFar(): string;
+  /** Resolves once SIPp's SIP socket is bound (UDP), so a peer calling it right away is not refused. */
+  ready: Promise<void>;
+}
+
+/** Whether a UDP socket is bound to `port` (on any address), from the kernel's table. */
+function udpPortBound(port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    const table = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    if (table.split('\n').some((line) => line.trim().split(/\s+/)[1]?.endsWith(`:${hex}`))) return true;
+  }
+  return false;
 }
 
 export interface SippOptions {
@@ -123,7 +135,14 @@ export function startSipp(o: SippOptions): SippRun {
           .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
           .join('')
       : '';
-  return { done, child, stop: () => child.kill('SIGKILL'), logsSoFar };
+  const ready = (async () => {
+    if ((o.transport ?? 'u1') !== 'u1') return;
+    const until = Date.now() + 10_000;
+    let exited = false;
+    void done.then(() => (exited = true));
+    while (!exited && !udpPortBound(o.localPort) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  })();
+  return { done, child, stop: () => child.kill('SIGKILL'), logsSoFar, ready };
 }
 
 export const runSipp = (o: SippOptions) => startSipp(o).done;

@@ -5,6 +5,8 @@ import { resolveSession, SESSION_COOKIE, type AuthenticatedSession } from '@cari
 import { getRuntime } from './runtime.ts';
 import { allows, SOCKET_EVENT_ACCESS } from '../access-policy.ts';
 import { checkServiceHealth, type ServiceHealth } from './health.ts';
+import { accountPresence, type PresenceEntry } from './presence.ts';
+import { PRESENCE_CHANNEL } from '@carillon/media-server';
 
 type SocketData = { sessionToken: string; auth: AuthenticatedSession };
 type Ack = (reply: unknown) => void;
@@ -12,9 +14,11 @@ type Ack = (reply: unknown) => void;
 interface ClientEvents {
   'session:ping': (ack?: Ack) => void;
   'health:watch': (ack?: Ack) => void;
+  'presence:watch': (ack?: Ack) => void;
 }
 interface ServerEvents {
   health: (health: ServiceHealth) => void;
+  presence: (entries: PresenceEntry[]) => void;
 }
 
 function readCookie(header: string | undefined, name: string): string | undefined {
@@ -50,6 +54,25 @@ export async function attachLiveEvents(httpServer: HttpServer): Promise<SocketSe
     next();
   });
 
+  // Presence: media-server and the app announce which account changed; each app node tells its own
+  // watchers (io.local), so an account's change is sent once per socket whatever the number of nodes.
+  const pending = new Map<string, NodeJS.Timeout>();
+  const presenceSub = rt.redis.duplicate();
+  await presenceSub.subscribe(PRESENCE_CHANNEL);
+  presenceSub.on('message', (_channel: string, accountId: string) => {
+    if (!/^[0-9a-f-]{36}$/i.test(accountId) || pending.has(accountId)) return;
+    pending.set(
+      accountId,
+      setTimeout(async () => {
+        pending.delete(accountId);
+        const room = `presence:${accountId}`;
+        if ((await io.local.in(room).fetchSockets()).length === 0) return;
+        io.local.to(room).emit('presence', await accountPresence(rt, accountId).catch(() => []));
+      }, 50),
+    );
+  });
+  httpServer.once('close', () => void presenceSub.quit().catch(() => undefined));
+
   io.on('connection', (socket) => {
     const data = socket.data as SocketData;
     // Rooms scoped by account and user, so no event can cross tenants by accident.
@@ -75,6 +98,11 @@ export async function attachLiveEvents(httpServer: HttpServer): Promise<SocketSe
     });
 
     socket.on('session:ping', (ack?: Ack) => ack?.({ idleExpiresAt: data.auth.idleExpiresAt.toISOString() }));
+
+    socket.on('presence:watch', async (ack?: Ack) => {
+      void socket.join(`presence:${data.auth.account.id}`);
+      ack?.({ ok: true, entries: await accountPresence(rt, data.auth.account.id) });
+    });
 
     socket.on('health:watch', async (ack?: Ack) => {
       const send = async () => socket.emit('health', await checkServiceHealth(rt));

@@ -13,6 +13,8 @@ import { CredentialCache } from '../../registrar/credential-cache.ts';
 import { Registrar } from '../../registrar/registrar.ts';
 import { CallEngine } from '../../calls/call-engine.ts';
 import type { CallEvents } from '../../calls/call-context.ts';
+import { CallPresenceTracker } from '../../presence/call-presence.ts';
+import { PRESENCE_CHANNEL } from '../../presence/presence-keys.ts';
 import { DigestAuthority } from '../auth/digest-challenge.ts';
 import { createResponse, type SipRequest } from '../message/index.ts';
 import { TransactionLayer, type InviteServerTransaction, type NonInviteServerTransaction } from '../transaction/index.ts';
@@ -47,9 +49,12 @@ export class SipEdge {
   readonly calls: CallEngine;
   readonly bindings: BindingStore;
   readonly address: string;
+  /** What this node's calls do to extensions' presence, refreshed with the heartbeat. */
+  readonly presence: CallPresenceTracker;
   private readonly log: Logger;
 
-  private constructor(parts: { transport: SipTransportLayer; transactions: TransactionLayer; registrar: Registrar; calls: CallEngine; bindings: BindingStore; address: string; log: Logger }) {
+  private constructor(parts: { transport: SipTransportLayer; transactions: TransactionLayer; registrar: Registrar; calls: CallEngine; bindings: BindingStore; address: string; log: Logger; presence: CallPresenceTracker }) {
+    this.presence = parts.presence;
     this.transport = parts.transport;
     this.transactions = parts.transactions;
     this.registrar = parts.registrar;
@@ -101,7 +106,11 @@ export class SipEdge {
       store: bindings,
       throttle,
       settings: { minExpires: config.SIP_REGISTER_MIN_EXPIRES, maxExpires: config.SIP_REGISTER_MAX_EXPIRES, defaultExpires: config.SIP_REGISTER_MAX_EXPIRES, nodeId: deps.nodeId },
+      events: { onBindingsChanged: ({ accountId }) => void deps.redis.publish(PRESENCE_CHANNEL, accountId).catch(() => undefined) },
     });
+    const presence = new CallPresenceTracker(deps.redis, deps.nodeId, log.child('presence'));
+    // A node restarting under the same id starts with no calls: what its last run left is wrong now.
+    await presence.reset();
     const localContact = (t: SipTransportProtocol) => ({ host: address, port: transport.ports[t] ?? transport.ports.UDP ?? 5060 });
     const calls = new CallEngine({
       db: deps.db,
@@ -118,9 +127,13 @@ export class SipEdge {
       recordingsDir: path.join(config.dataDir, 'recordings'),
       settings: { t1Ms: deps.timers?.T1 ?? 500, ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}) },
       ...(deps.events ? { events: deps.events } : {}),
+      presence,
     });
-    const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log });
+    const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log, presence });
     transactions.onRequest((req, tx, source) => void edge.dispatch(req, tx, source));
+    transport.on('connectionclose', (source) => {
+      if (source.connectionId !== undefined) void registrar.connectionClosed(source.connectionId).catch((err: unknown) => log.warn('bindings of a closed connection not removed', { error: err }));
+    });
     transactions.onAck((ack) => calls.handleAck(ack));
     transactions.onCancel((cancel, cancelTx, inviteTx) => calls.handleCancel(cancel, cancelTx, inviteTx));
     transactions.onStrayResponse((res) => calls.handleStrayResponse(res));

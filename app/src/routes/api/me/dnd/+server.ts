@@ -1,6 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { z } from 'zod';
 import { DND_STATUSES } from '@carillon/db';
+import { PRESENCE_CHANNEL } from '@carillon/media-server';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { caller, readJson } from '#lib/server/api.ts';
 import type { RequestHandler } from './$types';
@@ -25,5 +26,6 @@ export const PUT: RequestHandler = async (event) => {
   if (!auth.user.extension_id) return json({ error: 'no_extension' }, { status: 409 });
   const rt = await getRuntime();
   await rt.db.updateTable('extensions').set({ dnd_status: body.data.dnd }).where('account_id', '=', auth.account.id).where('id', '=', auth.user.extension_id).execute();
+  await rt.redis.publish(PRESENCE_CHANNEL, auth.account.id);
   return json({ dnd: body.data.dnd });
 };

@@ -1,0 +1,100 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '@carillon/config';
+import { PRESENCE_CHANNEL, presenceField, presenceKey, type CallActivity } from './presence-keys.ts';
+
+export type CallPresence = 'ringing' | 'on_call';
+
+/**
+ * What the calls of this node do to each extension's presence: how many of
+ * its calls ring and how many are up. Calls report per extension; the
+ * totals go to Redis in one write per burst of changes, with a message on
+ * the presence channel for each account touched.
+ */
+export class CallPresenceTracker {
+  private readonly redis: Redis;
+  private readonly key: string;
+  private readonly log: Logger;
+  private readonly byCall = new Map<object, Map<string, { accountId: string; state: CallPresence }>>();
+  private readonly totals = new Map<string, CallActivity & { accountId: string }>();
+  private readonly dirty = new Set<string>();
+  private flushTimer: NodeJS.Timeout | null = null;
+
+  constructor(redis: Redis, nodeId: string, log: Logger) {
+    this.redis = redis;
+    this.key = presenceKey(nodeId);
+    this.log = log;
+  }
+
+  /** Sets (or with null, clears) what `call` does to an extension. */
+  set(call: object, accountId: string, extensionId: string, state: CallPresence | null): void {
+    const field = presenceField(accountId, extensionId);
+    let entries = this.byCall.get(call);
+    const before = entries?.get(field)?.state ?? null;
+    if (before === state) return;
+    if (before) this.count(field, accountId, before, -1);
+    if (state) {
+      if (!entries) this.byCall.set(call, (entries = new Map()));
+      entries.set(field, { accountId, state });
+      this.count(field, accountId, state, 1);
+    } else {
+      entries?.delete(field);
+      if (entries?.size === 0) this.byCall.delete(call);
+    }
+    this.schedule(field);
+  }
+
+  /** The call ended: nothing of it counts any more. */
+  clear(call: object): void {
+    const entries = this.byCall.get(call);
+    if (!entries) return;
+    this.byCall.delete(call);
+    for (const [field, { accountId, state }] of entries) {
+      this.count(field, accountId, state, -1);
+      this.schedule(field);
+    }
+  }
+
+  async reset(): Promise<void> {
+    await this.redis.del(this.key);
+  }
+
+  /** Kept alive with the node's heartbeat; gone with the node. */
+  async refresh(ttlMs: number): Promise<void> {
+    await this.redis.pexpire(this.key, ttlMs);
+  }
+
+  activity(accountId: string, extensionId: string): CallActivity {
+    const t = this.totals.get(presenceField(accountId, extensionId));
+    return { ringing: t?.ringing ?? 0, onCall: t?.onCall ?? 0 };
+  }
+
+  private count(field: string, accountId: string, state: CallPresence, delta: number): void {
+    const t = this.totals.get(field) ?? { accountId, ringing: 0, onCall: 0 };
+    if (state === 'ringing') t.ringing += delta;
+    else t.onCall += delta;
+    if (t.ringing <= 0 && t.onCall <= 0) this.totals.delete(field);
+    else this.totals.set(field, t);
+  }
+
+  private schedule(field: string): void {
+    this.dirty.add(field);
+    this.flushTimer ??= setTimeout(() => void this.flush(), 20);
+  }
+
+  async flush(): Promise<void> {
+    this.flushTimer = null;
+    if (this.dirty.size === 0) return;
+    const fields = [...this.dirty];
+    this.dirty.clear();
+    const multi = this.redis.multi();
+    const accounts = new Set<string>();
+    for (const field of fields) {
+      const t = this.totals.get(field);
+      accounts.add(field.slice(0, field.indexOf(':')));
+      if (t) multi.hset(this.key, field, JSON.stringify({ ringing: t.ringing, onCall: t.onCall }));
+      else multi.hdel(this.key, field);
+    }
+    for (const accountId of accounts) multi.publish(PRESENCE_CHANNEL, accountId);
+    await multi.exec().catch((err: unknown) => this.log.warn('presence not written', { error: err }));
+  }
+}
