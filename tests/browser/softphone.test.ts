@@ -76,6 +76,8 @@ async function connectCall(from: Page, to: Page, number: string) {
   await from.getByRole('button', { name: 'Call', exact: true }).click();
   const incoming = to.getByRole('alertdialog', { name: 'Incoming call' });
   await incoming.waitFor({ timeout: 10_000 });
+  // The caller is told the far end rings (180 from media-server), before anyone answers.
+  await from.getByTestId('ringing').waitFor({ timeout: 10_000 });
   await incoming.getByRole('button', { name: 'Answer' }).click();
   await from.locator('[data-testid="call-state"][data-call="in-call"]').waitFor({ timeout: 10_000 });
   await to.locator('[data-testid="call-state"][data-call="in-call"]').waitFor({ timeout: 10_000 });
@@ -103,6 +105,11 @@ describe('browser softphone', () => {
     expect(a!.audioEnergy).toBeGreaterThan(0);
     expect(b!.audioEnergy).toBeGreaterThan(0);
     expect(await alice.getByTestId('call-timer').textContent()).toMatch(/^0:0[2-9]$/);
+    // The live quality indicator: on loopback, no loss and little jitter.
+    const quality = alice.getByTestId('call-quality');
+    await quality.waitFor({ timeout: 5000 });
+    expect(await quality.getAttribute('data-grade')).toBe('good');
+    expect(await quality.textContent()).toMatch(/loss 0\.0 %, jitter \d+ ms/);
 
     await alice.getByRole('button', { name: 'Hang up' }).click();
     await alice.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });

@@ -31,6 +31,10 @@ export interface CallView {
   answeredAt: number | null;
   /** A transfer asked of media-server and not yet finished. */
   transferring: boolean;
+  /** When the far end started ringing (180), for an outgoing call. */
+  ringingAt: number | null;
+  /** When the call was placed or received (ms since epoch). */
+  startedAt: number;
 }
 
 export interface SoftphoneState {
@@ -47,6 +51,7 @@ export interface SoftphoneState {
 }
 
 const AUDIO_ONLY = { constraints: { audio: true, video: false } };
+const audioWith = (microphoneId: string | null) => ({ constraints: { audio: microphoneId ? { deviceId: { exact: microphoneId } } : true, video: false } });
 
 export class Softphone {
   readonly state: SoftphoneState = { status: 'connecting', calls: [], lastError: null, lastFailure: null, recoveries: 0, iceRestarts: 0 };
@@ -58,6 +63,8 @@ export class Softphone {
   private readonly sessions = new Map<string, Session>();
   private nextId = 1;
   private stopping = false;
+  /** The microphone chosen by the user, or the browser's default. */
+  private microphoneId: string | null = null;
   private recovering: Promise<void> | null = null;
 
   constructor(registration: SoftphoneRegistration, audio: HTMLAudioElement, onChange: (state: SoftphoneState) => void) {
@@ -150,7 +157,7 @@ export class Softphone {
     const target = UserAgent.makeURI(`sip:${number.replace(/[^0-9*#+]/g, '')}@${this.registration.domain}`);
     if (!target) return;
     await this.holdOthers(null);
-    const inviter = new Inviter(this.ua, target, { sessionDescriptionHandlerOptions: AUDIO_ONLY });
+    const inviter = new Inviter(this.ua, target, { sessionDescriptionHandlerOptions: audioWith(this.microphoneId) });
     const id = this.track(inviter, number, 'calling');
     this.update({ lastError: null, lastFailure: null });
     await inviter
@@ -158,6 +165,11 @@ export class Softphone {
         requestDelegate: {
           // The callee's final answer, for the page to say why the call did not go through.
           onReject: (response) => this.update({ lastFailure: { status: response.message.statusCode ?? 0, reason: response.message.reasonPhrase ?? '' } }),
+          onProgress: (response) => {
+            if (response.message.statusCode === 180 || response.message.statusCode === 183) {
+              if (this.view(id)?.ringingAt === null) this.patchCall(id, { ringingAt: Date.now() });
+            }
+          },
         },
       })
       .catch((err: unknown) => {
@@ -171,7 +183,7 @@ export class Softphone {
     const s = this.sessions.get(id);
     if (!(s instanceof Invitation) || s.state !== SessionState.Initial) return;
     await this.holdOthers(id);
-    await s.accept({ sessionDescriptionHandlerOptions: AUDIO_ONLY });
+    await s.accept({ sessionDescriptionHandlerOptions: audioWith(this.microphoneId) });
   }
 
   async decline(id: string): Promise<void> {
@@ -203,6 +215,28 @@ export class Softphone {
     if (!held) await this.holdOthers(id);
     await s.invite({ sessionDescriptionHandlerOptions: { ...AUDIO_ONLY, hold: held } as object });
     this.patchCall(id, { held });
+  }
+
+  /** The microphone for new calls, and swapped into the calls in progress without renegotiation. */
+  async setMicrophone(deviceId: string | null): Promise<void> {
+    this.microphoneId = deviceId;
+    for (const id of this.sessions.keys()) {
+      const pc = this.peerConnection(id);
+      const sender = pc?.getSenders().find((x) => x.track?.kind === 'audio');
+      if (!sender) continue;
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: deviceId ? { deviceId: { exact: deviceId } } : true });
+      const track = stream.getAudioTracks()[0]!;
+      track.enabled = !(this.view(id)?.muted ?? false);
+      const old = sender.track;
+      await sender.replaceTrack(track);
+      old?.stop();
+    }
+  }
+
+  /** The speaker the calls play on (where the browser supports choosing it). */
+  async setSpeaker(deviceId: string): Promise<void> {
+    const audio = this.audio as HTMLAudioElement & { setSinkId?: (id: string) => Promise<void> };
+    await audio.setSinkId?.(deviceId);
   }
 
   sendDigit(id: string, digit: string): void {
@@ -290,7 +324,7 @@ export class Softphone {
   private track(session: Session, peer: string, status: CallStatus): string {
     const id = String(this.nextId++);
     this.sessions.set(id, session);
-    this.update({ calls: [...this.state.calls, { id, status, peer, muted: false, held: false, answeredAt: null, transferring: false }] });
+    this.update({ calls: [...this.state.calls, { id, status, peer, muted: false, held: false, answeredAt: null, transferring: false, ringingAt: null, startedAt: Date.now() }] });
     session.stateChange.addListener((s) => {
       if (s === SessionState.Established) {
         this.patchCall(id, { status: 'in-call', answeredAt: Date.now() });
