@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { hashSecret } from '@carillon/core';
 import { openPostgres, type Db } from '@carillon/db';
 import { startProduct, type RunningProduct } from '../support/product.ts';
 import { activate, HttpClient } from '../support/http-client.ts';
 import { launchChromium } from '../support/browser.ts';
+import { createStandardUsers, FAKE_MEDIA_FLAGS, signInToPhone } from '../support/softphone-users.ts';
 
 /**
  * The browser softphone end to end, in the product as `npm start` runs it:
@@ -30,23 +30,16 @@ beforeAll(async () => {
   product = await startProduct();
   db = openPostgres(product.databaseUrl(), 2);
   expect((await activate(new HttpClient(product.url), product.activationLink)).status).toBe(303);
-  // Two Standard users, extensions 102 and 103, made in the database until the admin portal adds users.
-  const admin = await db.selectFrom('users').innerJoin('extensions', 'extensions.id', 'users.extension_id').select(['users.account_id', 'extensions.site_id']).where('users.email', '=', 'admin@demo.carillon.localhost').executeTakeFirstOrThrow();
-  const role = await db.selectFrom('roles').select('id').where('key', '=', 'standard').executeTakeFirstOrThrow();
-  for (const [number, name] of [
-    ['102', 'alice'],
-    ['103', 'bea'],
-    ['104', 'carol'],
-  ] as const) {
-    const ext = await db.insertInto('extensions').values({ account_id: admin.account_id, site_id: admin.site_id, number, type: 'user', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
-    const user = await db.insertInto('users').values({ account_id: admin.account_id, extension_id: ext.id, role_id: role.id, first_name: name, last_name: 'Test', email: `${name}@demo.carillon.localhost`, setup_progress: JSON.stringify({}) }).returning('id').executeTakeFirstOrThrow();
-    await db.insertInto('user_credentials').values({ user_id: user.id, password_hash: await hashSecret(PASSWORD) }).execute();
-  }
-  browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required']);
+  await createStandardUsers(db, [
+    { extension: '102', name: 'alice', password: PASSWORD },
+    { extension: '103', name: 'bea', password: PASSWORD },
+    { extension: '104', name: 'carol', password: PASSWORD },
+  ]);
+  browser = await launchChromium(FAKE_MEDIA_FLAGS);
   // Each user signs in and opens the phone: it registers on its own.
-  alice = await signInToPhone('alice@demo.carillon.localhost', PASSWORD);
-  bea = await signInToPhone('bea@demo.carillon.localhost', PASSWORD);
-  carol = await signInToPhone('carol@demo.carillon.localhost', PASSWORD);
+  alice = await phoneFor('alice@demo.carillon.localhost', PASSWORD);
+  bea = await phoneFor('bea@demo.carillon.localhost', PASSWORD);
+  carol = await phoneFor('carol@demo.carillon.localhost', PASSWORD);
 }, 120_000);
 
 afterAll(async () => {
@@ -55,21 +48,7 @@ afterAll(async () => {
   expect(await product?.stop()).toBe(0);
 });
 
-async function signInToPhone(email: string, password: string): Promise<Page> {
-  const context = await browser.newContext({ permissions: ['microphone'] });
-  const page = await context.newPage();
-  await page.goto(`${product.url}/login`);
-  await page.fill('#identifier', email);
-  await page.getByRole('button', { name: 'Next' }).click();
-  await page.fill('#password', password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
-  await page.goto(`${product.url}/me/phone`);
-  await page.locator('[data-testid="phone-status"][data-status="registered"]').waitFor({ timeout: 15_000 }).catch(async (err: unknown) => {
-    throw new Error(`${email}: the softphone did not register; the page says: ${await page.locator('body').innerText()}`, { cause: err });
-  });
-  return page;
-}
+const phoneFor = (email: string, password: string) => signInToPhone(browser, product.url, email, password);
 
 async function connectCall(from: Page, to: Page, number: string) {
   await from.fill('#dial', number);
