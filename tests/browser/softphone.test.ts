@@ -4,6 +4,7 @@ import { openPostgres, type Db } from '@carillon/db';
 import { startProduct, type RunningProduct } from '../support/product.ts';
 import { activate, HttpClient } from '../support/http-client.ts';
 import { launchChromium } from '../support/browser.ts';
+import { freeSipPort, runSipp, startSipp } from '../../media-server/test/support/sipp.ts';
 import { createStandardUsers, FAKE_MEDIA_FLAGS, signInToPhone } from '../support/softphone-users.ts';
 
 /**
@@ -18,6 +19,8 @@ let browser: Browser;
 let alice: Page;
 let bea: Page;
 let carol: Page;
+let deskPhone: { username: string; password: string };
+let sipTarget: string;
 const PASSWORD = 'Meadow5Lantern';
 
 interface MediaStats {
@@ -29,12 +32,22 @@ interface MediaStats {
 beforeAll(async () => {
   product = await startProduct();
   db = openPostgres(product.databaseUrl(), 2);
-  expect((await activate(new HttpClient(product.url), product.activationLink)).status).toBe(303);
+  const adminClient = new HttpClient(product.url);
+  expect((await activate(adminClient, product.activationLink)).status).toBe(303);
   await createStandardUsers(db, [
     { extension: '102', name: 'alice', password: PASSWORD },
     { extension: '103', name: 'bea', password: PASSWORD },
     { extension: '104', name: 'carol', password: PASSWORD },
+    { extension: '105', name: 'desk', password: PASSWORD },
   ]);
+  // A desk phone on extension 105 (SIPp), with the SIP credentials the admin API issues.
+  const ext105 = await db.selectFrom('extensions').select('id').where('number', '=', '105').executeTakeFirstOrThrow();
+  const issued = await adminClient.json('POST', '/api/devices', { extensionId: ext105.id, type: 'desk_phone', name: 'Desk phone' });
+  expect(issued.status).toBe(201);
+  deskPhone = ((await issued.json()) as { sip: { username: string; password: string } }).sip;
+  const listening = /"msg":"SIP edge listening".*?"ports":\{[^}]*"UDP":(\d+)/.exec(product.output());
+  expect(listening, 'media-server did not log its SIP ports').not.toBeNull();
+  sipTarget = `127.0.0.1:${listening![1]}`;
   browser = await launchChromium(FAKE_MEDIA_FLAGS);
   // Each user signs in and opens the phone: it registers on its own.
   alice = await phoneFor('alice@demo.carillon.localhost', PASSWORD);
@@ -202,6 +215,57 @@ describe('browser softphone', () => {
     await carol.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
   }, 60_000);
 
+  it('calls a SIPp desk phone and is called by one, with audio from it', async () => {
+    const port = await freeSipPort();
+    const reg = await runSipp({ scenario: 'register.xml', target: sipTarget, localPort: port, service: deskPhone.username, auth: deskPhone });
+    expect(reg.code, reg.errors).toBe(0);
+    const uas = startSipp({ scenario: 'uas-answer.xml', target: sipTarget, localPort: port, service: deskPhone.username, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
+    await uas.ready;
+    await alice.fill('#dial', '105');
+    await alice.getByRole('button', { name: 'Call', exact: true }).click();
+    await alice.locator('[data-testid="call-state"][data-call="in-call"]').waitFor({ timeout: 10_000 });
+    // SIPp plays PCMA from its pcap; Chromium decodes it (transcoded to Opus by media-server, or kept as PCMA).
+    const [heard] = await receivedDuring([alice], 1500);
+    expect(heard!.packets).toBeGreaterThan(30);
+    expect(heard!.energy).toBeGreaterThan(0);
+    await alice.getByRole('button', { name: 'Hang up' }).click();
+    const answered = await uas.done;
+    expect(answered.code, answered.errors).toBe(0);
+
+    // The desk phone calls Alice: she answers in the browser and hears it, and SIPp hangs up.
+    const uac = startSipp({ scenario: 'uac-call.xml', target: sipTarget, localPort: await freeSipPort(), service: '102', auth: deskPhone, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
+    const incoming = alice.getByRole('alertdialog', { name: 'Incoming call' });
+    await incoming.waitFor({ timeout: 10_000 });
+    await incoming.getByRole('button', { name: 'Answer' }).click();
+    await alice.locator('[data-testid="call-state"][data-call="in-call"]').waitFor({ timeout: 10_000 });
+    const [fromDesk] = await receivedDuring([alice], 1500);
+    expect(fromDesk!.packets).toBeGreaterThan(30);
+    expect(fromDesk!.energy).toBeGreaterThan(0);
+    const done = await uac.done;
+    expect(done.code, done.errors || done.output.slice(-1500)).toBe(0);
+    await alice.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
+  }, 90_000);
+
+  it('a second tab does not steal the first one: both ring, answering in one stops the other', async () => {
+    const beaSecondTab = await bea.context().newPage();
+    await beaSecondTab.goto(`${product.url}/me/phone`);
+    await beaSecondTab.locator('[data-testid="phone-status"][data-status="registered"]').waitFor({ timeout: 15_000 });
+    await alice.fill('#dial', '103');
+    await alice.getByRole('button', { name: 'Call', exact: true }).click();
+    await bea.getByRole('alertdialog', { name: 'Incoming call' }).waitFor({ timeout: 10_000 });
+    await beaSecondTab.getByRole('alertdialog', { name: 'Incoming call' }).waitFor({ timeout: 10_000 });
+    await beaSecondTab.getByRole('alertdialog', { name: 'Incoming call' }).getByRole('button', { name: 'Answer' }).click();
+    await bea.getByRole('alertdialog').waitFor({ state: 'detached', timeout: 10_000 });
+    await alice.locator('[data-testid="call-state"][data-call="in-call"]').waitFor({ timeout: 10_000 });
+    const [a] = await receivedDuring([alice], 1500);
+    expect(a!.packets).toBeGreaterThan(30);
+    await alice.getByRole('button', { name: 'Hang up' }).click();
+    await beaSecondTab.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
+    // The first tab is still registered and takes the next call.
+    expect(await bea.locator('[data-testid="phone-status"][data-status="registered"]').count()).toBe(1);
+    await beaSecondTab.close();
+  }, 60_000);
+
   it("shows colleagues' presence live (available, ringing, on a call, Do Not Disturb, offline) and finds them by name or extension", async () => {
     const presence = (page: Page, extension: string) => page.locator(`[data-testid="colleagues"] li[data-extension="${extension}"]`).getAttribute('data-presence', { timeout: 2000 }).catch(() => null);
     await expect.poll(() => presence(carol, '102'), { timeout: 10_000 }).toBe('available');
@@ -223,7 +287,7 @@ describe('browser softphone', () => {
     await carol.fill('#dial', 'be');
     await expect.poll(() => carol.locator('[data-testid="colleagues"] li').evaluateAll((li) => li.map((e) => e.getAttribute('data-extension')))).toEqual(['103']);
     await carol.fill('#dial', '10');
-    await expect.poll(() => carol.locator('[data-testid="colleagues"] li').evaluateAll((li) => li.map((e) => e.getAttribute('data-extension')))).toEqual(['101', '102', '103']);
+    await expect.poll(() => carol.locator('[data-testid="colleagues"] li').evaluateAll((li) => li.map((e) => e.getAttribute('data-extension')))).toEqual(['101', '102', '103', '105']);
     await carol.fill('#dial', '');
 
     // Bea closes her phone: it unregisters, and she goes offline.
