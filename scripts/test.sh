@@ -27,7 +27,9 @@ if [ -f "$report" ]; then
   node_modules/.bin/node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const skipped = r.numPendingTests + r.numTodoTests;
-    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+    // A file whose setup failed fails no test but skips them all: it is counted apart, never hidden.
+    const brokenFiles = r.numFailedTestSuites ?? 0;
+    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : "") + (brokenFiles ? `, ${brokenFiles} test file(s) failed to run` : ""));
   ' "$report"
 fi
 exit $status

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openPostgres, type Db } from '@carillon/db';
@@ -5,6 +8,7 @@ import { startProduct, type RunningProduct } from '../support/product.ts';
 import { activate, HttpClient } from '../support/http-client.ts';
 import { launchChromium } from '../support/browser.ts';
 import { freeSipPort, runSipp, startSipp } from '../../media-server/test/support/sipp.ts';
+import { analyseWav } from '../../media-server/test/support/wav.ts';
 import { createStandardUsers, FAKE_MEDIA_FLAGS, signInToPhone } from '../support/softphone-users.ts';
 
 /**
@@ -45,7 +49,12 @@ beforeAll(async () => {
   const issued = await adminClient.json('POST', '/api/devices', { extensionId: ext105.id, type: 'desk_phone', name: 'Desk phone' });
   expect(issued.status).toBe(201);
   deskPhone = ((await issued.json()) as { sip: { username: string; password: string } }).sip;
-  const listening = /"msg":"SIP edge listening".*?"ports":\{[^}]*"UDP":(\d+)/.exec(product.output());
+  // media-server may finish starting after the app: its log line says where SIP listens.
+  let listening: RegExpExecArray | null = null;
+  for (let i = 0; i < 300 && !listening; i++) {
+    listening = /"msg":"SIP edge listening".*?"ports":\{[^}]*"UDP":(\d+)/.exec(product.output());
+    if (!listening) await new Promise((r) => setTimeout(r, 100));
+  }
   expect(listening, 'media-server did not log its SIP ports').not.toBeNull();
   sipTarget = `127.0.0.1:${listening![1]}`;
   browser = await launchChromium(FAKE_MEDIA_FLAGS);
@@ -214,6 +223,43 @@ describe('browser softphone', () => {
     await bea.getByRole('button', { name: 'Hang up' }).click();
     await carol.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
   }, 60_000);
+
+  it('DTMF from the keypad: *9 starts and stops an on-demand recording of the browser call, which the call log serves', async () => {
+    await connectCall(alice, bea, '103');
+    const call = await db.selectFrom('calls').select('id').orderBy('started_at', 'desc').executeTakeFirstOrThrow();
+    const keypad = alice.getByRole('group', { name: 'Keypad' });
+    const press = async (keys: string) => {
+      for (const key of keys) {
+        await keypad.getByRole('button', { name: key, exact: true }).click();
+        await alice.waitForTimeout(250);
+      }
+    };
+    await press('*9');
+    // media-server saw the RFC 4733 digits Chromium sent, and started recording.
+    await expect.poll(async () => (await db.selectFrom('recordings').select('id').where('call_id', '=', call.id).execute()).length, { timeout: 10_000 }).toBe(1);
+    await alice.waitForTimeout(4000);
+    await press('*9');
+    await expect
+      .poll(async () => (await db.selectFrom('recordings').select('duration_seconds').where('call_id', '=', call.id).executeTakeFirst())?.duration_seconds ?? null, { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(2);
+    await alice.getByRole('button', { name: 'Hang up' }).click();
+    await bea.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
+    // The recording, fetched as the call log's player does: a WAV with both browsers' audio in it.
+    const wav = await alice.evaluate(async (id) => {
+      const res = await fetch(`/api/calls/${id}/recording`);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      let binary = '';
+      for (let i = 0; i < bytes.length; i += 8192) binary += String.fromCharCode(...bytes.subarray(i, i + 8192));
+      return { status: res.status, type: res.headers.get('content-type'), base64: btoa(binary) };
+    }, call.id);
+    expect(wav).toMatchObject({ status: 200, type: 'audio/wav' });
+    const file = path.join(os.tmpdir(), `carillon-rec-${call.id}.wav`);
+    fs.writeFileSync(file, Buffer.from(wav.base64, 'base64'));
+    const analysis = analyseWav(file, 1000);
+    fs.rmSync(file, { force: true });
+    expect(analysis.seconds).toBeGreaterThanOrEqual(2);
+    expect(analysis.rms).toBeGreaterThan(100);
+  }, 90_000);
 
   it('calls a SIPp desk phone and is called by one, with audio from it', async () => {
     const port = await freeSipPort();

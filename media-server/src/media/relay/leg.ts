@@ -9,6 +9,7 @@ import type { RemoteInfo, Socket } from 'node:dgram';
 import type { AudioCodec } from '../codecs/audio-codec.ts';
 import { PCMA, PCMU } from '../codecs/g711-codec.ts';
 import { OpusCodec } from '../codecs/opus-codec.ts';
+import { Resampler } from '../codecs/resampler.ts';
 import type { DtlsSession } from '../webrtc/dtls-session.ts';
 import { loadDtls } from '../webrtc/dtls-loader.ts';
 import { bindingSuccess, readBindingCheck, type IceCredentials } from '../webrtc/stun-binding.ts';
@@ -365,11 +366,15 @@ export class Leg {
     if (!this.stats.receive.update(ssrc, seq, timestamp, now, payloadLength, !isEvent)) return;
     if (!isEvent && payloadLength <= MAX_DECODED_SAMPLES) {
       // The recording takes what the bridge takes: nothing from a muted leg.
-      const recording = this.receiving && this.codec.sampleRate === RECORDING_SAMPLE_RATE ? this.recording : null;
-      if (this.inband !== null || recording !== null) {
-        const n = this.codec.decode(msg, payloadOffset, payloadLength, this.decoded);
-        if (this.inband !== null) this.inband.process(this.decoded, n);
-        if (recording !== null) recording.write(ssrc, timestamp, this.decoded, n);
+      const recording = this.receiving ? this.recording : null;
+      if (this.codec.sampleRate === RECORDING_SAMPLE_RATE) {
+        if (this.inband !== null || recording !== null) {
+          const n = this.codec.decode(msg, payloadOffset, payloadLength, this.decoded);
+          if (this.inband !== null) this.inband.process(this.decoded, n);
+          if (recording !== null) recording.write(ssrc, timestamp, this.decoded, n);
+        }
+      } else if (recording !== null) {
+        this.recordWideband(recording, ssrc, timestamp, msg, payloadOffset, payloadLength);
       }
     }
     if (!this.receiving) return;
@@ -545,9 +550,27 @@ export class Leg {
     this.transmitRtcp(report, report.length);
   }
 
+  /**
+   * A wideband leg (Opus, 48 kHz) is recorded at the recording's 8 kHz with a
+   * decoder of its own: the relay's transcoder keeps its own decoder state.
+   */
+  private wideRecording: { codec: AudioCodec; resampler: Resampler; wide: Int16Array; ratio: number } | null = null;
+
+  private recordWideband(recording: RecordingChannel, ssrc: number, timestamp: number, msg: Buffer, payloadOffset: number, payloadLength: number): void {
+    let path = this.wideRecording;
+    if (path === null || path.codec.name !== this.codec.name) {
+      const codec = codecOf(this.codec.name.toUpperCase() as LegCodecName);
+      path = this.wideRecording = { codec, resampler: new Resampler(codec.sampleRate, RECORDING_SAMPLE_RATE), wide: new Int16Array(codec.sampleRate / 50 * 3), ratio: codec.clockRate / RECORDING_SAMPLE_RATE };
+    }
+    const n = path.codec.decode(msg, payloadOffset, payloadLength, path.wide);
+    const m = path.resampler.process(path.wide, n, this.decoded);
+    recording.write(ssrc, Math.floor(timestamp / path.ratio) >>> 0, this.decoded, m);
+  }
+
   /** Sends this leg's decoded audio to a recording channel from now on, or to none. */
   record(channel: RecordingChannel | null): void {
     this.recording = channel;
+    this.wideRecording = null;
   }
 
   // ---- generated media ----
