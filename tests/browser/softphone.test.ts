@@ -341,6 +341,45 @@ describe('browser softphone', () => {
     await expect.poll(() => presence(carol, '103'), { timeout: 10_000 }).toBe('offline');
   }, 90_000);
 
+  it('works in French and by keyboard alone: dial with Enter, answer with Enter', async () => {
+    expect((await carol.evaluate(async () => (await fetch('/api/me', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ language: 'fr' }) })).status))).toBe(200);
+    await carol.reload();
+    await carol.getByRole('heading', { name: 'Téléphone', exact: true }).waitFor({ timeout: 10_000 });
+    await carol.locator('[data-testid="phone-status"][data-status="registered"]').waitFor({ timeout: 15_000 });
+    expect(await carol.getByTestId('phone-status').textContent()).toBe('Prêt à appeler');
+    await carol.locator('#dial').focus();
+    await carol.keyboard.type('102');
+    await carol.keyboard.press('Enter');
+    const incoming = alice.getByRole('alertdialog', { name: 'Incoming call' });
+    await incoming.waitFor({ timeout: 10_000 });
+    await incoming.getByRole('button', { name: 'Answer' }).focus();
+    await alice.keyboard.press('Enter');
+    await carol.locator('[data-testid="call-state"][data-call="in-call"]').waitFor({ timeout: 10_000 });
+    expect(await carol.getByTestId('call-state').textContent()).toContain('En communication avec');
+    await carol.getByRole('button', { name: 'Raccrocher' }).focus();
+    await carol.keyboard.press('Enter');
+    await alice.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
+  }, 60_000);
+
+  it('says clearly when no microphone is available', async () => {
+    const noMic = await launchChromium(['--use-fake-ui-for-media-stream']);
+    try {
+      const page = await (await noMic.newContext()).newPage();
+      await page.goto(`${product.url}/login`);
+      await page.fill('#identifier', 'desk@demo.carillon.localhost');
+      await page.getByRole('button', { name: 'Next' }).click();
+      await page.fill('#password', PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+      await page.goto(`${product.url}/me/phone`);
+      const alert = page.getByRole('alert');
+      await alert.waitFor({ timeout: 10_000 });
+      expect(await alert.textContent()).toContain('No microphone is available');
+    } finally {
+      await noMic.close();
+    }
+  }, 60_000);
+
   it('lists the calls in My Extension > Call Log with results and durations, filters them, and the CSV holds exactly the rows shown', async () => {
     const ext = await db.selectFrom('extensions').select('id').where('number', '=', '102').executeTakeFirstOrThrow();
     const mine = await db
