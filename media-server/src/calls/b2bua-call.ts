@@ -6,8 +6,8 @@ import { Dialog } from '../sip/dialog/dialog.ts';
 import { createResponse, newCallId, newTag, parseNameAddr, SipRequest, type SipResponse } from '../sip/message/index.ts';
 import type { InviteClientTransaction, InviteServerTransaction, NonInviteServerTransaction } from '../sip/transaction/index.ts';
 import type { SipSource, SipTarget } from '../sip/transport/index.ts';
-import { answerDirection, isHold, mediaAddress, parseSdp, type Codec, type SessionDescription } from '../sdp/session-description.ts';
-import { chooseCodec, PLAIN_RTP_CODECS, WEBRTC_CODECS, WEBRTC_TELEPHONE_EVENTS } from '../sdp/negotiate-codecs.ts';
+import { answerDirection, isHold, mediaAddress, parseSdp, type Codec } from '../sdp/session-description.ts';
+import { chooseCodec, PLAIN_RTP_CODECS, TELEPHONE_EVENT, WEBRTC_CODECS, WEBRTC_TELEPHONE_EVENTS } from '../sdp/negotiate-codecs.ts';
 import type { CallContext, CallParty } from './call-context.ts';
 import type { Route } from './dial-plan.ts';
 import { LocalSdp } from './local-sdp.ts';
@@ -76,9 +76,11 @@ export class B2buaCall {
   private readonly aTag = newTag();
   private readonly aSdp = new LocalSdp();
   private readonly bSdp = new LocalSdp();
-  private offer!: SessionDescription;
   private aCodec!: Codec;
   private aTelephoneEvent: Codec | null = null;
+  /** The caller sent no SDP: our 200 offers, its ACK answers. */
+  private lateOffer = false;
+  private lateAnswered = false;
   /** Set when the caller is a browser. */
   private aWebRtc: { local: LocalWebRtc; peer: PeerWebRtc } | null = null;
   private bridge: BridgeHandle | null = null;
@@ -124,19 +126,20 @@ export class B2buaCall {
 
   /** Routes the call and starts ringing the callee; every failure ends in a final response to the caller. */
   async start(): Promise<void> {
-    const offer = parseSdp(this.invite.body.toString('utf8'));
+    // An INVITE without SDP is a late offer (RFC 3261 §13.2.1): our 200 carries the offer, its ACK the answer.
+    this.lateOffer = this.invite.body.length === 0;
+    const offer = this.lateOffer ? null : parseSdp(this.invite.body.toString('utf8'));
     const audio = offer?.media.find((m) => m.type === 'audio' && m.port > 0);
     const browser = offer && audio && isWebRtcMedia(offer, audio);
     const peer = browser ? readPeerWebRtc(offer, audio) : null;
     const choice = audio && (!browser || peer) ? chooseCodec(audio.codecs, browser ? WEBRTC_CODECS : PLAIN_RTP_CODECS) : null;
-    if (!offer || !audio || !choice) {
-      // No offer, or nothing we can speak: RFC 3261 §13.3.1.3 (late offers are not supported yet).
+    if (!this.lateOffer && (!offer || !audio || !choice)) {
+      // An offer with nothing we can speak (RFC 3261 §13.3.1.3).
       this.reject(488, 'Not Acceptable Here', 'failed');
       return;
     }
-    this.offer = offer;
-    this.aCodec = choice.audio;
-    this.aTelephoneEvent = choice.telephoneEvent;
+    this.aCodec = choice?.audio ?? PLAIN_RTP_CODECS[0]!;
+    this.aTelephoneEvent = choice ? choice.telephoneEvent : TELEPHONE_EVENT;
     if (peer) this.aWebRtc = { local: newLocalWebRtc(this.ctx.media.dtlsFingerprint, answerSetup(peer.setup), peer.mid), peer };
     const dialed = this.invite.requestUri()?.user ?? '';
     const route = await this.ctx.route(this.caller, dialed);
@@ -187,14 +190,14 @@ export class B2buaCall {
 
     this.bridge = await this.ctx.media.createBridge();
     this.bridge.on('dtmf', this.onDtmf);
-    const remote = mediaAddress(offer, audio);
+    const remote = offer && audio ? mediaAddress(offer, audio) : null;
     const aWebRtc = this.aWebRtc;
     this.aLocal = await this.bridge.addLeg({
       legId: 'a',
       codec: legCodec(this.aCodec),
       telephoneEventPayloadType: this.aTelephoneEvent?.payloadType ?? null,
       // A browser's media is only taken from the path its ICE checks proved.
-      remote: !aWebRtc && remote ? { address: remote, rtpPort: audio.port } : null,
+      remote: !aWebRtc && remote && audio ? { address: remote, rtpPort: audio.port } : null,
       ...(aWebRtc ? { ssrc: aWebRtc.local.ssrc, webrtc: webRtcLegSpec(aWebRtc.local, aWebRtc.peer) } : {}),
     });
     this.bLocal = await this.bridge.addLeg({
@@ -408,7 +411,9 @@ export class B2buaCall {
     if (status >= 200 && status < 300) {
       res.add('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE');
       res.add('content-type', 'application/sdp');
-      res.body = this.aSdp.build({ address: this.aLocal!.address, port: this.aLocal!.rtpPort, codecs: [this.aCodec], telephoneEvent: this.aTelephoneEvent, webrtc: this.aWebRtc?.local ?? null });
+      // To a late offer, the 200 is our offer: every codec we speak; otherwise the answer, one codec.
+      const codecs = this.lateOffer ? PLAIN_RTP_CODECS : [this.aCodec];
+      res.body = this.aSdp.build({ address: this.aLocal!.address, port: this.aLocal!.rtpPort, codecs, telephoneEvent: this.aTelephoneEvent, webrtc: this.aWebRtc?.local ?? null });
     }
     if (this.inviteTx.canRespond) this.inviteTx.respond(res);
     return res;
@@ -433,9 +438,33 @@ export class B2buaCall {
     this.okRetransmit = setTimeout(tick, interval);
   }
 
-  receiveAck(): void {
+  receiveAck(ack?: SipRequest): void {
     if (this.okRetransmit) clearTimeout(this.okRetransmit);
     this.okRetransmit = null;
+    if (this.lateOffer && !this.lateAnswered && ack) void this.lateAnswer(ack);
+  }
+
+  /** The caller's answer to our offer, in its ACK: the a leg gets its codec and address, or the call ends. */
+  private async lateAnswer(ack: SipRequest): Promise<void> {
+    this.lateAnswered = true;
+    const answer = ack.body.length ? parseSdp(ack.body.toString('utf8')) : null;
+    const audio = answer?.media.find((m) => m.type === 'audio' && m.port > 0);
+    const choice = audio ? chooseCodec(audio.codecs) : null;
+    const remote = answer && audio ? mediaAddress(answer, audio) : null;
+    if (!choice || !audio || !remote || !this.bridge) {
+      this.log.warn('late offer: the ACK carried no usable answer; ending the call');
+      this.hangup('a', 'failed');
+      if (this.a) this.sendInDialog(this.a.dialog, 'BYE', this.a.target);
+      return;
+    }
+    this.aCodec = choice.audio;
+    this.aTelephoneEvent = choice.telephoneEvent;
+    if (this.a) {
+      this.a.codec = choice.audio;
+      this.a.telephoneEvent = choice.telephoneEvent;
+    }
+    await this.bridge.updateLeg('a', { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: { address: remote, rtpPort: audio.port } });
+    if (this.aLegRecordId) await this.ctx.records.legAnswered(this.aLegRecordId, choice.audio.name);
   }
 
   /** CANCEL from the caller before the answer (RFC 3261 §9.2). */

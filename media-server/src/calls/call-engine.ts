@@ -170,7 +170,7 @@ export class CallEngine {
   }
 
   handleAck(ack: SipRequest): void {
-    this.byCallerCallId.get(ack.callId)?.receiveAck();
+    this.byCallerCallId.get(ack.callId)?.receiveAck(ack);
   }
 
   handleCancel(cancel: SipRequest, cancelTx: NonInviteServerTransaction, inviteTx: InviteServerTransaction): void {

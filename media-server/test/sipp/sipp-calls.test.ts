@@ -67,6 +67,21 @@ describe('calls between SIPp phones', () => {
     expect(legs.map((l) => [l.role, l.codec]).sort()).toEqual([['callee', 'PCMA'], ['caller', 'PCMA']]);
   });
 
+  it('takes a late offer: INVITE without SDP, our offer in the 200, the answer in the ACK, RTP both ways', async () => {
+    const before = h.ended.length;
+    const uas = await callee('102', 'uas-answer.xml');
+    const uac = await dial('uac-late-offer.xml', '102');
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    expect((await uas.done).code).toBe(0);
+    await h.waitForEnded(before + 1);
+    const { call, result } = h.ended.at(-1)!;
+    expect(result).toBe('answered');
+    expect(call.lastStats.find((s) => s.legId === 'a')!.received.packets).toBeGreaterThan(50);
+    expect(call.lastStats.find((s) => s.legId === 'a')!.sent.packets).toBeGreaterThan(50);
+    const legs = await h.db.selectFrom('call_legs').select(['role', 'codec']).where('call_id', '=', call.recordId!).execute();
+    expect(legs.find((l) => l.role === 'caller')!.codec).toBe('PCMA');
+  });
+
   it('reports the RFC 4733 digit the caller sends', async () => {
     const digits: string[] = [];
     const uas = await callee('102', 'uas-answer.xml');
