@@ -28,7 +28,7 @@ if [ -f "$report" ]; then
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const skipped = r.numPendingTests + r.numTodoTests;
     // A file whose setup failed fails no test but skips them all: it is counted apart, never hidden.
-    const brokenFiles = r.numFailedTestSuites ?? 0;
+    const brokenFiles = (r.testResults ?? []).filter((f) => f.status === "failed" && !(f.assertionResults ?? []).some((a) => a.status === "failed")).length;
     console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : "") + (brokenFiles ? `, ${brokenFiles} test file(s) failed to run` : ""));
   ' "$report"
 fi

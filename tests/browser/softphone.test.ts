@@ -43,6 +43,7 @@ beforeAll(async () => {
     { extension: '103', name: 'bea', password: PASSWORD },
     { extension: '104', name: 'carol', password: PASSWORD },
     { extension: '105', name: 'desk', password: PASSWORD },
+    { extension: '106', name: 'manon', password: PASSWORD, role: 'manager' },
   ]);
   // A desk phone on extension 105 (SIPp), with the SIP credentials the admin API issues.
   const ext105 = await db.selectFrom('extensions').select('id').where('number', '=', '105').executeTakeFirstOrThrow();
@@ -333,7 +334,7 @@ describe('browser softphone', () => {
     await carol.fill('#dial', 'be');
     await expect.poll(() => carol.locator('[data-testid="colleagues"] li').evaluateAll((li) => li.map((e) => e.getAttribute('data-extension')))).toEqual(['103']);
     await carol.fill('#dial', '10');
-    await expect.poll(() => carol.locator('[data-testid="colleagues"] li').evaluateAll((li) => li.map((e) => e.getAttribute('data-extension')))).toEqual(['101', '102', '103', '105']);
+    await expect.poll(() => carol.locator('[data-testid="colleagues"] li').evaluateAll((li) => li.map((e) => e.getAttribute('data-extension')))).toEqual(['101', '102', '103', '105', '106']);
     await carol.fill('#dial', '');
 
     // Bea closes her phone: it unregisters, and she goes offline.
@@ -412,5 +413,23 @@ describe('browser softphone', () => {
     expect(lines.length).toBe(2);
     const refused = await db.selectFrom('calls').select(['started_at', 'duration_seconds']).where('id', '=', shown!).executeTakeFirstOrThrow();
     expect(lines[1]).toBe(`${new Date(refused.started_at).toISOString()},internal,102,alice Test,103,unavailable,${refused.duration_seconds ?? ''},no`);
+  }, 60_000);
+
+  it("gives a manager the company call log: every call of the account, and a Standard user only their own", async () => {
+    const manager = await (await browser.newContext()).newPage();
+    await manager.goto(`${product.url}/login`);
+    await manager.fill('#identifier', 'manon@demo.carillon.localhost');
+    await manager.getByRole('button', { name: 'Next' }).click();
+    await manager.fill('#password', PASSWORD);
+    await manager.getByRole('button', { name: 'Sign in' }).click();
+    await manager.waitForURL((u) => !u.pathname.startsWith('/login'));
+    await manager.goto(`${product.url}/admin/call-log?view=detailed`);
+    const all = await db.selectFrom('calls').select('id').orderBy('started_at', 'desc').execute();
+    const ids = await manager.locator('[data-testid="call-log"] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-call-id')));
+    expect(ids).toEqual(all.map((c) => c.id));
+    expect(await manager.getByRole('columnheader', { name: 'Hung up by' }).count()).toBe(1);
+    // A Standard user is refused the company log, on the page and in the API.
+    expect((await carol.goto(`${product.url}/admin/call-log`))!.status()).toBe(403);
+    expect(await carol.evaluate(async () => (await fetch('/api/calls?scope=company')).json().then((rows: { caller_extension_id: string | null; callee_extension_id: string | null }[]) => rows.length))).toBeLessThan(all.length);
   }, 60_000);
 });

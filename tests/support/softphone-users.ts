@@ -7,10 +7,10 @@ import type { Db } from '@carillon/db';
  * users), and a signed-in browser softphone for each: the test and benchmark
  * helpers of the softphone.
  */
-export async function createStandardUsers(db: Db, users: { extension: string; name: string; password: string }[]): Promise<void> {
+export async function createStandardUsers(db: Db, users: { extension: string; name: string; password: string; role?: 'standard' | 'manager' }[]): Promise<void> {
   const admin = await db.selectFrom('users').innerJoin('extensions', 'extensions.id', 'users.extension_id').select(['users.account_id', 'extensions.site_id']).where('users.email', '=', 'admin@demo.carillon.localhost').executeTakeFirstOrThrow();
-  const role = await db.selectFrom('roles').select('id').where('key', '=', 'standard').executeTakeFirstOrThrow();
   for (const u of users) {
+    const role = await db.selectFrom('roles').select('id').where('key', '=', u.role ?? 'standard').executeTakeFirstOrThrow();
     const ext = await db.insertInto('extensions').values({ account_id: admin.account_id, site_id: admin.site_id, number: u.extension, type: 'user', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
     const user = await db.insertInto('users').values({ account_id: admin.account_id, extension_id: ext.id, role_id: role.id, first_name: u.name, last_name: 'Test', email: `${u.name}@demo.carillon.localhost`, setup_progress: JSON.stringify({}) }).returning('id').executeTakeFirstOrThrow();
     await db.insertInto('user_credentials').values({ user_id: user.id, password_hash: await hashSecret(u.password) }).execute();

@@ -38,9 +38,7 @@ async function callee(extension: string, scenario: string, vars: Record<string, 
 const dial = async (scenario: string, number: string) =>
   runSipp({ scenario, target: h.target, localPort: await freeSipPort(), service: number, auth: caller, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
 
-async function lastCallRecord() {
-  return h.db.selectFrom('calls').selectAll().where('account_id', '=', h.accountId).orderBy('started_at', 'desc').executeTakeFirstOrThrow();
-}
+const lastCallRecord = () => h.lastCall();
 
 describe('calls between SIPp phones', () => {
   it('connects an extension call with RTP both ways, DTMF relayed, BYE from the caller', async () => {

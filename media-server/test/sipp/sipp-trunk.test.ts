@@ -27,7 +27,7 @@ afterEach(() => {
   for (const r of running.splice(0)) r.stop();
 });
 
-const lastCall = () => h.db.selectFrom('calls').selectAll().where('account_id', '=', h.accountId).orderBy('started_at', 'desc').executeTakeFirstOrThrow();
+const lastCall = () => h.lastCall();
 
 describe('SIP trunk', () => {
   it('sends an outbound call to the carrier in E.164 with the main number as caller ID', async () => {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createLogger, loadConfig } from '@carillon/config';
 import { createAccount, issueDeviceCredentials, predefinedRoleId, secretBox } from '@carillon/core';
-import type { Db } from '@carillon/db';
+import type { Database, Db } from '@carillon/db';
+import type { Selectable } from 'kysely';
 import { freshDb, redisClient } from '../../../tests/support/env.ts';
 import { MediaEngine } from '../../src/media/index.ts';
 import { SipEdge } from '../../src/sip/edge/sip-edge.ts';
@@ -32,6 +33,8 @@ export interface EdgeHarness {
   holds: { side: 'a' | 'b'; held: boolean }[];
   addPhone(extension: string, opts?: { role?: 'standard' | 'standard_international' }): Promise<TestPhone>;
   waitForEnded(count: number, ms?: number): Promise<void>;
+  /** The account's newest call record, once media-server has written its result (it comes after the BYE). */
+  lastCall(): Promise<Selectable<Database['calls']>>;
   stop(): Promise<void>;
 }
 
@@ -98,6 +101,13 @@ export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPe
       const phone = { extension, extensionId: ext.id, username: creds.username, password: creds.password, deviceId: creds.deviceId };
       phones.set(extension, phone);
       return phone;
+    },
+    async lastCall() {
+      for (let i = 0; ; i++) {
+        const call = await db.selectFrom('calls').selectAll().where('account_id', '=', acct.accountId).orderBy('started_at', 'desc').executeTakeFirstOrThrow();
+        if (call.result !== null || i >= 100) return call;
+        await new Promise((r) => setTimeout(r, 100));
+      }
     },
     async waitForEnded(count, ms = 15_000) {
       const deadline = Date.now() + ms;
