@@ -381,6 +381,33 @@ describe('browser softphone', () => {
     }
   }, 60_000);
 
+  it('rings with a browser notification when the tab is hidden', async () => {
+    await carol.context().grantPermissions(['notifications'], { origin: product.url });
+    // The tab goes to the background, and what the page shows as notifications is recorded.
+    await carol.evaluate(() => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+      const shown: { title: string; body: string | undefined }[] = [];
+      const Real = window.Notification;
+      class Recorded extends Real {
+        constructor(title: string, options?: NotificationOptions) {
+          super(title, options);
+          shown.push({ title, body: options?.body });
+        }
+      }
+      Object.defineProperty(Recorded, 'permission', { get: () => Real.permission });
+      (window as unknown as { Notification: typeof Notification }).Notification = Recorded as unknown as typeof Notification;
+      (window as unknown as { shownNotifications: typeof shown }).shownNotifications = shown;
+    });
+    await alice.fill('#dial', '104');
+    await alice.getByRole('button', { name: 'Call', exact: true }).click();
+    await carol.getByRole('alertdialog').waitFor({ timeout: 10_000 });
+    await expect
+      .poll(() => carol.evaluate(() => (window as unknown as { shownNotifications: { title: string; body?: string }[] }).shownNotifications), { timeout: 5000 })
+      .toEqual([{ title: 'Appel entrant', body: expect.stringContaining('alice') }]);
+    await alice.getByRole('button', { name: 'Hang up' }).click();
+    await carol.getByRole('alertdialog').waitFor({ state: 'detached', timeout: 10_000 });
+  }, 60_000);
+
   it('lists the calls in My Extension > Call Log with results and durations, filters them, and the CSV holds exactly the rows shown', async () => {
     const ext = await db.selectFrom('extensions').select('id').where('number', '=', '102').executeTakeFirstOrThrow();
     const mine = await db
