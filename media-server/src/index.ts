@@ -7,4 +7,4 @@ export {
   type MediaServerHeartbeat,
 } from './health.ts';
 export { PRESENCE_CHANNEL, PRESENCE_KEY_PREFIX, presenceKey, presenceField, type CallActivity } from './presence/presence-keys.ts';
-export { BINDING_KEY_PREFIX } from './registrar/binding-store.ts';
+export { BINDING_KEY_PREFIX, readBindings } from './registrar/binding-store.ts';

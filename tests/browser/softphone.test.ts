@@ -7,9 +7,9 @@ import { openPostgres, type Db } from '@carillon/db';
 import { startProduct, type RunningProduct } from '../support/product.ts';
 import { activate, HttpClient } from '../support/http-client.ts';
 import { launchChromium } from '../support/browser.ts';
-import { freeSipPort, runSipp, startSipp } from '../../media-server/test/support/sipp.ts';
+import { freeSipPort, startRegisteredSipp, startSipp } from '../../media-server/test/support/sipp.ts';
 import { analyseWav } from '../../media-server/test/support/wav.ts';
-import { createStandardUsers, FAKE_MEDIA_FLAGS, signInToPhone } from '../support/softphone-users.ts';
+import { createStandardUsers, FAKE_MEDIA_FLAGS, signIn, signInToPhone } from '../support/softphone-users.ts';
 
 /**
  * The browser softphone end to end, in the product as `npm start` runs it:
@@ -263,11 +263,7 @@ describe('browser softphone', () => {
   }, 90_000);
 
   it('calls a SIPp desk phone and is called by one, with audio from it', async () => {
-    const port = await freeSipPort();
-    const reg = await runSipp({ scenario: 'register.xml', target: sipTarget, localPort: port, service: deskPhone.username, auth: deskPhone });
-    expect(reg.code, reg.errors).toBe(0);
-    const uas = startSipp({ scenario: 'uas-answer.xml', target: sipTarget, localPort: port, service: deskPhone.username, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
-    await uas.ready;
+    const uas = await startRegisteredSipp({ target: sipTarget, credentials: deskPhone, scenario: 'uas-answer.xml' });
     await alice.fill('#dial', '105');
     await alice.getByRole('button', { name: 'Call', exact: true }).click();
     await alice.locator('[data-testid="call-state"][data-call="in-call"]').waitFor({ timeout: 10_000 });
@@ -365,13 +361,7 @@ describe('browser softphone', () => {
   it('says clearly when no microphone is available', async () => {
     const noMic = await launchChromium(['--use-fake-ui-for-media-stream']);
     try {
-      const page = await (await noMic.newContext()).newPage();
-      await page.goto(`${product.url}/login`);
-      await page.fill('#identifier', 'desk@demo.carillon.localhost');
-      await page.getByRole('button', { name: 'Next' }).click();
-      await page.fill('#password', PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+      const page = await signIn(noMic, product.url, 'desk@demo.carillon.localhost', PASSWORD);
       await page.goto(`${product.url}/me/phone`);
       const alert = page.getByRole('alert');
       await alert.waitFor({ timeout: 10_000 });
@@ -443,13 +433,7 @@ describe('browser softphone', () => {
   }, 60_000);
 
   it("gives a manager the company call log: every call of the account, and a Standard user only their own", async () => {
-    const manager = await (await browser.newContext()).newPage();
-    await manager.goto(`${product.url}/login`);
-    await manager.fill('#identifier', 'manon@demo.carillon.localhost');
-    await manager.getByRole('button', { name: 'Next' }).click();
-    await manager.fill('#password', PASSWORD);
-    await manager.getByRole('button', { name: 'Sign in' }).click();
-    await manager.waitForURL((u) => !u.pathname.startsWith('/login'));
+    const manager = await signIn(browser, product.url, 'manon@demo.carillon.localhost', PASSWORD);
     await manager.goto(`${product.url}/admin/call-log?view=detailed`);
     const all = await db.selectFrom('calls').select('id').orderBy('started_at', 'desc').execute();
     const ids = await manager.locator('[data-testid="call-log"] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-call-id')));

@@ -17,16 +17,21 @@ export async function createStandardUsers(db: Db, users: { extension: string; na
   }
 }
 
-/** Signs in (e-mail, then password) in a context of its own and opens the phone, registered. */
-export async function signInToPhone(browser: Browser, baseUrl: string, email: string, password: string): Promise<Page> {
-  const context = await browser.newContext({ permissions: ['microphone'] });
-  const page = await context.newPage();
+/** Signs in (e-mail, then password) in a new context of the browser; the page is wherever sign-in lands. */
+export async function signIn(browser: Browser, baseUrl: string, email: string, password: string, permissions: string[] = []): Promise<Page> {
+  const page = await (await browser.newContext({ permissions })).newPage();
   await page.goto(`${baseUrl}/login`);
   await page.fill('#identifier', email);
   await page.getByRole('button', { name: 'Next' }).click();
   await page.fill('#password', password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+  return page;
+}
+
+/** Signs in and opens the phone, registered. */
+export async function signInToPhone(browser: Browser, baseUrl: string, email: string, password: string): Promise<Page> {
+  const page = await signIn(browser, baseUrl, email, password, ['microphone']);
   await page.goto(`${baseUrl}/me/phone`);
   await page.locator('[data-testid="phone-status"][data-status="registered"]').waitFor({ timeout: 15_000 }).catch(async (err: unknown) => {
     throw new Error(`${email}: the softphone did not register; the page says: ${await page.locator('body').innerText()}`, { cause: err });

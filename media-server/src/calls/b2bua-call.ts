@@ -111,6 +111,8 @@ export class B2buaCall {
   private link: { side: 'a' | 'b'; call: B2buaCall; theirSide: 'a' | 'b' } | null = null;
   /** The extension on each side, for presence: a device's caller, and the called extension. */
   private readonly sideExtension: { a: string | null; b: string | null } = { a: null, b: null };
+  /** The extension a blind transfer is ringing, if any. */
+  private transferTargetExtension: string | null = null;
   private ended = false;
   private readonly onDtmf = (e: Extract<MediaEvent, { type: 'dtmf' }>) => this.mediaEvent(e);
 
@@ -638,8 +640,6 @@ export class B2buaCall {
     this.transferTargetExtension = route.kind === 'extension' ? route.extensionId : null;
     for (const t of targets) await this.fork(t.target, t.uri, t.deviceId, side, 'transfer', route);
   }
-
-  private transferTargetExtension: string | null = null;
 
   private async transferAnswered(fork: Fork, res: SipResponse, dialog: Dialog): Promise<void> {
     const transfer = this.transfer;

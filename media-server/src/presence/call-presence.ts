@@ -14,8 +14,8 @@ export class CallPresenceTracker {
   private readonly redis: Redis;
   private readonly key: string;
   private readonly log: Logger;
-  private readonly byCall = new Map<object, Map<string, { accountId: string; state: CallPresence }>>();
-  private readonly totals = new Map<string, CallActivity & { accountId: string }>();
+  private readonly byCall = new Map<object, Map<string, CallPresence>>();
+  private readonly totals = new Map<string, CallActivity>();
   private readonly dirty = new Set<string>();
   private flushTimer: NodeJS.Timeout | null = null;
 
@@ -29,13 +29,13 @@ export class CallPresenceTracker {
   set(call: object, accountId: string, extensionId: string, state: CallPresence | null): void {
     const field = presenceField(accountId, extensionId);
     let entries = this.byCall.get(call);
-    const before = entries?.get(field)?.state ?? null;
+    const before = entries?.get(field) ?? null;
     if (before === state) return;
-    if (before) this.count(field, accountId, before, -1);
+    if (before) this.count(field, before, -1);
     if (state) {
       if (!entries) this.byCall.set(call, (entries = new Map()));
-      entries.set(field, { accountId, state });
-      this.count(field, accountId, state, 1);
+      entries.set(field, state);
+      this.count(field, state, 1);
     } else {
       entries?.delete(field);
       if (entries?.size === 0) this.byCall.delete(call);
@@ -48,8 +48,8 @@ export class CallPresenceTracker {
     const entries = this.byCall.get(call);
     if (!entries) return;
     this.byCall.delete(call);
-    for (const [field, { accountId, state }] of entries) {
-      this.count(field, accountId, state, -1);
+    for (const [field, state] of entries) {
+      this.count(field, state, -1);
       this.schedule(field);
     }
   }
@@ -68,8 +68,8 @@ export class CallPresenceTracker {
     return { ringing: t?.ringing ?? 0, onCall: t?.onCall ?? 0 };
   }
 
-  private count(field: string, accountId: string, state: CallPresence, delta: number): void {
-    const t = this.totals.get(field) ?? { accountId, ringing: 0, onCall: 0 };
+  private count(field: string, state: CallPresence, delta: number): void {
+    const t = this.totals.get(field) ?? { ringing: 0, onCall: 0 };
     if (state === 'ringing') t.ringing += delta;
     else t.onCall += delta;
     if (t.ringing <= 0 && t.onCall <= 0) this.totals.delete(field);
@@ -90,6 +90,7 @@ export class CallPresenceTracker {
     const accounts = new Set<string>();
     for (const field of fields) {
       const t = this.totals.get(field);
+      // The field starts with the account id (presenceField).
       accounts.add(field.slice(0, field.indexOf(':')));
       if (t) multi.hset(this.key, field, JSON.stringify({ ringing: t.ringing, onCall: t.onCall }));
       else multi.hdel(this.key, field);

@@ -15,6 +15,22 @@ export interface Binding {
   instance: string | null;
 }
 
+/** An extension's bindings hash as Redis returns it: the live bindings, and the fields expired or unreadable. */
+export function readBindings(raw: Record<string, string>, now = Date.now()): { live: Binding[]; dead: string[] } {
+  const live: Binding[] = [];
+  const dead: string[] = [];
+  for (const [field, json] of Object.entries(raw)) {
+    try {
+      const b = JSON.parse(json) as Binding;
+      if (b.expiresAt > now) live.push(b);
+      else dead.push(field);
+    } catch {
+      dead.push(field);
+    }
+  }
+  return { live, dead };
+}
+
 /** Redis key prefix of an extension's bindings hash (the app reads it for presence). */
 export const BINDING_KEY_PREFIX = 'carillon:reg:';
 
@@ -41,18 +57,7 @@ export class BindingStore {
   }
 
   async list(extensionId: string, now = Date.now()): Promise<Binding[]> {
-    const raw = await this.redis.hgetall(this.key(extensionId));
-    const live: Binding[] = [];
-    const dead: string[] = [];
-    for (const [field, json] of Object.entries(raw)) {
-      try {
-        const b = JSON.parse(json) as Binding;
-        if (b.expiresAt > now) live.push(b);
-        else dead.push(field);
-      } catch {
-        dead.push(field);
-      }
-    }
+    const { live, dead } = readBindings(await this.redis.hgetall(this.key(extensionId)), now);
     if (dead.length) await this.redis.hdel(this.key(extensionId), ...dead);
     return live.sort((a, b) => a.contact.localeCompare(b.contact));
   }

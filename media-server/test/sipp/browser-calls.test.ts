@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freeSipPort, runSipp, startSipp, type SippRun } from '../support/sipp.ts';
+import { freeSipPort, runSipp, startRegisteredSipp, type SippRun } from '../support/sipp.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { startBrowserPhones, type BrowserPhone, type BrowserPhones } from '../support/browser-phone.ts';
 
@@ -70,11 +70,7 @@ describe('browser (sip.js in Chromium) and SIPp phone', () => {
   it('the browser calls a SIPp phone and hangs up: Opus ↔ PCMA transcoded (30 ms packets), audio both ways', async () => {
     const phone = h.phones.get('102') ?? (await h.addPhone('102'));
     await h.edge.bindings.removeAll(phone.extensionId);
-    const port = await freeSipPort();
-    const reg = await runSipp({ scenario: 'register.xml', target: h.target, localPort: port, service: phone.username, auth: phone });
-    expect(reg.code, reg.errors).toBe(0);
-    const uas = startSipp({ scenario: 'uas-answer.xml', target: h.target, localPort: port, service: phone.username, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
-    await uas.ready;
+    const uas = await startRegisteredSipp({ target: h.target, credentials: phone, scenario: 'uas-answer.xml' });
     callees.push(uas);
     const before = h.ended.length;
     const eventsBefore = (await browserPhone.events()).length;

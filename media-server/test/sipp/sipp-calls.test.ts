@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freeSipPort, runSipp, startSipp, type SippRun } from '../support/sipp.ts';
+import { freeSipPort, runSipp, startRegisteredSipp, startSipp, type SippRun } from '../support/sipp.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { analyseWav } from '../support/wav.ts';
 
@@ -26,11 +26,7 @@ afterEach(() => {
 async function callee(extension: string, scenario: string, vars: Record<string, string> = {}) {
   const phone = h.phones.get(extension) ?? (await h.addPhone(extension));
   await h.edge.bindings.removeAll(phone.extensionId);
-  const port = await freeSipPort();
-  const reg = await runSipp({ scenario: 'register.xml', target: h.target, localPort: port, service: phone.username, auth: phone });
-  expect(reg.code, reg.errors).toBe(0);
-  const run = startSipp({ scenario, target: h.target, localPort: port, service: phone.username, timeoutSeconds: 30, vars, extra: ['-mp', String(await freeSipPort())] });
-  await run.ready;
+  const run = await startRegisteredSipp({ target: h.target, credentials: phone, scenario, vars });
   callees.push(run);
   return run;
 }

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freeSipPort, runSipp, startSipp, type SippRun } from '../support/sipp.ts';
+import { freeSipPort, runSipp, startRegisteredSipp, startSipp, type SippRun } from '../support/sipp.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 
 /**
@@ -69,11 +69,7 @@ describe('SIP trunk', () => {
     const callee = await h.addPhone('102');
     const did = h.mainNumber.slice(0, -4) + '0177';
     await h.db.insertInto('phone_numbers').values({ account_id: h.accountId, e164: did, type: 'direct', extension_id: callee.extensionId }).execute();
-    const port = await freeSipPort();
-    const reg = await runSipp({ scenario: 'register.xml', target: h.target, localPort: port, service: callee.username, auth: callee });
-    expect(reg.code, reg.errors).toBe(0);
-    const uas = startSipp({ scenario: 'uas-answer.xml', target: h.target, localPort: port, service: callee.username, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
-    await uas.ready;
+    const uas = await startRegisteredSipp({ target: h.target, credentials: callee, scenario: 'uas-answer.xml' });
     running.push(uas);
     const inbound = await runSipp({ scenario: 'carrier-uac.xml', target: h.target, localIp: CARRIER_IP, localPort: await freeSipPort(CARRIER_IP), service: did, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort(CARRIER_IP))] });
     expect(inbound.code, inbound.errors || inbound.output.slice(-1500)).toBe(0);

@@ -1,4 +1,4 @@
-import { BINDING_KEY_PREFIX, PRESENCE_KEY_PREFIX, presenceField, readMediaServerHeartbeats, type CallActivity } from '@carillon/media-server';
+import { BINDING_KEY_PREFIX, PRESENCE_KEY_PREFIX, presenceField, readBindings, readMediaServerHeartbeats, type CallActivity } from '@carillon/media-server';
 import type { Runtime } from './runtime.ts';
 
 /** What colleagues see of each other (seed 000 "Ne pas déranger" and the presence icons). */
@@ -43,14 +43,7 @@ export async function accountPresence(rt: Runtime, accountId: string): Promise<P
     }
   }
   return users.map((u, i) => {
-    const raw = (bindings[i]?.[1] ?? {}) as Record<string, string>;
-    const online = Object.values(raw).some((json) => {
-      try {
-        return (JSON.parse(json) as { expiresAt: number }).expiresAt > now;
-      } catch {
-        return false;
-      }
-    });
+    const online = readBindings((bindings[i]?.[1] ?? {}) as Record<string, string>, now).live.length > 0;
     const calls = activity.get(presenceField(accountId, u.extension_id));
     const state: PresenceState = calls?.onCall ? 'on_call' : calls?.ringing ? 'ringing' : u.dnd_status === 'no_calls' ? 'dnd' : online ? 'available' : 'offline';
     return { extensionId: u.extension_id, extension: u.number, name: `${u.first_name} ${u.last_name ?? ''}`.trim(), state };

@@ -18,6 +18,8 @@ export interface Runtime {
   log: Logger;
   signInPolicy: SignInPolicy;
   secrets: SecretBox;
+  /** The server key itself, read once: for keys derived from it (the browser softphone's SIP password). */
+  secretKey: Buffer;
 }
 
 const KEY = Symbol.for('carillon.app.runtime');
@@ -33,13 +35,15 @@ async function createRuntime(): Promise<Runtime> {
   if (!config.REDIS_URL) throw new Error('REDIS_URL is required by the app (rate limits, live events, job queues)');
   const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: false });
+  const secretKey = loadSecretKey(config);
   return {
     config,
     db,
     redis,
     limiter: redisRateLimiter(redis),
     mailer: createMailer(config),
-    secrets: secretBox(loadSecretKey(config)),
+    secrets: secretBox(secretKey),
+    secretKey,
     log: createLogger('app', config.LOG_LEVEL),
     signInPolicy: {
       maxFailures: config.LOGIN_MAX_FAILURES,

@@ -50,8 +50,8 @@ export interface SoftphoneState {
   iceRestarts: number;
 }
 
-const AUDIO_ONLY = { constraints: { audio: true, video: false } };
 const audioWith = (microphoneId: string | null) => ({ constraints: { audio: microphoneId ? { deviceId: { exact: microphoneId } } : true, video: false } });
+const AUDIO_ONLY = audioWith(null);
 
 export class Softphone {
   readonly state: SoftphoneState = { status: 'connecting', calls: [], lastError: null, lastFailure: null, recoveries: 0, iceRestarts: 0 };

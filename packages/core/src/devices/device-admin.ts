@@ -77,10 +77,11 @@ export async function resetDeviceCredentials(
   accountId: string,
   deviceId: string,
   realm: string,
+  /** A password derived elsewhere (the browser softphone's); otherwise a random one. */
+  password = randomBytes(18).toString('base64url'),
 ): Promise<{ username: string; password: string } | null> {
   const device = await db.selectFrom('devices').select(['id', 'sip_username']).where('account_id', '=', accountId).where('id', '=', deviceId).executeTakeFirst();
   if (!device) return null;
-  const password = randomBytes(18).toString('base64url');
   await db
     .updateTable('devices')
     .set({ sip_ha1_md5: digestHa1('MD5', device.sip_username, realm, password), sip_ha1_sha256: digestHa1('SHA-256', device.sip_username, realm, password) })

@@ -19,9 +19,10 @@ export interface IssuedSipCredentials {
 export async function issueDeviceCredentials(
   db: Kysely<Database>,
   actor: AuditActor,
-  d: { accountId: string; extensionId: string; type: DeviceType; name: string; realm: string; mac?: string | null },
+  d: { accountId: string; extensionId: string; type: DeviceType; name: string; realm: string; mac?: string | null; password?: string },
 ): Promise<IssuedSipCredentials> {
-  const password = randomBytes(18).toString('base64url');
+  // A password given by the caller is one derived elsewhere (the browser softphone's); otherwise a random one.
+  const password = d.password ?? randomBytes(18).toString('base64url');
   for (let attempt = 0; attempt < 20; attempt++) {
     const username = String(randomInt(10 ** 9, 10 ** 10));
     const taken = await db.selectFrom('devices').select('id').where('sip_username', '=', username).executeTakeFirst();
