@@ -25,6 +25,7 @@
  *
  *   npx node bench/sip-register.ts [--devices 2000] [--rates 3000,4000,4500,5000,5500,6000]
  *                                  [--step-seconds 10] [--confirm-seconds 25] [--cache-ms 3600000|0] [--profile out.cpuprofile]
+ *                                  [--registrar-threads auto|N] [--sockets per-phone|one]
  */
 import { freeSipPort } from '../media-server/test/support/sipp.ts';
 import {
@@ -38,6 +39,7 @@ import {
   repartition,
   runUndisturbed,
   waitForQuietMachine,
+  workerEluPercents,
   sippMs,
   sleep,
   startEdgeProcess,
@@ -62,6 +64,11 @@ const CONFIRM_S = Math.min(30, Number(opt('confirm-seconds', '25')));
 // all at once 30 s later. --cache-ms 0: every authenticated REGISTER reads the device from PostgreSQL,
 // which is what a registration storm, or phones refreshing every hour, cost in production.
 const CACHE_MS = opt('cache-ms', '3600000');
+// Phones each have an address of their own: SIPp opens a socket per registration ("un"), and the
+// kernel spreads them over the SIP port's sockets (the main thread's and the registrar threads').
+// "one" sends everything from one socket, as a single proxy in front of the edge would.
+const SOCKETS = opt('sockets', 'per-phone') === 'one' ? 'u1' : 'un';
+const REGISTRAR_THREADS = opt('registrar-threads', 'auto');
 const PROFILE = argv.includes('--profile') ? opt('profile', '/tmp/sip-register.cpuprofile') : undefined;
 // The load itself stays under 3 minutes; waits for a quiet machine (a shared one) may add to it.
 const BUDGET_MS = 170_000;
@@ -86,6 +93,7 @@ interface StepResult {
   lateS: number;
   edgeCpuPct: number;
   edgeEluPct: number;
+  registrarEluPct: number[];
   sippCpuPct: number;
   redisCpuPct: number;
   pgCpuPct: number;
@@ -105,7 +113,9 @@ const edge = await startEdgeProcess({
   BENCH_DEVICES_PER: '1',
   BENCH_MAX_SECONDS: '300',
   BENCH_CREDENTIAL_TTL_MS: CACHE_MS,
+  BENCH_REGISTRAR_THREADS: REGISTRAR_THREADS,
 });
+console.log(`registrar threads: ${REGISTRAR_THREADS}; SIPp sockets: ${SOCKETS === 'un' ? 'one per registration' : 'one for all'}`);
 console.log(
   `credential cache: ${Number(CACHE_MS) === 0 ? 'off (every authenticated REGISTER reads PostgreSQL)' : `kept ${Number(CACHE_MS) / 1000} s (warm)`}`,
 );
@@ -136,6 +146,7 @@ async function step(rate: number, seconds: number, profile?: string): Promise<St
     limit: 10_000,
     timeoutSeconds: seconds + 6,
     inf: edge.ready.csv,
+    transport: SOCKETS,
   }).done;
   if (profile) await edge.profileStop(profile);
   loadMs += run.wallSeconds * 1000;
@@ -184,6 +195,7 @@ async function step(rate: number, seconds: number, profile?: string): Promise<St
     lateS,
     edgeCpuPct: cpuPercent(u0, u1),
     edgeEluPct: eluPercent(u0, u1),
+    registrarEluPct: workerEluPercents(u0, u1, 'registrarElu'),
     sippCpuPct: (run.cpuSeconds / run.wallSeconds) * 100,
     redisCpuPct: cpu.redis,
     pgCpuPct: cpu.postgres,
@@ -201,7 +213,7 @@ async function step(rate: number, seconds: number, profile?: string): Promise<St
 
 const line = (r: StepResult) =>
   `${String(r.rate).padStart(5)}/s × ${r.seconds}s  ok ${String(r.succeeded).padStart(6)}  failed ${r.failed} unfinished ${r.unfinished} (${r.failurePct.toFixed(3)}%)  retrans ${r.retransmissions}` +
-  `  time mean ${r.rtMeanMs.toFixed(0)} ms ${r.rtOver}  CPU edge ${r.edgeCpuPct.toFixed(0)}% (main thread busy ${r.edgeEluPct.toFixed(0)}%) SIPp ${r.sippCpuPct.toFixed(0)}% redis ${r.redisCpuPct.toFixed(0)}% pg ${r.pgCpuPct.toFixed(0)}% other ${r.otherPct.toFixed(0)}% (machine ${r.machinePct.toFixed(0)}/200%)` +
+  `  time mean ${r.rtMeanMs.toFixed(0)} ms ${r.rtOver}  CPU edge ${r.edgeCpuPct.toFixed(0)}% (main thread busy ${r.edgeEluPct.toFixed(0)}%${r.registrarEluPct.length ? `, registrar threads ${r.registrarEluPct.map((p) => `${p.toFixed(0)}%`).join('/')}` : ''}) SIPp ${r.sippCpuPct.toFixed(0)}% redis ${r.redisCpuPct.toFixed(0)}% pg ${r.pgCpuPct.toFixed(0)}% other ${r.otherPct.toFixed(0)}% (machine ${r.machinePct.toFixed(0)}/200%)` +
   `  ${r.pass ? (r.clean ? 'PASS' : `PASS with late answers (${r.retransmissions} retransmissions)`) : `FAIL (${r.why})`}`;
 
 const results: StepResult[] = [];

@@ -25,6 +25,7 @@
  *   BENCH_RTP_MIN/MAX   RTP port range (default 20000-23999)
  *   BENCH_NO_ANSWER_S   no-answer timeout of the call engine (default 60)
  *   BENCH_CREDENTIAL_TTL_MS  lifetime of the registrar's credential cache (default: the product's 30 s)
+ *   BENCH_REGISTRAR_THREADS  registrar threads sharing the UDP port (default: the product's "auto")
  *   BENCH_CSV           where to write the SIPp injection file of every device:
  *                       user name;[authentication username=… password=…];extension
  *                       (SIPp 3.6.1 does not expand [fieldN] inside [authentication …],
@@ -75,6 +76,8 @@ export interface EdgeUsage {
   elu: { idle: number; active: number };
   /** The same for each media worker thread (RTP relay). */
   workerElu: { idle: number; active: number }[];
+  /** The same for each registrar thread (REGISTERs the kernel gave to its socket). */
+  registrarElu: { idle: number; active: number }[];
   bridges: number;
   /** Live SIP transactions (a completed non-INVITE one stays 32 s over UDP, Timer J). */
   transactions: { client: number; server: number };
@@ -144,6 +147,9 @@ const config = loadConfig({
   SIP_AUTH_FAILURES_PER_MINUTE: '100000',
   LOG_LEVEL: 'warn',
   DATA_DIR: '/tmp/carillon-bench',
+  REDIS_URL: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  // The product's default ("auto": one per core beyond the first) unless the bench says otherwise.
+  SIP_REGISTRAR_THREADS: env.BENCH_REGISTRAR_THREADS ?? 'auto',
 });
 
 // --- the account and its phones ----------------------------------------------
@@ -256,6 +262,9 @@ const edge = await SipEdge.start({
   // Experiments only: a shorter T1 also shortens Timer J (64 × T1), how long a completed UDP transaction is kept.
   ...(env.BENCH_T1_MS ? { timers: { T1: Number(env.BENCH_T1_MS) } } : {}),
   noAnswerSeconds: Number(env.BENCH_NO_ANSWER_S ?? 60),
+  // The credential cache's lifetime (default 30 s). With 0 every authenticated REGISTER reads the
+  // device from the database, as a phone refreshing hourly does in production.
+  ...(env.BENCH_CREDENTIAL_TTL_MS !== undefined ? { credentialTtlMs: Number(env.BENCH_CREDENTIAL_TTL_MS) } : {}),
   events: {
     onEnded: (call, result) => {
       ended.calls++;
@@ -270,13 +279,6 @@ const edge = await SipEdge.start({
   },
 });
 
-// Benchmark knob: the credential cache's lifetime (default 30 s). With 0 every authenticated
-// REGISTER reads the device from the database, as a phone refreshing hourly does in production.
-if (env.BENCH_CREDENTIAL_TTL_MS !== undefined) {
-  (edge.registrar as unknown as { credentials: { ttlMs: number } }).credentials.ttlMs = Number(
-    env.BENCH_CREDENTIAL_TTL_MS,
-  );
-}
 
 const startedAt = performance.now();
 const send = (m: unknown) => process.send?.(m);
@@ -313,6 +315,7 @@ process.on('message', (m: { type: string; file?: string }) => {
       rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
       elu: { idle, active },
       workerElu: media.eventLoopUtilization().map((e) => ({ idle: e.idle, active: e.active })),
+      registrarElu: (edge.registrarThreads?.eventLoopUtilization() ?? []).map((e) => ({ idle: e.idle, active: e.active })),
       bridges: media.bridgeCount,
       transactions: edge.transactions.transactionCount,
       heapUsedMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),

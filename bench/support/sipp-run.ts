@@ -26,6 +26,8 @@ export interface SippBenchOptions {
   timeoutSeconds: number;
   service?: string;
   inf?: string;
+  /** u1 (default): one UDP socket for every call; un: one per call, so that each call is a phone of its own to the kernel. */
+  transport?: 'u1' | 'un';
   extra?: string[];
   /** Files written into SIPp's working directory before it starts (e.g. rtp_stream audio). */
   files?: Record<string, Uint8Array>;
@@ -137,7 +139,7 @@ export function startSippBench(o: SippBenchOptions): SippBenchRun {
     '-sf',
     path.isAbsolute(o.scenario) ? o.scenario : path.join(BENCH_SCENARIOS, o.scenario),
     '-t',
-    'u1',
+    o.transport ?? 'u1',
     '-m',
     String(o.calls),
     '-l',
@@ -173,6 +175,8 @@ export function startSippBench(o: SippBenchOptions): SippBenchRun {
     '10000',
   ];
   if (o.mediaPort) args.push('-mp', String(o.mediaPort));
+  // SIPp refuses to start when -max_socket (50,000 by default) is above the open-file limit.
+  if (o.transport === 'un') args.push('-max_socket', String(Math.min(o.limit + 500, 19_000)));
   if (o.service) args.push('-s', o.service);
   if (o.inf) args.push('-inf', o.inf);
   args.push(...(o.extra ?? []));
@@ -289,11 +293,11 @@ export function eluPercent(a: EdgeUsage, b: EdgeUsage): number {
   return (active / (active + idle)) * 100;
 }
 
-/** Busy share of each media worker thread between two usage reports, in percent. */
-export function workerEluPercents(a: EdgeUsage, b: EdgeUsage): number[] {
-  return b.workerElu.map((w, i) => {
-    const active = w.active - (a.workerElu[i]?.active ?? 0);
-    const idle = w.idle - (a.workerElu[i]?.idle ?? 0);
+/** Busy share of each media worker thread (or, with `which`, registrar thread) between two usage reports, in percent. */
+export function workerEluPercents(a: EdgeUsage, b: EdgeUsage, which: 'workerElu' | 'registrarElu' = 'workerElu'): number[] {
+  return b[which].map((w, i) => {
+    const active = w.active - (a[which][i]?.active ?? 0);
+    const idle = w.idle - (a[which][i]?.idle ?? 0);
     return (active / (active + idle)) * 100;
   });
 }

@@ -148,7 +148,8 @@ export class B2buaCall {
     this.route = route;
     const fromUser = this.invite.from()?.uri.user ?? '';
     const direction = route.kind === 'extension' ? route.direction : route.kind === 'pstn' ? 'outbound' : this.caller.kind === 'trunk' ? 'inbound' : 'internal';
-    this.callRecordId = await this.ctx.records.startCall({
+    const records = await this.ctx.records.startCallWithLeg(
+      {
       accountId: this.caller.accountId,
       sipCallId: this.aCallId,
       direction,
@@ -158,16 +159,17 @@ export class B2buaCall {
       callerExtensionId: this.caller.kind === 'device' ? this.caller.extensionId : null,
       calleeExtensionId: route.kind === 'extension' ? route.extensionId : null,
       emergency: route.kind === 'pstn' && route.emergency,
-    });
-    this.aLegRecordId = await this.ctx.records.addLeg({
-      callId: this.callRecordId,
-      accountId: this.caller.accountId,
-      role: 'caller',
-      endpoint: this.caller.kind === 'trunk' ? 'trunk' : this.aWebRtc ? 'webrtc' : 'sip',
-      deviceId: this.caller.kind === 'device' ? this.caller.deviceId : null,
-      sipCallId: this.aCallId,
-      remoteUri: this.invite.get('from') ?? null,
-    });
+      },
+      {
+        role: 'caller',
+        endpoint: this.caller.kind === 'trunk' ? 'trunk' : this.aWebRtc ? 'webrtc' : 'sip',
+        deviceId: this.caller.kind === 'device' ? this.caller.deviceId : null,
+        sipCallId: this.aCallId,
+        remoteUri: this.invite.get('from') ?? null,
+      },
+    );
+    this.callRecordId = records.callId;
+    this.aLegRecordId = records.legId;
     if (route.kind === 'reject') {
       this.reject(route.status, route.reason, route.result);
       return;
@@ -348,9 +350,11 @@ export class B2buaCall {
     const aTarget = reachTarget(aDialog?.state.remoteTarget ?? '', { transport: this.aSource.transport, address: this.aSource.remoteAddress, port: this.aSource.remotePort, connectionId: this.aSource.connectionId });
     if (aDialog && aTarget) this.a = { legId: 'a', dialog: aDialog, target: aTarget, codec: this.aCodec, telephoneEvent: this.aTelephoneEvent, sdp: this.aSdp, onHold: false, legRecordId: this.aLegRecordId, webrtc: this.aWebRtc };
     this.retransmitOkUntilAck(ok);
-    await this.ctx.records.callAnswered(this.callRecordId!);
-    if (fork.legRecordId) await this.ctx.records.legAnswered(fork.legRecordId, choice.audio.name);
-    if (this.aLegRecordId) await this.ctx.records.legAnswered(this.aLegRecordId, this.aCodec.name);
+    const answeredLegs = [
+      ...(fork.legRecordId ? [{ id: fork.legRecordId, codec: choice.audio.name }] : []),
+      ...(this.aLegRecordId ? [{ id: this.aLegRecordId, codec: this.aCodec.name }] : []),
+    ];
+    await this.ctx.records.answered(this.callRecordId!, answeredLegs);
     this.ctx.events.onAnswered?.(this);
   }
 
@@ -912,9 +916,12 @@ export class B2buaCall {
         return s ? { received: s.received, sent: s.sent, dropped: s.dropped, rtcpReceived: s.rtcpReceived } : undefined;
       };
       this.lastStats = stats;
-      if (this.aLegRecordId) await this.ctx.records.legEnded(this.aLegRecordId, result, statsOf('a'));
-      if (this.b?.legRecordId) await this.ctx.records.legEnded(this.b.legRecordId, result, statsOf('b'));
-      if (this.callRecordId) await this.ctx.records.callEnded(this.callRecordId, result, hangupBy);
+      const endedLegs = [
+        ...(this.aLegRecordId ? [{ id: this.aLegRecordId, result, rtpStats: statsOf('a') }] : []),
+        ...(this.b?.legRecordId ? [{ id: this.b.legRecordId, result, rtpStats: statsOf('b') }] : []),
+      ];
+      if (this.callRecordId) await this.ctx.records.ended(this.callRecordId, result, hangupBy, endedLegs);
+      else for (const leg of endedLegs) await this.ctx.records.legEnded(leg.id, leg.result, leg.rtpStats);
     } catch (err) {
       this.log.error('could not write the call record', { error: err });
     } finally {

@@ -3,9 +3,9 @@ import type { Logger } from '@carillon/config';
 import type { SecretBox } from '@carillon/core';
 import type { Database } from '@carillon/db';
 import type { MediaEngine } from '../media/index.ts';
-import type { AuthThrottle } from '../registrar/auth-throttle.ts';
+import type { FailureThrottle } from '../registrar/auth-throttle.ts';
 import type { BindingStore } from '../registrar/binding-store.ts';
-import type { CredentialCache } from '../registrar/credential-cache.ts';
+import type { CredentialSource } from '../registrar/credential-cache.ts';
 import { parseAuthorization, type DigestAuthority } from '../sip/auth/digest-challenge.ts';
 import { answerChallenge } from '../sip/auth/digest-client.ts';
 import { createResponse, type SipRequest, type SipResponse } from '../sip/message/index.ts';
@@ -14,7 +14,8 @@ import type { SipSource, SipTransportProtocol } from '../sip/transport/index.ts'
 import { B2buaCall } from './b2bua-call.ts';
 import type { CallContext, CallEvents, CallParty } from './call-context.ts';
 import { CallRecords } from './call-records.ts';
-import { routeCall, type TrunkTarget } from './dial-plan.ts';
+import { loadRoutingAccount, routeCall, type RoutingAccount, type TrunkTarget } from './dial-plan.ts';
+import { LoadingCache } from '../cache/loading-cache.ts';
 import { TrunkDirectory } from './trunk-directory.ts';
 import type { CallPresenceTracker } from '../presence/call-presence.ts';
 
@@ -25,8 +26,8 @@ export interface CallEngineDeps {
   media: MediaEngine;
   bindings: BindingStore;
   auth: DigestAuthority;
-  credentials: CredentialCache;
-  throttle: AuthThrottle;
+  credentials: CredentialSource;
+  throttle: FailureThrottle;
   secrets: SecretBox;
   domain: string;
   localContact(transport: SipTransportProtocol): { host: string; port: number };
@@ -48,10 +49,13 @@ export class CallEngine {
   /** By the caller's Call-ID, and by each callee fork's Call-ID. */
   private readonly byCallerCallId = new Map<string, B2buaCall>();
   private readonly byForkCallId = new Map<string, B2buaCall>();
+  /** An account's country, main number and name, read by every call: a change reaches calls within 10 s. */
+  private readonly routingAccounts: LoadingCache<RoutingAccount>;
 
   constructor(deps: CallEngineDeps) {
     this.deps = deps;
     this.trunks = new TrunkDirectory(deps.db);
+    this.routingAccounts = new LoadingCache((id) => loadRoutingAccount(deps.db, id), 10_000);
     const records = new CallRecords(deps.db);
     this.ctx = {
       log: deps.log,
@@ -62,7 +66,7 @@ export class CallEngine {
       domain: deps.domain,
       settings: { noAnswerSeconds: deps.settings?.noAnswerSeconds ?? 60, t1Ms: deps.settings?.t1Ms ?? 500 },
       route: (caller, dialed) =>
-        routeCall(deps.db, caller.kind === 'device' ? { kind: 'device', accountId: caller.accountId, extensionId: caller.extensionId, deviceId: caller.deviceId } : caller, dialed),
+        routeCall(deps.db, caller.kind === 'device' ? { kind: 'device', accountId: caller.accountId, extensionId: caller.extensionId, deviceId: caller.deviceId } : caller, dialed, async (_db, id) => (await this.routingAccounts.get(id)) ?? undefined),
       localContact: deps.localContact,
       trunkAuthorization: (trunk, request, challenge) => this.trunkAuthorization(trunk, request, challenge),
       registerFork: (callId, call) => this.byForkCallId.set(callId, call),
@@ -144,19 +148,13 @@ export class CallEngine {
       tx.respond(createResponse(req, 403));
       return null;
     }
-    const user = await this.deps.db
-      .selectFrom('users')
-      .select(['first_name', 'last_name'])
-      .where('account_id', '=', device.accountId)
-      .where('extension_id', '=', device.extensionId)
-      .executeTakeFirst();
     return {
       kind: 'device',
       accountId: device.accountId,
       extensionId: device.extensionId,
       extensionNumber: device.extensionNumber,
       deviceId: device.deviceId,
-      displayName: user ? `${user.first_name} ${user.last_name}`.trim() : null,
+      displayName: device.displayName,
     };
   }
 

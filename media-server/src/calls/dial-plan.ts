@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import { findExtensionId, permissionsOfRole } from '@carillon/core';
-import type { CallResult, Database, OutboundCalling, TrunkNumberFormat } from '@carillon/db';
+import { findExtension, permissionsOfRole, type FoundExtension } from '@carillon/core';
+import { dndTakesCall, type CallResult, type Database, type OutboundCalling, type TrunkNumberFormat } from '@carillon/db';
 import { callingCodeOf, COUNTRIES, isEmergencyNumber, toE164, toNational, type CountryCode } from '@carillon/domain';
 
 /**
@@ -36,9 +36,21 @@ export type Route =
 
 const reject = (status: number, reason: string, result: CallResult): Route => ({ kind: 'reject', status, reason, result });
 
-export async function routeCall(db: Kysely<Database>, caller: Caller, dialedRaw: string): Promise<Route> {
+/** What routing needs of the account. */
+export interface RoutingAccount {
+  id: string;
+  country: string;
+  main_number: string | null;
+  company_name: string;
+}
+
+export const loadRoutingAccount = (db: Kysely<Database>, accountId: string): Promise<RoutingAccount | undefined> =>
+  db.selectFrom('accounts').select(['id', 'country', 'main_number', 'company_name']).where('id', '=', accountId).executeTakeFirst();
+
+/** `account` defaults to a database read; the call engine passes a short-lived cache of it. */
+export async function routeCall(db: Kysely<Database>, caller: Caller, dialedRaw: string, account_ = loadRoutingAccount): Promise<Route> {
   const dialed = dialedRaw.trim();
-  const account = await db.selectFrom('accounts').select(['id', 'country', 'main_number', 'company_name']).where('id', '=', caller.accountId).executeTakeFirst();
+  const account = await account_(db, caller.accountId);
   if (!account) return reject(404, 'Not Found', 'not_found');
   const country = account.country as CountryCode;
 
@@ -46,8 +58,8 @@ export async function routeCall(db: Kysely<Database>, caller: Caller, dialedRaw:
 
   // Internal dialling: an extension, short or with its site code.
   if (/^[0-9]{1,9}$/.test(dialed) && !isEmergencyNumber(dialed, country)) {
-    const extId = await findExtensionId(db, account.id, dialed);
-    if (extId) return extensionRoute(db, account.id, extId, 'internal');
+    const ext = await findExtension(db, account.id, dialed);
+    if (ext) return extensionRouteOf(account.id, ext, 'internal');
   }
 
   const emergency = isEmergencyNumber(dialed, country);
@@ -117,11 +129,15 @@ async function routeInbound(db: Kysely<Database>, accountId: string, country: Co
 }
 
 async function extensionRoute(db: Kysely<Database>, accountId: string, extensionId: string, direction: 'internal' | 'inbound'): Promise<Route> {
-  const ext = await db.selectFrom('extensions').select(['id', 'number', 'status', 'dnd_status']).where('account_id', '=', accountId).where('id', '=', extensionId).executeTakeFirst();
+  const ext = await db.selectFrom('extensions').select(['id', 'number', 'status', 'dnd_status as dndStatus']).where('account_id', '=', accountId).where('id', '=', extensionId).executeTakeFirst();
   if (!ext) return reject(404, 'Not Found', 'not_found');
+  return extensionRouteOf(accountId, ext, direction);
+}
+
+function extensionRouteOf(accountId: string, ext: FoundExtension, direction: 'internal' | 'inbound'): Route {
   if (ext.status === 'disabled') return reject(480, 'Temporarily Unavailable', 'unavailable');
-  // A direct call tests only "take no calls"; queue calls (later) test "no queue calls" too. Voicemail comes later: 480 until then.
-  if (ext.dnd_status === 'no_calls') return reject(480, 'Do Not Disturb', 'unavailable');
+  // Voicemail comes later: 480 until then. Call queues will offer calls with via 'queue'.
+  if (!dndTakesCall(ext.dndStatus, 'direct')) return reject(480, 'Do Not Disturb', 'unavailable');
   return { kind: 'extension', accountId, extensionId: ext.id, extensionNumber: ext.number, direction };
 }
 

@@ -1,3 +1,9 @@
+/** What the registrar and the call engine ask before checking a password, and tell after a wrong one. */
+export interface FailureThrottle {
+  isThrottled(address: string): boolean;
+  recordFailure(address: string): void;
+}
+
 /**
  * Counts failed SIP authentications per source address in fixed one-minute
  * windows. Past the limit the address is refused without a challenge until
@@ -5,7 +11,7 @@
  * other addresses are unaffected. Kept in memory: it is checked on every
  * request and must not add a round trip.
  */
-export class AuthThrottle {
+export class AuthThrottle implements FailureThrottle {
   private readonly limit: number;
   private readonly windowMs: number;
   private readonly windows = new Map<string, { start: number; failures: number }>();
@@ -18,6 +24,12 @@ export class AuthThrottle {
   isThrottled(address: string, now = Date.now()): boolean {
     const w = this.windows.get(address);
     return Boolean(w && now - w.start < this.windowMs && w.failures >= this.limit);
+  }
+
+  /** When an address now refused is accepted again; null when it is not refused. */
+  throttledUntil(address: string, now = Date.now()): number | null {
+    const w = this.windows.get(address);
+    return w && this.isThrottled(address, now) ? w.start + this.windowMs : null;
   }
 
   recordFailure(address: string, now = Date.now()): void {

@@ -2,9 +2,9 @@ import { createResponse, type SipRequest, type SipResponse } from '../sip/messag
 import { formatUri } from '../sip/message/sip-uri.ts';
 import type { DigestAuthority } from '../sip/auth/digest-challenge.ts';
 import { parseAuthorization } from '../sip/auth/digest-challenge.ts';
-import type { AuthThrottle } from './auth-throttle.ts';
+import type { FailureThrottle } from './auth-throttle.ts';
 import { BindingStore, type Binding } from './binding-store.ts';
-import type { CredentialCache } from './credential-cache.ts';
+import type { CredentialSource } from './credential-cache.ts';
 
 /** How a request reached us, as the transport layer reports it. */
 export interface RequestSource {
@@ -35,9 +35,9 @@ export interface RegistrarEvents {
  */
 export class Registrar {
   private readonly auth: DigestAuthority;
-  private readonly credentials: CredentialCache;
+  private readonly credentials: CredentialSource;
   private readonly store: BindingStore;
-  private readonly throttle: AuthThrottle;
+  private readonly throttle: FailureThrottle;
   private readonly settings: RegistrarSettings;
   private readonly events: RegistrarEvents;
   /** Bindings that live on a WebSocket of this node, by connection: a browser is reachable on no other. */
@@ -45,9 +45,9 @@ export class Registrar {
 
   constructor(deps: {
     auth: DigestAuthority;
-    credentials: CredentialCache;
+    credentials: CredentialSource;
     store: BindingStore;
-    throttle: AuthThrottle;
+    throttle: FailureThrottle;
     settings: RegistrarSettings;
     events?: RegistrarEvents;
   }) {
@@ -132,6 +132,15 @@ export class Registrar {
         userAgent: req.get('user-agent') ?? null,
         instance,
       });
+    }
+    // A device that registers from a new Call-ID without +sip.instance has rebooted or moved (a new
+    // NAT port, say): its bindings from before are dead ends that every call would still fork to.
+    for (const u of upserts) {
+      if (u.instance !== null) continue;
+      for (const b of current) {
+        const field = BindingStore.fieldOf(b);
+        if (b.deviceId === u.deviceId && b.instance === null && b.callId !== u.callId && !removals.includes(field) && !upserts.some((x) => BindingStore.fieldOf(x) === field)) removals.push(field);
+      }
     }
     if (upserts.length || removals.length) await this.store.apply(device.extensionId, upserts, removals);
     for (const u of upserts) {

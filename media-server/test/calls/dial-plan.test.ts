@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAccount, issueDeviceCredentials, predefinedRoleId } from '@carillon/core';
-import type { Db } from '@carillon/db';
+import { DND_STATUSES, dndTakesCall, type Db, type DndStatus } from '@carillon/db';
 import { freshDb } from '../../../tests/support/env.ts';
 import { formatForTrunk, routeCall, type Caller } from '../../src/calls/dial-plan.ts';
 
@@ -70,6 +70,22 @@ describe('dial plan', () => {
     expect(await routeCall(db, trunk, '+14155550177')).toMatchObject({ kind: 'extension', extensionId: bobExtensionId, direction: 'inbound' });
     expect(await routeCall(db, trunk, '14155550100')).toMatchObject({ kind: 'extension', extensionNumber: '101', direction: 'inbound' });
     expect(await routeCall(db, trunk, '+14155550111')).toMatchObject({ kind: 'reject', status: 404 });
+  });
+
+  it('follows the three Do Not Disturb states (seed 000): only "take no calls" refuses a direct call; "no call-queue calls" refuses queue calls only', async () => {
+    const setDnd = (dnd: DndStatus) => db.updateTable('extensions').set({ dnd_status: dnd }).where('id', '=', bobExtensionId).execute();
+    await setDnd('no_queue_calls');
+    expect(await routeCall(db, alice, '202')).toMatchObject({ kind: 'extension', extensionId: bobExtensionId });
+    await setDnd('no_calls');
+    expect(await routeCall(db, alice, '202')).toMatchObject({ kind: 'reject', status: 480, reason: 'Do Not Disturb', result: 'unavailable' });
+    await setDnd('take_all_calls');
+    expect(await routeCall(db, alice, '202')).toMatchObject({ kind: 'extension', extensionId: bobExtensionId });
+    // The rule call queues will apply when they offer a call to a member.
+    expect(DND_STATUSES.map((d) => [d, dndTakesCall(d, 'direct'), dndTakesCall(d, 'queue')])).toEqual([
+      ['take_all_calls', true, true],
+      ['no_queue_calls', true, false],
+      ['no_calls', false, false],
+    ]);
   });
 
   it('answers 484 to what cannot be a number', async () => {

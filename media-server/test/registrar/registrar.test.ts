@@ -130,10 +130,15 @@ describe('registrar (RFC 3261 §10.3) with digest (RFC 7616, RFC 8760)', () => {
     expect(res.get('www-authenticate')).toContain('stale=true');
   });
 
-  it('keeps several devices, refuses too-brief intervals, and unregisters', async () => {
+  it('keeps a binding per instance, refuses too-brief intervals, and unregisters', async () => {
+    await store.removeAll(device.extensionId);
+    const tab = (n: number) => `;+sip.instance="<urn:uuid:00000000-0000-4000-8000-00000000000${n}>"`;
+    const c0 = await registrar.handleRegister(register({}), source());
+    const first = await registrar.handleRegister(register({ contact: `<sip:${device.username}@192.0.2.10:5062>${tab(1)}`, callId: 'reg-call-1', authorization: answer(c0, 'SHA-256', device.password) }), source());
+    expect(first.status).toBe(200);
     const c1 = await registrar.handleRegister(register({}), source());
     const second = await registrar.handleRegister(
-      register({ contact: `<sip:${device.username}@192.0.2.11:5070>;expires=120`, callId: 'reg-call-2', authorization: answer(c1, 'SHA-256', device.password) }),
+      register({ contact: `<sip:${device.username}@192.0.2.11:5070>;expires=120${tab(2)}`, callId: 'reg-call-2', authorization: answer(c1, 'SHA-256', device.password) }),
       source('192.0.2.11'),
     );
     expect(second.status).toBe(200);
@@ -148,6 +153,22 @@ describe('registrar (RFC 3261 §10.3) with digest (RFC 7616, RFC 8760)', () => {
     const off = await registrar.handleRegister(register({ contact: '*', expires: 0, callId: 'reg-call-4', authorization: answer(c3, 'MD5', device.password) }), source());
     expect(off.status).toBe(200);
     expect(await store.list(device.extensionId)).toEqual([]);
+  });
+
+  it('replaces the bindings a device without +sip.instance left from an earlier Call-ID (rebooted or moved)', async () => {
+    await store.removeAll(device.extensionId);
+    const c0 = await registrar.handleRegister(register({}), source());
+    await registrar.handleRegister(register({ callId: 'boot-1', authorization: answer(c0, 'MD5', device.password) }), source());
+    const c1 = await registrar.handleRegister(register({}), source());
+    const same = await registrar.handleRegister(register({ contact: `<sip:${device.username}@192.0.2.10:5064>`, callId: 'boot-1', authorization: answer(c1, 'MD5', device.password) }), source());
+    // The same boot cycle may hold several contacts (RFC 3261 §10.2.1).
+    expect(same.getAll('contact')).toHaveLength(2);
+    const c2 = await registrar.handleRegister(register({}), source());
+    const moved = await registrar.handleRegister(register({ contact: `<sip:${device.username}@198.51.100.7:40123>`, callId: 'boot-2', authorization: answer(c2, 'MD5', device.password) }), source('198.51.100.7'));
+    expect(moved.status).toBe(200);
+    expect(moved.getAll('contact')).toEqual([expect.stringContaining('198.51.100.7:40123')]);
+    expect((await store.list(device.extensionId)).map((b) => b.callId)).toEqual(['boot-2']);
+    await store.removeAll(device.extensionId);
   });
 
   it('registers by extension number as the address of record, and refuses someone else\'s', async () => {

@@ -48,7 +48,7 @@ export async function startBrowserPhones(wsPort: number, domain: string): Promis
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const httpPort = (server.address() as { port: number }).port;
-  const browser: Browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required']);
+  const browser: Browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'], { product: false });
   return {
     async open({ username, password }) {
       const page = await browser.newPage();

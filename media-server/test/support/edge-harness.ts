@@ -4,7 +4,7 @@ import { createLogger, loadConfig } from '@carillon/config';
 import { createAccount, issueDeviceCredentials, predefinedRoleId, secretBox } from '@carillon/core';
 import type { Database, Db } from '@carillon/db';
 import type { Selectable } from 'kysely';
-import { freshDb, redisClient } from '../../../tests/support/env.ts';
+import { freshDb, redisClient, redisUrl } from '../../../tests/support/env.ts';
 import { MediaEngine } from '../../src/media/index.ts';
 import { SipEdge } from '../../src/sip/edge/sip-edge.ts';
 import type { B2buaCall } from '../../src/calls/b2bua-call.ts';
@@ -41,8 +41,11 @@ export interface EdgeHarness {
 /**
  * A SIP edge in this process on a real PGlite database and the real Redis,
  * with ephemeral ports: SIPp and baresip talk to it over loopback.
+ * `registrarThreads` defaults to 1, as the product runs on a 2-core machine: a phone's socket then
+ * lands on the main thread or on the thread, as the kernel hashes it, so every SIP test also goes
+ * through the passing of datagrams from a registrar thread to the main thread.
  */
-export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPerMinute?: number } = {}): Promise<EdgeHarness> {
+export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPerMinute?: number; registrarThreads?: number } = {}): Promise<EdgeHarness> {
   const db = await freshDb();
   const redis = redisClient();
   const config = loadConfig({
@@ -52,6 +55,8 @@ export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPe
     SIP_TCP_PORT: '0',
     SIP_WS_PORT: '0',
     SIP_AUTH_FAILURES_PER_MINUTE: String(opts.authFailuresPerMinute ?? 30),
+    SIP_REGISTRAR_THREADS: String(opts.registrarThreads ?? 1),
+    REDIS_URL: redisUrl(),
     LOG_LEVEL: process.env.EDGE_LOG_LEVEL ?? 'warn',
     DATA_DIR: '/tmp/carillon-tests',
   });

@@ -65,7 +65,8 @@ export interface SippOptions {
   rate?: number;
   limit?: number;
   timeoutSeconds?: number;
-  transport?: 'u1' | 't1';
+  /** u1: one UDP socket; un: one per call (a phone each, as the kernel sees them); t1: TCP. */
+  transport?: 'u1' | 'un' | 't1';
   /** Scenario variables: -set name value. */
   vars?: Record<string, string>;
   extra?: string[];
@@ -104,6 +105,8 @@ export function startSipp(o: SippOptions): SippRun {
     '-max_recv_loops',
     '1000',
   ];
+  // A socket per call: SIPp's default cap of 50,000 is above this machine's open-file limit, which it refuses.
+  if (o.transport === 'un') args.push('-max_socket', '1000');
   if (o.service) args.push('-s', o.service);
   // <log> actions of a scenario write to a file the result returns.
   args.push('-trace_logs');

@@ -68,6 +68,14 @@ const schema = z.object({
     .refine((list) => list.length > 0 && list.every((a) => a === 'MD5' || a === 'SHA-256'), 'a comma-separated list of MD5 and SHA-256')
     .transform((list) => list as ('MD5' | 'SHA-256')[]),
   SIP_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
+  /**
+   * Threads that take REGISTERs off the SIP edge's main thread: each binds the UDP port too
+   * (SO_REUSEPORT, so the kernel spreads phones by address) and passes every other message to the
+   * main thread. "auto": one per core beyond the first, at most 4; 0 turns them off.
+   */
+  SIP_REGISTRAR_THREADS: z
+    .union([z.literal('auto'), z.coerce.number().int().min(0).max(16)])
+    .default('auto'),
   SIP_REGISTER_MIN_EXPIRES: z.coerce.number().int().min(1).max(3600).default(60),
   SIP_REGISTER_MAX_EXPIRES: z.coerce.number().int().min(60).max(86_400).default(3600),
   RTP_PORT_MIN: port.default(20000),
@@ -78,6 +86,33 @@ const schema = z.object({
     .trim()
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes in base64 (openssl rand -base64 32)')
     .optional(),
+  /** ffmpeg used to decode uploaded audio and to convert exported recordings to MP3; defaults to the static build of the @ffmpeg-installer/ffmpeg npm package. */
+  FFMPEG_PATH: z.string().trim().min(1).optional(),
+  /** Directory of the pocketsphinx US English model (Debian pocketsphinx-en-us). */
+  POCKETSPHINX_MODEL_DIR: z.string().trim().min(1).default('/usr/share/pocketsphinx/model/en-us'),
+  /** A whisper.cpp ggml model: when set, transcription uses whisper.cpp instead of pocketsphinx. */
+  WHISPER_MODEL_PATH: z.string().trim().min(1).optional(),
+  /** The whisper.cpp command-line program (whisper-cli), used with WHISPER_MODEL_PATH. */
+  WHISPER_CPP_PATH: z.string().trim().min(1).default('whisper-cli'),
+  /** Largest audio file accepted for transcription, in MB. */
+  TRANSCRIPTION_MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(500).default(25),
+  /**
+   * How long a worker's hold on a job lasts without renewal. A worker that dies (kill -9, power loss)
+   * has its jobs re-queued by another worker within about twice this.
+   */
+  WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(10 * 60_000).default(30_000),
+  /** How long a finished recording export can be downloaded before it is deleted. */
+  RECORDING_EXPORT_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  /** Paper size faxes are rendered on (the page is always 1728 pixels wide, ITU-T T.4). */
+  FAX_PAPER_SIZE: z.enum(['letter', 'a4']).default('letter'),
+  /** Largest total size of a fax's attachments, in MB. */
+  FAX_MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(200).default(20),
+  /** E-mail to fax: mail to <fax number>@this domain is faxed. */
+  FAX_EMAIL_DOMAIN: z.string().trim().toLowerCase().min(1).default('fax.carillon.localhost'),
+  /** Port of the workers' SMTP listener for e-mail to fax; 0 (the default) leaves it off. */
+  FAX_SMTP_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Address that listener binds to. */
+  FAX_SMTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
   DEMO_ACCOUNT: z
     .enum(['true', 'false', '1', '0'])
     .default('true')

@@ -12,6 +12,9 @@ describe('configuration', () => {
     expect(c.DATABASE_URL).toBeUndefined();
     expect(c.publicUrl).toBe('http://127.0.0.1:3000');
     expect(path.isAbsolute(c.dataDir)).toBe(true);
+    expect(c.RECORDING_EXPORT_TTL_HOURS).toBe(24);
+    expect(c.FFMPEG_PATH).toBeUndefined();
+    expect(loadConfig({ RECORDING_EXPORT_TTL_HOURS: '72', FFMPEG_PATH: '/usr/bin/ffmpeg' })).toMatchObject({ RECORDING_EXPORT_TTL_HOURS: 72, FFMPEG_PATH: '/usr/bin/ffmpeg' });
   });
 
   it.each([
@@ -21,6 +24,8 @@ describe('configuration', () => {
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ LOGIN_MAX_FAILURES: '0' }, 'LOGIN_MAX_FAILURES'],
+    [{ RECORDING_EXPORT_TTL_HOURS: '0' }, 'RECORDING_EXPORT_TTL_HOURS'],
+    [{ RECORDING_EXPORT_TTL_HOURS: 'a day' }, 'RECORDING_EXPORT_TTL_HOURS'],
   ])('refuses %j naming %s', (env, variable) => {
     let error: unknown;
     try {

@@ -7,7 +7,8 @@ import type { Config, Logger } from '@carillon/config';
 import { findSipDeviceCredential, type SecretBox } from '@carillon/core';
 import type { Db } from '@carillon/db';
 import type { MediaEngine } from '../../media/index.ts';
-import { AuthThrottle } from '../../registrar/auth-throttle.ts';
+import { AuthThrottle, type FailureThrottle } from '../../registrar/auth-throttle.ts';
+import { RegistrarThreads } from '../../registrar/registrar-threads.ts';
 import { BindingStore } from '../../registrar/binding-store.ts';
 import { CredentialCache } from '../../registrar/credential-cache.ts';
 import { Registrar } from '../../registrar/registrar.ts';
@@ -33,6 +34,10 @@ export interface SipEdgeDeps {
   nodeId: string;
   /** Port overrides (0 = ephemeral) for tests and benchmarks; default from the config. */
   ports?: Partial<Record<SipTransportProtocol, number>>;
+  /** Registrar threads; default from SIP_REGISTRAR_THREADS. */
+  registrarThreads?: number;
+  /** Lifetime of cached device credentials (benchmarks measure 0, every REGISTER reading the database). */
+  credentialTtlMs?: number;
   timers?: { T1?: number };
   noAnswerSeconds?: number;
   events?: CallEvents;
@@ -51,9 +56,12 @@ export class SipEdge {
   readonly address: string;
   /** What this node's calls do to extensions' presence, refreshed with the heartbeat. */
   readonly presence: CallPresenceTracker;
+  /** Null when REGISTERs are all answered on the main thread. */
+  readonly registrarThreads: RegistrarThreads | null;
   private readonly log: Logger;
 
-  private constructor(parts: { transport: SipTransportLayer; transactions: TransactionLayer; registrar: Registrar; calls: CallEngine; bindings: BindingStore; address: string; log: Logger; presence: CallPresenceTracker }) {
+  private constructor(parts: { transport: SipTransportLayer; transactions: TransactionLayer; registrar: Registrar; calls: CallEngine; bindings: BindingStore; address: string; log: Logger; presence: CallPresenceTracker; registrarThreads: RegistrarThreads | null }) {
+    this.registrarThreads = parts.registrarThreads;
     this.presence = parts.presence;
     this.transport = parts.transport;
     this.transactions = parts.transactions;
@@ -76,9 +84,11 @@ export class SipEdge {
       ...(tls ? { TLS: config.SIP_TLS_PORT, WSS: config.SIP_WSS_PORT } : {}),
       ...deps.ports,
     };
+    const threadCount = ports.UDP !== undefined && config.REDIS_URL ? registrarThreadCount(deps.registrarThreads ?? config.SIP_REGISTRAR_THREADS) : 0;
     const transport = new SipTransportLayer({
       host: config.SIP_HOST,
       udpPort: ports.UDP,
+      ...(threadCount > 0 ? { udpReusePort: 'lead' as const } : {}),
       tcpPort: ports.TCP,
       wsPort: ports.WS,
       ...(tls ? { tlsPort: ports.TLS, wssPort: ports.WSS, tls } : {}),
@@ -91,21 +101,30 @@ export class SipEdge {
       logger: log.child('transaction'),
     });
 
+    const nonceSecret = await sharedNonceSecret(deps.redis);
     const auth = new DigestAuthority({
       realm: config.SIP_DOMAIN,
       ttlSeconds: config.SIP_NONCE_TTL_SECONDS,
       algorithms: config.SIP_DIGEST_ALGORITHMS,
-      secret: await sharedNonceSecret(deps.redis),
+      secret: nonceSecret,
     });
-    const credentials = new CredentialCache((u) => findSipDeviceCredential(deps.db, u));
-    const throttle = new AuthThrottle(config.SIP_AUTH_FAILURES_PER_MINUTE);
+    const findCredential = (username: string) => findSipDeviceCredential(deps.db, username);
+    const credentials = new CredentialCache(findCredential, deps.credentialTtlMs);
+    const failures = new AuthThrottle(config.SIP_AUTH_FAILURES_PER_MINUTE);
+    let registrarThreads: RegistrarThreads | null = null;
+    // With registrar threads, a failure seen here also counts for them (and theirs here).
+    const throttle: FailureThrottle = {
+      isThrottled: (address) => failures.isThrottled(address),
+      recordFailure: (address) => (registrarThreads ? registrarThreads.recordFailure(address) : failures.recordFailure(address)),
+    };
+    const registrarSettings = { minExpires: config.SIP_REGISTER_MIN_EXPIRES, maxExpires: config.SIP_REGISTER_MAX_EXPIRES, defaultExpires: config.SIP_REGISTER_MAX_EXPIRES, nodeId: deps.nodeId };
     const bindings = new BindingStore(deps.redis);
     const registrar = new Registrar({
       auth,
       credentials,
       store: bindings,
       throttle,
-      settings: { minExpires: config.SIP_REGISTER_MIN_EXPIRES, maxExpires: config.SIP_REGISTER_MAX_EXPIRES, defaultExpires: config.SIP_REGISTER_MAX_EXPIRES, nodeId: deps.nodeId },
+      settings: registrarSettings,
       events: { onBindingsChanged: ({ accountId }) => void deps.redis.publish(PRESENCE_CHANNEL, accountId).catch(() => undefined) },
     });
     const presence = new CallPresenceTracker(deps.redis, deps.nodeId, log.child('presence'));
@@ -129,7 +148,32 @@ export class SipEdge {
       ...(deps.events ? { events: deps.events } : {}),
       presence,
     });
-    const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log, presence });
+    if (threadCount > 0 && config.REDIS_URL && transport.ports.UDP !== undefined) {
+      registrarThreads = await RegistrarThreads.start(
+        {
+          init: {
+            host: config.SIP_HOST,
+            udpPort: transport.ports.UDP,
+            via: { host: address, ports: transport.ports },
+            redisUrl: config.REDIS_URL,
+            realm: config.SIP_DOMAIN,
+            nonceTtlSeconds: config.SIP_NONCE_TTL_SECONDS,
+            algorithms: config.SIP_DIGEST_ALGORITHMS,
+            nonceSecret,
+            credentialTtlMs: credentials.ttlMs,
+            registrar: registrarSettings,
+            ...(deps.timers?.T1 !== undefined ? { t1Ms: deps.timers.T1 } : {}),
+            logLevel: config.LOG_LEVEL,
+          },
+          findCredential,
+          throttle: failures,
+          receiveDatagram: (data, from) => transport.receiveDatagram(data, from),
+          log,
+        },
+        threadCount,
+      );
+    }
+    const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log, presence, registrarThreads });
     transactions.onRequest((req, tx, source) => void edge.dispatch(req, tx, source));
     transport.on('connectionclose', (source) => {
       if (source.connectionId !== undefined) void registrar.connectionClosed(source.connectionId).catch((err: unknown) => log.warn('bindings of a closed connection not removed', { error: err }));
@@ -174,6 +218,7 @@ export class SipEdge {
   }
 
   async stop(): Promise<void> {
+    await this.registrarThreads?.stop();
     await this.calls.stop();
     this.transactions.close();
     await this.transport.stop();
@@ -186,6 +231,11 @@ async function sharedNonceSecret(redis: Redis): Promise<Buffer> {
   await redis.set(key, randomBytes(32).toString('hex'), 'NX');
   const hex = await redis.get(key);
   return Buffer.from(hex ?? randomBytes(32).toString('hex'), 'hex');
+}
+
+/** "auto": one thread per core beyond the first, at most 4. */
+function registrarThreadCount(setting: number | 'auto'): number {
+  return setting === 'auto' ? Math.min(4, Math.max(0, os.availableParallelism() - 1)) : setting;
 }
 
 function advertisedAddress(config: Config): string {

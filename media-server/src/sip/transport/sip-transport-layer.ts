@@ -260,8 +260,12 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
     }
   }
 
-  async #listenUdp(port: number): Promise<void> {
-    const socket = dgram.createSocket({ type: net.isIPv6(this.#settings.host) ? 'udp6' : 'udp4' });
+  async #listenUdp(requested: number): Promise<void> {
+    const type = net.isIPv6(this.#settings.host) ? 'udp6' : 'udp4';
+    const reuse = this.#settings.udpReusePort;
+    // A plain bind fails when anything holds the port and picks a truly free one for port 0.
+    const port = reuse === 'lead' ? await this.#exclusiveUdpPort(type, requested) : requested;
+    const socket = dgram.createSocket({ type, reusePort: reuse !== undefined });
     this.#udp = socket;
     socket.on('message', (data, rinfo) => this.#onDatagram(data, rinfo));
     socket.on('error', (err) => this.#log.warn('UDP socket error', { error: err }));
@@ -280,6 +284,19 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
     const address = socket.address();
     this.#udpAddress = address.address;
     this.#ports.UDP = address.port;
+  }
+
+  async #exclusiveUdpPort(type: 'udp4' | 'udp6', port: number): Promise<number> {
+    const probe = dgram.createSocket({ type });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        probe.once('error', reject);
+        probe.bind(port, this.#settings.host, () => resolve());
+      });
+      return probe.address().port;
+    } finally {
+      await new Promise<void>((resolve) => probe.close(() => resolve())).catch(() => undefined);
+    }
   }
 
   async #listen(transport: SipTransportProtocol, server: net.Server, port: number): Promise<void> {
@@ -421,7 +438,20 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
     return `${transport.toLowerCase()}-${++this.#nextConnection}`;
   }
 
+  /**
+   * A datagram that reached this port through another socket of its SO_REUSEPORT group (a registrar
+   * thread's), processed as if this socket had received it: answers go out from the same port.
+   */
+  receiveDatagram(data: Buffer, from: { address: string; port: number }): void {
+    this.#acceptDatagram(data, from);
+  }
+
   #onDatagram(data: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (this.#settings.divertDatagram?.(data, rinfo)) return;
+    this.#acceptDatagram(data, rinfo);
+  }
+
+  #acceptDatagram(data: Buffer, rinfo: { address: string; port: number }): void {
     // Some phones keep their NAT binding open with bare CRLFs over UDP; they expect no answer.
     if (data.length <= 4 && /^(\r\n)+$/.test(data.toString('latin1'))) {
       this.#counters.keepAlives++;

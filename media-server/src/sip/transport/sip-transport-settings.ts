@@ -29,12 +29,26 @@ export interface SipTransportSettings {
   maxConnectionsPerIp?: number;
   /** Limit on opening an outbound TCP/TLS connection, handshake included. */
   connectTimeoutMs?: number;
+  /**
+   * Bind UDP with SO_REUSEPORT, so that registrar threads can share the port; the kernel then sends
+   * each peer address to one of the sockets, always the same. "lead" first makes sure that no other
+   * socket holds the port (SO_REUSEPORT alone would silently share it with another process, and port
+   * 0 may even be given one already in use); "join" binds the port a lead holds.
+   */
+  udpReusePort?: 'lead' | 'join';
+  /**
+   * Looks at each datagram before it is parsed; returning true means it was handed elsewhere (a
+   * registrar thread passes what is not a REGISTER to the main thread) and is not processed here.
+   */
+  divertDatagram?: (data: Buffer, from: { address: string; port: number }) => boolean;
   logger?: Logger;
 }
 
 export interface ResolvedTransportSettings extends Required<
-  Omit<SipTransportSettings, 'tls' | 'udpPort' | 'tcpPort' | 'wsPort' | 'tlsPort' | 'wssPort'>
+  Omit<SipTransportSettings, 'tls' | 'udpPort' | 'tcpPort' | 'wsPort' | 'tlsPort' | 'wssPort' | 'udpReusePort' | 'divertDatagram'>
 > {
+  udpReusePort: 'lead' | 'join' | undefined;
+  divertDatagram: SipTransportSettings['divertDatagram'];
   udpPort: number | undefined;
   tcpPort: number | undefined;
   wsPort: number | undefined;
@@ -78,6 +92,8 @@ export function resolveTransportSettings(settings: SipTransportSettings): Resolv
     tlsPort: settings.tlsPort,
     wssPort: settings.wssPort,
     tls: settings.tls,
+    udpReusePort: settings.udpReusePort,
+    divertDatagram: settings.divertDatagram,
     maxMessageBytes: positive('maxMessageBytes'),
     idleTimeoutMs: positive('idleTimeoutMs'),
     maxConnectionsPerIp: positive('maxConnectionsPerIp'),

@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
-import type { Database, User } from '@carillon/db';
+import type { Database, DndStatus, User } from '@carillon/db';
 import { COUNTRY_CODES, toE164 } from '@carillon/domain';
 
 /**
@@ -59,16 +59,29 @@ export async function identifyUser(db: Kysely<Database>, id: LoginIdentity): Pro
   );
 }
 
+/** An extension as dialling or sign-in finds it, with what routing checks. */
+export interface FoundExtension {
+  id: string;
+  number: string;
+  status: string;
+  dndStatus: DndStatus;
+}
+
 /** An extension typed short ("101") on the main site, or in full form with its site code ("22101"). */
-export async function findExtensionId(db: Kysely<Database>, accountId: string, typed: string): Promise<string | null> {
+export async function findExtension(db: Kysely<Database>, accountId: string, typed: string): Promise<FoundExtension | null> {
   const rows = await db
     .selectFrom('extensions')
     .innerJoin('sites', 'sites.id', 'extensions.site_id')
-    .select(['extensions.id', 'extensions.number', 'sites.site_code', 'sites.is_main'])
+    .select(['extensions.id', 'extensions.number', 'extensions.status', 'extensions.dnd_status as dndStatus', 'sites.site_code', 'sites.is_main'])
     .where('extensions.account_id', '=', accountId)
+    // Only the candidates: every call and sign-in comes through here, and an account may hold 10,000 extensions.
+    .where((eb) => eb.or([eb('extensions.number', '=', typed), eb(sql<string>`sites.site_code || extensions.number`, '=', typed)]))
     .execute();
-  const full = rows.find((r) => r.site_code && r.site_code + r.number === typed);
-  if (full) return full.id;
   const short = rows.filter((r) => r.number === typed);
-  return (short.find((r) => r.is_main) ?? (short.length === 1 ? short[0] : undefined))?.id ?? null;
+  const found = rows.find((r) => r.site_code && r.site_code + r.number === typed) ?? short.find((r) => r.is_main) ?? (short.length === 1 ? short[0] : undefined);
+  return found ? { id: found.id, number: found.number, status: found.status, dndStatus: found.dndStatus } : null;
+}
+
+export async function findExtensionId(db: Kysely<Database>, accountId: string, typed: string): Promise<string | null> {
+  return (await findExtension(db, accountId, typed))?.id ?? null;
 }

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, DeviceType } from '@carillon/db';
 import { recordAudit, type AuditActor } from '../audit/record-audit.ts';
 import { digestHa1 } from './sip-digest-ha1.ts';
@@ -68,6 +68,8 @@ export interface SipDeviceCredential {
   siteCode: string | null;
   ha1Md5: string | null;
   ha1Sha256: string | null;
+  /** The extension's user, as callers see it; null for an extension without one. */
+  displayName: string | null;
 }
 
 /** What the SIP edge needs to check a device's digest response and route its calls. */
@@ -76,7 +78,9 @@ export async function findSipDeviceCredential(db: Kysely<Database>, username: st
     .selectFrom('devices')
     .innerJoin('extensions', 'extensions.id', 'devices.extension_id')
     .innerJoin('sites', 'sites.id', 'extensions.site_id')
+    .leftJoin('users', (j) => j.onRef('users.extension_id', '=', 'extensions.id').onRef('users.account_id', '=', 'devices.account_id'))
     .select([
+      sql<string | null>`nullif(trim(concat(users.first_name, ' ', users.last_name)), '')`.as('displayName'),
       'devices.id as deviceId',
       'devices.account_id as accountId',
       'extensions.id as extensionId',

@@ -1,0 +1,43 @@
+import type { Config } from '@carillon/config';
+import type { SipDeviceCredential } from '@carillon/core';
+import type { DigestAlgorithm } from '../sip/auth/digest-challenge.ts';
+import type { SipTransportProtocol } from '../sip/transport/index.ts';
+import type { RegistrarSettings } from './registrar.ts';
+
+/** What a registrar thread is started with (its `workerData`). */
+export interface RegistrarThreadInit {
+  index: number;
+  host: string;
+  /** The UDP port the main thread already holds with SO_REUSEPORT. */
+  udpPort: number;
+  /** Address and ports written in Via by this thread's transaction layer (the main thread's). */
+  via: { host: string; ports: Partial<Record<SipTransportProtocol, number>> };
+  redisUrl: string;
+  realm: string;
+  nonceTtlSeconds: number;
+  algorithms: DigestAlgorithm[];
+  /** The nodes' shared nonce secret, so that a nonce from any thread or node checks everywhere. */
+  nonceSecret: Uint8Array;
+  credentialTtlMs: number;
+  registrar: RegistrarSettings;
+  t1Ms?: number;
+  logLevel: Config['LOG_LEVEL'];
+}
+
+/** Thread → main thread. */
+export type RegistrarThreadMessage =
+  | { type: 'ready' }
+  /** Anything but a REGISTER: calls, responses and in-dialog requests belong to the main thread. */
+  | { type: 'datagram'; data: Uint8Array; address: string; port: number }
+  | { type: 'credential'; id: number; username: string }
+  | { type: 'auth-failure'; address: string }
+  | { type: 'answered'; registers: number };
+
+/** Main thread → thread. */
+export type RegistrarMainMessage =
+  | { type: 'credential'; id: number; value: SipDeviceCredential | null; error?: string }
+  /** The main thread counts every thread's failures; past the limit, every thread refuses the address. */
+  | { type: 'throttled'; address: string; until: number }
+  /** How many REGISTERs the thread has answered (health and tests). */
+  | { type: 'answered' }
+  | { type: 'stop' };

@@ -1,0 +1,133 @@
+/**
+ * A registrar thread (see registrar-threads.ts): its own UDP socket on the
+ * SIP port (SO_REUSEPORT), transport, transaction layer, digest authority and
+ * registrar, and its own Redis connection for the bindings. It answers the
+ * REGISTERs of the phones the kernel sends to its socket and passes every
+ * other datagram to the main thread untouched.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Redis } from 'ioredis';
+import { createLogger } from '@carillon/config';
+import type { SipDeviceCredential } from '@carillon/core';
+import { PRESENCE_CHANNEL } from '../presence/presence-keys.ts';
+import { DigestAuthority } from '../sip/auth/digest-challenge.ts';
+import { createResponse } from '../sip/message/index.ts';
+import { TransactionLayer } from '../sip/transaction/index.ts';
+import { SipTransportLayer } from '../sip/transport/sip-transport-layer.ts';
+import type { FailureThrottle } from './auth-throttle.ts';
+import { BindingStore } from './binding-store.ts';
+import { CredentialCache } from './credential-cache.ts';
+import { Registrar } from './registrar.ts';
+import type { RegistrarMainMessage, RegistrarThreadInit, RegistrarThreadMessage } from './registrar-thread-messages.ts';
+
+const port = parentPort;
+if (!port) throw new Error('registrar-thread.ts runs as a worker thread');
+const init = workerData as RegistrarThreadInit;
+const log = createLogger('media-server', init.logLevel).child(`sip`).child(`registrar-thread-${init.index}`);
+const post = (message: RegistrarThreadMessage) => port.postMessage(message);
+
+const REGISTER = Buffer.from('REGISTER ');
+const isRegister = (data: Buffer) => data.length > REGISTER.length && data.compare(REGISTER, 0, REGISTER.length, 0, REGISTER.length) === 0;
+
+let nextCredentialRequest = 0;
+const credentialRequests = new Map<number, { resolve: (v: SipDeviceCredential | null) => void; reject: (e: Error) => void }>();
+// The main thread holds the database: a lookup is one message there and back, then cached here.
+const credentials = new CredentialCache(
+  (username) =>
+    new Promise((resolve, reject) => {
+      const id = ++nextCredentialRequest;
+      credentialRequests.set(id, { resolve, reject });
+      post({ type: 'credential', id, username });
+    }),
+  init.credentialTtlMs,
+);
+
+const refusedUntil = new Map<string, number>();
+const throttle: FailureThrottle = {
+  isThrottled(address) {
+    const until = refusedUntil.get(address);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    refusedUntil.delete(address);
+    return false;
+  },
+  recordFailure(address) {
+    post({ type: 'auth-failure', address });
+  },
+};
+
+const redis = new Redis(init.redisUrl, { connectionName: `carillon:registrar-thread-${init.index}`, enableAutoPipelining: true });
+redis.on('error', (err: Error) => log.warn('redis error', { error: err }));
+
+const transport = new SipTransportLayer({
+  host: init.host,
+  udpPort: init.udpPort,
+  udpReusePort: 'join',
+  divertDatagram(data, from) {
+    if (isRegister(data)) return false;
+    post({ type: 'datagram', data, address: from.address, port: from.port });
+    return true;
+  },
+  logger: log.child('transport'),
+});
+const transactions = new TransactionLayer(transport, {
+  via: init.via,
+  ...(init.t1Ms !== undefined ? { timers: { T1: init.t1Ms } } : {}),
+  logger: log.child('transaction'),
+});
+const registrar = new Registrar({
+  auth: new DigestAuthority({ realm: init.realm, ttlSeconds: init.nonceTtlSeconds, algorithms: init.algorithms, secret: Buffer.from(init.nonceSecret) }),
+  credentials,
+  store: new BindingStore(redis),
+  throttle,
+  settings: init.registrar,
+  events: { onBindingsChanged: ({ accountId }) => void redis.publish(PRESENCE_CHANNEL, accountId).catch(() => undefined) },
+});
+
+let answered = 0;
+transactions.onRequest((req, tx, source) => {
+  if (req.method !== 'REGISTER') {
+    // Only REGISTERs get past divertDatagram; anything else reaching here is a bug, not a peer's fault.
+    tx.respond(createResponse(req, 500, { reason: 'Misrouted' }));
+    return;
+  }
+  answered++;
+  registrar.handleRegister(req, source).then(
+    (res) => tx.respond(res),
+    (err: unknown) => {
+      log.error('REGISTER failed', { error: err });
+      if (tx.canRespond) tx.respond(createResponse(req, 500));
+    },
+  );
+});
+
+port.on('message', (message: RegistrarMainMessage) => {
+  switch (message.type) {
+    case 'credential': {
+      const pending = credentialRequests.get(message.id);
+      credentialRequests.delete(message.id);
+      if (message.error !== undefined) pending?.reject(new Error(message.error));
+      else pending?.resolve(message.value);
+      return;
+    }
+    case 'throttled':
+      refusedUntil.set(message.address, message.until);
+      if (refusedUntil.size > 100_000) for (const [a, until] of refusedUntil) if (until <= Date.now()) refusedUntil.delete(a);
+      return;
+    case 'answered':
+      post({ type: 'answered', registers: answered });
+      return;
+    case 'stop':
+      void stop();
+  }
+});
+
+async function stop(): Promise<void> {
+  transactions.close();
+  await transport.stop();
+  await redis.quit().catch(() => redis.disconnect());
+  port?.close();
+}
+
+await transport.start();
+post({ type: 'ready' });
