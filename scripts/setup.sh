@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-runtime}"
 
-runtime_pkgs=(redis-server espeak-ng sox pocketsphinx pocketsphinx-en-us)
-test_pkgs=(chromium sip-tester baresip)
+runtime_pkgs=(redis-server espeak-ng sox pocketsphinx pocketsphinx-en-us ghostscript poppler-utils libtiff-tools python3-pil)
+test_pkgs=(chromium sip-tester baresip pocketsphinx-testdata unzip)
 pkgs=("${runtime_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
 

@@ -8,6 +8,7 @@ import { ROUTE_ACCESS } from '../../app/src/lib/access-policy.ts';
 import { startProduct, type RunningProduct } from '../support/product.ts';
 import { activate, HttpClient, STRONG } from '../support/http-client.ts';
 import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
+import { createStandardUsers } from '../support/softphone-users.ts';
 
 const routesDir = path.resolve(import.meta.dirname, '../../app/src/routes');
 
@@ -55,7 +56,28 @@ beforeAll(async () => {
     .values({ account_id: me.accountId, sip_call_id: 'b-call@test', direction: 'internal', from_number: '101', to_number: '102', result: 'answered' })
     .returning('id')
     .executeTakeFirstOrThrow();
-  b.ids = { users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id };
+  const bExport = await db
+    .insertInto('recording_exports')
+    .values({ account_id: me.accountId, requested_by: me.id, filters: JSON.stringify({ extensionId: null }) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  // A transcription of B, whose job is B's (it fails in the worker: a WAV header over nothing).
+  const upload = new FormData();
+  upload.set('file', new Blob([new Uint8Array(Buffer.concat([Buffer.from('RIFF\x24\x00\x00\x00WAVE', 'latin1'), Buffer.alloc(100)]))]), 'b.wav');
+  const bTranscription = (await (await b.client.request('POST', '/api/transcriptions', upload)).json()) as { id: string };
+  const bContact = (await (await b.client.json('POST', '/api/me/contacts', { firstName: 'Beta', phone: '+33 1 23 45 67 89' })).json()) as { id: string };
+  // A sent fax of B (rendered, one page) and a fax received by B's extension.
+  const bFax = await db
+    .insertInto('faxes')
+    .values({ account_id: me.accountId, sender_user_id: me.id, attachments: JSON.stringify([]), page_count: 1, rendered_path: '/nonexistent/fax.tif' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const bFaxMessage = await db
+    .insertInto('fax_messages')
+    .values({ account_id: me.accountId, extension_id: me.extensionId, to_number: '+33123456789', page_count: 1, pdf_path: '/nonexistent/fax.pdf' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  b.ids = { faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
 }, 120_000);
 
 afterAll(async () => {
@@ -91,16 +113,24 @@ describe('tenant isolation', () => {
       }
     }
     expect(walked).toContain('PATCH /api/users/[id]');
+    expect(walked).toContain('DELETE /api/extensions/[id]');
+    expect(walked).toContain('POST /api/extensions/[id]/assign');
     expect(walked).toContain('POST /api/devices/[id]/credentials');
     expect(walked).toContain('DELETE /api/devices/[id]');
     expect(walked).toContain('GET /api/calls/[id]');
+    expect(walked).toContain('GET /api/transcriptions/[id]');
+    expect(walked).toContain('DELETE /api/me/contacts/[id]');
+    expect(walked).toContain('POST /api/queues/[queue]/jobs/[id]/retry');
+    expect(walked).toContain('GET /api/calls/recordings-export/[id]/download');
+    expect(walked).toContain('GET /api/faxes/[id]/preview/[page]');
+    expect(walked).toContain('GET /api/fax-messages/[id]/pdf');
     // And nothing of B changed.
     const bMe = (await (await b.client.get('/api/me')).json()) as { firstName: string };
     expect(bMe.firstName).not.toBe('Mallory');
   });
 
   it('lists only the caller account in collection routes', async () => {
-    const users = (await (await a.client.get('/api/users')).json()) as { id: string }[];
+    const users = ((await (await a.client.get('/api/users')).json()) as { items: { id: string }[] }).items;
     const sites = (await (await a.client.get('/api/sites')).json()) as { id: string }[];
     const audit = (await (await a.client.get('/api/audit-events')).json()) as { targetId: string }[];
     const calls = (await (await a.client.get('/api/calls')).json()) as { id: string }[];
@@ -110,6 +140,10 @@ describe('tenant isolation', () => {
     expect(users.map((u) => u.id)).not.toContain(b.ids.users);
     expect(sites.map((s) => s.id)).not.toContain(b.ids.sites);
     expect(audit.map((e) => e.targetId)).not.toContain(b.ids.users);
+    // A bulk action names B's user: not found, and B's user is untouched.
+    const bulk = await a.client.json('POST', '/api/users/bulk', { action: 'disable', userIds: [b.ids.users] });
+    expect(await bulk.json()).toEqual({ results: [{ userId: b.ids.users, result: 'refused', reason: 'not_found' }] });
+    expect((await b.client.get('/api/me')).status).toBe(200);
   });
 
   it('refuses a bad id or a bad body with a clear client error', async () => {
@@ -120,6 +154,124 @@ describe('tenant isolation', () => {
     const invalid = await a.client.json('PATCH', '/api/account', { companyName: '' });
     expect(invalid.status).toBe(400);
     expect(((await invalid.json()) as { fields: Record<string, string> }).fields).toHaveProperty('companyName');
+  });
+});
+
+describe('audit trail search and CSV', () => {
+  it('finds a change by its code and by the affected element, within 180 days, and the CSV holds the same rows with role and IP', async () => {
+    expect((await a.client.json('PATCH', '/api/account', { companyName: 'Alpha Audited' })).status).toBe(200);
+    const [latest] = (await (await a.client.get('/api/audit-events?limit=1')).json()) as { id: string; action: string; targetType: string; targetId: string | null }[];
+    expect(latest).toBeDefined();
+    const search = async (query: string) => ((await (await a.client.get(`/api/audit-events?${query}`)).json()) as { id: string }[]).map((e) => e.id);
+    expect(await search(`action=${encodeURIComponent(latest!.action)}`)).toContain(latest!.id);
+    expect(await search(`target=${encodeURIComponent(latest!.targetType)}`)).toContain(latest!.id);
+    if (latest!.targetId) expect(await search(`target=${latest!.targetId}`)).toContain(latest!.id);
+    expect(await search('action=no.such.change')).toEqual([]);
+    const since = new Date(Date.now() - 60_000).toISOString();
+    expect(await search(`from=${since}&action=${encodeURIComponent(latest!.action)}`)).toContain(latest!.id);
+    expect(await search(`to=${new Date(Date.now() - 86_400_000).toISOString()}&action=${encodeURIComponent(latest!.action)}`)).not.toContain(latest!.id);
+
+    const csv = await a.client.get(`/api/audit-events/export?from=${since}&action=${encodeURIComponent(latest!.action)}`);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    const lines = (await csv.text()).trim().split('\r\n');
+    expect(lines[0]).toBe('Date/Time (UTC),Changed by,Role,Change,Change made to,Item affected,Before,After,Endpoint,IP address');
+    const shown = await search(`from=${since}&action=${encodeURIComponent(latest!.action)}`);
+    expect(lines).toHaveLength(shown.length + 1);
+    expect(lines.some((l) => l.includes(latest!.action) && l.includes('Alpha Audited') && /,127\.0\.0\.1$|,::1$|,::ffff:127\.0\.0\.1$/.test(l))).toBe(true);
+
+    // The look-back stops at 180 days; a bad range or parameter is a 400 that names it.
+    const tooOld = await a.client.get(`/api/audit-events?from=${new Date(Date.now() - 200 * 86_400_000).toISOString()}`);
+    expect(tooOld.status).toBe(400);
+    expect(((await tooOld.json()) as { fields: Record<string, string> }).fields).toHaveProperty('from');
+    expect((await a.client.get(`/api/audit-events/export?from=${since}&to=${new Date(Date.now() - 3_600_000).toISOString()}`)).status).toBe(400);
+    expect((await a.client.get('/api/audit-events?colour=blue')).status).toBe(400);
+    // Another account's trail is not searchable by its ids.
+    expect(await search(`target=${b.ids.users}`)).toEqual([]);
+  });
+});
+
+describe('sites and site codes (F000 12.9, 12.10)', () => {
+  it('creates sites, refuses a taken code, a code that would clash with extensions, a code on the main site and a caller ID name over 15 characters, and audits changes', async () => {
+    const me = (await (await a.client.get('/api/me')).json()) as { accountId: string; extension: string | null };
+    const created = await a.client.json('POST', '/api/sites', { name: 'Lyon', callerIdName: 'Alpha Lyon' });
+    expect(created.status).toBe(201);
+    const lyon = (await created.json()) as { id: string; siteCode: string | null };
+    expect(lyon.siteCode).toBeNull();
+    const tooLongName = await a.client.json('POST', '/api/sites', { name: 'Nice', callerIdName: 'Sixteen chars!!!' });
+    expect(tooLongName.status).toBe(400);
+    expect(((await tooLongName.json()) as { fields: Record<string, string> }).fields).toHaveProperty('callerIdName');
+
+    // Extensions of Lyon: "01" would be dialled 101 with code 1, as the main site's 101 is; "1234" would be 6 digits with code 12.
+    await db.insertInto('extensions').values([
+      { account_id: me.accountId, site_id: lyon.id, number: '01', type: 'user', status: 'activated' },
+      { account_id: me.accountId, site_id: lyon.id, number: '1234', type: 'user', status: 'activated' },
+    ]).execute();
+    const mainHas101 = await db.selectFrom('extensions').innerJoin('sites', 'sites.id', 'extensions.site_id').select('extensions.id').where('extensions.account_id', '=', me.accountId).where('sites.is_main', '=', true).where('extensions.number', '=', '101').executeTakeFirst();
+    expect(mainHas101).toBeDefined();
+    const clash = await a.client.json('PATCH', `/api/sites/${lyon.id}`, { siteCode: '1' });
+    expect(clash.status).toBe(409);
+    expect(await clash.json()).toMatchObject({ error: 'site_code_conflicts', conflicts: expect.arrayContaining([expect.objectContaining({ number: '01', fullNumber: '101', conflict: 'duplicate' })]) });
+    const long = await a.client.json('PATCH', `/api/sites/${lyon.id}`, { siteCode: '12' });
+    expect(long.status).toBe(409);
+    expect(await long.json()).toMatchObject({ conflicts: [expect.objectContaining({ number: '1234', fullNumber: '121234', conflict: 'too_long' })] });
+    // Nothing was applied.
+    expect(((await (await a.client.get(`/api/sites/${lyon.id}`)).json()) as { siteCode: string | null }).siteCode).toBeNull();
+
+    await db.deleteFrom('extensions').where('site_id', '=', lyon.id).where('number', '=', '1234').execute();
+    const ok = await a.client.json('PATCH', `/api/sites/${lyon.id}`, { siteCode: '7' });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { siteCode: string }).siteCode).toBe('7');
+    const taken = await a.client.json('POST', '/api/sites', { name: 'Nice', siteCode: '7' });
+    expect(taken.status).toBe(409);
+    expect(await taken.json()).toMatchObject({ error: 'site_code_taken' });
+    const main = ((await (await a.client.get('/api/sites')).json()) as { id: string; isMain: boolean }[]).find((x) => x.isMain)!;
+    expect(await (await a.client.json('PATCH', `/api/sites/${main.id}`, { siteCode: '9' })).json()).toMatchObject({ error: 'main_site' });
+
+    const audit = (await (await a.client.get(`/api/audit-events?target=${lyon.id}`)).json()) as { action: string }[];
+    expect(audit.map((e) => e.action).sort()).toEqual(['site.created', 'site.updated']);
+  });
+});
+
+describe('company caller ID name (F000 12.9)', () => {
+  it('takes at most 15 characters, keeps it when a later change leaves it out, and audits it', async () => {
+    const tooLong = await a.client.json('PATCH', '/api/account', { companyName: 'Alpha Audited', callerIdName: 'Alpha Telecom SAS' });
+    expect(tooLong.status).toBe(400);
+    expect(((await tooLong.json()) as { fields: Record<string, string> }).fields).toHaveProperty('callerIdName');
+    const ok = await a.client.json('PATCH', '/api/account', { companyName: 'Alpha Audited', callerIdName: 'Alpha Telecom' });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { callerIdName: string }).callerIdName).toBe('Alpha Telecom');
+    await a.client.json('PATCH', '/api/account', { companyName: 'Alpha Audited', city: 'Lyon' });
+    expect(((await (await a.client.get('/api/account')).json()) as { callerIdName: string }).callerIdName).toBe('Alpha Telecom');
+    const audit = JSON.stringify(await (await a.client.get('/api/audit-events?action=company.updated')).json());
+    expect(audit).toContain('Alpha Telecom');
+  });
+});
+
+describe('personal contacts', () => {
+  it("are the owner's only: validated, searched, and another user's or account's are 404", async () => {
+    const bad = await a.client.json('POST', '/api/me/contacts', { firstName: 'Léa', phone: 'call me' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { fields: Record<string, string> }).fields).toHaveProperty('phone');
+    expect((await a.client.json('POST', '/api/me/contacts', { phone: '0612345678' })).status).toBe(400);
+    const created = await a.client.json('POST', '/api/me/contacts', { firstName: 'Léa', lastName: 'Roux', company: 'Roux & Fils', phone: '+33 6 12 34 56 78', email: 'lea@roux.example' });
+    expect(created.status).toBe(201);
+    const lea = (await created.json()) as { id: string; phone: string };
+    expect(lea.phone).toBe('+33612345678');
+    const search = async (q: string) => ((await (await a.client.get(`/api/me/contacts?q=${encodeURIComponent(q)}`)).json()) as { id: string }[]).map((c) => c.id);
+    expect(await search('ro')).toEqual([lea.id]);
+    expect(await search('3456')).toEqual([lea.id]);
+    expect(await search('zz')).toEqual([]);
+    expect(await search('')).not.toContain(b.ids.contacts);
+    // Another user of the same account: their contacts are not listed, and cannot be deleted.
+    await createStandardUsers(db, [{ extension: '160', name: 'colleague', password: 'Meadow5Lantern' }]);
+    const colleague = await db.selectFrom('users').select(['id', 'account_id']).where('email', '=', 'colleague@demo.carillon.localhost').executeTakeFirstOrThrow();
+    const theirs = await db.insertInto('contacts').values({ account_id: colleague.account_id, owner_user_id: colleague.id, first_name: 'Private', phone: '555' }).returning('id').executeTakeFirstOrThrow();
+    expect(await search('priv')).toEqual([]);
+    expect((await a.client.request('DELETE', `/api/me/contacts/${theirs.id}`)).status).toBe(404);
+    expect(await db.selectFrom('contacts').select('id').where('id', '=', theirs.id).executeTakeFirst()).toBeDefined();
+    expect((await a.client.request('DELETE', `/api/me/contacts/${lea.id}`)).status).toBe(204);
+    expect(await search('ro')).toEqual([]);
   });
 });
 

@@ -135,6 +135,27 @@ describe('first admin in the browser', () => {
     expect(await page.getByRole('link', { name: "Piste d'audit" }).isVisible()).toBe(true);
   });
 
+  it('searches the audit trail in French: quick setup\'s changes by change code, and the CSV link downloads that search', async () => {
+    await page.getByRole('link', { name: "Piste d'audit" }).click();
+    await page.getByRole('heading', { name: "Piste d'audit", level: 1 }).waitFor();
+    const rows = () => page.locator('[data-testid="audit-table"] tbody tr').evaluateAll((tr) => tr.map((r) => r.getAttribute('data-action')));
+    const all = await rows();
+    expect(all.length).toBeGreaterThan(0);
+    const code = all[0]!;
+    await page.getByLabel('Modification', { exact: true }).fill(code);
+    await page.selectOption('select[name="period"]', '0');
+    await page.getByRole('button', { name: 'Rechercher' }).click();
+    await page.waitForURL(/action=/);
+    const found = await rows();
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.every((a) => a!.startsWith(code))).toBe(true);
+    const href = await page.getByTestId('audit-csv').getAttribute('href');
+    const csv = await page.evaluate(async (url) => (await fetch(url!)).text(), href);
+    // The header and one line per row shown.
+    expect(csv.trim().split('\r\n')).toHaveLength(found.length + 1);
+    await page.goto(`${product.url}/admin`);
+  });
+
   it('switches to English', async () => {
     await page.selectOption('#lang-select', 'en');
     await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Home');
@@ -142,6 +163,23 @@ describe('first admin in the browser', () => {
     // The choice is the user's own: it survives a reload.
     await page.reload();
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Home');
+  });
+
+  it('adds sites with site codes, and refuses a site code already in use with a clear message', async () => {
+    await page.goto(`${product.url}/admin/phone-system/sites`);
+    const add = page.getByRole('form', { name: 'Add a site' });
+    await add.getByLabel('Site name').fill('Lyon');
+    await add.getByLabel('Site code').fill('7');
+    await add.getByRole('button', { name: 'Add a site' }).click();
+    await page.locator('[data-testid="sites"] tr[data-site="Lyon"][data-code="7"]').waitFor({ timeout: 5000 });
+    await add.getByLabel('Site name').fill('Nice');
+    await add.getByLabel('Site code').fill('7');
+    await add.getByRole('button', { name: 'Add a site' }).click();
+    await expect.poll(() => page.getByTestId('site-problem').textContent()).toContain('already used by another site');
+    expect(await page.locator('[data-testid="sites"] tr[data-site="Nice"]').count()).toBe(0);
+    // What was typed stays, to be fixed.
+    expect(await add.getByLabel('Site name').inputValue()).toBe('Nice');
+    await page.goto(`${product.url}/admin`);
   });
 
   it('logs out, then signs in by e-mail and by number + extension', async () => {

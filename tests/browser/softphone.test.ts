@@ -10,6 +10,7 @@ import { launchChromium } from '../support/browser.ts';
 import { freeSipPort, startRegisteredSipp, startSipp } from '../../media-server/test/support/sipp.ts';
 import { analyseWav } from '../../media-server/test/support/wav.ts';
 import { createStandardUsers, FAKE_MEDIA_FLAGS, signIn, signInToPhone } from '../support/softphone-users.ts';
+import { waitForCallResults } from '../support/call-records.ts';
 
 /**
  * The browser softphone end to end, in the product as `npm start` runs it:
@@ -118,13 +119,10 @@ describe('browser softphone', () => {
     await bea.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
 
     // The call record, as media-server wrote it.
-    let record: { result: string | null; from_number: string; to_number: string; duration_seconds: number | null } | undefined;
-    for (let i = 0; i < 50 && !record?.result; i++) {
-      record = await db.selectFrom('calls').select(['result', 'from_number', 'to_number', 'duration_seconds']).orderBy('started_at', 'desc').executeTakeFirst();
-      if (!record?.result) await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForCallResults(db);
+    const record = await db.selectFrom('calls').select(['result', 'from_number', 'to_number', 'duration_seconds']).orderBy('started_at', 'desc').executeTakeFirstOrThrow();
     expect(record).toMatchObject({ result: 'answered', from_number: '102', to_number: '103' });
-    expect(record!.duration_seconds).toBeGreaterThanOrEqual(3);
+    expect(record.duration_seconds).toBeGreaterThanOrEqual(3);
   }, 90_000);
 
   it('survives a dropped WebSocket: reconnects, registers again, restarts ICE, and the call goes on without a hang-up', async () => {
@@ -179,6 +177,7 @@ describe('browser softphone', () => {
     expect(await failure.getAttribute('data-status')).toBe('480');
     expect(await failure.textContent()).toContain('not taking calls');
     expect(await bea.getByRole('alertdialog').count()).toBe(0);
+    await waitForCallResults(db);
     const record = await db.selectFrom('calls').select(['result', 'from_number', 'to_number']).orderBy('started_at', 'desc').executeTakeFirstOrThrow();
     expect(record).toMatchObject({ result: 'unavailable', from_number: '102', to_number: '103' });
     // Back to "take all calls": the next call rings again.
@@ -309,6 +308,41 @@ describe('browser softphone', () => {
     await beaSecondTab.close();
   }, 60_000);
 
+  it('keeps personal contacts: added on the Contacts page (a bad number refused with its reason), found from the dial box by name, company or digits, and called from there', async () => {
+    await carol.goto(`${product.url}/me/contacts`);
+    await carol.getByLabel('First name').fill('Zoé');
+    await carol.getByLabel('Last name').fill('Martin');
+    await carol.getByLabel('Company').fill('Atelier Nord');
+    await carol.getByLabel('Phone number').fill('12ab');
+    await carol.getByRole('button', { name: 'Add', exact: true }).click();
+    const error = carol.getByTestId('contact-error');
+    await error.waitFor({ timeout: 5000 });
+    expect(await error.textContent()).toContain('phone');
+    // Nothing typed is lost: only the number needs fixing.
+    expect(await carol.getByLabel('First name').inputValue()).toBe('Zoé');
+    // Bea's extension as the contact's number, so that calling the contact reaches someone here.
+    await carol.getByLabel('Phone number').fill('1 03');
+    await carol.getByRole('button', { name: 'Add', exact: true }).click();
+    await carol.locator('[data-testid="contacts"] li[data-phone="103"]').waitFor({ timeout: 5000 });
+
+    await carol.goto(`${product.url}/me/phone`);
+    await carol.locator('[data-testid="phone-status"][data-status="registered"]').waitFor({ timeout: 15_000 });
+    const matches = () => carol.locator('[data-testid="contact-matches"] li').evaluateAll((li) => li.map((e) => e.getAttribute('data-phone')));
+    for (const typed of ['zo', 'atel', '03']) {
+      await carol.fill('#dial', typed);
+      await expect.poll(matches, { timeout: 5000 }).toEqual(['103']);
+    }
+    await carol.fill('#dial', 'nobody');
+    await expect.poll(matches, { timeout: 5000 }).toEqual([]);
+    await carol.fill('#dial', 'martin');
+    await carol.getByRole('button', { name: 'Call Zoé Martin at 103' }).click();
+    const incoming = bea.getByRole('alertdialog', { name: 'Incoming call' });
+    await incoming.waitFor({ timeout: 10_000 });
+    await carol.getByRole('button', { name: 'Hang up' }).click();
+    await incoming.waitFor({ state: 'detached', timeout: 10_000 });
+    await carol.fill('#dial', '');
+  }, 60_000);
+
   it("shows colleagues' presence live (available, ringing, on a call, Do Not Disturb, offline) and finds them by name or extension", async () => {
     const presence = (page: Page, extension: string) => page.locator(`[data-testid="colleagues"] li[data-extension="${extension}"]`).getAttribute('data-presence', { timeout: 2000 }).catch(() => null);
     await expect.poll(() => presence(carol, '102'), { timeout: 10_000 }).toBe('available');
@@ -399,6 +433,7 @@ describe('browser softphone', () => {
   }, 60_000);
 
   it('lists the calls in My Extension > Call Log with results and durations, filters them, and the CSV holds exactly the rows shown', async () => {
+    await waitForCallResults(db);
     const ext = await db.selectFrom('extensions').select('id').where('number', '=', '102').executeTakeFirstOrThrow();
     const mine = await db
       .selectFrom('calls')
@@ -433,6 +468,7 @@ describe('browser softphone', () => {
   }, 60_000);
 
   it("gives a manager the company call log: every call of the account, and a Standard user only their own", async () => {
+    await waitForCallResults(db);
     const manager = await signIn(browser, product.url, 'manon@demo.carillon.localhost', PASSWORD);
     await manager.goto(`${product.url}/admin/call-log?view=detailed`);
     const all = await db.selectFrom('calls').select('id').orderBy('started_at', 'desc').execute();

@@ -12,8 +12,11 @@ export class HttpClient {
   async request(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<Response> {
     const headers: Record<string, string> = { origin: this.base, accept: 'application/json', ...extra };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    let payload: string | undefined;
-    if (body instanceof URLSearchParams) {
+    let payload: string | FormData | undefined;
+    if (body instanceof FormData) {
+      // fetch writes the multipart boundary into the content type itself.
+      payload = body;
+    } else if (body instanceof URLSearchParams) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       payload = body.toString();
     } else if (body !== undefined) {

@@ -10,6 +10,8 @@ const root = path.resolve(import.meta.dirname, '../..');
 export interface RunningProduct {
   url: string;
   dataDir: string;
+  /** The BullMQ prefix of this instance's queues. */
+  queuePrefix: string;
   /** The first admin's activation link printed at first start. */
   activationLink: string;
   /** Everything the process tree printed so far (stdout and stderr). */
@@ -73,6 +75,7 @@ export async function startProduct(env: Record<string, string> = {}): Promise<Ru
   return {
     url,
     dataDir,
+    queuePrefix: childEnv.QUEUE_PREFIX,
     activationLink,
     output: () => out,
     databaseUrl: () =>

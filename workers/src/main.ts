@@ -15,7 +15,7 @@ const config = loadConfigOrExit();
 const settings = readSettingsOrExit();
 const log = createLogger('workers', config.LOG_LEVEL);
 
-const runtime = startWorkers(settings, log);
+const runtime = startWorkers(settings, log, config);
 let stopping = false;
 
 async function stop(signal: NodeJS.Signals): Promise<void> {

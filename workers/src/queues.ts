@@ -25,19 +25,160 @@ export interface HealthJobResult {
 }
 
 /**
+ * Who a job works for. Every job a person waits on carries it: the app pushes
+ * the job's progress to that user's socket room, and the admin queue page
+ * shows a failed job only to its own account.
+ */
+export interface JobOwner {
+  accountId: string;
+  userId: string | null;
+}
+
+/** Payload of a `transcription` job: the row in `transcriptions` says which file and language. */
+export interface TranscriptionJobData extends JobOwner {
+  transcriptionId: string;
+}
+
+export interface TranscriptionJobResult {
+  transcriptionId: string;
+  engine: string;
+  words: number;
+}
+
+/** Payload of an `email` job: one message, sent through the configured SMTP server (or the outbox). */
+export interface EmailJobData {
+  /** The account the message is sent for; null for platform mail. */
+  accountId: string | null;
+  userId: string | null;
+  /** What the message is, for the admin page and the logs (never the content, which may be personal). */
+  purpose: string;
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+}
+
+export interface EmailJobResult {
+  to: string;
+  sentAt: string;
+}
+
+/**
+ * Payload of a `recording-export` job: `export` builds the ZIP of one
+ * `recording_exports` row for its owner (the filters are read from the row),
+ * and `sweep-expired`, a system job of no account, deletes the exports past
+ * their expiry.
+ */
+export type RecordingExportJobData =
+  | (JobOwner & {
+      kind: 'export';
+      exportId: string;
+      /** Only tests use it: a pause after each recording, to catch an export in flight (capped by the processor). */
+      delayMsPerRecording?: number;
+    })
+  | { kind: 'sweep-expired' };
+
+export type RecordingExportJobResult =
+  | { kind: 'export'; exportId: string; recordings: number; skipped: number; sizeBytes: number }
+  | { kind: 'sweep-expired'; expired: number };
+
+/**
+ * Payload of a `fax-render` job (FaxOut). `render` turns the fax's
+ * attachments and cover page into TIFF-F pages as soon as it is composed (the
+ * app shows them as a preview); `send` delivers it to each recipient, at
+ * once or as a delayed job at the scheduled time, rendering first if needed.
+ */
+export interface FaxJobData extends JobOwner {
+  kind: 'render' | 'send';
+  faxId: string;
+  /** Only tests use it: a pause after each attachment, to catch a render in flight (capped by the processor). */
+  delayMsPerAttachment?: number;
+}
+
+export interface FaxJobResult {
+  faxId: string;
+  pages: number;
+  delivered: number;
+  failed: number;
+}
+
+/**
  * Payload and result type of every queue. A queue is added here (and to
  * `QueueName`) in the same change as its processor, so that no queue exists
- * without a consumer. Planned: transcription, fax-render, recording-export,
- * sms-send, email.
+ * without a consumer. Planned: sms-send.
  */
 export interface QueueJobs {
   'system-health': { data: HealthJobData; result: HealthJobResult };
+  transcription: { data: TranscriptionJobData; result: TranscriptionJobResult };
+  email: { data: EmailJobData; result: EmailJobResult };
+  'recording-export': { data: RecordingExportJobData; result: RecordingExportJobResult };
+  'fax-render': { data: FaxJobData; result: FaxJobResult };
 }
 
 export type QueueName = keyof QueueJobs;
 export const QueueName = {
   SystemHealth: 'system-health',
+  Transcription: 'transcription',
+  Email: 'email',
+  RecordingExport: 'recording-export',
+  FaxRender: 'fax-render',
 } as const satisfies Record<string, QueueName>;
+
+/**
+ * Retries, backoff and retention per queue; producers pass these to `Queue.add`
+ * (see `enqueue`). A job that fails for good (bad input) throws BullMQ's
+ * UnrecoverableError and skips the remaining attempts.
+ */
+export const QUEUE_JOB_OPTIONS: { [Q in QueueName]: JobsOptions } = {
+  'system-health': {
+    attempts: 1,
+    removeOnComplete: { age: 3600, count: 100 },
+    removeOnFail: { age: 24 * 3600, count: 100 },
+  },
+  // Decoding and recognition are deterministic: a retry only helps after a crash or a full disk.
+  transcription: {
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 5000 },
+    removeOnComplete: { age: 7 * 24 * 3600, count: 1000 },
+    removeOnFail: { age: 30 * 24 * 3600, count: 1000 },
+  },
+  // SMTP servers refuse for a while (greylisting, restarts): 2 s, 4 s, … about 8 minutes in all.
+  // A failed attempt (database hiccup, full disk) starts the ZIP over; an unreadable recording is no failure (the CSV lists it).
+  'recording-export': {
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 5000 },
+    removeOnComplete: { age: 7 * 24 * 3600, count: 1000 },
+    removeOnFail: { age: 30 * 24 * 3600, count: 1000 },
+  },
+  // Rendering is deterministic and delivery idempotent: retries are for crashes, a full disk or a database hiccup.
+  'fax-render': {
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 2000 },
+    removeOnComplete: { age: 7 * 24 * 3600, count: 1000 },
+    removeOnFail: { age: 30 * 24 * 3600, count: 1000 },
+  },
+  email: {
+    attempts: 8,
+    backoff: { type: 'exponential', delay: 2000 },
+    removeOnComplete: { age: 24 * 3600, count: 1000 },
+    removeOnFail: { age: 30 * 24 * 3600, count: 1000 },
+  },
+};
+
+/** Queues whose jobs someone waits on: the app pushes their progress over socket.io. */
+export const USER_FACING_QUEUES: readonly QueueName[] = ['transcription', 'email', 'recording-export', 'fax-render'];
+
+/**
+ * What a worker reports as a job moves on (`job.updateProgress`): the owner
+ * rides along so the app can route the event to the right room without
+ * reading the job back.
+ */
+export interface JobProgress {
+  percent: number;
+  /** A short machine word for the step ('decoding', 'recognising', …); the UI translates it. */
+  stage: string;
+  owner: JobOwner;
+}
 
 export type JobData<Q extends QueueName> = QueueJobs[Q]['data'];
 export type JobResult<Q extends QueueName> = QueueJobs[Q]['result'];
@@ -70,11 +211,7 @@ export interface RequestWorkersHealthOptions {
 }
 
 // Health jobs are only worth their answer: keep a few for inspection, never let them pile up.
-const HEALTH_JOB_OPTIONS: JobsOptions = {
-  attempts: 1,
-  removeOnComplete: { age: 3600, count: 100 },
-  removeOnFail: { age: 24 * 3600, count: 100 },
-};
+const HEALTH_JOB_OPTIONS: JobsOptions = QUEUE_JOB_OPTIONS['system-health'];
 
 // Bounds each clean-up step so that a Redis that went away can't hold the caller.
 const CLEANUP_STEP_MS = 1000;

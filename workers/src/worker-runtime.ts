@@ -2,7 +2,17 @@ import os from 'node:os';
 import { Worker, type Processor } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ConfigError, type Config, type Logger } from '@carillon/config';
+import { createMailer } from '@carillon/core';
+import { openDatabase, type Db } from '@carillon/db';
 import { createHealthProcessor } from './health-worker.ts';
+import { createEmailProcessor } from './email-worker.ts';
+import { createJobProducer, type JobProducer } from './producer.ts';
+import { ffmpegPath } from './transcription/audio.ts';
+import { createTranscriptionProcessor } from './transcription/processor.ts';
+import { selectTranscriptionEngine } from './transcription/select-engine.ts';
+import { createRecordingExportProcessor } from './recording-export/recording-export-processor.ts';
+import { createFaxProcessor } from './fax/fax-processor.ts';
+import { startEmailToFax, type EmailToFaxServer } from './fax/email-to-fax.ts';
 import {
   createRedisConnection,
   type JobData,
@@ -10,10 +20,19 @@ import {
   type QueueName,
 } from './queues.ts';
 
+/** What a processor may use; the database is opened on first use, so health-only runs need none. */
+export interface ProcessorContext {
+  workerId: string;
+  config: Config;
+  log: Logger;
+  db: () => Promise<Db>;
+  producer: JobProducer;
+}
+
 interface QueueSpec<Q extends QueueName> {
   /** Jobs of this queue one process runs at once; `WORKER_CONCURRENCY_<QUEUE>` overrides it. */
   concurrency: number;
-  processor: (workerId: string) => Processor<JobData<Q>, JobResult<Q>>;
+  processor: (ctx: ProcessorContext) => Processor<JobData<Q>, JobResult<Q>>;
 }
 
 /**
@@ -22,7 +41,30 @@ interface QueueSpec<Q extends QueueName> {
  */
 export const QUEUE_SPECS: { [Q in QueueName]: QueueSpec<Q> } = {
   // Pings are instant; a few slots keep one slow (test) ping from delaying the rest.
-  'system-health': { concurrency: 4, processor: createHealthProcessor },
+  'system-health': { concurrency: 4, processor: (ctx) => createHealthProcessor(ctx.workerId) },
+  // Recognition takes a whole core in a child process: one per core, leaving one for the rest.
+  transcription: {
+    concurrency: Math.max(os.availableParallelism() - 1, 1),
+    processor: (ctx) =>
+      createTranscriptionProcessor({
+        db: ctx.db,
+        dataDir: ctx.config.dataDir,
+        ffmpeg: ffmpegPath(ctx.config.FFMPEG_PATH),
+        engine: selectTranscriptionEngine(ctx.config),
+        producer: ctx.producer,
+        publicUrl: ctx.config.publicUrl,
+        log: ctx.log.child('transcription'),
+      }),
+  },
+  // Waiting on SMTP round trips, not the CPU.
+  email: { concurrency: 4, processor: (ctx) => createEmailProcessor(createMailer(ctx.config)) },
+  // One at a time: each export keeps ffmpeg busy on a core, and the machine has few.
+  'recording-export': {
+    concurrency: 1,
+    processor: (ctx) => createRecordingExportProcessor({ db: ctx.db, config: ctx.config, ffmpeg: () => ffmpegPath(ctx.config.FFMPEG_PATH) }),
+  },
+  // Ghostscript takes a core per render; two keep a scheduled fax from waiting behind a long render.
+  'fax-render': { concurrency: 2, processor: (ctx) => createFaxProcessor({ db: ctx.db, config: ctx.config, producer: ctx.producer }) },
 };
 
 /**
@@ -44,6 +86,8 @@ export interface WorkerSettings {
   redisUrl: string;
   prefix: string;
   concurrency: Record<QueueName, number>;
+  /** BullMQ lockDuration; also the stalled-job check interval, so a dead worker's job is re-queued within about twice this. */
+  lockDurationMs: number;
 }
 
 /**
@@ -53,7 +97,7 @@ export interface WorkerSettings {
  * the queue list.
  */
 export function readWorkerSettings(
-  config: Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX'>,
+  config: Pick<Config, 'REDIS_URL' | 'QUEUE_PREFIX'> & Partial<Pick<Config, 'WORKER_LOCK_MS'>>,
   env: NodeJS.ProcessEnv,
 ): WorkerSettings {
   const issues: { variable: string; message: string }[] = [];
@@ -78,7 +122,7 @@ export function readWorkerSettings(
     }
   }
   if (!redisUrl || issues.length > 0) throw new ConfigError(issues);
-  return { redisUrl, prefix, concurrency };
+  return { redisUrl, prefix, concurrency, lockDurationMs: config.WORKER_LOCK_MS ?? 30_000 };
 }
 
 export interface WorkerRuntime {
@@ -99,10 +143,19 @@ export interface WorkerRuntime {
  * (not after connecting) so that a shutdown signal during a long wait for
  * Redis is still honoured.
  */
-export function startWorkers(settings: WorkerSettings, log: Logger): WorkerRuntime {
+export function startWorkers(settings: WorkerSettings, log: Logger, config: Config): WorkerRuntime {
   // Stored on each job BullMQ processes (job.processedBy) and in the connection name: says who ran what.
   const workerId = `${os.hostname()}-${process.pid}`;
   const connection = createRedisConnection(settings.redisUrl);
+  const producer = createJobProducer(connection, settings.prefix);
+  let database: Promise<Db> | undefined;
+  const context: ProcessorContext = {
+    workerId,
+    config,
+    log,
+    producer,
+    db: () => (database ??= openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir })),
+  };
   const { reportError, clearError } = errorReporter(log);
   connection.on('error', reportError);
   connection.on('ready', () => {
@@ -112,19 +165,34 @@ export function startWorkers(settings: WorkerSettings, log: Logger): WorkerRunti
   const workers = queueNames().map((queue) =>
     startQueueWorker(queue, {
       connection,
-      workerId,
+      context,
       prefix: settings.prefix,
       concurrency: settings.concurrency[queue],
+      lockDurationMs: settings.lockDurationMs,
       log,
       reportError,
     }),
   );
-  const ready = Promise.all(workers.map((w) => w.waitUntilReady())).then(() => undefined);
+  let emailToFax: Promise<EmailToFaxServer> | undefined;
+  if (config.FAX_SMTP_PORT > 0) {
+    emailToFax = context.db().then(async (db) => {
+      const server = await startEmailToFax(
+        { db, queue: producer.queue('fax-render'), dataDir: config.dataDir, domain: config.FAX_EMAIL_DOMAIN, maxBytes: config.FAX_MAX_UPLOAD_MB * 1024 * 1024, log: log.child('email-to-fax') },
+        config.FAX_SMTP_PORT,
+        config.FAX_SMTP_HOST,
+      );
+      log.info('e-mail to fax listening', { host: config.FAX_SMTP_HOST, port: server.port, domain: config.FAX_EMAIL_DOMAIN });
+      return server;
+    });
+  }
+  const ready = Promise.all([...workers.map((w) => w.waitUntilReady()), emailToFax]).then(() => undefined);
 
   return {
     workerId,
     ready,
     async shutdown(timeoutMs) {
+      // No new mail is taken in while the jobs drain.
+      await emailToFax?.then((server) => server.close()).catch(() => undefined);
       // close() stops fetching, then waits for active jobs (their locks keep being renewed meanwhile).
       const drained = Promise.all(workers.map((w) => w.close())).then(() => 'drained' as const);
       let timer: NodeJS.Timeout | undefined;
@@ -133,6 +201,8 @@ export function startWorkers(settings: WorkerSettings, log: Logger): WorkerRunti
       );
       const outcome = await Promise.race([drained, limit]);
       clearTimeout(timer);
+      await producer.close().catch(() => undefined);
+      if (database) await (await database).destroy().catch(() => undefined);
       if (outcome === 'drained' && connection.status === 'ready') {
         await connection.quit().catch(() => connection.disconnect());
       } else {
@@ -145,9 +215,10 @@ export function startWorkers(settings: WorkerSettings, log: Logger): WorkerRunti
 
 interface QueueWorkerContext {
   connection: Redis;
-  workerId: string;
+  context: ProcessorContext;
   prefix: string;
   concurrency: number;
+  lockDurationMs: number;
   log: Logger;
   reportError: (err: Error) => void;
 }
@@ -157,12 +228,18 @@ function startQueueWorker<Q extends QueueName>(
   ctx: QueueWorkerContext,
 ): Worker<JobData<Q>, JobResult<Q>> {
   const log = ctx.log.child(queue);
-  const worker = new Worker<JobData<Q>, JobResult<Q>>(queue, QUEUE_SPECS[queue].processor(ctx.workerId), {
+  const worker = new Worker<JobData<Q>, JobResult<Q>>(queue, QUEUE_SPECS[queue].processor(ctx.context), {
     // BullMQ duplicates this for its blocking fetch and leaves the original to us.
     connection: ctx.connection,
     prefix: ctx.prefix,
     concurrency: ctx.concurrency,
-    name: ctx.workerId,
+    name: ctx.context.workerId,
+    // A worker killed outright (kill -9, power loss) stops renewing its locks; the next stalled
+    // check of any worker, this one restarted included, puts its jobs back in the queue.
+    lockDuration: ctx.lockDurationMs,
+    stalledInterval: ctx.lockDurationMs,
+    // Two crashes on the same job may be bad luck; a third means the job itself kills workers.
+    maxStalledCount: 2,
   });
   worker.on('error', ctx.reportError);
   // Job data is never logged: it may carry personal data (messages, recordings).

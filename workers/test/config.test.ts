@@ -27,17 +27,26 @@ describe('workers configuration', () => {
 
   it('derives one override variable per queue and validates it', () => {
     expect(concurrencyVariable('system-health')).toBe('WORKER_CONCURRENCY_SYSTEM_HEALTH');
+    expect(concurrencyVariable('transcription')).toBe('WORKER_CONCURRENCY_TRANSCRIPTION');
 
     const defaults = readWorkerSettings({ REDIS_URL, QUEUE_PREFIX: 'carillon' }, {});
     expect(defaults).toEqual({
       redisUrl: REDIS_URL,
       prefix: 'carillon',
-      concurrency: { 'system-health': QUEUE_SPECS['system-health'].concurrency },
+      concurrency: {
+        'system-health': QUEUE_SPECS['system-health'].concurrency,
+        transcription: QUEUE_SPECS.transcription.concurrency,
+        email: QUEUE_SPECS.email.concurrency,
+        'recording-export': QUEUE_SPECS['recording-export'].concurrency,
+        'fax-render': QUEUE_SPECS['fax-render'].concurrency,
+      },
+      lockDurationMs: 30_000,
     });
     expect(
-      readWorkerSettings({ REDIS_URL, QUEUE_PREFIX: 'carillon' }, { WORKER_CONCURRENCY_SYSTEM_HEALTH: ' 12 ' }).concurrency,
-    ).toEqual({
-      'system-health': 12,
+      readWorkerSettings({ REDIS_URL, QUEUE_PREFIX: 'carillon', WORKER_LOCK_MS: 2000 }, { WORKER_CONCURRENCY_SYSTEM_HEALTH: ' 12 ' }),
+    ).toMatchObject({
+      concurrency: { 'system-health': 12, transcription: QUEUE_SPECS.transcription.concurrency },
+      lockDurationMs: 2000,
     });
 
     for (const bad of ['0', '-1', '1.5', 'abc', '1e3', '99999999999999999999']) {

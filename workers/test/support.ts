@@ -102,3 +102,79 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/**
+ * A migrated database the spawned workers reach by URL: a scratch database on
+ * the machine's PostgreSQL when the test run has one (TEST_POSTGRES_URL),
+ * else an in-memory PGlite served on loopback.
+ */
+export async function startTestDatabase(): Promise<{ url: string; db: import('@carillon/db').Db; stop: () => Promise<void> }> {
+  const { migrateToLatest, openPglite, openPostgres, servePglite } = await import('@carillon/db');
+  const base = process.env.TEST_POSTGRES_URL;
+  if (base) {
+    const { createScratchDatabase } = await import('../../tests/support/postgres.ts');
+    const scratch = await createScratchDatabase(base, 'workers');
+    const db = openPostgres(scratch.url, 4);
+    await migrateToLatest(db);
+    return { url: scratch.url, db, stop: async () => { await db.destroy(); await scratch.drop(); } };
+  }
+  const { db: direct, pglite } = await openPglite(null);
+  await migrateToLatest(direct);
+  const served = await servePglite(pglite);
+  const db = openPostgres(served.url, 2);
+  return { url: served.url, db, stop: async () => { await db.destroy(); await served.stop(); await direct.destroy(); } };
+}
+
+export interface ReceivedMail {
+  to: string[];
+  raw: string;
+  at: number;
+}
+
+/**
+ * A real SMTP receiver on loopback. `refuse` decides, per attempt, whether the
+ * message is refused with a 451 (temporary failure) after its DATA.
+ */
+export async function startSmtpReceiver(): Promise<{
+  url: string;
+  received: ReceivedMail[];
+  attempts: number[];
+  refuse: (fn: (attempt: number) => boolean) => void;
+  stop: () => Promise<void>;
+}> {
+  const { SMTPServer } = await import('smtp-server');
+  const received: ReceivedMail[] = [];
+  const attempts: number[] = [];
+  let refuseWhen: (attempt: number) => boolean = () => false;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        attempts.push(Date.now());
+        if (refuseWhen(attempts.length)) {
+          const err = Object.assign(new Error('451 4.3.0 mailbox temporarily unavailable, try again later'), { responseCode: 451 });
+          callback(err);
+          return;
+        }
+        received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.server.address() as import('node:net').AddressInfo).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    attempts,
+    refuse: (fn) => (refuseWhen = fn),
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -24,6 +24,9 @@ export const USER_TABS: NavTab[] = [
   { href: '/me', label: 'nav.overview', permission: null },
   { href: '/me/phone', label: 'nav.phone', permission: 'self.calls' },
   { href: '/me/call-log', label: 'nav.callLog', permission: 'self.calls' },
+  { href: '/me/contacts', label: 'nav.contacts', permission: 'self.calls' },
+  { href: '/me/messages', label: 'nav.messages', permission: 'self.calls' },
+  { href: '/me/fax', label: 'nav.fax', permission: 'self.calls' },
   { href: '/me/settings', label: 'nav.settings', permission: 'self.settings' },
 ];
 

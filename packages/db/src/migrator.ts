@@ -4,6 +4,12 @@ import * as m0001 from './migrations/0001_core.ts';
 import * as m0002 from './migrations/0002_calls.ts';
 import * as m0003 from './migrations/0003_recording_settings.ts';
 import * as m0004 from './migrations/0004_do_not_disturb.ts';
+import * as m0005 from './migrations/0005_jobs_transcriptions.ts';
+import * as m0006 from './migrations/0006_recording_exports.ts';
+import * as m0007 from './migrations/0007_contacts.ts';
+import * as m0008 from './migrations/0008_faxes.ts';
+import * as m0009 from './migrations/0009_users_list.ts';
+import * as m0010 from './migrations/0010_site_caller_id.ts';
 
 /**
  * Migrations are listed here rather than read from a folder so that they
@@ -14,6 +20,12 @@ const migrations: Record<string, Migration> = {
   '0002_calls': m0002,
   '0003_recording_settings': m0003,
   '0004_do_not_disturb': m0004,
+  '0005_jobs_transcriptions': m0005,
+  '0006_recording_exports': m0006,
+  '0007_contacts': m0007,
+  '0008_faxes': m0008,
+  '0009_users_list': m0009,
+  '0010_site_caller_id': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -30,6 +30,8 @@ export type TrunkNumberFormat = 'e164' | 'e164_no_plus' | 'national';
 export interface AccountsTable {
   id: Generated<string>;
   company_name: string;
+  /** At most 15 characters (F000 12.9); null shows the company name. */
+  caller_id_name: string | null;
   street: string | null;
   street2: string | null;
   city: string | null;
@@ -57,6 +59,8 @@ export interface SitesTable {
   name: string;
   site_code: string | null;
   is_main: Generated<boolean>;
+  /** At most 15 characters; null inherits the company's caller ID name. */
+  caller_id_name: string | null;
   created_at: Timestamp;
 }
 
@@ -68,13 +72,22 @@ export interface ExtensionsTable {
   type: ExtensionType;
   status: Generated<ExtensionStatus>;
   name: string | null;
-  /** Seed 000 "Ne pas déranger": direct calls test only no_calls; queue calls test both. */
+  /** Seed 000 "Ne pas déranger"; dndTakesCall says which calls each state takes. */
   dnd_status: Generated<DndStatus>;
   created_at: Timestamp;
 }
 
 export const DND_STATUSES = ['take_all_calls', 'no_queue_calls', 'no_calls'] as const;
 export type DndStatus = (typeof DND_STATUSES)[number];
+
+/**
+ * Whether an extension in this Do Not Disturb state takes a call (seed 000 "Ne pas déranger"):
+ * "take no calls" refuses every call, "take no call-queue calls" only those a call queue offers it.
+ */
+export function dndTakesCall(status: DndStatus, via: 'direct' | 'queue'): boolean {
+  if (status === 'no_calls') return false;
+  return !(status === 'no_queue_calls' && via === 'queue');
+}
 
 export interface RolesTable {
   id: Generated<string>;
@@ -112,6 +125,8 @@ export interface UsersTable {
   setup_progress: Json<SetupProgress>;
   outbound_calling: OutboundCalling | null;
   block_caller_id: Generated<boolean>;
+  /** Seed 000 "Département": free text, shown and filtered in the Users list. */
+  department: string | null;
   created_at: Timestamp;
 }
 
@@ -264,6 +279,147 @@ export interface RecordingsTable {
   duration_seconds: number | null;
 }
 
+export type TranscriptionStatus = 'queued' | 'processing' | 'completed' | 'failed';
+
+export interface TranscriptionWord {
+  word: string;
+  startMs: number;
+  endMs: number;
+  confidence: number;
+}
+
+export interface ContactsTable {
+  id: Generated<string>;
+  account_id: string;
+  owner_user_id: string;
+  first_name: Generated<string>;
+  last_name: Generated<string>;
+  company: Generated<string>;
+  /** As the user typed it, digits with an optional leading +. */
+  phone: string;
+  email: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface TranscriptionsTable {
+  id: Generated<string>;
+  account_id: string;
+  user_id: string | null;
+  extension_id: string | null;
+  language: string;
+  status: Generated<TranscriptionStatus>;
+  file_name: string;
+  size_bytes: number;
+  /** Relative to DATA_DIR. */
+  audio_path: string;
+  engine: string | null;
+  text: string | null;
+  words: Json<TranscriptionWord[] | null>;
+  confidence: number | null;
+  duration_ms: number | null;
+  processing_ms: number | null;
+  error: string | null;
+  attempts: Generated<number>;
+  notify_email: Generated<boolean>;
+  created_at: Timestamp;
+  started_at: NullableTimestamp;
+  completed_at: NullableTimestamp;
+}
+
+export type RecordingExportStatus = 'queued' | 'running' | 'completed' | 'failed' | 'expired';
+
+export interface RecordingExportsTable {
+  id: Generated<string>;
+  account_id: string;
+  /** The user who asked; only they see the export. */
+  requested_by: string;
+  /** The call log filters as validated by the app, including the effective scope. */
+  filters: Json<Record<string, unknown>>;
+  status: Generated<RecordingExportStatus>;
+  progress_done: Generated<number>;
+  progress_total: number | null;
+  progress_skipped: Generated<number>;
+  error: string | null;
+  file_path: string | null;
+  /** bigint: a string, as pg returns int8. */
+  size_bytes: string | null;
+  expires_at: NullableTimestamp;
+  created_at: Timestamp;
+  completed_at: NullableTimestamp;
+}
+
+export const FAX_STATUSES = ['queued', 'rendering', 'sending', 'completed', 'failed'] as const;
+export type FaxStatus = (typeof FAX_STATUSES)[number];
+export const FAX_RECIPIENT_STATUSES = ['queued', 'rendering', 'sending', 'delivered', 'failed'] as const;
+export type FaxRecipientStatus = (typeof FAX_RECIPIENT_STATUSES)[number];
+export type FaxResolution = 'fine' | 'standard';
+
+/** One attachment of a fax as uploaded, and what rendering made of it. */
+export interface FaxAttachment {
+  name: string;
+  /** The uploaded file, under the data directory. */
+  path: string;
+  mediaType: string;
+  status: 'pending' | 'rendered' | 'failed';
+  pages: number | null;
+  error: string | null;
+}
+
+export interface FaxesTable {
+  id: Generated<string>;
+  account_id: string;
+  sender_user_id: string;
+  from_number: string | null;
+  from_name: Generated<string>;
+  cover_page: Generated<boolean>;
+  cover_to: Generated<string>;
+  cover_subject: Generated<string>;
+  cover_message: Generated<string>;
+  resolution: Generated<FaxResolution>;
+  attachments: Json<FaxAttachment[]>;
+  status: Generated<FaxStatus>;
+  scheduled_at: NullableTimestamp;
+  page_count: number | null;
+  rendered_path: string | null;
+  error: string | null;
+  created_at: Timestamp;
+  completed_at: NullableTimestamp;
+}
+
+export interface FaxRecipientsTable {
+  id: Generated<string>;
+  account_id: string;
+  fax_id: string;
+  position: number;
+  number: string;
+  status: Generated<FaxRecipientStatus>;
+  reason: string | null;
+  updated_at: Timestamp;
+}
+
+/** A fax received by an extension: its Messages inbox. */
+export interface FaxMessagesTable {
+  id: Generated<string>;
+  account_id: string;
+  extension_id: string;
+  from_number: string | null;
+  from_name: Generated<string>;
+  to_number: string;
+  page_count: number;
+  pdf_path: string;
+  fax_recipient_id: string | null;
+  received_at: Timestamp;
+  read: Generated<boolean>;
+}
+
+export interface FaxEmailSendersTable {
+  id: Generated<string>;
+  account_id: string;
+  user_id: string;
+  email: string;
+  created_at: Timestamp;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sites: SitesTable;
@@ -282,6 +438,13 @@ export interface Database {
   calls: CallsTable;
   call_legs: CallLegsTable;
   recordings: RecordingsTable;
+  transcriptions: TranscriptionsTable;
+  recording_exports: RecordingExportsTable;
+  contacts: ContactsTable;
+  faxes: FaxesTable;
+  fax_recipients: FaxRecipientsTable;
+  fax_messages: FaxMessagesTable;
+  fax_email_senders: FaxEmailSendersTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -290,4 +453,9 @@ export type Extension = Selectable<ExtensionsTable>;
 export type Site = Selectable<SitesTable>;
 export type Role = Selectable<RolesTable>;
 export type NewUser = Insertable<UsersTable>;
+export type Transcription = Selectable<TranscriptionsTable>;
+export type RecordingExport = Selectable<RecordingExportsTable>;
+export type Fax = Selectable<FaxesTable>;
+export type FaxRecipient = Selectable<FaxRecipientsTable>;
+export type FaxMessage = Selectable<FaxMessagesTable>;
 export type AccountUpdate = Updateable<AccountsTable>;

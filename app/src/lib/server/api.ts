@@ -29,9 +29,18 @@ export async function readJson<S extends z.ZodType>(
   }
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
-    const fields = Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.') || '_', i.message]));
-    return { ok: false, response: json({ error: 'invalid_body', fields }, { status: 400 }) };
+    return { ok: false, response: json({ error: 'invalid_body', fields: fieldsOf(parsed.error) }, { status: 400 }) };
   }
+  return { ok: true, data: parsed.data };
+}
+
+// An unknown parameter of a strict schema has no path: the issue names it instead.
+const fieldsOf = (error: z.ZodError) => Object.fromEntries(error.issues.map((i) => [i.path.join('.') || ('keys' in i ? i.keys.join(',') : '_'), i.message]));
+
+/** Parses a URL's query with a schema; a bad query is a 400 naming the parameters. */
+export function readQuery<S extends z.ZodType>(url: URL, schema: S): { ok: true; data: z.output<S> } | { ok: false; response: Response } {
+  const parsed = schema.safeParse(Object.fromEntries(url.searchParams));
+  if (!parsed.success) return { ok: false, response: json({ error: 'invalid_query', fields: fieldsOf(parsed.error) }, { status: 400 }) };
   return { ok: true, data: parsed.data };
 }
 

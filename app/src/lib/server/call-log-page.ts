@@ -36,5 +36,9 @@ export async function loadCallLog(auth: AuthenticatedSession, url: URL, scope: '
       view: url.searchParams.get('view') === 'detailed' ? ('detailed' as const) : ('simple' as const),
     },
     exportHref: `/api/calls/export?${exportQuery}`,
+    /** The body of POST /api/calls/recordings-export for these filters. */
+    recordingsExport: Object.fromEntries(
+      (['from', 'to', 'direction', 'result', 'scope'] as const).filter((k) => parsed.data[k] !== undefined).map((k) => [k, String(parsed.data[k])]),
+    ),
   };
 }

@@ -7,6 +7,8 @@ import { allows, SOCKET_EVENT_ACCESS } from '../access-policy.ts';
 import { checkServiceHealth, type ServiceHealth } from './health.ts';
 import { accountPresence, type PresenceEntry } from './presence.ts';
 import { PRESENCE_CHANNEL } from '@carillon/media-server';
+import { relayJobProgress, type JobFinishedEvent, type JobProgressEvent } from './job-progress.ts';
+import { queueHealth, type QueueHealth } from './queue-health.ts';
 
 type SocketData = { sessionToken: string; auth: AuthenticatedSession };
 type Ack = (reply: unknown) => void;
@@ -15,10 +17,15 @@ interface ClientEvents {
   'session:ping': (ack?: Ack) => void;
   'health:watch': (ack?: Ack) => void;
   'presence:watch': (ack?: Ack) => void;
+  'queues:watch': (ack?: Ack) => void;
 }
 interface ServerEvents {
   health: (health: ServiceHealth) => void;
   presence: (entries: PresenceEntry[]) => void;
+  queues: (health: QueueHealth) => void;
+  /** Sent to `user:<id>` by relayJobProgress; no client event asks for it. */
+  'job:progress': (e: JobProgressEvent) => void;
+  'job:finished': (e: JobFinishedEvent) => void;
 }
 
 function readCookie(header: string | undefined, name: string): string | undefined {
@@ -72,6 +79,8 @@ export async function attachLiveEvents(httpServer: HttpServer): Promise<SocketSe
     );
   });
   httpServer.once('close', () => void presenceSub.quit().catch(() => undefined));
+  const stopJobRelay = relayJobProgress(io as unknown as SocketServer, rt);
+  httpServer.once('close', () => void stopJobRelay());
 
   io.on('connection', (socket) => {
     const data = socket.data as SocketData;
@@ -108,6 +117,15 @@ export async function attachLiveEvents(httpServer: HttpServer): Promise<SocketSe
       const send = async () => socket.emit('health', await checkServiceHealth(rt));
       await send();
       const timer = setInterval(() => void send(), 5000);
+      timers.add(timer);
+      ack?.({ ok: true });
+    });
+
+    socket.on('queues:watch', async (ack?: Ack) => {
+      // Re-read the session each time: the failed jobs listed are the account's.
+      const send = async () => socket.emit('queues', await queueHealth(rt, data.auth));
+      await send().catch(() => undefined);
+      const timer = setInterval(() => void send().catch(() => undefined), 5000);
       timers.add(timer);
       ack?.({ ok: true });
     });

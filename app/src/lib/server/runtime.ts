@@ -40,7 +40,8 @@ async function createRuntime(): Promise<Runtime> {
     config,
     db,
     redis,
-    limiter: redisRateLimiter(redis),
+    // Instances sharing a Redis (tests, staging beside production) each count their own sign-ins.
+    limiter: redisRateLimiter(redis, `${config.QUEUE_PREFIX}:rl:`),
     mailer: createMailer(config),
     secrets: secretBox(secretKey),
     secretKey,

@@ -1,10 +1,6 @@
 import type { Db } from '@carillon/db';
 
-/** Users of one account with their extension and role: what the users list and API show. */
-export function listUsers(db: Db, accountId: string) {
-  return baseQuery(db, accountId).orderBy('extensions.number').execute();
-}
-
+/** One user of the account with their extension and role (the Users list itself is users/list.ts). */
 export function getUser(db: Db, accountId: string, userId: string) {
   return baseQuery(db, accountId).where('users.id', '=', userId).executeTakeFirst();
 }

@@ -79,6 +79,9 @@ export class Softphone {
       authorizationUsername: registration.username,
       authorizationPassword: registration.password,
       transportOptions: { server: registration.server },
+      // Each tab is an instance of the same device (RFC 5626): the registrar keeps one binding per
+      // instance, so a second tab adds itself instead of replacing the first.
+      instanceIdAlwaysAdded: true,
       logLevel: 'warn',
       sessionDescriptionHandlerFactoryOptions: AUDIO_ONLY,
       delegate: {

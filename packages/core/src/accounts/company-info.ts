@@ -22,6 +22,8 @@ export const companyInfoInput = z.object({
   state: optionalText(100),
   postalCode: optionalText(20),
   addressCountry: z.enum(COUNTRY_CODES).nullable().optional(),
+  /** F000 12.9: what callers see as the company's name, at most 15 characters; absent leaves it as it is. */
+  callerIdName: optionalText(15),
 });
 export type CompanyInfoInput = z.infer<typeof companyInfoInput>;
 
@@ -52,6 +54,7 @@ export async function updateCompanyInfo(
       state: input.state ?? null,
       postal_code: input.postalCode ?? null,
       address_country: input.addressCountry ?? null,
+      ...(input.callerIdName !== undefined ? { caller_id_name: input.callerIdName } : {}),
     };
     const diff = diffFields(before, change);
     if (!diff) return;

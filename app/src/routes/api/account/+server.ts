@@ -8,6 +8,7 @@ function accountView(a: ReturnType<typeof caller>['account']) {
   return {
     id: a.id,
     companyName: a.company_name,
+    callerIdName: a.caller_id_name,
     mainNumber: a.main_number,
     street: a.street,
     street2: a.street2,

@@ -10,6 +10,7 @@ export const load: PageServerLoad = async (event) => {
     canEdit: caller(event).permissions.has('phone_system.manage'),
     company: {
       companyName: a.company_name,
+      callerIdName: a.caller_id_name ?? '',
       mainNumber: a.main_number,
       street: a.street ?? '',
       street2: a.street2 ?? '',

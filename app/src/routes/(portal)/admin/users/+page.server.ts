@@ -1,9 +1,25 @@
 import { getRuntime } from '#lib/server/runtime.ts';
 import { caller } from '#lib/server/api.ts';
-import { listUsers } from '#lib/server/users.ts';
+import { listUsersPage, usersListFacets, usersListQuery } from '#lib/server/users/list.ts';
 import type { PageServerLoad } from './$types';
+
+const KNOWN = Object.keys(usersListQuery.shape);
 
 export const load: PageServerLoad = async (event) => {
   const auth = caller(event);
-  return { users: await listUsers((await getRuntime()).db, auth.account.id) };
+  const db = (await getRuntime()).db;
+  // The page reads the same filters as GET /api/users from its own URL; a hand-edited bad value falls back to the defaults, and says so.
+  const given = Object.fromEntries([...event.url.searchParams].filter(([k]) => KNOWN.includes(k)));
+  const parsed = usersListQuery.safeParse(given);
+  const query = parsed.success ? parsed.data : usersListQuery.parse({});
+  const [page, facets] = await Promise.all([listUsersPage(db, auth, query), usersListFacets(db, auth.account.id)]);
+  return {
+    page,
+    facets,
+    query,
+    badQuery: !parsed.success,
+    canManage: auth.permissions.has('users.manage'),
+    /** Column choices are remembered per admin, in this browser. */
+    columnsKey: `carillon.users.columns.${auth.user.id}`,
+  };
 };

@@ -1,0 +1,14 @@
+import { json } from '@sveltejs/kit';
+import { getRuntime } from '#lib/server/runtime.ts';
+import { actorOf, caller, readJson } from '#lib/server/api.ts';
+import { bulkRequest, runBulkAction } from '#lib/server/users/bulk.ts';
+import type { RequestHandler } from './$types';
+
+/** POST /api/users/bulk { action, userIds, siteId? } → { results: [{ userId, result, reason? }] } */
+export const POST: RequestHandler = async (event) => {
+  const body = await readJson(event.request, bulkRequest);
+  if (!body.ok) return body.response;
+  const outcome = await runBulkAction((await getRuntime()).db, caller(event), actorOf(event), body.data);
+  if ('error' in outcome) return json({ error: 'invalid_body', fields: { siteId: 'not_found' } }, { status: 400 });
+  return json(outcome);
+};

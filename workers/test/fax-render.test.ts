@@ -1,0 +1,148 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findOnPath } from '../src/fax/fax-tools.ts';
+import { renderFax } from '../src/fax/render-fax.ts';
+import { detectAttachmentKind } from '../src/fax/render-attachment.ts';
+import { darkShare, makeJpeg, makePdf, makePng, makeTiff, pdfPages, tiffInfo } from './fax-support.ts';
+
+fs.mkdirSync(path.join(os.tmpdir(), 'carillon-tests'), { recursive: true });
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carillon-tests', 'fax-render-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+let runs = 0;
+async function render(attachments: { name: string; path: string }[], options: { resolution?: 'fine' | 'standard'; paper?: 'letter' | 'a4'; compression?: 'g4' | 'g3'; cover?: boolean } = {}) {
+  const out = path.join(dir, `run-${++runs}`);
+  const workDir = path.join(out, 'work');
+  fs.mkdirSync(workDir, { recursive: true });
+  const result = await renderFax({
+    attachments,
+    cover: options.cover === false ? null : { fromName: 'Ada Lovelace', fromNumber: '+18575550100', to: 'Accounts — Zoë', subject: 'Invoice (March)', message: 'Please find the invoice attached.\nRegards', date: '2026-11-21 14:05 UTC' },
+    resolution: options.resolution ?? 'fine',
+    paper: options.paper ?? 'letter',
+    compression: options.compression ?? 'g4',
+    workDir,
+    tiffPath: path.join(out, 'fax.tif'),
+    pdfPath: path.join(out, 'fax.pdf'),
+  });
+  return { ...result, tiff: path.join(out, 'fax.tif'), pdf: path.join(out, 'fax.pdf') };
+}
+
+describe('fax rendering to TIFF-F', () => {
+  it('renders a 3-page PDF and a cover page as 4 fine G4 pages, 1728 pixels wide, and the same pages as a PDF', async () => {
+    const pdf = path.join(dir, 'three.pdf');
+    await makePdf(pdf, 3);
+    const r = await render([{ name: 'three.pdf', path: pdf }]);
+    expect(r.pages).toBe(4);
+    expect(r.attachments).toEqual([{ pages: 3, error: null }]);
+    const pages = await tiffInfo(r.tiff);
+    expect(pages).toHaveLength(4);
+    for (const p of pages) expect(p).toMatchObject({ width: 1728, xres: 204, yres: 196, compression: 'CCITT Group 4' });
+    // Letter is 11 inches tall: 2156 lines at 196 dpi.
+    expect(pages[0]!.length).toBe(2156);
+    expect(await pdfPages(r.pdf)).toBe(4);
+    // The cover and the document pages carry ink; none came out blank.
+    for (let p = 1; p <= 4; p++) expect(await darkShare(r.pdf, p)).toBeGreaterThan(0.005);
+  });
+
+  it('renders at standard resolution (204×98) on A4, and with G3 compression', async () => {
+    const pdf = path.join(dir, 'one.pdf');
+    await makePdf(pdf, 1);
+    const standard = await tiffInfo((await render([{ name: 'one.pdf', path: pdf }], { resolution: 'standard', paper: 'a4', cover: false })).tiff);
+    expect(standard).toEqual([{ width: 1728, length: 1146, xres: 204, yres: 98, compression: 'CCITT Group 4' }]);
+    const g3 = await tiffInfo((await render([{ name: 'one.pdf', path: pdf }], { compression: 'g3', cover: false })).tiff);
+    expect(g3).toHaveLength(1);
+    expect(g3[0]).toMatchObject({ width: 1728, yres: 196, compression: 'CCITT Group 3' });
+  });
+
+  it('renders PNG, JPEG, multi-page TIFF and plain text attachments', async () => {
+    const png = path.join(dir, 'picture.png');
+    const jpeg = path.join(dir, 'photo.jpg');
+    const tiff = path.join(dir, 'scan.tif');
+    const text = path.join(dir, 'notes.txt');
+    await makePng(png);
+    await makeJpeg(jpeg);
+    await makeTiff(tiff, 2);
+    // 130 lines: more than one page of 10-point Courier; accents and a long line that wraps.
+    fs.writeFileSync(text, `Liste de courses — été\n${Array.from({ length: 129 }, (_, i) => `ligne ${i + 1} ${'x'.repeat(i === 5 ? 200 : 10)}`).join('\n')}\n`);
+    const r = await render(
+      [
+        { name: 'picture.png', path: png },
+        { name: 'photo.jpg', path: jpeg },
+        { name: 'scan.tif', path: tiff },
+        { name: 'notes.txt', path: text },
+      ],
+      { cover: false },
+    );
+    expect(r.attachments).toEqual([
+      { pages: 1, error: null },
+      { pages: 1, error: null },
+      { pages: 2, error: null },
+      { pages: 3, error: null },
+    ]);
+    expect(r.pages).toBe(7);
+    const pages = await tiffInfo(r.tiff);
+    expect(pages.every((p) => p.width === 1728 && p.compression === 'CCITT Group 4')).toBe(true);
+    // A blank page is 0; the last text page holds only a few lines.
+    for (let p = 1; p <= 7; p++) expect(await darkShare(r.pdf, p)).toBeGreaterThan(0.0001);
+  });
+
+  it('fails a corrupt PDF with a clear reason and renders the other attachments', async () => {
+    const good = path.join(dir, 'good.pdf');
+    await makePdf(good, 2);
+    const truncated = path.join(dir, 'truncated.pdf');
+    fs.writeFileSync(truncated, fs.readFileSync(good).subarray(0, 1500));
+    const garbage = path.join(dir, 'garbage.pdf');
+    fs.writeFileSync(garbage, '%PDF-1.4\nthis is not a PDF at all\n');
+    const r = await render([
+      { name: 'truncated.pdf', path: truncated },
+      { name: 'good.pdf', path: good },
+      { name: 'garbage.pdf', path: garbage },
+    ]);
+    expect(r.attachments[0]!.error).toMatch(/^the PDF is damaged or not a PDF \(.+\)$/);
+    expect(r.attachments[1]).toEqual({ pages: 2, error: null });
+    expect(r.attachments[2]!.error).toMatch(/^the PDF is damaged or not a PDF/);
+    // The cover counts only what is sent: itself and the good PDF.
+    expect(r.pages).toBe(3);
+    expect(await tiffInfo(r.tiff)).toHaveLength(3);
+    // No path of the server leaks into a reason the user sees.
+    expect(r.attachments[0]!.error).not.toContain(dir);
+  });
+
+  it('refuses formats it cannot fax with "format not supported", and office documents without LibreOffice', async () => {
+    const zip = path.join(dir, 'archive.zip');
+    fs.writeFileSync(zip, Buffer.from('PK\u0003\u0004 not a fax', 'latin1'));
+    const docx = path.join(dir, 'letter.docx');
+    fs.writeFileSync(docx, Buffer.from('PK\u0003\u0004 word document', 'latin1'));
+    const empty = path.join(dir, 'empty.pdf');
+    fs.writeFileSync(empty, '');
+    const r = await render(
+      [
+        { name: 'archive.zip', path: zip },
+        { name: 'letter.docx', path: docx },
+        { name: 'empty.pdf', path: empty },
+      ],
+      { cover: false },
+    );
+    expect(r.pages).toBe(0);
+    expect(r.attachments[0]!.error).toMatch(/^format not supported \(accepted: PDF, PNG, JPEG, TIFF, plain text/);
+    if (findOnPath('libreoffice') ?? findOnPath('soffice')) {
+      // Where LibreOffice is installed, this fake .docx is a conversion failure instead.
+      expect(r.attachments[1]!.error).toMatch(/^(LibreOffice could not convert the document|(libreoffice|soffice) failed)/);
+    } else {
+      expect(r.attachments[1]!.error).toMatch(/^format not supported: \.docx documents need LibreOffice, which is not installed/);
+    }
+    expect(r.attachments[2]!.error).toBe('the file is empty');
+    expect(fs.existsSync(r.tiff)).toBe(false);
+  });
+
+  it('tells formats from their bytes, not their names', () => {
+    expect(detectAttachmentKind(Buffer.from('%PDF-1.7 ...'), 'scan.png')).toBe('pdf');
+    expect(detectAttachmentKind(Buffer.from([0xff, 0xd8, 0xff, 0xe0]), 'x.pdf')).toBe('jpeg');
+    expect(detectAttachmentKind(Buffer.from('II*\0'), 'x')).toBe('tiff');
+    expect(detectAttachmentKind(Buffer.from('hello\n'), 'notes.txt')).toBe('text');
+    expect(detectAttachmentKind(Buffer.from([0x00, 0x01, 0x02]), 'notes.txt')).toBeNull();
+    expect(detectAttachmentKind(Buffer.from('hello'), 'run.exe')).toBeNull();
+  });
+});
