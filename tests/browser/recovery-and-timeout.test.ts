@@ -104,6 +104,25 @@ describe('forgot password', () => {
   });
 });
 
+describe('sign-in before the page is interactive', () => {
+  // A click on Next that lands before hydration must still reach the password step (it used to do nothing).
+  it('signs in with JavaScript off: Next posts the identifier, a wrong password is refused, the right one lands', async () => {
+    const context = await browser.newContext({ locale: 'en-US', javaScriptEnabled: false });
+    try {
+      const page = await context.newPage();
+      page.setDefaultTimeout(10_000);
+      await signIn(page, 'Wrong4Password!');
+      await page.getByTestId('login-error').waitFor();
+      expect(await page.inputValue('#identifier')).toBe(email);
+      await page.fill('#password', 'Harbor8Willow$');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(/\/setup\/company$/);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 describe('session timeout', () => {
   it('warns after the idle interval, keeps the session on OK, and signs out without an answer', async () => {
     const page = await newPage();

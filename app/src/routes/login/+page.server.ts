@@ -29,6 +29,8 @@ export const actions: Actions = {
       extension: String(form.get('extension') ?? ''),
     };
     const identity = identityFromForm(form);
+    // The identifier step posted without JavaScript: show the password stage, no error yet.
+    if (identity && !form.has('password')) return { ...kept, error: null, params: {}, attemptsLeft: null };
     if (!identity || !password) return fail(400, { ...kept, error: 'login.invalid' as const, params: {}, attemptsLeft: null });
     const result = await signIn(rt.db, rt.limiter, rt.signInPolicy, {
       identity,

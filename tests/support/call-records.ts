@@ -1,0 +1,12 @@
+import { expect } from 'vitest';
+import type { Db } from '@carillon/db';
+
+/**
+ * Waits until every call of the database has its result: media-server writes
+ * it just after the last leg ends, a moment after the browsers see the hang-up.
+ */
+export async function waitForCallResults(db: Db, timeoutMs = 10_000): Promise<void> {
+  await expect
+    .poll(async () => (await db.selectFrom('calls').select('id').where('result', 'is', null).execute()).length, { timeout: timeoutMs, interval: 100 })
+    .toBe(0);
+}
