@@ -54,7 +54,7 @@ for (const [label, pdf] of [['vector text', vector], ['150 dpi scans', raster]] 
         const started = performance.now();
         const result = await renderFax({
           attachments: [{ name: 'ten.pdf', path: pdf }],
-          cover: cover ? { fromName: 'Bench', fromNumber: '+18575550100', to: 'Someone', subject: 'Ten pages', message: 'Benchmark', date: '2026-11-21 14:00 UTC' } : null,
+          cover: cover ? { template: 'contempo', info: { company: 'Bench Ltd' }, fromName: 'Bench', fromNumber: '+18575550100', to: 'Someone', subject: 'Ten pages', message: 'Benchmark', date: '2026-11-21 14:00 UTC' } : null,
           resolution,
           paper: 'letter',
           compression: 'g4',

@@ -148,7 +148,7 @@ describe('FaxOut API', () => {
     const page = await signIn(browser, product.url, 'sam@demo.carillon.localhost', PASSWORD);
     await page.goto(`${product.url}/me/fax`);
     await page.getByLabel(/^To \(fax numbers/).fill(ADMIN_FAX);
-    await page.getByLabel('Subject').fill('From the browser');
+    await page.getByLabel('Subject', { exact: true }).fill('From the browser');
     await page.getByLabel('Attach files').setInputFiles(path.join(tmp, 'two.pdf'));
     await page.getByRole('button', { name: 'Send now' }).focus();
     await page.keyboard.press('Enter');
@@ -164,7 +164,7 @@ describe('FaxOut API', () => {
 
   it('keeps the extra addresses allowed to send faxes by e-mail, one owner per address, in the audit trail', async () => {
     const initial = (await (await sam.get('/api/me/fax-settings')).json()) as { emailDomain: string; loginEmail: string; allowedSenders: string[] };
-    expect(initial).toEqual({ emailDomain: 'fax.carillon.localhost', loginEmail: 'sam@demo.carillon.localhost', allowedSenders: [] });
+    expect(initial).toMatchObject({ emailDomain: 'fax.carillon.localhost', loginEmail: 'sam@demo.carillon.localhost', allowedSenders: [] });
     const saved = await sam.json('PUT', '/api/me/fax-settings', { allowedSenders: ['Scanner@Office.example', 'scanner@office.example', 'home@sam.example'] });
     expect(saved.status).toBe(200);
     expect(((await saved.json()) as { allowedSenders: string[] }).allowedSenders).toEqual(['home@sam.example', 'scanner@office.example']);
@@ -176,5 +176,67 @@ describe('FaxOut API', () => {
     expect(((await (await sam.get('/api/me/fax-settings')).json()) as { allowedSenders: string[] }).allowedSenders).toEqual(['home@sam.example', 'scanner@office.example']);
     const audit = await db.selectFrom('audit_events').select(['action', 'after']).where('action', '=', 'fax_email_senders.updated').execute();
     expect(audit).toHaveLength(1);
+  });
+
+  it('keeps the outbound fax settings: cover page template and info (the account\'s numbers only), used by the next fax, audited', { timeout: 90_000 }, async () => {
+    type Settings = { coverTemplate: string; omitCoverWhenSubjectBlank: boolean; coverInfo: Record<string, string>; accountNumbers: { e164: string }[] };
+    const initial = (await (await sam.get('/api/me/fax-settings')).json()) as Settings;
+    expect(initial).toMatchObject({ coverTemplate: 'contempo', omitCoverWhenSubjectBlank: true, coverInfo: { company: '', phoneNumber: '', faxNumber: '' } });
+    expect(initial.accountNumbers.map((n) => n.e164)).toEqual(expect.arrayContaining([ADMIN_FAX, SAM_FAX]));
+    const info = { company: 'Sam & Co', street: '1 Main St', street2: '', city: 'Boston', state: 'MA', postalCode: '02110', country: 'United States', phoneNumber: SAM_FAX, faxNumber: SAM_FAX };
+
+    // Refused: a number of another account, an unknown template, an unknown field; nothing is saved.
+    const foreign = await sam.json('PUT', '/api/me/fax-settings', { coverInfo: { ...info, faxNumber: '+33123456789' } });
+    expect(foreign.status).toBe(400);
+    expect(((await foreign.json()) as { fields: Record<string, string> }).fields).toEqual({ 'coverInfo.faxNumber': '+33123456789 is not a number of this account' });
+    expect((await sam.json('PUT', '/api/me/fax-settings', { coverTemplate: 'fancy' })).status).toBe(400);
+    expect((await sam.json('PUT', '/api/me/fax-settings', { coverInfo: { ...info, logo: 'x' } })).status).toBe(400);
+    expect(await db.selectFrom('fax_cover_settings').selectAll().execute()).toEqual([]);
+
+    const saved = await sam.json('PUT', '/api/me/fax-settings', { coverTemplate: 'confidential', omitCoverWhenSubjectBlank: false, coverInfo: info });
+    expect(saved.status).toBe(200);
+    expect(await saved.json()).toMatchObject({ coverTemplate: 'confidential', omitCoverWhenSubjectBlank: false, coverInfo: info, allowedSenders: ['home@sam.example', 'scanner@office.example'] });
+    const audit = await db.selectFrom('audit_events').select(['action', 'after']).where('action', '=', 'fax_settings.updated').execute();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.after).toMatchObject({ coverTemplate: 'confidential', coverInfo: { company: 'Sam & Co' } });
+
+    // The next fax takes the template and a copy of the info; a template named in the form wins.
+    const send = async (fields: Record<string, string>) => {
+      const res = await sam.request('POST', '/api/faxes', faxForm({ recipients: ADMIN_FAX, subject: 'Settings', ...fields }, [{ name: 'one.pdf', data: twoPages }]));
+      expect(res.status).toBe(202);
+      const fax = await waitForFax(sam, ((await res.json()) as { id: string }).id);
+      return { fax, row: await db.selectFrom('faxes').select(['cover_page', 'cover_template', 'cover_info']).where('id', '=', fax.id).executeTakeFirstOrThrow() };
+    };
+    const byDefault = await send({});
+    expect(byDefault.row).toMatchObject({ cover_page: true, cover_template: 'confidential', cover_info: { company: 'Sam & Co', phoneNumber: SAM_FAX } });
+    expect(byDefault.fax.pageCount).toBe(3);
+    expect((await send({ coverTemplate: 'classic' })).row).toMatchObject({ cover_page: true, cover_template: 'classic' });
+    expect((await sam.request('POST', '/api/faxes', faxForm({ recipients: ADMIN_FAX, coverTemplate: 'fancy' }, [{ name: 'one.pdf', data: twoPages }]))).status).toBe(400);
+
+    // Template "None": no cover page unless the sender asks for one.
+    expect((await sam.json('PUT', '/api/me/fax-settings', { coverTemplate: 'none' })).status).toBe(200);
+    const none = await send({});
+    expect(none.row.cover_page).toBe(false);
+    expect(none.fax.pageCount).toBe(2);
+  });
+
+  it('saves the cover page settings from the FaxOut page, in French', { timeout: 60_000 }, async () => {
+    await db.updateTable('users').set({ language: 'fr' }).where('email', '=', 'sam@demo.carillon.localhost').execute();
+    browser ??= await launchChromium();
+    const page = await signIn(browser, product.url, 'sam@demo.carillon.localhost', PASSWORD);
+    await page.goto(`${product.url}/me/fax`);
+    const settings = page.getByTestId('fax-cover-settings');
+    // The page shows what was saved through the API: template None, so a new fax starts without a cover page.
+    await expect.poll(() => settings.getByLabel('Page de couverture').inputValue(), { timeout: 10_000 }).toBe('none');
+    expect(await page.getByLabel('Activer la page de couverture').isChecked()).toBe(false);
+    await settings.getByLabel('Page de couverture').selectOption('contempo');
+    await settings.getByLabel('Entreprise').fill('Sam SARL');
+    await settings.getByLabel('Numéro de fax').selectOption(SAM_FAX);
+    await settings.getByRole('button', { name: 'Enregistrer les paramètres de fax' }).click();
+    await expect.poll(() => settings.getByTestId('fax-cover-status').textContent(), { timeout: 10_000 }).toBe('Paramètres de fax enregistrés.');
+    expect(await (await sam.get('/api/me/fax-settings')).json()).toMatchObject({ coverTemplate: 'contempo', coverInfo: { company: 'Sam SARL', faxNumber: SAM_FAX, city: 'Boston' } });
+    await page.reload();
+    await expect.poll(() => page.getByLabel('Activer la page de couverture').isChecked(), { timeout: 10_000 }).toBe(true);
+    expect(await page.getByLabel('Modèle').inputValue()).toBe('contempo');
   });
 });

@@ -53,4 +53,5 @@ export {
   type FaxUpload,
 } from './fax/fax-compose.ts';
 export { faxDirectory, faxPdfPath, faxInboxPdfPath } from './fax/fax-paths.ts';
+export { faxCoverSettingsOf, type FaxCoverSettings } from './fax/fax-cover-settings.ts';
 export { NO_OUTBOUND_FAX_ROUTE } from './fax/fax-routes.ts';

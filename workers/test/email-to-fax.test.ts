@@ -76,6 +76,21 @@ describe('e-mail to fax', () => {
     expect((await inbox())[1]!.page_count).toBe(1);
   });
 
+  it('follows the sender\'s settings: "omit cover page when subject is blank" off, the chosen template and info; template None, no cover', { timeout: 60_000 }, async () => {
+    const settings = { cover_template: 'confidential' as const, omit_cover_when_subject_blank: false, cover_info: JSON.stringify({ company: 'Mail Fax Ltd' }) };
+    await db.insertInto('fax_cover_settings').values({ user_id: account.adminUserId, account_id: account.accountId, ...settings }).execute();
+    await transport().sendMail({ from: adminEmail, to: `+18575550401@${DOMAIN}`, subject: '', text: 'Blank subject, cover wanted.' });
+    await waitFor(async () => (await inbox()).length === 3, 30_000, 'the third fax to arrive');
+    expect((await inbox())[2]!.page_count).toBe(2);
+    const withCover = await db.selectFrom('faxes').selectAll().where('sender_user_id', '=', account.adminUserId).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+    expect(withCover).toMatchObject({ cover_page: true, cover_template: 'confidential', cover_info: { company: 'Mail Fax Ltd' } });
+
+    await db.updateTable('fax_cover_settings').set({ cover_template: 'none' }).where('user_id', '=', account.adminUserId).execute();
+    await transport().sendMail({ from: adminEmail, to: `+18575550401@${DOMAIN}`, subject: 'No cover please', text: 'Template None.' });
+    await waitFor(async () => (await inbox()).length === 4, 30_000, 'the fourth fax to arrive');
+    expect((await inbox())[3]!.page_count).toBe(1);
+  });
+
   it('refuses an unknown sender with a 550 reply, and a bad address', async () => {
     const refused = await transport()
       .sendMail({ from: 'mallory@evil.example', to: `+18575550401@${DOMAIN}`, subject: 'Hi', text: 'spam' })
@@ -87,7 +102,7 @@ describe('e-mail to fax', () => {
       .then(() => null, (err: { responseCode?: number; response?: string }) => err);
     expect(badTo?.responseCode).toBe(550);
     expect(badTo?.response).toMatch(/send faxes to <fax number>@fax\.example\.test/);
-    expect(await inbox()).toHaveLength(2);
+    expect(await inbox()).toHaveLength(4);
   });
 
   it('reads subjects, text and attachments of MIME messages', () => {

@@ -1,9 +1,13 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FAX_COVER_TEMPLATES, type FaxCoverTemplate } from '@carillon/domain';
 import { findOnPath } from '../src/fax/fax-tools.ts';
 import { renderFax } from '../src/fax/render-fax.ts';
+import { coverPagePostScript } from '../src/fax/postscript.ts';
 import { detectAttachmentKind } from '../src/fax/render-attachment.ts';
 import { darkShare, makeJpeg, makePdf, makePng, makeTiff, pdfPages, tiffInfo } from './fax-support.ts';
 
@@ -11,14 +15,23 @@ fs.mkdirSync(path.join(os.tmpdir(), 'carillon-tests'), { recursive: true });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'carillon-tests', 'fax-render-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+const run = promisify(execFile);
 let runs = 0;
-async function render(attachments: { name: string; path: string }[], options: { resolution?: 'fine' | 'standard'; paper?: 'letter' | 'a4'; compression?: 'g4' | 'g3'; cover?: boolean } = {}) {
+const COVER_INFO = { company: 'Analytical Engines Ltd', street: '12 St James Square', city: 'London', country: 'United Kingdom', phoneNumber: '+18575550100' };
+
+async function render(
+  attachments: { name: string; path: string }[],
+  options: { resolution?: 'fine' | 'standard'; paper?: 'letter' | 'a4'; compression?: 'g4' | 'g3'; cover?: false | FaxCoverTemplate } = {},
+) {
   const out = path.join(dir, `run-${++runs}`);
   const workDir = path.join(out, 'work');
   fs.mkdirSync(workDir, { recursive: true });
   const result = await renderFax({
     attachments,
-    cover: options.cover === false ? null : { fromName: 'Ada Lovelace', fromNumber: '+18575550100', to: 'Accounts — Zoë', subject: 'Invoice (March)', message: 'Please find the invoice attached.\nRegards', date: '2026-11-21 14:05 UTC' },
+    cover:
+      options.cover === false
+        ? null
+        : { template: options.cover ?? 'classic', info: COVER_INFO, fromName: 'Ada Lovelace', fromNumber: '+18575550100', to: 'Accounts — Zoë', subject: 'Invoice (March)', message: 'Please find the invoice attached.\nRegards', date: '2026-11-21 14:05 UTC' },
     resolution: options.resolution ?? 'fine',
     paper: options.paper ?? 'letter',
     compression: options.compression ?? 'g4',
@@ -44,6 +57,31 @@ describe('fax rendering to TIFF-F', () => {
     expect(await pdfPages(r.pdf)).toBe(4);
     // The cover and the document pages carry ink; none came out blank.
     for (let p = 1; p <= 4; p++) expect(await darkShare(r.pdf, p)).toBeGreaterThan(0.005);
+  });
+
+  it('prints the cover page in each template with the same fields and the sender\'s Cover Page Info', async () => {
+    const pdf = path.join(dir, 'cover-doc.pdf');
+    await makePdf(pdf, 1);
+    const ink: Record<string, number> = {};
+    for (const template of FAX_COVER_TEMPLATES) {
+      const fields = { template, info: COVER_INFO, fromName: 'Ada Lovelace', fromNumber: '+18575550100', to: 'Accounts', subject: 'Invoice (March)', message: 'Please find the invoice attached.', date: '2026-11-21 14:05 UTC', pageCount: 2 };
+      // What a reader of the page sees, as Ghostscript lays the PostScript out.
+      const ps = path.join(dir, `cover-${template}.ps`);
+      fs.writeFileSync(ps, coverPagePostScript(fields, 'letter'), 'latin1');
+      const { stdout } = await run('gs', ['-q', '-dNOPAUSE', '-dBATCH', '-dSAFER', '-sDEVICE=txtwrite', '-sOutputFile=-', ps]);
+      // ISO Latin-1 encoding draws '-' with the minus glyph, which txtwrite reads back as U+2212.
+      const text = stdout.replaceAll('\u2212', '-');
+      for (const expected of ['Ada Lovelace', 'Accounts', 'Invoice (March)', '2026-11-21 14:05 UTC', 'Analytical Engines Ltd', '12 St James Square', 'United Kingdom', 'Tel. +18575550100', 'Please find the invoice attached.']) {
+        expect(text, `${template}: ${expected}`).toContain(expected);
+      }
+      expect(text.includes('intended only for the recipient'), template).toBe(template === 'confidential');
+      const r = await render([{ name: 'cover-doc.pdf', path: pdf }], { cover: template });
+      expect(r.pages).toBe(2);
+      ink[template] = await darkShare(r.pdf, 1);
+    }
+    // Contempo's dark band sets it apart; the confidential frame adds ink to the classic layout.
+    expect(ink.contempo!).toBeGreaterThan(ink.classic! + 0.05);
+    expect(ink.confidential!).toBeGreaterThan(ink.classic!);
   });
 
   it('renders at standard resolution (204×98) on A4, and with G3 compression', async () => {

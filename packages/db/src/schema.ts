@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { FaxCoverChoice, FaxCoverInfo, FaxCoverTemplate } from '@carillon/domain';
 
 /** Row types of the tables created by the migrations, as Kysely sees them. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -375,6 +376,9 @@ export interface FaxesTable {
   cover_to: Generated<string>;
   cover_subject: Generated<string>;
   cover_message: Generated<string>;
+  cover_template: Generated<FaxCoverTemplate>;
+  /** The sender's Cover Page Info when the fax was sent. */
+  cover_info: Json<Partial<FaxCoverInfo>>;
   resolution: Generated<FaxResolution>;
   attachments: Json<FaxAttachment[]>;
   status: Generated<FaxStatus>;
@@ -420,6 +424,16 @@ export interface FaxEmailSendersTable {
   created_at: Timestamp;
 }
 
+/** Seed 000 "Paramètres de fax sortant", per user; a user without a row has the defaults. */
+export interface FaxCoverSettingsTable {
+  user_id: string;
+  account_id: string;
+  cover_template: Generated<FaxCoverChoice>;
+  omit_cover_when_subject_blank: Generated<boolean>;
+  cover_info: Json<Partial<FaxCoverInfo>>;
+  updated_at: Generated<Date>;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sites: SitesTable;
@@ -445,6 +459,7 @@ export interface Database {
   fax_recipients: FaxRecipientsTable;
   fax_messages: FaxMessagesTable;
   fax_email_senders: FaxEmailSendersTable;
+  fax_cover_settings: FaxCoverSettingsTable;
 }
 
 export type Account = Selectable<AccountsTable>;

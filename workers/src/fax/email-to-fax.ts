@@ -3,6 +3,7 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import type { Logger } from '@carillon/config';
 import { sql, type Db } from '@carillon/db';
 import { createFax, faxComposeRequest, FaxComposeError, normaliseFaxNumber } from './fax-compose.ts';
+import { faxCoverSettingsOf } from './fax-cover-settings.ts';
 import { enqueueFax, type FaxQueue } from './fax-queue.ts';
 import { parseMail } from './mime-message.ts';
 
@@ -10,8 +11,9 @@ import { parseMail } from './mime-message.ts';
  * E-mail to fax (seed 000 "Faxes Sent via Email"): mail to
  * `<fax number>@<FAX_EMAIL_DOMAIN>` from an allowed sender is faxed as that
  * user. The subject is the cover page's subject and the text its message;
- * with a blank subject the cover page is left out (the seed's "Omit cover
- * page when email subject is blank"); the attachments are the fax (or the
+ * the sender's settings choose the template, and with a blank subject leave
+ * the cover page out unless they turned "Omit cover page when email subject
+ * is blank" off; the attachments are the fax (or the
  * text itself when there are none). A sender is allowed when it is a user's
  * login address or one of their extra addresses (fax_email_senders); any
  * other is refused at MAIL FROM with a 550 reply the sending server bounces
@@ -122,9 +124,11 @@ async function faxFromMail(options: EmailToFaxOptions, sender: Sender, numbers: 
   const uploads = mail.attachments.map((a) => ({ name: a.name, mediaType: a.mediaType, data: a.data }));
   // Nothing attached: the text of the mail is the fax.
   if (uploads.length === 0 && mail.text !== '') uploads.push({ name: 'message.txt', mediaType: 'text/plain', data: Buffer.from(mail.text, 'utf8') });
+  const cover = await faxCoverSettingsOf(options.db, sender.accountId, sender.userId);
   const parsed = faxComposeRequest.safeParse({
     recipients: numbers,
-    coverPage: mail.subject !== '',
+    // Seed 000 "Omit cover page when email subject is blank", and no cover page at all with the template "None".
+    coverPage: cover.coverTemplate !== 'none' && !(cover.omitCoverWhenSubjectBlank && mail.subject === ''),
     subject: mail.subject.slice(0, 200),
     message: uploads.length > 0 && mail.attachments.length > 0 ? mail.text.slice(0, 4000) : '',
   });

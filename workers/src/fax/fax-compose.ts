@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Db, FaxAttachment } from '@carillon/db';
+import { FAX_COVER_TEMPLATES } from '@carillon/domain';
 import { faxAttachmentsDirectory, faxDirectory } from './fax-paths.ts';
+import { faxCoverSettingsOf, templateFor } from './fax-cover-settings.ts';
 
 /** Seed 000 "FaxOut": at most 50 recipients. */
 export const MAX_FAX_RECIPIENTS = 50;
@@ -44,7 +46,10 @@ export const faxComposeRequest = z.object({
     .min(1, 'add at least one recipient')
     .max(MAX_FAX_RECIPIENTS, `at most ${MAX_FAX_RECIPIENTS} recipients`)
     .transform((list) => [...new Set(list)]),
-  coverPage: z.boolean().default(true),
+  /** Left out: as the sender's settings say (a cover page unless their template is "None"). */
+  coverPage: z.boolean().optional(),
+  /** Left out: the sender's template. */
+  coverTemplate: z.enum(FAX_COVER_TEMPLATES).optional(),
   to: z.string().trim().max(200).default(''),
   subject: z.string().trim().max(200).default(''),
   message: z.string().trim().max(4000).default(''),
@@ -112,6 +117,8 @@ export async function createFax(
     .orderBy('created_at')
     .executeTakeFirst();
 
+  const cover = await faxCoverSettingsOf(db, owner.accountId, owner.userId);
+
   const faxId = randomUUID();
   const attachmentsDir = faxAttachmentsDirectory(faxDirectory(dataDir, owner.accountId, faxId));
   await fs.promises.mkdir(attachmentsDir, { recursive: true });
@@ -131,7 +138,9 @@ export async function createFax(
           sender_user_id: owner.userId,
           from_number: senderNumber?.e164 ?? null,
           from_name: `${sender.first_name} ${sender.last_name}`.trim(),
-          cover_page: request.coverPage,
+          cover_page: request.coverPage ?? cover.coverTemplate !== 'none',
+          cover_template: request.coverTemplate ?? templateFor(cover),
+          cover_info: JSON.stringify(cover.coverInfo),
           cover_to: request.to,
           cover_subject: request.subject,
           cover_message: request.message,

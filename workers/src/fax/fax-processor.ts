@@ -71,6 +71,8 @@ async function render(db: Db, config: FaxProcessorDeps['config'], job: Job<FaxJo
       attachments: attachments.map((a) => ({ name: a.name, path: a.path })),
       cover: fax.cover_page
         ? {
+            template: fax.cover_template,
+            info: fax.cover_info,
             fromName: fax.from_name,
             fromNumber: fax.from_number,
             to: fax.cover_to,

@@ -5,6 +5,8 @@
  * other glyphs); characters outside it print as '?'.
  */
 
+import type { FaxCoverInfo, FaxCoverTemplate } from '@carillon/domain';
+
 export type PaperSize = 'letter' | 'a4';
 
 /** Page size in PostScript points. */
@@ -81,8 +83,11 @@ export function textDocumentPostScript(text: string, paper: PaperSize): string {
 }
 
 export interface CoverPageFields {
+  template: FaxCoverTemplate;
   fromName: string;
   fromNumber: string | null;
+  /** The sender's Cover Page Info; empty parts are left off. */
+  info: Partial<FaxCoverInfo>;
   to: string;
   subject: string;
   message: string;
@@ -92,15 +97,28 @@ export interface CoverPageFields {
   pageCount: number;
 }
 
-/** The cover page: a title, the from/to/subject/date/pages block and the message. */
+/** The sender's block: company, address and numbers, one line each, without the empty ones. */
+export function coverSenderLines(info: Partial<FaxCoverInfo>): string[] {
+  const join = (...parts: (string | undefined)[]) => parts.map((p) => p?.trim() ?? '').filter((p) => p !== '').join(' ');
+  return [
+    join(info.company),
+    join(info.street),
+    join(info.street2),
+    join(join(info.city, info.state).replace(/ (?=\S+$)/, ', '), info.postalCode),
+    join(info.country),
+    info.phoneNumber ? `Tel. ${info.phoneNumber}` : '',
+    info.faxNumber ? `Fax ${info.faxNumber}` : '',
+  ].filter((l) => l !== '');
+}
+
+const CONFIDENTIAL_NOTICE =
+  'This fax is intended only for the recipient named above and may contain confidential information. If you received it in error, please tell the sender at once and destroy it.';
+
+/** The cover page in the chosen template's layout; every template prints the same fields. */
 export function coverPagePostScript(fields: CoverPageFields, paper: PaperSize): string {
   const { width, height } = PAPER_POINTS[paper];
   const left = 72;
-  let y = height - 110;
-  let ps = `${PROLOGUE}/Helvetica-Bold-L1 findfont 36 scalefont setfont\n${left} ${y} moveto (FAX) show\n`;
-  y -= 16;
-  ps += `4 setlinewidth ${left} ${y} moveto ${width - left} ${y} lineto stroke\n`;
-  y -= 50;
+  const right = width - left;
   const rows: [string, string][] = [
     ['From:', [fields.fromName, fields.fromNumber ?? ''].filter((v) => v.trim() !== '').join('  ')],
     ['To:', fields.to],
@@ -108,20 +126,57 @@ export function coverPagePostScript(fields: CoverPageFields, paper: PaperSize): 
     ['Date:', fields.date],
     ['Pages:', String(fields.pageCount)],
   ];
-  for (const [label, value] of rows) {
-    ps += `/Helvetica-Bold-L1 findfont 16 scalefont setfont ${left} ${y} moveto ${psString(label)} show\n`;
-    ps += `/Helvetica-L1 findfont 16 scalefont setfont ${left + 100} ${y} moveto ${psString(value.slice(0, 60))} show\n`;
-    y -= 30;
+  const sender = coverSenderLines(fields.info);
+  const font = (bold: boolean, size: number) => `/Helvetica${bold ? '-Bold' : ''}-L1 findfont ${size} scalefont setfont\n`;
+  const rightAligned = (text: string, x: number, y: number) => `${psString(text)} dup stringwidth pop neg ${x} add ${y} moveto show\n`;
+  let ps = PROLOGUE;
+  let y: number;
+
+  if (fields.template === 'contempo') {
+    // A dark band with the title in white, the sender on its right.
+    const band = 120;
+    ps += `0 setgray 0 ${height - band} ${width} ${band} rectfill 1 setgray\n`;
+    ps += `${font(true, 40)}${left} ${height - 78} moveto (fax) show\n`;
+    ps += font(false, 11);
+    sender.slice(0, 6).forEach((line, i) => (ps += rightAligned(line.slice(0, 50), right, height - 34 - i * 14)));
+    ps += '0 setgray\n';
+    y = height - band - 56;
+    for (const [label, value] of rows) {
+      ps += `${font(false, 11)}${left} ${y + 18} moveto ${psString(label.replace(':', '').toUpperCase())} show\n`;
+      ps += `${font(true, 16)}${left} ${y} moveto ${psString(value.slice(0, 55))} show\n`;
+      ps += `0.5 setlinewidth ${left} ${y - 8} moveto ${right} ${y - 8} lineto stroke\n`;
+      y -= 44;
+    }
+  } else {
+    const title = fields.template === 'confidential' ? 'CONFIDENTIAL FAX' : 'FAX';
+    if (fields.template === 'confidential') ps += `3 setlinewidth 36 36 ${width - 72} ${height - 72} rectstroke\n`;
+    y = height - 110;
+    ps += `${font(true, fields.template === 'confidential' ? 30 : 36)}${left} ${y} moveto ${psString(title)} show\n`;
+    ps += font(false, 10);
+    sender.slice(0, 6).forEach((line, i) => (ps += rightAligned(line.slice(0, 50), right, height - 70 - i * 12)));
+    y -= 16;
+    ps += `4 setlinewidth ${left} ${y} moveto ${right} ${y} lineto stroke\n`;
+    y -= 50;
+    for (const [label, value] of rows) {
+      ps += `${font(true, 16)}${left} ${y} moveto ${psString(label)} show\n`;
+      ps += `${font(false, 16)}${left + 100} ${y} moveto ${psString(value.slice(0, 60))} show\n`;
+      y -= 30;
+    }
   }
   y -= 10;
-  ps += `1 setlinewidth ${left} ${y} moveto ${width - left} ${y} lineto stroke\n`;
+  ps += `1 setlinewidth ${left} ${y} moveto ${right} ${y} lineto stroke\n`;
   y -= 36;
-  ps += '/Helvetica-L1 findfont 14 scalefont setfont\n';
+  const bottom = fields.template === 'confidential' ? 150 : 72;
+  ps += font(false, 14);
   // Helvetica averages about half an em: a conservative column count for the message.
-  for (const line of wrapLines(fields.message, Math.floor((width - 2 * left) / 7.5))) {
-    if (y < 72) break;
+  for (const line of wrapLines(fields.message, Math.floor((right - left) / 7.5))) {
+    if (y < bottom) break;
     if (line !== '') ps += `${left} ${y} moveto ${psString(line)} show\n`;
     y -= 19;
+  }
+  if (fields.template === 'confidential') {
+    ps += font(true, 10);
+    wrapLines(CONFIDENTIAL_NOTICE, Math.floor((right - left) / 5.5)).forEach((line, i) => (ps += `${left} ${110 - i * 13} moveto ${psString(line)} show\n`));
   }
   return `${ps}showpage\n`;
 }

@@ -44,6 +44,7 @@ export async function composeFax(rt: Runtime, auth: AuthenticatedSession, form: 
   const parsed = faxComposeRequest.safeParse({
     recipients,
     coverPage: text('coverPage') === undefined ? undefined : text('coverPage') === 'true',
+    coverTemplate: text('coverTemplate') || undefined,
     to: text('to'),
     subject: text('subject'),
     message: text('message'),
