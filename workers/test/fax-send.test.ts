@@ -9,6 +9,7 @@ import { createFax, createJobProducer, createRedisConnection, enqueueFax, faxCom
 import { deletePrefix, killIfRunning, REDIS_URL, spawnWorkers, startSmtpReceiver, uniquePrefix, waitFor, type Spawned } from './support.ts';
 import { addStandardUser, seedAccount, type SeededAccount } from './recording-export-support.ts';
 import { addNumber, makePdf, makePng, pdfPages, tiffInfo } from './fax-support.ts';
+import { parseMail } from '../src/fax/mime-message.ts';
 
 /**
  * Issue 6 FaxOut acceptance with the real workers service: faxes composed as
@@ -119,6 +120,14 @@ describe('FaxOut with the workers service', () => {
       expect(mails[0]!.raw).toMatch(/^Subject: New fax from .*\+18575550100 \(4 pages\)/m);
       expect(mails[0]!.raw).toContain('/me/messages');
     }
+    // The sender gets the transmission result, once, with each recipient's outcome.
+    const senderEmail = (await db.selectFrom('users').select('email').where('id', '=', account.adminUserId).executeTakeFirstOrThrow()).email;
+    await waitFor(async () => smtp.received.some((m) => m.to.includes(senderEmail)), 20_000, 'the transmission result e-mail');
+    const results = smtp.received.filter((m) => m.to.includes(senderEmail));
+    expect(results).toHaveLength(1);
+    const result = parseMail(Buffer.from(results[0]!.raw));
+    expect(result.subject).toBe('Fax "Quarterly figures": 2 of 3 delivered');
+    expect(result.text.replace(/\r\n/g, '\n')).toContain(`${INTERNAL_A}: delivered\n${INTERNAL_B}: delivered\n${EXTERNAL}: failed (${NO_OUTBOUND_FAX_ROUTE})`);
   });
 
   it('fails a corrupt PDF with a clear reason; the other attachments and recipients are unaffected', { timeout: 90_000 }, async () => {

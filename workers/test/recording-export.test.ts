@@ -163,6 +163,14 @@ describe('recording export', () => {
     expect(csv[4]!.File).toBe('');
     expect(csv[4]!.Problem).toMatch(/^ffmpeg could not convert the recording \(exit code \d+\)/);
     expect(csv[4]!.Problem).not.toContain(dataDir);
+
+    // Whoever asked is told by e-mail, once, with the link (no SMTP here: the outbox).
+    const outbox = path.join(dataDir, 'outbox');
+    const mails = async () => (fs.existsSync(outbox) ? fs.readdirSync(outbox).map((f) => fs.readFileSync(path.join(outbox, f), 'utf8').replace(/=\r?\n/g, '')) : []);
+    await expect.poll(async () => (await mails()).filter((m) => m.includes(id)).length, { timeout: 15_000 }).toBe(1);
+    const mail = (await mails()).find((m) => m.includes(id))!;
+    expect(mail).toMatch(/^Subject: Recordings export ready \(3\)/m);
+    expect(mail).toContain(`/api/calls/recordings-export/${id}/download`);
   });
 
   it('applies the call log filters and scope: the same calls as the call log lists with recordings', { timeout: 60_000 }, async () => {

@@ -30,7 +30,10 @@ export function createFaxProcessor(deps: FaxProcessorDeps): Processor<FaxJobData
     const { faxId, accountId } = job.data;
     let fax = await loadFax(db, accountId, faxId);
     if (!fax) throw new UnrecoverableError(`fax ${faxId} does not exist in this account`);
-    if (fax.status === 'completed' || fax.status === 'failed') return summary(db, fax);
+    if (fax.status === 'completed' || fax.status === 'failed') {
+      await notifyFaxResult(db, deps, fax.id, fax.account_id);
+      return summary(db, fax);
+    }
     if (job.data.kind === 'send' && fax.scheduled_at && fax.scheduled_at.getTime() > Date.now() + 50 && token) {
       // Never before the time the sender chose (spec: "not sent before the scheduled time").
       await job.moveToDelayed(fax.scheduled_at.getTime(), token);
@@ -38,12 +41,15 @@ export function createFaxProcessor(deps: FaxProcessorDeps): Processor<FaxJobData
     }
     try {
       if (!fax.rendered_path) fax = await render(db, deps.config, job, fax);
-      if (job.data.kind === 'render' || fax.status === 'failed') return await summary(db, fax);
-      return await send(db, deps, job, fax);
+      if (job.data.kind === 'render' && fax.status !== 'failed') return await summary(db, fax);
+      const result = fax.status === 'failed' ? await summary(db, fax) : await send(db, deps, job, fax);
+      await notifyFaxResult(db, deps, fax.id, fax.account_id);
+      return result;
     } catch (err) {
       const attempts = job.opts.attempts ?? 1;
       if (err instanceof UnrecoverableError || job.attemptsMade + 1 >= attempts) {
         await markFailed(db, fax, `the fax could not be processed: ${err instanceof Error ? err.message : String(err)}`).catch(() => undefined);
+        await notifyFaxResult(db, deps, fax.id, fax.account_id).catch(() => undefined);
       }
       throw err;
     }
@@ -222,6 +228,37 @@ async function notifyFaxReceived(db: Db, deps: FaxProcessorDeps, fax: FaxRow, ex
   );
 }
 
+/**
+ * The seed's "Fax Transmission Results: Notify by Email" to the sender, once the fax has its final status:
+ * one per fax whatever the number of runs (the e-mail job's id is the fax's).
+ */
+async function notifyFaxResult(db: Db, deps: FaxProcessorDeps, faxId: string, accountId: string): Promise<void> {
+  const fax = await loadFax(db, accountId, faxId);
+  if (!fax || (fax.status !== 'completed' && fax.status !== 'failed')) return;
+  const user = await db.selectFrom('users').select(['id', 'email', 'first_name', 'language']).where('id', '=', fax.sender_user_id).where('account_id', '=', accountId).executeTakeFirst();
+  if (!user) return;
+  const recipients = await db.selectFrom('fax_recipients').select(['number', 'status', 'reason']).where('fax_id', '=', fax.id).where('account_id', '=', accountId).orderBy('position').execute();
+  const fr = user.language === 'fr';
+  const delivered = recipients.filter((r) => r.status === 'delivered').length;
+  const subject = fax.cover_subject || (fr ? '(sans objet)' : '(no subject)');
+  const lines = recipients.map((r) =>
+    r.status === 'delivered' ? `${r.number}: ${fr ? 'remis' : 'delivered'}` : `${r.number}: ${fr ? 'échec' : 'failed'}${r.reason ? ` (${r.reason})` : ''}`,
+  );
+  await deps.producer.add(
+    'email',
+    'fax-result',
+    {
+      accountId,
+      userId: user.id,
+      purpose: 'fax-result',
+      to: user.email,
+      subject: fr ? `Fax « ${subject} » : ${delivered}/${recipients.length} remis` : `Fax "${subject}": ${delivered} of ${recipients.length} delivered`,
+      text: `${fr ? 'Bonjour' : 'Hello'} ${user.first_name},\n\n${lines.join('\n')}\n${fax.error ? `\n${fax.error}\n` : ''}\n${deps.config.publicUrl}/me/fax\n`,
+    },
+    { jobId: `fax-result-${fax.id}` },
+  );
+}
+
 async function setRecipients(db: Db, fax: FaxRow, from: ('queued' | 'rendering' | 'sending')[], to: 'queued' | 'rendering' | 'sending'): Promise<void> {
   await db
     .updateTable('fax_recipients')
@@ -235,20 +272,23 @@ async function setRecipients(db: Db, fax: FaxRow, from: ('queued' | 'rendering' 
 /** The fax and every recipient not yet done fail with `reason`; those delivered stay delivered. */
 async function markFailed(db: Db, fax: FaxRow, reason: string): Promise<FaxRow> {
   const error = reason.slice(0, 1000);
-  await db
-    .updateTable('faxes')
-    .set({ status: 'failed', error, completed_at: new Date() })
-    .where('id', '=', fax.id)
-    .where('account_id', '=', fax.account_id)
-    .where('status', 'not in', ['completed', 'failed'])
-    .execute();
-  await db
-    .updateTable('fax_recipients')
-    .set({ status: 'failed', reason: error, updated_at: new Date() })
-    .where('fax_id', '=', fax.id)
-    .where('account_id', '=', fax.account_id)
-    .where('status', 'not in', ['delivered', 'failed'])
-    .execute();
+  // One transaction: nobody sees the fax failed while its recipients still wait.
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('faxes')
+      .set({ status: 'failed', error, completed_at: new Date() })
+      .where('id', '=', fax.id)
+      .where('account_id', '=', fax.account_id)
+      .where('status', 'not in', ['completed', 'failed'])
+      .execute();
+    await trx
+      .updateTable('fax_recipients')
+      .set({ status: 'failed', reason: error, updated_at: new Date() })
+      .where('fax_id', '=', fax.id)
+      .where('account_id', '=', fax.account_id)
+      .where('status', 'not in', ['delivered', 'failed'])
+      .execute();
+  });
   return (await loadFax(db, fax.account_id, fax.id)) ?? fax;
 }
 

@@ -5,6 +5,7 @@ import { UnrecoverableError, type Job, type Processor } from 'bullmq';
 import type { Config } from '@carillon/config';
 import type { Db } from '@carillon/db';
 import type { RecordingExportJobData, RecordingExportJobResult } from '../queues.ts';
+import type { JobProducer } from '../producer.ts';
 import { reportProgress } from '../progress.ts';
 import { recordingExportFilters } from './export-filters.ts';
 import { countExportRecordings, exportRecordings } from './export-recordings-query.ts';
@@ -20,15 +21,18 @@ export const MAX_DELAY_PER_RECORDING_MS = 2000;
 /** What the processor needs; the database is opened on the first job (health-only runs need none). */
 export interface RecordingExportDeps {
   db: () => Promise<Db>;
-  config: Pick<Config, 'dataDir' | 'RECORDING_EXPORT_TTL_HOURS'>;
+  config: Pick<Config, 'dataDir' | 'RECORDING_EXPORT_TTL_HOURS' | 'publicUrl'>;
   /** The ffmpeg binary, resolved per export so that a missing one fails the export with its reason. */
   ffmpeg: () => string;
+  /** For the "export ready" e-mail to whoever asked. */
+  producer: JobProducer;
 }
 
 interface ExportContext {
   db: Db;
   config: RecordingExportDeps['config'];
   ffmpeg: () => string;
+  producer: JobProducer;
 }
 
 type ExportJobData = Extract<RecordingExportJobData, { kind: 'export' }>;
@@ -36,7 +40,7 @@ type ExportJobData = Extract<RecordingExportJobData, { kind: 'export' }>;
 /** Processor for `recording-export`: `export` jobs build one ZIP each, `sweep-expired` jobs delete expired ones. */
 export function createRecordingExportProcessor(deps: RecordingExportDeps): Processor<RecordingExportJobData, RecordingExportJobResult> {
   return async (job) => {
-    const ctx: ExportContext = { db: await deps.db(), config: deps.config, ffmpeg: deps.ffmpeg };
+    const ctx: ExportContext = { db: await deps.db(), config: deps.config, ffmpeg: deps.ffmpeg, producer: deps.producer };
     if (job.data.kind === 'sweep-expired') {
       return { kind: 'sweep-expired', expired: await sweepExpiredExports(ctx.db, ctx.config.dataDir) };
     }
@@ -170,7 +174,38 @@ async function markCompleted(
     .where('account_id', '=', accountId)
     .where('status', 'in', ['queued', 'running'])
     .execute();
+  await notifyExportReady(ctx, exportId, accountId, r.recordings);
   return { kind: 'export', exportId, recordings: r.recordings, skipped: r.skipped, sizeBytes: r.sizeBytes };
+}
+
+/** The job-completion e-mail, once per export (the e-mail job's id is the export's), with the link and its expiry. */
+async function notifyExportReady(ctx: ExportContext, exportId: string, accountId: string, recordings: number): Promise<void> {
+  const row = await ctx.db
+    .selectFrom('recording_exports')
+    .innerJoin('users', 'users.id', 'recording_exports.requested_by')
+    .select(['users.id as userId', 'users.email', 'users.first_name', 'users.language', 'recording_exports.expires_at'])
+    .where('recording_exports.id', '=', exportId)
+    .where('recording_exports.account_id', '=', accountId)
+    .executeTakeFirst();
+  if (!row) return;
+  const fr = row.language === 'fr';
+  const link = `${ctx.config.publicUrl}/api/calls/recordings-export/${exportId}/download`;
+  const until = row.expires_at ? `${row.expires_at.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
+  await ctx.producer.add(
+    'email',
+    'recording-export-ready',
+    {
+      accountId,
+      userId: row.userId,
+      purpose: 'recording-export-ready',
+      to: row.email,
+      subject: fr ? `Export des enregistrements prêt (${recordings})` : `Recordings export ready (${recordings})`,
+      text: fr
+        ? `Bonjour ${row.first_name},\n\nVotre export de ${recordings} enregistrements est prêt jusqu'au ${until} :\n${link}\n`
+        : `Hello ${row.first_name},\n\nYour export of ${recordings} recordings is ready until ${until}:\n${link}\n`,
+    },
+    { jobId: `recording-export-ready-${exportId}` },
+  );
 }
 
 async function markFailed(db: Db, exportId: string, accountId: string, message: string): Promise<void> {
