@@ -252,7 +252,11 @@ describe('invitations and password resets through the e-mail queue', () => {
     expect(smtp.attempts.length).toBeGreaterThanOrEqual(attempts + 2);
     expect(mail!.raw).toMatch(/^Subject: .* invites you to its Carillon phone system/m);
     const ivy = new HttpClient(product.url);
-    expect((await activate(ivy, linkIn(mail!.raw, 'activate'), { password: 'Walnut6Comet!', pin: '581937', answer: 'Biscuit the dog' })).status).toBe(303);
+    const activated = await activate(ivy, linkIn(mail!.raw, 'activate'), { password: 'Walnut6Comet!', pin: '581937', answer: 'Biscuit the dog' });
+    expect(activated.status).toBe(303);
+    // A standard user lands in their own portal, not in the company's quick setup.
+    expect(activated.headers.get('location')).toBe('/');
+    expect((await ivy.get('/')).headers.get('location')).toBe('/me');
     const status = await db.selectFrom('users').innerJoin('extensions', 'extensions.id', 'users.extension_id').select('extensions.status').where('users.id', '=', res.body.created[0]!.userId).executeTakeFirstOrThrow();
     expect(status.status).toBe('activated');
     const invited = (await (await admin.get('/api/audit-events?action=user.invited')).json()) as { targetId: string }[];

@@ -1,4 +1,6 @@
 /// <reference lib="dom" />
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { hashSecret } from '@carillon/core';
@@ -132,6 +134,26 @@ describe('Add Users wizard in the browser', () => {
     expect(await page.getByTestId('row-errors').count()).toBe(0);
     expect((await userOf('igor@demo.example'))?.first_name).toBe('Igor');
 
+    // From the Users list: Set credentials for Jade (a weak password is refused with the rules), then Send invite to Igor.
+    await page.goto(`${product.url}/admin/users?q=jade`);
+    await page.getByRole('checkbox', { name: 'Select Jade Moreau' }).check();
+    const dialog = page.getByTestId('bulk-confirm');
+    await page.getByRole('button', { name: 'Set credentials' }).click();
+    await dialog.getByLabel('Password', { exact: true }).fill('short');
+    await dialog.getByLabel('Re-enter password').fill('short');
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByTestId('bulk-report').getByText('0 changed, 0 already so, 1 refused.').waitFor();
+    expect(await page.getByTestId('bulk-report').innerText()).toContain('8 to 32 characters');
+    // The list reloads after an action and the selection starts over.
+    await expect.poll(() => page.getByRole('checkbox', { name: 'Select Jade Moreau' }).isChecked()).toBe(false);
+    await page.getByRole('checkbox', { name: 'Select Jade Moreau' }).check();
+    await page.getByRole('button', { name: 'Set credentials' }).click();
+    await dialog.getByLabel('Password', { exact: true }).fill('Orchard4Violet!');
+    await dialog.getByLabel('Re-enter password').fill('Orchard4Violet!');
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByTestId('bulk-report').getByText('1 changed, 0 already so, 0 refused.').waitFor();
+    await expect.poll(async () => (await userOf('jade@demo.example'))?.status).toBe('activated');
+
     await auditShows('Audit trail', 'User added', ['hanna@demo.example', 'jade@demo.example', 'igor@demo.example']);
   });
 
@@ -157,6 +179,11 @@ describe('Add Users wizard in the browser', () => {
     expect(await row(1).getByTestId('row-first').inputValue()).toBe('Marc');
     expect(await page.getByTestId('created-users').innerText()).toContain('invitation envoyée');
     expect((await userOf('lea@demo.example'))?.e164).toBe('+33140000201');
+    // The invitation went through the e-mail queue; without SMTP the workers write it to the outbox, in the account's language.
+    const outbox = path.join(product.dataDir, 'outbox');
+    const mails = () => (fs.existsSync(outbox) ? fs.readdirSync(outbox).map((f) => fs.readFileSync(path.join(outbox, f), 'utf8').replace(/=\r?\n/g, '')) : []);
+    await expect.poll(() => mails().filter((m) => /^To: lea@demo\.example/m.test(m)), { timeout: 15_000 }).toHaveLength(1);
+    expect(mails().find((m) => /^To: lea@demo\.example/m.test(m))).toMatch(/\/activate\/[A-Za-z0-9_-]+/);
 
     await row(1).getByTestId('row-email').fill('marc@demo.example');
     await page.getByRole('button', { name: 'Suivant' }).click();
