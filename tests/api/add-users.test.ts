@@ -228,6 +228,18 @@ describe('POST /api/users/batch', () => {
     expect(skipped.status).toBe(200);
     const eve = await db.selectFrom('users').select('setup_progress').where('id', '=', skipped.body.created[0]!.userId).executeTakeFirstOrThrow();
     expect(eve.setup_progress).toMatchObject({ emergencyAddressRequired: true });
+    // At first sign-in, Eve is sent to enter it before anything else; refused without the terms, then saved.
+    const eveClient = new HttpClient(product.url);
+    await eveClient.form('/login', { identifier: 'e1@acme.example', password: GOOD.password });
+    const blocked = await eveClient.request('GET', '/me', undefined, { accept: 'text/html' });
+    expect(blocked.status).toBe(303);
+    expect(blocked.headers.get('location')).toBe('/me/emergency-address');
+    const form = { name: 'Home', country: 'FR', street: '2 rue du Bac', city: 'Paris', state: 'IDF', postalCode: '75007' };
+    expect((await eveClient.form('/me/emergency-address', form)).status).toBe(400);
+    const saved = await eveClient.form('/me/emergency-address', { ...form, acceptTerms: 'on' });
+    expect(saved.status).toBe(303);
+    expect((await eveClient.request('GET', '/me', undefined, { accept: 'text/html' })).status).toBe(200);
+    expect(await db.selectFrom('emergency_addresses').select('street').where('user_id', '=', skipped.body.created[0]!.userId).executeTakeFirstOrThrow()).toEqual({ street: '2 rue du Bac' });
     // No welcome e-mail for credentials set by the admin.
     await sleep(500);
     expect(mailTo('e2@acme.example')).toEqual([]);

@@ -155,7 +155,7 @@ describe('Add Users wizard in the browser', () => {
     await expect.poll(async () => (await userOf('jade@demo.example'))?.status).toBe('activated');
 
     await auditShows('Audit trail', 'User added', ['hanna@demo.example', 'jade@demo.example', 'igor@demo.example']);
-  });
+  }, 90_000);
 
   it('in French: the same batch, the error in French, an invitation sent to the created users', async () => {
     page = await signIn(browser, product.url, 'francoise@demo.example', PASSWORD);
@@ -191,5 +191,5 @@ describe('Add Users wizard in the browser', () => {
     expect((await userOf('marc@demo.example'))?.status).toBe('not_activated');
 
     await auditShows("Piste d'audit", 'Utilisateur ajouté', ['karim@demo.example', 'lea@demo.example', 'marc@demo.example']);
-  });
+  }, 90_000);
 });

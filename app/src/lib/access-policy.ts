@@ -66,6 +66,7 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
   '/api/extensions/unassigned': { GET: perm('users.view') },
   '/(portal)/admin/users/unassigned': perm('users.view'),
   '/(portal)/admin/users/add': perm('users.manage'),
+  '/(portal)/me/emergency-address': 'authenticated',
   '/api/audit-events': perm('audit.view'),
   '/api/audit-events/export': perm('audit.view'),
   '/api/devices': { GET: perm('phone_system.view'), POST: perm('devices.manage') },

@@ -612,6 +612,8 @@ export const en = {
   'addUsers.reason.not_for_free_users': 'free users have no phone and no number',
   'addUsers.reason.missing_emergency_address': 'missing emergency address',
   'addUsers.reason.terms_required': 'accept the emergency service notes',
+  'emergencyFirstLogin.title': 'Your emergency address',
+  'emergencyFirstLogin.intro': 'Your administrator added you without an emergency address. Enter the address where you use your phone before going on: emergency services use it to find you.',
   'nav.home': 'Home',
   'nav.users': 'Users',
   'nav.phoneSystem': 'Phone System',

@@ -614,6 +614,8 @@ export const fr: Dictionary = {
   'addUsers.reason.not_for_free_users': "les utilisateurs gratuits n'ont ni téléphone ni numéro",
   'addUsers.reason.missing_emergency_address': "adresse d'urgence manquante",
   'addUsers.reason.terms_required': "acceptez les notes sur le service d'appel d'urgence",
+  'emergencyFirstLogin.title': "Votre adresse d'urgence",
+  'emergencyFirstLogin.intro': "Votre administrateur vous a ajouté sans adresse d'urgence. Saisissez l'adresse où vous utilisez votre téléphone avant de continuer : les services d'urgence s'en servent pour vous localiser.",
   'nav.home': 'Accueil',
   'nav.users': 'Utilisateurs',
   'nav.phoneSystem': 'Système téléphonique',
