@@ -183,10 +183,11 @@ export async function addUsers(rt: Runtime, accountId: string, actor: AuditActor
   // 3. Each good row against the account, and created.
   const roleId = await defaultRoleIdFor(db, accountId);
   const account = await db.selectFrom('accounts').select(['company_name', 'main_number']).where('id', '=', accountId).executeTakeFirstOrThrow();
+  const taken = await dialledExtensions(db, accountId);
   const created: CreatedUser[] = [];
   for (const r of checked) {
     try {
-      const user = await createOne(db, rt.config.SIP_DOMAIN, accountId, actor, req, r, { roleId, reserved, account });
+      const user = await createOne(db, rt.config.SIP_DOMAIN, accountId, actor, req, r, { roleId, reserved, taken, account });
       reserved.add(user.fullExtension);
       if (req.onboarding === 'invite') {
         try {
@@ -214,7 +215,7 @@ async function createOne(
   actor: AuditActor,
   req: AddUsersRequest,
   { row, data, site }: { row: number; data: UserRow; site: SiteInfo },
-  ctx: { roleId: string; reserved: Set<string>; account: { company_name: string; main_number: string | null } },
+  ctx: { roleId: string; reserved: Set<string>; taken: Set<string>; account: { company_name: string; main_number: string | null } },
 ): Promise<CreatedUser> {
   return db.transaction().execute(async (trx) => {
     // Serialises user creation in the account, so two admins cannot take the same extension or number.
@@ -223,19 +224,25 @@ async function createOne(
       const clash = await trx.selectFrom('users').select('id').where(sql`lower(email)`, '=', data.email.toLowerCase()).where('email_login', '=', true).executeTakeFirst();
       if (clash) throw new RowRefused('email', 'email_taken');
     }
-    const dialled = new Set(
-      (
+    // The extensions read once for the batch only suggest a number; under the lock, the one chosen is checked again.
+    const dialledNow = async (full: string) =>
+      Boolean(
         await trx
           .selectFrom('extensions')
           .innerJoin('sites', 'sites.id', 'extensions.site_id')
-          .select(sql<string>`coalesce(sites.site_code, '') || extensions.number`.as('full'))
+          .select('extensions.id')
           .where('extensions.account_id', '=', accountId)
-          .execute()
-      ).map((e) => e.full),
-    );
-    if (data.extension && dialled.has(site.code + data.extension)) throw new RowRefused('extension', 'extension_taken');
-    const number = data.extension ?? nextFreeExtension(site.code, (full) => dialled.has(full) || ctx.reserved.has(full));
-    if (!number) throw new RowRefused('extension', 'no_free_extension');
+          .where(sql`coalesce(sites.site_code, '') || extensions.number`, '=', full)
+          .executeTakeFirst(),
+      );
+    if (data.extension && (await dialledNow(site.code + data.extension))) throw new RowRefused('extension', 'extension_taken');
+    let number = data.extension ?? null;
+    while (!number) {
+      const candidate = nextFreeExtension(site.code, (full) => ctx.taken.has(full) || ctx.reserved.has(full));
+      if (!candidate) throw new RowRefused('extension', 'no_free_extension');
+      if (!(await dialledNow(site.code + candidate))) number = candidate;
+      else ctx.taken.add(site.code + candidate); // taken since the batch began
+    }
     const fullExtension = site.code + number;
 
     const phoneNumber = data.numberId
@@ -345,6 +352,17 @@ async function createOne(
   });
 }
 
+/** Every extension of the account as it is dialled: site code and short number. */
+async function dialledExtensions(db: Db, accountId: string): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('extensions')
+    .innerJoin('sites', 'sites.id', 'extensions.site_id')
+    .select(sql<string>`coalesce(sites.site_code, '') || extensions.number`.as('full'))
+    .where('extensions.account_id', '=', accountId)
+    .execute();
+  return new Set(rows.map((r) => r.full));
+}
+
 /**
  * The next free short extension of a site: from 101 up (the first admin has
  * 101), as short as the site code allows, skipping every number dialled the
@@ -360,18 +378,12 @@ export function nextFreeExtension(siteCode: string, taken: (full: string) => boo
 
 /** What the wizard offers to choose from: sites, the number inventory, unassigned phones and the next extensions. */
 export async function addUsersOptions(db: Db, accountId: string) {
-  const [sites, numbers, devices, dialled] = await Promise.all([
+  const [sites, numbers, devices, taken] = await Promise.all([
     db.selectFrom('sites').select(['id', 'name', 'site_code as siteCode', 'is_main as isMain']).where('account_id', '=', accountId).orderBy('is_main', 'desc').orderBy('name').execute(),
     db.selectFrom('phone_numbers').select(['id', 'e164', 'nickname', 'type']).where('account_id', '=', accountId).where('extension_id', 'is', null).where('type', 'in', INVENTORY_TYPES).orderBy('e164').limit(500).execute(),
     db.selectFrom('devices').select(['id', 'name', 'mac', 'type']).where('account_id', '=', accountId).where('extension_id', 'is', null).where('type', 'in', ['desk_phone', 'byod']).orderBy('name').limit(500).execute(),
-    db
-      .selectFrom('extensions')
-      .innerJoin('sites', 'sites.id', 'extensions.site_id')
-      .select(sql<string>`coalesce(sites.site_code, '') || extensions.number`.as('full'))
-      .where('extensions.account_id', '=', accountId)
-      .execute(),
+    dialledExtensions(db, accountId),
   ]);
-  const taken = new Set(dialled.map((d) => d.full));
   return {
     sites,
     numbers,
