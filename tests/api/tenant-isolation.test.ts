@@ -144,6 +144,16 @@ describe('tenant isolation', () => {
     const bulk = await a.client.json('POST', '/api/users/bulk', { action: 'disable', userIds: [b.ids.users] });
     expect(await bulk.json()).toEqual({ results: [{ userId: b.ids.users, result: 'refused', reason: 'not_found' }] });
     expect((await b.client.get('/api/me')).status).toBe(200);
+    const invite = await a.client.json('POST', '/api/users/bulk', { action: 'send_invite', userIds: [b.ids.users] });
+    expect(await invite.json()).toEqual({ results: [{ userId: b.ids.users, result: 'refused', reason: 'not_found' }] });
+    // The Add Users wizard offers only A's sites, and a row naming B's site is refused on that row.
+    const options = (await (await a.client.get('/api/users/batch')).json()) as { sites: { id: string }[] };
+    expect(options.sites.map((s) => s.id)).not.toContain(b.ids.sites);
+    const added = await a.client.json('POST', '/api/users/batch', { userType: 'free', onboarding: 'later', rows: [{ email: 'walker@a.example', firstName: 'Walker', siteId: b.ids.sites }] });
+    expect(added.status).toBe(422);
+    expect(((await added.json()) as { errors: unknown[] }).errors).toEqual([{ row: 1, field: 'siteId', reason: 'not_found' }]);
+    const phone = await a.client.json('POST', '/api/users/batch', { userType: 'office', onboarding: 'later', rows: [{ email: 'walker@a.example', firstName: 'Walker', device: { kind: 'inventory', deviceId: b.ids.devices } }] });
+    expect(((await phone.json()) as { errors: unknown[] }).errors).toEqual([{ row: 1, field: 'device.deviceId', reason: 'not_found' }]);
   });
 
   it('refuses a bad id or a bad body with a clear client error', async () => {

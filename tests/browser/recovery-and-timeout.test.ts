@@ -39,12 +39,21 @@ async function signIn(page: Page, password: string) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-/** The newest message the product wrote to its outbox (no SMTP server is configured). */
-function lastMail(): string {
+/**
+ * The newest message the workers wrote to the product's outbox (no SMTP
+ * server is configured). Mail goes through the e-mail queue, so it is
+ * waited for rather than read at once.
+ */
+async function lastMail(): Promise<string> {
   const dir = path.join(product.dataDir, 'outbox');
-  const files = fs.readdirSync(dir).sort();
-  // Undo quoted-printable soft line breaks so the link reads in one piece.
-  return fs.readFileSync(path.join(dir, files.at(-1)!), 'utf8').replace(/=\r?\n/g, '');
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const files = fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+    // Undo quoted-printable soft line breaks so the link reads in one piece.
+    if (files.length) return fs.readFileSync(path.join(dir, files.at(-1)!), 'utf8').replace(/=\r?\n/g, '');
+    if (Date.now() > deadline) throw new Error('no e-mail in the outbox after 15 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 describe('forgot password', () => {
@@ -56,7 +65,7 @@ describe('forgot password', () => {
     await page.getByRole('button', { name: 'Send me a link by e-mail' }).click();
     await page.getByText('we sent a reset link').waitFor();
 
-    const mail = lastMail();
+    const mail = await lastMail();
     expect(mail).toMatch(/^To: admin@demo\.carillon\.localhost/m);
     const link = mail.match(/http:\/\/\S+\/reset-password\/[A-Za-z0-9_-]+/)![0];
     await page.goto(link);

@@ -1,10 +1,14 @@
+import { redirect } from '@sveltejs/kit';
 import { SESSION_GRACE_SECONDS } from '@carillon/core';
 import { ADMIN_TABS, USER_TABS, visibleTabs } from '#lib/navigation.ts';
 import { caller } from '#lib/server/api.ts';
+import { getRuntime } from '#lib/server/runtime.ts';
+import { EMERGENCY_ADDRESS_PAGE, mustEnterEmergencyAddress } from '#lib/server/users/emergency-first-login.ts';
 import type { LayoutServerLoad } from './$types';
 
 export const load: LayoutServerLoad = async (event) => {
   const auth = caller(event);
+  if (event.url.pathname !== EMERGENCY_ADDRESS_PAGE && (await mustEnterEmergencyAddress((await getRuntime()).db, auth))) redirect(303, EMERGENCY_ADDRESS_PAGE);
   return {
     me: {
       name: `${auth.user.first_name} ${auth.user.last_name}`.trim(),

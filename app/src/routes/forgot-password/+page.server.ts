@@ -2,6 +2,7 @@ import { fail, redirect } from '@sveltejs/kit';
 import { answerSecurityQuestion, securityQuestionFor, sendPasswordResetLink } from '@carillon/core';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { identityFromForm } from '#lib/server/login-form.ts';
+import { queuedMailer } from '#lib/server/mail-queue.ts';
 import type { Actions } from './$types';
 
 const kept = (form: FormData) => ({
@@ -17,7 +18,8 @@ export const actions: Actions = {
     const identity = identityFromForm(form);
     // The same answer whether or not an account matches, so the page reveals nothing.
     if (identity && (await rt.limiter.hit(`reset-mail:ip:${locals.ip}`, 10, 600)).allowed) {
-      await sendPasswordResetLink(rt.db, rt.mailer, identity, rt.config.publicUrl);
+      // Through the e-mail queue: the page answers at once and the workers retry a refusing mail server.
+      await sendPasswordResetLink(rt.db, queuedMailer(rt, { accountId: null, userId: null, purpose: 'password_reset' }), identity, rt.config.publicUrl);
     }
     return { ...kept(form), sent: true };
   },

@@ -1,15 +1,16 @@
 import { z } from 'zod';
-import { recordAudit, type AuditActor, type AuthenticatedSession } from '@carillon/core';
-import type { Db } from '@carillon/db';
+import { accountInfoFor, recordAudit, storePassword, validatePassword, type AuditActor, type AuthenticatedSession } from '@carillon/core';
 import { PERMISSIONS } from '@carillon/domain';
+import type { Runtime } from '../runtime.ts';
+import { inviteUser } from './invitations.ts';
 
 /**
  * The Users list's bulk actions (seed 000, the bar above the list: Delete,
- * Enable, Disable, Change Site). Each user is changed in a transaction of its
+ * Enable, Disable, Send Invite, Set Credentials, Change Site). Each user is changed in a transaction of its
  * own, so one refusal never undoes the others, and each change is one audit
  * event. The answer says, user by user, what happened and why not.
  */
-export const BULK_ACTIONS = ['enable', 'disable', 'delete', 'change_site'] as const;
+export const BULK_ACTIONS = ['enable', 'disable', 'delete', 'change_site', 'send_invite', 'set_credentials'] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
 
 export const bulkRequest = z
@@ -17,9 +18,13 @@ export const bulkRequest = z
     action: z.enum(BULK_ACTIONS),
     userIds: z.array(z.uuid()).min(1).max(1000),
     siteId: z.uuid().optional(),
+    /** Set Credentials: the new password of every selected user, checked against each one's own details. */
+    password: z.string().max(200).optional(),
+    passwordConfirm: z.string().max(200).optional(),
   })
   .strict()
-  .refine((b) => b.action !== 'change_site' || b.siteId !== undefined, { path: ['siteId'], message: 'required to change site' });
+  .refine((b) => b.action !== 'change_site' || b.siteId !== undefined, { path: ['siteId'], message: 'required to change site' })
+  .refine((b) => b.action !== 'set_credentials' || (b.password !== undefined && b.passwordConfirm !== undefined), { path: ['password'], message: 'required to set credentials' });
 export type BulkRequest = z.output<typeof bulkRequest>;
 
 export type BulkRefusal =
@@ -28,26 +33,37 @@ export type BulkRefusal =
   | 'last_super_admin'
   | 'super_admin_protected'
   | 'operator_extension'
-  | 'extension_conflict';
+  | 'extension_conflict'
+  | 'already_activated'
+  | 'disabled'
+  | 'email_not_unique'
+  | 'invitation_not_queued'
+  | 'password_rules';
 
-export type BulkOutcome = { userId: string; result: 'changed' } | { userId: string; result: 'unchanged' } | { userId: string; result: 'refused'; reason: BulkRefusal };
+export type BulkOutcome = { userId: string; result: 'changed' } | { userId: string; result: 'unchanged' } | { userId: string; result: 'refused'; reason: BulkRefusal; rules?: string[] };
 
 const AUDIT_ACTION: Record<BulkAction, string> = {
   enable: 'user.enabled',
   disable: 'user.disabled',
   delete: 'user.deleted',
   change_site: 'user.site_changed',
+  // The invitation is audited by inviteUser once it is queued.
+  send_invite: 'user.invited',
+  set_credentials: 'user.credentials_set',
 };
 
 class Refused extends Error {
   readonly reason: BulkRefusal;
-  constructor(reason: BulkRefusal) {
+  readonly rules?: string[];
+  constructor(reason: BulkRefusal, rules?: string[]) {
     super(reason);
     this.reason = reason;
+    if (rules) this.rules = rules;
   }
 }
 
-export async function runBulkAction(db: Db, auth: AuthenticatedSession, actor: AuditActor, req: BulkRequest): Promise<{ results: BulkOutcome[] } | { error: 'site_not_found' }> {
+export async function runBulkAction(rt: Runtime, auth: AuthenticatedSession, actor: AuditActor, req: BulkRequest): Promise<{ results: BulkOutcome[] } | { error: 'site_not_found' }> {
+  const db = rt.db;
   const accountId = auth.account.id;
   const site = req.siteId
     ? await db.selectFrom('sites').select(['id', 'name']).where('account_id', '=', accountId).where('id', '=', req.siteId).executeTakeFirst()
@@ -66,7 +82,7 @@ export async function runBulkAction(db: Db, auth: AuthenticatedSession, actor: A
           .innerJoin('extensions', 'extensions.id', 'users.extension_id')
           .innerJoin('roles', 'roles.id', 'users.role_id')
           .leftJoin('user_credentials', 'user_credentials.user_id', 'users.id')
-          .select(['users.id', 'users.first_name', 'users.last_name', 'users.email', 'users.extension_id', 'extensions.number', 'extensions.status', 'extensions.site_id', 'roles.key as role_key', 'user_credentials.password_hash'])
+          .select(['users.id', 'users.first_name', 'users.last_name', 'users.email', 'users.extension_id', 'users.email_login', 'extensions.number', 'extensions.status', 'extensions.site_id', 'roles.key as role_key', 'user_credentials.password_hash'])
           .where('users.account_id', '=', accountId)
           .where('extensions.account_id', '=', accountId)
           .where('users.id', '=', userId)
@@ -129,11 +145,38 @@ export async function runBulkAction(db: Db, auth: AuthenticatedSession, actor: A
             await audit({ siteId: target.site_id }, { siteId: site!.id, siteName: site!.name });
             return true;
           }
+          case 'send_invite': {
+            // Seed 000: an invitation activates; someone who already has a password signs in instead.
+            if (target.password_hash) throw new Refused('already_activated');
+            if (target.status === 'disabled') throw new Refused('disabled');
+            if (!target.email_login) throw new Refused('email_not_unique');
+            return 'invite' as const;
+          }
+          case 'set_credentials': {
+            const rules = validatePassword(req.password!, req.passwordConfirm!, await accountInfoFor(trx, accountId, target.id));
+            if (rules.length) throw new Refused('password_rules', rules);
+            await storePassword(trx, target.id, req.password!);
+            // "Activate by assigning credentials": a user waiting for activation is active at once; a disabled one stays disabled.
+            const status = target.status === 'not_activated' || target.status === 'unassigned' ? 'activated' : target.status;
+            if (status !== target.status) await trx.updateTable('extensions').set({ status }).where('account_id', '=', accountId).where('id', '=', target.extension_id).execute();
+            // Whoever signed in with the old password is signed out.
+            await trx.updateTable('sessions').set({ revoked_at: new Date() }).where('account_id', '=', accountId).where('user_id', '=', target.id).where('revoked_at', 'is', null).execute();
+            await audit({ status: target.status }, { status });
+            return true;
+          }
         }
       });
+      if (changed === 'invite') {
+        try {
+          await inviteUser(rt, actor, accountId, userId);
+        } catch (err) {
+          rt.log.warn('invitation not queued', { error: err as Error, userId });
+          throw new Refused('invitation_not_queued');
+        }
+      }
       results.push({ userId, result: changed ? 'changed' : 'unchanged' });
     } catch (err) {
-      if (err instanceof Refused) results.push({ userId, result: 'refused', reason: err.reason });
+      if (err instanceof Refused) results.push({ userId, result: 'refused', reason: err.reason, ...(err.rules ? { rules: err.rules } : {}) });
       else throw err;
     }
   }

@@ -30,6 +30,7 @@ export const actions: Actions = {
       return fail(410, { ...kept, tokenStatus: result.reason });
     }
     setSessionCookie(cookies, result.sessionToken, url);
-    redirect(303, '/setup');
+    // The front door sends the account's first admin on to quick setup, and an invited user to where they work.
+    redirect(303, '/');
   },
 };

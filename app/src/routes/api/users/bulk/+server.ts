@@ -4,11 +4,11 @@ import { actorOf, caller, readJson } from '#lib/server/api.ts';
 import { bulkRequest, runBulkAction } from '#lib/server/users/bulk.ts';
 import type { RequestHandler } from './$types';
 
-/** POST /api/users/bulk { action, userIds, siteId? } → { results: [{ userId, result, reason? }] } */
+/** POST /api/users/bulk { action, userIds, siteId?, password?, passwordConfirm? } → { results: [{ userId, result, reason?, rules? }] } */
 export const POST: RequestHandler = async (event) => {
   const body = await readJson(event.request, bulkRequest);
   if (!body.ok) return body.response;
-  const outcome = await runBulkAction((await getRuntime()).db, caller(event), actorOf(event), body.data);
+  const outcome = await runBulkAction(await getRuntime(), caller(event), actorOf(event), body.data);
   if ('error' in outcome) return json({ error: 'invalid_body', fields: { siteId: 'not_found' } }, { status: 400 });
   return json(outcome);
 };
