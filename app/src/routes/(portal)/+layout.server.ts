@@ -1,5 +1,5 @@
 import { SESSION_GRACE_SECONDS } from '@carillon/core';
-import { ADMIN_TABS, USER_TABS, visibleTabs } from '#lib/navigation.ts';
+import { ADMIN_TABS, USER_TABS, USERS_SUBTABS, visibleTabs } from '#lib/navigation.ts';
 import { caller } from '#lib/server/api.ts';
 import type { LayoutServerLoad } from './$types';
 
@@ -14,6 +14,7 @@ export const load: LayoutServerLoad = async (event) => {
     },
     adminTabs: visibleTabs(ADMIN_TABS, auth.permissions),
     userTabs: visibleTabs(USER_TABS, auth.permissions),
+    usersSubtabs: visibleTabs(USERS_SUBTABS, auth.permissions),
     session: { timeoutMinutes: auth.account.session_timeout_minutes, graceSeconds: SESSION_GRACE_SECONDS },
   };
 };

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { recordAudit, type AuditActor, type AuthenticatedSession } from '@carillon/core';
 import type { Db } from '@carillon/db';
+import { sql } from '@carillon/db';
 import { PERMISSIONS } from '@carillon/domain';
+import { getRole, mayAssign, type RoleError } from '../roles/roles.ts';
+import { userInScope, userScopeOf } from './scope.ts';
 
 /**
  * The Users list's bulk actions (seed 000, the bar above the list: Delete,
@@ -9,7 +12,7 @@ import { PERMISSIONS } from '@carillon/domain';
  * own, so one refusal never undoes the others, and each change is one audit
  * event. The answer says, user by user, what happened and why not.
  */
-export const BULK_ACTIONS = ['enable', 'disable', 'delete', 'change_site'] as const;
+export const BULK_ACTIONS = ['enable', 'disable', 'delete', 'change_site', 'assign_role'] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
 
 export const bulkRequest = z
@@ -17,9 +20,11 @@ export const bulkRequest = z
     action: z.enum(BULK_ACTIONS),
     userIds: z.array(z.uuid()).min(1).max(1000),
     siteId: z.uuid().optional(),
+    roleId: z.uuid().optional(),
   })
   .strict()
-  .refine((b) => b.action !== 'change_site' || b.siteId !== undefined, { path: ['siteId'], message: 'required to change site' });
+  .refine((b) => b.action !== 'change_site' || b.siteId !== undefined, { path: ['siteId'], message: 'required to change site' })
+  .refine((b) => b.action !== 'assign_role' || b.roleId !== undefined, { path: ['roleId'], message: 'required to assign a role' });
 export type BulkRequest = z.output<typeof bulkRequest>;
 
 export type BulkRefusal =
@@ -37,6 +42,7 @@ const AUDIT_ACTION: Record<BulkAction, string> = {
   disable: 'user.disabled',
   delete: 'user.deleted',
   change_site: 'user.site_changed',
+  assign_role: 'user.role_changed',
 };
 
 class Refused extends Error {
@@ -47,12 +53,21 @@ class Refused extends Error {
   }
 }
 
-export async function runBulkAction(db: Db, auth: AuthenticatedSession, actor: AuditActor, req: BulkRequest): Promise<{ results: BulkOutcome[] } | { error: 'site_not_found' }> {
+export async function runBulkAction(db: Db, auth: AuthenticatedSession, actor: AuditActor, req: BulkRequest): Promise<{ results: BulkOutcome[] } | { error: 'site_not_found' | 'role_not_found' } | { refused: RoleError }> {
   const accountId = auth.account.id;
   const site = req.siteId
     ? await db.selectFrom('sites').select(['id', 'name']).where('account_id', '=', accountId).where('id', '=', req.siteId).executeTakeFirst()
     : undefined;
   if (req.action === 'change_site' && !site) return { error: 'site_not_found' };
+  const role = req.action === 'assign_role' ? await getRole(db, accountId, req.roleId!) : undefined;
+  if (req.action === 'assign_role') {
+    if (!role) return { error: 'role_not_found' };
+    // Nobody hands out a permission they do not hold, nor a wider scope than their own.
+    const refused = await mayAssign(db, auth, role);
+    if (refused) return { refused };
+  }
+  // A site-scoped admin or a group manager changes only the users they administer; the others are not found.
+  const inScope = userInScope(await userScopeOf(db, auth), accountId, sql.ref('users.id'));
   // Only someone holding every permission may change a Super Admin: a User Admin must not be able to lock the owners out.
   const callerIsSuperAdmin = PERMISSIONS.every((p) => auth.permissions.has(p));
   const results: BulkOutcome[] = [];
@@ -66,15 +81,16 @@ export async function runBulkAction(db: Db, auth: AuthenticatedSession, actor: A
           .innerJoin('extensions', 'extensions.id', 'users.extension_id')
           .innerJoin('roles', 'roles.id', 'users.role_id')
           .leftJoin('user_credentials', 'user_credentials.user_id', 'users.id')
-          .select(['users.id', 'users.first_name', 'users.last_name', 'users.email', 'users.extension_id', 'extensions.number', 'extensions.status', 'extensions.site_id', 'roles.key as role_key', 'user_credentials.password_hash'])
+          .select(['users.id', 'users.first_name', 'users.last_name', 'users.email', 'users.extension_id', 'extensions.number', 'extensions.status', 'extensions.site_id', 'roles.key as role_key', 'roles.name as role_name', 'users.role_id', 'user_credentials.password_hash'])
           .where('users.account_id', '=', accountId)
           .where('extensions.account_id', '=', accountId)
           .where('users.id', '=', userId)
+          .$if(inScope !== null, (q) => q.where(inScope!))
           .executeTakeFirst();
         if (!target) throw new Refused('not_found');
         if (target.id === auth.user.id && req.action !== 'enable') throw new Refused('self');
         const isSuperAdmin = target.role_key === 'super_admin';
-        const removesAdmin = req.action === 'disable' || req.action === 'delete';
+        const removesAdmin = req.action === 'disable' || req.action === 'delete' || (req.action === 'assign_role' && role!.key !== 'super_admin');
         if (removesAdmin && isSuperAdmin && target.status !== 'disabled') {
           const others = await trx
             .selectFrom('users')
@@ -89,6 +105,7 @@ export async function runBulkAction(db: Db, auth: AuthenticatedSession, actor: A
           if (Number(others.n) === 0) throw new Refused('last_super_admin');
         }
         if (isSuperAdmin && !callerIsSuperAdmin) throw new Refused('super_admin_protected');
+        if (req.action === 'assign_role' && target.role_id === role!.id) return false;
         const audit = (before: unknown, after: unknown) =>
           recordAudit(trx, actor, { accountId, action: AUDIT_ACTION[req.action], targetType: 'user', targetId: target.id, before, after });
 
@@ -127,6 +144,11 @@ export async function runBulkAction(db: Db, auth: AuthenticatedSession, actor: A
             if (taken) throw new Refused('extension_conflict');
             await trx.updateTable('extensions').set({ site_id: site!.id }).where('account_id', '=', accountId).where('id', '=', target.extension_id).execute();
             await audit({ siteId: target.site_id }, { siteId: site!.id, siteName: site!.name });
+            return true;
+          }
+          case 'assign_role': {
+            await trx.updateTable('users').set({ role_id: role!.id }).where('account_id', '=', accountId).where('id', '=', target.id).execute();
+            await audit({ roleId: target.role_id, role: target.role_name }, { roleId: role!.id, role: role!.name });
             return true;
           }
         }
