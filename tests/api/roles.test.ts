@@ -210,6 +210,11 @@ describe('roles', () => {
     const standard = await roleByKey('standard');
     expect((await admin.json('PATCH', `/api/roles/${standard.id}`, { isDefault: true })).status).toBe(200);
     expect(await defaultRoleIdFor(db, accountId)).toBe(standard.id);
+    // A user made on an unassigned extension gets the default role.
+    const free = await db.insertInto('extensions').values({ account_id: accountId, site_id: mainSiteId, number: '299', type: 'user', status: 'unassigned' }).returning('id').executeTakeFirstOrThrow();
+    const made = await admin.json('POST', `/api/extensions/${free.id}/assign`, { firstName: 'Newcomer', email: 'newcomer@acme.example' });
+    expect(made.status).toBe(201);
+    expect(await roleOf(((await made.json()) as { userId: string }).userId)).toBe(standard.id);
     const set = await audits('role.default_set');
     expect(set.map((a) => a.target_id)).toEqual([analytics.id, standard.id]);
     // The other account keeps its own default.
@@ -268,6 +273,14 @@ describe('roles', () => {
         { userId: ids.claire, result: 'changed' },
       ],
     });
+    // Unassigned extensions too: only Paris's are listed, and a main-site one cannot be taken.
+    const mainFree = await db.insertInto('extensions').values({ account_id: accountId, site_id: mainSiteId, number: '298', type: 'user', status: 'unassigned' }).returning('id').executeTakeFirstOrThrow();
+    const parisFree = await db.insertInto('extensions').values({ account_id: accountId, site_id: parisSiteId, number: '198', type: 'user', status: 'unassigned' }).returning('id').executeTakeFirstOrThrow();
+    const free = (await (await carl.get('/api/extensions/unassigned')).json()) as { id: string }[];
+    expect(free.map((e) => e.id)).toEqual([parisFree.id]);
+    expect((await carl.json('POST', `/api/extensions/${mainFree.id}/assign`, { firstName: 'X', email: 'x@acme.example' })).status).toBe(404);
+    expect((await carl.json('DELETE', `/api/extensions/${mainFree.id}`)).status).toBe(404);
+    expect((await carl.json('DELETE', `/api/extensions/${parisFree.id}`)).status).toBe(204);
     // A site-scoped admin cannot hand out a company-wide role, even one with fewer permissions.
     const refused = await carl.json('POST', '/api/users/bulk', { action: 'assign_role', roleId: (await roleByKey('standard')).id, userIds: [ids.claire] });
     expect(refused.status).toBe(403);

@@ -66,3 +66,9 @@ export async function userVisibleTo(db: Db, auth: AuthenticatedSession, userId: 
   if (cond) q = q.where(cond);
   return (await q.executeTakeFirst()) !== undefined;
 }
+
+/** Whether an extension of this site (an unassigned one, say) is the caller's to administer: a group manager's scope holds no unassigned extension. */
+export function siteInScope(scope: UserScope, siteId: string): boolean {
+  if (scope.kind === 'account') return true;
+  return scope.kind === 'sites' && scope.siteIds.includes(siteId);
+}
