@@ -111,6 +111,10 @@ describe('user groups', () => {
     expect((await create({ name: 'sales' })).status).toBe(409);
     const [audit] = await audits('user_group.created');
     expect(audit).toMatchObject({ target_id: sales.id, after: { name: 'Sales', managerId: ids.gina } });
+    // Nor can the manager's role drop below User Admin while they manage the group.
+    const standardRole = ((await (await admin.get('/api/roles')).json()) as { items: { id: string; key: string | null }[] }).items.find((r) => r.key === 'standard')!;
+    const demoted = await admin.json('POST', '/api/users/bulk', { action: 'assign_role', roleId: standardRole.id, userIds: [ids.gina] });
+    expect(await demoted.json()).toEqual({ results: [{ userId: ids.gina, result: 'refused', reason: 'group_manager' }] });
     // Changing the manager to a Standard member is refused the same way.
     const patch = await admin.json('PATCH', `/api/user-groups/${sales.id}`, { managerId: ids.hugo });
     expect(patch.status).toBe(409);

@@ -619,6 +619,7 @@ export const en = {
   'auditAction.user_group.member_removed': "User group member removed",
   'auditTarget.role': "Role",
   'auditTarget.user_group': "User group",
+  'usersList.reason.group_manager': "a user group manager must keep at least the User Admin role: choose another manager first",
   'nav.home': 'Home',
   'nav.users': 'Users',
   'nav.phoneSystem': 'Phone System',

@@ -621,6 +621,7 @@ export const fr: Dictionary = {
   'auditAction.user_group.member_removed': "Membre retiré du groupe d'utilisateurs",
   'auditTarget.role': "Rôle",
   'auditTarget.user_group': "Groupe d'utilisateurs",
+  'usersList.reason.group_manager': "le gestionnaire d'un groupe d'utilisateurs doit garder au minimum le rôle Utilisateur administrateur : choisissez d'abord un autre gestionnaire",
   'nav.home': 'Accueil',
   'nav.users': 'Utilisateurs',
   'nav.phoneSystem': 'Système téléphonique',

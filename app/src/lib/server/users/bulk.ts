@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { recordAudit, type AuditActor, type AuthenticatedSession } from '@carillon/core';
 import type { Db } from '@carillon/db';
 import { sql } from '@carillon/db';
-import { PERMISSIONS } from '@carillon/domain';
+import { PERMISSIONS, PREDEFINED_ROLE_PERMISSIONS } from '@carillon/domain';
 import { getRole, mayAssign, type RoleError } from '../roles/roles.ts';
 import { userInScope, userScopeOf } from './scope.ts';
 
@@ -33,7 +33,8 @@ export type BulkRefusal =
   | 'last_super_admin'
   | 'super_admin_protected'
   | 'operator_extension'
-  | 'extension_conflict';
+  | 'extension_conflict'
+  | 'group_manager';
 
 export type BulkOutcome = { userId: string; result: 'changed' } | { userId: string; result: 'unchanged' } | { userId: string; result: 'refused'; reason: BulkRefusal };
 
@@ -106,6 +107,11 @@ export async function runBulkAction(db: Db, auth: AuthenticatedSession, actor: A
         }
         if (isSuperAdmin && !callerIsSuperAdmin) throw new Refused('super_admin_protected');
         if (req.action === 'assign_role' && target.role_id === role!.id) return false;
+        // A group manager must keep at least the User Admin role (seed 000 "Groupes d'utilisateurs"): change the group's manager first.
+        if (req.action === 'assign_role' && !PREDEFINED_ROLE_PERMISSIONS.user_admin.every((p) => role!.permissions.includes(p))) {
+          const manages = await trx.selectFrom('user_groups').select('id').where('account_id', '=', accountId).where('manager_user_id', '=', target.id).executeTakeFirst();
+          if (manages) throw new Refused('group_manager');
+        }
         const audit = (before: unknown, after: unknown) =>
           recordAudit(trx, actor, { accountId, action: AUDIT_ACTION[req.action], targetType: 'user', targetId: target.id, before, after });
 
