@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { permissionsOfRole, recordAudit, type AuditActor, type AuthenticatedSession } from '@carillon/core';
+import { recordAudit, type AuditActor, type AuthenticatedSession } from '@carillon/core';
 import { ROLE_SCOPES, type Db, type RoleScope } from '@carillon/db';
-import { isPredefinedRoleKey, PERMISSIONS, PREDEFINED_ROLE_KEYS, type Permission } from '@carillon/domain';
+import { isPredefinedRoleKey, permissionsOfPredefinedRole, PERMISSIONS, PREDEFINED_ROLE_KEYS, type Permission } from '@carillon/domain';
 import { scopeCovers, userScopeOf } from '../users/scope.ts';
 
 /**
@@ -76,7 +76,7 @@ export async function listRoles(db: Db, accountId: string): Promise<RoleView[]> 
   rows.sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
   const views: RoleView[] = [];
   for (const r of rows) {
-    const permissions = isPredefinedRoleKey(r.key) ? [...(await permissionsOfRole(db, r.id))] : perms.filter((p) => p.role_id === r.id).map((p) => p.permission as Permission);
+    const permissions = isPredefinedRoleKey(r.key) ? [...permissionsOfPredefinedRole(r.key)] : perms.filter((p) => p.role_id === r.id).map((p) => p.permission as Permission);
     views.push({
       id: r.id,
       key: r.key,
