@@ -77,7 +77,10 @@ beforeAll(async () => {
     .values({ account_id: me.accountId, extension_id: me.extensionId, to_number: '+33123456789', page_count: 1, pdf_path: '/nonexistent/fax.pdf' })
     .returning('id')
     .executeTakeFirstOrThrow();
-  b.ids = { faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
+  const bRoles = (await (await b.client.get('/api/roles')).json()) as { items: { id: string; key: string | null }[] };
+  const bRole = (await (await b.client.json('POST', '/api/roles', { baseRoleId: bRoles.items.find((r) => r.key === 'standard')!.id, name: 'Beta role' })).json()) as { id: string };
+  const bGroup = (await (await b.client.json('POST', '/api/user-groups', { name: 'Beta group', memberIds: [me.id] })).json()) as { id: string };
+  b.ids = { roles: bRole.id, 'user-groups': bGroup.id, members: me.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
 }, 120_000);
 
 afterAll(async () => {
@@ -124,6 +127,9 @@ describe('tenant isolation', () => {
     expect(walked).toContain('GET /api/calls/recordings-export/[id]/download');
     expect(walked).toContain('GET /api/faxes/[id]/preview/[page]');
     expect(walked).toContain('GET /api/fax-messages/[id]/pdf');
+    expect(walked).toContain('DELETE /api/roles/[id]');
+    expect(walked).toContain('PATCH /api/user-groups/[id]');
+    expect(walked).toContain('DELETE /api/user-groups/[id]/members/[userId]');
     // And nothing of B changed.
     const bMe = (await (await b.client.get('/api/me')).json()) as { firstName: string };
     expect(bMe.firstName).not.toBe('Mallory');

@@ -20,6 +20,14 @@ export const ADMIN_TABS: NavTab[] = [
   { href: '/admin/more', label: 'nav.more', permission: 'account.settings' },
 ];
 
+/** The Users section's second row (seed 000: User List, Roles, User Groups). */
+export const USERS_SUBTABS: NavTab[] = [
+  { href: '/admin/users', label: 'usersList.tab.users', permission: 'users.view' },
+  { href: '/admin/users/unassigned', label: 'usersList.tab.unassigned', permission: 'users.view' },
+  { href: '/admin/users/roles', label: 'roles.tab', permission: 'roles.manage' },
+  { href: '/admin/users/groups', label: 'groups.tab', permission: 'users.view' },
+];
+
 export const USER_TABS: NavTab[] = [
   { href: '/me', label: 'nav.overview', permission: null },
   { href: '/me/phone', label: 'nav.phone', permission: 'self.calls' },

@@ -97,7 +97,32 @@ export interface RolesTable {
   name: string;
   description: string | null;
   base_role_id: string | null;
+  /** Whose users the holders administer: the whole account, the users of role_sites, or the members of the groups they manage. */
+  scope: Generated<RoleScope>;
   created_at: Timestamp;
+}
+
+export const ROLE_SCOPES = ['account', 'sites', 'groups'] as const;
+export type RoleScope = (typeof ROLE_SCOPES)[number];
+
+export interface RoleSitesTable {
+  role_id: string;
+  site_id: string;
+}
+
+export interface UserGroupsTable {
+  id: Generated<string>;
+  account_id: string;
+  name: string;
+  description: string | null;
+  /** A member of the group (seed 000 "Groupes d'utilisateurs"), checked by the app. */
+  manager_user_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface UserGroupMembersTable {
+  group_id: string;
+  user_id: string;
 }
 
 export interface RolePermissionsTable {
@@ -440,6 +465,9 @@ export interface Database {
   extensions: ExtensionsTable;
   roles: RolesTable;
   role_permissions: RolePermissionsTable;
+  role_sites: RoleSitesTable;
+  user_groups: UserGroupsTable;
+  user_group_members: UserGroupMembersTable;
   users: UsersTable;
   user_credentials: UserCredentialsTable;
   phone_numbers: PhoneNumbersTable;

@@ -48,12 +48,15 @@ const EXPECTED_TABLES = [
   'recording_exports',
   'recordings',
   'role_permissions',
+  'role_sites',
   'roles',
   'sessions',
   'sip_trunks',
   'sites',
   'transcriptions',
   'user_credentials',
+  'user_group_members',
+  'user_groups',
   'user_tokens',
   'users',
 ];
@@ -184,6 +187,7 @@ async function expectMigratedSchema(db: Db): Promise<void> {
     'sip_trunks',
     'sites',
     'transcriptions',
+    'user_groups',
     'user_tokens',
     'users',
   ]);

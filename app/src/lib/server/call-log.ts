@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AuthenticatedSession } from '@carillon/core';
-import type { Db } from '@carillon/db';
+import { sql, type Db } from '@carillon/db';
+import { extensionInScope, userScopeOf } from './users/scope.ts';
 
 /** Filters of the call log (seed 000 "Rapports du journal des appels"): dates, direction, result. */
 export const callLogQuery = z.object({
@@ -35,17 +36,22 @@ export function callLogFilters(params: URLSearchParams, scope: 'mine' | 'company
  * The calls a user may see: the whole company's with the company call log
  * permission (Manager and up), otherwise only those of their own extension.
  */
-function scoped(db: Db, auth: AuthenticatedSession, scope: 'mine' | 'company' = 'company') {
+async function scoped(db: Db, auth: AuthenticatedSession, scope: 'mine' | 'company' = 'company') {
   let q = db.selectFrom('calls').where('calls.account_id', '=', auth.account.id);
   if (scope === 'mine' || !auth.permissions.has('reports.company_call_log')) {
     const ext = auth.user.extension_id;
-    q = q.where((eb) => eb.or([eb('calls.caller_extension_id', '=', ext), eb('calls.callee_extension_id', '=', ext)]));
+    return q.where((eb) => eb.or([eb('calls.caller_extension_id', '=', ext), eb('calls.callee_extension_id', '=', ext)]));
   }
+  // A site-scoped role or a group manager sees the calls of the users they administer (seed 000 "Groupes d'utilisateurs").
+  const userScope = await userScopeOf(db, auth);
+  const from = extensionInScope(userScope, auth.account.id, sql.ref('calls.caller_extension_id'));
+  const to = extensionInScope(userScope, auth.account.id, sql.ref('calls.callee_extension_id'));
+  if (from && to) q = q.where((eb) => eb.or([from, to]));
   return q;
 }
 
 export async function listCalls(db: Db, auth: AuthenticatedSession, f: z.output<typeof callLogQuery>) {
-  let q = scoped(db, auth, f.scope)
+  let q = (await scoped(db, auth, f.scope))
     .selectAll('calls')
     .select((eb) => eb.selectFrom('recordings').select('recordings.id').whereRef('recordings.call_id', '=', 'calls.id').where('recordings.account_id', '=', auth.account.id).limit(1).as('recording_id'));
   if (f.from) q = q.where('calls.started_at', '>=', new Date(f.from));
@@ -75,13 +81,13 @@ export function callLogCsv(rows: CallLogRow[]): string {
 
 /** The recording of a call the user may see, if any. */
 export async function callRecording(db: Db, auth: AuthenticatedSession, callId: string) {
-  const call = await scoped(db, auth).select('calls.id').where('calls.id', '=', callId).executeTakeFirst();
+  const call = await (await scoped(db, auth)).select('calls.id').where('calls.id', '=', callId).executeTakeFirst();
   if (!call) return null;
   return db.selectFrom('recordings').select(['id', 'storage_path', 'format']).where('account_id', '=', auth.account.id).where('call_id', '=', call.id).orderBy('started_at').executeTakeFirst();
 }
 
 export async function getCall(db: Db, auth: AuthenticatedSession, id: string) {
-  const call = await scoped(db, auth).selectAll('calls').where('calls.id', '=', id).executeTakeFirst();
+  const call = await (await scoped(db, auth)).selectAll('calls').where('calls.id', '=', id).executeTakeFirst();
   if (!call) return null;
   const legs = await db.selectFrom('call_legs').selectAll().where('account_id', '=', auth.account.id).where('call_id', '=', id).orderBy('started_at').execute();
   return { ...call, legs };

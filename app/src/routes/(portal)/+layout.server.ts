@@ -1,6 +1,6 @@
 import { redirect } from '@sveltejs/kit';
 import { SESSION_GRACE_SECONDS } from '@carillon/core';
-import { ADMIN_TABS, USER_TABS, visibleTabs } from '#lib/navigation.ts';
+import { ADMIN_TABS, USER_TABS, USERS_SUBTABS, visibleTabs } from '#lib/navigation.ts';
 import { caller } from '#lib/server/api.ts';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { EMERGENCY_ADDRESS_PAGE, mustEnterEmergencyAddress } from '#lib/server/users/emergency-first-login.ts';
@@ -18,6 +18,7 @@ export const load: LayoutServerLoad = async (event) => {
     },
     adminTabs: visibleTabs(ADMIN_TABS, auth.permissions),
     userTabs: visibleTabs(USER_TABS, auth.permissions),
+    usersSubtabs: visibleTabs(USERS_SUBTABS, auth.permissions),
     session: { timeoutMinutes: auth.account.session_timeout_minutes, graceSeconds: SESSION_GRACE_SECONDS },
   };
 };

@@ -4,6 +4,7 @@ import type { Db, RecordingExport } from '@carillon/db';
 import { effectiveExportFilters, enqueueRecordingExport, expireExport, type RecordingExportRequest } from '@carillon/workers';
 import type { Runtime } from '../runtime.ts';
 import { appJobs } from '../jobs.ts';
+import { userScopeOf } from '../users/scope.ts';
 
 /**
  * Recording exports (seed 000 "Téléchargement du journal des appels et des
@@ -17,9 +18,10 @@ export class QueueUnavailableError extends Error {}
 
 /** Stores and queues an export of the recordings the filters select among the calls the caller may see. */
 export async function startRecordingExport(rt: Runtime, auth: AuthenticatedSession, actor: AuditActor, request: RecordingExportRequest): Promise<ExportRow> {
+  // The worker knows only "one extension" or "the whole company": a site- or group-scoped admin exports their own calls only, never beyond their scope.
   const filters = effectiveExportFilters(request, {
     extensionId: auth.user.extension_id,
-    mayExportCompany: auth.permissions.has('reports.company_call_log'),
+    mayExportCompany: auth.permissions.has('reports.company_call_log') && (await userScopeOf(rt.db, auth)).kind === 'account',
   });
   const row = await rt.db
     .insertInto('recording_exports')

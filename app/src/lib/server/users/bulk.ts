@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { accountInfoFor, recordAudit, storePassword, validatePassword, type AuditActor, type AuthenticatedSession } from '@carillon/core';
-import { PERMISSIONS } from '@carillon/domain';
+import { sql } from '@carillon/db';
+import { PERMISSIONS, PREDEFINED_ROLE_PERMISSIONS } from '@carillon/domain';
 import type { Runtime } from '../runtime.ts';
+import { getRole, mayAssign, type RoleError } from '../roles/roles.ts';
 import { inviteUser } from './invitations.ts';
+import { userInScope, userScopeOf } from './scope.ts';
 
 /**
  * The Users list's bulk actions (seed 000, the bar above the list: Delete,
@@ -10,7 +13,7 @@ import { inviteUser } from './invitations.ts';
  * own, so one refusal never undoes the others, and each change is one audit
  * event. The answer says, user by user, what happened and why not.
  */
-export const BULK_ACTIONS = ['enable', 'disable', 'delete', 'change_site', 'send_invite', 'set_credentials'] as const;
+export const BULK_ACTIONS = ['enable', 'disable', 'delete', 'change_site', 'send_invite', 'set_credentials', 'assign_role'] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
 
 export const bulkRequest = z
@@ -21,10 +24,12 @@ export const bulkRequest = z
     /** Set Credentials: the new password of every selected user, checked against each one's own details. */
     password: z.string().max(200).optional(),
     passwordConfirm: z.string().max(200).optional(),
+    roleId: z.uuid().optional(),
   })
   .strict()
   .refine((b) => b.action !== 'change_site' || b.siteId !== undefined, { path: ['siteId'], message: 'required to change site' })
-  .refine((b) => b.action !== 'set_credentials' || (b.password !== undefined && b.passwordConfirm !== undefined), { path: ['password'], message: 'required to set credentials' });
+  .refine((b) => b.action !== 'set_credentials' || (b.password !== undefined && b.passwordConfirm !== undefined), { path: ['password'], message: 'required to set credentials' })
+  .refine((b) => b.action !== 'assign_role' || b.roleId !== undefined, { path: ['roleId'], message: 'required to assign a role' });
 export type BulkRequest = z.output<typeof bulkRequest>;
 
 export type BulkRefusal =
@@ -38,7 +43,8 @@ export type BulkRefusal =
   | 'disabled'
   | 'email_not_unique'
   | 'invitation_not_queued'
-  | 'password_rules';
+  | 'password_rules'
+  | 'group_manager';
 
 export type BulkOutcome = { userId: string; result: 'changed' } | { userId: string; result: 'unchanged' } | { userId: string; result: 'refused'; reason: BulkRefusal; rules?: string[] };
 
@@ -50,6 +56,7 @@ const AUDIT_ACTION: Record<BulkAction, string> = {
   // The invitation is audited by inviteUser once it is queued.
   send_invite: 'user.invited',
   set_credentials: 'user.credentials_set',
+  assign_role: 'user.role_changed',
 };
 
 class Refused extends Error {
@@ -62,13 +69,27 @@ class Refused extends Error {
   }
 }
 
-export async function runBulkAction(rt: Runtime, auth: AuthenticatedSession, actor: AuditActor, req: BulkRequest): Promise<{ results: BulkOutcome[] } | { error: 'site_not_found' }> {
+export async function runBulkAction(
+  rt: Runtime,
+  auth: AuthenticatedSession,
+  actor: AuditActor,
+  req: BulkRequest,
+): Promise<{ results: BulkOutcome[] } | { error: 'site_not_found' | 'role_not_found' } | { refused: RoleError }> {
   const db = rt.db;
   const accountId = auth.account.id;
   const site = req.siteId
     ? await db.selectFrom('sites').select(['id', 'name']).where('account_id', '=', accountId).where('id', '=', req.siteId).executeTakeFirst()
     : undefined;
   if (req.action === 'change_site' && !site) return { error: 'site_not_found' };
+  const role = req.action === 'assign_role' ? await getRole(db, accountId, req.roleId!) : undefined;
+  if (req.action === 'assign_role') {
+    if (!role) return { error: 'role_not_found' };
+    // Nobody hands out a permission they do not hold, nor a wider scope than their own.
+    const refused = await mayAssign(db, auth, role);
+    if (refused) return { refused };
+  }
+  // A site-scoped admin or a group manager changes only the users they administer; the others are not found.
+  const inScope = userInScope(await userScopeOf(db, auth), accountId, sql.ref('users.id'));
   // Only someone holding every permission may change a Super Admin: a User Admin must not be able to lock the owners out.
   const callerIsSuperAdmin = PERMISSIONS.every((p) => auth.permissions.has(p));
   const results: BulkOutcome[] = [];
@@ -82,15 +103,16 @@ export async function runBulkAction(rt: Runtime, auth: AuthenticatedSession, act
           .innerJoin('extensions', 'extensions.id', 'users.extension_id')
           .innerJoin('roles', 'roles.id', 'users.role_id')
           .leftJoin('user_credentials', 'user_credentials.user_id', 'users.id')
-          .select(['users.id', 'users.first_name', 'users.last_name', 'users.email', 'users.extension_id', 'users.email_login', 'extensions.number', 'extensions.status', 'extensions.site_id', 'roles.key as role_key', 'user_credentials.password_hash'])
+          .select(['users.id', 'users.first_name', 'users.last_name', 'users.email', 'users.extension_id', 'users.email_login', 'extensions.number', 'extensions.status', 'extensions.site_id', 'roles.key as role_key', 'roles.name as role_name', 'users.role_id', 'user_credentials.password_hash'])
           .where('users.account_id', '=', accountId)
           .where('extensions.account_id', '=', accountId)
           .where('users.id', '=', userId)
+          .$if(inScope !== null, (q) => q.where(inScope!))
           .executeTakeFirst();
         if (!target) throw new Refused('not_found');
         if (target.id === auth.user.id && req.action !== 'enable') throw new Refused('self');
         const isSuperAdmin = target.role_key === 'super_admin';
-        const removesAdmin = req.action === 'disable' || req.action === 'delete';
+        const removesAdmin = req.action === 'disable' || req.action === 'delete' || (req.action === 'assign_role' && role!.key !== 'super_admin');
         if (removesAdmin && isSuperAdmin && target.status !== 'disabled') {
           const others = await trx
             .selectFrom('users')
@@ -105,6 +127,12 @@ export async function runBulkAction(rt: Runtime, auth: AuthenticatedSession, act
           if (Number(others.n) === 0) throw new Refused('last_super_admin');
         }
         if (isSuperAdmin && !callerIsSuperAdmin) throw new Refused('super_admin_protected');
+        if (req.action === 'assign_role' && target.role_id === role!.id) return false;
+        // A group manager must keep at least the User Admin role (seed 000 "Groupes d'utilisateurs"): change the group's manager first.
+        if (req.action === 'assign_role' && !PREDEFINED_ROLE_PERMISSIONS.user_admin.every((p) => role!.permissions.includes(p))) {
+          const manages = await trx.selectFrom('user_groups').select('id').where('account_id', '=', accountId).where('manager_user_id', '=', target.id).executeTakeFirst();
+          if (manages) throw new Refused('group_manager');
+        }
         const audit = (before: unknown, after: unknown) =>
           recordAudit(trx, actor, { accountId, action: AUDIT_ACTION[req.action], targetType: 'user', targetId: target.id, before, after });
 
@@ -162,6 +190,11 @@ export async function runBulkAction(rt: Runtime, auth: AuthenticatedSession, act
             // Whoever signed in with the old password is signed out.
             await trx.updateTable('sessions').set({ revoked_at: new Date() }).where('account_id', '=', accountId).where('user_id', '=', target.id).where('revoked_at', 'is', null).execute();
             await audit({ status: target.status }, { status });
+            return true;
+          }
+          case 'assign_role': {
+            await trx.updateTable('users').set({ role_id: role!.id }).where('account_id', '=', accountId).where('id', '=', target.id).execute();
+            await audit({ roleId: target.role_id, role: target.role_name }, { roleId: role!.id, role: role!.name });
             return true;
           }
         }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Expression, RawBuilder, SqlBool } from 'kysely';
 import type { AuthenticatedSession } from '@carillon/core';
 import { sql, type Db } from '@carillon/db';
+import { userInScope, userScopeOf, type UserScope } from './scope.ts';
 
 /**
  * The admin "Users with extensions" list (seed 000 "Affichage des utilisateurs
@@ -48,7 +49,7 @@ interface SiteCode {
   site_code: string | null;
 }
 
-function filtered(db: Db, accountId: string, f: UsersListQuery, sites: SiteCode[]) {
+function filtered(db: Db, accountId: string, f: UsersListQuery, sites: SiteCode[], scope: UserScope) {
   let q = db
     .selectFrom('users')
     .innerJoin('extensions', 'extensions.id', 'users.extension_id')
@@ -56,6 +57,8 @@ function filtered(db: Db, accountId: string, f: UsersListQuery, sites: SiteCode[
     .innerJoin('sites', 'sites.id', 'extensions.site_id')
     .where('users.account_id', '=', accountId)
     .where('extensions.account_id', '=', accountId);
+  const inScope = userInScope(scope, accountId, sql.ref('users.id'));
+  if (inScope) q = q.where(inScope);
   if (f.status) q = q.where('extensions.status', '=', f.status);
   if (f.role) q = q.where('users.role_id', '=', f.role);
   if (f.site) q = q.where('extensions.site_id', '=', f.site);
@@ -108,10 +111,13 @@ const SORT_KEYS: Record<UserSort, RawBuilder<unknown>[]> = {
 };
 
 export async function listUsersPage(db: Db, auth: AuthenticatedSession, f: UsersListQuery) {
-  // Every role that may see this list sees the whole account: site-scoped roles and managers' groups do not exist yet.
+  // A site-scoped role sees its sites' users, a group manager's role their groups' members.
   const accountId = auth.account.id;
-  const sites = f.q ? await db.selectFrom('sites').select(['id', 'site_code']).where('account_id', '=', accountId).execute() : [];
-  const base = filtered(db, accountId, f, sites);
+  const [sites, scope] = await Promise.all([
+    f.q ? db.selectFrom('sites').select(['id', 'site_code']).where('account_id', '=', accountId).execute() : Promise.resolve([]),
+    userScopeOf(db, auth),
+  ]);
+  const base = filtered(db, accountId, f, sites, scope);
   const dir = f.order === 'desc' ? sql`desc` : sql`asc`;
   const nulls = f.order === 'desc' ? sql`nulls first` : sql`nulls last`;
   let rowsQuery = base.select([

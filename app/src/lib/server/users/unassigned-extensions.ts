@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defaultRoleIdFor, recordAudit, type AuditActor } from '@carillon/core';
 import { sql, type Db } from '@carillon/db';
+import type { UserScope } from './scope.ts';
 
 /**
  * Users → User List → Unassigned Extensions (seed 000 "Affichage des
@@ -25,8 +26,11 @@ function unassigned(db: Db, accountId: string) {
     .where(({ not, exists, selectFrom }) => not(exists(selectFrom('users').select('users.id').whereRef('users.extension_id', '=', 'extensions.id'))));
 }
 
-export async function listUnassignedExtensions(db: Db, accountId: string, f: z.output<typeof unassignedQuery>) {
+export async function listUnassignedExtensions(db: Db, accountId: string, f: z.output<typeof unassignedQuery>, scope: UserScope = { kind: 'account' }) {
   let q = unassigned(db, accountId);
+  // A site-scoped admin sees their sites' extensions; a group manager none.
+  if (scope.kind === 'groups') return [];
+  if (scope.kind === 'sites') q = scope.siteIds.length ? q.where('extensions.site_id', 'in', scope.siteIds) : q.where(sql<boolean>`false`);
   if (f.site) q = q.where('extensions.site_id', '=', f.site);
   if (f.q) {
     const text = f.q.toLowerCase();

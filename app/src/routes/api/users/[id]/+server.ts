@@ -4,11 +4,14 @@ import { diffFields, recordAudit } from '@carillon/core';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { actorOf, caller, isUuid, notFound, readJson } from '#lib/server/api.ts';
 import { getUser } from '#lib/server/users.ts';
+import { userVisibleTo } from '#lib/server/users/scope.ts';
 import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = async (event) => {
   if (!isUuid(event.params.id)) return notFound();
-  const user = await getUser((await getRuntime()).db, caller(event).account.id, event.params.id);
+  const db = (await getRuntime()).db;
+  if (!(await userVisibleTo(db, caller(event), event.params.id))) return notFound();
+  const user = await getUser(db, caller(event).account.id, event.params.id);
   return user ? json(user) : notFound();
 };
 
@@ -31,7 +34,7 @@ export const PATCH: RequestHandler = async (event) => {
     .where('account_id', '=', auth.account.id)
     .where('id', '=', event.params.id)
     .executeTakeFirst();
-  if (!before) return notFound();
+  if (!before || !(await userVisibleTo(rt.db, auth, before.id))) return notFound();
   const body = await readJson(event.request, userPatch);
   if (!body.ok) return body.response;
   const change = {

@@ -2,6 +2,7 @@ import { json } from '@sveltejs/kit';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { actorOf, caller, isUuid, notFound, readJson } from '#lib/server/api.ts';
 import { assignExtension, assignRequest, findUnassigned } from '#lib/server/users/unassigned-extensions.ts';
+import { siteInScope, userScopeOf } from '#lib/server/users/scope.ts';
 import type { RequestHandler } from './$types';
 
 /** POST /api/extensions/{id}/assign { firstName, lastName, email } → 201 { userId }: a new user on an unassigned extension, activated later. */
@@ -10,7 +11,8 @@ export const POST: RequestHandler = async (event) => {
   const accountId = caller(event).account.id;
   const db = (await getRuntime()).db;
   // Existence first: another account's id is a 404 whatever the body says.
-  if (!(await findUnassigned(db, accountId, event.params.id))) return notFound();
+  const ext = await findUnassigned(db, accountId, event.params.id);
+  if (!ext || !siteInScope(await userScopeOf(db, caller(event)), ext.site_id)) return notFound();
   const body = await readJson(event.request, assignRequest);
   if (!body.ok) return body.response;
   const done = await assignExtension(db, accountId, actorOf(event), event.params.id, body.data);
