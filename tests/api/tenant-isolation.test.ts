@@ -77,7 +77,13 @@ beforeAll(async () => {
     .values({ account_id: me.accountId, extension_id: me.extensionId, to_number: '+33123456789', page_count: 1, pdf_path: '/nonexistent/fax.pdf' })
     .returning('id')
     .executeTakeFirstOrThrow();
-  b.ids = { faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
+  // A bulk edit of B's, as an upload stores it (B has one user: too few to upload one itself).
+  const bBulkEdit = await db
+    .insertInto('user_bulk_edits')
+    .values({ account_id: me.accountId, uploaded_by: me.id, file_name: 'b.csv', format: 'csv', header: JSON.stringify(['User ID']), rows: JSON.stringify([['User ID'], [me.id]]), report: JSON.stringify({ issues: [], changes: [], rowCount: 1 }), status: 'ready', expires_at: new Date(Date.now() + 3_600_000) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  b.ids = { 'bulk-edit': bBulkEdit.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
 }, 120_000);
 
 afterAll(async () => {
@@ -124,6 +130,8 @@ describe('tenant isolation', () => {
     expect(walked).toContain('GET /api/calls/recordings-export/[id]/download');
     expect(walked).toContain('GET /api/faxes/[id]/preview/[page]');
     expect(walked).toContain('GET /api/fax-messages/[id]/pdf');
+    expect(walked).toContain('GET /api/users/bulk-edit/[id]');
+    expect(walked).toContain('POST /api/users/bulk-edit/[id]/confirm');
     // And nothing of B changed.
     const bMe = (await (await b.client.get('/api/me')).json()) as { firstName: string };
     expect(bMe.firstName).not.toBe('Mallory');

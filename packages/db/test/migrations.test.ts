@@ -52,6 +52,7 @@ const EXPECTED_TABLES = [
   'sip_trunks',
   'sites',
   'transcriptions',
+  'user_bulk_edits',
   'user_credentials',
   'user_tokens',
   'users',
@@ -182,6 +183,7 @@ async function expectMigratedSchema(db: Db): Promise<void> {
     'sip_trunks',
     'sites',
     'transcriptions',
+    'user_bulk_edits',
     'user_tokens',
     'users',
   ]);
