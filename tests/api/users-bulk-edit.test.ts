@@ -257,6 +257,31 @@ describe('bulk edit by file', () => {
     ]);
   });
 
+  it('keeps a User Admin from changing a Super Admin or their own status, and reads a French Excel CSV (semicolons, Windows-1252)', async () => {
+    await addUser({ key: 'ursula', first: 'Ursula', last: 'Admin', email: 'ursula@acme.example', ext: '230', role: 'user_admin' });
+    const ursula = new HttpClient(product.url);
+    expect((await ursula.form('/login', { identifier: 'ursula@acme.example', password: 'Meadow5Lantern' })).status).toBe(303);
+    const file = csvOf([
+      ['User ID', 'E-mail', 'Status', 'Department'],
+      [ids.admin!, 'takeover@evil.example', 'activated', ''],
+      [ids.ursula!, 'ursula@acme.example', 'disabled', ''],
+      [ids.bob!, 'bob.stone@acme.example', 'disabled', 'Legal'],
+    ]);
+    const before = await snapshot();
+    const edit = (await (await upload(file, 'users.csv', ursula)).json()) as Edit;
+    expect(edit.issues.map((i) => [i.row, i.column, i.reason])).toEqual([
+      [2, 'User ID', 'super_admin_protected'],
+      [3, 'Status', 'self'],
+    ]);
+    expect((await confirm(edit.id, ursula)).status).toBe(409);
+    expect(await snapshot()).toEqual(before);
+
+    const latin1 = Buffer.from(`User ID;Department\r\n${ids.bob};Comptabilité\r\n`, 'latin1');
+    const french = (await (await upload(new Uint8Array(latin1), 'utilisateurs.csv')).json()) as Edit;
+    expect(french.issues).toEqual([]);
+    expect(french.changes.map((c) => c.changes)).toEqual([{ department: { from: null, to: 'Comptabilité' } }]);
+  });
+
   it('answers 404 for a wrong, expired or foreign upload id', async () => {
     expect((await confirm('00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await admin.get('/api/users/bulk-edit/not-a-uuid')).status).toBe(404);

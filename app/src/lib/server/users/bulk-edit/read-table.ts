@@ -21,7 +21,7 @@ export function formatOf(fileName: string, bytes: Uint8Array): TableFormat {
 export function readTable(format: TableFormat, bytes: Uint8Array): ReadTable {
   let rows: string[][];
   try {
-    rows = format === 'xlsx' ? readXlsx(bytes) : readCsv(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    rows = format === 'xlsx' ? readXlsx(bytes) : readCsv(decodeText(bytes));
   } catch (err) {
     if (err instanceof TooManyRows) return { ok: false, error: 'too_many_rows', message: `the file has more than the ${MAX_ROWS} rows allowed` };
     return { ok: false, error: 'unreadable_file', message: err instanceof Error ? err.message : String(err) };
@@ -30,6 +30,15 @@ export function readTable(format: TableFormat, bytes: Uint8Array): ReadTable {
   if (rows.length === 0) return { ok: false, error: 'empty_file', message: 'the file has no header row' };
   if (rows.length - 1 > MAX_ROWS) return { ok: false, error: 'too_many_rows', message: `the file has ${rows.length - 1} rows, more than the ${MAX_ROWS} allowed` };
   return { ok: true, rows };
+}
+
+/** UTF-8 as the export writes it; a CSV saved by Excel in a French Windows is Windows-1252 instead. */
+function decodeText(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return new TextDecoder('windows-1252').decode(bytes);
+  }
 }
 
 /** RFC 4180, with the separator Excel uses in the file's locale (comma, or semicolon in French). */

@@ -28,7 +28,7 @@ const HEADERS: Record<Field, string[]> = {
   numbers: ['numbers', 'numéros', 'numeros'],
 };
 
-const ENABLED = new Set(['activated', 'not_activated', 'enabled', 'enable', 'active', 'activé', 'active', 'non activé', 'activer']);
+const ENABLED = new Set(['activated', 'not_activated', 'enabled', 'enable', 'active', 'activé', 'non activé', 'activer']);
 const DISABLED = new Set(['disabled', 'disable', 'désactivé', 'desactive', 'désactiver']);
 
 const cell = {
@@ -264,7 +264,10 @@ export async function validateTable(db: Kysely<Database>, who: Caller, table: st
         }
       }
     }
-    if (issues.length === rowIssues && Object.keys(p.change.changes).length) planned.push(p);
+    const changes = Object.keys(p.change.changes).length;
+    // A User Admin must not be able to take over an owner's account (e.g. by changing their e-mail).
+    if (changes && user.role_key === 'super_admin' && !who.isSuperAdmin && issues.length === rowIssues) problem(keyField!, 'super_admin_protected');
+    if (issues.length === rowIssues && changes) planned.push(p);
   });
 
   // Across rows: numbers that would be dialled the same once every row is applied.
