@@ -105,7 +105,7 @@ export function readXlsx(bytes: Uint8Array): string[][] {
     filter: (f) => {
       unzipped += f.originalSize;
       if (unzipped > MAX_UNZIPPED_BYTES) throw new Error('the workbook unzips to more than 50 MB');
-      return f.name === 'xl/workbook.xml' || f.name === 'xl/_rels/workbook.xml.rels' || f.name === 'xl/sharedStrings.xml' || f.name.startsWith('xl/worksheets/sheet');
+      return f.name === 'xl/workbook.xml' || f.name === 'xl/_rels/workbook.xml.rels' || f.name === 'xl/sharedStrings.xml' || /^xl\/worksheets\/[^/]+\.xml$/.test(f.name);
     },
   });
   const text = (name: string) => (files[name] ? strFromU8(files[name]) : null);
