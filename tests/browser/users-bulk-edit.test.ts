@@ -122,6 +122,38 @@ describe('Bulk edit of users in the browser', () => {
     expect(lines.some((l) => l.includes('Marketing'))).toBe(true);
   });
 
+  it('in English: moving a user to a site where the extension is taken is refused, or renumbered to the next free one', async () => {
+    const admin = await db.selectFrom('users').select('account_id').where('email', '=', 'admin@demo.carillon.localhost').executeTakeFirstOrThrow();
+    const lyon = await db.insertInto('sites').values({ account_id: admin.account_id, name: 'Lyon', site_code: '44' }).returning('id').executeTakeFirstOrThrow();
+    const role = await db.selectFrom('roles').select('id').where('key', '=', 'standard').executeTakeFirstOrThrow();
+    const ext = await db.insertInto('extensions').values({ account_id: admin.account_id, site_id: lyon.id, number: '201', type: 'user', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
+    await db.insertInto('users').values({ account_id: admin.account_id, extension_id: ext.id, role_id: role.id, first_name: 'Lea', last_name: 'Lyon', email: 'lea@demo.example', setup_progress: JSON.stringify({}) }).execute();
+
+    page = await signIn(browser, product.url, 'admin@demo.carillon.localhost', STRONG.password);
+    page.setDefaultTimeout(10_000);
+    await page.goto(`${product.url}/admin/users`);
+    const aliceBox = page.getByRole('checkbox', { name: 'Select Alice Martin' });
+    const move = async (renumber: 'refuse' | 'next_free') => {
+      // The list reloads after an action and starts a new selection: select once it has.
+      await expect.poll(() => aliceBox.isChecked()).toBe(false);
+      await expect.poll(() => page.getByText('0 selected').count()).toBe(1);
+      await aliceBox.check();
+      await page.getByRole('button', { name: 'Change site' }).click();
+      const dialog = page.getByTestId('bulk-confirm');
+      await dialog.getByRole('combobox', { name: 'New site', exact: true }).selectOption({ label: 'Lyon' });
+      await dialog.getByTestId('bulk-renumber').selectOption(renumber);
+      await dialog.getByRole('button', { name: 'Confirm' }).click();
+    };
+    await move('refuse');
+    await page.getByTestId('bulk-report').getByText('0 changed, 0 already so, 1 refused.').waitFor();
+    await page.getByTestId('bulk-report').getByText('Alice Martin: the extension number is already used on that site').waitFor();
+    await move('next_free');
+    await page.getByTestId('bulk-report').getByText('1 changed, 0 already so, 0 refused.').waitFor();
+    await page.getByTestId('bulk-renumbered').getByText('Alice Martin: extension 201 → 44202').waitFor();
+    const alice = await db.selectFrom('users').innerJoin('extensions', 'extensions.id', 'users.extension_id').select(['extensions.number', 'extensions.site_id']).where('users.email', '=', 'alice@demo.example').executeTakeFirstOrThrow();
+    expect(alice).toEqual({ number: '202', site_id: lyon.id });
+  });
+
   it('in French: the same journey with an unknown site, then the fixed file', async () => {
     page = await signIn(browser, product.url, 'francoise@demo.example', PASSWORD);
     page.setDefaultTimeout(10_000);
