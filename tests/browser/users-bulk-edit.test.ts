@@ -120,7 +120,7 @@ describe('Bulk edit of users in the browser', () => {
     expect(lines.filter((l) => l.includes('user.bulk_updated'))).toHaveLength(2);
     expect(lines.some((l) => l.includes('bob.stone@demo.example'))).toBe(true);
     expect(lines.some((l) => l.includes('Marketing'))).toBe(true);
-  });
+  }, 90_000);
 
   it('in English: moving a user to a site where the extension is taken is refused, or renumbered to the next free one', async () => {
     const admin = await db.selectFrom('users').select('account_id').where('email', '=', 'admin@demo.carillon.localhost').executeTakeFirstOrThrow();
@@ -152,7 +152,7 @@ describe('Bulk edit of users in the browser', () => {
     await page.getByTestId('bulk-renumbered').getByText('Alice Martin: extension 201 → 44202').waitFor();
     const alice = await db.selectFrom('users').innerJoin('extensions', 'extensions.id', 'users.extension_id').select(['extensions.number', 'extensions.site_id']).where('users.email', '=', 'alice@demo.example').executeTakeFirstOrThrow();
     expect(alice).toEqual({ number: '202', site_id: lyon.id });
-  });
+  }, 90_000);
 
   it('in French: the same journey with an unknown site, then the fixed file', async () => {
     page = await signIn(browser, product.url, 'francoise@demo.example', PASSWORD);
@@ -182,5 +182,5 @@ describe('Bulk edit of users in the browser', () => {
     const href = await page.getByTestId('audit-csv').getAttribute('href');
     const csv = await page.evaluate(async (url) => (await fetch(url!)).text(), href);
     expect(csv.split('\r\n').some((l) => l.includes('user.bulk_updated') && l.includes('Ventes'))).toBe(true);
-  });
+  }, 90_000);
 });

@@ -149,8 +149,8 @@ export async function confirmBulkEdit(db: Db, auth: AuthenticatedSession, actor:
 async function applyPlan(trx: Db, accountId: string, actor: AuditActor, editId: string, plan: PlannedRow[]): Promise<void> {
   // Numbers may be swapped between users of the file: each moved extension first steps aside, so
   // that the per-site uniqueness holds after every statement, then takes its new number.
-  const moving = plan.filter((p) => p.extension.number !== undefined || p.extension.site_id !== undefined);
-  if (moving.length) {
+  const moving = new Set(plan.filter((p) => p.extension.number !== undefined || p.extension.site_id !== undefined));
+  if (moving.size) {
     const used = new Set((await trx.selectFrom('extensions').select(['site_id', 'number']).where('account_id', '=', accountId).execute()).map((e) => `${e.site_id}:${e.number}`));
     for (const p of moving) used.add(`${p.extension.site_id ?? p.user.site_id}:${p.extension.number ?? p.user.number}`);
     let spare = 99999;
@@ -164,7 +164,7 @@ async function applyPlan(trx: Db, accountId: string, actor: AuditActor, editId: 
     const u = p.user;
     if (Object.keys(p.users).length) await trx.updateTable('users').set(p.users).where('account_id', '=', accountId).where('id', '=', u.id).execute();
     const ext: { site_id?: string; number?: string; status?: 'activated' | 'not_activated' | 'disabled' } = {};
-    if (moving.includes(p)) Object.assign(ext, { site_id: p.extension.site_id ?? u.site_id, number: p.extension.number ?? u.number });
+    if (moving.has(p)) Object.assign(ext, { site_id: p.extension.site_id ?? u.site_id, number: p.extension.number ?? u.number });
     if (p.status === 'disabled') ext.status = 'disabled';
     if (p.status === 'enabled') ext.status = u.password_hash ? 'activated' : 'not_activated';
     if (Object.keys(ext).length) await trx.updateTable('extensions').set(ext).where('account_id', '=', accountId).where('id', '=', u.extension_id).execute();
