@@ -173,7 +173,8 @@ export async function validateTable(db: Kysely<Database>, who: Caller, table: st
       if (v === undefined) return undefined;
       const parsed = cell[f].safeParse(v);
       if (!parsed.success) {
-        problem(f, parsed.error.issues[0]?.message ?? 'invalid', f === 'department' || f === 'lastName' || f === 'firstName' ? { max: f === 'department' ? '100' : '60' } : undefined);
+        const reason = parsed.error.issues[0]?.message ?? 'invalid';
+        problem(f, reason, reason === 'too_long' ? { max: f === 'department' ? '100' : f === 'email' ? '254' : '60' } : undefined);
         return undefined;
       }
       return parsed.data;
