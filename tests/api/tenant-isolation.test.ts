@@ -80,7 +80,13 @@ beforeAll(async () => {
   const bRoles = (await (await b.client.get('/api/roles')).json()) as { items: { id: string; key: string | null }[] };
   const bRole = (await (await b.client.json('POST', '/api/roles', { baseRoleId: bRoles.items.find((r) => r.key === 'standard')!.id, name: 'Beta role' })).json()) as { id: string };
   const bGroup = (await (await b.client.json('POST', '/api/user-groups', { name: 'Beta group', memberIds: [me.id] })).json()) as { id: string };
-  b.ids = { roles: bRole.id, 'user-groups': bGroup.id, members: me.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
+  // A bulk edit of B's, as an upload stores it (B has one user: too few to upload one itself).
+  const bBulkEdit = await db
+    .insertInto('user_bulk_edits')
+    .values({ account_id: me.accountId, uploaded_by: me.id, file_name: 'b.csv', format: 'csv', header: JSON.stringify(['User ID']), rows: JSON.stringify([['User ID'], [me.id]]), report: JSON.stringify({ issues: [], changes: [], rowCount: 1 }), status: 'ready', expires_at: new Date(Date.now() + 3_600_000) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  b.ids = { 'bulk-edit': bBulkEdit.id, roles: bRole.id, 'user-groups': bGroup.id, members: me.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
 }, 120_000);
 
 afterAll(async () => {
@@ -130,6 +136,8 @@ describe('tenant isolation', () => {
     expect(walked).toContain('DELETE /api/roles/[id]');
     expect(walked).toContain('PATCH /api/user-groups/[id]');
     expect(walked).toContain('DELETE /api/user-groups/[id]/members/[userId]');
+    expect(walked).toContain('GET /api/users/bulk-edit/[id]');
+    expect(walked).toContain('POST /api/users/bulk-edit/[id]/confirm');
     // And nothing of B changed.
     const bMe = (await (await b.client.get('/api/me')).json()) as { firstName: string };
     expect(bMe.firstName).not.toBe('Mallory');

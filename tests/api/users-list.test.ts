@@ -176,7 +176,7 @@ describe('GET /api/users', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toContain('text/csv');
     const lines = (await csv.text()).trim().split('\r\n');
-    expect(lines[0]).toBe('First name,Last name,E-mail,Extension,Status,Role,Department,Site,Numbers');
+    expect(lines[0]).toBe('First name,Last name,E-mail,Extension,Status,Role,Department,Site,Numbers,User ID');
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(names(await list('department=SALES')));
     expect(lines.find((l) => l.startsWith('Alice,'))).toContain('+14155550123');
     // Not a page: all of them, whatever the list's page size.

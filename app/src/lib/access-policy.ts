@@ -60,6 +60,9 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
   '/api/users/export': perm('users.view'),
   '/api/users/bulk': { POST: perm('users.manage') },
   '/api/users/batch': { GET: perm('users.manage'), POST: perm('users.manage') },
+  '/api/users/bulk-edit': { POST: perm('users.manage') },
+  '/api/users/bulk-edit/[id]': { GET: perm('users.manage') },
+  '/api/users/bulk-edit/[id]/confirm': { POST: perm('users.manage') },
   '/api/users/[id]': { GET: perm('users.view'), PATCH: perm('users.manage') },
   // Roles and user groups (issue 5): a scoped admin or group manager is narrowed further in the handlers.
   '/api/roles': { GET: perm('users.view'), POST: perm('roles.manage') },
@@ -76,6 +79,7 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
   '/(portal)/admin/users/unassigned': perm('users.view'),
   '/(portal)/admin/users/add': perm('users.manage'),
   '/(portal)/me/emergency-address': 'authenticated',
+  '/(portal)/admin/users/bulk-edit': perm('users.manage'),
   '/api/audit-events': perm('audit.view'),
   '/api/audit-events/export': perm('audit.view'),
   '/api/devices': { GET: perm('phone_system.view'), POST: perm('devices.manage') },

@@ -459,6 +459,41 @@ export interface FaxCoverSettingsTable {
   updated_at: Generated<Date>;
 }
 
+export interface BulkEditIssue {
+  row: number;
+  column: string;
+  reason: string;
+  params?: Record<string, string>;
+}
+
+export interface BulkEditChange {
+  row: number;
+  userId: string;
+  name: string;
+  changes: Record<string, { from: string | null; to: string | null }>;
+}
+
+export interface BulkEditReport {
+  issues: BulkEditIssue[];
+  changes: BulkEditChange[];
+  rowCount: number;
+}
+
+export interface UserBulkEditsTable {
+  id: Generated<string>;
+  account_id: string;
+  uploaded_by: string | null;
+  file_name: string;
+  format: 'csv' | 'xlsx';
+  header: Json<string[]>;
+  rows: Json<string[][]>;
+  report: Json<BulkEditReport>;
+  status: 'invalid' | 'ready' | 'applied';
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  applied_at: NullableTimestamp;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sites: SitesTable;
@@ -488,6 +523,7 @@ export interface Database {
   fax_messages: FaxMessagesTable;
   fax_email_senders: FaxEmailSendersTable;
   fax_cover_settings: FaxCoverSettingsTable;
+  user_bulk_edits: UserBulkEditsTable;
 }
 
 export type Account = Selectable<AccountsTable>;

@@ -54,6 +54,7 @@ const EXPECTED_TABLES = [
   'sip_trunks',
   'sites',
   'transcriptions',
+  'user_bulk_edits',
   'user_credentials',
   'user_group_members',
   'user_groups',
@@ -188,6 +189,7 @@ async function expectMigratedSchema(db: Db): Promise<void> {
     'sites',
     'transcriptions',
     'user_groups',
+    'user_bulk_edits',
     'user_tokens',
     'users',
   ]);

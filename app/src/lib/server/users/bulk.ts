@@ -6,6 +6,7 @@ import type { Runtime } from '../runtime.ts';
 import { getRole, mayAssign, type RoleError } from '../roles/roles.ts';
 import { inviteUser } from './invitations.ts';
 import { userInScope, userScopeOf } from './scope.ts';
+import { DialPlan, fullNumber } from '../sites/numbering.ts';
 
 /**
  * The Users list's bulk actions (seed 000, the bar above the list: Delete,
@@ -25,6 +26,13 @@ export const bulkRequest = z
     password: z.string().max(200).optional(),
     passwordConfirm: z.string().max(200).optional(),
     roleId: z.uuid().optional(),
+    /**
+     * Moving to another site (seed 000 "Déplacement d'utilisateurs entre les sites"): a user keeps the
+     * short extension when it is free there; otherwise "refuse" leaves the user where they are and
+     * "next_free" gives the next free extension of the site. `extensions` types one per user instead.
+     */
+    renumber: z.enum(['refuse', 'next_free']).default('refuse'),
+    extensions: z.record(z.uuid(), z.string().trim().regex(/^[0-9]{1,5}$/, '1 to 5 digits')).optional(),
   })
   .strict()
   .refine((b) => b.action !== 'change_site' || b.siteId !== undefined, { path: ['siteId'], message: 'required to change site' })
@@ -44,9 +52,14 @@ export type BulkRefusal =
   | 'email_not_unique'
   | 'invitation_not_queued'
   | 'password_rules'
-  | 'group_manager';
+  | 'group_manager'
+  | 'extension_too_long'
+  | 'no_free_extension';
 
-export type BulkOutcome = { userId: string; result: 'changed' } | { userId: string; result: 'unchanged' } | { userId: string; result: 'refused'; reason: BulkRefusal; rules?: string[] };
+export type BulkOutcome =
+  | { userId: string; result: 'changed'; extension?: { from: string; to: string } }
+  | { userId: string; result: 'unchanged' }
+  | { userId: string; result: 'refused'; reason: BulkRefusal; rules?: string[] };
 
 const AUDIT_ACTION: Record<BulkAction, string> = {
   enable: 'user.enabled',
@@ -78,7 +91,7 @@ export async function runBulkAction(
   const db = rt.db;
   const accountId = auth.account.id;
   const site = req.siteId
-    ? await db.selectFrom('sites').select(['id', 'name']).where('account_id', '=', accountId).where('id', '=', req.siteId).executeTakeFirst()
+    ? await db.selectFrom('sites').select(['id', 'name', 'site_code']).where('account_id', '=', accountId).where('id', '=', req.siteId).executeTakeFirst()
     : undefined;
   if (req.action === 'change_site' && !site) return { error: 'site_not_found' };
   const role = req.action === 'assign_role' ? await getRole(db, accountId, req.roleId!) : undefined;
@@ -93,7 +106,9 @@ export async function runBulkAction(
   // Only someone holding every permission may change a Super Admin: a User Admin must not be able to lock the owners out.
   const callerIsSuperAdmin = PERMISSIONS.every((p) => auth.permissions.has(p));
   const results: BulkOutcome[] = [];
+  const plan = req.action === 'change_site' ? await DialPlan.load(db, accountId) : null;
   for (const userId of [...new Set(req.userIds)]) {
+    let moved: { extensionId: string; short: string; from: string; to: string; renumbered: boolean } | undefined;
     try {
       const changed = await db.transaction().execute(async (trx) => {
         // Serialises bulk changes of one account, so that two admins cannot each disable "the other" last Super Admin.
@@ -167,10 +182,27 @@ export async function runBulkAction(
           }
           case 'change_site': {
             if (target.site_id === site!.id) return false;
-            const taken = await trx.selectFrom('extensions').select('id').where('account_id', '=', accountId).where('site_id', '=', site!.id).where('number', '=', target.number).executeTakeFirst();
+            const typed = req.extensions?.[target.id];
+            let short = typed ?? target.number;
+            let why = plan!.problem(target.extension_id, site!.id, short);
+            if (why && typed === undefined && req.renumber === 'next_free') {
+              const free = plan!.nextFree(target.extension_id, site!.id, target.number);
+              if (!free) throw new Refused('no_free_extension');
+              short = free;
+              why = null;
+            }
+            if (why === 'too_long') throw new Refused('extension_too_long');
+            if (why) throw new Refused('extension_conflict');
+            // Same site, same number (a site without code): the database's own check as well.
+            const taken = await trx.selectFrom('extensions').select('id').where('account_id', '=', accountId).where('site_id', '=', site!.id).where('number', '=', short).executeTakeFirst();
             if (taken) throw new Refused('extension_conflict');
-            await trx.updateTable('extensions').set({ site_id: site!.id }).where('account_id', '=', accountId).where('id', '=', target.extension_id).execute();
-            await audit({ siteId: target.site_id }, { siteId: site!.id, siteName: site!.name });
+            await trx.updateTable('extensions').set({ site_id: site!.id, number: short }).where('account_id', '=', accountId).where('id', '=', target.extension_id).execute();
+            const from = fullNumber(plan!.sites.get(target.site_id)?.siteCode ?? null, target.number);
+            const to = fullNumber(site!.site_code, short);
+            // Renumbered means a new short number; the full one changes with any site code anyway.
+            const renumbered = short !== target.number;
+            moved = { extensionId: target.extension_id, short, from, to, renumbered };
+            await audit({ siteId: target.site_id, ...(renumbered ? { extension: from } : {}) }, { siteId: site!.id, siteName: site!.name, ...(renumbered ? { extension: to } : {}) });
             return true;
           }
           case 'send_invite': {
@@ -207,7 +239,11 @@ export async function runBulkAction(
           throw new Refused('invitation_not_queued');
         }
       }
-      results.push({ userId, result: changed ? 'changed' : 'unchanged' });
+      // The plan follows what was committed, so the next users of the batch see this one's new number.
+      if (changed && moved) plan!.move(moved.extensionId, site!.id, moved.short);
+      results.push(
+        changed && moved?.renumbered ? { userId, result: 'changed', extension: { from: moved.from, to: moved.to } } : { userId, result: changed ? 'changed' : 'unchanged' },
+      );
     } catch (err) {
       if (err instanceof Refused) results.push({ userId, result: 'refused', reason: err.reason, ...(err.rules ? { rules: err.rules } : {}) });
       else throw err;

@@ -24,9 +24,10 @@ export async function exportedUsers(db: Db, auth: AuthenticatedSession, q: Users
   }
 }
 
-export const USER_EXPORT_COLUMNS = ['First name', 'Last name', 'E-mail', 'Extension', 'Status', 'Role', 'Department', 'Site', 'Numbers'] as const;
+/** "User ID" lets the same file, edited, come back through bulk edit (users/bulk-edit) and name each user even when the e-mail changes. */
+export const USER_EXPORT_COLUMNS = ['First name', 'Last name', 'E-mail', 'Extension', 'Status', 'Role', 'Department', 'Site', 'Numbers', 'User ID'] as const;
 
-const cellsOf = (u: UsersListRow): string[] => [u.firstName, u.lastName ?? '', u.email ?? '', u.fullExtension, u.status, u.roleName, u.department ?? '', u.siteName, u.numbers.join(' ')];
+const cellsOf = (u: UsersListRow): string[] => [u.firstName, u.lastName ?? '', u.email ?? '', u.fullExtension, u.status, u.roleName, u.department ?? '', u.siteName, u.numbers.join(' '), u.id];
 
 export function usersCsv(rows: UsersListRow[]): string {
   const cell = (v: string) => {
