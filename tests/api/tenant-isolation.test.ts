@@ -77,7 +77,8 @@ beforeAll(async () => {
     .values({ account_id: me.accountId, extension_id: me.extensionId, to_number: '+33123456789', page_count: 1, pdf_path: '/nonexistent/fax.pdf' })
     .returning('id')
     .executeTakeFirstOrThrow();
-  b.ids = { faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
+  const bNumber = await db.insertInto('phone_numbers').values({ account_id: me.accountId, e164: '+33199001234', type: 'direct', nickname: 'Beta line' }).returning('id').executeTakeFirstOrThrow();
+  b.ids = { numbers: bNumber.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
 }, 120_000);
 
 afterAll(async () => {
@@ -117,6 +118,9 @@ describe('tenant isolation', () => {
     expect(walked).toContain('POST /api/extensions/[id]/assign');
     expect(walked).toContain('POST /api/devices/[id]/credentials');
     expect(walked).toContain('DELETE /api/devices/[id]');
+    expect(walked).toContain('POST /api/devices/[id]/assign');
+    expect(walked).toContain('GET /api/numbers/[id]');
+    expect(walked).toContain('PATCH /api/numbers/[id]');
     expect(walked).toContain('GET /api/calls/[id]');
     expect(walked).toContain('GET /api/transcriptions/[id]');
     expect(walked).toContain('DELETE /api/me/contacts/[id]');
@@ -127,6 +131,7 @@ describe('tenant isolation', () => {
     // And nothing of B changed.
     const bMe = (await (await b.client.get('/api/me')).json()) as { firstName: string };
     expect(bMe.firstName).not.toBe('Mallory');
+    expect(((await (await b.client.get(`/api/numbers/${b.ids.numbers}`)).json()) as { nickname: string }).nickname).toBe('Beta line');
   });
 
   it('lists only the caller account in collection routes', async () => {
