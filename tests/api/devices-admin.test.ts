@@ -167,3 +167,24 @@ describe('common-area phones', () => {
     expect(await bad.json()).toEqual({ error: 'invalid_body', fields: { name: 'required', extensionNumber: 'invalid_extension' } });
   });
 });
+
+describe('Phones & devices page', () => {
+  it('shows the views and search, and a duplicate MAC posted from the page says so next to the field', async () => {
+    // Quick setup done: the portal opens instead of the setup wizard.
+    await db.updateTable('accounts').set({ setup_completed_at: new Date() }).where('id', '=', me.accountId).execute();
+    const unassigned = await admin.request('GET', '/admin/phone-system/devices?view=unassigned', undefined, { accept: 'text/html' });
+    expect(unassigned.status).toBe(200);
+    const html = await unassigned.text();
+    expect(html).toContain('Common area phones');
+    expect(html).toContain('Add a common area phone');
+    const searched = await (await admin.request('GET', '/admin/phone-system/devices?q=lobby', undefined, { accept: 'text/html' })).text();
+    expect(searched).toContain('Lobby phone');
+    expect(searched).not.toContain('Reception desk');
+
+    const count = (await devices()).length;
+    const res = await admin.form('/admin/phone-system/devices?/add', { extensionId: me.extensionId, type: 'desk_phone', name: 'Twin', mac: '00:04:F2:1A:2B:3C' });
+    expect(res.status).toBe(409);
+    expect(await res.text()).toContain('A phone with this MAC address already exists.');
+    expect(await devices()).toHaveLength(count);
+  });
+});
