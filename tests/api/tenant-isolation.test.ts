@@ -86,7 +86,8 @@ beforeAll(async () => {
     .values({ account_id: me.accountId, uploaded_by: me.id, file_name: 'b.csv', format: 'csv', header: JSON.stringify(['User ID']), rows: JSON.stringify([['User ID'], [me.id]]), report: JSON.stringify({ issues: [], changes: [], rowCount: 1 }), status: 'ready', expires_at: new Date(Date.now() + 3_600_000) })
     .returning('id')
     .executeTakeFirstOrThrow();
-  b.ids = { 'bulk-edit': bBulkEdit.id, roles: bRole.id, 'user-groups': bGroup.id, members: me.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
+  const bNumber = await db.insertInto('phone_numbers').values({ account_id: me.accountId, e164: '+33199001234', type: 'direct', nickname: 'Beta line' }).returning('id').executeTakeFirstOrThrow();
+  b.ids = { numbers: bNumber.id, 'bulk-edit': bBulkEdit.id, roles: bRole.id, 'user-groups': bGroup.id, members: me.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
 }, 120_000);
 
 afterAll(async () => {
@@ -126,6 +127,9 @@ describe('tenant isolation', () => {
     expect(walked).toContain('POST /api/extensions/[id]/assign');
     expect(walked).toContain('POST /api/devices/[id]/credentials');
     expect(walked).toContain('DELETE /api/devices/[id]');
+    expect(walked).toContain('POST /api/devices/[id]/assign');
+    expect(walked).toContain('GET /api/numbers/[id]');
+    expect(walked).toContain('PATCH /api/numbers/[id]');
     expect(walked).toContain('GET /api/calls/[id]');
     expect(walked).toContain('GET /api/transcriptions/[id]');
     expect(walked).toContain('DELETE /api/me/contacts/[id]');
@@ -141,6 +145,7 @@ describe('tenant isolation', () => {
     // And nothing of B changed.
     const bMe = (await (await b.client.get('/api/me')).json()) as { firstName: string };
     expect(bMe.firstName).not.toBe('Mallory');
+    expect(((await (await b.client.get(`/api/numbers/${b.ids.numbers}`)).json()) as { nickname: string }).nickname).toBe('Beta line');
   });
 
   it('lists only the caller account in collection routes', async () => {

@@ -19,3 +19,5 @@ export * from './devices/device-credentials.ts';
 export * from './secrets/secret-box.ts';
 export * from './devices/device-admin.ts';
 export * from './trunks/trunk-settings.ts';
+export * from './numbers/number-provider.ts';
+export * from './numbers/phone-numbers.ts';

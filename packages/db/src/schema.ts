@@ -194,6 +194,26 @@ export interface DevicesTable {
   created_at: Timestamp;
 }
 
+/** A number of the carrier pool (embedded default: seeded by migration 0015), free until purchased. */
+export interface NumberPoolTable {
+  id: Generated<string>;
+  e164: string;
+  country: string;
+  area_code: string;
+  locality: string | null;
+  kind: 'local' | 'toll_free';
+  created_at: Timestamp;
+}
+
+/** A pool number held for one account for 10 minutes (seed 003); unique per pool number. */
+export interface NumberReservationsTable {
+  id: Generated<string>;
+  account_id: string;
+  pool_number_id: string;
+  expires_at: Date;
+  created_at: Timestamp;
+}
+
 export interface EmergencyAddressesTable {
   id: Generated<string>;
   account_id: string;
@@ -507,6 +527,8 @@ export interface Database {
   user_credentials: UserCredentialsTable;
   phone_numbers: PhoneNumbersTable;
   devices: DevicesTable;
+  number_pool: NumberPoolTable;
+  number_reservations: NumberReservationsTable;
   emergency_addresses: EmergencyAddressesTable;
   sessions: SessionsTable;
   user_tokens: UserTokensTable;

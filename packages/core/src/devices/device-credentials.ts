@@ -19,26 +19,33 @@ export interface IssuedSipCredentials {
 export async function issueDeviceCredentials(
   db: Kysely<Database>,
   actor: AuditActor,
-  d: { accountId: string; extensionId: string; type: DeviceType; name: string; realm: string; mac?: string | null; password?: string },
+  /** No extension: an unassigned phone, which cannot register until it is assigned. */
+  d: { accountId: string; extensionId?: string | null | undefined; type: DeviceType; name: string; realm: string; mac?: string | null | undefined; password?: string },
 ): Promise<IssuedSipCredentials> {
+  if (d.mac) {
+    const sameMac = await db.selectFrom('devices').select('id').where('mac', '=', d.mac).executeTakeFirst();
+    if (sameMac) throw new DuplicateMacError(d.mac);
+  }
   // A password given by the caller is one derived elsewhere (the browser softphone's); otherwise a random one.
   const password = d.password ?? randomBytes(18).toString('base64url');
   for (let attempt = 0; attempt < 20; attempt++) {
     const username = String(randomInt(10 ** 9, 10 ** 10));
     const taken = await db.selectFrom('devices').select('id').where('sip_username', '=', username).executeTakeFirst();
     if (taken) continue;
-    const ext = await db
-      .selectFrom('extensions')
-      .select('id')
-      .where('id', '=', d.extensionId)
-      .where('account_id', '=', d.accountId)
-      .executeTakeFirst();
-    if (!ext) throw new Error('extension not found in this account');
+    if (d.extensionId) {
+      const ext = await db
+        .selectFrom('extensions')
+        .select('id')
+        .where('id', '=', d.extensionId)
+        .where('account_id', '=', d.accountId)
+        .executeTakeFirst();
+      if (!ext) throw new Error('extension not found in this account');
+    }
     const device = await db
       .insertInto('devices')
       .values({
         account_id: d.accountId,
-        extension_id: d.extensionId,
+        extension_id: d.extensionId ?? null,
         type: d.type,
         name: d.name,
         mac: d.mac ?? null,
@@ -47,17 +54,31 @@ export async function issueDeviceCredentials(
         sip_ha1_sha256: digestHa1('SHA-256', username, d.realm, password),
       })
       .returning('id')
-      .executeTakeFirstOrThrow();
+      .executeTakeFirstOrThrow()
+      .catch((e: unknown) => {
+        // Two admins adding the same phone at once: the unique index decides.
+        if (d.mac && /devices_mac_unique/.test(String(e))) throw new DuplicateMacError(d.mac);
+        throw e;
+      });
     await recordAudit(db, actor, {
       accountId: d.accountId,
       action: 'device.sip_credentials_issued',
       targetType: 'device',
       targetId: device.id,
-      after: { name: d.name, type: d.type, username, extensionId: d.extensionId },
+      after: { name: d.name, type: d.type, username, extensionId: d.extensionId ?? null, mac: d.mac ?? null },
     });
     return { deviceId: device.id, username, password };
   }
   throw new Error('could not find a free SIP user name');
+}
+
+/** A MAC address names one physical phone: a second device with it is refused. */
+export class DuplicateMacError extends Error {
+  readonly mac: string;
+  constructor(mac: string) {
+    super(`a phone with MAC ${mac} already exists`);
+    this.mac = mac;
+  }
 }
 
 export interface SipDeviceCredential {
