@@ -77,7 +77,9 @@ beforeAll(async () => {
     .values({ account_id: me.accountId, extension_id: me.extensionId, to_number: '+33123456789', page_count: 1, pdf_path: '/nonexistent/fax.pdf' })
     .returning('id')
     .executeTakeFirstOrThrow();
-  b.ids = { faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
+  const bTemplate = (await (await b.client.json('POST', '/api/templates', { kind: 'user_settings', name: 'Beta template', settings: {} })).json()) as { id: string };
+  const bApplication = (await (await b.client.json('POST', `/api/templates/${bTemplate.id}/apply`, { userIds: [me.id] })).json()) as { applicationId: string };
+  b.ids = { templates: bTemplate.id, 'template-applications': bApplication.applicationId, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
 }, 120_000);
 
 afterAll(async () => {
@@ -124,6 +126,12 @@ describe('tenant isolation', () => {
     expect(walked).toContain('GET /api/calls/recordings-export/[id]/download');
     expect(walked).toContain('GET /api/faxes/[id]/preview/[page]');
     expect(walked).toContain('GET /api/fax-messages/[id]/pdf');
+    expect(walked).toContain('PATCH /api/templates/[id]');
+    expect(walked).toContain('DELETE /api/templates/[id]');
+    expect(walked).toContain('POST /api/templates/[id]/apply');
+    expect(walked).toContain('GET /api/template-applications/[id]');
+    expect(walked).toContain('POST /api/users/[id]/reset-assign');
+    expect((await b.client.get(`/api/templates/${b.ids.templates}`)).status).toBe(200);
     // And nothing of B changed.
     const bMe = (await (await b.client.get('/api/me')).json()) as { firstName: string };
     expect(bMe.firstName).not.toBe('Mallory');

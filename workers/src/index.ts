@@ -54,3 +54,5 @@ export {
 } from './fax/fax-compose.ts';
 export { faxDirectory, faxPdfPath, faxInboxPdfPath } from './fax/fax-paths.ts';
 export { NO_OUTBOUND_FAX_ROUTE } from './fax/fax-routes.ts';
+export { type TemplateApplyJobData, type TemplateApplyJobResult } from './queues.ts';
+export { enqueueTemplateApply, type TemplateApplyQueue } from './templates/template-apply-queue.ts';

@@ -19,3 +19,5 @@ export * from './devices/device-credentials.ts';
 export * from './secrets/secret-box.ts';
 export * from './devices/device-admin.ts';
 export * from './trunks/trunk-settings.ts';
+export * from './users/user-settings.ts';
+export * from './users/templates.ts';

@@ -51,8 +51,11 @@ const EXPECTED_TABLES = [
   'sessions',
   'sip_trunks',
   'sites',
+  'template_application_users',
+  'template_applications',
   'transcriptions',
   'user_credentials',
+  'user_templates',
   'user_tokens',
   'users',
 ];
@@ -181,7 +184,10 @@ async function expectMigratedSchema(db: Db): Promise<void> {
     'sessions',
     'sip_trunks',
     'sites',
+    'template_application_users',
+    'template_applications',
     'transcriptions',
+    'user_templates',
     'user_tokens',
     'users',
   ]);

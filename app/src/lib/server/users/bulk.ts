@@ -9,17 +9,21 @@ import { PERMISSIONS } from '@carillon/domain';
  * own, so one refusal never undoes the others, and each change is one audit
  * event. The answer says, user by user, what happened and why not.
  */
-export const BULK_ACTIONS = ['enable', 'disable', 'delete', 'change_site'] as const;
+export const BULK_ACTIONS = ['enable', 'disable', 'delete', 'change_site', 'apply_template'] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
+/** Applying a template is one background job for all the users (templates/templates.ts), not a change per user here. */
+type PerUserAction = Exclude<BulkAction, 'apply_template'>;
 
 export const bulkRequest = z
   .object({
     action: z.enum(BULK_ACTIONS),
     userIds: z.array(z.uuid()).min(1).max(1000),
     siteId: z.uuid().optional(),
+    templateId: z.uuid().optional(),
   })
   .strict()
-  .refine((b) => b.action !== 'change_site' || b.siteId !== undefined, { path: ['siteId'], message: 'required to change site' });
+  .refine((b) => b.action !== 'change_site' || b.siteId !== undefined, { path: ['siteId'], message: 'required to change site' })
+  .refine((b) => b.action !== 'apply_template' || b.templateId !== undefined, { path: ['templateId'], message: 'required to apply a template' });
 export type BulkRequest = z.output<typeof bulkRequest>;
 
 export type BulkRefusal =
@@ -32,7 +36,7 @@ export type BulkRefusal =
 
 export type BulkOutcome = { userId: string; result: 'changed' } | { userId: string; result: 'unchanged' } | { userId: string; result: 'refused'; reason: BulkRefusal };
 
-const AUDIT_ACTION: Record<BulkAction, string> = {
+const AUDIT_ACTION: Record<PerUserAction, string> = {
   enable: 'user.enabled',
   disable: 'user.disabled',
   delete: 'user.deleted',
@@ -47,7 +51,7 @@ class Refused extends Error {
   }
 }
 
-export async function runBulkAction(db: Db, auth: AuthenticatedSession, actor: AuditActor, req: BulkRequest): Promise<{ results: BulkOutcome[] } | { error: 'site_not_found' }> {
+export async function runBulkAction(db: Db, auth: AuthenticatedSession, actor: AuditActor, req: BulkRequest & { action: PerUserAction }): Promise<{ results: BulkOutcome[] } | { error: 'site_not_found' }> {
   const accountId = auth.account.id;
   const site = req.siteId
     ? await db.selectFrom('sites').select(['id', 'name']).where('account_id', '=', accountId).where('id', '=', req.siteId).executeTakeFirst()

@@ -2,13 +2,29 @@ import { json } from '@sveltejs/kit';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { actorOf, caller, readJson } from '#lib/server/api.ts';
 import { bulkRequest, runBulkAction } from '#lib/server/users/bulk.ts';
+import { applyTemplate, getTemplate, QueueUnavailableError } from '#lib/server/templates/templates.ts';
 import type { RequestHandler } from './$types';
 
-/** POST /api/users/bulk { action, userIds, siteId? } → { results: [{ userId, result, reason? }] } */
+/**
+ * POST /api/users/bulk { action, userIds, siteId?, templateId? } → { results: [{ userId, result, reason? }] };
+ * `apply_template` answers 202 with the background job instead (as POST /api/templates/[id]/apply).
+ */
 export const POST: RequestHandler = async (event) => {
   const body = await readJson(event.request, bulkRequest);
   if (!body.ok) return body.response;
-  const outcome = await runBulkAction((await getRuntime()).db, caller(event), actorOf(event), body.data);
+  const rt = await getRuntime();
+  const { action } = body.data;
+  if (action === 'apply_template') {
+    const template = await getTemplate(rt.db, caller(event).account.id, body.data.templateId!);
+    if (!template) return json({ error: 'invalid_body', fields: { templateId: 'not_found' } }, { status: 400 });
+    try {
+      return json(await applyTemplate(rt, caller(event), actorOf(event), template, body.data.userIds), { status: 202 });
+    } catch (err) {
+      if (err instanceof QueueUnavailableError) return json({ error: 'queue_unavailable', message: err.message }, { status: 503 });
+      throw err;
+    }
+  }
+  const outcome = await runBulkAction(rt.db, caller(event), actorOf(event), { ...body.data, action });
   if ('error' in outcome) return json({ error: 'invalid_body', fields: { siteId: 'not_found' } }, { status: 400 });
   return json(outcome);
 };
