@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import { hashSecret } from '@carillon/core';
 import { openPostgres, type Db } from '@carillon/db';
 import { startProduct, type RunningProduct } from '../support/product.ts';
 import { activate, HttpClient } from '../support/http-client.ts';
@@ -134,6 +135,29 @@ describe('templates CRUD', () => {
     expect((await admin.json('POST', '/api/users/bulk', { action: 'apply_template', templateId: foreignTemplateId, userIds: users })).status).toBe(400);
     expect(((await (await admin.get('/api/templates')).json()) as Template[]).map((t) => t.id)).not.toContain(foreignTemplateId);
     expect((await db.selectFrom('user_templates').select('name').where('id', '=', foreignTemplateId).executeTakeFirstOrThrow()).name).toBe('Beta only');
+  });
+});
+
+describe('the Super Admin role through templates', () => {
+  it('a User Admin can neither make a template granting Super Admin nor apply one', async () => {
+    const [userAdminRole, superRole] = await Promise.all(['user_admin', 'super_admin'].map((key) => db.selectFrom('roles').select('id').where('key', '=', key).executeTakeFirstOrThrow()));
+    const ext = await db.insertInto('extensions').values({ account_id: accountId, site_id: siteId, number: '399', type: 'user', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
+    const uma = await db.insertInto('users').values({ account_id: accountId, extension_id: ext.id, role_id: userAdminRole!.id, first_name: 'Uma', last_name: 'Admin', email: 'uma@acme.example', setup_progress: JSON.stringify({}) }).returning('id').executeTakeFirstOrThrow();
+    await db.insertInto('user_credentials').values({ user_id: uma.id, password_hash: await hashSecret('Meadow5Lantern') }).execute();
+    const client = new HttpClient(product.url);
+    expect((await client.form('/login', { identifier: 'uma@acme.example', password: 'Meadow5Lantern' })).status).toBe(303);
+    const grant = { role: { override: true, value: { roleId: superRole!.id } } };
+    const made = await client.json('POST', '/api/templates', { kind: 'user_settings', name: 'Promote', settings: grant });
+    expect(made.status).toBe(400);
+    expect(((await made.json()) as { fields: Record<string, string> }).fields['settings.role.value.roleId']).toMatch(/Super Admin/);
+    // The Super Admin may make it; the User Admin still may not apply it, to themselves or anyone.
+    const t = (await (await admin.json('POST', '/api/templates', { kind: 'user_settings', name: 'Promote', settings: grant })).json()) as Template;
+    const applied = await client.json('POST', `/api/templates/${t.id}/apply`, { userIds: [uma.id] });
+    expect(applied.status).toBe(403);
+    expect((await client.json('POST', '/api/users/bulk', { action: 'apply_template', templateId: t.id, userIds: [uma.id] })).status).toBe(403);
+    expect(await db.selectFrom('template_applications').select('id').where('template_id', '=', t.id).execute()).toEqual([]);
+    expect((await db.selectFrom('users').select('role_id').where('id', '=', uma.id).executeTakeFirstOrThrow()).role_id).toBe(userAdminRole!.id);
+    expect((await admin.json('DELETE', `/api/templates/${t.id}`)).status).toBe(204);
   });
 });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { createTemplateApplication, recordAudit, templateSettingsSchema, userSettingsTemplateSchema, type AuditActor, type AuthenticatedSession } from '@carillon/core';
 import type { Db, TemplateKind } from '@carillon/db';
+import { PERMISSIONS } from '@carillon/domain';
 import { enqueueTemplateApply } from '@carillon/workers';
 import type { Runtime } from '../runtime.ts';
 import { appJobs } from '../jobs.ts';
@@ -78,15 +79,17 @@ const view = (r: Row): TemplateView => ({
 export type TemplateError = { error: 'name_taken' } | { error: 'invalid_body'; fields: Record<string, string> };
 
 /** Settings that name a role or a number must name one of this account (or a predefined role). */
-async function checkReferences(db: Db, accountId: string, kind: TemplateKind, settings: Record<string, unknown>): Promise<{ ok: true; settings: Record<string, unknown> } | TemplateError> {
+async function checkReferences(db: Db, auth: AuthenticatedSession, kind: TemplateKind, settings: Record<string, unknown>): Promise<{ ok: true; settings: Record<string, unknown> } | TemplateError> {
   const parsed = templateSettingsSchema(kind).safeParse(settings);
   if (!parsed.success) return { error: 'invalid_body', fields: Object.fromEntries(parsed.error.issues.map((i) => [['settings', ...i.path.map(String)].join('.'), i.message])) };
   if (kind !== 'user_settings') return { ok: true, settings: parsed.data };
   const t = userSettingsTemplateSchema.parse(parsed.data);
+  const accountId = auth.account.id;
   const fields: Record<string, string> = {};
   if (t.role) {
-    const role = await db.selectFrom('roles').select('id').where('id', '=', t.role.value.roleId).where((eb) => eb.or([eb('account_id', '=', accountId), eb('account_id', 'is', null)])).executeTakeFirst();
+    const role = await db.selectFrom('roles').select(['id', 'key']).where('id', '=', t.role.value.roleId).where((eb) => eb.or([eb('account_id', '=', accountId), eb('account_id', 'is', null)])).executeTakeFirst();
     if (!role) fields['settings.role.value.roleId'] = 'not_found';
+    else if (role.key === 'super_admin' && !isSuperAdmin(auth)) fields['settings.role.value.roleId'] = 'only a Super Admin may grant the Super Admin role';
   }
   if (t.callerId) {
     for (const [feature, value] of Object.entries(t.callerId.value)) {
@@ -101,7 +104,7 @@ async function checkReferences(db: Db, accountId: string, kind: TemplateKind, se
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
 
 export async function createTemplate(db: Db, auth: AuthenticatedSession, actor: AuditActor, input: z.output<typeof templateCreate>): Promise<TemplateView | TemplateError> {
-  const checked = await checkReferences(db, auth.account.id, input.kind, input.settings);
+  const checked = await checkReferences(db, auth, input.kind, input.settings);
   if (!('ok' in checked)) return checked;
   const settings = checked.settings;
   try {
@@ -122,7 +125,7 @@ export async function createTemplate(db: Db, auth: AuthenticatedSession, actor: 
 }
 
 export async function updateTemplate(db: Db, auth: AuthenticatedSession, actor: AuditActor, before: TemplateView, input: z.output<typeof templatePatch>): Promise<TemplateView | TemplateError> {
-  const checked = input.settings === undefined ? { ok: true as const, settings: before.settings } : await checkReferences(db, auth.account.id, before.kind, input.settings);
+  const checked = input.settings === undefined ? { ok: true as const, settings: before.settings } : await checkReferences(db, auth, before.kind, input.settings);
   if (!('ok' in checked)) return checked;
   const settings = checked.settings;
   const change = { name: input.name ?? before.name, settings };
@@ -149,6 +152,21 @@ export async function deleteTemplate(db: Db, auth: AuthenticatedSession, actor: 
     await trx.deleteFrom('user_templates').where('account_id', '=', auth.account.id).where('id', '=', before.id).execute();
     await recordAudit(trx, actor, { accountId: auth.account.id, action: 'template.deleted', targetType: 'template', targetId: before.id, before: { kind: before.kind, name: before.name } });
   });
+}
+
+const isSuperAdmin = (auth: AuthenticatedSession) => PERMISSIONS.every((p) => auth.permissions.has(p));
+
+/**
+ * Whether the caller may apply this template: one that grants the Super Admin
+ * role only by a Super Admin (a User Admin could otherwise promote anyone,
+ * themselves included, through a template a Super Admin made).
+ */
+export async function mayApply(db: Db, auth: AuthenticatedSession, template: TemplateView): Promise<boolean> {
+  if (template.kind !== 'user_settings' || isSuperAdmin(auth)) return true;
+  const t = userSettingsTemplateSchema.safeParse(template.settings);
+  if (!t.success || !t.data.role?.override) return true;
+  const role = await db.selectFrom('roles').select('key').where('id', '=', t.data.role.value.roleId).executeTakeFirst();
+  return role?.key !== 'super_admin';
 }
 
 export class QueueUnavailableError extends Error {}

@@ -2,7 +2,7 @@ import { json } from '@sveltejs/kit';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { actorOf, caller, readJson } from '#lib/server/api.ts';
 import { bulkRequest, runBulkAction } from '#lib/server/users/bulk.ts';
-import { applyTemplate, getTemplate, QueueUnavailableError } from '#lib/server/templates/templates.ts';
+import { applyTemplate, getTemplate, mayApply, QueueUnavailableError } from '#lib/server/templates/templates.ts';
 import type { RequestHandler } from './$types';
 
 /**
@@ -17,6 +17,7 @@ export const POST: RequestHandler = async (event) => {
   if (action === 'apply_template') {
     const template = await getTemplate(rt.db, caller(event).account.id, body.data.templateId!);
     if (!template) return json({ error: 'invalid_body', fields: { templateId: 'not_found' } }, { status: 400 });
+    if (!(await mayApply(rt.db, caller(event), template))) return json({ error: 'super_admin_protected' }, { status: 403 });
     try {
       return json(await applyTemplate(rt, caller(event), actorOf(event), template, body.data.userIds), { status: 202 });
     } catch (err) {
