@@ -55,3 +55,5 @@ export {
 export { faxDirectory, faxPdfPath, faxInboxPdfPath } from './fax/fax-paths.ts';
 export { faxCoverSettingsOf, type FaxCoverSettings } from './fax/fax-cover-settings.ts';
 export { NO_OUTBOUND_FAX_ROUTE } from './fax/fax-routes.ts';
+export { type TemplateApplyJobData, type TemplateApplyJobResult } from './queues.ts';
+export { enqueueTemplateApply, type TemplateApplyQueue } from './templates/template-apply-queue.ts';

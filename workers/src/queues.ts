@@ -102,6 +102,19 @@ export interface FaxJobResult {
   failed: number;
 }
 
+/** Payload of a `template-apply` job: the `template_applications` row says which template and users. */
+export interface TemplateApplyJobData extends JobOwner {
+  applicationId: string;
+  /** Only tests use it: a pause after each user, to catch a job in flight (capped by the processor). */
+  delayMsPerUser?: number;
+}
+
+export interface TemplateApplyJobResult {
+  applicationId: string;
+  applied: number;
+  total: number;
+}
+
 /**
  * Payload and result type of every queue. A queue is added here (and to
  * `QueueName`) in the same change as its processor, so that no queue exists
@@ -113,6 +126,7 @@ export interface QueueJobs {
   email: { data: EmailJobData; result: EmailJobResult };
   'recording-export': { data: RecordingExportJobData; result: RecordingExportJobResult };
   'fax-render': { data: FaxJobData; result: FaxJobResult };
+  'template-apply': { data: TemplateApplyJobData; result: TemplateApplyJobResult };
 }
 
 export type QueueName = keyof QueueJobs;
@@ -122,6 +136,7 @@ export const QueueName = {
   Email: 'email',
   RecordingExport: 'recording-export',
   FaxRender: 'fax-render',
+  TemplateApply: 'template-apply',
 } as const satisfies Record<string, QueueName>;
 
 /**
@@ -157,6 +172,13 @@ export const QUEUE_JOB_OPTIONS: { [Q in QueueName]: JobsOptions } = {
     removeOnComplete: { age: 7 * 24 * 3600, count: 1000 },
     removeOnFail: { age: 30 * 24 * 3600, count: 1000 },
   },
+  // Each user is applied and stamped in one transaction: a retry only does the users still to do.
+  'template-apply': {
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 2000 },
+    removeOnComplete: { age: 7 * 24 * 3600, count: 1000 },
+    removeOnFail: { age: 30 * 24 * 3600, count: 1000 },
+  },
   email: {
     attempts: 8,
     backoff: { type: 'exponential', delay: 2000 },
@@ -166,7 +188,7 @@ export const QUEUE_JOB_OPTIONS: { [Q in QueueName]: JobsOptions } = {
 };
 
 /** Queues whose jobs someone waits on: the app pushes their progress over socket.io. */
-export const USER_FACING_QUEUES: readonly QueueName[] = ['transcription', 'email', 'recording-export', 'fax-render'];
+export const USER_FACING_QUEUES: readonly QueueName[] = ['transcription', 'email', 'recording-export', 'fax-render', 'template-apply'];
 
 /**
  * What a worker reports as a job moves on (`job.updateProgress`): the owner

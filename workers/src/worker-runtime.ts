@@ -12,6 +12,7 @@ import { createTranscriptionProcessor } from './transcription/processor.ts';
 import { selectTranscriptionEngine } from './transcription/select-engine.ts';
 import { createRecordingExportProcessor } from './recording-export/recording-export-processor.ts';
 import { createFaxProcessor } from './fax/fax-processor.ts';
+import { createTemplateApplyProcessor } from './templates/template-apply-processor.ts';
 import { startEmailToFax, type EmailToFaxServer } from './fax/email-to-fax.ts';
 import {
   createRedisConnection,
@@ -65,6 +66,8 @@ export const QUEUE_SPECS: { [Q in QueueName]: QueueSpec<Q> } = {
   },
   // Ghostscript takes a core per render; two keep a scheduled fax from waiting behind a long render.
   'fax-render': { concurrency: 2, processor: (ctx) => createFaxProcessor({ db: ctx.db, config: ctx.config, producer: ctx.producer }) },
+  // Database round trips only; two let a small application pass a large one.
+  'template-apply': { concurrency: 2, processor: (ctx) => createTemplateApplyProcessor({ db: ctx.db, producer: ctx.producer }) },
 };
 
 /**

@@ -39,6 +39,7 @@ describe('workers configuration', () => {
         email: QUEUE_SPECS.email.concurrency,
         'recording-export': QUEUE_SPECS['recording-export'].concurrency,
         'fax-render': QUEUE_SPECS['fax-render'].concurrency,
+        'template-apply': QUEUE_SPECS['template-apply'].concurrency,
       },
       lockDurationMs: 30_000,
     });

@@ -25,6 +25,7 @@ export const USERS_SUBTABS: NavTab[] = [
   { href: '/admin/users', label: 'usersList.tab.users', permission: 'users.view' },
   { href: '/admin/users/unassigned', label: 'usersList.tab.unassigned', permission: 'users.view' },
   { href: '/admin/users/bulk-edit', label: 'usersList.tab.bulkEdit', permission: 'users.manage' },
+  { href: '/admin/users/templates', label: 'templates.title', permission: 'users.view' },
   { href: '/admin/users/roles', label: 'roles.tab', permission: 'roles.manage' },
   { href: '/admin/users/groups', label: 'groups.tab', permission: 'users.view' },
 ];

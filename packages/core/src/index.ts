@@ -21,3 +21,5 @@ export * from './devices/device-admin.ts';
 export * from './trunks/trunk-settings.ts';
 export * from './numbers/number-provider.ts';
 export * from './numbers/phone-numbers.ts';
+export * from './users/user-settings.ts';
+export * from './users/templates.ts';

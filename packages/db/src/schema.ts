@@ -153,6 +153,19 @@ export interface UsersTable {
   block_caller_id: Generated<boolean>;
   /** Seed 000 "Département": free text, shown and filtered in the Users list. */
   department: string | null;
+  job_title: string | null;
+  /** Seed 000 "Heures de l'utilisateur"; shape validated by core's userHoursSchema. */
+  user_hours: Json<Record<string, unknown>>;
+  /** Seed 000 "Notifications": the e-mail matrix; missing keys take core's defaults. */
+  notification_settings: Json<Record<string, unknown>>;
+  /** Seed 000 "ID de l'appelant sortant", by feature: a phone_numbers id, 'blocked' or absent (not specified). */
+  caller_id_settings: Json<Record<string, string>>;
+  /** Seed 000 "Gestion et renvoi des appels": ring mode, desktop apps first, wait time. */
+  call_handling: Json<Record<string, unknown>>;
+  /** Custom call-handling rules (a call-handling template adds one, keyed by the template). */
+  call_rules: Json<Record<string, unknown>[]>;
+  /** Seed 000 "Numéro principal": one of the user's direct numbers. */
+  primary_number_id: string | null;
   created_at: Timestamp;
 }
 
@@ -514,6 +527,47 @@ export interface UserBulkEditsTable {
   applied_at: NullableTimestamp;
 }
 
+export type TemplateKind = 'user_settings' | 'call_handling';
+
+export interface UserTemplatesTable {
+  id: Generated<string>;
+  account_id: string;
+  kind: TemplateKind;
+  name: string;
+  /** Validated by core's templateSettingsSchema for the kind. */
+  settings: Json<Record<string, unknown>>;
+  created_by: string | null;
+  updated_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type TemplateApplicationStatus = 'queued' | 'running' | 'completed' | 'failed';
+
+export interface TemplateApplicationsTable {
+  id: Generated<string>;
+  account_id: string;
+  template_id: string | null;
+  template_name: string;
+  kind: TemplateKind;
+  /** The template's settings when it was applied. */
+  settings: Json<Record<string, unknown>>;
+  requested_by: string | null;
+  status: Generated<TemplateApplicationStatus>;
+  total: number;
+  error: string | null;
+  created_at: Timestamp;
+  completed_at: NullableTimestamp;
+}
+
+export interface TemplateApplicationUsersTable {
+  application_id: string;
+  account_id: string;
+  user_id: string;
+  /** Set in the same transaction as the user's change: null means still to do. */
+  applied_at: NullableTimestamp;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sites: SitesTable;
@@ -546,6 +600,9 @@ export interface Database {
   fax_email_senders: FaxEmailSendersTable;
   fax_cover_settings: FaxCoverSettingsTable;
   user_bulk_edits: UserBulkEditsTable;
+  user_templates: UserTemplatesTable;
+  template_applications: TemplateApplicationsTable;
+  template_application_users: TemplateApplicationUsersTable;
 }
 
 export type Account = Selectable<AccountsTable>;

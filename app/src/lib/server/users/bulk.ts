@@ -14,8 +14,10 @@ import { DialPlan, fullNumber } from '../sites/numbering.ts';
  * own, so one refusal never undoes the others, and each change is one audit
  * event. The answer says, user by user, what happened and why not.
  */
-export const BULK_ACTIONS = ['enable', 'disable', 'delete', 'change_site', 'send_invite', 'set_credentials', 'assign_role'] as const;
+export const BULK_ACTIONS = ['enable', 'disable', 'delete', 'change_site', 'send_invite', 'set_credentials', 'assign_role', 'apply_template'] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
+/** Applying a template is one background job for all the users (templates/templates.ts), not a change per user here. */
+type PerUserAction = Exclude<BulkAction, 'apply_template'>;
 
 export const bulkRequest = z
   .object({
@@ -33,11 +35,13 @@ export const bulkRequest = z
      */
     renumber: z.enum(['refuse', 'next_free']).default('refuse'),
     extensions: z.record(z.uuid(), z.string().trim().regex(/^[0-9]{1,5}$/, '1 to 5 digits')).optional(),
+    templateId: z.uuid().optional(),
   })
   .strict()
   .refine((b) => b.action !== 'change_site' || b.siteId !== undefined, { path: ['siteId'], message: 'required to change site' })
   .refine((b) => b.action !== 'set_credentials' || (b.password !== undefined && b.passwordConfirm !== undefined), { path: ['password'], message: 'required to set credentials' })
-  .refine((b) => b.action !== 'assign_role' || b.roleId !== undefined, { path: ['roleId'], message: 'required to assign a role' });
+  .refine((b) => b.action !== 'assign_role' || b.roleId !== undefined, { path: ['roleId'], message: 'required to assign a role' })
+  .refine((b) => b.action !== 'apply_template' || b.templateId !== undefined, { path: ['templateId'], message: 'required to apply a template' });
 export type BulkRequest = z.output<typeof bulkRequest>;
 
 export type BulkRefusal =
@@ -61,7 +65,7 @@ export type BulkOutcome =
   | { userId: string; result: 'unchanged' }
   | { userId: string; result: 'refused'; reason: BulkRefusal; rules?: string[] };
 
-const AUDIT_ACTION: Record<BulkAction, string> = {
+const AUDIT_ACTION: Record<PerUserAction, string> = {
   enable: 'user.enabled',
   disable: 'user.disabled',
   delete: 'user.deleted',
@@ -86,7 +90,7 @@ export async function runBulkAction(
   rt: Runtime,
   auth: AuthenticatedSession,
   actor: AuditActor,
-  req: BulkRequest,
+  req: BulkRequest & { action: PerUserAction },
 ): Promise<{ results: BulkOutcome[] } | { error: 'site_not_found' | 'role_not_found' } | { refused: RoleError }> {
   const db = rt.db;
   const accountId = auth.account.id;

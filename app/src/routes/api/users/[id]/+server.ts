@@ -1,53 +1,44 @@
 import { json } from '@sveltejs/kit';
-import { z } from 'zod';
-import { diffFields, recordAudit } from '@carillon/core';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { actorOf, caller, isUuid, notFound, readJson } from '#lib/server/api.ts';
-import { getUser } from '#lib/server/users.ts';
+import { getUserDetails, patchUserSettings, userSettingsPatch } from '#lib/server/users/user-settings.ts';
 import { userVisibleTo } from '#lib/server/users/scope.ts';
+import { getRole, mayAssign, roleErrorBody } from '#lib/server/roles/roles.ts';
 import type { RequestHandler } from './$types';
 
+/** GET → the user's details and every settings section (the user details page's data). */
 export const GET: RequestHandler = async (event) => {
   if (!isUuid(event.params.id)) return notFound();
   const db = (await getRuntime()).db;
+  // A site-scoped admin or a group manager sees only the users they administer.
   if (!(await userVisibleTo(db, caller(event), event.params.id))) return notFound();
-  const user = await getUser(db, caller(event).account.id, event.params.id);
+  const user = await getUserDetails(db, caller(event).account.id, event.params.id);
   return user ? json(user) : notFound();
 };
 
-const userPatch = z
-  .object({
-    firstName: z.string().trim().min(1).max(60),
-    lastName: z.string().trim().max(60),
-    language: z.enum(['en', 'fr']).nullable(),
-  })
-  .partial()
-  .strict();
-
+/**
+ * PATCH any of the sections (details, regional, userHours, roleId,
+ * primaryNumberId, callerId, notifications, callHandling); a bad value is a
+ * 400 naming the field, a rule broken a 403/409 naming the rule, and nothing changes.
+ */
 export const PATCH: RequestHandler = async (event) => {
   if (!isUuid(event.params.id)) return notFound();
   const auth = caller(event);
   const rt = await getRuntime();
-  const before = await rt.db
-    .selectFrom('users')
-    .selectAll()
-    .where('account_id', '=', auth.account.id)
-    .where('id', '=', event.params.id)
-    .executeTakeFirst();
+  const before = await getUserDetails(rt.db, auth.account.id, event.params.id);
   if (!before || !(await userVisibleTo(rt.db, auth, before.id))) return notFound();
-  const body = await readJson(event.request, userPatch);
+  const body = await readJson(event.request, userSettingsPatch);
   if (!body.ok) return body.response;
-  const change = {
-    ...(body.data.firstName !== undefined && { first_name: body.data.firstName }),
-    ...(body.data.lastName !== undefined && { last_name: body.data.lastName }),
-    ...(body.data.language !== undefined && { language: body.data.language }),
-  };
-  const diff = diffFields(before, change);
-  if (diff) {
-    await rt.db.transaction().execute(async (trx) => {
-      await trx.updateTable('users').set(change).where('account_id', '=', auth.account.id).where('id', '=', before.id).execute();
-      await recordAudit(trx, actorOf(event), { accountId: auth.account.id, action: 'user.updated', targetType: 'user', targetId: before.id, ...diff });
-    });
+  if (body.data.roleId && body.data.roleId !== before.roleId) {
+    // Nobody hands out a permission they do not hold, nor a wider scope than their own (as in the bulk action).
+    const role = await getRole(rt.db, auth.account.id, body.data.roleId);
+    const refusedRole = role ? await mayAssign(rt.db, auth, role) : null;
+    if (refusedRole) return json(roleErrorBody(refusedRole), { status: refusedRole.status });
   }
-  return json(await getUser(rt.db, auth.account.id, before.id));
+  const refused = await patchUserSettings(rt.db, auth, actorOf(event), before, body.data);
+  if (refused) {
+    const { status, ...rest } = refused;
+    return json(rest, { status });
+  }
+  return json(await getUserDetails(rt.db, auth.account.id, before.id));
 };
