@@ -10,6 +10,7 @@ import * as m0007 from './migrations/0007_contacts.ts';
 import * as m0008 from './migrations/0008_faxes.ts';
 import * as m0009 from './migrations/0009_users_list.ts';
 import * as m0010 from './migrations/0010_site_caller_id.ts';
+import * as m0016 from './migrations/0016_api_tokens.ts';
 
 /**
  * Migrations are listed here rather than read from a folder so that they
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0008_faxes': m0008,
   '0009_users_list': m0009,
   '0010_site_caller_id': m0010,
+  '0016_api_tokens': m0016,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

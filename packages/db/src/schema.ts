@@ -420,6 +420,21 @@ export interface FaxEmailSendersTable {
   created_at: Timestamp;
 }
 
+export interface ApiTokensTable {
+  id: Generated<string>;
+  account_id: string;
+  created_by: string;
+  role_id: string;
+  name: string;
+  /** SHA-256 (hex) of the secret; the secret itself is shown once and never stored. */
+  token_hash: string;
+  prefix: string;
+  expires_at: NullableTimestamp;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sites: SitesTable;
@@ -445,6 +460,7 @@ export interface Database {
   fax_recipients: FaxRecipientsTable;
   fax_messages: FaxMessagesTable;
   fax_email_senders: FaxEmailSendersTable;
+  api_tokens: ApiTokensTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -459,3 +475,4 @@ export type Fax = Selectable<FaxesTable>;
 export type FaxRecipient = Selectable<FaxRecipientsTable>;
 export type FaxMessage = Selectable<FaxMessagesTable>;
 export type AccountUpdate = Updateable<AccountsTable>;
+export type ApiToken = Selectable<ApiTokensTable>;
