@@ -77,7 +77,9 @@ beforeAll(async () => {
     .values({ account_id: me.accountId, extension_id: me.extensionId, to_number: '+33123456789', page_count: 1, pdf_path: '/nonexistent/fax.pdf' })
     .returning('id')
     .executeTakeFirstOrThrow();
-  b.ids = { faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
+  const standardRole = await db.selectFrom('roles').select('id').where('key', '=', 'standard').executeTakeFirstOrThrow();
+  const bToken = (await (await b.client.json('POST', '/api/api-tokens', { name: 'Beta integration', roleId: standardRole.id })).json()) as { id: string };
+  b.ids = { 'api-tokens': bToken.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
 }, 120_000);
 
 afterAll(async () => {
@@ -124,6 +126,9 @@ describe('tenant isolation', () => {
     expect(walked).toContain('GET /api/calls/recordings-export/[id]/download');
     expect(walked).toContain('GET /api/faxes/[id]/preview/[page]');
     expect(walked).toContain('GET /api/fax-messages/[id]/pdf');
+    expect(walked).toContain('DELETE /api/api-tokens/[id]');
+    const bTokens = (await (await b.client.get('/api/api-tokens')).json()) as { id: string; status: string }[];
+    expect(bTokens.find((t) => t.id === b.ids['api-tokens'])?.status).toBe('active');
     // And nothing of B changed.
     const bMe = (await (await b.client.get('/api/me')).json()) as { firstName: string };
     expect(bMe.firstName).not.toBe('Mallory');

@@ -36,8 +36,10 @@ export type ApiTokenView = z.infer<typeof apiTokenView>;
 export const createdApiToken = apiTokenView.extend({ secret: z.string().describe('Shown once: it cannot be read again') });
 
 export class ApiTokenError extends Error {
-  constructor(readonly code: 'role_not_found' | 'role_exceeds_caller') {
+  readonly code: 'role_not_found' | 'role_exceeds_caller';
+  constructor(code: ApiTokenError['code']) {
     super(code);
+    this.code = code;
   }
 }
 

@@ -1,9 +1,9 @@
 import { json } from '@sveltejs/kit';
-import { z } from 'zod';
 import { diffFields, recordAudit } from '@carillon/core';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { actorOf, caller, isUuid, notFound, readJson } from '#lib/server/api.ts';
 import { getUser } from '#lib/server/users.ts';
+import { userPatch } from '#lib/server/users/schemas.ts';
 import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = async (event) => {
@@ -11,15 +11,6 @@ export const GET: RequestHandler = async (event) => {
   const user = await getUser((await getRuntime()).db, caller(event).account.id, event.params.id);
   return user ? json(user) : notFound();
 };
-
-const userPatch = z
-  .object({
-    firstName: z.string().trim().min(1).max(60),
-    lastName: z.string().trim().max(60),
-    language: z.enum(['en', 'fr']).nullable(),
-  })
-  .partial()
-  .strict();
 
 export const PATCH: RequestHandler = async (event) => {
   if (!isUuid(event.params.id)) return notFound();
