@@ -533,7 +533,7 @@ export const fr: Dictionary = {
   'apiTokens.expiresAt': "Date d'expiration (facultative)",
   'apiTokens.createButton': 'Créer le jeton',
   'apiTokens.secretOnce': "Copiez ce jeton maintenant : il ne sera plus affiché.",
-  'apiTokens.secretLabel': 'Jeton de {name}',
+  'apiTokens.secretLabel': 'Jeton « {name} »',
   'apiTokens.empty': "Aucun jeton d'API pour l'instant.",
   'apiTokens.prefix': 'Jeton',
   'apiTokens.createdBy': 'Créé par',
