@@ -89,7 +89,7 @@ async function createAndRevoke(p: Page, t: { heading: string; nameLabel: string;
 describe('API tokens page in the browser', () => {
   it('in English: refuses a past expiry, creates a token shown once, and revokes it', async () => {
     page = await signIn(browser, product.url, 'admin@demo.carillon.localhost', STRONG.password);
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(20_000);
     await createAndRevoke(page, {
       heading: 'API tokens',
       nameLabel: 'Name',
@@ -105,11 +105,11 @@ describe('API tokens page in the browser', () => {
       revoked: 'Revoked',
     });
     await page.close();
-  });
+  }, 90_000);
 
   it('en français : refuse une date passée, crée un jeton affiché une seule fois, puis le révoque', async () => {
     page = await signIn(browser, product.url, 'francoise@demo.example', PASSWORD);
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(20_000);
     await createAndRevoke(page, {
       heading: "Jetons d'API",
       nameLabel: 'Nom',
@@ -125,5 +125,5 @@ describe('API tokens page in the browser', () => {
       revoked: 'Révoqué',
     });
     await page.close();
-  });
+  }, 90_000);
 });

@@ -529,6 +529,7 @@ export const en = {
   'apiTokens.name': 'Name',
   'apiTokens.role': 'Role',
   'apiTokens.expiresAt': 'Expires on (optional)',
+  'apiTokens.expires': 'Expires',
   'apiTokens.createButton': 'Create token',
   'apiTokens.secretOnce': 'Copy this token now: it will not be shown again.',
   'apiTokens.secretLabel': 'Token for {name}',

@@ -531,6 +531,7 @@ export const fr: Dictionary = {
   'apiTokens.name': 'Nom',
   'apiTokens.role': 'Rôle',
   'apiTokens.expiresAt': "Date d'expiration (facultative)",
+  'apiTokens.expires': 'Expire le',
   'apiTokens.createButton': 'Créer le jeton',
   'apiTokens.secretOnce': "Copiez ce jeton maintenant : il ne sera plus affiché.",
   'apiTokens.secretLabel': 'Jeton « {name} »',
