@@ -85,8 +85,17 @@ describe('API tokens', () => {
     const adminId = page.items[0]!.id;
     const patched = await bearer(token.secret, 'PATCH', `/api/users/${adminId}`, { lastName: 'Integrated' });
     expect(patched.status).toBe(200);
-    const audit = await db.selectFrom('audit_events').select(['action', 'actor_user_id']).where('target_id', '=', adminId).where('action', '=', 'user.updated').executeTakeFirstOrThrow();
-    expect(audit.actor_user_id).toBe(adminId);
+    // The trail says who (the token's creator) and through which token.
+    const audit = await db.selectFrom('audit_events').select(['action', 'actor_user_id', 'actor_api_token_id']).where('target_id', '=', adminId).where('action', '=', 'user.updated').executeTakeFirstOrThrow();
+    expect(audit).toMatchObject({ actor_user_id: adminId, actor_api_token_id: token.id });
+    const trail = (await (await admin.get(`/api/audit-events?action=user.updated&target=${adminId}`)).json()) as { actorName: string; actorApiToken: string | null }[];
+    expect(trail[0]).toMatchObject({ actorApiToken: 'CRM sync' });
+    const csv = await (await admin.get(`/api/audit-events/export?action=user.updated&target=${adminId}`)).text();
+    expect(csv.trim().split('\r\n')[1]).toContain(`,API token ${token.prefix},`);
+    // A change from the browser names no token.
+    expect((await admin.json('PATCH', `/api/users/${adminId}`, { lastName: 'Admin' })).status).toBe(200);
+    const latest = (await (await admin.get(`/api/audit-events?action=user.updated&target=${adminId}&limit=1`)).json()) as { actorApiToken: string | null }[];
+    expect(latest[0]?.actorApiToken).toBeNull();
     // ...but not what User Admin lacks, even though its creator is a Super Admin.
     expect((await bearer(token.secret, 'GET', '/api/account/settings')).status).toBe(403);
     expect((await bearer(token.secret, 'GET', '/api/audit-events')).status).toBe(403);

@@ -209,6 +209,8 @@ export interface AuditEventsTable {
   account_id: string;
   actor_user_id: string | null;
   actor_ip: string | null;
+  /** Set when the change came through an API token (actor_user_id is then the token's creator). */
+  actor_api_token_id: ColumnType<string | null, string | null | undefined, string | null>;
   action: string;
   target_type: string;
   target_id: string | null;

@@ -555,6 +555,7 @@ export const en = {
   'auditAction.api_token.created': 'API token created',
   'auditAction.api_token.revoked': 'API token revoked',
   'auditTarget.api_token': 'API token',
+  'audit.viaApiToken': 'through the API token {name}',
   'nav.home': 'Home',
   'nav.users': 'Users',
   'nav.phoneSystem': 'Phone System',

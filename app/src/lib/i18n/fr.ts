@@ -557,6 +557,7 @@ export const fr: Dictionary = {
   'auditAction.api_token.created': "Jeton d'API créé",
   'auditAction.api_token.revoked': "Jeton d'API révoqué",
   'auditTarget.api_token': "Jeton d'API",
+  'audit.viaApiToken': 'par le jeton d’API {name}',
   'nav.home': 'Accueil',
   'nav.users': 'Utilisateurs',
   'nav.phoneSystem': 'Système téléphonique',

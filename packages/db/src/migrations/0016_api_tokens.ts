@@ -22,8 +22,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   await db.schema.createIndex('api_tokens_account_idx').on('api_tokens').columns(['account_id', 'created_at']).execute();
+  // A change made by an integration names its token beside the user it acts as.
+  await db.schema
+    .alterTable('audit_events')
+    .addColumn('actor_api_token_id', 'uuid', (c) => c.references('api_tokens.id').onDelete('set null'))
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('audit_events').dropColumn('actor_api_token_id').execute();
   await db.schema.dropTable('api_tokens').execute();
 }
