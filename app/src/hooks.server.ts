@@ -1,21 +1,39 @@
 import { error, json, redirect } from '@sveltejs/kit';
 import type { Handle, HandleServerError } from '@sveltejs/kit/hooks';
-import { resolveSession, SESSION_COOKIE } from '@carillon/core';
+import { resolveApiToken, resolveSession, SESSION_COOKIE, type AuthenticatedSession } from '@carillon/core';
 import { getRuntime } from '#lib/server/runtime.ts';
-import { allows, requirementFor } from '#lib/access-policy.ts';
+import { bearerOf, isCrossSiteForm } from '#lib/server/request-auth.ts';
+import { allows, requirementFor, SESSION_ONLY_ROUTES } from '#lib/access-policy.ts';
 import { isLang, langFromAcceptLanguage, translator } from '#lib/i18n/index.ts';
 
 /**
- * Thin on purpose: resolve the session, pick the language, and enforce the
- * access policy for every route before any handler runs.
+ * Thin on purpose: resolve the session (or the API token), pick the language,
+ * and enforce the access policy for every route before any handler runs.
  */
 export const handle: Handle = async ({ event, resolve }) => {
   const rt = await getRuntime();
-  const token = event.cookies.get(SESSION_COOKIE);
-  // The idle-warning probe must not count as activity, or the session would never time out.
-  const probe = event.url.pathname === '/api/session' && event.request.method === 'GET';
-  const auth = token ? await resolveSession(rt.db, token, { touch: !probe }) : null;
-  if (token && !auth) event.cookies.delete(SESSION_COOKIE, { path: '/' });
+  const bearer = event.url.pathname.startsWith('/api/') ? bearerOf(event.request.headers.get('authorization')) : null;
+  let auth: AuthenticatedSession | null = null;
+  let token: string | undefined;
+  if (bearer !== null) {
+    // An integration: the token alone says who calls; a bad one is refused, never read as anonymous.
+    auth = await resolveApiToken(rt.db, bearer);
+    if (!auth) return json({ error: 'invalid_token' }, { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+    if (!(await rt.limiter.hit(`api-token:${auth.apiTokenId}`, rt.config.API_TOKEN_MAX_PER_MINUTE, 60)).allowed) {
+      return json({ error: 'rate_limited' }, { status: 429, headers: { 'retry-after': '60' } });
+    }
+    if (event.route.id !== null && SESSION_ONLY_ROUTES.has(event.route.id)) return json({ error: 'forbidden_for_api_tokens' }, { status: 403 });
+  } else {
+    if (isCrossSiteForm(event.request, event.url.origin)) {
+      const message = `Cross-site ${event.request.method} form submissions are forbidden`;
+      return event.request.headers.get('accept') === 'application/json' ? json({ message }, { status: 403 }) : new Response(message, { status: 403 });
+    }
+    token = event.cookies.get(SESSION_COOKIE);
+    // The idle-warning probe must not count as activity, or the session would never time out.
+    const probe = event.url.pathname === '/api/session' && event.request.method === 'GET';
+    auth = token ? await resolveSession(rt.db, token, { touch: !probe }) : null;
+    if (token && !auth) event.cookies.delete(SESSION_COOKIE, { path: '/' });
+  }
 
   const cookieLang = event.cookies.get('lang');
   const lang = auth

@@ -89,7 +89,9 @@ beforeAll(async () => {
   const bNumber = await db.insertInto('phone_numbers').values({ account_id: me.accountId, e164: '+33199001234', type: 'direct', nickname: 'Beta line' }).returning('id').executeTakeFirstOrThrow();
   const bTemplate = (await (await b.client.json('POST', '/api/templates', { kind: 'user_settings', name: 'Beta template', settings: {} })).json()) as { id: string };
   const bApplication = (await (await b.client.json('POST', `/api/templates/${bTemplate.id}/apply`, { userIds: [me.id] })).json()) as { applicationId: string };
-  b.ids = { templates: bTemplate.id, 'template-applications': bApplication.applicationId, numbers: bNumber.id, 'bulk-edit': bBulkEdit.id, roles: bRole.id, 'user-groups': bGroup.id, members: me.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
+  const standardRole = await db.selectFrom('roles').select('id').where('key', '=', 'standard').executeTakeFirstOrThrow();
+  const bToken = (await (await b.client.json('POST', '/api/api-tokens', { name: 'Beta integration', roleId: standardRole.id })).json()) as { id: string };
+  b.ids = { 'api-tokens': bToken.id, templates: bTemplate.id, 'template-applications': bApplication.applicationId, numbers: bNumber.id, 'bulk-edit': bBulkEdit.id, roles: bRole.id, 'user-groups': bGroup.id, members: me.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
 }, 120_000);
 
 afterAll(async () => {
@@ -150,6 +152,9 @@ describe('tenant isolation', () => {
     expect(walked).toContain('GET /api/template-applications/[id]');
     expect(walked).toContain('POST /api/users/[id]/reset-assign');
     expect((await b.client.get(`/api/templates/${b.ids.templates}`)).status).toBe(200);
+    expect(walked).toContain('DELETE /api/api-tokens/[id]');
+    const bTokens = (await (await b.client.get('/api/api-tokens')).json()) as { id: string; status: string }[];
+    expect(bTokens.find((t) => t.id === b.ids['api-tokens'])?.status).toBe('active');
     // And nothing of B changed.
     const bMe = (await (await b.client.get('/api/me')).json()) as { firstName: string };
     expect(bMe.firstName).not.toBe('Mallory');

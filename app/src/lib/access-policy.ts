@@ -123,7 +123,18 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
   '/api/fax-messages/[id]/pdf': { GET: perm('self.calls') },
   '/api/me/fax-settings': { GET: perm('self.calls'), PUT: perm('self.calls') },
   '/api/queues/[queue]/jobs/[id]/retry': { POST: perm('account.settings') },
+  '/(portal)/admin/more/api-tokens': perm('account.settings'),
+  '/api/api-tokens': { GET: perm('account.settings'), POST: perm('account.settings') },
+  '/api/api-tokens/[id]': { GET: perm('account.settings'), DELETE: perm('account.settings') },
+  '/api/openapi.json': 'public',
 };
+
+/**
+ * Routes an API token may not call, whatever its role: a token cannot mint or
+ * revoke tokens (a leaked one could otherwise keep itself alive) nor act on
+ * its creator's browser sessions.
+ */
+export const SESSION_ONLY_ROUTES: ReadonlySet<string> = new Set(['/api/api-tokens', '/api/api-tokens/[id]', '/api/session', '/api/session/logout-all']);
 
 /** Socket.io events a client may emit, with what each requires. */
 export const SOCKET_EVENT_ACCESS: Record<string, Requirement> = {

@@ -33,6 +33,7 @@ const schema = z.object({
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(50).default(5),
   LOGIN_LOCKOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
   LOGIN_IP_MAX_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(30),
+  API_TOKEN_MAX_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
   ACTIVATION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(48),
   /** BullMQ key prefix shared by the app and the workers; separate product instances on one Redis use different ones. */
   QUEUE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'may only contain letters, digits, "_", "." and "-"').default('carillon'),

@@ -2,6 +2,7 @@ export * from './accounts/create-account.ts';
 export * from './accounts/roles.ts';
 export * from './accounts/setup-wizard.ts';
 export * from './auth/activation.ts';
+export * from './auth/api-tokens.ts';
 export * from './auth/credentials.ts';
 export * from './auth/hashing.ts';
 export * from './auth/identify-user.ts';

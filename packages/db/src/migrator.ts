@@ -14,6 +14,7 @@ import * as m0012 from './migrations/0012_user_bulk_edits.ts';
 import * as m0013 from './migrations/0013_roles_groups.ts';
 import * as m0014 from './migrations/0014_user_settings_templates.ts';
 import * as m0015 from './migrations/0015_number_pool.ts';
+import * as m0016 from './migrations/0016_api_tokens.ts';
 import * as m0017 from './migrations/0017_fax_cover.ts';
 
 /**
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '0013_roles_groups': m0013,
   '0014_user_settings_templates': m0014,
   '0015_number_pool': m0015,
+  '0016_api_tokens': m0016,
   '0017_fax_cover': m0017,
 };
 

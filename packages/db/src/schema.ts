@@ -268,6 +268,8 @@ export interface AuditEventsTable {
   account_id: string;
   actor_user_id: string | null;
   actor_ip: string | null;
+  /** Set when the change came through an API token (actor_user_id is then the token's creator). */
+  actor_api_token_id: ColumnType<string | null, string | null | undefined, string | null>;
   action: string;
   target_type: string;
   target_id: string | null;
@@ -568,6 +570,21 @@ export interface TemplateApplicationUsersTable {
   applied_at: NullableTimestamp;
 }
 
+export interface ApiTokensTable {
+  id: Generated<string>;
+  account_id: string;
+  created_by: string;
+  role_id: string;
+  name: string;
+  /** SHA-256 (hex) of the secret; the secret itself is shown once and never stored. */
+  token_hash: string;
+  prefix: string;
+  expires_at: NullableTimestamp;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sites: SitesTable;
@@ -603,6 +620,7 @@ export interface Database {
   user_templates: UserTemplatesTable;
   template_applications: TemplateApplicationsTable;
   template_application_users: TemplateApplicationUsersTable;
+  api_tokens: ApiTokensTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -617,3 +635,4 @@ export type Fax = Selectable<FaxesTable>;
 export type FaxRecipient = Selectable<FaxRecipientsTable>;
 export type FaxMessage = Selectable<FaxMessagesTable>;
 export type AccountUpdate = Updateable<AccountsTable>;
+export type ApiToken = Selectable<ApiTokensTable>;

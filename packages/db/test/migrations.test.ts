@@ -32,6 +32,7 @@ const postgresUrl: string | null =
 
 const EXPECTED_TABLES = [
   'accounts',
+  'api_tokens',
   'audit_events',
   'call_legs',
   'calls',
@@ -173,6 +174,7 @@ async function expectMigratedSchema(db: Db): Promise<void> {
       and ccu.table_name = 'accounts' and ccu.column_name = 'id'
     order by tc.table_name`.execute(db);
   expect([...new Set(fks.map((r) => r.table_name))]).toEqual([
+    'api_tokens',
     'audit_events',
     'call_legs',
     'calls',

@@ -11,7 +11,7 @@ export function caller(event: Pick<RequestEvent, 'locals'>): AuthenticatedSessio
 }
 
 export function actorOf(event: Pick<RequestEvent, 'locals'>): AuditActor {
-  return { userId: event.locals.auth?.user.id ?? null, ip: event.locals.ip };
+  return { userId: event.locals.auth?.user.id ?? null, ip: event.locals.ip, apiTokenId: event.locals.auth?.apiTokenId ?? null };
 }
 
 export const notFound = () => json({ error: 'not_found' }, { status: 404 });

@@ -38,6 +38,7 @@ export function listAuditEvents(db: Db, accountId: string, input: AuditQuery = {
     .selectFrom('audit_events')
     .leftJoin('users', (j) => j.onRef('users.id', '=', 'audit_events.actor_user_id').on('users.account_id', '=', accountId))
     .leftJoin('roles', 'roles.id', 'users.role_id')
+    .leftJoin('api_tokens', (j) => j.onRef('api_tokens.id', '=', 'audit_events.actor_api_token_id').on('api_tokens.account_id', '=', accountId))
     .select([
       'audit_events.id',
       'audit_events.action',
@@ -48,6 +49,8 @@ export function listAuditEvents(db: Db, accountId: string, input: AuditQuery = {
       'audit_events.actor_ip as actorIp',
       'audit_events.occurred_at as occurredAt',
       'roles.name as actorRole',
+      'api_tokens.name as actorApiToken',
+      'api_tokens.prefix as actorApiTokenPrefix',
       sql<string | null>`nullif(trim(concat(users.first_name, ' ', users.last_name)), '')`.as('actorName'),
     ])
     .where('audit_events.account_id', '=', accountId)
@@ -78,7 +81,7 @@ export function auditEventsCsv(rows: AuditEventRow[]): string {
     return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
   const lines = rows.map((r) =>
-    [new Date(r.occurredAt).toISOString(), r.actorName ?? 'System', r.actorRole, r.action, r.targetType, r.targetId, r.before, r.after, r.actorIp ? 'web' : '', r.actorIp].map(cell).join(','),
+    [new Date(r.occurredAt).toISOString(), r.actorName ?? 'System', r.actorRole, r.action, r.targetType, r.targetId, r.before, r.after, r.actorApiTokenPrefix ? `API token ${r.actorApiTokenPrefix}` : r.actorIp ? 'web' : '', r.actorIp].map(cell).join(','),
   );
   return [CSV_COLUMNS.join(','), ...lines].join('\r\n') + '\r\n';
 }

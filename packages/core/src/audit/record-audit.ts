@@ -5,6 +5,8 @@ import { redact } from '@carillon/config';
 export interface AuditActor {
   userId: string | null;
   ip: string | null;
+  /** The API token the change came through, if any. */
+  apiTokenId?: string | null;
 }
 
 export interface AuditChange {
@@ -28,6 +30,7 @@ export async function recordAudit(db: Kysely<Database>, actor: AuditActor, chang
       account_id: change.accountId,
       actor_user_id: actor.userId,
       actor_ip: actor.ip,
+      actor_api_token_id: actor.apiTokenId ?? null,
       action: change.action,
       target_type: change.targetType,
       target_id: change.targetId ?? null,

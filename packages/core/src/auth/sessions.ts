@@ -18,6 +18,8 @@ export interface AuthenticatedSession {
   permissions: ReadonlySet<Permission>;
   /** When the session ends if nothing more happens (idle timeout of the account). */
   idleExpiresAt: Date;
+  /** Set when the caller is an integration's API token rather than a signed-in browser. */
+  apiTokenId?: string;
 }
 
 export async function createSession(

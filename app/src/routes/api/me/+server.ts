@@ -1,8 +1,8 @@
 import { json } from '@sveltejs/kit';
-import { z } from 'zod';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { caller, readJson } from '#lib/server/api.ts';
 import { getUser } from '#lib/server/users.ts';
+import { mePatch } from '#lib/server/me/schemas.ts';
 import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = async (event) => {
@@ -10,8 +10,6 @@ export const GET: RequestHandler = async (event) => {
   const me = await getUser((await getRuntime()).db, auth.account.id, auth.user.id);
   return json({ ...me, permissions: [...auth.permissions].sort(), accountId: auth.account.id });
 };
-
-const mePatch = z.object({ language: z.enum(['en', 'fr']).nullable() }).strict();
 
 export const PATCH: RequestHandler = async (event) => {
   const auth = caller(event);

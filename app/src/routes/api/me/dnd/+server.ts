@@ -1,9 +1,8 @@
 import { json } from '@sveltejs/kit';
-import { z } from 'zod';
-import { DND_STATUSES } from '@carillon/db';
 import { PRESENCE_CHANNEL } from '@carillon/media-server';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { caller, readJson } from '#lib/server/api.ts';
+import { dndInput } from '#lib/server/me/schemas.ts';
 import type { RequestHandler } from './$types';
 
 /** The signed-in user's Do Not Disturb state (seed 000 "Ne pas déranger"). */
@@ -16,8 +15,6 @@ export const GET: RequestHandler = async (event) => {
   if (!ext) return json({ error: 'no_extension' }, { status: 409 });
   return json({ dnd: ext.dnd_status });
 };
-
-const dndInput = z.object({ dnd: z.enum(DND_STATUSES) }).strict();
 
 export const PUT: RequestHandler = async (event) => {
   const auth = caller(event);
