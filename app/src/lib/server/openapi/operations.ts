@@ -1,16 +1,35 @@
 import { z } from 'zod';
-import { accountSettingsInput, companyInfoInput, newDeviceInput, trunkInput } from '@carillon/core';
+import {
+  accountSettingsInput,
+  commonAreaPhoneInput,
+  companyInfoInput,
+  deviceListQuery,
+  forwardedNumberInput,
+  newDeviceInput,
+  numberListQuery,
+  numberUpdateInput,
+  poolSearchInput,
+  purchaseInput,
+  reserveInput,
+  trunkInput,
+} from '@carillon/core';
 import { recordingExportRequest } from '@carillon/workers';
 import { apiTokenInput, apiTokenView, createdApiToken } from '../api-tokens/api-tokens.ts';
 import { auditQuery } from '../audit-events.ts';
 import { callLogQuery } from '../call-log.ts';
 import { contactInput } from '../contacts/contacts.ts';
+import { deviceAssignInput } from '../devices/schemas.ts';
 import { faxSettingsUpdate } from '../fax/fax-settings.ts';
 import { dndInput, mePatch } from '../me/schemas.ts';
+import { roleCreate, rolePatch } from '../roles/roles.ts';
 import { siteInput, sitePatch } from '../sites/sites.ts';
+import { applyRequest, templateCreate, templateListQuery, templatePatch } from '../templates/templates.ts';
+import { groupCreate, groupPatch, membersAdd } from '../user-groups/groups.ts';
+import { addUsersRequest } from '../users/add-users.ts';
 import { bulkRequest } from '../users/bulk.ts';
 import { usersExportQuery } from '../users/export.ts';
 import { usersListQuery } from '../users/list.ts';
+import { resetAssignRequest } from '../users/reset-assign.ts';
 import { userSettingsPatch } from '../users/user-settings.ts';
 import { assignRequest, unassignedQuery } from '../users/unassigned-extensions.ts';
 
@@ -70,18 +89,60 @@ export const OPERATIONS: readonly Operation[] = [
   { route: '/api/users', method: 'GET', summary: 'Users list: search, filters, sort and pages', query: usersListQuery },
   { route: '/api/users/export', method: 'GET', summary: 'Export the filtered users as CSV or XLSX', query: usersExportQuery, produces: ['text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'] },
   { route: '/api/users/bulk', method: 'POST', summary: 'Bulk action on users, answered user by user', body: bulkRequest },
+  { route: '/api/users/batch', method: 'GET', summary: 'Choices for adding users: sites, roles, free extensions and numbers' },
+  { route: '/api/users/batch', method: 'POST', summary: 'Add several users at once, answered user by user', body: addUsersRequest },
+  {
+    route: '/api/users/bulk-edit',
+    method: 'POST',
+    summary: 'Upload an edited users spreadsheet (CSV or XLSX) and get the changes it would make',
+    multipart: z.object({ file: binary }),
+    status: 201,
+  },
+  { route: '/api/users/bulk-edit/[id]', method: 'GET', summary: 'An uploaded bulk edit with its changes and errors' },
+  { route: '/api/users/bulk-edit/[id]/confirm', method: 'POST', summary: 'Apply an uploaded bulk edit' },
   { route: '/api/users/[id]', method: 'GET', summary: 'One user' },
+  { route: '/api/users/[id]/reset-assign', method: 'POST', summary: 'Reset a user’s extension and give it to someone else', body: resetAssignRequest },
   { route: '/api/users/[id]', method: 'PATCH', summary: 'Change a user: details, regional settings, hours, role, primary number, caller ID, notifications, call handling', body: userSettingsPatch },
+  { route: '/api/roles', method: 'GET', summary: 'Roles of the account with their permissions' },
+  { route: '/api/roles', method: 'POST', summary: 'Create a role', body: roleCreate, status: 201 },
+  { route: '/api/roles/[id]', method: 'GET', summary: 'One role' },
+  { route: '/api/roles/[id]', method: 'PATCH', summary: 'Change a role’s name or permissions', body: rolePatch },
+  { route: '/api/roles/[id]', method: 'DELETE', summary: 'Delete a role that no user or token has', status: 204 },
+  { route: '/api/user-groups', method: 'GET', summary: 'User groups of the account' },
+  { route: '/api/user-groups', method: 'POST', summary: 'Create a user group', body: groupCreate, status: 201 },
+  { route: '/api/user-groups/[id]', method: 'GET', summary: 'One user group with its members' },
+  { route: '/api/user-groups/[id]', method: 'PATCH', summary: 'Change a user group', body: groupPatch },
+  { route: '/api/user-groups/[id]', method: 'DELETE', summary: 'Delete a user group', status: 204 },
+  { route: '/api/user-groups/[id]/members', method: 'POST', summary: 'Add users to a group', body: membersAdd },
+  { route: '/api/user-groups/[id]/members/[userId]', method: 'DELETE', summary: 'Remove a user from a group' },
+  { route: '/api/templates', method: 'GET', summary: 'Settings templates of the account, by name', query: templateListQuery },
+  { route: '/api/templates', method: 'POST', summary: 'Create a settings template', body: templateCreate, status: 201 },
+  { route: '/api/templates/[id]', method: 'GET', summary: 'One settings template' },
+  { route: '/api/templates/[id]', method: 'PATCH', summary: 'Change a settings template', body: templatePatch },
+  { route: '/api/templates/[id]', method: 'DELETE', summary: 'Delete a settings template', status: 204 },
+  { route: '/api/templates/[id]/apply', method: 'POST', summary: 'Start applying a template to users', body: applyRequest, status: 202 },
+  { route: '/api/template-applications/[id]', method: 'GET', summary: 'Progress of a template application, user by user' },
   { route: '/api/extensions/unassigned', method: 'GET', summary: 'Unassigned extensions', query: unassignedQuery },
   { route: '/api/extensions/[id]', method: 'GET', summary: 'One unassigned extension' },
   { route: '/api/extensions/[id]', method: 'DELETE', summary: 'Delete an unassigned extension', status: 204 },
   { route: '/api/extensions/[id]/assign', method: 'POST', summary: 'Assign an unassigned extension to a new user', body: assignRequest, status: 201 },
 
-  { route: '/api/devices', method: 'GET', summary: 'Phones of the account' },
+  { route: '/api/devices', method: 'GET', summary: 'Phones of the account: search, filters and pages', query: deviceListQuery },
   { route: '/api/devices', method: 'POST', summary: 'Add a phone; answers its SIP credentials once', body: newDeviceInput, status: 201 },
   { route: '/api/devices/[id]', method: 'GET', summary: 'One phone' },
   { route: '/api/devices/[id]', method: 'DELETE', summary: 'Delete a phone', status: 204 },
+  { route: '/api/devices/[id]/assign', method: 'POST', summary: 'Give a phone to an extension', body: deviceAssignInput },
+  { route: '/api/devices/common-area', method: 'POST', summary: 'Add a common-area phone with its own extension; answers its SIP credentials once', body: commonAreaPhoneInput, status: 201 },
   { route: '/api/devices/[id]/credentials', method: 'POST', summary: 'Reset a phone’s SIP password; answers it once' },
+  { route: '/api/numbers', method: 'GET', summary: 'Phone numbers of the account: search, filters and pages', query: numberListQuery },
+  { route: '/api/numbers', method: 'POST', summary: 'Add a number forwarded from another carrier', body: forwardedNumberInput, status: 201 },
+  { route: '/api/numbers/[id]', method: 'GET', summary: 'One phone number' },
+  { route: '/api/numbers/[id]', method: 'PATCH', summary: 'Change a phone number (name, assignment, caller ID)', body: numberUpdateInput },
+  { route: '/api/numbers/pool', method: 'GET', summary: 'Search the numbers available to buy', query: poolSearchInput },
+  { route: '/api/numbers/reservations', method: 'GET', summary: 'Numbers reserved by the account, with its number quota' },
+  { route: '/api/numbers/reservations', method: 'POST', summary: 'Reserve numbers from the pool before buying them', body: reserveInput, status: 201 },
+  { route: '/api/numbers/reservations', method: 'DELETE', summary: 'Release reserved numbers', body: reserveInput },
+  { route: '/api/numbers/purchase', method: 'POST', summary: 'Buy reserved numbers', body: purchaseInput, status: 201 },
   { route: '/api/trunk', method: 'GET', summary: 'The account’s SIP trunk' },
   { route: '/api/trunk', method: 'PUT', summary: 'Create or change the SIP trunk', body: trunkInput },
 

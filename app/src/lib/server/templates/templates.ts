@@ -13,6 +13,9 @@ import { appJobs } from '../jobs.ts';
  */
 export const TEMPLATE_KINDS = ['user_settings', 'call_handling'] as const satisfies readonly TemplateKind[];
 
+/** Query of GET /api/templates: optionally one kind only. */
+export const templateListQuery = z.object({ kind: z.enum(TEMPLATE_KINDS).optional() }).strict();
+
 const name = z.string().trim().min(1).max(60);
 export const templateCreate = z
   .object({ kind: z.enum(TEMPLATE_KINDS), name, settings: z.record(z.string(), z.unknown()).default({}) })

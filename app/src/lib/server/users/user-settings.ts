@@ -49,7 +49,9 @@ export const userSettingsPatch = z
   })
   .partial()
   .strict()
-  .refine((b) => Object.keys(b).length > 0, { message: 'nothing to change', path: ['_'] });
+  .refine((b) => Object.keys(b).length > 0, { message: 'nothing to change', path: ['_'] })
+  // The refinement is invisible to JSON Schema: say it for the OpenAPI document.
+  .meta({ minProperties: 1 });
 export type UserSettingsPatch = z.output<typeof userSettingsPatch>;
 
 export async function getUserDetails(db: Db, accountId: string, userId: string) {

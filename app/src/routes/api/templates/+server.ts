@@ -1,16 +1,13 @@
 import { json } from '@sveltejs/kit';
-import { z } from 'zod';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { actorOf, caller, readJson, readQuery } from '#lib/server/api.ts';
-import { createTemplate, listTemplates, templateCreate, TEMPLATE_KINDS } from '#lib/server/templates/templates.ts';
+import { createTemplate, listTemplates, templateCreate, templateListQuery } from '#lib/server/templates/templates.ts';
 import { templateErrorResponse } from '#lib/server/templates/responses.ts';
 import type { RequestHandler } from './$types';
 
-const listQuery = z.object({ kind: z.enum(TEMPLATE_KINDS).optional() }).strict();
-
 /** GET /api/templates?kind= → the account's templates, by name. */
 export const GET: RequestHandler = async (event) => {
-  const q = readQuery(event.url, listQuery);
+  const q = readQuery(event.url, templateListQuery);
   if (!q.ok) return q.response;
   return json(await listTemplates((await getRuntime()).db, caller(event).account.id, q.data.kind));
 };
