@@ -32,12 +32,14 @@ describe('PGlite served over the wire protocol', () => {
     for (let i = 0; i < 240; i++) {
       const pool = pools[i % pools.length]!;
       const arity = 1 + (i % 5);
-      const params = Array.from({ length: arity }, (_, k) => i * 10 + k);
-      const columns = params.map((_, k) => `$${k + 1}::int as c${k}`).join(', ');
+      // Every third query carries a parameter large enough to reach the server in several TCP chunks.
+      const params: (number | string)[] = Array.from({ length: arity }, (_, k) => i * 10 + k);
+      if (i % 3 === 0) params.push(`${i}:`.padEnd(200_000, 'x'));
+      const columns = params.map((p, k) => `$${k + 1}::${typeof p === 'string' ? 'text' : 'int'} as c${k}`).join(', ');
       runs.push(
         pool.query(`select ${columns}`, params).then((res) => {
           expect(res.rows).toHaveLength(1);
-          expect(Object.values(res.rows[0] as Record<string, number>)).toEqual(params);
+          expect(Object.values(res.rows[0] as Record<string, number | string>)).toEqual(params);
         }),
       );
     }
