@@ -121,8 +121,20 @@ class SessionArbiter {
     void this.drain();
   }
 
-  private async drain(): Promise<void> {
-    if (this.running) return;
+  private draining: Promise<void> = Promise.resolve();
+
+  /** Resolves once no message is being run, so the caller may close PGlite. */
+  settled(): Promise<void> {
+    return this.draining;
+  }
+
+  private drain(): Promise<void> {
+    if (this.running) return this.draining;
+    this.draining = this.loop();
+    return this.draining;
+  }
+
+  private async loop(): Promise<void> {
     this.running = true;
     try {
       for (;;) {
@@ -195,9 +207,13 @@ class SessionArbiter {
     this.owner = null;
     conn.pending.length = 0;
     conn.head = 0;
-    let status = await this.run(SYNC, null);
-    if (status !== STATUS_IDLE) status = await this.run(ROLLBACK, null);
-    if (status !== STATUS_IDLE && this.pglite.isInTransaction()) await this.pglite.exec('ROLLBACK');
+    try {
+      let status = await this.run(SYNC, null);
+      if (status !== STATUS_IDLE) status = await this.run(ROLLBACK, null);
+      if (status !== STATUS_IDLE && this.pglite.isInTransaction()) await this.pglite.exec('ROLLBACK');
+    } catch {
+      // PGlite is closing or broken: there is no session left to clean.
+    }
   }
 }
 
@@ -230,7 +246,7 @@ export async function servePglite(pglite: PGlite, port = 0): Promise<{ url: stri
     stop: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
+        server.close(() => void arbiter.settled().then(resolve));
       }),
   };
 }
