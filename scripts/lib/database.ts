@@ -25,8 +25,8 @@ export async function openServedDatabase(databaseUrl: string | undefined, dataDi
   const { db: direct, pglite } = await openPglite(dataDir);
   const applied = await migrateToLatest(direct);
   const server = await servePglite(pglite);
-  // From here on, even this process goes through the socket: its query queue is what keeps
-  // one client's transaction from interleaving with another's on the single PGlite session.
+  // From here on, even this process goes through the socket: the server gives the single PGlite
+  // session to one connection per exchange and per transaction, so clients never interleave.
   const db = openPostgres(server.url, 2);
   return {
     url: server.url,
