@@ -40,18 +40,21 @@ async function signIn(page: Page, password: string) {
 }
 
 /**
- * The newest message the workers wrote to the product's outbox (no SMTP
- * server is configured). Mail goes through the e-mail queue, so it is
- * waited for rather than read at once.
+ * The newest message in the product's outbox (no SMTP server is configured) that matches `pattern`.
+ * Mail goes through the e-mail queue, so it is waited for rather than read at once, and an older
+ * message already there is not taken for it.
  */
-async function lastMail(): Promise<string> {
+async function mailMatching(pattern: RegExp): Promise<string> {
   const dir = path.join(product.dataDir, 'outbox');
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
-    const files = fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
-    // Undo quoted-printable soft line breaks so the link reads in one piece.
-    if (files.length) return fs.readFileSync(path.join(dir, files.at(-1)!), 'utf8').replace(/=\r?\n/g, '');
-    if (Date.now() > deadline) throw new Error('no e-mail in the outbox after 15 s');
+    const files = fs.existsSync(dir) ? fs.readdirSync(dir).sort().reverse() : [];
+    for (const file of files) {
+      // Undo quoted-printable soft line breaks so the link reads in one piece.
+      const mail = fs.readFileSync(path.join(dir, file), 'utf8').replace(/=\r?\n/g, '');
+      if (pattern.test(mail)) return mail;
+    }
+    if (Date.now() > deadline) throw new Error(`no e-mail matching ${pattern} in the outbox after 30 s (${files.length} others)`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -61,11 +64,13 @@ describe('forgot password', () => {
     const page = await newPage();
     await page.goto(product.url + '/login');
     await page.getByRole('link', { name: 'Forgot password?' }).click();
+    // The sign-in page has an #identifier too: fill the one of the page the link leads to.
+    await page.waitForURL(/\/forgot-password$/);
     await page.fill('#identifier', email);
     await page.getByRole('button', { name: 'Send me a link by e-mail' }).click();
     await page.getByText('we sent a reset link').waitFor();
 
-    const mail = await lastMail();
+    const mail = await mailMatching(/\/reset-password\/[A-Za-z0-9_-]+/);
     expect(mail).toMatch(/^To: admin@demo\.carillon\.localhost/m);
     const link = mail.match(/http:\/\/\S+\/reset-password\/[A-Za-z0-9_-]+/)![0];
     await page.goto(link);
