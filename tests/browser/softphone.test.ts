@@ -7,7 +7,7 @@ import { openPostgres, type Db } from '@carillon/db';
 import { startProduct, type RunningProduct } from '../support/product.ts';
 import { activate, HttpClient } from '../support/http-client.ts';
 import { launchChromium } from '../support/browser.ts';
-import { freeSipPort, startRegisteredSipp, startSipp } from '../../media-server/test/support/sipp.ts';
+import { freeMediaPort, freeSipPort, startRegisteredSipp, startSipp } from '../../media-server/test/support/sipp.ts';
 import { analyseWav } from '../../media-server/test/support/wav.ts';
 import { createStandardUsers, FAKE_MEDIA_FLAGS, signIn, signInToPhone } from '../support/softphone-users.ts';
 import { waitForCallResults } from '../support/call-records.ts';
@@ -275,7 +275,7 @@ describe('browser softphone', () => {
     expect(answered.code, answered.errors).toBe(0);
 
     // The desk phone calls Alice: she answers in the browser and hears it, and SIPp hangs up.
-    const uac = startSipp({ scenario: 'uac-call.xml', target: sipTarget, localPort: await freeSipPort(), service: '102', auth: deskPhone, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
+    const uac = startSipp({ scenario: 'uac-call.xml', target: sipTarget, localPort: await freeSipPort(), service: '102', auth: deskPhone, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort())] });
     const incoming = alice.getByRole('alertdialog', { name: 'Incoming call' });
     await incoming.waitFor({ timeout: 10_000 });
     await incoming.getByRole('button', { name: 'Answer' }).click();

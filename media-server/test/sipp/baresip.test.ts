@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBaresip, type Baresip } from '../support/baresip.ts';
 import { analyseWav } from '../support/wav.ts';
-import { freeSipPort, runSipp } from '../support/sipp.ts';
+import { freeMediaPort, freeSipPort, runSipp } from '../support/sipp.ts';
 import { startEdge, type EdgeHarness } from '../support/edge-harness.ts';
 
 let h: EdgeHarness;
@@ -29,7 +29,7 @@ describe('baresip as a second softphone', () => {
     }
     const before = h.ended.length;
     const caller = h.phones.get('101')!;
-    const uac = await runSipp({ scenario: 'uac-call.xml', target: h.target, localPort: await freeSipPort(), service: '104', auth: caller, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
+    const uac = await runSipp({ scenario: 'uac-call.xml', target: h.target, localPort: await freeSipPort(), service: '104', auth: caller, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort())] });
     expect(uac.code, uac.errors + '\n--- baresip ---\n' + baresip.output().slice(-6000)).toBe(0);
     await h.waitForEnded(before + 1);
     const { call, result } = h.ended.at(-1)!;

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freeSipPort, runSipp, startRegisteredSipp, type SippRun } from '../support/sipp.ts';
+import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, type SippRun } from '../support/sipp.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { startBrowserPhones, type BrowserPhone, type BrowserPhones } from '../support/browser-phone.ts';
 
@@ -43,7 +43,7 @@ async function lastCallLegs() {
 describe('browser (sip.js in Chromium) and SIPp phone', () => {
   it('a SIPp phone calls the browser: ICE-lite, DTLS-SRTP, the caller’s PCMA kept end to end, audio both ways', async () => {
     const before = h.ended.length;
-    const uac = await runSipp({ scenario: 'uac-call.xml', target: h.target, localPort: await freeSipPort(), service: '201', auth: sippPhone, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
+    const uac = await runSipp({ scenario: 'uac-call.xml', target: h.target, localPort: await freeSipPort(), service: '201', auth: sippPhone, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort())] });
     expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
     await h.waitForEnded(before + 1);
     const { call, result } = h.ended.at(-1)!;

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freeSipPort, runSipp, startRegisteredSipp, startSipp, type SippRun } from '../support/sipp.ts';
+import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, startSipp, type SippRun } from '../support/sipp.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { analyseWav } from '../support/wav.ts';
 
@@ -32,7 +32,7 @@ async function callee(extension: string, scenario: string, vars: Record<string, 
 }
 
 const dial = async (scenario: string, number: string) =>
-  runSipp({ scenario, target: h.target, localPort: await freeSipPort(), service: number, auth: caller, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
+  runSipp({ scenario, target: h.target, localPort: await freeSipPort(), service: number, auth: caller, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort())] });
 
 const lastCallRecord = () => h.lastCall();
 
@@ -178,7 +178,7 @@ describe('transfers', () => {
     const target = await callee('103', 'uas-answer.xml');
     const transferorPhone = h.phones.get('102') ?? (await h.addPhone('102'));
     // The transferor's consultation call to 103, placed first; SIPp logs the dialog's identifiers.
-    const consult = startSipp({ scenario: 'uac-consult.xml', target: h.target, localPort: await freeSipPort(), service: '103', auth: transferorPhone, timeoutSeconds: 30, extra: ['-mp', String(await freeSipPort())] });
+    const consult = startSipp({ scenario: 'uac-consult.xml', target: h.target, localPort: await freeSipPort(), service: '103', auth: transferorPhone, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort())] });
     await consult.ready;
     callees.push(consult);
     let dialog: RegExpExecArray | null = null;

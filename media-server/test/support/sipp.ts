@@ -25,6 +25,29 @@ export async function freeSipPort(host = '127.0.0.1'): Promise<number> {
   }
 }
 
+/**
+ * A base port for SIPp's media (`-mp`): SIPp binds audio RTP and RTCP on it and the next port, and
+ * video on the two after. Taken below the kernel's ephemeral range (32768 and up) and below the RTP
+ * ranges our own servers use (20000 and up), so that no other test's socket can take p + 2 meanwhile.
+ */
+export async function freeMediaPort(host = '127.0.0.1'): Promise<number> {
+  for (;;) {
+    const base = 10_000 + 4 * Math.floor(Math.random() * 2_400);
+    const sockets: dgram.Socket[] = [];
+    let ok = true;
+    for (let p = base; p < base + 4 && ok; p++) {
+      const udp = dgram.createSocket('udp4');
+      sockets.push(udp);
+      ok = await new Promise<boolean>((resolve) => {
+        udp.once('error', () => resolve(false));
+        udp.bind(p, host, () => resolve(true));
+      });
+    }
+    await Promise.all(sockets.map((u) => new Promise<void>((resolve) => u.close(() => resolve()))));
+    if (ok) return base;
+  }
+}
+
 /** Exit code, console output, error log, and what the scenario's <log> actions wrote. */
 export interface SippResult {
   code: number | null;
@@ -159,7 +182,7 @@ export async function startRegisteredSipp(o: { target: string; credentials: { us
   const port = await freeSipPort();
   const reg = await runSipp({ scenario: 'register.xml', target: o.target, localPort: port, service: o.credentials.username, auth: o.credentials });
   if (reg.code !== 0) throw new Error(`SIPp could not register ${o.credentials.username}: ${reg.errors || reg.output.slice(-500)}`);
-  const run = startSipp({ scenario: o.scenario, target: o.target, localPort: port, service: o.credentials.username, timeoutSeconds: 30, vars: o.vars ?? {}, extra: ['-mp', String(await freeSipPort())] });
+  const run = startSipp({ scenario: o.scenario, target: o.target, localPort: port, service: o.credentials.username, timeoutSeconds: 30, vars: o.vars ?? {}, extra: ['-mp', String(await freeMediaPort())] });
   await run.ready;
   return run;
 }
