@@ -111,14 +111,17 @@ async function render(db: Db, config: FaxProcessorDeps['config'], job: Job<FaxJo
     // Renamed into place before the row says so: a crash in between only costs a re-render.
     await fs.promises.rename(path.join(workDir, 'fax.pdf'), faxPdfPath(faxDir));
     await fs.promises.rename(path.join(workDir, 'fax.tif'), faxTiffPath(faxDir));
-    await db
-      .updateTable('faxes')
-      .set({ rendered_path: faxTiffPath(faxDir), page_count: result.pages, attachments: JSON.stringify(rendered), status: 'queued' })
-      .where('id', '=', fax.id)
-      .where('account_id', '=', fax.account_id)
-      .where('rendered_path', 'is', null)
-      .execute();
-    await setRecipients(db, fax, ['rendering'], 'queued');
+    // One transaction: nobody sees the fax rendered while its recipients still say "rendering".
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('faxes')
+        .set({ rendered_path: faxTiffPath(faxDir), page_count: result.pages, attachments: JSON.stringify(rendered), status: 'queued' })
+        .where('id', '=', fax.id)
+        .where('account_id', '=', fax.account_id)
+        .where('rendered_path', 'is', null)
+        .execute();
+      await setRecipients(trx, fax, ['rendering'], 'queued');
+    });
     await reportProgress(job, job.data.kind === 'render' ? 100 : 90, 'rendering');
     return (await loadFax(db, fax.account_id, fax.id)) ?? fax;
   } finally {
