@@ -18,6 +18,8 @@ let db: Db;
 let browser: Browser;
 let alice: Page;
 let bea: Page;
+/** What Bea's pages sent to the SIP edge over their WebSockets. */
+const beaSipSent: string[] = [];
 const PASSWORD = 'Meadow5Lantern';
 
 interface MediaStats {
@@ -41,6 +43,7 @@ beforeAll(async () => {
   alice = await signIn(browser, product.url, 'alice@demo.carillon.localhost', PASSWORD, ['microphone']);
   bea = await signIn(browser, product.url, 'bea@demo.carillon.localhost', PASSWORD, ['microphone']);
   for (const page of [alice, bea]) expect(new URL(page.url()).pathname).toBe('/me');
+  bea.on('websocket', (ws) => !ws.url().includes('/socket.io') && ws.on('framesent', (frame) => beaSipSent.push(String(frame.payload))));
 }, 120_000);
 
 afterAll(async () => {
@@ -140,11 +143,13 @@ describe('softphone on every page', () => {
     expect(await bea.evaluate(() => document.activeElement?.classList.contains('call-bar'))).toBe(true);
   }, 60_000);
 
-  it('signing out unregisters: the user is offline for colleagues', async () => {
+  it('signing out unregisters (REGISTER with expires 0): the user is offline for colleagues', async () => {
     const presence = () => alice.locator('[data-testid="colleagues"] li[data-extension="103"]').getAttribute('data-presence', { timeout: 2000 }).catch(() => null);
     await expect.poll(presence, { timeout: 10_000 }).toBe('available');
     await bea.getByRole('button', { name: 'Log out', exact: true }).click();
     await bea.waitForURL((u) => u.pathname === '/login');
+    // The registration was removed before the page went (RFC 3261 §10.2.2: expires 0), not left to the connection's end.
+    expect(beaSipSent.some((m) => m.startsWith('REGISTER ') && /^Contact: .*;expires=0\b|^Expires: 0\b/im.test(m))).toBe(true);
     await expect.poll(presence, { timeout: 10_000 }).toBe('offline');
   }, 60_000);
 
