@@ -370,6 +370,8 @@ export const en = {
   'contacts.invalid': 'Check the highlighted fields: {fields}',
   'phone.contacts': 'Contacts',
   'phone.callContact': 'Call {name} at {number}',
+  'callBar.label': 'Calls in progress',
+  'callBar.openPhone': 'Open the Phone page',
   'usersList.number': 'Number',
   'usersList.roles': 'Roles',
   'usersList.department': 'Department',

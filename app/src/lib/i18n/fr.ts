@@ -372,6 +372,8 @@ export const fr: Dictionary = {
   'contacts.invalid': 'Vérifiez les champs : {fields}',
   'phone.contacts': 'Contacts',
   'phone.callContact': 'Appeler {name} au {number}',
+  'callBar.label': 'Appels en cours',
+  'callBar.openPhone': 'Ouvrir la page Téléphone',
   'usersList.number': 'Numéro',
   'usersList.roles': 'Rôles',
   'usersList.department': 'Département',

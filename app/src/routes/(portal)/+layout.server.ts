@@ -19,6 +19,8 @@ export const load: LayoutServerLoad = async (event) => {
     adminTabs: visibleTabs(ADMIN_TABS, auth.permissions),
     userTabs: visibleTabs(USER_TABS, auth.permissions),
     usersSubtabs: visibleTabs(USERS_SUBTABS, auth.permissions),
+    // The browser softphone registers on every page of the portal, for those who can call from it.
+    softphone: auth.permissions.has('self.calls') && Boolean(auth.extensionNumber),
     session: { timeoutMinutes: auth.account.session_timeout_minutes, graceSeconds: SESSION_GRACE_SECONDS },
   };
 };
