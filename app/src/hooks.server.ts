@@ -29,11 +29,13 @@ const securityHeaders: Handle = async ({ event, resolve }) => {
 };
 
 /**
- * A NUL byte has no business in a URL, and PostgreSQL refuses it in text: it
- * would surface as a 500 from whichever query it reached. Refused as a bad request.
+ * A NUL byte has no business in a URL or a JSON string, and PostgreSQL refuses
+ * it in text: it would surface as a 500 from whichever query it reached.
+ * Refused as a bad request. (Uploads are multipart, and not read here.)
  */
 const refuseNulBytes: Handle = async ({ event, resolve }) => {
-  if (/%00/i.test(event.url.pathname + event.url.search)) {
+  const jsonBody = event.request.headers.get('content-type')?.startsWith('application/json') ?? false;
+  if (/%00/i.test(event.url.pathname + event.url.search) || (jsonBody && /\\u0000|\0/i.test(await event.request.clone().text()))) {
     return event.url.pathname.startsWith('/api/') ? json({ error: 'bad_request' }, { status: 400 }) : new Response('Bad request', { status: 400 });
   }
   return resolve(event);

@@ -161,7 +161,7 @@ describe('HTTP hardening', () => {
     expect((await admin.get('/api/me')).headers.get('x-content-type-options')).toBe('nosniff');
   });
 
-  it('answers 400 to a NUL byte in the query string', async () => {
+  it('answers 400 to a NUL byte in the query string or a JSON string', async () => {
     // Raw, as a scanner sends it: fetch would do the same, but this leaves no doubt about the bytes on the wire.
     const status = (path: string) =>
       new Promise<number>((resolve, reject) => {
@@ -176,6 +176,9 @@ describe('HTTP hardening', () => {
     expect(await status('/api/users?q=%00')).toBe(400);
     expect(await status('/admin/users?q=a%00b')).toBe(400);
     expect(await status('/api/users?q=a')).toBe(200);
+    // The same byte in a JSON body would reach the same refusal from PostgreSQL.
+    expect((await admin.json('POST', '/api/me/contacts', { firstName: 'a\u0000b', phone: '+33 1 23 45 67 89' })).status).toBe(400);
+    expect((await admin.json('POST', '/api/me/contacts', { firstName: 'Ada', phone: '+33 1 23 45 67 89' })).status).toBe(201);
   });
 });
 
