@@ -210,3 +210,29 @@ describe('service health', () => {
     expect(execFileSync('ps', ['-o', 'stat=', '-p', String(workersPid)]).toString()).not.toMatch(/T/);
   });
 });
+
+// Last: the sockets it closes may still count for a moment after it ends.
+describe('sockets per user', () => {
+  it('refuses a user more sockets than the limit, and takes new ones as others close', { timeout: 60_000 }, async () => {
+    // All at once: handshakes in parallel must not slip past the count together.
+    const attempts = await Promise.allSettled(Array.from({ length: SOCKET_LIMITS.socketsPerUser + 5 }, () => connect(admin)));
+    const open = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
+    expect(open).toHaveLength(SOCKET_LIMITS.socketsPerUser);
+    expect(attempts.flatMap((a) => (a.status === 'rejected' ? [(a.reason as Error).message] : []))).toEqual(Array(5).fill('too_many_sockets'));
+    const closing = open.pop()!;
+    closing.close();
+    // The server counts the socket gone once it has seen it close: wait for that, not a fixed time.
+    const deadline = Date.now() + 20_000;
+    let next: Socket | undefined;
+    while (!next) {
+      next = await connect(admin).catch((e: Error) => {
+        expect(e.message).toBe('too_many_sockets');
+        expect(Date.now()).toBeLessThan(deadline);
+        return undefined;
+      });
+    }
+    expect(await next.timeout(ACK_WAIT_MS).emitWithAck('session:ping')).toHaveProperty('idleExpiresAt');
+    for (const s of [...open, next]) s.close();
+    expect((await fetch(`${product.url}/login`)).status).toBe(200);
+  });
+});

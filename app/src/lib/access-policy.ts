@@ -175,6 +175,8 @@ export const SOCKET_LIMITS = {
   eventBurst: 30,
   /** …and how many it regains each second. */
   eventsPerSecond: 10,
+  /** Open sockets of one user, per app node: a tab holds one. */
+  socketsPerUser: 50,
   /** Sockets of one user watching the same thing (tabs open on the health page, say), per app node. */
   watchingSocketsPerUser: 10,
   /** Larger socket.io messages close the socket: no event carries more than a few bytes. */

@@ -147,11 +147,23 @@ export async function attachLiveEvents(httpServer: HttpServer): Promise<SocketSe
     io.adapter(createAdapter(pub, sub, { key: 'carillon:socket.io' }));
   }
 
+  // Open sockets by user on this node: each holds memory and a share of every broadcast.
+  const socketsOf = new Map<string, number>();
   io.use(async (socket, next) => {
     try {
       const token = readCookie(socket.handshake.headers.cookie, SESSION_COOKIE);
       const auth = token ? await resolveSession(rt.db, token, { touch: false }) : null;
       if (!token || !auth) return next(new Error('unauthenticated'));
+      const userId = auth.user.id;
+      if ((socketsOf.get(userId) ?? 0) >= SOCKET_LIMITS.socketsPerUser) return next(new Error('too_many_sockets'));
+      // Counted from here, not from 'connection', so that handshakes in parallel can't all pass;
+      // released when the connection closes, whether or not it got as far as 'connection'.
+      socketsOf.set(userId, (socketsOf.get(userId) ?? 0) + 1);
+      socket.conn.once('close', () => {
+        const left = (socketsOf.get(userId) ?? 1) - 1;
+        if (left > 0) socketsOf.set(userId, left);
+        else socketsOf.delete(userId);
+      });
       socket.data = { sessionToken: token, auth };
       next();
     } catch (err) {
@@ -188,6 +200,7 @@ export async function attachLiveEvents(httpServer: HttpServer): Promise<SocketSe
 
   io.on('connection', (socket) => {
     const data = socket.data;
+    const userId = data.auth.user.id;
     // Rooms scoped by account and user, so no event can cross tenants by accident.
     void socket.join(`account:${data.auth.account.id}`);
     void socket.join(`user:${data.auth.user.id}`);
@@ -220,7 +233,7 @@ export async function attachLiveEvents(httpServer: HttpServer): Promise<SocketSe
       });
     });
 
-    socket.on('disconnect', () => watches.stopAll(data.auth.user.id, socket.id));
+    socket.on('disconnect', () => watches.stopAll(userId, socket.id));
   });
   return io as unknown as SocketServer;
 }
