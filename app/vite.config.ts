@@ -22,6 +22,26 @@ export default defineConfig({
       adapter: adapter({ out: 'build' }),
       // The same origin check is made in hooks.server.ts, for cookie-carrying requests only, so integrations with API tokens are not refused.
       csrf: { trustedOrigins: ['*'] },
+      // SvelteKit writes the policy with a nonce on its inline start-up script; hooks.server.ts
+      // adds the SIP WebSocket (per request) to connect-src. Inline styles: Svelte's style
+      // attributes and transitions. blob: and data: for images and media made in the page.
+      csp: {
+        mode: 'auto',
+        directives: {
+          'default-src': ['self'],
+          'script-src': ['self'],
+          'style-src': ['self', 'unsafe-inline'],
+          'img-src': ['self', 'data:', 'blob:'],
+          'media-src': ['self', 'blob:'],
+          'font-src': ['self', 'data:'],
+          'connect-src': ['self'],
+          'worker-src': ['self', 'blob:'],
+          'object-src': ['none'],
+          'base-uri': ['self'],
+          'form-action': ['self'],
+          'frame-ancestors': ['none'],
+        },
+      },
     }),
     liveEventsInDev(),
   ],

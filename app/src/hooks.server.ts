@@ -1,5 +1,5 @@
 import { error, json, redirect } from '@sveltejs/kit';
-import type { Handle, HandleServerError } from '@sveltejs/kit/hooks';
+import { sequence, type Handle, type HandleServerError } from '@sveltejs/kit/hooks';
 import { resolveApiToken, resolveSession, SESSION_COOKIE, type AuthenticatedSession } from '@carillon/core';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { bearerOf, isCrossSiteForm } from '#lib/server/request-auth.ts';
@@ -7,10 +7,45 @@ import { allows, requirementFor, SESSION_ONLY_ROUTES } from '#lib/access-policy.
 import { isLang, langFromAcceptLanguage, translator } from '#lib/i18n/index.ts';
 
 /**
+ * Headers of every response. The Content-Security-Policy itself is SvelteKit's
+ * (`csp` in vite.config.ts), which puts a nonce on its own inline script; the
+ * browser softphone's SIP WebSocket is added here, as its host is only known
+ * per request (SIP_PUBLIC_ADDRESS, or the host the page was loaded from, as in
+ * softphone.ts) and its port is the SIP edge's.
+ */
+const securityHeaders: Handle = async ({ event, resolve }) => {
+  const response = await resolve(event);
+  const csp = response.headers.get('content-security-policy');
+  if (csp) {
+    const configured = (await getRuntime()).config.SIP_PUBLIC_ADDRESS;
+    const host = configured ? (configured.includes(':') ? `[${configured}]` : configured) : event.url.hostname;
+    response.headers.set('content-security-policy', csp.replace(/(^|;\s*)connect-src ([^;]*)/, `$1connect-src $2 ws://${host}:* wss://${host}:*`));
+  }
+  // For browsers without CSP frame-ancestors; the rest stop MIME sniffing and leaking paths (reset links) to other sites.
+  response.headers.set('x-frame-options', 'DENY');
+  response.headers.set('x-content-type-options', 'nosniff');
+  response.headers.set('referrer-policy', 'same-origin');
+  return response;
+};
+
+/**
+ * A NUL byte has no business in a URL or a JSON string, and PostgreSQL refuses
+ * it in text: it would surface as a 500 from whichever query it reached.
+ * Refused as a bad request. (Uploads are multipart, and not read here.)
+ */
+const refuseNulBytes: Handle = async ({ event, resolve }) => {
+  const jsonBody = event.request.headers.get('content-type')?.startsWith('application/json') ?? false;
+  if (/%00/i.test(event.url.pathname + event.url.search) || (jsonBody && /\\u0000|\0/i.test(await event.request.clone().text()))) {
+    return event.url.pathname.startsWith('/api/') ? json({ error: 'bad_request' }, { status: 400 }) : new Response('Bad request', { status: 400 });
+  }
+  return resolve(event);
+};
+
+/**
  * Thin on purpose: resolve the session (or the API token), pick the language,
  * and enforce the access policy for every route before any handler runs.
  */
-export const handle: Handle = async ({ event, resolve }) => {
+const authorize: Handle = async ({ event, resolve }) => {
   const rt = await getRuntime();
   const bearer = event.url.pathname.startsWith('/api/') ? bearerOf(event.request.headers.get('authorization')) : null;
   let auth: AuthenticatedSession | null = null;
@@ -71,6 +106,8 @@ export const handle: Handle = async ({ event, resolve }) => {
 
   return resolve(event, { transformPageChunk: ({ html }) => html.replace('%lang%', lang) });
 };
+
+export const handle = sequence(securityHeaders, refuseNulBytes, authorize);
 
 function safeClientAddress(get: () => string): string | null {
   try {

@@ -61,12 +61,16 @@ export async function startProduct(env: Record<string, string> = {}): Promise<Ru
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve((exitCode = code))));
 
+  // Ready when every service is: the app listens, and workers and media-server have written the
+  // first heartbeat by which the app's health judges them (a test that reads the health or queues
+  // a job must not race their start, which takes seconds on a loaded machine).
+  const ready = [/app listening/, /activate\/[A-Za-z0-9_-]+/, /\[workers\] .*"msg":"workers started"/, /\[media-server\] .*"msg":"heartbeat started"/];
   const deadline = Date.now() + 60_000;
-  while (!/app listening/.test(out) || !/activate\/[A-Za-z0-9_-]+/.test(out)) {
-    if (exitCode !== undefined) throw new Error(`product exited (${exitCode}) before listening:\n${out}`);
+  while (!ready.every((r) => r.test(out))) {
+    if (exitCode !== undefined) throw new Error(`product exited (${exitCode}) before it was ready:\n${out}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`product did not start within 60 s:\n${out}`);
+      throw new Error(`product was not ready within 60 s (waiting for ${ready.filter((r) => !r.test(out)).join(', ')}):\n${out}`);
     }
     await sleep(100);
   }

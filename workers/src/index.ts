@@ -20,6 +20,7 @@ export {
   type EmailJobResult,
 } from './queues.ts';
 export { createJobProducer, type JobProducer } from './producer.ts';
+export { readWorkersHeartbeats, WORKERS_HEARTBEAT_TTL_MS, type WorkersHeartbeat } from './heartbeat.ts';
 export { reportProgress } from './progress.ts';
 export {
   queueStatuses,

@@ -14,6 +14,7 @@ import { createRecordingExportProcessor } from './recording-export/recording-exp
 import { createFaxProcessor } from './fax/fax-processor.ts';
 import { createTemplateApplyProcessor } from './templates/template-apply-processor.ts';
 import { startEmailToFax, type EmailToFaxServer } from './fax/email-to-fax.ts';
+import { startWorkersHeartbeat } from './heartbeat.ts';
 import {
   createRedisConnection,
   type JobData,
@@ -188,12 +189,22 @@ export function startWorkers(settings: WorkerSettings, log: Logger, config: Conf
       return server;
     });
   }
-  const ready = Promise.all([...workers.map((w) => w.waitUntilReady()), emailToFax]).then(() => undefined);
+  // Ready once every worker is connected and the app can see this process's first heartbeat.
+  let heartbeat: ReturnType<typeof startWorkersHeartbeat> | undefined;
+  let closing = false;
+  const ready = Promise.all([...workers.map((w) => w.waitUntilReady()), emailToFax]).then(async () => {
+    if (closing) return;
+    heartbeat = startWorkersHeartbeat(connection, settings.prefix, workerId, log);
+    await heartbeat.first;
+  });
 
   return {
     workerId,
     ready,
     async shutdown(timeoutMs) {
+      // The process stops counting as live before it stops taking jobs.
+      closing = true;
+      await heartbeat?.stop();
       // No new mail is taken in while the jobs drain.
       await emailToFax?.then((server) => server.close()).catch(() => undefined);
       // close() stops fetching, then waits for active jobs (their locks keep being renewed meanwhile).

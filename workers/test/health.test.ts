@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createRedisConnection, QueueName, requestWorkersHealth } from '../src/index.ts';
+import { createRedisConnection, QueueName, readWorkersHeartbeats, requestWorkersHealth } from '../src/index.ts';
 import {
   deletePrefix,
   killIfRunning,
@@ -94,5 +94,23 @@ describe('requestWorkersHealth', () => {
     if (health.ok) return;
     expect(health.reason).toMatch(/redis unreachable/);
     expect(performance.now() - started).toBeLessThan(3000);
+  });
+
+  it('keeps a heartbeat from the moment the workers are ready, and removes it on shutdown', { timeout: 30_000 }, async () => {
+    const prefix = newPrefix();
+    worker = spawnWorkers(prefix);
+    await worker.waitForOutput(/workers started/, 20_000);
+    const redis = new Redis(REDIS_URL);
+    try {
+      // Written before "workers started" is logged: whoever waits for that line can read the health at once.
+      expect(await readWorkersHeartbeats(redis, prefix)).toMatchObject([{ pid: worker.child.pid }]);
+      // Another instance's workers are not this one's.
+      expect(await readWorkersHeartbeats(redis, newPrefix())).toEqual([]);
+      worker.child.kill('SIGTERM');
+      expect((await worker.exited).code).toBe(0);
+      expect(await readWorkersHeartbeats(redis, prefix)).toEqual([]);
+    } finally {
+      await redis.quit();
+    }
   });
 });

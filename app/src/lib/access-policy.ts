@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Permission } from '@carillon/domain';
 
 /**
@@ -136,13 +137,51 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
  */
 export const SESSION_ONLY_ROUTES: ReadonlySet<string> = new Set(['/api/api-tokens', '/api/api-tokens/[id]', '/api/session', '/api/session/logout-all']);
 
-/** Socket.io events a client may emit, with what each requires. */
-export const SOCKET_EVENT_ACCESS: Record<string, Requirement> = {
-  'health:watch': perm('account.settings'),
-  'session:ping': 'authenticated',
-  'presence:watch': perm('self.calls'),
-  'queues:watch': perm('account.settings'),
-};
+/**
+ * A socket.io event a client may emit: who may send it, and the arguments it
+ * carries before its acknowledgement (a zod tuple, checked before any handler
+ * runs; an event that does not match is answered `invalid_payload` or dropped).
+ */
+export interface SocketEventSpec {
+  access: Requirement;
+  payload: z.ZodTuple;
+}
+
+/** The no-argument payload of the watch and ping events: anything sent along is refused, not ignored. */
+const noPayload = z.tuple([]);
+
+/**
+ * Socket.io events a client may emit. The socket server serves exactly these
+ * (its handler table is typed by this one), and the fuzz test sends each of
+ * them every kind of bad input, so a new event is checked by being added here.
+ */
+export const SOCKET_EVENTS = {
+  'health:watch': { access: perm('account.settings'), payload: noPayload },
+  'session:ping': { access: 'authenticated', payload: noPayload },
+  'presence:watch': { access: perm('self.calls'), payload: noPayload },
+  'queues:watch': { access: perm('account.settings'), payload: noPayload },
+} as const satisfies Record<string, SocketEventSpec>;
+
+export type SocketEventName = keyof typeof SOCKET_EVENTS;
+export const isSocketEventName = (name: unknown): name is SocketEventName => typeof name === 'string' && Object.hasOwn(SOCKET_EVENTS, name);
+
+/**
+ * What one client may take of a node's resources through socket.io. Each socket
+ * has a token bucket of events; a watch is kept once per socket however often it
+ * is asked, and a user may keep each watch on a bounded number of sockets.
+ */
+export const SOCKET_LIMITS = {
+  /** Events a socket may send at once before it is answered `rate_limited`… */
+  eventBurst: 30,
+  /** …and how many it regains each second. */
+  eventsPerSecond: 10,
+  /** Open sockets of one user, per app node: a tab holds one. */
+  socketsPerUser: 50,
+  /** Sockets of one user watching the same thing (tabs open on the health page, say), per app node. */
+  watchingSocketsPerUser: 10,
+  /** Larger socket.io messages close the socket: no event carries more than a few bytes. */
+  maxMessageBytes: 64 * 1024,
+} as const;
 
 export function requirementFor(routeId: string, method: string): Requirement | undefined {
   const rule = ROUTE_ACCESS[routeId];

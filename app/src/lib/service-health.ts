@@ -2,7 +2,8 @@
 export interface ServiceHealth {
   database: { ok: boolean; latencyMs: number };
   redis: { ok: boolean; latencyMs: number };
-  workers: { ok: boolean; latencyMs?: number; reason?: string };
+  /** Live workers processes (their heartbeats), and why none counts when there is none. */
+  workers: { ok: boolean; nodes: number; reason?: string };
   mediaServer: { ok: boolean; nodes: number };
   at: string;
 }

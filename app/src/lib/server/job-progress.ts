@@ -2,7 +2,7 @@ import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Server as SocketServer } from 'socket.io';
 import { z } from 'zod';
 import { createRedisConnection, USER_FACING_QUEUES, type JobOwner } from '@carillon/workers';
-import type { Runtime } from './runtime.ts';
+import { reportRedisErrors, type Runtime } from './runtime.ts';
 
 /** What a browser gets as `job:progress`: enough for a progress bar, nothing of the job's data. */
 export interface JobProgressEvent {
@@ -37,7 +37,7 @@ type Emitter = SocketServer<Record<string, never>, { 'job:progress': (e: JobProg
 export function relayJobProgress(io: SocketServer, rt: Runtime): () => Promise<void> {
   const emitter = io as unknown as Emitter;
   const connection = createRedisConnection(rt.config.REDIS_URL!, { connectionName: `${rt.config.QUEUE_PREFIX}:app-events` });
-  connection.on('error', () => undefined);
+  reportRedisErrors(connection, rt.log, 'job-events');
   const listeners = USER_FACING_QUEUES.map((queue) => {
     const events = new QueueEvents(queue, { connection, prefix: rt.config.QUEUE_PREFIX });
     events.on('error', (err: Error) => rt.log.warn('job events error', { queue, error: err }));

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { createJobProducer, createRedisConnection, type JobProducer } from '@carillon/workers';
-import type { Runtime } from './runtime.ts';
+import { reportRedisErrors, type Runtime } from './runtime.ts';
 
 const KEY = Symbol.for('carillon.app.jobs');
 type Holder = { [KEY]?: { connection: Redis; producer: JobProducer } };
@@ -15,7 +15,7 @@ export function appJobs(rt: Runtime): { connection: Redis; producer: JobProducer
   const g = globalThis as Holder;
   if (!g[KEY]) {
     const connection = createRedisConnection(rt.config.REDIS_URL!, { connectionName: `${rt.config.QUEUE_PREFIX}:app` });
-    connection.on('error', (err: Error) => rt.log.warn('job queue redis error', { error: err }));
+    reportRedisErrors(connection, rt.log, 'jobs');
     g[KEY] = { connection, producer: createJobProducer(connection, rt.config.QUEUE_PREFIX) };
   }
   return { ...g[KEY], prefix: rt.config.QUEUE_PREFIX };

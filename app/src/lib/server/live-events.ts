@@ -1,9 +1,10 @@
-import type { Server as HttpServer } from 'node:http';
-import { Server as SocketServer } from 'socket.io';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import { Server as SocketServer, type Socket } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
+import { z } from 'zod';
 import { resolveSession, SESSION_COOKIE, type AuthenticatedSession } from '@carillon/core';
-import { getRuntime } from './runtime.ts';
-import { allows, SOCKET_EVENT_ACCESS } from '../access-policy.ts';
+import { getRuntime, reportRedisErrors, type Runtime } from './runtime.ts';
+import { allows, isSocketEventName, SOCKET_EVENTS, SOCKET_LIMITS, type SocketEventName } from '../access-policy.ts';
 import { checkServiceHealth, type ServiceHealth } from './health.ts';
 import { accountPresence, type PresenceEntry } from './presence.ts';
 import { PRESENCE_CHANNEL } from '@carillon/media-server';
@@ -12,13 +13,8 @@ import { queueHealth, type QueueHealth } from './queue-health.ts';
 
 type SocketData = { sessionToken: string; auth: AuthenticatedSession };
 type Ack = (reply: unknown) => void;
-/** Events a browser may emit; each is also listed, with what it requires, in SOCKET_EVENT_ACCESS. */
-interface ClientEvents {
-  'session:ping': (ack?: Ack) => void;
-  'health:watch': (ack?: Ack) => void;
-  'presence:watch': (ack?: Ack) => void;
-  'queues:watch': (ack?: Ack) => void;
-}
+/** Every client event: its arguments are checked against SOCKET_EVENTS before a handler sees them. */
+type ClientEvents = Record<SocketEventName, (...args: unknown[]) => void>;
 interface ServerEvents {
   health: (health: ServiceHealth) => void;
   presence: (entries: PresenceEntry[]) => void;
@@ -27,6 +23,21 @@ interface ServerEvents {
   'job:progress': (e: JobProgressEvent) => void;
   'job:finished': (e: JobFinishedEvent) => void;
 }
+type LiveSocket = Socket<ClientEvents, ServerEvents, Record<string, never>, SocketData>;
+type LiveServer = SocketServer<ClientEvents, ServerEvents, Record<string, never>, SocketData>;
+
+/** socket.io appends the acknowledgement as a function; anything else in last place is payload. */
+const ackSchema = z.custom<Ack>((v) => typeof v === 'function');
+
+/** What a handler answers through the acknowledgement; an error reply is `{ error }`. */
+type Payload<E extends SocketEventName> = z.infer<(typeof SOCKET_EVENTS)[E]['payload']>;
+type Handlers = { [E in SocketEventName]: (payload: Payload<E>) => Promise<unknown> | unknown };
+
+/** The things a socket can keep watching; each is kept once per socket. */
+type WatchKind = 'health' | 'presence' | 'queues';
+
+/** How often watched figures are sent again. */
+const WATCH_INTERVAL_MS = 5000;
 
 function readCookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
@@ -37,102 +48,234 @@ function readCookie(header: string | undefined, name: string): string | undefine
 }
 
 /**
+ * The origins a browser may open a socket from: the public URL's, and the one
+ * the request names itself by (Host), for an app reached under another name.
+ * A page elsewhere would otherwise ride on the user's session cookie
+ * (cross-site WebSocket hijacking): browsers send Origin on every WebSocket
+ * handshake and cross-origin request (RFC 6455 §4.1, RFC 6454 §7). A request
+ * without Origin does not come from a web page and is judged on its cookie alone.
+ */
+function originAllowed(req: IncomingMessage, publicUrl: string): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  const pub = new URL(publicUrl);
+  return origin === pub.origin || (req.headers.host !== undefined && origin === `${pub.protocol}//${req.headers.host}`);
+}
+
+/** A token bucket: `capacity` events at once, refilled at `perSecond`. */
+function eventBucket(capacity: number, perSecond: number): () => boolean {
+  let tokens = capacity;
+  let at = performance.now();
+  return () => {
+    const now = performance.now();
+    tokens = Math.min(capacity, tokens + ((now - at) / 1000) * perSecond);
+    at = now;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
+}
+
+/**
+ * Which sockets of each user keep which watch, on this node: a repeated watch
+ * on one socket is the same watch, and a user keeps each kind on at most
+ * SOCKET_LIMITS.watchingSocketsPerUser sockets.
+ */
+class Watches {
+  private readonly byUser = new Map<string, Set<string>>();
+  /** 'started' the first time, 'already' after, 'capped' past the user's limit. */
+  start(kind: WatchKind, userId: string, socketId: string): 'started' | 'already' | 'capped' {
+    const key = `${kind}:${userId}`;
+    const sockets = this.byUser.get(key) ?? new Set<string>();
+    if (sockets.has(socketId)) return 'already';
+    if (sockets.size >= SOCKET_LIMITS.watchingSocketsPerUser) return 'capped';
+    this.byUser.set(key, sockets.add(socketId));
+    return 'started';
+  }
+  stopAll(userId: string, socketId: string): void {
+    for (const kind of ['health', 'presence', 'queues'] as const) {
+      const key = `${kind}:${userId}`;
+      const sockets = this.byUser.get(key);
+      sockets?.delete(socketId);
+      if (sockets?.size === 0) this.byUser.delete(key);
+    }
+  }
+}
+
+/**
+ * The service health, sent to every watching socket of this node (room
+ * `health`) from one reading per interval however many watch. A reading still
+ * under way when the next is due is not doubled.
+ */
+function healthBroadcast(io: LiveServer, rt: Runtime): () => void {
+  let reading = false;
+  const tick = async () => {
+    if (reading || (await io.local.in('health').fetchSockets()).length === 0) return;
+    reading = true;
+    try {
+      io.local.to('health').emit('health', await checkServiceHealth(rt));
+    } finally {
+      reading = false;
+    }
+  };
+  const timer = setInterval(() => void tick().catch((err: unknown) => rt.log.warn('health broadcast failed', { error: err })), WATCH_INTERVAL_MS);
+  return () => clearInterval(timer);
+}
+
+/**
  * socket.io on the app's own HTTP server. A socket is accepted only with a
- * live session cookie; every event is checked against the access policy with
- * the session re-read, so a revoked session stops at its next event.
+ * live session cookie and from the app's own origin. Every event goes
+ * through one gate, in this order: the socket's rate limit, the session
+ * re-read (so a revoked session stops at its next event), the event's access
+ * requirement and its payload schema (SOCKET_EVENTS); only then does its
+ * handler run, and whatever it throws becomes an error reply, never a crash.
  */
 export async function attachLiveEvents(httpServer: HttpServer): Promise<SocketServer> {
   const rt = await getRuntime();
-  const io = new SocketServer<ClientEvents, ServerEvents, Record<string, never>, SocketData>(httpServer, {
+  const io: LiveServer = new SocketServer(httpServer, {
     path: '/socket.io',
     serveClient: false,
+    maxHttpBufferSize: SOCKET_LIMITS.maxMessageBytes,
+    allowRequest: (req, callback) => {
+      const allowed = originAllowed(req, rt.config.publicUrl);
+      callback(allowed ? null : 'origin not allowed', allowed);
+    },
   });
   if (rt.config.REDIS_URL) {
-    const pub = rt.redis.duplicate();
-    const sub = rt.redis.duplicate();
+    const pub = reportRedisErrors(rt.redis.duplicate(), rt.log, 'socket.io-pub');
+    const sub = reportRedisErrors(rt.redis.duplicate(), rt.log, 'socket.io-sub');
     io.adapter(createAdapter(pub, sub, { key: 'carillon:socket.io' }));
   }
 
+  // Open sockets by user on this node: each holds memory and a share of every broadcast.
+  const socketsOf = new Map<string, number>();
   io.use(async (socket, next) => {
-    const token = readCookie(socket.handshake.headers.cookie, SESSION_COOKIE);
-    const auth = token ? await resolveSession(rt.db, token, { touch: false }) : null;
-    if (!token || !auth) return next(new Error('unauthenticated'));
-    socket.data = { sessionToken: token, auth };
-    next();
+    try {
+      const token = readCookie(socket.handshake.headers.cookie, SESSION_COOKIE);
+      const auth = token ? await resolveSession(rt.db, token, { touch: false }) : null;
+      if (!token || !auth) return next(new Error('unauthenticated'));
+      const userId = auth.user.id;
+      if ((socketsOf.get(userId) ?? 0) >= SOCKET_LIMITS.socketsPerUser) return next(new Error('too_many_sockets'));
+      // Counted from here, not from 'connection', so that handshakes in parallel can't all pass;
+      // released when the connection closes, whether or not it got as far as 'connection'.
+      socketsOf.set(userId, (socketsOf.get(userId) ?? 0) + 1);
+      socket.conn.once('close', () => {
+        const left = (socketsOf.get(userId) ?? 1) - 1;
+        if (left > 0) socketsOf.set(userId, left);
+        else socketsOf.delete(userId);
+      });
+      socket.data = { sessionToken: token, auth };
+      next();
+    } catch (err) {
+      rt.log.warn('socket handshake failed', { error: err });
+      next(new Error('unavailable'));
+    }
   });
 
   // Presence: media-server and the app announce which account changed; each app node tells its own
   // watchers (io.local), so an account's change is sent once per socket whatever the number of nodes.
   const pending = new Map<string, NodeJS.Timeout>();
-  const presenceSub = rt.redis.duplicate();
+  const presenceSub = reportRedisErrors(rt.redis.duplicate(), rt.log, 'presence-sub');
   await presenceSub.subscribe(PRESENCE_CHANNEL);
   presenceSub.on('message', (_channel: string, accountId: string) => {
     if (!/^[0-9a-f-]{36}$/i.test(accountId) || pending.has(accountId)) return;
     pending.set(
       accountId,
-      setTimeout(async () => {
+      setTimeout(() => {
         pending.delete(accountId);
-        const room = `presence:${accountId}`;
-        if ((await io.local.in(room).fetchSockets()).length === 0) return;
-        io.local.to(room).emit('presence', await accountPresence(rt, accountId).catch(() => []));
+        void (async () => {
+          const room = `presence:${accountId}`;
+          if ((await io.local.in(room).fetchSockets()).length === 0) return;
+          io.local.to(room).emit('presence', await accountPresence(rt, accountId));
+        })().catch((err: unknown) => rt.log.warn('presence broadcast failed', { accountId, error: err }));
       }, 50),
     );
   });
   httpServer.once('close', () => void presenceSub.quit().catch(() => undefined));
   const stopJobRelay = relayJobProgress(io as unknown as SocketServer, rt);
   httpServer.once('close', () => void stopJobRelay());
+  const stopHealth = healthBroadcast(io, rt);
+  httpServer.once('close', stopHealth);
+  const watches = new Watches();
 
   io.on('connection', (socket) => {
-    const data = socket.data as SocketData;
+    const data = socket.data;
+    const userId = data.auth.user.id;
     // Rooms scoped by account and user, so no event can cross tenants by accident.
     void socket.join(`account:${data.auth.account.id}`);
     void socket.join(`user:${data.auth.user.id}`);
-    const timers = new Set<NodeJS.Timeout>();
+    const handlers = eventHandlers(socket, rt, watches);
+    const takeEvent = eventBucket(SOCKET_LIMITS.eventBurst, SOCKET_LIMITS.eventsPerSecond);
 
-    socket.use(async ([event, ...args], next) => {
-      const req = SOCKET_EVENT_ACCESS[event];
-      const ack = typeof args.at(-1) === 'function' ? (args.at(-1) as Ack) : undefined;
-      const auth = await resolveSession(rt.db, data.sessionToken, { touch: false });
-      if (!auth) {
-        ack?.({ error: 'unauthenticated' });
-        socket.disconnect(true);
-        return;
-      }
-      data.auth = auth;
-      if (!req || !allows(auth.permissions, req)) {
-        ack?.({ error: req ? 'forbidden' : 'unknown_event' });
-        return;
-      }
-      next();
+    // Every event stops here: none reaches a listener of its own (next is never called).
+    socket.use(([event, ...args]) => {
+      const ack = ackSchema.safeParse(args.at(-1)).success ? (args.pop() as Ack) : undefined;
+      // Without an acknowledgement the client asked for no answer: a refused event is dropped.
+      const reply = (r: unknown) => ack?.(r);
+      if (!takeEvent()) return reply({ error: 'rate_limited' });
+      void (async () => {
+        const auth = await resolveSession(rt.db, data.sessionToken, { touch: false });
+        if (!auth) {
+          reply({ error: 'unauthenticated' });
+          socket.disconnect(true);
+          return;
+        }
+        data.auth = auth;
+        if (!isSocketEventName(event)) return reply({ error: 'unknown_event' });
+        const spec = SOCKET_EVENTS[event];
+        if (!allows(auth.permissions, spec.access)) return reply({ error: 'forbidden' });
+        const payload = spec.payload.safeParse(args);
+        if (!payload.success) return reply({ error: 'invalid_payload' });
+        reply(await (handlers[event] as (p: unknown) => unknown)(payload.data));
+      })().catch((err: unknown) => {
+        rt.log.warn('socket event failed', { event: typeof event === 'string' ? event.slice(0, 100) : typeof event, error: err });
+        reply({ error: 'internal' });
+      });
     });
 
-    socket.on('session:ping', (ack?: Ack) => ack?.({ idleExpiresAt: data.auth.idleExpiresAt.toISOString() }));
-
-    socket.on('presence:watch', async (ack?: Ack) => {
-      void socket.join(`presence:${data.auth.account.id}`);
-      ack?.({ ok: true, entries: await accountPresence(rt, data.auth.account.id) });
-    });
-
-    socket.on('health:watch', async (ack?: Ack) => {
-      const send = async () => socket.emit('health', await checkServiceHealth(rt));
-      await send();
-      const timer = setInterval(() => void send(), 5000);
-      timers.add(timer);
-      ack?.({ ok: true });
-    });
-
-    socket.on('queues:watch', async (ack?: Ack) => {
-      // Re-read the session each time: the failed jobs listed are the account's.
-      const send = async () => socket.emit('queues', await queueHealth(rt, data.auth));
-      await send().catch(() => undefined);
-      const timer = setInterval(() => void send().catch(() => undefined), 5000);
-      timers.add(timer);
-      ack?.({ ok: true });
-    });
-
-    socket.on('disconnect', () => {
-      for (const t of timers) clearInterval(t);
-    });
+    socket.on('disconnect', () => watches.stopAll(userId, socket.id));
   });
-  return io;
+  return io as unknown as SocketServer;
+}
+
+/** What each event does once the gate let it through; the value returned is the acknowledgement. */
+function eventHandlers(socket: LiveSocket, rt: Runtime, watches: Watches): Handlers {
+  const data = socket.data;
+  const watch = (kind: WatchKind) => watches.start(kind, data.auth.user.id, socket.id);
+  const timers = new Set<NodeJS.Timeout>();
+  socket.on('disconnect', () => {
+    for (const t of timers) clearInterval(t);
+  });
+  return {
+    'session:ping': () => ({ idleExpiresAt: data.auth.idleExpiresAt.toISOString() }),
+
+    'presence:watch': async () => {
+      if (watch('presence') === 'capped') return { error: 'too_many_watches' };
+      await socket.join(`presence:${data.auth.account.id}`);
+      return { ok: true, entries: await accountPresence(rt, data.auth.account.id) };
+    },
+
+    'health:watch': async () => {
+      const state = watch('health');
+      if (state === 'capped') return { error: 'too_many_watches' };
+      if (state === 'started') {
+        socket.emit('health', await checkServiceHealth(rt));
+        await socket.join('health');
+      }
+      return { ok: true };
+    },
+
+    'queues:watch': async () => {
+      const state = watch('queues');
+      if (state === 'capped') return { error: 'too_many_watches' };
+      if (state === 'started') {
+        // Re-read the session each time: the failed jobs listed are the account's.
+        const send = async () => socket.emit('queues', await queueHealth(rt, data.auth));
+        const sendOrLog = () => send().catch((err: unknown) => rt.log.warn('queue health failed', { error: err }));
+        await sendOrLog();
+        timers.add(setInterval(() => void sendOrLog(), WATCH_INTERVAL_MS));
+      }
+      return { ok: true };
+    },
+  };
 }

@@ -35,6 +35,8 @@ async function createRuntime(): Promise<Runtime> {
   if (!config.REDIS_URL) throw new Error('REDIS_URL is required by the app (rate limits, live events, job queues)');
   const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: false });
+  const log = createLogger('app', config.LOG_LEVEL);
+  reportRedisErrors(redis, log, 'runtime');
   const secretKey = loadSecretKey(config);
   return {
     config,
@@ -45,7 +47,7 @@ async function createRuntime(): Promise<Runtime> {
     mailer: createMailer(config),
     secrets: secretBox(secretKey),
     secretKey,
-    log: createLogger('app', config.LOG_LEVEL),
+    log,
     signInPolicy: {
       maxFailures: config.LOGIN_MAX_FAILURES,
       lockoutMinutes: config.LOGIN_LOCKOUT_MINUTES,
@@ -53,4 +55,21 @@ async function createRuntime(): Promise<Runtime> {
       perAccountPerMinute: Math.max(config.LOGIN_IP_MAX_PER_MINUTE, 60),
     },
   };
+}
+
+/**
+ * Every ioredis client of the app gets an 'error' listener: without one, a
+ * connection error (Redis restarting, max clients reached) is an unhandled
+ * 'error' event. ioredis repeats the error on each reconnect attempt, so it is
+ * logged once until the client is ready again. `duplicate()` does not copy
+ * listeners: call this for each copy too.
+ */
+export function reportRedisErrors<C extends Pick<Redis, 'on'>>(client: C, log: Logger, name: string): C {
+  let last = '';
+  client.on('error', (err: Error) => {
+    if (err.message !== last) log.warn('redis error', { client: name, error: err });
+    last = err.message;
+  });
+  client.on('ready', () => (last = ''));
+  return client;
 }
