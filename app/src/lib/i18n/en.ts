@@ -34,7 +34,6 @@ export const en = {
   'login.attemptsLeft': '{n} attempt(s) left before your account is locked.',
   'login.locked': 'Your account is locked after too many failed sign-in attempts. Try again after {time}, or reset your password.',
   'login.rateLimited': 'Too many sign-in attempts from here. Wait a minute and try again.',
-  'login.notActivated': 'This account is not activated yet. Use the activation link sent to you by e-mail.',
   'login.disabled': 'This extension is disabled. Contact your administrator.',
   'login.expired': 'Your session expired. Please sign in again.',
   'login.loggedOut': 'You are signed out.',

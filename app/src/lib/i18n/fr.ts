@@ -36,7 +36,6 @@ export const fr: Dictionary = {
   'login.attemptsLeft': 'Encore {n} tentative(s) avant le verrouillage de votre compte.',
   'login.locked': 'Votre compte est verrouillé après trop de tentatives de connexion infructueuses. Réessayez après {time}, ou réinitialisez votre mot de passe.',
   'login.rateLimited': 'Trop de tentatives de connexion depuis cet endroit. Patientez une minute et réessayez.',
-  'login.notActivated': "Ce compte n'est pas encore activé. Utilisez le lien d'activation reçu par e-mail.",
   'login.disabled': 'Cette extension est désactivée. Contactez votre administrateur.',
   'login.expired': 'Votre session a expiré. Veuillez vous reconnecter.',
   'login.loggedOut': 'Vous êtes déconnecté.',
