@@ -213,6 +213,12 @@ describe('POST /api/users/batch', () => {
     ]);
     expect(JSON.stringify(res.body)).not.toMatch(/Beta|another account/i);
     expect(await userCount()).toBe(before);
+    // E-mail logins are one per address across accounts: an address signing in here or in another account gets the same answer.
+    const emails = await batch({ rows: [{ email: 'admin@demo.carillon.localhost', firstName: 'Ours' }, { email: 'boss@beta.example', firstName: 'Theirs' }] });
+    expect(emails.body.errors).toEqual([
+      { row: 1, field: 'email', reason: 'email_taken' },
+      { row: 2, field: 'email', reason: 'email_taken' },
+    ]);
   });
 
   it("refuses to create users when the account's default role has rights the admin lacks, and creates none", async () => {
