@@ -16,6 +16,7 @@ let product: RunningProduct;
 let scratch: { url: string; drop: () => Promise<void> } | undefined;
 let db: Db;
 const KNOWN = 'nora@acme.example';
+const PARALLEL = 'pia@acme.example';
 const PASSWORD = 'Meadow5Lantern';
 
 beforeAll(async () => {
@@ -27,13 +28,15 @@ beforeAll(async () => {
   expect((await activate(admin, product.activationLink)).status).toBe(303);
   const me = (await (await admin.get('/api/me')).json()) as { accountId: string; siteId: string };
   const role = await db.selectFrom('roles').select('id').where('key', '=', 'standard').executeTakeFirstOrThrow();
-  const ext = await db.insertInto('extensions').values({ account_id: me.accountId, site_id: me.siteId, number: '240', type: 'user', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
-  const user = await db
-    .insertInto('users')
-    .values({ account_id: me.accountId, extension_id: ext.id, role_id: role.id, first_name: 'Nora', last_name: 'Known', email: KNOWN, setup_progress: JSON.stringify({}) })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await db.insertInto('user_credentials').values({ user_id: user.id, password_hash: await hashSecret(PASSWORD) }).execute();
+  for (const [email, number] of [[KNOWN, '240'], [PARALLEL, '241']] as const) {
+    const ext = await db.insertInto('extensions').values({ account_id: me.accountId, site_id: me.siteId, number, type: 'user', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
+    const user = await db
+      .insertInto('users')
+      .values({ account_id: me.accountId, extension_id: ext.id, role_id: role.id, first_name: 'Known', last_name: number, email, setup_progress: JSON.stringify({}) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db.insertInto('user_credentials').values({ user_id: user.id, password_hash: await hashSecret(PASSWORD) }).execute();
+  }
 }, 120_000);
 
 afterAll(async () => {
@@ -84,5 +87,15 @@ describe('sign-in and reset answers', () => {
     const known = await shown(await ask(KNOWN));
     expect(known.message).toContain('If an account matches');
     expect(await shown(await ask(`nobody.${Date.now()}@acme.example`))).toEqual(known);
+  });
+
+  it('evaluates at most the limit of 50 parallel wrong passwords: the rest, and then the right password, are refused as locked', async () => {
+    const answers = await Promise.all(Array.from({ length: 50 }, () => signIn(PARALLEL, 'Wrong7Guess').then((r) => r.status)));
+    // LOGIN_MAX_FAILURES is 5: four "wrong" answers, the fifth locks, 45 never get their password checked.
+    expect(answers.filter((s) => s === 401)).toHaveLength(4);
+    expect(answers.filter((s) => s === 423)).toHaveLength(46);
+    expect((await signIn(PARALLEL, PASSWORD)).status).toBe(423);
+    const user = await db.selectFrom('users').select('id').where('email', '=', PARALLEL).executeTakeFirstOrThrow();
+    expect(await db.selectFrom('audit_events').select('id').where('action', '=', 'user.locked_out').where('target_id', '=', user.id).execute()).toHaveLength(1);
   });
 });
