@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashSecret } from '@carillon/core';
 import { openPostgres, type Db } from '@carillon/db';
 import { startProduct, type RunningProduct } from '../support/product.ts';
 import { activate, HttpClient } from '../support/http-client.ts';
@@ -194,6 +195,56 @@ describe('POST /api/users/batch', () => {
     const dev = await db.selectFrom('devices').select(['type', 'mac', 'sip_ha1_md5']).where('sip_username', '=', byod.sipCredentials!.username).executeTakeFirstOrThrow();
     expect(dev).toMatchObject({ type: 'byod', mac: '000B82112233' });
     expect(dev.sip_ha1_md5).not.toContain(byod.sipCredentials!.password);
+  });
+
+  it("answers a MAC taken in another account as one taken here, naming no account", async () => {
+    await db.updateTable('devices').set({ mac: '0004F2AABB01' }).where('id', '=', foreignDeviceId).execute();
+    const before = await userCount();
+    const res = await batch({
+      rows: [
+        { email: 'mac1@acme.example', firstName: 'Mac1', device: { kind: 'byod', name: 'Theirs', mac: '00:04:f2:aa:bb:01' } },
+        { email: 'mac2@acme.example', firstName: 'Mac2', device: { kind: 'byod', name: 'Ours', mac: '00:15:65:aa:bb:cc' } },
+      ],
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.errors).toEqual([
+      { row: 1, field: 'device.mac', reason: 'mac_unavailable' },
+      { row: 2, field: 'device.mac', reason: 'mac_unavailable' },
+    ]);
+    expect(JSON.stringify(res.body)).not.toMatch(/Beta|another account/i);
+    expect(await userCount()).toBe(before);
+    // E-mail logins are one per address across accounts: an address signing in here or in another account gets the same answer.
+    const emails = await batch({ rows: [{ email: 'admin@demo.carillon.localhost', firstName: 'Ours' }, { email: 'boss@beta.example', firstName: 'Theirs' }] });
+    expect(emails.body.errors).toEqual([
+      { row: 1, field: 'email', reason: 'email_taken' },
+      { row: 2, field: 'email', reason: 'email_taken' },
+    ]);
+  });
+
+  it("refuses to create users when the account's default role has rights the admin lacks, and creates none", async () => {
+    const role = async (key: string) => (await db.selectFrom('roles').select('id').where('key', '=', key).executeTakeFirstOrThrow()).id;
+    const ext = await db.insertInto('extensions').values({ account_id: accountId, site_id: mainSiteId, number: '290', type: 'user', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
+    const uma = await db.insertInto('users').values({ account_id: accountId, extension_id: ext.id, role_id: await role('user_admin'), first_name: 'Uma', last_name: 'Admin', email: 'uma.admin@acme.example', setup_progress: JSON.stringify({}) }).returning('id').executeTakeFirstOrThrow();
+    await db.insertInto('user_credentials').values({ user_id: uma.id, password_hash: await hashSecret('Meadow5Lantern') }).execute();
+    const client = new HttpClient(product.url);
+    expect((await client.form('/login', { identifier: 'uma.admin@acme.example', password: 'Meadow5Lantern' })).status).toBe(303);
+    await db.updateTable('accounts').set({ default_role_id: await role('billing_admin') }).where('id', '=', accountId).execute();
+    try {
+      const before = await userCount();
+      const res = await client.json('POST', '/api/users/batch', { userType: 'free', onboarding: 'later', rows: [{ email: 'promoted1@acme.example', firstName: 'P1' }, { email: 'promoted2@acme.example', firstName: 'P2' }] });
+      expect(res.status).toBe(422);
+      expect(((await res.json()) as Outcome).errors).toEqual([
+        { row: 1, field: 'role', reason: 'permission_not_held' },
+        { row: 2, field: 'role', reason: 'permission_not_held' },
+      ]);
+      expect(await userCount()).toBe(before);
+      // A role the User Admin holds every right of is theirs to give.
+      await db.updateTable('accounts').set({ default_role_id: await role('standard') }).where('id', '=', accountId).execute();
+      const ok = await client.json('POST', '/api/users/batch', { userType: 'free', onboarding: 'later', rows: [{ email: 'plain1@acme.example', firstName: 'Plain' }] });
+      expect(ok.status).toBe(200);
+    } finally {
+      await db.updateTable('accounts').set({ default_role_id: null }).where('id', '=', accountId).execute();
+    }
   });
 
   it('free users have neither phone nor number', async () => {

@@ -310,4 +310,27 @@ describe('roles', () => {
     expect((await createRole({ baseRoleId: theirs.id, name: 'Stolen' })).status).toBe(400);
     expect((await admin.get('/api/roles/not-a-uuid')).status).toBe(404);
   });
+
+  it('shows in the audit trail (page, JSON, CSV) the role the actor held when they made the change, not the one they hold now', async () => {
+    await addUser('ulla', 'Ulla', '205', 'user_admin');
+    const ulla = await signIn('ulla');
+    expect((await assign((await roleByKey('standard_international')).id, [ids.sam!], ulla)).status).toBe(200);
+    // Promoted afterwards: her earlier change still reads as a User Admin's.
+    expect((await admin.json('PATCH', `/api/users/${ids.ulla}`, { roleId: (await roleByKey('phone_system_admin')).id })).status).toBe(200);
+    const events = (await (await admin.get(`/api/audit-events?actor=${ids.ulla}`)).json()) as { action: string; actorRole: string | null; targetId: string }[];
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.every((e) => e.actorRole === 'User Admin')).toBe(true);
+    const csv = await (await admin.get(`/api/audit-events/export?actor=${ids.ulla}`)).text();
+    expect(csv.trim().split('\r\n').slice(1).every((line) => line.split(',')[2] === 'User Admin')).toBe(true);
+    // The portal sends an admin to quick setup until it is done; this test does not walk through it.
+    await db.updateTable('accounts').set({ setup_completed_at: new Date() }).where('id', '=', accountId).execute();
+    const page = await (await admin.request('GET', '/admin/more/audit-trail?period=0', undefined, { accept: 'text/html' })).text();
+    // The "Changed by" cell: her name, then the role she held.
+    const cells = [...page.matchAll(/Ulla Test((?:(?!<\/td>).)*)<\/td>/g)].map((m) => m[1]!.match(/data-testid="audit-actor-role"[^>]*>([^<]*)</)?.[1]);
+    expect(cells.length).toBeGreaterThan(0);
+    expect(cells.every((role) => role === 'User Admin')).toBe(true);
+    // The promotion itself was made by the Super Admin, as a Super Admin.
+    const promotion = (await (await admin.get(`/api/audit-events?target=${ids.ulla}`)).json()) as { actorRole: string | null }[];
+    expect(promotion[0]!.actorRole).toBe('Super Admin');
+  });
 });

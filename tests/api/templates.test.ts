@@ -149,7 +149,7 @@ describe('the Super Admin role through templates', () => {
     const grant = { role: { override: true, value: { roleId: superRole!.id } } };
     const made = await client.json('POST', '/api/templates', { kind: 'user_settings', name: 'Promote', settings: grant });
     expect(made.status).toBe(400);
-    expect(((await made.json()) as { fields: Record<string, string> }).fields['settings.role.value.roleId']).toMatch(/Super Admin/);
+    expect(((await made.json()) as { fields: Record<string, string> }).fields['settings.role.value.roleId']).toMatch(/do not hold/);
     // The Super Admin may make it; the User Admin still may not apply it, to themselves or anyone.
     const t = (await (await admin.json('POST', '/api/templates', { kind: 'user_settings', name: 'Promote', settings: grant })).json()) as Template;
     const applied = await client.json('POST', `/api/templates/${t.id}/apply`, { userIds: [uma.id] });
@@ -158,6 +158,44 @@ describe('the Super Admin role through templates', () => {
     expect(await db.selectFrom('template_applications').select('id').where('template_id', '=', t.id).execute()).toEqual([]);
     expect((await db.selectFrom('users').select('role_id').where('id', '=', uma.id).executeTakeFirstOrThrow()).role_id).toBe(userAdminRole!.id);
     expect((await admin.json('DELETE', `/api/templates/${t.id}`)).status).toBe(204);
+  });
+});
+
+describe('rights a User Admin lacks, through templates', () => {
+  it('a User Admin can neither make nor apply a template granting Phone System Admin or Billing Admin, to themself or another user', async () => {
+    const roleId = async (key: string) => (await db.selectFrom('roles').select('id').where('key', '=', key).executeTakeFirstOrThrow()).id;
+    const userAdminRole = await roleId('user_admin');
+    const ext = await db.insertInto('extensions').values({ account_id: accountId, site_id: siteId, number: '398', type: 'user', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
+    const ugo = await db.insertInto('users').values({ account_id: accountId, extension_id: ext.id, role_id: userAdminRole, first_name: 'Ugo', last_name: 'Admin', email: 'ugo@acme.example', setup_progress: JSON.stringify({}) }).returning('id').executeTakeFirstOrThrow();
+    await db.insertInto('user_credentials').values({ user_id: ugo.id, password_hash: await hashSecret('Meadow5Lantern') }).execute();
+    const client = new HttpClient(product.url);
+    expect((await client.form('/login', { identifier: 'ugo@acme.example', password: 'Meadow5Lantern' })).status).toBe(303);
+    const rolesBefore = await db.selectFrom('users').select(['id', 'role_id']).where('account_id', '=', accountId).orderBy('id').execute();
+    for (const [key, lacking] of [['phone_system_admin', 'phone_system.manage'], ['billing_admin', 'billing.manage']] as const) {
+      const grant = { role: { override: true, value: { roleId: await roleId(key) } } };
+      const made = await client.json('POST', '/api/templates', { kind: 'user_settings', name: `Make ${key}`, settings: grant });
+      expect(made.status).toBe(400);
+      expect(((await made.json()) as { fields: Record<string, string> }).fields['settings.role.value.roleId']).toContain(lacking);
+      // Made by the Super Admin, then applied by the User Admin: refused with the reason, for themself and for another user.
+      const t = (await (await admin.json('POST', '/api/templates', { kind: 'user_settings', name: `Make ${key}`, settings: grant })).json()) as Template;
+      for (const userIds of [[ugo.id], [users[0]!]]) {
+        const applied = await client.json('POST', `/api/templates/${t.id}/apply`, { userIds });
+        expect(applied.status).toBe(403);
+        const body = (await applied.json()) as { error: string; permissions: string[] };
+        expect(body.error).toBe('permission_not_held');
+        expect(body.permissions).toContain(lacking);
+        const bulk = await client.json('POST', '/api/users/bulk', { action: 'apply_template', templateId: t.id, userIds });
+        expect(bulk.status).toBe(403);
+        expect(((await bulk.json()) as { error: string }).error).toBe('permission_not_held');
+      }
+      // Editing a harmless template of theirs into one that grants it is refused the same way.
+      const own = (await (await client.json('POST', '/api/templates', { kind: 'user_settings', name: `Harmless ${key}`, settings: { jobTitle: { override: true, value: 'Clerk' } } })).json()) as Template;
+      const edited = await client.json('PATCH', `/api/templates/${own.id}`, { settings: grant });
+      expect(edited.status).toBe(400);
+      expect(await db.selectFrom('template_applications').select('id').where('template_id', '=', t.id).execute()).toEqual([]);
+      for (const id of [t.id, own.id]) expect((await admin.json('DELETE', `/api/templates/${id}`)).status).toBe(204);
+    }
+    expect(await db.selectFrom('users').select(['id', 'role_id']).where('account_id', '=', accountId).orderBy('id').execute()).toEqual(rolesBefore);
   });
 });
 

@@ -282,6 +282,29 @@ describe('bulk edit by file', () => {
     expect(french.changes.map((c) => c.changes)).toEqual([{ department: { from: null, to: 'Comptabilité' } }]);
   });
 
+  it('keeps a User Admin from granting a role with rights they lack, to themself or another user: row, column and reason, nothing applied', async () => {
+    await addUser({ key: 'ulrich', first: 'Ulrich', last: 'Admin', email: 'ulrich@acme.example', ext: '231', role: 'user_admin' });
+    const ulrich = new HttpClient(product.url);
+    expect((await ulrich.form('/login', { identifier: 'ulrich@acme.example', password: 'Meadow5Lantern' })).status).toBe(303);
+    const file = csvOf([
+      ['User ID', 'Role'],
+      [ids.bob!, 'Phone System Admin'],
+      [ids.dan!, 'billing_admin'],
+      [ids.dxn!, 'Standard'],
+    ]);
+    const before = await snapshot();
+    const edit = (await (await upload(file, 'users.csv', ulrich)).json()) as Edit;
+    expect(edit.issues.map((i) => [i.row, i.column, i.reason])).toEqual([
+      [2, 'Role', 'permission_not_held'],
+      [3, 'Role', 'permission_not_held'],
+    ]);
+    expect(edit.issues[0]!.params).toMatchObject({ role: 'Phone System Admin' });
+    expect(edit.issues[0]!.params!.permissions).toContain('phone_system.manage');
+    expect(edit.issues[1]!.params!.permissions).toContain('billing.manage');
+    expect((await confirm(edit.id, ulrich)).status).toBe(409);
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('answers 404 for a wrong, expired or foreign upload id', async () => {
     expect((await confirm('00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await admin.get('/api/users/bulk-edit/not-a-uuid')).status).toBe(404);

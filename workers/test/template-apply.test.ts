@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Job, QueueEvents } from 'bullmq';
 import { sql } from 'kysely';
-import { createTemplateApplication, type UserSettingsTemplate } from '@carillon/core';
+import { applyTemplateToUser, createTemplateApplication, type UserSettingsTemplate } from '@carillon/core';
 import type { Db } from '@carillon/db';
 import { openServedDatabase, type ServedDatabase } from '../../scripts/lib/database.ts';
 import { createScratchDatabase, testPostgresUrl } from '../../tests/support/postgres.ts';
@@ -176,5 +176,29 @@ describe('template apply', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(completions.filter((id) => id === applicationId)).toEqual([applicationId]);
     expect(await (await Job.fromId(queue, applicationId))!.getState()).toBe('completed');
+  });
+});
+
+describe('the role section, when the job runs', () => {
+  it('is skipped when the requester can no longer grant the role (their own role was lowered since they asked)', async () => {
+    const roleId = async (key: string) => (await db.selectFrom('roles').select('id').where('key', '=', key).executeTakeFirstOrThrow()).id;
+    const addUser = async (number: string, role: string) => {
+      const ext = await db.insertInto('extensions').values({ account_id: account.accountId, site_id: account.siteId, number, type: 'user', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
+      return (await db.insertInto('users').values({ account_id: account.accountId, extension_id: ext.id, role_id: await roleId(role), first_name: 'Role', last_name: number, email: `role-${number}-${prefix}@example.com`, setup_progress: JSON.stringify({}) }).returning('id').executeTakeFirstOrThrow()).id;
+    };
+    const requester = await addUser('9001', 'phone_system_admin');
+    const target = await addUser('9002', 'standard');
+    const settings: UserSettingsTemplate = { role: { override: true, value: { roleId: await roleId('phone_system_admin') } }, jobTitle: { override: true, value: 'Promoted?' } };
+    const template = await db
+      .insertInto('user_templates')
+      .values({ account_id: account.accountId, kind: 'user_settings', name: 'Grant phone system', settings: JSON.stringify(settings), created_by: requester, updated_by: requester })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const app = await createTemplateApplication(db, { userId: requester, ip: null }, template, [target]);
+    // Asked for as a Phone System Admin; a User Admin by the time the job gets to it.
+    await db.updateTable('users').set({ role_id: await roleId('user_admin') }).where('id', '=', requester).execute();
+    const result = await applyTemplateToUser(db, { userId: requester, ip: null }, { accountId: account.accountId, applicationId: app.applicationId, templateId: template.id, templateName: template.name, kind: 'user_settings', settings: settings as Record<string, unknown> }, target);
+    expect(result).toEqual({ outcome: 'applied', skipped: ['role'] });
+    expect(await db.selectFrom('users').select(['role_id', 'job_title']).where('id', '=', target).executeTakeFirstOrThrow()).toEqual({ role_id: await roleId('standard'), job_title: 'Promoted?' });
   });
 });

@@ -1,5 +1,6 @@
 export * from './accounts/create-account.ts';
 export * from './accounts/roles.ts';
+export * from './accounts/role-grants.ts';
 export * from './accounts/setup-wizard.ts';
 export * from './auth/activation.ts';
 export * from './auth/api-tokens.ts';

@@ -13,6 +13,22 @@ afterAll(async () => {
 });
 
 describe('recordAudit', () => {
+  it("keeps the role the actor held when the change was made, whatever their role later", async () => {
+    const acct = await activatedAccount(db);
+    const write = (action: string) => recordAudit(db, { userId: acct.userId, ip: null }, { accountId: acct.accountId, action, targetType: 'account' });
+    await write('account.first');
+    const manager = await db.selectFrom('roles').select('id').where('key', '=', 'manager').executeTakeFirstOrThrow();
+    await db.updateTable('users').set({ role_id: manager.id }).where('id', '=', acct.userId).execute();
+    await write('account.second');
+    await recordAudit(db, { userId: null, ip: null }, { accountId: acct.accountId, action: 'account.by_system', targetType: 'account' });
+    const rows = await db.selectFrom('audit_events').select(['action', 'actor_role']).where('account_id', '=', acct.accountId).where('action', 'in', ['account.first', 'account.second', 'account.by_system']).orderBy('id').execute();
+    expect(rows).toEqual([
+      { action: 'account.first', actor_role: 'Super Admin' },
+      { action: 'account.second', actor_role: 'Manager' },
+      { action: 'account.by_system', actor_role: null },
+    ]);
+  });
+
   it('records who, what, before/after, when (UTC) and from which IP', async () => {
     const acct = await activatedAccount(db);
     const t0 = Date.now();

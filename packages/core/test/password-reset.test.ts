@@ -202,6 +202,29 @@ describe('forgot password by e-mail link', () => {
     });
   });
 
+  it('keeps only the newest reset link: issuing one ends the older ones, and using one ends every other', async () => {
+    const acct = await activatedAccount(db);
+    const mailLink = async () => {
+      await sendPasswordResetLink(db, mailer, byEmail(acct.email), PUBLIC_URL);
+      return resetTokenIn(parseMail(smtp.received.at(-1)!.raw).body);
+    };
+    const first = await mailLink();
+    const second = await mailLink();
+    expect(await resetPassword(db, first, 'Ocean4Lantern', 'Ocean4Lantern', null)).toEqual({ ok: false, reason: 'expired' });
+    // The security question hands out a link too; the mailed one issued before it dies.
+    const answered = await answerSecurityQuestion(db, rl.limiter, POLICY, { identity: byEmail(acct.email), answer: GOOD_CREDENTIALS.securityAnswer, ip: '203.0.113.70' });
+    if (!answered.ok) throw new Error(JSON.stringify(answered));
+    expect(await resetPassword(db, second, 'Ocean4Lantern', 'Ocean4Lantern', null)).toEqual({ ok: false, reason: 'expired' });
+    expect(await resetPassword(db, answered.resetToken, 'Ocean4Lantern', 'Ocean4Lantern', null)).toEqual({ ok: true });
+    // A link issued alongside (two tabs) is ended by the use of another.
+    const third = await mailLink();
+    const fourth = await mailLink();
+    await db.updateTable('user_tokens').set({ expires_at: new Date(Date.now() + 60 * 60_000) }).where('user_id', '=', acct.userId).where('purpose', '=', 'password_reset').where('used_at', 'is', null).execute();
+    expect(await resetPassword(db, fourth, 'River9Stone', 'River9Stone', null)).toEqual({ ok: true });
+    expect(await resetPassword(db, third, 'Maple3Harbor', 'Maple3Harbor', null)).toEqual({ ok: false, reason: 'expired' });
+    expect(await login(byEmail(acct.email), 'River9Stone')).toMatchObject({ ok: true });
+  });
+
   it('reaches the user by phone number and extension too', async () => {
     const acct = await activatedAccount(db);
     const before = smtp.received.length;
@@ -389,6 +412,21 @@ describe('forgot password by security question', () => {
       reason: 'invalid_credentials',
     });
     expect(await login(id, 'Ocean4Lantern')).toMatchObject({ ok: true });
+  });
+
+  it('counts an unknown identity\'s answers down and locks it, as a known user\'s', async () => {
+    const answers = async (identity: LoginIdentity) => {
+      const out: string[] = [];
+      for (let i = 0; i < POLICY.maxFailures + 1; i++) {
+        const res = await answerSecurityQuestion(db, rl.limiter, POLICY, { identity, answer: 'Shiny Wagon', ip: '203.0.113.71' });
+        out.push(res.ok ? 'ok' : res.reason);
+      }
+      return out;
+    };
+    const acct = await activatedAccount(db);
+    const expected = ['wrong_answer', 'wrong_answer', 'locked', 'locked'];
+    expect(await answers(byEmail(acct.email))).toEqual(expected);
+    expect(await answers(byEmail(`nobody.${uniq()}@acme.example`))).toEqual(expected);
   });
 
   it('answers wrong_answer for an unknown identity and rate-limits per IP', async () => {

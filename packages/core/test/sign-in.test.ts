@@ -97,7 +97,7 @@ describe('signIn', () => {
       ),
     ).toMatchObject({ ok: true, userId: acct.userId });
 
-    // An extension that does not exist is an unknown user.
+    // An extension that does not exist is an unknown user, answered as a wrong password would be.
     expect(
       await signIn(
         db,
@@ -108,7 +108,7 @@ describe('signIn', () => {
     ).toEqual({
       ok: false,
       reason: 'invalid_credentials',
-      attemptsLeft: null,
+      attemptsLeft: 2,
     });
   });
 
@@ -142,32 +142,47 @@ describe('signIn', () => {
     ).toMatchObject({ ok: true, userId: acct.userId });
   });
 
-  it('answers invalid_credentials with attemptsLeft null for an unknown user', async () => {
-    expect(
-      await signIn(db, rl.limiter, POLICY, attempt(byEmail(`nobody.${uniq()}@acme.example`), 'Whatever9')),
-    ).toEqual({
-      ok: false,
-      reason: 'invalid_credentials',
-      attemptsLeft: null,
-    });
-    expect(
-      await signIn(db, rl.limiter, POLICY, attempt(byPhone('+12125550199', '101'), 'Whatever9')),
-    ).toEqual({
-      ok: false,
-      reason: 'invalid_credentials',
-      attemptsLeft: null,
-    });
-  });
-
-  it('answers not_activated before activation, even with some password', async () => {
+  it('answers an unknown identity, and a user not yet activated, exactly as a known one: counted down, then locked', async () => {
+    const known = await activatedAccount(db);
     const created = await newAccount(db);
-    const email = (
+    const notActivated = (
       await db.selectFrom('users').select('email').where('id', '=', created.userId).executeTakeFirstOrThrow()
     ).email;
-    expect(await signIn(db, rl.limiter, POLICY, attempt(byEmail(email), GOOD_CREDENTIALS.password))).toEqual({
-      ok: false,
-      reason: 'not_activated',
-    });
+    const answers = async (identity: LoginIdentity, password: string) => {
+      const out: unknown[] = [];
+      for (let i = 0; i < POLICY.maxFailures + 1; i++) {
+        const res = await signIn(db, rl.limiter, POLICY, attempt(identity, password));
+        out.push(res.ok ? res : { ...res, ...('lockedUntil' in res ? { lockedUntil: 'set' } : {}) });
+      }
+      return out;
+    };
+    const expected = [
+      { ok: false, reason: 'invalid_credentials', attemptsLeft: 2 },
+      { ok: false, reason: 'invalid_credentials', attemptsLeft: 1 },
+      { ok: false, reason: 'locked', lockedUntil: 'set' },
+      { ok: false, reason: 'locked', lockedUntil: 'set' },
+    ];
+    expect(await answers(byEmail(known.email), 'Wrong7Guess')).toEqual(expected);
+    expect(await answers(byEmail(`nobody.${uniq()}@acme.example`), 'Wrong7Guess')).toEqual(expected);
+    expect(await answers(byPhone('+12125550199', '101'), 'Wrong7Guess')).toEqual(expected);
+    // Not activated: no password is right, and the answer does not say the account exists.
+    expect(await answers(byEmail(notActivated), GOOD_CREDENTIALS.password)).toEqual(expected);
+  });
+
+  it('counts 50 parallel wrong passwords atomically: at most the limit are evaluated, the rest are refused as locked, and so is the right password', async () => {
+    const acct = await activatedAccount(db);
+    const id = byEmail(acct.email);
+    const policy: SignInPolicy = { ...POLICY, maxFailures: 5 };
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => signIn(db, rl.limiter, policy, attempt(id, 'Wrong7Guess'))),
+    );
+    const wrong = results.filter((r) => !r.ok && r.reason === 'invalid_credentials');
+    const locked = results.filter((r) => !r.ok && r.reason === 'locked');
+    // Four answered "wrong" (attempts 1 to 4, each its own count), the fifth locked, the other 45 were never checked.
+    expect(wrong.map((r) => (r.ok ? null : 'attemptsLeft' in r ? r.attemptsLeft : null)).sort()).toEqual([1, 2, 3, 4]);
+    expect(locked).toHaveLength(46);
+    expect(await auditEvents(db, acct.accountId, 'user.locked_out')).toHaveLength(1);
+    expect(await signIn(db, rl.limiter, policy, attempt(id, GOOD_CREDENTIALS.password))).toMatchObject({ ok: false, reason: 'locked' });
   });
 
   it('counts wrong passwords down, locks after the maximum, stays locked even with the right password, then unlocks', async () => {

@@ -270,6 +270,8 @@ export interface AuditEventsTable {
   actor_ip: string | null;
   /** Set when the change came through an API token (actor_user_id is then the token's creator). */
   actor_api_token_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The name of the role the actor held when the change was made (not the one they hold now). */
+  actor_role: ColumnType<string | null, string | null | undefined, string | null>;
   action: string;
   target_type: string;
   target_id: string | null;

@@ -30,14 +30,13 @@ export type AuditQuery = z.input<typeof auditQuery>;
 
 const likePrefix = (v: string) => `${v.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
 
-/** One account's audit trail, newest first, with the actor's name and role. */
+/** One account's audit trail, newest first, with the actor's name and the role they held at the time. */
 export function listAuditEvents(db: Db, accountId: string, input: AuditQuery = {}) {
   const q = auditQuery.parse(input);
   const from = q.from ?? new Date(Date.now() - AUDIT_LOOKBACK_DAYS * DAY_MS);
   let query = db
     .selectFrom('audit_events')
     .leftJoin('users', (j) => j.onRef('users.id', '=', 'audit_events.actor_user_id').on('users.account_id', '=', accountId))
-    .leftJoin('roles', 'roles.id', 'users.role_id')
     .leftJoin('api_tokens', (j) => j.onRef('api_tokens.id', '=', 'audit_events.actor_api_token_id').on('api_tokens.account_id', '=', accountId))
     .select([
       'audit_events.id',
@@ -48,7 +47,8 @@ export function listAuditEvents(db: Db, accountId: string, input: AuditQuery = {
       'audit_events.after',
       'audit_events.actor_ip as actorIp',
       'audit_events.occurred_at as occurredAt',
-      'roles.name as actorRole',
+      // The role held when the change was made, written with the event.
+      'audit_events.actor_role as actorRole',
       'api_tokens.name as actorApiToken',
       'api_tokens.prefix as actorApiTokenPrefix',
       sql<string | null>`nullif(trim(concat(users.first_name, ' ', users.last_name)), '')`.as('actorName'),

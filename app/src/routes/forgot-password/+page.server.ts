@@ -18,8 +18,11 @@ export const actions: Actions = {
     const identity = identityFromForm(form);
     // The same answer whether or not an account matches, so the page reveals nothing.
     if (identity && (await rt.limiter.hit(`reset-mail:ip:${locals.ip}`, 10, 600)).allowed) {
-      // Through the e-mail queue: the page answers at once and the workers retry a refusing mail server.
-      await sendPasswordResetLink(rt.db, queuedMailer(rt, { accountId: null, userId: null, purpose: 'password_reset' }), identity, rt.config.publicUrl);
+      // Through the e-mail queue: the workers retry a refusing mail server. Not awaited: a known identity's link
+      // (token, queued mail) would otherwise take longer to answer than an unknown one, and tell it apart.
+      void sendPasswordResetLink(rt.db, queuedMailer(rt, { accountId: null, userId: null, purpose: 'password_reset' }), identity, rt.config.publicUrl).catch((err: unknown) =>
+        rt.log.error('password reset link not sent', { error: err instanceof Error ? err.message : String(err) }),
+      );
     }
     return { ...kept(form), sent: true };
   },

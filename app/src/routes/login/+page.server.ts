@@ -44,8 +44,6 @@ export const actions: Actions = {
           return fail(423, { ...kept, error: 'login.locked' as const, params: { time: result.lockedUntil.toISOString().slice(11, 16) + ' UTC' }, attemptsLeft: null });
         case 'rate_limited':
           return fail(429, { ...kept, error: 'login.rateLimited' as const, params: {}, attemptsLeft: null });
-        case 'not_activated':
-          return fail(403, { ...kept, error: 'login.notActivated' as const, params: {}, attemptsLeft: null });
         case 'disabled':
           return fail(403, { ...kept, error: 'login.disabled' as const, params: {}, attemptsLeft: null });
         default:

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '@carillon/db';
 import { redact } from '@carillon/config';
 
@@ -31,6 +31,10 @@ export async function recordAudit(db: Kysely<Database>, actor: AuditActor, chang
       actor_user_id: actor.userId,
       actor_ip: actor.ip,
       actor_api_token_id: actor.apiTokenId ?? null,
+      // Read in the same statement: the role the actor holds as the change is made, kept even if it changes later.
+      actor_role: actor.userId
+        ? sql<string | null>`(select r.name from users u join roles r on r.id = u.role_id where u.id = ${actor.userId} and u.account_id = ${change.accountId})`
+        : null,
       action: change.action,
       target_type: change.targetType,
       target_id: change.targetId ?? null,

@@ -3,12 +3,12 @@ import type { Kysely } from 'kysely';
 import type { Database } from '@carillon/db';
 import { SECURITY_QUESTIONS, normaliseSecurityAnswer, type SecurityQuestion } from '@carillon/domain';
 import { identifyUser, type LoginIdentity } from './identify-user.ts';
-import { issueUserToken, checkUserToken, consumeUserToken } from './user-tokens.ts';
+import { issueUserToken, checkUserToken, consumeUserToken, expireUserTokens } from './user-tokens.ts';
 import { accountInfoFor, storePassword, validatePassword } from './credentials.ts';
 import { dummyHash, verifySecret } from './hashing.ts';
 import { revokeAllSessions } from './sessions.ts';
 import type { RateLimiter } from './rate-limiter.ts';
-import { registerCredentialFailure, type SignInPolicy } from './sign-in.ts';
+import { claimCredentialAttempt, noSuchCredentials, settleFailedAttempt, type SignInPolicy } from './sign-in.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { mailTexts } from '../mail/templates.ts';
 import { recordAudit } from '../audit/record-audit.ts';
@@ -30,7 +30,7 @@ export async function sendPasswordResetLink(
   const cred = await db.selectFrom('user_credentials').select('password_hash').where('user_id', '=', user.id).executeTakeFirst();
   if (!cred?.password_hash) return; // never activated: the activation link is the way in
   const account = await db.selectFrom('accounts').select('language').where('id', '=', user.account_id).executeTakeFirstOrThrow();
-  const token = await issueUserToken(db, { accountId: user.account_id, userId: user.id, purpose: 'password_reset', ttlMs: RESET_TTL_MINUTES * 60_000 });
+  const token = await issueUserToken(db, { accountId: user.account_id, userId: user.id, purpose: 'password_reset', ttlMs: RESET_TTL_MINUTES * 60_000, supersede: true });
   const t = mailTexts(user.language ?? account.language);
   await mailer.send({
     to: user.email,
@@ -67,21 +67,24 @@ export async function answerSecurityQuestion(
   }
   const user = await identifyUser(db, attempt.identity);
   const cred = user
-    ? await db.selectFrom('user_credentials').selectAll().where('user_id', '=', user.id).executeTakeFirst()
+    ? await db.selectFrom('user_credentials').select('security_answer_hash').where('user_id', '=', user.id).executeTakeFirst()
     : undefined;
   if (!user || !cred?.security_answer_hash) {
+    // Counted down and locked as a known user's answers are, so that neither answer tells who exists.
     await verifySecret(await dummyHash(), attempt.answer);
-    return { ok: false, reason: 'wrong_answer' };
+    const unknown = await noSuchCredentials(limiter, policy, attempt.identity);
+    return unknown.reason === 'locked' ? { ok: false, reason: 'locked', lockedUntil: unknown.lockedUntil } : { ok: false, reason: 'wrong_answer' };
   }
-  if (cred.locked_until && new Date(cred.locked_until).getTime() > Date.now()) {
-    return { ok: false, reason: 'locked', lockedUntil: new Date(cred.locked_until) };
-  }
+  const claim = await claimCredentialAttempt(db, policy, user.id);
+  if (!claim.claimed) return { ok: false, reason: 'locked', lockedUntil: claim.lockedUntil };
   if (!(await verifySecret(cred.security_answer_hash, normaliseSecurityAnswer(attempt.answer)))) {
-    const failure = await registerCredentialFailure(db, policy, user.account_id, user.id, cred.failed_attempts, attempt.ip);
+    const failure = await settleFailedAttempt(db, user.account_id, user.id, claim, attempt.ip);
     if (failure.locked) return { ok: false, reason: 'locked', lockedUntil: failure.lockedUntil };
     return { ok: false, reason: 'wrong_answer' };
   }
-  const resetToken = await issueUserToken(db, { accountId: user.account_id, userId: user.id, purpose: 'password_reset', ttlMs: 15 * 60_000 });
+  // The right answer: the attempt it took is not a failure.
+  await db.updateTable('user_credentials').set({ failed_attempts: 0, locked_until: null }).where('user_id', '=', user.id).execute();
+  const resetToken = await issueUserToken(db, { accountId: user.account_id, userId: user.id, purpose: 'password_reset', ttlMs: 15 * 60_000, supersede: true });
   return { ok: true, resetToken };
 }
 
@@ -101,6 +104,8 @@ export async function resetPassword(
   if (errors.length) return { ok: false, reason: 'rules', errors };
   return db.transaction().execute(async (trx) => {
     if (!(await consumeUserToken(trx, token))) return { ok: false as const, reason: 'used' as const };
+    // Any other reset link of the user, older or newer, dies with this one.
+    await expireUserTokens(trx, check.userId, 'password_reset');
     await storePassword(trx, check.userId, password);
     await revokeAllSessions(trx, check.accountId, check.userId);
     await recordAudit(trx, { userId: check.userId, ip }, {

@@ -1,12 +1,17 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, TokenPurpose } from '@carillon/db';
 import { newToken, tokenId } from './tokens.ts';
 
-/** Issues a one-time token (activation link, password reset) and returns the secret part for the link. */
+/**
+ * Issues a one-time token (activation link, password reset) and returns the
+ * secret part for the link. With `supersede`, the user's older tokens of the
+ * same purpose stop working: only the newest reset link is good.
+ */
 export async function issueUserToken(
   db: Kysely<Database>,
-  t: { accountId: string; userId: string; purpose: TokenPurpose; ttlMs: number },
+  t: { accountId: string; userId: string; purpose: TokenPurpose; ttlMs: number; supersede?: boolean },
 ): Promise<string> {
+  if (t.supersede) await expireUserTokens(db, t.userId, t.purpose);
   const { token, id } = newToken();
   await db
     .insertInto('user_tokens')
@@ -48,4 +53,16 @@ export async function consumeUserToken(db: Kysely<Database>, token: string): Pro
     .where('used_at', 'is', null)
     .executeTakeFirst();
   return Number(res.numUpdatedRows) === 1;
+}
+
+/** Ends every still-usable token of this purpose of the user (they then read as expired). */
+export async function expireUserTokens(db: Kysely<Database>, userId: string, purpose: TokenPurpose): Promise<void> {
+  await db
+    .updateTable('user_tokens')
+    .set({ expires_at: sql<Date>`now()` })
+    .where('user_id', '=', userId)
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .execute();
 }

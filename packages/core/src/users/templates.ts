@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Kysely } from 'kysely';
 import type { Database, TemplateKind } from '@carillon/db';
 import { recordAudit, type AuditActor } from '../audit/record-audit.ts';
+import { granterNow, refuseGrant } from '../accounts/role-grants.ts';
 import {
   callerIdByFeatureSchema,
   callHandlingSchema,
@@ -125,8 +126,12 @@ export async function applyTemplateToUser(db: Kysely<Database>, actor: AuditActo
           .where('id', '=', t.role.value.roleId)
           .where((eb) => eb.or([eb('account_id', '=', target.accountId), eb('account_id', 'is', null)]))
           .executeTakeFirst();
+        // Checked when the application was asked for, and again here for the requester as they are now
+        // (their role may have been lowered since): nobody grants a right they do not hold.
+        const granter = actor.userId ? await granterNow(trx, target.accountId, actor.userId) : null;
+        const refused = !granter || (await refuseGrant(trx, granter, { roleId: t.role.value.roleId })) !== null;
         // A Super Admin keeps their role: a template must not be able to lock the owners out.
-        if (!role || (user.role_key === 'super_admin' && role.key !== 'super_admin')) skipped.push('role');
+        if (!role || refused || (user.role_key === 'super_admin' && role.key !== 'super_admin')) skipped.push('role');
         else {
           before.roleId = user.role_id;
           change.role_id = role.id;

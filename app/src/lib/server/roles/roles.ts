@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { recordAudit, type AuditActor, type AuthenticatedSession } from '@carillon/core';
+import { granterOf, recordAudit, refuseGrant, type AuditActor, type AuthenticatedSession, type GrantRefusal } from '@carillon/core';
 import { ROLE_SCOPES, type Db, type RoleScope } from '@carillon/db';
 import { isPredefinedRoleKey, permissionsOfPredefinedRole, PERMISSIONS, PREDEFINED_ROLE_KEYS, type Permission } from '@carillon/domain';
-import { scopeCovers, userScopeOf } from '../users/scope.ts';
+import { userScopeOf } from '../users/scope.ts';
 
 /**
  * Roles (seed 000 "Rôles et autorisations"): the seven predefined roles, which
@@ -101,8 +101,7 @@ export async function getRole(db: Db, accountId: string, id: string): Promise<Ro
 /** Only an administrator of the whole account shapes roles; and nobody hands out a permission they lack. */
 async function mayGrant(db: Db, auth: AuthenticatedSession, permissions: readonly Permission[]): Promise<RoleError | null> {
   if ((await userScopeOf(db, auth)).kind !== 'account') return { status: 403, error: 'scope_too_narrow' };
-  const missing = permissions.filter((p) => !auth.permissions.has(p));
-  return missing.length ? { status: 403, error: 'permission_not_held', permissions: missing } : null;
+  return roleError(await refuseGrant(db, granterOf(auth), { permissions, scope: 'account', siteIds: [] }));
 }
 
 async function checkSites(db: Db, accountId: string, scope: RoleScope, siteIds: string[]): Promise<RoleError | null> {
@@ -209,9 +208,14 @@ export async function deleteRole(db: Db, auth: AuthenticatedSession, actor: Audi
 
 /** Whether the caller may give this role to users: they hold all its permissions, and its scope is within theirs. */
 export async function mayAssign(db: Db, auth: AuthenticatedSession, role: RoleView): Promise<RoleError | null> {
-  const missing = role.permissions.filter((p) => !auth.permissions.has(p));
-  if (missing.length) return { status: 403, error: 'permission_not_held', permissions: missing };
-  return scopeCovers(await userScopeOf(db, auth), { kind: role.scope, siteIds: role.siteIds }) ? null : { status: 403, error: 'scope_too_narrow' };
+  return roleError(await refuseGrant(db, granterOf(auth), { permissions: role.permissions, scope: role.scope, siteIds: role.siteIds }));
+}
+
+/** Core's refusal of a grant as this API's error. */
+export function roleError(r: GrantRefusal | null): RoleError | null {
+  if (!r) return null;
+  if (r.reason === 'role_not_found') return { status: 404, error: 'not_found' };
+  return r.reason === 'permission_not_held' ? { status: 403, error: 'permission_not_held', permissions: r.permissions } : { status: 403, error: 'scope_too_narrow' };
 }
 
 export const roleErrorBody = (e: RoleError) => {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { createTemplateApplication, recordAudit, templateSettingsSchema, userSettingsTemplateSchema, type AuditActor, type AuthenticatedSession } from '@carillon/core';
+import { createTemplateApplication, granterOf, grantRefusalText, recordAudit, refuseGrant, templateSettingsSchema, userSettingsTemplateSchema, type AuditActor, type AuthenticatedSession } from '@carillon/core';
 import type { Db, TemplateKind } from '@carillon/db';
-import { PERMISSIONS } from '@carillon/domain';
 import { enqueueTemplateApply } from '@carillon/workers';
 import type { Runtime } from '../runtime.ts';
 import { appJobs } from '../jobs.ts';
+import { roleError, type RoleError } from '../roles/roles.ts';
 
 /**
  * Templates (seed 000 "Gestion des modèles"): user-settings and call-handling
@@ -90,9 +90,9 @@ async function checkReferences(db: Db, auth: AuthenticatedSession, kind: Templat
   const accountId = auth.account.id;
   const fields: Record<string, string> = {};
   if (t.role) {
-    const role = await db.selectFrom('roles').select(['id', 'key']).where('id', '=', t.role.value.roleId).where((eb) => eb.or([eb('account_id', '=', accountId), eb('account_id', 'is', null)])).executeTakeFirst();
-    if (!role) fields['settings.role.value.roleId'] = 'not_found';
-    else if (role.key === 'super_admin' && !isSuperAdmin(auth)) fields['settings.role.value.roleId'] = 'only a Super Admin may grant the Super Admin role';
+    const refusal = await refuseGrant(db, granterOf(auth), { roleId: t.role.value.roleId });
+    // A template is a grant waiting to happen: nobody makes one carrying a right they do not hold.
+    if (refusal) fields['settings.role.value.roleId'] = refusal.reason === 'role_not_found' ? 'not_found' : grantRefusalText(refusal);
   }
   if (t.callerId) {
     for (const [feature, value] of Object.entries(t.callerId.value)) {
@@ -157,19 +157,17 @@ export async function deleteTemplate(db: Db, auth: AuthenticatedSession, actor: 
   });
 }
 
-const isSuperAdmin = (auth: AuthenticatedSession) => PERMISSIONS.every((p) => auth.permissions.has(p));
-
 /**
- * Whether the caller may apply this template: one that grants the Super Admin
- * role only by a Super Admin (a User Admin could otherwise promote anyone,
- * themselves included, through a template a Super Admin made).
+ * Whether the caller may apply this template: its role section, when switched
+ * on, must grant nothing the caller does not hold (a User Admin could
+ * otherwise promote anyone, themselves included, through a template a Super
+ * Admin made). The job checks again, for the requester as they are then.
  */
-export async function mayApply(db: Db, auth: AuthenticatedSession, template: TemplateView): Promise<boolean> {
-  if (template.kind !== 'user_settings' || isSuperAdmin(auth)) return true;
+export async function mayApply(db: Db, auth: AuthenticatedSession, template: TemplateView): Promise<RoleError | null> {
+  if (template.kind !== 'user_settings') return null;
   const t = userSettingsTemplateSchema.safeParse(template.settings);
-  if (!t.success || !t.data.role?.override) return true;
-  const role = await db.selectFrom('roles').select('key').where('id', '=', t.data.role.value.roleId).executeTakeFirst();
-  return role?.key !== 'super_admin';
+  if (!t.success || !t.data.role?.override) return null;
+  return roleError(await refuseGrant(db, granterOf(auth), { roleId: t.data.role.value.roleId }));
 }
 
 export class QueueUnavailableError extends Error {}

@@ -2,12 +2,15 @@ import { z } from 'zod';
 import {
   credentialsInput,
   defaultRoleIdFor,
+  DuplicateMacError,
   issueDeviceCredentials,
   recordAudit,
+  refuseGrant,
   stepSchemas,
   storeCredentials,
   validateCredentials,
   type AuditActor,
+  type Granter,
   type IssuedSipCredentials,
 } from '@carillon/core';
 import { sql, type Db } from '@carillon/db';
@@ -133,8 +136,9 @@ interface SiteInfo {
 }
 
 /** Checks every row, then creates the good ones; invitations are queued once their user is committed. */
-export async function addUsers(rt: Runtime, accountId: string, actor: AuditActor, req: AddUsersRequest): Promise<{ created: CreatedUser[]; errors: RowError[] }> {
+export async function addUsers(rt: Runtime, granter: Granter, actor: AuditActor, req: AddUsersRequest): Promise<{ created: CreatedUser[]; errors: RowError[] }> {
   const db = rt.db;
+  const accountId = granter.accountId;
   const errors: RowError[] = [];
   const sites = new Map<string, SiteInfo>(
     (await db.selectFrom('sites').select(['id', 'site_code', 'is_main']).where('account_id', '=', accountId).execute()).map((s) => [s.id, { id: s.id, code: s.site_code ?? '', isMain: s.is_main }]),
@@ -182,6 +186,12 @@ export async function addUsers(rt: Runtime, accountId: string, actor: AuditActor
 
   // 3. Each good row against the account, and created.
   const roleId = await defaultRoleIdFor(db, accountId);
+  // New users get the account's default role: an admin who could not grant it may not create them.
+  const refused = await refuseGrant(db, granter, { roleId });
+  if (refused) {
+    errors.push(...checked.map(({ row }) => ({ row, field: 'role', reason: refused.reason })));
+    return { created: [], errors: errors.sort((a, b) => a.row - b.row) };
+  }
   const account = await db.selectFrom('accounts').select(['company_name', 'main_number']).where('id', '=', accountId).executeTakeFirstOrThrow();
   const taken = await dialledExtensions(db, accountId);
   const created: CreatedUser[] = [];
@@ -316,7 +326,14 @@ async function createOne(
     }
     let sip: IssuedSipCredentials | undefined;
     if (data.device?.kind === 'byod') {
-      sip = await issueDeviceCredentials(trx, actor, { accountId, extensionId: ext.id, type: 'byod', name: data.device.name, mac: data.device.mac ?? null, realm });
+      try {
+        sip = await issueDeviceCredentials(trx, actor, { accountId, extensionId: ext.id, type: 'byod', name: data.device.name, mac: data.device.mac ?? null, realm });
+      } catch (err) {
+        // A MAC is one phone's, in whichever account holds it. Taken here or in another account, the answer is the
+        // same and names no one, so that adding users tells nothing about other accounts' phones.
+        if (err instanceof DuplicateMacError) throw new RowRefused('device.mac', 'mac_unavailable');
+        throw err;
+      }
       if (addressId) await trx.updateTable('devices').set({ emergency_address_id: addressId }).where('account_id', '=', accountId).where('id', '=', sip.deviceId).execute();
     }
 

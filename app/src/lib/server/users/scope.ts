@@ -1,26 +1,16 @@
 import type { RawBuilder, SqlBool } from 'kysely';
 import { sql, type Db } from '@carillon/db';
-import type { AuthenticatedSession } from '@carillon/core';
+import { scopeOfRole, type AuthenticatedSession, type UserScope } from '@carillon/core';
 
 /**
  * Whose users an administrator may see and change, from the scope of their
  * role (seed 000 "Rôles et autorisations", the "Role Domain"; "Groupes
  * d'utilisateurs": a group manager sees only their members' data).
  */
-export type UserScope = { kind: 'account' } | { kind: 'sites'; siteIds: string[] } | { kind: 'groups'; managerId: string };
+export type { UserScope } from '@carillon/core';
 
-export async function userScopeOf(db: Db, auth: AuthenticatedSession): Promise<UserScope> {
-  const role = await db.selectFrom('roles').select(['id', 'scope']).where('id', '=', auth.user.role_id).executeTakeFirst();
-  if (!role || role.scope === 'account') return { kind: 'account' };
-  if (role.scope === 'groups') return { kind: 'groups', managerId: auth.user.id };
-  const sites = await db
-    .selectFrom('role_sites')
-    .innerJoin('sites', 'sites.id', 'role_sites.site_id')
-    .select('sites.id')
-    .where('role_sites.role_id', '=', role.id)
-    .where('sites.account_id', '=', auth.account.id)
-    .execute();
-  return { kind: 'sites', siteIds: sites.map((s) => s.id) };
+export function userScopeOf(db: Db, auth: AuthenticatedSession): Promise<UserScope> {
+  return scopeOfRole(db, auth.account.id, auth.user.id, auth.user.role_id);
 }
 
 const none = sql<SqlBool>`false`;
@@ -49,13 +39,6 @@ export function extensionInScope(scope: UserScope, accountId: string, extensionI
     case 'groups':
       return sql<SqlBool>`${extensionIdColumn} in (select gu.extension_id from users gu join user_group_members gm on gm.user_id = gu.id join user_groups g on g.id = gm.group_id where g.account_id = ${accountId} and gu.account_id = ${accountId} and g.manager_user_id = ${scope.managerId})`;
   }
-}
-
-/** Whether a scope includes every user another scope does: a scoped admin may not hand out a wider one. */
-export function scopeCovers(outer: UserScope, inner: { kind: UserScope['kind']; siteIds?: string[] }): boolean {
-  if (outer.kind === 'account') return true;
-  if (outer.kind === 'sites') return inner.kind === 'sites' && (inner.siteIds ?? []).every((s) => outer.siteIds.includes(s));
-  return inner.kind === 'groups';
 }
 
 /** Whether the caller administers this user of their account: another account's user, or one outside the scope, is not found. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defaultRoleIdFor, recordAudit, type AuditActor } from '@carillon/core';
+import { defaultRoleIdFor, recordAudit, refuseGrant, type AuditActor, type Granter } from '@carillon/core';
 import { sql, type Db } from '@carillon/db';
 import type { UserScope } from './scope.ts';
 
@@ -72,13 +72,17 @@ export async function findUnassigned(db: Db, accountId: string, id: string) {
  * phones, and is not activated until they get credentials (invitations are
  * the Add Users wizard's).
  */
-export async function assignExtension(db: Db, accountId: string, actor: AuditActor, id: string, body: z.output<typeof assignRequest>) {
+export async function assignExtension(db: Db, granter: Granter, actor: AuditActor, id: string, body: z.output<typeof assignRequest>) {
+  const accountId = granter.accountId;
   return db.transaction().execute(async (trx) => {
     const ext = await findUnassigned(trx, accountId, id);
     if (!ext) return { error: 'not_found' as const };
     const clash = await trx.selectFrom('users').select('id').where(sql`lower(email)`, '=', body.email.toLowerCase()).where('email_login', '=', true).executeTakeFirst();
     if (clash) return { error: 'email_taken' as const };
     const roleId = await defaultRoleIdFor(trx, accountId);
+    // The new user gets the account's default role: nobody grants a right they do not hold.
+    const refused = await refuseGrant(trx, granter, { roleId });
+    if (refused) return { error: 'role_refused' as const, refused };
     const user = await trx
       .insertInto('users')
       .values({ account_id: accountId, extension_id: ext.id, role_id: roleId, first_name: body.firstName, last_name: body.lastName, email: body.email, setup_progress: JSON.stringify({}) })

@@ -4,9 +4,11 @@ import {
   callerIdValue,
   callHandlingOf,
   callHandlingSchema,
+  granterOf,
   notificationsOf,
   notificationsSchema,
   recordAudit,
+  refuseGrant,
   regionalSchema,
   userHoursOf,
   userHoursSchema,
@@ -14,7 +16,8 @@ import {
   type AuthenticatedSession,
 } from '@carillon/core';
 import type { Db } from '@carillon/db';
-import { PERMISSIONS } from '@carillon/domain';
+import { PERMISSIONS, type Permission } from '@carillon/domain';
+import { roleError } from '../roles/roles.ts';
 
 /**
  * The user details and settings page's data and changes (seed 000 "Détails de
@@ -134,6 +137,8 @@ export type UserDetails = NonNullable<Awaited<ReturnType<typeof getUserDetails>>
 export type PatchRefusal =
   | { status: 400; error: 'invalid_body'; fields: Record<string, string> }
   | { status: 403; error: 'self_role' | 'super_admin_protected' }
+  | { status: 403; error: 'permission_not_held'; permissions: Permission[] }
+  | { status: 403; error: 'scope_too_narrow' }
   | { status: 409; error: 'email_taken' | 'last_super_admin' };
 
 const SECTION_OF: Record<keyof UserSettingsPatch, string> = {
@@ -156,6 +161,11 @@ const SECTION_OF: Record<keyof UserSettingsPatch, string> = {
 /** Applies a validated PATCH; refusals name the field or the rule, and change nothing. */
 export async function patchUserSettings(db: Db, auth: AuthenticatedSession, actor: AuditActor, before: UserDetails, p: UserSettingsPatch): Promise<PatchRefusal | null> {
   const accountId = auth.account.id;
+  if (p.roleId && p.roleId !== before.roleId) {
+    // Nobody hands out a permission they do not hold, nor a wider scope than their own.
+    const refusal = roleError(await refuseGrant(db, granterOf(auth), { roleId: p.roleId }));
+    if (refusal && refusal.status === 403) return refusal;
+  }
   const fields: Record<string, string> = {};
   const accountNumbers = async (ids: string[]) =>
     ids.length ? new Set((await db.selectFrom('phone_numbers').select('id').where('account_id', '=', accountId).where('id', 'in', ids).execute()).map((n) => n.id)) : new Set<string>();

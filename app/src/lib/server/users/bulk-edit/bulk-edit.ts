@@ -1,4 +1,4 @@
-import { recordAudit, type AuditActor, type AuthenticatedSession } from '@carillon/core';
+import { granterOf, recordAudit, type AuditActor, type AuthenticatedSession } from '@carillon/core';
 import type { BulkEditReport, Db } from '@carillon/db';
 import { PERMISSIONS } from '@carillon/domain';
 import { formatOf, MAX_UPLOAD_BYTES, readTable } from './read-table.ts';
@@ -33,6 +33,7 @@ const callerOf = (auth: AuthenticatedSession): Caller => ({
   userId: auth.user.id,
   // Only someone holding every permission may change a Super Admin.
   isSuperAdmin: PERMISSIONS.every((p) => auth.permissions.has(p)),
+  granter: granterOf(auth),
 });
 
 export async function uploadBulkEdit(db: Db, auth: AuthenticatedSession, file: { name: string; bytes: Uint8Array }): Promise<UploadOutcome> {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { sql, type BulkEditChange, type BulkEditIssue, type Database } from '@carillon/db';
 import type { Kysely } from 'kysely';
+import { refuseGrant, type GrantRefusal, type Granter } from '@carillon/core';
 import { DialPlan, fullNumber } from '../../sites/numbering.ts';
 
 /**
@@ -76,6 +77,8 @@ export interface Caller {
   accountId: string;
   userId: string;
   isSuperAdmin: boolean;
+  /** Who grants the roles the file gives: nobody grants a right they do not hold. */
+  granter: Granter;
 }
 
 export async function validateTable(db: Kysely<Database>, who: Caller, table: string[][]): Promise<Validation> {
@@ -137,6 +140,8 @@ export async function validateTable(db: Kysely<Database>, who: Caller, table: st
     roleByName.set(r.name.trim().toLowerCase(), r);
     if (r.key) roleByName.set(r.key, r);
   }
+  // Which roles the caller may not hand out, and why (the rows are checked synchronously below).
+  const refusalOf = new Map(await Promise.all(roles.map(async (r) => [r.id, await refuseGrant(db, who.granter, { roleId: r.id })] as const)));
   const siteName = (id: string) => plan.sites.get(id)?.name ?? '';
   const fullOf = (siteId: string, short: string) => fullNumber(plan.sites.get(siteId)?.siteCode ?? null, short);
 
@@ -239,13 +244,17 @@ export async function validateTable(db: Kysely<Database>, who: Caller, table: st
     }
 
     const roleCell = read('role');
+    let refusal: GrantRefusal | null;
     if (roleCell) {
       const role = roleByName.get(roleCell.toLowerCase());
       if (!role) problem('role', 'unknown_role', { role: roleCell });
       else if (role.id !== user.role_id) {
         if (user.id === who.userId) problem('role', 'self');
         else if (!who.isSuperAdmin && (role.key === 'super_admin' || user.role_key === 'super_admin')) problem('role', 'super_admin_protected');
-        else {
+        else if ((refusal = refusalOf.get(role.id) ?? null)) {
+          if (refusal.reason === 'permission_not_held') problem('role', 'permission_not_held', { role: role.name, permissions: refusal.permissions.join(', ') });
+          else problem('role', refusal.reason === 'scope_too_narrow' ? 'scope_too_narrow' : 'unknown_role', { role: role.name });
+        } else {
           p.users.role_id = role.id;
           note('role', user.role_name, role.name);
         }

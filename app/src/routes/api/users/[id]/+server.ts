@@ -3,7 +3,6 @@ import { getRuntime } from '#lib/server/runtime.ts';
 import { actorOf, caller, isUuid, notFound, readJson } from '#lib/server/api.ts';
 import { getUserDetails, patchUserSettings, userSettingsPatch } from '#lib/server/users/user-settings.ts';
 import { userVisibleTo } from '#lib/server/users/scope.ts';
-import { getRole, mayAssign, roleErrorBody } from '#lib/server/roles/roles.ts';
 import type { RequestHandler } from './$types';
 
 /** GET → the user's details and every settings section (the user details page's data). */
@@ -29,12 +28,6 @@ export const PATCH: RequestHandler = async (event) => {
   if (!before || !(await userVisibleTo(rt.db, auth, before.id))) return notFound();
   const body = await readJson(event.request, userSettingsPatch);
   if (!body.ok) return body.response;
-  if (body.data.roleId && body.data.roleId !== before.roleId) {
-    // Nobody hands out a permission they do not hold, nor a wider scope than their own (as in the bulk action).
-    const role = await getRole(rt.db, auth.account.id, body.data.roleId);
-    const refusedRole = role ? await mayAssign(rt.db, auth, role) : null;
-    if (refusedRole) return json(roleErrorBody(refusedRole), { status: refusedRole.status });
-  }
   const refused = await patchUserSettings(rt.db, auth, actorOf(event), before, body.data);
   if (refused) {
     const { status, ...rest } = refused;

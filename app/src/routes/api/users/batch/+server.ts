@@ -1,4 +1,5 @@
 import { json } from '@sveltejs/kit';
+import { granterOf } from '@carillon/core';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { actorOf, caller, readJson } from '#lib/server/api.ts';
 import { addUsers, addUsersOptions, addUsersRequest } from '#lib/server/users/add-users.ts';
@@ -18,6 +19,6 @@ export const POST: RequestHandler = async (event) => {
   const body = await readJson(event.request, addUsersRequest);
   if (!body.ok) return body.response;
   const rt = await getRuntime();
-  const outcome = await addUsers(rt, caller(event).account.id, actorOf(event), body.data);
+  const outcome = await addUsers(rt, granterOf(caller(event)), actorOf(event), body.data);
   return json(outcome, { status: outcome.errors.length ? 422 : 200 });
 };

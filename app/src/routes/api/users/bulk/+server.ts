@@ -19,7 +19,8 @@ export const POST: RequestHandler = async (event) => {
   if (action === 'apply_template') {
     const template = await getTemplate(rt.db, caller(event).account.id, body.data.templateId!);
     if (!template) return json({ error: 'invalid_body', fields: { templateId: 'not_found' } }, { status: 400 });
-    if (!(await mayApply(rt.db, caller(event), template))) return json({ error: 'super_admin_protected' }, { status: 403 });
+    const refused = await mayApply(rt.db, caller(event), template);
+    if (refused) return json(roleErrorBody(refused), { status: refused.status });
     try {
       return json(await applyTemplate(rt, caller(event), actorOf(event), template, body.data.userIds), { status: 202 });
     } catch (err) {

@@ -29,6 +29,6 @@ export const load: PageServerLoad = async (event) => {
     search: { period, action, target },
     periods: AUDIT_PERIODS,
     csvUrl: `/api/audit-events/export?${csv}`,
-    events: events.map((e) => ({ id: e.id, action: e.action, targetType: e.targetType, targetId: e.targetId, before: e.before, after: e.after, actorName: e.actorName, actorApiToken: e.actorApiToken, occurredAt: new Date(e.occurredAt).toISOString() })),
+    events: events.map((e) => ({ id: e.id, action: e.action, targetType: e.targetType, targetId: e.targetId, before: e.before, after: e.after, actorName: e.actorName, actorRole: e.actorRole, actorApiToken: e.actorApiToken, occurredAt: new Date(e.occurredAt).toISOString() })),
   };
 };

@@ -2,6 +2,7 @@ import { json } from '@sveltejs/kit';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { actorOf, caller, isUuid, notFound, readJson } from '#lib/server/api.ts';
 import { applyRequest, applyTemplate, getTemplate, mayApply, QueueUnavailableError } from '#lib/server/templates/templates.ts';
+import { roleErrorBody } from '#lib/server/roles/roles.ts';
 import type { RequestHandler } from './$types';
 
 /**
@@ -17,7 +18,8 @@ export const POST: RequestHandler = async (event) => {
   if (!template) return notFound();
   const body = await readJson(event.request, applyRequest);
   if (!body.ok) return body.response;
-  if (!(await mayApply(rt.db, auth, template))) return json({ error: 'super_admin_protected' }, { status: 403 });
+  const refused = await mayApply(rt.db, auth, template);
+  if (refused) return json(roleErrorBody(refused), { status: refused.status });
   try {
     return json(await applyTemplate(rt, auth, actorOf(event), template, body.data.userIds), { status: 202 });
   } catch (err) {
