@@ -20,7 +20,7 @@ let tomId = '';
 let samDirectId = '';
 let tomDirectId = '';
 let mainId = '';
-let samDevices: string[] = [];
+const samDevices: string[] = [];
 const PASSWORD = 'Meadow5Lantern';
 const NEW_PASSWORD = 'Harbor8Quill!';
 
