@@ -1,4 +1,4 @@
-import { UTC_REGIONAL } from '#lib/datetime.ts';
+import { UTC_REGIONAL } from '@carillon/domain';
 import type { LayoutServerLoad } from './$types';
 
 export const load: LayoutServerLoad = ({ locals }) => {

@@ -1,21 +1,21 @@
-import type { Lang } from '#lib/i18n/index.ts';
+import type { LanguageCode } from './regional.ts';
 
 /**
- * How the signed-in user reads dates and times: their language, time zone and clock (their own
- * choice, else the company's; seed 000 "Paramètres régionaux"). The root layout passes it to every
- * page as `data.regional`; every timestamp shown goes through `timestamps(data.regional)`, on the
- * server render and in the browser alike, so both print the same text.
+ * How a person reads dates and times: their language, time zone and clock (their own choice, else
+ * the company's; seed 000 "Paramètres régionaux"). Every timestamp shown to a person goes through
+ * `timestamps(regional)`: the app's pages (server render and browser alike, so both print the same
+ * text) and the workers' e-mails.
  */
 export interface Regional {
-  lang: Lang;
+  lang: LanguageCode;
   timeZone: string;
   timeFormat: '12h' | '24h';
 }
 
-/** Without a signed-in user (sign-in pages), times are in UTC. */
-export const UTC_REGIONAL = (lang: Lang): Regional => ({ lang, timeZone: 'UTC', timeFormat: '24h' });
+/** Without a known reader (sign-in pages), times are in UTC. */
+export const UTC_REGIONAL = (lang: LanguageCode): Regional => ({ lang, timeZone: 'UTC', timeFormat: '24h' });
 
-const LOCALE: Record<Lang, string> = { en: 'en-US', fr: 'fr-FR' };
+const LOCALE: Record<LanguageCode, string> = { en: 'en-US', fr: 'fr-FR' };
 
 export interface Timestamps {
   /** Date and time to the second, with the zone's short name. */
