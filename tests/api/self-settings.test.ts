@@ -15,6 +15,7 @@ let product: RunningProduct;
 let scratch: { url: string; drop: () => Promise<void> } | undefined;
 let db: Db;
 let sam: HttpClient;
+let admin: HttpClient;
 let samId = '';
 let tomId = '';
 let samDirectId = '';
@@ -39,7 +40,8 @@ beforeAll(async () => {
   if (pgUrl) scratch = await createScratchDatabase(pgUrl, 'selfsettings');
   product = await startProduct(scratch ? { DATABASE_URL: scratch.url } : {});
   db = openPostgres(product.databaseUrl(), 2);
-  expect((await activate(new HttpClient(product.url), product.activationLink)).status).toBe(303);
+  admin = new HttpClient(product.url);
+  expect((await activate(admin, product.activationLink)).status).toBe(303);
   await createStandardUsers(db, [
     { extension: '201', name: 'sam', password: PASSWORD },
     { extension: '202', name: 'tom', password: PASSWORD },
@@ -158,5 +160,18 @@ describe('POST /api/me/password', () => {
     await signedIn('sam@demo.carillon.localhost', NEW_PASSWORD);
     const [event] = await audits('user.password_changed');
     expect(event).toMatchObject({ actor_user_id: samId, before: null, after: null });
+  });
+});
+
+describe('API tokens', () => {
+  it('cannot change a password or a PIN: those routes take a signed-in session only', async () => {
+    const role = await db.selectFrom('roles').select('id').where('key', '=', 'super_admin').executeTakeFirstOrThrow();
+    const issued = await admin.json('POST', '/api/api-tokens', { name: 'CI', roleId: role.id });
+    expect(issued.status).toBe(201);
+    const { secret } = (await issued.json()) as { secret: string };
+    const bearer = (method: string, path: string, body: unknown) =>
+      fetch(product.url + path, { method, headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await bearer('POST', '/api/me/password', { currentPassword: 'x', newPassword: NEW_PASSWORD, newPasswordConfirm: NEW_PASSWORD })).status).toBe(403);
+    expect((await bearer('PUT', '/api/me/voicemail-pin', { pin: '590372', pinConfirm: '590372' })).status).toBe(403);
   });
 });
