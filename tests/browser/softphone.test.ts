@@ -188,6 +188,20 @@ describe('browser softphone', () => {
     await bea.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
   }, 60_000);
 
+  it('a declined call is told in words (603 Decline), never as a bare SIP code', async () => {
+    await alice.fill('#dial', '103');
+    await alice.getByRole('button', { name: 'Call', exact: true }).click();
+    const incoming = bea.getByRole('alertdialog', { name: 'Incoming call' });
+    await incoming.waitFor({ timeout: 10_000 });
+    await incoming.getByRole('button', { name: 'Decline' }).click();
+    const failure = alice.getByTestId('call-failure');
+    await failure.waitFor({ timeout: 10_000 });
+    expect(await failure.getAttribute('data-status')).toBe('603');
+    expect(await failure.textContent()).toContain('The call was declined.');
+    expect(await failure.textContent()).not.toMatch(/\d{3}/);
+    await bea.getByRole('alertdialog').waitFor({ state: 'detached', timeout: 10_000 });
+  }, 60_000);
+
   it('blind-transfers: Alice sends Bea to Carol, leaves, and Bea and Carol hear each other', async () => {
     await connectCall(alice, bea, '103');
     await alice.fill('input[name="transfer"]', '104');

@@ -46,6 +46,8 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
   '/api/session': 'authenticated',
   '/api/session/logout-all': 'authenticated',
   '/api/me': { GET: 'authenticated', PATCH: perm('self.settings') },
+  '/api/me/password': { POST: perm('self.settings') },
+  '/api/me/voicemail-pin': { PUT: perm('self.settings') },
   '/api/me/softphone': { GET: perm('self.calls') },
   '/api/me/dnd': { GET: perm('self.calls'), PUT: perm('self.calls') },
   '/api/me/contacts': { GET: perm('self.calls'), POST: perm('self.calls') },
@@ -133,9 +135,9 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
 /**
  * Routes an API token may not call, whatever its role: a token cannot mint or
  * revoke tokens (a leaked one could otherwise keep itself alive) nor act on
- * its creator's browser sessions.
+ * its creator's browser sessions, password or PIN.
  */
-export const SESSION_ONLY_ROUTES: ReadonlySet<string> = new Set(['/api/api-tokens', '/api/api-tokens/[id]', '/api/session', '/api/session/logout-all']);
+export const SESSION_ONLY_ROUTES: ReadonlySet<string> = new Set(['/api/api-tokens', '/api/api-tokens/[id]', '/api/session', '/api/session/logout-all', '/api/me/password', '/api/me/voicemail-pin']);
 
 /**
  * A socket.io event a client may emit: who may send it, and the arguments it

@@ -15,6 +15,8 @@ export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6) return '[deep]';
   if (typeof value === 'string') return value.replace(/(\w+:\/\/[^:/\s]+:)[^@\s]+@/g, '$1***@');
   if (value instanceof Error) return { name: value.name, message: redact(value.message, depth + 1) };
+  // A Date has no own enumerable keys: walked as an object it would become {} (seen as `"expiresAt":{}` in the audit trail).
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};

@@ -114,6 +114,14 @@ describe('recordAudit', () => {
     }
   });
 
+  it('stores a date as its ISO instant, not as an empty object', async () => {
+    const acct = await activatedAccount(db);
+    const expiresAt = new Date('2026-12-31T23:00:00.000Z');
+    await recordAudit(db, { userId: acct.userId, ip: null }, { accountId: acct.accountId, action: 'test.dated', targetType: 'api_token', after: { name: 'CI', expiresAt, nested: { at: expiresAt } } });
+    const [e] = await auditEvents(db, acct.accountId, 'test.dated');
+    expect(json(e!.after)).toEqual({ name: 'CI', expiresAt: '2026-12-31T23:00:00.000Z', nested: { at: '2026-12-31T23:00:00.000Z' } });
+  });
+
   it('stores null, not an empty object, when there is no before or after', async () => {
     const acct = await activatedAccount(db);
     await recordAudit(

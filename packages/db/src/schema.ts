@@ -158,6 +158,8 @@ export interface UsersTable {
   user_hours: Json<Record<string, unknown>>;
   /** Seed 000 "Notifications": the e-mail matrix; missing keys take core's defaults. */
   notification_settings: Json<Record<string, unknown>>;
+  /** Where notifications are e-mailed; null: the user's own e-mail. */
+  notification_email: string | null;
   /** Seed 000 "ID de l'appelant sortant", by feature: a phone_numbers id, 'blocked' or absent (not specified). */
   caller_id_settings: Json<Record<string, string>>;
   /** Seed 000 "Gestion et renvoi des appels": ring mode, desktop apps first, wait time. */

@@ -101,6 +101,19 @@ export async function revokeSession(db: Kysely<Database>, token: string): Promis
   await db.updateTable('sessions').set({ revoked_at: new Date() }).where('id', '=', tokenId(token)).execute();
 }
 
+/** Every other session of this user (after a password change): the one that made the change stays. */
+export async function revokeOtherSessions(db: Kysely<Database>, accountId: string, userId: string, keepSessionId: string): Promise<number> {
+  const res = await db
+    .updateTable('sessions')
+    .set({ revoked_at: new Date() })
+    .where('account_id', '=', accountId)
+    .where('user_id', '=', userId)
+    .where('id', '!=', keepSessionId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
 /** "Log out everywhere": every session of this user, on every device. */
 export async function revokeAllSessions(db: Kysely<Database>, accountId: string, userId: string): Promise<number> {
   const res = await db

@@ -20,7 +20,7 @@ import { callLogQuery } from '../call-log.ts';
 import { contactInput } from '../contacts/contacts.ts';
 import { deviceAssignInput } from '../devices/schemas.ts';
 import { faxSettingsUpdate } from '../fax/fax-settings.ts';
-import { dndInput, mePatch } from '../me/schemas.ts';
+import { dndInput, mePatch, passwordChange, voicemailPinInput } from '../me/schemas.ts';
 import { roleCreate, rolePatch } from '../roles/roles.ts';
 import { siteInput, sitePatch } from '../sites/sites.ts';
 import { applyRequest, templateCreate, templateListQuery, templatePatch } from '../templates/templates.ts';
@@ -65,7 +65,9 @@ export const OPERATIONS: readonly Operation[] = [
   { route: '/api/session/logout-all', method: 'POST', summary: 'End every session of the signed-in user' },
 
   { route: '/api/me', method: 'GET', summary: 'The signed-in user, with their permissions' },
-  { route: '/api/me', method: 'PATCH', summary: 'Change the signed-in user’s language', body: mePatch },
+  { route: '/api/me', method: 'PATCH', summary: 'Change the signed-in user’s language, time zone, notification e-mail or caller ID', body: mePatch },
+  { route: '/api/me/password', method: 'POST', summary: 'Change the signed-in user’s password (the current one required); ends their other sessions', body: passwordChange },
+  { route: '/api/me/voicemail-pin', method: 'PUT', summary: 'Set the signed-in user’s voicemail PIN', body: voicemailPinInput },
   { route: '/api/me/softphone', method: 'GET', summary: 'SIP registration of the browser softphone' },
   { route: '/api/me/dnd', method: 'GET', summary: 'The signed-in user’s Do Not Disturb state' },
   { route: '/api/me/dnd', method: 'PUT', summary: 'Set Do Not Disturb', body: dndInput },

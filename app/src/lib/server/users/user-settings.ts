@@ -35,6 +35,8 @@ export const userSettingsPatch = z
     jobTitle: z.string().trim().max(60).nullable(),
     contactPhone: phone,
     language: z.enum(['en', 'fr']).nullable(),
+    /** The time zone alone (My Extension › Settings); `regional` sets it with the language and clock. */
+    timeZone: regionalSchema.shape.timeZone,
     regional: regionalSchema,
     userHours: userHoursSchema,
     roleId: z.uuid(),
@@ -48,6 +50,8 @@ export const userSettingsPatch = z
       .partial()
       .strict(),
     notifications: notificationsSchema,
+    /** Where notifications are e-mailed; null: the user's own e-mail. */
+    notificationEmail: z.email().max(254).nullable(),
     callHandling: callHandlingSchema,
   })
   .partial()
@@ -77,6 +81,7 @@ export async function getUserDetails(db: Db, accountId: string, userId: string) 
       'users.time_format',
       'users.user_hours',
       'users.notification_settings',
+      'users.notification_email',
       'users.caller_id_settings',
       'users.call_handling',
       'users.call_rules',
@@ -124,6 +129,7 @@ export async function getUserDetails(db: Db, accountId: string, userId: string) 
     regional: { timeZone: u.time_zone ?? account.time_zone, language: u.language ?? account.language, timeFormat: u.time_format ?? account.time_format },
     userHours: userHoursOf(u.user_hours),
     notifications: notificationsOf(u.notification_settings),
+    notificationEmail: u.notification_email,
     callHandling: callHandlingOf(u.call_handling),
     callRules: u.call_rules,
     callerId: { byFeature: u.caller_id_settings, byPhone: Object.fromEntries(phones.map((p) => [p.id, p.caller_id_number_id])) },
@@ -149,12 +155,14 @@ const SECTION_OF: Record<keyof UserSettingsPatch, string> = {
   jobTitle: 'details',
   contactPhone: 'details',
   language: 'regional',
+  timeZone: 'regional',
   regional: 'regional',
   userHours: 'userHours',
   roleId: 'role',
   primaryNumberId: 'numbers',
   callerId: 'callerId',
   notifications: 'notifications',
+  notificationEmail: 'notifications',
   callHandling: 'callHandling',
 };
 
@@ -207,6 +215,7 @@ export async function patchUserSettings(db: Db, auth: AuthenticatedSession, acto
   if (p.jobTitle !== undefined) set('job_title', p.jobTitle || null);
   if (p.contactPhone !== undefined) set('contact_phone', p.contactPhone || null);
   if (p.language !== undefined) set('language', p.language);
+  if (p.timeZone !== undefined) set('time_zone', p.timeZone);
   if (p.regional) {
     set('language', p.regional.language);
     set('time_zone', p.regional.timeZone);
@@ -217,13 +226,14 @@ export async function patchUserSettings(db: Db, auth: AuthenticatedSession, acto
   if (p.primaryNumberId !== undefined) set('primary_number_id', p.primaryNumberId);
   if (p.callerId?.byFeature) set('caller_id_settings', JSON.stringify(p.callerId.byFeature));
   if (p.notifications) set('notification_settings', JSON.stringify(p.notifications));
+  if (p.notificationEmail !== undefined) set('notification_email', p.notificationEmail?.toLowerCase() ?? null);
   if (p.callHandling) set('call_handling', JSON.stringify(p.callHandling));
 
   const sections = [...new Set(Object.keys(p).map((k) => SECTION_OF[k as keyof UserSettingsPatch]))];
   const beforeView: Record<string, unknown> = {};
   const afterView: Record<string, unknown> = {};
   for (const k of Object.keys(p) as (keyof UserSettingsPatch)[]) {
-    beforeView[k] = k === 'callerId' ? before.callerId : (before as Record<string, unknown>)[k];
+    beforeView[k] = k === 'callerId' ? before.callerId : k === 'timeZone' ? before.regional.timeZone : (before as Record<string, unknown>)[k];
     afterView[k] = p[k];
   }
   if (JSON.stringify(beforeView) === JSON.stringify(afterView)) return null;
