@@ -17,6 +17,24 @@ export interface MediaServerHeartbeat {
   at: string;
   /** The SIP edge's bound ports by transport, so the app can point browsers and phones at it. */
   sipPorts?: Partial<Record<'UDP' | 'TCP' | 'TLS' | 'WS' | 'WSS', number>>;
+  /** What the node holds open right now; all zero on an idle node (a leak shows as a count that never returns to 0). */
+  live?: LiveCounts;
+}
+
+/**
+ * Live objects of a node. Endpoints and rooms are the media model the call-model
+ * redesign brings (ARCHITECTURE.md, target); until then they are always 0.
+ */
+export interface LiveCounts {
+  calls: number;
+  legs: number;
+  bridges: number;
+  endpoints: number;
+  rooms: number;
+}
+
+export function liveCounts(calls: { activeCalls: number }, media: { bridgeCount: number; legCount: number }): LiveCounts {
+  return { calls: calls.activeCalls, legs: media.legCount, bridges: media.bridgeCount, endpoints: 0, rooms: 0 };
 }
 
 export const heartbeatKey = (nodeId: string): string => `${HEARTBEAT_KEY_PREFIX}${nodeId}`;
@@ -56,10 +74,19 @@ function parseHeartbeat(value: string): MediaServerHeartbeat | undefined {
       const ports = v.sipPorts && typeof v.sipPorts === 'object' ? (v.sipPorts as Record<string, unknown>) : {};
       const sipPorts: NonNullable<MediaServerHeartbeat['sipPorts']> = {};
       for (const t of ['UDP', 'TCP', 'TLS', 'WS', 'WSS'] as const) if (typeof ports[t] === 'number') sipPorts[t] = ports[t];
-      return { nodeId: v.nodeId, pid: v.pid, startedAt: v.startedAt, at: v.at, sipPorts };
+      const live = parseLiveCounts(v.live);
+      return { nodeId: v.nodeId, pid: v.pid, startedAt: v.startedAt, at: v.at, sipPorts, ...(live ? { live } : {}) };
     }
   } catch {
     // Not JSON: written by something else; ignore it like any other malformed value.
   }
   return undefined;
+}
+
+function parseLiveCounts(value: unknown): LiveCounts | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const v = value as Record<string, unknown>;
+  const names = ['calls', 'legs', 'bridges', 'endpoints', 'rooms'] as const;
+  if (!names.every((n) => typeof v[n] === 'number')) return undefined;
+  return { calls: v.calls as number, legs: v.legs as number, bridges: v.bridges as number, endpoints: v.endpoints as number, rooms: v.rooms as number };
 }

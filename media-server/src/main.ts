@@ -15,6 +15,7 @@ import {
   HEARTBEAT_INTERVAL_MS,
   HEARTBEAT_TTL_MS,
   heartbeatKey,
+  liveCounts,
   type MediaServerHeartbeat,
 } from './health.ts';
 
@@ -49,6 +50,7 @@ function beat(): void {
     startedAt,
     at: new Date().toISOString(),
     sipPorts: edgePorts(),
+    live: liveCounts(edge.calls, media),
   };
   inFlight = Promise.all([redis.set(key, JSON.stringify(heartbeat), 'PX', HEARTBEAT_TTL_MS), edge.presence.refresh(HEARTBEAT_TTL_MS)])
     .then(
