@@ -15,9 +15,9 @@ import {
   HEARTBEAT_INTERVAL_MS,
   HEARTBEAT_TTL_MS,
   heartbeatKey,
-  liveCounts,
   type MediaServerHeartbeat,
-} from './health.ts';
+} from '@carillon/contracts/media-server-heartbeat';
+import { liveCounts } from './health.ts';
 
 const config = loadConfigOrExit();
 const { redisUrl, nodeId } = readSettingsOrExit();

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { heartbeatKey, HEARTBEAT_TTL_MS, readMediaServerHeartbeats } from '../src/index.ts';
+import { heartbeatKey, HEARTBEAT_TTL_MS, readMediaServerHeartbeats } from '@carillon/contracts/media-server-heartbeat';
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));

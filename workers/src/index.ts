@@ -1,25 +1,6 @@
-export {
-  QueueName,
-  QUEUE_PREFIX,
-  createRedisConnection,
-  requestWorkersHealth,
-  type QueueJobs,
-  type JobData,
-  type JobResult,
-  type HealthJobData,
-  type HealthJobResult,
-  type WorkersHealth,
-  type RequestWorkersHealthOptions,
-  QUEUE_JOB_OPTIONS,
-  USER_FACING_QUEUES,
-  type JobOwner,
-  type JobProgress,
-  type TranscriptionJobData,
-  type TranscriptionJobResult,
-  type EmailJobData,
-  type EmailJobResult,
-} from './queues.ts';
-export { createJobProducer, type JobProducer } from './producer.ts';
+export { QueueName, QUEUE_PREFIX, type QueueJobs, type JobData, type JobResult, type HealthJobData, type HealthJobResult, QUEUE_JOB_OPTIONS, USER_FACING_QUEUES, type JobOwner, type JobProgress, type TranscriptionJobData, type TranscriptionJobResult, type EmailJobData, type EmailJobResult } from '@carillon/contracts/jobs';
+export { createRedisConnection, requestWorkersHealth, type WorkersHealth, type RequestWorkersHealthOptions } from '@carillon/core/jobs';
+export { createJobProducer, type JobProducer } from '@carillon/core/jobs';
 export { reportProgress } from './progress.ts';
 export {
   queueStatuses,
@@ -30,18 +11,18 @@ export {
   type FailedJob,
   type JobState,
   type RetryOutcome,
-} from './queue-admin.ts';
-export { type RecordingExportJobData, type RecordingExportJobResult } from './queues.ts';
+} from '@carillon/core/jobs';
+export { type RecordingExportJobData, type RecordingExportJobResult } from '@carillon/contracts/jobs';
 export {
   recordingExportRequest,
   effectiveExportFilters,
   type RecordingExportRequest,
   type RecordingExportFilters,
-} from './recording-export/export-filters.ts';
-export { enqueueRecordingExport, type RecordingExportQueue } from './recording-export/recording-export-queue.ts';
-export { expireExport } from './recording-export/expired-exports.ts';
-export { type FaxJobData, type FaxJobResult } from './queues.ts';
-export { enqueueFax, type FaxQueue, type EnqueueFaxOptions } from './fax/fax-queue.ts';
+} from '@carillon/contracts/recording-export-filters';
+export { enqueueRecordingExport, type RecordingExportQueue } from '@carillon/core/jobs';
+export { expireExport } from '@carillon/core/recording-exports';
+export { type FaxJobData, type FaxJobResult } from '@carillon/contracts/jobs';
+export { enqueueFax, type FaxQueue, type EnqueueFaxOptions } from '@carillon/core/jobs';
 export {
   createFax,
   faxComposeRequest,
@@ -51,9 +32,9 @@ export {
   MAX_FAX_ATTACHMENTS,
   type FaxComposeRequest,
   type FaxUpload,
-} from './fax/fax-compose.ts';
-export { faxDirectory, faxPdfPath, faxInboxPdfPath } from './fax/fax-paths.ts';
-export { faxCoverSettingsOf, type FaxCoverSettings } from './fax/fax-cover-settings.ts';
-export { NO_OUTBOUND_FAX_ROUTE } from './fax/fax-routes.ts';
-export { type TemplateApplyJobData, type TemplateApplyJobResult } from './queues.ts';
-export { enqueueTemplateApply, type TemplateApplyQueue } from './templates/template-apply-queue.ts';
+} from '@carillon/core/fax';
+export { faxDirectory, faxPdfPath, faxInboxPdfPath } from '@carillon/core/fax';
+export { faxCoverSettingsOf, type FaxCoverSettings } from '@carillon/core/fax';
+export { NO_OUTBOUND_FAX_ROUTE } from '@carillon/core/fax';
+export { type TemplateApplyJobData, type TemplateApplyJobResult } from '@carillon/contracts/jobs';
+export { enqueueTemplateApply, type TemplateApplyQueue } from '@carillon/core/jobs';

@@ -6,7 +6,7 @@ import { createMailer } from '@carillon/core';
 import { openDatabase, type Db } from '@carillon/db';
 import { createHealthProcessor } from './health-worker.ts';
 import { createEmailProcessor } from './email-worker.ts';
-import { createJobProducer, type JobProducer } from './producer.ts';
+import { createJobProducer, type JobProducer } from '@carillon/core/jobs';
 import { ffmpegPath } from './transcription/audio.ts';
 import { createTranscriptionProcessor } from './transcription/processor.ts';
 import { selectTranscriptionEngine } from './transcription/select-engine.ts';
@@ -14,12 +14,8 @@ import { createRecordingExportProcessor } from './recording-export/recording-exp
 import { createFaxProcessor } from './fax/fax-processor.ts';
 import { createTemplateApplyProcessor } from './templates/template-apply-processor.ts';
 import { startEmailToFax, type EmailToFaxServer } from './fax/email-to-fax.ts';
-import {
-  createRedisConnection,
-  type JobData,
-  type JobResult,
-  type QueueName,
-} from './queues.ts';
+import { type JobData, type JobResult, type QueueName } from '@carillon/contracts/jobs';
+import { createRedisConnection } from '@carillon/core/jobs';
 
 /** What a processor may use; the database is opened on first use, so health-only runs need none. */
 export interface ProcessorContext {

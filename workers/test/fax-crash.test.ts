@@ -7,7 +7,7 @@ import type { Db } from '@carillon/db';
 import { openServedDatabase, type ServedDatabase } from '../../scripts/lib/database.ts';
 import { createScratchDatabase, testPostgresUrl } from '../../tests/support/postgres.ts';
 import { createFax, createJobProducer, createRedisConnection, enqueueFax, faxComposeRequest, QueueName, type FaxJobResult, type FaxQueue } from '../src/index.ts';
-import { faxDirectory } from '../src/fax/fax-paths.ts';
+import { faxDirectory } from '@carillon/core/fax';
 import { deletePrefix, killIfRunning, REDIS_URL, spawnWorkers, uniquePrefix, waitFor, type Spawned } from './support.ts';
 import { addStandardUser, seedAccount, type SeededAccount } from './recording-export-support.ts';
 import { addNumber, makePdf, pdfPages, tiffInfo } from './fax-support.ts';

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, type SippRun } from '../support/sipp.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { liveCounts } from '../../src/health.ts';
-import { presenceKey } from '../../src/presence/presence-keys.ts';
+import { presenceKey } from '@carillon/contracts/presence';
 
 /**
  * Races between a call's start and its end, driven by SIPp against a live edge:

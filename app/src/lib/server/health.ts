@@ -1,6 +1,6 @@
 import { sql } from '@carillon/db';
-import { requestWorkersHealth } from '@carillon/workers';
-import { readMediaServerHeartbeats } from '@carillon/media-server';
+import { requestWorkersHealth } from '@carillon/core/jobs';
+import { readMediaServerHeartbeats } from '@carillon/contracts/media-server-heartbeat';
 import type { Runtime } from './runtime.ts';
 import type { ServiceHealth } from '../service-health.ts';
 

@@ -6,7 +6,7 @@ import { getRuntime } from './runtime.ts';
 import { allows, SOCKET_EVENT_ACCESS } from '../access-policy.ts';
 import { checkServiceHealth, type ServiceHealth } from './health.ts';
 import { accountPresence, type PresenceEntry } from './presence.ts';
-import { PRESENCE_CHANNEL } from '@carillon/media-server';
+import { PRESENCE_CHANNEL } from '@carillon/contracts/presence';
 import { relayJobProgress, type JobFinishedEvent, type JobProgressEvent } from './job-progress.ts';
 import { queueHealth, type QueueHealth } from './queue-health.ts';
 

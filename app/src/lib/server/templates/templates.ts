@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { createTemplateApplication, recordAudit, templateSettingsSchema, userSettingsTemplateSchema, type AuditActor, type AuthenticatedSession } from '@carillon/core';
 import type { Db, TemplateKind } from '@carillon/db';
 import { PERMISSIONS } from '@carillon/domain';
-import { enqueueTemplateApply } from '@carillon/workers';
+import { enqueueTemplateApply } from '@carillon/core/jobs';
 import type { Runtime } from '../runtime.ts';
 import { appJobs } from '../jobs.ts';
 
