@@ -75,3 +75,40 @@ describe('a call ended while it starts', () => {
     expect(nothingLive()).toBe(true);
   }, 120_000);
 });
+
+describe('both sides hang up at once', () => {
+  it('200 calls whose BYEs cross end with no call, leg or bridge, no presence, and an answered record each', async () => {
+    const startedAt = new Date();
+    await h.edge.bindings.removeAll(callee.extensionId);
+    const phone = await startRegisteredSipp({ target: h.target, credentials: callee, scenario: 'uas-bye-crossing.xml', calls: 1000 });
+    peers.push(phone);
+    const calls = 200;
+    const before = h.ended.length;
+    const uac = await runSipp({
+      scenario: 'uac-bye-crossing.xml',
+      target: h.target,
+      localPort: await freeSipPort(),
+      service: '102',
+      auth: caller,
+      calls,
+      rate: 40,
+      limit: 10,
+      timeoutSeconds: 60,
+      extra: ['-mp', String(await freeMediaPort())],
+    });
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    await h.waitForEnded(before + calls, 30_000);
+    await until(`nothing live (now ${JSON.stringify(live())})`, nothingLive);
+    await h.edge.presence.flush();
+    await until('presence empty', async () => Object.keys(await h.redis.hgetall(presenceKey('test'))).length === 0);
+    await until('200 records, all ended', async () => {
+      const rows = await h.db.selectFrom('calls').select('result').where('account_id', '=', h.accountId).where('started_at', '>=', startedAt).execute();
+      return rows.length === calls && rows.every((r) => r.result !== null);
+    });
+    const rows = await h.db.selectFrom('calls').select(['result', 'hangup_by']).where('account_id', '=', h.accountId).where('started_at', '>=', startedAt).execute();
+    expect(new Set(rows.map((r) => r.result))).toEqual(new Set(['answered']));
+    // Each call ended once, from one side.
+    expect(h.ended.length - before).toBe(calls);
+    expect(rows.every((r) => r.hangup_by === 'caller' || r.hangup_by === 'callee')).toBe(true);
+  }, 180_000);
+});
