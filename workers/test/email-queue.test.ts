@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createJobProducer, createRedisConnection, failedJobsOf, retryFailedJob, type JobProducer } from '../src/index.ts';
+import { createJobProducer, createRedisConnection, failedJobsOf, retryFailedJob, type JobProducer } from '@carillon/core/jobs';
 import { deletePrefix, killIfRunning, REDIS_URL, spawnWorkers, startSmtpReceiver, uniquePrefix, waitFor, type Spawned } from './support.ts';
 
 const ACCOUNT = '11111111-1111-4111-8111-111111111111';

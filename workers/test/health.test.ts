@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createRedisConnection, QueueName, requestWorkersHealth } from '../src/index.ts';
+import { createRedisConnection, requestWorkersHealth } from '@carillon/core/jobs';
+import { QueueName } from '@carillon/contracts/jobs';
 import {
   deletePrefix,
   killIfRunning,
