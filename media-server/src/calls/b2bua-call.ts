@@ -408,8 +408,8 @@ export class B2buaCall {
       return;
     }
     const choice = await this.applyAnswer('b', res, fork);
-    if (this.ended) {
-      // The caller left while the answer was applied: this callee is hung up at once.
+    if (this.state !== 'Ringing') {
+      // The caller left while the answer was applied (or another device answered first): this callee is hung up at once.
       this.sendInDialog(dialog, 'BYE', fork.target);
       return;
     }
