@@ -38,6 +38,14 @@ describe('email queue', () => {
 
   const mail = (to: string, subject: string) => ({ accountId: ACCOUNT, userId: null, purpose: 'test', to, subject, text: `Body of ${subject}` });
 
+  it('fails a job whose payload breaks the email contract at once, without retrying it', { timeout: 30_000 }, async () => {
+    const job = await producer.add('email', 'test', { ...mail('bad@example.test', 'No recipient'), to: undefined } as unknown as ReturnType<typeof mail>);
+    await expect(job.waitUntilFinished(events, 20_000)).rejects.toThrow(/breaks the email contract \(to\)/);
+    const failed = await producer.queue('email').getJob(job.id!);
+    expect(failed?.attemptsMade).toBe(1);
+    expect(smtp.received.some((m) => m.raw.includes('Subject: No recipient'))).toBe(false);
+  });
+
   it('sends through SMTP, retrying with backoff after the server first refuses', { timeout: 30_000 }, async () => {
     const before = smtp.attempts.length;
     smtp.refuse((n) => n === before + 1);
