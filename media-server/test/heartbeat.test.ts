@@ -68,6 +68,8 @@ describe('media-server heartbeat', () => {
     expect(mine, running.stderr()).toMatchObject({ nodeId, pid: child.pid });
     expect(Date.parse(mine!.startedAt)).not.toBeNaN();
     expect(Date.parse(mine!.at)).toBeGreaterThanOrEqual(Date.parse(mine!.startedAt));
+    // What the idle node holds open: nothing.
+    expect(mine!.live).toEqual({ calls: 0, legs: 0, bridges: 0, endpoints: 0, rooms: 0 });
     const ttl = await redis.pttl(heartbeatKey(nodeId));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(HEARTBEAT_TTL_MS);
