@@ -48,7 +48,7 @@ export default defineConfig({
   // Workspace packages run as they are on Node 24 (type stripping), beside the bundle, so the
   // server bundle shares their single instances and their native dependencies (argon2, PGlite).
   ssr: {
-    external: ['@node-rs/argon2', '@electric-sql/pglite', '@electric-sql/pglite-socket', '@carillon/config', '@carillon/db', '@carillon/core', '@carillon/domain', '@carillon/workers', '@carillon/media-server'],
+    external: ['@node-rs/argon2', '@electric-sql/pglite', '@electric-sql/pglite-socket', '@carillon/config', '@carillon/db', '@carillon/core', '@carillon/domain', '@carillon/contracts'],
   },
   server: { fs: { allow: ['..'] } },
 });

@@ -21,7 +21,8 @@ import { Job, QueueEvents } from 'bullmq';
 import pg from 'pg';
 import { openServedDatabase } from '../scripts/lib/database.ts';
 import { createScratchDatabase } from '../tests/support/postgres.ts';
-import { createJobProducer, createRedisConnection, enqueueRecordingExport, QueueName, type RecordingExportJobResult } from '../workers/src/index.ts';
+import { QueueName, type RecordingExportJobResult } from '@carillon/contracts/jobs';
+import { createJobProducer, createRedisConnection, enqueueRecordingExport } from '@carillon/core/jobs';
 import { deletePrefix, killIfRunning, REDIS_URL, spawnWorkers, uniquePrefix } from '../workers/test/support.ts';
 import { insertRecordedCall, makeWav, seedAccount } from '../workers/test/recording-export-support.ts';
 

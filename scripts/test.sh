@@ -16,6 +16,8 @@ fi
 node_modules/.bin/node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
 (cd app && ../node_modules/.bin/node ../node_modules/@sveltejs/kit/svelte-kit.js sync && ../node_modules/.bin/node ../node_modules/svelte-check/bin/svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output human)
 node_modules/.bin/node node_modules/eslint/bin/eslint.js .
+# Who may import whom (ARCHITECTURE.md): a broken rule names the file, the import and the rule.
+node_modules/.bin/node scripts/check-deps.ts
 
 report="$(mktemp -d)/vitest.json"
 set +e

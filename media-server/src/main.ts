@@ -16,7 +16,8 @@ import {
   HEARTBEAT_TTL_MS,
   heartbeatKey,
   type MediaServerHeartbeat,
-} from './health.ts';
+} from '@carillon/contracts/media-server-heartbeat';
+import { liveCounts } from './health.ts';
 
 const config = loadConfigOrExit();
 const { redisUrl, nodeId } = readSettingsOrExit();
@@ -49,6 +50,7 @@ function beat(): void {
     startedAt,
     at: new Date().toISOString(),
     sipPorts: edgePorts(),
+    live: liveCounts(edge.calls, media),
   };
   inFlight = Promise.all([redis.set(key, JSON.stringify(heartbeat), 'PX', HEARTBEAT_TTL_MS), edge.presence.refresh(HEARTBEAT_TTL_MS)])
     .then(

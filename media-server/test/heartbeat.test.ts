@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { heartbeatKey, HEARTBEAT_TTL_MS, readMediaServerHeartbeats } from '../src/index.ts';
+import { heartbeatKey, HEARTBEAT_TTL_MS, readMediaServerHeartbeats } from '@carillon/contracts/media-server-heartbeat';
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -68,6 +68,8 @@ describe('media-server heartbeat', () => {
     expect(mine, running.stderr()).toMatchObject({ nodeId, pid: child.pid });
     expect(Date.parse(mine!.startedAt)).not.toBeNaN();
     expect(Date.parse(mine!.at)).toBeGreaterThanOrEqual(Date.parse(mine!.startedAt));
+    // What the idle node holds open: nothing.
+    expect(mine!.live).toEqual({ calls: 0, legs: 0, bridges: 0, endpoints: 0, rooms: 0 });
     const ttl = await redis.pttl(heartbeatKey(nodeId));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(HEARTBEAT_TTL_MS);

@@ -1,6 +1,6 @@
 import type { Processor } from 'bullmq';
 import type { Mailer } from '@carillon/core';
-import type { EmailJobData, EmailJobResult } from './queues.ts';
+import type { EmailJobData, EmailJobResult } from '@carillon/contracts/jobs';
 
 /**
  * Processor for `email`: one message through the configured mailer (SMTP, or

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Processor } from 'bullmq';
-import type { HealthJobData, HealthJobResult } from './queues.ts';
+import type { HealthJobData, HealthJobResult } from '@carillon/contracts/jobs';
 
 /**
  * Upper bound on `delayMs`: long enough for a test to catch the job in flight,

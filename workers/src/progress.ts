@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { JobOwner, JobProgress } from './queues.ts';
+import type { JobOwner, JobProgress } from '@carillon/contracts/jobs';
 
 /**
  * What any processor calls as its job moves on. The app's QueueEvents listener

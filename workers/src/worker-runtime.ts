@@ -1,12 +1,12 @@
 import os from 'node:os';
-import { Worker, type Processor } from 'bullmq';
+import { UnrecoverableError, Worker, type Processor } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ConfigError, type Config, type Logger } from '@carillon/config';
 import { createMailer } from '@carillon/core';
 import { openDatabase, type Db } from '@carillon/db';
 import { createHealthProcessor } from './health-worker.ts';
 import { createEmailProcessor } from './email-worker.ts';
-import { createJobProducer, type JobProducer } from './producer.ts';
+import { createJobProducer, type JobProducer } from '@carillon/core/jobs';
 import { ffmpegPath } from './transcription/audio.ts';
 import { createTranscriptionProcessor } from './transcription/processor.ts';
 import { selectTranscriptionEngine } from './transcription/select-engine.ts';
@@ -14,13 +14,9 @@ import { createRecordingExportProcessor } from './recording-export/recording-exp
 import { createFaxProcessor } from './fax/fax-processor.ts';
 import { createTemplateApplyProcessor } from './templates/template-apply-processor.ts';
 import { startEmailToFax, type EmailToFaxServer } from './fax/email-to-fax.ts';
+import { JOB_DATA_SCHEMAS, type JobData, type JobResult, type QueueName } from '@carillon/contracts/jobs';
+import { createRedisConnection } from '@carillon/core/jobs';
 import { startWorkersHeartbeat } from './heartbeat.ts';
-import {
-  createRedisConnection,
-  type JobData,
-  type JobResult,
-  type QueueName,
-} from './queues.ts';
 
 /** What a processor may use; the database is opened on first use, so health-only runs need none. */
 export interface ProcessorContext {
@@ -242,7 +238,17 @@ function startQueueWorker<Q extends QueueName>(
   ctx: QueueWorkerContext,
 ): Worker<JobData<Q>, JobResult<Q>> {
   const log = ctx.log.child(queue);
-  const worker = new Worker<JobData<Q>, JobResult<Q>>(queue, QUEUE_SPECS[queue].processor(ctx.context), {
+  const process = QUEUE_SPECS[queue].processor(ctx.context);
+  // A payload that breaks its queue's contract fails for good: no retry can mend it (a producer of another version).
+  const checked: Processor<JobData<Q>, JobResult<Q>> = (job, token, signal) => {
+    const payload = JOB_DATA_SCHEMAS[queue].safeParse(job.data);
+    if (!payload.success) {
+      const fields = payload.error.issues.map((i) => i.path.join('.') || '(payload)').join(', ');
+      throw new UnrecoverableError(`the job's data breaks the ${queue} contract (${fields})`);
+    }
+    return process(job, token, signal);
+  };
+  const worker = new Worker<JobData<Q>, JobResult<Q>>(queue, checked, {
     // BullMQ duplicates this for its blocking fetch and leaves the original to us.
     connection: ctx.connection,
     prefix: ctx.prefix,

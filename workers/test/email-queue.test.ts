@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createJobProducer, createRedisConnection, failedJobsOf, retryFailedJob, type JobProducer } from '../src/index.ts';
+import { createJobProducer, createRedisConnection, failedJobsOf, retryFailedJob, type JobProducer } from '@carillon/core/jobs';
 import { deletePrefix, killIfRunning, REDIS_URL, spawnWorkers, startSmtpReceiver, uniquePrefix, waitFor, type Spawned } from './support.ts';
 
 const ACCOUNT = '11111111-1111-4111-8111-111111111111';
@@ -37,6 +37,14 @@ describe('email queue', () => {
   });
 
   const mail = (to: string, subject: string) => ({ accountId: ACCOUNT, userId: null, purpose: 'test', to, subject, text: `Body of ${subject}` });
+
+  it('fails a job whose payload breaks the email contract at once, without retrying it', { timeout: 30_000 }, async () => {
+    const job = await producer.add('email', 'test', { ...mail('bad@example.test', 'No recipient'), to: undefined } as unknown as ReturnType<typeof mail>);
+    await expect(job.waitUntilFinished(events, 20_000)).rejects.toThrow(/breaks the email contract \(to\)/);
+    const failed = await producer.queue('email').getJob(job.id!);
+    expect(failed?.attemptsMade).toBe(1);
+    expect(smtp.received.some((m) => m.raw.includes('Subject: No recipient'))).toBe(false);
+  });
 
   it('sends through SMTP, retrying with backoff after the server first refuses', { timeout: 30_000 }, async () => {
     const before = smtp.attempts.length;

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createRedisConnection, QueueName, readWorkersHeartbeats, requestWorkersHealth } from '../src/index.ts';
+import { createRedisConnection, requestWorkersHealth } from '@carillon/core/jobs';
+import { QueueName } from '@carillon/contracts/jobs';
+import { readWorkersHeartbeats } from '@carillon/contracts/workers-heartbeat';
 import {
   deletePrefix,
   killIfRunning,

@@ -6,7 +6,8 @@ import { Job, QueueEvents } from 'bullmq';
 import type { Db } from '@carillon/db';
 import { openServedDatabase, type ServedDatabase } from '../../scripts/lib/database.ts';
 import { createScratchDatabase, testPostgresUrl } from '../../tests/support/postgres.ts';
-import { createJobProducer, createRedisConnection, QUEUE_JOB_OPTIONS, QueueName, type RecordingExportJobResult, type RecordingExportQueue } from '../src/index.ts';
+import { createJobProducer, createRedisConnection, type RecordingExportQueue } from '@carillon/core/jobs';
+import { QUEUE_JOB_OPTIONS, QueueName, type RecordingExportJobResult } from '@carillon/contracts/jobs';
 import { deletePrefix, killIfRunning, REDIS_URL, spawnWorkers, uniquePrefix, waitFor, type Spawned } from './support.ts';
 import { decodeAudio, insertRecordedCall, makeWav, parseCsv, seedAccount, zipEntry, zipEntryNames, type SeededAccount } from './recording-export-support.ts';
 

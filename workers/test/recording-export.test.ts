@@ -8,17 +8,9 @@ import type { Db } from '@carillon/db';
 import { openServedDatabase, type ServedDatabase } from '../../scripts/lib/database.ts';
 import { createScratchDatabase, testPostgresUrl } from '../../tests/support/postgres.ts';
 import { listCalls, callLogQuery } from '../../app/src/lib/server/call-log.ts';
-import {
-  createRedisConnection,
-  effectiveExportFilters,
-  enqueueRecordingExport,
-  createJobProducer,
-  QueueName,
-  recordingExportRequest,
-  type RecordingExportFilters,
-  type RecordingExportQueue,
-  type RecordingExportJobResult,
-} from '../src/index.ts';
+import { createRedisConnection, enqueueRecordingExport, createJobProducer, type RecordingExportQueue } from '@carillon/core/jobs';
+import { effectiveExportFilters, recordingExportRequest, type RecordingExportFilters } from '@carillon/contracts/recording-export-filters';
+import { QueueName, type RecordingExportJobResult } from '@carillon/contracts/jobs';
 import { deletePrefix, killIfRunning, REDIS_URL, spawnWorkers, uniquePrefix, type Spawned } from './support.ts';
 import {
   addStandardUser,

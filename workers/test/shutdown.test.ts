@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createRedisConnection, QueueName, type HealthJobData, type HealthJobResult } from '../src/index.ts';
+import { createRedisConnection } from '@carillon/core/jobs';
+import { QueueName, type HealthJobData, type HealthJobResult } from '@carillon/contracts/jobs';
 import {
   deletePrefix,
   killIfRunning,

@@ -8,8 +8,9 @@ import { applyTemplateToUser, createTemplateApplication, type UserSettingsTempla
 import type { Db } from '@carillon/db';
 import { openServedDatabase, type ServedDatabase } from '../../scripts/lib/database.ts';
 import { createScratchDatabase, testPostgresUrl } from '../../tests/support/postgres.ts';
-import { createJobProducer, createRedisConnection, enqueueTemplateApply, QueueName, type JobProgress, type TemplateApplyJobResult, type TemplateApplyQueue } from '../src/index.ts';
-import { QUEUE_JOB_OPTIONS } from '../src/queues.ts';
+import { createJobProducer, createRedisConnection, enqueueTemplateApply, type TemplateApplyQueue } from '@carillon/core/jobs';
+import { QueueName, type JobProgress, type TemplateApplyJobResult } from '@carillon/contracts/jobs';
+import { QUEUE_JOB_OPTIONS } from '@carillon/contracts/jobs';
 import { deletePrefix, killIfRunning, REDIS_URL, spawnWorkers, startSmtpReceiver, uniquePrefix, waitFor, type Spawned } from './support.ts';
 import { seedAccount, type SeededAccount } from './recording-export-support.ts';
 import { addManyUsers } from './template-apply-support.ts';

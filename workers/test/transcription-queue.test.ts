@@ -7,7 +7,8 @@ import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createAccount } from '@carillon/core';
 import type { Db } from '@carillon/db';
-import { createJobProducer, createRedisConnection, type JobProducer, type JobProgress } from '../src/index.ts';
+import { createJobProducer, createRedisConnection, type JobProducer } from '@carillon/core/jobs';
+import { type JobProgress } from '@carillon/contracts/jobs';
 import { TESTDATA_DIR } from './speech-samples.ts';
 import { deletePrefix, killIfRunning, REDIS_URL, spawnWorkers, startSmtpReceiver, startTestDatabase, uniquePrefix, waitFor, type Spawned } from './support.ts';
 

@@ -25,10 +25,35 @@ import path from 'node:path';
  * media engine, so each side only ever sees media-server.
  *
  *   Routing -> Ringing -> Answered -> Ended
- *          \_____________________/
- *                (failed, cancelled)
+ *      \__________\_______________/
+ *              (failed, cancelled)
+ *
+ * Ended is terminal: `transition()` is the only writer of the state and
+ * refuses any other move (SIP.js `Session.stateTransition` does the same).
  */
 export type CallState = 'Routing' | 'Ringing' | 'Answered' | 'Ended';
+
+const LEGAL_MOVES: Record<CallState, readonly CallState[]> = {
+  Routing: ['Ringing', 'Ended'],
+  Ringing: ['Answered', 'Ended'],
+  Answered: ['Ended'],
+  Ended: [],
+};
+
+/** Thrown by a step of a call's start that finds the call already ended: the start stops there. */
+export class CallEndedError extends Error {
+  constructor() {
+    super('the call has ended');
+    this.name = 'CallEndedError';
+  }
+}
+
+export class IllegalCallTransition extends Error {
+  constructor(from: CallState, to: CallState) {
+    super(`a call cannot move from ${from} to ${to}`);
+    this.name = 'IllegalCallTransition';
+  }
+}
 
 interface Fork {
   /** The side of the bridge the answering party will occupy, and why we called it. */
@@ -66,7 +91,15 @@ const legCodec = (c: Codec) => ({ name: c.name.toUpperCase() as LegCodecName, pa
 export class B2buaCall {
   readonly aCallId: string;
   readonly bCallId = newCallId('carillon');
-  state: CallState = 'Routing';
+  #state: CallState = 'Routing';
+  /**
+   * Aborted when the call ends. Every await of the call's start is followed by a
+   * look at it, so a call that ended meanwhile (a CANCEL during routing) goes no
+   * further: no presence, no bridge, no INVITE to a callee of a dead call.
+   */
+  private readonly lifetime = new AbortController();
+  /** The start in progress: finish() waits for it to stop before releasing what it acquired. */
+  private startup: Promise<void> = Promise.resolve();
   private readonly ctx: CallContext;
   private readonly log: Logger;
   private readonly invite: SipRequest;
@@ -113,7 +146,6 @@ export class B2buaCall {
   private readonly sideExtension: { a: string | null; b: string | null } = { a: null, b: null };
   /** The extension a blind transfer is ringing, if any. */
   private transferTargetExtension: string | null = null;
-  private ended = false;
   private readonly onDtmf = (e: Extract<MediaEvent, { type: 'dtmf' }>) => this.mediaEvent(e);
 
   constructor(ctx: CallContext, invite: SipRequest, inviteTx: InviteServerTransaction, source: SipSource, caller: CallParty) {
@@ -126,8 +158,39 @@ export class B2buaCall {
     this.aCallId = invite.callId;
   }
 
-  /** Routes the call and starts ringing the callee; every failure ends in a final response to the caller. */
-  async start(): Promise<void> {
+  get state(): CallState {
+    return this.#state;
+  }
+
+  private get ended(): boolean {
+    return this.#state === 'Ended';
+  }
+
+  /** The one writer of the state; throws on a move the diagram above does not draw. */
+  private transition(to: CallState): void {
+    if (!LEGAL_MOVES[this.#state].includes(to)) throw new IllegalCallTransition(this.#state, to);
+    this.#state = to;
+  }
+
+  /** After an await of the start: stops the start when the call ended meanwhile. */
+  private stillAlive(): void {
+    if (this.lifetime.signal.aborted) throw new CallEndedError();
+  }
+
+  /**
+   * Routes the call and starts ringing the callee; every failure ends in a final response to the caller.
+   * Rejects with CallEndedError when the call ended while it started; finish() then releases what the
+   * start had acquired (it waits for this promise).
+   */
+  start(): Promise<void> {
+    // Run from the next microtask, so that `startup` is set before any of the start can end the call.
+    this.startup = Promise.resolve().then(() => this.run());
+    return this.startup;
+  }
+
+  private async run(): Promise<void> {
+    // Cancelled while the caller was being authenticated: the INVITE already has its 487 (RFC 3261 §9.2).
+    if (!this.inviteTx.canRespond) void this.finish('cancelled', 'caller');
     // An INVITE without SDP is a late offer (RFC 3261 §13.2.1): our 200 carries the offer, its ACK the answer.
     this.lateOffer = this.invite.body.length === 0;
     const offer = this.lateOffer ? null : parseSdp(this.invite.body.toString('utf8'));
@@ -144,6 +207,8 @@ export class B2buaCall {
     this.aTelephoneEvent = choice ? choice.telephoneEvent : TELEPHONE_EVENT;
     if (peer) this.aWebRtc = { local: newLocalWebRtc(this.ctx.media.dtlsFingerprint, answerSetup(peer.setup), peer.mid), peer };
     const dialed = this.invite.requestUri()?.user ?? '';
+    // Routing and the call record are the call's ledger: they complete even for a call cancelled meanwhile,
+    // so that every authenticated call has its record. Nothing after them runs for an ended call.
     const route = await this.ctx.route(this.caller, dialed);
     this.route = route;
     const fromUser = this.invite.from()?.uri.user ?? '';
@@ -170,6 +235,7 @@ export class B2buaCall {
     );
     this.callRecordId = records.callId;
     this.aLegRecordId = records.legId;
+    this.stillAlive();
     if (route.kind === 'reject') {
       this.reject(route.status, route.reason, route.result);
       return;
@@ -178,7 +244,9 @@ export class B2buaCall {
 
     const targets: { target: SipTarget; uri: string; deviceId: string | null }[] = [];
     if (route.kind === 'extension') {
-      for (const b of await this.ctx.bindings.list(route.extensionId)) {
+      const bindings = await this.ctx.bindings.list(route.extensionId);
+      this.stillAlive();
+      for (const b of bindings) {
         const target = reachTarget(b.contact, b.source);
         if (target) targets.push({ target, uri: b.contact, deviceId: b.deviceId });
       }
@@ -192,8 +260,10 @@ export class B2buaCall {
       targets.push({ target: { transport, host: t.host, port: t.port }, uri: `sip:${t.dialString}@${t.host}:${t.port}`, deviceId: null });
     }
 
+    // Held by the call as soon as it exists: finish() closes it, and its legs with it.
     this.bridge = await this.ctx.media.createBridge();
     this.bridge.on('dtmf', this.onDtmf);
+    this.stillAlive();
     const remote = offer && audio ? mediaAddress(offer, audio) : null;
     const aWebRtc = this.aWebRtc;
     this.aLocal = await this.bridge.addLeg({
@@ -204,16 +274,19 @@ export class B2buaCall {
       remote: !aWebRtc && remote && audio ? { address: remote, rtpPort: audio.port } : null,
       ...(aWebRtc ? { ssrc: aWebRtc.local.ssrc, webrtc: webRtcLegSpec(aWebRtc.local, aWebRtc.peer) } : {}),
     });
+    this.stillAlive();
     this.bLocal = await this.bridge.addLeg({
       legId: 'b',
       codec: legCodec(this.aCodec),
       telephoneEventPayloadType: 101,
       remote: null,
     });
+    this.stillAlive();
 
-    this.state = 'Ringing';
+    this.transition('Ringing');
     if (route.kind === 'extension') this.setPresence('b', route.extensionId, 'ringing');
     for (const t of targets) await this.fork(t.target, t.uri, t.deviceId, 'b', 'callee');
+    this.stillAlive();
     this.noAnswerTimer = setTimeout(() => this.noAnswer(), this.ctx.settings.noAnswerSeconds * 1000);
   }
 
@@ -257,10 +330,7 @@ export class B2buaCall {
       codecs,
       ...(webrtc ? { telephoneEvent: WEBRTC_TELEPHONE_EVENTS, webrtc } : {}),
     });
-    const fork: Fork = { side, purpose, request: req, transaction: null as unknown as InviteClientTransaction, target, deviceId, legRecordId: null, status: 'calling', finalStatus: null, dialog: null, authRetried: false, webrtc };
-    this.forks.push(fork);
-    this.ctx.registerFork(req.callId, this);
-    fork.legRecordId = await this.ctx.records.addLeg({
+    const legRecordId = await this.ctx.records.addLeg({
       callId: this.callRecordId!,
       accountId: this.caller.accountId,
       role: purpose === 'transfer' ? 'transfer_target' : 'callee',
@@ -269,6 +339,14 @@ export class B2buaCall {
       sipCallId: req.callId,
       remoteUri: uri,
     });
+    if (this.ended) {
+      // The call ended while the leg was written: its INVITE is never sent.
+      await this.ctx.records.legEnded(legRecordId, 'cancelled');
+      throw new CallEndedError();
+    }
+    const fork: Fork = { side, purpose, request: req, transaction: null as unknown as InviteClientTransaction, target, deviceId, legRecordId, status: 'calling', finalStatus: null, dialog: null, authRetried: false, webrtc };
+    this.forks.push(fork);
+    this.ctx.registerFork(req.callId, this);
     this.sendFork(fork);
   }
 
@@ -330,6 +408,11 @@ export class B2buaCall {
       return;
     }
     const choice = await this.applyAnswer('b', res, fork);
+    if (this.state !== 'Ringing') {
+      // The caller left while the answer was applied (or another device answered first): this callee is hung up at once.
+      this.sendInDialog(dialog, 'BYE', fork.target);
+      return;
+    }
     if (!choice) {
       this.sendInDialog(dialog, 'BYE', fork.target);
       fork.status = 'failed';
@@ -338,7 +421,7 @@ export class B2buaCall {
     }
     fork.status = 'answered';
     fork.dialog = dialog;
-    this.state = 'Answered';
+    this.transition('Answered');
     if (this.sideExtension.b) this.setPresence('b', this.sideExtension.b, 'on_call');
     this.clearNoAnswer();
     for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
@@ -757,6 +840,8 @@ export class B2buaCall {
   }
 
   private setPresence(side: 'a' | 'b', extensionId: string, state: 'ringing' | 'on_call'): void {
+    // finish() cleared the call's presence for good.
+    if (this.ended) return;
     this.sideExtension[side] = extensionId;
     this.ctx.presence?.set(this, this.caller.accountId, extensionId, state);
   }
@@ -899,15 +984,23 @@ export class B2buaCall {
     this.noAnswerTimer = null;
   }
 
-  /** Releases media, writes the records, and forgets the call. Runs once. */
+  /**
+   * Ends the call and everything it holds, whatever step it is at: the state
+   * becomes Ended (terminal), the start stops at its next step, ringing forks
+   * are cancelled, and once the start has stopped its bridge (with the media
+   * legs) is closed and the records written. Runs once.
+   */
   async finish(result: CallResult, hangupBy: string | null): Promise<void> {
     if (this.ended) return;
-    this.ended = true;
-    this.state = 'Ended';
+    this.transition('Ended');
+    this.lifetime.abort();
     this.ctx.presence?.clear(this);
     this.clearNoAnswer();
     if (this.okRetransmit) clearTimeout(this.okRetransmit);
+    for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancelFork(f);
     this.ctx.forget(this);
+    // What the start acquired before it saw the end is on the call once it stops.
+    await this.startup.catch(() => undefined);
     try {
       await this.stopRecording().catch((err) => this.log.warn('recording not finalised', { error: err }));
       const stats = this.bridge ? await this.bridge.stats().catch(() => []) : [];

@@ -11,7 +11,7 @@ import { answerChallenge } from '../sip/auth/digest-client.ts';
 import { createResponse, type SipRequest, type SipResponse } from '../sip/message/index.ts';
 import { acceptCancel, type InviteServerTransaction, type NonInviteServerTransaction, type TransactionLayer } from '../sip/transaction/index.ts';
 import type { SipSource, SipTransportProtocol } from '../sip/transport/index.ts';
-import { B2buaCall } from './b2bua-call.ts';
+import { B2buaCall, CallEndedError } from './b2bua-call.ts';
 import type { CallContext, CallEvents, CallParty } from './call-context.ts';
 import { CallRecords } from './call-records.ts';
 import { loadRoutingAccount, routeCall, type RoutingAccount, type TrunkTarget } from './dial-plan.ts';
@@ -115,6 +115,8 @@ export class CallEngine {
     try {
       await call.start();
     } catch (err) {
+      // Ended while it started (a CANCEL during routing): finish() is already releasing it.
+      if (err instanceof CallEndedError) return;
       this.deps.log.error('call failed to start', { error: err });
       if (tx.canRespond) tx.respond(createResponse(req, 500));
       await call.finish('failed', null);
@@ -164,7 +166,13 @@ export class CallEngine {
       tx.respond(createResponse(req, 481));
       return;
     }
-    await call.inDialog(req, tx);
+    try {
+      await call.inDialog(req, tx);
+    } catch (err) {
+      // The call ended while the request was handled (e.g. a transfer target being called).
+      if (!(err instanceof CallEndedError)) throw err;
+      if (tx.canRespond) tx.respond(createResponse(req, 481));
+    }
   }
 
   handleAck(ack: SipRequest): void {

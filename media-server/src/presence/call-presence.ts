@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '@carillon/config';
-import { PRESENCE_CHANNEL, presenceField, presenceKey, type CallActivity } from './presence-keys.ts';
+import { PRESENCE_CHANNEL, presenceField, presenceKey, type CallActivity } from '@carillon/contracts/presence';
 
 export type CallPresence = 'ringing' | 'on_call';
 

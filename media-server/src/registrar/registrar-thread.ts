@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import { createLogger } from '@carillon/config';
 import type { SipDeviceCredential } from '@carillon/core';
-import { PRESENCE_CHANNEL } from '../presence/presence-keys.ts';
+import { PRESENCE_CHANNEL } from '@carillon/contracts/presence';
 import { DigestAuthority } from '../sip/auth/digest-challenge.ts';
 import { createResponse } from '../sip/message/index.ts';
 import { TransactionLayer } from '../sip/transaction/index.ts';

@@ -2,9 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import type { Logger } from '@carillon/config';
 import { sql, type Db } from '@carillon/db';
-import { createFax, faxComposeRequest, FaxComposeError, normaliseFaxNumber } from './fax-compose.ts';
-import { faxCoverSettingsOf } from './fax-cover-settings.ts';
-import { enqueueFax, type FaxQueue } from './fax-queue.ts';
+import { createFax, faxComposeRequest, FaxComposeError, normaliseFaxNumber } from '@carillon/core/fax';
+import { faxCoverSettingsOf } from '@carillon/core/fax';
+import { enqueueFax, type FaxQueue } from '@carillon/core/jobs';
 import { parseMail } from './mime-message.ts';
 
 /**

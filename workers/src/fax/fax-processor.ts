@@ -4,11 +4,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import type { Config } from '@carillon/config';
 import type { Db, Fax, FaxAttachment } from '@carillon/db';
-import type { FaxJobData, FaxJobResult } from '../queues.ts';
-import type { JobProducer } from '../producer.ts';
+import type { FaxJobData, FaxJobResult } from '@carillon/contracts/jobs';
+import type { JobProducer } from '@carillon/core/jobs';
 import { reportProgress } from '../progress.ts';
-import { faxDirectory, faxInboxPdfPath, faxPdfPath, faxTiffPath, faxWorkDirectory } from './fax-paths.ts';
-import { resolveFaxRoute } from './fax-routes.ts';
+import { faxDirectory, faxInboxPdfPath, faxPdfPath, faxTiffPath, faxWorkDirectory } from '@carillon/core/fax';
+import { resolveFaxRoute } from '@carillon/core/fax';
 import { renderFax } from './render-fax.ts';
 
 /** Upper bound on the test-only `delayMsPerAttachment`, so a stray value can't stall a worker for long. */

@@ -1,5 +1,5 @@
 import { sql, type Db } from '@carillon/db';
-import type { RecordingExportFilters } from './export-filters.ts';
+import type { RecordingExportFilters } from '@carillon/contracts/recording-export-filters';
 
 /** One recording to export, with the call log columns of its call. */
 export interface ExportRecordingRow {

@@ -4,16 +4,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError, type Job, type Processor } from 'bullmq';
 import type { Config } from '@carillon/config';
 import type { Db } from '@carillon/db';
-import type { RecordingExportJobData, RecordingExportJobResult } from '../queues.ts';
-import type { JobProducer } from '../producer.ts';
+import type { RecordingExportJobData, RecordingExportJobResult } from '@carillon/contracts/jobs';
+import type { JobProducer } from '@carillon/core/jobs';
 import { reportProgress } from '../progress.ts';
-import { recordingExportFilters } from './export-filters.ts';
+import { recordingExportFilters } from '@carillon/contracts/recording-export-filters';
 import { countExportRecordings, exportRecordings } from './export-recordings-query.ts';
 import { CSV_ENTRY_NAME, csvHeader, csvLine, mp3EntryName } from './export-csv.ts';
 import { encodeMp3, RecordingConversionError } from './mp3-encoder.ts';
 import { ZipFileWriter } from './zip-file-writer.ts';
-import { sweepExpiredExports } from './expired-exports.ts';
-import { exportZipPath, partialZipPath, workDirPath } from './export-paths.ts';
+import { sweepExpiredExports } from '@carillon/core/recording-exports';
+import { exportZipPath, partialZipPath, workDirPath } from '@carillon/core/recording-exports';
 
 /** Upper bound on the test-only `delayMsPerRecording`, so a stray value can't stall a worker for long. */
 export const MAX_DELAY_PER_RECORDING_MS = 2000;

@@ -1,9 +1,9 @@
 import { UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { applyTemplateToUser } from '@carillon/core';
 import type { Db } from '@carillon/db';
-import type { JobProducer } from '../producer.ts';
+import type { JobProducer } from '@carillon/core/jobs';
 import { reportProgress } from '../progress.ts';
-import type { TemplateApplyJobData, TemplateApplyJobResult } from '../queues.ts';
+import type { TemplateApplyJobData, TemplateApplyJobResult } from '@carillon/contracts/jobs';
 
 export interface TemplateApplyDeps {
   db: () => Promise<Db>;

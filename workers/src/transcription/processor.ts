@@ -7,8 +7,8 @@ import type { Logger } from '@carillon/config';
 import { decodeToEngineWav, NotAudioError } from './audio.ts';
 import { UnsupportedLanguageError, type TranscriptionEngine } from './engine.ts';
 import { reportProgress } from '../progress.ts';
-import type { JobProducer } from '../producer.ts';
-import type { TranscriptionJobData, TranscriptionJobResult } from '../queues.ts';
+import type { JobProducer } from '@carillon/core/jobs';
+import type { TranscriptionJobData, TranscriptionJobResult } from '@carillon/contracts/jobs';
 
 export interface TranscriptionDeps {
   db: () => Promise<Db>;

@@ -1,6 +1,6 @@
 import { sql } from '@carillon/db';
-import { readWorkersHeartbeats, WORKERS_HEARTBEAT_TTL_MS } from '@carillon/workers';
-import { readMediaServerHeartbeats } from '@carillon/media-server';
+import { readWorkersHeartbeats, WORKERS_HEARTBEAT_TTL_MS } from '@carillon/contracts/workers-heartbeat';
+import { readMediaServerHeartbeats } from '@carillon/contracts/media-server-heartbeat';
 import type { Runtime } from './runtime.ts';
 import type { ServiceHealth } from '../service-health.ts';
 

@@ -1,7 +1,8 @@
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Server as SocketServer } from 'socket.io';
 import { z } from 'zod';
-import { createRedisConnection, USER_FACING_QUEUES, type JobOwner } from '@carillon/workers';
+import { createRedisConnection } from '@carillon/core/jobs';
+import { USER_FACING_QUEUES, type JobOwner } from '@carillon/contracts/jobs';
 import { reportRedisErrors, type Runtime } from './runtime.ts';
 
 /** What a browser gets as `job:progress`: enough for a progress bar, nothing of the job's data. */

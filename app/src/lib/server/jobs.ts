@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { createJobProducer, createRedisConnection, type JobProducer } from '@carillon/workers';
+import { createJobProducer, createRedisConnection, type JobProducer } from '@carillon/core/jobs';
 import { reportRedisErrors, type Runtime } from './runtime.ts';
 
 const KEY = Symbol.for('carillon.app.jobs');

@@ -7,7 +7,7 @@ import { getRuntime, reportRedisErrors, type Runtime } from './runtime.ts';
 import { allows, isSocketEventName, SOCKET_EVENTS, SOCKET_LIMITS, type SocketEventName } from '../access-policy.ts';
 import { checkServiceHealth, type ServiceHealth } from './health.ts';
 import { accountPresence, type PresenceEntry } from './presence.ts';
-import { PRESENCE_CHANNEL } from '@carillon/media-server';
+import { PRESENCE_CHANNEL } from '@carillon/contracts/presence';
 import { relayJobProgress, type JobFinishedEvent, type JobProgressEvent } from './job-progress.ts';
 import { queueHealth, type QueueHealth } from './queue-health.ts';
 

@@ -1,4 +1,6 @@
-import { BINDING_KEY_PREFIX, PRESENCE_KEY_PREFIX, presenceField, readBindings, readMediaServerHeartbeats, type CallActivity } from '@carillon/media-server';
+import { BINDING_KEY_PREFIX, readBindings } from '@carillon/contracts/registrations';
+import { PRESENCE_KEY_PREFIX, presenceField, type CallActivity } from '@carillon/contracts/presence';
+import { readMediaServerHeartbeats } from '@carillon/contracts/media-server-heartbeat';
 import type { Runtime } from './runtime.ts';
 
 /** What colleagues see of each other (seed 000 "Ne pas déranger" and the presence icons). */

@@ -1,5 +1,5 @@
 import { recordAudit, type AuditActor, type AuthenticatedSession } from '@carillon/core';
-import { failedJobsOf, queueStatuses, retryFailedJob, type FailedJob, type QueueStatus, type RetryOutcome } from '@carillon/workers';
+import { failedJobsOf, queueStatuses, retryFailedJob, type FailedJob, type QueueStatus, type RetryOutcome } from '@carillon/core/jobs';
 import { appJobs } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
 

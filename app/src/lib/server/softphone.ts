@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { digestHa1, issueDeviceCredentials, resetDeviceCredentials, type AuditActor, type AuthenticatedSession } from '@carillon/core';
-import { readMediaServerHeartbeats } from '@carillon/media-server';
+import { readMediaServerHeartbeats } from '@carillon/contracts/media-server-heartbeat';
 import type { SoftphoneRegistration } from '#lib/softphone/softphone.ts';
 import type { Runtime } from './runtime.ts';
 

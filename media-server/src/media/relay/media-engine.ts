@@ -99,6 +99,13 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> implements Brid
     return this.bridges.size;
   }
 
+  /** Media legs open on every bridge (each holds an RTP/RTCP port pair). */
+  get legCount(): number {
+    let legs = 0;
+    for (const ports of this.legPorts.values()) legs += ports.size;
+    return legs;
+  }
+
   /**
    * How busy each worker's event loop was: since it started, or since the
    * `previous` readings when given (`.utilization` is the busy share, 0–1).

@@ -15,7 +15,7 @@ import { Registrar } from '../../registrar/registrar.ts';
 import { CallEngine } from '../../calls/call-engine.ts';
 import type { CallEvents } from '../../calls/call-context.ts';
 import { CallPresenceTracker } from '../../presence/call-presence.ts';
-import { PRESENCE_CHANNEL } from '../../presence/presence-keys.ts';
+import { PRESENCE_CHANNEL } from '@carillon/contracts/presence';
 import { DigestAuthority } from '../auth/digest-challenge.ts';
 import { createResponse, type SipRequest } from '../message/index.ts';
 import { TransactionLayer, type InviteServerTransaction, type NonInviteServerTransaction } from '../transaction/index.ts';

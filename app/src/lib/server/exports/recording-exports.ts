@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import { recordAudit, type AuditActor, type AuthenticatedSession } from '@carillon/core';
 import type { Db, RecordingExport } from '@carillon/db';
-import { effectiveExportFilters, enqueueRecordingExport, expireExport, type RecordingExportRequest } from '@carillon/workers';
+import { effectiveExportFilters, type RecordingExportRequest } from '@carillon/contracts/recording-export-filters';
+import { enqueueRecordingExport } from '@carillon/core/jobs';
+import { expireExport } from '@carillon/core/recording-exports';
 import type { Runtime } from '../runtime.ts';
 import { appJobs } from '../jobs.ts';
 import { userScopeOf } from '../users/scope.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { recordAudit, type AuditActor, type AuthenticatedSession } from '@carillon/core';
 import { FAX_COVER_CHOICES, type FaxCoverChoice, type FaxCoverInfo } from '@carillon/domain';
-import { faxCoverSettingsOf } from '@carillon/workers';
+import { faxCoverSettingsOf } from '@carillon/core/fax';
 import type { Runtime } from '../runtime.ts';
 
 /** Seed 000 "Faxes Sent via Email": addresses besides the login one that may send faxes as this user. */

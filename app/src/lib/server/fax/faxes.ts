@@ -3,16 +3,8 @@ import fs from 'node:fs';
 import { promisify } from 'node:util';
 import type { AuthenticatedSession } from '@carillon/core';
 import type { Db } from '@carillon/db';
-import {
-  createFax,
-  enqueueFax,
-  faxComposeRequest,
-  FaxComposeError,
-  faxDirectory,
-  faxPdfPath,
-  MAX_FAX_ATTACHMENTS,
-  type FaxUpload,
-} from '@carillon/workers';
+import { createFax, faxComposeRequest, FaxComposeError, faxDirectory, faxPdfPath, MAX_FAX_ATTACHMENTS, type FaxUpload } from '@carillon/core/fax';
+import { enqueueFax } from '@carillon/core/jobs';
 import type { Runtime } from '../runtime.ts';
 import { appJobs } from '../jobs.ts';
 

@@ -13,7 +13,7 @@ import {
   reserveInput,
   trunkInput,
 } from '@carillon/core';
-import { recordingExportRequest } from '@carillon/workers';
+import { recordingExportRequest } from '@carillon/contracts/recording-export-filters';
 import { apiTokenInput, apiTokenView, createdApiToken } from '../api-tokens/api-tokens.ts';
 import { auditQuery } from '../audit-events.ts';
 import { callLogQuery } from '../call-log.ts';

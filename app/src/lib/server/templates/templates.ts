@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { createTemplateApplication, granterOf, grantRefusalText, recordAudit, refuseGrant, templateSettingsSchema, userSettingsTemplateSchema, type AuditActor, type AuthenticatedSession } from '@carillon/core';
 import type { Db, TemplateKind } from '@carillon/db';
-import { enqueueTemplateApply } from '@carillon/workers';
+import { enqueueTemplateApply } from '@carillon/core/jobs';
 import type { Runtime } from '../runtime.ts';
 import { appJobs } from '../jobs.ts';
 import { roleError, type RoleError } from '../roles/roles.ts';

@@ -1,5 +1,5 @@
 import { json } from '@sveltejs/kit';
-import { recordingExportRequest } from '@carillon/workers';
+import { recordingExportRequest } from '@carillon/contracts/recording-export-filters';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { actorOf, caller, readJson } from '#lib/server/api.ts';
 import { QueueUnavailableError, recordingExportJson, startRecordingExport } from '#lib/server/exports/recording-exports.ts';

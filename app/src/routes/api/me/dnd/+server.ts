@@ -1,5 +1,5 @@
 import { json } from '@sveltejs/kit';
-import { PRESENCE_CHANNEL } from '@carillon/media-server';
+import { PRESENCE_CHANNEL } from '@carillon/contracts/presence';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { caller, readJson } from '#lib/server/api.ts';
 import { dndInput } from '#lib/server/me/schemas.ts';

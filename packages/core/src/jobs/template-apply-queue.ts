@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { QUEUE_JOB_OPTIONS, type JobOwner, type TemplateApplyJobData, type TemplateApplyJobResult } from '../queues.ts';
+import { QUEUE_JOB_OPTIONS, type JobOwner, type TemplateApplyJobData, type TemplateApplyJobResult } from '@carillon/contracts/jobs';
 
 export type TemplateApplyQueue = Queue<TemplateApplyJobData, TemplateApplyJobResult>;
 

@@ -1,6 +1,6 @@
 import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QUEUE_JOB_OPTIONS, type JobData, type JobResult, type QueueName } from './queues.ts';
+import { QUEUE_JOB_OPTIONS, type JobData, type JobResult, type QueueName } from '@carillon/contracts/jobs';
 
 /**
  * Adds jobs with each queue's retry and retention options (QUEUE_JOB_OPTIONS),

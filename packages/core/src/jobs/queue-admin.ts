@@ -1,6 +1,6 @@
 import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QueueName, USER_FACING_QUEUES, type JobOwner } from './queues.ts';
+import { QueueName, USER_FACING_QUEUES, type JobOwner } from '@carillon/contracts/jobs';
 
 /**
  * What the admin queue page shows and does. Counts and worker liveness are

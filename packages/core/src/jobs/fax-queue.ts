@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { QUEUE_JOB_OPTIONS, type FaxJobData, type FaxJobResult, type JobOwner } from '../queues.ts';
+import { QUEUE_JOB_OPTIONS, type FaxJobData, type FaxJobResult, type JobOwner } from '@carillon/contracts/jobs';
 
 export type FaxQueue = Queue<FaxJobData, FaxJobResult>;
 

@@ -1,11 +1,22 @@
-import { Queue, QueueEvents, type Job, type JobsOptions } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import { z } from 'zod';
 
 /**
- * The one place where queues are named. The app (producer) and the workers
- * service (consumer) both import from here, so a queue can't be misspelt on
- * one side only.
+ * Jobs between the app (producer) and the workers service (consumer): queue
+ * names, payloads and results, retry options, and the progress a job reports.
+ * Both sides import them from here, so a queue can't be misspelt on one side
+ * only, and neither service imports the other.
  */
+
+/**
+ * The subset of BullMQ's `JobsOptions` a queue's defaults use; structurally
+ * a `JobsOptions`, so producers pass it to `Queue.add` as it is.
+ */
+export interface JobOptions {
+  attempts: number;
+  backoff?: { type: 'exponential' | 'fixed'; delay: number };
+  removeOnComplete: { age: number; count: number };
+  removeOnFail: { age: number; count: number };
+}
 
 /** Payload of a `system-health` job. */
 export interface HealthJobData {
@@ -144,7 +155,7 @@ export const QueueName = {
  * (see `enqueue`). A job that fails for good (bad input) throws BullMQ's
  * UnrecoverableError and skips the remaining attempts.
  */
-export const QUEUE_JOB_OPTIONS: { [Q in QueueName]: JobsOptions } = {
+export const QUEUE_JOB_OPTIONS: { [Q in QueueName]: JobOptions } = {
   'system-health': {
     attempts: 1,
     removeOnComplete: { age: 3600, count: 100 },
@@ -213,129 +224,32 @@ export type JobResult<Q extends QueueName> = QueueJobs[Q]['result'];
 export const QUEUE_PREFIX = 'carillon';
 
 /**
- * An ioredis connection usable by BullMQ. `maxRetriesPerRequest: null` is
- * required for workers: their blocking commands must wait out a Redis restart
- * rather than fail after a fixed number of retries.
+ * Payload schemas: a consumer parses what it takes off a queue with them, so a
+ * job written by another version of the producer fails loudly, not halfway.
  */
-export function createRedisConnection(
-  url: string,
-  options: Omit<RedisOptions, 'maxRetriesPerRequest'> = {},
-): Redis {
-  return new Redis(url, { ...options, maxRetriesPerRequest: null });
-}
+const jobOwner = { accountId: z.string().min(1), userId: z.string().min(1).nullable() };
+const testDelay = z.number().int().min(0).max(60_000).optional();
+export const JOB_DATA_SCHEMAS = {
+  'system-health': z.object({ requestedAt: z.string(), delayMs: testDelay }),
+  transcription: z.object({ ...jobOwner, transcriptionId: z.string().min(1) }),
+  email: z.object({
+    accountId: z.string().min(1).nullable(),
+    userId: z.string().min(1).nullable(),
+    purpose: z.string().min(1),
+    to: z.string().min(3),
+    subject: z.string(),
+    text: z.string(),
+    html: z.string().optional(),
+  }),
+  'recording-export': z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('export'), ...jobOwner, exportId: z.string().min(1), delayMsPerRecording: testDelay }),
+    z.object({ kind: z.literal('sweep-expired') }),
+  ]),
+  'fax-render': z.object({ kind: z.enum(['render', 'send']), ...jobOwner, faxId: z.string().min(1), delayMsPerAttachment: testDelay }),
+  'template-apply': z.object({ ...jobOwner, applicationId: z.string().min(1), delayMsPerUser: testDelay }),
+} satisfies { [Q in QueueName]: z.ZodType<JobData<Q>> };
 
-export type WorkersHealth =
-  { ok: true; workerId: string; pid: number; latencyMs: number; at: string } | { ok: false; reason: string };
-
-export interface RequestWorkersHealthOptions {
-  /** BullMQ prefix; defaults to `QUEUE_PREFIX`. */
-  prefix?: string;
-}
-
-// Health jobs are only worth their answer: keep a few for inspection, never let them pile up.
-const HEALTH_JOB_OPTIONS: JobsOptions = QUEUE_JOB_OPTIONS['system-health'];
-
-// Bounds each clean-up step so that a Redis that went away can't hold the caller.
-const CLEANUP_STEP_MS = 1000;
-
-/**
- * Asks the workers service to answer a `system-health` job and waits for it,
- * up to `timeoutMs`. Never throws: a missing worker, an unreachable Redis or a
- * failed job all come back as `{ ok: false, reason }`. Every connection it
- * opens is closed before it returns. `latencyMs` runs from the enqueue to the
- * answer, so it excludes connecting to Redis.
- */
-export async function requestWorkersHealth(
-  redisUrl: string,
-  timeoutMs = 5000,
-  options: RequestWorkersHealthOptions = {},
-): Promise<WorkersHealth> {
-  const prefix = options.prefix ?? QUEUE_PREFIX;
-  const deadline = performance.now() + timeoutMs;
-  let redisError: Error | undefined;
-  const connection = createRedisConnection(redisUrl, {
-    connectionName: `${prefix}:health-probe`,
-    connectTimeout: Math.max(timeoutMs, 100),
-    // QueueEvents duplicates this connection and only lets go of the copy once
-    // it has connected or given up; giving up at the deadline keeps its close()
-    // from waiting forever on a Redis that is down.
-    retryStrategy: (times) => (performance.now() < deadline ? Math.min(times * 100, 500) : null),
-  });
-  connection.on('error', (err: Error) => (redisError = err));
-  const queue = new Queue<HealthJobData, HealthJobResult>(QueueName.SystemHealth, { connection, prefix });
-  const events = new QueueEvents(QueueName.SystemHealth, { connection, prefix });
-  // Connection errors are reported through `redisError`; without listeners they would be thrown.
-  queue.on('error', (err: Error) => (redisError = err));
-  events.on('error', (err: Error) => (redisError = err));
-
-  let job: Job<HealthJobData, HealthJobResult> | undefined;
-  let workerCount: number | undefined;
-  const probe = async (): Promise<WorkersHealth> => {
-    await events.waitUntilReady();
-    // Only used to explain a timeout; CLIENT LIST is refused by some hosted Redis.
-    queue.getWorkersCount().then(
-      (n) => (workerCount = n),
-      () => undefined,
-    );
-    const started = performance.now();
-    job = await queue.add('ping', { requestedAt: new Date().toISOString() }, HEALTH_JOB_OPTIONS);
-    const result = await job.waitUntilFinished(events);
-    return {
-      ok: true,
-      workerId: result.workerId,
-      pid: result.pid,
-      at: result.at,
-      latencyMs: Math.round(performance.now() - started),
-    };
-  };
-
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, timeoutMs, 'timeout')));
-  const running = probe();
-  // Once the deadline wins, closing the queue rejects the abandoned probe; that is expected.
-  running.catch(() => undefined);
-  try {
-    const outcome = await Promise.race([running, timedOut]).catch((err: unknown): WorkersHealth => ({
-      ok: false,
-      reason: `health job failed: ${messageOf(err)}`,
-    }));
-    if (outcome !== 'timeout') return outcome;
-    if (job) {
-      // No worker took it in time: remove it so that a worker starting later
-      // doesn't work through a backlog of stale pings. If a worker took it in
-      // the meantime the job is locked and removal fails, which is harmless.
-      await within(job.remove(), CLEANUP_STEP_MS).catch(() => undefined);
-    }
-    if (!job && redisError) return { ok: false, reason: `redis unreachable: ${redisError.message}` };
-    if (workerCount === 0) {
-      return {
-        ok: false,
-        reason: `no worker is consuming ${QueueName.SystemHealth} (waited ${timeoutMs} ms)`,
-      };
-    }
-    return { ok: false, reason: `no answer from the workers within ${timeoutMs} ms` };
-  } finally {
-    clearTimeout(timer);
-    await within(events.close(), CLEANUP_STEP_MS).catch(() => undefined);
-    await within(queue.close(), CLEANUP_STEP_MS).catch(() => undefined);
-    // The queue shares this connection and leaves it to us.
-    if (connection.status === 'ready') {
-      await within(connection.quit(), CLEANUP_STEP_MS).catch(() => connection.disconnect());
-    } else {
-      connection.disconnect();
-    }
-  }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** Resolves like `promise`, or rejects once `ms` have passed. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`gave up after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+/** The payload of a job of `queue`, checked; throws a ZodError naming the bad field. */
+export function parseJobData<Q extends QueueName>(queue: Q, data: unknown): JobData<Q> {
+  return JOB_DATA_SCHEMAS[queue].parse(data) as JobData<Q>;
 }

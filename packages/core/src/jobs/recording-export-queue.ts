@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { QUEUE_JOB_OPTIONS, type JobOwner, type RecordingExportJobData, type RecordingExportJobResult } from '../queues.ts';
+import { QUEUE_JOB_OPTIONS, type JobOwner, type RecordingExportJobData, type RecordingExportJobResult } from '@carillon/contracts/jobs';
 
 export type RecordingExportQueue = Queue<RecordingExportJobData, RecordingExportJobResult>;
 

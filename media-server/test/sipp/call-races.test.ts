@@ -1,0 +1,114 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, type SippRun } from '../support/sipp.ts';
+import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
+import { liveCounts } from '../../src/health.ts';
+import { presenceKey } from '@carillon/contracts/presence';
+
+/**
+ * Races between a call's start and its end, driven by SIPp against a live edge:
+ * whatever step the call is at when it ends, nothing of it may outlive it.
+ */
+let h: EdgeHarness;
+let caller: TestPhone;
+let callee: TestPhone;
+
+beforeAll(async () => {
+  // A long no-answer timer: a callee INVITE that nobody cancels stays visible until the test looks.
+  h = await startEdge({ noAnswerSeconds: 120 });
+  caller = await h.addPhone('101');
+  callee = await h.addPhone('102');
+}, 90_000);
+afterAll(() => h?.stop());
+const peers: SippRun[] = [];
+afterEach(() => {
+  for (const p of peers.splice(0)) p.stop();
+});
+
+async function until(what: string, condition: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const live = () => liveCounts(h.edge.calls, h.media);
+const nothingLive = () => Object.values(live()).every((n) => n === 0);
+const count = (logs: string, word: string) => logs.split('\n').filter((l) => l.startsWith(`${word} `)).length;
+
+describe('a call ended while it starts', () => {
+  it('200 calls CANCELled 0 to 5 ms after the INVITE leave no call, leg or bridge, no presence, no uncancelled callee INVITE, and a cancelled record each', async () => {
+    const startedAt = new Date();
+    await h.edge.bindings.removeAll(callee.extensionId);
+    const phone = await startRegisteredSipp({ target: h.target, credentials: callee, scenario: 'uas-wait-cancelled-counted.xml', calls: 1000 });
+    peers.push(phone);
+    const calls = 200;
+    const uac = await runSipp({
+      scenario: 'uac-cancel-race.xml',
+      target: h.target,
+      localPort: await freeSipPort(),
+      service: '102',
+      auth: caller,
+      calls,
+      rate: 40,
+      limit: 10,
+      timeoutSeconds: 60,
+      extra: ['-mp', String(await freeMediaPort())],
+    });
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+
+    // Every call, bridge and media leg is gone (the live counts the node's heartbeat carries).
+    await until(`nothing live (now ${JSON.stringify(live())})`, nothingLive);
+    // Each INVITE that reached the callee was cancelled: one sent after the caller's CANCEL was answered
+    // would belong to a call already ended, and nobody would cancel it.
+    await until('every callee INVITE cancelled', () => count(phone.logsSoFar(), 'cancel') === count(phone.logsSoFar(), 'invite'));
+    // No extension is left ringing or on a call in this node's presence hash.
+    await h.edge.presence.flush();
+    await until('presence empty', async () => Object.keys(await h.redis.hgetall(presenceKey('test'))).length === 0);
+    // One record per call, each of them cancelled.
+    await until('200 records, all ended', async () => {
+      const rows = await h.db.selectFrom('calls').select('result').where('account_id', '=', h.accountId).where('started_at', '>=', startedAt).execute();
+      return rows.length === calls && rows.every((r) => r.result !== null);
+    });
+    const results = await h.db.selectFrom('calls').select('result').where('account_id', '=', h.accountId).where('started_at', '>=', startedAt).execute();
+    expect(new Set(results.map((r) => r.result))).toEqual(new Set(['cancelled']));
+    expect(nothingLive()).toBe(true);
+  }, 120_000);
+});
+
+describe('both sides hang up at once', () => {
+  it('200 calls whose BYEs cross end with no call, leg or bridge, no presence, and an answered record each', async () => {
+    const startedAt = new Date();
+    await h.edge.bindings.removeAll(callee.extensionId);
+    const phone = await startRegisteredSipp({ target: h.target, credentials: callee, scenario: 'uas-bye-crossing.xml', calls: 1000 });
+    peers.push(phone);
+    const calls = 200;
+    const before = h.ended.length;
+    const uac = await runSipp({
+      scenario: 'uac-bye-crossing.xml',
+      target: h.target,
+      localPort: await freeSipPort(),
+      service: '102',
+      auth: caller,
+      calls,
+      rate: 40,
+      limit: 10,
+      timeoutSeconds: 60,
+      extra: ['-mp', String(await freeMediaPort())],
+    });
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    await h.waitForEnded(before + calls, 30_000);
+    await until(`nothing live (now ${JSON.stringify(live())})`, nothingLive);
+    await h.edge.presence.flush();
+    await until('presence empty', async () => Object.keys(await h.redis.hgetall(presenceKey('test'))).length === 0);
+    await until('200 records, all ended', async () => {
+      const rows = await h.db.selectFrom('calls').select('result').where('account_id', '=', h.accountId).where('started_at', '>=', startedAt).execute();
+      return rows.length === calls && rows.every((r) => r.result !== null);
+    });
+    const rows = await h.db.selectFrom('calls').select(['result', 'hangup_by']).where('account_id', '=', h.accountId).where('started_at', '>=', startedAt).execute();
+    expect(new Set(rows.map((r) => r.result))).toEqual(new Set(['answered']));
+    // Each call ended once, from one side.
+    expect(h.ended.length - before).toBe(calls);
+    expect(rows.every((r) => r.hangup_by === 'caller' || r.hangup_by === 'callee')).toBe(true);
+  }, 180_000);
+});
