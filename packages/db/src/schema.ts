@@ -310,6 +310,8 @@ export interface CallsTable {
   result: CallResult | null;
   duration_seconds: number | null;
   hangup_by: string | null;
+  /** The conversation this segment is part of: a transfer starts a new segment in the same session. */
+  session_id: Generated<string>;
 }
 
 export interface CallLegsTable {

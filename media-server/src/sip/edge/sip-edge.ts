@@ -246,7 +246,8 @@ export class SipEdge {
  */
 function refuseInviteContent(req: SipRequest): SipResponse | null {
   const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (req.body.length > 0 && type !== 'application/sdp') return createResponse(req, 415).add('accept', 'application/sdp');
+  // Only a declared type other than SDP is refused: a body without one is left to the call engine, as before.
+  if (req.body.length > 0 && type && type !== 'application/sdp') return createResponse(req, 415).add('accept', 'application/sdp');
   const accepted = req.getAll('accept').map((a) => a.split(';')[0]!.trim().toLowerCase());
   if (accepted.length && !accepted.some((a) => a === 'application/sdp' || a === 'application/*' || a === '*/*')) return createResponse(req, 406).add('accept', 'application/sdp');
   return null;
