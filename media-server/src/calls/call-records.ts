@@ -121,8 +121,8 @@ export class CallRecords {
   }
 
   /**
-   * A transfer: the segments the transferor was in end (answered, hung up by
-   * the transferor's end), and a new answered segment starts, in the same
+   * A transfer: the segments the transferor was in end (transferred, hung up
+   * by the transferor's end), and a new answered segment starts, in the same
    * session, between the parties now talking; `legIds` (the transfer target's
    * leg) move to it. Returns the new segment's id.
    */
@@ -146,7 +146,7 @@ export class CallRecords {
       const now = new Date();
       for (const e of t.ended) {
         await sql`
-          UPDATE calls SET ended_at = ${now}, result = 'answered', hangup_by = ${e.hangupBy},
+          UPDATE calls SET ended_at = ${now}, result = 'transferred', hangup_by = ${e.hangupBy},
             duration_seconds = CASE WHEN answered_at IS NULL THEN 0 ELSE round(extract(epoch FROM (${now}::timestamptz - answered_at)))::int END
           WHERE id = ${e.segment} AND ended_at IS NULL`.execute(trx);
       }

@@ -178,7 +178,7 @@ describe('transfers', () => {
     // The call log: 101–102 ended by 102's transfer, then 101–103 ended by 101's BYE, in one session.
     const log = await sessionLog(call.recordId!);
     expect(log.map((s) => [s.from_number, s.to_number, s.result, s.hangup_by])).toEqual([
-      ['101', '102', 'answered', 'callee'],
+      ['101', '102', 'transferred', 'callee'],
       ['101', '103', 'answered', 'caller'],
     ]);
     expect(log.every((s) => s.answered_at && s.ended_at)).toBe(true);
@@ -232,12 +232,12 @@ describe('transfers', () => {
     // the consultation 102–103, in a session of its own, ended by 102's transfer too.
     const log = await sessionLog(first.recordId!);
     expect(log.map((s) => [s.from_number, s.to_number, s.result, s.hangup_by])).toEqual([
-      ['101', '102', 'answered', 'callee'],
+      ['101', '102', 'transferred', 'callee'],
       ['101', '103', 'answered', 'caller'],
     ]);
     expect(consultation.recordId).toBe(first.recordId);
     const consultLog = await h.db.selectFrom('calls').select(['from_number', 'to_number', 'result', 'hangup_by']).where('account_id', '=', h.accountId).where('sip_call_id', '=', dialog![1]!).execute();
-    expect(consultLog).toEqual([{ from_number: '102', to_number: '103', result: 'answered', hangup_by: 'caller' }]);
+    expect(consultLog).toEqual([{ from_number: '102', to_number: '103', result: 'transferred', hangup_by: 'caller' }]);
   });
 
   it('refuses a Replaces that names no dialog, and the call goes on', async () => {

@@ -25,7 +25,7 @@ export type DeviceType = 'softphone' | 'desk_phone' | 'byod' | 'common_area' | '
 export type TokenPurpose = 'activation' | 'password_reset';
 export type OutboundCalling = 'domestic' | 'international' | 'emergency_only';
 export type CallDirection = 'internal' | 'inbound' | 'outbound';
-export type CallResult = 'answered' | 'missed' | 'busy' | 'no_answer' | 'rejected' | 'cancelled' | 'unavailable' | 'failed' | 'not_found' | 'forbidden';
+export type CallResult = 'answered' | 'missed' | 'busy' | 'no_answer' | 'rejected' | 'cancelled' | 'unavailable' | 'failed' | 'not_found' | 'forbidden' | 'transferred';
 export type TrunkNumberFormat = 'e164' | 'e164_no_plus' | 'national';
 
 export interface AccountsTable {
