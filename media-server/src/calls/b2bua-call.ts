@@ -731,7 +731,8 @@ export class B2buaCall {
   private async startTransferredSegment(transferorSide: 'a' | 'b', fork: Fork, targetNumber: string): Promise<void> {
     const segment = this.callRecordId;
     if (!segment) return;
-    const stayed = { segment, end: transferorSide === 'a' ? ('to' as const) : ('from' as const) };
+    const stayer = transferorSide === 'a' ? 'b' : 'a';
+    const stayed = { segment, end: this.partyRole(stayer) === 'caller' ? ('from' as const) : ('to' as const) };
     const target = { number: targetNumber, name: null, extensionId: this.transferTargetExtension };
     try {
       this.callRecordId = await this.ctx.records.transferred({
