@@ -129,7 +129,7 @@ export class B2buaCall {
   private okRetransmit: NodeJS.Timeout | null = null;
   private ringingSent = false;
   /** A blind transfer in progress (RFC 3515 REFER, RFC 5589): who asked, and the side being replaced. */
-  private transfer: { side: 'a' | 'b'; transferor: AnsweredSide; byeTimer: NodeJS.Timeout | null } | null = null;
+  private transfer: { side: 'a' | 'b'; transferor: AnsweredSide; byeTimer: NodeJS.Timeout | null; targetNumber: string } | null = null;
   private readonly starCodes = new StarCodeDetector();
   /** The on-demand recording in progress (`*9`), with its row in recordings. */
   private recording: { id: string; path: string; startedAt: number } | null = null;
@@ -142,6 +142,11 @@ export class B2buaCall {
    * neither remaining party is re-INVITEd. Hanging up on one call ends both.
    */
   private link: { side: 'a' | 'b'; call: B2buaCall; theirSide: 'a' | 'b' } | null = null;
+  /**
+   * Who the party on a side is in the call record's current segment, where an
+   * attended transfer made it other than side a = caller, side b = callee.
+   */
+  private segmentRole: { a?: 'caller' | 'callee'; b?: 'caller' | 'callee' } = {};
   /** The extension on each side, for presence: a device's caller, and the called extension. */
   private readonly sideExtension: { a: string | null; b: string | null } = { a: null, b: null };
   /** The extension a blind transfer is ringing, if any. */
@@ -704,7 +709,7 @@ export class B2buaCall {
     const accepted = createResponse(req, 202, { toTag: leg.dialog.state.localTag });
     accepted.add('contact', leg.dialog.state.localContact);
     tx.respond(accepted);
-    this.transfer = { side, transferor: leg, byeTimer: null };
+    this.transfer = { side, transferor: leg, byeTimer: null, targetNumber: target };
     this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
     const other = side === 'a' ? 'b' : 'a';
     await this.bridge!.play(other, { file: staticAudioPath('hold-music.wav') }, { loop: true });
@@ -754,6 +759,7 @@ export class B2buaCall {
     if (this.transferTargetExtension) this.ctx.presence?.set(this, this.caller.accountId, this.transferTargetExtension, 'on_call');
     if (fork.legRecordId) await this.ctx.records.legAnswered(fork.legRecordId, choice.audio.name);
     if (transfer.transferor.legRecordId) await this.ctx.records.legEnded(transfer.transferor.legRecordId, 'transferred');
+    await this.startTransferredSegment(side, fork, transfer.targetNumber);
     // The transferor is told, then leaves; if it does not hang up by itself, we end its dialog.
     this.retired.push(transfer.transferor.dialog);
     this.notifyTransfer(transfer.transferor, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
@@ -792,11 +798,72 @@ export class B2buaCall {
       this.notifyTransfer(leg, 'SIP/2.0 500 Server Internal Error', 'terminated;reason=noresource');
       return;
     }
+    await this.joinSegments(side, found.call, found.side);
     // Both of the transferor's dialogs end: the replaced one by our BYE (RFC 3891 §3), the other after NOTIFY.
     found.call.retireSide(found.side, true);
     this.notifyTransfer(leg, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
     this.retireSide(side, false);
     this.ctx.events.onTransferred?.(this, side);
+  }
+
+  /**
+   * The call log after a blind transfer: the segment with the transferor ends,
+   * hung up by the transferor, and one between the party who stayed and the
+   * target starts (the target's leg moves to it); side a's party is its caller.
+   */
+  private async startTransferredSegment(transferorSide: 'a' | 'b', fork: Fork, targetNumber: string): Promise<void> {
+    const segment = this.callRecordId;
+    if (!segment) return;
+    const stayer = transferorSide === 'a' ? 'b' : 'a';
+    const stayed = { segment, end: this.partyRole(stayer) === 'caller' ? ('from' as const) : ('to' as const) };
+    const target = { number: targetNumber, name: null, extensionId: this.transferTargetExtension };
+    try {
+      this.callRecordId = await this.ctx.records.transferred({
+        ended: [{ segment, hangupBy: this.partyRole(transferorSide) }],
+        from: transferorSide === 'a' ? target : stayed,
+        to: transferorSide === 'a' ? stayed : target,
+        legIds: fork.legRecordId ? [fork.legRecordId] : [],
+      });
+      this.segmentRole = {};
+    } catch (err) {
+      this.log.error('call record of a transfer not written', { error: err });
+    }
+  }
+
+  /**
+   * The call log after an attended transfer: both segments the transferor was
+   * in (with us, and the consultation in `other`) end, hung up by the
+   * transferor, and one between the two parties who stayed starts in this
+   * call's session, written by whichever of the two calls ends first.
+   */
+  private async joinSegments(transferorSide: 'a' | 'b', other: B2buaCall, theirTransferorSide: 'a' | 'b'): Promise<void> {
+    const mine = this.callRecordId;
+    const theirs = other.callRecordId;
+    if (!mine || !theirs) return;
+    const myStayer = transferorSide === 'a' ? 'b' : 'a';
+    const theirStayer = theirTransferorSide === 'a' ? 'b' : 'a';
+    const end = (side: 'a' | 'b', call: B2buaCall) => (call.partyRole(side) === 'caller' ? ('from' as const) : ('to' as const));
+    try {
+      const joined = await this.ctx.records.transferred({
+        ended: [
+          { segment: mine, hangupBy: this.partyRole(transferorSide) },
+          { segment: theirs, hangupBy: other.partyRole(theirTransferorSide) },
+        ],
+        from: { segment: mine, end: end(myStayer, this) },
+        to: { segment: theirs, end: end(theirStayer, other) },
+        legIds: [],
+      });
+      this.callRecordId = joined;
+      other.callRecordId = joined;
+      this.segmentRole = { [myStayer]: 'caller' };
+      other.segmentRole = { [theirStayer]: 'callee' };
+    } catch (err) {
+      this.log.error('call record of a transfer not written', { error: err });
+    }
+  }
+
+  private partyRole(side: 'a' | 'b'): 'caller' | 'callee' {
+    return this.segmentRole[side] ?? (side === 'a' ? 'caller' : 'callee');
   }
 
   /** Joins our `side` leg to the other call's `theirSide` leg: plain RTP between the two bridges, on loopback. */
@@ -951,8 +1018,10 @@ export class B2buaCall {
   }
 
   /** Ends an answered call from one side: BYE to the other, then cleanup. */
-  hangup(from: 'a' | 'b', result: CallResult): void {
+  hangup(from: 'a' | 'b', result: CallResult, hangupBy?: 'caller' | 'callee'): void {
     if (this.ended) return;
+    // Hung up from the call we are joined to, the party who left is there, not on our `from` side.
+    const by = hangupBy ?? this.partyRole(from);
     const otherSide = from === 'a' ? 'b' : 'a';
     const other = from === 'a' ? this.b : this.a;
     if (other) this.sendInDialog(other.dialog, 'BYE', other.target);
@@ -961,9 +1030,9 @@ export class B2buaCall {
       // The other party is in the call we were joined to: it is hung up there.
       this.link = null;
       link.call.link = null;
-      link.call.hangup(link.theirSide, result);
+      link.call.hangup(link.theirSide, result, by);
     }
-    void this.finish(result, from === 'a' ? 'caller' : 'callee');
+    void this.finish(result, by);
   }
 
   private sendInDialog(dialog: Dialog, method: string, target: SipTarget): void {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { CallDirection, CallResult, Database } from '@carillon/db';
 
@@ -12,6 +13,9 @@ export interface NewCall {
   calleeExtensionId: string | null;
   emergency: boolean;
 }
+
+/** A party of a new segment: one end of an existing segment, or someone new (a blind transfer's target). */
+export type SegmentParty = { segment: string; end: 'from' | 'to' } | { number: string; name: string | null; extensionId: string | null };
 
 export interface NewLeg {
   role: 'caller' | 'callee' | 'transfer_target';
@@ -41,10 +45,12 @@ export class CallRecords {
     c: NewCall,
     leg: NewLeg,
   ): Promise<{ callId: string; legId: string }> {
+    // The first segment of a session names it.
+    const id = randomUUID();
     const { rows } = await sql<{ id: string; call_id: string }>`
       WITH c AS (
-        INSERT INTO calls (account_id, sip_call_id, direction, from_number, from_name, to_number, caller_extension_id, callee_extension_id, emergency)
-        VALUES (${c.accountId}, ${c.sipCallId}, ${c.direction}, ${c.fromNumber}, ${c.fromName}, ${c.toNumber}, ${c.callerExtensionId}, ${c.calleeExtensionId}, ${c.emergency})
+        INSERT INTO calls (id, session_id, account_id, sip_call_id, direction, from_number, from_name, to_number, caller_extension_id, callee_extension_id, emergency)
+        VALUES (${id}, ${id}, ${c.accountId}, ${c.sipCallId}, ${c.direction}, ${c.fromNumber}, ${c.fromName}, ${c.toNumber}, ${c.callerExtensionId}, ${c.calleeExtensionId}, ${c.emergency})
         RETURNING id
       )
       INSERT INTO call_legs (call_id, account_id, role, endpoint, device_id, sip_call_id, remote_uri)
@@ -112,6 +118,58 @@ export class CallRecords {
       UPDATE calls SET ended_at = ${now}, result = ${result}, hangup_by = ${hangupBy},
         duration_seconds = CASE WHEN answered_at IS NULL THEN 0 ELSE round(extract(epoch FROM (${now}::timestamptz - answered_at)))::int END
       WHERE id = ${callId} AND ended_at IS NULL`.execute(this.db);
+  }
+
+  /**
+   * A transfer: the segments the transferor was in end (transferred, hung up
+   * by the transferor's end), and a new answered segment starts, in the same
+   * session, between the parties now talking; `legIds` (the transfer target's
+   * leg) move to it. Returns the new segment's id.
+   */
+  async transferred(t: { ended: { segment: string; hangupBy: 'caller' | 'callee' }[]; from: SegmentParty; to: SegmentParty; legIds: string[] }): Promise<string> {
+    return this.db.transaction().execute(async (trx) => {
+      const segments = await trx
+        .selectFrom('calls')
+        .select(['id', 'session_id', 'account_id', 'sip_call_id', 'direction', 'from_number', 'from_name', 'to_number', 'caller_extension_id', 'callee_extension_id'])
+        .where('id', 'in', t.ended.map((e) => e.segment))
+        .execute();
+      const first = segments.find((s) => s.id === t.ended[0]!.segment);
+      if (!first) throw new Error('transferred segment not found');
+      const party = (p: SegmentParty) => {
+        if (!('segment' in p)) return p;
+        const s = segments.find((x) => x.id === p.segment);
+        if (!s) throw new Error('segment of a party not found');
+        return p.end === 'from' ? { number: s.from_number, name: s.from_name, extensionId: s.caller_extension_id } : { number: s.to_number, name: null, extensionId: s.callee_extension_id };
+      };
+      const from = party(t.from);
+      const to = party(t.to);
+      const now = new Date();
+      for (const e of t.ended) {
+        await sql`
+          UPDATE calls SET ended_at = ${now}, result = 'transferred', hangup_by = ${e.hangupBy},
+            duration_seconds = CASE WHEN answered_at IS NULL THEN 0 ELSE round(extract(epoch FROM (${now}::timestamptz - answered_at)))::int END
+          WHERE id = ${e.segment} AND ended_at IS NULL`.execute(trx);
+      }
+      const next = await trx
+        .insertInto('calls')
+        .values({
+          session_id: first.session_id,
+          account_id: first.account_id,
+          sip_call_id: first.sip_call_id,
+          direction: first.direction,
+          from_number: from.number,
+          from_name: from.name,
+          to_number: to.number,
+          caller_extension_id: from.extensionId,
+          callee_extension_id: to.extensionId,
+          started_at: now,
+          answered_at: now,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      if (t.legIds.length) await trx.updateTable('call_legs').set({ call_id: next.id }).where('id', 'in', t.legIds).execute();
+      return next.id;
+    });
   }
 
   async legAnswered(legId: string, codec: string): Promise<void> {

@@ -38,7 +38,8 @@ describe('SIP edge robustness', () => {
     const statuses = replies.map((r) => Number(/^SIP\/2\.0 ([0-9]{3}) /.exec(r)?.[1] ?? -1));
     expect(statuses).not.toContain(-1);
     expect(statuses.length).toBeGreaterThan(100);
-    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    // 505 Version Not Supported is the answer to a mutated SIP version, not a failure of the server.
+    expect(statuses.filter((s) => s >= 500 && s !== 505)).toEqual([]);
     const phone = h.phones.get('101')!;
     const r = await runSipp({ scenario: 'register.xml', target: h.target, localPort: await freeSipPort(), service: phone.username, auth: phone });
     expect(r.code, r.errors).toBe(0);

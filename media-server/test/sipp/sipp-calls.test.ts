@@ -36,6 +36,12 @@ const dial = async (scenario: string, number: string) =>
 
 const lastCallRecord = () => h.lastCall();
 
+/** The call log's segments of the session a call record is in, oldest first. */
+async function sessionLog(recordId: string) {
+  const { session_id } = await h.db.selectFrom('calls').select('session_id').where('id', '=', recordId).executeTakeFirstOrThrow();
+  return h.db.selectFrom('calls').select(['id', 'from_number', 'to_number', 'result', 'hangup_by', 'answered_at', 'ended_at']).where('session_id', '=', session_id).orderBy('started_at').execute();
+}
+
 describe('calls between SIPp phones', () => {
   it('connects an extension call with RTP both ways, DTMF relayed, BYE from the caller', async () => {
     const before = h.ended.length;
@@ -169,9 +175,19 @@ describe('transfers', () => {
     expect(result).toBe('answered');
     // The caller's audio went on, to the new party, on the same media leg.
     expect(call.lastStats.find((s) => s.legId === 'b')!.sent.packets).toBeGreaterThan(50);
-    const legs = await h.db.selectFrom('call_legs').select(['role', 'result']).where('call_id', '=', call.recordId!).execute();
-    expect(legs.map((l) => l.role).sort()).toEqual(['callee', 'caller', 'transfer_target']);
-    expect(legs.find((l) => l.role === 'callee')!.result).toBe('transferred');
+    // The call log: 101–102 ended by 102's transfer, then 101–103 ended by 101's BYE, in one session.
+    const log = await sessionLog(call.recordId!);
+    expect(log.map((s) => [s.from_number, s.to_number, s.result, s.hangup_by])).toEqual([
+      ['101', '102', 'transferred', 'callee'],
+      ['101', '103', 'answered', 'caller'],
+    ]);
+    expect(log.every((s) => s.answered_at && s.ended_at)).toBe(true);
+    expect(log[1]!.answered_at!.getTime()).toBeGreaterThanOrEqual(log[0]!.ended_at!.getTime());
+    const legsOf = (segment: string) => h.db.selectFrom('call_legs').select(['role', 'result']).where('call_id', '=', segment).execute();
+    const first = await legsOf(log[0]!.id);
+    expect(first.map((l) => l.role).sort()).toEqual(['callee', 'caller']);
+    expect(first.find((l) => l.role === 'callee')!.result).toBe('transferred');
+    expect((await legsOf(log[1]!.id)).map((l) => l.role)).toEqual(['transfer_target']);
   });
 
   it('attended transfer: the transferor joins its caller to the party of its consultation call (REFER with Replaces)', async () => {
@@ -210,8 +226,18 @@ describe('transfers', () => {
     expect(first.lastStats.find((s) => s.legId === 'a')!.sent.packets).toBeGreaterThan(50);
     expect(consultation.lastStats.find((s) => s.legId === 'a')!.received.packets).toBeGreaterThan(50);
     expect(consultation.lastStats.find((s) => s.legId === 'b')!.sent.packets).toBeGreaterThan(50);
-    const legs = await h.db.selectFrom('call_legs').select(['role', 'result']).where('call_id', '=', first.recordId!).execute();
+    const legs = await h.db.selectFrom('call_legs').select(['role', 'result']).where('call_id', '=', (await sessionLog(first.recordId!))[0]!.id).execute();
     expect(legs.find((l) => l.role === 'callee')!.result).toBe('transferred');
+    // The call log: 101–102 ended by 102's transfer, then 101–103 (joined) ended by 101's BYE, in 101's session;
+    // the consultation 102–103, in a session of its own, ended by 102's transfer too.
+    const log = await sessionLog(first.recordId!);
+    expect(log.map((s) => [s.from_number, s.to_number, s.result, s.hangup_by])).toEqual([
+      ['101', '102', 'transferred', 'callee'],
+      ['101', '103', 'answered', 'caller'],
+    ]);
+    expect(consultation.recordId).toBe(first.recordId);
+    const consultLog = await h.db.selectFrom('calls').select(['from_number', 'to_number', 'result', 'hangup_by']).where('account_id', '=', h.accountId).where('sip_call_id', '=', dialog![1]!).execute();
+    expect(consultLog).toEqual([{ from_number: '102', to_number: '103', result: 'transferred', hangup_by: 'caller' }]);
   });
 
   it('refuses a Replaces that names no dialog, and the call goes on', async () => {

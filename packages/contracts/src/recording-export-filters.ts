@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Results a call log row can have, as the calls table checks them. */
-export const CALL_RESULTS = ['answered', 'missed', 'busy', 'no_answer', 'rejected', 'cancelled', 'unavailable', 'failed', 'not_found', 'forbidden'] as const;
+export const CALL_RESULTS = ['answered', 'missed', 'busy', 'no_answer', 'rejected', 'cancelled', 'unavailable', 'failed', 'not_found', 'forbidden', 'transferred'] as const;
 
 /**
  * What a user asks to export: the call log's filters (seed 000 "Rapports du

@@ -16,6 +16,7 @@ import * as m0014 from './migrations/0014_user_settings_templates.ts';
 import * as m0015 from './migrations/0015_number_pool.ts';
 import * as m0016 from './migrations/0016_api_tokens.ts';
 import * as m0017 from './migrations/0017_fax_cover.ts';
+import * as m0018 from './migrations/0018_call_sessions.ts';
 import * as m0019 from './migrations/0019_notification_email.ts';
 import * as m0020 from './migrations/0020_audit_actor_role.ts';
 
@@ -40,6 +41,7 @@ const migrations: Record<string, Migration> = {
   '0015_number_pool': m0015,
   '0016_api_tokens': m0016,
   '0017_fax_cover': m0017,
+  '0018_call_sessions': m0018,
   '0019_notification_email': m0019,
   '0020_audit_actor_role': m0020,
 };

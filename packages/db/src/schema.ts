@@ -25,7 +25,7 @@ export type DeviceType = 'softphone' | 'desk_phone' | 'byod' | 'common_area' | '
 export type TokenPurpose = 'activation' | 'password_reset';
 export type OutboundCalling = 'domestic' | 'international' | 'emergency_only';
 export type CallDirection = 'internal' | 'inbound' | 'outbound';
-export type CallResult = 'answered' | 'missed' | 'busy' | 'no_answer' | 'rejected' | 'cancelled' | 'unavailable' | 'failed' | 'not_found' | 'forbidden';
+export type CallResult = 'answered' | 'missed' | 'busy' | 'no_answer' | 'rejected' | 'cancelled' | 'unavailable' | 'failed' | 'not_found' | 'forbidden' | 'transferred';
 export type TrunkNumberFormat = 'e164' | 'e164_no_plus' | 'national';
 
 export interface AccountsTable {
@@ -314,6 +314,8 @@ export interface CallsTable {
   result: CallResult | null;
   duration_seconds: number | null;
   hangup_by: string | null;
+  /** The conversation this segment is part of: a transfer starts a new segment in the same session. */
+  session_id: Generated<string>;
 }
 
 export interface CallLegsTable {

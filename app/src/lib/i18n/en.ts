@@ -278,6 +278,7 @@ export const en = {
   'callLog.result.failed': "Failed",
   'callLog.result.not_found': "Not found",
   'callLog.result.forbidden': "Not allowed",
+  'callLog.result.transferred': "Transferred",
   'callLog.type': "Type",
   'callLog.recordedOnly': "Recorded calls",
   'callLog.view': "View",

@@ -280,6 +280,7 @@ export const fr: Dictionary = {
   'callLog.result.failed': "Échec",
   'callLog.result.not_found': "Introuvable",
   'callLog.result.forbidden': "Non autorisé",
+  'callLog.result.transferred': "Transféré",
   'callLog.type': "Type",
   'callLog.recordedOnly': "Appels enregistrés",
   'callLog.view': "Affichage",

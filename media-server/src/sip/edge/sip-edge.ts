@@ -17,12 +17,14 @@ import type { CallEvents } from '../../calls/call-context.ts';
 import { CallPresenceTracker } from '../../presence/call-presence.ts';
 import { PRESENCE_CHANNEL } from '@carillon/contracts/presence';
 import { DigestAuthority } from '../auth/digest-challenge.ts';
-import { createResponse, type SipRequest } from '../message/index.ts';
+import { createResponse, type SipRequest, type SipResponse } from '../message/index.ts';
 import { TransactionLayer, type InviteServerTransaction, type NonInviteServerTransaction } from '../transaction/index.ts';
 import { SipTransportLayer } from '../transport/sip-transport-layer.ts';
 import type { SipSource, SipTransportProtocol } from '../transport/index.ts';
 
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE, REGISTER';
+/** The SIP extensions (option tags) this edge implements, as the Supported header says. */
+const SUPPORTED = ['replaces'];
 
 export interface SipEdgeDeps {
   config: Config;
@@ -187,19 +189,31 @@ export class SipEdge {
 
   private async dispatch(req: SipRequest, tx: InviteServerTransaction | NonInviteServerTransaction, source: SipSource): Promise<void> {
     try {
+      // RFC 3261 §8.2.2.3: an extension the request requires and we lack MUST get a 420 listing it.
+      const unsupported = req.getAll('require').filter((tag) => !SUPPORTED.includes(tag.toLowerCase()));
+      if (unsupported.length) {
+        tx.respond(createResponse(req, 420).add('unsupported', unsupported.join(', ')));
+        return;
+      }
       switch (req.method) {
         case 'REGISTER':
           tx.respond(await this.registrar.handleRegister(req, source));
           return;
-        case 'INVITE':
+        case 'INVITE': {
+          const refusal = refuseInviteContent(req);
+          if (refusal) {
+            tx.respond(refusal);
+            return;
+          }
           await this.calls.handleInvite(req, tx as InviteServerTransaction, source);
           return;
+        }
         case 'OPTIONS':
           if (req.to()?.params.get('tag')) {
             await this.calls.handleInDialog(req, tx);
             return;
           }
-          tx.respond(createResponse(req, 200).add('allow', ALLOW).add('accept', 'application/sdp').add('supported', 'replaces'));
+          tx.respond(createResponse(req, 200).add('allow', ALLOW).add('accept', 'application/sdp').add('supported', SUPPORTED.join(', ')));
           return;
         case 'BYE':
         case 'INFO':
@@ -223,6 +237,20 @@ export class SipEdge {
     this.transactions.close();
     await this.transport.stop();
   }
+}
+
+/**
+ * An INVITE whose body is not SDP gets 415 with what is accepted (RFC 3261
+ * §8.2.3, RFC 4475 §3.3.6); one whose Accept rules out the SDP answer gets 406
+ * (RFC 3261 §21.4.7, RFC 4475 §3.3.15).
+ */
+function refuseInviteContent(req: SipRequest): SipResponse | null {
+  const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  // Only a declared type other than SDP is refused: a body without one is left to the call engine, as before.
+  if (req.body.length > 0 && type && type !== 'application/sdp') return createResponse(req, 415).add('accept', 'application/sdp');
+  const accepted = req.getAll('accept').map((a) => a.split(';')[0]!.trim().toLowerCase());
+  if (accepted.length && !accepted.some((a) => a === 'application/sdp' || a === 'application/*' || a === '*/*')) return createResponse(req, 406).add('accept', 'application/sdp');
+  return null;
 }
 
 /** One nonce secret for every node, so a nonce issued by one can be checked by another. */

@@ -32,6 +32,7 @@ export const REASON_PHRASES: Record<number, string> = {
   405: 'Method Not Allowed',
   407: 'Proxy Authentication Required',
   408: 'Request Timeout',
+  406: 'Not Acceptable',
   413: 'Request Entity Too Large',
   415: 'Unsupported Media Type',
   416: 'Unsupported URI Scheme',
@@ -49,6 +50,7 @@ export const REASON_PHRASES: Record<number, string> = {
   500: 'Server Internal Error',
   501: 'Not Implemented',
   503: 'Service Unavailable',
+  505: 'Version Not Supported',
   603: 'Decline',
 };
 

@@ -94,7 +94,7 @@ abstract class SipMessageBase {
   }
 
   get cseq(): CSeq {
-    const m = /^\s*([0-9]{1,10})\s+([A-Za-z!%*_+`'~.-]+)\s*$/.exec(this.get('cseq') ?? '');
+    const m = /^\s*([0-9]{1,10})\s+([A-Za-z0-9!%*_+`'~.-]+)\s*$/.exec(this.get('cseq') ?? '');
     return m ? { seq: Number(m[1]), method: m[2]!.toUpperCase() } : { seq: -1, method: '' };
   }
 

@@ -11,6 +11,12 @@ export interface SipUri {
   headers: string | null;
 }
 
+/**
+ * userinfo = user [ ":" password ] (RFC 3261 §25.1). An unescaped '@' is legal
+ * nowhere after it, so the first one ends it; characters the grammar would have
+ * escaped (a phone's raw '#') are let through.
+ */
+const USERINFO = /^[^@\s<>]+$/;
 const HOST = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]{1,5}))?$/;
 
 /** Returns null for anything that is not a usable URI: callers answer 400 or 416, never throw. */
@@ -26,17 +32,19 @@ export function parseUri(text: string): SipUri | null {
     return { scheme, user: number, host: '', port: null, params: parseParams(p.join(';')), headers: null };
   }
   if (scheme !== 'sip' && scheme !== 'sips') return null;
-  const q = rest.indexOf('?');
-  const main = q < 0 ? rest : rest.slice(0, q);
-  const headers = q < 0 ? null : rest.slice(q + 1);
+  // The user part may hold ';', '?' and '/' (user-unreserved, RFC 3261 §25.1), so it is cut off first.
+  const at = rest.indexOf('@');
+  const hasUser = at >= 0 && USERINFO.test(rest.slice(0, at));
+  const afterUser = hasUser ? rest.slice(at + 1) : rest;
+  const q = afterUser.indexOf('?');
+  const main = q < 0 ? afterUser : afterUser.slice(0, q);
+  const headers = q < 0 ? null : afterUser.slice(q + 1);
   const semi = main.indexOf(';');
-  const userHost = semi < 0 ? main : main.slice(0, semi);
+  const hostPort = semi < 0 ? main : main.slice(0, semi);
   const params = parseParams(semi < 0 ? '' : main.slice(semi + 1));
-  const at = userHost.lastIndexOf('@');
   let user: string | null = null;
-  let hostPort = userHost;
-  if (at >= 0) {
-    user = userHost.slice(0, at);
+  if (hasUser) {
+    user = rest.slice(0, at);
     // A password in a SIP URI is deprecated and never used here: drop it.
     const pw = user.indexOf(':');
     if (pw >= 0) user = user.slice(0, pw);
@@ -45,7 +53,6 @@ export function parseUri(text: string): SipUri | null {
     } catch {
       return null;
     }
-    hostPort = userHost.slice(at + 1);
   }
   const m = HOST.exec(hostPort);
   if (!m) return null;

@@ -8,7 +8,8 @@ export interface Via {
   params: Params;
 }
 
-const VIA = /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z]+)\s+(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?:\s*:\s*([0-9]{1,5}))?\s*(;.*)?$/s;
+// Any protocol version is read, so that a request with an unsupported one can still be answered (505) where its Via says.
+const VIA = /^SIP\s*\/\s*[0-9]+\.[0-9]+\s*\/\s*([A-Za-z0-9!%*_+`'~.-]+)\s+(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?:\s*:\s*([0-9]{1,5}))?\s*(;.*)?$/s;
 
 export function parseVia(text: string): Via | null {
   const m = VIA.exec(text.trim());

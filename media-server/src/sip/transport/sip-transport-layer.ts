@@ -483,7 +483,8 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
 
   /**
    * A request that can be answered gets a 400 whose reason names the syntax
-   * problem (https://www.rfc-editor.org/rfc/rfc3261#section-21.4.1). An ACK never
+   * problem (https://www.rfc-editor.org/rfc/rfc3261#section-21.4.1), or the 505 or
+   * 416 the parser asks for. An ACK never
    * gets a response (§17.1.1.3), and without a readable top Via the sender could
    * not match the answer, so those, and every malformed response, are dropped.
    */
@@ -500,7 +501,8 @@ export class SipTransportLayer extends EventEmitter<SipTransportEvents> {
     }
     stampReceived(request, source);
     this.#counters.badRequests++;
-    const response = createResponse(request, 400, { reason: result.reason });
+    // A 505 or 416 keeps its standard reason phrase; a 400's names the problem.
+    const response = result.status ? createResponse(request, result.status) : createResponse(request, 400, { reason: result.reason });
     this.send(response, source).catch((err: unknown) => this.#log.debug('400 not sent', { error: err }));
   }
 

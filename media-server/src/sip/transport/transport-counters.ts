@@ -10,7 +10,7 @@ export interface TransportCounters {
   parseErrors: number;
   /** Stream connections closed because their bytes could not be cut into messages. */
   framingErrors: number;
-  /** Malformed requests answered with 400. */
+  /** Malformed requests answered with 400 (505 for another SIP version, 416 for an unknown Request-URI scheme). */
   badRequests: number;
   /** Malformed input dropped without an answer. */
   dropped: number;
