@@ -11,6 +11,7 @@ import { loadSecretKey, secretBox } from '@carillon/core';
 import { openDatabase } from '@carillon/db';
 import { MediaEngine } from './media/index.ts';
 import { SipEdge } from './sip/edge/sip-edge.ts';
+import { closeCallsLeftOpen } from './calls/calls-left-open.ts';
 import {
   HEARTBEAT_INTERVAL_MS,
   HEARTBEAT_TTL_MS,
@@ -63,6 +64,9 @@ function beat(): void {
 }
 
 const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
+// Before taking calls: what this node's previous run left open died with it.
+const closed = await closeCallsLeftOpen(db, nodeId);
+if (closed) log.warn('closed the call records a previous run of this node left open', { nodeId, calls: closed });
 const media = await MediaEngine.start({
   portRange: { min: config.RTP_PORT_MIN, max: config.RTP_PORT_MAX },
   bindAddress: config.SIP_HOST,

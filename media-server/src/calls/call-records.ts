@@ -31,9 +31,12 @@ export interface NewLeg {
  */
 export class CallRecords {
   private readonly db: Kysely<Database>;
+  /** This media-server's node id, kept on each call so a restart closes only its own calls. */
+  private readonly nodeId: string | null;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, nodeId: string | null = null) {
     this.db = db;
+    this.nodeId = nodeId;
   }
 
   /** The call and its caller's leg, in one statement. */
@@ -43,8 +46,8 @@ export class CallRecords {
   ): Promise<{ callId: string; legId: string }> {
     const { rows } = await sql<{ id: string; call_id: string }>`
       WITH c AS (
-        INSERT INTO calls (account_id, sip_call_id, direction, from_number, from_name, to_number, caller_extension_id, callee_extension_id, emergency)
-        VALUES (${c.accountId}, ${c.sipCallId}, ${c.direction}, ${c.fromNumber}, ${c.fromName}, ${c.toNumber}, ${c.callerExtensionId}, ${c.calleeExtensionId}, ${c.emergency})
+        INSERT INTO calls (account_id, sip_call_id, direction, from_number, from_name, to_number, caller_extension_id, callee_extension_id, emergency, media_node_id)
+        VALUES (${c.accountId}, ${c.sipCallId}, ${c.direction}, ${c.fromNumber}, ${c.fromName}, ${c.toNumber}, ${c.callerExtensionId}, ${c.calleeExtensionId}, ${c.emergency}, ${this.nodeId})
         RETURNING id
       )
       INSERT INTO call_legs (call_id, account_id, role, endpoint, device_id, sip_call_id, remote_uri)

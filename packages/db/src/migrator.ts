@@ -16,6 +16,7 @@ import * as m0014 from './migrations/0014_user_settings_templates.ts';
 import * as m0015 from './migrations/0015_number_pool.ts';
 import * as m0016 from './migrations/0016_api_tokens.ts';
 import * as m0017 from './migrations/0017_fax_cover.ts';
+import * as m0018 from './migrations/0018_calls_media_node.ts';
 
 /**
  * Migrations are listed here rather than read from a folder so that they
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '0015_number_pool': m0015,
   '0016_api_tokens': m0016,
   '0017_fax_cover': m0017,
+  '0018_calls_media_node': m0018,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

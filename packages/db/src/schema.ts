@@ -310,6 +310,8 @@ export interface CallsTable {
   result: CallResult | null;
   duration_seconds: number | null;
   hangup_by: string | null;
+  /** The media-server node carrying the call (MEDIA_SERVER_NODE_ID); null for calls recorded before it was kept. */
+  media_node_id: Generated<string | null>;
 }
 
 export interface CallLegsTable {
