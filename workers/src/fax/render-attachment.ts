@@ -61,6 +61,8 @@ export async function renderAttachment(
   output: string,
   workDir: string,
   options: FaxRenderOptions,
+  /** The fax's page limit (FAX_MAX_PAGES) and its pages before this attachment; beyond it, refused (before rendering when the count is known). */
+  pageLimit: { max: number; used: number } = { max: Number.POSITIVE_INFINITY, used: 0 },
 ): Promise<number> {
   const handle = await fs.promises.open(input, 'r').catch(() => null);
   if (!handle) throw new FaxAttachmentError('the uploaded file is missing');
@@ -97,8 +99,10 @@ export async function renderAttachment(
       expectedPages = await pdfPageCount(source, hide);
       break;
   }
+  if (expectedPages !== null && pageLimit.used + expectedPages > pageLimit.max) throw tooManyPages(expectedPages, pageLimit);
   await ghostscriptToFax(source, output, options, hide);
   const pages = await readTiffPages(output).catch(() => []);
+  if (pageLimit.used + pages.length > pageLimit.max) throw tooManyPages(pages.length, pageLimit);
   if (pages.length === 0) throw new FaxAttachmentError('the document has no page that could be rendered');
   if (expectedPages !== null && pages.length !== expectedPages) {
     throw new FaxAttachmentError(`only ${pages.length} of its ${expectedPages} pages could be rendered`);
@@ -131,7 +135,12 @@ export async function ghostscriptToFax(source: string, output: string, options: 
   );
 }
 
-async function pdfPageCount(file: string, hide: string[]): Promise<number> {
+function tooManyPages(pages: number, limit: { max: number; used: number }): FaxAttachmentError {
+  return new FaxAttachmentError(`too many pages: with this document (${pages} pages) the fax would have ${limit.used + pages}, and at most ${limit.max} are allowed`);
+}
+
+/** Pages of a PDF, from pdfinfo; throws FaxAttachmentError when it is not a readable PDF. */
+export async function pdfPageCount(file: string, hide: string[] = []): Promise<number> {
   let info: string;
   try {
     info = (await runTool('pdfinfo', [file], hide)).stdout;
