@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfigOrExit, createLogger } from '@carillon/config';
-import { createAccount } from '@carillon/core';
 import { openServedDatabase, prepareDataDir, runtimeFile } from './lib/database.ts';
+import { createDemoAccountIfEmpty } from './lib/first-admin.ts';
 import { startPrivateRedis, type PrivateRedis } from './lib/private-redis.ts';
 import { Supervisor } from './lib/supervisor.ts';
 
@@ -33,19 +33,7 @@ if (!redisUrl) {
   log.info('private redis-server started', { url: redisUrl });
 }
 
-const accounts = await database.db.selectFrom('accounts').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
-if (Number(accounts.n) === 0 && config.DEMO_ACCOUNT) {
-  const demo = await createAccount(
-    database.db,
-    { company: 'Carillon Demo', email: 'admin@demo.carillon.localhost', firstName: 'Demo', lastName: 'Admin' },
-    { activationTtlHours: config.ACTIVATION_TTL_HOURS },
-  );
-  // Printed for the operator on purpose (not through the logger): it is how the first admin gets in.
-  process.stdout.write(
-    `\n  Demo company created. Activate its first admin (valid ${config.ACTIVATION_TTL_HOURS} h):\n  ${config.publicUrl}/activate/${demo.activationToken}\n` +
-      `  Main number ${demo.mainNumber}, extension ${demo.extension}, e-mail admin@demo.carillon.localhost\n\n`,
-  );
-}
+await createDemoAccountIfEmpty(database.db, config);
 
 let stopping = false;
 const runtime = { pid: process.pid, databaseUrl: database.url, services: {} as Record<string, number> };

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Redis } from 'ioredis';
 
 /**
@@ -20,6 +21,9 @@ export interface MediaServerHeartbeat {
 }
 
 export const heartbeatKey = (nodeId: string): string => `${HEARTBEAT_KEY_PREFIX}${nodeId}`;
+
+/** This node's id: MEDIA_SERVER_NODE_ID, else the host name (one node per host or container is the normal deployment). */
+export const mediaServerNodeId = (configured: string | undefined): string => configured ?? os.hostname().replace(/[^A-Za-z0-9_.-]/g, '-');
 
 /** Live media-server nodes, sorted by nodeId. Values that don't parse are skipped, not thrown. */
 export async function readMediaServerHeartbeats(

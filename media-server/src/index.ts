@@ -1,6 +1,7 @@
 export {
   readMediaServerHeartbeats,
   heartbeatKey,
+  mediaServerNodeId,
   HEARTBEAT_KEY_PREFIX,
   HEARTBEAT_INTERVAL_MS,
   HEARTBEAT_TTL_MS,

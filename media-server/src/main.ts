@@ -4,7 +4,6 @@
  * show which nodes are up.
  * Exit codes: 0 after a shutdown signal, 78 (EX_CONFIG) for bad configuration.
  */
-import os from 'node:os';
 import { Redis } from 'ioredis';
 import { ConfigError, createLogger, loadConfigOrExit } from '@carillon/config';
 import { loadSecretKey, secretBox } from '@carillon/core';
@@ -16,6 +15,7 @@ import {
   HEARTBEAT_INTERVAL_MS,
   HEARTBEAT_TTL_MS,
   heartbeatKey,
+  mediaServerNodeId,
   type MediaServerHeartbeat,
 } from './health.ts';
 
@@ -115,8 +115,7 @@ function readSettingsOrExit(): { redisUrl: string; nodeId: string } {
       message: 'required by the media-server (e.g. redis://127.0.0.1:6379)',
     });
   }
-  // Defaults to the host name: one node per host (or container) is the normal deployment.
-  const nodeId = config.MEDIA_SERVER_NODE_ID ?? os.hostname().replace(/[^A-Za-z0-9_.-]/g, '-');
+  const nodeId = mediaServerNodeId(config.MEDIA_SERVER_NODE_ID);
   if (redisUrl && issues.length === 0) return { redisUrl, nodeId };
   // Same wording and exit code as loadConfigOrExit, so operators see one style.
   process.stderr.write(`carillon: ${new ConfigError(issues).message}\n`);

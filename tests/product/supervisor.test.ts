@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -15,6 +16,7 @@ import { startProduct, type RunningProduct } from '../support/product.ts';
  * through it: a call between two SIPp phones, a job through the workers,
  * a page from the app. The data it writes is for its own user only.
  */
+const root = path.resolve(import.meta.dirname, '../..');
 let product: RunningProduct;
 let db: Db;
 let sipPort: number;
@@ -117,7 +119,7 @@ describe('the supervisor of npm start', () => {
     await client.end().catch(() => undefined);
   });
 
-  it('restarts media-server after kill -9 mid-call, closes the call it left open, and phones call each other again', async () => {
+  it('restarts media-server after kill -9 mid-call, closes the call it left open, and phones call each other again', { timeout: 120_000 }, async () => {
     await callBetweenPhones();
     // A call that stays up (neither side hangs up) when media-server is killed.
     const target = `127.0.0.1:${sipPort}`;
@@ -147,7 +149,7 @@ describe('the supervisor of npm start', () => {
     await callBetweenPhones();
   });
 
-  it('restarts the workers after kill -9, and they run a job again', async () => {
+  it('restarts the workers after kill -9, and they run a job again', { timeout: 90_000 }, async () => {
     const ready = count(/workers started/);
     await killAndWaitForRestart('workers');
     await until('the new workers to start', () => (count(/workers started/) > ready ? true : undefined));
@@ -155,11 +157,34 @@ describe('the supervisor of npm start', () => {
     expect(health.ok, JSON.stringify(health)).toBe(true);
   });
 
-  it('restarts the app after kill -9, and it answers HTTP again', async () => {
+  it('restarts the app after kill -9, and it answers HTTP again', { timeout: 90_000 }, async () => {
     const ready = count(/app listening/);
     await killAndWaitForRestart('app');
     await until('the new app to listen', () => (count(/app listening/) > ready ? true : undefined));
     const res = await fetch(`${product.url}/login`);
     expect(res.status).toBe(200);
+  });
+
+  it('answers the healthchecks docker-compose runs (scripts/healthcheck.ts) for each service, and refuses an unknown one', { timeout: 90_000 }, async () => {
+    const tag = path.basename(product.dataDir).replace(/[^A-Za-z0-9]/g, '');
+    const env = {
+      PATH: process.env.PATH ?? '',
+      DATA_DIR: product.dataDir,
+      REDIS_URL: redisUrl(),
+      QUEUE_PREFIX: product.queuePrefix,
+      MEDIA_SERVER_NODE_ID: `ms-${tag}`,
+      PORT: new URL(product.url).port,
+    };
+    const probe = (service: string) => spawnSync(process.execPath, [path.join(root, 'scripts/healthcheck.ts'), service], { env, encoding: 'utf8', timeout: 30_000 });
+    for (const service of ['app', 'media-server', 'workers']) {
+      const run = probe(service);
+      expect(run.status, `${service}: ${run.stderr}`).toBe(0);
+    }
+    const other = probe('media-server-2');
+    expect(other.status).toBe(1);
+    expect(other.stderr).toMatch(/usage: node scripts\/healthcheck\.ts/);
+    const elsewhere = spawnSync(process.execPath, [path.join(root, 'scripts/healthcheck.ts'), 'media-server'], { env: { ...env, MEDIA_SERVER_NODE_ID: 'no-such-node' }, encoding: 'utf8', timeout: 30_000 });
+    expect(elsewhere.status).toBe(1);
+    expect(elsewhere.stderr).toMatch(/no heartbeat from media-server node no-such-node/);
   });
 });
