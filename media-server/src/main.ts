@@ -64,9 +64,12 @@ function beat(): void {
 }
 
 const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
-// Before taking calls: what this node's previous run left open died with it.
-const closed = await closeCallsLeftOpen(db, nodeId);
-if (closed) log.warn('closed the call records a previous run of this node left open', { nodeId, calls: closed });
+// Before taking calls: what this node's previous run left open died with it. A database that cannot
+// say so now must not keep the SIP edge down: the records stay open until the next start.
+await closeCallsLeftOpen(db, nodeId).then(
+  (closed) => closed && log.warn('closed the call records a previous run of this node left open', { nodeId, calls: closed }),
+  (err: unknown) => log.error('could not close the call records a previous run of this node left open', { nodeId, error: err }),
+);
 const media = await MediaEngine.start({
   portRange: { min: config.RTP_PORT_MIN, max: config.RTP_PORT_MAX },
   bindAddress: config.SIP_HOST,
