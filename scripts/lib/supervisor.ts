@@ -2,11 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@carillon/config';
 
-/** First wait before restarting a service that died; doubled at each death in a row. */
-export const RESTART_DELAY_MIN_MS = 500;
-export const RESTART_DELAY_MAX_MS = 30_000;
-/** A service that stayed up this long is healthy again: its next death restarts it after the first delay. */
-export const STABLE_AFTER_MS = 60_000;
+export interface RestartBackoff {
+  /** First wait before restarting a service that died; doubled at each death in a row. */
+  minMs: number;
+  maxMs: number;
+  /** A service that stayed up this long is healthy again: its next death restarts it after the first delay. */
+  stableAfterMs: number;
+}
+export const RESTART_BACKOFF: RestartBackoff = { minMs: 500, maxMs: 30_000, stableAfterMs: 60_000 };
 /** How long a service may take to stop on SIGTERM before it is killed. */
 const STOP_TIMEOUT_MS = 15_000;
 
@@ -43,6 +46,7 @@ export class Supervisor {
     output: (name: string, line: string, stream: 'stdout' | 'stderr') => void;
     /** Called whenever a service (re)starts or dies, with the running services' pids. */
     onChange: (pids: Record<string, number>) => void;
+    backoff?: RestartBackoff;
   };
 
   constructor(options: Supervisor['options']) {
@@ -84,8 +88,9 @@ export class Supervisor {
     killGroup(child.pid);
     this.options.onChange(this.pids());
     if (this.stopping) return;
-    if (Date.now() - service.startedAt >= STABLE_AFTER_MS) service.failures = 0;
-    const delayMs = Math.min(RESTART_DELAY_MAX_MS, RESTART_DELAY_MIN_MS * 2 ** service.failures);
+    const backoff = this.options.backoff ?? RESTART_BACKOFF;
+    if (Date.now() - service.startedAt >= backoff.stableAfterMs) service.failures = 0;
+    const delayMs = Math.min(backoff.maxMs, backoff.minMs * 2 ** service.failures);
     service.failures++;
     this.options.log.error('service stopped unexpectedly; restarting it', { service: service.spec.name, pid: child.pid, code, signal, delayMs });
     service.restartTimer = setTimeout(() => {
