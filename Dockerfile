@@ -39,7 +39,8 @@ ENV NODE_ENV=production \
 WORKDIR /srv/carillon
 # Code stays root-owned (read-only to the service user); only data/ is writable.
 COPY --from=build /srv/carillon ./
-RUN mkdir -p data && chown node:node data
+# 0700: the database, recordings, faxes and secrets are the service user's only.
+RUN mkdir -p data && chown node:node data && chmod 700 data
 USER node
 # 3000 web app; 5060 SIP over UDP/TCP; 5066 SIP over WebSocket; 20000-20099 RTP
 # (docker-compose.yml's RTP_PORT_MIN..RTP_PORT_MAX, published one to one).
