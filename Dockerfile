@@ -27,20 +27,24 @@ RUN npm run build \
  && npm prune --omit=dev
 
 FROM ${NODE_IMAGE} AS runtime
-# Only what the services call at runtime: text-to-speech for prompts, audio
-# conversion, and offline speech recognition for voicemail transcription.
+# Only what the services call at runtime (the runtime list of scripts/setup.sh):
+# text-to-speech for prompts, audio conversion, offline speech recognition for
+# voicemail transcription, and fax rendering (ghostscript, libtiff-tools,
+# poppler-utils, python3-pil). util-linux (setpriv) is part of the base image.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends espeak-ng sox pocketsphinx pocketsphinx-en-us \
+ && apt-get install -y --no-install-recommends espeak-ng sox pocketsphinx pocketsphinx-en-us ghostscript poppler-utils libtiff-tools python3-pil \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     DATA_DIR=/srv/carillon/data
 WORKDIR /srv/carillon
 # Code stays root-owned (read-only to the service user); only data/ is writable.
 COPY --from=build /srv/carillon ./
-RUN mkdir -p data && chown node:node data
+# 0700: the database, recordings, faxes and secrets are the service user's only.
+RUN mkdir -p data && chown node:node data && chmod 700 data
 USER node
-# 3000 web app; 5060 SIP over UDP/TCP; 5066 SIP over WebSocket; 20000-20100 RTP.
-EXPOSE 3000 5060/udp 5060/tcp 5066/tcp 20000-20100/udp
+# 3000 web app; 5060 SIP over UDP/TCP; 5066 SIP over WebSocket; 20000-20099 RTP
+# (docker-compose.yml's RTP_PORT_MIN..RTP_PORT_MAX, published one to one).
+EXPOSE 3000 5060/udp 5060/tcp 5066/tcp 20000-20099/udp
 # `node` here is Node 24 (the base image). Each service's command in
 # docker-compose.yml overrides this default.
 CMD ["node", "app/server.ts"]

@@ -58,6 +58,7 @@ for (const [label, pdf] of [['vector text', vector], ['150 dpi scans', raster]] 
           resolution,
           paper: 'letter',
           compression: 'g4',
+          maxPages: 200,
           workDir: path.join(out, 'work'),
           tiffPath: path.join(out, 'fax.tif'),
           pdfPath: path.join(out, 'fax.pdf'),

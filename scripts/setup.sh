@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 mode="${1:-runtime}"
 
 runtime_pkgs=(redis-server espeak-ng sox pocketsphinx pocketsphinx-en-us ghostscript poppler-utils libtiff-tools python3-pil)
-test_pkgs=(chromium sip-tester baresip pocketsphinx-testdata unzip)
+test_pkgs=(chromium sip-tester baresip pocketsphinx-testdata unzip python3-yaml)
 pkgs=("${runtime_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
 

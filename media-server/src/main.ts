@@ -4,17 +4,18 @@
  * show which nodes are up.
  * Exit codes: 0 after a shutdown signal, 78 (EX_CONFIG) for bad configuration.
  */
-import os from 'node:os';
 import { Redis } from 'ioredis';
 import { ConfigError, createLogger, loadConfigOrExit } from '@carillon/config';
 import { loadSecretKey, secretBox } from '@carillon/core';
 import { openDatabase } from '@carillon/db';
 import { MediaEngine } from './media/index.ts';
 import { SipEdge } from './sip/edge/sip-edge.ts';
+import { closeCallsLeftOpen } from './calls/calls-left-open.ts';
 import {
   HEARTBEAT_INTERVAL_MS,
   HEARTBEAT_TTL_MS,
   heartbeatKey,
+  mediaServerNodeId,
   type MediaServerHeartbeat,
 } from '@carillon/contracts/media-server-heartbeat';
 import { liveCounts } from './health.ts';
@@ -65,6 +66,12 @@ function beat(): void {
 }
 
 const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
+// Before taking calls: what this node's previous run left open died with it. A database that cannot
+// say so now must not keep the SIP edge down: the records stay open until the next start.
+await closeCallsLeftOpen(db, nodeId).then(
+  (closed) => closed && log.warn('closed the call records a previous run of this node left open', { nodeId, calls: closed }),
+  (err: unknown) => log.error('could not close the call records a previous run of this node left open', { nodeId, error: err }),
+);
 const media = await MediaEngine.start({
   portRange: { min: config.RTP_PORT_MIN, max: config.RTP_PORT_MAX },
   bindAddress: config.SIP_HOST,
@@ -113,8 +120,7 @@ function readSettingsOrExit(): { redisUrl: string; nodeId: string } {
       message: 'required by the media-server (e.g. redis://127.0.0.1:6379)',
     });
   }
-  // Defaults to the host name: one node per host (or container) is the normal deployment.
-  const nodeId = config.MEDIA_SERVER_NODE_ID ?? os.hostname().replace(/[^A-Za-z0-9_.-]/g, '-');
+  const nodeId = mediaServerNodeId(config.MEDIA_SERVER_NODE_ID);
   if (redisUrl && issues.length === 0) return { redisUrl, nodeId };
   // Same wording and exit code as loadConfigOrExit, so operators see one style.
   process.stderr.write(`carillon: ${new ConfigError(issues).message}\n`);

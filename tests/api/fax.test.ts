@@ -138,6 +138,11 @@ describe('FaxOut API', () => {
     const big = await admin.request('POST', '/api/faxes', faxForm({ recipients: SAM_FAX }, [{ name: 'big.pdf', data: new Uint8Array(1_300_000) }]));
     expect(big.status).toBe(413);
     expect(((await big.json()) as { message: string }).message).toMatch(/1 MB/);
+    // FAX_MAX_PAGES (200 by default): a 201-page PDF is refused at upload, counted before it is queued.
+    await makePdf(path.join(tmp, 'long.pdf'), 201);
+    const long = await admin.request('POST', '/api/faxes', faxForm({ recipients: SAM_FAX, coverPage: 'false' }, [{ name: 'long.pdf', data: fs.readFileSync(path.join(tmp, 'long.pdf')) }]));
+    expect(long.status).toBe(400);
+    expect(await long.json()).toMatchObject({ error: 'invalid_body', message: 'the fax would have 201 pages, and at most 200 are allowed' });
     const json = await admin.json('POST', '/api/faxes', { recipients: [SAM_FAX] });
     expect(json.status).toBe(400);
     expect((await db.selectFrom('faxes').select(db.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n).toBe(before);

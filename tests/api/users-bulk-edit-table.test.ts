@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import { formatOf, readCsv, readTable, readXlsx } from '../../app/src/lib/server/users/bulk-edit/read-table.ts';
+import { formatOf, readCsv, readTable, readTableInThread, readXlsx } from '../../app/src/lib/server/users/bulk-edit/read-table.ts';
+import { readZipEntries, ZipLimitError } from '../../packages/core/src/users/table-file/zip-reader.ts';
+import { craftedZip } from '../support/crafted-zip.ts';
 
 /** The readers behind bulk edit: what spreadsheets write that the project's own export does not. */
 function zip(parts: Record<string, string>): Promise<Uint8Array> {
@@ -49,5 +51,48 @@ describe('XLSX', () => {
   it('refuses a ZIP without a worksheet', async () => {
     const bytes = await zip({ 'hello.txt': 'hi' });
     expect(readTable('xlsx', bytes)).toMatchObject({ ok: false, error: 'unreadable_file' });
+  });
+});
+
+describe('XLSX files crafted to be costly', () => {
+  const workbook = { name: 'xl/workbook.xml', content: Buffer.from('<workbook><sheets><sheet r:id="rId1"/></sheets></workbook>') };
+  /** A sheet that claims 120 bytes and inflates to 60 MB: the kind of file that held the event loop for seconds. */
+  const lyingSheet = () => craftedZip([workbook, { name: 'xl/worksheets/sheet1.xml', content: Buffer.alloc(60 * 1024 * 1024, '<row r="1"/>'), claimedSize: 120 }]);
+
+  it('refuses a part whose header lies about its size, inflating no more than the limit allows', () => {
+    const result = readTable('xlsx', lyingSheet());
+    expect(result).toEqual({ ok: false, error: 'unreadable_file', message: 'the workbook part xl/worksheets/sheet1.xml is compressed more than 100 times: not a users file' });
+  });
+
+  it('counts the bytes really inflated against the total, and the entries against their limit', () => {
+    // Parts compressed little, 3 MB each: under any ratio, over a 5 MB total.
+    const noisy = (seed: number) => Buffer.from(Array.from({ length: 3 * 1024 * 1024 }, (_, i) => 65 + ((i * 7919 + seed * 104729) % 9973) % 26));
+    const zip = craftedZip([{ name: 'a.xml', content: noisy(1), claimedSize: 10 }, { name: 'b.xml', content: noisy(2), claimedSize: 10 }]);
+    expect(() => readZipEntries(zip, () => true, { maxEntries: 10, maxUnzippedBytes: 5 * 1024 * 1024, maxRatio: 1000 })).toThrow(new ZipLimitError('the workbook unzips to more than 5 MB'));
+    const many = craftedZip(Array.from({ length: 1001 }, (_, i) => ({ name: `p${i}.xml`, content: Buffer.from('x') })));
+    expect(readTable('xlsx', many)).toEqual({ ok: false, error: 'unreadable_file', message: 'the workbook has 1001 parts, more than the 1000 allowed' });
+  });
+
+  it('reads in a thread: the event loop keeps turning, and a read past its time limit is stopped with a clear error', async () => {
+    const bytes = lyingSheet();
+    let last = performance.now();
+    let longestGap = 0;
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longestGap = Math.max(longestGap, now - last);
+      last = now;
+    }, 5);
+    try {
+      expect(await readTableInThread('xlsx', bytes)).toMatchObject({ ok: false, error: 'unreadable_file', message: expect.stringMatching(/compressed more than 100 times/) });
+      // A users file the export wrote reads the same in the thread.
+      const ok = await readTableInThread('csv', new TextEncoder().encode('User ID,Department\r\n1001,Sales\r\n'));
+      expect(ok).toEqual({ ok: true, rows: [['User ID', 'Department'], ['1001', 'Sales']] });
+      // 10,000 rows cannot be read in 1 ms: the thread is terminated and the file refused.
+      const big = new TextEncoder().encode('User ID,Department\r\n' + 'a,b\r\n'.repeat(9_999));
+      expect(await readTableInThread('csv', big, 1)).toEqual({ ok: false, error: 'unreadable_file', message: 'the file took more than 0.001 s to read: not a users file' });
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(longestGap).toBeLessThan(500);
   });
 });

@@ -4,6 +4,7 @@ import { openPostgres, type Db, type ExtensionStatus } from '@carillon/db';
 import { usersXlsx } from '../../app/src/lib/server/users/export.ts';
 import type { UsersListRow } from '../../app/src/lib/server/users/list.ts';
 import { startProduct, type RunningProduct } from '../support/product.ts';
+import { craftedZip } from '../support/crafted-zip.ts';
 import { activate, HttpClient } from '../support/http-client.ts';
 import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
 
@@ -236,6 +237,25 @@ describe('bulk edit by file', () => {
     const downloaded = await admin.get('/api/users/export?format=xlsx');
     const round = (await (await upload(new Uint8Array(await downloaded.arrayBuffer()), 'users.xlsx')).json()) as Edit;
     expect([round.status, round.issues, round.changes]).toEqual(['ready', [], []]);
+  });
+
+  it('refuses an XLSX whose zip headers lie about its sizes, quickly, while the server keeps answering others', async () => {
+    // A sheet that claims 120 bytes and inflates to 60 MB (a 60 KB upload).
+    const lying = craftedZip([
+      { name: 'xl/workbook.xml', content: Buffer.from('<workbook><sheets><sheet r:id="rId1"/></sheets></workbook>') },
+      { name: 'xl/worksheets/sheet1.xml', content: Buffer.alloc(60 * 1024 * 1024, '<row r="1"><c t="inlineStr"><is><t>x</t></is></c></row>'), claimedSize: 120 },
+    ]);
+    const uploads = Array.from({ length: 3 }, () => upload(lying, 'users.xlsx'));
+    // Asked while the uploads are being read: answered without waiting for them.
+    const started = performance.now();
+    const other = await admin.get('/api/users?limit=1');
+    const otherMs = performance.now() - started;
+    expect(other.status).toBe(200);
+    for (const res of await Promise.all(uploads)) {
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: 'unreadable_file', message: 'the workbook part xl/worksheets/sheet1.xml is compressed more than 100 times: not a users file' });
+    }
+    expect(otherMs).toBeLessThan(1500);
   });
 
   it('refuses an oversized file (413), too many rows (413), an unreadable or headerless file (400), and names bad columns', async () => {

@@ -177,7 +177,7 @@ export function startWorkers(settings: WorkerSettings, log: Logger, config: Conf
   if (config.FAX_SMTP_PORT > 0) {
     emailToFax = context.db().then(async (db) => {
       const server = await startEmailToFax(
-        { db, queue: producer.queue('fax-render'), dataDir: config.dataDir, domain: config.FAX_EMAIL_DOMAIN, maxBytes: config.FAX_MAX_UPLOAD_MB * 1024 * 1024, log: log.child('email-to-fax') },
+        { db, queue: producer.queue('fax-render'), dataDir: config.dataDir, domain: config.FAX_EMAIL_DOMAIN, maxBytes: config.FAX_MAX_UPLOAD_MB * 1024 * 1024, maxPages: config.FAX_MAX_PAGES, log: log.child('email-to-fax') },
         config.FAX_SMTP_PORT,
         config.FAX_SMTP_HOST,
       );

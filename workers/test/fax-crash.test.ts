@@ -12,7 +12,7 @@ import { QueueName, type FaxJobResult } from '@carillon/contracts/jobs';
 import { faxDirectory } from '@carillon/core/fax';
 import { deletePrefix, killIfRunning, REDIS_URL, spawnWorkers, uniquePrefix, waitFor, type Spawned } from './support.ts';
 import { addStandardUser, seedAccount, type SeededAccount } from './recording-export-support.ts';
-import { addNumber, makePdf, pdfPages, tiffInfo } from './fax-support.ts';
+import { addNumber, makePdf, makeSlowPdf, pdfPages, tiffInfo } from './fax-support.ts';
 
 /**
  * Issue 6 acceptance: a worker killed with SIGKILL in the middle of a fax
@@ -74,7 +74,7 @@ describe('fax render crash recovery', () => {
     const data = fs.readFileSync(pdf);
     const first = await startWorker();
     const owner = { accountId: account.accountId, userId: account.adminUserId };
-    const faxId = await createFax(db, dataDir, owner, faxComposeRequest.parse({ recipients: ['+18575550301', '+33123456789'] }), Array.from({ length: ATTACHMENTS }, (_, i) => ({ name: `doc-${i}.pdf`, mediaType: 'application/pdf', data })), 20 * 1048576);
+    const faxId = await createFax(db, dataDir, owner, faxComposeRequest.parse({ recipients: ['+18575550301', '+33123456789'] }), Array.from({ length: ATTACHMENTS }, (_, i) => ({ name: `doc-${i}.pdf`, mediaType: 'application/pdf', data })), { maxBytes: 20 * 1048576, maxPages: 200 });
     // The test-only pause keeps the render in flight for a few seconds.
     await enqueueFax(queue, faxId, owner, { sendAt: null, delayMsPerAttachment: 600 });
     const jobId = `${faxId}-send`;
@@ -112,4 +112,50 @@ describe('fax render crash recovery', () => {
     expect(completions.filter((id) => id === jobId)).toEqual([jobId]);
     expect(await db.selectFrom('fax_messages').select('id').where('extension_id', '=', extA).execute()).toHaveLength(1);
   });
+
+  it('leaves no ghostscript running when its worker is killed with SIGKILL mid-render', { timeout: 60_000 }, async () => {
+    // 199 pages (with the cover, the 200 allowed) that each take ghostscript a while: it is still rendering when its worker dies.
+    const pdf = path.join(dataDir, 'slow.pdf');
+    await makeSlowPdf(pdf, 199);
+    // The job must go to this worker: none other may be left from the test before.
+    for (const w of workers) killIfRunning(w);
+    const worker = await startWorker();
+    const owner = { accountId: account.accountId, userId: account.adminUserId };
+    const faxId = await createFax(db, dataDir, owner, faxComposeRequest.parse({ recipients: ['+18575550301'] }), [{ name: 'slow.pdf', mediaType: 'application/pdf', data: fs.readFileSync(pdf) }], { maxBytes: 20 * 1048576, maxPages: 200 });
+    await enqueueFax(queue, faxId, owner, { sendAt: null });
+    let gs: number[] = [];
+    await waitFor(async () => (gs = childrenNamed(worker.child.pid!, 'gs')).length > 0, 30_000, 'ghostscript to render for the worker');
+    worker.child.kill('SIGKILL');
+    expect((await worker.exited).signal).toBe('SIGKILL');
+    // Ghostscript has seconds of pages left: only its parent's death stops it now.
+    await waitFor(async () => gs.every((pid) => !fs.existsSync(`/proc/${pid}`) || processState(pid) === 'Z'), 3000, 'the dead worker\'s ghostscript to stop');
+  });
 });
+
+/** Pids of the processes named `name` whose parent is `parent`, from /proc. */
+function childrenNamed(parent: number, name: string): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat && stat.ppid === parent && stat.comm === name) found.push(Number(entry));
+  }
+  return found;
+}
+
+function processState(pid: number): string | undefined {
+  return readStat(pid)?.state;
+}
+
+/** /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces and parentheses, so split at the last ')'. */
+function readStat(pid: number): { comm: string; state: string; ppid: number } | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const close = text.lastIndexOf(')');
+  const [state, ppid] = text.slice(close + 2).split(' ');
+  return { comm: text.slice(text.indexOf('(') + 1, close), state: state!, ppid: Number(ppid) };
+}

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '@carillon/config';
 import { FAX_COVER_TEMPLATES, type FaxCoverTemplate } from '@carillon/domain';
 import { findOnPath } from '../src/fax/fax-tools.ts';
 import { renderFax } from '../src/fax/render-fax.ts';
@@ -21,7 +22,7 @@ const COVER_INFO = { company: 'Analytical Engines Ltd', street: '12 St James Squ
 
 async function render(
   attachments: { name: string; path: string }[],
-  options: { resolution?: 'fine' | 'standard'; paper?: 'letter' | 'a4'; compression?: 'g4' | 'g3'; cover?: false | FaxCoverTemplate } = {},
+  options: { resolution?: 'fine' | 'standard'; paper?: 'letter' | 'a4'; compression?: 'g4' | 'g3'; cover?: false | FaxCoverTemplate; maxPages?: number } = {},
 ) {
   const out = path.join(dir, `run-${++runs}`);
   const workDir = path.join(out, 'work');
@@ -35,6 +36,7 @@ async function render(
     resolution: options.resolution ?? 'fine',
     paper: options.paper ?? 'letter',
     compression: options.compression ?? 'g4',
+    maxPages: options.maxPages ?? loadConfig({}).FAX_MAX_PAGES,
     workDir,
     tiffPath: path.join(out, 'fax.tif'),
     pdfPath: path.join(out, 'fax.pdf'),
@@ -124,6 +126,24 @@ describe('fax rendering to TIFF-F', () => {
     expect(pages.every((p) => p.width === 1728 && p.compression === 'CCITT Group 4')).toBe(true);
     // A blank page is 0; the last text page holds only a few lines.
     for (let p = 1; p <= 7; p++) expect(await darkShare(r.pdf, p)).toBeGreaterThan(0.0001);
+  });
+
+  it('refuses an attachment beyond the page limit (FAX_MAX_PAGES, 200 by default) before rendering it, and sends the others', async () => {
+    const big = path.join(dir, 'two-hundred-and-one.pdf');
+    await makePdf(big, 201);
+    const small = path.join(dir, 'three.pdf');
+    await makePdf(small, 3);
+    const started = performance.now();
+    const r = await render([{ name: 'big.pdf', path: big }], { cover: false });
+    expect(r.pages).toBe(0);
+    expect(r.attachments[0]!.error).toBe('too many pages: with this document (201 pages) the fax would have 201, and at most 200 are allowed');
+    // Refused from pdfinfo's count: ghostscript never rendered its 201 pages.
+    expect(performance.now() - started).toBeLessThan(5000);
+    // With a small limit, the cover counts: 1 + 3 fit in 4, a second 3-page PDF does not.
+    const limited = await render([{ name: 'a.pdf', path: small }, { name: 'b.pdf', path: small }], { maxPages: 4 });
+    expect(limited.attachments[0]).toEqual({ pages: 3, error: null });
+    expect(limited.attachments[1]!.error).toBe('too many pages: with this document (3 pages) the fax would have 7, and at most 4 are allowed');
+    expect(limited.pages).toBe(4);
   });
 
   it('fails a corrupt PDF with a clear reason and renders the other attachments', async () => {

@@ -73,7 +73,7 @@ const owner = () => ({ accountId: account.accountId, userId: account.adminUserId
 
 async function compose(fields: Record<string, unknown>, uploads: FaxUpload[]): Promise<string> {
   const request = faxComposeRequest.parse(fields);
-  const faxId = await createFax(db, dataDir, owner(), request, uploads, 20 * 1048576);
+  const faxId = await createFax(db, dataDir, owner(), request, uploads, { maxBytes: 20 * 1048576, maxPages: 200 });
   await enqueueFax(queue, faxId, owner(), { sendAt: request.sendAt });
   return faxId;
 }
@@ -196,7 +196,7 @@ describe('FaxOut with the workers service', () => {
   it('never sends before the scheduled time, even when its send job is run early (an admin retry, a clock change)', { timeout: 60_000 }, async () => {
     const sendAt = new Date(Date.now() + 3000);
     const request = faxComposeRequest.parse({ recipients: [INTERNAL_A], coverPage: false, sendAt: sendAt.toISOString() });
-    const faxId = await createFax(db, dataDir, owner(), request, [{ name: 'figures.pdf', mediaType: 'application/pdf', data: threePagePdf }], 20 * 1048576);
+    const faxId = await createFax(db, dataDir, owner(), request, [{ name: 'figures.pdf', mediaType: 'application/pdf', data: threePagePdf }], { maxBytes: 20 * 1048576, maxPages: 200 });
     // The send job alone, with no delay: the worker must put it back until the fax's time.
     await queue.add('send', { kind: 'send', faxId, accountId: account.accountId, userId: account.adminUserId }, { jobId: `${faxId}-send` });
     await finished(faxId);

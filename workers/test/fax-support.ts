@@ -24,6 +24,34 @@ export function pagesPostScript(pages: number, title = 'Document'): string {
   return ps;
 }
 
+/**
+ * A PDF that takes ghostscript long to render: every page draws the same
+ * content stream of `shapes` small rectangles (written once, shared by all
+ * pages, so the file stays small and is made at once).
+ */
+export async function makeSlowPdf(file: string, pages: number, shapes = 40_000): Promise<void> {
+  let content = '';
+  for (let i = 0; i < shapes; i++) content += `${(i * 37) % 600} ${(i * 53) % 780} ${1 + (i % 9)} ${1 + (i % 7)} re f\n`;
+  const objects: string[] = [];
+  objects[1] = '<< /Type /Catalog /Pages 2 0 R >>';
+  const kids = Array.from({ length: pages }, (_, i) => `${4 + i} 0 R`).join(' ');
+  objects[2] = `<< /Type /Pages /Kids [${kids}] /Count ${pages} >>`;
+  objects[3] = `<< /Length ${content.length} >>\nstream\n${content}endstream`;
+  for (let i = 0; i < pages; i++) objects[4 + i] = '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R >>';
+  let pdf = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  for (let n = 1; n < objects.length; n++) {
+    offsets[n] = pdf.length;
+    pdf += `${n} 0 obj\n${objects[n]}\nendobj\n`;
+  }
+  const xref = pdf.length;
+  pdf += `xref\n0 ${objects.length}\n0000000000 65535 f \n`;
+  for (let n = 1; n < objects.length; n++) pdf += `${String(offsets[n]).padStart(10, '0')} 00000 n \n`;
+  pdf += `trailer\n<< /Size ${objects.length} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  await fs.promises.writeFile(file, pdf, 'latin1');
+}
+
 async function ghostscript(device: string, output: string, ps: string, extra: string[] = []): Promise<void> {
   await fs.promises.mkdir(path.dirname(output), { recursive: true });
   const source = `${output}.ps`;

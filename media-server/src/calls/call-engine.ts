@@ -35,6 +35,8 @@ export interface CallEngineDeps {
   settings?: Partial<{ noAnswerSeconds: number; t1Ms: number }>;
   events?: CallEvents;
   presence?: CallPresenceTracker;
+  /** Kept on each call record (see closeCallsLeftOpen). */
+  nodeId?: string;
 }
 
 /**
@@ -56,7 +58,7 @@ export class CallEngine {
     this.deps = deps;
     this.trunks = new TrunkDirectory(deps.db);
     this.routingAccounts = new LoadingCache((id) => loadRoutingAccount(deps.db, id), 10_000);
-    const records = new CallRecords(deps.db);
+    const records = new CallRecords(deps.db, deps.nodeId ?? null);
     this.ctx = {
       log: deps.log,
       transactions: deps.transactions,

@@ -35,9 +35,12 @@ export interface NewLeg {
  */
 export class CallRecords {
   private readonly db: Kysely<Database>;
+  /** This media-server's node id, kept on each call so a restart closes only its own calls. */
+  private readonly nodeId: string | null;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, nodeId: string | null = null) {
     this.db = db;
+    this.nodeId = nodeId;
   }
 
   /** The call and its caller's leg, in one statement. */
@@ -49,8 +52,8 @@ export class CallRecords {
     const id = randomUUID();
     const { rows } = await sql<{ id: string; call_id: string }>`
       WITH c AS (
-        INSERT INTO calls (id, session_id, account_id, sip_call_id, direction, from_number, from_name, to_number, caller_extension_id, callee_extension_id, emergency)
-        VALUES (${id}, ${id}, ${c.accountId}, ${c.sipCallId}, ${c.direction}, ${c.fromNumber}, ${c.fromName}, ${c.toNumber}, ${c.callerExtensionId}, ${c.calleeExtensionId}, ${c.emergency})
+        INSERT INTO calls (id, session_id, account_id, sip_call_id, direction, from_number, from_name, to_number, caller_extension_id, callee_extension_id, emergency, media_node_id)
+        VALUES (${id}, ${id}, ${c.accountId}, ${c.sipCallId}, ${c.direction}, ${c.fromNumber}, ${c.fromName}, ${c.toNumber}, ${c.callerExtensionId}, ${c.calleeExtensionId}, ${c.emergency}, ${this.nodeId})
         RETURNING id
       )
       INSERT INTO call_legs (call_id, account_id, role, endpoint, device_id, sip_call_id, remote_uri)
@@ -164,6 +167,7 @@ export class CallRecords {
           callee_extension_id: to.extensionId,
           started_at: now,
           answered_at: now,
+          media_node_id: this.nodeId,
         })
         .returning('id')
         .executeTakeFirstOrThrow();

@@ -108,6 +108,8 @@ const schema = z.object({
   FAX_PAPER_SIZE: z.enum(['letter', 'a4']).default('letter'),
   /** Largest total size of a fax's attachments, in MB. */
   FAX_MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(200).default(20),
+  /** Most pages a fax may have, its cover page included: checked at upload (PDF pages) and when it is rendered. */
+  FAX_MAX_PAGES: z.coerce.number().int().min(1).max(10_000).default(200),
   /** E-mail to fax: mail to <fax number>@this domain is faxed. */
   FAX_EMAIL_DOMAIN: z.string().trim().toLowerCase().min(1).default('fax.carillon.localhost'),
   /** Port of the workers' SMTP listener for e-mail to fax; 0 (the default) leaves it off. */

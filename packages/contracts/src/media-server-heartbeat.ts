@@ -1,3 +1,5 @@
+import os from 'node:os';
+
 
 /**
  * Each media-server node announces itself with a Redis key that it refreshes
@@ -40,6 +42,9 @@ export interface HeartbeatReader {
 }
 
 export const heartbeatKey = (nodeId: string): string => `${HEARTBEAT_KEY_PREFIX}${nodeId}`;
+
+/** A node's id: MEDIA_SERVER_NODE_ID, else the host name (one node per host or container is the normal deployment). */
+export const mediaServerNodeId = (configured: string | undefined): string => configured ?? os.hostname().replace(/[^A-Za-z0-9_.-]/g, '-');
 
 /** Live media-server nodes, sorted by nodeId. Values that don't parse are skipped, not thrown. */
 export async function readMediaServerHeartbeats(redis: HeartbeatReader): Promise<MediaServerHeartbeat[]> {

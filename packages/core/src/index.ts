@@ -25,3 +25,5 @@ export * from './numbers/number-provider.ts';
 export * from './numbers/phone-numbers.ts';
 export * from './users/user-settings.ts';
 export * from './users/templates.ts';
+export * from './users/table-file/read-table.ts';
+export * from './users/table-file/read-table-thread.ts';

@@ -32,8 +32,21 @@ export async function openPglite(dataDir: string | null): Promise<{ db: Db; pgli
     const dir = path.join(dataDir, 'pglite');
     fs.mkdirSync(dir, { recursive: true });
     pglite = await PGlite.create(dir);
+    // A new database is unpacked from PGlite's bundled image as 0666 files, whatever the umask; the files
+    // PostgreSQL writes afterwards follow the umask (the product runs with 0o077).
+    restrictToOwner(dir);
   }
   return { db: new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) }), pglite };
+}
+
+/** Files 0600 and directories 0700 under `dir`: the database is its owner's only. */
+function restrictToOwner(dir: string): void {
+  fs.chmodSync(dir, 0o700);
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const full = path.join(entry.parentPath, entry.name);
+    if (entry.isDirectory()) fs.chmodSync(full, 0o700);
+    else if (entry.isFile()) fs.chmodSync(full, 0o600);
+  }
 }
 
 export async function openDatabase(target: DatabaseTarget): Promise<Db> {

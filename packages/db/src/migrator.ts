@@ -19,6 +19,7 @@ import * as m0017 from './migrations/0017_fax_cover.ts';
 import * as m0018 from './migrations/0018_call_sessions.ts';
 import * as m0019 from './migrations/0019_notification_email.ts';
 import * as m0020 from './migrations/0020_audit_actor_role.ts';
+import * as m0021 from './migrations/0021_calls_media_node.ts';
 
 /**
  * Migrations are listed here rather than read from a folder so that they
@@ -44,6 +45,7 @@ const migrations: Record<string, Migration> = {
   '0018_call_sessions': m0018,
   '0019_notification_email': m0019,
   '0020_audit_actor_role': m0020,
+  '0021_calls_media_node': m0021,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

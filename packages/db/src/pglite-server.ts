@@ -1,3 +1,4 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
 
@@ -12,6 +13,11 @@ import type { PGlite } from '@electric-sql/pglite';
  * connection owns the session from its first message until a ReadyForQuery with
  * status idle ('I'): a whole Parse…Sync or Query exchange, and a whole
  * transaction. Other connections' messages wait in their own queue, in order.
+ *
+ * Any local user can connect to a loopback port, so a connection must first
+ * prove it knows the server's password (MD5 challenge with a salt per
+ * connection, PostgreSQL protocol §53.2.2: the password itself never crosses
+ * the socket) before its startup message reaches PGlite.
  */
 
 const SSL_REQUEST = 80877103;
@@ -21,6 +27,7 @@ const PROTOCOL_3 = 196608;
 const READY_FOR_QUERY = 0x5a; // 'Z'
 const TERMINATE = 0x58; // 'X'
 const STATUS_IDLE = 0x49; // 'I'
+const PASSWORD_MESSAGE = 0x70; // 'p'
 const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
 const ROLLBACK = queryMessage('ROLLBACK');
 
@@ -39,12 +46,17 @@ class Connection {
   head = 0;
   private partial: Buffer | null = null;
   private startupDone = false;
+  /** The startup message, held back until the password is proven. */
+  private startup: Uint8Array | null = null;
+  private salt: Buffer | null = null;
   closed = false;
 
   readonly socket: net.Socket;
+  private readonly password: string;
 
-  constructor(socket: net.Socket) {
+  constructor(socket: net.Socket, password: string) {
     this.socket = socket;
+    this.password = password;
   }
 
   get hasPending(): boolean {
@@ -64,6 +76,7 @@ class Connection {
 
   /** Splits the byte stream into whole messages; answers the pre-startup requests itself. */
   receive(chunk: Buffer): void {
+    if (this.closed) return;
     const buf = this.partial ? Buffer.concat([this.partial, chunk]) : chunk;
     let at = 0;
     for (;;) {
@@ -77,22 +90,82 @@ class Connection {
         } else if (code === CANCEL_REQUEST) {
           // PGlite has no backend to signal: the request is consumed and the connection ends.
           this.socket.end();
+        } else if (code === PROTOCOL_3) {
+          this.startupDone = true;
+          this.startup = Buffer.from(buf.subarray(at, at + len));
+          this.salt = randomBytes(4);
+          this.socket.write(authenticationMd5(this.salt));
         } else {
-          if (code === PROTOCOL_3) this.startupDone = true;
-          this.pending.push(buf.subarray(at, at + len));
+          this.refuse('08P01', 'unsupported frontend protocol');
+          return;
         }
         at += len;
         continue;
       }
       if (buf.length - at < 5) break;
       const len = 1 + buf.readInt32BE(at + 1);
+      if (this.startup && len > 1024) {
+        this.refuse('08P01', 'password message too long');
+        return;
+      }
       if (buf.length - at < len) break;
+      if (this.startup) {
+        // Nothing but the password answer may come before the session is granted.
+        if (buf[at] !== PASSWORD_MESSAGE || !this.passwordMatches(buf.subarray(at + 5, at + len - 1))) {
+          this.refuse('28P01', 'password authentication failed');
+          return;
+        }
+        this.pending.push(this.startup);
+        this.startup = null;
+        at += len;
+        continue;
+      }
       this.pending.push(buf.subarray(at, at + len));
       at += len;
     }
     if (at === buf.length) this.partial = null;
     else this.partial = Buffer.from(buf.subarray(at)); // copy so the big chunk can be freed
   }
+
+  /** The MD5 answer is "md5" + md5(md5(password + user) + salt), in hex (PostgreSQL protocol §53.2.2). */
+  private passwordMatches(answer: Uint8Array): boolean {
+    const user = startupParameter(this.startup!, 'user') ?? '';
+    const inner = createHash('md5').update(this.password + user).digest('hex');
+    const expected = Buffer.from('md5' + createHash('md5').update(inner).update(this.salt!).digest('hex'));
+    return answer.length === expected.length && timingSafeEqual(answer, expected);
+  }
+
+  private refuse(code: string, message: string): void {
+    this.closed = true;
+    this.pending.length = 0;
+    this.head = 0;
+    this.socket.end(errorResponse(code, message));
+  }
+}
+
+function authenticationMd5(salt: Buffer): Buffer {
+  const msg = Buffer.alloc(13);
+  msg[0] = 0x52; // 'R'
+  msg.writeInt32BE(12, 1);
+  msg.writeInt32BE(5, 5); // AuthenticationMD5Password
+  salt.copy(msg, 9);
+  return msg;
+}
+
+function errorResponse(code: string, message: string): Buffer {
+  const fields = Buffer.from(`SFATAL\0VFATAL\0C${code}\0M${message}\0\0`, 'utf8');
+  const msg = Buffer.alloc(5 + fields.length);
+  msg[0] = 0x45; // 'E'
+  msg.writeInt32BE(4 + fields.length, 1);
+  fields.copy(msg, 5);
+  return msg;
+}
+
+/** A parameter of a StartupMessage: length, protocol, then name\0value\0 pairs. */
+function startupParameter(startup: Uint8Array, name: string): string | undefined {
+  const parts = Buffer.from(startup.subarray(8)).toString('utf8').split('\0');
+  for (let i = 0; i + 1 < parts.length; i += 2) if (parts[i] === name) return parts[i + 1];
+  return undefined;
 }
 
 class SessionArbiter {
@@ -217,14 +290,22 @@ class SessionArbiter {
   }
 }
 
-export async function servePglite(pglite: PGlite, port = 0): Promise<{ url: string; stop: () => Promise<void> }> {
+/**
+ * Serves PGlite on a loopback port. Connections must give `password` (a random
+ * one when none is given: the returned URL carries it either way).
+ */
+export async function servePglite(
+  pglite: PGlite,
+  options: { password?: string; port?: number } = {},
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const password = options.password ?? randomBytes(24).toString('base64url');
   await pglite.waitReady;
   const arbiter = new SessionArbiter(pglite);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
     sockets.add(socket);
-    const conn = new Connection(socket);
+    const conn = new Connection(socket, password);
     socket.on('data', (chunk: Buffer) => {
       conn.receive(chunk);
       arbiter.wake(conn);
@@ -238,11 +319,11 @@ export async function servePglite(pglite: PGlite, port = 0): Promise<{ url: stri
   server.maxConnections = 64;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const address = server.address() as net.AddressInfo;
   return {
-    url: `postgres://postgres@127.0.0.1:${address.port}/postgres?sslmode=disable`,
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${address.port}/postgres?sslmode=disable`,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

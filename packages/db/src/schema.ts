@@ -316,6 +316,8 @@ export interface CallsTable {
   hangup_by: string | null;
   /** The conversation this segment is part of: a transfer starts a new segment in the same session. */
   session_id: Generated<string>;
+  /** The media-server node carrying the call (MEDIA_SERVER_NODE_ID); null for calls recorded before it was kept. */
+  media_node_id: Generated<string | null>;
 }
 
 export interface CallLegsTable {

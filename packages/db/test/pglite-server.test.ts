@@ -96,3 +96,27 @@ describe('PGlite served over the wire protocol', () => {
     expect(after.rows[0]!.s).toBe('still works');
   });
 });
+
+describe('PGlite served with a password', () => {
+  const withPassword = (password: string | null) => {
+    const url = new URL(server.url);
+    url.password = password ?? '';
+    return url.toString();
+  };
+  const connect = async (connectionString: string) => {
+    const client = new pg.Client({ connectionString });
+    try {
+      await client.connect();
+      return (await client.query<{ one: number }>('select 1 as one')).rows[0]!.one;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+
+  it('refuses a connection without the password or with a wrong one, and serves one with it', async () => {
+    expect(new URL(server.url).password).not.toBe('');
+    await expect(connect(withPassword(null))).rejects.toThrow(/password/);
+    await expect(connect(withPassword('not-the-password'))).rejects.toThrow(/password authentication failed/);
+    expect(await connect(server.url)).toBe(1);
+  });
+});

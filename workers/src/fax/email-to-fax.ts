@@ -25,6 +25,8 @@ export interface EmailToFaxOptions {
   dataDir: string;
   domain: string;
   maxBytes: number;
+  /** FAX_MAX_PAGES. */
+  maxPages: number;
   log: Logger;
 }
 
@@ -133,7 +135,7 @@ async function faxFromMail(options: EmailToFaxOptions, sender: Sender, numbers: 
     message: uploads.length > 0 && mail.attachments.length > 0 ? mail.text.slice(0, 4000) : '',
   });
   if (!parsed.success) throw new FaxComposeError(parsed.error.issues.map((i) => i.message).join('; '));
-  const faxId = await createFax(options.db, options.dataDir, sender, parsed.data, uploads, options.maxBytes);
+  const faxId = await createFax(options.db, options.dataDir, sender, parsed.data, uploads, { maxBytes: options.maxBytes, maxPages: options.maxPages });
   await enqueueFax(options.queue, faxId, sender, { sendAt: null });
   return faxId;
 }

@@ -16,7 +16,7 @@ export const MAX_DELAY_PER_ATTACHMENT_MS = 5000;
 
 export interface FaxProcessorDeps {
   db: () => Promise<Db>;
-  config: Pick<Config, 'dataDir' | 'FAX_PAPER_SIZE' | 'publicUrl'>;
+  config: Pick<Config, 'dataDir' | 'FAX_PAPER_SIZE' | 'FAX_MAX_PAGES' | 'publicUrl'>;
   /** For the "new fax" e-mail to the recipient extension's user. */
   producer: JobProducer;
 }
@@ -90,6 +90,7 @@ async function render(db: Db, config: FaxProcessorDeps['config'], job: Job<FaxJo
       resolution: fax.resolution,
       paper: config.FAX_PAPER_SIZE,
       compression: 'g4',
+      maxPages: config.FAX_MAX_PAGES,
       workDir,
       tiffPath: path.join(workDir, 'fax.tif'),
       pdfPath: path.join(workDir, 'fax.pdf'),

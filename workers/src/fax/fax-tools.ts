@@ -56,20 +56,7 @@ export async function runTool(program: string, args: string[], hide: string[] = 
   throw new FaxAttachmentError(`${path.basename(program)} failed (${why})${detail ? `: ${detail.slice(0, 300)}` : ''}`);
 }
 
-/** The first `program` found on PATH, or null; used for optional converters such as LibreOffice. */
-export function findOnPath(program: string, envPath = process.env.PATH ?? ''): string | null {
-  for (const dir of envPath.split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, program);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
+export { findOnPath } from '../tools/run-program.ts';
 
 /**
  * Debian's python3, which has python3-pil; a pyenv or venv python found

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { detectAttachmentKind, pdfinfoPages, type AttachmentKind } from '@carillon/core/fax';
 import { FaxAttachmentError, findOnPath, runTool, systemPython } from './fax-tools.ts';
 import { textDocumentPostScript, type PaperSize } from './postscript.ts';
 import { readTiffPages } from './tiff-pages.ts';
@@ -17,36 +18,7 @@ export interface FaxRenderOptions {
   compression: FaxCompression;
 }
 
-export type AttachmentKind = 'pdf' | 'png' | 'jpeg' | 'tiff' | 'text' | 'office';
-
-const OFFICE_EXTENSIONS = new Set(['.doc', '.docx', '.odt', '.rtf', '.xls', '.xlsx', '.ods', '.csv', '.ppt', '.pptx', '.odp']);
-
-/**
- * What an attachment is, from its first bytes (the name only decides for
- * office documents, whose containers, ZIP and OLE, say nothing of the
- * content). Null: not a format faxes accept.
- */
-export function detectAttachmentKind(head: Buffer, fileName: string): AttachmentKind | null {
-  const ext = path.extname(fileName).toLowerCase();
-  if (head.subarray(0, 5).toString('latin1') === '%PDF-') return 'pdf';
-  if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
-  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
-  const tiffMagic = head.subarray(0, 4).toString('latin1');
-  if (tiffMagic === 'II*\0' || tiffMagic === 'MM\0*') return 'tiff';
-  if (OFFICE_EXTENSIONS.has(ext)) return 'office';
-  if ((ext === '.txt' || ext === '' || ext === '.text') && looksLikeText(head)) return 'text';
-  return null;
-}
-
-function looksLikeText(head: Buffer): boolean {
-  if (head.includes(0)) return false;
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, Math.max(0, head.length - 4)));
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { detectAttachmentKind, type AttachmentKind };
 
 export const SUPPORTED_FORMATS_TEXT = 'PDF, PNG, JPEG, TIFF, plain text, and office documents where LibreOffice is installed';
 
@@ -61,6 +33,8 @@ export async function renderAttachment(
   output: string,
   workDir: string,
   options: FaxRenderOptions,
+  /** The fax's page limit (FAX_MAX_PAGES) and its pages before this attachment; beyond it, refused (before rendering when the count is known). */
+  pageLimit: { max: number; used: number } = { max: Number.POSITIVE_INFINITY, used: 0 },
 ): Promise<number> {
   const handle = await fs.promises.open(input, 'r').catch(() => null);
   if (!handle) throw new FaxAttachmentError('the uploaded file is missing');
@@ -97,8 +71,10 @@ export async function renderAttachment(
       expectedPages = await pdfPageCount(source, hide);
       break;
   }
+  if (expectedPages !== null && pageLimit.used + expectedPages > pageLimit.max) throw tooManyPages(expectedPages, pageLimit);
   await ghostscriptToFax(source, output, options, hide);
   const pages = await readTiffPages(output).catch(() => []);
+  if (pageLimit.used + pages.length > pageLimit.max) throw tooManyPages(pages.length, pageLimit);
   if (pages.length === 0) throw new FaxAttachmentError('the document has no page that could be rendered');
   if (expectedPages !== null && pages.length !== expectedPages) {
     throw new FaxAttachmentError(`only ${pages.length} of its ${expectedPages} pages could be rendered`);
@@ -131,7 +107,12 @@ export async function ghostscriptToFax(source: string, output: string, options: 
   );
 }
 
-async function pdfPageCount(file: string, hide: string[]): Promise<number> {
+function tooManyPages(pages: number, limit: { max: number; used: number }): FaxAttachmentError {
+  return new FaxAttachmentError(`too many pages: with this document (${pages} pages) the fax would have ${limit.used + pages}, and at most ${limit.max} are allowed`);
+}
+
+/** Pages of a PDF, from pdfinfo; throws FaxAttachmentError when it is not a readable PDF. */
+export async function pdfPageCount(file: string, hide: string[] = []): Promise<number> {
   let info: string;
   try {
     info = (await runTool('pdfinfo', [file], hide)).stdout;
@@ -141,8 +122,8 @@ async function pdfPageCount(file: string, hide: string[]): Promise<number> {
     }
     throw err;
   }
-  const pages = Number(/^Pages:\s+(\d+)/m.exec(info)?.[1] ?? NaN);
-  if (!Number.isInteger(pages) || pages < 1) throw new FaxAttachmentError('the PDF has no pages');
+  const pages = pdfinfoPages(info);
+  if (pages === null) throw new FaxAttachmentError('the PDF has no pages');
   return pages;
 }
 

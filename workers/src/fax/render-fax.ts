@@ -26,6 +26,8 @@ export interface RenderFaxRequest extends FaxRenderOptions {
   tiffPath: string;
   /** The same pages as one PDF, for inboxes and previews. */
   pdfPath: string;
+  /** Most pages the whole fax may have, cover included (FAX_MAX_PAGES); an attachment beyond it is refused. */
+  maxPages: number;
   /** Called after each attachment; a slow callback slows the render (tests use it to catch a render in flight). */
   onAttachment?: (done: number, total: number) => Promise<void>;
 }
@@ -46,10 +48,11 @@ export async function renderFax(req: RenderFaxRequest): Promise<RenderFaxResult>
   const outcomes: AttachmentOutcome[] = [];
   const parts: string[] = [];
   let attachmentPages = 0;
+  const coverPages = req.cover ? 1 : 0;
   for (const [i, attachment] of req.attachments.entries()) {
     const out = path.join(req.workDir, `attachment-${i}.tif`);
     try {
-      const pages = await renderAttachment(attachment.path, attachment.name, out, req.workDir, options);
+      const pages = await renderAttachment(attachment.path, attachment.name, out, req.workDir, options, { max: req.maxPages, used: coverPages + attachmentPages });
       outcomes.push({ pages, error: null });
       parts.push(out);
       attachmentPages += pages;

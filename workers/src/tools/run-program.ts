@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 
 export interface ProgramResult {
   code: number | null;
@@ -22,7 +24,7 @@ export class ProgramNotStartedError extends Error {
  */
 export function runProgram(command: string, args: string[], timeoutMs: number, onStdout?: (chunk: string) => void): Promise<ProgramResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnDyingWithParent(command, args);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -44,4 +46,44 @@ export function runProgram(command: string, args: string[], timeoutMs: number, o
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p)) ?? null;
+
+/**
+ * Spawns `command` so that it dies with this process, even when this process
+ * is killed with SIGKILL and gets no chance to kill it: util-linux's setpriv
+ * sets the parent-death signal (prctl PR_SET_PDEATHSIG) and then execs the
+ * command in the same process. A command missing from PATH is spawned
+ * directly, so the caller still gets the spawn error (ENOENT) rather than
+ * setpriv's exit code.
+ */
+function spawnDyingWithParent(command: string, args: string[]) {
+  const resolved = SETPRIV ? whichExecutable(command) : null;
+  if (!SETPRIV || !resolved) return spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', resolved, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function whichExecutable(command: string): string | null {
+  if (!command.includes('/')) return findOnPath(command);
+  return isExecutable(command) ? command : null;
+}
+
+/** The first `program` found on PATH, or null; used for optional converters such as LibreOffice. */
+export function findOnPath(program: string, envPath = process.env.PATH ?? ''): string | null {
+  for (const dir of envPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, program);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return null;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -149,6 +149,7 @@ export class SipEdge {
       settings: { t1Ms: deps.timers?.T1 ?? 500, ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}) },
       ...(deps.events ? { events: deps.events } : {}),
       presence,
+      nodeId: deps.nodeId,
     });
     if (threadCount > 0 && config.REDIS_URL && transport.ports.UDP !== undefined) {
       registrarThreads = await RegistrarThreads.start(

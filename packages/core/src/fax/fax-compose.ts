@@ -6,6 +6,7 @@ import type { Db, FaxAttachment } from '@carillon/db';
 import { FAX_COVER_TEMPLATES } from '@carillon/domain';
 import { faxAttachmentsDirectory, faxDirectory } from './fax-paths.ts';
 import { faxCoverSettingsOf, templateFor } from './fax-cover-settings.ts';
+import { countPdfPages, detectAttachmentKind } from './attachment-kind.ts';
 
 /** Seed 000 "FaxOut": at most 50 recipients. */
 export const MAX_FAX_RECIPIENTS = 50;
@@ -93,8 +94,9 @@ export async function createFax(
   owner: { accountId: string; userId: string },
   request: FaxComposeRequest,
   uploads: FaxUpload[],
-  maxTotalBytes: number,
+  limits: { maxBytes: number; maxPages: number },
 ): Promise<string> {
+  const maxTotalBytes = limits.maxBytes;
   if (uploads.length === 0) throw new FaxComposeError('attach at least one document');
   if (uploads.length > MAX_FAX_ATTACHMENTS) throw new FaxComposeError(`at most ${MAX_FAX_ATTACHMENTS} attachments`);
   const total = uploads.reduce((sum, u) => sum + u.data.byteLength, 0);
@@ -129,6 +131,11 @@ export async function createFax(
       await fs.promises.writeFile(file, upload.data);
       attachments.push({ name: upload.name.slice(0, 200), path: file, mediaType: upload.mediaType.slice(0, 100), status: 'pending' as const, pages: null, error: null });
     }
+    const coverPage = request.coverPage ?? cover.coverTemplate !== 'none';
+    const pages = (coverPage ? 1 : 0) + (await countAttachedPdfPages(uploads, attachments));
+    if (pages > limits.maxPages) {
+      throw new FaxComposeError(`the fax would have ${pages} pages${coverPage ? ', its cover included' : ''}, and at most ${limits.maxPages} are allowed`);
+    }
     await db.transaction().execute(async (trx) => {
       await trx
         .insertInto('faxes')
@@ -138,7 +145,7 @@ export async function createFax(
           sender_user_id: owner.userId,
           from_number: senderNumber?.e164 ?? null,
           from_name: `${sender.first_name} ${sender.last_name}`.trim(),
-          cover_page: request.coverPage ?? cover.coverTemplate !== 'none',
+          cover_page: coverPage,
           cover_template: request.coverTemplate ?? templateFor(cover),
           cover_info: JSON.stringify(cover.coverInfo),
           cover_to: request.to,
@@ -159,4 +166,19 @@ export async function createFax(
     throw err;
   }
   return faxId;
+}
+
+/**
+ * Pages of the PDF attachments, counted before the fax is queued so that an
+ * oversized fax is refused at once (the render checks again, other formats
+ * included). A PDF pdfinfo cannot read counts for nothing here: the render
+ * gives its reason.
+ */
+async function countAttachedPdfPages(uploads: FaxUpload[], stored: FaxAttachment[]): Promise<number> {
+  let pages = 0;
+  for (const [i, upload] of uploads.entries()) {
+    if (detectAttachmentKind(Buffer.from(upload.data.subarray(0, 512)), upload.name) !== 'pdf') continue;
+    pages += (await countPdfPages(stored[i]!.path)) ?? 0;
+  }
+  return pages;
 }

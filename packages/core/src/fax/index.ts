@@ -3,3 +3,4 @@ export * from './fax-compose.ts';
 export * from './fax-paths.ts';
 export * from './fax-cover-settings.ts';
 export * from './fax-routes.ts';
+export * from './attachment-kind.ts';

@@ -61,7 +61,7 @@ export async function composeFax(rt: Runtime, auth: AuthenticatedSession, form: 
   const owner = { accountId: auth.account.id, userId: auth.user.id };
   let faxId: string;
   try {
-    faxId = await createFax(rt.db, rt.config.dataDir, owner, parsed.data, uploads, maxBytes);
+    faxId = await createFax(rt.db, rt.config.dataDir, owner, parsed.data, uploads, { maxBytes, maxPages: rt.config.FAX_MAX_PAGES });
   } catch (err) {
     if (err instanceof FaxComposeError) return { ok: false, status: 400, error: 'invalid_body', message: err.message };
     throw err;
