@@ -21,6 +21,20 @@ export class TrunkDirectory {
     return this.byAddr.get(address.replace(/^::ffff:/, '')) ?? null;
   }
 
+  /**
+   * Without waiting: whether `address` is a trunk's, from the directory as
+   * loaded; null when it is older than 10 s (a reload then starts), so the
+   * caller takes the asynchronous way.
+   */
+  isTrunkNow(address: string): boolean | null {
+    if (Date.now() - this.loadedAt > 10_000) {
+      this.loading ??= this.load().finally(() => (this.loading = null));
+      this.loading.catch(() => undefined);
+      return null;
+    }
+    return this.byAddr.has(address.replace(/^::ffff:/, ''));
+  }
+
   private async load(): Promise<void> {
     const rows = await this.db.selectFrom('sip_trunks').select(['id', 'account_id', 'inbound_addresses']).where('enabled', '=', true).execute();
     const next = new Map<string, { accountId: string; trunkId: string }>();

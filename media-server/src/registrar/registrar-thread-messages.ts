@@ -30,14 +30,14 @@ export type RegistrarThreadMessage =
   /** Anything but a REGISTER: calls, responses and in-dialog requests belong to the main thread. */
   | { type: 'datagram'; data: Uint8Array; address: string; port: number }
   | { type: 'credential'; id: number; username: string }
-  | { type: 'auth-failure'; address: string }
+  | { type: 'auth-failure'; address: string; username: string }
   | { type: 'answered'; registers: number };
 
 /** Main thread → thread. */
 export type RegistrarMainMessage =
   | { type: 'credential'; id: number; value: SipDeviceCredential | null; error?: string }
-  /** The main thread counts every thread's failures; past the limit, every thread refuses the address. */
-  | { type: 'throttled'; address: string; until: number }
+  /** The main thread counts every thread's failures; past the limit, every thread refuses the key (see throttleKeys). */
+  | { type: 'throttled'; key: string; until: number }
   /** How many REGISTERs the thread has answered (health and tests). */
   | { type: 'answered' }
   | { type: 'stop' };

@@ -16,7 +16,9 @@ import { CallEngine } from '../../calls/call-engine.ts';
 import type { CallEvents } from '../../calls/call-context.ts';
 import { CallPresenceTracker } from '../../presence/call-presence.ts';
 import { PRESENCE_CHANNEL } from '../../presence/presence-keys.ts';
+import { ChallengeGate } from '../auth/challenge-gate.ts';
 import { DigestAuthority } from '../auth/digest-challenge.ts';
+import { NonceLedger } from '../auth/nonce-ledger.ts';
 import { createResponse, type SipRequest } from '../message/index.ts';
 import { TransactionLayer, type InviteServerTransaction, type NonInviteServerTransaction } from '../transaction/index.ts';
 import { SipTransportLayer } from '../transport/sip-transport-layer.ts';
@@ -107,6 +109,7 @@ export class SipEdge {
       ttlSeconds: config.SIP_NONCE_TTL_SECONDS,
       algorithms: config.SIP_DIGEST_ALGORITHMS,
       secret: nonceSecret,
+      nonces: new NonceLedger(deps.redis),
     });
     const findCredential = (username: string) => findSipDeviceCredential(deps.db, username);
     const credentials = new CredentialCache(findCredential, deps.credentialTtlMs);
@@ -114,8 +117,8 @@ export class SipEdge {
     let registrarThreads: RegistrarThreads | null = null;
     // With registrar threads, a failure seen here also counts for them (and theirs here).
     const throttle: FailureThrottle = {
-      isThrottled: (address) => failures.isThrottled(address),
-      recordFailure: (address) => (registrarThreads ? registrarThreads.recordFailure(address) : failures.recordFailure(address)),
+      isThrottled: (address, username) => failures.isThrottled(address, username),
+      recordFailure: (address, username) => (registrarThreads ? registrarThreads.recordFailure(address, username) : failures.recordFailure(address, username)),
     };
     const registrarSettings = { minExpires: config.SIP_REGISTER_MIN_EXPIRES, maxExpires: config.SIP_REGISTER_MAX_EXPIRES, defaultExpires: config.SIP_REGISTER_MAX_EXPIRES, nodeId: deps.nodeId };
     const bindings = new BindingStore(deps.redis);
@@ -173,6 +176,8 @@ export class SipEdge {
         threadCount,
       );
     }
+    const gate = new ChallengeGate({ auth, throttle, isTrunk: (a) => calls.isTrunkAddressNow(a) });
+    transactions.setStatelessFilter((req, source) => gate.answer(req, source));
     const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log, presence, registrarThreads });
     transactions.onRequest((req, tx, source) => void edge.dispatch(req, tx, source));
     transport.on('connectionclose', (source) => {
