@@ -95,6 +95,11 @@ export class CallEngine {
     return this.trunks.isTrunkNow(address);
   }
 
+  /** Loads what the first INVITE needs (the trunks' addresses), so that it can be challenged statelessly. */
+  prepare(): Promise<void> {
+    return this.trunks.refresh();
+  }
+
   get activeCalls(): number {
     return this.byCallerCallId.size;
   }

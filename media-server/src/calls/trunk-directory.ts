@@ -17,22 +17,23 @@ export class TrunkDirectory {
   }
 
   async byAddress(address: string): Promise<{ accountId: string; trunkId: string } | null> {
-    if (Date.now() - this.loadedAt > 10_000) await (this.loading ??= this.load().finally(() => (this.loading = null)));
+    if (Date.now() - this.loadedAt > 10_000) await this.refresh();
     return this.byAddr.get(address.replace(/^::ffff:/, '')) ?? null;
   }
 
   /**
    * Without waiting: whether `address` is a trunk's, from the directory as
-   * loaded; null when it is older than 10 s (a reload then starts), so the
-   * caller takes the asynchronous way.
+   * last loaded (a reload starts when it is older than 10 s); null before
+   * the first load, so the caller takes the asynchronous way.
    */
   isTrunkNow(address: string): boolean | null {
-    if (Date.now() - this.loadedAt > 10_000) {
-      this.loading ??= this.load().finally(() => (this.loading = null));
-      this.loading.catch(() => undefined);
-      return null;
-    }
-    return this.byAddr.has(address.replace(/^::ffff:/, ''));
+    if (Date.now() - this.loadedAt > 10_000) void this.refresh().catch(() => undefined);
+    return this.loadedAt === 0 ? null : this.byAddr.has(address.replace(/^::ffff:/, ''));
+  }
+
+  /** Loads the directory now (once at a time). */
+  refresh(): Promise<void> {
+    return (this.loading ??= this.load().finally(() => (this.loading = null)));
   }
 
   private async load(): Promise<void> {

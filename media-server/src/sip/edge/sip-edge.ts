@@ -176,6 +176,7 @@ export class SipEdge {
         threadCount,
       );
     }
+    await calls.prepare();
     const gate = new ChallengeGate({ auth, throttle, isTrunk: (a) => calls.isTrunkAddressNow(a) });
     transactions.setStatelessFilter((req, source) => gate.answer(req, source));
     const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log, presence, registrarThreads });

@@ -95,7 +95,7 @@ export class TransactionLayer {
   #statelessFilter: StatelessFilter | null = null;
   readonly #maxServer: number;
   /** New requests answered without a transaction: by the stateless filter, or 503 while the table was full. */
-  #stateless = { answered: 0, dropped: 0, full: 0 };
+  readonly #stateless = { answered: 0, dropped: 0, full: 0 };
   #closed = false;
 
   constructor(transport: TransactionTransport, settings: TransactionLayerSettings) {
@@ -125,8 +125,8 @@ export class TransactionLayer {
   }
 
   /** New requests that got no transaction: answered statelessly, dropped, or refused with 503 as the table was full. */
-  get statelessCount(): Readonly<{ answered: number; dropped: number; full: number }> {
-    return this.#stateless;
+  get statelessCount(): { answered: number; dropped: number; full: number } {
+    return { ...this.#stateless };
   }
 
   /** Set once by the TU: decides which new requests are answered without a transaction. */
