@@ -19,6 +19,8 @@ export interface RegistrarThreadInit {
   /** The nodes' shared nonce secret, so that a nonce from any thread or node checks everywhere. */
   nonceSecret: Uint8Array;
   credentialTtlMs: number;
+  /** The per-source rate of stateless challenges (see ChallengeGate). */
+  challengesPerSourcePerSecond: number;
   registrar: RegistrarSettings;
   t1Ms?: number;
   logLevel: Config['LOG_LEVEL'];

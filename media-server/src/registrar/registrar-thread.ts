@@ -85,7 +85,7 @@ const transactions = new TransactionLayer(transport, {
 });
 const auth = new DigestAuthority({ realm: init.realm, ttlSeconds: init.nonceTtlSeconds, algorithms: init.algorithms, secret: Buffer.from(init.nonceSecret), nonces: new NonceLedger(redis) });
 // REGISTERs without credentials get their 401 with no transaction kept (see ChallengeGate).
-const gate = new ChallengeGate({ auth, throttle });
+const gate = new ChallengeGate({ auth, throttle, perSourcePerSecond: init.challengesPerSourcePerSecond });
 transactions.setStatelessFilter((req, source) => gate.answer(req, source));
 const registrar = new Registrar({
   auth,

@@ -27,11 +27,11 @@ export class ChallengeGate {
   /** Requests answered or dropped here, for monitoring and tests. */
   readonly counts = { challenged: 0, refused: 0, dropped: 0 };
 
-  constructor(deps: { auth: DigestAuthority; throttle: FailureThrottle; isTrunk?: (address: string) => boolean | null; limit?: SourceRateLimit }) {
+  constructor(deps: { auth: DigestAuthority; throttle: FailureThrottle; perSourcePerSecond: number; isTrunk?: (address: string) => boolean | null }) {
     this.auth = deps.auth;
     this.throttle = deps.throttle;
     this.isTrunk = deps.isTrunk ?? (() => false);
-    this.limit = deps.limit ?? new SourceRateLimit({ perSecond: 50, burst: 100 });
+    this.limit = new SourceRateLimit({ perSecond: deps.perSourcePerSecond, burst: 2 * deps.perSourcePerSecond });
   }
 
   answer(req: SipRequest, source: SipSource): GateVerdict {
@@ -48,7 +48,8 @@ export class ChallengeGate {
     } else {
       return null;
     }
-    if (!this.limit.take(source.remoteAddress)) {
+    // Per method: an office's phones re-registering all at once do not stop its calls, nor the reverse.
+    if (!this.limit.take(`${req.method} ${source.remoteAddress}`)) {
       this.counts.dropped++;
       return 'drop';
     }

@@ -163,6 +163,7 @@ export class SipEdge {
             nonceTtlSeconds: config.SIP_NONCE_TTL_SECONDS,
             algorithms: config.SIP_DIGEST_ALGORITHMS,
             nonceSecret,
+            challengesPerSourcePerSecond: config.SIP_CHALLENGES_PER_SOURCE_PER_SECOND,
             credentialTtlMs: credentials.ttlMs,
             registrar: registrarSettings,
             ...(deps.timers?.T1 !== undefined ? { t1Ms: deps.timers.T1 } : {}),
@@ -177,7 +178,7 @@ export class SipEdge {
       );
     }
     await calls.prepare();
-    const gate = new ChallengeGate({ auth, throttle, isTrunk: (a) => calls.isTrunkAddressNow(a) });
+    const gate = new ChallengeGate({ auth, throttle, perSourcePerSecond: config.SIP_CHALLENGES_PER_SOURCE_PER_SECOND, isTrunk: (a) => calls.isTrunkAddressNow(a) });
     transactions.setStatelessFilter((req, source) => gate.answer(req, source));
     const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log, presence, registrarThreads });
     transactions.onRequest((req, tx, source) => void edge.dispatch(req, tx, source));
