@@ -95,8 +95,8 @@ export class CallEngine {
     return this.trunks.isTrunkNow(address);
   }
 
-  /** Loads what the first INVITE needs (the trunks' addresses), so that it can be challenged statelessly. */
-  prepare(): Promise<void> {
+  /** Loads the trunks' addresses now (an INVITE is challenged statelessly only once they are known). */
+  reloadTrunks(): Promise<void> {
     return this.trunks.refresh();
   }
 

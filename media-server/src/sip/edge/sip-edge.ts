@@ -177,7 +177,6 @@ export class SipEdge {
         threadCount,
       );
     }
-    await calls.prepare();
     const gate = new ChallengeGate({ auth, throttle, perSourcePerSecond: config.SIP_CHALLENGES_PER_SOURCE_PER_SECOND, isTrunk: (a) => calls.isTrunkAddressNow(a) });
     transactions.setStatelessFilter((req, source) => gate.answer(req, source));
     const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log, presence, registrarThreads });
