@@ -28,7 +28,9 @@ import path from 'node:path';
 import { freeSipPort } from '../media-server/test/support/sipp.ts';
 import {
   cpuBetween,
+  cpuPercent,
   cpuSnapshot,
+  eluPercent,
   fmtBound,
   machineNote,
   num,
@@ -148,5 +150,5 @@ console.log(`  407s received: ${responses407} (${floodCounts.first407} first cop
 console.log(`  edge: ${stateless}; SIP messages sent ${after.messagesOut - before.messagesOut}`);
 console.log(`registrations: ${ok} of ${offered} succeeded (${((ok / offered) * 100).toFixed(3)}%), ${failed} failed, ${unfinished} unfinished; time mean ${sippMs(row, 'ResponseTime1(C)').toFixed(0)} ms, p50 ${fmtBound(rep.percentileBound(50))}, p99 ${fmtBound(rep.percentileBound(99))}; SIPp exit ${r.code}`);
 console.log(`edge memory: RSS ${before.rssMb} MB before, peak ${peakRssMb} MB, ${after.rssMb} MB after; peak server transactions ${peakTransactions}; heap ${after.heapUsedMb} MB at the end`);
-console.log(`CPU (of 200%): machine ${cpu.machine.toFixed(0)}%, Redis ${cpu.redis.toFixed(0)}%, PostgreSQL ${cpu.postgres.toFixed(0)}%, flood SIPp ${((f.cpuSeconds / f.wallSeconds) * 100).toFixed(0)}%, phones SIPp ${((r.cpuSeconds / r.wallSeconds) * 100).toFixed(0)}%`);
+console.log(`CPU (of 200%): edge ${cpuPercent(before, after).toFixed(0)}% (main thread busy ${eluPercent(before, after).toFixed(0)}%), machine ${cpu.machine.toFixed(0)}%, Redis ${cpu.redis.toFixed(0)}%, PostgreSQL ${cpu.postgres.toFixed(0)}%, flood SIPp ${((f.cpuSeconds / f.wallSeconds) * 100).toFixed(0)}%, phones SIPp ${((r.cpuSeconds / r.wallSeconds) * 100).toFixed(0)}%`);
 console.log(`RESULT: peak RSS ${peakRssMb} MB; registrations ${((ok / offered) * 100).toFixed(3)}% (target ≥ 99.9%: ${ok / offered >= 0.999 ? 'met' : 'not met'}); ${responses407} 407s for ${invites} INVITEs`);
