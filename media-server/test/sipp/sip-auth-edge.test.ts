@@ -14,12 +14,14 @@ import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-har
 const T1 = 20;
 let h: EdgeHarness;
 let phone: TestPhone;
+/** A second edge whose calls table has a ceiling of 0: full from the start. */
+let full: EdgeHarness;
 beforeAll(async () => {
-  h = await startEdge({ registrarThreads: 0, t1Ms: T1 });
+  [h, full] = await Promise.all([startEdge({ registrarThreads: 0, t1Ms: T1 }), startEdge({ registrarThreads: 0, maxCalls: 0 })]);
   phone = await h.addPhone('101');
   await h.addPhone('102');
-}, 30_000);
-afterAll(() => h?.stop());
+}, 60_000);
+afterAll(() => Promise.all([h?.stop(), full?.stop()]));
 
 async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -38,7 +40,7 @@ interface RawClient {
   close(): void;
 }
 
-async function rawClient(address = '127.0.0.1'): Promise<RawClient> {
+async function rawClient(address = '127.0.0.1', edge = h): Promise<RawClient> {
   const socket = dgram.createSocket('udp4');
   await new Promise<void>((r) => socket.bind(0, address, () => r()));
   const received: string[] = [];
@@ -46,7 +48,7 @@ async function rawClient(address = '127.0.0.1'): Promise<RawClient> {
   return {
     port: socket.address().port,
     received,
-    send: (text) => new Promise<void>((r) => socket.send(Buffer.from(text, 'latin1'), h.port, '127.0.0.1', () => r())),
+    send: (text) => new Promise<void>((r) => socket.send(Buffer.from(text, 'latin1'), edge.port, '127.0.0.1', () => r())),
     async next(status, from = 0) {
       let found: string | undefined;
       await until(`a response ${status}`, () => (found = received.slice(from).find((m) => status.test(m))) !== undefined);
@@ -56,7 +58,8 @@ async function rawClient(address = '127.0.0.1'): Promise<RawClient> {
   };
 }
 
-function request(method: 'INVITE' | 'REGISTER', o: { port: number; callId: string; cseq: number; to: string; auth?: string; branch?: string }): string {
+function request(method: 'INVITE' | 'REGISTER', o: { port: number; callId: string; cseq: number; to: string; auth?: string; branch?: string; from?: TestPhone }): string {
+  const phone = o.from ?? defaultPhone();
   const uri = method === 'REGISTER' ? 'sip:carillon.test' : `sip:${o.to}@carillon.test`;
   return [
     `${method} ${uri} SIP/2.0`,
@@ -76,7 +79,7 @@ function request(method: 'INVITE' | 'REGISTER', o: { port: number; callId: strin
 }
 
 /** The answer to a challenge, RFC 7616 §3.4.1; without qop (RFC 2069) when `qop` is false. */
-function answer(challenge: string, method: string, uri: string, qop: boolean): string {
+function answer(challenge: string, method: string, uri: string, qop: boolean, phone = defaultPhone()): string {
   const header = challenge.split('\r\n').find((l) => /^(WWW|Proxy)-Authenticate:.*algorithm=MD5/i.test(l))!;
   const nonce = /nonce="([^"]+)"/.exec(header)![1]!;
   const ha1 = digestHash('MD5', `${phone.username}:carillon.test:${phone.password}`);
@@ -87,6 +90,7 @@ function answer(challenge: string, method: string, uri: string, qop: boolean): s
   return `${common}, response="${digestHash('MD5', `${ha1}:${nonce}:00000001:${cnonce}:auth:${ha2}`)}", qop=auth, nc=00000001, cnonce="${cnonce}"`;
 }
 
+const defaultPhone = () => phone;
 const statusOf = (m: string) => Number(/^SIP\/2\.0 ([0-9]{3})/.exec(m)?.[1] ?? -1);
 const noTransactions = () => {
   const t = h.edge.transactions.transactionCount;
@@ -190,5 +194,20 @@ describe('SIP edge authentication', () => {
       c.close();
       attacker.close();
     }
+  });
+});
+
+describe('calls table ceiling', () => {
+  it('answers an authenticated INVITE with 503 and Retry-After once the calls table is full', async () => {
+    const caller = await full.addPhone('201');
+    const c = await rawClient('127.0.0.1', full);
+    await c.send(request('INVITE', { port: c.port, callId: 'full-1', cseq: 1, to: '202', from: caller }));
+    const challenge = await c.next(/^SIP\/2\.0 407 /);
+    const n = c.received.length;
+    await c.send(request('INVITE', { port: c.port, callId: 'full-1', cseq: 2, to: '202', from: caller, auth: answer(challenge, 'INVITE', 'sip:202@carillon.test', true, caller) }));
+    const refused = await c.next(/^SIP\/2\.0 503 /, n);
+    expect(refused).toMatch(/^Retry-After: 5\r$/im);
+    expect(full.edge.calls.activeCalls).toBe(0);
+    c.close();
   });
 });

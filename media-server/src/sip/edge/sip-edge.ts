@@ -42,6 +42,8 @@ export interface SipEdgeDeps {
   credentialTtlMs?: number;
   timers?: { T1?: number };
   noAnswerSeconds?: number;
+  /** Calls at once before a new INVITE gets 503 (default 10,000; tests set it low). */
+  maxCalls?: number;
   events?: CallEvents;
 }
 
@@ -147,7 +149,7 @@ export class SipEdge {
       domain: config.SIP_DOMAIN,
       localContact,
       recordingsDir: path.join(config.dataDir, 'recordings'),
-      settings: { t1Ms: deps.timers?.T1 ?? 500, ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}) },
+      settings: { t1Ms: deps.timers?.T1 ?? 500, ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}), ...(deps.maxCalls !== undefined ? { maxCalls: deps.maxCalls } : {}) },
       ...(deps.events ? { events: deps.events } : {}),
       presence,
     });
