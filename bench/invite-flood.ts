@@ -21,7 +21,7 @@
  * the call, and copies for calls SIPp had finished (DeadCallMsgs). The target:
  * memory bounded and ≥ 99.9% of registrations succeeding.
  *
- *   npx node bench/invite-flood.ts [--flood-rate 5000] [--register-rate 100] [--seconds 30] [--devices 500]
+ *   npx node bench/invite-flood.ts [--flood-rate 5000] [--register-rate 100] [--seconds 30] [--devices 500] [--profile out.cpuprofile]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -54,6 +54,7 @@ const REGISTER_RATE = Math.min(2_000, Number(opt('register-rate', '100')));
 // Bounded run time: at most a minute of load.
 const SECONDS = Math.min(60, Number(opt('seconds', '30')));
 const DEVICES = Math.min(5000, Number(opt('devices', '500')));
+const PROFILE = argv.includes('--profile') ? opt('profile', '/tmp/invite-flood.cpuprofile') : undefined;
 
 console.log(`invite-flood: ${machineNote()}`);
 console.log(`waiting for a quiet machine (at most 60 s): ${(await waitForQuietMachine()).toFixed(0)}% busy`);
@@ -92,6 +93,7 @@ const sampler = (async () => {
   }
 })();
 
+if (PROFILE) await edge.profileStart();
 const c0 = cpuSnapshot();
 let floodCounts = { sent: NaN, first407: NaN, retrans407: NaN };
 const flood = startSippBench({
@@ -125,6 +127,7 @@ const phones = startSippBench({
 });
 const [f, r] = await Promise.all([flood.done, phones.done]);
 const c1 = cpuSnapshot();
+if (PROFILE) await edge.profileStop(PROFILE);
 // Late copies of 407s (Timer G runs up to 32 s) still arrive: SIPp has ended, so read them from the edge.
 await sleep(1000);
 sampling = false;

@@ -50,12 +50,14 @@ export class CallEngine {
   /** By the caller's Call-ID, and by each callee fork's Call-ID. */
   private readonly byCallerCallId = new Map<string, B2buaCall>();
   private readonly byForkCallId = new Map<string, B2buaCall>();
+  private readonly stopTrunkRefresh: () => void;
   /** An account's country, main number and name, read by every call: a change reaches calls within 10 s. */
   private readonly routingAccounts: LoadingCache<RoutingAccount>;
 
   constructor(deps: CallEngineDeps) {
     this.deps = deps;
     this.trunks = new TrunkDirectory(deps.db);
+    this.stopTrunkRefresh = this.trunks.keepFresh();
     this.routingAccounts = new LoadingCache((id) => loadRoutingAccount(deps.db, id), 10_000);
     const records = new CallRecords(deps.db);
     this.ctx = {
@@ -95,7 +97,7 @@ export class CallEngine {
     return this.trunks.isTrunkNow(address);
   }
 
-  /** Loads the trunks' addresses now (an INVITE is challenged statelessly only once they are known). */
+  /** Loads the trunks' addresses now (an INVITE is challenged statelessly only while they are known; kept fresh every 5 s). */
   reloadTrunks(): Promise<void> {
     return this.trunks.refresh();
   }
@@ -216,6 +218,7 @@ export class CallEngine {
 
   /** Ends every call (shutdown): BYE to both sides, records closed. */
   async stop(): Promise<void> {
+    this.stopTrunkRefresh();
     await Promise.all(this.calls().map((c) => (c.state === 'Answered' ? (c.hangup('a', 'failed'), Promise.resolve()) : c.finish('failed', null))));
   }
 }

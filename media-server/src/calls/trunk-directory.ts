@@ -23,15 +23,23 @@ export class TrunkDirectory {
 
   /**
    * Without waiting: whether `address` is a trunk's, from the directory as
-   * loaded; null when it was never loaded or is older than 10 s, so the
-   * caller takes the asynchronous way (byAddress) and sees what byAddress
-   * would. A reload starts from 8 s on, so that steady traffic never finds
-   * it stale.
+   * loaded; null when it was never loaded or is older than 10 s (the
+   * database did not answer), so the caller takes the asynchronous way
+   * (byAddress) and sees what byAddress would. keepFresh keeps it loaded.
    */
   isTrunkNow(address: string): boolean | null {
-    const age = Date.now() - this.loadedAt;
-    if (age > 8_000) void this.refresh().catch(() => undefined);
-    return age > 10_000 ? null : this.byAddr.has(address.replace(/^::ffff:/, ''));
+    return Date.now() - this.loadedAt > 10_000 ? null : this.byAddr.has(address.replace(/^::ffff:/, ''));
+  }
+
+  /**
+   * Reloads the directory every `ms` in the background, so that isTrunkNow
+   * answers a flood of INVITEs without one of them waiting for the database
+   * (and a trunk an admin adds is known within `ms`). Returns the stop.
+   */
+  keepFresh(ms = 5_000): () => void {
+    const timer = setInterval(() => void this.refresh().catch(() => undefined), ms);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** Loads the directory now (once at a time). */

@@ -99,8 +99,6 @@ const noTransactions = () => {
 
 describe('SIP edge authentication', () => {
   it('answers a few hundred unauthenticated INVITEs without a transaction, at most one 407 each, rate-limited per source', async () => {
-    // Until the trunks' addresses are known, an INVITE takes the stateful way (as the edge's first one does).
-    await h.edge.calls.reloadTrunks();
     const flood = await rawClient('127.0.0.6');
     const before = h.edge.transactions.statelessCount;
     const seen0 = before.answered + before.dropped;

@@ -179,6 +179,8 @@ export class SipEdge {
         threadCount,
       );
     }
+    // Known before the first INVITE, so that none waits for the database (see ChallengeGate).
+    await calls.reloadTrunks();
     const gate = new ChallengeGate({ auth, throttle, perSourcePerSecond: config.SIP_CHALLENGES_PER_SOURCE_PER_SECOND, isTrunk: (a) => calls.isTrunkAddressNow(a) });
     transactions.setStatelessFilter((req, source) => gate.answer(req, source));
     const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log, presence, registrarThreads });
