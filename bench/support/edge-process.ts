@@ -80,7 +80,11 @@ export interface EdgeUsage {
   registrarElu: { idle: number; active: number }[];
   bridges: number;
   /** Live SIP transactions (a completed non-INVITE one stays 32 s over UDP, Timer J). */
-  transactions: { client: number; server: number };
+  transactions: { client: number; server: number; completed?: number };
+  /** New requests the edge answered without a transaction (stateless challenges), dropped, or refused as full; absent on older code. */
+  stateless: { answered: number; dropped: number; full: number } | null;
+  /** SIP messages the edge sent, retransmissions included. */
+  messagesOut: number;
   heapUsedMb: number;
   /** Event-loop delay of the main thread since the previous report (ms): how long ready work waited. */
   loopDelay: { p50: number; p99: number; max: number };
@@ -318,6 +322,9 @@ process.on('message', (m: { type: string; file?: string }) => {
       registrarElu: (edge.registrarThreads?.eventLoopUtilization() ?? []).map((e) => ({ idle: e.idle, active: e.active })),
       bridges: media.bridgeCount,
       transactions: edge.transactions.transactionCount,
+      // Optional: the invite-flood benchmark also runs against code from before stateless challenges.
+      stateless: (edge.transactions as { statelessCount?: EdgeUsage['stateless'] }).statelessCount ?? null,
+      messagesOut: edge.transport.counters.messagesOut,
       heapUsedMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
       loopDelay: { p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
     } satisfies EdgeUsage);

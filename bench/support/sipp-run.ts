@@ -16,6 +16,8 @@ export interface SippBenchOptions {
   scenario: string;
   target: string;
   localPort: number;
+  /** Source address (default 127.0.0.1): another loopback address is another peer to the edge. */
+  localIp?: string;
   mediaPort?: number;
   /** Calls per `ratePeriodMs`. */
   rate?: number;
@@ -151,9 +153,9 @@ export function startSippBench(o: SippBenchOptions): SippBenchRun {
     '-timeout',
     `${o.timeoutSeconds}s`,
     '-i',
-    '127.0.0.1',
+    o.localIp ?? '127.0.0.1',
     '-mi',
-    '127.0.0.1',
+    o.localIp ?? '127.0.0.1',
     '-p',
     String(o.localPort),
     '-nostdin',

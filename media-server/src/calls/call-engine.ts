@@ -32,7 +32,8 @@ export interface CallEngineDeps {
   domain: string;
   localContact(transport: SipTransportProtocol): { host: string; port: number };
   recordingsDir: string;
-  settings?: Partial<{ noAnswerSeconds: number; t1Ms: number }>;
+  /** maxCalls: calls (and so dialogs) at once; a new INVITE past it gets 503 with Retry-After. */
+  settings?: Partial<{ noAnswerSeconds: number; t1Ms: number; maxCalls: number }>;
   events?: CallEvents;
   presence?: CallPresenceTracker;
   /** Kept on each call record (see closeCallsLeftOpen). */
@@ -51,12 +52,14 @@ export class CallEngine {
   /** By the caller's Call-ID, and by each callee fork's Call-ID. */
   private readonly byCallerCallId = new Map<string, B2buaCall>();
   private readonly byForkCallId = new Map<string, B2buaCall>();
+  private readonly stopTrunkRefresh: () => void;
   /** An account's country, main number and name, read by every call: a change reaches calls within 10 s. */
   private readonly routingAccounts: LoadingCache<RoutingAccount>;
 
   constructor(deps: CallEngineDeps) {
     this.deps = deps;
     this.trunks = new TrunkDirectory(deps.db);
+    this.stopTrunkRefresh = this.trunks.keepFresh();
     this.routingAccounts = new LoadingCache((id) => loadRoutingAccount(deps.db, id), 10_000);
     const records = new CallRecords(deps.db, deps.nodeId ?? null);
     this.ctx = {
@@ -91,6 +94,16 @@ export class CallEngine {
     };
   }
 
+  /** For the stateless challenge: whether an address is a trusted carrier's, null when not known without a lookup. */
+  isTrunkAddressNow(address: string): boolean | null {
+    return this.trunks.isTrunkNow(address);
+  }
+
+  /** Loads the trunks' addresses now (an INVITE is challenged statelessly only while they are known; kept fresh every 5 s). */
+  reloadTrunks(): Promise<void> {
+    return this.trunks.refresh();
+  }
+
   get activeCalls(): number {
     return this.byCallerCallId.size;
   }
@@ -112,6 +125,11 @@ export class CallEngine {
     }
     const caller = await this.identify(req, tx, source);
     if (!caller) return;
+    if (this.byCallerCallId.size >= (this.deps.settings?.maxCalls ?? 10_000)) {
+      // Bounded like every table a peer can grow: RFC 3261 §21.5.4, try again shortly.
+      tx.respond(createResponse(req, 503, { reason: 'Too Many Calls' }).add('retry-after', 5));
+      return;
+    }
     const call = new B2buaCall(this.ctx, req, tx, source, caller);
     this.byCallerCallId.set(req.callId, call);
     try {
@@ -130,12 +148,13 @@ export class CallEngine {
     const trunk = await this.trunks.byAddress(source.remoteAddress);
     if (trunk) return { kind: 'trunk', accountId: trunk.accountId, trunkId: trunk.trunkId };
     const address = source.remoteAddress;
-    if (this.deps.throttle.isThrottled(address)) {
+    const header = req.get('proxy-authorization');
+    const creds = header ? parseAuthorization(header) : null;
+    // By user and address: one phone guessing wrong does not lock out the others behind the same NAT.
+    if (this.deps.throttle.isThrottled(address, creds?.username ?? null)) {
       tx.respond(createResponse(req, 403, { reason: 'Too Many Failed Attempts' }));
       return null;
     }
-    const header = req.get('proxy-authorization');
-    const creds = header ? parseAuthorization(header) : null;
     const challenge = (stale: boolean) => {
       const res = createResponse(req, 407);
       for (const c of this.deps.auth.challenges(stale)) res.add('proxy-authenticate', c);
@@ -145,10 +164,10 @@ export class CallEngine {
     if (!creds) return challenge(false);
     const device = await this.deps.credentials.get(creds.username);
     const ha1 = device ? (creds.algorithm === 'MD5' ? device.ha1Md5 : device.ha1Sha256) : null;
-    const verdict = this.deps.auth.verify(creds, 'INVITE', ha1);
+    const verdict = await this.deps.auth.verify(creds, 'INVITE', ha1);
     if (verdict === 'stale') return challenge(true);
     if (verdict !== 'ok' || !device) {
-      this.deps.throttle.recordFailure(address);
+      this.deps.throttle.recordFailure(address, creds.username);
       tx.respond(createResponse(req, 403));
       return null;
     }
@@ -209,6 +228,7 @@ export class CallEngine {
 
   /** Ends every call (shutdown): BYE to both sides, records closed. */
   async stop(): Promise<void> {
+    this.stopTrunkRefresh();
     await Promise.all(this.calls().map((c) => (c.state === 'Answered' ? (c.hangup('a', 'failed'), Promise.resolve()) : c.finish('failed', null))));
   }
 }

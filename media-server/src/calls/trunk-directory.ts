@@ -17,8 +17,34 @@ export class TrunkDirectory {
   }
 
   async byAddress(address: string): Promise<{ accountId: string; trunkId: string } | null> {
-    if (Date.now() - this.loadedAt > 10_000) await (this.loading ??= this.load().finally(() => (this.loading = null)));
+    if (Date.now() - this.loadedAt > 10_000) await this.refresh();
     return this.byAddr.get(address.replace(/^::ffff:/, '')) ?? null;
+  }
+
+  /**
+   * Without waiting: whether `address` is a trunk's, from the directory as
+   * loaded; null when it was never loaded or is older than 10 s (the
+   * database did not answer), so the caller takes the asynchronous way
+   * (byAddress) and sees what byAddress would. keepFresh keeps it loaded.
+   */
+  isTrunkNow(address: string): boolean | null {
+    return Date.now() - this.loadedAt > 10_000 ? null : this.byAddr.has(address.replace(/^::ffff:/, ''));
+  }
+
+  /**
+   * Reloads the directory every `ms` in the background, so that isTrunkNow
+   * answers a flood of INVITEs without one of them waiting for the database
+   * (and a trunk an admin adds is known within `ms`). Returns the stop.
+   */
+  keepFresh(ms = 5_000): () => void {
+    const timer = setInterval(() => void this.refresh().catch(() => undefined), ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /** Loads the directory now (once at a time). */
+  refresh(): Promise<void> {
+    return (this.loading ??= this.load().finally(() => (this.loading = null)));
   }
 
   private async load(): Promise<void> {

@@ -19,6 +19,8 @@ export interface RegistrarThreadInit {
   /** The nodes' shared nonce secret, so that a nonce from any thread or node checks everywhere. */
   nonceSecret: Uint8Array;
   credentialTtlMs: number;
+  /** The per-source rate of stateless challenges (see ChallengeGate). */
+  challengesPerSourcePerSecond: number;
   registrar: RegistrarSettings;
   t1Ms?: number;
   logLevel: Config['LOG_LEVEL'];
@@ -30,14 +32,14 @@ export type RegistrarThreadMessage =
   /** Anything but a REGISTER: calls, responses and in-dialog requests belong to the main thread. */
   | { type: 'datagram'; data: Uint8Array; address: string; port: number }
   | { type: 'credential'; id: number; username: string }
-  | { type: 'auth-failure'; address: string }
+  | { type: 'auth-failure'; address: string; username: string }
   | { type: 'answered'; registers: number };
 
 /** Main thread → thread. */
 export type RegistrarMainMessage =
   | { type: 'credential'; id: number; value: SipDeviceCredential | null; error?: string }
-  /** The main thread counts every thread's failures; past the limit, every thread refuses the address. */
-  | { type: 'throttled'; address: string; until: number }
+  /** The main thread counts every thread's failures; past the limit, every thread refuses the key (see throttleKeys). */
+  | { type: 'throttled'; key: string; until: number }
   /** How many REGISTERs the thread has answered (health and tests). */
   | { type: 'answered' }
   | { type: 'stop' };

@@ -10,11 +10,14 @@ import { Redis } from 'ioredis';
 import { createLogger } from '@carillon/config';
 import type { SipDeviceCredential } from '@carillon/core';
 import { PRESENCE_CHANNEL } from '@carillon/contracts/presence';
+import { ChallengeGate } from '../sip/auth/challenge-gate.ts';
 import { DigestAuthority } from '../sip/auth/digest-challenge.ts';
+import { NonceLedger } from '../sip/auth/nonce-ledger.ts';
 import { createResponse } from '../sip/message/index.ts';
 import { TransactionLayer } from '../sip/transaction/index.ts';
 import { SipTransportLayer } from '../sip/transport/sip-transport-layer.ts';
-import type { FailureThrottle } from './auth-throttle.ts';
+import { BoundedMap } from '../cache/bounded-map.ts';
+import { throttleKeys, type FailureThrottle } from './auth-throttle.ts';
 import { BindingStore } from './binding-store.ts';
 import { CredentialCache } from './credential-cache.ts';
 import { Registrar } from './registrar.ts';
@@ -42,17 +45,22 @@ const credentials = new CredentialCache(
   init.credentialTtlMs,
 );
 
-const refusedUntil = new Map<string, number>();
+// Throttle keys the main thread refused, until when; bounded as its own throttle is.
+const refusedUntil = new BoundedMap<string, number>(100_000);
+const refused = (key: string | null) => {
+  const until = key === null ? undefined : refusedUntil.get(key);
+  if (until === undefined) return false;
+  if (until > Date.now()) return true;
+  refusedUntil.delete(key!);
+  return false;
+};
 const throttle: FailureThrottle = {
-  isThrottled(address) {
-    const until = refusedUntil.get(address);
-    if (until === undefined) return false;
-    if (until > Date.now()) return true;
-    refusedUntil.delete(address);
-    return false;
+  isThrottled(address, username) {
+    const keys = throttleKeys(address, username);
+    return refused(keys.address) || refused(keys.pair);
   },
-  recordFailure(address) {
-    post({ type: 'auth-failure', address });
+  recordFailure(address, username) {
+    post({ type: 'auth-failure', address, username });
   },
 };
 
@@ -75,8 +83,12 @@ const transactions = new TransactionLayer(transport, {
   ...(init.t1Ms !== undefined ? { timers: { T1: init.t1Ms } } : {}),
   logger: log.child('transaction'),
 });
+const auth = new DigestAuthority({ realm: init.realm, ttlSeconds: init.nonceTtlSeconds, algorithms: init.algorithms, secret: Buffer.from(init.nonceSecret), nonces: new NonceLedger(redis) });
+// REGISTERs without credentials get their 401 with no transaction kept (see ChallengeGate).
+const gate = new ChallengeGate({ auth, throttle, perSourcePerSecond: init.challengesPerSourcePerSecond });
+transactions.setStatelessFilter((req, source) => gate.answer(req, source));
 const registrar = new Registrar({
-  auth: new DigestAuthority({ realm: init.realm, ttlSeconds: init.nonceTtlSeconds, algorithms: init.algorithms, secret: Buffer.from(init.nonceSecret) }),
+  auth,
   credentials,
   store: new BindingStore(redis),
   throttle,
@@ -111,8 +123,7 @@ port.on('message', (message: RegistrarMainMessage) => {
       return;
     }
     case 'throttled':
-      refusedUntil.set(message.address, message.until);
-      if (refusedUntil.size > 100_000) for (const [a, until] of refusedUntil) if (until <= Date.now()) refusedUntil.delete(a);
+      refusedUntil.set(message.key, message.until);
       return;
     case 'answered':
       post({ type: 'answered', registers: answered });

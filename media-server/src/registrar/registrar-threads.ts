@@ -16,7 +16,7 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@carillon/config';
 import type { SipDeviceCredential } from '@carillon/core';
-import type { AuthThrottle } from './auth-throttle.ts';
+import { throttleKeys, type AuthThrottle } from './auth-throttle.ts';
 import type { RegistrarMainMessage, RegistrarThreadInit, RegistrarThreadMessage } from './registrar-thread-messages.ts';
 
 export interface RegistrarThreadsDeps {
@@ -100,7 +100,7 @@ export class RegistrarThreads {
         );
         return;
       case 'auth-failure':
-        this.recordFailure(message.address);
+        this.recordFailure(message.address, message.username);
         return;
       case 'answered':
         this.answerWaiters.get(worker)?.(message.registers);
@@ -125,12 +125,14 @@ export class RegistrarThreads {
     );
   }
 
-  /** A wrong password from `address`, seen by any thread: past the limit, every thread refuses it. */
-  recordFailure(address: string): void {
+  /** A wrong password for `username` from `address`, seen by any thread: past the limit, every thread refuses the pair (or the address). */
+  recordFailure(address: string, username: string): void {
     const { throttle } = this.deps;
-    throttle.recordFailure(address);
-    const until = throttle.throttledUntil(address);
-    if (until !== null) for (const w of this.workers) if (w) send(w, { type: 'throttled', address, until });
+    throttle.recordFailure(address, username);
+    for (const key of Object.values(throttleKeys(address, username))) {
+      const until = key === null ? null : throttle.keyUntil(key);
+      if (key !== null && until !== null) for (const w of this.workers) if (w) send(w, { type: 'throttled', key, until });
+    }
   }
 
   async stop(): Promise<void> {

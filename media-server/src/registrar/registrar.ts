@@ -61,17 +61,17 @@ export class Registrar {
 
   async handleRegister(req: SipRequest, source: RequestSource): Promise<SipResponse> {
     const address = source.remoteAddress;
-    if (this.throttle.isThrottled(address)) return createResponse(req, 403, { reason: 'Too Many Failed Attempts' });
-
     const header = req.get('authorization');
     const creds = header ? parseAuthorization(header) : null;
+    // By user and address: one phone guessing wrong does not lock out the others behind the same NAT.
+    if (this.throttle.isThrottled(address, creds?.username ?? null)) return createResponse(req, 403, { reason: 'Too Many Failed Attempts' });
     if (!creds) return this.challenge(req, false);
     const device = await this.credentials.get(creds.username);
     const ha1 = device ? (creds.algorithm === 'MD5' ? device.ha1Md5 : device.ha1Sha256) : null;
-    const verdict = this.auth.verify(creds, 'REGISTER', ha1);
+    const verdict = await this.auth.verify(creds, 'REGISTER', ha1);
     if (verdict === 'stale') return this.challenge(req, true);
     if (verdict !== 'ok' || !device) {
-      this.throttle.recordFailure(address);
+      this.throttle.recordFailure(address, creds.username);
       // RFC 3261 §22.3: a wrong password is answered with 403 once a challenge was answered.
       return createResponse(req, 403, { reason: 'Forbidden' });
     }

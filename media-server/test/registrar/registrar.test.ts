@@ -6,6 +6,7 @@ import type { Db } from '@carillon/db';
 import { freshDb, redisClient } from '../../../tests/support/env.ts';
 import { parseSipMessage, SipRequest, type SipResponse } from '../../src/sip/message/index.ts';
 import { DigestAuthority } from '../../src/sip/auth/digest-challenge.ts';
+import { NonceLedger } from '../../src/sip/auth/nonce-ledger.ts';
 import { AuthThrottle } from '../../src/registrar/auth-throttle.ts';
 import { BindingStore } from '../../src/registrar/binding-store.ts';
 import { CredentialCache } from '../../src/registrar/credential-cache.ts';
@@ -19,6 +20,9 @@ let registrar: Registrar;
 let store: BindingStore;
 let auth: DigestAuthority;
 let device: { username: string; password: string; extensionId: string };
+/** A second device of the same extension, the colleague behind the same NAT address. */
+let colleague: { username: string; password: string };
+let nonces: NonceLedger;
 
 beforeAll(async () => {
   db = await freshDb();
@@ -28,7 +32,9 @@ beforeAll(async () => {
   const ext = await db.selectFrom('users').select('extension_id').where('id', '=', acct.userId).executeTakeFirstOrThrow();
   const creds = await issueDeviceCredentials(db, { userId: null, ip: null }, { accountId: acct.accountId, extensionId: ext.extension_id, type: 'desk_phone', name: 'Desk', realm: REALM });
   device = { ...creds, extensionId: ext.extension_id };
-  auth = new DigestAuthority({ realm: REALM, ttlSeconds: 300 });
+  colleague = await issueDeviceCredentials(db, { userId: null, ip: null }, { accountId: acct.accountId, extensionId: ext.extension_id, type: 'desk_phone', name: 'Colleague', realm: REALM });
+  nonces = new NonceLedger(redis, `${prefix}nonce:`);
+  auth = new DigestAuthority({ realm: REALM, ttlSeconds: 300, nonces });
   store = new BindingStore(redis, prefix);
   registrar = new Registrar({
     auth,
@@ -115,7 +121,7 @@ describe('registrar (RFC 3261 §10.3) with digest (RFC 7616, RFC 8760)', () => {
   });
 
   it('asks again with stale=true when the nonce has expired', async () => {
-    const old = new DigestAuthority({ realm: REALM, ttlSeconds: 300, secret: Buffer.alloc(32, 7) });
+    const old = new DigestAuthority({ realm: REALM, ttlSeconds: 300, secret: Buffer.alloc(32, 7), nonces });
     const r = new Registrar({
       auth: old,
       credentials: new CredentialCache((u) => findSipDeviceCredential(db, u)),
@@ -178,18 +184,57 @@ describe('registrar (RFC 3261 §10.3) with digest (RFC 7616, RFC 8760)', () => {
     expect((await registrar.handleRegister(register({ aor: '999', callId: 'reg-call-6', authorization: answer(c2, 'MD5', device.password) }), source())).status).toBe(403);
   });
 
-  it('throttles an address after repeated failures without affecting others', async () => {
-    const flooder = '192.0.2.66';
+  it('throttles a user at an address after repeated failures, not the other users behind that address', async () => {
+    const nat = '192.0.2.66';
     for (let i = 0; i < 5; i++) {
-      const c = await registrar.handleRegister(register({}), source(flooder));
-      expect((await registrar.handleRegister(register({ authorization: answer(c, 'MD5', 'guess' + i) }), source(flooder))).status).toBe(403);
+      const c = await registrar.handleRegister(register({}), source(nat));
+      expect((await registrar.handleRegister(register({ authorization: answer(c, 'MD5', 'guess' + i) }), source(nat))).status).toBe(403);
     }
-    const blocked = await registrar.handleRegister(register({}), source(flooder));
+    const c0 = await registrar.handleRegister(register({}), source(nat));
+    const blocked = await registrar.handleRegister(register({ authorization: answer(c0, 'MD5', device.password) }), source(nat));
     expect(blocked.status).toBe(403);
     expect(blocked.reason).toBe('Too Many Failed Attempts');
+    // The colleague behind the same NAT address still registers.
+    const c1 = await registrar.handleRegister(register({ aor: colleague.username }), source(nat));
+    expect(c1.status).toBe(401);
+    const ok = await registrar.handleRegister(register({ aor: colleague.username, callId: 'reg-call-nat', authorization: answer(c1, 'MD5', colleague.password, colleague.username) }), source(nat));
+    expect(ok.status).toBe(200);
+    // So does the same user from elsewhere.
     const c = await registrar.handleRegister(register({}), source('192.0.2.10'));
-    expect(c.status).toBe(401);
     expect((await registrar.handleRegister(register({ callId: 'reg-call-7', authorization: answer(c, 'MD5', device.password) }), source('192.0.2.10'))).status).toBe(200);
+  });
+
+  it('refuses past a much higher ceiling an address that sprays guesses across many users', async () => {
+    const throttle = new AuthThrottle(2);
+    for (let i = 0; i < 19; i++) throttle.recordFailure('192.0.2.77', `user${i}`);
+    expect(throttle.isThrottled('192.0.2.77', 'someone-else')).toBe(false);
+    throttle.recordFailure('192.0.2.77', 'user19');
+    expect(throttle.isThrottled('192.0.2.77', 'someone-else')).toBe(true);
+    expect(throttle.isThrottled('192.0.2.77', null)).toBe(true);
+    expect(throttle.isThrottled('192.0.2.78', 'user1')).toBe(false);
+  });
+
+  it('refuses a replayed (nonce, nc) pair on another registrar thread or node, and a nonce without qop twice', async () => {
+    // Two authorities with the same secret and the same Redis: two registrar threads, or two nodes.
+    const secret = randomBytes(32);
+    const [a, b] = [0, 1].map(() => new DigestAuthority({ realm: REALM, ttlSeconds: 300, secret, nonces: new NonceLedger(redis, `${prefix}nonce:`) }));
+    const credential = await findSipDeviceCredential(db, device.username);
+    const nonce = a!.newNonce();
+    const ha1 = credential!.ha1Md5;
+    const ha2 = digestHash('MD5', `REGISTER:sip:${REALM}`);
+    const withQop = { username: device.username, realm: REALM, nonce, uri: `sip:${REALM}`, algorithm: 'MD5' as const, qop: 'auth', nc: '00000001', cnonce: 'c1', opaque: null, response: digestHash('MD5', `${ha1}:${nonce}:00000001:c1:auth:${ha2}`) };
+    expect(await a!.verify(withQop, 'REGISTER', ha1)).toBe('ok');
+    expect(await b!.verify(withQop, 'REGISTER', ha1)).toBe('stale');
+    expect(await a!.verify(withQop, 'REGISTER', ha1)).toBe('stale');
+    // The next count of the same nonce is fine (RFC 7616 §3.3).
+    const second = { ...withQop, nc: '00000002', response: digestHash('MD5', `${ha1}:${nonce}:00000002:c1:auth:${ha2}`) };
+    expect(await b!.verify(second, 'REGISTER', ha1)).toBe('ok');
+    // RFC 2069 style, no qop: the nonce is good once, whatever nc the replay adds.
+    const bare = a!.newNonce();
+    const noQop = { ...withQop, nonce: bare, qop: null, nc: null, cnonce: null, response: digestHash('MD5', `${ha1}:${bare}:${ha2}`) };
+    expect(await b!.verify(noQop, 'REGISTER', ha1)).toBe('ok');
+    expect(await a!.verify(noQop, 'REGISTER', ha1)).toBe('stale');
+    expect(await a!.verify({ ...noQop, nc: '00000009' }, 'REGISTER', ha1)).toBe('stale');
   });
 
   it('stores only HA1 values for device credentials', async () => {

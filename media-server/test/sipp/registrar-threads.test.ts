@@ -66,12 +66,18 @@ describe('registrar threads', () => {
       limit: 1,
       timeoutSeconds: 20,
     });
-    // Each successful call is one wrong password answered with 403 after a challenge. Counted per
-    // thread, three sockets would let about three times the limit through.
-    const guesses = successfulCalls(flood.output);
+    // Each 403 Forbidden is one wrong password checked; past the limit the 403 comes before any check.
+    // Counted per thread, three sockets would let about three times the limit through.
+    expect(flood.code, flood.errors).toBe(0);
+    const guesses = flood.logs.split('\n').filter((l) => l.includes('403 Forbidden')).length;
+    expect(flood.logs).toContain('403 Too Many Failed Attempts');
     expect(guesses).toBeGreaterThanOrEqual(FAILURE_LIMIT);
     expect(guesses).toBeLessThanOrEqual(FAILURE_LIMIT + 2);
     const ok = await runSipp({ scenario: 'register.xml', target: h.target, localPort: await freeSipPort(), service: phone.username, auth: phone });
     expect(ok.code, ok.errors).toBe(0);
+    // A colleague behind the same address (one NAT for the office) is not locked out with them.
+    const colleague = h.phones.get('201')!;
+    const behindNat = await runSipp({ scenario: 'register.xml', target: h.target, localIp: '127.0.0.4', localPort: await freeSipPort('127.0.0.4'), service: colleague.username, auth: colleague });
+    expect(behindNat.code, behindNat.errors).toBe(0);
   });
 });

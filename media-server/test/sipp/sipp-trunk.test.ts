@@ -21,6 +21,8 @@ beforeAll(async () => {
     .insertInto('sip_trunks')
     .values({ account_id: h.accountId, name: 'Carrier', host: CARRIER_IP, port: carrierPort, number_format: 'e164', inbound_addresses: JSON.stringify([CARRIER_IP]) })
     .execute();
+  // The edge reloads its trunks' addresses every 5 s; the test does not wait for that.
+  await h.edge.calls.reloadTrunks();
 }, 30_000);
 afterAll(() => h?.stop());
 afterEach(() => {

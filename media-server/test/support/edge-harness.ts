@@ -45,7 +45,7 @@ export interface EdgeHarness {
  * lands on the main thread or on the thread, as the kernel hashes it, so every SIP test also goes
  * through the passing of datagrams from a registrar thread to the main thread.
  */
-export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPerMinute?: number; registrarThreads?: number; t1Ms?: number } = {}): Promise<EdgeHarness> {
+export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPerMinute?: number; registrarThreads?: number; t1Ms?: number; maxCalls?: number } = {}): Promise<EdgeHarness> {
   const db = await freshDb();
   const redis = redisClient();
   const config = loadConfig({
@@ -73,7 +73,8 @@ export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPe
     log: createLogger('edge-test', config.LOG_LEVEL),
     nodeId: 'test',
     noAnswerSeconds: opts.noAnswerSeconds ?? 20,
-    ...(opts.t1Ms ? { timers: { T1: opts.t1Ms } } : {}),
+    ...(opts.t1Ms !== undefined ? { timers: { T1: opts.t1Ms } } : {}),
+    ...(opts.maxCalls !== undefined ? { maxCalls: opts.maxCalls } : {}),
     events: { onEnded: (call, result) => ended.push({ call, result }), onHold: (_call, side, held) => holds.push({ side, held }) },
   });
   const mainNumber = `+1415555${String(1000 + Math.floor(Math.random() * 8999)).padStart(4, '0')}`;

@@ -70,6 +70,12 @@ const schema = z.object({
     .transform((list) => list as ('MD5' | 'SHA-256')[]),
   SIP_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
   /**
+   * Challenges (401/407) sent a second to one source address for requests without credentials,
+   * bursts of twice as many; past it they are dropped unanswered. Per method, so an office behind
+   * one NAT address can re-register all its phones while it calls.
+   */
+  SIP_CHALLENGES_PER_SOURCE_PER_SECOND: z.coerce.number().int().min(1).max(100_000).default(200),
+  /**
    * Threads that take REGISTERs off the SIP edge's main thread: each binds the UDP port too
    * (SO_REUSEPORT, so the kernel spreads phones by address) and passes every other message to the
    * main thread. "auto": one per core beyond the first, at most 4; 0 turns them off.

@@ -1,6 +1,7 @@
 import { createHmac, createSecretKey, randomBytes, randomFillSync, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { digestHash, type DigestAlgorithm } from '@carillon/core';
 import { splitOutsideQuotes, unquote } from '../message/headers.ts';
+import type { NonceLedger } from './nonce-ledger.ts';
 
 /**
  * SIP digest authentication (RFC 3261 §22, RFC 7616 for the computation,
@@ -12,7 +13,9 @@ import { splitOutsideQuotes, unquote } from '../message/headers.ts';
  * asking the user). The random part makes every challenge's nonce unique
  * (RFC 7616 §3.3): with the timestamp alone, phones challenged in the same
  * millisecond shared a nonce, and the nonce-count replay check then refused
- * all but the first of them (a registration burst got 403s).
+ * all but the first of them (a registration burst got 403s). Which nonce
+ * counts were used is kept in Redis (NonceLedger), where every thread and
+ * node sees it.
  */
 export type { DigestAlgorithm };
 
@@ -71,11 +74,12 @@ export class DigestAuthority {
   /** A KeyObject, not the Buffer: createHmac re-imports a Buffer key on every call (about 9 µs against 2 µs on Node 24). */
   private readonly secret: KeyObject;
   private readonly ttlMs: number;
-  /** Highest nonce-count seen per nonce, against replays of a captured response. */
-  private readonly lastNc = new Map<string, number>();
+  /** (nonce, nc) pairs already used, against replays of a captured response. */
+  private readonly ledger: NonceLedger;
 
-  constructor(opts: { realm: string; ttlSeconds: number; algorithms?: DigestAlgorithm[]; secret?: Buffer }) {
+  constructor(opts: { realm: string; ttlSeconds: number; nonces: NonceLedger; algorithms?: DigestAlgorithm[]; secret?: Buffer }) {
     this.realm = opts.realm;
+    this.ledger = opts.nonces;
     this.ttlMs = opts.ttlSeconds * 1000;
     this.algorithms = opts.algorithms ?? ['SHA-256', 'MD5'];
     this.secret = createSecretKey(opts.secret ?? randomBytes(32));
@@ -89,18 +93,23 @@ export class DigestAuthority {
   }
 
   checkNonce(nonce: string, now = Date.now()): NonceState {
+    const issued = this.issuedAt(nonce);
+    if (issued === null || issued > now + 5_000) return 'invalid';
+    return now - issued > this.ttlMs ? 'stale' : 'fresh';
+  }
+
+  /** When one of our nonces was issued (ms), or null when it is not ours. */
+  private issuedAt(nonce: string): number | null {
     let raw: Buffer;
     try {
       raw = Buffer.from(nonce, 'base64url');
     } catch {
-      return 'invalid';
+      return null;
     }
-    if (raw.length !== NONCE_HEAD + 16) return 'invalid';
+    if (raw.length !== NONCE_HEAD + 16) return null;
     const head = raw.subarray(0, NONCE_HEAD);
-    if (!timingSafeEqual(raw.subarray(NONCE_HEAD), this.mac(head))) return 'invalid';
-    const issued = Number(head.readBigUInt64BE());
-    if (issued > now + 5_000) return 'invalid';
-    return now - issued > this.ttlMs ? 'stale' : 'fresh';
+    if (!timingSafeEqual(raw.subarray(NONCE_HEAD), this.mac(head))) return null;
+    return Number(head.readBigUInt64BE());
   }
 
   /** WWW-Authenticate values, preferred algorithm first (RFC 8760 §2.4). */
@@ -115,9 +124,9 @@ export class DigestAuthority {
    * Checks a response against the stored HA1 of the claimed algorithm.
    * 'stale' means right password, old nonce: challenge again with stale=true.
    */
-  verify(c: DigestCredentials, method: string, ha1: string | null | undefined): 'ok' | 'stale' | 'failed' {
+  async verify(c: DigestCredentials, method: string, ha1: string | null | undefined, now = Date.now()): Promise<'ok' | 'stale' | 'failed'> {
     if (!ha1 || c.realm !== this.realm) return 'failed';
-    const nonceState = this.checkNonce(c.nonce);
+    const nonceState = this.checkNonce(c.nonce, now);
     if (nonceState === 'invalid') return 'failed';
     const ha2 = digestHash(c.algorithm, `${method}:${c.uri}`);
     let expected: string;
@@ -132,24 +141,13 @@ export class DigestAuthority {
     const b = Buffer.from(c.response, 'latin1');
     if (a.length !== b.length || !timingSafeEqual(a, b)) return 'failed';
     if (nonceState === 'stale') return 'stale';
-    // A nonce count already seen is a replay, or a client that restarted its count on a reconnect (sip.js
-    // does): refused either way, with a fresh nonce rather than 403, so an honest client simply retries.
-    if (c.nc !== null && !this.acceptNonceCount(c.nonce, parseInt(c.nc, 16))) return 'stale';
+    // A (nonce, nc) pair already used, or a nonce without qop used before, is a replay, or a client that
+    // restarted its count on a reconnect (sip.js does): refused either way, with a fresh nonce (stale=true)
+    // rather than 403, so an honest client simply retries and a replay never gets through.
+    // Without qop an nc parameter is not covered by the response, so it does not count.
+    const lifeMs = this.issuedAt(c.nonce)! + this.ttlMs - now;
+    if (!(await this.ledger.claim(c.nonce, c.qop === null ? null : parseInt(c.nc!, 16), lifeMs))) return 'stale';
     return 'ok';
-  }
-
-  private acceptNonceCount(nonce: string, nc: number): boolean {
-    const last = this.lastNc.get(nonce) ?? 0;
-    if (nc <= last) return false;
-    this.lastNc.set(nonce, nc);
-    // Bounded memory: forget the oldest nonces (insertion order) beyond what a TTL can hold in practice.
-    if (this.lastNc.size > 200_000) {
-      for (const key of this.lastNc.keys()) {
-        this.lastNc.delete(key);
-        if (this.lastNc.size <= 150_000) break;
-      }
-    }
-    return true;
   }
 
   private mac(head: Buffer): Buffer {

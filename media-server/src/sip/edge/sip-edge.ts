@@ -16,7 +16,9 @@ import { CallEngine } from '../../calls/call-engine.ts';
 import type { CallEvents } from '../../calls/call-context.ts';
 import { CallPresenceTracker } from '../../presence/call-presence.ts';
 import { PRESENCE_CHANNEL } from '@carillon/contracts/presence';
+import { ChallengeGate } from '../auth/challenge-gate.ts';
 import { DigestAuthority } from '../auth/digest-challenge.ts';
+import { NonceLedger } from '../auth/nonce-ledger.ts';
 import { createResponse, type SipRequest, type SipResponse } from '../message/index.ts';
 import { TransactionLayer, type InviteServerTransaction, type NonInviteServerTransaction } from '../transaction/index.ts';
 import { SipTransportLayer } from '../transport/sip-transport-layer.ts';
@@ -42,6 +44,8 @@ export interface SipEdgeDeps {
   credentialTtlMs?: number;
   timers?: { T1?: number };
   noAnswerSeconds?: number;
+  /** Calls at once before a new INVITE gets 503 (default 10,000; tests set it low). */
+  maxCalls?: number;
   events?: CallEvents;
 }
 
@@ -109,6 +113,7 @@ export class SipEdge {
       ttlSeconds: config.SIP_NONCE_TTL_SECONDS,
       algorithms: config.SIP_DIGEST_ALGORITHMS,
       secret: nonceSecret,
+      nonces: new NonceLedger(deps.redis),
     });
     const findCredential = (username: string) => findSipDeviceCredential(deps.db, username);
     const credentials = new CredentialCache(findCredential, deps.credentialTtlMs);
@@ -116,8 +121,8 @@ export class SipEdge {
     let registrarThreads: RegistrarThreads | null = null;
     // With registrar threads, a failure seen here also counts for them (and theirs here).
     const throttle: FailureThrottle = {
-      isThrottled: (address) => failures.isThrottled(address),
-      recordFailure: (address) => (registrarThreads ? registrarThreads.recordFailure(address) : failures.recordFailure(address)),
+      isThrottled: (address, username) => failures.isThrottled(address, username),
+      recordFailure: (address, username) => (registrarThreads ? registrarThreads.recordFailure(address, username) : failures.recordFailure(address, username)),
     };
     const registrarSettings = { minExpires: config.SIP_REGISTER_MIN_EXPIRES, maxExpires: config.SIP_REGISTER_MAX_EXPIRES, defaultExpires: config.SIP_REGISTER_MAX_EXPIRES, nodeId: deps.nodeId };
     const bindings = new BindingStore(deps.redis);
@@ -146,7 +151,7 @@ export class SipEdge {
       domain: config.SIP_DOMAIN,
       localContact,
       recordingsDir: path.join(config.dataDir, 'recordings'),
-      settings: { t1Ms: deps.timers?.T1 ?? 500, ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}) },
+      settings: { t1Ms: deps.timers?.T1 ?? 500, ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}), ...(deps.maxCalls !== undefined ? { maxCalls: deps.maxCalls } : {}) },
       ...(deps.events ? { events: deps.events } : {}),
       presence,
       nodeId: deps.nodeId,
@@ -163,6 +168,7 @@ export class SipEdge {
             nonceTtlSeconds: config.SIP_NONCE_TTL_SECONDS,
             algorithms: config.SIP_DIGEST_ALGORITHMS,
             nonceSecret,
+            challengesPerSourcePerSecond: config.SIP_CHALLENGES_PER_SOURCE_PER_SECOND,
             credentialTtlMs: credentials.ttlMs,
             registrar: registrarSettings,
             ...(deps.timers?.T1 !== undefined ? { t1Ms: deps.timers.T1 } : {}),
@@ -176,6 +182,10 @@ export class SipEdge {
         threadCount,
       );
     }
+    // Known before the first INVITE, so that none waits for the database (see ChallengeGate).
+    await calls.reloadTrunks();
+    const gate = new ChallengeGate({ auth, throttle, perSourcePerSecond: config.SIP_CHALLENGES_PER_SOURCE_PER_SECOND, isTrunk: (a) => calls.isTrunkAddressNow(a) });
+    transactions.setStatelessFilter((req, source) => gate.answer(req, source));
     const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log, presence, registrarThreads });
     transactions.onRequest((req, tx, source) => void edge.dispatch(req, tx, source));
     transport.on('connectionclose', (source) => {

@@ -12,4 +12,9 @@ export interface TransactionLayerSettings {
   /** Shorter timers for tests; production keeps the RFC values. */
   timers?: Partial<TimerSettings>;
   logger?: Logger;
+  /**
+   * Most server transactions, live and completed, kept at once (default 50,000):
+   * a peer's new request past it gets a stateless 503 with Retry-After.
+   */
+  maxServerTransactions?: number;
 }

@@ -29,6 +29,16 @@ export type RequestHandler = (
   source: SipSource,
 ) => void;
 
+/**
+ * Looks at a new request before a server transaction is made for it: a
+ * response to send statelessly instead, 'drop' to ignore it, or null for the
+ * usual transaction (see ChallengeGate).
+ */
+export type StatelessFilter = (request: SipRequest, source: SipSource) => SipResponse | 'drop' | null;
+
+/** Seconds a peer is asked to wait (Retry-After) when the server transaction table is full. */
+const FULL_RETRY_AFTER_S = 5;
+
 /** An ACK no server transaction absorbed: the ACK of a 2xx, for the dialog layer (§13.3.1.4, §17.2.3). */
 export type AckHandler = (ack: SipRequest, source: SipSource) => void;
 
@@ -82,6 +92,10 @@ export class TransactionLayer {
   #onAck: AckHandler | null = null;
   #onCancel: CancelHandler | null = null;
   #onStrayResponse: StrayResponseHandler | null = null;
+  #statelessFilter: StatelessFilter | null = null;
+  readonly #maxServer: number;
+  /** New requests answered without a transaction: by the stateless filter, or 503 while the table was full. */
+  readonly #stateless = { answered: 0, dropped: 0, full: 0 };
   #closed = false;
 
   constructor(transport: TransactionTransport, settings: TransactionLayerSettings) {
@@ -90,6 +104,7 @@ export class TransactionLayer {
     this.#settings = settings;
     this.#timers = resolveTimerSettings(settings.timers);
     this.#log = settings.logger ?? createLogger('sip-transaction');
+    this.#maxServer = settings.maxServerTransactions ?? 50_000;
     this.#context = {
       transport,
       timers: this.#timers,
@@ -107,6 +122,16 @@ export class TransactionLayer {
   /** Live transactions, and completed ones reduced to their last response, for leak checks and monitoring. */
   get transactionCount(): { client: number; server: number; completed: number } {
     return { client: this.#client.size, server: this.#server.size, completed: this.#completed.size };
+  }
+
+  /** New requests that got no transaction: answered statelessly, dropped, or refused with 503 as the table was full. */
+  get statelessCount(): { answered: number; dropped: number; full: number } {
+    return { ...this.#stateless };
+  }
+
+  /** Set once by the TU: decides which new requests are answered without a transaction. */
+  setStatelessFilter(filter: StatelessFilter): void {
+    this.#statelessFilter = filter;
   }
 
   onRequest(handler: RequestHandler): void {
@@ -283,6 +308,7 @@ export class TransactionLayer {
       completed.resend().catch((err: unknown) => this.#log.debug('retransmitted response not sent', { error: err }));
       return;
     }
+    if (this.#answerStatelessly(request, source)) return;
     const transaction =
       request.method === 'INVITE'
         ? new InviteServerTransaction(key, request, source, this.#context)
@@ -294,6 +320,30 @@ export class TransactionLayer {
       return;
     }
     this.#callTu('onRequest', () => handler(request, transaction, source), transaction);
+  }
+
+  /** True when a new request was answered (or dropped) with no transaction kept for it. */
+  #answerStatelessly(request: SipRequest, source: SipSource): boolean {
+    let verdict: SipResponse | 'drop' | null = null;
+    if (this.#statelessFilter) {
+      try {
+        verdict = this.#statelessFilter(request, source);
+      } catch (err) {
+        this.#log.error('stateless filter threw', { error: err });
+      }
+    }
+    if (verdict === null && this.#server.size + this.#completed.size >= this.#maxServer) {
+      // Full: refuse rather than grow (RFC 3261 §21.5.4, 503 with Retry-After).
+      verdict = createResponse(request, 503, { reason: 'Overloaded' }).add('retry-after', FULL_RETRY_AFTER_S);
+      this.#stateless.full++;
+    } else if (verdict === 'drop') {
+      this.#stateless.dropped++;
+    } else if (verdict !== null) {
+      this.#stateless.answered++;
+    }
+    if (verdict === null) return false;
+    if (verdict !== 'drop') this.#transport.send(verdict, source).catch((err: unknown) => this.#log.debug('stateless response not sent', { error: err }));
+    return true;
   }
 
   /** Runs TU code; if it throws before answering, the request still gets a 500 rather than silence. */

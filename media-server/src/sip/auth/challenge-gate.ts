@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { createResponse, type SipRequest, type SipResponse } from '../message/index.ts';
+import type { SipSource } from '../transport/index.ts';
+import type { DigestAuthority } from './digest-challenge.ts';
+import { SourceRateLimit } from './source-rate-limit.ts';
+
+/** What the gate asks of the authentication throttle (the registrar's FailureThrottle): is this address refused as a whole? */
+export interface AddressThrottle {
+  isThrottled(address: string, user: null): boolean;
+}
+
+/** What the gate does with a new request: answer it without a transaction, drop it, or let it through (null). */
+export type GateVerdict = SipResponse | 'drop' | null;
+
+/**
+ * Challenges requests that carry no credentials statelessly: an INVITE
+ * without Proxy-Authorization gets its 407, a REGISTER without Authorization
+ * its 401, once, and no transaction is kept (RFC 3261 §8.2.7 allows a
+ * stateless UAS; a retransmitted request simply gets a new stateless
+ * challenge). So a flood of unauthenticated requests costs neither memory
+ * (no transaction, no Timer G retransmissions of the 407, §17.2.1) nor more
+ * traffic than it sends. Answers to one source address are rate-limited;
+ * past the limit its requests are dropped unanswered.
+ */
+export class ChallengeGate {
+  private readonly auth: DigestAuthority;
+  private readonly throttle: AddressThrottle;
+  /** Whether an address is a trusted carrier's; null when not known right now (the request then goes the stateful way). */
+  private readonly isTrunk: (address: string) => boolean | null;
+  readonly limit: SourceRateLimit;
+  /** Requests answered or dropped here, for monitoring and tests. */
+  readonly counts = { challenged: 0, refused: 0, dropped: 0 };
+
+  constructor(deps: { auth: DigestAuthority; throttle: AddressThrottle; perSourcePerSecond: number; isTrunk?: (address: string) => boolean | null }) {
+    this.auth = deps.auth;
+    this.throttle = deps.throttle;
+    this.isTrunk = deps.isTrunk ?? (() => false);
+    this.limit = new SourceRateLimit({ perSecond: deps.perSourcePerSecond, burst: 2 * deps.perSourcePerSecond });
+  }
+
+  answer(req: SipRequest, source: SipSource): GateVerdict {
+    let status: 401 | 407;
+    if (req.method === 'INVITE') {
+      // A re-INVITE belongs to a dialog; one with credentials goes to the call engine.
+      if (req.has('proxy-authorization') || req.to()?.params.get('tag')) return null;
+      // Carriers are trusted by address and never see a challenge.
+      if (this.isTrunk(source.remoteAddress) !== false) return null;
+      status = 407;
+    } else if (req.method === 'REGISTER') {
+      if (req.has('authorization')) return null;
+      status = 401;
+    } else {
+      return null;
+    }
+    // Per method: an office's phones re-registering all at once do not stop its calls, nor the reverse.
+    if (!this.limit.take(`${req.method} ${source.remoteAddress}`)) {
+      this.counts.dropped++;
+      return 'drop';
+    }
+    // §8.2.7: a stateless UAS makes the same To tag for the same request.
+    const toTag = statelessTag(req);
+    if (this.throttle.isThrottled(source.remoteAddress, null)) {
+      this.counts.refused++;
+      return createResponse(req, 403, { reason: 'Too Many Failed Attempts', toTag });
+    }
+    this.counts.challenged++;
+    const res = createResponse(req, status, { toTag });
+    for (const c of this.auth.challenges(false)) res.add(status === 407 ? 'proxy-authenticate' : 'www-authenticate', c);
+    return res;
+  }
+}
+
+function statelessTag(req: SipRequest): string {
+  const branch = req.topVia()?.params.get('branch') ?? '';
+  return createHash('sha256').update(`${req.callId}\n${req.from()?.params.get('tag') ?? ''}\n${branch}`).digest('hex').slice(0, 12);
+}
