@@ -966,6 +966,41 @@ export class B2buaCall {
     void this.finish(result, from === 'a' ? 'caller' : 'callee');
   }
 
+  /**
+   * Ends the call on a command from the app (the control channel): an answered
+   * call gets a BYE on both sides (and on the party of a call it is joined to);
+   * a call not answered yet is refused to the caller (480) and its forks are
+   * cancelled. Returns false when the call had already ended.
+   */
+  hangUpByCommand(): boolean {
+    if (this.ended) return false;
+    if (this.state !== 'Answered') {
+      this.reject(480, 'Call Ended By Administrator', 'cancelled');
+      return true;
+    }
+    const link = this.link;
+    for (const side of ['a', 'b'] as const) {
+      const leg = side === 'a' ? this.a : this.b;
+      if (leg) this.sendInDialog(leg.dialog, 'BYE', leg.target);
+      else if (link?.side === side) {
+        this.link = null;
+        link.call.link = null;
+        link.call.hangUpByCommand();
+      }
+    }
+    void this.finish('answered', 'control');
+    return true;
+  }
+
+  /** Starts or stops the `*9` recording on a command; the reason when it cannot. */
+  async setRecordingByCommand(on: boolean): Promise<string | null> {
+    if (this.state !== 'Answered') return 'the call is not answered';
+    if (Boolean(this.recording) === on) return on ? 'the call is already being recorded' : 'the call is not being recorded';
+    await this.toggleRecording('a');
+    if (Boolean(this.recording) !== on) return 'on-demand recording is disabled for this account';
+    return null;
+  }
+
   private sendInDialog(dialog: Dialog, method: string, target: SipTarget): void {
     try {
       this.ctx.transactions.sendRequest(dialog.createRequest(method), target, {});

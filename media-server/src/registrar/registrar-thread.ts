@@ -114,6 +114,9 @@ port.on('message', (message: RegistrarMainMessage) => {
       refusedUntil.set(message.address, message.until);
       if (refusedUntil.size > 100_000) for (const [a, until] of refusedUntil) if (until <= Date.now()) refusedUntil.delete(a);
       return;
+    case 'invalidate-credentials':
+      credentials.invalidateWhere((value) => value === null || value.accountId === message.accountId);
+      return;
     case 'answered':
       post({ type: 'answered', registers: answered });
       return;

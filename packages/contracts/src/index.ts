@@ -10,3 +10,4 @@ export * from './presence.ts';
 export * from './registrations.ts';
 export * from './media-server-heartbeat.ts';
 export * from './call-control.ts';
+export * from './config-changes.ts';

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { createLogger, loadConfig, type Config, type Logger } from '@carillon/config';
 import { openDatabase, type Db } from '@carillon/db';
-import { createMailer, loadSecretKey, redisRateLimiter, secretBox, type Mailer, type RateLimiter, type SecretBox, type SignInPolicy } from '@carillon/core';
+import { createMailer, installConfigChangeSink, loadSecretKey, redisRateLimiter, secretBox, type Mailer, type RateLimiter, type SecretBox, type SignInPolicy } from '@carillon/core';
+import { CONFIG_CHANGES_CHANNEL } from '@carillon/contracts/config-changes';
 
 /**
  * The app's long-lived resources. Kept on globalThis because the production
@@ -36,6 +37,8 @@ async function createRuntime(): Promise<Runtime> {
   const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir });
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: false });
   const secretKey = loadSecretKey(config);
+  // What the app changes of an account's configuration reaches media-server's caches at once.
+  installConfigChangeSink((change) => redis.publish(CONFIG_CHANGES_CHANNEL, JSON.stringify(change)));
   return {
     config,
     db,
