@@ -12,6 +12,7 @@ import {
   type CallCommandRequest,
   type CallEvent,
 } from '@carillon/contracts/call-control';
+import type { Db } from '@carillon/db';
 import type { Runtime } from './runtime.ts';
 
 type CommandResult = Extract<CallEvent, { type: 'command-result' }>;
@@ -21,8 +22,6 @@ export const COMMAND_TIMEOUT_MS = 5000;
 
 export type CallCommandOutcome =
   | { status: 'done' }
-  /** No such call in the caller's account (or another account's call). */
-  | { status: 'not_found' }
   | { status: 'forbidden' }
   /** The call is over (or its node is gone): nothing to act on. */
   | { status: 'ended'; reason: string }
@@ -36,21 +35,24 @@ export function mayControlCall(auth: AuthenticatedSession, call: { caller_extens
   return (own && auth.permissions.has('self.calls')) || auth.permissions.has('phone_system.manage');
 }
 
-/**
- * Sends a command to a live call through the control channel
- * (contracts/call-control.ts) and awaits its owner node's answer. The call is
- * named by its call-log id and must belong to the caller's account; a user may
- * act on the calls of their own extension, and someone who manages the phone
- * system on any call of the account. The command goes to the audit trail.
- */
-export async function sendCallCommand(rt: Runtime, auth: AuthenticatedSession, actor: AuditActor, callRecordId: string, request: CallCommandRequest, timeoutMs = COMMAND_TIMEOUT_MS): Promise<CallCommandOutcome> {
-  const call = await rt.db
+/** A call of the caller's account by its call-log id, with what a command needs; null for another account's or none. */
+export function callForControl(db: Db, auth: AuthenticatedSession, callRecordId: string) {
+  return db
     .selectFrom('calls')
     .select(['id', 'sip_call_id', 'caller_extension_id', 'callee_extension_id', 'ended_at'])
     .where('account_id', '=', auth.account.id)
     .where('id', '=', callRecordId)
     .executeTakeFirst();
-  if (!call) return { status: 'not_found' };
+}
+type ControlledCallRow = NonNullable<Awaited<ReturnType<typeof callForControl>>>;
+
+/**
+ * Sends a command to a live call through the control channel
+ * (contracts/call-control.ts) and awaits its owner node's answer. The call
+ * (found by `callForControl`, so of the caller's account) must be one the
+ * caller may act on (`mayControlCall`). The command goes to the audit trail.
+ */
+export async function sendCallCommand(rt: Runtime, auth: AuthenticatedSession, actor: AuditActor, call: ControlledCallRow, request: CallCommandRequest, timeoutMs = COMMAND_TIMEOUT_MS): Promise<CallCommandOutcome> {
   if (!mayControlCall(auth, call)) return { status: 'forbidden' };
   if (call.ended_at) return { status: 'ended', reason: 'the call has ended' };
   const owner = parseCallOwner(await rt.redis.get(callOwnerKey(call.sip_call_id)));
