@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  announceConfigChange,
   credentialsInput,
   defaultRoleIdFor,
   issueDeviceCredentials,
@@ -205,6 +206,8 @@ export async function addUsers(rt: Runtime, accountId: string, actor: AuditActor
     }
   }
   errors.sort((a, b) => a.row - b.row);
+  // New extensions, and phones from the inventory given to them.
+  if (created.length) await announceConfigChange(accountId, 'extensions', 'devices');
   return { created, errors };
 }
 
