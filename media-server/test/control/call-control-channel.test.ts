@@ -59,7 +59,7 @@ afterAll(async () => {
 async function send(message: unknown, commandId: string): Promise<Extract<CallEvent, { type: 'command-result' }>> {
   expect(await h.redis.publish(callCommandChannel(nodeId), typeof message === 'string' ? message : JSON.stringify(message))).toBe(1);
   let answer: CallEvent | undefined;
-  await expect.poll(() => (answer = received.find((e) => e.type === 'command-result' && e.commandId === commandId)), { timeout: 10_000, interval: 20 }).toBeDefined();
+  await expect.poll(() => (answer = received.find((e) => e.type === 'command-result' && e.commandId === commandId)), { timeout: 20_000, interval: 20 }).toBeDefined();
   return answer as Extract<CallEvent, { type: 'command-result' }>;
 }
 
@@ -100,4 +100,38 @@ describe('control channel of a media-server node', () => {
     const late = randomUUID();
     expect(await send({ commandId: late, accountId: h.accountId, callId, requestedBy, type: 'hangup' }, late)).toMatchObject({ outcome: 'not_found', reason: 'the call has ended or is not on this node' });
   }, 60_000);
+
+  it('starts and stops the recording of a live call, and says why when it cannot', async () => {
+    const phone = await startRegisteredSipp({ target: h.target, credentials: callee, scenario: 'uas-answer.xml' });
+    running.push(phone);
+    const call = startSipp({ scenario: 'uac-wait-bye.xml', target: h.target, localPort: await freeSipPort(), service: '102', auth: caller, timeoutSeconds: 60, extra: ['-mp', String(await freeMediaPort())] });
+    running.push(call);
+    await expect.poll(() => h.edge.calls.calls().find((c) => c.state === 'Answered')?.aCallId, { timeout: 20_000, interval: 20 }).toBeDefined();
+    const live = h.edge.calls.calls()[0]!;
+    const command = async (type: 'start-recording' | 'stop-recording' | 'hangup') => {
+      const commandId = randomUUID();
+      return send({ commandId, accountId: h.accountId, callId: live.aCallId, requestedBy, type }, commandId);
+    };
+    const recordings = () => h.db.selectFrom('recordings').select(['id', 'duration_seconds']).where('call_id', '=', live.recordId!).execute();
+
+    expect(await command('stop-recording')).toMatchObject({ outcome: 'refused', reason: 'the call is not being recorded' });
+    await h.db.updateTable('accounts').set({ on_demand_recording: false }).where('id', '=', h.accountId).execute();
+    try {
+      expect(await command('start-recording')).toMatchObject({ outcome: 'refused', reason: 'on-demand recording is disabled for this account' });
+    } finally {
+      await h.db.updateTable('accounts').set({ on_demand_recording: true }).where('id', '=', h.accountId).execute();
+    }
+    expect(await recordings()).toEqual([]);
+
+    expect(await command('start-recording')).toMatchObject({ outcome: 'done' });
+    expect(await recordings()).toHaveLength(1);
+    expect(await command('start-recording')).toMatchObject({ outcome: 'refused', reason: 'the call is already being recorded' });
+    expect(await command('stop-recording')).toMatchObject({ outcome: 'done' });
+    expect((await recordings())[0]!.duration_seconds).not.toBeNull();
+
+    expect(await command('hangup')).toMatchObject({ outcome: 'done' });
+    const [callerSide, calleeSide] = await Promise.all([call.done, phone.done]);
+    expect(callerSide.code, callerSide.errors || callerSide.output.slice(-1500)).toBe(0);
+    expect(calleeSide.code, calleeSide.errors || calleeSide.output.slice(-1500)).toBe(0);
+  }, 90_000);
 });
