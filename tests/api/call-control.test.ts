@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, type Db } from '@carillon/db';
-import { startProduct, type RunningProduct } from '../support/product.ts';
+import { mediaServerSipTarget, startProduct, type RunningProduct } from '../support/product.ts';
 import { activate, HttpClient } from '../support/http-client.ts';
 import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
 import { createStandardUsers } from '../support/softphone-users.ts';
@@ -20,7 +20,6 @@ let scratch: { url: string; drop: () => Promise<void> } | undefined;
 let db: Db;
 let admin: HttpClient;
 let other: HttpClient;
-let sam: HttpClient;
 let lea: HttpClient;
 let sipTarget = '';
 const me = { accountId: '', extensionId: '' };
@@ -67,23 +66,12 @@ beforeAll(async () => {
     { extension: '102', name: 'sam', password: PASSWORD },
     { extension: '103', name: 'lea', password: PASSWORD },
   ]);
-  sam = new HttpClient(product.url);
-  expect((await sam.form('/login', { identifier: 'sam@demo.carillon.localhost', password: PASSWORD })).status).toBe(303);
   lea = new HttpClient(product.url);
   expect((await lea.form('/login', { identifier: 'lea@demo.carillon.localhost', password: PASSWORD })).status).toBe(303);
   samExtensionId = (await db.selectFrom('users').select('extension_id').where('email', '=', 'sam@demo.carillon.localhost').executeTakeFirstOrThrow()).extension_id!;
   caller = await addDesk(me.extensionId, 'Admin desk');
   callee = await addDesk(samExtensionId, 'Sam desk');
-  // media-server may finish starting after the app: its log line says where SIP listens.
-  // (and then that its control channel listens).
-  let listening: RegExpExecArray | null = null;
-  for (let i = 0; i < 300 && !(listening && /control channel listening/.test(product.output())); i++) {
-    listening = /"msg":"SIP edge listening".*?"ports":\{[^}]*"UDP":(\d+)/.exec(product.output());
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(listening, 'media-server did not log its SIP ports').not.toBeNull();
-  expect(product.output()).toMatch(/control channel listening/);
-  sipTarget = `127.0.0.1:${listening![1]}`;
+  sipTarget = await mediaServerSipTarget(product);
 }, 180_000);
 
 afterEach(() => {

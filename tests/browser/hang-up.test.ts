@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openPostgres, type Db } from '@carillon/db';
 import { launchChromium } from '../support/browser.ts';
-import { startProduct, type RunningProduct } from '../support/product.ts';
+import { mediaServerSipTarget, startProduct, type RunningProduct } from '../support/product.ts';
 import { activate, HttpClient, STRONG } from '../support/http-client.ts';
 import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
 import { createStandardUsers, signIn } from '../support/softphone-users.ts';
@@ -44,13 +44,7 @@ beforeAll(async () => {
   };
   adminPhone = await desk(me.extensionId, 'Admin desk');
   samPhone = await desk(samExtension, 'Sam desk');
-  let listening: RegExpExecArray | null = null;
-  for (let i = 0; i < 300 && !(listening && /control channel listening/.test(product.output())); i++) {
-    listening = /"msg":"SIP edge listening".*?"ports":\{[^}]*"UDP":(\d+)/.exec(product.output());
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  expect(listening, 'media-server did not log its SIP ports').not.toBeNull();
-  sipTarget = `127.0.0.1:${listening![1]}`;
+  sipTarget = await mediaServerSipTarget(product);
   browser = await launchChromium();
 }, 180_000);
 
