@@ -975,7 +975,7 @@ export class B2buaCall {
   hangUpByCommand(): boolean {
     if (this.ended) return false;
     if (this.state !== 'Answered') {
-      this.reject(480, 'Call Ended By Administrator', 'cancelled');
+      this.reject(480, 'Call Ended By Administrator', 'cancelled', 'control');
       return true;
     }
     const link = this.link;
@@ -1009,9 +1009,9 @@ export class B2buaCall {
     }
   }
 
-  private reject(status: number, reason: string, result: CallResult): void {
+  private reject(status: number, reason: string, result: CallResult, hangupBy: string | null = null): void {
     if (this.inviteTx.canRespond) this.inviteTx.respond(createResponse(this.invite, status, { toTag: this.aTag, reason }));
-    void this.finish(result, null);
+    void this.finish(result, hangupBy);
   }
 
   private clearNoAnswer(): void {

@@ -134,4 +134,19 @@ describe('control channel of a media-server node', () => {
     expect(callerSide.code, callerSide.errors || callerSide.output.slice(-1500)).toBe(0);
     expect(calleeSide.code, calleeSide.errors || calleeSide.output.slice(-1500)).toBe(0);
   }, 90_000);
+
+  it('hangs up a call still ringing: the caller gets a 480, the ringing phone a CANCEL', async () => {
+    const phone = await startRegisteredSipp({ target: h.target, credentials: callee, scenario: 'uas-ring-cancelled.xml' });
+    running.push(phone);
+    const call = startSipp({ scenario: 'uac-unavailable.xml', target: h.target, localPort: await freeSipPort(), service: '102', auth: caller, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort())] });
+    running.push(call);
+    await expect.poll(() => h.edge.calls.calls().find((c) => c.state === 'Ringing')?.aCallId, { timeout: 20_000, interval: 20 }).toBeDefined();
+    const ringing = h.edge.calls.calls()[0]!;
+    const commandId = randomUUID();
+    expect(await send({ commandId, accountId: h.accountId, callId: ringing.aCallId, requestedBy, type: 'hangup' }, commandId)).toMatchObject({ outcome: 'done' });
+    const [callerSide, calleeSide] = await Promise.all([call.done, phone.done]);
+    expect(callerSide.code, callerSide.errors || callerSide.output.slice(-1500)).toBe(0);
+    expect(calleeSide.code, calleeSide.errors || calleeSide.output.slice(-1500)).toBe(0);
+    expect(await h.lastCall()).toMatchObject({ result: 'cancelled', hangup_by: 'control' });
+  }, 60_000);
 });
