@@ -128,8 +128,12 @@ export class B2buaCall {
   private noAnswerTimer: NodeJS.Timeout | null = null;
   private okRetransmit: NodeJS.Timeout | null = null;
   private ringingSent = false;
-  /** A blind transfer in progress (RFC 3515 REFER, RFC 5589): who asked, and the side being replaced. */
-  private transfer: { side: 'a' | 'b'; transferor: AnsweredSide; byeTimer: NodeJS.Timeout | null } | null = null;
+  /**
+   * A blind transfer in progress (RFC 3515 REFER, RFC 5589): who asked, and the side being replaced.
+   * `byCommand`: asked by the app (control channel), not by a REFER: the party replaced has no
+   * subscription to notify, and is simply sent a BYE once the target answers.
+   */
+  private transfer: { side: 'a' | 'b'; transferor: AnsweredSide; byeTimer: NodeJS.Timeout | null; byCommand: boolean } | null = null;
   private readonly starCodes = new StarCodeDetector();
   /** The on-demand recording in progress (`*9`), with its row in recordings. */
   private recording: { id: string; path: string; startedAt: number } | null = null;
@@ -704,8 +708,29 @@ export class B2buaCall {
     const accepted = createResponse(req, 202, { toTag: leg.dialog.state.localTag });
     accepted.add('contact', leg.dialog.state.localContact);
     tx.respond(accepted);
-    this.transfer = { side, transferor: leg, byeTimer: null };
+    this.transfer = { side, transferor: leg, byeTimer: null, byCommand: false };
     this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
+    await this.callTransferTarget(side, route);
+  }
+
+  /**
+   * A blind transfer asked by the app: the party on `transferee` is put through to `target` (as
+   * the dial plan routes it for this call's caller) and the other party leaves once the target
+   * answers. Resolves once the target is being called, or with why it cannot be.
+   */
+  async transferByCommand(transferee: 'a' | 'b', target: string): Promise<string | null> {
+    const side = transferee === 'a' ? 'b' : 'a';
+    const leg = side === 'a' ? this.a : this.b;
+    if (this.state !== 'Answered' || this.transfer || this.link || !leg) return 'the call cannot be transferred now';
+    const route = await this.ctx.route(this.caller, target);
+    if (route.kind === 'reject') return `the target cannot be reached (${route.status} ${route.reason})`;
+    if (this.state !== 'Answered' || this.transfer) return 'the call cannot be transferred now';
+    this.transfer = { side, transferor: leg, byeTimer: null, byCommand: true };
+    return (await this.callTransferTarget(side, route)) ? null : 'the target cannot be reached (no registered device)';
+  }
+
+  /** Plays hold music to the party being transferred and rings the target; false when it has nowhere to ring. */
+  private async callTransferTarget(side: 'a' | 'b', route: Route): Promise<boolean> {
     const other = side === 'a' ? 'b' : 'a';
     await this.bridge!.play(other, { file: staticAudioPath('hold-music.wav') }, { loop: true });
 
@@ -721,11 +746,12 @@ export class B2buaCall {
     }
     if (targets.length === 0) {
       this.transferFailed(route.kind === 'reject' ? route.status : 480, route.kind === 'reject' ? route.reason : 'Temporarily Unavailable');
-      return;
+      return false;
     }
     if (route.kind === 'extension') this.ctx.presence?.set(this, this.caller.accountId, route.extensionId, 'ringing');
     this.transferTargetExtension = route.kind === 'extension' ? route.extensionId : null;
     for (const t of targets) await this.fork(t.target, t.uri, t.deviceId, side, 'transfer', route);
+    return true;
   }
 
   private async transferAnswered(fork: Fork, res: SipResponse, dialog: Dialog): Promise<void> {
@@ -754,11 +780,17 @@ export class B2buaCall {
     if (this.transferTargetExtension) this.ctx.presence?.set(this, this.caller.accountId, this.transferTargetExtension, 'on_call');
     if (fork.legRecordId) await this.ctx.records.legAnswered(fork.legRecordId, choice.audio.name);
     if (transfer.transferor.legRecordId) await this.ctx.records.legEnded(transfer.transferor.legRecordId, 'transferred');
+    const transferor = transfer.transferor;
+    this.transfer = null;
+    if (transfer.byCommand) {
+      // Nobody asked by REFER: the party replaced just leaves.
+      this.sendInDialog(transferor.dialog, 'BYE', transferor.target);
+      this.ctx.events.onTransferred?.(this, side);
+      return;
+    }
     // The transferor is told, then leaves; if it does not hang up by itself, we end its dialog.
     this.retired.push(transfer.transferor.dialog);
     this.notifyTransfer(transfer.transferor, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
-    const transferor = transfer.transferor;
-    this.transfer = null;
     setTimeout(() => {
       if (this.retired.includes(transferor.dialog)) {
         this.retired = this.retired.filter((d) => d !== transferor.dialog);
@@ -872,7 +904,7 @@ export class B2buaCall {
     }
     this.transfer = null;
     void this.bridge?.stopPlayback(transfer.side === 'a' ? 'b' : 'a').catch(() => undefined);
-    this.notifyTransfer(transfer.transferor, `SIP/2.0 ${status} ${reason}`, 'terminated;reason=noresource');
+    if (!transfer.byCommand) this.notifyTransfer(transfer.transferor, `SIP/2.0 ${status} ${reason}`, 'terminated;reason=noresource');
   }
 
   private notifyTransfer(to: AnsweredSide, sipfrag: string, subscriptionState: string): void {

@@ -9,6 +9,8 @@ export interface ControlledCall {
   hangUpByCommand(): boolean;
   /** Null when done, else why not. */
   setRecordingByCommand(on: boolean): Promise<string | null>;
+  /** Null once the target is being called, else why not. */
+  transferByCommand(transferee: 'a' | 'b', target: string): Promise<string | null>;
 }
 
 export interface ControlTargets {
@@ -108,8 +110,11 @@ export class CallControlChannel {
         const refused = await call.setRecordingByCommand(command.type === 'start-recording');
         return refused ? { outcome: 'refused', reason: refused } : { outcome: 'done' };
       }
-      case 'transfer':
-        return { outcome: 'refused', reason: 'transfer by command is not supported yet' };
+      case 'transfer': {
+        // Done once the target rings: the transferee hears hold music, and the other party leaves when the target answers.
+        const refused = await call.transferByCommand(command.side, command.target);
+        return refused ? { outcome: 'refused', reason: refused } : { outcome: 'done' };
+      }
     }
   }
 

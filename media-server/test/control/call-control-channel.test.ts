@@ -16,6 +16,7 @@ import { redisClient } from '../../../tests/support/env.ts';
 let h: EdgeHarness;
 let caller: TestPhone;
 let callee: TestPhone;
+let third: TestPhone;
 let subscriber: Redis;
 let events: Redis;
 let channel: CallControlChannel;
@@ -28,6 +29,7 @@ beforeAll(async () => {
   h = await startEdge();
   caller = await h.addPhone('101');
   callee = await h.addPhone('102');
+  third = await h.addPhone('103');
   subscriber = redisClient();
   events = redisClient();
   events.on('message', (_channel: string, message: string) => {
@@ -149,4 +151,30 @@ describe('control channel of a media-server node', () => {
     expect(calleeSide.code, calleeSide.errors || calleeSide.output.slice(-1500)).toBe(0);
     expect(await h.lastCall()).toMatchObject({ result: 'cancelled', hangup_by: 'control' });
   }, 60_000);
+
+  it('transfers the caller to another extension: the callee leaves with a BYE once the target answers', async () => {
+    const phone = await startRegisteredSipp({ target: h.target, credentials: callee, scenario: 'uas-answer.xml' });
+    const target = await startRegisteredSipp({ target: h.target, credentials: third, scenario: 'uas-answer.xml' });
+    running.push(phone, target);
+    const call = startSipp({ scenario: 'uac-wait-bye.xml', target: h.target, localPort: await freeSipPort(), service: '102', auth: caller, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort())] });
+    running.push(call);
+    await expect.poll(() => h.edge.calls.calls().find((c) => c.state === 'Answered')?.aCallId, { timeout: 20_000, interval: 20 }).toBeDefined();
+    const live = h.edge.calls.calls()[0]!;
+    const command = async (body: Record<string, unknown>) => {
+      const commandId = randomUUID();
+      return send({ commandId, accountId: h.accountId, callId: live.aCallId, requestedBy, ...body }, commandId);
+    };
+
+    expect(await command({ type: 'transfer', side: 'a', target: '199' })).toMatchObject({ outcome: 'refused', reason: 'the target cannot be reached (484 Address Incomplete)' });
+    expect(await command({ type: 'transfer', side: 'a', target: '103' })).toMatchObject({ outcome: 'done' });
+    // Extension 102 leaves (its scenario ends after the BYE it answers); 101 now talks to 103.
+    const left = await phone.done;
+    expect(left.code, left.errors || left.output.slice(-1500)).toBe(0);
+    expect(h.edge.calls.byCallId(live.aCallId)?.state).toBe('Answered');
+
+    expect(await command({ type: 'hangup' })).toMatchObject({ outcome: 'done' });
+    const [callerSide, targetSide] = await Promise.all([call.done, target.done]);
+    expect(callerSide.code, callerSide.errors || callerSide.output.slice(-1500)).toBe(0);
+    expect(targetSide.code, targetSide.errors || targetSide.output.slice(-1500)).toBe(0);
+  }, 90_000);
 });

@@ -47,7 +47,10 @@ export function parseCallOwner(value: string | null): CallOwner | null {
 
 export const callCommand = z.discriminatedUnion('type', [
   z.object({ ...commandBase, type: z.literal('hangup') }),
-  /** A blind transfer of one side to a number the dial plan routes (an extension or an outside number). */
+  /**
+   * A blind transfer: the party on `side` is put through to `target`, a number the dial plan routes
+   * (an extension or an outside number), and the other party leaves once the target answers.
+   */
   z.object({ ...commandBase, type: z.literal('transfer'), side, target: z.string().regex(/^\+?[0-9*#]{1,32}$/) }),
   z.object({ ...commandBase, type: z.literal('start-recording') }),
   z.object({ ...commandBase, type: z.literal('stop-recording') }),
