@@ -154,7 +154,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     route: '/api/calls/[id]/commands',
     method: 'POST',
-    summary: 'Send a command to a live call (hang up, start or stop recording) and wait for its media server’s answer',
+    summary: 'Send a command to a live call (hang up, blind transfer, start or stop recording) and wait for its media server’s answer',
     body: callCommandRequest,
     response: z.object({ outcome: z.literal('done') }),
   },
