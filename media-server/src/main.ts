@@ -75,6 +75,7 @@ const media = await MediaEngine.start({
 const edge = await SipEdge.start({ config, db, redis, media, secrets: secretBox(loadSecretKey(config)), log, nodeId, ownership: new RedisCallOwnership(redis, nodeId, log.child('control')) });
 // Commands from the app to this node's calls, and changes of account configuration (a subscriber needs a connection of its own).
 const subscriber = redis.duplicate({ connectionName: `carillon:media-server:${nodeId}:control` });
+// Its errors are the main connection's (same server), which are logged above; ioredis resubscribes on reconnect.
 subscriber.on('error', () => undefined);
 const control = await CallControlChannel.start({
   subscriber,
