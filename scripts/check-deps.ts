@@ -27,6 +27,8 @@ export const MEDIA_SERVER_LAYERS: Record<string, { may: readonly string[] } | { 
   presence: { may: [] },
   registrar: { may: ['sip', 'cache'] },
   calls: { may: ['sip', 'sdp', 'media', 'cache', 'presence'] },
+  // Commands from the app and configuration changes, over Redis: reaches calls through an interface main.ts wires.
+  control: { may: [] },
   // Target (issue 19): applications see a call through its handle, never SIP.
   apps: { mayNot: ['sip', 'registrar'] },
 };

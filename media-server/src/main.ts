@@ -19,6 +19,8 @@ import {
   type MediaServerHeartbeat,
 } from '@carillon/contracts/media-server-heartbeat';
 import { liveCounts } from './health.ts';
+import { CallControlChannel } from './control/call-control-channel.ts';
+import { RedisCallOwnership } from './control/call-ownership.ts';
 
 const config = loadConfigOrExit();
 const { redisUrl, nodeId } = readSettingsOrExit();
@@ -77,7 +79,21 @@ const media = await MediaEngine.start({
   bindAddress: config.SIP_HOST,
   ...(config.SIP_PUBLIC_ADDRESS ? { advertisedAddress: config.SIP_PUBLIC_ADDRESS } : {}),
 });
-const edge = await SipEdge.start({ config, db, redis, media, secrets: secretBox(loadSecretKey(config)), log, nodeId });
+const edge = await SipEdge.start({ config, db, redis, media, secrets: secretBox(loadSecretKey(config)), log, nodeId, ownership: new RedisCallOwnership(redis, nodeId, log.child('control')) });
+// Commands from the app to this node's calls, and changes of account configuration (a subscriber needs a connection of its own).
+const subscriber = redis.duplicate({ connectionName: `carillon:media-server:${nodeId}:control` });
+// Its errors are the main connection's (same server), which are logged above; ioredis resubscribes on reconnect.
+subscriber.on('error', () => undefined);
+const control = await CallControlChannel.start({
+  subscriber,
+  publisher: redis,
+  nodeId,
+  log: log.child('control'),
+  targets: {
+    findCall: (callId) => edge.calls.byCallId(callId),
+    configChanged: (change) => edge.invalidateAccountConfig(change.accountId, change.subjects),
+  },
+});
 const edgePorts = () => edge.transport.ports;
 
 beat();
@@ -91,6 +107,8 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   stopping = true;
   clearInterval(timer);
   log.info('shutting down', { signal });
+  await within(control.stop(), SHUTDOWN_STEP_MS).catch(() => undefined);
+  subscriber.disconnect();
   await within(edge.stop(), SHUTDOWN_STEP_MS * 2).catch((err: unknown) => log.warn('SIP edge did not stop cleanly', { error: err }));
   await within(media.stop(), SHUTDOWN_STEP_MS).catch(() => undefined);
   await within(db.destroy(), SHUTDOWN_STEP_MS).catch(() => undefined);

@@ -137,6 +137,7 @@ describe('OpenAPI document', () => {
       },
       { route: '/api/users/[id]', method: 'PATCH', valid: [{ firstName: 'Ada' }, { language: null }], invalid: [{}, { firstName: '' }, { language: 'de' }, { email: 'a@b.c' }] },
       { route: '/api/me/dnd', method: 'PUT', valid: [{ dnd: 'no_calls' }], invalid: [{ dnd: 'sometimes' }, {}] },
+      { route: '/api/calls/[id]/commands', method: 'POST', valid: [{ type: 'hangup' }, { type: 'transfer', side: 'b', target: '+33123456789' }], invalid: [{ type: 'explode' }, { type: 'hangup', force: true }, { type: 'transfer', side: 'b', target: 'sip:x@y' }, {}] },
       { route: '/api/me', method: 'PATCH', valid: [{ language: 'fr' }], invalid: [{ language: 'fr', theme: 'dark' }] },
     ];
     for (const ex of examples) {

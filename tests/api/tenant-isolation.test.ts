@@ -135,6 +135,7 @@ describe('tenant isolation', () => {
     expect(walked).toContain('GET /api/numbers/[id]');
     expect(walked).toContain('PATCH /api/numbers/[id]');
     expect(walked).toContain('GET /api/calls/[id]');
+    expect(walked).toContain('POST /api/calls/[id]/commands');
     expect(walked).toContain('GET /api/transcriptions/[id]');
     expect(walked).toContain('DELETE /api/me/contacts/[id]');
     expect(walked).toContain('POST /api/queues/[queue]/jobs/[id]/retry');

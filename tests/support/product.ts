@@ -114,3 +114,17 @@ export async function startProduct(env: Record<string, string> = {}): Promise<Ru
     },
   };
 }
+
+/**
+ * Where the product's media-server listens for SIP over UDP (`127.0.0.1:<port>`), once it has logged it
+ * and its control channel listens too: media-server may finish starting after the app.
+ */
+export async function mediaServerSipTarget(product: RunningProduct, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const listening = /"msg":"SIP edge listening".*?"ports":\{[^}]*"UDP":(\d+)/.exec(product.output());
+    if (listening && /control channel listening/.test(product.output())) return `127.0.0.1:${listening[1]}`;
+    if (Date.now() > deadline) throw new Error(`media-server did not start listening:\n${product.output().slice(-3000)}`);
+    await sleep(100);
+  }
+}

@@ -107,6 +107,8 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
   '/api/calls/[id]': { anyOf: ['self.calls', 'reports.company_call_log'] },
   '/api/calls/export': { anyOf: ['self.calls', 'reports.company_call_log'] },
   '/api/calls/[id]/recording': { anyOf: ['self.calls', 'reports.company_call_log'] },
+  // Scoped further in the handler: one's own live calls with self.calls, any call of the account with phone_system.manage.
+  '/api/calls/[id]/commands': { POST: { anyOf: ['self.calls', 'phone_system.manage'] } },
   // Scoped further in the handlers: a Standard user exports only their own calls, and sees only their own exports.
   '/api/calls/recordings-export': { POST: { anyOf: ['self.calls', 'reports.company_call_log'] } },
   '/api/calls/recordings-export/[id]': { GET: { anyOf: ['self.calls', 'reports.company_call_log'] } },

@@ -32,4 +32,9 @@ export class LoadingCache<V> {
   invalidate(key: string): void {
     this.entries.delete(key);
   }
+
+  /** Drops the entries whose value (null for a cached miss) matches. */
+  invalidateWhere(matches: (value: V | null) => boolean): void {
+    for (const [key, entry] of this.entries) if (matches(entry.value)) this.entries.delete(key);
+  }
 }

@@ -128,8 +128,12 @@ export class B2buaCall {
   private noAnswerTimer: NodeJS.Timeout | null = null;
   private okRetransmit: NodeJS.Timeout | null = null;
   private ringingSent = false;
-  /** A blind transfer in progress (RFC 3515 REFER, RFC 5589): who asked, and the side being replaced. */
-  private transfer: { side: 'a' | 'b'; transferor: AnsweredSide; byeTimer: NodeJS.Timeout | null; targetNumber: string } | null = null;
+  /**
+   * A blind transfer in progress (RFC 3515 REFER, RFC 5589): who asked, and the side being replaced.
+   * `byCommand`: asked by the app (control channel), not by a REFER: the party replaced has no
+   * subscription to notify, and is simply sent a BYE once the target answers.
+   */
+  private transfer: { side: 'a' | 'b'; transferor: AnsweredSide; byeTimer: NodeJS.Timeout | null; targetNumber: string; byCommand: boolean } | null = null;
   private readonly starCodes = new StarCodeDetector();
   /** The on-demand recording in progress (`*9`), with its row in recordings. */
   private recording: { id: string; path: string; startedAt: number } | null = null;
@@ -709,8 +713,29 @@ export class B2buaCall {
     const accepted = createResponse(req, 202, { toTag: leg.dialog.state.localTag });
     accepted.add('contact', leg.dialog.state.localContact);
     tx.respond(accepted);
-    this.transfer = { side, transferor: leg, byeTimer: null, targetNumber: target };
+    this.transfer = { side, transferor: leg, byeTimer: null, targetNumber: target, byCommand: false };
     this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
+    await this.callTransferTarget(side, route);
+  }
+
+  /**
+   * A blind transfer asked by the app: the party on `transferee` is put through to `target` (as
+   * the dial plan routes it for this call's caller) and the other party leaves once the target
+   * answers. Resolves once the target is being called, or with why it cannot be.
+   */
+  async transferByCommand(transferee: 'a' | 'b', target: string): Promise<string | null> {
+    const side = transferee === 'a' ? 'b' : 'a';
+    const leg = side === 'a' ? this.a : this.b;
+    if (this.state !== 'Answered' || this.transfer || this.link || !leg) return 'the call cannot be transferred now';
+    const route = await this.ctx.route(this.caller, target);
+    if (route.kind === 'reject') return `the target cannot be reached (${route.status} ${route.reason})`;
+    if (this.state !== 'Answered' || this.transfer) return 'the call cannot be transferred now';
+    this.transfer = { side, transferor: leg, byeTimer: null, targetNumber: target, byCommand: true };
+    return (await this.callTransferTarget(side, route)) ? null : 'the target cannot be reached (no registered device)';
+  }
+
+  /** Plays hold music to the party being transferred and rings the target; false when it has nowhere to ring. */
+  private async callTransferTarget(side: 'a' | 'b', route: Route): Promise<boolean> {
     const other = side === 'a' ? 'b' : 'a';
     await this.bridge!.play(other, { file: staticAudioPath('hold-music.wav') }, { loop: true });
 
@@ -726,11 +751,12 @@ export class B2buaCall {
     }
     if (targets.length === 0) {
       this.transferFailed(route.kind === 'reject' ? route.status : 480, route.kind === 'reject' ? route.reason : 'Temporarily Unavailable');
-      return;
+      return false;
     }
     if (route.kind === 'extension') this.ctx.presence?.set(this, this.caller.accountId, route.extensionId, 'ringing');
     this.transferTargetExtension = route.kind === 'extension' ? route.extensionId : null;
     for (const t of targets) await this.fork(t.target, t.uri, t.deviceId, side, 'transfer', route);
+    return true;
   }
 
   private async transferAnswered(fork: Fork, res: SipResponse, dialog: Dialog): Promise<void> {
@@ -760,11 +786,17 @@ export class B2buaCall {
     if (fork.legRecordId) await this.ctx.records.legAnswered(fork.legRecordId, choice.audio.name);
     if (transfer.transferor.legRecordId) await this.ctx.records.legEnded(transfer.transferor.legRecordId, 'transferred');
     await this.startTransferredSegment(side, fork, transfer.targetNumber);
+    const transferor = transfer.transferor;
+    this.transfer = null;
+    if (transfer.byCommand) {
+      // Nobody asked by REFER: the party replaced just leaves.
+      this.sendInDialog(transferor.dialog, 'BYE', transferor.target);
+      this.ctx.events.onTransferred?.(this, side);
+      return;
+    }
     // The transferor is told, then leaves; if it does not hang up by itself, we end its dialog.
     this.retired.push(transfer.transferor.dialog);
     this.notifyTransfer(transfer.transferor, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
-    const transferor = transfer.transferor;
-    this.transfer = null;
     setTimeout(() => {
       if (this.retired.includes(transferor.dialog)) {
         this.retired = this.retired.filter((d) => d !== transferor.dialog);
@@ -939,7 +971,7 @@ export class B2buaCall {
     }
     this.transfer = null;
     void this.bridge?.stopPlayback(transfer.side === 'a' ? 'b' : 'a').catch(() => undefined);
-    this.notifyTransfer(transfer.transferor, `SIP/2.0 ${status} ${reason}`, 'terminated;reason=noresource');
+    if (!transfer.byCommand) this.notifyTransfer(transfer.transferor, `SIP/2.0 ${status} ${reason}`, 'terminated;reason=noresource');
   }
 
   private notifyTransfer(to: AnsweredSide, sipfrag: string, subscriptionState: string): void {
@@ -1035,6 +1067,41 @@ export class B2buaCall {
     void this.finish(result, by);
   }
 
+  /**
+   * Ends the call on a command from the app (the control channel): an answered
+   * call gets a BYE on both sides (and on the party of a call it is joined to);
+   * a call not answered yet is refused to the caller (480) and its forks are
+   * cancelled. Returns false when the call had already ended.
+   */
+  hangUpByCommand(): boolean {
+    if (this.ended) return false;
+    if (this.state !== 'Answered') {
+      this.reject(480, 'Call Ended By Administrator', 'cancelled', 'control');
+      return true;
+    }
+    const link = this.link;
+    for (const side of ['a', 'b'] as const) {
+      const leg = side === 'a' ? this.a : this.b;
+      if (leg) this.sendInDialog(leg.dialog, 'BYE', leg.target);
+      else if (link?.side === side) {
+        this.link = null;
+        link.call.link = null;
+        link.call.hangUpByCommand();
+      }
+    }
+    void this.finish('answered', 'control');
+    return true;
+  }
+
+  /** Starts or stops the `*9` recording on a command; the reason when it cannot. */
+  async setRecordingByCommand(on: boolean): Promise<string | null> {
+    if (this.state !== 'Answered') return 'the call is not answered';
+    if (Boolean(this.recording) === on) return on ? 'the call is already being recorded' : 'the call is not being recorded';
+    await this.toggleRecording('a');
+    if (Boolean(this.recording) !== on) return 'on-demand recording is disabled for this account';
+    return null;
+  }
+
   private sendInDialog(dialog: Dialog, method: string, target: SipTarget): void {
     try {
       this.ctx.transactions.sendRequest(dialog.createRequest(method), target, {});
@@ -1043,9 +1110,9 @@ export class B2buaCall {
     }
   }
 
-  private reject(status: number, reason: string, result: CallResult): void {
+  private reject(status: number, reason: string, result: CallResult, hangupBy: string | null = null): void {
     if (this.inviteTx.canRespond) this.inviteTx.respond(createResponse(this.invite, status, { toTag: this.aTag, reason }));
-    void this.finish(result, null);
+    void this.finish(result, hangupBy);
   }
 
   private clearNoAnswer(): void {

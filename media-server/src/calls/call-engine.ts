@@ -38,6 +38,14 @@ export interface CallEngineDeps {
   presence?: CallPresenceTracker;
   /** Kept on each call record (see closeCallsLeftOpen). */
   nodeId?: string;
+  /** Told when a call starts and ends on this node, so that other services know where it lives (the control channel). */
+  ownership?: CallOwnership;
+}
+
+/** Where a node tells the cluster which calls it owns (control/call-ownership.ts writes it in Redis). */
+export interface CallOwnership {
+  claim(callId: string, accountId: string): void;
+  release(callId: string): void;
 }
 
 /**
@@ -81,6 +89,7 @@ export class CallEngine {
         return { enabled: a?.on_demand_recording ?? false, language: a?.language ?? 'en' };
       },
       forget: (call) => {
+        if (this.byCallerCallId.get(call.aCallId) === call) deps.ownership?.release(call.aCallId);
         this.byCallerCallId.delete(call.aCallId);
         for (const id of call.forkCallIds) this.byForkCallId.delete(id);
       },
@@ -108,6 +117,17 @@ export class CallEngine {
     return this.byCallerCallId.size;
   }
 
+  /** The call whose caller used this SIP Call-ID, while it is in progress on this node. */
+  byCallId(callId: string): B2buaCall | null {
+    return this.byCallerCallId.get(callId) ?? null;
+  }
+
+  /** Drops what this node cached of an account's configuration, after the app changed it (contracts/config-changes.ts). */
+  invalidateAccount(accountId: string, subjects: readonly string[]): void {
+    if (subjects.includes('account') || subjects.includes('numbers')) this.routingAccounts.invalidate(accountId);
+    if (subjects.includes('trunks')) this.trunks.invalidate();
+  }
+
   /** Every call in progress, for tests, monitoring and shutdown. */
   calls(): B2buaCall[] {
     return [...this.byCallerCallId.values()];
@@ -132,6 +152,7 @@ export class CallEngine {
     }
     const call = new B2buaCall(this.ctx, req, tx, source, caller);
     this.byCallerCallId.set(req.callId, call);
+    this.deps.ownership?.claim(req.callId, caller.accountId);
     try {
       await call.start();
     } catch (err) {

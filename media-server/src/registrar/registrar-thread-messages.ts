@@ -40,6 +40,8 @@ export type RegistrarMainMessage =
   | { type: 'credential'; id: number; value: SipDeviceCredential | null; error?: string }
   /** The main thread counts every thread's failures; past the limit, every thread refuses the key (see throttleKeys). */
   | { type: 'throttled'; key: string; until: number }
+  /** The app changed an account's devices or extensions: drop its cached credentials (and cached misses). */
+  | { type: 'invalidate-credentials'; accountId: string }
   /** How many REGISTERs the thread has answered (health and tests). */
   | { type: 'answered' }
   | { type: 'stop' };

@@ -125,6 +125,9 @@ port.on('message', (message: RegistrarMainMessage) => {
     case 'throttled':
       refusedUntil.set(message.key, message.until);
       return;
+    case 'invalidate-credentials':
+      credentials.invalidateWhere((value) => value === null || value.accountId === message.accountId);
+      return;
     case 'answered':
       post({ type: 'answered', registers: answered });
       return;

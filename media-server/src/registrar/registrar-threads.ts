@@ -135,6 +135,11 @@ export class RegistrarThreads {
     }
   }
 
+  /** Every thread drops the credentials it cached for an account (the app changed its devices). */
+  invalidateCredentials(accountId: string): void {
+    for (const w of this.workers) if (w) send(w, { type: 'invalidate-credentials', accountId });
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all(

@@ -2,10 +2,11 @@ import { z } from 'zod';
 
 /**
  * The control channel from the app to live calls (issue 19, deliverable 6),
- * over Redis pub/sub: the app publishes a command on the channel of the node
- * that owns the call, and each node publishes what happens to its calls on
- * one events channel. Only the contract exists so far: nothing publishes or
- * subscribes yet (ARCHITECTURE.md, target).
+ * over Redis pub/sub: the app reads which node owns a call (`callOwnerKey`,
+ * written by that node when the call starts), publishes a command on that
+ * node's channel, and awaits the answer on the events channel, where each
+ * node publishes what happens to its calls. media-server's `control/` folder
+ * subscribes; the app's `lib/server/call-control.ts` sends.
  */
 
 /** Commands for the calls a node owns; `nodeId` is the node's MEDIA_SERVER_NODE_ID. */
@@ -24,14 +25,45 @@ const commandBase = {
 };
 const side = z.enum(['a', 'b']);
 
+/**
+ * Where the owner node of a live call is written (by that node, when the call
+ * starts; removed when it ends), keyed by the caller's SIP Call-ID. The TTL is
+ * a ceiling for a node that died mid-call: its calls vanish with the key.
+ */
+export const callOwnerKey = (callId: string): string => `carillon:calls:owner:${callId}`;
+export const CALL_OWNER_TTL_MS = 12 * 3600_000;
+export const callOwner = z.object({ nodeId: z.string().min(1), accountId: z.string().uuid() });
+export type CallOwner = z.infer<typeof callOwner>;
+
+export function parseCallOwner(value: string | null): CallOwner | null {
+  if (value === null) return null;
+  try {
+    const parsed = callOwner.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
 export const callCommand = z.discriminatedUnion('type', [
   z.object({ ...commandBase, type: z.literal('hangup') }),
-  /** A blind transfer of one side to a number the dial plan routes (an extension or an outside number). */
+  /**
+   * A blind transfer: the party on `side` is put through to `target`, a number the dial plan routes
+   * (an extension or an outside number), and the other party leaves once the target answers.
+   */
   z.object({ ...commandBase, type: z.literal('transfer'), side, target: z.string().regex(/^\+?[0-9*#]{1,32}$/) }),
   z.object({ ...commandBase, type: z.literal('start-recording') }),
   z.object({ ...commandBase, type: z.literal('stop-recording') }),
 ]);
 export type CallCommand = z.infer<typeof callCommand>;
+/** A command as the app's API takes it: what to do, without the ids the app fills in. */
+export const callCommandRequest = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hangup') }).strict(),
+  z.object({ type: z.literal('transfer'), side, target: z.string().regex(/^\+?[0-9*#]{1,32}$/) }).strict(),
+  z.object({ type: z.literal('start-recording') }).strict(),
+  z.object({ type: z.literal('stop-recording') }).strict(),
+]);
+export type CallCommandRequest = z.infer<typeof callCommandRequest>;
 
 export const callEvent = z.discriminatedUnion('type', [
   /** The answer to a command: done, or refused and why (`not_found`: no such call on that node). */
@@ -41,6 +73,8 @@ export const callEvent = z.discriminatedUnion('type', [
     accountId: z.string().uuid(),
     callId: z.string(),
     outcome: z.enum(['done', 'not_found', 'refused', 'failed']),
+    /** Why, in words, for anything but `done` (logged, and returned by the app's API). */
+    reason: z.string().max(500).optional(),
   }),
   z.object({
     type: z.literal('state'),
@@ -55,12 +89,30 @@ export type CallEvent = z.infer<typeof callEvent>;
 
 /** A message read off a channel: the command, or null when it is not one (a peer of another version, garbage). */
 export function parseCallCommand(message: string): CallCommand | null {
+  const read = readCallCommand(message);
+  return read.ok ? read.command : null;
+}
+
+/**
+ * A message read off a node's command channel, with why it is refused when it
+ * is not a command, and its commandId when one can be read (so the refusal can
+ * be answered to whoever sent it).
+ */
+export function readCallCommand(message: string): { ok: true; command: CallCommand } | { ok: false; reason: string; commandId: string | null; accountId: string | null; callId: string | null } {
+  let raw: unknown;
   try {
-    const parsed = callCommand.safeParse(JSON.parse(message));
-    return parsed.success ? parsed.data : null;
+    raw = JSON.parse(message);
   } catch {
-    return null;
+    return { ok: false, reason: 'not JSON', commandId: null, accountId: null, callId: null };
   }
+  const parsed = callCommand.safeParse(raw);
+  if (parsed.success) return { ok: true, command: parsed.data };
+  const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const id = z.string().uuid().safeParse(r.commandId);
+  const account = z.string().uuid().safeParse(r.accountId);
+  const call = z.string().min(1).max(256).safeParse(r.callId);
+  const reason = parsed.error.issues.map((i) => `${i.path.join('.') || '(command)'}: ${i.message}`).join('; ');
+  return { ok: false, reason: `invalid command: ${reason}`.slice(0, 500), commandId: id.success ? id.data : null, accountId: account.success ? account.data : null, callId: call.success ? call.data : null };
 }
 
 export function parseCallEvent(message: string): CallEvent | null {

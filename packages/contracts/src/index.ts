@@ -11,3 +11,4 @@ export * from './registrations.ts';
 export * from './media-server-heartbeat.ts';
 export * from './workers-heartbeat.ts';
 export * from './call-control.ts';
+export * from './config-changes.ts';

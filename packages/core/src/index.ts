@@ -16,6 +16,7 @@ export * from './audit/record-audit.ts';
 export * from './mail/mailer.ts';
 export * from './mail/templates.ts';
 export * from './accounts/company-info.ts';
+export * from './accounts/config-changes.ts';
 export * from './devices/sip-digest-ha1.ts';
 export * from './devices/device-credentials.ts';
 export * from './secrets/secret-box.ts';

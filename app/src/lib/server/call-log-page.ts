@@ -2,6 +2,7 @@ import { error } from '@sveltejs/kit';
 import type { AuthenticatedSession } from '@carillon/core';
 import { getRuntime } from './runtime.ts';
 import { callLogFilters, listCalls } from './call-log.ts';
+import { mayControlCall } from './call-control.ts';
 
 /** What both call log pages load: the rows the filters select, and the filters as the form shows them. */
 export async function loadCallLog(auth: AuthenticatedSession, url: URL, scope: 'mine' | 'company') {
@@ -26,6 +27,9 @@ export async function loadCallLog(auth: AuthenticatedSession, url: URL, scope: '
       hangupBy: r.hangup_by,
       emergency: r.emergency,
       recordingId: r.recording_id,
+      /** Still going (as far as the record knows): the page offers to hang it up to whoever may. */
+      live: r.ended_at === null,
+      canHangUp: r.ended_at === null && mayControlCall(auth, r),
     })),
     filters: {
       from: url.searchParams.get('from') ?? '',

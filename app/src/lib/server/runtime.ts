@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { createLogger, loadConfig, type Config, type Logger } from '@carillon/config';
 import { openDatabase, type Db } from '@carillon/db';
-import { createMailer, loadSecretKey, redisRateLimiter, secretBox, type Mailer, type RateLimiter, type SecretBox, type SignInPolicy } from '@carillon/core';
+import { createMailer, installConfigChangeSink, loadSecretKey, redisRateLimiter, secretBox, type Mailer, type RateLimiter, type SecretBox, type SignInPolicy } from '@carillon/core';
+import { CONFIG_CHANGES_CHANNEL } from '@carillon/contracts/config-changes';
 
 /**
  * The app's long-lived resources. Kept on globalThis because the production
@@ -38,6 +39,8 @@ async function createRuntime(): Promise<Runtime> {
   const log = createLogger('app', config.LOG_LEVEL);
   reportRedisErrors(redis, log, 'runtime');
   const secretKey = loadSecretKey(config);
+  // What the app changes of an account's configuration reaches media-server's caches at once.
+  installConfigChangeSink((change) => redis.publish(CONFIG_CHANGES_CHANNEL, JSON.stringify(change)));
   return {
     config,
     db,

@@ -12,7 +12,7 @@ import { RegistrarThreads } from '../../registrar/registrar-threads.ts';
 import { BindingStore } from '../../registrar/binding-store.ts';
 import { CredentialCache } from '../../registrar/credential-cache.ts';
 import { Registrar } from '../../registrar/registrar.ts';
-import { CallEngine } from '../../calls/call-engine.ts';
+import { CallEngine, type CallOwnership } from '../../calls/call-engine.ts';
 import type { CallEvents } from '../../calls/call-context.ts';
 import { CallPresenceTracker } from '../../presence/call-presence.ts';
 import { PRESENCE_CHANNEL } from '@carillon/contracts/presence';
@@ -47,6 +47,8 @@ export interface SipEdgeDeps {
   /** Calls at once before a new INVITE gets 503 (default 10,000; tests set it low). */
   maxCalls?: number;
   events?: CallEvents;
+  /** Where the node records the calls it owns, for the control channel (control/call-ownership.ts). */
+  ownership?: CallOwnership;
 }
 
 /**
@@ -65,8 +67,10 @@ export class SipEdge {
   /** Null when REGISTERs are all answered on the main thread. */
   readonly registrarThreads: RegistrarThreads | null;
   private readonly log: Logger;
+  private readonly credentials: CredentialCache;
 
-  private constructor(parts: { transport: SipTransportLayer; transactions: TransactionLayer; registrar: Registrar; calls: CallEngine; bindings: BindingStore; address: string; log: Logger; presence: CallPresenceTracker; registrarThreads: RegistrarThreads | null }) {
+  private constructor(parts: { transport: SipTransportLayer; transactions: TransactionLayer; registrar: Registrar; calls: CallEngine; bindings: BindingStore; address: string; log: Logger; presence: CallPresenceTracker; registrarThreads: RegistrarThreads | null; credentials: CredentialCache }) {
+    this.credentials = parts.credentials;
     this.registrarThreads = parts.registrarThreads;
     this.presence = parts.presence;
     this.transport = parts.transport;
@@ -153,6 +157,7 @@ export class SipEdge {
       recordingsDir: path.join(config.dataDir, 'recordings'),
       settings: { t1Ms: deps.timers?.T1 ?? 500, ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}), ...(deps.maxCalls !== undefined ? { maxCalls: deps.maxCalls } : {}) },
       ...(deps.events ? { events: deps.events } : {}),
+      ...(deps.ownership ? { ownership: deps.ownership } : {}),
       presence,
       nodeId: deps.nodeId,
     });
@@ -186,7 +191,7 @@ export class SipEdge {
     await calls.reloadTrunks();
     const gate = new ChallengeGate({ auth, throttle, perSourcePerSecond: config.SIP_CHALLENGES_PER_SOURCE_PER_SECOND, isTrunk: (a) => calls.isTrunkAddressNow(a) });
     transactions.setStatelessFilter((req, source) => gate.answer(req, source));
-    const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log, presence, registrarThreads });
+    const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log, presence, registrarThreads, credentials });
     transactions.onRequest((req, tx, source) => void edge.dispatch(req, tx, source));
     transport.on('connectionclose', (source) => {
       if (source.connectionId !== undefined) void registrar.connectionClosed(source.connectionId).catch((err: unknown) => log.warn('bindings of a closed connection not removed', { error: err }));
@@ -196,6 +201,20 @@ export class SipEdge {
     transactions.onStrayResponse((res) => calls.handleStrayResponse(res));
     log.info('SIP edge listening', { address, ports: transport.ports, domain: config.SIP_DOMAIN });
     return edge;
+  }
+
+  /**
+   * The app changed an account's configuration (contracts/config-changes.ts):
+   * drop what this node cached of it, here and in the registrar threads, so the
+   * next call or REGISTER reads it anew. Credentials not found are dropped too:
+   * the change may have created the device they were asked for.
+   */
+  invalidateAccountConfig(accountId: string, subjects: readonly string[]): void {
+    this.calls.invalidateAccount(accountId, subjects);
+    if (subjects.includes('devices') || subjects.includes('extensions')) {
+      this.credentials.invalidateWhere((value) => value === null || value.accountId === accountId);
+      this.registrarThreads?.invalidateCredentials(accountId);
+    }
   }
 
   private async dispatch(req: SipRequest, tx: InviteServerTransaction | NonInviteServerTransaction, source: SipSource): Promise<void> {

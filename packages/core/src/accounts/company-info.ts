@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Database } from '@carillon/db';
 import { COUNTRY_CODES } from '@carillon/domain';
 import { diffFields, recordAudit, type AuditActor } from '../audit/record-audit.ts';
+import { announceConfigChange } from './config-changes.ts';
 
 const optionalText = (max: number) =>
   z
@@ -61,6 +62,7 @@ export async function updateCompanyInfo(
     await trx.updateTable('accounts').set(change).where('id', '=', accountId).execute();
     await recordAudit(trx, actor, { accountId, action: 'company.updated', targetType: 'account', targetId: accountId, ...diff });
   });
+  await announceConfigChange(accountId, 'account');
 }
 
 export async function updateAccountSettings(
@@ -81,4 +83,5 @@ export async function updateAccountSettings(
     const action = 'on_demand_recording' in diff.after ? 'account.settings_updated' : 'security.session_timeout_updated';
     await recordAudit(trx, actor, { accountId, action, targetType: 'account', targetId: accountId, ...diff });
   });
+  await announceConfigChange(accountId, 'account');
 }

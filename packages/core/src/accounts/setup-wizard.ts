@@ -5,6 +5,7 @@ import type { Database, SetupProgress } from '@carillon/db';
 import { COUNTRY_CODES, LANGUAGES, TIME_FORMATS, isTimeZone, toE164 } from '@carillon/domain';
 import { diffFields, recordAudit, type AuditActor } from '../audit/record-audit.ts';
 import { findExtensionId } from '../auth/identify-user.ts';
+import { announceConfigChange } from './config-changes.ts';
 
 /**
  * Quick setup after activation (seed 001, inventory-3 §1.4–1.13). Each stage is
@@ -155,7 +156,7 @@ export async function saveSetupStep(
   const parsed = stepSchemas[step].safeParse(raw);
   if (!parsed.success) return { ok: false, errors: zodFieldErrors(parsed.error) };
   const { accountId, userId } = who;
-  return db.transaction().execute(async (trx): Promise<StepResult> => {
+  const result = await db.transaction().execute(async (trx): Promise<StepResult> => {
     // Inside the transaction: the audit entry commits or rolls back with the change it describes.
     const audit = (action: string, targetType: string, targetId: string, diff: { before: unknown; after: unknown } | null) =>
       diff ? recordAudit(trx, actor, { accountId, action, targetType, targetId, ...diff }) : Promise.resolve();
@@ -233,4 +234,7 @@ export async function saveSetupStep(
     const progress = await markStepComplete(trx, accountId, userId, step, step === 'review' ? undefined : parsed.data);
     return { ok: true, next: nextStep(progress) };
   });
+  // The regional step moves the country, which routing reads.
+  if (result.ok) await announceConfigChange(accountId, 'account');
+  return result;
 }

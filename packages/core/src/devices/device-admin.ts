@@ -5,6 +5,7 @@ import { recordAudit, type AuditActor } from '../audit/record-audit.ts';
 import { digestHa1 } from './sip-digest-ha1.ts';
 import { issueDeviceCredentials } from './device-credentials.ts';
 import { randomBytes } from 'node:crypto';
+import { announceConfigChange } from '../accounts/config-changes.ts';
 
 /** Six hex pairs, bare or separated by colons, dashes or dots (00:04:F2:AA:BB:CC, 0004.f2aa.bbcc); stored as 12 upper-case digits. */
 const macAddress = z
@@ -145,6 +146,7 @@ export async function resetDeviceCredentials(
     .where('id', '=', deviceId)
     .execute();
   await recordAudit(db, actor, { accountId, action: 'device.sip_credentials_reset', targetType: 'device', targetId: deviceId });
+  await announceConfigChange(accountId, 'devices');
   return { username: device.sip_username, password };
 }
 
@@ -153,6 +155,7 @@ export async function deleteDevice(db: Kysely<Database>, actor: AuditActor, acco
   if (!before) return false;
   await db.deleteFrom('devices').where('account_id', '=', accountId).where('id', '=', deviceId).execute();
   await recordAudit(db, actor, { accountId, action: 'device.deleted', targetType: 'device', targetId: deviceId, before });
+  await announceConfigChange(accountId, 'devices');
   return true;
 }
 
@@ -178,6 +181,7 @@ export async function assignDevice(
     before: { extensionNumber: before.extensionNumber, userName: before.userName },
     after: { name: after.name, extensionNumber: after.extensionNumber, userName: after.userName },
   });
+  await announceConfigChange(accountId, 'devices');
   return 'ok';
 }
 
@@ -198,7 +202,7 @@ export async function addCommonAreaPhone(
   input: z.output<typeof commonAreaPhoneInput>,
   realm: string,
 ): Promise<{ deviceId: string; extensionId: string; username: string; password: string } | 'site_not_found'> {
-  return db.transaction().execute(async (trx) => {
+  const added = await db.transaction().execute(async (trx) => {
     const site = await trx
       .selectFrom('sites')
       .select('id')
@@ -218,4 +222,6 @@ export async function addCommonAreaPhone(
     const issued = await issueDeviceCredentials(trx, actor, { accountId, extensionId: ext.id, type: 'common_area', name: input.name, mac: input.mac, realm });
     return { ...issued, extensionId: ext.id };
   });
+  if (added !== 'site_not_found') await announceConfigChange(accountId, 'devices', 'extensions');
+  return added;
 }

@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database, DeviceType } from '@carillon/db';
 import { recordAudit, type AuditActor } from '../audit/record-audit.ts';
 import { digestHa1 } from './sip-digest-ha1.ts';
+import { announceConfigChange } from '../accounts/config-changes.ts';
 
 export interface IssuedSipCredentials {
   deviceId: string;
@@ -67,6 +68,8 @@ export async function issueDeviceCredentials(
       targetId: device.id,
       after: { name: d.name, type: d.type, username, extensionId: d.extensionId ?? null, mac: d.mac ?? null },
     });
+    // Inside a transaction, whoever commits it announces the change.
+    if (!db.isTransaction) await announceConfigChange(d.accountId, 'devices');
     return { deviceId: device.id, username, password };
   }
   throw new Error('could not find a free SIP user name');

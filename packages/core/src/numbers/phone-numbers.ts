@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Database, PhoneNumberType } from '@carillon/db';
 import { diffFields, recordAudit, type AuditActor } from '../audit/record-audit.ts';
 import { NumberUnavailableError, type NumberProvider } from './number-provider.ts';
+import { announceConfigChange } from '../accounts/config-changes.ts';
 
 /** Seed 000 "Numéros de téléphone": the four tabs of the page. */
 export const NUMBER_VIEWS = ['all', 'in_use', 'inventory', 'forwarded'] as const;
@@ -152,6 +153,7 @@ export async function updateNumber(db: Kysely<Database>, actor: AuditActor, acco
       .where('id', '=', id)
       .execute();
   });
+  await announceConfigChange(accountId, 'numbers');
   const after = (await getNumber(db, accountId, id))!;
   const pick = (n: NumberRow) => ({ nickname: n.nickname, extensionNumber: n.extensionNumber, assignedTo: n.assignedTo, type: n.type, faxCapable: n.faxCapable });
   const diff = diffFields(pick(before), pick(after));
@@ -174,6 +176,7 @@ export async function addForwardedNumber(db: Kysely<Database>, actor: AuditActor
     .executeTakeFirst();
   if (!row) return { ok: false, status: 409, error: 'number_exists', fields: { e164: 'number_exists' } };
   await recordAudit(db, actor, { accountId, action: 'number.forward_added', targetType: 'phone_number', targetId: row.id, after: { e164: input.e164, nickname: input.nickname ?? null } });
+  await announceConfigChange(accountId, 'numbers');
   return { ok: true, value: (await getNumber(db, accountId, row.id))! };
 }
 
@@ -273,6 +276,7 @@ export async function purchaseNumbers(
         await recordAudit(trx, actor, { accountId, action: 'number.purchased', targetType: 'phone_number', targetId: r.id, after: { e164: r.e164, extensionId: ext?.id ?? null, nickname: input.nickname ?? null } });
       return rows.map((r) => r.id);
     });
+    await announceConfigChange(accountId, 'numbers');
     const rows = await listNumbers(db, accountId, { view: 'all' });
     return { ok: true, value: rows.filter((r) => ids.includes(r.id)) };
   } catch (e) {

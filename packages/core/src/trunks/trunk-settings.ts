@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Database } from '@carillon/db';
 import { diffFields, recordAudit, type AuditActor } from '../audit/record-audit.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
+import { announceConfigChange } from '../accounts/config-changes.ts';
 
 /** The account's SIP trunk to its carrier (issue "SIP edge": host, port, transport, credentials, number format). */
 export const trunkInput = z.object({
@@ -104,5 +105,6 @@ export async function saveTrunk(
       await recordAudit(trx, actor, { accountId, action: 'trunk.created', targetType: 'sip_trunk', targetId: created.id, after: { ...shown, passwordSet: passwordChanged } });
     }
   });
+  await announceConfigChange(accountId, 'trunks');
   return (await getTrunk(db, accountId))!;
 }

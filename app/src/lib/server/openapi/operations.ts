@@ -14,6 +14,7 @@ import {
   trunkInput,
 } from '@carillon/core';
 import { recordingExportRequest } from '@carillon/contracts/recording-export-filters';
+import { callCommandRequest } from '@carillon/contracts/call-control';
 import { apiTokenInput, apiTokenView, createdApiToken } from '../api-tokens/api-tokens.ts';
 import { auditQuery } from '../audit-events.ts';
 import { callLogQuery } from '../call-log.ts';
@@ -152,6 +153,13 @@ export const OPERATIONS: readonly Operation[] = [
   { route: '/api/calls/export', method: 'GET', summary: 'Call log as CSV', query: callLogQuery, produces: ['text/csv'] },
   { route: '/api/calls/[id]', method: 'GET', summary: 'One call with its legs' },
   { route: '/api/calls/[id]/recording', method: 'GET', summary: 'A call’s recording', produces: ['audio/wav'] },
+  {
+    route: '/api/calls/[id]/commands',
+    method: 'POST',
+    summary: 'Send a command to a live call (hang up, blind transfer, start or stop recording) and wait for its media server’s answer',
+    body: callCommandRequest,
+    response: z.object({ outcome: z.literal('done') }),
+  },
   { route: '/api/calls/recordings-export', method: 'POST', summary: 'Start a ZIP export of the filtered calls’ recordings', body: recordingExportRequest, status: 202 },
   { route: '/api/calls/recordings-export/[id]', method: 'GET', summary: 'Progress of a recordings export' },
   { route: '/api/calls/recordings-export/[id]/download', method: 'GET', summary: 'Download a finished recordings export', produces: ['application/zip'] },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  announceConfigChange,
   credentialsInput,
   defaultRoleIdFor,
   DuplicateMacError,
@@ -215,6 +216,8 @@ export async function addUsers(rt: Runtime, granter: Granter, actor: AuditActor,
     }
   }
   errors.sort((a, b) => a.row - b.row);
+  // New extensions, and phones from the inventory given to them.
+  if (created.length) await announceConfigChange(accountId, 'extensions', 'devices');
   return { created, errors };
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accountInfoFor, recordAudit, storePassword, validatePassword, type AuditActor, type AuthenticatedSession } from '@carillon/core';
+import { accountInfoFor, announceConfigChange, recordAudit, storePassword, validatePassword, type AuditActor, type AuthenticatedSession } from '@carillon/core';
 import { sql } from '@carillon/db';
 import { PERMISSIONS, PREDEFINED_ROLE_PERMISSIONS } from '@carillon/domain';
 import type { Runtime } from '../runtime.ts';
@@ -253,5 +253,7 @@ export async function runBulkAction(
       else throw err;
     }
   }
+  // Extensions enabled, disabled, moved or deleted: media-server drops the credentials it cached.
+  await announceConfigChange(auth.account.id, 'extensions');
   return { results };
 }

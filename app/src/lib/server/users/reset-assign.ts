@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_CALL_HANDLING, DEFAULT_NOTIFICATIONS, recordAudit, type AuditActor, type AuthenticatedSession } from '@carillon/core';
+import { announceConfigChange, DEFAULT_CALL_HANDLING, DEFAULT_NOTIFICATIONS, recordAudit, type AuditActor, type AuthenticatedSession } from '@carillon/core';
 import type { Db } from '@carillon/db';
 import type { UserDetails } from './user-settings.ts';
 
@@ -36,7 +36,7 @@ export type ResetAssignRefusal = { status: 409; error: 'extension_not_deactivate
 export async function resetAndAssign(db: Db, auth: AuthenticatedSession, actor: AuditActor, before: UserDetails, req: ResetAssignRequest): Promise<ResetAssignRefusal | null> {
   const accountId = auth.account.id;
   try {
-    return await db.transaction().execute(async (trx) => {
+    const refused = await db.transaction().execute(async (trx) => {
       // Read again under a lock: an extension enabled meanwhile is not reset.
       const ext = await trx.selectFrom('extensions').select('status').where('account_id', '=', accountId).where('id', '=', before.extensionId).forUpdate().executeTakeFirst();
       if (ext?.status !== 'disabled') return { status: 409 as const, error: 'extension_not_deactivated' as const };
@@ -76,6 +76,8 @@ export async function resetAndAssign(db: Db, auth: AuthenticatedSession, actor: 
       });
       return null;
     });
+    if (!refused) await announceConfigChange(accountId, 'extensions', 'devices');
+    return refused;
   } catch (err) {
     if ((err as { code?: string }).code === '23505') return { status: 409, error: 'email_taken' };
     throw err;

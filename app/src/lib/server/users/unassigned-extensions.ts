@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defaultRoleIdFor, recordAudit, refuseGrant, type AuditActor, type Granter } from '@carillon/core';
+import { announceConfigChange, defaultRoleIdFor, recordAudit, refuseGrant, type AuditActor, type Granter } from '@carillon/core';
 import { sql, type Db } from '@carillon/db';
 import type { UserScope } from './scope.ts';
 
@@ -74,7 +74,7 @@ export async function findUnassigned(db: Db, accountId: string, id: string) {
  */
 export async function assignExtension(db: Db, granter: Granter, actor: AuditActor, id: string, body: z.output<typeof assignRequest>) {
   const accountId = granter.accountId;
-  return db.transaction().execute(async (trx) => {
+  const assigned = await db.transaction().execute(async (trx) => {
     const ext = await findUnassigned(trx, accountId, id);
     if (!ext) return { error: 'not_found' as const };
     const clash = await trx.selectFrom('users').select('id').where(sql`lower(email)`, '=', body.email.toLowerCase()).where('email_login', '=', true).executeTakeFirst();
@@ -93,11 +93,13 @@ export async function assignExtension(db: Db, granter: Granter, actor: AuditActo
     await recordAudit(trx, actor, { accountId, action: 'extension.assigned', targetType: 'user', targetId: user.id, after: { extension: ext.number, firstName: body.firstName, lastName: body.lastName, email: body.email } });
     return { userId: user.id };
   });
+  if ('userId' in assigned) await announceConfigChange(accountId, 'extensions');
+  return assigned;
 }
 
 /** Deletes an unused extension; its numbers go back to the inventory and its phones become unassigned. */
 export async function deleteUnassignedExtension(db: Db, accountId: string, actor: AuditActor, id: string): Promise<'deleted' | 'not_found' | 'operator_extension'> {
-  return db.transaction().execute(async (trx) => {
+  const deleted = await db.transaction().execute(async (trx) => {
     const ext = await findUnassigned(trx, accountId, id);
     if (!ext) return 'not_found';
     const account = await trx.selectFrom('accounts').select('operator_extension_id').where('id', '=', accountId).executeTakeFirstOrThrow();
@@ -106,4 +108,7 @@ export async function deleteUnassignedExtension(db: Db, accountId: string, actor
     await recordAudit(trx, actor, { accountId, action: 'extension.deleted', targetType: 'extension', targetId: ext.id, before: { number: ext.number, name: ext.name, siteId: ext.site_id } });
     return 'deleted';
   });
+  // Its phones became unassigned: they stop registering at once.
+  if (deleted === 'deleted') await announceConfigChange(accountId, 'extensions', 'devices');
+  return deleted;
 }

@@ -1,4 +1,4 @@
-import { granterOf, recordAudit, type AuditActor, type AuthenticatedSession } from '@carillon/core';
+import { announceConfigChange, granterOf, recordAudit, type AuditActor, type AuthenticatedSession } from '@carillon/core';
 import type { BulkEditReport, Db } from '@carillon/db';
 import { PERMISSIONS } from '@carillon/domain';
 import { formatOf, MAX_UPLOAD_BYTES, readTableInThread } from './read-table.ts';
@@ -137,6 +137,8 @@ export async function confirmBulkEdit(db: Db, auth: AuthenticatedSession, actor:
         .execute();
       return checked.plan.length;
     });
+    // Extension numbers and states may have changed: media-server drops what it cached of them.
+    await announceConfigChange(accountId, 'extensions');
     return { ok: true, applied, edit: view((await findRow(db, accountId, id))!) };
   } catch (err) {
     if (!(err instanceof StillInvalid)) throw err;

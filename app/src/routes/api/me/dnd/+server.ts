@@ -1,5 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { PRESENCE_CHANNEL } from '@carillon/contracts/presence';
+import { announceConfigChange } from '@carillon/core';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { caller, readJson } from '#lib/server/api.ts';
 import { dndInput } from '#lib/server/me/schemas.ts';
@@ -24,5 +25,7 @@ export const PUT: RequestHandler = async (event) => {
   const rt = await getRuntime();
   await rt.db.updateTable('extensions').set({ dnd_status: body.data.dnd }).where('account_id', '=', auth.account.id).where('id', '=', auth.user.extension_id).execute();
   await rt.redis.publish(PRESENCE_CHANNEL, auth.account.id);
+  // The one writer of DND: media-server reads it per call today, and drops it from any cache it keeps of extensions.
+  await announceConfigChange(auth.account.id, 'extensions');
   return json({ dnd: body.data.dnd });
 };
