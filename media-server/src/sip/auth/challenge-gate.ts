@@ -70,7 +70,8 @@ export class ChallengeGate {
   }
 }
 
-function statelessTag(req: SipRequest): string {
+/** The To tag of a stateless answer: the same for every retransmission of one request (RFC 3261 §8.2.7). */
+export function statelessTag(req: SipRequest): string {
   const branch = req.topVia()?.params.get('branch') ?? '';
   return createHash('sha256').update(`${req.callId}\n${req.from()?.params.get('tag') ?? ''}\n${branch}`).digest('hex').slice(0, 12);
 }

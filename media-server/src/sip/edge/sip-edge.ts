@@ -16,7 +16,7 @@ import { CallEngine, type CallOwnership } from '../../calls/call-engine.ts';
 import type { CallEvents } from '../../calls/call-context.ts';
 import { CallPresenceTracker } from '../../presence/call-presence.ts';
 import { PRESENCE_CHANNEL } from '@carillon/contracts/presence';
-import { ChallengeGate } from '../auth/challenge-gate.ts';
+import { ChallengeGate, statelessTag } from '../auth/challenge-gate.ts';
 import { DigestAuthority } from '../auth/digest-challenge.ts';
 import { NonceLedger } from '../auth/nonce-ledger.ts';
 import { createResponse, type SipRequest, type SipResponse } from '../message/index.ts';
@@ -187,10 +187,11 @@ export class SipEdge {
         threadCount,
       );
     }
-    // Known before the first INVITE, so that none waits for the database (see ChallengeGate).
-    await calls.reloadTrunks();
+    // Known before the first INVITE, so that none waits for the database (see ChallengeGate). Until
+    // it is known (the database not ready yet), a new INVITE takes the stateful path: start anyway.
+    await calls.reloadTrunks().catch((err: unknown) => log.warn('trunk directory not loaded at start', { error: err }));
     const gate = new ChallengeGate({ auth, throttle, perSourcePerSecond: config.SIP_CHALLENGES_PER_SOURCE_PER_SECOND, isTrunk: (a) => calls.isTrunkAddressNow(a) });
-    transactions.setStatelessFilter((req, source) => gate.answer(req, source));
+    transactions.setStatelessFilter((req, source) => refuseNewInviteContent(req) ?? gate.answer(req, source));
     const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log, presence, registrarThreads, credentials });
     transactions.onRequest((req, tx, source) => void edge.dispatch(req, tx, source));
     transport.on('connectionclose', (source) => {
@@ -274,13 +275,24 @@ export class SipEdge {
  * §8.2.3, RFC 4475 §3.3.6); one whose Accept rules out the SDP answer gets 406
  * (RFC 3261 §21.4.7, RFC 4475 §3.3.15).
  */
-function refuseInviteContent(req: SipRequest): SipResponse | null {
+function refuseInviteContent(req: SipRequest, toTag?: string): SipResponse | null {
   const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   // Only a declared type other than SDP is refused: a body without one is left to the call engine, as before.
-  if (req.body.length > 0 && type && type !== 'application/sdp') return createResponse(req, 415).add('accept', 'application/sdp');
+  if (req.body.length > 0 && type && type !== 'application/sdp') return createResponse(req, 415, { toTag }).add('accept', 'application/sdp');
   const accepted = req.getAll('accept').map((a) => a.split(';')[0]!.trim().toLowerCase());
-  if (accepted.length && !accepted.some((a) => a === 'application/sdp' || a === 'application/*' || a === '*/*')) return createResponse(req, 406).add('accept', 'application/sdp');
+  if (accepted.length && !accepted.some((a) => a === 'application/sdp' || a === 'application/*' || a === '*/*')) return createResponse(req, 406, { toTag }).add('accept', 'application/sdp');
   return null;
+}
+
+/**
+ * A new INVITE whose content we could never take is refused before its caller
+ * is asked for credentials, statelessly like the challenge it would otherwise
+ * get (same To tag for a retransmission, RFC 3261 §8.2.7): asking for a
+ * password to then refuse the body anyway helps nobody.
+ */
+function refuseNewInviteContent(req: SipRequest): SipResponse | null {
+  if (req.method !== 'INVITE' || req.to()?.params.get('tag')) return null;
+  return refuseInviteContent(req, statelessTag(req));
 }
 
 /** One nonce secret for every node, so a nonce issued by one can be checked by another. */
