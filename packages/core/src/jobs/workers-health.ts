@@ -1,4 +1,5 @@
-import { Queue, QueueEvents, type Job, type JobsOptions } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue, type Job, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { QUEUE_JOB_OPTIONS, QUEUE_PREFIX, QueueName, type HealthJobData, type HealthJobResult } from '@carillon/contracts/jobs';
 
@@ -28,6 +29,12 @@ const HEALTH_JOB_OPTIONS: JobsOptions = QUEUE_JOB_OPTIONS['system-health'];
 // Bounds each clean-up step so that a Redis that went away can't hold the caller.
 const CLEANUP_STEP_MS = 1000;
 
+// How often the probe reads its job back. Polling, not QueueEvents: a fresh
+// QueueEvents reads the event stream from '$' only once its XREAD reaches Redis,
+// which may be after a fast worker already completed the job (its
+// waitUntilReady() only means "connected"), and then no answer ever comes.
+const POLL_MS = 25;
+
 /**
  * Asks the workers service to answer a `system-health` job and waits for it,
  * up to `timeoutMs`. Never throws: a missing worker, an unreachable Redis or a
@@ -46,22 +53,20 @@ export async function requestWorkersHealth(
   const connection = createRedisConnection(redisUrl, {
     connectionName: `${prefix}:health-probe`,
     connectTimeout: Math.max(timeoutMs, 100),
-    // QueueEvents duplicates this connection and only lets go of the copy once
-    // it has connected or given up; giving up at the deadline keeps its close()
-    // from waiting forever on a Redis that is down.
+    // Giving up at the deadline keeps the queue's close() from waiting forever
+    // on a Redis that is down.
     retryStrategy: (times) => (performance.now() < deadline ? Math.min(times * 100, 500) : null),
   });
   connection.on('error', (err: Error) => (redisError = err));
   const queue = new Queue<HealthJobData, HealthJobResult>(QueueName.SystemHealth, { connection, prefix });
-  const events = new QueueEvents(QueueName.SystemHealth, { connection, prefix });
   // Connection errors are reported through `redisError`; without listeners they would be thrown.
   queue.on('error', (err: Error) => (redisError = err));
-  events.on('error', (err: Error) => (redisError = err));
+  let timedOutAlready = false;
 
   let job: Job<HealthJobData, HealthJobResult> | undefined;
   let workerCount: number | undefined;
   const probe = async (): Promise<WorkersHealth> => {
-    await events.waitUntilReady();
+    await queue.waitUntilReady();
     // Only used to explain a timeout; CLIENT LIST is refused by some hosted Redis.
     queue.getWorkersCount().then(
       (n) => (workerCount = n),
@@ -69,7 +74,19 @@ export async function requestWorkersHealth(
     );
     const started = performance.now();
     job = await queue.add('ping', { requestedAt: new Date().toISOString() }, HEALTH_JOB_OPTIONS);
-    const result = await job.waitUntilFinished(events);
+    const id = job.id!;
+    let result: HealthJobResult | undefined;
+    while (!timedOutAlready) {
+      const current = await queue.getJob(id);
+      if (!current) throw new Error('the health job disappeared');
+      if (current.failedReason && current.finishedOn) throw new Error(current.failedReason);
+      if (current.finishedOn) {
+        result = current.returnvalue;
+        break;
+      }
+      await sleep(POLL_MS);
+    }
+    if (!result) throw new Error('abandoned');
     return {
       ok: true,
       workerId: result.workerId,
@@ -81,8 +98,9 @@ export async function requestWorkersHealth(
 
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, timeoutMs, 'timeout')));
+  void timedOut.then(() => (timedOutAlready = true));
   const running = probe();
-  // Once the deadline wins, closing the queue rejects the abandoned probe; that is expected.
+  // Once the deadline wins, the abandoned probe stops polling or fails on the closed queue; either is expected.
   running.catch(() => undefined);
   try {
     const outcome = await Promise.race([running, timedOut]).catch((err: unknown): WorkersHealth => ({
@@ -106,7 +124,6 @@ export async function requestWorkersHealth(
     return { ok: false, reason: `no answer from the workers within ${timeoutMs} ms` };
   } finally {
     clearTimeout(timer);
-    await within(events.close(), CLEANUP_STEP_MS).catch(() => undefined);
     await within(queue.close(), CLEANUP_STEP_MS).catch(() => undefined);
     // The queue shares this connection and leaves it to us.
     if (connection.status === 'ready') {
