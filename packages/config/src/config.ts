@@ -108,6 +108,12 @@ const schema = z.object({
    * has its jobs re-queued by another worker within about twice this.
    */
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(10 * 60_000).default(30_000),
+  /**
+   * How long a stopping worker waits for its jobs in flight. The default stays under Docker's 10 s stop
+   * grace period so the process exits on its own terms rather than by SIGKILL; jobs still running then are
+   * re-queued by BullMQ's stalled-job check once their lock expires.
+   */
+  WORKER_SHUTDOWN_MS: z.coerce.number().int().min(100).max(10 * 60_000).default(8000),
   /** How long a finished recording export can be downloaded before it is deleted. */
   RECORDING_EXPORT_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
   /** Paper size faxes are rendered on (the page is always 1728 pixels wide, ITU-T T.4). */
@@ -126,6 +132,16 @@ const schema = z.object({
     .enum(['true', 'false', '1', '0'])
     .default('true')
     .transform((v) => v === 'true' || v === '1'),
+  /**
+   * Unfinished feature areas to show anyway (comma-separated names of the app's UNRELEASED_AREAS,
+   * e.g. `answering_rules`): for the tests and the developers of those features, never production.
+   */
+  ENABLE_UNRELEASED: z
+    .string()
+    .trim()
+    .default('')
+    .transform((v) => v.split(',').map((a) => a.trim()).filter(Boolean))
+    .refine((areas) => areas.every((a) => /^[a-z_]+$/.test(a)), 'a comma-separated list of feature area names'),
 });
 
 export type Config = z.output<typeof schema> & { dataDir: string; publicUrl: string };

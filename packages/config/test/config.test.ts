@@ -15,6 +15,8 @@ describe('configuration', () => {
     expect(c.RECORDING_EXPORT_TTL_HOURS).toBe(24);
     expect(c.FFMPEG_PATH).toBeUndefined();
     expect(loadConfig({ RECORDING_EXPORT_TTL_HOURS: '72', FFMPEG_PATH: '/usr/bin/ffmpeg' })).toMatchObject({ RECORDING_EXPORT_TTL_HOURS: 72, FFMPEG_PATH: '/usr/bin/ffmpeg' });
+    expect(c.ENABLE_UNRELEASED).toEqual([]);
+    expect(loadConfig({ ENABLE_UNRELEASED: 'answering_rules, ivr' }).ENABLE_UNRELEASED).toEqual(['answering_rules', 'ivr']);
   });
 
   it.each([
@@ -26,6 +28,7 @@ describe('configuration', () => {
     [{ LOGIN_MAX_FAILURES: '0' }, 'LOGIN_MAX_FAILURES'],
     [{ RECORDING_EXPORT_TTL_HOURS: '0' }, 'RECORDING_EXPORT_TTL_HOURS'],
     [{ RECORDING_EXPORT_TTL_HOURS: 'a day' }, 'RECORDING_EXPORT_TTL_HOURS'],
+    [{ ENABLE_UNRELEASED: 'answering rules' }, 'ENABLE_UNRELEASED'],
   ])('refuses %j naming %s', (env, variable) => {
     let error: unknown;
     try {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseChannelMessage } from './channel-message.ts';
 
 /**
  * The control channel from the app to live calls (issue 19, deliverable 6),
@@ -115,11 +116,4 @@ export function readCallCommand(message: string): { ok: true; command: CallComma
   return { ok: false, reason: `invalid command: ${reason}`.slice(0, 500), commandId: id.success ? id.data : null, accountId: account.success ? account.data : null, callId: call.success ? call.data : null };
 }
 
-export function parseCallEvent(message: string): CallEvent | null {
-  try {
-    const parsed = callEvent.safeParse(JSON.parse(message));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
+export const parseCallEvent = (message: string): CallEvent | null => parseChannelMessage(callEvent, message);

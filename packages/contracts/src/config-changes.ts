@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseChannelMessage } from './channel-message.ts';
 
 /**
  * Account configuration that media-server caches (routing settings of the
@@ -9,18 +10,17 @@ import { z } from 'zod';
  */
 export const CONFIG_CHANGES_CHANNEL = 'carillon:config-changes';
 
-/** What changed. `account`: country, main number, company name; `numbers` may move the main number too. */
-export const CONFIG_SUBJECTS = ['account', 'trunks', 'devices', 'extensions', 'numbers'] as const;
+/**
+ * What changed. `account`: country, main number, company name, recording settings; `numbers` may move the main
+ * number too; `users`: a user's name, role, calling rights or phones' caller ID, and a role's permissions; `sites`:
+ * site codes (how extensions are dialled in full); `answering_rules`: a user's answering rules and call settings
+ * (issue 13); `ivr`: IVR menus, their settings or prompts (issue 14).
+ * media-server rebuilds an account's routing snapshot on any of them.
+ */
+export const CONFIG_SUBJECTS = ['account', 'trunks', 'devices', 'extensions', 'numbers', 'users', 'sites', 'answering_rules', 'ivr'] as const;
 export type ConfigSubject = (typeof CONFIG_SUBJECTS)[number];
 
 export const configChange = z.object({ accountId: z.string().uuid(), subjects: z.array(z.enum(CONFIG_SUBJECTS)).min(1) });
 export type ConfigChange = z.infer<typeof configChange>;
 
-export function parseConfigChange(message: string): ConfigChange | null {
-  try {
-    const parsed = configChange.safeParse(JSON.parse(message));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
+export const parseConfigChange = (message: string): ConfigChange | null => parseChannelMessage(configChange, message);

@@ -12,3 +12,6 @@ export * from './media-server-heartbeat.ts';
 export * from './workers-heartbeat.ts';
 export * from './call-control.ts';
 export * from './config-changes.ts';
+export * from './sms-events.ts';
+export * from './voicemail-events.ts';
+export * from './channel-message.ts';

@@ -67,6 +67,33 @@ export interface EmailJobData {
   subject: string;
   text: string;
   html?: string;
+  /** Files under DATA_DIR (paths relative to it) attached as they are when the message is sent: never the bytes, which would fill Redis. */
+  attachments?: EmailAttachment[];
+}
+
+export interface EmailAttachment {
+  /** The name the recipient sees. */
+  filename: string;
+  /** Relative to DATA_DIR; a path leaving it fails the job for good. */
+  path: string;
+  contentType: string;
+}
+
+/**
+ * Payload of a `voicemail-notify` job: the notification e-mail(s) of one
+ * voicemail message (issue 13), to the readers of its mailbox who asked for
+ * them. One job per message (job id `voicemail-notify-<messageId>`).
+ */
+export interface VoicemailNotifyJobData {
+  accountId: string;
+  messageId: string;
+}
+
+export interface VoicemailNotifyJobResult {
+  messageId: string;
+  /** E-mails enqueued (one per reader who wants them). */
+  emailed: number;
+  markedRead: boolean;
 }
 
 export interface EmailJobResult {
@@ -78,7 +105,7 @@ export interface EmailJobResult {
  * Payload of a `recording-export` job: `export` builds the ZIP of one
  * `recording_exports` row for its owner (the filters are read from the row),
  * and `sweep-expired`, a system job of no account, deletes the exports past
- * their expiry.
+ * their expiry and the voicemail messages in the trash past its 30 days.
  */
 export type RecordingExportJobData =
   | (JobOwner & {
@@ -91,7 +118,7 @@ export type RecordingExportJobData =
 
 export type RecordingExportJobResult =
   | { kind: 'export'; exportId: string; recordings: number; skipped: number; sizeBytes: number }
-  | { kind: 'sweep-expired'; expired: number };
+  | { kind: 'sweep-expired'; expired: number; /** Voicemail messages purged from the trash (issue 13). */ voicemailPurged: number };
 
 /**
  * Payload of a `fax-render` job (FaxOut). `render` turns the fax's
@@ -127,9 +154,26 @@ export interface TemplateApplyJobResult {
 }
 
 /**
+ * Payload of an `sms-send` job: one row of `sms_messages` (outbound, status
+ * 'queued') to submit to its carrier. The job id is the message id, so a
+ * message is queued once; the row's status says whether an earlier attempt
+ * got as far as the SMSC, and then it is never submitted again.
+ */
+export interface SmsSendJobData {
+  accountId: string;
+  messageId: string;
+}
+
+export interface SmsSendJobResult {
+  messageId: string;
+  /** The message's status once the job ended (sent, failed, unknown, …). */
+  status: string;
+}
+
+/**
  * Payload and result type of every queue. A queue is added here (and to
  * `QueueName`) in the same change as its processor, so that no queue exists
- * without a consumer. Planned: sms-send.
+ * without a consumer.
  */
 export interface QueueJobs {
   'system-health': { data: HealthJobData; result: HealthJobResult };
@@ -138,6 +182,8 @@ export interface QueueJobs {
   'recording-export': { data: RecordingExportJobData; result: RecordingExportJobResult };
   'fax-render': { data: FaxJobData; result: FaxJobResult };
   'template-apply': { data: TemplateApplyJobData; result: TemplateApplyJobResult };
+  'sms-send': { data: SmsSendJobData; result: SmsSendJobResult };
+  'voicemail-notify': { data: VoicemailNotifyJobData; result: VoicemailNotifyJobResult };
 }
 
 export type QueueName = keyof QueueJobs;
@@ -148,6 +194,8 @@ export const QueueName = {
   RecordingExport: 'recording-export',
   FaxRender: 'fax-render',
   TemplateApply: 'template-apply',
+  SmsSend: 'sms-send',
+  VoicemailNotify: 'voicemail-notify',
 } as const satisfies Record<string, QueueName>;
 
 /**
@@ -188,6 +236,21 @@ export const QUEUE_JOB_OPTIONS: { [Q in QueueName]: JobOptions } = {
     attempts: 5,
     backoff: { type: 'exponential', delay: 2000 },
     removeOnComplete: { age: 7 * 24 * 3600, count: 1000 },
+    removeOnFail: { age: 30 * 24 * 3600, count: 1000 },
+  },
+  // A retry never resubmits what reached the SMSC (the row's status says so); retries cover a database or Redis hiccup.
+  'sms-send': {
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 1000 },
+    removeOnComplete: { age: 24 * 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+  },
+  // Each step is idempotent (the MP3 is made once, the e-mails have the message's job ids): retries are for crashes and hiccups.
+  'voicemail-notify': {
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 2000 },
+    // Kept a week: a late or repeated event for the same message finds the job and adds nothing.
+    removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
     removeOnFail: { age: 30 * 24 * 3600, count: 1000 },
   },
   email: {
@@ -240,6 +303,7 @@ export const JOB_DATA_SCHEMAS = {
     subject: z.string(),
     text: z.string(),
     html: z.string().optional(),
+    attachments: z.array(z.object({ filename: z.string().min(1).max(200), path: z.string().min(1), contentType: z.string().min(1) })).max(10).optional(),
   }),
   'recording-export': z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('export'), ...jobOwner, exportId: z.string().min(1), delayMsPerRecording: testDelay }),
@@ -247,6 +311,8 @@ export const JOB_DATA_SCHEMAS = {
   ]),
   'fax-render': z.object({ kind: z.enum(['render', 'send']), ...jobOwner, faxId: z.string().min(1), delayMsPerAttachment: testDelay }),
   'template-apply': z.object({ ...jobOwner, applicationId: z.string().min(1), delayMsPerUser: testDelay }),
+  'sms-send': z.object({ accountId: z.string().uuid(), messageId: z.string().uuid() }),
+  'voicemail-notify': z.object({ accountId: z.string().uuid(), messageId: z.string().uuid() }),
 } satisfies { [Q in QueueName]: z.ZodType<JobData<Q>> };
 
 /** The payload of a job of `queue`, checked; throws a ZodError naming the bad field. */

@@ -23,8 +23,8 @@ export interface MediaServerHeartbeat {
 }
 
 /**
- * Live objects of a node. Endpoints and rooms are the media model the call-model
- * redesign brings (ARCHITECTURE.md, target); until then they are always 0.
+ * Live objects of a node: calls, and the media engine's legs (endpoints facing
+ * a peer), endpoints (legs and pipe ends), bridges, rooms and pipes.
  */
 export interface LiveCounts {
   calls: number;
@@ -32,6 +32,7 @@ export interface LiveCounts {
   bridges: number;
   endpoints: number;
   rooms: number;
+  pipes: number;
 }
 
 
@@ -93,5 +94,7 @@ function parseLiveCounts(value: unknown): LiveCounts | undefined {
   const v = value as Record<string, unknown>;
   const names = ['calls', 'legs', 'bridges', 'endpoints', 'rooms'] as const;
   if (!names.every((n) => typeof v[n] === 'number')) return undefined;
-  return { calls: v.calls as number, legs: v.legs as number, bridges: v.bridges as number, endpoints: v.endpoints as number, rooms: v.rooms as number };
+  // A node of the previous version has no pipes.
+  const pipes = typeof v.pipes === 'number' ? v.pipes : 0;
+  return { calls: v.calls as number, legs: v.legs as number, bridges: v.bridges as number, endpoints: v.endpoints as number, rooms: v.rooms as number, pipes };
 }

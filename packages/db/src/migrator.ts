@@ -20,6 +20,11 @@ import * as m0018 from './migrations/0018_call_sessions.ts';
 import * as m0019 from './migrations/0019_notification_email.ts';
 import * as m0020 from './migrations/0020_audit_actor_role.ts';
 import * as m0021 from './migrations/0021_calls_media_node.ts';
+import * as m0022 from './migrations/0022_answering_rules.ts';
+import * as m0023 from './migrations/0023_ivr.ts';
+import * as m0024 from './migrations/0024_sms.ts';
+import * as m0025 from './migrations/0025_voicemail.ts';
+import * as m0026 from './migrations/0026_sms_campaigns.ts';
 
 /**
  * Migrations are listed here rather than read from a folder so that they
@@ -46,6 +51,11 @@ const migrations: Record<string, Migration> = {
   '0019_notification_email': m0019,
   '0020_audit_actor_role': m0020,
   '0021_calls_media_node': m0021,
+  '0022_answering_rules': m0022,
+  '0023_ivr': m0023,
+  '0024_sms': m0024,
+  '0025_voicemail': m0025,
+  '0026_sms_campaigns': m0026,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,5 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type { FaxCoverChoice, FaxCoverInfo, FaxCoverTemplate } from '@carillon/domain';
+import type { DndStatus, FaxCoverChoice, FaxCoverInfo, FaxCoverTemplate, IvrMenu, IvrSettings } from '@carillon/domain';
 
 /** Row types of the tables created by the migrations, as Kysely sees them. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -78,17 +78,8 @@ export interface ExtensionsTable {
   created_at: Timestamp;
 }
 
-export const DND_STATUSES = ['take_all_calls', 'no_queue_calls', 'no_calls'] as const;
-export type DndStatus = (typeof DND_STATUSES)[number];
-
-/**
- * Whether an extension in this Do Not Disturb state takes a call (seed 000 "Ne pas déranger"):
- * "take no calls" refuses every call, "take no call-queue calls" only those a call queue offers it.
- */
-export function dndTakesCall(status: DndStatus, via: 'direct' | 'queue'): boolean {
-  if (status === 'no_calls') return false;
-  return !(status === 'no_queue_calls' && via === 'queue');
-}
+// The rule lives in domain (answering rules use it); re-exported for the code that reads extensions.
+export { DND_STATUSES, dndTakesCall, type DndStatus } from '@carillon/domain';
 
 export interface RolesTable {
   id: Generated<string>;
@@ -191,6 +182,8 @@ export interface PhoneNumbersTable {
   site_id: string | null;
   nickname: string | null;
   fax_capable: Generated<boolean>;
+  /** The SMPP carrier its texts go through; null: the account's default carrier. */
+  sms_carrier_id: Generated<string | null>;
   created_at: Timestamp;
 }
 
@@ -593,6 +586,248 @@ export interface ApiTokensTable {
   created_at: Timestamp;
 }
 
+export const ANSWERING_RULE_KINDS = ['in_hours', 'after_hours', 'custom'] as const;
+export type AnsweringRuleKind = (typeof ANSWERING_RULE_KINDS)[number];
+
+/** Issue 13: a user's answering rules; shapes validated by domain's answering-rules schemas. */
+export interface AnsweringRulesTable {
+  id: Generated<string>;
+  account_id: string;
+  user_id: string;
+  kind: AnsweringRuleKind;
+  /** Order of the custom rules, first tried first; 0 for the hours rules. */
+  position: Generated<number>;
+  name: string | null;
+  enabled: Generated<boolean>;
+  /** RuleCondition[]; empty for the hours rules. */
+  conditions: Json<Record<string, unknown>[]>;
+  /** RuleHandling: ring plan, after-ringing action, greeting, audio while connecting. */
+  handling: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Issue 13: a user's settings of every call (greeting, screening, connecting message, hold music, blocking). */
+export interface UserCallSettingsTable {
+  user_id: string;
+  account_id: string;
+  settings: Json<Record<string, unknown>>;
+  updated_at: Timestamp;
+}
+
+/** A prompt of the IVR prompts library (PR-02): spoken text (TTS) or uploaded audio, converted once to the media format. */
+export interface IvrPromptsTable {
+  id: Generated<string>;
+  account_id: string;
+  name: string;
+  kind: 'tts' | 'audio';
+  text: string | null;
+  language: Language | null;
+  /** 8 kHz mono 16-bit WAV, relative to DATA_DIR. */
+  file: string;
+  duration_ms: number;
+  original_name: string | null;
+  created_by: string | null;
+  created_at: Timestamp;
+}
+
+/** An IVR menu (IVR-11…IVR-13); its number and name are its extension's. JSON columns hold @carillon/domain's shapes. */
+export interface IvrMenusTable {
+  extension_id: string;
+  account_id: string;
+  language: Language;
+  prompt: Json<IvrMenu['prompt']>;
+  keys: Json<IvrMenu['keys']>;
+  generic_keys: Json<IvrMenu['genericKeys']>;
+  updated_at: Timestamp;
+}
+
+export interface IvrSettingsTable {
+  account_id: string;
+  settings: Json<IvrSettings>;
+  updated_at: Timestamp;
+}
+
+export type SmsTrafficClass = 'p2p' | 'a2p';
+export type SmsDirection = 'outbound' | 'inbound';
+export type SmsStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'unknown' | 'received';
+
+/** An SMPP carrier of an account (issue 18). The password is sealed with the server key. */
+export interface SmsCarriersTable {
+  id: Generated<string>;
+  account_id: string;
+  name: string;
+  traffic_class: Generated<SmsTrafficClass>;
+  host: string;
+  port: number;
+  system_id: string;
+  password_sealed: string;
+  system_type: Generated<string>;
+  bind_mode: Generated<'transceiver' | 'transmitter_receiver'>;
+  window_size: Generated<number>;
+  segments_per_second: Generated<number>;
+  sender_segments_per_second: Generated<number>;
+  is_default: Generated<boolean>;
+  enabled: Generated<boolean>;
+  created_at: Timestamp;
+}
+
+export interface SmsConversationsTable {
+  id: Generated<string>;
+  account_id: string;
+  business_number: string;
+  participants: string[];
+  kind: Generated<'direct' | 'group'>;
+  last_message_at: Timestamp;
+  created_at: Timestamp;
+}
+
+export interface SmsMessagesTable {
+  id: Generated<string>;
+  account_id: string;
+  conversation_id: string;
+  direction: SmsDirection;
+  traffic_class: Generated<SmsTrafficClass>;
+  from_number: string;
+  to_number: string;
+  body: string;
+  purpose: Generated<'message' | 'keyword_reply'>;
+  encoding: 'gsm7' | 'ucs2';
+  segments: number;
+  status: Generated<SmsStatus>;
+  reason: string | null;
+  carrier_error_code: number | null;
+  carrier_id: string | null;
+  user_id: string | null;
+  idempotency_key: string;
+  read: Generated<boolean>;
+  created_at: Timestamp;
+  sent_at: NullableTimestamp;
+  completed_at: NullableTimestamp;
+  updated_at: Timestamp;
+}
+
+/** What the carrier answered for one segment: the id its delivery receipt quotes. */
+export interface SmsSubmissionsTable {
+  account_id: string;
+  message_id: string;
+  carrier_id: string;
+  segment: number;
+  carrier_message_id: string;
+  receipt_state: string | null;
+  receipt_error: string | null;
+  receipted_at: NullableTimestamp;
+}
+
+export interface SmsOptOutsTable {
+  account_id: string;
+  business_number: string;
+  phone_number: string;
+  keyword: string;
+  created_at: Timestamp;
+}
+
+export type SmsRegistrationStatus = 'pending' | 'approved' | 'rejected';
+export type SmsCampaignStatus = 'scheduled' | 'running' | 'paused' | 'completed' | 'cancelled';
+export type SmsCampaignRecipientStatus = 'pending' | 'queued' | 'opted_out' | 'cancelled';
+
+/** A number's request to send high-volume (A2P) texts, and an admin's answer (issue 18). */
+export interface SmsNumberRegistrationsTable {
+  id: Generated<string>;
+  account_id: string;
+  phone_number: string;
+  business_name: string;
+  use_case: string;
+  sample_message: string;
+  expected_daily_volume: number;
+  status: Generated<SmsRegistrationStatus>;
+  submitted_by: string | null;
+  submitted_at: Timestamp;
+  reviewed_by: string | null;
+  reviewed_at: NullableTimestamp;
+  review_note: string | null;
+}
+
+/** The account's campaign quiet hours ('HH:MM' on its wall clock); both null: none. */
+export interface SmsCampaignSettingsTable {
+  account_id: string;
+  quiet_start: string | null;
+  quiet_end: string | null;
+  updated_at: Timestamp;
+}
+
+export interface SmsCampaignsTable {
+  id: Generated<string>;
+  account_id: string;
+  name: string;
+  from_number: string;
+  template: string;
+  status: Generated<SmsCampaignStatus>;
+  status_reason: string | null;
+  start_at: Timestamp;
+  next_run_at: Timestamp;
+  total_rows: number;
+  skipped_rows: Generated<number>;
+  row_errors: Json<unknown[]>;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  completed_at: NullableTimestamp;
+}
+
+export interface SmsCampaignRecipientsTable {
+  account_id: string;
+  campaign_id: string;
+  line: number;
+  phone_number: string;
+  body: string;
+  status: Generated<SmsCampaignRecipientStatus>;
+  message_id: string | null;
+  queued_at: NullableTimestamp;
+}
+
+/** Texts queued per number and local day (the daily cap). */
+export interface SmsDailyVolumeTable {
+  account_id: string;
+  phone_number: string;
+  day: ColumnType<string, string, string>;
+  texts: Generated<number>;
+}
+
+/** A message left in a mailbox (an extension); the audio under DATA_DIR. */
+export interface VoicemailMessagesTable {
+  id: Generated<string>;
+  account_id: string;
+  mailbox_extension_id: string;
+  call_id: string | null;
+  from_number: string | null;
+  from_name: string | null;
+  to_number: string;
+  reason: 'message_only' | 'no_answer' | 'busy' | 'dnd' | 'rule';
+  audio_path: string;
+  duration_ms: number;
+  size_bytes: number;
+  status: Generated<'new' | 'heard'>;
+  urgent: Generated<boolean>;
+  transcription_id: string | null;
+  created_at: Timestamp;
+  heard_at: NullableTimestamp;
+  deleted_at: NullableTimestamp;
+}
+
+/** A mailbox's settings; a mailbox without a row takes the column defaults. */
+export interface VoicemailSettingsTable {
+  extension_id: string;
+  account_id: string;
+  recipient_extension_id: string | null;
+  max_message_seconds: Generated<number>;
+  max_messages: Generated<number>;
+  language: Generated<'en' | 'fr'>;
+  transcribe: Generated<boolean>;
+  greeting_path: string | null;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sites: SitesTable;
@@ -629,6 +864,23 @@ export interface Database {
   template_applications: TemplateApplicationsTable;
   template_application_users: TemplateApplicationUsersTable;
   api_tokens: ApiTokensTable;
+  answering_rules: AnsweringRulesTable;
+  user_call_settings: UserCallSettingsTable;
+  ivr_prompts: IvrPromptsTable;
+  ivr_menus: IvrMenusTable;
+  ivr_settings: IvrSettingsTable;
+  sms_carriers: SmsCarriersTable;
+  sms_conversations: SmsConversationsTable;
+  sms_messages: SmsMessagesTable;
+  sms_submissions: SmsSubmissionsTable;
+  sms_opt_outs: SmsOptOutsTable;
+  sms_number_registrations: SmsNumberRegistrationsTable;
+  sms_campaign_settings: SmsCampaignSettingsTable;
+  sms_campaigns: SmsCampaignsTable;
+  sms_campaign_recipients: SmsCampaignRecipientsTable;
+  sms_daily_volume: SmsDailyVolumeTable;
+  voicemail_messages: VoicemailMessagesTable;
+  voicemail_settings: VoicemailSettingsTable;
 }
 
 export type Account = Selectable<AccountsTable>;

@@ -1,0 +1,5 @@
+export * from './ivr-config.ts';
+export * from './ivr-interpreter.ts';
+export * from './ivr-validation.ts';
+export * from './ivr-entry.ts';
+export * from './directory.ts';

@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_IVR_SETTINGS, ivrConfig, ivrStep, resumeIvr, runIvr, startIvr, validateIvr, type IvrConfig, type IvrEvent, type IvrIssueRule, type IvrMenu } from '@carillon/domain';
+
+const menu = (number: string, keys: IvrMenu['keys'], extra: Partial<IvrMenu> = {}): IvrMenu => ({
+  number,
+  name: `Menu ${number}`,
+  language: 'en',
+  prompt: { mode: 'tts', text: `Welcome to menu ${number}` },
+  keys,
+  genericKeys: null,
+  ...extra,
+});
+
+/** Two levels: 1001 (top) → 2 → 1002 (sales) → 3 → external; 1001 → 1 → extension 101. */
+const twoLevel = (): IvrConfig => ({
+  settings: { ...DEFAULT_IVR_SETTINGS, mode: 'multi', businessHoursMenu: '1001', afterHoursMenu: '1003', operatorExtension: '101' },
+  menus: [
+    menu('1001', { '1': { type: 'connect', extension: '101' }, '2': { type: 'connect', extension: '1002' }, '9': { type: 'directory' } }),
+    menu('1002', { '1': { type: 'voicemail', extension: '102' }, '3': { type: 'external', number: '+33123456789' } }, { language: 'fr', prompt: { mode: 'audio', prompt: 'Ventes' } }),
+    menu('1003', { '1': { type: 'voicemail', extension: '101' } }, { prompt: { mode: 'tts', text: 'We are closed.' } }),
+  ],
+});
+
+const digits = (s: string): IvrEvent[] => [...s].map((d) => (d === '_' ? { type: 'no_input' } : { type: 'digit', digit: d as '1' }));
+
+describe('IVR interpreter', () => {
+  it('plays the top menu, goes down a level, back with *, repeats with #, then transfers out', () => {
+    const steps = runIvr(twoLevel(), '1001', digits('2*#23'));
+    expect(steps.map((s) => s.effect)).toEqual([
+      expect.objectContaining({ type: 'play', menu: '1001', reason: 'enter', play: 1 }),
+      expect.objectContaining({ type: 'play', menu: '1002', reason: 'enter', language: 'fr', prompt: { mode: 'audio', prompt: 'Ventes' } }),
+      expect.objectContaining({ type: 'play', menu: '1001', reason: 'enter' }),
+      expect.objectContaining({ type: 'play', menu: '1001', reason: 'repeat' }),
+      expect.objectContaining({ type: 'play', menu: '1002' }),
+      { type: 'end', outcome: { type: 'external', number: '+33123456789' } },
+    ]);
+    expect(steps.at(-1)!.state.path).toEqual(['1001', '1002']);
+  });
+
+  it('connects, sends to voicemail and opens the directory', () => {
+    expect(runIvr(twoLevel(), '1001', digits('1')).at(-1)!.effect).toEqual({ type: 'end', outcome: { type: 'connect', extension: '101' } });
+    expect(runIvr(twoLevel(), '1001', digits('21')).at(-1)!.effect).toEqual({ type: 'end', outcome: { type: 'voicemail', extension: '102' } });
+    expect(runIvr(twoLevel(), '1001', digits('9')).at(-1)!.effect).toEqual({ type: 'end', outcome: { type: 'directory' } });
+  });
+
+  it('replays the prompt 3 times with no input, then applies the no-input action', () => {
+    const cfg = twoLevel();
+    const steps = runIvr(cfg, '1001', digits('___'));
+    expect(steps.map((s) => (s.effect.type === 'play' ? s.effect.play : s.effect.type))).toEqual([1, 2, 3, 'end']);
+    expect(steps.at(-1)!.effect).toEqual({ type: 'end', outcome: { type: 'disconnect', reason: 'no_input' } });
+    cfg.settings.noInput = { type: 'extension', extension: '105' };
+    expect(runIvr(cfg, '1001', digits('___')).at(-1)!.effect).toEqual({ type: 'end', outcome: { type: 'connect', extension: '105' } });
+    // A key press starts the count again.
+    expect(runIvr(cfg, '1001', digits('__7__')).at(-1)!.effect).toMatchObject({ type: 'play', play: 3 });
+  });
+
+  it('offers the menu again on an unmapped key', () => {
+    expect(runIvr(twoLevel(), '1001', digits('5')).at(-1)!.effect).toMatchObject({ type: 'play', menu: '1001', reason: 'invalid_key' });
+  });
+
+  it('follows each zero-dialing option, with the operator fallback to the top menu (AR-06)', () => {
+    const cfg = twoLevel();
+    expect(runIvr(cfg, '1001', digits('20')).at(-1)!.effect).toEqual({ type: 'end', outcome: { type: 'connect', extension: '101' } });
+    // A deleted operator: the caller is taken to the top menu.
+    const gone = runIvr(cfg, '1001', digits('20'), { extensionExists: (n) => n !== '101' }).at(-1)!;
+    expect(gone.effect).toMatchObject({ type: 'play', menu: '1001' });
+    cfg.settings.zeroDialing = { type: 'top_menu' };
+    expect(runIvr(cfg, '1001', digits('20')).at(-1)!.effect).toMatchObject({ type: 'play', menu: '1001', reason: 'enter' });
+    cfg.settings.zeroDialing = { type: 'extension', extension: '107' };
+    expect(runIvr(cfg, '1001', digits('20')).at(-1)!.effect).toEqual({ type: 'end', outcome: { type: 'connect', extension: '107' } });
+    cfg.settings.zeroDialing = { type: 'nothing' };
+    const ignored = runIvr(cfg, '1001', digits('2000'));
+    expect(ignored.slice(2).map((s) => s.effect)).toEqual([{ type: 'ignored', digit: '0' }, { type: 'ignored', digit: '0' }, { type: 'ignored', digit: '0' }]);
+    expect(ignored.at(-1)!.state.path).toEqual(['1001', '1002']);
+    // A menu that maps 0 itself wins over zero dialing.
+    cfg.menus[0]!.keys['0'] = { type: 'connect', extension: '108' };
+    expect(runIvr(cfg, '1001', digits('0')).at(-1)!.effect).toEqual({ type: 'end', outcome: { type: 'connect', extension: '108' } });
+  });
+
+  it('uses per-menu generic keys over the account ones, and * at the top repeats', () => {
+    const cfg = twoLevel();
+    expect(runIvr(cfg, '1001', digits('*')).at(-1)!.effect).toMatchObject({ menu: '1001', reason: 'repeat' });
+    cfg.menus[1]!.genericKeys = { hash: 'root', star: 'repeat' };
+    expect(runIvr(cfg, '1001', digits('2#')).at(-1)!.effect).toMatchObject({ menu: '1001', reason: 'enter' });
+    expect(runIvr(cfg, '1001', digits('2*')).at(-1)!.effect).toMatchObject({ menu: '1002', reason: 'repeat' });
+  });
+
+  it('keeps an ended call ended, and ends at once without a top menu', () => {
+    const steps = runIvr(twoLevel(), '1001', digits('11'));
+    expect(steps.at(-1)!.effect).toEqual({ type: 'ignored', digit: '1' });
+    expect(startIvr(twoLevel(), null).effect).toEqual({ type: 'end', outcome: { type: 'disconnect', reason: 'no_menu' } });
+    expect(startIvr(twoLevel(), '4040').effect).toEqual({ type: 'end', outcome: { type: 'disconnect', reason: 'no_menu' } });
+  });
+
+  it('goes back up to a menu already on the path instead of stacking it twice', () => {
+    const cfg = twoLevel();
+    cfg.menus[1]!.keys['9'] = { type: 'connect', extension: '1001' };
+    const step = runIvr(cfg, '1001', digits('29')).at(-1)!;
+    expect(step.state.path).toEqual(['1001']);
+    expect(ivrStep(cfg, step.state, { type: 'digit', digit: '*' }).effect).toMatchObject({ menu: '1001', reason: 'repeat' });
+  });
+
+  it('resumes a call whose outcome the call side could not carry out in the menu it left, which then takes keys again', () => {
+    const cfg = twoLevel();
+    const out = runIvr(cfg, '1001', digits('23')).at(-1)!;
+    expect(out.effect).toEqual({ type: 'end', outcome: { type: 'external', number: '+33123456789' } });
+    const back = resumeIvr(cfg, out.state);
+    expect(back.effect).toMatchObject({ type: 'play', menu: '1002', reason: 'repeat', play: 1 });
+    expect(back.state).toEqual({ path: ['1001', '1002'], plays: 1, ended: null });
+    expect(ivrStep(cfg, back.state, { type: 'digit', digit: '1' }).effect).toEqual({ type: 'end', outcome: { type: 'voicemail', extension: '102' } });
+    expect(resumeIvr(cfg, startIvr(cfg, null).state).effect).toEqual({ type: 'end', outcome: { type: 'disconnect', reason: 'no_menu' } });
+  });
+});
+
+describe('IVR validation (IVR-15): one test per rule', () => {
+  const ctx = { extensions: new Set(['101', '102', '1001', '1002', '1003']), prompts: new Set(['Ventes']) };
+  const rules = (cfg: IvrConfig, c = ctx): IvrIssueRule[] => validateIvr(cfg, c).map((i) => i.rule);
+
+  it('finds nothing wrong in a sound two-level tree', () => {
+    expect(validateIvr(twoLevel(), ctx)).toEqual([]);
+  });
+
+  it('missing_prompt: no prompt, or an audio prompt not in the library', () => {
+    const cfg = twoLevel();
+    cfg.menus[0]!.prompt = null;
+    expect(validateIvr(cfg, ctx)).toEqual([{ rule: 'missing_prompt', menu: '1001' }]);
+    expect(validateIvr(twoLevel(), { ...ctx, prompts: new Set() })).toEqual([{ rule: 'missing_prompt', menu: '1002', target: 'Ventes' }]);
+  });
+
+  it('deleted_extension: a key or a setting naming an extension that does not exist', () => {
+    const cfg = twoLevel();
+    cfg.settings.noInput = { type: 'extension', extension: '555' };
+    expect(validateIvr(cfg, { ...ctx, extensions: new Set(['101', '1001', '1002', '1003']) })).toEqual([
+      { rule: 'deleted_extension', menu: null, key: 'noInput', target: '555' },
+      { rule: 'deleted_extension', menu: '1002', key: '1', target: '102' },
+    ]);
+  });
+
+  it('unreachable_menu: a menu no key leads to from the top menus', () => {
+    const cfg = twoLevel();
+    cfg.menus.push(menu('1004', { '1': { type: 'connect', extension: '101' } }));
+    expect(validateIvr(cfg, { ...ctx, extensions: new Set([...ctx.extensions, '1004']) })).toEqual([{ rule: 'unreachable_menu', menu: '1004' }]);
+  });
+
+  it('loop_without_exit: menus that only lead to each other', () => {
+    const cfg = twoLevel();
+    cfg.menus.push(menu('1005', { '1': { type: 'connect', extension: '1006' } }), menu('1006', { '1': { type: 'connect', extension: '1005' } }));
+    cfg.menus[0]!.keys['5'] = { type: 'connect', extension: '1005' };
+    expect(validateIvr(cfg, ctx)).toEqual([{ rule: 'loop_without_exit', menu: '1005', menus: ['1005', '1006'] }]);
+    // One key out of the loop is enough.
+    cfg.menus[4]!.keys['2'] = { type: 'voicemail', extension: '101' };
+    expect(rules(cfg)).toEqual([]);
+  });
+
+  it('empty_menu: a menu with no key', () => {
+    const cfg = twoLevel();
+    cfg.menus[2]!.keys = {};
+    expect(validateIvr(cfg, ctx)).toEqual([{ rule: 'empty_menu', menu: '1003' }]);
+  });
+
+  it('missing_top_menu: multi-level mode without a top menu, or a top menu that is no menu', () => {
+    const cfg = twoLevel();
+    cfg.settings.afterHoursMenu = '101';
+    expect(validateIvr(cfg, ctx)).toEqual([{ rule: 'missing_top_menu', menu: null, key: 'afterHoursMenu', target: '101' }, { rule: 'unreachable_menu', menu: '1003' }]);
+    cfg.settings.businessHoursMenu = null;
+    cfg.settings.afterHoursMenu = null;
+    expect(rules(cfg)).toEqual(['missing_top_menu']);
+  });
+});
+
+describe('IVR configuration schema', () => {
+  it('refuses a TTS text with symbols (PR-06) and a menu number used twice', () => {
+    const bad = twoLevel();
+    bad.menus[0]!.prompt = { mode: 'tts', text: 'Press # to repeat' };
+    expect(ivrConfig.safeParse(bad).success).toBe(false);
+    const twice = twoLevel();
+    twice.menus[1]!.number = '1001';
+    const parsed = ivrConfig.safeParse(twice);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error!.issues[0]!.message).toContain('used twice');
+    expect(ivrConfig.parse(twoLevel())).toEqual(twoLevel());
+  });
+});
