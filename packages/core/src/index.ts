@@ -28,3 +28,4 @@ export * from './users/user-settings.ts';
 export * from './users/templates.ts';
 export * from './users/table-file/read-table.ts';
 export * from './users/table-file/read-table-thread.ts';
+export * from './answering-rules/answering-rules.ts';

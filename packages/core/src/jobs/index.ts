@@ -5,3 +5,4 @@ export * from './queue-admin.ts';
 export * from './fax-queue.ts';
 export * from './recording-export-queue.ts';
 export * from './template-apply-queue.ts';
+export * from './sms-send-queue.ts';

@@ -3,7 +3,7 @@ import { QUEUE_JOB_OPTIONS, type JobOwner, type RecordingExportJobData, type Rec
 
 export type RecordingExportQueue = Queue<RecordingExportJobData, RecordingExportJobResult>;
 
-/** How often expired exports are looked for; their links refuse downloads on their own, this frees the disk. */
+/** How often expired exports (and voicemail trash past its 30 days) are looked for; their links refuse downloads on their own, this frees the disk. */
 export const EXPIRED_EXPORTS_SWEEP_MS = 3600_000;
 const SWEEP_SCHEDULER_ID = 'recording-export-sweep-expired';
 
@@ -15,6 +15,15 @@ const SWEEP_SCHEDULER_ID = 'recording-export-sweep-expired';
  */
 export async function enqueueRecordingExport(queue: RecordingExportQueue, exportId: string, owner: JobOwner): Promise<void> {
   await queue.add('export', { kind: 'export', exportId, accountId: owner.accountId, userId: owner.userId }, { ...QUEUE_JOB_OPTIONS['recording-export'], jobId: exportId });
+  await scheduleExpirySweep(queue);
+}
+
+/**
+ * Makes sure the hourly sweep runs (an idempotent upsert). It deletes expired
+ * exports and purges the voicemail trash, so whatever fills either schedules
+ * it: an export, or a voicemail moved to the trash.
+ */
+export async function scheduleExpirySweep(queue: RecordingExportQueue): Promise<void> {
   await queue.upsertJobScheduler(
     SWEEP_SCHEDULER_ID,
     { every: EXPIRED_EXPORTS_SWEEP_MS },

@@ -8,6 +8,8 @@ export interface OutgoingMail {
   subject: string;
   text: string;
   html?: string;
+  /** Files read from disk when the message is built (absolute paths). */
+  attachments?: { filename: string; path: string; contentType: string }[];
 }
 
 export interface Mailer {

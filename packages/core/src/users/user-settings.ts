@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isTimeZone, LANGUAGES, TIME_FORMATS } from '@carillon/domain';
+import { isTimeZone, LANGUAGES, TIME_FORMATS, weeklyScheduleSchema, type WeeklySchedule } from '@carillon/domain';
 
 /**
  * The shapes of a user's settings (seed 000 "Détails de l'utilisateur",
@@ -8,34 +8,10 @@ import { isTimeZone, LANGUAGES, TIME_FORMATS } from '@carillon/domain';
  * templates that carry them and the worker that applies templates.
  */
 
-const hhmm = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'a time as HH:MM');
-const range = z
-  .object({ from: hhmm, to: hhmm })
-  .strict()
-  .refine((r) => r.from < r.to, { message: 'must end after it starts', path: ['to'] });
-export const WEEK_DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type WeekDay = (typeof WEEK_DAYS)[number];
-
-/** "24 heures" or specific hours: up to 4 ranges a day, in order, not overlapping; a day without ranges is outside hours. */
-export const userHoursSchema = z.discriminatedUnion('mode', [
-  z.object({ mode: z.literal('24h') }).strict(),
-  z
-    .object({
-      mode: z.literal('custom'),
-      days: z.object(Object.fromEntries(WEEK_DAYS.map((d) => [d, z.array(range).max(4).default([])])) as Record<WeekDay, z.ZodDefault<z.ZodArray<typeof range>>>).strict(),
-    })
-    .strict()
-    .superRefine((h, ctx) => {
-      for (const d of WEEK_DAYS) {
-        const ranges = h.days[d];
-        for (let i = 1; i < ranges.length; i++) {
-          if (ranges[i]!.from < ranges[i - 1]!.to) ctx.addIssue({ code: 'custom', path: ['days', d, i, 'from'], message: 'ranges must be in order and not overlap' });
-        }
-      }
-      if (WEEK_DAYS.every((d) => h.days[d].length === 0)) ctx.addIssue({ code: 'custom', path: ['days'], message: 'at least one day needs hours' });
-    }),
-]);
-export type UserHours = z.output<typeof userHoursSchema>;
+/** User hours are a weekly schedule, the one the answering rules read (domain/answering-rules). */
+export { WEEK_DAYS, type WeekDay } from '@carillon/domain';
+export const userHoursSchema = weeklyScheduleSchema;
+export type UserHours = WeeklySchedule;
 
 export const regionalSchema = z
   .object({

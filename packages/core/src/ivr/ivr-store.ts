@@ -1,0 +1,286 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '@carillon/db';
+import {
+  DEFAULT_IVR_SETTINGS,
+  genericKeys as genericKeysSchema,
+  IVR_LANGUAGES,
+  ivrSettings,
+  MAX_IVR_MENUS,
+  menuKeys,
+  menuPrompt,
+  validateIvr,
+  extensionNumber,
+  type IvrConfig,
+  type IvrIssue,
+  type IvrMenu,
+  type IvrSettings,
+  type IvrValidationContext,
+} from '@carillon/domain';
+import { z } from 'zod';
+import { recordAudit, type AuditActor } from '../audit/record-audit.ts';
+import { announceConfigChange } from '../accounts/config-changes.ts';
+
+/**
+ * An account's IVR menus and settings in the database (migration 0023). A menu is an extension of type
+ * `ivr_menu` (IVR-11; its number and name live there) with its `ivr_menus` row; the operator is the
+ * account's `operator_extension_id`, the one the sign-in by company number and the setup wizard use, so
+ * there is one operator, not two. Every change is audited and announced (`ivr`) once committed.
+ */
+
+export class IvrError extends Error {
+  readonly code: 'number_taken' | 'not_found' | 'no_menus' | 'unknown_extension' | 'operator_not_user' | 'too_many_menus';
+  readonly detail: string | undefined;
+  constructor(code: IvrError['code'], detail?: string) {
+    super(detail ? `${code}: ${detail}` : code);
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+export interface IvrMenuView extends IvrMenu {
+  id: string;
+}
+
+export const newMenuInput = z
+  .object({ number: extensionNumber, name: z.string().trim().min(1).max(80), language: z.enum(IVR_LANGUAGES).default('en') })
+  .strict();
+export type NewMenuInput = z.infer<typeof newMenuInput>;
+
+export const menuPatch = z
+  .object({
+    number: extensionNumber,
+    name: z.string().trim().min(1).max(80),
+    language: z.enum(IVR_LANGUAGES),
+    prompt: menuPrompt.nullable(),
+    keys: menuKeys,
+    genericKeys: genericKeysSchema.nullable(),
+  })
+  .partial()
+  .strict();
+export type MenuPatch = z.infer<typeof menuPatch>;
+
+type Db = Kysely<Database>;
+
+function menuQuery(db: Db | Transaction<Database>, accountId: string) {
+  return db
+    .selectFrom('ivr_menus as m')
+    .innerJoin('extensions as e', 'e.id', 'm.extension_id')
+    .select(['e.id', 'e.number', 'e.name', 'm.language', 'm.prompt', 'm.keys', 'm.generic_keys'])
+    .where('m.account_id', '=', accountId)
+    .where('e.account_id', '=', accountId)
+    .orderBy('e.number');
+}
+
+type MenuRow = { id: string; number: string; name: string | null; language: 'en' | 'fr'; prompt: unknown; keys: unknown; generic_keys: unknown };
+
+/** Reads a row back through the schemas: JSON written by an older version is shown as it can be, never trusted blindly. */
+const menuView = (r: MenuRow): IvrMenuView => ({
+  id: r.id,
+  number: r.number,
+  name: r.name ?? r.number,
+  language: r.language,
+  prompt: menuPrompt.nullable().catch(null).parse(r.prompt ?? null),
+  keys: menuKeys.catch({}).parse(r.keys ?? {}),
+  genericKeys: genericKeysSchema.nullable().catch(null).parse(r.generic_keys ?? null),
+});
+
+export async function listIvrMenus(db: Db, accountId: string): Promise<IvrMenuView[]> {
+  return (await menuQuery(db, accountId).execute()).map(menuView);
+}
+
+export async function getIvrMenu(db: Db, accountId: string, id: string): Promise<IvrMenuView | null> {
+  const row = await menuQuery(db, accountId).where('e.id', '=', id).executeTakeFirst();
+  return row ? menuView(row) : null;
+}
+
+async function operatorNumber(db: Db | Transaction<Database>, accountId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('accounts as a')
+    .leftJoin('extensions as e', (j) => j.onRef('e.id', '=', 'a.operator_extension_id').on('e.account_id', '=', accountId))
+    .select('e.number')
+    .where('a.id', '=', accountId)
+    .executeTakeFirst();
+  return row?.number ?? null;
+}
+
+export async function getIvrSettings(db: Db, accountId: string): Promise<IvrSettings> {
+  const row = await db.selectFrom('ivr_settings').select('settings').where('account_id', '=', accountId).executeTakeFirst();
+  const stored = ivrSettings.safeParse({ ...DEFAULT_IVR_SETTINGS, ...((row?.settings as object | undefined) ?? {}) });
+  return { ...(stored.success ? stored.data : DEFAULT_IVR_SETTINGS), operatorExtension: await operatorNumber(db, accountId) };
+}
+
+export async function loadIvrConfig(db: Db, accountId: string): Promise<IvrConfig> {
+  const menus = (await listIvrMenus(db, accountId)).map(({ id: _id, ...m }) => m);
+  return { settings: await getIvrSettings(db, accountId), menus };
+}
+
+/** What validation checks targets against: every extension number of the account, and the library's prompt names. */
+export async function ivrValidationContext(db: Db, accountId: string): Promise<IvrValidationContext> {
+  const [exts, prompts] = await Promise.all([
+    db.selectFrom('extensions').select('number').where('account_id', '=', accountId).execute(),
+    db.selectFrom('ivr_prompts').select('name').where('account_id', '=', accountId).execute(),
+  ]);
+  return { extensions: new Set(exts.map((e) => e.number)), prompts: new Set(prompts.map((p) => p.name)) };
+}
+
+export async function validateAccountIvr(db: Db, accountId: string, config?: IvrConfig): Promise<IvrIssue[]> {
+  return validateIvr(config ?? (await loadIvrConfig(db, accountId)), await ivrValidationContext(db, accountId));
+}
+
+async function numberHolder(db: Db | Transaction<Database>, accountId: string, number: string) {
+  return db.selectFrom('extensions').select(['id', 'type']).where('account_id', '=', accountId).where('number', '=', number).executeTakeFirst();
+}
+
+async function mainSiteId(db: Db | Transaction<Database>, accountId: string): Promise<string> {
+  const site = await db.selectFrom('sites').select('id').where('account_id', '=', accountId).orderBy('is_main', 'desc').orderBy('created_at').executeTakeFirstOrThrow();
+  return site.id;
+}
+
+async function insertMenu(trx: Transaction<Database>, accountId: string, menu: IvrMenu): Promise<string> {
+  const ext = await trx
+    .insertInto('extensions')
+    .values({ account_id: accountId, site_id: await mainSiteId(trx, accountId), number: menu.number, type: 'ivr_menu', status: 'activated', name: menu.name })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await trx
+    .insertInto('ivr_menus')
+    .values({ extension_id: ext.id, account_id: accountId, language: menu.language, prompt: JSON.stringify(menu.prompt), keys: JSON.stringify(menu.keys), generic_keys: JSON.stringify(menu.genericKeys) })
+    .execute();
+  return ext.id;
+}
+
+/** IVR-11: a new menu is a new extension; its number must be free in the account. */
+export async function createIvrMenu(db: Db, actor: AuditActor, accountId: string, input: NewMenuInput): Promise<IvrMenuView> {
+  const menu: IvrMenu = { ...input, prompt: null, keys: {}, genericKeys: null };
+  const id = await db.transaction().execute(async (trx) => {
+    if (await numberHolder(trx, accountId, input.number)) throw new IvrError('number_taken', input.number);
+    const count = await trx.selectFrom('ivr_menus').select((eb) => eb.fn.countAll<string>().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow();
+    if (Number(count.n) >= MAX_IVR_MENUS) throw new IvrError('too_many_menus', String(MAX_IVR_MENUS));
+    const extId = await insertMenu(trx, accountId, menu);
+    await recordAudit(trx, actor, { accountId, action: 'ivr_menu.created', targetType: 'ivr_menu', targetId: extId, after: menu });
+    return extId;
+  });
+  await announceConfigChange(accountId, 'ivr', 'extensions');
+  return { id, ...menu };
+}
+
+export async function updateIvrMenu(db: Db, actor: AuditActor, accountId: string, id: string, patch: MenuPatch): Promise<IvrMenuView | null> {
+  const result = await db.transaction().execute(async (trx) => {
+    const row = await menuQuery(trx, accountId).where('e.id', '=', id).forUpdate().executeTakeFirst();
+    if (!row) return null;
+    const before = menuView(row);
+    const after: IvrMenuView = { ...before, ...patch };
+    if (after.number !== before.number) {
+      const holder = await numberHolder(trx, accountId, after.number);
+      if (holder && holder.id !== id) throw new IvrError('number_taken', after.number);
+    }
+    await trx.updateTable('extensions').set({ number: after.number, name: after.name }).where('id', '=', id).where('account_id', '=', accountId).execute();
+    await trx
+      .updateTable('ivr_menus')
+      .set({ language: after.language, prompt: JSON.stringify(after.prompt), keys: JSON.stringify(after.keys), generic_keys: JSON.stringify(after.genericKeys), updated_at: new Date() })
+      .where('extension_id', '=', id)
+      .where('account_id', '=', accountId)
+      .execute();
+    await recordAudit(trx, actor, { accountId, action: 'ivr_menu.updated', targetType: 'ivr_menu', targetId: id, before, after });
+    return after;
+  });
+  if (result) await announceConfigChange(accountId, 'ivr', 'extensions');
+  return result;
+}
+
+export async function deleteIvrMenu(db: Db, actor: AuditActor, accountId: string, id: string): Promise<boolean> {
+  const deleted = await db.transaction().execute(async (trx) => {
+    const row = await menuQuery(trx, accountId).where('e.id', '=', id).executeTakeFirst();
+    if (!row) return false;
+    await trx.deleteFrom('extensions').where('id', '=', id).where('account_id', '=', accountId).where('type', '=', 'ivr_menu').execute();
+    await recordAudit(trx, actor, { accountId, action: 'ivr_menu.deleted', targetType: 'ivr_menu', targetId: id, before: menuView(row) });
+    return true;
+  });
+  if (deleted) await announceConfigChange(accountId, 'ivr', 'extensions');
+  return deleted;
+}
+
+async function writeSettings(trx: Transaction<Database>, accountId: string, settings: IvrSettings): Promise<void> {
+  // The operator is the account's (operator_extension_id); the rest is the IVR's own row.
+  const { operatorExtension, ...own } = settings;
+  if (operatorExtension !== null) {
+    const holder = await numberHolder(trx, accountId, operatorExtension);
+    if (!holder) throw new IvrError('unknown_extension', operatorExtension);
+    // AR-05: the operator is a person (signing in with the company number alone reaches the operator's user).
+    if (holder.type !== 'user') throw new IvrError('operator_not_user', operatorExtension);
+    await trx.updateTable('accounts').set({ operator_extension_id: holder.id }).where('id', '=', accountId).execute();
+  }
+  await trx
+    .insertInto('ivr_settings')
+    .values({ account_id: accountId, settings: JSON.stringify(own) })
+    .onConflict((oc) => oc.column('account_id').doUpdateSet({ settings: JSON.stringify(own), updated_at: new Date() }))
+    .execute();
+}
+
+/** IVR-02…IVR-04. Switching to multi-level needs at least one menu (IVR-02's precondition). */
+export async function saveIvrSettings(db: Db, actor: AuditActor, accountId: string, settings: IvrSettings): Promise<IvrSettings> {
+  const before = await getIvrSettings(db, accountId);
+  await db.transaction().execute(async (trx) => {
+    if (settings.mode === 'multi') {
+      const any = await trx.selectFrom('ivr_menus').select('extension_id').where('account_id', '=', accountId).executeTakeFirst();
+      if (!any) throw new IvrError('no_menus');
+    }
+    await writeSettings(trx, accountId, settings);
+    await recordAudit(trx, actor, { accountId, action: 'ivr.settings_updated', targetType: 'ivr_settings', targetId: accountId, before, after: settings });
+  });
+  await announceConfigChange(accountId, 'ivr');
+  return getIvrSettings(db, accountId);
+}
+
+/** Numbers of the configuration held by extensions that are not IVR menus: those menus cannot be imported. */
+export async function conflictingMenuNumbers(db: Db, accountId: string, config: IvrConfig): Promise<string[]> {
+  if (!config.menus.length) return [];
+  const rows = await db
+    .selectFrom('extensions')
+    .select('number')
+    .where('account_id', '=', accountId)
+    .where('type', '<>', 'ivr_menu')
+    .where('number', 'in', config.menus.map((m) => m.number))
+    .execute();
+  return rows.map((r) => r.number).sort();
+}
+
+/**
+ * Replaces the account's IVR configuration by an imported one (IVR-23, "Accept and continue"): menus of
+ * the file are created or updated by number, the account's other menus are deleted, and the settings
+ * replaced, in one transaction. Menus whose number another kind of extension holds are skipped (the
+ * import report said so); an operator that is not a user's extension keeps the current one.
+ */
+export async function replaceIvrConfig(db: Db, actor: AuditActor, accountId: string, config: IvrConfig): Promise<{ skippedMenus: string[] }> {
+  const before = await loadIvrConfig(db, accountId);
+  const skipped = await conflictingMenuNumbers(db, accountId, config);
+  const menus = config.menus.filter((m) => !skipped.includes(m.number));
+  await db.transaction().execute(async (trx) => {
+    const existing = await menuQuery(trx, accountId).execute();
+    const byNumber = new Map(existing.map((r) => [r.number, r.id]));
+    const keep = new Set(menus.map((m) => m.number));
+    const gone = existing.filter((r) => !keep.has(r.number)).map((r) => r.id);
+    if (gone.length) await trx.deleteFrom('extensions').where('account_id', '=', accountId).where('type', '=', 'ivr_menu').where('id', 'in', gone).execute();
+    for (const m of menus) {
+      const id = byNumber.get(m.number);
+      if (!id) {
+        await insertMenu(trx, accountId, m);
+        continue;
+      }
+      await trx.updateTable('extensions').set({ name: m.name }).where('id', '=', id).where('account_id', '=', accountId).execute();
+      await trx
+        .updateTable('ivr_menus')
+        .set({ language: m.language, prompt: JSON.stringify(m.prompt), keys: JSON.stringify(m.keys), generic_keys: JSON.stringify(m.genericKeys), updated_at: new Date() })
+        .where('extension_id', '=', id)
+        .where('account_id', '=', accountId)
+        .execute();
+    }
+    const operator = config.settings.operatorExtension;
+    const operatorExists = operator !== null && (await numberHolder(trx, accountId, operator))?.type === 'user';
+    // The XML schema (IVR-23) does not carry the company hours (AR-03): an import keeps the account's own.
+    await writeSettings(trx, accountId, { ...config.settings, hours: before.settings.hours, operatorExtension: operatorExists ? operator : null });
+    await recordAudit(trx, actor, { accountId, action: 'ivr.imported', targetType: 'ivr_settings', targetId: accountId, before, after: { ...config, skippedMenus: skipped } });
+  });
+  await announceConfigChange(accountId, 'ivr', 'extensions');
+  return { skippedMenus: skipped };
+}

@@ -1,0 +1,174 @@
+import {
+  DEFAULT_IVR_SETTINGS,
+  GENERIC_KEY_ACTIONS,
+  genericKeys as genericKeysSchema,
+  ivrMenu,
+  ivrSettings,
+  keyAction,
+  MAX_IVR_MENUS,
+  MENU_KEYS,
+  type IvrConfig,
+  type IvrMenu,
+  type IvrSettings,
+  type KeyAction,
+} from '@carillon/domain';
+import { escapeXml, parseXml, XmlParseError, type XmlElement } from './safe-xml.ts';
+
+/**
+ * The IVR XML format (IVR-23), described by `ivr.xsd` beside this file; `samples/` holds the
+ * single-level and multi-level samples the admin can download. Export writes an account's whole IVR
+ * configuration; import reads one back leniently: what is wrong is left out and reported (line and
+ * reason), the rest is kept, so the admin can "Accept and continue" and fix the rest in the UI.
+ * Export then import gives the same configuration.
+ */
+export const IVR_XML_NAMESPACE = 'urn:carillon:ivr:1';
+
+export interface XmlProblem {
+  line: number;
+  message: string;
+}
+
+export interface IvrXmlImport {
+  /** What can be imported; null when the file could not be read at all. */
+  config: IvrConfig | null;
+  problems: XmlProblem[];
+}
+
+const attrs = (pairs: [string, string | null | undefined][]) =>
+  pairs
+    .filter((p): p is [string, string] => p[1] !== null && p[1] !== undefined)
+    .map(([k, v]) => ` ${k}="${escapeXml(v)}"`)
+    .join('');
+
+function keyXml(press: string, a: KeyAction): string {
+  switch (a.type) {
+    case 'connect':
+    case 'voicemail':
+      return `<key${attrs([['press', press], ['action', a.type], ['extension', a.extension]])}/>`;
+    case 'directory':
+      return `<key${attrs([['press', press], ['action', a.type]])}/>`;
+    case 'external':
+      return `<key${attrs([['press', press], ['action', a.type], ['number', a.number]])}/>`;
+  }
+}
+
+export function exportIvrXml(config: IvrConfig): string {
+  const s = config.settings;
+  const out = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<ivr xmlns="${IVR_XML_NAMESPACE}" version="1">`,
+    `  <settings${attrs([
+      ['mode', s.mode],
+      ['businessHoursMenu', s.businessHoursMenu],
+      ['afterHoursMenu', s.afterHoursMenu],
+      ['operatorExtension', s.operatorExtension],
+      ['faxSmsRecipient', s.faxSmsRecipient],
+    ])}>`,
+    `    <genericKeys${attrs([['hash', s.genericKeys.hash], ['star', s.genericKeys.star]])}/>`,
+    `    <noInput${attrs([['action', s.noInput.type], ['extension', s.noInput.type === 'extension' ? s.noInput.extension : null]])}/>`,
+    `    <zeroDialing${attrs([['action', s.zeroDialing.type], ['extension', s.zeroDialing.type === 'extension' ? s.zeroDialing.extension : null]])}/>`,
+    '  </settings>',
+  ];
+  for (const m of config.menus) {
+    out.push(`  <menu${attrs([['number', m.number], ['name', m.name], ['language', m.language]])}>`);
+    if (m.prompt?.mode === 'tts') out.push(`    <prompt mode="tts">${escapeXml(m.prompt.text)}</prompt>`);
+    if (m.prompt?.mode === 'audio') out.push(`    <prompt${attrs([['mode', 'audio'], ['name', m.prompt.prompt]])}/>`);
+    if (m.genericKeys) out.push(`    <genericKeys${attrs([['hash', m.genericKeys.hash], ['star', m.genericKeys.star]])}/>`);
+    for (const press of MENU_KEYS) {
+      const a = m.keys[press];
+      if (a) out.push(`    ${keyXml(press, a)}`);
+    }
+    out.push('  </menu>');
+  }
+  out.push('</ivr>', '');
+  return out.join('\n');
+}
+
+const firstIssue = (e: { issues: { path: PropertyKey[]; message: string }[] }) => {
+  const i = e.issues[0]!;
+  return i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message;
+};
+
+function readSettings(el: XmlElement | undefined, problems: XmlProblem[]): IvrSettings {
+  if (!el) return { ...DEFAULT_IVR_SETTINGS };
+  const child = (name: string) => el.children.find((c) => c.name === name);
+  const a = el.attrs;
+  const raw = {
+    mode: a.mode ?? DEFAULT_IVR_SETTINGS.mode,
+    businessHoursMenu: a.businessHoursMenu ?? null,
+    afterHoursMenu: a.afterHoursMenu ?? null,
+    operatorExtension: a.operatorExtension ?? null,
+    faxSmsRecipient: a.faxSmsRecipient ?? null,
+    genericKeys: child('genericKeys') ? { hash: child('genericKeys')!.attrs.hash, star: child('genericKeys')!.attrs.star } : DEFAULT_IVR_SETTINGS.genericKeys,
+    noInput: child('noInput') ? withExtension(child('noInput')!) : DEFAULT_IVR_SETTINGS.noInput,
+    zeroDialing: child('zeroDialing') ? withExtension(child('zeroDialing')!) : DEFAULT_IVR_SETTINGS.zeroDialing,
+  };
+  // Each setting on its own: a bad one falls back to its default, the others are kept.
+  const settings = { ...DEFAULT_IVR_SETTINGS };
+  // The company hours are not in the schema (yet): an import keeps the account's (replaceIvrConfig).
+  for (const key of Object.keys(raw) as (keyof typeof raw)[]) {
+    const parsed = ivrSettings.shape[key].safeParse(raw[key]);
+    if (parsed.success) (settings as Record<string, unknown>)[key] = parsed.data;
+    else problems.push({ line: el.line, message: `settings ${key}: ${firstIssue(parsed.error)}; the default is kept` });
+  }
+  return settings;
+}
+
+const withExtension = (el: XmlElement) => (el.attrs.extension === undefined ? { type: el.attrs.action } : { type: el.attrs.action, extension: el.attrs.extension });
+
+function readMenu(el: XmlElement, problems: XmlProblem[]): IvrMenu | null {
+  const keys: Record<string, KeyAction> = {};
+  for (const k of el.children.filter((c) => c.name === 'key')) {
+    const { press, action, ...rest } = k.attrs;
+    const parsed = keyAction.safeParse({ type: action, ...rest });
+    if (!press || !(MENU_KEYS as readonly string[]).includes(press)) problems.push({ line: k.line, message: `key "${press ?? ''}": a key is one of 0-9; # and * are the generic keys` });
+    else if (keys[press]) problems.push({ line: k.line, message: `key ${press} is mapped twice; the first is kept` });
+    else if (!parsed.success) problems.push({ line: k.line, message: `key ${press}: ${firstIssue(parsed.error)}; the key is left out` });
+    else keys[press] = parsed.data;
+  }
+  const p = el.children.find((c) => c.name === 'prompt');
+  let prompt: IvrMenu['prompt'] = null;
+  if (p) {
+    const candidate = p.attrs.mode === 'tts' ? { mode: 'tts', text: p.text } : { mode: p.attrs.mode, prompt: p.attrs.name };
+    const parsed = ivrMenu.shape.prompt.safeParse(candidate);
+    if (parsed.success) prompt = parsed.data;
+    else problems.push({ line: p.line, message: `menu ${el.attrs.number ?? '?'} prompt: ${firstIssue(parsed.error)}; the menu has no prompt` });
+  }
+  const g = el.children.find((c) => c.name === 'genericKeys');
+  let genericKeys: IvrMenu['genericKeys'] = null;
+  if (g) {
+    const parsed = genericKeysSchema.safeParse({ hash: g.attrs.hash, star: g.attrs.star });
+    if (parsed.success) genericKeys = parsed.data;
+    else problems.push({ line: g.line, message: `menu ${el.attrs.number ?? '?'} genericKeys: each of hash and star is one of ${GENERIC_KEY_ACTIONS.join(', ')}; the account's are used` });
+  }
+  const parsed = ivrMenu.safeParse({ number: el.attrs.number, name: el.attrs.name, language: el.attrs.language, prompt, keys, genericKeys });
+  if (!parsed.success) {
+    problems.push({ line: el.line, message: `menu ${el.attrs.number ?? '(no number)'}: ${firstIssue(parsed.error)}; the menu is left out` });
+    return null;
+  }
+  return parsed.data;
+}
+
+export function importIvrXml(xml: string): IvrXmlImport {
+  let root: XmlElement;
+  try {
+    root = parseXml(xml);
+  } catch (err) {
+    if (err instanceof XmlParseError) return { config: null, problems: [{ line: err.line, message: err.message.replace(/^line \d+: /, '') }] };
+    throw err;
+  }
+  if (root.name !== 'ivr') return { config: null, problems: [{ line: root.line, message: `the root element is <${root.name}>, not <ivr>` }] };
+  const problems: XmlProblem[] = [];
+  if (root.attrs.xmlns !== undefined && root.attrs.xmlns !== IVR_XML_NAMESPACE) problems.push({ line: root.line, message: `unknown namespace ${root.attrs.xmlns} (expected ${IVR_XML_NAMESPACE}); read anyway` });
+  for (const c of root.children) if (c.name !== 'settings' && c.name !== 'menu') problems.push({ line: c.line, message: `unknown element <${c.name}> ignored` });
+  const settings = readSettings(root.children.find((c) => c.name === 'settings'), problems);
+  const menus: IvrMenu[] = [];
+  for (const el of root.children.filter((c) => c.name === 'menu')) {
+    const menu = readMenu(el, problems);
+    if (!menu) continue;
+    if (menus.some((m) => m.number === menu.number)) problems.push({ line: el.line, message: `menu number ${menu.number} is used twice; the first is kept` });
+    else if (menus.length >= MAX_IVR_MENUS) problems.push({ line: el.line, message: `more than ${MAX_IVR_MENUS} menus; the rest are left out` });
+    else menus.push(menu);
+  }
+  return { config: { settings, menus }, problems };
+}

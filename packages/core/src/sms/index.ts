@@ -1,0 +1,5 @@
+export * from './sms-messages.ts';
+export * from './sms-carriers.ts';
+export * from './sms-inbox.ts';
+export * from './sms-registrations.ts';
+export * from './sms-campaigns.ts';

@@ -1,0 +1,1 @@
+export * from './voicemail-inbox.ts';
