@@ -6,7 +6,6 @@
 import { ConfigError, createLogger, loadConfigOrExit } from '@carillon/config';
 import {
   readWorkerSettings,
-  SHUTDOWN_TIMEOUT_MS,
   startWorkers,
   type WorkerSettings,
 } from './worker-runtime.ts';
@@ -25,8 +24,8 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
     process.exit(1);
   }
   stopping = true;
-  log.info('shutting down: finishing jobs in flight', { signal, timeoutMs: SHUTDOWN_TIMEOUT_MS });
-  const outcome = await runtime.shutdown(SHUTDOWN_TIMEOUT_MS);
+  log.info('shutting down: finishing jobs in flight', { signal, timeoutMs: config.WORKER_SHUTDOWN_MS });
+  const outcome = await runtime.shutdown(config.WORKER_SHUTDOWN_MS);
   if (outcome === 'drained') {
     log.info('stopped cleanly');
     process.exit(0);

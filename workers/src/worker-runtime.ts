@@ -1,22 +1,29 @@
 import os from 'node:os';
 import { UnrecoverableError, Worker, type Processor } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { ConfigError, type Config, type Logger } from '@carillon/config';
-import { createMailer } from '@carillon/core';
+import { createMailer, loadSecretKey, secretBox, type SecretBox } from '@carillon/core';
 import { openDatabase, type Db } from '@carillon/db';
 import { createHealthProcessor } from './health-worker.ts';
 import { createEmailProcessor } from './email-worker.ts';
-import { createJobProducer, type JobProducer } from '@carillon/core/jobs';
+import { createJobProducer, enqueueCampaignSmsSends, enqueueSmsSend, type JobProducer } from '@carillon/core/jobs';
 import { ffmpegPath } from './transcription/audio.ts';
 import { createTranscriptionProcessor } from './transcription/processor.ts';
 import { selectTranscriptionEngine } from './transcription/select-engine.ts';
 import { createRecordingExportProcessor } from './recording-export/recording-export-processor.ts';
 import { createFaxProcessor } from './fax/fax-processor.ts';
 import { createTemplateApplyProcessor } from './templates/template-apply-processor.ts';
+import { createSmsSendProcessor } from './sms/sms-send-processor.ts';
+import { SmsGateway } from './sms/sms-gateway.ts';
+import { SmsCampaignScheduler } from './sms/sms-campaign-scheduler.ts';
+import { enabledSmsCarrierIds } from '@carillon/core/sms';
+import { SMS_EVENTS_CHANNEL, type SmsEvent } from '@carillon/contracts/sms-events';
+import { VOICEMAIL_EVENTS_CHANNEL, type VoicemailEvent } from '@carillon/contracts/voicemail-events';
 import { startEmailToFax, type EmailToFaxServer } from './fax/email-to-fax.ts';
 import { JOB_DATA_SCHEMAS, type JobData, type JobResult, type QueueName } from '@carillon/contracts/jobs';
 import { createRedisConnection } from '@carillon/core/jobs';
 import { startWorkersHeartbeat } from './heartbeat.ts';
+import { createVoicemailNotifyProcessor, startVoicemailNotifyListener } from './voicemail/voicemail-notify.ts';
 
 /** What a processor may use; the database is opened on first use, so health-only runs need none. */
 export interface ProcessorContext {
@@ -25,6 +32,8 @@ export interface ProcessorContext {
   log: Logger;
   db: () => Promise<Db>;
   producer: JobProducer;
+  /** Runs `close` at shutdown, once the queues' workers have stopped (a processor's long-lived connections). */
+  onShutdown: (close: () => Promise<void>) => void;
 }
 
 interface QueueSpec<Q extends QueueName> {
@@ -52,10 +61,26 @@ export const QUEUE_SPECS: { [Q in QueueName]: QueueSpec<Q> } = {
         producer: ctx.producer,
         publicUrl: ctx.config.publicUrl,
         log: ctx.log.child('transcription'),
+        publishVoicemail: channelPublisher<VoicemailEvent>(ctx, VOICEMAIL_EVENTS_CHANNEL, 'voicemail-events'),
       }),
   },
   // Waiting on SMTP round trips, not the CPU.
-  email: { concurrency: 4, processor: (ctx) => createEmailProcessor(createMailer(ctx.config)) },
+  email: { concurrency: 4, processor: (ctx) => createEmailProcessor(createMailer(ctx.config), ctx.config.dataDir) },
+  // Database round trips and, once per message, a short ffmpeg run.
+  'voicemail-notify': {
+    concurrency: 2,
+    processor: (ctx) => {
+      startVoicemailNotifications(ctx);
+      return createVoicemailNotifyProcessor({
+        db: ctx.db,
+        dataDir: ctx.config.dataDir,
+        ffmpeg: ffmpegPath(ctx.config.FFMPEG_PATH),
+        producer: ctx.producer,
+        publicUrl: ctx.config.publicUrl,
+        publish: channelPublisher<VoicemailEvent>(ctx, VOICEMAIL_EVENTS_CHANNEL, 'voicemail-events'),
+      });
+    },
+  },
   // One at a time: each export keeps ffmpeg busy on a core, and the machine has few.
   'recording-export': {
     concurrency: 1,
@@ -65,15 +90,99 @@ export const QUEUE_SPECS: { [Q in QueueName]: QueueSpec<Q> } = {
   'fax-render': { concurrency: 2, processor: (ctx) => createFaxProcessor({ db: ctx.db, config: ctx.config, producer: ctx.producer }) },
   // Database round trips only; two let a small application pass a large one.
   'template-apply': { concurrency: 2, processor: (ctx) => createTemplateApplyProcessor({ db: ctx.db, producer: ctx.producer }) },
+  // Each job waits on an SMSC answer, not the CPU: enough to keep several carriers' windows (10 each) full.
+  'sms-send': {
+    concurrency: 50,
+    processor: (ctx) => {
+      const publish = channelPublisher<SmsEvent>(ctx, SMS_EVENTS_CHANNEL, 'sms-events');
+      startSmsCampaignScheduler(ctx);
+      return createSmsSendProcessor({ db: ctx.db, gateway: startSmsGateway(ctx, publish), publish });
+    },
+  },
 };
 
 /**
- * How long a shutdown waits for jobs in flight. Kept under Docker's default
- * 10 s stop grace period so we exit on our own terms rather than by SIGKILL;
- * jobs still running then are re-queued by BullMQ's stalled-job check once
- * their lock expires.
+ * The process's SMPP clients. With a database configured, every enabled
+ * carrier is bound at start, so texts are received even before one is sent.
  */
-export const SHUTDOWN_TIMEOUT_MS = 8000;
+function startSmsGateway(ctx: ProcessorContext, publish: (event: SmsEvent) => void): SmsGateway {
+  let box: SecretBox | undefined;
+  const gateway = new SmsGateway({
+    db: ctx.db,
+    // Read on first use: a process that never sends a text never touches the key file.
+    box: () => (box ??= secretBox(loadSecretKey(ctx.config))),
+    log: ctx.log.child('sms'),
+    enqueue: (accountId, messageId) => enqueueSmsSend(ctx.producer.queue('sms-send'), { accountId, messageId }),
+    publish,
+  });
+  ctx.onShutdown(() => gateway.close());
+  if (ctx.config.DATABASE_URL) {
+    void ctx
+      .db()
+      .then(enabledSmsCarrierIds)
+      .then((ids) => Promise.all(ids.map((id) => gateway.client(id))))
+      .catch((err: unknown) => ctx.log.error('SMS carriers not bound at start', { error: err }));
+  }
+  return gateway;
+}
+
+/** The campaign scheduler runs beside the senders, where a database is configured. */
+function startSmsCampaignScheduler(ctx: ProcessorContext): void {
+  if (!ctx.config.DATABASE_URL) return;
+  const scheduler = new SmsCampaignScheduler({
+    db: ctx.db,
+    enqueue: (accountId, messageIds) => enqueueCampaignSmsSends(ctx.producer.queue('sms-send'), accountId, messageIds),
+    log: ctx.log.child('sms-campaigns'),
+  });
+  scheduler.start();
+  ctx.onShutdown(() => scheduler.close());
+}
+
+/**
+ * Voicemail notification e-mails listen to the voicemail events only while the
+ * voicemail area is unreleased-but-enabled (ENABLE_UNRELEASED=voicemail): the
+ * settings default to "notify by e-mail" and users cannot change them yet
+ * (UNRELEASED_NOTIFICATIONS), so nobody is e-mailed about an inbox they cannot see.
+ */
+function startVoicemailNotifications(ctx: ProcessorContext): void {
+  if (!ctx.config.ENABLE_UNRELEASED.includes('voicemail') || !ctx.config.DATABASE_URL || !ctx.config.REDIS_URL) return;
+  const log = ctx.log.child('voicemail-notify');
+  const subscriber = new Redis(ctx.config.REDIS_URL, { connectionName: 'carillon:workers-voicemail-notify' }).on('error', (err: Error) => log.warn('Redis error', { error: err.message }));
+  const listening = startVoicemailNotifyListener({ subscriber, db: ctx.db, producer: ctx.producer, log }).then(
+    (listener) => {
+      log.info('voicemail notifications listening');
+      return listener;
+    },
+    (err: unknown) => {
+      log.error('voicemail notifications not listening', { error: err });
+      subscriber.disconnect();
+      return undefined;
+    },
+  );
+  ctx.onShutdown(async () => {
+    await (await listening)?.close();
+  });
+}
+
+/**
+ * Live events to the app (SMS_EVENTS_CHANNEL, VOICEMAIL_EVENTS_CHANNEL), on a
+ * Redis connection of their own opened on first use. A lost event costs a
+ * live update only (the page reads the database on its next load), so a
+ * failure is logged, never thrown.
+ */
+function channelPublisher<E>(ctx: ProcessorContext, channel: string, name: string): (event: E) => void {
+  const log = ctx.log.child(name);
+  let redis: Redis | undefined;
+  ctx.onShutdown(async () => {
+    await redis?.quit().catch(() => undefined);
+  });
+  return (event) => {
+    if (!ctx.config.REDIS_URL) return;
+    // A few retries per command, not BullMQ's unlimited ones: while Redis is down, events are dropped, not piled up.
+    redis ??= new Redis(ctx.config.REDIS_URL, { connectionName: `carillon:workers-${name}`, maxRetriesPerRequest: 2 }).on('error', (err: Error) => log.warn('Redis error', { error: err.message }));
+    void redis.publish(channel, JSON.stringify(event)).catch((err: unknown) => log.warn('event not published', { channel, error: err }));
+  };
+}
 
 export const queueNames = (): QueueName[] => Object.keys(QUEUE_SPECS) as QueueName[];
 
@@ -149,7 +258,9 @@ export function startWorkers(settings: WorkerSettings, log: Logger, config: Conf
   const connection = createRedisConnection(settings.redisUrl);
   const producer = createJobProducer(connection, settings.prefix);
   let database: Promise<Db> | undefined;
+  const closers: (() => Promise<void>)[] = [];
   const context: ProcessorContext = {
+    onShutdown: (close) => closers.push(close),
     workerId,
     config,
     log,
@@ -211,6 +322,7 @@ export function startWorkers(settings: WorkerSettings, log: Logger, config: Conf
       );
       const outcome = await Promise.race([drained, limit]);
       clearTimeout(timer);
+      await Promise.all(closers.map((close) => close().catch((err: unknown) => log.warn('closing failed', { error: err }))));
       await producer.close().catch(() => undefined);
       if (database) await (await database).destroy().catch(() => undefined);
       if (outcome === 'drained' && connection.status === 'ready') {

@@ -40,6 +40,8 @@ describe('workers configuration', () => {
         'recording-export': QUEUE_SPECS['recording-export'].concurrency,
         'fax-render': QUEUE_SPECS['fax-render'].concurrency,
         'template-apply': QUEUE_SPECS['template-apply'].concurrency,
+        'sms-send': QUEUE_SPECS['sms-send'].concurrency,
+        'voicemail-notify': QUEUE_SPECS['voicemail-notify'].concurrency,
       },
       lockDurationMs: 30_000,
     });

@@ -40,7 +40,8 @@ export function spawnNode(script: string, env: Record<string, string>): Spawned 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
-  const waitForOutput = (pattern: RegExp, timeoutMs = 15_000) =>
+  // A readiness wait, not a timing check: a loaded machine may take many seconds to load a worker's modules.
+  const waitForOutput = (pattern: RegExp, timeoutMs = 60_000) =>
     new Promise<void>((resolve, reject) => {
       const check = () => {
         if (!pattern.test(out)) return;

@@ -13,6 +13,7 @@ import { CSV_ENTRY_NAME, csvHeader, csvLine, mp3EntryName } from './export-csv.t
 import { encodeMp3, RecordingConversionError } from './mp3-encoder.ts';
 import { ZipFileWriter } from './zip-file-writer.ts';
 import { sweepExpiredExports } from '@carillon/core/recording-exports';
+import { purgeVoicemailTrash } from '@carillon/core/voicemail';
 import { exportZipPath, partialZipPath, workDirPath } from '@carillon/core/recording-exports';
 
 /** Upper bound on the test-only `delayMsPerRecording`, so a stray value can't stall a worker for long. */
@@ -37,12 +38,13 @@ interface ExportContext {
 
 type ExportJobData = Extract<RecordingExportJobData, { kind: 'export' }>;
 
-/** Processor for `recording-export`: `export` jobs build one ZIP each, `sweep-expired` jobs delete expired ones. */
+/** Processor for `recording-export`: `export` jobs build one ZIP each, `sweep-expired` jobs delete expired ones (and purge the voicemail trash). */
 export function createRecordingExportProcessor(deps: RecordingExportDeps): Processor<RecordingExportJobData, RecordingExportJobResult> {
   return async (job) => {
     const ctx: ExportContext = { db: await deps.db(), config: deps.config, ffmpeg: deps.ffmpeg, producer: deps.producer };
     if (job.data.kind === 'sweep-expired') {
-      return { kind: 'sweep-expired', expired: await sweepExpiredExports(ctx.db, ctx.config.dataDir) };
+      const expired = await sweepExpiredExports(ctx.db, ctx.config.dataDir);
+      return { kind: 'sweep-expired', expired, voicemailPurged: await purgeVoicemailTrash(ctx.db, ctx.config.dataDir) };
     }
     return runExport(ctx, job as Job<ExportJobData, RecordingExportJobResult>);
   };

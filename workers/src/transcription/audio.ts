@@ -1,6 +1,8 @@
 import { runProgram } from '../tools/run-program.ts';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
+
+// One ffmpeg for the whole product (core/audio): the app converts uploaded prompts with it too.
+export { ffmpegPath } from '@carillon/core/audio';
 
 /** The signed 16-bit, 16 kHz, mono WAV every engine here reads. */
 export const ENGINE_SAMPLE_RATE = 16_000;
@@ -11,17 +13,6 @@ export class NotAudioError extends Error {
     super(message);
     this.name = 'NotAudioError';
   }
-}
-
-/**
- * The ffmpeg to run: `FFMPEG_PATH` when set, else the static build shipped by
- * the `@ffmpeg-installer/ffmpeg` npm package, so a fresh machine needs no
- * Debian ffmpeg.
- */
-export function ffmpegPath(override: string | undefined): string {
-  if (override) return override;
-  const require = createRequire(import.meta.url);
-  return (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
 }
 
 export interface DecodedAudio {

@@ -9,6 +9,8 @@ import { UnsupportedLanguageError, type TranscriptionEngine } from './engine.ts'
 import { reportProgress } from '../progress.ts';
 import type { JobProducer } from '@carillon/core/jobs';
 import type { TranscriptionJobData, TranscriptionJobResult } from '@carillon/contracts/jobs';
+import type { VoicemailEvent } from '@carillon/contracts/voicemail-events';
+import { voicemailOfTranscription } from '@carillon/core/voicemail';
 
 export interface TranscriptionDeps {
   db: () => Promise<Db>;
@@ -18,6 +20,8 @@ export interface TranscriptionDeps {
   producer: JobProducer;
   publicUrl: string;
   log: Logger;
+  /** Live voicemail events: a transcript of a voicemail message is announced ('transcribed') so the inbox shows it. */
+  publishVoicemail?: (event: VoicemailEvent) => void;
 }
 
 /** Longest audio transcribed; the rest is cut (a voicemail is a few minutes at most). */
@@ -87,19 +91,29 @@ export function createTranscriptionProcessor(deps: TranscriptionDeps): Processor
         .where('status', '<>', 'completed')
         .executeTakeFirst();
       if (Number(saved.numUpdatedRows) > 0 && row.notify_email) await notifyOwner(deps, db, job, row.user_id, row.file_name);
+      if (Number(saved.numUpdatedRows) > 0 && deps.publishVoicemail) {
+        const message = await voicemailOfTranscription(db, accountId, transcriptionId);
+        if (message) deps.publishVoicemail({ kind: 'transcribed', accountId, ...message });
+      }
       await reportProgress(job, 100, 'done');
       return { transcriptionId, engine: deps.engine.name, words: transcript.words.length };
     } catch (err) {
       const permanent = err instanceof NotAudioError || err instanceof UnsupportedLanguageError || err instanceof UnrecoverableError;
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const reason = err instanceof Error ? err.message : String(err);
-      await db
+      const failed = await db
         .updateTable('transcriptions')
         .set(permanent || lastAttempt ? { status: 'failed', error: reason, completed_at: new Date() } : { status: 'queued', error: `retrying: ${reason}` })
         .where('id', '=', transcriptionId)
         .where('account_id', '=', accountId)
         .where('status', '<>', 'completed')
-        .execute();
+        .executeTakeFirst();
+      // A transcript that will never come is final too: the inbox shows it failed, and the
+      // notification e-mail waiting for it leaves now, without it (voicemail-notify.ts).
+      if ((permanent || lastAttempt) && Number(failed.numUpdatedRows) > 0 && deps.publishVoicemail) {
+        const message = await voicemailOfTranscription(db, accountId, transcriptionId).catch(() => undefined);
+        if (message) deps.publishVoicemail({ kind: 'transcribed', accountId, ...message });
+      }
       throw permanent && !(err instanceof UnrecoverableError) ? new UnrecoverableError(reason) : err;
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
