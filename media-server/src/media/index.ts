@@ -1,11 +1,15 @@
 /**
- * The media plane's public surface, for the SIP edge: the engine and its
- * bridges, the types of their control messages and events, and the helpers
- * SDP handling needs (SDES keys, static payload types, shipped prompts), and
- * call recording through the bridge handle.
+ * The media plane's public surface, for call control: the engine, its
+ * bridges (two parties, the fast path), rooms (N parties) and pipes (media
+ * between containers on different workers), the types of their requests and
+ * events, and the helpers SDP handling needs (SDES keys, static payload
+ * types, shipped prompts), and call recording through the bridge handle.
  */
-export { MediaEngine, type MediaEngineOptions, type MediaEngineEvents } from './relay/media-engine.ts';
-export { BridgeHandle, type BridgeEvents } from './relay/bridge-handle.ts';
+export { MediaEngine, type MediaEngineOptions, type MediaEngineEvents, type MediaLiveCounts, type PlacementOptions } from './engine/media-engine.ts';
+export { ContainerHandle, type ContainerEvents, type PipeOptions } from './engine/container-handle.ts';
+export { MediaPipe, type PipeEnd } from './engine/media-pipe.ts';
+export { BridgeHandle, type BridgeEvents } from './bridge/bridge-handle.ts';
+export { RoomHandle, type RoomEvents } from './mixer/room-handle.ts';
 export type {
   LegCodecName,
   LegSpec,
@@ -14,17 +18,19 @@ export type {
   LocalMediaAddress,
   MediaDirection,
   MediaEvent,
+  MixerStats,
   PlaybackOptions,
   PlaybackSource,
   RecordingOptions,
   RecordingResult,
   RecordingStopReason,
   RemoteMediaAddress,
+  RoomOptions,
   SrtpLegKeys,
   WebRtcLegSpec,
-} from './relay/control-messages.ts';
-export { RtpPortAllocator, type RtpPortPair } from './relay/rtp-port-allocator.ts';
-export { readRtpPortRange, RtpPortSettingsError, DEFAULT_RTP_PORT_RANGE, type RtpPortRange } from './relay/rtp-port-settings.ts';
+} from './engine/control-messages.ts';
+export { RtpPortAllocator, type RtpPortPair } from './engine/rtp-port-allocator.ts';
+export { readRtpPortRange, RtpPortSettingsError, DEFAULT_RTP_PORT_RANGE, type RtpPortRange } from './engine/rtp-port-settings.ts';
 export { STATIC_PAYLOAD_TYPES } from './codecs/g711-codec.ts';
 export { parseSdesInlineKey, formatSdesInlineKey, generateSrtpMasterKey } from './srtp/sdes-crypto.ts';
 export { SRTP_PROFILES, type SrtpProfileName, type SrtpMasterKey } from './srtp/srtp-profile.ts';

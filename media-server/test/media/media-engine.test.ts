@@ -2,15 +2,16 @@
  * The relay end to end: real UDP on 127.0.0.1, two test phones bridged
  * through a MediaEngine worker.
  */
+import dgram from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { goertzelAmplitude } from '../../src/media/audio/goertzel.ts';
 import { generateTone } from '../../src/media/audio/tone-generator.ts';
 import { dtmfFrequencies, type DtmfDigit } from '../../src/media/dtmf/dtmf-digits.ts';
 import { InbandDtmfDetector } from '../../src/media/dtmf/inband-dtmf-detector.ts';
 import { staticAudioPath } from '../../src/media/media-player/static-audio.ts';
-import type { MediaEvent } from '../../src/media/relay/control-messages.ts';
-import { MediaEngine } from '../../src/media/relay/media-engine.ts';
-import type { BridgeHandle } from '../../src/media/relay/bridge-handle.ts';
+import type { MediaEvent } from '../../src/media/engine/control-messages.ts';
+import { MediaEngine } from '../../src/media/engine/media-engine.ts';
+import type { BridgeHandle } from '../../src/media/bridge/bridge-handle.ts';
 import { SrtpContext } from '../../src/media/srtp/srtp-context.ts';
 import { generateSrtpMasterKey } from '../../src/media/srtp/sdes-crypto.ts';
 import { eventually, sleep, TestPhone, type TestPhoneOptions } from './support/test-phone.ts';
@@ -339,6 +340,33 @@ describe('MediaEngine resources', () => {
     for (const b of created) await b.close();
     expect(engine.ports.allocated).toBe(before);
     await expect(created[1]!.stats()).rejects.toThrow(/closed/);
+  });
+
+  it('opens a leg past a long run of ports that another process holds', async () => {
+    // A range of its own, below the kernel's ephemeral ports and the other tests' ranges.
+    const min = 20_000 + 200 * Math.floor(Math.random() * 45);
+    const held: dgram.Socket[] = [];
+    const own = await MediaEngine.start({ workers: 1, portRange: { min, max: min + 119 }, bindAddress: '127.0.0.1' });
+    try {
+      // Forty pairs from the start of the range, where the allocator begins.
+      for (let port = min; port < min + 80; port++) {
+        const socket = dgram.createSocket('udp4');
+        await new Promise<void>((resolve, reject) => {
+          socket.once('error', reject);
+          socket.bind(port, '127.0.0.1', () => resolve());
+        });
+        held.push(socket);
+      }
+      const bridge = await own.createBridge();
+      const leg = await bridge.addLeg({ legId: 'a', codec: { name: 'PCMU', payloadType: 0 } });
+      expect(leg.rtpPort).toBeGreaterThanOrEqual(min + 80);
+      expect(own.ports.allocated).toBe(1);
+      await bridge.close();
+      expect(own.ports.allocated).toBe(0);
+    } finally {
+      for (const socket of held) socket.close();
+      await own.stop();
+    }
   });
 
   it('refuses a third leg and unknown legs with clear errors', async () => {

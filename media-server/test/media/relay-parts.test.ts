@@ -4,12 +4,12 @@ import { OpusCodec } from '../../src/media/codecs/opus-codec.ts';
 import { pcmaEncodeSample, pcmuDecodeSample } from '../../src/media/codecs/g711.ts';
 import { buildReceiverReport, buildSdesCname, buildSenderReport, parseRtcpCompound } from '../../src/media/rtp/rtcp-packet.ts';
 import { parseRtpHeader, writeRtpHeader } from '../../src/media/rtp/rtp-header.ts';
-import { MediaClock } from '../../src/media/relay/media-clock.ts';
-import { OutboundStream, PLAYER_SOURCE } from '../../src/media/relay/outbound-stream.ts';
-import { createPayloadStep } from '../../src/media/relay/payload-step.ts';
-import { rewriteForwardedRtcp } from '../../src/media/relay/rtcp-forwarding.ts';
-import { RtpPortAllocator } from '../../src/media/relay/rtp-port-allocator.ts';
-import { readRtpPortRange } from '../../src/media/relay/rtp-port-settings.ts';
+import { MediaClock } from '../../src/media/engine/media-clock.ts';
+import { OutboundStream, PLAYER_SOURCE } from '../../src/media/endpoint/outbound-stream.ts';
+import { createPayloadStep } from '../../src/media/bridge/payload-step.ts';
+import { rewriteForwardedRtcp } from '../../src/media/endpoint/rtcp-forwarding.ts';
+import { RtpPortAllocator } from '../../src/media/engine/rtp-port-allocator.ts';
+import { readRtpPortRange } from '../../src/media/engine/rtp-port-settings.ts';
 
 describe('RTP port settings', () => {
   it('defaults to 20000-20999 and reads RTP_PORT_MIN / RTP_PORT_MAX', () => {

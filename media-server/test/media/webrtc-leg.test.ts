@@ -9,8 +9,8 @@ import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, 
 import { goertzelAmplitude } from '../../src/media/audio/goertzel.ts';
 import { ToneGenerator } from '../../src/media/audio/tone-generator.ts';
 import { OpusCodec } from '../../src/media/codecs/opus-codec.ts';
-import type { MediaEvent } from '../../src/media/relay/control-messages.ts';
-import { MediaEngine } from '../../src/media/relay/media-engine.ts';
+import type { MediaEvent } from '../../src/media/engine/control-messages.ts';
+import { MediaEngine } from '../../src/media/engine/media-engine.ts';
 import { LocalSdp } from '../../src/calls/local-sdp.ts';
 import { newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc } from '../../src/calls/webrtc-media.ts';
 import { parseSdp } from '../../src/sdp/session-description.ts';

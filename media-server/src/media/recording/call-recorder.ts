@@ -13,8 +13,8 @@ import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname } from 'node:path';
 import { WAV_HEADER_BYTES, wavHeader } from '../media-player/wav-file.ts';
-import type { RecordingResult, RecordingStopReason } from '../relay/control-messages.ts';
-import { FRAME_MS, type MediaClock } from '../relay/media-clock.ts';
+import type { RecordingResult, RecordingStopReason } from '../engine/control-messages.ts';
+import { FRAME_MS, type MediaClock } from '../engine/media-clock.ts';
 import { RECORDING_DELAY_FRAMES, RECORDING_FRAME_SAMPLES, RECORDING_SAMPLE_RATE, RecordingChannel } from './recording-channel.ts';
 
 const CHANNELS = 2;

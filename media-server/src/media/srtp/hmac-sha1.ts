@@ -1,41 +1,51 @@
 /**
- * HMAC-SHA1 (RFC 2104) from two hash states keyed once: the inner hash has
- * already absorbed key XOR ipad and the outer key XOR opad, and each message
- * starts from copies of them. That skips the key setup createHmac() repeats
- * for every packet, the larger part of its cost under OpenSSL 3.
+ * HMAC-SHA1 (RFC 2104): H(K ^ opad || H(K ^ ipad || message)), as two
+ * one-shot SHA-1 digests (`crypto.hash`) over scratch buffers that already
+ * hold K ^ ipad and K ^ opad: the message (and the SRTP ROC) is copied in
+ * after the pad. Per message that is two native calls and two 20-byte
+ * results, where createHmac() repeats the key setup and cloning pre-keyed
+ * Hash objects (`hash.copy()`) allocates two hash contexts and their JS
+ * wrappers: the profile of an SRTP relay showed those allocations and their
+ * frees among its largest costs.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 const BLOCK = 64;
+const SHA1_LENGTH = 20;
+/** Room for a full-size datagram plus the ROC; a longer message grows the scratch once. */
+const INITIAL_MESSAGE_ROOM = 1500 + 4;
 
 export class PrekeyedHmacSha1 {
-  private readonly inner: Hash;
-  private readonly outer: Hash;
-  private readonly trailer = Buffer.alloc(4);
+  /** K ^ ipad, then room for the message. */
+  private inner: Buffer;
+  /** K ^ opad, then the inner digest. */
+  private readonly outer = Buffer.alloc(BLOCK + SHA1_LENGTH);
 
   constructor(key: Uint8Array) {
     const k = Buffer.alloc(BLOCK);
     if (key.length > BLOCK) createHash('sha1').update(key).digest().copy(k);
     else k.set(key);
-    const ipad = Buffer.alloc(BLOCK);
-    const opad = Buffer.alloc(BLOCK);
+    this.inner = Buffer.alloc(BLOCK + INITIAL_MESSAGE_ROOM);
     for (let i = 0; i < BLOCK; i++) {
-      ipad[i] = k[i]! ^ 0x36;
-      opad[i] = k[i]! ^ 0x5c;
+      this.inner[i] = k[i]! ^ 0x36;
+      this.outer[i] = k[i]! ^ 0x5c;
     }
-    this.inner = createHash('sha1').update(ipad);
-    this.outer = createHash('sha1').update(opad);
   }
 
   /** MAC of `data[offset, offset+length)`, followed by `trailer` as 4 big-endian bytes when given (the SRTP ROC). */
   digest(data: Uint8Array, offset: number, length: number, trailer?: number): Buffer {
-    const inner = this.inner.copy();
-    inner.update(offset === 0 && length === data.length ? data : data.subarray(offset, offset + length));
-    if (trailer !== undefined) {
-      this.trailer.writeUInt32BE(trailer >>> 0, 0);
-      inner.update(this.trailer);
+    const end = BLOCK + length + (trailer === undefined ? 0 : 4);
+    if (end > this.inner.length) {
+      const grown = Buffer.alloc(end);
+      this.inner.copy(grown, 0, 0, BLOCK);
+      this.inner = grown;
     }
-    return this.outer.copy().update(inner.digest()).digest();
+    const inner = this.inner;
+    if (offset === 0 && length === data.length) inner.set(data, BLOCK);
+    else inner.set(data.subarray(offset, offset + length), BLOCK);
+    if (trailer !== undefined) inner.writeUInt32BE(trailer >>> 0, BLOCK + length);
+    this.outer.set(hash('sha1', inner.subarray(0, end), 'buffer'), BLOCK);
+    return hash('sha1', this.outer, 'buffer');
   }
 }
 

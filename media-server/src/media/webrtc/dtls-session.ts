@@ -6,7 +6,7 @@
  * werift's SRTP is not used: it builds cipher objects per packet.
  */
 import { DtlsClient, DtlsServer, HashAlgorithm, ProtectionProfileAes128CmHmacSha1_80, SignatureAlgorithm, type DtlsSocket } from 'werift';
-import type { SrtpLegKeys } from '../relay/control-messages.ts';
+import type { SrtpLegKeys } from '../engine/control-messages.ts';
 import { certificateFingerprint } from './dtls-certificate.ts';
 
 export interface DtlsSessionOptions {

@@ -27,6 +27,12 @@ export interface TestPhoneOptions {
   /** Sequence numbers to skip (simulated loss). */
   skip?: Set<number>;
   srtp?: { tx: SrtpContext; rx: SrtpContext };
+  /**
+   * Puts an RFC 6464 client-to-mixer audio level in every packet, in an
+   * RFC 8285 header extension of the one-byte (default) or two-byte form,
+   * whatever the audio is: `level` is in −dBov (0 loudest, 127 silence).
+   */
+  audioLevel?: { id: number; level: number; twoByte?: boolean };
 }
 
 export interface ReceivedPacket {
@@ -50,13 +56,19 @@ export class TestPhone {
   readonly digits: { digit: string; durationMs: number }[] = [];
   readonly stats = new RtpReceiveStatistics(8000);
   private readonly options: TestPhoneOptions;
-  private readonly tone: ToneGenerator;
+  private tone: ToneGenerator;
   private readonly dtmfReceiver: TelephoneEventReceiver;
   private timer: NodeJS.Timeout | null = null;
   private nextFrameMs = 0;
   private seq = 1000;
   private timestamp = 50_000;
   private sent = 0;
+  /**
+   * When this phone's own sending stalled (its timer ran more than 60 ms late: the test process was
+   * busy), by the monotonic clock: a gap in what the relay received then is the phone's, not the relay's.
+   */
+  readonly stalls: { from: number; to: number }[] = [];
+  private lastTickMs = 0;
   private remote: { port: number; rtcpPort: number } | null = null;
   private sending = true;
   /** PCM queued to send instead of the tone, 160 samples a frame. */
@@ -102,11 +114,14 @@ export class TestPhone {
   start(remote: { rtpPort: number; rtcpPort: number }): void {
     this.remote = { port: remote.rtpPort, rtcpPort: remote.rtcpPort };
     this.nextFrameMs = performance.now();
+    this.lastTickMs = this.nextFrameMs;
     this.tick();
   }
 
   private readonly tick = (): void => {
     const now = performance.now();
+    if (now - this.lastTickMs > 60) this.stalls.push({ from: this.lastTickMs, to: now });
+    this.lastTickMs = now;
     // After a stall, a few frames go at once, as from a phone's audio buffer; beyond that they are skipped.
     for (let n = 0; this.nextFrameMs <= now && n < 5; n++) {
       this.sendFrame();
@@ -125,6 +140,11 @@ export class TestPhone {
     this.sending = true;
   }
 
+  /** From the next frame on, sends this tone instead (amplitude 0: digital silence). */
+  setTone(hz: number, amplitude: number): void {
+    this.tone = new ToneGenerator([hz], amplitude);
+  }
+
   /** Sends this audio next, in place of the tone, then goes back to the tone. */
   sendAudio(pcm: Int16Array): void {
     this.queued = pcm;
@@ -141,14 +161,15 @@ export class TestPhone {
     } else {
       this.tone.fill(pcm);
     }
-    const packet = Buffer.alloc(12 + 160 + 10);
+    const packet = Buffer.alloc(12 + 8 + 160 + 10);
     writeRtpHeader(packet, { marker: this.sent === 0, payloadType: this.payloadType, sequenceNumber: this.seq, timestamp: this.timestamp, ssrc: this.ssrc });
-    this.codec.encode(pcm, 160, packet, 12);
+    const headerLength = this.options.audioLevel ? 12 + writeAudioLevelExtension(packet, 12, this.options.audioLevel) : 12;
+    this.codec.encode(pcm, 160, packet, headerLength);
     const skip = this.options.skip?.has(this.seq);
     this.seq = (this.seq + 1) & 0xffff;
     this.timestamp = (this.timestamp + 160) >>> 0;
     if (skip) return;
-    this.send(packet, 172);
+    this.send(packet, headerLength + 160);
   }
 
   private send(packet: Buffer, length: number): void {
@@ -233,6 +254,29 @@ export class TestPhone {
     this.rtp.close();
     this.rtcp.close();
   }
+}
+
+/**
+ * Writes an RFC 8285 header extension holding one RFC 6464 audio level at
+ * `at` (right after a 12-byte header), sets the header's X bit, and returns
+ * the extension's length. One-byte form (§4.2): 0xBEDE, then ID|L with
+ * L = 0 for one byte of data; two-byte form (§4.3): 0x1000, then ID, length.
+ * RFC 6464 §3: the data byte is V (voice activity) and the 7-bit level.
+ */
+export function writeAudioLevelExtension(packet: Buffer, at: number, level: { id: number; level: number; twoByte?: boolean }): number {
+  packet[0] = packet[0]! | 0x10;
+  const data = 0x80 | (level.level & 0x7f);
+  if (level.twoByte) {
+    packet.writeUInt16BE(0x1000, at);
+    packet.writeUInt16BE(1, at + 2);
+    // A padding byte first, as a sender may put one (RFC 8285 §4.3), then the element.
+    packet.set([0, level.id, 1, data], at + 4);
+  } else {
+    packet.writeUInt16BE(0xbede, at);
+    packet.writeUInt16BE(1, at + 2);
+    packet.set([(level.id << 4) | 0, data, 0, 0], at + 4);
+  }
+  return 8;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,8 +1,8 @@
 /**
- * What the MediaEngine (main thread) and its workers say to each other over
- * the worker's MessagePort. Control only: packets never cross it. Every
- * request carries an id and gets exactly one reply; events flow from the
- * worker unprompted.
+ * What the MediaEngine (main thread) and its workers say to each other, as
+ * the two APIs of their worker channel (threads/worker-channel.ts), and the
+ * shapes both sides share: endpoint specs, statistics, events. Control only:
+ * packets never cross it.
  */
 import type { RtpStreamStatsSnapshot } from '../rtp/rtp-stream-stats.ts';
 import type { SrtpProfileName } from '../srtp/srtp-profile.ts';
@@ -49,6 +49,12 @@ export interface LegSpec {
   codec: { name: LegCodecName; payloadType: number };
   /** Payload type of telephone-event/8000, or null when the peer did not offer it. */
   telephoneEventPayloadType?: number | null;
+  /**
+   * The id of the RFC 6464 client-to-mixer audio level header extension in
+   * the negotiated SDP (a=extmap:<id> urn:ietf:params:rtp-hdrext:ssrc-audio-level,
+   * RFC 8285), or null: a room then measures the level from the payload.
+   */
+  audioLevelExtensionId?: number | null;
   /** Unknown until the peer's SDP arrives; latching fills it from the first packets anyway. */
   remote?: RemoteMediaAddress | null;
   rtcpMux?: boolean;
@@ -128,6 +134,11 @@ export interface LegStats {
   rtcpReceived: number;
 }
 
+/**
+ * Something an endpoint or a container reports. `bridgeId` names the
+ * container (bridge or room) holding the endpoint when it happened, and
+ * `legId` the endpoint's id in it.
+ */
 export type MediaEvent =
   | { type: 'dtmf'; bridgeId: string; legId: string; digit: DtmfDigit; durationMs: number; source: 'rfc4733' | 'inband' }
   | { type: 'latched'; bridgeId: string; legId: string; channel: 'rtp' | 'rtcp'; address: string; port: number }
@@ -136,42 +147,83 @@ export type MediaEvent =
   | { type: 'leg-error'; bridgeId: string; legId: string; message: string }
   /** A WebRTC leg finished its DTLS handshake: media can flow. */
   | { type: 'dtls-connected'; bridgeId: string; legId: string }
+  /**
+   * A room's talkers changed (mixer/talker-selector.ts): the endpoints now
+   * mixed, in the order they were chosen, as of the room's `tick`-th 20 ms tick.
+   */
+  | { type: 'talkers'; bridgeId: string; legIds: string[]; tick: number }
   | ({ type: 'recording-stopped'; bridgeId: string; reason: RecordingStopReason; error?: string } & RecordingResult);
 
-export type WorkerRequest =
-  | { op: 'create-bridge'; bridgeId: string }
-  | { op: 'destroy-bridge'; bridgeId: string }
-  | { op: 'add-leg'; bridgeId: string; leg: LegConfig }
-  | { op: 'update-leg'; bridgeId: string; legId: string; update: LegUpdate }
-  | { op: 'remove-leg'; bridgeId: string; legId: string }
-  | { op: 'play'; bridgeId: string; legId: string; source: PlaybackSource; options: PlaybackOptions }
-  | { op: 'stop-playback'; bridgeId: string; legId: string }
-  | { op: 'send-dtmf'; bridgeId: string; legId: string; digits: string; durationMs: number }
-  | { op: 'get-stats'; bridgeId: string }
-  | { op: 'start-recording'; bridgeId: string; path: string; options: RecordingOptions }
-  | { op: 'stop-recording'; bridgeId: string }
-  | { op: 'shutdown' };
+/** The worker's two kinds of endpoint containers: a two-party bridge, or a room of N. */
+export type ContainerKind = 'bridge' | 'room';
 
-export type WorkerRequestMessage = WorkerRequest & { id: number };
-
-/** Results by request kind, so both sides agree on what a reply holds. */
-export interface WorkerResults {
-  'create-bridge': null;
-  'destroy-bridge': null;
-  'add-leg': null;
-  'update-leg': null;
-  'remove-leg': null;
-  play: { playbackId: number };
-  'stop-playback': null;
-  'send-dtmf': null;
-  'get-stats': LegStats[];
-  'start-recording': null;
-  'stop-recording': RecordingResult;
-  shutdown: null;
+/** A room's settings, fixed when it is created. */
+export interface RoomOptions {
+  /** How many members are mixed at once, the loudest (1–16, 3 by default). */
+  talkers?: number;
 }
 
-export type WorkerMessage =
-  | { kind: 'reply'; id: number; ok: true; result: unknown }
-  | { kind: 'reply'; id: number; ok: false; error: string; code?: string }
-  | { kind: 'event'; event: MediaEvent }
-  | { kind: 'ready' };
+/** What a room's mixer did since it was created: to check that idle members cost nothing, and for benchmarks. */
+export interface MixerStats {
+  /** 20 ms ticks mixed. */
+  ticks: number;
+  talkers: string[];
+  /** RTP packets the room took in (muted endpoints drop theirs before the room). */
+  packetsIn: number;
+  /** Packets whose level came from the RFC 6464 header, and from the G.711 payload's energy. */
+  levelsFromHeader: number;
+  levelsFromPayload: number;
+  /** Payloads decoded, in all and per endpoint (only talkers are ever decoded). */
+  decodedPackets: number;
+  decodedByEndpoint: Record<string, number>;
+  /** Frames made up for a talker's lost packet (repeat the last, attenuated). */
+  concealedFrames: number;
+  /** Packets dropped by the talkers' jitter buffers: late, or beyond the buffer's bound. */
+  lateOrSkippedPackets: number;
+  /** Encodes of a talker's own N−1 mix. */
+  talkerEncodes: number;
+  /** Encodes of the shared mix, per codec: at most one per tick each. */
+  sharedEncodes: Record<string, number>;
+  /** Packets of the shared mix sent (the same payload to every listener of a codec). */
+  sharedPackets: number;
+  /**
+   * From a talker's packet arriving to the start of the tick that mixes it
+   * (the jitter buffer's wait), in ms: the p50 and p99 bucket edges. The
+   * mixed packets leave within that tick's duration after.
+   */
+  mixDelayMs: { p50: number; p99: number; count: number };
+  /** How long each tick's work took, in ms (its last listener's packet left then). */
+  tickDurationMs: { p50: number; p99: number; count: number };
+  /** The two histograms behind these (1 ms buckets, the last for anything longer), to take percentiles over a window. */
+  mixDelayHistogram: number[];
+  tickDurationHistogram: number[];
+}
+
+/** What a media worker answers (one request, one reply) over the worker channel (threads/worker-channel.ts). */
+export type MediaWorkerApi = {
+  requests: {
+    'create-container': { params: { containerId: string; kind: ContainerKind; room?: RoomOptions }; result: null };
+    /** Closes the container and every endpoint in it; the reply waits for a recording to be finalized. */
+    'destroy-container': { params: { containerId: string }; result: null };
+    'add-endpoint': { params: { containerId: string; endpoint: LegConfig }; result: null };
+    'update-endpoint': { params: { containerId: string; endpointId: string; update: LegUpdate }; result: null };
+    'remove-endpoint': { params: { containerId: string; endpointId: string }; result: null };
+    /** Moves an open endpoint (its sockets, latching, keys and RTP stream) to another container of the same worker. */
+    'move-endpoint': { params: { from: string; endpointId: string; to: string; as: string }; result: null };
+    play: { params: { containerId: string; endpointId: string; source: PlaybackSource; options: PlaybackOptions }; result: { playbackId: number } };
+    'stop-playback': { params: { containerId: string; endpointId: string }; result: null };
+    'send-dtmf': { params: { containerId: string; endpointId: string; digits: string; durationMs: number }; result: null };
+    'get-stats': { params: { containerId: string }; result: LegStats[] };
+    'mixer-stats': { params: { containerId: string }; result: MixerStats };
+    'start-recording': { params: { containerId: string; path: string; options: RecordingOptions }; result: null };
+    'stop-recording': { params: { containerId: string }; result: RecordingResult };
+    shutdown: { params: null; result: null };
+  };
+  notices: Record<never, never>;
+}
+
+/** What the main thread hears from a media worker: its events, unprompted. */
+export type MediaMainApi = {
+  requests: Record<never, never>;
+  notices: { 'media-event': MediaEvent };
+}

@@ -13,6 +13,7 @@ import { setRtpSequenceNumber, setRtpSsrc, setRtpTimestamp } from '../rtp/rtp-he
 /** Source keys for generated media; real sources use their SSRC (0 … 2^32−1). */
 export const PLAYER_SOURCE = -1;
 export const DTMF_SOURCE = -2;
+export const MIX_SOURCE = -3;
 
 const TS_REANCHOR_SPAN = 0x4000_0000;
 

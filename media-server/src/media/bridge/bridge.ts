@@ -1,9 +1,11 @@
 /**
- * A bridge inside a worker: up to two legs, and what passes between them.
- * Media from one leg goes to the other through the codec step chosen for
- * that direction; RTCP goes across rewritten. A bridge with one leg is
- * useful too: prompts and ringback play to a caller before the callee
- * answers. The bridge can also record the call, one channel per leg.
+ * A bridge inside a worker: the two-party fast path. Up to two endpoints
+ * ("legs"), and what passes between them: media from one goes to the other
+ * as it arrives, through the codec step chosen for that direction (nothing
+ * is decoded when both use the same codec); RTCP goes across rewritten. A
+ * bridge with one endpoint is useful too: prompts and ringback play to a
+ * caller before the callee answers. The bridge can also record the call, one
+ * channel per leg.
  */
 import { CallRecorder, type RecorderFailure } from '../recording/call-recorder.ts';
 import type {
@@ -14,19 +16,21 @@ import type {
   RecordingOptions,
   RecordingResult,
   RecordingStopReason,
-} from './control-messages.ts';
-import { Leg, type LegHost } from './leg.ts';
-import type { MediaClock } from './media-clock.ts';
+} from '../engine/control-messages.ts';
+import { Endpoint } from '../endpoint/endpoint.ts';
+import type { EndpointContainer } from '../endpoint/endpoint-container.ts';
+import type { MediaClock } from '../engine/media-clock.ts';
 import { createPayloadStep, type PayloadStep } from './payload-step.ts';
 
-export class Bridge implements LegHost {
+export class Bridge implements EndpointContainer {
+  readonly kind = 'bridge' as const;
   readonly bridgeId: string;
   readonly clock: MediaClock;
   private readonly emitEvent: (event: MediaEvent) => void;
   private readonly rtcpIntervalMs: number;
   readonly dtlsCertificate: { certPem: string; keyPem: string } | null;
-  private a: Leg | null = null;
-  private b: Leg | null = null;
+  private a: Endpoint | null = null;
+  private b: Endpoint | null = null;
   /** Codec step for packets from `a` to `b`, and from `b` to `a`. */
   private stepAB: PayloadStep | null = null;
   private stepBA: PayloadStep | null = null;
@@ -47,40 +51,69 @@ export class Bridge implements LegHost {
     this.rtcpIntervalMs = rtcpIntervalMs;
   }
 
-  get legCount(): number {
+  get endpointCount(): number {
     return (this.a ? 1 : 0) + (this.b ? 1 : 0);
   }
 
-  async addLeg(config: LegConfig): Promise<void> {
-    if (this.findLeg(config.legId)) throw new Error(`bridge ${this.bridgeId} already has a leg ${config.legId}`);
-    if (this.a && this.b) throw new Error(`bridge ${this.bridgeId} already joins two legs`);
-    const leg = await Leg.open(config, this, this.rtcpIntervalMs);
+  canTake(id: string): string | null {
+    if (this.closed) return `bridge ${this.bridgeId} is closed`;
+    if (this.findLeg(id)) return `bridge ${this.bridgeId} already has a leg ${id}`;
+    if (this.a && this.b) return `bridge ${this.bridgeId} already joins two legs`;
+    return null;
+  }
+
+  async addEndpoint(config: LegConfig): Promise<void> {
+    const refused = this.canTake(config.legId);
+    if (refused) throw new Error(refused);
+    const leg = await Endpoint.open(config, this, this.rtcpIntervalMs);
+    // Closed, or filled by a move, while the sockets opened.
+    const late = this.canTake(config.legId);
+    if (late) {
+      leg.close();
+      throw new Error(late);
+    }
+    this.place(leg);
+  }
+
+  take(endpoint: Endpoint, id: string): void {
+    const refused = this.canTake(id);
+    if (refused) throw new Error(refused);
+    endpoint.moveTo(this, id);
+    this.place(endpoint);
+  }
+
+  private place(leg: Endpoint): void {
     if (!this.a) this.a = leg;
     else this.b = leg;
     this.chooseSteps();
     this.attachRecording();
   }
 
-  updateLeg(legId: string, update: LegUpdate): void {
-    this.leg(legId).update(update);
-    if (update.codec) this.chooseSteps();
-  }
-
-  removeLeg(legId: string): void {
-    const leg = this.leg(legId);
-    leg.close();
+  release(id: string): Endpoint {
+    const leg = this.endpoint(id);
+    leg.record(null);
     if (this.a === leg) this.a = null;
     else this.b = null;
     this.chooseSteps();
+    return leg;
   }
 
-  leg(legId: string): Leg {
+  updateEndpoint(legId: string, update: LegUpdate): void {
+    this.endpoint(legId).update(update);
+    if (update.codec) this.chooseSteps();
+  }
+
+  removeEndpoint(legId: string): void {
+    this.release(legId).close();
+  }
+
+  endpoint(legId: string): Endpoint {
     const leg = this.findLeg(legId);
     if (!leg) throw new Error(`bridge ${this.bridgeId} has no leg ${legId}`);
     return leg;
   }
 
-  private findLeg(legId: string): Leg | null {
+  private findLeg(legId: string): Endpoint | null {
     if (this.a?.legId === legId) return this.a;
     if (this.b?.legId === legId) return this.b;
     return null;
@@ -91,12 +124,12 @@ export class Bridge implements LegHost {
     this.stepBA = this.a && this.b ? createPayloadStep(this.b.codec, this.a.codec) : null;
   }
 
-  relayRtp(from: Leg, packet: Buffer, payloadOffset: number, payloadLength: number, length: number, isEvent: boolean, nowMs: number): void {
+  relayRtp(from: Endpoint, packet: Buffer, payloadOffset: number, payloadLength: number, length: number, isEvent: boolean, nowMs: number): void {
     if (from === this.a) this.b?.sendRelayed(packet, payloadOffset, payloadLength, length, isEvent, this.stepAB, nowMs);
     else this.a?.sendRelayed(packet, payloadOffset, payloadLength, length, isEvent, this.stepBA, nowMs);
   }
 
-  relayRtcp(from: Leg, packet: Buffer, length: number, nowMs: number): void {
+  relayRtcp(from: Endpoint, packet: Buffer, length: number, nowMs: number): void {
     const to = from === this.a ? this.b : this.a;
     to?.sendForwardedRtcp(packet, length, from, nowMs);
   }

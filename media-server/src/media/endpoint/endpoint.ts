@@ -1,9 +1,16 @@
 /**
- * One call leg inside a worker: its RTP and RTCP sockets, where its media
- * goes (from SDP, then latched to where packets really come from), SRTP,
- * receive statistics, DTMF detection, what it feeds a recording, the
- * outbound stream, and generated media (prompts, DTMF). The receive handler is the hot path: it works on
- * the datagram Buffer dgram hands over, in place, and allocates nothing.
+ * An endpoint inside a worker: one media stream to a peer. Its transport
+ * (RTP and RTCP sockets, where media goes: from SDP, then latched to where
+ * packets really come from; SRTP; ICE-lite and DTLS for a browser), its codec,
+ * its taps (receive statistics, DTMF detection, what it feeds a recording,
+ * generated media: prompts and DTMF), and its output: every packet it
+ * receives goes to its sink, the container it is in (a two-party Bridge, or
+ * a Room that mixes N). An endpoint does not need a peer (alone in a bridge
+ * it still plays prompts and music), and it can move to another container of
+ * its worker (`moveTo`) with its sockets, latching, keys and outbound stream,
+ * so the far end notices nothing and no re-INVITE is needed.
+ * The receive handler is the hot path: it works on the datagram Buffer dgram
+ * hands over, in place, and allocates nothing.
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { AudioCodec } from '../codecs/audio-codec.ts';
@@ -20,25 +27,26 @@ import type { EncodedPrompt } from '../media-player/encoded-prompt.ts';
 import { RECORDING_SAMPLE_RATE, type RecordingChannel } from '../recording/recording-channel.ts';
 import { ntpMiddle32 } from '../rtp/ntp-time.ts';
 import { parseRtcpCompound } from '../rtp/rtcp-packet.ts';
-import { looksLikeRtcp, readUint32, rtpPayloadOffset, setRtpPayloadType } from '../rtp/rtp-header.ts';
+import { looksLikeRtcp, readUint32, rtpPayloadOffset, setRtpPayloadType, writeRtpHeader } from '../rtp/rtp-header.ts';
 import { RtpStreamStats } from '../rtp/rtp-stream-stats.ts';
 import { SrtpSession } from '../srtp/srtp-session.ts';
-import type { LegCodecName, LegConfig, LegStats, LegUpdate, MediaDirection, MediaEvent, WebRtcLegSpec } from './control-messages.ts';
+import type { LegCodecName, LegConfig, LegStats, LegUpdate, MediaDirection, MediaEvent, WebRtcLegSpec } from '../engine/control-messages.ts';
 import { DtmfPlayout } from './dtmf-playout.ts';
-import type { MediaClock } from './media-clock.ts';
-import { DTMF_SOURCE, OutboundStream, PLAYER_SOURCE } from './outbound-stream.ts';
-import type { PayloadStep } from './payload-step.ts';
+import type { MediaClock } from '../engine/media-clock.ts';
+import { DTMF_SOURCE, MIX_SOURCE, OutboundStream, PLAYER_SOURCE } from './outbound-stream.ts';
+import type { PayloadStep } from '../bridge/payload-step.ts';
 import { rewriteForwardedRtcp } from './rtcp-forwarding.ts';
 import { LatchedEndpoint } from './latched-endpoint.ts';
 import { buildOwnRtcpReport } from './own-rtcp-report.ts';
 import { openUdpSocket } from './udp-socket.ts';
 
-/** What a leg needs from the bridge that owns it. */
-export interface LegHost {
+/** Where an endpoint's media goes, and what it needs from the container it is in. */
+export interface EndpointSink {
+  /** The container's id (a bridge or a room), named in the endpoint's events. */
   readonly bridgeId: string;
   readonly clock: MediaClock;
-  relayRtp(from: Leg, packet: Buffer, payloadOffset: number, payloadLength: number, length: number, isEvent: boolean, nowMs: number): void;
-  relayRtcp(from: Leg, packet: Buffer, length: number, nowMs: number): void;
+  relayRtp(from: Endpoint, packet: Buffer, payloadOffset: number, payloadLength: number, length: number, isEvent: boolean, nowMs: number): void;
+  relayRtcp(from: Endpoint, packet: Buffer, length: number, nowMs: number): void;
   emit(event: MediaEvent): void;
   /** The process's DTLS certificate, for WebRTC legs. */
   readonly dtlsCertificate: { certPem: string; keyPem: string } | null;
@@ -73,19 +81,22 @@ interface WebRtcState {
   opening: boolean;
 }
 
-export class Leg {
-  readonly legId: string;
+export class Endpoint {
+  /** The endpoint's id in its container (a bridge's legs are "a" and "b"). */
+  legId: string;
   readonly rtpPort: number;
   readonly rtcpPort: number;
   codec: AudioCodec;
   readonly stats: RtpStreamStats;
   readonly outbound: OutboundStream;
-  private readonly host: LegHost;
+  private host: EndpointSink;
   private readonly rtpSocket: Socket;
   private readonly rtcpSocket: Socket;
   private readonly rtcpIntervalMs: number;
   private payloadType: number;
   private telephoneEventPayloadType: number;
+  /** RFC 6464 ssrc-audio-level extension id from the peer's a=extmap (RFC 8285), or -1. */
+  audioLevelExtensionId: number;
   private rtcpMux: boolean;
   private srtp: SrtpSession | null;
   private receiving = true;
@@ -117,7 +128,7 @@ export class Leg {
   private lastRtcpForwardedMs = Number.NEGATIVE_INFINITY;
   private closed = false;
 
-  static async open(config: LegConfig, host: LegHost, rtcpIntervalMs: number): Promise<Leg> {
+  static async open(config: LegConfig, host: EndpointSink, rtcpIntervalMs: number): Promise<Endpoint> {
     const rtp = await openUdpSocket(config.bindAddress, config.rtpPort);
     let rtcp: Socket;
     try {
@@ -126,10 +137,10 @@ export class Leg {
       rtp.close();
       throw err;
     }
-    return new Leg(config, host, rtp, rtcp, rtcpIntervalMs);
+    return new Endpoint(config, host, rtp, rtcp, rtcpIntervalMs);
   }
 
-  private constructor(config: LegConfig, host: LegHost, rtpSocket: Socket, rtcpSocket: Socket, rtcpIntervalMs: number) {
+  private constructor(config: LegConfig, host: EndpointSink, rtpSocket: Socket, rtcpSocket: Socket, rtcpIntervalMs: number) {
     this.legId = config.legId;
     this.rtpPort = config.rtpPort;
     this.rtcpPort = config.rtcpPort;
@@ -140,6 +151,7 @@ export class Leg {
     this.codec = codecOf(config.codec.name);
     this.payloadType = config.codec.payloadType;
     this.telephoneEventPayloadType = config.telephoneEventPayloadType ?? -1;
+    this.audioLevelExtensionId = config.audioLevelExtensionId ?? -1;
     this.rtcpMux = config.rtcpMux ?? false;
     this.srtp = config.srtp ? new SrtpSession(config.srtp) : null;
     if (config.webrtc) this.setWebRtc(config.webrtc);
@@ -148,7 +160,7 @@ export class Leg {
     this.stats = new RtpStreamStats(this.codec.clockRate);
     this.outbound = new OutboundStream(this.codec.clockRate, config.ssrcMode ?? 'rewrite', config.ssrc);
     this.dtmfReceiver = new TelephoneEventReceiver(this.codec.clockRate, (digit, durationMs) =>
-      host.emit({ type: 'dtmf', bridgeId: host.bridgeId, legId: this.legId, digit, durationMs, source: 'rfc4733' }),
+      this.host.emit({ type: 'dtmf', bridgeId: this.host.bridgeId, legId: this.legId, digit, durationMs, source: 'rfc4733' }),
     );
     this.setDirection(config.direction ?? 'sendrecv');
     this.setInbandDtmf(config.inbandDtmf ?? false);
@@ -156,9 +168,28 @@ export class Leg {
     rtpSocket.on('message', this.onRtpMessage);
     rtcpSocket.on('message', this.onRtcpMessage);
     // Send errors (ICMP unreachable surfaces as ECONNREFUSED on Linux) must not kill the worker.
-    const onError = (err: Error) => host.emit({ type: 'leg-error', bridgeId: host.bridgeId, legId: this.legId, message: err.message });
+    const onError = (err: Error) => this.host.emit({ type: 'leg-error', bridgeId: this.host.bridgeId, legId: this.legId, message: err.message });
     rtpSocket.on('error', onError);
     rtcpSocket.on('error', onError);
+  }
+
+  /** The container this endpoint's media goes to now. */
+  get sink(): EndpointSink {
+    return this.host;
+  }
+
+  /**
+   * Moves to another container of the same worker under the id `legId`:
+   * sockets, latching, keys and the outbound stream stay, so the peer sees
+   * the same SSRC and sequence go on (the source change re-anchors it).
+   */
+  moveTo(sink: EndpointSink, legId: string): void {
+    if (sink.clock !== this.host.clock) throw new Error(`endpoint ${this.legId} cannot move to ${sink.bridgeId}: another worker's container`);
+    this.host = sink;
+    this.legId = legId;
+    this.recording = null;
+    this.wideRecording = null;
+    this.outbound.reanchor();
   }
 
   update(update: LegUpdate): void {
@@ -174,6 +205,7 @@ export class Leg {
       this.payloadType = update.codec.payloadType;
     }
     if (update.telephoneEventPayloadType !== undefined) this.telephoneEventPayloadType = update.telephoneEventPayloadType ?? -1;
+    if (update.audioLevelExtensionId !== undefined) this.audioLevelExtensionId = update.audioLevelExtensionId ?? -1;
     if (update.rtcpMux !== undefined) this.rtcpMux = update.rtcpMux;
     if (update.srtp !== undefined) this.srtp = update.srtp ? new SrtpSession(update.srtp) : null;
     if (update.direction) this.setDirection(update.direction);
@@ -508,7 +540,7 @@ export class Leg {
   }
 
   /** Sends an RTCP compound the other leg received, rewritten for this leg. */
-  sendForwardedRtcp(packet: Buffer, length: number, source: Leg, nowMs: number): void {
+  sendForwardedRtcp(packet: Buffer, length: number, source: Endpoint, nowMs: number): void {
     if (this.rtcpRemote.address === null) return;
     const carriesSource = this.outbound.currentSource === source.stats.receive.ssrc;
     const { ok, srNtpMs } = rewriteForwardedRtcp(packet, length, {
@@ -643,6 +675,42 @@ export class Leg {
       if (this.sending && this.rtpRemote.address !== null) this.sendGenerated(buf, n, PLAYER_SOURCE, now);
     }
   };
+
+  /**
+   * Sends one frame of audio a room mixed for this endpoint (8 kHz PCM,
+   * encoded here in the endpoint's codec). Like relayed media, it gives way
+   * to a prompt or DTMF being played, and to mute or hold.
+   */
+  sendMixed(pcm: Int16Array, samples: number, nowMs: number): void {
+    if (!this.relayOpen) return;
+    const buf = this.takeSendBuffer();
+    const n = this.codec.encode(pcm, samples, buf, 12);
+    if (n === 0) return;
+    this.sendMixPacket(buf, n, samples * (this.codec.clockRate / this.codec.sampleRate), nowMs);
+  }
+
+  /**
+   * Sends a payload a room already encoded in this endpoint's codec, shared
+   * with every listener of that codec: only the RTP header is this
+   * endpoint's (its payload type, sequence, timestamp and SSRC), and the
+   * SRTP protection when it has keys. `duration` is in RTP clock units.
+   */
+  sendEncoded(payload: Uint8Array, length: number, duration: number, nowMs: number): void {
+    if (!this.relayOpen || length === 0) return;
+    const buf = this.takeSendBuffer();
+    buf.set(length === payload.length ? payload : payload.subarray(0, length), 12);
+    this.sendMixPacket(buf, length, duration, nowMs);
+  }
+
+  private sendMixPacket(buf: Buffer, payloadLength: number, duration: number, nowMs: number): void {
+    writeRtpHeader(buf, { marker: false, payloadType: this.payloadType, sequenceNumber: this.mixSequence, timestamp: this.mixTimestamp, ssrc: 0 });
+    this.mixSequence = (this.mixSequence + 1) & 0xffff;
+    this.mixTimestamp = (this.mixTimestamp + duration) >>> 0;
+    this.sendGenerated(buf, 12 + payloadLength, MIX_SOURCE, nowMs);
+  }
+
+  private mixSequence = 0;
+  private mixTimestamp = 0;
 
   private sendGenerated(buf: Buffer, length: number, source: number, nowMs: number): void {
     const seq = (buf[2]! << 8) | buf[3]!;
