@@ -90,7 +90,7 @@ const control = await CallControlChannel.start({
   nodeId,
   log: log.child('control'),
   targets: {
-    findCall: (callId) => edge.calls.byCallId(callId),
+    findCall: (callId) => edge.calls.controlledCall(callId),
     configChanged: (change) => edge.invalidateAccountConfig(change.accountId, change.subjects),
   },
 });

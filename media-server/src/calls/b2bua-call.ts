@@ -2,15 +2,17 @@ import type { Logger } from '@carillon/config';
 import type { CallResult } from '@carillon/db';
 import type { BridgeHandle, LegCodecName, MediaEvent } from '../media/index.ts';
 import { promptPath, staticAudioPath } from '../media/index.ts';
-import { Dialog } from '../sip/dialog/dialog.ts';
 import { createResponse, newCallId, newTag, parseNameAddr, SipRequest, type SipResponse } from '../sip/message/index.ts';
-import type { InviteClientTransaction, InviteServerTransaction, NonInviteServerTransaction } from '../sip/transaction/index.ts';
+import { InviteSession, type IncomingOffer, type SessionTermination } from '../sip/session/index.ts';
+import type { InviteServerTransaction, NonInviteServerTransaction } from '../sip/transaction/index.ts';
 import type { SipSource, SipTarget } from '../sip/transport/index.ts';
 import { answerDirection, isHold, mediaAddress, parseSdp, type Codec } from '../sdp/session-description.ts';
-import { chooseCodec, PLAIN_RTP_CODECS, TELEPHONE_EVENT, WEBRTC_CODECS, WEBRTC_TELEPHONE_EVENTS } from '../sdp/negotiate-codecs.ts';
+import { chooseCodec, PLAIN_RTP_CODECS, TELEPHONE_EVENT, WEBRTC_CODECS } from '../sdp/negotiate-codecs.ts';
 import type { CallContext, CallParty } from './call-context.ts';
-import type { Route } from './dial-plan.ts';
+import { bridgedOrRejected, type BridgedDestination } from '../apps/applications.ts';
+import type { Destination, RejectDestination } from '../routing/destination.ts';
 import { LocalSdp } from './local-sdp.ts';
+import { forkOffer, readForkAnswer } from './fork-media.ts';
 import { reachTarget } from './binding-target.ts';
 import { StarCodeDetector } from './star-codes.ts';
 import { replacesFromUriHeaders, type ReplacesTarget } from './replaces.ts';
@@ -60,13 +62,13 @@ interface Fork {
   side: 'a' | 'b';
   purpose: 'callee' | 'transfer';
   request: SipRequest;
-  transaction: InviteClientTransaction;
+  /** Our INVITE to this device or trunk, and the dialog once it answers: the session owns the ACKs. */
+  session: InviteSession;
   target: SipTarget;
   deviceId: string | null;
   legRecordId: string | null;
   status: 'calling' | 'ringing' | 'answered' | 'failed' | 'cancelled';
   finalStatus: number | null;
-  dialog: Dialog | null;
   authRetried: boolean;
   /** Our WebRTC side of the offer, for a browser (a device registered over WebSocket). */
   webrtc: LocalWebRtc | null;
@@ -74,8 +76,8 @@ interface Fork {
 
 interface AnsweredSide {
   legId: 'a' | 'b';
-  dialog: Dialog;
-  target: SipTarget;
+  /** The party's INVITE session (its dialog, where its requests go, its 2xx and ACKs, its re-INVITEs). */
+  session: InviteSession;
   codec: Codec;
   telephoneEvent: Codec | null;
   sdp: LocalSdp;
@@ -87,6 +89,9 @@ interface AnsweredSide {
 
 const CODEC_NAMES = new Set<LegCodecName>(['PCMU', 'PCMA', 'OPUS']);
 const legCodec = (c: Codec) => ({ name: c.name.toUpperCase() as LegCodecName, payloadType: c.payloadType });
+
+/** A destination as this call puts it through: its devices or the carrier, or refused (destinations with no application yet: 480). */
+type Route = BridgedDestination | RejectDestination;
 
 export class B2buaCall {
   readonly aCallId: string;
@@ -104,6 +109,8 @@ export class B2buaCall {
   private readonly log: Logger;
   private readonly invite: SipRequest;
   private readonly inviteTx: InviteServerTransaction;
+  /** The caller's INVITE session: we are its UAS. */
+  private readonly aSession: InviteSession;
   private readonly aSource: SipSource;
   private readonly caller: CallParty;
   private readonly aTag = newTag();
@@ -126,7 +133,6 @@ export class B2buaCall {
   private a: AnsweredSide | null = null;
   private b: AnsweredSide | null = null;
   private noAnswerTimer: NodeJS.Timeout | null = null;
-  private okRetransmit: NodeJS.Timeout | null = null;
   private ringingSent = false;
   /**
    * A blind transfer in progress (RFC 3515 REFER, RFC 5589): who asked, and the side being replaced.
@@ -138,11 +144,11 @@ export class B2buaCall {
   /** The on-demand recording in progress (`*9`), with its row in recordings. */
   private recording: { id: string; path: string; startedAt: number } | null = null;
   private recordingCount = 0;
-  /** A transferor's dialog after its place was taken, kept to answer its BYE. */
-  private retired: Dialog[] = [];
+  /** A transferor's session after its place was taken, kept to answer its BYE. */
+  private retired: InviteSession[] = [];
   /**
    * After an attended transfer, one side of this call is joined to a side of
-   * another call: the two bridges are linked leg to leg over loopback RTP, so
+   * another call: the two bridges are joined by a media pipe, so
    * neither remaining party is re-INVITEd. Hanging up on one call ends both.
    */
   private link: { side: 'a' | 'b'; call: B2buaCall; theirSide: 'a' | 'b' } | null = null;
@@ -165,6 +171,19 @@ export class B2buaCall {
     this.aSource = source;
     this.caller = caller;
     this.aCallId = invite.callId;
+    const local = ctx.localContact(source.transport);
+    this.aSession = InviteSession.uas({
+      invite,
+      transaction: inviteTx,
+      transactions: ctx.transactions,
+      localTag: this.aTag,
+      localContact: `<sip:carillon@${local.host}:${local.port};transport=${source.transport.toLowerCase()}>`,
+      resolveTarget: (remoteTarget) => reachTarget(remoteTarget, { transport: source.transport, address: source.remoteAddress, port: source.remotePort, connectionId: source.connectionId }),
+      ...(ctx.sessionSettings ? { settings: ctx.sessionSettings } : {}),
+      log: this.log,
+    });
+    // The caller's answer to the offer in our 200, from its ACK (late offer).
+    this.aSession.on('answer', (sdp) => void this.lateAnswer(sdp).catch((err: unknown) => this.log.error('late answer failed', { error: err })));
   }
 
   get state(): CallState {
@@ -191,13 +210,14 @@ export class B2buaCall {
    * Rejects with CallEndedError when the call ended while it started; finish() then releases what the
    * start had acquired (it waits for this promise).
    */
-  start(): Promise<void> {
+  start(routed?: Destination): Promise<void> {
     // Run from the next microtask, so that `startup` is set before any of the start can end the call.
-    this.startup = Promise.resolve().then(() => this.run());
+    this.startup = Promise.resolve().then(() => this.run(routed));
     return this.startup;
   }
 
-  private async run(): Promise<void> {
+  /** `routed`: the destination, when the engine routed the call already (it does, to pick the call's kind). */
+  private async run(routed?: Destination): Promise<void> {
     // Cancelled while the caller was being authenticated: the INVITE already has its 487 (RFC 3261 §9.2).
     if (!this.inviteTx.canRespond) void this.finish('cancelled', 'caller');
     // An INVITE without SDP is a late offer (RFC 3261 §13.2.1): our 200 carries the offer, its ACK the answer.
@@ -207,6 +227,11 @@ export class B2buaCall {
     const browser = offer && audio && isWebRtcMedia(offer, audio);
     const peer = browser ? readPeerWebRtc(offer, audio) : null;
     const choice = audio && (!browser || peer) ? chooseCodec(audio.codecs, browser ? WEBRTC_CODECS : PLAIN_RTP_CODECS) : null;
+    // A Session-Expires below our Min-SE gets 422 (RFC 4028 §6).
+    if (this.aSession.refuseTooBrief()) {
+      void this.finish('failed', null);
+      return;
+    }
     if (!this.lateOffer && (!offer || !audio || !choice)) {
       // An offer with nothing we can speak (RFC 3261 §13.3.1.3).
       this.reject(488, 'Not Acceptable Here', 'failed');
@@ -218,7 +243,8 @@ export class B2buaCall {
     const dialed = this.invite.requestUri()?.user ?? '';
     // Routing and the call record are the call's ledger: they complete even for a call cancelled meanwhile,
     // so that every authenticated call has its record. Nothing after them runs for an ended call.
-    const route = await this.ctx.route(this.caller, dialed);
+    const destination = routed ?? (await this.ctx.route(this.caller, dialed));
+    const route = bridgedOrRejected(destination);
     this.route = route;
     const fromUser = this.invite.from()?.uri.user ?? '';
     const direction = route.kind === 'extension' ? route.direction : route.kind === 'pstn' ? 'outbound' : this.caller.kind === 'trunk' ? 'inbound' : 'internal';
@@ -231,7 +257,7 @@ export class B2buaCall {
       fromName: this.invite.from()?.displayName ?? null,
       toNumber: route.kind === 'pstn' ? route.e164 : dialed,
       callerExtensionId: this.caller.kind === 'device' ? this.caller.extensionId : null,
-      calleeExtensionId: route.kind === 'extension' ? route.extensionId : null,
+      calleeExtensionId: calleeExtensionOf(destination),
       emergency: route.kind === 'pstn' && route.emergency,
       },
       {
@@ -326,19 +352,9 @@ export class B2buaCall {
     req.add('contact', `<sip:carillon@${contact.host}:${contact.port};transport=${target.transport.toLowerCase()}>`);
     req.add('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE');
     req.add('content-type', 'application/sdp');
-    // A device registered over WebSocket is a browser: it gets a WebRTC offer.
-    const webrtc = target.transport === 'WS' || target.transport === 'WSS' ? newLocalWebRtc(this.ctx.media.dtlsFingerprint, 'actpass', '0') : null;
-    const supported = webrtc ? WEBRTC_CODECS : PLAIN_RTP_CODECS;
-    // Offer the caller's codec first so that no transcoding is needed when the callee has it too.
-    const first = supported.find((c) => c.name.toLowerCase() === this.aCodec.name.toLowerCase());
-    const codecs = first ? [first, ...supported.filter((c) => c !== first)] : supported;
-    const local = side === 'b' ? this.bLocal! : this.aLocal!;
-    req.body = (side === 'b' ? this.bSdp : this.aSdp).build({
-      address: local.address,
-      port: local.rtpPort,
-      codecs,
-      ...(webrtc ? { telephoneEvent: WEBRTC_TELEPHONE_EVENTS, webrtc } : {}),
-    });
+    const offer = forkOffer({ target, callerCodec: this.aCodec, dtlsFingerprint: this.ctx.media.dtlsFingerprint, local: side === 'b' ? this.bLocal! : this.aLocal!, sdp: side === 'b' ? this.bSdp : this.aSdp });
+    const webrtc = offer.webrtc;
+    req.body = offer.body;
     const legRecordId = await this.ctx.records.addLeg({
       callId: this.callRecordId!,
       accountId: this.caller.accountId,
@@ -353,16 +369,28 @@ export class B2buaCall {
       await this.ctx.records.legEnded(legRecordId, 'cancelled');
       throw new CallEndedError();
     }
-    const fork: Fork = { side, purpose, request: req, transaction: null as unknown as InviteClientTransaction, target, deviceId, legRecordId, status: 'calling', finalStatus: null, dialog: null, authRetried: false, webrtc };
+    const fork: Fork = { side, purpose, request: req, session: null as unknown as InviteSession, target, deviceId, legRecordId, status: 'calling', finalStatus: null, authRetried: false, webrtc };
     this.forks.push(fork);
     this.ctx.registerFork(req.callId, this);
     this.sendFork(fork);
   }
 
   private sendFork(fork: Fork): void {
-    fork.transaction = this.ctx.transactions.sendRequest(fork.request, fork.target, {
-      onResponse: (res) => void this.forkResponse(fork, res).catch((err) => this.log.error('fork response failed', { error: err })),
-    }) as InviteClientTransaction;
+    const session = InviteSession.uac({
+      request: fork.request,
+      target: fork.target,
+      transactions: this.ctx.transactions,
+      ...(this.ctx.sessionSettings ? { settings: this.ctx.sessionSettings } : {}),
+      log: this.log,
+    });
+    fork.session = session;
+    const failed = (err: unknown) => this.log.error('fork response failed', { error: err });
+    session.on('progress', (res) => void this.forkResponse(fork, res).catch(failed));
+    session.on('accepted', (res) => void this.forkAnswered(fork, res).catch(failed));
+    session.on('terminated', ({ response }) => {
+      // A final failure of the INVITE (a 2xx that crossed our CANCEL was acknowledged and ended by the session).
+      if (response && response.status >= 300 && fork.session === session && fork.status !== 'answered') void this.forkResponse(fork, response).catch(failed);
+    });
   }
 
   private async forkResponse(fork: Fork, res: SipResponse): Promise<void> {
@@ -372,7 +400,7 @@ export class B2buaCall {
       if (fork.purpose === 'transfer') return;
       if (!this.ringingSent && this.state === 'Ringing') {
         this.ringingSent = true;
-        this.respondA(180);
+        this.aSession.progress(180);
       }
       return;
     }
@@ -403,45 +431,39 @@ export class B2buaCall {
     this.maybeAllForksFailed();
   }
 
+  /** A 2xx from a fork, already acknowledged by its session (RFC 3261 §13.2.2.4), even one we do not want. */
   private async forkAnswered(fork: Fork, res: SipResponse): Promise<void> {
-    const dialog = Dialog.fromResponse(fork.request, res);
-    if (dialog) dialog.state.localSeq = fork.request.cseq.seq;
-    // Every 2xx is acknowledged (§13.2.2.4), even one we do not want.
-    if (dialog) void this.ctx.transactions.sendStateless(dialog.createRequest('ACK', { cseq: fork.request.cseq.seq }), fork.target);
+    const session = fork.session;
     if (fork.purpose === 'transfer') {
-      if (dialog) await this.transferAnswered(fork, res, dialog);
+      await this.transferAnswered(fork, res);
       return;
     }
-    if (this.state !== 'Ringing' || !dialog) {
-      if (dialog) this.sendInDialog(dialog, 'BYE', fork.target);
+    if (this.state !== 'Ringing') {
+      session.bye();
       return;
     }
     const choice = await this.applyAnswer('b', res, fork);
     if (this.state !== 'Ringing') {
       // The caller left while the answer was applied (or another device answered first): this callee is hung up at once.
-      this.sendInDialog(dialog, 'BYE', fork.target);
+      session.bye();
       return;
     }
     if (!choice) {
-      this.sendInDialog(dialog, 'BYE', fork.target);
+      session.bye();
       fork.status = 'failed';
       this.maybeAllForksFailed();
       return;
     }
     fork.status = 'answered';
-    fork.dialog = dialog;
     this.transition('Answered');
     if (this.sideExtension.b) this.setPresence('b', this.sideExtension.b, 'on_call');
     this.clearNoAnswer();
     for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
-    this.b = { legId: 'b', dialog, target: fork.target, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: this.bSdp, onHold: false, legRecordId: fork.legRecordId, webrtc: choice.webrtc };
+    this.b = this.attach({ legId: 'b', session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: this.bSdp, onHold: false, legRecordId: fork.legRecordId, webrtc: choice.webrtc });
 
-    // Answer the caller.
-    const ok = this.respondA(200);
-    const aDialog = Dialog.fromIncomingInvite(this.invite, this.aTag, ok.get('contact')!);
-    const aTarget = reachTarget(aDialog?.state.remoteTarget ?? '', { transport: this.aSource.transport, address: this.aSource.remoteAddress, port: this.aSource.remotePort, connectionId: this.aSource.connectionId });
-    if (aDialog && aTarget) this.a = { legId: 'a', dialog: aDialog, target: aTarget, codec: this.aCodec, telephoneEvent: this.aTelephoneEvent, sdp: this.aSdp, onHold: false, legRecordId: this.aLegRecordId, webrtc: this.aWebRtc };
-    this.retransmitOkUntilAck(ok);
+    // Answer the caller: its session retransmits the 200 until the ACK, and ends the call if none comes.
+    this.aSession.accept({ sdp: this.answerToCaller() });
+    if (this.aSession.dialog && this.aSession.target) this.a = this.attach({ legId: 'a', session: this.aSession, codec: this.aCodec, telephoneEvent: this.aTelephoneEvent, sdp: this.aSdp, onHold: false, legRecordId: this.aLegRecordId, webrtc: this.aWebRtc });
     const answeredLegs = [
       ...(fork.legRecordId ? [{ id: fork.legRecordId, codec: choice.audio.name }] : []),
       ...(this.aLegRecordId ? [{ id: this.aLegRecordId, codec: this.aCodec.name }] : []),
@@ -456,28 +478,15 @@ export class B2buaCall {
     res: SipResponse,
     fork: Fork,
   ): Promise<{ audio: Codec; telephoneEvent: Codec | null; webrtc: AnsweredSide['webrtc'] } | null> {
-    const answer = parseSdp(res.body.toString('utf8'));
-    const audio = answer?.media.find((m) => m.type === 'audio');
-    const peer = fork.webrtc && answer && audio ? readPeerWebRtc(answer, audio) : null;
-    if (fork.webrtc && !peer) return null;
-    const choice = audio ? chooseCodec(audio.codecs, fork.webrtc ? WEBRTC_CODECS : PLAIN_RTP_CODECS) : null;
-    if (!answer || !audio || !choice) return null;
-    const remote = mediaAddress(answer, audio);
-    const webrtc = fork.webrtc && peer ? { local: { ...fork.webrtc, setup: peer.setup === 'active' ? ('passive' as const) : ('active' as const) }, peer } : null;
-    await this.bridge!.updateLeg(legId, {
-      codec: legCodec(choice.audio),
-      telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null,
-      remote: !webrtc && remote ? { address: remote, rtpPort: audio.port } : null,
-      // The leg may have carried a browser before a transfer, or a phone before this browser.
-      webrtc: webrtc ? webRtcLegSpec(fork.webrtc!, peer!) : null,
-      ...(webrtc ? { ssrc: webrtc.local.ssrc } : {}),
-    });
-    return { ...choice, webrtc };
+    const answer = readForkAnswer(res, fork.webrtc);
+    if (!answer) return null;
+    await this.bridge!.updateLeg(legId, answer.leg);
+    return { audio: answer.audio, telephoneEvent: answer.telephoneEvent, webrtc: answer.webrtc };
   }
 
   private cancelFork(fork: Fork): void {
     fork.status = 'cancelled';
-    this.ctx.transactions.cancel(fork.transaction);
+    fork.session.cancel();
     if (fork.legRecordId) void this.ctx.records.legEnded(fork.legRecordId, 'cancelled');
   }
 
@@ -500,59 +509,83 @@ export class B2buaCall {
 
   // ---- A side ---------------------------------------------------------------
 
-  private respondA(status: number, reason?: string): SipResponse {
-    const res = createResponse(this.invite, status, { toTag: this.aTag, ...(reason ? { reason } : {}) });
-    if (status >= 180 && status < 300) {
-      const local = this.ctx.localContact(this.aSource.transport);
-      res.add('contact', `<sip:carillon@${local.host}:${local.port};transport=${this.aSource.transport.toLowerCase()}>`);
-    }
-    if (status >= 200 && status < 300) {
-      res.add('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE');
-      res.add('content-type', 'application/sdp');
-      // To a late offer, the 200 is our offer: every codec we speak; otherwise the answer, one codec.
-      const codecs = this.lateOffer ? PLAIN_RTP_CODECS : [this.aCodec];
-      res.body = this.aSdp.build({ address: this.aLocal!.address, port: this.aLocal!.rtpPort, codecs, telephoneEvent: this.aTelephoneEvent, webrtc: this.aWebRtc?.local ?? null });
-    }
-    if (this.inviteTx.canRespond) this.inviteTx.respond(res);
-    return res;
+  /** Our SDP in the 200 to the caller: the answer, one codec; to a late offer, our offer, every codec we speak. */
+  private answerToCaller(): Buffer {
+    const codecs = this.lateOffer ? PLAIN_RTP_CODECS : [this.aCodec];
+    return this.aSdp.build({ address: this.aLocal!.address, port: this.aLocal!.rtpPort, codecs, telephoneEvent: this.aTelephoneEvent, webrtc: this.aWebRtc?.local ?? null });
   }
 
-  /** The UAS core resends its 2xx until the ACK comes (RFC 3261 §13.3.1.4); streams need no help. */
-  private retransmitOkUntilAck(ok: SipResponse): void {
-    if (this.aSource.transport !== 'UDP') return;
-    let interval = this.ctx.settings.t1Ms;
-    const started = Date.now();
-    const tick = () => {
-      if (this.ended || !this.okRetransmit) return;
-      if (Date.now() - started > 64 * this.ctx.settings.t1Ms) {
-        this.okRetransmit = null;
-        this.hangup('a', 'failed');
+  /**
+   * Watches an answered party's session: its BYE, or the session ending on
+   * its own (no ACK, no answer in the ACK, expiry, dialog gone), hangs the
+   * call up from that side; its re-INVITEs and UPDATEs, and its other
+   * in-dialog requests, come here. A session that no longer holds a side of
+   * the call (a transferor's, replaced) is not listened to.
+   */
+  private attach(leg: AnsweredSide): AnsweredSide {
+    const session = leg.session;
+    const current = () => (this.a === leg ? 'a' : this.b === leg ? 'b' : null);
+    session.on('terminated', (t: SessionTermination) => {
+      const side = current();
+      if (!side) return;
+      if (t.reason === 'bye') this.hangup(side, 'answered');
+      else if (t.reason === 'ack-timeout' || t.reason === 'no-answer-in-ack' || t.reason === 'session-expired' || t.reason === 'dialog-gone') this.hangup(side, 'failed');
+    });
+    session.on('offer', (offer) => {
+      if (!current()) {
+        offer.reject(481);
         return;
       }
-      void this.ctx.transactions.sendStateless(ok, this.aSource);
-      interval = Math.min(interval * 2, 4000);
-      this.okRetransmit = setTimeout(tick, interval);
-    };
-    this.okRetransmit = setTimeout(tick, interval);
+      void this.reoffer(leg, offer).catch((err: unknown) => {
+        this.log.error('re-offer failed', { error: err });
+        offer.reject(500);
+      });
+    });
+    session.on('request', (req, tx) => {
+      const side = current();
+      if (!side) {
+        tx.respond(createResponse(req, 481));
+        return;
+      }
+      void this.otherRequest(side, leg, req, tx).catch((err: unknown) => {
+        // The call ended while the request was handled (e.g. a transfer target being called).
+        if (!(err instanceof CallEndedError)) this.log.error('in-dialog request failed', { method: req.method, error: err });
+        if (tx.canRespond) tx.respond(createResponse(req, err instanceof CallEndedError ? 481 : 500));
+      });
+    });
+    return leg;
   }
 
-  receiveAck(ack?: SipRequest): void {
-    if (this.okRetransmit) clearTimeout(this.okRetransmit);
-    this.okRetransmit = null;
-    if (this.lateOffer && !this.lateAnswered && ack) void this.lateAnswer(ack);
+  /** An ACK in one of our dialogs: the session whose 2xx it acknowledges. */
+  receiveAck(ack: SipRequest): void {
+    for (const session of this.sessions()) if (session.dialog?.state.callId === ack.callId) session.receiveAck(ack);
+  }
+
+  /** A 2xx no transaction claims any more: the session that sent the INVITE acknowledges it again (§13.2.2.4). */
+  receiveStrayResponse(res: SipResponse): void {
+    for (const fork of this.forks) if (fork.request.callId === res.callId) fork.session.receiveStrayResponse(res);
+    for (const leg of [this.a, this.b]) if (leg && leg.session.dialog?.state.callId === res.callId && !this.forks.some((f) => f.session === leg.session)) leg.session.receiveStrayResponse(res);
+  }
+
+  /** Every session of this call: the caller's, each fork's, and the retired transferors'. */
+  private sessions(): InviteSession[] {
+    const all = new Set([this.aSession, ...this.forks.map((f) => f.session), ...this.retired]);
+    for (const leg of [this.a, this.b]) if (leg) all.add(leg.session);
+    return [...all];
   }
 
   /** The caller's answer to our offer, in its ACK: the a leg gets its codec and address, or the call ends. */
-  private async lateAnswer(ack: SipRequest): Promise<void> {
+  private async lateAnswer(sdp: Buffer): Promise<void> {
+    if (!this.lateOffer || this.lateAnswered) return;
     this.lateAnswered = true;
-    const answer = ack.body.length ? parseSdp(ack.body.toString('utf8')) : null;
+    const answer = parseSdp(sdp.toString('utf8'));
     const audio = answer?.media.find((m) => m.type === 'audio' && m.port > 0);
     const choice = audio ? chooseCodec(audio.codecs) : null;
     const remote = answer && audio ? mediaAddress(answer, audio) : null;
     if (!choice || !audio || !remote || !this.bridge) {
       this.log.warn('late offer: the ACK carried no usable answer; ending the call');
       this.hangup('a', 'failed');
-      if (this.a) this.sendInDialog(this.a.dialog, 'BYE', this.a.target);
+      this.aSession.bye();
       return;
     }
     this.aCodec = choice.audio;
@@ -565,32 +598,35 @@ export class B2buaCall {
     if (this.aLegRecordId) await this.ctx.records.legAnswered(this.aLegRecordId, choice.audio.name);
   }
 
-  /** CANCEL from the caller before the answer (RFC 3261 §9.2). */
-  cancelByCaller(accept: () => void): void {
+  /** CANCEL from the caller before the answer (RFC 3261 §9.2): 200 to it, 487 to the INVITE by the caller's session. */
+  cancelByCaller(cancelTx: NonInviteServerTransaction): void {
     if (this.state !== 'Ringing' && this.state !== 'Routing') {
-      accept();
+      this.aSession.acceptCancel(cancelTx);
       return;
     }
     for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancelFork(f);
-    accept();
+    this.aSession.acceptCancel(cancelTx);
     void this.finish('cancelled', 'caller');
   }
 
   /** Which side a dialog's Call-ID belongs to now (a transfer can move a Call-ID to the other side). */
   sideOf(callId: string): 'a' | 'b' | null {
-    if (this.a?.dialog.state.callId === callId) return 'a';
-    if (this.b?.dialog.state.callId === callId) return 'b';
+    if (this.a?.session.dialog?.state.callId === callId) return 'a';
+    if (this.b?.session.dialog?.state.callId === callId) return 'b';
     if (!this.a && callId === this.aCallId) return 'a';
     return null;
   }
 
   /** A request inside one of our dialogs, from whichever party it belongs to. */
   async inDialog(req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
-    const retired = this.retired.find((d) => d.state.callId === req.callId);
+    const retired = this.retired.find((s) => s.dialog?.state.callId === req.callId);
     if (retired) {
       // The transferor leaving after the transfer: its dialog is no longer bridged to anything.
       tx.respond(createResponse(req, req.method === 'BYE' || req.method === 'NOTIFY' ? 200 : 481));
-      if (req.method === 'BYE') this.retired = this.retired.filter((d) => d !== retired);
+      if (req.method === 'BYE') {
+        this.retired = this.retired.filter((s) => s !== retired);
+        retired.close();
+      }
       return;
     }
     const side = this.sideOf(req.callId);
@@ -599,20 +635,14 @@ export class B2buaCall {
       tx.respond(createResponse(req, 481));
       return;
     }
-    if (!leg.dialog.acceptRemoteSeq(req.cseq.seq)) {
-      tx.respond(createResponse(req, 500, { reason: 'Out Of Order' }));
-      return;
-    }
     this.followConnection(leg, tx.source);
+    // The session answers BYE, orders CSeqs, and hands re-INVITEs and UPDATEs to reoffer() and the rest to otherRequest().
+    leg.session.receiveRequest(req, tx);
+  }
+
+  /** An in-dialog request that is not the session's own business (INFO, OPTIONS, REFER, NOTIFY…). */
+  private async otherRequest(side: 'a' | 'b', leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
     switch (req.method) {
-      case 'BYE':
-        tx.respond(createResponse(req, 200));
-        this.hangup(side, 'answered');
-        return;
-      case 'INVITE':
-      case 'UPDATE':
-        await this.reoffer(leg, req, tx);
-        return;
       case 'INFO':
         this.infoDtmf(side, req, tx);
         return;
@@ -636,9 +666,11 @@ export class B2buaCall {
    * call would be stuck on the dead one (RFC 5626's flow idea, per dialog).
    */
   private followConnection(leg: AnsweredSide, source: SipSource): void {
-    if (source.connectionId === undefined || !('connectionId' in leg.target) || leg.target.connectionId === source.connectionId) return;
-    const target = reachTarget(leg.dialog.state.remoteTarget, { transport: source.transport, address: source.remoteAddress, port: source.remotePort, connectionId: source.connectionId });
-    if (target) leg.target = target;
+    const current = leg.session.target;
+    const dialog = leg.session.dialog;
+    if (source.connectionId === undefined || !current || !dialog || !('connectionId' in current) || current.connectionId === source.connectionId) return;
+    const target = reachTarget(dialog.state.remoteTarget, { transport: source.transport, address: source.remoteAddress, port: source.remotePort, connectionId: source.connectionId });
+    if (target) leg.session.retarget(target);
   }
 
   /**
@@ -646,10 +678,9 @@ export class B2buaCall {
    * anchored here, so it is answered here; the other party hears hold music
    * while this one holds (seed 000 "musique d'attente").
    */
-  private async reoffer(leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
-    const offer = req.body.length ? parseSdp(req.body.toString('utf8')) : null;
+  private async reoffer(leg: AnsweredSide, incoming: IncomingOffer): Promise<void> {
+    const offer = incoming.sdp ? parseSdp(incoming.sdp.toString('utf8')) : null;
     const audio = offer?.media.find((m) => m.type === 'audio');
-    leg.dialog.refreshTarget(req);
     if (offer && audio) {
       const remote = mediaAddress(offer, audio);
       const hold = isHold(offer);
@@ -657,7 +688,7 @@ export class B2buaCall {
       if (leg.webrtc) {
         const peer = readPeerWebRtc(offer, audio);
         if (!peer) {
-          tx.respond(createResponse(req, 488, { toTag: leg.dialog.state.localTag }));
+          incoming.reject(488);
           return;
         }
         // New ICE credentials from the browser are an ICE restart (it changed networks): ours change too
@@ -672,17 +703,11 @@ export class B2buaCall {
       if (!hold && leg.onHold) await this.bridge!.stopPlayback(other);
       if (hold !== leg.onHold) this.ctx.events.onHold?.(this, leg.legId, hold);
       leg.onHold = hold;
-      const res = createResponse(req, 200, { toTag: leg.dialog.state.localTag });
-      res.add('contact', leg.dialog.state.localContact);
-      res.add('content-type', 'application/sdp');
       const local = leg.legId === 'a' ? this.aLocal! : this.bLocal!;
-      res.body = leg.sdp.build({ address: local.address, port: local.rtpPort, codecs: [leg.codec], telephoneEvent: leg.telephoneEvent, direction, webrtc: leg.webrtc?.local ?? null });
-      tx.respond(res);
+      incoming.accept({ sdp: leg.sdp.build({ address: local.address, port: local.rtpPort, codecs: [leg.codec], telephoneEvent: leg.telephoneEvent, direction, webrtc: leg.webrtc?.local ?? null }) });
       return;
     }
-    const res = createResponse(req, 200, { toTag: leg.dialog.state.localTag });
-    res.add('contact', leg.dialog.state.localContact);
-    tx.respond(res);
+    incoming.accept();
   }
 
   // ---- Transfers ------------------------------------------------------------
@@ -696,12 +721,12 @@ export class B2buaCall {
   private async refer(side: 'a' | 'b', leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
     const referTo = parseNameAddr(req.get('refer-to') ?? '');
     if (!referTo || this.transfer || this.state !== 'Answered') {
-      tx.respond(createResponse(req, referTo ? 491 : 400, { toTag: leg.dialog.state.localTag }));
+      tx.respond(createResponse(req, referTo ? 491 : 400, { toTag: leg.session.dialog!.state.localTag }));
       return;
     }
     const replaces = replacesFromUriHeaders(referTo.uri.headers);
     if (replaces === 'invalid') {
-      tx.respond(createResponse(req, 400, { reason: 'Bad Replaces In Refer-To', toTag: leg.dialog.state.localTag }));
+      tx.respond(createResponse(req, 400, { reason: 'Bad Replaces In Refer-To', toTag: leg.session.dialog!.state.localTag }));
       return;
     }
     if (replaces) {
@@ -709,9 +734,9 @@ export class B2buaCall {
       return;
     }
     const target = referTo.uri.user ?? '';
-    const route = await this.ctx.route(this.caller, target);
-    const accepted = createResponse(req, 202, { toTag: leg.dialog.state.localTag });
-    accepted.add('contact', leg.dialog.state.localContact);
+    const route = bridgedOrRejected(await this.ctx.route(this.caller, target));
+    const accepted = createResponse(req, 202, { toTag: leg.session.dialog!.state.localTag });
+    accepted.add('contact', leg.session.dialog!.state.localContact);
     tx.respond(accepted);
     this.transfer = { side, transferor: leg, byeTimer: null, targetNumber: target, byCommand: false };
     this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
@@ -727,7 +752,7 @@ export class B2buaCall {
     const side = transferee === 'a' ? 'b' : 'a';
     const leg = side === 'a' ? this.a : this.b;
     if (this.state !== 'Answered' || this.transfer || this.link || !leg) return 'the call cannot be transferred now';
-    const route = await this.ctx.route(this.caller, target);
+    const route = bridgedOrRejected(await this.ctx.route(this.caller, target));
     if (route.kind === 'reject') return `the target cannot be reached (${route.status} ${route.reason})`;
     if (this.state !== 'Answered' || this.transfer) return 'the call cannot be transferred now';
     this.transfer = { side, transferor: leg, byeTimer: null, targetNumber: target, byCommand: true };
@@ -759,25 +784,26 @@ export class B2buaCall {
     return true;
   }
 
-  private async transferAnswered(fork: Fork, res: SipResponse, dialog: Dialog): Promise<void> {
+  private async transferAnswered(fork: Fork, res: SipResponse): Promise<void> {
     const transfer = this.transfer;
     if (!transfer || this.ended) {
-      this.sendInDialog(dialog, 'BYE', fork.target);
+      fork.session.bye();
       return;
     }
     const side = transfer.side;
     const choice = await this.applyAnswer(side, res, fork);
     if (!choice) {
-      this.sendInDialog(dialog, 'BYE', fork.target);
+      fork.session.bye();
       this.transferFailed(488, 'Not Acceptable Here');
       return;
     }
     fork.status = 'answered';
     for (const other of this.forks) if (other !== fork && other.purpose === 'transfer' && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
     await this.bridge!.stopPlayback(side === 'a' ? 'b' : 'a');
-    const replaced: AnsweredSide = { legId: side, dialog, target: fork.target, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: side === 'a' ? this.aSdp : this.bSdp, onHold: false, legRecordId: fork.legRecordId, webrtc: choice.webrtc };
+    const replaced: AnsweredSide = { legId: side, session: fork.session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: side === 'a' ? this.aSdp : this.bSdp, onHold: false, legRecordId: fork.legRecordId, webrtc: choice.webrtc };
     if (side === 'a') this.a = replaced;
     else this.b = replaced;
+    this.attach(replaced);
     // The transferor leaves the call; the target is on it now.
     const transferorExtension = this.sideExtension[side];
     if (transferorExtension && transferorExtension !== this.transferTargetExtension) this.ctx.presence?.set(this, this.caller.accountId, transferorExtension, null);
@@ -790,19 +816,13 @@ export class B2buaCall {
     this.transfer = null;
     if (transfer.byCommand) {
       // Nobody asked by REFER: the party replaced just leaves.
-      this.sendInDialog(transferor.dialog, 'BYE', transferor.target);
+      transferor.session.bye();
       this.ctx.events.onTransferred?.(this, side);
       return;
     }
     // The transferor is told, then leaves; if it does not hang up by itself, we end its dialog.
-    this.retired.push(transfer.transferor.dialog);
+    this.retire(transferor.session);
     this.notifyTransfer(transfer.transferor, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
-    setTimeout(() => {
-      if (this.retired.includes(transferor.dialog)) {
-        this.retired = this.retired.filter((d) => d !== transferor.dialog);
-        this.sendInDialog(transferor.dialog, 'BYE', transferor.target);
-      }
-    }, 5000).unref();
     this.ctx.events.onTransferred?.(this, side);
   }
 
@@ -814,13 +834,13 @@ export class B2buaCall {
    */
   private async attendedTransfer(side: 'a' | 'b', leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction, replaces: ReplacesTarget): Promise<void> {
     const found = this.ctx.findDialog(replaces.callId, replaces.toTag, replaces.fromTag);
-    const refuse = (status: number, reason: string) => tx.respond(createResponse(req, status, { reason, toTag: leg.dialog.state.localTag }));
+    const refuse = (status: number, reason: string) => tx.respond(createResponse(req, status, { reason, toTag: leg.session.dialog!.state.localTag }));
     if (!found || found.call === this || found.call.state !== 'Answered' || found.call.link) return refuse(481, 'Replaced Dialog Does Not Exist');
     // A dialog of another account is not ours to hand over, whatever its identifiers.
     if (found.call.accountId !== this.accountId) return refuse(403, 'Forbidden');
     if (replaces.earlyOnly) return refuse(486, 'Busy Here');
-    const accepted = createResponse(req, 202, { toTag: leg.dialog.state.localTag });
-    accepted.add('contact', leg.dialog.state.localContact);
+    const accepted = createResponse(req, 202, { toTag: leg.session.dialog!.state.localTag });
+    accepted.add('contact', leg.session.dialog!.state.localContact);
     tx.respond(accepted);
     this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
     try {
@@ -898,17 +918,16 @@ export class B2buaCall {
     return this.segmentRole[side] ?? (side === 'a' ? 'caller' : 'callee');
   }
 
-  /** Joins our `side` leg to the other call's `theirSide` leg: plain RTP between the two bridges, on loopback. */
+  /**
+   * Joins our `side` to the other call's `theirSide` with a media pipe between the two bridges
+   * (the transferor's legs on both give their place to the pipe's ends). Closing either bridge
+   * closes the pipe.
+   */
   private async linkWith(side: 'a' | 'b', other: B2buaCall, theirSide: 'a' | 'b'): Promise<void> {
-    const mine = side === 'a' ? this.aLocal! : this.bLocal!;
-    const theirs = other.localMedia(theirSide);
     const staying = side === 'a' ? this.b : this.a;
     // The codec of the party that stays on our side, so its audio crosses without transcoding when both match.
     const codec = staying && staying.codec.name.toUpperCase() !== 'OPUS' ? legCodec(staying.codec) : { name: 'PCMU' as LegCodecName, payloadType: 0 };
-    const linkLeg = (remote: { address: string; rtpPort: number }) => ({ webrtc: null, srtp: null, rtcpMux: false, latch: false, codec, telephoneEventPayloadType: 101, remote });
-    await this.bridge!.updateLeg(side, linkLeg({ address: theirs.address, rtpPort: theirs.rtpPort }));
-    await other.bridge!.updateLeg(theirSide, linkLeg({ address: mine.address, rtpPort: mine.rtpPort }));
-    await Promise.all([this.bridge!.setDirection(side, 'sendrecv'), other.bridge!.setDirection(theirSide, 'sendrecv')]);
+    await this.bridge!.pipeTo(side, other.bridge!, theirSide, { codec });
     // Whoever waited on hold while the transferor consulted now hears the other party.
     await Promise.all([this.bridge!.stopPlayback(side === 'a' ? 'b' : 'a'), other.bridge!.stopPlayback(theirSide === 'a' ? 'b' : 'a')]);
     this.link = { side, call: other, theirSide };
@@ -926,14 +945,19 @@ export class B2buaCall {
     this.sideExtension[side] = null;
     if (leg.legRecordId) void this.ctx.records.legEnded(leg.legRecordId, 'transferred').catch(() => undefined);
     if (sendBye) {
-      this.sendInDialog(leg.dialog, 'BYE', leg.target);
+      leg.session.bye();
       return;
     }
-    this.retired.push(leg.dialog);
+    this.retire(leg.session);
+  }
+
+  /** A transferor's session, kept to answer its BYE; if it does not hang up within 5 s, we end it. */
+  private retire(session: InviteSession): void {
+    this.retired.push(session);
     setTimeout(() => {
-      if (this.retired.includes(leg.dialog)) {
-        this.retired = this.retired.filter((d) => d !== leg.dialog);
-        this.sendInDialog(leg.dialog, 'BYE', leg.target);
+      if (this.retired.includes(session)) {
+        this.retired = this.retired.filter((s) => s !== session);
+        session.bye();
       }
     }, 5000).unref();
   }
@@ -947,16 +971,8 @@ export class B2buaCall {
 
   /** Which side of this call holds the dialog with these tags (in either order). */
   sideWithDialog(callId: string, tag1: string, tag2: string): 'a' | 'b' | null {
-    for (const leg of [this.a, this.b]) {
-      if (!leg || leg.dialog.state.callId !== callId) continue;
-      const { localTag, remoteTag } = leg.dialog.state;
-      if ((localTag === tag1 && remoteTag === tag2) || (localTag === tag2 && remoteTag === tag1)) return leg.legId;
-    }
+    for (const leg of [this.a, this.b]) if (leg?.session.matches(callId, tag1, tag2)) return leg.legId;
     return null;
-  }
-
-  private localMedia(side: 'a' | 'b'): { address: string; rtpPort: number } {
-    return side === 'a' ? this.aLocal! : this.bLocal!;
   }
 
   get accountId(): string {
@@ -975,14 +991,11 @@ export class B2buaCall {
   }
 
   private notifyTransfer(to: AnsweredSide, sipfrag: string, subscriptionState: string): void {
-    const notify = to.dialog.createRequest('NOTIFY', { body: Buffer.from(sipfrag + '\r\n'), contentType: 'message/sipfrag;version=2.0' });
-    notify.add('event', 'refer');
-    notify.add('subscription-state', subscriptionState);
-    try {
-      this.ctx.transactions.sendRequest(notify, to.target, {});
-    } catch (err) {
-      this.log.warn('NOTIFY failed', { error: err });
-    }
+    to.session.sendRequest('NOTIFY', {
+      body: Buffer.from(sipfrag + '\r\n'),
+      contentType: 'message/sipfrag;version=2.0',
+      headers: [['event', 'refer'], ['subscription-state', subscriptionState]],
+    });
   }
 
   /** SIP INFO DTMF (application/dtmf-relay or application/dtmf) goes on to the other side as RFC 4733. */
@@ -1003,7 +1016,10 @@ export class B2buaCall {
 
   private onDigit(side: 'a' | 'b', digit: string): void {
     this.ctx.events.onDtmf?.(this, side, digit);
+    // Which digit is never logged: digits can be PINs and card numbers.
+    this.log.debug('dtmf received', { side });
     if (this.starCodes.feed(side, digit) === 'record') {
+      this.log.debug('call star code', { side, code: 'record' });
       void this.toggleRecording(side).catch((err) => this.log.error('on-demand recording failed', { error: err }));
     }
   }
@@ -1016,9 +1032,15 @@ export class B2buaCall {
    * stop announcements; the recording is stored and attached to the call.
    */
   private async toggleRecording(side: 'a' | 'b'): Promise<void> {
-    if (this.state !== 'Answered' || !this.bridge || !this.callRecordId) return;
+    if (this.state !== 'Answered' || !this.bridge || !this.callRecordId) {
+      this.log.debug('on-demand recording ignored: call not answered', { state: this.state });
+      return;
+    }
     const settings = await this.ctx.recordingSettings(this.caller.accountId);
-    if (!settings.enabled) return;
+    if (!settings.enabled) {
+      this.log.debug('on-demand recording ignored: disabled for the account');
+      return;
+    }
     if (this.recording) {
       await this.stopRecording();
       await this.announce(settings.language, 'recording-stopped');
@@ -1056,7 +1078,7 @@ export class B2buaCall {
     const by = hangupBy ?? this.partyRole(from);
     const otherSide = from === 'a' ? 'b' : 'a';
     const other = from === 'a' ? this.b : this.a;
-    if (other) this.sendInDialog(other.dialog, 'BYE', other.target);
+    if (other) other.session.bye();
     const link = this.link;
     if (link && link.side === otherSide) {
       // The other party is in the call we were joined to: it is hung up there.
@@ -1082,7 +1104,7 @@ export class B2buaCall {
     const link = this.link;
     for (const side of ['a', 'b'] as const) {
       const leg = side === 'a' ? this.a : this.b;
-      if (leg) this.sendInDialog(leg.dialog, 'BYE', leg.target);
+      if (leg) leg.session.bye();
       else if (link?.side === side) {
         this.link = null;
         link.call.link = null;
@@ -1102,16 +1124,8 @@ export class B2buaCall {
     return null;
   }
 
-  private sendInDialog(dialog: Dialog, method: string, target: SipTarget): void {
-    try {
-      this.ctx.transactions.sendRequest(dialog.createRequest(method), target, {});
-    } catch (err) {
-      this.log.warn('in-dialog request failed', { method, error: err });
-    }
-  }
-
   private reject(status: number, reason: string, result: CallResult, hangupBy: string | null = null): void {
-    if (this.inviteTx.canRespond) this.inviteTx.respond(createResponse(this.invite, status, { toTag: this.aTag, reason }));
+    this.aSession.reject(status, reason);
     void this.finish(result, hangupBy);
   }
 
@@ -1132,7 +1146,10 @@ export class B2buaCall {
     this.lifetime.abort();
     this.ctx.presence?.clear(this);
     this.clearNoAnswer();
-    if (this.okRetransmit) clearTimeout(this.okRetransmit);
+    // Whatever ended the call, no session of it keeps a timer running (2xx retransmission, refresh, expiry).
+    if (this.a) this.a.session.close();
+    if (this.b) this.b.session.close();
+    if (!this.a) this.aSession.close();
     for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancelFork(f);
     this.ctx.forget(this);
     // What the start acquired before it saw the end is on the call once it stops.
@@ -1173,16 +1190,13 @@ export class B2buaCall {
     return this.forks.map((f) => f.request.callId);
   }
 
-  /** Re-acknowledges a retransmitted 2xx of a fork after its transaction ended (§13.2.2.4). */
-  reAck(res: SipResponse): void {
-    const fork = this.forks.find((f) => f.request.callId === res.callId);
-    if (!fork) return;
-    const dialog = Dialog.fromResponse(fork.request, res);
-    if (dialog) void this.ctx.transactions.sendStateless(dialog.createRequest('ACK', { cseq: fork.request.cseq.seq }), fork.target);
-  }
-
   /** Codec names the media engine can carry, for the engine to refuse the rest early. */
   static supports(name: string): boolean {
     return CODEC_NAMES.has(name.toUpperCase() as LegCodecName);
   }
+}
+
+/** The extension a call was for, in its record: the called extension, or the special extension (mailbox, queue, announcement, paging group) it reached. */
+function calleeExtensionOf(destination: Destination): string | null {
+  return 'extensionId' in destination ? destination.extensionId : destination.kind === 'ivr' ? destination.menuId : null;
 }

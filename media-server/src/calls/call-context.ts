@@ -2,12 +2,13 @@ import type { Logger } from '@carillon/config';
 import type { MediaEngine } from '../media/index.ts';
 import type { BindingStore } from '../registrar/binding-store.ts';
 import type { SipRequest, SipResponse } from '../sip/message/index.ts';
+import type { SessionSettings } from '../sip/session/index.ts';
 import type { TransactionLayer } from '../sip/transaction/index.ts';
 import type { SipTransportProtocol } from '../sip/transport/index.ts';
 import type { B2buaCall } from './b2bua-call.ts';
 import type { CallPresenceTracker } from '../presence/call-presence.ts';
 import type { CallRecords } from './call-records.ts';
-import type { Route, TrunkTarget } from './dial-plan.ts';
+import type { Destination, TrunkTarget } from '../routing/destination.ts';
 
 /** Who placed a call: an authenticated device of an extension, or a carrier's trunk. */
 export type CallParty =
@@ -31,8 +32,11 @@ export interface CallContext {
   records: CallRecords;
   bindings: BindingStore;
   domain: string;
-  settings: { noAnswerSeconds: number; t1Ms: number };
-  route(caller: CallParty, dialed: string): Promise<Route>;
+  settings: { noAnswerSeconds: number };
+  /** The SIP session layer's timers beyond the transaction layer's T1/T2 (glare retry unit, session-timer second, Min-SE); tests shorten them. */
+  sessionSettings?: Partial<SessionSettings>;
+  /** The dial plan (routing/): where a dialled string sends this caller. */
+  route(caller: CallParty, dialed: string): Promise<Destination>;
   /** Our address and port for a transport, as written in Contact. */
   localContact(transport: SipTransportProtocol): { host: string; port: number };
   trunkAuthorization(trunk: TrunkTarget, request: SipRequest, challenge: SipResponse): string | null;

@@ -9,14 +9,26 @@ import type { CredentialSource } from '../registrar/credential-cache.ts';
 import { parseAuthorization, type DigestAuthority } from '../sip/auth/digest-challenge.ts';
 import { answerChallenge } from '../sip/auth/digest-client.ts';
 import { createResponse, type SipRequest, type SipResponse } from '../sip/message/index.ts';
+import type { SessionSettings } from '../sip/session/index.ts';
 import { acceptCancel, type InviteServerTransaction, type NonInviteServerTransaction, type TransactionLayer } from '../sip/transaction/index.ts';
 import type { SipSource, SipTransportProtocol } from '../sip/transport/index.ts';
 import { B2buaCall, CallEndedError } from './b2bua-call.ts';
 import type { CallContext, CallEvents, CallParty } from './call-context.ts';
 import { CallRecords } from './call-records.ts';
-import { loadRoutingAccount, routeCall, type RoutingAccount, type TrunkTarget } from './dial-plan.ts';
-import { LoadingCache } from '../cache/loading-cache.ts';
+import { loadAccountConfig } from '../routing/account-config.ts';
+import { AccountConfigCache, type AccountConfigCacheOptions } from '../routing/account-config-cache.ts';
+import { routeCall } from '../routing/dial-plan.ts';
+import type { Destination, TrunkTarget } from '../routing/destination.ts';
+import { applicationFor, callApplications, type ApplicationTable } from '../apps/applications.ts';
+import type { Mailboxes } from '../apps/voicemail/mailboxes.ts';
+import type { MailboxAccess } from '../apps/mailbox/mailbox-access.ts';
+import { AppCall, type AppCallContext } from './app-call.ts';
+import { watchAppCall } from './app-call-observers.ts';
 import { TrunkDirectory } from './trunk-directory.ts';
+import { UserAnsweringRules } from './user-answering-rules.ts';
+import { IvrMenusSource } from './ivr-menus-source.ts';
+import { reachTarget } from './binding-target.ts';
+import type { CalleeDevice } from './app-call-bridge.ts';
 import type { CallPresenceTracker } from '../presence/call-presence.ts';
 
 export interface CallEngineDeps {
@@ -32,14 +44,27 @@ export interface CallEngineDeps {
   domain: string;
   localContact(transport: SipTransportProtocol): { host: string; port: number };
   recordingsDir: string;
+  /** DATA_DIR: where the IVR prompts library keeps its audio (packages/core/src/ivr). */
+  dataDir?: string;
   /** maxCalls: calls (and so dialogs) at once; a new INVITE past it gets 503 with Retry-After. */
-  settings?: Partial<{ noAnswerSeconds: number; t1Ms: number; maxCalls: number }>;
+  settings?: Partial<{ noAnswerSeconds: number; maxCalls: number; session: Partial<SessionSettings>; accountConfig: AccountConfigCacheOptions }>;
   events?: CallEvents;
   presence?: CallPresenceTracker;
   /** Kept on each call record (see closeCallsLeftOpen). */
   nodeId?: string;
   /** Told when a call starts and ends on this node, so that other services know where it lives (the control channel). */
   ownership?: CallOwnership;
+  /** Mailboxes for the applications (calls/voicemail-deposits.ts); without them, no destination has an application (480 as before). */
+  mailboxes?: Mailboxes;
+  /**
+   * The unreleased areas enabled on this node (ENABLE_UNRELEASED): 'answering_rules' sends calls to users to the user-answering
+   * application, 'ivr' calls to IVR menus and company numbers to the IVR application.
+   */
+  unreleased?: readonly string[];
+  /** Mailboxes by phone (calls/mailbox-phone-access.ts): `*86` reaches the caller's mailbox only with it and the area 'voicemail'. */
+  mailboxAccess?: MailboxAccess;
+  /** Text to speech for applications' prompts: a media file (the TTS cache). */
+  speak?: (text: string, language: 'en' | 'fr') => Promise<string>;
 }
 
 /** Where a node tells the cluster which calls it owns (control/call-ownership.ts writes it in Redis). */
@@ -60,15 +85,40 @@ export class CallEngine {
   /** By the caller's Call-ID, and by each callee fork's Call-ID. */
   private readonly byCallerCallId = new Map<string, B2buaCall>();
   private readonly byForkCallId = new Map<string, B2buaCall>();
+  /** Calls answered by an application (apps/), by the caller's Call-ID. */
+  private readonly appCalls = new Map<string, AppCall>();
+  /** Application calls by the Call-ID of each fork of their bridgeTo. */
+  private readonly appForks = new Map<string, AppCall>();
+  private readonly answeringRules: UserAnsweringRules | null;
+  private readonly ivrMenus: IvrMenusSource | null;
+  /** Call-IDs of new INVITEs being routed (no call object yet): a second INVITE with one of them is a loop. */
+  private readonly routing = new Set<string>();
+  private readonly applications: ApplicationTable;
+  private readonly appCtx: AppCallContext;
   private readonly stopTrunkRefresh: () => void;
-  /** An account's country, main number and name, read by every call: a change reaches calls within 10 s. */
-  private readonly routingAccounts: LoadingCache<RoutingAccount>;
+  /**
+   * What the dial plan reads of each account (extensions, numbers, users' calling rights, trunk, settings),
+   * in memory: dropped when the app announces a change, so the very next call sees it.
+   */
+  readonly accountConfigs: AccountConfigCache;
 
   constructor(deps: CallEngineDeps) {
     this.deps = deps;
     this.trunks = new TrunkDirectory(deps.db);
     this.stopTrunkRefresh = this.trunks.keepFresh();
-    this.routingAccounts = new LoadingCache((id) => loadRoutingAccount(deps.db, id), 10_000);
+    // Users' answering rules need mailboxes (voicemail after no answer) and the area enabled; otherwise calls to users are bridged as before.
+    this.answeringRules = deps.mailboxes && deps.unreleased?.includes('answering_rules') ? new UserAnsweringRules(deps.db) : null;
+    const usersAnswerByRules = this.answeringRules !== null;
+    // Mailboxes by phone (*86) only where the area 'voicemail' is enabled; otherwise *86 stays an unknown feature code (404).
+    const mailboxAccess = deps.mailboxes && deps.unreleased?.includes('voicemail') ? (deps.mailboxAccess ?? null) : null;
+    const mailboxByPhone = mailboxAccess !== null;
+    this.accountConfigs = new AccountConfigCache(
+      async (id) => {
+        const config = await loadAccountConfig(deps.db, id);
+        return config && (usersAnswerByRules || mailboxByPhone) ? { ...config, usersAnswerByRules, mailboxByPhone } : config;
+      },
+      deps.settings?.accountConfig,
+    );
     const records = new CallRecords(deps.db, deps.nodeId ?? null);
     this.ctx = {
       log: deps.log,
@@ -77,16 +127,21 @@ export class CallEngine {
       records,
       bindings: deps.bindings,
       domain: deps.domain,
-      settings: { noAnswerSeconds: deps.settings?.noAnswerSeconds ?? 60, t1Ms: deps.settings?.t1Ms ?? 500 },
-      route: (caller, dialed) =>
-        routeCall(deps.db, caller.kind === 'device' ? { kind: 'device', accountId: caller.accountId, extensionId: caller.extensionId, deviceId: caller.deviceId } : caller, dialed, async (_db, id) => (await this.routingAccounts.get(id)) ?? undefined),
+      settings: { noAnswerSeconds: deps.settings?.noAnswerSeconds ?? 60 },
+      ...(deps.settings?.session ? { sessionSettings: deps.settings.session } : {}),
+      route: async (caller, dialed) =>
+        routeCall(
+          await this.accountConfigs.get(caller.accountId),
+          caller.kind === 'device' ? { kind: 'device', accountId: caller.accountId, extensionId: caller.extensionId, deviceId: caller.deviceId } : caller,
+          dialed,
+        ),
       localContact: deps.localContact,
       trunkAuthorization: (trunk, request, challenge) => this.trunkAuthorization(trunk, request, challenge),
       registerFork: (callId, call) => this.byForkCallId.set(callId, call),
       recordingsDir: deps.recordingsDir,
       recordingSettings: async (accountId) => {
-        const a = await deps.db.selectFrom('accounts').select(['on_demand_recording', 'language']).where('id', '=', accountId).executeTakeFirst();
-        return { enabled: a?.on_demand_recording ?? false, language: a?.language ?? 'en' };
+        const account = (await this.accountConfigs.get(accountId))?.account;
+        return { enabled: account?.onDemandRecording ?? false, language: account?.language ?? 'en' };
       },
       forget: (call) => {
         if (this.byCallerCallId.get(call.aCallId) === call) deps.ownership?.release(call.aCallId);
@@ -101,6 +156,44 @@ export class CallEngine {
         return call && side ? { call, side } : null;
       },
     };
+    // The IVR application only where the area 'ivr' is enabled (and mailboxes exist: its keys reach them); otherwise 480 as before.
+    this.ivrMenus = deps.mailboxes && deps.unreleased?.includes('ivr') ? new IvrMenusSource(deps.db, this.accountConfigs, deps.dataDir ?? null) : null;
+    this.applications = deps.mailboxes
+      ? callApplications({
+          mailboxes: deps.mailboxes,
+          ...(this.answeringRules ? { answeringRules: this.answeringRules } : {}),
+          ...(this.ivrMenus ? { ivrMenus: this.ivrMenus } : {}),
+          ...(mailboxAccess ? { mailboxAccess } : {}),
+        })
+      : {};
+    this.appCtx = {
+      log: deps.log,
+      transactions: deps.transactions,
+      media: deps.media,
+      ...(deps.settings?.session ? { sessionSettings: deps.settings.session } : {}),
+      localContact: deps.localContact,
+      openRecord: (call) => openAppCallRecord(records, call),
+      language: async (accountId) => (await this.accountConfigs.get(accountId))?.account.language ?? 'en',
+      speak: (text, language) => (deps.speak ? deps.speak(text, language) : Promise.reject(new Error('no text to speech on this node'))),
+      recordingsDir: deps.recordingsDir,
+      forget: (call) => {
+        for (const id of call.forkCallIds) if (this.appForks.get(id) === call) this.appForks.delete(id);
+        if (this.appCalls.get(call.sipCallId) !== call) return;
+        this.appCalls.delete(call.sipCallId);
+        deps.ownership?.release(call.sipCallId);
+      },
+      calleeDevices: async (extensionId) => {
+        const devices: CalleeDevice[] = [];
+        for (const b of await deps.bindings.list(extensionId)) {
+          const target = reachTarget(b.contact, b.source);
+          if (target) devices.push({ target, uri: b.contact, deviceId: b.deviceId });
+        }
+        return devices;
+      },
+      records,
+      domain: deps.domain,
+      registerFork: (callId, call) => this.appForks.set(callId, call),
+    };
   }
 
   /** For the stateless challenge: whether an address is a trusted carrier's, null when not known without a lookup. */
@@ -113,8 +206,24 @@ export class CallEngine {
     return this.trunks.refresh();
   }
 
+  /** Calls in progress on this node: bridged by the B2BUA, or answered by an application. */
   get activeCalls(): number {
-    return this.byCallerCallId.size;
+    return this.byCallerCallId.size + this.appCalls.size;
+  }
+
+  /** The call of this node whose caller used this SIP Call-ID, for the control channel, whatever kind it is. */
+  controlledCall(callId: string): B2buaCall | AppCall | null {
+    return this.byCallerCallId.get(callId) ?? this.appCalls.get(callId) ?? null;
+  }
+
+  /** Every call answered by an application, for tests, monitoring and shutdown. */
+  applicationCalls(): AppCall[] {
+    return [...this.appCalls.values()];
+  }
+
+  /** Calls whose record is not complete yet: a call's record is written after it has left activeCalls. */
+  get openCallRecords(): number {
+    return this.ctx.records.openCalls;
   }
 
   /** The call whose caller used this SIP Call-ID, while it is in progress on this node. */
@@ -124,7 +233,10 @@ export class CallEngine {
 
   /** Drops what this node cached of an account's configuration, after the app changed it (contracts/config-changes.ts). */
   invalidateAccount(accountId: string, subjects: readonly string[]): void {
-    if (subjects.includes('account') || subjects.includes('numbers')) this.routingAccounts.invalidate(accountId);
+    // Whatever changed, the account's routing snapshot is rebuilt on its next call: one reload per change is cheap, a stale route is not.
+    this.accountConfigs.invalidate(accountId);
+    this.answeringRules?.invalidate(accountId);
+    this.ivrMenus?.invalidate(accountId);
     if (subjects.includes('trunks')) this.trunks.invalidate();
   }
 
@@ -138,23 +250,45 @@ export class CallEngine {
       await this.handleInDialog(req, tx);
       return;
     }
-    if (this.byCallerCallId.has(req.callId)) {
+    if (this.byCallerCallId.has(req.callId) || this.appCalls.has(req.callId) || this.routing.has(req.callId)) {
       // A second INVITE with the same Call-ID and no To tag is a loop or a merged request (§8.2.2.2).
       tx.respond(createResponse(req, 482));
       return;
     }
     const caller = await this.identify(req, tx, source);
     if (!caller) return;
-    if (this.byCallerCallId.size >= (this.deps.settings?.maxCalls ?? 10_000)) {
+    if (this.activeCalls + this.routing.size >= (this.deps.settings?.maxCalls ?? 10_000)) {
       // Bounded like every table a peer can grow: RFC 3261 §21.5.4, try again shortly.
       tx.respond(createResponse(req, 503, { reason: 'Too Many Calls' }).add('retry-after', 5));
+      return;
+    }
+    // The dial plan first: the destination says which kind of call this is (bridged, or an application's).
+    // A CANCEL meanwhile finds no call and is answered here (487); the call then sees it and ends as cancelled.
+    let destination: Destination;
+    this.routing.add(req.callId);
+    try {
+      destination = await this.ctx.route(caller, req.requestUri()?.user ?? '');
+    } catch (err) {
+      this.deps.log.error('call not routed', { error: err });
+      if (tx.canRespond) tx.respond(createResponse(req, 500));
+      return;
+    } finally {
+      this.routing.delete(req.callId);
+    }
+    const app = applicationFor(this.applications, destination);
+    if (app) {
+      const call = new AppCall(this.appCtx, req, tx, source, caller, destination, app);
+      this.appCalls.set(req.callId, call);
+      this.deps.ownership?.claim(req.callId, caller.accountId);
+      watchAppCall(call, { records: this.ctx.records, presence: this.deps.presence ?? null, log: this.deps.log });
+      await call.start();
       return;
     }
     const call = new B2buaCall(this.ctx, req, tx, source, caller);
     this.byCallerCallId.set(req.callId, call);
     this.deps.ownership?.claim(req.callId, caller.accountId);
     try {
-      await call.start();
+      await call.start(destination);
     } catch (err) {
       // Ended while it started (a CANCEL during routing): finish() is already releasing it.
       if (err instanceof CallEndedError) return;
@@ -171,24 +305,28 @@ export class CallEngine {
     const address = source.remoteAddress;
     const header = req.get('proxy-authorization');
     const creds = header ? parseAuthorization(header) : null;
-    // By user and address: one phone guessing wrong does not lock out the others behind the same NAT.
-    if (this.deps.throttle.isThrottled(address, creds?.username ?? null)) {
+    const refused = () => {
       tx.respond(createResponse(req, 403, { reason: 'Too Many Failed Attempts' }));
       return null;
-    }
+    };
     const challenge = (stale: boolean) => {
       const res = createResponse(req, 407);
       for (const c of this.deps.auth.challenges(stale)) res.add('proxy-authenticate', c);
       tx.respond(res);
       return null;
     };
-    if (!creds) return challenge(false);
+    if (!creds) return this.deps.throttle.isThrottled(address, null) ? refused() : challenge(false);
+    // By user and address: one phone guessing wrong does not lock out the others behind the same NAT.
+    // The check takes its slot before the lookup, so concurrent guesses cannot all pass it (see AuthThrottle).
+    const attempt = this.deps.throttle.admit(address, creds.username);
+    if (!attempt) return refused();
     const device = await this.deps.credentials.get(creds.username);
     const ha1 = device ? (creds.algorithm === 'MD5' ? device.ha1Md5 : device.ha1Sha256) : null;
     const verdict = await this.deps.auth.verify(creds, 'INVITE', ha1);
+    // 'stale' means a right password with an old or reused nonce: not a failure either.
+    if (verdict !== 'failed') attempt.succeeded();
     if (verdict === 'stale') return challenge(true);
     if (verdict !== 'ok' || !device) {
-      this.deps.throttle.recordFailure(address, creds.username);
       tx.respond(createResponse(req, 403));
       return null;
     }
@@ -203,6 +341,11 @@ export class CallEngine {
   }
 
   async handleInDialog(req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
+    const appCall = this.appCalls.get(req.callId) ?? this.appForks.get(req.callId);
+    if (appCall) {
+      appCall.inDialog(req, tx);
+      return;
+    }
     const call = this.byCallerCallId.get(req.callId) ?? this.byForkCallId.get(req.callId);
     if (!call) {
       tx.respond(createResponse(req, 481));
@@ -217,21 +360,29 @@ export class CallEngine {
     }
   }
 
+  /** The ACK of a 2xx (ours to an INVITE or a re-INVITE, on either side of a call): its session stops retransmitting. */
   handleAck(ack: SipRequest): void {
-    this.byCallerCallId.get(ack.callId)?.receiveAck(ack);
+    this.appCalls.get(ack.callId)?.receiveAck(ack);
+    (this.byCallerCallId.get(ack.callId) ?? this.byForkCallId.get(ack.callId))?.receiveAck(ack);
   }
 
   handleCancel(cancel: SipRequest, cancelTx: NonInviteServerTransaction, inviteTx: InviteServerTransaction): void {
+    const appCall = this.appCalls.get(cancel.callId);
+    if (appCall) {
+      appCall.cancelByCaller(cancelTx);
+      return;
+    }
     const call = this.byCallerCallId.get(cancel.callId);
     if (!call) {
       acceptCancel(cancelTx, inviteTx);
       return;
     }
-    call.cancelByCaller(() => acceptCancel(cancelTx, inviteTx));
+    call.cancelByCaller(cancelTx);
   }
 
   handleStrayResponse(res: SipResponse): void {
-    if (res.cseq.method === 'INVITE' && res.status >= 200 && res.status < 300) this.byForkCallId.get(res.callId)?.reAck(res);
+    if (res.cseq.method === 'INVITE' && res.status >= 200 && res.status < 300) this.appForks.get(res.callId)?.receiveStrayResponse(res);
+    if (res.cseq.method === 'INVITE' && res.status >= 200 && res.status < 300) (this.byForkCallId.get(res.callId) ?? this.byCallerCallId.get(res.callId))?.receiveStrayResponse(res);
   }
 
   private trunkAuthorization(trunk: TrunkTarget, request: SipRequest, challenge: SipResponse): string | null {
@@ -250,6 +401,37 @@ export class CallEngine {
   /** Ends every call (shutdown): BYE to both sides, records closed. */
   async stop(): Promise<void> {
     this.stopTrunkRefresh();
-    await Promise.all(this.calls().map((c) => (c.state === 'Answered' ? (c.hangup('a', 'failed'), Promise.resolve()) : c.finish('failed', null))));
+    await Promise.all([
+      ...this.calls().map((c) => (c.state === 'Answered' ? (c.hangup('a', 'failed'), Promise.resolve()) : c.finish('failed', null))),
+      ...this.applicationCalls().map((c) => c.close()),
+    ]);
   }
+}
+
+/** An application call's record: the call and its caller's leg, written as the B2BUA writes them. */
+function openAppCallRecord(records: CallRecords, call: AppCall): Promise<{ callId: string; legId: string }> {
+  const d = call.destination;
+  const caller = call.caller;
+  const from = call.invite.from();
+  const direction = 'direction' in d ? d.direction : caller.kind === 'trunk' ? 'inbound' : 'internal';
+  return records.startCallWithLeg(
+    {
+      accountId: caller.accountId,
+      sipCallId: call.sipCallId,
+      direction,
+      fromNumber: caller.kind === 'device' ? caller.extensionNumber : (from?.uri.user ?? ''),
+      fromName: from?.displayName ?? null,
+      toNumber: call.invite.requestUri()?.user ?? '',
+      callerExtensionId: caller.kind === 'device' ? caller.extensionId : null,
+      calleeExtensionId: 'extensionId' in d ? d.extensionId : null,
+      emergency: false,
+    },
+    {
+      role: 'caller',
+      endpoint: caller.kind === 'trunk' ? 'trunk' : call.isWebRtc ? 'webrtc' : 'sip',
+      deviceId: caller.kind === 'device' ? caller.deviceId : null,
+      sipCallId: call.sipCallId,
+      remoteUri: call.invite.get('from') ?? null,
+    },
+  );
 }

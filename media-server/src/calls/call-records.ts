@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { CallDirection, CallResult, Database } from '@carillon/db';
 
 export interface NewCall {
@@ -25,81 +25,107 @@ export interface NewLeg {
   remoteUri: string | null;
 }
 
+/** A leg kept in memory until its call's next write (the answer, or the end). */
+interface UnwrittenLeg extends NewLeg {
+  id: string;
+  callId: string;
+  accountId: string;
+  startedAt: Date;
+  answeredAt: Date | null;
+  codec: string | null;
+  endedAt: Date | null;
+  result: string | null;
+  rtpStats: Record<string, unknown> | null;
+}
+
 /**
- * Call detail records: a row per call and per leg, written as the call
- * moves, so a crash mid-call still leaves what happened up to then. The app
- * reads them for the call log. Each moment of a call (start, answer, end) is
- * one statement: a database round trip costs the edge's main thread more than
- * the rest of a call's signalling (about 60 µs of system time per query on
- * loopback), and call setup rate is bounded by them.
+ * Call detail records: a row per call and per leg. The app reads them for
+ * the call log (a call in progress shows there from its start). A database
+ * round trip costs the edge's main thread more than the rest of a call's
+ * signalling (about 60 µs of system time per query on loopback), and one
+ * awaited before an INVITE goes out is post-dial delay. So a call is written
+ * at three moments, one statement each: its start (the call and its
+ * caller's leg, before it is routed, so that every call has its record), its
+ * answer (the answer's time, and the leg that answered, which was kept in
+ * memory while it rang) and its end (every leg's result and RTP figures, and
+ * the legs that never answered). A call that never connects is two.
+ *
+ * The writes of one call are serial (a call's end waits for its answer's
+ * statement), and leg ids are made here, so no INVITE waits for the
+ * database to learn an id.
  */
 export class CallRecords {
   private readonly db: Kysely<Database>;
   /** This media-server's node id, kept on each call so a restart closes only its own calls. */
   private readonly nodeId: string | null;
+  private readonly unwrittenLegs = new Map<string, UnwrittenLeg>();
+  /** The call of each leg of a call not ended yet, so that a leg's writes queue behind its call's. */
+  private readonly callOfLeg = new Map<string, string>();
+  /** Calls started and not ended: their legs that have not answered wait in memory for the call's end. */
+  private readonly open = new Set<string>();
+  /** The tail of each call's queue of writes. */
+  private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(db: Kysely<Database>, nodeId: string | null = null) {
     this.db = db;
     this.nodeId = nodeId;
   }
 
-  /** The call and its caller's leg, in one statement. */
-  async startCallWithLeg(
-    c: NewCall,
-    leg: NewLeg,
-  ): Promise<{ callId: string; legId: string }> {
-    // The first segment of a session names it.
-    const id = randomUUID();
-    const { rows } = await sql<{ id: string; call_id: string }>`
-      WITH c AS (
-        INSERT INTO calls (id, session_id, account_id, sip_call_id, direction, from_number, from_name, to_number, caller_extension_id, callee_extension_id, emergency, media_node_id)
-        VALUES (${id}, ${id}, ${c.accountId}, ${c.sipCallId}, ${c.direction}, ${c.fromNumber}, ${c.fromName}, ${c.toNumber}, ${c.callerExtensionId}, ${c.calleeExtensionId}, ${c.emergency}, ${this.nodeId})
-        RETURNING id
-      )
-      INSERT INTO call_legs (call_id, account_id, role, endpoint, device_id, sip_call_id, remote_uri)
-      SELECT c.id, ${c.accountId}, ${leg.role}, ${leg.endpoint}, ${leg.deviceId}, ${leg.sipCallId}, ${leg.remoteUri} FROM c
-      RETURNING id, call_id`.execute(this.db);
-    const row = rows[0];
-    if (!row) throw new Error('call record not written');
-    return { callId: row.call_id, legId: row.id };
+  /** Calls whose end is not written yet (started here, or a transfer's new segment): zero once every call's record is complete. */
+  get openCalls(): number {
+    return this.open.size;
   }
 
-  async addLeg(l: {
-    callId: string;
-    accountId: string;
-    role: 'caller' | 'callee' | 'transfer_target';
-    endpoint: 'sip' | 'webrtc' | 'trunk';
-    deviceId: string | null;
-    sipCallId: string;
-    remoteUri: string | null;
-  }): Promise<string> {
-    const row = await this.db
-      .insertInto('call_legs')
-      .values({
-        call_id: l.callId,
-        account_id: l.accountId,
-        role: l.role,
-        endpoint: l.endpoint,
-        device_id: l.deviceId,
-        sip_call_id: l.sipCallId,
-        remote_uri: l.remoteUri,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
+  /** The call and its caller's leg, in one statement, before the call is routed. */
+  async startCallWithLeg(c: NewCall, leg: NewLeg): Promise<{ callId: string; legId: string }> {
+    // The first segment of a session names it.
+    const id = randomUUID();
+    const call = { ...c, id, startedAt: new Date() };
+    this.open.add(id);
+    const legId = this.keepLeg(id, c.accountId, leg);
+    const callerLeg = this.unwrittenLegs.get(legId)!;
+    try {
+      await this.execute([this.insertCall(call), this.insertLegs([callerLeg])]);
+    } catch (err) {
+      this.forgetCall(id);
+      throw err;
+    }
+    this.unwrittenLegs.delete(legId);
+    return { callId: id, legId };
+  }
+
+  /** A new leg of a call (a callee's device, a transfer target): written with its call's next write. */
+  addLeg(l: NewLeg & { callId: string; accountId: string }): Promise<string> {
+    const id = this.keepLeg(l.callId, l.accountId, l);
+    // A leg added to a call already ended (or one this node did not start) is written now.
+    if (!this.open.has(l.callId)) return this.serial([l.callId], () => this.writeLegsNow([id])).then(() => id);
+    return Promise.resolve(id);
   }
 
   /** The answer: the call's time (and who answered) and each answered leg's codec, in one statement. */
-  async answered(callId: string, legs: { id: string; codec: string }[], calleeExtensionId?: string | null): Promise<void> {
+  answered(callId: string, legs: { id: string; codec: string }[], calleeExtensionId?: string | null): Promise<void> {
     const now = new Date();
-    if (!legs.length) return this.callAnswered(callId, calleeExtensionId);
-    await sql`
-      WITH c AS (
-        UPDATE calls SET answered_at = ${now}, callee_extension_id = COALESCE(${calleeExtensionId ?? null}::uuid, callee_extension_id) WHERE id = ${callId}
-      )
-      UPDATE call_legs AS l SET answered_at = ${now}, codec = v.codec
-      FROM (VALUES ${sql.join(legs.map((l) => sql`(${l.id}::uuid, ${l.codec})`))}) AS v(id, codec)
-      WHERE l.id = v.id`.execute(this.db);
+    return this.serial([callId], async () => {
+      const written: { id: string; codec: string }[] = [];
+      for (const l of legs) {
+        const leg = this.unwrittenLegs.get(l.id);
+        if (leg) {
+          leg.answeredAt = now;
+          leg.codec = l.codec;
+        } else written.push(l);
+      }
+      // The legs that answered go in now; those still ringing wait for the end.
+      const answeredLegs = this.unwrittenLegsOf(callId).filter((l) => l.answeredAt || l.endedAt);
+      await this.execute([
+        sql`UPDATE calls SET answered_at = ${now}, callee_extension_id = COALESCE(${calleeExtensionId ?? null}::uuid, callee_extension_id) WHERE id = ${callId}`,
+        this.insertLegs(answeredLegs),
+        written.length
+          ? sql`UPDATE call_legs AS l SET answered_at = ${now}, codec = v.codec
+              FROM (VALUES ${sql.join(written.map((l) => sql`(${l.id}::uuid, ${l.codec})`))}) AS v(id, codec) WHERE l.id = v.id`
+          : null,
+      ]);
+      for (const l of answeredLegs) this.unwrittenLegs.delete(l.id);
+    });
   }
 
   /**
@@ -107,20 +133,35 @@ export class CallRecords {
    * the answer, as a call log shows it; in one statement, once (a leg or call already ended keeps
    * what it had).
    */
-  async ended(callId: string, result: CallResult, hangupBy: string | null, legs: { id: string; result: string; rtpStats?: Record<string, unknown> | undefined }[]): Promise<void> {
+  ended(callId: string, result: CallResult, hangupBy: string | null, legs: { id: string; result: string; rtpStats?: Record<string, unknown> | undefined }[]): Promise<void> {
     const now = new Date();
-    const endLegs = legs.length
-      ? sql`WITH l AS (
-          UPDATE call_legs AS l SET ended_at = ${now}, result = v.result, rtp_stats = COALESCE(v.stats::jsonb, l.rtp_stats)
-          FROM (VALUES ${sql.join(legs.map((l) => sql`(${l.id}::uuid, ${l.result}, ${l.rtpStats ? JSON.stringify(l.rtpStats) : null}::text)`))}) AS v(id, result, stats)
-          WHERE l.id = v.id AND l.ended_at IS NULL
-        )`
-      : sql``;
-    await sql`
-      ${endLegs}
-      UPDATE calls SET ended_at = ${now}, result = ${result}, hangup_by = ${hangupBy},
-        duration_seconds = CASE WHEN answered_at IS NULL THEN 0 ELSE round(extract(epoch FROM (${now}::timestamptz - answered_at)))::int END
-      WHERE id = ${callId} AND ended_at IS NULL`.execute(this.db);
+    return this.serial([callId], async () => {
+      const written: typeof legs = [];
+      for (const l of legs) {
+        const leg = this.unwrittenLegs.get(l.id);
+        if (leg) this.endInMemory(leg, now, l.result, l.rtpStats);
+        else written.push(l);
+      }
+      // A leg still ringing when its call ends (a fork nobody answered) ends with it.
+      const unwritten = this.unwrittenLegsOf(callId);
+      for (const leg of unwritten) if (!leg.endedAt) this.endInMemory(leg, now, leg.answeredAt ? result : 'cancelled');
+      try {
+        await this.execute([
+          this.insertLegs(unwritten),
+          written.length
+            ? sql`UPDATE call_legs AS l SET ended_at = ${now}, result = v.result, rtp_stats = COALESCE(v.stats::jsonb, l.rtp_stats)
+                FROM (VALUES ${sql.join(written.map((l) => sql`(${l.id}::uuid, ${l.result}, ${l.rtpStats ? JSON.stringify(l.rtpStats) : null}::text)`))}) AS v(id, result, stats)
+                WHERE l.id = v.id AND l.ended_at IS NULL`
+            : null,
+          sql`UPDATE calls SET ended_at = ${now}, result = ${result}, hangup_by = ${hangupBy},
+            duration_seconds = CASE WHEN answered_at IS NULL THEN 0 ELSE round(extract(epoch FROM (${now}::timestamptz - answered_at)))::int END
+            WHERE id = ${callId} AND ended_at IS NULL`,
+        ]);
+      } finally {
+        // Once, whatever the database said: a record that could not be written is not kept forever.
+        this.forgetCall(callId);
+      }
+    });
   }
 
   /**
@@ -129,7 +170,26 @@ export class CallRecords {
    * session, between the parties now talking; `legIds` (the transfer target's
    * leg) move to it. Returns the new segment's id.
    */
-  async transferred(t: { ended: { segment: string; hangupBy: 'caller' | 'callee' }[]; from: SegmentParty; to: SegmentParty; legIds: string[] }): Promise<string> {
+  transferred(t: { ended: { segment: string; hangupBy: 'caller' | 'callee' }[]; from: SegmentParty; to: SegmentParty; legIds: string[] }): Promise<string> {
+    const involved = [...new Set([...t.ended.map((e) => e.segment), ...t.legIds.map((id) => this.callOfLeg.get(id)).filter((id): id is string => id !== undefined)])];
+    return this.serial(involved, async () => {
+      // What the transfer moves must be in the database first: every leg kept of the segments (their
+      // ends are written by UPDATE from now on).
+      const segments = new Set(t.ended.map((e) => e.segment));
+      const legs = [...this.unwrittenLegs.values()].filter((l) => segments.has(l.callId) || t.legIds.includes(l.id));
+      await this.execute([this.insertLegs(legs)]);
+      for (const l of legs) this.unwrittenLegs.delete(l.id);
+      const next = await this.transferInDatabase(t);
+      // The new segment is open; the legs of the old ones and the moved legs queue behind it.
+      for (const id of segments) this.open.delete(id);
+      this.open.add(next);
+      for (const [legId, call] of this.callOfLeg) if (segments.has(call)) this.callOfLeg.set(legId, next);
+      for (const id of t.legIds) this.callOfLeg.set(id, next);
+      return next;
+    });
+  }
+
+  private transferInDatabase(t: { ended: { segment: string; hangupBy: 'caller' | 'callee' }[]; from: SegmentParty; to: SegmentParty; legIds: string[] }): Promise<string> {
     return this.db.transaction().execute(async (trx) => {
       const segments = await trx
         .selectFrom('calls')
@@ -176,25 +236,44 @@ export class CallRecords {
     });
   }
 
-  async legAnswered(legId: string, codec: string): Promise<void> {
-    await this.db.updateTable('call_legs').set({ answered_at: new Date(), codec }).where('id', '=', legId).execute();
+  legAnswered(legId: string, codec: string): Promise<void> {
+    const now = new Date();
+    const callId = this.callOfLeg.get(legId);
+    return this.serial(callId ? [callId] : [], async () => {
+      const leg = this.unwrittenLegs.get(legId);
+      if (!leg) {
+        await this.db.updateTable('call_legs').set({ answered_at: now, codec }).where('id', '=', legId).execute();
+        return;
+      }
+      leg.answeredAt = now;
+      leg.codec = codec;
+      // A leg that answers in a call already answered (a transfer's target) goes in now.
+      await this.writeLegsNow([legId]);
+    });
   }
 
-  async legEnded(legId: string, result: string, rtpStats?: Record<string, unknown>): Promise<void> {
-    await this.db
-      .updateTable('call_legs')
-      .set({ ended_at: new Date(), result, ...(rtpStats ? { rtp_stats: JSON.stringify(rtpStats) } : {}) })
-      .where('id', '=', legId)
-      .where('ended_at', 'is', null)
-      .execute();
+  legEnded(legId: string, result: string, rtpStats?: Record<string, unknown>): Promise<void> {
+    const now = new Date();
+    const callId = this.callOfLeg.get(legId);
+    return this.serial(callId ? [callId] : [], async () => {
+      const leg = this.unwrittenLegs.get(legId);
+      if (!leg) {
+        await this.db
+          .updateTable('call_legs')
+          .set({ ended_at: now, result, ...(rtpStats ? { rtp_stats: JSON.stringify(rtpStats) } : {}) })
+          .where('id', '=', legId)
+          .where('ended_at', 'is', null)
+          .execute();
+        return;
+      }
+      if (!leg.endedAt) this.endInMemory(leg, now, result, rtpStats);
+      // Kept for the call's end while it is open; written now otherwise.
+      if (!this.open.has(leg.callId)) await this.writeLegsNow([legId]);
+    });
   }
 
-  async callAnswered(callId: string, calleeExtensionId?: string | null): Promise<void> {
-    await this.db
-      .updateTable('calls')
-      .set({ answered_at: new Date(), ...(calleeExtensionId ? { callee_extension_id: calleeExtensionId } : {}) })
-      .where('id', '=', callId)
-      .execute();
+  callAnswered(callId: string, calleeExtensionId?: string | null): Promise<void> {
+    return this.answered(callId, [], calleeExtensionId);
   }
 
   async recordingStarted(r: { accountId: string; callId: string; path: string; startedByExtensionId: string | null }): Promise<string> {
@@ -208,5 +287,80 @@ export class CallRecords {
 
   async recordingStopped(id: string, durationSeconds: number): Promise<void> {
     await this.db.updateTable('recordings').set({ duration_seconds: durationSeconds }).where('id', '=', id).execute();
+  }
+
+  // ---- Memory and statements ------------------------------------------------
+
+  private keepLeg(callId: string, accountId: string, leg: NewLeg): string {
+    const id = randomUUID();
+    this.unwrittenLegs.set(id, { ...leg, id, callId, accountId, startedAt: new Date(), answeredAt: null, codec: null, endedAt: null, result: null, rtpStats: null });
+    this.callOfLeg.set(id, callId);
+    return id;
+  }
+
+  private unwrittenLegsOf(callId: string): UnwrittenLeg[] {
+    return [...this.unwrittenLegs.values()].filter((l) => l.callId === callId);
+  }
+
+  private endInMemory(leg: UnwrittenLeg, at: Date, result: string, rtpStats?: Record<string, unknown>): void {
+    leg.endedAt = at;
+    leg.result = result;
+    if (rtpStats) leg.rtpStats = rtpStats;
+  }
+
+  private async writeLegsNow(ids: string[]): Promise<void> {
+    const legs = ids.map((id) => this.unwrittenLegs.get(id)).filter((l): l is UnwrittenLeg => l !== undefined);
+    await this.execute([this.insertLegs(legs)]);
+    for (const l of legs) this.unwrittenLegs.delete(l.id);
+  }
+
+  /** Drops what is kept of a call once its end is written. */
+  private forgetCall(callId: string): void {
+    this.open.delete(callId);
+    for (const [legId, call] of this.callOfLeg) {
+      if (call !== callId) continue;
+      this.callOfLeg.delete(legId);
+      this.unwrittenLegs.delete(legId);
+    }
+    for (const leg of this.unwrittenLegs.values()) if (leg.callId === callId) this.unwrittenLegs.delete(leg.id);
+  }
+
+  private insertCall(c: NewCall & { id: string; startedAt: Date }) {
+    return sql`INSERT INTO calls (id, session_id, account_id, sip_call_id, direction, from_number, from_name, to_number, caller_extension_id, callee_extension_id, emergency, media_node_id, started_at)
+      VALUES (${c.id}, ${c.id}, ${c.accountId}, ${c.sipCallId}, ${c.direction}, ${c.fromNumber}, ${c.fromName}, ${c.toNumber}, ${c.callerExtensionId}, ${c.calleeExtensionId}, ${c.emergency}, ${this.nodeId}, ${c.startedAt})`;
+  }
+
+  private insertLegs(legs: UnwrittenLeg[]) {
+    if (!legs.length) return null;
+    return sql`INSERT INTO call_legs (id, call_id, account_id, role, endpoint, device_id, sip_call_id, remote_uri, codec, started_at, answered_at, ended_at, result, rtp_stats)
+      VALUES ${sql.join(
+        legs.map(
+          (l) => sql`(${l.id}, ${l.callId}, ${l.accountId}, ${l.role}, ${l.endpoint}, ${l.deviceId}, ${l.sipCallId}, ${l.remoteUri}, ${l.codec}, ${l.startedAt}, ${l.answeredAt}, ${l.endedAt}, ${l.result}, ${l.rtpStats ? JSON.stringify(l.rtpStats) : null}::jsonb)`,
+        ),
+      )}`;
+  }
+
+  /**
+   * Runs the parts as one statement: each but the last as a data-modifying WITH query (all of them
+   * run, referenced or not, and the foreign keys between them are checked at the statement's end).
+   */
+  private async execute(parts: (RawBuilder<unknown> | null)[]): Promise<void> {
+    const present = parts.filter((p): p is RawBuilder<unknown> => p !== null);
+    if (!present.length) return;
+    const last = present[present.length - 1]!;
+    const withs = present.slice(0, -1).map((p, i) => sql`${sql.raw(`w${i}`)} AS (${p})`);
+    await (withs.length ? sql`WITH ${sql.join(withs)} ${last}` : last).execute(this.db);
+  }
+
+  /** Runs `write` after the writes already queued for these calls, and queues the next ones after it. */
+  private serial<T>(callIds: string[], write: () => Promise<T>): Promise<T> {
+    const before = Promise.all(callIds.map((id) => this.queues.get(id)));
+    const result = before.then(write);
+    const tail = result.catch(() => undefined);
+    for (const id of callIds) this.queues.set(id, tail);
+    void tail.then(() => {
+      for (const id of callIds) if (this.queues.get(id) === tail) this.queues.delete(id);
+    });
+    return result;
   }
 }

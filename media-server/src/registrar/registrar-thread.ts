@@ -16,53 +16,50 @@ import { NonceLedger } from '../sip/auth/nonce-ledger.ts';
 import { createResponse } from '../sip/message/index.ts';
 import { TransactionLayer } from '../sip/transaction/index.ts';
 import { SipTransportLayer } from '../sip/transport/sip-transport-layer.ts';
-import { BoundedMap } from '../cache/bounded-map.ts';
-import { throttleKeys, type FailureThrottle } from './auth-throttle.ts';
+import { AuthThrottle, sharedThrottle } from './auth-throttle.ts';
 import { BindingStore } from './binding-store.ts';
 import { CredentialCache } from './credential-cache.ts';
 import { Registrar } from './registrar.ts';
-import type { RegistrarMainMessage, RegistrarThreadInit, RegistrarThreadMessage } from './registrar-thread-messages.ts';
+import { parentChannel } from '../threads/worker-channel.ts';
+import type { RegistrarMainApi, RegistrarThreadApi, RegistrarThreadInit } from './registrar-thread-messages.ts';
 
 const port = parentPort;
 if (!port) throw new Error('registrar-thread.ts runs as a worker thread');
 const init = workerData as RegistrarThreadInit;
 const log = createLogger('media-server', init.logLevel).child(`sip`).child(`registrar-thread-${init.index}`);
-const post = (message: RegistrarThreadMessage) => port.postMessage(message);
 
 const REGISTER = Buffer.from('REGISTER ');
 const isRegister = (data: Buffer) => data.length > REGISTER.length && data.compare(REGISTER, 0, REGISTER.length, 0, REGISTER.length) === 0;
 
-let nextCredentialRequest = 0;
-const credentialRequests = new Map<number, { resolve: (v: SipDeviceCredential | null) => void; reject: (e: Error) => void }>();
-// The main thread holds the database: a lookup is one message there and back, then cached here.
+let answered = 0;
+let stopping: Promise<void> | null = null;
+const channel = parentChannel<RegistrarThreadApi, RegistrarMainApi>(port, {
+  requests: {
+    answered: () => answered,
+  },
+  notices: {
+    'auth-slot-taken': (slot) => failures.count(slot.address, slot.username),
+    'auth-slot-given-back': (slot) => failures.refund(slot.address, slot.username, slot.at),
+    'invalidate-credentials': ({ accountId }) => credentials.invalidateWhere((value) => value === null || value.accountId === accountId),
+    stop: () => {
+      stopping ??= stop();
+    },
+  },
+});
+
+// The main thread holds the database: a lookup is one request there and back, then cached here.
 const credentials = new CredentialCache(
-  (username) =>
-    new Promise((resolve, reject) => {
-      const id = ++nextCredentialRequest;
-      credentialRequests.set(id, { resolve, reject });
-      post({ type: 'credential', id, username });
-    }),
+  (username): Promise<SipDeviceCredential | null> => channel.request('credential', { username }),
   init.credentialTtlMs,
 );
 
-// Throttle keys the main thread refused, until when; bounded as its own throttle is.
-const refusedUntil = new BoundedMap<string, number>(100_000);
-const refused = (key: string | null) => {
-  const until = key === null ? undefined : refusedUntil.get(key);
-  if (until === undefined) return false;
-  if (until > Date.now()) return true;
-  refusedUntil.delete(key!);
-  return false;
-};
-const throttle: FailureThrottle = {
-  isThrottled(address, username) {
-    const keys = throttleKeys(address, username);
-    return refused(keys.address) || refused(keys.pair);
-  },
-  recordFailure(address, username) {
-    post({ type: 'auth-failure', address, username });
-  },
-};
+// This thread's copy of the authentication throttle: it admits its own password checks at once and
+// tells the main thread, which counts them and tells the other threads (see sharedThrottle).
+const failures = new AuthThrottle(init.authFailuresPerMinute);
+const throttle = sharedThrottle(failures, {
+  taken: (slot) => channel.notify('auth-slot-taken', slot),
+  givenBack: (slot) => channel.notify('auth-slot-given-back', slot),
+});
 
 const redis = new Redis(init.redisUrl, { connectionName: `carillon:registrar-thread-${init.index}`, enableAutoPipelining: true });
 redis.on('error', (err: Error) => log.warn('redis error', { error: err }));
@@ -73,7 +70,7 @@ const transport = new SipTransportLayer({
   udpReusePort: 'join',
   divertDatagram(data, from) {
     if (isRegister(data)) return false;
-    post({ type: 'datagram', data, address: from.address, port: from.port });
+    channel.notify('datagram', { data, address: from.address, port: from.port });
     return true;
   },
   logger: log.child('transport'),
@@ -96,7 +93,6 @@ const registrar = new Registrar({
   events: { onBindingsChanged: ({ accountId }) => void redis.publish(PRESENCE_CHANNEL, accountId).catch(() => undefined) },
 });
 
-let answered = 0;
 transactions.onRequest((req, tx, source) => {
   if (req.method !== 'REGISTER') {
     // Only REGISTERs get past divertDatagram; anything else reaching here is a bug, not a peer's fault.
@@ -113,29 +109,6 @@ transactions.onRequest((req, tx, source) => {
   );
 });
 
-port.on('message', (message: RegistrarMainMessage) => {
-  switch (message.type) {
-    case 'credential': {
-      const pending = credentialRequests.get(message.id);
-      credentialRequests.delete(message.id);
-      if (message.error !== undefined) pending?.reject(new Error(message.error));
-      else pending?.resolve(message.value);
-      return;
-    }
-    case 'throttled':
-      refusedUntil.set(message.key, message.until);
-      return;
-    case 'invalidate-credentials':
-      credentials.invalidateWhere((value) => value === null || value.accountId === message.accountId);
-      return;
-    case 'answered':
-      post({ type: 'answered', registers: answered });
-      return;
-    case 'stop':
-      void stop();
-  }
-});
-
 async function stop(): Promise<void> {
   transactions.close();
   await transport.stop();
@@ -144,4 +117,4 @@ async function stop(): Promise<void> {
 }
 
 await transport.start();
-post({ type: 'ready' });
+channel.announceReady();

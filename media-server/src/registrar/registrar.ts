@@ -1,7 +1,7 @@
 import { createResponse, type SipRequest, type SipResponse } from '../sip/message/index.ts';
 import { formatUri } from '../sip/message/sip-uri.ts';
 import type { DigestAuthority } from '../sip/auth/digest-challenge.ts';
-import { parseAuthorization } from '../sip/auth/digest-challenge.ts';
+import { authenticateDevice, namesDeviceExtension } from './device-authentication.ts';
 import type { FailureThrottle } from './auth-throttle.ts';
 import { BindingStore, type Binding } from './binding-store.ts';
 import type { CredentialSource } from './credential-cache.ts';
@@ -60,26 +60,12 @@ export class Registrar {
   }
 
   async handleRegister(req: SipRequest, source: RequestSource): Promise<SipResponse> {
-    const address = source.remoteAddress;
-    const header = req.get('authorization');
-    const creds = header ? parseAuthorization(header) : null;
-    // By user and address: one phone guessing wrong does not lock out the others behind the same NAT.
-    if (this.throttle.isThrottled(address, creds?.username ?? null)) return createResponse(req, 403, { reason: 'Too Many Failed Attempts' });
-    if (!creds) return this.challenge(req, false);
-    const device = await this.credentials.get(creds.username);
-    const ha1 = device ? (creds.algorithm === 'MD5' ? device.ha1Md5 : device.ha1Sha256) : null;
-    const verdict = await this.auth.verify(creds, 'REGISTER', ha1);
-    if (verdict === 'stale') return this.challenge(req, true);
-    if (verdict !== 'ok' || !device) {
-      this.throttle.recordFailure(address, creds.username);
-      // RFC 3261 §22.3: a wrong password is answered with 403 once a challenge was answered.
-      return createResponse(req, 403, { reason: 'Forbidden' });
-    }
+    const authenticated = await authenticateDevice(req, source.remoteAddress, { auth: this.auth, credentials: this.credentials, throttle: this.throttle });
+    if ('response' in authenticated) return authenticated.response;
+    const { device, username } = authenticated;
 
     // The address of record is the device's extension, by number or by the device's own name.
-    const aor = req.to()?.uri.user ?? '';
-    const fullNumber = (device.siteCode ?? '') + device.extensionNumber;
-    if (aor !== creds.username && aor !== device.extensionNumber && aor !== fullNumber) {
+    if (!namesDeviceExtension(req.to()?.uri.user ?? '', device, username)) {
       return createResponse(req, 403, { reason: 'Address Of Record Not Allowed' });
     }
 
@@ -159,12 +145,6 @@ export class Registrar {
       : current;
     if (upserts.length) this.events.onRegistered?.({ accountId: device.accountId, extensionId: device.extensionId, deviceId: device.deviceId, bindings: bindings.length });
     return this.ok(req, bindings, now);
-  }
-
-  private challenge(req: SipRequest, stale: boolean): SipResponse {
-    const res = createResponse(req, 401);
-    for (const c of this.auth.challenges(stale)) res.add('www-authenticate', c);
-    return res;
   }
 
   /**

@@ -44,7 +44,7 @@ beforeAll(async () => {
     log: createLogger('control-test', 'error'),
     targets: { findCall: (callId) => h.edge.calls.byCallId(callId), configChanged: (c) => h.edge.invalidateAccountConfig(c.accountId, c.subjects) },
   });
-}, 30_000);
+});
 
 afterEach(() => {
   for (const r of running.splice(0)) r.stop();
@@ -118,10 +118,12 @@ describe('control channel of a media-server node', () => {
 
     expect(await command('stop-recording')).toMatchObject({ outcome: 'refused', reason: 'the call is not being recorded' });
     await h.db.updateTable('accounts').set({ on_demand_recording: false }).where('id', '=', h.accountId).execute();
+    h.configChanged('account');
     try {
       expect(await command('start-recording')).toMatchObject({ outcome: 'refused', reason: 'on-demand recording is disabled for this account' });
     } finally {
       await h.db.updateTable('accounts').set({ on_demand_recording: true }).where('id', '=', h.accountId).execute();
+      h.configChanged('account');
     }
     expect(await recordings()).toEqual([]);
 

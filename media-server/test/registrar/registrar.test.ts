@@ -204,14 +204,44 @@ describe('registrar (RFC 3261 §10.3) with digest (RFC 7616, RFC 8760)', () => {
     expect((await registrar.handleRegister(register({ callId: 'reg-call-7', authorization: answer(c, 'MD5', device.password) }), source('192.0.2.10'))).status).toBe(200);
   });
 
-  it('refuses past a much higher ceiling an address that sprays guesses across many users', async () => {
-    const throttle = new AuthThrottle(2);
-    for (let i = 0; i < 19; i++) throttle.recordFailure('192.0.2.77', `user${i}`);
-    expect(throttle.isThrottled('192.0.2.77', 'someone-else')).toBe(false);
-    throttle.recordFailure('192.0.2.77', 'user19');
-    expect(throttle.isThrottled('192.0.2.77', 'someone-else')).toBe(true);
-    expect(throttle.isThrottled('192.0.2.77', null)).toBe(true);
-    expect(throttle.isThrottled('192.0.2.78', 'user1')).toBe(false);
+  it('checks at most the limit of passwords when wrong guesses arrive all at once', async () => {
+    // Its own throttle: the guesses must all reach the check before any of them is answered.
+    const r = new Registrar({
+      auth,
+      credentials: new CredentialCache((u) => findSipDeviceCredential(db, u)),
+      store,
+      throttle: new AuthThrottle(5),
+      settings: { minExpires: 60, maxExpires: 3600, defaultExpires: 3600, nodeId: 'test' },
+    });
+    const flood = '192.0.2.88';
+    const challenges = await Promise.all(Array.from({ length: 40 }, () => r.handleRegister(register({}), source(flood))));
+    const answers = await Promise.all(challenges.map((c, i) => r.handleRegister(register({ authorization: answer(c, 'MD5', 'guess' + i) }), source(flood))));
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 403));
+    expect(answers.filter((a) => a.reason === 'Forbidden')).toHaveLength(5);
+    expect(answers.filter((a) => a.reason === 'Too Many Failed Attempts')).toHaveLength(35);
+    // The right password too is refused now, before any check; a first REGISTER is still challenged (the address is below its ceiling).
+    const c = await r.handleRegister(register({}), source(flood));
+    expect(c.status).toBe(401);
+    const late = await r.handleRegister(register({ authorization: answer(c, 'MD5', device.password) }), source(flood));
+    expect(late.reason).toBe('Too Many Failed Attempts');
+  });
+
+  it('gives the slot back for a right password: a phone that registers often is never throttled', async () => {
+    const r = new Registrar({
+      auth,
+      credentials: new CredentialCache((u) => findSipDeviceCredential(db, u)),
+      store,
+      throttle: new AuthThrottle(2),
+      settings: { minExpires: 60, maxExpires: 3600, defaultExpires: 3600, nodeId: 'test' },
+    });
+    const office = '192.0.2.89';
+    const c0 = await r.handleRegister(register({}), source(office));
+    expect((await r.handleRegister(register({ authorization: answer(c0, 'MD5', 'typo') }), source(office))).reason).toBe('Forbidden');
+    for (let i = 0; i < 5; i++) {
+      const c = await r.handleRegister(register({}), source(office));
+      expect((await r.handleRegister(register({ callId: `reg-often-${i}`, authorization: answer(c, 'MD5', device.password) }), source(office))).status).toBe(200);
+    }
+    await store.removeAll(device.extensionId);
   });
 
   it('refuses a replayed (nonce, nc) pair on another registrar thread or node, and a nonce without qop twice', async () => {

@@ -40,10 +40,10 @@ describe('bounded tables', () => {
 
   it('the authentication throttle keeps at most its ceiling of windows', () => {
     const throttle = new AuthThrottle(3, 60_000, 1000);
-    for (let i = 0; i < 5000; i++) throttle.recordFailure(`10.1.${i >> 8}.${i & 255}`, `user${i}`);
+    for (let i = 0; i < 5000; i++) throttle.admit(`10.1.${i >> 8}.${i & 255}`, `user${i}`);
     expect(throttle.size).toBe(1000);
     // The newest pairs are still counted.
-    for (let i = 0; i < 2; i++) throttle.recordFailure('10.1.19.135', 'user4999');
+    for (let i = 0; i < 2; i++) throttle.admit('10.1.19.135', 'user4999');
     expect(throttle.isThrottled('10.1.19.135', 'user4999')).toBe(true);
   });
 

@@ -11,7 +11,7 @@ let baresip: Baresip;
 beforeAll(async () => {
   h = await startEdge();
   await h.addPhone('101');
-}, 30_000);
+});
 afterAll(async () => {
   await baresip?.stop();
   await h?.stop();

@@ -25,7 +25,7 @@ beforeAll(async () => {
   browsers = await startBrowserPhones(h.edge.transport.ports.WS!, 'carillon.test');
   browserPhone = await browsers.open(browserCredentials);
   expect(await browserPhone.events()).toContain('registered');
-}, 60_000);
+});
 afterAll(async () => {
   await browsers?.close();
   await h?.stop();

@@ -14,10 +14,12 @@ let callee: TestPhone;
 
 beforeAll(async () => {
   // A long no-answer timer: a callee INVITE that nobody cancels stays visible until the test looks.
-  h = await startEdge({ noAnswerSeconds: 120 });
+  // Session timers at 3 ms a second (a refresh due 0.9 s after the answer for Session-Expires 600) and the glare
+  // retry in 2 ms units (0 to 0.4 s): the glare scenario runs in a second or two per call, with the RFC's ratios.
+  h = await startEdge({ noAnswerSeconds: 120, session: { secondMs: 3, glareUnitMs: 2 } });
   caller = await h.addPhone('101');
   callee = await h.addPhone('102');
-}, 90_000);
+});
 afterAll(() => h?.stop());
 const peers: SippRun[] = [];
 afterEach(() => {
@@ -110,5 +112,43 @@ describe('both sides hang up at once', () => {
     // Each call ended once, from one side.
     expect(h.ended.length - before).toBe(calls);
     expect(rows.every((r) => r.hangup_by === 'caller' || r.hangup_by === 'callee')).toBe(true);
+  }, 180_000);
+});
+
+describe('a re-INVITE crosses a re-INVITE', () => {
+  it('calls whose re-INVITEs cross get 491 both ways, the edge retries and succeeds, and each call ends cleanly', async () => {
+    const startedAt = new Date();
+    await h.edge.bindings.removeAll(callee.extensionId);
+    const phone = await startRegisteredSipp({ target: h.target, credentials: callee, scenario: 'uas-answer-silent.xml', calls: 1000 });
+    peers.push(phone);
+    const calls = 20;
+    const before = h.ended.length;
+    // uac-reinvite-glare.xml asks the edge to refresh the session; the edge's refresh and the caller's re-INVITE
+    // cross, each side answers the other 491, and the scenario only goes on once the edge's retry arrives.
+    const uac = await runSipp({
+      scenario: 'uac-reinvite-glare.xml',
+      target: h.target,
+      localPort: await freeSipPort(),
+      service: '102',
+      auth: caller,
+      calls,
+      rate: 10,
+      limit: 10,
+      timeoutSeconds: 90,
+      extra: ['-mp', String(await freeMediaPort())],
+    });
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    await h.waitForEnded(before + calls, 30_000);
+    await until(`nothing live (now ${JSON.stringify(live())})`, nothingLive);
+    await h.edge.presence.flush();
+    await until('presence empty', async () => Object.keys(await h.redis.hgetall(presenceKey('test'))).length === 0);
+    await until(`${calls} records, all ended`, async () => {
+      const rows = await h.db.selectFrom('calls').select('result').where('account_id', '=', h.accountId).where('started_at', '>=', startedAt).execute();
+      return rows.length === calls && rows.every((r) => r.result !== null);
+    });
+    const rows = await h.db.selectFrom('calls').select(['result', 'hangup_by']).where('account_id', '=', h.accountId).where('started_at', '>=', startedAt).execute();
+    expect(new Set(rows.map((r) => r.result))).toEqual(new Set(['answered']));
+    expect(rows.every((r) => r.hangup_by === 'caller')).toBe(true);
+    expect(h.ended.length - before).toBe(calls);
   }, 180_000);
 });

@@ -23,7 +23,7 @@ beforeAll(async () => {
     // SIPp reads a password starting with "0x" as hex: give that phone new credentials.
     while (/^0x/i.test(phone.password)) phone = await h.addPhone(String(200 + i));
   }
-}, 60_000);
+});
 afterAll(() => h?.stop());
 
 const successfulCalls = (output: string) => Number(/Successful call\s*\|\s*\d+\s*\|\s*(\d+)/.exec(output)?.[1] ?? NaN);

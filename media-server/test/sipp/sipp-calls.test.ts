@@ -14,7 +14,7 @@ let caller: TestPhone;
 beforeAll(async () => {
   h = await startEdge({ noAnswerSeconds: 4 });
   caller = await h.addPhone('101');
-}, 30_000);
+});
 afterAll(() => h?.stop());
 // A callee left waiting by a failed test must not answer the next test's call.
 const callees: SippRun[] = [];
@@ -278,6 +278,7 @@ describe('on-demand recording', () => {
 
   it('does nothing on *9 when the account has it disabled', async () => {
     await h.db.updateTable('accounts').set({ on_demand_recording: false }).where('id', '=', h.accountId).execute();
+    h.configChanged('account');
     try {
       const uas = await callee('102', 'uas-answer.xml');
       const before = h.ended.length;
@@ -289,6 +290,7 @@ describe('on-demand recording', () => {
       expect(await h.db.selectFrom('recordings').select('id').where('call_id', '=', call.recordId!).execute()).toEqual([]);
     } finally {
       await h.db.updateTable('accounts').set({ on_demand_recording: true }).where('id', '=', h.accountId).execute();
+      h.configChanged('account');
     }
   });
 });

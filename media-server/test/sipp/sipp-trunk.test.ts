@@ -21,9 +21,10 @@ beforeAll(async () => {
     .insertInto('sip_trunks')
     .values({ account_id: h.accountId, name: 'Carrier', host: CARRIER_IP, port: carrierPort, number_format: 'e164', inbound_addresses: JSON.stringify([CARRIER_IP]) })
     .execute();
+  h.configChanged('trunks');
   // The edge reloads its trunks' addresses every 5 s; the test does not wait for that.
   await h.edge.calls.reloadTrunks();
-}, 30_000);
+});
 afterAll(() => h?.stop());
 afterEach(() => {
   for (const r of running.splice(0)) r.stop();
@@ -48,6 +49,7 @@ describe('SIP trunk', () => {
 
   it('always lets an emergency call through, flagged, even for a user allowed emergency calls only', async () => {
     await h.db.updateTable('users').set({ outbound_calling: 'emergency_only' }).where('extension_id', '=', caller.extensionId).execute();
+    h.configChanged('users');
     try {
       const refused = await runSipp({ scenario: 'uac-forbidden.xml', target: h.target, localPort: await freeSipPort(), service: '2125550199', auth: caller, extra: ['-mp', String(await freeMediaPort())] });
       expect(refused.code, refused.errors || refused.output.slice(-1500)).toBe(0);
@@ -64,6 +66,7 @@ describe('SIP trunk', () => {
       expect(await lastCall()).toMatchObject({ emergency: true, result: 'answered' });
     } finally {
       await h.db.updateTable('users').set({ outbound_calling: null }).where('extension_id', '=', caller.extensionId).execute();
+      h.configChanged('users');
     }
   });
 
@@ -71,6 +74,7 @@ describe('SIP trunk', () => {
     const callee = await h.addPhone('102');
     const did = h.mainNumber.slice(0, -4) + '0177';
     await h.db.insertInto('phone_numbers').values({ account_id: h.accountId, e164: did, type: 'direct', extension_id: callee.extensionId }).execute();
+    h.configChanged('numbers');
     const uas = await startRegisteredSipp({ target: h.target, credentials: callee, scenario: 'uas-answer.xml' });
     running.push(uas);
     const inbound = await runSipp({ scenario: 'carrier-uac.xml', target: h.target, localIp: CARRIER_IP, localPort: await freeSipPort(CARRIER_IP), service: did, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort(CARRIER_IP))] });

@@ -6,7 +6,9 @@ import type { Database, Db } from '@carillon/db';
 import type { Selectable } from 'kysely';
 import { freshDb, redisClient, redisUrl } from '../../../tests/support/env.ts';
 import { MediaEngine } from '../../src/media/index.ts';
-import { SipEdge } from '../../src/sip/edge/sip-edge.ts';
+import { RawNode, TableNode, type OperationNode } from 'kysely';
+import type { ConfigSubject } from '@carillon/contracts/config-changes';
+import { SipEdge, type SipEdgeDeps } from '../../src/sip/edge/sip-edge.ts';
 import type { B2buaCall } from '../../src/calls/b2bua-call.ts';
 
 export interface TestPhone {
@@ -32,10 +34,17 @@ export interface EdgeHarness {
   /** Hold and resume as the call engine saw them. */
   holds: { side: 'a' | 'b'; held: boolean }[];
   addPhone(extension: string, opts?: { role?: 'standard' | 'standard_international' }): Promise<TestPhone>;
+  /**
+   * What the app does after it changes an account's configuration (core's announceConfigChange):
+   * tells the edge, which drops what it cached. A test that writes configuration rows itself calls it.
+   */
+  configChanged(...subjects: ConfigSubject[]): void;
   waitForEnded(count: number, ms?: number): Promise<void>;
   /** The account's newest call record, once media-server has written its result (it comes after the BYE). */
   lastCall(): Promise<Selectable<Database['calls']>>;
   stop(): Promise<void>;
+  /** What the edge sent to the database so far, by kind of statement and the tables read (the edge's own queries only, not the test's). */
+  statements: { select: number; write: number; selectsFrom: Record<string, number>; writesTo: Record<string, number> };
 }
 
 /**
@@ -45,8 +54,32 @@ export interface EdgeHarness {
  * lands on the main thread or on the thread, as the kernel hashes it, so every SIP test also goes
  * through the passing of datagrams from a registrar thread to the main thread.
  */
-export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPerMinute?: number; registrarThreads?: number; t1Ms?: number; maxCalls?: number } = {}): Promise<EdgeHarness> {
+export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPerMinute?: number; registrarThreads?: number; t1Ms?: number; maxCalls?: number; session?: SipEdgeDeps['session']; unreleased?: string } = {}): Promise<EdgeHarness> {
   const db = await freshDb();
+  const statements = { select: 0, write: 0, selectsFrom: {} as Record<string, number>, writesTo: {} as Record<string, number> };
+  // The edge's queries go through a counting plugin; the test's own (setup, checks) do not.
+  const edgeDb = db.withPlugin({
+    transformQuery: ({ node }) => {
+      if (node.kind === 'SelectQueryNode') {
+        statements.select++;
+        for (const from of node.from?.froms ?? []) {
+          const table = TableNode.is(from) ? from.table.identifier.name : from.kind;
+          statements.selectsFrom[table] = (statements.selectsFrom[table] ?? 0) + 1;
+        }
+      } else {
+        statements.write++;
+        const target = node.kind === 'InsertQueryNode' ? node.into : node.kind === 'UpdateQueryNode' ? node.table : node.kind === 'DeleteQueryNode' ? node.from.froms[0] : undefined;
+        // A raw statement (the call records' CTEs) names its tables in its text.
+        const tables =
+          node.kind === 'RawNode'
+            ? [...new Set([...rawText(node).matchAll(/\b(?:INSERT INTO|UPDATE|DELETE FROM)\s+([a-z_]+)/gi)].map((m) => m[1]!))]
+            : [target && TableNode.is(target) ? target.table.identifier.name : node.kind];
+        for (const table of tables) statements.writesTo[table] = (statements.writesTo[table] ?? 0) + 1;
+      }
+      return node;
+    },
+    transformResult: ({ result }) => Promise.resolve(result),
+  });
   const redis = redisClient();
   const config = loadConfig({
     SIP_HOST: '127.0.0.1',
@@ -59,6 +92,8 @@ export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPe
     REDIS_URL: redisUrl(),
     LOG_LEVEL: process.env.EDGE_LOG_LEVEL ?? 'warn',
     DATA_DIR: '/tmp/carillon-tests',
+    // Unreleased feature areas for this edge only (a test file of an unreleased feature enables its own).
+    ...(opts.unreleased ? { ENABLE_UNRELEASED: opts.unreleased } : {}),
   });
   const base = 41000 + Math.floor(Math.random() * 200) * 100;
   const media = await MediaEngine.start({ workers: 1, portRange: { min: base, max: base + 99 }, bindAddress: '127.0.0.1' });
@@ -66,7 +101,7 @@ export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPe
   const holds: { side: 'a' | 'b'; held: boolean }[] = [];
   const edge = await SipEdge.start({
     config,
-    db,
+    db: edgeDb,
     redis,
     media,
     secrets: secretBox(randomBytes(32)),
@@ -75,6 +110,7 @@ export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPe
     noAnswerSeconds: opts.noAnswerSeconds ?? 20,
     ...(opts.t1Ms !== undefined ? { timers: { T1: opts.t1Ms } } : {}),
     ...(opts.maxCalls !== undefined ? { maxCalls: opts.maxCalls } : {}),
+    ...(opts.session ? { session: opts.session } : {}),
     events: { onEnded: (call, result) => ended.push({ call, result }), onHold: (_call, side, held) => holds.push({ side, held }) },
   });
   const mainNumber = `+1415555${String(1000 + Math.floor(Math.random() * 8999)).padStart(4, '0')}`;
@@ -93,6 +129,7 @@ export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPe
     port,
     target: `127.0.0.1:${port}`,
     phones,
+    statements,
     ended,
     holds,
     async addPhone(extension, o = {}) {
@@ -107,9 +144,15 @@ export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPe
       const creds = await issueDeviceCredentials(db, { userId: null, ip: null }, { accountId: acct.accountId, extensionId: ext.id, type: 'desk_phone', name: `Phone ${extension}`, realm: 'carillon.test' });
       const phone = { extension, extensionId: ext.id, username: creds.username, password: creds.password, deviceId: creds.deviceId };
       phones.set(extension, phone);
+      edge.invalidateAccountConfig(acct.accountId, ['extensions', 'devices']);
       return phone;
     },
+    configChanged(...subjects) {
+      edge.invalidateAccountConfig(acct.accountId, subjects);
+    },
     async lastCall() {
+      // Every call over and its record complete (a call is written at its answer and its end, not at its start).
+      for (let i = 0; i < 200 && (edge.calls.activeCalls > 0 || edge.calls.openCallRecords > 0); i++) await new Promise((r) => setTimeout(r, 50));
       for (let i = 0; ; i++) {
         const call = await db.selectFrom('calls').selectAll().where('account_id', '=', acct.accountId).orderBy('started_at', 'desc').executeTakeFirstOrThrow();
         if (call.result !== null || i >= 100) return call;
@@ -131,4 +174,10 @@ export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPe
     },
   };
   return harness;
+}
+
+/** The text of a raw statement with the raw statements composed into it (sql`` inside sql``). */
+function rawText(node: OperationNode): string {
+  if (!RawNode.is(node)) return '';
+  return [...node.sqlFragments, ...node.parameters.map(rawText)].join(' ');
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BoundedMap } from '../../cache/bounded-map.ts';
 import { createResponse, type SipRequest, type SipResponse } from '../message/index.ts';
 import type { SipSource } from '../transport/index.ts';
 import type { DigestAuthority } from './digest-challenge.ts';
@@ -16,11 +17,18 @@ export type GateVerdict = SipResponse | 'drop' | null;
  * Challenges requests that carry no credentials statelessly: an INVITE
  * without Proxy-Authorization gets its 407, a REGISTER without Authorization
  * its 401, once, and no transaction is kept (RFC 3261 §8.2.7 allows a
- * stateless UAS; a retransmitted request simply gets a new stateless
- * challenge). So a flood of unauthenticated requests costs neither memory
- * (no transaction, no Timer G retransmissions of the 407, §17.2.1) nor more
- * traffic than it sends. Answers to one source address are rate-limited;
- * past the limit its requests are dropped unanswered.
+ * stateless UAS). So a flood of unauthenticated requests costs neither
+ * memory beyond a bounded table (no transaction, no Timer G retransmissions
+ * of the 407, §17.2.1) nor more traffic than it sends. Answers to one source
+ * address are rate-limited; past the limit its requests are dropped
+ * unanswered.
+ *
+ * A retransmitted request gets the same answer as the original, nonce
+ * included: a client whose request crossed our slow answer would otherwise
+ * see a second, different challenge arrive while it waits for the answer to
+ * its authenticated retry, and a strict one (SIPp) aborts. The nonces of
+ * recent answers are kept in a bounded table for that, for 64*T1 (the
+ * longest a client retransmits, §17.1.2.2).
  */
 export class ChallengeGate {
   private readonly auth: DigestAuthority;
@@ -30,6 +38,8 @@ export class ChallengeGate {
   readonly limit: SourceRateLimit;
   /** Requests answered or dropped here, for monitoring and tests. */
   readonly counts = { challenged: 0, refused: 0, dropped: 0 };
+  /** statelessTag → nonce and when it was sent, of recent challenges; a flood evicts its own entries first. */
+  private readonly recentNonces = new BoundedMap<string, { nonce: string; at: number }>(RECENT_CHALLENGES);
 
   constructor(deps: { auth: DigestAuthority; throttle: AddressThrottle; perSourcePerSecond: number; isTrunk?: (address: string) => boolean | null }) {
     this.auth = deps.auth;
@@ -65,10 +75,24 @@ export class ChallengeGate {
     }
     this.counts.challenged++;
     const res = createResponse(req, status, { toTag });
-    for (const c of this.auth.challenges(false)) res.add(status === 407 ? 'proxy-authenticate' : 'www-authenticate', c);
+    for (const c of this.auth.challenges(false, this.nonceFor(toTag))) res.add(status === 407 ? 'proxy-authenticate' : 'www-authenticate', c);
     return res;
   }
+
+  /** The nonce already sent for this request if it is a retransmission, else a new one. */
+  private nonceFor(requestTag: string, now = Date.now()): string {
+    const recent = this.recentNonces.get(requestTag);
+    if (recent && now - recent.at < RETRANSMISSION_WINDOW_MS) return recent.nonce;
+    const nonce = this.auth.newNonce(now);
+    this.recentNonces.set(requestTag, { nonce, at: now });
+    return nonce;
+  }
 }
+
+/** 64*T1 with T1 = 500 ms: a client stops retransmitting a request after this (RFC 3261 §17.1.2.2, Timer F). */
+const RETRANSMISSION_WINDOW_MS = 32_000;
+/** Recent challenges remembered for their retransmissions: ~1.5 MB at most. */
+const RECENT_CHALLENGES = 10_000;
 
 /** The To tag of a stateless answer: the same for every retransmission of one request (RFC 3261 §8.2.7). */
 export function statelessTag(req: SipRequest): string {

@@ -112,9 +112,8 @@ export class DigestAuthority {
     return Number(head.readBigUInt64BE());
   }
 
-  /** WWW-Authenticate values, preferred algorithm first (RFC 8760 §2.4). */
-  challenges(stale = false): string[] {
-    const nonce = this.newNonce();
+  /** WWW-Authenticate values, preferred algorithm first (RFC 8760 §2.4); `nonce` repeats an earlier challenge's. */
+  challenges(stale = false, nonce = this.newNonce()): string[] {
     return this.algorithms.map(
       (a) => `Digest realm="${this.realm}", nonce="${nonce}", algorithm=${a}, qop="auth"${stale ? ', stale=true' : ''}`,
     );

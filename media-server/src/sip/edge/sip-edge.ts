@@ -7,12 +7,18 @@ import type { Config, Logger } from '@carillon/config';
 import { findSipDeviceCredential, type SecretBox } from '@carillon/core';
 import type { Db } from '@carillon/db';
 import type { MediaEngine } from '../../media/index.ts';
-import { AuthThrottle, type FailureThrottle } from '../../registrar/auth-throttle.ts';
+import { AuthThrottle, sharedThrottle } from '../../registrar/auth-throttle.ts';
 import { RegistrarThreads } from '../../registrar/registrar-threads.ts';
 import { BindingStore } from '../../registrar/binding-store.ts';
 import { CredentialCache } from '../../registrar/credential-cache.ts';
 import { Registrar } from '../../registrar/registrar.ts';
+import { MessageWaitingNotifier } from '../../registrar/message-waiting.ts';
+import { MailboxPhoneAccess } from '../../calls/mailbox-phone-access.ts';
+import { VOICEMAIL_EVENTS_CHANNEL } from '@carillon/contracts/voicemail-events';
 import { CallEngine, type CallOwnership } from '../../calls/call-engine.ts';
+import { VoicemailDeposits } from '../../calls/voicemail-deposits.ts';
+import { createJobProducer, type JobProducer } from '@carillon/core/jobs';
+import { EspeakTtsEngine, TtsCache, ttsCacheDirectory } from '@carillon/core/ivr';
 import type { CallEvents } from '../../calls/call-context.ts';
 import { CallPresenceTracker } from '../../presence/call-presence.ts';
 import { PRESENCE_CHANNEL } from '@carillon/contracts/presence';
@@ -21,10 +27,13 @@ import { DigestAuthority } from '../auth/digest-challenge.ts';
 import { NonceLedger } from '../auth/nonce-ledger.ts';
 import { createResponse, type SipRequest, type SipResponse } from '../message/index.ts';
 import { TransactionLayer, type InviteServerTransaction, type NonInviteServerTransaction } from '../transaction/index.ts';
+import type { SessionSettings } from '../session/index.ts';
 import { SipTransportLayer } from '../transport/sip-transport-layer.ts';
 import type { SipSource, SipTransportProtocol } from '../transport/index.ts';
 
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE, REGISTER';
+/** With message-waiting indication (unreleased area 'voicemail'), SUBSCRIBE too. */
+const ALLOW_WITH_SUBSCRIBE = `${ALLOW}, SUBSCRIBE`;
 /** The SIP extensions (option tags) this edge implements, as the Supported header says. */
 const SUPPORTED = ['replaces'];
 
@@ -43,6 +52,8 @@ export interface SipEdgeDeps {
   /** Lifetime of cached device credentials (benchmarks measure 0, every REGISTER reading the database). */
   credentialTtlMs?: number;
   timers?: { T1?: number };
+  /** The session layer's glare unit, session-timer second and Min-SE (sip/session); tests shorten them. */
+  session?: Partial<Omit<SessionSettings, 'T1' | 'T2'>>;
   noAnswerSeconds?: number;
   /** Calls at once before a new INVITE gets 503 (default 10,000; tests set it low). */
   maxCalls?: number;
@@ -68,8 +79,19 @@ export class SipEdge {
   readonly registrarThreads: RegistrarThreads | null;
   private readonly log: Logger;
   private readonly credentials: CredentialCache;
+  /** Enqueues the transcriptions of voicemail messages. */
+  private readonly jobs: JobProducer;
+  /**
+   * Message-waiting indication (RFC 3842), with its own Redis subscriber connection for the
+   * voicemail events. Null unless the unreleased area 'voicemail' is enabled: SUBSCRIBE then gets 405, as before.
+   */
+  readonly messageWaiting: MessageWaitingNotifier | null;
+  private readonly voicemailEvents: Redis | null;
 
-  private constructor(parts: { transport: SipTransportLayer; transactions: TransactionLayer; registrar: Registrar; calls: CallEngine; bindings: BindingStore; address: string; log: Logger; presence: CallPresenceTracker; registrarThreads: RegistrarThreads | null; credentials: CredentialCache }) {
+  private constructor(parts: { transport: SipTransportLayer; transactions: TransactionLayer; registrar: Registrar; calls: CallEngine; bindings: BindingStore; address: string; log: Logger; presence: CallPresenceTracker; registrarThreads: RegistrarThreads | null; credentials: CredentialCache; jobs: JobProducer; messageWaiting: MessageWaitingNotifier | null; voicemailEvents: Redis | null }) {
+    this.messageWaiting = parts.messageWaiting;
+    this.voicemailEvents = parts.voicemailEvents;
+    this.jobs = parts.jobs;
     this.credentials = parts.credentials;
     this.registrarThreads = parts.registrarThreads;
     this.presence = parts.presence;
@@ -123,11 +145,11 @@ export class SipEdge {
     const credentials = new CredentialCache(findCredential, deps.credentialTtlMs);
     const failures = new AuthThrottle(config.SIP_AUTH_FAILURES_PER_MINUTE);
     let registrarThreads: RegistrarThreads | null = null;
-    // With registrar threads, a failure seen here also counts for them (and theirs here).
-    const throttle: FailureThrottle = {
-      isThrottled: (address, username) => failures.isThrottled(address, username),
-      recordFailure: (address, username) => (registrarThreads ? registrarThreads.recordFailure(address, username) : failures.recordFailure(address, username)),
-    };
+    // With registrar threads, a password check admitted here also counts in their copies (and theirs here).
+    const throttle = sharedThrottle(failures, {
+      taken: (slot) => registrarThreads?.slotTaken(slot),
+      givenBack: (slot) => registrarThreads?.slotGivenBack(slot),
+    });
     const registrarSettings = { minExpires: config.SIP_REGISTER_MIN_EXPIRES, maxExpires: config.SIP_REGISTER_MAX_EXPIRES, defaultExpires: config.SIP_REGISTER_MAX_EXPIRES, nodeId: deps.nodeId };
     const bindings = new BindingStore(deps.redis);
     const registrar = new Registrar({
@@ -142,7 +164,16 @@ export class SipEdge {
     // A node restarting under the same id starts with no calls: what its last run left is wrong now.
     await presence.reset();
     const localContact = (t: SipTransportProtocol) => ({ host: address, port: transport.ports[t] ?? transport.ports.UDP ?? 5060 });
+    const jobs = createJobProducer(deps.redis, config.QUEUE_PREFIX);
+    // Applications' prompts: synthesised once per text and language, in the cache the app's IVR prompts use.
+    const tts = new TtsCache(new EspeakTtsEngine(), ttsCacheDirectory(config.dataDir));
     const calls = new CallEngine({
+      mailboxes: new VoicemailDeposits({ db: deps.db, publish: (channel, message) => deps.redis.publish(channel, message), dataDir: config.dataDir, jobs, log: log.child('voicemail') }),
+      speak: async (text, language) => (await tts.speak(text, language)).file,
+      unreleased: config.ENABLE_UNRELEASED,
+      ...(config.ENABLE_UNRELEASED.includes('voicemail')
+        ? { mailboxAccess: new MailboxPhoneAccess({ db: deps.db, redis: deps.redis, publish: (channel, message) => deps.redis.publish(channel, message), dataDir: config.dataDir, jobs, log: log.child('mailbox') }) }
+        : {}),
       db: deps.db,
       log,
       transactions,
@@ -155,7 +186,8 @@ export class SipEdge {
       domain: config.SIP_DOMAIN,
       localContact,
       recordingsDir: path.join(config.dataDir, 'recordings'),
-      settings: { t1Ms: deps.timers?.T1 ?? 500, ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}), ...(deps.maxCalls !== undefined ? { maxCalls: deps.maxCalls } : {}) },
+      dataDir: config.dataDir,
+      settings: { ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}), ...(deps.maxCalls !== undefined ? { maxCalls: deps.maxCalls } : {}), ...(deps.session ? { session: deps.session } : {}) },
       ...(deps.events ? { events: deps.events } : {}),
       ...(deps.ownership ? { ownership: deps.ownership } : {}),
       presence,
@@ -174,6 +206,7 @@ export class SipEdge {
             algorithms: config.SIP_DIGEST_ALGORITHMS,
             nonceSecret,
             challengesPerSourcePerSecond: config.SIP_CHALLENGES_PER_SOURCE_PER_SECOND,
+            authFailuresPerMinute: config.SIP_AUTH_FAILURES_PER_MINUTE,
             credentialTtlMs: credentials.ttlMs,
             registrar: registrarSettings,
             ...(deps.timers?.T1 !== undefined ? { t1Ms: deps.timers.T1 } : {}),
@@ -192,7 +225,28 @@ export class SipEdge {
     await calls.reloadTrunks().catch((err: unknown) => log.warn('trunk directory not loaded at start', { error: err }));
     const gate = new ChallengeGate({ auth, throttle, perSourcePerSecond: config.SIP_CHALLENGES_PER_SOURCE_PER_SECOND, isTrunk: (a) => calls.isTrunkAddressNow(a) });
     transactions.setStatelessFilter((req, source) => refuseNewInviteContent(req) ?? gate.answer(req, source));
-    const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log, presence, registrarThreads, credentials });
+    let messageWaiting: MessageWaitingNotifier | null = null;
+    let voicemailEvents: Redis | null = null;
+    if (config.ENABLE_UNRELEASED.includes('voicemail')) {
+      messageWaiting = new MessageWaitingNotifier({
+        auth,
+        credentials,
+        throttle,
+        db: deps.db,
+        transactions,
+        localContact: (source) => `<sip:${address}:${localContact(source.transport).port};transport=${source.transport.toLowerCase()}>`,
+        settings: { minExpires: config.SIP_REGISTER_MIN_EXPIRES, maxExpires: config.SIP_REGISTER_MAX_EXPIRES, limits: { perDevice: 4, total: 20_000 } },
+        log: log.child('message-waiting'),
+      });
+      // A subscriber connection of its own (ioredis: a subscribed connection runs no other command).
+      voicemailEvents = deps.redis.duplicate();
+      const notifier = messageWaiting;
+      voicemailEvents.on('message', (channel: string, message: string) => {
+        if (channel === VOICEMAIL_EVENTS_CHANNEL) notifier.onVoicemailEvent(message);
+      });
+      await voicemailEvents.subscribe(VOICEMAIL_EVENTS_CHANNEL);
+    }
+    const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log, presence, registrarThreads, credentials, jobs, messageWaiting, voicemailEvents });
     transactions.onRequest((req, tx, source) => void edge.dispatch(req, tx, source));
     transport.on('connectionclose', (source) => {
       if (source.connectionId !== undefined) void registrar.connectionClosed(source.connectionId).catch((err: unknown) => log.warn('bindings of a closed connection not removed', { error: err }));
@@ -244,7 +298,7 @@ export class SipEdge {
             await this.calls.handleInDialog(req, tx);
             return;
           }
-          tx.respond(createResponse(req, 200).add('allow', ALLOW).add('accept', 'application/sdp').add('supported', SUPPORTED.join(', ')));
+          tx.respond(createResponse(req, 200).add('allow', this.messageWaiting ? ALLOW_WITH_SUBSCRIBE : ALLOW).add('accept', 'application/sdp').add('supported', SUPPORTED.join(', ')));
           return;
         case 'BYE':
         case 'INFO':
@@ -253,8 +307,15 @@ export class SipEdge {
         case 'NOTIFY':
           await this.calls.handleInDialog(req, tx);
           return;
-        default:
+        case 'SUBSCRIBE':
+          if (this.messageWaiting) {
+            await this.messageWaiting.handleSubscribe(req, tx as NonInviteServerTransaction, source);
+            return;
+          }
           tx.respond(createResponse(req, 405).add('allow', ALLOW));
+          return;
+        default:
+          tx.respond(createResponse(req, 405).add('allow', this.messageWaiting ? ALLOW_WITH_SUBSCRIBE : ALLOW));
       }
     } catch (err) {
       this.log.error('request failed', { method: req.method, error: err });
@@ -263,8 +324,11 @@ export class SipEdge {
   }
 
   async stop(): Promise<void> {
+    this.messageWaiting?.stop();
+    await this.voicemailEvents?.quit().catch(() => this.voicemailEvents?.disconnect());
     await this.registrarThreads?.stop();
     await this.calls.stop();
+    await this.jobs.close().catch((err: unknown) => this.log.warn('job queues not closed cleanly', { error: err }));
     this.transactions.close();
     await this.transport.stop();
   }

@@ -46,6 +46,8 @@ export const REASON_PHRASES: Record<number, string> = {
   486: 'Busy Here',
   487: 'Request Terminated',
   488: 'Not Acceptable Here',
+  // RFC 6665 §8.3.1 (first in RFC 3265).
+  489: 'Bad Event',
   491: 'Request Pending',
   500: 'Server Internal Error',
   501: 'Not Implemented',

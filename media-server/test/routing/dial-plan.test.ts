@@ -3,7 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createAccount, issueDeviceCredentials, predefinedRoleId } from '@carillon/core';
 import { DND_STATUSES, dndTakesCall, type Db, type DndStatus } from '@carillon/db';
 import { freshDb } from '../../../tests/support/env.ts';
-import { formatForTrunk, routeCall, type Caller } from '../../src/calls/dial-plan.ts';
+import { loadAccountConfig } from '../../src/routing/account-config.ts';
+import { formatForTrunk, routeCall as routeWith, type Caller } from '../../src/routing/dial-plan.ts';
+
+/** Routes with the account's configuration as it is in the database now (the engine's cache holds the same snapshot). */
+const routeCall = async (_db: Db, caller: Caller, dialed: string) => routeWith(await loadAccountConfig(_db, caller.accountId), caller, dialed);
 
 let db: Db;
 let accountId: string;
@@ -97,5 +101,70 @@ describe('dial plan', () => {
     expect(formatForTrunk('+14155550100', 'national', 'US')).toBe('4155550100');
     expect(formatForTrunk('+33142685300', 'national', 'FR')).toBe('0142685300');
     expect(formatForTrunk('+14155550100', 'national', 'FR')).toBe('0014155550100');
+  });
+});
+
+describe('dial plan: destinations of the special extensions and star codes', () => {
+  const addExtension = async (number: string, type: 'message_only' | 'announcement_only' | 'call_queue' | 'ivr_menu' | 'park_location' | 'paging', status: 'activated' | 'disabled' = 'activated') => {
+    const site = await db.selectFrom('sites').select('id').where('account_id', '=', accountId).where('is_main', '=', true).executeTakeFirstOrThrow();
+    return (await db.insertInto('extensions').values({ account_id: accountId, site_id: site.id, number, type, status }).returning('id').executeTakeFirstOrThrow()).id;
+  };
+
+  it('sends each kind of extension to its application (inventory 2: special extensions, queues, IVR menus, park locations, paging groups)', async () => {
+    const mailbox = await addExtension('301', 'message_only');
+    const announcement = await addExtension('302', 'announcement_only');
+    const queue = await addExtension('303', 'call_queue');
+    const menu = await addExtension('304', 'ivr_menu', 'disabled');
+    await addExtension('305', 'park_location');
+    const paging = await addExtension('306', 'paging');
+    expect(await routeCall(db, alice, '301')).toEqual({ kind: 'voicemail', accountId, extensionId: mailbox, extensionNumber: '301', why: 'message_only' });
+    expect(await routeCall(db, alice, '302')).toEqual({ kind: 'announcement', accountId, extensionId: announcement, extensionNumber: '302', direction: 'internal' });
+    expect(await routeCall(db, alice, '303')).toEqual({ kind: 'queue', accountId, extensionId: queue, extensionNumber: '303', direction: 'internal' });
+    // A disabled extension of any type is unavailable, as a disabled user's is.
+    expect(await routeCall(db, alice, '304')).toMatchObject({ kind: 'reject', status: 480, result: 'unavailable' });
+    await db.updateTable('extensions').set({ status: 'activated' }).where('id', '=', menu).execute();
+    expect(await routeCall(db, alice, '304')).toEqual({ kind: 'ivr', accountId, menuId: menu, direction: 'internal' });
+    expect(await routeCall(db, alice, '305')).toEqual({ kind: 'park', accountId, slot: '305' });
+    expect(await routeCall(db, alice, '306')).toEqual({ kind: 'page', accountId, extensionId: paging, extensionNumber: '306' });
+    // A direct number of a special extension reaches it from outside too.
+    await db.insertInto('phone_numbers').values({ account_id: accountId, e164: '+14155550133', type: 'direct', extension_id: queue }).execute();
+    expect(await routeCall(db, { kind: 'trunk', accountId, trunkId: 'x' }, '+14155550133')).toMatchObject({ kind: 'queue', extensionId: queue, direction: 'inbound' });
+  });
+
+  it('sends company numbers to the auto-receptionist once the account has an IVR menu, from outside and inside', async () => {
+    // The previous test activated menu 304.
+    expect(await routeCall(db, { kind: 'trunk', accountId, trunkId: 'x' }, '+14155550100')).toEqual({ kind: 'ivr', accountId, menuId: null, direction: 'inbound' });
+    expect(await routeCall(db, alice, '+14155550100')).toEqual({ kind: 'ivr', accountId, menuId: null, direction: 'internal' });
+    await db.updateTable('extensions').set({ status: 'disabled' }).where('account_id', '=', accountId).where('type', '=', 'ivr_menu').execute();
+    expect(await routeCall(db, { kind: 'trunk', accountId, trunkId: 'x' }, '+14155550100')).toMatchObject({ kind: 'extension', extensionNumber: '101', direction: 'inbound' });
+  });
+
+  it('reads the star codes of the spec: *84 + a paging group pages it, *58 + an extension picks its call up', async () => {
+    expect(await routeCall(db, alice, '*84306')).toMatchObject({ kind: 'page', extensionNumber: '306' });
+    expect(await routeCall(db, alice, '*84202')).toMatchObject({ kind: 'reject', status: 404, reason: 'Not A Paging Group' });
+    expect(await routeCall(db, alice, '*84')).toMatchObject({ kind: 'reject', status: 484 });
+    expect(await routeCall(db, alice, '*58202')).toEqual({ kind: 'pickup', accountId, target: '202' });
+    expect(await routeCall(db, alice, '*58999')).toMatchObject({ kind: 'reject', status: 404 });
+    expect(await routeCall(db, alice, '*58')).toMatchObject({ kind: 'reject', status: 484 });
+    expect(await routeCall(db, alice, '*77')).toMatchObject({ kind: 'reject', status: 404, reason: 'Unknown Feature Code' });
+    // Star codes are a device's: a carrier's INVITE to "*84306" is no number of the account.
+    expect(await routeCall(db, { kind: 'trunk', accountId, trunkId: 'x' }, '*84306')).toMatchObject({ kind: 'reject', status: 404 });
+  });
+
+  it("*86 reaches the caller's own mailbox where the engine allows it (unreleased area 'voicemail'); otherwise an unknown feature code as before", async () => {
+    const config = await loadAccountConfig(db, accountId);
+    expect(routeWith(config, alice, '*86')).toMatchObject({ kind: 'reject', status: 404, reason: 'Unknown Feature Code' });
+    const withMailbox = config && { ...config, mailboxByPhone: true };
+    expect(routeWith(withMailbox, alice, '*86')).toEqual({ kind: 'mailbox', accountId, extensionId: alice.extensionId });
+    expect(routeWith(withMailbox, alice, '*861')).toMatchObject({ kind: 'reject', status: 404 });
+    // A carrier cannot reach a mailbox by *86.
+    expect(routeWith(withMailbox, { kind: 'trunk', accountId, trunkId: 'x' }, '*86')).toMatchObject({ kind: 'reject', status: 404 });
+  });
+
+  it('routes nothing for a caller of another account', () => {
+    return loadAccountConfig(db, accountId).then((config) => {
+      expect(routeWith(config, { ...alice, accountId: '00000000-0000-4000-8000-000000000000' }, '202')).toMatchObject({ kind: 'reject', status: 404 });
+      expect(routeWith(null, alice, '202')).toMatchObject({ kind: 'reject', status: 404 });
+    });
   });
 });

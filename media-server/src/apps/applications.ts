@@ -1,0 +1,84 @@
+import { reject, type Destination, type DestinationKind, type ExtensionDestination, type PstnDestination, type RejectDestination } from '../routing/destination.ts';
+import { announcementApp } from './announcement/announcement.ts';
+import type { CallApp } from './call-handle.ts';
+import { ivrApp } from './ivr/ivr.ts';
+import type { IvrMenus } from './ivr/ivr-menus.ts';
+import { mailboxApp } from './mailbox/mailbox.ts';
+import type { MailboxAccess } from './mailbox/mailbox-access.ts';
+import { messageOnlyApp } from './message-only/message-only.ts';
+import type { Mailboxes } from './voicemail/mailboxes.ts';
+import type { AnsweringRulesSource } from './user-answering/answering-rules.ts';
+import { userAnsweringApp } from './user-answering/user-answering.ts';
+
+/** The destinations today's B2BUA (calls/b2bua-call.ts) puts through: an extension's devices, or the carrier. */
+export type BridgedDestination = ExtensionDestination | PstnDestination;
+
+/**
+ * What the call engine does with a destination until its application exists:
+ * 480 with a reason phrase that says which feature is not available
+ * (RFC 3261 §21.4.18: the callee is reachable in principle, not now), never a
+ * 500 and never a half-working feature. Null for a destination that is
+ * handled (bridged, or already a rejection).
+ */
+export function withoutApplication(destination: Destination): RejectDestination | null {
+  const reason = REASONS[destination.kind];
+  return reason ? reject(480, reason, 'unavailable') : null;
+}
+
+const REASONS: Partial<Record<Destination['kind'], string>> = {
+  voicemail: 'Voicemail Not Available',
+  ivr: 'Auto-Receptionist Not Available',
+  queue: 'Call Queue Not Available',
+  conference: 'Conferencing Not Available',
+  park: 'Call Park Not Available',
+  pickup: 'Call Pickup Not Available',
+  page: 'Paging Not Available',
+  // Only on a node whose engine has no mailboxes (the application needs them): otherwise announcementApp takes it.
+  announcement: 'Announcement Not Available',
+  mailbox: 'Mailbox Not Available',
+};
+
+/** What applications are given to reach the rest of the system (ports that calls/ implements). */
+export interface ApplicationPorts {
+  mailboxes: Mailboxes;
+  /**
+   * Users' answering rules. Only where the unreleased area 'answering_rules' is enabled: calls to a
+   * user's extension then go to the user-answering application; without it, to the B2BUA as before.
+   */
+  answeringRules?: AnsweringRulesSource;
+  /** Accounts' IVR menus. Only where the unreleased area 'ivr' is enabled: IVR destinations then go to the IVR application; without it, 480. */
+  ivrMenus?: IvrMenus;
+  /** Mailboxes by phone (`*86`). Only where the unreleased area 'voicemail' is enabled (the dial plan routes `*86` only then). */
+  mailboxAccess?: MailboxAccess;
+}
+
+/**
+ * The one place a destination meets its application: `Destination kind ->
+ * CallApp`. The call engine looks the destination up here first; a kind
+ * that is not here is bridged (extension, pstn), refused (reject), or gets
+ * the 480 of `withoutApplication`. A new application is one line here.
+ */
+export type ApplicationTable = Partial<Record<DestinationKind, CallApp>>;
+
+export function callApplications(ports: ApplicationPorts): ApplicationTable {
+  const messageOnly = messageOnlyApp(ports.mailboxes);
+  return {
+    ...(ports.answeringRules ? { extension: userAnsweringApp({ rules: ports.answeringRules, mailboxes: ports.mailboxes }) } : {}),
+    ...(ports.ivrMenus ? { ivr: ivrApp({ menus: ports.ivrMenus, mailboxes: ports.mailboxes, ...(ports.answeringRules ? { answeringRules: ports.answeringRules } : {}) }) } : {}),
+    announcement: announcementApp(ports.mailboxes),
+    ...(ports.mailboxAccess ? { mailbox: mailboxApp(ports.mailboxAccess) } : {}),
+    // Only message-only extensions reach a mailbox today; the other reasons (no answer, busy, rules) come with user voicemail.
+    voicemail: (call, destination) => (destination.kind === 'voicemail' && destination.why === 'message_only' ? messageOnly(call, destination) : call.reject(480, REASONS.voicemail)),
+  };
+}
+
+/** The application that takes this destination, if any. */
+export function applicationFor(table: ApplicationTable, destination: Destination): CallApp | null {
+  return table[destination.kind] ?? null;
+}
+
+/** The destination as the B2BUA takes it: bridged, or refused (with the reason of a missing application). */
+export function bridgedOrRejected(destination: Destination): BridgedDestination | RejectDestination {
+  if (destination.kind === 'extension' || destination.kind === 'pstn' || destination.kind === 'reject') return destination;
+  return withoutApplication(destination) ?? reject(480, 'Temporarily Unavailable', 'unavailable');
+}

@@ -1,0 +1,133 @@
+import type { Destination } from '../routing/destination.ts';
+
+/**
+ * What an application sees of a call, and all it sees: no SIP, no media
+ * engine, no database of calls. An application is an async function over a
+ * handle (`CallApp`); it returns when it is done with the call, and the call
+ * ends (BYE or a final response) if the application did not hand it on.
+ *
+ * Every verb rejects with `CallEndedError` once the caller has hung up, and
+ * `signal` aborts at that moment, so an application never has to poll.
+ * (drachtio-fsmrf puts the same verbs on an endpoint; SIP.js and FreeSWITCH
+ * give applications a session object in the same spirit.)
+ */
+export interface CallHandle {
+  /** The call's id in the call log (calls.id), once written. */
+  readonly id: string;
+  readonly accountId: string;
+  /** Who called: an extension of the account, or an outside number (null when withheld). */
+  readonly caller: { number: string | null; name: string | null; extensionId: string | null };
+  /** What the caller dialled, as it reached us. */
+  readonly dialed: string;
+  /** The language prompts are played in (the account's). */
+  readonly language: 'en' | 'fr';
+  /** Aborts when the call ends, whoever ends it. */
+  readonly signal: AbortSignal;
+
+  /** Answers the caller (200 OK with our media); a no-op once answered. */
+  answer(): Promise<void>;
+  /** Refuses a call not answered yet with a final status (4xx–6xx). */
+  reject(status: number, reason?: string): Promise<void>;
+  /** Plays to the caller; resolves when the audio ends (or the first digit, with `bargeIn`). */
+  play(source: PlaySource, options?: { loop?: boolean; bargeIn?: boolean }): Promise<PlayResult>;
+  /** Collects DTMF digits (RFC 4733, SIP INFO or in-band, whichever the caller sends). */
+  collect(options: CollectOptions): Promise<CollectResult>;
+  /** Records what the caller says into a new audio file. */
+  record(options: RecordOptions): Promise<RecordResult>;
+  /**
+   * Connects the caller to another party (forking to its devices; a trunk not yet); resolves when that
+   * leg ends or fails. The caller must be answered first. Whatever plays to the caller meanwhile
+   * (ring-back, looped) stops when the party answers or the ringing ends.
+   */
+  bridgeTo(target: Destination, options?: { ringSeconds?: number }): Promise<BridgeOutcome>;
+  /** Joins a room (conference, page, monitoring) in a role. */
+  joinRoom(room: RoomRef, role: RoomRole): Promise<void>;
+  /** Parks the call (music on hold) in a slot, until someone picks it up or it times out. */
+  park(slot: string | null): Promise<{ slot: string }>;
+  /** Hands the call to another destination by number, as the dial plan routes it for this caller. */
+  transfer(target: string): Promise<void>;
+  /** Ends the call (BYE, or 480 when not answered yet). */
+  hangup(): Promise<void>;
+}
+
+export type CallApp = (call: CallHandle, destination: Destination) => Promise<void>;
+
+/** A shipped prompt by name, an audio file, or text spoken by TTS. */
+export type PlaySource =
+  | { prompt: string }
+  | { file: string }
+  /** Spoken in `language`, else the call's (an IVR menu has a language of its own). */
+  | { tts: string; language?: 'en' | 'fr' }
+  /** A tone in Hz for a duration (a beep before recording), then `silenceMs` of silence (a cadence, looped: ring-back). */
+  | { tone: number; durationMs: number; silenceMs?: number };
+
+export interface PlayResult {
+  /** The digit that cut the prompt short (`bargeIn`), if any. */
+  digit: string | null;
+}
+
+export interface CollectOptions {
+  /** Played first; a digit during it counts as the first digit (barge-in). */
+  prompt?: PlaySource;
+  /** Stop after this many digits. */
+  maxDigits: number;
+  /** Wait for the first digit. */
+  timeoutMs: number;
+  /** Wait between digits; defaults to timeoutMs. */
+  interDigitTimeoutMs?: number;
+  /** Digits that end the collection and are not part of it (e.g. '#'). */
+  terminators?: string;
+}
+
+export interface CollectResult {
+  digits: string;
+  /** Why the collection stopped. */
+  reason: 'max-digits' | 'terminator' | 'timeout';
+  terminator: string | null;
+}
+
+export interface RecordOptions {
+  /** Longest recording. */
+  maxSeconds: number;
+  /** Stop after this much silence (none if absent). */
+  silenceSeconds?: number;
+  /** Digits that end the recording (e.g. '#'). */
+  terminators?: string;
+  /** Play a beep before recording starts. */
+  beep?: boolean;
+}
+
+export interface RecordResult {
+  /** Absolute path of the WAV file (8 kHz 16-bit mono). */
+  path: string;
+  durationMs: number;
+  reason: 'max-length' | 'silence' | 'terminator' | 'hangup';
+  terminator: string | null;
+}
+
+export type BridgeOutcome =
+  | { outcome: 'answered'; endedBy: 'caller' | 'callee' }
+  | { outcome: 'busy' | 'no-answer' | 'unavailable' | 'rejected' | 'failed'; status: number };
+
+export interface RoomRef {
+  accountId: string;
+  roomId: string;
+}
+
+export type RoomRole = 'speaker' | 'listener' | 'moderator' | 'whisper';
+
+/** Thrown by a verb of a call that has ended: the application stops there. */
+export class CallEndedError extends Error {
+  constructor() {
+    super('the call has ended');
+    this.name = 'CallEndedError';
+  }
+}
+
+/** Thrown by a verb this kind of call cannot do (yet), with why. */
+export class UnsupportedVerbError extends Error {
+  constructor(verb: string, why: string) {
+    super(`${verb}: ${why}`);
+    this.name = 'UnsupportedVerbError';
+  }
+}

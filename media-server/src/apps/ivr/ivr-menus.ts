@@ -1,0 +1,40 @@
+import type { DirectoryEntry, IvrConfig } from '@carillon/domain';
+
+/**
+ * The port through which the IVR application reads an account's auto-receptionist: its menus and
+ * settings (packages/core/src/ivr), the extensions its keys name, and the library's prompts.
+ * `calls/ivr-menus-source.ts` implements it; applications cannot reach the database or the disk
+ * (ARCHITECTURE.md: `apps/` imports only `routing/` and `cache/`).
+ */
+export interface IvrMenus {
+  /** The account's IVR as a call walks it; null when the account is unknown. */
+  ofAccount(accountId: string): Promise<AccountIvr | null>;
+  /** The audio file (absolute) of a library prompt, by its unique name; null when it is no longer in the library. */
+  promptFile(accountId: string, name: string): Promise<string | null>;
+}
+
+export interface AccountIvr {
+  config: IvrConfig;
+  /** The account's IANA time zone (AR-03): the company hours are read on its wall clock. */
+  timeZone: string;
+  /** The account's extensions by number: what a key's target is. */
+  extensions: ReadonlyMap<string, IvrTarget>;
+  /** The menus' extension ids to their numbers (a destination names a menu by its extension id). */
+  menuNumbers: ReadonlyMap<string, string>;
+  /**
+   * The users a caller can find by name (the dial-by-name directory): every enabled extension held by a
+   * user, with the user's first and last names; the directory's settings pick among them.
+   */
+  directory: readonly DirectoryEntry[];
+}
+
+export interface IvrTarget {
+  extensionId: string;
+  number: string;
+  /**
+   * What connecting to it does: `user` rings a person's phones, `mailbox` takes a message (a
+   * message-only extension), `unsupported` is not reachable from a menu yet (queues, paging, park…),
+   * `disabled` is not reachable at all.
+   */
+  reach: 'user' | 'mailbox' | 'unsupported' | 'disabled';
+}

@@ -1,0 +1,227 @@
+import { companyEntryMenu, DEFAULT_DIRECTORY_SETTINGS, DEFAULT_RING_FOR_SECONDS, directoryName, isIvrDigit, searchDirectory, type DirectoryEntry, type DirectorySearchBy, type IvrCallState, type IvrLanguage, ivrStep, resumeIvr, startIvr, type IvrContext, type IvrEffect, type IvrEvent, type IvrOutcome, type IvrStep } from '@carillon/domain';
+import type { CallApp, CallHandle, PlaySource } from '../call-handle.ts';
+import type { Destination, ExtensionDestination } from '../../routing/destination.ts';
+import type { AnsweringRulesSource } from '../user-answering/answering-rules.ts';
+import { reasonOf, ring, userAnsweringApp } from '../user-answering/user-answering.ts';
+import type { Mailboxes } from '../voicemail/mailboxes.ts';
+import { takeMessage } from '../voicemail/take-message.ts';
+import type { AccountIvr, IvrMenus } from './ivr-menus.ts';
+
+/** How long the caller has to press a key once a menu's prompt has ended (IVR-04's "no input"). */
+export const NO_INPUT_MS = 5000;
+
+/**
+ * Steps of one call through the menus (prompts played, keys taken) before it is hung up: a caller
+ * pressing keys for ever, or a menu that sends back to itself, does not hold a call slot for ever.
+ */
+export const MAX_IVR_STEPS = 200;
+
+type IvrDestination = Extract<Destination, { kind: 'ivr' }>;
+
+export interface IvrAppDeps {
+  menus: IvrMenus;
+  mailboxes: Mailboxes;
+  /** Users' answering rules, where they are enabled: a key that connects to a user then follows them. */
+  answeringRules?: AnsweringRulesSource;
+  noInputMs?: number;
+  /** The clock the company hours are read at when a call arrives (tests set it). */
+  now?: () => Date;
+}
+
+/**
+ * The auto-receptionist on the call side (issue 14): the caller is answered, hears the menu's prompt and
+ * presses keys; every key and every silence goes to the domain's interpreter (`ivrStep`, the one the
+ * browser's simulator runs), and this application only carries out what it says: play a menu, or leave
+ * the IVR for an extension (its phones, then its mailbox when nobody answers), a mailbox, or a hang-up.
+ *
+ * A company number (no menu named) enters at the after-hours menu when the account's hours, on its time
+ * zone's wall clock at the call's arrival, say it is closed, else at the business-hours menu (`companyEntryMenu`);
+ * a menu's own number enters at that menu whatever the time. A directory key runs the dial-by-name directory (`dialByName`).
+ * Not yet: external transfers (the caller hears that the option is not available and is back at the
+ * menu), dialling an extension number during the greeting.
+ * A menu's TTS prompt is spoken in the menu's language; what the application says itself, in the account's.
+ */
+export function ivrApp(deps: IvrAppDeps): CallApp {
+  const noInputMs = deps.noInputMs ?? NO_INPUT_MS;
+  const now = deps.now ?? (() => new Date());
+  // The caller is answered already: a caller the user blocks is hung up on, not refused.
+  const toUser = deps.answeringRules ? userAnsweringApp({ rules: deps.answeringRules, mailboxes: deps.mailboxes, whenBlocked: (call) => call.hangup() }) : null;
+
+  return async (call, destination) => {
+    if (destination.kind !== 'ivr') throw new TypeError(`IVR app given a ${destination.kind} destination`);
+    const arrivedAt = now();
+    const ivr = await deps.menus.ofAccount(destination.accountId);
+    const top = ivr && (destination.menuId ? (ivr.menuNumbers.get(destination.menuId) ?? null) : companyEntryMenu(ivr.config.settings, ivr.timeZone, arrivedAt));
+    if (!ivr || !top) {
+      // RFC 3261 §21.4.18: nothing to answer with now (no menu set up), which the admin can fix.
+      await call.reject(480, 'Auto-Receptionist Not Available');
+      return;
+    }
+    await call.answer();
+    const ctx: IvrContext = { extensionExists: (n) => (ivr.extensions.get(n)?.reach ?? 'disabled') !== 'disabled' };
+    let step: IvrStep = startIvr(ivr.config, top);
+    for (let i = 0; i < MAX_IVR_STEPS; i++) {
+      const effect = step.effect;
+      if (effect.type === 'end') {
+        const left =
+          effect.outcome.type === 'directory'
+            ? await dialByName(call, destination, ivr, languageAt(ivr, step.state, call.language), noInputMs, { ...deps, toUser })
+            : await leave(call, destination, ivr, effect.outcome, { ...deps, toUser });
+        if (left) return;
+        step = resumeIvr(ivr.config, step.state);
+        continue;
+      }
+      const event = await listen(call, effect.type === 'play' ? await promptOf(deps.menus, call.accountId, effect) : null, noInputMs);
+      step = ivrStep(ivr.config, step.state, event, ctx);
+    }
+    await call.hangup();
+  };
+}
+
+/** The menu's prompt as the call plays it; null when it has none (or its library prompt was deleted): the caller only hears silence and may press a key. */
+async function promptOf(menus: IvrMenus, accountId: string, effect: Extract<IvrEffect, { type: 'play' }>): Promise<PlaySource | null> {
+  const prompt = effect.prompt;
+  if (!prompt) return null;
+  if (prompt.mode === 'tts') return { tts: prompt.text, language: effect.language };
+  const file = await menus.promptFile(accountId, prompt.prompt);
+  return file ? { file } : null;
+}
+
+/** Plays the prompt, a key cutting it short, then waits for one key; a silence is `no_input`. Keys a menu cannot map (A–D) are passed over. */
+async function listen(call: CallHandle, prompt: PlaySource | null, noInputMs: number): Promise<IvrEvent> {
+  if (prompt) {
+    const { digit } = await call.play(prompt, { bargeIn: true });
+    if (digit && isIvrDigit(digit)) return { type: 'digit', digit };
+  }
+  for (;;) {
+    const got = await call.collect({ maxDigits: 1, timeoutMs: noInputMs });
+    const digit = got.digits[0];
+    if (digit === undefined) return { type: 'no_input' };
+    if (isIvrDigit(digit)) return { type: 'digit', digit };
+  }
+}
+
+/**
+ * Carries out where the interpreter says the call leaves the IVR. False when it cannot (a target that
+ * is gone or not reachable from a menu, an outcome not supported yet): the caller has been told and
+ * goes back to the menu.
+ */
+async function leave(
+  call: CallHandle,
+  from: IvrDestination,
+  ivr: AccountIvr,
+  outcome: IvrOutcome,
+  deps: IvrAppDeps & { toUser: CallApp | null },
+): Promise<boolean> {
+  switch (outcome.type) {
+    case 'disconnect':
+      await call.hangup();
+      return true;
+    case 'connect': {
+      const target = ivr.extensions.get(outcome.extension);
+      if (target?.reach === 'user') {
+        const destination: ExtensionDestination = { kind: 'extension', accountId: from.accountId, extensionId: target.extensionId, extensionNumber: target.number, direction: from.direction };
+        if (deps.toUser) {
+          await deps.toUser(call, destination);
+          return true;
+        }
+        const rang = await ring(call, destination, DEFAULT_RING_FOR_SECONDS);
+        if (rang.outcome !== 'answered') await takeMessage(call, destination, reasonOf(rang), deps.mailboxes);
+        return true;
+      }
+      if (target?.reach === 'mailbox') {
+        await takeMessage(call, { accountId: from.accountId, extensionId: target.extensionId, extensionNumber: target.number }, 'message_only', deps.mailboxes);
+        return true;
+      }
+      break;
+    }
+    case 'voicemail': {
+      const target = ivr.extensions.get(outcome.extension);
+      if (target?.reach === 'user' || target?.reach === 'mailbox') {
+        // The menu's key sends callers to the mailbox without ringing: the account's rule, not the user's.
+        await takeMessage(call, { accountId: from.accountId, extensionId: target.extensionId, extensionNumber: target.number }, 'rule', deps.mailboxes);
+        return true;
+      }
+      break;
+    }
+    case 'directory': // dialByName's, before leaving
+    case 'external':
+      break;
+  }
+  await call.play({ tts: notAvailable(call.language) });
+  return false;
+}
+
+export function notAvailable(language: 'en' | 'fr'): string {
+  return language === 'fr' ? "Cette option n'est pas disponible." : 'This option is not available.';
+}
+
+/** Tries of the dial-by-name directory (no match, too many matches, silence, a choice not offered) before the caller is back at the menu. */
+export const DIRECTORY_TRIES = 3;
+/** Letters a caller can key for a name: enough to tell people apart, a bound on what is collected. */
+export const DIRECTORY_MAX_LETTERS = 10;
+/** The pause between two letters after which what was keyed is searched (no `#` needed). */
+export const DIRECTORY_INTER_DIGIT_MS = 3000;
+
+/** The language of the menu the caller is in: what the directory speaks, as that menu's TTS prompt does. */
+function languageAt(ivr: AccountIvr, state: IvrCallState, fallback: IvrLanguage): IvrLanguage {
+  const number = state.path[state.path.length - 1];
+  return ivr.config.menus.find((m) => m.number === number)?.language ?? fallback;
+}
+
+/**
+ * The dial-by-name directory (issue 14, deliverable 2): the caller keys the first letters of a name
+ * (ITU-T E.161 letters, ended by `#` or a pause), hears the matches, at most 8, as "press 1 for …", and
+ * picks one, which is connected the way a menu key connects to an extension (`leave`); a single match is
+ * connected at once. `*` goes back to the menu, and so do DIRECTORY_TRIES failed tries. True when the
+ * call has left the IVR. Names are spoken by TTS in the menu's language: users have no recorded name yet.
+ */
+async function dialByName(call: CallHandle, from: IvrDestination, ivr: AccountIvr, language: IvrLanguage, noInputMs: number, deps: IvrAppDeps & { toUser: CallApp | null }): Promise<boolean> {
+  const settings = ivr.config.settings.directory ?? DEFAULT_DIRECTORY_SETTINGS;
+  const say = (text: string): PlaySource => ({ tts: text, language });
+  for (let tries = 0; tries < DIRECTORY_TRIES; tries++) {
+    const letters = await call.collect({
+      prompt: say(directoryText.spell(language, settings.searchBy)),
+      maxDigits: DIRECTORY_MAX_LETTERS,
+      timeoutMs: noInputMs,
+      interDigitTimeoutMs: DIRECTORY_INTER_DIGIT_MS,
+      terminators: '#*',
+    });
+    if (letters.terminator === '*' || letters.digits.includes('*')) return false;
+    const found = searchDirectory(ivr.directory, settings, letters.digits);
+    if (found.type === 'none') {
+      // A silence is a try too, without the "no match" (nothing was keyed).
+      if (letters.digits) await call.play(say(directoryText.noMatch(language)));
+      continue;
+    }
+    if (found.type === 'too_many') {
+      await call.play(say(directoryText.tooMany(language)));
+      continue;
+    }
+    let chosen = found.entries.length === 1 ? found.entries[0] : undefined;
+    if (chosen) {
+      await call.play(say(directoryText.connecting(language, chosen)));
+    } else {
+      const choice = await call.collect({ prompt: say(directoryText.choices(language, found.entries)), maxDigits: 1, timeoutMs: noInputMs, terminators: '*' });
+      if (choice.terminator === '*' || choice.digits === '*') return false;
+      // '' (silence), '0', '9', '#' or a key past the matches offered pick nobody: a try lost.
+      chosen = /^[1-8]$/.test(choice.digits) ? found.entries[Number(choice.digits) - 1] : undefined;
+      if (!chosen) continue;
+    }
+    return leave(call, from, ivr, { type: 'connect', extension: chosen.extension }, deps);
+  }
+  return false;
+}
+
+/** What the directory says, in the menu's language. */
+export const directoryText = {
+  spell: (language: IvrLanguage, by: DirectorySearchBy): string =>
+    language === 'fr'
+      ? `Composez les premières lettres du ${by === 'first_name' ? 'prénom' : 'nom de famille'} de la personne, puis appuyez sur dièse. Pour revenir au menu, appuyez sur étoile.`
+      : `Enter the first letters of the person's ${by === 'first_name' ? 'first' : 'last'} name, then press hash. To return to the menu, press star.`,
+  noMatch: (language: IvrLanguage): string => (language === 'fr' ? 'Aucun nom ne correspond.' : 'No name matches.'),
+  tooMany: (language: IvrLanguage): string => (language === 'fr' ? 'Trop de noms correspondent. Composez plus de lettres.' : 'Too many names match. Please enter more letters.'),
+  choices: (language: IvrLanguage, entries: readonly DirectoryEntry[]): string =>
+    entries.map((e, i) => (language === 'fr' ? `Pour ${directoryName(e)}, appuyez sur ${i + 1}.` : `For ${directoryName(e)}, press ${i + 1}.`)).join(' '),
+  connecting: (language: IvrLanguage, entry: DirectoryEntry): string => (language === 'fr' ? `Mise en relation avec ${directoryName(entry)}.` : `Connecting you to ${directoryName(entry)}.`),
+};

@@ -1,0 +1,55 @@
+import type { VoicemailReason } from '../../routing/destination.ts';
+
+/**
+ * The port through which applications reach mailboxes: what a mailbox is set
+ * to, and storing a message. Applications cannot reach the database, Redis or
+ * the disk (ARCHITECTURE.md: `apps/` imports only `routing/` and `cache/`);
+ * `calls/voicemail-deposits.ts` implements it.
+ */
+export interface Mailboxes {
+  /** The mailbox (an extension) as a caller meets it: defaults when it has no settings row. */
+  settings(accountId: string, extensionId: string): Promise<MailboxSettings>;
+  /**
+   * Stores a recorded message: its file under DATA_DIR, its row, the
+   * `deposited` event, and its transcription when the mailbox asks for one.
+   */
+  deposit(message: NewVoicemail): Promise<{ messageId: string }>;
+  /** Drops a recording that is not kept (too short). */
+  discard(recordingPath: string): Promise<void>;
+}
+
+export interface MailboxSettings {
+  /** The extension's name, for the default greeting; null when it has none. */
+  extensionName: string | null;
+  /** The custom greeting (absolute path of a media file), or null for the default one. */
+  greetingFile: string | null;
+  maxMessageSeconds: number;
+  maxMessages: number;
+  /** Messages held now, not counting those in the trash. */
+  messageCount: number;
+}
+
+export interface NewVoicemail {
+  accountId: string;
+  mailboxExtensionId: string;
+  /** The call's record (calls.id), if written. */
+  callId: string | null;
+  fromNumber: string | null;
+  fromName: string | null;
+  toNumber: string;
+  reason: VoicemailReason;
+  /** The recording (a mono WAV), where `CallHandle.record` left it. */
+  recordingPath: string;
+  durationMs: number;
+}
+
+/** How a mailbox is named in a default greeting. */
+export function mailboxName(settings: MailboxSettings, extensionNumber: string, language: 'en' | 'fr'): string {
+  if (settings.extensionName) return settings.extensionName;
+  return language === 'fr' ? `le poste ${spellDigits(extensionNumber)}` : `extension ${spellDigits(extensionNumber)}`;
+}
+
+/** Digits spoken one by one ("1 0 1", not "one hundred and one"), as phone numbers are read. */
+function spellDigits(number: string): string {
+  return number.split('').join(' ');
+}

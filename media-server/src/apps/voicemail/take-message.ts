@@ -1,0 +1,61 @@
+import type { CallHandle } from '../call-handle.ts';
+import type { VoicemailReason } from '../../routing/destination.ts';
+import { mailboxName, type Mailboxes } from './mailboxes.ts';
+
+/** Shorter than this, a recording is a hang-up, not a message: it is dropped. */
+export const MIN_MESSAGE_MS = 1000;
+
+/** The mailbox a message is left in: an extension of the account. */
+export interface MailboxRef {
+  accountId: string;
+  extensionId: string;
+  extensionNumber: string;
+}
+
+/**
+ * Takes a message, the one deposit flow of every application that sends a
+ * caller to a mailbox (a message-only extension, a user who does not answer):
+ * the caller hears the greeting (custom, or the default text naming the
+ * extension), a beep, and is recorded until `#`, the mailbox's longest
+ * message, or its hang-up; the message is stored with `reason`. A full
+ * mailbox says so and records nothing.
+ */
+export async function takeMessage(call: CallHandle, destination: MailboxRef, reason: VoicemailReason, mailboxes: Mailboxes): Promise<void> {
+  const settings = await mailboxes.settings(destination.accountId, destination.extensionId);
+  await call.answer();
+  if (settings.messageCount >= settings.maxMessages) {
+    await call.play({ tts: mailboxFull(call.language) });
+    await call.hangup();
+    return;
+  }
+  const name = mailboxName(settings, destination.extensionNumber, call.language);
+  await call.play(settings.greetingFile ? { file: settings.greetingFile } : { tts: defaultGreeting(name, call.language) });
+  const recording = await call.record({ maxSeconds: settings.maxMessageSeconds, terminators: '#', beep: true });
+  if (recording.durationMs < MIN_MESSAGE_MS) {
+    await mailboxes.discard(recording.path);
+  } else {
+    await mailboxes.deposit({
+      accountId: destination.accountId,
+      mailboxExtensionId: destination.extensionId,
+      callId: call.id || null,
+      fromNumber: call.caller.number,
+      fromName: call.caller.name,
+      toNumber: call.dialed,
+      reason,
+      recordingPath: recording.path,
+      durationMs: recording.durationMs,
+    });
+  }
+  if (recording.reason !== 'hangup') await call.hangup();
+}
+
+/** The default greeting (X-01), without "for more options": `#` only ends the message here. */
+export function defaultGreeting(name: string, language: 'en' | 'fr'): string {
+  return language === 'fr'
+    ? `Votre appel a été transféré vers la messagerie de ${name}. Personne n'est disponible pour prendre votre appel. Veuillez laisser un message après le bip. Quand vous avez terminé, raccrochez ou appuyez sur la touche dièse.`
+    : `Your call has been forwarded to the voicemail for ${name}. No one is available to take your call. Please leave a message after the tone. When you have finished recording, you may hang up or press the pound key.`;
+}
+
+export function mailboxFull(language: 'en' | 'fr'): string {
+  return language === 'fr' ? 'La messagerie de ce poste est pleine. Veuillez rappeler plus tard. Au revoir.' : 'The mailbox is full. Please call again later. Goodbye.';
+}

@@ -1,0 +1,893 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '@carillon/config';
+import type { CallResult } from '@carillon/db';
+import { promptPath, type BridgeHandle, type LegCodecName, type MediaEvent, type PlaybackSource, type PromptName } from '../media/index.ts';
+import { generateTone } from '../media/audio/tone-generator.ts';
+import { WAV_HEADER_BYTES, wavHeader } from '../media/media-player/wav-file.ts';
+import { createResponse, newTag, type SipRequest, type SipResponse } from '../sip/message/index.ts';
+import { InviteSession, type IncomingOffer, type SessionSettings, type SessionTermination } from '../sip/session/index.ts';
+import type { InviteServerTransaction, NonInviteServerTransaction, TransactionLayer } from '../sip/transaction/index.ts';
+import type { SipSource, SipTransportProtocol } from '../sip/transport/index.ts';
+import { mediaAddress, parseSdp, type Codec } from '../sdp/session-description.ts';
+import { chooseCodec, PLAIN_RTP_CODECS, TELEPHONE_EVENT, WEBRTC_CODECS } from '../sdp/negotiate-codecs.ts';
+import {
+  CallEndedError,
+  UnsupportedVerbError,
+  type CallApp,
+  type CallHandle,
+  type CollectOptions,
+  type BridgeOutcome,
+  type CollectResult,
+  type PlayResult,
+  type PlaySource,
+  type RecordOptions,
+  type RecordResult,
+} from '../apps/call-handle.ts';
+import type { Destination } from '../routing/destination.ts';
+import type { MediaEngine } from '../media/index.ts';
+import { reachTarget } from './binding-target.ts';
+import { CalleeForks, type CalleeDevice } from './app-call-bridge.ts';
+import type { CallRecords } from './call-records.ts';
+import type { CallParty } from './call-context.ts';
+import { LocalSdp } from './local-sdp.ts';
+import { answerSetup, isWebRtcMedia, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
+
+/**
+ * A call answered by an application (apps/): the caller's INVITE session (we
+ * are its UAS) and, once answered, one media endpoint with no peer (an
+ * endpoint alone in a bridge) that plays prompts to the caller, hears its
+ * digits and records it. The application drives it through `CallHandle`.
+ *
+ *   Starting --> Offered --> Answered
+ *       \           |           |
+ *        '----------+-----------+--> Ending --> Ended
+ *
+ * Starting: the call record is written (every authenticated call has one).
+ * Offered: the application runs; the caller's INVITE has no final response.
+ * Answered: our 200 is sent; media flows.
+ * Ending: whatever ended it (the caller's CANCEL or BYE, the application's
+ * hang-up or refusal, the application returning, a failure), the signal has
+ * fired and every verb refuses; the call waits for the application to return,
+ * then releases its media.
+ * Ended: everything is released (the closed flag); nothing reopens it.
+ * `transition()` is the only writer of the state and throws on any move this
+ * diagram does not draw.
+ */
+export type AppCallState = 'Starting' | 'Offered' | 'Answered' | 'Ending' | 'Ended';
+
+const LEGAL_MOVES: Record<AppCallState, readonly AppCallState[]> = {
+  Starting: ['Offered', 'Ending'],
+  Offered: ['Answered', 'Ending'],
+  Answered: ['Ending'],
+  Ending: ['Ended'],
+  Ended: [],
+};
+
+export class IllegalAppCallTransition extends Error {
+  constructor(from: AppCallState, to: AppCallState) {
+    super(`an application call cannot move from ${from} to ${to}`);
+    this.name = 'IllegalAppCallTransition';
+  }
+}
+
+/** How the call ended, as its record says it. */
+export interface AppCallEnd {
+  result: CallResult;
+  /** 'caller', 'callee' (the application), 'control', or null (a failure). */
+  hangupBy: string | null;
+}
+
+export interface AppCallEvents {
+  state: [from: AppCallState, to: AppCallState];
+  /** Our 200 went out, with the codec the caller's leg uses. */
+  answered: [codec: string];
+  /** The call is over for the application (the signal fired). */
+  ending: [end: AppCallEnd];
+  /** What `bridgeTo` does to the extension it rings (its presence): ringing, on the call, or nothing any more. */
+  callee: [extensionId: string, state: 'ringing' | 'on_call' | null];
+  /** Everything is released; `stats` are the caller's media figures, if media was opened. */
+  ended: [end: AppCallEnd & { stats: Record<string, unknown> | undefined }];
+}
+
+/** What an application call needs from the engine; narrow, so that it can be tested on its own. */
+export interface AppCallContext {
+  log: Logger;
+  transactions: TransactionLayer;
+  media: MediaEngine;
+  sessionSettings?: Partial<SessionSettings>;
+  localContact(transport: SipTransportProtocol): { host: string; port: number };
+  /** Writes the call and its caller's leg (calls/call-records.ts); the call's id in the log. */
+  openRecord(call: AppCall): Promise<{ callId: string; legId: string }>;
+  /** The account's language, for prompts. */
+  language(accountId: string): Promise<'en' | 'fr'>;
+  /** Text spoken in a language, as a media file (8 kHz mono WAV), from the TTS cache. */
+  speak(text: string, language: 'en' | 'fr'): Promise<string>;
+  /** Where recordings in progress are written (under DATA_DIR). */
+  recordingsDir: string;
+  /** The call is over and released: the engine forgets it. */
+  forget(call: AppCall): void;
+  /** For `bridgeTo`: the devices an extension has registered now (none: unavailable). */
+  calleeDevices(extensionId: string): Promise<CalleeDevice[]>;
+  /** The callee legs of `bridgeTo` in the call record. */
+  records: Pick<CallRecords, 'addLeg' | 'legEnded' | 'answered'>;
+  domain: string;
+  /** A callee fork's Call-ID reaches this call (its BYE, a retransmitted 2xx) until the call is forgotten. */
+  registerFork(callId: string, call: AppCall): void;
+}
+
+/** How long `bridgeTo` rings when the application does not say (inventory 1 §7.5: 4 rings of 5 s). */
+export const DEFAULT_RING_SECONDS = 20;
+
+/** Digits kept while no verb is waiting for them (type-ahead); more are dropped. */
+const MAX_BUFFERED_DIGITS = 32;
+/** The beep before a recording: 1 kHz, a quarter of a second, a third of full scale. */
+const BEEP_HZ = 1000;
+const TONE_AMPLITUDE = 10_000;
+
+const legCodec = (c: Codec) => ({ name: c.name.toUpperCase() as LegCodecName, payloadType: c.payloadType });
+
+/** The result a refusal leaves in the call log. */
+function resultOfStatus(status: number): CallResult {
+  if (status === 486 || status === 600) return 'busy';
+  if (status === 404 || status === 484) return 'not_found';
+  if (status === 403) return 'forbidden';
+  if (status === 603) return 'rejected';
+  if (status === 480) return 'unavailable';
+  return 'failed';
+}
+
+export class AppCall extends EventEmitter<AppCallEvents> {
+  readonly sipCallId: string;
+  readonly caller: CallParty;
+  readonly invite: SipRequest;
+  readonly destination: Destination;
+  #state: AppCallState = 'Starting';
+  #end: AppCallEnd | null = null;
+  /** Aborted when the call leaves Offered/Answered: the application's signal. */
+  private readonly lifetime = new AbortController();
+  private readonly ctx: AppCallContext;
+  private readonly log: Logger;
+  private readonly app: CallApp;
+  private readonly inviteTx: InviteServerTransaction;
+  private readonly session: InviteSession;
+  private readonly sdp = new LocalSdp();
+  private codec: Codec = PLAIN_RTP_CODECS[0]!;
+  private telephoneEvent: Codec | null = TELEPHONE_EVENT;
+  private lateOffer = false;
+  private webrtc: { local: LocalWebRtc; peer: PeerWebRtc } | null = null;
+  private remote: { address: string; rtpPort: number } | null = null;
+  private bridge: BridgeHandle | null = null;
+  private local: { address: string; rtpPort: number } | null = null;
+  /** The start and the application, while they run: the release waits for them. */
+  private running: Promise<void> = Promise.resolve();
+  private recordId: string | null = null;
+  private legRecordId: string | null = null;
+  private language: 'en' | 'fr' = 'en';
+  private readonly digits: string[] = [];
+  /** Recordings this call made: one the application has not moved away by the time it returns is deleted. */
+  private readonly recordings: string[] = [];
+  private readonly digitWaiters = new Set<() => void>();
+  private readonly onMediaEvent = (e: MediaEvent) => this.mediaEvent(e);
+  /** `bridgeTo` attempts, the current one last: their forks' Call-IDs stay this call's until it is forgotten. */
+  private readonly calleeForks: CalleeForks[] = [];
+  private bridging: CalleeForks | null = null;
+
+  constructor(ctx: AppCallContext, invite: SipRequest, inviteTx: InviteServerTransaction, source: SipSource, caller: CallParty, destination: Destination, app: CallApp) {
+    super();
+    this.ctx = ctx;
+    this.log = ctx.log.child('app-call');
+    this.invite = invite;
+    this.inviteTx = inviteTx;
+    this.caller = caller;
+    this.destination = destination;
+    this.app = app;
+    this.sipCallId = invite.callId;
+    const local = ctx.localContact(source.transport);
+    this.session = InviteSession.uas({
+      invite,
+      transaction: inviteTx,
+      transactions: ctx.transactions,
+      localTag: newTag(),
+      localContact: `<sip:carillon@${local.host}:${local.port};transport=${source.transport.toLowerCase()}>`,
+      resolveTarget: (remoteTarget) => reachTarget(remoteTarget, { transport: source.transport, address: source.remoteAddress, port: source.remotePort, connectionId: source.connectionId }),
+      ...(ctx.sessionSettings ? { settings: ctx.sessionSettings } : {}),
+      log: this.log,
+    });
+    this.session.on('terminated', (t) => this.sessionTerminated(t));
+    this.session.on('offer', (offer) => void this.reoffer(offer).catch((err: unknown) => {
+      this.log.warn('re-offer failed', { error: err });
+      offer.reject(488);
+    }));
+    this.session.on('answer', (sdp) => void this.lateAnswer(sdp).catch((err: unknown) => this.log.warn('late answer failed', { error: err })));
+    this.session.on('request', (req, tx) => this.otherRequest(req, tx));
+  }
+
+  get state(): AppCallState {
+    return this.#state;
+  }
+
+  /** The closed flag: Ended is terminal. */
+  get closed(): boolean {
+    return this.#state === 'Ended';
+  }
+
+  get accountId(): string {
+    return this.caller.accountId;
+  }
+
+  get signal(): AbortSignal {
+    return this.lifetime.signal;
+  }
+
+  /** The call's id in the call log, once written. */
+  get callRecordId(): string | null {
+    return this.recordId;
+  }
+
+  /** The caller is a browser (WebRTC media). */
+  get isWebRtc(): boolean {
+    return this.webrtc !== null;
+  }
+
+  get callerLegRecordId(): string | null {
+    return this.legRecordId;
+  }
+
+  /** The one writer of the state; throws on a move the diagram does not draw. */
+  private transition(to: AppCallState): void {
+    const from = this.#state;
+    if (!LEGAL_MOVES[from].includes(to)) throw new IllegalAppCallTransition(from, to);
+    this.#state = to;
+    this.emit('state', from, to);
+  }
+
+  /** For the unit tests of the state machine: the transition function itself. */
+  transitionForTesting(to: AppCallState): void {
+    this.transition(to);
+  }
+
+  /** The state now (a method, so that the compiler does not carry a narrowing across an await). */
+  private is(state: AppCallState): boolean {
+    return this.#state === state;
+  }
+
+  private get live(): boolean {
+    return this.#state === 'Offered' || this.#state === 'Answered';
+  }
+
+  private alive(): void {
+    if (!this.live || this.lifetime.signal.aborted) throw new CallEndedError();
+  }
+
+  /**
+   * Writes the record, then runs the application; resolves when the call is
+   * over and released. Never rejects: every failure ends the call.
+   */
+  start(): Promise<void> {
+    this.running = Promise.resolve()
+      .then(() => this.run())
+      .catch((err: unknown) => {
+        // A fault of the call itself (not of the application, which run() contains): the caller is not left hanging.
+        this.log.error('application call failed', { error: err });
+        if (this.inviteTx.canRespond) this.session.reject(500);
+        else if (this.is('Answered')) this.session.bye();
+        this.end({ result: 'failed', hangupBy: null });
+      });
+    return this.running.then(() => this.closing ?? undefined);
+  }
+
+  private closing: Promise<void> | null = null;
+
+  private async run(): Promise<void> {
+    const offer = this.readOffer();
+    const ids = await this.ctx.openRecord(this).catch((err: unknown) => {
+      this.log.error('could not write the call record', { error: err });
+      return null;
+    });
+    this.recordId = ids?.callId ?? null;
+    this.legRecordId = ids?.legId ?? null;
+    // Cancelled while it was routed or its record written: the INVITE already has its 487 (RFC 3261 §9.2).
+    if (!this.inviteTx.canRespond) {
+      this.end({ result: 'cancelled', hangupBy: 'caller' });
+      return;
+    }
+    if (this.#state !== 'Starting') return;
+    if (!ids) {
+      this.refuse(500, 'Server Internal Error', 'failed');
+      return;
+    }
+    if (this.session.refuseTooBrief()) {
+      // 422 sent (RFC 4028 §6).
+      this.end({ result: 'failed', hangupBy: null });
+      return;
+    }
+    if (offer === 'unusable') {
+      this.refuse(488, 'Not Acceptable Here', 'failed');
+      return;
+    }
+    this.language = await this.ctx.language(this.caller.accountId).catch(() => 'en' as const);
+    if (!this.is('Starting')) return;
+    this.transition('Offered');
+    try {
+      await this.app(this.handle(), this.destination);
+    } catch (err) {
+      if (!(err instanceof CallEndedError)) this.log.error('application failed', { kind: this.destination.kind, error: err });
+      if (this.live) {
+        if (this.is('Offered')) this.refuse(500, 'Server Internal Error', 'failed');
+        else this.byeAndEnd({ result: 'failed', hangupBy: null });
+        return;
+      }
+    }
+    // The application returned without ending the call: it ends now (CallHandle's contract).
+    if (this.is('Offered')) this.refuse(480, 'Temporarily Unavailable', 'unavailable');
+    else if (this.is('Answered')) this.byeAndEnd({ result: 'answered', hangupBy: 'callee' });
+  }
+
+  /** The caller's offer: a codec we speak, or none (a late offer: our 200 offers). */
+  private readOffer(): 'ok' | 'unusable' {
+    // An INVITE without SDP is a late offer (RFC 3261 §13.2.1): our 200 carries the offer, its ACK the answer.
+    this.lateOffer = this.invite.body.length === 0;
+    if (this.lateOffer) return 'ok';
+    const offer = parseSdp(this.invite.body.toString('utf8'));
+    const audio = offer?.media.find((m) => m.type === 'audio' && m.port > 0);
+    if (!offer || !audio) return 'unusable';
+    const browser = isWebRtcMedia(offer, audio);
+    const peer = browser ? readPeerWebRtc(offer, audio) : null;
+    if (browser && !peer) return 'unusable';
+    const choice = chooseCodec(audio.codecs, browser ? WEBRTC_CODECS : PLAIN_RTP_CODECS);
+    if (!choice) return 'unusable';
+    this.codec = choice.audio;
+    this.telephoneEvent = choice.telephoneEvent;
+    if (peer) this.webrtc = { local: newLocalWebRtc(this.ctx.media.dtlsFingerprint, answerSetup(peer.setup), peer.mid), peer };
+    const address = mediaAddress(offer, audio);
+    this.remote = !browser && address ? { address, rtpPort: audio.port } : null;
+    return 'ok';
+  }
+
+  // ---- Ending -------------------------------------------------------------------
+
+  /** A final response to the INVITE, then the end. */
+  private refuse(status: number, reason: string, result: CallResult): void {
+    this.session.reject(status, reason);
+    this.end({ result, hangupBy: null });
+  }
+
+  private byeAndEnd(end: AppCallEnd): void {
+    this.session.bye();
+    this.end(end);
+  }
+
+  /**
+   * The call is over, whoever ended it: the state moves to Ending (once; later
+   * ends are ignored), the signal fires, the session stops its timers, and the
+   * release starts: it waits for the application to return, then closes the
+   * media endpoint and moves to Ended.
+   */
+  private end(end: AppCallEnd): void {
+    if (this.#state === 'Ending' || this.#state === 'Ended') return;
+    this.#end = end;
+    this.transition('Ending');
+    this.lifetime.abort();
+    for (const wake of this.digitWaiters) wake();
+    this.session.close();
+    this.emit('ending', end);
+    this.closing = this.release(end);
+  }
+
+  private async release(end: AppCallEnd): Promise<void> {
+    // What the start and the application acquired is on the call once they stop.
+    await this.running.catch(() => undefined);
+    // A message is moved away by its deposit; what is left is a recording nobody kept (bounded disk).
+    for (const file of this.recordings) await fs.rm(file, { force: true }).catch(() => undefined);
+    let stats: Record<string, unknown> | undefined;
+    if (this.bridge) {
+      const leg = (await this.bridge.stats().catch(() => [])).find((s) => s.legId === 'a');
+      if (leg) stats = { received: leg.received, sent: leg.sent, dropped: leg.dropped, rtcpReceived: leg.rtcpReceived };
+      this.bridge.off('dtmf', this.onMediaEvent);
+      await this.bridge.close().catch((err: unknown) => this.log.warn('media endpoint not closed cleanly', { error: err }));
+    }
+    this.transition('Ended');
+    this.ctx.forget(this);
+    this.emit('ended', { ...end, stats });
+  }
+
+  /** Ends the call, whatever it is doing (shutdown): BYE once answered, else 480. Resolves once released. */
+  async close(end: AppCallEnd = { result: 'failed', hangupBy: null }): Promise<void> {
+    if (this.#state === 'Answered') this.byeAndEnd(end);
+    else if (this.#state === 'Offered' || this.#state === 'Starting') {
+      if (this.inviteTx.canRespond) this.session.reject(480, 'Temporarily Unavailable');
+      this.end(end);
+    }
+    await (this.closing ?? undefined);
+  }
+
+  private sessionTerminated(t: SessionTermination): void {
+    // A caller who hangs up while bridgeTo rings the callee has not talked to anyone: the call log says cancelled, as for a B2BUA call.
+    if (t.reason === 'bye') this.end({ result: this.bridging?.ringing ? 'cancelled' : 'answered', hangupBy: 'caller' });
+    else if (t.reason === 'ack-timeout' || t.reason === 'no-answer-in-ack' || t.reason === 'session-expired' || t.reason === 'dialog-gone') this.end({ result: 'failed', hangupBy: null });
+  }
+
+  /** How the call ended, once it has. */
+  get ending(): AppCallEnd | null {
+    return this.#end;
+  }
+
+  // ---- SIP from the caller --------------------------------------------------------
+
+  /** CANCEL before our final response (RFC 3261 §9.2): 200 to it, 487 to the INVITE; after it, only the 200. */
+  cancelByCaller(cancelTx: NonInviteServerTransaction): void {
+    const cancelled = this.session.acceptCancel(cancelTx);
+    if (cancelled || this.#state === 'Starting') this.end({ result: 'cancelled', hangupBy: 'caller' });
+  }
+
+  receiveAck(ack: SipRequest): void {
+    this.session.receiveAck(ack);
+  }
+
+  /** A 2xx to one of our forks that no transaction claims any more: its session acknowledges it again (RFC 3261 §13.2.2.4). */
+  receiveStrayResponse(res: SipResponse): void {
+    for (const f of this.calleeForks) f.receiveStrayResponse(res);
+  }
+
+  /** The Call-IDs of every fork this call sent. */
+  get forkCallIds(): string[] {
+    return this.calleeForks.flatMap((f) => f.callIds);
+  }
+
+  /** A request in the caller's dialog: the session answers BYE and re-INVITEs, and hands the rest to otherRequest. */
+  inDialog(req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): void {
+    if (req.callId !== this.sipCallId) {
+      // A callee's request (its BYE): the fork's session answers it.
+      if (!this.calleeForks.some((f) => f.inDialog(req, tx))) tx.respond(createResponse(req, 481));
+      return;
+    }
+    if (!this.session.dialog || this.session.closed) {
+      tx.respond(createResponse(req, 481));
+      return;
+    }
+    this.session.receiveRequest(req, tx);
+  }
+
+  private otherRequest(req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): void {
+    if (req.method === 'INFO') {
+      // SIP INFO DTMF (application/dtmf-relay or application/dtmf), for phones that send digits that way.
+      const type = (req.get('content-type') ?? '').toLowerCase();
+      const body = req.body.toString('utf8');
+      const digit = type.includes('dtmf-relay') ? /Signal\s*=\s*([0-9*#A-Da-d])/.exec(body)?.[1] : type.includes('application/dtmf') ? body.trim()[0] : undefined;
+      tx.respond(createResponse(req, digit || !type.includes('dtmf') ? 200 : 400));
+      if (digit) this.digit(digit.toUpperCase());
+      return;
+    }
+    tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'NOTIFY' ? 200 : 501));
+  }
+
+  /** A re-INVITE or UPDATE with SDP (hold, a new address): the endpoint follows, our answer keeps its codec. */
+  private async reoffer(offer: IncomingOffer): Promise<void> {
+    if (!offer.sdp) {
+      offer.accept({ sdp: this.localSdp(PLAIN_RTP_CODECS) });
+      return;
+    }
+    const sdp = parseSdp(offer.sdp.toString('utf8'));
+    const audio = sdp?.media.find((m) => m.type === 'audio');
+    const choice = audio ? chooseCodec(audio.codecs, this.webrtc ? WEBRTC_CODECS : PLAIN_RTP_CODECS) : null;
+    if (!sdp || !audio || !choice) {
+      offer.reject(488);
+      return;
+    }
+    const address = mediaAddress(sdp, audio);
+    this.codec = choice.audio;
+    this.telephoneEvent = choice.telephoneEvent;
+    if (this.bridge && !this.webrtc && address && audio.port > 0) {
+      this.remote = { address, rtpPort: audio.port };
+      await this.bridge.updateLeg('a', { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: this.remote });
+    }
+    offer.accept({ sdp: this.localSdp([this.codec]) });
+  }
+
+  /** The caller's answer to the offer in our 200, from its ACK (late offer). */
+  private async lateAnswer(sdp: Buffer): Promise<void> {
+    const answer = parseSdp(sdp.toString('utf8'));
+    const audio = answer?.media.find((m) => m.type === 'audio' && m.port > 0);
+    const choice = audio ? chooseCodec(audio.codecs) : null;
+    const address = answer && audio ? mediaAddress(answer, audio) : null;
+    if (!choice || !audio || !address || !this.bridge) {
+      this.log.warn('late offer: the ACK carried no usable answer; ending the call');
+      this.byeAndEnd({ result: 'failed', hangupBy: null });
+      return;
+    }
+    this.codec = choice.audio;
+    this.telephoneEvent = choice.telephoneEvent;
+    this.remote = { address, rtpPort: audio.port };
+    await this.bridge.updateLeg('a', { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: this.remote });
+  }
+
+  private localSdp(codecs: Codec[]): Buffer {
+    return this.sdp.build({ address: this.local!.address, port: this.local!.rtpPort, codecs, telephoneEvent: this.telephoneEvent, webrtc: this.webrtc?.local ?? null });
+  }
+
+  // ---- Media events -----------------------------------------------------------
+
+  private mediaEvent(e: MediaEvent): void {
+    if (e.type === 'dtmf' && e.legId === 'a') this.digit(e.digit);
+  }
+
+  private digit(d: string): void {
+    if (!this.live) return;
+    if (this.digits.length < MAX_BUFFERED_DIGITS) this.digits.push(d);
+    for (const wake of this.digitWaiters) wake();
+  }
+
+  /** The next digit (buffered first), or null after `timeoutMs`; rejects with CallEndedError when the call ends. */
+  private nextDigit(timeoutMs: number | null, stop?: AbortSignal): Promise<string | null> {
+    this.alive();
+    const buffered = this.digits.shift();
+    if (buffered !== undefined) return Promise.resolve(buffered);
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | null = null;
+      const done = () => {
+        this.digitWaiters.delete(wake);
+        stop?.removeEventListener('abort', wake);
+        if (timer) clearTimeout(timer);
+      };
+      const wake = () => {
+        if (!this.live) {
+          done();
+          reject(new CallEndedError());
+          return;
+        }
+        if (stop?.aborted) {
+          done();
+          resolve(null);
+          return;
+        }
+        const d = this.digits.shift();
+        if (d === undefined) return;
+        done();
+        resolve(d);
+      };
+      this.digitWaiters.add(wake);
+      stop?.addEventListener('abort', wake);
+      if (timeoutMs !== null) {
+        timer = setTimeout(() => {
+          done();
+          resolve(null);
+        }, timeoutMs);
+      }
+    });
+  }
+
+  // ---- Verbs ------------------------------------------------------------------
+
+  answer(): Promise<void> {
+    this.alive();
+    if (this.#state === 'Answered') return Promise.resolve();
+    // Two verbs that answer at once share one answer (and one endpoint).
+    this.answering ??= this.openMediaAndAccept();
+    return this.answering;
+  }
+
+  private answering: Promise<void> | null = null;
+
+  private async openMediaAndAccept(): Promise<void> {
+    const bridge = await this.ctx.media.createBridge();
+    // Held by the call as soon as it exists: the release closes it.
+    this.bridge = bridge;
+    bridge.on('dtmf', this.onMediaEvent);
+    this.alive();
+    const webrtc = this.webrtc;
+    this.local = await bridge.addLeg({
+      legId: 'a',
+      codec: legCodec(this.codec),
+      telephoneEventPayloadType: this.telephoneEvent?.payloadType ?? null,
+      remote: this.remote,
+      ...(webrtc ? { ssrc: webrtc.local.ssrc, webrtc: webRtcLegSpec(webrtc.local, webrtc.peer) } : {}),
+    });
+    this.alive();
+    // To a late offer our 200 offers every codec we speak; its ACK answers.
+    const sent = this.session.accept({ sdp: this.localSdp(this.lateOffer ? PLAIN_RTP_CODECS : [this.codec]) });
+    if (!sent) {
+      // The INVITE was answered meanwhile (a CANCEL that won the race): nothing to do, the end follows.
+      this.end({ result: 'cancelled', hangupBy: 'caller' });
+      throw new CallEndedError();
+    }
+    this.transition('Answered');
+    this.emit('answered', this.codec.name);
+  }
+
+  async reject(status: number, reason?: string): Promise<void> {
+    this.alive();
+    if (this.#state !== 'Offered') throw new Error('reject: the call is already answered');
+    if (status < 400 || status > 699) throw new RangeError(`reject: ${status} is not a final failure status`);
+    this.session.reject(status, reason);
+    this.end({ result: resultOfStatus(status), hangupBy: null });
+  }
+
+  async hangup(): Promise<void> {
+    if (this.#state === 'Offered') {
+      this.refuse(480, 'Temporarily Unavailable', 'unavailable');
+      return;
+    }
+    if (this.#state === 'Answered') this.byeAndEnd({ result: 'answered', hangupBy: 'callee' });
+  }
+
+  /** The file or samples a play source stands for. */
+  private async source(source: PlaySource): Promise<PlaybackSource> {
+    if ('prompt' in source) return { file: promptPath(this.language, source.prompt as PromptName) };
+    if ('file' in source) return { file: source.file };
+    if ('tts' in source) return { file: await this.ctx.speak(source.tts, source.language ?? this.language) };
+    const silenceMs = source.silenceMs ?? 0;
+    if (!(source.tone > 0 && source.tone < 4000) || !(source.durationMs > 0 && source.durationMs <= 10_000) || !(silenceMs >= 0 && silenceMs <= 10_000)) throw new RangeError('tone: 0-4000 Hz, up to 10 s, then up to 10 s of silence');
+    const tone = generateTone([source.tone], TONE_AMPLITUDE, Math.round((source.durationMs * 8000) / 1000));
+    if (silenceMs === 0) return { pcm: tone };
+    const pcm = new Int16Array(tone.length + Math.round((silenceMs * 8000) / 1000));
+    pcm.set(tone);
+    return { pcm };
+  }
+
+  async play(source: PlaySource, options: { loop?: boolean; bargeIn?: boolean } = {}): Promise<PlayResult> {
+    this.alive();
+    const playback = await this.source(source);
+    if (this.#state === 'Offered') await this.answer();
+    this.alive();
+    const bridge = this.bridge!;
+    // Digits typed before the prompt barge in at once.
+    if (options.bargeIn && this.digits.length) return { digit: this.digits.shift()! };
+    const stopDigits = new AbortController();
+    let endedId: number | null = null;
+    const finished = new Set<number>();
+    let wakeEnded: (() => void) | null = null;
+    const onEnded = (e: Extract<MediaEvent, { type: 'playback-ended' }>) => {
+      if (e.legId !== 'a') return;
+      finished.add(e.playbackId);
+      if (e.playbackId === endedId) wakeEnded?.();
+    };
+    bridge.on('playback-ended', onEnded);
+    try {
+      endedId = await bridge.play('a', playback, { loop: options.loop ?? false });
+      this.alive();
+      let unlisten = () => undefined as void;
+      const ended = finished.has(endedId)
+        ? Promise.resolve(null)
+        : new Promise<null>((resolve, reject) => {
+            const abort = () => reject(new CallEndedError());
+            unlisten = () => this.lifetime.signal.removeEventListener('abort', abort);
+            wakeEnded = () => resolve(null);
+            this.lifetime.signal.addEventListener('abort', abort, { once: true });
+          });
+      // Whichever of the race loses must not reject unobserved.
+      ended.catch(() => undefined);
+      try {
+        if (!options.bargeIn) {
+          await ended;
+          return { digit: null };
+        }
+        const digit = await Promise.race([ended, this.nextDigit(null, stopDigits.signal)]);
+        if (digit !== null) await bridge.stopPlayback('a').catch(() => undefined);
+        return { digit };
+      } finally {
+        unlisten();
+      }
+    } finally {
+      stopDigits.abort();
+      bridge.off('playback-ended', onEnded);
+    }
+  }
+
+  async collect(options: CollectOptions): Promise<CollectResult> {
+    this.alive();
+    if (!(options.maxDigits >= 1) || !(options.timeoutMs > 0)) throw new RangeError('collect: maxDigits >= 1 and timeoutMs > 0');
+    const terminators = options.terminators ?? '';
+    let digits = '';
+    let first: string | null = null;
+    if (options.prompt) first = (await this.play(options.prompt, { bargeIn: true })).digit;
+    for (;;) {
+      const d = first ?? (await this.nextDigit(digits.length === 0 ? options.timeoutMs : (options.interDigitTimeoutMs ?? options.timeoutMs)));
+      first = null;
+      if (d === null) return { digits, reason: 'timeout', terminator: null };
+      if (terminators.includes(d)) return { digits, reason: 'terminator', terminator: d };
+      digits += d;
+      if (digits.length >= options.maxDigits) return { digits, reason: 'max-digits', terminator: null };
+    }
+  }
+
+  /**
+   * Records the caller (what it sends, not what it hears) into a mono WAV under
+   * the recordings directory. Ends at `maxSeconds`, at a terminator digit, or
+   * when the caller hangs up: that ending is a result (reason 'hangup'), not an
+   * error, since a voicemail is mostly ended that way. The file is the
+   * application's until it returns: one still there then is deleted (a
+   * message is moved away by its deposit). Silence detection is not
+   * implemented: `silenceSeconds` is ignored (the worker reports no levels yet).
+   */
+  async record(options: RecordOptions): Promise<RecordResult> {
+    this.alive();
+    if (!(options.maxSeconds > 0 && options.maxSeconds <= 3600)) throw new RangeError('record: maxSeconds in (0, 3600]');
+    if (this.#state === 'Offered') await this.answer();
+    if (options.beep) await this.play({ tone: BEEP_HZ, durationMs: 250 });
+    this.alive();
+    const bridge = this.bridge!;
+    // A digit typed before the recording must not end it.
+    this.digits.length = 0;
+    const file = path.join(this.ctx.recordingsDir, 'app-calls', `${randomUUID()}.wav`);
+    this.recordings.push(file);
+    await bridge.startRecording(file);
+    const stop = new AbortController();
+    const terminators = options.terminators ?? '';
+    let timer: NodeJS.Timeout | null = null;
+    const byLength = new Promise<{ reason: 'max-length'; terminator: null }>((resolve) => {
+      timer = setTimeout(() => resolve({ reason: 'max-length', terminator: null }), options.maxSeconds * 1000);
+    });
+    const byDigit = (async () => {
+      for (;;) {
+        const d = await this.nextDigit(null, stop.signal);
+        if (d === null) return new Promise<never>(() => undefined);
+        if (terminators.includes(d)) return { reason: 'terminator' as const, terminator: d };
+      }
+    })().catch(() => ({ reason: 'hangup' as const, terminator: null }));
+    let outcome: { reason: RecordResult['reason']; terminator: string | null };
+    try {
+      outcome = await Promise.race([byLength, byDigit]);
+    } finally {
+      stop.abort();
+      if (timer) clearTimeout(timer);
+    }
+    const done = await bridge.stopRecording();
+    const mono = await keepFirstChannel(done.path);
+    return { path: done.path, durationMs: mono.durationMs, reason: outcome.reason, terminator: outcome.terminator };
+  }
+
+  /**
+   * Rings an extension's registered devices (forked INVITEs, calls/app-call-bridge.ts) and, when one
+   * answers, puts it on this call's bridge as leg 'b', next to the caller's 'a'.
+   *
+   * The caller must be answered first. A B2BUA answers its caller only when the callee answers, but
+   * an application call's media (its bridge and the caller's endpoint) exists only once the caller
+   * is answered, and what follows a failure (voicemail: a greeting, a recording) needs the caller
+   * answered anyway; answering first also lets the application play ring-back meanwhile, which stops
+   * when the callee answers. Only extensions for now: a trunk (pstn) is UnsupportedVerbError.
+   *
+   * Resolves 'answered' when the bridged leg ends (the callee's BYE: the application returns and the
+   * caller gets a BYE; the caller's BYE: the callee gets one, endedBy 'caller'); 'no-answer' after
+   * `ringSeconds` (forks CANCELled, the caller stays with the application), 'busy' when the devices
+   * all answered 486, 'unavailable' when none is registered or none could be reached. The caller's
+   * hang-up while it rings CANCELs the forks and rejects with CallEndedError.
+   */
+  async bridgeTo(target: Destination, options: { ringSeconds?: number } = {}): Promise<BridgeOutcome> {
+    this.alive();
+    if (target.kind !== 'extension') throw new UnsupportedVerbError('bridgeTo', `an application call bridges only to an extension yet, not to ${target.kind}`);
+    if (!this.is('Answered')) throw new Error('bridgeTo: answer the caller first');
+    if (this.bridging) throw new Error('bridgeTo: one party at a time');
+    const ringSeconds = options.ringSeconds ?? DEFAULT_RING_SECONDS;
+    if (!(ringSeconds > 0 && ringSeconds <= 600)) throw new RangeError('bridgeTo: ringSeconds in (0, 600]');
+    const devices = await this.ctx.calleeDevices(target.extensionId);
+    this.alive();
+    if (devices.length === 0 || !this.recordId) return { outcome: 'unavailable', status: 480 };
+    const bridge = this.bridge!;
+    const from = this.invite.from();
+    const forks = new CalleeForks(
+      {
+        log: this.log,
+        transactions: this.ctx.transactions,
+        ...(this.ctx.sessionSettings ? { sessionSettings: this.ctx.sessionSettings } : {}),
+        localContact: this.ctx.localContact,
+        domain: this.ctx.domain,
+        dtlsFingerprint: this.ctx.media.dtlsFingerprint,
+        records: this.ctx.records,
+        registerFork: (callId) => this.ctx.registerFork(callId, this),
+      },
+      bridge,
+      {
+        recordId: this.recordId,
+        accountId: this.accountId,
+        from:
+          this.caller.kind === 'device'
+            ? { user: this.caller.extensionNumber, name: this.caller.displayName }
+            : { user: from?.uri.user ?? 'unknown', name: from?.displayName ?? null },
+        callerCodec: this.codec,
+        onAnswered: async () => {
+          this.emit('callee', target.extensionId, 'on_call');
+          // The caller hears the callee from now on, not what the application played while it rang.
+          await bridge.stopPlayback('a').catch(() => undefined);
+        },
+      },
+    );
+    // Observed here, awaited below: a rejection before the await is not unhandled.
+    forks.outcome.catch(() => undefined);
+    this.calleeForks.push(forks);
+    this.bridging = forks;
+    const callerLeft = () => forks.callerLeft(new CallEndedError());
+    this.lifetime.signal.addEventListener('abort', callerLeft, { once: true });
+    let legAdded = false;
+    try {
+      const local = await bridge.addLeg({ legId: 'b', codec: legCodec(this.codec), telephoneEventPayloadType: TELEPHONE_EVENT.payloadType, remote: null });
+      legAdded = true;
+      this.alive();
+      this.emit('callee', target.extensionId, 'ringing');
+      await forks.ring(target, devices, local, ringSeconds);
+      return await forks.outcome;
+    } finally {
+      this.lifetime.signal.removeEventListener('abort', callerLeft);
+      this.bridging = null;
+      this.emit('callee', target.extensionId, null);
+      // Ring-back the application played while it rang ends with the ringing.
+      if (this.live) await bridge.stopPlayback('a').catch(() => undefined);
+      // The caller stays with the application (voicemail after no answer): leg 'b' goes. An ended call's release closes the bridge.
+      if (legAdded && this.live) await bridge.removeLeg('b').catch((err: unknown) => this.log.warn('callee leg not removed', { error: err }));
+    }
+  }
+
+  /** What the application sees: the verbs above, the call's identity, and its signal. */
+  handle(): CallHandle {
+    const from = this.invite.from();
+    const id = () => this.recordId ?? '';
+    const language = () => this.language;
+    const caller =
+      this.caller.kind === 'device'
+        ? { number: this.caller.extensionNumber, name: this.caller.displayName, extensionId: this.caller.extensionId }
+        : { number: from?.uri.user && from.uri.user !== 'anonymous' ? from.uri.user : null, name: from?.displayName ?? null, extensionId: null };
+    return {
+      get id() {
+        return id();
+      },
+      accountId: this.caller.accountId,
+      caller,
+      dialed: this.invite.requestUri()?.user ?? '',
+      get language() {
+        return language();
+      },
+      signal: this.lifetime.signal,
+      answer: () => this.answer(),
+      reject: (status, reason) => this.reject(status, reason),
+      play: (source, options) => this.play(source, options),
+      collect: (options) => this.collect(options),
+      record: (options) => this.record(options),
+      bridgeTo: (target, options) => this.bridgeTo(target, options),
+      joinRoom: () => Promise.reject(new UnsupportedVerbError('joinRoom', 'an application call cannot join a room yet')),
+      park: () => Promise.reject(new UnsupportedVerbError('park', 'an application call cannot park yet')),
+      transfer: () => Promise.reject(new UnsupportedVerbError('transfer', 'an application call cannot transfer yet')),
+      hangup: () => this.hangup(),
+    };
+  }
+
+  // ---- The control channel (control/call-control-channel.ts ControlledCall) ----------
+
+  hangUpByCommand(): boolean {
+    if (!this.live && this.#state !== 'Starting') return false;
+    if (this.#state === 'Answered') this.byeAndEnd({ result: 'answered', hangupBy: 'control' });
+    else {
+      if (this.inviteTx.canRespond) this.session.reject(480, 'Call Ended By Administrator');
+      this.end({ result: 'cancelled', hangupBy: 'control' });
+    }
+    return true;
+  }
+
+  setRecordingByCommand(): Promise<string | null> {
+    return Promise.resolve('an application call cannot be recorded on demand');
+  }
+
+  transferByCommand(): Promise<string | null> {
+    return Promise.resolve('an application call cannot be transferred yet');
+  }
+}
+
+/**
+ * The bridge records in stereo (channel 1 the caller, channel 2 the empty
+ * side); a message is the caller alone, so the file is rewritten as mono
+ * from channel 1. Returns its length.
+ */
+async function keepFirstChannel(file: string): Promise<{ durationMs: number }> {
+  const data = await fs.readFile(file);
+  const channels = data.readUInt16LE(22);
+  if (channels === 1) return { durationMs: Math.round(((data.length - WAV_HEADER_BYTES) / 2 / 8000) * 1000) };
+  const frames = Math.floor((data.length - WAV_HEADER_BYTES) / (2 * channels));
+  const out = Buffer.alloc(WAV_HEADER_BYTES + frames * 2);
+  wavHeader(8000, 1, frames * 2, out);
+  for (let i = 0; i < frames; i++) out.writeInt16LE(data.readInt16LE(WAV_HEADER_BYTES + i * 2 * channels), WAV_HEADER_BYTES + i * 2);
+  const tmp = `${file}.mono`;
+  await fs.writeFile(tmp, out, { mode: 0o600 });
+  await fs.rename(tmp, file);
+  return { durationMs: Math.round((frames / 8000) * 1000) };
+}

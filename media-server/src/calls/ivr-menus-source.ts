@@ -1,0 +1,97 @@
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import { isTimeZone, type DirectoryEntry, type IvrConfig } from '@carillon/domain';
+import { loadIvrConfig } from '@carillon/core/ivr';
+import type { Database } from '@carillon/db';
+import type { AccountIvr, IvrMenus, IvrTarget } from '../apps/ivr/ivr-menus.ts';
+import type { AccountConfigCache } from '../routing/account-config-cache.ts';
+import type { RoutingExtension } from '../routing/account-config.ts';
+
+/** Accounts' IVR configurations held at once; past it the cache starts again (bounded memory). */
+const MAX_CACHED_ACCOUNTS = 2_000;
+
+/**
+ * Accounts' IVR for the IVR application: the menus and settings read with core's `loadIvrConfig` and
+ * kept in memory per account (the app announces every change of them as config subject 'ivr'; the call
+ * engine drops the account on any change, as it does its routing snapshot), the extensions from that
+ * routing snapshot, and the library's prompt files under DATA_DIR.
+ */
+export class IvrMenusSource implements IvrMenus {
+  private readonly configs = new Map<string, Promise<CachedIvr>>();
+  private readonly db: Kysely<Database>;
+  private readonly accounts: AccountConfigCache;
+  private readonly dataDir: string | null;
+
+  constructor(db: Kysely<Database>, accounts: AccountConfigCache, dataDir: string | null) {
+    this.db = db;
+    this.accounts = accounts;
+    this.dataDir = dataDir;
+  }
+
+  async ofAccount(accountId: string): Promise<AccountIvr | null> {
+    const account = await this.accounts.get(accountId);
+    if (!account) return null;
+    const { config, timeZone } = await this.config(accountId);
+    const extensions = new Map<string, IvrTarget>();
+    const menuNumbers = new Map<string, string>();
+    const directory: DirectoryEntry[] = [];
+    for (const ext of account.extensions.values()) {
+      const reach = reachOf(ext);
+      extensions.set(ext.number, { extensionId: ext.id, number: ext.number, reach });
+      if (ext.type === 'ivr_menu') menuNumbers.set(ext.id, ext.number);
+      const user = account.users.get(ext.id);
+      if (user && reach === 'user') directory.push({ extension: ext.number, firstName: user.firstName, lastName: user.lastName });
+    }
+    return { config, timeZone, extensions, menuNumbers, directory };
+  }
+
+  async promptFile(accountId: string, name: string): Promise<string | null> {
+    if (!this.dataDir) return null;
+    const row = await this.db.selectFrom('ivr_prompts').select('file').where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
+    return row ? path.join(this.dataDir, row.file) : null;
+  }
+
+  invalidate(accountId: string): void {
+    this.configs.delete(accountId);
+  }
+
+  private config(accountId: string): Promise<CachedIvr> {
+    const cached = this.configs.get(accountId);
+    if (cached) return cached;
+    if (this.configs.size >= MAX_CACHED_ACCOUNTS) this.configs.clear();
+    const loading = Promise.all([loadIvrConfig(this.db, accountId), this.timeZone(accountId)]).then(([config, timeZone]) => ({ config, timeZone }));
+    this.configs.set(accountId, loading);
+    // A failed read is not kept: the next call tries again.
+    loading.catch(() => this.configs.get(accountId) === loading && this.configs.delete(accountId));
+    return loading;
+  }
+
+  /**
+   * The account's regional time zone (AR-03). Kept with the IVR: an account settings change announces a
+   * config change too, which drops the whole entry. A zone this runtime does not know reads as UTC rather
+   * than failing every call to the company number.
+   */
+  private async timeZone(accountId: string): Promise<string> {
+    const row = await this.db.selectFrom('accounts').select('time_zone').where('id', '=', accountId).executeTakeFirst();
+    return row && isTimeZone(row.time_zone) ? row.time_zone : 'UTC';
+  }
+}
+
+interface CachedIvr {
+  config: IvrConfig;
+  timeZone: string;
+}
+
+function reachOf(ext: RoutingExtension): IvrTarget['reach'] {
+  if (ext.status === 'disabled') return 'disabled';
+  switch (ext.type) {
+    case 'user':
+    case 'limited':
+    case 'shared_lines':
+      return 'user';
+    case 'message_only':
+      return 'mailbox';
+    default:
+      return 'unsupported';
+  }
+}

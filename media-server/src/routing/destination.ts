@@ -1,0 +1,76 @@
+import type { CallResult } from '@carillon/db';
+
+/**
+ * Where the dial plan sends a call: one case per kind of application that
+ * can take it. The call engine hands the call to the application of its
+ * destination (`apps/`); a destination whose application does not exist yet
+ * gets a clear announcement or a 480, never a 500.
+ */
+export type Destination =
+  | ExtensionDestination
+  | PstnDestination
+  | { kind: 'voicemail'; accountId: string; extensionId: string; extensionNumber: string; why: VoicemailReason }
+  | { kind: 'ivr'; accountId: string; menuId: string | null; direction: CallDirection }
+  | { kind: 'queue'; accountId: string; extensionId: string; extensionNumber: string; direction: CallDirection }
+  | { kind: 'conference'; accountId: string; accessNumber: string }
+  | { kind: 'park'; accountId: string; slot: string | null }
+  | { kind: 'pickup'; accountId: string; target: string | null }
+  | { kind: 'page'; accountId: string; extensionId: string; extensionNumber: string }
+  | { kind: 'announcement'; accountId: string; extensionId: string; extensionNumber: string; direction: CallDirection }
+  /** The caller's own mailbox, reached by phone (`*86`): PIN, then its new messages. */
+  | MailboxDestination
+  | RejectDestination;
+
+export type CallDirection = 'internal' | 'inbound';
+
+/**
+ * Why a call goes to a mailbox: a message-only extension (inventory 2,
+ * special extensions), or a user's answering rule (no answer, busy, DND).
+ */
+export type VoicemailReason = 'message_only' | 'no_answer' | 'busy' | 'dnd' | 'rule';
+
+export interface MailboxDestination {
+  kind: 'mailbox';
+  accountId: string;
+  /** The caller's extension: its mailbox is the one listened to. */
+  extensionId: string;
+}
+
+export interface ExtensionDestination {
+  kind: 'extension';
+  accountId: string;
+  extensionId: string;
+  extensionNumber: string;
+  direction: CallDirection;
+}
+
+export interface TrunkTarget {
+  id: string;
+  host: string;
+  port: number;
+  transport: 'udp' | 'tcp' | 'tls';
+  username: string | null;
+  passwordSealed: string | null;
+  /** The number as the carrier wants it in the Request-URI and To. */
+  dialString: string;
+}
+
+export interface PstnDestination {
+  kind: 'pstn';
+  accountId: string;
+  e164: string;
+  emergency: boolean;
+  trunk: TrunkTarget;
+  callerId: { number: string | null; name: string | null };
+}
+
+export interface RejectDestination {
+  kind: 'reject';
+  status: number;
+  reason: string;
+  result: CallResult;
+}
+
+export type DestinationKind = Destination['kind'];
+
+export const reject = (status: number, reason: string, result: CallResult): RejectDestination => ({ kind: 'reject', status, reason, result });

@@ -1,0 +1,158 @@
+import type { TrunkNumberFormat } from '@carillon/db';
+import { dndTakesCall } from '@carillon/db';
+import { callingCodeOf, COUNTRIES, isEmergencyNumber, toE164, toNational, type CountryCode } from '@carillon/domain';
+import { extensionByTypedNumber, type AccountConfig, type RoutingExtension } from './account-config.ts';
+import { reject, type CallDirection, type Destination } from './destination.ts';
+
+/**
+ * The account's dial plan: where a dialled string sends a caller's call, as a
+ * `Destination`. A pure decision over the account's configuration snapshot
+ * (`AccountConfig`, cached by `AccountConfigCache`): no I/O, so a call in
+ * steady state reads nothing from the database.
+ */
+export type Caller =
+  | { kind: 'device'; accountId: string; extensionId: string; deviceId: string }
+  | { kind: 'trunk'; accountId: string; trunkId: string };
+
+/**
+ * Star codes dialled as a call's number (inventory 2, star codes): `*84` + the
+ * paging group's extension pages it (PG-01); `*58` + a ringing extension picks
+ * its call up (PU-01). `*9` is dialled during a call (calls/star-codes.ts).
+ */
+export const DIALLED_STAR_CODES = { page: '*84', pickup: '*58' } as const;
+
+/** `*86` alone: the caller's own mailbox (issue 13, phone access), where the account config allows it. */
+export const MAILBOX_STAR_CODE = '*86';
+
+export function routeCall(config: AccountConfig | null, caller: Caller, dialedRaw: string): Destination {
+  const dialed = dialedRaw.trim();
+  if (!config || config.account.id !== caller.accountId) return reject(404, 'Not Found', 'not_found');
+  const country = config.account.country as CountryCode;
+
+  if (caller.kind === 'trunk') return routeInbound(config, country, dialed);
+
+  if (dialed === MAILBOX_STAR_CODE && config.mailboxByPhone) return { kind: 'mailbox', accountId: config.account.id, extensionId: caller.extensionId };
+  if (dialed.startsWith('*')) return routeStarCode(config, dialed);
+
+  // Internal dialling: an extension, short or with its site code.
+  if (/^[0-9]{1,9}$/.test(dialed) && !isEmergencyNumber(dialed, country)) {
+    const ext = extensionByTypedNumber(config, dialed);
+    if (ext) return extensionDestination(config, ext, 'internal');
+  }
+
+  const emergency = isEmergencyNumber(dialed, country);
+  const e164 = emergency ? null : toE164(dialed, country);
+  if (!emergency && !e164) return reject(484, 'Address Incomplete', 'not_found');
+
+  // A number of this account dialled from inside stays inside.
+  if (e164) {
+    const own = config.numbers.get(e164);
+    if (own) return numberDestination(config, own.extensionId, 'internal');
+  }
+
+  const user = config.users.get(caller.extensionId);
+  if (!emergency) {
+    const permission = user?.outboundCalling ?? (user?.international ? 'international' : 'domestic');
+    if (permission === 'emergency_only') return reject(403, 'Outbound Calls Not Allowed', 'forbidden');
+    const home = COUNTRIES.find((c) => c.code === country)?.callingCode;
+    if (permission === 'domestic' && callingCodeOf(e164!) !== home) return reject(403, 'International Calls Not Allowed', 'forbidden');
+  }
+
+  const trunk = config.trunk;
+  if (!trunk) return reject(503, 'No Outbound Route', 'failed');
+
+  // Caller ID of seed 000 "ID d'appelant sortant": the device's choice, else the user's direct number, else the main number.
+  const callerIdNumber = config.deviceCallerId.get(caller.deviceId) ?? config.directNumberOf.get(caller.extensionId) ?? config.account.mainNumber;
+  const hidden = !emergency && user?.blockCallerId;
+  return {
+    kind: 'pstn',
+    accountId: config.account.id,
+    e164: e164 ?? dialed,
+    emergency,
+    trunk: {
+      id: trunk.id,
+      host: trunk.host,
+      port: trunk.port,
+      transport: trunk.transport,
+      username: trunk.username,
+      passwordSealed: trunk.passwordSealed,
+      dialString: emergency ? dialed : formatForTrunk(e164!, trunk.numberFormat, country),
+    },
+    callerId: hidden ? { number: null, name: null } : { number: callerIdNumber, name: user?.name || config.account.companyName },
+  };
+}
+
+function routeInbound(config: AccountConfig, country: CountryCode, dialed: string): Destination {
+  const e164 = toE164(dialed, country);
+  const num = e164 ? config.numbers.get(e164) : undefined;
+  if (!num) return reject(404, 'Not Found', 'not_found');
+  return numberDestination(config, num.extensionId, 'inbound');
+}
+
+/**
+ * A number of the account: its extension, or for a company number (no
+ * extension) the auto-receptionist when the account has one (an IVR menu
+ * extension; inventory 2 §1: the company number answers with the company
+ * greeting), else the operator.
+ */
+function numberDestination(config: AccountConfig, extensionId: string | null, direction: CallDirection): Destination {
+  if (extensionId) {
+    const ext = config.extensions.get(extensionId);
+    return ext ? extensionDestination(config, ext, direction) : reject(404, 'Not Found', 'not_found');
+  }
+  const receptionist = [...config.extensions.values()].some((e) => e.type === 'ivr_menu' && e.status !== 'disabled');
+  if (receptionist) return { kind: 'ivr', accountId: config.account.id, menuId: null, direction };
+  const operator = config.account.operatorExtensionId ? config.extensions.get(config.account.operatorExtensionId) : undefined;
+  if (!operator) return reject(480, 'Temporarily Unavailable', 'unavailable');
+  return extensionDestination(config, operator, direction);
+}
+
+/** What calling an extension means, by its type (inventory 2: special extensions, queues, IVR menus, park locations, paging groups). */
+function extensionDestination(config: AccountConfig, ext: RoutingExtension, direction: CallDirection): Destination {
+  if (ext.status === 'disabled') return reject(480, 'Temporarily Unavailable', 'unavailable');
+  const accountId = config.account.id;
+  const named = { accountId, extensionId: ext.id, extensionNumber: ext.number };
+  switch (ext.type) {
+    case 'message_only':
+      return { kind: 'voicemail', ...named, why: 'message_only' };
+    case 'announcement_only':
+      return { kind: 'announcement', ...named, direction };
+    case 'call_queue':
+      return { kind: 'queue', ...named, direction };
+    case 'ivr_menu':
+      return { kind: 'ivr', accountId, menuId: ext.id, direction };
+    case 'park_location':
+      return { kind: 'park', accountId, slot: ext.number };
+    case 'paging':
+      return { kind: 'page', ...named };
+    case 'user':
+    case 'limited':
+    case 'shared_lines':
+      // Without the user-answering application, DND refuses the call (480). Call queues will offer calls with via 'queue'.
+      if (!config.usersAnswerByRules && !dndTakesCall(ext.dndStatus, 'direct')) return reject(480, 'Do Not Disturb', 'unavailable');
+      return { kind: 'extension', ...named, direction };
+  }
+}
+
+function routeStarCode(config: AccountConfig, dialed: string): Destination {
+  const accountId = config.account.id;
+  for (const [kind, code] of Object.entries(DIALLED_STAR_CODES) as [keyof typeof DIALLED_STAR_CODES, string][]) {
+    if (!dialed.startsWith(code)) continue;
+    const rest = dialed.slice(code.length);
+    if (!rest) return reject(484, 'Address Incomplete', 'not_found');
+    const ext = /^[0-9]{1,9}$/.test(rest) ? extensionByTypedNumber(config, rest) : null;
+    if (kind === 'page') {
+      if (!ext || ext.type !== 'paging' || ext.status === 'disabled') return reject(404, 'Not A Paging Group', 'not_found');
+      return { kind: 'page', accountId, extensionId: ext.id, extensionNumber: ext.number };
+    }
+    if (!ext || ext.status === 'disabled') return reject(404, 'Not Found', 'not_found');
+    return { kind: 'pickup', accountId, target: ext.number };
+  }
+  return reject(404, 'Unknown Feature Code', 'not_found');
+}
+
+export function formatForTrunk(e164: string, format: TrunkNumberFormat, country: CountryCode): string {
+  if (format === 'e164') return e164;
+  if (format === 'e164_no_plus') return e164.slice(1);
+  return toNational(e164, country);
+}

@@ -1,0 +1,3 @@
+export * from './offer-answer.ts';
+export * from './session-timer.ts';
+export * from './invite-session.ts';

@@ -1,0 +1,130 @@
+import { CallEndedError, UnsupportedVerbError, type BridgeOutcome, type CallHandle, type CollectOptions, type CollectResult, type PlaySource, type RecordOptions, type RecordResult } from '../../src/apps/call-handle.ts';
+import type { MailboxSettings, Mailboxes, NewVoicemail } from '../../src/apps/voicemail/mailboxes.ts';
+
+/**
+ * A CallHandle at the layer boundary, for applications' unit tests: it keeps
+ * what the application asked for, in order, and answers as a caller would
+ * (a recording of a given length and ending, a hang-up at a given verb).
+ * The real handle (calls/app-call.ts) has its own tests and the end-to-end
+ * SIPp tests.
+ */
+export class FakeCallHandle implements CallHandle {
+  readonly id = '00000000-0000-4000-8000-000000000001';
+  readonly accountId = '00000000-0000-4000-8000-0000000000aa';
+  readonly caller = { number: '101', name: 'Ann', extensionId: null };
+  readonly dialed: string;
+  readonly language: 'en' | 'fr';
+  readonly log: (string | [string, unknown])[] = [];
+  private readonly lifetime = new AbortController();
+  /** What record() returns. */
+  recording: Omit<RecordResult, 'path'> = { durationMs: 5000, reason: 'terminator', terminator: '#' };
+  /** The caller hangs up when the application reaches this verb (it then rejects with CallEndedError). */
+  hangUpAt: 'play' | 'record' | 'bridgeTo' | 'collect' | null = null;
+  /** What bridgeTo() returns; null: the verb is unsupported, as on a call that cannot bridge. */
+  bridgeOutcome: BridgeOutcome | null = null;
+  /**
+   * What the caller keys in, one entry per collect() (after the prompt played to its end): digits, or ''
+   * for a silence (the collection times out). Once they run out the caller hangs up at the next collect().
+   */
+  keys: string[] = [];
+
+  constructor(opts: { dialed?: string; language?: 'en' | 'fr' } = {}) {
+    this.dialed = opts.dialed ?? '301';
+    this.language = opts.language ?? 'en';
+  }
+
+  get signal(): AbortSignal {
+    return this.lifetime.signal;
+  }
+
+  private verb(name: string, arg?: unknown): void {
+    if (this.lifetime.signal.aborted) throw new CallEndedError();
+    if (this.hangUpAt === name) {
+      this.lifetime.abort();
+      this.log.push('caller hung up');
+      throw new CallEndedError();
+    }
+    this.log.push(arg === undefined ? name : [name, arg]);
+  }
+
+  answer(): Promise<void> {
+    this.verb('answer');
+    return Promise.resolve();
+  }
+  reject(status: number, reason?: string): Promise<void> {
+    this.verb('reject', { status, reason });
+    this.lifetime.abort();
+    return Promise.resolve();
+  }
+  play(source: PlaySource): Promise<{ digit: string | null }> {
+    this.verb('play', source);
+    return Promise.resolve({ digit: null });
+  }
+  collect(options: CollectOptions): Promise<CollectResult> {
+    try {
+      // The collection's own prompt plays first (its digits go to the collection: the caller keys after it here).
+      if (options.prompt) this.verb('play', options.prompt);
+      if (!this.keys.length) this.hangUpAt = 'collect';
+      this.verb('collect');
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    const keyed = this.keys.shift()!;
+    this.log.push(keyed ? ['keyed', keyed] : 'silence');
+    // A terminator ends the collection and is not part of the digits, as on a real call.
+    const end = [...keyed].findIndex((d) => options.terminators?.includes(d));
+    if (end >= 0 && end < options.maxDigits) return Promise.resolve({ digits: keyed.slice(0, end), reason: 'terminator', terminator: keyed[end]! });
+    const digits = keyed.slice(0, options.maxDigits);
+    return Promise.resolve({ digits, reason: digits.length === options.maxDigits ? 'max-digits' : 'timeout', terminator: null });
+  }
+  record(options: RecordOptions): Promise<RecordResult> {
+    this.verb('record', options);
+    return Promise.resolve({ path: '/recordings/1.wav', ...this.recording });
+  }
+  bridgeTo(target: unknown, options?: { ringSeconds?: number }): Promise<BridgeOutcome> {
+    if (!this.bridgeOutcome) return Promise.reject(new UnsupportedVerbError('bridgeTo', 'fake'));
+    try {
+      this.verb('bridgeTo', { target, ...options });
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return Promise.resolve(this.bridgeOutcome);
+  }
+  joinRoom(): Promise<never> {
+    return Promise.reject(new UnsupportedVerbError('joinRoom', 'fake'));
+  }
+  park(): Promise<never> {
+    return Promise.reject(new UnsupportedVerbError('park', 'fake'));
+  }
+  transfer(): Promise<never> {
+    return Promise.reject(new UnsupportedVerbError('transfer', 'fake'));
+  }
+  hangup(): Promise<void> {
+    this.verb('hangup');
+    this.lifetime.abort();
+    return Promise.resolve();
+  }
+}
+
+/** Mailboxes in memory: one mailbox's settings, what was deposited and discarded. */
+export class MemoryMailboxes implements Mailboxes {
+  readonly deposited: NewVoicemail[] = [];
+  readonly discarded: string[] = [];
+  settingsOf: MailboxSettings;
+
+  constructor(settings: Partial<MailboxSettings> = {}) {
+    this.settingsOf = { extensionName: null, greetingFile: null, maxMessageSeconds: 180, maxMessages: 100, messageCount: 0, ...settings };
+  }
+
+  settings(): Promise<MailboxSettings> {
+    return Promise.resolve(this.settingsOf);
+  }
+  deposit(message: NewVoicemail): Promise<{ messageId: string }> {
+    this.deposited.push(message);
+    return Promise.resolve({ messageId: `m${this.deposited.length}` });
+  }
+  discard(recordingPath: string): Promise<void> {
+    this.discarded.push(recordingPath);
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,371 @@
+import { describe, expect, it } from 'vitest';
+import { ALWAYS, DEFAULT_CALL_SETTINGS, type DirectoryEntry, weeklyScheduleSchema, DEFAULT_IVR_SETTINGS, defaultRuleHandling, type IvrConfig, type IvrSettings } from '@carillon/domain';
+import { applicationFor, callApplications } from '../../src/apps/applications.ts';
+import { CallEndedError } from '../../src/apps/call-handle.ts';
+import { directoryText, ivrApp, notAvailable } from '../../src/apps/ivr/ivr.ts';
+import type { AccountIvr, IvrMenus, IvrTarget } from '../../src/apps/ivr/ivr-menus.ts';
+import type { AnsweringRulesSource } from '../../src/apps/user-answering/answering-rules.ts';
+import { RING_BACK } from '../../src/apps/user-answering/user-answering.ts';
+import { defaultGreeting } from '../../src/apps/voicemail/take-message.ts';
+import type { Destination } from '../../src/routing/destination.ts';
+import { FakeCallHandle, MemoryMailboxes } from './fake-call-handle.ts';
+
+const ACCOUNT = '00000000-0000-4000-8000-0000000000aa';
+const MAIN_MENU_ID = '00000000-0000-4000-8000-000000000500';
+const SALES_MENU_ID = '00000000-0000-4000-8000-000000000501';
+const ext = (n: string) => `00000000-0000-4000-8000-000000000${n}`;
+
+const WELCOME = 'Welcome to Carillon. For sales press 1. To leave a message for Bob press 2.';
+const SALES_WAV = '/data/prompts/acct/sales.wav';
+
+/** A two-level tree: the main menu (500) leads to sales (501), whose 1 connects to Bob (102); no input reaches the operator (103). */
+function config(settings: Partial<IvrSettings> = {}): IvrConfig {
+  return {
+    settings: { ...DEFAULT_IVR_SETTINGS, mode: 'multi', businessHoursMenu: '500', noInput: { type: 'extension', extension: '103' }, ...settings },
+    menus: [
+      {
+        number: '500',
+        name: 'Main',
+        language: 'en',
+        prompt: { mode: 'tts', text: WELCOME },
+        keys: { '1': { type: 'connect', extension: '501' }, '2': { type: 'voicemail', extension: '102' }, '8': { type: 'directory' }, '9': { type: 'external', number: '+15550100' } },
+        genericKeys: null,
+      },
+      { number: '501', name: 'Sales', language: 'en', prompt: { mode: 'audio', prompt: 'sales greeting' }, keys: { '1': { type: 'connect', extension: '102' } }, genericKeys: null },
+    ],
+  };
+}
+
+class MemoryIvrMenus implements IvrMenus {
+  readonly asked: string[] = [];
+  private readonly ivr: AccountIvr | null;
+  constructor(ivr: AccountIvr | null) {
+    this.ivr = ivr;
+  }
+  ofAccount(accountId: string): Promise<AccountIvr | null> {
+    this.asked.push(accountId);
+    return Promise.resolve(this.ivr);
+  }
+  promptFile(accountId: string, name: string): Promise<string | null> {
+    return Promise.resolve(accountId === ACCOUNT && name === 'sales greeting' ? SALES_WAV : null);
+  }
+}
+
+/** The directory's people: John Smith (102) and Anne Johnson (103), then nine whose first names start with P, Q, R or S (key 7). */
+const PEOPLE: DirectoryEntry[] = [
+  { extension: '102', firstName: 'John', lastName: 'Smith' },
+  { extension: '103', firstName: 'Anne', lastName: 'Johnson' },
+  ...['Paul', 'Pierre', 'Quentin', 'Rachel', 'Rémi', 'Sam', 'Sarah', 'Sophie', 'Steve'].map((firstName, i) => ({ extension: String(201 + i), firstName, lastName: 'Doe' })),
+];
+
+function accountIvr(cfg: IvrConfig = config()): AccountIvr {
+  const targets: IvrTarget[] = [
+    { extensionId: ext('102'), number: '102', reach: 'user' },
+    { extensionId: ext('103'), number: '103', reach: 'user' },
+    ...PEOPLE.slice(2).map((p): IvrTarget => ({ extensionId: ext(p.extension), number: p.extension, reach: 'user' })),
+    { extensionId: MAIN_MENU_ID, number: '500', reach: 'unsupported' },
+    { extensionId: SALES_MENU_ID, number: '501', reach: 'unsupported' },
+  ];
+  return {
+    config: cfg,
+    timeZone: 'Europe/Paris',
+    extensions: new Map(targets.map((t) => [t.number, t])),
+    menuNumbers: new Map([
+      [MAIN_MENU_ID, '500'],
+      [SALES_MENU_ID, '501'],
+    ]),
+    directory: PEOPLE,
+  };
+}
+
+/** Runs the application to its end; a caller who hangs up (the fake's keys ran out) ends it with CallEndedError, as a real call does. */
+async function walk(done: Promise<void>): Promise<void> {
+  await done.catch((err: unknown) => {
+    if (!(err instanceof CallEndedError)) throw err;
+  });
+}
+
+const toMenu = (menuId: string | null): Destination => ({ kind: 'ivr', accountId: ACCOUNT, menuId, direction: 'inbound' });
+const toExtension = (n: string): Destination => ({ kind: 'extension', accountId: ACCOUNT, extensionId: ext(n), extensionNumber: n, direction: 'inbound' });
+const welcome = ['play', { tts: WELCOME, language: 'en' }];
+const sales = ['play', { file: SALES_WAV }];
+const keyed = (d: string) => ['collect', ['keyed', d]];
+const silence = ['collect', 'silence'];
+const ringing = (n: string) => ['answer', ['play', RING_BACK], ['bridgeTo', { target: toExtension(n), ringSeconds: 20 }]];
+
+describe('the IVR application', () => {
+  it('walks a two-level menu: 1 enters the submenu (its library prompt), 1 there rings the extension, which answers', async () => {
+    const call = new FakeCallHandle({ dialed: '500' });
+    call.keys = ['1', '1'];
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'caller' };
+    const menus = new MemoryIvrMenus(accountIvr());
+    const mailboxes = new MemoryMailboxes();
+    await walk(ivrApp({ menus, mailboxes })(call, toMenu(MAIN_MENU_ID)));
+    expect(menus.asked).toEqual([ACCOUNT]);
+    expect(call.log).toEqual(['answer', welcome, ...keyed('1'), sales, ...keyed('1'), ...ringing('102')]);
+    expect(mailboxes.deposited).toEqual([]);
+  });
+
+  it('plays the prompt three times with no input, then does the configured no-input action (connect to 103)', async () => {
+    const call = new FakeCallHandle({ dialed: '500' });
+    call.keys = ['', '', ''];
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes() })(call, toMenu(MAIN_MENU_ID)));
+    expect(call.log).toEqual(['answer', welcome, ...silence, welcome, ...silence, welcome, ...silence, ...ringing('103')]);
+  });
+
+  it('hangs up after three silences when the no-input action is to disconnect', async () => {
+    const call = new FakeCallHandle({ dialed: '500' });
+    call.keys = ['', '', ''];
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr(config({ noInput: { type: 'disconnect' } }))), mailboxes: new MemoryMailboxes() })(call, toMenu(MAIN_MENU_ID)));
+    expect(call.log).toEqual(['answer', welcome, ...silence, welcome, ...silence, welcome, ...silence, 'hangup']);
+  });
+
+  it('replays the menu on a key it does not map, and the walk goes on from there', async () => {
+    const call = new FakeCallHandle({ dialed: '500' });
+    call.keys = ['7', '1'];
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes() })(call, toMenu(MAIN_MENU_ID)));
+    // The caller hangs up in the sales menu (no keys left).
+    expect(call.log).toEqual(['answer', welcome, ...keyed('7'), welcome, ...keyed('1'), sales, 'caller hung up']);
+  });
+
+  it('goes back to the main menu with * (previous) from the submenu', async () => {
+    const call = new FakeCallHandle({ dialed: '500' });
+    call.keys = ['1', '*'];
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes() })(call, toMenu(MAIN_MENU_ID)));
+    expect(call.log).toEqual(['answer', welcome, ...keyed('1'), sales, ...keyed('*'), welcome, 'caller hung up']);
+  });
+
+  it("takes a message in the extension's mailbox when it does not answer (reason no_answer) or is busy (busy)", async () => {
+    for (const [outcome, reason] of [
+      [{ outcome: 'no-answer', status: 480 }, 'no_answer'],
+      [{ outcome: 'busy', status: 486 }, 'busy'],
+    ] as const) {
+      const call = new FakeCallHandle({ dialed: '500' });
+      call.keys = ['1', '1'];
+      call.bridgeOutcome = outcome;
+      const mailboxes = new MemoryMailboxes();
+      await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes })(call, toMenu(MAIN_MENU_ID)));
+      expect(call.log.slice(-4)).toEqual(['answer', ['play', { tts: defaultGreeting('extension 1 0 2', 'en') }], ['record', { maxSeconds: 180, terminators: '#', beep: true }], 'hangup']);
+      expect(mailboxes.deposited).toMatchObject([{ accountId: ACCOUNT, mailboxExtensionId: ext('102'), reason, toNumber: '500' }]);
+    }
+  });
+
+  it("sends the caller straight to an extension's mailbox on a voicemail key, without ringing", async () => {
+    const call = new FakeCallHandle({ dialed: '500' });
+    call.keys = ['2'];
+    const mailboxes = new MemoryMailboxes();
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes })(call, toMenu(MAIN_MENU_ID)));
+    expect(call.log).not.toContainEqual(expect.arrayContaining(['bridgeTo']));
+    expect(mailboxes.deposited).toMatchObject([{ mailboxExtensionId: ext('102'), reason: 'rule' }]);
+  });
+
+  it('says external transfers are not available yet, and plays the menu again', async () => {
+    const call = new FakeCallHandle({ dialed: '500' });
+    call.keys = ['9', '9'];
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes() })(call, toMenu(MAIN_MENU_ID)));
+    const sorry = ['play', { tts: notAvailable('en') }];
+    expect(call.log).toEqual(['answer', welcome, ...keyed('9'), sorry, welcome, ...keyed('9'), sorry, welcome, 'caller hung up']);
+  });
+
+  /** Answering rules that ring the user's one phone 15 s, and block the numbers given. */
+  function answeringRules(blockNumbers: string[] = []): AnsweringRulesSource & { asked: string[] } {
+    const asked: string[] = [];
+    const handling = defaultRuleHandling([ext('ddd')], 'simultaneous');
+    handling.ringPlan.rows[0]!.ringForSeconds = 15;
+    const settings = { ...DEFAULT_CALL_SETTINGS, blocking: { anonymous: false, numbers: blockNumbers } };
+    return {
+      asked,
+      ofExtension: (_accountId, extensionId) => {
+        asked.push(extensionId);
+        return Promise.resolve({ answering: { hours: ALWAYS, inHours: handling, afterHours: handling, custom: [], settings }, timeZone: 'UTC', dnd: 'take_all_calls' });
+      },
+    };
+  }
+
+  it("follows the user's answering rules to ring an extension, where they are enabled", async () => {
+    const rules = answeringRules();
+    const call = new FakeCallHandle({ dialed: '500' });
+    call.keys = ['1', '1'];
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'caller' };
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes(), answeringRules: rules })(call, toMenu(MAIN_MENU_ID)));
+    expect(rules.asked).toEqual([ext('102')]);
+    expect(call.log.at(-1)).toEqual(['bridgeTo', { target: toExtension('102'), ringSeconds: 15 }]);
+  });
+
+  it('hangs up on a caller the user blocks (the IVR answered the call: it cannot be refused any more)', async () => {
+    const call = new FakeCallHandle({ dialed: '500' });
+    call.keys = ['1', '1'];
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'caller' };
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes(), answeringRules: answeringRules([call.caller.number]) })(call, toMenu(MAIN_MENU_ID)));
+    expect(call.log).toEqual(['answer', welcome, ...keyed('1'), sales, ...keyed('1'), 'hangup']);
+  });
+
+  it("speaks a menu's TTS prompt in the menu's language, whatever the account's", async () => {
+    const cfg = config();
+    cfg.menus[0]!.language = 'fr';
+    const call = new FakeCallHandle({ dialed: '500', language: 'en' });
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr(cfg)), mailboxes: new MemoryMailboxes() })(call, toMenu(MAIN_MENU_ID)));
+    expect(call.log).toEqual(['answer', ['play', { tts: WELCOME, language: 'fr' }], 'caller hung up']);
+  });
+
+  it('enters a company number at the business-hours menu, and refuses with 480 when there is none', async () => {
+    const call = new FakeCallHandle({ dialed: '+15550199' });
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes() })(call, toMenu(null)));
+    expect(call.log).toEqual(['answer', welcome, 'caller hung up']);
+
+    const none = new FakeCallHandle({ dialed: '+15550199' });
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr(config({ businessHoursMenu: null }))), mailboxes: new MemoryMailboxes() })(none, toMenu(null)));
+    expect(none.log).toEqual([['reject', { status: 480, reason: 'Auto-Receptionist Not Available' }]]);
+  });
+});
+
+/**
+ * Company hours (AR-03): a company number enters at the after-hours menu (here the sales menu, 501)
+ * when the account's hours, read on Europe/Paris wall clocks at the call's arrival, say it is closed.
+ */
+describe('the IVR application at business hours and after hours', () => {
+  /** Weekdays 09:00–12:00 and 14:00–18:00; Sundays 08:00–10:00 and 15:00–17:00 (two ranges a day). */
+  const splitHours = weeklyScheduleSchema.parse({
+    mode: 'custom',
+    days: {
+      ...Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [{ from: '09:00', to: '12:00' }, { from: '14:00', to: '18:00' }]])),
+      sun: [
+        { from: '08:00', to: '10:00' },
+        { from: '15:00', to: '17:00' },
+      ],
+    },
+  });
+
+  /** What a call to the company number plays first when it arrives at `at` (UTC). */
+  async function entryAt(at: string, settings: Partial<IvrSettings>): Promise<unknown> {
+    const call = new FakeCallHandle({ dialed: '+15550199' });
+    const menus = new MemoryIvrMenus(accountIvr(config({ afterHoursMenu: '501', ...settings })));
+    await walk(ivrApp({ menus, mailboxes: new MemoryMailboxes(), now: () => new Date(at) })(call, toMenu(null)));
+    expect(call.log[0]).toBe('answer');
+    expect(call.log[2]).toBe('caller hung up');
+    return call.log[1];
+  }
+
+  it('enters at the business-hours menu inside the hours, and at the after-hours menu outside them', async () => {
+    // Wednesday 2026-01-14, Paris is UTC+1: 10:30 is in the morning range, 19:30 after closing, 12:30 the lunch break.
+    expect(await entryAt('2026-01-14T09:30:00Z', { hours: splitHours })).toEqual(welcome);
+    expect(await entryAt('2026-01-14T18:30:00Z', { hours: splitHours })).toEqual(sales);
+    expect(await entryAt('2026-01-14T11:30:00Z', { hours: splitHours })).toEqual(sales);
+    expect(await entryAt('2026-01-14T13:30:00Z', { hours: splitHours })).toEqual(welcome);
+    // Saturday has no ranges: closed all day.
+    expect(await entryAt('2026-01-17T10:00:00Z', { hours: splitHours })).toEqual(sales);
+  });
+
+  it('reads both ranges of the day on the wall clock on the day clocks go forward (Europe/Paris, last Sunday of March)', async () => {
+    // Sunday 2026-03-29: at 01:00 UTC Paris goes from UTC+1 to UTC+2. Each instant below gives the
+    // opposite answer if the offset of the day before (UTC+1) were used.
+    expect(await entryAt('2026-03-29T06:30:00Z', { hours: splitHours })).toEqual(welcome); // 08:30 CEST, first range
+    expect(await entryAt('2026-03-29T08:30:00Z', { hours: splitHours })).toEqual(sales); // 10:30 CEST, after it
+    expect(await entryAt('2026-03-29T12:30:00Z', { hours: splitHours })).toEqual(sales); // 14:30 CEST, between the ranges
+    expect(await entryAt('2026-03-29T13:30:00Z', { hours: splitHours })).toEqual(welcome); // 15:30 CEST, second range
+    // The Friday before is still on UTC+1: 08:30 UTC is 09:30 there, open; 07:30 UTC is 08:30, closed.
+    expect(await entryAt('2026-03-27T08:30:00Z', { hours: splitHours })).toEqual(welcome);
+    expect(await entryAt('2026-03-27T07:30:00Z', { hours: splitHours })).toEqual(sales);
+  });
+
+  it('always enters at the business-hours menu when the company is open 24 hours', async () => {
+    for (const at of ['2026-01-17T03:00:00Z', '2026-03-29T01:30:00Z', '2026-07-14T23:59:00Z', '2026-10-25T00:30:00Z']) {
+      expect(await entryAt(at, { hours: ALWAYS })).toEqual(welcome);
+    }
+  });
+
+  it('keeps the business-hours menu outside the hours when no after-hours menu is set, and a menu dialled by its own number whatever the time', async () => {
+    expect(await entryAt('2026-01-14T18:30:00Z', { hours: splitHours, afterHoursMenu: null })).toEqual(welcome);
+    const call = new FakeCallHandle({ dialed: '500' });
+    const menus = new MemoryIvrMenus(accountIvr(config({ afterHoursMenu: '501', hours: splitHours })));
+    await walk(ivrApp({ menus, mailboxes: new MemoryMailboxes(), now: () => new Date('2026-01-14T18:30:00Z') })(call, toMenu(MAIN_MENU_ID)));
+    expect(call.log).toEqual(['answer', welcome, 'caller hung up']);
+  });
+});
+
+describe('dispatch of IVR destinations', () => {
+  it("goes to the IVR application only when the node has the IVR menus (area 'ivr' enabled)", async () => {
+    expect(applicationFor(callApplications({ mailboxes: new MemoryMailboxes() }), toMenu(null))).toBeNull();
+    const app = applicationFor(callApplications({ mailboxes: new MemoryMailboxes(), ivrMenus: new MemoryIvrMenus(accountIvr()) }), toMenu(MAIN_MENU_ID));
+    expect(app).not.toBeNull();
+    const call = new FakeCallHandle({ dialed: '500' });
+    await walk(app!(call, toMenu(MAIN_MENU_ID)));
+    expect(call.log.slice(0, 2)).toEqual(['answer', welcome]);
+  });
+});
+
+/** The dial-by-name directory behind the main menu's key 8 (issue 14, deliverable 2). */
+describe('the IVR dial-by-name directory', () => {
+  const byFirstName = () => config({ directory: { searchBy: 'first_name', extensions: null } });
+  const say = (text: string, language: 'en' | 'fr' = 'en') => ['play', { tts: text, language }];
+  const spell = (by: 'first_name' | 'last_name' = 'first_name') => say(directoryText.spell('en', by));
+
+  async function dial(keys: string[], cfg: IvrConfig = byFirstName(), bridged = true): Promise<FakeCallHandle> {
+    const call = new FakeCallHandle({ dialed: '500' });
+    call.keys = keys;
+    if (bridged) call.bridgeOutcome = { outcome: 'answered', endedBy: 'caller' };
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr(cfg)), mailboxes: new MemoryMailboxes() })(call, toMenu(MAIN_MENU_ID)));
+    return call;
+  }
+
+  it('connects J-O-H-N (5646) to the one match, John Smith, the way a menu key rings a user', async () => {
+    const call = await dial(['8', '5646#']);
+    expect(call.log).toEqual(['answer', welcome, ...keyed('8'), spell(), ...keyed('5646#'), say('Connecting you to John Smith.'), ...ringing('102')]);
+  });
+
+  it("searches the last name when the admin chose it: 5646 is Anne Johnson's start, not John's", async () => {
+    const call = await dial(['8', '5646'], config());
+    expect(call.log).toEqual(['answer', welcome, ...keyed('8'), spell('last_name'), ...keyed('5646'), say('Connecting you to Anne Johnson.'), ...ringing('103')]);
+  });
+
+  it('offers several matches as "press 1 for …" and connects the one picked', async () => {
+    // 7-2 (P-A / R-A / S-A…): Paul, Rachel, Sam, Sarah.
+    const call = await dial(['8', '72#', '3']);
+    const choices = directoryText.choices('en', [PEOPLE[2]!, PEOPLE[5]!, PEOPLE[7]!, PEOPLE[8]!]);
+    expect(choices).toBe('For Paul Doe, press 1. For Rachel Doe, press 2. For Sam Doe, press 3. For Sarah Doe, press 4.');
+    expect(call.log).toEqual(['answer', welcome, ...keyed('8'), spell(), ...keyed('72#'), say(choices), ...keyed('3'), ...ringing('206')]);
+  });
+
+  it('asks for more letters when one key matches more than 8 people (7: nine people)', async () => {
+    const call = await dial(['8', '7#', '78#', '2']);
+    const choices = directoryText.choices('en', [PEOPLE[4]!, PEOPLE[10]!]);
+    expect(call.log).toEqual([
+      'answer', welcome, ...keyed('8'),
+      spell(), ...keyed('7#'), say(directoryText.tooMany('en')),
+      // 7-8 (Q-U / S-T): Quentin, Steve.
+      spell(), ...keyed('78#'), say(choices), ...keyed('2'), ...ringing('209'),
+    ]);
+  });
+
+  it('says there is no match, up to 3 times, then plays the menu again', async () => {
+    const call = await dial(['8', '9999#', '9999#', '9999#']);
+    const none = [spell(), ...keyed('9999#'), say(directoryText.noMatch('en'))];
+    expect(call.log).toEqual(['answer', welcome, ...keyed('8'), ...none, ...none, ...none, welcome, 'caller hung up']);
+  });
+
+  it('goes back to the menu with * while spelling and while choosing', async () => {
+    const spelling = await dial(['8', '56*']);
+    expect(spelling.log).toEqual(['answer', welcome, ...keyed('8'), spell(), ...keyed('56*'), welcome, 'caller hung up']);
+    const choosing = await dial(['8', '72', '*']);
+    expect(choosing.log.slice(-4)).toEqual([...keyed('*'), welcome, 'caller hung up']);
+  });
+
+  it('folds accents: 7-3 (R-E) finds Rémi', async () => {
+    const call = await dial(['8', '73#']);
+    expect(call.log).toContainEqual(say('Connecting you to Rémi Doe.'));
+    expect(call.log.at(-1)).toEqual(['bridgeTo', { target: toExtension('205'), ringSeconds: 20 }]);
+  });
+
+  it('lists only the included extensions', async () => {
+    const call = await dial(['8', '72#'], config({ directory: { searchBy: 'first_name', extensions: ['201', '208'] } }));
+    expect(call.log).toContainEqual(say('Connecting you to Paul Doe.'));
+  });
+
+  it("speaks in the menu's language", async () => {
+    const cfg = byFirstName();
+    cfg.menus[0]!.language = 'fr';
+    const call = await dial(['8', '9999#'], cfg);
+    expect(call.log.slice(4, 8)).toEqual([say(directoryText.spell('fr', 'first_name'), 'fr'), ...keyed('9999#'), say('Aucun nom ne correspond.', 'fr')]);
+  });
+});

@@ -1,0 +1,147 @@
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_IVR_SETTINGS } from '@carillon/domain';
+import { liveCounts } from '../../src/health.ts';
+import { pcmaDecodeSample } from '../../src/media/codecs/g711.ts';
+import { wavHeader } from '../../src/media/media-player/wav-file.ts';
+import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
+import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp } from '../support/sipp.ts';
+
+/**
+ * A call to an IVR menu through the IVR application (apps/ivr/), end to end on the live edge with the
+ * unreleased area 'ivr' enabled for this edge only: a SIPp caller dials the menu's extension (500) and
+ * listens on the test's own RTP socket; once the menu's prompt (a library WAV of tone) reaches it, the
+ * test keys 1 as RFC 4733 events from that socket, and the menu's key 1 connects the caller to 102,
+ * whose SIPp phone answers, plays speech and hangs up; the caller gets the BYE.
+ */
+const DATA_DIR = '/tmp/carillon-tests';
+let h: EdgeHarness;
+let caller: TestPhone;
+let callee: TestPhone;
+let menuId: string;
+
+beforeAll(async () => {
+  h = await startEdge({ unreleased: 'ivr' });
+  caller = await h.addPhone('101');
+  callee = await h.addPhone('102');
+  const site = await h.db.selectFrom('sites').select('id').where('account_id', '=', h.accountId).where('is_main', '=', true).executeTakeFirstOrThrow();
+  const menu = await h.db.insertInto('extensions').values({ account_id: h.accountId, site_id: site.id, number: '500', type: 'ivr_menu', name: 'Main menu', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
+  menuId = menu.id;
+  // The menu's prompt: a library prompt of 10 s of 697 Hz, an uploaded prompt as the library stores it (8 kHz WAV under DATA_DIR).
+  const promptName = `welcome ${randomBytes(3).toString('hex')}`;
+  const file = path.posix.join('prompts', h.accountId, `${randomBytes(6).toString('hex')}.wav`);
+  fs.mkdirSync(path.join(DATA_DIR, path.dirname(file)), { recursive: true });
+  fs.writeFileSync(path.join(DATA_DIR, file), toneWav(697, 10_000));
+  await h.db.insertInto('ivr_prompts').values({ account_id: h.accountId, name: promptName, kind: 'audio', text: null, language: null, file, duration_ms: 10_000, original_name: null, created_by: null }).execute();
+  await h.db
+    .insertInto('ivr_menus')
+    .values({
+      extension_id: menuId,
+      account_id: h.accountId,
+      language: 'en',
+      prompt: JSON.stringify({ mode: 'audio', prompt: promptName }),
+      keys: JSON.stringify({ '1': { type: 'connect', extension: '102' } }),
+      generic_keys: null,
+    })
+    .execute();
+  await h.db
+    .insertInto('ivr_settings')
+    .values({ account_id: h.accountId, settings: JSON.stringify({ ...DEFAULT_IVR_SETTINGS, mode: 'multi', businessHoursMenu: '500' }) })
+    .onConflict((c) => c.column('account_id').doUpdateSet({ settings: JSON.stringify({ ...DEFAULT_IVR_SETTINGS, mode: 'multi', businessHoursMenu: '500' }) }))
+    .execute();
+  h.configChanged('extensions', 'ivr');
+}, 60_000);
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+describe('a call to an IVR menu', () => {
+  it('plays the menu prompt, takes the RFC 4733 key 1, and bridges the caller to 102, which answers', async () => {
+    const uas = await startRegisteredSipp({ target: h.target, credentials: callee, scenario: 'uas-bye.xml' });
+    const rtp = dgram.createSocket('udp4');
+    const prompt: number[] = [];
+    let keyed = false;
+    let afterKey = 0;
+    rtp.on('message', (packet, from) => {
+      // RTP header (12 bytes, no CSRC or extension from our endpoint); PCMA, the caller's only codec besides events.
+      if ((packet[1]! & 0x7f) !== 8) return;
+      if (keyed) {
+        afterKey++;
+        return;
+      }
+      for (let i = 12; i < packet.length; i++) prompt.push(pcmaDecodeSample(packet[i]!));
+      // Half a second of the prompt heard: the caller presses 1, sent back to where the media comes from (symmetric RTP).
+      if (prompt.length >= 4000) {
+        keyed = true;
+        sendDigit(rtp, '1', from.port, from.address);
+      }
+    });
+    const rtpPort = await freeMediaPort();
+    await new Promise<void>((resolve) => rtp.bind(rtpPort, '127.0.0.1', resolve));
+    try {
+      const uac = await runSipp({
+        scenario: 'uac-listen-until-bye.xml',
+        target: h.target,
+        localPort: await freeSipPort(),
+        service: '500',
+        auth: caller,
+        timeoutSeconds: 60,
+        vars: { rtpport: String(rtpPort) },
+        extra: ['-mp', String(await freeMediaPort())],
+      });
+      expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    } finally {
+      rtp.close();
+    }
+    expect(keyed, 'the prompt reached the caller').toBe(true);
+    const rms = Math.sqrt(prompt.reduce((s, v) => s + v * v, 0) / prompt.length);
+    expect(rms, 'the prompt has energy').toBeGreaterThan(1000);
+    // The callee's speech after the key (and ring-back): the caller was bridged.
+    expect(afterKey).toBeGreaterThan(50);
+    const answered = await uas.done;
+    expect(answered.code, 'the callee got the INVITE, answered and hung up').toBe(0);
+    const record = await h.lastCall();
+    expect(record).toMatchObject({ to_number: '500', result: 'answered', hangup_by: 'callee' });
+    const legs = await h.db.selectFrom('call_legs').selectAll().where('call_id', '=', record.id).orderBy('started_at').execute();
+    expect(legs.map((l) => [l.role, l.result, l.device_id])).toEqual([
+      ['caller', 'answered', caller.deviceId],
+      ['callee', 'answered', callee.deviceId],
+    ]);
+    await expect.poll(() => liveCounts(h.edge.calls, h.media), { timeout: 20_000, interval: 50 }).toEqual({ calls: 0, legs: 0, endpoints: 0, bridges: 0, rooms: 0, pipes: 0 });
+  }, 90_000);
+});
+
+/**
+ * RFC 4733 §2.3: one event as three packets of growing duration, then the end of event (E bit) sent
+ * three times (§2.5.1.4: the final packet is repeated, for loss); payload type 101 as the caller's SDP says.
+ */
+function sendDigit(socket: dgram.Socket, digit: string, port: number, address: string): void {
+  const event = '0123456789*#'.indexOf(digit);
+  const ssrc = 0x1234abcd;
+  const timestamp = 160_000;
+  for (let i = 0; i < 6; i++) {
+    const end = i >= 3;
+    const packet = Buffer.alloc(16);
+    packet[0] = 0x80;
+    packet[1] = (i === 0 ? 0x80 : 0) | 101; // marker on the first packet of the event
+    packet.writeUInt16BE(1000 + i, 2);
+    packet.writeUInt32BE(timestamp, 4);
+    packet.writeUInt32BE(ssrc, 8);
+    packet[12] = event;
+    packet[13] = (end ? 0x80 : 0) | 10; // E bit, volume -10 dBm0
+    packet.writeUInt16BE(end ? 800 : 160 * (i + 1), 14);
+    socket.send(packet, port, address);
+  }
+}
+
+function toneWav(hz: number, ms: number): Buffer {
+  const n = Math.round((ms * 8000) / 1000);
+  const out = Buffer.alloc(44 + n * 2);
+  wavHeader(8000, 1, n * 2, out);
+  for (let i = 0; i < n; i++) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000)), 44 + i * 2);
+  return out;
+}
