@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Permission } from '@carillon/domain';
+import { FEATURE_ROUTE_ACCESS } from './access-features/index.ts';
 
 /**
  * The one place that says who may reach what: every page, form action, API
@@ -13,11 +14,12 @@ export type Requirement =
   | { permission: Permission }
   | { anyOf: Permission[] };
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-type Rule = Requirement | Partial<Record<Method, Requirement>>;
+export type RouteRule = Requirement | Partial<Record<Method, Requirement>>;
+type Rule = RouteRule;
 
 const perm = (permission: Permission): Requirement => ({ permission });
 
-export const ROUTE_ACCESS: Record<string, Rule> = {
+const CENTRAL_ROUTE_ACCESS: Record<string, Rule> = {
   '/': 'public',
   '/login': 'public',
   '/logout': 'public',
@@ -133,6 +135,20 @@ export const ROUTE_ACCESS: Record<string, Rule> = {
   '/api/api-tokens/[id]': { GET: perm('account.settings'), DELETE: perm('account.settings') },
   '/api/openapi.json': 'public',
 };
+
+/** The central table and the features' own (access-features/); a route in two of them throws at load. */
+export const ROUTE_ACCESS: Record<string, Rule> = mergeRouteAccess(CENTRAL_ROUTE_ACCESS, ...FEATURE_ROUTE_ACCESS);
+
+function mergeRouteAccess(...tables: Record<string, Rule>[]): Record<string, Rule> {
+  const merged: Record<string, Rule> = {};
+  for (const table of tables) {
+    for (const [route, rule] of Object.entries(table)) {
+      if (Object.hasOwn(merged, route)) throw new Error(`access policy: ${route} is listed twice`);
+      merged[route] = rule;
+    }
+  }
+  return merged;
+}
 
 /**
  * Routes an API token may not call, whatever its role: a token cannot mint or

@@ -1,5 +1,6 @@
 import type { Permission } from '@carillon/domain';
 import type { MessageKey } from './i18n/index.ts';
+import type { UnreleasedArea } from './unreleased-features.ts';
 
 /**
  * Portal tabs (seed 000 "Portail administrateur", "Mon extension"). A tab is
@@ -10,6 +11,8 @@ export interface NavTab {
   href: string;
   label: MessageKey;
   permission: Permission | null;
+  /** A tab of an unreleased feature area: listed only where the server enables it. */
+  area?: UnreleasedArea;
 }
 
 export const ADMIN_TABS: NavTab[] = [
@@ -37,8 +40,9 @@ export const USER_TABS: NavTab[] = [
   { href: '/me/contacts', label: 'nav.contacts', permission: 'self.calls' },
   { href: '/me/messages', label: 'nav.messages', permission: 'self.calls' },
   { href: '/me/fax', label: 'nav.fax', permission: 'self.calls' },
+  { href: '/me/call-handling', label: 'answeringRules.link', permission: 'self.settings', area: 'answering_rules' },
   { href: '/me/settings', label: 'nav.settings', permission: 'self.settings' },
 ];
 
-export const visibleTabs = (tabs: NavTab[], permissions: ReadonlySet<Permission>) =>
-  tabs.filter((tab) => tab.permission === null || permissions.has(tab.permission));
+export const visibleTabs = (tabs: NavTab[], permissions: ReadonlySet<Permission>, enabledAreas: readonly string[] = []) =>
+  tabs.filter((tab) => (tab.permission === null || permissions.has(tab.permission)) && (!tab.area || enabledAreas.includes(tab.area)));

@@ -13,3 +13,22 @@ export const UNRELEASED_NOTIFICATIONS: ReadonlySet<string> = new Set(['voicemail
 
 /** Do Not Disturb statuses about call queues, which do not exist yet. */
 export const UNRELEASED_DND: ReadonlySet<string> = new Set(['no_queue_calls']);
+
+/**
+ * Whole feature areas built but not yet working end to end: their pages, API routes and links answer
+ * as if they did not exist (404, no link), unless the server's ENABLE_UNRELEASED names them (tests and
+ * the feature's developers). The server decides (`lib/server/unreleased.ts`); pages get the answer in
+ * their data.
+ *
+ * - `answering_rules`: user hours, answering rules, forwarding and call settings (issue 13) are saved and
+ *   validated, but calls do not obey them until the call model's applications read them.
+ * - `ivr`: IVR menus, the prompts library and the IVR editor with its simulator (issue 14) are stored,
+ *   validated and simulated, but calls do not run IVR menus until the call-side application lands.
+ * - `sms`: text messages under My Extension › Messages (issue 18): conversations, sending, live events;
+ *   hidden until contacts in the To field, MMS attachments, search and notification e-mails exist.
+ * - `voicemail`: the voicemail inbox under My Extension › Messages (issue 13): messages, audio, transcripts,
+ *   trash, live unread badge; hidden until calls deposit messages and greetings, phone access,
+ *   notification e-mails and message-waiting indication exist.
+ */
+export const UNRELEASED_AREAS = ['answering_rules', 'ivr', 'sms', 'voicemail'] as const;
+export type UnreleasedArea = (typeof UNRELEASED_AREAS)[number];

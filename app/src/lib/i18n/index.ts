@@ -1,8 +1,13 @@
-import { en, type MessageKey } from './en.ts';
-import { fr } from './fr.ts';
+import { en as sharedEn } from './en.ts';
+import { fr as sharedFr } from './fr.ts';
+import { featureDictionaries } from './features/index.ts';
 
 export type Lang = 'en' | 'fr';
-export type { MessageKey };
+
+/** Every key: the shared dictionaries' and each feature's (features/index.ts). */
+const en = { ...sharedEn, ...featureDictionaries.en };
+const fr: Record<keyof typeof en, string> = { ...sharedFr, ...featureDictionaries.fr };
+export type MessageKey = keyof typeof en;
 export type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
 
 const dictionaries = { en, fr } as const;

@@ -10,6 +10,8 @@ import { accountPresence, type PresenceEntry } from './presence.ts';
 import { PRESENCE_CHANNEL } from '@carillon/contracts/presence';
 import { relayJobProgress, type JobFinishedEvent, type JobProgressEvent } from './job-progress.ts';
 import { queueHealth, type QueueHealth } from './queue-health.ts';
+import { relaySmsEvents, type SmsLiveEvent } from './sms/sms-live.ts';
+import { relayVoicemailEvents, type VoicemailLiveEvent } from './voicemail/voicemail-live.ts';
 
 type SocketData = { sessionToken: string; auth: AuthenticatedSession };
 type Ack = (reply: unknown) => void;
@@ -22,6 +24,10 @@ interface ServerEvents {
   /** Sent to `user:<id>` by relayJobProgress; no client event asks for it. */
   'job:progress': (e: JobProgressEvent) => void;
   'job:finished': (e: JobFinishedEvent) => void;
+  /** Sent to `user:<id>` by relaySmsEvents: a text of one of the user's conversations arrived or changed status. */
+  sms: (e: SmsLiveEvent) => void;
+  /** Sent to `user:<id>` by relayVoicemailEvents: a message of a mailbox the user reads arrived, was transcribed or changed. */
+  voicemail: (e: VoicemailLiveEvent) => void;
 }
 type LiveSocket = Socket<ClientEvents, ServerEvents, Record<string, never>, SocketData>;
 type LiveServer = SocketServer<ClientEvents, ServerEvents, Record<string, never>, SocketData>;
@@ -194,6 +200,10 @@ export async function attachLiveEvents(httpServer: HttpServer): Promise<SocketSe
   httpServer.once('close', () => void presenceSub.quit().catch(() => undefined));
   const stopJobRelay = relayJobProgress(io as unknown as SocketServer, rt);
   httpServer.once('close', () => void stopJobRelay());
+  const stopSmsRelay = await relaySmsEvents(io as unknown as SocketServer, rt);
+  httpServer.once('close', () => void stopSmsRelay());
+  const stopVoicemailRelay = await relayVoicemailEvents(io as unknown as SocketServer, rt);
+  httpServer.once('close', () => void stopVoicemailRelay());
   const stopHealth = healthBroadcast(io, rt);
   httpServer.once('close', stopHealth);
   const watches = new Watches();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AuthenticatedSession } from '@carillon/core';
+import { sniffAudio } from '@carillon/core/audio';
 import type { Db, Transcription, TranscriptionStatus, TranscriptionWord } from '@carillon/db';
 import { appJobs } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
@@ -23,20 +24,6 @@ export interface TranscriptionView {
   completedAt: string | null;
 }
 
-/**
- * The containers the decoder is asked to read, recognised by their first
- * bytes (not by the name or the Content-Type, which the client chooses).
- * A file with a good header and bad data still fails in the job, with ffmpeg's reason.
- */
-export function sniffAudio(head: Uint8Array): 'wav' | 'mp3' | 'ogg' | null {
-  const ascii = (from: number, to: number) => String.fromCharCode(...head.subarray(from, to));
-  if (head.length >= 12 && ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WAVE') return 'wav';
-  if (head.length >= 4 && ascii(0, 4) === 'OggS') return 'ogg';
-  if (head.length >= 3 && ascii(0, 3) === 'ID3') return 'mp3';
-  // An MPEG audio frame header: 11 sync bits, then a layer other than "reserved".
-  if (head.length >= 2 && head[0] === 0xff && (head[1]! & 0xe0) === 0xe0 && (head[1]! & 0x06) !== 0) return 'mp3';
-  return null;
-}
 
 /** The language of the caller's extension: the user's own setting, else the company's. */
 export const transcriptionLanguage = (auth: AuthenticatedSession): string => auth.user.language ?? auth.account.language;

@@ -8,6 +8,7 @@ import type { LayoutServerLoad } from './$types';
 
 export const load: LayoutServerLoad = async (event) => {
   const auth = caller(event);
+  const enabledAreas = (await getRuntime()).config.ENABLE_UNRELEASED;
   if (event.url.pathname !== EMERGENCY_ADDRESS_PAGE && (await mustEnterEmergencyAddress((await getRuntime()).db, auth))) redirect(303, EMERGENCY_ADDRESS_PAGE);
   return {
     me: {
@@ -17,10 +18,12 @@ export const load: LayoutServerLoad = async (event) => {
       mainNumber: auth.account.main_number,
     },
     adminTabs: visibleTabs(ADMIN_TABS, auth.permissions),
-    userTabs: visibleTabs(USER_TABS, auth.permissions),
+    userTabs: visibleTabs(USER_TABS, auth.permissions, enabledAreas),
     usersSubtabs: visibleTabs(USERS_SUBTABS, auth.permissions),
     // The browser softphone registers on every page of the portal, for those who can call from it.
     softphone: auth.permissions.has('self.calls') && Boolean(auth.extensionNumber),
+    // The new-voicemail badge, on every page, while the unreleased 'voicemail' area is enabled.
+    voicemailBadge: enabledAreas.includes('voicemail') && auth.permissions.has('self.calls'),
     session: { timeoutMinutes: auth.account.session_timeout_minutes, graceSeconds: SESSION_GRACE_SECONDS },
   };
 };

@@ -68,8 +68,16 @@ function operationObject(op: Operation): Json {
     ...(params.length ? { parameters: params } : {}),
     responses: { [status]: success, ...errors },
   };
-  if (op.body) out.requestBody = { required: true, content: { 'application/json': { schema: requestSchema(op.body) } } };
-  if (op.multipart) out.requestBody = { required: true, content: { 'multipart/form-data': { schema: requestSchema(op.multipart) } } };
+  // An operation may take JSON or multipart (a prompt: text to speak, or a file): both are described.
+  if (op.body || op.multipart) {
+    out.requestBody = {
+      required: true,
+      content: {
+        ...(op.body ? { 'application/json': { schema: requestSchema(op.body) } } : {}),
+        ...(op.multipart ? { 'multipart/form-data': { schema: requestSchema(op.multipart) } } : {}),
+      },
+    };
+  }
   return out;
 }
 

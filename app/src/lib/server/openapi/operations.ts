@@ -33,6 +33,7 @@ import { usersListQuery } from '../users/list.ts';
 import { resetAssignRequest } from '../users/reset-assign.ts';
 import { userSettingsPatch } from '../users/user-settings.ts';
 import { assignRequest, unassignedQuery } from '../users/unassigned-extensions.ts';
+import { FEATURE_OPERATIONS } from './features/index.ts';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -60,7 +61,7 @@ const binary = z.string().meta({ format: 'binary' });
  * with: the OpenAPI document is generated from this list (document.ts), and a
  * test fails when a route file has an operation missing here.
  */
-export const OPERATIONS: readonly Operation[] = [
+const CENTRAL_OPERATIONS: readonly Operation[] = [
   { route: '/api/session', method: 'GET', summary: 'When the current session ends if idle' },
   { route: '/api/session', method: 'POST', summary: 'Keep the current session alive (the idle warning’s OK)' },
   { route: '/api/session/logout-all', method: 'POST', summary: 'End every session of the signed-in user' },
@@ -208,3 +209,5 @@ export const OPERATIONS: readonly Operation[] = [
   { route: '/api/api-tokens/[id]', method: 'DELETE', summary: 'Revoke an API token', response: apiTokenView },
   { route: '/api/openapi.json', method: 'GET', summary: 'This OpenAPI document' },
 ];
+
+export const OPERATIONS: readonly Operation[] = [...CENTRAL_OPERATIONS, ...FEATURE_OPERATIONS];

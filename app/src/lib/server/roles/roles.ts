@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { granterOf, recordAudit, refuseGrant, type AuditActor, type AuthenticatedSession, type GrantRefusal } from '@carillon/core';
+import { announceConfigChange, granterOf, recordAudit, refuseGrant, type AuditActor, type AuthenticatedSession, type GrantRefusal } from '@carillon/core';
 import { ROLE_SCOPES, type Db, type RoleScope } from '@carillon/db';
 import { isPredefinedRoleKey, permissionsOfPredefinedRole, PERMISSIONS, PREDEFINED_ROLE_KEYS, type Permission } from '@carillon/domain';
 import { userScopeOf } from '../users/scope.ts';
@@ -186,6 +186,8 @@ export async function updateRole(db: Db, auth: AuthenticatedSession, actor: Audi
       await recordAudit(trx, actor, { accountId, action: 'role.default_set', targetType: 'role', targetId: role.id, before: { defaultRoleId: before.default_role_id }, after: { defaultRoleId: role.id, name: role.name } });
     }
   });
+  // A role's permissions decide its users' outbound calling (routing, cached by media-server).
+  if (fields.permissions) await announceConfigChange(accountId, 'users');
   return { ok: true, value: (await getRole(db, accountId, role.id))! };
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Kysely } from 'kysely';
-import { recordAudit, type AuditActor } from '@carillon/core';
+import { announceConfigChange, recordAudit, type AuditActor } from '@carillon/core';
 import type { Database } from '@carillon/db';
 
 /** F000 12.10: the full extension (site code + short extension) has at most this many digits. */
@@ -118,7 +118,7 @@ export async function createSite(db: Kysely<Database>, actor: AuditActor, accoun
 
 /** Null when the site is not this account's. */
 export async function updateSite(db: Kysely<Database>, actor: AuditActor, accountId: string, id: string, patch: z.output<typeof sitePatch>): Promise<SiteView | null> {
-  return db.transaction().execute(async (trx) => {
+  const updated = await db.transaction().execute(async (trx) => {
     const before = await getSite(trx, accountId, id);
     if (!before) return null;
     // The main site's extensions are the short numbers everyone dials: it keeps no code (F000 12.10).
@@ -138,4 +138,7 @@ export async function updateSite(db: Kysely<Database>, actor: AuditActor, accoun
     await recordAudit(trx, actor, { accountId, action: 'site.updated', targetType: 'site', targetId: id, before, after: view(row) });
     return view(row);
   });
+  // A site code is how the site's extensions are dialled in full (routing, cached by media-server).
+  if (updated && patch.siteCode !== undefined) await announceConfigChange(accountId, 'sites');
+  return updated;
 }

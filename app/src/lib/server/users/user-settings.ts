@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  announceConfigChange,
   callerIdByFeatureSchema,
   callerIdValue,
   callHandlingOf,
@@ -238,7 +239,7 @@ export async function patchUserSettings(db: Db, auth: AuthenticatedSession, acto
   }
   if (JSON.stringify(beforeView) === JSON.stringify(afterView)) return null;
   try {
-    return await db.transaction().execute(async (trx) => {
+    const refused = await db.transaction().execute(async (trx) => {
       if (p.roleId && before.roleKey === 'super_admin' && p.roleId !== before.roleId) {
         // Serialised per account, as bulk disable is: two admins cannot demote "the other" last Super Admin.
         await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().executeTakeFirst();
@@ -263,6 +264,11 @@ export async function patchUserSettings(db: Db, auth: AuthenticatedSession, acto
       await recordAudit(trx, actor, { accountId, action: 'user.updated', targetType: 'user', targetId: before.id, before: { sections, ...beforeView }, after: { sections, ...afterView } });
       return null;
     });
+    // The hours, the time zone and the ring mode decide which answering rule takes a call: announced once committed.
+    if (!refused && (p.userHours || p.regional || p.timeZone !== undefined || p.callHandling)) await announceConfigChange(accountId, 'answering_rules');
+    // The name, the role (calling rights) and the phones' caller ID are read by routing (media-server caches them).
+    if (!refused && (p.firstName !== undefined || p.lastName !== undefined || p.roleId || p.callerId?.byPhone)) await announceConfigChange(accountId, 'users');
+    return refused;
   } catch (err) {
     if ((err as { code?: string }).code === '23505') return { status: 409, error: 'email_taken' };
     throw err;

@@ -25,7 +25,7 @@ export const PUT: RequestHandler = async (event) => {
   const rt = await getRuntime();
   await rt.db.updateTable('extensions').set({ dnd_status: body.data.dnd }).where('account_id', '=', auth.account.id).where('id', '=', auth.user.extension_id).execute();
   await rt.redis.publish(PRESENCE_CHANNEL, auth.account.id);
-  // The one writer of DND: media-server reads it per call today, and drops it from any cache it keeps of extensions.
+  // The one writer of DND: media-server's routing caches the account's extensions and drops them on this announcement.
   await announceConfigChange(auth.account.id, 'extensions');
   return json({ dnd: body.data.dnd });
 };

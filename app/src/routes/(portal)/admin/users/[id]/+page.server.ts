@@ -5,6 +5,7 @@ import { caller, isUuid } from '#lib/server/api.ts';
 import { getUserDetails } from '#lib/server/users/user-settings.ts';
 import { usersListFacets } from '#lib/server/users/list.ts';
 import { listTemplates } from '#lib/server/templates/templates.ts';
+import { areaEnabled } from '#lib/server/unreleased.ts';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -25,5 +26,7 @@ export const load: PageServerLoad = async (event) => {
     templates: templates.map((t) => ({ id: t.id, name: t.name, kind: t.kind })),
     timeZones: timeZones(),
     canManage: auth.permissions.has('users.manage'),
+    // Unreleased (unreleased-features.ts): the link to the user's answering rules shows only where enabled.
+    answeringRules: await areaEnabled('answering_rules'),
   };
 };

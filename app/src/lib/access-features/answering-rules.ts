@@ -1,0 +1,13 @@
+import type { RouteRule } from '../access-policy.ts';
+
+/**
+ * Answering rules (issue 13): a user's own under My Extension, any user's for
+ * their administrators (a scoped administrator or group manager is narrowed
+ * further in the handlers, as on the user's page).
+ */
+export const answeringRulesAccess: Record<string, RouteRule> = {
+  '/(portal)/me/call-handling': { permission: 'self.settings' },
+  '/api/me/answering-rules': { GET: { permission: 'self.settings' }, PUT: { permission: 'self.settings' } },
+  '/(portal)/admin/users/[id]/call-handling': { permission: 'users.view' },
+  '/api/users/[id]/answering-rules': { GET: { permission: 'users.view' }, PUT: { permission: 'users.manage' } },
+};

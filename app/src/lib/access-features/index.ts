@@ -1,0 +1,13 @@
+import type { RouteRule } from '../access-policy.ts';
+import { answeringRulesAccess } from './answering-rules.ts';
+import { ivrAccess } from './ivr.ts';
+import { smsAccess } from './sms.ts';
+import { voicemailAccess } from './voicemail.ts';
+
+/**
+ * Per-feature access rules, merged into ROUTE_ACCESS (access-policy.ts): a new
+ * feature keeps its routes' rules in `access-features/<feature>.ts` and adds
+ * one line here, instead of editing the central table. A route listed twice is
+ * a mistake the access-policy test catches.
+ */
+export const FEATURE_ROUTE_ACCESS: Record<string, RouteRule>[] = [answeringRulesAccess, ivrAccess, smsAccess, voicemailAccess];

@@ -1,0 +1,16 @@
+import { en as answeringRulesEn, fr as answeringRulesFr } from './answering-rules.ts';
+import { en as ivrEn, fr as ivrFr } from './ivr.ts';
+import { en as smsEn, fr as smsFr } from './sms.ts';
+import { en as voicemailEn, fr as voicemailFr } from './voicemail.ts';
+
+/**
+ * Per-feature dictionaries, merged over the shared ones (en.ts, fr.ts). A new
+ * feature keeps its text in `features/<feature>.ts` (an `en` object, and an
+ * `fr` typed by it, so a missing French key is a compile error) and adds one
+ * line to each list here; it never edits the shared files. Keys are prefixed
+ * by the feature (`answeringRules.title`).
+ */
+export const featureDictionaries = {
+  en: { ...answeringRulesEn, ...ivrEn, ...smsEn, ...voicemailEn },
+  fr: { ...answeringRulesFr, ...ivrFr, ...smsFr, ...voicemailFr },
+} as const;

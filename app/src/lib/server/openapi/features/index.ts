@@ -1,0 +1,12 @@
+import type { Operation } from '../operations.ts';
+import { answeringRulesOperations } from './answering-rules.ts';
+import { ivrOperations } from './ivr.ts';
+import { smsOperations } from './sms.ts';
+import { voicemailOperations } from './voicemail.ts';
+
+/**
+ * Per-feature API operations, appended to OPERATIONS (operations.ts): a new
+ * feature lists its operations in `features/<feature>.ts` and adds one line
+ * here, instead of editing the central list.
+ */
+export const FEATURE_OPERATIONS: readonly Operation[] = [...answeringRulesOperations, ...ivrOperations, ...smsOperations, ...voicemailOperations];

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { ivrSettings } from '@carillon/domain';
+import { menuPatch, newMenuInput, ttsPromptInput } from '@carillon/core/ivr';
+import { importQuery, promptListQuery, sampleQuery } from '../../ivr/ivr.ts';
+import type { Operation } from '../operations.ts';
+
+const binary = z.string().meta({ format: 'binary' });
+
+/** The IVR's operations (issue 14), with the schemas its routes validate with. */
+export const ivrOperations: readonly Operation[] = [
+  { route: '/api/ivr', method: 'GET', summary: 'The IVR configuration (settings, menus) with its validation issues' },
+  { route: '/api/ivr/settings', method: 'PUT', summary: 'Save the IVR settings: mode, top menus, company hours (AR-03), generic keys, no-input action, zero dialing, operator', body: ivrSettings },
+  { route: '/api/ivr/menus', method: 'GET', summary: 'IVR menus' },
+  { route: '/api/ivr/menus', method: 'POST', summary: 'Add an IVR menu (a new extension)', body: newMenuInput, status: 201 },
+  { route: '/api/ivr/menus/[id]', method: 'GET', summary: 'An IVR menu' },
+  { route: '/api/ivr/menus/[id]', method: 'PATCH', summary: 'Change an IVR menu: number, name, language, prompt, keys, generic keys', body: menuPatch },
+  { route: '/api/ivr/menus/[id]', method: 'DELETE', summary: 'Delete an IVR menu and its extension', status: 204 },
+  { route: '/api/ivr/menus/[id]/prompt', method: 'GET', summary: 'The audio of a menu’s prompt, as callers hear it', produces: ['audio/wav'] },
+  { route: '/api/ivr/validate', method: 'POST', summary: 'Validate the IVR configuration (missing prompts, deleted extensions, unreachable menus, loops, empty menus)' },
+  { route: '/api/ivr/export', method: 'GET', summary: 'Export the IVR configuration as XML', produces: ['application/xml'] },
+  { route: '/api/ivr/import', method: 'POST', summary: 'Check an IVR XML file (the body); with accept=true, import what is valid', query: importQuery },
+  { route: '/api/ivr/sample', method: 'GET', summary: 'A sample IVR XML file (single-level or multi-level)', query: sampleQuery, produces: ['application/xml'] },
+  { route: '/api/ivr/prompts', method: 'GET', summary: 'The prompts library, with the menus using each prompt', query: promptListQuery },
+  {
+    route: '/api/ivr/prompts',
+    method: 'POST',
+    summary: 'Add a prompt: JSON for text-to-speech, or multipart (name, file: WAV or MP3) for audio',
+    body: ttsPromptInput,
+    multipart: z.object({ name: z.string(), file: binary }),
+    status: 201,
+  },
+  { route: '/api/ivr/prompts/[id]', method: 'DELETE', summary: 'Delete a prompt (refused while a menu uses it)', status: 204 },
+  { route: '/api/ivr/prompts/[id]/audio', method: 'GET', summary: 'A prompt’s audio', produces: ['audio/wav'] },
+];

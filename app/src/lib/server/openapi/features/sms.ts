@@ -1,0 +1,29 @@
+import { smsListQuery, smsSendSchema } from '../../sms/sms.ts';
+import { z } from 'zod';
+import { smsCampaignActionSchema, smsCampaignFormSchema, smsQuietHoursSchema, smsRegistrationReviewSchema, smsRegistrationSchema } from '../../sms/sms-campaigns.ts';
+import type { Operation } from '../operations.ts';
+
+/** Text messages (issue 18). Unreleased: these answer 404 unless ENABLE_UNRELEASED names `sms`. */
+export const smsOperations: Operation[] = [
+  { route: '/api/me/sms', method: 'GET', summary: 'The signed-in user’s texting numbers, conversations and unread count (unreleased)', query: smsListQuery },
+  { route: '/api/me/sms', method: 'POST', summary: 'Send a text from one of the user’s numbers: a group text, or the same text to each recipient (unreleased)', body: smsSendSchema },
+  { route: '/api/me/sms/conversations/[id]', method: 'GET', summary: 'One of the user’s conversations and its texts (unreleased)' },
+  { route: '/api/me/sms/conversations/[id]', method: 'DELETE', summary: 'Delete one of the user’s conversations and its texts (unreleased)' },
+  { route: '/api/me/sms/conversations/[id]/read', method: 'POST', summary: 'Mark a conversation’s received texts read (unreleased)' },
+  { route: '/api/sms/registrations', method: 'GET', summary: 'The account’s high-volume SMS registrations (unreleased)' },
+  { route: '/api/sms/registrations', method: 'POST', summary: 'Ask for one of the account’s numbers to be enabled for high-volume (A2P) texts (unreleased)', body: smsRegistrationSchema, status: 201 },
+  { route: '/api/sms/registrations/[id]/review', method: 'POST', summary: 'Approve or reject a pending high-volume registration (unreleased)', body: smsRegistrationReviewSchema },
+  { route: '/api/sms/quiet-hours', method: 'GET', summary: 'The account’s campaign quiet hours and time zone (unreleased)' },
+  { route: '/api/sms/quiet-hours', method: 'PUT', summary: 'Set or clear the campaign quiet hours (unreleased)', body: smsQuietHoursSchema },
+  { route: '/api/sms/campaigns', method: 'GET', summary: 'The account’s SMS campaigns (unreleased)' },
+  {
+    route: '/api/sms/campaigns',
+    method: 'POST',
+    summary: 'Create a campaign from a CSV list (a phone column and the template’s fields); each bad line is reported, the good ones kept (unreleased)',
+    multipart: smsCampaignFormSchema.extend({ file: z.string().meta({ format: 'binary' }) }),
+    status: 201,
+  },
+  { route: '/api/sms/campaigns/[id]', method: 'GET', summary: 'A campaign and its progress (unreleased)' },
+  { route: '/api/sms/campaigns/[id]', method: 'PATCH', summary: 'Pause, resume or cancel a campaign (unreleased)', body: smsCampaignActionSchema },
+  { route: '/api/sms/campaigns/[id]/report', method: 'GET', summary: 'A campaign’s report, one CSV line per uploaded line (unreleased)', produces: ['text/csv'] },
+];

@@ -1,0 +1,79 @@
+import { json } from '@sveltejs/kit';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { AuthenticatedSession } from '@carillon/core';
+import { enqueueSmsSend } from '@carillon/core/jobs';
+import { failUnqueuedSms, queueUserSms, type UserSmsSendError } from '@carillon/core/sms';
+import { appJobs } from '../jobs.ts';
+import type { Runtime } from '../runtime.ts';
+
+/** The conversation list's filter: one of the user's numbers. */
+export const smsListQuery = z.object({ number: z.string().regex(/^\+[1-9][0-9]{6,14}$/).optional() }).strict();
+
+/** A text from the composer (My Extension › Messages). `to` is as typed: numbers separated by commas or semicolons. */
+export const smsSendSchema = z
+  .object({
+    from: z.string().min(1).max(32),
+    to: z.string().min(1).max(4000),
+    group: z.boolean().default(false),
+    body: z.string().min(1).max(1600),
+    /** Chosen by the browser, so that a retried request sends nothing twice. */
+    sendId: z.string().uuid().optional(),
+  })
+  .strict();
+
+/** The clear sentence each refusal carries (the page shows it as is). */
+export function smsSendErrorMessage(error: UserSmsSendError): string {
+  switch (error.code) {
+    case 'not_your_number':
+      return `${error.from} is not one of your numbers`;
+    case 'empty_body':
+      return 'the message is empty';
+    case 'too_long':
+      return `the message takes ${error.segments} segments; at most ${error.max} are allowed`;
+    case 'recipients':
+      return error.errors
+        .map((e) => {
+          switch (e.code) {
+            case 'empty':
+              return 'enter at least one recipient';
+            case 'too_many':
+              return e.max === 10 ? `a group text has at most ${e.max} recipients (${e.count} given)` : `at most ${e.max} recipients (${e.count} given)`;
+            case 'invalid_number':
+              return `${e.entry} is not a phone number`;
+            case 'group_outside_us_ca_pr':
+              return `${e.entry}: group texts go to US, Canadian and Puerto Rican numbers only`;
+          }
+        })
+        .join('; ');
+  }
+}
+
+/**
+ * Stores and queues a user's text: one sms-send job per recipient (the
+ * workers own SMPP). A queue that cannot be reached fails the texts with the
+ * reason rather than leave them queued for ever.
+ */
+export async function sendUserSms(rt: Runtime, auth: AuthenticatedSession, body: z.output<typeof smsSendSchema>): Promise<Response> {
+  const user = { accountId: auth.account.id, userId: auth.user.id };
+  const result = await queueUserSms(rt.db, user, { ...body, sendId: body.sendId ?? randomUUID() });
+  if (!result.ok) {
+    const error = result.error.code === 'recipients' ? (result.error.errors[0]?.code ?? 'recipients') : result.error.code;
+    return json({ error, message: smsSendErrorMessage(result.error), ...(result.error.code === 'recipients' ? { errors: result.error.errors } : {}) }, { status: 400 });
+  }
+  try {
+    const queue = appJobs(rt).producer.queue('sms-send');
+    await withTimeout(Promise.all(result.messageIds.map((messageId) => enqueueSmsSend(queue, { accountId: user.accountId, messageId }))), 10_000);
+  } catch (err) {
+    const message = 'the job queue is unavailable; try again later';
+    rt.log.error('texts not queued', { count: result.messageIds.length, error: err instanceof Error ? err.message : String(err) });
+    await failUnqueuedSms(rt.db, user.accountId, result.messageIds, message);
+    return json({ error: 'queue_unavailable', message }, { status: 503 });
+  }
+  return json({ messageIds: result.messageIds, conversationIds: result.conversationIds }, { status: 201 });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,11 @@
+import { exportIvrXml, loadIvrConfig } from '@carillon/core/ivr';
+import { getRuntime } from '#lib/server/runtime.ts';
+import { caller } from '#lib/server/api.ts';
+import { inArea } from '#lib/server/unreleased.ts';
+import type { RequestHandler } from './$types';
+
+/** IVR-23: the current configuration as IVR XML (packages/core/src/ivr/xml/ivr.xsd). */
+export const GET: RequestHandler = inArea('ivr', async (event) => {
+  const xml = exportIvrXml(await loadIvrConfig((await getRuntime()).db, caller(event).account.id));
+  return new Response(xml, { headers: { 'content-type': 'application/xml; charset=utf-8', 'content-disposition': 'attachment; filename="ivr.xml"' } });
+});
