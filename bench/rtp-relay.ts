@@ -12,8 +12,8 @@ import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { MediaEngine } from '../media-server/src/media/relay/media-engine.ts';
-import type { BridgeHandle } from '../media-server/src/media/relay/bridge-handle.ts';
+import { MediaEngine } from '../media-server/src/media/engine/media-engine.ts';
+import type { BridgeHandle } from '../media-server/src/media/bridge/bridge-handle.ts';
 import { generateSrtpMasterKey } from '../media-server/src/media/srtp/sdes-crypto.ts';
 import type { LoopbackSenderData } from './support/loopback-sender.ts';
 

@@ -22,15 +22,22 @@ export const MEDIA_SERVER_LAYERS: Record<string, { may: readonly string[] } | { 
   sip: { may: ['cache'] },
   sdp: { may: [] },
   cache: { may: [] },
+  // The one typed worker channel for all thread RPC (media workers, registrar threads): a leaf.
+  threads: { may: [] },
   // The media plane knows nothing of calls, registrations or SIP.
-  media: { may: [] },
+  media: { may: ['threads'] },
   presence: { may: [] },
-  registrar: { may: ['sip', 'cache'] },
-  calls: { may: ['sip', 'sdp', 'media', 'cache', 'presence'] },
+  registrar: { may: ['sip', 'cache', 'threads'] },
+  // The dial plan: what a dialled string means, as a Destination; reads configuration, knows nothing of SIP.
+  routing: { may: ['cache'] },
+  calls: { may: ['sip', 'sdp', 'media', 'cache', 'presence', 'routing', 'apps'] },
   // Commands from the app and configuration changes, over Redis: reaches calls through an interface main.ts wires.
   control: { may: [] },
-  // Target (issue 19): applications see a call through its handle, never SIP.
-  apps: { mayNot: ['sip', 'registrar'] },
+  // Applications see a call through its handle (apps/call-handle.ts), never SIP, and never the call objects.
+  apps: { may: ['routing', 'cache'] },
+  // The SFU (issue 17): Router, WebRtcTransport, Producer, Consumer over the media plane's SRTP, ICE-lite
+  // and DTLS; it runs in a worker thread and knows nothing of calls, SIP or applications.
+  sfu: { may: ['media', 'threads'] },
 };
 
 /**

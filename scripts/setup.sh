@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 mode="${1:-runtime}"
 
 runtime_pkgs=(redis-server espeak-ng sox pocketsphinx pocketsphinx-en-us ghostscript poppler-utils libtiff-tools python3-pil)
-test_pkgs=(chromium sip-tester baresip pocketsphinx-testdata unzip python3-yaml)
+# rtpengine-daemon and gcc: bench/relay-vs-rtpengine.ts (rtpengine run in the foreground by the bench itself).
+test_pkgs=(chromium sip-tester baresip pocketsphinx-testdata unzip python3-yaml rtpengine-daemon gcc)
+# Packages whose Debian service must never be started on this machine: the benchmark runs them itself.
+no_service_pkgs=(rtpengine-daemon)
 pkgs=("${runtime_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
 
@@ -19,8 +22,27 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # Keep maintainer scripts from starting any service during the install (invoke-rc.d and
+    # deb-systemd-invoke both obey policy-rc.d; exit 101 = action forbidden), unless one is in place.
+    policy_added=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && policy_added=1
+      trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    if [ -n "$policy_added" ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
+    # The package enables its service for the next boot: disable it (and mask the systemd unit), so
+    # that only the benchmark ever runs rtpengine.
+    if [ "$mode" = test ]; then
+      for p in "${no_service_pkgs[@]}"; do
+        if command -v systemctl >/dev/null; then
+          systemctl disable --now "$p" >/dev/null 2>&1 || true
+          systemctl mask "$p" >/dev/null 2>&1 || true
+        fi
+        command -v update-rc.d >/dev/null && { update-rc.d "$p" disable >/dev/null 2>&1 || true; }
+      done
+    fi
   else
     echo "setup: missing Debian packages (${missing[*]}); install them as root: apt-get install ${missing[*]}" >&2
     exit 1

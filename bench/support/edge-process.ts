@@ -149,6 +149,9 @@ const config = loadConfig({
   SIP_WS_PORT: '0',
   // Every SIPp phone comes from 127.0.0.1: the per-address throttle must not count them as one attacker.
   SIP_AUTH_FAILURES_PER_MINUTE: '100000',
+  // Nor may the per-source limit on stateless challenges (an INVITE flood guard, 200 a second by default) cap
+  // the call rate: every call of the bench starts with a 407 to that one address.
+  SIP_CHALLENGES_PER_SOURCE_PER_SECOND: '100000',
   LOG_LEVEL: 'warn',
   DATA_DIR: '/tmp/carillon-bench',
   REDIS_URL: env.REDIS_URL ?? 'redis://127.0.0.1:6379',

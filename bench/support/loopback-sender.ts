@@ -5,7 +5,7 @@
  * packets it sent.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openUdpSocket } from '../../media-server/src/media/relay/udp-socket.ts';
+import { openUdpSocket } from '../../media-server/src/media/endpoint/udp-socket.ts';
 import { writeRtpHeader } from '../../media-server/src/media/rtp/rtp-header.ts';
 import { SrtpContext } from '../../media-server/src/media/srtp/srtp-context.ts';
 import type { SrtpMasterKey } from '../../media-server/src/media/srtp/srtp-profile.ts';

@@ -150,6 +150,23 @@ describe('configuration changes reach media-server at once', () => {
       .toMatchObject({ to_number: did, callee_extension_id: samExtensionId, result: 'answered' });
   }, 90_000);
 
+  it('refuses the very next call to an extension whose user just turned Do Not Disturb on, and puts the next one through once it is off', async () => {
+    const sam = new HttpClient(product.url);
+    expect((await sam.form('/login', { identifier: 'sam@demo.carillon.localhost', password: PASSWORD })).status).toBe(303);
+    // The account's routing configuration is in media-server's cache by now (the calls above): only the announcement can change it.
+    expect((await sam.json('PUT', '/api/me/dnd', { dnd: 'no_calls' })).status).toBe(200);
+    const refused = await runSipp({ scenario: 'uac-unavailable-reason.xml', target: sipTarget, localPort: await freeSipPort(), service: '102', auth: caller, timeoutSeconds: 20, extra: ['-mp', String(await freeMediaPort())] });
+    expect(refused.code, refused.errors || refused.output.slice(-1500)).toBe(0);
+    expect(refused.logs).toContain('REASON=Do Not Disturb|');
+
+    expect((await sam.json('PUT', '/api/me/dnd', { dnd: 'take_all_calls' })).status).toBe(200);
+    const phone = await startRegisteredSipp({ target: sipTarget, credentials: callee, scenario: 'uas-answer.xml' });
+    running.push(phone);
+    const answered = await runSipp({ scenario: 'uac-call.xml', target: sipTarget, localPort: await freeSipPort(), service: '102', auth: caller, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort())] });
+    expect(answered.code, answered.errors || answered.output.slice(-1500)).toBe(0);
+    expect((await phone.done).code).toBe(0);
+  }, 90_000);
+
   it('takes a device’s new SIP password on the very next REGISTER, and refuses the old one', async () => {
     const port = await freeSipPort();
     const register = async (credentials: { username: string; password: string }) =>

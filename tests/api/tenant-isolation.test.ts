@@ -5,6 +5,7 @@ import { io as connectSocket } from 'socket.io-client';
 import { hashSecret } from '@carillon/core';
 import { openPostgres, type Db } from '@carillon/db';
 import { ROUTE_ACCESS } from '../../app/src/lib/access-policy.ts';
+import { UNRELEASED_AREAS } from '../../app/src/lib/unreleased-features.ts';
 import { startProduct, type RunningProduct } from '../support/product.ts';
 import { activate, HttpClient, STRONG } from '../support/http-client.ts';
 import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
@@ -39,7 +40,8 @@ beforeAll(async () => {
   // On the machine's Postgres when there is one: the product runs the same on both engines.
   const pgUrl = testPostgresUrl();
   if (pgUrl) scratch = await createScratchDatabase(pgUrl, 'e2e');
-  product = await startProduct(scratch ? { DATABASE_URL: scratch.url } : {});
+  // Every unreleased area shown, so that their routes answer 404 for being another account's, not for being hidden.
+  product = await startProduct({ ...(scratch ? { DATABASE_URL: scratch.url } : {}), ENABLE_UNRELEASED: UNRELEASED_AREAS.join(',') });
   db = openPostgres(product.databaseUrl(), 2);
 
   a.client = new HttpClient(product.url);
@@ -91,7 +93,31 @@ beforeAll(async () => {
   const bApplication = (await (await b.client.json('POST', `/api/templates/${bTemplate.id}/apply`, { userIds: [me.id] })).json()) as { applicationId: string };
   const standardRole = await db.selectFrom('roles').select('id').where('key', '=', 'standard').executeTakeFirstOrThrow();
   const bToken = (await (await b.client.json('POST', '/api/api-tokens', { name: 'Beta integration', roleId: standardRole.id })).json()) as { id: string };
-  b.ids = { 'api-tokens': bToken.id, templates: bTemplate.id, 'template-applications': bApplication.applicationId, numbers: bNumber.id, 'bulk-edit': bBulkEdit.id, roles: bRole.id, 'user-groups': bGroup.id, members: me.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
+  // An IVR menu and a prompt of B (issue 14).
+  const bMenu = (await (await b.client.json('POST', '/api/ivr/menus', { number: '1001', name: 'Beta IVR', language: 'fr' })).json()) as { menu: { id: string } };
+  const bPrompt = (await (await b.client.json('POST', '/api/ivr/prompts', { name: 'Beta prompt', text: 'Bonjour.', language: 'fr' })).json()) as { id: string };
+  // A text conversation of B (issue 18), on a number of B's extension.
+  const bSmsNumber = '+33199005678';
+  await db.insertInto('phone_numbers').values({ account_id: me.accountId, e164: bSmsNumber, type: 'direct', extension_id: me.extensionId }).execute();
+  const bConversation = await db.insertInto('sms_conversations').values({ account_id: me.accountId, business_number: bSmsNumber, participants: ['+33611223344'] }).returning('id').executeTakeFirstOrThrow();
+  // A voicemail message of B (issue 13), as media-server leaves it.
+  const bVoicemail = await db
+    .insertInto('voicemail_messages')
+    .values({ account_id: me.accountId, mailbox_extension_id: me.extensionId, to_number: '+33123456789', reason: 'no_answer', audio_path: 'voicemail/nonexistent.wav', duration_ms: 1000, size_bytes: 8044 })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  // A high-volume registration and a campaign of B (issue 18, deliverable 2).
+  const bRegistration = await db
+    .insertInto('sms_number_registrations')
+    .values({ account_id: me.accountId, phone_number: bSmsNumber, business_name: 'Beta', use_case: 'reminders', sample_message: 'Bonjour', expected_daily_volume: 10 })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const bCampaign = await db
+    .insertInto('sms_campaigns')
+    .values({ account_id: me.accountId, name: 'Beta campaign', from_number: bSmsNumber, template: 'Bonjour', start_at: new Date('2099-01-01'), next_run_at: new Date('2099-01-01'), total_rows: 0, row_errors: '[]' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  b.ids = { registrations: bRegistration.id, campaigns: bCampaign.id, messages: bVoicemail.id, conversations: bConversation.id, menus: bMenu.menu.id, prompts: bPrompt.id, 'api-tokens': bToken.id, templates: bTemplate.id, 'template-applications': bApplication.applicationId, numbers: bNumber.id, 'bulk-edit': bBulkEdit.id, roles: bRole.id, 'user-groups': bGroup.id, members: me.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
 }, 120_000);
 
 afterAll(async () => {
@@ -135,6 +161,17 @@ describe('tenant isolation', () => {
     expect(walked).toContain('GET /api/numbers/[id]');
     expect(walked).toContain('PATCH /api/numbers/[id]');
     expect(walked).toContain('GET /api/calls/[id]');
+    expect(walked).toContain('GET /api/me/sms/conversations/[id]');
+    expect(walked).toContain('POST /api/me/sms/conversations/[id]/read');
+    expect(walked).toContain('DELETE /api/me/sms/conversations/[id]');
+    expect(walked).toContain('PATCH /api/me/voicemail/messages/[id]');
+    expect(walked).toContain('DELETE /api/me/voicemail/messages/[id]');
+    expect(walked).toContain('POST /api/me/voicemail/messages/[id]/restore');
+    expect(walked).toContain('GET /api/me/voicemail/messages/[id]/audio');
+    expect(walked).toContain('POST /api/sms/registrations/[id]/review');
+    expect(walked).toContain('GET /api/sms/campaigns/[id]');
+    expect(walked).toContain('PATCH /api/sms/campaigns/[id]');
+    expect(walked).toContain('GET /api/sms/campaigns/[id]/report');
     expect(walked).toContain('POST /api/calls/[id]/commands');
     expect(walked).toContain('GET /api/transcriptions/[id]');
     expect(walked).toContain('DELETE /api/me/contacts/[id]');
@@ -156,6 +193,7 @@ describe('tenant isolation', () => {
     expect(walked).toContain('DELETE /api/api-tokens/[id]');
     const bTokens = (await (await b.client.get('/api/api-tokens')).json()) as { id: string; status: string }[];
     expect(bTokens.find((t) => t.id === b.ids['api-tokens'])?.status).toBe('active');
+    expect(await db.selectFrom('voicemail_messages').select(['status', 'deleted_at']).where('id', '=', b.ids.messages!).executeTakeFirstOrThrow()).toEqual({ status: 'new', deleted_at: null });
     // And nothing of B changed.
     const bMe = (await (await b.client.get('/api/me')).json()) as { firstName: string };
     expect(bMe.firstName).not.toBe('Mallory');

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openPostgres, type Db } from '@carillon/db';
-import { startProduct, type RunningProduct } from '../support/product.ts';
+import { printProductLogOnFailure, startProduct, type RunningProduct } from '../support/product.ts';
 import { activate, HttpClient } from '../support/http-client.ts';
 import { launchChromium } from '../support/browser.ts';
 import { freeMediaPort, freeSipPort, startRegisteredSipp, startSipp } from '../../media-server/test/support/sipp.ts';
@@ -70,6 +70,26 @@ afterAll(async () => {
   await browser?.close();
   await db?.destroy();
   expect(await product?.stop()).toBe(0);
+});
+
+// media-server's call and DTMF lines too: the browser tests' failures are mostly about what it saw.
+printProductLogOnFailure(() => product, /\[media-server\].*"msg":"(call|dtmf|on-demand|recording)/i);
+
+/**
+ * Each test starts with no call on any phone: a test that failed midway must not leave a call up
+ * for the next ones (their locators would find two calls, and presence would stay "on a call").
+ */
+afterEach(async () => {
+  const phones = [alice, bea, carol].filter((p): p is Page => p !== undefined && !p.isClosed());
+  for (const page of phones) {
+    await page
+      .evaluate(async () => {
+        const phone = (window as unknown as { carillonSoftphone?: { state: { calls: { id: string }[] }; hangUp(id: string): Promise<void> } }).carillonSoftphone;
+        for (const call of phone?.state.calls ?? []) await phone!.hangUp(call.id);
+      })
+      .catch(() => {});
+  }
+  for (const page of phones) await page.locator('[data-testid="call-state"]').first().waitFor({ state: 'detached', timeout: 15_000 }).catch(() => {});
 });
 
 const phoneFor = (email: string, password: string) => signInToPhone(browser, product.url, email, password);
@@ -240,7 +260,8 @@ describe('browser softphone', () => {
 
   it('DTMF from the keypad: *9 starts and stops an on-demand recording of the browser call, which the call log serves', async () => {
     await connectCall(alice, bea, '103');
-    const call = await db.selectFrom('calls').select('id').orderBy('started_at', 'desc').executeTakeFirstOrThrow();
+    // The call in progress (the earlier tests' calls have all ended).
+    const call = await db.selectFrom('calls').select('id').where('from_number', '=', '102').where('to_number', '=', '103').where('ended_at', 'is', null).executeTakeFirstOrThrow();
     const keypad = alice.getByRole('group', { name: 'Keypad' });
     const press = async (keys: string) => {
       for (const key of keys) {
@@ -250,11 +271,12 @@ describe('browser softphone', () => {
     };
     await press('*9');
     // media-server saw the RFC 4733 digits Chromium sent, and started recording.
-    await expect.poll(async () => (await db.selectFrom('recordings').select('id').where('call_id', '=', call.id).execute()).length, { timeout: 10_000 }).toBe(1);
+    // A readiness wait: the recording starts after the announcement is queued and its row is written (PGlite under CI load).
+    await expect.poll(async () => (await db.selectFrom('recordings').select('id').where('call_id', '=', call.id).execute()).length, { timeout: 30_000 }).toBe(1);
     await alice.waitForTimeout(4000);
     await press('*9');
     await expect
-      .poll(async () => (await db.selectFrom('recordings').select('duration_seconds').where('call_id', '=', call.id).executeTakeFirst())?.duration_seconds ?? null, { timeout: 10_000 })
+      .poll(async () => (await db.selectFrom('recordings').select('duration_seconds').where('call_id', '=', call.id).executeTakeFirst())?.duration_seconds ?? null, { timeout: 30_000 })
       .toBeGreaterThanOrEqual(2);
     await alice.getByRole('button', { name: 'Hang up' }).click();
     await bea.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach } from 'vitest';
 import { freePort } from '../../scripts/lib/private-redis.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -65,12 +66,14 @@ export async function startProduct(env: Record<string, string> = {}): Promise<Ru
   // first heartbeat by which the app's health judges them (a test that reads the health or queues
   // a job must not race their start, which takes seconds on a loaded machine).
   const ready = [/app listening/, /activate\/[A-Za-z0-9_-]+/, /\[workers\] .*"msg":"workers started"/, /\[media-server\] .*"msg":"heartbeat started"/];
-  const deadline = Date.now() + 60_000;
+  // A readiness wait, not a timing check: on a loaded machine media-server's threads have taken over a minute to
+  // start. Kept under the 120 s of the hooks that start a product, so that this error, which lists what is missing, is the one seen.
+  const deadline = Date.now() + 110_000;
   while (!ready.every((r) => r.test(out))) {
     if (exitCode !== undefined) throw new Error(`product exited (${exitCode}) before it was ready:\n${out}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`product was not ready within 60 s (waiting for ${ready.filter((r) => !r.test(out)).join(', ')}):\n${out}`);
+      throw new Error(`product was not ready within 110 s (waiting for ${ready.filter((r) => !r.test(out)).join(', ')}):\n${out}`);
     }
     await sleep(100);
   }
@@ -127,4 +130,27 @@ export async function mediaServerSipTarget(product: RunningProduct, timeoutMs = 
     if (Date.now() > deadline) throw new Error(`media-server did not start listening:\n${product.output().slice(-3000)}`);
     await sleep(100);
   }
+}
+
+/**
+ * After a failed test, prints what the product logged while it ran (warnings,
+ * errors, and the lines that `also` matches), so that a CI failure says what
+ * the services saw, not only what the test did. Register it at the top of a
+ * test file that starts a product.
+ */
+export function printProductLogOnFailure(product: () => RunningProduct | undefined, also?: RegExp): void {
+  let mark = 0;
+  beforeEach(() => {
+    mark = product()?.output().length ?? 0;
+  });
+  afterEach((ctx) => {
+    const running = product();
+    if (ctx.task.result?.state !== 'fail' || !running) return;
+    const lines = running
+      .output()
+      .slice(mark)
+      .split('\n')
+      .filter((l) => /"level":"(warn|error)"|\bError\b/.test(l) || also?.test(l));
+    console.error(`product log during "${ctx.task.name}" (${lines.length} lines, last 150):\n${lines.slice(-150).join('\n')}`);
+  });
 }

@@ -1,0 +1,286 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import type { Socket } from 'socket.io-client';
+import { openPostgres, type Db } from '@carillon/db';
+import { recordInboundSms } from '@carillon/core/sms';
+import { SMS_EVENTS_CHANNEL, type SmsEvent } from '@carillon/contracts/sms-events';
+import { startProduct, type RunningProduct } from '../support/product.ts';
+import { activate, HttpClient } from '../support/http-client.ts';
+import { liveSocket as liveSocketOf } from '../support/live-socket.ts';
+import { createStandardUsers } from '../support/softphone-users.ts';
+import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
+import { redisClient, redisUrl } from '../support/env.ts';
+
+/**
+ * Text messages through the product (issue 18, deliverable 1): a user lists
+ * the conversations of their own numbers, sends from one of them (a group
+ * text makes one shared conversation; otherwise each recipient gets their
+ * own), reads, marks read and deletes. Bad input is a clear 400 and stores
+ * nothing; another user's or account's conversation is not found; the live
+ * 'sms' event reaches the user's socket, end to end through the workers (no
+ * carrier is configured here, so the workers fail the text and say so).
+ */
+let product: RunningProduct;
+let scratch: { url: string; drop: () => Promise<void> } | undefined;
+let db: Db;
+let sam: HttpClient;
+let tom: HttpClient;
+let beta: HttpClient;
+let accountId = '';
+let betaAccountId = '';
+let publisher: Redis;
+const sockets: Socket[] = [];
+const PASSWORD = 'Meadow5Lantern';
+const SAM_NUMBER = '+14155550101';
+const TOM_NUMBER = '+14155550102';
+const BETA_NUMBER = '+14155550199';
+
+interface Conversation {
+  id: string;
+  businessNumber: string;
+  participants: string[];
+  kind: string;
+  unread: number;
+}
+interface Inbox {
+  numbers: string[];
+  conversations: Conversation[];
+  unread: number;
+}
+interface ConversationView {
+  conversation: Conversation;
+  messages: { id: string; direction: string; body: string; to: { number: string; status: string }[]; status: string }[];
+}
+interface LiveSms {
+  kind: string;
+  conversationId: string;
+  messageId: string;
+  status: string;
+  unread: number;
+}
+
+const signedIn = async (email: string) => {
+  const c = new HttpClient(product.url);
+  expect((await c.form('/login', { identifier: email, password: PASSWORD })).status).toBe(303);
+  return c;
+};
+const inbox = async (c: HttpClient) => {
+  const res = await c.get('/api/me/sms');
+  expect(res.status).toBe(200);
+  return (await res.json()) as Inbox;
+};
+const messageCount = async () => Number((await db.selectFrom('sms_messages').select((eb) => eb.fn.countAll().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow()).n);
+const send = (c: HttpClient, body: Record<string, unknown>) => c.json('POST', '/api/me/sms', body);
+const numbers = (n: number, first = 2000) => Array.from({ length: n }, (_, i) => `+1415555${String(first + i).padStart(4, '0')}`);
+
+/** A signed-in socket of the client, and every 'sms' event it hears (closed after the tests). */
+async function liveSocket(client: HttpClient) {
+  const live = await liveSocketOf<LiveSms>(product.url, client, 'sms');
+  sockets.push(live.socket);
+  return live;
+}
+
+beforeAll(async () => {
+  const pgUrl = testPostgresUrl();
+  if (pgUrl) scratch = await createScratchDatabase(pgUrl, 'sms');
+  product = await startProduct({ ...(scratch ? { DATABASE_URL: scratch.url } : {}), REDIS_URL: redisUrl(), ENABLE_UNRELEASED: 'sms' });
+  db = openPostgres(product.databaseUrl(), 2);
+  publisher = redisClient();
+  const admin = new HttpClient(product.url);
+  expect((await activate(admin, product.activationLink)).status).toBe(303);
+  await db.updateTable('accounts').set({ setup_completed_at: new Date() }).execute();
+  await createStandardUsers(db, [
+    { extension: '201', name: 'sam', password: PASSWORD },
+    { extension: '202', name: 'tom', password: PASSWORD },
+  ]);
+  const users = await db.selectFrom('users').select(['email', 'extension_id', 'account_id']).execute();
+  const samU = users.find((u) => u.email.startsWith('sam@'))!;
+  const tomU = users.find((u) => u.email.startsWith('tom@'))!;
+  accountId = samU.account_id;
+  await db
+    .insertInto('phone_numbers')
+    .values([
+      { account_id: accountId, e164: SAM_NUMBER, type: 'direct', extension_id: samU.extension_id },
+      { account_id: accountId, e164: TOM_NUMBER, type: 'direct', extension_id: tomU.extension_id },
+    ])
+    .execute();
+  sam = await signedIn('sam@demo.carillon.localhost');
+  tom = await signedIn('tom@demo.carillon.localhost');
+  const created = await product.createAccount(['--company', 'Beta Corp', '--email', 'boss@beta.example']);
+  beta = new HttpClient(product.url);
+  expect((await activate(beta, created.link)).status).toBe(303);
+  const betaUser = await db.selectFrom('users').select(['account_id', 'extension_id']).where('email', '=', 'boss@beta.example').executeTakeFirstOrThrow();
+  betaAccountId = betaUser.account_id;
+  await db.insertInto('phone_numbers').values({ account_id: betaAccountId, e164: BETA_NUMBER, type: 'direct', extension_id: betaUser.extension_id }).execute();
+}, 180_000);
+
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await publisher?.quit();
+  await db?.destroy();
+  expect(await product?.stop()).toBe(0);
+  await scratch?.drop();
+});
+
+describe('sending', () => {
+  it('lists the user’s own numbers and nothing else yet', async () => {
+    expect(await inbox(sam)).toEqual({ numbers: [SAM_NUMBER], conversations: [], unread: 0 });
+    expect((await inbox(tom)).numbers).toEqual([TOM_NUMBER]);
+    // Where the area is enabled, the Messages page has its Texts section (hidden elsewhere: answering-rules.test.ts).
+    expect(await (await sam.get('/me/messages')).text()).toContain('data-testid="sms-inbox"');
+  });
+
+  it('sends the same text to each recipient in a conversation of their own, queued to the workers, and the failure comes back live', async () => {
+    const live = await liveSocket(sam);
+    const res = await send(sam, { from: SAM_NUMBER, to: '(415) 555-3001; +14155553002', body: 'Hello there' });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const sent = (await res.json()) as { messageIds: string[]; conversationIds: string[] };
+    expect(sent.messageIds).toHaveLength(2);
+    expect(sent.conversationIds).toHaveLength(2);
+    const view = await inbox(sam);
+    expect(view.conversations.map((c) => c.participants).sort()).toEqual([['+14155553001'], ['+14155553002']]);
+    expect(view.conversations.every((c) => c.kind === 'direct' && c.businessNumber === SAM_NUMBER)).toBe(true);
+    // The workers took the jobs; with no carrier configured they fail the texts, and the user hears it.
+    const failed = await live.next((e) => e.kind === 'status' && e.messageId === sent.messageIds[0]);
+    expect(failed.status).toBe('failed');
+    expect(sent.conversationIds).toContain(failed.conversationId);
+    const row = await db.selectFrom('sms_messages').select(['status', 'reason', 'user_id', 'traffic_class']).where('id', '=', sent.messageIds[0]!).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'failed', reason: 'no SMS carrier configured for this number', traffic_class: 'p2p' });
+    live.socket.close();
+  });
+
+  it('sends a group text as one shared conversation, shown as one text with its members', async () => {
+    const res = await send(sam, { from: SAM_NUMBER, to: '4155554001, 4155554002; 14155554003', group: true, body: 'Lunch at noon?' });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const sent = (await res.json()) as { messageIds: string[]; conversationIds: string[] };
+    expect(sent.messageIds).toHaveLength(3);
+    expect(sent.conversationIds).toHaveLength(1);
+    const conv = await sam.get(`/api/me/sms/conversations/${sent.conversationIds[0]}`);
+    expect(conv.status).toBe(200);
+    const view = (await conv.json()) as ConversationView;
+    expect(view.conversation.kind).toBe('group');
+    expect(view.conversation.participants).toEqual(['+14155554001', '+14155554002', '+14155554003']);
+    expect(view.messages).toHaveLength(1);
+    expect(view.messages[0]!.to.map((t) => t.number).sort()).toEqual(['+14155554001', '+14155554002', '+14155554003']);
+  });
+
+  it('sends nothing twice when the browser retries with the same send id', async () => {
+    const sendId = crypto.randomUUID();
+    const first = await send(sam, { from: SAM_NUMBER, to: '+14155555001', body: 'Once', sendId });
+    expect(first.status).toBe(201);
+    const before = await messageCount();
+    const again = await send(sam, { from: SAM_NUMBER, to: '+14155555001', body: 'Once', sendId });
+    expect(again.status).toBe(201);
+    expect(((await again.json()) as { messageIds: string[] }).messageIds).toEqual([]);
+    expect(await messageCount()).toBe(before);
+  });
+});
+
+describe('bad input: a clear 400, and nothing stored', () => {
+  const cases: [string, Record<string, unknown>, string, RegExp][] = [
+    ['11 recipients in a group text', { to: numbers(11).join(','), group: true, body: 'hi' }, 'too_many', /group text has at most 10 recipients \(11 given\)/],
+    ['101 recipients without group', { to: numbers(101).join(';'), group: false, body: 'hi' }, 'too_many', /at most 100 recipients \(101 given\)/],
+    ['a non-US number in a group text', { to: '+14155556001, +442071234567', group: true, body: 'hi' }, 'group_outside_us_ca_pr', /\+442071234567: group texts go to US, Canadian and Puerto Rican numbers only/],
+    ['a Jamaican (+1 876) number in a group text', { to: '+14155556001, +18765550123', group: true, body: 'hi' }, 'group_outside_us_ca_pr', /\+18765550123/],
+    ['something that is not a number', { to: '+14155556001, call me', body: 'hi' }, 'invalid_number', /call me is not a phone number/],
+    ['no recipient at all', { to: ' ; , ', body: 'hi' }, 'empty', /at least one recipient/],
+    ['a message longer than 10 segments', { to: '+14155556001', body: 'x'.repeat(153 * 10 + 1) }, 'too_long', /11 segments; at most 10/],
+    ['a blank message', { to: '+14155556001', body: '   ' }, 'empty_body', /empty/],
+    ['another user’s number as sender', { from: TOM_NUMBER, to: '+14155556001', body: 'hi' }, 'not_your_number', /\+14155550102 is not one of your numbers/],
+    ['another account’s number as sender', { from: BETA_NUMBER, to: '+14155556001', body: 'hi' }, 'not_your_number', /not one of your numbers/],
+  ];
+  for (const [what, body, error, message] of cases) {
+    it(what, async () => {
+      const before = await messageCount();
+      const res = await send(sam, { from: SAM_NUMBER, ...body });
+      expect(res.status).toBe(400);
+      const answer = (await res.json()) as { error: string; message: string };
+      expect(answer.error).toBe(error);
+      expect(answer.message).toMatch(message);
+      expect(await messageCount()).toBe(before);
+    });
+  }
+
+  it('refuses a body of the wrong shape, naming the field', async () => {
+    for (const body of [{ from: SAM_NUMBER, to: 5, body: 'hi' }, { from: SAM_NUMBER, to: '+14155556001', body: 'hi', group: 'yes' }, { from: SAM_NUMBER, to: '+14155556001', body: 'hi', admin: true }]) {
+      const res = await send(sam, body);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toBe('invalid_body');
+    }
+    const notJson = await sam.request('POST', '/api/me/sms', '{"from":', { 'content-type': 'application/json' });
+    expect(notJson.status).toBe(400);
+  });
+});
+
+describe('receiving, reading and deleting', () => {
+  let conversationId = '';
+
+  it('shows a received text as unread, live on the user’s socket, and marks it read', async () => {
+    const live = await liveSocket(sam);
+    const messageId = await recordInboundSms(db, { accountId, carrierId: await carrier(), from: '+14155557001', to: SAM_NUMBER, body: 'Are you there?', encoding: 'gsm7', segments: 1, idempotencyKey: `inbound:${crypto.randomUUID()}` });
+    // What the workers' gateway publishes once it stored a text.
+    await publisher.publish(SMS_EVENTS_CHANNEL, JSON.stringify({ kind: 'received', accountId, messageId } satisfies SmsEvent));
+    const heard = await live.next((e) => e.messageId === messageId);
+    expect(heard).toMatchObject({ kind: 'received', status: 'received', unread: 1 });
+    conversationId = heard.conversationId;
+    const view = await inbox(sam);
+    expect(view.unread).toBe(1);
+    expect(view.conversations.find((c) => c.id === conversationId)).toMatchObject({ unread: 1, participants: ['+14155557001'] });
+    const read = await sam.json('POST', `/api/me/sms/conversations/${conversationId}/read`);
+    expect(read.status).toBe(200);
+    expect(await read.json()).toEqual({ unread: 0 });
+    expect((await inbox(sam)).unread).toBe(0);
+    live.socket.close();
+  });
+
+  it('ignores events of the wrong shape on the channel, and keeps relaying', async () => {
+    const live = await liveSocket(sam);
+    await publisher.publish(SMS_EVENTS_CHANNEL, 'not json');
+    await publisher.publish(SMS_EVENTS_CHANNEL, JSON.stringify({ kind: 'received', accountId: 'x', messageId: 'y' }));
+    const messageId = await recordInboundSms(db, { accountId, carrierId: await carrier(), from: '+14155557001', to: SAM_NUMBER, body: 'Hello?', encoding: 'gsm7', segments: 1, idempotencyKey: `inbound:${crypto.randomUUID()}` });
+    await publisher.publish(SMS_EVENTS_CHANNEL, JSON.stringify({ kind: 'received', accountId, messageId } satisfies SmsEvent));
+    expect((await live.next((e) => e.messageId === messageId)).unread).toBe(1);
+    expect(live.heard.every((e) => e.conversationId === conversationId)).toBe(true);
+    live.socket.close();
+  });
+
+  it('keeps another user’s and another account’s hands off the conversation', async () => {
+    for (const [client, label] of [[tom, 'tom'], [beta, 'beta']] as const) {
+      expect((await client.get(`/api/me/sms/conversations/${conversationId}`)).status, label).toBe(404);
+      expect((await client.json('POST', `/api/me/sms/conversations/${conversationId}/read`)).status, label).toBe(404);
+      expect((await client.json('DELETE', `/api/me/sms/conversations/${conversationId}`)).status, label).toBe(404);
+      expect((await inbox(client)).conversations, label).toEqual([]);
+    }
+    expect((await sam.get('/api/me/sms/conversations/not-a-uuid')).status).toBe(404);
+    expect((await sam.get(`/api/me/sms/conversations/${crypto.randomUUID()}`)).status).toBe(404);
+    // Still there, unread count untouched by the others' attempts.
+    expect((await sam.get(`/api/me/sms/conversations/${conversationId}`)).status).toBe(200);
+  });
+
+  it('deletes a conversation with its texts', async () => {
+    const res = await sam.json('DELETE', `/api/me/sms/conversations/${conversationId}`);
+    expect(res.status).toBe(204);
+    expect((await sam.get(`/api/me/sms/conversations/${conversationId}`)).status).toBe(404);
+    expect(await db.selectFrom('sms_messages').select('id').where('conversation_id', '=', conversationId).execute()).toEqual([]);
+    expect((await inbox(sam)).unread).toBe(0);
+  });
+
+  it('needs a session', async () => {
+    const anonymous = new HttpClient(product.url);
+    expect((await anonymous.get('/api/me/sms')).status).toBe(401);
+    expect((await send(anonymous, { from: SAM_NUMBER, to: '+14155556001', body: 'hi' })).status).toBe(401);
+  });
+});
+
+/** A carrier row for received texts to point at (the workers never bind it: it is disabled). */
+let carrierId: string | undefined;
+async function carrier(): Promise<string> {
+  carrierId ??= (
+    await db
+      .insertInto('sms_carriers')
+      .values({ account_id: accountId, name: 'Loop', host: '127.0.0.1', port: 1, system_id: 'x', password_sealed: 'x', enabled: false })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+  return carrierId;
+}
