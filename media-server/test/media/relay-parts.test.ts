@@ -1,3 +1,5 @@
+import dgram from 'node:dgram';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { PCMA, PCMU } from '../../src/media/codecs/g711-codec.ts';
 import { OpusCodec } from '../../src/media/codecs/opus-codec.ts';
@@ -169,5 +171,46 @@ describe('MediaClock', () => {
     const after = ticks;
     await new Promise((r) => setTimeout(r, 60));
     expect(ticks).toBe(after);
+  });
+
+  it('after a stall, reads the packets that arrived meanwhile before it catches up', async () => {
+    // Another thread sends a datagram every 5 ms while this one is blocked: they wait in the socket.
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    let received = 0;
+    socket.on('message', () => received++);
+    const sender = new Worker(
+      `const s = require('node:dgram').createSocket('udp4');
+       const t = setInterval(() => s.send(Buffer.alloc(20), ${socket.address().port}, '127.0.0.1'), 5);
+       setTimeout(() => { clearInterval(t); s.close(); }, 3000);`,
+      { eval: true },
+    );
+    const clock = new MediaClock();
+    const seen: { at: number; received: number }[] = [];
+    const listener = () => seen.push({ at: performance.now(), received });
+    try {
+      clock.add(listener);
+      await new Promise((r) => setTimeout(r, 200));
+      let before = 0;
+      let stallEnd = 0;
+      // The thread is held up while it works (here in the check phase), as a worker preempted on a busy
+      // machine: the next turn of the loop starts with the timers, the clock's late one among them.
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          before = received;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+          stallEnd = performance.now();
+          resolve();
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      const first = seen.find((s) => s.at >= stallEnd);
+      expect(first).toBeDefined();
+      expect(first!.received).toBeGreaterThan(before);
+    } finally {
+      clock.delete(listener);
+      await sender.terminate();
+      socket.close();
+    }
   });
 });

@@ -5,6 +5,13 @@
  * late; each tick catches up on the frames that were due by the monotonic
  * clock, so the packet rate stays right on average. It only runs while
  * someone listens.
+ *
+ * A tick that comes more than a frame late (the worker was starved of CPU)
+ * waits for the next check phase of the event loop (setImmediate) before it
+ * catches up: the poll phase runs in between and reads the packets that
+ * arrived meanwhile and sit in the sockets. Catching up in the timers phase
+ * would take those frames before their packets were read: a recording would
+ * write silence where the audio was only late.
  */
 export const FRAME_MS = 20;
 /** After a long stall, send at most this many frames at once rather than a burst of everything missed. */
@@ -15,6 +22,7 @@ export type FrameListener = (nowMs: number) => void;
 export class MediaClock {
   private readonly listeners = new Set<FrameListener>();
   private timer: NodeJS.Timeout | null = null;
+  private deferred: NodeJS.Immediate | null = null;
   private nextFrameMs = 0;
 
   add(listener: FrameListener): void {
@@ -27,16 +35,19 @@ export class MediaClock {
 
   delete(listener: FrameListener): void {
     this.listeners.delete(listener);
-    if (this.listeners.size === 0 && this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    if (this.listeners.size === 0) this.cancel();
   }
 
   stop(): void {
     this.listeners.clear();
+    this.cancel();
+  }
+
+  private cancel(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.deferred) clearImmediate(this.deferred);
     this.timer = null;
+    this.deferred = null;
   }
 
   private schedule(): void {
@@ -44,6 +55,15 @@ export class MediaClock {
   }
 
   private readonly tick = (): void => {
+    if (performance.now() - this.nextFrameMs > FRAME_MS) {
+      this.deferred = setImmediate(this.catchUp);
+      return;
+    }
+    this.catchUp();
+  };
+
+  private readonly catchUp = (): void => {
+    this.deferred = null;
     const now = performance.now();
     let frames = 0;
     while (this.nextFrameMs <= now && frames < MAX_CATCH_UP) {
@@ -52,7 +72,7 @@ export class MediaClock {
       frames++;
     }
     if (this.nextFrameMs <= now) this.nextFrameMs = now + FRAME_MS;
+    this.timer = null;
     if (this.listeners.size > 0) this.schedule();
-    else this.timer = null;
   };
 }
