@@ -10,6 +10,7 @@
  *   parent → child  { type: 'usage' }  → { type: 'usage', cpu, elapsedMs, activeCalls, ended }
  *   parent → child  { type: 'profile-start' } → { type: 'profile-started' }
  *   parent → child  { type: 'profile-stop', file } → { type: 'profile-written' } (a .cpuprofile)
+ *   parent → child  { type: 'heap' }   → { type: 'heap', … } (after a full GC when the child runs with --expose-gc)
  *   parent → child  { type: 'stop' }   → { type: 'stopped' } then exit
  *
  * Database: a scratch PostgreSQL database created on BENCH_PG_URL's server
@@ -307,6 +308,47 @@ async function stop(): Promise<void> {
   process.exit(0);
 }
 
+export interface EdgeHeap {
+  type: 'heap';
+  /** Whether a full garbage collection ran first (the child needs --expose-gc). */
+  collected: boolean;
+  /** The main thread's V8 heap (SIP, registrar, call engine; media workers have heaps of their own). */
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  rss: number;
+  /** used_heap_size of each media worker thread (their collector runs on its own schedule: not forced). */
+  workerHeapUsed: number[];
+  /** What the node holds open: calls, legs, endpoints, bridges, rooms. */
+  live: Record<string, number>;
+}
+
+async function measureHeap(): Promise<EdgeHeap> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    // Twice, with a turn of the loop between, so that objects freed by finalizers of the first pass go too.
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    gc();
+  }
+  const m = process.memoryUsage();
+  return {
+    type: 'heap',
+    collected: Boolean(gc),
+    heapUsed: m.heapUsed,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+    rss: m.rss,
+    workerHeapUsed: (await media.workerHeapStatistics()).map((h) => h.used_heap_size),
+    // Transactions linger after a call (RFC 3261 §17.1.1.2 Timer D, 32 s over UDP): counted so that a reading waits them out.
+    live: {
+      calls: edge.calls.activeCalls,
+      ...media.liveCounts(),
+      ...Object.fromEntries(Object.entries(edge.transactions.transactionCount).map(([kind, n]) => [`${kind} transactions`, n])),
+    },
+  };
+}
+
 const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();
 let profiler: Session | null = null;
@@ -348,6 +390,8 @@ process.on('message', (m: { type: string; file?: string }) => {
       session.disconnect();
       send({ type: 'profile-written', file: m.file });
     });
+  } else if (m.type === 'heap') {
+    void measureHeap().then(send);
   } else if (m.type === 'stop') {
     void stop();
   }

@@ -7,7 +7,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { EdgeReady, EdgeUsage } from './edge-process.ts';
+import type { EdgeHeap, EdgeReady, EdgeUsage } from './edge-process.ts';
 
 export const BENCH_SCENARIOS = path.resolve(import.meta.dirname, '../sipp');
 const CLK_TCK = 100;
@@ -229,14 +229,16 @@ export interface EdgeProcess {
   /** CPU profile of the edge's main thread from now until `profileStop`. */
   profileStart(): Promise<void>;
   profileStop(file: string): Promise<void>;
+  /** The edge's heap after a full GC (start it with `nodeArgs: ['--expose-gc']`) and its live counts. */
+  heap(): Promise<EdgeHeap>;
   stop(): Promise<void>;
 }
 
-export async function startEdgeProcess(env: Record<string, string>): Promise<EdgeProcess> {
+export async function startEdgeProcess(env: Record<string, string>, options: { nodeArgs?: string[] } = {}): Promise<EdgeProcess> {
   const child = fork(path.join(import.meta.dirname, 'edge-process.ts'), [], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: [...(process.env.BENCH_EDGE_NODE_ARGS ? process.env.BENCH_EDGE_NODE_ARGS.split(' ') : [])],
+    execArgv: [...(process.env.BENCH_EDGE_NODE_ARGS ? process.env.BENCH_EDGE_NODE_ARGS.split(' ') : []), ...(options.nodeArgs ?? [])],
   });
   const waiters = new Map<string, ((m: never) => void)[]>();
   child.on('message', (m: { type: string }) => {
@@ -277,6 +279,11 @@ export async function startEdgeProcess(env: Record<string, string>): Promise<Edg
       const p = next('profile-written', 30_000);
       child.send({ type: 'profile-stop', file });
       await p;
+    },
+    heap: () => {
+      const p = next<EdgeHeap>('heap', 30_000);
+      child.send({ type: 'heap' });
+      return p;
     },
     stop: async () => {
       if (child.exitCode !== null) return;

@@ -13,6 +13,7 @@ import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EventLoopUtilization } from 'node:perf_hooks';
+import type { HeapInfo } from 'node:v8';
 import { workerChannel, type WorkerChannel } from '../../threads/worker-channel.ts';
 import { createDtlsCertificate } from '../webrtc/dtls-certificate.ts';
 import { BridgeHandle } from '../bridge/bridge-handle.ts';
@@ -161,6 +162,11 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> implements Cont
    * How busy each worker's event loop was: since it started, or since the
    * `previous` readings when given (`.utilization` is the busy share, 0–1).
    */
+  /** V8 heap statistics of each worker thread's isolate (a process's heapUsed covers the main thread only). */
+  workerHeapStatistics(): Promise<HeapInfo[]> {
+    return Promise.all(this.slots.map((s) => s.worker.getHeapStatistics()));
+  }
+
   eventLoopUtilization(previous?: readonly EventLoopUtilization[]): EventLoopUtilization[] {
     return this.slots.map((s, i) => s.worker.performance.eventLoopUtilization(previous?.[i]));
   }
