@@ -47,7 +47,7 @@ interface View {
     inHours: { ringPlan: { mode: string; rows: { target: { kind: string; deviceId?: string; number?: string }; order: number; active: boolean; ringForSeconds: number }[] }; afterRinging: unknown };
     afterHours: { afterRinging: unknown };
     custom: { id?: string; name: string; conditions: unknown[] }[];
-    settings: { blocking: { anonymous: boolean; numbers: string[] }; screening: string };
+    settings: { blocking: { anonymous: boolean; numbers: string[] }; screening: string; confirmForwardedCalls: boolean };
   };
 }
 
@@ -171,6 +171,9 @@ describe('a user’s own answering rules (My Extension)', () => {
     expect(view.answering.afterHours.afterRinging).toEqual({ type: 'extension', extensionId: tomExtensionId });
     expect(view.answering.custom.map((r) => r.name)).toEqual(['Boss', 'Holidays']);
     expect(view.answering.settings.blocking).toEqual({ anonymous: true, numbers: ['+14155550666'] });
+    // Forwarding numbers in order after the phones, and "press 1 to accept" off until chosen.
+    expect(view.answering.inHours.ringPlan.rows[2]).toEqual({ target: { kind: 'forwarding', label: 'mobile', number: '+33612345678' }, order: 2, active: true, ringForSeconds: 20 });
+    expect(view.answering.settings.confirmForwardedCalls).toBe(false);
     // The same document read back, and stored as rows: the hours in users, one row per rule, in order.
     expect(((await (await sam.get('/api/me/answering-rules')).json()) as View).answering).toEqual(view.answering);
     expect((await db.selectFrom('users').select('user_hours').where('id', '=', samId).executeTakeFirstOrThrow()).user_hours).toEqual(view.answering.hours);
@@ -212,6 +215,9 @@ describe('a user’s own answering rules (My Extension)', () => {
       [doc({ inHours: { ...base.inHours, ringPlan: { mode: 'in_order', rows: [{ ...(base.inHours.ringPlan.rows[0] as object), ringForSeconds: 90 }] } } }), 'inHours.ringPlan.rows.0.ringForSeconds', /60|less than/],
       [doc({ inHours: { ...base.inHours, ringPlan: { mode: 'in_order', rows: [{ target: { kind: 'forwarding', label: 'mobile', number: '0612' }, order: 1, active: true, ringForSeconds: 5 }] } } }), 'inHours.ringPlan.rows.0.target.number', /E.164/],
       [doc({ settings: { ...base.settings, screening: 'sometimes' } }), 'settings.screening', /.+/],
+      [doc({ settings: { ...base.settings, confirmForwardedCalls: 'yes' } }), 'settings.confirmForwardedCalls', /.+/],
+      [doc({ inHours: { ...base.inHours, ringPlan: { mode: 'in_order', rows: [{ target: { kind: 'forwarding', label: 'pager', number: '+33612345678' }, order: 1, active: true, ringForSeconds: 5 }] } } }), 'inHours.ringPlan.rows.0.target.label', /.+/],
+      [doc({ inHours: { ...base.inHours, ringPlan: { mode: 'in_order', rows: [{ ...(base.inHours.ringPlan.rows[2] as object), ringForSeconds: 7 }] } } }), 'inHours.ringPlan.rows.0.ringForSeconds', /whole rings/],
       [{ ...doc(), extra: true }, 'extra', /.+/],
     ];
     for (const [body, field, message] of cases) {
@@ -246,10 +252,18 @@ describe('another user’s answering rules (admin)', () => {
   it('lets an administrator with users.manage read and save any user’s, audited as the administrator', async () => {
     const adminId = ((await (await admin.get('/api/me')).json()) as { id: string }).id;
     expect((await admin.get(`/api/users/${tomId}/answering-rules`)).status).toBe(200);
-    const body = doc({ inHours: { ...doc().inHours, ringPlan: { mode: 'simultaneous', rows: [] } }, custom: [], afterHours: { ...doc().afterHours, afterRinging: { type: 'voicemail' } } });
+    const mobile = { target: { kind: 'forwarding', label: 'mobile', number: '+33698765432' }, order: 1, active: true, ringForSeconds: 25 };
+    const body = doc({
+      inHours: { ...doc().inHours, ringPlan: { mode: 'simultaneous', rows: [mobile] } },
+      custom: [],
+      afterHours: { ...doc().afterHours, afterRinging: { type: 'voicemail' } },
+      settings: { ...doc().settings, confirmForwardedCalls: true },
+    });
     const res = await admin.json('PUT', `/api/users/${tomId}/answering-rules`, body);
     expect(res.status, await res.clone().text()).toBe(200);
-    expect(((await res.json()) as View).answering.inHours.ringPlan.mode).toBe('simultaneous');
+    const saved = ((await res.json()) as View).answering;
+    expect(saved.inHours.ringPlan).toEqual({ mode: 'simultaneous', rows: [mobile] });
+    expect(saved.settings.confirmForwardedCalls).toBe(true);
     const trail = await audits(tomId);
     expect(trail.map((a) => a.actor_user_id)).toEqual([adminId]);
   });
