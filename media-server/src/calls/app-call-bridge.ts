@@ -278,7 +278,10 @@ export class CalleeForks {
     this.answered = fork;
     this.phase = 'Answered';
     this.clearTimer();
+    const tookFromConfirming = this.confirming !== null && this.confirming.fork !== fork;
     for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing' || other.status === 'confirming')) this.cancel(other);
+    // A device that answers while a forwarded party hears the accept prompt takes leg 'b': the prompt stops first.
+    if (tookFromConfirming) await this.bridge.stopPlayback('b').catch(() => undefined);
     if (!legReady) await this.bridge.updateLeg('b', answer.leg);
     if (this.phase !== 'Answered') return;
     await this.call.onAnswered();
@@ -308,7 +311,8 @@ export class CalleeForks {
     let accepted = false;
     try {
       await this.bridge.updateLeg('b', answer.leg);
-      if (this.confirming?.fork === fork) await this.bridge.play('b', this.call.acceptPrompt ?? ACCEPT_TONE, { loop: true });
+      // Unless a device took the call (or the caller left) meanwhile: leg 'b' is no longer this party's.
+      if (fork.status === 'confirming') await this.bridge.play('b', this.call.acceptPrompt ?? ACCEPT_TONE, { loop: true });
       accepted = await decided;
     } catch (err) {
       this.log.warn('accept prompt failed', { error: err });
