@@ -130,9 +130,11 @@ interface RtpStats {
  * hears. With a carrier that echoes (SIPp -rtp_echo), the tone comes back
  * only once the forwarded party is really connected, both ways.
  */
-async function tonePhone(): Promise<{ port: number; heard: Int16Array[]; close: () => void }> {
+async function tonePhone(): Promise<{ port: number; heard: Int16Array[]; at: number[]; close: () => void }> {
   const socket = dgram.createSocket('udp4');
   const heard: Int16Array[] = [];
+  /** When each frame of `heard` arrived (ms). */
+  const at: number[] = [];
   let remote: { address: string; port: number } | null = null;
   let seq = 0;
   let phase = 0;
@@ -142,6 +144,7 @@ async function tonePhone(): Promise<{ port: number; heard: Int16Array[]; close: 
     const frame = new Int16Array(packet.length - 12);
     for (let i = 12; i < packet.length; i++) frame[i - 12] = pcmaDecodeSample(packet[i]!);
     heard.push(frame);
+    at.push(performance.now());
   });
   const port = await freeMediaPort();
   await new Promise<void>((resolve) => socket.bind(port, '127.0.0.1', resolve));
@@ -156,7 +159,7 @@ async function tonePhone(): Promise<{ port: number; heard: Int16Array[]; close: 
     for (let i = 0; i < 160; i++) packet[12 + i] = pcmaEncodeSample(Math.round(8000 * Math.sin(phase++ * ((2 * Math.PI * TONE_HZ) / 8000))));
     socket.send(packet, remote.port, remote.address);
   }, 20);
-  return { port, heard, close: () => (clearInterval(timer), socket.close()) };
+  return { port, heard, at, close: () => (clearInterval(timer), socket.close()) };
 }
 
 /** Power of one frequency in a frame (Goertzel), normalised by the frame's length. */
@@ -176,13 +179,13 @@ function power(frame: Int16Array, hz: number): number {
  * Frames in which the caller hears its own tone back: loud, and nearly all of the frame's energy
  * at that frequency (speech and our other tones spread it or put it elsewhere).
  */
-const echoedFrames = (heard: Int16Array[]) =>
-  heard.filter((f) => {
-    if (f.length < 160) return false;
-    const energy = f.reduce((sum, x) => sum + x * x, 0);
-    // 2·power/energy is 1 for a pure tone of that frequency filling the frame.
-    return energy / f.length > 1e6 && (2 * power(f, TONE_HZ)) / energy > 0.7;
-  }).length;
+const isEcho = (f: Int16Array) => {
+  if (f.length < 160) return false;
+  const energy = f.reduce((sum, x) => sum + x * x, 0);
+  // 2·power/energy is 1 for a pure tone of that frequency filling the frame.
+  return energy / f.length > 1e6 && (2 * power(f, TONE_HZ)) / energy > 0.7;
+};
+const echoedFrames = (heard: Int16Array[]) => heard.filter(isEcho).length;
 
 describe('forwarding numbers in a user’s answering rules', () => {
   it('forwards an outside call to the mobile through the trunk, with the original caller ID; both ways of RTP', async () => {
@@ -311,6 +314,10 @@ describe('forwarding numbers in a user’s answering rules', () => {
     }
     // At least a second of the caller's tone came back through the mobile: caller -> mobile and mobile -> caller.
     expect(echoedFrames(media.heard)).toBeGreaterThan(50);
+    // And not before the 1: the mobile presses it 1.5 s after its answer, which comes after the caller's
+    // ring-back started (the first frame heard). A lower bound only: load can only make it later.
+    const firstEcho = media.heard.findIndex(isEcho);
+    expect(media.at[firstEcho]! - media.at[0]!).toBeGreaterThan(1_200);
     const record = await h.lastCall();
     expect(record).toMatchObject({ result: 'answered', hangup_by: 'callee' });
     expect((await legsOf(record.id)).map((l) => [l.role, l.endpoint, l.result])).toEqual([
