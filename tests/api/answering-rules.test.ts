@@ -248,6 +248,25 @@ describe('a user’s own answering rules (My Extension)', () => {
   });
 });
 
+describe('the trunk’s caller ID on forwarded calls', () => {
+  it('is kept by default, can be turned off by an administrator (audited), and is refused when not a boolean', async () => {
+    const trunkBody = { name: 'Carrier', host: '192.0.2.10', port: 5060, transport: 'udp', username: '', numberFormat: 'e164', inboundAddresses: [] };
+    const created = await admin.json('PUT', '/api/trunk', trunkBody);
+    expect(created.status).toBe(200);
+    expect(await created.json()).toMatchObject({ forwardCallerId: true });
+    expect((await admin.json('PUT', '/api/trunk', { ...trunkBody, forwardCallerId: 'no' })).status).toBe(400);
+    const off = await admin.json('PUT', '/api/trunk', { ...trunkBody, forwardCallerId: false });
+    expect(await off.json()).toMatchObject({ forwardCallerId: false });
+    // A save that does not name it keeps it.
+    expect(await (await admin.json('PUT', '/api/trunk', { ...trunkBody, name: 'Carrier 2' })).json()).toMatchObject({ forwardCallerId: false });
+    const trail = await db.selectFrom('audit_events').select(['action', 'after']).where('action', '=', 'trunk.updated').orderBy('occurred_at').execute();
+    expect(trail.some((a) => (a.after as Record<string, unknown>).forward_caller_id === false)).toBe(true);
+    // A user without phone_system.manage may not change it.
+    expect((await sam.json('PUT', '/api/trunk', { ...trunkBody, forwardCallerId: true })).status).toBe(403);
+    expect(await (await admin.get('/admin/phone-system/trunk')).text()).toContain('Forwarded calls show the original caller’s number');
+  });
+});
+
 describe('another user’s answering rules (admin)', () => {
   it('lets an administrator with users.manage read and save any user’s, audited as the administrator', async () => {
     const adminId = ((await (await admin.get('/api/me')).json()) as { id: string }).id;
@@ -305,6 +324,16 @@ describe('while the areas are unreleased', () => {
     expect((await c.get(`/admin/users/${me.id}/call-handling`)).status).toBe(404);
     expect(await (await c.get('/me')).text()).not.toContain('/me/call-handling');
     expect(await (await c.get(`/admin/users/${me.id}`)).text()).not.toContain('/call-handling');
+    // The trunk's forwarding setting is neither shown nor taken: the API leaves it out and keeps what is stored, the page has no box.
+    const trunkBody = { name: 'Carrier', host: '192.0.2.10', port: 5060, transport: 'udp', username: '', numberFormat: 'e164', inboundAddresses: [] };
+    const putHidden = await c.json('PUT', '/api/trunk', { ...trunkBody, forwardCallerId: false });
+    expect(putHidden.status).toBe(200);
+    expect(await putHidden.json()).not.toHaveProperty('forwardCallerId');
+    expect(await (await c.get('/api/trunk')).json()).not.toHaveProperty('forwardCallerId');
+    const storedDb = openPostgres(hidden.databaseUrl(), 1);
+    expect((await storedDb.selectFrom('sip_trunks').select('forward_caller_id').executeTakeFirstOrThrow()).forward_caller_id).toBe(true);
+    await storedDb.destroy();
+    expect(await (await c.get('/admin/phone-system/trunk')).text()).not.toContain('forwardCallerId');
     for (const path of ['/api/ivr', '/api/ivr/menus', '/api/ivr/prompts', '/api/ivr/export', '/admin/phone-system/ivr', '/admin/phone-system/ivr/editor', '/admin/phone-system/ivr/prompts']) {
       expect((await c.get(path)).status, path).toBe(404);
     }

@@ -89,9 +89,10 @@ const trunkTarget = (trunk: RoutingTrunk, dialString: string): PstnDestination['
  * numbers (issue 13, a rule's ring plan): out through the account's trunk,
  * within the user's calling rights (a user allowed domestic calls only does
  * not forward abroad), never to a number of the account itself (the call
- * would come back in). The original caller's ID is kept (an internal caller
- * shows their extension's number, which means something outside); the
- * user's number is the one the call is forwarded from. Null when it cannot go.
+ * would come back in). The original caller's ID is kept where the trunk
+ * allows it (`forwardCallerId`; an internal caller shows their extension's
+ * number, which means something outside), else the user's number is shown;
+ * the user's number is the one the call is forwarded from. Null when it cannot go.
  */
 export function forwardingDestination(
   config: AccountConfig | null,
@@ -111,13 +112,15 @@ export function forwardingDestination(
   let callerNumber: string | null;
   if (caller.extensionId) callerNumber = config.users.get(caller.extensionId)?.blockCallerId ? null : (config.directNumberOf.get(caller.extensionId) ?? config.account.mainNumber);
   else callerNumber = caller.number ? toE164(caller.number, country) : null;
+  // A carrier that does not allow a From that is not ours (the trunk's setting) is shown the user's number.
+  const callerId = config.trunk.forwardCallerId || !callerNumber ? { number: callerNumber, name: callerNumber ? caller.name : null } : { number: ownNumber, name: null };
   return {
     kind: 'pstn',
     accountId: config.account.id,
     e164,
     emergency: false,
     trunk: trunkTarget(config.trunk, formatForTrunk(e164, config.trunk.numberFormat, country)),
-    callerId: { number: callerNumber, name: callerNumber ? caller.name : null },
+    callerId,
     forwardedFrom: ownNumber,
   };
 }

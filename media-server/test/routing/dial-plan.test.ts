@@ -191,6 +191,10 @@ describe('forwarding a user’s call to one of their numbers (issue 13)', () => 
     // One who withholds their caller ID outside is withheld when forwarded too.
     await db.updateTable('users').set({ block_caller_id: true }).where('extension_id', '=', alice.extensionId).execute();
     expect(forwardingDestination(await loadAccountConfig(db, accountId), bob, '+12125550101', { number: '201', name: 'Alice', extensionId: alice.extensionId })?.callerId.number).toBeNull();
+    // A carrier that refuses a From that is not ours: the trunk says so, and the user's number is shown.
+    await db.updateTable('sip_trunks').set({ forward_caller_id: false }).where('account_id', '=', accountId).execute();
+    expect(forwardingDestination(await loadAccountConfig(db, accountId), bob, '+12125550101', outside)).toMatchObject({ callerId: { number: '+14155550177' }, forwardedFrom: '+14155550177' });
+    await db.updateTable('sip_trunks').set({ forward_caller_id: true }).where('account_id', '=', accountId).execute();
     // Bob may call abroad; a user allowed domestic calls only may not forward abroad.
     expect(forwardingDestination(config, bob, '+33142685300', outside)).toMatchObject({ e164: '+33142685300' });
     await db.updateTable('users').set({ outbound_calling: 'domestic' }).where('extension_id', '=', bobExtensionId).execute();

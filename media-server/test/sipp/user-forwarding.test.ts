@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { createLogger } from '@carillon/config';
-import { installConfigChangeSink, saveUserAnswering } from '@carillon/core';
+import { announceConfigChange, installConfigChangeSink, saveUserAnswering } from '@carillon/core';
 import { CONFIG_CHANGES_CHANNEL } from '@carillon/contracts/config-changes';
 import { DEFAULT_CALL_SETTINGS, userAnsweringSchema, type RingRow } from '@carillon/domain';
 import { liveCounts } from '../../src/health.ts';
@@ -213,6 +213,25 @@ describe('forwarding numbers in a user’s answering rules', () => {
       const stats = l.rtp_stats as unknown as RtpStats;
       expect(stats.received.packets).toBeGreaterThan(50);
       expect(stats.sent.packets).toBeGreaterThan(50);
+    }
+    await expectNothingLive();
+  }, 90_000);
+
+  it('shows the user’s number instead where the trunk does not allow a From that is not ours', async () => {
+    await saveRule([mobileRow(MOBILE, 1, 20)]);
+    await h.db.updateTable('sip_trunks').set({ forward_caller_id: false }).where('account_id', '=', h.accountId).execute();
+    await announceConfigChange(h.accountId, 'trunks');
+    try {
+      const mobile = await carrier('carrier-uas.xml');
+      const inbound = await runSipp({ scenario: 'carrier-uac-stay.xml', target: h.target, localIp: CARRIER_IP, localPort: await freeSipPort(CARRIER_IP), service: did, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort(CARRIER_IP)), '-d', '2000'] });
+      expect(inbound.code, inbound.errors || inbound.output.slice(-1500)).toBe(0);
+      const seen = await mobile.done;
+      expect(seen.code, seen.errors).toBe(0);
+      expect(seen.logs).toMatch(new RegExp(`FROM=[^|]*<sip:\\${did}@`));
+      expect(seen.logs).not.toContain('+12125550123');
+    } finally {
+      await h.db.updateTable('sip_trunks').set({ forward_caller_id: true }).where('account_id', '=', h.accountId).execute();
+      await announceConfigChange(h.accountId, 'trunks');
     }
     await expectNothingLive();
   }, 90_000);
