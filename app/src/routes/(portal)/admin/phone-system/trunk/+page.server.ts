@@ -1,5 +1,5 @@
 import { fail } from '@sveltejs/kit';
-import { getTrunk, saveTrunk, trunkForwardingInput, trunkInput, zodFieldErrors } from '@carillon/core';
+import { getTrunk, saveTrunk, trunkForwardingInput, trunkInput, zodFieldErrors, type TrunkView } from '@carillon/core';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { areaEnabled } from '#lib/server/unreleased.ts';
 import { actorOf, caller } from '#lib/server/api.ts';
@@ -7,8 +7,15 @@ import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
   const auth = caller(event);
-  // The forwarding setting belongs to the unreleased area 'answering_rules': shown only where it is enabled.
-  return { trunk: await getTrunk((await getRuntime()).db, auth.account.id), canEdit: auth.permissions.has('phone_system.manage'), forwarding: await areaEnabled('answering_rules') };
+  // The forwarding setting belongs to the unreleased area 'answering_rules': shown (and sent to the page) only where it is enabled.
+  const forwarding = await areaEnabled('answering_rules');
+  const stored = await getTrunk((await getRuntime()).db, auth.account.id);
+  let trunk: (Omit<TrunkView, 'forwardCallerId'> & { forwardCallerId?: boolean }) | null = stored;
+  if (stored && !forwarding) {
+    const { forwardCallerId: _hidden, ...rest } = stored;
+    trunk = rest;
+  }
+  return { trunk, canEdit: auth.permissions.has('phone_system.manage'), forwarding };
 };
 
 /** The form's fields as the schema wants them: a checkbox is present or absent, addresses one per line. */
