@@ -47,7 +47,7 @@ interface View {
     inHours: { ringPlan: { mode: string; rows: { target: { kind: string; deviceId?: string; number?: string }; order: number; active: boolean; ringForSeconds: number }[] }; afterRinging: unknown };
     afterHours: { afterRinging: unknown };
     custom: { id?: string; name: string; conditions: unknown[] }[];
-    settings: { blocking: { anonymous: boolean; numbers: string[] }; screening: string };
+    settings: { blocking: { anonymous: boolean; numbers: string[] }; screening: string; confirmForwardedCalls: boolean };
   };
 }
 
@@ -171,6 +171,9 @@ describe('a user’s own answering rules (My Extension)', () => {
     expect(view.answering.afterHours.afterRinging).toEqual({ type: 'extension', extensionId: tomExtensionId });
     expect(view.answering.custom.map((r) => r.name)).toEqual(['Boss', 'Holidays']);
     expect(view.answering.settings.blocking).toEqual({ anonymous: true, numbers: ['+14155550666'] });
+    // Forwarding numbers in order after the phones, and "press 1 to accept" off until chosen.
+    expect(view.answering.inHours.ringPlan.rows[2]).toEqual({ target: { kind: 'forwarding', label: 'mobile', number: '+33612345678' }, order: 2, active: true, ringForSeconds: 20 });
+    expect(view.answering.settings.confirmForwardedCalls).toBe(false);
     // The same document read back, and stored as rows: the hours in users, one row per rule, in order.
     expect(((await (await sam.get('/api/me/answering-rules')).json()) as View).answering).toEqual(view.answering);
     expect((await db.selectFrom('users').select('user_hours').where('id', '=', samId).executeTakeFirstOrThrow()).user_hours).toEqual(view.answering.hours);
@@ -212,6 +215,9 @@ describe('a user’s own answering rules (My Extension)', () => {
       [doc({ inHours: { ...base.inHours, ringPlan: { mode: 'in_order', rows: [{ ...(base.inHours.ringPlan.rows[0] as object), ringForSeconds: 90 }] } } }), 'inHours.ringPlan.rows.0.ringForSeconds', /60|less than/],
       [doc({ inHours: { ...base.inHours, ringPlan: { mode: 'in_order', rows: [{ target: { kind: 'forwarding', label: 'mobile', number: '0612' }, order: 1, active: true, ringForSeconds: 5 }] } } }), 'inHours.ringPlan.rows.0.target.number', /E.164/],
       [doc({ settings: { ...base.settings, screening: 'sometimes' } }), 'settings.screening', /.+/],
+      [doc({ settings: { ...base.settings, confirmForwardedCalls: 'yes' } }), 'settings.confirmForwardedCalls', /.+/],
+      [doc({ inHours: { ...base.inHours, ringPlan: { mode: 'in_order', rows: [{ target: { kind: 'forwarding', label: 'pager', number: '+33612345678' }, order: 1, active: true, ringForSeconds: 5 }] } } }), 'inHours.ringPlan.rows.0.target.label', /.+/],
+      [doc({ inHours: { ...base.inHours, ringPlan: { mode: 'in_order', rows: [{ ...(base.inHours.ringPlan.rows[2] as object), ringForSeconds: 7 }] } } }), 'inHours.ringPlan.rows.0.ringForSeconds', /whole rings/],
       [{ ...doc(), extra: true }, 'extra', /.+/],
     ];
     for (const [body, field, message] of cases) {
@@ -242,14 +248,43 @@ describe('a user’s own answering rules (My Extension)', () => {
   });
 });
 
+describe('the trunk’s caller ID on forwarded calls', () => {
+  it('is kept by default, can be turned off by an administrator (audited), and is refused when not a boolean', async () => {
+    const trunkBody = { name: 'Carrier', host: '192.0.2.10', port: 5060, transport: 'udp', username: '', numberFormat: 'e164', inboundAddresses: [] };
+    const created = await admin.json('PUT', '/api/trunk', trunkBody);
+    expect(created.status).toBe(200);
+    expect(await created.json()).toMatchObject({ forwardCallerId: true });
+    expect((await admin.json('PUT', '/api/trunk', { ...trunkBody, forwardCallerId: 'no' })).status).toBe(400);
+    const off = await admin.json('PUT', '/api/trunk', { ...trunkBody, forwardCallerId: false });
+    expect(await off.json()).toMatchObject({ forwardCallerId: false });
+    // A save that does not name it keeps it.
+    expect(await (await admin.json('PUT', '/api/trunk', { ...trunkBody, name: 'Carrier 2' })).json()).toMatchObject({ forwardCallerId: false });
+    const trail = await db.selectFrom('audit_events').select(['action', 'after']).where('action', '=', 'trunk.updated').orderBy('occurred_at').execute();
+    expect(trail.some((a) => (a.after as Record<string, unknown>).forward_caller_id === false)).toBe(true);
+    // A user without phone_system.manage may not change it.
+    expect((await sam.json('PUT', '/api/trunk', { ...trunkBody, forwardCallerId: true })).status).toBe(403);
+    expect(await (await admin.get('/admin/phone-system/trunk')).text()).toContain('Forwarded calls show the original caller’s number');
+  });
+});
+
 describe('another user’s answering rules (admin)', () => {
   it('lets an administrator with users.manage read and save any user’s, audited as the administrator', async () => {
     const adminId = ((await (await admin.get('/api/me')).json()) as { id: string }).id;
     expect((await admin.get(`/api/users/${tomId}/answering-rules`)).status).toBe(200);
-    const body = doc({ inHours: { ...doc().inHours, ringPlan: { mode: 'simultaneous', rows: [] } }, custom: [], afterHours: { ...doc().afterHours, afterRinging: { type: 'voicemail' } } });
+    const mobile = { target: { kind: 'forwarding', label: 'mobile', number: '+33698765432' }, order: 1, active: true, ringForSeconds: 25 };
+    const body = doc({
+      inHours: { ...doc().inHours, ringPlan: { mode: 'simultaneous', rows: [mobile] } },
+      custom: [],
+      afterHours: { ...doc().afterHours, afterRinging: { type: 'voicemail' } },
+      settings: { ...doc().settings, confirmForwardedCalls: true },
+    });
     const res = await admin.json('PUT', `/api/users/${tomId}/answering-rules`, body);
     expect(res.status, await res.clone().text()).toBe(200);
-    expect(((await res.json()) as View).answering.inHours.ringPlan.mode).toBe('simultaneous');
+    const saved = ((await res.json()) as View).answering;
+    expect(saved.inHours.ringPlan.mode).toBe('simultaneous');
+    // Tom's phone (added by the test above) rings with the first group; the mobile as saved.
+    expect(saved.inHours.ringPlan.rows.filter((r) => r.target.kind === 'forwarding')).toEqual([mobile]);
+    expect(saved.settings.confirmForwardedCalls).toBe(true);
     const trail = await audits(tomId);
     expect(trail.map((a) => a.actor_user_id)).toEqual([adminId]);
   });
@@ -289,6 +324,16 @@ describe('while the areas are unreleased', () => {
     expect((await c.get(`/admin/users/${me.id}/call-handling`)).status).toBe(404);
     expect(await (await c.get('/me')).text()).not.toContain('/me/call-handling');
     expect(await (await c.get(`/admin/users/${me.id}`)).text()).not.toContain('/call-handling');
+    // The trunk's forwarding setting is neither shown nor taken: the API leaves it out and keeps what is stored, the page has no box.
+    const trunkBody = { name: 'Carrier', host: '192.0.2.10', port: 5060, transport: 'udp', username: '', numberFormat: 'e164', inboundAddresses: [] };
+    const putHidden = await c.json('PUT', '/api/trunk', { ...trunkBody, forwardCallerId: false });
+    expect(putHidden.status).toBe(200);
+    expect(await putHidden.json()).not.toHaveProperty('forwardCallerId');
+    expect(await (await c.get('/api/trunk')).json()).not.toHaveProperty('forwardCallerId');
+    const storedDb = openPostgres(hidden.databaseUrl(), 1);
+    expect((await storedDb.selectFrom('sip_trunks').select('forward_caller_id').executeTakeFirstOrThrow()).forward_caller_id).toBe(true);
+    await storedDb.destroy();
+    expect(await (await c.get('/admin/phone-system/trunk')).text()).not.toContain('forwardCallerId');
     for (const path of ['/api/ivr', '/api/ivr/menus', '/api/ivr/prompts', '/api/ivr/export', '/admin/phone-system/ivr', '/admin/phone-system/ivr/editor', '/admin/phone-system/ivr/prompts']) {
       expect((await c.get(path)).status, path).toBe(404);
     }

@@ -68,8 +68,13 @@ describe('Call Handling & Forwarding page', () => {
     await page.getByRole('button', { name: 'Add a custom rule' }).click();
     await page.getByLabel('Rule name').fill('Boss');
     await page.getByLabel('When the caller is one of these numbers (comma-separated)').fill('+14155550123');
+    // Forwarded calls must be accepted with 1 (a mobile's voicemail cannot take them).
+    await page.getByRole('tab', { name: 'Settings' }).click();
+    await page.getByLabel('Press 1 to accept forwarded calls').check();
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByTestId('answering-notice').getByText('Saved.').waitFor();
+    const settings = await db.selectFrom('user_call_settings').select('settings').where('user_id', '=', aliceId).executeTakeFirstOrThrow();
+    expect((settings.settings as { confirmForwardedCalls: boolean }).confirmForwardedCalls).toBe(true);
 
     const hours = (await db.selectFrom('users').select('user_hours').where('id', '=', aliceId).executeTakeFirstOrThrow()).user_hours as { mode: string; days: Record<string, unknown[]> };
     expect(hours.mode).toBe('custom');

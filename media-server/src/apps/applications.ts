@@ -7,7 +7,7 @@ import { mailboxApp } from './mailbox/mailbox.ts';
 import type { MailboxAccess } from './mailbox/mailbox-access.ts';
 import { messageOnlyApp } from './message-only/message-only.ts';
 import type { Mailboxes } from './voicemail/mailboxes.ts';
-import type { AnsweringRulesSource } from './user-answering/answering-rules.ts';
+import type { AnsweringRulesSource, ForwardingRoutes } from './user-answering/answering-rules.ts';
 import { userAnsweringApp } from './user-answering/user-answering.ts';
 
 /** The destinations today's B2BUA (calls/b2bua-call.ts) puts through: an extension's devices, or the carrier. */
@@ -46,6 +46,8 @@ export interface ApplicationPorts {
    * user's extension then go to the user-answering application; without it, to the B2BUA as before.
    */
   answeringRules?: AnsweringRulesSource;
+  /** Users' forwarding numbers as outside destinations (with answeringRules). */
+  forwarding?: ForwardingRoutes;
   /** Accounts' IVR menus. Only where the unreleased area 'ivr' is enabled: IVR destinations then go to the IVR application; without it, 480. */
   ivrMenus?: IvrMenus;
   /** Mailboxes by phone (`*86`). Only where the unreleased area 'voicemail' is enabled (the dial plan routes `*86` only then). */
@@ -63,8 +65,10 @@ export type ApplicationTable = Partial<Record<DestinationKind, CallApp>>;
 export function callApplications(ports: ApplicationPorts): ApplicationTable {
   const messageOnly = messageOnlyApp(ports.mailboxes);
   return {
-    ...(ports.answeringRules ? { extension: userAnsweringApp({ rules: ports.answeringRules, mailboxes: ports.mailboxes }) } : {}),
-    ...(ports.ivrMenus ? { ivr: ivrApp({ menus: ports.ivrMenus, mailboxes: ports.mailboxes, ...(ports.answeringRules ? { answeringRules: ports.answeringRules } : {}) }) } : {}),
+    ...(ports.answeringRules ? { extension: userAnsweringApp({ rules: ports.answeringRules, mailboxes: ports.mailboxes, ...(ports.forwarding ? { forwarding: ports.forwarding } : {}) }) } : {}),
+    ...(ports.ivrMenus
+      ? { ivr: ivrApp({ menus: ports.ivrMenus, mailboxes: ports.mailboxes, ...(ports.answeringRules ? { answeringRules: ports.answeringRules } : {}), ...(ports.forwarding ? { forwarding: ports.forwarding } : {}) }) }
+      : {}),
     announcement: announcementApp(ports.mailboxes),
     ...(ports.mailboxAccess ? { mailbox: mailboxApp(ports.mailboxAccess) } : {}),
     // Only message-only extensions reach a mailbox today; the other reasons (no answer, busy, rules) come with user voicemail.

@@ -35,11 +35,12 @@ export interface CallHandle {
   /** Records what the caller says into a new audio file. */
   record(options: RecordOptions): Promise<RecordResult>;
   /**
-   * Connects the caller to another party (forking to its devices; a trunk not yet); resolves when that
-   * leg ends or fails. The caller must be answered first. Whatever plays to the caller meanwhile
-   * (ring-back, looped) stops when the party answers or the ringing ends.
+   * Connects the caller to another party: an extension (forking to its devices) or an outside number
+   * (through the account's trunk), or several of them ringing together (the first to answer takes
+   * the call); resolves when that leg ends or fails. The caller must be answered first. Whatever
+   * plays to the caller meanwhile (ring-back, looped) stops when the party answers or the ringing ends.
    */
-  bridgeTo(target: Destination, options?: { ringSeconds?: number }): Promise<BridgeOutcome>;
+  bridgeTo(target: Destination | readonly Destination[], options?: BridgeOptions): Promise<BridgeOutcome>;
   /** Joins a room (conference, page, monitoring) in a role. */
   joinRoom(room: RoomRef, role: RoomRole): Promise<void>;
   /** Parks the call (music on hold) in a slot, until someone picks it up or it times out. */
@@ -103,6 +104,19 @@ export interface RecordResult {
   durationMs: number;
   reason: 'max-length' | 'silence' | 'terminator' | 'hangup';
   terminator: string | null;
+}
+
+export interface BridgeOptions {
+  /** How long the parties ring before the outcome is 'no-answer'. */
+  ringSeconds?: number;
+  /** For an extension: ring only these of its devices (a rule's ring plan); every registered device when absent. */
+  deviceIds?: readonly string[];
+  /**
+   * For an outside number: whoever answers hears a prompt and must press 1 before the caller is
+   * connected, so that a mobile's own voicemail cannot take the call (issue 13). One that does not
+   * press 1 in time is hung up on and counts as not answering.
+   */
+  acceptWithDigit?: boolean;
 }
 
 export type BridgeOutcome =

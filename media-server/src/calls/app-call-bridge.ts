@@ -1,12 +1,12 @@
 import type { Logger } from '@carillon/config';
-import type { BridgeHandle } from '../media/index.ts';
+import type { BridgeHandle, MediaEvent } from '../media/index.ts';
 import { createResponse, newCallId, newTag, SipRequest, type SipResponse } from '../sip/message/index.ts';
 import { InviteSession, type SessionSettings, type SessionTermination } from '../sip/session/index.ts';
 import type { InviteServerTransaction, NonInviteServerTransaction, TransactionLayer } from '../sip/transaction/index.ts';
 import type { SipTarget, SipTransportProtocol } from '../sip/transport/index.ts';
 import type { Codec } from '../sdp/session-description.ts';
 import type { BridgeOutcome } from '../apps/call-handle.ts';
-import type { ExtensionDestination } from '../routing/destination.ts';
+import type { TrunkTarget } from '../routing/destination.ts';
 import type { CallRecords } from './call-records.ts';
 import { forkOffer, readForkAnswer } from './fork-media.ts';
 import type { LocalWebRtc } from './webrtc-media.ts';
@@ -19,43 +19,79 @@ export interface CalleeDevice {
   deviceId: string | null;
 }
 
+/**
+ * One party a `bridgeTo` rings: a device of an extension, or an outside
+ * number through the account's trunk. What its INVITE carries is decided by
+ * the caller of `ring` (AppCall), which knows the destination.
+ */
+export interface CalleeTarget extends CalleeDevice {
+  /** The To header. */
+  to: string;
+  /** The From header, without its tag. */
+  from: string;
+  /** More headers (P-Asserted-Identity, Privacy, Diversion), in order. */
+  headers: [string, string][];
+  /** The carrier of an outside number: its credentials answer a challenge (RFC 3261 §22.2). */
+  trunk: TrunkTarget | null;
+  /** Whoever answers must press 1 before the caller is connected. */
+  confirm: boolean;
+}
+
 /** What ringing an extension for an application call needs. */
 export interface CalleeForksContext {
   log: Logger;
   transactions: TransactionLayer;
   sessionSettings?: Partial<SessionSettings>;
   localContact(transport: SipTransportProtocol): { host: string; port: number };
-  domain: string;
   dtlsFingerprint: string;
   records: Pick<CallRecords, 'addLeg' | 'legEnded' | 'answered'>;
   /** The fork's Call-ID reaches this call from now on (the callee's BYE, a retransmitted 2xx), until forgotten. */
   registerFork(callId: string): void;
+  /** The Authorization for a carrier's 401/407, null when it has no credentials (calls/call-engine.ts, shared with the B2BUA). */
+  trunkAuthorization?(trunk: TrunkTarget, request: SipRequest, challenge: SipResponse): string | null;
 }
 
-/** The call that rings: its record, who calls (the From of the forks), its codec, and what to do on the answer. */
+/** The call that rings: its record, its codec, what to do on the answer, and the prompt a forwarded party must accept. */
 export interface CalleeForksCall {
   recordId: string;
   accountId: string;
-  from: { user: string; name: string | null };
   callerCodec: Codec;
   onAnswered: () => Promise<void>;
+  /** The "press 1 to accept" prompt (a media file), for targets with `confirm`. */
+  acceptPrompt?: { file: string } | { pcm: Int16Array };
 }
+
+/** How long a forwarded party has to press 1 once it answered (the prompt loops meanwhile). */
+export const ACCEPT_SECONDS = 12;
+export const ACCEPT_DIGIT = '1';
 
 interface Fork {
   request: SipRequest;
   session: InviteSession;
   legRecordId: string;
   webrtc: LocalWebRtc | null;
-  status: 'calling' | 'ringing' | 'answered' | 'failed' | 'cancelled';
+  callee: CalleeTarget;
+  /** 'confirming': answered, waiting for the party to press 1 (only `callee.confirm` forks). */
+  status: 'calling' | 'ringing' | 'confirming' | 'answered' | 'failed' | 'cancelled';
   finalStatus: number | null;
+  authRetried: boolean;
 }
 
 /**
- * The callee side of `AppCall.bridgeTo`: INVITEs forked to every registered
- * device of an extension (RFC 3261 §16.7 style parallel search done as a
- * B2BUA, as `B2buaCall` does), whose first 2xx takes the bridge's leg 'b'; the
- * others are CANCELled (§9.1), and a 2xx that comes after the first is
- * acknowledged and hung up at once (§13.2.2.4).
+ * The callee side of `AppCall.bridgeTo`: INVITEs forked to every target
+ * (devices of an extension, outside numbers through the trunk; RFC 3261
+ * §16.7 style parallel search done as a B2BUA, as `B2buaCall` does), whose
+ * first 2xx takes the bridge's leg 'b'; the others are CANCELled (§9.1), and
+ * a 2xx that comes after the first is acknowledged and hung up at once
+ * (§13.2.2.4).
+ *
+ * A target with `confirm` (a forwarded outside number) that answers is not
+ * connected at once: it takes leg 'b' and hears the accept prompt while the
+ * caller still hears ring-back (a prompt playing to a leg stops the relay to
+ * it), and only its 1 (RFC 4733 or in-band) connects it. Anything else (no
+ * digit in time, another digit, its hang-up) hangs it up, and the others ring
+ * on. One party confirms at a time: another confirming party that answers
+ * meanwhile is hung up; a device that answers takes the call from it.
  *
  *   Ringing --> Answered --> Done
  *       \______________________/  (no answer, busy, unavailable, the caller left)
@@ -74,6 +110,10 @@ export class CalleeForks {
   private phase: 'Ringing' | 'Answered' | 'Done' = 'Ringing';
   private timer: NodeJS.Timeout | null = null;
   private answered: Fork | null = null;
+  /** The fork that answered and must press 1, with what ends its wait. */
+  private confirming: { fork: Fork; wake: (accepted: boolean) => void } | null = null;
+  /** The ring time ran out while a party was confirming: when it fails, the outcome is no-answer. */
+  private expired = false;
   /** ring() is still sending INVITEs: a fork that fails meanwhile does not end the attempt (more may follow). */
   private sending = false;
   private settle!: (o: BridgeOutcome) => void;
@@ -98,10 +138,10 @@ export class CalleeForks {
   }
 
   /** Sends the INVITEs, and starts the ring timer. `local`: our side of leg 'b' for the offers. */
-  async ring(destination: ExtensionDestination, devices: CalleeDevice[], local: { address: string; rtpPort: number }, ringSeconds: number): Promise<void> {
+  async ring(targets: CalleeTarget[], local: { address: string; rtpPort: number }, ringSeconds: number): Promise<void> {
     this.sending = true;
     try {
-      await this.sendAll(destination, devices, local);
+      await this.sendAll(targets, local);
     } finally {
       this.sending = false;
     }
@@ -110,30 +150,30 @@ export class CalleeForks {
     if (this.phase === 'Ringing') this.timer = setTimeout(() => this.noAnswer(), ringSeconds * 1000);
   }
 
-  private async sendAll(destination: ExtensionDestination, devices: CalleeDevice[], local: { address: string; rtpPort: number }): Promise<void> {
-    for (const d of devices) {
+  private async sendAll(targets: CalleeTarget[], local: { address: string; rtpPort: number }): Promise<void> {
+    for (const t of targets) {
       if (this.phase !== 'Ringing') return;
-      const contact = this.ctx.localContact(d.target.transport);
-      const req = new SipRequest('INVITE', d.uri);
+      const contact = this.ctx.localContact(t.target.transport);
+      const req = new SipRequest('INVITE', t.uri);
       req.add('max-forwards', 70);
-      const from = this.call.from;
-      req.add('from', `${from.name ? `"${from.name}" ` : ''}<sip:${from.user}@${this.ctx.domain}>;tag=${newTag()}`);
-      req.add('to', `<sip:${destination.extensionNumber}@${this.ctx.domain}>`);
+      req.add('from', `${t.from};tag=${newTag()}`);
+      req.add('to', t.to);
+      for (const [name, value] of t.headers) req.add(name, value);
       req.add('call-id', newCallId('carillon'));
       req.add('cseq', '1 INVITE');
-      req.add('contact', `<sip:carillon@${contact.host}:${contact.port};transport=${d.target.transport.toLowerCase()}>`);
+      req.add('contact', `<sip:carillon@${contact.host}:${contact.port};transport=${t.target.transport.toLowerCase()}>`);
       req.add('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE');
       req.add('content-type', 'application/sdp');
-      const offer = forkOffer({ target: d.target, callerCodec: this.call.callerCodec, dtlsFingerprint: this.ctx.dtlsFingerprint, local, sdp: this.sdp });
+      const offer = forkOffer({ target: t.target, callerCodec: this.call.callerCodec, dtlsFingerprint: this.ctx.dtlsFingerprint, local, sdp: this.sdp });
       req.body = offer.body;
       const legRecordId = await this.ctx.records.addLeg({
         callId: this.call.recordId,
         accountId: this.call.accountId,
         role: 'callee',
-        endpoint: offer.webrtc ? 'webrtc' : 'sip',
-        deviceId: d.deviceId,
+        endpoint: t.trunk ? 'trunk' : offer.webrtc ? 'webrtc' : 'sip',
+        deviceId: t.deviceId,
         sipCallId: req.callId,
-        remoteUri: d.uri,
+        remoteUri: t.uri,
       });
       if (this.phase !== 'Ringing') {
         // The attempt ended while the leg was written: its INVITE is never sent.
@@ -141,14 +181,15 @@ export class CalleeForks {
         return;
       }
       this.ctx.registerFork(req.callId);
-      this.send({ request: req, session: null as unknown as InviteSession, legRecordId, webrtc: offer.webrtc, status: 'calling', finalStatus: null }, d.target);
+      const fork: Fork = { request: req, session: null as unknown as InviteSession, legRecordId, webrtc: offer.webrtc, callee: t, status: 'calling', finalStatus: null, authRetried: false };
+      this.forks.push(fork);
+      this.send(fork);
     }
   }
 
-  private send(fork: Fork, target: SipTarget): void {
-    const session = InviteSession.uac({ request: fork.request, target, transactions: this.ctx.transactions, ...(this.ctx.sessionSettings ? { settings: this.ctx.sessionSettings } : {}), log: this.log });
+  private send(fork: Fork): void {
+    const session = InviteSession.uac({ request: fork.request, target: fork.callee.target, transactions: this.ctx.transactions, ...(this.ctx.sessionSettings ? { settings: this.ctx.sessionSettings } : {}), log: this.log });
     fork.session = session;
-    this.forks.push(fork);
     const failed = (err: unknown) => this.log.error('fork response failed', { error: err });
     session.on('progress', (res) => {
       if (res.status > 100 && fork.status === 'calling') fork.status = 'ringing';
@@ -158,34 +199,63 @@ export class CalleeForks {
     session.on('offer', (offer) => offer.reject(488));
     session.on('request', (req, tx) => tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'INFO' || req.method === 'NOTIFY' ? 200 : 501)));
     session.on('terminated', (t: SessionTermination) => {
+      if (fork.session !== session) return; // a session replaced by the retry with credentials
       if (fork === this.answered) {
         if (t.reason !== 'local-bye' && t.reason !== 'closed') this.calleeLeft();
         return;
       }
+      // The party hung up (or its session failed) before pressing 1.
+      if (fork.status === 'confirming') {
+        if (this.confirming?.fork === fork) this.confirming.wake(false);
+        return;
+      }
+      const status = t.response?.status ?? 0;
+      // A carrier that asks for credentials gets them once (RFC 3261 §22.2), as the B2BUA does.
+      if ((status === 401 || status === 407) && this.retryWithCredentials(fork, t.response!)) return;
       // A final failure of the INVITE (a 2xx that crossed our CANCEL was acknowledged and ended by the session).
-      if (t.response && t.response.status >= 300 && fork.status !== 'answered') void this.forkFailed(fork, t.response.status).catch(failed);
+      if (status >= 300 && fork.status !== 'answered') void this.forkFailed(fork, status).catch(failed);
     });
   }
 
-  private async forkFailed(fork: Fork, status: number): Promise<void> {
+  private retryWithCredentials(fork: Fork, challenge: SipResponse): boolean {
+    const trunk = fork.callee.trunk;
+    if (!trunk || fork.authRetried || this.phase !== 'Ringing' || (fork.status !== 'calling' && fork.status !== 'ringing') || !this.ctx.trunkAuthorization) return false;
+    const authorization = this.ctx.trunkAuthorization(trunk, fork.request, challenge);
+    if (!authorization) return false;
+    fork.authRetried = true;
+    const retry = new SipRequest('INVITE', fork.request.uri, fork.request.headers.filter((h) => h.name !== 'via').map((h) => ({ ...h })), fork.request.body);
+    retry.set('cseq', `${fork.request.cseq.seq + 1} INVITE`);
+    retry.set(challenge.status === 401 ? 'authorization' : 'proxy-authorization', authorization);
+    fork.request = retry;
+    this.send(fork);
+    return true;
+  }
+
+  private async forkFailed(fork: Fork, status: number, result: string = String(status)): Promise<void> {
     if (fork.status !== 'cancelled') fork.status = 'failed';
     fork.finalStatus = status;
-    if (fork.status === 'failed') await this.ctx.records.legEnded(fork.legRecordId, String(status));
+    if (fork.status === 'failed') await this.ctx.records.legEnded(fork.legRecordId, result);
     this.maybeAllFailed();
   }
 
-  /** Every fork failed (none sent is the same: no device could be reached): busy if one was, else unavailable. */
+  /** Every fork failed (none sent is the same: no party could be reached): busy if one was, else unavailable; no-answer once the time ran out. */
   private maybeAllFailed(): void {
-    if (this.phase !== 'Ringing' || this.sending || this.forks.some((f) => f.status === 'calling' || f.status === 'ringing' || f.status === 'answered')) return;
+    if (this.phase !== 'Ringing' || this.sending || this.forks.some((f) => f.status === 'calling' || f.status === 'ringing' || f.status === 'confirming' || f.status === 'answered')) return;
+    if (this.expired) {
+      this.done();
+      this.settle({ outcome: 'no-answer', status: 480 });
+      return;
+    }
     const statuses = this.forks.map((f) => f.finalStatus ?? 0);
     const busy = statuses.includes(486) || statuses.includes(600);
+    const notAccepted = this.forks.some((f) => f.finalStatus === 0 && f.status === 'failed');
     this.done();
-    this.settle(busy ? { outcome: 'busy', status: 486 } : statuses.includes(603) ? { outcome: 'rejected', status: 603 } : { outcome: 'unavailable', status: 480 });
+    this.settle(busy ? { outcome: 'busy', status: 486 } : statuses.includes(603) ? { outcome: 'rejected', status: 603 } : notAccepted ? { outcome: 'no-answer', status: 480 } : { outcome: 'unavailable', status: 480 });
   }
 
-  /** A 2xx, already acknowledged by its session: the first one takes the bridge. */
+  /** A 2xx, already acknowledged by its session: the first one takes the bridge (a party that must press 1 first only once it has). */
   private async forkAnswered(fork: Fork, res: SipResponse): Promise<void> {
-    if (this.phase !== 'Ringing') {
+    if (this.phase !== 'Ringing' || fork.status === 'cancelled') {
       fork.session.bye();
       return;
     }
@@ -195,26 +265,93 @@ export class CalleeForks {
       await this.forkFailed(fork, 488);
       return;
     }
+    if (fork.callee.confirm) {
+      await this.confirm(fork, answer);
+      return;
+    }
+    await this.connect(fork, answer);
+  }
+
+  /** The party is the callee: leg 'b' is theirs, the others are CANCELled, the caller hears them. */
+  private async connect(fork: Fork, answer: NonNullable<ReturnType<typeof readForkAnswer>>, legReady = false): Promise<void> {
     fork.status = 'answered';
     this.answered = fork;
     this.phase = 'Answered';
     this.clearTimer();
-    for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing')) this.cancel(other);
-    await this.bridge.updateLeg('b', answer.leg);
+    const tookFromConfirming = this.confirming !== null && this.confirming.fork !== fork;
+    for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing' || other.status === 'confirming')) this.cancel(other);
+    // A device that answers while a forwarded party hears the accept prompt takes leg 'b': the prompt stops first.
+    if (tookFromConfirming) await this.bridge.stopPlayback('b').catch(() => undefined);
+    if (!legReady) await this.bridge.updateLeg('b', answer.leg);
     if (this.phase !== 'Answered') return;
     await this.call.onAnswered();
     await this.ctx.records.answered(this.call.recordId, [{ id: fork.legRecordId, codec: answer.audio.name }]);
   }
 
+  /**
+   * "Press 1 to accept": the party takes leg 'b' and hears the prompt, looped,
+   * for up to ACCEPT_SECONDS; its 1 connects it, anything else hangs it up.
+   */
+  private async confirm(fork: Fork, answer: NonNullable<ReturnType<typeof readForkAnswer>>): Promise<void> {
+    if (this.confirming) {
+      // One party confirms at a time (leg 'b' is one): this one is hung up and counts as not answering.
+      fork.session.bye();
+      await this.forkFailed(fork, 0, 'not_accepted');
+      return;
+    }
+    fork.status = 'confirming';
+    let wake!: (accepted: boolean) => void;
+    const decided = new Promise<boolean>((resolve) => (wake = resolve));
+    this.confirming = { fork, wake };
+    const onDigit = (e: Extract<MediaEvent, { type: 'dtmf' }>) => {
+      if (e.legId === 'b' && this.confirming?.fork === fork) wake(e.digit === ACCEPT_DIGIT);
+    };
+    this.bridge.on('dtmf', onDigit);
+    const timer = setTimeout(() => wake(false), ACCEPT_SECONDS * 1000);
+    let accepted = false;
+    try {
+      await this.bridge.updateLeg('b', answer.leg);
+      // Unless a device took the call (or the caller left) meanwhile: leg 'b' is no longer this party's.
+      if (fork.status === 'confirming') await this.bridge.play('b', this.call.acceptPrompt ?? ACCEPT_TONE, { loop: true });
+      accepted = await decided;
+    } catch (err) {
+      this.log.warn('accept prompt failed', { error: err });
+    } finally {
+      clearTimeout(timer);
+      this.bridge.off('dtmf', onDigit);
+      if (this.confirming?.fork === fork) this.confirming = null;
+    }
+    // Meanwhile the caller left, or a device answered and took the call (this fork was hung up then).
+    if (fork.status !== 'confirming') return;
+    if (accepted && this.phase === 'Ringing') {
+      await this.bridge.stopPlayback('b').catch(() => undefined);
+      await this.connect(fork, answer, true);
+      return;
+    }
+    await this.bridge.stopPlayback('b').catch(() => undefined);
+    if (!fork.session.closed) fork.session.bye();
+    await this.forkFailed(fork, 0, 'not_accepted');
+  }
+
   private cancel(fork: Fork): void {
+    const confirming = fork.status === 'confirming';
     fork.status = 'cancelled';
-    fork.session.cancel();
+    if (confirming) {
+      // Answered but not accepted: it has a dialog, so it gets a BYE (a CANCEL is for an INVITE still pending).
+      fork.session.bye();
+      if (this.confirming?.fork === fork) this.confirming.wake(false);
+    } else fork.session.cancel();
     void this.ctx.records.legEnded(fork.legRecordId, 'cancelled');
   }
 
   private noAnswer(): void {
     if (this.phase !== 'Ringing') return;
     for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancel(f);
+    if (this.confirming) {
+      // The party pressing 1 gets its chance: its refusal ends the attempt as no-answer.
+      this.expired = true;
+      return;
+    }
     this.done();
     this.settle({ outcome: 'no-answer', status: 480 });
   }
@@ -234,7 +371,7 @@ export class CalleeForks {
    */
   callerLeft(error: Error): void {
     if (this.phase === 'Ringing') {
-      for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancel(f);
+      for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing' || f.status === 'confirming') this.cancel(f);
       this.done();
       this.fail(error);
       return;
@@ -282,3 +419,11 @@ export class CalleeForks {
     for (const f of this.forks) if (f.request.callId === res.callId) f.session.receiveStrayResponse(res);
   }
 }
+
+/** When no spoken prompt could be made: two short 1 kHz beeps every two seconds say "something is expected of you". */
+const ACCEPT_TONE = (() => {
+  const beep = 8000 / 5;
+  const pcm = new Int16Array(16000);
+  for (const start of [0, 2400]) for (let i = 0; i < beep; i++) pcm[start + i] = Math.round(8000 * Math.sin((2 * Math.PI * 1000 * i) / 8000));
+  return { pcm };
+})();

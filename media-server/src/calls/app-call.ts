@@ -19,6 +19,7 @@ import {
   type CallApp,
   type CallHandle,
   type CollectOptions,
+  type BridgeOptions,
   type BridgeOutcome,
   type CollectResult,
   type PlayResult,
@@ -26,10 +27,11 @@ import {
   type RecordOptions,
   type RecordResult,
 } from '../apps/call-handle.ts';
-import type { Destination } from '../routing/destination.ts';
+import type { Destination, TrunkTarget } from '../routing/destination.ts';
 import type { MediaEngine } from '../media/index.ts';
 import { reachTarget } from './binding-target.ts';
-import { CalleeForks, type CalleeDevice } from './app-call-bridge.ts';
+import { CalleeForks, type CalleeDevice, type CalleeTarget } from './app-call-bridge.ts';
+import { pstnCallee } from './pstn-callee.ts';
 import type { CallRecords } from './call-records.ts';
 import type { CallParty } from './call-context.ts';
 import { LocalSdp } from './local-sdp.ts';
@@ -116,6 +118,8 @@ export interface AppCallContext {
   domain: string;
   /** A callee fork's Call-ID reaches this call (its BYE, a retransmitted 2xx) until the call is forgotten. */
   registerFork(callId: string, call: AppCall): void;
+  /** The Authorization for a carrier's challenge to a forwarded call (shared with the B2BUA's outbound calls). */
+  trunkAuthorization?(trunk: TrunkTarget, request: SipRequest, challenge: SipResponse): string | null;
 }
 
 /** How long `bridgeTo` rings when the application does not say (inventory 1 §7.5: 4 rings of 5 s). */
@@ -740,55 +744,58 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   }
 
   /**
-   * Rings an extension's registered devices (forked INVITEs, calls/app-call-bridge.ts) and, when one
-   * answers, puts it on this call's bridge as leg 'b', next to the caller's 'a'.
+   * Rings the target (an extension's registered devices, forked INVITEs; an outside number, through
+   * the account's trunk as the B2BUA sends outbound calls), or several targets together
+   * (calls/app-call-bridge.ts), and, when one answers, puts it on this call's bridge as leg 'b', next
+   * to the caller's 'a'.
    *
    * The caller must be answered first. A B2BUA answers its caller only when the callee answers, but
    * an application call's media (its bridge and the caller's endpoint) exists only once the caller
    * is answered, and what follows a failure (voicemail: a greeting, a recording) needs the caller
    * answered anyway; answering first also lets the application play ring-back meanwhile, which stops
-   * when the callee answers. Only extensions for now: a trunk (pstn) is UnsupportedVerbError.
+   * when the callee answers.
    *
    * Resolves 'answered' when the bridged leg ends (the callee's BYE: the application returns and the
    * caller gets a BYE; the caller's BYE: the callee gets one, endedBy 'caller'); 'no-answer' after
-   * `ringSeconds` (forks CANCELled, the caller stays with the application), 'busy' when the devices
-   * all answered 486, 'unavailable' when none is registered or none could be reached. The caller's
-   * hang-up while it rings CANCELs the forks and rejects with CallEndedError.
+   * `ringSeconds` (forks CANCELled, the caller stays with the application) or when a forwarded party
+   * did not press 1, 'busy' when the parties all answered 486, 'unavailable' when none is registered
+   * or none could be reached. The caller's hang-up while it rings CANCELs the forks and rejects with
+   * CallEndedError.
    */
-  async bridgeTo(target: Destination, options: { ringSeconds?: number } = {}): Promise<BridgeOutcome> {
+  async bridgeTo(target: Destination | readonly Destination[], options: BridgeOptions = {}): Promise<BridgeOutcome> {
     this.alive();
-    if (target.kind !== 'extension') throw new UnsupportedVerbError('bridgeTo', `an application call bridges only to an extension yet, not to ${target.kind}`);
+    const targets: readonly Destination[] = Array.isArray(target) ? target : [target as Destination];
+    for (const t of targets) if (t.kind !== 'extension' && t.kind !== 'pstn') throw new UnsupportedVerbError('bridgeTo', `an application call bridges to an extension or an outside number, not to ${t.kind}`);
     if (!this.is('Answered')) throw new Error('bridgeTo: answer the caller first');
     if (this.bridging) throw new Error('bridgeTo: one party at a time');
     const ringSeconds = options.ringSeconds ?? DEFAULT_RING_SECONDS;
     if (!(ringSeconds > 0 && ringSeconds <= 600)) throw new RangeError('bridgeTo: ringSeconds in (0, 600]');
-    const devices = await this.ctx.calleeDevices(target.extensionId);
+    const callees = await this.calleeTargets(targets, options);
+    const confirm = callees.some((c) => c.confirm);
+    const acceptPrompt = confirm ? await this.acceptPrompt() : undefined;
     this.alive();
-    if (devices.length === 0 || !this.recordId) return { outcome: 'unavailable', status: 480 };
+    if (callees.length === 0 || !this.recordId) return { outcome: 'unavailable', status: 480 };
     const bridge = this.bridge!;
-    const from = this.invite.from();
+    const extensions = targets.flatMap((t) => (t.kind === 'extension' ? [t.extensionId] : []));
     const forks = new CalleeForks(
       {
         log: this.log,
         transactions: this.ctx.transactions,
         ...(this.ctx.sessionSettings ? { sessionSettings: this.ctx.sessionSettings } : {}),
         localContact: this.ctx.localContact,
-        domain: this.ctx.domain,
         dtlsFingerprint: this.ctx.media.dtlsFingerprint,
         records: this.ctx.records,
         registerFork: (callId) => this.ctx.registerFork(callId, this),
+        ...(this.ctx.trunkAuthorization ? { trunkAuthorization: this.ctx.trunkAuthorization } : {}),
       },
       bridge,
       {
         recordId: this.recordId,
         accountId: this.accountId,
-        from:
-          this.caller.kind === 'device'
-            ? { user: this.caller.extensionNumber, name: this.caller.displayName }
-            : { user: from?.uri.user ?? 'unknown', name: from?.displayName ?? null },
         callerCodec: this.codec,
+        ...(acceptPrompt ? { acceptPrompt } : {}),
         onAnswered: async () => {
-          this.emit('callee', target.extensionId, 'on_call');
+          for (const id of extensions) this.emit('callee', id, 'on_call');
           // The caller hears the callee from now on, not what the application played while it rang.
           await bridge.stopPlayback('a').catch(() => undefined);
         },
@@ -805,17 +812,54 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       const local = await bridge.addLeg({ legId: 'b', codec: legCodec(this.codec), telephoneEventPayloadType: TELEPHONE_EVENT.payloadType, remote: null });
       legAdded = true;
       this.alive();
-      this.emit('callee', target.extensionId, 'ringing');
-      await forks.ring(target, devices, local, ringSeconds);
+      for (const id of extensions) this.emit('callee', id, 'ringing');
+      await forks.ring(callees, local, ringSeconds);
       return await forks.outcome;
     } finally {
       this.lifetime.signal.removeEventListener('abort', callerLeft);
       this.bridging = null;
-      this.emit('callee', target.extensionId, null);
+      for (const id of extensions) this.emit('callee', id, null);
       // Ring-back the application played while it rang ends with the ringing.
       if (this.live) await bridge.stopPlayback('a').catch(() => undefined);
       // The caller stays with the application (voicemail after no answer): leg 'b' goes. An ended call's release closes the bridge.
       if (legAdded && this.live) await bridge.removeLeg('b').catch((err: unknown) => this.log.warn('callee leg not removed', { error: err }));
+    }
+  }
+
+  /** The parties the destinations stand for, each with the headers of its INVITE. */
+  private async calleeTargets(targets: readonly Destination[], options: BridgeOptions): Promise<CalleeTarget[]> {
+    const from = this.invite.from();
+    const out: CalleeTarget[] = [];
+    for (const t of targets) {
+      if (t.kind === 'extension') {
+        const only = options.deviceIds ? new Set(options.deviceIds) : null;
+        const caller = this.caller.kind === 'device' ? { user: this.caller.extensionNumber, name: this.caller.displayName } : { user: from?.uri.user ?? 'unknown', name: from?.displayName ?? null };
+        for (const d of await this.ctx.calleeDevices(t.extensionId)) {
+          if (only && (d.deviceId === null || !only.has(d.deviceId))) continue;
+          out.push({
+            ...d,
+            from: `${caller.name ? `"${caller.name.replace(/"/g, '')}" ` : ''}<sip:${caller.user}@${this.ctx.domain}>`,
+            to: `<sip:${t.extensionNumber}@${this.ctx.domain}>`,
+            headers: [],
+            trunk: null,
+            confirm: false,
+          });
+        }
+      } else if (t.kind === 'pstn') {
+        out.push({ ...pstnCallee(t, this.ctx.localContact), confirm: options.acceptWithDigit ?? false });
+      }
+    }
+    return out;
+  }
+
+  /** "Press 1 to accept this call", spoken in the call's language (a beep cadence when no TTS is at hand). */
+  private async acceptPrompt(): Promise<{ file: string } | undefined> {
+    const text = this.language === 'fr' ? 'Appel transféré. Appuyez sur 1 pour accepter l’appel.' : 'Forwarded call. Press 1 to accept the call.';
+    try {
+      return { file: await this.ctx.speak(text, this.language) };
+    } catch (err) {
+      this.log.warn('accept prompt not spoken', { error: err });
+      return undefined;
     }
   }
 

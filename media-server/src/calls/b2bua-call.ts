@@ -16,6 +16,7 @@ import { forkOffer, readForkAnswer } from './fork-media.ts';
 import { reachTarget } from './binding-target.ts';
 import { StarCodeDetector } from './star-codes.ts';
 import { replacesFromUriHeaders, type ReplacesTarget } from './replaces.ts';
+import { pstnHeaders, trunkRequestUri, trunkSipTarget } from './pstn-callee.ts';
 import { answerSetup, isWebRtcMedia, newIceCredentials, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -290,9 +291,7 @@ export class B2buaCall {
         return;
       }
     } else {
-      const t = route.trunk;
-      const transport = t.transport === 'tcp' ? 'TCP' : t.transport === 'tls' ? 'TLS' : 'UDP';
-      targets.push({ target: { transport, host: t.host, port: t.port }, uri: `sip:${t.dialString}@${t.host}:${t.port}`, deviceId: null });
+      targets.push({ target: trunkSipTarget(route.trunk), uri: trunkRequestUri(route.trunk), deviceId: null });
     }
 
     // Held by the call as soon as it exists: finish() closes it, and its legs with it.
@@ -334,13 +333,10 @@ export class B2buaCall {
     const dialed = this.invite.requestUri()?.user ?? '';
     req.add('max-forwards', 70);
     if (route.kind === 'pstn') {
-      const cid = route.callerId.number;
-      const name = route.callerId.name;
-      req.add('from', cid ? `${name ? `"${name}" ` : ''}<sip:${cid}@${contact.host}>;tag=${newTag()}` : `"Anonymous" <sip:anonymous@anonymous.invalid>;tag=${newTag()}`);
-      if (cid) req.add('p-asserted-identity', `<sip:${cid}@${contact.host}>`);
-      else req.add('privacy', 'id');
-      req.add('to', `<sip:${route.trunk.dialString}@${route.trunk.host}>`);
-      if (route.emergency) req.add('priority', 'emergency');
+      const carrier = pstnHeaders(route, contact.host);
+      req.add('from', `${carrier.from};tag=${newTag()}`);
+      req.add('to', carrier.to);
+      for (const [name, value] of carrier.headers) req.add(name, value);
     } else {
       const fromName = this.caller.kind === 'device' ? this.caller.displayName : this.invite.from()?.displayName ?? null;
       const fromUser = this.caller.kind === 'device' ? this.caller.extensionNumber : this.invite.from()?.uri.user ?? 'unknown';
@@ -771,8 +767,7 @@ export class B2buaCall {
         if (t) targets.push({ target: t, uri: b.contact, deviceId: b.deviceId });
       }
     } else if (route.kind === 'pstn') {
-      const t = route.trunk;
-      targets.push({ target: { transport: t.transport === 'tcp' ? 'TCP' : t.transport === 'tls' ? 'TLS' : 'UDP', host: t.host, port: t.port }, uri: `sip:${t.dialString}@${t.host}:${t.port}`, deviceId: null });
+      targets.push({ target: trunkSipTarget(route.trunk), uri: trunkRequestUri(route.trunk), deviceId: null });
     }
     if (targets.length === 0) {
       this.transferFailed(route.kind === 'reject' ? route.status : 480, route.kind === 'reject' ? route.reason : 'Temporarily Unavailable');

@@ -17,7 +17,7 @@ import type { CallContext, CallEvents, CallParty } from './call-context.ts';
 import { CallRecords } from './call-records.ts';
 import { loadAccountConfig } from '../routing/account-config.ts';
 import { AccountConfigCache, type AccountConfigCacheOptions } from '../routing/account-config-cache.ts';
-import { routeCall } from '../routing/dial-plan.ts';
+import { forwardingDestination, routeCall } from '../routing/dial-plan.ts';
 import type { Destination, TrunkTarget } from '../routing/destination.ts';
 import { applicationFor, callApplications, type ApplicationTable } from '../apps/applications.ts';
 import type { Mailboxes } from '../apps/voicemail/mailboxes.ts';
@@ -161,7 +161,12 @@ export class CallEngine {
     this.applications = deps.mailboxes
       ? callApplications({
           mailboxes: deps.mailboxes,
-          ...(this.answeringRules ? { answeringRules: this.answeringRules } : {}),
+          ...(this.answeringRules
+            ? {
+                answeringRules: this.answeringRules,
+                forwarding: { forwardTo: async (from, e164, caller) => forwardingDestination(await this.accountConfigs.get(from.accountId), from, e164, caller) },
+              }
+            : {}),
           ...(this.ivrMenus ? { ivrMenus: this.ivrMenus } : {}),
           ...(mailboxAccess ? { mailboxAccess } : {}),
         })
@@ -193,6 +198,7 @@ export class CallEngine {
       records,
       domain: deps.domain,
       registerFork: (callId, call) => this.appForks.set(callId, call),
+      trunkAuthorization: (trunk, request, challenge) => this.trunkAuthorization(trunk, request, challenge),
     };
   }
 

@@ -74,6 +74,8 @@ export interface RoutingTrunk {
   username: string | null;
   passwordSealed: string | null;
   numberFormat: TrunkNumberFormat;
+  /** Forwarded calls keep the original caller's ID (the carrier allows a From that is not ours). */
+  forwardCallerId: boolean;
 }
 
 /** Loads an account's routing configuration: one statement per table, whatever the number of calls that will use it. Null for an unknown account. */
@@ -146,7 +148,7 @@ export async function loadAccountConfig(db: Kysely<Database>, accountId: string)
     users: userMap,
     deviceCallerId: new Map(devices.map((d) => [d.id, d.e164])),
     trunk: trunk
-      ? { id: trunk.id, host: trunk.host, port: trunk.port, transport: trunk.transport, username: trunk.username, passwordSealed: trunk.password_sealed, numberFormat: trunk.number_format }
+      ? { id: trunk.id, host: trunk.host, port: trunk.port, transport: trunk.transport, username: trunk.username, passwordSealed: trunk.password_sealed, numberFormat: trunk.number_format, forwardCallerId: trunk.forward_caller_id }
       : null,
   };
 }

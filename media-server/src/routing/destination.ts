@@ -62,6 +62,11 @@ export interface PstnDestination {
   emergency: boolean;
   trunk: TrunkTarget;
   callerId: { number: string | null; name: string | null };
+  /**
+   * A call forwarded to this number (a user's ring plan): the account's number it is forwarded from,
+   * asserted to the carrier and given as the Diversion (calls/pstn-callee.ts); callerId is then the original caller.
+   */
+  forwardedFrom?: string | null;
 }
 
 export interface RejectDestination {

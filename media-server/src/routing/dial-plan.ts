@@ -1,8 +1,8 @@
 import type { TrunkNumberFormat } from '@carillon/db';
 import { dndTakesCall } from '@carillon/db';
 import { callingCodeOf, COUNTRIES, isEmergencyNumber, toE164, toNational, type CountryCode } from '@carillon/domain';
-import { extensionByTypedNumber, type AccountConfig, type RoutingExtension } from './account-config.ts';
-import { reject, type CallDirection, type Destination } from './destination.ts';
+import { extensionByTypedNumber, type AccountConfig, type RoutingExtension, type RoutingTrunk } from './account-config.ts';
+import { reject, type CallDirection, type Destination, type PstnDestination } from './destination.ts';
 
 /**
  * The account's dial plan: where a dialled string sends a caller's call, as a
@@ -69,16 +69,59 @@ export function routeCall(config: AccountConfig | null, caller: Caller, dialedRa
     accountId: config.account.id,
     e164: e164 ?? dialed,
     emergency,
-    trunk: {
-      id: trunk.id,
-      host: trunk.host,
-      port: trunk.port,
-      transport: trunk.transport,
-      username: trunk.username,
-      passwordSealed: trunk.passwordSealed,
-      dialString: emergency ? dialed : formatForTrunk(e164!, trunk.numberFormat, country),
-    },
+    trunk: trunkTarget(trunk, emergency ? dialed : formatForTrunk(e164!, trunk.numberFormat, country)),
     callerId: hidden ? { number: null, name: null } : { number: callerIdNumber, name: user?.name || config.account.companyName },
+  };
+}
+
+const trunkTarget = (trunk: RoutingTrunk, dialString: string): PstnDestination['trunk'] => ({
+  id: trunk.id,
+  host: trunk.host,
+  port: trunk.port,
+  transport: trunk.transport,
+  username: trunk.username,
+  passwordSealed: trunk.passwordSealed,
+  dialString,
+});
+
+/**
+ * A call to a user's extension forwarded to one of the user's forwarding
+ * numbers (issue 13, a rule's ring plan): out through the account's trunk,
+ * within the user's calling rights (a user allowed domestic calls only does
+ * not forward abroad), never to a number of the account itself (the call
+ * would come back in). The original caller's ID is kept where the trunk
+ * allows it (`forwardCallerId`; an internal caller shows their extension's
+ * number, which means something outside), else the user's number is shown;
+ * the user's number is the one the call is forwarded from. Null when it cannot go.
+ */
+export function forwardingDestination(
+  config: AccountConfig | null,
+  forwardedBy: { accountId: string; extensionId: string },
+  e164: string,
+  caller: { number: string | null; name: string | null; extensionId: string | null },
+): PstnDestination | null {
+  if (!config || config.account.id !== forwardedBy.accountId || !config.trunk) return null;
+  const country = config.account.country as CountryCode;
+  if (!/^\+[1-9][0-9]{6,14}$/.test(e164) || isEmergencyNumber(e164, country) || config.numbers.has(e164)) return null;
+  const user = config.users.get(forwardedBy.extensionId);
+  const permission = user?.outboundCalling ?? (user?.international ? 'international' : 'domestic');
+  if (permission === 'emergency_only') return null;
+  const home = COUNTRIES.find((c) => c.code === country)?.callingCode;
+  if (permission === 'domestic' && callingCodeOf(e164) !== home) return null;
+  const ownNumber = config.directNumberOf.get(forwardedBy.extensionId) ?? config.account.mainNumber;
+  let callerNumber: string | null;
+  if (caller.extensionId) callerNumber = config.users.get(caller.extensionId)?.blockCallerId ? null : (config.directNumberOf.get(caller.extensionId) ?? config.account.mainNumber);
+  else callerNumber = caller.number ? toE164(caller.number, country) : null;
+  // A carrier that does not allow a From that is not ours (the trunk's setting) is shown the user's number.
+  const callerId = config.trunk.forwardCallerId || !callerNumber ? { number: callerNumber, name: callerNumber ? caller.name : null } : { number: ownNumber, name: null };
+  return {
+    kind: 'pstn',
+    accountId: config.account.id,
+    e164,
+    emergency: false,
+    trunk: trunkTarget(config.trunk, formatForTrunk(e164, config.trunk.numberFormat, country)),
+    callerId,
+    forwardedFrom: ownNumber,
   };
 }
 

@@ -1,4 +1,4 @@
-import { CallEndedError, UnsupportedVerbError, type BridgeOutcome, type CallHandle, type CollectOptions, type CollectResult, type PlaySource, type RecordOptions, type RecordResult } from '../../src/apps/call-handle.ts';
+import { CallEndedError, UnsupportedVerbError, type BridgeOptions, type BridgeOutcome, type CallHandle, type CollectOptions, type CollectResult, type PlaySource, type RecordOptions, type RecordResult } from '../../src/apps/call-handle.ts';
 import type { MailboxSettings, Mailboxes, NewVoicemail } from '../../src/apps/voicemail/mailboxes.ts';
 
 /**
@@ -81,14 +81,17 @@ export class FakeCallHandle implements CallHandle {
     this.verb('record', options);
     return Promise.resolve({ path: '/recordings/1.wav', ...this.recording });
   }
-  bridgeTo(target: unknown, options?: { ringSeconds?: number }): Promise<BridgeOutcome> {
-    if (!this.bridgeOutcome) return Promise.reject(new UnsupportedVerbError('bridgeTo', 'fake'));
+  /** What successive bridgeTo() calls return, before bridgeOutcome (a ring plan's steps). */
+  bridgeOutcomes: BridgeOutcome[] = [];
+  bridgeTo(target: unknown, options?: BridgeOptions): Promise<BridgeOutcome> {
+    const outcome = this.bridgeOutcomes.shift() ?? this.bridgeOutcome;
+    if (!outcome) return Promise.reject(new UnsupportedVerbError('bridgeTo', 'fake'));
     try {
       this.verb('bridgeTo', { target, ...options });
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    return Promise.resolve(this.bridgeOutcome);
+    return Promise.resolve(outcome);
   }
   joinRoom(): Promise<never> {
     return Promise.reject(new UnsupportedVerbError('joinRoom', 'fake'));

@@ -190,7 +190,7 @@ describe('the IVR application', () => {
     call.bridgeOutcome = { outcome: 'answered', endedBy: 'caller' };
     await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes(), answeringRules: rules })(call, toMenu(MAIN_MENU_ID)));
     expect(rules.asked).toEqual([ext('102')]);
-    expect(call.log.at(-1)).toEqual(['bridgeTo', { target: toExtension('102'), ringSeconds: 15 }]);
+    expect(call.log.at(-1)).toEqual(['bridgeTo', { target: [toExtension('102')], ringSeconds: 15, deviceIds: [ext('ddd')], acceptWithDigit: false }]);
   });
 
   it('hangs up on a caller the user blocks (the IVR answered the call: it cannot be refused any more)', async () => {

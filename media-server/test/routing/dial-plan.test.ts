@@ -4,7 +4,7 @@ import { createAccount, issueDeviceCredentials, predefinedRoleId } from '@carill
 import { DND_STATUSES, dndTakesCall, type Db, type DndStatus } from '@carillon/db';
 import { freshDb } from '../../../tests/support/env.ts';
 import { loadAccountConfig } from '../../src/routing/account-config.ts';
-import { formatForTrunk, routeCall as routeWith, type Caller } from '../../src/routing/dial-plan.ts';
+import { formatForTrunk, forwardingDestination, routeCall as routeWith, type Caller } from '../../src/routing/dial-plan.ts';
 
 /** Routes with the account's configuration as it is in the database now (the engine's cache holds the same snapshot). */
 const routeCall = async (_db: Db, caller: Caller, dialed: string) => routeWith(await loadAccountConfig(_db, caller.accountId), caller, dialed);
@@ -166,5 +166,44 @@ describe('dial plan: destinations of the special extensions and star codes', () 
       expect(routeWith(config, { ...alice, accountId: '00000000-0000-4000-8000-000000000000' }, '202')).toMatchObject({ kind: 'reject', status: 404 });
       expect(routeWith(null, alice, '202')).toMatchObject({ kind: 'reject', status: 404 });
     });
+  });
+});
+
+describe('forwarding a user’s call to one of their numbers (issue 13)', () => {
+  it('goes out through the trunk with the original caller ID, our number asserted as the one it is forwarded from; within the user’s rights; never back to our own numbers', async () => {
+    const bob = { accountId, extensionId: bobExtensionId };
+    await db.updateTable('users').set({ block_caller_id: false }).where('extension_id', '=', alice.extensionId).execute();
+    const config = await loadAccountConfig(db, accountId);
+    const outside = { number: '+12125550123', name: 'Outside', extensionId: null };
+    expect(forwardingDestination(config, bob, '+12125550101', outside)).toMatchObject({
+      kind: 'pstn',
+      e164: '+12125550101',
+      emergency: false,
+      trunk: { dialString: '+12125550101', host: '127.0.0.1', port: 5090 },
+      callerId: { number: '+12125550123', name: 'Outside' },
+      forwardedFrom: '+14155550177',
+    });
+    // A caller's number as a trunk may send it (national) is given in E.164; a withheld one stays withheld.
+    expect(forwardingDestination(config, bob, '+12125550101', { number: '2125550123', name: null, extensionId: null })?.callerId.number).toBe('+12125550123');
+    expect(forwardingDestination(config, bob, '+12125550101', { number: null, name: null, extensionId: null })?.callerId).toEqual({ number: null, name: null });
+    // An internal caller is shown by a number that means something outside (the main number; Alice has no direct number).
+    expect(forwardingDestination(config, bob, '+12125550101', { number: '201', name: 'Alice', extensionId: alice.extensionId })?.callerId.number).toBe('+14155550100');
+    // One who withholds their caller ID outside is withheld when forwarded too.
+    await db.updateTable('users').set({ block_caller_id: true }).where('extension_id', '=', alice.extensionId).execute();
+    expect(forwardingDestination(await loadAccountConfig(db, accountId), bob, '+12125550101', { number: '201', name: 'Alice', extensionId: alice.extensionId })?.callerId.number).toBeNull();
+    // A carrier that refuses a From that is not ours: the trunk says so, and the user's number is shown.
+    await db.updateTable('sip_trunks').set({ forward_caller_id: false }).where('account_id', '=', accountId).execute();
+    expect(forwardingDestination(await loadAccountConfig(db, accountId), bob, '+12125550101', outside)).toMatchObject({ callerId: { number: '+14155550177' }, forwardedFrom: '+14155550177' });
+    await db.updateTable('sip_trunks').set({ forward_caller_id: true }).where('account_id', '=', accountId).execute();
+    // Bob may call abroad; a user allowed domestic calls only may not forward abroad.
+    expect(forwardingDestination(config, bob, '+33142685300', outside)).toMatchObject({ e164: '+33142685300' });
+    await db.updateTable('users').set({ outbound_calling: 'domestic' }).where('extension_id', '=', bobExtensionId).execute();
+    const domestic = await loadAccountConfig(db, accountId);
+    expect(forwardingDestination(domestic, bob, '+33142685300', outside)).toBeNull();
+    expect(forwardingDestination(domestic, bob, '+12125550101', outside)).not.toBeNull();
+    // One of the account's own numbers would come straight back in; another account's config is not used.
+    expect(forwardingDestination(domestic, bob, '+14155550177', outside)).toBeNull();
+    expect(forwardingDestination(domestic, { accountId: '00000000-0000-4000-8000-000000000000', extensionId: bobExtensionId }, '+12125550101', outside)).toBeNull();
+    await db.updateTable('users').set({ outbound_calling: null }).where('extension_id', '=', bobExtensionId).execute();
   });
 });

@@ -287,6 +287,8 @@ export interface SipTrunksTable {
   number_format: Generated<TrunkNumberFormat>;
   inbound_addresses: Json<string[]>;
   enabled: Generated<boolean>;
+  /** Forwarded calls keep the original caller's ID in From (true), or show the user's number (false). */
+  forward_caller_id: Generated<boolean>;
   created_at: Timestamp;
 }
 

@@ -253,6 +253,29 @@ describe('a user’s answering document', () => {
     expect(decideUserAnswering(doc(), paris, call('2026-03-02T09:00', { callerId: null }))).toMatchObject({ action: 'ring' });
   });
 
+  it('reads "press 1 to accept forwarded calls" as off in settings saved before it existed, and keeps it when set', () => {
+    const { confirmForwardedCalls: _, ...older } = DEFAULT_CALL_SETTINGS;
+    expect(userAnsweringSchema.parse({ ...doc(), settings: older }).settings.confirmForwardedCalls).toBe(false);
+    expect(doc({ settings: { ...DEFAULT_CALL_SETTINGS, confirmForwardedCalls: true } }).settings.confirmForwardedCalls).toBe(true);
+    expect(userAnsweringSchema.safeParse({ ...doc(), settings: { ...DEFAULT_CALL_SETTINGS, confirmForwardedCalls: 'yes' } }).success).toBe(false);
+  });
+
+  it('rings a plan of devices and forwarding numbers in order (rows of one order together, for the longest Ring For) or all at once', () => {
+    const rows = [
+      { target: { kind: 'device' as const, deviceId: phone }, order: 1, active: true, ringForSeconds: 10 },
+      { target: { kind: 'forwarding' as const, label: 'mobile' as const, number: '+33612345678' }, order: 2, active: true, ringForSeconds: 15 },
+      { target: { kind: 'forwarding' as const, label: 'home' as const, number: '+33142685300' }, order: 2, active: true, ringForSeconds: 25 },
+    ];
+    expect(ringTimeline({ mode: 'in_order', rows })).toEqual({
+      steps: [
+        { startSeconds: 0, ringSeconds: 10, targets: [rows[0]!.target] },
+        { startSeconds: 10, ringSeconds: 25, targets: [rows[1]!.target, rows[2]!.target] },
+      ],
+      totalSeconds: 35,
+    });
+    expect(ringTimeline({ mode: 'simultaneous', rows })).toEqual({ steps: [{ startSeconds: 0, ringSeconds: 25, targets: rows.map((r) => r.target) }], totalSeconds: 25 });
+  });
+
   it('refuses more than 10 different forwarding numbers over all the rules', () => {
     const forward = (i: number) => ({ target: { kind: 'forwarding', label: 'other', number: `+336123456${i.toString().padStart(2, '0')}` }, order: 1, active: true, ringForSeconds: 5 });
     const plan = (from: number) => ({ mode: 'in_order', rows: Array.from({ length: 6 }, (_, i) => forward(from + i)) });

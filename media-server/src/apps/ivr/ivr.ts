@@ -1,7 +1,7 @@
 import { companyEntryMenu, DEFAULT_DIRECTORY_SETTINGS, DEFAULT_RING_FOR_SECONDS, directoryName, isIvrDigit, searchDirectory, type DirectoryEntry, type DirectorySearchBy, type IvrCallState, type IvrLanguage, ivrStep, resumeIvr, startIvr, type IvrContext, type IvrEffect, type IvrEvent, type IvrOutcome, type IvrStep } from '@carillon/domain';
 import type { CallApp, CallHandle, PlaySource } from '../call-handle.ts';
 import type { Destination, ExtensionDestination } from '../../routing/destination.ts';
-import type { AnsweringRulesSource } from '../user-answering/answering-rules.ts';
+import type { AnsweringRulesSource, ForwardingRoutes } from '../user-answering/answering-rules.ts';
 import { reasonOf, ring, userAnsweringApp } from '../user-answering/user-answering.ts';
 import type { Mailboxes } from '../voicemail/mailboxes.ts';
 import { takeMessage } from '../voicemail/take-message.ts';
@@ -23,6 +23,8 @@ export interface IvrAppDeps {
   mailboxes: Mailboxes;
   /** Users' answering rules, where they are enabled: a key that connects to a user then follows them. */
   answeringRules?: AnsweringRulesSource;
+  /** Users' forwarding numbers, for the users' answering rules. */
+  forwarding?: ForwardingRoutes;
   noInputMs?: number;
   /** The clock the company hours are read at when a call arrives (tests set it). */
   now?: () => Date;
@@ -45,7 +47,7 @@ export function ivrApp(deps: IvrAppDeps): CallApp {
   const noInputMs = deps.noInputMs ?? NO_INPUT_MS;
   const now = deps.now ?? (() => new Date());
   // The caller is answered already: a caller the user blocks is hung up on, not refused.
-  const toUser = deps.answeringRules ? userAnsweringApp({ rules: deps.answeringRules, mailboxes: deps.mailboxes, whenBlocked: (call) => call.hangup() }) : null;
+  const toUser = deps.answeringRules ? userAnsweringApp({ rules: deps.answeringRules, mailboxes: deps.mailboxes, ...(deps.forwarding ? { forwarding: deps.forwarding } : {}), whenBlocked: (call) => call.hangup() }) : null;
 
   return async (call, destination) => {
     if (destination.kind !== 'ivr') throw new TypeError(`IVR app given a ${destination.kind} destination`);

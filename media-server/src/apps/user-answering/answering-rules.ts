@@ -1,4 +1,6 @@
 import type { DndStatus, UserAnswering } from '@carillon/domain';
+import type { ExtensionDestination, PstnDestination } from '../../routing/destination.ts';
+import type { CallHandle } from '../call-handle.ts';
 
 /** A user's answering as a call to their extension reads it. */
 export interface ExtensionUserAnswering {
@@ -17,4 +19,15 @@ export interface ExtensionUserAnswering {
 export interface AnsweringRulesSource {
   /** The answering of the user whose extension this is; null when no user has it (it rings, then takes a message). */
   ofExtension(accountId: string, extensionId: string): Promise<ExtensionUserAnswering | null>;
+}
+
+/**
+ * The port through which the application reaches a user's forwarding numbers
+ * (routing/dial-plan.ts `forwardingDestination`, over the account's cached
+ * configuration): the number as an outside destination through the account's
+ * trunk, with the caller's ID kept; null when it cannot go (no trunk, not
+ * within the user's calling rights, a number of the account itself).
+ */
+export interface ForwardingRoutes {
+  forwardTo(from: ExtensionDestination, e164: string, caller: CallHandle['caller']): Promise<PstnDestination | null>;
 }

@@ -33,6 +33,13 @@ export const trunkInput = z.object({
 });
 export type TrunkInput = z.input<typeof trunkInput>;
 
+/**
+ * The trunk with what forwarding to users' outside numbers needs (issue 13, unreleased area
+ * 'answering_rules': the app takes it only where the area is enabled): whether forwarded calls show
+ * the original caller's number (true) or the user's (false). Absent keeps what is stored.
+ */
+export const trunkForwardingInput = trunkInput.extend({ forwardCallerId: z.boolean().optional() });
+
 export interface TrunkView {
   id: string;
   name: string;
@@ -44,6 +51,7 @@ export interface TrunkView {
   numberFormat: 'e164' | 'e164_no_plus' | 'national';
   inboundAddresses: string[];
   enabled: boolean;
+  forwardCallerId: boolean;
 }
 
 export async function getTrunk(db: Kysely<Database>, accountId: string): Promise<TrunkView | null> {
@@ -60,6 +68,7 @@ export async function getTrunk(db: Kysely<Database>, accountId: string): Promise
     numberFormat: t.number_format,
     inboundAddresses: (typeof t.inbound_addresses === 'string' ? JSON.parse(t.inbound_addresses) : t.inbound_addresses) as string[],
     enabled: t.enabled,
+    forwardCallerId: t.forward_caller_id,
   };
 }
 
@@ -68,7 +77,7 @@ export async function saveTrunk(
   box: SecretBox,
   accountId: string,
   actor: AuditActor,
-  input: z.output<typeof trunkInput>,
+  input: z.output<typeof trunkForwardingInput>,
 ): Promise<TrunkView> {
   await db.transaction().execute(async (trx) => {
     const before = await trx.selectFrom('sip_trunks').selectAll().where('account_id', '=', accountId).executeTakeFirst();
@@ -81,6 +90,7 @@ export async function saveTrunk(
       number_format: input.numberFormat,
       inbound_addresses: JSON.stringify(input.inboundAddresses),
       enabled: input.enabled,
+      ...(input.forwardCallerId !== undefined ? { forward_caller_id: input.forwardCallerId } : {}),
       ...(input.clearPassword ? { password_sealed: null } : input.password ? { password_sealed: box.seal(input.password) } : {}),
     };
     // The audit shows that the password changed, never the password.

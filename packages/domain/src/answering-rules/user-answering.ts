@@ -57,6 +57,12 @@ export const userCallSettingsSchema = z
     screening: z.enum(SCREENING_MODES),
     /** "Please hold while I try to connect you." */
     connectingMessage: z.object({ enabled: z.boolean(), audio: audioChoiceSchema }).strict(),
+    /**
+     * "Press 1 to accept" on calls forwarded to the user's numbers: whoever answers must press 1
+     * before the caller is connected, so that a mobile's own voicemail cannot take the call. Settings
+     * saved before it existed read as off.
+     */
+    confirmForwardedCalls: z.boolean().default(false),
     /** Applies to all calls, not per rule. */
     holdMusic: z.object({ enabled: z.boolean(), audio: z.discriminatedUnion('kind', [musicSchema, customAudioSchema]) }).strict(),
     blocking: z
@@ -107,6 +113,7 @@ export const DEFAULT_CALL_SETTINGS: UserCallSettings = {
   userGreeting: { enabled: false, audio: { source: 'default' } },
   screening: 'off',
   connectingMessage: { enabled: false, audio: { source: 'default' } },
+  confirmForwardedCalls: false,
   holdMusic: { enabled: true, audio: { kind: 'music', track: 'acoustic' } },
   blocking: { anonymous: false, numbers: [] },
 };
