@@ -1,0 +1,2 @@
+export * from './queue-settings.ts';
+export * from './queue-distribution.ts';
