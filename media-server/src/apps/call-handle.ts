@@ -1,4 +1,4 @@
-import type { Destination } from '../routing/destination.ts';
+import type { Destination, ExtensionDestination } from '../routing/destination.ts';
 
 /**
  * What an application sees of a call, and all it sees: no SIP, no media
@@ -28,8 +28,8 @@ export interface CallHandle {
   answer(): Promise<void>;
   /** Refuses a call not answered yet with a final status (4xx–6xx). */
   reject(status: number, reason?: string): Promise<void>;
-  /** Plays to the caller; resolves when the audio ends (or the first digit, with `bargeIn`). */
-  play(source: PlaySource, options?: { loop?: boolean; bargeIn?: boolean }): Promise<PlayResult>;
+  /** Plays to the caller; resolves when the audio ends (or the first digit, with `bargeIn`, or `signal` aborting: it stops). */
+  play(source: PlaySource, options?: PlayOptions): Promise<PlayResult>;
   /** Collects DTMF digits (RFC 4733, SIP INFO or in-band, whichever the caller sends). */
   collect(options: CollectOptions): Promise<CollectResult>;
   /** Records what the caller says into a new audio file. */
@@ -37,9 +37,11 @@ export interface CallHandle {
   /**
    * Connects the caller to another party (forking to its devices; a trunk not yet); resolves when that
    * leg ends or fails. The caller must be answered first. Whatever plays to the caller meanwhile
-   * (ring-back, looped) stops when the party answers or the ringing ends.
+   * (ring-back, looped) stops when the party answers or the ringing ends. Several extensions ring at
+   * once (a queue's Simultaneous offer): the first device to answer takes the call, and
+   * `onAnswered` says whose it was.
    */
-  bridgeTo(target: Destination, options?: { ringSeconds?: number }): Promise<BridgeOutcome>;
+  bridgeTo(target: Destination | readonly ExtensionDestination[], options?: BridgeOptions): Promise<BridgeOutcome>;
   /** Joins a room (conference, page, monitoring) in a role. */
   joinRoom(room: RoomRef, role: RoomRole): Promise<void>;
   /** Parks the call (music on hold) in a slot, until someone picks it up or it times out. */
@@ -60,6 +62,20 @@ export type PlaySource =
   | { tts: string; language?: 'en' | 'fr' }
   /** A tone in Hz for a duration (a beep before recording), then `silenceMs` of silence (a cadence, looped: ring-back). */
   | { tone: number; durationMs: number; silenceMs?: number };
+
+export interface PlayOptions {
+  loop?: boolean;
+  bargeIn?: boolean;
+  /** Stops the playback when it aborts (hold music once the wait is over); the play then resolves. */
+  signal?: AbortSignal;
+}
+
+export interface BridgeOptions {
+  /** How long the devices ring before 'no-answer'. */
+  ringSeconds?: number;
+  /** Called at the answer, with the extension whose device answered (before the leg ends and the outcome settles). */
+  onAnswered?: (extensionId: string) => void;
+}
 
 export interface PlayResult {
   /** The digit that cut the prompt short (`bargeIn`), if any. */

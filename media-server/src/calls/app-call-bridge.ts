@@ -38,10 +38,19 @@ export interface CalleeForksCall {
   accountId: string;
   from: { user: string; name: string | null };
   callerCodec: Codec;
-  onAnswered: () => Promise<void>;
+  /** The first 2xx: the extension whose device answered. */
+  onAnswered: (extensionId: string) => Promise<void>;
+}
+
+/** An extension rung by one attempt, with its devices. */
+export interface CalleeTarget {
+  destination: ExtensionDestination;
+  devices: CalleeDevice[];
 }
 
 interface Fork {
+  /** The extension whose device this fork rings. */
+  extensionId: string;
   request: SipRequest;
   session: InviteSession;
   legRecordId: string;
@@ -52,7 +61,7 @@ interface Fork {
 
 /**
  * The callee side of `AppCall.bridgeTo`: INVITEs forked to every registered
- * device of an extension (RFC 3261 §16.7 style parallel search done as a
+ * device of an extension (or of several at once: a queue's Simultaneous offer) (RFC 3261 §16.7 style parallel search done as a
  * B2BUA, as `B2buaCall` does), whose first 2xx takes the bridge's leg 'b'; the
  * others are CANCELled (§9.1), and a 2xx that comes after the first is
  * acknowledged and hung up at once (§13.2.2.4).
@@ -98,10 +107,10 @@ export class CalleeForks {
   }
 
   /** Sends the INVITEs, and starts the ring timer. `local`: our side of leg 'b' for the offers. */
-  async ring(destination: ExtensionDestination, devices: CalleeDevice[], local: { address: string; rtpPort: number }, ringSeconds: number): Promise<void> {
+  async ring(targets: readonly CalleeTarget[], local: { address: string; rtpPort: number }, ringSeconds: number): Promise<void> {
     this.sending = true;
     try {
-      await this.sendAll(destination, devices, local);
+      for (const t of targets) await this.sendAll(t.destination, t.devices, local);
     } finally {
       this.sending = false;
     }
@@ -141,7 +150,7 @@ export class CalleeForks {
         return;
       }
       this.ctx.registerFork(req.callId);
-      this.send({ request: req, session: null as unknown as InviteSession, legRecordId, webrtc: offer.webrtc, status: 'calling', finalStatus: null }, d.target);
+      this.send({ extensionId: destination.extensionId, request: req, session: null as unknown as InviteSession, legRecordId, webrtc: offer.webrtc, status: 'calling', finalStatus: null }, d.target);
     }
   }
 
@@ -202,7 +211,7 @@ export class CalleeForks {
     for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing')) this.cancel(other);
     await this.bridge.updateLeg('b', answer.leg);
     if (this.phase !== 'Answered') return;
-    await this.call.onAnswered();
+    await this.call.onAnswered(fork.extensionId);
     await this.ctx.records.answered(this.call.recordId, [{ id: fork.legRecordId, codec: answer.audio.name }]);
   }
 

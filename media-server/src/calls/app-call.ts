@@ -19,17 +19,19 @@ import {
   type CallApp,
   type CallHandle,
   type CollectOptions,
+  type BridgeOptions,
   type BridgeOutcome,
   type CollectResult,
+  type PlayOptions,
   type PlayResult,
   type PlaySource,
   type RecordOptions,
   type RecordResult,
 } from '../apps/call-handle.ts';
-import type { Destination } from '../routing/destination.ts';
+import type { Destination, ExtensionDestination } from '../routing/destination.ts';
 import type { MediaEngine } from '../media/index.ts';
 import { reachTarget } from './binding-target.ts';
-import { CalleeForks, type CalleeDevice } from './app-call-bridge.ts';
+import { CalleeForks, type CalleeDevice, type CalleeTarget } from './app-call-bridge.ts';
 import type { CallRecords } from './call-records.ts';
 import type { CallParty } from './call-context.ts';
 import { LocalSdp } from './local-sdp.ts';
@@ -117,6 +119,9 @@ export interface AppCallContext {
   /** A callee fork's Call-ID reaches this call (its BYE, a retransmitted 2xx) until the call is forgotten. */
   registerFork(callId: string, call: AppCall): void;
 }
+
+/** Extensions one `bridgeTo` rings at once (a queue's Simultaneous offer goes to its free members). */
+const MAX_BRIDGE_TARGETS = 100;
 
 /** How long `bridgeTo` rings when the application does not say (inventory 1 §7.5: 4 rings of 5 s). */
 export const DEFAULT_RING_SECONDS = 20;
@@ -627,8 +632,9 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     return { pcm };
   }
 
-  async play(source: PlaySource, options: { loop?: boolean; bargeIn?: boolean } = {}): Promise<PlayResult> {
+  async play(source: PlaySource, options: PlayOptions = {}): Promise<PlayResult> {
     this.alive();
+    if (options.signal?.aborted) return { digit: null };
     const playback = await this.source(source);
     if (this.#state === 'Offered') await this.answer();
     this.alive();
@@ -636,6 +642,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     // Digits typed before the prompt barge in at once.
     if (options.bargeIn && this.digits.length) return { digit: this.digits.shift()! };
     const stopDigits = new AbortController();
+    let stopListening = () => undefined as void;
     let endedId: number | null = null;
     const finished = new Set<number>();
     let wakeEnded: (() => void) | null = null;
@@ -648,6 +655,12 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     try {
       endedId = await bridge.play('a', playback, { loop: options.loop ?? false });
       this.alive();
+      // The application stops what plays (hold music when the wait is over): the playback ends, and with it this play.
+      const playing = endedId;
+      const stop = () => void (!finished.has(playing) && this.live ? bridge.stopPlayback('a').catch(() => undefined) : undefined);
+      if (options.signal?.aborted) stop();
+      else options.signal?.addEventListener('abort', stop, { once: true });
+      stopListening = () => options.signal?.removeEventListener('abort', stop);
       let unlisten = () => undefined as void;
       const ended = finished.has(endedId)
         ? Promise.resolve(null)
@@ -671,6 +684,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
         unlisten();
       }
     } finally {
+      stopListening();
       stopDigits.abort();
       bridge.off('playback-ended', onEnded);
     }
@@ -755,16 +769,23 @@ export class AppCall extends EventEmitter<AppCallEvents> {
    * all answered 486, 'unavailable' when none is registered or none could be reached. The caller's
    * hang-up while it rings CANCELs the forks and rejects with CallEndedError.
    */
-  async bridgeTo(target: Destination, options: { ringSeconds?: number } = {}): Promise<BridgeOutcome> {
+  async bridgeTo(target: Destination | readonly ExtensionDestination[], options: BridgeOptions = {}): Promise<BridgeOutcome> {
     this.alive();
-    if (target.kind !== 'extension') throw new UnsupportedVerbError('bridgeTo', `an application call bridges only to an extension yet, not to ${target.kind}`);
+    const destinations = Array.isArray(target) ? (target as readonly ExtensionDestination[]) : [target as Destination];
+    const wrong = destinations.find((d) => d.kind !== 'extension');
+    if (wrong) throw new UnsupportedVerbError('bridgeTo', `an application call bridges only to an extension yet, not to ${wrong.kind}`);
+    if (destinations.length === 0 || destinations.length > MAX_BRIDGE_TARGETS) throw new RangeError(`bridgeTo: 1 to ${MAX_BRIDGE_TARGETS} extensions`);
     if (!this.is('Answered')) throw new Error('bridgeTo: answer the caller first');
     if (this.bridging) throw new Error('bridgeTo: one party at a time');
     const ringSeconds = options.ringSeconds ?? DEFAULT_RING_SECONDS;
     if (!(ringSeconds > 0 && ringSeconds <= 600)) throw new RangeError('bridgeTo: ringSeconds in (0, 600]');
-    const devices = await this.ctx.calleeDevices(target.extensionId);
+    const targets: CalleeTarget[] = [];
+    for (const d of destinations as ExtensionDestination[]) {
+      const devices = await this.ctx.calleeDevices(d.extensionId);
+      if (devices.length) targets.push({ destination: d, devices });
+    }
     this.alive();
-    if (devices.length === 0 || !this.recordId) return { outcome: 'unavailable', status: 480 };
+    if (targets.length === 0 || !this.recordId) return { outcome: 'unavailable', status: 480 };
     const bridge = this.bridge!;
     const from = this.invite.from();
     const forks = new CalleeForks(
@@ -787,8 +808,9 @@ export class AppCall extends EventEmitter<AppCallEvents> {
             ? { user: this.caller.extensionNumber, name: this.caller.displayName }
             : { user: from?.uri.user ?? 'unknown', name: from?.displayName ?? null },
         callerCodec: this.codec,
-        onAnswered: async () => {
-          this.emit('callee', target.extensionId, 'on_call');
+        onAnswered: async (extensionId) => {
+          for (const t of targets) this.emit('callee', t.destination.extensionId, t.destination.extensionId === extensionId ? 'on_call' : null);
+          options.onAnswered?.(extensionId);
           // The caller hears the callee from now on, not what the application played while it rang.
           await bridge.stopPlayback('a').catch(() => undefined);
         },
@@ -805,13 +827,13 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       const local = await bridge.addLeg({ legId: 'b', codec: legCodec(this.codec), telephoneEventPayloadType: TELEPHONE_EVENT.payloadType, remote: null });
       legAdded = true;
       this.alive();
-      this.emit('callee', target.extensionId, 'ringing');
-      await forks.ring(target, devices, local, ringSeconds);
+      for (const t of targets) this.emit('callee', t.destination.extensionId, 'ringing');
+      await forks.ring(targets, local, ringSeconds);
       return await forks.outcome;
     } finally {
       this.lifetime.signal.removeEventListener('abort', callerLeft);
       this.bridging = null;
-      this.emit('callee', target.extensionId, null);
+      for (const t of targets) this.emit('callee', t.destination.extensionId, null);
       // Ring-back the application played while it rang ends with the ringing.
       if (this.live) await bridge.stopPlayback('a').catch(() => undefined);
       // The caller stays with the application (voicemail after no answer): leg 'b' goes. An ended call's release closes the bridge.
