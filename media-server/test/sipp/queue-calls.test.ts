@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { saveCallQueue } from '@carillon/core/queues';
 import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from '@carillon/domain';
-import { queueWaitingKey } from '@carillon/contracts/call-queues';
+import { queueMemberKey, queueWaitingKey } from '@carillon/contracts/call-queues';
 import { liveCounts } from '../../src/health.ts';
 import { pcmaDecodeSample } from '../../src/media/codecs/g711.ts';
 import { wavHeader } from '../../src/media/media-player/wav-file.ts';
@@ -48,7 +48,7 @@ afterAll(async () => {
 afterEach(async () => {
   for (const r of running.splice(0)) r.stop();
   for (const a of agents) await h.edge.bindings.removeAll(a.extensionId);
-  await h.redis.del(queueWaitingKey(queueId));
+  await h.redis.del(queueWaitingKey(queueId), ...agents.map((a) => queueMemberKey(h.accountId, a.extensionId)));
 });
 
 /** The queue's settings and members (all three agents, accepting unless listed), as an admin saves them. */
@@ -185,6 +185,37 @@ describe('a call queue', () => {
     }
     await expectNothingLive();
   }, 120_000);
+
+  it('skips an agent who is on a call of their own: the next in order takes the queue call', async () => {
+    await configure({ distribution: 'sequential', ringSeconds: 5 });
+    // 201 answers a direct call from 101, which lasts 8 s.
+    const busy = await agent(0, 'uas-answer.xml');
+    const direct = startSipp({ scenario: 'uac-bye-after-8s.xml', target: h.target, localPort: await freeSipPort(), service: '201', auth: caller, timeoutSeconds: 60, extra: ['-mp', String(await freeMediaPort())] });
+    await expect.poll(() => h.edge.presence.activity(h.accountId, agents[0]!.extensionId).onCall, { timeout: 20_000, interval: 50 }).toBe(1);
+    await agent(1, 'uas-agent.xml');
+    const since = await dbNow();
+    const uac = await (await dialQueue()).done;
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    const [call] = await offers(since);
+    expect(call!.legs.map((l) => [l.agent, l.result])).toEqual([['202', 'answered']]);
+    expect((await direct.done).code, 'the direct call went on undisturbed').toBe(0);
+    expect((await busy.done).code).toBe(0);
+    await expectNothingLive();
+  }, 90_000);
+
+  it('rests an agent for the wrap-up time after a queue call: the next call goes to the next agent', async () => {
+    await configure({ distribution: 'sequential', wrapUpSeconds: 60 });
+    await agent(0, 'uas-agent.xml', 2);
+    await agent(1, 'uas-agent.xml', 2);
+    const since = await dbNow();
+    const uac = await (await dialQueue({ calls: 2 })).done;
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    const calls = await offers(since);
+    expect(calls.map((c) => c.legs.map((l) => [l.agent, l.result]))).toEqual([[['201', 'answered']], [['202', 'answered']]]);
+    // Both rest now, each until its own wrap-up ends.
+    for (const a of agents.slice(0, 2)) expect(await h.redis.get(queueMemberKey(h.accountId, a.extensionId))).toMatch(/^wrap-up:/);
+    await expectNothingLive();
+  }, 90_000);
 
   it('plays hold music while callers wait; past the maximum of callers the next gets the full-queue action; past the longest wait, the max-wait action', async () => {
     // Nobody accepts queue calls: callers wait. Two callers at most; a third hears the message and is disconnected.
