@@ -81,13 +81,17 @@ export class FakeCallHandle implements CallHandle {
     this.verb('record', options);
     return Promise.resolve({ path: '/recordings/1.wav', ...this.recording });
   }
-  bridgeTo(target: unknown, options?: { ringSeconds?: number }): Promise<BridgeOutcome> {
+  bridgeTo(target: unknown, options?: { ringSeconds?: number; onAnswered?: (extensionId: string) => void }): Promise<BridgeOutcome> {
     if (!this.bridgeOutcome) return Promise.reject(new UnsupportedVerbError('bridgeTo', 'fake'));
+    const { onAnswered, ...logged } = options ?? {};
     try {
-      this.verb('bridgeTo', { target, ...options });
+      this.verb('bridgeTo', { target, ...logged });
     } catch (err) {
       return Promise.reject(err as Error);
     }
+    // The first extension rung answers (several ring at once for a queue's Simultaneous offer).
+    const first = (Array.isArray(target) ? target[0] : target) as { extensionId?: string } | undefined;
+    if (this.bridgeOutcome.outcome === 'answered' && first?.extensionId) onAnswered?.(first.extensionId);
     return Promise.resolve(this.bridgeOutcome);
   }
   joinRoom(): Promise<never> {

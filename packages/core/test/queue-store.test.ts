@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installConfigChangeSink, type AuditActor } from '@carillon/core';
-import { loadCallQueue, QueueError, saveCallQueue, setQueueMemberAccepting } from '@carillon/core/queues';
+import { createCallQueue, listCallQueues, loadCallQueue, QueueError, saveCallQueue, setQueueMemberAccepting } from '@carillon/core/queues';
 import { DEFAULT_QUEUE_SETTINGS } from '@carillon/domain';
 import type { ConfigChange } from '@carillon/contracts/config-changes';
 import type { Db } from '@carillon/db';
@@ -75,6 +75,16 @@ describe('call queues in the database', () => {
     const queueId = await queueOf(acct.accountId, '600');
     expect(await loadCallQueue(db, other.accountId, queueId)).toBeNull();
     await expect(saveCallQueue(db, actor(other.userId), other.accountId, queueId, { settings: DEFAULT_QUEUE_SETTINGS, members: [] })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('creates a queue as a new extension with the default settings, refusing a number already taken', async () => {
+    const acct = await activatedAccount(db);
+    await addUser(db, acct.accountId, { number: '201' });
+    const created = await createCallQueue(db, actor(acct.userId), acct.accountId, { number: '650', name: 'Support' });
+    expect(created).toMatchObject({ number: '650', name: 'Support', settings: DEFAULT_QUEUE_SETTINGS, members: [] });
+    await expect(createCallQueue(db, actor(acct.userId), acct.accountId, { number: '201', name: 'Clash' })).rejects.toMatchObject({ code: 'number_taken' });
+    expect((await listCallQueues(db, acct.accountId)).map((q) => q.number)).toEqual(['650']);
+    expect(await auditEvents(db, acct.accountId, 'call_queue.created')).toHaveLength(1);
   });
 
   it('logs a member in and out of one queue or all of them', async () => {

@@ -20,6 +20,10 @@ describe('queue settings (CQ-01, CQ-04, CQ-05)', () => {
   it('reads a stored row that no longer validates as the defaults', () => {
     expect(readQueueSettings({ distribution: 'random' })).toEqual(DEFAULT_QUEUE_SETTINGS);
     expect(readQueueSettings({ ...DEFAULT_QUEUE_SETTINGS, ringSeconds: 30 }).ringSeconds).toBe(30);
+    // A row written before a field existed keeps what it has and takes the default for the rest.
+    const { wrapUpSeconds: _dropped, ...older } = { ...DEFAULT_QUEUE_SETTINGS, distribution: 'sequential' as const, wrapUpSeconds: 5 };
+    expect(readQueueSettings(older)).toEqual({ ...DEFAULT_QUEUE_SETTINGS, distribution: 'sequential' });
+    expect(readQueueSettings(null)).toEqual(DEFAULT_QUEUE_SETTINGS);
   });
 
   it('lets the 25th caller in and keeps the 26th out, whatever the setting says', () => {

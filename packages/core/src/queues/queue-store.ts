@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '@carillon/db';
-import { QUEUE_MAX_MEMBERS, queueSettings, readQueueSettings, extensionNumber, type QueueSettings } from '@carillon/domain';
+import { DEFAULT_QUEUE_SETTINGS, QUEUE_MAX_MEMBERS, queueSettings, readQueueSettings, extensionNumber, type QueueSettings } from '@carillon/domain';
 import { z } from 'zod';
 import { recordAudit, type AuditActor } from '../audit/record-audit.ts';
 import { announceConfigChange } from '../accounts/config-changes.ts';
@@ -13,7 +13,7 @@ import { announceConfigChange } from '../accounts/config-changes.ts';
  */
 
 export class QueueError extends Error {
-  readonly code: 'not_found' | 'not_a_user' | 'too_many_members' | 'duplicate_member';
+  readonly code: 'not_found' | 'not_a_user' | 'too_many_members' | 'duplicate_member' | 'number_taken' | 'too_many_queues';
   constructor(code: QueueError['code'], detail?: string) {
     super(detail ? `${code}: ${detail}` : code);
     this.code = code;
@@ -35,6 +35,13 @@ export interface CallQueueView {
   /** In the admin's order. */
   members: QueueMemberView[];
 }
+
+/** Queues of one account (a bound on what one account can create). */
+export const MAX_CALL_QUEUES = 200;
+
+/** A new queue (CQ-02 step 1): its extension number and group name. */
+export const newCallQueueInput = z.object({ number: extensionNumber, name: z.string().trim().min(1).max(80) }).strict();
+export type NewCallQueueInput = z.infer<typeof newCallQueueInput>;
 
 /** The whole queue as an admin saves it: settings, and members by extension number in order. */
 export const callQueueInput = z
@@ -138,3 +145,33 @@ export async function setQueueMemberAccepting(db: Kysely<Database>, actor: Audit
 }
 
 const auditView = (q: CallQueueView) => ({ settings: q.settings, members: q.members.map((m) => ({ extension: m.number, accepting: m.accepting })) });
+
+/** The account's queues, by extension number. */
+export async function listCallQueues(db: Kysely<Database>, accountId: string): Promise<CallQueueView[]> {
+  const exts = await db.selectFrom('extensions').select('id').where('account_id', '=', accountId).where('type', '=', 'call_queue').orderBy('number').limit(MAX_CALL_QUEUES).execute();
+  const queues = await Promise.all(exts.map((e) => loadCallQueue(db, accountId, e.id)));
+  return queues.filter((q): q is CallQueueView => q !== null);
+}
+
+/** CQ-02 step 1: a new queue is a new extension (its number free in the account) with the default settings and no members yet. */
+export async function createCallQueue(db: Kysely<Database>, actor: AuditActor, accountId: string, input: NewCallQueueInput): Promise<CallQueueView> {
+  const parsed = newCallQueueInput.parse(input);
+  const view = await db.transaction().execute(async (trx) => {
+    const taken = await trx.selectFrom('extensions').select('id').where('account_id', '=', accountId).where('number', '=', parsed.number).executeTakeFirst();
+    if (taken) throw new QueueError('number_taken', parsed.number);
+    const count = await trx.selectFrom('extensions').select((eb) => eb.fn.countAll<string>().as('n')).where('account_id', '=', accountId).where('type', '=', 'call_queue').executeTakeFirstOrThrow();
+    if (Number(count.n) >= MAX_CALL_QUEUES) throw new QueueError('too_many_queues', String(MAX_CALL_QUEUES));
+    const site = await trx.selectFrom('sites').select('id').where('account_id', '=', accountId).orderBy('is_main', 'desc').orderBy('created_at').executeTakeFirstOrThrow();
+    const ext = await trx
+      .insertInto('extensions')
+      .values({ account_id: accountId, site_id: site.id, number: parsed.number, type: 'call_queue', status: 'activated', name: parsed.name })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await trx.insertInto('call_queues').values({ extension_id: ext.id, account_id: accountId, settings: JSON.stringify(DEFAULT_QUEUE_SETTINGS) }).execute();
+    const created = (await loadCallQueue(trx, accountId, ext.id))!;
+    await recordAudit(trx, actor, { accountId, action: 'call_queue.created', targetType: 'call_queue', targetId: ext.id, after: { number: created.number, name: created.name, ...auditView(created) } });
+    return created;
+  });
+  await announceConfigChange(accountId, 'queues', 'extensions');
+  return view;
+}

@@ -72,8 +72,12 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   holdMusic: { mode: 'default' },
 };
 
-/** Settings as stored (JSON), read back: a row that no longer validates reads as the defaults rather than breaking every call. */
+/**
+ * Settings as stored (JSON), read back: a field added since the row was written takes its default; a row
+ * that no longer validates reads as the defaults rather than breaking every call.
+ */
 export function readQueueSettings(raw: unknown): QueueSettings {
-  const parsed = queueSettings.safeParse(raw);
+  const stored = raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {};
+  const parsed = queueSettings.safeParse({ ...DEFAULT_QUEUE_SETTINGS, ...stored });
   return parsed.success ? parsed.data : DEFAULT_QUEUE_SETTINGS;
 }
