@@ -4,11 +4,13 @@ import {
   QUEUE_IDLE_TTL_MS,
   QUEUE_MEMBER_BUSY_TTL_MS,
   queueEntryKey,
+  queueHandleTimeKey,
   queueMemberKey,
   queueRotorKey,
   queueWaitingKey,
   type QueueMemberMark,
 } from '@carillon/contracts/call-queues';
+import { HANDLE_TIME_WEIGHT } from '@carillon/domain';
 import type { QueueState } from '../apps/queue/queue-ports.ts';
 
 /**
@@ -51,6 +53,19 @@ if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1],
 return 1
 `;
 
+/**
+ * Moves the running handle time towards a sample (domain nextHandleTimeMs, done in Redis so that two
+ * nodes' calls ending at once both count). KEYS: handle time. ARGV: sample ms, weight, idle TTL.
+ */
+const HANDLE_TIME = `
+local prev = tonumber(redis.call('GET', KEYS[1]))
+local sample = tonumber(ARGV[1])
+local next = sample
+if prev then next = math.floor(prev + tonumber(ARGV[2]) * (sample - prev) + 0.5) end
+redis.call('SET', KEYS[1], next, 'PX', ARGV[3])
+return next
+`;
+
 const mark = (m: QueueMemberMark, owner: string) => `${m}:${owner}`;
 
 /** `QueueState` in Redis (keys: @carillon/contracts/call-queues), shared by every media-server node. */
@@ -81,6 +96,19 @@ export class RedisQueueState implements QueueState {
 
   waiting(queueId: string): Promise<number> {
     return this.redis.zcard(queueWaitingKey(queueId));
+  }
+
+  position(queueId: string, entryId: string): Promise<number | null> {
+    return this.redis.zrank(queueWaitingKey(queueId), entryId);
+  }
+
+  async handleTime(queueId: string): Promise<number | null> {
+    const raw = await this.redis.get(queueHandleTimeKey(queueId));
+    return raw === null ? null : Number(raw);
+  }
+
+  async recordHandleTime(queueId: string, ms: number): Promise<void> {
+    await this.redis.eval(HANDLE_TIME, 1, queueHandleTimeKey(queueId), String(Math.max(0, Math.round(ms))), String(HANDLE_TIME_WEIGHT), String(QUEUE_IDLE_TTL_MS));
   }
 
   rotor(queueId: string): Promise<string | null> {

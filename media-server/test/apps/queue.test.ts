@@ -3,6 +3,7 @@ import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from '@carillon/domain';
 import { queueApp } from '../../src/apps/queue/queue.ts';
 import type { MemberPresence, QueueConfig, QueueDirectory, QueueState } from '../../src/apps/queue/queue-ports.ts';
 import type { Destination } from '../../src/routing/destination.ts';
+import { positionAnnouncement } from '../../src/apps/queue/queue-announcements.ts';
 import { FakeCallHandle, MemoryMailboxes } from './fake-call-handle.ts';
 
 /**
@@ -19,6 +20,19 @@ class MemoryQueueState implements QueueState {
   readonly entries: string[] = [];
   readonly log: string[] = [];
   full = false;
+  handleTimeMs: number | null = null;
+  isNextAnswer = true;
+  position(_q: string, entryId: string): Promise<number | null> {
+    const i = this.entries.indexOf(entryId);
+    return Promise.resolve(i >= 0 ? i : null);
+  }
+  handleTime(): Promise<number | null> {
+    return Promise.resolve(this.handleTimeMs);
+  }
+  recordHandleTime(_q: string, ms: number): Promise<void> {
+    this.log.push(`handle time ${ms >= 0 ? 'recorded' : ms}`);
+    return Promise.resolve();
+  }
   join(_q: string, entryId: string): Promise<number | 'full'> {
     if (this.full) return Promise.resolve('full');
     this.entries.push(entryId);
@@ -34,7 +48,7 @@ class MemoryQueueState implements QueueState {
     return Promise.resolve();
   }
   isNext(): Promise<boolean> {
-    return Promise.resolve(true);
+    return Promise.resolve(this.isNextAnswer);
   }
   waiting(): Promise<number> {
     return Promise.resolve(this.entries.length);
@@ -120,7 +134,28 @@ describe('the queue application', () => {
     await queueApp({ directory: directory({ distribution: 'rotating', wrapUpSeconds: 30, greeting: { mode: 'tts', text: 'Thanks for calling.' } }, members), state, mailboxes: new MemoryMailboxes() })(call, destination);
     expect(call.log.slice(0, 2)).toEqual(['answer', ['play', { tts: 'Thanks for calling.' }]]);
     expect(call.log).toContainEqual(['bridgeTo', { target: [{ kind: 'extension', accountId: ACCOUNT, extensionId: 'm1', extensionNumber: '201', direction: 'inbound' }], ringSeconds: DEFAULT_QUEUE_SETTINGS.ringSeconds }]);
-    expect(state.log).toEqual(['claim m1', 'rotor m1', 'leave', 'busy m1', 'release m1 30000']);
+    expect(state.log).toEqual(['claim m1', 'rotor m1', 'leave', 'busy m1', 'handle time recorded', 'release m1 30000']);
     expect(state.entries).toEqual([]);
+  });
+});
+
+describe('what a waiting caller is told', () => {
+  it('its place on entry, and the expected wait once the queue has a handle time', async () => {
+    const call = new FakeCallHandle({ dialed: '600' });
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+    const state = new MemoryQueueState();
+    state.entries.push('ahead-1', 'ahead-2');
+    state.handleTimeMs = 90_000;
+    // Two callers ahead, 90 s a call, one member taking calls: caller 3, about 4.5 minutes (spoken 5).
+    const members = [{ extensionId: 'm1', number: '201', position: 0, accepting: true }];
+    state.isNextAnswer = false;
+    setTimeout(() => (state.isNextAnswer = true), 50);
+    await queueApp({ directory: directory({ announcePosition: true }, members), state, mailboxes: new MemoryMailboxes(), pollMs: 10 })(call, destination);
+    expect(call.log[1]).toEqual(['play', { tts: 'You are caller number 3. Your expected wait is 5 minutes.' }]);
+  });
+
+  it('in French, only its place while nobody has been answered yet', () => {
+    expect(positionAnnouncement(1, null, 'fr')).toBe('Vous êtes le prochain appelant.');
+    expect(positionAnnouncement(2, 1, 'en')).toBe('You are caller number 2. Your expected wait is one minute.');
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueEntryKey, queueMemberKey } from '@carillon/contracts/call-queues';
+import { nextHandleTimeMs } from '@carillon/domain';
 import { RedisQueueState } from '../../src/calls/queue-state-redis.ts';
 import { redisClient } from '../../../tests/support/env.ts';
 
@@ -76,5 +77,25 @@ describe('the queue state in Redis', () => {
     expect(await state.rotor(q)).toBeNull();
     await state.setRotor(q, 'm2');
     expect(await state.rotor(q)).toBe('m2');
+  });
+});
+
+describe('the queue state in Redis: places and handle time', () => {
+  it('tells a caller its place, and none once it has left', async () => {
+    const q = randomUUID();
+    await state.join(q, 'a', 25);
+    await state.join(q, 'b', 25);
+    expect(await state.position(q, 'b')).toBe(1);
+    await state.leave(q, 'a');
+    expect(await state.position(q, 'b')).toBe(0);
+    expect(await state.position(q, 'a')).toBeNull();
+  });
+
+  it('keeps a running handle time as the domain rule computes it', async () => {
+    const q = randomUUID();
+    expect(await state.handleTime(q)).toBeNull();
+    await state.recordHandleTime(q, 120_000);
+    await state.recordHandleTime(q, 60_000);
+    expect(await state.handleTime(q)).toBe(nextHandleTimeMs(nextHandleTimeMs(null, 120_000), 60_000));
   });
 });

@@ -9,6 +9,7 @@ import { queueMemberKey, queueWaitingKey } from '@carillon/contracts/call-queues
 import { liveCounts } from '../../src/health.ts';
 import { pcmaDecodeSample } from '../../src/media/codecs/g711.ts';
 import { wavHeader } from '../../src/media/media-player/wav-file.ts';
+import { analyseSamples } from '../support/wav.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { freeMediaPort, freeSipPort, startRegisteredSipp, startSipp, type SippRun } from '../support/sipp.ts';
 
@@ -24,6 +25,7 @@ let caller: TestPhone;
 let agents: TestPhone[];
 let queueId: string;
 let messagePrompt: string;
+let musicPrompt: string;
 const running: SippRun[] = [];
 
 beforeAll(async () => {
@@ -39,7 +41,12 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(DATA_DIR, path.dirname(file)), { recursive: true });
   fs.writeFileSync(path.join(DATA_DIR, file), toneWav(1000, 1000));
   await h.db.insertInto('ivr_prompts').values({ account_id: h.accountId, name: messagePrompt, kind: 'audio', text: null, language: null, file, duration_ms: 1000, original_name: null, created_by: null }).execute();
-}, 60_000);
+  // Hold music that is told apart from speech: 5 s of 440 Hz, looped.
+  musicPrompt = `queue music ${randomBytes(3).toString('hex')}`;
+  const music = path.posix.join('prompts', h.accountId, `${randomBytes(6).toString('hex')}.wav`);
+  fs.writeFileSync(path.join(DATA_DIR, music), toneWav(440, 5000));
+  await h.db.insertInto('ivr_prompts').values({ account_id: h.accountId, name: musicPrompt, kind: 'audio', text: null, language: null, file: music, duration_ms: 5000, original_name: null, created_by: null }).execute();
+}, 120_000);
 
 afterAll(async () => {
   await h?.stop();
@@ -188,9 +195,9 @@ describe('a call queue', () => {
 
   it('skips an agent who is on a call of their own: the next in order takes the queue call', async () => {
     await configure({ distribution: 'sequential', ringSeconds: 5 });
-    // 201 answers a direct call from 101, which lasts 8 s.
+    // 201 answers a direct call from 101, which lasts 15 s.
     const busy = await agent(0, 'uas-answer.xml');
-    const direct = startSipp({ scenario: 'uac-bye-after-8s.xml', target: h.target, localPort: await freeSipPort(), service: '201', auth: caller, timeoutSeconds: 60, extra: ['-mp', String(await freeMediaPort())] });
+    const direct = startSipp({ scenario: 'uac-bye-after-15s.xml', target: h.target, localPort: await freeSipPort(), service: '201', auth: caller, timeoutSeconds: 60, extra: ['-mp', String(await freeMediaPort())] });
     await expect.poll(() => h.edge.presence.activity(h.accountId, agents[0]!.extensionId).onCall, { timeout: 20_000, interval: 50 }).toBe(1);
     await agent(1, 'uas-agent.xml');
     const since = await dbNow();
@@ -219,7 +226,7 @@ describe('a call queue', () => {
 
   it('plays hold music while callers wait; past the maximum of callers the next gets the full-queue action; past the longest wait, the max-wait action', async () => {
     // Nobody accepts queue calls: callers wait. Two callers at most; a third hears the message and is disconnected.
-    await configure({ distribution: 'rotating', maxCallers: 2, maxWaitSeconds: 10, onMaxWait: { type: 'disconnect', message: null }, onFull: { type: 'disconnect', message: { mode: 'audio', prompt: messagePrompt } } }, ['201', '202', '203']);
+    await configure({ distribution: 'rotating', maxCallers: 2, maxWaitSeconds: 20, onMaxWait: { type: 'disconnect', message: null }, onFull: { type: 'disconnect', message: { mode: 'audio', prompt: messagePrompt } } }, ['201', '202', '203']);
     for (let i = 0; i < 3; i++) await agent(i, 'uas-agent.xml');
     const rtp = dgram.createSocket('udp4');
     const heard: number[] = [];
@@ -244,7 +251,7 @@ describe('a call queue', () => {
       const third = await (await dialQueue()).done;
       expect(third.code, third.errors || third.output.slice(-1500)).toBe(0);
       expect(await h.redis.zcard(queueWaitingKey(queueId)), 'the two first callers still wait').toBe(2);
-      // Past the longest wait (10 s), both are disconnected.
+      // Past the longest wait (20 s), both are disconnected.
       for (const run of [listener, second]) {
         const r = await run.done;
         expect(r.code, r.errors || r.output.slice(-1500)).toBe(0);
@@ -253,14 +260,48 @@ describe('a call queue', () => {
       expect(calls).toHaveLength(3);
       for (const c of calls) expect(c.legs, 'no agent was offered a call').toEqual([]);
       const records = await h.db.selectFrom('calls').select(['result', 'hangup_by', 'started_at', 'ended_at']).where('id', 'in', calls.map((c) => c.callId)).orderBy('started_at').execute();
-      // The waiting callers waited out the 10 s (the third came and went meanwhile).
-      expect(records[0]!.ended_at!.getTime() - records[0]!.started_at.getTime()).toBeGreaterThanOrEqual(9_500);
+      // The waiting callers waited out the 20 s (the third came and went meanwhile).
+      expect(records[0]!.ended_at!.getTime() - records[0]!.started_at.getTime()).toBeGreaterThanOrEqual(19_500);
       expect(records[2]!.ended_at!.getTime()).toBeLessThan(records[0]!.ended_at!.getTime());
       for (const r of records) expect(r).toMatchObject({ result: 'answered', hangup_by: 'callee' });
     } finally {
       rtp.close();
     }
     expect(await h.redis.zcard(queueWaitingKey(queueId)), 'nobody left in the queue').toBe(0);
+    await expectNothingLive();
+  }, 90_000);
+});
+
+describe('what a waiting caller hears', () => {
+  it('its place first (speech), then the hold music (440 Hz), interrupted at the interval by its place again', async () => {
+    await configure(
+      { announcePosition: true, interrupt: { everySeconds: 10, prompt: null }, holdMusic: { mode: 'audio', prompt: musicPrompt }, maxWaitSeconds: 22, onMaxWait: { type: 'disconnect', message: null } },
+      ['201', '202', '203'],
+    );
+    const rtp = dgram.createSocket('udp4');
+    const heard: number[] = [];
+    rtp.on('message', (packet) => {
+      if ((packet[1]! & 0x7f) !== 8) return;
+      for (let i = 12; i < packet.length; i++) heard.push(pcmaDecodeSample(packet[i]!));
+    });
+    const rtpPort = await freeMediaPort();
+    await new Promise<void>((resolve) => rtp.bind(rtpPort, '127.0.0.1', resolve));
+    try {
+      const r = await (await dialQueue({ scenario: 'uac-listen-until-bye.xml', vars: { rtpport: String(rtpPort) } })).done;
+      expect(r.code, r.errors || r.output.slice(-1500)).toBe(0);
+    } finally {
+      rtp.close();
+    }
+    // What was heard, a quarter of a second at a time: silence, the music's tone, or something else (speech).
+    const kinds: string[] = [];
+    for (let at = 0; at + 2000 <= heard.length; at += 2000) {
+      const w = analyseSamples(heard.slice(at, at + 2000), 440);
+      kinds.push(w.rms < 300 ? 'silence' : w.toneShare > 0.8 ? 'music' : 'speech');
+    }
+    const runs = kinds.filter((k) => k !== 'silence').filter((k, i, all) => i === 0 || all[i - 1] !== k);
+    // Speech (the place), music, speech again at the interrupt (10 s), music, and at 20 s once more.
+    expect(runs.slice(0, 4), kinds.join(' ')).toEqual(['speech', 'music', 'speech', 'music']);
+    expect(kinds.filter((k) => k === 'music').length, 'several seconds of music').toBeGreaterThan(20);
     await expectNothingLive();
   }, 90_000);
 });

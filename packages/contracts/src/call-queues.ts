@@ -11,6 +11,8 @@ export const queueWaitingKey = (queueExtensionId: string): string => `carillon:q
 export const queueEntryKey = (queueExtensionId: string, entryId: string): string => `carillon:queue:{${queueExtensionId}}:entry:${entryId}`;
 /** The rotating pointer: the member last offered a call by this queue (Rotating distribution). */
 export const queueRotorKey = (queueExtensionId: string): string => `carillon:queue:{${queueExtensionId}}:rotor`;
+/** The queue's running handle time in ms (how long its answered calls last), for the expected wait it announces. */
+export const queueHandleTimeKey = (queueExtensionId: string): string => `carillon:queue:{${queueExtensionId}}:handle-ms`;
 /**
  * A member taken by a queue, for every queue of the account at once (a member rings for one queue call
  * at a time): 'offered', 'busy' (on the queue call) or 'wrap-up', with an expiry.

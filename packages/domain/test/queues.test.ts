@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_SETTINGS, QUEUE_MAX_CALLERS, memberAvailability, membersToOffer, queueHasRoom, queueSettings, readQueueSettings, type QueueMemberState } from '../src/index.ts';
+import { DEFAULT_QUEUE_SETTINGS, QUEUE_MAX_CALLERS, estimatedWaitSeconds, memberAvailability, membersToOffer, nextHandleTimeMs, queueHasRoom, queueSettings, readQueueSettings, spokenWaitMinutes, type QueueMemberState } from '../src/index.ts';
 
 const member = (extensionId: string, position: number, over: Partial<QueueMemberState> = {}): QueueMemberState => ({ extensionId, position, accepting: true, dnd: 'take_all_calls', online: true, busy: false, ...over });
 const abc = [member('a', 0), member('b', 1), member('c', 2)];
@@ -92,5 +92,26 @@ describe('members to offer (CQ-04)', () => {
       expect(membersToOffer({ distribution, members: abc.map((m) => ({ ...m, busy: true })), rotor: null, tried: none })).toEqual([]);
       expect(membersToOffer({ distribution, members: [], rotor: null, tried: none })).toEqual([]);
     }
+  });
+});
+
+describe('expected wait', () => {
+  it('keeps a running handle time, recent calls weighing more', () => {
+    expect(nextHandleTimeMs(null, 120_000)).toBe(120_000);
+    expect(nextHandleTimeMs(120_000, 60_000)).toBe(108_000);
+    expect(nextHandleTimeMs(100_000, -5)).toBe(80_000);
+  });
+
+  it('serves the callers ahead agents at a time; no estimate without a handle time or anyone taking calls', () => {
+    expect(estimatedWaitSeconds({ position: 1, handleTimeMs: 90_000, agents: 2 })).toBe(90);
+    expect(estimatedWaitSeconds({ position: 3, handleTimeMs: 90_000, agents: 2 })).toBe(180);
+    expect(estimatedWaitSeconds({ position: 4, handleTimeMs: 90_000, agents: 2 })).toBe(180);
+    expect(estimatedWaitSeconds({ position: 3, handleTimeMs: null, agents: 2 })).toBeNull();
+    expect(estimatedWaitSeconds({ position: 3, handleTimeMs: 90_000, agents: 0 })).toBeNull();
+  });
+
+  it('speaks whole minutes, at least one', () => {
+    expect(spokenWaitMinutes(10)).toBe(1);
+    expect(spokenWaitMinutes(150)).toBe(3);
   });
 });

@@ -61,6 +61,12 @@ export interface QueueState {
   isNext(queueId: string, entryId: string): Promise<boolean>;
   /** Callers in the queue now. */
   waiting(queueId: string): Promise<number>;
+  /** The caller's place (0: next), or null when it is not in the queue. */
+  position(queueId: string, entryId: string): Promise<number | null>;
+  /** The running handle time (ms) of the queue's answered calls, or null before the first. */
+  handleTime(queueId: string): Promise<number | null>;
+  /** An answered call of the queue lasted `ms`: the running handle time moves towards it. */
+  recordHandleTime(queueId: string, ms: number): Promise<void>;
   rotor(queueId: string): Promise<string | null>;
   setRotor(queueId: string, memberId: string): Promise<void>;
   /** The members some queue holds now (offered, busy or in wrap-up). */

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { membersToOffer, type QueueExitAction, type QueuePrompt, type QueueMemberState } from '@carillon/domain';
+import { dndTakesCall, estimatedWaitSeconds, membersToOffer, spokenWaitMinutes, type QueueExitAction, type QueuePrompt, type QueueMemberState } from '@carillon/domain';
 import type { CallDirection, ExtensionDestination } from '../../routing/destination.ts';
 import { CallEndedError, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
 import type { Mailboxes } from '../voicemail/mailboxes.ts';
 import { takeMessage } from '../voicemail/take-message.ts';
+import { positionAnnouncement } from './queue-announcements.ts';
 import type { QueueConfig, QueueDirectory, QueueState } from './queue-ports.ts';
 
 export interface QueueAppDeps {
@@ -30,7 +31,9 @@ const BUSY_REFRESH_MS = 20_000;
  * skipped when not accepting this queue's calls, in Do Not Disturb for queue calls, offline, on any
  * call, already taken by a queue, or in wrap-up after a queue call. Callers are offered in order of
  * arrival: one is offered only when nobody ahead of it still waits for an offer. Past the longest
- * wait, the caller gets the max-wait action. The queue's state is shared by the nodes (`QueueState`),
+ * wait, the caller gets the max-wait action. With the settings for it, the caller is told its place
+ * and expected wait on entry, and the hold music is interrupted at an interval for a prompt and the
+ * place again (CQ-05 interrupt audio). The queue's state is shared by the nodes (`QueueState`),
  * so callers on several nodes share one order and one set of busy members.
  */
 export function queueApp(deps: QueueAppDeps): CallApp {
@@ -86,7 +89,14 @@ class QueueCaller {
     };
     try {
       if (settings.greeting) await this.call.play(await this.source(settings.greeting));
+      if (settings.announcePosition) await this.announcePosition();
+      const every = settings.interrupt ? settings.interrupt.everySeconds * 1000 : null;
+      let nextInterrupt = every === null ? Infinity : Date.now() + every;
       while (Date.now() < deadline) {
+        if (Date.now() >= nextInterrupt && every !== null) {
+          await this.interrupt();
+          nextInterrupt = Date.now() + every;
+        }
         this.holdMusic();
         if (await state.isNext(this.queue.extensionId, this.entryId)) {
           const offer = await this.offer(leave);
@@ -138,6 +148,7 @@ class QueueCaller {
     await state.keepAlive(queueId, this.entryId, 'offering');
     const targets: ExtensionDestination[] = claimed.map((id) => ({ kind: 'extension', accountId: this.accountId, extensionId: id, extensionNumber: members.find((m) => m.extensionId === id)!.number, direction: this.direction }));
     let answeredBy: string | null = null;
+    let answeredAt = 0;
     let busyRefresh: NodeJS.Timeout | null = null;
     const released = new Set<string>();
     const release = (id: string, wrapUpMs: number) => {
@@ -150,6 +161,7 @@ class QueueCaller {
         ringSeconds: settings.ringSeconds,
         onAnswered: (extensionId) => {
           answeredBy = extensionId;
+          answeredAt = Date.now();
           // The caller is served: out of the queue; the member is busy; the others rung are free again.
           void leave().catch(() => undefined);
           void state.markBusy(this.accountId, extensionId, this.entryId).catch(() => undefined);
@@ -157,7 +169,10 @@ class QueueCaller {
           for (const id of claimed) if (id !== extensionId) void release(id, 0).catch(() => undefined);
         },
       });
-      return outcome.outcome === 'answered' ? 'answered' : outcome.outcome === 'no-answer' ? 'no-answer' : 'refused';
+      if (outcome.outcome !== 'answered') return outcome.outcome === 'no-answer' ? 'no-answer' : 'refused';
+      // How long the queue's calls last once answered: the expected wait told to the next callers.
+      if (answeredAt) await state.recordHandleTime(queueId, Date.now() - answeredAt).catch(() => undefined);
+      return 'answered';
     } finally {
       if (busyRefresh) clearInterval(busyRefresh);
       // After a queue call, the member rests for the wrap-up time; the others were only offered.
@@ -169,6 +184,31 @@ class QueueCaller {
         if (this.tried.size >= members.length) this.tried.clear();
       }
     }
+  }
+
+  /** The caller's place and, once the queue has an estimate, its expected wait. */
+  private async announcePosition(): Promise<void> {
+    const { directory, state } = this.deps;
+    const queueId = this.queue.extensionId;
+    const [rank, handleTimeMs, presence] = await Promise.all([state.position(queueId, this.entryId), state.handleTime(queueId), directory.memberPresence(this.accountId, this.queue.members.map((m) => m.extensionId))]);
+    if (rank === null) return;
+    // Members who take queue calls at all (on a call or not): they serve the callers ahead.
+    const agents = this.queue.members.filter((m) => {
+      const p = presence.get(m.extensionId);
+      return m.accepting && p?.online && dndTakesCall(p.dnd, 'queue');
+    }).length;
+    const wait = estimatedWaitSeconds({ position: rank + 1, handleTimeMs, agents });
+    this.stopMusic();
+    await this.call.play({ tts: positionAnnouncement(rank + 1, wait === null ? null : spokenWaitMinutes(wait), this.call.language) });
+  }
+
+  /** CQ-05 interrupt audio: the music stops for the prompt and the caller's place, then goes on. */
+  private async interrupt(): Promise<void> {
+    const interrupt = this.queue.settings.interrupt;
+    if (!interrupt) return;
+    this.stopMusic();
+    if (interrupt.prompt) await this.call.play(await this.source(interrupt.prompt));
+    if (this.queue.settings.announcePosition) await this.announcePosition();
   }
 
   /** Hold music while the caller waits: started again whenever it stopped (an offer's ringing stops it). */

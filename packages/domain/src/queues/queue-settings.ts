@@ -55,6 +55,13 @@ export const queueSettings = z
     greeting: queuePrompt.nullable(),
     /** CQ-05: what the caller hears while waiting: the shipped music, or a library prompt looped. */
     holdMusic: z.discriminatedUnion('mode', [z.object({ mode: z.literal('default') }).strict(), z.object({ mode: z.literal('audio'), prompt: z.string().trim().min(1).max(100) }).strict()]),
+    /** Beyond the anchors: the caller's place and expected wait, told on entry and at each interrupt. */
+    announcePosition: z.boolean(),
+    /** CQ-05 "Interrupt audio": every `everySeconds` of waiting, the hold music stops for the prompt (and the position). */
+    interrupt: z
+      .object({ everySeconds: z.number().int().min(10).max(600), prompt: queuePrompt.nullable() })
+      .strict()
+      .nullable(),
   })
   .strict();
 export type QueueSettings = z.infer<typeof queueSettings>;
@@ -70,6 +77,8 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   wrapUpSeconds: 0,
   greeting: null,
   holdMusic: { mode: 'default' },
+  announcePosition: false,
+  interrupt: null,
 };
 
 /**
