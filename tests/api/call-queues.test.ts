@@ -104,6 +104,26 @@ describe('call queues API', () => {
     expect((await sam.json('PUT', `/api/call-queues/${queue.extensionId}`, { settings: queue.settings, members: [] })).status).toBe(403);
   });
 
+  it('lets an agent log in and out of their queue, or all of them, and of no other', async () => {
+    const mine = async () => ((await (await sam.get('/api/me/call-queues')).json()) as { queues: { queueExtensionId: string; number: string; accepting: boolean }[] }).queues;
+    expect(await mine()).toEqual([{ queueExtensionId: queue.extensionId, number: '6100', name: 'Sales', accepting: false }]);
+    const login = await sam.json('PUT', '/api/me/call-queues', { queueId: queue.extensionId, accepting: true });
+    expect(login.status, await login.clone().text()).toBe(200);
+    expect((await mine())[0]!.accepting).toBe(true);
+    expect((await sam.json('PUT', '/api/me/call-queues', { queueId: null, accepting: false })).status).toBe(200);
+    expect((await mine())[0]!.accepting).toBe(false);
+    // The administrator sees it in the queue's members.
+    const members = ((await (await admin.get(`/api/call-queues/${queue.extensionId}`)).json()) as { queue: Queue }).queue.members;
+    expect(members.find((m) => m.number === '2101')?.accepting).toBe(false);
+    expect(await db.selectFrom('audit_events').select('action').where('account_id', '=', accountId).where('action', 'like', 'call_queue.member%').execute()).toHaveLength(2);
+    // A queue they do not belong to, another account's, or a bad body.
+    const otherQueue = ((await (await admin.json('POST', '/api/call-queues', { number: '6101', name: 'Support' })).json()) as { queue: Queue }).queue;
+    expect((await sam.json('PUT', '/api/me/call-queues', { queueId: otherQueue.extensionId, accepting: true })).status).toBe(404);
+    expect((await sam.json('PUT', '/api/me/call-queues', { queueId: 'x', accepting: true })).status).toBe(400);
+    expect(((await (await other.get('/api/me/call-queues')).json()) as { queues: unknown[] }).queues).toEqual([]);
+    expect((await other.json('PUT', '/api/me/call-queues', { queueId: queue.extensionId, accepting: true })).status).toBe(404);
+  });
+
   it("does not show another account's queue, nor let it be changed", async () => {
     expect((await other.get(`/api/call-queues/${queue.extensionId}`)).status).toBe(404);
     expect((await other.json('PUT', `/api/call-queues/${queue.extensionId}`, { settings: queue.settings, members: [] })).status).toBe(404);

@@ -272,6 +272,30 @@ describe('a call queue', () => {
   }, 90_000);
 });
 
+describe('a node that shuts down its calls', () => {
+  it('ends the waiting caller and the answered queue call cleanly: records closed, nobody left in the queue, no agent left busy', async () => {
+    await configure({ distribution: 'rotating' }, ['202', '203']);
+    const busy = await agent(0, 'uas-answer.xml');
+    const since = await dbNow();
+    const answered = await dialQueue();
+    await expect.poll(() => h.redis.get(queueMemberKey(h.accountId, agents[0]!.extensionId)), { timeout: 20_000, interval: 100 }).toMatch(/^busy:/);
+    const waiting = await dialQueue();
+    await expect.poll(() => h.redis.zcard(queueWaitingKey(queueId)), { timeout: 20_000, interval: 100 }).toBe(1);
+    // What the node does on shutdown (CallEngine.stop): every application call closed.
+    await Promise.all(h.edge.calls.applicationCalls().map((c) => c.close()));
+    for (const run of [answered, waiting, busy]) {
+      const r = await run.done;
+      expect(r.code, r.errors || r.output.slice(-1500)).toBe(0);
+    }
+    expect(await h.redis.zcard(queueWaitingKey(queueId))).toBe(0);
+    expect(await h.redis.get(queueMemberKey(h.accountId, agents[0]!.extensionId)), 'the agent is free again').toBeNull();
+    const records = await h.db.selectFrom('calls').select(['result', 'ended_at']).where('account_id', '=', h.accountId).where('to_number', '=', '600').where('started_at', '>=', since).execute();
+    expect(records).toHaveLength(2);
+    for (const r of records) expect(r.ended_at, 'the record is closed').not.toBeNull();
+    await expectNothingLive();
+  }, 90_000);
+});
+
 describe('what a waiting caller hears', () => {
   it('its place first (speech), then the hold music (440 Hz), interrupted at the interval by its place again', async () => {
     await configure(

@@ -10,4 +10,6 @@ const manage: Requirement = { permission: 'phone_system.manage' };
 export const callQueuesAccess = {
   '/api/call-queues': { GET: view, POST: manage },
   '/api/call-queues/[id]': { GET: view, PUT: manage },
+  // An agent's own log-in, with the calling right (a queue call is a call).
+  '/api/me/call-queues': { GET: { permission: 'self.calls' }, PUT: { permission: 'self.calls' } },
 } as const;

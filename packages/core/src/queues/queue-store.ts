@@ -175,3 +175,28 @@ export async function createCallQueue(db: Kysely<Database>, actor: AuditActor, a
   await announceConfigChange(accountId, 'queues', 'extensions');
   return view;
 }
+
+/** A queue a user belongs to, as the user sees it (the agent's log-in per queue). */
+export interface MemberQueueView {
+  queueExtensionId: string;
+  number: string;
+  name: string | null;
+  accepting: boolean;
+}
+
+/** The queues a member belongs to, by number, with its "accepting queue calls" in each. */
+export async function memberQueues(db: Kysely<Database>, accountId: string, memberExtensionId: string): Promise<MemberQueueView[]> {
+  const rows = await db
+    .selectFrom('call_queue_members')
+    .innerJoin('extensions', 'extensions.id', 'call_queue_members.queue_extension_id')
+    .select(['call_queue_members.queue_extension_id', 'extensions.number', 'extensions.name', 'call_queue_members.accepting'])
+    .where('call_queue_members.account_id', '=', accountId)
+    .where('call_queue_members.member_extension_id', '=', memberExtensionId)
+    .orderBy('extensions.number')
+    .limit(MAX_CALL_QUEUES)
+    .execute();
+  return rows.map((r) => ({ queueExtensionId: r.queue_extension_id, number: r.number, name: r.name, accepting: r.accepting }));
+}
+
+/** An agent logs in or out: of one queue it belongs to, or of all (`queueId` null). */
+export const memberAcceptingInput = z.object({ queueId: z.string().uuid().nullable(), accepting: z.boolean() }).strict();
