@@ -57,6 +57,13 @@ export class QueueDirectorySource implements QueueDirectory {
     return loading;
   }
 
+  async queueByNumber(accountId: string, number: string): Promise<QueueConfig | null> {
+    const config = await this.deps.accounts.get(accountId);
+    const ext = config ? extensionByTypedNumber(config, number) : null;
+    if (!ext || ext.type !== 'call_queue' || ext.status === 'disabled') return null;
+    return this.ofQueue(accountId, ext.id);
+  }
+
   invalidate(accountId: string): void {
     for (const key of this.queues.keys()) if (key.startsWith(`${accountId}:`)) this.queues.delete(key);
   }

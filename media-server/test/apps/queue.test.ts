@@ -81,6 +81,7 @@ function directory(settings: Partial<QueueSettings>, members: QueueConfig['membe
   const config: QueueConfig = { extensionId: QUEUE, number: '600', settings: { ...DEFAULT_QUEUE_SETTINGS, ...settings }, members };
   return {
     ofQueue: (_a, id) => Promise.resolve(id === QUEUE ? config : null),
+    queueByNumber: (_a, number) => Promise.resolve(number === '600' ? config : null),
     memberPresence: (_a, ids) => Promise.resolve(new Map<string, MemberPresence>(ids.map((id) => [id, { dnd: 'take_all_calls', online: true, onCall: false }]))),
     userExtension: (accountId, number) => Promise.resolve(number === '205' ? { kind: 'extension', accountId, extensionId: 'ext-205', extensionNumber: '205', direction: 'inbound' } : null),
     promptFile: (_a, name) => Promise.resolve(name === 'full' ? '/prompts/full.wav' : null),

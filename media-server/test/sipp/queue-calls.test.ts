@@ -24,6 +24,7 @@ let h: EdgeHarness;
 let caller: TestPhone;
 let agents: TestPhone[];
 let queueId: string;
+let overflowId: string;
 let messagePrompt: string;
 let musicPrompt: string;
 const running: SippRun[] = [];
@@ -35,6 +36,8 @@ beforeAll(async () => {
   const site = await h.db.selectFrom('sites').select('id').where('account_id', '=', h.accountId).where('is_main', '=', true).executeTakeFirstOrThrow();
   const queue = await h.db.insertInto('extensions').values({ account_id: h.accountId, site_id: site.id, number: '600', type: 'call_queue', name: 'Sales', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
   queueId = queue.id;
+  const overflowQueue = await h.db.insertInto('extensions').values({ account_id: h.accountId, site_id: site.id, number: '601', type: 'call_queue', name: 'Overflow', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
+  overflowId = overflowQueue.id;
   // The full-queue message: a library prompt of 1 s of 1 kHz.
   messagePrompt = `queue full ${randomBytes(3).toString('hex')}`;
   const file = path.posix.join('prompts', h.accountId, `${randomBytes(6).toString('hex')}.wav`);
@@ -55,7 +58,7 @@ afterAll(async () => {
 afterEach(async () => {
   for (const r of running.splice(0)) r.stop();
   for (const a of agents) await h.edge.bindings.removeAll(a.extensionId);
-  await h.redis.del(queueWaitingKey(queueId), ...agents.map((a) => queueMemberKey(h.accountId, a.extensionId)));
+  await h.redis.del(queueWaitingKey(queueId), queueWaitingKey(overflowId), ...agents.map((a) => queueMemberKey(h.accountId, a.extensionId)));
 });
 
 /** The queue's settings and members (all three agents, accepting unless listed), as an admin saves them. */
@@ -268,6 +271,29 @@ describe('a call queue', () => {
       rtp.close();
     }
     expect(await h.redis.zcard(queueWaitingKey(queueId)), 'nobody left in the queue').toBe(0);
+    await expectNothingLive();
+  }, 90_000);
+});
+
+describe('overflow (CQ-06)', () => {
+  it('moves a caller to the first overflow queue with a free agent when nobody of its queue is free', async () => {
+    // 600: none of its agents accepts queue calls; it overflows to 601, whose only member 202 is free.
+    await configure({ distribution: 'sequential', overflow: ['601'] }, ['201', '202', '203']);
+    await saveCallQueue(h.db, { userId: null, ip: null }, h.accountId, overflowId, {
+      settings: { ...DEFAULT_QUEUE_SETTINGS, wrapUpSeconds: 0 },
+      members: [{ extension: '202', accepting: true }],
+    });
+    h.configChanged('queues');
+    await agent(0, 'uas-agent.xml');
+    const answerer = await agent(1, 'uas-agent.xml');
+    const since = await dbNow();
+    const uac = await (await dialQueue()).done;
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    expect((await answerer.done).code).toBe(0);
+    const [call] = await offers(since);
+    expect(call!.legs.map((l) => [l.agent, l.result])).toEqual([['202', 'answered']]);
+    expect(await h.redis.zcard(queueWaitingKey(queueId))).toBe(0);
+    expect(await h.redis.zcard(queueWaitingKey(overflowId))).toBe(0);
     await expectNothingLive();
   }, 90_000);
 });

@@ -63,6 +63,10 @@ describe('call queues in the database', () => {
     await expect(
       saveCallQueue(db, actor(acct.userId), acct.accountId, queueId, { settings: DEFAULT_QUEUE_SETTINGS, members: [{ extension: '302', accepting: true }, { extension: '302', accepting: true }] }),
     ).rejects.toMatchObject({ code: 'duplicate_member' });
+    // Overflow only to another queue of the account, never to itself or to a user.
+    await expect(saveCallQueue(db, actor(acct.userId), acct.accountId, queueId, { settings: { ...DEFAULT_QUEUE_SETTINGS, overflow: ['600'] }, members: [] })).rejects.toMatchObject({ code: 'bad_overflow' });
+    await expect(saveCallQueue(db, actor(acct.userId), acct.accountId, queueId, { settings: { ...DEFAULT_QUEUE_SETTINGS, overflow: ['302'] }, members: [] })).rejects.toMatchObject({ code: 'bad_overflow' });
+    expect((await saveCallQueue(db, actor(acct.userId), acct.accountId, queueId, { settings: { ...DEFAULT_QUEUE_SETTINGS, overflow: ['601'] }, members: [] })).settings.overflow).toEqual(['601']);
     // Settings past the rules (26 callers) are refused by the schema.
     await expect(saveCallQueue(db, actor(acct.userId), acct.accountId, queueId, { settings: { ...DEFAULT_QUEUE_SETTINGS, maxCallers: 26 }, members: [] })).rejects.toThrow();
     expect((await loadCallQueue(db, acct.accountId, queueId))!.members).toEqual([]);

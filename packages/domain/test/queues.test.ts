@@ -17,6 +17,14 @@ describe('queue settings (CQ-01, CQ-04, CQ-05)', () => {
     expect(queueSettings.safeParse({ ...DEFAULT_QUEUE_SETTINGS, onFull: { type: 'disconnect', message: { mode: 'tts', text: 'Sorry, call later.' } } }).success).toBe(true);
   });
 
+  it('overflows to at most 3 queues, each once, and never from a Simultaneous queue (CQ-06)', () => {
+    expect(queueSettings.safeParse({ ...DEFAULT_QUEUE_SETTINGS, overflow: ['601', '602', '603'] }).success).toBe(true);
+    expect(queueSettings.safeParse({ ...DEFAULT_QUEUE_SETTINGS, overflow: ['601', '602', '603', '604'] }).success).toBe(false);
+    expect(queueSettings.safeParse({ ...DEFAULT_QUEUE_SETTINGS, overflow: ['601', '601'] }).success).toBe(false);
+    expect(queueSettings.safeParse({ ...DEFAULT_QUEUE_SETTINGS, distribution: 'simultaneous', overflow: ['601'] }).success).toBe(false);
+    expect(queueSettings.safeParse({ ...DEFAULT_QUEUE_SETTINGS, distribution: 'sequential', overflow: ['601'] }).success).toBe(true);
+  });
+
   it('reads a stored row that no longer validates as the defaults', () => {
     expect(readQueueSettings({ distribution: 'random' })).toEqual(DEFAULT_QUEUE_SETTINGS);
     expect(readQueueSettings({ ...DEFAULT_QUEUE_SETTINGS, ringSeconds: 30 }).ringSeconds).toBe(30);

@@ -37,6 +37,8 @@ export interface MemberPresence {
 export interface QueueDirectory {
   /** The queue (an extension of type call_queue of the account) with its settings and members; null when it is not one. */
   ofQueue(accountId: string, queueExtensionId: string): Promise<QueueConfig | null>;
+  /** A queue of the account by its extension number (an overflow target); null when it is not one. */
+  queueByNumber(accountId: string, number: string): Promise<QueueConfig | null>;
   memberPresence(accountId: string, extensionIds: readonly string[]): Promise<Map<string, MemberPresence>>;
   /** A user's extension of the account by number (an exit action's target); null when there is none. */
   userExtension(accountId: string, number: string): Promise<ExtensionDestination | null>;

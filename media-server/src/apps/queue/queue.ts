@@ -33,7 +33,9 @@ const BUSY_REFRESH_MS = 20_000;
  * arrival: one is offered only when nobody ahead of it still waits for an offer. Past the longest
  * wait, the caller gets the max-wait action. With the settings for it, the caller is told its place
  * and expected wait on entry, and the hold music is interrupted at an interval for a prompt and the
- * place again (CQ-05 interrupt audio). The queue's state is shared by the nodes (`QueueState`),
+ * place again (CQ-05 interrupt audio). When nobody of the queue is free, the caller moves to the
+ * first of its overflow queues that has a free member (CQ-06, once: no ping-pong between queues),
+ * and follows that queue's settings from then on. The queue's state is shared by the nodes (`QueueState`),
  * so callers on several nodes share one order and one set of busy members.
  */
 export function queueApp(deps: QueueAppDeps): CallApp {
@@ -56,6 +58,9 @@ class QueueCaller {
   private readonly tried = new Set<string>();
   private music: AbortController | null = null;
   private readonly direction: CallDirection;
+  /** Moved to an overflow queue already (a caller overflows once). */
+  private overflowed = false;
+  private deadline = 0;
 
   constructor(call: CallHandle, queue: QueueConfig, direction: CallDirection, deps: QueueAppDeps) {
     this.call = call;
@@ -78,7 +83,7 @@ class QueueCaller {
       await this.exit(settings.onFull, 'busy');
       return;
     }
-    const deadline = Date.now() + settings.maxWaitSeconds * 1000;
+    this.deadline = Date.now() + settings.maxWaitSeconds * 1000;
     const keepAlive = setInterval(() => void state.keepAlive(this.queue.extensionId, this.entryId, this.status).catch(() => undefined), KEEP_ALIVE_MS);
     let inQueue = true;
     const leave = async () => {
@@ -92,7 +97,7 @@ class QueueCaller {
       if (settings.announcePosition) await this.announcePosition();
       const every = settings.interrupt ? settings.interrupt.everySeconds * 1000 : null;
       let nextInterrupt = every === null ? Infinity : Date.now() + every;
-      while (Date.now() < deadline) {
+      while (Date.now() < this.deadline) {
         if (Date.now() >= nextInterrupt && every !== null) {
           await this.interrupt();
           nextInterrupt = Date.now() + every;
@@ -103,12 +108,14 @@ class QueueCaller {
           if (offer === 'answered') return;
           // Rung out without an answer: the next member at once (the round goes on). A refusal (busy, no phone) waits for the next look.
           if (offer === 'no-answer') continue;
+          // Nobody free here: the first overflow queue with a free member takes the caller.
+          if (offer === 'none' && (await this.overflow())) continue;
         }
         await this.pause();
       }
       await leave();
       this.stopMusic();
-      await this.exit(settings.onMaxWait, 'no_answer');
+      await this.exit(this.queue.settings.onMaxWait, 'no_answer');
     } finally {
       this.stopMusic();
       await leave().catch(() => undefined);
@@ -125,17 +132,13 @@ class QueueCaller {
     // The configuration again: a member logged out or moved since the caller arrived counts from now.
     this.queue = (await directory.ofQueue(this.accountId, queueId)) ?? this.queue;
     const { settings, members } = this.queue;
-    const ids = members.map((m) => m.extensionId);
-    const [presence, taken, rotor] = await Promise.all([directory.memberPresence(this.accountId, ids), state.takenMembers(this.accountId, ids), state.rotor(queueId)]);
+    const [states, rotor] = await Promise.all([this.memberStates(this.queue), state.rotor(queueId)]);
     const claimed: string[] = [];
     const lost = new Set<string>();
     // A member another caller took meanwhile counts as busy, and the choice is made again.
     for (let attempt = 0; attempt <= members.length && claimed.length === 0; attempt++) {
-      const states: QueueMemberState[] = members.map((m) => {
-        const p = presence.get(m.extensionId);
-        return { extensionId: m.extensionId, position: m.position, accepting: m.accepting, dnd: p?.dnd ?? 'take_all_calls', online: p?.online ?? false, busy: (p?.onCall ?? false) || taken.has(m.extensionId) || lost.has(m.extensionId) };
-      });
-      const next = membersToOffer({ distribution: settings.distribution, members: states, rotor, tried: this.tried });
+      const now = states.map((m) => (lost.has(m.extensionId) ? { ...m, busy: true } : m));
+      const next = membersToOffer({ distribution: settings.distribution, members: now, rotor, tried: this.tried });
       if (next.length === 0) return 'none';
       const ringMs = (settings.ringSeconds + 10) * 1000;
       const got = await Promise.all(next.map((id) => state.claim(this.accountId, id, this.entryId, ringMs)));
@@ -184,6 +187,39 @@ class QueueCaller {
         if (this.tried.size >= members.length) this.tried.clear();
       }
     }
+  }
+
+  /** Each member of a queue as the distribution sees it now: log-in, DND, phones, calls, and whether a queue holds it. */
+  private async memberStates(queue: QueueConfig): Promise<QueueMemberState[]> {
+    const ids = queue.members.map((m) => m.extensionId);
+    const [presence, taken] = await Promise.all([this.deps.directory.memberPresence(this.accountId, ids), this.deps.state.takenMembers(this.accountId, ids)]);
+    return queue.members.map((m) => {
+      const p = presence.get(m.extensionId);
+      return { extensionId: m.extensionId, position: m.position, accepting: m.accepting, dnd: p?.dnd ?? 'take_all_calls', online: p?.online ?? false, busy: (p?.onCall ?? false) || taken.has(m.extensionId) };
+    });
+  }
+
+  /**
+   * CQ-06: moves the caller to the first overflow queue (in order) that has a free member and room,
+   * leaving this one; true when it moved. Its wait starts again under that queue's settings.
+   */
+  private async overflow(): Promise<boolean> {
+    const numbers = this.queue.settings.overflow;
+    if (this.overflowed || numbers.length === 0) return false;
+    for (const number of numbers) {
+      const target = await this.deps.directory.queueByNumber(this.accountId, number);
+      if (!target || target.extensionId === this.queue.extensionId) continue;
+      const free = membersToOffer({ distribution: target.settings.distribution, members: await this.memberStates(target), rotor: null, tried: new Set() });
+      if (free.length === 0) continue;
+      if ((await this.deps.state.join(target.extensionId, this.entryId, target.settings.maxCallers)) === 'full') continue;
+      await this.deps.state.leave(this.queue.extensionId, this.entryId);
+      this.queue = target;
+      this.overflowed = true;
+      this.tried.clear();
+      this.deadline = Date.now() + target.settings.maxWaitSeconds * 1000;
+      return true;
+    }
+    return false;
   }
 
   /** The caller's place and, once the queue has an estimate, its expected wait. */

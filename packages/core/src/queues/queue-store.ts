@@ -13,7 +13,7 @@ import { announceConfigChange } from '../accounts/config-changes.ts';
  */
 
 export class QueueError extends Error {
-  readonly code: 'not_found' | 'not_a_user' | 'too_many_members' | 'duplicate_member' | 'number_taken' | 'too_many_queues';
+  readonly code: 'not_found' | 'not_a_user' | 'too_many_members' | 'duplicate_member' | 'number_taken' | 'too_many_queues' | 'bad_overflow';
   constructor(code: QueueError['code'], detail?: string) {
     super(detail ? `${code}: ${detail}` : code);
     this.code = code;
@@ -99,6 +99,15 @@ export async function saveCallQueue(db: Kysely<Database>, actor: AuditActor, acc
     for (const n of numbers) {
       const ext = byNumber.get(n);
       if (!ext || ext.type !== 'user') throw new QueueError('not_a_user', n);
+    }
+    // CQ-06: overflow to other queues of the account, never to itself.
+    const overflow = parsed.settings.overflow;
+    if (overflow.length) {
+      const targets = await trx.selectFrom('extensions').select(['id', 'number']).where('account_id', '=', accountId).where('type', '=', 'call_queue').where('number', 'in', overflow).execute();
+      for (const n of overflow) {
+        const target = targets.find((t) => t.number === n);
+        if (!target || target.id === queueExtensionId) throw new QueueError('bad_overflow', n);
+      }
     }
     await trx
       .insertInto('call_queues')

@@ -16,6 +16,8 @@ export type QueueDistribution = (typeof QUEUE_DISTRIBUTIONS)[number];
 
 /** CQ-01: at most 25 callers wait in a queue; an admin may set fewer, never more. */
 export const QUEUE_MAX_CALLERS = 25;
+/** CQ-06: overflow queues of one queue, at most. */
+export const QUEUE_MAX_OVERFLOW = 3;
 /** Members of one queue (a queue rings people, not a directory). */
 export const QUEUE_MAX_MEMBERS = 100;
 
@@ -62,8 +64,18 @@ export const queueSettings = z
       .object({ everySeconds: z.number().int().min(10).max(600), prompt: queuePrompt.nullable() })
       .strict()
       .nullable(),
+    /**
+     * CQ-06: other queues, in order, that take a caller when nobody of this one is free: the caller
+     * moves to the first that has a free member, and follows that queue's settings from then on.
+     */
+    overflow: z.array(extensionNumber).max(QUEUE_MAX_OVERFLOW),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    // CQ-06: only from Rotating or Sequential; each queue once (a queue never overflows to itself: checked where its number is known).
+    if (s.overflow.length && s.distribution === 'simultaneous') ctx.addIssue({ code: 'custom', path: ['overflow'], message: 'overflow only from a Rotating or Sequential queue' });
+    if (new Set(s.overflow).size !== s.overflow.length) ctx.addIssue({ code: 'custom', path: ['overflow'], message: 'each overflow queue once' });
+  });
 export type QueueSettings = z.infer<typeof queueSettings>;
 
 /** A new queue's settings: Rotating (the guide's default), 15 s per member, 10 minutes of wait, 25 callers. */
@@ -79,6 +91,7 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   holdMusic: { mode: 'default' },
   announcePosition: false,
   interrupt: null,
+  overflow: [],
 };
 
 /**
