@@ -24,11 +24,14 @@ export const UNRELEASED_DND: ReadonlySet<string> = new Set(['no_queue_calls']);
  *   validated, but calls do not obey them until the call model's applications read them.
  * - `ivr`: IVR menus, the prompts library and the IVR editor with its simulator (issue 14) are stored,
  *   validated and simulated, but calls do not run IVR menus until the call-side application lands.
+ * - `queues`: call queues (issue 15): settings and members are stored, and media-server's queue application
+ *   distributes calls (Rotating, Simultaneous, Sequential) with hold music, wrap-up and wait limits; hidden
+ *   until the admin pages, agents' log-in codes, the supervisor view, overflow and callbacks exist.
  * - `sms`: text messages under My Extension › Messages (issue 18): conversations, sending, live events;
  *   hidden until contacts in the To field, MMS attachments, search and notification e-mails exist.
  * - `voicemail`: the voicemail inbox under My Extension › Messages (issue 13): messages, audio, transcripts,
  *   trash, live unread badge; hidden until calls deposit messages and greetings, phone access,
  *   notification e-mails and message-waiting indication exist.
  */
-export const UNRELEASED_AREAS = ['answering_rules', 'ivr', 'sms', 'voicemail'] as const;
+export const UNRELEASED_AREAS = ['answering_rules', 'ivr', 'queues', 'sms', 'voicemail'] as const;
 export type UnreleasedArea = (typeof UNRELEASED_AREAS)[number];

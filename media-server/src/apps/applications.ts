@@ -2,6 +2,8 @@ import { reject, type Destination, type DestinationKind, type ExtensionDestinati
 import { announcementApp } from './announcement/announcement.ts';
 import type { CallApp } from './call-handle.ts';
 import { ivrApp } from './ivr/ivr.ts';
+import { queueApp } from './queue/queue.ts';
+import type { QueueDirectory, QueueState } from './queue/queue-ports.ts';
 import type { IvrMenus } from './ivr/ivr-menus.ts';
 import { mailboxApp } from './mailbox/mailbox.ts';
 import type { MailboxAccess } from './mailbox/mailbox-access.ts';
@@ -52,6 +54,8 @@ export interface ApplicationPorts {
   ivrMenus?: IvrMenus;
   /** Mailboxes by phone (`*86`). Only where the unreleased area 'voicemail' is enabled (the dial plan routes `*86` only then). */
   mailboxAccess?: MailboxAccess;
+  /** Call queues and their shared state. Only where the unreleased area 'queues' is enabled: queue destinations then go to the queue application; without it, 480. */
+  queues?: { directory: QueueDirectory; state: QueueState };
 }
 
 /**
@@ -71,6 +75,7 @@ export function callApplications(ports: ApplicationPorts): ApplicationTable {
       : {}),
     announcement: announcementApp(ports.mailboxes),
     ...(ports.mailboxAccess ? { mailbox: mailboxApp(ports.mailboxAccess) } : {}),
+    ...(ports.queues ? { queue: queueApp({ ...ports.queues, mailboxes: ports.mailboxes }) } : {}),
     // Only message-only extensions reach a mailbox today; the other reasons (no answer, busy, rules) come with user voicemail.
     voicemail: (call, destination) => (destination.kind === 'voicemail' && destination.why === 'message_only' ? messageOnly(call, destination) : call.reject(480, REASONS.voicemail)),
   };

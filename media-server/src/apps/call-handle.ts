@@ -28,16 +28,17 @@ export interface CallHandle {
   answer(): Promise<void>;
   /** Refuses a call not answered yet with a final status (4xx–6xx). */
   reject(status: number, reason?: string): Promise<void>;
-  /** Plays to the caller; resolves when the audio ends (or the first digit, with `bargeIn`). */
-  play(source: PlaySource, options?: { loop?: boolean; bargeIn?: boolean }): Promise<PlayResult>;
+  /** Plays to the caller; resolves when the audio ends (or the first digit, with `bargeIn`, or `signal` aborting: it stops). */
+  play(source: PlaySource, options?: PlayOptions): Promise<PlayResult>;
   /** Collects DTMF digits (RFC 4733, SIP INFO or in-band, whichever the caller sends). */
   collect(options: CollectOptions): Promise<CollectResult>;
   /** Records what the caller says into a new audio file. */
   record(options: RecordOptions): Promise<RecordResult>;
   /**
    * Connects the caller to another party: an extension (forking to its devices) or an outside number
-   * (through the account's trunk), or several of them ringing together (the first to answer takes
-   * the call); resolves when that leg ends or fails. The caller must be answered first. Whatever
+   * (through the account's trunk), or several of them ringing together (a ring plan's step, a queue's
+   * Simultaneous offer: the first to answer takes the call, and `onAnswered` says which extension's
+   * device it was); resolves when that leg ends or fails. The caller must be answered first. Whatever
    * plays to the caller meanwhile (ring-back, looped) stops when the party answers or the ringing ends.
    */
   bridgeTo(target: Destination | readonly Destination[], options?: BridgeOptions): Promise<BridgeOutcome>;
@@ -61,6 +62,13 @@ export type PlaySource =
   | { tts: string; language?: 'en' | 'fr' }
   /** A tone in Hz for a duration (a beep before recording), then `silenceMs` of silence (a cadence, looped: ring-back). */
   | { tone: number; durationMs: number; silenceMs?: number };
+
+export interface PlayOptions {
+  loop?: boolean;
+  bargeIn?: boolean;
+  /** Stops the playback when it aborts (hold music once the wait is over); the play then resolves. */
+  signal?: AbortSignal;
+}
 
 export interface PlayResult {
   /** The digit that cut the prompt short (`bargeIn`), if any. */
@@ -117,6 +125,8 @@ export interface BridgeOptions {
    * press 1 in time is hung up on and counts as not answering.
    */
   acceptWithDigit?: boolean;
+  /** Called at the answer, with the extension whose device answered (before the leg ends and the outcome settles). */
+  onAnswered?: (extensionId: string) => void;
 }
 
 export type BridgeOutcome =

@@ -25,6 +25,8 @@ export interface CalleeDevice {
  * the caller of `ring` (AppCall), which knows the destination.
  */
 export interface CalleeTarget extends CalleeDevice {
+  /** The extension whose device this is; null for an outside number. */
+  extensionId: string | null;
   /** The To header. */
   to: string;
   /** The From header, without its tag. */
@@ -56,7 +58,8 @@ export interface CalleeForksCall {
   recordId: string;
   accountId: string;
   callerCodec: Codec;
-  onAnswered: () => Promise<void>;
+  /** The first 2xx (or, for a party that must accept, its 1): the extension whose device answered, null for an outside number. */
+  onAnswered: (extensionId: string | null) => Promise<void>;
   /** The "press 1 to accept" prompt (a media file), for targets with `confirm`. */
   acceptPrompt?: { file: string } | { pcm: Int16Array };
 }
@@ -284,7 +287,7 @@ export class CalleeForks {
     if (tookFromConfirming) await this.bridge.stopPlayback('b').catch(() => undefined);
     if (!legReady) await this.bridge.updateLeg('b', answer.leg);
     if (this.phase !== 'Answered') return;
-    await this.call.onAnswered();
+    await this.call.onAnswered(fork.callee.extensionId);
     await this.ctx.records.answered(this.call.recordId, [{ id: fork.legRecordId, codec: answer.audio.name }]);
   }
 

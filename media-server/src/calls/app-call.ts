@@ -22,6 +22,7 @@ import {
   type BridgeOptions,
   type BridgeOutcome,
   type CollectResult,
+  type PlayOptions,
   type PlayResult,
   type PlaySource,
   type RecordOptions,
@@ -121,6 +122,9 @@ export interface AppCallContext {
   /** The Authorization for a carrier's challenge to a forwarded call (shared with the B2BUA's outbound calls). */
   trunkAuthorization?(trunk: TrunkTarget, request: SipRequest, challenge: SipResponse): string | null;
 }
+
+/** Extensions one `bridgeTo` rings at once (a queue's Simultaneous offer goes to its free members). */
+const MAX_BRIDGE_TARGETS = 100;
 
 /** How long `bridgeTo` rings when the application does not say (inventory 1 §7.5: 4 rings of 5 s). */
 export const DEFAULT_RING_SECONDS = 20;
@@ -631,8 +635,9 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     return { pcm };
   }
 
-  async play(source: PlaySource, options: { loop?: boolean; bargeIn?: boolean } = {}): Promise<PlayResult> {
+  async play(source: PlaySource, options: PlayOptions = {}): Promise<PlayResult> {
     this.alive();
+    if (options.signal?.aborted) return { digit: null };
     const playback = await this.source(source);
     if (this.#state === 'Offered') await this.answer();
     this.alive();
@@ -640,6 +645,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     // Digits typed before the prompt barge in at once.
     if (options.bargeIn && this.digits.length) return { digit: this.digits.shift()! };
     const stopDigits = new AbortController();
+    let stopListening = () => undefined as void;
     let endedId: number | null = null;
     const finished = new Set<number>();
     let wakeEnded: (() => void) | null = null;
@@ -652,6 +658,12 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     try {
       endedId = await bridge.play('a', playback, { loop: options.loop ?? false });
       this.alive();
+      // The application stops what plays (hold music when the wait is over): the playback ends, and with it this play.
+      const playing = endedId;
+      const stop = () => void (!finished.has(playing) && this.live ? bridge.stopPlayback('a').catch(() => undefined) : undefined);
+      if (options.signal?.aborted) stop();
+      else options.signal?.addEventListener('abort', stop, { once: true });
+      stopListening = () => options.signal?.removeEventListener('abort', stop);
       let unlisten = () => undefined as void;
       const ended = finished.has(endedId)
         ? Promise.resolve(null)
@@ -675,6 +687,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
         unlisten();
       }
     } finally {
+      stopListening();
       stopDigits.abort();
       bridge.off('playback-ended', onEnded);
     }
@@ -766,6 +779,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     this.alive();
     const targets: readonly Destination[] = Array.isArray(target) ? target : [target as Destination];
     for (const t of targets) if (t.kind !== 'extension' && t.kind !== 'pstn') throw new UnsupportedVerbError('bridgeTo', `an application call bridges to an extension or an outside number, not to ${t.kind}`);
+    if (targets.length === 0 || targets.length > MAX_BRIDGE_TARGETS) throw new RangeError(`bridgeTo: 1 to ${MAX_BRIDGE_TARGETS} parties`);
     if (!this.is('Answered')) throw new Error('bridgeTo: answer the caller first');
     if (this.bridging) throw new Error('bridgeTo: one party at a time');
     const ringSeconds = options.ringSeconds ?? DEFAULT_RING_SECONDS;
@@ -794,8 +808,10 @@ export class AppCall extends EventEmitter<AppCallEvents> {
         accountId: this.accountId,
         callerCodec: this.codec,
         ...(acceptPrompt ? { acceptPrompt } : {}),
-        onAnswered: async () => {
-          for (const id of extensions) this.emit('callee', id, 'on_call');
+        onAnswered: async (extensionId) => {
+          // Presence: the extension whose device answered is on the call; the others ring no more.
+          for (const id of extensions) this.emit('callee', id, id === extensionId ? 'on_call' : null);
+          if (extensionId) options.onAnswered?.(extensionId);
           // The caller hears the callee from now on, not what the application played while it rang.
           await bridge.stopPlayback('a').catch(() => undefined);
         },
@@ -838,6 +854,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
           if (only && (d.deviceId === null || !only.has(d.deviceId))) continue;
           out.push({
             ...d,
+            extensionId: t.extensionId,
             from: `${caller.name ? `"${caller.name.replace(/"/g, '')}" ` : ''}<sip:${caller.user}@${this.ctx.domain}>`,
             to: `<sip:${t.extensionNumber}@${this.ctx.domain}>`,
             headers: [],
@@ -846,7 +863,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
           });
         }
       } else if (t.kind === 'pstn') {
-        out.push({ ...pstnCallee(t, this.ctx.localContact), confirm: options.acceptWithDigit ?? false });
+        out.push({ ...pstnCallee(t, this.ctx.localContact), extensionId: null, confirm: options.acceptWithDigit ?? false });
       }
     }
     return out;

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Redis } from 'ioredis';
 import type { Logger } from '@carillon/config';
 import type { SecretBox } from '@carillon/core';
 import type { Database } from '@carillon/db';
@@ -27,6 +28,8 @@ import { watchAppCall } from './app-call-observers.ts';
 import { TrunkDirectory } from './trunk-directory.ts';
 import { UserAnsweringRules } from './user-answering-rules.ts';
 import { IvrMenusSource } from './ivr-menus-source.ts';
+import { QueueDirectorySource } from './queue-directory-source.ts';
+import { RedisQueueState } from './queue-state-redis.ts';
 import { reachTarget } from './binding-target.ts';
 import type { CalleeDevice } from './app-call-bridge.ts';
 import type { CallPresenceTracker } from '../presence/call-presence.ts';
@@ -58,11 +61,14 @@ export interface CallEngineDeps {
   mailboxes?: Mailboxes;
   /**
    * The unreleased areas enabled on this node (ENABLE_UNRELEASED): 'answering_rules' sends calls to users to the user-answering
-   * application, 'ivr' calls to IVR menus and company numbers to the IVR application.
+   * application, 'ivr' calls to IVR menus and company numbers to the IVR application, 'queues' calls to call queues to the
+   * queue application (with Redis).
    */
   unreleased?: readonly string[];
   /** Mailboxes by phone (calls/mailbox-phone-access.ts): `*86` reaches the caller's mailbox only with it and the area 'voicemail'. */
   mailboxAccess?: MailboxAccess;
+  /** The shared Redis: call queues' live state (unreleased area 'queues'). */
+  redis?: Redis;
   /** Text to speech for applications' prompts: a media file (the TTS cache). */
   speak?: (text: string, language: 'en' | 'fr') => Promise<string>;
 }
@@ -91,6 +97,7 @@ export class CallEngine {
   private readonly appForks = new Map<string, AppCall>();
   private readonly answeringRules: UserAnsweringRules | null;
   private readonly ivrMenus: IvrMenusSource | null;
+  private readonly queues: QueueDirectorySource | null;
   /** Call-IDs of new INVITEs being routed (no call object yet): a second INVITE with one of them is a loop. */
   private readonly routing = new Set<string>();
   private readonly applications: ApplicationTable;
@@ -158,9 +165,15 @@ export class CallEngine {
     };
     // The IVR application only where the area 'ivr' is enabled (and mailboxes exist: its keys reach them); otherwise 480 as before.
     this.ivrMenus = deps.mailboxes && deps.unreleased?.includes('ivr') ? new IvrMenusSource(deps.db, this.accountConfigs, deps.dataDir ?? null) : null;
+    // The queue application only where the area 'queues' is enabled (and mailboxes and Redis exist: its exit actions and shared state need them).
+    this.queues =
+      deps.mailboxes && deps.redis && deps.unreleased?.includes('queues')
+        ? new QueueDirectorySource({ db: deps.db, redis: deps.redis, accounts: this.accountConfigs, bindings: deps.bindings, presence: deps.presence ?? null, nodeId: deps.nodeId ?? 'local', dataDir: deps.dataDir ?? null })
+        : null;
     this.applications = deps.mailboxes
       ? callApplications({
           mailboxes: deps.mailboxes,
+          ...(this.queues && deps.redis ? { queues: { directory: this.queues, state: new RedisQueueState(deps.redis) } } : {}),
           ...(this.answeringRules
             ? {
                 answeringRules: this.answeringRules,
@@ -243,6 +256,7 @@ export class CallEngine {
     this.accountConfigs.invalidate(accountId);
     this.answeringRules?.invalidate(accountId);
     this.ivrMenus?.invalidate(accountId);
+    this.queues?.invalidate(accountId);
     if (subjects.includes('trunks')) this.trunks.invalidate();
   }
 

@@ -86,11 +86,15 @@ export class FakeCallHandle implements CallHandle {
   bridgeTo(target: unknown, options?: BridgeOptions): Promise<BridgeOutcome> {
     const outcome = this.bridgeOutcomes.shift() ?? this.bridgeOutcome;
     if (!outcome) return Promise.reject(new UnsupportedVerbError('bridgeTo', 'fake'));
+    const { onAnswered, ...logged } = options ?? {};
     try {
-      this.verb('bridgeTo', { target, ...options });
+      this.verb('bridgeTo', { target, ...logged });
     } catch (err) {
       return Promise.reject(err as Error);
     }
+    // The first extension rung answers (several ring at once for a queue's Simultaneous offer).
+    const first = (Array.isArray(target) ? target[0] : target) as { extensionId?: string } | undefined;
+    if (outcome.outcome === 'answered' && first?.extensionId) onAnswered?.(first.extensionId);
     return Promise.resolve(outcome);
   }
   joinRoom(): Promise<never> {

@@ -178,11 +178,11 @@ export const runSipp = (o: SippOptions) => startSipp(o).done;
  * own, then runs `scenario` (a UAS) on that same port, bound before it resolves.
  * Throws when the registration fails.
  */
-export async function startRegisteredSipp(o: { target: string; credentials: { username: string; password: string }; scenario: string; vars?: Record<string, string>; calls?: number }): Promise<SippRun> {
+export async function startRegisteredSipp(o: { target: string; credentials: { username: string; password: string }; scenario: string; vars?: Record<string, string>; calls?: number; timeoutSeconds?: number }): Promise<SippRun> {
   const port = await freeSipPort();
   const reg = await runSipp({ scenario: 'register.xml', target: o.target, localPort: port, service: o.credentials.username, auth: o.credentials });
   if (reg.code !== 0) throw new Error(`SIPp could not register ${o.credentials.username}: ${reg.errors || reg.output.slice(-500)}`);
-  const run = startSipp({ scenario: o.scenario, target: o.target, localPort: port, service: o.credentials.username, timeoutSeconds: 30, calls: o.calls ?? 1, vars: o.vars ?? {}, extra: ['-mp', String(await freeMediaPort())] });
+  const run = startSipp({ scenario: o.scenario, target: o.target, localPort: port, service: o.credentials.username, timeoutSeconds: o.timeoutSeconds ?? 30, calls: o.calls ?? 1, vars: o.vars ?? {}, extra: ['-mp', String(await freeMediaPort())] });
   await run.ready;
   return run;
 }

@@ -24,17 +24,23 @@ export function analyseWav(file: string, hz: number): { seconds: number; rms: nu
     for (let c = 0; c < channels; c++) v += data!.readInt16LE((i * channels + c) * 2);
     return v / channels;
   };
+  const samples = Array.from({ length: n }, (_, i) => sample(i));
+  return { seconds: n / rate, ...analyseSamples(samples, hz, rate) };
+}
+
+/** RMS level and the share of energy near `hz` (Goertzel power against the total) of PCM samples. */
+export function analyseSamples(samples: readonly number[], hz: number, rate = 8000): { rms: number; toneShare: number } {
+  const n = samples.length;
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += sample(i) ** 2;
-  // Goertzel power at `hz` against the total, over the whole recording.
+  for (const v of samples) sum += v * v;
   const k = (2 * Math.PI * hz) / rate;
   let s1 = 0;
   let s2 = 0;
-  for (let i = 0; i < n; i++) {
-    const s0 = sample(i) + 2 * Math.cos(k) * s1 - s2;
+  for (const v of samples) {
+    const s0 = v + 2 * Math.cos(k) * s1 - s2;
     s2 = s1;
     s1 = s0;
   }
   const tone = (s1 * s1 + s2 * s2 - 2 * Math.cos(k) * s1 * s2) / (n / 2);
-  return { seconds: n / rate, rms: Math.sqrt(sum / Math.max(1, n)), toneShare: sum > 0 ? Math.min(1, tone / sum) : 0 };
+  return { rms: Math.sqrt(sum / Math.max(1, n)), toneShare: sum > 0 ? Math.min(1, tone / sum) : 0 };
 }

@@ -14,10 +14,10 @@ export const CONFIG_CHANGES_CHANNEL = 'carillon:config-changes';
  * What changed. `account`: country, main number, company name, recording settings; `numbers` may move the main
  * number too; `users`: a user's name, role, calling rights or phones' caller ID, and a role's permissions; `sites`:
  * site codes (how extensions are dialled in full); `answering_rules`: a user's answering rules and call settings
- * (issue 13); `ivr`: IVR menus, their settings or prompts (issue 14).
+ * (issue 13); `ivr`: IVR menus, their settings or prompts (issue 14); `queues`: call queues' settings and members (issue 15).
  * media-server rebuilds an account's routing snapshot on any of them.
  */
-export const CONFIG_SUBJECTS = ['account', 'trunks', 'devices', 'extensions', 'numbers', 'users', 'sites', 'answering_rules', 'ivr'] as const;
+export const CONFIG_SUBJECTS = ['account', 'trunks', 'devices', 'extensions', 'numbers', 'users', 'sites', 'answering_rules', 'ivr', 'queues'] as const;
 export type ConfigSubject = (typeof CONFIG_SUBJECTS)[number];
 
 export const configChange = z.object({ accountId: z.string().uuid(), subjects: z.array(z.enum(CONFIG_SUBJECTS)).min(1) });

@@ -1,5 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type { DndStatus, FaxCoverChoice, FaxCoverInfo, FaxCoverTemplate, IvrMenu, IvrSettings } from '@carillon/domain';
+import type { DndStatus, FaxCoverChoice, FaxCoverInfo, FaxCoverTemplate, IvrMenu, IvrSettings, QueueSettings } from '@carillon/domain';
 
 /** Row types of the tables created by the migrations, as Kysely sees them. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -644,6 +644,23 @@ export interface IvrMenusTable {
   updated_at: Timestamp;
 }
 
+/** A call queue (CQ-01…CQ-06); its number and name are its extension's. `settings` holds @carillon/domain's QueueSettings. */
+export interface CallQueuesTable {
+  extension_id: string;
+  account_id: string;
+  settings: Json<QueueSettings>;
+  updated_at: Timestamp;
+}
+
+/** A member of a call queue: a user's extension, in the admin's order, accepting this queue's calls or not. */
+export interface CallQueueMembersTable {
+  queue_extension_id: string;
+  member_extension_id: string;
+  account_id: string;
+  position: number;
+  accepting: Generated<boolean>;
+}
+
 export interface IvrSettingsTable {
   account_id: string;
   settings: Json<IvrSettings>;
@@ -870,6 +887,8 @@ export interface Database {
   user_call_settings: UserCallSettingsTable;
   ivr_prompts: IvrPromptsTable;
   ivr_menus: IvrMenusTable;
+  call_queues: CallQueuesTable;
+  call_queue_members: CallQueueMembersTable;
   ivr_settings: IvrSettingsTable;
   sms_carriers: SmsCarriersTable;
   sms_conversations: SmsConversationsTable;

@@ -171,6 +171,7 @@ export class SipEdge {
       mailboxes: new VoicemailDeposits({ db: deps.db, publish: (channel, message) => deps.redis.publish(channel, message), dataDir: config.dataDir, jobs, log: log.child('voicemail') }),
       speak: async (text, language) => (await tts.speak(text, language)).file,
       unreleased: config.ENABLE_UNRELEASED,
+      redis: deps.redis,
       ...(config.ENABLE_UNRELEASED.includes('voicemail')
         ? { mailboxAccess: new MailboxPhoneAccess({ db: deps.db, redis: deps.redis, publish: (channel, message) => deps.redis.publish(channel, message), dataDir: config.dataDir, jobs, log: log.child('mailbox') }) }
         : {}),

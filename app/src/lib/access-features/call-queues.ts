@@ -1,0 +1,15 @@
+import type { Requirement } from '../access-policy.ts';
+
+/**
+ * Who reaches call queues (issue 15): reading needs phone_system.view, every change phone_system.manage.
+ * The routes also answer 404 while the `queues` area is unreleased (unreleased-features.ts).
+ */
+const view: Requirement = { permission: 'phone_system.view' };
+const manage: Requirement = { permission: 'phone_system.manage' };
+
+export const callQueuesAccess = {
+  '/api/call-queues': { GET: view, POST: manage },
+  '/api/call-queues/[id]': { GET: view, PUT: manage },
+  // An agent's own log-in, with the calling right (a queue call is a call).
+  '/api/me/call-queues': { GET: { permission: 'self.calls' }, PUT: { permission: 'self.calls' } },
+} as const;

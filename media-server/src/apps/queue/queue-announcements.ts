@@ -1,0 +1,15 @@
+/**
+ * What a waiting caller is told of its place (issue 15, beyond the anchors): "you are caller 3;
+ * expected wait 2 minutes", spoken by TTS in the call's language. The wait is left out while the
+ * queue has no estimate (no call answered yet, or nobody taking calls).
+ */
+export function positionAnnouncement(position: number, waitMinutes: number | null, language: 'en' | 'fr'): string {
+  if (language === 'fr') {
+    const place = position === 1 ? 'Vous êtes le prochain appelant.' : `Vous êtes l'appelant numéro ${position}.`;
+    if (waitMinutes === null) return place;
+    return `${place} Votre attente est estimée à ${waitMinutes === 1 ? 'une minute' : `${waitMinutes} minutes`}.`;
+  }
+  const place = position === 1 ? 'You are the next caller.' : `You are caller number ${position}.`;
+  if (waitMinutes === null) return place;
+  return `${place} Your expected wait is ${waitMinutes === 1 ? 'one minute' : `${waitMinutes} minutes`}.`;
+}

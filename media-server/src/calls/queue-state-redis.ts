@@ -1,0 +1,139 @@
+import type { Redis } from 'ioredis';
+import {
+  QUEUE_ENTRY_TTL_MS,
+  QUEUE_IDLE_TTL_MS,
+  QUEUE_MEMBER_BUSY_TTL_MS,
+  queueEntryKey,
+  queueHandleTimeKey,
+  queueMemberKey,
+  queueRotorKey,
+  queueWaitingKey,
+  type QueueMemberMark,
+} from '@carillon/contracts/call-queues';
+import { HANDLE_TIME_WEIGHT } from '@carillon/domain';
+import type { QueueState } from '../apps/queue/queue-ports.ts';
+
+/**
+ * Joins a queue atomically: drops entries whose node stopped keeping them alive, refuses past the
+ * maximum (CQ-01), then adds the entry last, ordered by a per-queue counter (arrival order across
+ * nodes, whatever their clocks). KEYS: waiting set, counter. ARGV: entry id, max callers, entry key
+ * prefix, entry TTL, idle TTL. Returns the position (0 first), or -1 when full.
+ */
+const JOIN = `
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, id in ipairs(ids) do
+  if redis.call('EXISTS', ARGV[3] .. id) == 0 then redis.call('ZREM', KEYS[1], id) end
+end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
+local seq = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[1], seq, ARGV[1])
+redis.call('SET', ARGV[3] .. ARGV[1], 'waiting', 'PX', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return redis.call('ZRANK', KEYS[1], ARGV[1])
+`;
+
+/** Whether no live entry ahead of ARGV[1] still waits. KEYS: waiting set. ARGV: entry id, entry key prefix. */
+const IS_NEXT = `
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, id in ipairs(ids) do
+  if id == ARGV[1] then return 1 end
+  if redis.call('GET', ARGV[2] .. id) == 'waiting' then return 0 end
+end
+return 0
+`;
+
+/** Sets or deletes a member's mark only if ARGV[1] owns it. KEYS: member key. ARGV: owner, new mark or '' (delete), TTL. */
+const RELEASE = `
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local sep = string.find(v, ':', 1, true)
+if not sep or string.sub(v, sep + 1) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2] .. ':' .. ARGV[1], 'PX', ARGV[3]) end
+return 1
+`;
+
+/**
+ * Moves the running handle time towards a sample (domain nextHandleTimeMs, done in Redis so that two
+ * nodes' calls ending at once both count). KEYS: handle time. ARGV: sample ms, weight, idle TTL.
+ */
+const HANDLE_TIME = `
+local prev = tonumber(redis.call('GET', KEYS[1]))
+local sample = tonumber(ARGV[1])
+local next = sample
+if prev then next = math.floor(prev + tonumber(ARGV[2]) * (sample - prev) + 0.5) end
+redis.call('SET', KEYS[1], next, 'PX', ARGV[3])
+return next
+`;
+
+const mark = (m: QueueMemberMark, owner: string) => `${m}:${owner}`;
+
+/** `QueueState` in Redis (keys: @carillon/contracts/call-queues), shared by every media-server node. */
+export class RedisQueueState implements QueueState {
+  private readonly redis: Redis;
+
+  constructor(redis: Redis) {
+    this.redis = redis;
+  }
+
+  async join(queueId: string, entryId: string, maxCallers: number): Promise<number | 'full'> {
+    const position = (await this.redis.eval(JOIN, 2, queueWaitingKey(queueId), `${queueWaitingKey(queueId)}:seq`, entryId, String(maxCallers), queueEntryKey(queueId, ''), String(QUEUE_ENTRY_TTL_MS), String(QUEUE_IDLE_TTL_MS))) as number;
+    return position < 0 ? 'full' : position;
+  }
+
+  async keepAlive(queueId: string, entryId: string, status: 'waiting' | 'offering'): Promise<void> {
+    // XX: an entry that has left (or expired) is not brought back.
+    await this.redis.set(queueEntryKey(queueId, entryId), status, 'PX', QUEUE_ENTRY_TTL_MS, 'XX');
+  }
+
+  async leave(queueId: string, entryId: string): Promise<void> {
+    await this.redis.multi().zrem(queueWaitingKey(queueId), entryId).del(queueEntryKey(queueId, entryId)).exec();
+  }
+
+  async isNext(queueId: string, entryId: string): Promise<boolean> {
+    return ((await this.redis.eval(IS_NEXT, 1, queueWaitingKey(queueId), entryId, queueEntryKey(queueId, ''))) as number) === 1;
+  }
+
+  waiting(queueId: string): Promise<number> {
+    return this.redis.zcard(queueWaitingKey(queueId));
+  }
+
+  position(queueId: string, entryId: string): Promise<number | null> {
+    return this.redis.zrank(queueWaitingKey(queueId), entryId);
+  }
+
+  async handleTime(queueId: string): Promise<number | null> {
+    const raw = await this.redis.get(queueHandleTimeKey(queueId));
+    return raw === null ? null : Number(raw);
+  }
+
+  async recordHandleTime(queueId: string, ms: number): Promise<void> {
+    await this.redis.eval(HANDLE_TIME, 1, queueHandleTimeKey(queueId), String(Math.max(0, Math.round(ms))), String(HANDLE_TIME_WEIGHT), String(QUEUE_IDLE_TTL_MS));
+  }
+
+  rotor(queueId: string): Promise<string | null> {
+    return this.redis.get(queueRotorKey(queueId));
+  }
+
+  async setRotor(queueId: string, memberId: string): Promise<void> {
+    await this.redis.set(queueRotorKey(queueId), memberId, 'PX', QUEUE_IDLE_TTL_MS);
+  }
+
+  async takenMembers(accountId: string, extensionIds: readonly string[]): Promise<Set<string>> {
+    if (extensionIds.length === 0) return new Set();
+    const marks = await this.redis.mget(extensionIds.map((id) => queueMemberKey(accountId, id)));
+    return new Set(extensionIds.filter((_, i) => marks[i] !== null));
+  }
+
+  async claim(accountId: string, extensionId: string, owner: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(queueMemberKey(accountId, extensionId), mark('offered', owner), 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async markBusy(accountId: string, extensionId: string, owner: string): Promise<void> {
+    await this.redis.eval(RELEASE, 1, queueMemberKey(accountId, extensionId), owner, 'busy', String(QUEUE_MEMBER_BUSY_TTL_MS));
+  }
+
+  async release(accountId: string, extensionId: string, owner: string, wrapUpMs: number): Promise<void> {
+    await this.redis.eval(RELEASE, 1, queueMemberKey(accountId, extensionId), owner, wrapUpMs > 0 ? 'wrap-up' : '', String(Math.max(1, Math.round(wrapUpMs))));
+  }
+}

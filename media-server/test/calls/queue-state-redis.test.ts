@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queueEntryKey, queueMemberKey } from '@carillon/contracts/call-queues';
+import { nextHandleTimeMs } from '@carillon/domain';
+import { RedisQueueState } from '../../src/calls/queue-state-redis.ts';
+import { redisClient } from '../../../tests/support/env.ts';
+
+/** The queues' shared state on the real Redis: the order, the bound, dead entries, members' marks. */
+let redis: Redis;
+let state: RedisQueueState;
+beforeAll(() => {
+  redis = redisClient();
+  state = new RedisQueueState(redis);
+});
+afterAll(() => redis.disconnect());
+
+describe('the queue state in Redis', () => {
+  it('keeps callers in order of arrival, bounded by the maximum of callers', async () => {
+    const q = randomUUID();
+    expect(await state.join(q, 'a', 2)).toBe(0);
+    expect(await state.join(q, 'b', 2)).toBe(1);
+    expect(await state.join(q, 'c', 2)).toBe('full');
+    expect(await state.waiting(q)).toBe(2);
+    await state.leave(q, 'a');
+    expect(await state.join(q, 'c', 2)).toBe(1);
+  });
+
+  it('offers a caller only when nobody ahead still waits for an offer', async () => {
+    const q = randomUUID();
+    await state.join(q, 'a', 25);
+    await state.join(q, 'b', 25);
+    expect(await state.isNext(q, 'a')).toBe(true);
+    expect(await state.isNext(q, 'b')).toBe(false);
+    await state.keepAlive(q, 'a', 'offering');
+    expect(await state.isNext(q, 'b')).toBe(true);
+    await state.keepAlive(q, 'a', 'waiting');
+    expect(await state.isNext(q, 'b')).toBe(false);
+    await state.leave(q, 'a');
+    expect(await state.isNext(q, 'b')).toBe(true);
+    // An entry that has left is not brought back by a late keep-alive.
+    await state.keepAlive(q, 'a', 'waiting');
+    expect(await redis.exists(queueEntryKey(q, 'a'))).toBe(0);
+  });
+
+  it('drops a caller whose node stopped keeping it alive: its place goes to the next', async () => {
+    const q = randomUUID();
+    await state.join(q, 'a', 1);
+    expect(await state.join(q, 'b', 1)).toBe('full');
+    // The node of 'a' died: its entry expired.
+    await redis.del(queueEntryKey(q, 'a'));
+    expect(await state.isNext(q, 'b')).toBe(false);
+    expect(await state.join(q, 'b', 1)).toBe(0);
+  });
+
+  it('lets one caller take a member at a time; only the owner releases it, at once or after wrap-up', async () => {
+    const account = randomUUID();
+    const member = randomUUID();
+    expect(await state.claim(account, member, 'call-1', 10_000)).toBe(true);
+    expect(await state.claim(account, member, 'call-2', 10_000)).toBe(false);
+    expect(await state.takenMembers(account, [member, randomUUID()])).toEqual(new Set([member]));
+    // Another caller's release does not free it.
+    await state.release(account, member, 'call-2', 0);
+    expect(await redis.get(queueMemberKey(account, member))).toBe('offered:call-1');
+    await state.markBusy(account, member, 'call-1');
+    expect(await redis.get(queueMemberKey(account, member))).toBe('busy:call-1');
+    await state.release(account, member, 'call-1', 300);
+    expect(await redis.get(queueMemberKey(account, member))).toBe('wrap-up:call-1');
+    expect(await state.claim(account, member, 'call-2', 10_000)).toBe(false);
+    await expect.poll(() => state.claim(account, member, 'call-2', 10_000), { timeout: 5_000, interval: 50 }).toBe(true);
+    await state.release(account, member, 'call-2', 0);
+    expect(await state.takenMembers(account, [member])).toEqual(new Set());
+  });
+
+  it('keeps the rotating pointer per queue', async () => {
+    const q = randomUUID();
+    expect(await state.rotor(q)).toBeNull();
+    await state.setRotor(q, 'm2');
+    expect(await state.rotor(q)).toBe('m2');
+  });
+});
+
+describe('the queue state in Redis: places and handle time', () => {
+  it('tells a caller its place, and none once it has left', async () => {
+    const q = randomUUID();
+    await state.join(q, 'a', 25);
+    await state.join(q, 'b', 25);
+    expect(await state.position(q, 'b')).toBe(1);
+    await state.leave(q, 'a');
+    expect(await state.position(q, 'b')).toBe(0);
+    expect(await state.position(q, 'a')).toBeNull();
+  });
+
+  it('keeps a running handle time as the domain rule computes it', async () => {
+    const q = randomUUID();
+    expect(await state.handleTime(q)).toBeNull();
+    await state.recordHandleTime(q, 120_000);
+    await state.recordHandleTime(q, 60_000);
+    expect(await state.handleTime(q)).toBe(nextHandleTimeMs(nextHandleTimeMs(null, 120_000), 60_000));
+  });
+});

@@ -1,0 +1,3 @@
+export * from './queue-settings.ts';
+export * from './queue-distribution.ts';
+export * from './queue-wait.ts';

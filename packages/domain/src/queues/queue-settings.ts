@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { extensionNumber, ttsText } from '../ivr/ivr-config.ts';
+
+/**
+ * A call queue's settings (inventory 2 §10: CQ-01, CQ-04, CQ-05; the "Wait Settings" tab that CQ-04
+ * names without detailing, defined here): how calls are distributed among the members, how long each
+ * member rings, how long and how many callers wait, what happens to a caller past the wait or when the
+ * queue is full, the wrap-up time after each call, and what callers hear. The queue itself is an
+ * extension of type `call_queue` (its number and name stay in `extensions`). Pure data with its zod
+ * schema, validated on every write and every read.
+ */
+
+/** CQ-04: Rotating (round-robin over free members), Simultaneous (all free members at once), Sequential (the admin's order). */
+export const QUEUE_DISTRIBUTIONS = ['rotating', 'simultaneous', 'sequential'] as const;
+export type QueueDistribution = (typeof QUEUE_DISTRIBUTIONS)[number];
+
+/** CQ-01: at most 25 callers wait in a queue; an admin may set fewer, never more. */
+export const QUEUE_MAX_CALLERS = 25;
+/** CQ-06: overflow queues of one queue, at most. */
+export const QUEUE_MAX_OVERFLOW = 3;
+/** Members of one queue (a queue rings people, not a directory). */
+export const QUEUE_MAX_MEMBERS = 100;
+
+/** A prompt of the prompts library (PR-01: audio, by its unique name) or text read aloud, as IVR menus name them. */
+export const queuePrompt = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('audio'), prompt: z.string().trim().min(1).max(100) }).strict(),
+  z.object({ mode: z.literal('tts'), text: ttsText }).strict(),
+]);
+export type QueuePrompt = z.infer<typeof queuePrompt>;
+
+/**
+ * What happens to a caller who waited the longest time allowed, or who finds the queue full: the
+ * queue's mailbox, another extension (rung for the member ring time; the caller is disconnected if it
+ * does not answer), or a message then the end of the call.
+ */
+export const queueExitAction = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('voicemail') }).strict(),
+  z.object({ type: z.literal('extension'), extension: extensionNumber }).strict(),
+  z.object({ type: z.literal('disconnect'), message: queuePrompt.nullable() }).strict(),
+]);
+export type QueueExitAction = z.infer<typeof queueExitAction>;
+
+export const queueSettings = z
+  .object({
+    distribution: z.enum(QUEUE_DISTRIBUTIONS),
+    /** How long one offer rings a member (all members at once, for Simultaneous). */
+    ringSeconds: z.number().int().min(5).max(120),
+    /** The longest a caller waits before `onMaxWait`. */
+    maxWaitSeconds: z.number().int().min(10).max(7200),
+    /** Callers waiting at once, past which a new caller gets `onFull`. */
+    maxCallers: z.number().int().min(1).max(QUEUE_MAX_CALLERS),
+    onMaxWait: queueExitAction,
+    onFull: queueExitAction,
+    /** After a queue call, the member is not offered another one for this long. */
+    wrapUpSeconds: z.number().int().min(0).max(600),
+    /** CQ-05: played once, before the caller waits; none when null. */
+    greeting: queuePrompt.nullable(),
+    /** CQ-05: what the caller hears while waiting: the shipped music, or a library prompt looped. */
+    holdMusic: z.discriminatedUnion('mode', [z.object({ mode: z.literal('default') }).strict(), z.object({ mode: z.literal('audio'), prompt: z.string().trim().min(1).max(100) }).strict()]),
+    /** Beyond the anchors: the caller's place and expected wait, told on entry and at each interrupt. */
+    announcePosition: z.boolean(),
+    /** CQ-05 "Interrupt audio": every `everySeconds` of waiting, the hold music stops for the prompt (and the position). */
+    interrupt: z
+      .object({ everySeconds: z.number().int().min(10).max(600), prompt: queuePrompt.nullable() })
+      .strict()
+      .nullable(),
+    /**
+     * CQ-06: other queues, in order, that take a caller when nobody of this one is free: the caller
+     * moves to the first that has a free member, and follows that queue's settings from then on.
+     */
+    overflow: z.array(extensionNumber).max(QUEUE_MAX_OVERFLOW),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    // CQ-06: only from Rotating or Sequential; each queue once (a queue never overflows to itself: checked where its number is known).
+    if (s.overflow.length && s.distribution === 'simultaneous') ctx.addIssue({ code: 'custom', path: ['overflow'], message: 'overflow only from a Rotating or Sequential queue' });
+    if (new Set(s.overflow).size !== s.overflow.length) ctx.addIssue({ code: 'custom', path: ['overflow'], message: 'each overflow queue once' });
+  });
+export type QueueSettings = z.infer<typeof queueSettings>;
+
+/** A new queue's settings: Rotating (the guide's default), 15 s per member, 10 minutes of wait, 25 callers. */
+export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
+  distribution: 'rotating',
+  ringSeconds: 15,
+  maxWaitSeconds: 600,
+  maxCallers: QUEUE_MAX_CALLERS,
+  onMaxWait: { type: 'voicemail' },
+  onFull: { type: 'voicemail' },
+  wrapUpSeconds: 0,
+  greeting: null,
+  holdMusic: { mode: 'default' },
+  announcePosition: false,
+  interrupt: null,
+  overflow: [],
+};
+
+/**
+ * Settings as stored (JSON), read back: a field added since the row was written takes its default; a row
+ * that no longer validates reads as the defaults rather than breaking every call.
+ */
+export function readQueueSettings(raw: unknown): QueueSettings {
+  const stored = raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {};
+  const parsed = queueSettings.safeParse({ ...DEFAULT_QUEUE_SETTINGS, ...stored });
+  return parsed.success ? parsed.data : DEFAULT_QUEUE_SETTINGS;
+}
