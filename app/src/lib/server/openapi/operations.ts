@@ -11,7 +11,7 @@ import {
   poolSearchInput,
   purchaseInput,
   reserveInput,
-  trunkInput,
+  trunkForwardingInput,
 } from '@carillon/core';
 import { recordingExportRequest } from '@carillon/contracts/recording-export-filters';
 import { callCommandRequest } from '@carillon/contracts/call-control';
@@ -148,7 +148,7 @@ const CENTRAL_OPERATIONS: readonly Operation[] = [
   { route: '/api/numbers/reservations', method: 'DELETE', summary: 'Release reserved numbers', body: reserveInput },
   { route: '/api/numbers/purchase', method: 'POST', summary: 'Buy reserved numbers', body: purchaseInput, status: 201 },
   { route: '/api/trunk', method: 'GET', summary: 'The account’s SIP trunk' },
-  { route: '/api/trunk', method: 'PUT', summary: 'Create or change the SIP trunk', body: trunkInput },
+  { route: '/api/trunk', method: 'PUT', summary: 'Create or change the SIP trunk', body: trunkForwardingInput },
 
   { route: '/api/calls', method: 'GET', summary: 'Call log (own calls, or the company’s)', query: callLogQuery },
   { route: '/api/calls/export', method: 'GET', summary: 'Call log as CSV', query: callLogQuery, produces: ['text/csv'] },

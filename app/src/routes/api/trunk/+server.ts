@@ -1,5 +1,5 @@
 import { json } from '@sveltejs/kit';
-import { getTrunk, saveTrunk, trunkForwardingInput, trunkInput, type TrunkView } from '@carillon/core';
+import { getTrunk, saveTrunk, trunkForwardingInput, type TrunkView } from '@carillon/core';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { actorOf, caller, notFound, readJson } from '#lib/server/api.ts';
 import { areaEnabled } from '#lib/server/unreleased.ts';
@@ -19,8 +19,10 @@ export const GET: RequestHandler = async (event) => {
 
 export const PUT: RequestHandler = async (event) => {
   const rt = await getRuntime();
-  // While the area is hidden its field is not taken (an unknown field is dropped, as any other).
-  const body = await readJson(event.request, (await areaEnabled('answering_rules')) ? trunkForwardingInput : trunkInput);
+  const body = await readJson(event.request, trunkForwardingInput);
   if (!body.ok) return body.response;
-  return json(await shown(await saveTrunk(rt.db, rt.secrets, caller(event).account.id, actorOf(event), body.data)));
+  // While the area is hidden its field is not taken (dropped, as an unknown field would be).
+  const { forwardCallerId: _hidden, ...rest } = body.data;
+  const input = (await areaEnabled('answering_rules')) ? body.data : rest;
+  return json(await shown(await saveTrunk(rt.db, rt.secrets, caller(event).account.id, actorOf(event), input)));
 };
