@@ -77,6 +77,8 @@ await closeCallsLeftOpen(db, nodeId).then(
 const media = await MediaEngine.start({
   portRange: { min: config.RTP_PORT_MIN, max: config.RTP_PORT_MAX },
   bindAddress: config.SIP_HOST,
+  mediaTimeoutMs: config.MEDIA_TIMEOUT_SECONDS * 1000,
+  heldMediaTimeoutMs: config.MEDIA_HOLD_TIMEOUT_SECONDS * 1000,
   ...(config.SIP_PUBLIC_ADDRESS ? { advertisedAddress: config.SIP_PUBLIC_ADDRESS } : {}),
 });
 const edge = await SipEdge.start({ config, db, redis, media, secrets: secretBox(loadSecretKey(config)), log, nodeId, ownership: new RedisCallOwnership(redis, nodeId, log.child('control')) });

@@ -395,6 +395,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       const leg = (await this.bridge.stats().catch(() => [])).find((s) => s.legId === 'a');
       if (leg) stats = { received: leg.received, sent: leg.sent, dropped: leg.dropped, rtcpReceived: leg.rtcpReceived };
       this.bridge.off('dtmf', this.onMediaEvent);
+      this.bridge.off('media-timeout', this.onMediaEvent);
       await this.bridge.close().catch((err: unknown) => this.log.warn('media endpoint not closed cleanly', { error: err }));
     }
     this.transition('Ended');
@@ -520,6 +521,12 @@ export class AppCall extends EventEmitter<AppCallEvents> {
 
   private mediaEvent(e: MediaEvent): void {
     if (e.type === 'dtmf' && e.legId === 'a') this.digit(e.digit);
+    // The caller (and the callee bridgeTo joined, if any) sent no RTP or RTCP for the media timeout
+    // (media/engine/media-timeout.ts): gone without a BYE. Prompts and music to nobody end here.
+    if (e.type === 'media-timeout' && this.#state === 'Answered') {
+      this.log.warn('no media from the caller: ending the call', { legs: e.legIds, silentMs: e.silentMs });
+      this.byeAndEnd({ result: 'failed', hangupBy: 'media-timeout' });
+    }
   }
 
   private digit(d: string): void {
@@ -584,6 +591,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     // Held by the call as soon as it exists: the release closes it.
     this.bridge = bridge;
     bridge.on('dtmf', this.onMediaEvent);
+    bridge.on('media-timeout', this.onMediaEvent);
     this.alive();
     const webrtc = this.webrtc;
     this.local = await bridge.addLeg({

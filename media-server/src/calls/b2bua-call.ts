@@ -163,6 +163,7 @@ export class B2buaCall {
   /** The extension a blind transfer is ringing, if any. */
   private transferTargetExtension: string | null = null;
   private readonly onDtmf = (e: Extract<MediaEvent, { type: 'dtmf' }>) => this.mediaEvent(e);
+  private readonly onMediaTimeout = (e: Extract<MediaEvent, { type: 'media-timeout' }>) => this.mediaTimedOut(e);
 
   constructor(ctx: CallContext, invite: SipRequest, inviteTx: InviteServerTransaction, source: SipSource, caller: CallParty) {
     this.ctx = ctx;
@@ -297,6 +298,7 @@ export class B2buaCall {
     // Held by the call as soon as it exists: finish() closes it, and its legs with it.
     this.bridge = await this.ctx.media.createBridge();
     this.bridge.on('dtmf', this.onDtmf);
+    this.bridge.on('media-timeout', this.onMediaTimeout);
     this.stillAlive();
     const remote = offer && audio ? mediaAddress(offer, audio) : null;
     const aWebRtc = this.aWebRtc;
@@ -1009,6 +1011,25 @@ export class B2buaCall {
     if (e.type === 'dtmf') this.onDigit(e.legId as 'a' | 'b', e.digit);
   }
 
+  /**
+   * The call's phones have all sent no RTP or RTCP for the media timeout
+   * (media/engine/media-timeout.ts): they vanished without a BYE (lost power
+   * or network). The call ends as a failure, hung up by 'media-timeout': a
+   * BYE to each silent leg (in case it is only deaf) and, through hangup(),
+   * to the other side and the party of a call joined to this one. Before the
+   * answer the ringing has its own timer; the engine reports a lasting
+   * silence again later.
+   */
+  private mediaTimedOut(e: Extract<MediaEvent, { type: 'media-timeout' }>): void {
+    if (this.state !== 'Answered' || this.ended) return;
+    const silent = e.legIds.filter((id): id is 'a' | 'b' => id === 'a' || id === 'b');
+    const from = silent[0];
+    if (!from) return;
+    this.log.warn('no media from the call\'s phones: ending the call', { legs: silent, silentMs: e.silentMs });
+    for (const side of silent) (side === 'a' ? this.a : this.b)?.session.bye();
+    this.hangup(from, 'failed', 'media-timeout');
+  }
+
   private onDigit(side: 'a' | 'b', digit: string): void {
     this.ctx.events.onDtmf?.(this, side, digit);
     // Which digit is never logged: digits can be PINs and card numbers.
@@ -1067,7 +1088,7 @@ export class B2buaCall {
   }
 
   /** Ends an answered call from one side: BYE to the other, then cleanup. */
-  hangup(from: 'a' | 'b', result: CallResult, hangupBy?: 'caller' | 'callee'): void {
+  hangup(from: 'a' | 'b', result: CallResult, hangupBy?: 'caller' | 'callee' | 'media-timeout'): void {
     if (this.ended) return;
     // Hung up from the call we are joined to, the party who left is there, not on our `from` side.
     const by = hangupBy ?? this.partyRole(from);
@@ -1168,6 +1189,7 @@ export class B2buaCall {
     } finally {
       if (this.bridge) {
         this.bridge.off('dtmf', this.onDtmf);
+        this.bridge.off('media-timeout', this.onMediaTimeout);
         await this.bridge.close().catch(() => undefined);
       }
       this.ctx.events.onEnded?.(this, result);

@@ -87,6 +87,13 @@ const schema = z.object({
   SIP_REGISTER_MAX_EXPIRES: z.coerce.number().int().min(60).max(86_400).default(3600),
   RTP_PORT_MIN: port.default(20000),
   RTP_PORT_MAX: port.default(20999),
+  /**
+   * RTP inactivity timeout: a call whose phones have all sent no RTP or RTCP this long (they vanished
+   * without a BYE) is ended, BYE to both sides. 0 turns it off.
+   */
+  MEDIA_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  /** The same while a phone holds the call (sendonly or inactive in its SDP), when it may send nothing at all. */
+  MEDIA_HOLD_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(604_800).default(3600),
   /** 32 bytes, base64: seals secrets stored in the database (trunk passwords). Defaults to DATA_DIR/secret.key, created on first use. */
   SECRET_KEY: z
     .string()

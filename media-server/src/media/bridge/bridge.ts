@@ -191,6 +191,11 @@ export class Bridge implements EndpointContainer {
     }
   }
 
+  *allEndpoints(): Iterable<Endpoint> {
+    if (this.a) yield this.a;
+    if (this.b) yield this.b;
+  }
+
   housekeeping(nowMs: number): void {
     this.a?.housekeeping(nowMs);
     this.b?.housekeeping(nowMs);

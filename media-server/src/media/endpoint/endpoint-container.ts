@@ -20,6 +20,8 @@ export interface EndpointContainer extends EndpointSink {
   /** Closes the endpoint and forgets it. */
   removeEndpoint(id: string): void;
   endpoint(id: string): Endpoint;
+  /** Every endpoint it holds now (the media timeout reads when each last heard its peer). */
+  allEndpoints(): Iterable<Endpoint>;
   /** Whether `id` is free, and whether one more endpoint fits. */
   canTake(id: string): string | null;
   housekeeping(nowMs: number): void;

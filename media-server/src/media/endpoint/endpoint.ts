@@ -106,6 +106,14 @@ export class Endpoint {
   private latching = true;
   /** Reported once: a relay failure repeats with every packet. */
   private relayFailed = false;
+  /** Our side's SDP direction: anything but sendrecv is a hold (or a mute), where silence is expected. */
+  private direction: MediaDirection = 'sendrecv';
+  /**
+   * When the peer last sent RTP or RTCP that parsed (performance.now()), or
+   * when the endpoint opened or was renegotiated: the media timeout
+   * (engine/media-timeout.ts) reads it. One number written per packet.
+   */
+  lastMediaMs = performance.now();
 
   private readonly rtpRemote = new LatchedEndpoint(RELATCH_AFTER_MS);
   private readonly rtcpRemote = new LatchedEndpoint(RTCP_RELATCH_AFTER_MS);
@@ -215,6 +223,18 @@ export class Endpoint {
     if (update.remote !== undefined) this.setRemote(update.remote);
     if (update.webrtc) this.setWebRtc(update.webrtc);
     if (update.ssrc !== undefined) this.outbound.ssrc = update.ssrc;
+    // A renegotiation (re-INVITE, answer, resume) is a sign of life: the peer gets a full timeout to send again.
+    this.lastMediaMs = performance.now();
+  }
+
+  /** Whether the peer may legitimately send nothing: a hold in either direction, or a mute. */
+  get onHold(): boolean {
+    return this.direction !== 'sendrecv';
+  }
+
+  /** false for the end of a pipe between two of our containers: only endpoints facing a peer can go silent on us. */
+  get facesPeer(): boolean {
+    return this.latching;
   }
 
   /**
@@ -299,6 +319,7 @@ export class Endpoint {
   }
 
   private setDirection(direction: MediaDirection): void {
+    this.direction = direction;
     this.sending = direction === 'sendrecv' || direction === 'sendonly';
     this.receiving = direction === 'sendrecv' || direction === 'recvonly';
   }
@@ -385,6 +406,7 @@ export class Endpoint {
     // Only a packet that parsed (and authenticated) may move the latch.
     if (fromRemote) this.rtpRemote.seen(now);
     else this.latchRtp(rinfo, now);
+    this.lastMediaMs = now;
     const ssrc = readUint32(msg, 8);
     const seq = (msg[2]! << 8) | msg[3]!;
     const timestamp = readUint32(msg, 4);
@@ -463,6 +485,7 @@ export class Endpoint {
       this.rtcpRemote.latch(rinfo, now);
       this.host.emit({ type: 'latched', bridgeId: this.host.bridgeId, legId: this.legId, channel: 'rtcp', address: rinfo.address, port: rinfo.port });
     }
+    this.lastMediaMs = now;
     this.rtcpReceived++;
     for (const p of packets) {
       if (p.type === 'sr' && p.ssrc === this.stats.receive.ssrc) this.stats.receive.senderReportReceived(p.ntpMs, now);

@@ -152,6 +152,13 @@ export type MediaEvent =
    * mixed, in the order they were chosen, as of the room's `tick`-th 20 ms tick.
    */
   | { type: 'talkers'; bridgeId: string; legIds: string[]; tick: number }
+  /**
+   * Every peer of the container (pipe ends aside) has sent no RTP or RTCP
+   * for longer than the media timeout (engine/media-timeout.ts): `legIds`
+   * are those peers, `silentMs` how long the most recent one has been
+   * silent. Repeated every timeout while the silence lasts.
+   */
+  | { type: 'media-timeout'; bridgeId: string; legIds: string[]; silentMs: number }
   | ({ type: 'recording-stopped'; bridgeId: string; reason: RecordingStopReason; error?: string } & RecordingResult);
 
 /** The worker's two kinds of endpoint containers: a two-party bridge, or a room of N. */

@@ -21,6 +21,7 @@ import { RoomHandle } from '../mixer/room-handle.ts';
 import type { ContainerEvents, ContainerHandle, ContainerHost, ContainerOp, ContainerParams, PipeOptions } from './container-handle.ts';
 import type { LegConfig, LegSpec, LocalMediaAddress, MediaEvent, MediaMainApi, MediaWorkerApi, RoomOptions } from './control-messages.ts';
 import { MediaPipe, type PipeEnd } from './media-pipe.ts';
+import { DEFAULT_MEDIA_TIMEOUTS } from './media-timeout.ts';
 import type { MediaWorkerData } from './media-worker.ts';
 import { RtpPortAllocator, type RtpPortPair } from './rtp-port-allocator.ts';
 import { readRtpPortRange, type RtpPortRange } from './rtp-port-settings.ts';
@@ -36,6 +37,14 @@ export interface MediaEngineOptions {
   advertisedAddress?: string;
   /** How often a leg sends its own RTCP when none is forwarded to it (RFC 3550 suggests 5 s). */
   rtcpIntervalMs?: number;
+  /**
+   * The RTP inactivity timeout (engine/media-timeout.ts): a container whose
+   * peers all sent nothing this long is reported ('media-timeout'); 60 s by
+   * default, 0 turns it off.
+   */
+  mediaTimeoutMs?: number;
+  /** The same for a peer on hold, which may send nothing at all: an hour by default. */
+  heldMediaTimeoutMs?: number;
 }
 
 export type MediaEngineEvents = { [K in MediaEvent['type']]: [Extract<MediaEvent, { type: K }>] } & { error: [Error] };
@@ -89,7 +98,11 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> implements Cont
   static async start(options: MediaEngineOptions = {}): Promise<MediaEngine> {
     const count = Math.max(1, options.workers ?? os.availableParallelism());
     const certificate = await createDtlsCertificate();
-    const data: MediaWorkerData = { rtcpIntervalMs: options.rtcpIntervalMs ?? 5000, dtlsCertificate: { certPem: certificate.certPem, keyPem: certificate.keyPem } };
+    const data: MediaWorkerData = {
+      rtcpIntervalMs: options.rtcpIntervalMs ?? 5000,
+      dtlsCertificate: { certPem: certificate.certPem, keyPem: certificate.keyPem },
+      mediaTimeouts: { activeMs: options.mediaTimeoutMs ?? DEFAULT_MEDIA_TIMEOUTS.activeMs, heldMs: options.heldMediaTimeoutMs ?? DEFAULT_MEDIA_TIMEOUTS.heldMs },
+    };
     // Events arrive on the channels before the engine exists only if a worker misbehaves; they go nowhere then.
     let deliver: (event: MediaEvent) => void = () => undefined;
     const workers = await Promise.all(Array.from({ length: count }, () => startWorker(data, (event) => deliver(event))));

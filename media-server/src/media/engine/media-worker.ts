@@ -16,17 +16,19 @@ import type { EndpointContainer } from '../endpoint/endpoint-container.ts';
 import { Room } from '../mixer/room.ts';
 import type { MediaEvent, MediaMainApi, MediaWorkerApi } from './control-messages.ts';
 import { MediaClock } from './media-clock.ts';
+import { MediaTimeoutWatch, type MediaTimeouts } from './media-timeout.ts';
 import { loadDtls } from '../webrtc/dtls-loader.ts';
 
 export interface MediaWorkerData {
   rtcpIntervalMs: number;
+  mediaTimeouts: MediaTimeouts;
   /** The engine's DTLS certificate, for WebRTC legs. */
   dtlsCertificate: { certPem: string; keyPem: string } | null;
 }
 
 if (!parentPort) throw new Error('media-worker.ts runs as a worker thread, started by MediaEngine');
 const port = parentPort;
-const { rtcpIntervalMs, dtlsCertificate } = workerData as MediaWorkerData;
+const { rtcpIntervalMs, dtlsCertificate, mediaTimeouts } = workerData as MediaWorkerData;
 
 const clock = new MediaClock();
 /** Bridges and rooms placed on this worker, by id. */
@@ -37,9 +39,15 @@ let nextPlaybackId = 1;
 
 const emit = (event: MediaEvent) => channel.notify('media-event', event);
 
+const timeouts = new MediaTimeoutWatch(mediaTimeouts);
+
 const housekeeping = setInterval(() => {
   const now = performance.now();
-  for (const c of containers.values()) c.housekeeping(now);
+  for (const [id, c] of containers) {
+    c.housekeeping(now);
+    const silent = timeouts.check(id, c.allEndpoints(), now);
+    if (silent) emit(silent);
+  }
 }, Math.min(1000, rtcpIntervalMs));
 
 function container(id: string): EndpointContainer {
@@ -78,6 +86,7 @@ const handlers: ChannelHandlers<MediaWorkerApi> = {
     async 'destroy-container'({ containerId }) {
       const c = containers.get(containerId);
       containers.delete(containerId);
+      timeouts.forget(containerId);
       // The reply waits for a recording to be finalized, so the file is complete once close() resolves.
       await c?.close();
       return null;

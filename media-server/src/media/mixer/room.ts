@@ -420,6 +420,10 @@ export class Room implements EndpointContainer {
     }
   }
 
+  *allEndpoints(): Iterable<Endpoint> {
+    for (const m of this.members.values()) yield m.endpoint;
+  }
+
   housekeeping(nowMs: number): void {
     for (const m of this.members.values()) m.endpoint.housekeeping(nowMs);
   }
