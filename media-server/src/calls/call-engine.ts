@@ -29,6 +29,7 @@ import { UserAnsweringRules } from './user-answering-rules.ts';
 import { IvrMenusSource } from './ivr-menus-source.ts';
 import { reachTarget } from './binding-target.ts';
 import type { CalleeDevice } from './app-call-bridge.ts';
+import { RoomRegistry } from './room-registry.ts';
 import type { CallPresenceTracker } from '../presence/call-presence.ts';
 
 export interface CallEngineDeps {
@@ -95,6 +96,8 @@ export class CallEngine {
   private readonly routing = new Set<string>();
   private readonly applications: ApplicationTable;
   private readonly appCtx: AppCallContext;
+  /** The rooms application calls join (conferences), opened with their first member and closed with their last. */
+  readonly rooms: RoomRegistry;
   private readonly stopTrunkRefresh: () => void;
   /**
    * What the dial plan reads of each account (extensions, numbers, users' calling rights, trunk, settings),
@@ -166,6 +169,7 @@ export class CallEngine {
           ...(mailboxAccess ? { mailboxAccess } : {}),
         })
       : {};
+    this.rooms = new RoomRegistry(deps.media);
     this.appCtx = {
       log: deps.log,
       transactions: deps.transactions,
@@ -193,6 +197,7 @@ export class CallEngine {
       records,
       domain: deps.domain,
       registerFork: (callId, call) => this.appForks.set(callId, call),
+      rooms: this.rooms,
     };
   }
 

@@ -93,6 +93,9 @@ export class FakeCallHandle implements CallHandle {
   joinRoom(): Promise<never> {
     return Promise.reject(new UnsupportedVerbError('joinRoom', 'fake'));
   }
+  setRoomMute(): Promise<never> {
+    return Promise.reject(new UnsupportedVerbError('setRoomMute', 'fake'));
+  }
   park(): Promise<never> {
     return Promise.reject(new UnsupportedVerbError('park', 'fake'));
   }
