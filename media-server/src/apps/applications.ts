@@ -1,6 +1,7 @@
 import { reject, type Destination, type DestinationKind, type ExtensionDestination, type PstnDestination, type RejectDestination } from '../routing/destination.ts';
 import { announcementApp } from './announcement/announcement.ts';
 import type { CallApp } from './call-handle.ts';
+import { conferenceApp, type ConferenceAppDeps } from './conference/conference.ts';
 import { ivrApp } from './ivr/ivr.ts';
 import type { IvrMenus } from './ivr/ivr-menus.ts';
 import { mailboxApp } from './mailbox/mailbox.ts';
@@ -50,6 +51,8 @@ export interface ApplicationPorts {
   ivrMenus?: IvrMenus;
   /** Mailboxes by phone (`*86`). Only where the unreleased area 'voicemail' is enabled (the dial plan routes `*86` only then). */
   mailboxAccess?: MailboxAccess;
+  /** The conference bridge. Only where the unreleased area 'conference' is enabled: conference destinations then go to it; without it, 480. */
+  conference?: ConferenceAppDeps;
 }
 
 /**
@@ -67,6 +70,7 @@ export function callApplications(ports: ApplicationPorts): ApplicationTable {
     ...(ports.ivrMenus ? { ivr: ivrApp({ menus: ports.ivrMenus, mailboxes: ports.mailboxes, ...(ports.answeringRules ? { answeringRules: ports.answeringRules } : {}) }) } : {}),
     announcement: announcementApp(ports.mailboxes),
     ...(ports.mailboxAccess ? { mailbox: mailboxApp(ports.mailboxAccess) } : {}),
+    ...(ports.conference ? { conference: conferenceApp(ports.conference) } : {}),
     // Only message-only extensions reach a mailbox today; the other reasons (no answer, busy, rules) come with user voicemail.
     voicemail: (call, destination) => (destination.kind === 'voicemail' && destination.why === 'message_only' ? messageOnly(call, destination) : call.reject(480, REASONS.voicemail)),
   };

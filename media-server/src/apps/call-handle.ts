@@ -28,8 +28,12 @@ export interface CallHandle {
   answer(): Promise<void>;
   /** Refuses a call not answered yet with a final status (4xx–6xx). */
   reject(status: number, reason?: string): Promise<void>;
-  /** Plays to the caller; resolves when the audio ends (or the first digit, with `bargeIn`). */
-  play(source: PlaySource, options?: { loop?: boolean; bargeIn?: boolean }): Promise<PlayResult>;
+  /**
+   * Plays to the caller; resolves when the audio ends (or the first digit, with `bargeIn`, or when
+   * `stop` aborts: music on hold until something happens). One thing plays at a time: wait for a
+   * play to end (or stop it) before the next.
+   */
+  play(source: PlaySource, options?: PlayOptions): Promise<PlayResult>;
   /** Collects DTMF digits (RFC 4733, SIP INFO or in-band, whichever the caller sends). */
   collect(options: CollectOptions): Promise<CollectResult>;
   /** Records what the caller says into a new audio file. */
@@ -70,6 +74,13 @@ export type PlaySource =
   | { tts: string; language?: 'en' | 'fr' }
   /** A tone in Hz for a duration (a beep before recording), then `silenceMs` of silence (a cadence, looped: ring-back). */
   | { tone: number; durationMs: number; silenceMs?: number };
+
+export interface PlayOptions {
+  loop?: boolean;
+  bargeIn?: boolean;
+  /** Stops the audio when it aborts (the play then resolves). */
+  stop?: AbortSignal;
+}
 
 export interface PlayResult {
   /** The digit that cut the prompt short (`bargeIn`), if any. */
@@ -132,6 +143,8 @@ export interface JoinRoomOptions {
   leave?: AbortSignal;
   /** Joins muted (a speaker or moderator can be unmuted later by `setRoomMute(false)`). */
   muted?: boolean;
+  /** Called once the caller is in the room (and can be played to there). */
+  onJoined?: () => void;
 }
 
 export interface RoomExit {

@@ -21,6 +21,7 @@ import {
   type CollectOptions,
   type BridgeOutcome,
   type CollectResult,
+  type PlayOptions,
   type PlayResult,
   type PlaySource,
   type JoinRoomOptions,
@@ -658,8 +659,9 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     return { pcm };
   }
 
-  async play(source: PlaySource, options: { loop?: boolean; bargeIn?: boolean } = {}): Promise<PlayResult> {
+  async play(source: PlaySource, options: PlayOptions = {}): Promise<PlayResult> {
     this.alive();
+    if (options.stop?.aborted) return { digit: null };
     const playback = await this.source(source);
     if (this.#state === 'Offered') await this.answer();
     this.alive();
@@ -677,9 +679,15 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       if (e.playbackId === endedId) wakeEnded?.();
     };
     container.on('playback-ended', onEnded);
+    let stopListening = () => undefined as void;
     try {
       endedId = await container.play(endpointId, playback, { loop: options.loop ?? false });
       this.alive();
+      // Stopped: the playback ends, and its 'playback-ended' resolves the wait below.
+      const stopIt = () => void container.stopPlayback(endpointId).catch(() => undefined);
+      if (options.stop?.aborted) stopIt();
+      else options.stop?.addEventListener('abort', stopIt, { once: true });
+      stopListening = () => options.stop?.removeEventListener('abort', stopIt);
       let unlisten = () => undefined as void;
       const ended = finished.has(endedId)
         ? Promise.resolve(null)
@@ -703,6 +711,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
         unlisten();
       }
     } finally {
+      stopListening();
       stopDigits.abort();
       container.off('playback-ended', onEnded);
     }
@@ -753,6 +762,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       this.member = membership;
       if (muted) await room.setDirection(endpointId, 'sendonly');
       this.alive();
+      options.onJoined?.();
       return await new Promise<RoomExit>((resolve) => {
         const hangup = () => done({ reason: 'hangup' });
         const left = () => done({ reason: 'left' });

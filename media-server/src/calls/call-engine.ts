@@ -30,6 +30,10 @@ import { IvrMenusSource } from './ivr-menus-source.ts';
 import { reachTarget } from './binding-target.ts';
 import type { CalleeDevice } from './app-call-bridge.ts';
 import { RoomRegistry } from './room-registry.ts';
+import { conferenceDialIns } from '@carillon/core/conference';
+import { conferenceAccessSource } from './conference-access-source.ts';
+import { Conferences } from '../apps/conference/conferences.ts';
+import { staticAudioPath } from '../media/index.ts';
 import type { CallPresenceTracker } from '../presence/call-presence.ts';
 
 export interface CallEngineDeps {
@@ -115,10 +119,13 @@ export class CallEngine {
     // Mailboxes by phone (*86) only where the area 'voicemail' is enabled; otherwise *86 stays an unknown feature code (404).
     const mailboxAccess = deps.mailboxes && deps.unreleased?.includes('voicemail') ? (deps.mailboxAccess ?? null) : null;
     const mailboxByPhone = mailboxAccess !== null;
+    // The conference bridge only where the area 'conference' is enabled; otherwise dial-in numbers route as other numbers.
+    const conference = deps.unreleased?.includes('conference') ?? false;
     this.accountConfigs = new AccountConfigCache(
       async (id) => {
         const config = await loadAccountConfig(deps.db, id);
-        return config && (usersAnswerByRules || mailboxByPhone) ? { ...config, usersAnswerByRules, mailboxByPhone } : config;
+        const withFlags = config && (usersAnswerByRules || mailboxByPhone) ? { ...config, usersAnswerByRules, mailboxByPhone } : config;
+        return withFlags && conference ? { ...withFlags, conferenceNumbers: new Set(await conferenceDialIns(deps.db, id)) } : withFlags;
       },
       deps.settings?.accountConfig,
     );
@@ -167,6 +174,7 @@ export class CallEngine {
           ...(this.answeringRules ? { answeringRules: this.answeringRules } : {}),
           ...(this.ivrMenus ? { ivrMenus: this.ivrMenus } : {}),
           ...(mailboxAccess ? { mailboxAccess } : {}),
+          ...(conference ? { conference: { access: conferenceAccessSource(deps.db), conferences: new Conferences(), music: staticAudioPath('hold-music.wav') } } : {}),
         })
       : {};
     this.rooms = new RoomRegistry(deps.media);
