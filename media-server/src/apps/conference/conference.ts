@@ -68,6 +68,8 @@ async function attend(call: CallHandle, conference: Conference, role: Conference
     end: () => leave.abort(),
   };
   let inRoom = false;
+  // The keypad from the moment the member is in the room.
+  let commands: Promise<void> = Promise.resolve();
   const joined = call.joinRoom({ accountId: call.accountId, roomId: `conference:${conference.hostExtensionId}` }, roomRoleOf(role), {
     leave: leave.signal,
     muted: conference.mutedNow(member),
@@ -79,10 +81,10 @@ async function attend(call: CallHandle, conference: Conference, role: Conference
         void voice.say({ tts: texts.waitingForHost });
         voice.startMusic();
       }
+      commands = keypad(call, conference, member, texts, leave).catch((err: unknown) => {
+        if (!(err instanceof CallEndedError)) throw err;
+      });
     },
-  });
-  const commands = keypad(call, conference, member, texts, leave).catch((err: unknown) => {
-    if (!(err instanceof CallEndedError)) throw err;
   });
   try {
     await joined;
@@ -94,7 +96,7 @@ async function attend(call: CallHandle, conference: Conference, role: Conference
     if (inRoom) conference.left(member);
   }
   // Out of the room: the host ended it, the member left with *3, or hung up. The call ends (the keypad's wait with it).
-  await call.hangup();
+  if (!call.signal.aborted) await call.hangup();
   await commands;
 }
 

@@ -26,7 +26,9 @@ export class MemberVoice {
   say(source: PlaySource): Promise<void> {
     const turn = this.queue.then(async () => {
       await this.pauseMusic();
-      await this.call.play(source).catch(() => undefined);
+      await Promise.resolve()
+        .then(() => this.call.play(source))
+        .catch(() => undefined);
       this.resumeMusic();
     });
     this.queue = turn;
@@ -48,7 +50,9 @@ export class MemberVoice {
   private resumeMusic(): void {
     if (!this.wantMusic || this.playing || this.call.signal.aborted) return;
     const stop = new AbortController();
-    const done = this.call.play({ file: this.music }, { loop: true, stop: stop.signal }).catch(() => undefined);
+    const done = Promise.resolve()
+      .then(() => this.call.play({ file: this.music }, { loop: true, stop: stop.signal }))
+      .catch(() => undefined);
     this.playing = { stop, done };
   }
 
