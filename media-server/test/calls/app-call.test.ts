@@ -496,4 +496,32 @@ describe('joinRoom', () => {
     await ended();
     expect(results).toEqual(['setRoomMute: the caller is not in a room', { reason: 'left' }]);
   });
+
+  it('pipes a caller whose bridge is on another worker than the room, and closes the pipe when it leaves', async () => {
+    const one = { media, rooms };
+    const base = 36000 + Math.floor(Math.random() * 50) * 40;
+    media = await MediaEngine.start({ workers: 2, portRange: { min: base, max: base + 39 }, bindAddress: '127.0.0.1' });
+    rooms = new RoomRegistry(media);
+    const two = media;
+    try {
+      const inRoom = async (h: CallHandle) => {
+        await h.joinRoom(ref, 'speaker');
+      };
+      const a = await call(inRoom);
+      await expect.poll(() => media.liveCounts(), { timeout: 10_000 }).toMatchObject({ rooms: 1, bridges: 1 });
+      // The second call's bridge goes to the other worker (the least loaded): it reaches the room by a pipe.
+      const b = await call(inRoom);
+      await expect.poll(() => media.liveCounts(), { timeout: 10_000 }).toMatchObject({ rooms: 1, bridges: 2, pipes: 1, legs: 2, endpoints: 4 });
+      b.peer.bye();
+      await b.ended();
+      expect(media.liveCounts()).toMatchObject({ rooms: 1, bridges: 1, pipes: 0, endpoints: 1 });
+      a.peer.bye();
+      await a.ended();
+      expect(media.liveCounts()).toMatchObject({ rooms: 0, bridges: 0, pipes: 0, endpoints: 0 });
+    } finally {
+      await Promise.all(running.splice(0).map((c) => c.close()));
+      ({ media, rooms } = one);
+      await two.stop();
+    }
+  });
 });
