@@ -190,4 +190,55 @@ describe('the conference bridge by phone', () => {
     a.rtp.press('*3');
     await allHungUp(a, b);
   }, 180_000);
+
+  it('*5 cycles the listening modes: callers muted (a caller unmutes itself with *6), listen only (*6 refused), open again', async () => {
+    await settings(true);
+    const a = await dialIn(host, HOST_TONE, codes.host);
+    const b = await dialIn(p1, P1_TONE, codes.participant);
+    await until(() => recent(a, P1_TONE) > HEARD && recent(b, HOST_TONE) > HEARD, 'host and caller hearing each other');
+    // 1×: the caller is muted.
+    a.rtp.press('*5');
+    await until(() => recent(a, P1_TONE) < HEARD / 10, 'the caller muted by *5');
+    // ...and unmutes itself with *6.
+    b.rtp.press('*6');
+    await until(() => recent(a, P1_TONE) > HEARD, 'the caller unmuted by its own *6');
+    // 2×: listen only; the caller's *6 is refused.
+    a.rtp.press('*5');
+    await until(() => recent(a, P1_TONE) < HEARD / 10, 'listen only');
+    b.rtp.press('*6');
+    await until(() => b.rtp.keysSent, 'the refused *6 keyed');
+    const refusedAt = Date.now();
+    await until(() => Date.now() - refusedAt > 1500, 'a second and a half after the refused *6');
+    expect(a.rtp.levelSince(refusedAt, P1_TONE), 'a caller in listen-only mode is not heard after its *6').toBeLessThan(HEARD / 10);
+    // 3×: the line opens again.
+    a.rtp.press('*5');
+    await until(() => recent(a, P1_TONE) > HEARD, 'the line open again');
+    expect(recent(b, HOST_TONE)).toBeGreaterThan(0);
+    a.rtp.press('*3');
+    await allHungUp(a, b);
+  }, 180_000);
+
+  it('plays the enter tone to the members as someone joins; *8 cycles it off', async () => {
+    await saveConferenceSettings(h.db, { userId: null, ip: null }, h.accountId, host.extensionId, { ...DEFAULT_CONFERENCE_SETTINGS, joinBeforeHost: true, enterTone: true, exitTone: true });
+    const a = await dialIn(host, null, codes.host);
+    await until(() => h.edge.calls.rooms.size === 1 && a.rtp.keysSent, 'the host in the room');
+    const beforeFirst = Date.now();
+    const b = await dialIn(p1, null, codes.participant);
+    await until(() => a.rtp.peakFrameLevelSince(beforeFirst, 1400) > HEARD, 'the enter tone heard by the host');
+    // *8 from all on: 1× turns every sound off; the host hears its state spoken.
+    a.rtp.press('*8');
+    await until(() => a.rtp.keysSent, 'the *8 keyed');
+    await until(() => a.rtp.rmsSince(Date.now() - 400) > 300, 'the tone state spoken');
+    await until(() => a.rtp.rmsSince(Date.now() - 600) < 100, 'the announcement over');
+    const beforeSecond = Date.now();
+    const c = await dialIn(p2, null, codes.participant);
+    const ref = { accountId: h.accountId, roomId: `conference:${host.extensionId}` };
+    await until(() => h.edge.calls.rooms.members(ref) === 3, 'the third member taking its seat');
+    // Then a second in which its enter tone would have been heard.
+    const seated = Date.now();
+    await until(() => Date.now() - seated > 1000, 'a second after the third member joined');
+    expect(a.rtp.peakFrameLevelSince(beforeSecond, 1400, Date.now()), 'no enter tone once the sounds are off').toBeLessThan(HEARD / 4);
+    a.rtp.press('*3');
+    await allHungUp(a, b, c);
+  }, 180_000);
 });

@@ -62,9 +62,9 @@ export class RtpPhone {
     return this.remote !== null;
   }
 
-  /** What it heard since `since` (ms, Date.now()), decoded, in arrival order. */
-  heardSince(since: number): Int16Array {
-    const chunks = this.heard.filter((h) => h.at >= since);
+  /** What it heard since `since` (ms, Date.now()) and before `before`, decoded, in arrival order. */
+  heardSince(since: number, before = Infinity): Int16Array {
+    const chunks = this.heard.filter((h) => h.at >= since && h.at < before);
     const out = new Int16Array(chunks.reduce((n, c) => n + c.samples.length, 0));
     let at = 0;
     for (const c of chunks) {
@@ -78,6 +78,14 @@ export class RtpPhone {
   levelSince(since: number, hz: number): number {
     const pcm = this.heardSince(since);
     return pcm.length ? goertzelAmplitude(pcm, hz, 8000) : 0;
+  }
+
+  /** The loudest 20 ms frame of `hz` in what it heard since `since`: a short tone among other sound. */
+  peakFrameLevelSince(since: number, hz: number, before = Infinity): number {
+    const pcm = this.heardSince(since, before);
+    let peak = 0;
+    for (let at = 0; at + FRAME <= pcm.length; at += FRAME) peak = Math.max(peak, goertzelAmplitude(pcm, hz, 8000, at, FRAME));
+    return peak;
   }
 
   /** RMS of what it heard since `since`. */
