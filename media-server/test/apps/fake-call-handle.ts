@@ -1,4 +1,4 @@
-import { CallEndedError, UnsupportedVerbError, type BridgeOutcome, type CallHandle, type CollectOptions, type CollectResult, type PlaySource, type RecordOptions, type RecordResult } from '../../src/apps/call-handle.ts';
+import { CallEndedError, UnsupportedVerbError, type JoinRoomOptions, type RoomExit, type RoomRef, type RoomRole, type BridgeOutcome, type CallHandle, type CollectOptions, type CollectResult, type PlaySource, type RecordOptions, type RecordResult } from '../../src/apps/call-handle.ts';
 import type { MailboxSettings, Mailboxes, NewVoicemail } from '../../src/apps/voicemail/mailboxes.ts';
 
 /**
@@ -90,7 +90,7 @@ export class FakeCallHandle implements CallHandle {
     }
     return Promise.resolve(this.bridgeOutcome);
   }
-  joinRoom(): Promise<never> {
+  joinRoom(_room: RoomRef, _role: RoomRole, _options?: JoinRoomOptions): Promise<RoomExit> {
     return Promise.reject(new UnsupportedVerbError('joinRoom', 'fake'));
   }
   setRoomMute(): Promise<never> {

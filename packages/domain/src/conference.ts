@@ -109,3 +109,6 @@ export function nextToneState(state: ToneState): ToneState {
   const at = TONE_CYCLE.findIndex((t) => t.enter === state.enter && t.exit === state.exit);
   return TONE_CYCLE[(at + 1) % TONE_CYCLE.length]!;
 }
+
+/** `POST /api/me/conference/codes`: which of the caller's codes to regenerate. */
+export const regenerateCodesSchema = z.object({ which: z.enum(['host', 'participant', 'both']).default('both') }).strict();
