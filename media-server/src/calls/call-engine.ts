@@ -31,8 +31,8 @@ import { reachTarget } from './binding-target.ts';
 import type { CalleeDevice } from './app-call-bridge.ts';
 import { RoomRegistry } from './room-registry.ts';
 import { conferenceDialIns } from '@carillon/core/conference';
-import { conferenceAccessSource } from './conference-access-source.ts';
 import { Conferences } from '../apps/conference/conferences.ts';
+import type { ConferenceAccess } from '../apps/conference/conference-access.ts';
 import { staticAudioPath } from '../media/index.ts';
 import type { CallPresenceTracker } from '../presence/call-presence.ts';
 
@@ -66,6 +66,8 @@ export interface CallEngineDeps {
    * application, 'ivr' calls to IVR menus and company numbers to the IVR application.
    */
   unreleased?: readonly string[];
+  /** The conference bridge's access codes (calls/conference-access-source.ts): conference calls reach the application only with it and the area 'conference'. */
+  conferenceAccess?: ConferenceAccess;
   /** Mailboxes by phone (calls/mailbox-phone-access.ts): `*86` reaches the caller's mailbox only with it and the area 'voicemail'. */
   mailboxAccess?: MailboxAccess;
   /** Text to speech for applications' prompts: a media file (the TTS cache). */
@@ -174,7 +176,7 @@ export class CallEngine {
           ...(this.answeringRules ? { answeringRules: this.answeringRules } : {}),
           ...(this.ivrMenus ? { ivrMenus: this.ivrMenus } : {}),
           ...(mailboxAccess ? { mailboxAccess } : {}),
-          ...(conference ? { conference: { access: conferenceAccessSource(deps.db), conferences: new Conferences(), music: staticAudioPath('hold-music.wav') } } : {}),
+          ...(conference && deps.conferenceAccess ? { conference: { access: deps.conferenceAccess, conferences: new Conferences(), music: staticAudioPath('hold-music.wav') } } : {}),
         })
       : {};
     this.rooms = new RoomRegistry(deps.media);

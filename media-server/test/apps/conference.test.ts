@@ -12,8 +12,14 @@ import { FakeCallHandle } from './fake-call-handle.ts';
  * joins, the full room, and the state the host's commands change (inventory 1 §5.3).
  */
 const DEST = { kind: 'conference' as const, accountId: '00000000-0000-4000-8000-0000000000aa', accessNumber: '+14155550188' };
+const tried: string[] = [];
 const access: ConferenceAccess = {
-  byCode: (_account, code) => Promise.resolve(code === '482915' ? { hostExtensionId: 'host-ext', role: 'host', settings: DEFAULT_CONFERENCE_SETTINGS } : code === '739164' ? { hostExtensionId: 'host-ext', role: 'participant', settings: DEFAULT_CONFERENCE_SETTINGS } : null),
+  tryCode: (_account, caller, code) => {
+    tried.push(`${caller}:${code}`);
+    if (code === '482915') return Promise.resolve({ kind: 'found', hostExtensionId: 'host-ext', role: 'host', settings: DEFAULT_CONFERENCE_SETTINGS });
+    if (code === '739164') return Promise.resolve({ kind: 'found', hostExtensionId: 'host-ext', role: 'participant', settings: DEFAULT_CONFERENCE_SETTINGS });
+    return Promise.resolve(code === '666666' ? { kind: 'limited' } : { kind: 'wrong' });
+  },
 };
 
 /** A handle whose joinRoom is scripted: it records the room and role, then leaves at once or refuses. */
@@ -51,6 +57,15 @@ describe('the conference application', () => {
     await conferenceApp({ access, conferences: new Conferences(), music: '/music.wav' })(h, DEST);
     expect(h.joins).toEqual([]);
     expect(ttsPlayed(h).at(-1)).toBe('That access code is not valid. Goodbye.');
+    expect(h.log.at(-1)).toBe('hangup');
+  });
+
+  it('ends the call at once for a caller past the limit of wrong codes across calls', async () => {
+    const h = new JoiningHandle();
+    h.keys = ['666666', '482915'];
+    await conferenceApp({ access, conferences: new Conferences(), music: '/music.wav' })(h, DEST);
+    expect(h.joins).toEqual([]);
+    expect(tried.at(-1)).toBe('101:666666');
     expect(h.log.at(-1)).toBe('hangup');
   });
 

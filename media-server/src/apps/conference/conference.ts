@@ -1,4 +1,4 @@
-import { ACCESS_CODE_ATTEMPTS, commandAllowed, commandsOf, CONFERENCE_COMMANDS, isAccessCode, type ConferenceRole, type ConferenceSettings } from '@carillon/domain';
+import { ACCESS_CODE_ATTEMPTS, commandAllowed, commandsOf, CONFERENCE_COMMANDS, type ConferenceRole, type ConferenceSettings } from '@carillon/domain';
 import { CallEndedError, RoomFullError, type CallApp, type CallHandle } from '../call-handle.ts';
 import type { ConferenceAccess } from './conference-access.ts';
 import { CONFERENCE_TEXTS, roomRoleOf, type ConferenceTexts } from './conference-texts.ts';
@@ -41,12 +41,13 @@ export function conferenceApp(deps: ConferenceAppDeps): CallApp {
   };
 }
 
-/** The caller's access code, up to three tries; null when they are used up. */
+/** The caller's access code, up to three tries; null when they are used up (or the caller is past the limit across calls). */
 async function accessCode(call: CallHandle, access: ConferenceAccess, texts: ConferenceTexts): Promise<{ hostExtensionId: string; role: ConferenceRole; settings: ConferenceSettings } | null> {
   for (let attempt = 0; attempt < ACCESS_CODE_ATTEMPTS; attempt++) {
     const { digits } = await call.collect({ prompt: { tts: attempt === 0 ? texts.enterCode : `${texts.wrongCode} ${texts.enterCode}` }, maxDigits: MAX_CODE_DIGITS, timeoutMs: CODE_TIMEOUT_MS, terminators: '#' });
-    const found = isAccessCode(digits) ? await access.byCode(call.accountId, digits) : null;
-    if (found) return found;
+    const check = await access.tryCode(call.accountId, call.caller.number ?? 'anonymous', digits);
+    if (check.kind === 'found') return check;
+    if (check.kind === 'limited') return null;
   }
   return null;
 }
