@@ -81,6 +81,9 @@ async function attend(call: CallHandle, conference: Conference, role: Conference
       if (waiting) {
         void voice.say({ tts: texts.waitingForHost });
         voice.startMusic();
+      } else {
+        // The host may have arrived (or the mode changed) while this member was on its way in.
+        void call.setRoomMute(conference.mutedNow(member)).catch(() => undefined);
       }
       commands = keypad(call, conference, member, texts, leave).catch((err: unknown) => {
         if (!(err instanceof CallEndedError)) throw err;
