@@ -241,4 +241,22 @@ describe('the conference bridge by phone', () => {
     a.rtp.press('*3');
     await allHungUp(a, b, c);
   }, 180_000);
+
+  it('a participant has only the commands the seed gives them: *7 is refused (spoken) and locks nothing; *4 speaks the menu', async () => {
+    await settings(true);
+    const a = await dialIn(host, HOST_TONE, codes.host);
+    const b = await dialIn(p1, P1_TONE, codes.participant);
+    await until(() => recent(b, HOST_TONE) > HEARD, 'the participant hearing the host');
+    b.rtp.press('*7');
+    // "Only the host can do that": speech instead of the mix.
+    await until(() => b.rtp.rmsSince(Date.now() - 400) > 300 && recent(b, HOST_TONE, 400) < HEARD / 4, 'the refusal spoken');
+    await until(() => recent(b, HOST_TONE) > HEARD, 'the mix after the refusal');
+    // Not locked: the next caller gets in and is heard.
+    const c = await dialIn(p2, P2_TONE, codes.participant);
+    await until(() => recent(a, P2_TONE) > HEARD, 'the next caller heard: the conference is not locked');
+    b.rtp.press('*4');
+    await until(() => b.rtp.rmsSince(Date.now() - 400) > 300 && recent(b, HOST_TONE, 400) < HEARD / 4, 'the menu spoken');
+    a.rtp.press('*3');
+    await allHungUp(a, b, c);
+  }, 180_000);
 });
