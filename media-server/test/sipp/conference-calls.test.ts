@@ -259,4 +259,27 @@ describe('the conference bridge by phone', () => {
     a.rtp.press('*3');
     await allHungUp(a, b, c);
   }, 180_000);
+
+  it('with names announced, records the joiner\'s name after the beep and plays it to the others as it joins', async () => {
+    await saveConferenceSettings(h.db, { userId: null, ip: null }, h.accountId, host.extensionId, { ...DEFAULT_CONFERENCE_SETTINGS, joinBeforeHost: true, enterTone: false, exitTone: false, announceNames: true });
+    const a = await dialIn(host, null, codes.host);
+    // The host records a name too: '#' at once, an empty name.
+    await until(() => a.rtp.keysSent && a.rtp.peakFrameLevelSince(0, 1000) > HEARD, 'the beep before the host\'s name');
+    a.rtp.press('#');
+    await until(() => h.edge.calls.rooms.size === 1, 'the host in the room');
+    const NAME_TONE = 700;
+    const b = await dialIn(p1, NAME_TONE, codes.participant);
+    await until(() => b.rtp.keysSent && b.rtp.peakFrameLevelSince(0, 1000) > HEARD, 'the beep before the name');
+    const beep = Date.now();
+    // "Saying" the name: a second of the tone after the beep, then '#', then silence.
+    await until(() => Date.now() - beep > 1000, 'a second of name');
+    b.rtp.press('#');
+    await until(() => b.rtp.keysSent, 'the # keyed');
+    b.rtp.tone = null;
+    const silentFrom = Date.now();
+    // The host hears the name (the tone, played from the recording) once the participant is in, though the participant is silent now.
+    await until(() => a.rtp.peakFrameLevelSince(silentFrom + 200, NAME_TONE) > HEARD, 'the name announced to the host');
+    a.rtp.press('*3');
+    await allHungUp(a, b);
+  }, 180_000);
 });

@@ -8,6 +8,9 @@ export interface ConferenceTexts {
   locked: string;
   full: string;
   waitingForHost: string;
+  sayName: string;
+  /** After the member's recorded name, to the others. */
+  hasJoined: string;
   count(n: number): string;
   menu(commands: { key: string; command: ConferenceCommand }[]): string;
   notAllowed: string;
@@ -47,6 +50,8 @@ export const CONFERENCE_TEXTS: Record<'en' | 'fr', ConferenceTexts> = {
     locked: 'This conference is locked. Goodbye.',
     full: 'This conference is full. Goodbye.',
     waitingForHost: 'The host has not joined yet. Please wait.',
+    sayName: 'After the tone, please say your name, then press the pound key.',
+    hasJoined: 'has joined the conference.',
     count: (n) => (n === 1 ? 'You are the only caller in the conference.' : `There are ${n} callers in the conference.`),
     menu: (commands) => commands.map((c) => `Star ${c.key}: ${EN_COMMANDS[c.command]}.`).join(' '),
     notAllowed: 'Only the host can do that.',
@@ -63,6 +68,8 @@ export const CONFERENCE_TEXTS: Record<'en' | 'fr', ConferenceTexts> = {
     locked: 'Cette conférence est verrouillée. Au revoir.',
     full: 'Cette conférence est complète. Au revoir.',
     waitingForHost: "L'organisateur n'est pas encore arrivé. Veuillez patienter.",
+    sayName: 'Après le bip, dites votre nom, puis appuyez sur la touche dièse.',
+    hasJoined: 'a rejoint la conférence.',
     count: (n) => (n === 1 ? 'Vous êtes seul dans la conférence.' : `Il y a ${n} participants dans la conférence.`),
     menu: (commands) => commands.map((c) => `Étoile ${c.key} : ${FR_COMMANDS[c.command]}.`).join(' '),
     notAllowed: "Seul l'organisateur peut le faire.",

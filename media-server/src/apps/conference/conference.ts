@@ -1,5 +1,5 @@
 import { ACCESS_CODE_ATTEMPTS, commandAllowed, commandsOf, CONFERENCE_COMMANDS, type ConferenceRole, type ConferenceSettings } from '@carillon/domain';
-import { CallEndedError, RoomFullError, type CallApp, type CallHandle } from '../call-handle.ts';
+import { CallEndedError, RoomFullError, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
 import type { ConferenceAccess } from './conference-access.ts';
 import { CONFERENCE_TEXTS, roomRoleOf, type ConferenceTexts } from './conference-texts.ts';
 import { MemberVoice, type Conference, type ConferenceMember, type Conferences } from './conferences.ts';
@@ -11,6 +11,8 @@ const CODE_TIMEOUT_MS = 10_000;
 const COMMAND_KEY_TIMEOUT_MS = 5_000;
 /** A member in the room waits this long for a key before looking again (the call's end rejects the wait at once). */
 const IDLE_KEY_WAIT_MS = 3_600_000;
+/** Longest recorded name. */
+const NAME_SECONDS = 5;
 
 export interface ConferenceAppDeps {
   access: ConferenceAccess;
@@ -22,7 +24,8 @@ export interface ConferenceAppDeps {
 /**
  * The audio conference bridge by phone (issue 16; inventory 1 §5.1–5.3): the account's bridge
  * number asks for an access code (ended by `#`); the code decides whose conference and the role
- * (host or participant), three wrong codes end the call with an announcement. The member joins the
+ * (host or participant), three wrong codes end the call with an announcement. Where the host
+ * announces names, the caller records theirs, which the others hear as they join. The member joins the
  * host's room (a mixer room, CallHandle.joinRoom); without "join before host", participants hear
  * music, and are not heard, until the host arrives. In the room, `*` and a key is a command
  * (§5.3), each refused to a participant unless the seed gives it to them. The host's `*3` ends
@@ -37,7 +40,8 @@ export function conferenceApp(deps: ConferenceAppDeps): CallApp {
     if (!entry) return goodbye(call, texts.tooManyAttempts);
     const conference = deps.conferences.open(call.accountId, entry.hostExtensionId, entry.settings);
     if (conference.refusal(entry.role) === 'locked') return goodbye(call, texts.locked);
-    await attend(call, conference, entry.role, deps, texts);
+    const name = entry.settings.announceNames ? await recordName(call, texts) : null;
+    await attend(call, conference, entry.role, deps, texts, name ? [{ file: name }, { tts: texts.hasJoined }] : []);
   };
 }
 
@@ -52,13 +56,24 @@ async function accessCode(call: CallHandle, access: ConferenceAccess, texts: Con
   return null;
 }
 
+/**
+ * The caller's name, when the host announces names: recorded after a beep, ended by `#` or after
+ * NAME_SECONDS. The recording is the call's (deleted when the call is over); the others hear it as
+ * the member joins. Null when nothing was recorded.
+ */
+async function recordName(call: CallHandle, texts: ConferenceTexts): Promise<string | null> {
+  await call.play({ tts: texts.sayName });
+  const name = await call.record({ maxSeconds: NAME_SECONDS, terminators: '#', beep: true });
+  return name.durationMs > 0 ? name.path : null;
+}
+
 async function goodbye(call: CallHandle, text: string): Promise<void> {
   await call.play({ tts: text });
   await call.hangup();
 }
 
 /** The member's time in the conference: joined, its commands, then out (and the call ends). */
-async function attend(call: CallHandle, conference: Conference, role: ConferenceRole, deps: ConferenceAppDeps, texts: ConferenceTexts): Promise<void> {
+async function attend(call: CallHandle, conference: Conference, role: ConferenceRole, deps: ConferenceAppDeps, texts: ConferenceTexts, announcement: PlaySource[]): Promise<void> {
   const leave = new AbortController();
   const voice = new MemberVoice(call, deps.music);
   const member: ConferenceMember = {
@@ -77,7 +92,7 @@ async function attend(call: CallHandle, conference: Conference, role: Conference
     onJoined: () => {
       inRoom = true;
       const waiting = role !== 'host' && conference.waitingForHost;
-      conference.joined(member);
+      conference.joined(member, announcement);
       if (waiting) {
         void voice.say({ tts: texts.waitingForHost });
         voice.startMusic();

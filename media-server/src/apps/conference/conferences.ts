@@ -140,10 +140,17 @@ export class Conference {
     return this.locked && role !== 'host' ? 'locked' : null;
   }
 
-  /** The member is in the room: the others hear the enter tone; the host's arrival lets the waiting participants in. */
-  joined(member: ConferenceMember): void {
+  /**
+   * The member is in the room: the others hear the enter tone, then its recorded name when the host
+   * announces names (`announcement`); the host's arrival lets the waiting participants in.
+   */
+  joined(member: ConferenceMember, announcement: PlaySource[] = []): void {
     this.members.add(member);
-    if (this.tones.enter) for (const m of this.members) if (m !== member) void m.voice.say(ENTER_TONE);
+    for (const m of this.members) {
+      if (m === member) continue;
+      if (this.tones.enter) void m.voice.say(ENTER_TONE);
+      for (const part of announcement) void m.voice.say(part);
+    }
     if (member.role === 'host' && this.phaseNow === 'waiting') {
       this.transition('live');
       for (const m of this.members) {
