@@ -350,6 +350,9 @@ describe('while the areas are unreleased', () => {
     expect((await c.json('PATCH', `/api/me/voicemail/messages/${me.id}`, { status: 'heard' })).status).toBe(404);
     expect((await c.json('DELETE', `/api/me/voicemail/messages/${me.id}`)).status).toBe(404);
     expect((await c.json('POST', `/api/me/voicemail/messages/${me.id}/restore`)).status).toBe(404);
+    // The conference bridge (issue 16): the API answers 404.
+    expect((await c.get('/api/me/conference')).status).toBe(404);
+    expect((await c.json('POST', '/api/me/conference/codes', { which: 'both' })).status).toBe(404);
     const messagesHtml = await (await c.get('/me/messages')).text();
     expect(messagesHtml).not.toContain('voicemail-inbox');
     expect(messagesHtml).not.toContain('voicemail-live');

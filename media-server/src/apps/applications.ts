@@ -1,6 +1,7 @@
 import { reject, type Destination, type DestinationKind, type ExtensionDestination, type PstnDestination, type RejectDestination } from '../routing/destination.ts';
 import { announcementApp } from './announcement/announcement.ts';
 import type { CallApp } from './call-handle.ts';
+import { conferenceApp, type ConferenceAppDeps } from './conference/conference.ts';
 import { ivrApp } from './ivr/ivr.ts';
 import { queueApp } from './queue/queue.ts';
 import type { QueueDirectory, QueueState } from './queue/queue-ports.ts';
@@ -56,6 +57,8 @@ export interface ApplicationPorts {
   mailboxAccess?: MailboxAccess;
   /** Call queues and their shared state. Only where the unreleased area 'queues' is enabled: queue destinations then go to the queue application; without it, 480. */
   queues?: { directory: QueueDirectory; state: QueueState };
+  /** The conference bridge. Only where the unreleased area 'conference' is enabled: conference destinations then go to it; without it, 480. */
+  conference?: ConferenceAppDeps;
 }
 
 /**
@@ -76,6 +79,7 @@ export function callApplications(ports: ApplicationPorts): ApplicationTable {
     announcement: announcementApp(ports.mailboxes),
     ...(ports.mailboxAccess ? { mailbox: mailboxApp(ports.mailboxAccess) } : {}),
     ...(ports.queues ? { queue: queueApp({ ...ports.queues, mailboxes: ports.mailboxes }) } : {}),
+    ...(ports.conference ? { conference: conferenceApp(ports.conference) } : {}),
     // Only message-only extensions reach a mailbox today; the other reasons (no answer, busy, rules) come with user voicemail.
     voicemail: (call, destination) => (destination.kind === 'voicemail' && destination.why === 'message_only' ? messageOnly(call, destination) : call.reject(480, REASONS.voicemail)),
   };

@@ -28,7 +28,11 @@ export interface CallHandle {
   answer(): Promise<void>;
   /** Refuses a call not answered yet with a final status (4xx–6xx). */
   reject(status: number, reason?: string): Promise<void>;
-  /** Plays to the caller; resolves when the audio ends (or the first digit, with `bargeIn`, or `signal` aborting: it stops). */
+  /**
+   * Plays to the caller; resolves when the audio ends (or the first digit, with `bargeIn`, or when
+   * `stop` aborts: music on hold until something happens). One thing plays at a time: wait for a
+   * play to end (or stop it) before the next.
+   */
   play(source: PlaySource, options?: PlayOptions): Promise<PlayResult>;
   /** Collects DTMF digits (RFC 4733, SIP INFO or in-band, whichever the caller sends). */
   collect(options: CollectOptions): Promise<CollectResult>;
@@ -42,8 +46,18 @@ export interface CallHandle {
    * plays to the caller meanwhile (ring-back, looped) stops when the party answers or the ringing ends.
    */
   bridgeTo(target: Destination | readonly Destination[], options?: BridgeOptions): Promise<BridgeOutcome>;
-  /** Joins a room (conference, page, monitoring) in a role. */
-  joinRoom(room: RoomRef, role: RoomRole): Promise<void>;
+  /**
+   * Puts the caller in a room (a conference; paging and monitoring later) in a role, answering first if
+   * needed: the caller hears the loudest few of the other members, and they hear it unless it is muted or
+   * a listener. The room opens with its first member and closes with its last. Resolves when the member
+   * leaves (`options.leave` aborts: the caller is back with the application, as before it joined) or the
+   * caller hangs up ('hangup', not an error: that is how most members leave). While in the room `play`
+   * plays to the member instead of what it hears, `collect` takes its digits, and `setRoomMute` mutes it.
+   * Rejects with RoomFullError past the room's capacity.
+   */
+  joinRoom(room: RoomRef, role: RoomRole, options?: JoinRoomOptions): Promise<RoomExit>;
+  /** While in a room: whether what the caller says reaches the others (muted: dropped after its header, never decoded). */
+  setRoomMute(muted: boolean): Promise<void>;
   /** Parks the call (music on hold) in a slot, until someone picks it up or it times out. */
   park(slot: string | null): Promise<{ slot: string }>;
   /** Hands the call to another destination by number, as the dial plan routes it for this caller. */
@@ -66,8 +80,8 @@ export type PlaySource =
 export interface PlayOptions {
   loop?: boolean;
   bargeIn?: boolean;
-  /** Stops the playback when it aborts (hold music once the wait is over); the play then resolves. */
-  signal?: AbortSignal;
+  /** Stops the audio when it aborts (the play then resolves). */
+  stop?: AbortSignal;
 }
 
 export interface PlayResult {
@@ -138,7 +152,32 @@ export interface RoomRef {
   roomId: string;
 }
 
+/** A speaker and a moderator are heard (unless muted); a listener never is. A whisper role is not supported yet. */
 export type RoomRole = 'speaker' | 'listener' | 'moderator' | 'whisper';
+
+export interface JoinRoomOptions {
+  /** Aborting it takes the member out of the room (the call goes on with the application). */
+  leave?: AbortSignal;
+  /** Joins muted (a speaker or moderator can be unmuted later by `setRoomMute(false)`). */
+  muted?: boolean;
+  /** Called once the caller is in the room (and can be played to there). */
+  onJoined?: () => void;
+}
+
+export interface RoomExit {
+  /** 'left': `leave` aborted; 'hangup': the call ended. */
+  reason: 'left' | 'hangup';
+}
+
+/** The room already holds as many members as it can (a conference: 1,000). */
+export class RoomFullError extends Error {
+  readonly capacity: number;
+  constructor(capacity: number) {
+    super(`the room is full (${capacity} members)`);
+    this.capacity = capacity;
+    this.name = 'RoomFullError';
+  }
+}
 
 /** Thrown by a verb of a call that has ended: the application stops there. */
 export class CallEndedError extends Error {

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '@carillon/config';
 import type { CallResult } from '@carillon/db';
-import { promptPath, type BridgeHandle, type LegCodecName, type MediaEvent, type PlaybackSource, type PromptName } from '../media/index.ts';
+import { promptPath, type BridgeHandle, type ContainerHandle, type LegCodecName, type MediaEvent, type PlaybackSource, type PromptName, type RoomHandle } from '../media/index.ts';
 import { generateTone } from '../media/audio/tone-generator.ts';
 import { WAV_HEADER_BYTES, wavHeader } from '../media/media-player/wav-file.ts';
 import { createResponse, newTag, type SipRequest, type SipResponse } from '../sip/message/index.ts';
@@ -25,8 +25,12 @@ import {
   type PlayOptions,
   type PlayResult,
   type PlaySource,
+  type JoinRoomOptions,
   type RecordOptions,
   type RecordResult,
+  type RoomExit,
+  type RoomRef,
+  type RoomRole,
 } from '../apps/call-handle.ts';
 import type { Destination, TrunkTarget } from '../routing/destination.ts';
 import type { MediaEngine } from '../media/index.ts';
@@ -34,6 +38,7 @@ import { reachTarget } from './binding-target.ts';
 import { CalleeForks, type CalleeDevice, type CalleeTarget } from './app-call-bridge.ts';
 import { pstnCallee } from './pstn-callee.ts';
 import type { CallRecords } from './call-records.ts';
+import type { RoomRegistry } from './room-registry.ts';
 import type { CallParty } from './call-context.ts';
 import { LocalSdp } from './local-sdp.ts';
 import { answerSetup, isWebRtcMedia, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
@@ -121,10 +126,31 @@ export interface AppCallContext {
   registerFork(callId: string, call: AppCall): void;
   /** The Authorization for a carrier's challenge to a forwarded call (shared with the B2BUA's outbound calls). */
   trunkAuthorization?(trunk: TrunkTarget, request: SipRequest, challenge: SipResponse): string | null;
+  /** For `joinRoom`: the node's rooms (one opens with its first member and closes with its last). */
+  rooms: Pick<RoomRegistry, 'enter'>;
 }
 
 /** Extensions one `bridgeTo` rings at once (a queue's Simultaneous offer goes to its free members). */
 const MAX_BRIDGE_TARGETS = 100;
+
+/**
+ * The caller's place in a room while `joinRoom` runs. 'moved': its endpoint left the call's bridge
+ * for the room (same worker: its sockets, keys and stream stay, the peer sees nothing); 'piped': the
+ * room is on another worker, so the endpoint stays in the bridge and a pipe joins the bridge to the
+ * room, whose end of it is the member.
+ */
+interface RoomMembership {
+  room: RoomHandle;
+  /** The member's endpoint in the room (the caller's own, or the pipe's end). */
+  endpointId: string;
+  placed: 'moved' | 'piped';
+  /** A listener is never heard, whatever `setRoomMute` says. */
+  listener: boolean;
+  muted: boolean;
+}
+
+/** The bridge's end of the pipe to a room on another worker. */
+const ROOM_PIPE_LEG = 'room';
 
 /** How long `bridgeTo` rings when the application does not say (inventory 1 §7.5: 4 rings of 5 s). */
 export const DEFAULT_RING_SECONDS = 20;
@@ -182,6 +208,11 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   /** `bridgeTo` attempts, the current one last: their forks' Call-IDs stay this call's until it is forgotten. */
   private readonly calleeForks: CalleeForks[] = [];
   private bridging: CalleeForks | null = null;
+  private member: RoomMembership | null = null;
+  /** A digit from the caller's endpoint while it is in a room (events then come from the room). */
+  private readonly onRoomEvent = (e: MediaEvent) => {
+    if (e.type === 'dtmf' && this.member?.placed === 'moved' && e.legId === this.member.endpointId) this.digit(e.digit);
+  };
 
   constructor(ctx: AppCallContext, invite: SipRequest, inviteTx: InviteServerTransaction, source: SipSource, caller: CallParty, destination: Destination, app: CallApp) {
     super();
@@ -645,33 +676,33 @@ export class AppCall extends EventEmitter<AppCallEvents> {
 
   async play(source: PlaySource, options: PlayOptions = {}): Promise<PlayResult> {
     this.alive();
-    if (options.signal?.aborted) return { digit: null };
+    if (options.stop?.aborted) return { digit: null };
     const playback = await this.source(source);
     if (this.#state === 'Offered') await this.answer();
     this.alive();
-    const bridge = this.bridge!;
+    // The endpoint facing the caller: in the bridge, or in the room it has moved to.
+    const { container, endpointId } = this.callerEndpoint();
     // Digits typed before the prompt barge in at once.
     if (options.bargeIn && this.digits.length) return { digit: this.digits.shift()! };
     const stopDigits = new AbortController();
-    let stopListening = () => undefined as void;
     let endedId: number | null = null;
     const finished = new Set<number>();
     let wakeEnded: (() => void) | null = null;
     const onEnded = (e: Extract<MediaEvent, { type: 'playback-ended' }>) => {
-      if (e.legId !== 'a') return;
+      if (e.legId !== endpointId) return;
       finished.add(e.playbackId);
       if (e.playbackId === endedId) wakeEnded?.();
     };
-    bridge.on('playback-ended', onEnded);
+    container.on('playback-ended', onEnded);
+    let stopListening = () => undefined as void;
     try {
-      endedId = await bridge.play('a', playback, { loop: options.loop ?? false });
+      endedId = await container.play(endpointId, playback, { loop: options.loop ?? false });
       this.alive();
-      // The application stops what plays (hold music when the wait is over): the playback ends, and with it this play.
-      const playing = endedId;
-      const stop = () => void (!finished.has(playing) && this.live ? bridge.stopPlayback('a').catch(() => undefined) : undefined);
-      if (options.signal?.aborted) stop();
-      else options.signal?.addEventListener('abort', stop, { once: true });
-      stopListening = () => options.signal?.removeEventListener('abort', stop);
+      // Stopped: the playback ends, and its 'playback-ended' resolves the wait below.
+      const stopIt = () => void container.stopPlayback(endpointId).catch(() => undefined);
+      if (options.stop?.aborted) stopIt();
+      else options.stop?.addEventListener('abort', stopIt, { once: true });
+      stopListening = () => options.stop?.removeEventListener('abort', stopIt);
       let unlisten = () => undefined as void;
       const ended = finished.has(endedId)
         ? Promise.resolve(null)
@@ -689,7 +720,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
           return { digit: null };
         }
         const digit = await Promise.race([ended, this.nextDigit(null, stopDigits.signal)]);
-        if (digit !== null) await bridge.stopPlayback('a').catch(() => undefined);
+        if (digit !== null) await container.stopPlayback(endpointId).catch(() => undefined);
         return { digit };
       } finally {
         unlisten();
@@ -697,8 +728,111 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     } finally {
       stopListening();
       stopDigits.abort();
-      bridge.off('playback-ended', onEnded);
+      container.off('playback-ended', onEnded);
     }
+  }
+
+  /** Where the caller's own endpoint is now: leg 'a' of the call's bridge, or its member in a room. */
+  private callerEndpoint(): { container: ContainerHandle; endpointId: string } {
+    if (this.member?.placed === 'moved') return { container: this.member.room, endpointId: this.member.endpointId };
+    return { container: this.bridge!, endpointId: 'a' };
+  }
+
+  /**
+   * Puts the caller in a room (CallHandle.joinRoom): a seat from the node's rooms, then the caller's
+   * endpoint moved into the room (or piped to it, when the room lives on another worker); back in the
+   * bridge when `leave` aborts, removed with the room seat when the call ends. What the application was
+   * playing stops: the member hears the room. The room's capacity is the registry's (RoomFullError).
+   */
+  async joinRoom(ref: RoomRef, role: RoomRole, options: JoinRoomOptions = {}): Promise<RoomExit> {
+    this.alive();
+    if (ref.accountId !== this.accountId) throw new Error('joinRoom: a room of another account');
+    if (role === 'whisper') throw new UnsupportedVerbError('joinRoom', 'the whisper role is not supported yet');
+    if (this.is('Offered')) await this.answer();
+    this.alive();
+    if (this.member || this.joining) throw new Error('joinRoom: already in a room');
+    if (this.bridging) throw new Error('joinRoom: the call is bridged to another party');
+    if (options.leave?.aborted) return { reason: 'left' };
+    const bridge = this.bridge!;
+    this.joining = true;
+    let seat: Awaited<ReturnType<AppCallContext['rooms']['enter']>> | null = null;
+    let membership: RoomMembership | null = null;
+    try {
+      seat = await this.ctx.rooms.enter(ref, bridge);
+      this.alive();
+      const room = seat.room;
+      const endpointId = `call-${randomUUID()}`;
+      const listener = role === 'listener';
+      const muted = listener || options.muted === true;
+      await bridge.stopPlayback('a').catch(() => undefined);
+      this.alive();
+      room.on('dtmf', this.onRoomEvent);
+      if (room.workerIndex === bridge.workerIndex) {
+        await bridge.moveEndpoint('a', room, endpointId);
+        membership = { room, endpointId, placed: 'moved', listener, muted };
+      } else {
+        await bridge.pipeTo(ROOM_PIPE_LEG, room, endpointId);
+        membership = { room, endpointId, placed: 'piped', listener, muted };
+      }
+      this.member = membership;
+      if (muted) await room.setDirection(endpointId, 'sendonly');
+      this.alive();
+      options.onJoined?.();
+      return await new Promise<RoomExit>((resolve) => {
+        const hangup = () => done({ reason: 'hangup' });
+        const left = () => done({ reason: 'left' });
+        const done = (exit: RoomExit) => {
+          this.lifetime.signal.removeEventListener('abort', hangup);
+          options.leave?.removeEventListener('abort', left);
+          resolve(exit);
+        };
+        this.lifetime.signal.addEventListener('abort', hangup, { once: true });
+        options.leave?.addEventListener('abort', left, { once: true });
+      });
+    } catch (err) {
+      // The call ended on the way in: as when it ends in the room.
+      if (err instanceof CallEndedError && seat) return { reason: 'hangup' };
+      throw err;
+    } finally {
+      this.joining = false;
+      this.member = null;
+      if (seat) {
+        seat.room.off('dtmf', this.onRoomEvent);
+        if (membership) await this.leaveRoom(bridge, membership).catch((err: unknown) => this.log.warn('room member not removed cleanly', { error: err }));
+        await seat.leave().catch((err: unknown) => this.log.warn('room not closed cleanly', { error: err }));
+      }
+    }
+  }
+
+  private joining = false;
+
+  /** The member out of its room: back to the bridge while the call goes on, else closed (its ports released). */
+  private async leaveRoom(bridge: BridgeHandle, m: RoomMembership): Promise<void> {
+    if (m.placed === 'piped') {
+      // Closing the bridge's end closes the pipe and its end in the room.
+      if (!bridge.closed) await bridge.removeEndpoint(ROOM_PIPE_LEG);
+      return;
+    }
+    if (m.room.closed) return;
+    if (this.live && !bridge.closed) {
+      await m.room.stopPlayback(m.endpointId).catch(() => undefined);
+      // Heard again, should the application put it in a room later.
+      if (m.muted) await m.room.setDirection(m.endpointId, 'sendrecv');
+      await m.room.moveEndpoint(m.endpointId, bridge, 'a');
+    } else {
+      await m.room.removeEndpoint(m.endpointId);
+    }
+  }
+
+  /** CallHandle.setRoomMute: a listener stays muted. */
+  async setRoomMute(muted: boolean): Promise<void> {
+    this.alive();
+    const m = this.member;
+    if (!m) throw new Error('setRoomMute: the caller is not in a room');
+    const next = m.listener || muted;
+    if (next === m.muted) return;
+    m.muted = next;
+    await m.room.setDirection(m.endpointId, next ? 'sendonly' : 'sendrecv');
   }
 
   async collect(options: CollectOptions): Promise<CollectResult> {
@@ -914,7 +1048,8 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       collect: (options) => this.collect(options),
       record: (options) => this.record(options),
       bridgeTo: (target, options) => this.bridgeTo(target, options),
-      joinRoom: () => Promise.reject(new UnsupportedVerbError('joinRoom', 'an application call cannot join a room yet')),
+      joinRoom: (room, role, options) => this.joinRoom(room, role, options),
+      setRoomMute: (muted) => this.setRoomMute(muted),
       park: () => Promise.reject(new UnsupportedVerbError('park', 'an application call cannot park yet')),
       transfer: () => Promise.reject(new UnsupportedVerbError('transfer', 'an application call cannot transfer yet')),
       hangup: () => this.hangup(),

@@ -32,6 +32,11 @@ import { QueueDirectorySource } from './queue-directory-source.ts';
 import { RedisQueueState } from './queue-state-redis.ts';
 import { reachTarget } from './binding-target.ts';
 import type { CalleeDevice } from './app-call-bridge.ts';
+import { RoomRegistry } from './room-registry.ts';
+import { conferenceDialIns } from '@carillon/core/conference';
+import { Conferences } from '../apps/conference/conferences.ts';
+import type { ConferenceAccess } from '../apps/conference/conference-access.ts';
+import { staticAudioPath } from '../media/index.ts';
 import type { CallPresenceTracker } from '../presence/call-presence.ts';
 
 export interface CallEngineDeps {
@@ -65,6 +70,8 @@ export interface CallEngineDeps {
    * queue application (with Redis).
    */
   unreleased?: readonly string[];
+  /** The conference bridge's access codes (calls/conference-access-source.ts): conference calls reach the application only with it and the area 'conference'. */
+  conferenceAccess?: ConferenceAccess;
   /** Mailboxes by phone (calls/mailbox-phone-access.ts): `*86` reaches the caller's mailbox only with it and the area 'voicemail'. */
   mailboxAccess?: MailboxAccess;
   /** The shared Redis: call queues' live state (unreleased area 'queues'). */
@@ -102,6 +109,8 @@ export class CallEngine {
   private readonly routing = new Set<string>();
   private readonly applications: ApplicationTable;
   private readonly appCtx: AppCallContext;
+  /** The rooms application calls join (conferences), opened with their first member and closed with their last. */
+  readonly rooms: RoomRegistry;
   private readonly stopTrunkRefresh: () => void;
   /**
    * What the dial plan reads of each account (extensions, numbers, users' calling rights, trunk, settings),
@@ -119,10 +128,13 @@ export class CallEngine {
     // Mailboxes by phone (*86) only where the area 'voicemail' is enabled; otherwise *86 stays an unknown feature code (404).
     const mailboxAccess = deps.mailboxes && deps.unreleased?.includes('voicemail') ? (deps.mailboxAccess ?? null) : null;
     const mailboxByPhone = mailboxAccess !== null;
+    // The conference bridge only where the area 'conference' is enabled; otherwise dial-in numbers route as other numbers.
+    const conference = deps.unreleased?.includes('conference') ?? false;
     this.accountConfigs = new AccountConfigCache(
       async (id) => {
         const config = await loadAccountConfig(deps.db, id);
-        return config && (usersAnswerByRules || mailboxByPhone) ? { ...config, usersAnswerByRules, mailboxByPhone } : config;
+        const withFlags = config && (usersAnswerByRules || mailboxByPhone) ? { ...config, usersAnswerByRules, mailboxByPhone } : config;
+        return withFlags && conference ? { ...withFlags, conferenceNumbers: new Set(await conferenceDialIns(deps.db, id)) } : withFlags;
       },
       deps.settings?.accountConfig,
     );
@@ -182,8 +194,10 @@ export class CallEngine {
             : {}),
           ...(this.ivrMenus ? { ivrMenus: this.ivrMenus } : {}),
           ...(mailboxAccess ? { mailboxAccess } : {}),
+          ...(conference && deps.conferenceAccess ? { conference: { access: deps.conferenceAccess, conferences: new Conferences(), music: staticAudioPath('hold-music.wav') } } : {}),
         })
       : {};
+    this.rooms = new RoomRegistry(deps.media);
     this.appCtx = {
       log: deps.log,
       transactions: deps.transactions,
@@ -212,6 +226,7 @@ export class CallEngine {
       domain: deps.domain,
       registerFork: (callId, call) => this.appForks.set(callId, call),
       trunkAuthorization: (trunk, request, challenge) => this.trunkAuthorization(trunk, request, challenge),
+      rooms: this.rooms,
     };
   }
 

@@ -32,6 +32,12 @@ export interface AccountConfig {
    * unreleased area 'voicemail' is enabled; absent, `*86` is an unknown feature code (404) as before.
    */
   readonly mailboxByPhone?: boolean;
+  /**
+   * The account's conference dial-in numbers (E.164, issue 16): set by the call engine where the
+   * unreleased area 'conference' is enabled; a call to one of them goes to the conference. Absent,
+   * the numbers route as any other number of the account.
+   */
+  readonly conferenceNumbers?: ReadonlySet<string>;
   /** Extensions by the number as typed: short ("101", possibly on several sites) and full with the site code ("22101"). */
   readonly byShortNumber: ReadonlyMap<string, readonly RoutingExtension[]>;
   readonly byFullNumber: ReadonlyMap<string, RoutingExtension>;

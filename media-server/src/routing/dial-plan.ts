@@ -46,6 +46,7 @@ export function routeCall(config: AccountConfig | null, caller: Caller, dialedRa
 
   // A number of this account dialled from inside stays inside.
   if (e164) {
+    if (config.conferenceNumbers?.has(e164)) return { kind: 'conference', accountId: config.account.id, accessNumber: e164 };
     const own = config.numbers.get(e164);
     if (own) return numberDestination(config, own.extensionId, 'internal');
   }
@@ -127,6 +128,8 @@ export function forwardingDestination(
 
 function routeInbound(config: AccountConfig, country: CountryCode, dialed: string): Destination {
   const e164 = toE164(dialed, country);
+  // The conference bridge's dial-in numbers (inventory 1 §5.1), before whatever else the number is assigned to.
+  if (e164 && config.conferenceNumbers?.has(e164)) return { kind: 'conference', accountId: config.account.id, accessNumber: e164 };
   const num = e164 ? config.numbers.get(e164) : undefined;
   if (!num) return reject(404, 'Not Found', 'not_found');
   return numberDestination(config, num.extensionId, 'inbound');

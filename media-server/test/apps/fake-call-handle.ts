@@ -1,4 +1,4 @@
-import { CallEndedError, UnsupportedVerbError, type BridgeOptions, type BridgeOutcome, type CallHandle, type CollectOptions, type CollectResult, type PlaySource, type RecordOptions, type RecordResult } from '../../src/apps/call-handle.ts';
+import { CallEndedError, UnsupportedVerbError, type BridgeOptions, type JoinRoomOptions, type RoomExit, type RoomRef, type RoomRole, type BridgeOutcome, type CallHandle, type CollectOptions, type CollectResult, type PlaySource, type RecordOptions, type RecordResult } from '../../src/apps/call-handle.ts';
 import type { MailboxSettings, Mailboxes, NewVoicemail } from '../../src/apps/voicemail/mailboxes.ts';
 
 /**
@@ -97,8 +97,11 @@ export class FakeCallHandle implements CallHandle {
     if (outcome.outcome === 'answered' && first?.extensionId) onAnswered?.(first.extensionId);
     return Promise.resolve(outcome);
   }
-  joinRoom(): Promise<never> {
+  joinRoom(_room: RoomRef, _role: RoomRole, _options?: JoinRoomOptions): Promise<RoomExit> {
     return Promise.reject(new UnsupportedVerbError('joinRoom', 'fake'));
+  }
+  setRoomMute(): Promise<never> {
+    return Promise.reject(new UnsupportedVerbError('setRoomMute', 'fake'));
   }
   park(): Promise<never> {
     return Promise.reject(new UnsupportedVerbError('park', 'fake'));

@@ -7,8 +7,9 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@carillon/config';
 import { AppCall, IllegalAppCallTransition, type AppCallContext, type AppCallEnd } from '../../src/calls/app-call.ts';
-import { CallEndedError, UnsupportedVerbError, type CallApp, type CallHandle } from '../../src/apps/call-handle.ts';
+import { CallEndedError, RoomFullError, UnsupportedVerbError, type CallApp, type CallHandle } from '../../src/apps/call-handle.ts';
 import type { CallParty } from '../../src/calls/call-context.ts';
+import { RoomRegistry } from '../../src/calls/room-registry.ts';
 import { MediaEngine } from '../../src/media/index.ts';
 import type { SipRequest, SipResponse } from '../../src/sip/message/index.ts';
 import { TransactionLayer, type InviteServerTransaction } from '../../src/sip/transaction/index.ts';
@@ -27,11 +28,13 @@ const SDP = ['v=0', 'o=peer 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 
 const CALLER: CallParty = { kind: 'device', accountId: randomUUID(), extensionId: randomUUID(), extensionNumber: '101', deviceId: randomUUID(), displayName: 'Ann' };
 
 let media: MediaEngine;
+let rooms: RoomRegistry;
 const recordingsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carillon-app-call-'));
 
 beforeAll(async () => {
   const base = 30000 + Math.floor(Math.random() * 100) * 50;
   media = await MediaEngine.start({ workers: 1, portRange: { min: base, max: base + 49 }, bindAddress: '127.0.0.1' });
+  rooms = new RoomRegistry(media, { capacity: 2 });
 });
 afterAll(async () => {
   await media.stop();
@@ -71,6 +74,7 @@ async function call(app: CallApp, opts: { openRecord?: AppCallContext['openRecor
     records: { addLeg: notHere, legEnded: notHere, answered: notHere },
     domain: 'carillon.test',
     registerFork: () => undefined,
+    rooms,
   };
   const started = new Promise<AppCall>((resolve) => {
     layer.onRequest((req, tx) => {
@@ -402,12 +406,12 @@ describe('the verbs', () => {
     expect(rec.durationMs).toBeGreaterThan(500);
   });
 
-  it('bridgeTo, joinRoom, park and transfer are refused with UnsupportedVerbError; reject ends an unanswered call with its status', async () => {
+  it('bridgeTo, joinRoom as a whisper, park and transfer are refused with UnsupportedVerbError; reject ends an unanswered call with its status', async () => {
     const errors: unknown[] = [];
     const { peer, ended } = await call(async (h) => {
       errors.push(
         await h.bridgeTo({ kind: 'reject', status: 480, reason: 'x', result: 'unavailable' }).catch((e: unknown) => e),
-        await h.joinRoom({ accountId: h.accountId, roomId: 'r' }, 'listener').catch((e: unknown) => e),
+        await h.joinRoom({ accountId: h.accountId, roomId: 'r' }, 'whisper').catch((e: unknown) => e),
         await h.park(null).catch((e: unknown) => e),
         await h.transfer('102').catch((e: unknown) => e),
       );
@@ -417,5 +421,107 @@ describe('the verbs', () => {
     expect(errors).toHaveLength(4);
     for (const e of errors) expect(e).toBeInstanceOf(UnsupportedVerbError);
     expect(await ended()).toMatchObject({ result: 'busy', hangupBy: null });
+  });
+});
+
+describe('joinRoom', () => {
+  const ref = { accountId: CALLER.accountId, roomId: 'bridge-1' };
+
+  it('opens the room with its first member, moves each caller\'s endpoint in, and closes it with its last; leave puts the caller back with the application', async () => {
+    const leave = new AbortController();
+    const exits: unknown[] = [];
+    const afterLeave = deferred();
+    const first = await call(async (h) => {
+      exits.push(await h.joinRoom(ref, 'moderator', { leave: leave.signal }));
+      // Back in its bridge: the application can play to it again.
+      await h.play({ tone: 440, durationMs: 100 });
+      afterLeave.resolve();
+      // Until the caller hangs up (the verb rejects then).
+      await h.collect({ maxDigits: 1, timeoutMs: 60_000 });
+    });
+    await first.peer.response(200);
+    first.peer.ack();
+    await expect.poll(() => media.liveCounts(), { timeout: 10_000 }).toMatchObject({ rooms: 1, bridges: 1, endpoints: 1 });
+    const second = await call(async (h) => {
+      exits.push(await h.joinRoom(ref, 'speaker'));
+    });
+    await second.peer.response(200);
+    second.peer.ack();
+    // One room for both (2 endpoints in it), each call's bridge empty.
+    await expect.poll(() => media.liveCounts(), { timeout: 10_000 }).toMatchObject({ rooms: 1, bridges: 2, endpoints: 2, legs: 2 });
+    leave.abort();
+    await afterLeave.promise;
+    expect(exits).toEqual([{ reason: 'left' }]);
+    expect(media.liveCounts()).toMatchObject({ rooms: 1, bridges: 2, endpoints: 2 });
+    // The last member hangs up: the room closes, its endpoint with it.
+    second.peer.bye();
+    expect(await second.ended()).toMatchObject({ result: 'answered', hangupBy: 'caller' });
+    expect(exits).toEqual([{ reason: 'left' }, { reason: 'hangup' }]);
+    await expect.poll(() => media.liveCounts(), { timeout: 10_000 }).toMatchObject({ rooms: 0, bridges: 1, endpoints: 1 });
+    first.peer.bye();
+    await first.ended();
+  });
+
+  it('refuses a member past the capacity with RoomFullError, and the room still closes when its members hang up', async () => {
+    const inRoom = async (h: CallHandle) => {
+      await h.joinRoom(ref, 'speaker', { muted: true });
+    };
+    const a = await call(inRoom);
+    const b = await call(inRoom);
+    await expect.poll(() => media.liveCounts(), { timeout: 10_000 }).toMatchObject({ rooms: 1, endpoints: 2 });
+    let refused: unknown = null;
+    const c = await call(async (h) => {
+      refused = await h.joinRoom(ref, 'speaker').catch((e: unknown) => e);
+    });
+    expect((await c.ended()).result).toBe('answered');
+    expect(refused).toBeInstanceOf(RoomFullError);
+    a.peer.bye();
+    b.peer.bye();
+    await a.ended();
+    await b.ended();
+    expect(media.liveCounts()).toMatchObject({ rooms: 0, endpoints: 0 });
+  });
+
+  it('setRoomMute outside a room is an error; a listener stays muted', async () => {
+    const results: unknown[] = [];
+    const leave = new AbortController();
+    const { ended } = await call(async (h) => {
+      results.push(await h.setRoomMute(true).catch((e: unknown) => (e as Error).message));
+      const joined = h.joinRoom(ref, 'listener', { leave: leave.signal });
+      await expect.poll(() => media.liveCounts().rooms).toBe(1);
+      await h.setRoomMute(false);
+      leave.abort();
+      results.push(await joined);
+    });
+    await ended();
+    expect(results).toEqual(['setRoomMute: the caller is not in a room', { reason: 'left' }]);
+  });
+
+  it('pipes a caller whose bridge is on another worker than the room, and closes the pipe when it leaves', async () => {
+    const one = { media, rooms };
+    const base = 36000 + Math.floor(Math.random() * 50) * 40;
+    media = await MediaEngine.start({ workers: 2, portRange: { min: base, max: base + 39 }, bindAddress: '127.0.0.1' });
+    rooms = new RoomRegistry(media);
+    const two = media;
+    try {
+      const inRoom = async (h: CallHandle) => {
+        await h.joinRoom(ref, 'speaker');
+      };
+      const a = await call(inRoom);
+      await expect.poll(() => media.liveCounts(), { timeout: 10_000 }).toMatchObject({ rooms: 1, bridges: 1 });
+      // The second call's bridge goes to the other worker (the least loaded): it reaches the room by a pipe.
+      const b = await call(inRoom);
+      await expect.poll(() => media.liveCounts(), { timeout: 10_000 }).toMatchObject({ rooms: 1, bridges: 2, pipes: 1, legs: 2, endpoints: 4 });
+      b.peer.bye();
+      await b.ended();
+      expect(media.liveCounts()).toMatchObject({ rooms: 1, bridges: 1, pipes: 0, endpoints: 1 });
+      a.peer.bye();
+      await a.ended();
+      expect(media.liveCounts()).toMatchObject({ rooms: 0, bridges: 0, pipes: 0, endpoints: 0 });
+    } finally {
+      await Promise.all(running.splice(0).map((c) => c.close()));
+      ({ media, rooms } = one);
+      await two.stop();
+    }
   });
 });

@@ -161,6 +161,18 @@ describe('dial plan: destinations of the special extensions and star codes', () 
     expect(routeWith(withMailbox, { kind: 'trunk', accountId, trunkId: 'x' }, '*86')).toMatchObject({ kind: 'reject', status: 404 });
   });
 
+  it("sends the conference dial-in numbers to the conference where the engine allows it (unreleased area 'conference'), from outside and inside; otherwise as any number", async () => {
+    const config = await loadAccountConfig(db, accountId);
+    const carrier = { kind: 'trunk' as const, accountId, trunkId: 'x' };
+    expect(routeWith(config, carrier, '+14155550177')).toMatchObject({ kind: 'extension', extensionId: bobExtensionId });
+    const withBridge = config && { ...config, conferenceNumbers: new Set(['+14155550177']) };
+    const conference = { kind: 'conference', accountId, accessNumber: '+14155550177' };
+    expect(routeWith(withBridge, carrier, '+14155550177')).toEqual(conference);
+    expect(routeWith(withBridge, alice, '(415) 555-0177')).toEqual(conference);
+    // Another number of the account routes as before.
+    expect(routeWith(withBridge, carrier, '+14155550100')).not.toMatchObject({ kind: 'conference' });
+  });
+
   it('routes nothing for a caller of another account', () => {
     return loadAccountConfig(db, accountId).then((config) => {
       expect(routeWith(config, { ...alice, accountId: '00000000-0000-4000-8000-000000000000' }, '202')).toMatchObject({ kind: 'reject', status: 404 });

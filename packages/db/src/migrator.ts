@@ -25,6 +25,7 @@ import * as m0023 from './migrations/0023_ivr.ts';
 import * as m0024 from './migrations/0024_sms.ts';
 import * as m0025 from './migrations/0025_voicemail.ts';
 import * as m0026 from './migrations/0026_sms_campaigns.ts';
+import * as m0027 from './migrations/0027_conference.ts';
 import * as m0028 from './migrations/0028_call_queues.ts';
 import * as m0029 from './migrations/0029_trunk_forward_caller_id.ts';
 
@@ -58,6 +59,7 @@ const migrations: Record<string, Migration> = {
   '0024_sms': m0024,
   '0025_voicemail': m0025,
   '0026_sms_campaigns': m0026,
+  '0027_conference': m0027,
   '0028_call_queues': m0028,
   '0029_trunk_forward_caller_id': m0029,
 };

@@ -847,6 +847,33 @@ export interface VoicemailSettingsTable {
   updated_at: Timestamp;
 }
 
+/** A phone number of the account that reaches its conference bridge (issue 16). */
+export interface ConferenceDialInsTable {
+  phone_number_id: string;
+  account_id: string;
+  created_at: Generated<Timestamp>;
+}
+
+/** A user's host or participant access code, by the user's extension; unique within the account. */
+export interface ConferenceAccessCodesTable {
+  account_id: string;
+  extension_id: string;
+  role: 'host' | 'participant';
+  code: string;
+  created_at: Generated<Timestamp>;
+}
+
+/** A host's conference settings (inventory 1 §5.2); a host without a row takes the column defaults. */
+export interface ConferenceSettingsTable {
+  extension_id: string;
+  account_id: string;
+  join_before_host: Generated<boolean>;
+  enter_tone: Generated<boolean>;
+  exit_tone: Generated<boolean>;
+  announce_names: Generated<boolean>;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sites: SitesTable;
@@ -902,6 +929,9 @@ export interface Database {
   sms_daily_volume: SmsDailyVolumeTable;
   voicemail_messages: VoicemailMessagesTable;
   voicemail_settings: VoicemailSettingsTable;
+  conference_dial_ins: ConferenceDialInsTable;
+  conference_access_codes: ConferenceAccessCodesTable;
+  conference_settings: ConferenceSettingsTable;
 }
 
 export type Account = Selectable<AccountsTable>;

@@ -12,3 +12,4 @@ export * from './sms-recipients.ts';
 export * from './sms-campaign-list.ts';
 export * from './sms-quiet-hours.ts';
 export * from './queues/index.ts';
+export * from './conference.ts';

@@ -1,5 +1,6 @@
 import type { RouteRule } from '../access-policy.ts';
 import { answeringRulesAccess } from './answering-rules.ts';
+import { conferenceAccess } from './conference.ts';
 import { ivrAccess } from './ivr.ts';
 import { callQueuesAccess } from './call-queues.ts';
 import { smsAccess } from './sms.ts';
@@ -11,4 +12,4 @@ import { voicemailAccess } from './voicemail.ts';
  * one line here, instead of editing the central table. A route listed twice is
  * a mistake the access-policy test catches.
  */
-export const FEATURE_ROUTE_ACCESS: Record<string, RouteRule>[] = [answeringRulesAccess, ivrAccess, callQueuesAccess, smsAccess, voicemailAccess];
+export const FEATURE_ROUTE_ACCESS: Record<string, RouteRule>[] = [answeringRulesAccess, conferenceAccess, ivrAccess, callQueuesAccess, smsAccess, voicemailAccess];

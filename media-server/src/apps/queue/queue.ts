@@ -253,7 +253,7 @@ class QueueCaller {
     const music = new AbortController();
     this.music = music;
     void this.holdMusicSource()
-      .then((source) => this.call.play(source, { loop: true, signal: music.signal }))
+      .then((source) => this.call.play(source, { loop: true, stop: music.signal }))
       .catch(() => undefined)
       .finally(() => {
         if (this.music === music) this.music = null;

@@ -19,6 +19,7 @@ import { CallEngine, type CallOwnership } from '../../calls/call-engine.ts';
 import { VoicemailDeposits } from '../../calls/voicemail-deposits.ts';
 import { createJobProducer, type JobProducer } from '@carillon/core/jobs';
 import { EspeakTtsEngine, TtsCache, ttsCacheDirectory } from '@carillon/core/ivr';
+import { conferenceAccessSource } from '../../calls/conference-access-source.ts';
 import type { CallEvents } from '../../calls/call-context.ts';
 import { CallPresenceTracker } from '../../presence/call-presence.ts';
 import { PRESENCE_CHANNEL } from '@carillon/contracts/presence';
@@ -175,6 +176,7 @@ export class SipEdge {
       ...(config.ENABLE_UNRELEASED.includes('voicemail')
         ? { mailboxAccess: new MailboxPhoneAccess({ db: deps.db, redis: deps.redis, publish: (channel, message) => deps.redis.publish(channel, message), dataDir: config.dataDir, jobs, log: log.child('mailbox') }) }
         : {}),
+      ...(config.ENABLE_UNRELEASED.includes('conference') ? { conferenceAccess: conferenceAccessSource(deps.db, deps.redis) } : {}),
       db: deps.db,
       log,
       transactions,
