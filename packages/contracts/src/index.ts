@@ -15,3 +15,4 @@ export * from './config-changes.ts';
 export * from './sms-events.ts';
 export * from './voicemail-events.ts';
 export * from './channel-message.ts';
+export * from './park.ts';

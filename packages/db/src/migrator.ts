@@ -25,6 +25,7 @@ import * as m0023 from './migrations/0023_ivr.ts';
 import * as m0024 from './migrations/0024_sms.ts';
 import * as m0025 from './migrations/0025_voicemail.ts';
 import * as m0026 from './migrations/0026_sms_campaigns.ts';
+import * as m0030 from './migrations/0030_park_pickup.ts';
 
 /**
  * Migrations are listed here rather than read from a folder so that they
@@ -56,6 +57,7 @@ const migrations: Record<string, Migration> = {
   '0024_sms': m0024,
   '0025_voicemail': m0025,
   '0026_sms_campaigns': m0026,
+  '0030_park_pickup': m0030,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -11,3 +11,4 @@ export * from './sms-keywords.ts';
 export * from './sms-recipients.ts';
 export * from './sms-campaign-list.ts';
 export * from './sms-quiet-hours.ts';
+export * from './park/index.ts';
