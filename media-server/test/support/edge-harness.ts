@@ -54,7 +54,7 @@ export interface EdgeHarness {
  * lands on the main thread or on the thread, as the kernel hashes it, so every SIP test also goes
  * through the passing of datagrams from a registrar thread to the main thread.
  */
-export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPerMinute?: number; registrarThreads?: number; t1Ms?: number; maxCalls?: number; session?: SipEdgeDeps['session']; unreleased?: string } = {}): Promise<EdgeHarness> {
+export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPerMinute?: number; registrarThreads?: number; t1Ms?: number; maxCalls?: number; session?: SipEdgeDeps['session']; unreleased?: string; parkRecallSeconds?: number } = {}): Promise<EdgeHarness> {
   const db = await freshDb();
   const statements = { select: 0, write: 0, selectsFrom: {} as Record<string, number>, writesTo: {} as Record<string, number> };
   // The edge's queries go through a counting plugin; the test's own (setup, checks) do not.
@@ -110,6 +110,7 @@ export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPe
     noAnswerSeconds: opts.noAnswerSeconds ?? 20,
     ...(opts.t1Ms !== undefined ? { timers: { T1: opts.t1Ms } } : {}),
     ...(opts.maxCalls !== undefined ? { maxCalls: opts.maxCalls } : {}),
+    ...(opts.parkRecallSeconds !== undefined ? { parkRecallSeconds: opts.parkRecallSeconds } : {}),
     ...(opts.session ? { session: opts.session } : {}),
     events: { onEnded: (call, result) => ended.push({ call, result }), onHold: (_call, side, held) => holds.push({ side, held }) },
   });

@@ -55,6 +55,8 @@ export interface SipEdgeDeps {
   /** The session layer's glare unit, session-timer second and Min-SE (sip/session); tests shorten them. */
   session?: Partial<Omit<SessionSettings, 'T1' | 'T2'>>;
   noAnswerSeconds?: number;
+  /** How long a parked call waits before it rings back its parker (issue 15, PK-01); 60 s when absent. */
+  parkRecallSeconds?: number;
   /** Calls at once before a new INVITE gets 503 (default 10,000; tests set it low). */
   maxCalls?: number;
   events?: CallEvents;
@@ -171,6 +173,7 @@ export class SipEdge {
       mailboxes: new VoicemailDeposits({ db: deps.db, publish: (channel, message) => deps.redis.publish(channel, message), dataDir: config.dataDir, jobs, log: log.child('voicemail') }),
       speak: async (text, language) => (await tts.speak(text, language)).file,
       unreleased: config.ENABLE_UNRELEASED,
+      redis: deps.redis,
       ...(config.ENABLE_UNRELEASED.includes('voicemail')
         ? { mailboxAccess: new MailboxPhoneAccess({ db: deps.db, redis: deps.redis, publish: (channel, message) => deps.redis.publish(channel, message), dataDir: config.dataDir, jobs, log: log.child('mailbox') }) }
         : {}),
@@ -187,7 +190,7 @@ export class SipEdge {
       localContact,
       recordingsDir: path.join(config.dataDir, 'recordings'),
       dataDir: config.dataDir,
-      settings: { ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}), ...(deps.maxCalls !== undefined ? { maxCalls: deps.maxCalls } : {}), ...(deps.session ? { session: deps.session } : {}) },
+      settings: { ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}), ...(deps.parkRecallSeconds ? { parkRecallSeconds: deps.parkRecallSeconds } : {}), ...(deps.maxCalls !== undefined ? { maxCalls: deps.maxCalls } : {}), ...(deps.session ? { session: deps.session } : {}) },
       ...(deps.events ? { events: deps.events } : {}),
       ...(deps.ownership ? { ownership: deps.ownership } : {}),
       presence,
