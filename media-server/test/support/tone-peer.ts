@@ -65,7 +65,10 @@ export async function startTonePeer(hz: number): Promise<TonePeer> {
     rms(t = 0) {
       let sum = 0;
       let n = 0;
-      for (const h of since(t)) for (const s of h.samples) (sum += s * s), n++;
+      for (const h of since(t)) {
+        for (const s of h.samples) sum += s * s;
+        n += h.samples.length;
+      }
       return n ? Math.sqrt(sum / n) : 0;
     },
     async until(check, ms = 20_000, what = 'condition') {
