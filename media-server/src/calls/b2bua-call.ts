@@ -1200,8 +1200,9 @@ export class B2buaCall implements ParkableCall {
     this.transfer = null;
     if (transfer.recall) {
       // Nobody retrieved the call and its parker did not take it back: it ends (the party who waited gets a BYE).
+      // The segment was answered; it ends from the side that left it, as when the callee hangs up.
       this.log.debug('park recall failed; ending the parked call', { status });
-      this.hangup(transfer.side, 'no_answer', 'callee');
+      this.hangup(transfer.side, 'answered', this.partyRole(transfer.side));
       return;
     }
     void this.bridge?.stopPlayback(transfer.side === 'a' ? 'b' : 'a').catch(() => undefined);

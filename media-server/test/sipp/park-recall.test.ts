@@ -80,4 +80,26 @@ describe('park recall', () => {
       ['101', '102', 'answered'],
     ]);
   }, 120_000);
+
+  it('ends the parked call when its parker does not take it back: the caller gets a BYE, the location is free', async () => {
+    const a = await startTonePeer(A_HZ);
+    const b = await startTonePeer(B_HZ);
+    peers.push(a, b);
+    await h.edge.bindings.removeAll(phones['102']!.extensionId);
+    // One call only: the parker's phone is gone when the recall rings it (no answer within the no-answer time).
+    const parker = await startRegisteredSipp({ target: h.target, credentials: phones['102']!, scenario: 'uas-refer-outcome.xml', vars: { target: '801', rtpport: String(b.port) } });
+    running.push(parker);
+    const caller = startSipp({ scenario: 'uac-socket-until-bye.xml', target: h.target, localPort: await freeSipPort(), service: '102', auth: phones['101']!, timeoutSeconds: 90, vars: { rtpport: String(a.port) }, extra: ['-mp', String(await freeMediaPort())] });
+    running.push(caller);
+    const parked = await parker.done;
+    expect(parked.logs).toContain('transfer to 801: progress SIP/2.0 100 then SIP/2.0 200');
+    b.close();
+    const c = await caller.done;
+    expect(c.code, c.errors || c.output.slice(-1500)).toBe(0);
+    await waitFor('calls to end', () => h.edge.calls.activeCalls === 0);
+    expect(h.edge.calls.parking!.size).toBe(0);
+    expect(await h.redis.exists(parkSlotKey(h.accountId, '801'))).toBe(0);
+    const last = await h.lastCall();
+    expect(last).toMatchObject({ from_number: '101', to_number: '102', result: 'answered', hangup_by: 'callee' });
+  }, 120_000);
 });
