@@ -158,6 +158,8 @@ export class B2buaCall implements ParkableCall {
   private parked: { location: string; side: 'a' | 'b' } | null = null;
   /** The Call-IDs of parties who came in by their own INVITE (a retrieval, a pickup): they reach this call until it is forgotten. */
   private readonly incomingCallIds: string[] = [];
+  /** A member's INVITE is taking the empty side (`takeIncoming`): answers of forks for that side give way. */
+  private taking = false;
   private readonly starCodes = new StarCodeDetector();
   /** The on-demand recording in progress (`*9`), with its row in recordings. */
   private recording: { id: string; path: string; startedAt: number } | null = null;
@@ -458,12 +460,12 @@ export class B2buaCall implements ParkableCall {
       await this.transferAnswered(fork, res);
       return;
     }
-    if (this.state !== 'Ringing') {
+    if (this.state !== 'Ringing' || this.taking) {
       session.bye();
       return;
     }
     const choice = await this.applyAnswer('b', res, fork);
-    if (this.state !== 'Ringing') {
+    if (this.state !== 'Ringing' || this.taking) {
       // The caller left while the answer was applied (or another device answered first): this callee is hung up at once.
       session.bye();
       return;
@@ -811,12 +813,17 @@ export class B2buaCall implements ParkableCall {
 
   private async transferAnswered(fork: Fork, res: SipResponse): Promise<void> {
     const transfer = this.transfer;
-    if (!transfer || this.ended) {
+    if (!transfer || this.ended || (transfer.recall && this.taking)) {
       fork.session.bye();
       return;
     }
     const side = transfer.side;
     const choice = await this.applyAnswer(side, res, fork);
+    if (transfer.recall && (this.transfer !== transfer || this.taking || this.ended)) {
+      // A member retrieved the call while the parker answered the recall: the member has it.
+      fork.session.bye();
+      return;
+    }
     if (!choice) {
       fork.session.bye();
       this.transferFailed(488, 'Not Acceptable Here');
@@ -989,12 +996,26 @@ export class B2buaCall implements ParkableCall {
           remoteUri: invite.get('from') ?? null,
         })
       : null;
-    if (!fits()) {
-      // The call moved on meanwhile (answered elsewhere, retrieved by another member, ended).
-      session.reject(480, mode === 'pickup' ? 'Nothing To Pick Up' : 'No Call Parked');
-      if (legRecordId) await this.ctx.records.legEnded(legRecordId, 'unavailable');
+    // Media first (an await). `taking` keeps a second member, and a callee or parker answering meanwhile, from
+    // pointing the same side elsewhere: the worker applies leg updates in order, and they give way once it is set.
+    const sdp = new LocalSdp();
+    const claimed = fits() && !this.taking;
+    if (claimed) {
+      this.taking = true;
+      try {
+        await this.bridge.updateLeg(side, { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: { address: remote, rtpPort: audio.port } });
+      } finally {
+        this.taking = false;
+      }
+    }
+    if (!claimed || !fits() || !tx.canRespond) {
+      // The call moved on meanwhile (answered elsewhere, retrieved by another member, ended), or the member's CANCEL came first.
+      if (tx.canRespond) session.reject(480, mode === 'pickup' ? 'Nothing To Pick Up' : 'No Call Parked');
+      session.close();
+      if (legRecordId) await this.ctx.records.legEnded(legRecordId, tx.canRespond ? 'unavailable' : 'cancelled');
       return;
     }
+    // From here to the answer nothing awaits: the call cannot change under us.
     if (mode === 'pickup') {
       this.clearNoAnswer();
       for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancelFork(f);
@@ -1002,14 +1023,11 @@ export class B2buaCall implements ParkableCall {
     } else {
       this.parked = null;
       // A recall ringing the parker meanwhile is called off: the member was first.
-      const recall = this.transfer?.recall ? this.transfer : null;
-      if (recall) {
+      if (this.transfer?.recall) {
         this.transfer = null;
         for (const f of this.forks) if (f.purpose === 'transfer' && (f.status === 'calling' || f.status === 'ringing')) this.cancelFork(f);
       }
     }
-    const sdp = new LocalSdp();
-    await this.bridge.updateLeg(side, { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: { address: remote, rtpPort: audio.port } });
     const local = side === 'a' ? this.aLocal! : this.bLocal!;
     session.accept({ sdp: sdp.build({ address: local.address, port: local.rtpPort, codecs: [choice.audio], telephoneEvent: choice.telephoneEvent, webrtc: null }) });
     const taken = this.attach({ legId: side, session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp, onHold: false, legRecordId, webrtc: null });
