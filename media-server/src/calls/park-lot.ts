@@ -24,6 +24,8 @@ export interface ParkRequest {
 interface ParkedEntry<C> {
   call: C;
   key: string;
+  accountId: string;
+  location: string;
   recall: NodeJS.Timeout | null;
 }
 
@@ -51,6 +53,7 @@ export class ParkLot<C extends ParkableCall = ParkableCall> {
   private readonly recallMs: number;
   private readonly byKey = new Map<string, ParkedEntry<C>>();
   private readonly byCall = new Map<C, ParkedEntry<C>>();
+  private readonly listeners = new Set<(accountId: string, location: string) => void>();
 
   constructor(deps: { db: Kysely<Database>; redis: Redis; nodeId: string; log: Logger; recallSeconds?: number }) {
     this.db = deps.db;
@@ -91,7 +94,7 @@ export class ParkLot<C extends ParkableCall = ParkableCall> {
     const taken = await this.redis.set(key, JSON.stringify(ref), 'PX', PARK_SLOT_TTL_MS, 'NX');
     if (taken !== 'OK' || this.byKey.has(key)) return 'occupied';
     const parkerNumber = parker?.number ?? null;
-    const entry: ParkedEntry<C> = { call, key, recall: null };
+    const entry: ParkedEntry<C> = { call, key, accountId: req.accountId, location: req.location, recall: null };
     entry.recall = setTimeout(() => {
       entry.recall = null;
       void call.recallParked(parkerNumber).catch((err: unknown) => this.log.error('park recall failed', { error: err }));
@@ -99,7 +102,29 @@ export class ParkLot<C extends ParkableCall = ParkableCall> {
     entry.recall.unref();
     this.byKey.set(key, entry);
     this.byCall.set(call, entry);
+    this.changed(entry);
     return null;
+  }
+
+  /** Whether a call is parked on this location on this node (the busy lamp of its key, registrar/park-dialog-events.ts). */
+  isOccupied(accountId: string, location: string): boolean {
+    return this.byKey.has(parkSlotKey(accountId, location));
+  }
+
+  /** Told each time a location of this node is taken or freed; returns the way to stop listening. */
+  watch(listener: (accountId: string, location: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(entry: ParkedEntry<C>): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(entry.accountId, entry.location);
+      } catch (err) {
+        this.log.warn('park watcher failed', { error: err });
+      }
+    }
   }
 
   /** The call parked on a location, for a member who dials it; or why there is none to take. */
@@ -130,6 +155,7 @@ export class ParkLot<C extends ParkableCall = ParkableCall> {
     if (entry.recall) clearTimeout(entry.recall);
     this.byCall.delete(call);
     if (this.byKey.get(entry.key) === entry) this.byKey.delete(entry.key);
+    this.changed(entry);
     // Deleted only if it still names this call: a key that expired and was taken again is another call's.
     this.redis
       .eval(RELEASE_IF_OURS, 1, entry.key, call.aCallId)

@@ -4,6 +4,7 @@ import { parkSlotKey } from '@carillon/contracts/park';
 import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, startSipp, type SippRun } from '../support/sipp.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { startTonePeer, type TonePeer } from '../support/tone-peer.ts';
+import { liveCounts } from '../../src/health.ts';
 
 /**
  * Park locations and directed call pickup (issue 15 points 4 and 5) between
@@ -136,6 +137,7 @@ describe('park locations', () => {
     await waitFor('calls to end', () => h.edge.calls.activeCalls === 0);
     expect(h.edge.calls.parking!.size).toBe(0);
     expect(await parkKeys()).toEqual([]);
+    await expect.poll(() => liveCounts(h.edge.calls, h.media), { timeout: 20_000, interval: 50 }).toEqual({ calls: 0, legs: 0, endpoints: 0, bridges: 0, rooms: 0, pipes: 0 });
     // The call log: 101–102, then 101–103 after the retrieval, in one session.
     const last = await callRecord('101', '103');
     expect(last).toMatchObject({ result: 'answered' });
@@ -156,6 +158,47 @@ describe('park locations', () => {
     const last = await h.lastCall();
     expect(last).toMatchObject({ to_number: '801', result: 'not_found' });
   }, 60_000);
+});
+
+describe('busy lamp of a park location (RFC 4235 dialog events)', () => {
+  it("NOTIFYs a member's subscription: free, a call parked (confirmed), free again once retrieved; a non-member is refused", async () => {
+    const subscriber = startSipp({ scenario: 'subscribe-park-location.xml', target: h.target, localPort: await freeSipPort(), service: phones['103']!.username, auth: phones['103']!, timeoutSeconds: 90, vars: { mailbox: '801', event: 'dialog' } });
+    running.push(subscriber);
+    await subscriber.ready;
+    // The scenario may finish (and its log directory go) right after its last NOTIFY: its final logs are read then.
+    let finalLogs: string | null = null;
+    void subscriber.done.then((r) => (finalLogs = r.logs));
+    const notify = (n: number) => waitFor(`NOTIFY ${n}`, () => new RegExp(`notify-${n} .* version=(\\d+) busy=(.*)`).exec(finalLogs ?? subscriber.logsSoFar()), 30_000);
+    const first = await notify(1);
+    expect([first[1], first[2]!.trim()]).toEqual(['0', '']);
+    expect(h.edge.parkKeys!.subscriptionCount).toBe(1);
+
+    // 104 is no member of 801: its phone may not watch it.
+    const stranger = await runSipp({ scenario: 'subscribe-park-refused.xml', target: h.target, localPort: await freeSipPort(), service: phones['104']!.username, auth: phones['104']!, vars: { mailbox: '801', event: 'dialog' } });
+    expect(stranger.code, stranger.errors || stranger.output.slice(-1500)).toBe(0);
+
+    const a = await peer(A_HZ);
+    const b = await peer(B_HZ);
+    const c = await peer(C_HZ);
+    const parker = await callee('102', 'uas-refer-outcome.xml', { target: '801', rtpport: String(b.port) });
+    const caller = await dial('101', '102', 'uac-socket-until-bye.xml', { rtpport: String(a.port) });
+    expect((await parker.done).logs).toContain('then SIP/2.0 200');
+    b.close();
+    const second = await notify(2);
+    expect([second[1], second[2]!.trim()]).toEqual(['1', '<state>confirmed</state>']);
+
+    const retriever = await dial('103', '801', 'uac-talk-then-bye.xml', { rtpport: String(c.port), talkms: '2000' });
+    await speakWhenAnswered(retriever, c);
+    const third = await notify(3);
+    expect([third[1], third[2]!.trim()]).toEqual(['2', '']);
+    expect((await retriever.done).code).toBe(0);
+    expect((await caller.done).code).toBe(0);
+    const s = await subscriber.done;
+    expect(s.code, s.errors || s.output.slice(-1500)).toBe(0);
+    expect(s.logs).toContain('unsubscribed terminated');
+    expect(h.edge.parkKeys!.subscriptionCount).toBe(0);
+    await waitFor('calls to end', () => h.edge.calls.activeCalls === 0);
+  }, 120_000);
 });
 
 describe('directed call pickup (*58)', () => {

@@ -4,6 +4,7 @@ import { parkSlotKey } from '@carillon/contracts/park';
 import { freeMediaPort, freeSipPort, startRegisteredSipp, startSipp, type SippRun } from '../support/sipp.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { startTonePeer, type TonePeer } from '../support/tone-peer.ts';
+import { liveCounts } from '../../src/health.ts';
 
 /**
  * A parked call nobody retrieves rings back the one who parked it (issue 15,
@@ -99,6 +100,7 @@ describe('park recall', () => {
     await waitFor('calls to end', () => h.edge.calls.activeCalls === 0);
     expect(h.edge.calls.parking!.size).toBe(0);
     expect(await h.redis.exists(parkSlotKey(h.accountId, '801'))).toBe(0);
+    await expect.poll(() => liveCounts(h.edge.calls, h.media), { timeout: 20_000, interval: 50 }).toEqual({ calls: 0, legs: 0, endpoints: 0, bridges: 0, rooms: 0, pipes: 0 });
     const last = await h.lastCall();
     expect(last).toMatchObject({ from_number: '101', to_number: '102', result: 'answered', hangup_by: 'callee' });
   }, 120_000);
