@@ -92,7 +92,12 @@ export class ParkLot<C extends ParkableCall = ParkableCall> {
     const ref: ParkedCallRef = { nodeId: this.nodeId, callId: call.aCallId, parkedBy: req.parkerExtensionId };
     // The cluster-wide test of "one call per location": whoever sets the key first parks.
     const taken = await this.redis.set(key, JSON.stringify(ref), 'PX', PARK_SLOT_TTL_MS, 'NX');
-    if (taken !== 'OK' || this.byKey.has(key)) return 'occupied';
+    if (taken !== 'OK') return 'occupied';
+    if (this.byKey.has(key) || this.byCall.has(call)) {
+      // Taken here meanwhile (the key had expired under a call still parked): ours goes, theirs stays.
+      await this.redis.eval(RELEASE_IF_OURS, 1, key, call.aCallId).catch(() => undefined);
+      return 'occupied';
+    }
     const parkerNumber = parker?.number ?? null;
     const entry: ParkedEntry<C> = { call, key, accountId: req.accountId, location: req.location, recall: null };
     entry.recall = setTimeout(() => {

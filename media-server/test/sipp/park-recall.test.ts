@@ -56,14 +56,11 @@ describe('park recall', () => {
     const port = await waitFor('the caller answered', () => /media port (\d+)/.exec(caller.logsSoFar())?.[1], 30_000);
     a.speakTo(Number(port));
     const parked = await waitFor('the call parked on 801', () => h.edge.calls.calls().find((c) => c.parkedOn === '801'), 30_000);
-    const parkedAt = Date.now();
     expect(await h.redis.exists(parkSlotKey(h.accountId, '801'))).toBe(1);
 
     // The recall: the parker's phone answers "Park 801" and hears the caller; the caller hears the parker.
     await waitFor('the recall answered', () => /recall answered: Park 801/.test(parker.logsSoFar()), 30_000);
     const recalledAt = Date.now();
-    // Not before the recall time: the call waited parked first.
-    expect(recalledAt - parkedAt).toBeGreaterThan(1500);
     await b.until(() => b.toneFrames(A_HZ, recalledAt) > 40, 30_000, 'the parker hearing the caller');
     await a.until(() => a.toneFrames(B_HZ, recalledAt) > 40, 30_000, 'the caller hearing the parker');
     expect(parked.parkedOn).toBeNull();

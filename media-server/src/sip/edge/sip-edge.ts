@@ -56,7 +56,7 @@ export interface SipEdgeDeps {
   /** The session layer's glare unit, session-timer second and Min-SE (sip/session); tests shorten them. */
   session?: Partial<Omit<SessionSettings, 'T1' | 'T2'>>;
   noAnswerSeconds?: number;
-  /** How long a parked call waits before it rings back its parker (issue 15, PK-01); 60 s when absent. */
+  /** How long a parked call waits before it rings back its parker (issue 15, PK-01); PARK_RECALL_SECONDS when absent. */
   parkRecallSeconds?: number;
   /** Calls at once before a new INVITE gets 503 (default 10,000; tests set it low). */
   maxCalls?: number;
@@ -197,7 +197,7 @@ export class SipEdge {
       localContact,
       recordingsDir: path.join(config.dataDir, 'recordings'),
       dataDir: config.dataDir,
-      settings: { ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}), ...(deps.parkRecallSeconds ? { parkRecallSeconds: deps.parkRecallSeconds } : {}), ...(deps.maxCalls !== undefined ? { maxCalls: deps.maxCalls } : {}), ...(deps.session ? { session: deps.session } : {}) },
+      settings: { ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}), parkRecallSeconds: deps.parkRecallSeconds ?? config.PARK_RECALL_SECONDS, ...(deps.maxCalls !== undefined ? { maxCalls: deps.maxCalls } : {}), ...(deps.session ? { session: deps.session } : {}) },
       ...(deps.events ? { events: deps.events } : {}),
       ...(deps.ownership ? { ownership: deps.ownership } : {}),
       presence,
