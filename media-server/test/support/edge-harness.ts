@@ -54,7 +54,7 @@ export interface EdgeHarness {
  * lands on the main thread or on the thread, as the kernel hashes it, so every SIP test also goes
  * through the passing of datagrams from a registrar thread to the main thread.
  */
-export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPerMinute?: number; registrarThreads?: number; t1Ms?: number; maxCalls?: number; session?: SipEdgeDeps['session']; unreleased?: string; parkRecallSeconds?: number } = {}): Promise<EdgeHarness> {
+export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPerMinute?: number; registrarThreads?: number; t1Ms?: number; maxCalls?: number; session?: SipEdgeDeps['session']; unreleased?: string; parkRecallSeconds?: number; rtpPorts?: number } = {}): Promise<EdgeHarness> {
   const db = await freshDb();
   const statements = { select: 0, write: 0, selectsFrom: {} as Record<string, number>, writesTo: {} as Record<string, number> };
   // The edge's queries go through a counting plugin; the test's own (setup, checks) do not.
@@ -96,7 +96,8 @@ export async function startEdge(opts: { noAnswerSeconds?: number; authFailuresPe
     ...(opts.unreleased ? { ENABLE_UNRELEASED: opts.unreleased } : {}),
   });
   const base = 41000 + Math.floor(Math.random() * 200) * 100;
-  const media = await MediaEngine.start({ workers: 1, portRange: { min: base, max: base + 99 }, bindAddress: '127.0.0.1' });
+  // 100 ports (25 calls of 4) unless a test or bench asks for more.
+  const media = await MediaEngine.start({ workers: 1, portRange: { min: base, max: base + Math.min(opts.rtpPorts ?? 100, 4000) - 1 }, bindAddress: '127.0.0.1' });
   const ended: { call: B2buaCall; result: string }[] = [];
   const holds: { side: 'a' | 'b'; held: boolean }[] = [];
   const edge = await SipEdge.start({
