@@ -17,12 +17,20 @@ export interface ParkOccupancy {
   isOccupied(accountId: string, location: string): boolean;
 }
 
+/** What this node's calls do to a user's extension (presence/call-presence.ts). */
+export type ExtensionActivity = (accountId: string, extensionId: string) => { ringing: number; onCall: number };
+
+/** What a busy-lamp key watches: a park location (by number), or a user's extension. */
+type WatchedResource = { kind: 'park'; location: string } | { kind: 'user'; extensionId: string };
+
 export type ParkDialogEventsDeps = DeviceAuthenticationDeps & {
   db: Db;
   transactions: TransactionLayer;
   localContact: (source: SipSource) => string;
   settings: { minExpires: number; maxExpires: number; limits: SubscriptionLimits };
   occupancy: ParkOccupancy;
+  /** Users' lamps: with it, a phone may watch any user extension of its account. */
+  activity?: ExtensionActivity;
   domain: string;
   log: Logger;
 };
@@ -31,7 +39,7 @@ interface ParkKeySubscription {
   dialog: Dialog;
   target: SipSource;
   accountId: string;
-  location: string;
+  resource: WatchedResource;
   /** The Event header as sent (with its id parameter), repeated in each NOTIFY (RFC 6665 §8.2.1). */
   event: string;
   entity: string;
@@ -43,13 +51,14 @@ interface ParkKeySubscription {
 }
 
 /**
- * Busy lamp of a park location (PK-04, issue 15 point 4): the notifier of the
- * dialog event package (RFC 4235 over RFC 6665) for the location's number, so
- * a member's desk phone lights the key while a call is parked there. Each
- * NOTIFY carries the full state: one dialog in state `confirmed` while a call
- * is parked, none when the location is free. Only members of the location may
- * subscribe; subscriptions live in this node's memory, bounded, and learn of
- * this node's parked calls (a call parked on another node is not shown yet).
+ * Busy lamps (PK-04, issue 15 point 4): the notifier of the dialog event
+ * package (RFC 4235 over RFC 6665) for a park location's number, so a member's
+ * desk phone lights the key while a call is parked there, and for a user's
+ * extension (any phone of the account: ringing shows `early`, a call up
+ * `confirmed`). Each NOTIFY carries the full state: one dialog, or none when
+ * the location or the user is free. Only members of a location may watch it;
+ * subscriptions live in this node's memory, bounded, and learn of this node's
+ * parked calls and calls (another node's are not shown yet).
  */
 export class ParkDialogEvents {
   readonly #subscriptions: SubscriptionTable<ParkKeySubscription>;
@@ -95,19 +104,20 @@ export class ParkDialogEvents {
     const { device } = auth;
     const location = decodeURIComponent(/^sips?:([^@;?]+)@/i.exec(req.uri)?.[1] ?? '');
     const ext = /^[0-9]{1,9}$/.test(location)
-      ? await this.#deps.db.selectFrom('extensions').select(['id']).where('account_id', '=', device.accountId).where('number', '=', location).where('type', '=', 'park_location').executeTakeFirst()
+      ? await this.#deps.db.selectFrom('extensions').select(['id', 'type']).where('account_id', '=', device.accountId).where('number', '=', location).where('type', 'in', ['park_location', 'user', 'limited']).executeTakeFirst()
       : undefined;
-    // Users' dialog state is not offered yet: only park locations (RFC 6665 §4.1.2: a resource we do not serve is 404).
-    if (!ext) return createResponse(req, 404, { reason: 'Not A Park Location' });
-    if (!mayUseParkLocation(await parkLocationMembers(this.#deps.db, device.accountId, ext.id), device.extensionId)) return createResponse(req, 403, { reason: 'Not A Park Location Member' });
+    // RFC 6665 §4.1.2: a resource we do not serve is 404 (users' lamps only where presence is wired).
+    if (!ext || (ext.type !== 'park_location' && !this.#deps.activity)) return createResponse(req, 404, { reason: 'Not A Park Location Or User' });
+    if (ext.type === 'park_location' && !mayUseParkLocation(await parkLocationMembers(this.#deps.db, device.accountId, ext.id), device.extensionId)) return createResponse(req, 403, { reason: 'Not A Park Location Member' });
+    const resource: WatchedResource = ext.type === 'park_location' ? { kind: 'park', location } : { kind: 'user', extensionId: ext.id };
     const localTag = newTag();
     const dialog = Dialog.fromIncomingInvite(req, localTag, this.#deps.localContact(source));
     if (!dialog) return createResponse(req, 400, { reason: 'Missing Contact Or From Tag' });
-    const sub: ParkKeySubscription = { dialog, target: source, accountId: device.accountId, location, event, entity: `sip:${location}@${this.#deps.domain}`, expiresAt: Date.now() + seconds * 1000, version: 0, queue: Promise.resolve(), ended: false };
+    const sub: ParkKeySubscription = { dialog, target: source, accountId: device.accountId, resource, event, entity: `sip:${location}@${this.#deps.domain}`, expiresAt: Date.now() + seconds * 1000, version: 0, queue: Promise.resolve(), ended: false };
     if (seconds > 0) {
       const refusal = this.#subscriptions.add(dialog.id, device.deviceId, sub, seconds);
       if (refusal) return createResponse(req, 503, { reason: 'Too Many Subscriptions' }).set('retry-after', 60);
-      const key = locationKey(sub.accountId, location);
+      const key = resourceKey(sub.accountId, resource);
       let set = this.#byLocation.get(key);
       if (!set) this.#byLocation.set(key, (set = new Set()));
       set.add(sub);
@@ -136,7 +146,12 @@ export class ParkDialogEvents {
 
   /** A location was taken or freed on this node: its subscribers are told. */
   locationChanged(accountId: string, location: string): void {
-    for (const sub of this.#byLocation.get(locationKey(accountId, location)) ?? []) this.#send(sub);
+    for (const sub of this.#byLocation.get(resourceKey(accountId, { kind: 'park', location })) ?? []) this.#send(sub);
+  }
+
+  /** A user's extension started or stopped ringing or talking on this node: its subscribers are told. */
+  extensionChanged(accountId: string, extensionId: string): void {
+    for (const sub of this.#byLocation.get(resourceKey(accountId, { kind: 'user', extensionId })) ?? []) this.#send(sub);
   }
 
   /** Queues a NOTIFY of the location's state as it is when its turn comes (NOTIFYs in order, RFC 6665 §4.2.2). */
@@ -159,7 +174,7 @@ export class ParkDialogEvents {
   }
 
   #unindex(sub: ParkKeySubscription): void {
-    const key = locationKey(sub.accountId, sub.location);
+    const key = resourceKey(sub.accountId, sub.resource);
     const set = this.#byLocation.get(key);
     set?.delete(sub);
     if (set?.size === 0) this.#byLocation.delete(key);
@@ -170,7 +185,7 @@ export class ParkDialogEvents {
   }
 
   #notify(sub: ParkKeySubscription, state: string): Promise<number | null> {
-    const body = dialogInfo(sub.entity, sub.version++, this.#deps.occupancy.isOccupied(sub.accountId, sub.location) ? `park-${sub.location}` : null);
+    const body = dialogInfo(sub.entity, sub.version++, this.#dialogOf(sub));
     const req = sub.dialog.createRequest('NOTIFY', { body: Buffer.from(body), contentType: DIALOG_INFO_TYPE });
     req.add('event', sub.event);
     req.add('subscription-state', state);
@@ -185,21 +200,31 @@ export class ParkDialogEvents {
     });
   }
 
+  /** The one dialog a lamp shows, if any: a parked call (confirmed), or a user's call, talking (confirmed) before ringing (early). */
+  #dialogOf(sub: ParkKeySubscription): { id: string; state: 'early' | 'confirmed' } | null {
+    const r = sub.resource;
+    if (r.kind === 'park') return this.#deps.occupancy.isOccupied(sub.accountId, r.location) ? { id: `park-${r.location}`, state: 'confirmed' } : null;
+    const a = this.#deps.activity?.(sub.accountId, r.extensionId);
+    if (a && a.onCall > 0) return { id: `ext-${r.extensionId}`, state: 'confirmed' };
+    if (a && a.ringing > 0) return { id: `ext-${r.extensionId}`, state: 'early' };
+    return null;
+  }
+
   stop(): void {
     this.#subscriptions.clear();
     this.#byLocation.clear();
   }
 }
 
-const locationKey = (accountId: string, location: string) => `${accountId} ${location}`;
+const resourceKey = (accountId: string, r: WatchedResource) => (r.kind === 'park' ? `${accountId} park ${r.location}` : `${accountId} user ${r.extensionId}`);
 
 /**
  * A full dialog-info document (RFC 4235 §4): one `confirmed` dialog while a
  * call is parked, none when the location is free (§4.1: state "full" lists
  * every dialog of the entity).
  */
-export function dialogInfo(entity: string, version: number, parkedDialogId: string | null): string {
+export function dialogInfo(entity: string, version: number, dialog: { id: string; state: 'early' | 'confirmed' } | null): string {
   const head = `<?xml version="1.0"?>\n<dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" version="${version}" state="full" entity="${entity}">\n`;
-  const dialog = parkedDialogId ? `  <dialog id="${parkedDialogId}" direction="recipient">\n    <state>confirmed</state>\n  </dialog>\n` : '';
-  return `${head}${dialog}</dialog-info>\n`;
+  const body = dialog ? `  <dialog id="${dialog.id}" direction="recipient">\n    <state>${dialog.state}</state>\n  </dialog>\n` : '';
+  return `${head}${body}</dialog-info>\n`;
 }

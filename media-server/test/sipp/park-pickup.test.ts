@@ -201,6 +201,37 @@ describe('busy lamp of a park location (RFC 4235 dialog events)', () => {
   }, 120_000);
 });
 
+describe("busy lamp of a user's extension (RFC 4235 dialog events)", () => {
+  it('shows a call ringing on 102 as early, and the lamp off once 103 picked it up', async () => {
+    const subscriber = startSipp({ scenario: 'subscribe-park-location.xml', target: h.target, localPort: await freeSipPort(), service: phones['105']!.username, auth: phones['105']!, timeoutSeconds: 90, vars: { mailbox: '102', event: 'dialog' } });
+    running.push(subscriber);
+    await subscriber.ready;
+    let finalLogs: string | null = null;
+    void subscriber.done.then((r) => (finalLogs = r.logs));
+    const notify = (n: number) => waitFor(`NOTIFY ${n}`, () => new RegExp(`notify-${n} .* version=(\\d+) busy=(.*)`).exec(finalLogs ?? subscriber.logsSoFar()), 30_000);
+    expect((await notify(1))[2]!.trim()).toBe('');
+
+    const a = await peer(A_HZ);
+    const c = await peer(C_HZ);
+    const ringing = await callee('102', 'uas-ring-cancelled.xml');
+    const caller = await dial('101', '102', 'uac-socket-until-bye.xml', { rtpport: String(a.port) });
+    const second = await notify(2);
+    expect([second[1], second[2]!.trim()]).toEqual(['1', '<state>early</state>']);
+
+    const picker = await dial('103', '*58102', 'uac-talk-then-bye.xml', { rtpport: String(c.port), talkms: '2000' });
+    await speakWhenAnswered(picker, c);
+    const third = await notify(3);
+    expect([third[1], third[2]!.trim()]).toEqual(['2', '']);
+    expect((await ringing.done).code).toBe(0);
+    expect((await picker.done).code).toBe(0);
+    expect((await caller.done).code).toBe(0);
+    const s = await subscriber.done;
+    expect(s.code, s.errors || s.output.slice(-1500)).toBe(0);
+    expect(h.edge.parkKeys!.subscriptionCount).toBe(0);
+    await waitFor('calls to end', () => h.edge.calls.activeCalls === 0);
+  }, 120_000);
+});
+
 describe('directed call pickup (*58)', () => {
   it('picks up a call ringing on 102 from 103: 102 gets CANCEL, the caller and 103 talk; a non-member is refused', async () => {
     const a = await peer(A_HZ);

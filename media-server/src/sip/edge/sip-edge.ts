@@ -98,7 +98,12 @@ export class SipEdge {
     this.messageWaiting = parts.messageWaiting;
     this.parkKeys = parts.parkKeys;
     const keys = parts.parkKeys;
-    this.stopWatchingParkLot = keys && parts.calls.parking ? parts.calls.parking.watch((accountId, location) => keys.locationChanged(accountId, location)) : () => undefined;
+    const unwatchLot = keys && parts.calls.parking ? parts.calls.parking.watch((accountId, location) => keys.locationChanged(accountId, location)) : () => undefined;
+    const unwatchPresence = keys ? parts.presence.watch((accountId, extensionId) => keys.extensionChanged(accountId, extensionId)) : () => undefined;
+    this.stopWatchingParkLot = () => {
+      unwatchLot();
+      unwatchPresence();
+    };
     this.voicemailEvents = parts.voicemailEvents;
     this.jobs = parts.jobs;
     this.credentials = parts.credentials;
@@ -266,6 +271,7 @@ export class SipEdge {
           localContact: (source) => `<sip:${address}:${localContact(source.transport).port};transport=${source.transport.toLowerCase()}>`,
           settings: { minExpires: config.SIP_REGISTER_MIN_EXPIRES, maxExpires: config.SIP_REGISTER_MAX_EXPIRES, limits: { perDevice: 8, total: 20_000 } },
           occupancy: calls.parking,
+          activity: (accountId, extensionId) => presence.activity(accountId, extensionId),
           domain: config.SIP_DOMAIN,
           log: log.child('park-keys'),
         })
