@@ -35,6 +35,9 @@ export const UNRELEASED_DND: ReadonlySet<string> = new Set(['no_queue_calls']);
  * - `voicemail`: the voicemail inbox under My Extension › Messages (issue 13): messages, audio, transcripts,
  *   trash, live unread badge; hidden until calls deposit messages and greetings, phone access,
  *   notification e-mails and message-waiting indication exist.
+ * - `park`: park locations and directed call pickup (issue 15 points 4, 5): media-server parks by transfer to
+ *   a location, retrieves, recalls, and picks up with `*58`; hidden until the admin pages, park codes,
+ *   cross-node retrieval and dialog-event BLF (RFC 4235) exist.
  */
-export const UNRELEASED_AREAS = ['answering_rules', 'conference', 'ivr', 'queues', 'sms', 'voicemail'] as const;
+export const UNRELEASED_AREAS = ['answering_rules', 'conference', 'ivr', 'park', 'queues', 'sms', 'voicemail'] as const;
 export type UnreleasedArea = (typeof UNRELEASED_AREAS)[number];

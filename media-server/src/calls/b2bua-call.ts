@@ -9,8 +9,9 @@ import type { SipSource, SipTarget } from '../sip/transport/index.ts';
 import { answerDirection, isHold, mediaAddress, parseSdp, type Codec } from '../sdp/session-description.ts';
 import { chooseCodec, PLAIN_RTP_CODECS, TELEPHONE_EVENT, WEBRTC_CODECS } from '../sdp/negotiate-codecs.ts';
 import type { CallContext, CallParty } from './call-context.ts';
+import type { ParkableCall } from './park-lot.ts';
 import { bridgedOrRejected, type BridgedDestination } from '../apps/applications.ts';
-import type { Destination, RejectDestination } from '../routing/destination.ts';
+import { reject as rejectDestination, type Destination, type RejectDestination } from '../routing/destination.ts';
 import { LocalSdp } from './local-sdp.ts';
 import { forkOffer, readForkAnswer } from './fork-media.ts';
 import { reachTarget } from './binding-target.ts';
@@ -94,7 +95,7 @@ const legCodec = (c: Codec) => ({ name: c.name.toUpperCase() as LegCodecName, pa
 /** A destination as this call puts it through: its devices or the carrier, or refused (destinations with no application yet: 480). */
 type Route = BridgedDestination | RejectDestination;
 
-export class B2buaCall {
+export class B2buaCall implements ParkableCall {
   readonly aCallId: string;
   readonly bCallId = newCallId('carillon');
   #state: CallState = 'Routing';
@@ -140,7 +141,26 @@ export class B2buaCall {
    * `byCommand`: asked by the app (control channel), not by a REFER: the party replaced has no
    * subscription to notify, and is simply sent a BYE once the target answers.
    */
-  private transfer: { side: 'a' | 'b'; transferor: AnsweredSide; byeTimer: NodeJS.Timeout | null; targetNumber: string; byCommand: boolean } | null = null;
+  private transfer: {
+    side: 'a' | 'b';
+    /** Null for the recall of a parked call: nobody is replaced, the parked side is empty. */
+    transferor: AnsweredSide | null;
+    byeTimer: NodeJS.Timeout | null;
+    targetNumber: string;
+    byCommand: boolean;
+    /** The recall of a parked call to its parker: a failure ends the call, and nobody answers within the no-answer time is a failure. */
+    recall?: boolean;
+  } | null = null;
+  /**
+   * Parked on a location (issue 15, PK-01): the side its parker left is empty and the
+   * party on the other side hears hold music, until a member retrieves the call
+   * (`takeIncoming`), the recall rings the parker back, or the party hangs up.
+   */
+  private parked: { location: string; side: 'a' | 'b' } | null = null;
+  /** The Call-IDs of parties who came in by their own INVITE (a retrieval, a pickup): they reach this call until it is forgotten. */
+  private readonly incomingCallIds: string[] = [];
+  /** A member's INVITE is taking the empty side (`takeIncoming`): answers of forks for that side give way. */
+  private taking = false;
   private readonly starCodes = new StarCodeDetector();
   /** The on-demand recording in progress (`*9`), with its row in recordings. */
   private recording: { id: string; path: string; startedAt: number } | null = null;
@@ -340,7 +360,9 @@ export class B2buaCall {
       req.add('to', carrier.to);
       for (const [name, value] of carrier.headers) req.add(name, value);
     } else {
-      const fromName = this.caller.kind === 'device' ? this.caller.displayName : this.invite.from()?.displayName ?? null;
+      // A recall from park says so on the parker's display, as desk phones show it ("Park 801"), with the party's number.
+      const recallOf = purpose === 'transfer' && this.transfer?.recall ? this.parked?.location : undefined;
+      const fromName = recallOf ? `Park ${recallOf}` : this.caller.kind === 'device' ? this.caller.displayName : this.invite.from()?.displayName ?? null;
       const fromUser = this.caller.kind === 'device' ? this.caller.extensionNumber : this.invite.from()?.uri.user ?? 'unknown';
       req.add('from', `${fromName ? `"${fromName}" ` : ''}<sip:${fromUser}@${this.ctx.domain}>;tag=${newTag()}`);
       req.add('to', `<sip:${route.kind === 'extension' ? route.extensionNumber : dialed}@${this.ctx.domain}>`);
@@ -436,12 +458,12 @@ export class B2buaCall {
       await this.transferAnswered(fork, res);
       return;
     }
-    if (this.state !== 'Ringing') {
+    if (this.state !== 'Ringing' || this.taking) {
       session.bye();
       return;
     }
     const choice = await this.applyAnswer('b', res, fork);
-    if (this.state !== 'Ringing') {
+    if (this.state !== 'Ringing' || this.taking) {
       // The caller left while the answer was applied (or another device answered first): this callee is hung up at once.
       session.bye();
       return;
@@ -718,7 +740,7 @@ export class B2buaCall {
    */
   private async refer(side: 'a' | 'b', leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
     const referTo = parseNameAddr(req.get('refer-to') ?? '');
-    if (!referTo || this.transfer || this.state !== 'Answered') {
+    if (!referTo || this.transfer || this.parked || this.state !== 'Answered') {
       tx.respond(createResponse(req, referTo ? 491 : 400, { toTag: leg.session.dialog!.state.localTag }));
       return;
     }
@@ -732,7 +754,12 @@ export class B2buaCall {
       return;
     }
     const target = referTo.uri.user ?? '';
-    const route = bridgedOrRejected(await this.ctx.route(this.caller, target));
+    const destination = await this.ctx.route(this.caller, target);
+    if (destination.kind === 'park' && this.ctx.parking) {
+      await this.parkByRefer(side, leg, req, tx, destination);
+      return;
+    }
+    const route = bridgedOrRejected(destination);
     const accepted = createResponse(req, 202, { toTag: leg.session.dialog!.state.localTag });
     accepted.add('contact', leg.session.dialog!.state.localContact);
     tx.respond(accepted);
@@ -783,12 +810,17 @@ export class B2buaCall {
 
   private async transferAnswered(fork: Fork, res: SipResponse): Promise<void> {
     const transfer = this.transfer;
-    if (!transfer || this.ended) {
+    if (!transfer || this.ended || (transfer.recall && this.taking)) {
       fork.session.bye();
       return;
     }
     const side = transfer.side;
     const choice = await this.applyAnswer(side, res, fork);
+    if (transfer.recall && (this.transfer !== transfer || this.taking || this.ended)) {
+      // A member retrieved the call while the parker answered the recall: the member has it.
+      fork.session.bye();
+      return;
+    }
     if (!choice) {
       fork.session.bye();
       this.transferFailed(488, 'Not Acceptable Here');
@@ -807,20 +839,218 @@ export class B2buaCall {
     this.sideExtension[side] = this.transferTargetExtension;
     if (this.transferTargetExtension) this.ctx.presence?.set(this, this.caller.accountId, this.transferTargetExtension, 'on_call');
     if (fork.legRecordId) await this.ctx.records.legAnswered(fork.legRecordId, choice.audio.name);
-    if (transfer.transferor.legRecordId) await this.ctx.records.legEnded(transfer.transferor.legRecordId, 'transferred');
-    await this.startTransferredSegment(side, fork, transfer.targetNumber);
+    if (transfer.transferor?.legRecordId) await this.ctx.records.legEnded(transfer.transferor.legRecordId, 'transferred');
+    await this.startTransferredSegment(side, fork.legRecordId, transfer.targetNumber);
     const transferor = transfer.transferor;
     this.transfer = null;
-    if (transfer.byCommand) {
+    if (transfer.recall) {
+      // The parker took its call back: the location is free.
+      this.leaveParking();
+      return;
+    }
+    if (transfer.byCommand || !transferor) {
       // Nobody asked by REFER: the party replaced just leaves.
-      transferor.session.bye();
+      transferor?.session.bye();
       this.ctx.events.onTransferred?.(this, side);
       return;
     }
     // The transferor is told, then leaves; if it does not hang up by itself, we end its dialog.
     this.retire(transferor.session);
-    this.notifyTransfer(transfer.transferor, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
+    this.notifyTransfer(transferor, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
     this.ctx.events.onTransferred?.(this, side);
+  }
+
+  // ---- Park and pickup (issue 15 points 4 and 5) ----------------------------------
+
+  /**
+   * Park by blind transfer (RFC 5589 §6) to a park location's number: the
+   * party on `side` (the parker, a member of the location) leaves, the other
+   * party hears hold music on its own media port until a member dials the
+   * location (`takeIncoming`) or the recall rings the parker back. The REFER
+   * gets its 202 at once; the NOTIFY sipfrag says how it ended: 200 parked,
+   * 486 when the location holds a call already (one call per location), 403
+   * for a non-member. A refused park leaves the call as it was.
+   */
+  private async parkByRefer(side: 'a' | 'b', leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction, destination: Extract<Destination, { kind: 'park' }>): Promise<void> {
+    const accepted = createResponse(req, 202, { toTag: leg.session.dialog!.state.localTag });
+    accepted.add('contact', leg.session.dialog!.state.localContact);
+    tx.respond(accepted);
+    this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
+    const parking = this.ctx.parking!;
+    // A call joined to another (attended transfer) has its other party on the other bridge: not parked, as a full location.
+    const refusal =
+      this.link || !destination.slot || !destination.extensionId
+        ? 'occupied'
+        : await parking.park(this, { accountId: this.accountId, location: destination.slot, parkExtensionId: destination.extensionId, parkerExtensionId: this.sideExtension[side] });
+    if (refusal) {
+      this.notifyTransfer(leg, refusal === 'not-a-member' ? 'SIP/2.0 403 Forbidden' : refusal === 'disabled' ? 'SIP/2.0 480 Temporarily Unavailable' : 'SIP/2.0 486 Busy Here', 'terminated;reason=noresource');
+      return;
+    }
+    if (this.ended || (side === 'a' ? this.a : this.b) !== leg || this.transfer) {
+      // The call ended or changed while the location was taken: it is given back.
+      parking.release(this);
+      if (!this.ended) this.notifyTransfer(leg, 'SIP/2.0 487 Request Terminated', 'terminated;reason=noresource');
+      return;
+    }
+    this.parked = { location: destination.slot!, side };
+    await this.bridge!.play(side === 'a' ? 'b' : 'a', { file: staticAudioPath('hold-music.wav') }, { loop: true });
+    this.notifyTransfer(leg, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
+    this.retireSide(side, false);
+    this.ctx.events.onParked?.(this, destination.slot!);
+  }
+
+  /** The location this call is parked on, if it is. */
+  get parkedOn(): string | null {
+    return this.parked?.location ?? null;
+  }
+
+  /**
+   * Nobody retrieved the parked call in time (ParkLot's timer): it rings the
+   * one who parked it, as a blind transfer whose transferor is gone. Answered,
+   * the parker talks to the party; not answered within the no-answer time (or
+   * refused), the call ends.
+   */
+  async recallParked(parkerNumber: string | null): Promise<void> {
+    const parked = this.parked;
+    if (!parked || this.ended || this.transfer || this.state !== 'Answered') return;
+    this.ctx.parking?.recalling(this);
+    const route = parkerNumber ? bridgedOrRejected(await this.ctx.route(this.caller, parkerNumber)) : rejectDestination(404, 'Not Found', 'not_found');
+    if (this.ended || this.parked !== parked || this.transfer) return;
+    this.log.debug('park recall', { location: parked.location });
+    const transfer = { side: parked.side, transferor: null, byeTimer: null, targetNumber: parkerNumber ?? '', byCommand: true, recall: true };
+    this.transfer = transfer;
+    if (!(await this.callTransferTarget(parked.side, route))) return;
+    const timer = setTimeout(() => {
+      if (this.transfer !== transfer || this.ended) return;
+      for (const f of this.forks) if (f.purpose === 'transfer' && (f.status === 'calling' || f.status === 'ringing')) this.cancelFork(f);
+      this.transferFailed(480, 'No Answer');
+    }, this.ctx.settings.noAnswerSeconds * 1000);
+    timer.unref();
+  }
+
+  /** The call is no longer parked (retrieved, taken back at the recall, or ended): the location is free again. */
+  private leaveParking(): void {
+    if (!this.parked) return;
+    this.parked = null;
+    this.ctx.parking?.release(this);
+    this.ctx.events.onParked?.(this, null);
+  }
+
+  /** The extension this call is ringing (not answered yet), for a directed pickup (`*58` + extension). */
+  get ringingExtension(): { extensionId: string; extensionNumber: string } | null {
+    if (this.state !== 'Ringing' || this.route?.kind !== 'extension') return null;
+    return { extensionId: this.route.extensionId, extensionNumber: this.route.extensionNumber };
+  }
+
+  /**
+   * A member's own INVITE takes the empty side of this call:
+   * - 'retrieve': the member dialled the location this call is parked on (PK-01); it takes the side the
+   *   parker left, the waiting party stops hearing hold music, and the call log starts a segment between them.
+   * - 'pickup': the member dialled `*58` + the extension this call rings (PU-01); the callee's devices get
+   *   CANCEL (RFC 3261 §9.1), the member answers in their place on side b, and the caller gets its 200.
+   * We are the UAS of that INVITE (a new dialog on this call's bridge, the callee side's media port), so
+   * neither party already on the call is re-INVITEd. Plain RTP only for now: a browser's offer gets 488.
+   * The engine checked that the member may (ParkLot); this checks that the call still fits.
+   */
+  async takeIncoming(mode: 'retrieve' | 'pickup', invite: SipRequest, tx: InviteServerTransaction, source: SipSource, party: Extract<CallParty, { kind: 'device' }>): Promise<void> {
+    const parked = this.parked;
+    const side = mode === 'pickup' ? 'b' : parked?.side;
+    const fits = () => (mode === 'pickup' ? this.state === 'Ringing' && !this.ended : this.state === 'Answered' && this.parked === parked && (side === 'a' ? this.a : this.b) === null);
+    if (!side || !fits() || !this.bridge) {
+      tx.respond(createResponse(invite, 480, { reason: mode === 'pickup' ? 'Nothing To Pick Up' : 'No Call Parked' }));
+      return;
+    }
+    const offer = invite.body.length ? parseSdp(invite.body.toString('utf8')) : null;
+    const audio = offer?.media.find((m) => m.type === 'audio' && m.port > 0);
+    const choice = offer && audio && !isWebRtcMedia(offer, audio) ? chooseCodec(audio.codecs, PLAIN_RTP_CODECS) : null;
+    const remote = offer && audio ? mediaAddress(offer, audio) : null;
+    if (!choice || !audio || !remote) {
+      tx.respond(createResponse(invite, 488, { reason: 'Not Acceptable Here' }));
+      return;
+    }
+    const contact = this.ctx.localContact(source.transport);
+    const session = InviteSession.uas({
+      invite,
+      transaction: tx,
+      transactions: this.ctx.transactions,
+      localTag: newTag(),
+      localContact: `<sip:carillon@${contact.host}:${contact.port};transport=${source.transport.toLowerCase()}>`,
+      resolveTarget: (remoteTarget) => reachTarget(remoteTarget, { transport: source.transport, address: source.remoteAddress, port: source.remotePort, connectionId: source.connectionId }),
+      ...(this.ctx.sessionSettings ? { settings: this.ctx.sessionSettings } : {}),
+      log: this.log,
+    });
+    this.incomingCallIds.push(invite.callId);
+    this.ctx.registerFork(invite.callId, this);
+    if (session.refuseTooBrief()) return;
+    const legRecordId = this.callRecordId
+      ? await this.ctx.records.addLeg({
+          callId: this.callRecordId,
+          accountId: this.accountId,
+          role: mode === 'pickup' ? 'callee' : 'transfer_target',
+          endpoint: 'sip',
+          deviceId: party.deviceId,
+          sipCallId: invite.callId,
+          remoteUri: invite.get('from') ?? null,
+        })
+      : null;
+    // Media first (an await). `taking` keeps a second member, and a callee or parker answering meanwhile, from
+    // pointing the same side elsewhere: the worker applies leg updates in order, and they give way once it is set.
+    const sdp = new LocalSdp();
+    const claimed = fits() && !this.taking;
+    if (claimed) {
+      this.taking = true;
+      try {
+        await this.bridge.updateLeg(side, { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: { address: remote, rtpPort: audio.port } });
+      } finally {
+        this.taking = false;
+      }
+    }
+    if (!claimed || !fits() || !tx.canRespond) {
+      // The call moved on meanwhile (answered elsewhere, retrieved by another member, ended), or the member's CANCEL came first.
+      if (tx.canRespond) session.reject(480, mode === 'pickup' ? 'Nothing To Pick Up' : 'No Call Parked');
+      session.close();
+      if (legRecordId) await this.ctx.records.legEnded(legRecordId, tx.canRespond ? 'unavailable' : 'cancelled');
+      return;
+    }
+    // From here to the answer nothing awaits: the call cannot change under us.
+    if (mode === 'pickup') {
+      this.clearNoAnswer();
+      for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancelFork(f);
+      this.transition('Answered');
+    } else {
+      this.parked = null;
+      // A recall ringing the parker meanwhile is called off: the member was first.
+      if (this.transfer?.recall) {
+        this.transfer = null;
+        for (const f of this.forks) if (f.purpose === 'transfer' && (f.status === 'calling' || f.status === 'ringing')) this.cancelFork(f);
+      }
+    }
+    const local = side === 'a' ? this.aLocal! : this.bLocal!;
+    session.accept({ sdp: sdp.build({ address: local.address, port: local.rtpPort, codecs: [choice.audio], telephoneEvent: choice.telephoneEvent, webrtc: null }) });
+    const taken = this.attach({ legId: side, session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp, onHold: false, legRecordId, webrtc: null });
+    if (side === 'a') this.a = taken;
+    else this.b = taken;
+    if (this.ended) return;
+
+    if (mode === 'pickup') {
+      // The extension that rang is no longer ringing; the member who picked up is on the call.
+      const rung = this.sideExtension.b;
+      if (rung && rung !== party.extensionId) this.ctx.presence?.set(this, this.accountId, rung, null);
+      this.setPresence('b', party.extensionId, 'on_call');
+      this.aSession.accept({ sdp: this.answerToCaller() });
+      if (this.aSession.dialog && this.aSession.target) this.a = this.attach({ legId: 'a', session: this.aSession, codec: this.aCodec, telephoneEvent: this.aTelephoneEvent, sdp: this.aSdp, onHold: false, legRecordId: this.aLegRecordId, webrtc: this.aWebRtc });
+      const answeredLegs = [...(legRecordId ? [{ id: legRecordId, codec: choice.audio.name }] : []), ...(this.aLegRecordId ? [{ id: this.aLegRecordId, codec: this.aCodec.name }] : [])];
+      await this.ctx.records.answered(this.callRecordId!, answeredLegs);
+      this.ctx.events.onAnswered?.(this);
+      return;
+    }
+    await this.bridge.stopPlayback(side === 'a' ? 'b' : 'a').catch(() => undefined);
+    this.ctx.parking?.release(this);
+    this.ctx.events.onParked?.(this, null);
+    this.setPresence(side, party.extensionId, 'on_call');
+    if (legRecordId) await this.ctx.records.legAnswered(legRecordId, choice.audio.name);
+    this.transferTargetExtension = party.extensionId;
+    await this.startTransferredSegment(side, legRecordId, party.extensionNumber);
   }
 
   /**
@@ -860,7 +1090,7 @@ export class B2buaCall {
    * hung up by the transferor, and one between the party who stayed and the
    * target starts (the target's leg moves to it); side a's party is its caller.
    */
-  private async startTransferredSegment(transferorSide: 'a' | 'b', fork: Fork, targetNumber: string): Promise<void> {
+  private async startTransferredSegment(transferorSide: 'a' | 'b', targetLegRecordId: string | null, targetNumber: string): Promise<void> {
     const segment = this.callRecordId;
     if (!segment) return;
     const stayer = transferorSide === 'a' ? 'b' : 'a';
@@ -871,7 +1101,7 @@ export class B2buaCall {
         ended: [{ segment, hangupBy: this.partyRole(transferorSide) }],
         from: transferorSide === 'a' ? target : stayed,
         to: transferorSide === 'a' ? stayed : target,
-        legIds: fork.legRecordId ? [fork.legRecordId] : [],
+        legIds: targetLegRecordId ? [targetLegRecordId] : [],
       });
       this.segmentRole = {};
     } catch (err) {
@@ -983,8 +1213,15 @@ export class B2buaCall {
       this.ctx.presence?.set(this, this.caller.accountId, this.transferTargetExtension, null);
     }
     this.transfer = null;
+    if (transfer.recall) {
+      // Nobody retrieved the call and its parker did not take it back: it ends (the party who waited gets a BYE).
+      // The segment was answered; it ends from the side that left it, as when the callee hangs up.
+      this.log.debug('park recall failed; ending the parked call', { status });
+      this.hangup(transfer.side, 'answered', this.partyRole(transfer.side));
+      return;
+    }
     void this.bridge?.stopPlayback(transfer.side === 'a' ? 'b' : 'a').catch(() => undefined);
-    if (!transfer.byCommand) this.notifyTransfer(transfer.transferor, `SIP/2.0 ${status} ${reason}`, 'terminated;reason=noresource');
+    if (!transfer.byCommand && transfer.transferor) this.notifyTransfer(transfer.transferor, `SIP/2.0 ${status} ${reason}`, 'terminated;reason=noresource');
   }
 
   private notifyTransfer(to: AnsweredSide, sipfrag: string, subscriptionState: string): void {
@@ -1162,6 +1399,8 @@ export class B2buaCall {
     this.lifetime.abort();
     this.ctx.presence?.clear(this);
     this.clearNoAnswer();
+    this.parked = null;
+    this.ctx.parking?.release(this);
     // Whatever ended the call, no session of it keeps a timer running (2xx retransmission, refresh, expiry).
     if (this.a) this.a.session.close();
     if (this.b) this.b.session.close();
@@ -1204,7 +1443,7 @@ export class B2buaCall {
   }
 
   get forkCallIds(): string[] {
-    return this.forks.map((f) => f.request.callId);
+    return [...this.forks.map((f) => f.request.callId), ...this.incomingCallIds];
   }
 
   /** Codec names the media engine can carry, for the engine to refuse the rest early. */

@@ -9,6 +9,7 @@ import type { B2buaCall } from './b2bua-call.ts';
 import type { CallPresenceTracker } from '../presence/call-presence.ts';
 import type { CallRecords } from './call-records.ts';
 import type { Destination, TrunkTarget } from '../routing/destination.ts';
+import type { ParkLot } from './park-lot.ts';
 
 /** Who placed a call: an authenticated device of an extension, or a carrier's trunk. */
 export type CallParty =
@@ -22,6 +23,8 @@ export interface CallEvents {
   onHold?(call: B2buaCall, side: 'a' | 'b', held: boolean): void;
   onTransferred?(call: B2buaCall, side: 'a' | 'b'): void;
   onRecording?(call: B2buaCall, recording: boolean): void;
+  /** Parked on a location (its number), and when it left it (retrieved, recalled, or ended). */
+  onParked?(call: B2buaCall, location: string | null): void;
 }
 
 /** What a call needs from the engine around it; kept narrow so a call can be tested on its own. */
@@ -50,4 +53,6 @@ export interface CallContext {
   events: CallEvents;
   /** What calls do to extensions' presence (ringing, on a call); absent in tests that do not need it. */
   presence: CallPresenceTracker | null;
+  /** Park locations (unreleased area 'park'): absent, a transfer to a location is refused as before (480). */
+  parking?: ParkLot<B2buaCall>;
 }

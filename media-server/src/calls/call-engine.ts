@@ -19,7 +19,8 @@ import { CallRecords } from './call-records.ts';
 import { loadAccountConfig } from '../routing/account-config.ts';
 import { AccountConfigCache, type AccountConfigCacheOptions } from '../routing/account-config-cache.ts';
 import { forwardingDestination, routeCall } from '../routing/dial-plan.ts';
-import type { Destination, TrunkTarget } from '../routing/destination.ts';
+import { reject, type Destination, type RejectDestination, type TrunkTarget } from '../routing/destination.ts';
+import { ParkLot } from './park-lot.ts';
 import { applicationFor, callApplications, type ApplicationTable } from '../apps/applications.ts';
 import type { Mailboxes } from '../apps/voicemail/mailboxes.ts';
 import type { MailboxAccess } from '../apps/mailbox/mailbox-access.ts';
@@ -55,7 +56,7 @@ export interface CallEngineDeps {
   /** DATA_DIR: where the IVR prompts library keeps its audio (packages/core/src/ivr). */
   dataDir?: string;
   /** maxCalls: calls (and so dialogs) at once; a new INVITE past it gets 503 with Retry-After. */
-  settings?: Partial<{ noAnswerSeconds: number; maxCalls: number; session: Partial<SessionSettings>; accountConfig: AccountConfigCacheOptions }>;
+  settings?: Partial<{ noAnswerSeconds: number; maxCalls: number; session: Partial<SessionSettings>; accountConfig: AccountConfigCacheOptions; parkRecallSeconds: number }>;
   events?: CallEvents;
   presence?: CallPresenceTracker;
   /** Kept on each call record (see closeCallsLeftOpen). */
@@ -74,7 +75,7 @@ export interface CallEngineDeps {
   conferenceAccess?: ConferenceAccess;
   /** Mailboxes by phone (calls/mailbox-phone-access.ts): `*86` reaches the caller's mailbox only with it and the area 'voicemail'. */
   mailboxAccess?: MailboxAccess;
-  /** The shared Redis: call queues' live state (unreleased area 'queues'). */
+  /** The shared Redis: call queues' live state (unreleased area 'queues'), and park locations' (one call per location across nodes; unreleased area 'park'). */
   redis?: Redis;
   /** Text to speech for applications' prompts: a media file (the TTS cache). */
   speak?: (text: string, language: 'en' | 'fr') => Promise<string>;
@@ -108,6 +109,8 @@ export class CallEngine {
   /** Call-IDs of new INVITEs being routed (no call object yet): a second INVITE with one of them is a loop. */
   private readonly routing = new Set<string>();
   private readonly applications: ApplicationTable;
+  /** Park locations and directed pickup (unreleased area 'park'); null: both are 480 as before. */
+  readonly parking: ParkLot<B2buaCall> | null;
   private readonly appCtx: AppCallContext;
   /** The rooms application calls join (conferences), opened with their first member and closed with their last. */
   readonly rooms: RoomRegistry;
@@ -139,6 +142,10 @@ export class CallEngine {
       deps.settings?.accountConfig,
     );
     const records = new CallRecords(deps.db, deps.nodeId ?? null);
+    this.parking =
+      deps.redis && deps.unreleased?.includes('park')
+        ? new ParkLot<B2buaCall>({ db: deps.db, redis: deps.redis, nodeId: deps.nodeId ?? 'media-server', log: deps.log.child('park'), ...(deps.settings?.parkRecallSeconds ? { recallSeconds: deps.settings.parkRecallSeconds } : {}) })
+        : null;
     this.ctx = {
       log: deps.log,
       transactions: deps.transactions,
@@ -169,6 +176,7 @@ export class CallEngine {
       },
       events: deps.events ?? {},
       presence: deps.presence ?? null,
+      ...(this.parking ? { parking: this.parking } : {}),
       findDialog: (callId, tag1, tag2) => {
         const call = this.byCallerCallId.get(callId) ?? this.byForkCallId.get(callId);
         const side = call?.sideWithDialog(callId, tag1, tag2) ?? null;
@@ -310,6 +318,12 @@ export class CallEngine {
     } finally {
       this.routing.delete(req.callId);
     }
+    if (this.parking && caller.kind === 'device' && (destination.kind === 'park' || destination.kind === 'pickup')) {
+      // A member dialling a location or `*58` + extension takes a call that exists already; a refusal goes on as a rejected call (its record, its status).
+      const taken = await this.takeByMember(req, tx, source, caller, destination);
+      if (taken === true) return;
+      destination = taken;
+    }
     const app = applicationFor(this.applications, destination);
     if (app) {
       const call = new AppCall(this.appCtx, req, tx, source, caller, destination, app);
@@ -331,6 +345,41 @@ export class CallEngine {
       if (tx.canRespond) tx.respond(createResponse(req, 500));
       await call.finish('failed', null);
     }
+  }
+
+  /**
+   * PK-01 and PU-01: a member's INVITE to a park location retrieves the call parked there; `*58` + an
+   * extension picks up the call ringing there. Either joins the existing call (B2buaCall.takeIncoming):
+   * true when it did, else the refusal as a destination (403 for a non-member, 404 when nothing is parked
+   * or ringing there).
+   */
+  private async takeByMember(
+    req: SipRequest,
+    tx: InviteServerTransaction,
+    source: SipSource,
+    caller: Extract<CallParty, { kind: 'device' }>,
+    destination: Extract<Destination, { kind: 'park' | 'pickup' }>,
+  ): Promise<true | RejectDestination> {
+    const parking = this.parking!;
+    if (destination.kind === 'park') {
+      if (!destination.slot || !destination.extensionId) return reject(480, 'Call Park Not Available', 'unavailable');
+      const found = await parking.retrieve(caller.accountId, destination.slot, destination.extensionId, caller.extensionId);
+      if ('refusal' in found) {
+        if (found.refusal === 'not-a-member') return reject(403, 'Not A Park Location Member', 'forbidden');
+        if (found.refusal === 'elsewhere') return reject(480, 'Parked On Another Node', 'unavailable');
+        return reject(404, 'No Call Parked', 'not_found');
+      }
+      await found.call.takeIncoming('retrieve', req, tx, source, caller);
+      return true;
+    }
+    if (!destination.targetExtensionId) return reject(404, 'Not Found', 'not_found');
+    const targetId = destination.targetExtensionId;
+    if (!(await parking.mayPickUp(caller.accountId, caller.extensionId, targetId))) return reject(403, 'Not In A Pickup Group', 'forbidden');
+    // The oldest call ringing there: the one a receptionist would pick up first.
+    const ringing = this.calls().find((c) => c.accountId === caller.accountId && c.ringingExtension?.extensionId === targetId);
+    if (!ringing) return reject(404, 'Nothing To Pick Up', 'not_found');
+    await ringing.takeIncoming('pickup', req, tx, source, caller);
+    return true;
   }
 
   /** A carrier by its source address, or a device by its digest credentials (407 first, RFC 3261 §22.3). */

@@ -18,6 +18,7 @@ export class CallPresenceTracker {
   private readonly totals = new Map<string, CallActivity>();
   private readonly dirty = new Set<string>();
   private flushTimer: NodeJS.Timeout | null = null;
+  private readonly listeners = new Set<(accountId: string, extensionId: string) => void>();
 
   constructor(redis: Redis, nodeId: string, log: Logger) {
     this.redis = redis;
@@ -76,7 +77,24 @@ export class CallPresenceTracker {
     else this.totals.set(field, t);
   }
 
+  /** Told at once each time this node's calls change an extension's activity (busy lamps, registrar/park-dialog-events.ts). */
+  watch(listener: (accountId: string, extensionId: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   private schedule(field: string): void {
+    if (this.listeners.size) {
+      // presenceField is `<account>:<extension>`, two UUIDs.
+      const [accountId, extensionId] = field.split(':') as [string, string];
+      for (const listener of this.listeners) {
+        try {
+          listener(accountId, extensionId);
+        } catch (err) {
+          this.log.warn('presence watcher failed', { error: err });
+        }
+      }
+    }
     this.dirty.add(field);
     this.flushTimer ??= setTimeout(() => void this.flush(), 20);
   }

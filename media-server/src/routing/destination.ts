@@ -13,8 +13,10 @@ export type Destination =
   | { kind: 'ivr'; accountId: string; menuId: string | null; direction: CallDirection }
   | { kind: 'queue'; accountId: string; extensionId: string; extensionNumber: string; direction: CallDirection }
   | { kind: 'conference'; accountId: string; accessNumber: string }
-  | { kind: 'park'; accountId: string; slot: string | null }
-  | { kind: 'pickup'; accountId: string; target: string | null }
+  /** A park location's number (its slot) and extension; slot null: the park code, any free location. */
+  | { kind: 'park'; accountId: string; slot: string | null; extensionId: string | null }
+  /** `*58` + an extension: the call ringing there, for a member of one of its pickup groups. */
+  | { kind: 'pickup'; accountId: string; target: string | null; targetExtensionId: string | null }
   | { kind: 'page'; accountId: string; extensionId: string; extensionNumber: string }
   | { kind: 'announcement'; accountId: string; extensionId: string; extensionNumber: string; direction: CallDirection }
   /** The caller's own mailbox, reached by phone (`*86`): PIN, then its new messages. */

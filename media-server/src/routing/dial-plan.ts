@@ -168,7 +168,7 @@ function extensionDestination(config: AccountConfig, ext: RoutingExtension, dire
     case 'ivr_menu':
       return { kind: 'ivr', accountId, menuId: ext.id, direction };
     case 'park_location':
-      return { kind: 'park', accountId, slot: ext.number };
+      return { kind: 'park', accountId, slot: ext.number, extensionId: ext.id };
     case 'paging':
       return { kind: 'page', ...named };
     case 'user':
@@ -192,7 +192,7 @@ function routeStarCode(config: AccountConfig, dialed: string): Destination {
       return { kind: 'page', accountId, extensionId: ext.id, extensionNumber: ext.number };
     }
     if (!ext || ext.status === 'disabled') return reject(404, 'Not Found', 'not_found');
-    return { kind: 'pickup', accountId, target: ext.number };
+    return { kind: 'pickup', accountId, target: ext.number, targetExtensionId: ext.id };
   }
   return reject(404, 'Unknown Feature Code', 'not_found');
 }

@@ -96,7 +96,7 @@ describe('the table of applications', () => {
     expect(applicationFor(table, messageOnly)).not.toBeNull();
     for (const d of [
       { kind: 'ivr', accountId: ACCOUNT, menuId: null, direction: 'inbound' },
-      { kind: 'park', accountId: ACCOUNT, slot: null },
+      { kind: 'park', accountId: ACCOUNT, slot: null, extensionId: null },
       // Mailboxes by phone only with their port (the unreleased area 'voicemail').
       { kind: 'mailbox', accountId: ACCOUNT, extensionId: MAILBOX },
       { kind: 'extension', accountId: ACCOUNT, extensionId: MAILBOX, extensionNumber: '101', direction: 'internal' },

@@ -115,7 +115,7 @@ describe('dial plan: destinations of the special extensions and star codes', () 
     const announcement = await addExtension('302', 'announcement_only');
     const queue = await addExtension('303', 'call_queue');
     const menu = await addExtension('304', 'ivr_menu', 'disabled');
-    await addExtension('305', 'park_location');
+    const park = await addExtension('305', 'park_location');
     const paging = await addExtension('306', 'paging');
     expect(await routeCall(db, alice, '301')).toEqual({ kind: 'voicemail', accountId, extensionId: mailbox, extensionNumber: '301', why: 'message_only' });
     expect(await routeCall(db, alice, '302')).toEqual({ kind: 'announcement', accountId, extensionId: announcement, extensionNumber: '302', direction: 'internal' });
@@ -124,7 +124,7 @@ describe('dial plan: destinations of the special extensions and star codes', () 
     expect(await routeCall(db, alice, '304')).toMatchObject({ kind: 'reject', status: 480, result: 'unavailable' });
     await db.updateTable('extensions').set({ status: 'activated' }).where('id', '=', menu).execute();
     expect(await routeCall(db, alice, '304')).toEqual({ kind: 'ivr', accountId, menuId: menu, direction: 'internal' });
-    expect(await routeCall(db, alice, '305')).toEqual({ kind: 'park', accountId, slot: '305' });
+    expect(await routeCall(db, alice, '305')).toEqual({ kind: 'park', accountId, slot: '305', extensionId: park });
     expect(await routeCall(db, alice, '306')).toEqual({ kind: 'page', accountId, extensionId: paging, extensionNumber: '306' });
     // A direct number of a special extension reaches it from outside too.
     await db.insertInto('phone_numbers').values({ account_id: accountId, e164: '+14155550133', type: 'direct', extension_id: queue }).execute();
@@ -143,7 +143,7 @@ describe('dial plan: destinations of the special extensions and star codes', () 
     expect(await routeCall(db, alice, '*84306')).toMatchObject({ kind: 'page', extensionNumber: '306' });
     expect(await routeCall(db, alice, '*84202')).toMatchObject({ kind: 'reject', status: 404, reason: 'Not A Paging Group' });
     expect(await routeCall(db, alice, '*84')).toMatchObject({ kind: 'reject', status: 484 });
-    expect(await routeCall(db, alice, '*58202')).toEqual({ kind: 'pickup', accountId, target: '202' });
+    expect(await routeCall(db, alice, '*58202')).toMatchObject({ kind: 'pickup', accountId, target: '202', targetExtensionId: expect.any(String) });
     expect(await routeCall(db, alice, '*58999')).toMatchObject({ kind: 'reject', status: 404 });
     expect(await routeCall(db, alice, '*58')).toMatchObject({ kind: 'reject', status: 484 });
     expect(await routeCall(db, alice, '*77')).toMatchObject({ kind: 'reject', status: 404, reason: 'Unknown Feature Code' });

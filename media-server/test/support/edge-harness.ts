@@ -62,6 +62,9 @@ export async function startEdge(opts: {
   maxCalls?: number;
   session?: SipEdgeDeps['session'];
   unreleased?: string;
+  parkRecallSeconds?: number;
+  /** RTP ports of the media engine: 100 (25 calls of 4) unless a test or bench asks for more. */
+  rtpPorts?: number;
   /** The media engine's RTP inactivity timeouts (MediaEngineOptions); the engine's defaults (60 s, an hour on hold) otherwise. */
   mediaTimeoutMs?: number;
   heldMediaTimeoutMs?: number;
@@ -109,7 +112,7 @@ export async function startEdge(opts: {
   const base = 41000 + Math.floor(Math.random() * 200) * 100;
   const media = await MediaEngine.start({
     workers: 1,
-    portRange: { min: base, max: base + 99 },
+    portRange: { min: base, max: base + Math.min(opts.rtpPorts ?? 100, 4000) - 1 },
     bindAddress: '127.0.0.1',
     ...(opts.mediaTimeoutMs !== undefined ? { mediaTimeoutMs: opts.mediaTimeoutMs } : {}),
     ...(opts.heldMediaTimeoutMs !== undefined ? { heldMediaTimeoutMs: opts.heldMediaTimeoutMs } : {}),
@@ -127,6 +130,7 @@ export async function startEdge(opts: {
     noAnswerSeconds: opts.noAnswerSeconds ?? 20,
     ...(opts.t1Ms !== undefined ? { timers: { T1: opts.t1Ms } } : {}),
     ...(opts.maxCalls !== undefined ? { maxCalls: opts.maxCalls } : {}),
+    ...(opts.parkRecallSeconds !== undefined ? { parkRecallSeconds: opts.parkRecallSeconds } : {}),
     ...(opts.session ? { session: opts.session } : {}),
     events: { onEnded: (call, result) => ended.push({ call, result }), onHold: (_call, side, held) => holds.push({ side, held }) },
   });

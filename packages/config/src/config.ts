@@ -85,6 +85,8 @@ const schema = z.object({
     .default('auto'),
   SIP_REGISTER_MIN_EXPIRES: z.coerce.number().int().min(1).max(3600).default(60),
   SIP_REGISTER_MAX_EXPIRES: z.coerce.number().int().min(60).max(86_400).default(3600),
+  /** How long a call waits on a park location before it rings back the one who parked it (issue 15, PK-01). */
+  PARK_RECALL_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
   RTP_PORT_MIN: port.default(20000),
   RTP_PORT_MAX: port.default(20999),
   /**

@@ -16,3 +16,4 @@ export * from './sms-events.ts';
 export * from './voicemail-events.ts';
 export * from './channel-message.ts';
 export * from './call-queues.ts';
+export * from './park.ts';

@@ -29,3 +29,4 @@ export * from './users/templates.ts';
 export * from './users/table-file/read-table.ts';
 export * from './users/table-file/read-table-thread.ts';
 export * from './answering-rules/answering-rules.ts';
+export * from './park/park-locations.ts';

@@ -874,6 +874,28 @@ export interface ConferenceSettingsTable {
   updated_at: Generated<Timestamp>;
 }
 
+/** Who may park to and retrieve from a park location (an extension of type 'park_location'; PK-03). */
+export interface ParkLocationMembersTable {
+  account_id: string;
+  park_extension_id: string;
+  member_extension_id: string;
+}
+
+/** A directed call pickup group (PU-02): its members pick up each other's ringing calls with `*58` + extension. */
+export interface PickupGroupsTable {
+  id: Generated<string>;
+  account_id: string;
+  site_id: string | null;
+  name: string;
+  created_at: Timestamp;
+}
+
+export interface PickupGroupMembersTable {
+  group_id: string;
+  account_id: string;
+  extension_id: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sites: SitesTable;
@@ -932,6 +954,9 @@ export interface Database {
   conference_dial_ins: ConferenceDialInsTable;
   conference_access_codes: ConferenceAccessCodesTable;
   conference_settings: ConferenceSettingsTable;
+  park_location_members: ParkLocationMembersTable;
+  pickup_groups: PickupGroupsTable;
+  pickup_group_members: PickupGroupMembersTable;
 }
 
 export type Account = Selectable<AccountsTable>;

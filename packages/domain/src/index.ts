@@ -13,3 +13,4 @@ export * from './sms-campaign-list.ts';
 export * from './sms-quiet-hours.ts';
 export * from './queues/index.ts';
 export * from './conference.ts';
+export * from './park/index.ts';

@@ -12,6 +12,7 @@ import { RegistrarThreads } from '../../registrar/registrar-threads.ts';
 import { BindingStore } from '../../registrar/binding-store.ts';
 import { CredentialCache } from '../../registrar/credential-cache.ts';
 import { Registrar } from '../../registrar/registrar.ts';
+import { DIALOG_EVENT, ParkDialogEvents } from '../../registrar/park-dialog-events.ts';
 import { MessageWaitingNotifier } from '../../registrar/message-waiting.ts';
 import { MailboxPhoneAccess } from '../../calls/mailbox-phone-access.ts';
 import { VOICEMAIL_EVENTS_CHANNEL } from '@carillon/contracts/voicemail-events';
@@ -56,6 +57,8 @@ export interface SipEdgeDeps {
   /** The session layer's glare unit, session-timer second and Min-SE (sip/session); tests shorten them. */
   session?: Partial<Omit<SessionSettings, 'T1' | 'T2'>>;
   noAnswerSeconds?: number;
+  /** How long a parked call waits before it rings back its parker (issue 15, PK-01); PARK_RECALL_SECONDS when absent. */
+  parkRecallSeconds?: number;
   /** Calls at once before a new INVITE gets 503 (default 10,000; tests set it low). */
   maxCalls?: number;
   events?: CallEvents;
@@ -87,10 +90,21 @@ export class SipEdge {
    * voicemail events. Null unless the unreleased area 'voicemail' is enabled: SUBSCRIBE then gets 405, as before.
    */
   readonly messageWaiting: MessageWaitingNotifier | null;
+  /** Busy lamps of park locations (RFC 4235 dialog events), with the unreleased area 'park'; null otherwise. */
+  readonly parkKeys: ParkDialogEvents | null;
+  private readonly stopWatchingParkLot: () => void;
   private readonly voicemailEvents: Redis | null;
 
-  private constructor(parts: { transport: SipTransportLayer; transactions: TransactionLayer; registrar: Registrar; calls: CallEngine; bindings: BindingStore; address: string; log: Logger; presence: CallPresenceTracker; registrarThreads: RegistrarThreads | null; credentials: CredentialCache; jobs: JobProducer; messageWaiting: MessageWaitingNotifier | null; voicemailEvents: Redis | null }) {
+  private constructor(parts: { transport: SipTransportLayer; transactions: TransactionLayer; registrar: Registrar; calls: CallEngine; bindings: BindingStore; address: string; log: Logger; presence: CallPresenceTracker; registrarThreads: RegistrarThreads | null; credentials: CredentialCache; jobs: JobProducer; messageWaiting: MessageWaitingNotifier | null; voicemailEvents: Redis | null; parkKeys: ParkDialogEvents | null }) {
     this.messageWaiting = parts.messageWaiting;
+    this.parkKeys = parts.parkKeys;
+    const keys = parts.parkKeys;
+    const unwatchLot = keys && parts.calls.parking ? parts.calls.parking.watch((accountId, location) => keys.locationChanged(accountId, location)) : () => undefined;
+    const unwatchPresence = keys ? parts.presence.watch((accountId, extensionId) => keys.extensionChanged(accountId, extensionId)) : () => undefined;
+    this.stopWatchingParkLot = () => {
+      unwatchLot();
+      unwatchPresence();
+    };
     this.voicemailEvents = parts.voicemailEvents;
     this.jobs = parts.jobs;
     this.credentials = parts.credentials;
@@ -190,7 +204,7 @@ export class SipEdge {
       localContact,
       recordingsDir: path.join(config.dataDir, 'recordings'),
       dataDir: config.dataDir,
-      settings: { ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}), ...(deps.maxCalls !== undefined ? { maxCalls: deps.maxCalls } : {}), ...(deps.session ? { session: deps.session } : {}) },
+      settings: { ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}), parkRecallSeconds: deps.parkRecallSeconds ?? config.PARK_RECALL_SECONDS, ...(deps.maxCalls !== undefined ? { maxCalls: deps.maxCalls } : {}), ...(deps.session ? { session: deps.session } : {}) },
       ...(deps.events ? { events: deps.events } : {}),
       ...(deps.ownership ? { ownership: deps.ownership } : {}),
       presence,
@@ -249,7 +263,22 @@ export class SipEdge {
       });
       await voicemailEvents.subscribe(VOICEMAIL_EVENTS_CHANNEL);
     }
-    const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log, presence, registrarThreads, credentials, jobs, messageWaiting, voicemailEvents });
+    const parkKeys = calls.parking
+      ? new ParkDialogEvents({
+          auth,
+          credentials,
+          throttle,
+          db: deps.db,
+          transactions,
+          localContact: (source) => `<sip:${address}:${localContact(source.transport).port};transport=${source.transport.toLowerCase()}>`,
+          settings: { minExpires: config.SIP_REGISTER_MIN_EXPIRES, maxExpires: config.SIP_REGISTER_MAX_EXPIRES, limits: { perDevice: 8, total: 20_000 } },
+          occupancy: calls.parking,
+          activity: (accountId, extensionId) => presence.activity(accountId, extensionId),
+          domain: config.SIP_DOMAIN,
+          log: log.child('park-keys'),
+        })
+      : null;
+    const edge = new SipEdge({ transport, transactions, registrar, calls, bindings, address, log, presence, registrarThreads, credentials, jobs, messageWaiting, voicemailEvents, parkKeys });
     transactions.onRequest((req, tx, source) => void edge.dispatch(req, tx, source));
     transport.on('connectionclose', (source) => {
       if (source.connectionId !== undefined) void registrar.connectionClosed(source.connectionId).catch((err: unknown) => log.warn('bindings of a closed connection not removed', { error: err }));
@@ -301,7 +330,7 @@ export class SipEdge {
             await this.calls.handleInDialog(req, tx);
             return;
           }
-          tx.respond(createResponse(req, 200).add('allow', this.messageWaiting ? ALLOW_WITH_SUBSCRIBE : ALLOW).add('accept', 'application/sdp').add('supported', SUPPORTED.join(', ')));
+          tx.respond(createResponse(req, 200).add('allow', this.messageWaiting || this.parkKeys ? ALLOW_WITH_SUBSCRIBE : ALLOW).add('accept', 'application/sdp').add('supported', SUPPORTED.join(', ')));
           return;
         case 'BYE':
         case 'INFO':
@@ -311,6 +340,15 @@ export class SipEdge {
           await this.calls.handleInDialog(req, tx);
           return;
         case 'SUBSCRIBE':
+          // By event package (RFC 6665 §8.2.4): dialog (busy lamps of park locations, area 'park'), message-summary (area 'voicemail').
+          if (this.parkKeys && (req.get('event') ?? '').split(';')[0]!.trim().toLowerCase() === DIALOG_EVENT) {
+            await this.parkKeys.handleSubscribe(req, tx as NonInviteServerTransaction, source);
+            return;
+          }
+          if (!this.messageWaiting && this.parkKeys) {
+            tx.respond(createResponse(req, 489).add('allow-events', DIALOG_EVENT));
+            return;
+          }
           if (this.messageWaiting) {
             await this.messageWaiting.handleSubscribe(req, tx as NonInviteServerTransaction, source);
             return;
@@ -318,7 +356,7 @@ export class SipEdge {
           tx.respond(createResponse(req, 405).add('allow', ALLOW));
           return;
         default:
-          tx.respond(createResponse(req, 405).add('allow', this.messageWaiting ? ALLOW_WITH_SUBSCRIBE : ALLOW));
+          tx.respond(createResponse(req, 405).add('allow', this.messageWaiting || this.parkKeys ? ALLOW_WITH_SUBSCRIBE : ALLOW));
       }
     } catch (err) {
       this.log.error('request failed', { method: req.method, error: err });
@@ -328,6 +366,8 @@ export class SipEdge {
 
   async stop(): Promise<void> {
     this.messageWaiting?.stop();
+    this.stopWatchingParkLot();
+    this.parkKeys?.stop();
     await this.voicemailEvents?.quit().catch(() => this.voicemailEvents?.disconnect());
     await this.registrarThreads?.stop();
     await this.calls.stop();

@@ -1,0 +1,1 @@
+export * from './park-rules.ts';

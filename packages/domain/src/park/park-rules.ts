@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+/**
+ * Park locations (inventory 2 §13, PK-01…PK-03) and directed call pickup
+ * (§15, PU-01…PU-02): the rules, with no I/O. core stores them, media-server
+ * applies them to live calls.
+ */
+
+/** PK-01: at most 100 park locations per account. */
+export const MAX_PARK_LOCATIONS = 100;
+/** Members of one park location or one pickup group: bounded, as every list an admin can grow. */
+export const MAX_PARK_LOCATION_MEMBERS = 500;
+export const MAX_PICKUP_GROUP_MEMBERS = 500;
+/** How long a parked call waits before it rings back the one who parked it, when nothing else is configured. */
+export const DEFAULT_PARK_RECALL_SECONDS = 60;
+
+const uuidList = (max: number) =>
+  z
+    .array(z.string().uuid())
+    .max(max)
+    .refine((ids) => new Set(ids).size === ids.length, 'each member once');
+
+/** PK-02: "Add Park Location": a name and an extension number; PK-03: its members (users' extensions). */
+export const parkLocationInput = z.object({
+  name: z.string().trim().min(1).max(60),
+  number: z.string().regex(/^[0-9]{2,9}$/, 'an extension number: 2 to 9 digits'),
+  siteId: z.string().uuid().nullable().default(null),
+  memberExtensionIds: uuidList(MAX_PARK_LOCATION_MEMBERS).default([]),
+});
+export type ParkLocationInput = z.input<typeof parkLocationInput>;
+
+/** PU-02: "Add Details" (name, site), then "Select Members" (any site). */
+export const pickupGroupInput = z.object({
+  name: z.string().trim().min(1).max(60),
+  siteId: z.string().uuid().nullable().default(null),
+  memberExtensionIds: uuidList(MAX_PICKUP_GROUP_MEMBERS).default([]),
+});
+export type PickupGroupInput = z.input<typeof pickupGroupInput>;
+
+/** Whether the account may have one more park location (PK-01). */
+export function canAddParkLocation(existing: number): boolean {
+  return existing < MAX_PARK_LOCATIONS;
+}
+
+/**
+ * PK-03: only members park to or retrieve from a location. A caller with no
+ * extension (an outside caller) is never a member.
+ */
+export function mayUseParkLocation(members: ReadonlySet<string> | readonly string[], extensionId: string | null): boolean {
+  if (!extensionId) return false;
+  return Array.isArray(members) ? members.includes(extensionId) : (members as ReadonlySet<string>).has(extensionId);
+}
+
+/**
+ * PU-01: a member picks up a call ringing on another member's extension of
+ * one of its groups; nobody picks up their own extension's call (that is just
+ * answering it).
+ */
+export function mayPickUp(groups: readonly { members: readonly string[] }[], diallerExtensionId: string | null, targetExtensionId: string): boolean {
+  if (!diallerExtensionId || diallerExtensionId === targetExtensionId) return false;
+  return groups.some((g) => g.members.includes(diallerExtensionId) && g.members.includes(targetExtensionId));
+}
+
+/**
+ * What happens to a call parked on a location, one call per location (PK-01):
+ *
+ *   (free) --park--> Parked --retrieve--> (free)
+ *                      |  \--hang-up--> (free)
+ *                      '--recall timeout--> Recalling --parker answers / retrieve / hang-up / no answer--> (free)
+ *
+ * A second park on an occupied location is refused; the recall rings the one
+ * who parked the call, once.
+ */
+export type ParkRefusal = 'occupied' | 'not-a-member' | 'disabled';
