@@ -331,8 +331,9 @@ export class CalleeForks {
       await this.connect(fork, answer, true);
       return;
     }
-    await this.bridge.stopPlayback('b').catch(() => undefined);
+    // Hung up first: once the prompt stops, leg 'b' relays the caller again until another party takes it.
     if (!fork.session.closed) fork.session.bye();
+    await this.bridge.stopPlayback('b').catch(() => undefined);
     await this.forkFailed(fork, 0, 'not_accepted');
   }
 

@@ -977,10 +977,12 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       this.lifetime.signal.removeEventListener('abort', callerLeft);
       this.bridging = null;
       for (const id of extensions) this.emit('callee', id, null);
+      // The caller stays with the application (voicemail after no answer): leg 'b' goes. An ended call's release closes the bridge.
+      // Before the ring-back stops: while it plays nothing is relayed to the caller, and a party that was
+      // hung up (a forwarded one that did not press 1) may still send for a moment.
+      if (legAdded && this.live) await bridge.removeLeg('b').catch((err: unknown) => this.log.warn('callee leg not removed', { error: err }));
       // Ring-back the application played while it rang ends with the ringing.
       if (this.live) await bridge.stopPlayback('a').catch(() => undefined);
-      // The caller stays with the application (voicemail after no answer): leg 'b' goes. An ended call's release closes the bridge.
-      if (legAdded && this.live) await bridge.removeLeg('b').catch((err: unknown) => this.log.warn('callee leg not removed', { error: err }));
     }
   }
 
