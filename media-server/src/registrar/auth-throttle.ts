@@ -88,7 +88,11 @@ export class AuthThrottle implements FailureThrottle {
     };
   }
 
-  /** A slot another copy of the throttle took at `now` (another registrar thread): counted, never refused. */
+  /**
+   * A slot another copy of the throttle took at `now` (another registrar thread): counted, never refused.
+   * Pass the time the slot was taken, not the time it was heard of: a window this opens then starts no
+   * later than the slot, so the slot's refund (`refund(…, takenAt)`) is honoured here too.
+   */
   count(address: string, username: string, now = Date.now()): void {
     for (const key of Object.values(throttleKeys(address, username))) {
       const w = this.windows.get(key!);

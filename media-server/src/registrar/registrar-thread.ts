@@ -38,7 +38,7 @@ const channel = parentChannel<RegistrarThreadApi, RegistrarMainApi>(port, {
     answered: () => answered,
   },
   notices: {
-    'auth-slot-taken': (slot) => failures.count(slot.address, slot.username),
+    'auth-slot-taken': (slot) => failures.count(slot.address, slot.username, slot.at),
     'auth-slot-given-back': (slot) => failures.refund(slot.address, slot.username, slot.at),
     'invalidate-credentials': ({ accountId }) => credentials.invalidateWhere((value) => value === null || value.accountId === accountId),
     stop: () => {

@@ -104,7 +104,7 @@ export class RegistrarThreads {
    * it. A thread being restarted misses it and starts with an empty copy.
    */
   slotTaken(slot: AuthSlot, from: number | null = null): void {
-    if (from !== null) this.deps.throttle.count(slot.address, slot.username);
+    if (from !== null) this.deps.throttle.count(slot.address, slot.username, slot.at);
     this.workers.forEach((w, i) => i !== from && w?.channel.notify('auth-slot-taken', slot));
   }
 

@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ADDRESS_CEILING_FACTOR, AuthThrottle, sharedThrottle, type AuthSlot, type FailureThrottle } from '../../src/registrar/auth-throttle.ts';
 
 const WINDOW_MS = 60_000;
@@ -84,7 +84,7 @@ describe('sharedThrottle (registrar threads)', () => {
     const inFlight: (() => void)[] = [];
     const throttles = locals.map((local, i) =>
       sharedThrottle(local, {
-        taken: (slot: AuthSlot) => inFlight.push(() => locals.forEach((other, j) => j !== i && other.count(slot.address, slot.username))),
+        taken: (slot: AuthSlot) => inFlight.push(() => locals.forEach((other, j) => j !== i && other.count(slot.address, slot.username, slot.at))),
         givenBack: (slot: AuthSlot) => inFlight.push(() => locals.forEach((other, j) => j !== i && other.refund(slot.address, slot.username, slot.at))),
       }),
     );
@@ -102,16 +102,25 @@ describe('sharedThrottle (registrar threads)', () => {
 
   it('gives a slot back in every copy when the password was right', () => {
     const { throttles, deliver } = copies(2, 1);
-    const attempt = throttles[0]!.admit('192.0.2.6', 'alice')!;
-    deliver();
-    expect(throttles[1]!.isThrottled('192.0.2.6', 'alice')).toBe(true);
-    attempt.succeeded();
-    attempt.succeeded();
-    deliver();
-    expect(throttles[1]!.admit('192.0.2.6', 'alice')).not.toBeNull();
-    // Given back once: copy 1 took the freed slot, so copy 0 has none left.
-    deliver();
-    expect(throttles[0]!.admit('192.0.2.6', 'alice')).toBeNull();
+    // The other copy hears of the slot a little later (as the worker channel delivers): its window
+    // must still hold the slot, or the refund would be refused there.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(1_000_000);
+      const attempt = throttles[0]!.admit('192.0.2.6', 'alice')!;
+      vi.setSystemTime(1_000_007);
+      deliver();
+      expect(throttles[1]!.isThrottled('192.0.2.6', 'alice')).toBe(true);
+      attempt.succeeded();
+      attempt.succeeded();
+      deliver();
+      expect(throttles[1]!.admit('192.0.2.6', 'alice')).not.toBeNull();
+      // Given back once: copy 1 took the freed slot, so copy 0 has none left.
+      deliver();
+      expect(throttles[0]!.admit('192.0.2.6', 'alice')).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('checks at most copies × limit passwords of a pair when every copy is flooded before any hears of the others', async () => {
