@@ -59,7 +59,12 @@ try {
   const deadline = Date.now() + 60_000;
   while (parked() < CALLS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   const parkedCount = parked();
-  await new Promise((r) => setTimeout(r, 2000));
+  // Hold music starts with the park; measure once every parked call's stream has been heard, not after a guess.
+  counting = true;
+  const settle = Date.now() + 30_000;
+  while (perSsrc.size < parkedCount && Date.now() < settle) await new Promise((r) => setTimeout(r, 50));
+  counting = false;
+  perSsrc.clear();
 
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();

@@ -511,6 +511,10 @@ describe('browser softphone', () => {
     const ids = await manager.locator('[data-testid="call-log"] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-call-id')));
     expect(ids).toEqual(all.map((c) => c.id));
     expect(await manager.getByRole('columnheader', { name: 'Hung up by' }).count()).toBe(1);
+    // Who hung up is named in words, not as the stored code.
+    const endedBy = await db.selectFrom('calls').select('id').where('hangup_by', '=', 'caller').executeTakeFirstOrThrow();
+    const cells = await manager.locator(`[data-testid="call-log"] tbody tr[data-call-id="${endedBy.id}"] td`).allInnerTexts();
+    expect(cells).toContain('Caller');
     // A Standard user is refused the company log, on the page and in the API.
     expect((await carol.goto(`${product.url}/admin/call-log`))!.status()).toBe(403);
     expect(await carol.evaluate(async () => (await fetch('/api/calls?scope=company')).json().then((rows: { caller_extension_id: string | null; callee_extension_id: string | null }[]) => rows.length))).toBeLessThan(all.length);
