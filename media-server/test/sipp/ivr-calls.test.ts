@@ -1,20 +1,19 @@
-import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_IVR_SETTINGS } from '@carillon/domain';
 import { liveCounts } from '../../src/health.ts';
-import { pcmaDecodeSample } from '../../src/media/codecs/g711.ts';
 import { wavHeader } from '../../src/media/media-player/wav-file.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
+import { RtpPhone } from '../support/rtp-phone.ts';
 import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp } from '../support/sipp.ts';
 
 /**
  * A call to an IVR menu through the IVR application (apps/ivr/), end to end on the live edge with the
  * unreleased area 'ivr' enabled for this edge only: a SIPp caller dials the menu's extension (500) and
- * listens on the test's own RTP socket; once the menu's prompt (a library WAV of tone) reaches it, the
- * test keys 1 as RFC 4733 events from that socket, and the menu's key 1 connects the caller to 102,
+ *  listens on the test's own RTP phone; once the menu's prompt (a library WAV of tone) reaches it, the
+ * test keys 1 as RFC 4733 events in that phone's stream, and the menu's key 1 connects the caller to 102,
  * whose SIPp phone answers, plays speech and hangs up; the caller gets the BYE.
  */
 const DATA_DIR = '/tmp/carillon-tests';
@@ -62,26 +61,16 @@ afterAll(async () => {
 describe('a call to an IVR menu', () => {
   it('plays the menu prompt, takes the RFC 4733 key 1, and bridges the caller to 102, which answers', async () => {
     const uas = await startRegisteredSipp({ target: h.target, credentials: callee, scenario: 'uas-bye.xml' });
-    const rtp = dgram.createSocket('udp4');
-    const prompt: number[] = [];
-    let keyed = false;
-    let afterKey = 0;
-    rtp.on('message', (packet, from) => {
-      // RTP header (12 bytes, no CSRC or extension from our endpoint); PCMA, the caller's only codec besides events.
-      if ((packet[1]! & 0x7f) !== 8) return;
-      if (keyed) {
-        afterKey++;
-        return;
-      }
-      for (let i = 12; i < packet.length; i++) prompt.push(pcmaDecodeSample(packet[i]!));
-      // Half a second of the prompt heard: the caller presses 1, sent back to where the media comes from (symmetric RTP).
-      if (prompt.length >= 4000) {
-        keyed = true;
-        sendDigit(rtp, '1', from.port, from.address);
-      }
-    });
-    const rtpPort = await freeMediaPort();
-    await new Promise<void>((resolve) => rtp.bind(rtpPort, '127.0.0.1', resolve));
+    const phone = await RtpPhone.open();
+    // Half a second of the prompt heard: the caller presses 1 (RFC 4733, in its own RTP stream).
+    let keyedAt = 0;
+    const keying = (async () => {
+      const deadline = Date.now() + 60_000;
+      while (phone.heardSince(0).length < 4000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (phone.heardSince(0).length < 4000) return;
+      keyedAt = Date.now();
+      phone.press('1');
+    })();
     try {
       const uac = await runSipp({
         scenario: 'uac-listen-until-bye.xml',
@@ -90,13 +79,18 @@ describe('a call to an IVR menu', () => {
         service: '500',
         auth: caller,
         timeoutSeconds: 60,
-        vars: { rtpport: String(rtpPort) },
+        vars: { rtpport: String(phone.port) },
         extra: ['-mp', String(await freeMediaPort())],
       });
       expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+      await keying;
     } finally {
-      rtp.close();
+      phone.close();
     }
+    const keyed = keyedAt > 0;
+    const prompt = Array.from(phone.heardSince(0, keyedAt || Infinity));
+    // Packets (20 ms each) heard after the key.
+    const afterKey = keyed ? phone.heardSince(keyedAt).length / 160 : 0;
     expect(keyed, 'the prompt reached the caller').toBe(true);
     const rms = Math.sqrt(prompt.reduce((s, v) => s + v * v, 0) / prompt.length);
     expect(rms, 'the prompt has energy').toBeGreaterThan(1000);
@@ -114,29 +108,6 @@ describe('a call to an IVR menu', () => {
     await expect.poll(() => liveCounts(h.edge.calls, h.media), { timeout: 20_000, interval: 50 }).toEqual({ calls: 0, legs: 0, endpoints: 0, bridges: 0, rooms: 0, pipes: 0 });
   }, 90_000);
 });
-
-/**
- * RFC 4733 §2.3: one event as three packets of growing duration, then the end of event (E bit) sent
- * three times (§2.5.1.4: the final packet is repeated, for loss); payload type 101 as the caller's SDP says.
- */
-function sendDigit(socket: dgram.Socket, digit: string, port: number, address: string): void {
-  const event = '0123456789*#'.indexOf(digit);
-  const ssrc = 0x1234abcd;
-  const timestamp = 160_000;
-  for (let i = 0; i < 6; i++) {
-    const end = i >= 3;
-    const packet = Buffer.alloc(16);
-    packet[0] = 0x80;
-    packet[1] = (i === 0 ? 0x80 : 0) | 101; // marker on the first packet of the event
-    packet.writeUInt16BE(1000 + i, 2);
-    packet.writeUInt32BE(timestamp, 4);
-    packet.writeUInt32BE(ssrc, 8);
-    packet[12] = event;
-    packet[13] = (end ? 0x80 : 0) | 10; // E bit, volume -10 dBm0
-    packet.writeUInt16BE(end ? 800 : 160 * (i + 1), 14);
-    socket.send(packet, port, address);
-  }
-}
 
 function toneWav(hz: number, ms: number): Buffer {
   const n = Math.round((ms * 8000) / 1000);

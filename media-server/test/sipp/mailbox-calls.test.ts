@@ -1,20 +1,19 @@
-import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '@carillon/core';
 import { liveCounts } from '../../src/health.ts';
-import { pcmaDecodeSample } from '../../src/media/codecs/g711.ts';
 import { wavHeader } from '../../src/media/media-player/wav-file.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
+import { RtpPhone } from '../support/rtp-phone.ts';
 import { freeMediaPort, freeSipPort, runSipp } from '../support/sipp.ts';
 
 /**
  * The caller's mailbox by phone (apps/mailbox/), end to end on the live edge with the unreleased area
  * 'voicemail' enabled for this edge only: a SIPp phone of 101 dials *86 and listens on the test's own
- * RTP socket; once the PIN prompt reaches it, the test keys the PIN, # and 7 as RFC 4733 events from
- * that socket (7 is type-ahead: the application takes it after the message). The caller hears the
+ * RTP phone; once the PIN prompt reaches it, the test keys the PIN, # and 7 as RFC 4733 events in
+ * that phone's stream (7 is type-ahead: the application takes it after the message). The caller hears the
  * message (a WAV of 1400 Hz), the application moves it to the trash and hangs up.
  */
 const DATA_DIR = '/tmp/carillon-tests';
@@ -47,21 +46,15 @@ afterAll(async () => {
 
 describe('*86: the caller’s mailbox by phone', () => {
   it('takes the PIN and #, plays the new message, and 7 moves it to the trash', async () => {
-    const rtp = dgram.createSocket('udp4');
-    const heard: number[] = [];
+    const phone = await RtpPhone.open();
+    // A quarter second of the PIN prompt heard: the caller keys the PIN, # and 7 (type-ahead) from its RTP stream.
     let keyed = false;
-    rtp.on('message', (packet, from) => {
-      // RTP header (12 bytes, no CSRC or extension from our endpoint); PCMA, the caller's only codec besides events.
-      if ((packet[1]! & 0x7f) !== 8) return;
-      for (let i = 12; i < packet.length; i++) heard.push(pcmaDecodeSample(packet[i]!));
-      // A quarter second of the PIN prompt heard: the caller keys the PIN, #, then 7 (symmetric RTP: back to where media comes from).
-      if (!keyed && heard.length >= 2000) {
-        keyed = true;
-        [...PIN, '#', '7'].forEach((digit, i) => sendDigit(rtp, digit, i, from.port, from.address));
-      }
-    });
-    const rtpPort = await freeMediaPort();
-    await new Promise<void>((resolve) => rtp.bind(rtpPort, '127.0.0.1', resolve));
+    const keying = (async () => {
+      const deadline = Date.now() + 60_000;
+      while (phone.heardSince(0).length < 2000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      keyed = phone.heardSince(0).length >= 2000;
+      if (keyed) phone.press(`${PIN}#7`);
+    })();
     try {
       const uac = await runSipp({
         scenario: 'uac-listen-until-bye.xml',
@@ -70,13 +63,15 @@ describe('*86: the caller’s mailbox by phone', () => {
         service: '*86',
         auth: caller,
         timeoutSeconds: 90,
-        vars: { rtpport: String(rtpPort) },
+        vars: { rtpport: String(phone.port) },
         extra: ['-mp', String(await freeMediaPort())],
       });
       expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+      await keying;
     } finally {
-      rtp.close();
+      phone.close();
     }
+    const heard = Array.from(phone.heardSince(0));
     expect(keyed, 'the PIN prompt reached the caller').toBe(true);
     // The message's tone among the spoken prompts: at least a second of 20 ms frames that are almost all 1400 Hz.
     expect(toneFrames(heard, MESSAGE_HZ), 'the message reached the caller').toBeGreaterThanOrEqual(50);
@@ -86,29 +81,6 @@ describe('*86: the caller’s mailbox by phone', () => {
     await expect.poll(() => liveCounts(h.edge.calls, h.media), { timeout: 20_000, interval: 50 }).toEqual({ calls: 0, legs: 0, endpoints: 0, bridges: 0, rooms: 0, pipes: 0 });
   }, 120_000);
 });
-
-/**
- * RFC 4733 §2.3: one event as three packets of growing duration, then the end of event (E bit) sent
- * three times (§2.5.1.4); each event its own timestamp (§2.5.1.2: a new event, not a continuation);
- * payload type 101 as the caller's SDP says.
- */
-function sendDigit(socket: dgram.Socket, digit: string, index: number, port: number, address: string): void {
-  const event = '0123456789*#'.indexOf(digit);
-  const timestamp = 160_000 + index * 8000;
-  for (let i = 0; i < 6; i++) {
-    const end = i >= 3;
-    const packet = Buffer.alloc(16);
-    packet[0] = 0x80;
-    packet[1] = (i === 0 ? 0x80 : 0) | 101; // marker on the first packet of the event
-    packet.writeUInt16BE(1000 + index * 6 + i, 2);
-    packet.writeUInt32BE(timestamp, 4);
-    packet.writeUInt32BE(0x1234abcd, 8);
-    packet[12] = event;
-    packet[13] = (end ? 0x80 : 0) | 10; // E bit, volume -10 dBm0
-    packet.writeUInt16BE(end ? 800 : 160 * (i + 1), 14);
-    socket.send(packet, port, address);
-  }
-}
 
 /** 20 ms frames whose energy is at least 80 % at `hz` (Goertzel), so a tone and not speech. */
 function toneFrames(samples: number[], hz: number): number {
