@@ -12,8 +12,8 @@ import { RegistrarThreads } from '../../registrar/registrar-threads.ts';
 import { BindingStore } from '../../registrar/binding-store.ts';
 import { CredentialCache } from '../../registrar/credential-cache.ts';
 import { Registrar } from '../../registrar/registrar.ts';
-import { DIALOG_EVENT, ParkDialogEvents } from '../../registrar/park-dialog-events.ts';
-import { MessageWaitingNotifier } from '../../registrar/message-waiting.ts';
+import { createDialogEventNotifier, type DialogEventNotifier } from '../../registrar/park-dialog-events.ts';
+import { createMessageWaitingNotifier, onVoicemailEvent, type MessageWaitingNotifier } from '../../registrar/message-waiting.ts';
 import { MailboxPhoneAccess } from '../../calls/mailbox-phone-access.ts';
 import { VOICEMAIL_EVENTS_CHANNEL } from '@carillon/contracts/voicemail-events';
 import { CallEngine, type CallOwnership } from '../../calls/call-engine.ts';
@@ -91,16 +91,16 @@ export class SipEdge {
    */
   readonly messageWaiting: MessageWaitingNotifier | null;
   /** Busy lamps of park locations (RFC 4235 dialog events), with the unreleased area 'park'; null otherwise. */
-  readonly parkKeys: ParkDialogEvents | null;
+  readonly parkKeys: DialogEventNotifier | null;
   private readonly stopWatchingParkLot: () => void;
   private readonly voicemailEvents: Redis | null;
 
-  private constructor(parts: { transport: SipTransportLayer; transactions: TransactionLayer; registrar: Registrar; calls: CallEngine; bindings: BindingStore; address: string; log: Logger; presence: CallPresenceTracker; registrarThreads: RegistrarThreads | null; credentials: CredentialCache; jobs: JobProducer; messageWaiting: MessageWaitingNotifier | null; voicemailEvents: Redis | null; parkKeys: ParkDialogEvents | null }) {
+  private constructor(parts: { transport: SipTransportLayer; transactions: TransactionLayer; registrar: Registrar; calls: CallEngine; bindings: BindingStore; address: string; log: Logger; presence: CallPresenceTracker; registrarThreads: RegistrarThreads | null; credentials: CredentialCache; jobs: JobProducer; messageWaiting: MessageWaitingNotifier | null; voicemailEvents: Redis | null; parkKeys: DialogEventNotifier | null }) {
     this.messageWaiting = parts.messageWaiting;
     this.parkKeys = parts.parkKeys;
     const keys = parts.parkKeys;
-    const unwatchLot = keys && parts.calls.parking ? parts.calls.parking.watch((accountId, location) => keys.locationChanged(accountId, location)) : () => undefined;
-    const unwatchPresence = keys ? parts.presence.watch((accountId, extensionId) => keys.extensionChanged(accountId, extensionId)) : () => undefined;
+    const unwatchLot = keys && parts.calls.parking ? parts.calls.parking.watch((accountId, location) => keys.changed(accountId, { kind: 'park', location })) : () => undefined;
+    const unwatchPresence = keys ? parts.presence.watch((accountId, extensionId) => keys.changed(accountId, { kind: 'user', extensionId })) : () => undefined;
     this.stopWatchingParkLot = () => {
       unwatchLot();
       unwatchPresence();
@@ -245,7 +245,7 @@ export class SipEdge {
     let messageWaiting: MessageWaitingNotifier | null = null;
     let voicemailEvents: Redis | null = null;
     if (config.ENABLE_UNRELEASED.includes('voicemail')) {
-      messageWaiting = new MessageWaitingNotifier({
+      messageWaiting = createMessageWaitingNotifier({
         auth,
         credentials,
         throttle,
@@ -259,12 +259,12 @@ export class SipEdge {
       voicemailEvents = deps.redis.duplicate();
       const notifier = messageWaiting;
       voicemailEvents.on('message', (channel: string, message: string) => {
-        if (channel === VOICEMAIL_EVENTS_CHANNEL) notifier.onVoicemailEvent(message);
+        if (channel === VOICEMAIL_EVENTS_CHANNEL) onVoicemailEvent(notifier, message);
       });
       await voicemailEvents.subscribe(VOICEMAIL_EVENTS_CHANNEL);
     }
     const parkKeys = calls.parking
-      ? new ParkDialogEvents({
+      ? createDialogEventNotifier({
           auth,
           credentials,
           throttle,
@@ -339,22 +339,20 @@ export class SipEdge {
         case 'NOTIFY':
           await this.calls.handleInDialog(req, tx);
           return;
-        case 'SUBSCRIBE':
-          // By event package (RFC 6665 §8.2.4): dialog (busy lamps of park locations, area 'park'), message-summary (area 'voicemail').
-          if (this.parkKeys && (req.get('event') ?? '').split(';')[0]!.trim().toLowerCase() === DIALOG_EVENT) {
-            await this.parkKeys.handleSubscribe(req, tx as NonInviteServerTransaction, source);
+        case 'SUBSCRIBE': {
+          // By event package (RFC 6665 §8.2.4): dialog (busy lamps, area 'park'), message-summary (area 'voicemail').
+          const notifiers = [this.parkKeys, this.messageWaiting].filter((n) => n !== null);
+          if (notifiers.length === 0) {
+            tx.respond(createResponse(req, 405).add('allow', ALLOW));
             return;
           }
-          if (!this.messageWaiting && this.parkKeys) {
-            tx.respond(createResponse(req, 489).add('allow-events', DIALOG_EVENT));
-            return;
-          }
-          if (this.messageWaiting) {
-            await this.messageWaiting.handleSubscribe(req, tx as NonInviteServerTransaction, source);
-            return;
-          }
-          tx.respond(createResponse(req, 405).add('allow', ALLOW));
+          const event = (req.get('event') ?? '').split(';')[0]!.trim().toLowerCase();
+          const notifier = notifiers.find((n) => n.event === event);
+          // A package we do not serve gets 489, listing the ones we do.
+          if (!notifier) tx.respond(createResponse(req, 489).add('allow-events', notifiers.map((n) => n.event).join(', ')));
+          else await notifier.handleSubscribe(req, tx as NonInviteServerTransaction, source);
           return;
+        }
         default:
           tx.respond(createResponse(req, 405).add('allow', this.messageWaiting || this.parkKeys ? ALLOW_WITH_SUBSCRIBE : ALLOW));
       }
