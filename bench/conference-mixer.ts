@@ -27,16 +27,17 @@
  *   BENCH_MUTED=1 mutes every member but the talkers (they still send; the room drops it after the header).
  * Bounded: at most 20 s per room and 1,000 members; no asserts.
  */
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os, { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { PCMU } from '../media-server/src/media/codecs/g711-codec.ts';
 import { ToneGenerator } from '../media-server/src/media/audio/tone-generator.ts';
 import { writeRtpHeader } from '../media-server/src/media/rtp/rtp-header.ts';
 import { percentiles } from '../media-server/src/media/mixer/room.ts';
+import { machineBusySeconds, procCpuSeconds, udpReceiveBufferErrors } from './support/proc-stats.ts';
+import { startRtpLoadgen } from './support/rtp-loadgen.ts';
 import type { RoomReply, RoomRequest } from './support/conference-room-process.ts';
 
 const SECONDS = Math.min(20, Number(process.argv[2] ?? 10));
@@ -50,46 +51,13 @@ const TAIL_MS = 300;
 const WARM_UP_MS = 2000;
 
 // --- the generator ---------------------------------------------------------
-const work = mkdtempSync(path.join(tmpdir(), 'carillon-conference-bench-'));
-const loadgenBinary = path.join(work, 'rtp-loadgen');
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-try {
-  execFileSync('gcc', ['-O2', '-Wall', '-o', loadgenBinary, path.join(import.meta.dirname, 'support', 'rtp-loadgen.c')], { stdio: 'inherit' });
-} catch (err) {
-  console.error(`cannot build the load generator with gcc (Debian: apt-get install gcc): ${String(err)}`);
-  process.exit(1);
-}
-const loadgen = spawn(loadgenBinary, [], { stdio: ['pipe', 'pipe', 'inherit'] });
-const loadgenLines = createInterface({ input: loadgen.stdout! })[Symbol.asyncIterator]();
-const nextLine = async (): Promise<string> => {
-  const { value, done } = await loadgenLines.next();
-  if (done) throw new Error('the load generator exited');
-  return value as string;
-};
+const { child: loadgen, nextLine, work } = startRtpLoadgen('conference');
 await nextLine(); // "ports A B": members latch to A, where the packets come from
 
 interface LoadgenResult {
   sentA: number;
   receivedA: number;
   sendMs: number;
-}
-
-// --- CPU accounting ----------------------------------------------------------
-const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-}
-function machineBusySeconds(): number {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
-  return (total - cpu[3]! - cpu[4]!) / TICKS_PER_SECOND;
-}
-function udpReceiveBufferErrors(): number {
-  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
-  const names = lines[0]!.split(/\s+/);
-  return Number(lines[1]!.split(/\s+/)[names.indexOf('RcvbufErrors')]);
 }
 
 // --- the room process ----------------------------------------------------------
@@ -154,8 +122,8 @@ for (const members of SIZES) {
   const offered = members * 50;
   writePackets(file, ports, ticks);
   const statsBefore = await ask({ type: 'stats' }, 'stats');
-  const cpuBefore = processCpuSeconds(pid);
-  const generatorBefore = processCpuSeconds(loadgen.pid!);
+  const cpuBefore = procCpuSeconds(pid) ?? NaN;
+  const generatorBefore = procCpuSeconds(loadgen.pid!) ?? NaN;
   const machineBefore = machineBusySeconds();
   const dropsBefore = udpReceiveBufferErrors();
   const started = performance.now();
@@ -177,8 +145,8 @@ for (const members of SIZES) {
     if (drained) break;
   }
   const seconds = (performance.now() - started) / 1000;
-  const roomCpu = processCpuSeconds(pid) - cpuBefore;
-  const generatorCpu = processCpuSeconds(loadgen.pid!) - generatorBefore;
+  const roomCpu = (procCpuSeconds(pid) ?? NaN) - cpuBefore;
+  const generatorCpu = (procCpuSeconds(loadgen.pid!) ?? NaN) - generatorBefore;
   const otherCpu = Math.max(0, machineBusySeconds() - machineBefore - roomCpu - generatorCpu);
   const kernelDrops = udpReceiveBufferErrors() - dropsBefore;
   const load = os.loadavg()[0]!;

@@ -25,18 +25,18 @@
  *   e.g. npx node bench/relay-vs-rtpengine.ts 4 20000,40000 20
  * Bounded: at most 10 s per run and 200k pps; no asserts.
  */
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { writeRtpHeader } from '../media-server/src/media/rtp/rtp-header.ts';
 import { SrtpContext } from '../media-server/src/media/srtp/srtp-context.ts';
 import { formatSdesInlineKey, generateSrtpMasterKey, parseSdesInlineKey } from '../media-server/src/media/srtp/sdes-crypto.ts';
 import type { SrtpMasterKey, SrtpProfileName } from '../media-server/src/media/srtp/srtp-profile.ts';
 import type { RelayCallSpec, RelayReply, RelayRequest } from './support/media-relay-process.ts';
+import { machineBusySeconds, procCpuSeconds } from './support/proc-stats.ts';
 import { RtpEngine } from './support/rtpengine-ng.ts';
+import { startRtpLoadgen } from './support/rtp-loadgen.ts';
 
 const SECONDS = Math.min(10, Number(process.argv[2] ?? 4));
 const LOADS = (process.argv[3] ?? '20000,40000').split(',').map((s) => Math.min(200_000, Number(s)));
@@ -87,23 +87,7 @@ interface Relay {
 }
 
 // --- the generator ---------------------------------------------------------
-const work = mkdtempSync(path.join(tmpdir(), 'carillon-relay-bench-'));
-const loadgenBinary = path.join(work, 'rtp-loadgen');
-// Also when a run throws: no temporary files left behind.
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-try {
-  execFileSync('gcc', ['-O2', '-Wall', '-o', loadgenBinary, path.join(import.meta.dirname, 'support', 'rtp-loadgen.c')], { stdio: 'inherit' });
-} catch (err) {
-  console.error(`cannot build the load generator with gcc (Debian: apt-get install gcc): ${String(err)}`);
-  process.exit(1);
-}
-const loadgen = spawn(loadgenBinary, [], { stdio: ['pipe', 'pipe', 'inherit'] });
-const loadgenLines = createInterface({ input: loadgen.stdout! })[Symbol.asyncIterator]();
-const nextLine = async (): Promise<string> => {
-  const { value, done } = await loadgenLines.next();
-  if (done) throw new Error('the load generator exited');
-  return value as string;
-};
+const { child: loadgen, nextLine, work } = startRtpLoadgen('relay');
 const [, portA, portB] = (await nextLine()).split(' ').map(Number) as [string, number, number];
 
 interface LoadgenResult {
@@ -112,21 +96,6 @@ interface LoadgenResult {
   receivedA: number;
   receivedB: number;
   sendMs: number;
-}
-
-// --- CPU accounting ----------------------------------------------------------
-const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-/** CPU seconds of a process, all its threads (utime + stime, /proc/<pid>/stat fields 14 and 15). */
-function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-}
-/** Busy CPU seconds of the whole machine (/proc/stat: everything but idle and iowait). */
-function machineBusySeconds(): number {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
-  return (total - cpu[3]! - cpu[4]!) / TICKS_PER_SECOND;
 }
 
 // --- the relays --------------------------------------------------------------
@@ -305,15 +274,15 @@ async function measure(relay: Relay, mediaPath: MediaPath, offered: number): Pro
   const setup = await relay.setUp(keyA, keyB);
   const file = path.join(work, 'packets.bin');
   writePackets(file, setup, Math.round(offered * SECONDS), keyA, keyB);
-  const relayBefore = processCpuSeconds(relay.pid);
-  const generatorBefore = processCpuSeconds(loadgen.pid!);
+  const relayBefore = procCpuSeconds(relay.pid) ?? NaN;
+  const generatorBefore = procCpuSeconds(loadgen.pid!) ?? NaN;
   const machineBefore = machineBusySeconds();
   const started = performance.now();
   loadgen.stdin!.write(`run ${file} ${offered} ${QUIET_MS}\n`);
   const result = JSON.parse(await nextLine()) as LoadgenResult;
   const seconds = (performance.now() - started) / 1000;
-  const relayCpu = processCpuSeconds(relay.pid) - relayBefore;
-  const generatorCpu = processCpuSeconds(loadgen.pid!) - generatorBefore;
+  const relayCpu = (procCpuSeconds(relay.pid) ?? NaN) - relayBefore;
+  const generatorCpu = (procCpuSeconds(loadgen.pid!) ?? NaN) - generatorBefore;
   const otherCpu = Math.max(0, machineBusySeconds() - machineBefore - relayCpu - generatorCpu);
   await relay.hangUp();
   return {

@@ -9,13 +9,13 @@
  *   npx node bench/rtp-relay.ts [seconds per scenario] [offered packets/s]
  */
 import dgram from 'node:dgram';
-import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { MediaEngine } from '../media-server/src/media/engine/media-engine.ts';
 import type { BridgeHandle } from '../media-server/src/media/bridge/bridge-handle.ts';
 import { generateSrtpMasterKey } from '../media-server/src/media/srtp/sdes-crypto.ts';
 import type { LoopbackSenderData } from './support/loopback-sender.ts';
+import { udpReceiveBufferErrors } from './support/proc-stats.ts';
 
 const SECONDS = Math.min(10, Number(process.argv[2] ?? 3));
 const OFFERED_PPS = Math.min(200_000, Number(process.argv[3] ?? 60_000));
@@ -88,14 +88,3 @@ for (const scenario of scenarios) {
 sink.close();
 await engine.stop();
 
-/** Datagrams the kernel dropped for a full receive buffer, machine-wide (Linux), or NaN. */
-function udpReceiveBufferErrors(): number {
-  try {
-    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
-    const names = lines[0]!.split(/\s+/);
-    const values = lines[1]!.split(/\s+/);
-    return Number(values[names.indexOf('RcvbufErrors')]);
-  } catch {
-    return Number.NaN;
-  }
-}

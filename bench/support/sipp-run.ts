@@ -8,9 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { EdgeHeap, EdgeReady, EdgeUsage } from './edge-process.ts';
+import { procCpuSeconds } from './proc-stats.ts';
+
+export { procCpuSeconds, udpReceiveBufferErrors } from './proc-stats.ts';
 
 export const BENCH_SCENARIOS = path.resolve(import.meta.dirname, '../sipp');
-const CLK_TCK = 100;
 
 export interface SippBenchOptions {
   scenario: string;
@@ -55,15 +57,6 @@ export interface SippBenchRun {
   stop(): void;
 }
 
-export function procCpuSeconds(pid: number): number | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
 
 export function parseStatCsv(text: string): SippStats[] {
   const lines = text.split('\n').filter((l) => l.trim());
@@ -462,14 +455,6 @@ export async function pgTransactions(database: string): Promise<number> {
   }
 }
 
-/** The kernel's count of UDP datagrams dropped for a full receive buffer, machine-wide (/proc/net/snmp). */
-export function udpReceiveBufferErrors(): number {
-  const lines = fs.readFileSync('/proc/net/snmp', 'utf8').split('\n');
-  const i = lines.findIndex((l) => l.startsWith('Udp:'));
-  const names = lines[i]!.trim().split(/\s+/);
-  const values = lines[i + 1]!.trim().split(/\s+/);
-  return Number(values[names.indexOf('RcvbufErrors')] ?? NaN);
-}
 
 /**
  * The machine is shared: a failed step during which other processes took more
