@@ -246,6 +246,12 @@ describe('MediaEngine bridging two RTP phones', () => {
     const tone = generateTone([440], 5000, 8000 * 0.3);
     const shortId = await bridge.play('a', { pcm: tone });
     expect(await eventually(() => events.some((e) => e.type === 'playback-ended' && e.playbackId === shortId))).toBe(true);
+
+    // A playback replaced by another ends too: whoever waits on the first (ring-back under a greeting) is told.
+    const looping = await bridge.play('a', { file: staticAudioPath('hold-music.wav') }, { loop: true });
+    const replacing = await bridge.play('a', { pcm: tone });
+    expect(await eventually(() => events.some((e) => e.type === 'playback-ended' && e.playbackId === looping))).toBe(true);
+    expect(await eventually(() => events.some((e) => e.type === 'playback-ended' && e.playbackId === replacing))).toBe(true);
   });
 
   it('mutes one direction and holds the other', async () => {

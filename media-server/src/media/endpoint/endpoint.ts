@@ -631,19 +631,20 @@ export class Endpoint {
   // ---- generated media ----
 
   play(prompt: EncodedPrompt, playbackId: number, loop: boolean): void {
-    this.stopPlayback(false);
+    // The playback it replaces has ended: whoever waits on it (a ring-back under a greeting) is told.
+    this.stopPlayback();
     this.player = { packetizer: new RtpPacketizer(prompt, { payloadType: this.payloadType, ssrc: 0, loop }), playbackId };
     this.outbound.reanchor();
     this.attachClock();
   }
 
   /** Returns whether a prompt was playing. */
-  stopPlayback(report = true): boolean {
+  stopPlayback(): boolean {
     const player = this.player;
     if (!player) return false;
     this.player = null;
     this.detachClockIfIdle();
-    if (report) this.host.emit({ type: 'playback-ended', bridgeId: this.host.bridgeId, legId: this.legId, playbackId: player.playbackId });
+    this.host.emit({ type: 'playback-ended', bridgeId: this.host.bridgeId, legId: this.legId, playbackId: player.playbackId });
     return true;
   }
 
