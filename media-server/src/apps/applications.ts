@@ -1,3 +1,4 @@
+import { DEFAULT_RING_FOR_SECONDS } from '@carillon/domain';
 import { reject, type Destination, type DestinationKind, type ExtensionDestination, type PstnDestination, type RejectDestination } from '../routing/destination.ts';
 import { announcementApp } from './announcement/announcement.ts';
 import type { CallApp } from './call-handle.ts';
@@ -11,7 +12,7 @@ import type { MailboxAccess } from './mailbox/mailbox-access.ts';
 import { messageOnlyApp } from './message-only/message-only.ts';
 import type { Mailboxes } from './voicemail/mailboxes.ts';
 import type { AnsweringRulesSource, ForwardingRoutes } from './user-answering/answering-rules.ts';
-import { userAnsweringApp } from './user-answering/user-answering.ts';
+import { ring, userAnsweringApp } from './user-answering/user-answering.ts';
 
 /** The destinations today's B2BUA (calls/b2bua-call.ts) puts through: an extension's devices, or the carrier. */
 export type BridgedDestination = ExtensionDestination | PstnDestination;
@@ -88,6 +89,19 @@ export function callApplications(ports: ApplicationPorts): ApplicationTable {
 /** The application that takes this destination, if any. */
 export function applicationFor(table: ApplicationTable, destination: Destination): CallApp | null {
   return table[destination.kind] ?? null;
+}
+
+/**
+ * The application that takes a call handed on by `CallHandle.transfer`: the
+ * destination's own, else for a user's extension ringing its phones with
+ * ring-back (what the B2BUA does had the call come there first). Null when it
+ * leads nowhere (refused, or its feature not available here).
+ */
+export function transferApplicationFor(table: ApplicationTable, destination: Destination): CallApp | null {
+  const app = applicationFor(table, destination);
+  if (app) return app;
+  if (destination.kind === 'extension') return async (call, d) => void (await ring(call, d as ExtensionDestination, DEFAULT_RING_FOR_SECONDS));
+  return null;
 }
 
 /** The destination as the B2BUA takes it: bridged, or refused (with the reason of a missing application). */

@@ -60,7 +60,12 @@ export interface CallHandle {
   setRoomMute(muted: boolean): Promise<void>;
   /** Parks the call (music on hold) in a slot, until someone picks it up or it times out. */
   park(slot: string | null): Promise<{ slot: string }>;
-  /** Hands the call to another destination by number, as the dial plan routes it for this caller. */
+  /**
+   * Hands the call on to an extension of the account by its number (a queue, an announcement, a
+   * user…): that destination's application takes the call over, or a user's phones ring; resolves
+   * when it is done with the call. Rejects with DestinationRefusedError when the number leads nowhere
+   * the call can go (unknown, disabled, its feature not available here), the call untouched.
+   */
   transfer(target: string): Promise<void>;
   /** Ends the call (BYE, or 480 when not answered yet). */
   hangup(): Promise<void>;
@@ -176,6 +181,16 @@ export class RoomFullError extends Error {
     super(`the room is full (${capacity} members)`);
     this.capacity = capacity;
     this.name = 'RoomFullError';
+  }
+}
+
+/** `transfer` found no way to put the call through, with the SIP status and reason a caller would have got. */
+export class DestinationRefusedError extends Error {
+  readonly status: number;
+  constructor(status: number, reason: string) {
+    super(`destination refused: ${status} ${reason}`);
+    this.status = status;
+    this.name = 'DestinationRefusedError';
   }
 }
 

@@ -15,6 +15,7 @@ import { mediaAddress, parseSdp, type Codec } from '../sdp/session-description.t
 import { chooseCodec, PLAIN_RTP_CODECS, TELEPHONE_EVENT, WEBRTC_CODECS } from '../sdp/negotiate-codecs.ts';
 import {
   CallEndedError,
+  DestinationRefusedError,
   UnsupportedVerbError,
   type CallApp,
   type CallHandle,
@@ -32,7 +33,7 @@ import {
   type RoomRef,
   type RoomRole,
 } from '../apps/call-handle.ts';
-import type { Destination, TrunkTarget } from '../routing/destination.ts';
+import type { CallDirection, Destination, TrunkTarget } from '../routing/destination.ts';
 import type { MediaEngine } from '../media/index.ts';
 import { reachTarget } from './binding-target.ts';
 import { CalleeForks, type CalleeDevice, type CalleeTarget } from './app-call-bridge.ts';
@@ -128,7 +129,15 @@ export interface AppCallContext {
   trunkAuthorization?(trunk: TrunkTarget, request: SipRequest, challenge: SipResponse): string | null;
   /** For `joinRoom`: the node's rooms (one opens with its first member and closes with its last). */
   rooms: Pick<RoomRegistry, 'enter'>;
+  /**
+   * For `transfer`: where an extension's number leads for a call of this account and direction (the
+   * dial plan), and the application that then takes the call, or why none does.
+   */
+  transferTarget(accountId: string, extensionNumber: string, direction: CallDirection): Promise<{ destination: Destination; app: CallApp } | { status: number; reason: string }>;
 }
+
+/** Hand-overs in one call: past it, applications sending the call to each other are a loop (RFC 3261's Max-Forwards, in spirit). */
+const MAX_TRANSFERS = 10;
 
 /** Extensions one `bridgeTo` rings at once (a queue's Simultaneous offer goes to its free members). */
 const MAX_BRIDGE_TARGETS = 100;
@@ -209,6 +218,8 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   private readonly calleeForks: CalleeForks[] = [];
   private bridging: CalleeForks | null = null;
   private member: RoomMembership | null = null;
+  /** How many times an application handed the call on (`transfer`). */
+  private transfers = 0;
   /** A digit from the caller's endpoint while it is in a room (events then come from the room). */
   private readonly onRoomEvent = (e: MediaEvent) => {
     if (e.type === 'dtmf' && this.member?.placed === 'moved' && e.legId === this.member.endpointId) this.digit(e.digit);
@@ -652,6 +663,18 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     this.end({ result: resultOfStatus(status), hangupBy: null });
   }
 
+  /** CallHandle.transfer: the destination's application runs on this same call (the caller's leg and media stay). */
+  async transfer(target: string): Promise<void> {
+    this.alive();
+    if (++this.transfers > MAX_TRANSFERS) throw new DestinationRefusedError(482, 'Loop Detected');
+    const direction: CallDirection = this.caller.kind === 'trunk' ? 'inbound' : 'internal';
+    const found = await this.ctx.transferTarget(this.caller.accountId, target, direction);
+    this.alive();
+    if ('status' in found) throw new DestinationRefusedError(found.status, found.reason);
+    this.log.info('call handed on', { to: target, kind: found.destination.kind });
+    await found.app(this.handle(), found.destination);
+  }
+
   async hangup(): Promise<void> {
     if (this.#state === 'Offered') {
       this.refuse(480, 'Temporarily Unavailable', 'unavailable');
@@ -1053,7 +1076,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       joinRoom: (room, role, options) => this.joinRoom(room, role, options),
       setRoomMute: (muted) => this.setRoomMute(muted),
       park: () => Promise.reject(new UnsupportedVerbError('park', 'an application call cannot park yet')),
-      transfer: () => Promise.reject(new UnsupportedVerbError('transfer', 'an application call cannot transfer yet')),
+      transfer: (target) => this.transfer(target),
       hangup: () => this.hangup(),
     };
   }

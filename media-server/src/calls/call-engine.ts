@@ -18,10 +18,10 @@ import type { CallContext, CallEvents, CallParty } from './call-context.ts';
 import { CallRecords } from './call-records.ts';
 import { loadAccountConfig } from '../routing/account-config.ts';
 import { AccountConfigCache, type AccountConfigCacheOptions } from '../routing/account-config-cache.ts';
-import { forwardingDestination, routeCall } from '../routing/dial-plan.ts';
+import { forwardingDestination, routeCall, routeExtension } from '../routing/dial-plan.ts';
 import { reject, type Destination, type RejectDestination, type TrunkTarget } from '../routing/destination.ts';
 import { ParkLot } from './park-lot.ts';
-import { applicationFor, callApplications, type ApplicationTable } from '../apps/applications.ts';
+import { applicationFor, callApplications, transferApplicationFor, withoutApplication, type ApplicationTable } from '../apps/applications.ts';
 import type { Mailboxes } from '../apps/voicemail/mailboxes.ts';
 import type { MailboxAccess } from '../apps/mailbox/mailbox-access.ts';
 import { AppCall, type AppCallContext } from './app-call.ts';
@@ -235,6 +235,13 @@ export class CallEngine {
       registerFork: (callId, call) => this.appForks.set(callId, call),
       trunkAuthorization: (trunk, request, challenge) => this.trunkAuthorization(trunk, request, challenge),
       rooms: this.rooms,
+      transferTarget: async (accountId, extensionNumber, direction) => {
+        const destination = routeExtension(await this.accountConfigs.get(accountId), accountId, extensionNumber, direction);
+        const app = transferApplicationFor(this.applications, destination);
+        if (app) return { destination, app };
+        const refusal = destination.kind === 'reject' ? destination : withoutApplication(destination);
+        return refusal ? { status: refusal.status, reason: refusal.reason } : { status: 480, reason: 'Temporarily Unavailable' };
+      },
     };
   }
 

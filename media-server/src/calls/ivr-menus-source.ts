@@ -91,6 +91,9 @@ function reachOf(ext: RoutingExtension): IvrTarget['reach'] {
       return 'user';
     case 'message_only':
       return 'mailbox';
+    case 'call_queue':
+    case 'announcement_only':
+      return 'transfer';
     default:
       return 'unsupported';
   }

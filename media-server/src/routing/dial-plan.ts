@@ -75,6 +75,18 @@ export function routeCall(config: AccountConfig | null, caller: Caller, dialedRa
   };
 }
 
+/**
+ * Where an application hands a call on to an extension of the account by its
+ * number (the IVR connecting a caller to a queue, `CallHandle.transfer`),
+ * whoever the caller is: as if the extension had been dialled from inside,
+ * with the call's own direction. 404 for a number that is not an extension.
+ */
+export function routeExtension(config: AccountConfig | null, accountId: string, typed: string, direction: CallDirection): Destination {
+  if (!config || config.account.id !== accountId) return reject(404, 'Not Found', 'not_found');
+  const ext = /^[0-9]{1,9}$/.test(typed.trim()) ? extensionByTypedNumber(config, typed.trim()) : null;
+  return ext ? extensionDestination(config, ext, direction) : reject(404, 'Not Found', 'not_found');
+}
+
 const trunkTarget = (trunk: RoutingTrunk, dialString: string): PstnDestination['trunk'] => ({
   id: trunk.id,
   host: trunk.host,

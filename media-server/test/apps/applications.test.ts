@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { announcementApp, defaultAnnouncement } from '../../src/apps/announcement/announcement.ts';
-import { applicationFor, callApplications } from '../../src/apps/applications.ts';
+import { DEFAULT_RING_FOR_SECONDS } from '@carillon/domain';
+import { applicationFor, callApplications, transferApplicationFor } from '../../src/apps/applications.ts';
+import { RING_BACK } from '../../src/apps/user-answering/user-answering.ts';
 import { CallEndedError } from '../../src/apps/call-handle.ts';
 import { messageOnlyApp } from '../../src/apps/message-only/message-only.ts';
 import { defaultGreeting, mailboxFull } from '../../src/apps/voicemail/take-message.ts';
@@ -110,5 +112,21 @@ describe('the table of applications', () => {
     const call = new FakeCallHandle();
     await applicationFor(table, { ...messageOnly, why: 'no_answer' })!(call, { ...messageOnly, why: 'no_answer' });
     expect(call.log).toEqual([['reject', { status: 480, reason: 'Voicemail Not Available' }]]);
+  });
+});
+
+describe('what takes a call handed on by transfer', () => {
+  it("is the destination's own application, else a user's phones ringing; nothing for a refusal or a feature not available", async () => {
+    const table = callApplications({ mailboxes: new MemoryMailboxes() });
+    expect(transferApplicationFor(table, announcement)).toBe(applicationFor(table, announcement));
+    const user: Destination = { kind: 'extension', accountId: ACCOUNT, extensionId: MAILBOX, extensionNumber: '102', direction: 'inbound' };
+    const ringUser = transferApplicationFor(table, user);
+    expect(ringUser).not.toBeNull();
+    const call = new FakeCallHandle({ dialed: '500' });
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'caller' };
+    await ringUser!(call, user);
+    expect(call.log).toEqual(['answer', ['play', RING_BACK], ['bridgeTo', { target: user, ringSeconds: DEFAULT_RING_FOR_SECONDS }]]);
+    expect(transferApplicationFor(table, { kind: 'reject', status: 404, reason: 'Not Found', result: 'not_found' })).toBeNull();
+    expect(transferApplicationFor(table, { kind: 'queue', accountId: ACCOUNT, extensionId: MAILBOX, extensionNumber: '700', direction: 'inbound' })).toBeNull();
   });
 });

@@ -1,4 +1,4 @@
-import { CallEndedError, UnsupportedVerbError, type BridgeOptions, type JoinRoomOptions, type RoomExit, type RoomRef, type RoomRole, type BridgeOutcome, type CallHandle, type CollectOptions, type CollectResult, type PlaySource, type RecordOptions, type RecordResult } from '../../src/apps/call-handle.ts';
+import { CallEndedError, DestinationRefusedError, UnsupportedVerbError, type BridgeOptions, type JoinRoomOptions, type RoomExit, type RoomRef, type RoomRole, type BridgeOutcome, type CallHandle, type CollectOptions, type CollectResult, type PlaySource, type RecordOptions, type RecordResult } from '../../src/apps/call-handle.ts';
 import type { MailboxSettings, Mailboxes, NewVoicemail } from '../../src/apps/voicemail/mailboxes.ts';
 
 /**
@@ -106,8 +106,17 @@ export class FakeCallHandle implements CallHandle {
   park(): Promise<never> {
     return Promise.reject(new UnsupportedVerbError('park', 'fake'));
   }
-  transfer(): Promise<never> {
-    return Promise.reject(new UnsupportedVerbError('transfer', 'fake'));
+  /** Extension numbers a transfer() reaches (their application then has the call until it ends); any other is refused with 480. */
+  transferable = new Set<string>();
+  transfer(target: string): Promise<void> {
+    try {
+      this.verb('transfer', target);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (!this.transferable.has(target)) return Promise.reject(new DestinationRefusedError(480, 'Temporarily Unavailable'));
+    this.lifetime.abort();
+    return Promise.resolve();
   }
   hangup(): Promise<void> {
     this.verb('hangup');

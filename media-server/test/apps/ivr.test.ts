@@ -28,7 +28,7 @@ function config(settings: Partial<IvrSettings> = {}): IvrConfig {
         name: 'Main',
         language: 'en',
         prompt: { mode: 'tts', text: WELCOME },
-        keys: { '1': { type: 'connect', extension: '501' }, '2': { type: 'voicemail', extension: '102' }, '8': { type: 'directory' }, '9': { type: 'external', number: '+15550100' } },
+        keys: { '1': { type: 'connect', extension: '501' }, '2': { type: 'voicemail', extension: '102' }, '3': { type: 'connect', extension: '700' }, '8': { type: 'directory' }, '9': { type: 'external', number: '+15550100' } },
         genericKeys: null,
       },
       { number: '501', name: 'Sales', language: 'en', prompt: { mode: 'audio', prompt: 'sales greeting' }, keys: { '1': { type: 'connect', extension: '102' } }, genericKeys: null },
@@ -63,6 +63,7 @@ function accountIvr(cfg: IvrConfig = config()): AccountIvr {
     { extensionId: ext('102'), number: '102', reach: 'user' },
     { extensionId: ext('103'), number: '103', reach: 'user' },
     ...PEOPLE.slice(2).map((p): IvrTarget => ({ extensionId: ext(p.extension), number: p.extension, reach: 'user' })),
+    { extensionId: ext('700'), number: '700', reach: 'transfer' },
     { extensionId: MAIN_MENU_ID, number: '500', reach: 'unsupported' },
     { extensionId: SALES_MENU_ID, number: '501', reach: 'unsupported' },
   ];
@@ -104,6 +105,20 @@ describe('the IVR application', () => {
     expect(menus.asked).toEqual([ACCOUNT]);
     expect(call.log).toEqual(['answer', welcome, ...keyed('1'), sales, ...keyed('1'), ...ringing('102')]);
     expect(mailboxes.deposited).toEqual([]);
+  });
+
+  it('hands the call on to a queue (700) by transfer; where queues are not available the caller hears so and is back in the menu', async () => {
+    const call = new FakeCallHandle({ dialed: '500' });
+    call.keys = ['3'];
+    call.transferable.add('700');
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes() })(call, toMenu(MAIN_MENU_ID)));
+    expect(call.log).toEqual(['answer', welcome, ...keyed('3'), ['transfer', '700']]);
+
+    const refused = new FakeCallHandle({ dialed: '500' });
+    refused.keys = ['3'];
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes() })(refused, toMenu(MAIN_MENU_ID)));
+    expect(refused.log.slice(0, 6)).toEqual(['answer', welcome, ...keyed('3'), ['transfer', '700'], ['play', { tts: notAvailable('en') }]]);
+    expect(refused.log[6]).toEqual(welcome);
   });
 
   it('plays the prompt three times with no input, then does the configured no-input action (connect to 103)', async () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@carillon/config';
 import { AppCall, IllegalAppCallTransition, type AppCallContext, type AppCallEnd } from '../../src/calls/app-call.ts';
-import { CallEndedError, RoomFullError, UnsupportedVerbError, type CallApp, type CallHandle } from '../../src/apps/call-handle.ts';
+import { CallEndedError, DestinationRefusedError, RoomFullError, UnsupportedVerbError, type CallApp, type CallHandle } from '../../src/apps/call-handle.ts';
 import type { CallParty } from '../../src/calls/call-context.ts';
 import { RoomRegistry } from '../../src/calls/room-registry.ts';
 import { MediaEngine } from '../../src/media/index.ts';
@@ -49,7 +49,7 @@ afterEach(async () => {
 });
 
 /** One caller and its AppCall: the INVITE delivered, the call started with `app`. */
-async function call(app: CallApp, opts: { openRecord?: AppCallContext['openRecord']; lateOffer?: boolean } = {}) {
+async function call(app: CallApp, opts: { openRecord?: AppCallContext['openRecord']; lateOffer?: boolean; transferTarget?: AppCallContext['transferTarget'] } = {}) {
   const transport = new FakeTransport();
   const layer = new TransactionLayer(transport, { via: { host: '127.0.0.1', ports: { UDP: 5060 } }, timers: { T1: 50, T2: 400, T4: 250, D: 500 }, logger: quiet });
   const callId = `${randomBytes(6).toString('hex')}@test`;
@@ -75,6 +75,7 @@ async function call(app: CallApp, opts: { openRecord?: AppCallContext['openRecor
     domain: 'carillon.test',
     registerFork: () => undefined,
     rooms,
+    transferTarget: opts.transferTarget ?? (() => Promise.resolve({ status: 404, reason: 'Not Found' })),
   };
   const started = new Promise<AppCall>((resolve) => {
     layer.onRequest((req, tx) => {
@@ -406,7 +407,7 @@ describe('the verbs', () => {
     expect(rec.durationMs).toBeGreaterThan(500);
   });
 
-  it('bridgeTo, joinRoom as a whisper, park and transfer are refused with UnsupportedVerbError; reject ends an unanswered call with its status', async () => {
+  it('bridgeTo, joinRoom as a whisper and park are refused with UnsupportedVerbError, a transfer to no extension with DestinationRefusedError; reject ends an unanswered call with its status', async () => {
     const errors: unknown[] = [];
     const { peer, ended } = await call(async (h) => {
       errors.push(
@@ -419,8 +420,49 @@ describe('the verbs', () => {
     });
     await peer.response(486);
     expect(errors).toHaveLength(4);
-    for (const e of errors) expect(e).toBeInstanceOf(UnsupportedVerbError);
+    for (const e of errors.slice(0, 3)) expect(e).toBeInstanceOf(UnsupportedVerbError);
+    expect(errors[3]).toBeInstanceOf(DestinationRefusedError);
+    expect((errors[3] as DestinationRefusedError).status).toBe(404);
     expect(await ended()).toMatchObject({ result: 'busy', hangupBy: null });
+  });
+
+  it('transfer: the destination\'s application takes over the same call, and hand-overs in a loop stop after ten', async () => {
+    const asked: string[] = [];
+    const seen: string[] = [];
+    let refused: unknown = null;
+    const announcement: CallApp = async (h, d) => {
+      seen.push(`${h.id} ${d.kind}`);
+      await h.answer();
+      await h.play({ tone: 700, durationMs: 100 });
+    };
+    const loop: CallApp = async (h) => {
+      await h.transfer('500').catch((e: unknown) => {
+        refused ??= e;
+      });
+    };
+    const { ended, peer } = await call(
+      async (h) => {
+        seen.push(`${h.id} first`);
+        await h.transfer('600');
+        await h.transfer('500');
+      },
+      {
+        openRecord: () => Promise.resolve({ callId: 'call-1', legId: 'leg-1' }),
+        transferTarget: (accountId, number, direction) => {
+          asked.push(`${accountId === CALLER.accountId} ${number} ${direction}`);
+          const destination = { kind: 'announcement', accountId, extensionId: randomUUID(), extensionNumber: number, direction } as const;
+          return Promise.resolve({ destination, app: number === '600' ? announcement : loop });
+        },
+      },
+    );
+    await peer.response(200);
+    peer.ack();
+    expect(await ended()).toMatchObject({ result: 'answered', hangupBy: 'callee' });
+    expect(seen).toEqual(['call-1 first', 'call-1 announcement']);
+    // One hand-over to 600, then 500 handing on to itself until the tenth is refused.
+    expect(asked).toEqual(['true 600 internal', ...Array.from({ length: 9 }, () => 'true 500 internal')]);
+    expect(refused).toBeInstanceOf(DestinationRefusedError);
+    expect((refused as DestinationRefusedError).status).toBe(482);
   });
 });
 

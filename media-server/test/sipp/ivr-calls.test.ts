@@ -17,6 +17,7 @@ import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp } from '../sup
  * whose SIPp phone answers, plays speech and hangs up; the caller gets the BYE.
  */
 const DATA_DIR = '/tmp/carillon-tests';
+const ANNOUNCEMENT_HZ = 1200;
 let h: EdgeHarness;
 let caller: TestPhone;
 let callee: TestPhone;
@@ -29,6 +30,12 @@ beforeAll(async () => {
   const site = await h.db.selectFrom('sites').select('id').where('account_id', '=', h.accountId).where('is_main', '=', true).executeTakeFirstOrThrow();
   const menu = await h.db.insertInto('extensions').values({ account_id: h.accountId, site_id: site.id, number: '500', type: 'ivr_menu', name: 'Main menu', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
   menuId = menu.id;
+  // 600: an announcement-only extension whose greeting is 1.5 s of 1200 Hz (key 2 hands the caller on to it).
+  const announcement = await h.db.insertInto('extensions').values({ account_id: h.accountId, site_id: site.id, number: '600', type: 'announcement_only', name: null, status: 'activated' }).returning('id').executeTakeFirstOrThrow();
+  const greeting = path.posix.join('greetings', h.accountId, `${randomBytes(6).toString('hex')}.wav`);
+  fs.mkdirSync(path.join(DATA_DIR, path.dirname(greeting)), { recursive: true });
+  fs.writeFileSync(path.join(DATA_DIR, greeting), toneWav(ANNOUNCEMENT_HZ, 1500));
+  await h.db.insertInto('voicemail_settings').values({ extension_id: announcement.id, account_id: h.accountId, greeting_path: greeting, language: 'en', transcribe: false }).execute();
   // The menu's prompt: a library prompt of 10 s of 697 Hz, an uploaded prompt as the library stores it (8 kHz WAV under DATA_DIR).
   const promptName = `welcome ${randomBytes(3).toString('hex')}`;
   const file = path.posix.join('prompts', h.accountId, `${randomBytes(6).toString('hex')}.wav`);
@@ -42,7 +49,7 @@ beforeAll(async () => {
       account_id: h.accountId,
       language: 'en',
       prompt: JSON.stringify({ mode: 'audio', prompt: promptName }),
-      keys: JSON.stringify({ '1': { type: 'connect', extension: '102' } }),
+      keys: JSON.stringify({ '1': { type: 'connect', extension: '102' }, '2': { type: 'connect', extension: '600' } }),
       generic_keys: null,
     })
     .execute();
@@ -105,6 +112,41 @@ describe('a call to an IVR menu', () => {
       ['caller', 'answered', caller.deviceId],
       ['callee', 'answered', callee.deviceId],
     ]);
+    await expect.poll(() => liveCounts(h.edge.calls, h.media), { timeout: 20_000, interval: 50 }).toEqual({ calls: 0, legs: 0, endpoints: 0, bridges: 0, rooms: 0, pipes: 0 });
+  }, 90_000);
+
+  it('hands the caller on to an announcement-only extension (key 2): its greeting plays on the same call, then the BYE', async () => {
+    const phone = await RtpPhone.open();
+    let keyedAt = 0;
+    const keying = (async () => {
+      const deadline = Date.now() + 60_000;
+      while (phone.heardSince(0).length < 4000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (phone.heardSince(0).length < 4000) return;
+      keyedAt = Date.now();
+      phone.press('2');
+    })();
+    try {
+      const uac = await runSipp({
+        scenario: 'uac-listen-until-bye.xml',
+        target: h.target,
+        localPort: await freeSipPort(),
+        service: '500',
+        auth: caller,
+        timeoutSeconds: 60,
+        vars: { rtpport: String(phone.port) },
+        extra: ['-mp', String(await freeMediaPort())],
+      });
+      expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+      await keying;
+    } finally {
+      phone.close();
+    }
+    expect(keyedAt, 'the menu prompt reached the caller').toBeGreaterThan(0);
+    // The announcement's tone after the key, and none of it before (the menu's prompt is 697 Hz).
+    expect(phone.peakFrameLevelSince(keyedAt, ANNOUNCEMENT_HZ)).toBeGreaterThan(3000);
+    expect(phone.peakFrameLevelSince(0, ANNOUNCEMENT_HZ, keyedAt)).toBeLessThan(300);
+    const record = await h.lastCall();
+    expect(record).toMatchObject({ to_number: '500', result: 'answered', hangup_by: 'callee' });
     await expect.poll(() => liveCounts(h.edge.calls, h.media), { timeout: 20_000, interval: 50 }).toEqual({ calls: 0, legs: 0, endpoints: 0, bridges: 0, rooms: 0, pipes: 0 });
   }, 90_000);
 });

@@ -33,8 +33,9 @@ export interface IvrTarget {
   number: string;
   /**
    * What connecting to it does: `user` rings a person's phones, `mailbox` takes a message (a
-   * message-only extension), `unsupported` is not reachable from a menu yet (queues, paging, park…),
-   * `disabled` is not reachable at all.
+   * message-only extension), `transfer` hands the call on to the extension's own application (a call
+   * queue, an announcement: `CallHandle.transfer`), `unsupported` is not reachable from a menu (paging,
+   * park), `disabled` is not reachable at all.
    */
-  reach: 'user' | 'mailbox' | 'unsupported' | 'disabled';
+  reach: 'user' | 'mailbox' | 'transfer' | 'unsupported' | 'disabled';
 }

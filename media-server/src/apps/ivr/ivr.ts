@@ -1,5 +1,5 @@
 import { companyEntryMenu, DEFAULT_DIRECTORY_SETTINGS, DEFAULT_RING_FOR_SECONDS, directoryName, isIvrDigit, searchDirectory, type DirectoryEntry, type DirectorySearchBy, type IvrCallState, type IvrLanguage, ivrStep, resumeIvr, startIvr, type IvrContext, type IvrEffect, type IvrEvent, type IvrOutcome, type IvrStep } from '@carillon/domain';
-import type { CallApp, CallHandle, PlaySource } from '../call-handle.ts';
+import { DestinationRefusedError, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
 import type { Destination, ExtensionDestination } from '../../routing/destination.ts';
 import type { AnsweringRulesSource, ForwardingRoutes } from '../user-answering/answering-rules.ts';
 import { reasonOf, ring, userAnsweringApp } from '../user-answering/user-answering.ts';
@@ -134,6 +134,15 @@ async function leave(
       if (target?.reach === 'mailbox') {
         await takeMessage(call, { accountId: from.accountId, extensionId: target.extensionId, extensionNumber: target.number }, 'message_only', deps.mailboxes);
         return true;
+      }
+      if (target?.reach === 'transfer') {
+        try {
+          await call.transfer(target.number);
+          return true;
+        } catch (err) {
+          // Its feature is not available here (a hidden area), or it went meanwhile: back to the menu.
+          if (!(err instanceof DestinationRefusedError)) throw err;
+        }
       }
       break;
     }
