@@ -141,7 +141,7 @@ describe('call monitoring by code', () => {
     // The monitor stays on for a while, then hangs up itself (its scenario's BYE).
     const m = await monitorPhone(MONITOR_HZ);
     const since = Date.now();
-    const monitor = await dial('103', '*81102', 'uac-talk-then-bye.xml', { rtpport: String(m.port), talkms: '45000' });
+    const monitor = await dial('103', '*81102', 'uac-talk-then-bye.xml', { rtpport: String(m.port), talkms: '25000' });
 
     // Listen: the monitor hears both parties; neither hears the monitor; they still hear each other.
     await waitFor('listen', () => call.monitored?.mode === 'listen' && hears(m, CALLER_HZ) && hears(m, AGENT_HZ));

@@ -26,7 +26,7 @@ const uuidList = z
  * MON-02's three steps: the group's name, the users that can monitor, the
  * users that can be monitored. A user may be in both lists.
  */
-export const monitoringGroupInput = z.object({
+export const monitoringGroupInput = z.strictObject({
   name: z.string().trim().min(1).max(60),
   monitorExtensionIds: uuidList.default([]),
   monitoredExtensionIds: uuidList.default([]),
