@@ -1209,7 +1209,9 @@ export class B2buaCall implements ParkableCall {
       }
       rtx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'NOTIFY' ? 200 : 501));
     });
-    this.log.info('monitoring started', { mode, side: agentSide });
+    // Who monitored whom is worth a log line (a supervisor's action on a colleague's call); the monitor is on a call too.
+    this.log.info('monitoring started', { mode, side: agentSide, monitorExtensionId: party.extensionId, agentExtensionId: agentExtension });
+    if (!this.ended) this.ctx.presence?.set(this, this.accountId, party.extensionId, 'on_call');
     if (mode === 'takeover') await this.takeOver(monitoring);
   }
 
@@ -1281,6 +1283,8 @@ export class B2buaCall implements ParkableCall {
   private stopMonitoring(monitoring: NonNullable<B2buaCall['monitoring']>): Promise<void> {
     return this.serialMonitorOp(async () => {
       if (this.monitoring === monitoring) this.monitoring = null;
+      // The monitor is free again (finish() clears the call's presence as a whole).
+      if (!this.ended) this.ctx.presence?.set(this, this.accountId, monitoring.monitor.extensionId, null);
       if (monitoring.room.closed) return;
       // Back to the two-party path first (the room relays until each leg is moved), then the monitor's leg closes with the
       // room. A call that ended meanwhile closes the room with its legs in it: they are going anyway.

@@ -11,9 +11,10 @@ import { startTonePeer, type TonePeer } from '../support/tone-peer.ts';
 /**
  * Call monitoring (issue 15 point 6, MON-01) between SIPp phones through the SIP edge, with the
  * unreleased area 'monitoring' enabled for this edge only. 101 calls 102 (the agent); 103 monitors
- * 102 (a group lists 103 as a monitor and 102 as monitored); 104 is in no group. Each party's media
- * is a socket of the test sending a tone of its own (caller 600 Hz, agent 900 Hz, monitor 1400 Hz),
- * so who hears whom is read from the spectrum (Goertzel) of what each one receives, per leg.
+ * 102 (a group lists 103 as a monitor and 102 as monitored); 104 is in no group (and is a transfer
+ * target). Each party's media is a socket of the test sending a tone of its own (caller 600 Hz, agent
+ * 900 Hz, monitor 1400 Hz), so who hears whom is read from the spectrum (Goertzel) of what each one
+ * receives, per leg.
  */
 let h: EdgeHarness;
 const phones: Record<string, TestPhone> = {};
@@ -55,9 +56,9 @@ async function monitorPhone(hz: number): Promise<RtpPhone> {
   return p;
 }
 
-async function agent(socket: TonePeer): Promise<SippRun> {
-  await h.edge.bindings.removeAll(phones['102']!.extensionId);
-  const run = await startRegisteredSipp({ target: h.target, credentials: phones['102']!, scenario: 'uas-socket-until-bye.xml', vars: { rtpport: String(socket.port) }, timeoutSeconds: 90 });
+async function agent(socket: TonePeer, extension = '102'): Promise<SippRun> {
+  await h.edge.bindings.removeAll(phones[extension]!.extensionId);
+  const run = await startRegisteredSipp({ target: h.target, credentials: phones[extension]!, scenario: 'uas-socket-until-bye.xml', vars: { rtpport: String(socket.port) }, timeoutSeconds: 90 });
   running.push(run);
   return run;
 }
@@ -240,6 +241,39 @@ describe('call monitoring by code', () => {
     await succeeded(caller, 'the caller');
     await succeeded(callee, 'the agent');
     await succeeded(monitor, 'the monitor');
+    await nothingLeft();
+  }, 120_000);
+
+  it('a transfer of the monitored call ends the monitoring first: the monitor gets its BYE, and the caller talks to the transfer target', async () => {
+    const TARGET_HZ = 1800;
+    const a = await peer(CALLER_HZ);
+    const b = await peer(AGENT_HZ);
+    const t = await peer(TARGET_HZ);
+    const callee = await agent(b);
+    const caller = await dial('101', '102', 'uac-socket-until-bye.xml', { rtpport: String(a.port) });
+    await Promise.all([speakWhenConnected(caller, a), speakWhenConnected(callee, b)]);
+    await twoParty(a, b, 'the two parties hearing each other');
+    const call = (await waitFor('the answered call', theCall)) as B2buaCall;
+
+    const m = await monitorPhone(MONITOR_HZ);
+    const monitor = await dial('103', '*83102', 'uac-listen-until-bye.xml', { rtpport: String(m.port) });
+    await waitFor('barge', () => monitored('barge')() && hears(a, MONITOR_HZ) && hears(b, MONITOR_HZ));
+
+    // The app transfers the caller to 104 (the control channel's blind transfer).
+    const target = await agent(t, '104');
+    expect(await call.transferByCommand('a', '104')).toBeNull();
+    await succeeded(monitor, 'the monitor');
+    expect(call.monitored).toBeNull();
+    await speakWhenConnected(target, t);
+    await succeeded(callee, 'the agent, replaced by the target');
+    // Its phone's media stops, as a real phone's does (a socket still sending would keep the latch of the side it left).
+    b.close();
+    await waitFor('the caller and the target hearing each other', () => hears(a, TARGET_HZ) && hears(t, CALLER_HZ) && deaf(a, MONITOR_HZ));
+    expect(h.media.liveCounts()).toMatchObject({ legs: 2, bridges: 1, rooms: 0 });
+
+    expect(call.hangUpByCommand()).toBe(true);
+    await succeeded(caller, 'the caller');
+    await succeeded(target, 'the target');
     await nothingLeft();
   }, 120_000);
 
