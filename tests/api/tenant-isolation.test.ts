@@ -118,7 +118,8 @@ beforeAll(async () => {
     .returning('id')
     .executeTakeFirstOrThrow();
   const bQueue = (await (await b.client.json('POST', '/api/call-queues', { number: '6001', name: 'Beta queue' })).json()) as { queue: { extensionId: string } };
-  b.ids = { 'call-queues': bQueue.queue.extensionId, registrations: bRegistration.id, campaigns: bCampaign.id, messages: bVoicemail.id, conversations: bConversation.id, menus: bMenu.menu.id, prompts: bPrompt.id, 'api-tokens': bToken.id, templates: bTemplate.id, 'template-applications': bApplication.applicationId, numbers: bNumber.id, 'bulk-edit': bBulkEdit.id, roles: bRole.id, 'user-groups': bGroup.id, members: me.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
+  const bMonitoring = (await (await b.client.json('POST', '/api/monitoring-groups', { name: 'Beta coaching', monitorExtensionIds: [me.extensionId] })).json()) as { group: { id: string } };
+  b.ids = { 'call-queues': bQueue.queue.extensionId, 'monitoring-groups': bMonitoring.group.id, registrations: bRegistration.id, campaigns: bCampaign.id, messages: bVoicemail.id, conversations: bConversation.id, menus: bMenu.menu.id, prompts: bPrompt.id, 'api-tokens': bToken.id, templates: bTemplate.id, 'template-applications': bApplication.applicationId, numbers: bNumber.id, 'bulk-edit': bBulkEdit.id, roles: bRole.id, 'user-groups': bGroup.id, members: me.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
 }, 120_000);
 
 afterAll(async () => {
@@ -187,6 +188,9 @@ describe('tenant isolation', () => {
     expect(walked).toContain('POST /api/users/bulk-edit/[id]/confirm');
     expect(walked).toContain('PATCH /api/templates/[id]');
     expect(walked).toContain('PUT /api/call-queues/[id]');
+    expect(walked).toContain('PUT /api/monitoring-groups/[id]');
+    expect(walked).toContain('DELETE /api/monitoring-groups/[id]');
+    expect(((await (await b.client.get(`/api/monitoring-groups/${b.ids['monitoring-groups']}`)).json()) as { group: { name: string } }).group.name).toBe('Beta coaching');
     expect(walked).toContain('DELETE /api/templates/[id]');
     expect(walked).toContain('POST /api/templates/[id]/apply');
     expect(walked).toContain('GET /api/template-applications/[id]');

@@ -35,9 +35,13 @@ export const UNRELEASED_DND: ReadonlySet<string> = new Set(['no_queue_calls']);
  * - `voicemail`: the voicemail inbox under My Extension › Messages (issue 13): messages, audio, transcripts,
  *   trash, live unread badge; hidden until calls deposit messages and greetings, phone access,
  *   notification e-mails and message-waiting indication exist.
+ * - `monitoring`: call monitoring groups (issue 15 point 6, MON-01/MON-02): groups of monitors and monitored users
+ *   (`/api/monitoring-groups`), and media-server's listen, whisper, barge and take over by keypad code (`*81`…`*85`
+ *   + extension) on two-party calls; hidden until the admin pages, monitoring from the web app, monitoring of
+ *   application calls (queues) and the monitor's leg in the call log exist.
  * - `park`: park locations and directed call pickup (issue 15 points 4, 5): media-server parks by transfer to
  *   a location, retrieves, recalls, and picks up with `*58`; hidden until the admin pages, park codes,
  *   cross-node retrieval and dialog-event BLF (RFC 4235) exist.
  */
-export const UNRELEASED_AREAS = ['answering_rules', 'conference', 'ivr', 'park', 'queues', 'sms', 'voicemail'] as const;
+export const UNRELEASED_AREAS = ['answering_rules', 'conference', 'ivr', 'monitoring', 'park', 'queues', 'sms', 'voicemail'] as const;
 export type UnreleasedArea = (typeof UNRELEASED_AREAS)[number];

@@ -36,6 +36,7 @@ const REASONS: Partial<Record<Destination['kind'], string>> = {
   conference: 'Conferencing Not Available',
   park: 'Call Park Not Available',
   pickup: 'Call Pickup Not Available',
+  monitor: 'Call Monitoring Not Available',
   page: 'Paging Not Available',
   // Only on a node whose engine has no mailboxes (the application needs them): otherwise announcementApp takes it.
   announcement: 'Announcement Not Available',

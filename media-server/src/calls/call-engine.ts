@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@carillon/config';
-import type { SecretBox } from '@carillon/core';
+import { monitoringAllowed, type SecretBox } from '@carillon/core';
 import type { Database } from '@carillon/db';
 import type { MediaEngine } from '../media/index.ts';
 import type { FailureThrottle } from '../registrar/auth-throttle.ts';
@@ -111,6 +111,8 @@ export class CallEngine {
   private readonly applications: ApplicationTable;
   /** Park locations and directed pickup (unreleased area 'park'); null: both are 480 as before. */
   readonly parking: ParkLot<B2buaCall> | null;
+  /** Call monitoring by code (unreleased area 'monitoring'); false: the codes get 480 'Call Monitoring Not Available'. */
+  private readonly monitoring: boolean;
   private readonly appCtx: AppCallContext;
   /** The rooms application calls join (conferences), opened with their first member and closed with their last. */
   readonly rooms: RoomRegistry;
@@ -142,6 +144,7 @@ export class CallEngine {
       deps.settings?.accountConfig,
     );
     const records = new CallRecords(deps.db, deps.nodeId ?? null);
+    this.monitoring = deps.unreleased?.includes('monitoring') ?? false;
     this.parking =
       deps.redis && deps.unreleased?.includes('park')
         ? new ParkLot<B2buaCall>({ db: deps.db, redis: deps.redis, nodeId: deps.nodeId ?? 'media-server', log: deps.log.child('park'), ...(deps.settings?.parkRecallSeconds ? { recallSeconds: deps.settings.parkRecallSeconds } : {}) })
@@ -331,6 +334,11 @@ export class CallEngine {
       if (taken === true) return;
       destination = taken;
     }
+    if (this.monitoring && caller.kind === 'device' && destination.kind === 'monitor') {
+      const joined = await this.monitorCall(req, tx, source, caller, destination);
+      if (joined === true) return;
+      destination = joined;
+    }
     const app = applicationFor(this.applications, destination);
     if (app) {
       const call = new AppCall(this.appCtx, req, tx, source, caller, destination, app);
@@ -387,6 +395,30 @@ export class CallEngine {
     if (!ringing) return reject(404, 'Nothing To Pick Up', 'not_found');
     await ringing.takeIncoming('pickup', req, tx, source, caller);
     return true;
+  }
+
+  /**
+   * MON-01: a monitoring code + an extension joins the call that extension is on (B2buaCall.monitor):
+   * true when it did, else the refusal as a destination (403 when no group lets this user monitor that
+   * one, 404 when that user is on no call that can be monitored on this node).
+   */
+  private async monitorCall(
+    req: SipRequest,
+    tx: InviteServerTransaction,
+    source: SipSource,
+    caller: Extract<CallParty, { kind: 'device' }>,
+    destination: Extract<Destination, { kind: 'monitor' }>,
+  ): Promise<true | RejectDestination> {
+    const target = destination.targetExtensionId;
+    if (!(await monitoringAllowed(this.deps.db, caller.accountId, caller.extensionId, target))) return reject(403, 'Not A Monitor Of This User', 'forbidden');
+    for (const call of this.calls()) {
+      if (call.accountId !== caller.accountId) continue;
+      const side = call.monitorableSide(target);
+      if (!side) continue;
+      await call.monitor(destination.mode, side, req, tx, source, caller);
+      return true;
+    }
+    return reject(404, 'No Call To Monitor', 'not_found');
   }
 
   /** A carrier by its source address, or a device by its digest credentials (407 first, RFC 3261 §22.3). */

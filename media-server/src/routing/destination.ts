@@ -1,4 +1,5 @@
 import type { CallResult } from '@carillon/db';
+import type { MonitorMode } from '@carillon/domain';
 
 /**
  * Where the dial plan sends a call: one case per kind of application that
@@ -18,6 +19,8 @@ export type Destination =
   /** `*58` + an extension: the call ringing there, for a member of one of its pickup groups. */
   | { kind: 'pickup'; accountId: string; target: string | null; targetExtensionId: string | null }
   | { kind: 'page'; accountId: string; extensionId: string; extensionNumber: string }
+  /** A monitoring code + an extension (MON-01): the call that extension is on, listened to, whispered to, barged into or taken over. */
+  | { kind: 'monitor'; accountId: string; mode: MonitorMode; target: string; targetExtensionId: string }
   | { kind: 'announcement'; accountId: string; extensionId: string; extensionNumber: string; direction: CallDirection }
   /** The caller's own mailbox, reached by phone (`*86`): PIN, then its new messages. */
   | MailboxDestination

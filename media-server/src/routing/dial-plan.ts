@@ -1,6 +1,6 @@
 import type { TrunkNumberFormat } from '@carillon/db';
 import { dndTakesCall } from '@carillon/db';
-import { callingCodeOf, COUNTRIES, isEmergencyNumber, toE164, toNational, type CountryCode } from '@carillon/domain';
+import { callingCodeOf, COUNTRIES, isEmergencyNumber, toE164, toNational, type CountryCode, type MonitorMode } from '@carillon/domain';
 import { extensionByTypedNumber, type AccountConfig, type RoutingExtension, type RoutingTrunk } from './account-config.ts';
 import { reject, type CallDirection, type Destination, type PstnDestination } from './destination.ts';
 
@@ -20,6 +20,15 @@ export type Caller =
  * its call up (PU-01). `*9` is dialled during a call (calls/star-codes.ts).
  */
 export const DIALLED_STAR_CODES = { page: '*84', pickup: '*58' } as const;
+
+/**
+ * Call monitoring (MON-01; the seeds give no codes): a code + the monitored
+ * user's extension, in the ranges phones and PBXs commonly keep for features
+ * (`*8x`, beside `*84` paging; `*86` alone is the mailbox, so take over is
+ * `*85`). During the call the monitor switches with the keypad: see
+ * MONITOR_MODE_DIGITS (calls/call-monitor.ts).
+ */
+export const MONITOR_STAR_CODES = { listen: '*81', whisper: '*82', barge: '*83', takeover: '*85' } as const satisfies Record<MonitorMode, string>;
 
 /** `*86` alone: the caller's own mailbox (issue 13, phone access), where the account config allows it. */
 export const MAILBOX_STAR_CODE = '*86';
@@ -194,6 +203,14 @@ function extensionDestination(config: AccountConfig, ext: RoutingExtension, dire
 
 function routeStarCode(config: AccountConfig, dialed: string): Destination {
   const accountId = config.account.id;
+  for (const [mode, code] of Object.entries(MONITOR_STAR_CODES) as [MonitorMode, string][]) {
+    if (!dialed.startsWith(code)) continue;
+    const rest = dialed.slice(code.length);
+    if (!rest) return reject(484, 'Address Incomplete', 'not_found');
+    const ext = /^[0-9]{1,9}$/.test(rest) ? extensionByTypedNumber(config, rest) : null;
+    if (!ext || ext.status === 'disabled' || (ext.type !== 'user' && ext.type !== 'limited')) return reject(404, 'Not A User To Monitor', 'not_found');
+    return { kind: 'monitor', accountId, mode, target: ext.number, targetExtensionId: ext.id };
+  }
   for (const [kind, code] of Object.entries(DIALLED_STAR_CODES) as [keyof typeof DIALLED_STAR_CODES, string][]) {
     if (!dialed.startsWith(code)) continue;
     const rest = dialed.slice(code.length);

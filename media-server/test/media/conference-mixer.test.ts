@@ -435,6 +435,40 @@ describe('a conference room', () => {
     expect(level(listener, 800, unmuted, 30)).toBeGreaterThan(HEARD);
   });
 
+  it('gives a member with a hearing rule only the members it hears (call monitoring), from the next tick, and everyone again when the rule is lifted', async () => {
+    const a = await phone({ codec: 'PCMU', toneHz: 400, amplitude: 5000 });
+    const b = await phone({ codec: 'PCMA', toneHz: 800, amplitude: 5000 });
+    const m = await phone({ codec: 'PCMU', toneHz: 1200, amplitude: 5000 });
+    const r = await room();
+    a.start(await r.addEndpoint(spec('a', a)));
+    b.start(await r.addEndpoint(spec('b', b)));
+    // Listen: the two parties hear only each other; the monitor (no rule) hears both.
+    await r.setHears('a', ['b']);
+    await r.setHears('b', ['a']);
+    m.start(await r.addEndpoint(spec('m', m)));
+    await talkersWhen(r, (ids) => sameSet(ids, ['a', 'b', 'm']));
+    const since = performance.now();
+    expect(await heardFor(a, since, 40)).toBe(true);
+    expect(await heardFor(m, since, 40)).toBe(true);
+    expect(level(a, 800, since, 30)).toBeGreaterThan(HEARD);
+    expect(level(a, 1200, since, 30)).toBeLessThan(NOT_HEARD);
+    expect(level(b, 400, since, 30)).toBeGreaterThan(HEARD);
+    expect(level(b, 1200, since, 30)).toBeLessThan(NOT_HEARD);
+    expect(level(m, 400, since, 30)).toBeGreaterThan(HEARD);
+    expect(level(m, 800, since, 30)).toBeGreaterThan(HEARD);
+    // Nobody hears itself, with a rule or without.
+    for (const [p, hz] of [[a, 400], [b, 800], [m, 1200]] as const) expect(level(p, hz, since, 30)).toBeLessThan(NOT_HEARD);
+
+    // Whisper: a hears the monitor too; b still does not.
+    await r.setHears('a', null);
+    const whisper = performance.now();
+    expect(await heardFor(a, whisper, 40)).toBe(true);
+    expect(level(a, 1200, whisper, 30)).toBeGreaterThan(HEARD);
+    expect(level(a, 800, whisper, 30)).toBeGreaterThan(HEARD);
+    expect(level(b, 1200, whisper, 30)).toBeLessThan(NOT_HEARD);
+    await expect(r.setHears('nobody', null)).rejects.toThrow(/no endpoint nobody/);
+  });
+
   it('honours RFC 6464 levels: a member who says it is loud is chosen, one who says it is silent is not', async () => {
     const others = await Promise.all([400, 800].map((hz) => phone({ codec: 'PCMU', toneHz: hz, amplitude: 8000 })));
     // Quiet in its payload (−23 dBov) but −3 dBov in its one-byte extension (id 1).

@@ -151,6 +151,17 @@ describe('dial plan: destinations of the special extensions and star codes', () 
     expect(await routeCall(db, { kind: 'trunk', accountId, trunkId: 'x' }, '*84306')).toMatchObject({ kind: 'reject', status: 404 });
   });
 
+  it('reads the monitoring codes: *81 listen, *82 whisper, *83 barge, *85 take over, each + a user\'s extension', async () => {
+    for (const [code, mode] of [['*81', 'listen'], ['*82', 'whisper'], ['*83', 'barge'], ['*85', 'takeover']] as const) {
+      expect(await routeCall(db, alice, `${code}202`)).toMatchObject({ kind: 'monitor', accountId, mode, target: '202', targetExtensionId: expect.any(String) });
+    }
+    // Only users are monitored: a paging group, an unknown extension or none at all is refused.
+    expect(await routeCall(db, alice, '*81306')).toMatchObject({ kind: 'reject', status: 404, reason: 'Not A User To Monitor' });
+    expect(await routeCall(db, alice, '*81999')).toMatchObject({ kind: 'reject', status: 404 });
+    expect(await routeCall(db, alice, '*83')).toMatchObject({ kind: 'reject', status: 484 });
+    expect(await routeCall(db, { kind: 'trunk', accountId, trunkId: 'x' }, '*81202')).toMatchObject({ kind: 'reject', status: 404 });
+  });
+
   it("*86 reaches the caller's own mailbox where the engine allows it (unreleased area 'voicemail'); otherwise an unknown feature code as before", async () => {
     const config = await loadAccountConfig(db, accountId);
     expect(routeWith(config, alice, '*86')).toMatchObject({ kind: 'reject', status: 404, reason: 'Unknown Feature Code' });

@@ -896,6 +896,23 @@ export interface PickupGroupMembersTable {
   extension_id: string;
 }
 
+/** A call monitoring group (MON-02): its monitors may listen to, whisper to, barge into and take over its monitored users' calls. */
+export interface MonitoringGroupsTable {
+  id: Generated<string>;
+  account_id: string;
+  name: string;
+  created_at: Timestamp;
+}
+
+export type MonitoringRole = 'monitor' | 'monitored';
+
+export interface MonitoringGroupMembersTable {
+  group_id: string;
+  account_id: string;
+  extension_id: string;
+  role: MonitoringRole;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sites: SitesTable;
@@ -957,6 +974,8 @@ export interface Database {
   park_location_members: ParkLocationMembersTable;
   pickup_groups: PickupGroupsTable;
   pickup_group_members: PickupGroupMembersTable;
+  monitoring_groups: MonitoringGroupsTable;
+  monitoring_group_members: MonitoringGroupMembersTable;
 }
 
 export type Account = Selectable<AccountsTable>;

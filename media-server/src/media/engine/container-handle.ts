@@ -26,7 +26,7 @@ export type ContainerEvents = {
 
 type Requests = MediaWorkerApi['requests'];
 /** The requests that name one container and that a handle may send as they are. */
-export type ContainerOp = 'update-endpoint' | 'play' | 'stop-playback' | 'send-dtmf' | 'get-stats' | 'mixer-stats' | 'start-recording' | 'stop-recording';
+export type ContainerOp = 'update-endpoint' | 'play' | 'stop-playback' | 'send-dtmf' | 'get-stats' | 'mixer-stats' | 'set-hears' | 'start-recording' | 'stop-recording';
 export type ContainerParams<K extends ContainerOp> = Omit<Requests[K]['params'], 'containerId'>;
 
 export interface PipeOptions {

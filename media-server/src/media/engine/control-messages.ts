@@ -222,6 +222,8 @@ export type MediaWorkerApi = {
     'send-dtmf': { params: { containerId: string; endpointId: string; digits: string; durationMs: number }; result: null };
     'get-stats': { params: { containerId: string }; result: LegStats[] };
     'mixer-stats': { params: { containerId: string }; result: MixerStats };
+    /** Whom a room's member hears: member ids, or null for everyone (call monitoring). */
+    'set-hears': { params: { containerId: string; endpointId: string; hears: string[] | null }; result: null };
     'start-recording': { params: { containerId: string; path: string; options: RecordingOptions }; result: null };
     'stop-recording': { params: { containerId: string }; result: RecordingResult };
     shutdown: { params: null; result: null };

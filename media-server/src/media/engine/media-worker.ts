@@ -146,6 +146,12 @@ const handlers: ChannelHandlers<MediaWorkerApi> = {
       if (!(c instanceof Room)) throw new Error(`${containerId} is a bridge, not a room`);
       return c.mixerStats();
     },
+    'set-hears'({ containerId, endpointId, hears }) {
+      const c = container(containerId);
+      if (!(c instanceof Room)) throw new Error(`${containerId} is a bridge, not a room`);
+      c.setHears(endpointId, hears);
+      return null;
+    },
     async 'start-recording'({ containerId, path, options }) {
       await bridge(containerId).startRecording(path, options);
       return null;

@@ -17,4 +17,14 @@ export class RoomHandle extends ContainerHandle {
   mixerStats(): Promise<MixerStats> {
     return this.host.request(this, 'mixer-stats', {});
   }
+
+  /**
+   * Whom one member hears: the ids of other members, or null for everyone
+   * (the default). Call monitoring gives each party of a monitored call its
+   * own rule (a monitor who listens is heard by nobody; one who whispers
+   * only by the monitored user).
+   */
+  async setHears(endpointId: string, hears: readonly string[] | null): Promise<void> {
+    await this.host.request(this, 'set-hears', { endpointId, hears: hears ? [...hears] : null });
+  }
 }

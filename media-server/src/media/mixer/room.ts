@@ -27,6 +27,12 @@
  * decoding it.
  * A muted or listen-only endpoint (direction sendonly) drops its packets
  * itself after reading their header, so the room never sees them.
+ * A member may be given the members it hears (`setHears`; call monitoring:
+ * a monitored call's two parties hear each other and not the monitor who
+ * listens). Such a member gets its own mix of the talkers it hears, encoded
+ * for it alone, instead of its N−1 mix or the shared one; everyone else is
+ * mixed as above (a member heard by nobody is still a talker, for those who
+ * hear everyone).
  * RTCP ends here: every endpoint sends its own reports (see Endpoint.housekeeping).
  */
 import { Endpoint } from '../endpoint/endpoint.ts';
@@ -72,6 +78,8 @@ interface Member extends TalkerCandidate {
   decoded: number;
   /** For a wideband (Opus) talker: its audio down to the mixing rate, and its own mix back up. */
   wide: { down: Resampler; up: Resampler } | null;
+  /** The ids of the members it hears; null: everyone (the usual N−1 or shared mix). */
+  hears: Set<string> | null;
 }
 
 /** One codec's encoding of the shared mix in this tick. */
@@ -188,6 +196,7 @@ export class Room implements EndpointContainer {
       excessTicks: 0,
       decoded: 0,
       wide: null,
+      hears: null,
     };
     this.members.set(endpoint.legId, member);
     this.byEndpoint.set(endpoint, member);
@@ -235,6 +244,17 @@ export class Room implements EndpointContainer {
 
   removeEndpoint(id: string): void {
     this.release(id).close();
+  }
+
+  /**
+   * Whom a member hears: the ids of other members (present or to come), or
+   * null for everyone. Applies from the next tick; a member that leaves the
+   * room takes its rule with it.
+   */
+  setHears(id: string, hears: readonly string[] | null): void {
+    const member = this.members.get(id);
+    if (!member) throw new Error(`room ${this.bridgeId} has no endpoint ${id}`);
+    member.hears = hears ? new Set(hears) : null;
   }
 
   endpoint(id: string): Endpoint {
@@ -288,6 +308,8 @@ export class Room implements EndpointContainer {
     // Each talker: the other talkers (N−1), encoded in its own codec. `total` is then the sum of all of them.
     const total = this.total;
     mixMinusOne(talkers, total, this.out, (t, out) => {
+      // A talker with its own rule gets its own mix below.
+      if (t.hears) return;
       const codec = t.endpoint.codec;
       if (codec.sampleRate === MIX_SAMPLE_RATE) {
         t.endpoint.sendMixed(out, MIX_FRAME_SAMPLES, nowMs);
@@ -298,11 +320,16 @@ export class Room implements EndpointContainer {
       this.counters.talkerEncodes++;
     });
     for (let i = 0; i < MIX_FRAME_SAMPLES; i++) this.shared[i] = clip(total[i]!);
+    for (const t of talkers) if (t.hears) this.sendHeard(t, talkers, nowMs);
     // Everyone else: the shared mix, encoded at most once per codec per tick.
     for (const m of this.members.values()) {
       if (m.selected) continue;
       // One packet kept: with the next tick's packet, the cushion a new talker starts with.
       m.jitter.trim(PREBUFFER_PACKETS - 1);
+      if (m.hears) {
+        this.sendHeard(m, talkers, nowMs);
+        continue;
+      }
       const codec = m.endpoint.codec;
       let encoding = this.sharedEncodings.get(codec.name);
       if (!encoding) {
@@ -320,6 +347,25 @@ export class Room implements EndpointContainer {
     }
     this.tickDurations[Math.min(DELAY_BUCKETS - 1, Math.floor(performance.now() - this.tickStartMs))]!++;
   };
+
+  /** A member with its own rule: the talkers it hears (never itself), encoded for it alone. */
+  private sendHeard(m: Member, talkers: readonly Member[], nowMs: number): void {
+    const hears = m.hears!;
+    const out = this.out;
+    out.fill(0);
+    for (const t of talkers) {
+      if (t === m || !t.active || !hears.has(t.endpoint.legId)) continue;
+      for (let i = 0; i < MIX_FRAME_SAMPLES; i++) out[i] = clip(out[i]! + t.frame[i]!);
+    }
+    const codec = m.endpoint.codec;
+    if (codec.sampleRate === MIX_SAMPLE_RATE) {
+      m.endpoint.sendMixed(out, MIX_FRAME_SAMPLES, nowMs);
+    } else {
+      const n = this.wideOf(m, codec).up.process(out, MIX_FRAME_SAMPLES, this.wide);
+      m.endpoint.sendMixed(this.wide, n, nowMs);
+    }
+    this.counters.talkerEncodes++;
+  }
 
   /**
    * How the shared mix is encoded for one codec: G.711 is stateless and
