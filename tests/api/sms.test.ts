@@ -321,7 +321,10 @@ describe('company numbers', () => {
     const samId = (await db.selectFrom('users').select('id').where('email', 'like', 'sam@%').executeTakeFirstOrThrow()).id;
     expect((await db.selectFrom('sms_messages').select('user_id').where('id', '=', after).executeTakeFirstOrThrow()).user_id).toBe(samId);
     const view = await inbox(sam);
-    expect(view.numbers).toEqual([SAM_NUMBER, COMPANY_NUMBER]);
+    // Every company number is the recipient's: the one added and the account's main number.
+    const main = await db.selectFrom('phone_numbers').select('e164').where('account_id', '=', accountId).where('type', '=', 'main').execute();
+    expect(main).toHaveLength(1);
+    expect(view.numbers).toEqual([SAM_NUMBER, COMPANY_NUMBER, `+${main[0]!.e164.replace(/^\+/, '')}`].sort());
     const conversation = view.conversations.find((c) => c.businessNumber === COMPANY_NUMBER)!;
     expect(conversation).toMatchObject({ participants: ['+14155559001'], unread: 2 });
     expect((await send(sam, { from: COMPANY_NUMBER, to: '+14155559001', body: 'Yes, how can we help?' })).status).toBe(201);
