@@ -26,6 +26,7 @@ let db: Db;
 let sam: HttpClient;
 let tom: HttpClient;
 let beta: HttpClient;
+let admin: HttpClient;
 let accountId = '';
 let betaAccountId = '';
 let publisher: Redis;
@@ -86,7 +87,7 @@ beforeAll(async () => {
   product = await startProduct({ ...(scratch ? { DATABASE_URL: scratch.url } : {}), REDIS_URL: redisUrl(), ENABLE_UNRELEASED: 'sms' });
   db = openPostgres(product.databaseUrl(), 2);
   publisher = redisClient();
-  const admin = new HttpClient(product.url);
+  admin = new HttpClient(product.url);
   expect((await activate(admin, product.activationLink)).status).toBe(303);
   await db.updateTable('accounts').set({ setup_completed_at: new Date() }).execute();
   await createStandardUsers(db, [
@@ -333,6 +334,23 @@ describe('company numbers', () => {
     expect((await tom.get(`/api/me/sms/conversations/${conversation.id}`)).status).toBe(404);
     expect((await beta.get(`/api/me/sms/conversations/${conversation.id}`)).status).toBe(404);
     expect((await send(tom, { from: COMPANY_NUMBER, to: '+14155559001', body: 'hi' })).status).toBe(400);
+  });
+});
+
+describe('notification e-mails', () => {
+  it('offers “Received text messages” in a user’s Notifications tab where the area is enabled, and stores the choice', async () => {
+    const samId = (await db.selectFrom('users').select('id').where('email', 'like', 'sam@%').executeTakeFirstOrThrow()).id;
+    const page = await (await admin.get(`/admin/users/${samId}`)).text();
+    expect(page).toContain('Received text messages');
+    // Voicemail's switch waits for its own area.
+    expect(page).not.toContain('Voicemail messages');
+    const details = (await (await admin.get(`/api/users/${samId}`)).json()) as { notifications: Record<string, unknown> };
+    const res = await admin.json('PATCH', `/api/users/${samId}`, { notifications: { ...details.notifications, textMessages: { email: true } } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { notifications: { textMessages: unknown } }).notifications.textMessages).toEqual({ email: true });
+    expect((await admin.json('PATCH', `/api/users/${samId}`, { notifications: { ...details.notifications, textMessages: { email: 'yes' } } })).status).toBe(400);
+    // Another account's admin cannot change it.
+    expect((await beta.json('PATCH', `/api/users/${samId}`, { notifications: { ...details.notifications, textMessages: { email: false } } })).status).toBe(404);
   });
 });
 
