@@ -335,6 +335,29 @@ describe('company numbers', () => {
     expect((await beta.get(`/api/me/sms/conversations/${conversation.id}`)).status).toBe(404);
     expect((await send(tom, { from: COMPANY_NUMBER, to: '+14155559001', body: 'hi' })).status).toBe(400);
   });
+
+  it('counts a company number on an IVR menu as the company’s, and one on a user’s extension as that user’s', async () => {
+    const tomU = await db.selectFrom('users').select(['id', 'extension_id']).where('email', 'like', 'tom@%').executeTakeFirstOrThrow();
+    const site = await db.selectFrom('sites').select('id').where('account_id', '=', accountId).executeTakeFirstOrThrow();
+    const menu = await db.insertInto('extensions').values({ account_id: accountId, site_id: site.id, number: '1901', type: 'ivr_menu', status: 'activated', name: 'Main menu' }).returning('id').executeTakeFirstOrThrow();
+    await db
+      .insertInto('phone_numbers')
+      .values([
+        { account_id: accountId, e164: '+14155550151', type: 'additional_company', extension_id: menu.id },
+        { account_id: accountId, e164: '+14155550152', type: 'additional_company', extension_id: tomU.extension_id },
+      ])
+      .execute();
+    const owner = async (to: string) => {
+      const id = await recordInboundSms(db, { accountId, carrierId: await carrier(), from: '+14155559002', to, body: 'Who reads this?', encoding: 'gsm7', segments: 1, idempotencyKey: `inbound:${crypto.randomUUID()}` });
+      return (await db.selectFrom('sms_messages').select('user_id').where('id', '=', id).executeTakeFirstOrThrow()).user_id;
+    };
+    const samId = (await db.selectFrom('users').select('id').where('email', 'like', 'sam@%').executeTakeFirstOrThrow()).id;
+    expect(await owner('+14155550151')).toBe(samId);
+    expect(await owner('+14155550152')).toBe(tomU.id);
+    expect((await inbox(sam)).numbers).toContain('+14155550151');
+    expect((await inbox(sam)).numbers).not.toContain('+14155550152');
+    expect((await inbox(tom)).numbers).toEqual([TOM_NUMBER, '+14155550152'].sort());
+  });
 });
 
 describe('notification e-mails', () => {
