@@ -93,6 +93,18 @@ describe('IVR menus and settings', () => {
 
     const actions = await db.selectFrom('audit_events').select('action').where('account_id', '=', accountId).where('action', 'like', 'ivr%').execute();
     expect(actions.map((a) => a.action)).toEqual(['ivr_menu.created', 'ivr_menu.updated', 'ivr.settings_updated']);
+
+    // IVR-04: the Company Fax/SMS recipient reads texts in their Messages, so it is a user's extension.
+    const current = ((await (await admin.get('/api/ivr')).json()) as { settings: Record<string, unknown> }).settings;
+    for (const [target, error] of [['999', 'unknown_extension'], ['1001', 'fax_sms_recipient_not_user']] as const) {
+      const refused = await admin.json('PUT', '/api/ivr/settings', { ...current, faxSmsRecipient: target });
+      expect(refused.status, target).toBe(409);
+      expect(await refused.json()).toEqual({ error, detail: target });
+    }
+    expect((await admin.json('PUT', '/api/ivr/settings', { ...current, faxSmsRecipient: 12 })).status).toBe(400);
+    const named = await admin.json('PUT', '/api/ivr/settings', { ...current, faxSmsRecipient: '101' });
+    expect(named.status).toBe(200);
+    expect(((await named.json()) as { settings: { faxSmsRecipient: string } }).settings.faxSmsRecipient).toBe('101');
   });
 
   it("does not show, change or delete another account's menu", async () => {

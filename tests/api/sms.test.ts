@@ -26,6 +26,7 @@ let db: Db;
 let sam: HttpClient;
 let tom: HttpClient;
 let beta: HttpClient;
+let admin: HttpClient;
 let accountId = '';
 let betaAccountId = '';
 let publisher: Redis;
@@ -86,7 +87,7 @@ beforeAll(async () => {
   product = await startProduct({ ...(scratch ? { DATABASE_URL: scratch.url } : {}), REDIS_URL: redisUrl(), ENABLE_UNRELEASED: 'sms' });
   db = openPostgres(product.databaseUrl(), 2);
   publisher = redisClient();
-  const admin = new HttpClient(product.url);
+  admin = new HttpClient(product.url);
   expect((await activate(admin, product.activationLink)).status).toBe(303);
   await db.updateTable('accounts').set({ setup_completed_at: new Date() }).execute();
   await createStandardUsers(db, [
@@ -182,7 +183,8 @@ describe('bad input: a clear 400, and nothing stored', () => {
     ['101 recipients without group', { to: numbers(101).join(';'), group: false, body: 'hi' }, 'too_many', /at most 100 recipients \(101 given\)/],
     ['a non-US number in a group text', { to: '+14155556001, +442071234567', group: true, body: 'hi' }, 'group_outside_us_ca_pr', /\+442071234567: group texts go to US, Canadian and Puerto Rican numbers only/],
     ['a Jamaican (+1 876) number in a group text', { to: '+14155556001, +18765550123', group: true, body: 'hi' }, 'group_outside_us_ca_pr', /\+18765550123/],
-    ['something that is not a number', { to: '+14155556001, call me', body: 'hi' }, 'invalid_number', /call me is not a phone number/],
+    ['something that is not a number', { to: '+14155556001, 555-01', body: 'hi' }, 'invalid_number', /555-01 is not a phone number/],
+    ['a name that is none of the user’s contacts', { to: '+14155556001, call me', body: 'hi' }, 'unknown_contact', /no contact of yours is named call me/],
     ['no recipient at all', { to: ' ; , ', body: 'hi' }, 'empty', /at least one recipient/],
     ['a message longer than 10 segments', { to: '+14155556001', body: 'x'.repeat(153 * 10 + 1) }, 'too_long', /11 segments; at most 10/],
     ['a blank message', { to: '+14155556001', body: '   ' }, 'empty_body', /empty/],
@@ -272,15 +274,176 @@ describe('receiving, reading and deleting', () => {
   });
 });
 
-/** A carrier row for received texts to point at (the workers never bind it: it is disabled). */
-let carrierId: string | undefined;
-async function carrier(): Promise<string> {
-  carrierId ??= (
+describe('contacts in the To field', () => {
+  const addContact = async (c: HttpClient, contact: Record<string, unknown>) => expect((await c.json('POST', '/api/me/contacts', contact)).status).toBe(201);
+
+  it('takes the user’s own contacts by name beside numbers, never another user’s or account’s', async () => {
+    await addContact(sam, { firstName: 'Alice', lastName: 'Martin', phone: '(415) 555-8001' });
+    await addContact(sam, { company: 'Acme Supplies', phone: '4155558002' });
+    await addContact(tom, { firstName: 'Tina', lastName: 'Tomsdottir', phone: '+14155558003' });
+    await addContact(beta, { firstName: 'Bea', lastName: 'Beta', phone: '+14155558004' });
+    const res = await send(sam, { from: SAM_NUMBER, to: 'alice martin; Acme Supplies, 4155558005', group: true, body: 'Contacts and a number' });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const sent = (await res.json()) as { conversationIds: string[] };
+    const view = (await (await sam.get(`/api/me/sms/conversations/${sent.conversationIds[0]}`)).json()) as ConversationView;
+    expect(view.conversation.participants).toEqual(['+14155558001', '+14155558002', '+14155558005']);
+    for (const name of ['Tina Tomsdottir', 'Bea Beta']) {
+      const before = await messageCount();
+      const refused = await send(sam, { from: SAM_NUMBER, to: name, body: 'hi' });
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({ error: 'unknown_contact', message: `no contact of yours is named ${name}` });
+      expect(await messageCount()).toBe(before);
+    }
+  });
+
+  it('refuses a name two of the user’s contacts share with different numbers', async () => {
+    await addContact(sam, { firstName: 'Pat', lastName: 'Lee', phone: '4155558011' });
+    await addContact(sam, { firstName: 'Pat', lastName: 'Lee', phone: '4155558012' });
+    const before = await messageCount();
+    const res = await send(sam, { from: SAM_NUMBER, to: 'Pat Lee', body: 'hi' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'ambiguous_contact', message: '2 of your contacts named Pat Lee have different numbers: type the number' });
+    expect(await messageCount()).toBe(before);
+  });
+});
+
+describe('company numbers', () => {
+  const COMPANY_NUMBER = '+14155550150';
+
+  it('gives texts to a company number to the Company Fax/SMS recipient, who may answer from it', async () => {
+    await db.insertInto('phone_numbers').values({ account_id: accountId, e164: COMPANY_NUMBER, type: 'additional_company', extension_id: null }).execute();
+    const before = await recordInboundSms(db, { accountId, carrierId: await carrier(), from: '+14155559001', to: COMPANY_NUMBER, body: 'Before a recipient', encoding: 'gsm7', segments: 1, idempotencyKey: `inbound:${crypto.randomUUID()}` });
+    // Nobody is named yet: the text is kept, nobody's.
+    expect((await db.selectFrom('sms_messages').select('user_id').where('id', '=', before).executeTakeFirstOrThrow()).user_id).toBeNull();
+    expect((await inbox(sam)).numbers).toEqual([SAM_NUMBER]);
+    // The admin names sam's extension (201) as the recipient (the IVR settings; their API is in ivr.test.ts).
+    await db.insertInto('ivr_settings').values({ account_id: accountId, settings: JSON.stringify({ faxSmsRecipient: '201' }) }).onConflict((oc) => oc.column('account_id').doUpdateSet({ settings: JSON.stringify({ faxSmsRecipient: '201' }) })).execute();
+    const after = await recordInboundSms(db, { accountId, carrierId: await carrier(), from: '+14155559001', to: COMPANY_NUMBER, body: 'Anyone there?', encoding: 'gsm7', segments: 1, idempotencyKey: `inbound:${crypto.randomUUID()}` });
+    const samId = (await db.selectFrom('users').select('id').where('email', 'like', 'sam@%').executeTakeFirstOrThrow()).id;
+    expect((await db.selectFrom('sms_messages').select('user_id').where('id', '=', after).executeTakeFirstOrThrow()).user_id).toBe(samId);
+    const view = await inbox(sam);
+    // Every company number is the recipient's: the one added and the account's main number.
+    const main = await db.selectFrom('phone_numbers').select('e164').where('account_id', '=', accountId).where('type', '=', 'main').execute();
+    expect(main).toHaveLength(1);
+    expect(view.numbers).toEqual([SAM_NUMBER, COMPANY_NUMBER, `+${main[0]!.e164.replace(/^\+/, '')}`].sort());
+    const conversation = view.conversations.find((c) => c.businessNumber === COMPANY_NUMBER)!;
+    expect(conversation).toMatchObject({ participants: ['+14155559001'], unread: 2 });
+    expect((await send(sam, { from: COMPANY_NUMBER, to: '+14155559001', body: 'Yes, how can we help?' })).status).toBe(201);
+    // Not tom's, nor another account's.
+    expect((await inbox(tom)).numbers).toEqual([TOM_NUMBER]);
+    expect((await tom.get(`/api/me/sms/conversations/${conversation.id}`)).status).toBe(404);
+    expect((await beta.get(`/api/me/sms/conversations/${conversation.id}`)).status).toBe(404);
+    expect((await send(tom, { from: COMPANY_NUMBER, to: '+14155559001', body: 'hi' })).status).toBe(400);
+  });
+
+  it('counts a company number on an IVR menu as the company’s, and one on a user’s extension as that user’s', async () => {
+    const tomU = await db.selectFrom('users').select(['id', 'extension_id']).where('email', 'like', 'tom@%').executeTakeFirstOrThrow();
+    const site = await db.selectFrom('sites').select('id').where('account_id', '=', accountId).executeTakeFirstOrThrow();
+    const menu = await db.insertInto('extensions').values({ account_id: accountId, site_id: site.id, number: '1901', type: 'ivr_menu', status: 'activated', name: 'Main menu' }).returning('id').executeTakeFirstOrThrow();
     await db
-      .insertInto('sms_carriers')
-      .values({ account_id: accountId, name: 'Loop', host: '127.0.0.1', port: 1, system_id: 'x', password_sealed: 'x', enabled: false })
-      .returning('id')
-      .executeTakeFirstOrThrow()
-  ).id;
-  return carrierId;
+      .insertInto('phone_numbers')
+      .values([
+        { account_id: accountId, e164: '+14155550151', type: 'additional_company', extension_id: menu.id },
+        { account_id: accountId, e164: '+14155550152', type: 'additional_company', extension_id: tomU.extension_id },
+      ])
+      .execute();
+    const owner = async (to: string) => {
+      const id = await recordInboundSms(db, { accountId, carrierId: await carrier(), from: '+14155559002', to, body: 'Who reads this?', encoding: 'gsm7', segments: 1, idempotencyKey: `inbound:${crypto.randomUUID()}` });
+      return (await db.selectFrom('sms_messages').select('user_id').where('id', '=', id).executeTakeFirstOrThrow()).user_id;
+    };
+    const samId = (await db.selectFrom('users').select('id').where('email', 'like', 'sam@%').executeTakeFirstOrThrow()).id;
+    expect(await owner('+14155550151')).toBe(samId);
+    expect(await owner('+14155550152')).toBe(tomU.id);
+    expect((await inbox(sam)).numbers).toContain('+14155550151');
+    expect((await inbox(sam)).numbers).not.toContain('+14155550152');
+    expect((await inbox(tom)).numbers).toEqual([TOM_NUMBER, '+14155550152'].sort());
+  });
+});
+
+describe('notification e-mails', () => {
+  it('offers “Received text messages” in a user’s Notifications tab where the area is enabled, and stores the choice', async () => {
+    const samId = (await db.selectFrom('users').select('id').where('email', 'like', 'sam@%').executeTakeFirstOrThrow()).id;
+    const page = await (await admin.get(`/admin/users/${samId}`)).text();
+    expect(page).toContain('Received text messages');
+    // Voicemail's switch waits for its own area.
+    expect(page).not.toContain('Voicemail messages');
+    const details = (await (await admin.get(`/api/users/${samId}`)).json()) as { notifications: Record<string, unknown> };
+    const res = await admin.json('PATCH', `/api/users/${samId}`, { notifications: { ...details.notifications, textMessages: { email: true } } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { notifications: { textMessages: unknown } }).notifications.textMessages).toEqual({ email: true });
+    expect((await admin.json('PATCH', `/api/users/${samId}`, { notifications: { ...details.notifications, textMessages: { email: 'yes' } } })).status).toBe(400);
+    // Another account's admin cannot change it.
+    expect((await beta.json('PATCH', `/api/users/${samId}`, { notifications: { ...details.notifications, textMessages: { email: false } } })).status).toBe(404);
+  });
+});
+
+describe('search', () => {
+  interface Hit { messageId: string; conversationId: string; businessNumber: string; direction: string; from: string; to: string; body: string }
+  const search = async (c: HttpClient, query: string) => {
+    const res = await c.get(`/api/me/sms/search?${query}`);
+    expect(res.status, await res.clone().text()).toBe(200);
+    return (await res.json()) as { results: Hit[]; truncated: boolean };
+  };
+  const receive = async (to: string, from: string, body: string, account = accountId) =>
+    recordInboundSms(db, { accountId: account, carrierId: await carrier(account), from, to, body, encoding: 'gsm7', segments: 1, idempotencyKey: `inbound:${crypto.randomUUID()}` });
+
+  it('finds the user’s texts by words, in any case, and by part of the other party’s number, newest first', async () => {
+    const first = await receive(SAM_NUMBER, '+14155557777', 'Invoice 42 is ready');
+    const second = await receive(SAM_NUMBER, '+14155557778', 'the INVOICE was paid, 100% sure');
+    await receive(TOM_NUMBER, '+14155557777', 'Invoice for tom');
+    await receive(BETA_NUMBER, '+14155557777', 'Invoice for beta', betaAccountId);
+    const words = await search(sam, 'q=invoice');
+    expect(words.results.map((h) => h.messageId)).toEqual([second, first]);
+    expect(words.results[1]).toMatchObject({ direction: 'inbound', from: '+14155557777', to: SAM_NUMBER, body: 'Invoice 42 is ready', businessNumber: SAM_NUMBER });
+    expect(words.truncated).toBe(false);
+    // Typed as people write numbers; only the other party's number counts.
+    expect((await search(sam, `q=${encodeURIComponent('(415) 555-7777')}`)).results.map((h) => h.messageId)).toEqual([first]);
+    // LIKE's wildcards are plain characters here.
+    expect((await search(sam, `q=${encodeURIComponent('100%')}`)).results.map((h) => h.messageId)).toEqual([second]);
+    expect((await search(sam, 'q=_')).results).toEqual([]);
+    // A group text is found once, not once per member.
+    const lunch = await search(sam, 'q=lunch');
+    expect(lunch.results).toHaveLength(1);
+    expect(lunch.results[0]).toMatchObject({ direction: 'outbound', body: 'Lunch at noon?' });
+    // The same text sent to two people individually is in two conversations: two hits.
+    expect((await search(sam, 'q=hello%20there')).results).toHaveLength(2);
+  });
+
+  it('bounds the results and says when there were more', async () => {
+    const page = await search(sam, 'q=invoice&limit=1');
+    expect(page.results).toHaveLength(1);
+    expect(page.truncated).toBe(true);
+  });
+
+  it('searches the user’s own conversations only', async () => {
+    expect((await search(tom, 'q=invoice')).results.map((h) => h.body)).toEqual(['Invoice for tom']);
+    expect((await search(beta, 'q=invoice')).results.map((h) => h.body)).toEqual(['Invoice for beta']);
+    expect((await search(tom, 'q=lunch')).results).toEqual([]);
+  });
+
+  it('refuses a missing, empty, too long or unknown parameter, and needs a session', async () => {
+    for (const query of ['', 'q=', 'q=%20%20', `q=${'x'.repeat(101)}`, 'q=hi&limit=0', 'q=hi&limit=101', 'q=hi&limit=ten', 'q=hi&account=x']) {
+      const res = await sam.get(`/api/me/sms/search?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(((await res.json()) as { error: string }).error, query).toBe('invalid_query');
+    }
+    expect((await new HttpClient(product.url).get('/api/me/sms/search?q=hi')).status).toBe(401);
+  });
+});
+
+/** A carrier row for received texts to point at (the workers never bind it: it is disabled). */
+const carrierIds = new Map<string, string>();
+async function carrier(account = accountId): Promise<string> {
+  let id = carrierIds.get(account);
+  if (!id) {
+    id = (
+      await db
+        .insertInto('sms_carriers')
+        .values({ account_id: account, name: 'Loop', host: '127.0.0.1', port: 1, system_id: 'x', password_sealed: 'x', enabled: false })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
+    carrierIds.set(account, id);
+  }
+  return id;
 }

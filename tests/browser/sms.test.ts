@@ -152,4 +152,38 @@ describe('texting through the SMSC loop', () => {
     await expect.poll(() => smsc.received.filter((r) => r.text === 'Our store opens at 9').length, { timeout: 60_000 }).toBe(50);
     expect(smsc.received.filter((r) => r.text === 'Team meeting at 3').map((r) => r.to).sort()).toEqual(['14155554001', '14155554002', '14155554003']); // SMPP addresses carry no '+' (TON international)
   });
+
+  it('finds texts by a word or part of a number, and opens the conversation found', async () => {
+    const search = tomPage.getByTestId('sms-search');
+    const results = tomPage.getByTestId('sms-search-results');
+    await search.locator('input[name="q"]').fill('LUNCH');
+    await search.getByRole('button', { name: 'Search', exact: true }).click();
+    await expect.poll(() => results.locator('li').count()).toBe(1);
+    expect(await results.innerText()).toContain('Hello Tom, lunch?');
+    await results.getByRole('button').click();
+    await expect.poll(() => tomPage.getByTestId('sms-conversation').innerText()).toContain('Sure, at noon');
+    // Both texts with sam, found by the end of his number.
+    await search.locator('input[name="q"]').fill(SAM_NUMBER.slice(-7));
+    await search.getByRole('button', { name: 'Search', exact: true }).click();
+    await expect.poll(() => results.locator('li').count()).toBe(2);
+    await search.locator('input[name="q"]').fill('no text says this');
+    await search.getByRole('button', { name: 'Search', exact: true }).click();
+    await tomPage.getByText('No text matches.').waitFor();
+    await search.getByRole('button', { name: 'Clear search' }).click();
+    await results.waitFor({ state: 'detached' });
+  });
+
+  it('offers the user’s contacts in To and sends to the one picked', async () => {
+    const created = await samPage.request.post(`${product.url}/api/me/contacts`, { data: { firstName: 'Tom', lastName: 'Office', phone: TOM_NUMBER } });
+    expect(created.status()).toBe(201);
+    const composer = samPage.getByTestId('sms-composer');
+    await composer.locator('input[name="to"]').fill('');
+    await composer.locator('input[name="to"]').pressSequentially('Tom O');
+    await samPage.getByTestId('sms-contact-suggestions').getByRole('button', { name: /Tom Office/ }).click();
+    await expect.poll(() => composer.locator('input[name="to"]').inputValue()).toBe('Tom Office, ');
+    await composer.locator('input[name="group"]').setChecked(false);
+    await composer.locator('textarea[name="body"]').fill('Sent to a contact');
+    await composer.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => smsc.received.filter((r) => r.text === 'Sent to a contact').map((r) => r.to), { timeout: 30_000 }).toEqual([TOM_NUMBER.slice(1)]);
+  });
 });

@@ -15,6 +15,7 @@ import { createFaxProcessor } from './fax/fax-processor.ts';
 import { createTemplateApplyProcessor } from './templates/template-apply-processor.ts';
 import { createSmsSendProcessor } from './sms/sms-send-processor.ts';
 import { SmsGateway } from './sms/sms-gateway.ts';
+import { queueSmsReceivedEmails } from './sms/sms-notify.ts';
 import { SmsCampaignScheduler } from './sms/sms-campaign-scheduler.ts';
 import { enabledSmsCarrierIds } from '@carillon/core/sms';
 import { SMS_EVENTS_CHANNEL, type SmsEvent } from '@carillon/contracts/sms-events';
@@ -114,6 +115,10 @@ function startSmsGateway(ctx: ProcessorContext, publish: (event: SmsEvent) => vo
     log: ctx.log.child('sms'),
     enqueue: (accountId, messageId) => enqueueSmsSend(ctx.producer.queue('sms-send'), { accountId, messageId }),
     publish,
+    // Like voicemail's: e-mails about texts only while the area is enabled, so nobody hears of an inbox they cannot see.
+    ...(ctx.config.ENABLE_UNRELEASED.includes('sms')
+      ? { notifyReceived: async (accountId: string, messageId: string) => queueSmsReceivedEmails(await ctx.db(), { producer: ctx.producer, publicUrl: ctx.config.publicUrl }, accountId, messageId) }
+      : {}),
   });
   ctx.onShutdown(() => gateway.close());
   if (ctx.config.DATABASE_URL) {

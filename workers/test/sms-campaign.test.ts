@@ -151,10 +151,17 @@ describe('SMS campaign through a misbehaving SMSC', () => {
       else if (row.status === 'unknown') {
         unknown++;
         expect(n).toBeLessThanOrEqual(1);
-        expect(row.reason).toBeTruthy();
+        // Unknown says which of the two incidents left it without an answer: the stall or a drop.
+        expect(row.reason, row.body).toMatch(/^(no submit_sm_resp within \d+ ms|SMPP connection lost before the answer \(.+\))$/);
       } else {
+        // Only the two numbers the SMSC was told to refuse fail, each with the carrier's own error.
         expect(row.status, row.body).toBe('failed');
-        expect(row.reason).toBeTruthy();
+        expect(n, row.body).toBe(row.to_number === recipient(8) ? 1 : 0);
+        expect({ to: row.to_number, reason: row.reason, code: row.carrier_error_code }).toEqual(
+          row.to_number === recipient(7)
+            ? { to: recipient(7), reason: 'refused by the carrier: ESME_RINVDSTADR', code: 0x0b }
+            : { to: recipient(8), reason: 'not delivered: UNDELIV', code: 34 },
+        );
       }
     }
     // Unknown only for what was in the window when the link went (4 incidents, a window of 10 each; a stall may take two rounds).

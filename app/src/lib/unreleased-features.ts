@@ -8,8 +8,14 @@ import type { Permission } from '@carillon/domain';
  */
 export const UNRELEASED_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['meetings.manage', 'reports.view', 'billing.view', 'billing.manage']);
 
-/** Notification e-mails with nothing behind them yet: voicemail and text messages (SMS). */
-export const UNRELEASED_NOTIFICATIONS: ReadonlySet<string> = new Set(['voicemail', 'textMessages']);
+/**
+ * Notification e-mails of unreleased areas, each with its area: the switch shows only where the area is
+ * enabled, as the workers send these e-mails only there.
+ */
+export const UNRELEASED_NOTIFICATIONS: ReadonlyMap<string, UnreleasedArea> = new Map<string, UnreleasedArea>([
+  ['voicemail', 'voicemail'],
+  ['textMessages', 'sms'],
+]);
 
 /** Do Not Disturb statuses about call queues, which do not exist yet. */
 export const UNRELEASED_DND: ReadonlySet<string> = new Set(['no_queue_calls']);
@@ -30,8 +36,9 @@ export const UNRELEASED_DND: ReadonlySet<string> = new Set(['no_queue_calls']);
  * - `queues`: call queues (issue 15): settings and members are stored, and media-server's queue application
  *   distributes calls (Rotating, Simultaneous, Sequential) with hold music, wrap-up and wait limits; hidden
  *   until the admin pages, agents' log-in codes, the supervisor view, overflow and callbacks exist.
- * - `sms`: text messages under My Extension › Messages (issue 18): conversations, sending, live events;
- *   hidden until contacts in the To field, MMS attachments, search and notification e-mails exist.
+ * - `sms`: text messages under My Extension › Messages (issue 18): conversations, sending to numbers and
+ *   contacts, search, live events, notification e-mails, company numbers read by the Company Fax/SMS
+ *   recipient; hidden until MMS attachments exist.
  * - `voicemail`: the voicemail inbox under My Extension › Messages (issue 13): messages, audio, transcripts,
  *   trash, live unread badge; hidden until calls deposit messages and greetings, phone access,
  *   notification e-mails and message-waiting indication exist.

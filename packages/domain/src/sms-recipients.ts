@@ -1,6 +1,6 @@
 /**
- * The "To" field of a new text (inventory 3 §13.3–13.4): numbers separated by
- * commas or semicolons. "Create group text" checked: one shared conversation,
+ * The "To" field of a new text (inventory 3 §13.3–13.4): numbers or names of
+ * the user's contacts, separated by commas or semicolons. "Create group text" checked: one shared conversation,
  * at most 10 recipients, US, Canadian and Puerto Rican numbers only.
  * Unchecked: the same text sent individually, at most 100 recipients.
  */
@@ -20,6 +20,8 @@ const NANP_OUTSIDE_US_CA_PR = new Set([
 export type SmsRecipientError =
   | { code: 'empty' }
   | { code: 'invalid_number'; entry: string }
+  | { code: 'unknown_contact'; entry: string }
+  | { code: 'ambiguous_contact'; entry: string; count: number }
   | { code: 'too_many'; max: number; count: number }
   | { code: 'group_outside_us_ca_pr'; entry: string };
 
@@ -40,16 +42,48 @@ export function isUsCaPrNumber(e164: string): boolean {
   return Boolean(m) && !NANP_OUTSIDE_US_CA_PR.has(m![1]!);
 }
 
-export function parseSmsRecipients(input: string, group: boolean): SmsRecipients {
-  const entries = input
+/** The entries of a "To" field, as typed (trimmed, empty ones dropped). */
+export function smsRecipientEntries(input: string): string[] {
+  return input
     .split(/[,;]/)
     .map((e) => e.trim())
     .filter((e) => e.length > 0);
+}
+
+/** The key a contact's name is matched by: case and runs of spaces do not matter. */
+export const smsContactKey = (name: string): string => name.trim().replace(/\s+/g, ' ').toLowerCase();
+
+/** An entry with a letter in it names a contact; anything else is meant as a number. */
+export const namesSmsContact = (entry: string): boolean => /\p{L}/u.test(entry);
+
+/**
+ * `contacts`: the user's contacts whose name (smsContactKey) the entries use,
+ * each name with the numbers of the contacts that bear it. A name borne by
+ * contacts with different numbers is refused as ambiguous rather than guessed.
+ */
+export function parseSmsRecipients(input: string, group: boolean, contacts: ReadonlyMap<string, readonly string[]> = new Map()): SmsRecipients {
+  const entries = smsRecipientEntries(input);
   if (entries.length === 0) return { ok: false, errors: [{ code: 'empty' }] };
   const errors: SmsRecipientError[] = [];
   const numbers: string[] = [];
   for (const entry of entries) {
-    const number = smsNumberOf(entry);
+    let number = smsNumberOf(entry);
+    if (!number && namesSmsContact(entry)) {
+      const phones = [...new Set((contacts.get(smsContactKey(entry)) ?? []).map((p) => smsNumberOf(p) ?? p))];
+      if (phones.length === 0) {
+        errors.push({ code: 'unknown_contact', entry });
+        continue;
+      }
+      if (phones.length > 1) {
+        errors.push({ code: 'ambiguous_contact', entry, count: phones.length });
+        continue;
+      }
+      number = smsNumberOf(phones[0]!);
+      if (!number) {
+        errors.push({ code: 'invalid_number', entry: `${entry} (${phones[0]})` });
+        continue;
+      }
+    }
     if (!number) errors.push({ code: 'invalid_number', entry });
     else if (group && !isUsCaPrNumber(number)) errors.push({ code: 'group_outside_us_ca_pr', entry });
     else if (!numbers.includes(number)) numbers.push(number);

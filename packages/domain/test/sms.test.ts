@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSms, measureSms, parseSmsRecipients, readUdh, smsKeywordOf, splitSms, SmsTooLongError, SMS_MAX_SEGMENTS } from '@carillon/domain';
+import { decodeSms, measureSms, parseSmsRecipients, readUdh, smsContactKey, smsKeywordOf, splitSms, SmsTooLongError, SMS_MAX_SEGMENTS } from '@carillon/domain';
 
 describe('SMS segmentation (GSM 03.38 / UCS-2, 3GPP TS 23.040 concatenation)', () => {
   it('counts a single GSM-7 segment and what is left of it', () => {
@@ -109,7 +109,26 @@ describe('recipients of a new text (inventory 3 §13.3–13.4)', () => {
   });
 
   it('names what is not a number, and refuses an empty list', () => {
-    expect(parseSmsRecipients('4155550101, call me', false)).toEqual({ ok: false, errors: [{ code: 'invalid_number', entry: 'call me' }] });
+    expect(parseSmsRecipients('4155550101, 555-01', false)).toEqual({ ok: false, errors: [{ code: 'invalid_number', entry: '555-01' }] });
+    expect(parseSmsRecipients('4155550101, call me', false)).toEqual({ ok: false, errors: [{ code: 'unknown_contact', entry: 'call me' }] });
     expect(parseSmsRecipients(' ; , ', true)).toEqual({ ok: false, errors: [{ code: 'empty' }] });
+  });
+
+  it('takes contacts by name, whatever the case and spacing, and refuses a name two numbers share', () => {
+    const contacts = new Map([
+      [smsContactKey('Alice Martin'), ['(415) 555-0111']],
+      [smsContactKey('Acme Corp'), ['+14155550112', '4155550112']],
+      [smsContactKey('Bob Stone'), ['4155550113', '+14155550114']],
+      [smsContactKey('Desk'), ['12']],
+    ]);
+    expect(parseSmsRecipients('alice  MARTIN; Acme Corp, +14155550111', true, contacts)).toEqual({ ok: true, numbers: ['+14155550111', '+14155550112'] });
+    expect(parseSmsRecipients('Bob Stone, Carol King, Desk', false, contacts)).toEqual({
+      ok: false,
+      errors: [
+        { code: 'ambiguous_contact', entry: 'Bob Stone', count: 2 },
+        { code: 'unknown_contact', entry: 'Carol King' },
+        { code: 'invalid_number', entry: 'Desk (12)' },
+      ],
+    });
   });
 });

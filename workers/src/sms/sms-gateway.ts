@@ -18,6 +18,8 @@ export interface SmsGatewayDeps {
   enqueue: (accountId: string, messageId: string) => Promise<void>;
   /** Tells the app a text was received or changed status (live events); never throws. */
   publish?: (event: SmsEvent) => void;
+  /** Queues the notification e-mails of a text received (sms-notify.ts); absent: none are sent. */
+  notifyReceived?: (accountId: string, messageId: string) => Promise<unknown>;
   /** Protocol settings for every client (tests shorten the timeouts). */
   clientOptions?: Partial<Omit<SmppClientOptions, 'onReceipt' | 'onInbound' | 'log'>>;
 }
@@ -164,6 +166,9 @@ export class SmsGateway {
       idempotencyKey: `inbound:${randomUUID()}`,
     });
     this.deps.publish?.({ kind: 'received', accountId: carrier.accountId, messageId: inboundId });
+    // The text is stored: a failure to queue its e-mail is logged, not thrown, or the SMSC would deliver
+    // the text again and it would be stored twice.
+    await this.deps.notifyReceived?.(carrier.accountId, inboundId).catch((err: unknown) => this.deps.log.warn('text notification e-mails not queued', { messageId: inboundId, error: err }));
     // One answer to each keyword, STOP included (the confirmation that nothing more will come).
     if (keyword) {
       const account = await db.selectFrom('accounts').select(['company_name', 'language']).where('id', '=', carrier.accountId).executeTakeFirstOrThrow();

@@ -9,6 +9,7 @@ import { voicemailFilePath, voicemailMp3PathOf, voicemailReadersOf } from '@cari
 import { parseVoicemailEvent, VOICEMAIL_EVENTS_CHANNEL, type VoicemailEvent } from '@carillon/contracts/voicemail-events';
 import type { VoicemailNotifyJobData, VoicemailNotifyJobResult } from '@carillon/contracts/jobs';
 import type { Db } from '@carillon/db';
+import { emailDate } from '../email-date.ts';
 
 /**
  * Voicemail notification e-mails (issue 13, inventory 1 §7.10): "notify by
@@ -154,13 +155,7 @@ export interface VoicemailEmailInput {
 export function voicemailEmailText(m: VoicemailEmailInput): { subject: string; body: string; attachmentName: string } {
   const fr = m.language === 'fr';
   const caller = [m.fromName, m.fromNumber].filter(Boolean).join(' ') || (fr ? 'un appelant inconnu' : 'an unknown caller');
-  let date: string;
-  try {
-    date = new Intl.DateTimeFormat(fr ? 'fr-FR' : 'en-US', { dateStyle: 'full', timeStyle: 'short', timeZone: m.timeZone, ...(m.hour12 === undefined ? {} : { hour12: m.hour12 }) }).format(m.createdAt);
-  } catch {
-    // A time zone the runtime does not know: UTC, said so.
-    date = `${new Intl.DateTimeFormat(fr ? 'fr-FR' : 'en-US', { dateStyle: 'full', timeStyle: 'short', timeZone: 'UTC' }).format(m.createdAt)} UTC`;
-  }
+  const date = emailDate(m.createdAt, m);
   const seconds = Math.round(m.durationMs / 1000);
   const duration = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
   const stamp = m.createdAt.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');

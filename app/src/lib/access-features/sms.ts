@@ -7,6 +7,7 @@ const settings = { permission: 'account.settings' } as const;
 /** Text messages (issue 18): a user's own, under My Extension › Messages, with the calling right like the tab. */
 export const smsAccess: Record<string, RouteRule> = {
   '/api/me/sms': { GET: { permission: 'self.calls' }, POST: { permission: 'self.calls' } },
+  '/api/me/sms/search': { GET: { permission: 'self.calls' } },
   '/api/me/sms/conversations/[id]': { GET: { permission: 'self.calls' }, DELETE: { permission: 'self.calls' } },
   '/api/me/sms/conversations/[id]/read': { POST: { permission: 'self.calls' } },
   // High-volume campaigns (deliverable 2): whoever manages the numbers registers them and runs campaigns.

@@ -28,7 +28,7 @@ import { announceConfigChange } from '../accounts/config-changes.ts';
  */
 
 export class IvrError extends Error {
-  readonly code: 'number_taken' | 'not_found' | 'no_menus' | 'unknown_extension' | 'operator_not_user' | 'too_many_menus';
+  readonly code: 'number_taken' | 'not_found' | 'no_menus' | 'unknown_extension' | 'operator_not_user' | 'fax_sms_recipient_not_user' | 'too_many_menus';
   readonly detail: string | undefined;
   constructor(code: IvrError['code'], detail?: string) {
     super(detail ? `${code}: ${detail}` : code);
@@ -224,6 +224,13 @@ export async function saveIvrSettings(db: Db, actor: AuditActor, accountId: stri
     if (settings.mode === 'multi') {
       const any = await trx.selectFrom('ivr_menus').select('extension_id').where('account_id', '=', accountId).executeTakeFirst();
       if (!any) throw new IvrError('no_menus');
+    }
+    // IVR-04: faxes and texts to company numbers are read by a person, in their Messages. (An import keeps
+    // the file's value and the validator reports a missing extension, as for the other targets.)
+    if (settings.faxSmsRecipient !== null) {
+      const holder = await numberHolder(trx, accountId, settings.faxSmsRecipient);
+      if (!holder) throw new IvrError('unknown_extension', settings.faxSmsRecipient);
+      if (holder.type !== 'user') throw new IvrError('fax_sms_recipient_not_user', settings.faxSmsRecipient);
     }
     await writeSettings(trx, accountId, settings);
     await recordAudit(trx, actor, { accountId, action: 'ivr.settings_updated', targetType: 'ivr_settings', targetId: accountId, before, after: settings });

@@ -3,3 +3,4 @@ export * from './sms-carriers.ts';
 export * from './sms-inbox.ts';
 export * from './sms-registrations.ts';
 export * from './sms-campaigns.ts';
+export * from './sms-numbers.ts';

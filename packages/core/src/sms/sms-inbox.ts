@@ -1,46 +1,15 @@
 import { sql } from 'kysely';
 import type { Db } from '@carillon/db';
-import { measureSms, parseSmsRecipients, SMS_MAX_SEGMENTS, type SmsRecipientError } from '@carillon/domain';
+import { measureSms, namesSmsContact, parseSmsRecipients, smsContactKey, smsNumberOf, smsRecipientEntries, SMS_MAX_SEGMENTS, type SmsRecipientError } from '@carillon/domain';
 import { conversationFor, normaliseSmsNumber, queueOutboundSms, queueOutboundSmsBatch, type OutboundSmsRequest } from './sms-messages.ts';
+import { smsNumbersOfUser, smsUsersOfNumber, type SmsUser } from './sms-numbers.ts';
 
 /**
  * A user's text messages (My Extension › Messages, issue 18): the
- * conversations of the business numbers of the user's extension. Every query
+ * conversations of the user's business numbers (sms-numbers.ts). Every query
  * names the account and the user's numbers, so another user's or another
  * account's conversation is simply not found.
  */
-
-export interface SmsUser {
-  accountId: string;
-  userId: string;
-}
-
-/** The numbers a user texts from and receives on: those of the user's extension, in E.164 with '+'. */
-export async function smsNumbersOfUser(db: Db, user: SmsUser): Promise<string[]> {
-  const rows = await db
-    .selectFrom('phone_numbers')
-    .innerJoin('users', 'users.extension_id', 'phone_numbers.extension_id')
-    .select('phone_numbers.e164')
-    .where('users.id', '=', user.userId)
-    .where('users.account_id', '=', user.accountId)
-    .where('phone_numbers.account_id', '=', user.accountId)
-    .orderBy('phone_numbers.e164')
-    .execute();
-  return [...new Set(rows.map((r) => (r.e164.startsWith('+') ? r.e164 : `+${r.e164}`)))];
-}
-
-/** The users who see a business number's conversations: the users of the number's extension. */
-export async function smsUsersOfNumber(db: Db, accountId: string, businessNumber: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('phone_numbers')
-    .innerJoin('users', 'users.extension_id', 'phone_numbers.extension_id')
-    .select('users.id')
-    .where('phone_numbers.account_id', '=', accountId)
-    .where('users.account_id', '=', accountId)
-    .where('phone_numbers.e164', 'in', [businessNumber, businessNumber.replace(/^\+/, '')])
-    .execute();
-  return [...new Set(rows.map((r) => r.id))];
-}
 
 export interface SmsConversationView {
   id: string;
@@ -218,9 +187,41 @@ export async function deleteSmsConversation(db: Db, user: SmsUser, conversationI
   return Number(done.numDeletedRows) > 0;
 }
 
+/**
+ * The user's contacts that the entries of a "To" field name, by name key
+ * (parseSmsRecipients): "First Last", "Last First" or the company. Only this
+ * user's own contacts in this account are read.
+ */
+export async function smsContactsNamed(db: Db, user: SmsUser, to: string): Promise<Map<string, string[]>> {
+  const keys = [...new Set(smsRecipientEntries(to).filter((e) => !smsNumberOf(e) && namesSmsContact(e)).map(smsContactKey))];
+  const found = new Map<string, string[]>();
+  if (keys.length === 0) return found;
+  // The same key in SQL as smsContactKey: trimmed, runs of white space as one space, lower case.
+  const squeezed = (column: string) => sql<string>`lower(regexp_replace(trim(${sql.raw(column)}), ${String.raw`\s+`}, ' ', 'g'))`;
+  const rows = await db
+    .selectFrom('contacts')
+    .select(['first_name', 'last_name', 'company', 'phone'])
+    .where('account_id', '=', user.accountId)
+    .where('owner_user_id', '=', user.userId)
+    .where((eb) =>
+      eb.or([
+        eb(squeezed("first_name || ' ' || last_name"), 'in', keys),
+        eb(squeezed("last_name || ' ' || first_name"), 'in', keys),
+        eb(squeezed('company'), 'in', keys),
+      ]),
+    )
+    .limit(1000)
+    .execute();
+  for (const r of rows) {
+    const names = new Set([`${r.first_name} ${r.last_name}`, `${r.last_name} ${r.first_name}`, r.company].map(smsContactKey).filter((k) => keys.includes(k)));
+    for (const k of names) found.set(k, [...(found.get(k) ?? []), r.phone]);
+  }
+  return found;
+}
+
 export interface UserSmsSend {
   from: string;
-  /** Numbers separated by commas or semicolons, as typed. */
+  /** Numbers or contacts' names separated by commas or semicolons, as typed. */
   to: string;
   group: boolean;
   body: string;
@@ -251,7 +252,7 @@ export async function queueUserSms(db: Db, user: SmsUser, send: UserSmsSend): Pr
     return { ok: false, error: { code: 'not_your_number', from: send.from } };
   }
   if (!(await smsNumbersOfUser(db, user)).includes(from)) return { ok: false, error: { code: 'not_your_number', from: send.from } };
-  const recipients = parseSmsRecipients(send.to, send.group);
+  const recipients = parseSmsRecipients(send.to, send.group, await smsContactsNamed(db, user, send.to));
   if (!recipients.ok) return { ok: false, error: { code: 'recipients', errors: recipients.errors } };
   if (send.body.trim().length === 0) return { ok: false, error: { code: 'empty_body' } };
   const measure = measureSms(send.body);
@@ -309,4 +310,80 @@ export async function smsEventAudience(db: Db, accountId: string, messageId: str
   const users = await smsUsersOfNumber(db, accountId, m.business_number);
   if (m.user_id && !users.includes(m.user_id)) users.push(m.user_id);
   return { conversationId: m.conversation_id, status: m.status, direction: m.direction, userIds: users };
+}
+
+/** At most this many texts per search: the page shows them in one list. */
+export const SMS_SEARCH_MAX_RESULTS = 100;
+
+export interface SmsSearchHit {
+  messageId: string;
+  conversationId: string;
+  businessNumber: string;
+  participants: string[];
+  direction: 'inbound' | 'outbound';
+  from: string;
+  to: string;
+  body: string;
+  createdAt: string;
+}
+
+/**
+ * Texts of the user's conversations whose body contains `query` (any case),
+ * or whose other party's number contains its digits (3 at least, so that a
+ * year or a short word with a digit does not match every number), newest
+ * first, at most `limit`. A group text found is listed once, not once per
+ * member. `truncated`: more texts matched than were returned.
+ */
+export async function searchSmsMessages(db: Db, user: SmsUser, query: string, limit = 50): Promise<{ hits: SmsSearchHit[]; truncated: boolean }> {
+  const text = query.trim();
+  const numbers = await smsNumbersOfUser(db, user);
+  if (text.length === 0 || numbers.length === 0) return { hits: [], truncated: false };
+  const max = Math.max(1, Math.min(limit, SMS_SEARCH_MAX_RESULTS));
+  const digits = text.replace(/[^0-9]/g, '');
+  const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const rows = await db
+    .selectFrom('sms_messages as m')
+    .innerJoin('sms_conversations as c', 'c.id', 'm.conversation_id')
+    .select(['m.id', 'm.conversation_id', 'c.business_number', 'c.participants', 'm.direction', 'm.from_number', 'm.to_number', 'm.body', 'm.created_at', 'm.idempotency_key'])
+    .where('m.account_id', '=', user.accountId)
+    .where('c.account_id', '=', user.accountId)
+    .where('c.business_number', 'in', numbers)
+    .where((eb) =>
+      eb.or([
+        eb('m.body', 'ilike', pattern),
+        ...(digits.length >= 3 ? [eb(eb.case().when('m.direction', '=', 'inbound').then(eb.ref('m.from_number')).else(eb.ref('m.to_number')).end(), 'like', `%${digits}%`)] : []),
+      ]),
+    )
+    .orderBy('m.created_at', 'desc')
+    .orderBy('m.id')
+    // Group texts are one row per member: read enough to fill the page once they are folded.
+    .limit(max * 10 + 1)
+    .execute();
+  const hits: SmsSearchHit[] = [];
+  const sends = new Set<string>();
+  let truncated = false;
+  for (const r of rows) {
+    // One send to several people individually made a conversation each: those stay separate hits.
+    const send = r.direction === 'outbound' ? sendKeyOf(r.idempotency_key) : null;
+    const fold = send ? `${r.conversation_id}:${send}` : null;
+    if (fold && sends.has(fold)) continue;
+    if (fold) sends.add(fold);
+    if (hits.length === max) {
+      truncated = true;
+      break;
+    }
+    hits.push({
+      messageId: r.id,
+      conversationId: r.conversation_id,
+      businessNumber: r.business_number,
+      participants: r.participants,
+      direction: r.direction,
+      from: r.from_number,
+      to: r.to_number,
+      body: r.body,
+      createdAt: new Date(r.created_at).toISOString(),
+    });
+  }
+  if (!truncated && rows.length === max * 10 + 1) truncated = true;
+  return { hits, truncated };
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, SmsTrafficClass } from '@carillon/db';
 import { measureSms, SMS_MAX_SEGMENTS, SmsTooLongError } from '@carillon/domain';
+import { smsUsersOfNumber } from './sms-numbers.ts';
 
 /**
  * Conversations and messages of an account (issue 18). Every query names the
@@ -171,21 +172,14 @@ export interface InboundSms {
 
 /**
  * Stores a text received. A text to a direct number goes to the user of the
- * number's extension; to a company number, to nobody in particular yet (the
- * Company Fax/SMS recipient of the IVR settings does not exist yet).
+ * number's extension; to a company number, to the Company Fax/SMS recipient
+ * of the IVR settings (sms-numbers.ts), or to nobody while none is named.
  */
 export async function recordInboundSms(db: Db, sms: InboundSms): Promise<string> {
   const from = normaliseSmsNumber(sms.from);
   const to = normaliseSmsNumber(sms.to);
   const conversationId = await conversationFor(db, sms.accountId, to, [from]);
-  const owner = await db
-    .selectFrom('phone_numbers')
-    .innerJoin('users', 'users.extension_id', 'phone_numbers.extension_id')
-    .select('users.id')
-    .where('phone_numbers.account_id', '=', sms.accountId)
-    .where('users.account_id', '=', sms.accountId)
-    .where('phone_numbers.e164', 'in', [to, to.slice(1)])
-    .executeTakeFirst();
+  const [owner] = await smsUsersOfNumber(db, sms.accountId, to);
   const row = await db
     .insertInto('sms_messages')
     .values({
@@ -199,7 +193,7 @@ export async function recordInboundSms(db: Db, sms: InboundSms): Promise<string>
       segments: Math.max(1, sms.segments),
       status: 'received',
       carrier_id: sms.carrierId,
-      user_id: owner?.id ?? null,
+      user_id: owner ?? null,
       idempotency_key: sms.idempotencyKey,
     })
     .onConflict((oc) => oc.constraint('sms_messages_idempotency_key').doNothing())

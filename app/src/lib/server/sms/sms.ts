@@ -3,14 +3,22 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AuthenticatedSession } from '@carillon/core';
 import { enqueueSmsSend } from '@carillon/core/jobs';
-import { failUnqueuedSms, queueUserSms, type UserSmsSendError } from '@carillon/core/sms';
+import { failUnqueuedSms, queueUserSms, SMS_SEARCH_MAX_RESULTS, type UserSmsSendError } from '@carillon/core/sms';
 import { appJobs } from '../jobs.ts';
 import type { Runtime } from '../runtime.ts';
 
 /** The conversation list's filter: one of the user's numbers. */
 export const smsListQuery = z.object({ number: z.string().regex(/^\+[1-9][0-9]{6,14}$/).optional() }).strict();
 
-/** A text from the composer (My Extension › Messages). `to` is as typed: numbers separated by commas or semicolons. */
+/** Search in the user's texts: a word of a text or part of a number; at most 100 results. */
+export const smsSearchQuery = z
+  .object({
+    q: z.string().trim().min(1, 'enter a word or a number').max(100),
+    limit: z.coerce.number().int().min(1).max(SMS_SEARCH_MAX_RESULTS).default(50),
+  })
+  .strict();
+
+/** A text from the composer (My Extension › Messages). `to` is as typed: numbers or contacts' names separated by commas or semicolons. */
 export const smsSendSchema = z
   .object({
     from: z.string().min(1).max(32),
@@ -41,6 +49,10 @@ export function smsSendErrorMessage(error: UserSmsSendError): string {
               return e.max === 10 ? `a group text has at most ${e.max} recipients (${e.count} given)` : `at most ${e.max} recipients (${e.count} given)`;
             case 'invalid_number':
               return `${e.entry} is not a phone number`;
+            case 'unknown_contact':
+              return `no contact of yours is named ${e.entry}`;
+            case 'ambiguous_contact':
+              return `${e.count} of your contacts named ${e.entry} have different numbers: type the number`;
             case 'group_outside_us_ca_pr':
               return `${e.entry}: group texts go to US, Canadian and Puerto Rican numbers only`;
           }

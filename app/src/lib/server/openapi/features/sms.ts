@@ -1,4 +1,4 @@
-import { smsListQuery, smsSendSchema } from '../../sms/sms.ts';
+import { smsListQuery, smsSearchQuery, smsSendSchema } from '../../sms/sms.ts';
 import { z } from 'zod';
 import { smsCampaignActionSchema, smsCampaignFormSchema, smsQuietHoursSchema, smsRegistrationReviewSchema, smsRegistrationSchema } from '../../sms/sms-campaigns.ts';
 import type { Operation } from '../operations.ts';
@@ -6,7 +6,8 @@ import type { Operation } from '../operations.ts';
 /** Text messages (issue 18). Unreleased: these answer 404 unless ENABLE_UNRELEASED names `sms`. */
 export const smsOperations: Operation[] = [
   { route: '/api/me/sms', method: 'GET', summary: 'The signed-in user’s texting numbers, conversations and unread count (unreleased)', query: smsListQuery },
-  { route: '/api/me/sms', method: 'POST', summary: 'Send a text from one of the user’s numbers: a group text, or the same text to each recipient (unreleased)', body: smsSendSchema },
+  { route: '/api/me/sms', method: 'POST', summary: 'Send a text from one of the user’s numbers to numbers or the user’s contacts (by name): a group text, or the same text to each recipient (unreleased)', body: smsSendSchema },
+  { route: '/api/me/sms/search', method: 'GET', summary: 'Search the user’s texts by words of a text or part of a number, newest first, at most 100 (unreleased)', query: smsSearchQuery },
   { route: '/api/me/sms/conversations/[id]', method: 'GET', summary: 'One of the user’s conversations and its texts (unreleased)' },
   { route: '/api/me/sms/conversations/[id]', method: 'DELETE', summary: 'Delete one of the user’s conversations and its texts (unreleased)' },
   { route: '/api/me/sms/conversations/[id]/read', method: 'POST', summary: 'Mark a conversation’s received texts read (unreleased)' },

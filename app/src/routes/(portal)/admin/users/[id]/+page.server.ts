@@ -19,6 +19,7 @@ export const load: PageServerLoad = async (event) => {
     db.selectFrom('phone_numbers').select(['id', 'e164', 'nickname', 'type']).where('account_id', '=', auth.account.id).orderBy('e164').execute(),
     listTemplates(db, auth.account.id),
   ]);
+  const enabled = await Promise.all([areaEnabled('voicemail'), areaEnabled('sms')]);
   return {
     user,
     roles: facets.roles,
@@ -28,5 +29,7 @@ export const load: PageServerLoad = async (event) => {
     canManage: auth.permissions.has('users.manage'),
     // Unreleased (unreleased-features.ts): the link to the user's answering rules shows only where enabled.
     answeringRules: await areaEnabled('answering_rules'),
+    // The unreleased areas whose notification e-mails the Notifications tab offers (UNRELEASED_NOTIFICATIONS).
+    notificationAreas: (['voicemail', 'sms'] as const).filter((_, i) => enabled[i]),
   };
 };
