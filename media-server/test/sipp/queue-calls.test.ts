@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { saveCallQueue } from '@carillon/core/queues';
+import { saveCallQueue, saveQueueVoicemail } from '@carillon/core/queues';
+import { listVoicemail } from '@carillon/core/voicemail';
 import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from '@carillon/domain';
 import { queueMemberKey, queueWaitingKey } from '@carillon/contracts/call-queues';
 import { liveCounts } from '../../src/health.ts';
@@ -405,6 +406,31 @@ describe('business hours and after hours (CQ-12), on a test clock', () => {
     expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
     const [open] = await offers(since2);
     expect(open!.legs.map((l) => [l.agent, l.result])).toEqual([['201', 'answered']]);
+    await expectNothingLive();
+  }, 90_000);
+});
+
+describe('queue voicemail (CQ-08…CQ-10)', () => {
+  it('after hours to voicemail: the message is left in the queue’s mailbox, untranscribed as set, and read by its recipient (202)', async () => {
+    const closed: QueueSettings['hours'] = { mode: 'custom', days: { mon: [{ from: '09:00', to: '17:00' }], tue: [], wed: [], thu: [], fri: [], sat: [], sun: [] } };
+    await configure({ hours: closed, afterHours: { type: 'voicemail' } });
+    await saveQueueVoicemail(h.db, { userId: null, ip: null }, h.accountId, queueId, { recipient: '202', transcribe: false });
+    // A short greeting (the library's 1 s tone) rather than the spoken default, so the caller's talk (from 1.5 s to 10 s) is recorded.
+    const greeting = await h.db.selectFrom('ivr_prompts').select('file').where('account_id', '=', h.accountId).where('name', '=', messagePrompt).executeTakeFirstOrThrow();
+    await h.db.updateTable('voicemail_settings').set({ greeting_path: greeting.file }).where('extension_id', '=', queueId).execute();
+    // Saturday noon in New York: closed.
+    clockAt = new Date('2026-01-17T17:00:00Z');
+    const since = await dbNow();
+    const uac = await (await dialQueue({ scenario: 'uac-leave-message.xml' })).done;
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    const messages = () => h.db.selectFrom('voicemail_messages').selectAll().where('account_id', '=', h.accountId).where('mailbox_extension_id', '=', queueId).where('created_at', '>=', since).execute();
+    await expect.poll(async () => (await messages()).length, { timeout: 20_000, interval: 100 }).toBe(1);
+    const [message] = await messages();
+    expect(message).toMatchObject({ reason: 'rule', to_number: '600', from_number: '101', transcription_id: null });
+    const recipient = await h.db.selectFrom('users').select('id').where('extension_id', '=', agents[1]!.extensionId).executeTakeFirstOrThrow();
+    const inbox = await listVoicemail(h.db, { accountId: h.accountId, userId: recipient.id });
+    expect(inbox.map((m) => [m.id, m.mailboxExtensionId])).toContainEqual([message!.id, queueId]);
+    await saveQueueVoicemail(h.db, { userId: null, ip: null }, h.accountId, queueId, { recipient: null, transcribe: true });
     await expectNothingLive();
   }, 90_000);
 });
