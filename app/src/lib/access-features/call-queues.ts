@@ -17,4 +17,6 @@ export const callQueuesAccess = {
   '/api/me/managed-call-queues/[id]': { GET: 'authenticated', PUT: 'authenticated' },
   // An agent's own log-in, with the calling right (a queue call is a call).
   '/api/me/call-queues': { GET: { permission: 'self.calls' }, PUT: { permission: 'self.calls' } },
+  // The agent's page of the same toggles.
+  '/(portal)/me/call-queues': { permission: 'self.calls' },
 } as const;
