@@ -183,6 +183,26 @@ describe('what a waiting caller is told', () => {
       expect(mailboxes.deposited).toMatchObject([{ mailboxExtensionId: QUEUE, reason: 'rule' }]);
     });
 
+    it('overflow goes only to a queue within its own hours', async () => {
+      const base = directory({ distribution: 'sequential', overflow: ['601'] }, [{ extensionId: 'm1', number: '201', position: 0, accepting: false }]);
+      const target: QueueConfig = { extensionId: 'q601', number: '601', settings: { ...DEFAULT_QUEUE_SETTINGS, hours }, members: [{ extensionId: 'm9', number: '209', position: 0, accepting: true }], timeZone: 'America/New_York' };
+      const withTarget: QueueDirectory = { ...base, queueByNumber: (_a, number) => Promise.resolve(number === '601' ? target : null), ofQueue: (a, id) => (id === 'q601' ? Promise.resolve(target) : base.ofQueue(a, id)) };
+      const tryAt = async (at: string) => {
+        const call = new FakeCallHandle({ dialed: '600' });
+        call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+        const state = new MemoryQueueState();
+        // The caller gives up soon: long enough for several looks for a free member.
+        const giveUp = setTimeout(() => void call.hangup().catch(() => undefined), 300);
+        await queueApp({ directory: withTarget, state, mailboxes: new MemoryMailboxes(), pollMs: 10, now: () => new Date(at) })(call, destination).catch(() => undefined);
+        clearTimeout(giveUp);
+        return state.log;
+      };
+      // Saturday noon in New York: 601 is closed, nobody of it is offered the call.
+      expect(await tryAt('2026-01-17T17:00:00Z')).not.toContain('claim m9');
+      // Wednesday 10:00: 601 takes the caller and offers it to its member.
+      expect(await tryAt('2026-01-14T15:00:00Z')).toContain('claim m9');
+    });
+
     it('within hours (Wednesday 09:00 in New York): the caller queues as usual', async () => {
       const call = new FakeCallHandle({ dialed: '600' });
       call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };

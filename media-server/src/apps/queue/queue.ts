@@ -221,6 +221,8 @@ class QueueCaller {
     for (const number of numbers) {
       const target = await this.deps.directory.queueByNumber(this.accountId, number);
       if (!target || target.extensionId === this.queue.extensionId) continue;
+      // A queue outside its own hours takes no overflow: its callers would get its after-hours action, not an agent.
+      if (!queueIsOpen(target.settings, target.timeZone, (this.deps.now ?? (() => new Date()))())) continue;
       const free = membersToOffer({ distribution: target.settings.distribution, members: await this.memberStates(target), rotor: null, tried: new Set() });
       if (free.length === 0) continue;
       if ((await this.deps.state.join(target.extensionId, this.entryId, target.settings.maxCallers)) === 'full') continue;
