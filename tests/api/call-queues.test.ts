@@ -124,10 +124,104 @@ describe('call queues API', () => {
     expect((await other.json('PUT', '/api/me/call-queues', { queueId: queue.extensionId, accepting: true })).status).toBe(404);
   });
 
+  it('saves the queue’s own hours and after-hours action (CQ-12); refuses hours that are not a schedule', async () => {
+    const current = ((await (await admin.get(`/api/call-queues/${queue.extensionId}`)).json()) as { queue: Queue }).queue;
+    const members = current.members.map((m) => ({ extension: m.number, accepting: m.accepting }));
+    const hours = { mode: 'custom', days: { mon: [{ from: '09:00', to: '12:00' }, { from: '13:00', to: '17:00' }], tue: [], wed: [], thu: [], fri: [], sat: [], sun: [] } };
+    const afterHours = { type: 'disconnect', message: { mode: 'tts', text: 'We are closed.' } };
+    const put = await admin.json('PUT', `/api/call-queues/${queue.extensionId}`, { settings: { ...current.settings, hours, afterHours }, members });
+    expect(put.status, await put.clone().text()).toBe(200);
+    expect(((await put.json()) as { queue: Queue }).queue.settings).toMatchObject({ hours, afterHours });
+    const overlapping = { mode: 'custom', days: { ...hours.days, mon: [{ from: '09:00', to: '14:00' }, { from: '13:00', to: '17:00' }] } };
+    for (const bad of [{ hours: overlapping }, { hours: { mode: 'custom', days: { ...hours.days, mon: [{ from: '25:00', to: '26:00' }] } } }, { afterHours: { type: 'extension' } }]) {
+      const res = await admin.json('PUT', `/api/call-queues/${queue.extensionId}`, { settings: { ...current.settings, ...bad }, members });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+    }
+  });
+
+  it('copies another queue’s settings into a new queue (the wizard’s "Copy Settings From"), not its members; another account’s queue is not found', async () => {
+    const source = ((await (await admin.get(`/api/call-queues/${queue.extensionId}`)).json()) as { queue: Queue }).queue;
+    const res = await admin.json('POST', '/api/call-queues', { number: '6102', name: 'Sales copy', copyFrom: queue.extensionId });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const copy = ((await res.json()) as { queue: Queue }).queue;
+    expect(copy.settings).toEqual(source.settings);
+    expect(copy.members).toEqual([]);
+    const theirs = ((await (await other.json('POST', '/api/call-queues', { number: '6300', name: 'Theirs' })).json()) as { queue: Queue }).queue;
+    expect((await admin.json('POST', '/api/call-queues', { number: '6103', name: 'Stolen', copyFrom: theirs.extensionId })).status).toBe(404);
+    expect((await admin.json('POST', '/api/call-queues', { number: '6103', name: 'Bad', copyFrom: 'nope' })).status).toBe(400);
+  });
+
+  it('sets managers with a PIN, at least one with Full Access (CQ-02 step 2); a Members Only manager changes the members only', async () => {
+    const url = `/api/call-queues/${queue.extensionId}/managers`;
+    expect(await (await admin.get(url)).json()).toEqual({ managers: [], pinSet: false });
+    const managers = [
+      { extension: '2101', permission: 'members_only' },
+      { extension: '2102', permission: 'full' },
+    ];
+    // Refused: nobody with Full Access, PINs that differ or break the PIN rules, no PIN the first time, a number that is not a user.
+    const noFull = await admin.json('PUT', url, { pin: '480291', pinConfirm: '480291', managers: [{ extension: '2101', permission: 'members_only' }] });
+    expect(noFull.status).toBe(400);
+    expect(await noFull.text()).toContain('Full Access');
+    expect((await admin.json('PUT', url, { pin: '480291', pinConfirm: '480292', managers })).status).toBe(400);
+    expect((await admin.json('PUT', url, { pin: '123456', pinConfirm: '123456', managers })).status).toBe(400);
+    expect((await admin.json('PUT', url, { managers })).status).toBe(400);
+    expect((await admin.json('PUT', url, { pin: '480291', pinConfirm: '480291', managers: [{ extension: '6101', permission: 'full' }] })).status).toBe(409);
+    expect((await sam.json('PUT', url, { pin: '480291', pinConfirm: '480291', managers })).status).toBe(403);
+    const put = await admin.json('PUT', url, { pin: '480291', pinConfirm: '480291', managers });
+    expect(put.status, await put.clone().text()).toBe(200);
+    const saved = (await put.json()) as { managers: { extension: string; permission: string }[]; pinSet: boolean };
+    expect(saved.pinSet).toBe(true);
+    expect(saved.managers.map((m) => [m.extension, m.permission])).toEqual([
+      ['2101', 'members_only'],
+      ['2102', 'full'],
+    ]);
+    // The PIN is kept when left out afterwards, and never shown nor written in the trail.
+    expect((await admin.json('PUT', url, { managers })).status).toBe(200);
+    const trail = await db.selectFrom('audit_events').select(['after']).where('account_id', '=', accountId).where('action', '=', 'call_queue.managers_updated').execute();
+    expect(trail).toHaveLength(2);
+    expect(JSON.stringify(trail)).not.toContain('480291');
+
+    // Sam manages the queue with Members Only: its members, never its settings.
+    const mine = ((await (await sam.get('/api/me/managed-call-queues')).json()) as { queues: { queueExtensionId: string; permission: string }[] }).queues;
+    expect(mine).toEqual([{ queueExtensionId: queue.extensionId, number: '6100', name: 'Sales', permission: 'members_only' }]);
+    const managed = `/api/me/managed-call-queues/${queue.extensionId}`;
+    const current = ((await (await sam.get(managed)).json()) as { queue: Queue; permission: string }).queue;
+    expect((await sam.json('PUT', managed, { settings: { ...current.settings, maxCallers: 5 }, members: [{ extension: '2101' }] })).status).toBe(403);
+    const membersOnly = await sam.json('PUT', managed, { members: [{ extension: '2101', accepting: true }] });
+    expect(membersOnly.status, await membersOnly.clone().text()).toBe(200);
+    const after = ((await membersOnly.json()) as { queue: Queue }).queue;
+    expect(after.members.map((m) => m.number)).toEqual(['2101']);
+    expect(after.settings).toEqual(current.settings);
+    expect((await sam.json('PUT', managed, { members: 'all' })).status).toBe(400);
+    // A queue sam does not manage, and another account's.
+    const support = ((await (await admin.get('/api/call-queues')).json()) as { queues: Queue[] }).queues.find((q) => q.number === '6101')!;
+    expect((await sam.json('PUT', `/api/me/managed-call-queues/${support.extensionId}`, { members: [] })).status).toBe(404);
+    expect((await other.get(managed)).status).toBe(404);
+    expect((await other.get(url)).status).toBe(404);
+    expect((await other.json('PUT', url, { pin: '480291', pinConfirm: '480291', managers })).status).toBe(404);
+  });
+
+  it('saves the queue’s message recipient and voicemail-to-text (CQ-09, CQ-10)', async () => {
+    const url = `/api/call-queues/${queue.extensionId}/voicemail`;
+    expect(await (await admin.get(url)).json()).toEqual({ recipient: null, transcribe: true });
+    const put = await admin.json('PUT', url, { recipient: '2102', transcribe: false });
+    expect(put.status, await put.clone().text()).toBe(200);
+    expect(await (await admin.get(url)).json()).toEqual({ recipient: '2102', transcribe: false });
+    // The queue itself, by its number, is "This call queue".
+    expect(await (await admin.json('PUT', url, { recipient: '6100', transcribe: false })).json()).toEqual({ recipient: null, transcribe: false });
+    expect((await admin.json('PUT', url, { recipient: '6101', transcribe: true })).status).toBe(409);
+    expect((await admin.json('PUT', url, { recipient: '2102' })).status).toBe(400);
+    expect((await sam.json('PUT', url, { recipient: null, transcribe: true })).status).toBe(403);
+    expect((await other.get(url)).status).toBe(404);
+    expect((await other.json('PUT', url, { recipient: null, transcribe: true })).status).toBe(404);
+    expect(await db.selectFrom('audit_events').select('action').where('account_id', '=', accountId).where('action', '=', 'call_queue.voicemail_updated').execute()).toHaveLength(2);
+  });
+
   it("does not show another account's queue, nor let it be changed", async () => {
     expect((await other.get(`/api/call-queues/${queue.extensionId}`)).status).toBe(404);
     expect((await other.json('PUT', `/api/call-queues/${queue.extensionId}`, { settings: queue.settings, members: [] })).status).toBe(404);
-    expect(((await (await other.get('/api/call-queues')).json()) as { queues: Queue[] }).queues).toEqual([]);
+    // Only its own queue (added by the copy test), never ours.
+    expect(((await (await other.get('/api/call-queues')).json()) as { queues: Queue[] }).queues.map((q) => q.number)).toEqual(['6300']);
     expect((await admin.get('/api/call-queues/not-a-uuid')).status).toBe(404);
   });
 });

@@ -5,7 +5,8 @@ import type { CallApp } from './call-handle.ts';
 import { conferenceApp, type ConferenceAppDeps } from './conference/conference.ts';
 import { ivrApp } from './ivr/ivr.ts';
 import { queueApp } from './queue/queue.ts';
-import type { QueueDirectory, QueueState } from './queue/queue-ports.ts';
+import { queueAgentApp } from './queue/queue-agent.ts';
+import type { QueueAgents, QueueDirectory, QueueState } from './queue/queue-ports.ts';
 import type { IvrMenus } from './ivr/ivr-menus.ts';
 import { mailboxApp } from './mailbox/mailbox.ts';
 import type { MailboxAccess } from './mailbox/mailbox-access.ts';
@@ -58,7 +59,7 @@ export interface ApplicationPorts {
   /** Mailboxes by phone (`*86`). Only where the unreleased area 'voicemail' is enabled (the dial plan routes `*86` only then). */
   mailboxAccess?: MailboxAccess;
   /** Call queues and their shared state. Only where the unreleased area 'queues' is enabled: queue destinations then go to the queue application; without it, 480. */
-  queues?: { directory: QueueDirectory; state: QueueState };
+  queues?: { directory: QueueDirectory; state: QueueState; agents: QueueAgents; now?: () => Date };
   /** The conference bridge. Only where the unreleased area 'conference' is enabled: conference destinations then go to it; without it, 480. */
   conference?: ConferenceAppDeps;
 }
@@ -80,7 +81,7 @@ export function callApplications(ports: ApplicationPorts): ApplicationTable {
       : {}),
     announcement: announcementApp(ports.mailboxes),
     ...(ports.mailboxAccess ? { mailbox: mailboxApp(ports.mailboxAccess) } : {}),
-    ...(ports.queues ? { queue: queueApp({ ...ports.queues, mailboxes: ports.mailboxes }) } : {}),
+    ...(ports.queues ? { queue: queueApp({ ...ports.queues, mailboxes: ports.mailboxes }), queue_login: queueAgentApp(ports.queues.agents) } : {}),
     ...(ports.conference ? { conference: conferenceApp(ports.conference) } : {}),
     // Only message-only extensions reach a mailbox today; the other reasons (no answer, busy, rules) come with user voicemail.
     voicemail: (call, destination) => (destination.kind === 'voicemail' && destination.why === 'message_only' ? messageOnly(call, destination) : call.reject(480, REASONS.voicemail)),

@@ -77,6 +77,8 @@ export interface CallEngineDeps {
   mailboxAccess?: MailboxAccess;
   /** The shared Redis: call queues' live state (unreleased area 'queues'), and park locations' (one call per location across nodes; unreleased area 'park'). */
   redis?: Redis;
+  /** The clock applications read hours at (a call queue's business hours); tests set it. */
+  now?: () => Date;
   /** Text to speech for applications' prompts: a media file (the TTS cache). */
   speak?: (text: string, language: 'en' | 'fr') => Promise<string>;
 }
@@ -133,12 +135,14 @@ export class CallEngine {
     // Mailboxes by phone (*86) only where the area 'voicemail' is enabled; otherwise *86 stays an unknown feature code (404).
     const mailboxAccess = deps.mailboxes && deps.unreleased?.includes('voicemail') ? (deps.mailboxAccess ?? null) : null;
     const mailboxByPhone = mailboxAccess !== null;
+    // Queue agents' keypad codes (*45, *46) where the queue application runs (the area 'queues', mailboxes and Redis).
+    const queueAgentCodes = Boolean(deps.mailboxes && deps.redis && deps.unreleased?.includes('queues'));
     // The conference bridge only where the area 'conference' is enabled; otherwise dial-in numbers route as other numbers.
     const conference = deps.unreleased?.includes('conference') ?? false;
     this.accountConfigs = new AccountConfigCache(
       async (id) => {
         const config = await loadAccountConfig(deps.db, id);
-        const withFlags = config && (usersAnswerByRules || mailboxByPhone) ? { ...config, usersAnswerByRules, mailboxByPhone } : config;
+        const withFlags = config && (usersAnswerByRules || mailboxByPhone || queueAgentCodes) ? { ...config, usersAnswerByRules, mailboxByPhone, queueAgentCodes } : config;
         return withFlags && conference ? { ...withFlags, conferenceNumbers: new Set(await conferenceDialIns(deps.db, id)) } : withFlags;
       },
       deps.settings?.accountConfig,
@@ -196,7 +200,7 @@ export class CallEngine {
     this.applications = deps.mailboxes
       ? callApplications({
           mailboxes: deps.mailboxes,
-          ...(this.queues && deps.redis ? { queues: { directory: this.queues, state: new RedisQueueState(deps.redis) } } : {}),
+          ...(this.queues && deps.redis ? { queues: { directory: this.queues, state: new RedisQueueState(deps.redis), agents: this.queues, ...(deps.now ? { now: deps.now } : {}) } } : {}),
           ...(this.answeringRules
             ? {
                 answeringRules: this.answeringRules,

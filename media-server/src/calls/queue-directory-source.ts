@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
-import { loadCallQueue } from '@carillon/core/queues';
+import { loadCallQueue, setQueueMemberAccepting } from '@carillon/core/queues';
+import { isTimeZone } from '@carillon/domain';
 import type { Database } from '@carillon/db';
 import { readMediaServerHeartbeats } from '@carillon/contracts/media-server-heartbeat';
 import { presenceField, presenceKey, type CallActivity } from '@carillon/contracts/presence';
@@ -10,7 +11,7 @@ import type { CallPresenceTracker } from '../presence/call-presence.ts';
 import type { AccountConfigCache } from '../routing/account-config-cache.ts';
 import { extensionByTypedNumber } from '../routing/account-config.ts';
 import type { ExtensionDestination } from '../routing/destination.ts';
-import type { MemberPresence, QueueConfig, QueueDirectory } from '../apps/queue/queue-ports.ts';
+import type { AgentLoginResult, MemberPresence, QueueAgents, QueueConfig, QueueDirectory } from '../apps/queue/queue-ports.ts';
 
 /** Queues' configurations held at once; past it the cache starts again (bounded memory). */
 const MAX_CACHED_QUEUES = 2_000;
@@ -34,7 +35,7 @@ export interface QueueDirectoryDeps {
  * routing snapshot, phones from the registrar's bindings, calls from this node's tracker and the other
  * live nodes' presence hashes (the app's presence reads the same).
  */
-export class QueueDirectorySource implements QueueDirectory {
+export class QueueDirectorySource implements QueueDirectory, QueueAgents {
   private readonly deps: QueueDirectoryDeps;
   private readonly queues = new Map<string, Promise<QueueConfig | null>>();
   readonly defaultHoldMusic = staticAudioPath('hold-music.wav');
@@ -48,8 +49,8 @@ export class QueueDirectorySource implements QueueDirectory {
     const cached = this.queues.get(key);
     if (cached) return cached;
     if (this.queues.size >= MAX_CACHED_QUEUES) this.queues.clear();
-    const loading = loadCallQueue(this.deps.db, accountId, queueExtensionId).then((q) =>
-      q ? { extensionId: q.extensionId, number: q.number, settings: q.settings, members: q.members.map((m) => ({ extensionId: m.extensionId, number: m.number, position: m.position, accepting: m.accepting })) } : null,
+    const loading = Promise.all([loadCallQueue(this.deps.db, accountId, queueExtensionId), this.timeZone(accountId)]).then(([q, timeZone]) =>
+      q ? { extensionId: q.extensionId, number: q.number, settings: q.settings, timeZone, members: q.members.map((m) => ({ extensionId: m.extensionId, number: m.number, position: m.position, accepting: m.accepting })) } : null,
     );
     this.queues.set(key, loading);
     // A failed read is not kept: the next call tries again.
@@ -62,6 +63,37 @@ export class QueueDirectorySource implements QueueDirectory {
     const ext = config ? extensionByTypedNumber(config, number) : null;
     if (!ext || ext.type !== 'call_queue' || ext.status === 'disabled') return null;
     return this.ofQueue(accountId, ext.id);
+  }
+
+  /** The account's regional time zone; a zone this runtime does not know reads as UTC rather than failing every call (as the IVR's hours). */
+  private async timeZone(accountId: string): Promise<string> {
+    const row = await this.deps.db.selectFrom('accounts').select('time_zone').where('id', '=', accountId).executeTakeFirst();
+    return row && isTimeZone(row.time_zone) ? row.time_zone : 'UTC';
+  }
+
+  /**
+   * An agent's keypad log-in or log-out, through core as the web app's toggle (audited as the user,
+   * announced to every node); this node's cached queues of the account are dropped at once, so its next
+   * offer already sees it.
+   */
+  async setAccepting(accountId: string, memberExtensionId: string, queueNumber: string | null, accepting: boolean): Promise<AgentLoginResult> {
+    const { db } = this.deps;
+    let queueId: string | null = null;
+    if (queueNumber !== null) {
+      const queue = await this.queueByNumber(accountId, queueNumber);
+      if (!queue || !queue.members.some((m) => m.extensionId === memberExtensionId)) return 'not_a_member';
+      queueId = queue.extensionId;
+    }
+    const memberships = await db
+      .selectFrom('call_queue_members')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('account_id', '=', accountId)
+      .where('member_extension_id', '=', memberExtensionId)
+      .executeTakeFirstOrThrow();
+    const user = await db.selectFrom('users').select('id').where('account_id', '=', accountId).where('extension_id', '=', memberExtensionId).executeTakeFirst();
+    const changed = await setQueueMemberAccepting(db, { userId: user?.id ?? null, ip: null }, accountId, memberExtensionId, queueId, accepting);
+    this.invalidate(accountId);
+    return { changed, queues: queueId ? 1 : Number(memberships.n) };
   }
 
   invalidate(accountId: string): void {

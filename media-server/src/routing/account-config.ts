@@ -33,6 +33,11 @@ export interface AccountConfig {
    */
   readonly mailboxByPhone?: boolean;
   /**
+   * The queue agents' keypad codes (`*45`, `*46`) log agents in and out: set by the call engine where
+   * the unreleased area 'queues' is enabled; absent, they are unknown feature codes (404) as before.
+   */
+  readonly queueAgentCodes?: boolean;
+  /**
    * The account's conference dial-in numbers (E.164, issue 16): set by the call engine where the
    * unreleased area 'conference' is enabled; a call to one of them goes to the conference. Absent,
    * the numbers route as any other number of the account.

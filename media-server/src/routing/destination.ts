@@ -24,6 +24,8 @@ export type Destination =
   | { kind: 'announcement'; accountId: string; extensionId: string; extensionNumber: string; direction: CallDirection }
   /** The caller's own mailbox, reached by phone (`*86`): PIN, then its new messages. */
   | MailboxDestination
+  /** An agent's keypad code (`*45` log in, `*46` log out): of the queue numbered `queueNumber`, or of all its queues (null). */
+  | { kind: 'queue_login'; accountId: string; extensionId: string; queueNumber: string | null; accepting: boolean }
   | RejectDestination;
 
 export type CallDirection = 'internal' | 'inbound';

@@ -30,6 +30,14 @@ export const DIALLED_STAR_CODES = { page: '*84', pickup: '*58' } as const;
  */
 export const MONITOR_STAR_CODES = { listen: '*81', whisper: '*82', barge: '*83', takeover: '*85' } as const satisfies Record<MonitorMode, string>;
 
+/**
+ * Call queue agents (issue 15): `*45` logs the caller in to all its queues, `*45` + a queue's number to
+ * that one; `*46` logs out the same way. The guides give no codes; these are the ones FreePBX and
+ * Asterisk installations commonly use for queue agent log-in, kept apart from `*4x` codes of the
+ * conference keypad (read inside a conference only, never dialled).
+ */
+export const QUEUE_AGENT_CODES = { login: '*45', logout: '*46' } as const;
+
 /** `*86` alone: the caller's own mailbox (issue 13, phone access), where the account config allows it. */
 export const MAILBOX_STAR_CODE = '*86';
 
@@ -41,6 +49,10 @@ export function routeCall(config: AccountConfig | null, caller: Caller, dialedRa
   if (caller.kind === 'trunk') return routeInbound(config, country, dialed);
 
   if (dialed === MAILBOX_STAR_CODE && config.mailboxByPhone) return { kind: 'mailbox', accountId: config.account.id, extensionId: caller.extensionId };
+  if (config.queueAgentCodes) {
+    const agent = queueAgentCode(config.account.id, caller.extensionId, dialed);
+    if (agent) return agent;
+  }
   if (dialed.startsWith('*')) return routeStarCode(config, dialed);
 
   // Internal dialling: an extension, short or with its site code.
@@ -199,6 +211,17 @@ function extensionDestination(config: AccountConfig, ext: RoutingExtension, dire
       if (!config.usersAnswerByRules && !dndTakesCall(ext.dndStatus, 'direct')) return reject(480, 'Do Not Disturb', 'unavailable');
       return { kind: 'extension', ...named, direction };
   }
+}
+
+/** `*45`/`*46`, alone or with a queue's number: the agent's log-in or log-out; null for another string. */
+function queueAgentCode(accountId: string, extensionId: string, dialed: string): Destination | null {
+  for (const [action, code] of Object.entries(QUEUE_AGENT_CODES) as ['login' | 'logout', string][]) {
+    if (!dialed.startsWith(code)) continue;
+    const rest = dialed.slice(code.length);
+    if (rest && !/^[0-9]{1,9}$/.test(rest)) return reject(404, 'Unknown Feature Code', 'not_found');
+    return { kind: 'queue_login', accountId, extensionId, queueNumber: rest || null, accepting: action === 'login' };
+  }
+  return null;
 }
 
 function routeStarCode(config: AccountConfig, dialed: string): Destination {

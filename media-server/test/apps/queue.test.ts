@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from '@carillon/domain';
+import { DEFAULT_QUEUE_SETTINGS, type QueueSettings, type WeeklySchedule } from '@carillon/domain';
 import { queueApp } from '../../src/apps/queue/queue.ts';
 import type { MemberPresence, QueueConfig, QueueDirectory, QueueState } from '../../src/apps/queue/queue-ports.ts';
 import type { Destination } from '../../src/routing/destination.ts';
 import { positionAnnouncement } from '../../src/apps/queue/queue-announcements.ts';
+import { agentConfirmation, queueAgentApp } from '../../src/apps/queue/queue-agent.ts';
 import { FakeCallHandle, MemoryMailboxes } from './fake-call-handle.ts';
 
 /**
@@ -78,7 +79,7 @@ class MemoryQueueState implements QueueState {
 }
 
 function directory(settings: Partial<QueueSettings>, members: QueueConfig['members'] = []): QueueDirectory {
-  const config: QueueConfig = { extensionId: QUEUE, number: '600', settings: { ...DEFAULT_QUEUE_SETTINGS, ...settings }, members };
+  const config: QueueConfig = { extensionId: QUEUE, number: '600', settings: { ...DEFAULT_QUEUE_SETTINGS, ...settings }, members, timeZone: 'America/New_York' };
   return {
     ofQueue: (_a, id) => Promise.resolve(id === QUEUE ? config : null),
     queueByNumber: (_a, number) => Promise.resolve(number === '600' ? config : null),
@@ -158,5 +159,78 @@ describe('what a waiting caller is told', () => {
   it('in French, only its place while nobody has been answered yet', () => {
     expect(positionAnnouncement(1, null, 'fr')).toBe('Vous êtes le prochain appelant.');
     expect(positionAnnouncement(2, 1, 'en')).toBe('You are caller number 2. Your expected wait is one minute.');
+  });
+
+  describe('business hours (CQ-12)', () => {
+    // Weekdays 09:00–17:00 on the account's wall clock (America/New_York).
+    const day = () => [{ from: '09:00', to: '17:00' }];
+    const hours: WeeklySchedule = { mode: 'custom', days: { mon: day(), tue: day(), wed: day(), thu: day(), fri: day(), sat: [], sun: [] } };
+    const closedMessage = { type: 'disconnect', message: { mode: 'tts', text: 'We are closed.' } } as const;
+
+    it('after hours (Saturday noon in New York, 16:00 UTC): the after-hours action, and the caller never queues', async () => {
+      const call = new FakeCallHandle({ dialed: '600' });
+      const state = new MemoryQueueState();
+      await queueApp({ directory: directory({ hours, afterHours: closedMessage }), state, mailboxes: new MemoryMailboxes(), now: () => new Date('2026-01-17T17:00:00Z') })(call, destination);
+      expect(call.log).toEqual(['answer', ['play', { tts: 'We are closed.' }], 'hangup']);
+      expect(state.log).toEqual([]);
+    });
+
+    it('after hours to voicemail: the queue’s mailbox, reason rule', async () => {
+      const call = new FakeCallHandle({ dialed: '600' });
+      const mailboxes = new MemoryMailboxes();
+      // Wednesday 08:59 in New York (13:59 UTC): one minute before opening.
+      await queueApp({ directory: directory({ hours, afterHours: { type: 'voicemail' } }), state: new MemoryQueueState(), mailboxes, now: () => new Date('2026-01-14T13:59:00Z') })(call, destination);
+      expect(mailboxes.deposited).toMatchObject([{ mailboxExtensionId: QUEUE, reason: 'rule' }]);
+    });
+
+    it('overflow goes only to a queue within its own hours', async () => {
+      const base = directory({ distribution: 'sequential', overflow: ['601'] }, [{ extensionId: 'm1', number: '201', position: 0, accepting: false }]);
+      const target: QueueConfig = { extensionId: 'q601', number: '601', settings: { ...DEFAULT_QUEUE_SETTINGS, hours }, members: [{ extensionId: 'm9', number: '209', position: 0, accepting: true }], timeZone: 'America/New_York' };
+      const withTarget: QueueDirectory = { ...base, queueByNumber: (_a, number) => Promise.resolve(number === '601' ? target : null), ofQueue: (a, id) => (id === 'q601' ? Promise.resolve(target) : base.ofQueue(a, id)) };
+      const tryAt = async (at: string) => {
+        const call = new FakeCallHandle({ dialed: '600' });
+        call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+        const state = new MemoryQueueState();
+        // The caller gives up soon: long enough for several looks for a free member.
+        const giveUp = setTimeout(() => void call.hangup().catch(() => undefined), 300);
+        await queueApp({ directory: withTarget, state, mailboxes: new MemoryMailboxes(), pollMs: 10, now: () => new Date(at) })(call, destination).catch(() => undefined);
+        clearTimeout(giveUp);
+        return state.log;
+      };
+      // Saturday noon in New York: 601 is closed, nobody of it is offered the call.
+      expect(await tryAt('2026-01-17T17:00:00Z')).not.toContain('claim m9');
+      // Wednesday 10:00: 601 takes the caller and offers it to its member.
+      expect(await tryAt('2026-01-14T15:00:00Z')).toContain('claim m9');
+    });
+
+    it('within hours (Wednesday 09:00 in New York): the caller queues as usual', async () => {
+      const call = new FakeCallHandle({ dialed: '600' });
+      call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+      const state = new MemoryQueueState();
+      const members = [{ extensionId: 'm1', number: '201', position: 0, accepting: true }];
+      await queueApp({ directory: directory({ hours, afterHours: closedMessage }, members), state, mailboxes: new MemoryMailboxes(), now: () => new Date('2026-01-14T14:00:00Z') })(call, destination);
+      expect(state.log[0]).toBe('claim m1');
+      expect(call.log).not.toContainEqual(['play', { tts: 'We are closed.' }]);
+    });
+  });
+
+  describe('agent keypad codes', () => {
+    const login = (queueNumber: string | null, accepting: boolean): Destination => ({ kind: 'queue_login', accountId: ACCOUNT, extensionId: 'm1', queueNumber, accepting });
+
+    it('logs the agent out of one queue, says so, and hangs up', async () => {
+      const calls: unknown[] = [];
+      const call = new FakeCallHandle({ dialed: '*46600' });
+      await queueAgentApp({ setAccepting: (...args) => (calls.push(args), Promise.resolve({ changed: 1, queues: 1 })) })(call, login('600', false));
+      expect(calls).toEqual([[ACCOUNT, 'm1', '600', false]]);
+      expect(call.log).toEqual(['answer', ['play', { tts: 'You are logged out of queue 6 0 0. Goodbye.' }], 'hangup']);
+    });
+
+    it('logs in to all queues; a queue the agent is not a member of, and no queue at all, are said', async () => {
+      const call = new FakeCallHandle({ dialed: '*45' });
+      await queueAgentApp({ setAccepting: () => Promise.resolve({ changed: 2, queues: 3 }) })(call, login(null, true));
+      expect(call.log).toContainEqual(['play', { tts: 'You are logged in to all your queues. Goodbye.' }]);
+      expect(agentConfirmation('not_a_member', '601', true, 'en')).toBe('You are not a member of queue 6 0 1. Goodbye.');
+      expect(agentConfirmation({ changed: 0, queues: 0 }, null, false, 'fr')).toBe("Vous n'êtes membre d'aucune file d'attente. Au revoir.");
+    });
   });
 });

@@ -172,6 +172,17 @@ describe('dial plan: destinations of the special extensions and star codes', () 
     expect(routeWith(withMailbox, { kind: 'trunk', accountId, trunkId: 'x' }, '*86')).toMatchObject({ kind: 'reject', status: 404 });
   });
 
+  it("*45 / *46 (+ a queue's number) log the caller in and out of its queues where the engine allows it (unreleased area 'queues'); otherwise unknown feature codes", async () => {
+    const config = await loadAccountConfig(db, accountId);
+    expect(routeWith(config, alice, '*45')).toMatchObject({ kind: 'reject', status: 404, reason: 'Unknown Feature Code' });
+    const withQueues = config && { ...config, queueAgentCodes: true };
+    expect(routeWith(withQueues, alice, '*45')).toEqual({ kind: 'queue_login', accountId, extensionId: alice.extensionId, queueNumber: null, accepting: true });
+    expect(routeWith(withQueues, alice, '*46600')).toEqual({ kind: 'queue_login', accountId, extensionId: alice.extensionId, queueNumber: '600', accepting: false });
+    expect(routeWith(withQueues, alice, '*46#')).toMatchObject({ kind: 'reject', status: 404 });
+    // A carrier cannot log an agent in or out.
+    expect(routeWith(withQueues, { kind: 'trunk', accountId, trunkId: 'x' }, '*45')).toMatchObject({ kind: 'reject', status: 404 });
+  });
+
   it("sends the conference dial-in numbers to the conference where the engine allows it (unreleased area 'conference'), from outside and inside; otherwise as any number", async () => {
     const config = await loadAccountConfig(db, accountId);
     const carrier = { kind: 'trunk' as const, accountId, trunkId: 'x' };

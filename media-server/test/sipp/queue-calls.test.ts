@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { saveCallQueue } from '@carillon/core/queues';
+import { saveCallQueue, saveQueueVoicemail } from '@carillon/core/queues';
+import { listVoicemail } from '@carillon/core/voicemail';
 import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from '@carillon/domain';
 import { queueMemberKey, queueWaitingKey } from '@carillon/contracts/call-queues';
 import { liveCounts } from '../../src/health.ts';
@@ -28,9 +29,11 @@ let overflowId: string;
 let messagePrompt: string;
 let musicPrompt: string;
 const running: SippRun[] = [];
+/** The test clock the queues' hours are read at: the real time unless a test sets it. */
+let clockAt: Date | null = null;
 
 beforeAll(async () => {
-  h = await startEdge({ unreleased: 'queues' });
+  h = await startEdge({ unreleased: 'queues', now: () => clockAt ?? new Date() });
   caller = await h.addPhone('101');
   agents = [await h.addPhone('201'), await h.addPhone('202'), await h.addPhone('203')];
   const site = await h.db.selectFrom('sites').select('id').where('account_id', '=', h.accountId).where('is_main', '=', true).executeTakeFirstOrThrow();
@@ -56,6 +59,7 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
+  clockAt = null;
   for (const r of running.splice(0)) r.stop();
   for (const a of agents) await h.edge.bindings.removeAll(a.extensionId);
   await h.redis.del(queueWaitingKey(queueId), queueWaitingKey(overflowId), ...agents.map((a) => queueMemberKey(h.accountId, a.extensionId)));
@@ -354,6 +358,154 @@ describe('what a waiting caller hears', () => {
     expect(kinds.filter((k) => k === 'music').length, 'several seconds of music').toBeGreaterThan(20);
     await expectNothingLive();
   }, 90_000);
+});
+
+/** Listens on a socket of the test's own: what the queue plays to a caller whose SDP names it, decoded (PCMA). */
+async function listener(): Promise<{ port: number; heard: number[]; close: () => void }> {
+  const rtp = dgram.createSocket('udp4');
+  const heard: number[] = [];
+  rtp.on('message', (packet) => {
+    if ((packet[1]! & 0x7f) !== 8) return;
+    for (let i = 12; i < packet.length; i++) heard.push(pcmaDecodeSample(packet[i]!));
+  });
+  const port = await freeMediaPort();
+  await new Promise<void>((resolve) => rtp.bind(port, '127.0.0.1', resolve));
+  return { port, heard, close: () => rtp.close() };
+}
+
+describe('business hours and after hours (CQ-12), on a test clock', () => {
+  // Weekdays 09:00–17:00 on the account's wall clock (America/New_York, the account's zone).
+  const day = () => [{ from: '09:00', to: '17:00' }];
+  const hours: QueueSettings['hours'] = { mode: 'custom', days: { mon: day(), tue: day(), wed: day(), thu: day(), fri: day(), sat: [], sun: [] } };
+
+  it('after hours (Saturday noon in New York), the after-hours message (1 kHz) and goodbye, no agent offered; within hours (Wednesday 10:00) an agent answers', async () => {
+    expect((await h.db.selectFrom('accounts').select('time_zone').where('id', '=', h.accountId).executeTakeFirstOrThrow()).time_zone).toBe('America/New_York');
+    await configure({ distribution: 'sequential', hours, afterHours: { type: 'disconnect', message: { mode: 'audio', prompt: messagePrompt } } });
+    await agent(0, 'uas-agent.xml');
+    clockAt = new Date('2026-01-17T17:00:00Z');
+    const since = await dbNow();
+    const rtp = await listener();
+    try {
+      const r = await (await dialQueue({ scenario: 'uac-listen-until-bye.xml', vars: { rtpport: String(rtp.port) } })).done;
+      expect(r.code, r.errors || r.output.slice(-1500)).toBe(0);
+    } finally {
+      rtp.close();
+    }
+    // The message: a second of 1 kHz, then our BYE.
+    const tone = analyseSamples(rtp.heard.slice(800, 4800), 1000);
+    expect(tone.rms, 'the after-hours message has energy').toBeGreaterThan(300);
+    expect(tone.toneShare, 'and is the library prompt (1 kHz)').toBeGreaterThan(0.8);
+    const [closed] = await offers(since);
+    expect(closed!.legs, 'no agent was offered the call').toEqual([]);
+    expect(await h.redis.zcard(queueWaitingKey(queueId)), 'the caller never queued').toBe(0);
+
+    // Wednesday 10:00 in New York (15:00 UTC): open, the first agent takes the call.
+    clockAt = new Date('2026-01-14T15:00:00Z');
+    const since2 = await dbNow();
+    const uac = await (await dialQueue()).done;
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    const [open] = await offers(since2);
+    expect(open!.legs.map((l) => [l.agent, l.result])).toEqual([['201', 'answered']]);
+    await expectNothingLive();
+  }, 90_000);
+});
+
+describe('queue voicemail (CQ-08…CQ-10)', () => {
+  it('after hours to voicemail: the message is left in the queue’s mailbox, untranscribed as set, and read by its recipient (202)', async () => {
+    const closed: QueueSettings['hours'] = { mode: 'custom', days: { mon: [{ from: '09:00', to: '17:00' }], tue: [], wed: [], thu: [], fri: [], sat: [], sun: [] } };
+    await configure({ hours: closed, afterHours: { type: 'voicemail' } });
+    await saveQueueVoicemail(h.db, { userId: null, ip: null }, h.accountId, queueId, { recipient: '202', transcribe: false });
+    // A short greeting (the library's 1 s tone) rather than the spoken default, so the caller's talk (from 1.5 s to 10 s) is recorded.
+    const greeting = await h.db.selectFrom('ivr_prompts').select('file').where('account_id', '=', h.accountId).where('name', '=', messagePrompt).executeTakeFirstOrThrow();
+    await h.db.updateTable('voicemail_settings').set({ greeting_path: greeting.file }).where('extension_id', '=', queueId).execute();
+    // Saturday noon in New York: closed.
+    clockAt = new Date('2026-01-17T17:00:00Z');
+    const since = await dbNow();
+    const uac = await (await dialQueue({ scenario: 'uac-leave-message.xml' })).done;
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    const messages = () => h.db.selectFrom('voicemail_messages').selectAll().where('account_id', '=', h.accountId).where('mailbox_extension_id', '=', queueId).where('created_at', '>=', since).execute();
+    await expect.poll(async () => (await messages()).length, { timeout: 20_000, interval: 100 }).toBe(1);
+    const [message] = await messages();
+    expect(message).toMatchObject({ reason: 'rule', to_number: '600', from_number: '101', transcription_id: null });
+    const recipient = await h.db.selectFrom('users').select('id').where('extension_id', '=', agents[1]!.extensionId).executeTakeFirstOrThrow();
+    const inbox = await listVoicemail(h.db, { accountId: h.accountId, userId: recipient.id });
+    expect(inbox.map((m) => [m.id, m.mailboxExtensionId])).toContainEqual([message!.id, queueId]);
+    await saveQueueVoicemail(h.db, { userId: null, ip: null }, h.accountId, queueId, { recipient: null, transcribe: true });
+    await expectNothingLive();
+  }, 90_000);
+});
+
+describe("agents' keypad codes", () => {
+  const accepting = async (extensionId: string) =>
+    (await h.db.selectFrom('call_queue_members').select('accepting').where('queue_extension_id', '=', queueId).where('member_extension_id', '=', extensionId).executeTakeFirstOrThrow()).accepting;
+
+  /** Agent `i` dials a code from its own phone and listens to the confirmation until our BYE; what it heard. */
+  async function dialCode(i: number, code: string): Promise<number[]> {
+    const rtp = await listener();
+    try {
+      const r = await startSipp({
+        scenario: 'uac-listen-until-bye.xml',
+        target: h.target,
+        localPort: await freeSipPort(),
+        service: code,
+        auth: agents[i]!,
+        timeoutSeconds: 60,
+        vars: { rtpport: String(rtp.port) },
+        extra: ['-mp', String(await freeMediaPort())],
+      }).done;
+      expect(r.code, r.errors || r.output.slice(-1500)).toBe(0);
+    } finally {
+      rtp.close();
+    }
+    return rtp.heard;
+  }
+
+  /** Seconds of sound (not silence) in what was heard, by quarter seconds. */
+  const spokenSeconds = (heard: number[]) => {
+    let quarters = 0;
+    for (let at = 0; at + 2000 <= heard.length; at += 2000) if (analyseSamples(heard.slice(at, at + 2000), 440).rms >= 300) quarters++;
+    return quarters / 4;
+  };
+
+  it('*46 logs the agent out (spoken confirmation, audited as the agent): the next call goes to another agent; *45 + the queue logs it back in', async () => {
+    await configure({ distribution: 'sequential' });
+    const out = await dialCode(0, '*46');
+    expect(spokenSeconds(out), 'the confirmation is spoken').toBeGreaterThan(1);
+    expect(await accepting(agents[0]!.extensionId)).toBe(false);
+    const agentUser = await h.db.selectFrom('users').select('id').where('extension_id', '=', agents[0]!.extensionId).executeTakeFirstOrThrow();
+    const audit = await h.db.selectFrom('audit_events').select(['action', 'actor_user_id']).where('account_id', '=', h.accountId).where('target_id', '=', agents[0]!.extensionId).orderBy('occurred_at', 'desc').executeTakeFirstOrThrow();
+    expect(audit).toEqual({ action: 'call_queue.member_not_accepting', actor_user_id: agentUser.id });
+
+    // 201 is first in order, registered and free, yet logged out: 202 takes the call.
+    await agent(0, 'uas-agent.xml');
+    await agent(1, 'uas-agent.xml');
+    const since = await dbNow();
+    const uac = await (await dialQueue()).done;
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    const [call] = await offers(since);
+    expect(call!.legs.map((l) => [l.agent, l.result])).toEqual([['202', 'answered']]);
+
+    // Back in, to this queue by its number: the next call is 201's again.
+    await dialCode(0, '*45600');
+    expect(await accepting(agents[0]!.extensionId)).toBe(true);
+    const since2 = await dbNow();
+    const uac2 = await (await dialQueue()).done;
+    expect(uac2.code, uac2.errors || uac2.output.slice(-1500)).toBe(0);
+    const [call2] = await offers(since2);
+    expect(call2!.legs.map((l) => [l.agent, l.result])).toEqual([['201', 'answered']]);
+    await expectNothingLive();
+  }, 120_000);
+
+  it('a code naming a queue the agent is not a member of changes nothing', async () => {
+    await configure({ distribution: 'sequential' });
+    // 601 (the overflow queue) has no members here.
+    await saveCallQueue(h.db, { userId: null, ip: null }, h.accountId, overflowId, { settings: { ...DEFAULT_QUEUE_SETTINGS }, members: [] });
+    h.configChanged('queues');
+    const heard = await dialCode(2, '*46601');
+    expect(spokenSeconds(heard)).toBeGreaterThan(1);
+    expect(await accepting(agents[2]!.extensionId)).toBe(true);
+    await expectNothingLive();
+  }, 60_000);
 });
 
 /** A WAV in the media format (8 kHz mono 16-bit) of a tone. */

@@ -68,6 +68,8 @@ export async function startEdge(opts: {
   /** The media engine's RTP inactivity timeouts (MediaEngineOptions); the engine's defaults (60 s, an hour on hold) otherwise. */
   mediaTimeoutMs?: number;
   heldMediaTimeoutMs?: number;
+  /** The clock applications read hours at (a call queue's business hours): a test clock. */
+  now?: () => Date;
 } = {}): Promise<EdgeHarness> {
   const db = await freshDb();
   const statements = { select: 0, write: 0, selectsFrom: {} as Record<string, number>, writesTo: {} as Record<string, number> };
@@ -132,6 +134,7 @@ export async function startEdge(opts: {
     ...(opts.maxCalls !== undefined ? { maxCalls: opts.maxCalls } : {}),
     ...(opts.parkRecallSeconds !== undefined ? { parkRecallSeconds: opts.parkRecallSeconds } : {}),
     ...(opts.session ? { session: opts.session } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
     events: { onEnded: (call, result) => ended.push({ call, result }), onHold: (_call, side, held) => holds.push({ side, held }) },
   });
   const mainNumber = `+1415555${String(1000 + Math.floor(Math.random() * 8999)).padStart(4, '0')}`;

@@ -30,6 +30,7 @@ import * as m0028 from './migrations/0028_call_queues.ts';
 import * as m0029 from './migrations/0029_trunk_forward_caller_id.ts';
 import * as m0030 from './migrations/0030_park_pickup.ts';
 import * as m0032 from './migrations/0032_call_monitoring.ts';
+import * as m0034 from './migrations/0034_call_queue_managers.ts';
 
 /**
  * Migrations are listed here rather than read from a folder so that they
@@ -66,6 +67,7 @@ const migrations: Record<string, Migration> = {
   '0029_trunk_forward_caller_id': m0029,
   '0030_park_pickup': m0030,
   '0032_call_monitoring': m0032,
+  '0034_call_queue_managers': m0034,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -649,7 +649,17 @@ export interface CallQueuesTable {
   extension_id: string;
   account_id: string;
   settings: Json<QueueSettings>;
+  /** The managers' PIN (CQ-02 step 2), hashed; null until managers are set. */
+  manager_pin_hash: string | null;
   updated_at: Timestamp;
+}
+
+/** A manager of a call queue (CQ-02 step 2): Full Access (settings and members) or Members Only. */
+export interface CallQueueManagersTable {
+  queue_extension_id: string;
+  user_id: string;
+  account_id: string;
+  permission: 'full' | 'members_only';
 }
 
 /** A member of a call queue: a user's extension, in the admin's order, accepting this queue's calls or not. */
@@ -955,6 +965,7 @@ export interface Database {
   ivr_menus: IvrMenusTable;
   call_queues: CallQueuesTable;
   call_queue_members: CallQueueMembersTable;
+  call_queue_managers: CallQueueManagersTable;
   ivr_settings: IvrSettingsTable;
   sms_carriers: SmsCarriersTable;
   sms_conversations: SmsConversationsTable;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_SETTINGS, QUEUE_MAX_CALLERS, estimatedWaitSeconds, memberAvailability, membersToOffer, nextHandleTimeMs, queueHasRoom, queueSettings, readQueueSettings, spokenWaitMinutes, type QueueMemberState } from '../src/index.ts';
+import { DEFAULT_QUEUE_SETTINGS, QUEUE_MAX_CALLERS, estimatedWaitSeconds, memberAvailability, membersToOffer, nextHandleTimeMs, queueHasRoom, queueIsOpen, queueSettings, readQueueSettings, spokenWaitMinutes, type QueueMemberState } from '../src/index.ts';
 
 const member = (extensionId: string, position: number, over: Partial<QueueMemberState> = {}): QueueMemberState => ({ extensionId, position, accepting: true, dnd: 'take_all_calls', online: true, busy: false, ...over });
 const abc = [member('a', 0), member('b', 1), member('c', 2)];
@@ -32,6 +32,22 @@ describe('queue settings (CQ-01, CQ-04, CQ-05)', () => {
     const { wrapUpSeconds: _dropped, ...older } = { ...DEFAULT_QUEUE_SETTINGS, distribution: 'sequential' as const, wrapUpSeconds: 5 };
     expect(readQueueSettings(older)).toEqual({ ...DEFAULT_QUEUE_SETTINGS, distribution: 'sequential' });
     expect(readQueueSettings(null)).toEqual(DEFAULT_QUEUE_SETTINGS);
+  });
+
+  it('has its own hours (CQ-12): 24 h by default, a row saved before hours existed reads as 24 h; a weekly schedule on the account’s wall clock', () => {
+    const { hours: _h, afterHours: _a, ...older } = DEFAULT_QUEUE_SETTINGS;
+    expect(readQueueSettings(older)).toMatchObject({ hours: { mode: '24h' }, afterHours: { type: 'voicemail' } });
+    expect(queueIsOpen(DEFAULT_QUEUE_SETTINGS, 'Europe/Paris', new Date('2026-01-18T03:00:00Z'))).toBe(true);
+    const hours = queueSettings.shape.hours.parse({ mode: 'custom', days: { mon: [{ from: '09:00', to: '17:00' }] } });
+    // Monday 08:59 and 09:00 in Paris (UTC+1 in January), and 17:00, the end (exclusive).
+    expect(queueIsOpen({ hours }, 'Europe/Paris', new Date('2026-01-19T07:59:00Z'))).toBe(false);
+    expect(queueIsOpen({ hours }, 'Europe/Paris', new Date('2026-01-19T08:00:00Z'))).toBe(true);
+    expect(queueIsOpen({ hours }, 'Europe/Paris', new Date('2026-01-19T16:00:00Z'))).toBe(false);
+    // The same instant is Monday 09:00 in Paris but Monday 03:00 in New York.
+    expect(queueIsOpen({ hours }, 'America/New_York', new Date('2026-01-19T08:00:00Z'))).toBe(false);
+    // No hours at all, or an after-hours action to nowhere, are refused.
+    expect(queueSettings.safeParse({ ...DEFAULT_QUEUE_SETTINGS, hours: { mode: 'custom', days: {} } }).success).toBe(false);
+    expect(queueSettings.safeParse({ ...DEFAULT_QUEUE_SETTINGS, afterHours: { type: 'extension' } }).success).toBe(false);
   });
 
   it('lets the 25th caller in and keeps the 26th out, whatever the setting says', () => {

@@ -10,6 +10,13 @@ const manage: Requirement = { permission: 'phone_system.manage' };
 export const callQueuesAccess = {
   '/api/call-queues': { GET: view, POST: manage },
   '/api/call-queues/[id]': { GET: view, PUT: manage },
+  '/api/call-queues/[id]/managers': { GET: view, PUT: manage },
+  '/api/call-queues/[id]/voicemail': { GET: view, PUT: manage },
+  // A queue's managers (CQ-02) need no admin permission: the route finds only the queues the user manages, and core checks Full Access or Members Only.
+  '/api/me/managed-call-queues': { GET: 'authenticated' },
+  '/api/me/managed-call-queues/[id]': { GET: 'authenticated', PUT: 'authenticated' },
   // An agent's own log-in, with the calling right (a queue call is a call).
   '/api/me/call-queues': { GET: { permission: 'self.calls' }, PUT: { permission: 'self.calls' } },
+  // The agent's page of the same toggles.
+  '/(portal)/me/call-queues': { permission: 'self.calls' },
 } as const;

@@ -23,6 +23,8 @@ export interface QueueConfig {
   settings: QueueSettings;
   /** In the admin's order. */
   members: QueueMemberConfig[];
+  /** The account's IANA time zone: the queue's hours are read on its wall clock (CQ-12). */
+  timeZone: string;
 }
 
 /** A member's phones and calls now, whatever queue or call they come from. */
@@ -46,6 +48,18 @@ export interface QueueDirectory {
   promptFile(accountId: string, name: string): Promise<string | null>;
   /** The shipped hold music (a media file). */
   readonly defaultHoldMusic: string;
+}
+
+/** What an agent's keypad code changed: how many of its queues, or the queue it named is not one of its own. */
+export type AgentLoginResult = { changed: number; queues: number } | 'not_a_member';
+
+/**
+ * An agent's log-in and log-out by keypad code (`*45`, `*46`): its "accepting queue calls" for one
+ * queue it belongs to (by the queue's number) or for all of them, written as the web app's toggle
+ * writes it (audited, announced), and seen by the next offer on every node.
+ */
+export interface QueueAgents {
+  setAccepting(accountId: string, memberExtensionId: string, queueNumber: string | null, accepting: boolean): Promise<AgentLoginResult>;
 }
 
 /**

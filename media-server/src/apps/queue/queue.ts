@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { dndTakesCall, estimatedWaitSeconds, membersToOffer, spokenWaitMinutes, type QueueExitAction, type QueuePrompt, type QueueMemberState } from '@carillon/domain';
+import { dndTakesCall, estimatedWaitSeconds, membersToOffer, queueIsOpen, spokenWaitMinutes, type QueueExitAction, type QueuePrompt, type QueueMemberState } from '@carillon/domain';
 import type { CallDirection, ExtensionDestination } from '../../routing/destination.ts';
 import { CallEndedError, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
 import type { Mailboxes } from '../voicemail/mailboxes.ts';
@@ -13,6 +13,8 @@ export interface QueueAppDeps {
   mailboxes: Mailboxes;
   /** How often a waiting caller looks for a free member (ms). */
   pollMs?: number;
+  /** The clock the queue's hours are read at when a call arrives (tests set it). */
+  now?: () => Date;
 }
 
 /** A waiting caller looks for a free member this often. */
@@ -35,15 +37,25 @@ const BUSY_REFRESH_MS = 20_000;
  * and expected wait on entry, and the hold music is interrupted at an interval for a prompt and the
  * place again (CQ-05 interrupt audio). When nobody of the queue is free, the caller moves to the
  * first of its overflow queues that has a free member (CQ-06, once: no ping-pong between queues),
- * and follows that queue's settings from then on. The queue's state is shared by the nodes (`QueueState`),
+ * and follows that queue's settings from then on. Outside the queue's own hours (CQ-12: 24 h or a weekly
+ * schedule on the account's wall clock), the caller gets the after-hours action and never queues. The queue's state is shared by the nodes (`QueueState`),
  * so callers on several nodes share one order and one set of busy members.
  */
 export function queueApp(deps: QueueAppDeps): CallApp {
+  const now = deps.now ?? (() => new Date());
   return async (call, destination) => {
     if (destination.kind !== 'queue') return call.reject(480, 'Call Queue Not Available');
+    const arrivedAt = now();
     const queue = await deps.directory.ofQueue(destination.accountId, destination.extensionId);
     if (!queue) return call.reject(480, 'Call Queue Not Available');
-    await new QueueCaller(call, queue, destination.direction, deps).run();
+    const caller = new QueueCaller(call, queue, destination.direction, deps);
+    // CQ-12: outside the queue's own hours (its account's wall clock at the call's arrival), the after-hours action; nobody queues.
+    if (!queueIsOpen(queue.settings, queue.timeZone, arrivedAt)) {
+      await call.answer();
+      await caller.exit(queue.settings.afterHours, 'rule');
+      return;
+    }
+    await caller.run();
   };
 }
 
@@ -209,6 +221,8 @@ class QueueCaller {
     for (const number of numbers) {
       const target = await this.deps.directory.queueByNumber(this.accountId, number);
       if (!target || target.extensionId === this.queue.extensionId) continue;
+      // A queue outside its own hours takes no overflow: its callers would get its after-hours action, not an agent.
+      if (!queueIsOpen(target.settings, target.timeZone, (this.deps.now ?? (() => new Date()))())) continue;
       const free = membersToOffer({ distribution: target.settings.distribution, members: await this.memberStates(target), rotor: null, tried: new Set() });
       if (free.length === 0) continue;
       if ((await this.deps.state.join(target.extensionId, this.entryId, target.settings.maxCallers)) === 'full') continue;
@@ -298,8 +312,8 @@ class QueueCaller {
     });
   }
 
-  /** The max-wait or full-queue action: the queue's mailbox, another extension, or a message then goodbye. */
-  private async exit(action: QueueExitAction, reason: 'busy' | 'no_answer'): Promise<void> {
+  /** The max-wait, full-queue or after-hours action: the queue's mailbox, another extension, or a message then goodbye. */
+  async exit(action: QueueExitAction, reason: 'busy' | 'no_answer' | 'rule'): Promise<void> {
     const call = this.call;
     if (action.type === 'voicemail') {
       await takeMessage(call, { accountId: this.accountId, extensionId: this.queue.extensionId, extensionNumber: this.queue.number }, reason, this.deps.mailboxes);

@@ -64,6 +64,8 @@ export interface SipEdgeDeps {
   events?: CallEvents;
   /** Where the node records the calls it owns, for the control channel (control/call-ownership.ts). */
   ownership?: CallOwnership;
+  /** The clock applications read hours at (a call queue's business hours); tests set it. */
+  now?: () => Date;
 }
 
 /**
@@ -207,6 +209,7 @@ export class SipEdge {
       settings: { ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}), parkRecallSeconds: deps.parkRecallSeconds ?? config.PARK_RECALL_SECONDS, ...(deps.maxCalls !== undefined ? { maxCalls: deps.maxCalls } : {}), ...(deps.session ? { session: deps.session } : {}) },
       ...(deps.events ? { events: deps.events } : {}),
       ...(deps.ownership ? { ownership: deps.ownership } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
       presence,
       nodeId: deps.nodeId,
     });

@@ -1,1 +1,2 @@
 export * from './queue-store.ts';
+export * from './queue-managers.ts';

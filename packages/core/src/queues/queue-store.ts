@@ -13,7 +13,7 @@ import { announceConfigChange } from '../accounts/config-changes.ts';
  */
 
 export class QueueError extends Error {
-  readonly code: 'not_found' | 'not_a_user' | 'too_many_members' | 'duplicate_member' | 'number_taken' | 'too_many_queues' | 'bad_overflow';
+  readonly code: 'not_found' | 'not_a_user' | 'too_many_members' | 'duplicate_member' | 'number_taken' | 'too_many_queues' | 'bad_overflow' | 'pin_required' | 'members_only';
   constructor(code: QueueError['code'], detail?: string) {
     super(detail ? `${code}: ${detail}` : code);
     this.code = code;
@@ -40,7 +40,14 @@ export interface CallQueueView {
 export const MAX_CALL_QUEUES = 200;
 
 /** A new queue (CQ-02 step 1): its extension number and group name. */
-export const newCallQueueInput = z.object({ number: extensionNumber, name: z.string().trim().min(1).max(80) }).strict();
+export const newCallQueueInput = z
+  .object({
+    number: extensionNumber,
+    name: z.string().trim().min(1).max(80),
+    /** "Copy Settings From (Optional)": another queue of the account whose settings the new one starts with (not its members or managers). */
+    copyFrom: z.string().uuid().optional(),
+  })
+  .strict();
 export type NewCallQueueInput = z.infer<typeof newCallQueueInput>;
 
 /** The whole queue as an admin saves it: settings, and members by extension number in order. */
@@ -111,7 +118,7 @@ export async function saveCallQueue(db: Kysely<Database>, actor: AuditActor, acc
     }
     await trx
       .insertInto('call_queues')
-      .values({ extension_id: queueExtensionId, account_id: accountId, settings: JSON.stringify(parsed.settings) })
+      .values({ extension_id: queueExtensionId, account_id: accountId, settings: JSON.stringify(parsed.settings), manager_pin_hash: null })
       .onConflict((c) => c.column('extension_id').doUpdateSet({ settings: JSON.stringify(parsed.settings), updated_at: new Date() }))
       .execute();
     await trx.deleteFrom('call_queue_members').where('account_id', '=', accountId).where('queue_extension_id', '=', queueExtensionId).execute();
@@ -162,7 +169,11 @@ export async function listCallQueues(db: Kysely<Database>, accountId: string): P
   return queues.filter((q): q is CallQueueView => q !== null);
 }
 
-/** CQ-02 step 1: a new queue is a new extension (its number free in the account) with the default settings and no members yet. */
+/**
+ * CQ-02 step 1: a new queue is a new extension (its number free in the account) with the default
+ * settings, or those of the queue it copies, and no members yet. A queue to copy that is not one of
+ * the account's is 'not_found'.
+ */
 export async function createCallQueue(db: Kysely<Database>, actor: AuditActor, accountId: string, input: NewCallQueueInput): Promise<CallQueueView> {
   const parsed = newCallQueueInput.parse(input);
   const view = await db.transaction().execute(async (trx) => {
@@ -170,15 +181,18 @@ export async function createCallQueue(db: Kysely<Database>, actor: AuditActor, a
     if (taken) throw new QueueError('number_taken', parsed.number);
     const count = await trx.selectFrom('extensions').select((eb) => eb.fn.countAll<string>().as('n')).where('account_id', '=', accountId).where('type', '=', 'call_queue').executeTakeFirstOrThrow();
     if (Number(count.n) >= MAX_CALL_QUEUES) throw new QueueError('too_many_queues', String(MAX_CALL_QUEUES));
+    const copied = parsed.copyFrom ? await loadCallQueue(trx, accountId, parsed.copyFrom) : null;
+    if (parsed.copyFrom && !copied) throw new QueueError('not_found', 'copyFrom');
+    const settings = copied ? copied.settings : DEFAULT_QUEUE_SETTINGS;
     const site = await trx.selectFrom('sites').select('id').where('account_id', '=', accountId).orderBy('is_main', 'desc').orderBy('created_at').executeTakeFirstOrThrow();
     const ext = await trx
       .insertInto('extensions')
       .values({ account_id: accountId, site_id: site.id, number: parsed.number, type: 'call_queue', status: 'activated', name: parsed.name })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await trx.insertInto('call_queues').values({ extension_id: ext.id, account_id: accountId, settings: JSON.stringify(DEFAULT_QUEUE_SETTINGS) }).execute();
+    await trx.insertInto('call_queues').values({ extension_id: ext.id, account_id: accountId, settings: JSON.stringify(settings), manager_pin_hash: null }).execute();
     const created = (await loadCallQueue(trx, accountId, ext.id))!;
-    await recordAudit(trx, actor, { accountId, action: 'call_queue.created', targetType: 'call_queue', targetId: ext.id, after: { number: created.number, name: created.name, ...auditView(created) } });
+    await recordAudit(trx, actor, { accountId, action: 'call_queue.created', targetType: 'call_queue', targetId: ext.id, after: { number: created.number, name: created.name, copiedFrom: copied?.number ?? null, ...auditView(created) } });
     return created;
   });
   await announceConfigChange(accountId, 'queues', 'extensions');

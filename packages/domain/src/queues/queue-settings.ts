@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { extensionNumber, ttsText } from '../ivr/ivr-config.ts';
+import { ALWAYS, isWithinSchedule, weeklyScheduleSchema } from '../answering-rules/schedule.ts';
 
 /**
  * A call queue's settings (inventory 2 §10: CQ-01, CQ-04, CQ-05; the "Wait Settings" tab that CQ-04
@@ -69,6 +70,13 @@ export const queueSettings = z
      * moves to the first that has a free member, and follows that queue's settings from then on.
      */
     overflow: z.array(extensionNumber).max(QUEUE_MAX_OVERFLOW),
+    /**
+     * CQ-01, CQ-03 a: the queue's own business hours, 24 h or a weekly schedule read on the account's
+     * time zone wall clock (the schedule model of user and company hours). Outside them, `afterHours`.
+     */
+    hours: weeklyScheduleSchema,
+    /** CQ-12 "After Hours": what a caller outside the queue's hours gets (the queue's mailbox, another extension, or a message then goodbye). */
+    afterHours: queueExitAction,
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -92,7 +100,17 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   announcePosition: false,
   interrupt: null,
   overflow: [],
+  hours: ALWAYS,
+  afterHours: { type: 'voicemail' },
 };
+
+/**
+ * Whether the queue takes callers now (CQ-12): within its hours on the account's wall clock at `at`.
+ * The answering rules' schedule evaluator decides, the one user and company hours use.
+ */
+export function queueIsOpen(settings: Pick<QueueSettings, 'hours'>, timeZone: string, at: Date): boolean {
+  return isWithinSchedule(settings.hours, timeZone, at);
+}
 
 /**
  * Settings as stored (JSON), read back: a field added since the row was written takes its default; a row

@@ -1,4 +1,5 @@
 import { en as answeringRulesEn, fr as answeringRulesFr } from './answering-rules.ts';
+import { en as callQueuesEn, fr as callQueuesFr } from './call-queues.ts';
 import { en as ivrEn, fr as ivrFr } from './ivr.ts';
 import { en as smsEn, fr as smsFr } from './sms.ts';
 import { en as voicemailEn, fr as voicemailFr } from './voicemail.ts';
@@ -11,6 +12,6 @@ import { en as voicemailEn, fr as voicemailFr } from './voicemail.ts';
  * by the feature (`answeringRules.title`).
  */
 export const featureDictionaries = {
-  en: { ...answeringRulesEn, ...ivrEn, ...smsEn, ...voicemailEn },
-  fr: { ...answeringRulesFr, ...ivrFr, ...smsFr, ...voicemailFr },
+  en: { ...answeringRulesEn, ...callQueuesEn, ...ivrEn, ...smsEn, ...voicemailEn },
+  fr: { ...answeringRulesFr, ...callQueuesFr, ...ivrFr, ...smsFr, ...voicemailFr },
 } as const;

@@ -11,7 +11,7 @@ export const GET: RequestHandler = inArea('queues', async (event) => {
   return json({ queues: await listCallQueues(rt.db, caller(event).account.id) });
 });
 
-/** CQ-02 step 1: a new queue (a new extension) with the default settings. */
+/** CQ-02 step 1: a new queue (a new extension) with the default settings, or those of another queue of the account (`copyFrom`). */
 export const POST: RequestHandler = inArea('queues', async (event) => {
   const body = await readJson(event.request, newCallQueueInput);
   if (!body.ok) return body.response;
@@ -19,7 +19,8 @@ export const POST: RequestHandler = inArea('queues', async (event) => {
   try {
     return json({ queue: await createCallQueue(rt.db, actorOf(event), caller(event).account.id, body.data) }, { status: 201 });
   } catch (err) {
-    if (err instanceof QueueError) return json({ error: err.code }, { status: 409 });
+    // A queue to copy that is not one of the account's is not found; a number taken or too many queues, a conflict.
+    if (err instanceof QueueError) return json({ error: err.code }, { status: err.code === 'not_found' ? 404 : 409 });
     throw err;
   }
 });
