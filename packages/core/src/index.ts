@@ -30,3 +30,4 @@ export * from './users/table-file/read-table.ts';
 export * from './users/table-file/read-table-thread.ts';
 export * from './answering-rules/answering-rules.ts';
 export * from './park/park-locations.ts';
+export * from './paging/paging-groups.ts';

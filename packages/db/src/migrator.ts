@@ -29,6 +29,7 @@ import * as m0027 from './migrations/0027_conference.ts';
 import * as m0028 from './migrations/0028_call_queues.ts';
 import * as m0029 from './migrations/0029_trunk_forward_caller_id.ts';
 import * as m0030 from './migrations/0030_park_pickup.ts';
+import * as m0031 from './migrations/0031_paging_groups.ts';
 
 /**
  * Migrations are listed here rather than read from a folder so that they
@@ -64,6 +65,7 @@ const migrations: Record<string, Migration> = {
   '0028_call_queues': m0028,
   '0029_trunk_forward_caller_id': m0029,
   '0030_park_pickup': m0030,
+  '0031_paging_groups': m0031,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -896,6 +896,20 @@ export interface PickupGroupMembersTable {
   extension_id: string;
 }
 
+/** The devices that receive a paging group's pages (an extension of type 'paging'; PG-03). */
+export interface PagingGroupReceiversTable {
+  account_id: string;
+  paging_extension_id: string;
+  device_id: string;
+}
+
+/** The users (by extension) allowed to page a paging group (PG-03). */
+export interface PagingGroupPagersTable {
+  account_id: string;
+  paging_extension_id: string;
+  pager_extension_id: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sites: SitesTable;
@@ -957,6 +971,8 @@ export interface Database {
   park_location_members: ParkLocationMembersTable;
   pickup_groups: PickupGroupsTable;
   pickup_group_members: PickupGroupMembersTable;
+  paging_group_receivers: PagingGroupReceiversTable;
+  paging_group_pagers: PagingGroupPagersTable;
 }
 
 export type Account = Selectable<AccountsTable>;

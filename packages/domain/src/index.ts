@@ -14,3 +14,4 @@ export * from './sms-quiet-hours.ts';
 export * from './queues/index.ts';
 export * from './conference.ts';
 export * from './park/index.ts';
+export * from './paging/index.ts';
