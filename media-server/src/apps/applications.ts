@@ -2,6 +2,8 @@ import { reject, type Destination, type DestinationKind, type ExtensionDestinati
 import { announcementApp } from './announcement/announcement.ts';
 import type { CallApp } from './call-handle.ts';
 import { conferenceApp, type ConferenceAppDeps } from './conference/conference.ts';
+import { pagingApp } from './paging/paging.ts';
+import type { PagingGroups } from './paging/paging-groups.ts';
 import { ivrApp } from './ivr/ivr.ts';
 import { queueApp } from './queue/queue.ts';
 import type { QueueDirectory, QueueState } from './queue/queue-ports.ts';
@@ -59,6 +61,8 @@ export interface ApplicationPorts {
   queues?: { directory: QueueDirectory; state: QueueState };
   /** The conference bridge. Only where the unreleased area 'conference' is enabled: conference destinations then go to it; without it, 480. */
   conference?: ConferenceAppDeps;
+  /** Paging groups. Only where the unreleased area 'paging' is enabled: `*84` + a group's number then pages it; without it, 480. */
+  paging?: PagingGroups;
 }
 
 /**
@@ -80,6 +84,7 @@ export function callApplications(ports: ApplicationPorts): ApplicationTable {
     ...(ports.mailboxAccess ? { mailbox: mailboxApp(ports.mailboxAccess) } : {}),
     ...(ports.queues ? { queue: queueApp({ ...ports.queues, mailboxes: ports.mailboxes }) } : {}),
     ...(ports.conference ? { conference: conferenceApp(ports.conference) } : {}),
+    ...(ports.paging ? { page: pagingApp({ groups: ports.paging }) } : {}),
     // Only message-only extensions reach a mailbox today; the other reasons (no answer, busy, rules) come with user voicemail.
     voicemail: (call, destination) => (destination.kind === 'voicemail' && destination.why === 'message_only' ? messageOnly(call, destination) : call.reject(480, REASONS.voicemail)),
   };

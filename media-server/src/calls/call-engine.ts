@@ -34,6 +34,7 @@ import { RedisQueueState } from './queue-state-redis.ts';
 import { reachTarget } from './binding-target.ts';
 import type { CalleeDevice } from './app-call-bridge.ts';
 import { RoomRegistry } from './room-registry.ts';
+import { pagingGroupsSource } from './paging-groups-source.ts';
 import { conferenceDialIns } from '@carillon/core/conference';
 import { Conferences } from '../apps/conference/conferences.ts';
 import type { ConferenceAccess } from '../apps/conference/conference-access.ts';
@@ -202,6 +203,8 @@ export class CallEngine {
             : {}),
           ...(this.ivrMenus ? { ivrMenus: this.ivrMenus } : {}),
           ...(mailboxAccess ? { mailboxAccess } : {}),
+          // Paging only where the area 'paging' is enabled; otherwise a page gets 480 "Paging Not Available" as before.
+          ...(deps.unreleased?.includes('paging') ? { paging: pagingGroupsSource(deps.db) } : {}),
           ...(conference && deps.conferenceAccess ? { conference: { access: deps.conferenceAccess, conferences: new Conferences(), music: staticAudioPath('hold-music.wav') } } : {}),
         })
       : {};
