@@ -35,9 +35,12 @@ export const UNRELEASED_DND: ReadonlySet<string> = new Set(['no_queue_calls']);
  * - `voicemail`: the voicemail inbox under My Extension › Messages (issue 13): messages, audio, transcripts,
  *   trash, live unread badge; hidden until calls deposit messages and greetings, phone access,
  *   notification e-mails and message-waiting indication exist.
+ * - `paging`: paging-only groups (issue 15 point 2): groups are stored and edited through the API, and
+ *   media-server pages with `*84` + a group's number (receivers auto-answer, one-way audio, allowed pagers
+ *   only); hidden until the admin pages and browser softphones that play a page exist.
  * - `park`: park locations and directed call pickup (issue 15 points 4, 5): media-server parks by transfer to
  *   a location, retrieves, recalls, and picks up with `*58`; hidden until the admin pages, park codes,
  *   cross-node retrieval and dialog-event BLF (RFC 4235) exist.
  */
-export const UNRELEASED_AREAS = ['answering_rules', 'conference', 'ivr', 'park', 'queues', 'sms', 'voicemail'] as const;
+export const UNRELEASED_AREAS = ['answering_rules', 'conference', 'ivr', 'paging', 'park', 'queues', 'sms', 'voicemail'] as const;
 export type UnreleasedArea = (typeof UNRELEASED_AREAS)[number];

@@ -3,6 +3,7 @@ import { answeringRulesAccess } from './answering-rules.ts';
 import { conferenceAccess } from './conference.ts';
 import { ivrAccess } from './ivr.ts';
 import { callQueuesAccess } from './call-queues.ts';
+import { pagingAccess } from './paging.ts';
 import { smsAccess } from './sms.ts';
 import { voicemailAccess } from './voicemail.ts';
 
@@ -12,4 +13,4 @@ import { voicemailAccess } from './voicemail.ts';
  * one line here, instead of editing the central table. A route listed twice is
  * a mistake the access-policy test catches.
  */
-export const FEATURE_ROUTE_ACCESS: Record<string, RouteRule>[] = [answeringRulesAccess, conferenceAccess, ivrAccess, callQueuesAccess, smsAccess, voicemailAccess];
+export const FEATURE_ROUTE_ACCESS: Record<string, RouteRule>[] = [answeringRulesAccess, conferenceAccess, ivrAccess, callQueuesAccess, pagingAccess, smsAccess, voicemailAccess];

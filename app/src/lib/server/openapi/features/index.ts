@@ -3,6 +3,7 @@ import { answeringRulesOperations } from './answering-rules.ts';
 import { conferenceOperations } from './conference.ts';
 import { ivrOperations } from './ivr.ts';
 import { callQueuesOperations } from './call-queues.ts';
+import { pagingOperations } from './paging.ts';
 import { smsOperations } from './sms.ts';
 import { voicemailOperations } from './voicemail.ts';
 
@@ -11,4 +12,4 @@ import { voicemailOperations } from './voicemail.ts';
  * feature lists its operations in `features/<feature>.ts` and adds one line
  * here, instead of editing the central list.
  */
-export const FEATURE_OPERATIONS: readonly Operation[] = [...answeringRulesOperations, ...conferenceOperations, ...ivrOperations, ...callQueuesOperations, ...smsOperations, ...voicemailOperations];
+export const FEATURE_OPERATIONS: readonly Operation[] = [...answeringRulesOperations, ...conferenceOperations, ...ivrOperations, ...callQueuesOperations, ...pagingOperations, ...smsOperations, ...voicemailOperations];
