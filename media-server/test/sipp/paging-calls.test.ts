@@ -117,6 +117,44 @@ describe('paging', () => {
     expect(legs.map((l) => [l.device_id, l.result]).sort()).toEqual(receivers.map((r) => [r.deviceId, 'answered']).sort());
   }, 90_000);
 
+  it('a receiver that hangs up leaves the page going on; one that rings without answering is CANCELled when the pager hangs up', async () => {
+    // 201 ignores the auto-answer hint and rings; 202 answers, listens for 1.5 s, and hangs up.
+    const ringing = await startRegisteredSipp({ target: h.target, credentials: receivers[0]!, scenario: 'uas-ring-cancelled.xml', timeoutSeconds: 60 });
+    running.push(ringing);
+    const heard = await rtp(R2_TONE);
+    const leaving = await startRegisteredSipp({ target: h.target, credentials: receivers[1]!, scenario: 'uas-answer-talk-bye.xml', vars: { rtpport: String(heard.port), talkms: '1500' }, timeoutSeconds: 60 });
+    running.push(leaving);
+    const voice = await rtp(PAGER_TONE);
+    const page = startSipp({
+      scenario: 'uac-talk-then-bye.xml',
+      target: h.target,
+      localPort: await freeSipPort(),
+      service: `*84${GROUP}`,
+      auth: pager,
+      timeoutSeconds: 60,
+      vars: { rtpport: String(voice.port), talkms: '5000' },
+      extra: ['-mp', String(await freeMediaPort())],
+    });
+    running.push(page);
+    const left = await leaving.done;
+    expect(left.code, left.errors || left.output.slice(-1500)).toBe(0);
+    expect(heard.levelSince(0, PAGER_TONE), 'what 202 heard of the pager before it left').toBeGreaterThan(HEARD);
+    // The pager's own BYE (its scenario fails on a BYE from us): the page outlived the receiver who left.
+    const result = await page.done;
+    expect(result.code, result.errors || result.output.slice(-1500)).toBe(0);
+    const cancelled = await ringing.done;
+    expect(cancelled.code, cancelled.errors || cancelled.output.slice(-1500)).toBe(0);
+    await expectNothingLive();
+    const call = await h.lastCall();
+    const legs = await h.db.selectFrom('call_legs').select(['device_id', 'result']).where('call_id', '=', call.id).where('role', '=', 'callee').execute();
+    expect(legs.map((l) => [l.device_id, l.result]).sort()).toEqual(
+      [
+        [receivers[0]!.deviceId, 'cancelled'],
+        [receivers[1]!.deviceId, 'answered'],
+      ].sort(),
+    );
+  }, 90_000);
+
   it('a user not allowed to page the group is refused with 403, and nothing is rung', async () => {
     const run = await runSipp({ scenario: 'uac-forbidden.xml', target: h.target, localPort: await freeSipPort(), service: `*84${GROUP}`, auth: notAllowed, timeoutSeconds: 20, extra: ['-mp', String(await freeMediaPort())] });
     expect(run.code, run.errors || run.output.slice(-1500)).toBe(0);
