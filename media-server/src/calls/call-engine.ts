@@ -69,7 +69,7 @@ export interface CallEngineDeps {
   /**
    * The unreleased areas enabled on this node (ENABLE_UNRELEASED): 'answering_rules' sends calls to users to the user-answering
    * application, 'ivr' calls to IVR menus and company numbers to the IVR application, 'queues' calls to call queues to the
-   * queue application (with Redis).
+   * queue application (with Redis), 'paging' `*84` + a paging group to the paging application.
    */
   unreleased?: readonly string[];
   /** The conference bridge's access codes (calls/conference-access-source.ts): conference calls reach the application only with it and the area 'conference'. */

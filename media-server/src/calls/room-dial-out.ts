@@ -69,10 +69,17 @@ export async function dialIntoRoom(ctx: RoomDialOutContext, req: RoomDialOutRequ
         callerCodec: codec,
         onAnswered: () => {
           // The party's endpoint has its answer (CalleeForks updated the leg first): into the room.
-          joined = join(held, room, req.role).then((m) => {
-            member = m;
-            if (!req.stop.aborted) req.onJoined?.();
-          });
+          joined = join(held, room, req.role).then(
+            (m) => {
+              member = m;
+              if (!req.stop.aborted) req.onJoined?.();
+            },
+            (err: unknown) => {
+              // A party that cannot be put in the room would hear nothing: it is hung up.
+              ctx.log.warn('dial-out party not joined to its room; hanging up', { error: err });
+              forks.callerLeft(new CallEndedError());
+            },
+          );
           return joined;
         },
       },
