@@ -37,7 +37,7 @@ export const UNRELEASED_DND: ReadonlySet<string> = new Set(['no_queue_calls']);
  *   notification e-mails and message-waiting indication exist.
  * - `paging`: paging-only groups (issue 15 point 2): groups are stored and edited through the API, and
  *   media-server pages with `*84` + a group's number (receivers auto-answer, one-way audio, allowed pagers
- *   only); hidden until the admin pages and browser softphones that play a page exist.
+ *   only; a browser softphone in the group answers the page by itself); hidden until the admin pages exist.
  * - `park`: park locations and directed call pickup (issue 15 points 4, 5): media-server parks by transfer to
  *   a location, retrieves, recalls, and picks up with `*58`; hidden until the admin pages, park codes,
  *   cross-node retrieval and dialog-event BLF (RFC 4235) exist.
