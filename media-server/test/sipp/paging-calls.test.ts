@@ -118,11 +118,11 @@ describe('paging', () => {
   }, 90_000);
 
   it('a receiver that hangs up leaves the page going on; one that rings without answering is CANCELled when the pager hangs up', async () => {
-    // 201 ignores the auto-answer hint and rings; 202 answers, listens for 1.5 s, and hangs up.
+    // 201 ignores the auto-answer hint and rings; 202 answers, listens for 3 s, and hangs up.
     const ringing = await startRegisteredSipp({ target: h.target, credentials: receivers[0]!, scenario: 'uas-ring-cancelled.xml', timeoutSeconds: 60 });
     running.push(ringing);
     const heard = await rtp(R2_TONE);
-    const leaving = await startRegisteredSipp({ target: h.target, credentials: receivers[1]!, scenario: 'uas-answer-talk-bye.xml', vars: { rtpport: String(heard.port), talkms: '1500' }, timeoutSeconds: 60 });
+    const leaving = await startRegisteredSipp({ target: h.target, credentials: receivers[1]!, scenario: 'uas-answer-talk-bye.xml', vars: { rtpport: String(heard.port), talkms: '3000' }, timeoutSeconds: 60 });
     running.push(leaving);
     const voice = await rtp(PAGER_TONE);
     const page = startSipp({
@@ -132,7 +132,7 @@ describe('paging', () => {
       service: `*84${GROUP}`,
       auth: pager,
       timeoutSeconds: 60,
-      vars: { rtpport: String(voice.port), talkms: '5000' },
+      vars: { rtpport: String(voice.port), talkms: '7000' },
       extra: ['-mp', String(await freeMediaPort())],
     });
     running.push(page);
