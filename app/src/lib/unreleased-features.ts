@@ -46,9 +46,12 @@ export const UNRELEASED_DND: ReadonlySet<string> = new Set(['no_queue_calls']);
  *   (`/api/monitoring-groups`), and media-server's listen, whisper, barge and take over by keypad code (`*81`…`*85`
  *   + extension) on two-party calls; hidden until the admin pages, monitoring from the web app, monitoring of
  *   application calls (queues) and the monitor's leg in the call log exist.
+ * - `paging`: paging-only groups (issue 15 point 2): groups are stored and edited through the API, and
+ *   media-server pages with `*84` + a group's number (receivers auto-answer, one-way audio, allowed pagers
+ *   only; a browser softphone in the group answers the page by itself); hidden until the admin pages exist.
  * - `park`: park locations and directed call pickup (issue 15 points 4, 5): media-server parks by transfer to
  *   a location, retrieves, recalls, and picks up with `*58`; hidden until the admin pages, park codes,
  *   cross-node retrieval and dialog-event BLF (RFC 4235) exist.
  */
-export const UNRELEASED_AREAS = ['answering_rules', 'conference', 'ivr', 'monitoring', 'park', 'queues', 'sms', 'voicemail'] as const;
+export const UNRELEASED_AREAS = ['answering_rules', 'conference', 'ivr', 'monitoring', 'paging', 'park', 'queues', 'sms', 'voicemail'] as const;
 export type UnreleasedArea = (typeof UNRELEASED_AREAS)[number];

@@ -3,6 +3,8 @@ import { reject, type Destination, type DestinationKind, type ExtensionDestinati
 import { announcementApp } from './announcement/announcement.ts';
 import type { CallApp } from './call-handle.ts';
 import { conferenceApp, type ConferenceAppDeps } from './conference/conference.ts';
+import { pagingApp } from './paging/paging.ts';
+import type { PagingGroups } from './paging/paging-groups.ts';
 import { ivrApp } from './ivr/ivr.ts';
 import { queueApp } from './queue/queue.ts';
 import { queueAgentApp } from './queue/queue-agent.ts';
@@ -62,6 +64,8 @@ export interface ApplicationPorts {
   queues?: { directory: QueueDirectory; state: QueueState; agents: QueueAgents; now?: () => Date };
   /** The conference bridge. Only where the unreleased area 'conference' is enabled: conference destinations then go to it; without it, 480. */
   conference?: ConferenceAppDeps;
+  /** Paging groups. Only where the unreleased area 'paging' is enabled: `*84` + a group's number then pages it; without it, 480. */
+  paging?: PagingGroups;
 }
 
 /**
@@ -83,6 +87,7 @@ export function callApplications(ports: ApplicationPorts): ApplicationTable {
     ...(ports.mailboxAccess ? { mailbox: mailboxApp(ports.mailboxAccess) } : {}),
     ...(ports.queues ? { queue: queueApp({ ...ports.queues, mailboxes: ports.mailboxes }), queue_login: queueAgentApp(ports.queues.agents) } : {}),
     ...(ports.conference ? { conference: conferenceApp(ports.conference) } : {}),
+    ...(ports.paging ? { page: pagingApp({ groups: ports.paging }) } : {}),
     // Only message-only extensions reach a mailbox today; the other reasons (no answer, busy, rules) come with user voicemail.
     voicemail: (call, destination) => (destination.kind === 'voicemail' && destination.why === 'message_only' ? messageOnly(call, destination) : call.reject(480, REASONS.voicemail)),
   };

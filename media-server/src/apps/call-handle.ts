@@ -1,4 +1,4 @@
-import type { Destination } from '../routing/destination.ts';
+import type { Destination, ExtensionDestination } from '../routing/destination.ts';
 
 /**
  * What an application sees of a call, and all it sees: no SIP, no media
@@ -56,6 +56,17 @@ export interface CallHandle {
    * Rejects with RoomFullError past the room's capacity.
    */
   joinRoom(room: RoomRef, role: RoomRole, options?: JoinRoomOptions): Promise<RoomExit>;
+  /**
+   * Places an outbound call leg from this call: INVITEs to the extension's registered devices (or only
+   * `deviceIds` of them; the first to answer takes the leg, the others are CANCELled), and puts whoever
+   * answers in a room in a role (a page's receivers as listeners, a conference's dial-out, a queue's
+   * callback). The leg belongs to this call: it ends (BYE, or CANCEL while it rings) when this call ends
+   * or when `options.hangup` aborts, whichever is first, so an application's `close()` leaves nothing
+   * behind. Does not need this call answered. Resolves when the leg is over: 'answered' (endedBy
+   * 'callee': the party hung up; 'caller': this side ended it), or why it never was ('no-answer' with
+   * 487 when this side stopped it while it rang). Rejects with RoomFullError past the room's capacity.
+   */
+  dialOut(target: ExtensionDestination, room: RoomRef, role: RoomRole, options?: DialOutOptions): Promise<BridgeOutcome>;
   /** While in a room: whether what the caller says reaches the others (muted: dropped after its header, never decoded). */
   setRoomMute(muted: boolean): Promise<void>;
   /** Parks the call (music on hold) in a slot, until someone picks it up or it times out. */
@@ -146,6 +157,25 @@ export interface BridgeOptions {
   acceptWithDigit?: boolean;
   /** Called at the answer, with the extension whose device answered (before the leg ends and the outcome settles). */
   onAnswered?: (extensionId: string) => void;
+}
+
+export interface DialOutOptions {
+  /** How long the devices ring before the outcome is 'no-answer'. */
+  ringSeconds?: number;
+  /** Ring only these devices of the extension; every registered device when absent. */
+  deviceIds?: readonly string[];
+  /**
+   * Ask the device to answer by itself (intercom, paging): `Call-Info: <sip:domain>;answer-after=0`
+   * (Yealink, Grandstream, Snom, baresip) and `Alert-Info: Auto Answer` (Polycom's default auto-answer
+   * match). A device that ignores both rings as for any call.
+   */
+  autoAnswer?: boolean;
+  /** Who the devices see calling (the From display name); this call's caller when absent. */
+  fromName?: string;
+  /** Aborting it hangs the leg up (BYE, or CANCEL while it rings). */
+  hangup?: AbortSignal;
+  /** Called once the party is in the room. */
+  onJoined?: () => void;
 }
 
 export type BridgeOutcome =

@@ -22,6 +22,7 @@ import {
   type CollectOptions,
   type BridgeOptions,
   type BridgeOutcome,
+  type DialOutOptions,
   type CollectResult,
   type PlayOptions,
   type PlayResult,
@@ -33,13 +34,14 @@ import {
   type RoomRef,
   type RoomRole,
 } from '../apps/call-handle.ts';
-import type { CallDirection, Destination, TrunkTarget } from '../routing/destination.ts';
+import type { CallDirection, Destination, ExtensionDestination, TrunkTarget } from '../routing/destination.ts';
 import type { MediaEngine } from '../media/index.ts';
 import { reachTarget } from './binding-target.ts';
 import { CalleeForks, type CalleeDevice, type CalleeTarget } from './app-call-bridge.ts';
 import { pstnCallee } from './pstn-callee.ts';
 import type { CallRecords } from './call-records.ts';
 import type { RoomRegistry } from './room-registry.ts';
+import { dialIntoRoom } from './room-dial-out.ts';
 import type { CallParty } from './call-context.ts';
 import { LocalSdp } from './local-sdp.ts';
 import { answerSetup, isWebRtcMedia, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
@@ -141,6 +143,8 @@ const MAX_TRANSFERS = 10;
 
 /** Extensions one `bridgeTo` rings at once (a queue's Simultaneous offer goes to its free members). */
 const MAX_BRIDGE_TARGETS = 100;
+/** Outbound legs one call holds at once (`dialOut`: a page's receivers, a conference's dial-outs). */
+export const MAX_DIAL_OUTS = 100;
 
 /**
  * The caller's place in a room while `joinRoom` runs. 'moved': its endpoint left the call's bridge
@@ -217,6 +221,8 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   /** `bridgeTo` attempts, the current one last: their forks' Call-IDs stay this call's until it is forgotten. */
   private readonly calleeForks: CalleeForks[] = [];
   private bridging: CalleeForks | null = null;
+  /** `dialOut` legs still running: the release waits for them (they stop with the call's signal). */
+  private readonly dialOuts = new Set<Promise<BridgeOutcome>>();
   private member: RoomMembership | null = null;
   /** How many times an application handed the call on (`transfer`). */
   private transfers = 0;
@@ -430,6 +436,8 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   private async release(end: AppCallEnd): Promise<void> {
     // What the start and the application acquired is on the call once they stop.
     await this.running.catch(() => undefined);
+    // Outbound legs stop with the signal (BYE or CANCEL each); an application that did not wait for them does not leave them behind.
+    await Promise.allSettled([...this.dialOuts]);
     // A message is moved away by its deposit; what is left is a recording nobody kept (bounded disk).
     for (const file of this.recordings) await fs.rm(file, { force: true }).catch(() => undefined);
     let stats: Record<string, unknown> | undefined;
@@ -1009,14 +1017,70 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     }
   }
 
-  /** The parties the destinations stand for, each with the headers of its INVITE. */
-  private async calleeTargets(targets: readonly Destination[], options: BridgeOptions): Promise<CalleeTarget[]> {
+  /**
+   * CallHandle.dialOut: an outbound leg from this call into a room (calls/room-dial-out.ts), INVITEs to
+   * the extension's devices, with the auto-answer headers when asked. It stops with this call's signal
+   * or `options.hangup`; the release waits for every one.
+   */
+  async dialOut(target: ExtensionDestination, ref: RoomRef, role: RoomRole, options: DialOutOptions = {}): Promise<BridgeOutcome> {
+    this.alive();
+    if ((target as Destination).kind !== 'extension') throw new UnsupportedVerbError('dialOut', 'an application call dials out to an extension');
+    if (ref.accountId !== this.accountId || target.accountId !== this.accountId) throw new Error('dialOut: a room or an extension of another account');
+    if (role === 'whisper') throw new UnsupportedVerbError('dialOut', 'the whisper role is not supported yet');
+    if (this.dialOuts.size >= MAX_DIAL_OUTS) throw new RangeError(`dialOut: at most ${MAX_DIAL_OUTS} outbound legs at once`);
+    const ringSeconds = options.ringSeconds ?? DEFAULT_RING_SECONDS;
+    if (!(ringSeconds > 0 && ringSeconds <= 600)) throw new RangeError('dialOut: ringSeconds in (0, 600]');
+    const recordId = this.recordId;
+    if (!recordId) return { outcome: 'unavailable', status: 480 };
+    const autoAnswer: [string, string][] = options.autoAnswer
+      ? [
+          ['call-info', `<sip:${this.ctx.domain}>;answer-after=0`],
+          ['alert-info', 'Auto Answer'],
+        ]
+      : [];
+    const callees = (await this.calleeTargets([target], options.deviceIds ? { deviceIds: options.deviceIds } : {}, options.fromName)).map((c) => ({ ...c, headers: [...c.headers, ...autoAnswer] }));
+    this.alive();
+    if (callees.length === 0) return { outcome: 'unavailable', status: 480 };
+    const stop = options.hangup ? AbortSignal.any([this.lifetime.signal, options.hangup]) : this.lifetime.signal;
+    const run = dialIntoRoom(
+      {
+        log: this.log,
+        transactions: this.ctx.transactions,
+        ...(this.ctx.sessionSettings ? { sessionSettings: this.ctx.sessionSettings } : {}),
+        localContact: this.ctx.localContact,
+        dtlsFingerprint: this.ctx.media.dtlsFingerprint,
+        records: this.ctx.records,
+        registerFork: (callId) => this.ctx.registerFork(callId, this),
+        media: this.ctx.media,
+        rooms: this.ctx.rooms,
+      },
+      {
+        recordId,
+        accountId: this.accountId,
+        targets: callees,
+        room: ref,
+        role,
+        ringSeconds,
+        stop,
+        onForks: (forks) => this.calleeForks.push(forks),
+        ...(options.onJoined ? { onJoined: options.onJoined } : {}),
+      },
+    );
+    this.dialOuts.add(run);
+    const forget = () => this.dialOuts.delete(run);
+    run.then(forget, forget);
+    return run;
+  }
+
+  /** The parties the destinations stand for, each with the headers of its INVITE. `fromName`: the name their displays show instead of the caller's. */
+  private async calleeTargets(targets: readonly Destination[], options: BridgeOptions, fromName?: string): Promise<CalleeTarget[]> {
     const from = this.invite.from();
     const out: CalleeTarget[] = [];
     for (const t of targets) {
       if (t.kind === 'extension') {
         const only = options.deviceIds ? new Set(options.deviceIds) : null;
-        const caller = this.caller.kind === 'device' ? { user: this.caller.extensionNumber, name: this.caller.displayName } : { user: from?.uri.user ?? 'unknown', name: from?.displayName ?? null };
+        const called = this.caller.kind === 'device' ? { user: this.caller.extensionNumber, name: this.caller.displayName } : { user: from?.uri.user ?? 'unknown', name: from?.displayName ?? null };
+        const caller = fromName === undefined ? called : { ...called, name: fromName };
         for (const d of await this.ctx.calleeDevices(t.extensionId)) {
           if (only && (d.deviceId === null || !only.has(d.deviceId))) continue;
           out.push({
@@ -1074,6 +1138,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       record: (options) => this.record(options),
       bridgeTo: (target, options) => this.bridgeTo(target, options),
       joinRoom: (room, role, options) => this.joinRoom(room, role, options),
+      dialOut: (target, room, role, options) => this.dialOut(target, room, role, options),
       setRoomMute: (muted) => this.setRoomMute(muted),
       park: () => Promise.reject(new UnsupportedVerbError('park', 'an application call cannot park yet')),
       transfer: (target) => this.transfer(target),

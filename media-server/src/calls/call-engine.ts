@@ -34,6 +34,7 @@ import { RedisQueueState } from './queue-state-redis.ts';
 import { reachTarget } from './binding-target.ts';
 import type { CalleeDevice } from './app-call-bridge.ts';
 import { RoomRegistry } from './room-registry.ts';
+import { pagingGroupsSource } from './paging-groups-source.ts';
 import { conferenceDialIns } from '@carillon/core/conference';
 import { Conferences } from '../apps/conference/conferences.ts';
 import type { ConferenceAccess } from '../apps/conference/conference-access.ts';
@@ -68,7 +69,7 @@ export interface CallEngineDeps {
   /**
    * The unreleased areas enabled on this node (ENABLE_UNRELEASED): 'answering_rules' sends calls to users to the user-answering
    * application, 'ivr' calls to IVR menus and company numbers to the IVR application, 'queues' calls to call queues to the
-   * queue application (with Redis).
+   * queue application (with Redis), 'paging' `*84` + a paging group to the paging application.
    */
   unreleased?: readonly string[];
   /** The conference bridge's access codes (calls/conference-access-source.ts): conference calls reach the application only with it and the area 'conference'. */
@@ -209,6 +210,8 @@ export class CallEngine {
             : {}),
           ...(this.ivrMenus ? { ivrMenus: this.ivrMenus } : {}),
           ...(mailboxAccess ? { mailboxAccess } : {}),
+          // Paging only where the area 'paging' is enabled; otherwise a page gets 480 "Paging Not Available" as before.
+          ...(deps.unreleased?.includes('paging') ? { paging: pagingGroupsSource(deps.db) } : {}),
           ...(conference && deps.conferenceAccess ? { conference: { access: deps.conferenceAccess, conferences: new Conferences(), music: staticAudioPath('hold-music.wav') } } : {}),
         })
       : {};

@@ -102,8 +102,12 @@ export class CallRecords {
     return Promise.resolve(id);
   }
 
-  /** The answer: the call's time (and who answered) and each answered leg's codec, in one statement. */
-  answered(callId: string, legs: { id: string; codec: string }[], calleeExtensionId?: string | null): Promise<void> {
+  /**
+   * The answer: the call's time (and who answered) and each answered leg's codec, in one statement.
+   * `keepCallAnswer`: a leg that joins a call already answered (a page's receiver, a dial-out into a
+   * room) leaves the call's answer time as it was.
+   */
+  answered(callId: string, legs: { id: string; codec: string }[], calleeExtensionId?: string | null, options: { keepCallAnswer?: boolean } = {}): Promise<void> {
     const now = new Date();
     return this.serial([callId], async () => {
       const written: { id: string; codec: string }[] = [];
@@ -117,7 +121,7 @@ export class CallRecords {
       // The legs that answered go in now; those still ringing wait for the end.
       const answeredLegs = this.unwrittenLegsOf(callId).filter((l) => l.answeredAt || l.endedAt);
       await this.execute([
-        sql`UPDATE calls SET answered_at = ${now}, callee_extension_id = COALESCE(${calleeExtensionId ?? null}::uuid, callee_extension_id) WHERE id = ${callId}`,
+        sql`UPDATE calls SET answered_at = ${options.keepCallAnswer ? sql`COALESCE(answered_at, ${now})` : now}, callee_extension_id = COALESCE(${calleeExtensionId ?? null}::uuid, callee_extension_id) WHERE id = ${callId}`,
         this.insertLegs(answeredLegs),
         written.length
           ? sql`UPDATE call_legs AS l SET answered_at = ${now}, codec = v.codec

@@ -33,13 +33,17 @@ export class RoomRegistry {
     this.capacity = options.capacity ?? ROOM_CAPACITY;
   }
 
-  /** Takes a seat in the room, opening it `near` the member's container if it is the first; RoomFullError past the capacity. */
-  async enter(ref: RoomRef, near: ContainerHandle): Promise<RoomSeat> {
+  /**
+   * Takes a seat in the room, opening it `near` the member's container if it is the first (a dial-out's
+   * seat, taken before its party has a container, opens it on the least loaded worker); RoomFullError
+   * past the capacity.
+   */
+  async enter(ref: RoomRef, near: ContainerHandle | undefined): Promise<RoomSeat> {
     const key = keyOf(ref);
     let open = this.rooms.get(key);
     if (open && open.seats >= this.capacity) throw new RoomFullError(this.capacity);
     if (!open) {
-      const room = this.media.createRoom({ near });
+      const room = this.media.createRoom(near ? { near } : {});
       open = { seats: 0, room };
       this.rooms.set(key, open);
       // A room that could not be created frees its key at once; every seat waiting on it rejects.

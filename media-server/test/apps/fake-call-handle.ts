@@ -1,4 +1,5 @@
-import { CallEndedError, DestinationRefusedError, UnsupportedVerbError, type BridgeOptions, type JoinRoomOptions, type RoomExit, type RoomRef, type RoomRole, type BridgeOutcome, type CallHandle, type CollectOptions, type CollectResult, type PlaySource, type RecordOptions, type RecordResult } from '../../src/apps/call-handle.ts';
+import { CallEndedError, DestinationRefusedError, UnsupportedVerbError, type BridgeOptions, type DialOutOptions, type JoinRoomOptions, type RoomExit, type RoomRef, type RoomRole, type BridgeOutcome, type CallHandle, type CollectOptions, type CollectResult, type PlaySource, type RecordOptions, type RecordResult } from '../../src/apps/call-handle.ts';
+import type { ExtensionDestination } from '../../src/routing/destination.ts';
 import type { MailboxSettings, Mailboxes, NewVoicemail } from '../../src/apps/voicemail/mailboxes.ts';
 
 /**
@@ -11,7 +12,7 @@ import type { MailboxSettings, Mailboxes, NewVoicemail } from '../../src/apps/vo
 export class FakeCallHandle implements CallHandle {
   readonly id = '00000000-0000-4000-8000-000000000001';
   readonly accountId = '00000000-0000-4000-8000-0000000000aa';
-  readonly caller = { number: '101', name: 'Ann', extensionId: null };
+  readonly caller: { number: string; name: string; extensionId: string | null };
   readonly dialed: string;
   readonly language: 'en' | 'fr';
   readonly log: (string | [string, unknown])[] = [];
@@ -28,7 +29,8 @@ export class FakeCallHandle implements CallHandle {
    */
   keys: string[] = [];
 
-  constructor(opts: { dialed?: string; language?: 'en' | 'fr' } = {}) {
+  constructor(opts: { dialed?: string; language?: 'en' | 'fr'; callerExtensionId?: string } = {}) {
+    this.caller = { number: '101', name: 'Ann', extensionId: opts.callerExtensionId ?? null };
     this.dialed = opts.dialed ?? '301';
     this.language = opts.language ?? 'en';
   }
@@ -99,6 +101,31 @@ export class FakeCallHandle implements CallHandle {
   }
   joinRoom(_room: RoomRef, _role: RoomRole, _options?: JoinRoomOptions): Promise<RoomExit> {
     return Promise.reject(new UnsupportedVerbError('joinRoom', 'fake'));
+  }
+  /**
+   * What each dialOut() returns, by the device it rings (options.deviceIds[0]), else `dialOutOutcome`;
+   * null: the verb is unsupported. A leg that answers is "in the room" until the call ends: it then
+   * resolves 'answered', ended by this side, as the real leg does.
+   */
+  dialOutOutcome: BridgeOutcome | null = null;
+  dialOutByDevice = new Map<string, BridgeOutcome>();
+  dialOut(target: ExtensionDestination, room: RoomRef, role: RoomRole, options: DialOutOptions = {}): Promise<BridgeOutcome> {
+    const outcome = this.dialOutByDevice.get(options.deviceIds?.[0] ?? '') ?? this.dialOutOutcome;
+    if (!outcome) return Promise.reject(new UnsupportedVerbError('dialOut', 'fake'));
+    const { hangup, onJoined, ...logged } = options;
+    try {
+      this.verb('dialOut', { extension: target.extensionNumber, room: room.roomId, role, ...logged });
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (outcome.outcome !== 'answered') return Promise.resolve(outcome);
+    onJoined?.();
+    return new Promise((resolve) => {
+      const done = () => resolve({ outcome: 'answered', endedBy: 'caller' });
+      if (this.lifetime.signal.aborted || hangup?.aborted) return done();
+      this.lifetime.signal.addEventListener('abort', done, { once: true });
+      hangup?.addEventListener('abort', done, { once: true });
+    });
   }
   setRoomMute(): Promise<never> {
     return Promise.reject(new UnsupportedVerbError('setRoomMute', 'fake'));

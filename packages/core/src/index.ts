@@ -31,3 +31,4 @@ export * from './users/table-file/read-table-thread.ts';
 export * from './answering-rules/answering-rules.ts';
 export * from './park/park-locations.ts';
 export * from './monitoring/monitoring-groups.ts';
+export * from './paging/paging-groups.ts';

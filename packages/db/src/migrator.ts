@@ -29,6 +29,7 @@ import * as m0027 from './migrations/0027_conference.ts';
 import * as m0028 from './migrations/0028_call_queues.ts';
 import * as m0029 from './migrations/0029_trunk_forward_caller_id.ts';
 import * as m0030 from './migrations/0030_park_pickup.ts';
+import * as m0031 from './migrations/0031_paging_groups.ts';
 import * as m0032 from './migrations/0032_call_monitoring.ts';
 import * as m0034 from './migrations/0034_call_queue_managers.ts';
 
@@ -66,6 +67,7 @@ const migrations: Record<string, Migration> = {
   '0028_call_queues': m0028,
   '0029_trunk_forward_caller_id': m0029,
   '0030_park_pickup': m0030,
+  '0031_paging_groups': m0031,
   '0032_call_monitoring': m0032,
   '0034_call_queue_managers': m0034,
 };

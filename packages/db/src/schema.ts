@@ -923,6 +923,20 @@ export interface MonitoringGroupMembersTable {
   role: MonitoringRole;
 }
 
+/** The devices that receive a paging group's pages (an extension of type 'paging'; PG-03). */
+export interface PagingGroupReceiversTable {
+  account_id: string;
+  paging_extension_id: string;
+  device_id: string;
+}
+
+/** The users (by extension) allowed to page a paging group (PG-03). */
+export interface PagingGroupPagersTable {
+  account_id: string;
+  paging_extension_id: string;
+  pager_extension_id: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sites: SitesTable;
@@ -987,6 +1001,8 @@ export interface Database {
   pickup_group_members: PickupGroupMembersTable;
   monitoring_groups: MonitoringGroupsTable;
   monitoring_group_members: MonitoringGroupMembersTable;
+  paging_group_receivers: PagingGroupReceiversTable;
+  paging_group_pagers: PagingGroupPagersTable;
 }
 
 export type Account = Selectable<AccountsTable>;

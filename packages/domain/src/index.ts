@@ -15,3 +15,4 @@ export * from './queues/index.ts';
 export * from './conference.ts';
 export * from './park/index.ts';
 export * from './monitoring/index.ts';
+export * from './paging/index.ts';

@@ -4,6 +4,7 @@ import { conferenceAccess } from './conference.ts';
 import { ivrAccess } from './ivr.ts';
 import { callQueuesAccess } from './call-queues.ts';
 import { monitoringAccess } from './monitoring.ts';
+import { pagingAccess } from './paging.ts';
 import { smsAccess } from './sms.ts';
 import { voicemailAccess } from './voicemail.ts';
 
@@ -13,4 +14,4 @@ import { voicemailAccess } from './voicemail.ts';
  * one line here, instead of editing the central table. A route listed twice is
  * a mistake the access-policy test catches.
  */
-export const FEATURE_ROUTE_ACCESS: Record<string, RouteRule>[] = [answeringRulesAccess, conferenceAccess, ivrAccess, callQueuesAccess, monitoringAccess, smsAccess, voicemailAccess];
+export const FEATURE_ROUTE_ACCESS: Record<string, RouteRule>[] = [answeringRulesAccess, conferenceAccess, ivrAccess, callQueuesAccess, monitoringAccess, pagingAccess, smsAccess, voicemailAccess];

@@ -321,7 +321,11 @@ export class Softphone {
 
   private incoming(invitation: Invitation): void {
     const from = invitation.remoteIdentity;
-    this.track(invitation, from.displayName || from.uri.user || '', 'ringing-in');
+    const id = this.track(invitation, from.displayName || from.uri.user || '', 'ringing-in');
+    // A page (paging group, issue 15): media-server asks for an answer at once with `Call-Info: …;answer-after=0`,
+    // as desk phones expect. Only when the phone is otherwise idle: a page never puts the user's own call on hold.
+    // The INVITE comes over the phone's own authenticated connection to media-server, never from a stranger.
+    if (/;\s*answer-after\s*=\s*0\b/i.test(invitation.request.getHeader('Call-Info') ?? '') && this.state.calls.length === 1) void this.answer(id).catch(() => undefined);
   }
 
   private track(session: Session, peer: string, status: CallStatus): string {

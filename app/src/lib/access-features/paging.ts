@@ -1,0 +1,13 @@
+import type { Requirement } from '../access-policy.ts';
+
+/**
+ * Who reaches paging groups (issue 15 point 2): reading needs phone_system.view, every change
+ * phone_system.manage. The routes also answer 404 while the `paging` area is unreleased.
+ */
+const view: Requirement = { permission: 'phone_system.view' };
+const manage: Requirement = { permission: 'phone_system.manage' };
+
+export const pagingAccess = {
+  '/api/paging-groups': { GET: view, POST: manage },
+  '/api/paging-groups/[id]': { GET: view, PATCH: manage, DELETE: manage },
+} as const;
