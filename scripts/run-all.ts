@@ -37,7 +37,12 @@ await createDemoAccountIfEmpty(database.db, config);
 
 let stopping = false;
 const runtime = { pid: process.pid, databaseUrl: database.url, services: {} as Record<string, number> };
-const writeRuntime = () => fs.writeFileSync(runtimeFile(config.dataDir), JSON.stringify(runtime), { mode: 0o600 });
+// Written whole or not at all (a new file renamed over the old): a reader never sees it half written.
+const writeRuntime = () => {
+  const file = runtimeFile(config.dataDir);
+  fs.writeFileSync(`${file}.new`, JSON.stringify(runtime), { mode: 0o600 });
+  fs.renameSync(`${file}.new`, file);
+};
 writeRuntime();
 
 const supervisor = new Supervisor({

@@ -266,7 +266,10 @@ describe('a call queue', () => {
       const calls = await offers(since);
       expect(calls).toHaveLength(3);
       for (const c of calls) expect(c.legs, 'no agent was offered a call').toEqual([]);
-      const records = await h.db.selectFrom('calls').select(['result', 'hangup_by', 'started_at', 'ended_at']).where('id', 'in', calls.map((c) => c.callId)).orderBy('started_at').execute();
+      // The records' ends are written once the calls are released, just after the callers got their BYE.
+      const ended = () => h.db.selectFrom('calls').select(['result', 'hangup_by', 'started_at', 'ended_at']).where('id', 'in', calls.map((c) => c.callId)).where('ended_at', 'is not', null).orderBy('started_at').execute();
+      await expect.poll(async () => (await ended()).length, { timeout: 10_000, interval: 50 }).toBe(3);
+      const records = await ended();
       // The waiting callers waited out the 20 s (the third came and went meanwhile).
       expect(records[0]!.ended_at!.getTime() - records[0]!.started_at.getTime()).toBeGreaterThanOrEqual(19_500);
       expect(records[2]!.ended_at!.getTime()).toBeLessThan(records[0]!.ended_at!.getTime());
