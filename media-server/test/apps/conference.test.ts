@@ -115,7 +115,29 @@ describe('a conference\'s state (§5.3)', () => {
     expect(c.cycleTones()).toEqual({ enter: false, exit: false });
   });
 
-  it('is forgotten with its last member, and an ended conference is never rejoined', () => {
+  it('announces a member who leaves by name (exit tone, recorded name, "has left") to those still in, once they have heard it', async () => {
+    const c = new Conference('a', 'h', { ...DEFAULT_CONFERENCE_SETTINGS, announceNames: true }, () => undefined);
+    const stayingCall = new FakeCallHandle();
+    const staying: ConferenceMember = { ...member('host', []), voice: new MemberVoice(stayingCall, '/music.wav') };
+    const leaving: ConferenceMember = { ...member('participant', []), exitAnnouncement: [{ file: '/names/ann.wav' }, { tts: 'has left the conference.' }] };
+    c.joined(staying);
+    c.joined(leaving);
+    const before = stayingCall.log.length;
+    await c.left(leaving);
+    const played = stayingCall.log.slice(before);
+    expect(played.slice(-2)).toEqual([
+      ['play', { file: '/names/ann.wav' }],
+      ['play', { tts: 'has left the conference.' }],
+    ]);
+    // Once the host has ended the conference, members leaving are not announced.
+    c.joined(leaving);
+    c.end();
+    const atEnd = stayingCall.log.length;
+    await c.left(leaving);
+    expect(stayingCall.log.length).toBe(atEnd);
+  });
+
+  it('is forgotten with its last member, and an ended conference is never rejoined', async () => {
     const conferences = new Conferences();
     const c = conferences.open('a', 'h', DEFAULT_CONFERENCE_SETTINGS);
     const m = member('host', []);
@@ -123,7 +145,7 @@ describe('a conference\'s state (§5.3)', () => {
     expect(conferences.open('a', 'h', DEFAULT_CONFERENCE_SETTINGS)).toBe(c);
     c.end();
     expect(conferences.open('a', 'h', DEFAULT_CONFERENCE_SETTINGS)).not.toBe(c);
-    c.left(m);
+    await c.left(m);
     expect(conferences.size).toBe(1);
   });
 });

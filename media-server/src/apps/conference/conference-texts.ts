@@ -11,6 +11,7 @@ export interface ConferenceTexts {
   sayName: string;
   /** After the member's recorded name, to the others. */
   hasJoined: string;
+  hasLeft: string;
   count(n: number): string;
   menu(commands: { key: string; command: ConferenceCommand }[]): string;
   notAllowed: string;
@@ -52,6 +53,7 @@ export const CONFERENCE_TEXTS: Record<'en' | 'fr', ConferenceTexts> = {
     waitingForHost: 'The host has not joined yet. Please wait.',
     sayName: 'After the tone, please say your name, then press the pound key.',
     hasJoined: 'has joined the conference.',
+    hasLeft: 'has left the conference.',
     count: (n) => (n === 1 ? 'You are the only caller in the conference.' : `There are ${n} callers in the conference.`),
     menu: (commands) => commands.map((c) => `Star ${c.key}: ${EN_COMMANDS[c.command]}.`).join(' '),
     notAllowed: 'Only the host can do that.',
@@ -70,6 +72,7 @@ export const CONFERENCE_TEXTS: Record<'en' | 'fr', ConferenceTexts> = {
     waitingForHost: "L'organisateur n'est pas encore arrivé. Veuillez patienter.",
     sayName: 'Après le bip, dites votre nom, puis appuyez sur la touche dièse.',
     hasJoined: 'a rejoint la conférence.',
+    hasLeft: 'a quitté la conférence.',
     count: (n) => (n === 1 ? 'Vous êtes seul dans la conférence.' : `Il y a ${n} participants dans la conférence.`),
     menu: (commands) => commands.map((c) => `Étoile ${c.key} : ${FR_COMMANDS[c.command]}.`).join(' '),
     notAllowed: "Seul l'organisateur peut le faire.",

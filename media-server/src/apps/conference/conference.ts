@@ -41,7 +41,7 @@ export function conferenceApp(deps: ConferenceAppDeps): CallApp {
     const conference = deps.conferences.open(call.accountId, entry.hostExtensionId, entry.settings);
     if (conference.refusal(entry.role) === 'locked') return goodbye(call, texts.locked);
     const name = entry.settings.announceNames ? await recordName(call, texts) : null;
-    await attend(call, conference, entry.role, deps, texts, name ? [{ file: name }, { tts: texts.hasJoined }] : []);
+    await attend(call, conference, entry.role, deps, texts, name ? { joining: [{ file: name }, { tts: texts.hasJoined }], leaving: [{ file: name }, { tts: texts.hasLeft }] } : null);
   };
 }
 
@@ -73,7 +73,7 @@ async function goodbye(call: CallHandle, text: string): Promise<void> {
 }
 
 /** The member's time in the conference: joined, its commands, then out (and the call ends). */
-async function attend(call: CallHandle, conference: Conference, role: ConferenceRole, deps: ConferenceAppDeps, texts: ConferenceTexts, announcement: PlaySource[]): Promise<void> {
+async function attend(call: CallHandle, conference: Conference, role: ConferenceRole, deps: ConferenceAppDeps, texts: ConferenceTexts, name: { joining: PlaySource[]; leaving: PlaySource[] } | null): Promise<void> {
   const leave = new AbortController();
   const voice = new MemberVoice(call, deps.music);
   const member: ConferenceMember = {
@@ -82,6 +82,7 @@ async function attend(call: CallHandle, conference: Conference, role: Conference
     selfMuted: role !== 'host' && conference.mode !== 'open',
     applyMute: (muted) => call.setRoomMute(muted),
     end: () => leave.abort(),
+    ...(name ? { exitAnnouncement: name.leaving } : {}),
   };
   let inRoom = false;
   // The keypad from the moment the member is in the room.
@@ -92,7 +93,7 @@ async function attend(call: CallHandle, conference: Conference, role: Conference
     onJoined: () => {
       inRoom = true;
       const waiting = role !== 'host' && conference.waitingForHost;
-      conference.joined(member, announcement);
+      conference.joined(member, name?.joining ?? []);
       if (waiting) {
         void voice.say({ tts: texts.waitingForHost });
         voice.startMusic();
@@ -112,7 +113,7 @@ async function attend(call: CallHandle, conference: Conference, role: Conference
     throw err;
   } finally {
     leave.abort();
-    if (inRoom) conference.left(member);
+    if (inRoom) await conference.left(member);
   }
   // Out of the room: the host ended it, the member left with *3, or hung up. The call ends (the keypad's wait with it).
   if (!call.signal.aborted) await call.hangup();

@@ -75,7 +75,12 @@ export interface ConferenceMember {
   applyMute(muted: boolean): Promise<void>;
   /** The conference is over: the member's call ends. */
   end(): void;
+  /** What the others hear as the member leaves when the host announces names: its recorded name, "has left". */
+  readonly exitAnnouncement?: readonly PlaySource[];
 }
+
+/** The longest the others' exit announcement may keep a leaving member's call (its recorded name is its file until then). */
+const EXIT_ANNOUNCEMENT_MS = 15_000;
 
 /**
  * A conference in progress on this node: the host's (one per host code), its members, and the
@@ -161,10 +166,25 @@ export class Conference {
     }
   }
 
-  left(member: ConferenceMember): void {
+  /**
+   * The member left: the others hear the exit tone, then its name when the host announces names.
+   * Resolves once they have heard it (at most EXIT_ANNOUNCEMENT_MS): the name is a recording of the
+   * leaving member's call, which keeps it only while its application runs.
+   */
+  async left(member: ConferenceMember): Promise<void> {
     if (!this.members.delete(member)) return;
-    if (this.phaseNow !== 'ended' && this.tones.exit) for (const m of this.members) void m.voice.say(EXIT_TONE);
+    const heard: Promise<void>[] = [];
+    if (this.phaseNow !== 'ended') {
+      for (const m of this.members) {
+        if (this.tones.exit) void m.voice.say(EXIT_TONE);
+        for (const part of member.exitAnnouncement ?? []) heard.push(m.voice.say(part));
+      }
+    }
     if (this.members.size === 0) this.onEmpty();
+    if (heard.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(heard), new Promise<void>((resolve) => (timer = setTimeout(resolve, EXIT_ANNOUNCEMENT_MS)))]);
+    clearTimeout(timer);
   }
 
   /**
