@@ -70,14 +70,7 @@ describe('a call to an IVR menu', () => {
     const uas = await startRegisteredSipp({ target: h.target, credentials: callee, scenario: 'uas-bye.xml' });
     const phone = await RtpPhone.open();
     // Half a second of the prompt heard: the caller presses 1 (RFC 4733, in its own RTP stream).
-    let keyedAt = 0;
-    const keying = (async () => {
-      const deadline = Date.now() + 60_000;
-      while (phone.heardSince(0).length < 4000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      if (phone.heardSince(0).length < 4000) return;
-      keyedAt = Date.now();
-      phone.press('1');
-    })();
+    const keying = phone.pressOnceHeard(4000, '1');
     try {
       const uac = await runSipp({
         scenario: 'uac-listen-until-bye.xml',
@@ -90,10 +83,10 @@ describe('a call to an IVR menu', () => {
         extra: ['-mp', String(await freeMediaPort())],
       });
       expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
-      await keying;
     } finally {
       phone.close();
     }
+    const keyedAt = (await keying) ?? 0;
     const keyed = keyedAt > 0;
     const prompt = Array.from(phone.heardSince(0, keyedAt || Infinity));
     // Packets (20 ms each) heard after the key.
@@ -117,14 +110,7 @@ describe('a call to an IVR menu', () => {
 
   it('hands the caller on to an announcement-only extension (key 2): its greeting plays on the same call, then the BYE', async () => {
     const phone = await RtpPhone.open();
-    let keyedAt = 0;
-    const keying = (async () => {
-      const deadline = Date.now() + 60_000;
-      while (phone.heardSince(0).length < 4000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      if (phone.heardSince(0).length < 4000) return;
-      keyedAt = Date.now();
-      phone.press('2');
-    })();
+    const keying = phone.pressOnceHeard(4000, '2');
     try {
       const uac = await runSipp({
         scenario: 'uac-listen-until-bye.xml',
@@ -137,10 +123,10 @@ describe('a call to an IVR menu', () => {
         extra: ['-mp', String(await freeMediaPort())],
       });
       expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
-      await keying;
     } finally {
       phone.close();
     }
+    const keyedAt = (await keying) ?? 0;
     expect(keyedAt, 'the menu prompt reached the caller').toBeGreaterThan(0);
     // The announcement's tone after the key, and none of it before (the menu's prompt is 697 Hz).
     expect(phone.peakFrameLevelSince(keyedAt, ANNOUNCEMENT_HZ)).toBeGreaterThan(3000);

@@ -48,13 +48,7 @@ describe('*86: the caller’s mailbox by phone', () => {
   it('takes the PIN and #, plays the new message, and 7 moves it to the trash', async () => {
     const phone = await RtpPhone.open();
     // A quarter second of the PIN prompt heard: the caller keys the PIN, # and 7 (type-ahead) from its RTP stream.
-    let keyed = false;
-    const keying = (async () => {
-      const deadline = Date.now() + 60_000;
-      while (phone.heardSince(0).length < 2000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      keyed = phone.heardSince(0).length >= 2000;
-      if (keyed) phone.press(`${PIN}#7`);
-    })();
+    const keying = phone.pressOnceHeard(2000, `${PIN}#7`);
     try {
       const uac = await runSipp({
         scenario: 'uac-listen-until-bye.xml',
@@ -67,10 +61,10 @@ describe('*86: the caller’s mailbox by phone', () => {
         extra: ['-mp', String(await freeMediaPort())],
       });
       expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
-      await keying;
     } finally {
       phone.close();
     }
+    const keyed = (await keying) !== null;
     const heard = Array.from(phone.heardSince(0));
     expect(keyed, 'the PIN prompt reached the caller').toBe(true);
     // The message's tone among the spoken prompts: at least a second of 20 ms frames that are almost all 1400 Hz.

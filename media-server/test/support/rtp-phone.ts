@@ -52,6 +52,20 @@ export class RtpPhone {
     this.keys.push(...keys);
   }
 
+  /**
+   * Presses `keys` once it has heard `samples` samples (a prompt reached it), within `timeoutMs`:
+   * resolves with when it pressed them (Date.now()), or null when it never heard that much.
+   */
+  async pressOnceHeard(samples: number, keys: string, timeoutMs = 60_000): Promise<number | null> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.heardSince(0).length < samples) {
+      if (Date.now() > deadline) return null;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    this.press(keys);
+    return Date.now();
+  }
+
   /** Whether every key pressed so far has been sent. */
   get keysSent(): boolean {
     return this.keys.length === 0 && this.event === null;
