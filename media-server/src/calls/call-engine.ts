@@ -141,7 +141,7 @@ export class CallEngine {
       },
       deps.settings?.accountConfig,
     );
-    const records = new CallRecords(deps.db, deps.nodeId ?? null);
+    const records = new CallRecords(deps.db, deps.nodeId ?? null, { onError: (err) => deps.log.error('ringing call record not written', { error: err }) });
     this.parking =
       deps.redis && deps.unreleased?.includes('park')
         ? new ParkLot<B2buaCall>({ db: deps.db, redis: deps.redis, nodeId: deps.nodeId ?? 'media-server', log: deps.log.child('park'), ...(deps.settings?.parkRecallSeconds ? { recallSeconds: deps.settings.parkRecallSeconds } : {}) })
