@@ -142,4 +142,31 @@ describe('call records', () => {
     await r.ended(callId, 'answered', 'caller', [{ id: legId, result: 'answered' }]);
     expect(await row(callId)).toMatchObject({ result: 'answered' });
   });
+
+  it('writes the records of calls that end together in shared statements', async () => {
+    const r = records();
+    const calls = await Promise.all(Array.from({ length: 30 }, () => r.startCallWithLeg(newCall(), leg('caller'))));
+    const start = counter.count;
+    await Promise.all(calls.map((c) => r.ended(c.callId, 'cancelled', 'caller', [{ id: c.legId, result: 'cancelled' }])));
+    // Two statements went at once; the 28 other writes waited for them and went together.
+    expect(counter.count - start, 'statements').toBe(3);
+    const rows = await db.selectFrom('calls').select('result').where('id', 'in', calls.map((c) => c.callId)).execute();
+    expect(rows.map((x) => x.result)).toEqual(calls.map(() => 'cancelled'));
+    expect(await db.selectFrom('call_legs').select('id').where('call_id', 'in', calls.map((c) => c.callId)).execute()).toHaveLength(calls.length);
+    expect(r.openCalls).toBe(0);
+  });
+
+  it('does not lose the records that share a statement with one that cannot be written', async () => {
+    const r = records();
+    const calls = await Promise.all(Array.from({ length: 10 }, () => r.startCallWithLeg(newCall(), leg('caller'))));
+    // A call of an account that does not exist: its row cannot be written.
+    const bad = await r.startCallWithLeg({ ...newCall(), accountId: randomUUID() }, leg('caller'));
+    const all = [calls[0]!, calls[1]!, bad, ...calls.slice(2)];
+    const outcomes = await Promise.allSettled(all.map((c) => r.ended(c.callId, 'busy', null, [{ id: c.legId, result: 'busy' }])));
+    expect(outcomes.map((o) => o.status)).toEqual(all.map((c) => (c === bad ? 'rejected' : 'fulfilled')));
+    const rows = await db.selectFrom('calls').select('result').where('id', 'in', calls.map((c) => c.callId)).execute();
+    expect(rows.map((x) => x.result)).toEqual(calls.map(() => 'busy'));
+    expect(await row(bad.callId)).toBeUndefined();
+    expect(r.openCalls).toBe(0);
+  });
 });
