@@ -98,6 +98,8 @@ export class CallRecords {
   private readonly unwrittenLegs = new Map<string, UnwrittenLeg>();
   /** The call of each leg of a call not ended yet, so that a leg's writes queue behind its call's. */
   private readonly callOfLeg = new Map<string, string>();
+  /** The other way round: each open call's legs, so that a call's writes never scan every call's legs (1,000 calls at once). */
+  private readonly legsOfCall = new Map<string, Set<string>>();
   /** Calls started and not ended: their legs that have not answered wait in memory for the call's end. */
   private readonly open = new Set<string>();
   /** The tail of each call's queue of writes. */
@@ -265,8 +267,11 @@ export class CallRecords {
       // The new segment is open; the legs of the old ones and the moved legs queue behind it.
       for (const id of segments) this.open.delete(id);
       this.open.add(next);
-      for (const [legId, call] of this.callOfLeg) if (segments.has(call)) this.callOfLeg.set(legId, next);
-      for (const id of t.legIds) this.callOfLeg.set(id, next);
+      for (const id of segments) {
+        for (const legId of [...(this.legsOfCall.get(id) ?? [])]) this.linkLeg(legId, next);
+        this.legsOfCall.delete(id);
+      }
+      for (const id of t.legIds) this.linkLeg(id, next);
       return next;
     });
   }
@@ -378,12 +383,27 @@ export class CallRecords {
   private keepLeg(callId: string, accountId: string, leg: NewLeg): string {
     const id = randomUUID();
     this.unwrittenLegs.set(id, { ...leg, id, callId, accountId, startedAt: new Date(), answeredAt: null, codec: null, endedAt: null, result: null, rtpStats: null });
-    this.callOfLeg.set(id, callId);
+    this.linkLeg(id, callId);
     return id;
   }
 
   private unwrittenLegsOf(callId: string): UnwrittenLeg[] {
-    return [...this.unwrittenLegs.values()].filter((l) => l.callId === callId);
+    const legs: UnwrittenLeg[] = [];
+    for (const id of this.legsOfCall.get(callId) ?? []) {
+      const leg = this.unwrittenLegs.get(id);
+      if (leg?.callId === callId) legs.push(leg);
+    }
+    return legs;
+  }
+
+  /** Files a leg under its call (a transfer moves it to the new segment). */
+  private linkLeg(legId: string, callId: string): void {
+    const before = this.callOfLeg.get(legId);
+    if (before !== undefined) this.legsOfCall.get(before)?.delete(legId);
+    this.callOfLeg.set(legId, callId);
+    let legs = this.legsOfCall.get(callId);
+    if (!legs) this.legsOfCall.set(callId, (legs = new Set()));
+    legs.add(legId);
   }
 
   private endInMemory(leg: UnwrittenLeg, at: Date, result: string, rtpStats?: Record<string, unknown>): void {
@@ -406,12 +426,11 @@ export class CallRecords {
     this.open.delete(callId);
     this.takeUnwrittenCall(callId);
     this.unwrittenCalls.delete(callId);
-    for (const [legId, call] of this.callOfLeg) {
-      if (call !== callId) continue;
+    for (const legId of this.legsOfCall.get(callId) ?? []) {
       this.callOfLeg.delete(legId);
       this.unwrittenLegs.delete(legId);
     }
-    for (const leg of this.unwrittenLegs.values()) if (leg.callId === callId) this.unwrittenLegs.delete(leg.id);
+    this.legsOfCall.delete(callId);
   }
 
   /** The call's row as known so far: ringing, answered, or complete with its result and its duration from the answer. */
