@@ -109,6 +109,8 @@ interface StepResult {
   lateS: number;
   edgeCpuPct: number;
   edgeEluPct: number;
+  /** CPU time of the edge's main thread alone per call offered, in µs (not its busy time: a thread waiting for a core is not counted). */
+  mainCpuUsPerCall: number;
   uacCpuPct: number;
   uasCpuPct: number;
   redisCpuPct: number;
@@ -218,6 +220,7 @@ async function step(rate: number, seconds: number, profile?: string): Promise<St
     lateS,
     edgeCpuPct: edgeCpu,
     edgeEluPct: eluPercent(u0, u1),
+    mainCpuUsPerCall: (u1.mainCpu.user + u1.mainCpu.system - u0.mainCpu.user - u0.mainCpu.system) / offered,
     uacCpuPct: uacCpu,
     uasCpuPct: uasCpu,
     redisCpuPct: cpu.redis,
@@ -238,7 +241,7 @@ const ms = (v: number) => (Number.isNaN(v) ? 'n/a' : `${v.toFixed(0)} ms`);
 const line = (r: StepResult) =>
   `${String(r.rate).padStart(4)}/s × ${r.seconds}s  ok ${r.succeeded}/${r.offered}  failed ${r.failed} unfinished ${r.unfinished} (${r.failurePct.toFixed(3)}%)  retrans ${r.retransmissions}  CDRs answered ${r.endedAnswered}  peak ${r.peakActive} calls  ${r.dbQueriesPerCall.toFixed(1)} DB queries/call\n` +
   `           INVITE→180 p50 ${ms(r.pdd.p50)} p95 ${ms(r.pdd.p95)} p99 ${ms(r.pdd.p99)} max ${ms(r.pdd.max)} (n=${r.pdd.n});  INVITE(auth)→200 p50 ${ms(r.setup.p50)} p99 ${ms(r.setup.p99)}\n` +
-  `           CPU edge ${r.edgeCpuPct.toFixed(0)}% (main thread busy ${r.edgeEluPct.toFixed(0)}%, ${((r.edgeCpuPct * 10_000) / r.rate).toFixed(0)} µs/call) caller SIPp ${r.uacCpuPct.toFixed(0)}% callee SIPp ${r.uasCpuPct.toFixed(0)}% redis ${r.redisCpuPct.toFixed(0)}% pg ${r.pgCpuPct.toFixed(0)}% other ${r.otherPct.toFixed(0)}% (machine ${r.machinePct.toFixed(0)}/200%)  ${r.pass ? (r.clean ? 'PASS' : `PASS with late answers (${r.retransmissions} retransmissions)`) : `FAIL (${r.why})`}`;
+  `           CPU edge ${r.edgeCpuPct.toFixed(0)}% (main thread busy ${r.edgeEluPct.toFixed(0)}%, ${((r.edgeCpuPct * 10_000) / r.rate).toFixed(0)} µs/call; main thread CPU ${r.mainCpuUsPerCall.toFixed(0)} µs/call) caller SIPp ${r.uacCpuPct.toFixed(0)}% callee SIPp ${r.uasCpuPct.toFixed(0)}% redis ${r.redisCpuPct.toFixed(0)}% pg ${r.pgCpuPct.toFixed(0)}% other ${r.otherPct.toFixed(0)}% (machine ${r.machinePct.toFixed(0)}/200%)  ${r.pass ? (r.clean ? 'PASS' : `PASS with late answers (${r.retransmissions} retransmissions)`) : `FAIL (${r.why})`}`;
 
 try {
   const reg = await startSippBench({

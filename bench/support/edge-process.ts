@@ -69,6 +69,8 @@ export interface EdgeUsage {
   type: 'usage';
   /** process.cpuUsage() of the whole process: main thread and media worker threads. */
   cpu: { user: number; system: number };
+  /** process.threadCpuUsage() of the main thread alone (SIP, registrar, call engine), in µs. */
+  mainCpu: { user: number; system: number };
   elapsedMs: number;
   activeCalls: number;
   ended: EndedSummary;
@@ -358,6 +360,7 @@ process.on('message', (m: { type: string; file?: string }) => {
     send({
       type: 'usage',
       cpu: process.cpuUsage(),
+      mainCpu: process.threadCpuUsage(),
       elapsedMs: performance.now() - startedAt,
       activeCalls: edge.calls.activeCalls,
       ended: { ...ended },

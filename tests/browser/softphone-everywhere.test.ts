@@ -87,6 +87,8 @@ describe('softphone on every page', () => {
     await incoming.getByRole('button', { name: 'Answer' }).click();
     await alice.locator('[data-testid="call-state"][data-call="in-call"]').waitFor({ timeout: 10_000 });
     await bea.locator('[data-testid="call-bar"] [data-call="in-call"]').waitFor({ timeout: 10_000 });
+    // The call's record is written at its answer, a moment after the phones show it.
+    await expect.poll(async () => (await db.selectFrom('calls').select('id').where('answered_at', 'is not', null).where('ended_at', 'is', null).execute()).length, { timeout: 10_000, interval: 50 }).toBeGreaterThan(0);
     const calls = (await db.selectFrom('calls').select('id').execute()).length;
 
     for (const page of [alice, bea]) await page.evaluate(() => ((window as unknown as { beforeNavigation: boolean }).beforeNavigation = true));

@@ -56,7 +56,7 @@ import { answerSetup, isWebRtcMedia, newLocalWebRtc, readPeerWebRtc, webRtcLegSp
  *       \           |           |
  *        '----------+-----------+--> Ending --> Ended
  *
- * Starting: the call record is written (every authenticated call has one).
+ * Starting: the call record is opened (every authenticated call has one; calls/call-records.ts writes it at the answer or the end).
  * Offered: the application runs; the caller's INVITE has no final response.
  * Answered: our 200 is sent; media flows.
  * Ending: whatever ended it (the caller's CANCEL or BYE, the application's
@@ -110,7 +110,7 @@ export interface AppCallContext {
   media: MediaEngine;
   sessionSettings?: Partial<SessionSettings>;
   localContact(transport: SipTransportProtocol): { host: string; port: number };
-  /** Writes the call and its caller's leg (calls/call-records.ts); the call's id in the log. */
+  /** Opens the call's record with its caller's leg (calls/call-records.ts, written at the answer or the end); the call's id in the log. */
   openRecord(call: AppCall): Promise<{ callId: string; legId: string }>;
   /** The account's language, for prompts. */
   language(accountId: string): Promise<'en' | 'fr'>;

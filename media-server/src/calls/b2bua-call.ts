@@ -101,12 +101,6 @@ export class B2buaCall implements ParkableCall {
   readonly aCallId: string;
   readonly bCallId = newCallId('carillon');
   #state: CallState = 'Routing';
-  /**
-   * Aborted when the call ends. Every await of the call's start is followed by a
-   * look at it, so a call that ended meanwhile (a CANCEL during routing) goes no
-   * further: no presence, no bridge, no INVITE to a callee of a dead call.
-   */
-  private readonly lifetime = new AbortController();
   /** The start in progress: finish() waits for it to stop before releasing what it acquired. */
   private startup: Promise<void> = Promise.resolve();
   private readonly ctx: CallContext;
@@ -242,9 +236,14 @@ export class B2buaCall implements ParkableCall {
     this.#state = to;
   }
 
-  /** After an await of the start: stops the start when the call ended meanwhile. */
+  /**
+   * After an await of the start: stops the start when the call ended meanwhile. Every await of the
+   * call's start is followed by it, so a call that ended meanwhile (a CANCEL during routing) goes no
+   * further: no presence, no bridge, no INVITE to a callee of a dead call. (A state, not an
+   * AbortController: aborting one builds a DOMException, ~40 µs of the main thread per call.)
+   */
   private stillAlive(): void {
-    if (this.lifetime.signal.aborted) throw new CallEndedError();
+    if (this.ended) throw new CallEndedError();
   }
 
   /**
@@ -1655,7 +1654,6 @@ export class B2buaCall implements ParkableCall {
   async finish(result: CallResult, hangupBy: string | null): Promise<void> {
     if (this.ended) return;
     this.transition('Ended');
-    this.lifetime.abort();
     this.ctx.presence?.clear(this);
     this.clearNoAnswer();
     this.parked = null;

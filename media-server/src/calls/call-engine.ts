@@ -148,7 +148,7 @@ export class CallEngine {
       },
       deps.settings?.accountConfig,
     );
-    const records = new CallRecords(deps.db, deps.nodeId ?? null);
+    const records = new CallRecords(deps.db, deps.nodeId ?? null, { onError: (err) => deps.log.error('ringing call record not written', { error: err }) });
     this.monitoring = deps.unreleased?.includes('monitoring') ?? false;
     this.parking =
       deps.redis && deps.unreleased?.includes('park')

@@ -25,6 +25,33 @@ export interface NewLeg {
   remoteUri: string | null;
 }
 
+/** A call kept in memory until its first write (its answer, its end, or the ringing delay). */
+interface UnwrittenCall extends NewCall {
+  id: string;
+  startedAt: Date;
+  answeredAt: Date | null;
+  endedAt: Date | null;
+  result: CallResult | null;
+  hangupBy: string | null;
+  /** Writes the call as ringing if nothing else has by then. */
+  timer: NodeJS.Timeout | null;
+}
+
+/** How long a call that neither answers nor ends stays in memory only: a ringing call shows in the call log after this. */
+export const RINGING_WRITE_DELAY_MS = 2000;
+
+/** A write of a call's record waiting for its statement (see `CallRecords.execute`). */
+interface PendingWrite {
+  parts: RawBuilder<unknown>[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Statements of call records out at once; writes that come meanwhile wait and share the next one. */
+const MAX_WRITES_IN_FLIGHT = 2;
+/** Writes in one statement, at most: a call's write has ~20-50 parameters (more with many ringing legs), a statement may have 65,535. */
+const MAX_WRITES_PER_STATEMENT = 50;
+
 /** A leg kept in memory until its call's next write (the answer, or the end). */
 interface UnwrittenLeg extends NewLeg {
   id: string;
@@ -40,35 +67,52 @@ interface UnwrittenLeg extends NewLeg {
 
 /**
  * Call detail records: a row per call and per leg. The app reads them for
- * the call log (a call in progress shows there from its start). A database
- * round trip costs the edge's main thread more than the rest of a call's
- * signalling (about 60 µs of system time per query on loopback), and one
- * awaited before an INVITE goes out is post-dial delay. So a call is written
- * at three moments, one statement each: its start (the call and its
- * caller's leg, before it is routed, so that every call has its record), its
- * answer (the answer's time, and the leg that answered, which was kept in
- * memory while it rang) and its end (every leg's result and RTP figures, and
- * the legs that never answered). A call that never connects is two.
+ * the call log. A database round trip costs the edge's main thread more than
+ * the rest of a call's signalling (about 60 µs of system time per query on
+ * loopback), and one awaited before an INVITE goes out is post-dial delay.
+ * So a call's record is kept in memory while it rings and written at most
+ * twice, one statement each: at its answer (the call, answered, with the
+ * legs that answered) and at its end (every leg's result and RTP figures, and
+ * the legs that never answered). A call that never connects is one
+ * statement, written whole at its end.
+ *
+ * What reads a live call does not need its row at the start: presence and
+ * the call's owner are in Redis, written by the call itself. A call still
+ * ringing after `RINGING_WRITE_DELAY_MS` is written as ringing (the call and
+ * its caller's leg), so the call log shows it, and offers to hang it up, a
+ * moment after it starts; such a call costs three statements. Crash safety:
+ * a row written is closed by the next start of its node
+ * (calls/calls-left-open.ts, by `media_node_id`); a call younger than the
+ * delay when its node is killed has no row at all, rather than one left
+ * live forever.
  *
  * The writes of one call are serial (a call's end waits for its answer's
- * statement), and leg ids are made here, so no INVITE waits for the
- * database to learn an id.
+ * statement), and call and leg ids are made here, so no INVITE waits for
+ * the database.
  */
 export class CallRecords {
   private readonly db: Kysely<Database>;
   /** This media-server's node id, kept on each call so a restart closes only its own calls. */
   private readonly nodeId: string | null;
+  private readonly unwrittenCalls = new Map<string, UnwrittenCall>();
   private readonly unwrittenLegs = new Map<string, UnwrittenLeg>();
   /** The call of each leg of a call not ended yet, so that a leg's writes queue behind its call's. */
   private readonly callOfLeg = new Map<string, string>();
+  /** The other way round: each open call's legs, so that a call's writes never scan every call's legs (1,000 calls at once). */
+  private readonly legsOfCall = new Map<string, Set<string>>();
   /** Calls started and not ended: their legs that have not answered wait in memory for the call's end. */
   private readonly open = new Set<string>();
   /** The tail of each call's queue of writes. */
   private readonly queues = new Map<string, Promise<unknown>>();
 
-  constructor(db: Kysely<Database>, nodeId: string | null = null) {
+  private readonly ringingWriteDelayMs: number;
+  private readonly onError: (err: unknown) => void;
+
+  constructor(db: Kysely<Database>, nodeId: string | null = null, options: { ringingWriteDelayMs?: number; onError?: (err: unknown) => void } = {}) {
     this.db = db;
     this.nodeId = nodeId;
+    this.ringingWriteDelayMs = options.ringingWriteDelayMs ?? RINGING_WRITE_DELAY_MS;
+    this.onError = options.onError ?? (() => undefined);
   }
 
   /** Calls whose end is not written yet (started here, or a transfer's new segment): zero once every call's record is complete. */
@@ -76,22 +120,42 @@ export class CallRecords {
     return this.open.size;
   }
 
-  /** The call and its caller's leg, in one statement, before the call is routed. */
-  async startCallWithLeg(c: NewCall, leg: NewLeg): Promise<{ callId: string; legId: string }> {
+  /**
+   * The call and its caller's leg, kept in memory: written with the answer or the end, or as ringing once
+   * `RINGING_WRITE_DELAY_MS` has passed without either.
+   */
+  startCallWithLeg(c: NewCall, leg: NewLeg): Promise<{ callId: string; legId: string }> {
     // The first segment of a session names it.
     const id = randomUUID();
-    const call = { ...c, id, startedAt: new Date() };
+    const call: UnwrittenCall = { ...c, id, startedAt: new Date(), answeredAt: null, endedAt: null, result: null, hangupBy: null, timer: null };
+    this.unwrittenCalls.set(id, call);
     this.open.add(id);
     const legId = this.keepLeg(id, c.accountId, leg);
-    const callerLeg = this.unwrittenLegs.get(legId)!;
-    try {
-      await this.execute([this.insertCall(call), this.insertLegs([callerLeg])]);
-    } catch (err) {
-      this.forgetCall(id);
-      throw err;
-    }
-    this.unwrittenLegs.delete(legId);
-    return { callId: id, legId };
+    call.timer = setTimeout(() => {
+      call.timer = null;
+      this.serial([id], () => this.writeRinging(id)).catch(this.onError);
+    }, this.ringingWriteDelayMs);
+    call.timer.unref();
+    return Promise.resolve({ callId: id, legId });
+  }
+
+  /** A call still ringing: the call and its caller's leg (the callee's ringing legs wait for the answer or the end). */
+  private async writeRinging(callId: string): Promise<void> {
+    const call = this.takeUnwrittenCall(callId);
+    if (!call) return;
+    const callerLegs = this.unwrittenLegsOf(callId).filter((l) => l.role === 'caller');
+    await this.execute([this.insertCall(call), this.insertLegs(callerLegs)]);
+    this.unwrittenCalls.delete(callId);
+    for (const l of callerLegs) this.unwrittenLegs.delete(l.id);
+  }
+
+  /** The row of a call kept in memory, to write first in the call's next statement; null once written. */
+  private takeUnwrittenCall(callId: string): UnwrittenCall | null {
+    const call = this.unwrittenCalls.get(callId);
+    if (!call) return null;
+    if (call.timer) clearTimeout(call.timer);
+    call.timer = null;
+    return call;
   }
 
   /** A new leg of a call (a callee's device, a transfer target): written with its call's next write. */
@@ -120,14 +184,22 @@ export class CallRecords {
       }
       // The legs that answered go in now; those still ringing wait for the end.
       const answeredLegs = this.unwrittenLegsOf(callId).filter((l) => l.answeredAt || l.endedAt);
+      const unwritten = this.takeUnwrittenCall(callId);
+      if (unwritten) {
+        unwritten.answeredAt ??= now;
+        if (calleeExtensionId) unwritten.calleeExtensionId = calleeExtensionId;
+      }
       await this.execute([
-        sql`UPDATE calls SET answered_at = ${options.keepCallAnswer ? sql`COALESCE(answered_at, ${now})` : now}, callee_extension_id = COALESCE(${calleeExtensionId ?? null}::uuid, callee_extension_id) WHERE id = ${callId}`,
+        unwritten
+          ? this.insertCall(unwritten)
+          : sql`UPDATE calls SET answered_at = ${options.keepCallAnswer ? sql`COALESCE(answered_at, ${now})` : now}, callee_extension_id = COALESCE(${calleeExtensionId ?? null}::uuid, callee_extension_id) WHERE id = ${callId}`,
         this.insertLegs(answeredLegs),
         written.length
           ? sql`UPDATE call_legs AS l SET answered_at = ${now}, codec = v.codec
               FROM (VALUES ${sql.join(written.map((l) => sql`(${l.id}::uuid, ${l.codec})`))}) AS v(id, codec) WHERE l.id = v.id`
           : null,
       ]);
+      if (unwritten) this.unwrittenCalls.delete(callId);
       for (const l of answeredLegs) this.unwrittenLegs.delete(l.id);
     });
   }
@@ -149,15 +221,25 @@ export class CallRecords {
       // A leg still ringing when its call ends (a fork nobody answered) ends with it.
       const unwritten = this.unwrittenLegsOf(callId);
       for (const leg of unwritten) if (!leg.endedAt) this.endInMemory(leg, now, leg.answeredAt ? result : 'cancelled');
+      // A call never written (it did not ring long, nor answer) goes in whole: the call, then its legs.
+      const call = this.takeUnwrittenCall(callId);
+      if (call) {
+        call.endedAt = now;
+        call.result = result;
+        call.hangupBy = hangupBy;
+      }
       try {
         await this.execute([
+          call ? this.insertCall(call) : null,
           this.insertLegs(unwritten),
           written.length
             ? sql`UPDATE call_legs AS l SET ended_at = ${now}, result = v.result, rtp_stats = COALESCE(v.stats::jsonb, l.rtp_stats)
                 FROM (VALUES ${sql.join(written.map((l) => sql`(${l.id}::uuid, ${l.result}, ${l.rtpStats ? JSON.stringify(l.rtpStats) : null}::text)`))}) AS v(id, result, stats)
                 WHERE l.id = v.id AND l.ended_at IS NULL`
             : null,
-          sql`UPDATE calls SET ended_at = ${now}, result = ${result}, hangup_by = ${hangupBy},
+          call
+            ? null
+            : sql`UPDATE calls SET ended_at = ${now}, result = ${result}, hangup_by = ${hangupBy},
             duration_seconds = CASE WHEN answered_at IS NULL THEN 0 ELSE round(extract(epoch FROM (${now}::timestamptz - answered_at)))::int END
             WHERE id = ${callId} AND ended_at IS NULL`,
         ]);
@@ -181,14 +263,19 @@ export class CallRecords {
       // ends are written by UPDATE from now on).
       const segments = new Set(t.ended.map((e) => e.segment));
       const legs = [...this.unwrittenLegs.values()].filter((l) => segments.has(l.callId) || t.legIds.includes(l.id));
-      await this.execute([this.insertLegs(legs)]);
+      const calls = [...new Set([...involved, ...legs.map((l) => l.callId)])].map((id) => this.takeUnwrittenCall(id)).filter((c): c is UnwrittenCall => c !== null);
+      await this.execute([...calls.map((c) => this.insertCall(c)), this.insertLegs(legs)]);
+      for (const c of calls) this.unwrittenCalls.delete(c.id);
       for (const l of legs) this.unwrittenLegs.delete(l.id);
       const next = await this.transferInDatabase(t);
       // The new segment is open; the legs of the old ones and the moved legs queue behind it.
       for (const id of segments) this.open.delete(id);
       this.open.add(next);
-      for (const [legId, call] of this.callOfLeg) if (segments.has(call)) this.callOfLeg.set(legId, next);
-      for (const id of t.legIds) this.callOfLeg.set(id, next);
+      for (const id of segments) {
+        for (const legId of [...(this.legsOfCall.get(id) ?? [])]) this.linkLeg(legId, next);
+        this.legsOfCall.delete(id);
+      }
+      for (const id of t.legIds) this.linkLeg(id, next);
       return next;
     });
   }
@@ -281,6 +368,8 @@ export class CallRecords {
   }
 
   async recordingStarted(r: { accountId: string; callId: string; path: string; startedByExtensionId: string | null }): Promise<string> {
+    // The recording refers to the call's row: written first if it is still in memory.
+    await this.serial([r.callId], () => this.writeRinging(r.callId));
     const row = await this.db
       .insertInto('recordings')
       .values({ account_id: r.accountId, call_id: r.callId, storage_path: r.path, started_by_extension_id: r.startedByExtensionId })
@@ -298,12 +387,27 @@ export class CallRecords {
   private keepLeg(callId: string, accountId: string, leg: NewLeg): string {
     const id = randomUUID();
     this.unwrittenLegs.set(id, { ...leg, id, callId, accountId, startedAt: new Date(), answeredAt: null, codec: null, endedAt: null, result: null, rtpStats: null });
-    this.callOfLeg.set(id, callId);
+    this.linkLeg(id, callId);
     return id;
   }
 
   private unwrittenLegsOf(callId: string): UnwrittenLeg[] {
-    return [...this.unwrittenLegs.values()].filter((l) => l.callId === callId);
+    const legs: UnwrittenLeg[] = [];
+    for (const id of this.legsOfCall.get(callId) ?? []) {
+      const leg = this.unwrittenLegs.get(id);
+      if (leg?.callId === callId) legs.push(leg);
+    }
+    return legs;
+  }
+
+  /** Files a leg under its call (a transfer moves it to the new segment). */
+  private linkLeg(legId: string, callId: string): void {
+    const before = this.callOfLeg.get(legId);
+    if (before !== undefined) this.legsOfCall.get(before)?.delete(legId);
+    this.callOfLeg.set(legId, callId);
+    let legs = this.legsOfCall.get(callId);
+    if (!legs) this.legsOfCall.set(callId, (legs = new Set()));
+    legs.add(legId);
   }
 
   private endInMemory(leg: UnwrittenLeg, at: Date, result: string, rtpStats?: Record<string, unknown>): void {
@@ -314,24 +418,30 @@ export class CallRecords {
 
   private async writeLegsNow(ids: string[]): Promise<void> {
     const legs = ids.map((id) => this.unwrittenLegs.get(id)).filter((l): l is UnwrittenLeg => l !== undefined);
-    await this.execute([this.insertLegs(legs)]);
+    // A leg refers to its call's row: the call goes first if it is still in memory.
+    const calls = [...new Set(legs.map((l) => l.callId))].map((id) => this.takeUnwrittenCall(id)).filter((c): c is UnwrittenCall => c !== null);
+    await this.execute([...calls.map((c) => this.insertCall(c)), this.insertLegs(legs)]);
+    for (const c of calls) this.unwrittenCalls.delete(c.id);
     for (const l of legs) this.unwrittenLegs.delete(l.id);
   }
 
   /** Drops what is kept of a call once its end is written. */
   private forgetCall(callId: string): void {
     this.open.delete(callId);
-    for (const [legId, call] of this.callOfLeg) {
-      if (call !== callId) continue;
+    this.takeUnwrittenCall(callId);
+    this.unwrittenCalls.delete(callId);
+    for (const legId of this.legsOfCall.get(callId) ?? []) {
       this.callOfLeg.delete(legId);
       this.unwrittenLegs.delete(legId);
     }
-    for (const leg of this.unwrittenLegs.values()) if (leg.callId === callId) this.unwrittenLegs.delete(leg.id);
+    this.legsOfCall.delete(callId);
   }
 
-  private insertCall(c: NewCall & { id: string; startedAt: Date }) {
-    return sql`INSERT INTO calls (id, session_id, account_id, sip_call_id, direction, from_number, from_name, to_number, caller_extension_id, callee_extension_id, emergency, media_node_id, started_at)
-      VALUES (${c.id}, ${c.id}, ${c.accountId}, ${c.sipCallId}, ${c.direction}, ${c.fromNumber}, ${c.fromName}, ${c.toNumber}, ${c.callerExtensionId}, ${c.calleeExtensionId}, ${c.emergency}, ${this.nodeId}, ${c.startedAt})`;
+  /** The call's row as known so far: ringing, answered, or complete with its result and its duration from the answer. */
+  private insertCall(c: UnwrittenCall) {
+    const duration = c.endedAt ? (c.answeredAt ? Math.round((c.endedAt.getTime() - c.answeredAt.getTime()) / 1000) : 0) : null;
+    return sql`INSERT INTO calls (id, session_id, account_id, sip_call_id, direction, from_number, from_name, to_number, caller_extension_id, callee_extension_id, emergency, media_node_id, started_at, answered_at, ended_at, result, hangup_by, duration_seconds)
+      VALUES (${c.id}, ${c.id}, ${c.accountId}, ${c.sipCallId}, ${c.direction}, ${c.fromNumber}, ${c.fromName}, ${c.toNumber}, ${c.callerExtensionId}, ${c.calleeExtensionId}, ${c.emergency}, ${this.nodeId}, ${c.startedAt}, ${c.answeredAt}, ${c.endedAt}, ${c.result}, ${c.hangupBy}, ${duration})`;
   }
 
   private insertLegs(legs: UnwrittenLeg[]) {
@@ -347,12 +457,52 @@ export class CallRecords {
   /**
    * Runs the parts as one statement: each but the last as a data-modifying WITH query (all of them
    * run, referenced or not, and the foreign keys between them are checked at the statement's end).
+   * Writes of different calls share a statement when they wait together: while
+   * `MAX_WRITES_IN_FLIGHT` statements are out, the next writes queue and go as one (each query costs
+   * the main thread a `writev` of ~100-170 µs on a VM, more than the rest of a call's record). At a
+   * low rate nothing waits, so each write is its own statement, sent at once.
    */
-  private async execute(parts: (RawBuilder<unknown> | null)[]): Promise<void> {
+  private execute(parts: (RawBuilder<unknown> | null)[]): Promise<void> {
     const present = parts.filter((p): p is RawBuilder<unknown> => p !== null);
-    if (!present.length) return;
-    const last = present[present.length - 1]!;
-    const withs = present.slice(0, -1).map((p, i) => sql`${sql.raw(`w${i}`)} AS (${p})`);
+    if (!present.length) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ parts: present, resolve, reject });
+      this.sendWaiting();
+    });
+  }
+
+  private readonly waiting: PendingWrite[] = [];
+  private writesInFlight = 0;
+
+  private sendWaiting(): void {
+    while (this.writesInFlight < MAX_WRITES_IN_FLIGHT && this.waiting.length) {
+      const group = this.waiting.splice(0, MAX_WRITES_PER_STATEMENT);
+      this.writesInFlight++;
+      void this.runGroup(group).finally(() => {
+        this.writesInFlight--;
+        this.sendWaiting();
+      });
+    }
+  }
+
+  /** One statement for the group; if it fails, each write again on its own, so that one bad record does not lose the others. */
+  private async runGroup(group: PendingWrite[]): Promise<void> {
+    try {
+      await this.statement(group.flatMap((w) => w.parts));
+      for (const w of group) w.resolve();
+      return;
+    } catch (err) {
+      if (group.length === 1) {
+        group[0]!.reject(err);
+        return;
+      }
+    }
+    await Promise.all(group.map((w) => this.statement(w.parts).then(w.resolve, w.reject)));
+  }
+
+  private async statement(parts: RawBuilder<unknown>[]): Promise<void> {
+    const last = parts[parts.length - 1]!;
+    const withs = parts.slice(0, -1).map((p, i) => sql`${sql.raw(`w${i}`)} AS (${p})`);
     await (withs.length ? sql`WITH ${sql.join(withs)} ${last}` : last).execute(this.db);
   }
 

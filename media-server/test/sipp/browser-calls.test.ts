@@ -36,7 +36,8 @@ afterEach(() => {
 });
 
 async function lastCallLegs() {
-  const call = await h.db.selectFrom('calls').selectAll().where('account_id', '=', h.accountId).orderBy('started_at', 'desc').executeTakeFirstOrThrow();
+  // Once the records' last writes are done (a call's end is written after it ends).
+  const call = await h.lastCall();
   return { call, legs: await h.db.selectFrom('call_legs').selectAll().where('call_id', '=', call.id).execute() };
 }
 

@@ -72,6 +72,8 @@ describe('park recall', () => {
     expect(c.code, c.errors || c.output.slice(-1500)).toBe(0);
     await waitFor('calls to end', () => h.edge.calls.activeCalls === 0);
     expect(h.edge.calls.parking!.size).toBe(0);
+    // The record's last write (the end) follows the call's end: wait for it before reading the call log.
+    await waitFor('the call records written', () => h.edge.calls.openCallRecords === 0);
     const session = await h.db.selectFrom('calls').select(['from_number', 'to_number', 'result', 'hangup_by']).where('account_id', '=', h.accountId).orderBy('started_at').execute();
     expect(session.map((x) => [x.from_number, x.to_number, x.result])).toEqual([
       ['101', '102', 'transferred'],
