@@ -71,7 +71,7 @@ describe('the IVR menus of an account, for calls', () => {
     const ivr = (await source.ofAccount(accountId))!;
     expect(ivr.config.menus).toEqual([{ number: '500', name: 'Main', language: 'fr', prompt: { mode: 'audio', prompt: 'welcome' }, keys: { '1': { type: 'connect', extension: '102' } }, genericKeys: null }]);
     expect(ivr.config.settings).toMatchObject({ noInput: { type: 'disconnect' } });
-    expect(Object.fromEntries([...ivr.extensions].map(([n, t]) => [n, t.reach]))).toMatchObject({ '500': 'unsupported', '102': 'user', '301': 'mailbox', '601': 'unsupported', '103': 'disabled' });
+    expect(Object.fromEntries([...ivr.extensions].map(([n, t]) => [n, t.reach]))).toMatchObject({ '500': 'unsupported', '102': 'user', '301': 'mailbox', '601': 'transfer', '103': 'disabled' });
     expect(ivr.extensions.get('102')).toEqual({ extensionId: ext['102'], number: '102', reach: 'user' });
     expect([...ivr.menuNumbers]).toEqual([[ext['500'], '500']]);
     // The dial-by-name directory: the users of enabled extensions, with their names apart (the account's admin is one too).
