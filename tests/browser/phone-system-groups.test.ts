@@ -79,7 +79,7 @@ afterAll(async () => {
 });
 
 describe('phone system groups (admin pages)', () => {
-  it('creates a call queue with two members and business hours, and sets a manager with a PIN', { timeout: 90_000 }, async () => {
+  it('creates a call queue with two members and business hours, sets a manager with a PIN, and copies its settings to a second queue', { timeout: 90_000 }, async () => {
     await page.goto(`${product.url}/admin/phone-system`);
     // The tab shows where the area is enabled.
     await page.getByRole('navigation', { name: en['nav.phoneSystem'] }).getByRole('link', { name: queuesEn['callQueues.admin.tab'] }).click();
@@ -146,6 +146,20 @@ describe('phone system groups (admin pages)', () => {
     await page.getByLabel(queuesEn['callQueues.admin.copyFrom']).selectOption({ label: 'Sales (600)' });
     await page.getByRole('button', { name: queuesEn['callQueues.admin.create'] }).click();
     await page.getByRole('alert').filter({ hasText: queuesEn['callQueues.admin.error.number_taken'] }).waitFor();
+    // On a free number, the new queue starts with the settings of the one it copies (not its members), then overflows to it.
+    await page.getByLabel(queuesEn['callQueues.admin.number'], { exact: true }).fill('601');
+    await page.getByRole('button', { name: queuesEn['callQueues.admin.create'] }).click();
+    await page.waitForURL((u) => /^\/admin\/phone-system\/call-queues\/[0-9a-f-]{36}$/.test(u.pathname));
+    const supportId = page.url().split('/').pop()!.split('?')[0]!;
+    expect(await page.locator('#q-distribution').inputValue()).toBe('sequential');
+    await page.locator('#q-greeting-mode').selectOption('tts');
+    await page.locator('#q-greeting-text').fill('Thank you for calling support.');
+    await page.getByRole('checkbox', { name: 'Sales (600)' }).check();
+    await page.getByTestId('save-queue').click();
+    await page.locator('form[aria-labelledby="q-members"] [role="status"]').filter({ hasText: en['common.saved'] }).waitFor();
+    const support = (await db.selectFrom('call_queues').select('settings').where('extension_id', '=', supportId).executeTakeFirstOrThrow()).settings as Record<string, unknown>;
+    expect(support).toMatchObject({ distribution: 'sequential', overflow: ['600'], greeting: { mode: 'tts', text: 'Thank you for calling support.' }, afterHours: { type: 'extension', extension: '201' } });
+    expect(await db.selectFrom('call_queue_members').select('member_extension_id').where('queue_extension_id', '=', supportId).execute()).toEqual([]);
   });
 
   it('creates a paging group with a receiving device and a pager', { timeout: 60_000 }, async () => {

@@ -28,3 +28,20 @@ export function exitAction(draft: ExitDraft): QueueExitAction {
   const text = draft.text.trim();
   return { type: 'disconnect', message: text ? { mode: 'tts', text } : draft.audio };
 }
+
+/** A prompt as its form edits it (CQ-05): none, text read aloud, or a prompt of the library by its name. */
+export interface PromptDraft {
+  mode: 'none' | QueuePrompt['mode'];
+  text: string;
+  prompt: string;
+}
+
+export function promptDraft(prompt: QueuePrompt | null): PromptDraft {
+  return { mode: prompt?.mode ?? 'none', text: prompt?.mode === 'tts' ? prompt.text : '', prompt: prompt?.mode === 'audio' ? prompt.prompt : '' };
+}
+
+export function promptOf(draft: PromptDraft): QueuePrompt | null {
+  if (draft.mode === 'tts') return { mode: 'tts', text: draft.text.trim() };
+  if (draft.mode === 'audio') return { mode: 'audio', prompt: draft.prompt.trim() };
+  return null;
+}
