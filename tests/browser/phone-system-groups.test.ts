@@ -138,6 +138,13 @@ describe('phone system groups (admin pages)', () => {
     // The page reloads what was saved: the PIN is now set.
     await page.getByText(queuesEn['callQueues.admin.pinSet']).waitFor();
 
+    // Messages (CQ-09, CQ-10): Bob receives the queue's messages, transcribed.
+    await page.getByLabel(queuesEn['callQueues.admin.recipient']).selectOption('202');
+    await page.getByLabel(queuesEn['callQueues.admin.transcribe']).check();
+    await page.getByTestId('save-voicemail').click();
+    await page.locator('form[aria-labelledby="q-voicemail"] [role="status"]').filter({ hasText: en['common.saved'] }).waitFor();
+    expect(await page.evaluate(async (id) => (await fetch(`/api/call-queues/${id}/voicemail`)).json(), queueId)).toEqual({ recipient: '202', transcribe: true });
+
     // A second queue on the same number is refused, in words.
     await page.goto(`${product.url}/admin/phone-system/call-queues`);
     await page.getByTestId('call-queues').getByRole('link', { name: 'Sales' }).waitFor();
