@@ -33,6 +33,18 @@ export const USERS_SUBTABS: NavTab[] = [
   { href: '/admin/users/groups', label: 'groups.tab', permission: 'users.view' },
 ];
 
+/** The Phone System section's second row; the groups of unreleased areas (issue 15) show only where enabled. */
+export const PHONE_SYSTEM_SUBTABS: NavTab[] = [
+  { href: '/admin/phone-system', label: 'phone.companyInfo', permission: 'phone_system.view' },
+  { href: '/admin/phone-system/sites', label: 'sites.title', permission: 'phone_system.view' },
+  { href: '/admin/phone-system/numbers', label: 'phone.numbers', permission: 'phone_system.view' },
+  { href: '/admin/phone-system/devices', label: 'phone.devices', permission: 'phone_system.view' },
+  { href: '/admin/phone-system/trunk', label: 'phone.trunk', permission: 'phone_system.view' },
+  { href: '/admin/phone-system/call-queues', label: 'callQueues.admin.tab', permission: 'phone_system.view', area: 'queues' },
+  { href: '/admin/phone-system/paging', label: 'paging.tab', permission: 'phone_system.view', area: 'paging' },
+  { href: '/admin/phone-system/monitoring', label: 'monitoring.tab', permission: 'phone_system.view', area: 'monitoring' },
+];
+
 export const USER_TABS: NavTab[] = [
   { href: '/me', label: 'nav.overview', permission: null },
   { href: '/me/phone', label: 'nav.phone', permission: 'self.calls' },

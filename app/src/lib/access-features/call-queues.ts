@@ -8,6 +8,9 @@ const view: Requirement = { permission: 'phone_system.view' };
 const manage: Requirement = { permission: 'phone_system.manage' };
 
 export const callQueuesAccess = {
+  // The admin's pages read with phone_system.view; their changes go through the API routes below (phone_system.manage).
+  '/(portal)/admin/phone-system/call-queues': view,
+  '/(portal)/admin/phone-system/call-queues/[id]': view,
   '/api/call-queues': { GET: view, POST: manage },
   '/api/call-queues/[id]': { GET: view, PUT: manage },
   '/api/call-queues/[id]/managers': { GET: view, PUT: manage },

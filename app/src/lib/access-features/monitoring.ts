@@ -9,6 +9,8 @@ const view: Requirement = { permission: 'phone_system.view' };
 const manage: Requirement = { permission: 'phone_system.manage' };
 
 export const monitoringAccess = {
+  // The admin's pages read with phone_system.view; their changes go through the API routes below (phone_system.manage).
+  '/(portal)/admin/phone-system/monitoring': view,
   '/api/monitoring-groups': { GET: view, POST: manage },
   '/api/monitoring-groups/[id]': { GET: view, PUT: manage, DELETE: manage },
 } as const;

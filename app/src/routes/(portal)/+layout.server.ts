@@ -1,6 +1,6 @@
 import { redirect } from '@sveltejs/kit';
 import { SESSION_GRACE_SECONDS } from '@carillon/core';
-import { ADMIN_TABS, USER_TABS, USERS_SUBTABS, visibleTabs } from '#lib/navigation.ts';
+import { ADMIN_TABS, PHONE_SYSTEM_SUBTABS, USER_TABS, USERS_SUBTABS, visibleTabs } from '#lib/navigation.ts';
 import { caller } from '#lib/server/api.ts';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { EMERGENCY_ADDRESS_PAGE, mustEnterEmergencyAddress } from '#lib/server/users/emergency-first-login.ts';
@@ -20,6 +20,7 @@ export const load: LayoutServerLoad = async (event) => {
     adminTabs: visibleTabs(ADMIN_TABS, auth.permissions),
     userTabs: visibleTabs(USER_TABS, auth.permissions, enabledAreas),
     usersSubtabs: visibleTabs(USERS_SUBTABS, auth.permissions),
+    phoneSystemSubtabs: visibleTabs(PHONE_SYSTEM_SUBTABS, auth.permissions, enabledAreas),
     // The browser softphone registers on every page of the portal, for those who can call from it.
     softphone: auth.permissions.has('self.calls') && Boolean(auth.extensionNumber),
     // The new-voicemail badge, on every page, while the unreleased 'voicemail' area is enabled.
