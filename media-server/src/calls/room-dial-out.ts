@@ -24,6 +24,8 @@ export interface RoomDialOutRequest {
   /** The forks exist: their Call-IDs must reach them from now on (the party's BYE, a retransmitted 2xx). */
   onForks(forks: CalleeForks): void;
   onJoined?: () => void;
+  /** Played to the party alone once it answers, before it joins the room (a queue's agent hears who it calls back). */
+  announce?: { file: string };
 }
 
 /** The bridge's end of the pipe to a room on another worker (as for AppCall.joinRoom). */
@@ -68,8 +70,8 @@ export async function dialIntoRoom(ctx: RoomDialOutContext, req: RoomDialOutRequ
         accountId: req.accountId,
         callerCodec: codec,
         onAnswered: () => {
-          // The party's endpoint has its answer (CalleeForks updated the leg first): into the room.
-          joined = join(held, room, req.role).then(
+          // The party's endpoint has its answer (CalleeForks updated the leg first): its announcement, then into the room.
+          joined = announce(held, req.announce, req.stop).then(() => join(held, room, req.role)).then(
             (m) => {
               member = m;
               if (!req.stop.aborted) req.onJoined?.();
@@ -111,6 +113,28 @@ export async function dialIntoRoom(ctx: RoomDialOutContext, req: RoomDialOutRequ
 }
 
 const STOPPED: BridgeOutcome = { outcome: 'no-answer', status: 487 };
+
+/** Plays the announcement to the party's endpoint in its bridge and waits for its end (or the leg's stop). */
+async function announce(bridge: BridgeHandle, what: { file: string } | undefined, stop: AbortSignal): Promise<void> {
+  if (!what || stop.aborted) return;
+  let endedId: number | null = null;
+  const finished = new Set<number>();
+  let wake: (() => void) | null = null;
+  const onEnded = (e: { playbackId: number }) => {
+    finished.add(e.playbackId);
+    if (e.playbackId === endedId) wake?.();
+  };
+  bridge.on('playback-ended', onEnded);
+  const abort = () => wake?.();
+  stop.addEventListener('abort', abort, { once: true });
+  try {
+    endedId = await bridge.play(PARTY_LEG, { file: what.file });
+    if (!finished.has(endedId) && !stop.aborted) await new Promise<void>((resolve) => (wake = resolve));
+  } finally {
+    bridge.off('playback-ended', onEnded);
+    stop.removeEventListener('abort', abort);
+  }
+}
 
 /** The party's endpoint from the bridge into the room (or piped to it on another worker), muted for a listener. */
 async function join(bridge: BridgeHandle, room: RoomHandle, role: RoomRole): Promise<{ room: RoomHandle; endpointId: string; placed: 'moved' | 'piped' }> {
