@@ -115,9 +115,10 @@ export class OriginatedCall {
   /**
    * An outbound leg into a room as a speaker: an extension's registered devices, or an outside number
    * through the account's trunk (`PstnDestination` carries the caller ID shown). `announce` plays to
-   * the party alone first. Resolves when the leg is over; it stops with the call or `hangup`.
+   * the party alone first; once in the room, `onJoined`'s `play` plays to it alone (the room's audio
+   * paused for it). Resolves when the leg is over; it stops with the call or `hangup`.
    */
-  async dialOut(target: ExtensionDestination | PstnDestination, room: RoomRef, options: { ringSeconds: number; announce?: PlaySource; fromName?: string; hangup?: AbortSignal; onJoined?: () => void }): Promise<BridgeOutcome> {
+  async dialOut(target: ExtensionDestination | PstnDestination, room: RoomRef, options: { ringSeconds: number; announce?: PlaySource; fromName?: string; hangup?: AbortSignal; onJoined?: (party: { play(source: PlaySource): Promise<void> }) => void }): Promise<BridgeOutcome> {
     if (this.closed) throw new CallEndedError();
     if (room.accountId !== this.accountId || target.accountId !== this.accountId) throw new Error('dialOut: a room or a party of another account');
     if (this.legs.size >= MAX_LEGS) throw new RangeError(`dialOut: at most ${MAX_LEGS} legs at once`);
@@ -151,9 +152,14 @@ export class OriginatedCall {
         stop,
         onForks: (forks) => this.forks.push(forks),
         ...(announce ? { announce } : {}),
-        onJoined: () => {
+        onJoined: (party) => {
           this.answered = true;
-          options.onJoined?.();
+          options.onJoined?.({
+            play: async (source) => {
+              const file = await this.announcement(source);
+              if (file) await party.play(file.file);
+            },
+          });
         },
       },
     );

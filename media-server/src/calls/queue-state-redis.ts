@@ -54,13 +54,12 @@ return 0
 
 /**
  * The caller hangs up and keeps its place: its entry becomes a callback (only if it is still in the
- * queue), with who to call back. KEYS: entry, callback data, callbacks set. ARGV: data JSON, TTL, queue id.
+ * queue), with who to call back. KEYS: entry, callback data. ARGV: data JSON, TTL.
  */
 const HOLD_FOR_CALLBACK = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('SET', KEYS[1], 'callback', 'PX', ARGV[2])
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-redis.call('SADD', KEYS[3], ARGV[3])
 return 1
 `;
 
@@ -143,25 +142,23 @@ export class RedisQueueState implements QueueState {
 
   async holdForCallback(entry: QueueCallbackEntry, ttlMs: number): Promise<boolean> {
     const { queueId, entryId } = entry;
-    return ((await this.redis.eval(HOLD_FOR_CALLBACK, 3, queueEntryKey(queueId, entryId), queueCallbackKey(queueId, entryId), QUEUE_CALLBACKS_KEY, JSON.stringify(entry), String(Math.max(1, Math.round(ttlMs))), queueId)) as number) === 1;
+    const ttl = Math.max(1, Math.round(ttlMs));
+    const held = ((await this.redis.eval(HOLD_FOR_CALLBACK, 2, queueEntryKey(queueId, entryId), queueCallbackKey(queueId, entryId), JSON.stringify(entry), String(ttl))) as number) === 1;
+    // The queue is looked at until its last callback may have expired (GT: a later callback only lengthens it).
+    // A separate command: the set is not in the queue's hash slot.
+    if (held) await this.redis.zadd(QUEUE_CALLBACKS_KEY, 'GT', Date.now() + ttl, queueId);
+    return held;
   }
 
   async dueCallbacks(): Promise<{ queueId: string; entryId: string }[]> {
+    // Queues whose callbacks have all expired leave the set; nothing else removes one, so a callback held meanwhile is never missed.
+    await this.redis.zremrangebyscore(QUEUE_CALLBACKS_KEY, '-inf', Date.now());
     const due: { queueId: string; entryId: string }[] = [];
-    for (const queueId of await this.redis.smembers(QUEUE_CALLBACKS_KEY)) {
+    for (const queueId of await this.redis.zrange(QUEUE_CALLBACKS_KEY, 0, -1)) {
       const entryId = (await this.redis.eval(DUE_CALLBACK, 1, queueWaitingKey(queueId), queueEntryKey(queueId, ''))) as string | null;
       if (entryId) due.push({ queueId, entryId });
-      // A queue whose callbacks are all gone (served, dropped or expired) leaves the set.
-      else if (!(await this.holdsCallbacks(queueId))) await this.redis.srem(QUEUE_CALLBACKS_KEY, queueId);
     }
     return due;
-  }
-
-  private async holdsCallbacks(queueId: string): Promise<boolean> {
-    const ids = await this.redis.zrange(queueWaitingKey(queueId), 0, -1);
-    if (ids.length === 0) return false;
-    const states = await this.redis.mget(ids.map((id) => queueEntryKey(queueId, id)));
-    return states.some((st) => st === 'callback' || st === 'serving');
   }
 
   async takeCallback(queueId: string, entryId: string): Promise<QueueCallbackEntry | null> {

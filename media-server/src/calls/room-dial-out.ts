@@ -23,7 +23,8 @@ export interface RoomDialOutRequest {
   stop: AbortSignal;
   /** The forks exist: their Call-IDs must reach them from now on (the party's BYE, a retransmitted 2xx). */
   onForks(forks: CalleeForks): void;
-  onJoined?: () => void;
+  /** The party is in the room; `play` plays to it alone (instead of the room) and resolves at the audio's end. */
+  onJoined?: (party: { play(file: string): Promise<void> }) => void;
   /** Played to the party alone once it answers, before it joins the room (a queue's agent hears who it calls back). */
   announce?: { file: string };
 }
@@ -71,10 +72,10 @@ export async function dialIntoRoom(ctx: RoomDialOutContext, req: RoomDialOutRequ
         callerCodec: codec,
         onAnswered: () => {
           // The party's endpoint has its answer (CalleeForks updated the leg first): its announcement, then into the room.
-          joined = announce(held, req.announce, req.stop).then(() => join(held, room, req.role)).then(
+          joined = playTo(held, PARTY_LEG, req.announce, req.stop).then(() => join(held, room, req.role)).then(
             (m) => {
               member = m;
-              if (!req.stop.aborted) req.onJoined?.();
+              if (!req.stop.aborted) req.onJoined?.({ play: (file) => playTo(m.room, m.endpointId, { file }, req.stop) });
             },
             (err: unknown) => {
               // A party that cannot be put in the room would hear nothing: it is hung up.
@@ -114,8 +115,8 @@ export async function dialIntoRoom(ctx: RoomDialOutContext, req: RoomDialOutRequ
 
 const STOPPED: BridgeOutcome = { outcome: 'no-answer', status: 487 };
 
-/** Plays the announcement to the party's endpoint in its bridge and waits for its end (or the leg's stop). */
-async function announce(bridge: BridgeHandle, what: { file: string } | undefined, stop: AbortSignal): Promise<void> {
+/** Plays to one endpoint of a bridge or a room and waits for the audio's end (or the leg's stop). */
+async function playTo(container: BridgeHandle | RoomHandle, endpointId: string, what: { file: string } | undefined, stop: AbortSignal): Promise<void> {
   if (!what || stop.aborted) return;
   let endedId: number | null = null;
   const finished = new Set<number>();
@@ -124,14 +125,14 @@ async function announce(bridge: BridgeHandle, what: { file: string } | undefined
     finished.add(e.playbackId);
     if (e.playbackId === endedId) wake?.();
   };
-  bridge.on('playback-ended', onEnded);
+  container.on('playback-ended', onEnded);
   const abort = () => wake?.();
   stop.addEventListener('abort', abort, { once: true });
   try {
-    endedId = await bridge.play(PARTY_LEG, { file: what.file });
+    endedId = await container.play(endpointId, { file: what.file });
     if (!finished.has(endedId) && !stop.aborted) await new Promise<void>((resolve) => (wake = resolve));
   } finally {
-    bridge.off('playback-ended', onEnded);
+    container.off('playback-ended', onEnded);
     stop.removeEventListener('abort', abort);
   }
 }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from '@carillon/domain';
 import { QUEUE_CALLBACKS_KEY, queueCallbackKey, queueEntryKey, type QueueCallbackEntry } from '@carillon/contracts/call-queues';
 import { queueApp } from '../../src/apps/queue/queue.ts';
-import { CALLBACK_ATTEMPTS, QueueCallbacks, type OriginatedCall, type QueueOriginator } from '../../src/apps/queue/queue-callback.ts';
+import { CALLBACK_ATTEMPTS, QueueCallbacks, type JoinedParty, type OriginatedCall, type QueueOriginator } from '../../src/apps/queue/queue-callback.ts';
 import type { MemberPresence, QueueConfig, QueueDirectory } from '../../src/apps/queue/queue-ports.ts';
 import type { BridgeOutcome, PlaySource, RoomRef } from '../../src/apps/call-handle.ts';
 import type { ExtensionDestination, PstnDestination } from '../../src/routing/destination.ts';
@@ -59,7 +59,7 @@ describe('a waiting caller asks to be called back', () => {
     const entry = JSON.parse((await redis.get(queueCallbackKey(queueId, call.id)))!) as QueueCallbackEntry;
     expect(entry).toMatchObject({ accountId: ACCOUNT, queueId, entryId: call.id, number: '101', extensionId: 'ext-101', attempts: 0 });
     expect(await redis.pttl(queueEntryKey(queueId, call.id))).toBeGreaterThan(590_000);
-    expect(await redis.sismember(QUEUE_CALLBACKS_KEY, queueId)).toBe(1);
+    expect(await redis.zscore(QUEUE_CALLBACKS_KEY, queueId)).not.toBeNull();
 
     // A caller arriving after it: counted with it (max callers), and not next while the callback waits.
     expect(await state.join(queueId, 'behind', 2)).toBe(1);
@@ -73,8 +73,8 @@ describe('a waiting caller asks to be called back', () => {
     await state.leave(queueId, call.id);
     await state.leave(queueId, 'behind');
     expect(await redis.exists(queueCallbackKey(queueId, call.id))).toBe(0);
-    await state.dueCallbacks();
-    expect(await redis.sismember(QUEUE_CALLBACKS_KEY, queueId)).toBe(0);
+    // Served or gone: no longer due.
+    expect(await state.dueCallbacks()).not.toContainEqual(expect.objectContaining({ queueId }));
   });
 
   it('is not offered a callback when the queue does not offer it', async () => {
@@ -95,17 +95,25 @@ class FakeOriginatedCall implements OriginatedCall {
   closedWith: string | null = null;
   private readonly lifetime = new AbortController();
   /** By party ('agent' = an extension other than the caller's 101): answers or not. */
-  constructor(private readonly answers: { agent: boolean; caller: boolean }) {}
+  private readonly answers: { agent: boolean; caller: boolean };
+  constructor(answers: { agent: boolean; caller: boolean }) {
+    this.answers = answers;
+  }
   get signal(): AbortSignal {
     return this.lifetime.signal;
   }
-  dialOut(target: ExtensionDestination | PstnDestination, room: RoomRef, options: { ringSeconds: number; announce?: PlaySource; fromName?: string; hangup?: AbortSignal; onJoined?: () => void }): Promise<BridgeOutcome> {
+  dialOut(target: ExtensionDestination | PstnDestination, room: RoomRef, options: { ringSeconds: number; announce?: PlaySource; fromName?: string; hangup?: AbortSignal; onJoined?: (party: JoinedParty) => void }): Promise<BridgeOutcome> {
     const who = target.kind === 'extension' ? target.extensionNumber : target.e164;
     this.log.push(['dialOut', who, room.roomId.startsWith('queue-callback-'), options.announce ?? null]);
     const answers = who === '101' || target.kind === 'pstn' ? this.answers.caller : this.answers.agent;
     if (!answers) return Promise.resolve({ outcome: 'no-answer', status: 480 });
     this.log.push(['joined', who]);
-    options.onJoined?.();
+    options.onJoined?.({
+      play: (source) => {
+        this.log.push(['play to', who, source]);
+        return Promise.resolve();
+      },
+    });
     // The caller talks, then hangs up; the agent stays until it is hung up.
     if (who === '101') return new Promise((resolve) => setTimeout(() => resolve({ outcome: 'answered', endedBy: 'callee' }), 10));
     return new Promise((resolve) => {
@@ -219,7 +227,13 @@ describe('serving a callback', () => {
     const calls: FakeOriginatedCall[] = [];
     const service = new QueueCallbacks({ directory: directory(queueId, CALLBACK_ON, members), state, originator: originator(calls, { agent: true, caller: false }), retryAfterMs: 200 });
     expect(await service.serve(entry)).toBe('caller-no-answer');
-    expect(calls[0]!.log).toEqual([['dialOut', '201', true, { tts: 'Callback for 1 0 1.' }], ['joined', '201'], ['dialOut', '101', true, null], ['hung up', '201']]);
+    expect(calls[0]!.log).toEqual([
+      ['dialOut', '201', true, { tts: 'Callback for 1 0 1.' }],
+      ['joined', '201'],
+      ['dialOut', '101', true, null],
+      ['play to', '201', { tts: '1 0 1 did not answer. It will be tried again later.' }],
+      ['hung up', '201'],
+    ]);
     expect(calls[0]!.closedWith).toBe('no_answer');
     // Waiting for its retry, it does not hold the caller behind it.
     expect(await redis.get(queueEntryKey(queueId, entry.entryId))).toBe('serving');
@@ -228,6 +242,7 @@ describe('serving a callback', () => {
     const retry = (await state.takeCallback(queueId, entry.entryId))!;
     expect(retry.attempts).toBe(1);
     expect(await service.serve(retry)).toBe('caller-no-answer');
+    expect(calls[1]!.log).toContainEqual(['play to', '201', { tts: '1 0 1 did not answer. The callback is dropped.' }]);
     expect(await redis.exists(queueEntryKey(queueId, entry.entryId))).toBe(0);
     expect(await state.position(queueId, entry.entryId)).toBeNull();
     await service.stop();

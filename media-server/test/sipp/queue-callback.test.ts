@@ -5,7 +5,7 @@ import { queueEntryKey, queueWaitingKey } from '@carillon/contracts/call-queues'
 import { liveCounts } from '../../src/health.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';
-import { startTonePeer, type TonePeer } from '../support/tone-peer.ts';
+import { startTonePeer } from '../support/tone-peer.ts';
 import { freeMediaPort, freeSipPort, startRegisteredSipp, startSipp, type SippRun } from '../support/sipp.ts';
 
 /**

@@ -36,9 +36,12 @@ export type QueueMemberMark = 'offered' | 'busy' | 'wrap-up';
  * queue's longest wait, then dropped.
  */
 export const queueCallbackKey = (queueExtensionId: string, entryId: string): string => `carillon:queue:{${queueExtensionId}}:callback:${entryId}`;
-/** The queues that hold callbacks (a set of queue extension ids), which every node looks through for one whose turn has come. */
+/**
+ * The queues that may hold callbacks, which every node looks through for one whose turn has come: a
+ * sorted set of queue extension ids, scored by when their last callback expires (ms epoch).
+ */
 export const QUEUE_CALLBACKS_KEY = 'carillon:queue-callbacks';
-/** A callback being served is kept this long unless its node refreshes it (a node that dies gives the callback back). */
+/** A callback being served is kept this long unless its node refreshes it (a node that dies while serving one drops it). */
 export const QUEUE_CALLBACK_SERVING_TTL_MS = 60_000;
 
 /** Who to call back, and for which queue. */

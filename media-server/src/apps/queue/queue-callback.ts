@@ -23,9 +23,15 @@ export interface OriginatedCall {
    * who it calls back), then it joins the room (`onJoined`). Resolves when the leg is over; it ends with
    * the call or when `hangup` aborts.
    */
-  dialOut(target: ExtensionDestination | PstnDestination, room: RoomRef, options: { ringSeconds: number; announce?: PlaySource; fromName?: string; hangup?: AbortSignal; onJoined?: () => void }): Promise<BridgeOutcome>;
+  dialOut(target: ExtensionDestination | PstnDestination, room: RoomRef, options: { ringSeconds: number; announce?: PlaySource; fromName?: string; hangup?: AbortSignal; onJoined?: (party: JoinedParty) => void }): Promise<BridgeOutcome>;
   /** Ends the call (its legs first) and writes its end with the result. */
   close(result: 'answered' | 'no_answer' | 'failed'): Promise<void>;
+}
+
+/** A party of an originated call, in its room. */
+export interface JoinedParty {
+  /** Plays to this party alone, instead of the room; resolves at the audio's end. */
+  play(source: PlaySource): Promise<void>;
 }
 
 export interface QueueOriginator {
@@ -58,6 +64,13 @@ const MAX_SERVING = 50;
 export function callbackAnnouncement(number: string, language: 'en' | 'fr'): string {
   const spelled = number.split('').join(' ');
   return language === 'fr' ? `Rappel pour le ${spelled}.` : `Callback for ${spelled}.`;
+}
+
+/** What the agent hears when the caller called back did not answer, before it is hung up. */
+export function callbackNotAnswered(number: string, retried: boolean, language: 'en' | 'fr'): string {
+  const spelled = number.split('').join(' ');
+  if (language === 'fr') return `Le ${spelled} ne répond pas. ${retried ? 'Le rappel est abandonné.' : 'Nouvel essai plus tard.'}`;
+  return `${spelled} did not answer. ${retried ? 'The callback is dropped.' : 'It will be tried again later.'}`;
 }
 
 export type CallbackResult = 'connected' | 'no-agent' | 'agent-no-answer' | 'caller-no-answer' | 'gone';
@@ -222,6 +235,7 @@ export class QueueCallbacks {
     const callerGone = new AbortController();
     let result: CallbackResult = 'agent-no-answer';
     try {
+      let agentParty: JoinedParty | null = null;
       let joined!: () => void;
       const agentJoined = new Promise<'joined'>((resolve) => (joined = () => resolve('joined')));
       const agentLeg = call.dialOut(agent, room, {
@@ -229,7 +243,10 @@ export class QueueCallbacks {
         announce: { tts: callbackAnnouncement(entry.number, call.language) },
         fromName: `Callback ${entry.number}`,
         hangup: agentGone.signal,
-        onJoined: joined,
+        onJoined: (party) => {
+          agentParty = party;
+          joined();
+        },
       });
       const first = await Promise.race([agentJoined, agentLeg]);
       if (first !== 'joined') return (result = 'agent-no-answer');
@@ -240,9 +257,14 @@ export class QueueCallbacks {
       let callerAnswered = false;
       const callerLeg = call.dialOut(caller, room, { ringSeconds: queue.settings.ringSeconds, hangup: callerGone.signal, onJoined: () => (callerAnswered = true) });
       const outcome = await callerLeg;
+      result = outcome.outcome === 'answered' || callerAnswered ? 'connected' : 'caller-no-answer';
+      // The agent is told the caller did not answer (and what becomes of the callback), unless it hung up already.
+      const party = agentParty as JoinedParty | null;
+      if (result === 'caller-no-answer' && party && !callerGone.signal.aborted) {
+        await party.play({ tts: callbackNotAnswered(entry.number, entry.attempts + 1 >= CALLBACK_ATTEMPTS, call.language) }).catch(() => undefined);
+      }
       agentGone.abort();
       await agentLeg.catch(() => undefined);
-      result = outcome.outcome === 'answered' || callerAnswered ? 'connected' : 'caller-no-answer';
       return result;
     } finally {
       agentGone.abort();
