@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { saveCallQueue } from '@carillon/core/queues';
 import { DEFAULT_QUEUE_SETTINGS } from '@carillon/domain';
-import { queueEntryKey, queueWaitingKey } from '@carillon/contracts/call-queues';
+import { queueCallbackKey, queueEntryKey, queueWaitingKey, type QueueCallbackEntry } from '@carillon/contracts/call-queues';
 import { liveCounts } from '../../src/health.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';
@@ -144,5 +144,49 @@ describe('queue callback that keeps the caller’s place', () => {
     await expect.poll(() => liveCounts(h.edge.calls, h.media), { timeout: 30_000, interval: 100 }).toEqual({ calls: 0, legs: 0, endpoints: 0, bridges: 0, rooms: 0, pipes: 0 });
     await expect.poll(() => h.edge.calls.openCallRecords, { timeout: 30_000, interval: 100 }).toBe(0);
     expect(await h.redis.zcard(queueWaitingKey(queueId))).toBe(0);
+  }, 150_000);
+
+  it('the number called back is busy: the agent is told so and hung up, the record says no_answer, the callback waits for its one retry', async () => {
+    const since = await dbNow();
+    const busy = await startRegisteredSipp({ target: h.target, credentials: first, scenario: 'uas-busy.xml', timeoutSeconds: 120 });
+    running.push(busy);
+    const firstPhone = await RtpPhone.open(null);
+    sockets.push(firstPhone);
+    const firstCall = await dialQueue(first, firstPhone);
+    await waitFor('the queue speaking to the caller', () => firstPhone.connected);
+    firstPhone.press('1');
+    const hungUp = await firstCall.done;
+    expect(hungUp.code, hungUp.errors || hungUp.output.slice(-1500)).toBe(0);
+    const [entryId] = await h.redis.zrange(queueWaitingKey(queueId), 0, 0);
+
+    const agentPeer = await startTonePeer(AGENT_HZ);
+    sockets.push(agentPeer);
+    const agentRun = await startRegisteredSipp({ target: h.target, credentials: agentPhone, scenario: 'uas-socket-until-bye.xml', vars: { rtpport: String(agentPeer.port) }, timeoutSeconds: 120 });
+    running.push(agentRun);
+    const mediaPort = await waitFor('the agent answered', () => /media port (\d+)/.exec(agentRun.logsSoFar())?.[1]);
+    agentPeer.speakTo(Number(mediaPort));
+    // The caller's phone refuses (486); from then on the agent hears the message, then our BYE ends its call.
+    const refused = await busy.done;
+    expect(refused.code, refused.errors || refused.output.slice(-1500)).toBe(0);
+    const refusedAt = Date.now();
+    const agentDone = await agentRun.done;
+    expect(agentDone.code, agentDone.errors || agentDone.output.slice(-1500)).toBe(0);
+    expect(agentPeer.rms(refusedAt), 'the agent is told the caller did not answer').toBeGreaterThan(300);
+
+    const record = await waitFor('the callback’s record ended', async () =>
+      h.db.selectFrom('calls').select(['id', 'result']).where('account_id', '=', h.accountId).where('from_number', '=', '600').where('to_number', '=', '101').where('started_at', '>=', since).where('ended_at', 'is not', null).executeTakeFirst(),
+    );
+    expect(record.result).toBe('no_answer');
+    const legs = await h.db.selectFrom('call_legs').select(['device_id', 'result', 'answered_at']).where('call_id', '=', record.id).orderBy('started_at').execute();
+    expect(legs.map((l) => [l.device_id, l.answered_at !== null])).toEqual([
+      [agentPhone.deviceId, true],
+      [first.deviceId, false],
+    ]);
+    // Kept, not blocking the callers behind it, for its one retry (a minute later).
+    expect(await h.redis.get(queueEntryKey(queueId, entryId!))).toBe('serving');
+    expect((JSON.parse((await h.redis.get(queueCallbackKey(queueId, entryId!)))!) as QueueCallbackEntry).attempts).toBe(0);
+    await expect.poll(() => liveCounts(h.edge.calls, h.media), { timeout: 30_000, interval: 100 }).toEqual({ calls: 0, legs: 0, endpoints: 0, bridges: 0, rooms: 0, pipes: 0 });
+    await expect.poll(() => h.edge.calls.openCallRecords, { timeout: 30_000, interval: 100 }).toBe(0);
+    await h.redis.del(queueEntryKey(queueId, entryId!), queueCallbackKey(queueId, entryId!));
   }, 150_000);
 });
