@@ -139,6 +139,17 @@ describe('call queues API', () => {
     }
   });
 
+  it('turns on the callback that keeps the caller’s place, with its key; refuses a key that is not on a keypad', async () => {
+    const current = ((await (await admin.get(`/api/call-queues/${queue.extensionId}`)).json()) as { queue: Queue }).queue;
+    expect(current.settings).toMatchObject({ callback: { enabled: false, key: '1' } });
+    const members = current.members.map((m) => ({ extension: m.number, accepting: m.accepting }));
+    const put = await admin.json('PUT', `/api/call-queues/${queue.extensionId}`, { settings: { ...current.settings, callback: { enabled: true, key: '2' } }, members });
+    expect(put.status, await put.clone().text()).toBe(200);
+    expect(((await (await admin.get(`/api/call-queues/${queue.extensionId}`)).json()) as { queue: Queue }).queue.settings).toMatchObject({ callback: { enabled: true, key: '2' } });
+    const bad = await admin.json('PUT', `/api/call-queues/${queue.extensionId}`, { settings: { ...current.settings, callback: { enabled: true, key: 'a' } }, members });
+    expect(bad.status).toBe(400);
+  });
+
   it('copies another queue’s settings into a new queue (the wizard’s "Copy Settings From"), not its members; another account’s queue is not found', async () => {
     const source = ((await (await admin.get(`/api/call-queues/${queue.extensionId}`)).json()) as { queue: Queue }).queue;
     const res = await admin.json('POST', '/api/call-queues', { number: '6102', name: 'Sales copy', copyFrom: queue.extensionId });

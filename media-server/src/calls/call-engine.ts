@@ -18,7 +18,7 @@ import type { CallContext, CallEvents, CallParty } from './call-context.ts';
 import { CallRecords } from './call-records.ts';
 import { loadAccountConfig } from '../routing/account-config.ts';
 import { AccountConfigCache, type AccountConfigCacheOptions } from '../routing/account-config-cache.ts';
-import { forwardingDestination, routeCall, routeExtension } from '../routing/dial-plan.ts';
+import { callbackDestination, forwardingDestination, routeCall, routeExtension } from '../routing/dial-plan.ts';
 import { reject, type Destination, type RejectDestination, type TrunkTarget } from '../routing/destination.ts';
 import { ParkLot } from './park-lot.ts';
 import { applicationFor, callApplications, transferApplicationFor, withoutApplication, type ApplicationTable } from '../apps/applications.ts';
@@ -31,6 +31,8 @@ import { UserAnsweringRules } from './user-answering-rules.ts';
 import { IvrMenusSource } from './ivr-menus-source.ts';
 import { QueueDirectorySource } from './queue-directory-source.ts';
 import { RedisQueueState } from './queue-state-redis.ts';
+import { OriginatedCall, type OriginatedCallContext } from './originated-call.ts';
+import { QueueCallbacks } from '../apps/queue/queue-callback.ts';
 import { reachTarget } from './binding-target.ts';
 import type { CalleeDevice } from './app-call-bridge.ts';
 import { RoomRegistry } from './room-registry.ts';
@@ -57,7 +59,7 @@ export interface CallEngineDeps {
   /** DATA_DIR: where the IVR prompts library keeps its audio (packages/core/src/ivr). */
   dataDir?: string;
   /** maxCalls: calls (and so dialogs) at once; a new INVITE past it gets 503 with Retry-After. */
-  settings?: Partial<{ noAnswerSeconds: number; maxCalls: number; session: Partial<SessionSettings>; accountConfig: AccountConfigCacheOptions; parkRecallSeconds: number }>;
+  settings?: Partial<{ noAnswerSeconds: number; maxCalls: number; session: Partial<SessionSettings>; accountConfig: AccountConfigCacheOptions; parkRecallSeconds: number; queueCallbackPollMs: number; queueCallbackRetryMs: number }>;
   events?: CallEvents;
   presence?: CallPresenceTracker;
   /** Kept on each call record (see closeCallsLeftOpen). */
@@ -104,8 +106,13 @@ export class CallEngine {
   private readonly byForkCallId = new Map<string, B2buaCall>();
   /** Calls answered by an application (apps/), by the caller's Call-ID. */
   private readonly appCalls = new Map<string, AppCall>();
-  /** Application calls by the Call-ID of each fork of their bridgeTo. */
-  private readonly appForks = new Map<string, AppCall>();
+  /** Application calls by the Call-ID of each fork of their bridgeTo; originated calls by their legs' Call-IDs. */
+  private readonly appForks = new Map<string, AppCall | OriginatedCall>();
+  /** Calls no caller started (a queue's callbacks), live until closed. */
+  private readonly originated = new Set<OriginatedCall>();
+  private readonly originatedCtx: OriginatedCallContext;
+  /** The queues' callbacks this node serves (with the queue application). */
+  readonly queueCallbacks: QueueCallbacks | null = null;
   private readonly answeringRules: UserAnsweringRules | null;
   private readonly ivrMenus: IvrMenusSource | null;
   private readonly queues: QueueDirectorySource | null;
@@ -198,10 +205,11 @@ export class CallEngine {
       deps.mailboxes && deps.redis && deps.unreleased?.includes('queues')
         ? new QueueDirectorySource({ db: deps.db, redis: deps.redis, accounts: this.accountConfigs, bindings: deps.bindings, presence: deps.presence ?? null, nodeId: deps.nodeId ?? 'local', dataDir: deps.dataDir ?? null })
         : null;
+    const queueState = this.queues && deps.redis ? new RedisQueueState(deps.redis) : null;
     this.applications = deps.mailboxes
       ? callApplications({
           mailboxes: deps.mailboxes,
-          ...(this.queues && deps.redis ? { queues: { directory: this.queues, state: new RedisQueueState(deps.redis), agents: this.queues, ...(deps.now ? { now: deps.now } : {}) } } : {}),
+          ...(this.queues && queueState ? { queues: { directory: this.queues, state: queueState, agents: this.queues, ...(deps.now ? { now: deps.now } : {}) } } : {}),
           ...(this.answeringRules
             ? {
                 answeringRules: this.answeringRules,
@@ -253,6 +261,49 @@ export class CallEngine {
         return refusal ? { status: refusal.status, reason: refusal.reason } : { status: 480, reason: 'Temporarily Unavailable' };
       },
     };
+    this.originatedCtx = {
+      log: deps.log,
+      transactions: deps.transactions,
+      ...(deps.settings?.session ? { sessionSettings: deps.settings.session } : {}),
+      localContact: deps.localContact,
+      media: deps.media,
+      rooms: this.rooms,
+      records,
+      calleeDevices: this.appCtx.calleeDevices,
+      domain: deps.domain,
+      speak: this.appCtx.speak,
+      registerFork: (callId, call) => this.appForks.set(callId, call),
+      trunkAuthorization: (trunk, request, challenge) => this.trunkAuthorization(trunk, request, challenge),
+      forget: (call) => {
+        for (const id of call.forkCallIds) if (this.appForks.get(id) === call) this.appForks.delete(id);
+        this.originated.delete(call);
+      },
+    };
+    if (this.queues && queueState) {
+      const queues = this.queues;
+      this.queueCallbacks = new QueueCallbacks({
+        directory: queues,
+        state: queueState,
+        originator: {
+          originate: (r) => this.originate({ accountId: r.accountId, from: { number: r.queueNumber, name: null, extensionId: r.queueId }, to: { number: r.toNumber, extensionId: r.toExtensionId }, direction: r.toExtensionId ? 'internal' : 'outbound' }),
+          pstnTarget: async (accountId, queueId, number) => callbackDestination(await this.accountConfigs.get(accountId), accountId, queueId, number),
+        },
+        ...(deps.settings?.queueCallbackPollMs ? { pollMs: deps.settings.queueCallbackPollMs } : {}),
+        ...(deps.settings?.queueCallbackRetryMs ? { retryAfterMs: deps.settings.queueCallbackRetryMs } : {}),
+      });
+      this.queueCallbacks.start();
+    }
+  }
+
+  /**
+   * A call no caller started (calls/originated-call.ts), in the account's language: its record is
+   * written, it counts in activeCalls until closed, and the engine's stop closes it.
+   */
+  async originate(request: { accountId: string; from: { number: string; name: string | null; extensionId: string | null }; to: { number: string; extensionId: string | null }; direction: 'internal' | 'outbound' }): Promise<OriginatedCall> {
+    const language = (await this.accountConfigs.get(request.accountId))?.account.language ?? 'en';
+    const call = await OriginatedCall.open(this.originatedCtx, { ...request, language });
+    this.originated.add(call);
+    return call;
   }
 
   /** For the stateless challenge: whether an address is a trusted carrier's, null when not known without a lookup. */
@@ -267,7 +318,7 @@ export class CallEngine {
 
   /** Calls in progress on this node: bridged by the B2BUA, or answered by an application. */
   get activeCalls(): number {
-    return this.byCallerCallId.size + this.appCalls.size;
+    return this.byCallerCallId.size + this.appCalls.size + this.originated.size;
   }
 
   /** The call of this node whose caller used this SIP Call-ID, for the control channel, whatever kind it is. */
@@ -531,7 +582,9 @@ export class CallEngine {
   /** Ends every call (shutdown): BYE to both sides, records closed. */
   async stop(): Promise<void> {
     this.stopTrunkRefresh();
+    await this.queueCallbacks?.stop();
     await Promise.all([
+      ...[...this.originated].map((c) => c.close('failed')),
       ...this.calls().map((c) => (c.state === 'Answered' ? (c.hangup('a', 'failed'), Promise.resolve()) : c.finish('failed', null))),
       ...this.applicationCalls().map((c) => c.close()),
     ]);

@@ -158,6 +158,19 @@ export class CallRecords {
     return call;
   }
 
+  /** A call no caller started (an originated call: a queue's callback), with no leg yet: its legs are its dial-outs. */
+  async startCall(c: NewCall): Promise<string> {
+    const id = randomUUID();
+    this.open.add(id);
+    try {
+      await this.execute([this.insertCall({ ...c, id, startedAt: new Date() })]);
+    } catch (err) {
+      this.forgetCall(id);
+      throw err;
+    }
+    return id;
+  }
+
   /** A new leg of a call (a callee's device, a transfer target): written with its call's next write. */
   addLeg(l: NewLeg & { callId: string; accountId: string }): Promise<string> {
     const id = this.keepLeg(l.callId, l.accountId, l);

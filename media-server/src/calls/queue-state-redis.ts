@@ -2,8 +2,12 @@ import type { Redis } from 'ioredis';
 import {
   QUEUE_ENTRY_TTL_MS,
   QUEUE_IDLE_TTL_MS,
+  QUEUE_CALLBACK_SERVING_TTL_MS,
+  QUEUE_CALLBACKS_KEY,
   QUEUE_MEMBER_BUSY_TTL_MS,
+  queueCallbackKey,
   queueEntryKey,
+  type QueueCallbackEntry,
   queueHandleTimeKey,
   queueMemberKey,
   queueRotorKey,
@@ -33,14 +37,60 @@ redis.call('PEXPIRE', KEYS[2], ARGV[5])
 return redis.call('ZRANK', KEYS[1], ARGV[1])
 `;
 
-/** Whether no live entry ahead of ARGV[1] still waits. KEYS: waiting set. ARGV: entry id, entry key prefix. */
+/**
+ * Whether no live entry ahead of ARGV[1] still waits: a caller on the line ('waiting') or a callback
+ * whose turn has not been served yet ('callback'), so that callers behind a callback are not served
+ * first. KEYS: waiting set. ARGV: entry id, entry key prefix.
+ */
 const IS_NEXT = `
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, id in ipairs(ids) do
   if id == ARGV[1] then return 1 end
-  if redis.call('GET', ARGV[2] .. id) == 'waiting' then return 0 end
+  local st = redis.call('GET', ARGV[2] .. id)
+  if st == 'waiting' or st == 'callback' then return 0 end
 end
 return 0
+`;
+
+/**
+ * The caller hangs up and keeps its place: its entry becomes a callback (only if it is still in the
+ * queue), with who to call back. KEYS: entry, callback data. ARGV: data JSON, TTL.
+ */
+const HOLD_FOR_CALLBACK = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('SET', KEYS[1], 'callback', 'PX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+
+/**
+ * The first callback of a queue whose turn has come (no caller on the line or callback ahead of it
+ * still waits), or nil. KEYS: waiting set. ARGV: entry key prefix.
+ */
+const DUE_CALLBACK = `
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, id in ipairs(ids) do
+  local st = redis.call('GET', ARGV[1] .. id)
+  if st == 'waiting' then return false end
+  if st == 'callback' then return id end
+end
+return false
+`;
+
+/** Takes a callback to serve (one node does): 'callback' becomes 'serving'; its data, or nil. KEYS: entry, data. ARGV: serving TTL. */
+const TAKE_CALLBACK = `
+if redis.call('GET', KEYS[1]) ~= 'callback' then return false end
+redis.call('SET', KEYS[1], 'serving', 'PX', ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return redis.call('GET', KEYS[2])
+`;
+
+/** A callback not served this time keeps its place for a later try. KEYS: entry, data. ARGV: data JSON, TTL. */
+const RETURN_CALLBACK = `
+if redis.call('GET', KEYS[1]) ~= 'serving' then return 0 end
+redis.call('SET', KEYS[1], 'callback', 'PX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return 1
 `;
 
 /** Sets or deletes a member's mark only if ARGV[1] owns it. KEYS: member key. ARGV: owner, new mark or '' (delete), TTL. */
@@ -87,7 +137,42 @@ export class RedisQueueState implements QueueState {
   }
 
   async leave(queueId: string, entryId: string): Promise<void> {
-    await this.redis.multi().zrem(queueWaitingKey(queueId), entryId).del(queueEntryKey(queueId, entryId)).exec();
+    await this.redis.multi().zrem(queueWaitingKey(queueId), entryId).del(queueEntryKey(queueId, entryId)).del(queueCallbackKey(queueId, entryId)).exec();
+  }
+
+  async holdForCallback(entry: QueueCallbackEntry, ttlMs: number): Promise<boolean> {
+    const { queueId, entryId } = entry;
+    const ttl = Math.max(1, Math.round(ttlMs));
+    const held = ((await this.redis.eval(HOLD_FOR_CALLBACK, 2, queueEntryKey(queueId, entryId), queueCallbackKey(queueId, entryId), JSON.stringify(entry), String(ttl))) as number) === 1;
+    // The queue is looked at until its last callback may have expired (GT: a later callback only lengthens it).
+    // A separate command: the set is not in the queue's hash slot.
+    if (held) await this.redis.zadd(QUEUE_CALLBACKS_KEY, 'GT', Date.now() + ttl, queueId);
+    return held;
+  }
+
+  async dueCallbacks(): Promise<{ queueId: string; entryId: string }[]> {
+    // Queues whose callbacks have all expired leave the set; nothing else removes one, so a callback held meanwhile is never missed.
+    await this.redis.zremrangebyscore(QUEUE_CALLBACKS_KEY, '-inf', Date.now());
+    const due: { queueId: string; entryId: string }[] = [];
+    for (const queueId of await this.redis.zrange(QUEUE_CALLBACKS_KEY, 0, -1)) {
+      const entryId = (await this.redis.eval(DUE_CALLBACK, 1, queueWaitingKey(queueId), queueEntryKey(queueId, ''))) as string | null;
+      if (entryId) due.push({ queueId, entryId });
+    }
+    return due;
+  }
+
+  async takeCallback(queueId: string, entryId: string): Promise<QueueCallbackEntry | null> {
+    const raw = (await this.redis.eval(TAKE_CALLBACK, 2, queueEntryKey(queueId, entryId), queueCallbackKey(queueId, entryId), String(QUEUE_CALLBACK_SERVING_TTL_MS))) as string | null;
+    return raw ? (JSON.parse(raw) as QueueCallbackEntry) : null;
+  }
+
+  async keepServing(queueId: string, entryId: string): Promise<void> {
+    await this.redis.multi().set(queueEntryKey(queueId, entryId), 'serving', 'PX', QUEUE_CALLBACK_SERVING_TTL_MS, 'XX').pexpire(queueCallbackKey(queueId, entryId), QUEUE_CALLBACK_SERVING_TTL_MS).exec();
+  }
+
+  async returnCallback(entry: QueueCallbackEntry, ttlMs: number): Promise<boolean> {
+    const { queueId, entryId } = entry;
+    return ((await this.redis.eval(RETURN_CALLBACK, 2, queueEntryKey(queueId, entryId), queueCallbackKey(queueId, entryId), JSON.stringify(entry), String(Math.max(1, Math.round(ttlMs))))) as number) === 1;
   }
 
   async isNext(queueId: string, entryId: string): Promise<boolean> {

@@ -23,7 +23,10 @@ export interface RoomDialOutRequest {
   stop: AbortSignal;
   /** The forks exist: their Call-IDs must reach them from now on (the party's BYE, a retransmitted 2xx). */
   onForks(forks: CalleeForks): void;
-  onJoined?: () => void;
+  /** The party is in the room; `play` plays to it alone (instead of the room) and resolves at the audio's end. */
+  onJoined?: (party: { play(file: string): Promise<void> }) => void;
+  /** Played to the party alone once it answers, before it joins the room (a queue's agent hears who it calls back). */
+  announce?: { file: string };
 }
 
 /** The bridge's end of the pipe to a room on another worker (as for AppCall.joinRoom). */
@@ -68,11 +71,11 @@ export async function dialIntoRoom(ctx: RoomDialOutContext, req: RoomDialOutRequ
         accountId: req.accountId,
         callerCodec: codec,
         onAnswered: () => {
-          // The party's endpoint has its answer (CalleeForks updated the leg first): into the room.
-          joined = join(held, room, req.role).then(
+          // The party's endpoint has its answer (CalleeForks updated the leg first): its announcement, then into the room.
+          joined = playTo(held, PARTY_LEG, req.announce, req.stop).then(() => join(held, room, req.role)).then(
             (m) => {
               member = m;
-              if (!req.stop.aborted) req.onJoined?.();
+              if (!req.stop.aborted) req.onJoined?.({ play: (file) => playTo(m.room, m.endpointId, { file }, req.stop) });
             },
             (err: unknown) => {
               // A party that cannot be put in the room would hear nothing: it is hung up.
@@ -111,6 +114,28 @@ export async function dialIntoRoom(ctx: RoomDialOutContext, req: RoomDialOutRequ
 }
 
 const STOPPED: BridgeOutcome = { outcome: 'no-answer', status: 487 };
+
+/** Plays to one endpoint of a bridge or a room and waits for the audio's end (or the leg's stop). */
+async function playTo(container: BridgeHandle | RoomHandle, endpointId: string, what: { file: string } | undefined, stop: AbortSignal): Promise<void> {
+  if (!what || stop.aborted) return;
+  let endedId: number | null = null;
+  const finished = new Set<number>();
+  let wake: (() => void) | null = null;
+  const onEnded = (e: { playbackId: number }) => {
+    finished.add(e.playbackId);
+    if (e.playbackId === endedId) wake?.();
+  };
+  container.on('playback-ended', onEnded);
+  const abort = () => wake?.();
+  stop.addEventListener('abort', abort, { once: true });
+  try {
+    endedId = await container.play(endpointId, { file: what.file });
+    if (!finished.has(endedId) && !stop.aborted) await new Promise<void>((resolve) => (wake = resolve));
+  } finally {
+    container.off('playback-ended', onEnded);
+    stop.removeEventListener('abort', abort);
+  }
+}
 
 /** The party's endpoint from the bridge into the room (or piped to it on another worker), muted for a listener. */
 async function join(bridge: BridgeHandle, room: RoomHandle, role: RoomRole): Promise<{ room: RoomHandle; endpointId: string; placed: 'moved' | 'piped' }> {

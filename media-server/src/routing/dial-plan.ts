@@ -119,6 +119,20 @@ const trunkTarget = (trunk: RoutingTrunk, dialString: string): PstnDestination['
 });
 
 /**
+ * A queue's callback to an outside number (issue 15): through the account's trunk, shown as the queue's
+ * own direct number (else the account's main number); null when the account has no trunk or the number
+ * cannot be called back (not a number, an emergency number, one of the account's own).
+ */
+export function callbackDestination(config: AccountConfig | null, accountId: string, queueExtensionId: string, number: string): PstnDestination | null {
+  if (!config || config.account.id !== accountId || !config.trunk) return null;
+  const country = config.account.country as CountryCode;
+  const e164 = toE164(number, country);
+  if (!e164 || !/^\+[1-9][0-9]{6,14}$/.test(e164) || isEmergencyNumber(e164, country) || config.numbers.has(e164)) return null;
+  const queueNumber = config.directNumberOf.get(queueExtensionId) ?? config.account.mainNumber;
+  return { kind: 'pstn', accountId, e164, emergency: false, trunk: trunkTarget(config.trunk, formatForTrunk(e164, config.trunk.numberFormat, country)), callerId: { number: queueNumber, name: null } };
+}
+
+/**
  * A call to a user's extension forwarded to one of the user's forwarding
  * numbers (issue 13, a rule's ring plan): out through the account's trunk,
  * within the user's calling rights (a user allowed domestic calls only does

@@ -76,6 +76,22 @@ class MemoryQueueState implements QueueState {
     this.log.push(`release ${id} ${wrapUpMs}`);
     return Promise.resolve();
   }
+  // Callbacks are tested on the Redis state itself (queue-callback.test.ts): these queues do not offer them.
+  holdForCallback(): Promise<boolean> {
+    return Promise.reject(new Error('callbacks: see queue-callback.test.ts'));
+  }
+  dueCallbacks(): Promise<{ queueId: string; entryId: string }[]> {
+    return Promise.resolve([]);
+  }
+  takeCallback(): Promise<null> {
+    return Promise.resolve(null);
+  }
+  keepServing(): Promise<void> {
+    return Promise.resolve();
+  }
+  returnCallback(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
 }
 
 function directory(settings: Partial<QueueSettings>, members: QueueConfig['members'] = []): QueueDirectory {

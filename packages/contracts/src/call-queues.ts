@@ -27,3 +27,33 @@ export const QUEUE_MEMBER_BUSY_TTL_MS = 60_000;
 export const QUEUE_IDLE_TTL_MS = 24 * 3600_000;
 
 export type QueueMemberMark = 'offered' | 'busy' | 'wrap-up';
+
+/**
+ * A caller who asked to be called back (issue 15, "callback that keeps your place"): its entry says
+ * 'callback' (waiting for its turn, as a caller on the line would: those behind it are not served first)
+ * or 'serving' (an agent is being rung for it), and this key holds who to call back (JSON
+ * `QueueCallbackEntry`), with the same expiry. The entry outlives the caller's call: it is kept for the
+ * queue's longest wait, then dropped.
+ */
+export const queueCallbackKey = (queueExtensionId: string, entryId: string): string => `carillon:queue:{${queueExtensionId}}:callback:${entryId}`;
+/**
+ * The queues that may hold callbacks, which every node looks through for one whose turn has come: a
+ * sorted set of queue extension ids, scored by when their last callback expires (ms epoch).
+ */
+export const QUEUE_CALLBACKS_KEY = 'carillon:queue-callbacks';
+/** A callback being served is kept this long unless its node refreshes it (a node that dies while serving one drops it). */
+export const QUEUE_CALLBACK_SERVING_TTL_MS = 60_000;
+
+/** Who to call back, and for which queue. */
+export interface QueueCallbackEntry {
+  accountId: string;
+  queueId: string;
+  entryId: string;
+  /** The caller's number: an extension of the account (with `extensionId`) or an outside number. */
+  number: string;
+  extensionId: string | null;
+  /** When it asked (ISO). */
+  requestedAt: string;
+  /** Calls back tried already without the caller answering. */
+  attempts: number;
+}

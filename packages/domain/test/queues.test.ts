@@ -50,6 +50,17 @@ describe('queue settings (CQ-01, CQ-04, CQ-05)', () => {
     expect(queueSettings.safeParse({ ...DEFAULT_QUEUE_SETTINGS, afterHours: { type: 'extension' } }).success).toBe(false);
   });
 
+  it('offers callback only when set (off by default, key 1); a row saved before it existed reads it as off; the key is one of the keypad', () => {
+    expect(DEFAULT_QUEUE_SETTINGS.callback).toEqual({ enabled: false, key: '1' });
+    const { callback: _c, ...older } = DEFAULT_QUEUE_SETTINGS;
+    expect(readQueueSettings(older).callback).toEqual({ enabled: false, key: '1' });
+    // An API client that does not know the field yet saves without it: the default.
+    expect(queueSettings.parse(older).callback).toEqual({ enabled: false, key: '1' });
+    expect(queueSettings.safeParse({ ...DEFAULT_QUEUE_SETTINGS, callback: { enabled: true, key: '#' } }).success).toBe(true);
+    for (const key of ['x', '12', '', 1]) expect(queueSettings.safeParse({ ...DEFAULT_QUEUE_SETTINGS, callback: { enabled: true, key } }).success, String(key)).toBe(false);
+    expect(queueSettings.safeParse({ ...DEFAULT_QUEUE_SETTINGS, callback: { enabled: true } }).success).toBe(false);
+  });
+
   it('lets the 25th caller in and keeps the 26th out, whatever the setting says', () => {
     expect(QUEUE_MAX_CALLERS).toBe(25);
     expect(queueHasRoom(24, 25)).toBe(true);

@@ -1,4 +1,5 @@
 import type { DndStatus, QueueSettings } from '@carillon/domain';
+import type { QueueCallbackEntry } from '@carillon/contracts/call-queues';
 import type { ExtensionDestination } from '../../routing/destination.ts';
 
 /**
@@ -73,7 +74,20 @@ export interface QueueState {
   /** Keeps the entry alive and says whether it waits or is being offered to members. */
   keepAlive(queueId: string, entryId: string, status: 'waiting' | 'offering'): Promise<void>;
   leave(queueId: string, entryId: string): Promise<void>;
-  /** Whether no caller ahead of this one is still waiting to be offered (callers are offered in order of arrival). */
+  /**
+   * The caller hung up to be called back and keeps its place: its entry becomes a callback, kept for
+   * `ttlMs` whatever happens to the call (false when the entry had left the queue already).
+   */
+  holdForCallback(entry: QueueCallbackEntry, ttlMs: number): Promise<boolean>;
+  /** Each queue's first callback whose turn has come (nobody ahead of it still waits). */
+  dueCallbacks(): Promise<{ queueId: string; entryId: string }[]>;
+  /** Takes a due callback to serve it (one node gets it): who to call back, or null when another node took it or it is gone. */
+  takeCallback(queueId: string, entryId: string): Promise<QueueCallbackEntry | null>;
+  /** Keeps a callback being served alive (a node that dies while serving one drops it). */
+  keepServing(queueId: string, entryId: string): Promise<void>;
+  /** A callback not served this time goes back to its place for a later try, kept for `ttlMs`. */
+  returnCallback(entry: QueueCallbackEntry, ttlMs: number): Promise<boolean>;
+  /** Whether no caller ahead of this one is still waiting to be offered (callers are offered in order of arrival; a callback waits as a caller does). */
   isNext(queueId: string, entryId: string): Promise<boolean>;
   /** Callers in the queue now. */
   waiting(queueId: string): Promise<number>;

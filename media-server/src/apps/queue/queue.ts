@@ -4,7 +4,7 @@ import type { CallDirection, ExtensionDestination } from '../../routing/destinat
 import { CallEndedError, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
 import type { Mailboxes } from '../voicemail/mailboxes.ts';
 import { takeMessage } from '../voicemail/take-message.ts';
-import { positionAnnouncement } from './queue-announcements.ts';
+import { callbackConfirmation, callbackOffer, positionAnnouncement } from './queue-announcements.ts';
 import type { QueueConfig, QueueDirectory, QueueState } from './queue-ports.ts';
 
 export interface QueueAppDeps {
@@ -59,6 +59,16 @@ export function queueApp(deps: QueueAppDeps): CallApp {
   };
 }
 
+/** Each member of a queue as the distribution sees it now: log-in, DND, phones, calls, and whether a queue holds it. */
+export async function memberStates(deps: Pick<QueueAppDeps, 'directory' | 'state'>, accountId: string, queue: QueueConfig): Promise<QueueMemberState[]> {
+  const ids = queue.members.map((m) => m.extensionId);
+  const [presence, taken] = await Promise.all([deps.directory.memberPresence(accountId, ids), deps.state.takenMembers(accountId, ids)]);
+  return queue.members.map((m) => {
+    const p = presence.get(m.extensionId);
+    return { extensionId: m.extensionId, position: m.position, accepting: m.accepting, dnd: p?.dnd ?? 'take_all_calls', online: p?.online ?? false, busy: (p?.onCall ?? false) || taken.has(m.extensionId) };
+  });
+}
+
 /** One caller in one queue, from its arrival to its agent, its exit action, or its hang-up. */
 class QueueCaller {
   private readonly call: CallHandle;
@@ -107,6 +117,7 @@ class QueueCaller {
     try {
       if (settings.greeting) await this.call.play(await this.source(settings.greeting));
       if (settings.announcePosition) await this.announcePosition();
+      await this.offerCallback();
       const every = settings.interrupt ? settings.interrupt.everySeconds * 1000 : null;
       let nextInterrupt = every === null ? Infinity : Date.now() + every;
       while (Date.now() < this.deadline) {
@@ -123,7 +134,11 @@ class QueueCaller {
           // Nobody free here: the first overflow queue with a free member takes the caller.
           if (offer === 'none' && (await this.overflow())) continue;
         }
-        await this.pause();
+        if ((await this.pause()) === 'callback' && (await this.holdForCallback(keepAlive))) {
+          // The entry is the callback's now: it stays when this call ends.
+          inQueue = false;
+          return;
+        }
       }
       await leave();
       this.stopMusic();
@@ -202,13 +217,8 @@ class QueueCaller {
   }
 
   /** Each member of a queue as the distribution sees it now: log-in, DND, phones, calls, and whether a queue holds it. */
-  private async memberStates(queue: QueueConfig): Promise<QueueMemberState[]> {
-    const ids = queue.members.map((m) => m.extensionId);
-    const [presence, taken] = await Promise.all([this.deps.directory.memberPresence(this.accountId, ids), this.deps.state.takenMembers(this.accountId, ids)]);
-    return queue.members.map((m) => {
-      const p = presence.get(m.extensionId);
-      return { extensionId: m.extensionId, position: m.position, accepting: m.accepting, dnd: p?.dnd ?? 'take_all_calls', online: p?.online ?? false, busy: (p?.onCall ?? false) || taken.has(m.extensionId) };
-    });
+  private memberStates(queue: QueueConfig): Promise<QueueMemberState[]> {
+    return memberStates(this.deps, this.accountId, queue);
   }
 
   /**
@@ -259,6 +269,47 @@ class QueueCaller {
     this.stopMusic();
     if (interrupt.prompt) await this.call.play(await this.source(interrupt.prompt));
     if (this.queue.settings.announcePosition) await this.announcePosition();
+    await this.offerCallback();
+  }
+
+  /** Whether this caller may ask to be called back: the queue offers it and the caller has a number to call back. */
+  private get callbackOffered(): boolean {
+    return this.queue.settings.callback.enabled && this.call.caller.number !== null;
+  }
+
+  /** The callback offer, with the caller's place (on entry and at each interrupt). */
+  private async offerCallback(): Promise<void> {
+    if (!this.callbackOffered) return;
+    this.stopMusic();
+    await this.call.play({ tts: callbackOffer(this.queue.settings.callback.key, this.call.language) });
+  }
+
+  /**
+   * The caller pressed the callback key: its entry becomes a callback in the shared state (who to call
+   * back, kept for the queue's longest wait from now, then dropped), the caller is told and hung up.
+   * False when the entry had left the queue meanwhile (the caller waits on).
+   */
+  private async holdForCallback(keepAlive: NodeJS.Timeout): Promise<boolean> {
+    const number = this.call.caller.number;
+    if (number === null) return false;
+    const held = await this.deps.state.holdForCallback(
+      {
+        accountId: this.accountId,
+        queueId: this.queue.extensionId,
+        entryId: this.entryId,
+        number,
+        extensionId: this.call.caller.extensionId,
+        requestedAt: new Date().toISOString(),
+        attempts: 0,
+      },
+      this.queue.settings.maxWaitSeconds * 1000,
+    );
+    if (!held) return false;
+    clearInterval(keepAlive);
+    this.stopMusic();
+    await this.call.play({ tts: callbackConfirmation(number, this.call.language) });
+    await this.call.hangup();
+    return true;
   }
 
   /** Hold music while the caller waits: started again whenever it stopped (an offer's ringing stops it). */
@@ -295,8 +346,21 @@ class QueueCaller {
     return file ? { file } : { tts: prompt.prompt };
   }
 
-  /** Until the next look for a free member; throws CallEndedError once the caller has hung up. */
-  private pause(): Promise<void> {
+  /**
+   * Until the next look for a free member; throws CallEndedError once the caller has hung up. Where
+   * the queue offers callback, the caller's keys are listened to meanwhile: 'callback' when it pressed
+   * the key (other keys are ignored).
+   */
+  private async pause(): Promise<'callback' | void> {
+    if (this.callbackOffered) {
+      const { digits } = await this.call.collect({ maxDigits: 1, timeoutMs: this.deps.pollMs ?? DEFAULT_POLL_MS });
+      if (digits === this.queue.settings.callback.key) return 'callback';
+      return;
+    }
+    return this.sleep();
+  }
+
+  private sleep(): Promise<void> {
     const signal = this.call.signal;
     return new Promise<void>((resolve, reject) => {
       if (signal.aborted) return reject(new CallEndedError());

@@ -41,6 +41,18 @@ export const queueExitAction = z.discriminatedUnion('type', [
 ]);
 export type QueueExitAction = z.infer<typeof queueExitAction>;
 
+/** Keys a caller can press on a phone's keypad. */
+export const QUEUE_CALLBACK_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#'] as const;
+
+/**
+ * Beyond the anchors, "callback that keeps your place": while waiting, a caller who presses `key` is
+ * told it will be called back at its number, hangs up, and keeps its place; when its turn comes an
+ * agent is rung first, then the caller is dialled. Offered with the position announcement.
+ */
+export const queueCallback = z.object({ enabled: z.boolean(), key: z.enum(QUEUE_CALLBACK_KEYS) }).strict();
+export type QueueCallback = z.infer<typeof queueCallback>;
+export const DEFAULT_QUEUE_CALLBACK: QueueCallback = { enabled: false, key: '1' };
+
 export const queueSettings = z
   .object({
     distribution: z.enum(QUEUE_DISTRIBUTIONS),
@@ -60,6 +72,8 @@ export const queueSettings = z
     holdMusic: z.discriminatedUnion('mode', [z.object({ mode: z.literal('default') }).strict(), z.object({ mode: z.literal('audio'), prompt: z.string().trim().min(1).max(100) }).strict()]),
     /** Beyond the anchors: the caller's place and expected wait, told on entry and at each interrupt. */
     announcePosition: z.boolean(),
+    /** Callback that keeps the caller's place (off unless set; a stored queue from before reads it as off). */
+    callback: queueCallback.default(DEFAULT_QUEUE_CALLBACK),
     /** CQ-05 "Interrupt audio": every `everySeconds` of waiting, the hold music stops for the prompt (and the position). */
     interrupt: z
       .object({ everySeconds: z.number().int().min(10).max(600), prompt: queuePrompt.nullable() })
@@ -98,6 +112,7 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   greeting: null,
   holdMusic: { mode: 'default' },
   announcePosition: false,
+  callback: DEFAULT_QUEUE_CALLBACK,
   interrupt: null,
   overflow: [],
   hours: ALWAYS,

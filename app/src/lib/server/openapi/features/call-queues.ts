@@ -9,7 +9,7 @@ export const callQueuesOperations: readonly Operation[] = [
   {
     route: '/api/call-queues/[id]',
     method: 'PUT',
-    summary: 'Save a call queue: distribution, ring time, longest wait, callers at most (25), max-wait and full-queue actions, wrap-up, greeting, hold music; members in order with accepting queue calls',
+    summary: 'Save a call queue: distribution, ring time, longest wait, callers at most (25), max-wait and full-queue actions, wrap-up, greeting, hold music, callback that keeps the caller’s place (on/off and its key); members in order with accepting queue calls',
     body: callQueueInput,
   },
   { route: '/api/call-queues/[id]/managers', method: 'GET', summary: 'A call queue’s managers (Full Access or Members Only) and whether their PIN is set' },
