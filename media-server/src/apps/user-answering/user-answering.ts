@@ -14,7 +14,7 @@ import type { AnsweringRulesSource, ForwardingRoutes } from './answering-rules.t
 export const RING_BACK = { tone: 440, durationMs: 2000, silenceMs: 4000 } as const;
 
 /** "Please hold while I try to connect you." (§7.5, the default connecting message), in the call's language. */
-export const CONNECTING_MESSAGE = { en: 'Please hold while I try to connect you.', fr: 'Veuillez patienter, je tente de vous mettre en relation.' } as const;
+export const CONNECTING_MESSAGE = { en: 'Please hold while I try to connect you.', fr: 'Veuillez patienter pendant que j’essaie de vous mettre en relation.' } as const;
 /** Call screening's request to the caller, before the beep. */
 export const SAY_YOUR_NAME = { en: 'Please say your name after the tone.', fr: 'Veuillez dire votre nom après le bip.' } as const;
 /** What a blocked caller hears before the call is hung up: it says neither who was called nor that they were blocked. */
