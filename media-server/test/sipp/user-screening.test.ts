@@ -138,6 +138,46 @@ describe('call screening', () => {
     ]);
     await expectNothingLive();
   }, 120_000);
+
+  it('connects the caller once the screened callee presses 1: the callee hears the caller live, no message', async () => {
+    await saveSettings({ screening: 'always' });
+    const before = (await messages()).length;
+    const callerMedia = await socket(CALLER_HZ);
+    const deskMedia = await socket(null);
+    const phone = await startRegisteredSipp({ target: h.target, credentials: desk, scenario: 'uas-socket-until-bye.xml', vars: { rtpport: String(deskMedia.port) }, timeoutSeconds: 90 });
+    running.push(phone);
+    let keyedAt = 0;
+    const keying = (async () => {
+      if (!(await until(() => deskMedia.peakFrameLevelSince(0, CALLER_HZ) > 1000, 60_000))) return;
+      keyedAt = Date.now();
+      deskMedia.press('1');
+    })();
+    // The caller hangs up 16 s after its answer: the name (a few seconds), the ringing and the choice, then talk.
+    const uac = await runSipp({
+      scenario: 'uac-listen-then-bye.xml',
+      target: h.target,
+      localPort: await freeSipPort(),
+      service: '102',
+      auth: caller,
+      timeoutSeconds: 60,
+      vars: { rtpport: String(callerMedia.port) },
+      extra: ['-d', '16000'],
+    });
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    await keying;
+    expect(keyedAt, 'the callee heard the caller’s recorded name').toBeGreaterThan(0);
+    expect((await phone.done).code, 'the callee had our BYE after the caller’s').toBe(0);
+    // Once connected, the caller's tone reaches the callee steadily (a second after the 1: the prompt has stopped).
+    expect(deskMedia.levelSince(keyedAt + 1000, CALLER_HZ)).toBeGreaterThan(1000);
+    const record = await h.lastCall();
+    expect(record).toMatchObject({ result: 'answered', hangup_by: 'caller', callee_extension_id: desk.extensionId });
+    expect((await legsOf(record.id)).map((l) => [l.role, l.result])).toEqual([
+      ['caller', 'answered'],
+      ['callee', 'answered'],
+    ]);
+    expect((await messages()).length).toBe(before);
+    await expectNothingLive();
+  }, 120_000);
 });
 
 describe('call blocking', () => {
