@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { decideUserAnswering, DEFAULT_RING_FOR_SECONDS, screeningApplies, type AnsweringDecision, type AudioWhileConnecting, type MusicTrack, type RingStep } from '@carillon/domain';
 import type { BridgeOutcome, CallApp, CallHandle, PlaySource } from '../call-handle.ts';
 import type { Destination, ExtensionDestination, VoicemailReason } from '../../routing/destination.ts';
@@ -89,37 +88,31 @@ export function userAnsweringApp(deps: {
     }
     const settings = user.answering.settings;
     const steps = decision.timeline.steps;
-    let nameRecording: string | null = null;
-    try {
-      // Screening and the connecting message only when something is going to ring: otherwise straight to the mailbox.
-      if (steps.length > 0) {
-        if (screeningApplies(settings.screening, call.caller)) nameRecording = await recordName(call);
-        if (settings.connectingMessage.enabled) {
-          await call.answer();
-          await call.play({ tts: CONNECTING_MESSAGE[call.language] });
-        }
-      }
-      const o = {
-        confirm: settings.confirmForwardedCalls,
-        forwarding: deps.forwarding,
-        audio: connectingAudio(decision.rule.target.audioWhileConnecting, deps.music),
-        screening: screeningApplies(settings.screening, call.caller) ? { nameRecording } : null,
-      };
-      let last: BridgeOutcome = { outcome: 'no-answer', status: 480 };
-      for (const step of steps) {
-        const outcome = await ringStep(call, destination, step, o);
-        if (!outcome) continue;
-        if (outcome.outcome === 'answered') return;
-        // Declined (a phone's Decline, or 2 when screening): to the mailbox now, the later steps do not ring.
-        if (outcome.outcome === 'rejected') break;
-        // A busy line says more than a later step nobody answered.
-        if (last.outcome !== 'busy') last = outcome;
-      }
-      await takeMessage(call, destination, reasonOf(last as Exclude<BridgeOutcome, { outcome: 'answered' }>), deps.mailboxes);
-    } finally {
-      // The name is heard by the callee only: it is not kept once the call is over.
-      if (nameRecording) await rm(nameRecording, { force: true }).catch(() => undefined);
+    // Screening and the connecting message only when something is going to ring: otherwise straight to the mailbox.
+    // The name recording is the call's own file: the call deletes it when it ends (AppCall), as every recording not deposited.
+    const screen = screeningApplies(settings.screening, call.caller);
+    const nameRecording = steps.length > 0 && screen ? await recordName(call) : null;
+    if (steps.length > 0 && settings.connectingMessage.enabled) {
+      await call.answer();
+      await call.play({ tts: CONNECTING_MESSAGE[call.language] });
     }
+    const o = {
+      confirm: settings.confirmForwardedCalls,
+      forwarding: deps.forwarding,
+      audio: connectingAudio(decision.rule.target.audioWhileConnecting, deps.music),
+      screening: screen ? { nameRecording } : null,
+    };
+    let last: BridgeOutcome = { outcome: 'no-answer', status: 480 };
+    for (const step of steps) {
+      const outcome = await ringStep(call, destination, step, o);
+      if (!outcome) continue;
+      if (outcome.outcome === 'answered') return;
+      // Declined (a phone's Decline, or 2 when screening): to the mailbox now, the later steps do not ring.
+      if (outcome.outcome === 'rejected') break;
+      // A busy line says more than a later step nobody answered.
+      if (last.outcome !== 'busy') last = outcome;
+    }
+    await takeMessage(call, destination, reasonOf(last as Exclude<BridgeOutcome, { outcome: 'answered' }>), deps.mailboxes);
   };
 }
 
@@ -128,9 +121,7 @@ async function recordName(call: CallHandle): Promise<string | null> {
   await call.answer();
   await call.play({ tts: SAY_YOUR_NAME[call.language] });
   const name = await call.record(NAME_RECORDING);
-  if (name.durationMs >= MIN_NAME_MS) return name.path;
-  await rm(name.path, { force: true }).catch(() => undefined);
-  return null;
+  return name.durationMs >= MIN_NAME_MS ? name.path : null;
 }
 
 /** What the caller hears while a rule rings: ring-back, or a track (custom audio plays the shipped music until uploads are read here). */
@@ -141,7 +132,8 @@ function connectingAudio(choice: AudioWhileConnecting, music: ((track: MusicTrac
 
 /**
  * One step of a ring plan: its devices (those of the extension the plan
- * lists) and its forwarding numbers, together, with ring-back to the caller.
+ * lists) and its forwarding numbers, together, with the rule’s audio while
+ * connecting to the caller (ring-back or music).
  * Null when the step has nothing that can ring (a number with no route).
  */
 async function ringStep(
