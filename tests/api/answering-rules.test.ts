@@ -216,6 +216,13 @@ describe('a user’s own answering rules (My Extension)', () => {
       [doc({ inHours: { ...base.inHours, ringPlan: { mode: 'in_order', rows: [{ target: { kind: 'forwarding', label: 'mobile', number: '0612' }, order: 1, active: true, ringForSeconds: 5 }] } } }), 'inHours.ringPlan.rows.0.target.number', /E.164/],
       [doc({ settings: { ...base.settings, screening: 'sometimes' } }), 'settings.screening', /.+/],
       [doc({ settings: { ...base.settings, confirmForwardedCalls: 'yes' } }), 'settings.confirmForwardedCalls', /.+/],
+      // Call blocking: E.164 numbers, each once, at most 100.
+      [doc({ settings: { ...base.settings, blocking: { anonymous: false, numbers: ['4155550666'] } } }), 'settings.blocking.numbers.0', /E.164/],
+      [doc({ settings: { ...base.settings, blocking: { anonymous: false, numbers: ['+14155550666', '+14155550666'] } } }), 'settings.blocking.numbers.1', /already blocked/],
+      [doc({ settings: { ...base.settings, blocking: { anonymous: false, numbers: Array.from({ length: 101 }, (_, i) => `+1415555${String(i).padStart(4, '0')}`) } } }), 'settings.blocking.numbers', /at most 100/],
+      [doc({ settings: { ...base.settings, blocking: { anonymous: 'yes', numbers: [] } } }), 'settings.blocking.anonymous', /.+/],
+      [doc({ settings: { ...base.settings, connectingMessage: { enabled: 1, audio: { source: 'default' } } } }), 'settings.connectingMessage.enabled', /.+/],
+      [doc({ inHours: { ...base.inHours, audioWhileConnecting: { kind: 'music', track: 'polka' } } }), 'inHours.audioWhileConnecting.track', /.+/],
       [doc({ inHours: { ...base.inHours, ringPlan: { mode: 'in_order', rows: [{ target: { kind: 'forwarding', label: 'pager', number: '+33612345678' }, order: 1, active: true, ringForSeconds: 5 }] } } }), 'inHours.ringPlan.rows.0.target.label', /.+/],
       [doc({ inHours: { ...base.inHours, ringPlan: { mode: 'in_order', rows: [{ ...(base.inHours.ringPlan.rows[2] as object), ringForSeconds: 7 }] } } }), 'inHours.ringPlan.rows.0.ringForSeconds', /whole rings/],
       [{ ...doc(), extra: true }, 'extra', /.+/],
@@ -245,6 +252,27 @@ describe('a user’s own answering rules (My Extension)', () => {
     expect(bad.status).toBe(400);
     expect(((await (await sam.get('/api/me/answering-rules')).json()) as View).answering).toEqual(saved);
     expect(await audits(samId)).toHaveLength(trail);
+  });
+});
+
+describe('screening, connecting message, audio while connecting and blocking', () => {
+  it('saves call screening for outside callers, the connecting message, music while connecting and blocked numbers, and reads them back', async () => {
+    const base = doc();
+    const body = doc({
+      inHours: { ...base.inHours, audioWhileConnecting: { kind: 'music', track: 'modern_jazz' } },
+      settings: { ...base.settings, screening: 'outside', connectingMessage: { enabled: false, audio: { source: 'default' } }, blocking: { anonymous: false, numbers: ['+14155550666', '+33612340000'] } },
+    });
+    const res = await sam.json('PUT', '/api/me/answering-rules', body);
+    expect(res.status, await res.clone().text()).toBe(200);
+    const read = (await (await sam.get('/api/me/answering-rules')).json()) as View & { answering: { inHours: { audioWhileConnecting: unknown }; settings: { connectingMessage: { enabled: boolean } } } };
+    expect(read.answering.settings).toMatchObject({ screening: 'outside', connectingMessage: { enabled: false }, blocking: { anonymous: false, numbers: ['+14155550666', '+33612340000'] } });
+    expect(read.answering.inHours.audioWhileConnecting).toEqual({ kind: 'music', track: 'modern_jazz' });
+  });
+
+  it('refuses them for another account’s user (404) and changes nothing of theirs', async () => {
+    const body = doc({ custom: [], settings: { ...doc().settings, screening: 'always', blocking: { anonymous: true, numbers: ['+14155550666'] } } });
+    expect((await admin.json('PUT', `/api/users/${betaUserId}/answering-rules`, body)).status).toBe(404);
+    expect(await db.selectFrom('user_call_settings').select('user_id').where('user_id', '=', betaUserId).execute()).toEqual([]);
   });
 });
 

@@ -63,6 +63,8 @@ describe('Call Handling & Forwarding page', () => {
     await page.getByRole('button', { name: 'Add hours on Monday' }).click();
     await page.getByRole('button', { name: 'Add a forwarding number' }).click();
     await page.getByLabel('Number', { exact: true }).fill('+33612345678');
+    // Callers hear music rather than ring-back while the user-hours rule rings.
+    await page.getByLabel('Audio while connecting').first().selectOption('latin');
 
     await page.getByRole('tab', { name: 'Custom Rules' }).click();
     await page.getByRole('button', { name: 'Add a custom rule' }).click();
@@ -71,10 +73,19 @@ describe('Call Handling & Forwarding page', () => {
     // Forwarded calls must be accepted with 1 (a mobile's voicemail cannot take them).
     await page.getByRole('tab', { name: 'Settings' }).click();
     await page.getByLabel('Press 1 to accept forwarded calls').check();
+    // Screening of outside callers, the connecting message, and two blocked numbers.
+    await page.getByLabel('Call screening').selectOption('outside');
+    await page.getByLabel('Connecting message: “Please hold while I try to connect you.”').check();
+    await page.getByLabel('Blocked numbers (comma-separated)').fill('+14155550666, +14155550667');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByTestId('answering-notice').getByText('Saved.').waitFor();
     const settings = await db.selectFrom('user_call_settings').select('settings').where('user_id', '=', aliceId).executeTakeFirstOrThrow();
-    expect((settings.settings as { confirmForwardedCalls: boolean }).confirmForwardedCalls).toBe(true);
+    expect(settings.settings).toMatchObject({
+      confirmForwardedCalls: true,
+      screening: 'outside',
+      connectingMessage: { enabled: true },
+      blocking: { anonymous: false, numbers: ['+14155550666', '+14155550667'] },
+    });
 
     const hours = (await db.selectFrom('users').select('user_hours').where('id', '=', aliceId).executeTakeFirstOrThrow()).user_hours as { mode: string; days: Record<string, unknown[]> };
     expect(hours.mode).toBe('custom');
@@ -85,7 +96,8 @@ describe('Call Handling & Forwarding page', () => {
       ['custom', 'Boss'],
       ['in_hours', null],
     ]);
-    const inHours = saved.find((r) => r.kind === 'in_hours')!.handling as { ringPlan: { rows: { target: { kind: string; number?: string } }[] } };
+    const inHours = saved.find((r) => r.kind === 'in_hours')!.handling as { ringPlan: { rows: { target: { kind: string; number?: string } }[] }; audioWhileConnecting: unknown };
+    expect(inHours.audioWhileConnecting).toEqual({ kind: 'music', track: 'latin' });
     const devices = await db.selectFrom('devices').select('id').where('extension_id', 'in', db.selectFrom('users').select('extension_id').where('id', '=', aliceId)).execute();
     expect(inHours.ringPlan.rows.map((r) => r.target.number ?? r.target.kind)).toEqual([...devices.map(() => 'device'), '+33612345678']);
     expect(saved.find((r) => r.kind === 'custom')!.conditions).toEqual([{ type: 'caller_id', numbers: ['+14155550123'], contactIds: [], anonymous: false }]);

@@ -1,4 +1,4 @@
-import { DEFAULT_RING_FOR_SECONDS } from '@carillon/domain';
+import { DEFAULT_RING_FOR_SECONDS, type MusicTrack } from '@carillon/domain';
 import { reject, type Destination, type DestinationKind, type ExtensionDestination, type PstnDestination, type RejectDestination } from '../routing/destination.ts';
 import { announcementApp } from './announcement/announcement.ts';
 import type { CallApp } from './call-handle.ts';
@@ -56,6 +56,8 @@ export interface ApplicationPorts {
   answeringRules?: AnsweringRulesSource;
   /** Users' forwarding numbers as outside destinations (with answeringRules). */
   forwarding?: ForwardingRoutes;
+  /** The audio file of a stock music track (a user's audio while connecting, with answeringRules). */
+  music?: (track: MusicTrack) => string;
   /** Accounts' IVR menus. Only where the unreleased area 'ivr' is enabled: IVR destinations then go to the IVR application; without it, 480. */
   ivrMenus?: IvrMenus;
   /** Mailboxes by phone (`*86`). Only where the unreleased area 'voicemail' is enabled (the dial plan routes `*86` only then). */
@@ -79,9 +81,9 @@ export type ApplicationTable = Partial<Record<DestinationKind, CallApp>>;
 export function callApplications(ports: ApplicationPorts): ApplicationTable {
   const messageOnly = messageOnlyApp(ports.mailboxes);
   return {
-    ...(ports.answeringRules ? { extension: userAnsweringApp({ rules: ports.answeringRules, mailboxes: ports.mailboxes, ...(ports.forwarding ? { forwarding: ports.forwarding } : {}) }) } : {}),
+    ...(ports.answeringRules ? { extension: userAnsweringApp({ rules: ports.answeringRules, mailboxes: ports.mailboxes, ...(ports.forwarding ? { forwarding: ports.forwarding } : {}), ...(ports.music ? { music: ports.music } : {}) }) } : {}),
     ...(ports.ivrMenus
-      ? { ivr: ivrApp({ menus: ports.ivrMenus, mailboxes: ports.mailboxes, ...(ports.answeringRules ? { answeringRules: ports.answeringRules } : {}), ...(ports.forwarding ? { forwarding: ports.forwarding } : {}) }) }
+      ? { ivr: ivrApp({ menus: ports.ivrMenus, mailboxes: ports.mailboxes, ...(ports.answeringRules ? { answeringRules: ports.answeringRules } : {}), ...(ports.forwarding ? { forwarding: ports.forwarding } : {}), ...(ports.music ? { music: ports.music } : {}) }) }
       : {}),
     announcement: announcementApp(ports.mailboxes),
     ...(ports.mailboxAccess ? { mailbox: mailboxApp(ports.mailboxAccess) } : {}),

@@ -78,8 +78,11 @@ export interface CallHandle {
    * the call can go (unknown, disabled, its feature not available here), the call untouched.
    */
   transfer(target: string): Promise<void>;
-  /** Ends the call (BYE, or 480 when not answered yet). */
-  hangup(): Promise<void>;
+  /**
+   * Ends the call (BYE, or 480 when not answered yet). `blocked`: the callee refuses this caller (call
+   * blocking): the call log says rejected, hung up by 'blocked', rather than answered.
+   */
+  hangup(options?: { blocked?: boolean }): Promise<void>;
 }
 
 export type CallApp = (call: CallHandle, destination: Destination) => Promise<void>;
@@ -155,6 +158,14 @@ export interface BridgeOptions {
    * press 1 in time is hung up on and counts as not answering.
    */
   acceptWithDigit?: boolean;
+  /**
+   * Call screening: every party that answers (devices too) hears who is calling — "Call from", the
+   * caller's recorded name (`nameRecording`, a file from `record`; the caller's number or name is
+   * spoken when it is null), "press 1 to accept, 2 to send to voicemail" — and is connected only on
+   * its 1. Its 2 ends the attempt at once with the outcome 'rejected' (603: the callee declined), the
+   * other parties CANCELled; anything else counts as not answering, as for `acceptWithDigit`.
+   */
+  screening?: { nameRecording: string | null };
   /** Called at the answer, with the extension whose device answered (before the leg ends and the outcome settles). */
   onAnswered?: (extensionId: string) => void;
 }
@@ -178,6 +189,7 @@ export interface DialOutOptions {
   onJoined?: () => void;
 }
 
+/** 'rejected' (603): a party declined the call (its phone's Decline, or 2 when screening). */
 export type BridgeOutcome =
   | { outcome: 'answered'; endedBy: 'caller' | 'callee' }
   | { outcome: 'busy' | 'no-answer' | 'unavailable' | 'rejected' | 'failed'; status: number };

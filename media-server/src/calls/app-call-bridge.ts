@@ -62,11 +62,23 @@ export interface CalleeForksCall {
   onAnswered: (extensionId: string | null) => Promise<void>;
   /** The "press 1 to accept" prompt (a media file), for targets with `confirm`. */
   acceptPrompt?: { file: string } | { pcm: Int16Array };
+  /**
+   * Call screening: this digit from a confirming party declines the call for everyone: the attempt
+   * ends at once with 'rejected' (603) and the application takes a message.
+   */
+  declineDigit?: string;
+  /** How long a confirming party has to press a digit; ACCEPT_SECONDS when absent. */
+  acceptSeconds?: number;
 }
 
 /** How long a forwarded party has to press 1 once it answered (the prompt loops meanwhile). */
 export const ACCEPT_SECONDS = 12;
 export const ACCEPT_DIGIT = '1';
+/** Call screening's "2 to send to voicemail". */
+export const DECLINE_DIGIT = '2';
+
+/** What a confirming party chose: 1, the decline digit, or anything else (another digit, silence, its hang-up). */
+type AcceptChoice = 'accept' | 'decline' | 'refuse';
 
 interface Fork {
   request: SipRequest;
@@ -93,7 +105,9 @@ interface Fork {
  * caller still hears ring-back (a prompt playing to a leg stops the relay to
  * it), and only its 1 (RFC 4733 or in-band) connects it. Anything else (no
  * digit in time, another digit, its hang-up) hangs it up, and the others ring
- * on. One party confirms at a time: another confirming party that answers
+ * on. With call screening every party confirms (devices too) and the prompt
+ * names the caller; its `declineDigit` (2) ends the attempt for everyone with
+ * 'rejected', which the application reads as "to voicemail". One party confirms at a time: another confirming party that answers
  * meanwhile is hung up; a device that answers takes the call from it.
  *
  *   Ringing --> Answered --> Done
@@ -114,7 +128,7 @@ export class CalleeForks {
   private timer: NodeJS.Timeout | null = null;
   private answered: Fork | null = null;
   /** The fork that answered and must press 1, with what ends its wait. */
-  private confirming: { fork: Fork; wake: (accepted: boolean) => void } | null = null;
+  private confirming: { fork: Fork; wake: (choice: AcceptChoice) => void } | null = null;
   /** The ring time ran out while a party was confirming: when it fails, the outcome is no-answer. */
   private expired = false;
   /** ring() is still sending INVITEs: a fork that fails meanwhile does not end the attempt (more may follow). */
@@ -209,7 +223,7 @@ export class CalleeForks {
       }
       // The party hung up (or its session failed) before pressing 1.
       if (fork.status === 'confirming') {
-        if (this.confirming?.fork === fork) this.confirming.wake(false);
+        if (this.confirming?.fork === fork) this.confirming.wake('refuse');
         return;
       }
       const status = t.response?.status ?? 0;
@@ -293,7 +307,9 @@ export class CalleeForks {
 
   /**
    * "Press 1 to accept": the party takes leg 'b' and hears the prompt, looped,
-   * for up to ACCEPT_SECONDS; its 1 connects it, anything else hangs it up.
+   * for up to ACCEPT_SECONDS (or the call's `acceptSeconds`); its 1 connects it,
+   * the call's `declineDigit` (screening's 2) declines the call for everyone,
+   * anything else hangs it up.
    */
   private async confirm(fork: Fork, answer: NonNullable<ReturnType<typeof readForkAnswer>>): Promise<void> {
     if (this.confirming) {
@@ -303,20 +319,21 @@ export class CalleeForks {
       return;
     }
     fork.status = 'confirming';
-    let wake!: (accepted: boolean) => void;
-    const decided = new Promise<boolean>((resolve) => (wake = resolve));
+    let wake!: (choice: AcceptChoice) => void;
+    const decided = new Promise<AcceptChoice>((resolve) => (wake = resolve));
     this.confirming = { fork, wake };
     const onDigit = (e: Extract<MediaEvent, { type: 'dtmf' }>) => {
-      if (e.legId === 'b' && this.confirming?.fork === fork) wake(e.digit === ACCEPT_DIGIT);
+      if (e.legId !== 'b' || this.confirming?.fork !== fork) return;
+      wake(e.digit === ACCEPT_DIGIT ? 'accept' : e.digit === this.call.declineDigit ? 'decline' : 'refuse');
     };
     this.bridge.on('dtmf', onDigit);
-    const timer = setTimeout(() => wake(false), ACCEPT_SECONDS * 1000);
-    let accepted = false;
+    const timer = setTimeout(() => wake('refuse'), (this.call.acceptSeconds ?? ACCEPT_SECONDS) * 1000);
+    let choice: AcceptChoice = 'refuse';
     try {
       await this.bridge.updateLeg('b', answer.leg);
       // Unless a device took the call (or the caller left) meanwhile: leg 'b' is no longer this party's.
       if (fork.status === 'confirming') await this.bridge.play('b', this.call.acceptPrompt ?? ACCEPT_TONE, { loop: true });
-      accepted = await decided;
+      choice = await decided;
     } catch (err) {
       this.log.warn('accept prompt failed', { error: err });
     } finally {
@@ -326,7 +343,7 @@ export class CalleeForks {
     }
     // Meanwhile the caller left, or a device answered and took the call (this fork was hung up then).
     if (fork.status !== 'confirming') return;
-    if (accepted && this.phase === 'Ringing') {
+    if (choice === 'accept' && this.phase === 'Ringing') {
       await this.bridge.stopPlayback('b').catch(() => undefined);
       await this.connect(fork, answer, true);
       return;
@@ -334,7 +351,21 @@ export class CalleeForks {
     // Hung up first: once the prompt stops, leg 'b' relays the caller again until another party takes it.
     if (!fork.session.closed) fork.session.bye();
     await this.bridge.stopPlayback('b').catch(() => undefined);
+    if (choice === 'decline' && this.phase === 'Ringing') {
+      await this.declined(fork);
+      return;
+    }
     await this.forkFailed(fork, 0, 'not_accepted');
+  }
+
+  /** A screened party sent the caller to voicemail: nobody else rings on, and the outcome says declined. */
+  private async declined(fork: Fork): Promise<void> {
+    fork.status = 'failed';
+    fork.finalStatus = 603;
+    for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing' || other.status === 'confirming')) this.cancel(other);
+    this.done();
+    this.settle({ outcome: 'rejected', status: 603 });
+    await this.ctx.records.legEnded(fork.legRecordId, 'declined');
   }
 
   private cancel(fork: Fork): void {
@@ -343,7 +374,7 @@ export class CalleeForks {
     if (confirming) {
       // Answered but not accepted: it has a dialog, so it gets a BYE (a CANCEL is for an INVITE still pending).
       fork.session.bye();
-      if (this.confirming?.fork === fork) this.confirming.wake(false);
+      if (this.confirming?.fork === fork) this.confirming.wake('refuse');
     } else fork.session.cancel();
     void this.ctx.records.legEnded(fork.legRecordId, 'cancelled');
   }

@@ -6,7 +6,7 @@ import type { Logger } from '@carillon/config';
 import type { CallResult } from '@carillon/db';
 import { promptPath, type BridgeHandle, type ContainerHandle, type LegCodecName, type MediaEvent, type PlaybackSource, type PromptName, type RoomHandle } from '../media/index.ts';
 import { generateTone } from '../media/audio/tone-generator.ts';
-import { WAV_HEADER_BYTES, wavHeader } from '../media/media-player/wav-file.ts';
+import { readWav8kMono, WAV_HEADER_BYTES, wavHeader } from '../media/media-player/wav-file.ts';
 import { createResponse, newTag, type SipRequest, type SipResponse } from '../sip/message/index.ts';
 import { InviteSession, type IncomingOffer, type SessionSettings, type SessionTermination } from '../sip/session/index.ts';
 import type { InviteServerTransaction, NonInviteServerTransaction, TransactionLayer } from '../sip/transaction/index.ts';
@@ -37,7 +37,7 @@ import {
 import type { CallDirection, Destination, ExtensionDestination, TrunkTarget } from '../routing/destination.ts';
 import type { MediaEngine } from '../media/index.ts';
 import { reachTarget } from './binding-target.ts';
-import { CalleeForks, type CalleeDevice, type CalleeTarget } from './app-call-bridge.ts';
+import { CalleeForks, DECLINE_DIGIT, type CalleeDevice, type CalleeTarget } from './app-call-bridge.ts';
 import { pstnCallee } from './pstn-callee.ts';
 import type { CallRecords } from './call-records.ts';
 import type { RoomRegistry } from './room-registry.ts';
@@ -167,6 +167,10 @@ const ROOM_PIPE_LEG = 'room';
 
 /** How long `bridgeTo` rings when the application does not say (inventory 1 §7.5: 4 rings of 5 s). */
 export const DEFAULT_RING_SECONDS = 20;
+/** A screened party hears a longer prompt (the caller's name) than "press 1": it gets longer to choose. */
+const SCREENING_ACCEPT_SECONDS = 20;
+/** Between the parts of the screening prompt, and before it starts again: 0.4 s at 8 kHz. */
+const SCREENING_PAUSE_SAMPLES = 3200;
 
 /** Digits kept while no verb is waiting for them (type-ahead); more are dropped. */
 const MAX_BUFFERED_DIGITS = 32;
@@ -683,12 +687,14 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     await found.app(this.handle(), found.destination);
   }
 
-  async hangup(): Promise<void> {
+  async hangup(options: { blocked?: boolean } = {}): Promise<void> {
     if (this.#state === 'Offered') {
-      this.refuse(480, 'Temporarily Unavailable', 'unavailable');
+      if (options.blocked) this.refuse(603, 'Decline', 'rejected');
+      else this.refuse(480, 'Temporarily Unavailable', 'unavailable');
       return;
     }
-    if (this.#state === 'Answered') this.byeAndEnd({ result: 'answered', hangupBy: 'callee' });
+    // A blocked caller heard a message: the call was refused, not answered by anyone.
+    if (this.#state === 'Answered') this.byeAndEnd(options.blocked ? { result: 'rejected', hangupBy: 'blocked' } : { result: 'answered', hangupBy: 'callee' });
   }
 
   /** The file or samples a play source stands for. */
@@ -959,7 +965,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     if (!(ringSeconds > 0 && ringSeconds <= 600)) throw new RangeError('bridgeTo: ringSeconds in (0, 600]');
     const callees = await this.calleeTargets(targets, options);
     const confirm = callees.some((c) => c.confirm);
-    const acceptPrompt = confirm ? await this.acceptPrompt() : undefined;
+    const acceptPrompt = !confirm ? undefined : options.screening ? await this.screeningPrompt(options.screening.nameRecording) : await this.acceptPrompt();
     this.alive();
     if (callees.length === 0 || !this.recordId) return { outcome: 'unavailable', status: 480 };
     const bridge = this.bridge!;
@@ -981,6 +987,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
         accountId: this.accountId,
         callerCodec: this.codec,
         ...(acceptPrompt ? { acceptPrompt } : {}),
+        ...(options.screening ? { declineDigit: DECLINE_DIGIT, acceptSeconds: SCREENING_ACCEPT_SECONDS } : {}),
         onAnswered: async (extensionId) => {
           // Presence: the extension whose device answered is on the call; the others ring no more.
           for (const id of extensions) this.emit('callee', id, id === extensionId ? 'on_call' : null);
@@ -1090,11 +1097,12 @@ export class AppCall extends EventEmitter<AppCallEvents> {
             to: `<sip:${t.extensionNumber}@${this.ctx.domain}>`,
             headers: [],
             trunk: null,
-            confirm: false,
+            // Screening asks every party who answers, a device as a forwarded number.
+            confirm: options.screening !== undefined,
           });
         }
       } else if (t.kind === 'pstn') {
-        out.push({ ...pstnCallee(t, this.ctx.localContact), extensionId: null, confirm: options.acceptWithDigit ?? false });
+        out.push({ ...pstnCallee(t, this.ctx.localContact), extensionId: null, confirm: options.screening !== undefined || (options.acceptWithDigit ?? false) });
       }
     }
     return out;
@@ -1107,6 +1115,36 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       return { file: await this.ctx.speak(text, this.language) };
     } catch (err) {
       this.log.warn('accept prompt not spoken', { error: err });
+      return undefined;
+    }
+  }
+
+  /**
+   * Call screening's prompt: "Call from", the caller's recorded name, "press 1 to accept, 2 to send to
+   * voicemail", as one sound (the players loop one source). Without a usable recording the caller's
+   * name or number is spoken instead; without TTS, the accept beeps.
+   */
+  private async screeningPrompt(nameRecording: string | null): Promise<{ pcm: Int16Array } | { file: string } | undefined> {
+    const fr = this.language === 'fr';
+    const who = this.caller.kind === 'device' ? (this.caller.displayName ?? this.caller.extensionNumber) : (this.invite.from()?.displayName ?? this.invite.from()?.uri.user ?? null);
+    const choice = fr ? 'Appuyez sur 1 pour accepter, sur 2 pour l’envoyer à la messagerie vocale.' : 'Press 1 to accept, 2 to send to voicemail.';
+    try {
+      if (nameRecording) {
+        const [intro, name, outro] = await Promise.all([this.ctx.speak(fr ? 'Appel de' : 'Call from', this.language).then(readWav8kMono), readWav8kMono(nameRecording), this.ctx.speak(choice, this.language).then(readWav8kMono)]);
+        const pause = new Int16Array(SCREENING_PAUSE_SAMPLES);
+        const parts = [intro, pause, name, pause, outro, pause, pause];
+        const pcm = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+        let at = 0;
+        for (const p of parts) {
+          pcm.set(p, at);
+          at += p.length;
+        }
+        return { pcm };
+      }
+      const from = who && who !== 'anonymous' ? who : fr ? 'un numéro masqué' : 'a withheld number';
+      return { file: await this.ctx.speak(`${fr ? 'Appel de' : 'Call from'} ${from}. ${choice}`, this.language) };
+    } catch (err) {
+      this.log.warn('screening prompt not made', { error: err });
       return undefined;
     }
   }
@@ -1142,7 +1180,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       setRoomMute: (muted) => this.setRoomMute(muted),
       park: () => Promise.reject(new UnsupportedVerbError('park', 'an application call cannot park yet')),
       transfer: (target) => this.transfer(target),
-      hangup: () => this.hangup(),
+      hangup: (options) => this.hangup(options),
     };
   }
 

@@ -214,6 +214,8 @@ export class CallEngine {
             ? {
                 answeringRules: this.answeringRules,
                 forwarding: { forwardTo: async (from, e164, caller) => forwardingDestination(await this.accountConfigs.get(from.accountId), from, e164, caller) },
+                // One piece of music is shipped so far: every stock track plays it.
+                music: () => staticAudioPath('hold-music.wav'),
               }
             : {}),
           ...(this.ivrMenus ? { ivrMenus: this.ivrMenus } : {}),

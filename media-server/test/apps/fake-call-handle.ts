@@ -12,7 +12,7 @@ import type { MailboxSettings, Mailboxes, NewVoicemail } from '../../src/apps/vo
 export class FakeCallHandle implements CallHandle {
   readonly id = '00000000-0000-4000-8000-000000000001';
   readonly accountId = '00000000-0000-4000-8000-0000000000aa';
-  readonly caller: { number: string; name: string; extensionId: string | null };
+  readonly caller: { number: string | null; name: string; extensionId: string | null };
   readonly dialed: string;
   readonly language: 'en' | 'fr';
   readonly log: (string | [string, unknown])[] = [];
@@ -29,8 +29,8 @@ export class FakeCallHandle implements CallHandle {
    */
   keys: string[] = [];
 
-  constructor(opts: { dialed?: string; language?: 'en' | 'fr'; callerExtensionId?: string } = {}) {
-    this.caller = { number: '101', name: 'Ann', extensionId: opts.callerExtensionId ?? null };
+  constructor(opts: { dialed?: string; language?: 'en' | 'fr'; callerExtensionId?: string; callerNumber?: string | null } = {}) {
+    this.caller = { number: opts.callerNumber === undefined ? '101' : opts.callerNumber, name: 'Ann', extensionId: opts.callerExtensionId ?? null };
     this.dialed = opts.dialed ?? '301';
     this.language = opts.language ?? 'en';
   }
@@ -145,8 +145,8 @@ export class FakeCallHandle implements CallHandle {
     this.lifetime.abort();
     return Promise.resolve();
   }
-  hangup(): Promise<void> {
-    this.verb('hangup');
+  hangup(options?: { blocked?: boolean }): Promise<void> {
+    this.verb('hangup', options?.blocked ? { blocked: true } : undefined);
     this.lifetime.abort();
     return Promise.resolve();
   }

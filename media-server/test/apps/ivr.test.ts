@@ -5,7 +5,7 @@ import { CallEndedError } from '../../src/apps/call-handle.ts';
 import { directoryText, ivrApp, notAvailable } from '../../src/apps/ivr/ivr.ts';
 import type { AccountIvr, IvrMenus, IvrTarget } from '../../src/apps/ivr/ivr-menus.ts';
 import type { AnsweringRulesSource } from '../../src/apps/user-answering/answering-rules.ts';
-import { RING_BACK } from '../../src/apps/user-answering/user-answering.ts';
+import { BLOCKED_MESSAGE, RING_BACK } from '../../src/apps/user-answering/user-answering.ts';
 import { defaultGreeting } from '../../src/apps/voicemail/take-message.ts';
 import type { Destination } from '../../src/routing/destination.ts';
 import { FakeCallHandle, MemoryMailboxes } from './fake-call-handle.ts';
@@ -208,12 +208,12 @@ describe('the IVR application', () => {
     expect(call.log.at(-1)).toEqual(['bridgeTo', { target: [toExtension('102')], ringSeconds: 15, deviceIds: [ext('ddd')], acceptWithDigit: false }]);
   });
 
-  it('hangs up on a caller the user blocks (the IVR answered the call: it cannot be refused any more)', async () => {
-    const call = new FakeCallHandle({ dialed: '500' });
+  it('tells a caller the user blocks so and hangs up as blocked (the IVR answered the call already)', async () => {
+    const call = new FakeCallHandle({ dialed: '500', callerNumber: '+14155550199' });
     call.keys = ['1', '1'];
     call.bridgeOutcome = { outcome: 'answered', endedBy: 'caller' };
-    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes(), answeringRules: answeringRules([call.caller.number]) })(call, toMenu(MAIN_MENU_ID)));
-    expect(call.log).toEqual(['answer', welcome, ...keyed('1'), sales, ...keyed('1'), 'hangup']);
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes(), answeringRules: answeringRules(['+14155550199']) })(call, toMenu(MAIN_MENU_ID)));
+    expect(call.log).toEqual(['answer', welcome, ...keyed('1'), sales, ...keyed('1'), 'answer', ['play', { tts: BLOCKED_MESSAGE.en }], ['hangup', { blocked: true }]]);
   });
 
   it("speaks a menu's TTS prompt in the menu's language, whatever the account's", async () => {

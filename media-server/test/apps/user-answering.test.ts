@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ALWAYS, DEFAULT_CALL_SETTINGS, defaultRuleHandling, type DndStatus, type RingPlan, type UserAnswering } from '@carillon/domain';
+import { ALWAYS, DEFAULT_CALL_SETTINGS, defaultRuleHandling, type AudioWhileConnecting, type DndStatus, type RingPlan, type ScreeningMode, type UserAnswering } from '@carillon/domain';
 import type { BridgeOutcome } from '../../src/apps/call-handle.ts';
-import { RING_BACK, userAnsweringApp } from '../../src/apps/user-answering/user-answering.ts';
+import { BLOCKED_MESSAGE, CONNECTING_MESSAGE, NAME_RECORDING, RING_BACK, SAY_YOUR_NAME, userAnsweringApp } from '../../src/apps/user-answering/user-answering.ts';
 import type { AnsweringRulesSource, ForwardingRoutes } from '../../src/apps/user-answering/answering-rules.ts';
 import { defaultGreeting } from '../../src/apps/voicemail/take-message.ts';
 import type { Destination, PstnDestination } from '../../src/routing/destination.ts';
@@ -12,16 +12,35 @@ const EXTENSION = '00000000-0000-4000-8000-0000000000cc';
 const DEVICE = '00000000-0000-4000-8000-0000000000dd';
 const destination: Destination = { kind: 'extension', accountId: ACCOUNT, extensionId: EXTENSION, extensionNumber: '102', direction: 'internal' };
 
-function rules(opts: { ringForSeconds?: number; dnd?: DndStatus; blockNumbers?: string[]; ringPlan?: RingPlan; confirm?: boolean } = {}): AnsweringRulesSource & { asked: string[] } {
+function rules(
+  opts: {
+    ringForSeconds?: number;
+    dnd?: DndStatus;
+    blockNumbers?: string[];
+    blockAnonymous?: boolean;
+    ringPlan?: RingPlan;
+    confirm?: boolean;
+    screening?: ScreeningMode;
+    connectingMessage?: boolean;
+    audio?: AudioWhileConnecting;
+  } = {},
+): AnsweringRulesSource & { asked: string[] } {
   const handling = defaultRuleHandling([DEVICE], 'simultaneous');
   if (opts.ringForSeconds !== undefined) handling.ringPlan.rows[0]!.ringForSeconds = opts.ringForSeconds;
   if (opts.ringPlan) handling.ringPlan = opts.ringPlan;
+  if (opts.audio) handling.audioWhileConnecting = opts.audio;
   const answering: UserAnswering = {
     hours: ALWAYS,
     inHours: handling,
     afterHours: handling,
     custom: [],
-    settings: { ...DEFAULT_CALL_SETTINGS, confirmForwardedCalls: opts.confirm ?? false, blocking: { anonymous: false, numbers: opts.blockNumbers ?? [] } },
+    settings: {
+      ...DEFAULT_CALL_SETTINGS,
+      confirmForwardedCalls: opts.confirm ?? false,
+      screening: opts.screening ?? 'off',
+      connectingMessage: { enabled: opts.connectingMessage ?? false, audio: { source: 'default' } },
+      blocking: { anonymous: opts.blockAnonymous ?? false, numbers: opts.blockNumbers ?? [] },
+    },
   };
   const asked: string[] = [];
   return {
@@ -77,12 +96,23 @@ describe('the user-answering application', () => {
     expect(mailboxes.deposited).toMatchObject([{ reason: 'dnd' }]);
   });
 
-  it('refuses a blocked caller with 603 and takes no message', async () => {
-    const call = new FakeCallHandle({ dialed: '102' });
+  it('tells a blocked caller so and hangs up as blocked: nothing rings and no message is taken', async () => {
+    const call = new FakeCallHandle({ dialed: '102', callerNumber: '+14155550199' });
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
     const mailboxes = new MemoryMailboxes();
-    await userAnsweringApp({ rules: rules({ blockNumbers: ['101'] }), mailboxes })(call, destination);
-    expect(call.log).toEqual([['reject', { status: 603, reason: 'Decline' }]]);
+    await userAnsweringApp({ rules: rules({ blockNumbers: ['+1 415 555 0199'] }), mailboxes })(call, destination);
+    expect(call.log).toEqual(['answer', ['play', { tts: BLOCKED_MESSAGE.en }], ['hangup', { blocked: true }]]);
     expect(mailboxes.deposited).toEqual([]);
+  });
+
+  it('blocks a caller without caller ID when the user blocks anonymous callers, and lets a caller with one through', async () => {
+    const anonymous = new FakeCallHandle({ dialed: '102', callerNumber: null, language: 'fr' });
+    await userAnsweringApp({ rules: rules({ blockAnonymous: true }), mailboxes: new MemoryMailboxes() })(anonymous, destination);
+    expect(anonymous.log).toEqual(['answer', ['play', { tts: BLOCKED_MESSAGE.fr }], ['hangup', { blocked: true }]]);
+    const known = new FakeCallHandle({ dialed: '102' });
+    known.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+    await userAnsweringApp({ rules: rules({ blockAnonymous: true }), mailboxes: new MemoryMailboxes() })(known, destination);
+    expect(known.log.at(-1)).toMatchObject(['bridgeTo', {}]);
   });
 
   it('stops when the caller hangs up while it rings: no message', async () => {
@@ -130,6 +160,77 @@ function forwarding(refuse: string[] = []): ForwardingRoutes & { asked: string[]
 }
 
 const pstnTo = (e164: string) => expect.objectContaining({ kind: 'pstn', e164 });
+
+describe('the user-answering application: screening, connecting message, audio while connecting', () => {
+  const nameRecorded = ['record', NAME_RECORDING];
+
+  it('asks an outside caller their name, says the connecting message, then rings with the name for the callee to accept', async () => {
+    const call = new FakeCallHandle({ dialed: '102' });
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+    await userAnsweringApp({ rules: rules({ screening: 'outside', connectingMessage: true }), mailboxes: new MemoryMailboxes() })(call, destination);
+    expect(call.log).toEqual([
+      'answer',
+      ['play', { tts: SAY_YOUR_NAME.en }],
+      nameRecorded,
+      'answer',
+      ['play', { tts: CONNECTING_MESSAGE.en }],
+      'answer',
+      ['play', RING_BACK],
+      ['bridgeTo', { target: [destination], ringSeconds: 20, deviceIds: [DEVICE], acceptWithDigit: false, screening: { nameRecording: '/recordings/1.wav' } }],
+    ]);
+  });
+
+  it('sends the caller to voicemail at once when the screened callee presses 2: the later steps do not ring', async () => {
+    const call = new FakeCallHandle({ dialed: '102' });
+    call.bridgeOutcomes = [{ outcome: 'rejected', status: 603 }];
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+    const mailboxes = new MemoryMailboxes();
+    const ringPlan: RingPlan = {
+      mode: 'in_order',
+      rows: [
+        { target: { kind: 'device', deviceId: DEVICE }, order: 1, active: true, ringForSeconds: 10 },
+        { target: { kind: 'forwarding', label: 'mobile', number: MOBILE }, order: 2, active: true, ringForSeconds: 20 },
+      ],
+    };
+    await userAnsweringApp({ rules: rules({ screening: 'always', ringPlan }), mailboxes, forwarding: forwarding() })(call, destination);
+    expect(call.log.filter((e) => Array.isArray(e) && e[0] === 'bridgeTo')).toHaveLength(1);
+    expect(mailboxes.deposited).toMatchObject([{ reason: 'no_answer' }]);
+  });
+
+  it('screens by the mode: an extension of the account is not an outside caller; "caller ID missing" only screens a withheld number', async () => {
+    const screened = async (mode: ScreeningMode, call: FakeCallHandle) => {
+      call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+      await userAnsweringApp({ rules: rules({ screening: mode }), mailboxes: new MemoryMailboxes() })(call, destination);
+      return call.log.some((e) => Array.isArray(e) && e[0] === 'record');
+    };
+    expect(await screened('outside', new FakeCallHandle({ callerExtensionId: EXTENSION }))).toBe(false);
+    expect(await screened('anonymous_only', new FakeCallHandle())).toBe(false);
+    expect(await screened('anonymous_only', new FakeCallHandle({ callerNumber: null }))).toBe(true);
+    expect(await screened('always', new FakeCallHandle({ callerExtensionId: EXTENSION }))).toBe(true);
+    expect(await screened('off', new FakeCallHandle({ callerNumber: null }))).toBe(false);
+  });
+
+  it('gives the callee no recording when the caller said nothing: the prompt then names the caller ID', async () => {
+    const call = new FakeCallHandle({ dialed: '102' });
+    call.recording = { durationMs: 0, reason: 'silence', terminator: null };
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+    await userAnsweringApp({ rules: rules({ screening: 'always' }), mailboxes: new MemoryMailboxes() })(call, destination);
+    expect(call.log.at(-1)).toMatchObject(['bridgeTo', { screening: { nameRecording: null } }]);
+  });
+
+  it('plays the rule’s music while connecting instead of ring-back, and ring-back without music at hand', async () => {
+    const call = new FakeCallHandle({ dialed: '102' });
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+    const music = (track: string) => `/music/${track}.wav`;
+    await userAnsweringApp({ rules: rules({ audio: { kind: 'music', track: 'latin' } }), mailboxes: new MemoryMailboxes(), music })(call, destination);
+    expect(call.log).toContainEqual(['play', { file: '/music/latin.wav' }]);
+    expect(call.log).not.toContainEqual(['play', RING_BACK]);
+    const without = new FakeCallHandle({ dialed: '102' });
+    without.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+    await userAnsweringApp({ rules: rules({ audio: { kind: 'music', track: 'latin' } }), mailboxes: new MemoryMailboxes() })(without, destination);
+    expect(without.log).toContainEqual(['play', RING_BACK]);
+  });
+});
 
 describe('the user-answering application with forwarding numbers', () => {
   const plan = (mode: RingPlan['mode']): RingPlan => ({

@@ -6,6 +6,10 @@ import {
   DEFAULT_CALL_SETTINGS,
   dndTakesCall,
   isWithinSchedule,
+  MAX_BLOCKED_NUMBERS,
+  SCREENING_MODES,
+  screeningApplies,
+  userCallSettingsSchema,
   reconcileDevices,
   ringPlanSchema,
   ringTimeline,
@@ -243,6 +247,26 @@ describe('a user’s answering document', () => {
   it('sends every direct call to voicemail in "take no calls", and none in the other states', () => {
     expect(decideUserAnswering(doc(), { ...paris, dnd: 'no_calls' }, call('2026-03-02T09:00'))).toEqual({ action: 'voicemail', reason: 'do_not_disturb' });
     expect(decideUserAnswering(doc(), { ...paris, dnd: 'no_queue_calls' }, call('2026-03-02T09:00'))).toMatchObject({ action: 'ring' });
+  });
+
+  it('keeps blocked numbers E.164, each once, at most MAX_BLOCKED_NUMBERS', () => {
+    const blocking = (numbers: string[]) => userCallSettingsSchema.safeParse({ ...DEFAULT_CALL_SETTINGS, blocking: { anonymous: false, numbers } });
+    expect(blocking(['+14155550199']).success).toBe(true);
+    expect(blocking(['4155550199']).error?.issues[0]).toMatchObject({ path: ['blocking', 'numbers', 0], message: 'an E.164 number such as +14155550100' });
+    expect(blocking(['+14155550199', '+14155550199']).error?.issues[0]).toMatchObject({ path: ['blocking', 'numbers', 1], message: 'this number is already blocked' });
+    expect(blocking(Array.from({ length: MAX_BLOCKED_NUMBERS + 1 }, (_, i) => `+1415555${String(i).padStart(4, '0')}`)).error?.issues[0]?.message).toBe(`at most ${MAX_BLOCKED_NUMBERS} blocked numbers`);
+  });
+
+  it('screens by the mode: outside callers are those of no extension of the account; "caller ID missing" only the withheld', () => {
+    const outside = { number: '+14155550199', extensionId: null };
+    const colleague = { number: '205', extensionId: '00000000-0000-4000-8000-000000000001' };
+    const withheld = { number: null, extensionId: null };
+    expect(SCREENING_MODES.map((m) => [outside, colleague, withheld].map((c) => screeningApplies(m, c)))).toEqual([
+      [false, false, false],
+      [true, false, true],
+      [false, false, true],
+      [true, true, true],
+    ]);
   });
 
   it('refuses blocked numbers and, when chosen, anonymous callers, before anything else', () => {

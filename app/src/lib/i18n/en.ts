@@ -296,6 +296,7 @@ export const en = {
   'callLog.hangupBy.callee': "Called party",
   'callLog.hangupBy.control': "Hung up from the web",
   'callLog.hangupBy.media-timeout': "No audio (timeout)",
+  'callLog.hangupBy.blocked': "Blocked caller (call blocking)",
   'callLog.emergency': "Emergency",
   'callLog.recording': "Recording",
   'callLog.play': "Play",

@@ -298,6 +298,7 @@ export const fr: Dictionary = {
   'callLog.hangupBy.callee': "Appelé",
   'callLog.hangupBy.control': "Raccroché depuis le web",
   'callLog.hangupBy.media-timeout': "Aucun son (délai dépassé)",
+  'callLog.hangupBy.blocked': "Appelant bloqué (blocage d’appels)",
   'callLog.emergency': "Urgence",
   'callLog.recording': "Enregistrement",
   'callLog.play': "Écouter",

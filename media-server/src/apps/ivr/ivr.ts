@@ -1,4 +1,4 @@
-import { companyEntryMenu, DEFAULT_DIRECTORY_SETTINGS, DEFAULT_RING_FOR_SECONDS, directoryName, isIvrDigit, searchDirectory, type DirectoryEntry, type DirectorySearchBy, type IvrCallState, type IvrLanguage, ivrStep, resumeIvr, startIvr, type IvrContext, type IvrEffect, type IvrEvent, type IvrOutcome, type IvrStep } from '@carillon/domain';
+import { companyEntryMenu, DEFAULT_DIRECTORY_SETTINGS, DEFAULT_RING_FOR_SECONDS, directoryName, isIvrDigit, searchDirectory, type DirectoryEntry, type DirectorySearchBy, type IvrCallState, type IvrLanguage, ivrStep, resumeIvr, startIvr, type IvrContext, type IvrEffect, type IvrEvent, type IvrOutcome, type IvrStep, type MusicTrack } from '@carillon/domain';
 import { DestinationRefusedError, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
 import type { Destination, ExtensionDestination } from '../../routing/destination.ts';
 import type { AnsweringRulesSource, ForwardingRoutes } from '../user-answering/answering-rules.ts';
@@ -25,6 +25,8 @@ export interface IvrAppDeps {
   answeringRules?: AnsweringRulesSource;
   /** Users' forwarding numbers, for the users' answering rules. */
   forwarding?: ForwardingRoutes;
+  /** Stock tracks' audio, for the users' audio while connecting. */
+  music?: (track: MusicTrack) => string;
   noInputMs?: number;
   /** The clock the company hours are read at when a call arrives (tests set it). */
   now?: () => Date;
@@ -46,8 +48,9 @@ export interface IvrAppDeps {
 export function ivrApp(deps: IvrAppDeps): CallApp {
   const noInputMs = deps.noInputMs ?? NO_INPUT_MS;
   const now = deps.now ?? (() => new Date());
-  // The caller is answered already: a caller the user blocks is hung up on, not refused.
-  const toUser = deps.answeringRules ? userAnsweringApp({ rules: deps.answeringRules, mailboxes: deps.mailboxes, ...(deps.forwarding ? { forwarding: deps.forwarding } : {}), whenBlocked: (call) => call.hangup() }) : null;
+  const toUser = deps.answeringRules
+    ? userAnsweringApp({ rules: deps.answeringRules, mailboxes: deps.mailboxes, ...(deps.forwarding ? { forwarding: deps.forwarding } : {}), ...(deps.music ? { music: deps.music } : {}) })
+    : null;
 
   return async (call, destination) => {
     if (destination.kind !== 'ivr') throw new TypeError(`IVR app given a ${destination.kind} destination`);

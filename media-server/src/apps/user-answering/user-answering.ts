@@ -1,5 +1,5 @@
-import { decideUserAnswering, DEFAULT_RING_FOR_SECONDS, type AnsweringDecision, type RingStep } from '@carillon/domain';
-import type { BridgeOutcome, CallApp, CallHandle } from '../call-handle.ts';
+import { decideUserAnswering, DEFAULT_RING_FOR_SECONDS, screeningApplies, type AnsweringDecision, type AudioWhileConnecting, type MusicTrack, type RingStep } from '@carillon/domain';
+import type { BridgeOutcome, CallApp, CallHandle, PlaySource } from '../call-handle.ts';
 import type { Destination, ExtensionDestination, VoicemailReason } from '../../routing/destination.ts';
 import type { Mailboxes } from '../voicemail/mailboxes.ts';
 import { takeMessage } from '../voicemail/take-message.ts';
@@ -12,9 +12,21 @@ import type { AnsweringRulesSource, ForwardingRoutes } from './answering-rules.t
  */
 export const RING_BACK = { tone: 440, durationMs: 2000, silenceMs: 4000 } as const;
 
+/** "Please hold while I try to connect you." (§7.5, the default connecting message), in the call's language. */
+export const CONNECTING_MESSAGE = { en: 'Please hold while I try to connect you.', fr: 'Veuillez patienter pendant que j’essaie de vous mettre en relation.' } as const;
+/** Call screening's request to the caller, before the beep. */
+export const SAY_YOUR_NAME = { en: 'Please say your name after the tone.', fr: 'Veuillez dire votre nom après le bip.' } as const;
+/** What a blocked caller hears before the call is hung up: it says neither who was called nor that they were blocked. */
+export const BLOCKED_MESSAGE = { en: 'The person you are calling is not taking calls from this number. Goodbye.', fr: 'Votre correspondant ne prend pas les appels de ce numéro. Au revoir.' } as const;
+/** The caller's name, as call screening records it: a few seconds, ended by a pause. */
+export const NAME_RECORDING = { maxSeconds: 4, silenceSeconds: 2, beep: true } as const;
+/** A name recording shorter than this is taken as nothing said: the callee hears the caller ID instead. */
+const MIN_NAME_MS = 300;
+
 /**
  * A call to a user's extension (issue 13, inventory 1 §7.5): the user's
- * answering decides. A blocked caller is refused; Do Not Disturb sends the
+ * answering decides. A blocked caller hears a short message and is hung up
+ * (the call log says rejected, by 'blocked'); Do Not Disturb sends the
  * call to the user's mailbox at once, without ringing; otherwise the rule
  * that matches (custom rules, then the user's hours) rings its plan
  * (domain's `ringTimeline`): step after step, each step the user's devices
@@ -25,6 +37,12 @@ export const RING_BACK = { tone: 440, durationMs: 2000, silenceMs: 4000 } as con
  * is busy or nothing could be reached, the after-ringing action: the
  * mailbox, with the reason the message keeps ('no_answer', 'busy').
  *
+ * Before ringing, when the user's settings say so: call screening (the
+ * caller says their name, recorded; whoever answers hears it and presses 1
+ * to take the call or 2 to send it to voicemail, at once), then the
+ * connecting message. While the plan rings the caller hears the rule's
+ * audio while connecting: ring-back, or music.
+ *
  * The caller is answered before the phones ring, and hears ring-back that the
  * application plays (a B2BUA would send 180 and answer only on the callee's
  * answer): an application call's media exists only once answered
@@ -32,20 +50,20 @@ export const RING_BACK = { tone: 440, durationMs: 2000, silenceMs: 4000 } as con
  * The cost: the call log counts the caller as answered from the start.
  *
  * Not yet: the after-ringing actions other than voicemail (they take a
- * message too), the user greeting, screening and connecting message.
+ * message too), the user greeting, custom audio (an uploaded connecting
+ * message or music plays the default one), and the eleven stock tracks
+ * (each plays the one shipped piece of music, `music`).
  */
 export function userAnsweringApp(deps: {
   rules: AnsweringRulesSource;
   mailboxes: Mailboxes;
   /** Forwarding numbers; without it (no trunk on this node's wiring) rows of forwarding numbers do not ring. */
   forwarding?: ForwardingRoutes;
+  /** The audio file of a stock track (audio while connecting); without it, music rules play ring-back. */
+  music?: (track: MusicTrack) => string;
   now?: () => Date;
-  /** What a caller the user blocks gets; by default 603 (a call another application answered already is hung up on instead). */
-  whenBlocked?: (call: CallHandle) => Promise<void>;
 }): CallApp {
   const now = deps.now ?? (() => new Date());
-  // RFC 3261 §21.6.2: the callee does not wish to take the call, and says nothing more.
-  const whenBlocked = deps.whenBlocked ?? ((call: CallHandle) => call.reject(603, 'Decline'));
   return async (call, destination) => {
     if (destination.kind !== 'extension') throw new TypeError(`user-answering app given a ${destination.kind} destination`);
     const user = await deps.rules.ofExtension(destination.accountId, destination.extensionId);
@@ -53,24 +71,44 @@ export function userAnsweringApp(deps: {
       ? decideUserAnswering(user.answering, { timeZone: user.timeZone, dnd: user.dnd }, { at: now(), callerId: call.caller.number, calledNumber: call.dialed })
       : null;
     if (decision?.action === 'blocked') {
-      await whenBlocked(call);
+      // Answered to be told (a caller answered already, by an IVR, is told too), then hung up as refused.
+      await call.answer();
+      await call.play({ tts: BLOCKED_MESSAGE[call.language] });
+      await call.hangup({ blocked: true });
       return;
     }
     if (decision?.action === 'voicemail') {
       await takeMessage(call, destination, 'dnd', deps.mailboxes);
       return;
     }
-    if (!decision) {
+    if (!user || !decision) {
       const outcome = await ring(call, destination, DEFAULT_RING_FOR_SECONDS);
       if (outcome.outcome !== 'answered') await takeMessage(call, destination, reasonOf(outcome), deps.mailboxes);
       return;
     }
-    const confirm = user?.answering.settings.confirmForwardedCalls ?? false;
+    const settings = user.answering.settings;
+    const steps = decision.timeline.steps;
+    // Screening and the connecting message only when something is going to ring: otherwise straight to the mailbox.
+    // The name recording is the call's own file: the call deletes it when it ends (AppCall), as every recording not deposited.
+    const screen = screeningApplies(settings.screening, call.caller);
+    const nameRecording = steps.length > 0 && screen ? await recordName(call) : null;
+    if (steps.length > 0 && settings.connectingMessage.enabled) {
+      await call.answer();
+      await call.play({ tts: CONNECTING_MESSAGE[call.language] });
+    }
+    const o = {
+      confirm: settings.confirmForwardedCalls,
+      forwarding: deps.forwarding,
+      audio: connectingAudio(decision.rule.target.audioWhileConnecting, deps.music),
+      screening: screen ? { nameRecording } : null,
+    };
     let last: BridgeOutcome = { outcome: 'no-answer', status: 480 };
-    for (const step of decision.timeline.steps) {
-      const outcome = await ringStep(call, destination, step, { confirm, forwarding: deps.forwarding });
+    for (const step of steps) {
+      const outcome = await ringStep(call, destination, step, o);
       if (!outcome) continue;
       if (outcome.outcome === 'answered') return;
+      // Declined (a phone's Decline, or 2 when screening): to the mailbox now, the later steps do not ring.
+      if (outcome.outcome === 'rejected') break;
       // A busy line says more than a later step nobody answered.
       if (last.outcome !== 'busy') last = outcome;
     }
@@ -78,16 +116,31 @@ export function userAnsweringApp(deps: {
   };
 }
 
+/** Call screening: the caller says their name after the beep. The recording, or null when nothing was said. */
+async function recordName(call: CallHandle): Promise<string | null> {
+  await call.answer();
+  await call.play({ tts: SAY_YOUR_NAME[call.language] });
+  const name = await call.record(NAME_RECORDING);
+  return name.durationMs >= MIN_NAME_MS ? name.path : null;
+}
+
+/** What the caller hears while a rule rings: ring-back, or a track (custom audio plays the shipped music until uploads are read here). */
+function connectingAudio(choice: AudioWhileConnecting, music: ((track: MusicTrack) => string) | undefined): PlaySource {
+  if (choice.kind === 'ring_tone' || !music) return RING_BACK;
+  return { file: music(choice.kind === 'music' ? choice.track : 'acoustic') };
+}
+
 /**
  * One step of a ring plan: its devices (those of the extension the plan
- * lists) and its forwarding numbers, together, with ring-back to the caller.
+ * lists) and its forwarding numbers, together, with the rule’s audio while
+ * connecting to the caller (ring-back or music).
  * Null when the step has nothing that can ring (a number with no route).
  */
 async function ringStep(
   call: CallHandle,
   destination: ExtensionDestination,
   step: RingStep,
-  o: { confirm: boolean; forwarding: ForwardingRoutes | undefined },
+  o: { confirm: boolean; forwarding: ForwardingRoutes | undefined; audio: PlaySource; screening: { nameRecording: string | null } | null },
 ): Promise<BridgeOutcome | null> {
   const deviceIds = step.targets.flatMap((t) => (t.kind === 'device' ? [t.deviceId] : []));
   const targets: Destination[] = deviceIds.length ? [destination] : [];
@@ -99,8 +152,8 @@ async function ringStep(
   if (targets.length === 0) return null;
   await call.answer();
   // Not awaited: bridgeTo stops it when a party answers or the step ends (or it ends with the call).
-  call.play(RING_BACK, { loop: true }).catch(() => undefined);
-  return call.bridgeTo(targets, { ringSeconds: step.ringSeconds, deviceIds, acceptWithDigit: o.confirm });
+  call.play(o.audio, { loop: true }).catch(() => undefined);
+  return call.bridgeTo(targets, { ringSeconds: step.ringSeconds, deviceIds, acceptWithDigit: o.confirm, ...(o.screening ? { screening: o.screening } : {}) });
 }
 
 /** Rings the extension with ring-back to the caller; the outcome once answered and over, or why not. Also the IVR's, for a user without answering rules. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { dndTakesCall, type DndStatus } from './do-not-disturb.ts';
-import { afterRingingSchema, audioChoiceSchema, MAX_FORWARDING_NUMBERS, ringPlanSchema, ringTimeline, type RingPlan, type RingTimeline } from './ring-plan.ts';
-import { ruleConditionsSchema, ruleNumberSchema, sameNumber, selectAnsweringRule, type AnsweringRuleSet, type IncomingCall, type RuleMatch } from './rules.ts';
+import { afterRingingSchema, audioChoiceSchema, forwardingNumberSchema, MAX_FORWARDING_NUMBERS, ringPlanSchema, ringTimeline, type RingPlan, type RingTimeline } from './ring-plan.ts';
+import { ruleConditionsSchema, sameNumber, selectAnsweringRule, type AnsweringRuleSet, type IncomingCall, type RuleMatch } from './rules.ts';
 import { weeklyScheduleSchema } from './schedule.ts';
 
 /**
@@ -46,7 +46,26 @@ export const customUserRuleSchema = ruleHandlingSchema.extend({
 });
 export type CustomUserRule = z.output<typeof customUserRuleSchema>;
 
-export const SCREENING_MODES = ['off', 'anonymous_only', 'always'] as const;
+/**
+ * Call screening (§7.5, "Incoming Call Information"): off; for outside callers (not another
+ * extension of the account); when the caller ID is missing; or for every call.
+ */
+export const SCREENING_MODES = ['off', 'outside', 'anonymous_only', 'always'] as const;
+export type ScreeningMode = (typeof SCREENING_MODES)[number];
+
+/** Whether the caller must say their name before the user's phones ring. */
+export function screeningApplies(mode: ScreeningMode, caller: { number: string | null; extensionId: string | null }): boolean {
+  switch (mode) {
+    case 'off':
+      return false;
+    case 'always':
+      return true;
+    case 'outside':
+      return caller.extensionId === null;
+    case 'anonymous_only':
+      return caller.number === null || caller.number.replace(/\D/g, '') === '';
+  }
+}
 
 /** Settings of every call, whatever the rule (§7.5). */
 export const userCallSettingsSchema = z
@@ -68,7 +87,18 @@ export const userCallSettingsSchema = z
     blocking: z
       .object({
         anonymous: z.boolean(),
-        numbers: z.array(ruleNumberSchema).max(MAX_BLOCKED_NUMBERS),
+        /** Outside numbers, E.164; each once. */
+        numbers: z
+          .array(forwardingNumberSchema)
+          .max(MAX_BLOCKED_NUMBERS, `at most ${MAX_BLOCKED_NUMBERS} blocked numbers`)
+          .superRefine((numbers, ctx) => {
+            const seen = new Set<string>();
+            numbers.forEach((n, i) => {
+              const digits = n.replace(/\D/g, '');
+              if (seen.has(digits)) ctx.addIssue({ code: 'custom', path: [i], message: 'this number is already blocked' });
+              seen.add(digits);
+            });
+          }),
       })
       .strict(),
   })
