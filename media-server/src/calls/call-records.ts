@@ -125,18 +125,28 @@ export class CallRecords {
    * `RINGING_WRITE_DELAY_MS` has passed without either.
    */
   startCallWithLeg(c: NewCall, leg: NewLeg): Promise<{ callId: string; legId: string }> {
+    const id = this.keepCall(c);
+    return Promise.resolve({ callId: id, legId: this.keepLeg(id, c.accountId, leg) });
+  }
+
+  /** A call no caller started (an originated call: a queue's callback), with no leg yet: its legs are its dial-outs. Kept in memory like any call. */
+  startCall(c: NewCall): Promise<string> {
+    return Promise.resolve(this.keepCall(c));
+  }
+
+  /** A new call kept in memory, written with its answer or end, or as ringing after `ringingWriteDelayMs`; its id. */
+  private keepCall(c: NewCall): string {
     // The first segment of a session names it.
     const id = randomUUID();
     const call: UnwrittenCall = { ...c, id, startedAt: new Date(), answeredAt: null, endedAt: null, result: null, hangupBy: null, timer: null };
     this.unwrittenCalls.set(id, call);
     this.open.add(id);
-    const legId = this.keepLeg(id, c.accountId, leg);
     call.timer = setTimeout(() => {
       call.timer = null;
       this.serial([id], () => this.writeRinging(id)).catch(this.onError);
     }, this.ringingWriteDelayMs);
     call.timer.unref();
-    return Promise.resolve({ callId: id, legId });
+    return id;
   }
 
   /** A call still ringing: the call and its caller's leg (the callee's ringing legs wait for the answer or the end). */
@@ -156,19 +166,6 @@ export class CallRecords {
     if (call.timer) clearTimeout(call.timer);
     call.timer = null;
     return call;
-  }
-
-  /** A call no caller started (an originated call: a queue's callback), with no leg yet: its legs are its dial-outs. */
-  async startCall(c: NewCall): Promise<string> {
-    const id = randomUUID();
-    this.open.add(id);
-    try {
-      await this.execute([this.insertCall({ ...c, id, startedAt: new Date() })]);
-    } catch (err) {
-      this.forgetCall(id);
-      throw err;
-    }
-    return id;
   }
 
   /** A new leg of a call (a callee's device, a transfer target): written with its call's next write. */
