@@ -218,7 +218,11 @@ describe('a message-only extension', () => {
   it('a caller who cancels before the answer gets 487, and the call is recorded as cancelled with nothing live', async () => {
     const uac = await runSipp({ scenario: 'uac-cancel-at-once.xml', target: h.target, localPort: await freeSipPort(), service: '304', auth: caller, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort())] });
     expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
-    const record = await h.lastCall();
+    // SIPp is done once its CANCEL is answered, which on a busy machine can be before the edge has even
+    // routed the INVITE: wait for this call's own record, not the last one written.
+    const ended = () => h.db.selectFrom('calls').selectAll().where('account_id', '=', h.accountId).where('to_number', '=', '304').where('result', 'is not', null).executeTakeFirst();
+    await expect.poll(ended, { timeout: 20_000, interval: 50 }).toBeDefined();
+    const record = (await ended())!;
     expect(record).toMatchObject({ to_number: '304', result: 'cancelled', hangup_by: 'caller', answered_at: null });
     await expectNothingLive();
     expect(await messagesOf('304')).toEqual([]);
