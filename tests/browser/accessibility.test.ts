@@ -1,9 +1,8 @@
 /// <reference lib="dom" />
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openPostgres, type Db } from '@carillon/db';
+import { seriousViolations } from '../support/axe.ts';
 import { launchChromium } from '../support/browser.ts';
 import { startProduct, type RunningProduct } from '../support/product.ts';
 import { activate, HttpClient, STRONG } from '../support/http-client.ts';
@@ -14,28 +13,11 @@ import { createStandardUsers, signIn } from '../support/softphone-users.ts';
  * injected into each page, finds no violation of impact serious or critical,
  * on the sign-in page and on every main page an admin visits.
  */
-// Evaluated through the DevTools protocol rather than added as a <script>: the pages' Content-Security-Policy
-// (rightly) refuses an inline script, and the check must run on the pages as users get them, CSP included.
-const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 let product: RunningProduct;
 let browser: Browser;
 let db: Db;
 let page: Page;
 let userId = '';
-
-interface Violation { id: string; impact: string | null; help: string; nodes: { target: string[]; failureSummary?: string }[] }
-
-/** Runs axe on the page as it is and returns its serious and critical violations, with where they are. */
-async function seriousViolations(p: Page): Promise<string[]> {
-  await p.evaluate(AXE);
-  const violations = await p.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run: (ctx: Document) => Promise<{ violations: Violation[] }> } }).axe.run(document);
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
-  });
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help}\n${v.nodes.map((n) => `  ${n.target.join(' ')}: ${n.failureSummary ?? ''}`).join('\n')}`);
-}
 
 beforeAll(async () => {
   product = await startProduct();

@@ -1,11 +1,10 @@
 /// <reference lib="dom" />
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createCallQueue, saveCallQueue } from '@carillon/core/queues';
 import { DEFAULT_QUEUE_SETTINGS } from '@carillon/domain';
 import { openPostgres, type Db } from '@carillon/db';
+import { seriousViolations } from '../support/axe.ts';
 import { launchChromium } from '../support/browser.ts';
 import { startProduct, type RunningProduct } from '../support/product.ts';
 import { activate, HttpClient, STRONG } from '../support/http-client.ts';
@@ -17,7 +16,6 @@ import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
  * area is enabled for this product only): an agent member of two queues logs out of one, then of all,
  * then back in to all, and the database holds each change; the page has no serious accessibility violation.
  */
-const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let product: RunningProduct;
 let browser: Browser;
@@ -96,11 +94,6 @@ describe('Call Queues page (agent)', () => {
   it('has no serious or critical accessibility violation', { timeout: 60_000 }, async () => {
     await page.goto(`${product.url}/me/call-queues`);
     await page.getByRole('heading', { level: 1 }).waitFor();
-    await page.evaluate(AXE);
-    const serious = await page.evaluate(async () => {
-      const result = await (window as unknown as { axe: { run: (ctx: Document) => Promise<{ violations: { id: string; impact: string | null }[] }> } }).axe.run(document);
-      return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id);
-    });
-    expect(serious).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
   });
 });
