@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgres, type Db } from '@carillon/db';
-import { startProduct, type RunningProduct } from '../support/product.ts';
-import { activate, HttpClient } from '../support/http-client.ts';
-import { createStandardUsers } from '../support/softphone-users.ts';
-import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
+import type { Db } from '@carillon/db';
+import { startApiProduct, type ApiProduct } from '../support/api-product.ts';
+import type { HttpClient } from '../support/http-client.ts';
 
 /**
  * Call queues through the API (issue 15), on the running product and real PostgreSQL with the
@@ -11,8 +9,7 @@ import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
  * (validated by field, audited); a number already taken, a member that is not a user and 26 callers
  * are refused; a standard user may not change queues; another account's queue is not found.
  */
-let product: RunningProduct;
-let scratch: { url: string; drop: () => Promise<void> } | undefined;
+let ctx: ApiProduct;
 let db: Db;
 let admin: HttpClient;
 let sam: HttpClient;
@@ -29,28 +26,22 @@ interface Queue {
 }
 
 beforeAll(async () => {
-  const pgUrl = testPostgresUrl();
-  if (pgUrl) scratch = await createScratchDatabase(pgUrl, 'call_queues');
-  product = await startProduct({ ENABLE_UNRELEASED: 'queues', ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
-  db = openPostgres(product.databaseUrl(), 2);
-  admin = new HttpClient(product.url);
-  expect((await activate(admin, product.activationLink)).status).toBe(303);
-  accountId = ((await (await admin.get('/api/me')).json()) as { accountId: string }).accountId;
-  await createStandardUsers(db, [
-    { extension: '2101', name: 'sam', password: PASSWORD },
-    { extension: '2102', name: 'tom', password: PASSWORD },
-  ]);
-  sam = new HttpClient(product.url);
-  expect((await sam.form('/login', { identifier: 'sam@demo.carillon.localhost', password: PASSWORD })).status).toBe(303);
-  const created = await product.createAccount(['--company', 'Beta Corp', '--email', 'boss@beta.example']);
-  other = new HttpClient(product.url);
-  expect((await activate(other, created.link)).status).toBe(303);
+  ctx = await startApiProduct({
+    scratchName: 'call_queues',
+    env: { ENABLE_UNRELEASED: 'queues' },
+    users: [
+      { extension: '2101', name: 'sam' },
+      { extension: '2102', name: 'tom' },
+    ],
+    signIn: ['sam'],
+    password: PASSWORD,
+  });
+  ({ db, admin, other, accountId } = ctx);
+  sam = ctx.users.sam!;
 }, 120_000);
 
 afterAll(async () => {
-  await db?.destroy();
-  expect(await product?.stop()).toBe(0);
-  await scratch?.drop();
+  expect(await ctx?.stop()).toBe(0);
 });
 
 describe('call queues API', () => {

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgres, type Db } from '@carillon/db';
-import { startProduct, type RunningProduct } from '../support/product.ts';
-import { activate, HttpClient } from '../support/http-client.ts';
-import { createStandardUsers } from '../support/softphone-users.ts';
-import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
+import type { Db } from '@carillon/db';
+import { startApiProduct, type ApiProduct } from '../support/api-product.ts';
+import type { HttpClient } from '../support/http-client.ts';
 
 /**
  * Call monitoring groups through the API (issue 15 point 6, MON-02), on the running product and real
@@ -12,8 +10,7 @@ import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
  * account's are refused with a clear error; a standard user may not read or change groups; another
  * account's group is not found.
  */
-let product: RunningProduct;
-let scratch: { url: string; drop: () => Promise<void> } | undefined;
+let ctx: ApiProduct;
 let db: Db;
 let admin: HttpClient;
 let sam: HttpClient;
@@ -30,30 +27,24 @@ interface Group {
 }
 
 beforeAll(async () => {
-  const pgUrl = testPostgresUrl();
-  if (pgUrl) scratch = await createScratchDatabase(pgUrl, 'monitoring_groups');
-  product = await startProduct({ ENABLE_UNRELEASED: 'monitoring', ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
-  db = openPostgres(product.databaseUrl(), 2);
-  admin = new HttpClient(product.url);
-  expect((await activate(admin, product.activationLink)).status).toBe(303);
-  accountId = ((await (await admin.get('/api/me')).json()) as { accountId: string }).accountId;
-  await createStandardUsers(db, [
-    { extension: '2101', name: 'sam', password: PASSWORD },
-    { extension: '2102', name: 'tom', password: PASSWORD },
-    { extension: '2103', name: 'ann', password: PASSWORD },
-  ]);
-  for (const row of await db.selectFrom('extensions').select(['id', 'number']).where('account_id', '=', accountId).where('number', 'in', ['2101', '2102', '2103']).execute()) ext[row.number] = row.id;
-  sam = new HttpClient(product.url);
-  expect((await sam.form('/login', { identifier: 'sam@demo.carillon.localhost', password: PASSWORD })).status).toBe(303);
-  const created = await product.createAccount(['--company', 'Beta Corp', '--email', 'boss@beta.example']);
-  other = new HttpClient(product.url);
-  expect((await activate(other, created.link)).status).toBe(303);
+  ctx = await startApiProduct({
+    scratchName: 'monitoring_groups',
+    env: { ENABLE_UNRELEASED: 'monitoring' },
+    users: [
+      { extension: '2101', name: 'sam' },
+      { extension: '2102', name: 'tom' },
+      { extension: '2103', name: 'ann' },
+    ],
+    signIn: ['sam'],
+    password: PASSWORD,
+  });
+  ({ db, admin, other, accountId } = ctx);
+  sam = ctx.users.sam!;
+  Object.assign(ext, ctx.extensions);
 }, 120_000);
 
 afterAll(async () => {
-  await db?.destroy();
-  expect(await product?.stop()).toBe(0);
-  await scratch?.drop();
+  expect(await ctx?.stop()).toBe(0);
 });
 
 describe('call monitoring groups API', () => {

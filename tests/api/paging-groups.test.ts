@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgres, type Db } from '@carillon/db';
-import { startProduct, type RunningProduct } from '../support/product.ts';
-import { activate, HttpClient } from '../support/http-client.ts';
-import { createStandardUsers } from '../support/softphone-users.ts';
-import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
+import type { Db } from '@carillon/db';
+import { startApiProduct, type ApiProduct } from '../support/api-product.ts';
+import type { HttpClient } from '../support/http-client.ts';
 
 /**
  * Paging-only groups through the API (issue 15 point 2; inventory 2 §11 PG-02, PG-03), on the
@@ -13,8 +11,7 @@ import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
  * a number taken, bad input, more receivers than a page reaches and another account's device or user
  * are refused; a standard user may change nothing; another account's group is not found.
  */
-let product: RunningProduct;
-let scratch: { url: string; drop: () => Promise<void> } | undefined;
+let ctx: ApiProduct;
 let db: Db;
 let admin: HttpClient;
 let sam: HttpClient;
@@ -42,35 +39,27 @@ async function addDevice(account: string, extensionId: string): Promise<string> 
   return row.id;
 }
 
-const extensionOf = async (account: string, number: string) => (await db.selectFrom('extensions').select('id').where('account_id', '=', account).where('number', '=', number).executeTakeFirstOrThrow()).id;
-
 beforeAll(async () => {
-  const pgUrl = testPostgresUrl();
-  if (pgUrl) scratch = await createScratchDatabase(pgUrl, 'paging_groups');
-  product = await startProduct({ ENABLE_UNRELEASED: 'paging', ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
-  db = openPostgres(product.databaseUrl(), 2);
-  admin = new HttpClient(product.url);
-  expect((await activate(admin, product.activationLink)).status).toBe(303);
-  accountId = ((await (await admin.get('/api/me')).json()) as { accountId: string }).accountId;
-  await createStandardUsers(db, [
-    { extension: '2101', name: 'sam', password: PASSWORD },
-    { extension: '2102', name: 'tom', password: PASSWORD },
-  ]);
-  users = { sam: await extensionOf(accountId, '2101'), tom: await extensionOf(accountId, '2102') };
-  sam = new HttpClient(product.url);
-  expect((await sam.form('/login', { identifier: 'sam@demo.carillon.localhost', password: PASSWORD })).status).toBe(303);
-  const created = await product.createAccount(['--company', 'Beta Corp', '--email', 'boss@beta.example']);
-  other = new HttpClient(product.url);
-  expect((await activate(other, created.link)).status).toBe(303);
+  ctx = await startApiProduct({
+    scratchName: 'paging_groups',
+    env: { ENABLE_UNRELEASED: 'paging' },
+    users: [
+      { extension: '2101', name: 'sam' },
+      { extension: '2102', name: 'tom' },
+    ],
+    signIn: ['sam'],
+    password: PASSWORD,
+  });
+  ({ db, admin, other, accountId } = ctx);
+  sam = ctx.users.sam!;
+  users = { sam: ctx.extensions['2101']!, tom: ctx.extensions['2102']! };
   const otherAccount = ((await (await other.get('/api/me')).json()) as { accountId: string; extensionId?: string }).accountId;
   const theirExtension = (await db.selectFrom('extensions').select('id').where('account_id', '=', otherAccount).where('type', '=', 'user').executeTakeFirstOrThrow()).id;
   devices = { mine: [await addDevice(accountId, users.sam), await addDevice(accountId, users.tom)], theirs: await addDevice(otherAccount, theirExtension), theirExtension };
 }, 120_000);
 
 afterAll(async () => {
-  await db?.destroy();
-  expect(await product?.stop()).toBe(0);
-  await scratch?.drop();
+  expect(await ctx?.stop()).toBe(0);
 });
 
 describe('paging groups API', () => {
