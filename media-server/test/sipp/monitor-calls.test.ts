@@ -52,6 +52,9 @@ const sockets: { close(): void }[] = [];
 afterEach(async () => {
   for (const r of running.splice(0)) r.stop();
   for (const s of sockets.splice(0)) s.close();
+  // A test that failed half way leaves no call behind for the next (its agent would be busy, its call found first).
+  for (const c of h.edge.calls.calls()) c.hangUpByCommand();
+  await Promise.all(h.edge.calls.applicationCalls().map((c) => c.close()));
   await h.redis.del(queueWaitingKey(queueId), queueMemberKey(h.accountId, phones['102']!.extensionId));
 });
 
