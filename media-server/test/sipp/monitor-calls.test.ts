@@ -201,11 +201,18 @@ describe('call monitoring by code', () => {
     expect(longestGap(b, since), 'the longest silence the agent heard').toBeLessThan(200);
     expect(h.media.liveCounts()).toMatchObject({ legs: 2, bridges: 1, rooms: 0 });
 
-    // The call goes on as before and ends as before.
+    // The call goes on as before and ends as before; the monitor's listening is a leg of it in the call log.
     expect(call.hangUpByCommand()).toBe(true);
     await succeeded(caller, 'the caller');
     await succeeded(callee, 'the agent');
     await nothingLeft();
+    await expect.poll(async () => (await legsOf(call.recordId!)).map((l) => [l.role, l.result, l.device_id]).sort(), { timeout: 20_000, interval: 100 }).toEqual(
+      [
+        ['callee', 'answered', phones['102']!.deviceId],
+        ['caller', 'answered', phones['101']!.deviceId],
+        ['monitor', 'answered', phones['103']!.deviceId],
+      ].sort(),
+    );
   }, 180_000);
 
   it('*85 takes over: the agent gets a BYE, the caller and the monitor hear each other, and the monitor hanging up ends the call', async () => {
@@ -215,6 +222,7 @@ describe('call monitoring by code', () => {
     const caller = await dial('101', '102', 'uac-socket-until-bye.xml', { rtpport: String(a.port) });
     await Promise.all([speakWhenConnected(caller, a), speakWhenConnected(callee, b)]);
     await twoParty(a, b, 'the two parties hearing each other');
+    const call = (await waitFor('the answered call', theCall)) as B2buaCall;
 
     const m = await monitorPhone(MONITOR_HZ);
     const monitor = await dial('103', '*85102', 'uac-talk-then-bye.xml', { rtpport: String(m.port), talkms: '20000' });
@@ -234,6 +242,8 @@ describe('call monitoring by code', () => {
     await succeeded(monitor, 'the monitor');
     await succeeded(caller, 'the caller');
     await nothingLeft();
+    // The agent's leg ended when the monitor took its place; the monitor's leg is the call's callee side from then on.
+    await expect.poll(async () => (await legsOf(call.recordId!)).map((l) => [l.role, l.result]).sort(), { timeout: 20_000, interval: 100 }).toEqual([['callee', 'transferred'], ['caller', 'answered'], ['monitor', 'answered']]);
   }, 120_000);
 
   it('*82 whispers from the start; when the caller hangs up the agent and the monitor get their BYE', async () => {
@@ -307,8 +317,9 @@ describe('call monitoring by code', () => {
 const theQueueCall = () => h.edge.calls.applicationCalls().find((c) => c.destination.kind === 'queue' && c.state === 'Answered') ?? null;
 
 /** The call log's legs of the queue call, by role. */
-async function legsOf(call: AppCall): Promise<{ role: string; device_id: string | null; answered_at: Date | null; ended_at: Date | null; result: string | null; rtp_stats: unknown }[]> {
-  return h.db.selectFrom('call_legs').select(['role', 'device_id', 'answered_at', 'ended_at', 'result', 'rtp_stats']).where('account_id', '=', h.accountId).where('call_id', '=', call.callRecordId!).orderBy('started_at').execute();
+async function legsOf(call: AppCall | string): Promise<{ role: string; device_id: string | null; answered_at: Date | null; ended_at: Date | null; result: string | null; rtp_stats: unknown }[]> {
+  const id = typeof call === 'string' ? call : call.callRecordId!;
+  return h.db.selectFrom('call_legs').select(['role', 'device_id', 'answered_at', 'ended_at', 'result', 'rtp_stats']).where('account_id', '=', h.accountId).where('call_id', '=', id).orderBy('started_at').execute();
 }
 
 describe('monitoring a call answered by an application (a queue call)', () => {
