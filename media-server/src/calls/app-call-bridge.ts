@@ -1,5 +1,5 @@
 import type { Logger } from '@carillon/config';
-import type { BridgeHandle, MediaEvent } from '../media/index.ts';
+import type { BridgeHandle, ContainerHandle, MediaEvent } from '../media/index.ts';
 import { createResponse, newCallId, newTag, SipRequest, type SipResponse } from '../sip/message/index.ts';
 import { InviteSession, type SessionSettings, type SessionTermination } from '../sip/session/index.ts';
 import type { InviteServerTransaction, NonInviteServerTransaction, TransactionLayer } from '../sip/transaction/index.ts';
@@ -60,6 +60,8 @@ export interface CalleeForksCall {
   callerCodec: Codec;
   /** The first 2xx (or, for a party that must accept, its 1): the extension whose device answered, null for an outside number. */
   onAnswered: (extensionId: string | null) => Promise<void>;
+  /** Where the legs are when not in the bridge (a monitor's room, calls/call-monitor.ts): the answered leg's figures are read there. */
+  legs?: () => ContainerHandle | null;
   /** The "press 1 to accept" prompt (a media file), for targets with `confirm`. */
   acceptPrompt?: { file: string } | { pcm: Int16Array };
   /**
@@ -152,6 +154,11 @@ export class CalleeForks {
 
   get ringing(): boolean {
     return this.phase === 'Ringing';
+  }
+
+  /** A party answered and is connected on leg 'b' (a monitor may join then). */
+  get connected(): boolean {
+    return this.phase === 'Answered';
   }
 
   /** Sends the INVITEs, and starts the ring timer. `local`: our side of leg 'b' for the offers. */
@@ -391,6 +398,34 @@ export class CalleeForks {
     this.settle({ outcome: 'no-answer', status: 480 });
   }
 
+  /**
+   * Take over by a monitor (calls/call-monitor.ts): its dialog (we are the UAS of its INVITE) becomes
+   * the answered party's, with its leg record; the agent gets a BYE and its leg ends 'transferred'.
+   * The caller moves the media (the monitor's leg in place of leg 'b'). False when nobody is connected.
+   */
+  takeOver(session: InviteSession, invite: SipRequest, extensionId: string, legRecordId: string): boolean {
+    const agent = this.answered;
+    if (this.phase !== 'Answered' || !agent) return false;
+    const fork: Fork = { request: invite, session, legRecordId, webrtc: null, callee: { ...agent.callee, extensionId, confirm: false }, status: 'answered', finalStatus: null, authRetried: false };
+    this.forks.push(fork);
+    this.answered = fork;
+    // Its session's end is no longer the call's (the answered fork is the monitor's now).
+    agent.session.bye();
+    void this.ctx.records.legEnded(agent.legRecordId, 'transferred').catch(() => undefined);
+    session.on('terminated', (t: SessionTermination) => {
+      if (fork === this.answered && t.reason !== 'local-bye' && t.reason !== 'closed') this.calleeLeft();
+    });
+    // As a fork's: a re-offer is refused and the call goes on as it was (RFC 3261 §14.2).
+    session.on('offer', (offer) => offer.reject(488));
+    session.on('request', (req, tx) => tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'INFO' || req.method === 'NOTIFY' ? 200 : 501)));
+    return true;
+  }
+
+  /** The ACK of our 200 to a party that took over (its dialog is a UAS one). */
+  receiveAck(ack: SipRequest): void {
+    for (const f of this.forks) if (f.request.callId === ack.callId && f.request.method === 'INVITE' && f.session.dialog) f.session.receiveAck(ack);
+  }
+
   /** The callee's BYE (or its session failing): the bridged leg is over. */
   private calleeLeft(): void {
     if (this.phase !== 'Answered') return;
@@ -421,7 +456,7 @@ export class CalleeForks {
   private async endAnsweredLeg(): Promise<void> {
     const fork = this.answered;
     if (!fork) return;
-    const leg = (await this.bridge.stats().catch(() => [])).find((s) => s.legId === 'b');
+    const leg = (await (this.call.legs?.() ?? this.bridge).stats().catch(() => [])).find((s) => s.legId === 'b');
     const stats = leg ? { received: leg.received, sent: leg.sent, dropped: leg.dropped, rtcpReceived: leg.rtcpReceived } : undefined;
     await this.ctx.records.legEnded(fork.legRecordId, 'answered', stats).catch((err: unknown) => this.log.error('callee leg not ended in the record', { error: err }));
   }

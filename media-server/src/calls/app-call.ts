@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '@carillon/config';
 import type { CallResult } from '@carillon/db';
+import type { MonitorMode } from '@carillon/domain';
 import { promptPath, type BridgeHandle, type ContainerHandle, type LegCodecName, type MediaEvent, type PlaybackSource, type PromptName, type RoomHandle } from '../media/index.ts';
 import { generateTone } from '../media/audio/tone-generator.ts';
 import { readWav8kMono, WAV_HEADER_BYTES, wavHeader } from '../media/media-player/wav-file.ts';
@@ -38,6 +39,7 @@ import type { CallDirection, Destination, ExtensionDestination, TrunkTarget } fr
 import type { MediaEngine } from '../media/index.ts';
 import { reachTarget } from './binding-target.ts';
 import { CalleeForks, DECLINE_DIGIT, type CalleeDevice, type CalleeTarget } from './app-call-bridge.ts';
+import { CallMonitor, type MonitoredCall } from './call-monitor.ts';
 import { pstnCallee } from './pstn-callee.ts';
 import type { CallRecords } from './call-records.ts';
 import type { RoomRegistry } from './room-registry.ts';
@@ -97,7 +99,7 @@ export interface AppCallEvents {
   answered: [codec: string];
   /** The call is over for the application (the signal fired). */
   ending: [end: AppCallEnd];
-  /** What `bridgeTo` does to the extension it rings (its presence): ringing, on the call, or nothing any more. */
+  /** What `bridgeTo` does to the extension it rings (its presence): ringing, on the call, or nothing any more; and a monitor's, on the call while it monitors. */
   callee: [extensionId: string, state: 'ringing' | 'on_call' | null];
   /** Everything is released; `stats` are the caller's media figures, if media was opened. */
   ended: [end: AppCallEnd & { stats: Record<string, unknown> | undefined }];
@@ -123,7 +125,7 @@ export interface AppCallContext {
   /** For `bridgeTo`: the devices an extension has registered now (none: unavailable). */
   calleeDevices(extensionId: string): Promise<CalleeDevice[]>;
   /** The callee legs of `bridgeTo` in the call record. */
-  records: Pick<CallRecords, 'addLeg' | 'legEnded' | 'answered'>;
+  records: Pick<CallRecords, 'addLeg' | 'legEnded' | 'answered' | 'legAnswered'>;
   domain: string;
   /** A callee fork's Call-ID reaches this call (its BYE, a retransmitted 2xx) until the call is forgotten. */
   registerFork(callId: string, call: AppCall): void;
@@ -228,6 +230,14 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   /** `dialOut` legs still running: the release waits for them (they stop with the call's signal). */
   private readonly dialOuts = new Set<Promise<BridgeOutcome>>();
   private member: RoomMembership | null = null;
+  /** The extension whose device answered the current `bridgeTo` (the agent a monitor listens to), while connected. */
+  private agentExtension: string | null = null;
+  /** A monitor on the bridged call (MON-01, calls/call-monitor.ts), while it is on it. */
+  private monitoring: CallMonitor | null = null;
+  /** The media changes of the last monitor that left (the legs moving back to the bridge): the release waits for them. */
+  private monitorLeaving: Promise<void> = Promise.resolve();
+  /** The monitors' Call-IDs: this call's until it is forgotten. */
+  private readonly monitorCallIds: string[] = [];
   /** How many times an application handed the call on (`transfer`). */
   private transfers = 0;
   /** A digit from the caller's endpoint while it is in a room (events then come from the room). */
@@ -444,6 +454,9 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     await Promise.allSettled([...this.dialOuts]);
     // A message is moved away by its deposit; what is left is a recording nobody kept (bounded disk).
     for (const file of this.recordings) await fs.rm(file, { force: true }).catch(() => undefined);
+    // A monitor still on (the application ended the call another way): it leaves first, the legs back in the bridge.
+    await this.monitoring?.end();
+    await this.monitorLeaving;
     let stats: Record<string, unknown> | undefined;
     if (this.bridge) {
       const leg = (await this.bridge.stats().catch(() => [])).find((s) => s.legId === 'a');
@@ -487,7 +500,10 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   }
 
   receiveAck(ack: SipRequest): void {
-    this.session.receiveAck(ack);
+    if (ack.callId === this.sipCallId) this.session.receiveAck(ack);
+    else if (this.monitoring && this.monitoring.callId === ack.callId) this.monitoring.session.receiveAck(ack);
+    // A monitor that took the call over: its dialog is the answered party's now.
+    else for (const f of this.calleeForks) f.receiveAck(ack);
   }
 
   /** A 2xx to one of our forks that no transaction claims any more: its session acknowledges it again (RFC 3261 §13.2.2.4). */
@@ -497,11 +513,16 @@ export class AppCall extends EventEmitter<AppCallEvents> {
 
   /** The Call-IDs of every fork this call sent. */
   get forkCallIds(): string[] {
-    return this.calleeForks.flatMap((f) => f.callIds);
+    return [...this.calleeForks.flatMap((f) => f.callIds), ...this.monitorCallIds];
   }
 
   /** A request in the caller's dialog: the session answers BYE and re-INVITEs, and hands the rest to otherRequest. */
   inDialog(req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): void {
+    if (this.monitoring && req.callId === this.monitoring.callId) {
+      // The monitor's BYE, re-INVITEs and INFO: its session answers and hands them to the monitoring handlers.
+      this.monitoring.receiveRequest(req, tx);
+      return;
+    }
     if (req.callId !== this.sipCallId) {
       // A callee's request (its BYE): the fork's session answers it.
       if (!this.calleeForks.some((f) => f.inDialog(req, tx))) tx.respond(createResponse(req, 481));
@@ -543,9 +564,9 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     const address = mediaAddress(sdp, audio);
     this.codec = choice.audio;
     this.telephoneEvent = choice.telephoneEvent;
-    if (this.bridge && !this.webrtc && address && audio.port > 0) {
+    if (this.legs && !this.webrtc && address && audio.port > 0) {
       this.remote = { address, rtpPort: audio.port };
-      await this.bridge.updateLeg('a', { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: this.remote });
+      await this.legs.updateEndpoint('a', { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: this.remote });
     }
     offer.accept({ sdp: this.localSdp([this.codec]) });
   }
@@ -564,7 +585,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     this.codec = choice.audio;
     this.telephoneEvent = choice.telephoneEvent;
     this.remote = { address, rtpPort: audio.port };
-    await this.bridge.updateLeg('a', { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: this.remote });
+    await this.legs!.updateEndpoint('a', { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: this.remote });
   }
 
   private localSdp(codecs: Codec[]): Buffer {
@@ -772,7 +793,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   /** Where the caller's own endpoint is now: leg 'a' of the call's bridge, or its member in a room. */
   private callerEndpoint(): { container: ContainerHandle; endpointId: string } {
     if (this.member?.placed === 'moved') return { container: this.member.room, endpointId: this.member.endpointId };
-    return { container: this.bridge!, endpointId: 'a' };
+    return { container: this.legs!, endpointId: 'a' };
   }
 
   /**
@@ -986,11 +1007,13 @@ export class AppCall extends EventEmitter<AppCallEvents> {
         recordId: this.recordId,
         accountId: this.accountId,
         callerCodec: this.codec,
+        legs: () => this.legs,
         ...(acceptPrompt ? { acceptPrompt } : {}),
         ...(options.screening ? { declineDigit: DECLINE_DIGIT, acceptSeconds: SCREENING_ACCEPT_SECONDS } : {}),
         onAnswered: async (extensionId) => {
           // Presence: the extension whose device answered is on the call; the others ring no more.
           for (const id of extensions) this.emit('callee', id, id === extensionId ? 'on_call' : null);
+          this.agentExtension = extensionId;
           if (extensionId) options.onAnswered?.(extensionId);
           // The caller hears the callee from now on, not what the application played while it rang.
           await bridge.stopPlayback('a').catch(() => undefined);
@@ -1013,6 +1036,9 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       return await forks.outcome;
     } finally {
       this.lifetime.signal.removeEventListener('abort', callerLeft);
+      // Its monitor leaves with the agent (a BYE), the legs back in the bridge before leg 'b' goes.
+      this.agentExtension = null;
+      await this.monitoring?.end();
       this.bridging = null;
       for (const id of extensions) this.emit('callee', id, null);
       // The caller stays with the application (voicemail after no answer): leg 'b' goes. An ended call's release closes the bridge.
@@ -1022,6 +1048,85 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       // Ring-back the application played while it rang ends with the ringing.
       if (this.live) await bridge.stopPlayback('a').catch(() => undefined);
     }
+  }
+
+  // ---- Call monitoring (issue 15 point 6, MON-01) --------------------------------
+
+  /** Where the legs a and b are: the call's bridge, or the monitoring room while a monitor is on the call. */
+  private get legs(): ContainerHandle | null {
+    return this.monitoring?.inRoom ? this.monitoring.room : this.bridge;
+  }
+
+  /**
+   * Whether a monitor can join this call to listen to `extensionId`: the call is bridged (`bridgeTo`)
+   * to a device of that extension, which answered and is connected, the caller is in no room, and no
+   * monitor is on it yet. The agent is on leg 'b', the caller on leg 'a'.
+   */
+  monitorable(extensionId: string): boolean {
+    return this.is('Answered') && !!this.bridging?.connected && this.agentExtension === extensionId && !this.monitoring && !this.member && !this.joining && !!this.bridge;
+  }
+
+  /** The mode and monitor, while a monitor is on the call (tests read it). */
+  get monitored(): { agentSide: 'a' | 'b'; mode: MonitorMode; monitorExtensionId: string } | null {
+    const m = this.monitoring;
+    return m ? { agentSide: m.agentSide, mode: m.mode, monitorExtensionId: m.party.extensionId } : null;
+  }
+
+  /**
+   * A monitor's INVITE (a monitoring code + the agent's extension) joins this call on the agent's
+   * leg 'b' (CallMonitor.join).
+   */
+  monitor(mode: MonitorMode, invite: SipRequest, tx: InviteServerTransaction, source: SipSource, party: Extract<CallParty, { kind: 'device' }>): Promise<void> {
+    const agentExtension = this.agentExtension;
+    const call: MonitoredCall = {
+      log: this.log,
+      accountId: this.accountId,
+      recordId: this.recordId,
+      media: this.ctx.media,
+      transactions: this.ctx.transactions,
+      sessionSettings: this.ctx.sessionSettings,
+      records: this.ctx.records,
+      localContact: (transport) => this.ctx.localContact(transport),
+      bridge: () => this.bridge,
+      fits: () => agentExtension !== null && this.monitorable(agentExtension),
+      // The legs go back to the bridge whenever the monitor leaves: the release reads the caller's figures there.
+      ended: () => this.#state === 'Ended',
+      registerCallId: (callId) => {
+        this.monitorCallIds.push(callId);
+        this.ctx.registerFork(callId, this);
+      },
+      setMonitor: (monitor) => {
+        if (!monitor && this.monitoring) this.monitorLeaving = this.monitoring.settled();
+        this.monitoring = monitor;
+      },
+      partyEvent: (e) => this.mediaEvent(e),
+      presence: (extensionId, state) => {
+        if (this.live) this.emit('callee', extensionId, state);
+      },
+      takeOver: (monitor) => this.takeOver(monitor),
+    };
+    return CallMonitor.join(call, mode, 'b', invite, tx, source, party);
+  }
+
+  /**
+   * Take over: the agent gets a BYE and leaves; the monitor is the answered party of `bridgeTo` from
+   * now on (its dialog and its leg record), its leg on the bridge as 'b'. The caller keeps its
+   * session and hears the monitor; the application's bridgeTo goes on until one of them hangs up.
+   */
+  private async takeOver(monitor: CallMonitor): Promise<void> {
+    await monitor.serial(async () => {
+      const forks = this.bridging;
+      const bridge = this.bridge;
+      if (!forks?.connected || !bridge || !monitor.legRecordId || !monitor.becomeParty()) return;
+      const agent = this.agentExtension;
+      if (!forks.takeOver(monitor.session, monitor.invite, monitor.party.extensionId, monitor.legRecordId)) return;
+      monitor.legRecordId = null;
+      this.agentExtension = monitor.party.extensionId;
+      if (agent) this.emit('callee', agent, null);
+      this.emit('callee', monitor.party.extensionId, 'on_call');
+      await monitor.moveAsAgent(bridge);
+      this.log.info('call taken over by its monitor');
+    });
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Logger } from '@carillon/config';
 import type { CallResult } from '@carillon/db';
 import type { MonitorMode } from '@carillon/domain';
-import type { BridgeHandle, ContainerHandle, LegCodecName, MediaEvent, RoomHandle } from '../media/index.ts';
+import type { BridgeHandle, ContainerHandle, LegCodecName, MediaEvent } from '../media/index.ts';
 import { promptPath, staticAudioPath } from '../media/index.ts';
 import { createResponse, newCallId, newTag, parseNameAddr, SipRequest, type SipResponse } from '../sip/message/index.ts';
 import { InviteSession, type IncomingOffer, type SessionTermination } from '../sip/session/index.ts';
@@ -17,7 +17,7 @@ import { LocalSdp } from './local-sdp.ts';
 import { forkOffer, readForkAnswer } from './fork-media.ts';
 import { reachTarget } from './binding-target.ts';
 import { StarCodeDetector } from './star-codes.ts';
-import { hearingFor, MONITOR_LEG, MONITOR_MODE_DIGITS } from './call-monitor.ts';
+import { CallMonitor, type MonitoredCall } from './call-monitor.ts';
 import { replacesFromUriHeaders, type ReplacesTarget } from './replaces.ts';
 import { pstnHeaders, trunkRequestUri, trunkSipTarget } from './pstn-callee.ts';
 import { answerSetup, isWebRtcMedia, newIceCredentials, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
@@ -178,24 +178,10 @@ export class B2buaCall implements ParkableCall {
   private readonly sideExtension: { a: string | null; b: string | null } = { a: null, b: null };
   /** The extension a blind transfer is ringing, if any. */
   private transferTargetExtension: string | null = null;
-  /**
-   * A monitor on the call (MON-01, `monitor()`): its session, the room that holds the two parties'
-   * legs and the monitor's while it lasts, and its mode. `inRoom`: the legs a and b are in the room
-   * (moved there from the bridge, and back when the monitor leaves).
-   */
-  private monitoring: {
-    session: InviteSession;
-    room: RoomHandle;
-    mode: MonitorMode;
-    agentSide: 'a' | 'b';
-    monitor: Extract<CallParty, { kind: 'device' }>;
-    codec: Codec;
-    telephoneEvent: Codec | null;
-    sdp: LocalSdp;
-    inRoom: boolean;
-  } | null = null;
-  /** The monitoring's media changes, one at a time (moves between the bridge and the room, hearing rules). */
-  private monitorOps: Promise<void> = Promise.resolve();
+  /** A monitor on the call (MON-01, `monitor()`, calls/call-monitor.ts), while it is on it. */
+  private monitoring: CallMonitor | null = null;
+  /** The media changes of the last monitor that left (its legs moving back to the bridge): finish() waits for them. */
+  private monitorLeaving: Promise<void> = Promise.resolve();
   private readonly onDtmf = (e: Extract<MediaEvent, { type: 'dtmf' }>) => this.mediaEvent(e);
   private readonly onMediaTimeout = (e: Extract<MediaEvent, { type: 'media-timeout' }>) => this.mediaTimedOut(e);
 
@@ -670,9 +656,9 @@ export class B2buaCall implements ParkableCall {
       return;
     }
     const monitor = this.monitoring;
-    if (monitor && monitor.session.dialog?.state.callId === req.callId) {
+    if (monitor && monitor.callId === req.callId) {
       // The monitor's BYE, re-INVITEs and INFO: its session answers and hands them to the monitoring handlers.
-      monitor.session.receiveRequest(req, tx);
+      monitor.receiveRequest(req, tx);
       return;
     }
     const side = this.sideOf(req.callId);
@@ -1101,208 +1087,67 @@ export class B2buaCall implements ParkableCall {
   /** The monitored side and mode, while a monitor is on the call (tests and the supervisor's view read it). */
   get monitored(): { agentSide: 'a' | 'b'; mode: MonitorMode; monitorExtensionId: string } | null {
     const m = this.monitoring;
-    return m ? { agentSide: m.agentSide, mode: m.mode, monitorExtensionId: m.monitor.extensionId } : null;
+    return m ? { agentSide: m.agentSide, mode: m.mode, monitorExtensionId: m.party.extensionId } : null;
   }
 
-  /**
-   * A monitor's INVITE (a monitoring code + the agent's extension) joins this call on `agentSide`'s
-   * agent. We are the UAS of that INVITE. The two parties' legs move from the bridge into a room
-   * placed on the bridge's worker (their sockets, keys and RTP streams stay: no re-INVITE), each with
-   * the hearing rule of the mode, and the monitor's leg is opened in the room. 'takeover' drops the
-   * agent at once. The engine checked that the monitor may (a group where it monitors the agent).
-   * Plain RTP only, as a pickup: a browser's offer gets 488.
-   */
-  async monitor(mode: MonitorMode, agentSide: 'a' | 'b', invite: SipRequest, tx: InviteServerTransaction, source: SipSource, party: Extract<CallParty, { kind: 'device' }>): Promise<void> {
+  /** A monitor's INVITE (a monitoring code + the agent's extension) joins this call on `agentSide` (CallMonitor.join). */
+  monitor(mode: MonitorMode, agentSide: 'a' | 'b', invite: SipRequest, tx: InviteServerTransaction, source: SipSource, party: Extract<CallParty, { kind: 'device' }>): Promise<void> {
     const agentExtension = this.sideExtension[agentSide];
-    const fits = () => agentExtension !== null && this.monitorableSide(agentExtension) === agentSide;
-    if (!fits()) {
-      tx.respond(createResponse(invite, 404, { reason: 'No Call To Monitor' }));
-      return;
-    }
-    const offer = invite.body.length ? parseSdp(invite.body.toString('utf8')) : null;
-    const audio = offer?.media.find((m) => m.type === 'audio' && m.port > 0);
-    const choice = offer && audio && !isWebRtcMedia(offer, audio) ? chooseCodec(audio.codecs, PLAIN_RTP_CODECS) : null;
-    const remote = offer && audio ? mediaAddress(offer, audio) : null;
-    if (!choice || !audio || !remote) {
-      tx.respond(createResponse(invite, 488, { reason: 'Not Acceptable Here' }));
-      return;
-    }
-    const contact = this.ctx.localContact(source.transport);
-    const session = InviteSession.uas({
-      invite,
-      transaction: tx,
-      transactions: this.ctx.transactions,
-      localTag: newTag(),
-      localContact: `<sip:carillon@${contact.host}:${contact.port};transport=${source.transport.toLowerCase()}>`,
-      resolveTarget: (remoteTarget) => reachTarget(remoteTarget, { transport: source.transport, address: source.remoteAddress, port: source.remotePort, connectionId: source.connectionId }),
-      ...(this.ctx.sessionSettings ? { settings: this.ctx.sessionSettings } : {}),
+    const call: MonitoredCall = {
       log: this.log,
-    });
-    this.incomingCallIds.push(invite.callId);
-    this.ctx.registerFork(invite.callId, this);
-    if (session.refuseTooBrief()) return;
-    const room = await this.ctx.media.createRoom({ near: this.bridge! });
-    const monitoring = { session, room, mode, agentSide, monitor: party, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: new LocalSdp(), inRoom: false };
-    if (!fits() || !tx.canRespond) {
-      // The call moved on while the room opened (hung up, transferred, another monitor first), or the monitor's CANCEL came first.
-      if (tx.canRespond) session.reject(404, 'No Call To Monitor');
-      session.close();
-      await room.close().catch(() => undefined);
-      return;
-    }
-    // From here on the call knows its monitor: finish() ends it, whatever happens below.
-    this.monitoring = monitoring;
-    room.on('dtmf', (e) => (e.legId === MONITOR_LEG ? this.monitorDigit(monitoring, e.digit) : this.onDtmf(e)));
-    room.on('media-timeout', this.onMediaTimeout);
-    let local: { address: string; rtpPort: number };
-    try {
-      local = await this.serialMonitorOp(async () => {
-        // The rules first, then the monitor's leg: it is never heard before its mode says so.
-        await this.bridge!.moveEndpoint('a', room);
-        await this.bridge!.moveEndpoint('b', room);
-        monitoring.inRoom = true;
-        await this.applyHearing(monitoring, mode === 'takeover' ? 'listen' : mode);
-        return room.addEndpoint({
-          legId: MONITOR_LEG,
-          codec: legCodec(choice.audio),
-          telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null,
-          remote: { address: remote, rtpPort: audio.port },
-        });
-      });
-    } catch (err) {
-      if (!this.ended) this.log.error('monitoring could not start', { error: err });
-      if (tx.canRespond) session.reject(this.ended ? 404 : 500, this.ended ? 'No Call To Monitor' : undefined);
-      await this.stopMonitoring(monitoring);
-      return;
-    }
-    if (this.monitoring !== monitoring || !tx.canRespond) {
-      if (tx.canRespond) session.reject(404, 'No Call To Monitor');
-      await this.stopMonitoring(monitoring);
-      return;
-    }
-    session.accept({ sdp: monitoring.sdp.build({ address: local.address, port: local.rtpPort, codecs: [choice.audio], telephoneEvent: choice.telephoneEvent, webrtc: null }) });
-    session.on('terminated', () => {
-      if (this.monitoring === monitoring) void this.stopMonitoring(monitoring);
-    });
-    session.on('offer', (o) => {
-      // Hold or a new address from the monitor's phone: the same media, its answer our SDP again.
-      const sdp = o.sdp ? parseSdp(o.sdp.toString('utf8')) : null;
-      const a = sdp?.media.find((m) => m.type === 'audio' && m.port > 0);
-      const address = sdp && a ? mediaAddress(sdp, a) : null;
-      if (this.monitoring !== monitoring || !a || !address) {
-        o.reject(this.monitoring === monitoring ? 488 : 481);
-        return;
-      }
-      void (async () => {
-        if (address !== '0.0.0.0') await monitoring.room.updateEndpoint(MONITOR_LEG, { remote: { address, rtpPort: a.port } });
-        o.accept({ sdp: monitoring.sdp.build({ address: local.address, port: local.rtpPort, codecs: [monitoring.codec], telephoneEvent: monitoring.telephoneEvent, webrtc: null }) });
-      })().catch(() => o.reject(500));
-    });
-    session.on('request', (req, rtx) => {
-      if (req.method === 'INFO') {
-        const body = req.body.toString('utf8');
-        const digit = /Signal\s*=\s*([0-9*#])/.exec(body)?.[1] ?? (/^\s*([0-9*#])\s*$/.exec(body)?.[1] ?? null);
-        rtx.respond(createResponse(req, 200));
-        if (digit) this.monitorDigit(monitoring, digit);
-        return;
-      }
-      rtx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'NOTIFY' ? 200 : 501));
-    });
-    // Who monitored whom is worth a log line (a supervisor's action on a colleague's call); the monitor is on a call too.
-    this.log.info('monitoring started', { mode, side: agentSide, monitorExtensionId: party.extensionId, agentExtensionId: agentExtension });
-    if (!this.ended) this.ctx.presence?.set(this, this.accountId, party.extensionId, 'on_call');
-    if (mode === 'takeover') await this.takeOver(monitoring);
-  }
-
-  /** One monitoring media change after the other, so a change of mode never crosses the monitor leaving. */
-  private serialMonitorOp<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.monitorOps.then(op);
-    this.monitorOps = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
-  }
-
-  private async applyHearing(monitoring: NonNullable<B2buaCall['monitoring']>, mode: Exclude<MonitorMode, 'takeover'>): Promise<void> {
-    const rules = hearingFor(mode, monitoring.agentSide);
-    // The monitor hears everyone in every mode (its rule stays null); the parties' rules say whether they hear it.
-    await monitoring.room.setHears('a', rules.a);
-    await monitoring.room.setHears('b', rules.b);
-    monitoring.mode = mode;
-  }
-
-  /** A key from the monitor: 4 listen, 5 whisper, 6 barge, 7 take over (MONITOR_MODE_DIGITS); others are ignored. */
-  private monitorDigit(monitoring: NonNullable<B2buaCall['monitoring']>, digit: string): void {
-    const mode = MONITOR_MODE_DIGITS[digit];
-    if (!mode || this.monitoring !== monitoring || mode === monitoring.mode) return;
-    this.log.debug('monitoring mode', { mode });
-    if (mode === 'takeover') {
-      void this.takeOver(monitoring).catch((err) => this.log.error('take over failed', { error: err }));
-      return;
-    }
-    void this.serialMonitorOp(async () => {
-      if (this.monitoring === monitoring && monitoring.inRoom) await this.applyHearing(monitoring, mode);
-    }).catch((err) => this.log.error('monitoring mode not changed', { error: err }));
+      accountId: this.accountId,
+      recordId: this.callRecordId,
+      media: this.ctx.media,
+      transactions: this.ctx.transactions,
+      sessionSettings: this.ctx.sessionSettings,
+      records: this.ctx.records,
+      localContact: (transport) => this.ctx.localContact(transport),
+      bridge: () => this.bridge,
+      fits: () => agentExtension !== null && this.monitorableSide(agentExtension) === agentSide,
+      ended: () => this.ended,
+      registerCallId: (callId) => {
+        this.incomingCallIds.push(callId);
+        this.ctx.registerFork(callId, this);
+      },
+      setMonitor: (monitor) => {
+        // The one leaving is waited for by finish() (its legs may be moving back to the bridge).
+        if (!monitor && this.monitoring) this.monitorLeaving = this.monitoring.settled();
+        this.monitoring = monitor;
+      },
+      partyEvent: (e) => (e.type === 'dtmf' ? this.onDtmf(e) : e.type === 'media-timeout' ? this.onMediaTimeout(e) : undefined),
+      presence: (extensionId, state) => this.ctx.presence?.set(this, this.accountId, extensionId, state),
+      takeOver: (monitor) => this.takeOver(monitor),
+    };
+    return CallMonitor.join(call, mode, agentSide, invite, tx, source, party);
   }
 
   /**
    * Take over: the agent gets a BYE and leaves; the monitor takes the agent's side of the call (its
-   * session becomes that side's), and the two legs go back to the two-party bridge, the monitor's under
-   * the agent's leg id. The other party keeps its session and hears the monitor from then on.
+   * session and its leg record become that side's), and the two legs go back to the two-party bridge,
+   * the monitor's under the agent's leg id. The other party keeps its session and hears the monitor.
    */
-  private async takeOver(monitoring: NonNullable<B2buaCall['monitoring']>): Promise<void> {
-    await this.serialMonitorOp(async () => {
-      if (this.monitoring !== monitoring || !monitoring.inRoom || this.ended) return;
-      const side = monitoring.agentSide;
-      const other = side === 'a' ? 'b' : 'a';
+  private async takeOver(monitor: CallMonitor): Promise<void> {
+    await monitor.serial(async () => {
       // The signalling first and at once: from here a BYE from either party ends the call with the monitor in it.
-      this.monitoring = null;
-      for (const event of ['offer', 'request', 'terminated'] as const) monitoring.session.removeAllListeners(event);
+      if (!monitor.becomeParty()) return;
+      const side = monitor.agentSide;
       this.retireSide(side, true);
-      const taken = this.attach({ legId: side, session: monitoring.session, codec: monitoring.codec, telephoneEvent: monitoring.telephoneEvent, sdp: monitoring.sdp, onHold: false, legRecordId: null, webrtc: null });
+      const legRecordId = monitor.legRecordId;
+      monitor.legRecordId = null;
+      if (side === 'a') this.aLegRecordId = legRecordId;
+      const taken = this.attach({ legId: side, session: monitor.session, codec: monitor.codec, telephoneEvent: monitor.telephoneEvent, sdp: monitor.sdp, onHold: false, legRecordId, webrtc: null });
       if (side === 'a') this.a = taken;
       else this.b = taken;
-      this.setPresence(side, monitoring.monitor.extensionId, 'on_call');
-      // Then the media (finish() waits for this before closing the bridge): the other party hears the monitor
-      // at once, the agent's leg closes, and the two go back to the bridge, the monitor's under the agent's leg id.
-      const bridge = this.bridge!;
-      await monitoring.room.setHears(other, null);
-      await monitoring.room.removeEndpoint(side);
-      await monitoring.room.moveEndpoint(other, bridge);
-      await monitoring.room.moveEndpoint(MONITOR_LEG, bridge, side);
-      monitoring.inRoom = false;
-      monitoring.room.removeAllListeners();
-      await monitoring.room.close();
+      this.setPresence(side, monitor.party.extensionId, 'on_call');
+      // Then the media (finish() waits for this before closing the bridge).
+      await monitor.moveAsAgent(this.bridge!);
       this.log.info('call taken over by its monitor', { side });
-    });
-  }
-
-  /** The monitor leaves (its BYE, or the call ended or moved on): the parties go back to their bridge, the room closes. */
-  private stopMonitoring(monitoring: NonNullable<B2buaCall['monitoring']>): Promise<void> {
-    return this.serialMonitorOp(async () => {
-      if (this.monitoring === monitoring) this.monitoring = null;
-      // The monitor is free again (finish() clears the call's presence as a whole).
-      if (!this.ended) this.ctx.presence?.set(this, this.accountId, monitoring.monitor.extensionId, null);
-      if (monitoring.room.closed) return;
-      // Back to the two-party path first (the room relays until each leg is moved), then the monitor's leg closes with the
-      // room. A call that ended meanwhile closes the room with its legs in it: they are going anyway.
-      if (monitoring.inRoom && !this.ended && this.bridge && !this.bridge.closed) {
-        for (const leg of ['a', 'b'] as const) await monitoring.room.moveEndpoint(leg, this.bridge).catch(() => undefined);
-        monitoring.inRoom = false;
-      }
-      monitoring.room.removeAllListeners();
-      await monitoring.room.close().catch(() => undefined);
-      this.log.info('monitoring ended');
     });
   }
 
   /** Ends the monitoring before the call's media moves elsewhere (a transfer, a park): BYE to the monitor. */
   private async endMonitoring(): Promise<void> {
-    const monitoring = this.monitoring;
-    if (!monitoring) return;
-    monitoring.session.bye();
-    await this.stopMonitoring(monitoring);
+    await this.monitoring?.end();
   }
 
   /**
@@ -1666,14 +1511,15 @@ export class B2buaCall implements ParkableCall {
     // Either party hung up: the monitor gets its BYE too (its room is closed below, with the legs in it if they are there).
     const monitoring = this.monitoring;
     this.monitoring = null;
-    monitoring?.session.bye();
+    monitoring?.hangUp();
     this.ctx.forget(this);
     // What the start acquired before it saw the end is on the call once it stops.
     await this.startup.catch(() => undefined);
     try {
       await this.stopRecording().catch((err) => this.log.warn('recording not finalised', { error: err }));
       // A monitor's change of mode or leaving stops before the media is read and closed.
-      await this.monitorOps.catch(() => undefined);
+      await this.monitorLeaving;
+      await monitoring?.settled();
       const legs = monitoring?.inRoom && !monitoring.room.closed ? monitoring.room : this.bridge;
       const stats = legs ? await legs.stats().catch(() => []) : [];
       const statsOf = (legId: string) => {
@@ -1690,11 +1536,7 @@ export class B2buaCall implements ParkableCall {
     } catch (err) {
       this.log.error('could not write the call record', { error: err });
     } finally {
-      if (monitoring) {
-        monitoring.session.close();
-        monitoring.room.removeAllListeners();
-        await monitoring.room.close().catch(() => undefined);
-      }
+      if (monitoring) await monitoring.close();
       if (this.bridge) {
         this.bridge.off('dtmf', this.onDtmf);
         this.bridge.off('media-timeout', this.onMediaTimeout);

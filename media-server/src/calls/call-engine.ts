@@ -458,7 +458,8 @@ export class CallEngine {
   }
 
   /**
-   * MON-01: a monitoring code + an extension joins the call that extension is on (B2buaCall.monitor):
+   * MON-01: a monitoring code + an extension joins the call that extension is on (B2buaCall.monitor, or
+   * AppCall.monitor for an application call bridged to that extension; both through CallMonitor):
    * true when it did, else the refusal as a destination (403 when no group lets this user monitor that
    * one, 404 when that user is on no call that can be monitored on this node).
    */
@@ -476,6 +477,12 @@ export class CallEngine {
       const side = call.monitorableSide(target);
       if (!side) continue;
       await call.monitor(destination.mode, side, req, tx, source, caller);
+      return true;
+    }
+    // A call answered by an application and bridged to the agent (a queue call, a call under answering rules).
+    for (const call of this.appCalls.values()) {
+      if (call.accountId !== caller.accountId || !call.monitorable(target)) continue;
+      await call.monitor(destination.mode, req, tx, source, caller);
       return true;
     }
     return reject(404, 'No Call To Monitor', 'not_found');
@@ -545,7 +552,10 @@ export class CallEngine {
 
   /** The ACK of a 2xx (ours to an INVITE or a re-INVITE, on either side of a call): its session stops retransmitting. */
   handleAck(ack: SipRequest): void {
-    this.appCalls.get(ack.callId)?.receiveAck(ack);
+    // A monitor's ACK of its 200 reaches the application call it monitors by its registered Call-ID
+    // (an originated call has no incoming session to acknowledge).
+    const app = this.appCalls.get(ack.callId) ?? this.appForks.get(ack.callId);
+    if (app instanceof AppCall) app.receiveAck(ack);
     (this.byCallerCallId.get(ack.callId) ?? this.byForkCallId.get(ack.callId))?.receiveAck(ack);
   }
 

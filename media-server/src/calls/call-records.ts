@@ -18,7 +18,7 @@ export interface NewCall {
 export type SegmentParty = { segment: string; end: 'from' | 'to' } | { number: string; name: string | null; extensionId: string | null };
 
 export interface NewLeg {
-  role: 'caller' | 'callee' | 'transfer_target';
+  role: 'caller' | 'callee' | 'transfer_target' | 'monitor';
   endpoint: 'sip' | 'webrtc' | 'trunk';
   deviceId: string | null;
   sipCallId: string;

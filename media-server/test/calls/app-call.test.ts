@@ -71,7 +71,7 @@ async function call(app: CallApp, opts: { openRecord?: AppCallContext['openRecor
     forget: (c) => forgotten.push(c),
     // bridgeTo has its tests end to end (test/sipp/user-answering.test.ts): no call here rings anyone.
     calleeDevices: () => Promise.resolve([]),
-    records: { addLeg: notHere, legEnded: notHere, answered: notHere },
+    records: { addLeg: notHere, legEnded: notHere, answered: notHere, legAnswered: notHere },
     domain: 'carillon.test',
     registerFork: () => undefined,
     rooms,

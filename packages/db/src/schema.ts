@@ -319,7 +319,7 @@ export interface CallLegsTable {
   id: Generated<string>;
   call_id: string;
   account_id: string;
-  role: 'caller' | 'callee' | 'transfer_target';
+  role: 'caller' | 'callee' | 'transfer_target' | 'monitor';
   endpoint: 'sip' | 'webrtc' | 'trunk';
   device_id: string | null;
   sip_call_id: string;
