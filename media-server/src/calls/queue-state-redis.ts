@@ -150,13 +150,16 @@ export class RedisQueueState implements QueueState {
     return held;
   }
 
-  async dueCallbacks(): Promise<{ queueId: string; entryId: string }[]> {
+  async dueCallbacks(): Promise<{ queueId: string; entryId: string; accountId: string }[]> {
     // Queues whose callbacks have all expired leave the set; nothing else removes one, so a callback held meanwhile is never missed.
     await this.redis.zremrangebyscore(QUEUE_CALLBACKS_KEY, '-inf', Date.now());
-    const due: { queueId: string; entryId: string }[] = [];
+    const due: { queueId: string; entryId: string; accountId: string }[] = [];
     for (const queueId of await this.redis.zrange(QUEUE_CALLBACKS_KEY, 0, -1)) {
       const entryId = (await this.redis.eval(DUE_CALLBACK, 1, queueWaitingKey(queueId), queueEntryKey(queueId, ''))) as string | null;
-      if (entryId) due.push({ queueId, entryId });
+      if (!entryId) continue;
+      const raw = await this.redis.get(queueCallbackKey(queueId, entryId));
+      const accountId = raw ? (JSON.parse(raw) as QueueCallbackEntry).accountId : null;
+      if (accountId) due.push({ queueId, entryId, accountId });
     }
     return due;
   }

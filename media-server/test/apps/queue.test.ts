@@ -80,7 +80,7 @@ class MemoryQueueState implements QueueState {
   holdForCallback(): Promise<boolean> {
     return Promise.reject(new Error('callbacks: see queue-callback.test.ts'));
   }
-  dueCallbacks(): Promise<{ queueId: string; entryId: string }[]> {
+  dueCallbacks(): Promise<{ queueId: string; entryId: string; accountId: string }[]> {
     return Promise.resolve([]);
   }
   takeCallback(): Promise<null> {

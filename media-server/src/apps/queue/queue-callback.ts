@@ -127,8 +127,11 @@ export class QueueCallbacks {
     if (this.looking || this.stopped) return;
     this.looking = true;
     try {
-      for (const { queueId, entryId } of await this.deps.state.dueCallbacks()) {
+      for (const { queueId, entryId, accountId } of await this.deps.state.dueCallbacks()) {
         if (this.serving.size >= MAX_SERVING || this.stopped) break;
+        // Only a queue this node knows: nodes that share Redis but not the database (tests, a staging
+        // deployment) must not take, and drop, each other's callbacks.
+        if (!(await this.deps.directory.ofQueue(accountId, queueId))) continue;
         const entry = await this.deps.state.takeCallback(queueId, entryId);
         if (!entry) continue;
         const run = this.serve(entry);

@@ -79,8 +79,8 @@ export interface QueueState {
    * `ttlMs` whatever happens to the call (false when the entry had left the queue already).
    */
   holdForCallback(entry: QueueCallbackEntry, ttlMs: number): Promise<boolean>;
-  /** Each queue's first callback whose turn has come (nobody ahead of it still waits). */
-  dueCallbacks(): Promise<{ queueId: string; entryId: string }[]>;
+  /** Each queue's first callback whose turn has come (nobody ahead of it still waits), with its account. */
+  dueCallbacks(): Promise<{ queueId: string; entryId: string; accountId: string }[]>;
   /** Takes a due callback to serve it (one node gets it): who to call back, or null when another node took it or it is gone. */
   takeCallback(queueId: string, entryId: string): Promise<QueueCallbackEntry | null>;
   /** Keeps a callback being served alive (a node that dies while serving one drops it). */
