@@ -26,7 +26,8 @@ export async function launchChromium(extraArgs: string[] = [], { product = true 
 /**
  * `page.goto` resolves at the load event, but SvelteKit hydrates a moment later; on a loaded machine a click
  * in between (a language select, a button with a handler) is lost. Every page of this browser therefore
- * waits, after `goto` of an HTML page, for the mark the product's root layout sets once it is mounted.
+ * waits, after `goto` of an HTML page and after `waitForURL`, for the mark the product's root layout sets once
+ * it is mounted.
  */
 function waitForHydrationOnEveryPage(browser: Browser): void {
   const scripted = (options?: BrowserContextOptions) => options?.javaScriptEnabled !== false;
@@ -57,5 +58,13 @@ function waitForHydrationOnGoto(page: Page): void {
       await page.locator('html[data-hydrated]').waitFor({ state: 'attached', timeout: 30_000 });
     }
     return response;
+  };
+  // The same after a navigation the page made itself (a form posted, then its redirect): a field filled
+  // before hydration is reset to the server's value when the page hydrates. A page with no script (a
+  // static error page) never hydrates and is not waited for.
+  const waitForURL = page.waitForURL.bind(page);
+  page.waitForURL = async (url, options) => {
+    await waitForURL(url, options);
+    await page.waitForFunction(() => document.documentElement.dataset.hydrated === 'true' || document.scripts.length === 0, undefined, { timeout: 30_000 });
   };
 }
