@@ -91,7 +91,8 @@ export class QueueCallbacks {
   private readonly deps: QueueCallbackDeps;
   private timer: NodeJS.Timeout | null = null;
   private readonly serving = new Set<Promise<CallbackResult>>();
-  private readonly retries = new Set<NodeJS.Timeout>();
+  /** Callbacks waiting for their retry: the retry's timer, and the interval keeping the entry 'serving' meanwhile. */
+  private readonly retries = new Map<NodeJS.Timeout, NodeJS.Timeout>();
   private looking = false;
   private stopped = false;
   /** The calls this node has open for callbacks: closed on stop. */
@@ -111,7 +112,10 @@ export class QueueCallbacks {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    for (const t of this.retries) clearTimeout(t);
+    for (const [timer, keep] of this.retries) {
+      clearTimeout(timer);
+      clearInterval(keep);
+    }
     this.retries.clear();
     await Promise.allSettled([...this.calls].map((c) => c.close('failed')));
     await Promise.allSettled([...this.serving]);
@@ -197,7 +201,7 @@ export class QueueCallbacks {
         this.retries.delete(timer);
         void state.returnCallback(retry, this.remainingMs(entry, queue)).catch(() => undefined);
       }, this.deps.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
-      this.retries.add(timer);
+      this.retries.set(timer, keep);
       return;
     }
     await state.leave(entry.queueId, entry.entryId).catch(() => undefined);
