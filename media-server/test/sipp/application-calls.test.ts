@@ -39,7 +39,7 @@ beforeAll(async () => {
     ['301', 'message_only', 'Sales Desk'],
     ['302', 'announcement_only', null],
     ['303', 'message_only', null],
-    // A name of its own: its default greeting is synthesised on the call (not cached), one more step before the answer for the CANCEL to land in.
+    // A name of its own: its default greeting would be synthesised on the call (not cached), were it answered.
     ['304', 'message_only', `Desk ${randomBytes(4).toString('hex')}`],
   ];
   const rows = await h.db
@@ -216,8 +216,21 @@ describe('a message-only extension', () => {
   }, 90_000);
 
   it('a caller who cancels before the answer gets 487, and the call is recorded as cancelled with nothing live', async () => {
-    const uac = await runSipp({ scenario: 'uac-cancel-at-once.xml', target: h.target, localPort: await freeSipPort(), service: '304', auth: caller, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort())] });
+    // The application answers right after it has read the mailbox; on a busy machine SIPp's CANCEL, sent
+    // right after the INVITE, could come after that answer (then 200 to the INVITE, and the CANCEL has no
+    // effect: RFC 3261 §9.2). The mailbox's read waits until the CANCEL has ended the call (10 s at most),
+    // so the CANCEL is always before the answer, and the application meets a call that ended under it.
+    // -1: the CANCEL ended the call before the application read its mailbox (the usual case on a quiet machine).
+    let heldFor = -1;
+    h.holdReads('voicemail_settings', async () => {
+      const since = Date.now();
+      const live = () => h.edge.calls.applicationCalls().some((c) => c.state !== 'Ending' && c.state !== 'Ended');
+      while (live() && Date.now() - since < 10_000) await new Promise((r) => setTimeout(r, 10));
+      heldFor = Date.now() - since;
+    });
+    const uac = await runSipp({ scenario: 'uac-cancel-at-once.xml', target: h.target, localPort: await freeSipPort(), service: '304', auth: caller, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort())] }).finally(() => h.holdReads('voicemail_settings', null));
     expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    expect(heldFor).toBeLessThan(10_000);
     // SIPp is done once its CANCEL is answered, which on a busy machine can be before the edge has even
     // routed the INVITE: wait for this call's own record, not the last one written.
     const ended = () => h.db.selectFrom('calls').selectAll().where('account_id', '=', h.accountId).where('to_number', '=', '304').where('result', 'is not', null).executeTakeFirst();

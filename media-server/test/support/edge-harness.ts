@@ -6,7 +6,7 @@ import type { Database, Db } from '@carillon/db';
 import type { Selectable } from 'kysely';
 import { freshDb, redisClient, redisUrl } from '../../../tests/support/env.ts';
 import { MediaEngine } from '../../src/media/index.ts';
-import { RawNode, TableNode, type OperationNode } from 'kysely';
+import { AliasNode, RawNode, TableNode, type OperationNode } from 'kysely';
 import type { ConfigSubject } from '@carillon/contracts/config-changes';
 import { SipEdge, type SipEdgeDeps } from '../../src/sip/edge/sip-edge.ts';
 import type { B2buaCall } from '../../src/calls/b2bua-call.ts';
@@ -43,6 +43,11 @@ export interface EdgeHarness {
   /** The account's newest call record, once media-server has written its result (it comes after the BYE). */
   lastCall(): Promise<Selectable<Database['calls']>>;
   stop(): Promise<void>;
+  /**
+   * Until `until` settles, the answer of every edge query reading `table` waits for it (null: no longer):
+   * a test that must act between a query and what the edge does next (a CANCEL before an answer) makes room for it.
+   */
+  holdReads(table: string, until: (() => Promise<void>) | null): void;
   /** What the edge sent to the database so far, by kind of statement and the tables read (the edge's own queries only, not the test's). */
   statements: { select: number; write: number; selectsFrom: Record<string, number>; writesTo: Record<string, number> };
 }
@@ -73,15 +78,26 @@ export async function startEdge(opts: {
 } = {}): Promise<EdgeHarness> {
   const db = await freshDb();
   const statements = { select: 0, write: 0, selectsFrom: {} as Record<string, number>, writesTo: {} as Record<string, number> };
+  const held = new Map<string, () => Promise<void>>();
+  const queryTables = new WeakMap<object, string[]>();
   // The edge's queries go through a counting plugin; the test's own (setup, checks) do not.
   const edgeDb = db.withPlugin({
-    transformQuery: ({ node }) => {
+    transformQuery: ({ node, queryId }) => {
       if (node.kind === 'SelectQueryNode') {
         statements.select++;
+        const read: string[] = [];
         for (const from of node.from?.froms ?? []) {
-          const table = TableNode.is(from) ? from.table.identifier.name : from.kind;
+          const source = AliasNode.is(from) ? from.node : from;
+          const table = TableNode.is(source) ? source.table.identifier.name : from.kind;
           statements.selectsFrom[table] = (statements.selectsFrom[table] ?? 0) + 1;
+          read.push(table);
         }
+        // Joined tables are read too (not counted in selectsFrom, which says where a statement starts).
+        for (const join of node.joins ?? []) {
+          const source = AliasNode.is(join.table) ? join.table.node : join.table;
+          if (TableNode.is(source)) read.push(source.table.identifier.name);
+        }
+        queryTables.set(queryId, read);
       } else {
         statements.write++;
         const target = node.kind === 'InsertQueryNode' ? node.into : node.kind === 'UpdateQueryNode' ? node.table : node.kind === 'DeleteQueryNode' ? node.from.froms[0] : undefined;
@@ -94,7 +110,10 @@ export async function startEdge(opts: {
       }
       return node;
     },
-    transformResult: ({ result }) => Promise.resolve(result),
+    transformResult: async ({ result, queryId }) => {
+      for (const table of queryTables.get(queryId) ?? []) await held.get(table)?.();
+      return result;
+    },
   });
   const redis = redisClient();
   const config = loadConfig({
@@ -170,6 +189,10 @@ export async function startEdge(opts: {
       phones.set(extension, phone);
       edge.invalidateAccountConfig(acct.accountId, ['extensions', 'devices']);
       return phone;
+    },
+    holdReads(table, until) {
+      if (until) held.set(table, until);
+      else held.delete(table);
     },
     configChanged(...subjects) {
       edge.invalidateAccountConfig(acct.accountId, subjects);
