@@ -6,6 +6,7 @@ import { secretBox } from '@carillon/core';
 import { createSmsCarrier } from '@carillon/core/sms';
 import { openPostgres, type Db } from '@carillon/db';
 import { launchChromium } from '../support/browser.ts';
+import { seriousViolations } from '../support/axe.ts';
 import { startProduct, type RunningProduct } from '../support/product.ts';
 import { activate, HttpClient } from '../support/http-client.ts';
 import { createStandardUsers, signIn } from '../support/softphone-users.ts';
@@ -17,7 +18,8 @@ import { startTestSmsc, type TestSmsc } from '../../workers/test/test-smsc.ts';
  * Two users text each other through the test SMSC (issue 18): what one sends
  * reaches the SMSC, which sends it back as an inbound text to the other's
  * number; the other's Messages page shows it live, with its unread badge,
- * without a reload. The composer's counter follows the text as it is typed.
+ * without a reload. The composer's counter follows the text as it is typed,
+ * and its emoji picker inserts at the caret.
  */
 let product: RunningProduct;
 let scratch: { url: string; drop: () => Promise<void> } | undefined;
@@ -185,5 +187,32 @@ describe('texting through the SMSC loop', () => {
     await composer.locator('textarea[name="body"]').fill('Sent to a contact');
     await composer.getByRole('button', { name: 'Send' }).click();
     await expect.poll(() => smsc.received.filter((r) => r.text === 'Sent to a contact').map((r) => r.to), { timeout: 30_000 }).toEqual([TOM_NUMBER.slice(1)]);
+  });
+
+  it('inserts an emoji from the picker at the caret, by keyboard, and the text reaches the SMSC with it', async () => {
+    const composer = samPage.getByTestId('sms-composer');
+    const field = composer.locator('textarea[name="body"]');
+    await composer.locator('input[name="to"]').fill('+14155550199');
+    await composer.locator('input[name="group"]').setChecked(false);
+    await field.fill('See you at noon');
+    await field.evaluate((el: HTMLTextAreaElement) => el.setSelectionRange(7, 7));
+    await samPage.getByTestId('sms-emoji-toggle').click();
+    const grid = samPage.getByTestId('sms-emoji-grid');
+    expect(await seriousViolations(samPage)).toEqual([]);
+    // The first emoji has the focus; down a row (6) and right twice: the 9th, thumbs up.
+    await samPage.keyboard.press('ArrowDown');
+    await samPage.keyboard.press('ArrowRight');
+    await samPage.keyboard.press('ArrowRight');
+    expect(await samPage.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Thumbs up');
+    await samPage.keyboard.press('Enter');
+    await expect.poll(() => field.inputValue()).toBe('See you👍 at noon');
+    await expect.poll(() => samPage.getByTestId('sms-counter').innerText()).toBe('UCS-2 · 1 segment(s) · 53 characters left');
+    // Escape closes the grid and gives the focus back to its button.
+    await samPage.keyboard.press('Escape');
+    await grid.waitFor({ state: 'detached' });
+    expect(await samPage.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('sms-emoji-toggle');
+    await composer.getByRole('button', { name: 'Send' }).click();
+    // UCS-2 on the air (data_coding 8, SMPP 3.4 §5.2.19).
+    await expect.poll(() => smsc.received.filter((r) => r.text === 'See you👍 at noon').map((r) => [r.to, r.dataCoding]), { timeout: 30_000 }).toEqual([['14155550199', 8]]);
   });
 });
