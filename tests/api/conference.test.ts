@@ -6,18 +6,22 @@ import { activate, HttpClient } from '../support/http-client.ts';
 import { createStandardUsers } from '../support/softphone-users.ts';
 import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
 import { redisUrl } from '../support/env.ts';
+import { startSmtpReceiver } from '../../workers/test/support.ts';
+import { parseMail } from '../../workers/src/fax/mime-message.ts';
 
 /**
  * The conference bridge's API for its users (issue 16, unreleased area 'conference'): each user
- * reads their own dial-in numbers, access codes and settings, and regenerates their own codes
- * (audited without them); a bad body is a 400; a caller not signed in is refused. The
- * 404s while the area is hidden: tests/api/answering-rules.test.ts.
+ * reads their own dial-in numbers, access codes and settings, regenerates their own codes
+ * (audited without them), saves their settings, and e-mails invites with a calendar invitation
+ * (received by a real SMTP server); a bad body is a 400 that changes and sends nothing; a caller
+ * not signed in is refused. The 404s while the area is hidden: tests/api/answering-rules.test.ts.
  */
 let product: RunningProduct;
 let scratch: { url: string; drop: () => Promise<void> } | undefined;
 let db: Db;
 let sam: HttpClient;
 let tom: HttpClient;
+let smtp: Awaited<ReturnType<typeof startSmtpReceiver>>;
 const PASSWORD = 'Meadow5Lantern';
 
 interface Mine {
@@ -40,7 +44,8 @@ const mine = async (c: HttpClient) => {
 beforeAll(async () => {
   const pgUrl = testPostgresUrl();
   if (pgUrl) scratch = await createScratchDatabase(pgUrl, 'conference');
-  product = await startProduct({ ...(scratch ? { DATABASE_URL: scratch.url } : {}), REDIS_URL: redisUrl(), ENABLE_UNRELEASED: 'conference' });
+  smtp = await startSmtpReceiver();
+  product = await startProduct({ ...(scratch ? { DATABASE_URL: scratch.url } : {}), REDIS_URL: redisUrl(), ENABLE_UNRELEASED: 'conference', SMTP_URL: smtp.url });
   db = openPostgres(product.databaseUrl(), 2);
   const admin = new HttpClient(product.url);
   expect((await activate(admin, product.activationLink)).status).toBe(303);
@@ -59,6 +64,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.destroy();
   expect(await product?.stop()).toBe(0);
+  await smtp?.stop();
   await scratch?.drop();
 });
 
@@ -93,6 +99,98 @@ describe('my conference', () => {
       const r = await sam.json('POST', '/api/me/conference/codes', bad);
       expect(r.status, JSON.stringify(bad)).toBe(400);
     }
+  });
+
+  it('saves the settings, audits them, and refuses a bad body without changing them', async () => {
+    const wanted = { joinBeforeHost: true, enterTone: false, exitTone: true, announceNames: true };
+    const res = await sam.json('PUT', '/api/me/conference', wanted);
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(((await res.json()) as { settings: Mine['settings'] }).settings).toEqual(wanted);
+    expect((await mine(sam)).settings).toEqual(wanted);
+    expect((await mine(tom)).settings).toEqual({ joinBeforeHost: false, enterTone: true, exitTone: true, announceNames: false });
+    const audit = await db.selectFrom('audit_events').select(['after']).where('action', '=', 'conference.settings_saved').execute();
+    expect(audit.map((a) => a.after)).toEqual([wanted]);
+    for (const bad of [{ ...wanted, joinBeforeHost: 'yes' }, { ...wanted, extra: true }, { joinBeforeHost: true }]) {
+      const r = await sam.json('PUT', '/api/me/conference', bad);
+      expect(r.status, JSON.stringify(bad)).toBe(400);
+    }
+    expect((await mine(sam)).settings).toEqual(wanted);
+  });
+
+  it('e-mails an invite to each recipient: the participant code, the dial-in number and one calendar event (RFC 5546 REQUEST)', async () => {
+    const { codes } = await mine(sam);
+    const start = new Date(Date.now() + 86_400_000);
+    start.setUTCSeconds(0, 0);
+    const to = ['ann@guest.test', 'Bob@Guest.test'];
+    const res = await sam.json('POST', '/api/me/conference/invite', { to, topic: 'Budget, Q3; review', start: start.toISOString(), durationMinutes: 45, note: 'Bring the figures.' });
+    expect(res.status, await res.clone().text()).toBe(202);
+    expect(await res.json()).toEqual({ sent: 2 });
+    await expect.poll(() => smtp.received.filter((m) => m.raw.includes('Budget')).length, { timeout: 30_000 }).toBe(2);
+    const mails = smtp.received.filter((m) => m.raw.includes('Budget'));
+    expect(mails.map((m) => m.to).sort()).toEqual([['ann@guest.test'], ['bob@guest.test']]);
+    const uids = new Set<string>();
+    for (const m of mails) {
+      const mail = parseMail(Buffer.from(m.raw));
+      expect(mail.subject).toBe('Invitation: Budget, Q3; review');
+      expect(mail.text).toContain('+14155550188');
+      expect(mail.text).toContain(`${codes.participant} #`);
+      expect(mail.text).toContain('Bring the figures.');
+      expect(m.raw).not.toContain(codes.host);
+      const calendars = mail.attachments.filter((a) => a.mediaType === 'text/calendar' || a.name.endsWith('.ics'));
+      expect(calendars.length).toBeGreaterThan(0);
+      // RFC 5545 §3.1: unfold, then read the properties.
+      const ics = calendars[0]!.data.toString('utf8').replace(/\r\n[ \t]/g, '');
+      expect(ics).toMatch(/^BEGIN:VCALENDAR\r\n/);
+      expect(ics).toContain('\r\nMETHOD:REQUEST\r\n');
+      const stamp = start.toISOString().replace(/[-:]/g, '').replace('.000', '');
+      expect(ics).toContain(`\r\nDTSTART:${stamp}\r\n`);
+      expect(ics).toContain(`\r\nDTEND:${new Date(start.getTime() + 45 * 60_000).toISOString().replace(/[-:]/g, '').replace('.000', '')}\r\n`);
+      expect(ics).toContain('\r\nSUMMARY:Budget\\, Q3\\; review\r\n');
+      expect(ics).toContain('mailto:ann@guest.test');
+      expect(ics).toContain('mailto:bob@guest.test');
+      uids.add(/\r\nUID:([^\r]+)\r\n/.exec(ics)![1]!);
+    }
+    // One meeting: the same event in every calendar.
+    expect(uids.size).toBe(1);
+  });
+
+  it('refuses a bad invite with a clear error and sends nothing', async () => {
+    const start = new Date(Date.now() + 3_600_000).toISOString();
+    const valid = { to: ['x@guest.test'], topic: 'T', start, durationMinutes: 30 };
+    const cases: [unknown, string][] = [
+      [{ ...valid, to: Array.from({ length: 51 }, (_, i) => `p${i}@guest.test`) }, 'to'],
+      [{ ...valid, to: ['not an address'] }, 'to.0'],
+      [{ ...valid, to: ['a@guest.test', 'A@guest.test'] }, 'to'],
+      [{ ...valid, to: [] }, 'to'],
+      [{ ...valid, start: 'tomorrow' }, 'start'],
+      [{ ...valid, durationMinutes: 5 }, 'durationMinutes'],
+      [{ ...valid, dialIns: ['+1 415'] }, 'dialIns.0'],
+      [{ ...valid, host: 'me' }, 'host'],
+    ];
+    const before = smtp.received.length;
+    for (const [body, field] of cases) {
+      const r = await sam.json('POST', '/api/me/conference/invite', body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(Object.keys(((await r.json()) as { fields: Record<string, string> }).fields), JSON.stringify(body)).toContain(field);
+    }
+    const past = await sam.json('POST', '/api/me/conference/invite', { ...valid, start: new Date(Date.now() - 3_600_000).toISOString() });
+    expect([past.status, await past.json()]).toEqual([400, { error: 'in_the_past' }]);
+    const other = await sam.json('POST', '/api/me/conference/invite', { ...valid, dialIns: ['+14155550199'] });
+    expect([other.status, await other.json()]).toEqual([400, { error: 'unknown_dial_in', detail: '+14155550199' }]);
+    // Nothing was queued: a valid invite after them is the only message that arrives.
+    expect((await sam.json('POST', '/api/me/conference/invite', { ...valid, topic: 'After the refusals' })).status).toBe(202);
+    await expect.poll(() => smtp.received.length, { timeout: 30_000 }).toBe(before + 1);
+    expect(smtp.received.at(-1)!.raw).toContain('After the refusals');
+  });
+
+  it('limits a user to 20 invites an hour (each can reach 50 people)', async () => {
+    const valid = { to: ['y@guest.test'], topic: 'Limit', start: new Date(Date.now() + 3_600_000).toISOString(), durationMinutes: 30 };
+    for (let i = 0; i < 20; i++) expect((await tom.json('POST', '/api/me/conference/invite', valid)).status).toBe(202);
+    const refused = await tom.json('POST', '/api/me/conference/invite', valid);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('3600');
+    // Sam's own limit is his.
+    expect((await sam.json('POST', '/api/me/conference/invite', { ...valid, topic: 'Sam still can' })).status).toBe(202);
   });
 
   it('refuses a caller who is not signed in', async () => {

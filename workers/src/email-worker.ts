@@ -12,14 +12,14 @@ import type { EmailJobData, EmailJobResult } from '@carillon/contracts/jobs';
  */
 export function createEmailProcessor(mailer: Mailer, dataDir: string): Processor<EmailJobData, EmailJobResult> {
   return async (job) => {
-    const { to, subject, text, html } = job.data;
+    const { to, subject, text, html, calendar } = job.data;
     const attachments = (job.data.attachments ?? []).map((a) => {
       const file = voicemailFilePath(dataDir, a.path);
       // A path out of DATA_DIR would mail any file of the machine: no retry makes it acceptable.
       if (!file) throw new UnrecoverableError('an attachment path leaves the data directory');
       return { filename: a.filename, path: file, contentType: a.contentType };
     });
-    await mailer.send({ to, subject, text, ...(html ? { html } : {}), ...(attachments.length > 0 ? { attachments } : {}) });
+    await mailer.send({ to, subject, text, ...(html ? { html } : {}), ...(attachments.length > 0 ? { attachments } : {}), ...(calendar ? { calendar } : {}) });
     return { to, sentAt: new Date().toISOString() };
   };
 }

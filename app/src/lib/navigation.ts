@@ -54,6 +54,7 @@ export const USER_TABS: NavTab[] = [
   { href: '/me/fax', label: 'nav.fax', permission: 'self.calls' },
   { href: '/me/call-handling', label: 'answeringRules.link', permission: 'self.settings', area: 'answering_rules' },
   { href: '/me/call-queues', label: 'callQueues.agent.link', permission: 'self.calls', area: 'queues' },
+  { href: '/me/conferencing', label: 'conference.link', permission: 'self.calls', area: 'conference' },
   { href: '/me/settings', label: 'nav.settings', permission: 'self.settings' },
 ];
 

@@ -28,9 +28,10 @@ export const UNRELEASED_DND: ReadonlySet<string> = new Set(['no_queue_calls']);
  *
  * - `answering_rules`: user hours, answering rules, forwarding and call settings (issue 13) are saved and
  *   validated, but calls do not obey them until the call model's applications read them.
- * - `conference`: the audio conference bridge (issue 16): the bridge number, access codes and the
- *   conference application by phone work, but the settings window, invites, the moderator console
- *   and browser members do not exist yet. media-server routes dial-in numbers to it only with the area.
+ * - `conference`: the audio conference bridge (issue 16): the bridge number, access codes, the
+ *   conference application by phone, and My Extension › Conferencing (codes, settings, e-mail invites)
+ *   work, but the moderator console and browser members do not exist yet. media-server routes dial-in
+ *   numbers to it only with the area.
  * - `ivr`: IVR menus, the prompts library and the IVR editor with its simulator (issue 14) are stored,
  *   validated and simulated, but calls do not run IVR menus until the call-side application lands.
  * - `queues`: call queues (issue 15): settings and members are stored, and media-server's queue application

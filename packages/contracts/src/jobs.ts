@@ -69,6 +69,8 @@ export interface EmailJobData {
   html?: string;
   /** Files under DATA_DIR (paths relative to it) attached as they are when the message is sent: never the bytes, which would fill Redis. */
   attachments?: EmailAttachment[];
+  /** An invitation (iTIP REQUEST, RFC 5546) sent as the message's text/calendar part: small, so its text travels in the job. */
+  calendar?: { content: string };
 }
 
 export interface EmailAttachment {
@@ -304,6 +306,7 @@ export const JOB_DATA_SCHEMAS = {
     text: z.string(),
     html: z.string().optional(),
     attachments: z.array(z.object({ filename: z.string().min(1).max(200), path: z.string().min(1), contentType: z.string().min(1) })).max(10).optional(),
+    calendar: z.object({ content: z.string().min(1).max(32_768) }).optional(),
   }),
   'recording-export': z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('export'), ...jobOwner, exportId: z.string().min(1), delayMsPerRecording: testDelay }),

@@ -41,7 +41,7 @@ export const conferenceSettingsSchema = z.object({
   exitTone: z.boolean(),
   /** Each caller records their name, announced to the room when they join and leave. */
   announceNames: z.boolean(),
-});
+}).strict();
 export type ConferenceSettings = z.infer<typeof conferenceSettingsSchema>;
 
 export const DEFAULT_CONFERENCE_SETTINGS: ConferenceSettings = { joinBeforeHost: false, enterTone: true, exitTone: true, announceNames: false };
@@ -112,3 +112,29 @@ export function nextToneState(state: ToneState): ToneState {
 
 /** `POST /api/me/conference/codes`: which of the caller's codes to regenerate. */
 export const regenerateCodesSchema = z.object({ which: z.enum(['host', 'participant', 'both']).default('both') }).strict();
+
+/** At most this many people in one e-mail invite (issue 16, scheduling and invites). */
+export const MAX_INVITE_RECIPIENTS = 50;
+
+/**
+ * "Send e-mail invite" (inventory 1 §5.1, issue 16): the host invites people by e-mail to a
+ * conference at a time, with the dial-in numbers they choose among the account's (all when
+ * none is chosen) and their participant code; never the host code.
+ */
+export const conferenceInviteSchema = z
+  .object({
+    to: z
+      .array(z.string().trim().toLowerCase().pipe(z.email('not an e-mail address').max(254)))
+      .min(1, 'at least one recipient')
+      .max(MAX_INVITE_RECIPIENTS, `at most ${MAX_INVITE_RECIPIENTS} recipients`)
+      .refine((to) => new Set(to).size === to.length, 'a recipient is listed twice'),
+    /** An instant with its offset (the browser's ISO string); in the future. */
+    start: z.iso.datetime({ offset: true, message: 'not a date and time' }),
+    durationMinutes: z.number().int().min(15).max(12 * 60),
+    topic: z.string().trim().min(1).max(200),
+    note: z.string().max(2000).default(''),
+    /** E.164 numbers among the bridge's dial-ins. */
+    dialIns: z.array(z.string().regex(/^\+[1-9][0-9]{6,14}$/, 'not an E.164 number')).max(20).optional(),
+  })
+  .strict();
+export type ConferenceInvite = z.infer<typeof conferenceInviteSchema>;

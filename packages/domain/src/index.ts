@@ -13,6 +13,7 @@ export * from './sms-campaign-list.ts';
 export * from './sms-quiet-hours.ts';
 export * from './queues/index.ts';
 export * from './conference.ts';
+export * from './calendar-event.ts';
 export * from './park/index.ts';
 export * from './monitoring/index.ts';
 export * from './paging/index.ts';

@@ -1,5 +1,6 @@
 import { measureSms, SMS_MAX_SEGMENTS } from './sms-segments.ts';
 import { smsNumberOf } from './sms-recipients.ts';
+import { utf8Length } from './utf8.ts';
 
 /**
  * The recipient list and the message template of a high-volume campaign
@@ -246,19 +247,4 @@ export function campaignListErrorMessage(e: CampaignListError): string {
     case 'no_valid_row':
       return `no valid row: ${e.errors.slice(0, 5).map(campaignRowErrorMessage).join('; ')}`;
   }
-}
-
-/** UTF-8 size of a string without encoding it (this module also runs in the browser: no Buffer). */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
 }

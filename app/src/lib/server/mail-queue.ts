@@ -6,7 +6,7 @@ import type { Runtime } from './runtime.ts';
 export interface MailContext {
   accountId: string | null;
   userId: string | null;
-  purpose: 'invitation' | 'password_reset';
+  purpose: 'invitation' | 'password_reset' | 'conference_invite';
 }
 
 /**

@@ -1,1 +1,2 @@
 export * from './conference-bridge.ts';
+export * from './conference-invite.ts';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type { Config } from '@carillon/config';
 
 export interface OutgoingMail {
@@ -10,6 +10,8 @@ export interface OutgoingMail {
   html?: string;
   /** Files read from disk when the message is built (absolute paths). */
   attachments?: { filename: string; path: string; contentType: string }[];
+  /** An iCalendar REQUEST (RFC 5546): sent as the text/calendar alternative calendar clients answer, and as invite.ics. */
+  calendar?: { content: string };
 }
 
 export interface Mailer {
@@ -26,7 +28,7 @@ export function createMailer(config: Pick<Config, 'SMTP_URL' | 'MAIL_FROM' | 'da
     const transport = nodemailer.createTransport(config.SMTP_URL);
     return {
       async send(mail) {
-        await transport.sendMail({ from: config.MAIL_FROM, ...mail });
+        await transport.sendMail(message(config.MAIL_FROM, mail));
       },
     };
   }
@@ -34,10 +36,15 @@ export function createMailer(config: Pick<Config, 'SMTP_URL' | 'MAIL_FROM' | 'da
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     async send(mail) {
-      const info = await transport.sendMail({ from: config.MAIL_FROM, ...mail });
+      const info = await transport.sendMail(message(config.MAIL_FROM, mail));
       fs.mkdirSync(outbox, { recursive: true });
       const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${Math.random().toString(36).slice(2, 8)}.eml`;
       fs.writeFileSync(path.join(outbox, name), info.message as Buffer, { mode: 0o600 });
     },
   };
+}
+
+/** nodemailer's message: an invitation goes as its icalEvent (a text/calendar part, method REQUEST). */
+function message(from: string, { calendar, ...mail }: OutgoingMail): SendMailOptions {
+  return { from, ...mail, ...(calendar ? { icalEvent: { method: 'REQUEST', filename: 'invite.ics', content: calendar.content } } : {}) };
 }

@@ -1,5 +1,6 @@
 import { en as answeringRulesEn, fr as answeringRulesFr } from './answering-rules.ts';
 import { en as callQueuesEn, fr as callQueuesFr } from './call-queues.ts';
+import { en as conferenceEn, fr as conferenceFr } from './conference.ts';
 import { en as ivrEn, fr as ivrFr } from './ivr.ts';
 import { en as monitoringEn, fr as monitoringFr } from './monitoring.ts';
 import { en as pagingEn, fr as pagingFr } from './paging.ts';
@@ -14,6 +15,6 @@ import { en as voicemailEn, fr as voicemailFr } from './voicemail.ts';
  * by the feature (`answeringRules.title`).
  */
 export const featureDictionaries = {
-  en: { ...answeringRulesEn, ...callQueuesEn, ...ivrEn, ...monitoringEn, ...pagingEn, ...smsEn, ...voicemailEn },
-  fr: { ...answeringRulesFr, ...callQueuesFr, ...ivrFr, ...monitoringFr, ...pagingFr, ...smsFr, ...voicemailFr },
+  en: { ...answeringRulesEn, ...callQueuesEn, ...conferenceEn, ...ivrEn, ...monitoringEn, ...pagingEn, ...smsEn, ...voicemailEn },
+  fr: { ...answeringRulesFr, ...callQueuesFr, ...conferenceFr, ...ivrFr, ...monitoringFr, ...pagingFr, ...smsFr, ...voicemailFr },
 } as const;
