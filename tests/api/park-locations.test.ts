@@ -104,7 +104,7 @@ describe('park locations API', () => {
   });
 
   it('refuses the 101st park location of an account with a clear error', async () => {
-    // 99 more through core's table directly would skip the route; the route itself counts, so they go through it.
+    // 99 more through the route (it counts under a lock on the account), then the 101st.
     for (let i = 1; i < 100; i++) {
       const res = await admin.json('POST', '/api/park-locations', { name: `P${i}`, number: String(8100 + i) });
       expect(res.status, `location ${i + 1}`).toBe(201);
