@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCallQueue } from '@carillon/core/queues';
 import type { Db } from '@carillon/db';
 import { startApiProduct, type ApiProduct } from '../support/api-product.ts';
 import type { HttpClient } from '../support/http-client.ts';
@@ -103,6 +104,22 @@ describe('park locations API', () => {
     expect(location).toEqual({ ...saved, enabled: true });
   });
 
+  it("PK-03: takes a call queue's user only with all the queue's members, and says who is missing", async () => {
+    const queue = await createCallQueue(db, { userId: null, ip: null }, accountId, { number: '600', name: 'Sales' });
+    await db
+      .insertInto('call_queue_members')
+      .values([users.sam, users.tom].map((m, position) => ({ account_id: accountId, queue_extension_id: queue.extensionId, member_extension_id: m, position })))
+      .execute();
+    const partial = await admin.json('PATCH', `/api/park-locations/${location.id}`, { memberExtensionIds: [users.sam] });
+    expect(partial.status).toBe(400);
+    expect(await partial.json()).toMatchObject({ error: 'incomplete_queue', detail: 'incomplete_queue: 600: 2102' });
+    expect(((await (await admin.get(`/api/park-locations/${location.id}`)).json()) as { location: Location }).location).toEqual(location);
+    const whole = await admin.json('PATCH', `/api/park-locations/${location.id}`, { memberExtensionIds: [users.sam, users.tom] });
+    expect(whole.status, await whole.clone().text()).toBe(200);
+    location = ((await whole.json()) as { location: Location }).location;
+    await db.deleteFrom('extensions').where('id', '=', queue.extensionId).execute();
+  });
+
   it('refuses the 101st park location of an account with a clear error', async () => {
     // 99 more through the route (it counts under a lock on the account), then the 101st.
     for (let i = 1; i < 100; i++) {
@@ -142,7 +159,7 @@ describe('park locations API', () => {
     expect((await admin.json('DELETE', `/api/park-locations/${location.id}`)).status).toBe(404);
     expect(await db.selectFrom('park_location_members').select('member_extension_id').where('park_extension_id', '=', location.id).execute()).toEqual([]);
     const mine = (await db.selectFrom('audit_events').select('action').where('account_id', '=', accountId).where('target_id', '=', location.id).orderBy('id').execute()).map((a) => a.action);
-    expect(mine).toEqual(['park_location.create', 'park_location.update', 'park_location.update', 'park_location.delete']);
+    expect(mine).toEqual(['park_location.create', 'park_location.update', 'park_location.update', 'park_location.update', 'park_location.delete']);
   });
 });
 

@@ -7,6 +7,7 @@ import {
   parkLocationUpdate,
   pickupGroupInput,
   pickupGroupUpdate,
+  queueMembersLeftOut,
   MAX_PARK_LOCATIONS,
   type ParkLocationInput,
   type ParkLocationUpdate,
@@ -26,10 +27,11 @@ type Db = Kysely<Database>;
 
 /**
  * A refused change of a park location or a pickup group: a number taken, the
- * 100 locations reached (PK-01), a member or a site that is not the account's.
+ * 100 locations reached (PK-01), a member or a site that is not the account's,
+ * a call queue's user added without the queue's other members (PK-03).
  */
 export class ParkError extends Error {
-  readonly code: 'number_taken' | 'too_many_locations' | 'bad_member' | 'bad_site';
+  readonly code: 'number_taken' | 'too_many_locations' | 'bad_member' | 'bad_site' | 'incomplete_queue';
   constructor(code: ParkError['code'], detail: string) {
     super(`${code}: ${detail}`);
     this.name = 'ParkError';
@@ -59,8 +61,31 @@ async function siteOf(db: Db, accountId: string, siteId: string | null): Promise
   return site.id;
 }
 
+/** PK-03: a location that takes one user of a call queue takes all of them; the refusal names each queue and who is left out, by extension number. */
+async function checkQueuesComplete(db: Db, accountId: string, members: readonly string[]): Promise<void> {
+  if (members.length === 0) return;
+  const rows = await db
+    .selectFrom('call_queue_members as mine')
+    .innerJoin('call_queue_members as all', (j) => j.onRef('all.queue_extension_id', '=', 'mine.queue_extension_id').onRef('all.account_id', '=', 'mine.account_id'))
+    .innerJoin('extensions as q', (j) => j.onRef('q.id', '=', 'all.queue_extension_id').onRef('q.account_id', '=', 'all.account_id'))
+    .innerJoin('extensions as m', (j) => j.onRef('m.id', '=', 'all.member_extension_id').onRef('m.account_id', '=', 'all.account_id'))
+    .select(['q.number as queue', 'all.member_extension_id as member', 'm.number as memberNumber'])
+    .where('mine.account_id', '=', accountId)
+    .where('mine.member_extension_id', 'in', members)
+    .distinct()
+    .execute();
+  const queues = new Map<string, string[]>();
+  for (const r of rows) queues.set(r.queue, [...(queues.get(r.queue) ?? []), r.member]);
+  const left = queueMembersLeftOut(members, [...queues].map(([queue, m]) => ({ queue, members: m })));
+  if (left.length === 0) return;
+  const numberOf = new Map(rows.map((r) => [r.member, r.memberNumber]));
+  const detail = left.map((q) => `${q.queue}: ${q.missing.map((m) => numberOf.get(m)).sort().join(', ')}`).join('; ');
+  throw new ParkError('incomplete_queue', detail);
+}
+
 async function replaceParkMembers(db: Db, accountId: string, parkExtensionId: string, members: readonly string[]): Promise<void> {
   await checkMembers(db, accountId, members);
+  await checkQueuesComplete(db, accountId, members);
   await db.deleteFrom('park_location_members').where('account_id', '=', accountId).where('park_extension_id', '=', parkExtensionId).execute();
   if (members.length) await db.insertInto('park_location_members').values(members.map((m) => ({ account_id: accountId, park_extension_id: parkExtensionId, member_extension_id: m }))).execute();
 }

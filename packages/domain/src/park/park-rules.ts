@@ -54,6 +54,19 @@ export function canAddParkLocation(existing: number): boolean {
 }
 
 /**
+ * PK-03: "if an added user belongs to a ring group (call queue), all members of that group must also be
+ * added". For each queue holding one of the chosen members, the queue's members left out; empty when the
+ * choice is complete.
+ */
+export function queueMembersLeftOut(members: readonly string[], queues: readonly { queue: string; members: readonly string[] }[]): { queue: string; missing: string[] }[] {
+  const chosen = new Set(members);
+  return queues
+    .filter((q) => q.members.some((m) => chosen.has(m)))
+    .map((q) => ({ queue: q.queue, missing: q.members.filter((m) => !chosen.has(m)) }))
+    .filter((q) => q.missing.length > 0);
+}
+
+/**
  * PK-03: only members park to or retrieve from a location. A caller with no
  * extension (an outside caller) is never a member.
  */
