@@ -292,6 +292,28 @@ describe('directed call pickup (*58)', () => {
     expect(legs.find((l) => l.role === 'callee' && l.device_id === phones['106']!.deviceId)).toMatchObject({ result: 'answered' });
   }, 120_000);
 
+  it("picks up the other way: 102 of the main site dials *58 + 106's full number (site code 7) while 106 rings", async () => {
+    const a = await peer(A_HZ);
+    const b = await peer(B_HZ);
+    const ringing = await callee('106', 'uas-ring-cancelled.xml');
+    const caller = await dial('101', '7106', 'uac-socket-until-bye.xml', { rtpport: String(a.port) });
+    await waitFor('the call ringing on 106', () => h.edge.calls.calls().find((x) => x.ringingExtension?.extensionNumber === '106'));
+    // 103 is in a group with 102, not with 106: refused.
+    const stranger = await runSipp({ scenario: 'uac-forbidden.xml', target: h.target, localPort: await freeSipPort(), service: '*587106', auth: phones['103']!, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort())] });
+    expect(stranger.code, stranger.errors || stranger.output.slice(-1500)).toBe(0);
+
+    const pickedAt = Date.now();
+    const picker = await dial('102', '*587106', 'uac-talk-then-bye.xml', { rtpport: String(b.port), talkms: '4000' });
+    await speakWhenAnswered(picker, b);
+    await speakWhenAnswered(caller, a);
+    expect((await ringing.done).code).toBe(0);
+    await b.until(() => b.toneFrames(A_HZ) > 40, 30_000, 'the picker hearing the caller');
+    await a.until(() => a.toneFrames(B_HZ, pickedAt) > 40, 30_000, 'the caller hearing the picker');
+    expect((await picker.done).code).toBe(0);
+    expect((await caller.done).code).toBe(0);
+    await waitFor('calls to end', () => h.edge.calls.activeCalls === 0);
+  }, 120_000);
+
   it('answers 404 when nothing rings on the extension', async () => {
     const run = await runSipp({ scenario: 'uac-forbidden.xml', target: h.target, localPort: await freeSipPort(), service: '*58102', auth: phones['103']!, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort())] });
     expect(run.code).not.toBe(0);
