@@ -50,9 +50,10 @@ export const UNRELEASED_DND: ReadonlySet<string> = new Set(['no_queue_calls']);
  * - `paging`: paging-only groups (issue 15 point 2): groups are stored and edited through the API, and
  *   media-server pages with `*84` + a group's number (receivers auto-answer, one-way audio, allowed pagers
  *   only; a browser softphone in the group answers the page by itself); hidden until the admin pages exist.
- * - `park`: park locations and directed call pickup (issue 15 points 4, 5): media-server parks by transfer to
- *   a location, retrieves, recalls, and picks up with `*58`; hidden until the admin pages, park codes,
- *   cross-node retrieval and dialog-event BLF (RFC 4235) exist.
+ * - `park`: park locations and directed call pickup (issue 15 points 4, 5): their API (`/api/park-locations`,
+ *   `/api/pickup-groups`) and admin pages; media-server parks by transfer to a location, retrieves, recalls,
+ *   picks up with `*58`, and lights dialog-event BLF (RFC 4235); hidden until park codes and cross-node
+ *   retrieval exist.
  */
 export const UNRELEASED_AREAS = ['answering_rules', 'conference', 'ivr', 'monitoring', 'paging', 'park', 'queues', 'sms', 'voicemail'] as const;
 export type UnreleasedArea = (typeof UNRELEASED_AREAS)[number];

@@ -21,12 +21,16 @@ const C_HZ = 1400;
 beforeAll(async () => {
   // The recall is far off here: park-recall.test.ts tests it.
   h = await startEdge({ unreleased: 'park', noAnswerSeconds: 20, parkRecallSeconds: 300 });
-  for (const n of ['101', '102', '103', '104', '105']) phones[n] = await h.addPhone(n);
+  for (const n of ['101', '102', '103', '104', '105', '106']) phones[n] = await h.addPhone(n);
   const actor = { userId: null, ip: null };
   // 101 (the caller) and 104 are members of neither: members only park, retrieve and pick up.
   await createParkLocation(h.db, actor, h.accountId, { name: 'Front desk', number: '801', memberExtensionIds: [phones['102']!.extensionId, phones['103']!.extensionId] });
   await createPickupGroup(h.db, actor, h.accountId, { name: 'Reception', memberExtensionIds: [phones['102']!.extensionId, phones['103']!.extensionId] });
-  h.configChanged('extensions');
+  // PU-02: a group's members may come from any site. 106 is in the Lyon site (site code 7, so its full number is 7106), in a group with 102 of the main site.
+  const lyon = await h.db.insertInto('sites').values({ account_id: h.accountId, name: 'Lyon', site_code: '7', caller_id_name: null }).returning('id').executeTakeFirstOrThrow();
+  await h.db.updateTable('extensions').set({ site_id: lyon.id }).where('id', '=', phones['106']!.extensionId).execute();
+  await createPickupGroup(h.db, actor, h.accountId, { name: 'Across sites', siteId: lyon.id, memberExtensionIds: [phones['102']!.extensionId, phones['106']!.extensionId] });
+  h.configChanged('extensions', 'sites');
 }, 60_000);
 afterAll(() => h?.stop());
 
@@ -264,6 +268,50 @@ describe('directed call pickup (*58)', () => {
     // 102's ringing leg was cancelled; 103's device answered in its place.
     expect(legs.find((l) => l.role === 'callee' && l.device_id === phones['103']!.deviceId)).toMatchObject({ result: 'answered' });
     expect(legs.find((l) => l.role === 'callee' && l.device_id === phones['102']!.deviceId)).toMatchObject({ result: 'cancelled' });
+  }, 120_000);
+
+  it('picks up across sites: 106 of the Lyon site picks up a call ringing on 102 of the main site, and they talk', async () => {
+    const a = await peer(A_HZ);
+    const c = await peer(C_HZ);
+    const ringing = await callee('102', 'uas-ring-cancelled.xml');
+    const caller = await dial('101', '102', 'uac-socket-until-bye.xml', { rtpport: String(a.port) });
+    await waitFor('the call ringing on 102', () => h.edge.calls.calls().find((x) => x.ringingExtension?.extensionNumber === '102'));
+
+    const pickedAt = Date.now();
+    const picker = await dial('106', '*58102', 'uac-talk-then-bye.xml', { rtpport: String(c.port), talkms: '4000' });
+    await speakWhenAnswered(picker, c);
+    await speakWhenAnswered(caller, a);
+    const rung = await ringing.done;
+    expect(rung.code, `102 saw the CANCEL: ${rung.errors || rung.output.slice(-1500)}`).toBe(0);
+    await c.until(() => c.toneFrames(A_HZ) > 40, 30_000, 'the picker in Lyon hearing the caller');
+    await a.until(() => a.toneFrames(C_HZ, pickedAt) > 40, 30_000, 'the caller hearing the picker in Lyon');
+    expect((await picker.done).code).toBe(0);
+    expect((await caller.done).code).toBe(0);
+    await waitFor('calls to end', () => h.edge.calls.activeCalls === 0);
+    const legs = await h.db.selectFrom('call_legs').select(['role', 'result', 'device_id']).where('call_id', '=', (await callRecord('101', '102')).id).execute();
+    expect(legs.find((l) => l.role === 'callee' && l.device_id === phones['106']!.deviceId)).toMatchObject({ result: 'answered' });
+  }, 120_000);
+
+  it("picks up the other way: 102 of the main site dials *58 + 106's full number (site code 7) while 106 rings", async () => {
+    const a = await peer(A_HZ);
+    const b = await peer(B_HZ);
+    const ringing = await callee('106', 'uas-ring-cancelled.xml');
+    const caller = await dial('101', '7106', 'uac-socket-until-bye.xml', { rtpport: String(a.port) });
+    await waitFor('the call ringing on 106', () => h.edge.calls.calls().find((x) => x.ringingExtension?.extensionNumber === '106'));
+    // 103 is in a group with 102, not with 106: refused.
+    const stranger = await runSipp({ scenario: 'uac-forbidden.xml', target: h.target, localPort: await freeSipPort(), service: '*587106', auth: phones['103']!, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort())] });
+    expect(stranger.code, stranger.errors || stranger.output.slice(-1500)).toBe(0);
+
+    const pickedAt = Date.now();
+    const picker = await dial('102', '*587106', 'uac-talk-then-bye.xml', { rtpport: String(b.port), talkms: '4000' });
+    await speakWhenAnswered(picker, b);
+    await speakWhenAnswered(caller, a);
+    expect((await ringing.done).code).toBe(0);
+    await b.until(() => b.toneFrames(A_HZ) > 40, 30_000, 'the picker hearing the caller');
+    await a.until(() => a.toneFrames(B_HZ, pickedAt) > 40, 30_000, 'the caller hearing the picker');
+    expect((await picker.done).code).toBe(0);
+    expect((await caller.done).code).toBe(0);
+    await waitFor('calls to end', () => h.edge.calls.activeCalls === 0);
   }, 120_000);
 
   it('answers 404 when nothing rings on the extension', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canAddParkLocation, MAX_PARK_LOCATIONS, mayPickUp, mayUseParkLocation, parkLocationInput, pickupGroupInput } from '@carillon/domain';
+import { canAddParkLocation, MAX_PARK_LOCATIONS, mayPickUp, mayUseParkLocation, parkLocationInput, parkLocationUpdate, pickupGroupInput, queueMembersLeftOut } from '@carillon/domain';
 
 const A = '00000000-0000-4000-8000-00000000000a';
 const B = '00000000-0000-4000-8000-00000000000b';
@@ -13,6 +13,23 @@ describe('park locations (PK-01…PK-03)', () => {
     expect(canAddParkLocation(100)).toBe(false);
   });
 
+  it("takes a call queue's user only with all the queue's members (PK-03)", () => {
+    const queues = [
+      { queue: '600', members: [A, B] },
+      { queue: '601', members: [C] },
+    ];
+    expect(queueMembersLeftOut([A], queues)).toEqual([{ queue: '600', missing: [B] }]);
+    expect(queueMembersLeftOut([A, B], queues)).toEqual([]);
+    expect(queueMembersLeftOut([C], queues)).toEqual([]);
+    expect(queueMembersLeftOut([], queues)).toEqual([]);
+  });
+
+  it('edits leave out what they do not name, and refuse unknown fields', () => {
+    expect(parkLocationUpdate.parse({ enabled: false })).toEqual({ enabled: false });
+    expect(parkLocationUpdate.safeParse({ colour: 'red' }).success).toBe(false);
+    expect(parkLocationInput.parse({ name: 'Lobby', number: '801' })).toEqual({ name: 'Lobby', number: '801', enabled: true, siteId: null, memberExtensionIds: [] });
+  });
+
   it('lets only members park and retrieve; an outside caller never', () => {
     expect(mayUseParkLocation([A, B], A)).toBe(true);
     expect(mayUseParkLocation(new Set([A, B]), B)).toBe(true);
@@ -22,7 +39,7 @@ describe('park locations (PK-01…PK-03)', () => {
   });
 
   it('validates the name, the number and the members', () => {
-    expect(parkLocationInput.parse({ name: ' Front desk ', number: '801' })).toEqual({ name: 'Front desk', number: '801', siteId: null, memberExtensionIds: [] });
+    expect(parkLocationInput.parse({ name: ' Front desk ', number: '801' })).toEqual({ name: 'Front desk', number: '801', enabled: true, siteId: null, memberExtensionIds: [] });
     expect(parkLocationInput.safeParse({ name: '', number: '801' }).success).toBe(false);
     expect(parkLocationInput.safeParse({ name: 'x', number: '8a1' }).success).toBe(false);
     expect(parkLocationInput.safeParse({ name: 'x', number: '801', memberExtensionIds: [A, A] }).success).toBe(false);

@@ -5,6 +5,7 @@ import { ivrAccess } from './ivr.ts';
 import { callQueuesAccess } from './call-queues.ts';
 import { monitoringAccess } from './monitoring.ts';
 import { pagingAccess } from './paging.ts';
+import { parkAccess } from './park.ts';
 import { smsAccess } from './sms.ts';
 import { voicemailAccess } from './voicemail.ts';
 
@@ -14,4 +15,4 @@ import { voicemailAccess } from './voicemail.ts';
  * one line here, instead of editing the central table. A route listed twice is
  * a mistake the access-policy test catches.
  */
-export const FEATURE_ROUTE_ACCESS: Record<string, RouteRule>[] = [answeringRulesAccess, conferenceAccess, ivrAccess, callQueuesAccess, monitoringAccess, pagingAccess, smsAccess, voicemailAccess];
+export const FEATURE_ROUTE_ACCESS: Record<string, RouteRule>[] = [answeringRulesAccess, conferenceAccess, ivrAccess, callQueuesAccess, monitoringAccess, pagingAccess, parkAccess, smsAccess, voicemailAccess];

@@ -20,26 +20,50 @@ const uuidList = (max: number) =>
     .max(max)
     .refine((ids) => new Set(ids).size === ids.length, 'each member once');
 
-/** PK-02: "Add Park Location": a name and an extension number; PK-03: its members (users' extensions). */
-export const parkLocationInput = z.object({
+/** PK-02: "Add Park Location": a name and an extension number, the status (Details tab); PK-03: its members (users' extensions). */
+const parkFields = {
   name: z.string().trim().min(1).max(60),
   number: z.string().regex(/^[0-9]{2,9}$/, 'an extension number: 2 to 9 digits'),
-  siteId: z.string().uuid().nullable().default(null),
-  memberExtensionIds: uuidList(MAX_PARK_LOCATION_MEMBERS).default([]),
-});
+  enabled: z.boolean(),
+  siteId: z.string().uuid().nullable(),
+  memberExtensionIds: uuidList(MAX_PARK_LOCATION_MEMBERS),
+};
+export const parkLocationInput = z
+  .object({ ...parkFields, enabled: parkFields.enabled.default(true), siteId: parkFields.siteId.default(null), memberExtensionIds: parkFields.memberExtensionIds.default([]) })
+  .strict();
 export type ParkLocationInput = z.input<typeof parkLocationInput>;
+/** An edit (PK-02 Details, PK-03 Location Members): a field left out is left as it is; the members, when given, replace the stored ones. */
+export const parkLocationUpdate = z.object(parkFields).partial().strict();
+export type ParkLocationUpdate = z.input<typeof parkLocationUpdate>;
 
 /** PU-02: "Add Details" (name, site), then "Select Members" (any site). */
-export const pickupGroupInput = z.object({
+const pickupFields = {
   name: z.string().trim().min(1).max(60),
-  siteId: z.string().uuid().nullable().default(null),
-  memberExtensionIds: uuidList(MAX_PICKUP_GROUP_MEMBERS).default([]),
-});
+  siteId: z.string().uuid().nullable(),
+  memberExtensionIds: uuidList(MAX_PICKUP_GROUP_MEMBERS),
+};
+export const pickupGroupInput = z.object({ ...pickupFields, siteId: pickupFields.siteId.default(null), memberExtensionIds: pickupFields.memberExtensionIds.default([]) }).strict();
 export type PickupGroupInput = z.input<typeof pickupGroupInput>;
+/** An edit of a pickup group: a field left out is left as it is; the members, when given, replace the stored ones. */
+export const pickupGroupUpdate = z.object(pickupFields).partial().strict();
+export type PickupGroupUpdate = z.input<typeof pickupGroupUpdate>;
 
 /** Whether the account may have one more park location (PK-01). */
 export function canAddParkLocation(existing: number): boolean {
   return existing < MAX_PARK_LOCATIONS;
+}
+
+/**
+ * PK-03: "if an added user belongs to a ring group (call queue), all members of that group must also be
+ * added". For each queue holding one of the chosen members, the queue's members left out; empty when the
+ * choice is complete.
+ */
+export function queueMembersLeftOut(members: readonly string[], queues: readonly { queue: string; members: readonly string[] }[]): { queue: string; missing: string[] }[] {
+  const chosen = new Set(members);
+  return queues
+    .filter((q) => q.members.some((m) => chosen.has(m)))
+    .map((q) => ({ queue: q.queue, missing: q.members.filter((m) => !chosen.has(m)) }))
+    .filter((q) => q.missing.length > 0);
 }
 
 /**

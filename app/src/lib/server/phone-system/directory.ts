@@ -6,6 +6,8 @@ export interface UserExtensionChoice {
   extensionId: string;
   number: string;
   name: string;
+  /** The extension's site (the pickup page filters members by site, PU-02). */
+  siteId: string | null;
 }
 
 /** Bounded like every list a page loads: far above the users an account of this product has. */
@@ -19,11 +21,11 @@ export async function userExtensionChoices(db: Kysely<Database>, accountId: stri
   const rows = await db
     .selectFrom('extensions')
     .innerJoin('users', (j) => j.onRef('users.extension_id', '=', 'extensions.id').onRef('users.account_id', '=', 'extensions.account_id'))
-    .select(['extensions.id', 'extensions.number', 'users.first_name', 'users.last_name'])
+    .select(['extensions.id', 'extensions.number', 'extensions.site_id', 'users.first_name', 'users.last_name'])
     .where('extensions.account_id', '=', accountId)
     .where('extensions.type', '=', 'user')
     .orderBy('extensions.number')
     .limit(MAX_CHOICES)
     .execute();
-  return rows.map((r) => ({ extensionId: r.id, number: r.number, name: `${r.first_name ?? ''} ${r.last_name ?? ''}`.trim() || r.number }));
+  return rows.map((r) => ({ extensionId: r.id, number: r.number, name: `${r.first_name ?? ''} ${r.last_name ?? ''}`.trim() || r.number, siteId: r.site_id }));
 }
