@@ -22,8 +22,8 @@ beforeAll(async () => {
     scratchName: 'queuesupervise',
     env: { ENABLE_UNRELEASED: 'queues' },
     users: [
-      { extension: '201', name: 'alice', password: PASSWORD },
-      { extension: '202', name: 'bob', password: PASSWORD },
+      { extension: '201', name: 'alice' },
+      { extension: '202', name: 'bob' },
     ],
     signIn: ['alice', 'bob'],
     password: PASSWORD,
