@@ -25,13 +25,17 @@ import type { QueueState } from '../apps/queue/queue-ports.ts';
 /**
  * Joins a queue atomically: drops entries whose node stopped keeping them alive, refuses past the
  * maximum (CQ-01), then adds the entry last, ordered by a per-queue counter (arrival order across
- * nodes, whatever their clocks). KEYS: waiting set, counter. ARGV: entry id, max callers, entry key
- * prefix, entry TTL, idle TTL. Returns the position (0 first), or -1 when full.
+ * nodes, whatever their clocks). KEYS: waiting set, counter, callers (the supervisor view's, whose
+ * dropped entries go too). ARGV: entry id, max callers, entry key prefix, entry TTL, idle TTL. Returns
+ * the position (0 first), or -1 when full.
  */
 const JOIN = `
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, id in ipairs(ids) do
-  if redis.call('EXISTS', ARGV[3] .. id) == 0 then redis.call('ZREM', KEYS[1], id) end
+  if redis.call('EXISTS', ARGV[3] .. id) == 0 then
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('HDEL', KEYS[3], id)
+  end
 end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
 local seq = redis.call('INCR', KEYS[2])
@@ -149,7 +153,7 @@ export class RedisQueueState implements QueueState {
   }
 
   async join(queueId: string, entryId: string, maxCallers: number): Promise<number | 'full'> {
-    const position = (await this.redis.eval(JOIN, 2, queueWaitingKey(queueId), `${queueWaitingKey(queueId)}:seq`, entryId, String(maxCallers), queueEntryKey(queueId, ''), String(QUEUE_ENTRY_TTL_MS), String(QUEUE_IDLE_TTL_MS))) as number;
+    const position = (await this.redis.eval(JOIN, 3, queueWaitingKey(queueId), `${queueWaitingKey(queueId)}:seq`, queueCallersKey(queueId), entryId, String(maxCallers), queueEntryKey(queueId, ''), String(QUEUE_ENTRY_TTL_MS), String(QUEUE_IDLE_TTL_MS))) as number;
     return position < 0 ? 'full' : position;
   }
 

@@ -46,11 +46,14 @@ describe('the queue state in Redis', () => {
   it('drops a caller whose node stopped keeping it alive: its place goes to the next', async () => {
     const q = randomUUID();
     await state.join(q, 'a', 1);
+    await state.entered(randomUUID(), q, 'a', { number: '201', name: null }, '2026-12-07');
     expect(await state.join(q, 'b', 1)).toBe('full');
     // The node of 'a' died: its entry expired.
     await redis.del(queueEntryKey(q, 'a'));
     expect(await state.isNext(q, 'b')).toBe(false);
     expect(await state.join(q, 'b', 1)).toBe(0);
+    // The supervisor view's record of 'a' went with it.
+    expect(await redis.hexists(queueCallersKey(q), 'a')).toBe(0);
   });
 
   it('lets one caller take a member at a time; only the owner releases it, at once or after wrap-up', async () => {
