@@ -112,4 +112,39 @@ describe('queues:supervise', () => {
     const alicePage = await (await p.users.alice!.get('/me/call-queues/supervisor')).text();
     expect(alicePage).toContain('Sales (ext. 600)');
   });
+
+  it('pushes each change to the queues\' supervisors, and stops when a manager is removed', { timeout: 60_000 }, async () => {
+    const admin = await connect(p.admin);
+    const bob = await connect(p.users.bob!);
+    const pushes = (socket: Socket) => {
+      const got: { queues: { agents: { extension: string; state: string }[] }[] }[] = [];
+      socket.on('queue-supervisor', (s: (typeof got)[number]) => got.push(s));
+      return got;
+    };
+    const toAdmin = pushes(admin);
+    const toBob = pushes(bob);
+    const aliceState = (got: typeof toAdmin) => got.at(-1)?.queues[0]?.agents.find((a) => a.extension === '201')?.state;
+    try {
+      expect(await supervise(admin, { queueIds: [salesId] })).toMatchObject({ ok: true });
+      expect(await supervise(bob, { queueIds: [salesId] })).toMatchObject({ ok: true });
+      // Alice logs in: both are told (she has no phone: offline).
+      expect((await p.users.alice!.json('PUT', '/api/me/call-queues', { queueId: salesId, accepting: true })).status).toBe(200);
+      await expect.poll(() => aliceState(toAdmin)).toBe('offline');
+      await expect.poll(() => aliceState(toBob)).toBe('offline');
+      // Bob is no longer a manager of Sales: the next change reaches the administrator only.
+      expect((await p.admin.json('PUT', `/api/call-queues/${salesId}/managers`, { managers: [{ extension: '201', permission: 'full' }] })).status).toBe(200);
+      const bobHad = toBob.length;
+      const adminHad = toAdmin.length;
+      // Once the removal is taken in (Bob's subscription is refused now), Alice logs out.
+      await expect.poll(async () => (await supervise(bob, { queueIds: [salesId] })).error).toBe('not_found');
+      expect((await p.users.alice!.json('PUT', '/api/me/call-queues', { queueId: salesId, accepting: false })).status).toBe(200);
+      await expect.poll(() => toAdmin.length > adminHad && aliceState(toAdmin)).toBe('logged_out');
+      // Anything sent to Bob before the answer to his ping has arrived by then (one ordered connection).
+      expect(await bob.timeout(20_000).emitWithAck('session:ping')).toHaveProperty('idleExpiresAt');
+      expect(toBob.length).toBe(bobHad);
+    } finally {
+      admin.close();
+      bob.close();
+    }
+  });
 });

@@ -142,7 +142,7 @@ const superviseRoom = (accountId: string, queueId: string) => `queue-supervise:$
  * here are read once (after 100 ms, which gathers a burst of changes) and each queue is sent to its
  * room; a wrap-up that runs out by itself is sent when it does. No browser polls.
  */
-function superviseBroadcast(io: LiveServer, rt: Runtime): { changed: (accountId: string) => void; stop: () => void } {
+function superviseBroadcast(io: LiveServer, rt: Runtime): { changed: (accountId: string) => void; recheck: (accountId: string) => Promise<void>; stop: () => void } {
   const pending = new Map<string, NodeJS.Timeout>();
   const send = async (accountId: string) => {
     const prefix = `queue-supervise:${accountId}:`;
@@ -164,8 +164,23 @@ function superviseBroadcast(io: LiveServer, rt: Runtime): { changed: (accountId:
       }, delayMs),
     );
   };
+  /**
+   * The account's managers, roles or users changed: each watching socket of this node keeps only the
+   * queues its user may still supervise (its session read again), so a manager removed stops seeing them.
+   */
+  const recheck = async (accountId: string) => {
+    const prefix = `queue-supervise:${accountId}:`;
+    for (const socket of await io.local.fetchSockets()) {
+      const rooms = [...socket.rooms].filter((r) => r.startsWith(prefix));
+      if (rooms.length === 0) continue;
+      const auth = await resolveSession(rt.db, socket.data.sessionToken, { touch: false });
+      const allowed = auth ? new Set((await supervisableQueues(rt, auth)).map((q) => q.id)) : new Set<string>();
+      for (const room of rooms) if (!allowed.has(room.slice(prefix.length))) socket.leave(room);
+    }
+  };
   return {
     changed: (accountId) => changed(accountId),
+    recheck,
     stop: () => {
       for (const t of pending.values()) clearTimeout(t);
       pending.clear();
@@ -236,7 +251,13 @@ export async function attachLiveEvents(httpServer: HttpServer): Promise<SocketSe
   presenceSub.on('message', (channel: string, message: string) => {
     if (channel === CONFIG_CHANGES_CHANNEL) {
       const change = parseConfigChange(message);
-      if (change?.subjects.some((s) => s === 'queues' || s === 'extensions' || s === 'users')) supervision.changed(change.accountId);
+      if (change?.subjects.some((s) => s === 'queues' || s === 'extensions' || s === 'users')) {
+        const accountId = change.accountId;
+        void supervision
+          .recheck(accountId)
+          .then(() => supervision.changed(accountId))
+          .catch((err: unknown) => rt.log.warn('queue supervisor recheck failed', { accountId, error: err }));
+      }
       return;
     }
     if (/^[0-9a-f-]{36}$/i.test(message)) supervision.changed(message);
