@@ -180,6 +180,9 @@ export const SOCKET_EVENTS = {
   'session:ping': { access: 'authenticated', payload: noPayload },
   'presence:watch': { access: perm('self.calls'), payload: noPayload },
   'queues:watch': { access: perm('account.settings'), payload: noPayload },
+  // The call queues' supervisor view (issue 15): admins and queue managers alike, so the handler checks each queue
+  // (supervisableQueues) and answers not_found for any other.
+  'queues:supervise': { access: 'authenticated', payload: z.tuple([z.object({ queueIds: z.array(z.string().uuid()).min(1).max(50) }).strict()]) },
 } as const satisfies Record<string, SocketEventSpec>;
 
 export type SocketEventName = keyof typeof SOCKET_EVENTS;

@@ -36,7 +36,7 @@ export const UNRELEASED_DND: ReadonlySet<string> = new Set(['no_queue_calls']);
  *   validated and simulated, but calls do not run IVR menus until the call-side application lands.
  * - `queues`: call queues (issue 15): settings and members are stored, and media-server's queue application
  *   distributes calls (Rotating, Simultaneous, Sequential) with hold music, wrap-up and wait limits; hidden
- *   until the admin pages, agents' log-in codes, the supervisor view, overflow and callbacks exist.
+ *   until the admin pages, agents' log-in codes, overflow and callbacks exist (the supervisor view is there).
  * - `sms`: text messages under My Extension › Messages (issue 18): conversations, sending to numbers and
  *   contacts, search, live events, notification e-mails, company numbers read by the Company Fax/SMS
  *   recipient; hidden until MMS attachments exist.

@@ -5,7 +5,12 @@ import {
   QUEUE_CALLBACK_SERVING_TTL_MS,
   QUEUE_CALLBACKS_KEY,
   QUEUE_MEMBER_BUSY_TTL_MS,
+  QUEUE_CHANGES_CHANNEL,
+  QUEUE_DAY_TTL_MS,
   queueCallbackKey,
+  queueCallersKey,
+  queueDayKey,
+  type QueueLeaveOutcome,
   queueEntryKey,
   type QueueCallbackEntry,
   queueHandleTimeKey,
@@ -20,13 +25,17 @@ import type { QueueState } from '../apps/queue/queue-ports.ts';
 /**
  * Joins a queue atomically: drops entries whose node stopped keeping them alive, refuses past the
  * maximum (CQ-01), then adds the entry last, ordered by a per-queue counter (arrival order across
- * nodes, whatever their clocks). KEYS: waiting set, counter. ARGV: entry id, max callers, entry key
- * prefix, entry TTL, idle TTL. Returns the position (0 first), or -1 when full.
+ * nodes, whatever their clocks). KEYS: waiting set, counter, callers (the supervisor view's, whose
+ * dropped entries go too). ARGV: entry id, max callers, entry key prefix, entry TTL, idle TTL. Returns
+ * the position (0 first), or -1 when full.
  */
 const JOIN = `
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, id in ipairs(ids) do
-  if redis.call('EXISTS', ARGV[3] .. id) == 0 then redis.call('ZREM', KEYS[1], id) end
+  if redis.call('EXISTS', ARGV[3] .. id) == 0 then
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('HDEL', KEYS[3], id)
+  end
 end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
 local seq = redis.call('INCR', KEYS[2])
@@ -116,6 +125,23 @@ redis.call('SET', KEYS[1], next, 'PX', ARGV[3])
 return next
 `;
 
+/**
+ * Counts a caller who left in the day's figures: its outcome, its wait in the sum, the longest wait.
+ * KEYS: day hash. ARGV: outcome counter ('' for none), wait ms, TTL.
+ */
+const LEFT = `
+if ARGV[1] ~= '' then redis.call('HINCRBY', KEYS[1], ARGV[1], 1) end
+redis.call('HINCRBY', KEYS[1], 'waitMs', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'waited', 1)
+local longest = tonumber(redis.call('HGET', KEYS[1], 'longestMs') or '0')
+if tonumber(ARGV[2]) > longest then redis.call('HSET', KEYS[1], 'longestMs', ARGV[2]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
+/** The counter of the day's figures each outcome adds to ('sent_on' counts in the waits only). */
+const OUTCOME_COUNTER: Record<QueueLeaveOutcome, string> = { answered: 'answered', abandoned: 'abandoned', callback: 'callbacks', sent_on: '' };
+
 const mark = (m: QueueMemberMark, owner: string) => `${m}:${owner}`;
 
 /** `QueueState` in Redis (keys: @carillon/contracts/call-queues), shared by every media-server node. */
@@ -127,7 +153,7 @@ export class RedisQueueState implements QueueState {
   }
 
   async join(queueId: string, entryId: string, maxCallers: number): Promise<number | 'full'> {
-    const position = (await this.redis.eval(JOIN, 2, queueWaitingKey(queueId), `${queueWaitingKey(queueId)}:seq`, entryId, String(maxCallers), queueEntryKey(queueId, ''), String(QUEUE_ENTRY_TTL_MS), String(QUEUE_IDLE_TTL_MS))) as number;
+    const position = (await this.redis.eval(JOIN, 3, queueWaitingKey(queueId), `${queueWaitingKey(queueId)}:seq`, queueCallersKey(queueId), entryId, String(maxCallers), queueEntryKey(queueId, ''), String(QUEUE_ENTRY_TTL_MS), String(QUEUE_IDLE_TTL_MS))) as number;
     return position < 0 ? 'full' : position;
   }
 
@@ -214,14 +240,43 @@ export class RedisQueueState implements QueueState {
   }
 
   async claim(accountId: string, extensionId: string, owner: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(queueMemberKey(accountId, extensionId), mark('offered', owner), 'PX', ttlMs, 'NX')) === 'OK';
+    const taken = (await this.redis.set(queueMemberKey(accountId, extensionId), mark('offered', owner), 'PX', ttlMs, 'NX')) === 'OK';
+    if (taken) await this.changed(accountId);
+    return taken;
   }
 
   async markBusy(accountId: string, extensionId: string, owner: string): Promise<void> {
+    // Refreshed while the call lasts: only the change from 'offered' is told.
+    const was = await this.redis.get(queueMemberKey(accountId, extensionId));
     await this.redis.eval(RELEASE, 1, queueMemberKey(accountId, extensionId), owner, 'busy', String(QUEUE_MEMBER_BUSY_TTL_MS));
+    if (was?.startsWith('offered:')) await this.changed(accountId);
   }
 
   async release(accountId: string, extensionId: string, owner: string, wrapUpMs: number): Promise<void> {
     await this.redis.eval(RELEASE, 1, queueMemberKey(accountId, extensionId), owner, wrapUpMs > 0 ? 'wrap-up' : '', String(Math.max(1, Math.round(wrapUpMs))));
+    await this.changed(accountId);
+  }
+
+  async entered(accountId: string, queueId: string, entryId: string, caller: { number: string | null; name: string | null }, day: string): Promise<void> {
+    const info = JSON.stringify({ number: caller.number, name: caller.name, joinedAt: Date.now() });
+    await this.redis
+      .multi()
+      .hset(queueCallersKey(queueId), entryId, info)
+      .pexpire(queueCallersKey(queueId), QUEUE_IDLE_TTL_MS)
+      .hincrby(queueDayKey(queueId, day), 'entered', 1)
+      .pexpire(queueDayKey(queueId, day), QUEUE_DAY_TTL_MS)
+      .exec();
+    await this.changed(accountId);
+  }
+
+  async left(accountId: string, queueId: string, entryId: string, outcome: QueueLeaveOutcome, waitMs: number, day: string): Promise<void> {
+    await this.redis.hdel(queueCallersKey(queueId), entryId);
+    await this.redis.eval(LEFT, 1, queueDayKey(queueId, day), OUTCOME_COUNTER[outcome], String(Math.max(0, Math.round(waitMs))), String(QUEUE_DAY_TTL_MS));
+    await this.changed(accountId);
+  }
+
+  /** Tells the app's supervisor views that a queue of the account changed. */
+  private async changed(accountId: string): Promise<void> {
+    await this.redis.publish(QUEUE_CHANGES_CHANNEL, accountId);
   }
 }

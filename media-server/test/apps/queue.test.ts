@@ -92,6 +92,16 @@ class MemoryQueueState implements QueueState {
   returnCallback(): Promise<boolean> {
     return Promise.resolve(false);
   }
+  /** What the supervisor view's figures were told, in order: 'entered <day>' and '<outcome> <day>'. */
+  readonly figures: string[] = [];
+  entered(_a: string, _q: string, _e: string, _c: unknown, day: string): Promise<void> {
+    this.figures.push(`entered ${day}`);
+    return Promise.resolve();
+  }
+  left(_a: string, _q: string, _e: string, outcome: string, waitMs: number, day: string): Promise<void> {
+    this.figures.push(`${outcome} ${day}${waitMs >= 0 ? '' : ' negative wait'}`);
+    return Promise.resolve();
+  }
 }
 
 function directory(settings: Partial<QueueSettings>, members: QueueConfig['members'] = []): QueueDirectory {
@@ -227,6 +237,22 @@ describe('what a waiting caller is told', () => {
       await queueApp({ directory: directory({ hours, afterHours: closedMessage }, members), state, mailboxes: new MemoryMailboxes(), now: () => new Date('2026-01-14T14:00:00Z') })(call, destination);
       expect(state.log[0]).toBe('claim m1');
       expect(call.log).not.toContainEqual(['play', { tts: 'We are closed.' }]);
+    });
+
+    it('counts the caller in the figures of the account’s day: entered and answered, or entered and abandoned', async () => {
+      const members = [{ extensionId: 'm1', number: '201', position: 0, accepting: true }];
+      const answered = new FakeCallHandle({ dialed: '600' });
+      answered.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+      const state = new MemoryQueueState();
+      await queueApp({ directory: directory({}, members), state, mailboxes: new MemoryMailboxes(), now: () => new Date('2026-01-14T14:00:00Z') })(answered, destination);
+      expect(state.figures).toEqual(['entered 2026-01-14', 'answered 2026-01-14']);
+      // 03:00 UTC on the 15th is still the 14th in New York; nobody accepts, the caller hangs up.
+      const gaveUp = new FakeCallHandle({ dialed: '600' });
+      const waiting = new MemoryQueueState();
+      const hangUp = setTimeout(() => void gaveUp.hangup().catch(() => undefined), 100);
+      await queueApp({ directory: directory({}, [{ ...members[0]!, accepting: false }]), state: waiting, mailboxes: new MemoryMailboxes(), pollMs: 10, now: () => new Date('2026-01-15T03:00:00Z') })(gaveUp, destination).catch(() => undefined);
+      clearTimeout(hangUp);
+      expect(waiting.figures).toEqual(['entered 2026-01-14', 'abandoned 2026-01-14']);
     });
   });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueEntryKey, queueMemberKey } from '@carillon/contracts/call-queues';
+import { QUEUE_CHANGES_CHANNEL, queueCallersKey, queueDayFigures, queueDayKey, queueEntryKey, queueMemberKey } from '@carillon/contracts/call-queues';
 import { nextHandleTimeMs } from '@carillon/domain';
 import { RedisQueueState } from '../../src/calls/queue-state-redis.ts';
 import { redisClient } from '../../../tests/support/env.ts';
@@ -46,11 +46,14 @@ describe('the queue state in Redis', () => {
   it('drops a caller whose node stopped keeping it alive: its place goes to the next', async () => {
     const q = randomUUID();
     await state.join(q, 'a', 1);
+    await state.entered(randomUUID(), q, 'a', { number: '201', name: null }, '2026-12-07');
     expect(await state.join(q, 'b', 1)).toBe('full');
     // The node of 'a' died: its entry expired.
     await redis.del(queueEntryKey(q, 'a'));
     expect(await state.isNext(q, 'b')).toBe(false);
     expect(await state.join(q, 'b', 1)).toBe(0);
+    // The supervisor view's record of 'a' went with it.
+    expect(await redis.hexists(queueCallersKey(q), 'a')).toBe(0);
   });
 
   it('lets one caller take a member at a time; only the owner releases it, at once or after wrap-up', async () => {
@@ -97,5 +100,36 @@ describe('the queue state in Redis: places and handle time', () => {
     await state.recordHandleTime(q, 120_000);
     await state.recordHandleTime(q, 60_000);
     expect(await state.handleTime(q)).toBe(nextHandleTimeMs(nextHandleTimeMs(null, 120_000), 60_000));
+  });
+
+  it('keeps who waits, and counts the day\'s figures: entered, answered, abandoned, callbacks, the average and longest wait', async () => {
+    const q = randomUUID();
+    const account = randomUUID();
+    const sub = redis.duplicate();
+    const told: string[] = [];
+    await sub.subscribe(QUEUE_CHANGES_CHANNEL);
+    sub.on('message', (_c: string, m: string) => m === account && told.push(m));
+    try {
+      const day = '2026-12-07';
+      expect(queueDayFigures(await redis.hgetall(queueDayKey(q, day)))).toEqual({ entered: 0, answered: 0, abandoned: 0, callbacks: 0, averageWaitSeconds: null, longestWaitSeconds: null });
+      for (const id of ['a', 'b', 'c', 'd']) await state.entered(account, q, id, { number: `+3312345678${id.charCodeAt(0) - 97}`, name: id === 'a' ? 'Ada' : null }, day);
+      const callers = await redis.hgetall(queueCallersKey(q));
+      expect(Object.keys(callers).sort()).toEqual(['a', 'b', 'c', 'd']);
+      expect(JSON.parse(callers.a!)).toMatchObject({ number: '+33123456780', name: 'Ada', joinedAt: expect.any(Number) as number });
+      await state.left(account, q, 'a', 'answered', 10_000, day);
+      await state.left(account, q, 'b', 'abandoned', 50_000, day);
+      await state.left(account, q, 'c', 'callback', 30_000, day);
+      await state.left(account, q, 'd', 'sent_on', 30_000, day);
+      expect(Object.keys(await redis.hgetall(queueCallersKey(q)))).toEqual([]);
+      // The next day starts from nothing.
+      await state.entered(account, q, 'e', { number: null, name: null }, '2026-12-08');
+      expect(queueDayFigures(await redis.hgetall(queueDayKey(q, day)))).toEqual({ entered: 4, answered: 1, abandoned: 1, callbacks: 1, averageWaitSeconds: 30, longestWaitSeconds: 50 });
+      expect(queueDayFigures(await redis.hgetall(queueDayKey(q, '2026-12-08')))).toMatchObject({ entered: 1, answered: 0 });
+      expect(await redis.pttl(queueDayKey(q, day))).toBeGreaterThan(24 * 3600_000);
+      // Each change told the app's supervisor views (the account's id on the channel).
+      await expect.poll(() => told.length).toBe(9);
+    } finally {
+      sub.disconnect();
+    }
   });
 });

@@ -57,3 +57,69 @@ export interface QueueCallbackEntry {
   /** Calls back tried already without the caller answering. */
   attempts: number;
 }
+
+/**
+ * The supervisor view (issue 15): who each waiting caller is and since when, by entry id (a hash: field
+ * = entry id, value = JSON `QueueCallerInfo`). Written when the caller joins and removed when it leaves;
+ * a reader skips the fields whose entry has expired (a node that died), so nothing stale is shown.
+ */
+export const queueCallersKey = (queueExtensionId: string): string => `carillon:queue:{${queueExtensionId}}:callers`;
+
+export interface QueueCallerInfo {
+  /** The caller ID: number and name as the call arrived (either may be missing). */
+  number: string | null;
+  name: string | null;
+  /** When the caller joined this queue (ms epoch): the live wait is counted from it. */
+  joinedAt: number;
+}
+
+/**
+ * A queue's figures of one day of its account's wall clock (`queueDay`), a hash of counters:
+ * `entered`, `answered`, `abandoned` (hung up while waiting), `callbacks` (asked to be called back),
+ * `waitMs` and `waited` (the summed waits and how many, of the callers who left the queue however they
+ * did) and `longestMs`. Kept two days, so that yesterday's figures are still there at midnight.
+ */
+export const queueDayKey = (queueExtensionId: string, day: string): string => `carillon:queue:{${queueExtensionId}}:day:${day}`;
+export const QUEUE_DAY_TTL_MS = 2 * 24 * 3600_000;
+
+/** The account's day (YYYY-MM-DD) at `at` on the wall clock of `timeZone` (IANA). */
+export function queueDay(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
+/** How a caller left a queue: taken by an agent, hung up, asked for a callback, sent on by the queue's rules (exit action, overflow). */
+export type QueueLeaveOutcome = 'answered' | 'abandoned' | 'callback' | 'sent_on';
+
+export interface QueueDayFigures {
+  entered: number;
+  answered: number;
+  abandoned: number;
+  callbacks: number;
+  /** Of the callers who left the queue today; null before the first. */
+  averageWaitSeconds: number | null;
+  longestWaitSeconds: number | null;
+}
+
+/** The figures of a `queueDayKey` hash as HGETALL returns it (an empty hash: a day without calls). */
+export function queueDayFigures(hash: Record<string, string>): QueueDayFigures {
+  const n = (field: string) => {
+    const v = Number(hash[field] ?? 0);
+    return Number.isFinite(v) && v > 0 ? v : 0;
+  };
+  const waited = n('waited');
+  return {
+    entered: n('entered'),
+    answered: n('answered'),
+    abandoned: n('abandoned'),
+    callbacks: n('callbacks'),
+    averageWaitSeconds: waited ? Math.round(n('waitMs') / waited / 1000) : null,
+    longestWaitSeconds: waited ? Math.round(n('longestMs') / 1000) : null,
+  };
+}
+
+/**
+ * Published with an account id whenever a queue of that account changes (a caller joins or leaves, a
+ * member is offered a call, is on one or in wrap-up): the app sends the supervisor views again. The
+ * members' own calls, registrations and DND come on PRESENCE_CHANNEL.
+ */
+export const QUEUE_CHANGES_CHANNEL = 'carillon:queue-changes';

@@ -22,4 +22,6 @@ export const callQueuesAccess = {
   '/api/me/call-queues': { GET: { permission: 'self.calls' }, PUT: { permission: 'self.calls' } },
   // The agent's page of the same toggles.
   '/(portal)/me/call-queues': { permission: 'self.calls' },
+  // The supervisor view: admins (phone_system.view) and the queues' managers; the page lists only the queues the user may watch.
+  '/(portal)/me/call-queues/supervisor': 'authenticated',
 } as const;

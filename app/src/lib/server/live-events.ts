@@ -8,6 +8,10 @@ import { allows, isSocketEventName, SOCKET_EVENTS, SOCKET_LIMITS, type SocketEve
 import { checkServiceHealth, type ServiceHealth } from './health.ts';
 import { accountPresence, type PresenceEntry } from './presence.ts';
 import { PRESENCE_CHANNEL } from '@carillon/contracts/presence';
+import { QUEUE_CHANGES_CHANNEL } from '@carillon/contracts/call-queues';
+import { CONFIG_CHANGES_CHANNEL, parseConfigChange } from '@carillon/contracts/config-changes';
+import type { SupervisorSnapshot } from '#lib/queue-supervisor.ts';
+import { supervisableQueues, supervisorSnapshot } from './queues/queue-supervisor.ts';
 import { relayJobProgress, type JobFinishedEvent, type JobProgressEvent } from './job-progress.ts';
 import { queueHealth, type QueueHealth } from './queue-health.ts';
 import { relaySmsEvents, type SmsLiveEvent } from './sms/sms-live.ts';
@@ -21,6 +25,8 @@ interface ServerEvents {
   health: (health: ServiceHealth) => void;
   presence: (entries: PresenceEntry[]) => void;
   queues: (health: QueueHealth) => void;
+  /** Sent to `queue-supervise:<account>:<queue>` (queues:supervise) whenever one of the account's queues changes. */
+  'queue-supervisor': (snapshot: SupervisorSnapshot) => void;
   /** Sent to `user:<id>` by relayJobProgress; no client event asks for it. */
   'job:progress': (e: JobProgressEvent) => void;
   'job:finished': (e: JobFinishedEvent) => void;
@@ -40,7 +46,7 @@ type Payload<E extends SocketEventName> = z.infer<(typeof SOCKET_EVENTS)[E]['pay
 type Handlers = { [E in SocketEventName]: (payload: Payload<E>) => Promise<unknown> | unknown };
 
 /** The things a socket can keep watching; each is kept once per socket. */
-type WatchKind = 'health' | 'presence' | 'queues';
+type WatchKind = 'health' | 'presence' | 'queues' | 'supervise';
 
 /** How often watched figures are sent again. */
 const WATCH_INTERVAL_MS = 5000;
@@ -99,7 +105,7 @@ class Watches {
     return 'started';
   }
   stopAll(userId: string, socketId: string): void {
-    for (const kind of ['health', 'presence', 'queues'] as const) {
+    for (const kind of ['health', 'presence', 'queues', 'supervise'] as const) {
       const key = `${kind}:${userId}`;
       const sockets = this.byUser.get(key);
       sockets?.delete(socketId);
@@ -126,6 +132,60 @@ function healthBroadcast(io: LiveServer, rt: Runtime): () => void {
   };
   const timer = setInterval(() => void tick().catch((err: unknown) => rt.log.warn('health broadcast failed', { error: err })), WATCH_INTERVAL_MS);
   return () => clearInterval(timer);
+}
+
+/** The room of the sockets supervising one queue; the account in the name keeps tenants apart. */
+const superviseRoom = (accountId: string, queueId: string) => `queue-supervise:${accountId}:${queueId}`;
+
+/**
+ * The supervisor views of this node: when an account's queues change, the queues its sockets watch
+ * here are read once (after 100 ms, which gathers a burst of changes) and each queue is sent to its
+ * room; a wrap-up that runs out by itself is sent when it does. No browser polls.
+ */
+function superviseBroadcast(io: LiveServer, rt: Runtime): { changed: (accountId: string) => void; recheck: (accountId: string) => Promise<void>; stop: () => void } {
+  const pending = new Map<string, NodeJS.Timeout>();
+  const send = async (accountId: string) => {
+    const prefix = `queue-supervise:${accountId}:`;
+    const queueIds = [...io.of('/').adapter.rooms.keys()].filter((r) => r.startsWith(prefix)).map((r) => r.slice(prefix.length));
+    if (queueIds.length === 0) return;
+    const snapshot = await supervisorSnapshot(rt, accountId, queueIds);
+    for (const q of snapshot.queues) io.local.to(superviseRoom(accountId, q.id)).emit('queue-supervisor', { serverNow: snapshot.serverNow, queues: [q] });
+    if (snapshot.nextChangeMs !== null) changed(accountId, snapshot.nextChangeMs + 50);
+  };
+  const changed = (accountId: string, delayMs = 100) => {
+    const timer = pending.get(accountId);
+    if (timer && delayMs >= 100) return;
+    if (timer) clearTimeout(timer);
+    pending.set(
+      accountId,
+      setTimeout(() => {
+        pending.delete(accountId);
+        void send(accountId).catch((err: unknown) => rt.log.warn('queue supervisor broadcast failed', { accountId, error: err }));
+      }, delayMs),
+    );
+  };
+  /**
+   * The account's managers, roles or users changed: each watching socket of this node keeps only the
+   * queues its user may still supervise (its session read again), so a manager removed stops seeing them.
+   */
+  const recheck = async (accountId: string) => {
+    const prefix = `queue-supervise:${accountId}:`;
+    for (const socket of await io.local.fetchSockets()) {
+      const rooms = [...socket.rooms].filter((r) => r.startsWith(prefix));
+      if (rooms.length === 0) continue;
+      const auth = await resolveSession(rt.db, socket.data.sessionToken, { touch: false });
+      const allowed = auth ? new Set((await supervisableQueues(rt, auth)).map((q) => q.id)) : new Set<string>();
+      for (const room of rooms) if (!allowed.has(room.slice(prefix.length))) socket.leave(room);
+    }
+  };
+  return {
+    changed: (accountId) => changed(accountId),
+    recheck,
+    stop: () => {
+      for (const t of pending.values()) clearTimeout(t);
+      pending.clear();
+    },
+  };
 }
 
 /**
@@ -183,8 +243,27 @@ export async function attachLiveEvents(httpServer: HttpServer): Promise<SocketSe
   const pending = new Map<string, NodeJS.Timeout>();
   const presenceSub = reportRedisErrors(rt.redis.duplicate(), rt.log, 'presence-sub');
   await presenceSub.subscribe(PRESENCE_CHANNEL);
-  presenceSub.on('message', (_channel: string, accountId: string) => {
-    if (!/^[0-9a-f-]{36}$/i.test(accountId) || pending.has(accountId)) return;
+  // The call queues' supervisor views: the members' calls, phones and DND (presence), the queues' callers and marks
+  // (media-server on QUEUE_CHANGES_CHANNEL) and their members' log-ins (a config change of 'queues').
+  const supervision = superviseBroadcast(io, rt);
+  httpServer.once('close', supervision.stop);
+  await presenceSub.subscribe(QUEUE_CHANGES_CHANNEL, CONFIG_CHANGES_CHANNEL);
+  presenceSub.on('message', (channel: string, message: string) => {
+    if (channel === CONFIG_CHANGES_CHANNEL) {
+      const change = parseConfigChange(message);
+      if (change?.subjects.some((s) => s === 'queues' || s === 'extensions' || s === 'users')) {
+        const accountId = change.accountId;
+        void supervision
+          .recheck(accountId)
+          .then(() => supervision.changed(accountId))
+          .catch((err: unknown) => rt.log.warn('queue supervisor recheck failed', { accountId, error: err }));
+      }
+      return;
+    }
+    if (/^[0-9a-f-]{36}$/i.test(message)) supervision.changed(message);
+  });
+  presenceSub.on('message', (channel: string, accountId: string) => {
+    if (channel !== PRESENCE_CHANNEL || !/^[0-9a-f-]{36}$/i.test(accountId) || pending.has(accountId)) return;
     pending.set(
       accountId,
       setTimeout(() => {
@@ -273,6 +352,21 @@ function eventHandlers(socket: LiveSocket, rt: Runtime, watches: Watches): Handl
         await socket.join('health');
       }
       return { ok: true };
+    },
+
+    'queues:supervise': async ([{ queueIds }]) => {
+      if (!rt.config.ENABLE_UNRELEASED.includes('queues')) return { error: 'not_found' };
+      const accountId = data.auth.account.id;
+      const allowed = new Set((await supervisableQueues(rt, data.auth)).map((q) => q.id));
+      // Another account's queue, or one the user neither administers nor manages: named, and nothing is watched.
+      const refused = queueIds.filter((id) => !allowed.has(id));
+      if (refused.length) return { error: 'not_found', queueIds: refused };
+      if (watch('supervise') === 'capped') return { error: 'too_many_watches' };
+      // A new subscription replaces the socket's previous one.
+      for (const room of [...socket.rooms]) if (room.startsWith('queue-supervise:')) await socket.leave(room);
+      for (const id of new Set(queueIds)) await socket.join(superviseRoom(accountId, id));
+      const { serverNow, queues } = await supervisorSnapshot(rt, accountId, queueIds);
+      return { ok: true, serverNow, queues } satisfies SupervisorSnapshot & { ok: true };
     },
 
     'queues:watch': async () => {

@@ -1,5 +1,5 @@
 import type { DndStatus, QueueSettings } from '@carillon/domain';
-import type { QueueCallbackEntry } from '@carillon/contracts/call-queues';
+import type { QueueCallbackEntry, QueueLeaveOutcome } from '@carillon/contracts/call-queues';
 import type { ExtensionDestination } from '../../routing/destination.ts';
 
 /**
@@ -107,4 +107,11 @@ export interface QueueState {
   markBusy(accountId: string, extensionId: string, owner: string): Promise<void>;
   /** Gives the member back: at once, or after `wrapUpMs` of wrap-up. Only the owner's mark is touched. */
   release(accountId: string, extensionId: string, owner: string, wrapUpMs: number): Promise<void>;
+  /**
+   * The supervisor view: a caller joined the queue (who it is, from when), counted in the figures of
+   * `day` (the account's day, contracts' queueDay). Supervisors are told.
+   */
+  entered(accountId: string, queueId: string, entryId: string, caller: { number: string | null; name: string | null }, day: string): Promise<void>;
+  /** The caller left the queue after waiting `waitMs`, as `outcome` says; counted in `day`'s figures. Supervisors are told. */
+  left(accountId: string, queueId: string, entryId: string, outcome: QueueLeaveOutcome, waitMs: number, day: string): Promise<void>;
 }

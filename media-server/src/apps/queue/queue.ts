@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { dndTakesCall, estimatedWaitSeconds, membersToOffer, queueIsOpen, spokenWaitMinutes, type QueueExitAction, type QueuePrompt, type QueueMemberState } from '@carillon/domain';
+import { queueDay, type QueueLeaveOutcome } from '@carillon/contracts/call-queues';
 import type { CallDirection, ExtensionDestination } from '../../routing/destination.ts';
 import { CallEndedError, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
 import type { Mailboxes } from '../voicemail/mailboxes.ts';
@@ -83,6 +84,8 @@ class QueueCaller {
   /** Moved to an overflow queue already (a caller overflows once). */
   private overflowed = false;
   private deadline = 0;
+  /** When the caller joined the queue it is in (ms epoch): its wait, for the supervisor view's figures. */
+  private joinedAt = 0;
 
   constructor(call: CallHandle, queue: QueueConfig, direction: CallDirection, deps: QueueAppDeps) {
     this.call = call;
@@ -106,13 +109,15 @@ class QueueCaller {
       return;
     }
     this.deadline = Date.now() + settings.maxWaitSeconds * 1000;
+    await this.entered();
     const keepAlive = setInterval(() => void state.keepAlive(this.queue.extensionId, this.entryId, this.status).catch(() => undefined), KEEP_ALIVE_MS);
     let inQueue = true;
-    const leave = async () => {
+    const leave = async (outcome: QueueLeaveOutcome) => {
       if (!inQueue) return;
       inQueue = false;
       clearInterval(keepAlive);
       await state.leave(this.queue.extensionId, this.entryId);
+      await this.left(outcome);
     };
     try {
       if (settings.greeting) await this.call.play(await this.source(settings.greeting));
@@ -137,15 +142,17 @@ class QueueCaller {
         if ((await this.pause()) === 'callback' && (await this.holdForCallback(keepAlive))) {
           // The entry is the callback's now: it stays when this call ends.
           inQueue = false;
+          await this.left('callback');
           return;
         }
       }
-      await leave();
+      await leave('sent_on');
       this.stopMusic();
       await this.exit(this.queue.settings.onMaxWait, 'no_answer');
     } finally {
       this.stopMusic();
-      await leave().catch(() => undefined);
+      // Still in the queue here: the caller hung up while waiting (or its call failed).
+      await leave('abandoned').catch(() => undefined);
     }
   }
 
@@ -153,7 +160,7 @@ class QueueCaller {
    * Offers the caller to the members the distribution picks now: 'none' when nobody could be taken,
    * 'no-answer' when those rung did not answer, 'answered' when one did and the call is over.
    */
-  private async offer(leave: () => Promise<void>): Promise<'none' | 'no-answer' | 'refused' | 'answered'> {
+  private async offer(leave: (outcome: QueueLeaveOutcome) => Promise<void>): Promise<'none' | 'no-answer' | 'refused' | 'answered'> {
     const { directory, state } = this.deps;
     const queueId = this.queue.extensionId;
     // The configuration again: a member logged out or moved since the caller arrived counts from now.
@@ -193,7 +200,7 @@ class QueueCaller {
           answeredBy = extensionId;
           answeredAt = Date.now();
           // The caller is served: out of the queue; the member is busy; the others rung are free again.
-          void leave().catch(() => undefined);
+          void leave('answered').catch(() => undefined);
           void state.markBusy(this.accountId, extensionId, this.entryId).catch(() => undefined);
           busyRefresh = setInterval(() => void state.markBusy(this.accountId, extensionId, this.entryId).catch(() => undefined), BUSY_REFRESH_MS);
           for (const id of claimed) if (id !== extensionId) void release(id, 0).catch(() => undefined);
@@ -237,13 +244,32 @@ class QueueCaller {
       if (free.length === 0) continue;
       if ((await this.deps.state.join(target.extensionId, this.entryId, target.settings.maxCallers)) === 'full') continue;
       await this.deps.state.leave(this.queue.extensionId, this.entryId);
+      await this.left('sent_on');
       this.queue = target;
+      await this.entered();
       this.overflowed = true;
       this.tried.clear();
       this.deadline = Date.now() + target.settings.maxWaitSeconds * 1000;
       return true;
     }
     return false;
+  }
+
+  /** The supervisor view: the caller joined `this.queue` now (who, from when; the day's figures). Never fails the call. */
+  private async entered(): Promise<void> {
+    this.joinedAt = Date.now();
+    const { number, name } = this.call.caller;
+    await this.deps.state.entered(this.accountId, this.queue.extensionId, this.entryId, { number, name }, this.day()).catch(() => undefined);
+  }
+
+  /** The supervisor view: the caller left `this.queue`, as `outcome` says, after its wait there. Never fails the call. */
+  private async left(outcome: QueueLeaveOutcome): Promise<void> {
+    await this.deps.state.left(this.accountId, this.queue.extensionId, this.entryId, outcome, Date.now() - this.joinedAt, this.day()).catch(() => undefined);
+  }
+
+  /** Today on the account's wall clock, which the figures are counted by. */
+  private day(): string {
+    return queueDay((this.deps.now ?? (() => new Date()))(), this.queue.timeZone);
   }
 
   /** The caller's place and, once the queue has an estimate, its expected wait. */

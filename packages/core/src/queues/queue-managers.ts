@@ -88,7 +88,7 @@ export async function loadQueueManagers(db: Kysely<Database>, accountId: string,
 export async function saveQueueManagers(db: Kysely<Database>, actor: AuditActor, accountId: string, queueExtensionId: string, input: QueueManagersInput): Promise<QueueManagersView> {
   const parsed = queueManagersInput.parse(input);
   const pinHash = parsed.pin !== undefined ? await hashSecret(parsed.pin) : null;
-  return db.transaction().execute(async (trx) => {
+  const saved = await db.transaction().execute(async (trx) => {
     const before = await loadQueueManagers(trx, accountId, queueExtensionId);
     if (!before) throw new QueueError('not_found');
     if (!before.pinSet && pinHash === null) throw new QueueError('pin_required');
@@ -121,6 +121,9 @@ export async function saveQueueManagers(db: Kysely<Database>, actor: AuditActor,
     });
     return after;
   });
+  // Once committed: the app's supervisor views drop the queues of a manager removed.
+  await announceConfigChange(accountId, 'queues');
+  return saved;
 }
 
 /** A queue a user manages, as that user sees it. */
