@@ -289,8 +289,9 @@ export async function replaceIvrConfig(db: Db, actor: AuditActor, accountId: str
     }
     const operator = config.settings.operatorExtension;
     const operatorExists = operator !== null && (await numberHolder(trx, accountId, operator))?.type === 'user';
-    // The XML schema (IVR-23) does not carry the company hours (AR-03): an import keeps the account's own.
-    await writeSettings(trx, accountId, { ...config.settings, hours: before.settings.hours, operatorExtension: operatorExists ? operator : null });
+    // The XML schema (IVR-23) carries neither the company hours (AR-03) nor the directory's settings (AR-04): an import keeps the account's own.
+    const directory = config.settings.directory ?? before.settings.directory;
+    await writeSettings(trx, accountId, { ...config.settings, hours: before.settings.hours, ...(directory ? { directory } : {}), operatorExtension: operatorExists ? operator : null });
     await recordAudit(trx, actor, { accountId, action: 'ivr.imported', targetType: 'ivr_settings', targetId: accountId, before, after: { ...config, skippedMenus: skipped } });
   });
   await announceConfigChange(accountId, 'ivr', 'extensions');
