@@ -150,6 +150,16 @@ describe('the dial-by-name directory', () => {
     expect((await directoryOf(admin)).directory).toEqual({ searchBy: 'first_name', extensions: ['2102'] });
   });
 
+  it('is switched off and on (AR-04), the other directory settings kept', async () => {
+    expect((await admin.json('PUT', '/api/ivr/directory', { enabled: false, searchBy: 'first_name', extensions: ['2102'] })).status).toBe(200);
+    expect((await directoryOf(admin)).directory).toEqual({ enabled: false, searchBy: 'first_name', extensions: ['2102'] });
+    const bad = await admin.json('PUT', '/api/ivr/directory', { enabled: 'no', searchBy: 'first_name', extensions: null });
+    expect(bad.status).toBe(400);
+    expect(Object.keys(((await bad.json()) as { fields: object }).fields)).toEqual(['enabled']);
+    expect((await admin.json('PUT', '/api/ivr/directory', { enabled: true, searchBy: 'first_name', extensions: ['2102'] })).status).toBe(200);
+    expect((await directoryOf(admin)).directory).toEqual({ enabled: true, searchBy: 'first_name', extensions: ['2102'] });
+  });
+
   it('goes back to every extension; a standard user may change nothing', async () => {
     expect((await sam.json('PUT', '/api/ivr/directory', { searchBy: 'last_name', extensions: null })).status).toBe(403);
     expect((await admin.json('PUT', '/api/ivr/directory', { searchBy: 'last_name', extensions: null })).status).toBe(200);

@@ -128,6 +128,7 @@ describe('company hours and the dial-by-name directory (admin pages)', () => {
     await page.waitForURL((u) => u.pathname === '/admin/phone-system/ivr/directory');
     const form = page.getByTestId('directory');
     await form.waitFor();
+    expect(await form.getByLabel(ivrEn['ivr.directory.enabled']).isChecked()).toBe(true);
     expect(await form.getByLabel(ivrEn['ivr.directory.by.last_name']).isChecked()).toBe(true);
     expect(await form.getByLabel(ivrEn['ivr.directory.all']).isChecked()).toBe(true);
     expect(await seriousViolations(page)).toEqual([]);
@@ -139,7 +140,7 @@ describe('company hours and the dial-by-name directory (admin pages)', () => {
     expect(await seriousViolations(page)).toEqual([]);
     await form.getByRole('button', { name: en['common.save'] }).click();
     await page.getByRole('status').filter({ hasText: en['common.saved'] }).waitFor();
-    await expect.poll(async () => (await storedSettings())?.directory).toEqual({ searchBy: 'first_name', extensions: ['202'] });
+    await expect.poll(async () => (await storedSettings())?.directory).toEqual({ enabled: true, searchBy: 'first_name', extensions: ['202'] });
     // The hours saved on the other page are kept.
     expect(((await storedSettings())?.hours as { mode: string }).mode).toBe('custom');
 
@@ -149,5 +150,14 @@ describe('company hours and the dial-by-name directory (admin pages)', () => {
     expect(await form.getByLabel(ivrEn['ivr.directory.some']).isChecked()).toBe(true);
     expect(await form.getByLabel('bob Test').isChecked()).toBe(true);
     expect(await form.getByLabel('alice Test').isChecked()).toBe(false);
+
+    // Switched off (AR-04): kept after a reload, the other settings with it.
+    await form.getByLabel(ivrEn['ivr.directory.enabled']).uncheck();
+    await form.getByRole('button', { name: en['common.save'] }).click();
+    await expect.poll(async () => (await storedSettings())?.directory).toEqual({ enabled: false, searchBy: 'first_name', extensions: ['202'] });
+    await page.reload();
+    await form.waitFor();
+    expect(await form.getByLabel(ivrEn['ivr.directory.enabled']).isChecked()).toBe(false);
+    expect(await form.getByLabel('bob Test').isChecked()).toBe(true);
   });
 });
