@@ -67,7 +67,7 @@ afterAll(async () => {
 
 describe('company hours', () => {
   it('are 24 hours in the account time zone until set; a week with two ranges on a day is saved alone, read back and audited', async () => {
-    expect(await hoursOf(admin)).toEqual({ hours: { mode: '24h' }, timeZone: expect.any(String) });
+    expect(await hoursOf(admin)).toEqual({ hours: { mode: '24h' }, timeZone: expect.any(String), afterHoursMenu: null });
     // Another setting of the IVR, saved before: the hours editor must keep it.
     const settings = await settingsOf(admin);
     expect((await admin.json('PUT', '/api/ivr/settings', { ...settings, genericKeys: { hash: 'root', star: 'repeat' } })).status).toBe(200);
@@ -151,7 +151,13 @@ describe('the dial-by-name directory', () => {
   });
 
   it('is switched off and on (AR-04), the other directory settings kept', async () => {
-    expect((await admin.json('PUT', '/api/ivr/directory', { enabled: false, searchBy: 'first_name', extensions: ['2102'] })).status).toBe(200);
+    // Menu 2500's key 9 goes to the directory: switching it off is saved, and the answer names the key (IVR-15).
+    const [menu] = (await (await admin.get('/api/ivr/menus')).json()) as { id: string; number: string }[];
+    expect(menu?.number).toBe('2500');
+    expect((await admin.json('PATCH', `/api/ivr/menus/${menu!.id}`, { keys: { '9': { type: 'directory' } } })).status).toBe(200);
+    const off = await admin.json('PUT', '/api/ivr/directory', { enabled: false, searchBy: 'first_name', extensions: ['2102'] });
+    expect(off.status).toBe(200);
+    expect(((await off.json()) as { issues: { rule: string }[] }).issues).toContainEqual({ rule: 'directory_off', menu: '2500', key: '9' });
     expect((await directoryOf(admin)).directory).toEqual({ enabled: false, searchBy: 'first_name', extensions: ['2102'] });
     const bad = await admin.json('PUT', '/api/ivr/directory', { enabled: 'no', searchBy: 'first_name', extensions: null });
     expect(bad.status).toBe(400);

@@ -3,6 +3,7 @@ import { DEFAULT_DIRECTORY_SETTINGS } from '@carillon/domain';
 import { directoryCandidates, directoryInput, getIvrSettings, IvrError, saveDirectorySettings } from '@carillon/core/ivr';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { actorOf, caller, readJson } from '#lib/server/api.ts';
+import { withIssues } from '#lib/server/ivr/ivr.ts';
 import { inArea } from '#lib/server/unreleased.ts';
 import type { RequestHandler } from './$types';
 
@@ -22,7 +23,8 @@ export const PUT: RequestHandler = inArea('ivr', async (event) => {
   const accountId = caller(event).account.id;
   try {
     const settings = await saveDirectorySettings(rt.db, actorOf(event), accountId, body.data);
-    return json({ directory: settings.directory ?? DEFAULT_DIRECTORY_SETTINGS, candidates: await directoryCandidates(rt.db, accountId) });
+    // With the validation issues (IVR-15): a menu key to a directory just switched off is one.
+    return json(await withIssues(rt, accountId, { directory: settings.directory ?? DEFAULT_DIRECTORY_SETTINGS, candidates: await directoryCandidates(rt.db, accountId) }));
   } catch (err) {
     // An extension that is not one of this account's users (another account's included): 409 naming it.
     if (err instanceof IvrError) return json({ error: err.code, detail: err.detail }, { status: 409 });
