@@ -40,6 +40,7 @@ export const PHONE_SYSTEM_SUBTABS: NavTab[] = [
   { href: '/admin/phone-system/numbers', label: 'phone.numbers', permission: 'phone_system.view' },
   { href: '/admin/phone-system/devices', label: 'phone.devices', permission: 'phone_system.view' },
   { href: '/admin/phone-system/trunk', label: 'phone.trunk', permission: 'phone_system.view' },
+  { href: '/admin/phone-system/ivr', label: 'ivr.title', permission: 'phone_system.view', area: 'ivr' },
   { href: '/admin/phone-system/call-queues', label: 'callQueues.admin.tab', permission: 'phone_system.view', area: 'queues' },
   { href: '/admin/phone-system/paging', label: 'paging.tab', permission: 'phone_system.view', area: 'paging' },
   { href: '/admin/phone-system/monitoring', label: 'monitoring.tab', permission: 'phone_system.view', area: 'monitoring' },

@@ -58,6 +58,8 @@ export interface ApplicationPorts {
   forwarding?: ForwardingRoutes;
   /** The audio file of a stock music track (a user's audio while connecting, with answeringRules). */
   music?: (track: MusicTrack) => string;
+  /** The clock the IVR reads the company hours at when a call arrives (a test clock); the system's otherwise. */
+  now?: () => Date;
   /** Accounts' IVR menus. Only where the unreleased area 'ivr' is enabled: IVR destinations then go to the IVR application; without it, 480. */
   ivrMenus?: IvrMenus;
   /** Mailboxes by phone (`*86`). Only where the unreleased area 'voicemail' is enabled (the dial plan routes `*86` only then). */
@@ -83,7 +85,7 @@ export function callApplications(ports: ApplicationPorts): ApplicationTable {
   return {
     ...(ports.answeringRules ? { extension: userAnsweringApp({ rules: ports.answeringRules, mailboxes: ports.mailboxes, ...(ports.forwarding ? { forwarding: ports.forwarding } : {}), ...(ports.music ? { music: ports.music } : {}) }) } : {}),
     ...(ports.ivrMenus
-      ? { ivr: ivrApp({ menus: ports.ivrMenus, mailboxes: ports.mailboxes, ...(ports.answeringRules ? { answeringRules: ports.answeringRules } : {}), ...(ports.forwarding ? { forwarding: ports.forwarding } : {}), ...(ports.music ? { music: ports.music } : {}) }) }
+      ? { ivr: ivrApp({ menus: ports.ivrMenus, mailboxes: ports.mailboxes, ...(ports.answeringRules ? { answeringRules: ports.answeringRules } : {}), ...(ports.forwarding ? { forwarding: ports.forwarding } : {}), ...(ports.music ? { music: ports.music } : {}), ...(ports.now ? { now: ports.now } : {}) }) }
       : {}),
     announcement: announcementApp(ports.mailboxes),
     ...(ports.mailboxAccess ? { mailbox: mailboxApp(ports.mailboxAccess) } : {}),

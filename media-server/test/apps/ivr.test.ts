@@ -372,6 +372,11 @@ describe('the IVR dial-by-name directory', () => {
     expect(call.log.at(-1)).toEqual(['bridgeTo', { target: toExtension('205'), ringSeconds: 20 }]);
   });
 
+  it('says the option is not available and plays the menu again when the admin switched the directory off (AR-04)', async () => {
+    const call = await dial(['8'], config({ directory: { enabled: false, searchBy: 'first_name', extensions: null } }));
+    expect(call.log).toEqual(['answer', welcome, ...keyed('8'), say(notAvailable('en')), welcome, 'caller hung up']);
+  });
+
   it('lists only the included extensions', async () => {
     const call = await dial(['8', '72#'], config({ directory: { searchBy: 'first_name', extensions: ['201', '208'] } }));
     expect(call.log).toContainEqual(say('Connecting you to Paul Doe.'));

@@ -73,7 +73,7 @@ export async function startEdge(opts: {
   /** The media engine's RTP inactivity timeouts (MediaEngineOptions); the engine's defaults (60 s, an hour on hold) otherwise. */
   mediaTimeoutMs?: number;
   heldMediaTimeoutMs?: number;
-  /** The clock applications read hours at (a call queue's business hours): a test clock. */
+  /** The clock applications read hours at (a call queue's business hours, the company hours of the IVR): a test clock. */
   now?: () => Date;
 } = {}): Promise<EdgeHarness> {
   const db = await freshDb();

@@ -13,6 +13,8 @@ import {
   EspeakTtsEngine,
   exportIvrXml,
   importIvrXml,
+  saveCompanyHours,
+  saveDirectorySettings,
   IVR_SAMPLES,
   IvrError,
   listPrompts,
@@ -189,14 +191,22 @@ describe('IVR menus and settings in the database', () => {
     expect((await auditEvents(db, acct.accountId, 'ivr.imported')).length).toBe(2);
   });
 
-  it('keeps the company hours across an XML import, which does not carry them', async () => {
+  it('keeps the company hours and the directory settings across an XML import, which does not carry them', async () => {
+    const announced: { accountId: string; subjects: string[] }[] = [];
+    installConfigChangeSink(async (change) => announced.push(change));
     const acct = await activatedAccount(db);
+    await addUser(db, acct.accountId, { number: '102' });
     const hours = { mode: 'custom' as const, days: { mon: [{ from: '09:00', to: '12:00' }, { from: '14:00', to: '18:00' }], tue: [], wed: [], thu: [], fri: [], sat: [], sun: [] } };
-    await saveIvrSettings(db, actor(acct.userId), acct.accountId, { ...(await loadIvrConfig(db, acct.accountId)).settings, hours });
+    const directory = { searchBy: 'first_name' as const, extensions: ['102'] };
+    await saveCompanyHours(db, actor(acct.userId), acct.accountId, hours);
+    // Each editor saves its own part: the hours are still there after the directory's save.
+    expect(await saveDirectorySettings(db, actor(acct.userId), acct.accountId, directory)).toMatchObject({ hours, directory, operatorExtension: '101' });
+    await expect(saveDirectorySettings(db, actor(acct.userId), acct.accountId, { searchBy: 'last_name', extensions: ['1009'] })).rejects.toMatchObject({ code: 'directory_not_user', detail: '1009' });
+    expect(announced.filter((c) => c.accountId === acct.accountId).map((c) => c.subjects)).toEqual([['ivr'], ['ivr']]);
     const report = importIvrXml(exportIvrXml(IVR_SAMPLES['single-level']));
     expect(report.config!.settings.hours).toEqual({ mode: '24h' });
     await replaceIvrConfig(db, actor(acct.userId), acct.accountId, report.config!);
-    expect((await loadIvrConfig(db, acct.accountId)).settings).toMatchObject({ businessHoursMenu: IVR_SAMPLES['single-level'].settings.businessHoursMenu, hours });
+    expect((await loadIvrConfig(db, acct.accountId)).settings).toMatchObject({ businessHoursMenu: IVR_SAMPLES['single-level'].settings.businessHoursMenu, hours, directory });
   });
 });
 

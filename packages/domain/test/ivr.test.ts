@@ -158,6 +158,14 @@ describe('IVR validation (IVR-15): one test per rule', () => {
     expect(validateIvr(cfg, ctx)).toEqual([{ rule: 'empty_menu', menu: '1003' }]);
   });
 
+  it('directory_off: a key to the dial-by-name directory while it is switched off', () => {
+    const cfg = twoLevel();
+    cfg.menus[0]!.keys['9'] = { type: 'directory' };
+    expect(validateIvr(cfg, ctx)).toEqual([]);
+    cfg.settings.directory = { enabled: false, searchBy: 'last_name', extensions: null };
+    expect(validateIvr(cfg, ctx)).toEqual([{ rule: 'directory_off', menu: '1001', key: '9' }]);
+  });
+
   it('missing_top_menu: multi-level mode without a top menu, or a top menu that is no menu', () => {
     const cfg = twoLevel();
     cfg.settings.afterHoursMenu = '101';

@@ -193,6 +193,11 @@ function languageAt(ivr: AccountIvr, state: IvrCallState, fallback: IvrLanguage)
 async function dialByName(call: CallHandle, from: IvrDestination, ivr: AccountIvr, language: IvrLanguage, noInputMs: number, deps: IvrAppDeps & { toUser: CallApp | null }): Promise<boolean> {
   const settings = ivr.config.settings.directory ?? DEFAULT_DIRECTORY_SETTINGS;
   const say = (text: string): PlaySource => ({ tts: text, language });
+  // AR-04: switched off by the admin; the key stays in the menu, the caller is told and is back at it.
+  if (settings.enabled === false) {
+    await call.play(say(notAvailable(language)));
+    return false;
+  }
   for (let tries = 0; tries < DIRECTORY_TRIES; tries++) {
     const letters = await call.collect({
       prompt: say(directoryText.spell(language, settings.searchBy)),

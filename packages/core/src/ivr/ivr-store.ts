@@ -1,7 +1,9 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '@carillon/db';
 import {
+  DEFAULT_DIRECTORY_SETTINGS,
   DEFAULT_IVR_SETTINGS,
+  directorySettings,
   genericKeys as genericKeysSchema,
   IVR_LANGUAGES,
   ivrSettings,
@@ -10,11 +12,14 @@ import {
   menuPrompt,
   validateIvr,
   extensionNumber,
+  weeklyScheduleSchema,
+  type DirectorySettings,
   type IvrConfig,
   type IvrIssue,
   type IvrMenu,
   type IvrSettings,
   type IvrValidationContext,
+  type WeeklySchedule,
 } from '@carillon/domain';
 import { z } from 'zod';
 import { recordAudit, type AuditActor } from '../audit/record-audit.ts';
@@ -28,7 +33,7 @@ import { announceConfigChange } from '../accounts/config-changes.ts';
  */
 
 export class IvrError extends Error {
-  readonly code: 'number_taken' | 'not_found' | 'no_menus' | 'unknown_extension' | 'operator_not_user' | 'fax_sms_recipient_not_user' | 'too_many_menus';
+  readonly code: 'number_taken' | 'not_found' | 'no_menus' | 'unknown_extension' | 'operator_not_user' | 'fax_sms_recipient_not_user' | 'too_many_menus' | 'directory_not_user';
   readonly detail: string | undefined;
   constructor(code: IvrError['code'], detail?: string) {
     super(detail ? `${code}: ${detail}` : code);
@@ -284,10 +289,89 @@ export async function replaceIvrConfig(db: Db, actor: AuditActor, accountId: str
     }
     const operator = config.settings.operatorExtension;
     const operatorExists = operator !== null && (await numberHolder(trx, accountId, operator))?.type === 'user';
-    // The XML schema (IVR-23) does not carry the company hours (AR-03): an import keeps the account's own.
-    await writeSettings(trx, accountId, { ...config.settings, hours: before.settings.hours, operatorExtension: operatorExists ? operator : null });
+    // The XML schema (IVR-23) carries neither the company hours (AR-03) nor the directory's settings (AR-04): an import keeps the account's own.
+    const directory = config.settings.directory ?? before.settings.directory;
+    await writeSettings(trx, accountId, { ...config.settings, hours: before.settings.hours, ...(directory ? { directory } : {}), operatorExtension: operatorExists ? operator : null });
     await recordAudit(trx, actor, { accountId, action: 'ivr.imported', targetType: 'ivr_settings', targetId: accountId, before, after: { ...config, skippedMenus: skipped } });
   });
   await announceConfigChange(accountId, 'ivr', 'extensions');
   return { skippedMenus: skipped };
+}
+
+/** The company hours editor's body (AR-03): the weekly schedule alone, so saving it never rewrites the other IVR settings. */
+export const companyHoursInput = z.object({ hours: weeklyScheduleSchema }).strict();
+export type CompanyHoursInput = z.infer<typeof companyHoursInput>;
+
+/**
+ * The directory editor's body (AR-04): who is searched by which name. An empty list would be a directory
+ * nobody can be found in, and a number listed twice a slip: both refused by field ("all extensions" is null).
+ */
+export const directoryInput = directorySettings.superRefine((d, ctx) => {
+  if (d.extensions === null) return;
+  if (d.extensions.length === 0) ctx.addIssue({ code: 'custom', path: ['extensions'], message: 'choose at least one extension, or all extensions' });
+  const seen = new Set<string>();
+  d.extensions.forEach((n, i) => {
+    if (seen.has(n)) ctx.addIssue({ code: 'custom', path: ['extensions', i], message: `extension ${n} is listed twice` });
+    seen.add(n);
+  });
+});
+
+/** A person the dial-by-name directory can list: a user's extension of the account, with the names callers spell. */
+export interface DirectoryCandidate {
+  extension: string;
+  firstName: string;
+  lastName: string;
+}
+
+export async function directoryCandidates(db: Db | Transaction<Database>, accountId: string): Promise<DirectoryCandidate[]> {
+  const rows = await db
+    .selectFrom('users as u')
+    .innerJoin('extensions as e', 'e.id', 'u.extension_id')
+    .select(['e.number', 'u.first_name', 'u.last_name'])
+    .where('u.account_id', '=', accountId)
+    .where('e.account_id', '=', accountId)
+    .orderBy('e.number')
+    .execute();
+  return rows.map((r) => ({ extension: r.number, firstName: r.first_name, lastName: r.last_name }));
+}
+
+/** The parts of the IVR settings that have an editor of their own. */
+type SettingsPart = { hours: WeeklySchedule } | { directory: DirectorySettings };
+
+/**
+ * Changes one part of the IVR settings (the company hours, the directory) under a lock of the account's
+ * row: two editors saving at once each keep the other's part. Audited as its own action with that part
+ * before and after, announced as config subject 'ivr' so the edge reads it on the very next call.
+ */
+async function saveSettingsPart(db: Db, actor: AuditActor, accountId: string, part: SettingsPart, check?: (trx: Transaction<Database>) => Promise<void>): Promise<IvrSettings> {
+  const name = 'hours' in part ? 'hours' : 'directory';
+  await db.transaction().execute(async (trx) => {
+    // The account row, not the settings row: that one may not exist yet, and two first saves must not both insert it.
+    await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().executeTakeFirstOrThrow();
+    if (check) await check(trx);
+    const row = await trx.selectFrom('ivr_settings').select('settings').where('account_id', '=', accountId).executeTakeFirst();
+    const stored = ivrSettings.safeParse({ ...DEFAULT_IVR_SETTINGS, ...((row?.settings as object | undefined) ?? {}) });
+    // operatorExtension null: writeSettings leaves the account's operator as it is.
+    const current: IvrSettings = { ...(stored.success ? stored.data : DEFAULT_IVR_SETTINGS), operatorExtension: null };
+    const before = name === 'hours' ? { hours: current.hours } : { directory: current.directory ?? DEFAULT_DIRECTORY_SETTINGS };
+    await writeSettings(trx, accountId, { ...current, ...part });
+    await recordAudit(trx, actor, { accountId, action: `ivr.${name}_updated`, targetType: 'ivr_settings', targetId: accountId, before, after: part });
+  });
+  await announceConfigChange(accountId, 'ivr');
+  return getIvrSettings(db, accountId);
+}
+
+/** AR-03: the company hours; the time zone they are read in is the account's (regional settings). */
+export async function saveCompanyHours(db: Db, actor: AuditActor, accountId: string, hours: WeeklySchedule): Promise<IvrSettings> {
+  return saveSettingsPart(db, actor, accountId, { hours });
+}
+
+/** AR-04: the directory's search name and the extensions it lists, each a user's extension of this account. */
+export async function saveDirectorySettings(db: Db, actor: AuditActor, accountId: string, directory: DirectorySettings): Promise<IvrSettings> {
+  return saveSettingsPart(db, actor, accountId, { directory }, async (trx) => {
+    if (!directory.extensions) return;
+    const people = new Set((await directoryCandidates(trx, accountId)).map((c) => c.extension));
+    const stranger = directory.extensions.find((n) => !people.has(n));
+    if (stranger !== undefined) throw new IvrError('directory_not_user', stranger);
+  });
 }

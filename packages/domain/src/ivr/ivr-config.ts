@@ -99,6 +99,11 @@ export const MAX_DIRECTORY_EXTENSIONS = 10_000;
 
 export const directorySettings = z
   .object({
+    /**
+     * AR-04's "Enable Dial-by-Name Directory": false switches it off (a directory key then tells callers the
+     * option is not available); absent (settings saved before the switch existed, the default): on.
+     */
+    enabled: z.boolean().optional(),
     /** Which name the keypad spells (the admin picks). */
     searchBy: z.enum(DIRECTORY_SEARCH_BY),
     /** The extensions listed, by number; null: every user extension of the account. */

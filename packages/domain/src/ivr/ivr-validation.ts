@@ -18,6 +18,8 @@ export const IVR_ISSUE_RULES = [
   'empty_menu',
   /** Multi-level mode with no top menu, or a top menu that is not a menu. */
   'missing_top_menu',
+  /** A key to the dial-by-name directory while the admin switched it off (AR-04): callers hear the option is not available. */
+  'directory_off',
 ] as const;
 export type IvrIssueRule = (typeof IVR_ISSUE_RULES)[number];
 
@@ -94,6 +96,7 @@ export function validateIvr(config: IvrConfig, ctx: IvrValidationContext): IvrIs
     for (const [key, action] of keys) {
       const target = targetOf(action);
       if (target !== null && !exists(target)) issues.push({ rule: 'deleted_extension', menu: menu.number, key, target });
+      if (action.type === 'directory' && s.directory?.enabled === false) issues.push({ rule: 'directory_off', menu: menu.number, key });
     }
   }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ivrSettings } from '@carillon/domain';
-import { menuPatch, newMenuInput, ttsPromptInput } from '@carillon/core/ivr';
+import { companyHoursInput, directoryInput, menuPatch, newMenuInput, ttsPromptInput } from '@carillon/core/ivr';
 import { importQuery, promptListQuery, sampleQuery } from '../../ivr/ivr.ts';
 import type { Operation } from '../operations.ts';
 
@@ -10,6 +10,10 @@ const binary = z.string().meta({ format: 'binary' });
 export const ivrOperations: readonly Operation[] = [
   { route: '/api/ivr', method: 'GET', summary: 'The IVR configuration (settings, menus) with its validation issues' },
   { route: '/api/ivr/settings', method: 'PUT', summary: 'Save the IVR settings: mode, top menus, company hours (AR-03), generic keys, no-input action, zero dialing, operator', body: ivrSettings },
+  { route: '/api/ivr/hours', method: 'GET', summary: 'The company hours (AR-03) and the account time zone they are read in' },
+  { route: '/api/ivr/hours', method: 'PUT', summary: 'Save the company hours: 24 hours, or ranges per week day (in order, not overlapping, at least one day)', body: companyHoursInput },
+  { route: '/api/ivr/directory', method: 'GET', summary: 'The dial-by-name directory settings (AR-04) and the users it can list' },
+  { route: '/api/ivr/directory', method: 'PUT', summary: 'Save the dial-by-name directory settings: search by first or last name, the extensions searched (null: all)', body: directoryInput },
   { route: '/api/ivr/menus', method: 'GET', summary: 'IVR menus' },
   { route: '/api/ivr/menus', method: 'POST', summary: 'Add an IVR menu (a new extension)', body: newMenuInput, status: 201 },
   { route: '/api/ivr/menus/[id]', method: 'GET', summary: 'An IVR menu' },
