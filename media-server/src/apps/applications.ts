@@ -60,6 +60,8 @@ export interface ApplicationPorts {
   music?: (track: MusicTrack) => string;
   /** Accounts' IVR menus. Only where the unreleased area 'ivr' is enabled: IVR destinations then go to the IVR application; without it, 480. */
   ivrMenus?: IvrMenus;
+  /** The clock the IVR reads the company hours at (a test clock; the system clock when absent). */
+  ivrNow?: () => Date;
   /** Mailboxes by phone (`*86`). Only where the unreleased area 'voicemail' is enabled (the dial plan routes `*86` only then). */
   mailboxAccess?: MailboxAccess;
   /** Call queues and their shared state. Only where the unreleased area 'queues' is enabled: queue destinations then go to the queue application; without it, 480. */
@@ -83,7 +85,7 @@ export function callApplications(ports: ApplicationPorts): ApplicationTable {
   return {
     ...(ports.answeringRules ? { extension: userAnsweringApp({ rules: ports.answeringRules, mailboxes: ports.mailboxes, ...(ports.forwarding ? { forwarding: ports.forwarding } : {}), ...(ports.music ? { music: ports.music } : {}) }) } : {}),
     ...(ports.ivrMenus
-      ? { ivr: ivrApp({ menus: ports.ivrMenus, mailboxes: ports.mailboxes, ...(ports.answeringRules ? { answeringRules: ports.answeringRules } : {}), ...(ports.forwarding ? { forwarding: ports.forwarding } : {}), ...(ports.music ? { music: ports.music } : {}) }) }
+      ? { ivr: ivrApp({ menus: ports.ivrMenus, mailboxes: ports.mailboxes, ...(ports.answeringRules ? { answeringRules: ports.answeringRules } : {}), ...(ports.forwarding ? { forwarding: ports.forwarding } : {}), ...(ports.music ? { music: ports.music } : {}), ...(ports.ivrNow ? { now: ports.ivrNow } : {}) }) }
       : {}),
     announcement: announcementApp(ports.mailboxes),
     ...(ports.mailboxAccess ? { mailbox: mailboxApp(ports.mailboxAccess) } : {}),

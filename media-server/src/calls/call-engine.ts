@@ -218,7 +218,7 @@ export class CallEngine {
                 music: () => staticAudioPath('hold-music.wav'),
               }
             : {}),
-          ...(this.ivrMenus ? { ivrMenus: this.ivrMenus } : {}),
+          ...(this.ivrMenus ? { ivrMenus: this.ivrMenus, ...(deps.now ? { ivrNow: deps.now } : {}) } : {}),
           ...(mailboxAccess ? { mailboxAccess } : {}),
           // Paging only where the area 'paging' is enabled; otherwise a page gets 480 "Paging Not Available" as before.
           ...(deps.unreleased?.includes('paging') ? { paging: pagingGroupsSource(deps.db) } : {}),
