@@ -198,8 +198,10 @@ describe('the company number answered by the IVR', () => {
 
   it('0 with zero dialing "operator" rings the operator (102); with "connect to extension" that extension', async () => {
     clockAt = WEDNESDAY_10;
+    // The operator is the account's (AR-05), as the settings page saves it.
+    await h.db.updateTable('accounts').set({ operator_extension_id: callee.extensionId }).where('id', '=', h.accountId).execute();
     for (const zeroDialing of [{ type: 'operator' }, { type: 'extension', extension: '102' }] as const) {
-      await configure({ zeroDialing, operatorExtension: '102' });
+      await configure({ zeroDialing });
       const phone2 = await calleeAnswers();
       const phone = await RtpPhone.open();
       const walk = (async () => {
