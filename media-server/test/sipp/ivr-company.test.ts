@@ -221,6 +221,49 @@ describe('the company number answered by the IVR', () => {
   }, 120_000);
 });
 
+describe('the dial-by-name directory from the company number', () => {
+  it('9 → the directory; the letters of “Smi” and # find two people; 1 picks Sam Smith (102), who rings and answers', async () => {
+    clockAt = WEDNESDAY_10;
+    const other = await h.addPhone('103');
+    await h.db.updateTable('users').set({ first_name: 'Sam', last_name: 'Smith' }).where('extension_id', '=', callee.extensionId).execute();
+    await h.db.updateTable('users').set({ first_name: 'Sally', last_name: 'Smithers' }).where('extension_id', '=', other.extensionId).execute();
+    await h.db
+      .updateTable('ivr_menus')
+      .set({ keys: JSON.stringify({ '1': { type: 'connect', extension: '102' }, '9': { type: 'directory' } }) })
+      .where('account_id', '=', h.accountId)
+      .where('extension_id', '=', (await h.db.selectFrom('extensions').select('id').where('account_id', '=', h.accountId).where('number', '=', '500').executeTakeFirstOrThrow()).id)
+      .execute();
+    h.configChanged('users', 'extensions', 'ivr');
+    const phone2 = await calleeAnswers();
+    const phone = await RtpPhone.open();
+    /** Waits until speech (a TTS prompt: energy that is no menu tone) has reached the caller since `since`. */
+    const spoken = async (since: number) => {
+      await expect.poll(() => phone.rmsSince(since) > 500 && phone.pureToneFramesSince(since, BUSINESS_HZ) === 0, { timeout: 15_000, interval: 20 }).toBe(true);
+      return Date.now();
+    };
+    let choicesAt = 0;
+    const walk = (async () => {
+      const greeted = await heardPrompt(phone, 0, BUSINESS_HZ);
+      phone.press('9');
+      // The directory's "enter the first letters…" (barge-in: the letters may cut it short).
+      const spell = await spoken(greeted);
+      phone.press('764#');
+      // "For Sam Smith, press 1. For Sally Smithers, press 2."
+      choicesAt = await spoken(spell + 800);
+      phone.press('1');
+    })();
+    try {
+      await callCompany(phone);
+      await walk;
+    } finally {
+      phone.close();
+    }
+    expect(choicesAt).toBeGreaterThan(0);
+    expect((await phone2.done).code, '102 got the INVITE, answered and hung up').toBe(0);
+    await expectBridgedTo102();
+  }, 90_000);
+});
+
 /** A WAV of `hz` for `ms`, then `silenceMs` of silence (8 kHz, as the prompts library stores uploads). */
 function toneWav(hz: number, ms: number, silenceMs: number): Buffer {
   const tone = Math.round((ms * 8000) / 1000);
