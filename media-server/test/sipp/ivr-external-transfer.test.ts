@@ -157,6 +157,58 @@ describe('an IVR key’s external transfer', () => {
     await expectNothingLive();
   }, 90_000);
 
+  it('answers a carrier’s 401 with the trunk’s credentials (RFC 3261 §22.2), as the B2BUA’s outbound calls do', async () => {
+    const password = `pw-${randomBytes(6).toString('hex')}`;
+    await h.db.updateTable('sip_trunks').set({ username: 'carillon-trunk', password_sealed: h.seal(password) }).where('account_id', '=', h.accountId).execute();
+    h.configChanged('trunks');
+    const outside = await RtpPhone.open(OUTSIDE_HZ);
+    const phone = await RtpPhone.open();
+    try {
+      const carrier = startSipp({
+        scenario: 'carrier-uas-challenge-talk-bye.xml',
+        target: h.target,
+        localIp: CARRIER_IP,
+        localPort: carrierPort,
+        timeoutSeconds: 60,
+        vars: { rtpport: String(outside.port), talkms: '2000', user: 'carillon-trunk', pass: password },
+        extra: ['-mp', String(await freeMediaPort(CARRIER_IP))],
+      });
+      running.push(carrier);
+      await carrier.ready;
+      let transferredAt = 0;
+      const walk = (async () => {
+        await heardPrompt(phone, 0, TOP_HZ);
+        phone.press('3');
+        transferredAt = Date.now();
+        phone.tone = CALLER_HZ;
+      })();
+      const uac = await runSipp({
+        scenario: 'uac-listen-until-bye.xml',
+        target: h.target,
+        localPort: await freeSipPort(),
+        service: '500',
+        auth: caller,
+        timeoutSeconds: 60,
+        vars: { rtpport: String(phone.port) },
+        extra: ['-mp', String(await freeMediaPort())],
+      });
+      expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+      await walk;
+      const seen = await carrier.done;
+      expect(seen.code, seen.errors || seen.output.slice(-1500)).toBe(0);
+      expect(seen.logs).toContain(`RURI=sip:${OUTSIDE}@${CARRIER_IP}:${carrierPort}|`);
+      expect(seen.logs).toContain('AUTH=true|');
+      expect(phone.pureToneFramesSince(transferredAt, OUTSIDE_HZ)).toBeGreaterThan(50);
+      expect(outside.pureToneFramesSince(0, CALLER_HZ)).toBeGreaterThan(50);
+    } finally {
+      phone.close();
+      outside.close();
+      await h.db.updateTable('sip_trunks').set({ username: null, password_sealed: null }).where('account_id', '=', h.accountId).execute();
+      h.configChanged('trunks');
+    }
+    await expectNothingLive();
+  }, 90_000);
+
   it('refuses a number outside the account’s calling permissions: nothing is dialled, the caller hears why and the menu again', async () => {
     const phone = await RtpPhone.open();
     let refusedAt = 0;
