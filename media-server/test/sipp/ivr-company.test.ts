@@ -54,7 +54,8 @@ beforeAll(async () => {
       .values({ extension_id: menu.id, account_id: h.accountId, language: 'en', prompt: JSON.stringify({ mode: 'audio', prompt: name }), keys: JSON.stringify(keys), generic_keys: null })
       .execute();
   };
-  await addMenu('500', BUSINESS_HZ, { '1': { type: 'connect', extension: '102' } });
+  // 2 enters the after-hours menu as a submenu (zero dialing's "top menu" is heard leaving it).
+  await addMenu('500', BUSINESS_HZ, { '1': { type: 'connect', extension: '102' }, '2': { type: 'connect', extension: '501' } });
   await addMenu('501', AFTER_HOURS_HZ, {});
   await configure({});
 }, 60_000);
@@ -218,6 +219,51 @@ describe('the company number answered by the IVR', () => {
       expect((await phone2.done).code, `${zeroDialing.type}: 102 got the INVITE, answered and hung up`).toBe(0);
       await expectBridgedTo102();
     }
+  }, 120_000);
+
+  it('0 with zero dialing "top menu" goes back to the top menu from a submenu; with "do nothing" 0 is passed over', async () => {
+    clockAt = WEDNESDAY_10;
+    await configure({ zeroDialing: { type: 'top_menu' } });
+    let phone2 = await calleeAnswers();
+    let phone = await RtpPhone.open();
+    let zeroAt = 0;
+    let walk = (async () => {
+      const top = await heardPrompt(phone, 0, BUSINESS_HZ);
+      phone.press('2');
+      zeroAt = await heardPrompt(phone, top, AFTER_HOURS_HZ);
+      phone.press('0');
+      await heardPrompt(phone, zeroAt, BUSINESS_HZ);
+      phone.press('1');
+    })();
+    try {
+      await callCompany(phone);
+      await walk;
+    } finally {
+      phone.close();
+      await configure({});
+    }
+    expect(zeroAt).toBeGreaterThan(0);
+    expect((await phone2.done).code, 'top menu: 102 got the INVITE, answered and hung up').toBe(0);
+    await expectBridgedTo102();
+
+    // "Do nothing": 0 then 1 at once; had 0 done anything (the menu again), its prompt would be heard before the 1 cut it.
+    await configure({ zeroDialing: { type: 'nothing' } });
+    phone2 = await calleeAnswers();
+    phone = await RtpPhone.open();
+    walk = (async () => {
+      zeroAt = await heardPrompt(phone, 0, BUSINESS_HZ);
+      phone.press('01');
+    })();
+    try {
+      await callCompany(phone);
+      await walk;
+    } finally {
+      phone.close();
+      await configure({});
+    }
+    expect(phone.pureToneFramesSince(zeroAt, BUSINESS_HZ)).toBe(0);
+    expect((await phone2.done).code, 'do nothing: 102 got the INVITE, answered and hung up').toBe(0);
+    await expectBridgedTo102();
   }, 120_000);
 });
 
