@@ -5,6 +5,8 @@ import { loadIvrConfig } from '@carillon/core/ivr';
 import type { Database } from '@carillon/db';
 import type { AccountIvr, IvrMenus, IvrTarget } from '../apps/ivr/ivr-menus.ts';
 import type { AccountConfigCache } from '../routing/account-config-cache.ts';
+import type { PstnDestination } from '../routing/destination.ts';
+import { externalTransferDestination } from '../routing/dial-plan.ts';
 import type { RoutingExtension } from '../routing/account-config.ts';
 
 /** Accounts' IVR configurations held at once; past it the cache starts again (bounded memory). */
@@ -49,6 +51,10 @@ export class IvrMenusSource implements IvrMenus {
     if (!this.dataDir) return null;
     const row = await this.db.selectFrom('ivr_prompts').select('file').where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
     return row ? path.join(this.dataDir, row.file) : null;
+  }
+
+  async externalRoute(from: { accountId: string; menuId: string | null }, number: string, caller: { number: string | null; name: string | null; extensionId: string | null }): Promise<PstnDestination | null> {
+    return externalTransferDestination(await this.accounts.get(from.accountId), from, number, caller);
   }
 
   invalidate(accountId: string): void {

@@ -1,7 +1,7 @@
-import type { TrunkNumberFormat } from '@carillon/db';
+import type { OutboundCalling, TrunkNumberFormat } from '@carillon/db';
 import { dndTakesCall } from '@carillon/db';
 import { callingCodeOf, COUNTRIES, isEmergencyNumber, toE164, toNational, type CountryCode, type MonitorMode } from '@carillon/domain';
-import { extensionByTypedNumber, type AccountConfig, type RoutingExtension, type RoutingTrunk } from './account-config.ts';
+import { extensionByTypedNumber, type AccountConfig, type RoutingExtension, type RoutingTrunk, type RoutingUser } from './account-config.ts';
 import { reject, type CallDirection, type Destination, type PstnDestination } from './destination.ts';
 
 /**
@@ -74,10 +74,9 @@ export function routeCall(config: AccountConfig | null, caller: Caller, dialedRa
 
   const user = config.users.get(caller.extensionId);
   if (!emergency) {
-    const permission = user?.outboundCalling ?? (user?.international ? 'international' : 'domestic');
-    if (permission === 'emergency_only') return reject(403, 'Outbound Calls Not Allowed', 'forbidden');
-    const home = COUNTRIES.find((c) => c.code === country)?.callingCode;
-    if (permission === 'domestic' && callingCodeOf(e164!) !== home) return reject(403, 'International Calls Not Allowed', 'forbidden');
+    const refused = refusedByPermission(config, outboundPermission(user), e164!);
+    if (refused === 'emergency_only') return reject(403, 'Outbound Calls Not Allowed', 'forbidden');
+    if (refused === 'domestic') return reject(403, 'International Calls Not Allowed', 'forbidden');
   }
 
   const trunk = config.trunk;
@@ -148,19 +147,68 @@ export function forwardingDestination(
   e164: string,
   caller: { number: string | null; name: string | null; extensionId: string | null },
 ): PstnDestination | null {
-  if (!config || config.account.id !== forwardedBy.accountId || !config.trunk) return null;
+  if (!config || config.account.id !== forwardedBy.accountId) return null;
+  const user = config.users.get(forwardedBy.extensionId);
+  return passedOn(config, e164, outboundPermission(user), config.directNumberOf.get(forwardedBy.extensionId) ?? config.account.mainNumber, caller);
+}
+
+/**
+ * The outbound calling permission of calls the account places itself, not on behalf of one of its users:
+ * an IVR key's external transfer (issue 14). The account has no setting of its own yet (inventory 3's
+ * PBX-level override of the users' permission), and the caller who pressed the key is anyone who
+ * called the company number: numbers of the account's own country only, never abroad (toll fraud
+ * through an auto-receptionist's transfers is the classic abuse of a PBX).
+ */
+export const ACCOUNT_OUTBOUND_CALLING: OutboundCalling = 'domestic';
+
+/**
+ * An IVR key's external transfer (issue 14, IVR-13 "External transfer"): the caller, in menu `menuId`
+ * (null: the company number's entry menu), is passed on to `number` (E.164 or national digits, as the
+ * menu stores it) through the account's trunk, within the account's calling permission
+ * (ACCOUNT_OUTBOUND_CALLING), as a forwarded call is (the original caller's ID where the trunk allows
+ * it, else the menu's direct number or the account's main number, which is also the number asserted
+ * as the one it comes from). Null when it cannot go (no trunk, not a number, an emergency number, a
+ * number of the account itself, outside the permission).
+ */
+export function externalTransferDestination(
+  config: AccountConfig | null,
+  from: { accountId: string; menuId: string | null },
+  number: string,
+  caller: { number: string | null; name: string | null; extensionId: string | null },
+): PstnDestination | null {
+  if (!config || config.account.id !== from.accountId) return null;
+  const e164 = toE164(number, config.account.country as CountryCode);
+  if (!e164) return null;
+  const ownNumber = (from.menuId ? config.directNumberOf.get(from.menuId) : undefined) ?? config.account.mainNumber;
+  return passedOn(config, e164, ACCOUNT_OUTBOUND_CALLING, ownNumber, caller);
+}
+
+/** A user's outbound calling permission: theirs if set, else what their role grants (calls.international), else domestic. */
+const outboundPermission = (user: RoutingUser | undefined): OutboundCalling => user?.outboundCalling ?? (user?.international ? 'international' : 'domestic');
+
+/** The permission that refuses a call to `e164` (not an emergency number), or null when it may go. */
+function refusedByPermission(config: AccountConfig, permission: OutboundCalling, e164: string): OutboundCalling | null {
+  if (permission === 'emergency_only') return permission;
+  const home = COUNTRIES.find((c) => c.code === config.account.country)?.callingCode;
+  return permission === 'domestic' && callingCodeOf(e164) !== home ? permission : null;
+}
+
+/**
+ * A call passed on from the account to an outside number (a user's forwarding, an IVR's external
+ * transfer): out through the account's trunk within `permission`, never to a number of the account
+ * itself (the call would come back in). The original caller's ID is kept where the trunk allows it
+ * (`forwardCallerId`; an internal caller shows their extension's number, which means something
+ * outside), else `ownNumber` is shown; `ownNumber` is the one the call is passed on from.
+ */
+function passedOn(config: AccountConfig, e164: string, permission: OutboundCalling, ownNumber: string | null, caller: { number: string | null; name: string | null; extensionId: string | null }): PstnDestination | null {
+  if (!config.trunk) return null;
   const country = config.account.country as CountryCode;
   if (!/^\+[1-9][0-9]{6,14}$/.test(e164) || isEmergencyNumber(e164, country) || config.numbers.has(e164)) return null;
-  const user = config.users.get(forwardedBy.extensionId);
-  const permission = user?.outboundCalling ?? (user?.international ? 'international' : 'domestic');
-  if (permission === 'emergency_only') return null;
-  const home = COUNTRIES.find((c) => c.code === country)?.callingCode;
-  if (permission === 'domestic' && callingCodeOf(e164) !== home) return null;
-  const ownNumber = config.directNumberOf.get(forwardedBy.extensionId) ?? config.account.mainNumber;
+  if (refusedByPermission(config, permission, e164)) return null;
   let callerNumber: string | null;
   if (caller.extensionId) callerNumber = config.users.get(caller.extensionId)?.blockCallerId ? null : (config.directNumberOf.get(caller.extensionId) ?? config.account.mainNumber);
   else callerNumber = caller.number ? toE164(caller.number, country) : null;
-  // A carrier that does not allow a From that is not ours (the trunk's setting) is shown the user's number.
+  // A carrier that does not allow a From that is not ours (the trunk's setting) is shown our number.
   const callerId = config.trunk.forwardCallerId || !callerNumber ? { number: callerNumber, name: callerNumber ? caller.name : null } : { number: ownNumber, name: null };
   return {
     kind: 'pstn',

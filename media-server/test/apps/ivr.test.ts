@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ALWAYS, DEFAULT_CALL_SETTINGS, type DirectoryEntry, weeklyScheduleSchema, DEFAULT_IVR_SETTINGS, defaultRuleHandling, type IvrConfig, type IvrSettings } from '@carillon/domain';
 import { applicationFor, callApplications } from '../../src/apps/applications.ts';
-import { CallEndedError } from '../../src/apps/call-handle.ts';
-import { directoryText, ivrApp, notAvailable } from '../../src/apps/ivr/ivr.ts';
+import { CallEndedError, type CallHandle } from '../../src/apps/call-handle.ts';
+import { directoryText, EXTERNAL_RING_SECONDS, externalText, ivrApp, notAvailable } from '../../src/apps/ivr/ivr.ts';
 import type { AccountIvr, IvrMenus, IvrTarget } from '../../src/apps/ivr/ivr-menus.ts';
 import type { AnsweringRulesSource } from '../../src/apps/user-answering/answering-rules.ts';
 import { BLOCKED_MESSAGE, RING_BACK } from '../../src/apps/user-answering/user-answering.ts';
 import { defaultGreeting } from '../../src/apps/voicemail/take-message.ts';
-import type { Destination } from '../../src/routing/destination.ts';
+import type { Destination, PstnDestination } from '../../src/routing/destination.ts';
 import { FakeCallHandle, MemoryMailboxes } from './fake-call-handle.ts';
 
 const ACCOUNT = '00000000-0000-4000-8000-0000000000aa';
@@ -28,7 +28,7 @@ function config(settings: Partial<IvrSettings> = {}): IvrConfig {
         name: 'Main',
         language: 'en',
         prompt: { mode: 'tts', text: WELCOME },
-        keys: { '1': { type: 'connect', extension: '501' }, '2': { type: 'voicemail', extension: '102' }, '3': { type: 'connect', extension: '700' }, '8': { type: 'directory' }, '9': { type: 'external', number: '+15550100' } },
+        keys: { '1': { type: 'connect', extension: '501' }, '2': { type: 'voicemail', extension: '102' }, '3': { type: 'connect', extension: '700' }, '8': { type: 'directory' }, '9': { type: 'external', number: EXTERNAL }, '4': { type: 'external', number: '+33155550100' } },
         genericKeys: null,
       },
       { number: '501', name: 'Sales', language: 'en', prompt: { mode: 'audio', prompt: 'sales greeting' }, keys: { '1': { type: 'connect', extension: '102' } }, genericKeys: null },
@@ -49,7 +49,23 @@ class MemoryIvrMenus implements IvrMenus {
   promptFile(accountId: string, name: string): Promise<string | null> {
     return Promise.resolve(accountId === ACCOUNT && name === 'sales greeting' ? SALES_WAV : null);
   }
+  /** External transfers asked for; the account may call EXTERNAL only. */
+  readonly external: unknown[] = [];
+  externalRoute(from: { accountId: string; menuId: string | null }, number: string, caller: CallHandle['caller']): Promise<PstnDestination | null> {
+    this.external.push([from, number, caller.number]);
+    return Promise.resolve(from.accountId === ACCOUNT && number === EXTERNAL ? EXTERNAL_ROUTE : null);
+  }
 }
+
+const EXTERNAL = '+15550100';
+const EXTERNAL_ROUTE: PstnDestination = {
+  kind: 'pstn',
+  accountId: ACCOUNT,
+  e164: EXTERNAL,
+  emergency: false,
+  trunk: { id: 't', host: '192.0.2.1', port: 5060, transport: 'udp', username: null, passwordSealed: null, dialString: EXTERNAL },
+  callerId: { number: null, name: null },
+};
 
 /** The directory's people: John Smith (102) and Anne Johnson (103), then nine whose first names start with P, Q, R or S (key 7). */
 const PEOPLE: DirectoryEntry[] = [
@@ -175,12 +191,34 @@ describe('the IVR application', () => {
     expect(mailboxes.deposited).toMatchObject([{ mailboxExtensionId: ext('102'), reason: 'rule' }]);
   });
 
-  it('says external transfers are not available yet, and plays the menu again', async () => {
+  it('bridges the caller to an external number through the route the account may call, with ring-back; an answered transfer ends the IVR', async () => {
     const call = new FakeCallHandle({ dialed: '500' });
-    call.keys = ['9', '9'];
+    call.keys = ['9'];
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+    const menus = new MemoryIvrMenus(accountIvr());
+    await walk(ivrApp({ menus, mailboxes: new MemoryMailboxes() })(call, toMenu(MAIN_MENU_ID)));
+    expect(menus.external).toEqual([[{ accountId: ACCOUNT, menuId: MAIN_MENU_ID }, EXTERNAL, call.caller.number]]);
+    expect(call.log).toEqual(['answer', welcome, ...keyed('9'), ['play', RING_BACK], ['bridgeTo', { target: EXTERNAL_ROUTE, ringSeconds: EXTERNAL_RING_SECONDS }]]);
+  });
+
+  it('refuses a number outside the account’s calling permissions without dialling, and one that does not answer; the caller is back at the menu', async () => {
+    const call = new FakeCallHandle({ dialed: '500' });
+    call.keys = ['4', '9'];
+    call.bridgeOutcome = { outcome: 'busy', status: 486 };
     await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes() })(call, toMenu(MAIN_MENU_ID)));
-    const sorry = ['play', { tts: notAvailable('en') }];
-    expect(call.log).toEqual(['answer', welcome, ...keyed('9'), sorry, welcome, ...keyed('9'), sorry, welcome, 'caller hung up']);
+    expect(call.log).toEqual([
+      'answer',
+      welcome,
+      ...keyed('4'),
+      ['play', { tts: externalText.refused('en') }],
+      welcome,
+      ...keyed('9'),
+      ['play', RING_BACK],
+      ['bridgeTo', { target: EXTERNAL_ROUTE, ringSeconds: EXTERNAL_RING_SECONDS }],
+      ['play', { tts: externalText.unanswered('en') }],
+      welcome,
+      'caller hung up',
+    ]);
   });
 
   /** Answering rules that ring the user's one phone 15 s, and block the numbers given. */

@@ -4,7 +4,7 @@ import { createAccount, issueDeviceCredentials, predefinedRoleId } from '@carill
 import { DND_STATUSES, dndTakesCall, type Db, type DndStatus } from '@carillon/db';
 import { freshDb } from '../../../tests/support/env.ts';
 import { loadAccountConfig } from '../../src/routing/account-config.ts';
-import { formatForTrunk, forwardingDestination, routeCall as routeWith, type Caller } from '../../src/routing/dial-plan.ts';
+import { ACCOUNT_OUTBOUND_CALLING, externalTransferDestination, formatForTrunk, forwardingDestination, routeCall as routeWith, type Caller } from '../../src/routing/dial-plan.ts';
 
 /** Routes with the account's configuration as it is in the database now (the engine's cache holds the same snapshot). */
 const routeCall = async (_db: Db, caller: Caller, dialed: string) => routeWith(await loadAccountConfig(_db, caller.accountId), caller, dialed);
@@ -239,5 +239,37 @@ describe('forwarding a user’s call to one of their numbers (issue 13)', () => 
     expect(forwardingDestination(domestic, bob, '+14155550177', outside)).toBeNull();
     expect(forwardingDestination(domestic, { accountId: '00000000-0000-4000-8000-000000000000', extensionId: bobExtensionId }, '+12125550101', outside)).toBeNull();
     await db.updateTable('users').set({ outbound_calling: null }).where('extension_id', '=', bobExtensionId).execute();
+  });
+});
+
+describe('an IVR key’s external transfer (issue 14)', () => {
+  it('goes out through the trunk within the account’s calling permission (domestic): the original caller ID where the trunk allows it, else the menu’s or main number', async () => {
+    const config = await loadAccountConfig(db, accountId);
+    const outside = { number: '+12125550123', name: 'Outside', extensionId: null };
+    const company = { accountId, menuId: null };
+    // National digits as the menu stores them are dialled in E.164.
+    expect(externalTransferDestination(config, company, '2125550101', outside)).toMatchObject({
+      kind: 'pstn',
+      e164: '+12125550101',
+      emergency: false,
+      trunk: { dialString: '+12125550101', host: '127.0.0.1', port: 5090 },
+      callerId: { number: '+12125550123', name: 'Outside' },
+      forwardedFrom: '+14155550100',
+    });
+    // Abroad, emergency numbers, the account's own numbers, another account: refused.
+    expect(ACCOUNT_OUTBOUND_CALLING).toBe('domestic');
+    expect(externalTransferDestination(config, company, '+33142685300', outside)).toBeNull();
+    expect(externalTransferDestination(config, company, '911', outside)).toBeNull();
+    expect(externalTransferDestination(config, company, '+14155550177', outside)).toBeNull();
+    expect(externalTransferDestination(config, { accountId: '00000000-0000-4000-8000-000000000000', menuId: null }, '+12125550101', outside)).toBeNull();
+    // A menu with a direct number of its own is the number shown where the trunk refuses a From that is not ours.
+    await db.updateTable('sip_trunks').set({ forward_caller_id: false }).where('account_id', '=', accountId).execute();
+    try {
+      const strict = await loadAccountConfig(db, accountId);
+      expect(externalTransferDestination(strict, company, '+12125550101', outside)).toMatchObject({ callerId: { number: '+14155550100', name: null } });
+      expect(externalTransferDestination(strict, { accountId, menuId: bobExtensionId }, '+12125550101', outside)).toMatchObject({ callerId: { number: '+14155550177' }, forwardedFrom: '+14155550177' });
+    } finally {
+      await db.updateTable('sip_trunks').set({ forward_caller_id: true }).where('account_id', '=', accountId).execute();
+    }
   });
 });

@@ -34,6 +34,8 @@ export interface EdgeHarness {
   /** Hold and resume as the call engine saw them. */
   holds: { side: 'a' | 'b'; held: boolean }[];
   addPhone(extension: string, opts?: { role?: 'standard' | 'standard_international' }): Promise<TestPhone>;
+  /** Seals a secret with this edge's server key, as the app stores one (a trunk's password). */
+  seal(plain: string): string;
   /**
    * What the app does after it changes an account's configuration (core's announceConfigChange):
    * tells the edge, which drops what it cached. A test that writes configuration rows itself calls it.
@@ -138,6 +140,7 @@ export async function startEdge(opts: {
     ...(opts.mediaTimeoutMs !== undefined ? { mediaTimeoutMs: opts.mediaTimeoutMs } : {}),
     ...(opts.heldMediaTimeoutMs !== undefined ? { heldMediaTimeoutMs: opts.heldMediaTimeoutMs } : {}),
   });
+  const secrets = secretBox(randomBytes(32));
   const ended: { call: B2buaCall; result: string }[] = [];
   const holds: { side: 'a' | 'b'; held: boolean }[] = [];
   const edge = await SipEdge.start({
@@ -145,7 +148,7 @@ export async function startEdge(opts: {
     db: edgeDb,
     redis,
     media,
-    secrets: secretBox(randomBytes(32)),
+    secrets,
     log: createLogger('edge-test', config.LOG_LEVEL),
     nodeId: 'test',
     noAnswerSeconds: opts.noAnswerSeconds ?? 20,
@@ -190,6 +193,7 @@ export async function startEdge(opts: {
       edge.invalidateAccountConfig(acct.accountId, ['extensions', 'devices']);
       return phone;
     },
+    seal: (plain) => secrets.seal(plain),
     holdReads(table, until) {
       if (until) held.set(table, until);
       else held.delete(table);

@@ -102,6 +102,22 @@ export class RtpPhone {
     return peak;
   }
 
+  /**
+   * How many 20 ms frames heard since `since` (and before `before`) are a tone of `hz` alone: loud, and
+   * nearly all of the frame's energy at that frequency (speech has energy there too, but spread).
+   */
+  pureToneFramesSince(since: number, hz: number, before = Infinity): number {
+    const pcm = this.heardSince(since, before);
+    let frames = 0;
+    for (let at = 0; at + FRAME <= pcm.length; at += FRAME) {
+      const amplitude = goertzelAmplitude(pcm, hz, 8000, at, FRAME);
+      const rms = Math.sqrt(blockEnergy(pcm.subarray(at, at + FRAME)) / FRAME);
+      // A pure tone's amplitude is its RMS times √2.
+      if (amplitude > 3000 && amplitude > 0.8 * Math.SQRT2 * rms) frames++;
+    }
+    return frames;
+  }
+
   /** RMS of what it heard since `since`. */
   rmsSince(since: number): number {
     const pcm = this.heardSince(since);

@@ -1,4 +1,6 @@
 import type { DirectoryEntry, IvrConfig } from '@carillon/domain';
+import type { PstnDestination } from '../../routing/destination.ts';
+import type { CallHandle } from '../call-handle.ts';
 
 /**
  * The port through which the IVR application reads an account's auto-receptionist: its menus and
@@ -11,6 +13,13 @@ export interface IvrMenus {
   ofAccount(accountId: string): Promise<AccountIvr | null>;
   /** The audio file (absolute) of a library prompt, by its unique name; null when it is no longer in the library. */
   promptFile(accountId: string, name: string): Promise<string | null>;
+  /**
+   * A key's external transfer from menu `menuId` (null: the company number's entry menu) to `number`, as
+   * an outside destination through the account's trunk within the account's calling permissions, with
+   * the caller's ID where the trunk allows it (routing/dial-plan.ts `externalTransferDestination`); null
+   * when the account may not call it (or has no trunk).
+   */
+  externalRoute(from: { accountId: string; menuId: string | null }, number: string, caller: CallHandle['caller']): Promise<PstnDestination | null>;
 }
 
 export interface AccountIvr {

@@ -2,7 +2,7 @@ import { companyEntryMenu, DEFAULT_DIRECTORY_SETTINGS, DEFAULT_RING_FOR_SECONDS,
 import { DestinationRefusedError, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
 import type { Destination, ExtensionDestination } from '../../routing/destination.ts';
 import type { AnsweringRulesSource, ForwardingRoutes } from '../user-answering/answering-rules.ts';
-import { reasonOf, ring, userAnsweringApp } from '../user-answering/user-answering.ts';
+import { reasonOf, ring, RING_BACK, userAnsweringApp } from '../user-answering/user-answering.ts';
 import type { Mailboxes } from '../voicemail/mailboxes.ts';
 import { takeMessage } from '../voicemail/take-message.ts';
 import type { AccountIvr, IvrMenus } from './ivr-menus.ts';
@@ -41,8 +41,8 @@ export interface IvrAppDeps {
  * A company number (no menu named) enters at the after-hours menu when the account's hours, on its time
  * zone's wall clock at the call's arrival, say it is closed, else at the business-hours menu (`companyEntryMenu`);
  * a menu's own number enters at that menu whatever the time. A directory key runs the dial-by-name directory (`dialByName`).
- * Not yet: external transfers (the caller hears that the option is not available and is back at the
- * menu), dialling an extension number during the greeting.
+ * An external transfer bridges the caller to an outside number through the account's trunk (`transferOut`).
+ * Not yet: dialling an extension number during the greeting.
  * A menu's TTS prompt is spoken in the menu's language; what the application says itself, in the account's.
  */
 export function ivrApp(deps: IvrAppDeps): CallApp {
@@ -158,13 +158,44 @@ async function leave(
       }
       break;
     }
-    case 'directory': // dialByName's, before leaving
     case 'external':
+      return transferOut(call, from, outcome.number, deps);
+    case 'directory': // dialByName's, before leaving
       break;
   }
   await call.play({ tts: notAvailable(call.language) });
   return false;
 }
+
+/** How long an external number rings before the caller is told it did not answer and is back at the menu. */
+export const EXTERNAL_RING_SECONDS = 30;
+
+/**
+ * A key's external transfer (IVR-13): the caller is bridged to the number through the account's trunk
+ * (`CallHandle.bridgeTo` to an outside destination, as a user's forwarding is), hearing ring-back
+ * meanwhile. A number the account may not call is refused before anything is dialled; one that does
+ * not answer (busy, no answer, the carrier's failure) is said so. Either way the caller is back at the
+ * menu, as for an option that is not available (false); the call ends with the bridge once it answered.
+ */
+async function transferOut(call: CallHandle, from: IvrDestination, number: string, deps: IvrAppDeps): Promise<boolean> {
+  const route = await deps.menus.externalRoute({ accountId: from.accountId, menuId: from.menuId }, number, call.caller);
+  if (!route) {
+    await call.play({ tts: externalText.refused(call.language) });
+    return false;
+  }
+  // Not awaited: bridgeTo stops it when the number answers or the ringing ends (or it ends with the call).
+  call.play(RING_BACK, { loop: true }).catch(() => undefined);
+  const bridged = await call.bridgeTo(route, { ringSeconds: EXTERNAL_RING_SECONDS });
+  if (bridged.outcome === 'answered') return true;
+  await call.play({ tts: externalText.unanswered(call.language) });
+  return false;
+}
+
+/** What the caller hears when an external transfer does not go through, in the account's language. */
+export const externalText = {
+  refused: (language: 'en' | 'fr'): string => (language === 'fr' ? "Ce numéro ne peut pas être appelé depuis ce menu." : 'This number cannot be called from this menu.'),
+  unanswered: (language: 'en' | 'fr'): string => (language === 'fr' ? "Le numéro demandé n'a pas répondu." : 'The number you asked for did not answer.'),
+};
 
 export function notAvailable(language: 'en' | 'fr'): string {
   return language === 'fr' ? "Cette option n'est pas disponible." : 'This option is not available.';
