@@ -118,6 +118,20 @@ export class RtpPhone {
     return frames;
   }
 
+  /**
+   * How many 20 ms frames heard since `since` are sound (RMS above `minRms`) that is not a pure tone of
+   * `notHz`: speech among a menu's tone prompts, whatever the prompts do meanwhile.
+   */
+  soundFramesSince(since: number, minRms: number, notHz: number): number {
+    const pcm = this.heardSince(since);
+    let frames = 0;
+    for (let at = 0; at + FRAME <= pcm.length; at += FRAME) {
+      const rms = Math.sqrt(blockEnergy(pcm.subarray(at, at + FRAME)) / FRAME);
+      if (rms > minRms && goertzelAmplitude(pcm, notHz, 8000, at, FRAME) <= 0.8 * Math.SQRT2 * rms) frames++;
+    }
+    return frames;
+  }
+
   /** RMS of what it heard since `since`. */
   rmsSince(since: number): number {
     const pcm = this.heardSince(since);
