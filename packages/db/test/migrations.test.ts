@@ -94,6 +94,7 @@ const EXPECTED_TABLES = [
   'user_templates',
   'user_tokens',
   'users',
+  'voicemail_greetings',
   'voicemail_messages',
   'voicemail_settings',
 ];
