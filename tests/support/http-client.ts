@@ -12,10 +12,10 @@ export class HttpClient {
   async request(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<Response> {
     const headers: Record<string, string> = { origin: this.base, accept: 'application/json', ...extra };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    let payload: string | FormData | Uint8Array | undefined;
+    let payload: string | FormData | Uint8Array<ArrayBuffer> | undefined;
     if (body instanceof Uint8Array) {
       // A raw file body (a greeting's audio): its type is the caller's to say in `extra`.
-      payload = body;
+      payload = new Uint8Array(body);
     } else if (body instanceof FormData) {
       // fetch writes the multipart boundary into the content type itself.
       payload = body;

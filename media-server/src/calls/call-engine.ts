@@ -209,6 +209,7 @@ export class CallEngine {
     this.applications = deps.mailboxes
       ? callApplications({
           mailboxes: deps.mailboxes,
+          ...(deps.now ? { now: deps.now } : {}),
           ...(this.queues && queueState ? { queues: { directory: this.queues, state: queueState, agents: this.queues, ...(deps.now ? { now: deps.now } : {}) } } : {}),
           ...(this.answeringRules
             ? {
