@@ -92,4 +92,25 @@ describe('the Greeting section of a rule', () => {
     expect(await greetings()).toEqual([]);
     expect(fs.existsSync(path.join(product.dataDir, stored!.file))).toBe(false);
   });
+
+  it('an administrator uploads a user’s After Hours greeting from the user’s page, audited', { timeout: 60_000 }, async () => {
+    const admin = await signIn(browser, product.url, 'admin@demo.carillon.localhost', STRONG.password);
+    admin.setDefaultTimeout(15_000);
+    await admin.goto(`${product.url}/admin/users/${aliceId}`);
+    await admin.getByTestId('answering-rules-link').click();
+    await admin.waitForURL(`${product.url}/admin/users/${aliceId}/call-handling`);
+    await admin.getByRole('tab', { name: 'After Hours' }).click();
+    const section = admin.getByTestId('after-hours-greeting');
+    const file = path.join(work, 'after-hours.wav');
+    fs.writeFileSync(file, toneWav(2, 8000, 900));
+    await section.getByLabel('Upload a greeting (WAV or MP3)').setInputFiles(file);
+    await admin.getByTestId('after-hours-greeting-notice').getByText('Greeting saved.').waitFor();
+    const [stored] = await greetings();
+    expect(stored).toMatchObject({ source: 'upload' });
+    expect(analyseWav(path.join(product.dataDir, stored!.file), 900).toneShare).toBeGreaterThan(0.9);
+    const adminId = (await db.selectFrom('users').select('id').where('email', '=', 'admin@demo.carillon.localhost').executeTakeFirstOrThrow()).id;
+    const trail = await db.selectFrom('audit_events').select(['actor_user_id', 'after']).where('action', '=', 'user.voicemail_greeting_changed').where('target_id', '=', aliceId).orderBy('occurred_at', 'desc').executeTakeFirstOrThrow();
+    expect(trail).toMatchObject({ actor_user_id: adminId, after: { rule: 'after_hours', originalName: 'after-hours.wav' } });
+    await admin.close();
+  });
 });
