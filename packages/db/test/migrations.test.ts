@@ -262,6 +262,7 @@ async function expectMigratedSchema(db: Db): Promise<void> {
     'user_templates',
     'user_tokens',
     'users',
+    'voicemail_greetings',
     'voicemail_messages',
     'voicemail_settings',
   ]);

@@ -3,7 +3,7 @@ import { json, type RequestEvent } from '@sveltejs/kit';
 import { z } from 'zod';
 import { GREETING_LIMITS, GreetingError, greetingRuleKey, greetingUploadQuery, readRuleGreeting, resetRuleGreeting, ruleGreetingFile, setRuleGreeting } from '@carillon/core/voicemail';
 import { getRuntime } from '#lib/server/runtime.ts';
-import { actorOf, caller, isUuid, notFound, readQuery } from '#lib/server/api.ts';
+import { actorOf, caller, isUuid, notFound } from '#lib/server/api.ts';
 import { appFfmpeg } from '#lib/server/ivr/ivr.ts';
 import { hiddenArea } from '#lib/server/unreleased.ts';
 import { userVisibleTo } from '#lib/server/users/scope.ts';
@@ -49,19 +49,17 @@ export async function getGreeting(event: Event): Promise<Response> {
  * with its size bounded, then checked and converted once. Whatever is refused, the rule keeps
  * the greeting it had.
  */
-export async function putGreeting(event: Event): Promise<Response> {
+export async function putGreeting(event: Event, query: z.output<typeof greetingUploadQuery>): Promise<Response> {
   const t = await target(event);
   if (!t.ok) return t.response;
-  const query = readQuery(event.url, greetingUploadQuery);
-  if (!query.ok) return query.response;
   const rt = await getRuntime();
   const accountId = caller(event).account.id;
   if (!(await readRuleGreeting(rt.db, accountId, t.userId, t.rule))) return notFound();
   const upload = await receiveUpload(event.request, GREETING_LIMITS.maxUploadBytes);
   if (!upload.ok) return upload.response;
   try {
-    const originalName = query.data.name?.replace(/[\\/\r\n\0]/g, '_') ?? null;
-    const saved = await setRuleGreeting(rt.db, { ffmpeg: appFfmpeg(rt), dataDir: rt.config.dataDir }, actorOf(event), accountId, t.userId, t.rule, { upload: upload.file, originalName, source: query.data.source });
+    const originalName = query.name?.replace(/[\\/\r\n\0]/g, '_') ?? null;
+    const saved = await setRuleGreeting(rt.db, { ffmpeg: appFfmpeg(rt), dataDir: rt.config.dataDir }, actorOf(event), accountId, t.userId, t.rule, { upload: upload.file, originalName, source: query.source });
     return saved ? json(saved) : notFound();
   } catch (err) {
     if (err instanceof GreetingError) return refusal(err);
