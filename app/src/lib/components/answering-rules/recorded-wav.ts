@@ -6,22 +6,24 @@
  */
 export async function recordingToWav(recording: Blob): Promise<Blob> {
   const context = new AudioContext();
+  let audio: AudioBuffer;
   try {
-    const audio = await context.decodeAudioData(await recording.arrayBuffer());
-    return new Blob([wavOf(mixDown(audio), audio.sampleRate)], { type: 'audio/wav' });
+    audio = await context.decodeAudioData(await recording.arrayBuffer());
   } finally {
     await context.close();
   }
+  // Mixed down to mono at 16 kHz (twice telephone audio): three minutes make 5.8 MB, under the
+  // upload limit (10 MB), where the capture rate (48 kHz) would make 17 MB.
+  const offline = new OfflineAudioContext(1, Math.max(1, Math.ceil(audio.duration * RECORDED_RATE)), RECORDED_RATE);
+  const source = offline.createBufferSource();
+  source.buffer = audio;
+  source.connect(offline.destination);
+  source.start();
+  const mono = await offline.startRendering();
+  return new Blob([wavOf(mono.getChannelData(0), RECORDED_RATE)], { type: 'audio/wav' });
 }
 
-function mixDown(audio: AudioBuffer): Float32Array {
-  const out = new Float32Array(audio.length);
-  for (let c = 0; c < audio.numberOfChannels; c++) {
-    const data = audio.getChannelData(c);
-    for (let i = 0; i < out.length; i++) out[i]! += data[i]! / audio.numberOfChannels;
-  }
-  return out;
-}
+const RECORDED_RATE = 16_000;
 
 /** 16-bit mono PCM in a RIFF/WAVE container (the canonical 44-byte header). */
 export function wavOf(samples: Float32Array, rate: number): ArrayBuffer {
