@@ -348,6 +348,10 @@ describe('while the areas are unreleased', () => {
     expect((await c.get('/api/me/answering-rules')).status).toBe(404);
     expect((await c.json('PUT', '/api/me/answering-rules', doc())).status).toBe(404);
     expect((await c.get(`/api/users/${me.id}/answering-rules`)).status).toBe(404);
+    // Voicemail greetings per rule: neither read, set nor reset.
+    expect((await c.get('/api/me/answering-rules/greetings/in_hours')).status).toBe(404);
+    expect((await c.request('PUT', '/api/me/answering-rules/greetings/in_hours?name=g.wav', new Uint8Array(64), { 'content-type': 'audio/wav' })).status).toBe(404);
+    expect((await c.request('DELETE', `/api/users/${me.id}/answering-rules/greetings/after_hours`)).status).toBe(404);
     expect((await c.get('/me/call-handling')).status).toBe(404);
     expect((await c.get(`/admin/users/${me.id}/call-handling`)).status).toBe(404);
     expect(await (await c.get('/me')).text()).not.toContain('/me/call-handling');

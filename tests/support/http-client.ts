@@ -12,8 +12,11 @@ export class HttpClient {
   async request(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<Response> {
     const headers: Record<string, string> = { origin: this.base, accept: 'application/json', ...extra };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    let payload: string | FormData | undefined;
-    if (body instanceof FormData) {
+    let payload: string | FormData | Uint8Array<ArrayBuffer> | undefined;
+    if (body instanceof Uint8Array) {
+      // A raw file body (a greeting's audio): its type is the caller's to say in `extra`.
+      payload = new Uint8Array(body);
+    } else if (body instanceof FormData) {
       // fetch writes the multipart boundary into the content type itself.
       payload = body;
     } else if (body instanceof URLSearchParams) {
@@ -40,6 +43,8 @@ export class HttpClient {
     this.request('POST', path, new URLSearchParams(fields), { accept: 'text/html' });
   json = (method: string, path: string, body?: unknown) => this.request(method, path, body);
   cookie = (name: string) => this.cookies.get(name);
+  /** The Cookie header a request of this client sends, for a test that writes its own request (node:http). */
+  cookieHeader = () => [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
 }
 
 export const STRONG = { password: 'Tulip7Harbor!', pin: '482915', answer: 'Biscuit the cat' };

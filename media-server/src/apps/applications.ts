@@ -49,6 +49,8 @@ const REASONS: Partial<Record<Destination['kind'], string>> = {
 /** What applications are given to reach the rest of the system (ports that calls/ implements). */
 export interface ApplicationPorts {
   mailboxes: Mailboxes;
+  /** The clock applications read hours at (a user's hours, the IVR's): a test clock; the wall clock otherwise. */
+  now?: () => Date;
   /**
    * Users' answering rules. Only where the unreleased area 'answering_rules' is enabled: calls to a
    * user's extension then go to the user-answering application; without it, to the B2BUA as before.
@@ -58,8 +60,6 @@ export interface ApplicationPorts {
   forwarding?: ForwardingRoutes;
   /** The audio file of a stock music track (a user's audio while connecting, with answeringRules). */
   music?: (track: MusicTrack) => string;
-  /** The clock the IVR reads the company hours at when a call arrives (a test clock); the system's otherwise. */
-  now?: () => Date;
   /** Accounts' IVR menus. Only where the unreleased area 'ivr' is enabled: IVR destinations then go to the IVR application; without it, 480. */
   ivrMenus?: IvrMenus;
   /** Mailboxes by phone (`*86`). Only where the unreleased area 'voicemail' is enabled (the dial plan routes `*86` only then). */
@@ -82,10 +82,22 @@ export type ApplicationTable = Partial<Record<DestinationKind, CallApp>>;
 
 export function callApplications(ports: ApplicationPorts): ApplicationTable {
   const messageOnly = messageOnlyApp(ports.mailboxes);
+  const clock = ports.now ? { now: ports.now } : {};
   return {
-    ...(ports.answeringRules ? { extension: userAnsweringApp({ rules: ports.answeringRules, mailboxes: ports.mailboxes, ...(ports.forwarding ? { forwarding: ports.forwarding } : {}), ...(ports.music ? { music: ports.music } : {}) }) } : {}),
+    ...(ports.answeringRules
+      ? { extension: userAnsweringApp({ rules: ports.answeringRules, mailboxes: ports.mailboxes, ...(ports.forwarding ? { forwarding: ports.forwarding } : {}), ...(ports.music ? { music: ports.music } : {}), ...clock }) }
+      : {}),
     ...(ports.ivrMenus
-      ? { ivr: ivrApp({ menus: ports.ivrMenus, mailboxes: ports.mailboxes, ...(ports.answeringRules ? { answeringRules: ports.answeringRules } : {}), ...(ports.forwarding ? { forwarding: ports.forwarding } : {}), ...(ports.music ? { music: ports.music } : {}), ...(ports.now ? { now: ports.now } : {}) }) }
+      ? {
+          ivr: ivrApp({
+            menus: ports.ivrMenus,
+            mailboxes: ports.mailboxes,
+            ...(ports.answeringRules ? { answeringRules: ports.answeringRules } : {}),
+            ...(ports.forwarding ? { forwarding: ports.forwarding } : {}),
+            ...(ports.music ? { music: ports.music } : {}),
+            ...clock,
+          }),
+        }
       : {}),
     announcement: announcementApp(ports.mailboxes),
     ...(ports.mailboxAccess ? { mailbox: mailboxApp(ports.mailboxAccess) } : {}),

@@ -209,6 +209,7 @@ export class CallEngine {
     this.applications = deps.mailboxes
       ? callApplications({
           mailboxes: deps.mailboxes,
+          ...(deps.now ? { now: deps.now } : {}),
           ...(this.queues && queueState ? { queues: { directory: this.queues, state: queueState, agents: this.queues, ...(deps.now ? { now: deps.now } : {}) } } : {}),
           ...(this.answeringRules
             ? {
@@ -218,7 +219,7 @@ export class CallEngine {
                 music: () => staticAudioPath('hold-music.wav'),
               }
             : {}),
-          ...(this.ivrMenus ? { ivrMenus: this.ivrMenus, ...(deps.now ? { now: deps.now } : {}) } : {}),
+          ...(this.ivrMenus ? { ivrMenus: this.ivrMenus } : {}),
           ...(mailboxAccess ? { mailboxAccess } : {}),
           // Paging only where the area 'paging' is enabled; otherwise a page gets 480 "Paging Not Available" as before.
           ...(deps.unreleased?.includes('paging') ? { paging: pagingGroupsSource(deps.db) } : {}),

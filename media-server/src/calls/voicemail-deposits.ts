@@ -34,7 +34,7 @@ export class VoicemailDeposits implements Mailboxes {
   }
 
   /** One statement: the extension, its settings (if any) and its messages outside the trash. */
-  async settings(accountId: string, extensionId: string): Promise<MailboxSettings> {
+  async settings(accountId: string, extensionId: string, greetingId?: string): Promise<MailboxSettings> {
     const row = await this.deps.db
       .selectFrom('extensions as e')
       .leftJoin('voicemail_settings as s', (j) => j.onRef('s.extension_id', '=', 'e.id').onRef('s.account_id', '=', 'e.account_id'))
@@ -54,13 +54,32 @@ export class VoicemailDeposits implements Mailboxes {
       .where('e.id', '=', extensionId)
       .where('e.account_id', '=', accountId)
       .executeTakeFirst();
+    const ruleGreeting = greetingId ? await this.ruleGreeting(accountId, extensionId, greetingId) : null;
     return {
       extensionName: row?.name?.trim() || null,
-      greetingFile: row?.greeting_path ? this.absolute(row.greeting_path) : null,
+      greetingFile: ruleGreeting ?? (row?.greeting_path ? this.absolute(row.greeting_path) : null),
       maxMessageSeconds: row?.max_message_seconds ?? DEFAULTS.maxMessageSeconds,
       maxMessages: row?.max_messages ?? DEFAULTS.maxMessages,
       messageCount: Number(row?.message_count ?? 0),
     };
+  }
+
+  /**
+   * A rule's custom greeting (issue 13), when it is a greeting of the user of this extension and
+   * its file is there; else null, and the mailbox's greeting plays.
+   */
+  private async ruleGreeting(accountId: string, extensionId: string, greetingId: string): Promise<string | null> {
+    const row = await this.deps.db
+      .selectFrom('voicemail_greetings as g')
+      .innerJoin('users as u', (j) => j.onRef('u.id', '=', 'g.user_id').onRef('u.account_id', '=', 'g.account_id'))
+      .select('g.file')
+      .where('g.id', '=', greetingId)
+      .where('g.account_id', '=', accountId)
+      .where('u.extension_id', '=', extensionId)
+      .executeTakeFirst();
+    if (!row) return null;
+    const file = this.absolute(row.file);
+    return (await fs.stat(file).catch(() => null)) ? file : null;
   }
 
   /**

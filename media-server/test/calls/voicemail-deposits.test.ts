@@ -98,6 +98,30 @@ describe('VoicemailDeposits', () => {
     expect(await deposits.settings(accountId, otherMailbox)).toEqual({ extensionName: null, greetingFile: path.join(dataDir, 'greetings/g.wav'), maxMessageSeconds: 60, maxMessages: 2, messageCount: 1 });
   });
 
+  it('plays a rule’s greeting only when it is a greeting of the mailbox’s user, in this account, with its file there', async () => {
+    const owner = await db.selectFrom('users').select('id').where('account_id', '=', accountId).executeTakeFirstOrThrow();
+    const stranger = await db.selectFrom('users').select('id').where('account_id', '=', otherAccountId).executeTakeFirstOrThrow();
+    await db.updateTable('users').set({ extension_id: mailbox }).where('id', '=', owner.id).execute();
+    const file = path.posix.join('greetings', accountId, 'rule.wav');
+    fs.mkdirSync(path.join(dataDir, path.dirname(file)), { recursive: true });
+    fs.writeFileSync(path.join(dataDir, file), Buffer.alloc(100));
+    const [own, foreign, missing] = await db
+      .insertInto('voicemail_greetings')
+      .values([
+        { account_id: accountId, user_id: owner.id, file, duration_ms: 1000, source: 'upload' },
+        { account_id: otherAccountId, user_id: stranger.id, file, duration_ms: 1000, source: 'upload' },
+        { account_id: accountId, user_id: owner.id, file: 'greetings/gone.wav', duration_ms: 1000, source: 'upload' },
+      ])
+      .returning('id')
+      .execute();
+    expect((await deposits.settings(accountId, mailbox, own!.id)).greetingFile).toBe(path.join(dataDir, file));
+    // Another account's greeting, or one whose file is gone: the mailbox's own (none here: the default).
+    expect((await deposits.settings(accountId, mailbox, foreign!.id)).greetingFile).toBeNull();
+    expect((await deposits.settings(accountId, mailbox, missing!.id)).greetingFile).toBeNull();
+    // Another mailbox than the user's: that mailbox's greeting.
+    expect((await deposits.settings(accountId, otherMailbox, own!.id)).greetingFile).toBe(path.join(dataDir, 'greetings/g.wav'));
+  });
+
   it('refuses a greeting path that leaves DATA_DIR', async () => {
     await db.updateTable('voicemail_settings').set({ greeting_path: '../../etc/passwd' }).where('extension_id', '=', otherMailbox).execute();
     await expect(deposits.settings(accountId, otherMailbox)).rejects.toThrow(/DATA_DIR/);

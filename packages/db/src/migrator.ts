@@ -33,6 +33,7 @@ import * as m0031 from './migrations/0031_paging_groups.ts';
 import * as m0032 from './migrations/0032_call_monitoring.ts';
 import * as m0034 from './migrations/0034_call_queue_managers.ts';
 import * as m0037 from './migrations/0037_monitor_legs.ts';
+import * as m0038 from './migrations/0038_voicemail_greetings.ts';
 
 /**
  * Migrations are listed here rather than read from a folder so that they
@@ -72,6 +73,7 @@ const migrations: Record<string, Migration> = {
   '0032_call_monitoring': m0032,
   '0034_call_queue_managers': m0034,
   '0037_monitor_legs': m0037,
+  '0038_voicemail_greetings': m0038,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

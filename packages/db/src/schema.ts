@@ -609,6 +609,20 @@ export interface AnsweringRulesTable {
   updated_at: Timestamp;
 }
 
+/** Issue 13: a user's custom voicemail greeting, named by a rule's handling (`greeting.audioId`). */
+export interface VoicemailGreetingsTable {
+  id: Generated<string>;
+  account_id: string;
+  user_id: string;
+  /** 8 kHz mono 16-bit WAV, relative to DATA_DIR. */
+  file: string;
+  duration_ms: number;
+  original_name: string | null;
+  source: 'upload' | 'browser' | 'phone';
+  created_by: string | null;
+  created_at: Timestamp;
+}
+
 /** Issue 13: a user's settings of every call (greeting, screening, connecting message, hold music, blocking). */
 export interface UserCallSettingsTable {
   user_id: string;
@@ -993,6 +1007,7 @@ export interface Database {
   sms_daily_volume: SmsDailyVolumeTable;
   voicemail_messages: VoicemailMessagesTable;
   voicemail_settings: VoicemailSettingsTable;
+  voicemail_greetings: VoicemailGreetingsTable;
   conference_dial_ins: ConferenceDialInsTable;
   conference_access_codes: ConferenceAccessCodesTable;
   conference_settings: ConferenceSettingsTable;

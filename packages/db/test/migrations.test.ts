@@ -94,6 +94,7 @@ const EXPECTED_TABLES = [
   'user_templates',
   'user_tokens',
   'users',
+  'voicemail_greetings',
   'voicemail_messages',
   'voicemail_settings',
 ];
@@ -261,6 +262,7 @@ async function expectMigratedSchema(db: Db): Promise<void> {
     'user_templates',
     'user_tokens',
     'users',
+    'voicemail_greetings',
     'voicemail_messages',
     'voicemail_settings',
   ]);

@@ -10,4 +10,6 @@ export const answeringRulesAccess: Record<string, RouteRule> = {
   '/api/me/answering-rules': { GET: { permission: 'self.settings' }, PUT: { permission: 'self.settings' } },
   '/(portal)/admin/users/[id]/call-handling': { permission: 'users.view' },
   '/api/users/[id]/answering-rules': { GET: { permission: 'users.view' }, PUT: { permission: 'users.manage' } },
+  '/api/me/answering-rules/greetings/[rule]': { GET: { permission: 'self.settings' }, PUT: { permission: 'self.settings' }, DELETE: { permission: 'self.settings' } },
+  '/api/users/[id]/answering-rules/greetings/[rule]': { GET: { permission: 'users.view' }, PUT: { permission: 'users.manage' }, DELETE: { permission: 'users.manage' } },
 };

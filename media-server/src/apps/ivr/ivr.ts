@@ -49,7 +49,7 @@ export function ivrApp(deps: IvrAppDeps): CallApp {
   const noInputMs = deps.noInputMs ?? NO_INPUT_MS;
   const now = deps.now ?? (() => new Date());
   const toUser = deps.answeringRules
-    ? userAnsweringApp({ rules: deps.answeringRules, mailboxes: deps.mailboxes, ...(deps.forwarding ? { forwarding: deps.forwarding } : {}), ...(deps.music ? { music: deps.music } : {}) })
+    ? userAnsweringApp({ rules: deps.answeringRules, mailboxes: deps.mailboxes, ...(deps.forwarding ? { forwarding: deps.forwarding } : {}), ...(deps.music ? { music: deps.music } : {}), ...(deps.now ? { now: deps.now } : {}) })
     : null;
 
   return async (call, destination) => {

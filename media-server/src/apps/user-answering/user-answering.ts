@@ -112,7 +112,8 @@ export function userAnsweringApp(deps: {
       // A busy line says more than a later step nobody answered.
       if (last.outcome !== 'busy') last = outcome;
     }
-    await takeMessage(call, destination, reasonOf(last as Exclude<BridgeOutcome, { outcome: 'answered' }>), deps.mailboxes);
+    // The greeting of the rule that rang (issue 13: one per rule).
+    await takeMessage(call, destination, reasonOf(last as Exclude<BridgeOutcome, { outcome: 'answered' }>), deps.mailboxes, { greeting: decision.rule.target.greeting });
   };
 }
 

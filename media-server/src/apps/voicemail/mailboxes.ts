@@ -7,8 +7,12 @@ import type { VoicemailReason } from '../../routing/destination.ts';
  * `calls/voicemail-deposits.ts` implements it.
  */
 export interface Mailboxes {
-  /** The mailbox (an extension) as a caller meets it: defaults when it has no settings row. */
-  settings(accountId: string, extensionId: string): Promise<MailboxSettings>;
+  /**
+   * The mailbox (an extension) as a caller meets it: defaults when it has no settings row.
+   * `greetingId` is the greeting of the answering rule that sent the call here (issue 13): when
+   * it is a greeting of the mailbox's user, `greetingFile` is its file.
+   */
+  settings(accountId: string, extensionId: string, greetingId?: string): Promise<MailboxSettings>;
   /**
    * Stores a recorded message: its file under DATA_DIR, its row, the
    * `deposited` event, and its transcription when the mailbox asks for one.

@@ -1,3 +1,4 @@
+import type { AudioChoice } from '@carillon/domain';
 import type { CallHandle } from '../call-handle.ts';
 import type { VoicemailReason } from '../../routing/destination.ts';
 import { mailboxName, type Mailboxes } from './mailboxes.ts';
@@ -18,10 +19,13 @@ export interface MailboxRef {
  * the caller hears the greeting (custom, or the default text naming the
  * extension), a beep, and is recorded until `#`, the mailbox's longest
  * message, or its hang-up; the message is stored with `reason`. A full
- * mailbox says so and records nothing.
+ * mailbox says so and records nothing. `greeting` is the greeting of the
+ * answering rule that sent the call (issue 13); without one, or with the
+ * default, the mailbox's.
  */
-export async function takeMessage(call: CallHandle, destination: MailboxRef, reason: VoicemailReason, mailboxes: Mailboxes): Promise<void> {
-  const settings = await mailboxes.settings(destination.accountId, destination.extensionId);
+export async function takeMessage(call: CallHandle, destination: MailboxRef, reason: VoicemailReason, mailboxes: Mailboxes, options: { greeting?: AudioChoice } = {}): Promise<void> {
+  const greetingId = options.greeting?.source === 'custom' ? options.greeting.audioId : undefined;
+  const settings = await mailboxes.settings(destination.accountId, destination.extensionId, greetingId);
   await call.answer();
   if (settings.messageCount >= settings.maxMessages) {
     await call.play({ tts: mailboxFull(call.language) });

@@ -1,6 +1,9 @@
-import type { Kysely } from 'kysely';
+import fs from 'node:fs';
+import path from 'node:path';
+import { sql, type Kysely } from 'kysely';
 import type { Database, DndStatus } from '@carillon/db';
 import {
+  audioChoiceSchema,
   customUserRuleSchema,
   DEFAULT_CALL_SETTINGS,
   defaultRuleHandling,
@@ -8,6 +11,7 @@ import {
   ruleConditionsSchema,
   ruleHandlingSchema,
   userCallSettingsSchema,
+  type AudioChoice,
   type CustomUserRule,
   type RuleHandling,
   type UserAnswering,
@@ -166,7 +170,26 @@ async function crossCheck(db: Db, accountId: string, userId: string, extensionId
   return fields;
 }
 
+/**
+ * Greetings are set and reset only through the greeting routes (core/voicemail/greetings.ts): a
+ * saved document keeps each rule's greeting as stored (a page open before an upload would otherwise
+ * put the old one back, and a document could name another user's audio); a new rule starts with the
+ * default one.
+ */
+function keepGreetings(doc: UserAnswering, stored: UserAnswering | null): UserAnswering {
+  const byId = new Map((stored?.custom ?? []).flatMap((r) => (r.id ? [[r.id, r.greeting] as const] : [])));
+  const fallback: AudioChoice = { source: 'default' };
+  return {
+    ...doc,
+    inHours: { ...doc.inHours, greeting: stored?.inHours.greeting ?? fallback },
+    afterHours: { ...doc.afterHours, greeting: stored?.afterHours.greeting ?? fallback },
+    custom: doc.custom.map((r) => ({ ...r, greeting: (r.id && byId.get(r.id)) || fallback })),
+  };
+}
+
 const handlingJson = (h: RuleHandling): string => JSON.stringify({ ringPlan: h.ringPlan, afterRinging: h.afterRinging, greeting: h.greeting, audioWhileConnecting: h.audioWhileConnecting });
+/** A stored rule's new handling with the greeting it has in the row as the statement runs (a greeting uploaded since this save read the rules stays). */
+const handlingKeepingGreeting = (h: RuleHandling) => sql<string>`jsonb_set(${handlingJson(h)}::jsonb, '{greeting}', coalesce(handling->'greeting', '{"source":"default"}'::jsonb))`;
 
 /**
  * Replaces the user's answering document with `doc` (already parsed by
@@ -174,18 +197,19 @@ const handlingJson = (h: RuleHandling): string => JSON.stringify({ ringPlan: h.r
  * Custom rules keep their ids (so what refers to a rule stays with it), rules
  * left out are deleted, and the order is the order of the list.
  */
-export async function saveUserAnswering(db: Db, actor: AuditActor, accountId: string, userId: string, doc: UserAnswering): Promise<SaveAnsweringResult> {
+export async function saveUserAnswering(db: Db, actor: AuditActor, accountId: string, userId: string, sent: UserAnswering, options: { dataDir?: string } = {}): Promise<SaveAnsweringResult> {
   const owner = await ownerOf(db, accountId, userId);
   if (!owner) return { ok: false, status: 404, error: 'not_found' };
-  const fields = await crossCheck(db, accountId, userId, owner.extension_id, doc);
+  const fields = await crossCheck(db, accountId, userId, owner.extension_id, sent);
   if (Object.keys(fields).length) return { ok: false, status: 400, error: 'invalid_body', fields };
   const before = await readUserAnswering(db, accountId, userId);
+  const doc = keepGreetings(sent, before?.answering ?? null);
   await db.transaction().execute(async (trx) => {
     await trx.updateTable('users').set({ user_hours: JSON.stringify(doc.hours) }).where('account_id', '=', accountId).where('id', '=', userId).execute();
     for (const [kind, h] of [['in_hours', doc.inHours], ['after_hours', doc.afterHours]] as const) {
       const updated = await trx
         .updateTable('answering_rules')
-        .set({ handling: handlingJson(h), updated_at: new Date() })
+        .set({ handling: handlingKeepingGreeting(h), updated_at: new Date() })
         .where('account_id', '=', accountId)
         .where('user_id', '=', userId)
         .where('kind', '=', kind)
@@ -198,7 +222,7 @@ export async function saveUserAnswering(db: Db, actor: AuditActor, accountId: st
     await remove.execute();
     for (const [i, r] of doc.custom.entries()) {
       const values = { position: i + 1, name: r.name, enabled: r.enabled, conditions: JSON.stringify(r.conditions), handling: handlingJson(r), updated_at: new Date() };
-      if (r.id) await trx.updateTable('answering_rules').set(values).where('account_id', '=', accountId).where('user_id', '=', userId).where('id', '=', r.id).execute();
+      if (r.id) await trx.updateTable('answering_rules').set({ ...values, handling: handlingKeepingGreeting(r) }).where('account_id', '=', accountId).where('user_id', '=', userId).where('id', '=', r.id).execute();
       else await trx.insertInto('answering_rules').values({ account_id: accountId, user_id: userId, kind: 'custom', ...values }).execute();
     }
     const settings = JSON.stringify(doc.settings);
@@ -218,6 +242,32 @@ export async function saveUserAnswering(db: Db, actor: AuditActor, accountId: st
   });
   // After the commit: a node that reloaded before it would cache the old rules again.
   await announceConfigChange(accountId, 'answering_rules');
+  // The greetings of the custom rules deleted here.
+  if (options.dataDir) await removeUnusedGreetings(db, options.dataDir, accountId, userId);
   const view = await readUserAnswering(db, accountId, userId);
   return view ? { ok: true, view } : { ok: false, status: 404, error: 'not_found' };
+}
+
+/**
+ * Removes the user's greetings that no rule names any more (replaced, reset, or their custom
+ * rule deleted), rows then files. A greeting is stored and named by its rule in one transaction,
+ * so a greeting being uploaded is never taken for an unused one.
+ */
+export async function removeUnusedGreetings(db: Db, dataDir: string, accountId: string, userId: string): Promise<void> {
+  const rules = await db.selectFrom('answering_rules').select('handling').where('account_id', '=', accountId).where('user_id', '=', userId).execute();
+  const named = new Set(
+    rules.flatMap((r) => {
+      const g = audioChoiceSchema.safeParse((r.handling as { greeting?: unknown } | null)?.greeting);
+      return g.success && g.data.source === 'custom' ? [g.data.audioId] : [];
+    }),
+  );
+  const greetings = await db.selectFrom('voicemail_greetings').select(['id', 'file']).where('account_id', '=', accountId).where('user_id', '=', userId).execute();
+  const unused = greetings.filter((g) => !named.has(g.id));
+  if (!unused.length) return;
+  await db
+    .deleteFrom('voicemail_greetings')
+    .where('account_id', '=', accountId)
+    .where('id', 'in', unused.map((g) => g.id))
+    .execute();
+  for (const g of unused) fs.rmSync(path.join(dataDir, g.file), { force: true });
 }

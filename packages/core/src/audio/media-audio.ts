@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { runProgram } from './run-program.ts';
 
 /**
@@ -21,7 +22,7 @@ export const MEDIA_SAMPLE_RATE = 8000;
 
 /** Audio that cannot become a prompt: not audio, empty, or too long. The message says which, for the admin. */
 export class MediaAudioError extends Error {
-  readonly code: 'not_audio' | 'no_audio' | 'too_long';
+  readonly code: 'not_audio' | 'no_audio' | 'too_long' | 'too_large';
   constructor(code: MediaAudioError['code'], message: string) {
     super(message);
     this.name = 'MediaAudioError';
@@ -61,6 +62,30 @@ export async function convertToMediaWav(input: string, output: string, options: 
     throw new MediaAudioError('too_long', `longer than ${options.maxSeconds} seconds`);
   }
   return { durationMs };
+}
+
+/**
+ * An uploaded file (already on disk, streamed there with its size bounded) becomes a media file at
+ * `output`: at most `maxBytes`, its first bytes WAV or MP3 whatever its name says, decoding to sound
+ * of at most `maxSeconds`. The one check of uploaded audio (IVR prompts, voicemail greetings); the
+ * upload itself is left to the caller, and `output` exists only when this returns.
+ */
+export async function importUploadedAudio(upload: string, output: string, options: { ffmpeg: string; maxBytes: number; maxSeconds: number }): Promise<{ durationMs: number }> {
+  const size = fs.statSync(upload).size;
+  if (size > options.maxBytes) throw new MediaAudioError('too_large', `larger than ${options.maxBytes / 1024 / 1024} MB`);
+  const head = Buffer.alloc(16);
+  const fd = fs.openSync(upload, 'r');
+  try {
+    fs.readSync(fd, head, 0, 16, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const format = sniffAudio(head);
+  if (format !== 'wav' && format !== 'mp3') throw new MediaAudioError('not_audio', 'not a WAV or MP3 file (its content is checked, not its name)');
+  fs.mkdirSync(path.dirname(output), { recursive: true, mode: 0o700 });
+  const converted = await convertToMediaWav(upload, output, { ffmpeg: options.ffmpeg, maxSeconds: options.maxSeconds });
+  fs.chmodSync(output, 0o600);
+  return converted;
 }
 
 /** Length of a 16-bit mono WAV's data chunk, in milliseconds at its own sample rate. */

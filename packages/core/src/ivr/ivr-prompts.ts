@@ -7,7 +7,7 @@ import type { Database } from '@carillon/db';
 import { IVR_LANGUAGES, menuPrompt, ttsText, type IvrLanguage } from '@carillon/domain';
 import { recordAudit, type AuditActor } from '../audit/record-audit.ts';
 import { announceConfigChange } from '../accounts/config-changes.ts';
-import { convertToMediaWav, MediaAudioError, sniffAudio } from '../audio/media-audio.ts';
+import { importUploadedAudio, MediaAudioError } from '../audio/media-audio.ts';
 import type { TtsCache } from './tts.ts';
 
 /**
@@ -157,26 +157,13 @@ export async function createAudioPrompt(
   try {
     const name = promptName.parse(input.name);
     await nameFree(db, accountId, name);
-    const size = fs.statSync(input.upload).size;
-    if (size > PROMPT_LIMITS.maxUploadBytes) throw new PromptError('too_large', `larger than ${PROMPT_LIMITS.maxUploadBytes / 1024 / 1024} MB`);
-    const head = Buffer.alloc(16);
-    const fd = fs.openSync(input.upload, 'r');
-    try {
-      fs.readSync(fd, head, 0, 16, 0);
-    } finally {
-      fs.closeSync(fd);
-    }
-    const format = sniffAudio(head);
-    if (format !== 'wav' && format !== 'mp3') throw new PromptError('not_audio', 'not a WAV or MP3 file (its content is checked, not its name)');
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     let durationMs: number;
     try {
-      ({ durationMs } = await convertToMediaWav(input.upload, output, { ffmpeg: options.ffmpeg, maxSeconds: PROMPT_LIMITS.maxSeconds }));
+      ({ durationMs } = await importUploadedAudio(input.upload, output, { ffmpeg: options.ffmpeg, maxBytes: PROMPT_LIMITS.maxUploadBytes, maxSeconds: PROMPT_LIMITS.maxSeconds }));
     } catch (err) {
       if (err instanceof MediaAudioError) throw new PromptError(err.code, err.message);
       throw err;
     }
-    fs.chmodSync(output, 0o600);
     await insertPrompt(db, actor, accountId, { id, name, kind: 'audio', text: null, language: null, file: path.relative(options.dataDir, output), durationMs, originalName: input.originalName?.slice(0, 200) ?? null });
     return (await listPrompts(db, accountId)).find((p) => p.id === id)!;
   } catch (err) {

@@ -1,1 +1,2 @@
 export * from './voicemail-inbox.ts';
+export * from './greetings.ts';

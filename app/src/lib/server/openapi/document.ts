@@ -52,7 +52,7 @@ function operationObject(op: Operation): Json {
         ? { description: 'OK', content: Object.fromEntries(op.produces.map((type) => [type, { schema: { type: 'string', format: 'binary' } }])) }
         : { description: 'OK', content: { 'application/json': { schema: op.response ? responseSchema(op.response) : {} } } };
   const errors: Json = {};
-  if (op.body || op.query || op.multipart) errors['400'] = { description: 'Invalid input; `fields` names each bad field', content: { 'application/json': { schema: error } } };
+  if (op.body || op.query || op.multipart || op.accepts) errors['400'] = { description: 'Invalid input; `fields` names each bad field', content: { 'application/json': { schema: error } } };
   if (!isPublic) {
     errors['401'] = { description: 'No valid session or API token' };
     errors['403'] = { description: 'Missing permission' };
@@ -69,12 +69,13 @@ function operationObject(op: Operation): Json {
     responses: { [status]: success, ...errors },
   };
   // An operation may take JSON or multipart (a prompt: text to speak, or a file): both are described.
-  if (op.body || op.multipart) {
+  if (op.body || op.multipart || op.accepts) {
     out.requestBody = {
       required: true,
       content: {
         ...(op.body ? { 'application/json': { schema: requestSchema(op.body) } } : {}),
         ...(op.multipart ? { 'multipart/form-data': { schema: requestSchema(op.multipart) } } : {}),
+        ...Object.fromEntries((op.accepts ?? []).map((type) => [type, { schema: { type: 'string', format: 'binary' } }])),
       },
     };
   }

@@ -48,6 +48,8 @@ export interface Operation {
   body?: z.ZodType;
   /** A multipart body, described field by field (files are binary strings). */
   multipart?: z.ZodType;
+  /** A raw body of these media types: the file itself (a greeting's audio), streamed by the route. */
+  accepts?: string[];
   /** The success answer: its status, and its schema or media type when it is not plain JSON. */
   status?: number;
   response?: z.ZodType;

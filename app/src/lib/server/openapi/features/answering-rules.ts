@@ -1,5 +1,8 @@
 import { userAnsweringSchema } from '@carillon/domain';
 import type { Operation } from '../operations.ts';
+import { greetingUploadQuery } from '@carillon/core/voicemail';
+
+const GREETING_AUDIO = ['audio/wav', 'audio/mpeg', 'application/octet-stream'];
 
 /** Answering rules (issue 13). Unreleased: these answer 404 unless ENABLE_UNRELEASED names `answering_rules`. */
 export const answeringRulesOperations: Operation[] = [
@@ -7,4 +10,10 @@ export const answeringRulesOperations: Operation[] = [
   { route: '/api/me/answering-rules', method: 'PUT', summary: 'Replace the signed-in user’s hours, answering rules and call settings (unreleased)', body: userAnsweringSchema },
   { route: '/api/users/[id]/answering-rules', method: 'GET', summary: 'A user’s hours, answering rules and call settings (unreleased)' },
   { route: '/api/users/[id]/answering-rules', method: 'PUT', summary: 'Replace a user’s hours, answering rules and call settings (unreleased)', body: userAnsweringSchema },
+  { route: '/api/me/answering-rules/greetings/[rule]', method: 'GET', summary: 'The audio of the signed-in user’s custom voicemail greeting of a rule (in_hours, after_hours or a custom rule id); 404 while it plays the default (unreleased)', produces: ['audio/wav'] },
+  { route: '/api/me/answering-rules/greetings/[rule]', method: 'PUT', summary: 'Set the voicemail greeting of one of the signed-in user’s rules: the body is the WAV or MP3 file (at most 10 MB, 3 minutes), converted once (unreleased)', query: greetingUploadQuery, accepts: GREETING_AUDIO },
+  { route: '/api/me/answering-rules/greetings/[rule]', method: 'DELETE', summary: 'Reset one of the signed-in user’s rules to the default voicemail greeting (unreleased)' },
+  { route: '/api/users/[id]/answering-rules/greetings/[rule]', method: 'GET', summary: 'The audio of a user’s custom voicemail greeting of a rule; 404 while it plays the default (unreleased)', produces: ['audio/wav'] },
+  { route: '/api/users/[id]/answering-rules/greetings/[rule]', method: 'PUT', summary: 'Set the voicemail greeting of one of a user’s rules: the body is the WAV or MP3 file (at most 10 MB, 3 minutes), converted once (unreleased)', query: greetingUploadQuery, accepts: GREETING_AUDIO },
+  { route: '/api/users/[id]/answering-rules/greetings/[rule]', method: 'DELETE', summary: 'Reset one of a user’s rules to the default voicemail greeting (unreleased)' },
 ];

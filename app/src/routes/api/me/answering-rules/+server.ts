@@ -22,7 +22,8 @@ export const PUT: RequestHandler = async (event) => {
   const auth = caller(event);
   const body = await readJson(event.request, userAnsweringSchema);
   if (!body.ok) return body.response;
-  const saved = await saveUserAnswering((await getRuntime()).db, actorOf(event), auth.account.id, auth.user.id, body.data);
+  const rt = await getRuntime();
+  const saved = await saveUserAnswering(rt.db, actorOf(event), auth.account.id, auth.user.id, body.data, { dataDir: rt.config.dataDir });
   if (!saved.ok) return json({ error: saved.error, fields: saved.fields }, { status: saved.status });
   return json(saved.view);
 };

@@ -32,7 +32,7 @@ export const PUT: RequestHandler = async (event) => {
   if (!(await userVisibleTo(db, auth, event.params.id))) return notFound();
   const body = await readJson(event.request, userAnsweringSchema);
   if (!body.ok) return body.response;
-  const saved = await saveUserAnswering(db, actorOf(event), auth.account.id, event.params.id, body.data);
+  const saved = await saveUserAnswering(db, actorOf(event), auth.account.id, event.params.id, body.data, { dataDir: (await getRuntime()).config.dataDir });
   if (!saved.ok) return json({ error: saved.error, fields: saved.fields }, { status: saved.status });
   return json(saved.view);
 };
