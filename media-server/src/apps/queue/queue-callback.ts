@@ -93,7 +93,8 @@ export class QueueCallbacks {
   private readonly serving = new Set<Promise<CallbackResult>>();
   /** Callbacks waiting for their retry: the retry's timer, and the interval keeping the entry 'serving' meanwhile. */
   private readonly retries = new Map<NodeJS.Timeout, NodeJS.Timeout>();
-  private looking = false;
+  /** The look in progress: one at a time, and stop waits for it (it goes on through Redis round trips). */
+  private looking: Promise<void> | null = null;
   private stopped = false;
   /** The calls this node has open for callbacks: closed on stop. */
   private readonly calls = new Set<OriginatedCall>();
@@ -117,6 +118,8 @@ export class QueueCallbacks {
       clearInterval(keep);
     }
     this.retries.clear();
+    // A look under way when stopped would go on using the state (and its Redis) after the caller closed it.
+    await this.looking;
     await Promise.allSettled([...this.calls].map((c) => c.close('failed')));
     await Promise.allSettled([...this.serving]);
   }
@@ -126,10 +129,14 @@ export class QueueCallbacks {
     return this.serving.size;
   }
 
-  /** One look: each due callback this node can take is served. */
-  async look(): Promise<void> {
-    if (this.looking || this.stopped) return;
-    this.looking = true;
+  /** One look: each due callback this node can take is served (a look already under way is that look). */
+  look(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.looking ??= this.lookNow().finally(() => (this.looking = null));
+    return this.looking;
+  }
+
+  private async lookNow(): Promise<void> {
     try {
       for (const { queueId, entryId, accountId } of await this.deps.state.dueCallbacks()) {
         if (this.serving.size >= MAX_SERVING || this.stopped) break;
@@ -145,8 +152,6 @@ export class QueueCallbacks {
       }
     } catch {
       // Redis away: the next look tries again.
-    } finally {
-      this.looking = false;
     }
   }
 
