@@ -169,8 +169,11 @@ describe('MediaClock', () => {
     // The frames due during the stall came at once as it ended, and each burst caught up with the time.
     const first = ticks.find((t) => t.at >= until)!;
     expect(ticks.filter((t) => t.at >= first.at && t.at - first.at < 1).length).toBeGreaterThanOrEqual(3);
-    const last = ticks.at(-1)!;
-    expect(last.at - last.frame).toBeLessThan(25);
+    // And caught up with the time: some frame after the stall came within 25 ms of when it was due (a clock
+    // that paid one owed frame per timer would stay ~70 ms behind). Not every one: a busy machine may leave
+    // this process unscheduled for tens of ms between any two frames (CI: the last one came 70 ms late).
+    const lags = ticks.filter((t) => t.at >= first.at).map((t) => t.at - t.frame);
+    expect(Math.min(...lags)).toBeLessThan(25);
     const after = ticks.length;
     await new Promise((r) => setTimeout(r, 60));
     expect(ticks.length).toBe(after);
