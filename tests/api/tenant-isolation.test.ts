@@ -122,7 +122,12 @@ beforeAll(async () => {
   const bPark = (await (await b.client.json('POST', '/api/park-locations', { number: '6003', name: 'Beta park', memberExtensionIds: [me.extensionId] })).json()) as { location: { id: string } };
   const bPickup = (await (await b.client.json('POST', '/api/pickup-groups', { name: 'Beta pickup', memberExtensionIds: [me.extensionId] })).json()) as { group: { id: string } };
   const bMonitoring = (await (await b.client.json('POST', '/api/monitoring-groups', { name: 'Beta coaching', monitorExtensionIds: [me.extensionId] })).json()) as { group: { id: string } };
-  b.ids = { 'call-queues': bQueue.queue.extensionId, 'monitoring-groups': bMonitoring.group.id, 'managed-call-queues': bQueue.queue.extensionId, 'paging-groups': bPaging.group.id, 'park-locations': bPark.location.id, 'pickup-groups': bPickup.group.id, registrations: bRegistration.id, campaigns: bCampaign.id, messages: bVoicemail.id, conversations: bConversation.id, menus: bMenu.menu.id, prompts: bPrompt.id, 'api-tokens': bToken.id, templates: bTemplate.id, 'template-applications': bApplication.applicationId, numbers: bNumber.id, 'bulk-edit': bBulkEdit.id, roles: bRole.id, 'user-groups': bGroup.id, members: me.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
+  // A custom answering rule of B's user: its greeting route (`greetings/[rule]`) answers 404 to A.
+  const bRules = ((await (await b.client.get('/api/me/answering-rules')).json()) as { answering: { inHours: object; custom: object[] } }).answering;
+  const bRulesSaved = await b.client.json('PUT', '/api/me/answering-rules', { ...bRules, custom: [{ ...bRules.inHours, name: 'Beta VIP', enabled: true, conditions: [{ type: 'caller_id', numbers: ['+14155550123'], contactIds: [] }] }] });
+  expect(bRulesSaved.status, await bRulesSaved.clone().text()).toBe(200);
+  const bRule = ((await bRulesSaved.json()) as { answering: { custom: { id: string }[] } }).answering.custom[0]!;
+  b.ids = { greetings: bRule.id, 'call-queues': bQueue.queue.extensionId, 'monitoring-groups': bMonitoring.group.id, 'managed-call-queues': bQueue.queue.extensionId, 'paging-groups': bPaging.group.id, 'park-locations': bPark.location.id, 'pickup-groups': bPickup.group.id, registrations: bRegistration.id, campaigns: bCampaign.id, messages: bVoicemail.id, conversations: bConversation.id, menus: bMenu.menu.id, prompts: bPrompt.id, 'api-tokens': bToken.id, templates: bTemplate.id, 'template-applications': bApplication.applicationId, numbers: bNumber.id, 'bulk-edit': bBulkEdit.id, roles: bRole.id, 'user-groups': bGroup.id, members: me.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
 }, 120_000);
 
 afterAll(async () => {
@@ -191,6 +196,8 @@ describe('tenant isolation', () => {
     expect(walked).toContain('POST /api/users/bulk-edit/[id]/confirm');
     expect(walked).toContain('PATCH /api/templates/[id]');
     expect(walked).toContain('PUT /api/call-queues/[id]');
+    expect(walked).toContain('PUT /api/me/answering-rules/greetings/[rule]');
+    expect(walked).toContain('DELETE /api/users/[id]/answering-rules/greetings/[rule]');
     expect(walked).toContain('PUT /api/monitoring-groups/[id]');
     expect(walked).toContain('DELETE /api/monitoring-groups/[id]');
     expect(((await (await b.client.get(`/api/monitoring-groups/${b.ids['monitoring-groups']}`)).json()) as { group: { name: string } }).group.name).toBe('Beta coaching');
