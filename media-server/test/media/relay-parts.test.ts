@@ -162,34 +162,39 @@ describe('MediaClock', () => {
     const stalled = performance.now();
     const until = stalled + 70;
     while (performance.now() < until);
-    await expect.poll(() => ticks.filter((t) => t.at >= until).length, { timeout: 5_000, interval: 10 }).toBeGreaterThanOrEqual(5);
+    // Caught up with the time: a frame after the stall comes within 25 ms of when it was due (a clock that
+    // paid one owed frame per timer would stay ~70 ms behind for good). Waited for, not asserted on the first
+    // ticks: a busy machine may leave this process unscheduled for tens of ms at any moment (CI: 76 ms).
+    await expect.poll(() => ticks.some((t) => t.at >= until && t.at - t.frame < 25), { timeout: 5_000, interval: 10 }).toBe(true);
     clock.delete(listener);
-    // Every frame, 20 ms apart, none skipped (whatever a busy machine did to the timers).
-    for (let i = 1; i < ticks.length; i++) expect(ticks[i]!.frame - ticks[i - 1]!.frame).toBeCloseTo(20, 6);
-    // The frames due during the stall came at once as it ended, and each burst caught up with the time.
+    // The frames due during the stall came at once as it ended, none skipped: 20 ms apart from the last
+    // frame before the stall through the burst. (A stall of more than MAX_CATCH_UP frames skips by design.)
     const first = ticks.find((t) => t.at >= until)!;
-    expect(ticks.filter((t) => t.at >= first.at && t.at - first.at < 1).length).toBeGreaterThanOrEqual(3);
-    // And caught up with the time: some frame after the stall came within 25 ms of when it was due (a clock
-    // that paid one owed frame per timer would stay ~70 ms behind). Not every one: a busy machine may leave
-    // this process unscheduled for tens of ms between any two frames (CI: the last one came 70 ms late).
-    const lags = ticks.filter((t) => t.at >= first.at).map((t) => t.at - t.frame);
-    expect(Math.min(...lags)).toBeLessThan(25);
+    // At once: within 15 ms (less than a frame; room for a preemption in the middle of the burst).
+    const burst = ticks.filter((t) => t.at >= first.at && t.at - first.at < 15);
+    expect(burst.length).toBeGreaterThanOrEqual(3);
+    const from = ticks.indexOf(first) - 1;
+    const around = ticks.slice(Math.max(0, from), ticks.indexOf(first) + burst.length);
+    for (let i = 1; i < around.length; i++) expect(around[i]!.frame - around[i - 1]!.frame).toBeCloseTo(20, 6);
     const after = ticks.length;
     await new Promise((r) => setTimeout(r, 60));
     expect(ticks.length).toBe(after);
   });
 
   it('after a stall, reads the packets that arrived meanwhile before it catches up', async () => {
-    // Another thread sends a datagram every 5 ms while this one is blocked: they wait in the socket.
+    // Another thread sends a datagram every 5 ms while this one is blocked: they wait in the socket. It
+    // counts what the kernel took (the send callback) in shared memory, so the test knows some did arrive.
     const socket = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     let received = 0;
     socket.on('message', () => received++);
+    const sent = new Int32Array(new SharedArrayBuffer(4));
     const sender = new Worker(
-      `const s = require('node:dgram').createSocket('udp4');
-       const t = setInterval(() => s.send(Buffer.alloc(20), ${socket.address().port}, '127.0.0.1'), 5);
-       setTimeout(() => { clearInterval(t); s.close(); }, 3000);`,
-      { eval: true },
+      `const { workerData } = require('node:worker_threads');
+       const s = require('node:dgram').createSocket('udp4');
+       const t = setInterval(() => s.send(Buffer.alloc(20), ${socket.address().port}, '127.0.0.1', () => Atomics.add(workerData, 0, 1)), 5);
+       setTimeout(() => { clearInterval(t); s.close(); }, 10000);`,
+      { eval: true, workerData: sent },
     );
     const clock = new MediaClock();
     const seen: { at: number; received: number }[] = [];
@@ -200,15 +205,20 @@ describe('MediaClock', () => {
       let before = 0;
       let stallEnd = 0;
       // The thread is held up while it works (here in the check phase), as a worker preempted on a busy
-      // machine: the next turn of the loop starts with the timers, the clock's late one among them.
-      await new Promise<void>((resolve) =>
-        setImmediate(() => {
-          before = received;
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-          stallEnd = performance.now();
-          resolve();
-        }),
-      );
+      // machine: the next turn of the loop starts with the timers, the clock's late one among them. On a
+      // loaded machine the sender may not run during a stall: the stall is made again until it has.
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const sentBefore = Atomics.load(sent, 0);
+        await new Promise<void>((resolve) =>
+          setImmediate(() => {
+            before = received;
+            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+            stallEnd = performance.now();
+            resolve();
+          }),
+        );
+        if (Atomics.load(sent, 0) - sentBefore >= 2) break;
+      }
       // Wait for the clock's first tick after the stall, however late a busy machine runs it.
       await expect.poll(() => seen.some((s) => s.at >= stallEnd), { timeout: 5_000, interval: 5 }).toBe(true);
       const first = seen.find((s) => s.at >= stallEnd);
