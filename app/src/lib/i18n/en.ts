@@ -1,5 +1,15 @@
 /** English UI text. Keys are shared with fr.ts; the type of this object is the dictionary type. */
 export const en = {
+  'auditAction.extension.assigned': 'Extension assigned',
+  'auditAction.extension.deleted': 'Extension deleted',
+  'auditAction.site.created': 'Site created',
+  'auditAction.site.updated': 'Site updated',
+  'auditAction.job.retried': 'Job retried',
+  'auditAction.recording_export.requested': 'Recording export requested',
+  'auditAction.call.hangup': 'Call hung up',
+  'auditAction.call.transfer': 'Call transferred',
+  'auditAction.call.start-recording': 'Call recording started',
+  'auditAction.call.stop-recording': 'Call recording stopped',
   'app.name': 'Carillon',
   'lang.en': 'English',
   'lang.fr': 'Français',

@@ -2,6 +2,16 @@ import type { Dictionary } from './en.ts';
 
 /** Texte français de l'interface, aligné sur le vocabulaire des guides (seeds). */
 export const fr: Dictionary = {
+  'auditAction.extension.assigned': 'Poste attribué',
+  'auditAction.extension.deleted': 'Poste supprimé',
+  'auditAction.site.created': 'Site créé',
+  'auditAction.site.updated': 'Site modifié',
+  'auditAction.job.retried': 'Tâche relancée',
+  'auditAction.recording_export.requested': 'Export d’enregistrements demandé',
+  'auditAction.call.hangup': 'Appel raccroché',
+  'auditAction.call.transfer': 'Appel transféré',
+  'auditAction.call.start-recording': 'Enregistrement d’appel démarré',
+  'auditAction.call.stop-recording': 'Enregistrement d’appel arrêté',
   'app.name': 'Carillon',
   'lang.en': 'English',
   'lang.fr': 'Français',

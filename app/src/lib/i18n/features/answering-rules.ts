@@ -1,5 +1,6 @@
 /** Answering rules (issue 13): My Extension › Call Handling & Forwarding, and the same on a user's admin page. */
 export const en = {
+  'auditAction.user.answering_rules_changed': 'Answering rules changed',
   'answeringRules.title': 'Call Handling & Forwarding',
   'answeringRules.adminTitle': 'Call Handling & Forwarding of {name}',
   'answeringRules.link': 'Call Handling & Forwarding',
@@ -107,6 +108,7 @@ export const en = {
 };
 
 export const fr: Record<keyof typeof en, string> = {
+  'auditAction.user.answering_rules_changed': 'Règles de réponse modifiées',
   'answeringRules.title': 'Gestion et renvoi des appels',
   'answeringRules.adminTitle': 'Gestion et renvoi des appels de {name}',
   'answeringRules.link': 'Gestion et renvoi des appels',

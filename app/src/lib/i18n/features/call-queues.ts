@@ -1,5 +1,11 @@
 /** Call queues (issue 15): the agent's log-in page, My Extension › Call Queues, and the admin's pages under Phone System (unreleased). */
 export const en = {
+  'auditAction.call_queue.created': 'Call queue created',
+  'auditAction.call_queue.updated': 'Call queue updated',
+  'auditAction.call_queue.managers_updated': 'Call queue managers changed',
+  'auditAction.call_queue.voicemail_updated': 'Call queue voicemail changed',
+  'auditAction.call_queue.member_accepting': 'Queue member accepting calls',
+  'auditAction.call_queue.member_not_accepting': 'Queue member not accepting calls',
   'callQueues.agent.link': 'Call Queues',
   'callQueues.agent.title': 'Call Queues',
   'callQueues.agent.intro': 'Choose the queues whose calls you take. From a phone: *45 logs you in to all your queues, *45 followed by a queue’s number to that one; *46 logs you out the same way.',
@@ -131,6 +137,12 @@ export const en = {
 };
 
 export const fr: typeof en = {
+  'auditAction.call_queue.created': 'File d’attente créée',
+  'auditAction.call_queue.updated': 'File d’attente modifiée',
+  'auditAction.call_queue.managers_updated': 'Responsables de la file d’attente modifiés',
+  'auditAction.call_queue.voicemail_updated': 'Messagerie de la file d’attente modifiée',
+  'auditAction.call_queue.member_accepting': 'Membre de la file acceptant les appels',
+  'auditAction.call_queue.member_not_accepting': 'Membre de la file n’acceptant plus les appels',
   'callQueues.agent.link': 'Files d’attente',
   'callQueues.agent.title': 'Files d’attente',
   'callQueues.agent.intro': 'Choisissez les files d’attente dont vous prenez les appels. Depuis un téléphone : *45 vous connecte à toutes vos files, *45 suivi du numéro d’une file à celle-ci ; *46 vous déconnecte de la même façon.',

@@ -1,5 +1,9 @@
 /** The audio conference bridge (issue 16, unreleased): My Extension › Conferencing. */
 export const en = {
+  'auditAction.conference.settings_saved': 'Conference settings saved',
+  'auditAction.conference.codes_regenerated': 'Conference access codes regenerated',
+  'auditAction.conference.dial_in_added': 'Conference dial-in number added',
+  'auditAction.conference.dial_in_removed': 'Conference dial-in number removed',
   'conference.link': 'Conferencing',
   'conference.title': 'Conferencing',
   'conference.intro': 'Your audio conference: callers dial a number of the bridge and enter your access code. The host code starts the conference; the participant code joins it.',
@@ -41,6 +45,10 @@ export const en = {
 };
 
 export const fr: Record<keyof typeof en, string> = {
+  'auditAction.conference.settings_saved': 'Paramètres de conférence enregistrés',
+  'auditAction.conference.codes_regenerated': 'Codes d’accès de conférence régénérés',
+  'auditAction.conference.dial_in_added': 'Numéro d’accès de conférence ajouté',
+  'auditAction.conference.dial_in_removed': 'Numéro d’accès de conférence retiré',
   'conference.link': 'Conférences',
   'conference.title': 'Conférences',
   'conference.intro': 'Votre conférence téléphonique : les appelants composent un numéro du pont et saisissent votre code d’accès. Le code organisateur ouvre la conférence ; le code participant permet de la rejoindre.',

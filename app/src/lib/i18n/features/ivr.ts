@@ -1,5 +1,14 @@
 /** IVR menus, the IVR editor with its "try it" simulator, and the prompts library (issue 14). */
 export const en = {
+  'auditAction.ivr.settings_updated': 'Auto-receptionist settings updated',
+  'auditAction.ivr.hours_updated': 'Company hours updated',
+  'auditAction.ivr.directory_updated': 'Dial-by-name directory updated',
+  'auditAction.ivr.imported': 'IVR configuration imported',
+  'auditAction.ivr_menu.created': 'IVR menu created',
+  'auditAction.ivr_menu.updated': 'IVR menu updated',
+  'auditAction.ivr_menu.deleted': 'IVR menu deleted',
+  'auditAction.ivr_prompt.created': 'Prompt added',
+  'auditAction.ivr_prompt.deleted': 'Prompt deleted',
   'ivr.title': 'Auto-Receptionist',
   'ivr.tab.menus': 'IVR menus',
   'ivr.tab.editor': 'IVR editor',
@@ -160,6 +169,15 @@ export const en = {
 } as const;
 
 export const fr: Record<keyof typeof en, string> = {
+  'auditAction.ivr.settings_updated': 'Paramètres du standard automatique modifiés',
+  'auditAction.ivr.hours_updated': 'Heures d’ouverture modifiées',
+  'auditAction.ivr.directory_updated': 'Annuaire par nom modifié',
+  'auditAction.ivr.imported': 'Configuration SVI importée',
+  'auditAction.ivr_menu.created': 'Menu SVI créé',
+  'auditAction.ivr_menu.updated': 'Menu SVI modifié',
+  'auditAction.ivr_menu.deleted': 'Menu SVI supprimé',
+  'auditAction.ivr_prompt.created': 'Message ajouté',
+  'auditAction.ivr_prompt.deleted': 'Message supprimé',
   'ivr.title': 'Standard automatique',
   'ivr.tab.menus': 'Menus RVI',
   'ivr.tab.editor': 'Éditeur de RVI',

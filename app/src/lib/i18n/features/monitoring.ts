@@ -1,5 +1,8 @@
 /** Call monitoring groups (issue 15 point 6, MON-02): Phone System › Call Monitoring (unreleased). */
 export const en = {
+  'auditAction.monitoring_group.create': 'Monitoring group created',
+  'auditAction.monitoring_group.update': 'Monitoring group updated',
+  'auditAction.monitoring_group.delete': 'Monitoring group deleted',
   'monitoring.tab': 'Call Monitoring',
   'monitoring.title': 'Call Monitoring',
   'monitoring.none': 'No call monitoring group yet.',
@@ -26,6 +29,9 @@ export const en = {
 };
 
 export const fr: typeof en = {
+  'auditAction.monitoring_group.create': 'Groupe de supervision créé',
+  'auditAction.monitoring_group.update': 'Groupe de supervision modifié',
+  'auditAction.monitoring_group.delete': 'Groupe de supervision supprimé',
   'monitoring.tab': 'Surveillance d’appels',
   'monitoring.title': 'Surveillance d’appels',
   'monitoring.none': 'Aucun groupe de surveillance pour l’instant.',

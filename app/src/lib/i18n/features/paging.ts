@@ -1,5 +1,8 @@
 /** Paging-only groups (issue 15 point 2, PG-02, PG-03): Phone System › Paging Only (unreleased). */
 export const en = {
+  'auditAction.paging_group.create': 'Paging group created',
+  'auditAction.paging_group.update': 'Paging group updated',
+  'auditAction.paging_group.delete': 'Paging group deleted',
   'paging.tab': 'Paging Only',
   'paging.title': 'Paging Only',
   'paging.intro': 'Dial *84 followed by a group’s number to page its devices.',
@@ -32,6 +35,9 @@ export const en = {
 };
 
 export const fr: typeof en = {
+  'auditAction.paging_group.create': 'Groupe de radiomessagerie créé',
+  'auditAction.paging_group.update': 'Groupe de radiomessagerie modifié',
+  'auditAction.paging_group.delete': 'Groupe de radiomessagerie supprimé',
   'paging.tab': 'Annonces uniquement',
   'paging.title': 'Groupes d’annonces uniquement',
   'paging.intro': 'Composez *84 suivi du numéro d’un groupe pour diffuser une annonce sur ses appareils.',

@@ -1,5 +1,11 @@
 /** Park locations (PK-01…PK-03) and directed call pickup groups (PU-01, PU-02): Phone System › Park Locations, Call Pickup (unreleased). */
 export const en = {
+  'auditAction.park_location.create': 'Park location created',
+  'auditAction.park_location.update': 'Park location updated',
+  'auditAction.park_location.delete': 'Park location deleted',
+  'auditAction.pickup_group.create': 'Call pickup group created',
+  'auditAction.pickup_group.update': 'Call pickup group updated',
+  'auditAction.pickup_group.delete': 'Call pickup group deleted',
   'park.tab': 'Park Locations',
   'park.title': 'Park Locations',
   'park.intro': 'Members park a call by transferring it to the location’s extension, and retrieve it by dialling that extension. One call per location; a call nobody retrieves rings back the one who parked it.',
@@ -55,6 +61,12 @@ export const en = {
 };
 
 export const fr: typeof en = {
+  'auditAction.park_location.create': 'Emplacement de parcage créé',
+  'auditAction.park_location.update': 'Emplacement de parcage modifié',
+  'auditAction.park_location.delete': 'Emplacement de parcage supprimé',
+  'auditAction.pickup_group.create': 'Groupe d’interception créé',
+  'auditAction.pickup_group.update': 'Groupe d’interception modifié',
+  'auditAction.pickup_group.delete': 'Groupe d’interception supprimé',
   'park.tab': 'Emplacements de parcage',
   'park.title': 'Emplacements de parcage',
   'park.intro': 'Les membres parquent un appel en le transférant vers le poste de l’emplacement, et le reprennent en composant ce poste. Un appel par emplacement ; un appel que personne ne reprend rappelle celui qui l’a parqué.',

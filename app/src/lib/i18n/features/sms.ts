@@ -1,5 +1,13 @@
 /** Text messages (issue 18): the queue's name on the admin queue page, and My Extension › Messages › Texts (unreleased). */
 export const en = {
+  'auditAction.sms_campaign.created': 'Text campaign created',
+  'auditAction.sms_campaign.pause': 'Text campaign paused',
+  'auditAction.sms_campaign.resume': 'Text campaign resumed',
+  'auditAction.sms_campaign.cancel': 'Text campaign cancelled',
+  'auditAction.sms_quiet_hours.updated': 'Text quiet hours updated',
+  'auditAction.sms_registration.submitted': 'Text sender registration submitted',
+  'auditAction.sms_registration.approved': 'Text sender registration approved',
+  'auditAction.sms_registration.rejected': 'Text sender registration rejected',
   'jobs.queue.sms-send': 'Text messages',
   'sms.title': 'Texts',
   'sms.unread': '{count} unread',
@@ -105,6 +113,14 @@ export const en = {
 } as const;
 
 export const fr: Record<keyof typeof en, string> = {
+  'auditAction.sms_campaign.created': 'Campagne SMS créée',
+  'auditAction.sms_campaign.pause': 'Campagne SMS suspendue',
+  'auditAction.sms_campaign.resume': 'Campagne SMS reprise',
+  'auditAction.sms_campaign.cancel': 'Campagne SMS annulée',
+  'auditAction.sms_quiet_hours.updated': 'Heures de silence SMS modifiées',
+  'auditAction.sms_registration.submitted': 'Enregistrement d’expéditeur SMS soumis',
+  'auditAction.sms_registration.approved': 'Enregistrement d’expéditeur SMS approuvé',
+  'auditAction.sms_registration.rejected': 'Enregistrement d’expéditeur SMS refusé',
   'jobs.queue.sms-send': 'SMS',
   'sms.title': 'SMS',
   'sms.unread': '{count} non lu(s)',

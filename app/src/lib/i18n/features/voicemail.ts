@@ -1,5 +1,6 @@
 /** The voicemail inbox (issue 13): My Extension › Messages › Voicemail and the badge on every page (unreleased). */
 export const en = {
+  'auditAction.user.voicemail_greeting_changed': 'Voicemail greeting changed',
   'jobs.queue.voicemail-notify': 'Voicemail e-mails',
   'voicemail.title': 'Voicemail',
   'voicemail.badge': 'Voicemail: {count} new',
@@ -34,6 +35,7 @@ export const en = {
 } as const;
 
 export const fr: Record<keyof typeof en, string> = {
+  'auditAction.user.voicemail_greeting_changed': 'Annonce de messagerie modifiée',
   'jobs.queue.voicemail-notify': 'E-mails de messagerie vocale',
   'voicemail.title': 'Messagerie vocale',
   'voicemail.badge': 'Messagerie vocale : {count} nouveau(x)',
