@@ -261,3 +261,40 @@ describe('an administrator’s changes to a user’s greetings', () => {
     expect((await put(sam, url(), fs.readFileSync(path.join(work, 'tone.wav')))).status).toBe(403);
   });
 });
+
+describe('deleting the user', () => {
+  it('removes their greetings, their messages and transcripts from the disk and the database, and only theirs', async () => {
+    expect((await put(admin, `/api/users/${samId}/answering-rules/greetings/in_hours`, fs.readFileSync(path.join(work, 'tone.wav')))).status).toBe(200);
+    const greetings = await db.selectFrom('voicemail_greetings').select('file').where('user_id', '=', samId).execute();
+    expect(greetings).toHaveLength(1);
+    // A message in Sam's mailbox, with the MP3 made for e-mails and its transcript, as a deposit leaves them.
+    const ext = (await db.selectFrom('users').select('extension_id').where('id', '=', samId).executeTakeFirstOrThrow()).extension_id;
+    const message = `voicemail/${accountId}/sam-message.wav`;
+    const transcriptAudio = `transcriptions/${accountId}/sam-message.wav`;
+    for (const file of [message, message.replace(/\.wav$/, '.mp3'), transcriptAudio]) {
+      fs.mkdirSync(path.dirname(path.join(product.dataDir, file)), { recursive: true });
+      fs.copyFileSync(path.join(work, 'tone.wav'), path.join(product.dataDir, file));
+    }
+    const transcript = await db
+      .insertInto('transcriptions')
+      .values({ account_id: accountId, extension_id: ext, language: 'en', status: 'completed', file_name: 'sam-message.wav', size_bytes: 1000, audio_path: transcriptAudio, text: 'call me back' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('voicemail_messages')
+      .values({ account_id: accountId, mailbox_extension_id: ext, to_number: '201', reason: 'no_answer', audio_path: message, duration_ms: 2000, size_bytes: 32044, transcription_id: transcript.id })
+      .execute();
+    // Someone else's file in the same folders stays.
+    const othersFile = path.join(product.dataDir, `voicemail/${accountId}/someone-else.wav`);
+    fs.copyFileSync(path.join(work, 'tone.wav'), othersFile);
+
+    const res = await admin.json('POST', '/api/users/bulk', { action: 'delete', userIds: [samId] });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(((await res.json()) as { results: { result: string }[] }).results).toEqual([{ userId: samId, result: 'changed' }]);
+
+    for (const file of [...greetings.map((g) => g.file), message, message.replace(/\.wav$/, '.mp3'), transcriptAudio]) expect(fs.existsSync(path.join(product.dataDir, file)), file).toBe(false);
+    expect(fs.existsSync(othersFile)).toBe(true);
+    expect(await db.selectFrom('transcriptions').select('id').where('id', '=', transcript.id).execute()).toEqual([]);
+    expect(await db.selectFrom('voicemail_greetings').select('id').where('user_id', '=', samId).execute()).toEqual([]);
+  });
+});

@@ -1,2 +1,3 @@
 export * from './voicemail-inbox.ts';
 export * from './greetings.ts';
+export * from './mailbox-files.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accountInfoFor, announceConfigChange, recordAudit, storePassword, validatePassword, type AuditActor, type AuthenticatedSession } from '@carillon/core';
+import { removeDataFiles, takeExtensionAudioFiles } from '@carillon/core/voicemail';
 import { sql } from '@carillon/db';
 import { PERMISSIONS, PREDEFINED_ROLE_PERMISSIONS } from '@carillon/domain';
 import type { Runtime } from '../runtime.ts';
@@ -113,6 +114,8 @@ export async function runBulkAction(
   const plan = req.action === 'change_site' ? await DialPlan.load(db, accountId) : null;
   for (const userId of [...new Set(req.userIds)]) {
     let moved: { extensionId: string; short: string; from: string; to: string; renumbered: boolean } | undefined;
+    /** A deleted user's messages and greetings, removed from disk once the delete has committed. */
+    let deletedFiles: string[] = [];
     try {
       const changed = await db.transaction().execute(async (trx) => {
         // Serialises bulk changes of one account, so that two admins cannot each disable "the other" last Super Admin.
@@ -175,6 +178,7 @@ export async function runBulkAction(
           case 'delete': {
             const account = await trx.selectFrom('accounts').select('operator_extension_id').where('id', '=', accountId).executeTakeFirstOrThrow();
             if (account.operator_extension_id === target.extension_id) throw new Refused('operator_extension');
+            deletedFiles = await takeExtensionAudioFiles(trx, accountId, target.extension_id);
             // Numbers go back to the inventory and phones become unassigned (their foreign keys set null); sessions, tokens and contacts go with the user.
             await trx.deleteFrom('users').where('account_id', '=', accountId).where('id', '=', target.id).execute();
             await trx.deleteFrom('extensions').where('account_id', '=', accountId).where('id', '=', target.extension_id).execute();
@@ -235,6 +239,7 @@ export async function runBulkAction(
           }
         }
       });
+      await removeDataFiles(rt.config.dataDir, deletedFiles);
       if (changed === 'invite') {
         try {
           await inviteUser(rt, actor, accountId, userId);

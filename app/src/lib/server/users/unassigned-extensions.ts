@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { announceConfigChange, defaultRoleIdFor, recordAudit, refuseGrant, type AuditActor, type Granter } from '@carillon/core';
+import { removeDataFiles, takeExtensionAudioFiles } from '@carillon/core/voicemail';
 import { sql, type Db } from '@carillon/db';
 import type { UserScope } from './scope.ts';
 
@@ -98,16 +99,20 @@ export async function assignExtension(db: Db, granter: Granter, actor: AuditActo
 }
 
 /** Deletes an unused extension; its numbers go back to the inventory and its phones become unassigned. */
-export async function deleteUnassignedExtension(db: Db, accountId: string, actor: AuditActor, id: string): Promise<'deleted' | 'not_found' | 'operator_extension'> {
+export async function deleteUnassignedExtension(db: Db, dataDir: string, accountId: string, actor: AuditActor, id: string): Promise<'deleted' | 'not_found' | 'operator_extension'> {
+  let files: string[] = [];
   const deleted = await db.transaction().execute(async (trx) => {
     const ext = await findUnassigned(trx, accountId, id);
     if (!ext) return 'not_found';
     const account = await trx.selectFrom('accounts').select('operator_extension_id').where('id', '=', accountId).executeTakeFirstOrThrow();
     if (account.operator_extension_id === ext.id) return 'operator_extension';
+    // Messages left on it while it had no user (its mailbox still answered) go with it.
+    files = await takeExtensionAudioFiles(trx, accountId, ext.id);
     await trx.deleteFrom('extensions').where('account_id', '=', accountId).where('id', '=', ext.id).execute();
     await recordAudit(trx, actor, { accountId, action: 'extension.deleted', targetType: 'extension', targetId: ext.id, before: { number: ext.number, name: ext.name, siteId: ext.site_id } });
     return 'deleted';
   });
+  await removeDataFiles(dataDir, files);
   // Its phones became unassigned: they stop registering at once.
   if (deleted === 'deleted') await announceConfigChange(accountId, 'extensions', 'devices');
   return deleted;

@@ -20,10 +20,11 @@ export const GET: RequestHandler = async (event) => {
 /** Only an unassigned extension can be deleted here; a user's goes with the user (POST /api/users/bulk). */
 export const DELETE: RequestHandler = async (event) => {
   if (!isUuid(event.params.id)) return notFound();
-  const db = (await getRuntime()).db;
+  const rt = await getRuntime();
+  const db = rt.db;
   const ext = await findUnassigned(db, caller(event).account.id, event.params.id);
   if (!ext || !siteInScope(await userScopeOf(db, caller(event)), ext.site_id)) return notFound();
-  const done = await deleteUnassignedExtension(db, caller(event).account.id, actorOf(event), event.params.id);
+  const done = await deleteUnassignedExtension(db, rt.config.dataDir, caller(event).account.id, actorOf(event), event.params.id);
   if (done === 'not_found') return notFound();
   if (done === 'operator_extension') return json({ error: 'operator_extension' }, { status: 409 });
   return new Response(null, { status: 204 });
