@@ -112,6 +112,21 @@ describe('company hours in the IVR settings', () => {
     expect((await settingsOf(admin)).hours).toEqual(SPLIT_HOURS);
   });
 
+  it('keeps hours and directory saved on their own pages when the general settings form, opened before, is saved without them', async () => {
+    // The general form was opened (it read the settings), then hours and directory were saved elsewhere.
+    const { hours: _hours, directory: _directory, ...general } = await settingsOf(admin);
+    expect((await admin.json('PUT', '/api/ivr/hours', { hours: SPLIT_HOURS })).status).toBe(200);
+    expect((await admin.json('PUT', '/api/ivr/directory', { searchBy: 'first_name', extensions: null })).status).toBe(200);
+    const put = await admin.json('PUT', '/api/ivr/settings', { ...general, genericKeys: { hash: 'root', star: 'repeat' } });
+    expect(put.status, await put.clone().text()).toBe(200);
+    const after = await settingsOf(admin);
+    expect(after).toMatchObject({ genericKeys: { hash: 'root', star: 'repeat' }, hours: SPLIT_HOURS, directory: { searchBy: 'first_name', extensions: null } });
+    // Sent, they are saved as sent (an API client that writes the whole settings).
+    expect((await admin.json('PUT', '/api/ivr/settings', { ...after, hours: { mode: '24h' }, directory: { searchBy: 'last_name', extensions: null } })).status).toBe(200);
+    expect(await settingsOf(admin)).toMatchObject({ hours: { mode: '24h' }, directory: { searchBy: 'last_name', extensions: null } });
+    expect((await admin.json('PUT', '/api/ivr/settings', { ...after, hours: SPLIT_HOURS })).status).toBe(200);
+  });
+
   it('goes back to 24 hours when set so', async () => {
     const put = await admin.json('PUT', '/api/ivr/settings', { ...(await settingsOf(admin)), hours: { mode: '24h' } });
     expect(put.status).toBe(200);

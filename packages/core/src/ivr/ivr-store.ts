@@ -18,6 +18,7 @@ import {
   type IvrIssue,
   type IvrMenu,
   type IvrSettings,
+  type IvrSettingsChange,
   type IvrValidationContext,
   type WeeklySchedule,
 } from '@carillon/domain';
@@ -222,10 +223,17 @@ async function writeSettings(trx: Transaction<Database>, accountId: string, sett
     .execute();
 }
 
-/** IVR-02…IVR-04. Switching to multi-level needs at least one menu (IVR-02's precondition). */
-export async function saveIvrSettings(db: Db, actor: AuditActor, accountId: string, settings: IvrSettings): Promise<IvrSettings> {
-  const before = await getIvrSettings(db, accountId);
+/**
+ * IVR-02…IVR-04. Switching to multi-level needs at least one menu (IVR-02's precondition). Hours or
+ * directory left out keep what is stored, read under the same lock of the account's row as their own
+ * pages' saves (saveSettingsPart): a general settings form opened earlier never undoes them.
+ */
+export async function saveIvrSettings(db: Db, actor: AuditActor, accountId: string, change: IvrSettingsChange): Promise<IvrSettings> {
   await db.transaction().execute(async (trx) => {
+    await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().executeTakeFirstOrThrow();
+    const before = await getIvrSettings(trx, accountId);
+    const directory = change.directory ?? before.directory;
+    const settings: IvrSettings = { ...change, hours: change.hours ?? before.hours, ...(directory ? { directory } : {}) };
     if (settings.mode === 'multi') {
       const any = await trx.selectFrom('ivr_menus').select('extension_id').where('account_id', '=', accountId).executeTakeFirst();
       if (!any) throw new IvrError('no_menus');

@@ -144,6 +144,14 @@ export const ivrSettings = z
   .strict();
 export type IvrSettings = z.infer<typeof ivrSettings>;
 
+/**
+ * A change of the settings as the general settings form sends it: the company hours and the directory have
+ * their own pages (and routes), so a form opened before one of them was saved must not write back what it
+ * read then. Absent, each keeps what is stored; given (an API client that sends them), each is saved.
+ */
+export const ivrSettingsChange = ivrSettings.extend({ hours: weeklyScheduleSchema.optional() });
+export type IvrSettingsChange = z.infer<typeof ivrSettingsChange>;
+
 /** At most this many menus per account: a bound on what one admin (or one imported file) can store. */
 export const MAX_IVR_MENUS = 500;
 

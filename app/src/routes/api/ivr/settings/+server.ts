@@ -1,5 +1,5 @@
 import { json } from '@sveltejs/kit';
-import { ivrSettings } from '@carillon/domain';
+import { ivrSettingsChange } from '@carillon/domain';
 import { IvrError, saveIvrSettings } from '@carillon/core/ivr';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { actorOf, caller, readJson } from '#lib/server/api.ts';
@@ -7,9 +7,12 @@ import { withIssues } from '#lib/server/ivr/ivr.ts';
 import { inArea } from '#lib/server/unreleased.ts';
 import type { RequestHandler } from './$types';
 
-/** IVR-02…IVR-04, AR-03, AR-05, AR-06: mode, top menus, company hours, generic keys, no-input action, zero dialing, operator, fax/SMS recipient. */
+/**
+ * IVR-02…IVR-04, AR-03, AR-05, AR-06: mode, top menus, company hours, generic keys, no-input action, zero dialing, operator, fax/SMS recipient.
+ * Hours and directory may be left out (the general settings form does): they then keep what is stored.
+ */
 export const PUT: RequestHandler = inArea('ivr', async (event) => {
-  const body = await readJson(event.request, ivrSettings);
+  const body = await readJson(event.request, ivrSettingsChange);
   if (!body.ok) return body.response;
   const rt = await getRuntime();
   const accountId = caller(event).account.id;
