@@ -160,6 +160,15 @@ describe('a user’s own greetings', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('refuses a silent recording (a muted microphone), and keeps the greeting it had', async () => {
+    const before = await snapshot();
+    // A tone of 0 Hz: two seconds of zeros, as a muted microphone records them.
+    const res = await put(sam, url, toneWav(2, 16000, 0), 'source=browser&name=recording.wav');
+    expect(res.status).toBe(422);
+    expect(await res.json()).toMatchObject({ error: 'silent', message: expect.stringMatching(/silent/) });
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('refuses a 2 GB upload by its Content-Length before reading it, and keeps the greeting it had', async () => {
     const before = await snapshot();
     const answer = await rawPut(url + '?name=huge.mp3', { 'content-length': String(2 * 1024 ** 3) }, async (req, answered) => {

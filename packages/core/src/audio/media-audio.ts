@@ -20,9 +20,9 @@ export function sniffAudio(head: Uint8Array): 'wav' | 'mp3' | 'ogg' | null {
 /** The format media-server plays (static/audio/README.md): 8 kHz, mono, 16-bit linear PCM WAV. */
 export const MEDIA_SAMPLE_RATE = 8000;
 
-/** Audio that cannot become a prompt: not audio, empty, or too long. The message says which, for the admin. */
+/** Audio that cannot become a prompt: not audio, empty, silent, or too long. The message says which, for the admin. */
 export class MediaAudioError extends Error {
-  readonly code: 'not_audio' | 'no_audio' | 'too_long' | 'too_large';
+  readonly code: 'not_audio' | 'no_audio' | 'silent' | 'too_long' | 'too_large';
   constructor(code: MediaAudioError['code'], message: string) {
     super(message);
     this.name = 'MediaAudioError';
@@ -84,24 +84,59 @@ export async function importUploadedAudio(upload: string, output: string, option
   if (format !== 'wav' && format !== 'mp3') throw new MediaAudioError('not_audio', 'not a WAV or MP3 file (its content is checked, not its name)');
   fs.mkdirSync(path.dirname(output), { recursive: true, mode: 0o700 });
   const converted = await convertToMediaWav(upload, output, { ffmpeg: options.ffmpeg, maxSeconds: options.maxSeconds });
+  // A muted or unplugged microphone records digital silence: callers would hear nothing where a greeting
+  // or a prompt should be, and the one who recorded it would not know.
+  if (loudestFrameRms(output) < SILENCE_RMS) {
+    fs.rmSync(output, { force: true });
+    throw new MediaAudioError('silent', 'the recording is silent (is the microphone muted?)');
+  }
   fs.chmodSync(output, 0o600);
   return converted;
 }
 
-/** Length of a 16-bit mono WAV's data chunk, in milliseconds at its own sample rate. */
-export function wavDurationMs(file: string): number {
-  const buf = fs.readFileSync(file);
-  if (buf.length < 12 || buf.toString('latin1', 0, 4) !== 'RIFF') return 0;
+/**
+ * Below this RMS over every 20 ms of 16-bit audio (−60 dBFS), a file is taken as silence: quiet room noise
+ * from a live microphone is well above it, a muted one's zeros and dither well below.
+ */
+export const SILENCE_RMS = 33;
+
+/** The data chunk of a 16-bit mono WAV and its sample rate; an empty chunk when there is none. */
+function wavData(buf: Buffer): { rate: number; data: Buffer } {
   let rate = MEDIA_SAMPLE_RATE;
+  if (buf.length < 12 || buf.toString('latin1', 0, 4) !== 'RIFF') return { rate, data: Buffer.alloc(0) };
   let offset = 12;
   while (offset + 8 <= buf.length) {
     const id = buf.toString('latin1', offset, offset + 4);
     const size = buf.readUInt32LE(offset + 4);
     if (id === 'fmt ' && offset + 16 <= buf.length) rate = buf.readUInt32LE(offset + 12);
-    if (id === 'data') return Math.round((Math.min(size, buf.length - offset - 8) / 2 / rate) * 1000);
+    if (id === 'data') return { rate, data: buf.subarray(offset + 8, offset + 8 + Math.min(size, buf.length - offset - 8)) };
     offset += 8 + size + (size % 2);
   }
-  return 0;
+  return { rate, data: Buffer.alloc(0) };
+}
+
+/** The RMS of the loudest 20 ms of a 16-bit mono WAV (0 for none). */
+export function loudestFrameRms(file: string): number {
+  const { rate, data } = wavData(fs.readFileSync(file));
+  const frame = Math.max(1, Math.round(rate / 50));
+  const samples = Math.floor(data.length / 2);
+  let loudest = 0;
+  for (let start = 0; start < samples; start += frame) {
+    const end = Math.min(samples, start + frame);
+    let sum = 0;
+    for (let i = start; i < end; i++) {
+      const v = data.readInt16LE(i * 2);
+      sum += v * v;
+    }
+    loudest = Math.max(loudest, Math.sqrt(sum / (end - start)));
+  }
+  return loudest;
+}
+
+/** Length of a 16-bit mono WAV's data chunk, in milliseconds at its own sample rate. */
+export function wavDurationMs(file: string): number {
+  const { rate, data } = wavData(fs.readFileSync(file));
+  return Math.round((data.length / 2 / rate) * 1000);
 }
 
 /**

@@ -37,7 +37,7 @@ export interface PromptView {
 }
 
 export class PromptError extends Error {
-  readonly code: 'name_taken' | 'in_use' | 'not_audio' | 'no_audio' | 'too_long' | 'too_large' | 'tts_failed';
+  readonly code: 'name_taken' | 'in_use' | MediaAudioError['code'] | 'tts_failed';
   readonly usedIn: PromptView['usedIn'];
   constructor(code: PromptError['code'], message: string, usedIn: PromptView['usedIn'] = []) {
     super(message);
