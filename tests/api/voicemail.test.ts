@@ -361,3 +361,36 @@ describe('bad input: a clear 400, and nothing changed', () => {
     expect((await db.selectFrom('voicemail_messages').select(['status', 'deleted_at']).where('id', '=', samOwn.id).executeTakeFirstOrThrow())).toEqual({ status: 'new', deleted_at: null });
   });
 });
+
+describe('retention (issue 13: per account, 365 days by default)', () => {
+  const retentionOf = async (id: string) => (await db.selectFrom('accounts').select(['voicemail_retention_days', 'session_timeout_minutes']).where('id', '=', id).executeTakeFirstOrThrow());
+
+  it('an admin sets it in Admin › More, for their account only, audited; a value out of range is refused and nothing changes', async () => {
+    // Past quick setup, so that the admin pages open.
+    await db.updateTable('accounts').set({ setup_completed_at: new Date() }).where('id', '=', betaAccountId).execute();
+    const before = await retentionOf(betaAccountId);
+    expect(before.voicemail_retention_days).toBe(365);
+    const page = await beta.get('/admin/more');
+    expect(await page.text()).toContain('Keep voicemail messages for (days)');
+    const sessionTimeoutMinutes = String(before.session_timeout_minutes);
+
+    for (const bad of ['0', '3651', '12.5', 'forever']) {
+      const refused = await beta.form('/admin/more', { sessionTimeoutMinutes, voicemailRetentionDays: bad });
+      expect(refused.status, bad).toBe(400);
+    }
+    expect((await retentionOf(betaAccountId)).voicemail_retention_days).toBe(365);
+
+    const saved = await beta.form('/admin/more', { sessionTimeoutMinutes, voicemailRetentionDays: '90' });
+    expect(saved.status).toBe(200);
+    expect((await retentionOf(betaAccountId)).voicemail_retention_days).toBe(90);
+    expect((await retentionOf(accountId)).voicemail_retention_days).toBe(365);
+    const audit = await db.selectFrom('audit_events').select(['action', 'before', 'after']).where('account_id', '=', betaAccountId).where('action', '=', 'account.settings_updated').executeTakeFirstOrThrow();
+    expect(audit).toMatchObject({ before: { voicemail_retention_days: 365 }, after: { voicemail_retention_days: 90 } });
+  });
+
+  it('a user without the account settings permission cannot set it', async () => {
+    const tried = await sam.form('/admin/more', { sessionTimeoutMinutes: '60', voicemailRetentionDays: '1' });
+    expect(tried.status).not.toBe(200);
+    expect((await retentionOf(accountId)).voicemail_retention_days).toBe(365);
+  });
+});

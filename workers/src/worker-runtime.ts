@@ -85,7 +85,14 @@ export const QUEUE_SPECS: { [Q in QueueName]: QueueSpec<Q> } = {
   // One at a time: each export keeps ffmpeg busy on a core, and the machine has few.
   'recording-export': {
     concurrency: 1,
-    processor: (ctx) => createRecordingExportProcessor({ db: ctx.db, config: ctx.config, ffmpeg: () => ffmpegPath(ctx.config.FFMPEG_PATH), producer: ctx.producer }),
+    processor: (ctx) =>
+      createRecordingExportProcessor({
+        db: ctx.db,
+        config: ctx.config,
+        ffmpeg: () => ffmpegPath(ctx.config.FFMPEG_PATH),
+        producer: ctx.producer,
+        publishVoicemail: channelPublisher<VoicemailEvent>(ctx, VOICEMAIL_EVENTS_CHANNEL, 'voicemail-events'),
+      }),
   },
   // Ghostscript takes a core per render; two keep a scheduled fax from waiting behind a long render.
   'fax-render': { concurrency: 2, processor: (ctx) => createFaxProcessor({ db: ctx.db, config: ctx.config, producer: ctx.producer }) },

@@ -220,7 +220,7 @@ describe('recording export', () => {
     const leftover = path.join(dataDir, 'exports', a.accountId, `${abandoned.id}.zip.part`);
     fs.writeFileSync(leftover, 'PK half a zip');
     const sweep = await queue.add('sweep-expired', { kind: 'sweep-expired' });
-    expect(await sweep.waitUntilFinished(events, 20_000)).toEqual({ kind: 'sweep-expired', expired: 1, voicemailPurged: 0 });
+    expect(await sweep.waitUntilFinished(events, 20_000)).toEqual({ kind: 'sweep-expired', expired: 1, voicemailPurged: 0, voicemailRetainedOut: 0 });
     const after = await db.selectFrom('recording_exports').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     expect(after).toMatchObject({ status: 'expired', file_path: null });
     expect(fs.existsSync(before.file_path!)).toBe(false);

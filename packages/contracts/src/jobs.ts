@@ -120,7 +120,14 @@ export type RecordingExportJobData =
 
 export type RecordingExportJobResult =
   | { kind: 'export'; exportId: string; recordings: number; skipped: number; sizeBytes: number }
-  | { kind: 'sweep-expired'; expired: number; /** Voicemail messages purged from the trash (issue 13). */ voicemailPurged: number };
+  | {
+      kind: 'sweep-expired';
+      expired: number;
+      /** Voicemail messages purged from the trash (issue 13). */
+      voicemailPurged: number;
+      /** Voicemail messages older than their account's retention, removed (issue 13). */
+      voicemailRetainedOut: number;
+    };
 
 /**
  * Payload of a `fax-render` job (FaxOut). `render` turns the fax's

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '@carillon/db';
-import { listVoicemail, purgeVoicemailTrash, restoreVoicemail, trashVoicemail, VOICEMAIL_TRASH_DAYS, voicemailMp3PathOf, voicemailUnreadCount } from '@carillon/core/voicemail';
+import { listVoicemail, purgeVoicemailPastRetention, purgeVoicemailTrash, restoreVoicemail, trashVoicemail, VOICEMAIL_TRASH_DAYS, voicemailMp3PathOf, voicemailUnreadCount } from '@carillon/core/voicemail';
 import { freshDb } from '../../../tests/support/env.ts';
 import { activatedAccount } from './support.ts';
 
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 /** A message as media-server leaves it: the WAV under the data directory, the row, and a transcription of the same file. */
-async function message(accountId: string, extensionId: string, deletedDaysAgo: number | null) {
+async function message(accountId: string, extensionId: string, deletedDaysAgo: number | null, leftDaysAgo = 0) {
   const id = crypto.randomUUID();
   const relative = path.posix.join('voicemail', accountId, `${id}.wav`);
   fs.mkdirSync(path.join(dataDir, 'voicemail', accountId), { recursive: true });
@@ -50,6 +50,7 @@ async function message(accountId: string, extensionId: string, deletedDaysAgo: n
       size_bytes: 12,
       transcription_id: transcription.id,
       deleted_at: deletedDaysAgo === null ? null : new Date(Date.now() - deletedDaysAgo * DAY),
+      created_at: new Date(Date.now() - leftDaysAgo * DAY),
     })
     .execute();
   return { id, file: path.join(dataDir, relative), transcriptionId: transcription.id };
@@ -116,5 +117,49 @@ describe('the voicemail trash', () => {
     expect(await exists(recent.id)).toBe(false);
     expect(await exists(kept.id)).toBe(true);
     fs.rmSync(outside, { force: true });
+  });
+
+  it('removes messages older than their account’s retention (365 days by default), heard or not, and says which were new', async () => {
+    const a = await activatedAccount(db);
+    const b = await activatedAccount(db);
+    const extOf = async (userId: string) => (await db.selectFrom('users').select('extension_id').where('id', '=', userId).executeTakeFirstOrThrow()).extension_id;
+    const extA = await extOf(a.userId);
+    const extB = await extOf(b.userId);
+    // Account B keeps messages 30 days.
+    await db.updateTable('accounts').set({ voicemail_retention_days: 30 }).where('id', '=', b.accountId).execute();
+    const oldNewA = await message(a.accountId, extA, null, 366);
+    const oldHeardA = await message(a.accountId, extA, null, 400);
+    await db.updateTable('voicemail_messages').set({ status: 'heard', heard_at: new Date() }).where('id', '=', oldHeardA.id).execute();
+    const youngA = await message(a.accountId, extA, null, 364);
+    const oldB = await message(b.accountId, extB, null, 31);
+    const youngB = await message(b.accountId, extB, null, 29);
+
+    const out = await purgeVoicemailPastRetention(db, dataDir);
+    // Only these accounts' rows are looked at: other tests' messages are days old at most.
+    expect(out.filter((m) => m.accountId === a.accountId || m.accountId === b.accountId).sort((x, y) => x.messageId.localeCompare(y.messageId))).toEqual(
+      [
+        { accountId: a.accountId, mailboxExtensionId: extA, messageId: oldHeardA.id, wasNew: false },
+        { accountId: a.accountId, mailboxExtensionId: extA, messageId: oldNewA.id, wasNew: true },
+        { accountId: b.accountId, mailboxExtensionId: extB, messageId: oldB.id, wasNew: true },
+      ].sort((x, y) => x.messageId.localeCompare(y.messageId)),
+    );
+    for (const gone of [oldNewA, oldHeardA, oldB]) {
+      expect(await exists(gone.id)).toBe(false);
+      expect(await transcriptionExists(gone.transcriptionId)).toBe(false);
+      expect(fs.existsSync(gone.file)).toBe(false);
+    }
+    for (const stays of [youngA, youngB]) {
+      expect(await exists(stays.id)).toBe(true);
+      expect(fs.existsSync(stays.file)).toBe(true);
+    }
+    expect(await purgeVoicemailPastRetention(db, dataDir)).toEqual([]);
+    // Two days on, B's 29-day-old message is past its 30 days; A's 364-day-old one is not yet past 365... until it is.
+    expect((await purgeVoicemailPastRetention(db, dataDir, { now: new Date(Date.now() + 2 * DAY) })).map((m) => m.messageId).sort()).toEqual([youngA.id, youngB.id].sort());
+  });
+
+  it('refuses a retention outside 1 to 3,650 days (the database’s own check)', async () => {
+    const a = await activatedAccount(db);
+    await expect(db.updateTable('accounts').set({ voicemail_retention_days: 0 }).where('id', '=', a.accountId).execute()).rejects.toThrow();
+    await expect(db.updateTable('accounts').set({ voicemail_retention_days: 3651 }).where('id', '=', a.accountId).execute()).rejects.toThrow();
   });
 });

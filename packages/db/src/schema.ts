@@ -51,6 +51,8 @@ export interface AccountsTable {
   default_role_id: string | null;
   setup_completed_at: NullableTimestamp;
   on_demand_recording: Generated<boolean>;
+  /** Days a voicemail message is kept (1–3650, default 365): the sweep deletes older ones. */
+  voicemail_retention_days: Generated<number>;
   created_at: Timestamp;
 }
 

@@ -13,7 +13,8 @@ import { CSV_ENTRY_NAME, csvHeader, csvLine, mp3EntryName } from './export-csv.t
 import { encodeMp3, RecordingConversionError } from './mp3-encoder.ts';
 import { ZipFileWriter } from './zip-file-writer.ts';
 import { sweepExpiredExports } from '@carillon/core/recording-exports';
-import { purgeVoicemailTrash } from '@carillon/core/voicemail';
+import { purgeVoicemailPastRetention, purgeVoicemailTrash } from '@carillon/core/voicemail';
+import type { VoicemailEvent } from '@carillon/contracts/voicemail-events';
 import { exportZipPath, partialZipPath, workDirPath } from '@carillon/core/recording-exports';
 
 /** Upper bound on the test-only `delayMsPerRecording`, so a stray value can't stall a worker for long. */
@@ -27,6 +28,8 @@ export interface RecordingExportDeps {
   ffmpeg: () => string;
   /** For the "export ready" e-mail to whoever asked. */
   producer: JobProducer;
+  /** Tells the mailboxes' readers (badges) and phones (MWI) that a new message went with the retention sweep. */
+  publishVoicemail?: (event: VoicemailEvent) => void;
 }
 
 interface ExportContext {
@@ -38,13 +41,18 @@ interface ExportContext {
 
 type ExportJobData = Extract<RecordingExportJobData, { kind: 'export' }>;
 
-/** Processor for `recording-export`: `export` jobs build one ZIP each, `sweep-expired` jobs delete expired ones (and purge the voicemail trash). */
+/** Processor for `recording-export`: `export` jobs build one ZIP each, `sweep-expired` jobs delete expired ones (and purge the voicemail trash, and messages past the account's retention). */
 export function createRecordingExportProcessor(deps: RecordingExportDeps): Processor<RecordingExportJobData, RecordingExportJobResult> {
   return async (job) => {
     const ctx: ExportContext = { db: await deps.db(), config: deps.config, ffmpeg: deps.ffmpeg, producer: deps.producer };
     if (job.data.kind === 'sweep-expired') {
       const expired = await sweepExpiredExports(ctx.db, ctx.config.dataDir);
-      return { kind: 'sweep-expired', expired, voicemailPurged: await purgeVoicemailTrash(ctx.db, ctx.config.dataDir) };
+      const voicemailPurged = await purgeVoicemailTrash(ctx.db, ctx.config.dataDir);
+      const retainedOut = await purgeVoicemailPastRetention(ctx.db, ctx.config.dataDir);
+      for (const m of retainedOut) {
+        if (m.wasNew) deps.publishVoicemail?.({ kind: 'changed', accountId: m.accountId, mailboxExtensionId: m.mailboxExtensionId, messageId: m.messageId });
+      }
+      return { kind: 'sweep-expired', expired, voicemailPurged, voicemailRetainedOut: retainedOut.length };
     }
     return runExport(ctx, job as Job<ExportJobData, RecordingExportJobResult>);
   };

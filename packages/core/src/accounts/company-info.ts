@@ -30,6 +30,9 @@ export type CompanyInfoInput = z.infer<typeof companyInfoInput>;
 
 /** Idle intervals offered for the session timeout; the guide leaves the list to the product. */
 export const SESSION_TIMEOUT_CHOICES = [5, 10, 15, 30, 60, 120, 240, 480] as const;
+/** The longest voicemail retention an account may set: ten years (the database checks it too). */
+export const MAX_VOICEMAIL_RETENTION_DAYS = 3650;
+
 export const accountSettingsInput = z.object({
   sessionTimeoutMinutes: z.coerce
     .number()
@@ -37,6 +40,8 @@ export const accountSettingsInput = z.object({
     .refine((n) => (SESSION_TIMEOUT_CHOICES as readonly number[]).includes(n), 'invalid'),
   /** "Enable On-demand Call Recording": users start and stop recording with *9. */
   onDemandRecording: z.boolean().optional(),
+  /** Days voicemail messages are kept (issue 13, default 365); absent: unchanged (a form without the field). */
+  voicemailRetentionDays: z.coerce.number().int().min(1).max(MAX_VOICEMAIL_RETENTION_DAYS).optional(),
 });
 
 export async function updateCompanyInfo(
@@ -76,11 +81,12 @@ export async function updateAccountSettings(
     const change = {
       session_timeout_minutes: input.sessionTimeoutMinutes,
       ...(input.onDemandRecording !== undefined ? { on_demand_recording: input.onDemandRecording } : {}),
+      ...(input.voicemailRetentionDays !== undefined ? { voicemail_retention_days: input.voicemailRetentionDays } : {}),
     };
     const diff = diffFields(before, change);
     if (!diff) return;
     await trx.updateTable('accounts').set(change).where('id', '=', accountId).execute();
-    const action = 'on_demand_recording' in diff.after ? 'account.settings_updated' : 'security.session_timeout_updated';
+    const action = Object.keys(diff.after).every((k) => k === 'session_timeout_minutes') ? 'security.session_timeout_updated' : 'account.settings_updated';
     await recordAudit(trx, actor, { accountId, action, targetType: 'account', targetId: accountId, ...diff });
   });
   await announceConfigChange(accountId, 'account');

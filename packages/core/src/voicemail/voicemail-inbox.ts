@@ -245,15 +245,52 @@ export const voicemailMp3PathOf = (audioPath: string): string => `${audioPath.re
  */
 export async function purgeVoicemailTrash(db: Db, dataDir: string, options: { now?: Date; batch?: number } = {}): Promise<number> {
   const cutoff = new Date((options.now ?? new Date()).getTime() - VOICEMAIL_TRASH_DAYS * 86_400_000);
-  const expired = await db
-    .selectFrom('voicemail_messages as m')
-    .leftJoin('transcriptions as t', (j) => j.onRef('t.id', '=', 'm.transcription_id').onRef('t.account_id', '=', 'm.account_id'))
-    .select(['m.id', 'm.account_id', 'm.audio_path', 'm.transcription_id', 't.audio_path as transcription_audio_path'])
+  const expired = await messagesWithFiles(db)
     .where('m.deleted_at', '<', cutoff)
     .orderBy('m.deleted_at')
     .limit(options.batch ?? 1000)
     .execute();
-  for (const m of expired) {
+  await removeMessages(db, dataDir, expired);
+  return expired.length;
+}
+
+/** A message the retention sweep removed: its mailbox's readers and phones (MWI) are told when it was new. */
+export interface RetainedOut {
+  accountId: string;
+  mailboxExtensionId: string;
+  messageId: string;
+  /** Unheard and not in the trash: it counted in the mailbox's new messages. */
+  wasNew: boolean;
+}
+
+/**
+ * The account's retention (issue 13: `accounts.voicemail_retention_days`, default 365): messages left
+ * longer ago than that go, heard or not, in the trash or not, with their audio and transcript, as the
+ * trash purge removes them. At most `batch` per run, oldest first.
+ */
+export async function purgeVoicemailPastRetention(db: Db, dataDir: string, options: { now?: Date; batch?: number } = {}): Promise<RetainedOut[]> {
+  const now = options.now ?? new Date();
+  const expired = await messagesWithFiles(db)
+    .innerJoin('accounts as a', 'a.id', 'm.account_id')
+    .select(['m.mailbox_extension_id', 'm.status', 'm.deleted_at'])
+    .where('m.created_at', '<', sql<Date>`${now}::timestamptz - make_interval(days => a.voicemail_retention_days)`)
+    .orderBy('m.created_at')
+    .limit(options.batch ?? 1000)
+    .execute();
+  await removeMessages(db, dataDir, expired);
+  return expired.map((m) => ({ accountId: m.account_id, mailboxExtensionId: m.mailbox_extension_id, messageId: m.id, wasNew: m.status === 'new' && m.deleted_at === null }));
+}
+
+/** Messages with the files that go with them: the WAV, the transcription's copy (and the MP3 beside the WAV). */
+function messagesWithFiles(db: Db) {
+  return db
+    .selectFrom('voicemail_messages as m')
+    .leftJoin('transcriptions as t', (j) => j.onRef('t.id', '=', 'm.transcription_id').onRef('t.account_id', '=', 'm.account_id'))
+    .select(['m.id', 'm.account_id', 'm.audio_path', 'm.transcription_id', 't.audio_path as transcription_audio_path']);
+}
+
+async function removeMessages(db: Db, dataDir: string, messages: readonly { id: string; account_id: string; audio_path: string; transcription_id: string | null; transcription_audio_path: string | null }[]): Promise<void> {
+  for (const m of messages) {
     // The row first: a file left behind by a crash here is only disk, never a message pointing at nothing.
     await db.deleteFrom('voicemail_messages').where('id', '=', m.id).where('account_id', '=', m.account_id).execute();
     if (m.transcription_id) await db.deleteFrom('transcriptions').where('id', '=', m.transcription_id).where('account_id', '=', m.account_id).execute();
@@ -262,5 +299,4 @@ export async function purgeVoicemailTrash(db: Db, dataDir: string, options: { no
       if (file) await fs.promises.rm(file, { force: true });
     }
   }
-  return expired.length;
 }

@@ -1,5 +1,8 @@
 /** The voicemail inbox (issue 13): My Extension › Messages › Voicemail and the badge on every page (unreleased). */
 export const en = {
+  'voicemail.retention.title': 'Voicemail retention',
+  'voicemail.retention.label': 'Keep voicemail messages for (days)',
+  'voicemail.retention.help': 'Older messages are deleted with their audio and transcript, heard or not (1 to {max} days; 365 by default).',
   'auditAction.user.voicemail_greeting_changed': 'Voicemail greeting changed',
   'jobs.queue.voicemail-notify': 'Voicemail e-mails',
   'voicemail.title': 'Voicemail',
@@ -35,6 +38,9 @@ export const en = {
 } as const;
 
 export const fr: Record<keyof typeof en, string> = {
+  'voicemail.retention.title': 'Conservation des messages vocaux',
+  'voicemail.retention.label': 'Conserver les messages vocaux pendant (jours)',
+  'voicemail.retention.help': 'Les messages plus anciens sont supprimés avec leur audio et leur transcription, écoutés ou non (de 1 à {max} jours ; 365 par défaut).',
   'auditAction.user.voicemail_greeting_changed': 'Annonce de messagerie modifiée',
   'jobs.queue.voicemail-notify': 'E-mails de messagerie vocale',
   'voicemail.title': 'Messagerie vocale',
