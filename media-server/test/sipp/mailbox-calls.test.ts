@@ -63,17 +63,17 @@ async function addMessage(hz: number, from: string, status: 'new' | 'heard', cre
 }
 
 /**
- * 101 dials *86 and listens on `phone` until the edge hangs up; `keys` drives the menus meanwhile
- * (resolves false when the PIN prompt never reached the phone).
+ * 101 dials *86 (or `dialled`) and listens on `phone` until the edge hangs up; `keys` drives the menus
+ * meanwhile (resolves false when the PIN prompt never reached the phone).
  */
-async function callMailbox(phone: RtpPhone, keys: (phone: RtpPhone) => Promise<boolean>): Promise<void> {
+async function callMailbox(phone: RtpPhone, keys: (phone: RtpPhone) => Promise<boolean>, dialled = '*86'): Promise<void> {
   const keyed = keys(phone);
   try {
     const uac = await runSipp({
       scenario: 'uac-listen-until-bye.xml',
       target: h.target,
       localPort: await freeSipPort(),
-      service: '*86',
+      service: dialled,
       auth: caller,
       timeoutSeconds: 120,
       vars: { rtpport: String(phone.port) },
@@ -169,6 +169,12 @@ describe('*86: the caller’s mailbox by phone', () => {
     const samples = wav.subarray(wav.indexOf('data', 12, 'latin1') + 8);
     const pcm = Array.from({ length: Math.floor(samples.length / 2) }, (_, i) => samples.readInt16LE(i * 2));
     expect(toneFrames(pcm, GREETING_HZ), 'the greeting is what the caller said').toBeGreaterThanOrEqual(100);
+  }, 150_000);
+
+  it('101 dialling its own extension from its own phone reaches its mailbox as *86 does', async () => {
+    const phone = await RtpPhone.open();
+    await callMailbox(phone, typeAhead(`${NEW_PIN}#2*#`), '101');
+    expect(toneFrames(Array.from(phone.heardSince(0)), OLDER_SAVED_HZ), 'signed in: the saved message reached the caller').toBeGreaterThanOrEqual(50);
   }, 150_000);
 });
 
