@@ -12,9 +12,9 @@ import type { Db } from '@carillon/db';
 import { VOICEMAIL_EVENTS_CHANNEL } from '@carillon/contracts/voicemail-events';
 import { mailboxApp } from '../../src/apps/mailbox/mailbox.ts';
 import { MailboxPhoneAccess } from '../../src/calls/mailbox-phone-access.ts';
-import { wavHeader } from '../../src/media/media-player/wav-file.ts';
 import { freshDb, redisClient } from '../../../tests/support/env.ts';
 import { FakeCallHandle } from '../apps/fake-call-handle.ts';
+import { toneWav } from '../support/wav.ts';
 
 /**
  * The mailbox-by-phone port on a real (PGlite) database and a real Redis: the
@@ -237,12 +237,3 @@ describe('MailboxPhoneAccess', () => {
     expect(fs.existsSync(file!), 'the unused custom greeting is removed').toBe(false);
   });
 });
-
-/** A tone as an 8 kHz 16-bit mono WAV (what CallHandle.record writes). */
-function toneWav(hz: number, ms: number): Buffer {
-  const n = Math.round((ms * 8000) / 1000);
-  const out = Buffer.alloc(44 + n * 2);
-  wavHeader(8000, 1, n * 2, out);
-  for (let i = 0; i < n; i++) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000)), 44 + i * 2);
-  return out;
-}
