@@ -11,7 +11,7 @@ import { queueAgentApp } from './queue/queue-agent.ts';
 import type { QueueAgents, QueueDirectory, QueueState } from './queue/queue-ports.ts';
 import type { IvrMenus } from './ivr/ivr-menus.ts';
 import { mailboxApp } from './mailbox/mailbox.ts';
-import type { MailboxAccess } from './mailbox/mailbox-access.ts';
+import type { MailboxAccess, MailboxCallBack } from './mailbox/mailbox-access.ts';
 import { messageOnlyApp } from './message-only/message-only.ts';
 import type { Mailboxes } from './voicemail/mailboxes.ts';
 import type { AnsweringRulesSource, ForwardingRoutes } from './user-answering/answering-rules.ts';
@@ -64,6 +64,8 @@ export interface ApplicationPorts {
   ivrMenus?: IvrMenus;
   /** Mailboxes by phone (`*86`). Only where the unreleased area 'voicemail' is enabled (the dial plan routes `*86` only then). */
   mailboxAccess?: MailboxAccess;
+  /** Where the mailbox's "call the sender back" goes (with mailboxAccess); without it, the caller is told it cannot. */
+  mailboxCallBack?: MailboxCallBack;
   /** Call queues and their shared state. Only where the unreleased area 'queues' is enabled: queue destinations then go to the queue application; without it, 480. */
   queues?: { directory: QueueDirectory; state: QueueState; agents: QueueAgents; now?: () => Date };
   /** The conference bridge. Only where the unreleased area 'conference' is enabled: conference destinations then go to it; without it, 480. */
@@ -100,7 +102,7 @@ export function callApplications(ports: ApplicationPorts): ApplicationTable {
         }
       : {}),
     announcement: announcementApp(ports.mailboxes),
-    ...(ports.mailboxAccess ? { mailbox: mailboxApp(ports.mailboxAccess) } : {}),
+    ...(ports.mailboxAccess ? { mailbox: mailboxApp(ports.mailboxAccess, ports.mailboxCallBack ?? null) } : {}),
     ...(ports.queues ? { queue: queueApp({ ...ports.queues, mailboxes: ports.mailboxes }), queue_login: queueAgentApp(ports.queues.agents) } : {}),
     ...(ports.conference ? { conference: conferenceApp(ports.conference) } : {}),
     ...(ports.paging ? { page: pagingApp({ groups: ports.paging }) } : {}),

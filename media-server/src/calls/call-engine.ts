@@ -18,7 +18,7 @@ import type { CallContext, CallEvents, CallParty } from './call-context.ts';
 import { CallRecords } from './call-records.ts';
 import { loadAccountConfig } from '../routing/account-config.ts';
 import { AccountConfigCache, type AccountConfigCacheOptions } from '../routing/account-config-cache.ts';
-import { callbackDestination, forwardingDestination, routeCall, routeExtension } from '../routing/dial-plan.ts';
+import { callbackDestination, forwardingDestination, mailboxCallBackDestination, routeCall, routeExtension } from '../routing/dial-plan.ts';
 import { reject, type Destination, type RejectDestination, type TrunkTarget } from '../routing/destination.ts';
 import { ParkLot } from './park-lot.ts';
 import { applicationFor, callApplications, transferApplicationFor, withoutApplication, type ApplicationTable } from '../apps/applications.ts';
@@ -220,7 +220,13 @@ export class CallEngine {
               }
             : {}),
           ...(this.ivrMenus ? { ivrMenus: this.ivrMenus } : {}),
-          ...(mailboxAccess ? { mailboxAccess } : {}),
+          ...(mailboxAccess
+            ? {
+                mailboxAccess,
+                // Calling back a message's sender: as the mailbox's user dialling the number (routing/dial-plan.ts).
+                mailboxCallBack: { destinationFor: async (mailbox, number) => mailboxCallBackDestination(await this.accountConfigs.get(mailbox.accountId), mailbox, number) },
+              }
+            : {}),
           // Paging only where the area 'paging' is enabled; otherwise a page gets 480 "Paging Not Available" as before.
           ...(deps.unreleased?.includes('paging') ? { paging: pagingGroupsSource(deps.db) } : {}),
           ...(conference && deps.conferenceAccess ? { conference: { access: deps.conferenceAccess, conferences: new Conferences(), music: staticAudioPath('hold-music.wav') } } : {}),

@@ -2,11 +2,24 @@ import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Logger } from '@carillon/config';
 import type { Database } from '@carillon/db';
-import { redisRateLimiter, verifySecret, type RateLimiter } from '@carillon/core';
+import fs from 'node:fs';
+import { redisRateLimiter, setVoicemailPin, verifySecret, type AuditActor, type RateLimiter } from '@carillon/core';
 import type { JobProducer } from '@carillon/core/jobs';
-import { markVoicemail, trashVoicemail, voicemailFilePath, type VoicemailChange, type VoicemailReader } from '@carillon/core/voicemail';
+import {
+  GREETING_LIMITS,
+  GreetingError,
+  markVoicemail,
+  resetRuleGreeting,
+  ruleGreetingFile,
+  setRuleGreeting,
+  trashVoicemail,
+  voicemailFilePath,
+  type VoicemailChange,
+  type VoicemailReader,
+} from '@carillon/core/voicemail';
+import { CONFIG_CHANGES_CHANNEL, type ConfigChange } from '@carillon/contracts/config-changes';
 import { VOICEMAIL_EVENTS_CHANNEL, type VoicemailEvent } from '@carillon/contracts/voicemail-events';
-import { LOCKOUT_SECONDS, PIN_FAILURES_BEFORE_LOCK, type MailboxAccess, type PhoneMessage, type PinCheck } from '../apps/mailbox/mailbox-access.ts';
+import { LOCKOUT_SECONDS, PIN_FAILURES_BEFORE_LOCK, type MailboxAccess, type PhoneMessage, type PinChange, type PinCheck } from '../apps/mailbox/mailbox-access.ts';
 
 export interface MailboxPhoneAccessDeps {
   db: Kysely<Database>;
@@ -15,6 +28,8 @@ export interface MailboxPhoneAccessDeps {
   publish(channel: string, message: string): Promise<unknown>;
   /** DATA_DIR: messages' audio paths are relative to it. */
   dataDir: string;
+  /** The ffmpeg that checks and converts a greeting recorded by phone, as it does an uploaded one. */
+  ffmpeg: string;
   /** Enqueues the lockout e-mail on the `email` queue; without it the lock is only logged. */
   jobs: Pick<JobProducer, 'add'> | null;
   log: Logger;
@@ -31,6 +46,8 @@ const LOCK_KEY = (extensionId: string) => `carillon:mailbox-locked:${extensionId
  * the same scoped updates as the web inbox (core/voicemail), as that user.
  * Wrong PINs are counted per mailbox in Redis (a fixed window of
  * LOCKOUT_SECONDS, shared by every node); the PIN itself is never logged.
+ * The PIN and the greeting are changed by core's functions of the web pages
+ * (setVoicemailPin, setRuleGreeting), audited as the user's own change.
  */
 export class MailboxPhoneAccess implements MailboxAccess {
   private readonly deps: MailboxPhoneAccessDeps;
@@ -62,14 +79,24 @@ export class MailboxPhoneAccess implements MailboxAccess {
   }
 
   async newMessages(accountId: string, extensionId: string): Promise<PhoneMessage[]> {
+    return this.messages(accountId, extensionId, 'new');
+  }
+
+  async savedMessages(accountId: string, extensionId: string): Promise<PhoneMessage[]> {
+    return this.messages(accountId, extensionId, 'heard');
+  }
+
+  /** New messages oldest first (in the order they came); saved ones newest first, as the web inbox lists them. */
+  private async messages(accountId: string, extensionId: string, status: 'new' | 'heard'): Promise<PhoneMessage[]> {
+    const order = status === 'new' ? 'asc' : 'desc';
     const rows = await this.deps.db
       .selectFrom('voicemail_messages')
       .select(['id', 'audio_path', 'from_number'])
       .where('account_id', '=', accountId)
       .where('mailbox_extension_id', '=', extensionId)
-      .where('status', '=', 'new')
+      .where('status', '=', status)
       .where('deleted_at', 'is', null)
-      .orderBy('created_at')
+      .orderBy('created_at', order)
       .orderBy('id')
       .execute();
     const messages: PhoneMessage[] = [];
@@ -79,6 +106,61 @@ export class MailboxPhoneAccess implements MailboxAccess {
       if (audioFile) messages.push({ id: row.id, audioFile, fromNumber: row.from_number });
     }
     return messages;
+  }
+
+  async changePin(accountId: string, extensionId: string, pin: string, pinConfirm: string): Promise<PinChange> {
+    const user = await this.userOf(accountId, extensionId);
+    if (!user) throw new Error('the mailbox has no user');
+    const result = await setVoicemailPin(this.deps.db, this.actorOf(user), accountId, user.id, { pin, pinConfirm, via: 'phone' });
+    if (!result) throw new Error('the mailbox user is not of the account');
+    return result;
+  }
+
+  readonly greetingMaxSeconds = GREETING_LIMITS.maxSeconds;
+
+  async userHoursGreeting(accountId: string, extensionId: string): Promise<string | null> {
+    const user = await this.userOf(accountId, extensionId);
+    return user ? ruleGreetingFile(this.deps.db, this.deps.dataDir, accountId, user.id, 'in_hours') : null;
+  }
+
+  async setUserHoursGreeting(accountId: string, extensionId: string, recording: string): Promise<boolean> {
+    const user = await this.userOf(accountId, extensionId);
+    if (!user) {
+      fs.rmSync(recording, { force: true });
+      return false;
+    }
+    try {
+      // The recording is taken over (removed) by setRuleGreeting in every case.
+      const set = await setRuleGreeting(this.deps.db, { ffmpeg: this.deps.ffmpeg, dataDir: this.deps.dataDir }, this.actorOf(user), accountId, user.id, 'in_hours', { upload: recording, originalName: null, source: 'phone' });
+      if (set) await this.configChanged(accountId);
+      return set !== null;
+    } catch (err) {
+      if (!(err instanceof GreetingError)) throw err;
+      this.deps.log.info('greeting recorded by phone refused', { accountId, extensionId, code: err.code });
+      return false;
+    }
+  }
+
+  async resetUserHoursGreeting(accountId: string, extensionId: string): Promise<void> {
+    const user = await this.userOf(accountId, extensionId);
+    if (!user) return;
+    await resetRuleGreeting(this.deps.db, this.deps.dataDir, this.actorOf(user), accountId, user.id, 'in_hours');
+    await this.configChanged(accountId);
+  }
+
+  /** The user changing their own mailbox by phone: no IP (the trail's actor is the user). */
+  private actorOf(user: { id: string }): AuditActor {
+    return { userId: user.id, ip: null };
+  }
+
+  /**
+   * A greeting is part of the user's answering rules, which every node caches: core announces the
+   * change only where a process installed a sink (the app), so the change made here is published
+   * here, to every node and this one (contracts/config-changes.ts).
+   */
+  private async configChanged(accountId: string): Promise<void> {
+    const change: ConfigChange = { accountId, subjects: ['answering_rules'] };
+    await this.deps.publish(CONFIG_CHANGES_CHANNEL, JSON.stringify(change)).catch((err: unknown) => this.deps.log.warn('configuration change not published', { accountId, error: err }));
   }
 
   async save(accountId: string, extensionId: string, messageId: string): Promise<void> {

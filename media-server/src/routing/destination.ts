@@ -22,7 +22,7 @@ export type Destination =
   /** A monitoring code + an extension (MON-01): the call that extension is on, listened to, whispered to, barged into or taken over. */
   | { kind: 'monitor'; accountId: string; mode: MonitorMode; target: string; targetExtensionId: string }
   | { kind: 'announcement'; accountId: string; extensionId: string; extensionNumber: string; direction: CallDirection }
-  /** The caller's own mailbox, reached by phone (`*86`): PIN, then its new messages. */
+  /** The caller's own mailbox, reached by phone (`*86`, or their own extension from their own phone): PIN, then its menu. */
   | MailboxDestination
   /** An agent's keypad code (`*45` log in, `*46` log out): of the queue numbered `queueNumber`, or of all its queues (null). */
   | { kind: 'queue_login'; accountId: string; extensionId: string; queueNumber: string | null; accepting: boolean }

@@ -2,7 +2,7 @@ import type { OutboundCalling, TrunkNumberFormat } from '@carillon/db';
 import { dndTakesCall } from '@carillon/db';
 import { callingCodeOf, COUNTRIES, isEmergencyNumber, toE164, toNational, type CountryCode, type MonitorMode } from '@carillon/domain';
 import { extensionByTypedNumber, type AccountConfig, type RoutingExtension, type RoutingTrunk, type RoutingUser } from './account-config.ts';
-import { reject, type CallDirection, type Destination, type PstnDestination } from './destination.ts';
+import { reject, type CallDirection, type Destination, type ExtensionDestination, type PstnDestination } from './destination.ts';
 
 /**
  * The account's dial plan: where a dialled string sends a caller's call, as a
@@ -11,7 +11,8 @@ import { reject, type CallDirection, type Destination, type PstnDestination } fr
  * steady state reads nothing from the database.
  */
 export type Caller =
-  | { kind: 'device'; accountId: string; extensionId: string; deviceId: string }
+  /** deviceId null: on behalf of the extension's user, not from one of its devices (a mailbox's call back). */
+  | { kind: 'device'; accountId: string; extensionId: string; deviceId: string | null }
   | { kind: 'trunk'; accountId: string; trunkId: string };
 
 /**
@@ -38,7 +39,7 @@ export const MONITOR_STAR_CODES = { listen: '*81', whisper: '*82', barge: '*83',
  */
 export const QUEUE_AGENT_CODES = { login: '*45', logout: '*46' } as const;
 
-/** `*86` alone: the caller's own mailbox (issue 13, phone access), where the account config allows it. */
+/** `*86` alone (or the caller's own extension): the caller's own mailbox (issue 13, phone access), where the account config allows it. */
 export const MAILBOX_STAR_CODE = '*86';
 
 export function routeCall(config: AccountConfig | null, caller: Caller, dialedRaw: string): Destination {
@@ -58,6 +59,8 @@ export function routeCall(config: AccountConfig | null, caller: Caller, dialedRa
   // Internal dialling: an extension, short or with its site code.
   if (/^[0-9]{1,9}$/.test(dialed) && !isEmergencyNumber(dialed, country)) {
     const ext = extensionByTypedNumber(config, dialed);
+    // A user dialling their own extension from their own phone reaches their mailbox (issue 13, phone access), as *86 does.
+    if (ext && ext.id === caller.extensionId && caller.deviceId && config.mailboxByPhone) return { kind: 'mailbox', accountId: config.account.id, extensionId: caller.extensionId };
     if (ext) return extensionDestination(config, ext, 'internal');
   }
 
@@ -83,7 +86,7 @@ export function routeCall(config: AccountConfig | null, caller: Caller, dialedRa
   if (!trunk) return reject(503, 'No Outbound Route', 'failed');
 
   // Caller ID of seed 000 "ID d'appelant sortant": the device's choice, else the user's direct number, else the main number.
-  const callerIdNumber = config.deviceCallerId.get(caller.deviceId) ?? config.directNumberOf.get(caller.extensionId) ?? config.account.mainNumber;
+  const callerIdNumber = (caller.deviceId ? config.deviceCallerId.get(caller.deviceId) : undefined) ?? config.directNumberOf.get(caller.extensionId) ?? config.account.mainNumber;
   const hidden = !emergency && user?.blockCallerId;
   return {
     kind: 'pstn',
@@ -129,6 +132,20 @@ export function callbackDestination(config: AccountConfig | null, accountId: str
   if (!e164 || !/^\+[1-9][0-9]{6,14}$/.test(e164) || isEmergencyNumber(e164, country) || config.numbers.has(e164)) return null;
   const queueNumber = config.directNumberOf.get(queueExtensionId) ?? config.account.mainNumber;
   return { kind: 'pstn', accountId, e164, emergency: false, trunk: trunkTarget(config.trunk, formatForTrunk(e164, config.trunk.numberFormat, country)), callerId: { number: queueNumber, name: null } };
+}
+
+/**
+ * Calling back whoever left a message in a user's mailbox (issue 13, the mailbox by phone): as if the
+ * user had dialled the number from their phone (routeCall: an extension, or out through the trunk
+ * within their calling rights and with their caller ID, a device's own choice aside), but only to
+ * someone the call can be bridged to: an extension of a user other than themself, or an outside
+ * number that is not an emergency number. Null otherwise.
+ */
+export function mailboxCallBackDestination(config: AccountConfig | null, mailbox: { accountId: string; extensionId: string }, number: string): ExtensionDestination | PstnDestination | null {
+  if (!config || config.account.id !== mailbox.accountId || !/^\+?[0-9]{1,15}$/.test(number)) return null;
+  const destination = routeCall(config, { kind: 'device', accountId: mailbox.accountId, extensionId: mailbox.extensionId, deviceId: null }, number);
+  if (destination.kind === 'extension') return destination.extensionId === mailbox.extensionId ? null : destination;
+  return destination.kind === 'pstn' && !destination.emergency ? destination : null;
 }
 
 /**

@@ -5,13 +5,16 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@carillon/config';
-import { createAccount, hashSecret } from '@carillon/core';
+import { createAccount, hashSecret, readUserAnswering, verifySecret } from '@carillon/core';
+import { ffmpegPath, wavDurationMs } from '@carillon/core/audio';
+import { CONFIG_CHANGES_CHANNEL } from '@carillon/contracts/config-changes';
 import type { Db } from '@carillon/db';
 import { VOICEMAIL_EVENTS_CHANNEL } from '@carillon/contracts/voicemail-events';
 import { mailboxApp } from '../../src/apps/mailbox/mailbox.ts';
 import { MailboxPhoneAccess } from '../../src/calls/mailbox-phone-access.ts';
 import { freshDb, redisClient } from '../../../tests/support/env.ts';
 import { FakeCallHandle } from '../apps/fake-call-handle.ts';
+import { toneWav } from '../support/wav.ts';
 
 /**
  * The mailbox-by-phone port on a real (PGlite) database and a real Redis: the
@@ -30,6 +33,8 @@ let extensionId: string;
 let otherAccountId: string;
 let otherExtensionId: string;
 const PIN = '2468';
+
+let userId: string;
 
 async function newAccount(): Promise<{ accountId: string; extensionId: string; userId: string }> {
   const acct = await createAccount(db, { company: 'VM Co', email: `vm-${randomBytes(3).toString('hex')}@x.test`, mainNumber: `+1415555${String(1000 + Math.floor(Math.random() * 8999))}` }, { activationTtlHours: 1 });
@@ -60,6 +65,7 @@ beforeAll(async () => {
   const b = await newAccount();
   accountId = a.accountId;
   extensionId = a.extensionId;
+  userId = a.userId;
   otherAccountId = b.accountId;
   otherExtensionId = b.extensionId;
   access = new MailboxPhoneAccess({
@@ -67,6 +73,7 @@ beforeAll(async () => {
     redis,
     publish: (channel, message) => Promise.resolve(published.push([channel, message])),
     dataDir,
+    ffmpeg: ffmpegPath(process.env.FFMPEG_PATH),
     jobs: { add: (queue, name, data) => Promise.resolve(jobs.push({ queue, name, data: data as unknown as Record<string, unknown> }) as never) },
     log: createLogger('mbx-test', 'error', () => {}),
   });
@@ -154,5 +161,79 @@ describe('MailboxPhoneAccess', () => {
       [VOICEMAIL_EVENTS_CHANNEL, { kind: 'changed', accountId, mailboxExtensionId: extensionId, messageId: m2 }],
     ]);
     expect(await access.newMessages(accountId, extensionId)).toEqual([]);
+  });
+
+  it('lists the saved messages newest first, without new ones, the trash or another account’s', async () => {
+    const older = await newMessage(accountId, extensionId, '104');
+    const newer = await newMessage(accountId, extensionId, '105');
+    const trashed = await newMessage(accountId, extensionId, '106');
+    const fresh = await newMessage(accountId, extensionId, '107');
+    const foreign = await newMessage(otherAccountId, otherExtensionId, '108');
+    await db.updateTable('voicemail_messages').set({ created_at: new Date(Date.now() - 60_000) }).where('id', '=', older).execute();
+    await db.updateTable('voicemail_messages').set({ status: 'heard' }).where('id', 'in', [older, newer, trashed, foreign]).execute();
+    await db.updateTable('voicemail_messages').set({ deleted_at: new Date() }).where('id', '=', trashed).execute();
+
+    const saved = (await access.savedMessages(accountId, extensionId)).map((m) => m.id);
+    expect(saved.indexOf(newer)).toBeLessThan(saved.indexOf(older));
+    expect(saved).toContain(older);
+    expect(saved).not.toContain(trashed);
+    expect(saved).not.toContain(fresh);
+    expect(saved).not.toContain(foreign);
+    expect(await access.savedMessages(accountId, otherExtensionId)).toEqual([]);
+  });
+
+  it('changes the PIN by the shared rules (a trivial or mismatched one refused, nothing stored), argon2id, audited as the user by phone', async () => {
+    expect(await access.changePin(accountId, extensionId, '123456', '123456')).toEqual({ ok: false, rules: ['noRuns'] });
+    expect(await access.changePin(accountId, extensionId, '4829', '4829')).toEqual({ ok: false, rules: ['length'] });
+    expect(await access.changePin(accountId, extensionId, '482915', '482916')).toEqual({ ok: false, rules: ['mismatch'] });
+    const unchanged = await db.selectFrom('user_credentials').select('pin_hash').where('user_id', '=', userId).executeTakeFirstOrThrow();
+    expect(await verifySecret(unchanged.pin_hash, PIN)).toBe(true);
+
+    expect(await access.changePin(accountId, extensionId, '590372', '590372')).toEqual({ ok: true });
+    const stored = await db.selectFrom('user_credentials').select('pin_hash').where('user_id', '=', userId).executeTakeFirstOrThrow();
+    expect(stored.pin_hash).toMatch(/^\$argon2id\$/);
+    await unlock(extensionId);
+    expect(await access.checkPin(accountId, extensionId, '590372')).toBe('ok');
+    expect(await access.checkPin(accountId, extensionId, PIN)).toBe('wrong');
+    const audit = await db.selectFrom('audit_events').selectAll().where('account_id', '=', accountId).where('action', '=', 'user.voicemail_pin_changed').execute();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ actor_user_id: userId, target_id: userId, actor_ip: null });
+    expect(JSON.stringify(audit[0])).toContain('phone');
+    expect(JSON.stringify(audit[0])).not.toContain('590372');
+    // Put back for the other tests.
+    await db.updateTable('user_credentials').set({ pin_hash: await hashSecret(PIN) }).where('user_id', '=', userId).execute();
+    await unlock(extensionId);
+  });
+
+  it('a recording becomes the user-hours greeting as an upload does (file, rule, trail, change published); the default again after', async () => {
+    published.length = 0;
+    expect(await access.userHoursGreeting(accountId, extensionId)).toBeNull();
+    const recording = path.join(dataDir, 'recording.wav');
+    fs.writeFileSync(recording, toneWav(440, 2500));
+    expect(await access.setUserHoursGreeting(accountId, extensionId, recording)).toBe(true);
+    expect(fs.existsSync(recording), 'the recording is taken over').toBe(false);
+
+    const file = await access.userHoursGreeting(accountId, extensionId);
+    expect(file).toMatch(new RegExp(`^${dataDir}/greetings/${accountId}/`));
+    expect(Math.abs(wavDurationMs(file!) - 2500)).toBeLessThan(100);
+    const view = await readUserAnswering(db, accountId, userId);
+    expect(view!.answering.inHours.greeting).toMatchObject({ source: 'custom' });
+    const row = await db.selectFrom('voicemail_greetings').select(['source', 'duration_ms']).where('account_id', '=', accountId).where('user_id', '=', userId).executeTakeFirstOrThrow();
+    expect(row.source).toBe('phone');
+    expect(published).toContainEqual([CONFIG_CHANGES_CHANNEL, JSON.stringify({ accountId, subjects: ['answering_rules'] })]);
+    const audit = await db.selectFrom('audit_events').select('actor_user_id').where('account_id', '=', accountId).where('action', '=', 'user.voicemail_greeting_changed').execute();
+    expect(audit).toEqual([{ actor_user_id: userId }]);
+
+    // Not audio: refused, the greeting as it was, the file removed.
+    const junk = path.join(dataDir, 'junk.wav');
+    fs.writeFileSync(junk, 'not a wav at all');
+    expect(await access.setUserHoursGreeting(accountId, extensionId, junk)).toBe(false);
+    expect(fs.existsSync(junk)).toBe(false);
+    expect(await access.userHoursGreeting(accountId, extensionId)).toBe(file);
+
+    await access.resetUserHoursGreeting(accountId, extensionId);
+    expect(await access.userHoursGreeting(accountId, extensionId)).toBeNull();
+    expect((await readUserAnswering(db, accountId, userId))!.answering.inHours.greeting).toEqual({ source: 'default' });
+    expect(fs.existsSync(file!), 'the unused custom greeting is removed').toBe(false);
   });
 });

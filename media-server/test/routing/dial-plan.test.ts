@@ -4,7 +4,7 @@ import { createAccount, issueDeviceCredentials, predefinedRoleId } from '@carill
 import { DND_STATUSES, dndTakesCall, type Db, type DndStatus } from '@carillon/db';
 import { freshDb } from '../../../tests/support/env.ts';
 import { loadAccountConfig } from '../../src/routing/account-config.ts';
-import { ACCOUNT_OUTBOUND_CALLING, externalTransferDestination, formatForTrunk, forwardingDestination, routeCall as routeWith, type Caller } from '../../src/routing/dial-plan.ts';
+import { ACCOUNT_OUTBOUND_CALLING, externalTransferDestination, formatForTrunk, forwardingDestination, mailboxCallBackDestination, routeCall as routeWith, type Caller } from '../../src/routing/dial-plan.ts';
 
 /** Routes with the account's configuration as it is in the database now (the engine's cache holds the same snapshot). */
 const routeCall = async (_db: Db, caller: Caller, dialed: string) => routeWith(await loadAccountConfig(_db, caller.accountId), caller, dialed);
@@ -170,6 +170,34 @@ describe('dial plan: destinations of the special extensions and star codes', () 
     expect(routeWith(withMailbox, alice, '*861')).toMatchObject({ kind: 'reject', status: 404 });
     // A carrier cannot reach a mailbox by *86.
     expect(routeWith(withMailbox, { kind: 'trunk', accountId, trunkId: 'x' }, '*86')).toMatchObject({ kind: 'reject', status: 404 });
+  });
+
+  it("the caller's own extension from their own phone reaches their mailbox too, where *86 does; another's extension still rings it", async () => {
+    const config = await loadAccountConfig(db, accountId);
+    expect(routeWith(config, alice, '201')).toMatchObject({ kind: 'extension', extensionId: alice.extensionId });
+    const withMailbox = config && { ...config, mailboxByPhone: true };
+    expect(routeWith(withMailbox, alice, '201')).toEqual({ kind: 'mailbox', accountId, extensionId: alice.extensionId });
+    expect(routeWith(withMailbox, alice, '202')).toMatchObject({ kind: 'extension', extensionId: bobExtensionId });
+    // The same number at another site is another user's extension.
+    expect(routeWith(withMailbox, alice, '22201')).toMatchObject({ kind: 'extension', extensionId: carolExtensionId });
+  });
+
+  it('calling back a message goes where the mailbox user would dial the number: an extension, or out within their rights with their caller ID; never to themself or an emergency number', async () => {
+    const config = await loadAccountConfig(db, accountId);
+    const withMailbox = config && { ...config, mailboxByPhone: true };
+    const bob = { accountId, extensionId: bobExtensionId };
+    expect(mailboxCallBackDestination(withMailbox, bob, '201')).toMatchObject({ kind: 'extension', extensionId: alice.extensionId, direction: 'internal' });
+    expect(mailboxCallBackDestination(withMailbox, bob, '+33142685300')).toMatchObject({ kind: 'pstn', e164: '+33142685300', emergency: false, callerId: { number: '+14155550177' } });
+    expect(mailboxCallBackDestination(withMailbox, bob, '202')).toBeNull();
+    expect(mailboxCallBackDestination(withMailbox, bob, '+14155550177')).toBeNull();
+    expect(mailboxCallBackDestination(withMailbox, bob, '911')).toBeNull();
+    expect(mailboxCallBackDestination(withMailbox, bob, '*86')).toBeNull();
+    // Carol may call her own country only: no call back abroad.
+    const carol = { accountId, extensionId: carolExtensionId };
+    expect(mailboxCallBackDestination(withMailbox, carol, '+33142685300')).toBeNull();
+    expect(mailboxCallBackDestination(withMailbox, carol, '+12125550199')).toMatchObject({ kind: 'pstn', e164: '+12125550199', callerId: { number: '+14155550100' } });
+    // Another account's mailbox gets nothing from this account's configuration.
+    expect(mailboxCallBackDestination(withMailbox, { accountId: '00000000-0000-4000-8000-000000000000', extensionId: bobExtensionId }, '201')).toBeNull();
   });
 
   it("*45 / *46 (+ a queue's number) log the caller in and out of its queues where the engine allows it (unreleased area 'queues'); otherwise unknown feature codes", async () => {

@@ -2,42 +2,92 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashSecret } from '@carillon/core';
+import { hashSecret, verifySecret } from '@carillon/core';
+import { readRuleGreeting } from '@carillon/core/voicemail';
 import { liveCounts } from '../../src/health.ts';
-import { wavHeader } from '../../src/media/media-player/wav-file.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';
 import { freeMediaPort, freeSipPort, runSipp } from '../support/sipp.ts';
+import { analyseWav, toneWav } from '../support/wav.ts';
 
 /**
  * The caller's mailbox by phone (apps/mailbox/), end to end on the live edge with the unreleased area
  * 'voicemail' enabled for this edge only: a SIPp phone of 101 dials *86 and listens on the test's own
- * RTP phone; once the PIN prompt reaches it, the test keys the PIN, # and 7 as RFC 4733 events in
- * that phone's stream (7 is type-ahead: the application takes it after the message). The caller hears the
- * message (a WAV of 1400 Hz), the application moves it to the trash and hangs up.
+ * RTP phone; once the PIN prompt reaches it, the test keys the PIN, # and the menu keys as RFC 4733
+ * events in that phone's stream (type-ahead: the application takes each key at its next menu, after
+ * the message it is playing). What the caller hears is checked by frequency: each message is a WAV of
+ * its own tone. The tests run in order over one mailbox: a new message, two saved ones, then the PIN
+ * changed by phone, then a greeting recorded by phone with the new PIN.
  */
 const DATA_DIR = '/tmp/carillon-tests';
 const PIN = '4826';
+/** The PIN the caller sets by phone (the shared rules: 6 to 10 digits, no run of three). */
+const NEW_PIN = '739154';
+/** The messages' tones: none is ring-back (440 Hz) or the beep (1 kHz), each a whole number of cycles in a 20 ms frame. */
 const MESSAGE_HZ = 1400;
+const OLDER_SAVED_HZ = 600;
+const NEWER_SAVED_HZ = 1800;
+/** What the caller says as a greeting: a tone of its own. */
+const GREETING_HZ = 1200;
+const BEEP_HZ = 1000;
 let h: EdgeHarness;
 let caller: TestPhone;
+let userId: string;
 let messageId: string;
+let olderSavedId: string;
+let newerSavedId: string;
 
 beforeAll(async () => {
   h = await startEdge({ unreleased: 'voicemail' });
   caller = await h.addPhone('101');
   const user = await h.db.selectFrom('users').select('id').where('account_id', '=', h.accountId).where('extension_id', '=', caller.extensionId).executeTakeFirstOrThrow();
+  userId = user.id;
   await h.db.updateTable('user_credentials').set({ pin_hash: await hashSecret(PIN) }).where('user_id', '=', user.id).execute();
+  messageId = await addMessage(MESSAGE_HZ, '+15550100', 'new', new Date());
+  olderSavedId = await addMessage(OLDER_SAVED_HZ, '+15550101', 'heard', new Date(Date.now() - 120_000));
+  newerSavedId = await addMessage(NEWER_SAVED_HZ, '+15550102', 'heard', new Date(Date.now() - 60_000));
+}, 60_000);
+
+/** A message of 3 s of its own tone in 101's mailbox. */
+async function addMessage(hz: number, from: string, status: 'new' | 'heard', createdAt: Date): Promise<string> {
   const audio = path.posix.join('voicemail', h.accountId, `${randomBytes(6).toString('hex')}.wav`);
   fs.mkdirSync(path.join(DATA_DIR, path.dirname(audio)), { recursive: true });
-  fs.writeFileSync(path.join(DATA_DIR, audio), toneWav(MESSAGE_HZ, 3000));
+  fs.writeFileSync(path.join(DATA_DIR, audio), toneWav(hz, 3000));
   const row = await h.db
     .insertInto('voicemail_messages')
-    .values({ account_id: h.accountId, mailbox_extension_id: caller.extensionId, from_number: '+15550100', to_number: '101', reason: 'no_answer', audio_path: audio, duration_ms: 3000, size_bytes: 48_044 })
+    .values({ account_id: h.accountId, mailbox_extension_id: caller.extensionId, from_number: from, to_number: '101', reason: 'no_answer', audio_path: audio, duration_ms: 3000, size_bytes: 48_044, status, created_at: createdAt })
     .returning('id')
     .executeTakeFirstOrThrow();
-  messageId = row.id;
-}, 60_000);
+  return row.id;
+}
+
+/**
+ * 101 dials *86 (or `dialled`) and listens on `phone` until the edge hangs up; `keys` drives the menus
+ * meanwhile (resolves false when the PIN prompt never reached the phone).
+ */
+async function callMailbox(phone: RtpPhone, keys: (phone: RtpPhone) => Promise<boolean>, dialled = '*86'): Promise<void> {
+  const keyed = keys(phone);
+  try {
+    const uac = await runSipp({
+      scenario: 'uac-listen-until-bye.xml',
+      target: h.target,
+      localPort: await freeSipPort(),
+      service: dialled,
+      auth: caller,
+      timeoutSeconds: 120,
+      vars: { rtpport: String(phone.port) },
+      extra: ['-mp', String(await freeMediaPort())],
+    });
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+  } finally {
+    phone.close();
+  }
+  expect(await keyed, 'the PIN prompt reached the caller').toBe(true);
+  await expect.poll(() => liveCounts(h.edge.calls, h.media), { timeout: 20_000, interval: 50 }).toEqual({ calls: 0, legs: 0, endpoints: 0, bridges: 0, rooms: 0, pipes: 0 });
+}
+
+/** A quarter second of the PIN prompt heard: the caller keys `keys` (the PIN and what follows). */
+const typeAhead = (keys: string) => async (phone: RtpPhone) => (await phone.pressOnceHeard(2000, keys)) !== null;
 
 afterAll(async () => {
   await h?.redis.del(`carillon:mailbox-pin-failures:${caller?.extensionId}`, `carillon:mailbox-locked:${caller?.extensionId}`);
@@ -45,35 +95,84 @@ afterAll(async () => {
 });
 
 describe('*86: the caller’s mailbox by phone', () => {
-  it('takes the PIN and #, plays the new message, and 7 moves it to the trash', async () => {
+  it('takes the PIN and #; 1 plays the new message, and 7 moves it to the trash; # ends the call', async () => {
     const phone = await RtpPhone.open();
-    // A quarter second of the PIN prompt heard: the caller keys the PIN, # and 7 (type-ahead) from its RTP stream.
-    const keying = phone.pressOnceHeard(2000, `${PIN}#7`);
-    try {
-      const uac = await runSipp({
-        scenario: 'uac-listen-until-bye.xml',
-        target: h.target,
-        localPort: await freeSipPort(),
-        service: '*86',
-        auth: caller,
-        timeoutSeconds: 90,
-        vars: { rtpport: String(phone.port) },
-        extra: ['-mp', String(await freeMediaPort())],
-      });
-      expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
-    } finally {
-      phone.close();
-    }
-    const keyed = (await keying) !== null;
-    const heard = Array.from(phone.heardSince(0));
-    expect(keyed, 'the PIN prompt reached the caller').toBe(true);
+    await callMailbox(phone, typeAhead(`${PIN}#17#`));
     // The message's tone among the spoken prompts: at least a second of 20 ms frames that are almost all 1400 Hz.
-    expect(toneFrames(heard, MESSAGE_HZ), 'the message reached the caller').toBeGreaterThanOrEqual(50);
+    expect(toneFrames(Array.from(phone.heardSince(0)), MESSAGE_HZ), 'the message reached the caller').toBeGreaterThanOrEqual(50);
     const row = await h.db.selectFrom('voicemail_messages').select(['deleted_at', 'status']).where('id', '=', messageId).executeTakeFirstOrThrow();
     expect(row.deleted_at, 'the message is in the trash').not.toBeNull();
     expect(await h.redis.exists(`carillon:mailbox-pin-failures:${caller.extensionId}`), 'the right PIN counts no failure').toBe(0);
-    await expect.poll(() => liveCounts(h.edge.calls, h.media), { timeout: 20_000, interval: 50 }).toEqual({ calls: 0, legs: 0, endpoints: 0, bridges: 0, rooms: 0, pipes: 0 });
-  }, 120_000);
+  }, 150_000);
+
+  it('2 plays the saved messages newest first: 7 deletes the first (to the trash), the second plays, * and # end', async () => {
+    const phone = await RtpPhone.open();
+    await callMailbox(phone, typeAhead(`${PIN}#27*#`));
+    const heard = Array.from(phone.heardSince(0));
+    expect(toneFrames(heard, NEWER_SAVED_HZ), 'the newer saved message reached the caller').toBeGreaterThanOrEqual(50);
+    expect(toneFrames(heard, OLDER_SAVED_HZ), 'then the older one').toBeGreaterThanOrEqual(50);
+    // 7 was the first key after the first message: the newer one is the one deleted.
+    const rows = await h.db.selectFrom('voicemail_messages').select(['id', 'deleted_at', 'status']).where('id', 'in', [newerSavedId, olderSavedId]).execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(newerSavedId)!.deleted_at, 'the newer saved message is in the trash').not.toBeNull();
+    expect(byId.get(olderSavedId)).toMatchObject({ deleted_at: null, status: 'heard' });
+  }, 150_000);
+
+  it('4 changes the PIN (entered twice); the next call signs in with the new PIN and hears the saved message', async () => {
+    await callMailbox(await RtpPhone.open(), typeAhead(`${PIN}#4${NEW_PIN}#${NEW_PIN}##`));
+    const credentials = await h.db.selectFrom('user_credentials').select('pin_hash').where('user_id', '=', userId).executeTakeFirstOrThrow();
+    expect(credentials.pin_hash).toMatch(/^\$argon2id\$/);
+    expect(await verifySecret(credentials.pin_hash, NEW_PIN), 'the new PIN is stored').toBe(true);
+    const audit = await h.db.selectFrom('audit_events').select(['actor_user_id', 'after']).where('account_id', '=', h.accountId).where('action', '=', 'user.voicemail_pin_changed').execute();
+    expect(audit).toEqual([{ actor_user_id: userId, after: { via: 'phone' } }]);
+
+    const phone = await RtpPhone.open();
+    await callMailbox(phone, typeAhead(`${NEW_PIN}#2*#`));
+    expect(toneFrames(Array.from(phone.heardSince(0)), OLDER_SAVED_HZ), 'signed in: the saved message reached the caller').toBeGreaterThanOrEqual(50);
+    expect(await h.redis.exists(`carillon:mailbox-pin-failures:${caller.extensionId}`), 'the new PIN counts no failure').toBe(0);
+  }, 240_000);
+
+  it('3 then 1 records a greeting after the beep until #; 1 keeps it: stored as an upload is, the active user-hours greeting', async () => {
+    const SPOKEN_MS = 3000;
+    const phone = await RtpPhone.open(GREETING_HZ);
+    let beepHeardAt = 0;
+    await callMailbox(phone, async (p) => {
+      const keyedAt = await p.pressOnceHeard(2000, `${NEW_PIN}#31`);
+      if (keyedAt === null) return false;
+      // The beep: the recording starts as it ends (it lasts 250 ms).
+      const deadline = Date.now() + 60_000;
+      while (p.pureToneFramesSince(keyedAt, BEEP_HZ) < 5) {
+        if (Date.now() > deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      beepHeardAt = Date.now();
+      // What the caller says lasts SPOKEN_MS (its tone is sent all along); then # ends it, 1 keeps it, * and # leave.
+      await new Promise((resolve) => setTimeout(resolve, SPOKEN_MS));
+      p.press('#1*#');
+      return true;
+    });
+    expect(beepHeardAt, 'the beep reached the caller').toBeGreaterThan(0);
+
+    const greeting = await readRuleGreeting(h.db, h.accountId, userId, 'in_hours');
+    expect(greeting?.greeting.source, 'the user-hours greeting is the recorded one').toBe('custom');
+    const row = await h.db.selectFrom('voicemail_greetings').select(['id', 'file', 'duration_ms', 'source']).where('account_id', '=', h.accountId).where('user_id', '=', userId).executeTakeFirstOrThrow();
+    expect(greeting?.greeting).toEqual({ source: 'custom', audioId: row.id });
+    expect(row.source).toBe('phone');
+    const file = path.join(DATA_DIR, row.file);
+    expect(fs.existsSync(file), 'the greeting file exists').toBe(true);
+    // About what was said: the beep's end and the # are each known within a few packets.
+    expect(row.duration_ms).toBeGreaterThan(SPOKEN_MS - 700);
+    expect(row.duration_ms).toBeLessThan(SPOKEN_MS + 1500);
+    const wav = analyseWav(file, GREETING_HZ);
+    expect(Math.abs(wav.seconds * 1000 - row.duration_ms)).toBeLessThan(50);
+    expect(wav.toneShare, 'the greeting is what the caller said').toBeGreaterThan(0.8);
+  }, 150_000);
+
+  it('101 dialling its own extension from its own phone reaches its mailbox as *86 does', async () => {
+    const phone = await RtpPhone.open();
+    await callMailbox(phone, typeAhead(`${NEW_PIN}#2*#`), '101');
+    expect(toneFrames(Array.from(phone.heardSince(0)), OLDER_SAVED_HZ), 'signed in: the saved message reached the caller').toBeGreaterThanOrEqual(50);
+  }, 150_000);
 });
 
 /** 20 ms frames whose energy is at least 80 % at `hz` (Goertzel), so a tone and not speech. */
@@ -96,12 +195,4 @@ function toneFrames(samples: number[], hz: number): number {
     if (energy > 0 && power / ((energy * n) / 2) > 0.8) frames++;
   }
   return frames;
-}
-
-function toneWav(hz: number, ms: number): Buffer {
-  const n = Math.round((ms * 8000) / 1000);
-  const out = Buffer.alloc(44 + n * 2);
-  wavHeader(8000, 1, n * 2, out);
-  for (let i = 0; i < n; i++) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000)), 44 + i * 2);
-  return out;
 }

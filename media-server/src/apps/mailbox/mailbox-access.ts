@@ -1,8 +1,13 @@
+import type { PinRule } from '@carillon/domain';
+import type { ExtensionDestination, PstnDestination } from '../../routing/destination.ts';
+
 /**
  * The port through which the mailbox application (a user listening to their
  * messages by phone, `*86`) reaches the mailbox: the PIN check with its
- * lockout, the new messages, and what the caller does with each.
- * `calls/mailbox-phone-access.ts` implements it (database, Redis, disk).
+ * lockout, the new and saved messages and what the caller does with each,
+ * the user-hours greeting and the PIN. `calls/mailbox-phone-access.ts`
+ * implements it (database, Redis, disk), through the same core functions as
+ * the web pages.
  */
 export interface MailboxAccess {
   /** Whether too many wrong PINs have locked the mailbox (for 15 minutes). */
@@ -18,6 +23,36 @@ export interface MailboxAccess {
   save(accountId: string, extensionId: string, messageId: string): Promise<void>;
   /** Moves a message to the trash, and announces the change. */
   trash(accountId: string, extensionId: string, messageId: string): Promise<void>;
+  /** The mailbox's saved messages (heard, not in the trash), newest first, as the web inbox lists them. */
+  savedMessages(accountId: string, extensionId: string): Promise<PhoneMessage[]>;
+  /**
+   * Sets the mailbox user's PIN, entered twice: refused with the shared PIN rules it breaks
+   * (credential-rules.ts) or 'mismatch'; stored hashed and audited otherwise.
+   */
+  changePin(accountId: string, extensionId: string, pin: string, pinConfirm: string): Promise<PinChange>;
+  /** Longest greeting the caller may record (the limit of an uploaded one). */
+  readonly greetingMaxSeconds: number;
+  /** The user-hours greeting's audio file when it is the user's own; null when it is the default greeting. */
+  userHoursGreeting(accountId: string, extensionId: string): Promise<string | null>;
+  /**
+   * Makes a recording (a WAV from `CallHandle.record`, taken over: removed in every case) the user-hours
+   * greeting, through the same check and storage as an uploaded greeting. False when it is refused
+   * (no sound, too long).
+   */
+  setUserHoursGreeting(accountId: string, extensionId: string, recording: string): Promise<boolean>;
+  /** The user-hours greeting is the default one again. */
+  resetUserHoursGreeting(accountId: string, extensionId: string): Promise<void>;
+}
+
+export type PinChange = { ok: true } | { ok: false; rules: (PinRule | 'mismatch')[] };
+
+/**
+ * Where calling back a message's sender goes (calls/ implements it over the dial plan): as if the
+ * mailbox's user had dialled the number from their phone, within their calling rights and with their
+ * caller ID. Null when it cannot be called (no route, not allowed, not a person to bridge to).
+ */
+export interface MailboxCallBack {
+  destinationFor(mailbox: { accountId: string; extensionId: string }, number: string): Promise<ExtensionDestination | PstnDestination | null>;
 }
 
 export type PinCheck = 'ok' | 'wrong' | 'locked';

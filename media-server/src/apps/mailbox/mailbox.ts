@@ -1,32 +1,55 @@
+import { PIN_MAX, PIN_MIN, type PinRule } from '@carillon/domain';
 import type { CallApp, CallHandle } from '../call-handle.ts';
 import type { MailboxDestination } from '../../routing/destination.ts';
-import type { MailboxAccess, PhoneMessage } from './mailbox-access.ts';
+import type { MailboxAccess, MailboxCallBack, PhoneMessage } from './mailbox-access.ts';
 
 /** PIN attempts in one call before it ends; the lockout counts failures across calls (the port). */
 export const PIN_TRIES_PER_CALL = 3;
 /** Longest PIN keyed (the PIN rules cap it well below this). */
 const MAX_PIN_DIGITS = 20;
 const KEY_TIMEOUT_MS = 10_000;
+/** Menus met with silence in a row before the call ends (a phone left off the hook). */
+const SILENT_MENUS_BEFORE_GOODBYE = 3;
+/** A recording shorter than this is a slip of the pound key, not a greeting. */
+const MIN_GREETING_MS = 1000;
+/** Recordings of one greeting in a row that are too short before the caller is sent back. */
+const GREETING_TRIES = 3;
 
 /**
- * A user's mailbox by phone (issue 13, phone access: `*86` from their own
- * device): the PIN (ended by `#`), three tries per call; then "you have N new
- * messages", and each new message (its audio, then who left it), after which
- * 7 deletes it (to the trash), 9 saves it (heard), 4 plays it again and #
- * goes on to the next one, leaving it new. A mailbox locked by wrong PINs
- * says so and hangs up.
+ * The keys of the mailbox by phone, each written once here; the prompts (TEXTS) say them.
+ * The guides give none: these follow the usual voicemail keypads (Asterisk's VoiceMailMain,
+ * Cisco Unity): 1 new and 2 saved messages; per message 4 again, 7 delete, 9 save, # skip;
+ * * always goes back up. 5 calls the sender back, as on Cisco Unity's "live reply".
  */
-export function mailboxApp(access: MailboxAccess): CallApp {
+export const MAIN_MENU_KEYS = { newMessages: '1', savedMessages: '2', greeting: '3', pin: '4', end: '#' } as const;
+export const MESSAGE_KEYS = { repeat: '4', callBack: '5', delete: '7', save: '9', skip: '#', mainMenu: '*' } as const;
+export const GREETING_KEYS = { record: '1', useDefault: '2', listen: '3', mainMenu: '*' } as const;
+/** After a greeting is recorded, before it is kept. */
+export const GREETING_REVIEW_KEYS = { keep: '1', listen: '2', again: '3', cancel: '*' } as const;
+
+type Folder = 'new' | 'saved';
+/** Where a submenu leaves the caller: back at the main menu, or the call is over (a call back was answered). */
+type Next = 'menu' | 'ended';
+
+/**
+ * A user's mailbox by phone (issue 13, phone access: `*86`, or their own
+ * extension, from their own device): the PIN (ended by `#`), three tries per
+ * call; then "you have N new and M saved messages" and the main menu
+ * (MAIN_MENU_KEYS): the new messages, the saved ones (newest first, as the
+ * web inbox), the user-hours greeting (record one by phone, or the default),
+ * and the PIN. Each message plays (its audio, then who left it), after which
+ * MESSAGE_KEYS apply: delete (to the trash), save (heard), again, call the
+ * sender back, skip (a new message stays new), back to the menu. A mailbox
+ * locked by wrong PINs says so and hangs up.
+ */
+export function mailboxApp(access: MailboxAccess, callBack: MailboxCallBack | null = null): CallApp {
   return async (call, destination) => {
     if (destination.kind !== 'mailbox') return call.reject(480, 'Mailbox Not Available');
     await call.answer();
     const texts = TEXTS[call.language];
     if (await access.isLocked(destination.accountId, destination.extensionId)) return goodbye(call, texts.locked);
     if (!(await signIn(call, destination, access))) return;
-    const messages = await access.newMessages(destination.accountId, destination.extensionId);
-    await call.play({ tts: texts.count(messages.length) });
-    for (const message of messages) await listen(call, destination, access, message);
-    await goodbye(call, texts.noMore);
+    await new MailboxSession(call, destination, access, callBack).run();
   };
 }
 
@@ -48,22 +71,176 @@ async function signIn(call: CallHandle, destination: MailboxDestination, access:
   return false;
 }
 
-async function listen(call: CallHandle, destination: MailboxDestination, access: MailboxAccess, message: PhoneMessage): Promise<void> {
-  const texts = TEXTS[call.language];
-  for (;;) {
-    await call.play({ file: message.audioFile });
-    await call.play({ tts: texts.from(message.fromNumber) });
-    const { digits } = await call.collect({ prompt: { tts: texts.options }, maxDigits: 1, timeoutMs: KEY_TIMEOUT_MS });
-    if (digits === '4') continue;
-    if (digits === '7') {
-      await access.trash(destination.accountId, destination.extensionId, message.id);
-      await call.play({ tts: texts.deleted });
-    } else if (digits === '9') {
-      await access.save(destination.accountId, destination.extensionId, message.id);
-      await call.play({ tts: texts.saved });
+/** One signed-in call: the main menu and what it leads to. */
+class MailboxSession {
+  private readonly call: CallHandle;
+  private readonly access: MailboxAccess;
+  private readonly callBack: MailboxCallBack | null;
+  private readonly accountId: string;
+  private readonly extensionId: string;
+  private readonly texts: Texts;
+
+  constructor(call: CallHandle, destination: MailboxDestination, access: MailboxAccess, callBack: MailboxCallBack | null) {
+    this.call = call;
+    this.access = access;
+    this.callBack = callBack;
+    this.accountId = destination.accountId;
+    this.extensionId = destination.extensionId;
+    this.texts = TEXTS[call.language];
+  }
+
+  async run(): Promise<void> {
+    const [fresh, saved] = await Promise.all([this.access.newMessages(this.accountId, this.extensionId), this.access.savedMessages(this.accountId, this.extensionId)]);
+    await this.call.play({ tts: this.texts.summary(fresh.length, saved.length) });
+    let silences = 0;
+    for (;;) {
+      const key = await this.menuKey(this.texts.mainMenu);
+      if (!key) {
+        if (++silences >= SILENT_MENUS_BEFORE_GOODBYE) return goodbye(this.call, this.texts.goodbye);
+        continue;
+      }
+      silences = 0;
+      let next: Next = 'menu';
+      if (key === MAIN_MENU_KEYS.newMessages) next = await this.listenTo('new');
+      else if (key === MAIN_MENU_KEYS.savedMessages) next = await this.listenTo('saved');
+      else if (key === MAIN_MENU_KEYS.greeting) await this.greetingMenu();
+      else if (key === MAIN_MENU_KEYS.pin) await this.changePin();
+      else if (key === MAIN_MENU_KEYS.end) return goodbye(this.call, this.texts.goodbye);
+      else await this.call.play({ tts: this.texts.notAnOption });
+      if (next === 'ended') return;
     }
-    // '#', another key or a silence: the next message, this one left new.
-    return;
+  }
+
+  private async menuKey(prompt: string): Promise<string> {
+    return (await this.call.collect({ prompt: { tts: prompt }, maxDigits: 1, timeoutMs: KEY_TIMEOUT_MS })).digits;
+  }
+
+  /** The folder's messages as they are when the caller asks for them, one after the other. */
+  private async listenTo(folder: Folder): Promise<Next> {
+    const messages = folder === 'new' ? await this.access.newMessages(this.accountId, this.extensionId) : await this.access.savedMessages(this.accountId, this.extensionId);
+    if (messages.length === 0) {
+      await this.call.play({ tts: this.texts.none(folder) });
+      return 'menu';
+    }
+    for (const message of messages) {
+      const after = await this.listen(folder, message);
+      if (after !== 'next') return after;
+    }
+    await this.call.play({ tts: this.texts.noMore(folder) });
+    return 'menu';
+  }
+
+  private async listen(folder: Folder, message: PhoneMessage): Promise<Next | 'next'> {
+    let play = true;
+    for (;;) {
+      if (play) {
+        await this.call.play({ file: message.audioFile });
+        await this.call.play({ tts: this.texts.from(message.fromNumber) });
+      }
+      play = false;
+      const key = await this.menuKey(this.texts.messageOptions(folder));
+      if (key === MESSAGE_KEYS.repeat) {
+        play = true;
+      } else if (key === MESSAGE_KEYS.callBack) {
+        if ((await this.callBackSender(message)) === 'ended') return 'ended';
+      } else if (key === MESSAGE_KEYS.delete) {
+        await this.access.trash(this.accountId, this.extensionId, message.id);
+        await this.call.play({ tts: this.texts.deleted });
+        return 'next';
+      } else if (key === MESSAGE_KEYS.save && folder === 'new') {
+        await this.access.save(this.accountId, this.extensionId, message.id);
+        await this.call.play({ tts: this.texts.saved });
+        return 'next';
+      } else if (key === MESSAGE_KEYS.mainMenu) {
+        return 'menu';
+      } else {
+        // '#', another key or a silence: the next message, this one left as it is (a new one stays new).
+        return 'next';
+      }
+    }
+  }
+
+  /**
+   * Connects the caller to whoever left the message (bridgeTo, as the user dialling the number): once
+   * answered, the call ends with that conversation. Not reached, or not callable: said, and the
+   * caller is back at the message's options.
+   */
+  private async callBackSender(message: PhoneMessage): Promise<'ended' | 'stay'> {
+    if (!message.fromNumber) {
+      await this.call.play({ tts: this.texts.withheld });
+      return 'stay';
+    }
+    const destination = this.callBack ? await this.callBack.destinationFor({ accountId: this.accountId, extensionId: this.extensionId }, message.fromNumber) : null;
+    if (!destination) {
+      await this.call.play({ tts: this.texts.cannotCallBack });
+      return 'stay';
+    }
+    await this.call.play({ tts: this.texts.callingBack(message.fromNumber) });
+    const { outcome } = await this.call.bridgeTo(destination);
+    if (outcome === 'answered') return 'ended';
+    await this.call.play({ tts: this.texts.notReached });
+    return 'stay';
+  }
+
+  /** The user-hours greeting: hear it, record a new one, or go back to the default. */
+  private async greetingMenu(): Promise<void> {
+    for (;;) {
+      const current = await this.access.userHoursGreeting(this.accountId, this.extensionId);
+      const key = await this.menuKey(this.texts.greetingMenu(current !== null));
+      if (key === GREETING_KEYS.record) {
+        await this.recordGreeting();
+      } else if (key === GREETING_KEYS.useDefault) {
+        await this.access.resetUserHoursGreeting(this.accountId, this.extensionId);
+        await this.call.play({ tts: this.texts.defaultGreetingSet });
+      } else if (key === GREETING_KEYS.listen) {
+        await this.call.play(current ? { file: current } : { tts: this.texts.defaultGreetingInUse });
+      } else {
+        // '*', another key or a silence: back to the main menu.
+        return;
+      }
+    }
+  }
+
+  /** Beep, record until '#', then keep, listen or record again; kept only on the keep key. */
+  private async recordGreeting(): Promise<void> {
+    for (let tries = 0; tries < GREETING_TRIES; ) {
+      await this.call.play({ tts: this.texts.recordAfterBeep });
+      const recording = await this.call.record({ maxSeconds: this.access.greetingMaxSeconds, terminators: '#', beep: true });
+      if (recording.durationMs < MIN_GREETING_MS) {
+        tries++;
+        await this.call.play({ tts: this.texts.greetingTooShort });
+        continue;
+      }
+      let silences = 0;
+      for (;;) {
+        const key = await this.menuKey(this.texts.reviewGreeting);
+        if (key === GREETING_REVIEW_KEYS.keep) {
+          const kept = await this.access.setUserHoursGreeting(this.accountId, this.extensionId, recording.path);
+          await this.call.play({ tts: kept ? this.texts.greetingSaved : this.texts.greetingRefused });
+          return;
+        }
+        if (key === GREETING_REVIEW_KEYS.listen) {
+          await this.call.play({ file: recording.path });
+          continue;
+        }
+        if (key === GREETING_REVIEW_KEYS.again) break;
+        if (key === GREETING_REVIEW_KEYS.cancel || (!key && ++silences >= SILENT_MENUS_BEFORE_GOODBYE)) {
+          // The recording is left to the call, which removes its files when it ends.
+          await this.call.play({ tts: this.texts.greetingNotChanged });
+          return;
+        }
+      }
+    }
+  }
+
+  /** The new PIN twice (each ended by '#'), checked by the shared rules where it is stored; a refusal says the rule. */
+  private async changePin(): Promise<void> {
+    const first = await this.call.collect({ prompt: { tts: this.texts.newPin }, maxDigits: MAX_PIN_DIGITS, timeoutMs: KEY_TIMEOUT_MS, terminators: '#' });
+    if (!first.digits) return;
+    const second = await this.call.collect({ prompt: { tts: this.texts.newPinAgain }, maxDigits: MAX_PIN_DIGITS, timeoutMs: KEY_TIMEOUT_MS, terminators: '#' });
+    if (!second.digits) return;
+    const change = await this.access.changePin(this.accountId, this.extensionId, first.digits, second.digits);
+    await this.call.play({ tts: change.ok ? this.texts.pinChanged : this.texts.pinRefused(change.rules) });
   }
 }
 
@@ -75,29 +252,135 @@ async function goodbye(call: CallHandle, text: string): Promise<void> {
 /** Phone numbers are read digit by digit. */
 const spell = (number: string) => number.split('').join(' ');
 
-const TEXTS = {
+const KEY_NAMES = { en: { '#': 'pound', '*': 'star' }, fr: { '#': 'dièse', '*': 'étoile' } } as const;
+const keyName = (language: 'en' | 'fr', key: string) => (key === '#' || key === '*' ? KEY_NAMES[language][key] : key);
+const en = (key: string) => keyName('en', key);
+const fr = (key: string) => keyName('fr', key);
+
+/** The PIN rules in the order they are said: the first one broken is the one the caller hears. */
+const PIN_RULE_ORDER: readonly (PinRule | 'mismatch')[] = ['mismatch', 'digitsOnly', 'length', 'noRuns'];
+const firstRule = (rules: readonly (PinRule | 'mismatch')[]) => PIN_RULE_ORDER.find((r) => rules.includes(r)) ?? 'length';
+
+interface Texts {
+  pin: string;
+  wrongPin: string;
+  tooManyTries: string;
+  locked: string;
+  summary: (fresh: number, saved: number) => string;
+  mainMenu: string;
+  notAnOption: string;
+  goodbye: string;
+  none: (folder: Folder) => string;
+  noMore: (folder: Folder) => string;
+  from: (number: string | null) => string;
+  messageOptions: (folder: Folder) => string;
+  deleted: string;
+  saved: string;
+  withheld: string;
+  cannotCallBack: string;
+  callingBack: (number: string) => string;
+  notReached: string;
+  greetingMenu: (custom: boolean) => string;
+  defaultGreetingSet: string;
+  defaultGreetingInUse: string;
+  recordAfterBeep: string;
+  greetingTooShort: string;
+  reviewGreeting: string;
+  greetingSaved: string;
+  greetingRefused: string;
+  greetingNotChanged: string;
+  newPin: string;
+  newPinAgain: string;
+  pinChanged: string;
+  pinRefused: (rules: readonly (PinRule | 'mismatch')[]) => string;
+}
+
+const M = MAIN_MENU_KEYS;
+const K = MESSAGE_KEYS;
+const G = GREETING_KEYS;
+const R = GREETING_REVIEW_KEYS;
+
+const TEXTS: Record<'en' | 'fr', Texts> = {
   en: {
     pin: 'Please enter your PIN, followed by the pound key.',
     wrongPin: 'That PIN is not correct. Please enter your PIN, followed by the pound key.',
     tooManyTries: 'That PIN is not correct. Goodbye.',
     locked: 'This mailbox is locked after too many wrong PINs. Please try again later. Goodbye.',
-    count: (n: number) => (n === 1 ? 'You have 1 new message.' : `You have ${n} new messages.`),
-    from: (number: string | null) => (number ? `From ${spell(number)}.` : 'From an unknown caller.'),
-    options: 'To delete this message, press 7. To save it, press 9. To hear it again, press 4. For the next message, press pound.',
+    summary: (fresh, saved) => `You have ${fresh} new ${fresh === 1 ? 'message' : 'messages'} and ${saved} saved ${saved === 1 ? 'message' : 'messages'}.`,
+    mainMenu: `For new messages, press ${en(M.newMessages)}. For saved messages, press ${en(M.savedMessages)}. For your greeting, press ${en(M.greeting)}. To change your PIN, press ${en(M.pin)}. To end the call, press ${en(M.end)}.`,
+    notAnOption: 'That is not an option.',
+    goodbye: 'Goodbye.',
+    none: (folder) => (folder === 'new' ? 'You have no new messages.' : 'You have no saved messages.'),
+    noMore: (folder) => (folder === 'new' ? 'You have no more new messages.' : 'You have no more saved messages.'),
+    from: (number) => (number ? `From ${spell(number)}.` : 'From an unknown caller.'),
+    messageOptions: (folder) =>
+      `To delete this message, press ${en(K.delete)}.${folder === 'new' ? ` To save it, press ${en(K.save)}.` : ''} To hear it again, press ${en(K.repeat)}. To call the sender back, press ${en(K.callBack)}. For the next message, press ${en(K.skip)}. For the main menu, press ${en(K.mainMenu)}.`,
     deleted: 'Message deleted.',
     saved: 'Message saved.',
-    noMore: 'You have no more new messages. Goodbye.',
+    withheld: "The caller's number was withheld: it cannot be called back.",
+    cannotCallBack: 'This number cannot be called from your phone.',
+    callingBack: (number) => `Calling ${spell(number)}.`,
+    notReached: 'The call did not go through.',
+    greetingMenu: (custom) =>
+      `Your callers hear ${custom ? 'your own greeting' : 'the default greeting'} during user hours. To record a new greeting, press ${en(G.record)}. To use the default greeting, press ${en(G.useDefault)}. To hear your greeting, press ${en(G.listen)}. For the main menu, press ${en(G.mainMenu)}.`,
+    defaultGreetingSet: 'Your callers now hear the default greeting.',
+    defaultGreetingInUse: 'You use the default greeting.',
+    recordAfterBeep: 'Record your greeting after the tone, then press pound.',
+    greetingTooShort: 'Nothing was recorded.',
+    reviewGreeting: `To keep this greeting, press ${en(R.keep)}. To hear it, press ${en(R.listen)}. To record it again, press ${en(R.again)}. To cancel, press ${en(R.cancel)}.`,
+    greetingSaved: 'Your greeting is saved.',
+    greetingRefused: 'This recording could not be used as a greeting. Your greeting has not changed.',
+    greetingNotChanged: 'Your greeting has not changed.',
+    newPin: 'Please enter your new PIN, followed by the pound key.',
+    newPinAgain: 'Please enter your new PIN again, followed by the pound key.',
+    pinChanged: 'Your PIN is changed.',
+    pinRefused: (rules) =>
+      ({
+        mismatch: 'The two PINs are not the same.',
+        digitsOnly: 'A PIN has digits only.',
+        length: `A PIN has ${PIN_MIN} to ${PIN_MAX} digits.`,
+        noRuns: 'A PIN must not have three identical or consecutive digits in a row, such as 1 1 1 or 1 2 3.',
+      })[firstRule(rules)] + ' Your PIN has not changed.',
   },
   fr: {
     pin: 'Veuillez saisir votre code, suivi de la touche dièse.',
     wrongPin: "Ce code n'est pas correct. Veuillez saisir votre code, suivi de la touche dièse.",
     tooManyTries: "Ce code n'est pas correct. Au revoir.",
     locked: 'Cette messagerie est verrouillée après trop de codes erronés. Veuillez réessayer plus tard. Au revoir.',
-    count: (n: number) => (n <= 1 ? `Vous avez ${n} nouveau message.` : `Vous avez ${n} nouveaux messages.`),
-    from: (number: string | null) => (number ? `De ${spell(number)}.` : "D'un numéro inconnu."),
-    options: 'Pour supprimer ce message, appuyez sur 7. Pour le conserver, appuyez sur 9. Pour le réécouter, appuyez sur 4. Pour le message suivant, appuyez sur dièse.',
+    summary: (fresh, saved) => `Vous avez ${fresh} ${fresh <= 1 ? 'nouveau message' : 'nouveaux messages'} et ${saved} ${saved <= 1 ? 'message conservé' : 'messages conservés'}.`,
+    mainMenu: `Pour les nouveaux messages, appuyez sur ${fr(M.newMessages)}. Pour les messages conservés, appuyez sur ${fr(M.savedMessages)}. Pour votre annonce, appuyez sur ${fr(M.greeting)}. Pour changer votre code, appuyez sur ${fr(M.pin)}. Pour terminer l'appel, appuyez sur ${fr(M.end)}.`,
+    notAnOption: "Ce choix n'existe pas.",
+    goodbye: 'Au revoir.',
+    none: (folder) => (folder === 'new' ? "Vous n'avez aucun nouveau message." : "Vous n'avez aucun message conservé."),
+    noMore: (folder) => (folder === 'new' ? "Vous n'avez plus de nouveaux messages." : "Vous n'avez plus de messages conservés."),
+    from: (number) => (number ? `De ${spell(number)}.` : "D'un numéro inconnu."),
+    messageOptions: (folder) =>
+      `Pour supprimer ce message, appuyez sur ${fr(K.delete)}.${folder === 'new' ? ` Pour le conserver, appuyez sur ${fr(K.save)}.` : ''} Pour le réécouter, appuyez sur ${fr(K.repeat)}. Pour rappeler l'appelant, appuyez sur ${fr(K.callBack)}. Pour le message suivant, appuyez sur ${fr(K.skip)}. Pour le menu principal, appuyez sur ${fr(K.mainMenu)}.`,
     deleted: 'Message supprimé.',
     saved: 'Message conservé.',
-    noMore: "Vous n'avez plus de nouveaux messages. Au revoir.",
+    withheld: "Le numéro de l'appelant était masqué : il ne peut pas être rappelé.",
+    cannotCallBack: 'Ce numéro ne peut pas être appelé depuis votre poste.',
+    callingBack: (number) => `Appel du ${spell(number)}.`,
+    notReached: "L'appel n'a pas abouti.",
+    greetingMenu: (custom) =>
+      `Vos appelants entendent ${custom ? 'votre propre annonce' : "l'annonce par défaut"} pendant vos heures. Pour enregistrer une nouvelle annonce, appuyez sur ${fr(G.record)}. Pour utiliser l'annonce par défaut, appuyez sur ${fr(G.useDefault)}. Pour écouter votre annonce, appuyez sur ${fr(G.listen)}. Pour le menu principal, appuyez sur ${fr(G.mainMenu)}.`,
+    defaultGreetingSet: "Vos appelants entendent désormais l'annonce par défaut.",
+    defaultGreetingInUse: "Vous utilisez l'annonce par défaut.",
+    recordAfterBeep: 'Enregistrez votre annonce après le bip, puis appuyez sur dièse.',
+    greetingTooShort: "Rien n'a été enregistré.",
+    reviewGreeting: `Pour garder cette annonce, appuyez sur ${fr(R.keep)}. Pour l'écouter, appuyez sur ${fr(R.listen)}. Pour l'enregistrer à nouveau, appuyez sur ${fr(R.again)}. Pour annuler, appuyez sur ${fr(R.cancel)}.`,
+    greetingSaved: 'Votre annonce est enregistrée.',
+    greetingRefused: "Cet enregistrement ne peut pas servir d'annonce. Votre annonce n'a pas changé.",
+    greetingNotChanged: "Votre annonce n'a pas changé.",
+    newPin: 'Veuillez saisir votre nouveau code, suivi de la touche dièse.',
+    newPinAgain: 'Veuillez saisir à nouveau votre nouveau code, suivi de la touche dièse.',
+    pinChanged: 'Votre code est changé.',
+    pinRefused: (rules) =>
+      ({
+        mismatch: 'Les deux codes ne sont pas identiques.',
+        digitsOnly: 'Un code ne contient que des chiffres.',
+        length: `Un code a de ${PIN_MIN} à ${PIN_MAX} chiffres.`,
+        noRuns: 'Un code ne doit pas contenir trois chiffres identiques ou consécutifs à la suite, comme 1 1 1 ou 1 2 3.',
+      })[firstRule(rules)] + " Votre code n'a pas changé.",
   },
-} as const;
+};

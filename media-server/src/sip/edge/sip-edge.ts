@@ -19,6 +19,7 @@ import { VOICEMAIL_EVENTS_CHANNEL } from '@carillon/contracts/voicemail-events';
 import { CallEngine, type CallOwnership } from '../../calls/call-engine.ts';
 import { VoicemailDeposits } from '../../calls/voicemail-deposits.ts';
 import { createJobProducer, type JobProducer } from '@carillon/core/jobs';
+import { ffmpegPath } from '@carillon/core/audio';
 import { EspeakTtsEngine, TtsCache, ttsCacheDirectory } from '@carillon/core/ivr';
 import { conferenceAccessSource } from '../../calls/conference-access-source.ts';
 import type { CallEvents } from '../../calls/call-context.ts';
@@ -190,7 +191,7 @@ export class SipEdge {
       unreleased: config.ENABLE_UNRELEASED,
       redis: deps.redis,
       ...(config.ENABLE_UNRELEASED.includes('voicemail')
-        ? { mailboxAccess: new MailboxPhoneAccess({ db: deps.db, redis: deps.redis, publish: (channel, message) => deps.redis.publish(channel, message), dataDir: config.dataDir, jobs, log: log.child('mailbox') }) }
+        ? { mailboxAccess: new MailboxPhoneAccess({ db: deps.db, redis: deps.redis, publish: (channel, message) => deps.redis.publish(channel, message), dataDir: config.dataDir, ffmpeg: ffmpegPath(config.FFMPEG_PATH), jobs, log: log.child('mailbox') }) }
         : {}),
       ...(config.ENABLE_UNRELEASED.includes('conference') ? { conferenceAccess: conferenceAccessSource(deps.db, deps.redis) } : {}),
       db: deps.db,

@@ -12,6 +12,7 @@ import {
   type PasswordRule,
   type PinRule,
 } from '@carillon/domain';
+import { recordAudit, type AuditActor } from '../audit/record-audit.ts';
 import { hashSecret } from './hashing.ts';
 
 export const credentialsInput = z.object({
@@ -110,4 +111,37 @@ export async function storePassword(db: Kysely<Database>, userId: string, passwo
     .set({ password_hash: await hashSecret(password), password_changed_at: new Date(), failed_attempts: 0, locked_until: null })
     .where('user_id', '=', userId)
     .execute();
+}
+
+export type VoicemailPinResult = { ok: true } | { ok: false; rules: (PinRule | 'mismatch')[] };
+
+/**
+ * A user's voicemail PIN (the mailbox's, issue 13), set by the user on the web (My Extension ›
+ * Settings) or by phone (the mailbox's menu): the shared PIN rules (credential-rules.ts) and the two
+ * entries the same, then stored hashed (argon2id) and audited, `via` saying where. Null when the user
+ * is not the account's. The PIN itself is never logged nor audited.
+ */
+export async function setVoicemailPin(
+  db: Kysely<Database>,
+  actor: AuditActor,
+  accountId: string,
+  userId: string,
+  input: { pin: string; pinConfirm: string; via: 'web' | 'phone' },
+): Promise<VoicemailPinResult | null> {
+  const rules: (PinRule | 'mismatch')[] = failedRules(checkPin(input.pin));
+  if (input.pin !== input.pinConfirm) rules.push('mismatch');
+  if (rules.length) return { ok: false, rules };
+  const pinHash = await hashSecret(input.pin);
+  return db.transaction().execute(async (trx) => {
+    const user = await trx.selectFrom('users').select('id').where('account_id', '=', accountId).where('id', '=', userId).executeTakeFirst();
+    if (!user) return null;
+    // A user without credentials yet (not activated) gets the row with the PIN alone.
+    await trx
+      .insertInto('user_credentials')
+      .values({ user_id: user.id, pin_hash: pinHash })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet({ pin_hash: pinHash }))
+      .execute();
+    await recordAudit(trx, actor, { accountId, action: 'user.voicemail_pin_changed', targetType: 'user', targetId: userId, after: { via: input.via } });
+    return { ok: true } as const;
+  });
 }

@@ -1,6 +1,6 @@
-import { accountInfoFor, hashSecret, recordAudit, revokeOtherSessions, storePassword, validatePassword, verifySecret, type AuditActor, type AuthenticatedSession } from '@carillon/core';
+import { accountInfoFor, recordAudit, revokeOtherSessions, setVoicemailPin, storePassword, validatePassword, verifySecret, type AuditActor, type AuthenticatedSession } from '@carillon/core';
 import type { Db } from '@carillon/db';
-import { checkPin, failedRules, type PinRule } from '@carillon/domain';
+import type { PinRule } from '@carillon/domain';
 import { getUserDetails, patchUserSettings, type PatchRefusal, type UserSettingsPatch } from '#lib/server/users/user-settings.ts';
 import type { MePatch } from './schemas.ts';
 
@@ -57,15 +57,9 @@ export async function changeOwnPassword(db: Db, auth: AuthenticatedSession, acto
 
 export type PinResult = { ok: true } | { ok: false; status: 400; error: 'pin_rules'; rules: (PinRule | 'mismatch')[] };
 
-/** The voicemail PIN: the mailbox's, stored hashed (voicemail itself comes later). */
-export async function setVoicemailPin(db: Db, auth: AuthenticatedSession, actor: AuditActor, input: { pin: string; pinConfirm: string }): Promise<PinResult> {
-  const rules: (PinRule | 'mismatch')[] = failedRules(checkPin(input.pin));
-  if (input.pin !== input.pinConfirm) rules.push('mismatch');
-  if (rules.length) return { ok: false, status: 400, error: 'pin_rules', rules };
-  const pinHash = await hashSecret(input.pin);
-  await db.transaction().execute(async (trx) => {
-    await trx.updateTable('user_credentials').set({ pin_hash: pinHash }).where('user_id', '=', auth.user.id).execute();
-    await recordAudit(trx, actor, { accountId: auth.account.id, action: 'user.voicemail_pin_changed', targetType: 'user', targetId: auth.user.id });
-  });
-  return { ok: true };
+/** The voicemail PIN: the mailbox's, stored hashed by the same core function as a change by phone. */
+export async function setOwnVoicemailPin(db: Db, auth: AuthenticatedSession, actor: AuditActor, input: { pin: string; pinConfirm: string }): Promise<PinResult> {
+  const result = await setVoicemailPin(db, actor, auth.account.id, auth.user.id, { ...input, via: 'web' });
+  if (!result) throw new Error('the signed-in user is not of their account');
+  return result.ok ? result : { ok: false, status: 400, error: 'pin_rules', rules: result.rules };
 }
