@@ -34,6 +34,7 @@ import * as m0032 from './migrations/0032_call_monitoring.ts';
 import * as m0034 from './migrations/0034_call_queue_managers.ts';
 import * as m0037 from './migrations/0037_monitor_legs.ts';
 import * as m0038 from './migrations/0038_voicemail_greetings.ts';
+import * as m0039 from './migrations/0039_company_answering_rules.ts';
 
 /**
  * Migrations are listed here rather than read from a folder so that they
@@ -74,6 +75,7 @@ const migrations: Record<string, Migration> = {
   '0034_call_queue_managers': m0034,
   '0037_monitor_legs': m0037,
   '0038_voicemail_greetings': m0038,
+  '0039_company_answering_rules': m0039,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
