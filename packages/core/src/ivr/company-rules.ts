@@ -213,3 +213,29 @@ export async function moveCompanyRule(db: Db, actor: AuditActor, accountId: stri
   if (moved) await announceConfigChange(accountId, 'ivr');
   return moved;
 }
+
+/** What a rule can name (RULE-02 step 3, RULE-04): the account's menus and extensions that take calls, and its numbers. */
+export interface CompanyRuleChoices {
+  /** IVR menus (multi-level mode's top-level targets) and extensions of the kinds a rule may reach, by number. */
+  targets: { number: string; name: string; type: ExtensionType }[];
+  /** The account's phone numbers (RULE-04: "Select Number"). */
+  numbers: { e164: string; label: string | null }[];
+}
+
+export async function companyRuleChoices(db: Db, accountId: string): Promise<CompanyRuleChoices> {
+  const [extensions, numbers] = await Promise.all([
+    db
+      .selectFrom('extensions as e')
+      .leftJoin('users as u', (j) => j.onRef('u.extension_id', '=', 'e.id').on('u.account_id', '=', accountId))
+      .select(['e.number', 'e.name', 'e.type', 'u.first_name', 'u.last_name'])
+      .where('e.account_id', '=', accountId)
+      .where('e.type', 'in', ['ivr_menu', ...REACHABLE_TYPES])
+      .orderBy('e.number')
+      .execute(),
+    db.selectFrom('phone_numbers').select(['e164', 'nickname']).where('account_id', '=', accountId).orderBy('e164').execute(),
+  ]);
+  return {
+    targets: extensions.map((e) => ({ number: e.number, type: e.type, name: e.name ?? ([e.first_name, e.last_name].filter(Boolean).join(' ') || e.number) })),
+    numbers: numbers.map((n) => ({ e164: n.e164, label: n.nickname })),
+  };
+}
