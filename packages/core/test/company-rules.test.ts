@@ -53,8 +53,9 @@ describe('company custom answering rules (core)', () => {
       ['VIP', 2],
       ['Christmas', 3],
     ]);
-    // Past the end: last.
+    // Past the end: last. Where it already is: nothing changes (no audit, no announcement).
     expect((await moveCompanyRule(db, a.me, a.accountId, third.id, 50))!.map((r) => r.name)).toEqual(['VIP', 'Christmas', 'Lunch']);
+    expect((await moveCompanyRule(db, a.me, a.accountId, third.id, 3))!.map((r) => r.name)).toEqual(['VIP', 'Christmas', 'Lunch']);
     expect(await deleteCompanyRule(db, a.me, a.accountId, first.id)).toBe(true);
     expect((await listCompanyRules(db, a.accountId)).map((r) => [r.name, r.position])).toEqual([
       ['Christmas', 1],
@@ -134,5 +135,10 @@ describe('company custom answering rules (core)', () => {
       { rule: 'custom_rule_target', menu: null, key: 'To menu', target: '1001', ruleId: ok.id },
       { rule: 'custom_rule_target', menu: null, key: 'To 102', target: '102', ruleId: expect.any(String) },
     ]);
+    // Such a rule can still be switched off as it is; enabled again, or given another missing target, it is refused.
+    const dead = input('To menu', { type: 'menu', menu: '1001' }, [{ type: 'called_number', numbers: [main] }]);
+    await expect(updateCompanyRule(db, a.me, a.accountId, ok.id, dead)).rejects.toMatchObject({ code: 'unknown_target' });
+    await expect(updateCompanyRule(db, a.me, a.accountId, ok.id, { ...dead, enabled: false, target: { type: 'menu', menu: '1002' } })).rejects.toMatchObject({ code: 'unknown_target' });
+    expect(await updateCompanyRule(db, a.me, a.accountId, ok.id, { ...dead, enabled: false })).toMatchObject({ id: ok.id, enabled: false });
   });
 });

@@ -104,7 +104,18 @@ async function accountMode(trx: Trx, accountId: string): Promise<'single' | 'mul
  * a menu only in multi-level mode), every called number is one of the account's numbers (RULE-04), and
  * callers are given by number (the company has no contacts of its own: a user's contacts stay theirs).
  */
-async function checkRule(trx: Trx, accountId: string, rule: CompanyRuleInput): Promise<void> {
+async function checkRule(trx: Trx, accountId: string, rule: CompanyRuleInput, check = { target: true }): Promise<void> {
+  if (check.target) await checkTarget(trx, accountId, rule);
+  const ours = (await trx.selectFrom('phone_numbers').select('e164').where('account_id', '=', accountId).execute()).map((n) => n.e164);
+  for (const [i, c] of rule.conditions.entries()) {
+    if (c.type === 'caller_id' && c.contactIds.length > 0) throw new CompanyRuleError('contacts_not_supported', `conditions.${i}.contactIds`, 'give callers by number: company rules have no contacts');
+    if (c.type !== 'called_number') continue;
+    const stranger = c.numbers.find((n) => !ours.some((e164) => sameNumber(n, e164)));
+    if (stranger !== undefined) throw new CompanyRuleError('called_number_not_ours', `conditions.${i}.numbers`, `${stranger} is not a number of this account`);
+  }
+}
+
+async function checkTarget(trx: Trx, accountId: string, rule: CompanyRuleInput): Promise<void> {
   const number = companyRuleTargetNumber(rule.target);
   const holder = await trx.selectFrom('extensions').select(['type']).where('account_id', '=', accountId).where('number', '=', number).executeTakeFirst();
   if (rule.target.type === 'menu') {
@@ -115,13 +126,6 @@ async function checkRule(trx: Trx, accountId: string, rule: CompanyRuleInput): P
     if (!holder) throw new CompanyRuleError('unknown_target', 'target.extension', `no extension ${number} in this account`);
     if (holder.type === 'ivr_menu') throw new CompanyRuleError('target_not_reachable', 'target.extension', `extension ${number} is an IVR menu: choose it as the rule's menu`);
     if (!REACHABLE_TYPES.includes(holder.type)) throw new CompanyRuleError('target_not_reachable', 'target.extension', `extension ${number} (${holder.type}) cannot take a call`);
-  }
-  const ours = (await trx.selectFrom('phone_numbers').select('e164').where('account_id', '=', accountId).execute()).map((n) => n.e164);
-  for (const [i, c] of rule.conditions.entries()) {
-    if (c.type === 'caller_id' && c.contactIds.length > 0) throw new CompanyRuleError('contacts_not_supported', `conditions.${i}.contactIds`, 'give callers by number: company rules have no contacts');
-    if (c.type !== 'called_number') continue;
-    const stranger = c.numbers.find((n) => !ours.some((e164) => sameNumber(n, e164)));
-    if (stranger !== undefined) throw new CompanyRuleError('called_number_not_ours', `conditions.${i}.numbers`, `${stranger} is not a number of this account`);
   }
 }
 
@@ -153,7 +157,10 @@ export async function updateCompanyRule(db: Db, actor: AuditActor, accountId: st
     await lockAccount(trx, accountId);
     const row = await rulesQuery(trx, accountId).where('id', '=', id).executeTakeFirst();
     if (!row) return null;
-    await checkRule(trx, accountId, rule);
+    const before = ruleView(row);
+    // A rule whose target was deleted since (IVR-15 reports it) can still be switched off or renamed as it is; any other save names a target that is there.
+    const keepsDeadTarget = !rule.enabled && JSON.stringify(rule.target) === JSON.stringify(before.target);
+    await checkRule(trx, accountId, rule, { target: !keepsDeadTarget });
     const after = await trx
       .updateTable('company_answering_rules')
       .set({ ...ruleValues(rule), updated_at: new Date() })
@@ -162,7 +169,7 @@ export async function updateCompanyRule(db: Db, actor: AuditActor, accountId: st
       .returning(['id', 'position', 'name', 'enabled', 'conditions', 'target'])
       .executeTakeFirstOrThrow();
     const view = ruleView(after);
-    await recordAudit(trx, actor, { accountId, action: 'ivr.custom_rule_updated', targetType: 'company_answering_rule', targetId: id, before: ruleView(row), after: view });
+    await recordAudit(trx, actor, { accountId, action: 'ivr.custom_rule_updated', targetType: 'company_answering_rule', targetId: id, before, after: view });
     return view;
   });
   if (updated) await announceConfigChange(accountId, 'ivr');
@@ -204,14 +211,14 @@ export async function moveCompanyRule(db: Db, actor: AuditActor, accountId: stri
     const others = rows.filter((r) => r.id !== id).map((r) => r.id);
     const to = Math.min(position, rows.length);
     const order = [...others.slice(0, to - 1), id, ...others.slice(to - 1)];
-    if (to !== row.position) {
-      await writeOrder(trx, accountId, order);
-      await recordAudit(trx, actor, { accountId, action: 'ivr.custom_rule_moved', targetType: 'company_answering_rule', targetId: id, before: { position: row.position }, after: { position: to } });
-    }
-    return (await rulesQuery(trx, accountId).execute()).map(ruleView);
+    // Already there: nothing written, audited or announced.
+    if (to === row.position) return { rules: rows.map(ruleView), changed: false };
+    await writeOrder(trx, accountId, order);
+    await recordAudit(trx, actor, { accountId, action: 'ivr.custom_rule_moved', targetType: 'company_answering_rule', targetId: id, before: { position: row.position }, after: { position: to } });
+    return { rules: (await rulesQuery(trx, accountId).execute()).map(ruleView), changed: true };
   });
-  if (moved) await announceConfigChange(accountId, 'ivr');
-  return moved;
+  if (moved?.changed) await announceConfigChange(accountId, 'ivr');
+  return moved?.rules ?? null;
 }
 
 /** What a rule can name (RULE-02 step 3, RULE-04): the account's menus and extensions that take calls, and its numbers. */
