@@ -127,7 +127,12 @@ beforeAll(async () => {
   const bRulesSaved = await b.client.json('PUT', '/api/me/answering-rules', { ...bRules, custom: [{ ...bRules.inHours, name: 'Beta VIP', enabled: true, conditions: [{ type: 'caller_id', numbers: ['+14155550123'], contactIds: [] }] }] });
   expect(bRulesSaved.status, await bRulesSaved.clone().text()).toBe(200);
   const bRule = ((await bRulesSaved.json()) as { answering: { custom: { id: string }[] } }).answering.custom[0]!;
-  b.ids = { greetings: bRule.id, 'call-queues': bQueue.queue.extensionId, 'monitoring-groups': bMonitoring.group.id, 'managed-call-queues': bQueue.queue.extensionId, 'paging-groups': bPaging.group.id, 'park-locations': bPark.location.id, 'pickup-groups': bPickup.group.id, registrations: bRegistration.id, campaigns: bCampaign.id, messages: bVoicemail.id, conversations: bConversation.id, menus: bMenu.menu.id, prompts: bPrompt.id, 'api-tokens': bToken.id, templates: bTemplate.id, 'template-applications': bApplication.applicationId, numbers: bNumber.id, 'bulk-edit': bBulkEdit.id, roles: bRole.id, 'user-groups': bGroup.id, members: me.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
+  // A custom answering rule of B's company (issue 14, RULE-01): to B's own extension.
+  const bExtension = ((await (await b.client.get('/api/me')).json()) as { extension: string }).extension;
+  const bCompanyRuleSaved = await b.client.json('POST', '/api/ivr/custom-rules', { name: 'Beta holiday', conditions: [{ type: 'date_range', ranges: [{ from: '2026-12-25T00:00', to: '2026-12-26T00:00' }] }], target: { type: 'extension', extension: bExtension } });
+  expect(bCompanyRuleSaved.status, await bCompanyRuleSaved.clone().text()).toBe(201);
+  const bCompanyRule = ((await bCompanyRuleSaved.json()) as { rule: { id: string } }).rule;
+  b.ids = { 'custom-rules': bCompanyRule.id, greetings: bRule.id, 'call-queues': bQueue.queue.extensionId, 'monitoring-groups': bMonitoring.group.id, 'managed-call-queues': bQueue.queue.extensionId, 'paging-groups': bPaging.group.id, 'park-locations': bPark.location.id, 'pickup-groups': bPickup.group.id, registrations: bRegistration.id, campaigns: bCampaign.id, messages: bVoicemail.id, conversations: bConversation.id, menus: bMenu.menu.id, prompts: bPrompt.id, 'api-tokens': bToken.id, templates: bTemplate.id, 'template-applications': bApplication.applicationId, numbers: bNumber.id, 'bulk-edit': bBulkEdit.id, roles: bRole.id, 'user-groups': bGroup.id, members: me.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
 }, 120_000);
 
 afterAll(async () => {
@@ -198,6 +203,12 @@ describe('tenant isolation', () => {
     expect(walked).toContain('PUT /api/call-queues/[id]');
     expect(walked).toContain('PUT /api/me/answering-rules/greetings/[rule]');
     expect(walked).toContain('DELETE /api/users/[id]/answering-rules/greetings/[rule]');
+    expect(walked).toContain('PUT /api/ivr/custom-rules/[id]');
+    expect(walked).toContain('DELETE /api/ivr/custom-rules/[id]');
+    expect(walked).toContain('POST /api/ivr/custom-rules/[id]/move');
+    const bCompanyRules = ((await (await b.client.get('/api/ivr/custom-rules')).json()) as { rules: { id: string; name: string }[] }).rules;
+    expect(bCompanyRules.map((r) => [r.id, r.name])).toEqual([[b.ids['custom-rules'], 'Beta holiday']]);
+    expect(((await (await a.client.get('/api/ivr/custom-rules')).json()) as { rules: unknown[] }).rules).toEqual([]);
     expect(walked).toContain('PUT /api/monitoring-groups/[id]');
     expect(walked).toContain('DELETE /api/monitoring-groups/[id]');
     expect(((await (await b.client.get(`/api/monitoring-groups/${b.ids['monitoring-groups']}`)).json()) as { group: { name: string } }).group.name).toBe('Beta coaching');

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Kysely } from 'kysely';
-import { isTimeZone, type DirectoryEntry, type IvrConfig } from '@carillon/domain';
-import { loadIvrConfig } from '@carillon/core/ivr';
+import { isTimeZone, type CompanyRule, type CountryCode, type DirectoryEntry, type IvrConfig } from '@carillon/domain';
+import { listCompanyRules, loadIvrConfig } from '@carillon/core/ivr';
 import type { Database } from '@carillon/db';
 import type { AccountIvr, IvrMenus, IvrTarget } from '../apps/ivr/ivr-menus.ts';
 import type { AccountConfigCache } from '../routing/account-config-cache.ts';
@@ -13,8 +13,8 @@ import type { RoutingExtension } from '../routing/account-config.ts';
 const MAX_CACHED_ACCOUNTS = 2_000;
 
 /**
- * Accounts' IVR for the IVR application: the menus and settings read with core's `loadIvrConfig` and
- * kept in memory per account (the app announces every change of them as config subject 'ivr'; the call
+ * Accounts' IVR for the IVR application: the menus and settings read with core's `loadIvrConfig`, and the
+ * company's custom answering rules (`listCompanyRules`), kept in memory per account (the app announces every change of them as config subject 'ivr'; the call
  * engine drops the account on any change, as it does its routing snapshot), the extensions from that
  * routing snapshot, and the library's prompt files under DATA_DIR.
  */
@@ -33,7 +33,7 @@ export class IvrMenusSource implements IvrMenus {
   async ofAccount(accountId: string): Promise<AccountIvr | null> {
     const account = await this.accounts.get(accountId);
     if (!account) return null;
-    const { config, timeZone } = await this.config(accountId);
+    const { config, timeZone, customRules } = await this.config(accountId);
     const extensions = new Map<string, IvrTarget>();
     const menuNumbers = new Map<string, string>();
     const directory: DirectoryEntry[] = [];
@@ -44,7 +44,7 @@ export class IvrMenusSource implements IvrMenus {
       const user = account.users.get(ext.id);
       if (user && reach === 'user') directory.push({ extension: ext.number, firstName: user.firstName, lastName: user.lastName });
     }
-    return { config, timeZone, extensions, menuNumbers, directory };
+    return { config, timeZone, country: account.account.country as CountryCode, customRules, extensions, menuNumbers, directory };
   }
 
   async promptFile(accountId: string, name: string): Promise<string | null> {
@@ -65,7 +65,11 @@ export class IvrMenusSource implements IvrMenus {
     const cached = this.configs.get(accountId);
     if (cached) return cached;
     if (this.configs.size >= MAX_CACHED_ACCOUNTS) this.configs.clear();
-    const loading = Promise.all([loadIvrConfig(this.db, accountId), this.timeZone(accountId)]).then(([config, timeZone]) => ({ config, timeZone }));
+    const loading = Promise.all([loadIvrConfig(this.db, accountId), this.timeZone(accountId), listCompanyRules(this.db, accountId)]).then(([config, timeZone, rules]) => ({
+      config,
+      timeZone,
+      customRules: rules.map(({ position: _position, ...rule }) => rule),
+    }));
     this.configs.set(accountId, loading);
     // A failed read is not kept: the next call tries again.
     loading.catch(() => this.configs.get(accountId) === loading && this.configs.delete(accountId));
@@ -86,6 +90,7 @@ export class IvrMenusSource implements IvrMenus {
 interface CachedIvr {
   config: IvrConfig;
   timeZone: string;
+  customRules: CompanyRule[];
 }
 
 function reachOf(ext: RoutingExtension): IvrTarget['reach'] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALWAYS, DEFAULT_CALL_SETTINGS, type DirectoryEntry, weeklyScheduleSchema, DEFAULT_IVR_SETTINGS, defaultRuleHandling, type IvrConfig, type IvrSettings } from '@carillon/domain';
+import { ALWAYS, type CompanyRule, DEFAULT_CALL_SETTINGS, type DirectoryEntry, weeklyScheduleSchema, DEFAULT_IVR_SETTINGS, defaultRuleHandling, type IvrConfig, type IvrSettings } from '@carillon/domain';
 import { applicationFor, callApplications } from '../../src/apps/applications.ts';
 import { CallEndedError, type CallHandle } from '../../src/apps/call-handle.ts';
 import { directoryText, EXTERNAL_RING_SECONDS, externalText, ivrApp, notAvailable } from '../../src/apps/ivr/ivr.ts';
@@ -74,18 +74,22 @@ const PEOPLE: DirectoryEntry[] = [
   ...['Paul', 'Pierre', 'Quentin', 'Rachel', 'Rémi', 'Sam', 'Sarah', 'Sophie', 'Steve'].map((firstName, i) => ({ extension: String(201 + i), firstName, lastName: 'Doe' })),
 ];
 
-function accountIvr(cfg: IvrConfig = config()): AccountIvr {
+function accountIvr(cfg: IvrConfig = config(), customRules: CompanyRule[] = []): AccountIvr {
   const targets: IvrTarget[] = [
     { extensionId: ext('102'), number: '102', reach: 'user' },
     { extensionId: ext('103'), number: '103', reach: 'user' },
     ...PEOPLE.slice(2).map((p): IvrTarget => ({ extensionId: ext(p.extension), number: p.extension, reach: 'user' })),
     { extensionId: ext('700'), number: '700', reach: 'transfer' },
+    { extensionId: ext('800'), number: '800', reach: 'mailbox' },
+    { extensionId: ext('104'), number: '104', reach: 'disabled' },
     { extensionId: MAIN_MENU_ID, number: '500', reach: 'unsupported' },
     { extensionId: SALES_MENU_ID, number: '501', reach: 'unsupported' },
   ];
   return {
     config: cfg,
     timeZone: 'Europe/Paris',
+    country: 'FR',
+    customRules,
     extensions: new Map(targets.map((t) => [t.number, t])),
     menuNumbers: new Map([
       [MAIN_MENU_ID, '500'],
@@ -333,6 +337,82 @@ describe('the IVR application at business hours and after hours', () => {
     const call = new FakeCallHandle({ dialed: '500' });
     const menus = new MemoryIvrMenus(accountIvr(config({ afterHoursMenu: '501', hours: splitHours })));
     await walk(ivrApp({ menus, mailboxes: new MemoryMailboxes(), now: () => new Date('2026-01-14T18:30:00Z') })(call, toMenu(MAIN_MENU_ID)));
+    expect(call.log).toEqual(['answer', welcome, 'caller hung up']);
+  });
+});
+
+/**
+ * The company's custom answering rules (RULE-01…RULE-06): before the hours, the first enabled rule whose
+ * conditions all hold takes a call to the company number, to its menu or straight to its extension.
+ */
+describe('the IVR application with custom answering rules', () => {
+  /** Weekdays 09:00–18:00 in Paris; outside them the after-hours menu (sales, 501). */
+  const officeHours = weeklyScheduleSchema.parse({ mode: 'custom', days: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [{ from: '09:00', to: '18:00' }]])) });
+  const WEDNESDAY_10 = '2026-01-14T09:00:00Z';
+  const rule = (id: string, conditions: CompanyRule['conditions'], target: CompanyRule['target'], enabled = true): CompanyRule => ({ id, name: id, enabled, conditions, target });
+  const vip = (numbers: string[]) => ({ type: 'caller_id' as const, numbers, contactIds: [], anonymous: false });
+
+  async function callCompany(rules: CompanyRule[], o: { at?: string; callerNumber?: string | null; callerExtensionId?: string; dialed?: string; transferable?: string[] } = {}): Promise<FakeCallHandle> {
+    const call = new FakeCallHandle({ dialed: o.dialed ?? '+33155550100', callerNumber: o.callerNumber === undefined ? '+33612345678' : o.callerNumber, ...(o.callerExtensionId ? { callerExtensionId: o.callerExtensionId } : {}) });
+    for (const n of o.transferable ?? []) call.transferable.add(n);
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'caller' };
+    const menus = new MemoryIvrMenus(accountIvr(config({ afterHoursMenu: '501', hours: officeHours }), rules));
+    await walk(ivrApp({ menus, mailboxes: new MemoryMailboxes(), now: () => new Date(o.at ?? WEDNESDAY_10) })(call, toMenu(null)));
+    return call;
+  }
+
+  it('sends a VIP caller ID straight to its extension (102 rings), while another caller gets the business-hours menu', async () => {
+    const rules = [rule('vip', [vip(['+33612345678'])], { type: 'extension', extension: '102' })];
+    expect((await callCompany(rules)).log).toEqual(ringing('102'));
+    // A national form of the same number (as a trunk may send it) is the same caller.
+    expect((await callCompany(rules, { callerNumber: '0612345678' })).log).toEqual(ringing('102'));
+    expect((await callCompany(rules, { callerNumber: '+33699999999' })).log).toEqual(['answer', welcome, 'caller hung up']);
+    expect((await callCompany(rules, { callerNumber: null })).log).toEqual(['answer', welcome, 'caller hung up']);
+  });
+
+  it('enters at a rule’s menu (sales, 501) whatever the hours say; the first enabled matching rule wins, a disabled one is passed over', async () => {
+    const holiday = { type: 'date_range' as const, ranges: [{ from: '2026-01-14T00:00', to: '2026-01-15T00:00' }] };
+    const toSales = rule('holiday', [holiday], { type: 'menu', menu: '501' });
+    expect((await callCompany([toSales])).log).toEqual(['answer', sales, 'caller hung up']);
+    // The day after, the hours decide again.
+    expect((await callCompany([toSales], { at: '2026-01-15T09:00:00Z' })).log).toEqual(['answer', welcome, 'caller hung up']);
+    const toBob = rule('vip', [vip(['+33612345678'])], { type: 'extension', extension: '102' });
+    expect((await callCompany([toBob, toSales])).log).toEqual(ringing('102'));
+    expect((await callCompany([toSales, toBob])).log).toEqual(['answer', sales, 'caller hung up']);
+    expect((await callCompany([{ ...toSales, enabled: false }, toBob])).log).toEqual(ringing('102'));
+  });
+
+  it('matches the number called and a weekly schedule (a lunch break) together, on the account’s wall clock', async () => {
+    const lunch = weeklyScheduleSchema.parse({ mode: 'custom', days: { wed: [{ from: '12:00', to: '14:00' }] } });
+    const rules = [rule('lunch', [{ type: 'called_number', numbers: ['+33155550100'] }, { type: 'schedule', schedule: lunch }], { type: 'extension', extension: '800' })];
+    // 12:30 in Paris on a Wednesday, to that number: the message-only mailbox (800) takes it.
+    const atLunch = await callCompany(rules, { at: '2026-01-14T11:30:00Z' });
+    expect(atLunch.log.slice(0, 2)).toEqual(['answer', ['play', { tts: defaultGreeting('extension 8 0 0', 'en') }]]);
+    // The number in national form is the same number; another of the company's numbers is not.
+    expect((await callCompany(rules, { at: '2026-01-14T11:30:00Z', dialed: '0155550100' })).log[1]).toEqual(['play', { tts: defaultGreeting('extension 8 0 0', 'en') }]);
+    expect((await callCompany(rules, { at: '2026-01-14T11:30:00Z', dialed: '+33155550101' })).log).toEqual(['answer', welcome, 'caller hung up']);
+    // 14:30: over.
+    expect((await callCompany(rules, { at: '2026-01-14T13:30:00Z' })).log).toEqual(['answer', welcome, 'caller hung up']);
+  });
+
+  it('hands the call to a queue’s own application (700) by transfer; where it cannot go, the hours decide as without the rule', async () => {
+    const rules = [rule('queue', [vip(['+33612345678'])], { type: 'extension', extension: '700' })];
+    expect((await callCompany(rules, { transferable: ['700'] })).log).toEqual([['transfer', '700']]);
+    expect((await callCompany(rules)).log).toEqual([['transfer', '700'], 'answer', welcome, 'caller hung up']);
+  });
+
+  it('passes over a rule whose target is gone, disabled or no menu any more: the next rule, else the hours', async () => {
+    for (const target of [{ type: 'extension', extension: '999' }, { type: 'extension', extension: '104' }, { type: 'menu', menu: '102' }, { type: 'extension', extension: '501' }] as const) {
+      expect((await callCompany([rule('gone', [vip(['+33612345678'])], target)])).log, JSON.stringify(target)).toEqual(['answer', welcome, 'caller hung up']);
+      expect((await callCompany([rule('gone', [vip(['+33612345678'])], target), rule('next', [vip(['+33612345678'])], { type: 'extension', extension: '103' })])).log).toEqual(ringing('103'));
+    }
+  });
+
+  it('matches an extension calling the company number by its extension number, and leaves menus dialled by their own number to their menu', async () => {
+    const rules = [rule('internal', [vip(['101'])], { type: 'extension', extension: '102' })];
+    expect((await callCompany(rules, { callerNumber: '101', callerExtensionId: ext('101') })).log).toEqual(ringing('102'));
+    const call = new FakeCallHandle({ dialed: '500', callerNumber: '101', callerExtensionId: ext('101') });
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr(config(), rules)), mailboxes: new MemoryMailboxes() })(call, toMenu(MAIN_MENU_ID)));
     expect(call.log).toEqual(['answer', welcome, 'caller hung up']);
   });
 });

@@ -34,6 +34,7 @@ import * as m0032 from './migrations/0032_call_monitoring.ts';
 import * as m0034 from './migrations/0034_call_queue_managers.ts';
 import * as m0037 from './migrations/0037_monitor_legs.ts';
 import * as m0038 from './migrations/0038_voicemail_greetings.ts';
+import * as m0039 from './migrations/0039_company_answering_rules.ts';
 import * as m0040 from './migrations/0040_voicemail_retention.ts';
 
 /**
@@ -75,6 +76,7 @@ const migrations: Record<string, Migration> = {
   '0034_call_queue_managers': m0034,
   '0037_monitor_legs': m0037,
   '0038_voicemail_greetings': m0038,
+  '0039_company_answering_rules': m0039,
   '0040_voicemail_retention': m0040,
 };
 

@@ -611,6 +611,21 @@ export interface AnsweringRulesTable {
   updated_at: Timestamp;
 }
 
+/** Issue 14: the company's custom answering rules (RULE-01…06), in `position` order (1–50, unique per account). */
+export interface CompanyAnsweringRulesTable {
+  id: Generated<string>;
+  account_id: string;
+  position: number;
+  name: string;
+  enabled: Generated<boolean>;
+  /** RuleCondition[] (domain's ruleConditionsSchema). */
+  conditions: Json<Record<string, unknown>[]>;
+  /** CompanyRuleTarget: a menu or an extension, by its number. */
+  target: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 /** Issue 13: a user's custom voicemail greeting, named by a rule's handling (`greeting.audioId`). */
 export interface VoicemailGreetingsTable {
   id: Generated<string>;
@@ -990,6 +1005,7 @@ export interface Database {
   template_application_users: TemplateApplicationUsersTable;
   api_tokens: ApiTokensTable;
   answering_rules: AnsweringRulesTable;
+  company_answering_rules: CompanyAnsweringRulesTable;
   user_call_settings: UserCallSettingsTable;
   ivr_prompts: IvrPromptsTable;
   ivr_menus: IvrMenusTable;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_IVR_SETTINGS, ivrConfig, ivrStep, resumeIvr, runIvr, startIvr, validateIvr, type IvrConfig, type IvrEvent, type IvrIssueRule, type IvrMenu } from '@carillon/domain';
+import { companyCallEntry, companyEntryMenu, companyRuleInput, DEFAULT_IVR_SETTINGS, ivrConfig, ivrStep, resumeIvr, runIvr, startIvr, validateIvr, type CompanyRule, type IvrConfig, type IvrEvent, type IvrIssueRule, type IvrMenu } from '@carillon/domain';
 
 const menu = (number: string, keys: IvrMenu['keys'], extra: Partial<IvrMenu> = {}): IvrMenu => ({
   number,
@@ -187,5 +187,57 @@ describe('IVR configuration schema', () => {
     expect(parsed.success).toBe(false);
     expect(parsed.error!.issues[0]!.message).toContain('used twice');
     expect(ivrConfig.parse(twoLevel())).toEqual(twoLevel());
+  });
+});
+
+describe('company custom answering rules (RULE-01…RULE-06)', () => {
+  const hours = { mode: 'custom' as const, days: { mon: [{ from: '09:00', to: '17:00' }], tue: [], wed: [], thu: [], fri: [], sat: [], sun: [] } };
+  const settings = { hours, businessHoursMenu: '500', afterHoursMenu: '501' };
+  // Monday 2026-03-02, New York (UTC-5): 10:00 and 20:00.
+  const open = new Date('2026-03-02T15:00:00Z');
+  const closed = new Date('2026-03-03T01:00:00Z');
+  const vip: CompanyRule = { id: 'vip', name: 'VIP', enabled: true, conditions: [{ type: 'caller_id', numbers: ['+14155550123'], contactIds: [], anonymous: false }], target: { type: 'extension', extension: '102' } };
+  const night: CompanyRule = { id: 'night', name: 'Night', enabled: true, conditions: [{ type: 'schedule', schedule: { mode: 'custom', days: { mon: [{ from: '19:00', to: '24:00' }], tue: [], wed: [], thu: [], fri: [], sat: [], sun: [] } } }], target: { type: 'menu', menu: '502' } };
+  const call = (at: Date, callerId: string | null = '+14155550199') => ({ at, callerId, calledNumber: '+14155550100' });
+
+  it('takes the first enabled matching rule before the hours, else the business-hours or after-hours menu', () => {
+    expect(companyCallEntry(settings, [vip, night], 'America/New_York', call(open, '+14155550123'))).toEqual({ kind: 'custom', ruleId: 'vip', target: { type: 'extension', extension: '102' } });
+    expect(companyCallEntry(settings, [night, vip], 'America/New_York', call(closed, '+14155550123'))).toMatchObject({ ruleId: 'night' });
+    expect(companyCallEntry(settings, [{ ...night, enabled: false }, vip], 'America/New_York', call(closed, '+14155550123'))).toMatchObject({ ruleId: 'vip' });
+    expect(companyCallEntry(settings, [vip], 'America/New_York', call(open))).toEqual({ kind: 'hours', target: { type: 'menu', menu: '500' } });
+    expect(companyCallEntry(settings, [vip], 'America/New_York', call(closed))).toEqual({ kind: 'after_hours', target: { type: 'menu', menu: '501' } });
+    // No after-hours menu: the business-hours one at all hours; no menu at all: nothing.
+    expect(companyCallEntry({ ...settings, afterHoursMenu: null }, [], 'America/New_York', call(closed)).target).toEqual({ type: 'menu', menu: '500' });
+    expect(companyCallEntry({ ...settings, businessHoursMenu: null, afterHoursMenu: null }, [], 'America/New_York', call(open)).target).toBeNull();
+    expect(companyEntryMenu(settings, 'America/New_York', closed)).toBe('501');
+  });
+
+  it('passes over a rule whose target the call cannot reach', () => {
+    const usable = (t: CompanyRule['target']) => !(t.type === 'extension' && t.extension === '102');
+    expect(companyCallEntry(settings, [vip], 'America/New_York', call(open, '+14155550123'), usable)).toEqual({ kind: 'hours', target: { type: 'menu', menu: '500' } });
+  });
+
+  it('validates a rule body: a name, at least one condition, a menu or an extension target', () => {
+    expect(companyRuleInput.safeParse({ name: 'VIP', conditions: vip.conditions, target: vip.target }).success).toBe(true);
+    expect(companyRuleInput.parse({ name: ' VIP ', conditions: vip.conditions, target: vip.target })).toMatchObject({ name: 'VIP', enabled: true });
+    const issues = (body: unknown) => (companyRuleInput.safeParse(body).error?.issues ?? []).map((i) => i.path.join('.'));
+    expect(issues({ name: '', conditions: vip.conditions, target: vip.target })).toEqual(['name']);
+    expect(issues({ name: 'x', conditions: [], target: vip.target })).toEqual(['conditions']);
+    expect(issues({ name: 'x', conditions: vip.conditions, target: { type: 'queue', extension: '102' } })).toEqual(['target.type']);
+    expect(issues({ name: 'x', conditions: vip.conditions, target: { type: 'menu', menu: 'abc' } })).toEqual(['target.menu']);
+    expect(issues({ name: 'x', conditions: vip.conditions, target: vip.target, colour: 'red' })).toEqual(['']);
+  });
+
+  it('reports a rule whose target was deleted (IVR-15), and counts an enabled rule’s menu as reachable', () => {
+    const cfg: IvrConfig = { settings: { ...DEFAULT_IVR_SETTINGS, mode: 'multi', businessHoursMenu: '500' }, menus: [menu('500', { '1': { type: 'connect', extension: '102' } }), menu('502', { '1': { type: 'connect', extension: '102' } })] };
+    const ctx2 = { extensions: new Set(['102']), prompts: new Set<string>() };
+    const ruleIssues = (rules: CompanyRule[]) => validateIvr(cfg, ctx2, rules).filter((i) => i.rule === 'custom_rule_target' || i.rule === 'unreachable_menu');
+    expect(ruleIssues([])).toEqual([{ rule: 'unreachable_menu', menu: '502' }]);
+    expect(ruleIssues([night, vip])).toEqual([]);
+    expect(ruleIssues([{ ...vip, target: { type: 'extension', extension: '103' } }, { ...night, target: { type: 'menu', menu: '102' } }])).toEqual([
+      { rule: 'custom_rule_target', menu: null, key: 'VIP', target: '103', ruleId: 'vip' },
+      { rule: 'custom_rule_target', menu: null, key: 'Night', target: '102', ruleId: 'night' },
+      { rule: 'unreachable_menu', menu: '502' },
+    ]);
   });
 });

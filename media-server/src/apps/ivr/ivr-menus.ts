@@ -1,4 +1,4 @@
-import type { DirectoryEntry, IvrConfig } from '@carillon/domain';
+import type { CompanyRule, CountryCode, DirectoryEntry, IvrConfig } from '@carillon/domain';
 import type { PstnDestination } from '../../routing/destination.ts';
 import type { CallHandle } from '../call-handle.ts';
 
@@ -24,8 +24,12 @@ export interface IvrMenus {
 
 export interface AccountIvr {
   config: IvrConfig;
-  /** The account's IANA time zone (AR-03): the company hours are read on its wall clock. */
+  /** The account's IANA time zone (AR-03): the company hours and the custom rules' dates are read on its wall clock. */
   timeZone: string;
+  /** The account's country: numbers a call carries in national form are read as E.164 by it. */
+  country: CountryCode;
+  /** The company's custom answering rules (RULE-01), in the order they are tried, disabled ones included. */
+  customRules: readonly CompanyRule[];
   /** The account's extensions by number: what a key's target is. */
   extensions: ReadonlyMap<string, IvrTarget>;
   /** The menus' extension ids to their numbers (a destination names a menu by its extension id). */

@@ -1,4 +1,4 @@
-import { companyEntryMenu, DEFAULT_DIRECTORY_SETTINGS, DEFAULT_RING_FOR_SECONDS, directoryName, isIvrDigit, searchDirectory, type DirectoryEntry, type DirectorySearchBy, type IvrCallState, type IvrLanguage, ivrStep, resumeIvr, startIvr, type IvrContext, type IvrEffect, type IvrEvent, type IvrOutcome, type IvrStep, type MusicTrack } from '@carillon/domain';
+import { companyCallEntry, companyEntryMenu, DEFAULT_DIRECTORY_SETTINGS, DEFAULT_RING_FOR_SECONDS, directoryName, isIvrDigit, searchDirectory, type DirectoryEntry, type DirectorySearchBy, type IvrCallState, type IvrLanguage, ivrStep, resumeIvr, startIvr, type IvrContext, type IvrEffect, type IvrEvent, type IvrOutcome, type IvrStep, type MusicTrack, toE164, type CompanyRuleTarget, type IncomingCall } from '@carillon/domain';
 import { DestinationRefusedError, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
 import type { Destination, ExtensionDestination } from '../../routing/destination.ts';
 import type { AnsweringRulesSource, ForwardingRoutes } from '../user-answering/answering-rules.ts';
@@ -38,8 +38,10 @@ export interface IvrAppDeps {
  * browser's simulator runs), and this application only carries out what it says: play a menu, or leave
  * the IVR for an extension (its phones, then its mailbox when nobody answers), a mailbox, or a hang-up.
  *
- * A company number (no menu named) enters at the after-hours menu when the account's hours, on its time
- * zone's wall clock at the call's arrival, say it is closed, else at the business-hours menu (`companyEntryMenu`);
+ * A company number (no menu named) first goes through the account's custom answering rules (RULE-01): the
+ * first enabled rule whose conditions hold sends the call to its menu, or straight to its extension
+ * (`companyEntry`). Else it enters at the after-hours menu when the account's hours, on its time zone's
+ * wall clock at the call's arrival, say it is closed, else at the business-hours menu (`companyEntryMenu`);
  * a menu's own number enters at that menu whatever the time. A directory key runs the dial-by-name directory (`dialByName`).
  * An external transfer bridges the caller to an outside number through the account's trunk (`transferOut`).
  * Not yet: dialling an extension number during the greeting.
@@ -56,7 +58,14 @@ export function ivrApp(deps: IvrAppDeps): CallApp {
     if (destination.kind !== 'ivr') throw new TypeError(`IVR app given a ${destination.kind} destination`);
     const arrivedAt = now();
     const ivr = await deps.menus.ofAccount(destination.accountId);
-    const top = ivr && (destination.menuId ? (ivr.menuNumbers.get(destination.menuId) ?? null) : companyEntryMenu(ivr.config.settings, ivr.timeZone, arrivedAt));
+    let top = ivr && (destination.menuId ? (ivr.menuNumbers.get(destination.menuId) ?? null) : null);
+    if (ivr && !destination.menuId) {
+      const entry = companyEntry(ivr, call, arrivedAt);
+      // RULE-02: a custom rule sends the call straight to an extension, which handles it as a menu key's `connect` would.
+      if (entry?.type === 'extension' && (await connectExtension(call, destination, ivr, entry.extension, { ...deps, toUser }))) return;
+      // Not taken there (its feature is not available on this node): the company hours decide, as without the rule.
+      top = entry?.type === 'menu' ? entry.menu : companyEntryMenu(ivr.config.settings, ivr.timeZone, arrivedAt);
+    }
     if (!ivr || !top) {
       // RFC 3261 §21.4.18: nothing to answer with now (no menu set up), which the admin can fix.
       await call.reject(480, 'Auto-Receptionist Not Available');
@@ -81,6 +90,25 @@ export function ivrApp(deps: IvrAppDeps): CallApp {
     }
     await call.hangup();
   };
+}
+
+/**
+ * Where a call to a company number enters (RULE-01, IVR-03): the account's custom answering rules first,
+ * by the answering rules' one evaluator, on the caller ID and the number called as E.164 where they read
+ * as one (a trunk may send national digits; an extension calling keeps its number), and the account's
+ * wall clock at the call's arrival; else the business-hours or after-hours menu. A rule whose target the
+ * call cannot reach now (deleted, disabled, not a menu any more) is passed over.
+ */
+function companyEntry(ivr: AccountIvr, call: CallHandle, at: Date): CompanyRuleTarget | null {
+  const e164 = (n: string) => toE164(n, ivr.country) ?? n;
+  const caller = call.caller.number;
+  const incoming: IncomingCall = { at, callerId: caller === null ? null : call.caller.extensionId ? caller : e164(caller), calledNumber: call.dialed ? e164(call.dialed) : null };
+  const usable = (t: CompanyRuleTarget) => {
+    if (t.type === 'menu') return ivr.config.menus.some((m) => m.number === t.menu);
+    const reach = ivr.extensions.get(t.extension)?.reach;
+    return reach === 'user' || reach === 'mailbox' || reach === 'transfer';
+  };
+  return companyCallEntry(ivr.config.settings, ivr.customRules, ivr.timeZone, incoming, usable).target;
 }
 
 /** The menu's prompt as the call plays it; null when it has none (or its library prompt was deleted): the caller only hears silence and may press a key. */
@@ -122,33 +150,9 @@ async function leave(
     case 'disconnect':
       await call.hangup();
       return true;
-    case 'connect': {
-      const target = ivr.extensions.get(outcome.extension);
-      if (target?.reach === 'user') {
-        const destination: ExtensionDestination = { kind: 'extension', accountId: from.accountId, extensionId: target.extensionId, extensionNumber: target.number, direction: from.direction };
-        if (deps.toUser) {
-          await deps.toUser(call, destination);
-          return true;
-        }
-        const rang = await ring(call, destination, DEFAULT_RING_FOR_SECONDS);
-        if (rang.outcome !== 'answered') await takeMessage(call, destination, reasonOf(rang), deps.mailboxes);
-        return true;
-      }
-      if (target?.reach === 'mailbox') {
-        await takeMessage(call, { accountId: from.accountId, extensionId: target.extensionId, extensionNumber: target.number }, 'message_only', deps.mailboxes);
-        return true;
-      }
-      if (target?.reach === 'transfer') {
-        try {
-          await call.transfer(target.number);
-          return true;
-        } catch (err) {
-          // Its feature is not available here (a hidden area), or it went meanwhile: back to the menu.
-          if (!(err instanceof DestinationRefusedError)) throw err;
-        }
-      }
+    case 'connect':
+      if (await connectExtension(call, from, ivr, outcome.extension, deps)) return true;
       break;
-    }
     case 'voicemail': {
       const target = ivr.extensions.get(outcome.extension);
       if (target?.reach === 'user' || target?.reach === 'mailbox') {
@@ -164,6 +168,40 @@ async function leave(
       break;
   }
   await call.play({ tts: notAvailable(call.language) });
+  return false;
+}
+
+/**
+ * Hands the call to an extension as its own kind handles it: a user's phones (the user's answering rules
+ * where they run, else ringing then the mailbox), a message-only mailbox, or the extension's application
+ * (a call queue, an announcement: `CallHandle.transfer`). False, with nothing said to the caller, when it
+ * cannot take the call (gone, disabled, not reachable from the IVR, its feature not available here).
+ */
+async function connectExtension(call: CallHandle, from: IvrDestination, ivr: AccountIvr, extension: string, deps: IvrAppDeps & { toUser: CallApp | null }): Promise<boolean> {
+  const target = ivr.extensions.get(extension);
+  if (target?.reach === 'user') {
+    const destination: ExtensionDestination = { kind: 'extension', accountId: from.accountId, extensionId: target.extensionId, extensionNumber: target.number, direction: from.direction };
+    if (deps.toUser) {
+      await deps.toUser(call, destination);
+      return true;
+    }
+    const rang = await ring(call, destination, DEFAULT_RING_FOR_SECONDS);
+    if (rang.outcome !== 'answered') await takeMessage(call, destination, reasonOf(rang), deps.mailboxes);
+    return true;
+  }
+  if (target?.reach === 'mailbox') {
+    await takeMessage(call, { accountId: from.accountId, extensionId: target.extensionId, extensionNumber: target.number }, 'message_only', deps.mailboxes);
+    return true;
+  }
+  if (target?.reach === 'transfer') {
+    try {
+      await call.transfer(target.number);
+      return true;
+    } catch (err) {
+      // Its feature is not available here (a hidden area), or it went meanwhile.
+      if (!(err instanceof DestinationRefusedError)) throw err;
+    }
+  }
   return false;
 }
 

@@ -4,3 +4,4 @@ export * from './ivr-samples.ts';
 export * from './ivr-store.ts';
 export * from './ivr-prompts.ts';
 export * from './tts.ts';
+export * from './company-rules.ts';

@@ -25,6 +25,7 @@ import {
 import { z } from 'zod';
 import { recordAudit, type AuditActor } from '../audit/record-audit.ts';
 import { announceConfigChange } from '../accounts/config-changes.ts';
+import { listCompanyRules } from './company-rules.ts';
 
 /**
  * An account's IVR menus and settings in the database (migration 0023). A menu is an extension of type
@@ -129,8 +130,9 @@ export async function ivrValidationContext(db: Db, accountId: string): Promise<I
   return { extensions: new Set(exts.map((e) => e.number)), prompts: new Set(prompts.map((p) => p.name)) };
 }
 
+/** IVR-15: the menus and settings, and the custom answering rules' targets (RULE-06's "Validate"). */
 export async function validateAccountIvr(db: Db, accountId: string, config?: IvrConfig): Promise<IvrIssue[]> {
-  return validateIvr(config ?? (await loadIvrConfig(db, accountId)), await ivrValidationContext(db, accountId));
+  return validateIvr(config ?? (await loadIvrConfig(db, accountId)), await ivrValidationContext(db, accountId), await listCompanyRules(db, accountId));
 }
 
 async function numberHolder(db: Db | Transaction<Database>, accountId: string, number: string) {

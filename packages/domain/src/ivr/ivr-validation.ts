@@ -1,4 +1,5 @@
 import type { IvrConfig, IvrMenu, KeyAction } from './ivr-config.ts';
+import { companyRuleTargetNumber, type CompanyRule } from './company-rules.ts';
 
 /**
  * Menu validation (IVR-15): run on save, on the "Validate" button and on XML import. The seed leaves
@@ -20,6 +21,8 @@ export const IVR_ISSUE_RULES = [
   'missing_top_menu',
   /** A key to the dial-by-name directory while the admin switched it off (AR-04): callers hear the option is not available. */
   'directory_off',
+  /** A custom answering rule (RULE-02) whose target extension or menu was deleted, or whose menu target is no IVR menu. */
+  'custom_rule_target',
 ] as const;
 export type IvrIssueRule = (typeof IVR_ISSUE_RULES)[number];
 
@@ -33,6 +36,8 @@ export interface IvrIssue {
   target?: string;
   /** For a loop: every menu of it. */
   menus?: string[];
+  /** For a custom answering rule: its id (`key` is its name). */
+  ruleId?: string;
 }
 
 export interface IvrValidationContext {
@@ -68,7 +73,8 @@ function reachable(from: Iterable<string>, menus: ReadonlyMap<string, IvrMenu>):
   return seen;
 }
 
-export function validateIvr(config: IvrConfig, ctx: IvrValidationContext): IvrIssue[] {
+/** The account's custom answering rules (RULE-01) are checked with its menus: their targets must still exist. */
+export function validateIvr(config: IvrConfig, ctx: IvrValidationContext, customRules: readonly CompanyRule[] = []): IvrIssue[] {
   const issues: IvrIssue[] = [];
   const menus = new Map(config.menus.map((m) => [m.number, m]));
   const exists = (n: string) => ctx.extensions.has(n) || menus.has(n);
@@ -100,9 +106,15 @@ export function validateIvr(config: IvrConfig, ctx: IvrValidationContext): IvrIs
     }
   }
 
+  for (const r of customRules) {
+    const target = companyRuleTargetNumber(r.target);
+    if (r.target.type === 'menu' ? !menus.has(target) : !exists(target)) issues.push({ rule: 'custom_rule_target', menu: null, key: r.name, target, ruleId: r.id });
+  }
+
   if (tops.length > 0) {
-    // The no-input and zero-dial extensions can be menus too: a call reaches them from any menu.
-    const entries = [...tops, ...settingTargets.map(([, n]) => n).filter((n): n is string => n !== null)];
+    // The no-input and zero-dial extensions can be menus too: a call reaches them from any menu; so are an enabled custom rule's menu.
+    const ruleMenus = customRules.filter((r) => r.enabled && r.target.type === 'menu').map((r) => companyRuleTargetNumber(r.target));
+    const entries = [...tops, ...ruleMenus, ...settingTargets.map(([, n]) => n).filter((n): n is string => n !== null)];
     const seen = reachable(entries, menus);
     for (const menu of config.menus) if (!seen.has(menu.number)) issues.push({ rule: 'unreachable_menu', menu: menu.number });
   }

@@ -1,6 +1,7 @@
+import { json } from '@sveltejs/kit';
 import { z } from 'zod';
 import { ffmpegPath } from '@carillon/core/audio';
-import { EspeakTtsEngine, TtsCache, ttsCacheDirectory, validateAccountIvr, type IvrMenuView } from '@carillon/core/ivr';
+import { companyRuleChoices, EspeakTtsEngine, getIvrSettings, listCompanyRules, TtsCache, ttsCacheDirectory, validateAccountIvr, type CompanyRuleError, type IvrMenuView } from '@carillon/core/ivr';
 import type { IvrIssue } from '@carillon/domain';
 import type { Runtime } from '../runtime.ts';
 
@@ -37,3 +38,17 @@ export const promptListQuery = z.object({ search: z.string().max(100).optional()
 
 /** Largest IVR XML file accepted (the parser's own bound too). */
 export const MAX_IVR_XML_BYTES = 1024 * 1024;
+
+/**
+ * A custom answering rule refused by core (RULE-02): a target or number that is not there is the body's
+ * fault, a 400 naming the field as a bad body's is; the 51st rule is a 409 (the list is full).
+ */
+export function companyRuleRefusal(err: CompanyRuleError): Response {
+  return json({ error: err.code, detail: err.detail, fields: { [err.field]: err.detail } }, { status: err.code === 'too_many_rules' ? 409 : 400 });
+}
+
+/** The rules page's data (RULE-06): the rules in order, what they can name, the mode and zone they are read in, and the rules' validation issues. */
+export async function companyRulesView(rt: Runtime, accountId: string, timeZone: string) {
+  const [rules, choices, settings, issues] = await Promise.all([listCompanyRules(rt.db, accountId), companyRuleChoices(rt.db, accountId), getIvrSettings(rt.db, accountId), validateAccountIvr(rt.db, accountId)]);
+  return { rules, ...choices, mode: settings.mode, timeZone, issues: issues.filter((i) => i.rule === 'custom_rule_target') };
+}

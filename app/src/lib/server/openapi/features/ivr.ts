@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ivrSettingsChange } from '@carillon/domain';
-import { companyHoursInput, directoryInput, menuPatch, newMenuInput, ttsPromptInput } from '@carillon/core/ivr';
+import { companyRuleInput, ivrSettingsChange } from '@carillon/domain';
+import { companyHoursInput, companyRuleMove, directoryInput, menuPatch, newMenuInput, ttsPromptInput } from '@carillon/core/ivr';
 import { importQuery, promptListQuery, sampleQuery } from '../../ivr/ivr.ts';
 import type { Operation } from '../operations.ts';
 
@@ -14,6 +14,17 @@ export const ivrOperations: readonly Operation[] = [
   { route: '/api/ivr/hours', method: 'PUT', summary: 'Save the company hours: 24 hours, or ranges per week day (in order, not overlapping, at least one day)', body: companyHoursInput },
   { route: '/api/ivr/directory', method: 'GET', summary: 'The dial-by-name directory settings (AR-04) and the users it can list' },
   { route: '/api/ivr/directory', method: 'PUT', summary: 'Save the dial-by-name directory settings: search by first or last name, the extensions searched (null: all)', body: directoryInput },
+  { route: '/api/ivr/custom-rules', method: 'GET', summary: 'The company custom answering rules (RULE-06) in the order they are tried, the menus, extensions and numbers a rule can name, and the rules’ validation issues' },
+  {
+    route: '/api/ivr/custom-rules',
+    method: 'POST',
+    summary: 'Add a custom answering rule, last in the list (at most 50): name, enabled, conditions (caller ID, called number, dates, weekly schedule; all must hold), target (a top-level menu or an extension)',
+    body: companyRuleInput,
+    status: 201,
+  },
+  { route: '/api/ivr/custom-rules/[id]', method: 'PUT', summary: 'Replace a custom answering rule in its place (edit, enable or disable it)', body: companyRuleInput },
+  { route: '/api/ivr/custom-rules/[id]', method: 'DELETE', summary: 'Delete a custom answering rule; the rules after it move up', status: 204 },
+  { route: '/api/ivr/custom-rules/[id]/move', method: 'POST', summary: 'Move a custom answering rule to another place in the order (1 first)', body: companyRuleMove },
   { route: '/api/ivr/menus', method: 'GET', summary: 'IVR menus' },
   { route: '/api/ivr/menus', method: 'POST', summary: 'Add an IVR menu (a new extension)', body: newMenuInput, status: 201 },
   { route: '/api/ivr/menus/[id]', method: 'GET', summary: 'An IVR menu' },
