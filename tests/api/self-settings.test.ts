@@ -130,7 +130,7 @@ describe('PUT /api/me/voicemail-pin', () => {
     expect(stored).not.toContain('590372');
     expect(await verifySecret(stored, '590372')).toBe(true);
     const [event] = await audits('user.voicemail_pin_changed');
-    expect(event).toMatchObject({ actor_user_id: samId, before: null, after: null });
+    expect(event).toMatchObject({ actor_user_id: samId, before: null, after: { via: 'web' } });
   });
 });
 
