@@ -107,6 +107,24 @@ describe('IVR menus and settings', () => {
     expect(((await named.json()) as { settings: { faxSmsRecipient: string } }).settings.faxSmsRecipient).toBe('101');
   });
 
+  it('lists the extension numbers a caller may dial during a prompt (issue 14): not disabled ones, nor paging groups, nor another account\'s', async () => {
+    const site = await db.selectFrom('sites').select('id').where('account_id', '=', accountId).orderBy('is_main', 'desc').executeTakeFirstOrThrow();
+    await db
+      .insertInto('extensions')
+      .values([
+        { account_id: accountId, site_id: site.id, number: '150', type: 'user', status: 'disabled', name: 'Gone' },
+        { account_id: accountId, site_id: site.id, number: '160', type: 'paging', status: 'activated', name: 'Floor' },
+        { account_id: accountId, site_id: site.id, number: '170', type: 'message_only', status: 'activated', name: 'Info line' },
+      ])
+      .execute();
+    const { dialable } = (await (await admin.get('/api/ivr')).json()) as { dialable: string[] };
+    // The admin's own extension, the menu made above (a menu is an extension, IVR-11), the message-only one.
+    expect(dialable).toEqual(expect.arrayContaining(['101', '1001', '170']));
+    expect(dialable).not.toContain('150');
+    expect(dialable).not.toContain('160');
+    expect(((await (await other.get('/api/ivr')).json()) as { dialable: string[] }).dialable).not.toContain('1001');
+  });
+
   it("does not show, change or delete another account's menu", async () => {
     const mine = ((await (await admin.get('/api/ivr/menus')).json()) as Menu[])[0]!;
     expect((await other.get(`/api/ivr/menus/${mine.id}`)).status).toBe(404);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Kysely } from 'kysely';
-import { isTimeZone, type CompanyRule, type CountryCode, type DirectoryEntry, type IvrConfig } from '@carillon/domain';
+import { isDialableFromIvr, isTimeZone, type CompanyRule, type CountryCode, type DirectoryEntry, type IvrConfig } from '@carillon/domain';
 import { listCompanyRules, loadIvrConfig } from '@carillon/core/ivr';
 import type { Database } from '@carillon/db';
 import type { AccountIvr, IvrMenus, IvrTarget } from '../apps/ivr/ivr-menus.ts';
@@ -37,14 +37,16 @@ export class IvrMenusSource implements IvrMenus {
     const extensions = new Map<string, IvrTarget>();
     const menuNumbers = new Map<string, string>();
     const directory: DirectoryEntry[] = [];
+    const dialable = new Set<string>();
     for (const ext of account.extensions.values()) {
       const reach = reachOf(ext);
       extensions.set(ext.number, { extensionId: ext.id, number: ext.number, reach });
+      if (isDialableFromIvr(ext)) dialable.add(ext.number);
       if (ext.type === 'ivr_menu') menuNumbers.set(ext.id, ext.number);
       const user = account.users.get(ext.id);
       if (user && reach === 'user') directory.push({ extension: ext.number, firstName: user.firstName, lastName: user.lastName });
     }
-    return { config, timeZone, country: account.account.country as CountryCode, customRules, extensions, menuNumbers, directory };
+    return { config, timeZone, country: account.account.country as CountryCode, customRules, extensions, menuNumbers, directory, dialable };
   }
 
   async promptFile(accountId: string, name: string): Promise<string | null> {

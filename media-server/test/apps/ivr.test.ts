@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ALWAYS, type CompanyRule, DEFAULT_CALL_SETTINGS, type DirectoryEntry, weeklyScheduleSchema, DEFAULT_IVR_SETTINGS, defaultRuleHandling, type IvrConfig, type IvrSettings } from '@carillon/domain';
+import { ALWAYS, type CompanyRule, DEFAULT_CALL_SETTINGS, EXTENSION_INTER_DIGIT_MS, type DirectoryEntry, weeklyScheduleSchema, DEFAULT_IVR_SETTINGS, defaultRuleHandling, type IvrConfig, type IvrSettings } from '@carillon/domain';
 import { applicationFor, callApplications } from '../../src/apps/applications.ts';
-import { CallEndedError, type CallHandle } from '../../src/apps/call-handle.ts';
-import { directoryText, EXTERNAL_RING_SECONDS, externalText, ivrApp, notAvailable } from '../../src/apps/ivr/ivr.ts';
+import { CallEndedError, type CallHandle, type CollectOptions, type CollectResult } from '../../src/apps/call-handle.ts';
+import { directoryText, EXTERNAL_RING_SECONDS, externalText, ivrApp, NO_INPUT_MS, notAvailable } from '../../src/apps/ivr/ivr.ts';
 import type { AccountIvr, IvrMenus, IvrTarget } from '../../src/apps/ivr/ivr-menus.ts';
 import type { AnsweringRulesSource } from '../../src/apps/user-answering/answering-rules.ts';
 import { BLOCKED_MESSAGE, RING_BACK } from '../../src/apps/user-answering/user-answering.ts';
@@ -96,6 +96,8 @@ function accountIvr(cfg: IvrConfig = config(), customRules: CompanyRule[] = []):
       [SALES_MENU_ID, '501'],
     ]),
     directory: PEOPLE,
+    // As the edge's source says (isDialableFromIvr): people, the queue and the menus, nothing disabled.
+    dialable: new Set(targets.filter((t) => t.reach !== 'disabled').map((t) => t.number)),
   };
 }
 
@@ -112,18 +114,24 @@ const welcome = ['play', { tts: WELCOME, language: 'en' }];
 const sales = ['play', { file: SALES_WAV }];
 const keyed = (d: string) => ['collect', ['keyed', d]];
 const silence = ['collect', 'silence'];
+/**
+ * A key that begins an extension number (1: 102, 103; 2: 201…; 5: the menus; 7: 700) waits for the
+ * inter-digit pause before it acts as the key (issue 14): the caller's silence after it, and its log.
+ */
+const PAUSE = '';
+const keyedAlone = (d: string) => [...keyed(d), ...silence];
 const ringing = (n: string) => ['answer', ['play', RING_BACK], ['bridgeTo', { target: toExtension(n), ringSeconds: 20 }]];
 
 describe('the IVR application', () => {
   it('walks a two-level menu: 1 enters the submenu (its library prompt), 1 there rings the extension, which answers', async () => {
     const call = new FakeCallHandle({ dialed: '500' });
-    call.keys = ['1', '1'];
+    call.keys = ['1', PAUSE, '1', PAUSE];
     call.bridgeOutcome = { outcome: 'answered', endedBy: 'caller' };
     const menus = new MemoryIvrMenus(accountIvr());
     const mailboxes = new MemoryMailboxes();
     await walk(ivrApp({ menus, mailboxes })(call, toMenu(MAIN_MENU_ID)));
     expect(menus.asked).toEqual([ACCOUNT]);
-    expect(call.log).toEqual(['answer', welcome, ...keyed('1'), sales, ...keyed('1'), ...ringing('102')]);
+    expect(call.log).toEqual(['answer', welcome, ...keyedAlone('1'), sales, ...keyedAlone('1'), ...ringing('102')]);
     expect(mailboxes.deposited).toEqual([]);
   });
 
@@ -158,17 +166,17 @@ describe('the IVR application', () => {
 
   it('replays the menu on a key it does not map, and the walk goes on from there', async () => {
     const call = new FakeCallHandle({ dialed: '500' });
-    call.keys = ['7', '1'];
+    call.keys = ['7', PAUSE, '1', PAUSE];
     await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes() })(call, toMenu(MAIN_MENU_ID)));
     // The caller hangs up in the sales menu (no keys left).
-    expect(call.log).toEqual(['answer', welcome, ...keyed('7'), welcome, ...keyed('1'), sales, 'caller hung up']);
+    expect(call.log).toEqual(['answer', welcome, ...keyedAlone('7'), welcome, ...keyedAlone('1'), sales, 'caller hung up']);
   });
 
   it('goes back to the main menu with * (previous) from the submenu', async () => {
     const call = new FakeCallHandle({ dialed: '500' });
-    call.keys = ['1', '*'];
+    call.keys = ['1', PAUSE, '*'];
     await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes() })(call, toMenu(MAIN_MENU_ID)));
-    expect(call.log).toEqual(['answer', welcome, ...keyed('1'), sales, ...keyed('*'), welcome, 'caller hung up']);
+    expect(call.log).toEqual(['answer', welcome, ...keyedAlone('1'), sales, ...keyed('*'), welcome, 'caller hung up']);
   });
 
   it("takes a message in the extension's mailbox when it does not answer (reason no_answer) or is busy (busy)", async () => {
@@ -177,7 +185,7 @@ describe('the IVR application', () => {
       [{ outcome: 'busy', status: 486 }, 'busy'],
     ] as const) {
       const call = new FakeCallHandle({ dialed: '500' });
-      call.keys = ['1', '1'];
+      call.keys = ['1', PAUSE, '1', PAUSE];
       call.bridgeOutcome = outcome;
       const mailboxes = new MemoryMailboxes();
       await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes })(call, toMenu(MAIN_MENU_ID)));
@@ -188,7 +196,7 @@ describe('the IVR application', () => {
 
   it("sends the caller straight to an extension's mailbox on a voicemail key, without ringing", async () => {
     const call = new FakeCallHandle({ dialed: '500' });
-    call.keys = ['2'];
+    call.keys = ['2', PAUSE];
     const mailboxes = new MemoryMailboxes();
     await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes })(call, toMenu(MAIN_MENU_ID)));
     expect(call.log).not.toContainEqual(expect.arrayContaining(['bridgeTo']));
@@ -243,7 +251,7 @@ describe('the IVR application', () => {
   it("follows the user's answering rules to ring an extension, where they are enabled", async () => {
     const rules = answeringRules();
     const call = new FakeCallHandle({ dialed: '500' });
-    call.keys = ['1', '1'];
+    call.keys = ['1', PAUSE, '1', PAUSE];
     call.bridgeOutcome = { outcome: 'answered', endedBy: 'caller' };
     await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes(), answeringRules: rules })(call, toMenu(MAIN_MENU_ID)));
     expect(rules.asked).toEqual([ext('102')]);
@@ -252,10 +260,10 @@ describe('the IVR application', () => {
 
   it('tells a caller the user blocks so and hangs up as blocked (the IVR answered the call already)', async () => {
     const call = new FakeCallHandle({ dialed: '500', callerNumber: '+14155550199' });
-    call.keys = ['1', '1'];
+    call.keys = ['1', PAUSE, '1', PAUSE];
     call.bridgeOutcome = { outcome: 'answered', endedBy: 'caller' };
     await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes(), answeringRules: answeringRules(['+14155550199']) })(call, toMenu(MAIN_MENU_ID)));
-    expect(call.log).toEqual(['answer', welcome, ...keyed('1'), sales, ...keyed('1'), 'answer', ['play', { tts: BLOCKED_MESSAGE.en }], ['hangup', { blocked: true }]]);
+    expect(call.log).toEqual(['answer', welcome, ...keyedAlone('1'), sales, ...keyedAlone('1'), 'answer', ['play', { tts: BLOCKED_MESSAGE.en }], ['hangup', { blocked: true }]]);
   });
 
   it("speaks a menu's TTS prompt in the menu's language, whatever the account's", async () => {
@@ -274,6 +282,53 @@ describe('the IVR application', () => {
     const none = new FakeCallHandle({ dialed: '+15550199' });
     await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr(config({ businessHoursMenu: null }))), mailboxes: new MemoryMailboxes() })(none, toMenu(null)));
     expect(none.log).toEqual([['reject', { status: 480, reason: 'Auto-Receptionist Not Available' }]]);
+  });
+});
+
+/** A fake call that also keeps how long each collect() waited for its first digit. */
+class TimedCall extends FakeCallHandle {
+  readonly waits: number[] = [];
+  override collect(options: CollectOptions): Promise<CollectResult> {
+    this.waits.push(options.timeoutMs);
+    return super.collect(options);
+  }
+}
+
+/** Issue 14: an extension number dialled during the main menu's prompt (its keys 1–4, 8, 9; extensions 102, 103, 201…209, 700). */
+describe('the IVR application: dialling an extension during a prompt', () => {
+  async function dial(keys: string[]): Promise<TimedCall> {
+    const call = new TimedCall({ dialed: '500' });
+    call.keys = keys;
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes() })(call, toMenu(MAIN_MENU_ID)));
+    return call;
+  }
+
+  it('rings 102 keyed as 1 0 2, the digits after the first awaited for the inter-digit pause only', async () => {
+    const call = await dial(['1', '0', '2']);
+    expect(call.log).toEqual(['answer', welcome, ...keyed('1'), ...keyed('0'), ...keyed('2'), ...ringing('102')]);
+    expect(call.waits).toEqual([NO_INPUT_MS, EXTENSION_INTER_DIGIT_MS, EXTENSION_INTER_DIGIT_MS]);
+  });
+
+  it('plays the menu again for a number that is no extension (109), which then takes keys again', async () => {
+    const call = await dial(['1', '0', '9', '9']);
+    expect(call.log).toEqual(['answer', welcome, ...keyed('1'), ...keyed('0'), ...keyed('9'), welcome, ...keyed('9'), ['play', RING_BACK], ['bridgeTo', { target: EXTERNAL_ROUTE, ringSeconds: EXTERNAL_RING_SECONDS }]]);
+  });
+
+  it('takes a key that begins no extension (9) at once, with no inter-digit wait', async () => {
+    const call = await dial(['9']);
+    expect(call.log).toEqual(['answer', welcome, ...keyed('9'), ['play', RING_BACK], ['bridgeTo', { target: EXTERNAL_ROUTE, ringSeconds: EXTERNAL_RING_SECONDS }]]);
+    expect(call.waits).toEqual([NO_INPUT_MS]);
+  });
+
+  it('ends a number with #: 70# is no extension, the menu again; a queue dialled as 700 is handed on', async () => {
+    const call = await dial(['7', '0', '#']);
+    expect(call.log).toEqual(['answer', welcome, ...keyed('7'), ...keyed('0'), ...keyed('#'), welcome, 'caller hung up']);
+    const queue = new TimedCall({ dialed: '500' });
+    queue.keys = ['7', '0', '0'];
+    queue.transferable.add('700');
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr()), mailboxes: new MemoryMailboxes() })(queue, toMenu(MAIN_MENU_ID)));
+    expect(queue.log).toEqual(['answer', welcome, ...keyed('7'), ...keyed('0'), ...keyed('0'), ['transfer', '700']]);
   });
 });
 

@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_IVR_SETTINGS } from '@carillon/domain';
 import { liveCounts } from '../../src/health.ts';
-import { wavHeader } from '../../src/media/media-player/wav-file.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';
 import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp } from '../support/sipp.ts';
+import { toneWav } from '../support/wav.ts';
 
 /**
  * A call to an IVR menu through the IVR application (apps/ivr/), end to end on the live edge with the
@@ -136,11 +136,3 @@ describe('a call to an IVR menu', () => {
     await expect.poll(() => liveCounts(h.edge.calls, h.media), { timeout: 20_000, interval: 50 }).toEqual({ calls: 0, legs: 0, endpoints: 0, bridges: 0, rooms: 0, pipes: 0 });
   }, 90_000);
 });
-
-function toneWav(hz: number, ms: number): Buffer {
-  const n = Math.round((ms * 8000) / 1000);
-  const out = Buffer.alloc(44 + n * 2);
-  wavHeader(8000, 1, n * 2, out);
-  for (let i = 0; i < n; i++) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000)), 44 + i * 2);
-  return out;
-}

@@ -10,11 +10,10 @@ import { CONFIG_CHANGES_CHANNEL } from '@carillon/contracts/config-changes';
 import { DEFAULT_IVR_SETTINGS } from '@carillon/domain';
 import { liveCounts } from '../../src/health.ts';
 import { CallControlChannel } from '../../src/control/call-control-channel.ts';
-import { wavHeader } from '../../src/media/media-player/wav-file.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';
 import { freeMediaPort, freeSipPort, runSipp } from '../support/sipp.ts';
-import { analyseSamples } from '../support/wav.ts';
+import { analyseSamples, toneWav } from '../support/wav.ts';
 
 /**
  * Company hours (issue 14, AR-03) on the live edge with the unreleased area 'ivr': a SIPp caller dials
@@ -126,12 +125,3 @@ describe('company hours on calls to the company number', () => {
     expect(morning.business).toBeGreaterThan(0.5);
   }, 120_000);
 });
-
-/** A WAV in the media format (8 kHz mono 16-bit) of a tone. */
-function toneWav(hz: number, ms: number): Buffer {
-  const n = Math.round((ms * 8000) / 1000);
-  const out = Buffer.alloc(44 + n * 2);
-  wavHeader(8000, 1, n * 2, out);
-  for (let i = 0; i < n; i++) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000)), 44 + i * 2);
-  return out;
-}

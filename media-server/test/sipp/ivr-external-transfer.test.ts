@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_IVR_SETTINGS } from '@carillon/domain';
 import { liveCounts } from '../../src/health.ts';
-import { wavHeader } from '../../src/media/media-player/wav-file.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';
 import { freeMediaPort, freeSipPort, runSipp, startSipp, type SippRun } from '../support/sipp.ts';
+import { toneWav } from '../support/wav.ts';
 
 /**
  * An IVR key's external transfer (issue 14, IVR-13), end to end on the live edge with the unreleased
@@ -249,14 +249,3 @@ describe('an IVR key’s external transfer', () => {
     await expectNothingLive();
   }, 90_000);
 });
-
-/** A WAV of `hz` for `ms`, then `silenceMs` of silence (8 kHz, as the prompts library stores uploads). */
-function toneWav(hz: number, ms: number, silenceMs: number): Buffer {
-  const tone = Math.round((ms * 8000) / 1000);
-  const n = tone + Math.round((silenceMs * 8000) / 1000);
-  const out = Buffer.alloc(44 + n * 2);
-  wavHeader(8000, 1, n * 2, out);
-  for (let i = 0; i < tone; i++) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000)), 44 + i * 2);
-  return out;
-}
-

@@ -46,11 +46,15 @@ export function analyseSamples(samples: readonly number[], hz: number, rate = 80
   return { rms: Math.sqrt(sum / Math.max(1, n)), toneShare: sum > 0 ? Math.min(1, tone / sum) : 0 };
 }
 
-/** A pure tone as the media format's WAV (8 kHz, 16-bit mono: what CallHandle.record writes and the media plays), at a third of full scale. */
-export function toneWav(hz: number, ms: number): Buffer {
-  const n = Math.round((ms * 8000) / 1000);
+/**
+ * A WAV of a sine of `hz` for `ms`, then `silenceMs` of silence: 16-bit mono at 8 kHz, as the prompts
+ * library stores uploads (a menu's prompt, a greeting). Its amplitude (8000) is well above the tests' energy bounds.
+ */
+export function toneWav(hz: number, ms: number, silenceMs = 0): Buffer {
+  const tone = Math.round((ms * 8000) / 1000);
+  const n = tone + Math.round((silenceMs * 8000) / 1000);
   const out = Buffer.alloc(44 + n * 2);
   wavHeader(8000, 1, n * 2, out);
-  for (let i = 0; i < n; i++) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000)), 44 + i * 2);
+  for (let i = 0; i < tone; i++) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000)), 44 + i * 2);
   return out;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { companyCallEntry, companyEntryMenu, companyRuleInput, DEFAULT_IVR_SETTINGS, ivrConfig, ivrStep, resumeIvr, runIvr, startIvr, validateIvr, type CompanyRule, type IvrConfig, type IvrEvent, type IvrIssueRule, type IvrMenu } from '@carillon/domain';
+import { companyCallEntry, companyEntryMenu, companyRuleInput, DEFAULT_IVR_SETTINGS, isDialableFromIvr, ivrConfig, ivrStep, resumeIvr, runIvr, startIvr, validateIvr, type CompanyRule, type IvrConfig, type IvrContext, type IvrEvent, type IvrIssueRule, type IvrMenu } from '@carillon/domain';
 
 const menu = (number: string, keys: IvrMenu['keys'], extra: Partial<IvrMenu> = {}): IvrMenu => ({
   number,
@@ -106,9 +106,100 @@ describe('IVR interpreter', () => {
     expect(out.effect).toEqual({ type: 'end', outcome: { type: 'external', number: '+33123456789' } });
     const back = resumeIvr(cfg, out.state);
     expect(back.effect).toMatchObject({ type: 'play', menu: '1002', reason: 'repeat', play: 1 });
-    expect(back.state).toEqual({ path: ['1001', '1002'], plays: 1, ended: null });
+    expect(back.state).toEqual({ path: ['1001', '1002'], plays: 1, entry: '', ended: null });
     expect(ivrStep(cfg, back.state, { type: 'digit', digit: '1' }).effect).toEqual({ type: 'end', outcome: { type: 'voicemail', extension: '102' } });
     expect(resumeIvr(cfg, startIvr(cfg, null).state).effect).toEqual({ type: 'end', outcome: { type: 'disconnect', reason: 'no_menu' } });
+  });
+});
+
+/**
+ * Issue 14: an extension number dialled during a menu's prompt. The account: people 101, 102 and 1020,
+ * the menus 1001…1003, 2050 disabled, 300 a paging group (neither dialable); 1001's keys 1, 2 and 9.
+ */
+describe('IVR interpreter: dialling an extension during a prompt', () => {
+  const extensions = [
+    { number: '101', type: 'user', status: 'activated' },
+    { number: '102', type: 'user', status: 'activated' },
+    { number: '1020', type: 'message_only', status: 'activated' },
+    { number: '1001', type: 'ivr_menu', status: 'activated' },
+    { number: '1002', type: 'ivr_menu', status: 'activated' },
+    { number: '1003', type: 'ivr_menu', status: 'activated' },
+    { number: '2050', type: 'user', status: 'disabled' },
+    { number: '300', type: 'paging', status: 'activated' },
+  ];
+  const ctx: IvrContext = { dialable: new Set(extensions.filter(isDialableFromIvr).map((e) => e.number)) };
+  const effects = (keys: string, context: IvrContext = ctx) => runIvr(twoLevel(), '1001', digits(keys), context).map((s) => s.effect);
+  const last = (keys: string, context: IvrContext = ctx) => effects(keys, context).at(-1)!;
+  const connectTo = (extension: string) => ({ type: 'end', outcome: { type: 'connect', extension } });
+
+  it('connects a 3-digit extension as soon as no longer number can follow, each digit but the last waiting for more', () => {
+    expect(effects('101').slice(1)).toEqual([{ type: 'dialling', digits: '1' }, { type: 'dialling', digits: '10' }, connectTo('101')]);
+  });
+
+  it('waits after 102 (1020 exists): the inter-digit silence or # ends it as 102; a fourth digit makes 1020', () => {
+    expect(last('102')).toEqual({ type: 'dialling', digits: '102' });
+    expect(last('102_')).toEqual(connectTo('102'));
+    expect(last('102#')).toEqual(connectTo('102'));
+    expect(last('1020')).toEqual(connectTo('1020'));
+  });
+
+  it('takes a single mapped key that begins an extension as that key after the inter-digit silence (or #)', () => {
+    expect(effects('1_').slice(1)).toEqual([{ type: 'dialling', digits: '1' }, connectTo('101')]);
+    // A one-digit extension (7) unmapped by the menu is dialled by its digit; the menu's key wins over one (1).
+    expect(last('7', { dialable: new Set(['7', '1', '101']) })).toEqual(connectTo('7'));
+    expect(last('1_', { dialable: new Set(['1', '101']) })).toEqual(connectTo('101'));
+    expect(last('1#')).toEqual(connectTo('101'));
+  });
+
+  it('plays the menu again for a number that is no dialable extension, at once when none can follow', () => {
+    expect(last('11')).toMatchObject({ type: 'play', menu: '1001', reason: 'invalid_key' });
+    expect(last('10_')).toMatchObject({ type: 'play', menu: '1001', reason: 'invalid_key' });
+    expect(last('10#')).toMatchObject({ type: 'play', menu: '1001', reason: 'invalid_key' });
+    // And the menu takes keys again from its start.
+    expect(last('11' + '9')).toEqual({ type: 'end', outcome: { type: 'directory' } });
+  });
+
+  it('acts at once on a digit that begins no extension: the key mapped, or an invalid entry', () => {
+    expect(effects('9').slice(1)).toEqual([{ type: 'end', outcome: { type: 'directory' } }]);
+    expect(effects('5').slice(1)).toEqual([expect.objectContaining({ type: 'play', menu: '1001', reason: 'invalid_key' })]);
+    // Without a list of dialable numbers (nothing known), keys act at once as before.
+    expect(effects('1', {}).slice(1)).toEqual([connectTo('101')]);
+  });
+
+  it('does not dial a disabled extension (2050) nor a paging group (300): their digits are the keys or invalid', () => {
+    expect(ctx.dialable!.has('2050')).toBe(false);
+    expect(ctx.dialable!.has('300')).toBe(false);
+    // 2 begins no dialable number now: the submenu at once; 3 is unmapped here.
+    expect(effects('2').slice(1)).toEqual([expect.objectContaining({ type: 'play', menu: '1002', reason: 'enter' })]);
+    expect(last('3')).toMatchObject({ type: 'play', menu: '1001', reason: 'invalid_key' });
+    expect(last('2050', { dialable: new Set(['2050', '101']) })).toEqual(connectTo('2050'));
+  });
+
+  it('enters a menu dialled by its number, below the current one', () => {
+    const step = runIvr(twoLevel(), '1001', digits('1003'), ctx).at(-1)!;
+    expect(step.effect).toMatchObject({ type: 'play', menu: '1003', reason: 'enter' });
+    expect(step.state.path).toEqual(['1001', '1003']);
+  });
+
+  it('keeps # and * generic and 0 the operator key at the first digit; * drops a number under way', () => {
+    expect(last('#')).toMatchObject({ type: 'play', menu: '1001', reason: 'repeat' });
+    expect(last('0')).toEqual(connectTo('101'));
+    expect(last('10*')).toMatchObject({ type: 'play', menu: '1001', reason: 'repeat' });
+    expect(last('10*9')).toEqual({ type: 'end', outcome: { type: 'directory' } });
+  });
+
+  it('counts no plays while a number is dialled: silences after an invalid entry start again from one', () => {
+    const steps = runIvr({ ...twoLevel(), settings: { ...twoLevel().settings, noInput: { type: 'disconnect' } } }, '1001', digits('__10___'), ctx);
+    expect(steps.map((s) => (s.effect.type === 'play' ? `${s.effect.reason}:${s.effect.play}` : s.effect.type))).toEqual([
+      'enter:1',
+      'no_input:2',
+      'no_input:3',
+      'dialling',
+      'dialling',
+      'invalid_key:1',
+      'no_input:2',
+      'no_input:3',
+    ]);
   });
 });
 

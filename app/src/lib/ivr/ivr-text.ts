@@ -1,4 +1,4 @@
-import type { IvrEffect, IvrIssue } from '@carillon/domain';
+import { EXTENSION_INTER_DIGIT_MS, type IvrEffect, type IvrIssue } from '@carillon/domain';
 import type { Translate } from '#lib/i18n/index.ts';
 
 /** A validation issue (IVR-15) in words. */
@@ -21,6 +21,8 @@ export function effectText(t: Translate, effect: IvrEffect): string {
     }
     case 'ignored':
       return t('ivr.try.ignored', { digit: effect.digit });
+    case 'dialling':
+      return t('ivr.try.dialling', { digits: effect.digits, seconds: EXTENSION_INTER_DIGIT_MS / 1000 });
     case 'end': {
       const o = effect.outcome;
       if (o.type === 'connect' || o.type === 'voicemail') return t(`ivr.try.end.${o.type}`, { extension: o.extension });

@@ -39,6 +39,8 @@ export interface AccountIvr {
    * user, with the user's first and last names; the directory's settings pick among them.
    */
   directory: readonly DirectoryEntry[];
+  /** The extension numbers a caller may dial during a menu's prompt (issue 14; the domain's `isDialableFromIvr`). */
+  dialable: ReadonlySet<string>;
 }
 
 export interface IvrTarget {

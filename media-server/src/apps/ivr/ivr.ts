@@ -1,4 +1,4 @@
-import { companyCallEntry, companyEntryMenu, DEFAULT_DIRECTORY_SETTINGS, DEFAULT_RING_FOR_SECONDS, directoryName, isIvrDigit, searchDirectory, type DirectoryEntry, type DirectorySearchBy, type IvrCallState, type IvrLanguage, ivrStep, resumeIvr, startIvr, type IvrContext, type IvrEffect, type IvrEvent, type IvrOutcome, type IvrStep, type MusicTrack, toE164, type CompanyRuleTarget, type IncomingCall } from '@carillon/domain';
+import { companyCallEntry, companyEntryMenu, DEFAULT_DIRECTORY_SETTINGS, DEFAULT_RING_FOR_SECONDS, directoryName, EXTENSION_INTER_DIGIT_MS, isIvrDigit, searchDirectory, type DirectoryEntry, type DirectorySearchBy, type IvrCallState, type IvrLanguage, ivrStep, resumeIvr, startIvr, type IvrContext, type IvrEffect, type IvrEvent, type IvrOutcome, type IvrStep, type MusicTrack, toE164, type CompanyRuleTarget, type IncomingCall } from '@carillon/domain';
 import { DestinationRefusedError, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
 import type { Destination, ExtensionDestination } from '../../routing/destination.ts';
 import type { AnsweringRulesSource, ForwardingRoutes } from '../user-answering/answering-rules.ts';
@@ -28,6 +28,8 @@ export interface IvrAppDeps {
   /** Stock tracks' audio, for the users' audio while connecting. */
   music?: (track: MusicTrack) => string;
   noInputMs?: number;
+  /** The pause that ends an extension number dialled during a prompt (tests shorten it). */
+  interDigitMs?: number;
   /** The clock the company hours are read at when a call arrives (tests set it). */
   now?: () => Date;
 }
@@ -44,11 +46,13 @@ export interface IvrAppDeps {
  * wall clock at the call's arrival, say it is closed, else at the business-hours menu (`companyEntryMenu`);
  * a menu's own number enters at that menu whatever the time. A directory key runs the dial-by-name directory (`dialByName`).
  * An external transfer bridges the caller to an outside number through the account's trunk (`transferOut`).
- * Not yet: dialling an extension number during the greeting.
+ * The caller may also dial an extension number during any menu's prompt (issue 14): the interpreter says
+ * when it is `dialling`, and the next digit is then awaited for the inter-digit pause only.
  * A menu's TTS prompt is spoken in the menu's language; what the application says itself, in the account's.
  */
 export function ivrApp(deps: IvrAppDeps): CallApp {
   const noInputMs = deps.noInputMs ?? NO_INPUT_MS;
+  const interDigitMs = deps.interDigitMs ?? EXTENSION_INTER_DIGIT_MS;
   const now = deps.now ?? (() => new Date());
   const toUser = deps.answeringRules
     ? userAnsweringApp({ rules: deps.answeringRules, mailboxes: deps.mailboxes, ...(deps.forwarding ? { forwarding: deps.forwarding } : {}), ...(deps.music ? { music: deps.music } : {}), ...(deps.now ? { now: deps.now } : {}) })
@@ -72,7 +76,7 @@ export function ivrApp(deps: IvrAppDeps): CallApp {
       return;
     }
     await call.answer();
-    const ctx: IvrContext = { extensionExists: (n) => (ivr.extensions.get(n)?.reach ?? 'disabled') !== 'disabled' };
+    const ctx: IvrContext = { extensionExists: (n) => (ivr.extensions.get(n)?.reach ?? 'disabled') !== 'disabled', dialable: ivr.dialable };
     let step: IvrStep = startIvr(ivr.config, top);
     for (let i = 0; i < MAX_IVR_STEPS; i++) {
       const effect = step.effect;
@@ -85,7 +89,9 @@ export function ivrApp(deps: IvrAppDeps): CallApp {
         step = resumeIvr(ivr.config, step.state);
         continue;
       }
-      const event = await listen(call, effect.type === 'play' ? await promptOf(deps.menus, call.accountId, effect) : null, noInputMs);
+      // Mid extension number the prompt stays cut short and a silence of the inter-digit pause ends the number.
+      const event =
+        effect.type === 'dialling' ? await listen(call, null, interDigitMs) : await listen(call, effect.type === 'play' ? await promptOf(deps.menus, call.accountId, effect) : null, noInputMs);
       step = ivrStep(ivr.config, step.state, event, ctx);
     }
     await call.hangup();
@@ -120,14 +126,18 @@ async function promptOf(menus: IvrMenus, accountId: string, effect: Extract<IvrE
   return file ? { file } : null;
 }
 
-/** Plays the prompt, a key cutting it short, then waits for one key; a silence is `no_input`. Keys a menu cannot map (A–D) are passed over. */
-async function listen(call: CallHandle, prompt: PlaySource | null, noInputMs: number): Promise<IvrEvent> {
+/**
+ * Plays the prompt, a key cutting it short, then waits for one key; a silence of `timeoutMs` is `no_input`.
+ * Keys a menu cannot map (A–D) are passed over. Digits keyed meanwhile wait in the call's buffer, so an
+ * extension number keyed quickly (RFC 4733 events back to back) loses none between two calls of it.
+ */
+async function listen(call: CallHandle, prompt: PlaySource | null, timeoutMs: number): Promise<IvrEvent> {
   if (prompt) {
     const { digit } = await call.play(prompt, { bargeIn: true });
     if (digit && isIvrDigit(digit)) return { type: 'digit', digit };
   }
   for (;;) {
-    const got = await call.collect({ maxDigits: 1, timeoutMs: noInputMs });
+    const got = await call.collect({ maxDigits: 1, timeoutMs });
     const digit = got.digits[0];
     if (digit === undefined) return { type: 'no_input' };
     if (isIvrDigit(digit)) return { type: 'digit', digit };

@@ -6,6 +6,7 @@ import {
   directorySettings,
   genericKeys as genericKeysSchema,
   IVR_LANGUAGES,
+  isDialableFromIvr,
   ivrSettings,
   MAX_IVR_MENUS,
   menuKeys,
@@ -128,6 +129,18 @@ export async function ivrValidationContext(db: Db, accountId: string): Promise<I
     db.selectFrom('ivr_prompts').select('name').where('account_id', '=', accountId).execute(),
   ]);
   return { extensions: new Set(exts.map((e) => e.number)), prompts: new Set(prompts.map((p) => p.name)) };
+}
+
+/**
+ * The extension numbers a caller may dial during a menu's prompt (issue 14), sorted: what the "try it"
+ * simulator gives the interpreter, as the call side does from its routing snapshot.
+ */
+export async function ivrDialableNumbers(db: Db, accountId: string): Promise<string[]> {
+  const rows = await db.selectFrom('extensions').select(['number', 'type', 'status']).where('account_id', '=', accountId).execute();
+  return rows
+    .filter(isDialableFromIvr)
+    .map((r) => r.number)
+    .sort();
 }
 
 /** IVR-15: the menus and settings, and the custom answering rules' targets (RULE-06's "Validate"). */

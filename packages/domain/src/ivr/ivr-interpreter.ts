@@ -1,11 +1,23 @@
-import { PROMPT_PLAYS_BEFORE_NO_INPUT, type GenericKeyAction, type IvrConfig, type IvrDigit, type IvrLanguage, type IvrMenu, type KeyAction, type MenuPrompt } from './ivr-config.ts';
+import { PROMPT_PLAYS_BEFORE_NO_INPUT, type GenericKeyAction, type IvrConfig, type IvrDigit, type IvrLanguage, type IvrMenu, type KeyAction, type MenuKey, type MenuPrompt } from './ivr-config.ts';
 
 /**
  * The interpreter of a menu tree (IVR-03…IVR-13, AR-06): given a caller's key presses and silences as
  * events, it says which prompt plays next and where the call ends. It is pure (no clock, no I/O): the
  * call-side application feeds it the DTMF digits and prompt timeouts of a real call, and the browser's
  * "try it" simulator feeds it the buttons the admin clicks, so both walk the very same path.
+ *
+ * Issue 14: during any menu's prompt the caller may also dial an extension number. A first digit that
+ * begins a longer dialable number is held (state `entry`, effect `dialling`) while the next digits come,
+ * each within EXTENSION_INTER_DIGIT_MS; a silence that long (`no_input`) or `#` ends the number. The
+ * whole decision (key, extension, invalid entry) stays here, so the call and the simulator cannot differ.
  */
+
+/**
+ * The pause after a digit of an extension number past which the number is taken as complete (issue 14:
+ * "digit collection with inter-digit timeout"). It is also what a key that begins an extension number
+ * (key 1 with extensions 1xx) waits before it acts: the price of dialling extensions from a menu.
+ */
+export const EXTENSION_INTER_DIGIT_MS = 3000;
 
 /** Where a call leaves the IVR. */
 export type IvrOutcome =
@@ -20,17 +32,27 @@ export interface IvrCallState {
   readonly path: readonly string[];
   /** Plays of the current menu's prompt since the caller last pressed a key. */
   readonly plays: number;
+  /** The digits of an extension number the caller is dialling (issue 14); '' when none is under way. */
+  readonly entry: string;
   readonly ended: IvrOutcome | null;
 }
 
 export type IvrEvent =
   | { type: 'digit'; digit: IvrDigit }
-  /** The prompt played to its end and the caller pressed nothing in the time allowed. */
+  /**
+   * The caller pressed nothing in the time allowed: after the prompt (IVR-04's no input), or, while an
+   * extension number is being dialled, for EXTENSION_INTER_DIGIT_MS (the number ends there).
+   */
   | { type: 'no_input' };
 
 export type IvrEffect =
   | { type: 'play'; menu: string; menuName: string; language: IvrLanguage; prompt: MenuPrompt | null; play: number; reason: 'enter' | 'repeat' | 'invalid_key' | 'no_input' }
   | { type: 'end'; outcome: IvrOutcome }
+  /**
+   * The caller is dialling an extension number (`digits` so far): the prompt stays cut short and the next
+   * digit is awaited for EXTENSION_INTER_DIGIT_MS, a silence ending the number (`no_input`).
+   */
+  | { type: 'dialling'; digits: string }
   /** The key does nothing here (zero dialing set to "Do nothing"; a key pressed after the end). */
   | { type: 'ignored'; digit: IvrDigit };
 
@@ -46,6 +68,29 @@ export interface IvrContext {
    * greeting"). Without it, targets are taken as they are.
    */
   extensionExists?: (number: string) => boolean;
+  /**
+   * The extension numbers a caller may dial from a menu (issue 14): the account's extensions a call can
+   * reach (people, message-only, queues, announcements, menus), not the disabled ones. Absent or empty:
+   * digits are only the menu's keys, each acting at once.
+   */
+  dialable?: ReadonlySet<string>;
+}
+
+/**
+ * The kinds of extension a caller can dial from a menu (issue 14): what a menu key can connect to, menus
+ * included (IVR-11). Paging groups and park locations are not reached from a menu; disabled extensions
+ * are not reached at all. Both the call side and the simulator's data read it, so both dial the same numbers.
+ */
+export const IVR_DIALABLE_EXTENSION_TYPES: readonly string[] = ['user', 'limited', 'shared_lines', 'message_only', 'call_queue', 'announcement_only', 'ivr_menu'];
+
+export function isDialableFromIvr(extension: { type: string; status: string }): boolean {
+  return extension.status !== 'disabled' && IVR_DIALABLE_EXTENSION_TYPES.includes(extension.type);
+}
+
+/** Whether some dialable number is longer than `digits` and begins with them: then more digits may come. */
+function beginsLonger(ctx: IvrContext, digits: string): boolean {
+  for (const n of ctx.dialable ?? []) if (n.length > digits.length && n.startsWith(digits)) return true;
+  return false;
 }
 
 const menuOf = (config: IvrConfig, number: string): IvrMenu | undefined => config.menus.find((m) => m.number === number);
@@ -55,13 +100,13 @@ function enter(config: IvrConfig, path: readonly string[], reason: 'enter' | 're
   const menu = menuOf(config, number);
   if (!menu) return end(path, { type: 'disconnect', reason: 'no_menu' });
   return {
-    state: { path, plays, ended: null },
+    state: { path, plays, entry: '', ended: null },
     effect: { type: 'play', menu: menu.number, menuName: menu.name, language: menu.language, prompt: menu.prompt, play: plays, reason },
   };
 }
 
 function end(path: readonly string[], outcome: IvrOutcome): IvrStep {
-  return { state: { path, plays: 0, ended: outcome }, effect: { type: 'end', outcome } };
+  return { state: { path, plays: 0, entry: '', ended: outcome }, effect: { type: 'end', outcome } };
 }
 
 /** A call entering the IVR at `topMenu` (the business-hours or after-hours menu, IVR-03): its first prompt. */
@@ -131,12 +176,46 @@ export function resumeIvr(config: IvrConfig, state: IvrCallState): IvrStep {
   return enter(config, state.path, 'repeat', 1);
 }
 
+/**
+ * One digit acting on its own: the menu's key first (an admin's mapping wins over a one-digit extension
+ * of the same number), then `0`'s zero dialing (AR-06), then a one-digit extension; else the entry is
+ * invalid and the menu is offered again.
+ */
+function singleDigit(config: IvrConfig, state: IvrCallState, menu: IvrMenu, digit: MenuKey, ctx: IvrContext): IvrStep {
+  const path = state.path;
+  const action = menu.keys[digit];
+  if (action) return keyStep(config, path, action);
+  if (digit === '0') return zero(config, path, ctx) ?? { state, effect: { type: 'ignored', digit } };
+  if (ctx.dialable?.has(digit)) return connect(config, path, digit);
+  return enter(config, path, 'invalid_key', 1);
+}
+
+/** The extension number dialled ends (`#`, the inter-digit silence, or no dialable number could go on). */
+function numberDialled(config: IvrConfig, state: IvrCallState, menu: IvrMenu, digits: string, ctx: IvrContext): IvrStep {
+  const at: IvrCallState = { ...state, entry: '' };
+  // A single digit held in case an extension followed: it is the key it would have been (key 1 still works).
+  if (digits.length === 1) return singleDigit(config, at, menu, digits as MenuKey, ctx);
+  if (ctx.dialable?.has(digits)) return connect(config, state.path, digits);
+  return enter(config, state.path, 'invalid_key', 1);
+}
+
 /** The one transition function of an IVR call. A call that has ended stays ended. */
 export function ivrStep(config: IvrConfig, state: IvrCallState, event: IvrEvent, ctx: IvrContext = {}): IvrStep {
   if (state.ended) return { state, effect: event.type === 'digit' ? { type: 'ignored', digit: event.digit } : { type: 'end', outcome: state.ended } };
   const path = state.path;
   const menu = menuOf(config, path[path.length - 1] ?? '');
   if (!menu) return end(path, { type: 'disconnect', reason: 'no_menu' });
+
+  if (state.entry) {
+    // An extension number under way. `*` drops it and acts as `*` does on the menu (a caller who
+    // mis-dialled starts again); `#` or the inter-digit silence ends it.
+    if (event.type === 'digit' && event.digit === '*') return ivrStep(config, { ...state, entry: '' }, event, ctx);
+    if (event.type === 'no_input' || event.digit === '#') return numberDialled(config, state, menu, state.entry, ctx);
+    const digits = state.entry + event.digit;
+    // Once no longer number can follow, waiting would only delay the caller: the number is complete (or invalid).
+    if (!beginsLonger(ctx, digits)) return numberDialled(config, state, menu, digits, ctx);
+    return { state: { ...state, entry: digits }, effect: { type: 'dialling', digits } };
+  }
 
   if (event.type === 'no_input') {
     if (state.plays < PROMPT_PLAYS_BEFORE_NO_INPUT) return enter(config, path, 'no_input', state.plays + 1);
@@ -149,11 +228,10 @@ export function ivrStep(config: IvrConfig, state: IvrCallState, event: IvrEvent,
     const keys = menu.genericKeys ?? config.settings.genericKeys;
     return generic(config, path, digit === '#' ? keys.hash : keys.star);
   }
-  const action = menu.keys[digit];
-  if (action) return keyStep(config, path, action);
-  if (digit === '0') return zero(config, path, ctx) ?? { state, effect: { type: 'ignored', digit } };
-  // A key the menu does not map: the menu is offered again.
-  return enter(config, path, 'invalid_key', 1);
+  // A digit that begins a longer dialable number waits for the rest. `0` never does: it is the
+  // operator's key (AR-06), which callers expect to act at once.
+  if (digit !== '0' && beginsLonger(ctx, digit)) return { state: { ...state, entry: digit }, effect: { type: 'dialling', digits: digit } };
+  return singleDigit(config, state, menu, digit, ctx);
 }
 
 /** Runs a whole sequence of events from the top menu: the simulator's and the tests' walk through a tree. */
