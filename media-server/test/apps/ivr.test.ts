@@ -80,7 +80,8 @@ function accountIvr(cfg: IvrConfig = config(), customRules: CompanyRule[] = []):
     { extensionId: ext('103'), number: '103', reach: 'user' },
     ...PEOPLE.slice(2).map((p): IvrTarget => ({ extensionId: ext(p.extension), number: p.extension, reach: 'user' })),
     { extensionId: ext('700'), number: '700', reach: 'transfer' },
-    { extensionId: ext('800'), number: '800', reach: 'mailbox' },
+    // The message-only mailbox is 600: no menu key starts with 6, so the keys the tests press act as before (a key that starts an extension waits for more digits).
+    { extensionId: ext('600'), number: '600', reach: 'mailbox' },
     { extensionId: ext('104'), number: '104', reach: 'disabled' },
     { extensionId: MAIN_MENU_ID, number: '500', reach: 'unsupported' },
     { extensionId: SALES_MENU_ID, number: '501', reach: 'unsupported' },
@@ -439,12 +440,12 @@ describe('the IVR application with custom answering rules', () => {
 
   it('matches the number called and a weekly schedule (a lunch break) together, on the account’s wall clock', async () => {
     const lunch = weeklyScheduleSchema.parse({ mode: 'custom', days: { wed: [{ from: '12:00', to: '14:00' }] } });
-    const rules = [rule('lunch', [{ type: 'called_number', numbers: ['+33155550100'] }, { type: 'schedule', schedule: lunch }], { type: 'extension', extension: '800' })];
-    // 12:30 in Paris on a Wednesday, to that number: the message-only mailbox (800) takes it.
+    const rules = [rule('lunch', [{ type: 'called_number', numbers: ['+33155550100'] }, { type: 'schedule', schedule: lunch }], { type: 'extension', extension: '600' })];
+    // 12:30 in Paris on a Wednesday, to that number: the message-only mailbox (600) takes it.
     const atLunch = await callCompany(rules, { at: '2026-01-14T11:30:00Z' });
-    expect(atLunch.log.slice(0, 2)).toEqual(['answer', ['play', { tts: defaultGreeting('extension 8 0 0', 'en') }]]);
+    expect(atLunch.log.slice(0, 2)).toEqual(['answer', ['play', { tts: defaultGreeting('extension 6 0 0', 'en') }]]);
     // The number in national form is the same number; another of the company's numbers is not.
-    expect((await callCompany(rules, { at: '2026-01-14T11:30:00Z', dialed: '0155550100' })).log[1]).toEqual(['play', { tts: defaultGreeting('extension 8 0 0', 'en') }]);
+    expect((await callCompany(rules, { at: '2026-01-14T11:30:00Z', dialed: '0155550100' })).log[1]).toEqual(['play', { tts: defaultGreeting('extension 6 0 0', 'en') }]);
     expect((await callCompany(rules, { at: '2026-01-14T11:30:00Z', dialed: '+33155550101' })).log).toEqual(['answer', welcome, 'caller hung up']);
     // 14:30: over.
     expect((await callCompany(rules, { at: '2026-01-14T13:30:00Z' })).log).toEqual(['answer', welcome, 'caller hung up']);
