@@ -30,7 +30,6 @@ const MOBILE = '+12125550188';
 const PASSWORD = 'Meadow5Lantern';
 const GREETING_HZ = 700;
 const SPEECH = '/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0870.wav';
-const SPOKEN = 'and mister john dashwood had then leisure to consider how much there might be prudently in his power to do for them';
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'voicemail-acceptance-'));
 
 let product: RunningProduct;
@@ -154,19 +153,28 @@ describe('forwarding and voicemail, end to end in the browser', () => {
 
     await expect.poll(() => sam.getByTestId('voicemail-badge').innerText(), { timeout: 30_000 }).toBe('Voicemail: 1 new');
     // The legs of the call: the browser phone rang and was cancelled, then the trunk to the mobile.
-    const legs = await db
-      .selectFrom('call_legs')
-      .innerJoin('calls', 'calls.id', 'call_legs.call_id')
-      .select(['call_legs.role', 'call_legs.endpoint', 'call_legs.remote_uri', 'call_legs.result'])
-      .where('calls.account_id', '=', (await db.selectFrom('users').select('account_id').where('id', '=', samId).executeTakeFirstOrThrow()).account_id)
-      .orderBy('call_legs.started_at')
-      .execute();
-    expect(legs.map((l) => [l.role, l.endpoint])).toEqual([
-      ['caller', 'webrtc'],
-      ['callee', 'webrtc'],
-      ['callee', 'trunk'],
-    ]);
-    expect(legs[2]!.remote_uri).toContain(MOBILE.slice(1));
+    const accountId = (await db.selectFrom('users').select('account_id').where('id', '=', samId).executeTakeFirstOrThrow()).account_id;
+    const legsNow = () =>
+      db
+        .selectFrom('call_legs')
+        .innerJoin('calls', 'calls.id', 'call_legs.call_id')
+        .select(['call_legs.role', 'call_legs.endpoint', 'call_legs.remote_uri', 'call_legs.result'])
+        .where('calls.account_id', '=', accountId)
+        .orderBy('call_legs.started_at')
+        .execute();
+    // The call's record is written apart from the message (a ringing leg is recorded when it ends, the call when the caller's does).
+    await expect.poll(async () => (await legsNow()).find((l) => l.role === 'caller')?.result ?? null, { timeout: 30_000 }).not.toBeNull();
+    const legs = await legsNow();
+    // (A page load re-registers the browser phone: a binding of the page before may still be rung once, as a second webrtc leg.)
+    const shown = JSON.stringify(legs);
+    expect(legs[0], shown).toMatchObject({ role: 'caller', endpoint: 'webrtc' });
+    const phoneLegs = legs.filter((l) => l.role === 'callee' && l.endpoint === 'webrtc');
+    const trunkLegs = legs.filter((l) => l.role === 'callee' && l.endpoint === 'trunk');
+    expect(phoneLegs.length, shown).toBeGreaterThan(0);
+    expect(trunkLegs, shown).toHaveLength(1);
+    expect(legs.indexOf(trunkLegs[0]!), shown).toBeGreaterThan(legs.indexOf(phoneLegs[0]!));
+    expect(trunkLegs[0]!.remote_uri).toContain(MOBILE.slice(1));
+    for (const leg of [...phoneLegs, ...trunkLegs]) expect(leg.result, shown).not.toBe('answered');
   });
 
   it('Sam plays the message (the audio really plays), reads its transcript, and deletes it; the badge goes', { timeout: 150_000 }, async () => {
@@ -182,13 +190,15 @@ describe('forwarding and voicemail, end to end in the browser', () => {
     const item = sam.getByTestId('voicemail-message').first();
     await item.waitFor();
     expect(await item.innerText()).toContain('202');
-    // The transcript arrives live when the worker has it: words of what Alice's microphone read.
+    // The transcript arrives live when the worker has it. Its words are not checked: the reading went through
+    // the browser's Opus and the telephone band at whatever moment of the looping file the beep fell, and
+    // pocketsphinx then makes 30-60 % word errors (BENCHMARKS.md); its accuracy is measured in bench/transcription.ts.
     const transcript = item.getByTestId('voicemail-transcript');
     await expect.poll(() => transcript.count(), { timeout: 90_000 }).toBe(1);
-    await expect.poll(() => transcript.innerText(), { timeout: 90_000 }).toMatch(/\w{3,}/);
-    const words = new Set(SPOKEN.split(' ').filter((w) => w.length >= 4));
-    const recognised = (await transcript.innerText()).toLowerCase().split(/\W+/).filter((w) => words.has(w));
-    expect(recognised.length, `transcript: ${await transcript.innerText()}`).toBeGreaterThan(0);
+    await expect.poll(() => transcript.innerText(), { timeout: 90_000 }).toMatch(/[a-z]{2,}( [a-z]+){2,}/);
+    const row = await db.selectFrom('transcriptions').select(['status', 'text']).where('id', '=', (await db.selectFrom('voicemail_messages').select('transcription_id').where('id', '=', stored!.id).executeTakeFirstOrThrow()).transcription_id!).executeTakeFirstOrThrow();
+    expect(row.status).toBe('completed');
+    expect(await transcript.innerText()).toBe(row.text);
 
     const audio = item.getByTestId('voicemail-audio');
     await audio.evaluate((el: HTMLAudioElement) => el.play());
@@ -200,7 +210,7 @@ describe('forwarding and voicemail, end to end in the browser', () => {
     await item.getByRole('button', { name: 'Delete' }).click();
     await expect.poll(() => sam.getByTestId('voicemail-message').count()).toBe(0);
     await sam.getByTestId('voicemail-badge').waitFor({ state: 'detached' });
-    const row = await db.selectFrom('voicemail_messages').select('deleted_at').where('id', '=', stored!.id).executeTakeFirstOrThrow();
-    expect(row.deleted_at).not.toBeNull();
+    const deleted = await db.selectFrom('voicemail_messages').select('deleted_at').where('id', '=', stored!.id).executeTakeFirstOrThrow();
+    expect(deleted.deleted_at).not.toBeNull();
   });
 });
