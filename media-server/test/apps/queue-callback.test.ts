@@ -48,12 +48,19 @@ describe('a waiting caller asks to be called back', () => {
     const queueId = `q-${randomUUID()}`;
     const state = new RedisQueueState(redis);
     const call = new FakeCallHandle({ dialed: '600', callerExtensionId: 'ext-101' });
-    // A silence first (one look for a free member), then the key.
-    call.keys = ['', '1'];
+    // A silence first (one look for a free member), then the key, then 1: its own number confirmed.
+    call.keys = ['', '1', '1'];
     await queueApp({ directory: directory(queueId, CALLBACK_ON, []), state, mailboxes: new MemoryMailboxes(), pollMs: 20 })(call, { kind: 'queue', accountId: ACCOUNT, extensionId: queueId, extensionNumber: '600', direction: 'internal' });
 
     expect(call.log).toContainEqual(['play', { tts: 'To be called back without losing your place, press 1.' }]);
-    expect(call.log.slice(-2)).toEqual([['play', { tts: 'We will call you back at 1 0 1. You keep your place. Goodbye.' }], 'hangup']);
+    expect(call.log.slice(-6)).toEqual([
+      ['keyed', '1'],
+      ['play', { tts: 'We will call you back at 1 0 1. To confirm, press 1. To give another number, press 2.' }],
+      'collect',
+      ['keyed', '1'],
+      ['play', { tts: 'We will call you back at 1 0 1. You keep your place. Goodbye.' }],
+      'hangup',
+    ]);
     // The entry outlived the call: a callback, with who to call back.
     expect(await redis.get(queueEntryKey(queueId, call.id))).toBe('callback');
     const entry = JSON.parse((await redis.get(queueCallbackKey(queueId, call.id)))!) as QueueCallbackEntry;
@@ -75,6 +82,41 @@ describe('a waiting caller asks to be called back', () => {
     expect(await redis.exists(queueCallbackKey(queueId, call.id))).toBe(0);
     // Served or gone: no longer due.
     expect(await state.dueCallbacks()).not.toContainEqual(expect.objectContaining({ queueId }));
+  });
+
+  it('gives another number (2, the digits, #), hears it read back and confirms it: that number is called back, as an outside number or as a user’s extension', async () => {
+    for (const [typed, extensionId] of [
+      ['0612345678', null],
+      ['101', 'ext-101'],
+    ] as const) {
+      const queueId = `q-${randomUUID()}`;
+      const call = new FakeCallHandle({ dialed: '600', callerNumber: '+33155550123' });
+      // A typo first (2 digits), then the number.
+      call.keys = ['', '1', '2', '06#', '2', `${typed}#`, '1'];
+      await queueApp({ directory: directory(queueId, CALLBACK_ON, []), state: new RedisQueueState(redis), mailboxes: new MemoryMailboxes(), pollMs: 20 })(call, { kind: 'queue', accountId: ACCOUNT, extensionId: queueId, extensionNumber: '600', direction: 'internal' });
+      expect(call.log).toContainEqual(['play', { tts: 'That number is not valid.' }]);
+      expect(call.log).toContainEqual(['play', { tts: `We will call you back at ${typed.split('').join(' ')}. To confirm, press 1. To give another number, press 2.` }]);
+      expect(call.log.slice(-2)).toEqual([['play', { tts: `We will call you back at ${typed.split('').join(' ')}. You keep your place. Goodbye.` }], 'hangup']);
+      const entry = JSON.parse((await redis.get(queueCallbackKey(queueId, call.id)))!) as QueueCallbackEntry;
+      expect(entry).toMatchObject({ number: typed, extensionId });
+      await new RedisQueueState(redis).leave(queueId, call.id);
+    }
+  });
+
+  it('confirms nothing in 3 rounds: no callback, told it keeps its place, and it waits on in the queue', async () => {
+    const queueId = `q-${randomUUID()}`;
+    const call = new FakeCallHandle({ dialed: '600', callerExtensionId: 'ext-101' });
+    // The key, three silences (or other keys) at the question, then a silence waiting: the caller hangs up after.
+    call.keys = ['', '1', '', '5', '', ''];
+    await queueApp({ directory: directory(queueId, CALLBACK_ON, []), state: new RedisQueueState(redis), mailboxes: new MemoryMailboxes(), pollMs: 20 })(call, { kind: 'queue', accountId: ACCOUNT, extensionId: queueId, extensionNumber: '600', direction: 'internal' }).catch(() => undefined);
+    expect(call.log).toContainEqual(['play', { tts: 'You keep your place in the queue.' }]);
+    expect(call.log.filter((l) => Array.isArray(l) && l[0] === 'play' && JSON.stringify(l[1]).includes('Goodbye'))).toEqual([]);
+    expect(await redis.exists(queueCallbackKey(queueId, call.id))).toBe(0);
+    // It waited on after (another look, listening for keys) until it hung up; its place then went with the call.
+    const told = call.log.findIndex((l) => Array.isArray(l) && l[0] === 'play' && (l[1] as { tts?: string }).tts === 'You keep your place in the queue.');
+    expect(call.log.lastIndexOf('collect')).toBeGreaterThan(told);
+    expect(call.log.at(-1)).toBe('caller hung up');
+    expect(await redis.get(queueEntryKey(queueId, call.id))).toBeNull();
   });
 
   it('is not offered a callback when the queue does not offer it', async () => {

@@ -52,6 +52,15 @@ afterEach(async () => {
   await h.redis.del(queueWaitingKey(queueId));
 });
 
+/** The caller presses the callback key, hears its number read back (the hold music stopped at the key), and confirms it with 1. */
+async function askCallback(phone: RtpPhone): Promise<void> {
+  phone.press('1');
+  await waitFor('the callback key sent', () => phone.keysSent);
+  const asked = Date.now();
+  await waitFor('its number read back', () => phone.soundFramesSince(asked, 300, 0) >= 50);
+  phone.press('1');
+}
+
 async function waitFor<T>(what: string, probe: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -89,7 +98,7 @@ describe('queue callback that keeps the caller’s place', () => {
     const secondCall = await dialQueue(second, secondPhone);
     await waitFor('the second caller in the queue', async () => (await h.redis.zcard(queueWaitingKey(queueId))) === 2);
     await waitFor('the queue speaking to the first caller', () => firstPhone.connected);
-    firstPhone.press('1');
+    await askCallback(firstPhone);
     // Told, then hung up by the queue: its scenario ends on our BYE.
     const hungUp = await firstCall.done;
     expect(hungUp.code, hungUp.errors || hungUp.output.slice(-1500)).toBe(0);
@@ -154,7 +163,7 @@ describe('queue callback that keeps the caller’s place', () => {
     sockets.push(firstPhone);
     const firstCall = await dialQueue(first, firstPhone);
     await waitFor('the queue speaking to the caller', () => firstPhone.connected);
-    firstPhone.press('1');
+    await askCallback(firstPhone);
     const hungUp = await firstCall.done;
     expect(hungUp.code, hungUp.errors || hungUp.output.slice(-1500)).toBe(0);
     const [entryId] = await h.redis.zrange(queueWaitingKey(queueId), 0, 0);

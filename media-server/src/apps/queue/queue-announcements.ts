@@ -27,3 +27,26 @@ export function callbackConfirmation(number: string, language: 'en' | 'fr'): str
   if (language === 'fr') return `Nous vous rappellerons au ${spelled}. Vous gardez votre place. Au revoir.`;
   return `We will call you back at ${spelled}. You keep your place. Goodbye.`;
 }
+
+/** The callback number read back before it is kept (issue 15: "the caller presses 1, confirms the number"). */
+export function callbackNumberCheck(number: string, language: 'en' | 'fr'): string {
+  const spelled = number.split('').join(' ');
+  if (language === 'fr') return `Nous vous rappellerons au ${spelled}. Pour confirmer, appuyez sur 1. Pour donner un autre numéro, appuyez sur 2.`;
+  return `We will call you back at ${spelled}. To confirm, press 1. To give another number, press 2.`;
+}
+
+export function callbackNumberAsk(language: 'en' | 'fr'): string {
+  if (language === 'fr') return 'Composez le numéro auquel vous rappeler, puis appuyez sur dièse.';
+  return 'Enter the number to call you back at, then press pound.';
+}
+
+export function callbackNumberInvalid(language: 'en' | 'fr'): string {
+  if (language === 'fr') return 'Ce numéro n’est pas valide.';
+  return 'That number is not valid.';
+}
+
+/** A caller who did not confirm a number: the callback is not taken, and it waits on as before. */
+export function callbackNotConfirmed(language: 'en' | 'fr'): string {
+  if (language === 'fr') return 'Vous gardez votre place dans la file d’attente.';
+  return 'You keep your place in the queue.';
+}

@@ -5,7 +5,7 @@ import type { CallDirection, ExtensionDestination } from '../../routing/destinat
 import { CallEndedError, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
 import type { Mailboxes } from '../voicemail/mailboxes.ts';
 import { takeMessage } from '../voicemail/take-message.ts';
-import { callbackConfirmation, callbackOffer, positionAnnouncement } from './queue-announcements.ts';
+import { callbackConfirmation, callbackNotConfirmed, callbackNumberAsk, callbackNumberCheck, callbackNumberInvalid, callbackOffer, positionAnnouncement } from './queue-announcements.ts';
 import type { QueueConfig, QueueDirectory, QueueState } from './queue-ports.ts';
 
 export interface QueueAppDeps {
@@ -20,6 +20,12 @@ export interface QueueAppDeps {
 
 /** A waiting caller looks for a free member this often. */
 const DEFAULT_POLL_MS = 250;
+/** Rounds of "confirm or give another number" before the callback is given up and the caller waits on. */
+export const CALLBACK_CONFIRM_ROUNDS = 3;
+const CALLBACK_KEY_TIMEOUT_MS = 8000;
+const CALLBACK_NUMBER_TIMEOUT_MS = 20_000;
+/** E.164's 15 digits. */
+const MAX_CALLBACK_DIGITS = 15;
 /** A waiting caller's entry is kept alive this often (well within QUEUE_ENTRY_TTL_MS). */
 const KEEP_ALIVE_MS = 10_000;
 /** A member's 'busy' mark is refreshed this often while the queue call lasts (within QUEUE_MEMBER_BUSY_TTL_MS). */
@@ -316,15 +322,17 @@ class QueueCaller {
    * False when the entry had left the queue meanwhile (the caller waits on).
    */
   private async holdForCallback(keepAlive: NodeJS.Timeout): Promise<boolean> {
-    const number = this.call.caller.number;
-    if (number === null) return false;
+    this.stopMusic();
+    const chosen = await this.confirmCallbackNumber();
+    if (!chosen) return false;
+    const { number, extensionId } = chosen;
     const held = await this.deps.state.holdForCallback(
       {
         accountId: this.accountId,
         queueId: this.queue.extensionId,
         entryId: this.entryId,
         number,
-        extensionId: this.call.caller.extensionId,
+        extensionId,
         requestedAt: new Date().toISOString(),
         attempts: 0,
       },
@@ -336,6 +344,33 @@ class QueueCaller {
     await this.call.play({ tts: callbackConfirmation(number, this.call.language) });
     await this.call.hangup();
     return true;
+  }
+
+  /**
+   * The number the callback will ring, confirmed by the caller (issue 15: "presses 1, confirms the number"):
+   * its own number read back, 1 to confirm, 2 to key another (ended by #; a user's extension number is rung
+   * as that extension, any other as an outside number through the trunk, within the account's calling
+   * rights when it is dialled). Null when nothing was confirmed after CALLBACK_CONFIRM_ROUNDS: the caller
+   * is told it keeps its place and waits on. The caller stays in the queue all along.
+   */
+  private async confirmCallbackNumber(): Promise<{ number: string; extensionId: string | null } | null> {
+    let number = this.call.caller.number;
+    let extensionId = this.call.caller.extensionId;
+    const language = this.call.language;
+    for (let round = 0; round < CALLBACK_CONFIRM_ROUNDS && number !== null; round++) {
+      const { digits } = await this.call.collect({ prompt: { tts: callbackNumberCheck(number, language) }, maxDigits: 1, timeoutMs: CALLBACK_KEY_TIMEOUT_MS });
+      if (digits === '1') return { number, extensionId };
+      if (digits !== '2') continue;
+      const keyed = await this.call.collect({ prompt: { tts: callbackNumberAsk(language) }, maxDigits: MAX_CALLBACK_DIGITS, timeoutMs: CALLBACK_NUMBER_TIMEOUT_MS, terminators: '#' });
+      if (!/^[0-9]{3,15}$/.test(keyed.digits)) {
+        await this.call.play({ tts: callbackNumberInvalid(language) });
+        continue;
+      }
+      number = keyed.digits;
+      extensionId = (await this.deps.directory.userExtension(this.accountId, number))?.extensionId ?? null;
+    }
+    await this.call.play({ tts: callbackNotConfirmed(language) });
+    return null;
   }
 
   /** Hold music while the caller waits: started again whenever it stopped (an offer's ringing stops it). */
