@@ -78,6 +78,28 @@ async function answers(phone: TestPhone): Promise<SippRun> {
 
 /** 101 calls the company number and listens on `phone` until our BYE. */
 async function callCompany(phone: RtpPhone): Promise<void> {
+  try {
+    await sippCall(phone);
+  } finally {
+    phone.close();
+  }
+}
+
+/** A caller who keys nothing: what they heard, once the call has ended. */
+async function silentCall(): Promise<RtpPhone> {
+  const phone = await RtpPhone.open();
+  await callCompany(phone);
+  return phone;
+}
+
+/** The greeting (a library prompt of 400 ms of tone: 20 frames) played once, not IVR-04's three times. */
+function expectOneGreeting(phone: RtpPhone): void {
+  const greeted = phone.pureToneFramesSince(0, GREETING_HZ);
+  expect(greeted).toBeGreaterThanOrEqual(10);
+  expect(greeted).toBeLessThan(40);
+}
+
+async function sippCall(phone: RtpPhone): Promise<void> {
   const uac = await runSipp({
     scenario: 'uac-listen-until-bye.xml',
     target: h.target,
@@ -122,12 +144,8 @@ describe('single-level company call handling, with no IVR menu', () => {
       keyedAt = Date.now();
       phone.press('102');
     })();
-    try {
-      await callCompany(phone);
-      await walk;
-    } finally {
-      phone.close();
-    }
+    await callCompany(phone);
+    await walk;
     const greeting = phone.heardSince(0, keyedAt);
     const rms = Math.sqrt(greeting.reduce((sum, x) => sum + x * x, 0) / Math.max(1, greeting.length));
     expect(rms, 'the greeting, before the keys, has energy').toBeGreaterThan(300);
@@ -140,31 +158,14 @@ describe('single-level company call handling, with no IVR menu', () => {
   it('a caller who stays on the line after the greeting (a library prompt) reaches the operator (103)', async () => {
     await configure({ greeting: { mode: 'audio', prompt: toneGreeting } });
     const phone103 = await answers(operator);
-    const phone = await RtpPhone.open();
-    try {
-      await callCompany(phone);
-    } finally {
-      phone.close();
-    }
-    // One play of the greeting (400 ms of tone: 20 frames), not IVR-04's three.
-    const greeted = phone.pureToneFramesSince(0, GREETING_HZ);
-    expect(greeted).toBeGreaterThanOrEqual(10);
-    expect(greeted).toBeLessThan(40);
+    expectOneGreeting(await silentCall());
     expect((await phone103.done).code, 'the operator got the INVITE, answered and hung up').toBe(0);
     await expectBridgedTo(operator);
   }, 90_000);
 
   it('with "Disconnect", a silent caller’s call ends after the greeting, nobody rung', async () => {
     await configure({ greeting: { mode: 'audio', prompt: toneGreeting }, noAction: 'disconnect' });
-    const phone = await RtpPhone.open();
-    try {
-      await callCompany(phone);
-    } finally {
-      phone.close();
-    }
-    const greeted = phone.pureToneFramesSince(0, GREETING_HZ);
-    expect(greeted).toBeGreaterThanOrEqual(10);
-    expect(greeted).toBeLessThan(40);
+    expectOneGreeting(await silentCall());
     expect(await legsOf()).toEqual([['caller', 'answered', caller.deviceId]]);
     await expectNothingLive();
   }, 90_000);
@@ -173,12 +174,7 @@ describe('single-level company call handling, with no IVR menu', () => {
     await configure({ greeting: { mode: 'audio', prompt: toneGreeting }, afterHours: { type: 'extension', extension: '102' } });
     clockAt = SATURDAY_NOON;
     const phone102 = await answers(ext102);
-    const phone = await RtpPhone.open();
-    try {
-      await callCompany(phone);
-    } finally {
-      phone.close();
-    }
+    const phone = await silentCall();
     expect(phone.pureToneFramesSince(0, GREETING_HZ), 'no greeting after hours').toBe(0);
     expect(phone.soundFramesSince(0, 500, RING_BACK.tone), '102’s speech').toBeGreaterThan(50);
     expect((await phone102.done).code, '102 got the INVITE, answered and hung up').toBe(0);
@@ -187,13 +183,7 @@ describe('single-level company call handling, with no IVR menu', () => {
     // Wednesday 10:00: the business-hours target, the greeting, then (silence) the operator.
     clockAt = WEDNESDAY_10;
     const phone103 = await answers(operator);
-    const again = await RtpPhone.open();
-    try {
-      await callCompany(again);
-    } finally {
-      again.close();
-    }
-    expect(again.pureToneFramesSince(0, GREETING_HZ)).toBeGreaterThanOrEqual(10);
+    expectOneGreeting(await silentCall());
     expect((await phone103.done).code, 'the operator got the INVITE, answered and hung up').toBe(0);
     await expectBridgedTo(operator);
   }, 120_000);
