@@ -38,6 +38,7 @@ import type { CalleeDevice } from './app-call-bridge.ts';
 import { RoomRegistry } from './room-registry.ts';
 import { pagingGroupsSource } from './paging-groups-source.ts';
 import { conferenceDialIns } from '@carillon/core/conference';
+import { ivrModeOf } from '@carillon/core/ivr';
 import { Conferences } from '../apps/conference/conferences.ts';
 import type { ConferenceAccess } from '../apps/conference/conference-access.ts';
 import { staticAudioPath } from '../media/index.ts';
@@ -147,9 +148,12 @@ export class CallEngine {
     const queueAgentCodes = Boolean(deps.mailboxes && deps.redis && deps.unreleased?.includes('queues'));
     // The conference bridge only where the area 'conference' is enabled; otherwise dial-in numbers route as other numbers.
     const conference = deps.unreleased?.includes('conference') ?? false;
+    // The IVR application (below) runs where the area 'ivr' is enabled and mailboxes exist; there a single-level account's company number always reaches it (AR-01).
+    const ivrArea = Boolean(deps.mailboxes && deps.unreleased?.includes('ivr'));
     this.accountConfigs = new AccountConfigCache(
       async (id) => {
-        const config = await loadAccountConfig(deps.db, id);
+        const loaded = await loadAccountConfig(deps.db, id);
+        const config = loaded && ivrArea && (await ivrModeOf(deps.db, id)) === 'single' ? { ...loaded, companyGreeting: true } : loaded;
         const withFlags = config && (usersAnswerByRules || mailboxByPhone || queueAgentCodes) ? { ...config, usersAnswerByRules, mailboxByPhone, queueAgentCodes } : config;
         return withFlags && conference ? { ...withFlags, conferenceNumbers: new Set(await conferenceDialIns(deps.db, id)) } : withFlags;
       },
@@ -199,7 +203,7 @@ export class CallEngine {
       },
     };
     // The IVR application only where the area 'ivr' is enabled (and mailboxes exist: its keys reach them); otherwise 480 as before.
-    this.ivrMenus = deps.mailboxes && deps.unreleased?.includes('ivr') ? new IvrMenusSource(deps.db, this.accountConfigs, deps.dataDir ?? null) : null;
+    this.ivrMenus = ivrArea ? new IvrMenusSource(deps.db, this.accountConfigs, deps.dataDir ?? null) : null;
     // The queue application only where the area 'queues' is enabled (and mailboxes and Redis exist: its exit actions and shared state need them).
     this.queues =
       deps.mailboxes && deps.redis && deps.unreleased?.includes('queues')

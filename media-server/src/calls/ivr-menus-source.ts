@@ -46,7 +46,7 @@ export class IvrMenusSource implements IvrMenus {
       const user = account.users.get(ext.id);
       if (user && reach === 'user') directory.push({ extension: ext.number, firstName: user.firstName, lastName: user.lastName });
     }
-    return { config, timeZone, country: account.account.country as CountryCode, customRules, extensions, menuNumbers, directory, dialable };
+    return { config, timeZone, companyName: account.account.companyName, country: account.account.country as CountryCode, customRules, extensions, menuNumbers, directory, dialable };
   }
 
   async promptFile(accountId: string, name: string): Promise<string | null> {

@@ -43,6 +43,13 @@ export interface AccountConfig {
    * the numbers route as any other number of the account.
    */
   readonly conferenceNumbers?: ReadonlySet<string>;
+  /**
+   * A company number always reaches the auto-receptionist, menus or not (AR-01: in single-level mode the
+   * company greeting answers): set by the call engine where the unreleased area 'ivr' is enabled and the
+   * account's IVR is in single-level mode. Absent, a company number reaches the IVR only when the account
+   * has an IVR menu, else the operator, as before.
+   */
+  readonly companyGreeting?: boolean;
   /** Extensions by the number as typed: short ("101", possibly on several sites) and full with the site code ("22101"). */
   readonly byShortNumber: ReadonlyMap<string, readonly RoutingExtension[]>;
   readonly byFullNumber: ReadonlyMap<string, RoutingExtension>;

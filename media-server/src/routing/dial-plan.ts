@@ -250,8 +250,9 @@ function routeInbound(config: AccountConfig, country: CountryCode, dialed: strin
 /**
  * A number of the account: its extension, or for a company number (no
  * extension) the auto-receptionist when the account has one (an IVR menu
- * extension; inventory 2 §1: the company number answers with the company
- * greeting), else the operator.
+ * extension, or single-level mode's company greeting where the IVR runs:
+ * AR-01, the company number answers with the company greeting), else the
+ * operator.
  */
 function numberDestination(config: AccountConfig, extensionId: string | null, direction: CallDirection): Destination {
   if (extensionId) {
@@ -259,7 +260,7 @@ function numberDestination(config: AccountConfig, extensionId: string | null, di
     return ext ? extensionDestination(config, ext, direction) : reject(404, 'Not Found', 'not_found');
   }
   const receptionist = [...config.extensions.values()].some((e) => e.type === 'ivr_menu' && e.status !== 'disabled');
-  if (receptionist) return { kind: 'ivr', accountId: config.account.id, menuId: null, direction };
+  if (receptionist || config.companyGreeting) return { kind: 'ivr', accountId: config.account.id, menuId: null, direction };
   const operator = config.account.operatorExtensionId ? config.extensions.get(config.account.operatorExtensionId) : undefined;
   if (!operator) return reject(480, 'Temporarily Unavailable', 'unavailable');
   return extensionDestination(config, operator, direction);

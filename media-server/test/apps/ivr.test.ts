@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALWAYS, type CompanyRule, DEFAULT_CALL_SETTINGS, EXTENSION_INTER_DIGIT_MS, type DirectoryEntry, weeklyScheduleSchema, DEFAULT_IVR_SETTINGS, defaultRuleHandling, type IvrConfig, type IvrSettings } from '@carillon/domain';
+import { ALWAYS, companyGreetingText, type CompanyRule, type SingleLevelSettings, DEFAULT_CALL_SETTINGS, EXTENSION_INTER_DIGIT_MS, type DirectoryEntry, weeklyScheduleSchema, DEFAULT_IVR_SETTINGS, defaultRuleHandling, type IvrConfig, type IvrSettings } from '@carillon/domain';
 import { applicationFor, callApplications } from '../../src/apps/applications.ts';
 import { CallEndedError, type CallHandle, type CollectOptions, type CollectResult } from '../../src/apps/call-handle.ts';
 import { directoryText, EXTERNAL_RING_SECONDS, externalText, ivrApp, NO_INPUT_MS, notAvailable } from '../../src/apps/ivr/ivr.ts';
@@ -89,6 +89,7 @@ function accountIvr(cfg: IvrConfig = config(), customRules: CompanyRule[] = []):
   return {
     config: cfg,
     timeZone: 'Europe/Paris',
+    companyName: 'Acme',
     country: 'FR',
     customRules,
     extensions: new Map(targets.map((t) => [t.number, t])),
@@ -470,6 +471,89 @@ describe('the IVR application with custom answering rules', () => {
     const call = new FakeCallHandle({ dialed: '500', callerNumber: '101', callerExtensionId: ext('101') });
     await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr(config(), rules)), mailboxes: new MemoryMailboxes() })(call, toMenu(MAIN_MENU_ID)));
     expect(call.log).toEqual(['answer', welcome, 'caller hung up']);
+  });
+});
+
+/**
+ * Single-level mode (AR-01): a company number goes, by the hours, to the company greeting (a built-in
+ * menu of the same interpreter: 9 the directory, 0 the operator, any extension dialled during it, and
+ * "if the caller enters no action" once it has played) or straight to an extension. The operator is 103.
+ */
+describe('the IVR application in single-level mode', () => {
+  const officeHours = weeklyScheduleSchema.parse({ mode: 'custom', days: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [{ from: '09:00', to: '18:00' }]])) });
+  /** Wednesday 10:00 and 20:00 in Paris. */
+  const OPEN = '2026-01-14T09:00:00Z';
+  const CLOSED = '2026-01-14T19:00:00Z';
+  const greeting = (language: 'en' | 'fr' = 'en') => ['play', { tts: companyGreetingText(language, 'Acme'), language }];
+
+  async function callCompany(keys: string[], single: Partial<SingleLevelSettings> = {}, o: { at?: string; language?: 'en' | 'fr'; rules?: CompanyRule[]; settings?: Partial<IvrSettings>; transferable?: string[] } = {}): Promise<TimedCall> {
+    const call = new TimedCall({ dialed: '+33155550100', callerNumber: '+33612345678', ...(o.language ? { language: o.language } : {}) });
+    call.keys = keys;
+    for (const n of o.transferable ?? []) call.transferable.add(n);
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'caller' };
+    const cfg = config({
+      mode: 'single',
+      businessHoursMenu: null,
+      noInput: { type: 'disconnect' },
+      operatorExtension: '103',
+      hours: officeHours,
+      singleLevel: { businessHours: { type: 'company_greeting' }, afterHours: { type: 'company_greeting' }, greeting: { mode: 'default' }, noAction: 'operator', ...single },
+      ...o.settings,
+    });
+    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr(cfg, o.rules ?? [])), mailboxes: new MemoryMailboxes(), now: () => new Date(o.at ?? OPEN) })(call, toMenu(null)));
+    return call;
+  }
+
+  it('answers with the default company greeting (the company name in it); 1 0 2 dialled during it rings 102', async () => {
+    const call = await callCompany(['1', '0', '2']);
+    expect(call.log).toEqual(['answer', greeting(), ...keyed('1'), ...keyed('0'), ...keyed('2'), ...ringing('102')]);
+    expect(call.waits).toEqual([NO_INPUT_MS, EXTENSION_INTER_DIGIT_MS, EXTENSION_INTER_DIGIT_MS]);
+    expect(companyGreetingText('en', 'Acme')).toContain('Thank you for calling Acme.');
+  });
+
+  it('speaks the default greeting in the account’s language (French)', async () => {
+    const call = await callCompany([''], {}, { language: 'fr' });
+    expect(call.log.slice(0, 2)).toEqual(['answer', greeting('fr')]);
+    expect(companyGreetingText('fr', 'Acme')).toContain("Merci d'avoir appelé Acme.");
+  });
+
+  it('plays the library prompt chosen as the greeting; one deleted since falls back to the default text', async () => {
+    expect((await callCompany([''], { greeting: { mode: 'audio', prompt: 'sales greeting' } }, { settings: { operatorExtension: null } })).log).toEqual(['answer', sales, ...silence, 'hangup']);
+    expect((await callCompany([''], { greeting: { mode: 'audio', prompt: 'gone' } }, { settings: { operatorExtension: null } })).log).toEqual(['answer', greeting(), ...silence, 'hangup']);
+  });
+
+  it('0 rings the operator at once; a silence after one play rings the operator too ("Connect to operator")', async () => {
+    expect((await callCompany(['0'])).log).toEqual(['answer', greeting(), ...keyed('0'), ...ringing('103')]);
+    expect((await callCompany([''])).log).toEqual(['answer', greeting(), ...silence, ...ringing('103')]);
+  });
+
+  it('hangs up after one play with no action when the admin chose "Disconnect", and when there is no operator', async () => {
+    expect((await callCompany([''], { noAction: 'disconnect' })).log).toEqual(['answer', greeting(), ...silence, 'hangup']);
+    expect((await callCompany([''], {}, { settings: { operatorExtension: null } })).log).toEqual(['answer', greeting(), ...silence, 'hangup']);
+  });
+
+  it('opens the dial-by-name directory with 9, in the greeting’s language', async () => {
+    const call = await callCompany(['9', '5646#'], {}, { settings: { directory: { searchBy: 'first_name', extensions: null } } });
+    expect(call.log.slice(0, 5)).toEqual(['answer', greeting(), ...keyed('9'), ['play', { tts: directoryText.spell('en', 'first_name'), language: 'en' }]]);
+    expect(call.log.slice(-3)).toEqual(ringing('102'));
+  });
+
+  it('sends the call by the hours: after hours straight to the schedule’s extension (102 rings, no greeting); a queue by transfer', async () => {
+    const single = { afterHours: { type: 'extension' as const, extension: '102' } };
+    expect((await callCompany([], single, { at: CLOSED })).log).toEqual(ringing('102'));
+    expect((await callCompany([''], single, { at: OPEN })).log.slice(0, 2)).toEqual(['answer', greeting()]);
+    expect((await callCompany([], { businessHours: { type: 'extension', extension: '700' } }, { transferable: ['700'] })).log).toEqual([['transfer', '700']]);
+  });
+
+  it('answers with the greeting when the schedule’s extension cannot take the call (deleted, disabled, its feature not here)', async () => {
+    for (const extension of ['999', '104', '700']) {
+      expect((await callCompany(['0'], { businessHours: { type: 'extension', extension } })).log.slice(-6), extension).toEqual([greeting(), ...keyed('0'), ...ringing('103')]);
+    }
+  });
+
+  it('tries the custom rules first: a VIP goes to 102 during the greeting’s hours', async () => {
+    const vip: CompanyRule = { id: 'vip', name: 'vip', enabled: true, conditions: [{ type: 'caller_id', numbers: ['+33612345678'], contactIds: [], anonymous: false }], target: { type: 'extension', extension: '102' } };
+    expect((await callCompany([], {}, { rules: [vip] })).log).toEqual(ringing('102'));
   });
 });
 

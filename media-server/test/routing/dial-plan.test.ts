@@ -139,6 +139,14 @@ describe('dial plan: destinations of the special extensions and star codes', () 
     expect(await routeCall(db, { kind: 'trunk', accountId, trunkId: 'x' }, '+14155550100')).toMatchObject({ kind: 'extension', extensionNumber: '101', direction: 'inbound' });
   });
 
+  it('sends company numbers to the auto-receptionist with no menu at all where the company greeting answers (single level, area ivr)', async () => {
+    // The previous test disabled every menu: without the flag the operator (101) answers, as before.
+    const config = await loadAccountConfig(db, accountId);
+    expect(await routeWith({ ...config!, companyGreeting: true }, { kind: 'trunk', accountId, trunkId: 'x' }, '+14155550100')).toEqual({ kind: 'ivr', accountId, menuId: null, direction: 'inbound' });
+    expect(await routeWith({ ...config!, companyGreeting: true }, alice, '+14155550100')).toEqual({ kind: 'ivr', accountId, menuId: null, direction: 'internal' });
+    expect(await routeWith(config, { kind: 'trunk', accountId, trunkId: 'x' }, '+14155550100')).toMatchObject({ kind: 'extension', extensionNumber: '101' });
+  });
+
   it('reads the star codes of the spec: *84 + a paging group pages it, *58 + an extension picks its call up', async () => {
     expect(await routeCall(db, alice, '*84306')).toMatchObject({ kind: 'page', extensionNumber: '306' });
     expect(await routeCall(db, alice, '*84202')).toMatchObject({ kind: 'reject', status: 404, reason: 'Not A Paging Group' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { companyCallEntry, companyEntryMenu, companyRuleInput, DEFAULT_IVR_SETTINGS, isDialableFromIvr, ivrConfig, ivrStep, resumeIvr, runIvr, startIvr, validateIvr, type CompanyRule, type IvrConfig, type IvrContext, type IvrEvent, type IvrIssueRule, type IvrMenu } from '@carillon/domain';
+import { COMPANY_GREETING_MENU, companyCallEntry, companyEntryMenu, companyGreetingText, companyRuleInput, DEFAULT_IVR_SETTINGS, DEFAULT_SINGLE_LEVEL, ivrSettings, withCompanyGreeting, type SingleLevelSettings, isDialableFromIvr, ivrConfig, ivrStep, resumeIvr, runIvr, startIvr, validateIvr, type CompanyRule, type IvrConfig, type IvrContext, type IvrEvent, type IvrIssueRule, type IvrMenu } from '@carillon/domain';
 
 const menu = (number: string, keys: IvrMenu['keys'], extra: Partial<IvrMenu> = {}): IvrMenu => ({
   number,
@@ -330,5 +330,85 @@ describe('company custom answering rules (RULE-01…RULE-06)', () => {
       { rule: 'custom_rule_target', menu: null, key: 'Night', target: '102', ruleId: 'night' },
       { rule: 'unreachable_menu', menu: '502' },
     ]);
+  });
+});
+
+/**
+ * Single-level mode (AR-01): the company greeting is a built-in menu of the one interpreter, and the
+ * entry of a company call picks, by the hours, the greeting or the schedule's extension.
+ */
+describe('single-level company call handling (AR-01)', () => {
+  const hours = { mode: 'custom' as const, days: { mon: [{ from: '09:00', to: '17:00' }], tue: [], wed: [], thu: [], fri: [], sat: [], sun: [] } };
+  // Monday 2026-03-02, New York (UTC-5): 10:00 and 20:00.
+  const open = new Date('2026-03-02T15:00:00Z');
+  const closed = new Date('2026-03-03T01:00:00Z');
+  const call = (at: Date, callerId: string | null = '+14155550199') => ({ at, callerId, calledNumber: '+14155550100' });
+  const single = (sl: Partial<SingleLevelSettings> = {}) => ({ ...DEFAULT_IVR_SETTINGS, hours, operatorExtension: '101', singleLevel: { ...DEFAULT_SINGLE_LEVEL, ...sl } });
+  const prompt = { mode: 'tts' as const, text: companyGreetingText('en', 'Acme') };
+  /** 101 (operator), 102, 103, 501 (a menu reached by its number); dialable as the call side says. */
+  const ctx: IvrContext = { dialable: new Set(['101', '102', '103', '501']), extensionExists: (n) => ['101', '102', '103', '501'].includes(n) };
+  const greeting = (sl: Partial<SingleLevelSettings> = {}, settings: Partial<IvrConfig['settings']> = {}): IvrConfig =>
+    withCompanyGreeting({ settings: { ...single(sl), ...settings }, menus: [menu('501', { '1': { type: 'connect', extension: '102' } })] }, prompt, 'en');
+
+  it('enters at the company greeting by default in both schedules, at the schedule’s extension when one is set; custom rules first', () => {
+    expect(companyCallEntry(single(), [], 'America/New_York', call(open))).toEqual({ kind: 'hours', target: { type: 'company_greeting' } });
+    expect(companyCallEntry(single(), [], 'America/New_York', call(closed))).toEqual({ kind: 'after_hours', target: { type: 'company_greeting' } });
+    const night = single({ afterHours: { type: 'extension', extension: '103' } });
+    expect(companyCallEntry(night, [], 'America/New_York', call(closed))).toEqual({ kind: 'after_hours', target: { type: 'extension', extension: '103' } });
+    expect(companyCallEntry(night, [], 'America/New_York', call(open)).target).toEqual({ type: 'company_greeting' });
+    const vip: CompanyRule = { id: 'vip', name: 'VIP', enabled: true, conditions: [{ type: 'caller_id', numbers: ['+14155550123'], contactIds: [], anonymous: false }], target: { type: 'extension', extension: '102' } };
+    expect(companyCallEntry(night, [vip], 'America/New_York', call(closed, '+14155550123'))).toEqual({ kind: 'custom', ruleId: 'vip', target: { type: 'extension', extension: '102' } });
+    // Settings saved before single level existed read as the defaults; the business-hours menu of multi-level mode is not used.
+    expect(companyCallEntry({ ...DEFAULT_IVR_SETTINGS, businessHoursMenu: '500' }, [], 'UTC', call(open)).target).toEqual({ type: 'company_greeting' });
+    expect(companyEntryMenu(single(), 'America/New_York', open)).toBeNull();
+  });
+
+  it('plays the greeting; an extension dialled during it connects, 9 opens the directory, 0 reaches the operator at once', () => {
+    expect(startIvr(greeting(), COMPANY_GREETING_MENU).effect).toEqual({ type: 'play', menu: COMPANY_GREETING_MENU, menuName: 'Company greeting', language: 'en', prompt, play: 1, reason: 'enter' });
+    const steps = runIvr(greeting(), COMPANY_GREETING_MENU, digits('102'), ctx);
+    expect(steps.map((s) => s.effect.type)).toEqual(['play', 'dialling', 'dialling', 'end']);
+    expect(steps.at(-1)!.effect).toEqual({ type: 'end', outcome: { type: 'connect', extension: '102' } });
+    expect(runIvr(greeting(), COMPANY_GREETING_MENU, digits('9'), ctx).at(-1)!.effect).toEqual({ type: 'end', outcome: { type: 'directory' } });
+    expect(runIvr(greeting(), COMPANY_GREETING_MENU, digits('0'), ctx).at(-1)!.effect).toEqual({ type: 'end', outcome: { type: 'connect', extension: '101' } });
+    // A menu dialled by its number is entered below the greeting; * (previous) comes back to it.
+    expect(runIvr(greeting(), COMPANY_GREETING_MENU, digits('501'), ctx).at(-1)!.effect).toMatchObject({ type: 'play', menu: '501' });
+    expect(runIvr(greeting(), COMPANY_GREETING_MENU, digits('501*'), ctx).at(-1)!.effect).toMatchObject({ type: 'play', menu: COMPANY_GREETING_MENU });
+    // Not an extension: the greeting again.
+    expect(runIvr(greeting(), COMPANY_GREETING_MENU, digits('109'), ctx).at(-1)!.effect).toMatchObject({ type: 'play', menu: COMPANY_GREETING_MENU, reason: 'invalid_key' });
+  });
+
+  it('does "if the caller enters no action" after one play: the operator, or the end of the call', () => {
+    expect(runIvr(greeting(), COMPANY_GREETING_MENU, digits('_'), ctx).at(-1)!.effect).toEqual({ type: 'end', outcome: { type: 'connect', extension: '101' } });
+    expect(runIvr(greeting({ noAction: 'disconnect' }), COMPANY_GREETING_MENU, digits('_'), ctx).at(-1)!.effect).toEqual({ type: 'end', outcome: { type: 'disconnect', reason: 'no_input' } });
+    // No operator, or one deleted since: the call ends rather than ringing nobody.
+    expect(runIvr(greeting({}, { operatorExtension: null }), COMPANY_GREETING_MENU, digits('_'), ctx).at(-1)!.effect).toEqual({ type: 'end', outcome: { type: 'disconnect', reason: 'no_input' } });
+    expect(runIvr(greeting({}, { operatorExtension: '109' }), COMPANY_GREETING_MENU, digits('_'), ctx).at(-1)!.effect).toEqual({ type: 'end', outcome: { type: 'disconnect', reason: 'no_input' } });
+    // A menu reached from the greeting keeps IVR-04's three plays and its own no-input action.
+    const below = runIvr(greeting({}, { noInput: { type: 'extension', extension: '103' } }), COMPANY_GREETING_MENU, digits('501___'), ctx);
+    expect(below.slice(-3).map((s) => s.effect)).toMatchObject([{ type: 'play', menu: '501', play: 2 }, { type: 'play', menu: '501', play: 3 }, { type: 'end', outcome: { type: 'connect', extension: '103' } }]);
+  });
+
+  it('without an operator leaves 0 to zero dialing (AR-06): "top menu" is the greeting again', () => {
+    const cfg = greeting({}, { operatorExtension: null, zeroDialing: { type: 'top_menu' } });
+    expect(runIvr(cfg, COMPANY_GREETING_MENU, digits('0'), ctx).at(-1)!.effect).toMatchObject({ type: 'play', menu: COMPANY_GREETING_MENU, reason: 'enter' });
+  });
+
+  it('says the seed’s greeting with the company’s name, in English or French', () => {
+    expect(companyGreetingText('en', 'Acme')).toBe("Thank you for calling Acme. If you know your party's extension, you may dial it at any time. For the operator, press 0 or stay on the line. For the dial-by-name directory, press 9.");
+    expect(companyGreetingText('fr', 'Acme')).toMatch(/^Merci d'avoir appelé Acme\. .*appuyez sur 9\.$/);
+  });
+
+  it('validates the settings and reports a deleted schedule target or greeting prompt (IVR-15), in single-level mode only', () => {
+    const bad = ivrSettings.safeParse({ ...single(), singleLevel: { ...DEFAULT_SINGLE_LEVEL, businessHours: { type: 'queue', extension: '700' } } });
+    expect(bad.error?.issues.map((i) => i.path.join('.'))).toEqual(['singleLevel.businessHours.type']);
+    expect(ivrSettings.safeParse({ ...single(), singleLevel: { ...DEFAULT_SINGLE_LEVEL, noAction: 'hang up' } }).success).toBe(false);
+    const cfg: IvrConfig = { settings: single({ afterHours: { type: 'extension', extension: '109' }, greeting: { mode: 'audio', prompt: 'Hello' } }), menus: [] };
+    const vctx = { extensions: new Set(['101', '102']), prompts: new Set<string>() };
+    expect(validateIvr(cfg, vctx)).toEqual([
+      { rule: 'company_call_target', menu: null, key: 'afterHours', target: '109' },
+      { rule: 'company_greeting_prompt', menu: null, target: 'Hello' },
+    ]);
+    expect(validateIvr(cfg, { ...vctx, extensions: new Set(['101', '109']), prompts: new Set(['Hello']) })).toEqual([]);
+    expect(validateIvr({ ...cfg, settings: { ...cfg.settings, mode: 'multi', businessHoursMenu: null } }, vctx).map((i) => i.rule)).toEqual(['missing_top_menu']);
   });
 });

@@ -5,7 +5,8 @@ import type { Translate } from '#lib/i18n/index.ts';
 export function issueText(t: Translate, issue: IvrIssue): string {
   const where = issue.menu === null ? t('ivr.issue.settings') : t('ivr.issue.menu', { menu: issue.menu });
   // A custom rule's key is its name, whatever it reads like.
-  const key = issue.key === undefined ? '' : issue.rule !== 'custom_rule_target' && /^[0-9]$/.test(issue.key) ? t('ivr.key', { key: issue.key }) : issue.key;
+  let key = issue.key === undefined ? '' : issue.rule !== 'custom_rule_target' && /^[0-9]$/.test(issue.key) ? t('ivr.key', { key: issue.key }) : issue.key;
+  if (issue.rule === 'company_call_target') key = t(issue.key === 'afterHours' ? 'ivr.single.key.afterHours' : 'ivr.single.key.businessHours');
   const text = t(`ivr.issue.${issue.rule}`, { menu: issue.menu ?? '', where, key, target: issue.target ? `(${issue.target})` : '', menus: (issue.menus ?? []).join(', ') });
   // An absent target leaves a gap: close it.
   return text.replace(/\s+/g, ' ').replace(/ ([.,])/g, '$1');

@@ -26,6 +26,8 @@ export interface AccountIvr {
   config: IvrConfig;
   /** The account's IANA time zone (AR-03): the company hours and the custom rules' dates are read on its wall clock. */
   timeZone: string;
+  /** The company's name, as the default company greeting says it (X-01, AR-01). */
+  companyName: string;
   /** The account's country: numbers a call carries in national form are read as E.164 by it. */
   country: CountryCode;
   /** The company's custom answering rules (RULE-01), in the order they are tried, disabled ones included. */

@@ -1,4 +1,4 @@
-import { companyCallEntry, companyEntryMenu, DEFAULT_DIRECTORY_SETTINGS, DEFAULT_RING_FOR_SECONDS, directoryName, EXTENSION_INTER_DIGIT_MS, isIvrDigit, searchDirectory, type DirectoryEntry, type DirectorySearchBy, type IvrCallState, type IvrLanguage, ivrStep, resumeIvr, startIvr, type IvrContext, type IvrEffect, type IvrEvent, type IvrOutcome, type IvrStep, type MusicTrack, toE164, type CompanyRuleTarget, type IncomingCall } from '@carillon/domain';
+import { COMPANY_GREETING_MENU, companyCallEntry, companyGreetingText, DEFAULT_DIRECTORY_SETTINGS, DEFAULT_SINGLE_LEVEL, withCompanyGreeting, type IvrConfig, type MenuPrompt, type CompanyEntryTarget, DEFAULT_RING_FOR_SECONDS, directoryName, EXTENSION_INTER_DIGIT_MS, isIvrDigit, searchDirectory, type DirectoryEntry, type DirectorySearchBy, type IvrCallState, type IvrLanguage, ivrStep, resumeIvr, startIvr, type IvrContext, type IvrEffect, type IvrEvent, type IvrOutcome, type IvrStep, type MusicTrack, toE164, type CompanyRuleTarget, type IncomingCall } from '@carillon/domain';
 import { DestinationRefusedError, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
 import type { Destination, ExtensionDestination } from '../../routing/destination.ts';
 import type { AnsweringRulesSource, ForwardingRoutes } from '../user-answering/answering-rules.ts';
@@ -42,9 +42,10 @@ export interface IvrAppDeps {
  *
  * A company number (no menu named) first goes through the account's custom answering rules (RULE-01): the
  * first enabled rule whose conditions hold sends the call to its menu, or straight to its extension
- * (`companyEntry`). Else it enters at the after-hours menu when the account's hours, on its time zone's
- * wall clock at the call's arrival, say it is closed, else at the business-hours menu (`companyEntryMenu`);
- * a menu's own number enters at that menu whatever the time. A directory key runs the dial-by-name directory (`dialByName`).
+ * (`companyEntry`). Else, in multi-level mode, it enters at the after-hours menu when the account's hours,
+ * on its time zone's wall clock at the call's arrival, say it is closed, else at the business-hours menu;
+ * in single-level mode (AR-01) the schedule's extension takes it, or the company greeting answers, a
+ * built-in menu of the same interpreter (`withCompanyGreeting`). A menu's own number enters at that menu whatever the time. A directory key runs the dial-by-name directory (`dialByName`).
  * An external transfer bridges the caller to an outside number through the account's trunk (`transferOut`).
  * The caller may also dial an extension number during any menu's prompt (issue 14): the interpreter says
  * when it is `dialling`, and the next digit is then awaited for the inter-digit pause only.
@@ -64,11 +65,15 @@ export function ivrApp(deps: IvrAppDeps): CallApp {
     const ivr = await deps.menus.ofAccount(destination.accountId);
     let top = ivr && (destination.menuId ? (ivr.menuNumbers.get(destination.menuId) ?? null) : null);
     if (ivr && !destination.menuId) {
-      const entry = companyEntry(ivr, call, arrivedAt);
+      const entry = companyEntry(ivr, call, arrivedAt, true);
+      const tried = entry?.type === 'extension' ? entry.extension : null;
       // RULE-02: a custom rule sends the call straight to an extension, which handles it as a menu key's `connect` would.
-      if (entry?.type === 'extension' && (await connectExtension(call, destination, ivr, entry.extension, { ...deps, toUser }))) return;
+      if (tried !== null && (await connectExtension(call, destination, ivr, tried, { ...deps, toUser }))) return;
       // Not taken there (its feature is not available on this node): the company hours decide, as without the rule.
-      top = entry?.type === 'menu' ? entry.menu : companyEntryMenu(ivr.config.settings, ivr.timeZone, arrivedAt);
+      const byHours = entry?.type === 'menu' ? entry : companyEntry(ivr, call, arrivedAt, false);
+      // AR-01 (single level): the schedule's extension takes the call; one that cannot (gone meanwhile, its feature not here) leaves it to the company greeting.
+      if (byHours?.type === 'extension' && byHours.extension !== tried && (await connectExtension(call, destination, ivr, byHours.extension, { ...deps, toUser }))) return;
+      top = byHours === null ? null : byHours.type === 'menu' ? byHours.menu : COMPANY_GREETING_MENU;
     }
     if (!ivr || !top) {
       // RFC 3261 §21.4.18: nothing to answer with now (no menu set up), which the admin can fix.
@@ -76,36 +81,39 @@ export function ivrApp(deps: IvrAppDeps): CallApp {
       return;
     }
     await call.answer();
+    // The company greeting is a menu of the same interpreter (AR-01): 9 the directory, 0 the operator, extensions dialled during it.
+    const config = top === COMPANY_GREETING_MENU ? withCompanyGreeting(ivr.config, await greetingPrompt(deps.menus, call, ivr), call.language) : ivr.config;
     const ctx: IvrContext = { extensionExists: (n) => (ivr.extensions.get(n)?.reach ?? 'disabled') !== 'disabled', dialable: ivr.dialable };
-    let step: IvrStep = startIvr(ivr.config, top);
+    let step: IvrStep = startIvr(config, top);
     for (let i = 0; i < MAX_IVR_STEPS; i++) {
       const effect = step.effect;
       if (effect.type === 'end') {
         const left =
           effect.outcome.type === 'directory'
-            ? await dialByName(call, destination, ivr, languageAt(ivr, step.state, call.language), noInputMs, { ...deps, toUser })
+            ? await dialByName(call, destination, ivr, languageAt(config, step.state, call.language), noInputMs, { ...deps, toUser })
             : await leave(call, destination, ivr, effect.outcome, { ...deps, toUser });
         if (left) return;
-        step = resumeIvr(ivr.config, step.state);
+        step = resumeIvr(config, step.state);
         continue;
       }
       // Mid extension number the prompt stays cut short and a silence of the inter-digit pause ends the number.
       const event =
         effect.type === 'dialling' ? await listen(call, null, interDigitMs) : await listen(call, effect.type === 'play' ? await promptOf(deps.menus, call.accountId, effect) : null, noInputMs);
-      step = ivrStep(ivr.config, step.state, event, ctx);
+      step = ivrStep(config, step.state, event, ctx);
     }
     await call.hangup();
   };
 }
 
 /**
- * Where a call to a company number enters (RULE-01, IVR-03): the account's custom answering rules first,
+ * Where a call to a company number enters (RULE-01, IVR-03, AR-01): the account's custom answering rules first (unless `withRules` is false),
  * by the answering rules' one evaluator, on the caller ID and the number called as E.164 where they read
  * as one (a trunk may send national digits; an extension calling keeps its number), and the account's
- * wall clock at the call's arrival; else the business-hours or after-hours menu. A rule whose target the
- * call cannot reach now (deleted, disabled, not a menu any more) is passed over.
+ * wall clock at the call's arrival; else the business-hours or after-hours menu (multi-level mode), or the
+ * schedule's company greeting or extension (single level). A rule whose target the call cannot reach now
+ * (deleted, disabled, not a menu any more) is passed over.
  */
-function companyEntry(ivr: AccountIvr, call: CallHandle, at: Date): CompanyRuleTarget | null {
+function companyEntry(ivr: AccountIvr, call: CallHandle, at: Date, withRules: boolean): CompanyEntryTarget | null {
   const e164 = (n: string) => toE164(n, ivr.country) ?? n;
   const caller = call.caller.number;
   const incoming: IncomingCall = { at, callerId: caller === null ? null : call.caller.extensionId ? caller : e164(caller), calledNumber: call.dialed ? e164(call.dialed) : null };
@@ -114,7 +122,18 @@ function companyEntry(ivr: AccountIvr, call: CallHandle, at: Date): CompanyRuleT
     const reach = ivr.extensions.get(t.extension)?.reach;
     return reach === 'user' || reach === 'mailbox' || reach === 'transfer';
   };
-  return companyCallEntry(ivr.config.settings, ivr.customRules, ivr.timeZone, incoming, usable).target;
+  return companyCallEntry(ivr.config.settings, withRules ? ivr.customRules : [], ivr.timeZone, incoming, usable).target;
+}
+
+/**
+ * The company greeting as the call plays it (X-01, AR-01): the admin's library prompt, or the seed's text
+ * with the company's name, read in the account's language; a library prompt deleted since falls back to
+ * the default text rather than greeting callers with silence.
+ */
+async function greetingPrompt(menus: IvrMenus, call: CallHandle, ivr: AccountIvr): Promise<MenuPrompt> {
+  const greeting = (ivr.config.settings.singleLevel ?? DEFAULT_SINGLE_LEVEL).greeting;
+  if (greeting.mode === 'audio' && (await menus.promptFile(call.accountId, greeting.prompt))) return greeting;
+  return { mode: 'tts', text: companyGreetingText(call.language, ivr.companyName) };
 }
 
 /** The menu's prompt as the call plays it; null when it has none (or its library prompt was deleted): the caller only hears silence and may press a key. */
@@ -257,9 +276,9 @@ export const DIRECTORY_MAX_LETTERS = 10;
 export const DIRECTORY_INTER_DIGIT_MS = 3000;
 
 /** The language of the menu the caller is in: what the directory speaks, as that menu's TTS prompt does. */
-function languageAt(ivr: AccountIvr, state: IvrCallState, fallback: IvrLanguage): IvrLanguage {
+function languageAt(config: IvrConfig, state: IvrCallState, fallback: IvrLanguage): IvrLanguage {
   const number = state.path[state.path.length - 1];
-  return ivr.config.menus.find((m) => m.number === number)?.language ?? fallback;
+  return config.menus.find((m) => m.number === number)?.language ?? fallback;
 }
 
 /**

@@ -94,8 +94,9 @@ async function lockAccount(trx: Trx, accountId: string): Promise<void> {
   await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().executeTakeFirstOrThrow();
 }
 
-async function accountMode(trx: Trx, accountId: string): Promise<'single' | 'multi'> {
-  const row = await trx.selectFrom('ivr_settings').select('settings').where('account_id', '=', accountId).executeTakeFirst();
+/** IVR-02: the account's IVR mode as stored; single level (the default) unless multi-level was saved. */
+export async function ivrModeOf(db: Db | Trx, accountId: string): Promise<'single' | 'multi'> {
+  const row = await db.selectFrom('ivr_settings').select('settings').where('account_id', '=', accountId).executeTakeFirst();
   return (row?.settings as { mode?: unknown } | undefined)?.mode === 'multi' ? 'multi' : 'single';
 }
 
@@ -117,16 +118,28 @@ async function checkRule(trx: Trx, accountId: string, rule: CompanyRuleInput, ch
 
 async function checkTarget(trx: Trx, accountId: string, rule: CompanyRuleInput): Promise<void> {
   const number = companyRuleTargetNumber(rule.target);
-  const holder = await trx.selectFrom('extensions').select(['type']).where('account_id', '=', accountId).where('number', '=', number).executeTakeFirst();
   if (rule.target.type === 'menu') {
+    const holder = await trx.selectFrom('extensions').select(['type']).where('account_id', '=', accountId).where('number', '=', number).executeTakeFirst();
     if (!holder) throw new CompanyRuleError('unknown_target', 'target.menu', `no IVR menu ${number} in this account`);
     if (holder.type !== 'ivr_menu') throw new CompanyRuleError('target_not_menu', 'target.menu', `extension ${number} is not an IVR menu`);
-    if ((await accountMode(trx, accountId)) !== 'multi') throw new CompanyRuleError('menu_needs_multi_level', 'target.menu', 'a rule can go to a top-level menu in multi-level IVR mode only; choose an extension');
+    if ((await ivrModeOf(trx, accountId)) !== 'multi') throw new CompanyRuleError('menu_needs_multi_level', 'target.menu', 'a rule can go to a top-level menu in multi-level IVR mode only; choose an extension');
   } else {
-    if (!holder) throw new CompanyRuleError('unknown_target', 'target.extension', `no extension ${number} in this account`);
-    if (holder.type === 'ivr_menu') throw new CompanyRuleError('target_not_reachable', 'target.extension', `extension ${number} is an IVR menu: choose it as the rule's menu`);
-    if (!REACHABLE_TYPES.includes(holder.type)) throw new CompanyRuleError('target_not_reachable', 'target.extension', `extension ${number} (${holder.type}) cannot take a call`);
+    const problem = await callTargetProblem(trx, accountId, number, 'target.extension');
+    if (problem?.type === 'ivr_menu') throw new CompanyRuleError('target_not_reachable', 'target.extension', `extension ${number} is an IVR menu: choose it as the rule's menu`);
+    if (problem) throw problem.error;
   }
+}
+
+/**
+ * Whether extension `number` of the account can take a call sent to it by the company's call handling
+ * (a custom rule's extension target, RULE-02; a single-level schedule's target, AR-01): null when it
+ * can, else the refusal naming the body's `field`, with the extension's type (null: no such extension).
+ */
+export async function callTargetProblem(db: Db | Trx, accountId: string, number: string, field: string): Promise<{ error: CompanyRuleError; type: ExtensionType | null } | null> {
+  const holder = await db.selectFrom('extensions').select(['type']).where('account_id', '=', accountId).where('number', '=', number).executeTakeFirst();
+  if (!holder) return { error: new CompanyRuleError('unknown_target', field, `no extension ${number} in this account`), type: null };
+  if (REACHABLE_TYPES.includes(holder.type)) return null;
+  return { error: new CompanyRuleError('target_not_reachable', field, `extension ${number} (${holder.type}) cannot take a call`), type: holder.type };
 }
 
 const ruleValues = (rule: CompanyRuleInput) => ({ name: rule.name, enabled: rule.enabled, conditions: JSON.stringify(rule.conditions), target: JSON.stringify(rule.target) });

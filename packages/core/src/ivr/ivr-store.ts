@@ -26,7 +26,7 @@ import {
 import { z } from 'zod';
 import { recordAudit, type AuditActor } from '../audit/record-audit.ts';
 import { announceConfigChange } from '../accounts/config-changes.ts';
-import { listCompanyRules } from './company-rules.ts';
+import { callTargetProblem, listCompanyRules } from './company-rules.ts';
 
 /**
  * An account's IVR menus and settings in the database (migration 0023). A menu is an extension of type
@@ -241,14 +241,28 @@ async function writeSettings(trx: Transaction<Database>, accountId: string, sett
 /**
  * IVR-02…IVR-04. Switching to multi-level needs at least one menu (IVR-02's precondition). Hours or
  * directory left out keep what is stored, read under the same lock of the account's row as their own
- * pages' saves (saveSettingsPart): a general settings form opened earlier never undoes them.
+ * pages' saves (saveSettingsPart): a general settings form opened earlier never undoes them. The
+ * single-level company call handling left out keeps what is stored; given, each schedule's extension must
+ * exist and take calls (CompanyRuleError naming the field), unless it is the one already saved and was
+ * deleted since (the admin can still save the other settings; validation reports it).
  */
 export async function saveIvrSettings(db: Db, actor: AuditActor, accountId: string, change: IvrSettingsChange): Promise<IvrSettings> {
   await db.transaction().execute(async (trx) => {
     await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().executeTakeFirstOrThrow();
     const before = await getIvrSettings(trx, accountId);
     const directory = change.directory ?? before.directory;
-    const settings: IvrSettings = { ...change, hours: change.hours ?? before.hours, ...(directory ? { directory } : {}) };
+    const singleLevel = change.singleLevel ?? before.singleLevel;
+    const settings: IvrSettings = { ...change, hours: change.hours ?? before.hours, ...(directory ? { directory } : {}), ...(singleLevel ? { singleLevel } : {}) };
+    // AR-01: a schedule's extension takes calls, as a custom rule's target must (RULE-02); a target deleted since is kept as it is (IVR-15 reports it).
+    if (change.singleLevel) {
+      for (const key of ['businessHours', 'afterHours'] as const) {
+        const target = change.singleLevel[key];
+        if (target.type !== 'extension') continue;
+        const kept = before.singleLevel?.[key].type === 'extension' && before.singleLevel[key].extension === target.extension;
+        const problem = await callTargetProblem(trx, accountId, target.extension, `singleLevel.${key}.extension`);
+        if (problem && !(kept && problem.type === null)) throw problem.error;
+      }
+    }
     if (settings.mode === 'multi') {
       const any = await trx.selectFrom('ivr_menus').select('extension_id').where('account_id', '=', accountId).executeTakeFirst();
       if (!any) throw new IvrError('no_menus');
@@ -314,7 +328,9 @@ export async function replaceIvrConfig(db: Db, actor: AuditActor, accountId: str
     const operatorExists = operator !== null && (await numberHolder(trx, accountId, operator))?.type === 'user';
     // The XML schema (IVR-23) carries neither the company hours (AR-03) nor the directory's settings (AR-04): an import keeps the account's own.
     const directory = config.settings.directory ?? before.settings.directory;
-    await writeSettings(trx, accountId, { ...config.settings, hours: before.settings.hours, ...(directory ? { directory } : {}), operatorExtension: operatorExists ? operator : null });
+    // Nor does it carry single-level mode's company call handling (AR-01): kept too.
+    const singleLevel = config.settings.singleLevel ?? before.settings.singleLevel;
+    await writeSettings(trx, accountId, { ...config.settings, hours: before.settings.hours, ...(directory ? { directory } : {}), ...(singleLevel ? { singleLevel } : {}), operatorExtension: operatorExists ? operator : null });
     await recordAudit(trx, actor, { accountId, action: 'ivr.imported', targetType: 'ivr_settings', targetId: accountId, before, after: { ...config, skippedMenus: skipped } });
   });
   await announceConfigChange(accountId, 'ivr', 'extensions');

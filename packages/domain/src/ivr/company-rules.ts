@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ruleConditionsSchema, selectAnsweringRule, type AnsweringRuleSet, type CustomRule, type IncomingCall, type RuleMatch } from '../answering-rules/rules.ts';
-import { extensionNumber, type IvrSettings } from './ivr-config.ts';
+import { DEFAULT_SINGLE_LEVEL, extensionNumber, type CompanyCallTarget, type IvrSettings } from './ivr-config.ts';
 
 /**
  * The company's custom answering rules (inventory 2 RULE-01…RULE-06; issue 14, deliverable 1): special
@@ -43,31 +43,42 @@ export type CompanyRule = CustomRule<CompanyRuleTarget>;
 /** The extension number a target names. */
 export const companyRuleTargetNumber = (t: CompanyRuleTarget): string => (t.type === 'menu' ? t.menu : t.extension);
 
-/** Where a call to a company number goes: a top menu or an extension; null when the account has no top menu for this time. */
-export type CompanyCallEntry = RuleMatch<CompanyRuleTarget | null>;
+/**
+ * Where a call to a company number goes: a top menu or an extension, or (single-level mode, AR-01) the
+ * company greeting; null when the account has no top menu for this time.
+ */
+export type CompanyEntryTarget = CompanyRuleTarget | { type: 'company_greeting' };
+export type CompanyCallEntry = RuleMatch<CompanyEntryTarget | null>;
+
+/** The settings a company call's entry reads. `mode` absent reads as multi-level (menus by the hours). */
+export type CompanyEntrySettings = Pick<IvrSettings, 'hours' | 'businessHoursMenu' | 'afterHoursMenu'> & Partial<Pick<IvrSettings, 'mode' | 'singleLevel'>>;
 
 /**
- * Where a call to a company number enters (RULE-01, IVR-03, AR-03): the target of the first enabled
+ * Where a call to a company number enters (RULE-01, IVR-03, AR-01, AR-03): the target of the first enabled
  * custom rule whose conditions all hold for the call (caller ID, number called, the account's wall clock
- * at its arrival); else the after-hours menu when the account's hours say the company is closed, else the
- * business-hours menu. An account that set no after-hours menu keeps answering with its business-hours
- * menu. `usable` leaves out rules whose target the call cannot reach now (a deleted extension, a menu
- * that is gone): such a rule is passed over, as if it did not match, rather than dropping the caller.
+ * at its arrival); else, by the account's hours, the schedule's handling: in multi-level mode the
+ * after-hours menu when closed, else the business-hours menu (an account that set no after-hours menu
+ * keeps answering with its business-hours menu); in single-level mode the schedule's target, the company
+ * greeting or an extension. `usable` leaves out rules whose target the call cannot reach now (a deleted
+ * extension, a menu that is gone): such a rule is passed over, as if it did not match, rather than
+ * dropping the caller.
  */
 export function companyCallEntry(
-  settings: Pick<IvrSettings, 'hours' | 'businessHoursMenu' | 'afterHoursMenu'>,
+  settings: CompanyEntrySettings,
   rules: readonly CompanyRule[],
   timeZone: string,
   call: IncomingCall,
   usable: (target: CompanyRuleTarget) => boolean = () => true,
 ): CompanyCallEntry {
-  const menu = (n: string | null): CompanyRuleTarget | null => (n === null ? null : { type: 'menu', menu: n });
-  const set: AnsweringRuleSet<CompanyRuleTarget | null> = {
+  const menu = (n: string | null): CompanyEntryTarget | null => (n === null ? null : { type: 'menu', menu: n });
+  const single = settings.singleLevel ?? DEFAULT_SINGLE_LEVEL;
+  const scheduled = (t: CompanyCallTarget): CompanyEntryTarget => (t.type === 'company_greeting' ? t : { type: 'extension', extension: t.extension });
+  const set: AnsweringRuleSet<CompanyEntryTarget | null> = {
     timeZone,
     hours: settings.hours,
     custom: rules.filter((r) => usable(r.target)),
-    inHours: menu(settings.businessHoursMenu),
-    afterHours: menu(settings.afterHoursMenu ?? settings.businessHoursMenu),
+    inHours: settings.mode === 'single' ? scheduled(single.businessHours) : menu(settings.businessHoursMenu),
+    afterHours: settings.mode === 'single' ? scheduled(single.afterHours) : menu(settings.afterHoursMenu ?? settings.businessHoursMenu),
   };
   return selectAnsweringRule(set, call);
 }

@@ -115,6 +115,61 @@ export type DirectorySettings = z.infer<typeof directorySettings>;
 /** What settings saved before the directory had any read as: by last name, every user. */
 export const DEFAULT_DIRECTORY_SETTINGS: DirectorySettings = { searchBy: 'last_name', extensions: null };
 
+/**
+ * AR-01, single-level mode: where a call to a company number goes in one schedule (business hours, after
+ * hours): the company greeting (X-01), or an extension of a kind that takes calls (a user, a call queue,
+ * a shared line, a message-only mailbox, an announcement, a limited extension), by its number as callers
+ * dial it: a target deleted since still says which one it was (IVR-15).
+ */
+export const companyCallTarget = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('company_greeting') }).strict(),
+  z.object({ type: z.literal('extension'), extension: extensionNumber }).strict(),
+]);
+export type CompanyCallTarget = z.infer<typeof companyCallTarget>;
+
+/**
+ * The company greeting's audio (X-01 "Set Greeting"): `default`, the seed's text read aloud with the
+ * company's name in the account's greetings language (`companyGreetingText`), or a library prompt (PR-01).
+ */
+export const companyGreetingPrompt = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('default') }).strict(),
+  z.object({ mode: z.literal('audio'), prompt: z.string().trim().min(1).max(100) }).strict(),
+]);
+export type CompanyGreetingPrompt = z.infer<typeof companyGreetingPrompt>;
+
+/** AR-01's "If Caller Enters no Action" after the company greeting. */
+export const GREETING_NO_ACTION = ['operator', 'disconnect'] as const;
+export type GreetingNoAction = (typeof GREETING_NO_ACTION)[number];
+
+/** AR-01: company call handling in single-level mode, per schedule, with the greeting and its no-action rule. */
+export const singleLevelSettings = z
+  .object({
+    businessHours: companyCallTarget,
+    afterHours: companyCallTarget,
+    greeting: companyGreetingPrompt,
+    noAction: z.enum(GREETING_NO_ACTION),
+  })
+  .strict();
+export type SingleLevelSettings = z.infer<typeof singleLevelSettings>;
+
+/** AR-01's defaults: the company greeting in both schedules, spoken from the seed's text; no action reaches the operator. */
+export const DEFAULT_SINGLE_LEVEL: SingleLevelSettings = {
+  businessHours: { type: 'company_greeting' },
+  afterHours: { type: 'company_greeting' },
+  greeting: { mode: 'default' },
+  noAction: 'operator',
+};
+
+/**
+ * X-01's default company greeting, the company name inserted. English and French; the French is the
+ * setup wizard's (app i18n `setup.greetingText`), which shows the admin this very text.
+ */
+export function companyGreetingText(language: IvrLanguage, companyName: string): string {
+  return language === 'fr'
+    ? `Merci d'avoir appelé ${companyName}. Si vous connaissez l'extension de votre correspondant, vous pouvez la composer à tout moment. Pour l'opérateur, appuyez sur 0 ou restez en ligne. Pour l'annuaire par nom, appuyez sur 9.`
+    : `Thank you for calling ${companyName}. If you know your party's extension, you may dial it at any time. For the operator, press 0 or stay on the line. For the dial-by-name directory, press 9.`;
+}
+
 export const IVR_MODES = ['single', 'multi'] as const;
 export type IvrMode = (typeof IVR_MODES)[number];
 
@@ -140,6 +195,8 @@ export const ivrSettings = z
     faxSmsRecipient: extensionNumber.nullable(),
     /** The dial-by-name directory; absent (settings saved before it existed): DEFAULT_DIRECTORY_SETTINGS. */
     directory: directorySettings.optional(),
+    /** AR-01, single-level mode's company call handling; absent (settings saved before it existed): DEFAULT_SINGLE_LEVEL. */
+    singleLevel: singleLevelSettings.optional(),
   })
   .strict();
 export type IvrSettings = z.infer<typeof ivrSettings>;
@@ -148,6 +205,7 @@ export type IvrSettings = z.infer<typeof ivrSettings>;
  * A change of the settings as the general settings form sends it: the company hours and the directory have
  * their own pages (and routes), so a form opened before one of them was saved must not write back what it
  * read then. Absent, each keeps what is stored; given (an API client that sends them), each is saved.
+ * The single-level company call handling left out keeps what is stored too (a client that predates it).
  */
 export const ivrSettingsChange = ivrSettings.extend({ hours: weeklyScheduleSchema.optional() });
 export type IvrSettingsChange = z.infer<typeof ivrSettingsChange>;

@@ -1,4 +1,4 @@
-import { PROMPT_PLAYS_BEFORE_NO_INPUT, type GenericKeyAction, type IvrConfig, type IvrDigit, type IvrLanguage, type IvrMenu, type KeyAction, type MenuKey, type MenuPrompt } from './ivr-config.ts';
+import { DEFAULT_SINGLE_LEVEL, PROMPT_PLAYS_BEFORE_NO_INPUT, type GenericKeyAction, type NoInputAction, type IvrConfig, type IvrDigit, type IvrLanguage, type IvrMenu, type KeyAction, type MenuKey, type MenuPrompt } from './ivr-config.ts';
 
 /**
  * The interpreter of a menu tree (IVR-03…IVR-13, AR-06): given a caller's key presses and silences as
@@ -91,6 +91,41 @@ export function isDialableFromIvr(extension: { type: string; status: string }): 
 function beginsLonger(ctx: IvrContext, digits: string): boolean {
   for (const n of ctx.dialable ?? []) if (n.length > digits.length && n.startsWith(digits)) return true;
   return false;
+}
+
+/**
+ * The company greeting of single-level mode (AR-01) as a menu of the same interpreter, under a number no
+ * extension can have (extension numbers are digits): 9 opens the directory (AR-04's "Directory Extension"
+ * 9), 0 reaches the operator (AR-05), any extension can be dialled during it, and a caller who stays on
+ * the line gets AR-01's "If Caller Enters no Action" once the greeting has played (not IVR-04's three
+ * plays: "For the operator press 0 or stay on the line").
+ */
+export const COMPANY_GREETING_MENU = 'company-greeting';
+
+/**
+ * The configuration a call in single-level mode walks: the account's own, with the company greeting as
+ * one more menu (`COMPANY_GREETING_MENU`), its prompt as the call plays it (the seed's text, or the
+ * library prompt) in `language`. Without an operator, 0 is left to zero dialing (AR-06).
+ */
+export function withCompanyGreeting(config: IvrConfig, prompt: MenuPrompt, language: IvrLanguage, name = 'Company greeting'): IvrConfig {
+  const operator = config.settings.operatorExtension;
+  const greeting: IvrMenu = {
+    number: COMPANY_GREETING_MENU,
+    name,
+    language,
+    prompt,
+    keys: { '9': { type: 'directory' }, ...(operator !== null ? { '0': { type: 'connect', extension: operator } } : {}) },
+    genericKeys: null,
+  };
+  return { ...config, menus: [...config.menus.filter((m) => m.number !== COMPANY_GREETING_MENU), greeting] };
+}
+
+/** What a silence does after the company greeting (AR-01): the operator when there is one that exists, else the call ends. */
+function greetingNoInput(config: IvrConfig, ctx: IvrContext): NoInputAction {
+  const operator = config.settings.operatorExtension;
+  const noAction = config.settings.singleLevel?.noAction ?? DEFAULT_SINGLE_LEVEL.noAction;
+  if (noAction === 'operator' && operator !== null && (ctx.extensionExists?.(operator) ?? true)) return { type: 'extension', extension: operator };
+  return { type: 'disconnect' };
 }
 
 const menuOf = (config: IvrConfig, number: string): IvrMenu | undefined => config.menus.find((m) => m.number === number);
@@ -218,8 +253,9 @@ export function ivrStep(config: IvrConfig, state: IvrCallState, event: IvrEvent,
   }
 
   if (event.type === 'no_input') {
-    if (state.plays < PROMPT_PLAYS_BEFORE_NO_INPUT) return enter(config, path, 'no_input', state.plays + 1);
-    const action = config.settings.noInput;
+    const greeting = menu.number === COMPANY_GREETING_MENU;
+    if (state.plays < (greeting ? 1 : PROMPT_PLAYS_BEFORE_NO_INPUT)) return enter(config, path, 'no_input', state.plays + 1);
+    const action = greeting ? greetingNoInput(config, ctx) : config.settings.noInput;
     return action.type === 'disconnect' ? end(path, { type: 'disconnect', reason: 'no_input' }) : connect(config, path, action.extension);
   }
 

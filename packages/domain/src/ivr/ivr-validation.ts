@@ -1,4 +1,4 @@
-import type { IvrConfig, IvrMenu, KeyAction } from './ivr-config.ts';
+import { DEFAULT_SINGLE_LEVEL, type IvrConfig, type IvrMenu, type KeyAction } from './ivr-config.ts';
 import { companyRuleTargetNumber, type CompanyRule } from './company-rules.ts';
 
 /**
@@ -23,6 +23,10 @@ export const IVR_ISSUE_RULES = [
   'directory_off',
   /** A custom answering rule (RULE-02) whose target extension or menu was deleted, or whose menu target is no IVR menu. */
   'custom_rule_target',
+  /** Single-level mode (AR-01): a schedule's target extension was deleted (`key`: `businessHours` or `afterHours`). */
+  'company_call_target',
+  /** Single-level mode (AR-01): the company greeting names a library prompt that is not in the library (callers hear the default text). */
+  'company_greeting_prompt',
 ] as const;
 export type IvrIssueRule = (typeof IVR_ISSUE_RULES)[number];
 
@@ -104,6 +108,16 @@ export function validateIvr(config: IvrConfig, ctx: IvrValidationContext, custom
       if (target !== null && !exists(target)) issues.push({ rule: 'deleted_extension', menu: menu.number, key, target });
       if (action.type === 'directory' && s.directory?.enabled === false) issues.push({ rule: 'directory_off', menu: menu.number, key });
     }
+  }
+
+  // AR-01: single-level mode's schedules and greeting (multi-level mode does not use them: IVR-02 discards them).
+  if (s.mode === 'single') {
+    const single = s.singleLevel ?? DEFAULT_SINGLE_LEVEL;
+    for (const key of ['businessHours', 'afterHours'] as const) {
+      const target = single[key];
+      if (target.type === 'extension' && !ctx.extensions.has(target.extension)) issues.push({ rule: 'company_call_target', menu: null, key, target: target.extension });
+    }
+    if (single.greeting.mode === 'audio' && !ctx.prompts.has(single.greeting.prompt)) issues.push({ rule: 'company_greeting_prompt', menu: null, target: single.greeting.prompt });
   }
 
   for (const r of customRules) {

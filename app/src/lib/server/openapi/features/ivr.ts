@@ -8,8 +8,8 @@ const binary = z.string().meta({ format: 'binary' });
 
 /** The IVR's operations (issue 14), with the schemas its routes validate with. */
 export const ivrOperations: readonly Operation[] = [
-  { route: '/api/ivr', method: 'GET', summary: 'The IVR configuration (settings, menus) with its validation issues' },
-  { route: '/api/ivr/settings', method: 'PUT', summary: 'Save the IVR settings: mode, top menus, company hours (AR-03), generic keys, no-input action, zero dialing, operator; hours and directory left out keep what is stored', body: ivrSettingsChange },
+  { route: '/api/ivr', method: 'GET', summary: 'The IVR configuration (settings, menus) with its validation issues, the extensions dialable during a prompt and those single-level call handling can send calls to' },
+  { route: '/api/ivr/settings', method: 'PUT', summary: 'Save the IVR settings: mode, top menus, company hours (AR-03), generic keys, no-input action, zero dialing, operator, single-level company call handling (AR-01); hours, directory and single-level handling left out keep what is stored', body: ivrSettingsChange },
   { route: '/api/ivr/hours', method: 'GET', summary: 'The company hours (AR-03) and the account time zone they are read in' },
   { route: '/api/ivr/hours', method: 'PUT', summary: 'Save the company hours: 24 hours, or ranges per week day (in order, not overlapping, at least one day)', body: companyHoursInput },
   { route: '/api/ivr/directory', method: 'GET', summary: 'The dial-by-name directory settings (AR-04) and the users it can list' },
