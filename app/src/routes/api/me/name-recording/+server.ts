@@ -1,0 +1,9 @@
+import { deleteNameRecording, getNameRecording, putNameRecording } from '#lib/server/voicemail/name-recording.ts';
+import type { RequestHandler } from './$types';
+
+/** The signed-in user's recorded name: its audio (404 while there is none). */
+export const GET: RequestHandler = (event) => getNameRecording(event);
+/** The body is the audio file itself; the query says how it was made. */
+export const PUT: RequestHandler = (event) => putNameRecording(event);
+/** No recorded name any more: TTS says the name. */
+export const DELETE: RequestHandler = (event) => deleteNameRecording(event);
