@@ -123,7 +123,7 @@ describe('a user’s own recorded name', () => {
 
   it('replaces it with an upload: the new file is stored, the old one removed, one row still', async () => {
     const [old] = await rows();
-    const res = await put(sam, ME, toneWav(2, 8000, 700), 'source=upload');
+    const res = await put(sam, ME, toneWav(2, 8000, 700), 'source=upload&name=sam.wav');
     expect(res.status, await res.clone().text()).toBe(200);
     const now = await rows();
     expect(now).toHaveLength(1);
@@ -131,6 +131,8 @@ describe('a user’s own recorded name', () => {
     expect(now[0]!.file).not.toBe(old!.file);
     expect(fs.existsSync(path.join(product.dataDir, old!.file))).toBe(false);
     expect(files()).toEqual([path.basename(now[0]!.file)]);
+    const trail = await db.selectFrom('audit_events').select('after').where('action', '=', 'user.name_recording_changed').where('target_id', '=', samId).orderBy('occurred_at', 'desc').executeTakeFirstOrThrow();
+    expect(trail.after).toMatchObject({ recorded: true, source: 'upload', originalName: 'sam.wav' });
   });
 
   it('refuses a file that is not audio, and keeps the recording it had', async () => {
@@ -169,6 +171,7 @@ describe('a user’s own recorded name', () => {
   it('refuses a bad query with the field named', async () => {
     const before = await snapshot();
     const res = await put(sam, ME, NAME, 'source=phone');
+    expect((await put(sam, ME, NAME, 'source=upload&colour=red')).status).toBe(400);
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'invalid_query' });
     expect(await snapshot()).toEqual(before);

@@ -25,8 +25,13 @@ export const NAME_RECORDING_LIMITS = { maxUploadBytes: 4 * 1024 * 1024, maxSecon
 export const NAME_RECORDING_SOURCES = GREETING_SOURCES;
 export type NameRecordingSource = GreetingSource;
 
-/** The upload's query: how the audio was made (for the trail). */
-export const nameRecordingUploadQuery = z.object({ source: z.enum(['upload', 'browser']).default('upload') }).strict();
+/** The upload's query: how the audio was made, and the file's own name (for the trail), as a greeting's. */
+export const nameRecordingUploadQuery = z
+  .object({
+    source: z.enum(['upload', 'browser']).default('upload'),
+    name: z.string().trim().min(1).max(200).optional(),
+  })
+  .strict();
 
 export const nameRecordingDirectory = (dataDir: string, accountId: string) => path.join(dataDir, 'names', accountId);
 
@@ -90,7 +95,7 @@ export async function setNameRecording(
   actor: AuditActor,
   accountId: string,
   userId: string,
-  input: { upload: string; source: NameRecordingSource },
+  input: { upload: string; source: NameRecordingSource; originalName?: string | null },
 ): Promise<NameRecordingView | null> {
   const output = path.join(nameRecordingDirectory(options.dataDir, accountId), `${randomUUID()}.wav`);
   let stored = false;
@@ -120,7 +125,7 @@ export async function setNameRecording(
         targetType: 'user',
         targetId: userId,
         before: previous ? { recorded: true, source: previous.source, durationMs: previous.duration_ms } : { recorded: false },
-        after: { recorded: true, source: input.source, durationMs },
+        after: { recorded: true, source: input.source, durationMs, originalName: input.originalName?.slice(0, 200) ?? null },
       });
       return previous;
     });

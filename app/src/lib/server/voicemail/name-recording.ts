@@ -54,7 +54,7 @@ export async function putNameRecording(event: Event): Promise<Response> {
   const upload = await receiveUpload(event.request, NAME_RECORDING_LIMITS.maxUploadBytes);
   if (!upload.ok) return upload.response;
   try {
-    const saved = await setNameRecording(rt.db, { ffmpeg: appFfmpeg(rt), dataDir: rt.config.dataDir }, actorOf(event), accountId, t.userId, { upload: upload.file, source: query.data.source });
+    const saved = await setNameRecording(rt.db, { ffmpeg: appFfmpeg(rt), dataDir: rt.config.dataDir }, actorOf(event), accountId, t.userId, { upload: upload.file, source: query.data.source, originalName: query.data.name?.replace(/[\\/\r\n\0]/g, '_') ?? null });
     return saved ? json(saved) : notFound();
   } catch (err) {
     if (err instanceof NameRecordingError) return json({ error: err.code, message: err.message }, { status: err.code === 'too_large' ? 413 : 422 });
