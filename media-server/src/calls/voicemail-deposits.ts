@@ -80,9 +80,7 @@ export class VoicemailDeposits implements Mailboxes {
       .where('g.account_id', '=', accountId)
       .where('u.extension_id', '=', extensionId)
       .executeTakeFirst();
-    if (!row) return null;
-    const file = this.absolute(row.file);
-    return (await fs.stat(file).catch(() => null)) ? file : null;
+    return row ? this.existing(row.file) : null;
   }
 
   /** The recorded name of the extension's user (issues 13 and 14), when there is one and its file is there. */
@@ -94,9 +92,7 @@ export class VoicemailDeposits implements Mailboxes {
       .where('n.account_id', '=', accountId)
       .where('u.extension_id', '=', extensionId)
       .executeTakeFirst();
-    if (!row) return null;
-    const file = this.absolute(row.file);
-    return (await fs.stat(file).catch(() => null)) ? file : null;
+    return row ? this.existing(row.file) : null;
   }
 
   /**
@@ -171,6 +167,12 @@ export class VoicemailDeposits implements Mailboxes {
 
   async discard(recordingPath: string): Promise<void> {
     await fs.rm(recordingPath, { force: true });
+  }
+
+  /** The file (relative to DATA_DIR) when it is there: one gone from the disk plays as if there were none. */
+  private async existing(relative: string): Promise<string | null> {
+    const file = this.absolute(relative);
+    return (await fs.stat(file).catch(() => null)) ? file : null;
   }
 
   /** A path relative to DATA_DIR, kept inside it (a row cannot point the player elsewhere). */

@@ -8,10 +8,10 @@ import { resetNameRecording, setNameRecording } from '@carillon/core/voicemail';
 import { ALWAYS, DEFAULT_CALL_SETTINGS, defaultRuleHandling, userAnsweringSchema } from '@carillon/domain';
 import { liveCounts } from '../../src/health.ts';
 import { blockEnergy, goertzelAmplitude } from '../../src/media/audio/goertzel.ts';
-import { wavHeader } from '../../src/media/media-player/wav-file.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';
 import { freeSipPort, runSipp } from '../support/sipp.ts';
+import { toneWav } from '../../../tests/support/voicemail.ts';
 
 /**
  * The default voicemail greeting with the user's recorded name (issue 13), end to end on the live
@@ -85,7 +85,7 @@ function frames(media: RtpPhone): ('name' | 'speech' | 'quiet')[] {
 describe('the default voicemail greeting with the user’s recorded name', () => {
   it('says "the voicemail for", plays the recorded name, then the rest of the greeting', async () => {
     const file = path.join(work, 'name.wav');
-    fs.writeFileSync(file, toneWav(NAME_HZ, 1500, 16000));
+    fs.writeFileSync(file, toneWav(1.5, 16000, NAME_HZ));
     const saved = await setNameRecording(h.db, { ffmpeg: ffmpegPath(process.env.FFMPEG_PATH), dataDir: DATA_DIR }, { userId, ip: null }, h.accountId, userId, { upload: file, source: 'browser' });
     expect(saved?.nameRecording?.durationMs).toBeGreaterThan(1400);
 
@@ -107,12 +107,3 @@ describe('the default voicemail greeting with the user’s recorded name', () =>
     expect(heard.filter((f) => f === 'name').length).toBeLessThan(5);
   }, 120_000);
 });
-
-/** A 16-bit mono WAV of a tone at `rate` (not the media format: the upload is converted). */
-function toneWav(hz: number, ms: number, rate: number): Buffer {
-  const n = Math.round((ms * rate) / 1000);
-  const out = Buffer.alloc(44 + n * 2);
-  wavHeader(rate, 1, n * 2, out);
-  for (let i = 0; i < n; i++) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / rate)), 44 + i * 2);
-  return out;
-}

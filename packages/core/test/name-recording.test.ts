@@ -6,6 +6,7 @@ import type { Db } from '@carillon/db';
 import { ffmpegPath } from '@carillon/core/audio';
 import { nameRecordingFile, readNameRecording, removeDataFiles, resetNameRecording, setNameRecording, takeExtensionAudioFiles, NameRecordingError } from '@carillon/core/voicemail';
 import { freshDb } from '../../../tests/support/env.ts';
+import { toneWav } from '../../../tests/support/voicemail.ts';
 import { addUser, newAccount } from './support.ts';
 
 /**
@@ -34,24 +35,8 @@ afterAll(async () => {
 let uploads = 0;
 /** An upload on disk, as the route leaves it: a 16-bit mono WAV of a tone (0 Hz: silence). */
 function upload(seconds: number, hz: number, rate = 16000): string {
-  const n = Math.round(seconds * rate);
-  const data = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / rate)), i * 2);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'latin1');
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8, 'latin1');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'latin1');
-  header.writeUInt32LE(data.length, 40);
   const file = path.join(work, `upload-${uploads++}.wav`);
-  fs.writeFileSync(file, Buffer.concat([header, data]));
+  fs.writeFileSync(file, toneWav(seconds, rate, hz));
   return file;
 }
 
