@@ -48,7 +48,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await resetNameRecording(h.db, DATA_DIR, { userId, ip: null }, h.accountId, userId).catch(() => undefined);
+  if (h && userId) await resetNameRecording(h.db, DATA_DIR, { userId, ip: null }, h.accountId, userId);
   await h?.stop();
   fs.rmSync(work, { recursive: true, force: true });
 });
