@@ -45,7 +45,8 @@ beforeAll(async () => {
   const saved = await saveUserAnswering(h.db, { userId, ip: null }, h.accountId, userId, doc, { dataDir: DATA_DIR });
   expect(saved.ok, JSON.stringify(saved)).toBe(true);
   h.configChanged('answering_rules', 'extensions');
-}, 60_000);
+  // Starting the edge on a machine busy with other suites can take a while: a deadline, not a pace.
+}, 120_000);
 
 afterAll(async () => {
   if (h && userId) await resetNameRecording(h.db, DATA_DIR, { userId, ip: null }, h.accountId, userId);
