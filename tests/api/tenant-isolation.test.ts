@@ -132,6 +132,8 @@ beforeAll(async () => {
   const bCompanyRuleSaved = await b.client.json('POST', '/api/ivr/custom-rules', { name: 'Beta holiday', conditions: [{ type: 'date_range', ranges: [{ from: '2026-12-25T00:00', to: '2026-12-26T00:00' }] }], target: { type: 'extension', extension: bExtension } });
   expect(bCompanyRuleSaved.status, await bCompanyRuleSaved.clone().text()).toBe(201);
   const bCompanyRule = ((await bCompanyRuleSaved.json()) as { rule: { id: string } }).rule;
+  // B's user's recorded name (issues 13 and 14): A's PUT and DELETE on B's user must leave it.
+  await db.insertInto('user_name_recordings').values({ user_id: me.id, account_id: me.accountId, file: `names/${me.accountId}/beta.wav`, duration_ms: 900, source: 'browser', created_by: me.id }).execute();
   b.ids = { 'custom-rules': bCompanyRule.id, greetings: bRule.id, 'call-queues': bQueue.queue.extensionId, 'monitoring-groups': bMonitoring.group.id, 'managed-call-queues': bQueue.queue.extensionId, 'paging-groups': bPaging.group.id, 'park-locations': bPark.location.id, 'pickup-groups': bPickup.group.id, registrations: bRegistration.id, campaigns: bCampaign.id, messages: bVoicemail.id, conversations: bConversation.id, menus: bMenu.menu.id, prompts: bPrompt.id, 'api-tokens': bToken.id, templates: bTemplate.id, 'template-applications': bApplication.applicationId, numbers: bNumber.id, 'bulk-edit': bBulkEdit.id, roles: bRole.id, 'user-groups': bGroup.id, members: me.id, faxes: bFax.id, preview: '1', 'fax-messages': bFaxMessage.id, contacts: bContact.id, users: me.id, extensions: me.extensionId, sites: me.siteId, devices: device.id, calls: bCall.id, transcriptions: bTranscription.id, queues: 'transcription', jobs: bTranscription.id, 'recordings-export': bExport.id };
 }, 120_000);
 
@@ -203,6 +205,9 @@ describe('tenant isolation', () => {
     expect(walked).toContain('PUT /api/call-queues/[id]');
     expect(walked).toContain('PUT /api/me/answering-rules/greetings/[rule]');
     expect(walked).toContain('DELETE /api/users/[id]/answering-rules/greetings/[rule]');
+    expect(walked).toContain('PUT /api/users/[id]/name-recording');
+    expect(walked).toContain('DELETE /api/users/[id]/name-recording');
+    expect(await db.selectFrom('user_name_recordings').select(['source', 'duration_ms']).where('user_id', '=', b.ids.users!).execute()).toEqual([{ source: 'browser', duration_ms: 900 }]);
     expect(walked).toContain('PUT /api/ivr/custom-rules/[id]');
     expect(walked).toContain('DELETE /api/ivr/custom-rules/[id]');
     expect(walked).toContain('POST /api/ivr/custom-rules/[id]/move');

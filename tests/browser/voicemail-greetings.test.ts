@@ -19,7 +19,8 @@ import { analyseWav } from '../../media-server/test/support/wav.ts';
  * (--use-file-for-fake-audio-capture); the user records the User Hours
  * rule's greeting from it on My Extension › Call Handling, saves it, and
  * plays it back: the page's audio element really plays, and the file stored
- * under DATA_DIR holds the tone. Resetting to the default removes it.
+ * under DATA_DIR holds the tone. Resetting to the default removes it. The
+ * user's recorded name goes through the same recorder, on the same page.
  */
 const MIC_HZ = 700;
 let product: RunningProduct;
@@ -111,6 +112,59 @@ describe('the Greeting section of a rule', () => {
     const adminId = (await db.selectFrom('users').select('id').where('email', '=', 'admin@demo.carillon.localhost').executeTakeFirstOrThrow()).id;
     const trail = await db.selectFrom('audit_events').select(['actor_user_id', 'after']).where('action', '=', 'user.voicemail_greeting_changed').where('target_id', '=', aliceId).orderBy('occurred_at', 'desc').executeTakeFirstOrThrow();
     expect(trail).toMatchObject({ actor_user_id: adminId, after: { rule: 'after_hours', originalName: 'after-hours.wav' } });
+    await admin.close();
+  });
+});
+
+/** The user's recorded name (issues 13 and 14), on the same page, through the same recorder. */
+describe('the Your name section', () => {
+  const names = () => db.selectFrom('user_name_recordings').select(['file', 'source', 'duration_ms', 'created_by']).where('user_id', '=', aliceId).execute();
+
+  it('records the name from the microphone, saves it, plays it back, and removes it', { timeout: 90_000 }, async () => {
+    await page.goto(`${product.url}/me/call-handling`);
+    const section = page.getByTestId('name-recording');
+    await section.getByText('Callers hear your name said by text-to-speech', { exact: false }).waitFor();
+    await section.getByRole('button', { name: 'Record with the microphone' }).click();
+    await section.getByText('Recording… say your name.').waitFor();
+    // The recording's length (what is under test), not a wait for something to happen.
+    await page.waitForTimeout(2000);
+    await section.getByRole('button', { name: 'Stop and save' }).click();
+    await page.getByTestId('name-recording-notice').getByText('Your name is saved.').waitFor();
+    await section.getByText('Callers hear your recorded name', { exact: false }).waitFor();
+    const [stored] = await names();
+    expect(stored).toMatchObject({ source: 'browser', created_by: aliceId });
+    expect(stored!.duration_ms).toBeGreaterThan(1000);
+    const wav = analyseWav(path.join(product.dataDir, stored!.file), MIC_HZ);
+    expect(wav.rms).toBeGreaterThan(300);
+    expect(wav.toneShare).toBeGreaterThan(0.25);
+    const audio = section.locator('audio');
+    await audio.evaluate((a: HTMLAudioElement) => a.play());
+    await expect.poll(() => audio.evaluate((a: HTMLAudioElement) => ({ time: a.currentTime > 0.5, error: a.error?.code ?? null })), { timeout: 15_000 }).toEqual({ time: true, error: null });
+
+    await section.getByRole('button', { name: 'Remove the recording' }).click();
+    await page.getByTestId('name-recording-notice').getByText('Text-to-speech says your name again.').waitFor();
+    expect(await names()).toEqual([]);
+    expect(fs.existsSync(path.join(product.dataDir, stored!.file))).toBe(false);
+  });
+
+  it('an administrator uploads a user’s name from the user’s Call Handling page; a silent file is refused with why', { timeout: 60_000 }, async () => {
+    const admin = await signIn(browser, product.url, 'admin@demo.carillon.localhost', STRONG.password);
+    admin.setDefaultTimeout(15_000);
+    await admin.goto(`${product.url}/admin/users/${aliceId}/call-handling`);
+    const section = admin.getByTestId('name-recording');
+    const silent = path.join(work, 'silent-name.wav');
+    fs.writeFileSync(silent, toneWav(2, 8000, 0));
+    await section.getByLabel('Upload your name (WAV or MP3)').setInputFiles(silent);
+    await admin.getByTestId('name-recording-notice').getByText(/Your name was not saved: the recording is silent/).waitFor();
+    expect(await names()).toEqual([]);
+    const file = path.join(work, 'name.wav');
+    fs.writeFileSync(file, toneWav(1.5, 8000, 900));
+    await section.getByLabel('Upload your name (WAV or MP3)').setInputFiles(file);
+    await admin.getByTestId('name-recording-notice').getByText('Your name is saved.').waitFor();
+    const adminId = (await db.selectFrom('users').select('id').where('email', '=', 'admin@demo.carillon.localhost').executeTakeFirstOrThrow()).id;
+    const [stored] = await names();
+    expect(stored).toMatchObject({ source: 'upload', created_by: adminId });
+    expect(analyseWav(path.join(product.dataDir, stored!.file), 900).toneShare).toBeGreaterThan(0.9);
     await admin.close();
   });
 });

@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { isDialableFromIvr, isTimeZone, type CompanyRule, type CountryCode, type DirectoryEntry, type IvrConfig } from '@carillon/domain';
@@ -16,7 +17,8 @@ const MAX_CACHED_ACCOUNTS = 2_000;
  * Accounts' IVR for the IVR application: the menus and settings read with core's `loadIvrConfig`, and the
  * company's custom answering rules (`listCompanyRules`), kept in memory per account (the app announces every change of them as config subject 'ivr'; the call
  * engine drops the account on any change, as it does its routing snapshot), the extensions from that
- * routing snapshot, and the library's prompt files under DATA_DIR.
+ * routing snapshot, and the library's prompt files and the users' recorded names under DATA_DIR (read
+ * when played: a new recording needs no announcement).
  */
 export class IvrMenusSource implements IvrMenus {
   private readonly configs = new Map<string, Promise<CachedIvr>>();
@@ -53,6 +55,26 @@ export class IvrMenusSource implements IvrMenus {
     if (!this.dataDir) return null;
     const row = await this.db.selectFrom('ivr_prompts').select('file').where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
     return row ? path.join(this.dataDir, row.file) : null;
+  }
+
+  async nameRecordings(accountId: string, extensions: readonly string[]): Promise<ReadonlyMap<string, string>> {
+    const found = new Map<string, string>();
+    if (!this.dataDir || extensions.length === 0) return found;
+    const rows = await this.db
+      .selectFrom('user_name_recordings as n')
+      .innerJoin('users as u', (j) => j.onRef('u.id', '=', 'n.user_id').onRef('u.account_id', '=', 'n.account_id'))
+      .innerJoin('extensions as e', (j) => j.onRef('e.id', '=', 'u.extension_id').onRef('e.account_id', '=', 'u.account_id'))
+      .select(['e.number', 'n.file'])
+      .where('n.account_id', '=', accountId)
+      .where('e.number', 'in', [...extensions])
+      .execute();
+    const root = path.resolve(this.dataDir);
+    for (const row of rows) {
+      const file = path.resolve(root, row.file);
+      // A path that would leave DATA_DIR is not played, nor a file that is gone: TTS says the name instead.
+      if (file.startsWith(root + path.sep) && (await fs.stat(file).catch(() => null))) found.set(row.number, file);
+    }
+    return found;
   }
 
   async externalRoute(from: { accountId: string; menuId: string | null }, number: string, caller: { number: string | null; name: string | null; extensionId: string | null }): Promise<PstnDestination | null> {

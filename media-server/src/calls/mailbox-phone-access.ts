@@ -9,7 +9,10 @@ import {
   GREETING_LIMITS,
   GreetingError,
   markVoicemail,
+  NAME_RECORDING_LIMITS,
+  NameRecordingError,
   resetRuleGreeting,
+  setNameRecording,
   ruleGreetingFile,
   setRuleGreeting,
   trashVoicemail,
@@ -46,8 +49,9 @@ const LOCK_KEY = (extensionId: string) => `carillon:mailbox-locked:${extensionId
  * the same scoped updates as the web inbox (core/voicemail), as that user.
  * Wrong PINs are counted per mailbox in Redis (a fixed window of
  * LOCKOUT_SECONDS, shared by every node); the PIN itself is never logged.
- * The PIN and the greeting are changed by core's functions of the web pages
- * (setVoicemailPin, setRuleGreeting), audited as the user's own change.
+ * The PIN, the greeting and the recorded name are changed by core's functions
+ * of the web pages (setVoicemailPin, setRuleGreeting, setNameRecording),
+ * audited as the user's own change.
  */
 export class MailboxPhoneAccess implements MailboxAccess {
   private readonly deps: MailboxPhoneAccessDeps;
@@ -146,6 +150,26 @@ export class MailboxPhoneAccess implements MailboxAccess {
     if (!user) return;
     await resetRuleGreeting(this.deps.db, this.deps.dataDir, this.actorOf(user), accountId, user.id, 'in_hours');
     await this.configChanged(accountId);
+  }
+
+  readonly nameMaxSeconds = NAME_RECORDING_LIMITS.maxSeconds;
+
+  async setNameRecording(accountId: string, extensionId: string, recording: string): Promise<boolean> {
+    const user = await this.userOf(accountId, extensionId);
+    if (!user) {
+      fs.rmSync(recording, { force: true });
+      return false;
+    }
+    try {
+      // The recording is taken over (removed) by setNameRecording in every case. The calls read the
+      // recorded name when they play it (no node caches it): nothing to announce.
+      const set = await setNameRecording(this.deps.db, { ffmpeg: this.deps.ffmpeg, dataDir: this.deps.dataDir }, this.actorOf(user), accountId, user.id, { upload: recording, source: 'phone' });
+      return set !== null;
+    } catch (err) {
+      if (!(err instanceof NameRecordingError)) throw err;
+      this.deps.log.info('name recorded by phone refused', { accountId, extensionId, code: err.code });
+      return false;
+    }
   }
 
   /** The user changing their own mailbox by phone: no IP (the trail's actor is the user). */

@@ -55,9 +55,12 @@ export class VoicemailDeposits implements Mailboxes {
       .where('e.account_id', '=', accountId)
       .executeTakeFirst();
     const ruleGreeting = greetingId ? await this.ruleGreeting(accountId, extensionId, greetingId) : null;
+    const greetingFile = ruleGreeting ?? (row?.greeting_path ? this.absolute(row.greeting_path) : null);
     return {
       extensionName: row?.name?.trim() || null,
-      greetingFile: ruleGreeting ?? (row?.greeting_path ? this.absolute(row.greeting_path) : null),
+      greetingFile,
+      // Only the default greeting says the name: no query when a custom one plays.
+      nameRecordingFile: greetingFile ? null : await this.nameRecording(accountId, extensionId),
       maxMessageSeconds: row?.max_message_seconds ?? DEFAULTS.maxMessageSeconds,
       maxMessages: row?.max_messages ?? DEFAULTS.maxMessages,
       messageCount: Number(row?.message_count ?? 0),
@@ -77,9 +80,19 @@ export class VoicemailDeposits implements Mailboxes {
       .where('g.account_id', '=', accountId)
       .where('u.extension_id', '=', extensionId)
       .executeTakeFirst();
-    if (!row) return null;
-    const file = this.absolute(row.file);
-    return (await fs.stat(file).catch(() => null)) ? file : null;
+    return row ? this.existing(row.file) : null;
+  }
+
+  /** The recorded name of the extension's user (issues 13 and 14), when there is one and its file is there. */
+  private async nameRecording(accountId: string, extensionId: string): Promise<string | null> {
+    const row = await this.deps.db
+      .selectFrom('user_name_recordings as n')
+      .innerJoin('users as u', (j) => j.onRef('u.id', '=', 'n.user_id').onRef('u.account_id', '=', 'n.account_id'))
+      .select('n.file')
+      .where('n.account_id', '=', accountId)
+      .where('u.extension_id', '=', extensionId)
+      .executeTakeFirst();
+    return row ? this.existing(row.file) : null;
   }
 
   /**
@@ -154,6 +167,12 @@ export class VoicemailDeposits implements Mailboxes {
 
   async discard(recordingPath: string): Promise<void> {
     await fs.rm(recordingPath, { force: true });
+  }
+
+  /** The file (relative to DATA_DIR) when it is there: one gone from the disk plays as if there were none. */
+  private async existing(relative: string): Promise<string | null> {
+    const file = this.absolute(relative);
+    return (await fs.stat(file).catch(() => null)) ? file : null;
   }
 
   /** A path relative to DATA_DIR, kept inside it (a row cannot point the player elsewhere). */

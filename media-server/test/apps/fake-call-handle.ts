@@ -159,7 +159,7 @@ export class MemoryMailboxes implements Mailboxes {
   settingsOf: MailboxSettings;
 
   constructor(settings: Partial<MailboxSettings> = {}) {
-    this.settingsOf = { extensionName: null, greetingFile: null, maxMessageSeconds: 180, maxMessages: 100, messageCount: 0, ...settings };
+    this.settingsOf = { extensionName: null, greetingFile: null, nameRecordingFile: null, maxMessageSeconds: 180, maxMessages: 100, messageCount: 0, ...settings };
   }
 
   settings(): Promise<MailboxSettings> {

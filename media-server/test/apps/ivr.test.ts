@@ -49,6 +49,13 @@ class MemoryIvrMenus implements IvrMenus {
   promptFile(accountId: string, name: string): Promise<string | null> {
     return Promise.resolve(accountId === ACCOUNT && name === 'sales greeting' ? SALES_WAV : null);
   }
+  /** The users' recorded names by extension number (none unless a test records some), and what was asked. */
+  recordings = new Map<string, string>();
+  readonly namesAsked: [string, string[]][] = [];
+  nameRecordings(accountId: string, extensions: readonly string[]): Promise<ReadonlyMap<string, string>> {
+    this.namesAsked.push([accountId, [...extensions]]);
+    return Promise.resolve(new Map([...this.recordings].filter(([n]) => accountId === ACCOUNT && extensions.includes(n))));
+  }
   /** External transfers asked for; the account may call EXTERNAL only. */
   readonly external: unknown[] = [];
   externalRoute(from: { accountId: string; menuId: string | null }, number: string, caller: CallHandle['caller']): Promise<PstnDestination | null> {
@@ -574,13 +581,39 @@ describe('the IVR dial-by-name directory', () => {
   const say = (text: string, language: 'en' | 'fr' = 'en') => ['play', { tts: text, language }];
   const spell = (by: 'first_name' | 'last_name' = 'first_name') => say(directoryText.spell('en', by));
 
-  async function dial(keys: string[], cfg: IvrConfig = byFirstName(), bridged = true): Promise<FakeCallHandle> {
+  async function dial(keys: string[], cfg: IvrConfig = byFirstName(), bridged = true, recordings = new Map<string, string>()): Promise<FakeCallHandle> {
     const call = new FakeCallHandle({ dialed: '500' });
     call.keys = keys;
     if (bridged) call.bridgeOutcome = { outcome: 'answered', endedBy: 'caller' };
-    await walk(ivrApp({ menus: new MemoryIvrMenus(accountIvr(cfg)), mailboxes: new MemoryMailboxes() })(call, toMenu(MAIN_MENU_ID)));
+    const menus = new MemoryIvrMenus(accountIvr(cfg));
+    menus.recordings = recordings;
+    await walk(ivrApp({ menus, mailboxes: new MemoryMailboxes() })(call, toMenu(MAIN_MENU_ID)));
     return call;
   }
+
+  it('plays a recorded name where the user has one, and TTS for the others, in "press 1 for …"', async () => {
+    // 7-2: Paul (201), Rachel (204), Sam (206), Sarah (207); Rachel and Sam recorded their names.
+    const recordings = new Map([
+      ['204', '/data/names/rachel.wav'],
+      ['206', '/data/names/sam.wav'],
+    ]);
+    const call = await dial(['8', '72#', '2'], byFirstName(), true, recordings);
+    expect(call.log).toEqual([
+      'answer', welcome, ...keyed('8'), spell(), ...keyed('72#'),
+      say('For Paul Doe, press 1. For'),
+      ['play', { file: '/data/names/rachel.wav' }],
+      say('press 2. For'),
+      ['play', { file: '/data/names/sam.wav' }],
+      // The last words are the collection's prompt.
+      say('press 3. For Sarah Doe, press 4.'),
+      ...keyed('2'), ...ringing('204'),
+    ]);
+  });
+
+  it('plays the recorded name of the one match as it connects', async () => {
+    const call = await dial(['8', '5646#'], byFirstName(), true, new Map([['102', '/data/names/john.wav']]));
+    expect(call.log).toEqual(['answer', welcome, ...keyed('8'), spell(), ...keyed('5646#'), say('Connecting you to'), ['play', { file: '/data/names/john.wav' }], ...ringing('102')]);
+  });
 
   it('connects J-O-H-N (5646) to the one match, John Smith, the way a menu key rings a user', async () => {
     const call = await dial(['8', '5646#']);

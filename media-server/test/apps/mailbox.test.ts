@@ -78,6 +78,17 @@ class MemoryMailboxAccess implements MailboxAccess {
     this.greeting = null;
     return Promise.resolve();
   }
+  readonly nameMaxSeconds = 10;
+  /** Recordings offered as the user's name (as core's setNameRecording would take them), and whether the port accepts them. */
+  readonly namesOffered: string[] = [];
+  acceptName = true;
+  nameRecording: string | null = null;
+  setNameRecording(accountId: string, extensionId: string, recording: string): Promise<boolean> {
+    expect([accountId, extensionId]).toEqual([ACCOUNT, EXTENSION]);
+    this.namesOffered.push(recording);
+    if (this.acceptName) this.nameRecording = `/data/names/${this.namesOffered.length}.wav`;
+    return Promise.resolve(this.acceptName);
+  }
 }
 
 const MESSAGES: PhoneMessage[] = [
@@ -93,7 +104,7 @@ const MAIN = { tts: 'For new messages, press 1. For saved messages, press 2. For
 const OPTIONS = { tts: 'To delete this message, press 7. To save it, press 9. To hear it again, press 4. To call the sender back, press 5. For the next message, press pound. For the main menu, press star.' };
 const SAVED_OPTIONS = { tts: 'To delete this message, press 7. To hear it again, press 4. To call the sender back, press 5. For the next message, press pound. For the main menu, press star.' };
 const GREETING_MENU = (custom: boolean) => ({
-  tts: `Your callers hear ${custom ? 'your own greeting' : 'the default greeting'} during user hours. To record a new greeting, press 1. To use the default greeting, press 2. To hear your greeting, press 3. For the main menu, press star.`,
+  tts: `Your callers hear ${custom ? 'your own greeting' : 'the default greeting'} during user hours. To record a new greeting, press 1. To use the default greeting, press 2. To hear your greeting, press 3. To record your name, press 4. For the main menu, press star.`,
 });
 const RECORD = { tts: 'Record your greeting after the tone, then press pound.' };
 const REVIEW = { tts: 'To keep this greeting, press 1. To hear it, press 2. To record it again, press 3. To cancel, press star.' };
@@ -372,6 +383,68 @@ describe('mailbox by phone (*86)', () => {
     await mailboxApp(cancelling)(cancelled, destination);
     expect(cancelling.greetingsOffered).toEqual([]);
     expect(played(cancelled)).toContainEqual({ tts: 'Your greeting has not changed.' });
+  });
+
+  it('3 then 4: the name, recorded after a beep until # (10 s at most), heard back, recorded again, kept through the port', async () => {
+    const access = new MemoryMailboxAccess('2468', []);
+    const call = new FakeCallHandle({ dialed: '*86' });
+    call.recording = { durationMs: 900, reason: 'terminator', terminator: '#' };
+    call.keys = ['2468', '3', '4', '2', '3', '1', '*', '#'];
+    await mailboxApp(access)(call, destination);
+
+    expect(access.namesOffered).toEqual(['/recordings/1.wav']);
+    expect(access.nameRecording).toBe('/data/names/1.wav');
+    // The greeting is not touched.
+    expect(access.greetingsOffered).toEqual([]);
+    expect(call.log.filter((e) => Array.isArray(e) && e[0] === 'record')).toEqual([
+      ['record', { maxSeconds: 10, terminators: '#', beep: true }],
+      ['record', { maxSeconds: 10, terminators: '#', beep: true }],
+    ]);
+    const RECORD_NAME = { tts: 'Say your name after the tone, then press pound.' };
+    const REVIEW_NAME = { tts: 'To keep this recording of your name, press 1. To hear it, press 2. To record it again, press 3. To cancel, press star.' };
+    expect(played(call).slice(2)).toEqual([
+      MAIN,
+      GREETING_MENU(false),
+      RECORD_NAME,
+      REVIEW_NAME,
+      // 2: the recording played back.
+      { file: '/recordings/1.wav' },
+      REVIEW_NAME,
+      // 3: recorded again.
+      RECORD_NAME,
+      REVIEW_NAME,
+      { tts: 'Your name is saved.' },
+      GREETING_MENU(false),
+      MAIN,
+      GOODBYE,
+    ]);
+  });
+
+  it('a name refused by the port (silence), too short, or cancelled leaves the recorded name as it was', async () => {
+    const refusing = new MemoryMailboxAccess('2468', []);
+    refusing.acceptName = false;
+    const refused = new FakeCallHandle({ dialed: '*86' });
+    refused.recording = { durationMs: 1500, reason: 'terminator', terminator: '#' };
+    refused.keys = ['2468', '3', '4', '1', '*', '#'];
+    await mailboxApp(refusing)(refused, destination);
+    expect(refusing.namesOffered).toEqual(['/recordings/1.wav']);
+    expect(refusing.nameRecording).toBeNull();
+    expect(played(refused)).toContainEqual({ tts: 'This recording could not be used. Your recorded name has not changed.' });
+
+    const short = new MemoryMailboxAccess('2468', []);
+    const slip = new FakeCallHandle({ dialed: '*86' });
+    slip.recording = { durationMs: 200, reason: 'terminator', terminator: '#' };
+    slip.keys = ['2468', '3', '4', '*', '#'];
+    await mailboxApp(short)(slip, destination);
+    expect(short.namesOffered).toEqual([]);
+    expect(slip.log.filter((e) => Array.isArray(e) && e[0] === 'record')).toHaveLength(3);
+
+    const cancelling = new MemoryMailboxAccess('2468', []);
+    const cancelled = new FakeCallHandle({ dialed: '*86' });
+    cancelled.keys = ['2468', '3', '4', '*', '*', '#'];
+    await mailboxApp(cancelling)(cancelled, destination);
+    expect(cancelling.namesOffered).toEqual([]);
+    expect(played(cancelled)).toContainEqual({ tts: 'Your recorded name has not changed.' });
   });
 
   it('the main menu: a key that is no option is said; three silences in a row end the call', async () => {

@@ -3,7 +3,7 @@ import { ALWAYS, DEFAULT_CALL_SETTINGS, defaultRuleHandling, type AudioWhileConn
 import type { BridgeOutcome } from '../../src/apps/call-handle.ts';
 import { BLOCKED_MESSAGE, CONNECTING_MESSAGE, NAME_RECORDING, RING_BACK, SAY_YOUR_NAME, userAnsweringApp } from '../../src/apps/user-answering/user-answering.ts';
 import type { AnsweringRulesSource, ForwardingRoutes } from '../../src/apps/user-answering/answering-rules.ts';
-import { defaultGreeting } from '../../src/apps/voicemail/take-message.ts';
+import { defaultGreeting, defaultGreetingAround } from '../../src/apps/voicemail/take-message.ts';
 import type { Destination, PstnDestination } from '../../src/routing/destination.ts';
 import { FakeCallHandle, MemoryMailboxes } from './fake-call-handle.ts';
 
@@ -74,6 +74,28 @@ describe('the user-answering application', () => {
     await userAnsweringApp({ rules: rules(), mailboxes })(call, destination);
     expect(call.log).toEqual(['answer', ['play', RING_BACK], ['bridgeTo', { target: [destination], ringSeconds: 20, deviceIds: [DEVICE], acceptWithDigit: false }], 'answer', greeting, record, 'hangup']);
     expect(mailboxes.deposited).toMatchObject([{ accountId: ACCOUNT, mailboxExtensionId: EXTENSION, reason: 'no_answer', toNumber: '102', durationMs: 5000 }]);
+  });
+
+  it('plays the default greeting with the user’s recorded name in place of the spoken extension (issue 13)', async () => {
+    for (const language of ['en', 'fr'] as const) {
+      const call = new FakeCallHandle({ dialed: '102', language });
+      call.bridgeOutcome = { outcome: 'no-answer', status: 480 };
+      const mailboxes = new MemoryMailboxes({ extensionName: 'Bob Smith', nameRecordingFile: '/data/names/acct/bob.wav' });
+      await userAnsweringApp({ rules: rules(), mailboxes })(call, destination);
+      const [before, after] = defaultGreetingAround(language);
+      expect(call.log.slice(3)).toEqual(['answer', ['play', { tts: before }], ['play', { file: '/data/names/acct/bob.wav' }], ['play', { tts: after }], record, 'hangup']);
+      // The words are the default greeting's, the spoken name taken out.
+      expect(`${before} Bob Smith. ${after}`).toBe(defaultGreeting('Bob Smith', language));
+      expect(mailboxes.deposited).toMatchObject([{ reason: 'no_answer' }]);
+    }
+  });
+
+  it('plays a custom greeting alone: the recorded name is only part of the default one', async () => {
+    const call = new FakeCallHandle({ dialed: '102' });
+    call.bridgeOutcome = { outcome: 'no-answer', status: 480 };
+    const mailboxes = new MemoryMailboxes({ greetingFile: '/data/greetings/mine.wav', nameRecordingFile: '/data/names/acct/bob.wav' });
+    await userAnsweringApp({ rules: rules(), mailboxes })(call, destination);
+    expect(call.log.slice(3)).toEqual(['answer', ['play', { file: '/data/greetings/mine.wav' }], record, 'hangup']);
   });
 
   it.each<[BridgeOutcome, string]>([

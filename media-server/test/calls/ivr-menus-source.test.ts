@@ -1,4 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAccount, predefinedRoleId } from '@carillon/core';
 import type { Db } from '@carillon/db';
@@ -9,7 +12,7 @@ import { freshDb } from '../../../tests/support/env.ts';
 
 /**
  * The IVR port on a real (PGlite) database: an account's menus and settings as core stores them, its
- * extensions as a key's targets, the library's prompt files under DATA_DIR, scoped to the account;
+ * extensions as a key's targets, the library's prompt files and the users' recorded names under DATA_DIR, scoped to the account;
  * the configuration kept until the account's config change drops it.
  */
 const DATA_DIR = '/data';
@@ -86,6 +89,39 @@ describe('the IVR menus of an account, for calls', () => {
     expect(await source.promptFile(accountId, 'theirs')).toBeNull();
     expect(await source.promptFile(otherAccountId, 'welcome')).toBeNull();
     expect(await new IvrMenusSource(db, new AccountConfigCache((id) => loadAccountConfig(db, id)), null).promptFile(accountId, 'welcome')).toBeNull();
+  });
+
+  it("finds the users' recorded names by extension number, in the account only, and only where the file is there", async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ivr-names-'));
+    try {
+      const names = new IvrMenusSource(db, new AccountConfigCache((id) => loadAccountConfig(db, id)), dataDir);
+      const bob = await db.selectFrom('users').select('id').where('extension_id', '=', ext['102']!).executeTakeFirstOrThrow();
+      // Another account's user at the same number, with a recording of their own.
+      const other = await db.selectFrom('sites').select('id').where('account_id', '=', otherAccountId).executeTakeFirstOrThrow();
+      const theirExt = await db.insertInto('extensions').values({ account_id: otherAccountId, site_id: other.id, number: '102', type: 'user', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
+      const role = await predefinedRoleId(db, 'standard');
+      const them = await db
+        .insertInto('users')
+        .values({ account_id: otherAccountId, extension_id: theirExt.id, role_id: role, first_name: 'Eve', last_name: 'Other', email: `eve-${randomBytes(3).toString('hex')}@x.test`, setup_progress: '{}' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      for (const [user, account] of [
+        [bob.id, accountId],
+        [them.id, otherAccountId],
+      ] as const) {
+        fs.mkdirSync(path.join(dataDir, 'names', account), { recursive: true });
+        fs.writeFileSync(path.join(dataDir, 'names', account, `${user}.wav`), 'RIFF');
+        await db.insertInto('user_name_recordings').values({ user_id: user, account_id: account, file: `names/${account}/${user}.wav`, duration_ms: 900, source: 'phone', created_by: user }).execute();
+      }
+      expect([...(await names.nameRecordings(accountId, ['102', '103', '301']))]).toEqual([['102', path.join(dataDir, 'names', accountId, `${bob.id}.wav`)]]);
+      expect([...(await names.nameRecordings(otherAccountId, ['102']))]).toEqual([['102', path.join(dataDir, 'names', otherAccountId, `${them.id}.wav`)]]);
+      expect((await names.nameRecordings(accountId, [])).size).toBe(0);
+      // A file gone from the disk: TTS says the name instead.
+      fs.rmSync(path.join(dataDir, 'names', accountId, `${bob.id}.wav`));
+      expect((await names.nameRecordings(accountId, ['102'])).size).toBe(0);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it("keeps the configuration until the account's config change drops it", async () => {

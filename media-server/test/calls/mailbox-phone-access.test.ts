@@ -236,4 +236,32 @@ describe('MailboxPhoneAccess', () => {
     expect((await readUserAnswering(db, accountId, userId))!.answering.inHours.greeting).toEqual({ source: 'default' });
     expect(fs.existsSync(file!), 'the unused custom greeting is removed').toBe(false);
   });
+
+  it('a recording becomes the user’s recorded name through core (file, row, trail as the user); silence and another account’s mailbox are refused', async () => {
+    expect(access.nameMaxSeconds).toBe(10);
+    const recording = path.join(dataDir, 'name.wav');
+    fs.writeFileSync(recording, toneWav(500, 1200));
+    expect(await access.setNameRecording(accountId, extensionId, recording)).toBe(true);
+    expect(fs.existsSync(recording), 'the recording is taken over').toBe(false);
+    const row = await db.selectFrom('user_name_recordings').select(['file', 'source', 'created_by']).where('account_id', '=', accountId).where('user_id', '=', userId).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ source: 'phone', created_by: userId });
+    expect(Math.abs(wavDurationMs(path.join(dataDir, row.file)) - 1200)).toBeLessThan(100);
+    const audit = await db.selectFrom('audit_events').select(['actor_user_id', 'after']).where('account_id', '=', accountId).where('action', '=', 'user.name_recording_changed').execute();
+    expect(audit).toEqual([{ actor_user_id: userId, after: expect.objectContaining({ recorded: true, source: 'phone' }) }]);
+
+    // Silence (a phone on mute): refused, the name as it was, the recording removed.
+    const silent = path.join(dataDir, 'silent.wav');
+    fs.writeFileSync(silent, toneWav(0, 1500));
+    expect(await access.setNameRecording(accountId, extensionId, silent)).toBe(false);
+    expect(fs.existsSync(silent)).toBe(false);
+    expect(await db.selectFrom('user_name_recordings').select('file').where('user_id', '=', userId).execute()).toEqual([{ file: row.file }]);
+
+    // The extension is not of that account: nothing stored, the recording removed.
+    const stray = path.join(dataDir, 'stray.wav');
+    fs.writeFileSync(stray, toneWav(500, 1200));
+    const other = await createAccount(db, { company: 'Other Co', email: `other-${randomBytes(3).toString('hex')}@x.test`, mainNumber: `+1415556${String(1000 + Math.floor(Math.random() * 8999))}` }, { activationTtlHours: 1 });
+    expect(await access.setNameRecording(other.accountId, extensionId, stray)).toBe(false);
+    expect(fs.existsSync(stray)).toBe(false);
+    expect(await db.selectFrom('user_name_recordings').select('user_id').where('account_id', '=', other.accountId).execute()).toEqual([]);
+  });
 });

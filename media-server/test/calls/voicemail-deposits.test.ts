@@ -69,7 +69,7 @@ function recording(bytes = 1600): string {
 
 describe('VoicemailDeposits', () => {
   it('gives the defaults of a mailbox without settings, and nothing of another account', async () => {
-    expect(await deposits.settings(accountId, otherMailbox)).toEqual({ extensionName: null, greetingFile: null, maxMessageSeconds: 180, maxMessages: 100, messageCount: 0 });
+    expect(await deposits.settings(accountId, otherMailbox)).toEqual({ extensionName: null, greetingFile: null, nameRecordingFile: null, maxMessageSeconds: 180, maxMessages: 100, messageCount: 0 });
     // Another account's mailbox id gives nothing of that mailbox.
     expect((await deposits.settings(otherAccountId, mailbox)).extensionName).toBeNull();
   });
@@ -95,7 +95,7 @@ describe('VoicemailDeposits', () => {
     expect(jobs.length).toBe(before);
     expect((await db.selectFrom('voicemail_messages').select('transcription_id').where('id', '=', a.messageId).executeTakeFirstOrThrow()).transcription_id).toBeNull();
     await db.updateTable('voicemail_messages').set({ deleted_at: new Date() }).where('id', '=', a.messageId).execute();
-    expect(await deposits.settings(accountId, otherMailbox)).toEqual({ extensionName: null, greetingFile: path.join(dataDir, 'greetings/g.wav'), maxMessageSeconds: 60, maxMessages: 2, messageCount: 1 });
+    expect(await deposits.settings(accountId, otherMailbox)).toEqual({ extensionName: null, greetingFile: path.join(dataDir, 'greetings/g.wav'), nameRecordingFile: null, maxMessageSeconds: 60, maxMessages: 2, messageCount: 1 });
   });
 
   it('plays a rule’s greeting only when it is a greeting of the mailbox’s user, in this account, with its file there', async () => {
@@ -120,6 +120,24 @@ describe('VoicemailDeposits', () => {
     expect((await deposits.settings(accountId, mailbox, missing!.id)).greetingFile).toBeNull();
     // Another mailbox than the user's: that mailbox's greeting.
     expect((await deposits.settings(accountId, otherMailbox, own!.id)).greetingFile).toBe(path.join(dataDir, 'greetings/g.wav'));
+  });
+
+  it('gives the recorded name of the mailbox’s user for the default greeting only, with its file there, in this account', async () => {
+    // The user of `mailbox` (set by the test above) records their name.
+    const owner = await db.selectFrom('users').select('id').where('account_id', '=', accountId).where('extension_id', '=', mailbox).executeTakeFirstOrThrow();
+    const file = path.posix.join('names', accountId, `${owner.id}.wav`);
+    fs.mkdirSync(path.join(dataDir, path.dirname(file)), { recursive: true });
+    fs.writeFileSync(path.join(dataDir, file), Buffer.alloc(100));
+    await db.insertInto('user_name_recordings').values({ user_id: owner.id, account_id: accountId, file, duration_ms: 900, source: 'browser' }).execute();
+    expect(await deposits.settings(accountId, mailbox)).toMatchObject({ greetingFile: null, nameRecordingFile: path.join(dataDir, file) });
+    // A custom greeting plays alone: the name is not looked up.
+    const rule = await db.selectFrom('voicemail_greetings').select('id').where('account_id', '=', accountId).where('user_id', '=', owner.id).where('file', 'like', '%rule.wav').executeTakeFirstOrThrow();
+    expect(await deposits.settings(accountId, mailbox, rule.id)).toMatchObject({ nameRecordingFile: null });
+    // Another account does not reach it; another mailbox has no user, so no name.
+    expect((await deposits.settings(otherAccountId, mailbox)).nameRecordingFile).toBeNull();
+    // Its file gone from the disk: TTS says the name.
+    fs.rmSync(path.join(dataDir, file));
+    expect((await deposits.settings(accountId, mailbox)).nameRecordingFile).toBeNull();
   });
 
   it('refuses a greeting path that leaves DATA_DIR', async () => {

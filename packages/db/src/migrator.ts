@@ -36,6 +36,7 @@ import * as m0037 from './migrations/0037_monitor_legs.ts';
 import * as m0038 from './migrations/0038_voicemail_greetings.ts';
 import * as m0039 from './migrations/0039_company_answering_rules.ts';
 import * as m0040 from './migrations/0040_voicemail_retention.ts';
+import * as m0042 from './migrations/0042_user_name_recordings.ts';
 
 /**
  * Migrations are listed here rather than read from a folder so that they
@@ -78,6 +79,7 @@ const migrations: Record<string, Migration> = {
   '0038_voicemail_greetings': m0038,
   '0039_company_answering_rules': m0039,
   '0040_voicemail_retention': m0040,
+  '0042_user_name_recordings': m0042,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -640,6 +640,18 @@ export interface VoicemailGreetingsTable {
   created_at: Timestamp;
 }
 
+/** Issues 13 and 14: a user's recorded name (one per user), played by the default voicemail greeting and the directory. */
+export interface UserNameRecordingsTable {
+  user_id: string;
+  account_id: string;
+  /** 8 kHz mono 16-bit WAV, relative to DATA_DIR. */
+  file: string;
+  duration_ms: number;
+  source: 'upload' | 'browser' | 'phone';
+  created_by: string | null;
+  created_at: Timestamp;
+}
+
 /** Issue 13: a user's settings of every call (greeting, screening, connecting message, hold music, blocking). */
 export interface UserCallSettingsTable {
   user_id: string;
@@ -1026,6 +1038,7 @@ export interface Database {
   voicemail_messages: VoicemailMessagesTable;
   voicemail_settings: VoicemailSettingsTable;
   voicemail_greetings: VoicemailGreetingsTable;
+  user_name_recordings: UserNameRecordingsTable;
   conference_dial_ins: ConferenceDialInsTable;
   conference_access_codes: ConferenceAccessCodesTable;
   conference_settings: ConferenceSettingsTable;

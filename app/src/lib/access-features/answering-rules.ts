@@ -12,4 +12,7 @@ export const answeringRulesAccess: Record<string, RouteRule> = {
   '/api/users/[id]/answering-rules': { GET: { permission: 'users.view' }, PUT: { permission: 'users.manage' } },
   '/api/me/answering-rules/greetings/[rule]': { GET: { permission: 'self.settings' }, PUT: { permission: 'self.settings' }, DELETE: { permission: 'self.settings' } },
   '/api/users/[id]/answering-rules/greetings/[rule]': { GET: { permission: 'users.view' }, PUT: { permission: 'users.manage' }, DELETE: { permission: 'users.manage' } },
+  // The user's recorded name (issues 13 and 14), on the same pages as the greetings and with the same permissions.
+  '/api/me/name-recording': { GET: { permission: 'self.settings' }, PUT: { permission: 'self.settings' }, DELETE: { permission: 'self.settings' } },
+  '/api/users/[id]/name-recording': { GET: { permission: 'users.view' }, PUT: { permission: 'users.manage' }, DELETE: { permission: 'users.manage' } },
 };

@@ -14,6 +14,12 @@ export interface IvrMenus {
   /** The audio file (absolute) of a library prompt, by its unique name; null when it is no longer in the library. */
   promptFile(accountId: string, name: string): Promise<string | null>;
   /**
+   * The recorded names (absolute audio files) of the users at these extension numbers, by number
+   * (issue 14: the directory plays "name recordings where they exist and TTS otherwise"); a user
+   * without one is not in the map.
+   */
+  nameRecordings(accountId: string, extensions: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /**
    * A key's external transfer from menu `menuId` (null: the company number's entry menu) to `number`, as
    * an outside destination through the account's trunk within the account's calling permissions, with
    * the caller's ID where the trunk allows it (routing/dial-plan.ts `externalTransferDestination`); null

@@ -286,7 +286,8 @@ function languageAt(config: IvrConfig, state: IvrCallState, fallback: IvrLanguag
  * (ITU-T E.161 letters, ended by `#` or a pause), hears the matches, at most 8, as "press 1 for …", and
  * picks one, which is connected the way a menu key connects to an extension (`leave`); a single match is
  * connected at once. `*` goes back to the menu, and so do DIRECTORY_TRIES failed tries. True when the
- * call has left the IVR. Names are spoken by TTS in the menu's language: users have no recorded name yet.
+ * call has left the IVR. A user's recorded name is played where there is one; other names are spoken by
+ * TTS in the menu's language.
  */
 async function dialByName(call: CallHandle, from: IvrDestination, ivr: AccountIvr, language: IvrLanguage, noInputMs: number, deps: IvrAppDeps & { toUser: CallApp | null }): Promise<boolean> {
   const settings = ivr.config.settings.directory ?? DEFAULT_DIRECTORY_SETTINGS;
@@ -315,19 +316,59 @@ async function dialByName(call: CallHandle, from: IvrDestination, ivr: AccountIv
       await call.play(say(directoryText.tooMany(language)));
       continue;
     }
+    const recordings = await deps.menus.nameRecordings(from.accountId, found.entries.map((e) => e.extension));
     let chosen = found.entries.length === 1 ? found.entries[0] : undefined;
     if (chosen) {
-      await call.play(say(directoryText.connecting(language, chosen)));
+      for (const part of directoryPrompt(language, [chosen], recordings, 'connecting')) await call.play(part);
     } else {
-      const choice = await call.collect({ prompt: say(directoryText.choices(language, found.entries)), maxDigits: 1, timeoutMs: noInputMs, terminators: '*' });
-      if (choice.terminator === '*' || choice.digits === '*') return false;
+      // The choices end with words ("press 8."): the parts before them barge in one by one, the last is the collect's prompt.
+      const parts = directoryPrompt(language, found.entries, recordings, 'choices');
+      const early = await playUntilDigit(call, parts.slice(0, -1));
+      const collected = early === null ? await call.collect({ prompt: parts[parts.length - 1], maxDigits: 1, timeoutMs: noInputMs, terminators: '*' }) : null;
+      const choice = early ?? (collected?.terminator === '*' ? '*' : (collected?.digits ?? ''));
+      if (choice === '*') return false;
       // '' (silence), '0', '9', '#' or a key past the matches offered pick nobody: a try lost.
-      chosen = /^[1-8]$/.test(choice.digits) ? found.entries[Number(choice.digits) - 1] : undefined;
+      chosen = /^[1-8]$/.test(choice) ? found.entries[Number(choice) - 1] : undefined;
       if (!chosen) continue;
     }
     return leave(call, from, ivr, { type: 'connect', extension: chosen.extension }, deps);
   }
   return false;
+}
+
+/**
+ * The directory's "press 1 for …" (or "connecting you to …") as what is played: a user's recorded name
+ * where there is one (issue 14: "name recordings are played where they exist and TTS otherwise"),
+ * between the words around it; the words next to each other are one TTS prompt.
+ */
+function directoryPrompt(language: IvrLanguage, entries: readonly DirectoryEntry[], recordings: ReadonlyMap<string, string>, what: 'choices' | 'connecting'): PlaySource[] {
+  const parts: PlaySource[] = [];
+  let words = '';
+  const flush = () => {
+    if (words) parts.push({ tts: words, language });
+    words = '';
+  };
+  const text = (t: string) => (words = words ? `${words} ${t}` : t);
+  entries.forEach((entry, i) => {
+    const recording = recordings.get(entry.extension);
+    if (!recording) return text(what === 'choices' ? directoryText.choices(language, [entry], i) : directoryText.connecting(language, entry));
+    const [before, after] = what === 'choices' ? directoryText.choiceAround(language, i) : [directoryText.connectingTo(language), ''];
+    text(before);
+    flush();
+    parts.push({ file: recording });
+    if (after) text(after);
+  });
+  flush();
+  return parts;
+}
+
+/** Plays the parts one after the other; the first digit the caller keys stops them and is returned (barge-in, as `collect`'s prompt). */
+async function playUntilDigit(call: CallHandle, parts: readonly PlaySource[]): Promise<string | null> {
+  for (const part of parts) {
+    const { digit } = await call.play(part, { bargeIn: true });
+    if (digit !== null) return digit;
+  }
+  return null;
 }
 
 /** What the directory says, in the menu's language. */
@@ -338,7 +379,17 @@ export const directoryText = {
       : `Enter the first letters of the person's ${by === 'first_name' ? 'first' : 'last'} name, then press hash. To return to the menu, press star.`,
   noMatch: (language: IvrLanguage): string => (language === 'fr' ? 'Aucun nom ne correspond.' : 'No name matches.'),
   tooMany: (language: IvrLanguage): string => (language === 'fr' ? 'Trop de noms correspondent. Composez plus de lettres.' : 'Too many names match. Please enter more letters.'),
-  choices: (language: IvrLanguage, entries: readonly DirectoryEntry[]): string =>
-    entries.map((e, i) => (language === 'fr' ? `Pour ${directoryName(e)}, appuyez sur ${i + 1}.` : `For ${directoryName(e)}, press ${i + 1}.`)).join(' '),
-  connecting: (language: IvrLanguage, entry: DirectoryEntry): string => (language === 'fr' ? `Mise en relation avec ${directoryName(entry)}.` : `Connecting you to ${directoryName(entry)}.`),
+  /** The choices of `entries`, the first of them numbered `first + 1`. */
+  choices: (language: IvrLanguage, entries: readonly DirectoryEntry[], first = 0): string =>
+    entries
+      .map((e, i) => {
+        const [before, after] = directoryText.choiceAround(language, first + i);
+        return `${before} ${directoryName(e)}, ${after}`;
+      })
+      .join(' '),
+  /** The words before and after the name of the choice numbered `index + 1` (a recorded name plays between them). */
+  choiceAround: (language: IvrLanguage, index: number): [before: string, after: string] =>
+    language === 'fr' ? ['Pour', `appuyez sur ${index + 1}.`] : ['For', `press ${index + 1}.`],
+  connecting: (language: IvrLanguage, entry: DirectoryEntry): string => `${directoryText.connectingTo(language)} ${directoryName(entry)}.`,
+  connectingTo: (language: IvrLanguage): string => (language === 'fr' ? 'Mise en relation avec' : 'Connecting you to'),
 };

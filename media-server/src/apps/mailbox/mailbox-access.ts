@@ -5,7 +5,7 @@ import type { ExtensionDestination, PstnDestination } from '../../routing/destin
  * The port through which the mailbox application (a user listening to their
  * messages by phone, `*86`) reaches the mailbox: the PIN check with its
  * lockout, the new and saved messages and what the caller does with each,
- * the user-hours greeting and the PIN. `calls/mailbox-phone-access.ts`
+ * the user-hours greeting, the user's recorded name and the PIN. `calls/mailbox-phone-access.ts`
  * implements it (database, Redis, disk), through the same core functions as
  * the web pages.
  */
@@ -42,6 +42,14 @@ export interface MailboxAccess {
   setUserHoursGreeting(accountId: string, extensionId: string, recording: string): Promise<boolean>;
   /** The user-hours greeting is the default one again. */
   resetUserHoursGreeting(accountId: string, extensionId: string): Promise<void>;
+  /** Longest name the caller may record (the limit of an uploaded one). */
+  readonly nameMaxSeconds: number;
+  /**
+   * Makes a recording (a WAV from `CallHandle.record`, taken over: removed in every case) the user's
+   * recorded name, which the default greeting and the directory play, through the same check and
+   * storage as one recorded in the browser. False when it is refused (no sound, too long).
+   */
+  setNameRecording(accountId: string, extensionId: string, recording: string): Promise<boolean>;
 }
 
 export type PinChange = { ok: true } | { ok: false; rules: (PinRule | 'mismatch')[] };

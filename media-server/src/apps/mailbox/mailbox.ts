@@ -12,7 +12,9 @@ const KEY_TIMEOUT_MS = 10_000;
 const SILENT_MENUS_BEFORE_GOODBYE = 3;
 /** A recording shorter than this is a slip of the pound key, not a greeting. */
 const MIN_GREETING_MS = 1000;
-/** Recordings of one greeting in a row that are too short before the caller is sent back. */
+/** A name is said in well under a second ("Ann"): shorter than this is a slip of the pound key. */
+const MIN_NAME_MS = 500;
+/** Recordings in a row that are too short before the caller is sent back. */
 const GREETING_TRIES = 3;
 
 /**
@@ -23,11 +25,13 @@ const GREETING_TRIES = 3;
  */
 export const MAIN_MENU_KEYS = { newMessages: '1', savedMessages: '2', greeting: '3', pin: '4', end: '#' } as const;
 export const MESSAGE_KEYS = { repeat: '4', callBack: '5', delete: '7', save: '9', skip: '#', mainMenu: '*' } as const;
-export const GREETING_KEYS = { record: '1', useDefault: '2', listen: '3', mainMenu: '*' } as const;
-/** After a greeting is recorded, before it is kept. */
+export const GREETING_KEYS = { record: '1', useDefault: '2', listen: '3', recordName: '4', mainMenu: '*' } as const;
+/** After a greeting or a name is recorded, before it is kept. */
 export const GREETING_REVIEW_KEYS = { keep: '1', listen: '2', again: '3', cancel: '*' } as const;
 
 type Folder = 'new' | 'saved';
+/** What the caller records by phone: the user-hours greeting, or their name (for the default greeting and the directory). */
+type Recorded = 'greeting' | 'name';
 /** Where a submenu leaves the caller: back at the main menu, or the call is over (a call back was answered). */
 type Next = 'menu' | 'ended';
 
@@ -36,8 +40,9 @@ type Next = 'menu' | 'ended';
  * extension, from their own device): the PIN (ended by `#`), three tries per
  * call; then "you have N new and M saved messages" and the main menu
  * (MAIN_MENU_KEYS): the new messages, the saved ones (newest first, as the
- * web inbox), the user-hours greeting (record one by phone, or the default),
- * and the PIN. Each message plays (its audio, then who left it), after which
+ * web inbox), the user-hours greeting (record one by phone, or the default;
+ * and the user's recorded name, which the default greeting and the directory
+ * play), and the PIN. Each message plays (its audio, then who left it), after which
  * MESSAGE_KEYS apply: delete (to the trash), save (heard), again, call the
  * sender back, skip (a new message stays new), back to the menu. A mailbox
  * locked by wrong PINs says so and hangs up.
@@ -182,13 +187,15 @@ class MailboxSession {
     return 'stay';
   }
 
-  /** The user-hours greeting: hear it, record a new one, or go back to the default. */
+  /** The user-hours greeting: hear it, record a new one, or go back to the default; and record the user's name. */
   private async greetingMenu(): Promise<void> {
     for (;;) {
       const current = await this.access.userHoursGreeting(this.accountId, this.extensionId);
       const key = await this.menuKey(this.texts.greetingMenu(current !== null));
       if (key === GREETING_KEYS.record) {
-        await this.recordGreeting();
+        await this.record('greeting');
+      } else if (key === GREETING_KEYS.recordName) {
+        await this.record('name');
       } else if (key === GREETING_KEYS.useDefault) {
         await this.access.resetUserHoursGreeting(this.accountId, this.extensionId);
         await this.call.play({ tts: this.texts.defaultGreetingSet });
@@ -201,22 +208,30 @@ class MailboxSession {
     }
   }
 
-  /** Beep, record until '#', then keep, listen or record again; kept only on the keep key. */
-  private async recordGreeting(): Promise<void> {
+  /**
+   * Beep, record until '#', then keep, listen or record again; kept only on the keep key, through
+   * the same core function as a recording made in the browser (the greeting's, or the name's).
+   */
+  private async record(what: Recorded): Promise<void> {
+    const texts = this.texts.recording[what];
     for (let tries = 0; tries < GREETING_TRIES; ) {
-      await this.call.play({ tts: this.texts.recordAfterBeep });
-      const recording = await this.call.record({ maxSeconds: this.access.greetingMaxSeconds, terminators: '#', beep: true });
-      if (recording.durationMs < MIN_GREETING_MS) {
+      await this.call.play({ tts: texts.afterBeep });
+      const maxSeconds = what === 'greeting' ? this.access.greetingMaxSeconds : this.access.nameMaxSeconds;
+      const recording = await this.call.record({ maxSeconds, terminators: '#', beep: true });
+      if (recording.durationMs < (what === 'greeting' ? MIN_GREETING_MS : MIN_NAME_MS)) {
         tries++;
         await this.call.play({ tts: this.texts.greetingTooShort });
         continue;
       }
       let silences = 0;
       for (;;) {
-        const key = await this.menuKey(this.texts.reviewGreeting);
+        const key = await this.menuKey(texts.review);
         if (key === GREETING_REVIEW_KEYS.keep) {
-          const kept = await this.access.setUserHoursGreeting(this.accountId, this.extensionId, recording.path);
-          await this.call.play({ tts: kept ? this.texts.greetingSaved : this.texts.greetingRefused });
+          const kept =
+            what === 'greeting'
+              ? await this.access.setUserHoursGreeting(this.accountId, this.extensionId, recording.path)
+              : await this.access.setNameRecording(this.accountId, this.extensionId, recording.path);
+          await this.call.play({ tts: kept ? texts.saved : texts.refused });
           return;
         }
         if (key === GREETING_REVIEW_KEYS.listen) {
@@ -226,7 +241,7 @@ class MailboxSession {
         if (key === GREETING_REVIEW_KEYS.again) break;
         if (key === GREETING_REVIEW_KEYS.cancel || (!key && ++silences >= SILENT_MENUS_BEFORE_GOODBYE)) {
           // The recording is left to the call, which removes its files when it ends.
-          await this.call.play({ tts: this.texts.greetingNotChanged });
+          await this.call.play({ tts: texts.notChanged });
           return;
         }
       }
@@ -283,12 +298,9 @@ interface Texts {
   greetingMenu: (custom: boolean) => string;
   defaultGreetingSet: string;
   defaultGreetingInUse: string;
-  recordAfterBeep: string;
   greetingTooShort: string;
-  reviewGreeting: string;
-  greetingSaved: string;
-  greetingRefused: string;
-  greetingNotChanged: string;
+  /** Recording the greeting or the name by phone: before the beep, the review's keys, and how it ended. */
+  recording: Record<Recorded, { afterBeep: string; review: string; saved: string; refused: string; notChanged: string }>;
   newPin: string;
   newPinAgain: string;
   pinChanged: string;
@@ -322,15 +334,26 @@ const TEXTS: Record<'en' | 'fr', Texts> = {
     callingBack: (number) => `Calling ${spell(number)}.`,
     notReached: 'The call did not go through.',
     greetingMenu: (custom) =>
-      `Your callers hear ${custom ? 'your own greeting' : 'the default greeting'} during user hours. To record a new greeting, press ${en(G.record)}. To use the default greeting, press ${en(G.useDefault)}. To hear your greeting, press ${en(G.listen)}. For the main menu, press ${en(G.mainMenu)}.`,
+      `Your callers hear ${custom ? 'your own greeting' : 'the default greeting'} during user hours. To record a new greeting, press ${en(G.record)}. To use the default greeting, press ${en(G.useDefault)}. To hear your greeting, press ${en(G.listen)}. To record your name, press ${en(G.recordName)}. For the main menu, press ${en(G.mainMenu)}.`,
     defaultGreetingSet: 'Your callers now hear the default greeting.',
     defaultGreetingInUse: 'You use the default greeting.',
-    recordAfterBeep: 'Record your greeting after the tone, then press pound.',
     greetingTooShort: 'Nothing was recorded.',
-    reviewGreeting: `To keep this greeting, press ${en(R.keep)}. To hear it, press ${en(R.listen)}. To record it again, press ${en(R.again)}. To cancel, press ${en(R.cancel)}.`,
-    greetingSaved: 'Your greeting is saved.',
-    greetingRefused: 'This recording could not be used as a greeting. Your greeting has not changed.',
-    greetingNotChanged: 'Your greeting has not changed.',
+    recording: {
+      greeting: {
+        afterBeep: 'Record your greeting after the tone, then press pound.',
+        review: `To keep this greeting, press ${en(R.keep)}. To hear it, press ${en(R.listen)}. To record it again, press ${en(R.again)}. To cancel, press ${en(R.cancel)}.`,
+        saved: 'Your greeting is saved.',
+        refused: 'This recording could not be used as a greeting. Your greeting has not changed.',
+        notChanged: 'Your greeting has not changed.',
+      },
+      name: {
+        afterBeep: 'Say your name after the tone, then press pound.',
+        review: `To keep this recording of your name, press ${en(R.keep)}. To hear it, press ${en(R.listen)}. To record it again, press ${en(R.again)}. To cancel, press ${en(R.cancel)}.`,
+        saved: 'Your name is saved.',
+        refused: 'This recording could not be used. Your recorded name has not changed.',
+        notChanged: 'Your recorded name has not changed.',
+      },
+    },
     newPin: 'Please enter your new PIN, followed by the pound key.',
     newPinAgain: 'Please enter your new PIN again, followed by the pound key.',
     pinChanged: 'Your PIN is changed.',
@@ -363,15 +386,26 @@ const TEXTS: Record<'en' | 'fr', Texts> = {
     callingBack: (number) => `Appel du ${spell(number)}.`,
     notReached: "L'appel n'a pas abouti.",
     greetingMenu: (custom) =>
-      `Vos appelants entendent ${custom ? 'votre propre annonce' : "l'annonce par défaut"} pendant vos heures. Pour enregistrer une nouvelle annonce, appuyez sur ${fr(G.record)}. Pour utiliser l'annonce par défaut, appuyez sur ${fr(G.useDefault)}. Pour écouter votre annonce, appuyez sur ${fr(G.listen)}. Pour le menu principal, appuyez sur ${fr(G.mainMenu)}.`,
+      `Vos appelants entendent ${custom ? 'votre propre annonce' : "l'annonce par défaut"} pendant vos heures. Pour enregistrer une nouvelle annonce, appuyez sur ${fr(G.record)}. Pour utiliser l'annonce par défaut, appuyez sur ${fr(G.useDefault)}. Pour écouter votre annonce, appuyez sur ${fr(G.listen)}. Pour enregistrer votre nom, appuyez sur ${fr(G.recordName)}. Pour le menu principal, appuyez sur ${fr(G.mainMenu)}.`,
     defaultGreetingSet: "Vos appelants entendent désormais l'annonce par défaut.",
     defaultGreetingInUse: "Vous utilisez l'annonce par défaut.",
-    recordAfterBeep: 'Enregistrez votre annonce après le bip, puis appuyez sur dièse.',
     greetingTooShort: "Rien n'a été enregistré.",
-    reviewGreeting: `Pour garder cette annonce, appuyez sur ${fr(R.keep)}. Pour l'écouter, appuyez sur ${fr(R.listen)}. Pour l'enregistrer à nouveau, appuyez sur ${fr(R.again)}. Pour annuler, appuyez sur ${fr(R.cancel)}.`,
-    greetingSaved: 'Votre annonce est enregistrée.',
-    greetingRefused: "Cet enregistrement ne peut pas servir d'annonce. Votre annonce n'a pas changé.",
-    greetingNotChanged: "Votre annonce n'a pas changé.",
+    recording: {
+      greeting: {
+        afterBeep: 'Enregistrez votre annonce après le bip, puis appuyez sur dièse.',
+        review: `Pour garder cette annonce, appuyez sur ${fr(R.keep)}. Pour l'écouter, appuyez sur ${fr(R.listen)}. Pour l'enregistrer à nouveau, appuyez sur ${fr(R.again)}. Pour annuler, appuyez sur ${fr(R.cancel)}.`,
+        saved: 'Votre annonce est enregistrée.',
+        refused: "Cet enregistrement ne peut pas servir d'annonce. Votre annonce n'a pas changé.",
+        notChanged: "Votre annonce n'a pas changé.",
+      },
+      name: {
+        afterBeep: 'Dites votre nom après le bip, puis appuyez sur dièse.',
+        review: `Pour garder cet enregistrement de votre nom, appuyez sur ${fr(R.keep)}. Pour l'écouter, appuyez sur ${fr(R.listen)}. Pour l'enregistrer à nouveau, appuyez sur ${fr(R.again)}. Pour annuler, appuyez sur ${fr(R.cancel)}.`,
+        saved: 'Votre nom est enregistré.',
+        refused: "Cet enregistrement ne peut pas être utilisé. Votre nom enregistré n'a pas changé.",
+        notChanged: "Votre nom enregistré n'a pas changé.",
+      },
+    },
     newPin: 'Veuillez saisir votre nouveau code, suivi de la touche dièse.',
     newPinAgain: 'Veuillez saisir à nouveau votre nouveau code, suivi de la touche dièse.',
     pinChanged: 'Votre code est changé.',

@@ -27,6 +27,11 @@ export interface MailboxSettings {
   extensionName: string | null;
   /** The custom greeting (absolute path of a media file), or null for the default one. */
   greetingFile: string | null;
+  /**
+   * The recorded name of the extension's user (absolute path of a media file), which the default
+   * greeting plays in place of the spoken name or number; null when there is none.
+   */
+  nameRecordingFile: string | null;
   maxMessageSeconds: number;
   maxMessages: number;
   /** Messages held now, not counting those in the trash. */

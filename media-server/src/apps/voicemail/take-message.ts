@@ -17,7 +17,7 @@ export interface MailboxRef {
  * Takes a message, the one deposit flow of every application that sends a
  * caller to a mailbox (a message-only extension, a user who does not answer):
  * the caller hears the greeting (custom, or the default text naming the
- * extension), a beep, and is recorded until `#`, the mailbox's longest
+ * extension, with the user's recorded name in place of the name when there is one), a beep, and is recorded until `#`, the mailbox's longest
  * message, or its hang-up; the message is stored with `reason`. A full
  * mailbox says so and records nothing. `greeting` is the greeting of the
  * answering rule that sent the call (issue 13); without one, or with the
@@ -32,8 +32,17 @@ export async function takeMessage(call: CallHandle, destination: MailboxRef, rea
     await call.hangup();
     return;
   }
-  const name = mailboxName(settings, destination.extensionNumber, call.language);
-  await call.play(settings.greetingFile ? { file: settings.greetingFile } : { tts: defaultGreeting(name, call.language) });
+  if (settings.greetingFile) {
+    await call.play({ file: settings.greetingFile });
+  } else if (settings.nameRecordingFile) {
+    // Issue 13: the default greeting "with the user's recorded name": the recording takes the place of the spoken name.
+    const [before, after] = defaultGreetingAround(call.language);
+    await call.play({ tts: before });
+    await call.play({ file: settings.nameRecordingFile });
+    await call.play({ tts: after });
+  } else {
+    await call.play({ tts: defaultGreeting(mailboxName(settings, destination.extensionNumber, call.language), call.language) });
+  }
   const recording = await call.record({ maxSeconds: settings.maxMessageSeconds, terminators: '#', beep: true });
   if (recording.durationMs < MIN_MESSAGE_MS) {
     await mailboxes.discard(recording.path);
@@ -55,9 +64,15 @@ export async function takeMessage(call: CallHandle, destination: MailboxRef, rea
 
 /** The default greeting (X-01), without "for more options": `#` only ends the message here. */
 export function defaultGreeting(name: string, language: 'en' | 'fr'): string {
+  const [before, after] = defaultGreetingAround(language);
+  return `${before} ${name}. ${after}`;
+}
+
+/** The default greeting's words before and after the mailbox's name: a recorded name is played between them. */
+export function defaultGreetingAround(language: 'en' | 'fr'): [before: string, after: string] {
   return language === 'fr'
-    ? `Votre appel a été transféré vers la messagerie de ${name}. Personne n'est disponible pour prendre votre appel. Veuillez laisser un message après le bip. Quand vous avez terminé, raccrochez ou appuyez sur la touche dièse.`
-    : `Your call has been forwarded to the voicemail for ${name}. No one is available to take your call. Please leave a message after the tone. When you have finished recording, you may hang up or press the pound key.`;
+    ? ['Votre appel a été transféré vers la messagerie de', "Personne n'est disponible pour prendre votre appel. Veuillez laisser un message après le bip. Quand vous avez terminé, raccrochez ou appuyez sur la touche dièse."]
+    : ['Your call has been forwarded to the voicemail for', 'No one is available to take your call. Please leave a message after the tone. When you have finished recording, you may hang up or press the pound key.'];
 }
 
 export function mailboxFull(language: 'en' | 'fr'): string {

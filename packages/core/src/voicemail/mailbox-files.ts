@@ -4,7 +4,7 @@ import { voicemailFilePath, voicemailMp3PathOf } from './voicemail-inbox.ts';
 
 /**
  * What deleting an extension leaves on disk: its mailbox's messages (WAV, the MP3 made for e-mails, the
- * transcription's copy), its own greeting, and the greetings its user recorded. The database rows go
+ * transcription's copy), its own greeting, and the greetings and the recorded name of its user. The database rows go
  * with the extension (foreign keys cascade), the files do not: the messages and greetings are personal
  * data, and nothing would ever point at them again. Called in the deleting transaction, before the
  * delete, it also removes the messages' transcripts (whose rows only lose their link). The caller removes
@@ -28,10 +28,18 @@ export async function takeExtensionAudioFiles(trx: Db, accountId: string, extens
     .where('g.account_id', '=', accountId)
     .where('u.extension_id', '=', extensionId)
     .execute();
+  const name = await trx
+    .selectFrom('user_name_recordings as n')
+    .innerJoin('users as u', (j) => j.onRef('u.id', '=', 'n.user_id').onRef('u.account_id', '=', 'n.account_id'))
+    .select('n.file')
+    .where('n.account_id', '=', accountId)
+    .where('u.extension_id', '=', extensionId)
+    .executeTakeFirst();
   return [
     ...messages.flatMap((m) => [m.audio_path, voicemailMp3PathOf(m.audio_path), m.transcription_audio_path]),
     settings?.greeting_path,
     ...greetings.map((g) => g.file),
+    name?.file,
   ].filter((p): p is string => Boolean(p));
 }
 

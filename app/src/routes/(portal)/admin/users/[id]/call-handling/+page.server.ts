@@ -1,5 +1,6 @@
 import { error } from '@sveltejs/kit';
 import { readUserAnswering } from '@carillon/core';
+import { readNameRecording } from '@carillon/core/voicemail';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { caller, isUuid } from '#lib/server/api.ts';
 import { transferExtensions } from '#lib/server/answering-rules.ts';
@@ -22,5 +23,6 @@ export const load: PageServerLoad = async (event) => {
     name: `${user.first_name} ${user.last_name}`.trim(),
     extensions: await transferExtensions(db, auth.account.id, user.extension_id),
     canManage: auth.permissions.has('users.manage'),
+    nameRecorded: (await readNameRecording(db, auth.account.id, event.params.id))?.nameRecording != null,
   };
 };
