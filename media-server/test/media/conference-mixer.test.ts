@@ -334,7 +334,8 @@ describe('a conference room', () => {
 
     // Decoded: the talkers only. Its packets still count in the muted endpoint's statistics.
     for (const id of ['l0', 'l1', 'l2', 'l3', 'l4', 'muted']) expect(after.decodedByEndpoint[id], `${id} decoded`).toBe(0);
-    for (const id of ['t0', 't1', 't2']) expect(after.decodedByEndpoint[id]).toBeGreaterThan(50);
+    // (Not a rate: on a loaded machine late packets are concealed, not decoded; CI once counted 39 in the window.)
+    for (const id of ['t0', 't1', 't2']) expect(after.decodedByEndpoint[id], `${id} decoded`).toBeGreaterThan(10);
     const stats = await r.stats();
     expect(stats.find((s) => s.legId === 'muted')!.received.packets).toBeGreaterThan(50);
 
