@@ -1,15 +1,13 @@
 /// <reference lib="dom" />
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { openPostgres, type Db } from '@carillon/db';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { Db } from '@carillon/db';
+import type { RunningProduct } from '../support/product.ts';
+import { adminPages } from '../support/admin-pages.ts';
 import { en } from '../../app/src/lib/i18n/en.ts';
 import { en as parkEn } from '../../app/src/lib/i18n/features/park.ts';
 import { en as monitoringEn } from '../../app/src/lib/i18n/features/monitoring.ts';
-import { launchChromium } from '../support/browser.ts';
-import { startProduct, type RunningProduct } from '../support/product.ts';
-import { activate, HttpClient, STRONG } from '../support/http-client.ts';
-import { createStandardUsers, signIn } from '../support/softphone-users.ts';
-import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
+import { HttpClient } from '../support/http-client.ts';
 
 /**
  * The group pages' shared parts (lib/components/groups), in a real browser, where the pages' own tests do
@@ -19,13 +17,11 @@ import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
  * extension number on every page (monitoring included).
  */
 let product: RunningProduct;
-let browser: Browser;
 let db: Db;
 let page: Page;
 let admin: HttpClient;
-let scratch: { url: string; drop: () => Promise<void> } | undefined;
-const ext: Record<string, string> = {};
-const ADMIN = 'admin@demo.carillon.localhost';
+let ext: Record<string, string> = {};
+const pages = adminPages({ scratchName: 'grouppicker', unreleased: 'park,monitoring' });
 const ALICE = 'alice Test, ext. 201';
 const BOB = 'bob Test, ext. 202';
 
@@ -33,40 +29,13 @@ const focusedId = () => page.evaluate(() => document.activeElement?.id ?? '');
 const box = (name: string) => page.getByRole('checkbox', { name, exact: true });
 
 beforeAll(async () => {
-  const pgUrl = testPostgresUrl();
-  if (pgUrl) scratch = await createScratchDatabase(pgUrl, 'grouppicker');
-  product = await startProduct({ ...(scratch ? { DATABASE_URL: scratch.url } : {}), ENABLE_UNRELEASED: 'park,monitoring' });
-  db = openPostgres(product.databaseUrl(), 2);
-  admin = new HttpClient(product.url);
-  expect((await activate(admin, product.activationLink)).status).toBe(303);
-  await createStandardUsers(db, [
-    { extension: '201', name: 'alice', password: STRONG.password },
-    { extension: '202', name: 'bob', password: STRONG.password },
-  ]);
-  for (const row of await db.selectFrom('extensions').select(['id', 'number']).where('number', 'in', ['201', '202']).execute()) ext[row.number] = row.id;
-  // Bob works in Lyon: the pickup page's site filter tells him apart.
-  const site = await admin.json('POST', '/api/sites', { name: 'Lyon' });
-  expect(site.status, await site.clone().text()).toBe(201);
-  await db.updateTable('extensions').set({ site_id: ((await site.json()) as { id: string }).id }).where('id', '=', ext['202']!).execute();
-  await db.updateTable('accounts').set({ setup_completed_at: new Date() }).execute();
-  browser = await launchChromium();
-  page = await signIn(browser, product.url, ADMIN, STRONG.password);
-  page.setDefaultTimeout(15_000);
+  ({ product, db, page, admin, extensions: ext } = await pages.start(async ({ admin, db, extensions }) => {
+    // Bob works in Lyon: the pickup page's site filter tells him apart.
+    const site = await admin.json('POST', '/api/sites', { name: 'Lyon' });
+    expect(site.status, await site.clone().text()).toBe(201);
+    await db.updateTable('extensions').set({ site_id: ((await site.json()) as { id: string }).id }).where('id', '=', extensions['202']!).execute();
+  }));
 }, 120_000);
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail' && page) {
-    await page.screenshot({ path: `${product.dataDir}/failure.png` }).catch(() => {});
-    console.error(`screenshot: ${product.dataDir}/failure.png at ${page.url()}`);
-  }
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await db?.destroy();
-  expect(await product?.stop()).toBe(0);
-  await scratch?.drop();
-});
 
 describe('the group pages’ member picker, wizard and list', () => {
   it('pickup: filters by search and site, shows the selected only, keeps the ticks across Back, and starts each step unfiltered', { timeout: 60_000 }, async () => {

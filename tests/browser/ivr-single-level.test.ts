@@ -1,14 +1,11 @@
 /// <reference lib="dom" />
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { openPostgres, type Db } from '@carillon/db';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { Db } from '@carillon/db';
+import type { RunningProduct } from '../support/product.ts';
+import { adminPages } from '../support/admin-pages.ts';
 import { en } from '../../app/src/lib/i18n/en.ts';
 import { en as ivrEn } from '../../app/src/lib/i18n/features/ivr.ts';
-import { launchChromium } from '../support/browser.ts';
-import { startProduct, type RunningProduct } from '../support/product.ts';
-import { activate, HttpClient, STRONG } from '../support/http-client.ts';
-import { createStandardUsers, signIn } from '../support/softphone-users.ts';
-import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
 import { seriousViolations } from '../support/axe.ts';
 
 /**
@@ -19,44 +16,14 @@ import { seriousViolations } from '../support/axe.ts';
  * has no serious accessibility violation.
  */
 let product: RunningProduct;
-let browser: Browser;
 let db: Db;
 let page: Page;
-let scratch: { url: string; drop: () => Promise<void> } | undefined;
 let accountId = '';
-const ADMIN = 'admin@demo.carillon.localhost';
+const pages = adminPages({ scratchName: 'ivrsinglelevel', unreleased: 'ivr' });
 
 beforeAll(async () => {
-  const pgUrl = testPostgresUrl();
-  if (pgUrl) scratch = await createScratchDatabase(pgUrl, 'ivrsinglelevel');
-  product = await startProduct({ ...(scratch ? { DATABASE_URL: scratch.url } : {}), ENABLE_UNRELEASED: 'ivr' });
-  db = openPostgres(product.databaseUrl(), 2);
-  const admin = new HttpClient(product.url);
-  expect((await activate(admin, product.activationLink)).status).toBe(303);
-  await createStandardUsers(db, [
-    { extension: '201', name: 'alice', password: STRONG.password },
-    { extension: '202', name: 'bob', password: STRONG.password },
-  ]);
-  accountId = (await db.selectFrom('extensions').select('account_id').where('number', '=', '201').executeTakeFirstOrThrow()).account_id;
-  await db.updateTable('accounts').set({ setup_completed_at: new Date() }).execute();
-  browser = await launchChromium();
-  page = await signIn(browser, product.url, ADMIN, STRONG.password);
-  page.setDefaultTimeout(15_000);
+  ({ product, db, page, accountId } = await pages.start());
 }, 120_000);
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail' && page) {
-    await page.screenshot({ path: `${product.dataDir}/failure.png` }).catch(() => {});
-    console.error(`screenshot: ${product.dataDir}/failure.png at ${page.url()}`);
-  }
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await db?.destroy();
-  expect(await product?.stop()).toBe(0);
-  await scratch?.drop();
-});
 
 const stored = async () => ((await db.selectFrom('ivr_settings').select('settings').where('account_id', '=', accountId).executeTakeFirst())?.settings as { singleLevel?: unknown } | undefined)?.singleLevel;
 

@@ -1,13 +1,10 @@
 /// <reference lib="dom" />
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { openPostgres, type Db } from '@carillon/db';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { Db } from '@carillon/db';
+import type { RunningProduct } from '../support/product.ts';
+import { adminPages } from '../support/admin-pages.ts';
 import { en as ivrEn } from '../../app/src/lib/i18n/features/ivr.ts';
-import { launchChromium } from '../support/browser.ts';
-import { startProduct, type RunningProduct } from '../support/product.ts';
-import { activate, HttpClient, STRONG } from '../support/http-client.ts';
-import { createStandardUsers, signIn } from '../support/softphone-users.ts';
-import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
 import { seriousViolations } from '../support/axe.ts';
 
 /**
@@ -17,49 +14,21 @@ import { seriousViolations } from '../support/axe.ts';
  * keys 2 0 1 connect to alice; 1 and a pause is key 1 (bob); a disabled extension is no number to dial.
  */
 let product: RunningProduct;
-let browser: Browser;
 let db: Db;
 let page: Page;
-let scratch: { url: string; drop: () => Promise<void> } | undefined;
-const ADMIN = 'admin@demo.carillon.localhost';
+const pages = adminPages({ scratchName: 'ivrtrydial', unreleased: 'ivr' });
 
 beforeAll(async () => {
-  const pgUrl = testPostgresUrl();
-  if (pgUrl) scratch = await createScratchDatabase(pgUrl, 'ivrtrydial');
-  product = await startProduct({ ...(scratch ? { DATABASE_URL: scratch.url } : {}), ENABLE_UNRELEASED: 'ivr' });
-  db = openPostgres(product.databaseUrl(), 2);
-  const admin = new HttpClient(product.url);
-  expect((await activate(admin, product.activationLink)).status).toBe(303);
-  await createStandardUsers(db, [
-    { extension: '201', name: 'alice', password: STRONG.password },
-    { extension: '202', name: 'bob', password: STRONG.password },
-  ]);
-  await db.updateTable('accounts').set({ setup_completed_at: new Date() }).execute();
-  const created = await admin.json('POST', '/api/ivr/menus', { number: '1001', name: 'Main', language: 'en' });
-  expect(created.status).toBe(201);
-  const { menu } = (await created.json()) as { menu: { id: string } };
-  const keys = await admin.json('PATCH', `/api/ivr/menus/${menu.id}`, { prompt: { mode: 'tts', text: 'Welcome. For Bob, press 1.' }, keys: { '1': { type: 'connect', extension: '202' } } });
-  expect(keys.status).toBe(200);
-  const { settings } = (await (await admin.get('/api/ivr')).json()) as { settings: Record<string, unknown> };
-  expect((await admin.json('PUT', '/api/ivr/settings', { ...settings, mode: 'multi', businessHoursMenu: '1001' })).status).toBe(200);
-  browser = await launchChromium();
-  page = await signIn(browser, product.url, ADMIN, STRONG.password);
-  page.setDefaultTimeout(15_000);
+  ({ product, db, page } = await pages.start(async ({ admin }) => {
+    const created = await admin.json('POST', '/api/ivr/menus', { number: '1001', name: 'Main', language: 'en' });
+    expect(created.status).toBe(201);
+    const { menu } = (await created.json()) as { menu: { id: string } };
+    const keys = await admin.json('PATCH', `/api/ivr/menus/${menu.id}`, { prompt: { mode: 'tts', text: 'Welcome. For Bob, press 1.' }, keys: { '1': { type: 'connect', extension: '202' } } });
+    expect(keys.status).toBe(200);
+    const { settings } = (await (await admin.get('/api/ivr')).json()) as { settings: Record<string, unknown> };
+    expect((await admin.json('PUT', '/api/ivr/settings', { ...settings, mode: 'multi', businessHoursMenu: '1001' })).status).toBe(200);
+  }));
 }, 120_000);
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail' && page) {
-    await page.screenshot({ path: `${product.dataDir}/failure.png` }).catch(() => {});
-    console.error(`screenshot: ${product.dataDir}/failure.png at ${page.url()}`);
-  }
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await db?.destroy();
-  expect(await product?.stop()).toBe(0);
-  await scratch?.drop();
-});
 
 const keypad = () => page.getByRole('group', { name: ivrEn['ivr.try.keypad'] });
 const log = () => page.locator('ol.log > li');

@@ -1,14 +1,13 @@
 /// <reference lib="dom" />
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { openPostgres, type Db } from '@carillon/db';
+import type { Db } from '@carillon/db';
+import type { RunningProduct } from '../support/product.ts';
+import { adminPages } from '../support/admin-pages.ts';
 import { en } from '../../app/src/lib/i18n/en.ts';
 import { en as parkEn } from '../../app/src/lib/i18n/features/park.ts';
-import { launchChromium } from '../support/browser.ts';
-import { startProduct, type RunningProduct } from '../support/product.ts';
-import { activate, HttpClient, STRONG } from '../support/http-client.ts';
-import { createStandardUsers, signIn } from '../support/softphone-users.ts';
-import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
+import { STRONG } from '../support/http-client.ts';
+import { signIn } from '../support/softphone-users.ts';
 import { seriousViolations } from '../support/axe.ts';
 
 /**
@@ -22,41 +21,12 @@ let product: RunningProduct;
 let browser: Browser;
 let db: Db;
 let page: Page;
-let scratch: { url: string; drop: () => Promise<void> } | undefined;
-const ext: Record<string, string> = {};
-const ADMIN = 'admin@demo.carillon.localhost';
+let ext: Record<string, string> = {};
+const pages = adminPages({ scratchName: 'parkpages', unreleased: 'park' });
 
 beforeAll(async () => {
-  const pgUrl = testPostgresUrl();
-  if (pgUrl) scratch = await createScratchDatabase(pgUrl, 'parkpages');
-  product = await startProduct({ ...(scratch ? { DATABASE_URL: scratch.url } : {}), ENABLE_UNRELEASED: 'park' });
-  db = openPostgres(product.databaseUrl(), 2);
-  const admin = new HttpClient(product.url);
-  expect((await activate(admin, product.activationLink)).status).toBe(303);
-  await createStandardUsers(db, [
-    { extension: '201', name: 'alice', password: STRONG.password },
-    { extension: '202', name: 'bob', password: STRONG.password },
-  ]);
-  for (const row of await db.selectFrom('extensions').select(['id', 'number']).where('number', 'in', ['201', '202']).execute()) ext[row.number] = row.id;
-  await db.updateTable('accounts').set({ setup_completed_at: new Date() }).execute();
-  browser = await launchChromium();
-  page = await signIn(browser, product.url, ADMIN, STRONG.password);
-  page.setDefaultTimeout(15_000);
+  ({ product, browser, db, page, extensions: ext } = await pages.start());
 }, 120_000);
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail' && page) {
-    await page.screenshot({ path: `${product.dataDir}/failure.png` }).catch(() => {});
-    console.error(`screenshot: ${product.dataDir}/failure.png at ${page.url()}`);
-  }
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await db?.destroy();
-  expect(await product?.stop()).toBe(0);
-  await scratch?.drop();
-});
 
 const parkRow = (number: string) => page.getByTestId('park-locations').getByRole('row').filter({ has: page.getByRole('cell', { name: number, exact: true }) });
 

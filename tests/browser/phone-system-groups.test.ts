@@ -1,14 +1,13 @@
 /// <reference lib="dom" />
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { openPostgres, type Db } from '@carillon/db';
+import type { Db } from '@carillon/db';
+import type { RunningProduct } from '../support/product.ts';
+import { adminPages } from '../support/admin-pages.ts';
 import { en } from '../../app/src/lib/i18n/en.ts';
 import { en as queuesEn } from '../../app/src/lib/i18n/features/call-queues.ts';
-import { launchChromium } from '../support/browser.ts';
-import { startProduct, type RunningProduct } from '../support/product.ts';
-import { activate, HttpClient, STRONG } from '../support/http-client.ts';
-import { createStandardUsers, signIn } from '../support/softphone-users.ts';
-import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
+import { STRONG } from '../support/http-client.ts';
+import { signIn } from '../support/softphone-users.ts';
 import { seriousViolations } from '../support/axe.ts';
 
 /**
@@ -22,11 +21,10 @@ let product: RunningProduct;
 let browser: Browser;
 let db: Db;
 let page: Page;
-let scratch: { url: string; drop: () => Promise<void> } | undefined;
 let accountId = '';
-const ext: Record<string, string> = {};
+let ext: Record<string, string> = {};
 let deskPhoneId = '';
-const ADMIN = 'admin@demo.carillon.localhost';
+const pages = adminPages({ scratchName: 'groupspages', unreleased: 'queues,paging,monitoring' });
 
 /** Polls until `read` returns a value `ok` accepts, or fails with the last value after the deadline. */
 async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 10_000): Promise<T> {
@@ -41,42 +39,12 @@ async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, what
 }
 
 beforeAll(async () => {
-  const pgUrl = testPostgresUrl();
-  if (pgUrl) scratch = await createScratchDatabase(pgUrl, 'groupspages');
-  product = await startProduct({ ...(scratch ? { DATABASE_URL: scratch.url } : {}), ENABLE_UNRELEASED: 'queues,paging,monitoring' });
-  db = openPostgres(product.databaseUrl(), 2);
-  const admin = new HttpClient(product.url);
-  expect((await activate(admin, product.activationLink)).status).toBe(303);
-  await createStandardUsers(db, [
-    { extension: '201', name: 'alice', password: STRONG.password },
-    { extension: '202', name: 'bob', password: STRONG.password },
-  ]);
-  for (const row of await db.selectFrom('extensions').select(['id', 'number', 'account_id']).where('number', 'in', ['201', '202']).execute()) {
-    ext[row.number] = row.id;
-    accountId = row.account_id;
-  }
-  const phone = await admin.json('POST', '/api/devices', { extensionId: ext['202'], type: 'desk_phone', name: 'Warehouse phone' });
-  expect(phone.status, await phone.clone().text()).toBe(201);
-  deskPhoneId = (await db.selectFrom('devices').select('id').where('name', '=', 'Warehouse phone').executeTakeFirstOrThrow()).id;
-  await db.updateTable('accounts').set({ setup_completed_at: new Date() }).execute();
-  browser = await launchChromium();
-  page = await signIn(browser, product.url, ADMIN, STRONG.password);
-  page.setDefaultTimeout(15_000);
+  ({ product, browser, db, page, accountId, extensions: ext } = await pages.start(async ({ admin, db, extensions }) => {
+    const phone = await admin.json('POST', '/api/devices', { extensionId: extensions['202'], type: 'desk_phone', name: 'Warehouse phone' });
+    expect(phone.status, await phone.clone().text()).toBe(201);
+    deskPhoneId = (await db.selectFrom('devices').select('id').where('name', '=', 'Warehouse phone').executeTakeFirstOrThrow()).id;
+  }));
 }, 120_000);
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail' && page) {
-    await page.screenshot({ path: `${product.dataDir}/failure.png` }).catch(() => {});
-    console.error(`screenshot: ${product.dataDir}/failure.png at ${page.url()}`);
-  }
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await db?.destroy();
-  expect(await product?.stop()).toBe(0);
-  await scratch?.drop();
-});
 
 describe('phone system groups (admin pages)', () => {
   it('creates a call queue with two members and business hours, sets a manager with a PIN, and copies its settings to a second queue', { timeout: 90_000 }, async () => {

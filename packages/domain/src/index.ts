@@ -17,3 +17,4 @@ export * from './calendar-event.ts';
 export * from './park/index.ts';
 export * from './monitoring/index.ts';
 export * from './paging/index.ts';
+export * from './spoken-digits.ts';

@@ -37,8 +37,11 @@ export async function readJson<S extends z.ZodType>(
 // An unknown parameter of a strict schema has no path: the issue names it instead.
 const fieldsOf = (error: z.ZodError) => Object.fromEntries(error.issues.map((i) => [i.path.join('.') || ('keys' in i ? i.keys.join(',') : '_'), i.message]));
 
+/** A query string read against its schema: the data, or the 400 to answer. */
+export type QueryRead<S extends z.ZodType> = { ok: true; data: z.output<S> } | { ok: false; response: Response };
+
 /** Parses a URL's query with a schema; a bad query is a 400 naming the parameters. */
-export function readQuery<S extends z.ZodType>(url: URL, schema: S): { ok: true; data: z.output<S> } | { ok: false; response: Response } {
+export function readQuery<S extends z.ZodType>(url: URL, schema: S): QueryRead<S> {
   const parsed = schema.safeParse(Object.fromEntries(url.searchParams));
   if (!parsed.success) return { ok: false, response: json({ error: 'invalid_query', fields: fieldsOf(parsed.error) }, { status: 400 }) };
   return { ok: true, data: parsed.data };

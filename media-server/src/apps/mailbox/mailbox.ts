@@ -1,4 +1,4 @@
-import { PIN_MAX, PIN_MIN, type PinRule } from '@carillon/domain';
+import { PIN_MAX, PIN_MIN, spellDigits, type PinRule } from '@carillon/domain';
 import type { CallApp, CallHandle } from '../call-handle.ts';
 import type { MailboxDestination } from '../../routing/destination.ts';
 import type { MailboxAccess, MailboxCallBack, PhoneMessage } from './mailbox-access.ts';
@@ -265,7 +265,6 @@ async function goodbye(call: CallHandle, text: string): Promise<void> {
 }
 
 /** Phone numbers are read digit by digit. */
-const spell = (number: string) => number.split('').join(' ');
 
 const KEY_NAMES = { en: { '#': 'pound', '*': 'star' }, fr: { '#': 'dièse', '*': 'étoile' } } as const;
 const keyName = (language: 'en' | 'fr', key: string) => (key === '#' || key === '*' ? KEY_NAMES[language][key] : key);
@@ -324,14 +323,14 @@ const TEXTS: Record<'en' | 'fr', Texts> = {
     goodbye: 'Goodbye.',
     none: (folder) => (folder === 'new' ? 'You have no new messages.' : 'You have no saved messages.'),
     noMore: (folder) => (folder === 'new' ? 'You have no more new messages.' : 'You have no more saved messages.'),
-    from: (number) => (number ? `From ${spell(number)}.` : 'From an unknown caller.'),
+    from: (number) => (number ? `From ${spellDigits(number)}.` : 'From an unknown caller.'),
     messageOptions: (folder) =>
       `To delete this message, press ${en(K.delete)}.${folder === 'new' ? ` To save it, press ${en(K.save)}.` : ''} To hear it again, press ${en(K.repeat)}. To call the sender back, press ${en(K.callBack)}. For the next message, press ${en(K.skip)}. For the main menu, press ${en(K.mainMenu)}.`,
     deleted: 'Message deleted.',
     saved: 'Message saved.',
     withheld: "The caller's number was withheld: it cannot be called back.",
     cannotCallBack: 'This number cannot be called from your phone.',
-    callingBack: (number) => `Calling ${spell(number)}.`,
+    callingBack: (number) => `Calling ${spellDigits(number)}.`,
     notReached: 'The call did not go through.',
     greetingMenu: (custom) =>
       `Your callers hear ${custom ? 'your own greeting' : 'the default greeting'} during user hours. To record a new greeting, press ${en(G.record)}. To use the default greeting, press ${en(G.useDefault)}. To hear your greeting, press ${en(G.listen)}. To record your name, press ${en(G.recordName)}. For the main menu, press ${en(G.mainMenu)}.`,
@@ -376,14 +375,14 @@ const TEXTS: Record<'en' | 'fr', Texts> = {
     goodbye: 'Au revoir.',
     none: (folder) => (folder === 'new' ? "Vous n'avez aucun nouveau message." : "Vous n'avez aucun message conservé."),
     noMore: (folder) => (folder === 'new' ? "Vous n'avez plus de nouveaux messages." : "Vous n'avez plus de messages conservés."),
-    from: (number) => (number ? `De ${spell(number)}.` : "D'un numéro inconnu."),
+    from: (number) => (number ? `De ${spellDigits(number)}.` : "D'un numéro inconnu."),
     messageOptions: (folder) =>
       `Pour supprimer ce message, appuyez sur ${fr(K.delete)}.${folder === 'new' ? ` Pour le conserver, appuyez sur ${fr(K.save)}.` : ''} Pour le réécouter, appuyez sur ${fr(K.repeat)}. Pour rappeler l'appelant, appuyez sur ${fr(K.callBack)}. Pour le message suivant, appuyez sur ${fr(K.skip)}. Pour le menu principal, appuyez sur ${fr(K.mainMenu)}.`,
     deleted: 'Message supprimé.',
     saved: 'Message conservé.',
     withheld: "Le numéro de l'appelant était masqué : il ne peut pas être rappelé.",
     cannotCallBack: 'Ce numéro ne peut pas être appelé depuis votre poste.',
-    callingBack: (number) => `Appel du ${spell(number)}.`,
+    callingBack: (number) => `Appel du ${spellDigits(number)}.`,
     notReached: "L'appel n'a pas abouti.",
     greetingMenu: (custom) =>
       `Vos appelants entendent ${custom ? 'votre propre annonce' : "l'annonce par défaut"} pendant vos heures. Pour enregistrer une nouvelle annonce, appuyez sur ${fr(G.record)}. Pour utiliser l'annonce par défaut, appuyez sur ${fr(G.useDefault)}. Pour écouter votre annonce, appuyez sur ${fr(G.listen)}. Pour enregistrer votre nom, appuyez sur ${fr(G.recordName)}. Pour le menu principal, appuyez sur ${fr(G.mainMenu)}.`,

@@ -1,3 +1,4 @@
+import { spellDigits } from '@carillon/domain';
 import type { CallApp } from '../call-handle.ts';
 import type { AgentLoginResult, QueueAgents } from './queue-ports.ts';
 
@@ -20,7 +21,7 @@ export function queueAgentApp(agents: QueueAgents): CallApp {
 
 /** What the agent hears after its code. */
 export function agentConfirmation(result: AgentLoginResult, queueNumber: string | null, accepting: boolean, language: 'en' | 'fr'): string {
-  const spelled = queueNumber?.split('').join(' ') ?? '';
+  const spelled = queueNumber ? spellDigits(queueNumber) : '';
   if (language === 'fr') {
     if (result === 'not_a_member') return `Vous n'êtes pas membre de la file d'attente ${spelled}. Au revoir.`;
     if (result.queues === 0) return "Vous n'êtes membre d'aucune file d'attente. Au revoir.";

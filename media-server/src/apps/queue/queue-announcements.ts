@@ -1,3 +1,4 @@
+import { spellDigits } from '@carillon/domain';
 /**
  * What a waiting caller is told of its place (issue 15, beyond the anchors): "you are caller 3;
  * expected wait 2 minutes", spoken by TTS in the call's language. The wait is left out while the
@@ -23,14 +24,14 @@ export function callbackOffer(key: string, language: 'en' | 'fr'): string {
 
 /** What a caller who pressed the callback key hears before the queue hangs up. */
 export function callbackConfirmation(number: string, language: 'en' | 'fr'): string {
-  const spelled = number.split('').join(' ');
+  const spelled = spellDigits(number);
   if (language === 'fr') return `Nous vous rappellerons au ${spelled}. Vous gardez votre place. Au revoir.`;
   return `We will call you back at ${spelled}. You keep your place. Goodbye.`;
 }
 
 /** The callback number read back before it is kept (issue 15: "the caller presses 1, confirms the number"). */
 export function callbackNumberCheck(number: string, language: 'en' | 'fr'): string {
-  const spelled = number.split('').join(' ');
+  const spelled = spellDigits(number);
   if (language === 'fr') return `Nous vous rappellerons au ${spelled}. Pour confirmer, appuyez sur 1. Pour donner un autre numéro, appuyez sur 2.`;
   return `We will call you back at ${spelled}. To confirm, press 1. To give another number, press 2.`;
 }

@@ -1,4 +1,4 @@
-import { membersToOffer } from '@carillon/domain';
+import { membersToOffer, spellDigits } from '@carillon/domain';
 import type { QueueCallbackEntry } from '@carillon/contracts/call-queues';
 import type { ExtensionDestination, PstnDestination } from '../../routing/destination.ts';
 import type { BridgeOutcome, PlaySource, RoomRef } from '../call-handle.ts';
@@ -62,13 +62,13 @@ const MAX_SERVING = 50;
 
 /** The agent's whisper before the caller is dialled: who it calls back. */
 export function callbackAnnouncement(number: string, language: 'en' | 'fr'): string {
-  const spelled = number.split('').join(' ');
+  const spelled = spellDigits(number);
   return language === 'fr' ? `Rappel pour le ${spelled}.` : `Callback for ${spelled}.`;
 }
 
 /** What the agent hears when the caller called back did not answer, before it is hung up. */
 export function callbackNotAnswered(number: string, retried: boolean, language: 'en' | 'fr'): string {
-  const spelled = number.split('').join(' ');
+  const spelled = spellDigits(number);
   if (language === 'fr') return `Le ${spelled} ne répond pas. ${retried ? 'Le rappel est abandonné.' : 'Nouvel essai plus tard.'}`;
   return `${spelled} did not answer. ${retried ? 'The callback is dropped.' : 'It will be tried again later.'}`;
 }

@@ -1,3 +1,4 @@
+import { spellDigits } from '@carillon/domain';
 import type { VoicemailReason } from '../../routing/destination.ts';
 
 /**
@@ -56,9 +57,4 @@ export interface NewVoicemail {
 export function mailboxName(settings: MailboxSettings, extensionNumber: string, language: 'en' | 'fr'): string {
   if (settings.extensionName) return settings.extensionName;
   return language === 'fr' ? `le poste ${spellDigits(extensionNumber)}` : `extension ${spellDigits(extensionNumber)}`;
-}
-
-/** Digits spoken one by one ("1 0 1", not "one hundred and one"), as phone numbers are read. */
-function spellDigits(number: string): string {
-  return number.split('').join(' ');
 }

@@ -1,6 +1,5 @@
-import fs from 'node:fs';
 import type { Db } from '@carillon/db';
-import { voicemailFilePath, voicemailMp3PathOf } from './voicemail-inbox.ts';
+import { voicemailMp3PathOf } from './voicemail-inbox.ts';
 
 /**
  * What deleting an extension leaves on disk: its mailbox's messages (WAV, the MP3 made for e-mails, the
@@ -41,12 +40,4 @@ export async function takeExtensionAudioFiles(trx: Db, accountId: string, extens
     ...greetings.map((g) => g.file),
     name?.file,
   ].filter((p): p is string => Boolean(p));
-}
-
-/** Removes files named relative to DATA_DIR; a name that would leave DATA_DIR is passed over (a bad row never deletes elsewhere). */
-export async function removeDataFiles(dataDir: string, relatives: readonly string[]): Promise<void> {
-  for (const relative of new Set(relatives)) {
-    const file = voicemailFilePath(dataDir, relative);
-    if (file) await fs.promises.rm(file, { force: true });
-  }
 }

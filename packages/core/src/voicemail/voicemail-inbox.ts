@@ -231,6 +231,14 @@ export function voicemailFilePath(dataDir: string, relative: string): string | n
   return absolute.startsWith(root + path.sep) ? absolute : null;
 }
 
+/** Removes files named relative to DATA_DIR; a name that would leave DATA_DIR is passed over (a bad row never deletes elsewhere). */
+export async function removeDataFiles(dataDir: string, relatives: readonly string[]): Promise<void> {
+  for (const relative of new Set(relatives)) {
+    const file = voicemailFilePath(dataDir, relative);
+    if (file) await fs.promises.rm(file, { force: true });
+  }
+}
+
 /**
  * Where the MP3 copy of a message's audio (for notification e-mails) lives,
  * relative to DATA_DIR: beside the WAV, so the purge removes both.
@@ -294,9 +302,6 @@ async function removeMessages(db: Db, dataDir: string, messages: readonly { id: 
     // The row first: a file left behind by a crash here is only disk, never a message pointing at nothing.
     await db.deleteFrom('voicemail_messages').where('id', '=', m.id).where('account_id', '=', m.account_id).execute();
     if (m.transcription_id) await db.deleteFrom('transcriptions').where('id', '=', m.transcription_id).where('account_id', '=', m.account_id).execute();
-    for (const relative of new Set([m.audio_path, voicemailMp3PathOf(m.audio_path), m.transcription_audio_path].filter((p): p is string => Boolean(p)))) {
-      const file = voicemailFilePath(dataDir, relative);
-      if (file) await fs.promises.rm(file, { force: true });
-    }
+    await removeDataFiles(dataDir, [m.audio_path, voicemailMp3PathOf(m.audio_path), m.transcription_audio_path].filter((p): p is string => Boolean(p)));
   }
 }

@@ -1,18 +1,11 @@
 import { nameRecordingUploadQuery } from '@carillon/core/voicemail';
 import { readQuery } from '#lib/server/api.ts';
-import { hiddenArea } from '#lib/server/unreleased.ts';
 import { deleteNameRecording, getNameRecording, putNameRecording } from '#lib/server/voicemail/name-recording.ts';
 import type { RequestHandler } from './$types';
 
 /** The signed-in user's recorded name: its audio (404 while there is none). */
 export const GET: RequestHandler = (event) => getNameRecording(event);
 /** The body is the audio file itself; the query says how it was made and its name. */
-export const PUT: RequestHandler = async (event) => {
-  const hidden = await hiddenArea('answering_rules');
-  if (hidden) return hidden;
-  const query = readQuery(event.url, nameRecordingUploadQuery);
-  if (!query.ok) return query.response;
-  return putNameRecording(event, query.data);
-};
+export const PUT: RequestHandler = (event) => putNameRecording(event, readQuery(event.url, nameRecordingUploadQuery));
 /** No recorded name any more: TTS says the name. */
 export const DELETE: RequestHandler = (event) => deleteNameRecording(event);
