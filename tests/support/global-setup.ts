@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import type { TestProject } from 'vitest/node';
+import { migrateToLatest, openPglite } from '@carillon/db';
 import { startPrivateRedis, type PrivateRedis } from '../../scripts/lib/private-redis.ts';
 
 /**
@@ -9,6 +10,7 @@ import { startPrivateRedis, type PrivateRedis } from '../../scripts/lib/private-
  * when 127.0.0.1:6379 answers); otherwise one private redis-server serves the run.
  */
 let redis: PrivateRedis | null = null;
+let imageDir: string | null = null;
 
 export async function setup(project: TestProject) {
   if (!process.env.REDIS_URL) {
@@ -17,14 +19,34 @@ export async function setup(project: TestProject) {
   }
   project.provide('redisUrl', process.env.REDIS_URL);
   fs.mkdirSync(path.join(os.tmpdir(), 'carillon-tests'), { recursive: true });
+  project.provide('pgliteImage', await migratedPgliteImage());
+}
+
+/**
+ * One migrated PGlite data directory, dumped once for the run: `freshDb` loads a copy of it instead of
+ * creating a cluster and migrating it in every test file (about 4 s quiet, over 10 s on a loaded machine,
+ * in some sixty files). Built from this checkout's migrations at each run, so it is never stale.
+ */
+async function migratedPgliteImage(): Promise<string> {
+  imageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carillon-tests', 'pglite-image-'));
+  const { db, pglite } = await openPglite(null);
+  await migrateToLatest(db);
+  const image = await pglite.dumpDataDir('none');
+  await db.destroy();
+  const file = path.join(imageDir, 'migrated.tar');
+  fs.writeFileSync(file, Buffer.from(await image.arrayBuffer()));
+  return file;
 }
 
 export async function teardown() {
   await redis?.stop();
+  if (imageDir) fs.rmSync(imageDir, { recursive: true, force: true });
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     redisUrl: string;
+    /** A migrated PGlite data directory (tar) that `freshDb` opens copies of. */
+    pgliteImage: string;
   }
 }

@@ -8,8 +8,8 @@ import {
   stepDefaults,
   type AuditActor,
 } from '@carillon/core';
-import { migrateToLatest, openPglite, openPostgres, servePglite, type Db } from '@carillon/db';
-import { freshDb } from '../../../tests/support/env.ts';
+import { openPostgres, servePglite, type Db } from '@carillon/db';
+import { freshDb, freshPglite } from '../../../tests/support/env.ts';
 import {
   GOOD_CREDENTIALS,
   POLICY,
@@ -382,8 +382,7 @@ describe('quick setup wizard through a connection pool', () => {
   // (scripts/lib/database.ts); a query issued outside a step's transaction would queue
   // behind that transaction there, so every stage must run entirely inside it.
   it('saves every stage and its audit entry on PGlite served over the wire', async () => {
-    const { db: direct, pglite } = await openPglite(null);
-    await migrateToLatest(direct);
+    const { pglite } = await freshPglite();
     const served = await servePglite(pglite);
     const pooled = openPostgres(served.url, 2);
     try {

@@ -23,11 +23,17 @@ export function openPostgres(databaseUrl: string, max = 10): Db {
   });
 }
 
-/** Opens the embedded PGlite database in-process (one process owns it; others reach it by socket). */
-export async function openPglite(dataDir: string | null): Promise<{ db: Db; pglite: PGlite }> {
+/**
+ * Opens the embedded PGlite database in-process (one process owns it; others reach it by socket).
+ * `null` is a private in-memory database; an image (a data directory dumped by `dumpDataDir`) opens an
+ * in-memory copy of it, which skips creating the cluster (tests load one migrated image many times).
+ */
+export async function openPglite(dataDir: string | null | { image: Blob }): Promise<{ db: Db; pglite: PGlite }> {
   let pglite: PGlite;
   if (dataDir === null) {
     pglite = await PGlite.create();
+  } else if (typeof dataDir === 'object') {
+    pglite = await PGlite.create({ loadDataDir: dataDir.image });
   } else {
     const dir = path.join(dataDir, 'pglite');
     fs.mkdirSync(dir, { recursive: true });
