@@ -2,7 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import type { TestProject } from 'vitest/node';
-import { migrateToLatest, openPglite } from '@carillon/db';
+import { migrateToLatest, openPglite, openPostgres } from '@carillon/db';
+import { createMigratedTemplate } from './postgres.ts';
 import { startPrivateRedis, type PrivateRedis } from '../../scripts/lib/private-redis.ts';
 
 /**
@@ -11,6 +12,7 @@ import { startPrivateRedis, type PrivateRedis } from '../../scripts/lib/private-
  */
 let redis: PrivateRedis | null = null;
 let imageDir: string | null = null;
+let template: { name: string; drop: () => Promise<void> } | null = null;
 
 export async function setup(project: TestProject) {
   if (!process.env.REDIS_URL) {
@@ -20,6 +22,19 @@ export async function setup(project: TestProject) {
   project.provide('redisUrl', process.env.REDIS_URL);
   fs.mkdirSync(path.join(os.tmpdir(), 'carillon-tests'), { recursive: true });
   project.provide('pgliteImage', await migratedPgliteImage());
+  // Scratch databases on the machine's PostgreSQL are copies of one migrated template (createScratchDatabase):
+  // the products and workers started on them find nothing to migrate.
+  if (process.env.TEST_POSTGRES_URL) {
+    template = await createMigratedTemplate(process.env.TEST_POSTGRES_URL, async (url) => {
+      const db = openPostgres(url, 1);
+      try {
+        await migrateToLatest(db);
+      } finally {
+        await db.destroy();
+      }
+    });
+  }
+  project.provide('postgresTemplate', template?.name ?? null);
 }
 
 /**
@@ -41,6 +56,7 @@ async function migratedPgliteImage(): Promise<string> {
 export async function teardown() {
   await redis?.stop();
   if (imageDir) fs.rmSync(imageDir, { recursive: true, force: true });
+  await template?.drop();
 }
 
 declare module 'vitest' {
@@ -48,5 +64,7 @@ declare module 'vitest' {
     redisUrl: string;
     /** A migrated PGlite data directory (tar) that `freshDb` opens copies of. */
     pgliteImage: string;
+    /** The migrated database that scratch databases on TEST_POSTGRES_URL copy, when there is one. */
+    postgresTemplate: string | null;
   }
 }
