@@ -20,20 +20,35 @@ export abstract class SipConnection {
   readonly aliases = new Set<string>();
   protected readonly user: SipConnectionUser;
   #idle: ReturnType<typeof setTimeout> | null;
+  /** The idle timer fired and no traffic has come since. */
+  #idleDue = false;
   #closed = false;
 
   constructor(id: string, source: SipSource, idleTimeoutMs: number, user: SipConnectionUser) {
     this.id = id;
     this.source = { ...source, connectionId: id };
     this.user = user;
-    this.#idle = setTimeout(() => this.close(), idleTimeoutMs);
+    this.#idle = setTimeout(this.#onIdle, idleTimeoutMs);
   }
+
+  /**
+   * The countdown ran out. Traffic that arrived while the event loop was busy (a pong, a CRLF) has not been
+   * read yet: timers run before the loop polls sockets. The decision waits for that poll (setImmediate runs
+   * after it), so a stall of the process never drops a live peer; `touch()` re-arms the timer if it spoke.
+   */
+  #onIdle = (): void => {
+    this.#idleDue = true;
+    setImmediate(() => {
+      if (this.#idleDue) this.close();
+    });
+  };
 
   /** Restarts the idle countdown with a new length, kept for later traffic too. */
   setIdleTimeout(ms: number): void {
     if (this.#closed) return;
     this.#clearIdle();
-    this.#idle = setTimeout(() => this.close(), ms);
+    this.#idleDue = false;
+    this.#idle = setTimeout(this.#onIdle, ms);
   }
 
   get closed(): boolean {
@@ -54,6 +69,8 @@ export abstract class SipConnection {
   protected abstract destroy(): void;
 
   protected touch(): void {
+    this.#idleDue = false;
+    // Re-arms the countdown, also when it has just fired (Node's refresh() reactivates a fired timer).
     this.#idle?.refresh();
   }
 
