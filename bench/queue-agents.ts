@@ -198,7 +198,7 @@ try {
   console.log(`  all gaps: p50 ${percentile(gapsAll, 50).toFixed(0)} ms, p99 ${percentile(gapsAll, 99).toFixed(0)} ms (${gapsAll.length})`);
   console.log(`callers in the queue (max seen): ${Math.max(0, ...samples.map((s) => s.inQueue))}, of them waiting for an offer: ${Math.max(0, ...samples.map((s) => s.waiting))} (${samples.length} samples)`);
   console.log(`hold music packets: ${media.music} (about ${Math.round(waitingCallerSeconds * 50)} expected from ${waitingCallerSeconds.toFixed(0)} caller-seconds waiting), agents' voice packets: ${media.voice}`);
-  console.log(`CPU: this process (edge) ${pct(cpu)}; ${AGENTS} agent SIPps ${pct(agentCpu)} over their life; caller SIPp ${pct(callerResult.cpuSeconds)}`);
+  console.log(`CPU: this process (edge) ${pct(cpu)}; ${AGENTS} agent SIPps ${pct(agentCpu)} (all their CPU since they started, over the window); caller SIPp ${pct(callerResult.cpuSeconds)}`);
   console.log(`left over: ${JSON.stringify(live)}, members marked in Redis ${marked.length} ${JSON.stringify(marked.slice(0, 3))}, entries in the queue ${leftInQueue}`);
   if (callerResult.errors) console.log(`caller SIPp errors (first 600 characters): ${callerResult.errors.slice(0, 600)}`);
   socket.close();
