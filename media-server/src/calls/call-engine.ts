@@ -60,7 +60,7 @@ export interface CallEngineDeps {
   /** DATA_DIR: where the IVR prompts library keeps its audio (packages/core/src/ivr). */
   dataDir?: string;
   /** maxCalls: calls (and so dialogs) at once; a new INVITE past it gets 503 with Retry-After. */
-  settings?: Partial<{ noAnswerSeconds: number; maxCalls: number; session: Partial<SessionSettings>; accountConfig: AccountConfigCacheOptions; parkRecallSeconds: number; queueCallbackPollMs: number; queueCallbackRetryMs: number }>;
+  settings?: Partial<{ noAnswerSeconds: number; maxCalls: number; session: Partial<SessionSettings>; accountConfig: AccountConfigCacheOptions; parkRecallSeconds: number; queuePollMs: number; queueCallbackPollMs: number; queueCallbackRetryMs: number }>;
   events?: CallEvents;
   presence?: CallPresenceTracker;
   /** Kept on each call record (see closeCallsLeftOpen). */
@@ -214,7 +214,7 @@ export class CallEngine {
       ? callApplications({
           mailboxes: deps.mailboxes,
           ...(deps.now ? { now: deps.now } : {}),
-          ...(this.queues && queueState ? { queues: { directory: this.queues, state: queueState, agents: this.queues, ...(deps.now ? { now: deps.now } : {}) } } : {}),
+          ...(this.queues && queueState ? { queues: { directory: this.queues, state: queueState, agents: this.queues, ...(deps.now ? { now: deps.now } : {}), ...(deps.settings?.queuePollMs ? { pollMs: deps.settings.queuePollMs } : {}) } } : {}),
           ...(this.answeringRules
             ? {
                 answeringRules: this.answeringRules,

@@ -70,6 +70,8 @@ export async function startEdge(opts: {
   session?: SipEdgeDeps['session'];
   unreleased?: string;
   parkRecallSeconds?: number;
+  /** How often a waiting queue caller looks for a free member (ms): a test lengthens it to see what does not wait for a look. */
+  queuePollMs?: number;
   /** RTP ports of the media engine: 100 (25 calls of 4) unless a test or bench asks for more. */
   rtpPorts?: number;
   /** The media engine's RTP inactivity timeouts (MediaEngineOptions); the engine's defaults (60 s, an hour on hold) otherwise. */
@@ -155,6 +157,7 @@ export async function startEdge(opts: {
     ...(opts.t1Ms !== undefined ? { timers: { T1: opts.t1Ms } } : {}),
     ...(opts.maxCalls !== undefined ? { maxCalls: opts.maxCalls } : {}),
     ...(opts.parkRecallSeconds !== undefined ? { parkRecallSeconds: opts.parkRecallSeconds } : {}),
+    ...(opts.queuePollMs !== undefined ? { queuePollMs: opts.queuePollMs } : {}),
     ...(opts.session ? { session: opts.session } : {}),
     ...(opts.now ? { now: opts.now } : {}),
     events: { onEnded: (call, result) => ended.push({ call, result }), onHold: (_call, side, held) => holds.push({ side, held }) },

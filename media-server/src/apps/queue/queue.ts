@@ -7,6 +7,7 @@ import type { Mailboxes } from '../voicemail/mailboxes.ts';
 import { takeMessage } from '../voicemail/take-message.ts';
 import { callbackConfirmation, callbackNotConfirmed, callbackNumberAsk, callbackNumberCheck, callbackNumberInvalid, callbackOffer, positionAnnouncement } from './queue-announcements.ts';
 import type { QueueConfig, QueueDirectory, QueueState } from './queue-ports.ts';
+import { QueueWakeups } from './queue-wakeups.ts';
 
 export interface QueueAppDeps {
   directory: QueueDirectory;
@@ -50,12 +51,14 @@ const BUSY_REFRESH_MS = 20_000;
  */
 export function queueApp(deps: QueueAppDeps): CallApp {
   const now = deps.now ?? (() => new Date());
+  // One per node: its waiting callers are woken by the changes its own callers make.
+  const wakeups = new QueueWakeups();
   return async (call, destination) => {
     if (destination.kind !== 'queue') return call.reject(480, 'Call Queue Not Available');
     const arrivedAt = now();
     const queue = await deps.directory.ofQueue(destination.accountId, destination.extensionId);
     if (!queue) return call.reject(480, 'Call Queue Not Available');
-    const caller = new QueueCaller(call, queue, destination.direction, deps);
+    const caller = new QueueCaller(call, queue, destination.direction, deps, wakeups);
     // CQ-12: outside the queue's own hours (its account's wall clock at the call's arrival), the after-hours action; nobody queues.
     if (!queueIsOpen(queue.settings, queue.timeZone, arrivedAt)) {
       await call.answer();
@@ -93,7 +96,10 @@ class QueueCaller {
   /** When the caller joined the queue it is in (ms epoch): its wait, for the supervisor view's figures. */
   private joinedAt = 0;
 
-  constructor(call: CallHandle, queue: QueueConfig, direction: CallDirection, deps: QueueAppDeps) {
+  private readonly wakeups: QueueWakeups;
+
+  constructor(call: CallHandle, queue: QueueConfig, direction: CallDirection, deps: QueueAppDeps, wakeups: QueueWakeups) {
+    this.wakeups = wakeups;
     this.call = call;
     this.direction = direction;
     this.queue = queue;
@@ -123,6 +129,8 @@ class QueueCaller {
       inQueue = false;
       clearInterval(keepAlive);
       await state.leave(this.queue.extensionId, this.entryId);
+      // The caller behind may be next now.
+      this.wakeups.wake(this.accountId);
       await this.left(outcome);
     };
     try {
@@ -132,6 +140,8 @@ class QueueCaller {
       const every = settings.interrupt ? settings.interrupt.everySeconds * 1000 : null;
       let nextInterrupt = every === null ? Infinity : Date.now() + every;
       while (Date.now() < this.deadline) {
+        // Noted before this look: a change made meanwhile ends the pause after it at once.
+        let seen = this.wakeups.generation(this.accountId);
         if (Date.now() >= nextInterrupt && every !== null) {
           await this.interrupt();
           nextInterrupt = Date.now() + every;
@@ -142,10 +152,12 @@ class QueueCaller {
           if (offer === 'answered') return;
           // Rung out without an answer: the next member at once (the round goes on). A refusal (busy, no phone) waits for the next look.
           if (offer === 'no-answer') continue;
+          // Not woken by its own giving back of the member that refused: that would offer again at once.
+          if (offer === 'refused') seen = this.wakeups.generation(this.accountId);
           // Nobody free here: the first overflow queue with a free member takes the caller.
           if (offer === 'none' && (await this.overflow())) continue;
         }
-        if ((await this.pause()) === 'callback' && (await this.holdForCallback(keepAlive))) {
+        if ((await this.pause(seen)) === 'callback' && (await this.holdForCallback(keepAlive))) {
           // The entry is the callback's now: it stays when this call ends.
           inQueue = false;
           await this.left('callback');
@@ -189,6 +201,8 @@ class QueueCaller {
     for (const id of claimed) this.tried.add(id);
     this.status = 'offering';
     await state.keepAlive(queueId, this.entryId, 'offering');
+    // No longer waiting: the caller behind may be offered now, not at its next look.
+    this.wakeups.wake(this.accountId);
     const targets: ExtensionDestination[] = claimed.map((id) => ({ kind: 'extension', accountId: this.accountId, extensionId: id, extensionNumber: members.find((m) => m.extensionId === id)!.number, direction: this.direction }));
     let answeredBy: string | null = null;
     let answeredAt = 0;
@@ -197,7 +211,8 @@ class QueueCaller {
     const release = (id: string, wrapUpMs: number) => {
       if (released.has(id)) return Promise.resolve();
       released.add(id);
-      return state.release(this.accountId, id, this.entryId, wrapUpMs);
+      // A member given back at once may take the next caller now.
+      return state.release(this.accountId, id, this.entryId, wrapUpMs).then(() => this.wakeups.wake(this.accountId));
     };
     try {
       const outcome = await this.call.bridgeTo(targets, {
@@ -412,28 +427,33 @@ class QueueCaller {
    * the queue offers callback, the caller's keys are listened to meanwhile: 'callback' when it pressed
    * the key (other keys are ignored).
    */
-  private async pause(): Promise<'callback' | void> {
+  private async pause(seen: number): Promise<'callback' | void> {
     if (this.callbackOffered) {
       const { digits } = await this.call.collect({ maxDigits: 1, timeoutMs: this.deps.pollMs ?? DEFAULT_POLL_MS });
       if (digits === this.queue.settings.callback.key) return 'callback';
       return;
     }
-    return this.sleep();
+    return this.sleep(seen);
   }
 
-  private sleep(): Promise<void> {
+  /** Until the poll interval passes or this node wakes the account's callers (since generation `seen`). */
+  private sleep(seen: number): Promise<void> {
     const signal = this.call.signal;
     return new Promise<void>((resolve, reject) => {
       if (signal.aborted) return reject(new CallEndedError());
-      const done = () => {
+      let cancelWake: () => void = () => undefined;
+      const finish = (ended: boolean) => {
         clearTimeout(timer);
-        reject(new CallEndedError());
+        cancelWake();
+        signal.removeEventListener('abort', aborted);
+        if (ended) reject(new CallEndedError());
+        else resolve();
       };
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', done);
-        resolve();
-      }, this.deps.pollMs ?? DEFAULT_POLL_MS);
-      signal.addEventListener('abort', done, { once: true });
+      const aborted = () => finish(true);
+      const timer = setTimeout(() => finish(false), this.deps.pollMs ?? DEFAULT_POLL_MS);
+      signal.addEventListener('abort', aborted, { once: true });
+      // Last: a wake-up already come finishes at once (the timer and the listener above are then removed).
+      cancelWake = this.wakeups.onWake(this.accountId, seen, () => finish(false));
     });
   }
 

@@ -60,6 +60,8 @@ export interface SipEdgeDeps {
   noAnswerSeconds?: number;
   /** How long a parked call waits before it rings back its parker (issue 15, PK-01); PARK_RECALL_SECONDS when absent. */
   parkRecallSeconds?: number;
+  /** How often a waiting queue caller looks for a free member (ms; the queue application's 250 when absent); tests lengthen it. */
+  queuePollMs?: number;
   /** Calls at once before a new INVITE gets 503 (default 10,000; tests set it low). */
   maxCalls?: number;
   events?: CallEvents;
@@ -207,7 +209,7 @@ export class SipEdge {
       localContact,
       recordingsDir: path.join(config.dataDir, 'recordings'),
       dataDir: config.dataDir,
-      settings: { ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}), parkRecallSeconds: deps.parkRecallSeconds ?? config.PARK_RECALL_SECONDS, ...(deps.maxCalls !== undefined ? { maxCalls: deps.maxCalls } : {}), ...(deps.session ? { session: deps.session } : {}) },
+      settings: { ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}), parkRecallSeconds: deps.parkRecallSeconds ?? config.PARK_RECALL_SECONDS, ...(deps.maxCalls !== undefined ? { maxCalls: deps.maxCalls } : {}), ...(deps.queuePollMs ? { queuePollMs: deps.queuePollMs } : {}), ...(deps.session ? { session: deps.session } : {}) },
       ...(deps.events ? { events: deps.events } : {}),
       ...(deps.ownership ? { ownership: deps.ownership } : {}),
       ...(deps.now ? { now: deps.now } : {}),
