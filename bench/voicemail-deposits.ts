@@ -36,6 +36,7 @@
  *
  *   npx node bench/voicemail-deposits.ts [--calls 200] [--seconds 30] [--rate 20] [--transcript-wait 600]
  * Bounded: 1–300 calls, 2–120 s each, 1–100 calls/s, a transcript wait of 0–3600 s; no asserts.
+ * BENCH_KEEP=1 keeps the messages (DATA_DIR is printed) and prints where each file's timeline jumps.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -103,7 +104,6 @@ await migrateToLatest(db);
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carillon-bench-vm-'));
 const prefix = uniquePrefix();
 const h = await startEdge({ db, dataDir, queuePrefix: prefix, unreleased: 'answering_rules', rtpPorts: 4 * CALLS + 100, noAnswerSeconds: 60 });
-let sippLogsForDebug = () => '';
 let workers: ReturnType<typeof spawnWorkers> | undefined;
 const subscriber = new Redis(process.env.REDIS_URL);
 try {
@@ -246,11 +246,9 @@ try {
   const samples: Sample[] = [];
 
   // ---- the calls -------------------------------------------------------------------------------------
-  const sippDir = fs.mkdtempSync(path.join(os.tmpdir(), 'carillon-bench-vm-sipp-'));
-  const inf = path.join(sippDir, 'mailboxes.csv');
+  const inf = path.join(dataDir, 'mailboxes.csv');
   fs.writeFileSync(inf, ['SEQUENTIAL', ...numbers].join('\n') + '\n');
   let sippLogs = '';
-  sippLogsForDebug = () => sippLogs;
   const load0 = os.loadavg();
   console.log(`voicemail-deposits: ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? '?'}), load average ${load0.map((l) => l.toFixed(2)).join(' ')}, Node ${process.version}`);
   console.log(`${CALLS} calls of ${SECONDS} s at ${RATE}/s; caller audio: ${sentences.length} LibriVox sentences, ${(frames / 50).toFixed(1)} s looped (${ambiguous} of ${frames} frames not unique); edge on ${h.target}, ${scratch.url.replace(/^.*\//, 'PostgreSQL ')}; workers pid ${workersPid}`);
@@ -372,6 +370,16 @@ try {
     `recording: ${loss.recorded.toLocaleString('en')} of ${loss.sent.toLocaleString('en')} packets sent between each message's first and last found in its file (${loss.files} files): loss ${((loss.lost / Math.max(1, loss.sent)) * 100).toFixed(4)} %` +
       `; worst message ${Math.max(0, ...loss.perCall).toFixed(2)} %; messages with any loss ${loss.perCall.filter((p) => p > 0).length}; frames not from the caller ${loss.unknown}; timeline restarts ${loss.restarts}`,
   );
+  // What reached the edge: the caller legs' RFC 3550 receive statistics (by sequence number), written at each call's end.
+  const legs = await db.selectFrom('call_legs').select('rtp_stats').where('account_id', '=', h.accountId).where('role', '=', 'caller').execute();
+  const rtp = legs.reduce(
+    (a, l) => {
+      const r = (l.rtp_stats as { received?: { packets?: number; lost?: number } } | null)?.received;
+      return { packets: a.packets + (r?.packets ?? 0), lost: a.lost + (r?.lost ?? 0) };
+    },
+    { packets: 0, lost: 0 },
+  );
+  console.log(`RTP from the callers at the edge (whole calls, greeting included): ${rtp.packets.toLocaleString('en')} packets received, ${rtp.lost.toLocaleString('en')} lost by sequence number (${((rtp.lost / Math.max(1, rtp.packets + rtp.lost)) * 100).toFixed(4)} %)`);
   const tail = percentiles(loss.tailMs);
   console.log(`the caller's last words not in the message (sent before its BYE, after the file's last frame): p50 ${ms(tail.p50)}, p95 ${ms(tail.p95)}, max ${ms(tail.max)}`);
   const peak = Math.max(...samples.map((s) => s.active));
@@ -398,7 +406,7 @@ try {
         `; workers process with its children ${pct(transcriptsEnd.workers - start.workers, secondsBetween(start, transcriptsEnd))} of a core over the whole run`,
     );
   }
-  if (process.env.BENCH_KEEP) console.log(workers.stdout().slice(-3000), workers.stderr().slice(-3000));
+  if (process.env.BENCH_KEEP) console.log(`workers' log (end): ${workers.stdout().slice(-2000)} ${workers.stderr().slice(-2000)}`);
   console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   if (workers) {
@@ -411,7 +419,7 @@ try {
   await db.destroy();
   await scratch.drop();
   await deletePrefix(prefix);
-  if (process.env.BENCH_KEEP) console.log(`kept ${dataDir}; sipp logs:\n${sippLogsForDebug()}`);
+  if (process.env.BENCH_KEEP) console.log(`kept ${dataDir}`);
   else fs.rmSync(dataDir, { recursive: true, force: true });
 }
 process.exit(0);
@@ -444,6 +452,7 @@ function traceFrames(file: string): { span: number; found: number; unknown: numb
   let found = 0;
   let unknown = 0;
   let restarts = 0;
+  const gaps: string[] = [];
   for (let p = 0; p + FRAME <= samples.length; p += FRAME) {
     let silent = true;
     for (let i = p; i < p + FRAME; i++) if (samples[i] !== 0) silent = false;
@@ -462,13 +471,17 @@ function traceFrames(file: string): { span: number; found: number; unknown: numb
       const k = c + turn * frames;
       if (packet < 0 || Math.abs(k - expected) < Math.abs(packet - expected)) packet = k;
     }
-    if (prevPacket >= 0 && packet - prevPacket !== position - prevPosition) restarts++;
+    if (prevPacket >= 0 && packet - prevPacket !== position - prevPosition) {
+      restarts++;
+      if (process.env.BENCH_KEEP) gaps.push(`@${position}: ${position - prevPosition - 1} silent frames, packet +${packet - prevPacket}`);
+    }
     if (first < 0) first = packet;
     if (packet > prevPacket) found++;
     last = Math.max(last, packet);
     prevPacket = packet;
     prevPosition = position;
   }
+  if (gaps.length > 0) console.log(`${path.basename(file)}: ${gaps.slice(0, 12).join('; ')}`);
   if (first < 0) return { span: 0, found: 0, unknown, lastPacket: -1, restarts };
   return { span: last - first + 1, found, unknown, lastPacket: last, restarts };
 }
