@@ -79,8 +79,17 @@ export async function startEdge(opts: {
   heldMediaTimeoutMs?: number;
   /** The clock applications read hours at (a call queue's business hours, the company hours of the IVR): a test clock. */
   now?: () => Date;
+  /**
+   * A migrated database to run on instead of a fresh PGlite: a bench whose workers process must
+   * read what the edge writes (voicemail deposits and their transcriptions) gives a PostgreSQL one.
+   */
+  db?: Db;
+  /** DATA_DIR (recordings, voicemail messages): /tmp/carillon-tests unless given. */
+  dataDir?: string;
+  /** QUEUE_PREFIX of the jobs the edge enqueues (transcriptions): the product's default unless given. */
+  queuePrefix?: string;
 } = {}): Promise<EdgeHarness> {
-  const db = await freshDb();
+  const db = opts.db ?? (await freshDb());
   const statements = { select: 0, write: 0, selectsFrom: {} as Record<string, number>, writesTo: {} as Record<string, number> };
   const held = new Map<string, () => Promise<void>>();
   const queryTables = new WeakMap<object, string[]>();
@@ -130,7 +139,8 @@ export async function startEdge(opts: {
     SIP_REGISTRAR_THREADS: String(opts.registrarThreads ?? 1),
     REDIS_URL: redisUrl(),
     LOG_LEVEL: process.env.EDGE_LOG_LEVEL ?? 'warn',
-    DATA_DIR: '/tmp/carillon-tests',
+    DATA_DIR: opts.dataDir ?? '/tmp/carillon-tests',
+    ...(opts.queuePrefix ? { QUEUE_PREFIX: opts.queuePrefix } : {}),
     // Unreleased feature areas for this edge only (a test file of an unreleased feature enables its own).
     ...(opts.unreleased ? { ENABLE_UNRELEASED: opts.unreleased } : {}),
   });
