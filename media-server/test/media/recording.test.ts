@@ -78,6 +78,17 @@ describe('RecordingChannel', () => {
     expect(take(fresh, DELAY + 1)).toEqual([...silence(DELAY), 2]);
   });
 
+  it('keeps a stream whose packets piled up while the recorder stalled, as long as the ring holds them', () => {
+    // 25 packets in a row arrive before the recorder takes a frame (the process stalled 500 ms): none is lost.
+    const channel = new RecordingChannel();
+    for (let k = 0; k < 25; k++) channel.write(4, 5000 + k * FRAME, packet(k + 1), FRAME);
+    expect(take(channel, DELAY + 25)).toEqual([...silence(DELAY), ...Array.from({ length: 25 }, (_, k) => k + 1)]);
+    // Beyond the ring (640 ms), the stream starts over a few frames ahead of the recorder.
+    const overrun = new RecordingChannel();
+    for (let k = 0; k < 28; k++) overrun.write(4, k * FRAME, packet(k + 1), FRAME);
+    expect(take(overrun, DELAY + 1)).toEqual([...silence(DELAY), 28]);
+  });
+
   it('takes packets longer than a frame and interleaves its frames with a stride', () => {
     const channel = new RecordingChannel();
     const long = new Int16Array(3 * FRAME);

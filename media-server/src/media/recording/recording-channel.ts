@@ -26,6 +26,13 @@ const PLAYOUT_DELAY = RECORDING_DELAY_FRAMES * FRAME;
  * drift further from the other side.
  */
 const MAX_LEAD = 16 * FRAME;
+/**
+ * A packet at most this far after the stream's newest one continues it. Such packets may pile up
+ * beyond MAX_LEAD when the process stalled (the recorder catches up its missed frames at its next tick,
+ * which can come after the packets that arrived during the stall): they are kept while the ring holds
+ * them, instead of starting over and wiping audio that did arrive.
+ */
+const CONTINUES = 3 * FRAME;
 /** 640 ms: the lead plus packets up to 240 ms long. */
 const RING_SAMPLES = 32 * FRAME;
 
@@ -51,7 +58,8 @@ export class RecordingChannel {
     const sameStream = ssrc === this.ssrc;
     // A reordered packet that comes after its frame was written has nowhere to go.
     if (sameStream && ahead <= 0 && position < this.cursor) return;
-    if (!sameStream || position < this.cursor || position - this.cursor > MAX_LEAD || position + count > this.cursor + RING_SAMPLES) {
+    const continues = sameStream && ahead > 0 && ahead <= CONTINUES;
+    if (!sameStream || position < this.cursor || (!continues && position - this.cursor > MAX_LEAD) || position + count > this.cursor + RING_SAMPLES) {
       // A new source, a sender that fell behind (or paused without advancing
       // its timestamps) or ran ahead, or a jump: the stream starts over here.
       position = this.cursor + PLAYOUT_DELAY;
