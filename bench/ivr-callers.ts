@@ -170,6 +170,7 @@ class Caller {
   private lastTs = 0;
   private lastArrival = 0;
   private readonly pcm = new Int16Array(FRAME);
+  private lastFrame = Buffer.alloc(0);
   packets = 0;
   seqGaps = 0;
   tsGaps = 0;
@@ -256,7 +257,10 @@ class Caller {
     const ts = packet.readUInt32BE(4);
     let offset = 12 + (packet[0]! & 0x0f) * 4;
     if (packet[0]! & 0x10) offset += 4 + packet.readUInt16BE(offset + 2) * 4;
-    const tone = toneOf(packet, offset, this.pcm);
+    // A prompt's frames are all alike (a whole number of periods each): only a frame that differs from the last is classified again.
+    const same = !marker && this.lastFrame.length === packet.length - offset && packet.compare(this.lastFrame, 0, this.lastFrame.length, offset) === 0;
+    const tone = same && this.tone !== null ? this.tone : toneOf(packet, offset, this.pcm);
+    if (!same) this.lastFrame = Buffer.from(packet.subarray(offset));
     if (this.counting) {
       this.packets++;
       if (this.lastSeq >= 0) {
