@@ -64,7 +64,7 @@ import { freeMediaPort, freeSipPort } from '../media-server/test/support/sipp.ts
 import { openServedDatabase } from '../scripts/lib/database.ts';
 import { createScratchDatabase } from '../tests/support/postgres.ts';
 import { killIfRunning, spawnNode } from '../workers/test/support.ts';
-import { machineBusySeconds, procCpuSeconds } from './support/proc-stats.ts';
+import { machineBusySeconds, procCpuSeconds, udpReceiveBufferErrors } from './support/proc-stats.ts';
 import { num, startSippBench, waitForQuietMachine } from './support/sipp-run.ts';
 
 const CALLERS = Math.min(300, Math.max(1, Math.floor(Number(process.argv[2] ?? 200)) || 200));
@@ -160,6 +160,8 @@ class Caller {
   private current: { code: number; timestamp: number; sent: number } | null = null;
   /** When the first end packet of each key went out. */
   readonly presses: number[] = [];
+  /** Packets sent over the whole call, to compare with what the media-server says it received. */
+  sent = 0;
 
   // What it hears.
   listening = true;
@@ -221,10 +223,12 @@ class Caller {
         p.writeUInt16BE(FRAME * Math.min(e.sent + 1, EVENT_DOWN_PACKETS + 1), 14);
         if (e.sent === EVENT_DOWN_PACKETS) this.presses.push(performance.now());
         this.socket.send(p, this.remotePort, '127.0.0.1');
+        this.sent++;
         if (++e.sent >= EVENT_DOWN_PACKETS + EVENT_END_PACKETS) this.current = null;
       } else {
         this.header(this.audio, PCMA_PT, false, this.timestamp);
         this.socket.send(this.audio, this.remotePort, '127.0.0.1');
+        this.sent++;
       }
       // The stream's clock goes on under an event (its packets keep the event's start, §2.5.1.5).
       this.timestamp = (this.timestamp + FRAME) >>> 0;
@@ -449,6 +453,7 @@ try {
   const windowEnd = t0 + WINDOW_S * 1000;
   for (const c of callers) c.startPressing(t0 + 200 + (c.index / CALLERS) * PRESS_EVERY_MS, windowEnd);
   loopDelay.enable();
+  const drops0 = udpReceiveBufferErrors();
   const cpu0 = { server: procCpuSeconds(serverPid) ?? 0, sipp: procCpuSeconds(sipp.child.pid!) ?? 0, self: process.cpuUsage(), machine: machineBusySeconds() };
   await sleep(windowEnd - performance.now());
   const t1 = performance.now();
@@ -458,18 +463,21 @@ try {
   const tailEnd = performance.now() + TAIL_MS;
   while (performance.now() < tailEnd && callers.some((c) => c.analyse().missed > 0)) await sleep(100);
   loopDelay.disable();
+  const kernelDrops = udpReceiveBufferErrors() - drops0;
   for (const c of callers) c.listening = false;
 
   // --- what the media said ------------------------------------------------------------------
   const seconds = (t1 - t0) / 1000;
   const totals = { presses: 0, once: 0, missed: 0, doubled: 0, transitions: 0, replays: 0, unprompted: 0, unknownTone: 0, markerless: 0, seqGaps: 0, tsGaps: 0, late: 0, packets: 0, otherPayload: 0, callersWithGaps: 0 };
   const latencies: number[] = [];
+  const missedBy = new Map<number, number>();
   let maxInterArrival = 0;
   for (const c of callers) {
     const r = c.analyse();
     totals.presses += r.presses;
     totals.once += r.once;
     totals.missed += r.missed;
+    if (r.missed) missedBy.set(c.port, r.missed);
     totals.doubled += r.doubled;
     totals.transitions += r.transitions;
     totals.replays += r.replays;
@@ -498,11 +506,36 @@ try {
   console.log(`prompt starts before any key: ${totals.unprompted}, the same menu again after a key (invalid key): ${totals.replays}, prompts of no known tone: ${totals.unknownTone}, tone changes without a marker: ${totals.markerless}`);
   console.log(`key → next prompt's first packet: p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${(latencies.at(-1) ?? NaN).toFixed(1)} ms (${latencies.length} keys)`);
   console.log(`prompt playout: ${totals.packets} packets; sequence numbers skipped: ${totals.seqGaps}, timestamp steps ≠ 160 within a prompt: ${totals.tsGaps} (${totals.callersWithGaps} callers); packets > 60 ms after the previous of their prompt: ${totals.late} (max ${maxInterArrival.toFixed(0)} ms); other payload types: ${totals.otherPayload}`);
+  console.log(`UDP datagrams the kernel dropped for a full receive buffer (whole machine) from the window's start to the tail's end: ${kernelDrops}`);
   console.log(`this script's event-loop delay over the window: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`);
   console.log(`CPU over the window (% of one core): media-server ${serverPct.toFixed(1)} % (idle ${idlePct.toFixed(1)} %: ${((serverPct - idlePct) / CALLERS).toFixed(3)} % per caller), SIPp ${sippPct.toFixed(1)} %, this script (callers' RTP) ${selfPct.toFixed(1)} %, whole machine ${machinePct.toFixed(0)} % of ${os.availableParallelism() * 100} %`);
 
   const run = await sipp.done;
   clearInterval(sender);
+  // The media-server's own receive figures of each caller's leg (RFC 3550 loss from sequence numbers), once the calls are written.
+  const legs = await waitFor('the callers\' legs written', 30_000, async () => {
+    const rows = await db.selectFrom('call_legs').select(['rtp_stats', 'sip_call_id']).where('account_id', '=', account.accountId).where('rtp_stats', 'is not', null).execute();
+    return rows.length >= CALLERS ? rows : null;
+  }).catch(() => []);
+  let received = 0;
+  let lost = 0;
+  let sentToLegs = 0;
+  let missesOnLossyLegs = 0;
+  let lossyLegs = 0;
+  for (const l of legs) {
+    const stats = l.rtp_stats as { received?: { packets?: number; lost?: number } };
+    // SIPp's Call-ID is "<call number>-<pid>@<address>", and call n took line n of the -inf file (SEQUENTIAL).
+    const caller = callers[Number(/^(\d+)-/.exec(l.sip_call_id)?.[1] ?? 0) - 1];
+    const legLost = Math.max(0, stats.received?.lost ?? 0);
+    received += stats.received?.packets ?? 0;
+    lost += legLost;
+    sentToLegs += caller?.sent ?? 0;
+    if (legLost > 0) {
+      lossyLegs++;
+      missesOnLossyLegs += missedBy.get(caller?.port ?? -1) ?? 0;
+    }
+  }
+  console.log(`media-server's receive figures of ${legs.length} caller legs: ${received} packets received of ${sentToLegs} sent by this script, ${lost} lost (RFC 3550); ${lossyLegs} legs lost packets and carry ${missesOnLossyLegs} of the ${totals.missed} missed keys`);
   console.log(`SIPp: ${num(run.last, 'SuccessfulCall(C)')} calls completed, ${num(run.last, 'FailedCall(C)')} failed (exit ${run.code}); bench ${((performance.now() - benchStart) / 1000).toFixed(0)} s`);
   if (run.code !== 0 && run.errors) console.log(run.errors.slice(0, 1500));
 } finally {
