@@ -326,6 +326,35 @@ class Caller {
   }
 }
 
+/**
+ * A phone's RTP socket on an even port and its RTCP socket on the next (RFC 3550 §11), as the SDP
+ * implies with no a=rtcp: the media-server's RTCP for this call lands on the pair, never on another
+ * caller's RTP socket (whose first packet would then teach it a wrong address to send to).
+ */
+async function bindRtpPair(): Promise<[dgram.Socket, dgram.Socket]> {
+  const bind = (port: number) =>
+    new Promise<dgram.Socket | null>((resolve) => {
+      const socket = dgram.createSocket('udp4');
+      socket.once('error', () => {
+        socket.close();
+        resolve(null);
+      });
+      socket.bind(port, '127.0.0.1', () => resolve(socket));
+    });
+  for (;;) {
+    // Below the kernel's ephemeral range and the RTP ranges of the servers (20000 and up).
+    const port = 12_000 + 2 * Math.floor(Math.random() * 3_500);
+    const rtp = await bind(port);
+    if (!rtp) continue;
+    const rtcp = await bind(port + 1);
+    if (rtcp) {
+      rtcp.on('message', () => undefined);
+      return [rtp, rtcp];
+    }
+    rtp.close();
+  }
+}
+
 async function waitFor<T>(what: string, ms: number, probe: () => Promise<T | null>): Promise<T> {
   const deadline = performance.now() + ms;
   for (;;) {
@@ -410,9 +439,8 @@ try {
   // --- the callers' phones --------------------------------------------------------------
   const callers: Caller[] = [];
   for (let i = 0; i < CALLERS; i++) {
-    const socket = dgram.createSocket('udp4');
-    sockets.push(socket);
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const [socket, rtcp] = await bindRtpPair();
+    sockets.push(socket, rtcp);
     const caller = new Caller(i, socket);
     socket.on('message', (packet, from) => caller.receive(packet, from.port, performance.now()));
     callers.push(caller);
