@@ -21,9 +21,9 @@
  * as many menus, up to four, rather than folding back onto the same tone.
  *
  * Signalling: one SIPp (bench/sipp/uac-ivr-caller.xml) places the N calls to 300 (digest as 101), each
- * call's SDP naming its own UDP socket of this script (an -inf line per call) and hanging up after -d.
- * Media: this script is the callers' phones. Each socket sends PCMA silence every 20 ms and, during the
- * window, a key every 2 s (callers spread evenly over the 2 s) as RFC 4733 events in the same stream
+ * call's SDP naming its own RTP/RTCP socket pair of this script (an -inf line per call) and hanging up
+ * after -d. Media: this script is the callers' phones. Each RTP socket sends PCMA silence every 20 ms
+ * and, during the window, a key every 2 s (callers spread evenly over the 2 s) as RFC 4733 events in the same stream
  * (§2.5.1: one timestamp per event, marker on its first packet, durations growing, the end packet sent 3
  * times, §2.5.1.4), and reads what the media-server sends back:
  *  - a prompt start is a packet with the marker bit (the media worker re-anchors its outbound stream on
@@ -59,6 +59,7 @@ import { createAudioPrompt, createIvrMenu, saveIvrSettings, updateIvrMenu } from
 import { DEFAULT_IVR_SETTINGS, type MenuKey } from '@carillon/domain';
 import { goertzelAmplitude } from '../media-server/src/media/audio/goertzel.ts';
 import { pcmaDecodeSample, PCMA_SILENCE } from '../media-server/src/media/codecs/g711.ts';
+import { rtpMarker, rtpPayloadOffset, rtpPayloadType, rtpSequenceNumber, rtpTimestamp, writeRtpHeader } from '../media-server/src/media/rtp/rtp-header.ts';
 import { toneWav } from '../media-server/test/support/wav.ts';
 import { freeMediaPort, freeSipPort } from '../media-server/test/support/sipp.ts';
 import { openServedDatabase } from '../scripts/lib/database.ts';
@@ -236,31 +237,25 @@ class Caller {
   }
 
   private header(p: Buffer, payloadType: number, marker: boolean, timestamp: number): void {
-    p[0] = 0x80;
-    p[1] = (marker ? 0x80 : 0) | payloadType;
     this.seq = (this.seq + 1) & 0xffff;
-    p.writeUInt16BE(this.seq, 2);
-    p.writeUInt32BE(timestamp, 4);
-    p.writeUInt32BE(this.ssrc, 8);
+    writeRtpHeader(p, { marker, payloadType, sequenceNumber: this.seq, timestamp, ssrc: this.ssrc });
   }
 
   receive(packet: Buffer, fromPort: number, now: number): void {
-    if (packet.length < 12 || (packet[0]! & 0xc0) !== 0x80) return;
+    const offset = rtpPayloadOffset(packet);
+    if (offset < 0) return;
     if (this.remotePort === 0) {
       this.remotePort = fromPort;
       this.nextFrameAt = Math.max(this.nextFrameAt, now);
     }
     if (!this.listening) return;
-    const marker = (packet[1]! & 0x80) !== 0;
-    const pt = packet[1]! & 0x7f;
-    if (pt !== PCMA_PT) {
+    const marker = rtpMarker(packet);
+    if (rtpPayloadType(packet) !== PCMA_PT) {
       if (this.counting) this.otherPayload++;
       return;
     }
-    const seq = packet.readUInt16BE(2);
-    const ts = packet.readUInt32BE(4);
-    let offset = 12 + (packet[0]! & 0x0f) * 4;
-    if (packet[0]! & 0x10) offset += 4 + packet.readUInt16BE(offset + 2) * 4;
+    const seq = rtpSequenceNumber(packet);
+    const ts = rtpTimestamp(packet);
     // A prompt's frames are all alike (a whole number of periods each): only a frame that differs from the last is classified again.
     const same = !marker && this.lastFrame.length === packet.length - offset && packet.compare(this.lastFrame, 0, this.lastFrame.length, offset) === 0;
     const tone = same && this.tone !== null ? this.tone : toneOf(packet, offset, this.pcm);
@@ -563,7 +558,7 @@ try {
       missesOnLossyLegs += missedBy.get(caller?.port ?? -1) ?? 0;
     }
   }
-  console.log(`media-server's receive figures of ${legs.length} caller legs: ${received} packets received of ${sentToLegs} sent by this script, ${lost} lost (RFC 3550); ${lossyLegs} legs lost packets and carry ${missesOnLossyLegs} of the ${totals.missed} missed keys`);
+  console.log(`media-server's receive figures of ${legs.length} caller legs: ${received} packets received of ${sentToLegs} sent by this script (which sends until the last call ends, past each call's BYE), ${lost} lost (RFC 3550); ${lossyLegs} legs lost packets and carry ${missesOnLossyLegs} of the ${totals.missed} missed keys`);
   console.log(`SIPp: ${num(run.last, 'SuccessfulCall(C)')} calls completed, ${num(run.last, 'FailedCall(C)')} failed (exit ${run.code}); bench ${((performance.now() - benchStart) / 1000).toFixed(0)} s`);
   if (run.code !== 0 && run.errors) console.log(run.errors.slice(0, 1500));
 } finally {
