@@ -161,6 +161,7 @@ describe('the state machine', () => {
     expect(() => c.transitionForTesting('Ended')).toThrow(IllegalAppCallTransition);
     expect(() => c.transitionForTesting('Starting')).toThrow(IllegalAppCallTransition);
     expect(c.state).toBe('Answered');
+    peer.ack();
     hold.resolve();
     const end = await ended();
     expect(states).toEqual(['Offered', 'Answered', 'Ending', 'Ended']);
@@ -170,6 +171,37 @@ describe('the state machine', () => {
     // Nothing reopens an ended call.
     for (const to of ['Starting', 'Offered', 'Answered', 'Ending', 'Ended'] as const) expect(() => c.transitionForTesting(to)).toThrow(IllegalAppCallTransition);
     expect(c.closed).toBe(true);
+  });
+
+  it('an application that answers and hangs up at once sends its BYE only once the ACK of its 200 came (RFC 3261 §15)', async () => {
+    const hungUp = deferred();
+    const { peer, ended } = await call(async (h) => {
+      await h.answer();
+      await h.hangup();
+      hungUp.resolve();
+      // Over for the application: a verb after its hang-up refuses.
+      await expect(h.play({ tone: 440, durationMs: 100 })).rejects.toBeInstanceOf(CallEndedError);
+    });
+    await peer.response(200);
+    await hungUp.promise;
+    expect(peer.requests('BYE')).toHaveLength(0);
+    peer.ack();
+    await expect.poll(() => peer.requests('BYE').length).toBe(1);
+    expect(await ended()).toMatchObject({ result: 'answered', hangupBy: 'callee' });
+  });
+
+  it('without an ACK for its 200, the hang-up waits out 64*T1, then the BYE goes and the call ends failed', async () => {
+    const { call: c, peer, ended } = await call(async (h) => {
+      await h.answer();
+      await h.hangup();
+    });
+    await peer.response(200);
+    const closing = c.close();
+    expect(peer.requests('BYE')).toHaveLength(0);
+    // T1 is 50 ms in these tests: the ACK wait is 3.2 s.
+    await closing;
+    expect(peer.requests('BYE')).toHaveLength(1);
+    expect(await ended()).toMatchObject({ result: 'failed' });
   });
 
   it('a CANCEL while the record is written (Starting): 487, the application never runs, cancelled', async () => {
@@ -515,6 +547,9 @@ describe('joinRoom', () => {
     const c = await call(async (h) => {
       refused = await h.joinRoom(ref, 'speaker').catch((e: unknown) => e);
     });
+    // Our BYE waits for the ACK of our 200 (RFC 3261 §15).
+    await c.peer.response(200);
+    c.peer.ack();
     expect((await c.ended()).result).toBe('answered');
     expect(refused).toBeInstanceOf(RoomFullError);
     a.peer.bye();
@@ -527,7 +562,7 @@ describe('joinRoom', () => {
   it('setRoomMute outside a room is an error; a listener stays muted', async () => {
     const results: unknown[] = [];
     const leave = new AbortController();
-    const { ended } = await call(async (h) => {
+    const { ended, peer } = await call(async (h) => {
       results.push(await h.setRoomMute(true).catch((e: unknown) => (e as Error).message));
       const joined = h.joinRoom(ref, 'listener', { leave: leave.signal });
       await expect.poll(() => media.liveCounts().rooms).toBe(1);
@@ -535,6 +570,9 @@ describe('joinRoom', () => {
       leave.abort();
       results.push(await joined);
     });
+    // Acknowledged, so that the ACK wait (3.2 s here) does not end the call first on a slow machine.
+    await peer.response(200);
+    peer.ack();
     await ended();
     expect(results).toEqual(['setRoomMute: the caller is not in a room', { reason: 'left' }]);
   });
