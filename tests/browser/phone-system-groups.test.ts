@@ -26,18 +26,6 @@ let ext: Record<string, string> = {};
 let deskPhoneId = '';
 const pages = adminPages({ scratchName: 'groupspages', unreleased: 'queues,paging,monitoring' });
 
-/** Polls until `read` returns a value `ok` accepts, or fails with the last value after the deadline. */
-async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last = await read();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    last = await read();
-  }
-  return last;
-}
-
 beforeAll(async () => {
   ({ product, browser, db, page, accountId, extensions: ext } = await pages.start(async ({ admin, db, extensions }) => {
     const phone = await admin.json('POST', '/api/devices', { extensionId: extensions['202'], type: 'desk_phone', name: 'Warehouse phone' });
@@ -73,12 +61,10 @@ describe('phone system groups (admin pages)', () => {
     await page.getByTestId('save-queue').click();
     await page.locator('form[aria-labelledby="q-members"] [role="status"]').filter({ hasText: en['common.saved'] }).waitFor();
 
-    const members = await eventually(
-      () => db.selectFrom('call_queue_members').select(['member_extension_id', 'position']).where('queue_extension_id', '=', queueId).orderBy('position').execute(),
-      (rows) => rows.length === 2,
-      'queue members',
-    );
-    expect(members.map((m) => m.member_extension_id)).toEqual([ext['201'], ext['202']]);
+    // The page says "saved" when the request answered; the rows are read until they are there.
+    await expect
+      .poll(async () => (await db.selectFrom('call_queue_members').select('member_extension_id').where('queue_extension_id', '=', queueId).orderBy('position').execute()).map((m) => m.member_extension_id), { timeout: 10_000, message: 'queue members' })
+      .toEqual([ext['201'], ext['202']]);
     const saved = await db.selectFrom('call_queues').select(['settings', 'account_id']).where('extension_id', '=', queueId).executeTakeFirstOrThrow();
     expect(saved.account_id).toBe(accountId);
     const settings = saved.settings as { distribution: string; hours: { mode: string; days: Record<string, { from: string; to: string }[]> }; afterHours: unknown };
@@ -150,12 +136,9 @@ describe('phone system groups (admin pages)', () => {
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByTestId('save-paging').click();
     await page.getByRole('status').filter({ hasText: en['common.saved'] }).waitFor();
-    const group = await eventually(
-      () => db.selectFrom('paging_group_receivers').select('device_id').where('paging_extension_id', '=', groupId).execute(),
-      (rows) => rows.length === 1,
-      'paging receivers',
-    );
-    expect(group).toEqual([{ device_id: deskPhoneId }]);
+    await expect
+      .poll(() => db.selectFrom('paging_group_receivers').select('device_id').where('paging_extension_id', '=', groupId).execute(), { timeout: 10_000, message: 'paging receivers' })
+      .toEqual([{ device_id: deskPhoneId }]);
     const api = await page.evaluate(async (id) => (await (await fetch(`/api/paging-groups/${id}`)).json()) as { group: { number: string; name: string; pagerExtensionIds: string[] } }, groupId);
     expect(api.group).toMatchObject({ number: '7300', name: 'Warehouse', pagerExtensionIds: [ext['201']] });
   });
