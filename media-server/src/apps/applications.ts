@@ -10,10 +10,10 @@ import { queueApp } from './queue/queue.ts';
 import { queueAgentApp } from './queue/queue-agent.ts';
 import type { QueueAgents, QueueDirectory, QueueState } from './queue/queue-ports.ts';
 import type { IvrMenus } from './ivr/ivr-menus.ts';
-import { mailboxApp } from './mailbox/mailbox.ts';
+import { mailboxApp, mailboxSignIn } from './mailbox/mailbox.ts';
 import type { MailboxAccess, MailboxCallBack } from './mailbox/mailbox-access.ts';
 import { messageOnlyApp } from './message-only/message-only.ts';
-import type { Mailboxes } from './voicemail/mailboxes.ts';
+import { withOwnerSignIn, type Mailboxes } from './voicemail/mailboxes.ts';
 import type { AnsweringRulesSource, ForwardingRoutes } from './user-answering/answering-rules.ts';
 import { ring, userAnsweringApp } from './user-answering/user-answering.ts';
 
@@ -82,7 +82,9 @@ export interface ApplicationPorts {
  */
 export type ApplicationTable = Partial<Record<DestinationKind, CallApp>>;
 
-export function callApplications(ports: ApplicationPorts): ApplicationTable {
+export function callApplications(given: ApplicationPorts): ApplicationTable {
+  // Where mailboxes by phone are on, every greeting of a user's mailbox lets its owner in with `*`.
+  const ports = given.mailboxAccess ? { ...given, mailboxes: withOwnerSignIn(given.mailboxes, mailboxSignIn(given.mailboxAccess, given.mailboxCallBack ?? null)) } : given;
   const messageOnly = messageOnlyApp(ports.mailboxes);
   const clock = ports.now ? { now: ports.now } : {};
   return {

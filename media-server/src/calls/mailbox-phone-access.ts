@@ -62,6 +62,10 @@ export class MailboxPhoneAccess implements MailboxAccess {
     this.failures = redisRateLimiter(deps.redis, FAILURES_PREFIX);
   }
 
+  async hasPin(accountId: string, extensionId: string): Promise<boolean> {
+    return (await this.userOf(accountId, extensionId))?.pinHash != null;
+  }
+
   async isLocked(_accountId: string, extensionId: string): Promise<boolean> {
     return (await this.deps.redis.exists(LOCK_KEY(extensionId))) === 1;
   }

@@ -1,4 +1,4 @@
-import { CallEndedError, DestinationRefusedError, UnsupportedVerbError, type BridgeOptions, type DialOutOptions, type JoinRoomOptions, type RoomExit, type RoomRef, type RoomRole, type BridgeOutcome, type CallHandle, type CollectOptions, type CollectResult, type PlaySource, type RecordOptions, type RecordResult } from '../../src/apps/call-handle.ts';
+import { CallEndedError, DestinationRefusedError, UnsupportedVerbError, type BridgeOptions, type DialOutOptions, type JoinRoomOptions, type RoomExit, type RoomRef, type RoomRole, type BridgeOutcome, type CallHandle, type CollectOptions, type CollectResult, type PlaySource, type PlayOptions, type RecordOptions, type RecordResult } from '../../src/apps/call-handle.ts';
 import type { ExtensionDestination } from '../../src/routing/destination.ts';
 import type { MailboxSettings, Mailboxes, NewVoicemail } from '../../src/apps/voicemail/mailboxes.ts';
 
@@ -28,6 +28,8 @@ export class FakeCallHandle implements CallHandle {
    * for a silence (the collection times out). Once they run out the caller hangs up at the next collect().
    */
   keys: string[] = [];
+  /** What the caller presses during each play() that takes a key (bargeIn), in turn; null: nothing during that one. */
+  bargeInKeys: (string | null)[] = [];
 
   constructor(opts: { dialed?: string; language?: 'en' | 'fr'; callerExtensionId?: string; callerNumber?: string | null } = {}) {
     this.caller = { number: opts.callerNumber === undefined ? '101' : opts.callerNumber, name: 'Ann', extensionId: opts.callerExtensionId ?? null };
@@ -58,9 +60,12 @@ export class FakeCallHandle implements CallHandle {
     this.lifetime.abort();
     return Promise.resolve();
   }
-  play(source: PlaySource): Promise<{ digit: string | null }> {
+  play(source: PlaySource, options: PlayOptions = {}): Promise<{ digit: string | null }> {
     this.verb('play', source);
-    return Promise.resolve({ digit: null });
+    // A key pressed during a prompt that takes one (bargeIn) cuts it short; otherwise it is not heard here.
+    const digit = options.bargeIn ? (this.bargeInKeys.shift() ?? null) : null;
+    if (digit !== null) this.log.push(['barged in', digit]);
+    return Promise.resolve({ digit });
   }
   collect(options: CollectOptions): Promise<CollectResult> {
     try {

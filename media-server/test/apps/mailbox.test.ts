@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { applicationFor, callApplications, withoutApplication } from '../../src/apps/applications.ts';
 import { CallEndedError } from '../../src/apps/call-handle.ts';
-import { mailboxApp } from '../../src/apps/mailbox/mailbox.ts';
+import { mailboxApp, mailboxSignIn } from '../../src/apps/mailbox/mailbox.ts';
+import { takeMessage } from '../../src/apps/voicemail/take-message.ts';
+import { withOwnerSignIn } from '../../src/apps/voicemail/mailboxes.ts';
 import { checkPin, failedRules, type PinRule } from '@carillon/domain';
 import type { MailboxAccess, MailboxCallBack, PhoneMessage, PinChange, PinCheck } from '../../src/apps/mailbox/mailbox-access.ts';
 import type { MailboxDestination, PstnDestination } from '../../src/routing/destination.ts';
@@ -32,6 +34,11 @@ class MemoryMailboxAccess implements MailboxAccess {
     this.pin = pin;
     this.messages = messages;
     this.failuresBeforeLock = failuresBeforeLock;
+  }
+  /** A mailbox whose user never set a PIN: nobody can sign in to it. */
+  noPin = false;
+  hasPin(): Promise<boolean> {
+    return Promise.resolve(!this.noPin);
   }
   isLocked(): Promise<boolean> {
     return Promise.resolve(this.locked);
@@ -530,5 +537,61 @@ describe('mailbox by phone (*86)', () => {
     expect(applicationFor(callApplications({ mailboxes: new MemoryMailboxes(), mailboxAccess: new MemoryMailboxAccess('2468', []) }), destination)).not.toBeNull();
     expect(applicationFor(callApplications({ mailboxes: new MemoryMailboxes() }), destination)).toBeNull();
     expect(withoutApplication(destination)).toMatchObject({ kind: 'reject', status: 480, reason: 'Mailbox Not Available' });
+  });
+});
+
+describe("the owner signing in at the mailbox's greeting (from another phone)", () => {
+  const MAILBOX = { accountId: ACCOUNT, extensionId: EXTENSION, extensionNumber: '101' };
+  const GREETING = { tts: 'Your call has been forwarded to the voicemail for extension 1 0 1. No one is available to take your call. Please leave a message after the tone. When you have finished recording, you may hang up or press the pound key.' };
+  const setUp = (access: MemoryMailboxAccess) => {
+    const stored = new MemoryMailboxes();
+    return { stored, mailboxes: withOwnerSignIn(stored, mailboxSignIn(access)) };
+  };
+
+  it('* during the greeting: the PIN, then the mailbox (nothing recorded, no message left)', async () => {
+    const access = new MemoryMailboxAccess('4826', MESSAGES);
+    const { stored, mailboxes } = setUp(access);
+    const call = new FakeCallHandle({ callerNumber: '+15550123' });
+    call.bargeInKeys = ['*'];
+    call.keys = ['4826#', '#'];
+    await takeMessage(call, MAILBOX, 'no_answer', mailboxes);
+    expect(played(call).slice(0, 3)).toEqual([GREETING, PIN, { tts: 'You have 3 new messages and 0 saved messages.' }]);
+    expect(access.pinsTried).toEqual(['4826']);
+    expect(call.log.some((e) => Array.isArray(e) && e[0] === 'record')).toBe(false);
+    expect(stored.deposited).toEqual([]);
+  });
+
+  it('a wrong PIN at the greeting counts against the mailbox, as at *86', async () => {
+    const access = new MemoryMailboxAccess('4826', MESSAGES);
+    const { mailboxes } = setUp(access);
+    const call = new FakeCallHandle({ callerNumber: '+15550123' });
+    call.bargeInKeys = ['*'];
+    call.keys = ['1111#', '2222#', '3333#'];
+    await takeMessage(call, MAILBOX, 'no_answer', mailboxes);
+    expect(access.failures).toBe(3);
+    expect(played(call).at(-1)).toEqual({ tts: 'That PIN is not correct. Goodbye.' });
+  });
+
+  it('* at a mailbox with no PIN, or another key: the greeting stops and the message is taken after the beep', async () => {
+    for (const [key, noPin] of [['*', true], ['5', false]] as const) {
+      const access = new MemoryMailboxAccess('4826', MESSAGES);
+      access.noPin = noPin;
+      const { stored, mailboxes } = setUp(access);
+      const call = new FakeCallHandle({ callerNumber: '+15550123' });
+      call.bargeInKeys = [key];
+      await takeMessage(call, MAILBOX, 'no_answer', mailboxes);
+      expect(played(call), `key ${key}`).toEqual([GREETING]);
+      expect(access.pinsTried).toEqual([]);
+      expect(stored.deposited.map((m) => m.reason)).toEqual(['no_answer']);
+    }
+  });
+
+  it('without mailboxes by phone the greeting takes no key: it plays to its end', async () => {
+    const stored = new MemoryMailboxes();
+    const call = new FakeCallHandle({ callerNumber: '+15550123' });
+    call.bargeInKeys = ['*'];
+    await takeMessage(call, MAILBOX, 'no_answer', stored);
+    expect(call.log.some((e) => Array.isArray(e) && e[0] === 'barged in')).toBe(false);
+    expect(stored.deposited).toHaveLength(1);
   });
 });

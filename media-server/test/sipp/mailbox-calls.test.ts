@@ -17,7 +17,8 @@ import { analyseWav, toneWav } from '../support/wav.ts';
  * events in that phone's stream (type-ahead: the application takes each key at its next menu, after
  * the message it is playing). What the caller hears is checked by frequency: each message is a WAV of
  * its own tone. The tests run in order over one mailbox: a new message, two saved ones, then the PIN
- * changed by phone, then a greeting recorded by phone with the new PIN.
+ * changed by phone, then a greeting recorded by phone with the new PIN, then the same mailbox reached
+ * from a colleague's phone by `*` during its greeting.
  */
 const DATA_DIR = '/tmp/carillon-tests';
 const PIN = '4826';
@@ -38,7 +39,8 @@ let olderSavedId: string;
 let newerSavedId: string;
 
 beforeAll(async () => {
-  h = await startEdge({ unreleased: 'voicemail' });
+  // answering_rules: a call to 101 that nobody answers reaches its voicemail greeting (the last test).
+  h = await startEdge({ unreleased: 'voicemail,answering_rules' });
   caller = await h.addPhone('101');
   const user = await h.db.selectFrom('users').select('id').where('account_id', '=', h.accountId).where('extension_id', '=', caller.extensionId).executeTakeFirstOrThrow();
   userId = user.id;
@@ -65,7 +67,7 @@ async function addMessage(hz: number, from: string, status: 'new' | 'heard', cre
  * 101 dials *86 (or `dialled`) and listens on `phone` until the edge hangs up; `keys` drives the menus
  * meanwhile (resolves false when the PIN prompt never reached the phone).
  */
-async function callMailbox(phone: RtpPhone, keys: (phone: RtpPhone) => Promise<boolean>, dialled = '*86'): Promise<void> {
+async function callMailbox(phone: RtpPhone, keys: (phone: RtpPhone) => Promise<boolean>, dialled = '*86', from: TestPhone = caller): Promise<void> {
   const keyed = keys(phone);
   try {
     const uac = await runSipp({
@@ -73,7 +75,7 @@ async function callMailbox(phone: RtpPhone, keys: (phone: RtpPhone) => Promise<b
       target: h.target,
       localPort: await freeSipPort(),
       service: dialled,
-      auth: caller,
+      auth: from,
       timeoutSeconds: 120,
       vars: { rtpport: String(phone.port) },
       extra: ['-mp', String(await freeMediaPort())],
@@ -172,6 +174,16 @@ describe('*86: the caller’s mailbox by phone', () => {
     const phone = await RtpPhone.open();
     await callMailbox(phone, typeAhead(`${NEW_PIN}#2*#`), '101');
     expect(toneFrames(Array.from(phone.heardSince(0)), OLDER_SAVED_HZ), 'signed in: the saved message reached the caller').toBeGreaterThanOrEqual(50);
+  }, 150_000);
+
+  it("from another phone: 102 calls 101, nobody answers, * during 101's greeting, 101's PIN: 101's mailbox, and no message is left", async () => {
+    const colleague = await h.addPhone('102');
+    const before = await h.db.selectFrom('voicemail_messages').select('id').where('mailbox_extension_id', '=', caller.extensionId).execute();
+    const phone = await RtpPhone.open();
+    await callMailbox(phone, typeAhead(`*${NEW_PIN}#2*#`), '101', colleague);
+    expect(toneFrames(Array.from(phone.heardSince(0)), OLDER_SAVED_HZ), "signed in: 101's saved message reached the caller").toBeGreaterThanOrEqual(50);
+    const after = await h.db.selectFrom('voicemail_messages').select('id').where('mailbox_extension_id', '=', caller.extensionId).execute();
+    expect(after.length, 'the keys were not taken as a message').toBe(before.length);
   }, 150_000);
 });
 

@@ -10,6 +10,11 @@ import type { ExtensionDestination, PstnDestination } from '../../routing/destin
  * the web pages.
  */
 export interface MailboxAccess {
+  /**
+   * Whether the mailbox has someone to sign in as: a user with a PIN. A message-only extension's or a
+   * queue's mailbox has none, so a caller pressing `*` at its greeting is not offered a PIN prompt.
+   */
+  hasPin(accountId: string, extensionId: string): Promise<boolean>;
   /** Whether too many wrong PINs have locked the mailbox (for 15 minutes). */
   isLocked(accountId: string, extensionId: string): Promise<boolean>;
   /**

@@ -2,6 +2,7 @@ import { PIN_MAX, PIN_MIN, spellDigits, type PinRule } from '@carillon/domain';
 import type { CallApp, CallHandle } from '../call-handle.ts';
 import type { MailboxDestination } from '../../routing/destination.ts';
 import type { MailboxAccess, MailboxCallBack, PhoneMessage } from './mailbox-access.ts';
+import type { MailboxSignIn } from '../voicemail/mailboxes.ts';
 
 /** PIN attempts in one call before it ends; the lockout counts failures across calls (the port). */
 export const PIN_TRIES_PER_CALL = 3;
@@ -51,11 +52,31 @@ export function mailboxApp(access: MailboxAccess, callBack: MailboxCallBack | nu
   return async (call, destination) => {
     if (destination.kind !== 'mailbox') return call.reject(480, 'Mailbox Not Available');
     await call.answer();
-    const texts = TEXTS[call.language];
-    if (await access.isLocked(destination.accountId, destination.extensionId)) return goodbye(call, texts.locked);
-    if (!(await signIn(call, destination, access))) return;
-    await new MailboxSession(call, destination, access, callBack).run();
+    await openMailbox(call, destination, access, callBack);
   };
+}
+
+/**
+ * The owner of a mailbox signing in from any phone (issue 13: "from another phone, reach it through
+ * the main number with the extension and PIN"): whoever reaches a user's voicemail greeting (by the
+ * main number and the extension, by a direct number, from a colleague's phone) and presses `*` during
+ * it gets the PIN prompt of that mailbox, then its menus, as on RingCentral. The caller is not who the
+ * mailbox belongs to, so only the PIN opens it, with the same per-mailbox lockout as `*86`. Null when
+ * the mailbox has no PIN to sign in with (no user, or a user who never set one): the greeting goes on.
+ */
+export function mailboxSignIn(access: MailboxAccess, callBack: MailboxCallBack | null = null): MailboxSignIn {
+  return async (call, mailbox) => {
+    if (!(await access.hasPin(mailbox.accountId, mailbox.extensionId))) return false;
+    await openMailbox(call, { kind: 'mailbox', accountId: mailbox.accountId, extensionId: mailbox.extensionId }, access, callBack);
+    return true;
+  };
+}
+
+/** An answered call at the mailbox's door: locked, or the PIN and then the menus. */
+async function openMailbox(call: CallHandle, destination: MailboxDestination, access: MailboxAccess, callBack: MailboxCallBack | null): Promise<void> {
+  if (await access.isLocked(destination.accountId, destination.extensionId)) return goodbye(call, TEXTS[call.language].locked);
+  if (!(await signIn(call, destination, access))) return;
+  await new MailboxSession(call, destination, access, callBack).run();
 }
 
 /** True once the PIN is right; false when the call has been ended (too many tries, or locked). */

@@ -1,4 +1,5 @@
 import { spellDigits } from '@carillon/domain';
+import type { CallHandle } from '../call-handle.ts';
 import type { VoicemailReason } from '../../routing/destination.ts';
 
 /**
@@ -21,6 +22,27 @@ export interface Mailboxes {
   deposit(message: NewVoicemail): Promise<{ messageId: string }>;
   /** Drops a recording that is not kept (too short). */
   discard(recordingPath: string): Promise<void>;
+  /**
+   * The mailbox's owner signing in when a caller presses `*` during its greeting (apps/mailbox); absent
+   * where mailboxes by phone are not enabled. See `withOwnerSignIn`.
+   */
+  readonly ownerSignIn?: MailboxSignIn;
+}
+
+/**
+ * Takes an answered call into the mailbox's PIN prompt and menus; resolves when the caller is done
+ * (true), or false at once when the mailbox has no PIN to sign in with.
+ */
+export type MailboxSignIn = (call: CallHandle, mailbox: { accountId: string; extensionId: string }) => Promise<boolean>;
+
+/** The same mailboxes, with the owner's sign-in at the greeting. */
+export function withOwnerSignIn(mailboxes: Mailboxes, ownerSignIn: MailboxSignIn): Mailboxes {
+  return {
+    settings: (accountId, extensionId, greetingId) => mailboxes.settings(accountId, extensionId, greetingId),
+    deposit: (message) => mailboxes.deposit(message),
+    discard: (recordingPath) => mailboxes.discard(recordingPath),
+    ownerSignIn,
+  };
 }
 
 export interface MailboxSettings {

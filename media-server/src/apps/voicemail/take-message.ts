@@ -1,7 +1,10 @@
 import type { AudioChoice } from '@carillon/domain';
-import type { CallHandle } from '../call-handle.ts';
+import type { CallHandle, PlaySource } from '../call-handle.ts';
 import type { VoicemailReason } from '../../routing/destination.ts';
 import { mailboxName, type Mailboxes } from './mailboxes.ts';
+
+/** The key that, during a mailbox's greeting, takes its owner to the PIN prompt (RingCentral's, and Asterisk's VoiceMail `*`). */
+export const SIGN_IN_KEY = '*';
 
 /** Shorter than this, a recording is a hang-up, not a message: it is dropped. */
 export const MIN_MESSAGE_MS = 1000;
@@ -32,16 +35,24 @@ export async function takeMessage(call: CallHandle, destination: MailboxRef, rea
     await call.hangup();
     return;
   }
+  const greeting: PlaySource[] = [];
   if (settings.greetingFile) {
-    await call.play({ file: settings.greetingFile });
+    greeting.push({ file: settings.greetingFile });
   } else if (settings.nameRecordingFile) {
     // Issue 13: the default greeting "with the user's recorded name": the recording takes the place of the spoken name.
     const [before, after] = defaultGreetingAround(call.language);
-    await call.play({ tts: before });
-    await call.play({ file: settings.nameRecordingFile });
-    await call.play({ tts: after });
+    greeting.push({ tts: before }, { file: settings.nameRecordingFile }, { tts: after });
   } else {
-    await call.play({ tts: defaultGreeting(mailboxName(settings, destination.extensionNumber, call.language), call.language) });
+    greeting.push({ tts: defaultGreeting(mailboxName(settings, destination.extensionNumber, call.language), call.language) });
+  }
+  // With mailboxes by phone, a key during the greeting cuts it short: `*` is the owner signing in
+  // (when the mailbox has a PIN), any other key goes straight to the beep (the caller knows the greeting).
+  const signIn = mailboxes.ownerSignIn;
+  for (const part of greeting) {
+    const { digit } = await call.play(part, { bargeIn: signIn !== undefined });
+    if (digit === null) continue;
+    if (digit === SIGN_IN_KEY && signIn && (await signIn(call, destination))) return;
+    break;
   }
   const recording = await call.record({ maxSeconds: settings.maxMessageSeconds, terminators: '#', beep: true });
   if (recording.durationMs < MIN_MESSAGE_MS) {
