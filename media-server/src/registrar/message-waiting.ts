@@ -14,7 +14,8 @@ type LastSent = { counts: MailboxCounts | null };
 
 /**
  * Message-waiting indication (RFC 3842): the message-summary event package. A
- * device subscribes to its own extension's mailbox; it gets a NOTIFY at once
+ * device subscribes to its own extension's mailbox, or to a mailbox shared with
+ * its extension (by that mailbox's number); it gets a NOTIFY at once
  * and whenever the mailbox's counts change, which it learns from the voicemail
  * events on Redis (contracts/voicemail-events.ts). The counts come from the
  * database, never from the event, which only names the mailbox.
@@ -24,10 +25,14 @@ export function messageSummaryPackage(db: Db): EventPackage<Mailbox, LastSent> {
     event: MESSAGE_SUMMARY_EVENT,
     contentType: MESSAGE_SUMMARY_TYPE,
     async resolve(req, device, username) {
-      // The resource is the mailbox named by the Request-URI (RFC 6665 §4.1.2): only the device's own extension's.
-      const mailbox = /^sips?:([^@;?]+)@/i.exec(req.uri)?.[1] ?? '';
-      if (!namesDeviceExtension(decodeURIComponent(mailbox), device, username)) return createResponse(req, 403, { reason: 'Not Your Mailbox' });
-      return { resource: { extensionId: device.extensionId }, memo: { counts: null } };
+      // The resource is the mailbox named by the Request-URI (RFC 6665 §4.1.2): the device's own extension's,
+      // or a mailbox shared with it (inventory 2 X-07: its message recipient is the device's extension), so a
+      // key of the phone can light for the shared mailbox the user also reads in the web inbox.
+      const mailbox = decodeURIComponent(/^sips?:([^@;?]+)@/i.exec(req.uri)?.[1] ?? '');
+      if (namesDeviceExtension(mailbox, device, username)) return { resource: { extensionId: device.extensionId }, memo: { counts: null } };
+      const shared = /^[0-9]{1,9}$/.test(mailbox) ? await sharedMailbox(db, device.accountId, mailbox, device.extensionId) : undefined;
+      if (!shared) return createResponse(req, 403, { reason: 'Not Your Mailbox' });
+      return { resource: { extensionId: shared.id }, memo: { counts: null } };
     },
     key: (accountId, mailbox) => `${accountId} ${mailbox.extensionId}`,
     async body(sub, forced) {
@@ -49,6 +54,18 @@ export function createMessageWaitingNotifier(deps: EventNotifierDeps & { db: Db 
 export function onVoicemailEvent(notifier: MessageWaitingNotifier, message: string): void {
   const event = parseVoicemailEvent(message);
   if (event) notifier.changed(event.accountId, { extensionId: event.mailboxExtensionId });
+}
+
+/** The extension numbered `number` of the account whose mailbox's message recipient is `readerExtensionId`, if any. */
+function sharedMailbox(db: Db, accountId: string, number: string, readerExtensionId: string): Promise<{ id: string } | undefined> {
+  return db
+    .selectFrom('extensions as e')
+    .innerJoin('voicemail_settings as s', (j) => j.onRef('s.extension_id', '=', 'e.id').onRef('s.account_id', '=', 'e.account_id'))
+    .select('e.id')
+    .where('e.account_id', '=', accountId)
+    .where('e.number', '=', number)
+    .where('s.recipient_extension_id', '=', readerExtensionId)
+    .executeTakeFirst();
 }
 
 /** New and old messages (heard, not deleted) of one mailbox, in one query scoped by the account. */

@@ -44,6 +44,39 @@ describe('SUBSCRIBE message-summary against SIPp', () => {
     expect(h.edge.messageWaiting!.subscriptionCount).toBe(0);
   }, 120_000);
 
+  it('notifies a phone subscribed to a mailbox shared with its extension (its message recipient), and refuses it to another phone', async () => {
+    const reader = h.phones.get('101')!;
+    const site = await h.db.selectFrom('sites').select('id').where('account_id', '=', h.accountId).where('is_main', '=', true).executeTakeFirstOrThrow();
+    const shared = await h.db.insertInto('extensions').values({ account_id: h.accountId, site_id: site.id, number: '301', name: 'Front desk', type: 'message_only', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
+    await h.db.insertInto('voicemail_settings').values({ account_id: h.accountId, extension_id: shared.id, recipient_extension_id: reader.extensionId, updated_at: new Date() }).execute();
+    const other = await runSipp({ scenario: 'subscribe-other-mailbox.xml', target: h.target, localPort: await freeSipPort(), service: h.phones.get('102')!.username, auth: h.phones.get('102')!, vars: { mailbox: '301', event: 'message-summary' } });
+    expect(other.code, other.errors || other.output.slice(-2000)).toBe(0);
+
+    const run = startSipp({ scenario: 'subscribe-message-summary.xml', target: h.target, localPort: await freeSipPort(), service: reader.username, auth: reader, timeoutSeconds: 60, vars: { mailbox: '301', event: 'message-summary' } });
+    await run.ready;
+    await expect.poll(() => run.logsSoFar(), { timeout: 30_000, interval: 50 }).toContain('notify-1 answered');
+    // A message in 101's own mailbox changes nothing on the shared mailbox's subscription.
+    const own = await h.db
+      .insertInto('voicemail_messages')
+      .values({ account_id: h.accountId, mailbox_extension_id: reader.extensionId, from_number: '+14155550101', to_number: '101', reason: 'no_answer', audio_path: 'voicemail/own.wav', duration_ms: 3000, size_bytes: 48_000 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await publish({ kind: 'deposited', accountId: h.accountId, mailboxExtensionId: reader.extensionId, messageId: own.id });
+    const message = await h.db
+      .insertInto('voicemail_messages')
+      .values({ account_id: h.accountId, mailbox_extension_id: shared.id, from_number: '+14155550100', to_number: '301', reason: 'message_only', audio_path: 'voicemail/shared.wav', duration_ms: 3000, size_bytes: 48_000 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await publish({ kind: 'deposited', accountId: h.accountId, mailboxExtensionId: shared.id, messageId: message.id });
+    await expect.poll(() => run.logsSoFar(), { timeout: 30_000, interval: 50 }).toContain('notify-2 answered');
+    await h.db.updateTable('voicemail_messages').set({ status: 'heard', heard_at: new Date() }).where('id', '=', message.id).execute();
+    await publish({ kind: 'changed', accountId: h.accountId, mailboxExtensionId: shared.id, messageId: message.id });
+    const r = await run.done;
+    expect(r.code, r.errors || r.output.slice(-2000)).toBe(0);
+    expect(r.logs).toContain('notify-3 answered');
+    expect(h.edge.messageWaiting!.subscriptionCount).toBe(0);
+  }, 120_000);
+
   it("refuses 403 a SUBSCRIBE to another extension's mailbox", async () => {
     const phone = h.phones.get('101')!;
     const r = await runSipp({ scenario: 'subscribe-other-mailbox.xml', target: h.target, localPort: await freeSipPort(), service: phone.username, auth: phone, vars: { mailbox: '102', event: 'message-summary' } });
