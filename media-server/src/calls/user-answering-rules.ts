@@ -55,6 +55,11 @@ export class UserAnsweringRules implements AnsweringRulesSource {
     if (!user) return null;
     const view = await readUserAnswering(this.db, accountId, user.id);
     if (!view) return null;
-    return { answering: view.answering, timeZone: view.timeZone, dnd: view.dnd ?? 'take_all_calls' };
+    const { answering } = view;
+    const handOffIds = [answering.inHours, answering.afterHours, ...answering.custom].flatMap((r) => (r.afterRinging.type === 'extension' ? [r.afterRinging.extensionId] : []));
+    const numbers = handOffIds.length
+      ? await this.db.selectFrom('extensions').select(['id', 'number']).where('account_id', '=', accountId).where('id', 'in', [...new Set(handOffIds)]).execute()
+      : [];
+    return { answering, timeZone: view.timeZone, dnd: view.dnd ?? 'take_all_calls', afterRingingNumbers: Object.fromEntries(numbers.map((e) => [e.id, e.number])) };
   }
 }

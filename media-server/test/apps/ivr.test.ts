@@ -252,7 +252,7 @@ describe('the IVR application', () => {
       asked,
       ofExtension: (_accountId, extensionId) => {
         asked.push(extensionId);
-        return Promise.resolve({ answering: { hours: ALWAYS, inHours: handling, afterHours: handling, custom: [], settings }, timeZone: 'UTC', dnd: 'take_all_calls' });
+        return Promise.resolve({ answering: { hours: ALWAYS, inHours: handling, afterHours: handling, custom: [], settings }, timeZone: 'UTC', dnd: 'take_all_calls', afterRingingNumbers: {} });
       },
     };
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ALWAYS, DEFAULT_CALL_SETTINGS, defaultRuleHandling, type AudioWhileConnecting, type DndStatus, type RingPlan, type ScreeningMode, type UserAnswering } from '@carillon/domain';
+import { ALWAYS, DEFAULT_CALL_SETTINGS, defaultRuleHandling, type AfterRinging, type AudioWhileConnecting, type DndStatus, type RingPlan, type ScreeningMode, type UserAnswering } from '@carillon/domain';
 import type { BridgeOutcome } from '../../src/apps/call-handle.ts';
-import { BLOCKED_MESSAGE, CONNECTING_MESSAGE, NAME_RECORDING, RING_BACK, SAY_YOUR_NAME, userAnsweringApp } from '../../src/apps/user-answering/user-answering.ts';
+import { BLOCKED_MESSAGE, CONNECTING_MESSAGE, NAME_RECORDING, NOT_AVAILABLE_MESSAGE, RING_BACK, SAY_YOUR_NAME, userAnsweringApp } from '../../src/apps/user-answering/user-answering.ts';
 import type { AnsweringRulesSource, ForwardingRoutes } from '../../src/apps/user-answering/answering-rules.ts';
 import { defaultGreeting, defaultGreetingAround } from '../../src/apps/voicemail/take-message.ts';
 import type { Destination, PstnDestination } from '../../src/routing/destination.ts';
@@ -23,12 +23,15 @@ function rules(
     screening?: ScreeningMode;
     connectingMessage?: boolean;
     audio?: AudioWhileConnecting;
+    afterRinging?: AfterRinging;
+    afterRingingNumbers?: Record<string, string>;
   } = {},
 ): AnsweringRulesSource & { asked: string[] } {
   const handling = defaultRuleHandling([DEVICE], 'simultaneous');
   if (opts.ringForSeconds !== undefined) handling.ringPlan.rows[0]!.ringForSeconds = opts.ringForSeconds;
   if (opts.ringPlan) handling.ringPlan = opts.ringPlan;
   if (opts.audio) handling.audioWhileConnecting = opts.audio;
+  if (opts.afterRinging) handling.afterRinging = opts.afterRinging;
   const answering: UserAnswering = {
     hours: ALWAYS,
     inHours: handling,
@@ -47,7 +50,7 @@ function rules(
     asked,
     ofExtension: (accountId, extensionId) => {
       asked.push(`${accountId}/${extensionId}`);
-      return Promise.resolve({ answering, timeZone: 'Europe/Paris', dnd: opts.dnd ?? 'take_all_calls' });
+      return Promise.resolve({ answering, timeZone: 'Europe/Paris', dnd: opts.dnd ?? 'take_all_calls', afterRingingNumbers: opts.afterRingingNumbers ?? {} });
     },
   };
 }
@@ -74,6 +77,42 @@ describe('the user-answering application', () => {
     await userAnsweringApp({ rules: rules(), mailboxes })(call, destination);
     expect(call.log).toEqual(['answer', ['play', RING_BACK], ['bridgeTo', { target: [destination], ringSeconds: 20, deviceIds: [DEVICE], acceptWithDigit: false }], 'answer', greeting, record, 'hangup']);
     expect(mailboxes.deposited).toMatchObject([{ accountId: ACCOUNT, mailboxExtensionId: EXTENSION, reason: 'no_answer', toNumber: '102', durationMs: 5000 }]);
+  });
+
+  it('after ringing, hands the call to another extension: its own handling takes it, no message here', async () => {
+    const call = new FakeCallHandle({ dialed: '102' });
+    call.bridgeOutcome = { outcome: 'no-answer', status: 480 };
+    call.transferable.add('105');
+    const mailboxes = new MemoryMailboxes();
+    const other = '00000000-0000-4000-8000-000000000105';
+    await userAnsweringApp({ rules: rules({ afterRinging: { type: 'extension', extensionId: other }, afterRingingNumbers: { [other]: '105' } }), mailboxes })(call, destination);
+    expect(call.log.slice(3)).toEqual([['transfer', '105']]);
+    expect(mailboxes.deposited).toEqual([]);
+  });
+
+  it('after ringing, an extension that refuses the call (or is gone) leaves the caller in the mailbox', async () => {
+    for (const numbers of [{ '00000000-0000-4000-8000-000000000105': '105' }, {}] as Record<string, string>[]) {
+      const call = new FakeCallHandle({ dialed: '102' });
+      call.bridgeOutcome = { outcome: 'no-answer', status: 480 };
+      const mailboxes = new MemoryMailboxes();
+      await userAnsweringApp({ rules: rules({ afterRinging: { type: 'extension', extensionId: '00000000-0000-4000-8000-000000000105' }, afterRingingNumbers: numbers }), mailboxes })(call, destination);
+      expect(call.log.slice(3).filter((e) => e !== 'transfer' && !(Array.isArray(e) && e[0] === 'transfer'))).toEqual(['answer', greeting, record, 'hangup']);
+      expect(mailboxes.deposited.map((m) => m.reason)).toEqual(['no_answer']);
+    }
+  });
+
+  it('after ringing, plays the not-available message and hangs up: no greeting, no message (custom audio: the user’s file)', async () => {
+    const call = new FakeCallHandle({ dialed: '102' });
+    call.bridgeOutcome = { outcome: 'no-answer', status: 480 };
+    const mailboxes = new MemoryMailboxes();
+    await userAnsweringApp({ rules: rules({ afterRinging: { type: 'message_hang_up', message: { source: 'default' } } }), mailboxes })(call, destination);
+    expect(call.log.slice(3)).toEqual(['answer', ['play', { tts: NOT_AVAILABLE_MESSAGE.en }], 'hangup']);
+    expect(mailboxes.deposited).toEqual([]);
+
+    const custom = new FakeCallHandle({ dialed: '102', language: 'fr' });
+    custom.bridgeOutcome = { outcome: 'no-answer', status: 480 };
+    await userAnsweringApp({ rules: rules({ afterRinging: { type: 'message_hang_up', message: { source: 'custom', audioId: '00000000-0000-4000-8000-0000000000a1' } } }), mailboxes: new MemoryMailboxes({ greetingFile: '/data/greetings/a1.wav' }) })(custom, destination);
+    expect(custom.log.slice(3)).toEqual(['answer', ['play', { file: '/data/greetings/a1.wav' }], 'hangup']);
   });
 
   it('plays the default greeting with the user’s recorded name in place of the spoken extension (issue 13)', async () => {

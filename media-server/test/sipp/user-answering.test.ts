@@ -187,6 +187,67 @@ describe('a call to a user whose answering rules apply', () => {
     ]);
     await expectNothingLive();
   }, 90_000);
+
+  describe('after ringing (the rule’s action when nobody answers)', () => {
+    /** 102's rules for this test: ring 5 s, then `afterRinging`; back to voicemail afterwards. */
+    async function withAfterRinging(afterRinging: ReturnType<typeof defaultRuleHandling>['afterRinging'], run: () => Promise<void>): Promise<void> {
+      const user = await h.db.selectFrom('users').select('id').where('account_id', '=', h.accountId).where('extension_id', '=', callee.extensionId).executeTakeFirstOrThrow();
+      const set = async (after: typeof afterRinging) => {
+        const handling = defaultRuleHandling([callee.deviceId], 'simultaneous');
+        handling.ringPlan.rows[0]!.ringForSeconds = 5;
+        handling.afterRinging = after;
+        await h.db.updateTable('answering_rules').set({ handling: JSON.stringify(handling) }).where('account_id', '=', h.accountId).where('user_id', '=', user.id).execute();
+        h.configChanged('answering_rules');
+      };
+      await set(afterRinging);
+      try {
+        await run();
+      } finally {
+        await set({ type: 'voicemail' });
+      }
+    }
+
+    it('hands the call to another extension: a message-only extension takes the message, 102’s mailbox none', async () => {
+      const site = await h.db.selectFrom('sites').select('id').where('account_id', '=', h.accountId).where('is_main', '=', true).executeTakeFirstOrThrow();
+      const desk = await h.db.insertInto('extensions').values({ account_id: h.accountId, site_id: site.id, number: '303', name: 'Front desk', type: 'message_only', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
+      // Its greeting: a second of tone, as 102's, so the message starts soon after the hand-off.
+      const greeting = path.posix.join('greetings', h.accountId, 'desk-303.wav');
+      fs.writeFileSync(path.join(DATA_DIR, greeting), toneWav(440, 1000));
+      await h.db.insertInto('voicemail_settings').values({ extension_id: desk.id, account_id: h.accountId, greeting_path: greeting, language: 'en', transcribe: false }).execute();
+      h.configChanged('extensions');
+      const before = (await messages()).length;
+      await withAfterRinging({ type: 'extension', extensionId: desk.id }, async () => {
+        const uas = await ringing('uas-ring-cancelled.xml');
+        const uac = await dial('uac-ring-then-message.xml');
+        expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+        expect((await uas.done).code, '102’s phone got the CANCEL').toBe(0);
+        const deskMessages = () => h.db.selectFrom('voicemail_messages').selectAll().where('account_id', '=', h.accountId).where('mailbox_extension_id', '=', desk.id).execute();
+        await expect.poll(async () => (await deskMessages()).length, { timeout: 20_000, interval: 100 }).toBe(1);
+        const record = await h.lastCall();
+        expect((await deskMessages())[0]).toMatchObject({ from_number: '101', call_id: record.id });
+        expect((await deskMessages())[0]!.duration_ms).toBeGreaterThan(3000);
+        expect((await messages()).length, 'nothing in 102’s mailbox').toBe(before);
+      });
+      await expectNothingLive();
+    }, 90_000);
+
+    it('plays the not-available message and hangs up: the caller gets a BYE, no message is taken', async () => {
+      const before = (await messages()).length;
+      await withAfterRinging({ type: 'message_hang_up', message: { source: 'default' } }, async () => {
+        const uas = await ringing('uas-ring-cancelled.xml');
+        const uac = await dial('uac-wait-bye.xml');
+        expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+        expect((await uas.done).code, '102’s phone got the CANCEL').toBe(0);
+        const record = await h.lastCall();
+        expect(record).toMatchObject({ to_number: '102', hangup_by: 'callee' });
+        const legs = await legsOf(record.id);
+        // The message reached the caller: well over the 5 s of ring-back in packets (the message is ~5 s of speech).
+        expect((legs[0]!.rtp_stats as unknown as RtpStats).sent.packets).toBeGreaterThan(400);
+      });
+      expect((await messages()).length, 'no message taken').toBe(before);
+      await expectNothingLive();
+    }, 90_000);
+  });
 });
 
 /** A WAV in the media format (8 kHz mono 16-bit) of a tone. */

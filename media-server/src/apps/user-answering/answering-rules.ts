@@ -8,6 +8,11 @@ export interface ExtensionUserAnswering {
   /** The zone the hours and rules are read in: the user's, else the account's. */
   timeZone: string;
   dnd: DndStatus;
+  /**
+   * The numbers of the extensions the rules' after-ringing actions hand calls to ("then another
+   * extension"), by id, read with the rules; an extension gone since is absent (the call takes a message).
+   */
+  afterRingingNumbers: Readonly<Record<string, string>>;
 }
 
 /**

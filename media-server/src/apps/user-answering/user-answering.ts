@@ -1,9 +1,9 @@
-import { decideUserAnswering, DEFAULT_RING_FOR_SECONDS, screeningApplies, type AnsweringDecision, type AudioWhileConnecting, type MusicTrack, type RingStep } from '@carillon/domain';
-import type { BridgeOutcome, CallApp, CallHandle, PlaySource } from '../call-handle.ts';
+import { decideUserAnswering, DEFAULT_RING_FOR_SECONDS, screeningApplies, type AnsweringDecision, type AudioWhileConnecting, type MusicTrack, type RingStep, type RuleHandling } from '@carillon/domain';
+import { DestinationRefusedError, type BridgeOutcome, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
 import type { Destination, ExtensionDestination, VoicemailReason } from '../../routing/destination.ts';
 import type { Mailboxes } from '../voicemail/mailboxes.ts';
 import { takeMessage } from '../voicemail/take-message.ts';
-import type { AnsweringRulesSource, ForwardingRoutes } from './answering-rules.ts';
+import type { AnsweringRulesSource, ExtensionUserAnswering, ForwardingRoutes } from './answering-rules.ts';
 
 /**
  * What the caller hears while the user's phones ring: the North American
@@ -16,6 +16,8 @@ export const RING_BACK = { tone: 440, durationMs: 2000, silenceMs: 4000 } as con
 export const CONNECTING_MESSAGE = { en: 'Please hold while I try to connect you.', fr: 'Veuillez patienter pendant que j’essaie de vous mettre en relation.' } as const;
 /** Call screening's request to the caller, before the beep. */
 export const SAY_YOUR_NAME = { en: 'Please say your name after the tone.', fr: 'Veuillez dire votre nom après le bip.' } as const;
+/** "Play a message and disconnect" (§7.5) with the default message: says nothing of who was called. */
+export const NOT_AVAILABLE_MESSAGE = { en: 'The person you are calling is not available. Please call again later. Goodbye.', fr: "Votre correspondant n'est pas disponible. Veuillez rappeler plus tard. Au revoir." } as const;
 /** What a blocked caller hears before the call is hung up: it says neither who was called nor that they were blocked. */
 export const BLOCKED_MESSAGE = { en: 'The person you are calling is not taking calls from this number. Goodbye.', fr: 'Votre correspondant ne prend pas les appels de ce numéro. Au revoir.' } as const;
 /** The caller's name, as call screening records it: a few seconds, ended by a pause. */
@@ -34,8 +36,9 @@ const MIN_NAME_MS = 300;
  * (all of them at once when the plan rings simultaneously). The first to
  * answer takes the call; a forwarded party must press 1 first when the user
  * asks for it (`confirmForwardedCalls`). When the plan rings out, the line
- * is busy or nothing could be reached, the after-ringing action: the
- * mailbox, with the reason the message keeps ('no_answer', 'busy').
+ * is busy or nothing could be reached, the rule's after-ringing action: the
+ * mailbox, with the reason the message keeps ('no_answer', 'busy'), another
+ * extension, or a message and the call ends.
  *
  * Before ringing, when the user's settings say so: call screening (the
  * caller says their name, recorded; whoever answers hears it and presses 1
@@ -49,8 +52,7 @@ const MIN_NAME_MS = 300;
  * (`CallHandle.bridgeTo`), and the voicemail after no answer needs it anyway.
  * The cost: the call log counts the caller as answered from the start.
  *
- * Not yet: the after-ringing actions other than voicemail (they take a
- * message too), the user greeting, custom audio (an uploaded connecting
+ * Not yet: the user greeting, custom audio (an uploaded connecting
  * message or music plays the default one), and the eleven stock tracks
  * (each plays the one shipped piece of music, `music`).
  */
@@ -112,9 +114,36 @@ export function userAnsweringApp(deps: {
       // A busy line says more than a later step nobody answered.
       if (last.outcome !== 'busy') last = outcome;
     }
-    // The greeting of the rule that rang (issue 13: one per rule).
-    await takeMessage(call, destination, reasonOf(last as Exclude<BridgeOutcome, { outcome: 'answered' }>), deps.mailboxes, { greeting: decision.rule.target.greeting });
+    await afterRinging(call, destination, decision.rule.target, user, reasonOf(last as Exclude<BridgeOutcome, { outcome: 'answered' }>), deps.mailboxes);
   };
+}
+
+/**
+ * The rule's after-ringing action (§7.5 "If the call is not answered"): the mailbox, with the rule's
+ * greeting (issue 13: one per rule); another extension, whose own handling then takes the call (its
+ * rules, its queue, its mailbox), or the mailbox when that extension cannot take it (gone, disabled,
+ * a loop of hand-offs); or a message, then the call ends.
+ */
+async function afterRinging(call: CallHandle, destination: ExtensionDestination, rule: RuleHandling, user: ExtensionUserAnswering, reason: VoicemailReason, mailboxes: Mailboxes): Promise<void> {
+  const action = rule.afterRinging;
+  if (action.type === 'extension') {
+    const number = user.afterRingingNumbers[action.extensionId];
+    if (number !== undefined && number !== destination.extensionNumber) {
+      try {
+        await call.transfer(number);
+        return;
+      } catch (err) {
+        if (!(err instanceof DestinationRefusedError)) throw err;
+      }
+    }
+  } else if (action.type === 'message_hang_up') {
+    await call.answer();
+    const custom = action.message.source === 'custom' ? (await mailboxes.settings(destination.accountId, destination.extensionId, action.message.audioId)).greetingFile : null;
+    await call.play(custom ? { file: custom } : { tts: NOT_AVAILABLE_MESSAGE[call.language] });
+    await call.hangup();
+    return;
+  }
+  await takeMessage(call, destination, reason, mailboxes, { greeting: rule.greeting });
 }
 
 /** Call screening: the caller says their name after the beep. The recording, or null when nothing was said. */
