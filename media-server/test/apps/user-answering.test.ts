@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALWAYS, DEFAULT_CALL_SETTINGS, defaultRuleHandling, type AfterRinging, type AudioWhileConnecting, type DndStatus, type RingPlan, type ScreeningMode, type UserAnswering } from '@carillon/domain';
 import type { BridgeOutcome } from '../../src/apps/call-handle.ts';
-import { BLOCKED_MESSAGE, CONNECTING_MESSAGE, NAME_RECORDING, NOT_AVAILABLE_MESSAGE, RING_BACK, SAY_YOUR_NAME, userAnsweringApp } from '../../src/apps/user-answering/user-answering.ts';
+import { BLOCKED_MESSAGE, CONNECTING_MESSAGE, NAME_RECORDING, NOT_AVAILABLE_MESSAGE, RING_BACK, USER_GREETING, SAY_YOUR_NAME, userAnsweringApp } from '../../src/apps/user-answering/user-answering.ts';
 import type { AnsweringRulesSource, ForwardingRoutes } from '../../src/apps/user-answering/answering-rules.ts';
 import { defaultGreeting, defaultGreetingAround } from '../../src/apps/voicemail/take-message.ts';
 import type { Destination, PstnDestination } from '../../src/routing/destination.ts';
@@ -25,6 +25,7 @@ function rules(
     audio?: AudioWhileConnecting;
     afterRinging?: AfterRinging;
     afterRingingNumbers?: Record<string, string>;
+    userGreeting?: UserAnswering['settings']['userGreeting'];
   } = {},
 ): AnsweringRulesSource & { asked: string[] } {
   const handling = defaultRuleHandling([DEVICE], 'simultaneous');
@@ -42,6 +43,7 @@ function rules(
       confirmForwardedCalls: opts.confirm ?? false,
       screening: opts.screening ?? 'off',
       connectingMessage: { enabled: opts.connectingMessage ?? false, audio: { source: 'default' } },
+      userGreeting: opts.userGreeting ?? DEFAULT_CALL_SETTINGS.userGreeting,
       blocking: { anonymous: opts.blockAnonymous ?? false, numbers: opts.blockNumbers ?? [] },
     },
   };
@@ -113,6 +115,27 @@ describe('the user-answering application', () => {
     custom.bridgeOutcome = { outcome: 'no-answer', status: 480 };
     await userAnsweringApp({ rules: rules({ afterRinging: { type: 'message_hang_up', message: { source: 'custom', audioId: '00000000-0000-4000-8000-0000000000a1' } } }), mailboxes: new MemoryMailboxes({ greetingFile: '/data/greetings/a1.wav' }) })(custom, destination);
     expect(custom.log.slice(3)).toEqual(['answer', ['play', { file: '/data/greetings/a1.wav' }], 'hangup']);
+  });
+
+  it('with the user greeting on, answers with it before anything rings: default (name or recorded name), or the user’s own recording', async () => {
+    const ring = ['bridgeTo', { target: [destination], ringSeconds: 20, deviceIds: [DEVICE], acceptWithDigit: false }];
+    const cases: [MemoryMailboxes, UserAnswering['settings']['userGreeting'], unknown[]][] = [
+      [new MemoryMailboxes(), { enabled: true, audio: { source: 'default' } }, [['play', { tts: `${USER_GREETING.en} extension 1 0 2.` }]]],
+      [new MemoryMailboxes({ extensionName: 'Bob Smith' }), { enabled: true, audio: { source: 'default' } }, [['play', { tts: `${USER_GREETING.en} Bob Smith.` }]]],
+      [new MemoryMailboxes({ nameRecordingFile: '/data/names/bob.wav' }), { enabled: true, audio: { source: 'default' } }, [['play', { tts: USER_GREETING.en }], ['play', { file: '/data/names/bob.wav' }]]],
+      [new MemoryMailboxes({ greetingFile: '/data/greetings/mine.wav' }), { enabled: true, audio: { source: 'custom', audioId: '00000000-0000-4000-8000-0000000000a2' } }, [['play', { file: '/data/greetings/mine.wav' }]]],
+    ];
+    for (const [mailboxes, userGreeting, heard] of cases) {
+      const call = new FakeCallHandle({ dialed: '102' });
+      call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+      await userAnsweringApp({ rules: rules({ userGreeting }), mailboxes })(call, destination);
+      expect(call.log).toEqual(['answer', ...heard, 'answer', ['play', RING_BACK], ring]);
+    }
+    // Off (the default): nothing before the ring-back.
+    const call = new FakeCallHandle({ dialed: '102' });
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+    await userAnsweringApp({ rules: rules(), mailboxes: new MemoryMailboxes({ extensionName: 'Bob Smith' }) })(call, destination);
+    expect(call.log).toEqual(['answer', ['play', RING_BACK], ring]);
   });
 
   it('plays the default greeting with the user’s recorded name in place of the spoken extension (issue 13)', async () => {

@@ -1,7 +1,7 @@
-import { decideUserAnswering, DEFAULT_RING_FOR_SECONDS, screeningApplies, type AnsweringDecision, type AudioWhileConnecting, type MusicTrack, type RingStep, type RuleHandling } from '@carillon/domain';
+import { decideUserAnswering, DEFAULT_RING_FOR_SECONDS, screeningApplies, type AnsweringDecision, type AudioWhileConnecting, type MusicTrack, type RingStep, type RuleHandling, type AudioChoice } from '@carillon/domain';
 import { DestinationRefusedError, type BridgeOutcome, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
 import type { Destination, ExtensionDestination, VoicemailReason } from '../../routing/destination.ts';
-import type { Mailboxes } from '../voicemail/mailboxes.ts';
+import { mailboxName, type Mailboxes } from '../voicemail/mailboxes.ts';
 import { takeMessage } from '../voicemail/take-message.ts';
 import type { AnsweringRulesSource, ExtensionUserAnswering, ForwardingRoutes } from './answering-rules.ts';
 
@@ -16,6 +16,8 @@ export const RING_BACK = { tone: 440, durationMs: 2000, silenceMs: 4000 } as con
 export const CONNECTING_MESSAGE = { en: 'Please hold while I try to connect you.', fr: 'Veuillez patienter pendant que j’essaie de vous mettre en relation.' } as const;
 /** Call screening's request to the caller, before the beep. */
 export const SAY_YOUR_NAME = { en: 'Please say your name after the tone.', fr: 'Veuillez dire votre nom après le bip.' } as const;
+/** The default user greeting's words before the user's name (or their recorded name). */
+export const USER_GREETING = { en: 'You have reached', fr: 'Vous êtes bien chez' } as const;
 /** "Play a message and disconnect" (§7.5) with the default message: says nothing of who was called. */
 export const NOT_AVAILABLE_MESSAGE = { en: 'The person you are calling is not available. Please call again later. Goodbye.', fr: "Votre correspondant n'est pas disponible. Veuillez rappeler plus tard. Au revoir." } as const;
 /** What a blocked caller hears before the call is hung up: it says neither who was called nor that they were blocked. */
@@ -52,7 +54,7 @@ const MIN_NAME_MS = 300;
  * (`CallHandle.bridgeTo`), and the voicemail after no answer needs it anyway.
  * The cost: the call log counts the caller as answered from the start.
  *
- * Not yet: the user greeting, custom audio (an uploaded connecting
+ * Not yet: custom audio (an uploaded connecting
  * message or music plays the default one), and the eleven stock tracks
  * (each plays the one shipped piece of music, `music`).
  */
@@ -90,6 +92,8 @@ export function userAnsweringApp(deps: {
     }
     const settings = user.answering.settings;
     const steps = decision.timeline.steps;
+    // §7.5 "User Greeting": callers hear it first, whatever follows (it is not the voicemail greeting).
+    if (settings.userGreeting.enabled) await playUserGreeting(call, destination, settings.userGreeting.audio, deps.mailboxes);
     // Screening and the connecting message only when something is going to ring: otherwise straight to the mailbox.
     // The name recording is the call's own file: the call deletes it when it ends (AppCall), as every recording not deposited.
     const screen = screeningApplies(settings.screening, call.caller);
@@ -144,6 +148,29 @@ async function afterRinging(call: CallHandle, destination: ExtensionDestination,
     return;
   }
   await takeMessage(call, destination, reason, mailboxes, { greeting: rule.greeting });
+}
+
+/**
+ * The user greeting: a custom recording of the user's, or the default "You have reached …" with the
+ * user's recorded name where there is one (as the default voicemail greeting says it), else the
+ * extension's name or number.
+ */
+async function playUserGreeting(call: CallHandle, destination: ExtensionDestination, audio: AudioChoice, mailboxes: Mailboxes): Promise<void> {
+  await call.answer();
+  if (audio.source === 'custom') {
+    const custom = (await mailboxes.settings(destination.accountId, destination.extensionId, audio.audioId)).greetingFile;
+    if (custom) {
+      await call.play({ file: custom });
+      return;
+    }
+  }
+  const mailbox = await mailboxes.settings(destination.accountId, destination.extensionId);
+  if (mailbox.nameRecordingFile) {
+    await call.play({ tts: USER_GREETING[call.language] });
+    await call.play({ file: mailbox.nameRecordingFile });
+    return;
+  }
+  await call.play({ tts: `${USER_GREETING[call.language]} ${mailboxName(mailbox, destination.extensionNumber, call.language)}.` });
 }
 
 /** Call screening: the caller says their name after the beep. The recording, or null when nothing was said. */
