@@ -67,6 +67,10 @@ export class VoicemailDeposits implements Mailboxes {
     };
   }
 
+  userRecording(accountId: string, extensionId: string, audioId: string): Promise<string | null> {
+    return this.ruleGreeting(accountId, extensionId, audioId);
+  }
+
   /**
    * A rule's custom greeting (issue 13), when it is a greeting of the user of this extension and
    * its file is there; else null, and the mailbox's greeting plays.

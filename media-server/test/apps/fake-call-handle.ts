@@ -178,4 +178,9 @@ export class MemoryMailboxes implements Mailboxes {
     this.discarded.push(recordingPath);
     return Promise.resolve();
   }
+  /** The user's own recordings by id (greetings, connecting messages): their files. */
+  recordings: Record<string, string> = {};
+  userRecording(_accountId: string, _extensionId: string, audioId: string): Promise<string | null> {
+    return Promise.resolve(this.recordings[audioId] ?? null);
+  }
 }

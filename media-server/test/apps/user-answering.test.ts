@@ -26,6 +26,7 @@ function rules(
     afterRinging?: AfterRinging;
     afterRingingNumbers?: Record<string, string>;
     userGreeting?: UserAnswering['settings']['userGreeting'];
+    connectingAudio?: UserAnswering['settings']['connectingMessage']['audio'];
   } = {},
 ): AnsweringRulesSource & { asked: string[] } {
   const handling = defaultRuleHandling([DEVICE], 'simultaneous');
@@ -42,7 +43,7 @@ function rules(
       ...DEFAULT_CALL_SETTINGS,
       confirmForwardedCalls: opts.confirm ?? false,
       screening: opts.screening ?? 'off',
-      connectingMessage: { enabled: opts.connectingMessage ?? false, audio: { source: 'default' } },
+      connectingMessage: { enabled: opts.connectingMessage ?? false, audio: opts.connectingAudio ?? { source: 'default' } },
       userGreeting: opts.userGreeting ?? DEFAULT_CALL_SETTINGS.userGreeting,
       blocking: { anonymous: opts.blockAnonymous ?? false, numbers: opts.blockNumbers ?? [] },
     },
@@ -113,8 +114,24 @@ describe('the user-answering application', () => {
 
     const custom = new FakeCallHandle({ dialed: '102', language: 'fr' });
     custom.bridgeOutcome = { outcome: 'no-answer', status: 480 };
-    await userAnsweringApp({ rules: rules({ afterRinging: { type: 'message_hang_up', message: { source: 'custom', audioId: '00000000-0000-4000-8000-0000000000a1' } } }), mailboxes: new MemoryMailboxes({ greetingFile: '/data/greetings/a1.wav' }) })(custom, destination);
+    await userAnsweringApp({ rules: rules({ afterRinging: { type: 'message_hang_up', message: { source: 'custom', audioId: '00000000-0000-4000-8000-0000000000a1' } } }), mailboxes: Object.assign(new MemoryMailboxes(), { recordings: { '00000000-0000-4000-8000-0000000000a1': '/data/greetings/a1.wav' } }) })(custom, destination);
     expect(custom.log.slice(3)).toEqual(['answer', ['play', { file: '/data/greetings/a1.wav' }], 'hangup']);
+  });
+
+  it('says the user’s own connecting message when it is a recording of theirs, else the default one', async () => {
+    const ring = ['bridgeTo', { target: [destination], ringSeconds: 20, deviceIds: [DEVICE], acceptWithDigit: false }];
+    const connecting = { source: 'custom', audioId: '00000000-0000-4000-8000-0000000000a3' } as const;
+    const call = new FakeCallHandle({ dialed: '102' });
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+    const own = new MemoryMailboxes();
+    own.recordings[connecting.audioId] = '/data/greetings/hold-on.wav';
+    await userAnsweringApp({ rules: rules({ connectingMessage: true, connectingAudio: connecting }), mailboxes: own })(call, destination);
+    expect(call.log).toEqual(['answer', ['play', { file: '/data/greetings/hold-on.wav' }], 'answer', ['play', RING_BACK], ring]);
+    // Not one of the user's recordings (the port finds no file), even with a voicemail greeting set: the default words.
+    const other = new FakeCallHandle({ dialed: '102' });
+    other.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+    await userAnsweringApp({ rules: rules({ connectingMessage: true, connectingAudio: connecting }), mailboxes: new MemoryMailboxes({ greetingFile: '/data/greetings/voicemail.wav' }) })(other, destination);
+    expect(other.log).toEqual(['answer', ['play', { tts: CONNECTING_MESSAGE.en }], 'answer', ['play', RING_BACK], ring]);
   });
 
   it('with the user greeting on, answers with it before anything rings: default (name or recorded name), or the user’s own recording', async () => {
@@ -123,7 +140,7 @@ describe('the user-answering application', () => {
       [new MemoryMailboxes(), { enabled: true, audio: { source: 'default' } }, [['play', { tts: `${USER_GREETING.en} extension 1 0 2.` }]]],
       [new MemoryMailboxes({ extensionName: 'Bob Smith' }), { enabled: true, audio: { source: 'default' } }, [['play', { tts: `${USER_GREETING.en} Bob Smith.` }]]],
       [new MemoryMailboxes({ nameRecordingFile: '/data/names/bob.wav' }), { enabled: true, audio: { source: 'default' } }, [['play', { tts: USER_GREETING.en }], ['play', { file: '/data/names/bob.wav' }]]],
-      [new MemoryMailboxes({ greetingFile: '/data/greetings/mine.wav' }), { enabled: true, audio: { source: 'custom', audioId: '00000000-0000-4000-8000-0000000000a2' } }, [['play', { file: '/data/greetings/mine.wav' }]]],
+      [Object.assign(new MemoryMailboxes(), { recordings: { '00000000-0000-4000-8000-0000000000a2': '/data/greetings/mine.wav' } }), { enabled: true, audio: { source: 'custom', audioId: '00000000-0000-4000-8000-0000000000a2' } }, [['play', { file: '/data/greetings/mine.wav' }]]],
     ];
     for (const [mailboxes, userGreeting, heard] of cases) {
       const call = new FakeCallHandle({ dialed: '102' });

@@ -54,8 +54,7 @@ const MIN_NAME_MS = 300;
  * (`CallHandle.bridgeTo`), and the voicemail after no answer needs it anyway.
  * The cost: the call log counts the caller as answered from the start.
  *
- * Not yet: custom audio (an uploaded connecting
- * message or music plays the default one), and the eleven stock tracks
+ * Not yet: custom music while connecting (it plays the default), and the eleven stock tracks
  * (each plays the one shipped piece of music, `music`).
  */
 export function userAnsweringApp(deps: {
@@ -100,7 +99,8 @@ export function userAnsweringApp(deps: {
     const nameRecording = steps.length > 0 && screen ? await recordName(call) : null;
     if (steps.length > 0 && settings.connectingMessage.enabled) {
       await call.answer();
-      await call.play({ tts: CONNECTING_MESSAGE[call.language] });
+      const custom = await userAudioFile(deps.mailboxes, destination, settings.connectingMessage.audio);
+      await call.play(custom ? { file: custom } : { tts: CONNECTING_MESSAGE[call.language] });
     }
     const o = {
       confirm: settings.confirmForwardedCalls,
@@ -142,7 +142,7 @@ async function afterRinging(call: CallHandle, destination: ExtensionDestination,
     }
   } else if (action.type === 'message_hang_up') {
     await call.answer();
-    const custom = action.message.source === 'custom' ? (await mailboxes.settings(destination.accountId, destination.extensionId, action.message.audioId)).greetingFile : null;
+    const custom = await userAudioFile(mailboxes, destination, action.message);
     await call.play(custom ? { file: custom } : { tts: NOT_AVAILABLE_MESSAGE[call.language] });
     await call.hangup();
     return;
@@ -157,12 +157,10 @@ async function afterRinging(call: CallHandle, destination: ExtensionDestination,
  */
 async function playUserGreeting(call: CallHandle, destination: ExtensionDestination, audio: AudioChoice, mailboxes: Mailboxes): Promise<void> {
   await call.answer();
-  if (audio.source === 'custom') {
-    const custom = (await mailboxes.settings(destination.accountId, destination.extensionId, audio.audioId)).greetingFile;
-    if (custom) {
-      await call.play({ file: custom });
-      return;
-    }
+  const custom = await userAudioFile(mailboxes, destination, audio);
+  if (custom) {
+    await call.play({ file: custom });
+    return;
   }
   const mailbox = await mailboxes.settings(destination.accountId, destination.extensionId);
   if (mailbox.nameRecordingFile) {
@@ -171,6 +169,16 @@ async function playUserGreeting(call: CallHandle, destination: ExtensionDestinat
     return;
   }
   await call.play({ tts: `${USER_GREETING[call.language]} ${mailboxName(mailbox, destination.extensionNumber, call.language)}.` });
+}
+
+/**
+ * A custom audio choice of the user's (greeting, connecting message, message before hang-up): the file
+ * of that recording when it is one of this user's (the mailboxes port checks it); null for the default
+ * or a recording that is not there, and the default plays.
+ */
+async function userAudioFile(mailboxes: Mailboxes, destination: ExtensionDestination, choice: AudioChoice): Promise<string | null> {
+  if (choice.source !== 'custom') return null;
+  return mailboxes.userRecording(destination.accountId, destination.extensionId, choice.audioId);
 }
 
 /** Call screening: the caller says their name after the beep. The recording, or null when nothing was said. */

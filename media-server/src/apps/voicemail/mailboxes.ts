@@ -23,6 +23,11 @@ export interface Mailboxes {
   /** Drops a recording that is not kept (too short). */
   discard(recordingPath: string): Promise<void>;
   /**
+   * The file of one of the extension's user's own recordings (an uploaded or recorded greeting, by its
+   * id), when it is theirs and its file is there; null otherwise (the caller then plays the default).
+   */
+  userRecording(accountId: string, extensionId: string, audioId: string): Promise<string | null>;
+  /**
    * The mailbox's owner signing in when a caller presses `*` during its greeting (apps/mailbox); absent
    * where mailboxes by phone are not enabled. See `withOwnerSignIn`.
    */
@@ -41,6 +46,7 @@ export function withOwnerSignIn(mailboxes: Mailboxes, ownerSignIn: MailboxSignIn
     settings: (accountId, extensionId, greetingId) => mailboxes.settings(accountId, extensionId, greetingId),
     deposit: (message) => mailboxes.deposit(message),
     discard: (recordingPath) => mailboxes.discard(recordingPath),
+    userRecording: (accountId, extensionId, audioId) => mailboxes.userRecording(accountId, extensionId, audioId),
     ownerSignIn,
   };
 }
