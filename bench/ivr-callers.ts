@@ -471,7 +471,7 @@ try {
   const connectS = (performance.now() - connectStart) / 1000;
 
   // --- the window: every caller keys every 2 s --------------------------------------------
-  await sleep(1000);
+  // It opens as soon as every caller hears its first prompt (the wait above): no fixed settle time.
   const t0 = performance.now();
   const windowEnd = t0 + WINDOW_S * 1000;
   for (const c of callers) c.startPressing(t0 + 200 + (c.index / CALLERS) * PRESS_EVERY_MS, windowEnd);
