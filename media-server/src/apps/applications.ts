@@ -9,6 +9,7 @@ import { ivrApp } from './ivr/ivr.ts';
 import { queueApp } from './queue/queue.ts';
 import { queueAgentApp } from './queue/queue-agent.ts';
 import type { QueueAgents, QueueDirectory, QueueState } from './queue/queue-ports.ts';
+import type { QueueWakeups } from './queue/queue-wakeups.ts';
 import type { IvrMenus } from './ivr/ivr-menus.ts';
 import { mailboxApp, mailboxSignIn } from './mailbox/mailbox.ts';
 import type { MailboxAccess, MailboxCallBack } from './mailbox/mailbox-access.ts';
@@ -67,7 +68,7 @@ export interface ApplicationPorts {
   /** Where the mailbox's "call the sender back" goes (with mailboxAccess); without it, the caller is told it cannot. */
   mailboxCallBack?: MailboxCallBack;
   /** Call queues and their shared state. Only where the unreleased area 'queues' is enabled: queue destinations then go to the queue application; without it, 480. */
-  queues?: { directory: QueueDirectory; state: QueueState; agents: QueueAgents; now?: () => Date; pollMs?: number };
+  queues?: { directory: QueueDirectory; state: QueueState; agents: QueueAgents; now?: () => Date; pollMs?: number; wakeups?: QueueWakeups };
   /** The conference bridge. Only where the unreleased area 'conference' is enabled: conference destinations then go to it; without it, 480. */
   conference?: ConferenceAppDeps;
   /** Paging groups. Only where the unreleased area 'paging' is enabled: `*84` + a group's number then pages it; without it, 480. */

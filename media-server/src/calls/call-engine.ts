@@ -33,6 +33,7 @@ import { QueueDirectorySource } from './queue-directory-source.ts';
 import { RedisQueueState } from './queue-state-redis.ts';
 import { OriginatedCall, type OriginatedCallContext } from './originated-call.ts';
 import { QueueCallbacks } from '../apps/queue/queue-callback.ts';
+import { QueueWakeups } from '../apps/queue/queue-wakeups.ts';
 import { reachTarget } from './binding-target.ts';
 import type { CalleeDevice } from './app-call-bridge.ts';
 import { RoomRegistry } from './room-registry.ts';
@@ -210,11 +211,13 @@ export class CallEngine {
         ? new QueueDirectorySource({ db: deps.db, redis: deps.redis, accounts: this.accountConfigs, bindings: deps.bindings, presence: deps.presence ?? null, nodeId: deps.nodeId ?? 'local', dataDir: deps.dataDir ?? null })
         : null;
     const queueState = this.queues && deps.redis ? new RedisQueueState(deps.redis) : null;
+    // One per node, shared by the queue application and the callback service: each wakes the other.
+    const queueWakeups = new QueueWakeups();
     this.applications = deps.mailboxes
       ? callApplications({
           mailboxes: deps.mailboxes,
           ...(deps.now ? { now: deps.now } : {}),
-          ...(this.queues && queueState ? { queues: { directory: this.queues, state: queueState, agents: this.queues, ...(deps.now ? { now: deps.now } : {}), ...(deps.settings?.queuePollMs ? { pollMs: deps.settings.queuePollMs } : {}) } } : {}),
+          ...(this.queues && queueState ? { queues: { directory: this.queues, state: queueState, agents: this.queues, wakeups: queueWakeups, ...(deps.now ? { now: deps.now } : {}), ...(deps.settings?.queuePollMs ? { pollMs: deps.settings.queuePollMs } : {}) } } : {}),
           ...(this.answeringRules
             ? {
                 answeringRules: this.answeringRules,
@@ -297,6 +300,7 @@ export class CallEngine {
       this.queueCallbacks = new QueueCallbacks({
         directory: queues,
         state: queueState,
+        wakeups: queueWakeups,
         originator: {
           originate: (r) => this.originate({ accountId: r.accountId, from: { number: r.queueNumber, name: null, extensionId: r.queueId }, to: { number: r.toNumber, extensionId: r.toExtensionId }, direction: r.toExtensionId ? 'internal' : 'outbound' }),
           pstnTarget: async (accountId, queueId, number) => callbackDestination(await this.accountConfigs.get(accountId), accountId, queueId, number),

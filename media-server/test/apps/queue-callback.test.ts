@@ -9,6 +9,7 @@ import type { MemberPresence, QueueConfig, QueueDirectory } from '../../src/apps
 import type { BridgeOutcome, PlaySource, RoomRef } from '../../src/apps/call-handle.ts';
 import type { ExtensionDestination, PstnDestination } from '../../src/routing/destination.ts';
 import { RedisQueueState } from '../../src/calls/queue-state-redis.ts';
+import { QueueWakeups } from '../../src/apps/queue/queue-wakeups.ts';
 import { FakeCallHandle, MemoryMailboxes } from './fake-call-handle.ts';
 
 /**
@@ -304,6 +305,31 @@ describe('serving a callback', () => {
     expect(calls).toHaveLength(0);
     expect(await redis.get(queueEntryKey(queueId, entryId)), 'still waiting for its own node').toBe('callback');
     await state.leave(queueId, entryId);
+  });
+
+  it('looks at once when the node wakes its queue callers (a member given back), not at its next poll; and wakes them when the callback is done', async () => {
+    const queueId = `q-${randomUUID()}`;
+    const state = new RedisQueueState(redis);
+    const entryId = randomUUID();
+    await state.join(queueId, entryId, 25);
+    await state.holdForCallback({ accountId: ACCOUNT, queueId, entryId, number: '101', extensionId: 'ext-101', requestedAt: new Date().toISOString(), attempts: 0 }, 600_000);
+    const wakeups = new QueueWakeups();
+    const woken: string[] = [];
+    const unlisten = wakeups.onEveryWake((accountId) => woken.push(accountId));
+    const calls: FakeOriginatedCall[] = [];
+    // A poll a minute away: a callback served within waitFor's 5 s was served by the wake-up.
+    const service = new QueueCallbacks({ directory: directory(queueId, CALLBACK_ON, members), state, originator: originator(calls, { agent: true, caller: true }), pollMs: 60_000, wakeups });
+    service.start();
+    wakeups.wake(ACCOUNT);
+    await waitFor(async () => (await redis.exists(queueEntryKey(queueId, entryId))) === 0);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.closedWith).toBe('answered');
+    // The test's wake-up, then the service's own once the callback was served and its member given back.
+    await waitFor(() => Promise.resolve(woken.length === 2));
+    expect(woken).toEqual([ACCOUNT, ACCOUNT]);
+    await service.stop();
+    unlisten();
+    await state.release(ACCOUNT, agentId, entryId, 0);
   });
 
   it('each node looks for due callbacks and one takes each; stop closes what it serves', async () => {

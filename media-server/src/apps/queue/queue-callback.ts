@@ -4,6 +4,7 @@ import type { ExtensionDestination, PstnDestination } from '../../routing/destin
 import type { BridgeOutcome, PlaySource, RoomRef } from '../call-handle.ts';
 import { memberStates } from './queue.ts';
 import type { QueueConfig, QueueDirectory, QueueState } from './queue-ports.ts';
+import type { QueueWakeups } from './queue-wakeups.ts';
 
 /**
  * A call no caller started, owned by the queue (calls/originated-call.ts): it has a record (from the
@@ -45,8 +46,13 @@ export interface QueueCallbackDeps {
   directory: QueueDirectory;
   state: QueueState;
   originator: QueueOriginator;
-  /** How often the node looks for a callback whose turn has come (ms). */
+  /** How often the node looks for a callback whose turn has come (ms), besides at each wake-up. */
   pollMs?: number;
+  /**
+   * The node's queue wake-ups (queue-wakeups.ts), shared with its queue application: a look at each
+   * (a member freed, a caller ahead gone), and a wake-up when a callback frees its member or leaves.
+   */
+  wakeups?: QueueWakeups;
   /** How long after a callback the caller did not answer it is tried again (ms). */
   retryAfterMs?: number;
 }
@@ -76,8 +82,8 @@ export function callbackNotAnswered(number: string, retried: boolean, language: 
 export type CallbackResult = 'connected' | 'no-agent' | 'agent-no-answer' | 'caller-no-answer' | 'gone';
 
 /**
- * Serves the queues' callbacks (issue 15, "callback that keeps your place"). Every node looks, each
- * `pollMs`, for callbacks whose turn has come (nobody ahead of them still waits, shared state in
+ * Serves the queues' callbacks (issue 15, "callback that keeps your place"). Every node looks, at each
+ * of its queue wake-ups and each `pollMs`, for callbacks whose turn has come (nobody ahead of them still waits, shared state in
  * Redis); one node takes each. A callback is served like a caller on the line: a free member is taken
  * by the queue's distribution and rung first (an originated call of the queue, its leg in a room,
  * hearing "callback for <number>"); once the member answers, the caller is dialled (its extension's
@@ -90,6 +96,7 @@ export type CallbackResult = 'connected' | 'no-agent' | 'agent-no-answer' | 'cal
 export class QueueCallbacks {
   private readonly deps: QueueCallbackDeps;
   private timer: NodeJS.Timeout | null = null;
+  private unlisten: (() => void) | null = null;
   private readonly serving = new Set<Promise<CallbackResult>>();
   /** Callbacks waiting for their retry: the retry's timer, and the interval keeping the entry 'serving' meanwhile. */
   private readonly retries = new Map<NodeJS.Timeout, NodeJS.Timeout>();
@@ -106,6 +113,7 @@ export class QueueCallbacks {
   start(): void {
     if (this.timer || this.stopped) return;
     this.timer = setInterval(() => void this.look(), this.deps.pollMs ?? DEFAULT_POLL_MS);
+    this.unlisten = this.deps.wakeups?.onEveryWake(() => void this.look()) ?? null;
   }
 
   /** Stops looking and ends the callbacks being served (their calls closed); resolves once they are. */
@@ -113,6 +121,8 @@ export class QueueCallbacks {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.unlisten?.();
+    this.unlisten = null;
     for (const [timer, keep] of this.retries) {
       clearTimeout(timer);
       clearInterval(keep);
@@ -184,6 +194,8 @@ export class QueueCallbacks {
       } finally {
         await state.release(entry.accountId, agent.extensionId, entry.entryId, answered ? queue.settings.wrapUpSeconds * 1000 : 0).catch(() => undefined);
         await this.after(entry, queue, result);
+        // The member is back (or in wrap-up) and the callback served or back in its place: the callers may go on.
+        this.deps.wakeups?.wake(entry.accountId);
       }
     } finally {
       clearInterval(refresh);

@@ -15,6 +15,8 @@ export interface QueueAppDeps {
   mailboxes: Mailboxes;
   /** How often a waiting caller looks for a free member (ms). */
   pollMs?: number;
+  /** The node's wake-ups, shared with its callback service; a queue application of its own otherwise. */
+  wakeups?: QueueWakeups;
   /** The clock the queue's hours are read at when a call arrives (tests set it). */
   now?: () => Date;
 }
@@ -51,8 +53,8 @@ const BUSY_REFRESH_MS = 20_000;
  */
 export function queueApp(deps: QueueAppDeps): CallApp {
   const now = deps.now ?? (() => new Date());
-  // One per node: its waiting callers are woken by the changes its own callers make.
-  const wakeups = new QueueWakeups();
+  // One per node: its waiting callers are woken by the changes its own callers (and callbacks) make.
+  const wakeups = deps.wakeups ?? new QueueWakeups();
   return async (call, destination) => {
     if (destination.kind !== 'queue') return call.reject(480, 'Call Queue Not Available');
     const arrivedAt = now();
