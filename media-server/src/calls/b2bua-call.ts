@@ -485,6 +485,9 @@ export class B2buaCall implements ParkableCall {
     this.clearNoAnswer();
     for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
     this.b = this.attach({ legId: 'b', session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: this.bSdp, onHold: false, legRecordId: fork.legRecordId, webrtc: choice.webrtc });
+    // The callee hung up while its answer was applied (a BYE right after its ACK): the caller is answered all the
+    // same, and hung up below, our BYE waiting for the caller's ACK (RFC 3261 §15, held by its session).
+    const calleeLeft = session.closed;
 
     // Answer the caller: its session retransmits the 200 until the ACK, and ends the call if none comes.
     this.aSession.accept({ sdp: this.answerToCaller() });
@@ -495,6 +498,7 @@ export class B2buaCall implements ParkableCall {
     ];
     await this.ctx.records.answered(this.callRecordId!, answeredLegs);
     this.ctx.events.onAnswered?.(this);
+    if (calleeLeft) this.hangup('b', 'answered');
   }
 
   /** Points a bridge leg at the party that answered our offer, with the codec it chose; null if its SDP is unusable. */
@@ -581,23 +585,10 @@ export class B2buaCall implements ParkableCall {
     return leg;
   }
 
-  /** An ACK in one of our dialogs: the session whose 2xx it acknowledges. */
-  receiveAck(ack: SipRequest): void {
-    for (const session of this.sessions()) if (session.dialog?.state.callId === ack.callId) session.receiveAck(ack);
-  }
-
   /** A 2xx no transaction claims any more: the session that sent the INVITE acknowledges it again (§13.2.2.4). */
   receiveStrayResponse(res: SipResponse): void {
     for (const fork of this.forks) if (fork.request.callId === res.callId) fork.session.receiveStrayResponse(res);
     for (const leg of [this.a, this.b]) if (leg && leg.session.dialog?.state.callId === res.callId && !this.forks.some((f) => f.session === leg.session)) leg.session.receiveStrayResponse(res);
-  }
-
-  /** Every session of this call: the caller's, each fork's, and the retired transferors'. */
-  private sessions(): InviteSession[] {
-    const all = new Set([this.aSession, ...this.forks.map((f) => f.session), ...this.retired]);
-    if (this.monitoring) all.add(this.monitoring.session);
-    for (const leg of [this.a, this.b]) if (leg) all.add(leg.session);
-    return [...all];
   }
 
   /** The caller's answer to our offer, in its ACK: the a leg gets its codec and address, or the call ends. */
@@ -663,6 +654,13 @@ export class B2buaCall implements ParkableCall {
     }
     const side = this.sideOf(req.callId);
     const leg = side === 'a' ? this.a : side === 'b' ? this.b : null;
+    const answering = !leg && !this.ended ? this.forks.find((f) => f.request.callId === req.callId && f.session.dialog && !f.session.closed) : undefined;
+    if (answering) {
+      // A callee's request between its 2xx and our answer to the caller (forkAnswered applies its SDP first):
+      // its session answers it. A BYE there ends it, and forkAnswered hangs the call up once it has answered.
+      answering.session.receiveRequest(req, tx);
+      return;
+    }
     if (!side || !leg || this.ended) {
       tx.respond(createResponse(req, 481));
       return;
