@@ -273,11 +273,6 @@ export class InviteSession extends EventEmitter<InviteSessionEvents> {
     return this.#state === 'Terminated';
   }
 
-  /** `bye()` was called before the ACK of our 2xx: the session ends on its own once it comes (or at 64*T1). */
-  get byeHeld(): boolean {
-    return this.#byeHeld && !this.closed;
-  }
-
   get offerAnswerState() {
     return this.#offerAnswer.state;
   }
