@@ -421,11 +421,6 @@ export class CalleeForks {
     return true;
   }
 
-  /** The ACK of our 200 to a party that took over (its dialog is a UAS one). */
-  receiveAck(ack: SipRequest): void {
-    for (const f of this.forks) if (f.request.callId === ack.callId && f.request.method === 'INVITE' && f.session.dialog) f.session.receiveAck(ack);
-  }
-
   /** The callee's BYE (or its session failing): the bridged leg is over. */
   private calleeLeft(): void {
     if (this.phase !== 'Answered') return;

@@ -267,7 +267,6 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       log: this.log,
     });
     this.session.on('terminated', (t) => this.sessionTerminated(t));
-    this.session.on('confirmed', () => this.confirmed());
     this.session.on('offer', (offer) => void this.reoffer(offer).catch((err: unknown) => {
       this.log.warn('re-offer failed', { error: err });
       offer.reject(488);
@@ -347,7 +346,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
         else if (this.is('Answered')) this.session.bye();
         this.end({ result: 'failed', hangupBy: null });
       });
-    return this.running.then(() => this.#byeOnAck?.done).then(() => this.closing ?? undefined);
+    return this.running.then(() => this.closing ?? undefined);
   }
 
   private closing: Promise<void> | null = null;
@@ -427,35 +426,13 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   }
 
   /**
-   * Our BYE, then the end. RFC 3261 §15: the callee "MUST NOT send a BYE on a confirmed dialog until it
-   * has received an ACK for its 2xx response or until the server transaction times out". An application
-   * that answers and hangs up at once (a full queue, a blocked caller) waits for the ACK, which comes in a
-   * round trip; without one, the session's ACK wait (64*T1) sends the BYE and ends the call itself.
+   * Our BYE, then the end. An application that answers and hangs up at once (a full queue, a blocked
+   * caller) does so before the caller's ACK: the session holds the BYE until it comes (RFC 3261 §15),
+   * and the call ends now all the same.
    */
   private byeAndEnd(end: AppCallEnd): void {
-    if (this.session.state === 'WaitingForAck') {
-      if (this.#byeOnAck) return;
-      let resolve!: () => void;
-      const done = new Promise<void>((r) => (resolve = r));
-      this.#byeOnAck = { end, done, resolve };
-      // Over for the application at once: its verbs refuse, as after any end.
-      this.lifetime.abort();
-      return;
-    }
     this.session.bye();
     this.end(end);
-  }
-
-  /** A BYE held until the ACK of our 200 (byeAndEnd): how the call ends, and who waits for it. */
-  #byeOnAck: { end: AppCallEnd; done: Promise<void>; resolve: () => void } | null = null;
-
-  /** The ACK came: a BYE held for it goes now. */
-  private confirmed(): void {
-    const held = this.#byeOnAck;
-    if (!held) return;
-    this.#byeOnAck = null;
-    if (this.#state === 'Answered') this.byeAndEnd(held.end);
-    held.resolve();
   }
 
   /**
@@ -505,19 +482,10 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       if (this.inviteTx.canRespond) this.session.reject(480, 'Temporarily Unavailable');
       this.end(end);
     }
-    await this.#byeOnAck?.done;
     await (this.closing ?? undefined);
   }
 
   private sessionTerminated(t: SessionTermination): void {
-    const held = this.#byeOnAck;
-    if (held) {
-      // The caller's BYE came first, or no ACK came within 64*T1 (the session sent the BYE): as without a held BYE.
-      this.#byeOnAck = null;
-      this.end(t.reason === 'bye' ? { result: 'answered', hangupBy: 'caller' } : t.reason === 'ack-timeout' || t.reason === 'no-answer-in-ack' ? { result: 'failed', hangupBy: null } : held.end);
-      held.resolve();
-      return;
-    }
     // A caller who hangs up while bridgeTo rings the callee has not talked to anyone: the call log says cancelled, as for a B2BUA call.
     if (t.reason === 'bye') this.end({ result: this.bridging?.ringing ? 'cancelled' : 'answered', hangupBy: 'caller' });
     else if (t.reason === 'ack-timeout' || t.reason === 'no-answer-in-ack' || t.reason === 'session-expired' || t.reason === 'dialog-gone') this.end({ result: 'failed', hangupBy: null });
@@ -534,13 +502,6 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   cancelByCaller(cancelTx: NonInviteServerTransaction): void {
     const cancelled = this.session.acceptCancel(cancelTx);
     if (cancelled || this.#state === 'Starting') this.end({ result: 'cancelled', hangupBy: 'caller' });
-  }
-
-  receiveAck(ack: SipRequest): void {
-    if (ack.callId === this.sipCallId) this.session.receiveAck(ack);
-    else if (this.monitoring && this.monitoring.callId === ack.callId) this.monitoring.session.receiveAck(ack);
-    // A monitor that took the call over: its dialog is the answered party's now.
-    else for (const f of this.calleeForks) f.receiveAck(ack);
   }
 
   /** A 2xx to one of our forks that no transaction claims any more: its session acknowledges it again (RFC 3261 §13.2.2.4). */

@@ -16,13 +16,11 @@ import { reject as rejectDestination, type Destination, type RejectDestination }
 import { LocalSdp } from './local-sdp.ts';
 import { forkOffer, readForkAnswer } from './fork-media.ts';
 import { reachTarget } from './binding-target.ts';
-import { StarCodeDetector } from './star-codes.ts';
+import { OnDemandRecording, type RecordedCall } from '../apps/recording/on-demand-recording.ts';
 import { CallMonitor, type MonitoredCall } from './call-monitor.ts';
 import { replacesFromUriHeaders, type ReplacesTarget } from './replaces.ts';
 import { pstnHeaders, trunkRequestUri, trunkSipTarget } from './pstn-callee.ts';
 import { answerSetup, isWebRtcMedia, newIceCredentials, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
-import fs from 'node:fs';
-import path from 'node:path';
 
 /**
  * One call through the B2BUA: the caller's leg (we are its UAS) and the
@@ -157,10 +155,8 @@ export class B2buaCall implements ParkableCall {
   private readonly incomingCallIds: string[] = [];
   /** A member's INVITE is taking the empty side (`takeIncoming`): answers of forks for that side give way. */
   private taking = false;
-  private readonly starCodes = new StarCodeDetector();
-  /** The on-demand recording in progress (`*9`), with its row in recordings. */
-  private recording: { id: string; path: string; startedAt: number } | null = null;
-  private recordingCount = 0;
+  /** `*9` on-demand recording (apps/recording): it owns its state; the call lends it its bridge and closes it in finish(). */
+  private readonly recording: OnDemandRecording;
   /** A transferor's session after its place was taken, kept to answer its BYE. */
   private retired: InviteSession[] = [];
   /**
@@ -206,6 +202,7 @@ export class B2buaCall implements ParkableCall {
     });
     // The caller's answer to the offer in our 200, from its ACK (late offer).
     this.aSession.on('answer', (sdp) => void this.lateAnswer(sdp).catch((err: unknown) => this.log.error('late answer failed', { error: err })));
+    this.recording = new OnDemandRecording({ call: this.recordedCall(), records: ctx.records, recordingsDir: ctx.recordingsDir, log: this.log });
   }
 
   get state(): CallState {
@@ -485,6 +482,9 @@ export class B2buaCall implements ParkableCall {
     this.clearNoAnswer();
     for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
     this.b = this.attach({ legId: 'b', session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: this.bSdp, onHold: false, legRecordId: fork.legRecordId, webrtc: choice.webrtc });
+    // The callee hung up while its answer was applied (a BYE right after its ACK): the caller is answered all the
+    // same, and hung up below, our BYE waiting for the caller's ACK (RFC 3261 §15, held by its session).
+    const calleeLeft = session.closed;
 
     // Answer the caller: its session retransmits the 200 until the ACK, and ends the call if none comes.
     this.aSession.accept({ sdp: this.answerToCaller() });
@@ -495,6 +495,7 @@ export class B2buaCall implements ParkableCall {
     ];
     await this.ctx.records.answered(this.callRecordId!, answeredLegs);
     this.ctx.events.onAnswered?.(this);
+    if (calleeLeft) this.hangup('b', 'answered');
   }
 
   /** Points a bridge leg at the party that answered our offer, with the codec it chose; null if its SDP is unusable. */
@@ -581,23 +582,10 @@ export class B2buaCall implements ParkableCall {
     return leg;
   }
 
-  /** An ACK in one of our dialogs: the session whose 2xx it acknowledges. */
-  receiveAck(ack: SipRequest): void {
-    for (const session of this.sessions()) if (session.dialog?.state.callId === ack.callId) session.receiveAck(ack);
-  }
-
   /** A 2xx no transaction claims any more: the session that sent the INVITE acknowledges it again (§13.2.2.4). */
   receiveStrayResponse(res: SipResponse): void {
     for (const fork of this.forks) if (fork.request.callId === res.callId) fork.session.receiveStrayResponse(res);
     for (const leg of [this.a, this.b]) if (leg && leg.session.dialog?.state.callId === res.callId && !this.forks.some((f) => f.session === leg.session)) leg.session.receiveStrayResponse(res);
-  }
-
-  /** Every session of this call: the caller's, each fork's, and the retired transferors'. */
-  private sessions(): InviteSession[] {
-    const all = new Set([this.aSession, ...this.forks.map((f) => f.session), ...this.retired]);
-    if (this.monitoring) all.add(this.monitoring.session);
-    for (const leg of [this.a, this.b]) if (leg) all.add(leg.session);
-    return [...all];
   }
 
   /** The caller's answer to our offer, in its ACK: the a leg gets its codec and address, or the call ends. */
@@ -663,6 +651,13 @@ export class B2buaCall implements ParkableCall {
     }
     const side = this.sideOf(req.callId);
     const leg = side === 'a' ? this.a : side === 'b' ? this.b : null;
+    const answering = !leg && !this.ended ? this.forks.find((f) => f.request.callId === req.callId && f.session.dialog && !f.session.closed) : undefined;
+    if (answering) {
+      // A callee's request between its 2xx and our answer to the caller (forkAnswered applies its SDP first):
+      // its session answers it. A BYE there ends it, and forkAnswered hangs the call up once it has answered.
+      answering.session.receiveRequest(req, tx);
+      return;
+    }
     if (!side || !leg || this.ended) {
       tx.respond(createResponse(req, 481));
       return;
@@ -1368,62 +1363,30 @@ export class B2buaCall implements ParkableCall {
     this.ctx.events.onDtmf?.(this, side, digit);
     // Which digit is never logged: digits can be PINs and card numbers.
     this.log.debug('dtmf received', { side });
-    if (this.starCodes.feed(side, digit) === 'record') {
-      this.log.debug('call star code', { side, code: 'record' });
-      void this.toggleRecording(side).catch((err) => this.log.error('on-demand recording failed', { error: err }));
-    }
+    this.recording.digit(side, digit);
   }
-
-  // ---- On-demand recording (*9) -----------------------------------------------
 
   /**
-   * `*9` starts or stops recording (seed 000 "Enregistrement des appels à la
-   * demande") when the account enables it. Both parties hear the start and
-   * stop announcements; the recording is stored and attached to the call.
+   * What the `*9` recording sees of this call: the bridge's recorder and
+   * players (both parties in one file, both hear the announcements), the
+   * account's switch and language, and who typed it.
    */
-  private async toggleRecording(side: 'a' | 'b'): Promise<void> {
-    if (this.state !== 'Answered' || !this.bridge || !this.callRecordId) {
-      this.log.debug('on-demand recording ignored: call not answered', { state: this.state });
-      return;
-    }
-    // The bridge records its two legs; while monitored they are in the monitoring room (not recorded there yet).
-    if (this.monitoring) {
-      this.log.debug('on-demand recording ignored: the call is being monitored');
-      return;
-    }
-    const settings = await this.ctx.recordingSettings(this.caller.accountId);
-    if (!settings.enabled) {
-      this.log.debug('on-demand recording ignored: disabled for the account');
-      return;
-    }
-    if (this.recording) {
-      await this.stopRecording();
-      await this.announce(settings.language, 'recording-stopped');
-      return;
-    }
-    await this.announce(settings.language, 'recording-started');
-    const dir = path.join(this.ctx.recordingsDir, this.caller.accountId);
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `${this.callRecordId}-${++this.recordingCount}.wav`);
-    await this.bridge.startRecording(file);
-    const startedBy = side === 'a' ? (this.caller.kind === 'device' ? this.caller.extensionId : null) : this.route?.kind === 'extension' ? this.route.extensionId : null;
-    const id = await this.ctx.records.recordingStarted({ accountId: this.caller.accountId, callId: this.callRecordId, path: file, startedByExtensionId: startedBy });
-    this.recording = { id, path: file, startedAt: Date.now() };
-    this.ctx.events.onRecording?.(this, true);
-  }
-
-  private async stopRecording(): Promise<void> {
-    const recording = this.recording;
-    if (!recording || !this.bridge) return;
-    this.recording = null;
-    const done = await this.bridge.stopRecording().catch(() => null);
-    await this.ctx.records.recordingStopped(recording.id, Math.round((done?.durationMs ?? Date.now() - recording.startedAt) / 1000));
-    this.ctx.events.onRecording?.(this, false);
-  }
-
-  private async announce(language: 'en' | 'fr', prompt: 'recording-started' | 'recording-stopped'): Promise<void> {
-    const file = promptPath(language, prompt);
-    await Promise.all([this.bridge!.play('a', { file }), this.bridge!.play('b', { file })]);
+  private recordedCall(): RecordedCall {
+    return {
+      accountId: this.caller.accountId,
+      recordId: () => this.callRecordId,
+      // The bridge records its two legs; while monitored they are in the monitoring room (not recorded there yet).
+      unavailable: () => (this.state !== 'Answered' || !this.bridge || !this.callRecordId ? 'not-answered' : this.monitoring ? 'monitored' : null),
+      extensionOf: (side) => (side === 'a' ? (this.caller.kind === 'device' ? this.caller.extensionId : null) : this.route?.kind === 'extension' ? this.route.extensionId : null),
+      settings: () => this.ctx.recordingSettings(this.caller.accountId),
+      startRecorder: (file) => this.bridge!.startRecording(file),
+      stopRecorder: async () => (this.bridge ? await this.bridge.stopRecording() : null),
+      announce: async (prompt, language) => {
+        const file = promptPath(language, prompt);
+        await Promise.all([this.bridge!.play('a', { file }), this.bridge!.play('b', { file })]);
+      },
+      changed: (on) => this.ctx.events.onRecording?.(this, on),
+    };
   }
 
   /** Ends an answered call from one side: BYE to the other, then cleanup. */
@@ -1471,13 +1434,8 @@ export class B2buaCall implements ParkableCall {
   }
 
   /** Starts or stops the `*9` recording on a command; the reason when it cannot. */
-  async setRecordingByCommand(on: boolean): Promise<string | null> {
-    if (this.state !== 'Answered') return 'the call is not answered';
-    if (this.monitoring && on) return 'the call is being monitored';
-    if (Boolean(this.recording) === on) return on ? 'the call is already being recorded' : 'the call is not being recorded';
-    await this.toggleRecording('a');
-    if (Boolean(this.recording) !== on) return 'on-demand recording is disabled for this account';
-    return null;
+  setRecordingByCommand(on: boolean): Promise<string | null> {
+    return this.recording.command(on);
   }
 
   private reject(status: number, reason: string, result: CallResult, hangupBy: string | null = null): void {
@@ -1516,7 +1474,7 @@ export class B2buaCall implements ParkableCall {
     // What the start acquired before it saw the end is on the call once it stops.
     await this.startup.catch(() => undefined);
     try {
-      await this.stopRecording().catch((err) => this.log.warn('recording not finalised', { error: err }));
+      await this.recording.close().catch((err: unknown) => this.log.warn('recording not finalised', { error: err }));
       // A monitor's change of mode or leaving stops before the media is read and closed.
       await this.monitorLeaving;
       await monitoring?.settled();

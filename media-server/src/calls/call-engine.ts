@@ -10,7 +10,7 @@ import type { CredentialSource } from '../registrar/credential-cache.ts';
 import { parseAuthorization, type DigestAuthority } from '../sip/auth/digest-challenge.ts';
 import { answerChallenge } from '../sip/auth/digest-client.ts';
 import { createResponse, type SipRequest, type SipResponse } from '../sip/message/index.ts';
-import type { SessionSettings } from '../sip/session/index.ts';
+import { ackRoutes, type SessionSettings } from '../sip/session/index.ts';
 import { acceptCancel, type InviteServerTransaction, type NonInviteServerTransaction, type TransactionLayer } from '../sip/transaction/index.ts';
 import type { SipSource, SipTransportProtocol } from '../sip/transport/index.ts';
 import { B2buaCall, CallEndedError } from './b2bua-call.ts';
@@ -565,13 +565,14 @@ export class CallEngine {
     }
   }
 
-  /** The ACK of a 2xx (ours to an INVITE or a re-INVITE, on either side of a call): its session stops retransmitting. */
+  /**
+   * The ACK of a 2xx (ours to an INVITE or a re-INVITE, on either side of a call, a monitor's, a
+   * taken-over call's): the session waiting for it, found in the ACK routes of the transaction layer
+   * (sip/session/ack-routes.ts), stops retransmitting. No call routes ACKs: a session waits for its
+   * ACK after its call has ended (a BYE held for it, RFC 3261 §15).
+   */
   handleAck(ack: SipRequest): void {
-    // A monitor's ACK of its 200 reaches the application call it monitors by its registered Call-ID
-    // (an originated call has no incoming session to acknowledge).
-    const app = this.appCalls.get(ack.callId) ?? this.appForks.get(ack.callId);
-    if (app instanceof AppCall) app.receiveAck(ack);
-    (this.byCallerCallId.get(ack.callId) ?? this.byForkCallId.get(ack.callId))?.receiveAck(ack);
+    ackRoutes(this.deps.transactions).route(ack);
   }
 
   handleCancel(cancel: SipRequest, cancelTx: NonInviteServerTransaction, inviteTx: InviteServerTransaction): void {

@@ -18,7 +18,7 @@ export type Caller =
 /**
  * Star codes dialled as a call's number (inventory 2, star codes): `*84` + the
  * paging group's extension pages it (PG-01); `*58` + a ringing extension picks
- * its call up (PU-01). `*9` is dialled during a call (calls/star-codes.ts).
+ * its call up (PU-01). `*9` is dialled during a call (apps/recording/star-codes.ts).
  */
 export const DIALLED_STAR_CODES = { page: '*84', pickup: '*58' } as const;
 

@@ -160,3 +160,42 @@ describe('a re-INVITE crosses a re-INVITE', () => {
     expect(h.ended.length - before).toBe(calls);
   }, 180_000);
 });
+
+describe('the callee hangs up before the caller has acknowledged', () => {
+  it('our BYE to the caller waits for its ACK (RFC 3261 §15), and each call ends cleanly', async () => {
+    const startedAt = new Date();
+    await h.edge.bindings.removeAll(callee.extensionId);
+    // The callee hangs up the moment its 200 is acknowledged; the caller acknowledges ours 400 ms late.
+    const phone = await startRegisteredSipp({ target: h.target, credentials: callee, scenario: 'uas-answer-bye-at-once.xml', calls: 1000 });
+    peers.push(phone);
+    const calls = 20;
+    const before = h.ended.length;
+    const uac = await runSipp({
+      scenario: 'uac-late-ack.xml',
+      target: h.target,
+      localPort: await freeSipPort(),
+      service: '102',
+      auth: caller,
+      calls,
+      rate: 10,
+      limit: 5,
+      timeoutSeconds: 60,
+    });
+    // The scenario orders it: a BYE before the caller's ACK is a message uac-late-ack.xml does not expect
+    // there, and that call fails. Each call got its BYE, after the ACK.
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    expect(count(uac.logs, 'bye')).toBe(calls);
+    await h.waitForEnded(before + calls, 30_000);
+    await until(`nothing live (now ${JSON.stringify(live())})`, nothingLive);
+    await h.edge.presence.flush();
+    await until('presence empty', presenceEmpty);
+    await until(`${calls} records, all ended`, async () => {
+      const rows = await h.db.selectFrom('calls').select('result').where('account_id', '=', h.accountId).where('started_at', '>=', startedAt).execute();
+      return rows.length === calls && rows.every((r) => r.result !== null);
+    });
+    const rows = await h.db.selectFrom('calls').select(['result', 'hangup_by']).where('account_id', '=', h.accountId).where('started_at', '>=', startedAt).execute();
+    expect(new Set(rows.map((r) => r.result))).toEqual(new Set(['answered']));
+    expect(rows.every((r) => r.hangup_by === 'callee')).toBe(true);
+    expect(h.ended.length - before).toBe(calls);
+  }, 120_000);
+});

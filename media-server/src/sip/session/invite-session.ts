@@ -11,6 +11,7 @@ import type {
   TransactionLayer,
 } from '../transaction/index.ts';
 import { isReliableTransport, type SipSource, type SipTarget } from '../transport/index.ts';
+import { ackRoutes, type AckRoutes } from './ack-routes.ts';
 import { OfferAnswer } from './offer-answer.ts';
 import {
   expiryGuardSeconds,
@@ -26,12 +27,14 @@ import {
  *
  *   Early --(UAS: 2xx sent)--> WaitingForAck --(ACK)--> Confirmed
  *     \  \--(UAC: 2xx received, ACK sent)-------------->/      |
- *      \             \ (ACK timeout: BYE)                      | (BYE either way, session
- *       \             v                                        v  expired, 481/408 to a re-INVITE)
+ *      \             \ (ACK timeout: BYE; ACK after a        | (BYE either way, session
+ *       \             v  held bye(): BYE)                      v  expired, 481/408 to a re-INVITE)
  *        `--(non-2xx final, CANCEL)-------------------> Terminated
  *
  * `transition()` is the one writer of the state and refuses every other move
  * (SIP.js `Session.stateTransition`). Terminated is the session's closed flag.
+ * A `bye()` in WaitingForAck is held (RFC 3261 §15): the session stays there
+ * until the ACK comes, then sends the BYE, or sends it at 64*T1 without one.
  */
 export type InviteSessionState = 'Early' | 'WaitingForAck' | 'Confirmed' | 'Terminated';
 
@@ -193,6 +196,10 @@ export class InviteSession extends EventEmitter<InviteSessionEvents> {
   #interval: { seconds: number; weRefresh: boolean } | null = null;
   /** Our 2xx waiting for its ACK. */
   #pendingAck: PendingAck | null = null;
+  /** Where the ACKs of this session's transaction layer are routed: we are there while `#pendingAck` is set. */
+  readonly #acks: AckRoutes;
+  /** `bye()` came before the ACK of our 2xx to the initial INVITE: the BYE leaves with the ACK (RFC 3261 §15). */
+  #byeHeld = false;
   /** An in-dialog INVITE or UPDATE of the peer not answered yet. */
   #incoming: { method: 'INVITE' | 'UPDATE' } | null = null;
   /** Our re-INVITE or UPDATE in flight, or waiting for its glare retry. */
@@ -218,6 +225,7 @@ export class InviteSession extends EventEmitter<InviteSessionEvents> {
     super();
     this.role = role;
     this.#transactions = common.transactions;
+    this.#acks = ackRoutes(common.transactions);
     const timers = common.transactions.timers;
     this.#settings = {
       T1: timers.T1,
@@ -383,8 +391,14 @@ export class InviteSession extends EventEmitter<InviteSessionEvents> {
     const pending = this.#pendingAck;
     // A retransmitted ACK, or one for a 2xx we no longer wait on.
     if (!pending || ack.cseq.seq !== pending.cseq || this.closed) return;
-    this.#pendingAck = null;
+    this.#setPendingAck(null);
     this.#stopTimer('retransmit-2xx', 'ack-wait');
+    if (this.#byeHeld) {
+      // The BYE held for this ACK leaves now (RFC 3261 §15); whatever the ACK carries no longer matters.
+      this.#sendBye();
+      this.#terminate('local-bye');
+      return;
+    }
     if (pending.lateOffer) {
       if (!ack.body.length) {
         this.#log?.warn('late offer: the ACK carried no answer; ending the session');
@@ -535,6 +549,13 @@ export class InviteSession extends EventEmitter<InviteSessionEvents> {
         tx.respond(createResponse(request, 200, { toTag: dialog.state.localTag }));
         this.#terminate('bye');
         return;
+    }
+    if (this.#byeHeld) {
+      // We have hung up and only wait for the ACK to say so (RFC 3261 §15): the session takes nothing more.
+      tx.respond(createResponse(request, 481, { reason: 'Session Ending', toTag: dialog.state.localTag }));
+      return;
+    }
+    switch (request.method) {
       case 'INVITE':
       case 'UPDATE':
         this.#incomingModify(request, tx);
@@ -656,6 +677,7 @@ export class InviteSession extends EventEmitter<InviteSessionEvents> {
   }
 
   #modify(method: 'INVITE' | 'UPDATE', sdp: Buffer | null): Promise<SipResponse> {
+    if (this.#byeHeld) return Promise.reject(new Error(`cannot send ${method}: the session is ending`));
     if (this.#state !== 'Confirmed' && !(method === 'UPDATE' && this.#state === 'WaitingForAck'))
       return Promise.reject(new Error(`cannot send ${method}: the session is ${this.#state}`));
     if (this.#outgoing || this.#incoming || this.#offerAnswer.pending)
@@ -749,19 +771,40 @@ export class InviteSession extends EventEmitter<InviteSessionEvents> {
     }
   }
 
-  /** Ends the session with a BYE (RFC 3261 §15); an unanswered UAC INVITE is cancelled instead. */
+  /**
+   * Ends the session with a BYE (RFC 3261 §15); an unanswered UAC INVITE is cancelled instead.
+   *
+   * Before the ACK of our 2xx to the initial INVITE the BYE is held: the
+   * callee "MUST NOT send a BYE on a confirmed dialog until it has received
+   * an ACK for its 2xx response or until the server transaction times out"
+   * (§15). It leaves as soon as the ACK comes (a round trip, usually), and if
+   * none comes within 64*T1 the ACK wait sends it (§13.3.1.4): either way the
+   * session then terminates (`local-bye`, or `ack-timeout`). Meanwhile it keeps
+   * retransmitting the 2xx and is in the ACK routes of its transaction layer,
+   * so the owner may let go of it at once: `close()` leaves a held BYE alone.
+   */
   bye(): void {
-    if (this.closed) return;
+    if (this.closed || this.#byeHeld) return;
     if (!this.#dialog) {
       if (this.role === 'uac') this.cancel();
+      return;
+    }
+    if (this.#state === 'WaitingForAck' && this.#pendingAck) {
+      this.#byeHeld = true;
+      this.#log?.info('hang-up before the ACK of our 2xx: the BYE waits for it', { callId: this.#dialog.state.callId });
       return;
     }
     this.#sendBye();
     this.#terminate('local-bye');
   }
 
-  /** Ends the session without a word on the wire (the owner is going away, or already signalled). */
+  /**
+   * Ends the session without a word on the wire (the owner is going away, or
+   * already signalled). A BYE held for the ACK (`bye()`) is not dropped: the
+   * session ends on its own, when it has been sent.
+   */
   close(): void {
+    if (this.#byeHeld) return;
     this.#terminate('closed');
   }
 
@@ -840,7 +883,7 @@ export class InviteSession extends EventEmitter<InviteSessionEvents> {
   /** Retransmits our 2xx at T1, 2T1… capped at T2 until the ACK, and gives up at 64*T1 (RFC 3261 §13.3.1.4). */
   #awaitAck(pending: PendingAck): void {
     this.#stopTimer('retransmit-2xx', 'ack-wait');
-    this.#pendingAck = pending;
+    this.#setPendingAck(pending);
     const { T1, T2 } = this.#settings;
     // Streams carry the 2xx end to end: only UDP needs retransmissions.
     if (!isReliableTransport(pending.source.transport)) {
@@ -856,12 +899,20 @@ export class InviteSession extends EventEmitter<InviteSessionEvents> {
     }
     this.#startTimer('ack-wait', 64 * T1, () => {
       if (this.#pendingAck !== pending) return;
-      this.#pendingAck = null;
+      this.#setPendingAck(null);
       this.#stopTimer('retransmit-2xx');
       this.#log?.warn('no ACK for our 2xx: ending the session', { callId: pending.response.callId });
       this.#sendBye();
       this.#terminate('ack-timeout');
     });
+  }
+
+  /** The one writer of `#pendingAck`: while it is set, the ACK routes of our transaction layer lead here. */
+  #setPendingAck(pending: PendingAck | null): void {
+    const dialog = this.#dialog?.state;
+    if (dialog && this.#pendingAck) this.#acks.delete(dialog.callId, dialog.localTag, this);
+    this.#pendingAck = pending;
+    if (dialog && pending) this.#acks.add(dialog.callId, dialog.localTag, this);
   }
 
   #sendBye(): void {
@@ -887,7 +938,7 @@ export class InviteSession extends EventEmitter<InviteSessionEvents> {
     this.#transition('Terminated');
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
-    this.#pendingAck = null;
+    this.#setPendingAck(null);
     this.emit('terminated', { reason, ...(response ? { response } : {}) });
   }
 

@@ -17,6 +17,8 @@ describe('InviteSession ladders', () => {
       'uas-offer-answer.ladder',
       'uas-late-offer.ladder',
       'uas-ack-timeout.ladder',
+      'uas-bye-before-ack.ladder',
+      'uas-bye-before-ack-timeout.ladder',
       'uas-reinvite-hold.ladder',
       'uas-update.ladder',
       'glare.ladder',

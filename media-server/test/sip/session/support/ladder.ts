@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createLogger } from '@carillon/config';
 import { createResponse, SipRequest, type SipMessage, type SipResponse } from '../../../../src/sip/message/index.ts';
 import { TransactionLayer, type InviteServerTransaction, type NonInviteServerTransaction } from '../../../../src/sip/transaction/index.ts';
-import { InviteSession, type IncomingOffer, type InviteSessionEvents, type SessionSettings } from '../../../../src/sip/session/index.ts';
+import { ackRoutes, InviteSession, type IncomingOffer, type InviteSessionEvents, type SessionSettings } from '../../../../src/sip/session/index.ts';
 import { FakeTransport } from './fake-transport.ts';
 
 /**
@@ -15,6 +15,7 @@ export type Step =
   | { kind: 'peer'; raw: string; line: number }
   | { kind: 'reply'; status: number; method: string; sdp: boolean; line: number }
   | { kind: 'us'; status: number | null; method: string; checks: string[]; line: number }
+  | { kind: 'none'; status: number | null; method: string; line: number }
   | { kind: 'do'; action: string; args: string[]; line: number }
   | { kind: 'event'; name: keyof InviteSessionEvents; arg: string | null; line: number }
   | { kind: 'state'; value: string; line: number }
@@ -26,7 +27,7 @@ export interface Ladder {
   steps: Step[];
 }
 
-const STEP = /^(peer|us|do|event|state|offer-answer)>\s*(.*)$/;
+const STEP = /^(peer|us|none|do|event|state|offer-answer)>\s*(.*)$/;
 
 export const PEER_SDP = [
   'v=0',
@@ -77,6 +78,10 @@ export function parseLadder(file: string): Ladder {
       const words = what!.trim().split(/\s+/);
       const status = /^\d{3}$/.test(words[0]!) ? Number(words[0]) : null;
       ladder.steps.push({ kind: 'us', status, method: status === null ? words[0]! : words[1]!, checks: checks.map((c) => c.trim()), line: n });
+    } else if (kind === 'none') {
+      const words = rest.trim().split(/\s+/);
+      const status = /^\d{3}$/.test(words[0]!) ? Number(words[0]) : null;
+      ladder.steps.push({ kind: 'none', status, method: status === null ? words[0]! : words[1]!, line: n });
     } else if (kind === 'do') {
       const [action, ...args] = rest.split(/\s+/);
       ladder.steps.push({ kind: 'do', action: action!, args, line: n });
@@ -137,7 +142,8 @@ export async function playLadder(ladder: Ladder, waitMs = 15_000): Promise<{ ses
     });
     observe(session);
   });
-  layer.onAck((ack) => session?.receiveAck(ack));
+  // As media-server routes them: through the ACK routes the session joins while it waits (sip/session/ack-routes.ts).
+  layer.onAck((ack) => ackRoutes(layer).route(ack));
   layer.onCancel((_cancel, cancelTx) => session?.acceptCancel(cancelTx));
   layer.onStrayResponse((response) => session?.receiveStrayResponse(response));
 
@@ -189,7 +195,7 @@ export async function playLadder(ladder: Ladder, waitMs = 15_000): Promise<{ ses
     }
   };
 
-  const matches = (step: Extract<Step, { kind: 'us' }>) => (m: SipMessage) =>
+  const matches = (step: Extract<Step, { kind: 'us' | 'none' }>) => (m: SipMessage) =>
     step.status === null ? m.kind === 'request' && m.method === step.method : m.kind === 'response' && m.status === step.status && m.cseq.method === step.method;
 
   for (const step of ladder.steps) {
@@ -233,6 +239,12 @@ export async function playLadder(ladder: Ladder, waitMs = 15_000): Promise<{ ses
         }
         break;
       }
+      case 'none': {
+        // Not a wait: nothing of the kind has gone out so far, at any point of the ladder.
+        const sent = transport.sent.items.filter((r) => matches(step)(r.message));
+        expectThat(sent.length === 0, step.line, `no ${step.status ?? ''} ${step.method} sent yet (sent: ${sent.map((r) => firstLine(r.message)).join(' | ')})`);
+        break;
+      }
       case 'do': {
         const s = session as InviteSession | null;
         switch (step.action) {
@@ -272,6 +284,9 @@ export async function playLadder(ladder: Ladder, waitMs = 15_000): Promise<{ ses
             break;
           case 'bye':
             s!.bye();
+            break;
+          case 'close':
+            s!.close();
             break;
           case 'cancel':
             s!.cancel();
