@@ -39,8 +39,8 @@ export const UNRELEASED_DND: ReadonlySet<string> = new Set(['no_queue_calls']);
  *   until the admin pages, agents' log-in codes, overflow and callbacks exist (the supervisor view is there).
  * - `shared_lines`: shared lines (issue 15 point 3, SL-01…SL-09): stored and edited through the API
  *   (`/api/shared-lines`: devices in order, hours, call handling, greeting, hold music, blocked callers,
- *   outbound caller ID, messages), and media-server's shared-line application rings the line's devices;
- *   hidden until the admin pages and shared-line hold and pickup exist.
+ *   outbound caller ID, messages) and the admin pages (Phone System › Shared Lines), and media-server's
+ *   shared-line application rings the line's devices; hidden until shared-line hold and pickup (SL-01) exist.
  * - `sms`: text messages under My Extension › Messages (issue 18): conversations, sending to numbers and
  *   contacts, search, live events, notification e-mails, company numbers read by the Company Fax/SMS
  *   recipient; hidden until MMS attachments exist.
