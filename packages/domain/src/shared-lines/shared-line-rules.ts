@@ -4,7 +4,7 @@ import { queuePrompt } from '../queues/queue-settings.ts';
 import { forwardingNumberSchema } from '../answering-rules/ring-plan.ts';
 import { sameNumber } from '../answering-rules/rules.ts';
 import { ALWAYS, isWithinSchedule, weeklyScheduleSchema } from '../answering-rules/schedule.ts';
-import { audioWhileConnectingSchema, MAX_BLOCKED_NUMBERS } from '../answering-rules/user-answering.ts';
+import { audioWhileConnectingSchema, blockedNumbersSchema } from '../answering-rules/user-answering.ts';
 
 /**
  * Shared lines (inventory 2 §12, SL-01…SL-09): the rules, with no I/O. A shared line is an extension of
@@ -47,18 +47,6 @@ export const BLOCKED_MESSAGE_TEXT: Record<SharedLineBlockedMessage, Record<'en' 
 /** SL-02 "Manager's Email". */
 const managerEmail = z.email().max(254);
 
-const blockedNumbers = z
-  .array(forwardingNumberSchema)
-  .max(MAX_BLOCKED_NUMBERS, `at most ${MAX_BLOCKED_NUMBERS} blocked numbers`)
-  .superRefine((numbers, ctx) => {
-    const seen = new Set<string>();
-    numbers.forEach((n, i) => {
-      const digits = n.replace(/\D/g, '');
-      if (seen.has(digits)) ctx.addIssue({ code: 'custom', path: [i], message: 'this number is already blocked' });
-      seen.add(digits);
-    });
-  });
-
 export const sharedLineSettings = z
   .object({
     /** SL-02 "Manager's Email". */
@@ -78,7 +66,7 @@ export const sharedLineSettings = z
     /** SL-06 / X-02 "Hold music": what a caller held on a phone of the line hears. */
     holdMusic: z.object({ enabled: z.boolean(), audio: audioWhileConnectingSchema }).strict(),
     /** SL-05: block no one, these numbers, or all calls; the blocked caller hears `message`, then the call ends. */
-    blocked: z.object({ mode: z.enum(['none', 'numbers', 'all']), numbers: blockedNumbers, message: z.enum(SHARED_LINE_BLOCKED_MESSAGES) }).strict(),
+    blocked: z.object({ mode: z.enum(['none', 'numbers', 'all']), numbers: blockedNumbersSchema, message: z.enum(SHARED_LINE_BLOCKED_MESSAGES) }).strict(),
     /** SL-08 "Outbound call displayed as": the group (with one of its direct numbers, E.164) or each line's own caller ID. */
     outboundCallerId: z.discriminatedUnion('mode', [z.object({ mode: z.literal('group'), number: forwardingNumberSchema }).strict(), z.object({ mode: z.literal('individual') }).strict()]),
     /** SL-09 "Take Messages": enabled by default; off, a call nobody answers in business hours goes to the extension of `whenUnanswered` or ends. */
