@@ -371,13 +371,13 @@ describe('while the areas are unreleased', () => {
     }
     expect((await c.json('POST', '/api/ivr/menus', { number: '1002', name: 'Hidden' })).status).toBe(404);
     expect(await (await c.get('/admin/phone-system')).text()).not.toContain('/admin/phone-system/ivr');
-    // The groups' admin pages (issue 15: call queues, paging, call monitoring, park locations, call pickup) and the park API: 404, and no Phone System tab links to them.
-    for (const path of ['/admin/phone-system/call-queues', `/admin/phone-system/call-queues/${me.id}`, '/admin/phone-system/paging', `/admin/phone-system/paging/${me.id}`, '/admin/phone-system/monitoring', '/admin/phone-system/park', '/admin/phone-system/pickup', '/api/park-locations', '/api/pickup-groups']) {
+    // The groups' admin pages (issue 15: call queues, paging, call monitoring, park locations, call pickup, shared lines) and the park and shared-line APIs: 404, and no Phone System tab links to them.
+    for (const path of ['/admin/phone-system/call-queues', `/admin/phone-system/call-queues/${me.id}`, '/admin/phone-system/paging', `/admin/phone-system/paging/${me.id}`, '/admin/phone-system/monitoring', '/admin/phone-system/park', '/admin/phone-system/pickup', '/admin/phone-system/shared-lines', `/admin/phone-system/shared-lines/${me.id}`, '/api/park-locations', '/api/pickup-groups', '/api/shared-lines']) {
       expect((await c.get(path)).status, path).toBe(404);
     }
     const phoneSystemHtml = await (await c.get('/admin/phone-system')).text();
     expect(phoneSystemHtml).toContain('/admin/phone-system/trunk');
-    for (const link of ['/admin/phone-system/call-queues', '/admin/phone-system/paging', '/admin/phone-system/monitoring', '/admin/phone-system/park', '/admin/phone-system/pickup']) expect(phoneSystemHtml, link).not.toContain(link);
+    for (const link of ['/admin/phone-system/call-queues', '/admin/phone-system/paging', '/admin/phone-system/monitoring', '/admin/phone-system/park', '/admin/phone-system/pickup', '/admin/phone-system/shared-lines']) expect(phoneSystemHtml, link).not.toContain(link);
     // Text messages (issue 18): the API answers 404 and the Messages page shows faxes only.
     for (const path of ['/api/me/sms', `/api/me/sms/conversations/${me.id}`]) expect((await c.get(path)).status, path).toBe(404);
     expect((await c.json('POST', '/api/me/sms', { from: '+15125550190', to: '+14155550100', body: 'hidden' })).status).toBe(404);

@@ -12,7 +12,7 @@ interface Refusal {
  * sentence for a known error code (`<feature>.error.<code>`), else the fields the server named, else the
  * code itself; all inside the feature's "Not saved: {reason}".
  */
-export async function refusalText(res: Response, t: Translate, feature: 'callQueues.admin' | 'paging' | 'monitoring' | 'park' | 'pickup'): Promise<string> {
+export async function refusalText(res: Response, t: Translate, feature: 'callQueues.admin' | 'paging' | 'sharedLines' | 'monitoring' | 'park' | 'pickup'): Promise<string> {
   const body = (await res.json().catch(() => ({}))) as Refusal;
   const detail = body.detail?.replace(/^[a-z_]+: /, '') ?? '';
   const known = body.error ? (`${feature}.error.${body.error}` as MessageKey) : null;

@@ -43,6 +43,7 @@ export const PHONE_SYSTEM_SUBTABS: NavTab[] = [
   { href: '/admin/phone-system/ivr', label: 'ivr.title', permission: 'phone_system.view', area: 'ivr' },
   { href: '/admin/phone-system/call-queues', label: 'callQueues.admin.tab', permission: 'phone_system.view', area: 'queues' },
   { href: '/admin/phone-system/paging', label: 'paging.tab', permission: 'phone_system.view', area: 'paging' },
+  { href: '/admin/phone-system/shared-lines', label: 'sharedLines.tab', permission: 'phone_system.view', area: 'shared_lines' },
   { href: '/admin/phone-system/monitoring', label: 'monitoring.tab', permission: 'phone_system.view', area: 'monitoring' },
   { href: '/admin/phone-system/park', label: 'park.tab', permission: 'phone_system.view', area: 'park' },
   { href: '/admin/phone-system/pickup', label: 'pickup.tab', permission: 'phone_system.view', area: 'park' },

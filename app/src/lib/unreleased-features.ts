@@ -37,6 +37,10 @@ export const UNRELEASED_DND: ReadonlySet<string> = new Set(['no_queue_calls']);
  * - `queues`: call queues (issue 15): settings and members are stored, and media-server's queue application
  *   distributes calls (Rotating, Simultaneous, Sequential) with hold music, wrap-up and wait limits; hidden
  *   until the admin pages, agents' log-in codes, overflow and callbacks exist (the supervisor view is there).
+ * - `shared_lines`: shared lines (issue 15 point 3, SL-01…SL-09): stored and edited through the API
+ *   (`/api/shared-lines`: devices in order, hours, call handling, greeting, hold music, blocked callers,
+ *   outbound caller ID, messages) and the admin pages (Phone System › Shared Lines), and media-server's
+ *   shared-line application rings the line's devices; hidden until shared-line hold and pickup (SL-01) exist.
  * - `sms`: text messages under My Extension › Messages (issue 18): conversations, sending to numbers and
  *   contacts, search, live events, notification e-mails, company numbers read by the Company Fax/SMS
  *   recipient; hidden until MMS attachments exist.
@@ -55,5 +59,5 @@ export const UNRELEASED_DND: ReadonlySet<string> = new Set(['no_queue_calls']);
  *   picks up with `*58`, and lights dialog-event BLF (RFC 4235); hidden until park codes and cross-node
  *   retrieval exist.
  */
-export const UNRELEASED_AREAS = ['answering_rules', 'conference', 'ivr', 'monitoring', 'paging', 'park', 'queues', 'sms', 'voicemail'] as const;
+export const UNRELEASED_AREAS = ['answering_rules', 'conference', 'ivr', 'monitoring', 'paging', 'park', 'queues', 'shared_lines', 'sms', 'voicemail'] as const;
 export type UnreleasedArea = (typeof UNRELEASED_AREAS)[number];

@@ -7,6 +7,8 @@ import { pagingApp } from './paging/paging.ts';
 import type { PagingGroups } from './paging/paging-groups.ts';
 import { ivrApp } from './ivr/ivr.ts';
 import { queueApp } from './queue/queue.ts';
+import { sharedLineApp } from './shared-line/shared-line.ts';
+import type { SharedLines } from './shared-line/shared-lines.ts';
 import { queueAgentApp } from './queue/queue-agent.ts';
 import type { QueueAgents, QueueDirectory, QueueState } from './queue/queue-ports.ts';
 import type { QueueWakeups } from './queue/queue-wakeups.ts';
@@ -42,6 +44,7 @@ const REASONS: Partial<Record<Destination['kind'], string>> = {
   pickup: 'Call Pickup Not Available',
   monitor: 'Call Monitoring Not Available',
   page: 'Paging Not Available',
+  shared_line: 'Shared Lines Not Available',
   // Only on a node whose engine has no mailboxes (the application needs them): otherwise announcementApp takes it.
   announcement: 'Announcement Not Available',
   mailbox: 'Mailbox Not Available',
@@ -73,6 +76,8 @@ export interface ApplicationPorts {
   conference?: ConferenceAppDeps;
   /** Paging groups. Only where the unreleased area 'paging' is enabled: `*84` + a group's number then pages it; without it, 480. */
   paging?: PagingGroups;
+  /** Shared lines. Only where the unreleased area 'shared_lines' is enabled: the dial plan then routes a line's number here; without it, a line rings like a user. */
+  sharedLines?: { lines: SharedLines; forwarding: ForwardingRoutes };
 }
 
 /**
@@ -109,6 +114,7 @@ export function callApplications(given: ApplicationPorts): ApplicationTable {
     ...(ports.queues ? { queue: queueApp({ ...ports.queues, mailboxes: ports.mailboxes }), queue_login: queueAgentApp(ports.queues.agents) } : {}),
     ...(ports.conference ? { conference: conferenceApp(ports.conference) } : {}),
     ...(ports.paging ? { page: pagingApp({ groups: ports.paging }) } : {}),
+    ...(ports.sharedLines ? { shared_line: sharedLineApp({ ...ports.sharedLines, mailboxes: ports.mailboxes, ...clock }) } : {}),
     // Only message-only extensions reach a mailbox today; the other reasons (no answer, busy, rules) come with user voicemail.
     voicemail: (call, destination) => (destination.kind === 'voicemail' && destination.why === 'message_only' ? messageOnly(call, destination) : call.reject(480, REASONS.voicemail)),
   };

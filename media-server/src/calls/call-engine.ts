@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@carillon/config';
-import { monitoringAllowed, type SecretBox } from '@carillon/core';
+import { monitoringAllowed, sharedLineGroupCallerIds, type SecretBox } from '@carillon/core';
 import type { Database } from '@carillon/db';
 import type { MediaEngine } from '../media/index.ts';
 import type { FailureThrottle } from '../registrar/auth-throttle.ts';
@@ -38,6 +38,7 @@ import { reachTarget } from './binding-target.ts';
 import type { CalleeDevice } from './app-call-bridge.ts';
 import { RoomRegistry } from './room-registry.ts';
 import { pagingGroupsSource } from './paging-groups-source.ts';
+import { sharedLinesSource } from './shared-lines-source.ts';
 import { conferenceDialIns } from '@carillon/core/conference';
 import { ivrModeOf } from '@carillon/core/ivr';
 import { Conferences } from '../apps/conference/conferences.ts';
@@ -151,12 +152,15 @@ export class CallEngine {
     const conference = deps.unreleased?.includes('conference') ?? false;
     // The IVR application (below) runs where the area 'ivr' is enabled and mailboxes exist; there a single-level account's company number always reaches it (AR-01).
     const ivrArea = Boolean(deps.mailboxes && deps.unreleased?.includes('ivr'));
+    // Shared lines (the area 'shared_lines', with mailboxes for their voicemail): the routing snapshot then holds the lines' group caller IDs (SL-08), and the dial plan sends a line's number to the shared-line application.
+    const sharedLines = Boolean(deps.mailboxes && deps.unreleased?.includes('shared_lines'));
     this.accountConfigs = new AccountConfigCache(
       async (id) => {
         const loaded = await loadAccountConfig(deps.db, id);
         const config = loaded && ivrArea && (await ivrModeOf(deps.db, id)) === 'single' ? { ...loaded, companyGreeting: true } : loaded;
         const withFlags = config && (usersAnswerByRules || mailboxByPhone || queueAgentCodes) ? { ...config, usersAnswerByRules, mailboxByPhone, queueAgentCodes } : config;
-        return withFlags && conference ? { ...withFlags, conferenceNumbers: new Set(await conferenceDialIns(deps.db, id)) } : withFlags;
+        const withLines = withFlags && sharedLines ? { ...withFlags, sharedLineCallerIds: await sharedLineGroupCallerIds(deps.db, id) } : withFlags;
+        return withLines && conference ? { ...withLines, conferenceNumbers: new Set(await conferenceDialIns(deps.db, id)) } : withLines;
       },
       deps.settings?.accountConfig,
     );
@@ -236,6 +240,15 @@ export class CallEngine {
             : {}),
           // Paging only where the area 'paging' is enabled; otherwise a page gets 480 "Paging Not Available" as before.
           ...(deps.unreleased?.includes('paging') ? { paging: pagingGroupsSource(deps.db) } : {}),
+          ...(sharedLines
+            ? {
+                sharedLines: {
+                  lines: sharedLinesSource(deps.db, deps.dataDir ?? null),
+                  // SL-07 after hours "unconditional forwarding" to an outside number: as a user's forwarding (the line's number asserted, the caller's ID kept where the trunk allows).
+                  forwarding: { forwardTo: async (from, e164, caller) => forwardingDestination(await this.accountConfigs.get(from.accountId), from, e164, caller) },
+                },
+              }
+            : {}),
           ...(conference && deps.conferenceAccess ? { conference: { access: deps.conferenceAccess, conferences: new Conferences(), music: staticAudioPath('hold-music.wav') } } : {}),
         })
       : {};

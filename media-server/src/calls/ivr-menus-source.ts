@@ -9,6 +9,7 @@ import type { AccountConfigCache } from '../routing/account-config-cache.ts';
 import type { PstnDestination } from '../routing/destination.ts';
 import { externalTransferDestination } from '../routing/dial-plan.ts';
 import type { RoutingExtension } from '../routing/account-config.ts';
+import { libraryPromptFile } from './library-prompt-file.ts';
 
 /** Accounts' IVR configurations held at once; past it the cache starts again (bounded memory). */
 const MAX_CACHED_ACCOUNTS = 2_000;
@@ -51,10 +52,8 @@ export class IvrMenusSource implements IvrMenus {
     return { config, timeZone, companyName: account.account.companyName, country: account.account.country as CountryCode, customRules, extensions, menuNumbers, directory, dialable };
   }
 
-  async promptFile(accountId: string, name: string): Promise<string | null> {
-    if (!this.dataDir) return null;
-    const row = await this.db.selectFrom('ivr_prompts').select('file').where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
-    return row ? path.join(this.dataDir, row.file) : null;
+  promptFile(accountId: string, name: string): Promise<string | null> {
+    return libraryPromptFile(this.db, this.dataDir, accountId, name);
   }
 
   async nameRecordings(accountId: string, extensions: readonly string[]): Promise<ReadonlyMap<string, string>> {

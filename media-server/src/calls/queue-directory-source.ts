@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
 import { loadCallQueue, setQueueMemberAccepting } from '@carillon/core/queues';
@@ -7,6 +6,7 @@ import type { Database } from '@carillon/db';
 import { readMediaServerHeartbeats } from '@carillon/contracts/media-server-heartbeat';
 import { presenceField, presenceKey, type CallActivity } from '@carillon/contracts/presence';
 import { staticAudioPath } from '../media/index.ts';
+import { libraryPromptFile } from './library-prompt-file.ts';
 import type { CallPresenceTracker } from '../presence/call-presence.ts';
 import type { AccountConfigCache } from '../routing/account-config-cache.ts';
 import { extensionByTypedNumber } from '../routing/account-config.ts';
@@ -142,9 +142,7 @@ export class QueueDirectorySource implements QueueDirectory, QueueAgents {
     return { kind: 'extension', accountId, extensionId: ext.id, extensionNumber: ext.number, direction: 'inbound' };
   }
 
-  async promptFile(accountId: string, name: string): Promise<string | null> {
-    if (!this.deps.dataDir) return null;
-    const row = await this.deps.db.selectFrom('ivr_prompts').select('file').where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
-    return row ? path.join(this.deps.dataDir, row.file) : null;
+  promptFile(accountId: string, name: string): Promise<string | null> {
+    return libraryPromptFile(this.deps.db, this.deps.dataDir, accountId, name);
   }
 }

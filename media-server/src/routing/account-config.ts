@@ -50,6 +50,12 @@ export interface AccountConfig {
    * has an IVR menu, else the operator, as before.
    */
   readonly companyGreeting?: boolean;
+  /**
+   * Shared lines' group caller ID (SL-08), by device id: set by the call engine where the unreleased area
+   * 'shared_lines' is enabled, and then calls to a shared line go to the shared-line application. Absent,
+   * a shared line is called like a user's extension (its own registrations) as before.
+   */
+  readonly sharedLineCallerIds?: ReadonlyMap<string, { number: string; name: string | null }>;
   /** Extensions by the number as typed: short ("101", possibly on several sites) and full with the site code ("22101"). */
   readonly byShortNumber: ReadonlyMap<string, readonly RoutingExtension[]>;
   readonly byFullNumber: ReadonlyMap<string, RoutingExtension>;

@@ -19,6 +19,8 @@ export type Destination =
   /** `*58` + an extension: the call ringing there, for a member of one of its pickup groups. */
   | { kind: 'pickup'; accountId: string; target: string | null; targetExtensionId: string | null }
   | { kind: 'page'; accountId: string; extensionId: string; extensionNumber: string }
+  /** A shared line's extension (SL-01, SL-07): its devices ring together, with its hours, greeting, blocked callers and voicemail. */
+  | { kind: 'shared_line'; accountId: string; extensionId: string; extensionNumber: string; direction: CallDirection }
   /** A monitoring code + an extension (MON-01): the call that extension is on, listened to, whispered to, barged into or taken over. */
   | { kind: 'monitor'; accountId: string; mode: MonitorMode; target: string; targetExtensionId: string }
   | { kind: 'announcement'; accountId: string; extensionId: string; extensionNumber: string; direction: CallDirection }

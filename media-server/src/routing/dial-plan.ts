@@ -86,15 +86,17 @@ export function routeCall(config: AccountConfig | null, caller: Caller, dialedRa
   if (!trunk) return reject(503, 'No Outbound Route', 'failed');
 
   // Caller ID of seed 000 "ID d'appelant sortant": the device's choice, else the user's direct number, else the main number.
-  const callerIdNumber = (caller.deviceId ? config.deviceCallerId.get(caller.deviceId) : undefined) ?? config.directNumberOf.get(caller.extensionId) ?? config.account.mainNumber;
-  const hidden = !emergency && user?.blockCallerId;
+  // SL-08: a device of a shared line shown as the group calls with the line's number and name, whatever the device or its user would show.
+  const group = caller.deviceId ? config.sharedLineCallerIds?.get(caller.deviceId) : undefined;
+  const callerIdNumber = group?.number ?? (caller.deviceId ? config.deviceCallerId.get(caller.deviceId) : undefined) ?? config.directNumberOf.get(caller.extensionId) ?? config.account.mainNumber;
+  const hidden = !emergency && user?.blockCallerId && !group;
   return {
     kind: 'pstn',
     accountId: config.account.id,
     e164: e164 ?? dialed,
     emergency,
     trunk: trunkTarget(trunk, emergency ? dialed : formatForTrunk(e164!, trunk.numberFormat, country)),
-    callerId: hidden ? { number: null, name: null } : { number: callerIdNumber, name: user?.name || config.account.companyName },
+    callerId: hidden ? { number: null, name: null } : { number: callerIdNumber, name: (group ? group.name : user?.name) || config.account.companyName },
   };
 }
 
@@ -287,6 +289,8 @@ function extensionDestination(config: AccountConfig, ext: RoutingExtension, dire
     case 'user':
     case 'limited':
     case 'shared_lines':
+      // The shared-line application where it runs (the area 'shared_lines'); without it, a line is called like a user's extension, as before.
+      if (ext.type === 'shared_lines' && config.sharedLineCallerIds) return { kind: 'shared_line', ...named, direction };
       // Without the user-answering application, DND refuses the call (480). Call queues will offer calls with via 'queue'.
       if (!config.usersAnswerByRules && !dndTakesCall(ext.dndStatus, 'direct')) return reject(480, 'Do Not Disturb', 'unavailable');
       return { kind: 'extension', ...named, direction };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAccount, issueDeviceCredentials, predefinedRoleId } from '@carillon/core';
+import { createAccount, createSharedLine, issueDeviceCredentials, predefinedRoleId, sharedLineGroupCallerIds, updateSharedLine } from '@carillon/core';
+import { DEFAULT_SHARED_LINE_SETTINGS } from '@carillon/domain';
 import { DND_STATUSES, dndTakesCall, type Db, type DndStatus } from '@carillon/db';
 import { freshDb } from '../../../tests/support/env.ts';
 import { loadAccountConfig } from '../../src/routing/account-config.ts';
@@ -236,6 +237,33 @@ describe('dial plan: destinations of the special extensions and star codes', () 
       expect(routeWith(config, { ...alice, accountId: '00000000-0000-4000-8000-000000000000' }, '202')).toMatchObject({ kind: 'reject', status: 404 });
       expect(routeWith(null, alice, '202')).toMatchObject({ kind: 'reject', status: 404 });
     });
+  });
+});
+
+describe('shared lines (issue 15 point 3)', () => {
+  it("route to the shared-line application and give a line's devices the group caller ID (SL-08) where the engine allows it (unreleased area 'shared_lines'); otherwise a line rings as a user", async () => {
+    const actor = { userId: null, ip: null };
+    await db.insertInto('phone_numbers').values({ account_id: accountId, e164: '+14155550166', type: 'direct', extension_id: null }).execute();
+    const desk = await issueDeviceCredentials(db, actor, { accountId, extensionId: bobExtensionId, type: 'desk_phone', name: 'Front desk', realm: 'r' });
+    const line = await createSharedLine(db, actor, accountId, { name: 'Front Desk', number: '650', deviceIds: [desk.deviceId] });
+    const fromDesk: Caller = { kind: 'device', accountId, extensionId: bobExtensionId, deviceId: desk.deviceId };
+    const loaded = (await loadAccountConfig(db, accountId))!;
+    const withLines = async () => ({ ...(await loadAccountConfig(db, accountId))!, sharedLineCallerIds: await sharedLineGroupCallerIds(db, accountId) });
+    // Without the area: the line's number rings like a user's extension, and the desk phone calls out with its user's number.
+    expect(routeWith(loaded, alice, '650')).toMatchObject({ kind: 'extension', extensionId: line.id });
+    expect(routeWith(loaded, fromDesk, '212 555 0199')).toMatchObject({ kind: 'pstn', callerId: { number: '+14155550177' } });
+    // With it: the line's application; 'individual' caller ID keeps the user's number.
+    expect(routeWith(await withLines(), alice, '650')).toMatchObject({ kind: 'shared_line', extensionId: line.id, extensionNumber: '650', direction: 'internal' });
+    expect(routeWith(await withLines(), fromDesk, '212 555 0199')).toMatchObject({ kind: 'pstn', callerId: { number: '+14155550177' } });
+    // 'group': the line's number and name, from its devices only.
+    await updateSharedLine(db, actor, accountId, line.id, { settings: { ...DEFAULT_SHARED_LINE_SETTINGS, outboundCallerId: { mode: 'group', number: '+14155550166' } } });
+    expect(routeWith(await withLines(), fromDesk, '212 555 0199')).toMatchObject({ kind: 'pstn', callerId: { number: '+14155550166', name: 'Front Desk' } });
+    // Another phone (Alice's, her caller ID blocked by an earlier test) is not shown as the group.
+    expect(routeWith(await withLines(), alice, '212 555 0199')).toMatchObject({ kind: 'pstn', callerId: { number: null } });
+    // A disabled line is refused, and its devices call as themselves.
+    await updateSharedLine(db, actor, accountId, line.id, { enabled: false });
+    expect(routeWith(await withLines(), alice, '650')).toMatchObject({ kind: 'reject', status: 480 });
+    expect(routeWith(await withLines(), fromDesk, '212 555 0199')).toMatchObject({ kind: 'pstn', callerId: { number: '+14155550177' } });
   });
 });
 

@@ -32,3 +32,4 @@ export * from './answering-rules/answering-rules.ts';
 export * from './park/park-locations.ts';
 export * from './monitoring/monitoring-groups.ts';
 export * from './paging/paging-groups.ts';
+export * from './shared-lines/shared-lines.ts';

@@ -37,6 +37,7 @@ import * as m0038 from './migrations/0038_voicemail_greetings.ts';
 import * as m0039 from './migrations/0039_company_answering_rules.ts';
 import * as m0040 from './migrations/0040_voicemail_retention.ts';
 import * as m0042 from './migrations/0042_user_name_recordings.ts';
+import * as m0043 from './migrations/0043_shared_lines.ts';
 
 /**
  * Migrations are listed here rather than read from a folder so that they
@@ -80,6 +81,7 @@ const migrations: Record<string, Migration> = {
   '0039_company_answering_rules': m0039,
   '0040_voicemail_retention': m0040,
   '0042_user_name_recordings': m0042,
+  '0043_shared_lines': m0043,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

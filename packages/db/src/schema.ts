@@ -1,5 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type { DndStatus, FaxCoverChoice, FaxCoverInfo, FaxCoverTemplate, IvrMenu, IvrSettings, QueueSettings } from '@carillon/domain';
+import type { DndStatus, FaxCoverChoice, FaxCoverInfo, FaxCoverTemplate, IvrMenu, IvrSettings, QueueSettings, SharedLineSettings } from '@carillon/domain';
 
 /** Row types of the tables created by the migrations, as Kysely sees them. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -980,6 +980,22 @@ export interface PagingGroupPagersTable {
   pager_extension_id: string;
 }
 
+/** A shared line (SL-01…SL-09); its number, name and site are its extension's. `settings` holds @carillon/domain's SharedLineSettings. */
+export interface SharedLinesTable {
+  extension_id: string;
+  account_id: string;
+  settings: Json<SharedLineSettings>;
+  updated_at: Timestamp;
+}
+
+/** The devices a shared line rings, in the line's order (SL-02); a device belongs to one line at most. */
+export interface SharedLineDevicesTable {
+  line_extension_id: string;
+  device_id: string;
+  account_id: string;
+  position: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sites: SitesTable;
@@ -1049,6 +1065,8 @@ export interface Database {
   monitoring_group_members: MonitoringGroupMembersTable;
   paging_group_receivers: PagingGroupReceiversTable;
   paging_group_pagers: PagingGroupPagersTable;
+  shared_lines: SharedLinesTable;
+  shared_line_devices: SharedLineDevicesTable;
 }
 
 export type Account = Selectable<AccountsTable>;

@@ -18,3 +18,4 @@ export * from './park/index.ts';
 export * from './monitoring/index.ts';
 export * from './paging/index.ts';
 export * from './spoken-digits.ts';
+export * from './shared-lines/index.ts';

@@ -6,6 +6,7 @@ import { callQueuesAccess } from './call-queues.ts';
 import { monitoringAccess } from './monitoring.ts';
 import { pagingAccess } from './paging.ts';
 import { parkAccess } from './park.ts';
+import { sharedLinesAccess } from './shared-lines.ts';
 import { smsAccess } from './sms.ts';
 import { voicemailAccess } from './voicemail.ts';
 
@@ -15,4 +16,4 @@ import { voicemailAccess } from './voicemail.ts';
  * one line here, instead of editing the central table. A route listed twice is
  * a mistake the access-policy test catches.
  */
-export const FEATURE_ROUTE_ACCESS: Record<string, RouteRule>[] = [answeringRulesAccess, conferenceAccess, ivrAccess, callQueuesAccess, monitoringAccess, pagingAccess, parkAccess, smsAccess, voicemailAccess];
+export const FEATURE_ROUTE_ACCESS: Record<string, RouteRule>[] = [answeringRulesAccess, conferenceAccess, ivrAccess, callQueuesAccess, monitoringAccess, pagingAccess, parkAccess, sharedLinesAccess, smsAccess, voicemailAccess];

@@ -37,6 +37,19 @@ export type RuleHandling = z.output<typeof ruleHandlingSchema>;
 export const MAX_CUSTOM_RULES = 50;
 export const MAX_BLOCKED_NUMBERS = 100;
 
+/** Blocked outside numbers (E.164), each once: a user's call blocking, and a shared line's (SL-05). */
+export const blockedNumbersSchema = z
+  .array(forwardingNumberSchema)
+  .max(MAX_BLOCKED_NUMBERS, `at most ${MAX_BLOCKED_NUMBERS} blocked numbers`)
+  .superRefine((numbers, ctx) => {
+    const seen = new Set<string>();
+    numbers.forEach((n, i) => {
+      const digits = n.replace(/\D/g, '');
+      if (seen.has(digits)) ctx.addIssue({ code: 'custom', path: [i], message: 'this number is already blocked' });
+      seen.add(digits);
+    });
+  });
+
 export const customUserRuleSchema = ruleHandlingSchema.extend({
   /** Absent on a rule being created; kept on save so that what refers to a rule (its greeting) stays attached. */
   id: z.uuid().optional(),
@@ -88,17 +101,7 @@ export const userCallSettingsSchema = z
       .object({
         anonymous: z.boolean(),
         /** Outside numbers, E.164; each once. */
-        numbers: z
-          .array(forwardingNumberSchema)
-          .max(MAX_BLOCKED_NUMBERS, `at most ${MAX_BLOCKED_NUMBERS} blocked numbers`)
-          .superRefine((numbers, ctx) => {
-            const seen = new Set<string>();
-            numbers.forEach((n, i) => {
-              const digits = n.replace(/\D/g, '');
-              if (seen.has(digits)) ctx.addIssue({ code: 'custom', path: [i], message: 'this number is already blocked' });
-              seen.add(digits);
-            });
-          }),
+        numbers: blockedNumbersSchema,
       })
       .strict(),
   })

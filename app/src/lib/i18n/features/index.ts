@@ -5,6 +5,7 @@ import { en as ivrEn, fr as ivrFr } from './ivr.ts';
 import { en as monitoringEn, fr as monitoringFr } from './monitoring.ts';
 import { en as pagingEn, fr as pagingFr } from './paging.ts';
 import { en as parkEn, fr as parkFr } from './park.ts';
+import { en as sharedLinesEn, fr as sharedLinesFr } from './shared-lines.ts';
 import { en as smsEn, fr as smsFr } from './sms.ts';
 import { en as voicemailEn, fr as voicemailFr } from './voicemail.ts';
 
@@ -16,6 +17,6 @@ import { en as voicemailEn, fr as voicemailFr } from './voicemail.ts';
  * by the feature (`answeringRules.title`).
  */
 export const featureDictionaries = {
-  en: { ...answeringRulesEn, ...callQueuesEn, ...conferenceEn, ...ivrEn, ...monitoringEn, ...pagingEn, ...parkEn, ...smsEn, ...voicemailEn },
-  fr: { ...answeringRulesFr, ...callQueuesFr, ...conferenceFr, ...ivrFr, ...monitoringFr, ...pagingFr, ...parkFr, ...smsFr, ...voicemailFr },
+  en: { ...answeringRulesEn, ...callQueuesEn, ...conferenceEn, ...ivrEn, ...monitoringEn, ...pagingEn, ...parkEn, ...sharedLinesEn, ...smsEn, ...voicemailEn },
+  fr: { ...answeringRulesFr, ...callQueuesFr, ...conferenceFr, ...ivrFr, ...monitoringFr, ...pagingFr, ...parkFr, ...sharedLinesFr, ...smsFr, ...voicemailFr },
 } as const;

@@ -6,6 +6,7 @@ import { callQueuesOperations } from './call-queues.ts';
 import { monitoringOperations } from './monitoring.ts';
 import { pagingOperations } from './paging.ts';
 import { parkOperations } from './park.ts';
+import { sharedLinesOperations } from './shared-lines.ts';
 import { smsOperations } from './sms.ts';
 import { voicemailOperations } from './voicemail.ts';
 
@@ -14,4 +15,4 @@ import { voicemailOperations } from './voicemail.ts';
  * feature lists its operations in `features/<feature>.ts` and adds one line
  * here, instead of editing the central list.
  */
-export const FEATURE_OPERATIONS: readonly Operation[] = [...answeringRulesOperations, ...conferenceOperations, ...ivrOperations, ...callQueuesOperations, ...monitoringOperations, ...pagingOperations, ...parkOperations, ...smsOperations, ...voicemailOperations];
+export const FEATURE_OPERATIONS: readonly Operation[] = [...answeringRulesOperations, ...conferenceOperations, ...ivrOperations, ...callQueuesOperations, ...monitoringOperations, ...pagingOperations, ...parkOperations, ...sharedLinesOperations, ...smsOperations, ...voicemailOperations];

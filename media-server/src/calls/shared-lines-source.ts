@@ -1,0 +1,19 @@
+import { sharedLineCallPlan } from '@carillon/core';
+import type { Db } from '@carillon/db';
+import { staticAudioPath } from '../media/index.ts';
+import { libraryPromptFile } from './library-prompt-file.ts';
+import type { SharedLines } from '../apps/shared-line/shared-lines.ts';
+
+/**
+ * The shared-line application's lines, read from the database at each call (core's `sharedLineCallPlan`:
+ * a few statements, scoped to the account), so that a change made in the app counts for the very next
+ * call without a cache to invalidate; prompts from the account's library under DATA_DIR.
+ */
+export function sharedLinesSource(db: Db, dataDir: string | null): SharedLines {
+  return {
+    plan: (accountId, lineExtensionId) => sharedLineCallPlan(db, accountId, lineExtensionId),
+    promptFile: (accountId, name) => libraryPromptFile(db, dataDir, accountId, name),
+    // One piece of music is shipped so far: every stock track plays it (as users' audio while connecting).
+    music: () => staticAudioPath('hold-music.wav'),
+  };
+}

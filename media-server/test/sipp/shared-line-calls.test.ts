@@ -1,0 +1,148 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSharedLine, updateSharedLine, type SharedLineView } from '@carillon/core';
+import { DEFAULT_SHARED_LINE_SETTINGS, type SharedLineSettings } from '@carillon/domain';
+import { liveCounts } from '../../src/health.ts';
+import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
+import { RtpPhone } from '../support/rtp-phone.ts';
+import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, type SippRun } from '../support/sipp.ts';
+import { analyseWav, toneWav } from '../support/wav.ts';
+
+/**
+ * Shared lines (issue 15 point 3; inventory 2 §12, SL-01, SL-05, SL-07, SL-09), end to end on the live
+ * edge with the unreleased area 'shared_lines' enabled for this edge only. Line 600 rings the desk phones
+ * of 201 and 202 (registered SIPp phones); the settings are saved with core's `updateSharedLine` (what
+ * the API calls) and the edge reads them on the next call. Each phone's media is the test's own RTP
+ * socket (RtpPhone) sending a tone of its own: who hears whom is told by the spectrum of what each receives.
+ */
+const DATA_DIR = '/tmp/carillon-tests';
+const LINE = '600';
+const CALLER_HZ = 900;
+const DESK_HZ = 1300;
+/** A tone heard through the bridge: the phones send amplitude 6000. */
+const HEARD = 1000;
+const ACTOR = { userId: null, ip: null };
+
+let h: EdgeHarness;
+let caller: TestPhone;
+let desks: TestPhone[];
+let line: SharedLineView;
+const running: SippRun[] = [];
+const sockets: RtpPhone[] = [];
+
+beforeAll(async () => {
+  h = await startEdge({ unreleased: 'shared_lines' });
+  caller = await h.addPhone('101');
+  desks = [await h.addPhone('201'), await h.addPhone('202')];
+  line = await createSharedLine(h.db, ACTOR, h.accountId, { name: 'Front Desk', number: LINE, deviceIds: desks.map((d) => d.deviceId) });
+  // The mailbox of 201 (the message recipient below) greets with one second of 440 Hz, so that the message starts soon.
+  const greeting = path.posix.join('greetings', h.accountId, 'shared-line-201.wav');
+  fs.mkdirSync(path.join(DATA_DIR, path.dirname(greeting)), { recursive: true });
+  fs.writeFileSync(path.join(DATA_DIR, greeting), toneWav(440, 1000));
+  await h.db.insertInto('voicemail_settings').values({ extension_id: desks[0]!.extensionId, account_id: h.accountId, greeting_path: greeting, language: 'en', transcribe: false }).execute();
+  h.configChanged('extensions');
+}, 60_000);
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+afterEach(async () => {
+  for (const r of running.splice(0)) r.stop();
+  for (const s of sockets.splice(0)) s.close();
+  for (const d of desks) await h.edge.bindings.removeAll(d.extensionId);
+});
+
+async function settings(change: Partial<SharedLineSettings>): Promise<void> {
+  const saved = await updateSharedLine(h.db, ACTOR, h.accountId, line.id, { settings: { ...DEFAULT_SHARED_LINE_SETTINGS, ...change } });
+  expect(saved).not.toBeNull();
+  h.configChanged('extensions');
+}
+
+async function rtp(tone: number | null): Promise<RtpPhone> {
+  const phone = await RtpPhone.open(tone);
+  sockets.push(phone);
+  return phone;
+}
+
+async function expectNothingLive(): Promise<void> {
+  await expect.poll(() => liveCounts(h.edge.calls, h.media), { timeout: 20_000, interval: 50 }).toEqual({ calls: 0, legs: 0, endpoints: 0, bridges: 0, rooms: 0, pipes: 0 });
+}
+
+const calleeLegs = async (callId: string) =>
+  (await h.db.selectFrom('call_legs').select(['device_id', 'result']).where('call_id', '=', callId).where('role', '=', 'callee').execute()).map((l) => [l.device_id, l.result]).sort();
+
+describe('shared line', () => {
+  it('rings both phones of the line; the first to answer takes the call, the other gets CANCEL; each hears the other', async () => {
+    await settings({});
+    const deskMedia = await rtp(DESK_HZ);
+    const answering = await startRegisteredSipp({ target: h.target, credentials: desks[0]!, scenario: 'uas-socket-until-bye.xml', vars: { rtpport: String(deskMedia.port) }, timeoutSeconds: 60 });
+    running.push(answering);
+    const ringing = await startRegisteredSipp({ target: h.target, credentials: desks[1]!, scenario: 'uas-ring-cancelled.xml', timeoutSeconds: 60 });
+    running.push(ringing);
+    const callerMedia = await rtp(CALLER_HZ);
+    const uac = await runSipp({
+      scenario: 'uac-listen-then-bye.xml',
+      target: h.target,
+      localPort: await freeSipPort(),
+      service: LINE,
+      auth: caller,
+      timeoutSeconds: 60,
+      vars: { rtpport: String(callerMedia.port) },
+      extra: ['-d', '6000', '-mp', String(await freeMediaPort())],
+    });
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    // The phone that rang was CANCELled (its scenario fails otherwise); the one that answered had our BYE after the caller's.
+    const cancelled = await ringing.done;
+    expect(cancelled.code, cancelled.errors || cancelled.output.slice(-1500)).toBe(0);
+    const answered = await answering.done;
+    expect(answered.code, answered.errors || answered.output.slice(-1500)).toBe(0);
+    expect(callerMedia.levelSince(0, DESK_HZ), 'what the caller heard of the desk phone').toBeGreaterThan(HEARD);
+    expect(deskMedia.levelSince(0, CALLER_HZ), 'what the desk phone heard of the caller').toBeGreaterThan(HEARD);
+    await expectNothingLive();
+    const call = await h.lastCall();
+    expect(call).toMatchObject({ to_number: LINE, result: 'answered', hangup_by: 'caller' });
+    expect(await calleeLegs(call.id)).toEqual(
+      [
+        [desks[0]!.deviceId, 'answered'],
+        [desks[1]!.deviceId, 'cancelled'],
+      ].sort(),
+    );
+  }, 90_000);
+
+  it('nobody answers within the ring time: the message goes to the recipient’s mailbox (SL-09)', async () => {
+    await settings({ ringSeconds: 5, messageRecipient: '201' });
+    for (const d of desks) running.push(await startRegisteredSipp({ target: h.target, credentials: d, scenario: 'uas-ring-cancelled.xml', timeoutSeconds: 60 }));
+    const before = await h.db.selectFrom('voicemail_messages').select('id').where('mailbox_extension_id', '=', desks[0]!.extensionId).execute();
+    const uac = await runSipp({ scenario: 'uac-ring-then-message.xml', target: h.target, localPort: await freeSipPort(), service: LINE, auth: caller, timeoutSeconds: 60, extra: ['-mp', String(await freeMediaPort())] });
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    for (const r of running) {
+      const done = await r.done;
+      expect(done.code, done.errors || done.output.slice(-1500)).toBe(0);
+    }
+    await expect.poll(async () => (await h.db.selectFrom('voicemail_messages').select('id').where('mailbox_extension_id', '=', desks[0]!.extensionId).execute()).length, { timeout: 20_000, interval: 100 }).toBe(before.length + 1);
+    const message = await h.db.selectFrom('voicemail_messages').selectAll().where('mailbox_extension_id', '=', desks[0]!.extensionId).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+    expect(message).toMatchObject({ reason: 'no_answer', from_number: '101', to_number: LINE });
+    // The caller spoke (the pcap) after the greeting and the beep: a message with sound in it.
+    const wav = analyseWav(path.join(DATA_DIR, message.audio_path), 1000);
+    expect(wav.seconds).toBeGreaterThan(3);
+    expect(wav.rms).toBeGreaterThan(100);
+    await expectNothingLive();
+    const call = await h.lastCall();
+    expect(await calleeLegs(call.id)).toEqual(desks.map((d) => [d.deviceId, 'cancelled']).sort());
+  }, 90_000);
+
+  it('blocks all calls (SL-05): the caller hears the message and is hung up; no phone rings', async () => {
+    await settings({ blocked: { mode: 'all', numbers: [], message: 'unavailable' } });
+    const heard = await rtp(null);
+    const uac = await runSipp({ scenario: 'uac-listen-until-bye.xml', target: h.target, localPort: await freeSipPort(), service: LINE, auth: caller, timeoutSeconds: 60, vars: { rtpport: String(heard.port) }, extra: ['-mp', String(await freeMediaPort())] });
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    // The message: a second or more of speech before our BYE.
+    expect(heard.rmsSince(0)).toBeGreaterThan(100);
+    const call = await h.lastCall();
+    expect(call).toMatchObject({ to_number: LINE, result: 'rejected', hangup_by: 'blocked' });
+    expect(await calleeLegs(call.id)).toEqual([]);
+    await expectNothingLive();
+  }, 60_000);
+});
