@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the media plane's N-API addon (media-server/native, issue 12: recvmmsg/sendmmsg packet I/O)
-# with Debian's gcc, offline, from the project's own files: the headers are those of the Node that
-# runs it (the `node` devDependency ships them), else the Debian package's (/usr/include/node).
-# N-API is ABI-stable, so either works. Idempotent: rebuilds only when the source or this script is
+# Builds the media plane's N-API addon (media-server/native, issue 12: recvmmsg/sendmmsg packet I/O and
+# the in-place SRTP transform) with Debian's gcc, offline, from the project's own files: the headers
+# are those of the Node that runs it (the `node` devDependency ships them, OpenSSL's included), else
+# the Debian package's (/usr/include/node, with libssl-dev's OpenSSL headers). N-API is ABI-stable,
+# so either works. The addon is not linked with libcrypto: its OpenSSL symbols resolve to the copy
+# inside the node binary that loads it (Node exports them for addons), so one OpenSSL runs. Idempotent: rebuilds only when the source or this script is
 # newer than the addon. MEDIA_NATIVE (packages/config) chooses whether the media plane uses it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

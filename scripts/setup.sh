@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-runtime}"
 
-# gcc and libc6-dev: the media plane's addon (scripts/build-native.sh, MEDIA_NATIVE).
-runtime_pkgs=(redis-server espeak-ng sox pocketsphinx pocketsphinx-en-us ghostscript poppler-utils libtiff-tools python3-pil gcc libc6-dev)
+# gcc, libc6-dev and libssl-dev (OpenSSL headers, when Node ships none): the media plane's addon (scripts/build-native.sh, MEDIA_NATIVE).
+runtime_pkgs=(redis-server espeak-ng sox pocketsphinx pocketsphinx-en-us ghostscript poppler-utils libtiff-tools python3-pil gcc libc6-dev libssl-dev)
 # rtpengine-daemon: bench/relay-vs-rtpengine.ts (rtpengine run in the foreground by the bench itself; gcc above builds its generator).
 test_pkgs=(chromium sip-tester baresip pocketsphinx-testdata unzip python3-yaml rtpengine-daemon)
 # Packages whose Debian service must never be started on this machine: the benchmark runs them itself.

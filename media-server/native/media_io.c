@@ -18,8 +18,16 @@
  * Ring slot meta, 8 int32 each: [0] length, [1] port, [2] family (4|6),
  * [3] receive: 1 when truncated / send: the socket id, [4..7] address
  * (IPv4: [4] in host order; IPv6: the 16 bytes in network order).
+ *
+ * SRTP transform (RFC 3711 §4.1.1 AES-CM, §4.2.1 HMAC-SHA1), in place on a
+ * JS Buffer: one EVP AES-128-CTR context per SRTP context, re-keyed with each
+ * packet's IV (no allocation), and HMAC-SHA1 from SHA-1 states that already
+ * absorbed K^ipad and K^opad, copied per packet. The replay window, the ROC
+ * and the tag lengths stay in TypeScript (srtp/srtp-context.ts).
  */
 #define _GNU_SOURCE /* recvmmsg, sendmmsg */
+/* SHA1_Init/Update/Final: a plain SHA_CTX copied per packet, where EVP_MD_CTX copies allocate (OpenSSL 3 providers). */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <uv.h>
@@ -32,6 +40,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #define META 8
 #define MAX_SOCKETS 65536
@@ -473,6 +484,142 @@ static napi_value pton(napi_env env, napi_callback_info info) {
   return v;
 }
 
+typedef struct {
+  EVP_CIPHER_CTX *aes;
+  uint8_t salt[14];
+  SHA_CTX inner, outer;
+} srtp_t;
+
+static void srtp_finalize(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  srtp_t *t = data;
+  EVP_CIPHER_CTX_free(t->aes);
+  OPENSSL_cleanse(t, sizeof *t);
+  free(t);
+}
+
+/* srtpCreate(cipherKey 16, cipherSalt 14, authKey <= 64) */
+static napi_value srtp_create(napi_env env, napi_callback_info info) {
+  size_t argc = 3, kl, sl, al;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t *key = buffer_data(env, argv[0], &kl), *salt = buffer_data(env, argv[1], &sl), *auth = buffer_data(env, argv[2], &al);
+  if (!key || !salt || !auth || kl != 16 || sl != 14 || al > 64) {
+    napi_throw_range_error(env, NULL, "media_io: SRTP keys must be 16, 14 and at most 64 bytes");
+    return NULL;
+  }
+  srtp_t *t = calloc(1, sizeof *t);
+  uint8_t zero[16] = {0}, pad[64];
+  t->aes = EVP_CIPHER_CTX_new();
+  if (!t->aes || EVP_EncryptInit_ex(t->aes, EVP_aes_128_ctr(), NULL, key, zero) != 1) {
+    EVP_CIPHER_CTX_free(t->aes);
+    free(t);
+    napi_throw_error(env, NULL, "media_io: AES-128-CTR unavailable");
+    return NULL;
+  }
+  memcpy(t->salt, salt, 14);
+  /* RFC 2104: H(K ^ opad || H(K ^ ipad || m)), K zero-padded to the 64-byte block. */
+  memset(pad, 0x36, 64);
+  for (size_t i = 0; i < al; i++) pad[i] ^= auth[i];
+  SHA1_Init(&t->inner);
+  SHA1_Update(&t->inner, pad, 64);
+  memset(pad, 0x5c, 64);
+  for (size_t i = 0; i < al; i++) pad[i] ^= auth[i];
+  SHA1_Init(&t->outer);
+  SHA1_Update(&t->outer, pad, 64);
+  OPENSSL_cleanse(pad, sizeof pad);
+  napi_value ext;
+  CHECK(napi_create_external(env, t, srtp_finalize, NULL, &ext));
+  return ext;
+}
+
+static void put32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+/* HMAC-SHA1 of data[0, len), then the 4-byte trailer (the SRTP ROC, §4.2) when trailer >= 0. */
+static void srtp_hmac(const srtp_t *t, const uint8_t *data, size_t len, int64_t trailer, uint8_t out[20]) {
+  SHA_CTX c = t->inner;
+  uint8_t inner[20], roc[4];
+  SHA1_Update(&c, data, len);
+  if (trailer >= 0) {
+    put32(roc, (uint32_t)trailer);
+    SHA1_Update(&c, roc, 4);
+  }
+  SHA1_Final(inner, &c);
+  c = t->outer;
+  SHA1_Update(&c, inner, 20);
+  SHA1_Final(out, &c);
+}
+
+/* srtpXor(t, buf, offset, length, ssrc, indexHigh, indexLow): the AES-CM keystream XORed in place. */
+static napi_value srtp_xor(napi_env env, napi_callback_info info) {
+  size_t argc = 7, bl;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  srtp_t *t;
+  uint32_t off, len, ssrc, hi, lo;
+  CHECK(napi_get_value_external(env, argv[0], (void **)&t));
+  uint8_t *buf = buffer_data(env, argv[1], &bl);
+  CHECK(napi_get_value_uint32(env, argv[2], &off));
+  CHECK(napi_get_value_uint32(env, argv[3], &len));
+  CHECK(napi_get_value_uint32(env, argv[4], &ssrc));
+  CHECK(napi_get_value_uint32(env, argv[5], &hi));
+  CHECK(napi_get_value_uint32(env, argv[6], &lo));
+  if (!buf || (size_t)off + len > bl) {
+    napi_throw_range_error(env, NULL, "media_io: srtpXor outside the buffer");
+    return NULL;
+  }
+  /* §4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16); the block counter is the last 16 bits. */
+  uint8_t iv[16] = {0}, x[4];
+  memcpy(iv, t->salt, 14);
+  put32(x, ssrc);
+  for (int i = 0; i < 4; i++) iv[4 + i] ^= x[i];
+  put32(x, hi);
+  for (int i = 0; i < 4; i++) iv[8 + i] ^= x[i];
+  iv[12] ^= (uint8_t)(lo >> 8);
+  iv[13] ^= (uint8_t)lo;
+  int outl;
+  if (len > 0 && (EVP_EncryptInit_ex(t->aes, NULL, NULL, NULL, iv) != 1 || EVP_EncryptUpdate(t->aes, buf + off, &outl, buf + off, (int)len) != 1)) {
+    napi_throw_error(env, NULL, "media_io: AES-CM failed");
+    return NULL;
+  }
+  return NULL;
+}
+
+/*
+ * srtpTag(t, buf, length, trailer, tagLength, verify): verify = false writes
+ * the tag of buf[0, length) at buf[length] and returns true; verify = true
+ * compares it with the tag there, in constant time.
+ */
+static napi_value srtp_tag(napi_env env, napi_callback_info info) {
+  size_t argc = 6, bl;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  srtp_t *t;
+  uint32_t len, tag_len;
+  int64_t trailer;
+  bool verify;
+  CHECK(napi_get_value_external(env, argv[0], (void **)&t));
+  uint8_t *buf = buffer_data(env, argv[1], &bl);
+  CHECK(napi_get_value_uint32(env, argv[2], &len));
+  CHECK(napi_get_value_int64(env, argv[3], &trailer));
+  CHECK(napi_get_value_uint32(env, argv[4], &tag_len));
+  CHECK(napi_get_value_bool(env, argv[5], &verify));
+  if (!buf || tag_len > 20 || (size_t)len + tag_len > bl) {
+    napi_throw_range_error(env, NULL, "media_io: srtpTag outside the buffer");
+    return NULL;
+  }
+  uint8_t mac[20];
+  srtp_hmac(t, buf, len, trailer, mac);
+  bool ok = true;
+  if (verify) ok = CRYPTO_memcmp(mac, buf + len, tag_len) == 0;
+  else memcpy(buf + len, mac, tag_len);
+  napi_value out;
+  CHECK(napi_get_boolean(env, ok, &out));
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
     {"createContext", NULL, create_context, NULL, NULL, NULL, napi_default, NULL},
@@ -481,6 +628,9 @@ NAPI_MODULE_INIT() {
     {"sendNow", NULL, send_now, NULL, NULL, NULL, napi_default, NULL},
     {"close", NULL, close_socket, NULL, NULL, NULL, napi_default, NULL},
     {"pton", NULL, pton, NULL, NULL, NULL, napi_default, NULL},
+    {"srtpCreate", NULL, srtp_create, NULL, NULL, NULL, napi_default, NULL},
+    {"srtpXor", NULL, srtp_xor, NULL, NULL, NULL, napi_default, NULL},
+    {"srtpTag", NULL, srtp_tag, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

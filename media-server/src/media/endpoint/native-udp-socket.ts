@@ -15,18 +15,8 @@
  */
 import type { RemoteInfo } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
 import { isIPv6 } from 'node:net';
-import { fileURLToPath } from 'node:url';
-
-interface MediaIoAddon {
-  createContext(recvBuf: Buffer, recvMeta: Int32Array, sendBuf: Buffer, sendMeta: Int32Array, slots: number, slotSize: number): object;
-  open(ctx: object, family: 4 | 6, address: string, port: number, receiveBufferBytes: number, onBatch: (count: number) => void): [object, number, number];
-  flush(ctx: object, count: number): number;
-  sendNow(handle: object, buf: Buffer, offset: number, length: number, family: number, port: number, address: Int32Array): number;
-  close(handle: object): void;
-  pton(address: string, out: Int32Array): 0 | 4 | 6;
-}
+import type { MediaIoAddon } from '../native-addon.ts';
 
 /** Datagrams per receive batch and per send flush. */
 const SLOTS = 64;
@@ -35,42 +25,6 @@ const SLOT_SIZE = 2048;
 const META = 8;
 /** Kernel receive buffer asked for: bursts of a few hundred packets survive a busy event loop. */
 const RECEIVE_BUFFER_BYTES = 1 << 20;
-
-const ADDON_URL = new URL('../../../native/build/media_io.node', import.meta.url);
-
-let addon: MediaIoAddon | null = null;
-let loadError: string | null = null;
-
-/**
- * Loads the addon once per thread; null (with nativeLoadError()) when it is
- * not built or does not load. `path` names another build (tests: one that is
- * not there); it is loaded each time and never replaces the thread's addon.
- */
-export function loadMediaIoAddon(path?: string): MediaIoAddon | null {
-  if (path === undefined && (addon || loadError)) return addon;
-  let loaded: MediaIoAddon | null = null;
-  let error: string | null = null;
-  try {
-    // A file of media-server/native (built by scripts/build-native.sh), not a module of a layer.
-    loaded = createRequire(import.meta.url)(path ?? fileURLToPath(ADDON_URL)) as MediaIoAddon;
-  } catch (err) {
-    error = `${(err instanceof Error ? err.message : String(err)).split("\n")[0]} (build it with scripts/build-native.sh)`;
-  }
-  if (path !== undefined) {
-    lastError = error;
-    return loaded;
-  }
-  addon = loaded;
-  loadError = lastError = error;
-  return addon;
-}
-
-let lastError: string | null = null;
-
-/** Why the last load failed, or null. */
-export function nativeLoadError(): string | null {
-  return lastError;
-}
 
 /** The rings and the pending sends of this thread: one per thread, shared by its sockets. */
 class IoContext {

@@ -16,7 +16,8 @@
 import dgram, { type RemoteInfo } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
-import { loadMediaIoAddon, nativeLoadError, NativeUdpSocket } from './native-udp-socket.ts';
+import { loadMediaIoAddon, nativeLoadError, useNativeAddon } from '../native-addon.ts';
+import { NativeUdpSocket } from './native-udp-socket.ts';
 
 /** What the endpoints and the SFU use of a UDP socket; dgram.Socket and NativeUdpSocket both are one. */
 export interface PacketSocket {
@@ -39,15 +40,17 @@ export type PacketIoImplementation = 'native' | 'dgram';
 let implementation: PacketIoImplementation = 'dgram';
 
 /**
- * Chooses this thread's packet I/O for the sockets opened from now on (each
+ * Chooses this thread's packet I/O and SRTP transform for the sockets and
+ * SRTP contexts created from now on (each
  * media or SFU worker calls it with the configuration it was started with).
  * "on" throws when the addon cannot load, naming why. `addonPath` is for
  * tests (a build that is not there).
  */
 export function selectPacketIo(mode: PacketIoMode, addonPath?: string): PacketIoImplementation {
-  if (mode === 'off') return (implementation = 'dgram');
-  const addon = loadMediaIoAddon(addonPath);
+  const addon = mode === 'off' ? null : loadMediaIoAddon(addonPath);
   if (!addon && mode === 'on') throw new Error(`MEDIA_NATIVE=on but the media I/O addon does not load: ${nativeLoadError()}`);
+  // The SRTP transform (srtp/srtp-transform.ts) follows the same choice.
+  useNativeAddon(addon !== null && addonPath === undefined);
   return (implementation = addon ? 'native' : 'dgram');
 }
 
