@@ -137,13 +137,20 @@ static void ctx_finalize(napi_env env, void *data, void *hint) {
 
 static void on_poll_closed(uv_handle_t *h);
 
-/* Stops watching the socket and closes its handle; the descriptor closes in the callback. */
+/*
+ * Stops watching the socket, closes its handle and the descriptor. libuv asks
+ * that an fd not be closed while a poll handle watches it: uv_poll_stop has
+ * removed it from epoll already, so it closes now and the port is free when
+ * close() returns, as with dgram.
+ */
 static void sock_stop(sock_t *s) {
   s->closing = 1;
   s->ctx->sockets[s->id] = NULL;
   s->ctx->closing++;
   uv_poll_stop(&s->poll);
   uv_close((uv_handle_t *)&s->poll, on_poll_closed);
+  close(s->fd);
+  s->fd = -1;
 }
 
 /* The environment (a worker thread, the process) is going away: close what JS left open. */
@@ -211,8 +218,6 @@ static void sock_release(sock_t *s) {
 static void on_poll_closed(uv_handle_t *h) {
   sock_t *s = h->data;
   ctx_t *c = s->ctx;
-  /* The descriptor outlives the poll handle (libuv: never close an fd a handle still watches). */
-  close(s->fd);
   sock_release(s);
   c->closing--;
   if (c->teardown && c->closing == 0) {
