@@ -136,6 +136,8 @@ export class NativeUdpSocket extends EventEmitter {
   readonly #onBatch = (count: number): void => {
     const meta = this.#ctx.recvMeta;
     const ring = this.#ctx.recvBuf;
+    // The 'message' listeners once per batch (an endpoint has one), called directly: emit() per packet costs more.
+    const listeners = this.listeners('message') as ((msg: Buffer, rinfo: RemoteInfo) => void)[];
     for (let i = 0; i < count && !this.#closed; i++) {
       const m = i * META;
       const length = meta[m]!;
@@ -143,7 +145,9 @@ export class NativeUdpSocket extends EventEmitter {
       const rinfo = this.#source(meta, m);
       rinfo.size = length;
       const start = i * SLOT_SIZE;
-      this.emit('message', ring.subarray(start, start + length), rinfo);
+      const msg = ring.subarray(start, start + length);
+      if (listeners.length === 1) listeners[0]!(msg, rinfo);
+      else for (const listener of listeners) if (!this.#closed) listener(msg, rinfo);
     }
   };
 
