@@ -99,8 +99,8 @@ interface LoadgenResult {
 }
 
 // --- the relays --------------------------------------------------------------
-async function startCarillon(workers: number): Promise<Relay> {
-  const child: ChildProcess = fork(path.join(import.meta.dirname, 'support', 'media-relay-process.ts'), [String(workers)], {
+async function startCarillon(workers: number, packetIo: 'off' | 'on'): Promise<Relay> {
+  const child: ChildProcess = fork(path.join(import.meta.dirname, 'support', 'media-relay-process.ts'), [String(workers), packetIo], {
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: process.env.BENCH_RELAY_NODE_ARGS ? process.env.BENCH_RELAY_NODE_ARGS.split(' ') : [],
@@ -118,7 +118,7 @@ async function startCarillon(workers: number): Promise<Relay> {
   };
   const ready = await waitFor('ready');
   return {
-    name: `Carillon, ${workers} worker${workers > 1 ? 's' : ''}`,
+    name: `Carillon${packetIo === 'on' ? ' native' : ''}, ${workers} worker${workers > 1 ? 's' : ''}`,
     pid: ready.pid,
     async setUp(keyA, keyB) {
       const calls: RelayCallSpec[] = Array.from({ length: CALLS }, () => ({
@@ -309,8 +309,11 @@ const rtpengineOnPath = (() => {
 })();
 type RelayStarter = { id: string; start: () => Promise<Relay> };
 const allRelays: RelayStarter[] = [
-  { id: 'carillon-1', start: () => startCarillon(1) },
-  { id: 'carillon-2', start: () => startCarillon(2) },
+  { id: 'carillon-1', start: () => startCarillon(1, 'off') },
+  { id: 'carillon-2', start: () => startCarillon(2, 'off') },
+  // MEDIA_NATIVE=on: the packet I/O of media-server/native (recvmmsg/sendmmsg batches).
+  { id: 'carillon-native-1', start: () => startCarillon(1, 'on') },
+  { id: 'carillon-native-2', start: () => startCarillon(2, 'on') },
 ];
 if (rtpengineOnPath) allRelays.push({ id: 'rtpengine-1', start: () => startRtpEngine(1) }, { id: 'rtpengine-2', start: () => startRtpEngine(2) });
 const relayStarters = allRelays.filter(({ id }) => !ONLY || ONLY.includes(id));
@@ -356,11 +359,13 @@ for (const threads of [1, 2]) {
   for (const { name: pathName } of PATHS) {
     for (const offered of LOADS) {
       const find = (prefix: string) => rows.find((r) => r.relay.startsWith(prefix) && r.relay.includes(` ${threads} `) && r.path === pathName && r.offered === offered);
-      const ours = find('Carillon');
       const theirs = find('rtpengine');
-      if (!ours || !theirs) continue;
-      const ratio = ours.forwarded / ours.relayCpu / (theirs.forwarded / theirs.relayCpu);
-      ratios.push(`${String(threads)} thread${threads > 1 ? 's' : ' '}  ${pathName.padEnd(11)} ${String(offered).padStart(7)} pps: ${ratio.toFixed(2)}×`);
+      for (const [prefix, io] of [['Carillon,', 'dgram '], ['Carillon native,', 'native']] as const) {
+        const ours = find(prefix);
+        if (!ours || !theirs) continue;
+        const ratio = ours.forwarded / ours.relayCpu / (theirs.forwarded / theirs.relayCpu);
+        ratios.push(`${io} ${String(threads)} thread${threads > 1 ? 's' : ' '}  ${pathName.padEnd(11)} ${String(offered).padStart(7)} pps: ${ratio.toFixed(2)}×`);
+      }
     }
   }
 }

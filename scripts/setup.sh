@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-runtime}"
 
-runtime_pkgs=(redis-server espeak-ng sox pocketsphinx pocketsphinx-en-us ghostscript poppler-utils libtiff-tools python3-pil)
-# rtpengine-daemon and gcc: bench/relay-vs-rtpengine.ts (rtpengine run in the foreground by the bench itself).
-test_pkgs=(chromium sip-tester baresip pocketsphinx-testdata unzip python3-yaml rtpengine-daemon gcc)
+# gcc, libc6-dev and libssl-dev (OpenSSL headers, when Node ships none): the media plane's addon (scripts/build-native.sh, MEDIA_NATIVE).
+runtime_pkgs=(redis-server espeak-ng sox pocketsphinx pocketsphinx-en-us ghostscript poppler-utils libtiff-tools python3-pil gcc libc6-dev libssl-dev)
+# rtpengine-daemon: bench/relay-vs-rtpengine.ts (rtpengine run in the foreground by the bench itself; gcc above builds its generator).
+test_pkgs=(chromium sip-tester baresip pocketsphinx-testdata unzip python3-yaml rtpengine-daemon)
 # Packages whose Debian service must never be started on this machine: the benchmark runs them itself.
 no_service_pkgs=(rtpengine-daemon)
 pkgs=("${runtime_pkgs[@]}")
@@ -60,4 +61,12 @@ stamp=app/build/handler.js
 if [ ! -f "$stamp" ] || [ -n "$(find app/src app/vite.config.ts app/package.json packages -newer "$stamp" -type f -print -quit)" ]; then
   echo "setup: building the app"
   npm run build --silent >/dev/null
+fi
+
+# The media plane's N-API addon (media-server/native), offline with gcc; rebuilt only when its source
+# changed. The tests run the media plane on it and on dgram, so `npm test` needs it; `npm start`
+# runs without it (MEDIA_NATIVE=off, or auto) when it cannot be built.
+if ! bash scripts/build-native.sh; then
+  [ "$mode" = test ] && { echo "setup: the media I/O addon did not build" >&2; exit 1; }
+  echo "setup: the media I/O addon did not build; the media plane uses Node's dgram" >&2
 fi

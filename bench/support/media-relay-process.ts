@@ -4,6 +4,7 @@
  * driven over the IPC channel, so that the process's CPU time (all threads,
  * from /proc) is the relay's and nothing else's.
  *
+ * Arguments: worker threads (1), MEDIA_NATIVE (off | on).
  * Messages in:  { type: 'calls', calls: RelayCallSpec[] }  → { type: 'calls', ports: number[][] }  ([a, b] per call)
  *               { type: 'hangup' }                          → { type: 'hangup' }
  *               { type: 'stop' }
@@ -25,7 +26,9 @@ export type RelayRequest = { type: 'calls'; calls: RelayCallSpec[] } | { type: '
 export type RelayReply = { type: 'ready'; pid: number } | { type: 'calls'; ports: number[][] } | { type: 'hangup' } | { type: 'error'; message: string };
 
 const workers = Number(process.argv[2] ?? 1);
-const engine = await MediaEngine.start({ workers, portRange: { min: 43000, max: 43999 }, bindAddress: '127.0.0.1', rtcpIntervalMs: 60_000 });
+/** MEDIA_NATIVE of the workers: "on" runs the relay on the addon of media-server/native (issue 12). */
+const packetIo = process.argv[3] === 'on' ? 'on' : 'off';
+const engine = await MediaEngine.start({ workers, portRange: { min: 43000, max: 43999 }, bindAddress: '127.0.0.1', rtcpIntervalMs: 60_000, packetIo });
 let bridges: BridgeHandle[] = [];
 const reply = (message: RelayReply): boolean => process.send!(message);
 

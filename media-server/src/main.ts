@@ -79,6 +79,7 @@ const media = await MediaEngine.start({
   bindAddress: config.SIP_HOST,
   mediaTimeoutMs: config.MEDIA_TIMEOUT_SECONDS * 1000,
   heldMediaTimeoutMs: config.MEDIA_HOLD_TIMEOUT_SECONDS * 1000,
+  packetIo: config.MEDIA_NATIVE,
   ...(config.SIP_PUBLIC_ADDRESS ? { advertisedAddress: config.SIP_PUBLIC_ADDRESS } : {}),
 });
 const edge = await SipEdge.start({ config, db, redis, media, secrets: secretBox(loadSecretKey(config)), log, nodeId, ownership: new RedisCallOwnership(redis, nodeId, log.child('control')) });

@@ -15,6 +15,7 @@ import type { MediaKind, RtpParameters } from './rtp-parameters.ts';
 import type { SfuLiveCounts } from './sfu.ts';
 import type { ConsumerInfo, SfuEvent, SfuMainApi, SfuWorkerApi, SfuWorkerData, WebRtcTransportInfo } from './sfu-worker-api.ts';
 import type { IceCandidate, WebRtcServerListenInfo } from './web-rtc-server.ts';
+import type { PacketIoMode } from '../media/endpoint/udp-socket.ts';
 import type { DtlsParameters, IceParameters, WebRtcTransportStats } from './web-rtc-transport.ts';
 
 export type SfuThreadEvents = { 'sfu-event': [SfuEvent]; error: [Error] };
@@ -25,9 +26,9 @@ export class SfuThread extends EventEmitter<SfuThreadEvents> {
   readonly #worker: Worker;
   readonly #channel: WorkerChannel<SfuMainApi, SfuWorkerApi>;
 
-  static async start({ dtlsCertificate, rtcpIntervalMs }: { dtlsCertificate?: DtlsCertificate; rtcpIntervalMs?: number } = {}): Promise<SfuThread> {
+  static async start({ dtlsCertificate, rtcpIntervalMs, packetIo }: { dtlsCertificate?: DtlsCertificate; rtcpIntervalMs?: number; packetIo?: PacketIoMode } = {}): Promise<SfuThread> {
     const certificate = dtlsCertificate ?? (await createDtlsCertificate());
-    const data: SfuWorkerData = { dtlsCertificate: certificate, ...(rtcpIntervalMs ? { rtcpIntervalMs } : {}) };
+    const data: SfuWorkerData = { dtlsCertificate: certificate, ...(rtcpIntervalMs ? { rtcpIntervalMs } : {}), ...(packetIo ? { packetIo } : {}) };
     const worker = new Worker(new URL('./sfu-worker.ts', import.meta.url), { workerData: data });
     let deliver: (event: SfuEvent) => void = () => undefined;
     const channel = workerChannel<SfuMainApi, SfuWorkerApi>(worker, { requests: {}, notices: { 'sfu-event': (event) => deliver(event) } });

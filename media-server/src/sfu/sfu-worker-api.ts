@@ -4,6 +4,7 @@
  * objects by id, and the objects' public events as notices. Packets never
  * cross: they stay on the thread that holds the sockets.
  */
+import type { PacketIoMode } from '../media/endpoint/udp-socket.ts';
 import type { NoApi } from '../threads/worker-channel.ts';
 import type { ConsumerStats } from './consumer.ts';
 import type { ProducerStats } from './producer.ts';
@@ -16,6 +17,8 @@ export interface SfuWorkerData {
   /** The process's DTLS certificate, shared by every worker. */
   dtlsCertificate: { certPem: string; keyPem: string; fingerprint: string };
   rtcpIntervalMs?: number;
+  /** MEDIA_NATIVE for the server's sockets; "off" when absent. */
+  packetIo?: PacketIoMode;
 }
 
 export interface WebRtcTransportInfo {

@@ -5,6 +5,7 @@
  * transports) is reported as a 'closed' notice so the main thread forgets
  * them too.
  */
+import { selectPacketIo } from '../media/endpoint/udp-socket.ts';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parentChannel, type ChannelHandlers } from '../threads/worker-channel.ts';
 import type { Consumer } from './consumer.ts';
@@ -17,7 +18,9 @@ import type { WebRtcTransport } from './web-rtc-transport.ts';
 
 if (!parentPort) throw new Error('sfu-worker.ts runs as a worker thread, started by SfuThread');
 const port = parentPort;
-const { dtlsCertificate, rtcpIntervalMs } = workerData as SfuWorkerData;
+const { dtlsCertificate, rtcpIntervalMs, packetIo } = workerData as SfuWorkerData;
+// The server sockets' packet I/O (MEDIA_NATIVE), before any opens; "on" without the addon fails the start.
+selectPacketIo(packetIo ?? 'off');
 const sfu = await Sfu.create({ dtlsCertificate, ...(rtcpIntervalMs ? { rtcpIntervalMs } : {}) });
 
 const servers = new Map<string, WebRtcServer>();

@@ -9,8 +9,8 @@
  * goes to it. Anything from an unknown address that is not a check is dropped.
  */
 import { randomUUID } from 'node:crypto';
-import type { RemoteInfo, Socket } from 'node:dgram';
-import { openUdpSocket } from '../media/endpoint/udp-socket.ts';
+import type { RemoteInfo } from 'node:dgram';
+import { openUdpSocket, type PacketSocket } from '../media/endpoint/udp-socket.ts';
 import { looksLikeStun } from '../media/webrtc/stun-binding.ts';
 import { EnhancedEventEmitter } from './enhanced-event-emitter.ts';
 import { InvalidStateError } from './errors.ts';
@@ -41,7 +41,7 @@ export interface IceCandidate {
 /** Where a packet came from and the socket to answer on. */
 export interface IceTuple {
   readonly key: string;
-  readonly socket: Socket;
+  readonly socket: PacketSocket;
   readonly address: string;
   readonly port: number;
 }
@@ -65,7 +65,7 @@ export class WebRtcServer extends EnhancedEventEmitter<WebRtcServerEvents> {
   /** Packets from an address no transport owns, that were not a check for a known ufrag. */
   unknownPackets = 0;
   #closed = false;
-  readonly #sockets: Socket[];
+  readonly #sockets: PacketSocket[];
   readonly #byUfrag = new Map<string, WebRtcServerUser>();
   readonly #byTuple = new Map<string, { user: WebRtcServerUser; tuple: IceTuple }>();
   /** The same entries by socket, address and port: the per-packet lookup, which builds no key string. */
@@ -75,7 +75,7 @@ export class WebRtcServer extends EnhancedEventEmitter<WebRtcServerEvents> {
   /** @internal Opened by Sfu.createWebRtcServer(). */
   static async open(options: WebRtcServerOptions): Promise<WebRtcServer> {
     if (!Array.isArray(options?.listenInfos) || options.listenInfos.length === 0) throw new TypeError('listenInfos must hold at least one address');
-    const sockets: Socket[] = [];
+    const sockets: PacketSocket[] = [];
     try {
       for (const info of options.listenInfos) sockets.push(await openUdpSocket(info.ip, info.port));
     } catch (err) {
@@ -85,7 +85,7 @@ export class WebRtcServer extends EnhancedEventEmitter<WebRtcServerEvents> {
     return new WebRtcServer(options, sockets);
   }
 
-  private constructor(options: WebRtcServerOptions, sockets: Socket[]) {
+  private constructor(options: WebRtcServerOptions, sockets: PacketSocket[]) {
     super();
     this.#sockets = sockets;
     this.#bySource = sockets.map(() => new Map());
@@ -120,7 +120,7 @@ export class WebRtcServer extends EnhancedEventEmitter<WebRtcServerEvents> {
   }
 
   /** The sockets, for tests that inject packets as if the kernel delivered them. */
-  get socketsForTesting(): readonly Socket[] {
+  get socketsForTesting(): readonly PacketSocket[] {
     return this.#sockets;
   }
 

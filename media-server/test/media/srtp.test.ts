@@ -11,6 +11,10 @@ import { SrtcpContext } from '../../src/media/srtp/srtcp-context.ts';
 import { SrtpContext } from '../../src/media/srtp/srtp-context.ts';
 import { deriveSrtpKey, deriveSrtpSessionKeys } from '../../src/media/srtp/srtp-key-derivation.ts';
 import type { SrtpMasterKey } from '../../src/media/srtp/srtp-profile.ts';
+import { createSrtpTransform } from '../../src/media/srtp/srtp-transform.ts';
+
+/** Every SRTP transform MEDIA_NATIVE can select: TypeScript, and the addon of media-server/native. */
+const IMPLEMENTATIONS = ['js', 'native'] as const;
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -56,6 +60,47 @@ describe('RFC 3711 Appendix B test vectors', () => {
     expect(segment.subarray(-48).toString('hex').toUpperCase()).toBe(
       'EC8CDF7398607CB0F2D21675EA9EA1E4362B7C3C6773516318A077D7FC5073AE6A2CC3787889374FBEB4C81B17BA6C44',
     );
+  });
+
+  it.each(IMPLEMENTATIONS)('B.2 through the %s SRTP transform, at an offset and in odd lengths', (implementation) => {
+    const t = createSrtpTransform({ cipherKey: hex('2B7E151628AED2A6ABF7158809CF4F3C'), cipherSalt: hex('F0F1F2F3F4F5F6F7F8F9FAFBFCFD'), authKey: Buffer.alloc(20) }, implementation);
+    expect(t.implementation).toBe(implementation);
+    const segment = Buffer.alloc(1044512 + 3);
+    t.xor(segment, 3, 1044512, 0, 0, 0);
+    expect(segment.subarray(3, 51).toString('hex').toUpperCase()).toBe(
+      'E03EAD0935C95E80E166B16DD92B4EB4D23513162B02D0F72A43A2FE4A5F97AB41E95B3BB0A2E8DD477901E4FCA894C0',
+    );
+    expect(segment.subarray(-48).toString('hex').toUpperCase()).toBe(
+      'EC8CDF7398607CB0F2D21675EA9EA1E4362B7C3C6773516318A077D7FC5073AE6A2CC3787889374FBEB4C81B17BA6C44',
+    );
+    // A packet's keystream starts again at block 0 whatever the previous length was (no carried-over partial block).
+    const odd = Buffer.alloc(37);
+    t.xor(odd, 0, 37, 0, 0, 0);
+    const again = Buffer.alloc(21);
+    t.xor(again, 0, 21, 0, 0, 0);
+    expect(again).toEqual(odd.subarray(0, 21));
+    expect(odd.subarray(0, 16).toString('hex').toUpperCase()).toBe('E03EAD0935C95E80E166B16DD92B4EB4');
+  });
+
+  it.each(IMPLEMENTATIONS)('the %s transform tags as HMAC-SHA1 (RFC 2104) with and without the ROC, and verifies', (implementation) => {
+    for (let i = 0; i < 20; i++) {
+      const authKey = randomBytes(20);
+      const t = createSrtpTransform({ cipherKey: randomBytes(16), cipherSalt: randomBytes(14), authKey }, implementation);
+      const message = randomBytes(12 + i * 37);
+      const roc = i === 3 ? 0xffffffff : i * 1000;
+      const buf = Buffer.alloc(message.length + 10);
+      message.copy(buf);
+      t.sign(buf, message.length, roc, 10);
+      const rocBytes = Buffer.alloc(4);
+      rocBytes.writeUInt32BE(roc);
+      expect(buf.subarray(message.length)).toEqual(createHmac('sha1', authKey).update(message).update(rocBytes).digest().subarray(0, 10));
+      expect(t.verify(buf, message.length, roc, 10)).toBe(true);
+      expect(t.verify(buf, message.length, (roc + 1) >>> 0, 10)).toBe(false);
+      t.sign(buf, message.length, -1, 10);
+      expect(buf.subarray(message.length)).toEqual(createHmac('sha1', authKey).update(message).digest().subarray(0, 10));
+      buf[message.length + 9]! ^= 1;
+      expect(t.verify(buf, message.length, -1, 10)).toBe(false);
+    }
   });
 });
 
@@ -103,122 +148,123 @@ describe('SRTP building blocks', () => {
   });
 });
 
-describe('SrtpContext', () => {
-  it('round-trips, refuses replays and tampering, and counts them', () => {
-    const master = generateSrtpMasterKey();
-    const tx = new SrtpContext(master, 'AES_CM_128_HMAC_SHA1_80');
-    const rx = new SrtpContext(master, 'AES_CM_128_HMAC_SHA1_80');
-    const plain = rtp(1, 0x1234, randomBytes(160));
-    const out = Buffer.alloc(1500);
-    const n = tx.protect(plain, plain.length, out);
-    expect(n).toBe(plain.length + 10);
-    expect(out.subarray(12, 172)).not.toEqual(plain.subarray(12));
-    const copy = Buffer.from(out.subarray(0, n));
-    expect(rx.unprotect(copy, n)).toBe(plain.length);
-    expect(copy.subarray(0, plain.length)).toEqual(plain);
-    const again = Buffer.from(out.subarray(0, n));
-    expect(rx.unprotect(again, n)).toBe(-1);
-    expect(rx.replayed).toBe(1);
-    const p2 = rtp(2, 0x1234, randomBytes(160));
-    const n2 = tx.protect(p2, p2.length, out);
-    const tampered = Buffer.from(out.subarray(0, n2));
-    tampered[20]! ^= 1;
-    expect(rx.unprotect(tampered, n2)).toBe(-1);
-    expect(rx.authFailures).toBe(1);
-    expect(rx.unprotect(Buffer.alloc(15), 15)).toBe(-1);
-    expect(rx.malformed).toBe(1);
-    // Protecting in place, into the packet's own spare room.
-    const roomy = Buffer.alloc(plain.length + 10);
-    rtp(3, 0x1234, Buffer.alloc(160)).copy(roomy);
-    expect(tx.protect(roomy, plain.length, roomy)).toBe(plain.length + 10);
-    expect(rx.unprotect(roomy, roomy.length)).toBe(plain.length);
-  });
+describe.each(IMPLEMENTATIONS)('SrtpContext, %s transform', (implementation) => {
+    it('round-trips, refuses replays and tampering, and counts them', () => {
+      const master = generateSrtpMasterKey();
+      const tx = new SrtpContext(master, 'AES_CM_128_HMAC_SHA1_80', { implementation });
+      const rx = new SrtpContext(master, 'AES_CM_128_HMAC_SHA1_80', { implementation });
+      expect([tx.transform.implementation, rx.transform.implementation]).toEqual([implementation, implementation]);
+      const plain = rtp(1, 0x1234, randomBytes(160));
+      const out = Buffer.alloc(1500);
+      const n = tx.protect(plain, plain.length, out);
+      expect(n).toBe(plain.length + 10);
+      expect(out.subarray(12, 172)).not.toEqual(plain.subarray(12));
+      const copy = Buffer.from(out.subarray(0, n));
+      expect(rx.unprotect(copy, n)).toBe(plain.length);
+      expect(copy.subarray(0, plain.length)).toEqual(plain);
+      const again = Buffer.from(out.subarray(0, n));
+      expect(rx.unprotect(again, n)).toBe(-1);
+      expect(rx.replayed).toBe(1);
+      const p2 = rtp(2, 0x1234, randomBytes(160));
+      const n2 = tx.protect(p2, p2.length, out);
+      const tampered = Buffer.from(out.subarray(0, n2));
+      tampered[20]! ^= 1;
+      expect(rx.unprotect(tampered, n2)).toBe(-1);
+      expect(rx.authFailures).toBe(1);
+      expect(rx.unprotect(Buffer.alloc(15), 15)).toBe(-1);
+      expect(rx.malformed).toBe(1);
+      // Protecting in place, into the packet's own spare room.
+      const roomy = Buffer.alloc(plain.length + 10);
+      rtp(3, 0x1234, Buffer.alloc(160)).copy(roomy);
+      expect(tx.protect(roomy, plain.length, roomy)).toBe(plain.length + 10);
+      expect(rx.unprotect(roomy, roomy.length)).toBe(plain.length);
+    });
 
-  it('_32 tags are the first 4 bytes of the _80 tag', () => {
-    const master = generateSrtpMasterKey();
-    const p = rtp(77, 5, randomBytes(100));
-    const a = Buffer.alloc(200);
-    const b = Buffer.alloc(200);
-    const n80 = new SrtpContext(master, 'AES_CM_128_HMAC_SHA1_80').protect(p, p.length, a);
-    const n32 = new SrtpContext(master, 'AES_CM_128_HMAC_SHA1_32').protect(p, p.length, b);
-    expect(n32).toBe(p.length + 4);
-    expect(b.subarray(0, n32)).toEqual(a.subarray(0, n80 - 6));
-    const rx = new SrtpContext(master, 'AES_CM_128_HMAC_SHA1_32');
-    expect(rx.unprotect(Buffer.from(b.subarray(0, n32)), n32)).toBe(p.length);
-  });
+    it('_32 tags are the first 4 bytes of the _80 tag', () => {
+      const master = generateSrtpMasterKey();
+      const p = rtp(77, 5, randomBytes(100));
+      const a = Buffer.alloc(200);
+      const b = Buffer.alloc(200);
+      const n80 = new SrtpContext(master, 'AES_CM_128_HMAC_SHA1_80', { implementation }).protect(p, p.length, a);
+      const n32 = new SrtpContext(master, 'AES_CM_128_HMAC_SHA1_32', { implementation }).protect(p, p.length, b);
+      expect(n32).toBe(p.length + 4);
+      expect(b.subarray(0, n32)).toEqual(a.subarray(0, n80 - 6));
+      const rx = new SrtpContext(master, 'AES_CM_128_HMAC_SHA1_32', { implementation });
+      expect(rx.unprotect(Buffer.from(b.subarray(0, n32)), n32)).toBe(p.length);
+    });
 
-  it('follows the ROC across a wraparound with reordering around it', () => {
-    const master = generateSrtpMasterKey();
-    const tx = new SrtpContext(master, 'AES_CM_128_HMAC_SHA1_80');
-    const rx = new SrtpContext(master, 'AES_CM_128_HMAC_SHA1_80');
-    const protectedPackets: Buffer[] = [];
-    for (let i = 0; i < 40; i++) {
-      const seq = (65520 + i) & 0xffff;
-      const p = rtp(seq, 9, Buffer.from([i]));
-      const out = Buffer.alloc(100);
-      protectedPackets.push(out.subarray(0, tx.protect(p, p.length, out)));
-    }
-    // Deliver with the packets either side of the wrap swapped.
-    const order = [...protectedPackets.keys()];
-    [order[15], order[16]] = [order[16]!, order[15]!];
-    [order[17], order[14]] = [order[14]!, order[17]!];
-    for (const i of order) {
-      const pkt = Buffer.from(protectedPackets[i]!);
-      expect(rx.unprotect(pkt, pkt.length), `packet ${i}`).toBe(13);
-      expect(pkt[12]).toBe(i);
-    }
-  });
+    it('follows the ROC across a wraparound with reordering around it', () => {
+      const master = generateSrtpMasterKey();
+      const tx = new SrtpContext(master, 'AES_CM_128_HMAC_SHA1_80', { implementation });
+      const rx = new SrtpContext(master, 'AES_CM_128_HMAC_SHA1_80', { implementation });
+      const protectedPackets: Buffer[] = [];
+      for (let i = 0; i < 40; i++) {
+        const seq = (65520 + i) & 0xffff;
+        const p = rtp(seq, 9, Buffer.from([i]));
+        const out = Buffer.alloc(100);
+        protectedPackets.push(out.subarray(0, tx.protect(p, p.length, out)));
+      }
+      // Deliver with the packets either side of the wrap swapped.
+      const order = [...protectedPackets.keys()];
+      [order[15], order[16]] = [order[16]!, order[15]!];
+      [order[17], order[14]] = [order[14]!, order[17]!];
+      for (const i of order) {
+        const pkt = Buffer.from(protectedPackets[i]!);
+        expect(rx.unprotect(pkt, pkt.length), `packet ${i}`).toBe(13);
+        expect(pkt[12]).toBe(i);
+      }
+    });
 });
 
-describe('interop with werift SRTP', () => {
-  it('werift decrypts ours and we decrypt werift, across a sequence wraparound', () => {
-    const ours = generateSrtpMasterKey();
-    const theirs = generateSrtpMasterKey();
-    const tx = new SrtpContext(ours, 'AES_CM_128_HMAC_SHA1_80');
-    const rx = new SrtpContext(theirs, 'AES_CM_128_HMAC_SHA1_80');
-    const werift = weriftSession(theirs, ours).srtp;
-    const out = Buffer.alloc(1500);
-    for (let i = 0; i < 300; i++) {
-      const seq = (65400 + i) & 0xffff;
-      const payload = randomBytes(160);
-      const plain = rtp(seq, 0xabcdef01, payload, (i * 160) >>> 0);
-      // Ours → werift.
-      const n = tx.protect(plain, plain.length, out);
-      const decrypted = werift.decrypt(Buffer.from(out.subarray(0, n)));
-      expect(decrypted.subarray(0, plain.length)).toEqual(plain);
-      // werift → ours.
-      const header = new WeriftRtpHeader({ payloadType: 0, sequenceNumber: seq, timestamp: i * 160, ssrc: 0x10203040, marker: i === 0 });
-      const encrypted = werift.encrypt(payload, header);
-      const m = rx.unprotect(encrypted, encrypted.length);
-      expect(m, `werift packet seq ${seq}`).toBeGreaterThan(0);
-      const h = parseRtpHeader(encrypted, m)!;
-      expect(h.sequenceNumber).toBe(seq);
-      expect(encrypted.subarray(h.payloadOffset, m)).toEqual(payload);
-    }
-  });
+describe.each(IMPLEMENTATIONS)('interop with werift SRTP, %s transform', (implementation) => {
+    it('werift decrypts ours and we decrypt werift, across a sequence wraparound', () => {
+      const ours = generateSrtpMasterKey();
+      const theirs = generateSrtpMasterKey();
+      const tx = new SrtpContext(ours, 'AES_CM_128_HMAC_SHA1_80', { implementation });
+      const rx = new SrtpContext(theirs, 'AES_CM_128_HMAC_SHA1_80', { implementation });
+      const werift = weriftSession(theirs, ours).srtp;
+      const out = Buffer.alloc(1500);
+      for (let i = 0; i < 300; i++) {
+        const seq = (65400 + i) & 0xffff;
+        const payload = randomBytes(160);
+        const plain = rtp(seq, 0xabcdef01, payload, (i * 160) >>> 0);
+        // Ours → werift.
+        const n = tx.protect(plain, plain.length, out);
+        const decrypted = werift.decrypt(Buffer.from(out.subarray(0, n)));
+        expect(decrypted.subarray(0, plain.length)).toEqual(plain);
+        // werift → ours.
+        const header = new WeriftRtpHeader({ payloadType: 0, sequenceNumber: seq, timestamp: i * 160, ssrc: 0x10203040, marker: i === 0 });
+        const encrypted = werift.encrypt(payload, header);
+        const m = rx.unprotect(encrypted, encrypted.length);
+        expect(m, `werift packet seq ${seq}`).toBeGreaterThan(0);
+        const h = parseRtpHeader(encrypted, m)!;
+        expect(h.sequenceNumber).toBe(seq);
+        expect(encrypted.subarray(h.payloadOffset, m)).toEqual(payload);
+      }
+    });
 
-  it('SRTCP: werift decrypts ours and we decrypt werift', () => {
-    const ours = generateSrtpMasterKey();
-    const theirs = generateSrtpMasterKey();
-    const tx = new SrtcpContext(ours, 'AES_CM_128_HMAC_SHA1_80');
-    const rx = new SrtcpContext(theirs, 'AES_CM_128_HMAC_SHA1_80');
-    const werift = weriftSession(theirs, ours).srtcp;
-    const out = Buffer.alloc(1500);
-    for (let i = 0; i < 5; i++) {
-      const sr = buildSenderReport({ ssrc: 0x55667788, ntpMs: 3.9e12 + i * 1000, rtpTimestamp: i * 8000, packetCount: i * 50, octetCount: i * 8000 });
-      const n = tx.protect(sr, sr.length, out);
-      expect(werift.decrypt(Buffer.from(out.subarray(0, n)))).toEqual(sr);
-      const rr = buildReceiverReport({ ssrc: 0x01020304, reports: [{ ssrc: 0x55667788, fractionLost: i, cumulativeLost: i, extendedHighestSequence: 100 + i, jitter: 3, lastSenderReport: 0, delaySinceLastSenderReport: 0 }] });
-      const encrypted = werift.encrypt(rr);
-      const m = rx.unprotect(encrypted, encrypted.length);
-      expect(m).toBe(rr.length);
-      expect(parseRtcpCompound(encrypted, m)).toEqual(parseRtcpCompound(rr));
-    }
-    // Replay of the last werift packet is refused.
-    const rr = buildReceiverReport({ ssrc: 0x01020304 });
-    const enc = werift.encrypt(rr);
-    expect(rx.unprotect(Buffer.from(enc), enc.length)).toBe(rr.length);
-    expect(rx.unprotect(Buffer.from(enc), enc.length)).toBe(-1);
-    expect(rx.replayed).toBe(1);
-  });
+    it('SRTCP: werift decrypts ours and we decrypt werift', () => {
+      const ours = generateSrtpMasterKey();
+      const theirs = generateSrtpMasterKey();
+      const tx = new SrtcpContext(ours, 'AES_CM_128_HMAC_SHA1_80', { implementation });
+      const rx = new SrtcpContext(theirs, 'AES_CM_128_HMAC_SHA1_80', { implementation });
+      const werift = weriftSession(theirs, ours).srtcp;
+      const out = Buffer.alloc(1500);
+      for (let i = 0; i < 5; i++) {
+        const sr = buildSenderReport({ ssrc: 0x55667788, ntpMs: 3.9e12 + i * 1000, rtpTimestamp: i * 8000, packetCount: i * 50, octetCount: i * 8000 });
+        const n = tx.protect(sr, sr.length, out);
+        expect(werift.decrypt(Buffer.from(out.subarray(0, n)))).toEqual(sr);
+        const rr = buildReceiverReport({ ssrc: 0x01020304, reports: [{ ssrc: 0x55667788, fractionLost: i, cumulativeLost: i, extendedHighestSequence: 100 + i, jitter: 3, lastSenderReport: 0, delaySinceLastSenderReport: 0 }] });
+        const encrypted = werift.encrypt(rr);
+        const m = rx.unprotect(encrypted, encrypted.length);
+        expect(m).toBe(rr.length);
+        expect(parseRtcpCompound(encrypted, m)).toEqual(parseRtcpCompound(rr));
+      }
+      // Replay of the last werift packet is refused.
+      const rr = buildReceiverReport({ ssrc: 0x01020304 });
+      const enc = werift.encrypt(rr);
+      expect(rx.unprotect(Buffer.from(enc), enc.length)).toBe(rr.length);
+      expect(rx.unprotect(Buffer.from(enc), enc.length)).toBe(-1);
+      expect(rx.replayed).toBe(1);
+    });
 });

@@ -137,6 +137,8 @@ export async function startEdge(opts: {
     SIP_WS_PORT: '0',
     SIP_AUTH_FAILURES_PER_MINUTE: String(opts.authFailuresPerMinute ?? 30),
     SIP_REGISTRAR_THREADS: String(opts.registrarThreads ?? 1),
+    // The media plane's packet I/O and SRTP (issue 12): MEDIA_NATIVE=on runs the SIP, baresip and browser suites on the addon.
+    ...(process.env.MEDIA_NATIVE ? { MEDIA_NATIVE: process.env.MEDIA_NATIVE } : {}),
     REDIS_URL: redisUrl(),
     LOG_LEVEL: process.env.EDGE_LOG_LEVEL ?? 'warn',
     DATA_DIR: opts.dataDir ?? '/tmp/carillon-tests',
@@ -149,6 +151,7 @@ export async function startEdge(opts: {
     workers: 1,
     portRange: { min: base, max: base + Math.min(opts.rtpPorts ?? 100, 4000) - 1 },
     bindAddress: '127.0.0.1',
+    packetIo: config.MEDIA_NATIVE,
     ...(opts.mediaTimeoutMs !== undefined ? { mediaTimeoutMs: opts.mediaTimeoutMs } : {}),
     ...(opts.heldMediaTimeoutMs !== undefined ? { heldMediaTimeoutMs: opts.heldMediaTimeoutMs } : {}),
   });

@@ -96,6 +96,12 @@ const schema = z.object({
   MEDIA_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   /** The same while a phone holds the call (sendonly or inactive in its SDP), when it may send nothing at all. */
   MEDIA_HOLD_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(604_800).default(3600),
+  /**
+   * Packet I/O of the media plane (issue 12): the N-API addon of media-server/native (recvmmsg/sendmmsg
+   * batches, built by scripts/build-native.sh) or Node's dgram. "auto" uses the addon when it loads;
+   * "on" refuses to start without it; "off" keeps dgram.
+   */
+  MEDIA_NATIVE: z.enum(['off', 'auto', 'on']).default('off'),
   /** 32 bytes, base64: seals secrets stored in the database (trunk passwords). Defaults to DATA_DIR/secret.key, created on first use. */
   SECRET_KEY: z
     .string()

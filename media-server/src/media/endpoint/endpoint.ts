@@ -12,7 +12,7 @@
  * The receive handler is the hot path: it works on the datagram Buffer dgram
  * hands over, in place, and allocates nothing.
  */
-import type { RemoteInfo, Socket } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
 import type { AudioCodec } from '../codecs/audio-codec.ts';
 import { PCMA, PCMU } from '../codecs/g711-codec.ts';
 import { OpusCodec } from '../codecs/opus-codec.ts';
@@ -38,7 +38,7 @@ import type { PayloadStep } from '../bridge/payload-step.ts';
 import { rewriteForwardedRtcp } from './rtcp-forwarding.ts';
 import { LatchedEndpoint } from './latched-endpoint.ts';
 import { buildOwnRtcpReport } from './own-rtcp-report.ts';
-import { openUdpSocket } from './udp-socket.ts';
+import { openUdpSocket, type PacketSocket } from './udp-socket.ts';
 
 /** Where an endpoint's media goes, and what it needs from the container it is in. */
 export interface EndpointSink {
@@ -90,8 +90,8 @@ export class Endpoint {
   readonly stats: RtpStreamStats;
   readonly outbound: OutboundStream;
   private host: EndpointSink;
-  private readonly rtpSocket: Socket;
-  private readonly rtcpSocket: Socket;
+  private readonly rtpSocket: PacketSocket;
+  private readonly rtcpSocket: PacketSocket;
   private readonly rtcpIntervalMs: number;
   private payloadType: number;
   private telephoneEventPayloadType: number;
@@ -138,7 +138,7 @@ export class Endpoint {
 
   static async open(config: LegConfig, host: EndpointSink, rtcpIntervalMs: number): Promise<Endpoint> {
     const rtp = await openUdpSocket(config.bindAddress, config.rtpPort);
-    let rtcp: Socket;
+    let rtcp: PacketSocket;
     try {
       rtcp = await openUdpSocket(config.bindAddress, config.rtcpPort);
     } catch (err) {
@@ -148,7 +148,7 @@ export class Endpoint {
     return new Endpoint(config, host, rtp, rtcp, rtcpIntervalMs);
   }
 
-  private constructor(config: LegConfig, host: EndpointSink, rtpSocket: Socket, rtcpSocket: Socket, rtcpIntervalMs: number) {
+  private constructor(config: LegConfig, host: EndpointSink, rtpSocket: PacketSocket, rtcpSocket: PacketSocket, rtcpIntervalMs: number) {
     this.legId = config.legId;
     this.rtpPort = config.rtpPort;
     this.rtcpPort = config.rtcpPort;

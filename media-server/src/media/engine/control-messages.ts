@@ -226,6 +226,8 @@ export type MediaWorkerApi = {
     'set-hears': { params: { containerId: string; endpointId: string; hears: string[] | null }; result: null };
     'start-recording': { params: { containerId: string; path: string; options: RecordingOptions }; result: null };
     'stop-recording': { params: { containerId: string }; result: RecordingResult };
+    /** The worker's packet I/O (MEDIA_NATIVE): "native" (the addon) or "dgram". */
+    'packet-io': { params: null; result: 'native' | 'dgram' };
     shutdown: { params: null; result: null };
   };
   notices: Record<never, never>;

@@ -23,6 +23,7 @@ import type { LegConfig, LegSpec, LocalMediaAddress, MediaEvent, MediaMainApi, M
 import { MediaPipe, type PipeEnd } from './media-pipe.ts';
 import { DEFAULT_MEDIA_TIMEOUTS } from './media-timeout.ts';
 import type { MediaWorkerData } from './media-worker.ts';
+import type { PacketIoMode } from '../endpoint/udp-socket.ts';
 import { RtpPortAllocator, type RtpPortPair } from './rtp-port-allocator.ts';
 import { readRtpPortRange, type RtpPortRange } from './rtp-port-settings.ts';
 
@@ -45,6 +46,8 @@ export interface MediaEngineOptions {
   mediaTimeoutMs?: number;
   /** The same for a peer on hold, which may send nothing at all: an hour by default. */
   heldMediaTimeoutMs?: number;
+  /** The workers' packet I/O (MEDIA_NATIVE): the native addon or dgram; "off" by default. */
+  packetIo?: PacketIoMode;
 }
 
 export type MediaEngineEvents = { [K in MediaEvent['type']]: [Extract<MediaEvent, { type: K }>] } & { error: [Error] };
@@ -101,6 +104,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> implements Cont
     const data: MediaWorkerData = {
       rtcpIntervalMs: options.rtcpIntervalMs ?? 5000,
       dtlsCertificate: { certPem: certificate.certPem, keyPem: certificate.keyPem },
+      packetIo: options.packetIo ?? 'off',
       mediaTimeouts: { activeMs: options.mediaTimeoutMs ?? DEFAULT_MEDIA_TIMEOUTS.activeMs, heldMs: options.heldMediaTimeoutMs ?? DEFAULT_MEDIA_TIMEOUTS.heldMs },
     };
     // Events arrive on the channels before the engine exists only if a worker misbehaves; they go nowhere then.
@@ -175,6 +179,11 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> implements Cont
    * How busy each worker's event loop was: since it started, or since the
    * `previous` readings when given (`.utilization` is the busy share, 0–1).
    */
+  /** Each worker's packet I/O: "native" (the addon of media-server/native) or "dgram". */
+  packetIo(): Promise<('native' | 'dgram')[]> {
+    return Promise.all(this.slots.map((s) => s.channel.request('packet-io', null)));
+  }
+
   /** V8 heap statistics of each worker thread's isolate (a process's heapUsed covers the main thread only). */
   workerHeapStatistics(): Promise<HeapInfo[]> {
     return Promise.all(this.slots.map((s) => s.worker.getHeapStatistics()));

@@ -18,17 +18,21 @@ import type { MediaEvent, MediaMainApi, MediaWorkerApi } from './control-message
 import { MediaClock } from './media-clock.ts';
 import { MediaTimeoutWatch, type MediaTimeouts } from './media-timeout.ts';
 import { loadDtls } from '../webrtc/dtls-loader.ts';
+import { selectPacketIo, type PacketIoMode } from '../endpoint/udp-socket.ts';
 
 export interface MediaWorkerData {
   rtcpIntervalMs: number;
   mediaTimeouts: MediaTimeouts;
   /** The engine's DTLS certificate, for WebRTC legs. */
   dtlsCertificate: { certPem: string; keyPem: string } | null;
+  packetIo: PacketIoMode;
 }
 
 if (!parentPort) throw new Error('media-worker.ts runs as a worker thread, started by MediaEngine');
 const port = parentPort;
-const { rtcpIntervalMs, dtlsCertificate, mediaTimeouts } = workerData as MediaWorkerData;
+const { rtcpIntervalMs, dtlsCertificate, mediaTimeouts, packetIo } = workerData as MediaWorkerData;
+// Before any socket opens; "on" without the addon fails the worker's start, and so the engine's.
+const packetIoInUse = selectPacketIo(packetIo);
 
 const clock = new MediaClock();
 /** Bridges and rooms placed on this worker, by id. */
@@ -137,6 +141,9 @@ const handlers: ChannelHandlers<MediaWorkerApi> = {
     'send-dtmf'({ containerId, endpointId, digits, durationMs }) {
       container(containerId).endpoint(endpointId).sendDtmf(digits, durationMs);
       return null;
+    },
+    'packet-io'() {
+      return packetIoInUse;
     },
     'get-stats'({ containerId }) {
       return container(containerId).stats();

@@ -1,14 +1,13 @@
 /**
  * SRTCP for one direction (RFC 3711 §3.4): everything after the first eight
  * bytes of the compound is encrypted, followed by the E flag with the 31-bit
- * SRTCP index, then an 80-bit tag over all of it. Same reused cipher and
- * hash states as SrtpContext, with the RTCP session keys.
+ * SRTCP index, then an 80-bit tag over all of it. Same transform as
+ * SrtpContext (srtp-transform.ts), with the RTCP session keys.
  */
 import { readUint32, writeUint32 } from '../rtp/rtp-header.ts';
-import { AesCmKeystream } from './aes-cm-keystream.ts';
-import { PrekeyedHmacSha1, tagMatches } from './hmac-sha1.ts';
 import { ReplayWindow } from './replay-window.ts';
 import { deriveSrtpSessionKeys } from './srtp-key-derivation.ts';
+import { createSrtpTransform, type SrtpImplementation, type SrtpTransform } from './srtp-transform.ts';
 import { srtpProfile, type SrtpMasterKey, type SrtpProfile, type SrtpProfileName } from './srtp-profile.ts';
 
 const INDEX_LENGTH = 4;
@@ -22,18 +21,16 @@ export class SrtcpContext {
   authFailures = 0;
   replayed = 0;
   malformed = 0;
-  private readonly keystream: AesCmKeystream;
-  private readonly hmac: PrekeyedHmacSha1;
+  readonly transform: SrtpTransform;
   private readonly nextIndex = new Map<number, number>();
   private readonly windows = new Map<number, ReplayWindow>();
 
-  constructor(master: SrtpMasterKey, profile: SrtpProfileName | SrtpProfile) {
+  constructor(master: SrtpMasterKey, profile: SrtpProfileName | SrtpProfile, options: { implementation?: SrtpImplementation } = {}) {
     this.profile = typeof profile === 'string' ? srtpProfile(profile) : profile;
     this.tagLength = this.profile.srtcpTagLength;
     this.overhead = INDEX_LENGTH + this.tagLength;
     const keys = deriveSrtpSessionKeys(master, true);
-    this.keystream = new AesCmKeystream(keys.cipherKey, keys.cipherSalt);
-    this.hmac = new PrekeyedHmacSha1(keys.authKey);
+    this.transform = createSrtpTransform(keys, options.implementation);
   }
 
   /** Protects `packet[0, length)` into `out` (may be `packet` with room); returns the SRTCP length or -1. */
@@ -44,10 +41,10 @@ export class SrtcpContext {
     const index = this.nextIndex.get(ssrc) ?? 0;
     if (!this.nextIndex.has(ssrc) && this.nextIndex.size >= MAX_SOURCES) this.nextIndex.clear();
     this.nextIndex.set(ssrc, (index + 1) & 0x7fffffff);
-    this.keystream.xor(out, 8, length - 8, ssrc, index >>> 16, index & 0xffff);
+    this.transform.xor(out, 8, length - 8, ssrc, index >>> 16, index & 0xffff);
     writeUint32(out, length, (0x80000000 | index) >>> 0);
     const authLength = length + INDEX_LENGTH;
-    this.hmac.digest(out, 0, authLength).copy(out, authLength, 0, this.tagLength);
+    this.transform.sign(out, authLength, -1, this.tagLength);
     return authLength + this.tagLength;
   }
 
@@ -68,12 +65,11 @@ export class SrtcpContext {
       this.replayed++;
       return -1;
     }
-    const tag = this.hmac.digest(packet, 0, authLength);
-    if (!tagMatches(tag, packet, authLength, this.tagLength)) {
+    if (!this.transform.verify(packet, authLength, -1, this.tagLength)) {
       this.authFailures++;
       return -1;
     }
-    if (encrypted) this.keystream.xor(packet, 8, rtcpLength - 8, ssrc, index >>> 16, index & 0xffff);
+    if (encrypted) this.transform.xor(packet, 8, rtcpLength - 8, ssrc, index >>> 16, index & 0xffff);
     let kept = window;
     if (!kept) {
       if (this.windows.size >= MAX_SOURCES) this.windows.clear();

@@ -1,15 +1,14 @@
 /**
  * SRTP for one direction of one session (RFC 3711 §3.3): protect() on the
  * sending side, unprotect() on the receiving side, any number of SSRCs. The
- * per-packet work is one keystream update on a long-lived cipher and two
- * copied hash states; packets are processed in place, and what is kept per
- * source is a few numbers.
+ * per-packet crypto is the transform's (srtp-transform.ts: reused cipher and
+ * hash states, TypeScript or native); packets are processed in place, and
+ * what is kept per source is a few numbers.
  */
 import { rtpPayloadOffset, readUint32 } from '../rtp/rtp-header.ts';
-import { AesCmKeystream } from './aes-cm-keystream.ts';
-import { PrekeyedHmacSha1, tagMatches } from './hmac-sha1.ts';
 import { ReplayWindow } from './replay-window.ts';
 import { deriveSrtpSessionKeys } from './srtp-key-derivation.ts';
+import { createSrtpTransform, type SrtpImplementation, type SrtpTransform } from './srtp-transform.ts';
 import { srtpProfile, type SrtpMasterKey, type SrtpProfile, type SrtpProfileName } from './srtp-profile.ts';
 
 class SourceState {
@@ -33,19 +32,18 @@ export class SrtpContext {
   authFailures = 0;
   replayed = 0;
   malformed = 0;
-  private readonly keystream: AesCmKeystream;
-  private readonly hmac: PrekeyedHmacSha1;
+  /** AES-CM and HMAC-SHA1 in place: TypeScript or the native addon (srtp-transform.ts). */
+  readonly transform: SrtpTransform;
   private readonly sources = new Map<number, SourceState>();
   private readonly replayWindowSize: number;
   private lastSsrc = -1;
   private lastState: SourceState | null = null;
 
-  constructor(master: SrtpMasterKey, profile: SrtpProfileName | SrtpProfile, options: { replayWindowSize?: number } = {}) {
+  constructor(master: SrtpMasterKey, profile: SrtpProfileName | SrtpProfile, options: { replayWindowSize?: number; implementation?: SrtpImplementation } = {}) {
     this.profile = typeof profile === 'string' ? srtpProfile(profile) : profile;
     this.tagLength = this.profile.srtpTagLength;
     const keys = deriveSrtpSessionKeys(master, false);
-    this.keystream = new AesCmKeystream(keys.cipherKey, keys.cipherSalt);
-    this.hmac = new PrekeyedHmacSha1(keys.authKey);
+    this.transform = createSrtpTransform(keys, options.implementation);
     this.replayWindowSize = options.replayWindowSize ?? 128;
   }
 
@@ -68,9 +66,8 @@ export class SrtpContext {
     const roc = estimateRoc(state, seq);
     if (roc < 0) return -1;
     advance(state, roc, seq);
-    this.keystream.xor(out, payloadOffset, length - payloadOffset, ssrc, roc, seq);
-    const tag = this.hmac.digest(out, 0, length, roc);
-    tag.copy(out, length, 0, this.tagLength);
+    this.transform.xor(out, payloadOffset, length - payloadOffset, ssrc, roc, seq);
+    this.transform.sign(out, length, roc, this.tagLength);
     return length + this.tagLength;
   }
 
@@ -97,12 +94,11 @@ export class SrtpContext {
       this.replayed++;
       return -1;
     }
-    const tag = this.hmac.digest(packet, 0, authLength, roc);
-    if (!tagMatches(tag, packet, authLength, this.tagLength)) {
+    if (!this.transform.verify(packet, authLength, roc, this.tagLength)) {
       this.authFailures++;
       return -1;
     }
-    this.keystream.xor(packet, payloadOffset, authLength - payloadOffset, ssrc, roc, seq);
+    this.transform.xor(packet, payloadOffset, authLength - payloadOffset, ssrc, roc, seq);
     const kept = known ?? this.stateFor(ssrc, true)!;
     if (!known) kept.highestSeq = seq;
     advance(kept, roc, seq);
