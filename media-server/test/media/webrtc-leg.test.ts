@@ -26,7 +26,7 @@ describe.each(['off', 'on'] as const)('MEDIA_NATIVE=%s', (packetIo) => {
   const events: MediaEvent[] = [];
 
   beforeAll(async () => {
-    engine = await MediaEngine.start({ workers: 1, portRange: { min: 42000, max: 42099 }, bindAddress: '127.0.0.1', rtcpIntervalMs: 400, packetIo });
+    engine = await MediaEngine.start({ workers: 1, portRange: { min: 45000, max: 45099 }, bindAddress: '127.0.0.1', rtcpIntervalMs: 400, packetIo });
     for (const type of ['dtls-connected', 'leg-error', 'latched'] as const) engine.on(type, (e: MediaEvent) => events.push(e));
   });
 
