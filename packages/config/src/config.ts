@@ -99,9 +99,10 @@ const schema = z.object({
   /**
    * Packet I/O of the media plane (issue 12): the N-API addon of media-server/native (recvmmsg/sendmmsg
    * batches, built by scripts/build-native.sh) or Node's dgram. "auto" uses the addon when it loads;
-   * "on" refuses to start without it; "off" keeps dgram.
+   * "on" refuses to start without it; "off" keeps dgram. "auto" by default: setup builds the addon, and a
+   * machine where it was not built (or does not load) runs on dgram, as before it existed.
    */
-  MEDIA_NATIVE: z.enum(['off', 'auto', 'on']).default('off'),
+  MEDIA_NATIVE: z.enum(['off', 'auto', 'on']).default('auto'),
   /** 32 bytes, base64: seals secrets stored in the database (trunk passwords). Defaults to DATA_DIR/secret.key, created on first use. */
   SECRET_KEY: z
     .string()
