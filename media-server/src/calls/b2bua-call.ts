@@ -1,6 +1,6 @@
 import type { Logger } from '@carillon/config';
 import type { CallResult } from '@carillon/db';
-import type { MonitorMode } from '@carillon/domain';
+import type { MonitorMode, ParkRefusal } from '@carillon/domain';
 import type { BridgeHandle, ContainerHandle, LegCodecName, MediaEvent } from '../media/index.ts';
 import { promptPath, staticAudioPath } from '../media/index.ts';
 import { createResponse, newCallId, newTag, parseNameAddr, SipRequest, type SipResponse } from '../sip/message/index.ts';
@@ -11,6 +11,7 @@ import { answerDirection, isHold, mediaAddress, parseSdp, type Codec } from '../
 import { chooseCodec, PLAIN_RTP_CODECS, TELEPHONE_EVENT, WEBRTC_CODECS } from '../sdp/negotiate-codecs.ts';
 import type { CallContext, CallParty } from './call-context.ts';
 import type { ParkableCall } from './park-lot.ts';
+import { ParkCodeDetector } from './park-code.ts';
 import { bridgedOrRejected, type BridgedDestination } from '../apps/applications.ts';
 import { reject as rejectDestination, type Destination, type RejectDestination } from '../routing/destination.ts';
 import { LocalSdp } from './local-sdp.ts';
@@ -157,6 +158,8 @@ export class B2buaCall implements ParkableCall {
   private taking = false;
   /** `*9` on-demand recording (apps/recording): it owns its state; the call lends it its bridge and closes it in finish(). */
   private readonly recording: OnDemandRecording;
+  /** `*8` + a location + `#` typed during the call: park the other party there. */
+  private readonly parkCodes = new ParkCodeDetector();
   /** A transferor's session after its place was taken, kept to answer its BYE. */
   private retired: InviteSession[] = [];
   /**
@@ -886,27 +889,66 @@ export class B2buaCall implements ParkableCall {
     accepted.add('contact', leg.session.dialog!.state.localContact);
     tx.respond(accepted);
     this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
+    const outcome = await this.parkOther(side, leg, destination);
+    if (outcome === 'changed') {
+      if (!this.ended) this.notifyTransfer(leg, 'SIP/2.0 487 Request Terminated', 'terminated;reason=noresource');
+      return;
+    }
+    if (outcome) {
+      this.notifyTransfer(leg, outcome === 'not-a-member' ? 'SIP/2.0 403 Forbidden' : outcome === 'disabled' ? 'SIP/2.0 480 Temporarily Unavailable' : 'SIP/2.0 486 Busy Here', 'terminated;reason=noresource');
+      return;
+    }
+    this.notifyTransfer(leg, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
+    // The transferor's phone hangs up on the NOTIFY's 200.
+    this.retireSide(side, false);
+    this.ctx.events.onParked?.(this, destination.slot!);
+  }
+
+  /**
+   * The in-call park code (calls/park-code.ts): `side` keyed `*8` + a location + `#`. The other party
+   * is parked there as by a blind transfer, and `side` is released with a BYE (it sent no REFER, so no
+   * NOTIFY tells its phone to hang up). A code the call cannot follow (not a park location, refused,
+   * the call busy with a transfer) changes nothing: the two stay connected.
+   */
+  private async parkByCode(side: 'a' | 'b', location: string): Promise<void> {
+    const leg = side === 'a' ? this.a : this.b;
+    if (!leg || !this.ctx.parking || this.state !== 'Answered' || this.transfer || this.parked) return;
+    await this.endMonitoring();
+    const destination = await this.ctx.route(this.caller, location);
+    if (destination.kind !== 'park') {
+      this.log.info('park code for what is not a park location: ignored', { side });
+      return;
+    }
+    const outcome = await this.parkOther(side, leg, destination);
+    if (outcome) {
+      this.log.info('park code refused', { side, why: outcome });
+      return;
+    }
+    this.retireSide(side, true);
+    this.ctx.events.onParked?.(this, destination.slot!);
+  }
+
+  /**
+   * Parks the party opposite `side` on a location, for `side`'s user (issue 15 point 4: members only,
+   * one call per location): the location is taken and the other party hears hold music. Null when
+   * parked; why not otherwise ('changed': the call ended or changed while the location was taken, which
+   * is then given back).
+   */
+  private async parkOther(side: 'a' | 'b', leg: AnsweredSide, destination: Extract<Destination, { kind: 'park' }>): Promise<ParkRefusal | 'changed' | null> {
     const parking = this.ctx.parking!;
     // A call joined to another (attended transfer) has its other party on the other bridge: not parked, as a full location.
     const refusal =
       this.link || !destination.slot || !destination.extensionId
         ? 'occupied'
         : await parking.park(this, { accountId: this.accountId, location: destination.slot, parkExtensionId: destination.extensionId, parkerExtensionId: this.sideExtension[side] });
-    if (refusal) {
-      this.notifyTransfer(leg, refusal === 'not-a-member' ? 'SIP/2.0 403 Forbidden' : refusal === 'disabled' ? 'SIP/2.0 480 Temporarily Unavailable' : 'SIP/2.0 486 Busy Here', 'terminated;reason=noresource');
-      return;
-    }
+    if (refusal) return refusal;
     if (this.ended || (side === 'a' ? this.a : this.b) !== leg || this.transfer) {
-      // The call ended or changed while the location was taken: it is given back.
       parking.release(this);
-      if (!this.ended) this.notifyTransfer(leg, 'SIP/2.0 487 Request Terminated', 'terminated;reason=noresource');
-      return;
+      return 'changed';
     }
     this.parked = { location: destination.slot!, side };
     await this.bridge!.play(side === 'a' ? 'b' : 'a', { file: staticAudioPath('hold-music.wav') }, { loop: true });
-    this.notifyTransfer(leg, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
-    this.retireSide(side, false);
-    this.ctx.events.onParked?.(this, destination.slot!);
+    return null;
   }
 
   /** The location this call is parked on, if it is. */
@@ -1364,6 +1406,8 @@ export class B2buaCall implements ParkableCall {
     // Which digit is never logged: digits can be PINs and card numbers.
     this.log.debug('dtmf received', { side });
     this.recording.digit(side, digit);
+    const parkAt = this.parkCodes.feed(side, digit);
+    if (parkAt) void this.parkByCode(side, parkAt).catch((err: unknown) => this.log.warn('park code failed', { error: err }));
   }
 
   /**

@@ -155,6 +155,40 @@ describe('park locations', () => {
     ]);
   }, 120_000);
 
+  it('parks a call on 801 with the in-call code *8 801 # (SIP INFO digits): the one who keyed it is released, a member retrieves the call', async () => {
+    const a = await peer(A_HZ);
+    const b = await peer(B_HZ);
+    const c = await peer(C_HZ);
+    // 102 answers 101's call, then keys *8801# and waits for the BYE that releases it.
+    const parker = await callee('102', 'uas-park-code.xml', { rtpport: String(b.port) });
+    const caller = await dial('101', '102', 'uac-socket-until-bye.xml', { rtpport: String(a.port) });
+    const released = await parker.done;
+    b.close();
+    expect(released.code, released.errors || released.output.slice(-1500)).toBe(0);
+    expect(released.logs).toContain('released by the park code');
+    await waitFor('the call parked on 801', () => parkedOn('801'));
+    expect(await parkKeys()).toHaveLength(1);
+
+    // The parked caller hears hold music.
+    const parkedAt = Date.now();
+    await a.until(() => a.heard.filter((x) => x.at >= parkedAt).length > 75, 20_000, 'hold music');
+    expect(a.rms(parkedAt)).toBeGreaterThan(300);
+
+    // 103, a member, dials 801 and talks with the parked caller.
+    const retrievedAt = Date.now();
+    const retriever = await dial('103', '801', 'uac-talk-then-bye.xml', { rtpport: String(c.port), talkms: '5000' });
+    await speakWhenAnswered(retriever, c);
+    await c.until(() => c.toneFrames(A_HZ) > 40, 30_000, 'the retriever hearing the parked caller');
+    await a.until(() => a.toneFrames(C_HZ, retrievedAt) > 40, 30_000, 'the parked caller hearing the retriever');
+    const r = await retriever.done;
+    expect(r.code, r.errors || r.output.slice(-1500)).toBe(0);
+    const callerDone = await caller.done;
+    expect(callerDone.code, callerDone.errors || callerDone.output.slice(-1500)).toBe(0);
+    await waitFor('calls to end', () => h.edge.calls.activeCalls === 0);
+    expect(await parkKeys()).toEqual([]);
+    await expect.poll(() => liveCounts(h.edge.calls, h.media), { timeout: 20_000, interval: 50 }).toEqual({ calls: 0, legs: 0, endpoints: 0, bridges: 0, rooms: 0, pipes: 0 });
+  }, 120_000);
+
   it('answers 404 to a member dialling an empty location', async () => {
     const run = await runSipp({ scenario: 'uac-unavailable-reason.xml', target: h.target, localPort: await freeSipPort(), service: '801', auth: phones['103']!, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort())] });
     // uac-unavailable-reason.xml expects a 480; an empty location is 404: the scenario fails on the unexpected status.
