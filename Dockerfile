@@ -21,9 +21,16 @@ RUN npm ci
 
 FROM deps AS build
 COPY . .
-# Builds the SvelteKit app into app/build, then drops the dev tooling (vite,
-# typescript, vitest, the `node` npm package...) the running services don't use.
-RUN npm run build \
+# Builds the media plane's addon (media-server/native, issue 12) with the
+# `node` npm package's headers, OpenSSL's included, so the runtime image needs
+# no compiler; then the SvelteKit app into app/build; then drops the dev
+# tooling (vite, typescript, vitest, the `node` npm package...) the running
+# services don't use.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/* \
+ && bash scripts/build-native.sh \
+ && npm run build \
  && npm prune --omit=dev
 
 FROM ${NODE_IMAGE} AS runtime
