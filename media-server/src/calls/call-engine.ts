@@ -28,6 +28,7 @@ import { AppCall, type AppCallContext } from './app-call.ts';
 import { watchAppCall } from './app-call-observers.ts';
 import { TrunkDirectory } from './trunk-directory.ts';
 import { UserAnsweringRules } from './user-answering-rules.ts';
+import { PromptLibrary } from './prompt-library.ts';
 import { IvrMenusSource } from './ivr-menus-source.ts';
 import { QueueDirectorySource } from './queue-directory-source.ts';
 import { RedisQueueState } from './queue-state-redis.ts';
@@ -117,6 +118,8 @@ export class CallEngine {
   /** The queues' callbacks this node serves (with the queue application). */
   readonly queueCallbacks: QueueCallbacks | null = null;
   private readonly answeringRules: UserAnsweringRules | null;
+  /** The accounts' prompts libraries, shared by the applications that play them. */
+  private readonly prompts: PromptLibrary;
   private readonly ivrMenus: IvrMenusSource | null;
   private readonly queues: QueueDirectorySource | null;
   /** Call-IDs of new INVITEs being routed (no call object yet): a second INVITE with one of them is a loop. */
@@ -141,7 +144,7 @@ export class CallEngine {
     this.trunks = new TrunkDirectory(deps.db);
     this.stopTrunkRefresh = this.trunks.keepFresh();
     // Users' answering rules need mailboxes (voicemail after no answer) and the area enabled; otherwise calls to users are bridged as before.
-    this.answeringRules = deps.mailboxes && deps.unreleased?.includes('answering_rules') ? new UserAnsweringRules(deps.db) : null;
+    this.answeringRules = deps.mailboxes && deps.unreleased?.includes('answering_rules') ? new UserAnsweringRules(deps.db, (accountId) => this.accountConfigs.get(accountId)) : null;
     const usersAnswerByRules = this.answeringRules !== null;
     // Mailboxes by phone (*86) only where the area 'voicemail' is enabled; otherwise *86 stays an unknown feature code (404).
     const mailboxAccess = deps.mailboxes && deps.unreleased?.includes('voicemail') ? (deps.mailboxAccess ?? null) : null;
@@ -208,11 +211,13 @@ export class CallEngine {
       },
     };
     // The IVR application only where the area 'ivr' is enabled (and mailboxes exist: its keys reach them); otherwise 480 as before.
-    this.ivrMenus = ivrArea ? new IvrMenusSource(deps.db, this.accountConfigs, deps.dataDir ?? null) : null;
+    // One prompts library per node for every application that plays its prompts (IVR, queues, shared lines).
+    this.prompts = new PromptLibrary(deps.db, deps.dataDir ?? null);
+    this.ivrMenus = ivrArea ? new IvrMenusSource(deps.db, this.accountConfigs, deps.dataDir ?? null, this.prompts) : null;
     // The queue application only where the area 'queues' is enabled (and mailboxes and Redis exist: its exit actions and shared state need them).
     this.queues =
       deps.mailboxes && deps.redis && deps.unreleased?.includes('queues')
-        ? new QueueDirectorySource({ db: deps.db, redis: deps.redis, accounts: this.accountConfigs, bindings: deps.bindings, presence: deps.presence ?? null, nodeId: deps.nodeId ?? 'local', dataDir: deps.dataDir ?? null })
+        ? new QueueDirectorySource({ db: deps.db, redis: deps.redis, accounts: this.accountConfigs, bindings: deps.bindings, presence: deps.presence ?? null, nodeId: deps.nodeId ?? 'local', prompts: this.prompts })
         : null;
     const queueState = this.queues && deps.redis ? new RedisQueueState(deps.redis) : null;
     // One per node, shared by the queue application and the callback service: each wakes the other.
@@ -243,7 +248,7 @@ export class CallEngine {
           ...(sharedLines
             ? {
                 sharedLines: {
-                  lines: sharedLinesSource(deps.db, deps.dataDir ?? null),
+                  lines: sharedLinesSource(deps.db, this.prompts),
                   // SL-07 after hours "unconditional forwarding" to an outside number: as a user's forwarding (the line's number asserted, the caller's ID kept where the trunk allows).
                   forwarding: { forwardTo: async (from, e164, caller) => forwardingDestination(await this.accountConfigs.get(from.accountId), from, e164, caller) },
                 },
@@ -378,6 +383,7 @@ export class CallEngine {
     this.answeringRules?.invalidate(accountId);
     this.ivrMenus?.invalidate(accountId);
     this.queues?.invalidate(accountId);
+    this.prompts.invalidate(accountId);
     if (subjects.includes('trunks')) this.trunks.invalidate();
   }
 

@@ -9,34 +9,41 @@ import type { AccountConfigCache } from '../routing/account-config-cache.ts';
 import type { PstnDestination } from '../routing/destination.ts';
 import { externalTransferDestination } from '../routing/dial-plan.ts';
 import type { RoutingExtension } from '../routing/account-config.ts';
-import { libraryPromptFile } from './library-prompt-file.ts';
-
-/** Accounts' IVR configurations held at once; past it the cache starts again (bounded memory). */
-const MAX_CACHED_ACCOUNTS = 2_000;
+import { AccountCache } from '../cache/account-cache.ts';
+import { PromptLibrary } from './prompt-library.ts';
 
 /**
  * Accounts' IVR for the IVR application: the menus and settings read with core's `loadIvrConfig`, and the
  * company's custom answering rules (`listCompanyRules`), kept in memory per account (the app announces every change of them as config subject 'ivr'; the call
  * engine drops the account on any change, as it does its routing snapshot), the extensions from that
- * routing snapshot, and the library's prompt files and the users' recorded names under DATA_DIR (read
- * when played: a new recording needs no announcement).
+ * routing snapshot, the library's prompt files (the call engine's `PromptLibrary`, dropped on the same
+ * changes) and the users' recorded names under DATA_DIR (read when played: a new recording needs no
+ * announcement).
  */
 export class IvrMenusSource implements IvrMenus {
-  private readonly configs = new Map<string, Promise<CachedIvr>>();
+  private readonly configs: AccountCache<CachedIvr>;
   private readonly db: Kysely<Database>;
   private readonly accounts: AccountConfigCache;
   private readonly dataDir: string | null;
+  private readonly prompts: PromptLibrary;
 
-  constructor(db: Kysely<Database>, accounts: AccountConfigCache, dataDir: string | null) {
+  constructor(db: Kysely<Database>, accounts: AccountConfigCache, dataDir: string | null, prompts = new PromptLibrary(db, dataDir)) {
     this.db = db;
     this.accounts = accounts;
     this.dataDir = dataDir;
+    this.prompts = prompts;
+    this.configs = new AccountCache(async (accountId) => {
+      const [config, timeZone, rules] = await Promise.all([loadIvrConfig(this.db, accountId), this.timeZone(accountId), listCompanyRules(this.db, accountId)]);
+      return { config, timeZone, customRules: rules.map(({ position: _position, ...rule }) => rule) };
+    }, { maxAccounts: 2_000 });
   }
 
   async ofAccount(accountId: string): Promise<AccountIvr | null> {
     const account = await this.accounts.get(accountId);
     if (!account) return null;
-    const { config, timeZone, customRules } = await this.config(accountId);
+    const cached = await this.configs.get(accountId);
+    if (!cached) return null;
+    const { config, timeZone, customRules } = cached;
     const extensions = new Map<string, IvrTarget>();
     const menuNumbers = new Map<string, string>();
     const directory: DirectoryEntry[] = [];
@@ -53,7 +60,7 @@ export class IvrMenusSource implements IvrMenus {
   }
 
   promptFile(accountId: string, name: string): Promise<string | null> {
-    return libraryPromptFile(this.db, this.dataDir, accountId, name);
+    return this.prompts.file(accountId, name);
   }
 
   async nameRecordings(accountId: string, extensions: readonly string[]): Promise<ReadonlyMap<string, string>> {
@@ -81,22 +88,7 @@ export class IvrMenusSource implements IvrMenus {
   }
 
   invalidate(accountId: string): void {
-    this.configs.delete(accountId);
-  }
-
-  private config(accountId: string): Promise<CachedIvr> {
-    const cached = this.configs.get(accountId);
-    if (cached) return cached;
-    if (this.configs.size >= MAX_CACHED_ACCOUNTS) this.configs.clear();
-    const loading = Promise.all([loadIvrConfig(this.db, accountId), this.timeZone(accountId), listCompanyRules(this.db, accountId)]).then(([config, timeZone, rules]) => ({
-      config,
-      timeZone,
-      customRules: rules.map(({ position: _position, ...rule }) => rule),
-    }));
-    this.configs.set(accountId, loading);
-    // A failed read is not kept: the next call tries again.
-    loading.catch(() => this.configs.get(accountId) === loading && this.configs.delete(accountId));
-    return loading;
+    this.configs.invalidate(accountId);
   }
 
   /**

@@ -6,7 +6,7 @@ import type { Database } from '@carillon/db';
 import { readMediaServerHeartbeats } from '@carillon/contracts/media-server-heartbeat';
 import { presenceField, presenceKey, type CallActivity } from '@carillon/contracts/presence';
 import { staticAudioPath } from '../media/index.ts';
-import { libraryPromptFile } from './library-prompt-file.ts';
+import type { PromptLibrary } from './prompt-library.ts';
 import type { CallPresenceTracker } from '../presence/call-presence.ts';
 import type { AccountConfigCache } from '../routing/account-config-cache.ts';
 import { extensionByTypedNumber } from '../routing/account-config.ts';
@@ -25,7 +25,8 @@ export interface QueueDirectoryDeps {
   /** This node's calls, exact and at once; other nodes' calls are read from their presence hashes. */
   presence: CallPresenceTracker | null;
   nodeId: string;
-  dataDir: string | null;
+  /** The account's prompts library (the call engine's, dropped on the same changes). */
+  prompts: PromptLibrary;
 }
 
 /**
@@ -143,6 +144,6 @@ export class QueueDirectorySource implements QueueDirectory, QueueAgents {
   }
 
   promptFile(accountId: string, name: string): Promise<string | null> {
-    return libraryPromptFile(this.deps.db, this.deps.dataDir, accountId, name);
+    return this.deps.prompts.file(accountId, name);
   }
 }

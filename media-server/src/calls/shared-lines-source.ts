@@ -1,18 +1,18 @@
 import { sharedLineCallPlan } from '@carillon/core';
 import type { Db } from '@carillon/db';
+import type { PromptLibrary } from './prompt-library.ts';
 import { staticAudioPath } from '../media/index.ts';
-import { libraryPromptFile } from './library-prompt-file.ts';
 import type { SharedLines } from '../apps/shared-line/shared-lines.ts';
 
 /**
  * The shared-line application's lines, read from the database at each call (core's `sharedLineCallPlan`:
  * a few statements, scoped to the account), so that a change made in the app counts for the very next
- * call without a cache to invalidate; prompts from the account's library under DATA_DIR.
+ * call without a cache to invalidate; prompts from the account's library (the call engine's `PromptLibrary`).
  */
-export function sharedLinesSource(db: Db, dataDir: string | null): SharedLines {
+export function sharedLinesSource(db: Db, prompts: PromptLibrary): SharedLines {
   return {
     plan: (accountId, lineExtensionId) => sharedLineCallPlan(db, accountId, lineExtensionId),
-    promptFile: (accountId, name) => libraryPromptFile(db, dataDir, accountId, name),
+    promptFile: (accountId, name) => prompts.file(accountId, name),
     // One piece of music is shipped so far: every stock track plays it (as users' audio while connecting).
     music: () => staticAudioPath('hold-music.wav'),
   };

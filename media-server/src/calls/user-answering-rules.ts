@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '@carillon/db';
 import { readUserAnswering } from '@carillon/core';
 import type { AnsweringRulesSource, ExtensionUserAnswering } from '../apps/user-answering/answering-rules.ts';
+import type { AccountConfig } from '../routing/account-config.ts';
 
 /** Users' answering held at once, over all accounts; past it the cache starts again (bounded memory). */
 const MAX_CACHED_USERS = 10_000;
@@ -18,9 +19,12 @@ export class UserAnsweringRules implements AnsweringRulesSource {
   private size = 0;
 
   private readonly db: Kysely<Database>;
+  /** The account's routing snapshot (the call engine's cache): it holds every extension's number by id. */
+  private readonly accountConfig: (accountId: string) => Promise<AccountConfig | null>;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, accountConfig: (accountId: string) => Promise<AccountConfig | null>) {
     this.db = db;
+    this.accountConfig = accountConfig;
   }
 
   ofExtension(accountId: string, extensionId: string): Promise<ExtensionUserAnswering | null> {
@@ -56,10 +60,14 @@ export class UserAnsweringRules implements AnsweringRulesSource {
     const view = await readUserAnswering(this.db, accountId, user.id);
     if (!view) return null;
     const { answering } = view;
-    const handOffIds = [answering.inHours, answering.afterHours, ...answering.custom].flatMap((r) => (r.afterRinging.type === 'extension' ? [r.afterRinging.extensionId] : []));
-    const numbers = handOffIds.length
-      ? await this.db.selectFrom('extensions').select(['id', 'number']).where('account_id', '=', accountId).where('id', 'in', [...new Set(handOffIds)]).execute()
-      : [];
-    return { answering, timeZone: view.timeZone, dnd: view.dnd ?? 'take_all_calls', afterRingingNumbers: Object.fromEntries(numbers.map((e) => [e.id, e.number])) };
+    // The hand-off extensions' numbers come from the routing snapshot (dropped on the same changes as this cache).
+    const config = await this.accountConfig(accountId);
+    const afterRingingNumbers: Record<string, string> = {};
+    for (const rule of [answering.inHours, answering.afterHours, ...answering.custom]) {
+      if (rule.afterRinging.type !== 'extension') continue;
+      const extension = config?.extensions.get(rule.afterRinging.extensionId);
+      if (extension) afterRingingNumbers[extension.id] = extension.number;
+    }
+    return { answering, timeZone: view.timeZone, dnd: view.dnd ?? 'take_all_calls', afterRingingNumbers };
   }
 }

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createAccount, predefinedRoleId } from '@carillon/core';
 import type { Db } from '@carillon/db';
 import { IvrMenusSource } from '../../src/calls/ivr-menus-source.ts';
+import { PromptLibrary } from '../../src/calls/prompt-library.ts';
 import { loadAccountConfig } from '../../src/routing/account-config.ts';
 import { AccountConfigCache } from '../../src/routing/account-config-cache.ts';
 import { freshDb } from '../../../tests/support/env.ts';
@@ -89,6 +90,26 @@ describe('the IVR menus of an account, for calls', () => {
     expect(await source.promptFile(accountId, 'theirs')).toBeNull();
     expect(await source.promptFile(otherAccountId, 'welcome')).toBeNull();
     expect(await new IvrMenusSource(db, new AccountConfigCache((id) => loadAccountConfig(db, id)), null).promptFile(accountId, 'welcome')).toBeNull();
+  });
+
+  it("reads an account's library once for every prompt played, until the account's config change drops it", async () => {
+    const library = new PromptLibrary(db, DATA_DIR);
+    for (let i = 0; i < 3; i++) expect(await library.file(accountId, 'welcome')).toBe(`${DATA_DIR}/prompts/${accountId}/a.wav`);
+    expect(await library.file(accountId, 'later')).toBeNull();
+    expect(library.loads).toBe(1);
+    await db.insertInto('ivr_prompts').values({ account_id: accountId, name: 'later', kind: 'audio', file: `prompts/${accountId}/later.wav`, duration_ms: 1000 }).execute();
+    try {
+      // Core announces the new prompt ('ivr'); until the engine drops the account, the kept library is read.
+      expect(await library.file(accountId, 'later')).toBeNull();
+      library.invalidate(accountId);
+      expect(await library.file(accountId, 'later')).toBe(`${DATA_DIR}/prompts/${accountId}/later.wav`);
+      expect(library.loads).toBe(2);
+      // Another account's library is its own load, and does not see this one's prompts.
+      expect(await library.file(otherAccountId, 'later')).toBeNull();
+      expect(library.loads).toBe(3);
+    } finally {
+      await db.deleteFrom('ivr_prompts').where('account_id', '=', accountId).where('name', '=', 'later').execute();
+    }
   });
 
   it("finds the users' recorded names by extension number, in the account only, and only where the file is there", async () => {
