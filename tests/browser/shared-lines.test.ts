@@ -14,8 +14,8 @@ import { signIn } from '../support/softphone-users.ts';
  * Phone System › Shared Lines (issue 15 point 3; SL-02, SL-03, SL-05, SL-07, SL-09) in a real browser,
  * with the unreleased area 'shared_lines' enabled for this product only: the admin creates a line through
  * the "+ New Shared Line" steps (site, name, manager's e-mail, number; then its devices and their order),
- * changes settings, reloads and finds them saved; the database holds them. A Standard user is refused the
- * pages (403). No serious accessibility violation.
+ * changes settings, reloads and finds them saved; the database holds them; a refused save says why, a
+ * delete asks first. A Standard user is refused the pages (403). No serious accessibility violation.
  */
 let product: RunningProduct;
 let db: Db;
@@ -98,5 +98,26 @@ describe('shared lines (admin pages)', () => {
     } finally {
       await standard.context().close();
     }
+  });
+
+  it("says why a save is refused and keeps what was stored; deletes the line once the admin confirms", { timeout: 60_000 }, async () => {
+    await page.goto(`${product.url}/admin/phone-system/shared-lines/${lineId}`);
+    // 201 is Alice's extension: the save is refused in the feature's words, and nothing changes.
+    await page.getByLabel(linesEn['sharedLines.number'], { exact: true }).fill('201');
+    await page.getByTestId('save-shared-line').click();
+    await page.getByRole('alert').filter({ hasText: linesEn['sharedLines.error.number_taken'] }).waitFor();
+    const line = () => db.selectFrom('extensions').select('number').where('id', '=', lineId).executeTakeFirst();
+    expect((await line())?.number).toBe('650');
+
+    // Delete asks first (dismissed: the line stays), then goes back to the list once confirmed.
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await page.getByRole('button', { name: linesEn['sharedLines.delete'] }).click();
+    expect(page.url()).toContain(lineId);
+    expect(await line()).toBeDefined();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: linesEn['sharedLines.delete'] }).click();
+    await page.waitForURL((u) => u.pathname === '/admin/phone-system/shared-lines');
+    await expect.poll(line).toBeUndefined();
+    expect(await db.selectFrom('shared_line_devices').select('device_id').where('line_extension_id', '=', lineId).execute()).toEqual([]);
   });
 });
