@@ -729,7 +729,10 @@ export class B2buaCall implements ParkableCall {
       } else if (remote && remote !== '0.0.0.0') await this.legs!.updateEndpoint(leg.legId, { remote: { address: remote, rtpPort: audio.port } });
       await this.legs!.setDirection(leg.legId, direction);
       const other = leg.legId === 'a' ? 'b' : 'a';
-      if (hold && !leg.onHold) await this.legs!.play(other, { file: staticAudioPath('hold-music.wav') }, { loop: true });
+      if (hold && !leg.onHold) {
+        const music = await this.holdMusicOf(leg.legId);
+        if (music) await this.legs!.play(other, { file: music }, { loop: true });
+      }
       if (!hold && leg.onHold) await this.legs!.stopPlayback(other);
       if (hold !== leg.onHold) this.ctx.events.onHold?.(this, leg.legId, hold);
       leg.onHold = hold;
@@ -738,6 +741,16 @@ export class B2buaCall implements ParkableCall {
       return;
     }
     incoming.accept();
+  }
+
+  /** The music a side's hold plays to the other side: its user's choice (null: silence), else the shipped hold music. */
+  private async holdMusicOf(side: 'a' | 'b'): Promise<string | null> {
+    const extensionId = this.sideExtension[side];
+    if (!extensionId || !this.ctx.holdMusic) return staticAudioPath('hold-music.wav');
+    return this.ctx.holdMusic(this.accountId, extensionId).catch((err: unknown) => {
+      this.log.warn('hold music of the user could not be read: the shipped music plays', { error: err });
+      return staticAudioPath('hold-music.wav');
+    });
   }
 
   // ---- Transfers ------------------------------------------------------------

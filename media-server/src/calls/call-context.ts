@@ -53,6 +53,11 @@ export interface CallContext {
   events: CallEvents;
   /** What calls do to extensions' presence (ringing, on a call); absent in tests that do not need it. */
   presence: CallPresenceTracker | null;
+  /**
+   * What the other party hears while an extension's user holds the call (inventory 1 §7.6 "Hold Music"): a
+   * file, or null for silence (the user turned it off). Absent (users' settings not in use), the shipped hold music.
+   */
+  holdMusic?(accountId: string, extensionId: string): Promise<string | null>;
   /** Park locations (unreleased area 'park'): absent, a transfer to a location is refused as before (480). */
   parking?: ParkLot<B2buaCall>;
 }

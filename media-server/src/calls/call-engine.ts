@@ -29,6 +29,7 @@ import { watchAppCall } from './app-call-observers.ts';
 import { TrunkDirectory } from './trunk-directory.ts';
 import { UserAnsweringRules } from './user-answering-rules.ts';
 import { PromptLibrary } from './prompt-library.ts';
+import { stockMusicPath } from './stock-music.ts';
 import { IvrMenusSource } from './ivr-menus-source.ts';
 import { QueueDirectorySource } from './queue-directory-source.ts';
 import { RedisQueueState } from './queue-state-redis.ts';
@@ -192,6 +193,7 @@ export class CallEngine {
       trunkAuthorization: (trunk, request, challenge) => this.trunkAuthorization(trunk, request, challenge),
       registerFork: (callId, call) => this.byForkCallId.set(callId, call),
       recordingsDir: deps.recordingsDir,
+      ...(this.answeringRules ? { holdMusic: (accountId: string, extensionId: string) => this.userHoldMusic(accountId, extensionId) } : {}),
       recordingSettings: async (accountId) => {
         const account = (await this.accountConfigs.get(accountId))?.account;
         return { enabled: account?.onDemandRecording ?? false, language: account?.language ?? 'en' };
@@ -231,8 +233,7 @@ export class CallEngine {
             ? {
                 answeringRules: this.answeringRules,
                 forwarding: { forwardTo: async (from, e164, caller) => forwardingDestination(await this.accountConfigs.get(from.accountId), from, e164, caller) },
-                // One piece of music is shipped so far: every stock track plays it.
-                music: () => staticAudioPath('hold-music.wav'),
+                music: stockMusicPath,
               }
             : {}),
           ...(this.ivrMenus ? { ivrMenus: this.ivrMenus } : {}),
@@ -374,6 +375,19 @@ export class CallEngine {
   /** The call whose caller used this SIP Call-ID, while it is in progress on this node. */
   byCallId(callId: string): B2buaCall | null {
     return this.byCallerCallId.get(callId) ?? null;
+  }
+
+  /**
+   * A user's hold music (§7.6, their call settings): a stock track, their own uploaded audio (the first
+   * track when it is gone), or null when they turned it off. An extension without a user's settings (a
+   * limited extension, a shared line's phone) plays the shipped hold music.
+   */
+  private async userHoldMusic(accountId: string, extensionId: string): Promise<string | null> {
+    const music = (await this.answeringRules?.ofExtension(accountId, extensionId))?.answering.settings.holdMusic;
+    if (!music) return staticAudioPath('hold-music.wav');
+    if (!music.enabled) return null;
+    if (music.audio.kind === 'music') return stockMusicPath(music.audio.track);
+    return (await this.deps.mailboxes?.userRecording(accountId, extensionId, music.audio.audioId)) ?? stockMusicPath('acoustic');
   }
 
   /** Drops what this node cached of an account's configuration, after the app changed it (contracts/config-changes.ts). */

@@ -1,7 +1,7 @@
 import { sharedLineCallPlan } from '@carillon/core';
 import type { Db } from '@carillon/db';
 import type { PromptLibrary } from './prompt-library.ts';
-import { staticAudioPath } from '../media/index.ts';
+import { stockMusicPath } from './stock-music.ts';
 import type { SharedLines } from '../apps/shared-line/shared-lines.ts';
 
 /**
@@ -13,7 +13,6 @@ export function sharedLinesSource(db: Db, prompts: PromptLibrary): SharedLines {
   return {
     plan: (accountId, lineExtensionId) => sharedLineCallPlan(db, accountId, lineExtensionId),
     promptFile: (accountId, name) => prompts.file(accountId, name),
-    // One piece of music is shipped so far: every stock track plays it (as users' audio while connecting).
-    music: () => staticAudioPath('hold-music.wav'),
+    music: stockMusicPath,
   };
 }

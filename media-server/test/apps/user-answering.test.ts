@@ -331,6 +331,21 @@ describe('the user-answering application: screening, connecting message, audio w
     await userAnsweringApp({ rules: rules({ audio: { kind: 'music', track: 'latin' } }), mailboxes: new MemoryMailboxes() })(without, destination);
     expect(without.log).toContainEqual(['play', RING_BACK]);
   });
+
+  it('plays the user’s own uploaded audio while connecting, and the first stock track when that audio is gone', async () => {
+    const audioId = '7d3c1f4e-2b7a-4c1e-9a55-0b6f1e2d3c4a';
+    const music = (track: string) => `/music/${track}.wav`;
+    const mailboxes = new MemoryMailboxes();
+    mailboxes.recordings[audioId] = '/greetings/own-music.wav';
+    const call = new FakeCallHandle({ dialed: '102' });
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+    await userAnsweringApp({ rules: rules({ audio: { kind: 'custom', audioId } }), mailboxes, music })(call, destination);
+    expect(call.log).toContainEqual(['play', { file: '/greetings/own-music.wav' }]);
+    const gone = new FakeCallHandle({ dialed: '102' });
+    gone.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+    await userAnsweringApp({ rules: rules({ audio: { kind: 'custom', audioId } }), mailboxes: new MemoryMailboxes(), music })(gone, destination);
+    expect(gone.log).toContainEqual(['play', { file: '/music/acoustic.wav' }]);
+  });
 });
 
 describe('the user-answering application with forwarding numbers', () => {

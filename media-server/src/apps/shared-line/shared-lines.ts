@@ -1,4 +1,4 @@
-import type { SharedLineSettings } from '@carillon/domain';
+import type { MusicTrack, SharedLineSettings } from '@carillon/domain';
 
 /**
  * What the shared-line application needs of storage (a port that calls/ implements over @carillon/core):
@@ -10,8 +10,8 @@ export interface SharedLines {
   plan(accountId: string, lineExtensionId: string): Promise<SharedLinePlan | null>;
   /** A prompt of the account's prompts library by name (PR-01), or null when it is not there. */
   promptFile(accountId: string, name: string): Promise<string | null>;
-  /** The file of an X-02 stock track, or of the shipped music for a custom upload not read here yet. */
-  music(track: string): string;
+  /** The file of an X-02 stock track (a custom upload plays the first track: uploads are not read here yet). */
+  music(track: MusicTrack): string;
 }
 
 export interface SharedLinePlan {

@@ -105,7 +105,7 @@ export function userAnsweringApp(deps: {
     const o = {
       confirm: settings.confirmForwardedCalls,
       forwarding: deps.forwarding,
-      audio: connectingAudio(decision.rule.target.audioWhileConnecting, deps.music),
+      audio: await connectingAudio(decision.rule.target.audioWhileConnecting, deps.music, deps.mailboxes, destination),
       screening: screen ? { nameRecording } : null,
     };
     let last: BridgeOutcome = { outcome: 'no-answer', status: 480 };
@@ -189,8 +189,15 @@ async function recordName(call: CallHandle): Promise<string | null> {
   return name.durationMs >= MIN_NAME_MS ? name.path : null;
 }
 
-/** What the caller hears while a rule rings: ring-back, or a track (custom audio plays the shipped music until uploads are read here). */
-function connectingAudio(choice: AudioWhileConnecting, music: ((track: MusicTrack) => string) | undefined): PlaySource {
+/**
+ * What the caller hears while a rule rings (X-02 "Audio while connecting"): ring-back, a stock track, or
+ * the user's own uploaded audio (a recording of theirs that is gone plays the first stock track instead).
+ */
+async function connectingAudio(choice: AudioWhileConnecting, music: ((track: MusicTrack) => string) | undefined, mailboxes: Mailboxes, destination: ExtensionDestination): Promise<PlaySource> {
+  if (choice.kind === 'custom') {
+    const file = await mailboxes.userRecording(destination.accountId, destination.extensionId, choice.audioId);
+    if (file) return { file };
+  }
   if (choice.kind === 'ring_tone' || !music) return RING_BACK;
   return { file: music(choice.kind === 'music' ? choice.track : 'acoustic') };
 }

@@ -9,7 +9,10 @@ export const PROMPT_NAMES = ['recording-started', 'recording-stopped'] as const;
 export type PromptLanguage = (typeof PROMPT_LANGUAGES)[number];
 export type PromptName = (typeof PROMPT_NAMES)[number];
 
-export function staticAudioPath(name: 'hold-music.wav' | 'ringback-us.wav'): string {
+/** A shipped file: the tones, or a stock music track (`music/<track>.wav`, made by music/make-music.sh). */
+export type StaticAudioName = 'hold-music.wav' | 'ringback-us.wav' | `music/${string}.wav`;
+
+export function staticAudioPath(name: StaticAudioName): string {
   return fileURLToPath(new URL(name, STATIC_AUDIO));
 }
 
