@@ -36,11 +36,7 @@ const running: SippRun[] = [];
 beforeAll(async () => {
   h = await startEdge({ unreleased: 'ivr' });
   caller = await h.addPhone('101');
-  carrierPort = await freeSipPort(CARRIER_IP);
-  await h.db
-    .insertInto('sip_trunks')
-    .values({ account_id: h.accountId, name: 'Carrier', host: CARRIER_IP, port: carrierPort, number_format: 'e164', inbound_addresses: JSON.stringify([CARRIER_IP]) })
-    .execute();
+  carrierPort = await h.addCarrierTrunk(CARRIER_IP);
   const site = await h.db.selectFrom('sites').select('id').where('account_id', '=', h.accountId).where('is_main', '=', true).executeTakeFirstOrThrow();
   const addMenu = async (number: string, hz: number, keys: object) => {
     const menu = await h.db.insertInto('extensions').values({ account_id: h.accountId, site_id: site.id, number, type: 'ivr_menu', name: `Menu ${number}`, status: 'activated' }).returning('id').executeTakeFirstOrThrow();
@@ -60,8 +56,7 @@ beforeAll(async () => {
   // The global navigation keys as the defaults have them: # repeats the menu, * goes back to the previous one.
   const settings = JSON.stringify({ ...DEFAULT_IVR_SETTINGS, mode: 'multi', businessHoursMenu: '500' });
   await h.db.insertInto('ivr_settings').values({ account_id: h.accountId, settings }).onConflict((c) => c.column('account_id').doUpdateSet({ settings })).execute();
-  h.configChanged('extensions', 'ivr', 'trunks');
-  await h.edge.calls.reloadTrunks();
+  h.configChanged('extensions', 'ivr');
 }, 60_000);
 
 afterAll(async () => {

@@ -16,14 +16,7 @@ const running: SippRun[] = [];
 beforeAll(async () => {
   h = await startEdge();
   caller = await h.addPhone('101');
-  carrierPort = await freeSipPort(CARRIER_IP);
-  await h.db
-    .insertInto('sip_trunks')
-    .values({ account_id: h.accountId, name: 'Carrier', host: CARRIER_IP, port: carrierPort, number_format: 'e164', inbound_addresses: JSON.stringify([CARRIER_IP]) })
-    .execute();
-  h.configChanged('trunks');
-  // The edge reloads its trunks' addresses every 5 s; the test does not wait for that.
-  await h.edge.calls.reloadTrunks();
+  carrierPort = await h.addCarrierTrunk(CARRIER_IP);
 });
 afterAll(() => h?.stop());
 afterEach(() => {

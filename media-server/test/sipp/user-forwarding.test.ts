@@ -45,11 +45,7 @@ beforeAll(async () => {
   caller = await h.addPhone('101');
   desk = await h.addPhone('102');
   userId = (await h.db.selectFrom('users').select('id').where('account_id', '=', h.accountId).where('extension_id', '=', desk.extensionId).executeTakeFirstOrThrow()).id;
-  carrierPort = await freeSipPort(CARRIER_IP);
-  await h.db
-    .insertInto('sip_trunks')
-    .values({ account_id: h.accountId, name: 'Carrier', host: CARRIER_IP, port: carrierPort, number_format: 'e164', inbound_addresses: JSON.stringify([CARRIER_IP]) })
-    .execute();
+  carrierPort = await h.addCarrierTrunk(CARRIER_IP);
   did = h.mainNumber.slice(0, -4) + '0177';
   await h.db.insertInto('phone_numbers').values({ account_id: h.accountId, e164: did, type: 'direct', extension_id: desk.extensionId }).execute();
   // The mailbox's greeting: one second of tone.
@@ -57,8 +53,7 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(DATA_DIR, path.dirname(greeting)), { recursive: true });
   fs.writeFileSync(path.join(DATA_DIR, greeting), toneWav(440, 1000));
   await h.db.insertInto('voicemail_settings').values({ extension_id: desk.extensionId, account_id: h.accountId, greeting_path: greeting, language: 'en', transcribe: false }).execute();
-  h.configChanged('trunks', 'numbers', 'extensions');
-  await h.edge.calls.reloadTrunks();
+  h.configChanged('numbers', 'extensions');
 
   // The app's side of configuration changes (app/src/lib/server/runtime.ts) and media-server's (main.ts), over the real Redis.
   subscriber = h.redis.duplicate();

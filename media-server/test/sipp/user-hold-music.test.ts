@@ -27,13 +27,7 @@ beforeAll(async () => {
   h = await startEdge({ unreleased: 'answering_rules' });
   desk = await h.addPhone('101');
   userId = (await h.db.selectFrom('users').select('id').where('account_id', '=', h.accountId).where('extension_id', '=', desk.extensionId).executeTakeFirstOrThrow()).id;
-  carrierPort = await freeSipPort(CARRIER_IP);
-  await h.db
-    .insertInto('sip_trunks')
-    .values({ account_id: h.accountId, name: 'Carrier', host: CARRIER_IP, port: carrierPort, number_format: 'e164', inbound_addresses: JSON.stringify([CARRIER_IP]) })
-    .execute();
-  h.configChanged('trunks');
-  await h.edge.calls.reloadTrunks();
+  carrierPort = await h.addCarrierTrunk(CARRIER_IP);
 }, 60_000);
 
 afterAll(() => h?.stop());

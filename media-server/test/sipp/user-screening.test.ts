@@ -28,7 +28,6 @@ let caller: TestPhone;
 let desk: TestPhone;
 let userId = '';
 let did = '';
-let carrierPort = 0;
 const running: SippRun[] = [];
 const sockets: RtpPhone[] = [];
 
@@ -38,11 +37,7 @@ beforeAll(async () => {
   desk = await h.addPhone('102');
   userId = (await h.db.selectFrom('users').select('id').where('account_id', '=', h.accountId).where('extension_id', '=', desk.extensionId).executeTakeFirstOrThrow()).id;
   // Outside callers come through the account's trunk (SIPp as the carrier, trusted by address) to the user's direct number.
-  carrierPort = await freeSipPort(CARRIER_IP);
-  await h.db
-    .insertInto('sip_trunks')
-    .values({ account_id: h.accountId, name: 'Carrier', host: CARRIER_IP, port: carrierPort, number_format: 'e164', inbound_addresses: JSON.stringify([CARRIER_IP]) })
-    .execute();
+  await h.addCarrierTrunk(CARRIER_IP);
   did = h.mainNumber.slice(0, -4) + '0178';
   await h.db.insertInto('phone_numbers').values({ account_id: h.accountId, e164: did, type: 'direct', extension_id: desk.extensionId }).execute();
   // The mailbox's greeting: one second of 440 Hz, so that the message starts soon.
@@ -50,8 +45,7 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(DATA_DIR, path.dirname(greeting)), { recursive: true });
   fs.writeFileSync(path.join(DATA_DIR, greeting), toneWav(440, 1000));
   await h.db.insertInto('voicemail_settings').values({ extension_id: desk.extensionId, account_id: h.accountId, greeting_path: greeting, language: 'en', transcribe: false }).execute();
-  h.configChanged('trunks', 'numbers', 'extensions');
-  await h.edge.calls.reloadTrunks();
+  h.configChanged('numbers', 'extensions');
 }, 60_000);
 
 afterAll(async () => {

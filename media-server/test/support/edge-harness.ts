@@ -10,6 +10,7 @@ import { AliasNode, RawNode, TableNode, type OperationNode } from 'kysely';
 import type { ConfigSubject } from '@carillon/contracts/config-changes';
 import { SipEdge, type SipEdgeDeps } from '../../src/sip/edge/sip-edge.ts';
 import type { B2buaCall } from '../../src/calls/b2bua-call.ts';
+import { freeSipPort } from './sipp.ts';
 
 export interface TestPhone {
   extension: string;
@@ -41,6 +42,11 @@ export interface EdgeHarness {
    * tells the edge, which drops what it cached. A test that writes configuration rows itself calls it.
    */
   configChanged(...subjects: ConfigSubject[]): void;
+  /**
+   * The account's trunk to a carrier at `host` (SIPp playing it), trusted by that address, numbers in E.164:
+   * stored, announced and loaded by the edge at once. Its SIP port (a free one) is returned.
+   */
+  addCarrierTrunk(host: string): Promise<number>;
   waitForEnded(count: number, ms?: number): Promise<void>;
   /** The account's newest call record, once media-server has written its result (it comes after the BYE). */
   lastCall(): Promise<Selectable<Database['calls']>>;
@@ -216,6 +222,14 @@ export async function startEdge(opts: {
     },
     configChanged(...subjects) {
       edge.invalidateAccountConfig(acct.accountId, subjects);
+    },
+    async addCarrierTrunk(host) {
+      const port = await freeSipPort(host);
+      await db.insertInto('sip_trunks').values({ account_id: acct.accountId, name: 'Carrier', host, port, number_format: 'e164', inbound_addresses: JSON.stringify([host]) }).execute();
+      edge.invalidateAccountConfig(acct.accountId, ['trunks']);
+      // The edge reloads its trunks' addresses every 5 s; a test does not wait for that.
+      await edge.calls.reloadTrunks();
+      return port;
     },
     async lastCall() {
       // Every call over and its record complete (a call is written at its answer and its end, not at its start).
