@@ -19,6 +19,7 @@ import { createJobProducer, createRedisConnection, enqueueCampaignSmsSends } fro
 import { createSmsCampaign, createSmsCarrier, readSmsCampaign, reviewSmsRegistration, setSmsQuietHours, submitSmsRegistration } from '@carillon/core/sms';
 import { createSmsSendProcessor } from '../workers/src/sms/sms-send-processor.ts';
 import { SmsGateway } from '../workers/src/sms/sms-gateway.ts';
+import { RedisSegmentRateLimiter } from '../workers/src/sms/segment-rate-limiter.ts';
 import { SmsCampaignScheduler } from '../workers/src/sms/sms-campaign-scheduler.ts';
 import { deletePrefix, REDIS_URL, startTestDatabase, uniquePrefix } from '../workers/test/support.ts';
 import { seedAccount } from '../workers/test/recording-export-support.ts';
@@ -50,7 +51,7 @@ const prefix = uniquePrefix();
 const connection = createRedisConnection(REDIS_URL);
 const queue = createJobProducer(connection, prefix).queue('sms-send');
 const log = createLogger('bench', 'error');
-const gateway = new SmsGateway({ db: async () => db, box: () => box, log, enqueue: async () => undefined });
+const gateway = new SmsGateway({ db: async () => db, box: () => box, log, enqueue: async () => undefined, rateLimiter: new RedisSegmentRateLimiter(connection) });
 const worker = new Worker('sms-send', createSmsSendProcessor({ db: async () => db, gateway }), { connection: createRedisConnection(REDIS_URL), prefix, concurrency: 50 });
 await worker.waitUntilReady();
 const rssIdle = process.memoryUsage().rss;

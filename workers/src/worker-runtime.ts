@@ -15,6 +15,7 @@ import { createFaxProcessor } from './fax/fax-processor.ts';
 import { createTemplateApplyProcessor } from './templates/template-apply-processor.ts';
 import { createSmsSendProcessor } from './sms/sms-send-processor.ts';
 import { SmsGateway } from './sms/sms-gateway.ts';
+import { RedisSegmentRateLimiter, type SegmentRateLimiter } from './sms/segment-rate-limiter.ts';
 import { queueSmsReceivedEmails } from './sms/sms-notify.ts';
 import { SmsCampaignScheduler } from './sms/sms-campaign-scheduler.ts';
 import { enabledSmsCarrierIds } from '@carillon/core/sms';
@@ -120,6 +121,7 @@ function startSmsGateway(ctx: ProcessorContext, publish: (event: SmsEvent) => vo
     // Read on first use: a process that never sends a text never touches the key file.
     box: () => (box ??= secretBox(loadSecretKey(ctx.config))),
     log: ctx.log.child('sms'),
+    rateLimiter: smsRateLimiter(ctx),
     enqueue: (accountId, messageId) => enqueueSmsSend(ctx.producer.queue('sms-send'), { accountId, messageId }),
     publish,
     // Like voicemail's: e-mails about texts only while the area is enabled, so nobody hears of an inbox they cannot see.
@@ -136,6 +138,21 @@ function startSmsGateway(ctx: ProcessorContext, publish: (event: SmsEvent) => vo
       .catch((err: unknown) => ctx.log.error('SMS carriers not bound at start', { error: err }));
   }
   return gateway;
+}
+
+/**
+ * The segment rate limits, in Redis so that every workers process bound to a
+ * carrier counts against the same buckets. A connection of its own: the
+ * limiter is asked before each segment, and must not wait behind BullMQ's
+ * blocking commands.
+ */
+function smsRateLimiter(ctx: ProcessorContext): SegmentRateLimiter {
+  const log = ctx.log.child('sms-rate');
+  // Few retries per command: while Redis is down the client pauses sending and asks again. (REDIS_URL is
+  // always set here: readWorkerSettings refuses to start the service without it.)
+  const redis = new Redis(ctx.config.REDIS_URL ?? '', { connectionName: 'carillon:workers-sms-rate', maxRetriesPerRequest: 2 }).on('error', (err: Error) => log.warn('Redis error', { error: err.message }));
+  ctx.onShutdown(async () => void (await redis.quit().catch(() => redis.disconnect())));
+  return new RedisSegmentRateLimiter(redis);
 }
 
 /** The campaign scheduler runs beside the senders, where a database is configured. */

@@ -20,6 +20,7 @@ import type { Db } from '@carillon/db';
 import { parseCsv } from '@carillon/domain';
 import { createSmsSendProcessor } from '../src/sms/sms-send-processor.ts';
 import { SmsGateway } from '../src/sms/sms-gateway.ts';
+import { RedisSegmentRateLimiter } from '../src/sms/segment-rate-limiter.ts';
 import { SmsCampaignScheduler } from '../src/sms/sms-campaign-scheduler.ts';
 import { deletePrefix, REDIS_URL, startTestDatabase, uniquePrefix } from './support.ts';
 import { seedAccount, type SeededAccount } from './recording-export-support.ts';
@@ -127,6 +128,7 @@ beforeAll(async () => {
     box: () => box,
     log: createLogger('sms-campaign-test', 'warn', () => undefined),
     enqueue: (accountId, messageId) => enqueueSmsSend(queue, { accountId, messageId }),
+    rateLimiter: new RedisSegmentRateLimiter(connection),
   });
   worker = new Worker('sms-send', createSmsSendProcessor({ db: async () => db, gateway }), { connection: createRedisConnection(REDIS_URL), prefix, concurrency: 20 });
   await worker.waitUntilReady();
