@@ -14,6 +14,7 @@ export const smsAccess: Record<string, RouteRule> = {
   '/api/sms/registrations': { GET: numbers, POST: numbers },
   '/api/sms/registrations/[id]/review': { POST: settings },
   '/api/sms/quiet-hours': { GET: numbers, PUT: settings },
+  '/api/sms/content-policy': { GET: numbers, PUT: settings },
   '/api/sms/campaigns': { GET: numbers, POST: numbers },
   '/api/sms/campaigns/[id]': { GET: numbers, PATCH: numbers },
   '/api/sms/campaigns/[id]/report': { GET: numbers },

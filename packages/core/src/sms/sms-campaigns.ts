@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
 import type { Db, SmsCampaignStatus } from '@carillon/db';
+import { checkSmsContent, mergeSmsContentWarnings, type SmsContentWarning } from '@carillon/domain';
 import { campaignRowErrorMessage, nextAllowedSendTime, nextLocalMidnight, readCampaignList, SMS_CAMPAIGN_DAILY_CAP, wallClock, type CampaignListError, type CampaignRowError } from '@carillon/domain';
 import { recordAudit, type AuditActor } from '../audit/record-audit.ts';
 import { chooseSmsCarrier } from './sms-carriers.ts';
 import { normaliseSmsNumber, queueOutboundSmsBatch } from './sms-messages.ts';
-import { isHighVolumeNumber, smsQuietHours } from './sms-registrations.ts';
+import { isHighVolumeNumber, smsQuietHours, smsRequiresCleanContent } from './sms-registrations.ts';
 
 /**
  * High-volume campaigns (issue 18, deliverable 2): a template sent from one
@@ -21,7 +22,11 @@ const MAX_STORED_ROW_ERRORS = 10_000;
 /** Recipients inserted per statement (PostgreSQL allows 65,535 parameters; 5 per row). */
 const INSERT_CHUNK = 5_000;
 
-export type SmsCampaignCreateError = { code: 'not_high_volume'; number: string } | { code: 'invalid_number' } | ({ code: 'list' } & { error: CampaignListError });
+export type SmsCampaignCreateError =
+  | { code: 'not_high_volume'; number: string }
+  | { code: 'invalid_number' }
+  | ({ code: 'list' } & { error: CampaignListError })
+  | { code: 'unclean_content'; warnings: SmsContentWarning[] };
 
 export interface SmsCampaignInput {
   name: string;
@@ -37,7 +42,7 @@ export async function createSmsCampaign(
   actor: AuditActor & { accountId: string },
   input: SmsCampaignInput,
   now: Date = new Date(),
-): Promise<{ ok: true; campaignId: string; accepted: number; errors: CampaignRowError[] } | { ok: false; error: SmsCampaignCreateError }> {
+): Promise<{ ok: true; campaignId: string; accepted: number; errors: CampaignRowError[]; warnings: SmsContentWarning[] } | { ok: false; error: SmsCampaignCreateError }> {
   let from: string;
   try {
     from = normaliseSmsNumber(input.from);
@@ -47,6 +52,9 @@ export async function createSmsCampaign(
   if (!(await isHighVolumeNumber(db, actor.accountId, from))) return { ok: false, error: { code: 'not_high_volume', number: from } };
   const list = readCampaignList(input.csv, input.template);
   if (!list.ok) return { ok: false, error: { code: 'list', error: list.error } };
+  // The template and every filled-in text: a field of the list may carry the link.
+  const warnings = mergeSmsContentWarnings([checkSmsContent(input.template), ...list.recipients.map((r) => checkSmsContent(r.text))]);
+  if (warnings.length > 0 && (await smsRequiresCleanContent(db, actor.accountId))) return { ok: false, error: { code: 'unclean_content', warnings } };
   const startAt = input.startAt && input.startAt > now ? input.startAt : now;
   const campaignId = await db.transaction().execute(async (trx) => {
     const campaign = await trx
@@ -80,7 +88,7 @@ export async function createSmsCampaign(
     });
     return campaign.id;
   });
-  return { ok: true, campaignId, accepted: list.recipients.length, errors: list.errors };
+  return { ok: true, campaignId, accepted: list.recipients.length, errors: list.errors, warnings };
 }
 
 export interface SmsCampaignSummary {

@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AuthenticatedSession } from '@carillon/core';
 import { enqueueSmsSend } from '@carillon/core/jobs';
-import { failUnqueuedSms, queueUserSms, SMS_SEARCH_MAX_RESULTS, type UserSmsSendError } from '@carillon/core/sms';
+import { failUnqueuedSms, queueUserSms, SMS_SEARCH_MAX_RESULTS, smsRequiresCleanContent, type UserSmsSendError } from '@carillon/core/sms';
+import { checkSmsContent } from '@carillon/domain';
+import { smsContentWarningsJson, uncleanContentResponse } from './sms-campaigns.ts';
 import { appJobs } from '../jobs.ts';
 import type { Runtime } from '../runtime.ts';
 
@@ -68,6 +70,8 @@ export function smsSendErrorMessage(error: UserSmsSendError): string {
  */
 export async function sendUserSms(rt: Runtime, auth: AuthenticatedSession, body: z.output<typeof smsSendSchema>): Promise<Response> {
   const user = { accountId: auth.account.id, userId: auth.user.id };
+  const warnings = checkSmsContent(body.body);
+  if (warnings.length > 0 && (await smsRequiresCleanContent(rt.db, user.accountId))) return uncleanContentResponse(warnings);
   const result = await queueUserSms(rt.db, user, { ...body, sendId: body.sendId ?? randomUUID() });
   if (!result.ok) {
     const error = result.error.code === 'recipients' ? (result.error.errors[0]?.code ?? 'recipients') : result.error.code;
@@ -82,7 +86,7 @@ export async function sendUserSms(rt: Runtime, auth: AuthenticatedSession, body:
     await failUnqueuedSms(rt.db, user.accountId, result.messageIds, message);
     return json({ error: 'queue_unavailable', message }, { status: 503 });
   }
-  return json({ messageIds: result.messageIds, conversationIds: result.conversationIds }, { status: 201 });
+  return json({ messageIds: result.messageIds, conversationIds: result.conversationIds, warnings: smsContentWarningsJson(warnings) }, { status: 201 });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -1,6 +1,6 @@
 import { smsListQuery, smsSearchQuery, smsSendSchema } from '../../sms/sms.ts';
 import { z } from 'zod';
-import { smsCampaignActionSchema, smsCampaignFormSchema, smsQuietHoursSchema, smsRegistrationReviewSchema, smsRegistrationSchema } from '../../sms/sms-campaigns.ts';
+import { smsCampaignActionSchema, smsCampaignFormSchema, smsContentPolicySchema, smsQuietHoursSchema, smsRegistrationReviewSchema, smsRegistrationSchema } from '../../sms/sms-campaigns.ts';
 import type { Operation } from '../operations.ts';
 
 /** Text messages (issue 18). Unreleased: these answer 404 unless ENABLE_UNRELEASED names `sms`. */
@@ -16,6 +16,8 @@ export const smsOperations: Operation[] = [
   { route: '/api/sms/registrations/[id]/review', method: 'POST', summary: 'Approve or reject a pending high-volume registration (unreleased)', body: smsRegistrationReviewSchema },
   { route: '/api/sms/quiet-hours', method: 'GET', summary: 'The account’s campaign quiet hours and time zone (unreleased)' },
   { route: '/api/sms/quiet-hours', method: 'PUT', summary: 'Set or clear the campaign quiet hours (unreleased)', body: smsQuietHoursSchema },
+  { route: '/api/sms/content-policy', method: 'GET', summary: 'Whether the account requires clean content: texts with shortened URLs or spam patterns refused, not only warned about (unreleased)' },
+  { route: '/api/sms/content-policy', method: 'PUT', summary: 'Require clean content, or only warn (unreleased)', body: smsContentPolicySchema },
   { route: '/api/sms/campaigns', method: 'GET', summary: 'The account’s SMS campaigns (unreleased)' },
   {
     route: '/api/sms/campaigns',
