@@ -16,7 +16,7 @@ import { Worker } from 'bullmq';
 import { createLogger } from '@carillon/config';
 import { secretBox } from '@carillon/core';
 import { createJobProducer, createRedisConnection, enqueueCampaignSmsSends } from '@carillon/core/jobs';
-import { createSmsCampaign, createSmsCarrier, readSmsCampaign, reviewSmsRegistration, setSmsQuietHours, submitSmsRegistration } from '@carillon/core/sms';
+import { createSmsCampaign, createSmsCarrier, readSmsCampaign, reviewSmsRegistration, setSmsQuietHours, submitSmsRegistration, redisSmsDailyCampaignCounter } from '@carillon/core/sms';
 import { createSmsSendProcessor } from '../workers/src/sms/sms-send-processor.ts';
 import { SmsGateway } from '../workers/src/sms/sms-gateway.ts';
 import { RedisSegmentRateLimiter } from '../workers/src/sms/segment-rate-limiter.ts';
@@ -65,7 +65,7 @@ if (!created.ok) throw new Error(JSON.stringify(created.error));
 const storedS = (performance.now() - started) / 1000;
 const rssStored = process.memoryUsage().rss;
 
-const scheduler = new SmsCampaignScheduler({ db: async () => db, enqueue: (accountId, ids) => enqueueCampaignSmsSends(queue, accountId, ids), log, batchSize: 500, maxBacklog: 2000, idleMs: 100 });
+const scheduler = new SmsCampaignScheduler({ db: async () => db, dailyCounter: redisSmsDailyCampaignCounter(connection), enqueue: (accountId, ids) => enqueueCampaignSmsSends(queue, accountId, ids), log, batchSize: 500, maxBacklog: 2000, idleMs: 100 });
 scheduler.start();
 const until = async (cond: () => Promise<boolean>) => {
   while (!(await cond())) await new Promise((r) => setTimeout(r, 500));
