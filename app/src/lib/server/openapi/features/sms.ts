@@ -2,6 +2,7 @@ import { smsListQuery, smsSearchQuery, smsSendSchema } from '../../sms/sms.ts';
 import { z } from 'zod';
 import { smsCampaignActionSchema, smsCampaignFormSchema, smsContentPolicySchema, smsQuietHoursSchema, smsRegistrationReviewSchema, smsRegistrationSchema } from '../../sms/sms-campaigns.ts';
 import type { Operation } from '../operations.ts';
+import { smsApiSendSchema } from '../../sms/sms-api.ts';
 
 /** Text messages (issue 18). Unreleased: these answer 404 unless ENABLE_UNRELEASED names `sms`. */
 export const smsOperations: Operation[] = [
@@ -28,5 +29,14 @@ export const smsOperations: Operation[] = [
   },
   { route: '/api/sms/campaigns/[id]', method: 'GET', summary: 'A campaign and its progress (unreleased)' },
   { route: '/api/sms/campaigns/[id]', method: 'PATCH', summary: 'Pause, resume or cancel a campaign (unreleased)', body: smsCampaignActionSchema },
+  {
+    route: '/api/sms/messages',
+    method: 'POST',
+    summary:
+      'Send one A2P text from a number approved for high volume, with an API token (Authorization: Bearer) whose role manages numbers; 201 with the message, its status and content warnings (200 and the first message for an idempotency key already used); 400 bad body, too long, not approved or unclean content where the account requires clean content; 409 opted out or no A2P carrier (unreleased)',
+    body: smsApiSendSchema,
+    status: 201,
+  },
+  { route: '/api/sms/messages/[id]', method: 'GET', summary: 'One of the account’s texts and its status: queued, sending, sent, delivered, failed (with the carrier’s error code) or unknown; 404 for another account’s (unreleased)' },
   { route: '/api/sms/campaigns/[id]/report', method: 'GET', summary: 'A campaign’s report, one CSV line per uploaded line (unreleased)', produces: ['text/csv'] },
 ];
