@@ -4,7 +4,7 @@ import { secretBox } from '@carillon/core';
 import { createSmsCarrier } from '@carillon/core/sms';
 import { openPostgres, type Db } from '@carillon/db';
 import { startProduct, type RunningProduct } from '../support/product.ts';
-import { activate, HttpClient } from '../support/http-client.ts';
+import { activate, bearerRequest, HttpClient } from '../support/http-client.ts';
 import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
 import { redisUrl } from '../support/env.ts';
 import { startTestSmsc, type TestSmsc } from '../../workers/test/test-smsc.ts';
@@ -41,12 +41,7 @@ interface MessageStatus {
 }
 
 /** An integration's request: no cookie, no Origin, just the token. */
-const bearer = (secret: string, method: string, path: string, body?: unknown) =>
-  fetch(product.url + path, {
-    method,
-    headers: { authorization: `Bearer ${secret}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+const bearer = (secret: string, method: string, path: string, body?: unknown) => bearerRequest(product.url, secret, method, path, body);
 
 const roleId = async (roleKey: string) => (await db.selectFrom('roles').select('id').where('key', '=', roleKey).executeTakeFirstOrThrow()).id;
 async function token(client: HttpClient, name: string, roleKey: string): Promise<string> {
