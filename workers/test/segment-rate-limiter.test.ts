@@ -26,22 +26,25 @@ describe('segment rate limiter (Redis token buckets)', () => {
     const carrier = randomUUID();
     const limits = { segmentsPerSecond: 100, senderSegmentsPerSecond: 20 };
     expect(burstFor(20)).toBe(2);
-    expect(await limiter.take(carrier, '+14155550100', 1, limits)).toEqual({ taken: true });
-    expect(await limiter.take(carrier, '14155550100', 1, limits)).toEqual({ taken: true });
+    expect(await limiter.take(carrier, '+14155550100', 1, limits)).toEqual({ granted: 1 });
+    expect(await limiter.take(carrier, '14155550100', 1, limits)).toEqual({ granted: 1 });
     // '+' or not, the same sender: its burst of 2 is spent, a token every 50 ms.
-    expect(await limiter.take(carrier, '+14155550100', 1, limits)).toEqual({ taken: false, blockedBy: 'sender', waitMs: 50 });
+    expect(await limiter.take(carrier, '+14155550100', 1, limits)).toEqual({ granted: 0, blockedBy: 'sender', waitMs: 50 });
     // The bind (burst 10) lost only the 2 taken: 8 more for other senders, then it is the bind that refuses.
-    for (let i = 0; i < 8; i++) expect(await limiter.take(carrier, `+1646555000${i}`, 1, limits)).toEqual({ taken: true });
-    expect(await limiter.take(carrier, '+16465550009', 1, limits)).toEqual({ taken: false, blockedBy: 'bind', waitMs: 10 });
+    for (let i = 0; i < 8; i++) expect(await limiter.take(carrier, `+1646555000${i}`, 1, limits)).toEqual({ granted: 1 });
+    expect(await limiter.take(carrier, '+16465550009', 1, limits)).toEqual({ granted: 0, blockedBy: 'bind', waitMs: 10 });
     now += 10;
-    expect(await limiter.take(carrier, '+16465550009', 1, limits)).toEqual({ taken: true });
+    expect(await limiter.take(carrier, '+16465550009', 1, limits)).toEqual({ granted: 1 });
     now += 45;
-    // 55 ms: the sender has one token again; a two-segment take waits for the second.
-    expect(await limiter.take(carrier, '+14155550100', 2, limits)).toEqual({ taken: false, blockedBy: 'sender', waitMs: 45 });
-    expect(await limiter.take(carrier, '+14155550100', 1, limits)).toEqual({ taken: true });
+    // 55 ms: the sender has one token again (and a tenth): asked for 5, it is granted the 1 it holds.
+    expect(await limiter.take(carrier, '+14155550100', 5, limits)).toEqual({ granted: 1 });
+    now += 100;
+    // 100 ms later, its full burst of 2, and never more.
+    expect(await limiter.take(carrier, '+14155550100', 5, limits)).toEqual({ granted: 2 });
     // Another carrier's buckets are its own.
-    expect(await limiter.take(randomUUID(), '+14155550100', 1, limits)).toEqual({ taken: true });
+    expect(await limiter.take(randomUUID(), '+14155550100', 1, limits)).toEqual({ granted: 1 });
     await expect(limiter.take(carrier, '+14155550100', 1, { segmentsPerSecond: 0, senderSegmentsPerSecond: 1 })).rejects.toThrow(RangeError);
+    await expect(limiter.take(carrier, '+14155550100', 0, limits)).rejects.toThrow(RangeError);
   });
 
   it('keeps two clients on separate Redis connections, sending for one sender, within its rate together (±10 %)', { timeout: 60_000 }, async () => {

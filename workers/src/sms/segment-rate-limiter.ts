@@ -10,7 +10,9 @@ import { smsBindRateKey, smsSenderRateKey } from '@carillon/contracts';
  *
  * One Lua script checks both buckets and takes from both, or from neither:
  * a segment that the sender's bucket refuses does not spend the bind's
- * token. The clock is Redis's (TIME), the one every process agrees on.
+ * token. A call asks for several segments and is granted what both buckets
+ * hold (at least one, or none and the wait), so a client with a wide window
+ * pays one round trip per batch, not per segment. The clock is Redis's (TIME), the one every process agrees on.
  * Tokens are kept in thousandths, so a refill (ms × rate) adds integers.
  * A bucket left alone until it is full again expires: an idle sender costs
  * nothing, and an absent key is a full bucket.
@@ -21,7 +23,7 @@ if now < 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local need = tonumber(ARGV[2]) * 1000
+local wanted = tonumber(ARGV[2])
 local levels = {}
 local wait, blocked = 0, 0
 for i = 1, #KEYS do
@@ -35,17 +37,18 @@ for i = 1, #KEYS do
     at = now
   end
   levels[i] = { milli, at, math.ceil(full / rate) }
-  if milli < need then
-    local w = math.ceil((need - milli) / rate)
+  wanted = math.min(wanted, math.floor(milli / 1000))
+  if milli < 1000 then
+    local w = math.ceil((1000 - milli) / rate)
     if w > wait then wait, blocked = w, i end
   end
 end
-if wait > 0 then return { blocked, wait } end
+if wait > 0 then return { blocked, wait, 0 } end
 for i = 1, #KEYS do
-  redis.call('HSET', KEYS[i], 'milli', levels[i][1] - need, 'at', levels[i][2])
+  redis.call('HSET', KEYS[i], 'milli', levels[i][1] - wanted * 1000, 'at', levels[i][2])
   redis.call('PEXPIRE', KEYS[i], levels[i][3] + 1000)
 end
-return { 0, 0 }
+return { 0, 0, wanted }
 `;
 
 export interface RateLimits {
@@ -54,12 +57,12 @@ export interface RateLimits {
   senderSegmentsPerSecond: number;
 }
 
-/** Taken: send now. Otherwise which bucket refused, and in how many ms it will have the tokens. */
-export type RateDecision = { taken: true } | { taken: false; blockedBy: 'bind' | 'sender'; waitMs: number };
+/** Segments granted (send that many now), or none: which bucket refused, and in how many ms it will have one. */
+export type RateDecision = { granted: number } | { granted: 0; blockedBy: 'bind' | 'sender'; waitMs: number };
 
 export interface SegmentRateLimiter {
-  /** Takes `segments` from the bind's and the sender's buckets together, or nothing. */
-  take(carrierKey: string, sender: string, segments: number, limits: RateLimits): Promise<RateDecision>;
+  /** Takes up to `wanted` segments from the bind's and the sender's buckets together: as many as both hold. */
+  take(carrierKey: string, sender: string, wanted: number, limits: RateLimits): Promise<RateDecision>;
 }
 
 /** The burst a rate allows: a tenth of a second's worth, at least one segment. */
@@ -75,22 +78,23 @@ export class RedisSegmentRateLimiter implements SegmentRateLimiter {
     this.clock = clock;
   }
 
-  async take(carrierKey: string, sender: string, segments: number, limits: RateLimits): Promise<RateDecision> {
+  async take(carrierKey: string, sender: string, wanted: number, limits: RateLimits): Promise<RateDecision> {
     const { segmentsPerSecond: bind, senderSegmentsPerSecond: perSender } = limits;
     if (!(bind > 0) || !(perSender > 0)) throw new RangeError('SMS rate limits must be positive');
+    if (!(wanted >= 1)) throw new RangeError('ask for at least one segment');
     const result = (await this.redis.eval(
       TAKE,
       2,
       smsBindRateKey(carrierKey),
       smsSenderRateKey(carrierKey, sender),
       String(this.clock ? Math.floor(this.clock()) : -1),
-      String(segments),
+      String(Math.floor(wanted)),
       String(bind),
       String(burstFor(bind)),
       String(perSender),
       String(burstFor(perSender)),
-    )) as [number, number];
-    const [blocked, waitMs] = result;
-    return blocked === 0 ? { taken: true } : { taken: false, blockedBy: blocked === 1 ? 'bind' : 'sender', waitMs };
+    )) as [number, number, number];
+    const [blocked, waitMs, granted] = result;
+    return blocked === 0 ? { granted } : { granted: 0, blockedBy: blocked === 1 ? 'bind' : 'sender', waitMs };
   }
 }

@@ -206,22 +206,32 @@ export class SmppClient {
       const item = this.queue.find((queued) => (senderReadyAt.get(queued.message.sms.from) ?? 0) <= now);
       if (!item) return this.schedulePump(Math.max(1, Math.min(...senderReadyAt.values()) - now));
       const sender = item.message.sms.from;
-      const decision = await this.options.rateLimiter.take(this.options.rateLimitKey, sender, 1, this.options);
+      // This sender's next segments, as many as the window has room for: one limiter call for all of them.
+      const batch: SegmentItem[] = [];
+      const room = this.options.windowSize - this.outstanding.size;
+      for (const queued of this.queue) {
+        if (queued.message.sms.from === sender) batch.push(queued);
+        if (batch.length >= room) break;
+      }
+      const decision = await this.options.rateLimiter.take(this.options.rateLimitKey, sender, batch.length, this.options);
       now = Date.now();
-      if (!decision.taken) {
+      if ('blockedBy' in decision) {
         if (decision.blockedBy === 'bind') return this.schedulePump(decision.waitMs);
         senderReadyAt.set(sender, now + decision.waitMs);
         continue;
       }
-      // The queue may have changed while the limiter answered (closed, a sibling part refused): the token is spent, the segment stays where it is.
-      const index = this.queue.indexOf(item);
-      if (this.closed || this.tx.state !== 'bound' || index < 0) continue;
-      const pdu = this.submitPdu(item);
-      if (!this.tx.send(pdu)) return; // not written: it stays queued for the next bind
-      this.queue.splice(index, 1);
-      this.stats.written++;
-      const timer = setTimeout(() => this.onResponseTimeout(pdu.sequence_number), this.options.responseTimeoutMs);
-      this.outstanding.set(pdu.sequence_number, { item, timer });
+      for (const next of batch.slice(0, decision.granted)) {
+        // The queue may have changed while the limiter answered (closed, a sibling part refused): that token is spent.
+        const index = this.queue.indexOf(next);
+        if (this.closed || this.tx.state !== 'bound') return;
+        if (index < 0 || this.outstanding.size >= this.options.windowSize) continue;
+        const pdu = this.submitPdu(next);
+        if (!this.tx.send(pdu)) return; // not written: it stays queued for the next bind
+        this.queue.splice(index, 1);
+        this.stats.written++;
+        const timer = setTimeout(() => this.onResponseTimeout(pdu.sequence_number), this.options.responseTimeoutMs);
+        this.outstanding.set(pdu.sequence_number, { item: next, timer });
+      }
     }
   }
 
