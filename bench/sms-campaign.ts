@@ -19,6 +19,7 @@ import { createSmsCarrier, queueOutboundSmsBatch } from '@carillon/core/sms';
 import { QUEUE_JOB_OPTIONS } from '@carillon/contracts/jobs';
 import { createSmsSendProcessor } from '../workers/src/sms/sms-send-processor.ts';
 import { SmsGateway } from '../workers/src/sms/sms-gateway.ts';
+import { RedisSegmentRateLimiter } from '../workers/src/sms/segment-rate-limiter.ts';
 import { deletePrefix, REDIS_URL, startTestDatabase, uniquePrefix } from '../workers/test/support.ts';
 import { seedAccount } from '../workers/test/recording-export-support.ts';
 import { startTestSmsc } from '../workers/test/test-smsc.ts';
@@ -42,6 +43,7 @@ const gateway = new SmsGateway({
   box: () => box,
   log: createLogger('bench', 'error'),
   enqueue: (accountId, messageId) => enqueueSmsSend(queue, { accountId, messageId }),
+  rateLimiter: new RedisSegmentRateLimiter(connection),
   clientOptions: { responseTimeoutMs: 1500, reconnectInitialMs: 50, reconnectMaxMs: 400 },
 });
 const worker = new Worker('sms-send', createSmsSendProcessor({ db: async () => db, gateway }), { connection: createRedisConnection(REDIS_URL), prefix, concurrency: 50 });

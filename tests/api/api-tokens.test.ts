@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { hashSecret } from '@carillon/core';
 import { openPostgres, type Db } from '@carillon/db';
 import { startProduct, type RunningProduct } from '../support/product.ts';
-import { activate, HttpClient } from '../support/http-client.ts';
+import { activate, bearerRequest, HttpClient } from '../support/http-client.ts';
 import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
 
 /**
@@ -33,12 +33,7 @@ interface Token {
 }
 
 /** An integration's request: no cookie, no Origin, just the token. */
-const bearer = (secret: string, method: string, path: string, body?: unknown) =>
-  fetch(product.url + path, {
-    method,
-    headers: { authorization: `Bearer ${secret}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+const bearer = (secret: string, method: string, path: string, body?: unknown) => bearerRequest(product.url, secret, method, path, body);
 
 const roleId = async (key: string) => (await db.selectFrom('roles').select('id').where('key', '=', key).executeTakeFirstOrThrow()).id;
 

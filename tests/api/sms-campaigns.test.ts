@@ -204,6 +204,43 @@ describe('campaign uploads', () => {
     expect((await admin.get('/admin/phone-system/high-volume-sms')).status).toBe(200);
   });
 
+  it('warns about shortened URLs and spam in the template or a line, and refuses them once the account requires clean content (audited)', async () => {
+    const later = { ...campaign, startAt: '2030-02-01T10:00' };
+    const warned = await upload(admin, { ...later, name: 'Links', template: 'Hi {{firstName}}, book at https://bit.ly/3xYz. Act now!' }, 'phone,firstName\n+14155553001,Ada\n+14155553002,see tinyurl.com/b');
+    expect(warned.status, await warned.clone().text()).toBe(201);
+    expect(((await warned.json()) as { warnings: unknown[] }).warnings).toEqual([
+      { code: 'shortened_url', domain: 'bit.ly', message: expect.stringContaining('bit.ly is a URL shortener') },
+      { code: 'spam_phrase', phrase: 'act now', message: expect.stringContaining('reads like spam') },
+      // From a field of the list, not the template.
+      { code: 'shortened_url', domain: 'tinyurl.com', message: expect.stringContaining('tinyurl.com') },
+    ]);
+    const clean = await upload(admin, { ...later, name: 'Clean' }, 'phone,firstName,time\n+14155553003,Ada,10:00');
+    expect(((await clean.json()) as { warnings: unknown[] }).warnings).toEqual([]);
+
+    expect(await (await admin.get('/api/sms/content-policy')).json()).toEqual({ requireCleanContent: false });
+    expect((await sam.json('PUT', '/api/sms/content-policy', { requireCleanContent: true })).status).toBe(403);
+    expect((await beta.get('/api/sms/content-policy')).status).toBe(200);
+    const bad = await admin.json('PUT', '/api/sms/content-policy', { requireCleanContent: 'yes' });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: 'invalid_body', fields: { requireCleanContent: expect.any(String) } });
+    expect((await admin.json('PUT', '/api/sms/content-policy', { requireCleanContent: true })).status).toBe(200);
+    // Another account's policy is its own.
+    expect(await (await beta.get('/api/sms/content-policy')).json()).toEqual({ requireCleanContent: false });
+    // The quiet hours set earlier are kept beside it.
+    expect(await (await admin.get('/api/sms/quiet-hours')).json()).toMatchObject({ quietHours: { start: '20:00', end: '09:00' } });
+
+    const before = await db.selectFrom('sms_campaigns').select('id').where('account_id', '=', accountId).execute();
+    const refused = await upload(admin, { ...later, name: 'Links again', template: 'Hi {{firstName}}, see t.co/x1' }, 'phone,firstName\n+14155553001,Ada');
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: 'unclean_content', message: expect.stringMatching(/^the account requires clean content: t\.co is a URL shortener/), warnings: [{ code: 'shortened_url', domain: 't.co' }] });
+    expect(await db.selectFrom('sms_campaigns').select('id').where('account_id', '=', accountId).execute()).toEqual(before);
+    expect((await upload(admin, { ...later, name: 'Clean again' }, 'phone,firstName,time\n+14155553003,Ada,10:00')).status).toBe(201);
+
+    const audit = await db.selectFrom('audit_events').select(['action', 'before', 'after']).where('account_id', '=', accountId).where('action', '=', 'sms_content_policy.updated').execute();
+    expect(audit).toEqual([{ action: 'sms_content_policy.updated', before: { requireCleanContent: false }, after: { requireCleanContent: true } }]);
+    expect((await admin.json('PUT', '/api/sms/content-policy', { requireCleanContent: false })).status).toBe(200);
+  });
+
   it('is picked up by the workers’ scheduler, which pauses it and says why when no A2P carrier is configured', async () => {
     expect((await admin.json('PUT', '/api/sms/quiet-hours', { quietHours: null })).status).toBe(200);
     const res = await upload(admin, { ...campaign, name: 'Now' }, 'phone,firstName,time\n+14155552001,Ada,10:00');

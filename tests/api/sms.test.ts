@@ -203,6 +203,23 @@ describe('bad input: a clear 400, and nothing stored', () => {
     });
   }
 
+  it('warns about a shortened link in the composer, and refuses it while the account requires clean content', async () => {
+    const warned = await send(sam, { from: SAM_NUMBER, to: '+14155556101', body: 'Pics: https://bit.ly/abc' });
+    expect(warned.status).toBe(201);
+    expect(((await warned.json()) as { warnings: unknown[] }).warnings).toEqual([{ code: 'shortened_url', domain: 'bit.ly', message: expect.stringContaining('URL shortener') }]);
+    expect((await admin.json('PUT', '/api/sms/content-policy', { requireCleanContent: true })).status).toBe(200);
+    try {
+      const before = await messageCount();
+      const refused = await send(sam, { from: SAM_NUMBER, to: '+14155556102', body: 'Pics: https://bit.ly/abc' });
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({ error: 'unclean_content', warnings: [{ code: 'shortened_url', domain: 'bit.ly' }] });
+      expect(await messageCount()).toBe(before);
+      expect((await send(sam, { from: SAM_NUMBER, to: '+14155556102', body: 'Pics on our site' })).status).toBe(201);
+    } finally {
+      expect((await admin.json('PUT', '/api/sms/content-policy', { requireCleanContent: false })).status).toBe(200);
+    }
+  });
+
   it('refuses a body of the wrong shape, naming the field', async () => {
     for (const body of [{ from: SAM_NUMBER, to: 5, body: 'hi' }, { from: SAM_NUMBER, to: '+14155556001', body: 'hi', group: 'yes' }, { from: SAM_NUMBER, to: '+14155556001', body: 'hi', admin: true }]) {
       const res = await send(sam, body);

@@ -61,3 +61,11 @@ export async function activate(client: HttpClient, link: string, creds = STRONG)
     securityAnswer: creds.answer,
   });
 }
+
+/** An integration's request: no cookie, no Origin, just `Authorization: Bearer <API token>`. */
+export const bearerRequest = (baseUrl: string, secret: string, method: string, path: string, body?: unknown): Promise<Response> =>
+  fetch(baseUrl + path, {
+    method,
+    headers: { authorization: `Bearer ${secret}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });

@@ -15,9 +15,10 @@ import { createFaxProcessor } from './fax/fax-processor.ts';
 import { createTemplateApplyProcessor } from './templates/template-apply-processor.ts';
 import { createSmsSendProcessor } from './sms/sms-send-processor.ts';
 import { SmsGateway } from './sms/sms-gateway.ts';
+import { RedisSegmentRateLimiter } from './sms/segment-rate-limiter.ts';
 import { queueSmsReceivedEmails } from './sms/sms-notify.ts';
 import { SmsCampaignScheduler } from './sms/sms-campaign-scheduler.ts';
-import { enabledSmsCarrierIds } from '@carillon/core/sms';
+import { enabledSmsCarrierIds, redisSmsDailyCampaignCounter } from '@carillon/core/sms';
 import { SMS_EVENTS_CHANNEL, type SmsEvent } from '@carillon/contracts/sms-events';
 import { VOICEMAIL_EVENTS_CHANNEL, type VoicemailEvent } from '@carillon/contracts/voicemail-events';
 import { startEmailToFax, type EmailToFaxServer } from './fax/email-to-fax.ts';
@@ -103,8 +104,9 @@ export const QUEUE_SPECS: { [Q in QueueName]: QueueSpec<Q> } = {
     concurrency: 50,
     processor: (ctx) => {
       const publish = channelPublisher<SmsEvent>(ctx, SMS_EVENTS_CHANNEL, 'sms-events');
-      startSmsCampaignScheduler(ctx);
-      return createSmsSendProcessor({ db: ctx.db, gateway: startSmsGateway(ctx, publish), publish });
+      const limits = smsLimitsRedis(ctx);
+      startSmsCampaignScheduler(ctx, limits);
+      return createSmsSendProcessor({ db: ctx.db, gateway: startSmsGateway(ctx, publish, limits), publish });
     },
   },
 };
@@ -113,13 +115,14 @@ export const QUEUE_SPECS: { [Q in QueueName]: QueueSpec<Q> } = {
  * The process's SMPP clients. With a database configured, every enabled
  * carrier is bound at start, so texts are received even before one is sent.
  */
-function startSmsGateway(ctx: ProcessorContext, publish: (event: SmsEvent) => void): SmsGateway {
+function startSmsGateway(ctx: ProcessorContext, publish: (event: SmsEvent) => void, limits: Redis): SmsGateway {
   let box: SecretBox | undefined;
   const gateway = new SmsGateway({
     db: ctx.db,
     // Read on first use: a process that never sends a text never touches the key file.
     box: () => (box ??= secretBox(loadSecretKey(ctx.config))),
     log: ctx.log.child('sms'),
+    rateLimiter: new RedisSegmentRateLimiter(limits),
     enqueue: (accountId, messageId) => enqueueSmsSend(ctx.producer.queue('sms-send'), { accountId, messageId }),
     publish,
     // Like voicemail's: e-mails about texts only while the area is enabled, so nobody hears of an inbox they cannot see.
@@ -138,11 +141,27 @@ function startSmsGateway(ctx: ProcessorContext, publish: (event: SmsEvent) => vo
   return gateway;
 }
 
+/**
+ * The SMS limits every workers process shares, in Redis: the segment rate
+ * limits of each carrier and sender, and the per-account daily cap of
+ * campaign texts. A connection of its own: the rate limiter is asked before
+ * each segment, and must not wait behind BullMQ's blocking commands.
+ */
+function smsLimitsRedis(ctx: ProcessorContext): Redis {
+  const log = ctx.log.child('sms-rate');
+  // Few retries per command: while Redis is down the client pauses sending and asks again. (REDIS_URL is
+  // always set here: readWorkerSettings refuses to start the service without it.)
+  const redis = new Redis(ctx.config.REDIS_URL ?? '', { connectionName: 'carillon:workers-sms-rate', maxRetriesPerRequest: 2 }).on('error', (err: Error) => log.warn('Redis error', { error: err.message }));
+  ctx.onShutdown(async () => void (await redis.quit().catch(() => redis.disconnect())));
+  return redis;
+}
+
 /** The campaign scheduler runs beside the senders, where a database is configured. */
-function startSmsCampaignScheduler(ctx: ProcessorContext): void {
+function startSmsCampaignScheduler(ctx: ProcessorContext, limits: Redis): void {
   if (!ctx.config.DATABASE_URL) return;
   const scheduler = new SmsCampaignScheduler({
     db: ctx.db,
+    dailyCounter: redisSmsDailyCampaignCounter(limits),
     enqueue: (accountId, messageIds) => enqueueCampaignSmsSends(ctx.producer.queue('sms-send'), accountId, messageIds),
     log: ctx.log.child('sms-campaigns'),
   });

@@ -1,10 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createRedisConnection } from '@carillon/core/jobs';
 import { createLogger } from '@carillon/config';
 import { splitSms } from '@carillon/domain';
 import { DEFAULT_SMPP_CLIENT_OPTIONS, SmppClient, type SmppClientOptions, type SubmitOutcome } from '../src/sms/smpp-client.ts';
 import type { DeliveryReceipt } from '../src/sms/delivery-receipt.ts';
 import type { AssembledMessage } from '../src/sms/multipart-assembler.ts';
 import { startTestSmsc, type TestSmsc } from './test-smsc.ts';
+import { RedisSegmentRateLimiter } from '../src/sms/segment-rate-limiter.ts';
+import { REDIS_URL } from './support.ts';
 
 /**
  * The SMPP client against the test SMSC (a real SMPP server on loopback):
@@ -17,6 +21,10 @@ const FROM = '+14155550100';
 
 let smsc: TestSmsc | undefined;
 let client: SmppClient | undefined;
+const redis = createRedisConnection(REDIS_URL);
+afterAll(async () => {
+  await redis.quit();
+});
 afterEach(async () => {
   await client?.close();
   await smsc?.close();
@@ -43,6 +51,8 @@ function connect(s: TestSmsc, overrides: Partial<SmppClientOptions> = {}): Harne
     password: PASSWORD,
     segmentsPerSecond: 10_000,
     senderSegmentsPerSecond: 10_000,
+    rateLimiter: new RedisSegmentRateLimiter(redis),
+    rateLimitKey: randomUUID(),
     reconnectInitialMs: 20,
     reconnectMaxMs: 200,
     throttleInitialMs: 10,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Worker } from 'bullmq';
 import { createLogger } from '@carillon/config';
@@ -15,11 +15,13 @@ import {
   setSmsQuietHours,
   smsCampaignReport,
   submitSmsRegistration,
+  redisSmsDailyCampaignCounter,
 } from '@carillon/core/sms';
 import type { Db } from '@carillon/db';
 import { parseCsv } from '@carillon/domain';
 import { createSmsSendProcessor } from '../src/sms/sms-send-processor.ts';
 import { SmsGateway } from '../src/sms/sms-gateway.ts';
+import { RedisSegmentRateLimiter } from '../src/sms/segment-rate-limiter.ts';
 import { SmsCampaignScheduler } from '../src/sms/sms-campaign-scheduler.ts';
 import { deletePrefix, REDIS_URL, startTestDatabase, uniquePrefix } from './support.ts';
 import { seedAccount, type SeededAccount } from './recording-export-support.ts';
@@ -127,12 +129,14 @@ beforeAll(async () => {
     box: () => box,
     log: createLogger('sms-campaign-test', 'warn', () => undefined),
     enqueue: (accountId, messageId) => enqueueSmsSend(queue, { accountId, messageId }),
+    rateLimiter: new RedisSegmentRateLimiter(connection),
   });
   worker = new Worker('sms-send', createSmsSendProcessor({ db: async () => db, gateway }), { connection: createRedisConnection(REDIS_URL), prefix, concurrency: 20 });
   await worker.waitUntilReady();
   scheduler = new SmsCampaignScheduler({
     db: async () => db,
     enqueue: (accountId, ids) => enqueueCampaignSmsSends(queue, accountId, ids),
+    dailyCounter: redisSmsDailyCampaignCounter(connection),
     log: createLogger('sms-campaign-test', 'warn', () => undefined),
     now: () => clock,
     batchSize: 100,
@@ -304,6 +308,7 @@ describe('a high-volume campaign through the scheduler and the test SMSC', () =>
     const loop = new SmsCampaignScheduler({
       db: async () => db,
       enqueue: (accountId, ids) => enqueueCampaignSmsSends(queue, accountId, ids),
+    dailyCounter: redisSmsDailyCampaignCounter(connection),
       log: createLogger('sms-campaign-loop', 'warn', () => undefined),
       now: () => clock,
       batchSize: 20,
@@ -318,5 +323,64 @@ describe('a high-volume campaign through the scheduler and the test SMSC', () =>
     const counts = smsc.deliveredCounts();
     for (let k = 0; k < 150; k++) expect(counts.get(`1646559${String(k).padStart(4, '0')}|Hi Loop${k}, your code is P${k}. Reply STOP to opt out.`), `line ${k + 2}`).toBe(1);
     expect((await readSmsCampaign(db, account.accountId, created.campaignId))!.counts).toMatchObject({ delivered: 150, pending: 0, queued: 0 });
+  }, 120_000);
+
+  it('defers the lines past the account’s daily cap to the next local day (pending, not failed), counted once for two schedulers', async () => {
+    clock = new Date('2026-06-03T14:00:00Z'); // 10:00 in New York, a day of its own in the count
+    const CAP = 25;
+    const lines = ['phone,firstName,code', ...Array.from({ length: 40 }, (_, k) => `+1646560${String(k).padStart(4, '0')},Cap${k},K${k}`)];
+    const created = await createSmsCampaign(db, admin(), { name: 'Capped', from: FROM, template: TEMPLATE, csv: lines.join('\n') }, clock);
+    expect(created.ok).toBe(true);
+    if (!created.ok) return;
+    // Two workers processes: each its scheduler and its own Redis connection, the count shared.
+    const second = createRedisConnection(REDIS_URL);
+    const schedulers = [connection, second].map(
+      (redis) =>
+        new SmsCampaignScheduler({
+          db: async () => db,
+          enqueue: (accountId, ids) => enqueueCampaignSmsSends(queue, accountId, ids),
+          dailyCounter: redisSmsDailyCampaignCounter(redis),
+          accountDailyCap: CAP,
+          log: createLogger('sms-campaign-cap', 'warn', () => undefined),
+          now: () => clock,
+          batchSize: 10,
+        }),
+    );
+    try {
+      // The count itself, raced from both connections: never more granted than the cap.
+      const counters = [connection, second].map(redisSmsDailyCampaignCounter);
+      const raceAccount = randomUUID();
+      const grants = await Promise.all(Array.from({ length: 20 }, (_, i) => counters[i % 2]!.reserve(raceAccount, '2026-06-03', 3, CAP)));
+      expect(grants.reduce((n, g) => n + g, 0)).toBe(CAP);
+      await counters[0]!.release(raceAccount, '2026-06-03', 4);
+      expect(await counters[1]!.reserve(raceAccount, '2026-06-03', 10, CAP)).toBe(4);
+      const capText = (k: number) => `1646560${String(k).padStart(4, '0')}|Hi Cap${k}, your code is K${k}. Reply STOP to opt out.`;
+      let queued = 0;
+      for (let round = 0; round < 5; round++) {
+        // Both at once: the campaign's lease lets one in; the other finds nothing due.
+        const results = await Promise.all(schedulers.map((s) => s.runOnce()));
+        queued += results.reduce((n, r) => n + r.queued, 0);
+      }
+      expect(queued).toBe(CAP);
+      const waiting = await readSmsCampaign(db, account.accountId, created.campaignId);
+      expect(waiting).toMatchObject({ status: 'running', statusReason: `the account's daily cap of ${CAP} texts is reached: the remaining lines are sent from 2026-06-04` });
+      expect(waiting!.counts).toMatchObject({ pending: 40 - CAP, failed: 0, cancelled: 0 });
+      // Due again at midnight in New York, not before.
+      expect((await db.selectFrom('sms_campaigns').select('next_run_at').where('id', '=', created.campaignId).executeTakeFirstOrThrow()).next_run_at).toEqual(new Date('2026-06-04T04:00:00Z'));
+      await until(async () => (await unsettled()) === 0 && [...Array(CAP).keys()].every((k) => smsc.deliveredCounts().get(capText(k)) === 1), 'the first 25 texts at the SMSC');
+
+      // The next local day (09:00 in New York): the rest, and nothing twice.
+      clock = new Date('2026-06-04T13:00:00Z');
+      for (let round = 0; round < 10; round++) if ((await schedulers[round % 2]!.runOnce()).completed > 0) break;
+      const done = (await readSmsCampaign(db, account.accountId, created.campaignId))!;
+      expect(done).toMatchObject({ status: 'completed', statusReason: null });
+      await until(async () => (await unsettled()) === 0, 'every capped text to settle');
+      expect((await readSmsCampaign(db, account.accountId, created.campaignId))!.counts).toMatchObject({ delivered: 40, pending: 0, failed: 0 });
+      const counts = smsc.deliveredCounts();
+      for (let k = 0; k < 40; k++) expect(counts.get(capText(k)), `line ${k + 2}`).toBe(1);
+    } finally {
+      await Promise.all(schedulers.map((s) => s.close()));
+      await second.quit();
+    }
   }, 120_000);
 });

@@ -10,6 +10,7 @@ import type { Db } from '@carillon/db';
 import { smsKeywordReply } from '@carillon/domain';
 import { createSmsSendProcessor } from '../src/sms/sms-send-processor.ts';
 import { SmsGateway } from '../src/sms/sms-gateway.ts';
+import { RedisSegmentRateLimiter } from '../src/sms/segment-rate-limiter.ts';
 import { deletePrefix, REDIS_URL, startTestDatabase, uniquePrefix } from './support.ts';
 import { seedAccount, type SeededAccount } from './recording-export-support.ts';
 import { startTestSmsc, type TestSmsc } from './test-smsc.ts';
@@ -63,6 +64,7 @@ beforeAll(async () => {
     box: () => box,
     log: createLogger('sms-test', 'info', (line) => logs.push(line)),
     enqueue: (accountId, messageId) => enqueueSmsSend(queue, { accountId, messageId }),
+    rateLimiter: new RedisSegmentRateLimiter(connection),
     // Short enough that the stall is noticed in a second, not the production ten.
     clientOptions: { responseTimeoutMs: 1500, reconnectInitialMs: 50, reconnectMaxMs: 400, throttleInitialMs: 20, throttleMaxMs: 200 },
   });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDeliveryReceipt } from '../src/sms/delivery-receipt.ts';
 import { MultipartAssembler } from '../src/sms/multipart-assembler.ts';
-import { TokenBucket } from '../src/sms/token-bucket.ts';
 
 describe('delivery receipts (SMPP 3.4 appendix B)', () => {
   it('reads id, stat and err from the text', () => {
@@ -41,27 +40,5 @@ describe('inbound multipart reassembly', () => {
     expect(a.expire(999)).toEqual([]);
     expect(a.expire(1000).map((m) => m.text)).toEqual(['b', 'c']);
     expect(a.size).toBe(0);
-  });
-});
-
-describe('token bucket (segments per second)', () => {
-  it('allows its burst, then one token per 1/rate second', () => {
-    const b = new TokenBucket(100, 10, 0);
-    for (let i = 0; i < 10; i++) {
-      expect(b.waitMs(0)).toBe(0);
-      b.take(0);
-    }
-    expect(b.waitMs(0)).toBe(10);
-    expect(b.waitMs(10)).toBe(0);
-    b.take(10);
-    expect(b.waitMs(15)).toBe(5);
-    // 100 segments over one second at most (plus the burst): the rate the bench measures.
-    let sent = 0;
-    const c = new TokenBucket(100, 10, 0);
-    for (let t = 0; t <= 1000; t++) while (c.waitMs(t) === 0) {
-      c.take(t);
-      sent++;
-    }
-    expect(sent).toBe(110);
   });
 });

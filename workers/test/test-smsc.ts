@@ -21,6 +21,8 @@ export interface ReceivedSubmit {
   concatenation: { reference: number; total: number; sequence: number } | null;
   /** Whether the SMSC answered it (false: taken during a stall or just before a drop). */
   answered: boolean;
+  /** performance.now() when it was read: rates are measured on this side. */
+  receivedAt: number;
 }
 
 export interface TestSmscOptions {
@@ -212,6 +214,7 @@ export async function startTestSmsc(options: TestSmscOptions): Promise<TestSmsc>
       dataCoding: Number(pdu.data_coding),
       concatenation: udh?.concatenation ?? null,
       answered,
+      receivedAt: performance.now(),
     };
     received.push(sub);
     return sub;

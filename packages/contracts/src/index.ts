@@ -13,6 +13,7 @@ export * from './workers-heartbeat.ts';
 export * from './call-control.ts';
 export * from './config-changes.ts';
 export * from './sms-events.ts';
+export * from './sms-limits.ts';
 export * from './voicemail-events.ts';
 export * from './channel-message.ts';
 export * from './call-queues.ts';

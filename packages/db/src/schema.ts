@@ -825,6 +825,8 @@ export interface SmsCampaignSettingsTable {
   account_id: string;
   quiet_start: string | null;
   quiet_end: string | null;
+  /** Migration 0046: refuse texts the content check warns about, instead of warning. */
+  require_clean_content: Generated<boolean>;
   updated_at: Timestamp;
 }
 

@@ -11,6 +11,7 @@ export * from './sms-keywords.ts';
 export * from './sms-recipients.ts';
 export * from './sms-campaign-list.ts';
 export * from './sms-quiet-hours.ts';
+export * from './sms-content.ts';
 export * from './queues/index.ts';
 export * from './conference.ts';
 export * from './calendar-event.ts';

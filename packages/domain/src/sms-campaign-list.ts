@@ -14,6 +14,8 @@ import { utf8Length } from './utf8.ts';
 /** Texts a day from one high-volume number (inventory 3 §13), hence rows in one campaign. */
 export const SMS_CAMPAIGN_DAILY_CAP = 250_000;
 export const SMS_CAMPAIGN_MAX_ROWS = SMS_CAMPAIGN_DAILY_CAP;
+/** A2P campaign texts a day from all of an account's numbers together (issue 18), unless the scheduler is given another. */
+export const SMS_ACCOUNT_DAILY_CAP = 250_000;
 /** An uploaded list: 250,000 rows of a number and a few short fields fit well under this. */
 export const SMS_CAMPAIGN_MAX_CSV_BYTES = 16 * 1024 * 1024;
 /** Headers accepted for the number column, compared case-insensitively without spaces, '_' or '-'. */

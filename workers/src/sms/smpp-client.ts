@@ -4,7 +4,7 @@ import { parseDeliveryReceipt, type DeliveryReceipt } from './delivery-receipt.t
 import { MultipartAssembler, type AssembledMessage } from './multipart-assembler.ts';
 import { ESM_TYPE_DELIVERY_RECEIPT, ESM_TYPE_MASK, ESM_UDH_INDICATOR, SmppPdu, smppStatusName, SmppStatus } from './smpp-package.ts';
 import { SmppLink, type SmppLinkOptions } from './smpp-link.ts';
-import { burstFor, TokenBucket } from './token-bucket.ts';
+import type { SegmentRateLimiter } from './segment-rate-limiter.ts';
 
 export interface SmppClientOptions extends Omit<SmppLinkOptions, 'bind' | 'log'> {
   /** One transceiver session, or a transmitter and a receiver where the carrier asks for it. */
@@ -14,6 +14,10 @@ export interface SmppClientOptions extends Omit<SmppLinkOptions, 'bind' | 'log'>
   /** Rate limits in segments per second: the whole bind, and each sender number. */
   segmentsPerSecond: number;
   senderSegmentsPerSecond: number;
+  /** Where the limits are counted: shared by every process bound to the same carrier. */
+  rateLimiter: SegmentRateLimiter;
+  /** Names the carrier's buckets in the limiter (its id): processes with the same key share the limits. */
+  rateLimitKey: string;
   /** First pause after ESME_RTHROTTLED / ESME_RMSGQFUL; doubles while the SMSC keeps refusing, up to throttleMaxMs. */
   throttleInitialMs: number;
   throttleMaxMs: number;
@@ -94,6 +98,9 @@ const RETRY_LATER = new Set<number>([SmppStatus.THROTTLED, SmppStatus.MESSAGE_QU
 
 const addressOf = (number: string): string => number.replace(/^\+/, '');
 
+/** Pause before asking an unreachable limiter again. */
+const LIMITER_RETRY_MS = 500;
+
 /**
  * An SMPP 3.4 client for one carrier account: submits segments through a
  * window, within the rate limits, resends only what the SMSC provably did not
@@ -106,13 +113,14 @@ export class SmppClient {
   private readonly rx: SmppLink | null;
   private readonly queue: SegmentItem[] = [];
   private readonly outstanding = new Map<number, Outstanding>();
-  private readonly bindBucket: TokenBucket;
-  private readonly senderBuckets = new Map<string, TokenBucket>();
   private readonly assembler: MultipartAssembler;
   private throttledUntil = 0;
   private throttleMs: number;
   private pumpTimer: NodeJS.Timeout | null = null;
   private pumpAt = Infinity;
+  /** A pump round is running (it awaits the limiter); a call meanwhile asks for one more round. */
+  private pumping = false;
+  private pumpAgain = false;
   private closed = false;
   private inboundInFlight = 0;
   /** Counters for tests and health: what was written, answered, and dropped unanswered. */
@@ -123,7 +131,6 @@ export class SmppClient {
     const linkOptions = { ...options, log: options.log };
     this.tx = new SmppLink({ ...linkOptions, bind: options.bindMode === 'transceiver' ? 'bind_transceiver' : 'bind_transmitter' });
     this.rx = options.bindMode === 'transmitter_receiver' ? new SmppLink({ ...linkOptions, bind: 'bind_receiver' }) : null;
-    this.bindBucket = new TokenBucket(options.segmentsPerSecond, burstFor(options.segmentsPerSecond), Date.now());
     this.assembler = new MultipartAssembler({ maxPending: options.maxPendingMultipart, maxAgeMs: options.multipartMaxAgeMs });
     this.throttleMs = options.throttleInitialMs;
     this.tx.on('bound', () => this.pump());
@@ -169,40 +176,67 @@ export class SmppClient {
     await Promise.all([this.tx.close(), this.rx?.close()]);
   }
 
-  /** Writes what the window, the rate limits and a throttling pause allow. */
+  /** Writes what the window, the rate limits and a throttling pause allow; one round at a time. */
   private pump(): void {
-    if (this.closed || this.tx.state !== 'bound') return;
-    let now = Date.now();
-    if (this.throttledUntil > now) return this.schedulePump(this.throttledUntil - now);
-    while (this.outstanding.size < this.options.windowSize && this.queue.length > 0) {
-      now = Date.now();
-      const bindWait = this.bindBucket.waitMs(now);
-      if (bindWait > 0) return this.schedulePump(bindWait);
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    this.pumpAgain = false;
+    this.pumpRound()
+      .catch((err: unknown) => {
+        // The limiter (Redis) is unreachable: wait rather than send past the limits.
+        this.options.log.warn('SMS rate limiter unavailable; sending paused', { error: err });
+        this.schedulePump(LIMITER_RETRY_MS);
+      })
+      .finally(() => {
+        this.pumping = false;
+        if (this.pumpAgain) this.pump();
+      });
+  }
+
+  private async pumpRound(): Promise<void> {
+    // Senders whose bucket was empty in this round, and when it has a token again: skipped until then.
+    const senderReadyAt = new Map<string, number>();
+    while (!this.closed && this.tx.state === 'bound' && this.outstanding.size < this.options.windowSize && this.queue.length > 0) {
+      let now = Date.now();
+      if (this.throttledUntil > now) return this.schedulePump(this.throttledUntil - now);
       // The first segment whose sender may send now: one busy sender does not hold the others.
-      let pick = -1;
-      let senderWait = Infinity;
-      for (let i = 0; i < this.queue.length; i++) {
-        const wait = this.senderBucket(this.queue[i]!.message.sms.from, now).waitMs(now);
-        if (wait === 0) {
-          pick = i;
-          break;
-        }
-        senderWait = Math.min(senderWait, wait);
+      const item = this.queue.find((queued) => (senderReadyAt.get(queued.message.sms.from) ?? 0) <= now);
+      if (!item) return this.schedulePump(Math.max(1, Math.min(...senderReadyAt.values()) - now));
+      const sender = item.message.sms.from;
+      // This sender's next segments, as many as the window has room for: one limiter call for all of them.
+      const batch: SegmentItem[] = [];
+      const room = this.options.windowSize - this.outstanding.size;
+      for (const queued of this.queue) {
+        if (queued.message.sms.from === sender) batch.push(queued);
+        if (batch.length >= room) break;
       }
-      if (pick < 0) return this.schedulePump(senderWait);
-      const item = this.queue[pick]!;
-      const pdu = this.submitPdu(item);
-      if (!this.tx.send(pdu)) return; // not written: it stays queued for the next bind
-      this.queue.splice(pick, 1);
-      this.bindBucket.take(now);
-      this.senderBucket(item.message.sms.from, now).take(now);
-      this.stats.written++;
-      const timer = setTimeout(() => this.onResponseTimeout(pdu.sequence_number), this.options.responseTimeoutMs);
-      this.outstanding.set(pdu.sequence_number, { item, timer });
+      const decision = await this.options.rateLimiter.take(this.options.rateLimitKey, sender, batch.length, this.options);
+      now = Date.now();
+      if ('blockedBy' in decision) {
+        if (decision.blockedBy === 'bind') return this.schedulePump(decision.waitMs);
+        senderReadyAt.set(sender, now + decision.waitMs);
+        continue;
+      }
+      for (const next of batch.slice(0, decision.granted)) {
+        // The queue may have changed while the limiter answered (closed, a sibling part refused): that token is spent.
+        const index = this.queue.indexOf(next);
+        if (this.closed || this.tx.state !== 'bound') return;
+        if (index < 0 || this.outstanding.size >= this.options.windowSize) continue;
+        const pdu = this.submitPdu(next);
+        if (!this.tx.send(pdu)) return; // not written: it stays queued for the next bind
+        this.queue.splice(index, 1);
+        this.stats.written++;
+        const timer = setTimeout(() => this.onResponseTimeout(pdu.sequence_number), this.options.responseTimeoutMs);
+        this.outstanding.set(pdu.sequence_number, { item: next, timer });
+      }
     }
   }
 
   private schedulePump(ms: number): void {
+    if (this.closed) return;
     const at = Date.now() + ms;
     if (this.pumpTimer && this.pumpAt <= at) return;
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
@@ -212,17 +246,6 @@ export class SmppClient {
       this.pumpAt = Infinity;
       this.pump();
     }, ms);
-  }
-
-  private senderBucket(sender: string, now: number): TokenBucket {
-    let bucket = this.senderBuckets.get(sender);
-    if (!bucket) {
-      // Forget idle senders once many are known, so the map stays as small as the active set.
-      if (this.senderBuckets.size >= 10_000) for (const [s, b] of this.senderBuckets) if (b.isFull(now)) this.senderBuckets.delete(s);
-      bucket = new TokenBucket(this.options.senderSegmentsPerSecond, burstFor(this.options.senderSegmentsPerSecond), now);
-      this.senderBuckets.set(sender, bucket);
-    }
-    return bucket;
   }
 
   private submitPdu(item: SegmentItem): SmppPdu {

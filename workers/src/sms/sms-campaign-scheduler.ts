@@ -1,5 +1,5 @@
 import type { Logger } from '@carillon/config';
-import { dispatchDueSmsCampaigns, type SmsCampaignDispatchResult } from '@carillon/core/sms';
+import { dispatchDueSmsCampaigns, type SmsCampaignDispatchResult, type SmsDailyCampaignCounter } from '@carillon/core/sms';
 import type { Db } from '@carillon/db';
 
 export interface SmsCampaignSchedulerOptions {
@@ -15,6 +15,9 @@ export interface SmsCampaignSchedulerOptions {
   batchSize?: number;
   maxBacklog?: number;
   dailyCap?: number;
+  /** The per-account daily cap of campaign texts, and where it is counted (Redis: shared by every process). */
+  accountDailyCap?: number;
+  dailyCounter: SmsDailyCampaignCounter;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface SmsCampaignSchedulerOptions {
  * each campaign is leased by one round at a time (see dispatchDueSmsCampaigns).
  */
 export class SmsCampaignScheduler {
-  private readonly opts: Required<Omit<SmsCampaignSchedulerOptions, 'maxBacklog' | 'dailyCap'>> & Pick<SmsCampaignSchedulerOptions, 'maxBacklog' | 'dailyCap'>;
+  private readonly opts: Required<Omit<SmsCampaignSchedulerOptions, 'maxBacklog' | 'dailyCap' | 'accountDailyCap'>> & Pick<SmsCampaignSchedulerOptions, 'maxBacklog' | 'dailyCap' | 'accountDailyCap'>;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private closed = false;
@@ -40,6 +43,8 @@ export class SmsCampaignScheduler {
       now: this.opts.now(),
       batchSize: this.opts.batchSize,
       enqueue: this.opts.enqueue,
+      dailyCounter: this.opts.dailyCounter,
+      ...(this.opts.accountDailyCap !== undefined ? { accountDailyCap: this.opts.accountDailyCap } : {}),
       ...(this.opts.maxBacklog !== undefined ? { maxBacklog: this.opts.maxBacklog } : {}),
       ...(this.opts.dailyCap !== undefined ? { dailyCap: this.opts.dailyCap } : {}),
     });

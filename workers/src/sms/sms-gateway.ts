@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { SmsEvent } from '@carillon/contracts/sms-events';
 import type { DeliveryReceipt } from './delivery-receipt.ts';
 import type { AssembledMessage } from './multipart-assembler.ts';
+import type { SegmentRateLimiter } from './segment-rate-limiter.ts';
 import { DEFAULT_SMPP_CLIENT_OPTIONS, SmppClient, type SmppClientOptions } from './smpp-client.ts';
 
 export interface SmsGatewayDeps {
@@ -20,6 +21,8 @@ export interface SmsGatewayDeps {
   publish?: (event: SmsEvent) => void;
   /** Queues the notification e-mails of a text received (sms-notify.ts); absent: none are sent. */
   notifyReceived?: (accountId: string, messageId: string) => Promise<unknown>;
+  /** The segment rate limits every process bound to a carrier shares (Redis). */
+  rateLimiter: SegmentRateLimiter;
   /** Protocol settings for every client (tests shorten the timeouts). */
   clientOptions?: Partial<Omit<SmppClientOptions, 'onReceipt' | 'onInbound' | 'log'>>;
 }
@@ -75,6 +78,8 @@ export class SmsGateway {
       windowSize: carrier.windowSize,
       segmentsPerSecond: carrier.segmentsPerSecond,
       senderSegmentsPerSecond: carrier.senderSegmentsPerSecond,
+      rateLimiter: this.deps.rateLimiter,
+      rateLimitKey: carrier.id,
       ...this.deps.clientOptions,
       log: this.deps.log.child(`smpp:${carrier.id}`),
       onReceipt: (r) => this.onReceipt(carrier, r),

@@ -14,8 +14,12 @@ export const smsAccess: Record<string, RouteRule> = {
   '/api/sms/registrations': { GET: numbers, POST: numbers },
   '/api/sms/registrations/[id]/review': { POST: settings },
   '/api/sms/quiet-hours': { GET: numbers, PUT: settings },
+  '/api/sms/content-policy': { GET: numbers, PUT: settings },
   '/api/sms/campaigns': { GET: numbers, POST: numbers },
   '/api/sms/campaigns/[id]': { GET: numbers, PATCH: numbers },
   '/api/sms/campaigns/[id]/report': { GET: numbers },
+  // The API of integrations (API tokens): one text at a time, and its status.
+  '/api/sms/messages': { POST: numbers },
+  '/api/sms/messages/[id]': { GET: numbers },
   '/(portal)/admin/phone-system/high-volume-sms': numbers,
 };

@@ -4,3 +4,4 @@ export * from './sms-inbox.ts';
 export * from './sms-registrations.ts';
 export * from './sms-campaigns.ts';
 export * from './sms-numbers.ts';
+export * from './sms-daily-cap.ts';

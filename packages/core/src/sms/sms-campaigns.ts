@@ -1,10 +1,12 @@
 import { sql } from 'kysely';
 import type { Db, SmsCampaignStatus } from '@carillon/db';
-import { campaignRowErrorMessage, nextAllowedSendTime, nextLocalMidnight, readCampaignList, SMS_CAMPAIGN_DAILY_CAP, wallClock, type CampaignListError, type CampaignRowError } from '@carillon/domain';
+import { checkSmsContent, mergeSmsContentWarnings, type SmsContentWarning } from '@carillon/domain';
+import { campaignRowErrorMessage, nextAllowedSendTime, nextLocalMidnight, readCampaignList, SMS_ACCOUNT_DAILY_CAP, SMS_CAMPAIGN_DAILY_CAP, wallClock, type CampaignListError, type CampaignRowError } from '@carillon/domain';
 import { recordAudit, type AuditActor } from '../audit/record-audit.ts';
 import { chooseSmsCarrier } from './sms-carriers.ts';
 import { normaliseSmsNumber, queueOutboundSmsBatch } from './sms-messages.ts';
-import { isHighVolumeNumber, smsQuietHours } from './sms-registrations.ts';
+import { isHighVolumeNumber, smsQuietHours, smsRequiresCleanContent } from './sms-registrations.ts';
+import type { SmsDailyCampaignCounter } from './sms-daily-cap.ts';
 
 /**
  * High-volume campaigns (issue 18, deliverable 2): a template sent from one
@@ -21,7 +23,11 @@ const MAX_STORED_ROW_ERRORS = 10_000;
 /** Recipients inserted per statement (PostgreSQL allows 65,535 parameters; 5 per row). */
 const INSERT_CHUNK = 5_000;
 
-export type SmsCampaignCreateError = { code: 'not_high_volume'; number: string } | { code: 'invalid_number' } | ({ code: 'list' } & { error: CampaignListError });
+export type SmsCampaignCreateError =
+  | { code: 'not_high_volume'; number: string }
+  | { code: 'invalid_number' }
+  | ({ code: 'list' } & { error: CampaignListError })
+  | { code: 'unclean_content'; warnings: SmsContentWarning[] };
 
 export interface SmsCampaignInput {
   name: string;
@@ -37,7 +43,7 @@ export async function createSmsCampaign(
   actor: AuditActor & { accountId: string },
   input: SmsCampaignInput,
   now: Date = new Date(),
-): Promise<{ ok: true; campaignId: string; accepted: number; errors: CampaignRowError[] } | { ok: false; error: SmsCampaignCreateError }> {
+): Promise<{ ok: true; campaignId: string; accepted: number; errors: CampaignRowError[]; warnings: SmsContentWarning[] } | { ok: false; error: SmsCampaignCreateError }> {
   let from: string;
   try {
     from = normaliseSmsNumber(input.from);
@@ -47,6 +53,9 @@ export async function createSmsCampaign(
   if (!(await isHighVolumeNumber(db, actor.accountId, from))) return { ok: false, error: { code: 'not_high_volume', number: from } };
   const list = readCampaignList(input.csv, input.template);
   if (!list.ok) return { ok: false, error: { code: 'list', error: list.error } };
+  // The template and every filled-in text: a field of the list may carry the link.
+  const warnings = mergeSmsContentWarnings([checkSmsContent(input.template), ...list.recipients.map((r) => checkSmsContent(r.text))]);
+  if (warnings.length > 0 && (await smsRequiresCleanContent(db, actor.accountId))) return { ok: false, error: { code: 'unclean_content', warnings } };
   const startAt = input.startAt && input.startAt > now ? input.startAt : now;
   const campaignId = await db.transaction().execute(async (trx) => {
     const campaign = await trx
@@ -80,7 +89,7 @@ export async function createSmsCampaign(
     });
     return campaign.id;
   });
-  return { ok: true, campaignId, accepted: list.recipients.length, errors: list.errors };
+  return { ok: true, campaignId, accepted: list.recipients.length, errors: list.errors, warnings };
 }
 
 export interface SmsCampaignSummary {
@@ -249,6 +258,9 @@ export interface SmsCampaignDispatchOptions {
   maxCampaigns?: number;
   /** Texts per number and local day. */
   dailyCap?: number;
+  /** Campaign texts per account and local day (SMS_ACCOUNT_DAILY_CAP by default), counted by `dailyCounter`. */
+  accountDailyCap?: number;
+  dailyCounter: SmsDailyCampaignCounter;
   /** A campaign waits while this many of its account's A2P texts are still queued or sending (memory stays flat). */
   maxBacklog?: number;
   /** How long a campaign is held by one dispatcher (other workers skip it meanwhile). */
@@ -351,7 +363,32 @@ async function dispatchCampaign(
     await setCampaign({ next_run_at: nextLocalMidnight(now, account.time_zone) });
     return none;
   }
+  // The account's cap, shared by every scheduler: lines past it wait, pending, for the next local day.
+  const accountCap = opts.accountDailyCap ?? SMS_ACCOUNT_DAILY_CAP;
+  const reserved = await opts.dailyCounter.reserve(accountId, day, Math.min(opts.batchSize, room), accountCap);
+  if (reserved === 0) {
+    const tomorrow = nextLocalMidnight(now, account.time_zone);
+    await setCampaign({ next_run_at: tomorrow, status_reason: `the account's daily cap of ${accountCap} texts is reached: the remaining lines are sent from ${wallClock(tomorrow, account.time_zone).date}` });
+    return none;
+  }
+  // What the round did not send goes back. A round that fails keeps its reservation: the day may end a little
+  // under the cap, never over it.
+  const round = await dispatchBatch(db, c, opts, { carrierId, day, limit: reserved, setCampaign });
+  await opts.dailyCounter.release(accountId, day, reserved - round.created);
+  return round.result;
+}
 
+/** Queues up to `limit` pending recipients of a campaign; `created`: the messages it made (what the day's count keeps). */
+async function dispatchBatch(
+  db: Db,
+  c: { id: string; account_id: string; from_number: string },
+  opts: SmsCampaignDispatchOptions,
+  round: { carrierId: string; day: string; limit: number; setCampaign: (values: { next_run_at?: Date; status?: SmsCampaignStatus; status_reason?: string | null; completed_at?: Date }) => Promise<unknown> },
+): Promise<{ result: { queued: number; optedOut: number; completed: boolean }; created: number }> {
+  const none = { queued: 0, optedOut: 0, completed: false };
+  const { carrierId, day, setCampaign } = round;
+  const now = opts.now;
+  const accountId = c.account_id;
   const batch = await db
     .selectFrom('sms_campaign_recipients')
     .select(['line', 'phone_number', 'body'])
@@ -359,11 +396,11 @@ async function dispatchCampaign(
     .where('campaign_id', '=', c.id)
     .where('status', '=', 'pending')
     .orderBy('line')
-    .limit(Math.min(opts.batchSize, room))
+    .limit(round.limit)
     .execute();
   if (batch.length === 0) {
-    await setCampaign({ status: 'completed', completed_at: now, next_run_at: now });
-    return { ...none, completed: true };
+    await setCampaign({ status: 'completed', status_reason: null, completed_at: now, next_run_at: now });
+    return { result: { ...none, completed: true }, created: 0 };
   }
 
   // Opt-outs are honoured before anything is queued (and checked again by the sender at hand-over).
@@ -430,8 +467,8 @@ async function dispatchCampaign(
     }
   }
   // Due again at once: the next batch goes on the next round.
-  await setCampaign({ status: 'running', next_run_at: now });
-  return { queued: toSend.length, optedOut: optedOut.size, completed: false };
+  await setCampaign({ status: 'running', status_reason: null, next_run_at: now });
+  return { result: { queued: toSend.length, optedOut: optedOut.size, completed: false }, created };
 }
 
 function summaryOf(c: {

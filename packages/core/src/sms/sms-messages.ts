@@ -230,3 +230,42 @@ export async function isSmsOptedOut(db: Db, accountId: string, businessNumber: s
     .executeTakeFirst();
   return Boolean(row);
 }
+
+/** An outbound text's state as the API gives it (issue 18: "an API to send and to read status"). */
+export interface SmsMessageStatusView {
+  id: string;
+  from: string;
+  to: string;
+  status: string;
+  reason: string | null;
+  carrierErrorCode: number | null;
+  segments: number;
+  encoding: 'gsm7' | 'ucs2';
+  createdAt: string;
+  sentAt: string | null;
+  completedAt: string | null;
+}
+
+/** One of the account's texts; undefined for another account's id (the same answer as no such text). */
+export async function readSmsMessageStatus(db: Db, accountId: string, messageId: string): Promise<SmsMessageStatusView | undefined> {
+  const m = await db
+    .selectFrom('sms_messages')
+    .select(['id', 'from_number', 'to_number', 'status', 'reason', 'carrier_error_code', 'segments', 'encoding', 'created_at', 'sent_at', 'completed_at'])
+    .where('account_id', '=', accountId)
+    .where('id', '=', messageId)
+    .executeTakeFirst();
+  if (!m) return undefined;
+  return {
+    id: m.id,
+    from: m.from_number,
+    to: m.to_number,
+    status: m.status,
+    reason: m.reason,
+    carrierErrorCode: m.carrier_error_code,
+    segments: m.segments,
+    encoding: m.encoding,
+    createdAt: m.created_at.toISOString(),
+    sentAt: m.sent_at?.toISOString() ?? null,
+    completedAt: m.completed_at?.toISOString() ?? null,
+  };
+}

@@ -166,6 +166,25 @@ export async function setSmsQuietHours(db: Db, actor: AuditActor & { accountId: 
   });
 }
 
+/** Whether the account refuses texts the content check warns about (shortened URLs, spam patterns). */
+export async function smsRequiresCleanContent(db: Db, accountId: string): Promise<boolean> {
+  const row = await db.selectFrom('sms_campaign_settings').select('require_clean_content').where('account_id', '=', accountId).executeTakeFirst();
+  return row?.require_clean_content ?? false;
+}
+
+export async function setSmsRequireCleanContent(db: Db, actor: AuditActor & { accountId: string }, required: boolean): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const before = await smsRequiresCleanContent(trx, actor.accountId);
+    await trx
+      .insertInto('sms_campaign_settings')
+      // A first row keeps the default quiet hours: absent settings mean those, a row with none means "off".
+      .values({ account_id: actor.accountId, quiet_start: DEFAULT_SMS_QUIET_HOURS.start, quiet_end: DEFAULT_SMS_QUIET_HOURS.end, require_clean_content: required })
+      .onConflict((oc) => oc.column('account_id').doUpdateSet({ require_clean_content: required, updated_at: new Date() }))
+      .execute();
+    await recordAudit(trx, actor, { accountId: actor.accountId, action: 'sms_content_policy.updated', targetType: 'sms_campaign_settings', before: { requireCleanContent: before }, after: { requireCleanContent: required } });
+  });
+}
+
 function viewOf(r: {
   id: string;
   phone_number: string;

@@ -110,6 +110,16 @@ export const en = {
   'hvsms.resume': 'Resume',
   'hvsms.cancel': 'Cancel',
   'hvsms.report': 'Report (CSV)',
+  'auditAction.sms_content_policy.updated': 'Text content policy updated',
+  'hvsms.content': 'Content check',
+  'hvsms.content.require': 'Require clean content: refuse texts with shortened URLs or spam patterns (otherwise they are only warned about)',
+  'hvsms.content.saved': 'Content policy saved.',
+  'hvsms.content.warnings': 'Content warnings',
+  'sms.warning.shortened_url': '{domain} is a URL shortener: carriers block links whose destination they cannot see; use your own domain',
+  'sms.warning.spam_phrase': '“{phrase}” reads like spam to carriers’ filters',
+  'sms.warning.shouting': 'Most of the text is in capitals, which carriers’ filters read as spam',
+  'sms.warning.repeated_punctuation': 'Repeated exclamation or question marks read as spam',
+  'sms.warning.money_symbols': 'Repeated currency symbols read as spam',
 } as const;
 
 export const fr: Record<keyof typeof en, string> = {
@@ -223,4 +233,14 @@ export const fr: Record<keyof typeof en, string> = {
   'hvsms.resume': 'Reprendre',
   'hvsms.cancel': 'Annuler',
   'hvsms.report': 'Rapport (CSV)',
+  'auditAction.sms_content_policy.updated': 'Règle de contenu des SMS modifiée',
+  'hvsms.content': 'Contrôle du contenu',
+  'hvsms.content.require': 'Exiger un contenu propre : refuser les SMS avec des URL raccourcies ou des formules de spam (sinon, un simple avertissement)',
+  'hvsms.content.saved': 'Règle de contenu enregistrée.',
+  'hvsms.content.warnings': 'Avertissements sur le contenu',
+  'sms.warning.shortened_url': '{domain} est un raccourcisseur d’URL : les opérateurs bloquent les liens dont ils ne voient pas la destination ; utilisez votre propre domaine',
+  'sms.warning.spam_phrase': '« {phrase} » ressemble à du spam pour les filtres des opérateurs',
+  'sms.warning.shouting': 'Le texte est surtout en majuscules, ce que les filtres des opérateurs lisent comme du spam',
+  'sms.warning.repeated_punctuation': 'Les points d’exclamation ou d’interrogation répétés ressemblent à du spam',
+  'sms.warning.money_symbols': 'Les symboles monétaires répétés ressemblent à du spam',
 } as const;

@@ -1,5 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { z } from 'zod';
+import { smsContentWarningMessage, type SmsContentWarning } from '@carillon/domain';
 import { campaignListErrorMessage, campaignRowErrorMessage, campaignStartInstant, isValidQuietHours, SMS_CAMPAIGN_MAX_CSV_BYTES, type CampaignRowError } from '@carillon/domain';
 import { createSmsCampaign, type SmsCampaignCreateError, type SmsRegistrationError } from '@carillon/core/sms';
 import type { AuditActor, AuthenticatedSession } from '@carillon/core';
@@ -37,6 +38,18 @@ export const smsQuietHoursSchema = z
   })
   .strict();
 
+export const smsContentPolicySchema = z.object({ requireCleanContent: z.boolean() }).strict();
+
+/** Content warnings as the API gives them: the code, its details, and the sentence. */
+export const smsContentWarningsJson = (warnings: SmsContentWarning[]) => warnings.map((w) => ({ ...w, message: smsContentWarningMessage(w) }));
+
+/** A text refused because the account requires clean content; the same answer for campaigns, the composer and the API. */
+export const uncleanContentResponse = (warnings: SmsContentWarning[]): Response =>
+  json(
+    { error: 'unclean_content', message: `the account requires clean content: ${warnings.map(smsContentWarningMessage).join('; ')}`, warnings: smsContentWarningsJson(warnings) },
+    { status: 400 },
+  );
+
 export const smsCampaignActionSchema = z.object({ action: z.enum(['pause', 'resume', 'cancel']) }).strict();
 
 /** The form fields of a new campaign, beside its `file` (the CSV list). */
@@ -70,6 +83,8 @@ function campaignErrorResponse(error: SmsCampaignCreateError): Response {
       return json({ error: 'invalid_number', message: 'not a phone number' }, { status: 400 });
     case 'not_high_volume':
       return json({ error: 'not_high_volume', message: `${error.number} is not approved for high volume: submit its registration first` }, { status: 400 });
+    case 'unclean_content':
+      return uncleanContentResponse(error.warnings);
     case 'list': {
       const status = error.error.code === 'too_large' ? 413 : 400;
       const errors = error.error.code === 'no_valid_row' ? error.error.errors.map((e) => ({ ...e, message: campaignRowErrorMessage(e) })) : undefined;
@@ -118,7 +133,7 @@ export async function createCampaignFromForm(rt: Runtime, auth: AuthenticatedSes
   const result = await createSmsCampaign(rt.db, { ...actor, accountId: auth.account.id }, { name: parsed.data.name, from: parsed.data.from, template: parsed.data.template, csv, ...(startAt ? { startAt } : {}) });
   if (!result.ok) return campaignErrorResponse(result.error);
   return json(
-    { id: result.campaignId, accepted: result.accepted, rejected: result.errors.length, errors: result.errors.slice(0, 1000).map((e: CampaignRowError) => ({ ...e, message: campaignRowErrorMessage(e) })) },
+    { id: result.campaignId, accepted: result.accepted, rejected: result.errors.length, warnings: smsContentWarningsJson(result.warnings), errors: result.errors.slice(0, 1000).map((e: CampaignRowError) => ({ ...e, message: campaignRowErrorMessage(e) })) },
     { status: 201 },
   );
 }

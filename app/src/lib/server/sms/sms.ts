@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AuthenticatedSession } from '@carillon/core';
 import { enqueueSmsSend } from '@carillon/core/jobs';
-import { failUnqueuedSms, queueUserSms, SMS_SEARCH_MAX_RESULTS, type UserSmsSendError } from '@carillon/core/sms';
+import { failUnqueuedSms, queueUserSms, SMS_SEARCH_MAX_RESULTS, smsRequiresCleanContent, type UserSmsSendError } from '@carillon/core/sms';
+import { checkSmsContent } from '@carillon/domain';
+import { smsContentWarningsJson, uncleanContentResponse } from './sms-campaigns.ts';
 import { appJobs } from '../jobs.ts';
 import type { Runtime } from '../runtime.ts';
 
@@ -61,28 +63,37 @@ export function smsSendErrorMessage(error: UserSmsSendError): string {
   }
 }
 
-/**
- * Stores and queues a user's text: one sms-send job per recipient (the
- * workers own SMPP). A queue that cannot be reached fails the texts with the
- * reason rather than leave them queued for ever.
- */
+/** Stores and queues a user's text: one sms-send job per recipient (the workers own SMPP). */
 export async function sendUserSms(rt: Runtime, auth: AuthenticatedSession, body: z.output<typeof smsSendSchema>): Promise<Response> {
   const user = { accountId: auth.account.id, userId: auth.user.id };
+  const warnings = checkSmsContent(body.body);
+  if (warnings.length > 0 && (await smsRequiresCleanContent(rt.db, user.accountId))) return uncleanContentResponse(warnings);
   const result = await queueUserSms(rt.db, user, { ...body, sendId: body.sendId ?? randomUUID() });
   if (!result.ok) {
     const error = result.error.code === 'recipients' ? (result.error.errors[0]?.code ?? 'recipients') : result.error.code;
     return json({ error, message: smsSendErrorMessage(result.error), ...(result.error.code === 'recipients' ? { errors: result.error.errors } : {}) }, { status: 400 });
   }
+  const unqueued = await enqueueSmsSends(rt, user.accountId, result.messageIds);
+  if (unqueued) return unqueued;
+  return json({ messageIds: result.messageIds, conversationIds: result.conversationIds, warnings: smsContentWarningsJson(warnings) }, { status: 201 });
+}
+
+/**
+ * Hands stored texts to the workers (one sms-send job each). A queue that
+ * cannot be reached fails the texts with the reason rather than leave them
+ * queued for ever: the 503 answered then, or null once they are queued.
+ */
+export async function enqueueSmsSends(rt: Runtime, accountId: string, messageIds: string[]): Promise<Response | null> {
   try {
     const queue = appJobs(rt).producer.queue('sms-send');
-    await withTimeout(Promise.all(result.messageIds.map((messageId) => enqueueSmsSend(queue, { accountId: user.accountId, messageId }))), 10_000);
+    await withTimeout(Promise.all(messageIds.map((messageId) => enqueueSmsSend(queue, { accountId, messageId }))), 10_000);
+    return null;
   } catch (err) {
     const message = 'the job queue is unavailable; try again later';
-    rt.log.error('texts not queued', { count: result.messageIds.length, error: err instanceof Error ? err.message : String(err) });
-    await failUnqueuedSms(rt.db, user.accountId, result.messageIds, message);
+    rt.log.error('texts not queued', { count: messageIds.length, error: err instanceof Error ? err.message : String(err) });
+    await failUnqueuedSms(rt.db, accountId, messageIds, message);
     return json({ error: 'queue_unavailable', message }, { status: 503 });
   }
-  return json({ messageIds: result.messageIds, conversationIds: result.conversationIds }, { status: 201 });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -1,7 +1,8 @@
 import { smsListQuery, smsSearchQuery, smsSendSchema } from '../../sms/sms.ts';
 import { z } from 'zod';
-import { smsCampaignActionSchema, smsCampaignFormSchema, smsQuietHoursSchema, smsRegistrationReviewSchema, smsRegistrationSchema } from '../../sms/sms-campaigns.ts';
+import { smsCampaignActionSchema, smsCampaignFormSchema, smsContentPolicySchema, smsQuietHoursSchema, smsRegistrationReviewSchema, smsRegistrationSchema } from '../../sms/sms-campaigns.ts';
 import type { Operation } from '../operations.ts';
+import { smsApiSendSchema } from '../../sms/sms-api.ts';
 
 /** Text messages (issue 18). Unreleased: these answer 404 unless ENABLE_UNRELEASED names `sms`. */
 export const smsOperations: Operation[] = [
@@ -16,6 +17,8 @@ export const smsOperations: Operation[] = [
   { route: '/api/sms/registrations/[id]/review', method: 'POST', summary: 'Approve or reject a pending high-volume registration (unreleased)', body: smsRegistrationReviewSchema },
   { route: '/api/sms/quiet-hours', method: 'GET', summary: 'The account’s campaign quiet hours and time zone (unreleased)' },
   { route: '/api/sms/quiet-hours', method: 'PUT', summary: 'Set or clear the campaign quiet hours (unreleased)', body: smsQuietHoursSchema },
+  { route: '/api/sms/content-policy', method: 'GET', summary: 'Whether the account requires clean content: texts with shortened URLs or spam patterns refused, not only warned about (unreleased)' },
+  { route: '/api/sms/content-policy', method: 'PUT', summary: 'Require clean content, or only warn (unreleased)', body: smsContentPolicySchema },
   { route: '/api/sms/campaigns', method: 'GET', summary: 'The account’s SMS campaigns (unreleased)' },
   {
     route: '/api/sms/campaigns',
@@ -26,5 +29,14 @@ export const smsOperations: Operation[] = [
   },
   { route: '/api/sms/campaigns/[id]', method: 'GET', summary: 'A campaign and its progress (unreleased)' },
   { route: '/api/sms/campaigns/[id]', method: 'PATCH', summary: 'Pause, resume or cancel a campaign (unreleased)', body: smsCampaignActionSchema },
+  {
+    route: '/api/sms/messages',
+    method: 'POST',
+    summary:
+      'Send one A2P text from a number approved for high volume, with an API token (Authorization: Bearer) whose role manages numbers; 201 with the message, its status and content warnings (200 and the first message for an idempotency key already used); 400 bad body, too long, not approved or unclean content where the account requires clean content; 409 opted out or no A2P carrier (unreleased)',
+    body: smsApiSendSchema,
+    status: 201,
+  },
+  { route: '/api/sms/messages/[id]', method: 'GET', summary: 'One of the account’s texts and its status: queued, sending, sent, delivered, failed (with the carrier’s error code) or unknown; 404 for another account’s (unreleased)' },
   { route: '/api/sms/campaigns/[id]/report', method: 'GET', summary: 'A campaign’s report, one CSV line per uploaded line (unreleased)', produces: ['text/csv'] },
 ];
