@@ -81,8 +81,8 @@ export const conferenceEvent = z.discriminatedUnion('type', [
     ...eventBase,
     type: z.literal('command-result'),
     commandId: z.string().uuid(),
-    /** `not_found`: no such conference on that node, or no such member in it. */
-    outcome: z.enum(['done', 'not_found', 'refused', 'failed']),
+    /** `not_found`: no such conference in progress on that node; `no_member`: the conference has no such member now. */
+    outcome: z.enum(['done', 'not_found', 'no_member', 'refused', 'failed']),
     reason: z.string().max(500).optional(),
     /** For `roster`. */
     roster: conferenceRoster.optional(),

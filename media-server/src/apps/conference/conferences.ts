@@ -106,7 +106,7 @@ export interface ConferenceObserver {
 }
 
 /** Why a command of the host's console is not done. */
-export type ConsoleRefusal = { kind: 'not_found' | 'refused'; reason: string };
+export type ConsoleRefusal = { kind: 'not_found' | 'no_member' | 'refused'; reason: string };
 
 /**
  * A conference in progress on this node: the host's (one per host code), its members, and the
@@ -300,7 +300,7 @@ export class Conference {
   /** The console's "remove": the member's call ends (BYE), the others hear it leave. */
   remove(id: string): ConsoleRefusal | null {
     const m = this.member(id);
-    if (!m) return { kind: 'not_found', reason: 'no such member in the conference' };
+    if (!m) return { kind: 'no_member', reason: 'no such member in the conference' };
     m.end();
     return null;
   }
@@ -383,7 +383,7 @@ export class Conferences {
    * A command of the host's console (contracts/conference-control.ts) on the conference it names:
    * `not_found` when that conference is not in progress here (or has no such member).
    */
-  command(command: ConferenceCommand): { outcome: 'done' | 'not_found' | 'refused'; reason?: string; roster?: ConferenceRoster } {
+  command(command: ConferenceCommand): { outcome: 'done' | 'not_found' | 'no_member' | 'refused'; reason?: string; roster?: ConferenceRoster } {
     const conference = this.find(command.accountId, command.hostExtensionId);
     if (!conference) return { outcome: 'not_found', reason: 'the conference is not in progress' };
     const refusal = (r: ConsoleRefusal | null) => (r ? { outcome: r.kind, reason: r.reason } : { outcome: 'done' as const });
@@ -392,7 +392,7 @@ export class Conferences {
         return { outcome: 'done', roster: conference.roster() };
       case 'mute': {
         const member = conference.member(command.memberId);
-        if (!member) return { outcome: 'not_found', reason: 'no such member in the conference' };
+        if (!member) return { outcome: 'no_member', reason: 'no such member in the conference' };
         conference.setMute(member, command.muted, 'host');
         return { outcome: 'done' };
       }
