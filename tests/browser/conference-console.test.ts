@@ -234,6 +234,19 @@ describe('bad input and other users', () => {
       socket.close();
     }
     expect((await bob.json('POST', '/api/me/conference/console', { type: 'lock', locked: true })).status).toBe(409);
+    // Nor can the administrator of another account.
+    const beta = new HttpClient(product.url);
+    expect((await activate(beta, (await product.createAccount(['--company', 'Beta Corp', '--email', 'boss@beta.example'])).link)).status).toBe(303);
+    const betaSocket = (await liveSocket(product.url, beta, 'conference')).socket;
+    try {
+      expect(await betaSocket.emitWithAck('conference:watch', { hostExtensionId: aliceExtensionId })).toEqual({ error: 'forbidden' });
+    } finally {
+      betaSocket.close();
+    }
+    const betaCommand = await beta.json('POST', '/api/me/conference/console', { type: 'lock', locked: true });
+    // Their command reaches only their own conference: not in progress (409), or none without an extension (404).
+    const boss = await db.selectFrom('users').select('extension_id').where('email', '=', 'boss@beta.example').executeTakeFirstOrThrow();
+    expect(betaCommand.status).toBe(boss.extension_id ? 409 : 404);
     expect(await (await alice.get('/api/me/conference/console')).json()).toMatchObject({ live: true, roster: { locked: false } });
 
     again.rtp.press('*3');
