@@ -1,7 +1,5 @@
-import type { Redis } from 'ioredis';
-import type { Logger } from '@carillon/config';
-import type { CallOwner } from '@carillon/contracts/call-control';
 import { CONFERENCE_EVENTS_CHANNEL, CONFERENCE_OWNER_TTL_MS, conferenceOwnerKey, type ConferenceChange, type ConferenceEvent } from '@carillon/contracts/conference-control';
+import { NodeRecords } from './call-ownership.ts';
 
 /** A conference as the control channel names it. */
 interface NamedConference {
@@ -15,28 +13,17 @@ interface NamedConference {
  * and each change goes out on the conference events channel for the app to relay to the console.
  * Fire and forget, as call ownership: a conference never waits for Redis.
  */
-export class RedisConferenceEvents {
-  private readonly redis: Redis;
-  private readonly nodeId: string;
-  private readonly log: Logger;
-
-  constructor(redis: Redis, nodeId: string, log: Logger) {
-    this.redis = redis;
-    this.nodeId = nodeId;
-    this.log = log;
-  }
-
+export class RedisConferenceEvents extends NodeRecords {
   opened(c: NamedConference): void {
-    const owner: CallOwner = { nodeId: this.nodeId, accountId: c.accountId };
-    this.redis.set(conferenceOwnerKey(c.accountId, c.hostExtensionId), JSON.stringify(owner), 'PX', CONFERENCE_OWNER_TTL_MS).catch((err: unknown) => this.log.warn('conference owner not recorded', { error: err }));
+    this.quietly(this.redis.set(conferenceOwnerKey(c.accountId, c.hostExtensionId), this.owner(c.accountId), 'PX', CONFERENCE_OWNER_TTL_MS), 'conference owner not recorded');
   }
 
   changed(c: NamedConference, change: ConferenceChange): void {
     const event = { ...change, accountId: c.accountId, hostExtensionId: c.hostExtensionId } as ConferenceEvent;
-    this.redis.publish(CONFERENCE_EVENTS_CHANNEL, JSON.stringify(event)).catch((err: unknown) => this.log.warn('conference event not published', { error: err }));
+    this.quietly(this.redis.publish(CONFERENCE_EVENTS_CHANNEL, JSON.stringify(event)), 'conference event not published');
   }
 
   closed(c: NamedConference): void {
-    this.redis.del(conferenceOwnerKey(c.accountId, c.hostExtensionId)).catch((err: unknown) => this.log.warn('conference owner not removed; it expires on its own', { error: err }));
+    this.quietly(this.redis.del(conferenceOwnerKey(c.accountId, c.hostExtensionId)), 'conference owner not removed; it expires on its own');
   }
 }
