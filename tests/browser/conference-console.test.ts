@@ -179,6 +179,12 @@ describe('the host\'s conference console', () => {
     expect(await row('105').innerText()).toContain('called in');
     await expect.poll(() => recent(host, CALLED_TONE) > HEARD && called.levelSince(Date.now() - 600, HOST_TONE) > HEARD, { timeout: 20_000 }).toBe(true);
 
+    // An extension with no registered phone: the console says why it did not join, and lists no one more.
+    await page.getByTestId('conference-dial-out').getByLabel('Call an extension into the conference').fill('104');
+    await page.getByRole('button', { name: 'Dial out', exact: true }).click();
+    await page.getByText('104 did not join: no phone of it can be reached.').waitFor();
+    expect(await rows().count()).toBe(3);
+
     // The host's *3 ends the conference: every leg, the called-in one too, gets its BYE; the console shows it ended.
     host.rtp.press('*3');
     for (const run of [host.sipp, p1.sipp, uas]) {
@@ -195,6 +201,7 @@ describe('the host\'s conference console', () => {
       ['conference.lock', aliceExtensionId, 'done'],
       ['conference.lock', aliceExtensionId, 'done'],
       ['conference.remove', aliceExtensionId, 'done'],
+      ['conference.dial-out', aliceExtensionId, 'done'],
       ['conference.dial-out', aliceExtensionId, 'done'],
     ]);
   });

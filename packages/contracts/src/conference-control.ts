@@ -91,6 +91,8 @@ export const conferenceEvent = z.discriminatedUnion('type', [
   z.object({ ...eventBase, type: z.literal('member-left'), memberId }),
   z.object({ ...eventBase, type: z.literal('member-muted'), memberId, muted: z.boolean() }),
   z.object({ ...eventBase, type: z.literal('locked'), locked: z.boolean() }),
+  /** A console's dial-out that never joined, and why (busy, no answer, no registered phone, declined, failed). */
+  z.object({ ...eventBase, type: z.literal('dial-out-failed'), number: dialOutNumber, outcome: z.enum(['busy', 'no-answer', 'unavailable', 'rejected', 'failed']) }),
   /** The host ended it (`*3`), or its last member left. */
   z.object({ ...eventBase, type: z.literal('ended') }),
 ]);

@@ -1,5 +1,5 @@
 import { ACCESS_CODE_ATTEMPTS, commandAllowed, commandsOf, CONFERENCE_COMMANDS, type ConferenceRole, type ConferenceSettings } from '@carillon/domain';
-import { CallEndedError, RoomFullError, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
+import { CallEndedError, RoomFullError, type BridgeOutcome, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
 import type { ConferenceAccess } from './conference-access.ts';
 import { CONFERENCE_TEXTS, roomRoleOf, type ConferenceTexts } from './conference-texts.ts';
 import { MemberVoice, ROOM_ONLY, type Conference, type ConferenceMember, type Conferences } from './conferences.ts';
@@ -140,20 +140,23 @@ async function dialIn(call: CallHandle, conference: Conference, room: { accountI
     applyMute: (muted) => party?.setMute(muted) ?? Promise.resolve(),
     end: () => hangup.abort(),
   };
+  let outcome: BridgeOutcome['outcome'] = 'failed';
   try {
-    await call.dialOut({ kind: 'extension', accountId: call.accountId, extensionId: extension.id, extensionNumber: extension.number, direction: 'internal' }, room, 'speaker', {
+    ({ outcome } = await call.dialOut({ kind: 'extension', accountId: call.accountId, extensionId: extension.id, extensionNumber: extension.number, direction: 'internal' }, room, 'speaker', {
       hangup: stop,
       onJoined: (joined) => {
         party = joined;
         conference.joined(member);
         void joined.setMute(conference.mutedNow(member)).catch(() => undefined);
       },
-    });
+    }));
   } catch {
-    // The placing call ended, the room is full, or the extension cannot be rung: nobody joined, and the console shows no one.
+    // The placing call ended, the room is full, or the extension cannot be rung: nobody joined.
   } finally {
     await conference.left(member);
   }
+  // Never joined: the console says why (an answered party that left is told as a member leaving).
+  if (party === null && outcome !== 'answered') conference.dialOutFailed(extension.number, outcome);
 }
 
 /** `*` then a key, while the member is in the room (§5.3). */

@@ -318,6 +318,11 @@ export class Conference {
     return null;
   }
 
+  /** The console's dial-out to `number` ended without its party joining: the console is told why. */
+  dialOutFailed(number: string, outcome: Extract<ConferenceChange, { type: 'dial-out-failed' }>['outcome']): void {
+    this.observer?.changed(this, { type: 'dial-out-failed', number, outcome });
+  }
+
   private viewOf(member: ConferenceMember): ConferenceMemberView {
     return {
       id: this.ids.get(member)!.id,

@@ -86,6 +86,12 @@ export const en = {
   'conference.console.unknownExtension': 'That number is not a user’s extension of the account.',
   'conference.console.invalidNumber': 'Enter an extension number (2 to 8 digits).',
   'conference.console.error': 'That did not work ({reason}).',
+  'conference.console.dialOutFailed': '{number} did not join: {why}.',
+  'conference.console.outcome.busy': 'busy',
+  'conference.console.outcome.no-answer': 'no answer',
+  'conference.console.outcome.unavailable': 'no phone of it can be reached',
+  'conference.console.outcome.rejected': 'declined',
+  'conference.console.outcome.failed': 'the call failed',
 };
 
 export const fr: Record<keyof typeof en, string> = {
@@ -175,4 +181,10 @@ export const fr: Record<keyof typeof en, string> = {
   'conference.console.unknownExtension': 'Ce numéro n’est pas le poste d’un utilisateur du compte.',
   'conference.console.invalidNumber': 'Saisissez un numéro de poste (2 à 8 chiffres).',
   'conference.console.error': 'Cela n’a pas fonctionné ({reason}).',
+  'conference.console.dialOutFailed': '{number} n’est pas entré : {why}.',
+  'conference.console.outcome.busy': 'occupé',
+  'conference.console.outcome.no-answer': 'pas de réponse',
+  'conference.console.outcome.unavailable': 'aucun de ses téléphones n’est joignable',
+  'conference.console.outcome.rejected': 'refusé',
+  'conference.console.outcome.failed': 'l’appel a échoué',
 };
