@@ -21,6 +21,7 @@ import {
 import { liveCounts } from './health.ts';
 import { CallControlChannel } from './control/call-control-channel.ts';
 import { RedisCallOwnership } from './control/call-ownership.ts';
+import { RedisConferenceEvents } from './control/conference-ownership.ts';
 
 const config = loadConfigOrExit();
 const { redisUrl, nodeId } = readSettingsOrExit();
@@ -82,7 +83,17 @@ const media = await MediaEngine.start({
   packetIo: config.MEDIA_NATIVE,
   ...(config.SIP_PUBLIC_ADDRESS ? { advertisedAddress: config.SIP_PUBLIC_ADDRESS } : {}),
 });
-const edge = await SipEdge.start({ config, db, redis, media, secrets: secretBox(loadSecretKey(config)), log, nodeId, ownership: new RedisCallOwnership(redis, nodeId, log.child('control')) });
+const edge = await SipEdge.start({
+  config,
+  db,
+  redis,
+  media,
+  secrets: secretBox(loadSecretKey(config)),
+  log,
+  nodeId,
+  ownership: new RedisCallOwnership(redis, nodeId, log.child('control')),
+  conferenceEvents: new RedisConferenceEvents(redis, nodeId, log.child('control')),
+});
 // Commands from the app to this node's calls, and changes of account configuration (a subscriber needs a connection of its own).
 const subscriber = redis.duplicate({ connectionName: `carillon:media-server:${nodeId}:control` });
 // Its errors are the main connection's (same server), which are logged above; ioredis resubscribes on reconnect.
@@ -94,6 +105,7 @@ const control = await CallControlChannel.start({
   log: log.child('control'),
   targets: {
     findCall: (callId) => edge.calls.controlledCall(callId),
+    conferenceCommand: (command) => edge.calls.conferences?.command(command) ?? { outcome: 'not_found', reason: 'conferences are not available on this node' },
     configChanged: (change) => edge.invalidateAccountConfig(change.accountId, change.subjects),
   },
 });

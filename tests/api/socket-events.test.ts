@@ -61,7 +61,10 @@ async function expectAppAnswers(): Promise<void> {
 }
 
 /** Arguments of the events that take some, well formed. */
-const VALID_PAYLOADS: Partial<Record<SocketEventName, unknown[]>> = { 'queues:supervise': [{ queueIds: ['00000000-0000-4000-8000-000000000001'] }] };
+const VALID_PAYLOADS: Partial<Record<SocketEventName, unknown[]>> = {
+  'queues:supervise': [{ queueIds: ['00000000-0000-4000-8000-000000000001'] }],
+  'conference:watch': [{ hostExtensionId: '00000000-0000-4000-8000-000000000001' }],
+};
 /** The gate's refusals, before any handler runs. */
 const GATE_ERRORS = ['rate_limited', 'unauthenticated', 'unknown_event', 'forbidden', 'invalid_payload', 'internal'];
 
@@ -145,6 +148,12 @@ describe('unreleased areas', () => {
   it('answers the call queues\' supervisor view as not found while the area is hidden', async () => {
     const socket = await connect(admin);
     expect(await socket.timeout(ACK_WAIT_MS).emitWithAck('queues:supervise', { queueIds: ['00000000-0000-4000-8000-000000000001'] })).toEqual({ error: 'not_found' });
+    socket.close();
+  });
+
+  it('answers the conference console\'s watch as not found while the area is hidden', async () => {
+    const socket = await connect(admin);
+    expect(await socket.timeout(ACK_WAIT_MS).emitWithAck('conference:watch', { hostExtensionId: '00000000-0000-4000-8000-000000000001' })).toEqual({ error: 'not_found' });
     socket.close();
   });
 });

@@ -26,6 +26,12 @@ const BUILT_ACTIONS = [
   'call.transfer',
   'call.start-recording',
   'call.stop-recording',
+  // app/src/lib/server/conference-console.ts: `conference.${request.type}`
+  'conference.mute',
+  'conference.mute-all',
+  'conference.lock',
+  'conference.remove',
+  'conference.dial-out',
 ];
 
 function* tsFiles(dir: string): Generator<string> {

@@ -183,6 +183,8 @@ export const SOCKET_EVENTS = {
   // The call queues' supervisor view (issue 15): admins and queue managers alike, so the handler checks each queue
   // (supervisableQueues) and answers not_found for any other.
   'queues:supervise': { access: 'authenticated', payload: z.tuple([z.object({ queueIds: z.array(z.string().uuid()).min(1).max(50) }).strict()]) },
+  // The host's conference console (issue 16): the handler refuses any conference but the caller's own.
+  'conference:watch': { access: perm('self.calls'), payload: z.tuple([z.object({ hostExtensionId: z.string().uuid() }).strict()]) },
 } as const satisfies Record<string, SocketEventSpec>;
 
 export type SocketEventName = keyof typeof SOCKET_EVENTS;

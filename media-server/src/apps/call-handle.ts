@@ -185,8 +185,8 @@ export interface DialOutOptions {
   fromName?: string;
   /** Aborting it hangs the leg up (BYE, or CANCEL while it rings). */
   hangup?: AbortSignal;
-  /** Called once the party is in the room. */
-  onJoined?: () => void;
+  /** Called once the party is in the room, with its mute there (a speaker's voice dropped after the header, as `setRoomMute`). */
+  onJoined?: (party: { setMute(muted: boolean): Promise<void> }) => void;
 }
 
 /** 'rejected' (603): a party declined the call (its phone's Decline, or 2 when screening). */

@@ -43,7 +43,7 @@ import { pagingGroupsSource } from './paging-groups-source.ts';
 import { sharedLinesSource } from './shared-lines-source.ts';
 import { conferenceDialIns } from '@carillon/core/conference';
 import { ivrModeOf } from '@carillon/core/ivr';
-import { Conferences } from '../apps/conference/conferences.ts';
+import { Conferences, type ConferenceObserver } from '../apps/conference/conferences.ts';
 import type { ConferenceAccess } from '../apps/conference/conference-access.ts';
 import { staticAudioPath } from '../media/index.ts';
 import type { CallPresenceTracker } from '../presence/call-presence.ts';
@@ -81,6 +81,8 @@ export interface CallEngineDeps {
   unreleased?: readonly string[];
   /** The conference bridge's access codes (calls/conference-access-source.ts): conference calls reach the application only with it and the area 'conference'. */
   conferenceAccess?: ConferenceAccess;
+  /** Where the conferences of this node are told (control/conference-ownership.ts: the owner key and the events for the hosts' consoles). */
+  conferenceEvents?: ConferenceObserver;
   /** Mailboxes by phone (calls/mailbox-phone-access.ts): `*86` reaches the caller's mailbox only with it and the area 'voicemail'. */
   mailboxAccess?: MailboxAccess;
   /** The shared Redis: call queues' live state (unreleased area 'queues'), and park locations' (one call per location across nodes; unreleased area 'park'). */
@@ -133,6 +135,8 @@ export class CallEngine {
   private readonly appCtx: AppCallContext;
   /** The rooms application calls join (conferences), opened with their first member and closed with their last. */
   readonly rooms: RoomRegistry;
+  /** The conferences in progress on this node (the area 'conference'), for the hosts' consoles; null without the area. */
+  readonly conferences: Conferences | null;
   private readonly stopTrunkRefresh: () => void;
   /**
    * What the dial plan reads of each account (extensions, numbers, users' calling rights, trunk, settings),
@@ -154,6 +158,7 @@ export class CallEngine {
     const queueAgentCodes = Boolean(deps.mailboxes && deps.redis && deps.unreleased?.includes('queues'));
     // The conference bridge only where the area 'conference' is enabled; otherwise dial-in numbers route as other numbers.
     const conference = deps.unreleased?.includes('conference') ?? false;
+    this.conferences = conference && deps.conferenceAccess ? new Conferences(deps.conferenceEvents ?? null) : null;
     // The IVR application (below) runs where the area 'ivr' is enabled and mailboxes exist; there a single-level account's company number always reaches it (AR-01).
     const ivrArea = Boolean(deps.mailboxes && deps.unreleased?.includes('ivr'));
     // Shared lines (the area 'shared_lines', with mailboxes for their voicemail): the routing snapshot then holds the lines' group caller IDs (SL-08), and the dial plan sends a line's number to the shared-line application.
@@ -255,7 +260,7 @@ export class CallEngine {
                 },
               }
             : {}),
-          ...(conference && deps.conferenceAccess ? { conference: { access: deps.conferenceAccess, conferences: new Conferences(), music: staticAudioPath('hold-music.wav') } } : {}),
+          ...(conference && deps.conferenceAccess && this.conferences ? { conference: { access: deps.conferenceAccess, conferences: this.conferences, music: staticAudioPath('hold-music.wav') } } : {}),
         })
       : {};
     this.rooms = new RoomRegistry(deps.media);

@@ -23,8 +23,11 @@ export interface RoomDialOutRequest {
   stop: AbortSignal;
   /** The forks exist: their Call-IDs must reach them from now on (the party's BYE, a retransmitted 2xx). */
   onForks(forks: CalleeForks): void;
-  /** The party is in the room; `play` plays to it alone (instead of the room) and resolves at the audio's end. */
-  onJoined?: (party: { play(file: string): Promise<void> }) => void;
+  /**
+   * The party is in the room; `play` plays to it alone (instead of the room) and resolves at the audio's end;
+   * `setMute` drops or lets through what it says (a listener stays unheard).
+   */
+  onJoined?: (party: { play(file: string): Promise<void>; setMute(muted: boolean): Promise<void> }) => void;
   /** Played to the party alone once it answers, before it joins the room (a queue's agent hears who it calls back). */
   announce?: { file: string };
 }
@@ -75,7 +78,14 @@ export async function dialIntoRoom(ctx: RoomDialOutContext, req: RoomDialOutRequ
           joined = playTo(held, PARTY_LEG, req.announce, req.stop).then(() => join(held, room, req.role)).then(
             (m) => {
               member = m;
-              if (!req.stop.aborted) req.onJoined?.({ play: (file) => playTo(m.room, m.endpointId, { file }, req.stop) });
+              if (!req.stop.aborted) {
+                req.onJoined?.({
+                  play: (file) => playTo(m.room, m.endpointId, { file }, req.stop),
+                  setMute: async (muted) => {
+                    if (!m.room.closed) await m.room.setDirection(m.endpointId, muted || req.role === 'listener' ? 'sendonly' : 'sendrecv');
+                  },
+                });
+              }
             },
             (err: unknown) => {
               // A party that cannot be put in the room would hear nothing: it is hung up.

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '@carillon/config';
 import { CALL_EVENTS_CHANNEL, callCommandChannel, readCallCommand, type CallCommand, type CallEvent } from '@carillon/contracts/call-control';
 import { CONFIG_CHANGES_CHANNEL, parseConfigChange, type ConfigChange } from '@carillon/contracts/config-changes';
+import { CONFERENCE_EVENTS_CHANNEL, conferenceCommandChannel, readConferenceCommand, type ConferenceCommand, type ConferenceEvent } from '@carillon/contracts/conference-control';
 
 /** What the control channel may do to a call; the call engine's calls have it. */
 export interface ControlledCall {
@@ -18,7 +19,11 @@ export interface ControlTargets {
   findCall(callId: string): ControlledCall | null;
   /** Drops what this node cached of an account's configuration. */
   configChanged(change: ConfigChange): void;
+  /** A command of a host's console on a conference of this node (absent where the conference area is not enabled: not_found). */
+  conferenceCommand?(command: ConferenceCommand): Pick<ConferenceResult, 'outcome' | 'reason' | 'roster'>;
 }
+
+type ConferenceResult = Extract<ConferenceEvent, { type: 'command-result' }>;
 
 type CommandResult = Extract<CallEvent, { type: 'command-result' }>;
 
@@ -51,11 +56,13 @@ export class CallControlChannel {
   static async start(o: { subscriber: Redis; publisher: Redis; nodeId: string; targets: ControlTargets; log: Logger }): Promise<CallControlChannel> {
     const channel = new CallControlChannel(o);
     const commands = callCommandChannel(o.nodeId);
+    const conferenceCommands = conferenceCommandChannel(o.nodeId);
     o.subscriber.on('message', (name: string, message: string) => {
       if (name === commands) void channel.onCommand(message);
+      else if (name === conferenceCommands) void channel.onConferenceCommand(message);
       else if (name === CONFIG_CHANGES_CHANNEL) channel.onConfigChange(message);
     });
-    await o.subscriber.subscribe(commands, CONFIG_CHANGES_CHANNEL);
+    await o.subscriber.subscribe(commands, conferenceCommands, CONFIG_CHANGES_CHANNEL);
     o.log.info('control channel listening', { channel: commands });
     return channel;
   }
@@ -84,9 +91,7 @@ export class CallControlChannel {
       return;
     }
     const command = read.command;
-    if (this.seen.has(command.commandId)) return;
-    this.seen.add(command.commandId);
-    if (this.seen.size > 10_000) this.seen.delete(this.seen.values().next().value!);
+    if (!this.firstTime(command.commandId)) return;
     let result: Pick<CommandResult, 'outcome' | 'reason'>;
     try {
       result = await this.act(command);
@@ -96,6 +101,41 @@ export class CallControlChannel {
     }
     this.log.info('call command', { commandId: command.commandId, type: command.type, callId: command.callId, by: command.requestedBy.userId, ...result });
     await this.publish({ type: 'command-result', commandId: command.commandId, accountId: command.accountId, callId: command.callId, ...result });
+  }
+
+  /** As onCommand, for the hosts' consoles (contracts/conference-control.ts); answers on the conference events channel. */
+  async onConferenceCommand(message: string): Promise<void> {
+    const read = readConferenceCommand(message);
+    if (!read.ok) {
+      this.log.warn('conference command refused', { reason: read.reason, commandId: read.commandId });
+      if (read.commandId && read.accountId && read.hostExtensionId) {
+        await this.publishConference({ type: 'command-result', commandId: read.commandId, accountId: read.accountId, hostExtensionId: read.hostExtensionId, outcome: 'refused', reason: read.reason });
+      }
+      return;
+    }
+    const command = read.command;
+    if (!this.firstTime(command.commandId)) return;
+    let result: Pick<ConferenceResult, 'outcome' | 'reason' | 'roster'>;
+    try {
+      result = this.targets.conferenceCommand?.(command) ?? { outcome: 'not_found', reason: 'conferences are not available on this node' };
+    } catch (err) {
+      this.log.error('conference command failed', { commandId: command.commandId, type: command.type, error: err });
+      result = { outcome: 'failed', reason: 'the command failed on the media server' };
+    }
+    if (command.type !== 'roster') this.log.info('conference command', { commandId: command.commandId, type: command.type, host: command.hostExtensionId, by: command.requestedBy.userId, outcome: result.outcome, reason: result.reason });
+    await this.publishConference({ type: 'command-result', commandId: command.commandId, accountId: command.accountId, hostExtensionId: command.hostExtensionId, ...result });
+  }
+
+  /** Whether a command id is new: a command published twice is acted on once. */
+  private firstTime(commandId: string): boolean {
+    if (this.seen.has(commandId)) return false;
+    this.seen.add(commandId);
+    if (this.seen.size > 10_000) this.seen.delete(this.seen.values().next().value!);
+    return true;
+  }
+
+  private async publishConference(event: ConferenceEvent): Promise<void> {
+    await this.publisher.publish(CONFERENCE_EVENTS_CHANNEL, JSON.stringify(event)).catch((err: unknown) => this.log.warn('conference event not published', { error: err }));
   }
 
   private async act(command: CallCommand): Promise<Pick<CommandResult, 'outcome' | 'reason'>> {

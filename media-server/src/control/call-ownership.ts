@@ -3,14 +3,13 @@ import type { Logger } from '@carillon/config';
 import { CALL_OWNER_TTL_MS, callOwnerKey, type CallOwner } from '@carillon/contracts/call-control';
 
 /**
- * Writes in Redis which node owns each of its calls (contracts: `callOwnerKey`),
- * so that the app sends a command for a call to the node that holds it. Fire
- * and forget: a call does not wait for Redis, and a lost write only makes the
- * call unreachable by commands (the app answers "not live").
+ * What a node writes in Redis of what it holds (its calls, its conferences), so that the app sends
+ * a command to the node that holds its target. Fire and forget: nothing on the call path waits for
+ * Redis, and a lost write only makes the target unreachable by commands (the app answers "not live").
  */
-export class RedisCallOwnership {
-  private readonly redis: Redis;
-  private readonly nodeId: string;
+export abstract class NodeRecords {
+  protected readonly redis: Redis;
+  protected readonly nodeId: string;
   private readonly log: Logger;
 
   constructor(redis: Redis, nodeId: string, log: Logger) {
@@ -19,12 +18,23 @@ export class RedisCallOwnership {
     this.log = log;
   }
 
+  /** This node as the owner of something of the account (contracts: `callOwner`). */
+  protected owner(accountId: string): string {
+    return JSON.stringify({ nodeId: this.nodeId, accountId } satisfies CallOwner);
+  }
+
+  protected quietly(write: Promise<unknown>, failure: string): void {
+    write.catch((err: unknown) => this.log.warn(failure, { error: err }));
+  }
+}
+
+/** Which node owns each of its calls (contracts: `callOwnerKey`). */
+export class RedisCallOwnership extends NodeRecords {
   claim(callId: string, accountId: string): void {
-    const owner: CallOwner = { nodeId: this.nodeId, accountId };
-    this.redis.set(callOwnerKey(callId), JSON.stringify(owner), 'PX', CALL_OWNER_TTL_MS).catch((err: unknown) => this.log.warn('call owner not recorded', { error: err }));
+    this.quietly(this.redis.set(callOwnerKey(callId), this.owner(accountId), 'PX', CALL_OWNER_TTL_MS), 'call owner not recorded');
   }
 
   release(callId: string): void {
-    this.redis.del(callOwnerKey(callId)).catch((err: unknown) => this.log.warn('call owner not removed; it expires on its own', { error: err }));
+    this.quietly(this.redis.del(callOwnerKey(callId)), 'call owner not removed; it expires on its own');
   }
 }

@@ -149,3 +149,127 @@ describe('a conference\'s state (§5.3)', () => {
     expect(conferences.size).toBe(1);
   });
 });
+
+describe('the host\'s console on a conference (issue 16)', () => {
+  const ACCOUNT = '00000000-0000-4000-8000-0000000000aa';
+  const HOST = '00000000-0000-4000-8000-0000000000bb';
+  const base = { accountId: ACCOUNT, hostExtensionId: HOST, requestedBy: { userId: '00000000-0000-4000-8000-0000000000cc' } };
+  const id = () => crypto.randomUUID();
+  const member = (role: 'host' | 'participant', mutes: boolean[], extra: Partial<ConferenceMember> = {}): ConferenceMember & { ended: boolean } => {
+    const m = {
+      role,
+      voice: new MemberVoice(new FakeCallHandle(), '/music.wav'),
+      selfMuted: false,
+      who: { number: role === 'host' ? '101' : '102', name: null },
+      applyMute: (muted: boolean) => {
+        mutes.push(muted);
+        return Promise.resolve();
+      },
+      ended: false,
+      end: () => {
+        m.ended = true;
+      },
+      ...extra,
+    };
+    return m;
+  };
+
+  function setUp() {
+    const told: unknown[] = [];
+    const conferences = new Conferences({ opened: () => told.push('opened'), changed: (_c, e) => told.push(e), closed: () => told.push('closed') });
+    const c = conferences.open(ACCOUNT, HOST, { ...DEFAULT_CONFERENCE_SETTINGS, joinBeforeHost: true });
+    return { told, conferences, c };
+  }
+
+  it('mutes all but the host and one member back, as *6 does, and tells each change; the roster shows it', () => {
+    const { told, conferences, c } = setUp();
+    const hm: boolean[] = [];
+    const pm: boolean[] = [];
+    const host = member('host', hm);
+    const p = member('participant', pm);
+    c.joined(host);
+    c.joined(p);
+    const roster = conferences.command({ ...base, commandId: id(), type: 'roster' }).roster!;
+    expect(roster.members.map((m) => [m.role, m.number, m.muted])).toEqual([
+      ['host', '101', false],
+      ['participant', '102', false],
+    ]);
+    const pid = roster.members[1]!.id;
+    expect(conferences.command({ ...base, commandId: id(), type: 'mute-all', muted: true })).toEqual({ outcome: 'done' });
+    expect(pm).toEqual([true]);
+    expect(hm).toEqual([]);
+    expect(told.at(-1)).toEqual({ type: 'member-muted', memberId: pid, muted: true });
+    // The participant unmutes itself with *6: the same state the console changed.
+    expect(c.toggleMute(p)).toBe(false);
+    expect(told.at(-1)).toEqual({ type: 'member-muted', memberId: pid, muted: false });
+    expect(conferences.command({ ...base, commandId: id(), type: 'mute', memberId: pid, muted: true })).toEqual({ outcome: 'done' });
+    expect(conferences.command({ ...base, commandId: id(), type: 'roster' }).roster!.members[1]!.muted).toBe(true);
+  });
+
+  it('locks as *7 does (a joiner is refused), removes a member (its call ends), and answers not found for another conference or member', () => {
+    const { told, conferences, c } = setUp();
+    const host = member('host', []);
+    const p = member('participant', []);
+    c.joined(host);
+    c.joined(p);
+    expect(conferences.command({ ...base, commandId: id(), type: 'lock', locked: true })).toEqual({ outcome: 'done' });
+    expect(c.refusal('participant')).toBe('locked');
+    expect(told.at(-1)).toEqual({ type: 'locked', locked: true });
+    // The host's *7 opens it again: one state.
+    expect(c.toggleLock()).toBe(false);
+    const pid = c.roster().members.find((m) => m.role === 'participant')!.id;
+    expect(conferences.command({ ...base, commandId: id(), type: 'remove', memberId: pid })).toEqual({ outcome: 'done' });
+    expect(p.ended).toBe(true);
+    expect(host.ended).toBe(false);
+    expect(conferences.command({ ...base, commandId: id(), type: 'remove', memberId: id() })).toMatchObject({ outcome: 'no_member' });
+    expect(conferences.command({ ...base, hostExtensionId: id(), commandId: id(), type: 'lock', locked: true })).toMatchObject({ outcome: 'not_found' });
+    expect(conferences.command({ ...base, accountId: id(), commandId: id(), type: 'roster' })).toMatchObject({ outcome: 'not_found' });
+  });
+
+  it('dials out on the host\'s call: the party joins as a participant, is listed, muted with the others, and the console\'s remove hangs its leg up', async () => {
+    const { told, conferences, c } = setUp();
+    const hostCall = new FakeCallHandle();
+    hostCall.dialOutOutcome = { outcome: 'answered', endedBy: 'caller' };
+    const dialOuts: Promise<void>[] = [];
+    const host = member('host', [], {
+      dialOut: (ext) => {
+        // As the application does (conference.ts): the leg belongs to the host's call.
+        const run = hostCall
+          .dialOut({ kind: 'extension', accountId: ACCOUNT, extensionId: ext.id, extensionNumber: ext.number, direction: 'internal' }, { accountId: ACCOUNT, roomId: `conference:${HOST}` }, 'speaker', {
+            hangup: leg.signal,
+            onJoined: (party) => {
+              const m = member('participant', [], { who: { number: ext.number, name: null, dialledOut: true }, applyMute: (muted) => party.setMute(muted), end: () => leg.abort() });
+              c.joined(m);
+              void leg.signal.addEventListener('abort', () => void c.left(m));
+            },
+          })
+          .then(() => undefined);
+        dialOuts.push(run);
+        return run;
+      },
+    });
+    const leg = new AbortController();
+    c.joined(host);
+    expect(conferences.command({ ...base, commandId: id(), type: 'dial-out', extension: { id: id(), number: '104' } })).toEqual({ outcome: 'done' });
+    expect(hostCall.log.find((l) => Array.isArray(l) && l[0] === 'dialOut')).toEqual(['dialOut', { extension: '104', room: `conference:${HOST}`, role: 'speaker' }]);
+    const party = c.roster().members.find((m) => m.dialledOut)!;
+    expect(party).toMatchObject({ role: 'participant', number: '104', muted: false });
+    expect(told).toContainEqual({ type: 'member-joined', member: party });
+    conferences.command({ ...base, commandId: id(), type: 'mute-all', muted: true });
+    expect(hostCall.log).toContainEqual(['dialOutMute', true]);
+    conferences.command({ ...base, commandId: id(), type: 'remove', memberId: party.id });
+    await Promise.all(dialOuts);
+    expect(c.roster().members.map((m) => m.role)).toEqual(['host']);
+    expect(told.at(-1)).toEqual({ type: 'member-left', memberId: party.id });
+  });
+
+  it('with no member who can place a leg, a dial-out is refused; the last member leaving tells the end and closes it', async () => {
+    const { told, conferences, c } = setUp();
+    const host = member('host', []);
+    c.joined(host);
+    expect(conferences.command({ ...base, commandId: id(), type: 'dial-out', extension: { id: id(), number: '104' } })).toMatchObject({ outcome: 'refused' });
+    await c.left(host);
+    expect(told.slice(-2)).toEqual([{ type: 'ended' }, 'closed']);
+    expect(conferences.find(ACCOUNT, HOST)).toBeNull();
+  });
+});

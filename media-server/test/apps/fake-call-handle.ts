@@ -124,7 +124,12 @@ export class FakeCallHandle implements CallHandle {
       return Promise.reject(err as Error);
     }
     if (outcome.outcome !== 'answered') return Promise.resolve(outcome);
-    onJoined?.();
+    onJoined?.({
+      setMute: (muted) => {
+        this.log.push(['dialOutMute', muted]);
+        return Promise.resolve();
+      },
+    });
     return new Promise((resolve) => {
       const done = () => resolve({ outcome: 'answered', endedBy: 'caller' });
       if (this.lifetime.signal.aborted || hangup?.aborted) return done();

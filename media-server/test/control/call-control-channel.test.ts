@@ -4,6 +4,10 @@ import type { Redis } from 'ioredis';
 import { createLogger } from '@carillon/config';
 import { CALL_EVENTS_CHANNEL, callCommandChannel, parseCallEvent, type CallEvent } from '@carillon/contracts/call-control';
 import { CallControlChannel } from '../../src/control/call-control-channel.ts';
+import { CONFERENCE_EVENTS_CHANNEL, conferenceCommandChannel, conferenceOwnerKey, parseConferenceEvent, type ConferenceEvent } from '@carillon/contracts/conference-control';
+import { DEFAULT_CONFERENCE_SETTINGS } from '@carillon/domain';
+import { Conferences, ROOM_ONLY } from '../../src/apps/conference/conferences.ts';
+import { RedisConferenceEvents } from '../../src/control/conference-ownership.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { freeMediaPort, freeSipPort, startRegisteredSipp, startSipp, type SippRun } from '../support/sipp.ts';
 import { redisClient } from '../../../tests/support/env.ts';
@@ -22,6 +26,8 @@ let events: Redis;
 let channel: CallControlChannel;
 const nodeId = `control-test-${randomUUID().slice(0, 8)}`;
 const received: CallEvent[] = [];
+const conferenceEvents: ConferenceEvent[] = [];
+let conferences: Conferences;
 const running: SippRun[] = [];
 const requestedBy = { userId: randomUUID() };
 
@@ -36,13 +42,18 @@ beforeAll(async () => {
     const event = parseCallEvent(message);
     if (event) received.push(event);
   });
-  await events.subscribe(CALL_EVENTS_CHANNEL);
+  events.on('message', (channel: string, message: string) => {
+    const event = channel === CONFERENCE_EVENTS_CHANNEL ? parseConferenceEvent(message) : null;
+    if (event) conferenceEvents.push(event);
+  });
+  await events.subscribe(CALL_EVENTS_CHANNEL, CONFERENCE_EVENTS_CHANNEL);
+  conferences = new Conferences(new RedisConferenceEvents(h.redis, nodeId, createLogger('control-test', 'error')));
   channel = await CallControlChannel.start({
     subscriber,
     publisher: h.redis,
     nodeId,
     log: createLogger('control-test', 'error'),
-    targets: { findCall: (callId) => h.edge.calls.byCallId(callId), configChanged: (c) => h.edge.invalidateAccountConfig(c.accountId, c.subjects) },
+    targets: { findCall: (callId) => h.edge.calls.byCallId(callId), configChanged: (c) => h.edge.invalidateAccountConfig(c.accountId, c.subjects), conferenceCommand: (c) => conferences.command(c) },
   });
 });
 
@@ -179,4 +190,44 @@ describe('control channel of a media-server node', () => {
     expect(callerSide.code, callerSide.errors || callerSide.output.slice(-1500)).toBe(0);
     expect(targetSide.code, targetSide.errors || targetSide.output.slice(-1500)).toBe(0);
   }, 90_000);
+
+  it('conferences (the host\'s console): the node owns each in Redis while it runs, tells its changes, answers its commands, and refuses a bad one with the reason', async () => {
+    const host = randomUUID();
+    const conference = conferences.open(h.accountId, host, DEFAULT_CONFERENCE_SETTINGS);
+    expect(JSON.parse((await h.redis.get(conferenceOwnerKey(h.accountId, host)))!)).toEqual({ nodeId, accountId: h.accountId });
+    const mutes: boolean[] = [];
+    const member = { role: 'host' as const, voice: ROOM_ONLY, selfMuted: false, who: { number: '101', name: 'Host' }, applyMute: (m: boolean) => (mutes.push(m), Promise.resolve()), end: () => undefined };
+    conference.joined(member);
+    await expect.poll(() => conferenceEvents.find((e) => e.type === 'member-joined' && e.hostExtensionId === host), { timeout: 5000, interval: 20 }).toBeDefined();
+
+    const sendConference = async (body: Record<string, unknown>) => {
+      const commandId = randomUUID();
+      expect(await h.redis.publish(conferenceCommandChannel(nodeId), JSON.stringify({ commandId, accountId: h.accountId, hostExtensionId: host, requestedBy, ...body }))).toBe(1);
+      let answer: ConferenceEvent | undefined;
+      await expect.poll(() => (answer = conferenceEvents.find((e) => e.type === 'command-result' && e.commandId === commandId)), { timeout: 5000, interval: 20 }).toBeDefined();
+      return answer as Extract<ConferenceEvent, { type: 'command-result' }>;
+    };
+    const roster = await sendConference({ type: 'roster' });
+    expect(roster).toMatchObject({ outcome: 'done', roster: { locked: false, members: [{ role: 'host', number: '101', name: 'Host', muted: false, dialledOut: false }] } });
+    const memberId = roster.roster!.members[0]!.id;
+    expect(await sendConference({ type: 'mute', memberId, muted: true })).toMatchObject({ outcome: 'done' });
+    expect(mutes).toEqual([true]);
+    await expect.poll(() => conferenceEvents.find((e) => e.type === 'member-muted' && e.memberId === memberId && e.muted), { timeout: 5000, interval: 20 }).toBeDefined();
+    expect(await sendConference({ type: 'lock', locked: true })).toMatchObject({ outcome: 'done' });
+    await expect.poll(() => conferenceEvents.find((e) => e.type === 'locked' && e.hostExtensionId === host), { timeout: 5000, interval: 20 }).toMatchObject({ locked: true });
+    // Bad shapes are refused with the reason; another conference and another member are not found.
+    expect(await sendConference({ type: 'mute', memberId: 'all', muted: true })).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/memberId/) });
+    expect(await sendConference({ type: 'dial-out', extension: { id: randomUUID(), number: 'sip:evil@x' } })).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/extension\.number/) });
+    expect(await sendConference({ type: 'remove', memberId: randomUUID() })).toMatchObject({ outcome: 'no_member' });
+    const other = randomUUID();
+    const foreign = randomUUID();
+    expect(await h.redis.publish(conferenceCommandChannel(nodeId), JSON.stringify({ commandId: foreign, accountId: randomUUID(), hostExtensionId: host, requestedBy, type: 'lock', locked: false }))).toBe(1);
+    await expect.poll(() => conferenceEvents.find((e) => e.type === 'command-result' && e.commandId === foreign), { timeout: 5000, interval: 20 }).toMatchObject({ outcome: 'not_found' });
+    expect(await sendConference({ type: 'roster', hostExtensionId: other })).toMatchObject({ outcome: 'not_found', hostExtensionId: other });
+
+    // The last member leaves: the end is told and the owner key goes.
+    await conference.left(member);
+    await expect.poll(() => conferenceEvents.find((e) => e.type === 'ended' && e.hostExtensionId === host), { timeout: 5000, interval: 20 }).toBeDefined();
+    await expect.poll(() => h.redis.get(conferenceOwnerKey(h.accountId, host)), { timeout: 5000, interval: 20 }).toBeNull();
+  });
 });

@@ -59,7 +59,7 @@ export async function sendCallCommand(rt: Runtime, auth: AuthenticatedSession, a
   if (!owner || owner.accountId !== auth.account.id) return { status: 'ended', reason: 'the call has ended or its media server is gone' };
 
   const command: CallCommand = { ...request, commandId: randomUUID(), accountId: auth.account.id, callId: call.sip_call_id, requestedBy: { userId: auth.user.id } };
-  const result = await (await commandResults(rt)).send(owner.nodeId, command, timeoutMs);
+  const result = await (await commandResults(rt)).send(callCommandChannel(owner.nodeId), command, timeoutMs);
   await recordAudit(rt.db, actor, {
     accountId: auth.account.id,
     action: `call.${request.type}`,
@@ -74,33 +74,33 @@ export async function sendCallCommand(rt: Runtime, auth: AuthenticatedSession, a
 }
 
 /**
- * The app's one subscription to the call events channel, shared by every
- * request: each pending command waits for the result that carries its id.
- * Kept on globalThis like the runtime (server.ts and the SvelteKit bundle
- * load this module separately).
+ * The app's one subscription to an events channel of the control channel (calls', conferences'),
+ * shared by every request: each pending command waits for the result that carries its id. Kept on
+ * globalThis like the runtime (server.ts and the SvelteKit bundle load this module separately).
  */
-class CommandResults {
-  private readonly pending = new Map<string, (result: CommandResult) => void>();
+export class CommandResults<R extends { commandId: string }> {
+  private readonly pending = new Map<string, (result: R) => void>();
   private readonly redis: Redis;
 
-  constructor(redis: Redis, subscriber: Redis) {
+  constructor(redis: Redis, subscriber: Redis, channel: string, read: (message: string) => R | null) {
     this.redis = redis;
-    subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== CALL_EVENTS_CHANNEL) return;
-      const event = parseCallEvent(message);
-      if (event?.type === 'command-result') this.pending.get(event.commandId)?.(event);
+    subscriber.on('message', (from: string, message: string) => {
+      if (from !== channel) return;
+      const result = read(message);
+      if (result) this.pending.get(result.commandId)?.(result);
     });
   }
 
-  async send(nodeId: string, command: CallCommand, timeoutMs: number): Promise<CommandResult | null> {
+  /** Publishes the command on `commandChannel` and waits for its result; null when nobody listens there or it does not come in time. */
+  async send(commandChannel: string, command: { commandId: string }, timeoutMs: number): Promise<R | null> {
     let timer: NodeJS.Timeout | undefined;
-    const answered = new Promise<CommandResult | null>((resolve) => {
+    const answered = new Promise<R | null>((resolve) => {
       this.pending.set(command.commandId, resolve);
       timer = setTimeout(() => resolve(null), timeoutMs);
     });
     try {
       // Nobody subscribed: the node is gone (its heartbeat will say so); no need to wait.
-      if ((await this.redis.publish(callCommandChannel(nodeId), JSON.stringify(command))) === 0) return null;
+      if ((await this.redis.publish(commandChannel, JSON.stringify(command))) === 0) return null;
       return await answered;
     } finally {
       clearTimeout(timer);
@@ -109,18 +109,29 @@ class CommandResults {
   }
 }
 
-const KEY = Symbol.for('carillon.app.call-command-results');
-type Holder = { [KEY]?: Promise<CommandResults> };
+type Holder = Record<symbol, Promise<unknown> | undefined>;
 
-function commandResults(rt: Runtime): Promise<CommandResults> {
-  const g = globalThis as Holder;
-  return (g[KEY] ??= (async () => {
+/** The shared results of one events channel, subscribed at first use. */
+export function commandResultsOn<R extends { commandId: string }>(rt: Runtime, channel: string, read: (message: string) => R | null): Promise<CommandResults<R>> {
+  const g = globalThis as unknown as Holder;
+  const key = Symbol.for(`carillon.app.command-results:${channel}`);
+  const existing = g[key] as Promise<CommandResults<R>> | undefined;
+  if (existing) return existing;
+  const made = (async () => {
     const subscriber = rt.redis.duplicate();
-    subscriber.on('error', (err: Error) => rt.log.warn('call events subscriber error', { error: err }));
-    await subscriber.subscribe(CALL_EVENTS_CHANNEL);
-    return new CommandResults(rt.redis, subscriber);
+    subscriber.on('error', (err: Error) => rt.log.warn('control events subscriber error', { channel, error: err }));
+    await subscriber.subscribe(channel);
+    return new CommandResults<R>(rt.redis, subscriber, channel, read);
   })().catch((err: unknown) => {
-    delete g[KEY];
+    delete g[key];
     throw err;
-  }));
+  });
+  g[key] = made;
+  return made;
 }
+
+const commandResults = (rt: Runtime) =>
+  commandResultsOn(rt, CALL_EVENTS_CHANNEL, (message): CommandResult | null => {
+    const event = parseCallEvent(message);
+    return event?.type === 'command-result' ? event : null;
+  });

@@ -16,6 +16,8 @@ import { relayJobProgress, type JobFinishedEvent, type JobProgressEvent } from '
 import { queueHealth, type QueueHealth } from './queue-health.ts';
 import { relaySmsEvents, type SmsLiveEvent } from './sms/sms-live.ts';
 import { relayVoicemailEvents, type VoicemailLiveEvent } from './voicemail/voicemail-live.ts';
+import type { ConferenceLiveEvent } from '@carillon/contracts/conference-control';
+import { conferenceRoom, hostedConference, relayConferenceEvents, sendConferenceCommand } from './conference-console.ts';
 
 type SocketData = { sessionToken: string; auth: AuthenticatedSession };
 type Ack = (reply: unknown) => void;
@@ -34,6 +36,8 @@ interface ServerEvents {
   sms: (e: SmsLiveEvent) => void;
   /** Sent to `user:<id>` by relayVoicemailEvents: a message of a mailbox the user reads arrived, was transcribed or changed. */
   voicemail: (e: VoicemailLiveEvent) => void;
+  /** Sent to `conference:<account>:<host extension>` (conference:watch) by relayConferenceEvents. */
+  conference: (e: ConferenceLiveEvent) => void;
 }
 type LiveSocket = Socket<ClientEvents, ServerEvents, Record<string, never>, SocketData>;
 type LiveServer = SocketServer<ClientEvents, ServerEvents, Record<string, never>, SocketData>;
@@ -283,6 +287,8 @@ export async function attachLiveEvents(httpServer: HttpServer): Promise<SocketSe
   httpServer.once('close', () => void stopSmsRelay());
   const stopVoicemailRelay = await relayVoicemailEvents(io as unknown as SocketServer, rt);
   httpServer.once('close', () => void stopVoicemailRelay());
+  const stopConferenceRelay = await relayConferenceEvents(io as unknown as SocketServer, rt);
+  httpServer.once('close', () => void stopConferenceRelay());
   const stopHealth = healthBroadcast(io, rt);
   httpServer.once('close', stopHealth);
   const watches = new Watches();
@@ -367,6 +373,18 @@ function eventHandlers(socket: LiveSocket, rt: Runtime, watches: Watches): Handl
       for (const id of new Set(queueIds)) await socket.join(superviseRoom(accountId, id));
       const { serverNow, queues } = await supervisorSnapshot(rt, accountId, queueIds);
       return { ok: true, serverNow, queues } satisfies SupervisorSnapshot & { ok: true };
+    },
+
+    'conference:watch': async ([{ hostExtensionId }]) => {
+      if (!rt.config.ENABLE_UNRELEASED.includes('conference')) return { error: 'not_found' };
+      const own = await hostedConference(rt, data.auth);
+      // Only the host watches their conference: another user's, or another account's, is refused without saying whether it exists.
+      if (!own || own.hostExtensionId !== hostExtensionId) return { error: 'forbidden' };
+      for (const room of [...socket.rooms]) if (room.startsWith('conference:')) await socket.leave(room);
+      // Joined before the roster is read: a change in between arrives as an event after it, never lost.
+      await socket.join(conferenceRoom(own.accountId, own.hostExtensionId));
+      const now = await sendConferenceCommand(rt, data.auth, { userId: data.auth.user.id, ip: null }, { type: 'roster' });
+      return { ok: true, live: now.status === 'done', roster: now.status === 'done' ? now.roster : null };
     },
 
     'queues:watch': async () => {

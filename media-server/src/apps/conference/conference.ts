@@ -1,8 +1,8 @@
 import { ACCESS_CODE_ATTEMPTS, commandAllowed, commandsOf, CONFERENCE_COMMANDS, type ConferenceRole, type ConferenceSettings } from '@carillon/domain';
-import { CallEndedError, RoomFullError, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
+import { CallEndedError, RoomFullError, type BridgeOutcome, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
 import type { ConferenceAccess } from './conference-access.ts';
 import { CONFERENCE_TEXTS, roomRoleOf, type ConferenceTexts } from './conference-texts.ts';
-import { MemberVoice, type Conference, type ConferenceMember, type Conferences } from './conferences.ts';
+import { MemberVoice, ROOM_ONLY, type Conference, type ConferenceMember, type Conferences } from './conferences.ts';
 
 /** Longest entry keyed for a code (codes are 6 digits; a longer entry is simply wrong). */
 const MAX_CODE_DIGITS = 12;
@@ -76,9 +76,12 @@ async function goodbye(call: CallHandle, text: string): Promise<void> {
 async function attend(call: CallHandle, conference: Conference, role: ConferenceRole, deps: ConferenceAppDeps, texts: ConferenceTexts, name: { joining: PlaySource[]; leaving: PlaySource[] } | null): Promise<void> {
   const leave = new AbortController();
   const voice = new MemberVoice(call, deps.music);
+  const room = { accountId: call.accountId, roomId: `conference:${conference.hostExtensionId}` };
   const member: ConferenceMember = {
     role,
     voice,
+    dialOut: (extension) => dialIn(call, conference, room, extension, leave.signal),
+    who: { number: call.caller.number, name: call.caller.name },
     selfMuted: role !== 'host' && conference.mode !== 'open',
     applyMute: (muted) => call.setRoomMute(muted),
     end: () => leave.abort(),
@@ -87,7 +90,7 @@ async function attend(call: CallHandle, conference: Conference, role: Conference
   let inRoom = false;
   // The keypad from the moment the member is in the room.
   let commands: Promise<void> = Promise.resolve();
-  const joined = call.joinRoom({ accountId: call.accountId, roomId: `conference:${conference.hostExtensionId}` }, roomRoleOf(role), {
+  const joined = call.joinRoom(room, roomRoleOf(role), {
     leave: leave.signal,
     muted: conference.mutedNow(member),
     onJoined: () => {
@@ -118,6 +121,42 @@ async function attend(call: CallHandle, conference: Conference, role: Conference
   // Out of the room: the host ended it, the member left with *3, or hung up. The call ends (the keypad's wait with it).
   if (!call.signal.aborted) await call.hangup();
   await commands;
+}
+
+/**
+ * The host's console calls an extension in (issue 16): a leg of this member's call (CallHandle.dialOut)
+ * whose party joins the room as a participant, muted as the conference says (listen-only mode), and
+ * appears on the console. Removing it from the console, or this member's call ending, ends the leg (BYE).
+ */
+async function dialIn(call: CallHandle, conference: Conference, room: { accountId: string; roomId: string }, extension: { id: string; number: string }, placerLeft: AbortSignal): Promise<void> {
+  const hangup = new AbortController();
+  const stop = AbortSignal.any([hangup.signal, placerLeft]);
+  let party: { setMute(muted: boolean): Promise<void> } | null = null;
+  const member: ConferenceMember = {
+    role: 'participant',
+    voice: ROOM_ONLY,
+    who: { number: extension.number, name: null, dialledOut: true },
+    selfMuted: false,
+    applyMute: (muted) => party?.setMute(muted) ?? Promise.resolve(),
+    end: () => hangup.abort(),
+  };
+  let outcome: BridgeOutcome['outcome'] = 'failed';
+  try {
+    ({ outcome } = await call.dialOut({ kind: 'extension', accountId: call.accountId, extensionId: extension.id, extensionNumber: extension.number, direction: 'internal' }, room, 'speaker', {
+      hangup: stop,
+      onJoined: (joined) => {
+        party = joined;
+        conference.joined(member);
+        void joined.setMute(conference.mutedNow(member)).catch(() => undefined);
+      },
+    }));
+  } catch {
+    // The placing call ended, the room is full, or the extension cannot be rung: nobody joined.
+  } finally {
+    await conference.left(member);
+  }
+  // Never joined: the console says why (an answered party that left is told as a member leaving).
+  if (party === null && outcome !== 'answered') conference.dialOutFailed(extension.number, outcome);
 }
 
 /** `*` then a key, while the member is in the room (§5.3). */

@@ -16,7 +16,7 @@ import { createDialogEventNotifier, type DialogEventNotifier } from '../../regis
 import { createMessageWaitingNotifier, onVoicemailEvent, type MessageWaitingNotifier } from '../../registrar/message-waiting.ts';
 import { MailboxPhoneAccess } from '../../calls/mailbox-phone-access.ts';
 import { VOICEMAIL_EVENTS_CHANNEL } from '@carillon/contracts/voicemail-events';
-import { CallEngine, type CallOwnership } from '../../calls/call-engine.ts';
+import { CallEngine, type CallEngineDeps, type CallOwnership } from '../../calls/call-engine.ts';
 import { VoicemailDeposits } from '../../calls/voicemail-deposits.ts';
 import { createJobProducer, type JobProducer } from '@carillon/core/jobs';
 import { ffmpegPath } from '@carillon/core/audio';
@@ -67,6 +67,8 @@ export interface SipEdgeDeps {
   events?: CallEvents;
   /** Where the node records the calls it owns, for the control channel (control/call-ownership.ts). */
   ownership?: CallOwnership;
+  /** Where the node tells its conferences (control/conference-ownership.ts), for the hosts' consoles. */
+  conferenceEvents?: CallEngineDeps['conferenceEvents'];
   /** The clock applications read hours at (a call queue's business hours); tests set it. */
   now?: () => Date;
 }
@@ -212,6 +214,7 @@ export class SipEdge {
       settings: { ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}), parkRecallSeconds: deps.parkRecallSeconds ?? config.PARK_RECALL_SECONDS, ...(deps.maxCalls !== undefined ? { maxCalls: deps.maxCalls } : {}), ...(deps.queuePollMs ? { queuePollMs: deps.queuePollMs } : {}), ...(deps.session ? { session: deps.session } : {}) },
       ...(deps.events ? { events: deps.events } : {}),
       ...(deps.ownership ? { ownership: deps.ownership } : {}),
+      ...(deps.conferenceEvents ? { conferenceEvents: deps.conferenceEvents } : {}),
       ...(deps.now ? { now: deps.now } : {}),
       presence,
       nodeId: deps.nodeId,
