@@ -96,7 +96,8 @@ export interface CallEngineDeps {
 /** Where a node tells the cluster which calls it owns (control/call-ownership.ts writes it in Redis). */
 export interface CallOwnership {
   claim(callId: string, accountId: string): void;
-  release(callId: string): void;
+  /** Removes the record while it is still this node's (the account names the record's owner). */
+  release(callId: string, accountId: string): void;
 }
 
 /**
@@ -204,7 +205,7 @@ export class CallEngine {
         return { enabled: account?.onDemandRecording ?? false, language: account?.language ?? 'en' };
       },
       forget: (call) => {
-        if (this.byCallerCallId.get(call.aCallId) === call) deps.ownership?.release(call.aCallId);
+        if (this.byCallerCallId.get(call.aCallId) === call) deps.ownership?.release(call.aCallId, call.accountId);
         this.byCallerCallId.delete(call.aCallId);
         for (const id of call.forkCallIds) this.byForkCallId.delete(id);
       },
@@ -278,7 +279,7 @@ export class CallEngine {
         for (const id of call.forkCallIds) if (this.appForks.get(id) === call) this.appForks.delete(id);
         if (this.appCalls.get(call.sipCallId) !== call) return;
         this.appCalls.delete(call.sipCallId);
-        deps.ownership?.release(call.sipCallId);
+        deps.ownership?.release(call.sipCallId, call.accountId);
       },
       calleeDevices: async (extensionId) => {
         const devices: CalleeDevice[] = [];

@@ -23,10 +23,21 @@ export abstract class NodeRecords {
     return JSON.stringify({ nodeId: this.nodeId, accountId } satisfies CallOwner);
   }
 
+  /**
+   * Removes `key` only while it still names this node for the account: a record another node wrote since
+   * (a host's conference reopened there as this one closed) is that node's, not ours to remove. One script,
+   * so nothing can come between the read and the delete.
+   */
+  protected releaseOwn(key: string, accountId: string): Promise<unknown> {
+    return this.redis.eval(RELEASE_IF_OWNER, 1, key, this.owner(accountId));
+  }
+
   protected quietly(write: Promise<unknown>, failure: string): void {
     write.catch((err: unknown) => this.log.warn(failure, { error: err }));
   }
 }
+
+const RELEASE_IF_OWNER = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 
 /** Which node owns each of its calls (contracts: `callOwnerKey`). */
 export class RedisCallOwnership extends NodeRecords {
@@ -34,7 +45,7 @@ export class RedisCallOwnership extends NodeRecords {
     this.quietly(this.redis.set(callOwnerKey(callId), this.owner(accountId), 'PX', CALL_OWNER_TTL_MS), 'call owner not recorded');
   }
 
-  release(callId: string): void {
-    this.quietly(this.redis.del(callOwnerKey(callId)), 'call owner not removed; it expires on its own');
+  release(callId: string, accountId: string): void {
+    this.quietly(this.releaseOwn(callOwnerKey(callId), accountId), 'call owner not removed; it expires on its own');
   }
 }

@@ -24,6 +24,6 @@ export class RedisConferenceEvents extends NodeRecords {
   }
 
   closed(c: NamedConference): void {
-    this.quietly(this.redis.del(conferenceOwnerKey(c.accountId, c.hostExtensionId)), 'conference owner not removed; it expires on its own');
+    this.quietly(this.releaseOwn(conferenceOwnerKey(c.accountId, c.hostExtensionId), c.accountId), 'conference owner not removed; it expires on its own');
   }
 }
