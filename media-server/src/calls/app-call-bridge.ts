@@ -1,7 +1,7 @@
 import type { Logger } from '@carillon/config';
 import type { BridgeHandle, ContainerHandle, MediaEvent } from '../media/index.ts';
 import { createResponse, newCallId, newTag, SipRequest, type SipResponse } from '../sip/message/index.ts';
-import { InviteSession, type SessionSettings, type SessionTermination } from '../sip/session/index.ts';
+import { InviteSession, type IncomingOffer, type SessionSettings, type SessionTermination } from '../sip/session/index.ts';
 import type { InviteServerTransaction, NonInviteServerTransaction, TransactionLayer } from '../sip/transaction/index.ts';
 import type { SipTarget, SipTransportProtocol } from '../sip/transport/index.ts';
 import type { Codec } from '../sdp/session-description.ts';
@@ -11,6 +11,7 @@ import type { CallRecords } from './call-records.ts';
 import { forkOffer, readForkAnswer } from './fork-media.ts';
 import type { LocalWebRtc } from './webrtc-media.ts';
 import { LocalSdp } from './local-sdp.ts';
+import { answerReoffer, type AnchoredParty } from './reoffer.ts';
 
 /** A device of the extension, as its registration says to reach it. */
 export interface CalleeDevice {
@@ -71,6 +72,8 @@ export interface CalleeForksCall {
   declineDigit?: string;
   /** How long a confirming party has to press a digit; ACCEPT_SECONDS when absent. */
   acceptSeconds?: number;
+  /** The connected party put the call on hold (true) or took it off (false) by re-INVITE or UPDATE. */
+  onHold?: (held: boolean) => void;
 }
 
 /** How long a forwarded party has to press 1 once it answered (the prompt loops meanwhile). */
@@ -92,6 +95,10 @@ interface Fork {
   status: 'calling' | 'ringing' | 'confirming' | 'answered' | 'failed' | 'cancelled';
   finalStatus: number | null;
   authRetried: boolean;
+  /** Our side of its SDP (its offer, then our answers to its re-offers). */
+  sdp: LocalSdp;
+  /** Once connected: its media as our answers to its re-offers say it (calls/reoffer.ts). */
+  media: AnchoredParty | null;
 }
 
 /**
@@ -124,7 +131,8 @@ export class CalleeForks {
   private readonly ctx: CalleeForksContext;
   private readonly log: Logger;
   private readonly bridge: BridgeHandle;
-  private readonly sdp = new LocalSdp();
+  /** Our side of leg 'b' (what the offers name). */
+  private local: { address: string; rtpPort: number } | null = null;
   private readonly forks: Fork[] = [];
   private phase: 'Ringing' | 'Answered' | 'Done' = 'Ringing';
   private timer: NodeJS.Timeout | null = null;
@@ -164,6 +172,7 @@ export class CalleeForks {
   /** Sends the INVITEs, and starts the ring timer. `local`: our side of leg 'b' for the offers. */
   async ring(targets: CalleeTarget[], local: { address: string; rtpPort: number }, ringSeconds: number): Promise<void> {
     this.sending = true;
+    this.local = local;
     try {
       await this.sendAll(targets, local);
     } finally {
@@ -188,7 +197,8 @@ export class CalleeForks {
       req.add('contact', `<sip:carillon@${contact.host}:${contact.port};transport=${t.target.transport.toLowerCase()}>`);
       req.add('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE');
       req.add('content-type', 'application/sdp');
-      const offer = forkOffer({ target: t.target, callerCodec: this.call.callerCodec, dtlsFingerprint: this.ctx.dtlsFingerprint, local, sdp: this.sdp });
+      const sdp = new LocalSdp();
+      const offer = forkOffer({ target: t.target, callerCodec: this.call.callerCodec, dtlsFingerprint: this.ctx.dtlsFingerprint, local, sdp });
       req.body = offer.body;
       const legRecordId = await this.ctx.records.addLeg({
         callId: this.call.recordId,
@@ -205,7 +215,7 @@ export class CalleeForks {
         return;
       }
       this.ctx.registerFork(req.callId);
-      const fork: Fork = { request: req, session: null as unknown as InviteSession, legRecordId, webrtc: offer.webrtc, callee: t, status: 'calling', finalStatus: null, authRetried: false };
+      const fork: Fork = { request: req, session: null as unknown as InviteSession, legRecordId, webrtc: offer.webrtc, callee: t, status: 'calling', finalStatus: null, authRetried: false, sdp, media: null };
       this.forks.push(fork);
       this.send(fork);
     }
@@ -219,8 +229,9 @@ export class CalleeForks {
       if (res.status > 100 && fork.status === 'calling') fork.status = 'ringing';
     });
     session.on('accepted', (res) => void this.forkAnswered(fork, res).catch(failed));
-    // Not yet: a callee's re-INVITE or UPDATE (hold, a new address) is refused and the call goes on as it was (RFC 3261 §14.2).
-    session.on('offer', (offer) => offer.reject(488));
+    // The connected party's re-INVITE or UPDATE (hold, a new address) is answered; before that (a party
+    // pressing 1) it is refused and the call goes on as it was (RFC 3261 §14.2).
+    session.on('offer', (offer) => this.reoffer(fork, offer));
     session.on('request', (req, tx) => tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'INFO' || req.method === 'NOTIFY' ? 200 : 501)));
     session.on('terminated', (t: SessionTermination) => {
       if (fork.session !== session) return; // a session replaced by the retry with credentials
@@ -296,11 +307,32 @@ export class CalleeForks {
     await this.connect(fork, answer);
   }
 
+  /**
+   * The connected party's re-offer: answered on leg 'b' (calls/reoffer.ts), the caller hearing hold
+   * music while it holds. Any other fork's (a party still pressing 1, one hung up) is refused.
+   */
+  private reoffer(fork: Fork, offer: IncomingOffer): void {
+    const legs = this.call.legs?.() ?? this.bridge;
+    if (fork !== this.answered || this.phase !== 'Answered' || !fork.media || !this.local || !offer.sdp) {
+      offer.reject(488);
+      return;
+    }
+    void answerReoffer({ container: legs, party: fork.media, local: this.local, other: 'a', offer })
+      .then((held) => {
+        if (held !== null && fork === this.answered) this.call.onHold?.(held);
+      })
+      .catch((err: unknown) => {
+        this.log.error('callee re-offer failed', { error: err });
+        offer.reject(500);
+      });
+  }
+
   /** The party is the callee: leg 'b' is theirs, the others are CANCELled, the caller hears them. */
   private async connect(fork: Fork, answer: NonNullable<ReturnType<typeof readForkAnswer>>, legReady = false): Promise<void> {
     fork.status = 'answered';
     this.answered = fork;
     this.phase = 'Answered';
+    fork.media = { legId: 'b', codec: answer.audio, telephoneEvent: answer.telephoneEvent, sdp: fork.sdp, onHold: false, webrtc: answer.webrtc };
     this.clearTimer();
     const tookFromConfirming = this.confirming !== null && this.confirming.fork !== fork;
     for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing' || other.status === 'confirming')) this.cancel(other);
@@ -406,7 +438,7 @@ export class CalleeForks {
   takeOver(session: InviteSession, invite: SipRequest, extensionId: string, legRecordId: string): boolean {
     const agent = this.answered;
     if (this.phase !== 'Answered' || !agent) return false;
-    const fork: Fork = { request: invite, session, legRecordId, webrtc: null, callee: { ...agent.callee, extensionId, confirm: false }, status: 'answered', finalStatus: null, authRetried: false };
+    const fork: Fork = { request: invite, session, legRecordId, webrtc: null, callee: { ...agent.callee, extensionId, confirm: false }, status: 'answered', finalStatus: null, authRetried: false, sdp: new LocalSdp(), media: null };
     this.forks.push(fork);
     this.answered = fork;
     // Its session's end is no longer the call's (the answered fork is the monitor's now).

@@ -46,6 +46,7 @@ import type { RoomRegistry } from './room-registry.ts';
 import { dialIntoRoom } from './room-dial-out.ts';
 import type { CallParty } from './call-context.ts';
 import { LocalSdp } from './local-sdp.ts';
+import { answerReoffer } from './reoffer.ts';
 import { answerSetup, isWebRtcMedia, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
 
 /**
@@ -101,6 +102,8 @@ export interface AppCallEvents {
   ending: [end: AppCallEnd];
   /** What `bridgeTo` does to the extension it rings (its presence): ringing, on the call, or nothing any more; and a monitor's, on the call while it monitors. */
   callee: [extensionId: string, state: 'ringing' | 'on_call' | null];
+  /** A party put the call on hold or took it off ('a': the caller; 'b': the party `bridgeTo` connected), as a B2BUA call's onHold says it. */
+  hold: [side: 'a' | 'b', held: boolean];
   /** Everything is released; `stats` are the caller's media figures, if media was opened. */
   ended: [end: AppCallEnd & { stats: Record<string, unknown> | undefined }];
 }
@@ -212,6 +215,8 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   private lateOffer = false;
   private webrtc: { local: LocalWebRtc; peer: PeerWebRtc } | null = null;
   private remote: { address: string; rtpPort: number } | null = null;
+  /** The caller put the call on hold (its last re-offer was sendonly or inactive). */
+  private callerHeld = false;
   private bridge: BridgeHandle | null = null;
   private local: { address: string; rtpPort: number } | null = null;
   /** The start and the application, while they run: the release waits for them. */
@@ -546,8 +551,16 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'NOTIFY' ? 200 : 501));
   }
 
-  /** A re-INVITE or UPDATE with SDP (hold, a new address): the endpoint follows, our answer keeps its codec. */
+  /**
+   * The caller's re-INVITE or UPDATE: hold, resume, a new address or codec (calls/reoffer.ts, as for a
+   * B2BUA's party). While `bridgeTo` has a party connected, that party hears hold music while the
+   * caller holds, as the caller does while the party holds.
+   */
   private async reoffer(offer: IncomingOffer): Promise<void> {
+    if (!this.bridge || !this.local) {
+      offer.reject(488);
+      return;
+    }
     if (!offer.sdp) {
       offer.accept({ sdp: this.localSdp(PLAIN_RTP_CODECS) });
       return;
@@ -555,18 +568,21 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     const sdp = parseSdp(offer.sdp.toString('utf8'));
     const audio = sdp?.media.find((m) => m.type === 'audio');
     const choice = audio ? chooseCodec(audio.codecs, this.webrtc ? WEBRTC_CODECS : PLAIN_RTP_CODECS) : null;
-    if (!sdp || !audio || !choice) {
+    if (!choice) {
       offer.reject(488);
       return;
     }
-    const address = mediaAddress(sdp, audio);
+    const { container, endpointId } = this.callerEndpoint();
+    if (!this.webrtc && (choice.audio.payloadType !== this.codec.payloadType || choice.telephoneEvent?.payloadType !== this.telephoneEvent?.payloadType)) {
+      await container.updateEndpoint(endpointId, { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null });
+    }
     this.codec = choice.audio;
     this.telephoneEvent = choice.telephoneEvent;
-    if (this.legs && !this.webrtc && address && audio.port > 0) {
-      this.remote = { address, rtpPort: audio.port };
-      await this.legs.updateEndpoint('a', { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: this.remote });
-    }
-    offer.accept({ sdp: this.localSdp([this.codec]) });
+    const party = { legId: endpointId, codec: this.codec, telephoneEvent: this.telephoneEvent, sdp: this.sdp, onHold: this.callerHeld, webrtc: this.webrtc };
+    const other = this.bridging?.connected && !this.member ? 'b' : null;
+    const held = await answerReoffer({ container, party, local: this.local, other, offer });
+    this.callerHeld = party.onHold;
+    if (held !== null) this.emit('hold', 'a', held);
   }
 
   /** The caller's answer to the offer in our 200, from its ACK (late offer). */
@@ -1008,6 +1024,9 @@ export class AppCall extends EventEmitter<AppCallEvents> {
         legs: () => this.legs,
         ...(acceptPrompt ? { acceptPrompt } : {}),
         ...(options.screening ? { declineDigit: DECLINE_DIGIT, acceptSeconds: SCREENING_ACCEPT_SECONDS } : {}),
+        onHold: (held) => {
+          if (this.live) this.emit('hold', 'b', held);
+        },
         onAnswered: async (extensionId) => {
           // Presence: the extension whose device answered is on the call; the others ring no more.
           for (const id of extensions) this.emit('callee', id, id === extensionId ? 'on_call' : null);

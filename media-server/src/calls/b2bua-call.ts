@@ -2,12 +2,12 @@ import type { Logger } from '@carillon/config';
 import type { CallResult } from '@carillon/db';
 import type { MonitorMode, ParkRefusal } from '@carillon/domain';
 import type { BridgeHandle, ContainerHandle, LegCodecName, MediaEvent } from '../media/index.ts';
-import { promptPath, staticAudioPath } from '../media/index.ts';
+import { promptPath } from '../media/index.ts';
 import { createResponse, newCallId, newTag, parseNameAddr, SipRequest, type SipResponse } from '../sip/message/index.ts';
 import { InviteSession, type IncomingOffer, type SessionTermination } from '../sip/session/index.ts';
 import type { InviteServerTransaction, NonInviteServerTransaction } from '../sip/transaction/index.ts';
 import type { SipSource, SipTarget } from '../sip/transport/index.ts';
-import { answerDirection, isHold, mediaAddress, parseSdp, type Codec } from '../sdp/session-description.ts';
+import { mediaAddress, parseSdp, type Codec } from '../sdp/session-description.ts';
 import { chooseCodec, PLAIN_RTP_CODECS, TELEPHONE_EVENT, WEBRTC_CODECS } from '../sdp/negotiate-codecs.ts';
 import type { CallContext, CallParty } from './call-context.ts';
 import type { ParkableCall } from './park-lot.ts';
@@ -15,13 +15,14 @@ import { ParkCodeDetector } from './park-code.ts';
 import { bridgedOrRejected, type BridgedDestination } from '../apps/applications.ts';
 import { reject as rejectDestination, type Destination, type RejectDestination } from '../routing/destination.ts';
 import { LocalSdp } from './local-sdp.ts';
+import { answerReoffer, HOLD_MUSIC } from './reoffer.ts';
 import { forkOffer, readForkAnswer } from './fork-media.ts';
 import { reachTarget } from './binding-target.ts';
 import { OnDemandRecording, type RecordedCall } from '../apps/recording/on-demand-recording.ts';
 import { CallMonitor, type MonitoredCall } from './call-monitor.ts';
 import { replacesFromUriHeaders, type ReplacesTarget } from './replaces.ts';
 import { pstnHeaders, trunkRequestUri, trunkSipTarget } from './pstn-callee.ts';
-import { answerSetup, isWebRtcMedia, newIceCredentials, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
+import { answerSetup, isWebRtcMedia, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
 
 /**
  * One call through the B2BUA: the caller's leg (we are its UAS) and the
@@ -703,41 +704,14 @@ export class B2buaCall implements ParkableCall {
     if (target) leg.session.retarget(target);
   }
 
-  /**
-   * A re-INVITE or UPDATE with SDP: hold, resume, or a new address. Media is
-   * anchored here, so it is answered here; the other party hears hold music
-   * while this one holds (seed 000 "musique d'attente").
-   */
+  /** A re-INVITE or UPDATE: hold, resume, or a new address (calls/reoffer.ts); the other party hears hold music while this one holds. */
   private async reoffer(leg: AnsweredSide, incoming: IncomingOffer): Promise<void> {
-    const offer = incoming.sdp ? parseSdp(incoming.sdp.toString('utf8')) : null;
-    const audio = offer?.media.find((m) => m.type === 'audio');
-    if (offer && audio) {
-      const remote = mediaAddress(offer, audio);
-      const hold = isHold(offer);
-      const direction = answerDirection(audio.direction);
-      if (leg.webrtc) {
-        const peer = readPeerWebRtc(offer, audio);
-        if (!peer) {
-          incoming.reject(488);
-          return;
-        }
-        // New ICE credentials from the browser are an ICE restart (it changed networks): ours change too
-        // (RFC 8445 §9), and the leg follows the first path the new checks prove, keeping its DTLS keys.
-        if (peer.ufrag !== leg.webrtc.peer.ufrag) leg.webrtc.local = { ...leg.webrtc.local, ...newIceCredentials() };
-        leg.webrtc.peer = peer;
-        await this.legs!.updateEndpoint(leg.legId, { webrtc: webRtcLegSpec(leg.webrtc.local, peer) });
-      } else if (remote && remote !== '0.0.0.0') await this.legs!.updateEndpoint(leg.legId, { remote: { address: remote, rtpPort: audio.port } });
-      await this.legs!.setDirection(leg.legId, direction);
-      const other = leg.legId === 'a' ? 'b' : 'a';
-      if (hold && !leg.onHold) await this.legs!.play(other, { file: staticAudioPath('hold-music.wav') }, { loop: true });
-      if (!hold && leg.onHold) await this.legs!.stopPlayback(other);
-      if (hold !== leg.onHold) this.ctx.events.onHold?.(this, leg.legId, hold);
-      leg.onHold = hold;
-      const local = leg.legId === 'a' ? this.aLocal! : this.bLocal!;
-      incoming.accept({ sdp: leg.sdp.build({ address: local.address, port: local.rtpPort, codecs: [leg.codec], telephoneEvent: leg.telephoneEvent, direction, webrtc: leg.webrtc?.local ?? null }) });
+    if (!incoming.sdp) {
+      incoming.accept();
       return;
     }
-    incoming.accept();
+    const held = await answerReoffer({ container: this.legs!, party: leg, local: leg.legId === 'a' ? this.aLocal! : this.bLocal!, other: leg.legId === 'a' ? 'b' : 'a', offer: incoming });
+    if (held !== null) this.ctx.events.onHold?.(this, leg.legId, held);
   }
 
   // ---- Transfers ------------------------------------------------------------
@@ -800,7 +774,7 @@ export class B2buaCall implements ParkableCall {
   /** Plays hold music to the party being transferred and rings the target; false when it has nowhere to ring. */
   private async callTransferTarget(side: 'a' | 'b', route: Route): Promise<boolean> {
     const other = side === 'a' ? 'b' : 'a';
-    await this.bridge!.play(other, { file: staticAudioPath('hold-music.wav') }, { loop: true });
+    await this.bridge!.play(other, HOLD_MUSIC, { loop: true });
 
     const targets: { target: SipTarget; uri: string; deviceId: string | null }[] = [];
     if (route.kind === 'extension') {
@@ -947,7 +921,7 @@ export class B2buaCall implements ParkableCall {
       return 'changed';
     }
     this.parked = { location: destination.slot!, side };
-    await this.bridge!.play(side === 'a' ? 'b' : 'a', { file: staticAudioPath('hold-music.wav') }, { loop: true });
+    await this.bridge!.play(side === 'a' ? 'b' : 'a', HOLD_MUSIC, { loop: true });
     return null;
   }
 

@@ -433,6 +433,7 @@ export class CallEngine {
       this.appCalls.set(req.callId, call);
       this.deps.ownership?.claim(req.callId, caller.accountId);
       watchAppCall(call, { records: this.ctx.records, presence: this.deps.presence ?? null, log: this.deps.log });
+      call.on('hold', (side, held) => this.ctx.events.onHold?.(call, side, held));
       await call.start();
       return;
     }

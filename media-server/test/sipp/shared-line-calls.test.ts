@@ -6,8 +6,9 @@ import { DEFAULT_SHARED_LINE_SETTINGS, type SharedLineSettings } from '@carillon
 import { liveCounts } from '../../src/health.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';
-import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, type SippRun } from '../support/sipp.ts';
+import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, startSipp, type SippRun } from '../support/sipp.ts';
 import { analyseWav, toneWav } from '../support/wav.ts';
+import { blockEnergy } from '../../src/media/audio/goertzel.ts';
 
 /**
  * Shared lines (issue 15 point 3; inventory 2 §12, SL-01, SL-05, SL-07, SL-09), end to end on the live
@@ -73,12 +74,18 @@ async function expectNothingLive(): Promise<void> {
 const calleeLegs = async (callId: string) =>
   (await h.db.selectFrom('call_legs').select(['device_id', 'result']).where('call_id', '=', callId).where('role', '=', 'callee').execute()).map((l) => [l.device_id, l.result]).sort();
 
+/** With the line's default settings, desk phone 201 answers the next call on its RTP socket (the desk's tone), by `scenario`. */
+async function deskAnswers(scenario: string, vars: Record<string, string> = {}): Promise<{ media: RtpPhone; run: SippRun }> {
+  await settings({});
+  const media = await rtp(DESK_HZ);
+  const run = await startRegisteredSipp({ target: h.target, credentials: desks[0]!, scenario, vars: { rtpport: String(media.port), ...vars }, timeoutSeconds: 60 });
+  running.push(run);
+  return { media, run };
+}
+
 describe('shared line', () => {
   it('rings both phones of the line; the first to answer takes the call, the other gets CANCEL; each hears the other', async () => {
-    await settings({});
-    const deskMedia = await rtp(DESK_HZ);
-    const answering = await startRegisteredSipp({ target: h.target, credentials: desks[0]!, scenario: 'uas-socket-until-bye.xml', vars: { rtpport: String(deskMedia.port) }, timeoutSeconds: 60 });
-    running.push(answering);
+    const { media: deskMedia, run: answering } = await deskAnswers('uas-socket-until-bye.xml');
     const ringing = await startRegisteredSipp({ target: h.target, credentials: desks[1]!, scenario: 'uas-ring-cancelled.xml', timeoutSeconds: 60 });
     running.push(ringing);
     const callerMedia = await rtp(CALLER_HZ);
@@ -145,4 +152,81 @@ describe('shared line', () => {
     expect(await calleeLegs(call.id)).toEqual([]);
     await expectNothingLive();
   }, 60_000);
+});
+
+/** Once a scenario's log says `what` (a re-INVITE answered), when the test saw it. */
+async function logged(run: SippRun, what: RegExp): Promise<number> {
+  await expect.poll(() => run.logsSoFar(), { timeout: 30_000, interval: 20 }).toMatch(what);
+  return Date.now();
+}
+
+const rmsOf = (pcm: Int16Array) => (pcm.length ? Math.sqrt(blockEnergy(pcm) / pcm.length) : 0);
+
+/** The caller dials the line and talks (its RTP socket) for `talkms`, then hangs up. */
+async function callLine(media: RtpPhone, talkms: number): Promise<SippRun> {
+  const run = startSipp({ scenario: 'uac-talk-then-bye.xml', target: h.target, localPort: await freeSipPort(), service: LINE, auth: caller, timeoutSeconds: 60, vars: { rtpport: String(media.port), talkms: String(talkms) }, extra: ['-mp', String(await freeMediaPort())] });
+  running.push(run);
+  return run;
+}
+
+async function passed(run: SippRun): Promise<void> {
+  const r = await run.done;
+  expect(r.code, r.errors || r.output.slice(-1500)).toBe(0);
+}
+
+describe('hold on a shared-line call (the phone that answered it)', () => {
+  it('holds by re-INVITE (sendonly answered recvonly): the caller hears hold music, not the phone; on resume they hear each other again', async () => {
+    const { media: deskMedia, run: holding } = await deskAnswers('uas-hold-resume.xml', { heldms: '3000' });
+    const holdsBefore = h.holds.length;
+    const callerMedia = await rtp(CALLER_HZ);
+    const uac = await callLine(callerMedia, 9000);
+    // Answered: the caller hears the phone.
+    await expect.poll(() => callerMedia.pureToneFramesSince(0, DESK_HZ), { timeout: 20_000, interval: 50 }).toBeGreaterThan(10);
+    const heldAt = await logged(holding, /held a=recvonly/);
+    const resumedAt = await logged(holding, /resumed a=sendrecv/);
+    // While held (our 200 to the hold went out once the music played): music with energy, none of the phone's tone.
+    const whileHeld = callerMedia.heardSince(heldAt, resumedAt);
+    expect(whileHeld.length, 'packets to the caller while held').toBeGreaterThan(8000);
+    expect(rmsOf(whileHeld), 'hold music').toBeGreaterThan(300);
+    expect(callerMedia.pureToneFramesSince(heldAt, DESK_HZ, resumedAt), "the phone's tone while held").toBeLessThan(3);
+    // Resumed: each hears the other again.
+    await expect.poll(() => callerMedia.pureToneFramesSince(resumedAt, DESK_HZ), { timeout: 20_000, interval: 50 }).toBeGreaterThan(25);
+    await expect.poll(() => deskMedia.levelSince(resumedAt, CALLER_HZ), { timeout: 20_000, interval: 50 }).toBeGreaterThan(HEARD);
+    await passed(uac);
+    await passed(holding);
+    expect(h.holds.slice(holdsBefore)).toEqual([
+      { side: 'b', held: true },
+      { side: 'b', held: false },
+    ]);
+    await expectNothingLive();
+    expect(await h.lastCall()).toMatchObject({ to_number: LINE, result: 'answered', hangup_by: 'caller' });
+  }, 90_000);
+
+  it('the caller hangs up while held: the phone gets our BYE, and nothing stays live', async () => {
+    const { run: holding } = await deskAnswers('uas-hold-until-bye.xml');
+    const callerMedia = await rtp(CALLER_HZ);
+    const uac = await callLine(callerMedia, 4000);
+    const heldAt = await logged(holding, /held a=recvonly/);
+    await expect.poll(() => callerMedia.heardSince(heldAt).length, { timeout: 20_000, interval: 50 }).toBeGreaterThan(4000);
+    expect(callerMedia.rmsSince(heldAt), 'hold music').toBeGreaterThan(300);
+    await passed(uac);
+    await passed(holding);
+    expect(h.holds.at(-1)).toEqual({ side: 'b', held: true });
+    await expectNothingLive();
+    expect(await h.lastCall()).toMatchObject({ to_number: LINE, result: 'answered', hangup_by: 'caller' });
+  }, 90_000);
+
+  it('the caller holds and resumes: answered recvonly then sendrecv, the hold seen as side a', async () => {
+    const { run: answering } = await deskAnswers('uas-socket-until-bye.xml');
+    const holdsBefore = h.holds.length;
+    const uac = await runSipp({ scenario: 'uac-hold.xml', target: h.target, localPort: await freeSipPort(), service: LINE, auth: caller, timeoutSeconds: 60, extra: ['-mp', String(await freeMediaPort())] });
+    expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+    expect(uac.logs).toContain('hold answered a=recvonly, resume answered a=sendrecv');
+    await passed(answering);
+    expect(h.holds.slice(holdsBefore)).toEqual([
+      { side: 'a', held: true },
+      { side: 'a', held: false },
+    ]);
+    await expectNothingLive();
+  }, 90_000);
 });
