@@ -1,6 +1,6 @@
 import type { Logger } from '@carillon/config';
 import type { BridgeHandle, ContainerHandle, MediaEvent } from '../media/index.ts';
-import { createResponse, newCallId, newTag, SipRequest, type SipResponse } from '../sip/message/index.ts';
+import { createResponse, newCallId, newTag, parseNameAddr, SipRequest, type SipResponse } from '../sip/message/index.ts';
 import { InviteSession, type IncomingOffer, type SessionSettings, type SessionTermination } from '../sip/session/index.ts';
 import type { InviteServerTransaction, NonInviteServerTransaction, TransactionLayer } from '../sip/transaction/index.ts';
 import type { SipTarget, SipTransportProtocol } from '../sip/transport/index.ts';
@@ -12,6 +12,8 @@ import { forkOffer, readForkAnswer } from './fork-media.ts';
 import type { LocalWebRtc } from './webrtc-media.ts';
 import { LocalSdp } from './local-sdp.ts';
 import { answerReoffer, type AnchoredParty } from './reoffer.ts';
+import { acceptRefer, notifyRefer } from './refer.ts';
+import { replacesFromUriHeaders } from './replaces.ts';
 
 /** A device of the extension, as its registration says to reach it. */
 export interface CalleeDevice {
@@ -74,7 +76,16 @@ export interface CalleeForksCall {
   acceptSeconds?: number;
   /** The connected party put the call on hold (true) or took it off (false) by re-INVITE or UPDATE. */
   onHold?: (held: boolean) => void;
+  /**
+   * The connected party's blind transfer (REFER, RFC 3515) to a number of the account: null when the
+   * call can go there (the caller will be put through once this attempt is over), or the status and
+   * reason it cannot. Absent: REFER is refused (501).
+   */
+  referTo?: (number: string) => Promise<{ status: number; reason: string } | null>;
 }
+
+/** A transferor that does not hang up after the NOTIFY 200 gets our BYE then (as the B2BUA does). */
+const TRANSFEROR_BYE_MS = 5000;
 
 /** How long a forwarded party has to press 1 once it answered (the prompt loops meanwhile). */
 export const ACCEPT_SECONDS = 12;
@@ -137,6 +148,10 @@ export class CalleeForks {
   private phase: 'Ringing' | 'Answered' | 'Done' = 'Ringing';
   private timer: NodeJS.Timeout | null = null;
   private answered: Fork | null = null;
+  /** A REFER from the connected party is being looked at (one at a time). */
+  private referring = false;
+  /** The number the connected party transferred the caller to (REFER), once the attempt ended that way. */
+  referredTo: string | null = null;
   /** The fork that answered and must press 1, with what ends its wait. */
   private confirming: { fork: Fork; wake: (choice: AcceptChoice) => void } | null = null;
   /** The ring time ran out while a party was confirming: when it fails, the outcome is no-answer. */
@@ -232,7 +247,10 @@ export class CalleeForks {
     // The connected party's re-INVITE or UPDATE (hold, a new address) is answered; before that (a party
     // pressing 1) it is refused and the call goes on as it was (RFC 3261 §14.2).
     session.on('offer', (offer) => this.reoffer(fork, offer));
-    session.on('request', (req, tx) => tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'INFO' || req.method === 'NOTIFY' ? 200 : 501)));
+    session.on('request', (req, tx) => {
+      if (req.method === 'REFER') void this.refer(fork, req, tx).catch((err: unknown) => this.log.error('REFER failed', { error: err }));
+      else tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'INFO' || req.method === 'NOTIFY' ? 200 : 501));
+    });
     session.on('terminated', (t: SessionTermination) => {
       if (fork.session !== session) return; // a session replaced by the retry with credentials
       if (fork === this.answered) {
@@ -325,6 +343,59 @@ export class CalleeForks {
         this.log.error('callee re-offer failed', { error: err });
         offer.reject(500);
       });
+  }
+
+  /**
+   * Blind transfer by the connected party (RFC 3515; RFC 5589 §6): 202, NOTIFY 100, then the
+   * application call says whether the number leads anywhere. If it does, the NOTIFY says 200, the
+   * party (the transferor) is released from leg 'b' and leaves with its own BYE (ours after
+   * TRANSFEROR_BYE_MS), and the attempt ends with `referredTo` set: the application call puts the
+   * caller through. If not, the NOTIFY carries the refusal and the two stay connected.
+   */
+  private async refer(fork: Fork, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
+    const referTo = parseNameAddr(req.get('refer-to') ?? '');
+    const number = referTo?.uri.user ?? '';
+    if (fork !== this.answered || this.phase !== 'Answered' || !this.call.referTo || this.referring) {
+      tx.respond(createResponse(req, !this.call.referTo ? 501 : 491, { toTag: fork.session.dialog?.state.localTag }));
+      return;
+    }
+    if (!referTo || !number) {
+      tx.respond(createResponse(req, 400, { toTag: fork.session.dialog?.state.localTag }));
+      return;
+    }
+    // Attended transfer (Refer-To with Replaces, RFC 3891) joins two calls: not for an application's call yet.
+    if (replacesFromUriHeaders(referTo.uri.headers) !== null) {
+      tx.respond(createResponse(req, 501, { reason: 'Attended Transfer Not Supported Here', toTag: fork.session.dialog?.state.localTag }));
+      return;
+    }
+    acceptRefer(fork.session, req, tx);
+    notifyRefer(fork.session, 'SIP/2.0 100 Trying', 'active;expires=60');
+    this.referring = true;
+    let refusal: { status: number; reason: string } | null;
+    try {
+      refusal = await this.call.referTo(number);
+    } finally {
+      this.referring = false;
+    }
+    if (this.phase !== 'Answered' || fork !== this.answered) {
+      // The caller left (or the party hung up) meanwhile.
+      if (!fork.session.closed) notifyRefer(fork.session, 'SIP/2.0 487 Request Terminated', 'terminated;reason=noresource');
+      return;
+    }
+    if (refusal) {
+      notifyRefer(fork.session, `SIP/2.0 ${refusal.status} ${refusal.reason}`, 'terminated;reason=noresource');
+      return;
+    }
+    notifyRefer(fork.session, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
+    this.referredTo = number;
+    this.done();
+    // The transferor's session is no longer the call's: its BYE (or ours, if it does not send one) ends only its dialog.
+    this.answered = null;
+    setTimeout(() => {
+      if (!fork.session.closed) fork.session.bye();
+    }, TRANSFEROR_BYE_MS).unref();
+    void this.ctx.records.legEnded(fork.legRecordId, 'transferred').catch(() => undefined);
+    this.settle({ outcome: 'answered', endedBy: 'callee' });
   }
 
   /** The party is the callee: leg 'b' is theirs, the others are CANCELled, the caller hears them. */

@@ -713,13 +713,19 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   /** CallHandle.transfer: the destination's application runs on this same call (the caller's leg and media stay). */
   async transfer(target: string): Promise<void> {
     this.alive();
+    const found = await this.transferDestination(target);
+    this.log.info('call handed on', { to: target, kind: found.destination.kind });
+    await found.app(this.handle(), found.destination);
+  }
+
+  /** Where `transfer` would hand the call on, or DestinationRefusedError. */
+  private async transferDestination(target: string): Promise<{ destination: Destination; app: CallApp }> {
     if (++this.transfers > MAX_TRANSFERS) throw new DestinationRefusedError(482, 'Loop Detected');
     const direction: CallDirection = this.caller.kind === 'trunk' ? 'inbound' : 'internal';
     const found = await this.ctx.transferTarget(this.caller.accountId, target, direction);
     this.alive();
     if ('status' in found) throw new DestinationRefusedError(found.status, found.reason);
-    this.log.info('call handed on', { to: target, kind: found.destination.kind });
-    await found.app(this.handle(), found.destination);
+    return found;
   }
 
   async hangup(options: { blocked?: boolean } = {}): Promise<void> {
@@ -1005,6 +1011,8 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     if (callees.length === 0 || !this.recordId) return { outcome: 'unavailable', status: 480 };
     const bridge = this.bridge!;
     const extensions = targets.flatMap((t) => (t.kind === 'extension' ? [t.extensionId] : []));
+    // Where the connected party sent the caller by REFER, if it did: put through once this attempt is over.
+    let referred: { number: string; destination: Destination; app: CallApp } | null = null;
     const forks = new CalleeForks(
       {
         log: this.log,
@@ -1027,6 +1035,15 @@ export class AppCall extends EventEmitter<AppCallEvents> {
         onHold: (held) => {
           if (this.live) this.emit('hold', 'b', held);
         },
+        referTo: async (number) => {
+          try {
+            referred = { number, ...(await this.transferDestination(number)) };
+            return null;
+          } catch (err) {
+            if (err instanceof DestinationRefusedError) return { status: err.status, reason: err.reason };
+            throw err;
+          }
+        },
         onAnswered: async (extensionId) => {
           // Presence: the extension whose device answered is on the call; the others ring no more.
           for (const id of extensions) this.emit('callee', id, id === extensionId ? 'on_call' : null);
@@ -1044,13 +1061,14 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     const callerLeft = () => forks.callerLeft(new CallEndedError());
     this.lifetime.signal.addEventListener('abort', callerLeft, { once: true });
     let legAdded = false;
+    let outcome: BridgeOutcome;
     try {
       const local = await bridge.addLeg({ legId: 'b', codec: legCodec(this.codec), telephoneEventPayloadType: TELEPHONE_EVENT.payloadType, remote: null });
       legAdded = true;
       this.alive();
       for (const id of extensions) this.emit('callee', id, 'ringing');
       await forks.ring(callees, local, ringSeconds);
-      return await forks.outcome;
+      outcome = await forks.outcome;
     } finally {
       this.lifetime.signal.removeEventListener('abort', callerLeft);
       // Its monitor leaves with the agent (a BYE), the legs back in the bridge before leg 'b' goes.
@@ -1065,6 +1083,14 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       // Ring-back the application played while it rang ends with the ringing.
       if (this.live) await bridge.stopPlayback('a').catch(() => undefined);
     }
+    if (referred && this.live) {
+      // The connected party transferred the caller (REFER) and left: the number's application (a user's
+      // phones ringing, a queue…) takes the call as `transfer` hands it on; then the attempt is over.
+      const to: { number: string; destination: Destination; app: CallApp } = referred;
+      this.log.info('call transferred by the party that answered', { to: to.number, kind: to.destination.kind });
+      await to.app(this.handle(), to.destination);
+    }
+    return outcome;
   }
 
   // ---- Call monitoring (issue 15 point 6, MON-01) --------------------------------

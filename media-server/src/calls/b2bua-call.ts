@@ -16,6 +16,7 @@ import { bridgedOrRejected, type BridgedDestination } from '../apps/applications
 import { reject as rejectDestination, type Destination, type RejectDestination } from '../routing/destination.ts';
 import { LocalSdp } from './local-sdp.ts';
 import { answerReoffer, HOLD_MUSIC } from './reoffer.ts';
+import { acceptRefer, notifyRefer } from './refer.ts';
 import { forkOffer, readForkAnswer } from './fork-media.ts';
 import { reachTarget } from './binding-target.ts';
 import { OnDemandRecording, type RecordedCall } from '../apps/recording/on-demand-recording.ts';
@@ -746,9 +747,7 @@ export class B2buaCall implements ParkableCall {
       return;
     }
     const route = bridgedOrRejected(destination);
-    const accepted = createResponse(req, 202, { toTag: leg.session.dialog!.state.localTag });
-    accepted.add('contact', leg.session.dialog!.state.localContact);
-    tx.respond(accepted);
+    acceptRefer(leg.session, req, tx);
     this.transfer = { side, transferor: leg, byeTimer: null, targetNumber: target, byCommand: false };
     this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
     await this.callTransferTarget(side, route);
@@ -859,9 +858,7 @@ export class B2buaCall implements ParkableCall {
    * for a non-member. A refused park leaves the call as it was.
    */
   private async parkByRefer(side: 'a' | 'b', leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction, destination: Extract<Destination, { kind: 'park' }>): Promise<void> {
-    const accepted = createResponse(req, 202, { toTag: leg.session.dialog!.state.localTag });
-    accepted.add('contact', leg.session.dialog!.state.localContact);
-    tx.respond(accepted);
+    acceptRefer(leg.session, req, tx);
     this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
     const outcome = await this.parkOther(side, leg, destination);
     if (outcome === 'changed') {
@@ -1174,9 +1171,7 @@ export class B2buaCall implements ParkableCall {
     // A dialog of another account is not ours to hand over, whatever its identifiers.
     if (found.call.accountId !== this.accountId) return refuse(403, 'Forbidden');
     if (replaces.earlyOnly) return refuse(486, 'Busy Here');
-    const accepted = createResponse(req, 202, { toTag: leg.session.dialog!.state.localTag });
-    accepted.add('contact', leg.session.dialog!.state.localContact);
-    tx.respond(accepted);
+    acceptRefer(leg.session, req, tx);
     this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
     try {
       await this.linkWith(side, found.call, found.side);
@@ -1333,11 +1328,7 @@ export class B2buaCall implements ParkableCall {
   }
 
   private notifyTransfer(to: AnsweredSide, sipfrag: string, subscriptionState: string): void {
-    to.session.sendRequest('NOTIFY', {
-      body: Buffer.from(sipfrag + '\r\n'),
-      contentType: 'message/sipfrag;version=2.0',
-      headers: [['event', 'refer'], ['subscription-state', subscriptionState]],
-    });
+    notifyRefer(to.session, sipfrag, subscriptionState);
   }
 
   /** SIP INFO DTMF (application/dtmf-relay or application/dtmf) goes on to the other side as RFC 4733. */

@@ -21,6 +21,7 @@ const DATA_DIR = '/tmp/carillon-tests';
 const LINE = '600';
 const CALLER_HZ = 900;
 const DESK_HZ = 1300;
+const COLLEAGUE_HZ = 1700;
 /** A tone heard through the bridge: the phones send amplitude 6000. */
 const HEARD = 1000;
 const ACTOR = { userId: null, ip: null };
@@ -28,6 +29,7 @@ const ACTOR = { userId: null, ip: null };
 let h: EdgeHarness;
 let caller: TestPhone;
 let desks: TestPhone[];
+let colleague: TestPhone;
 let line: SharedLineView;
 const running: SippRun[] = [];
 const sockets: RtpPhone[] = [];
@@ -36,6 +38,8 @@ beforeAll(async () => {
   h = await startEdge({ unreleased: 'shared_lines' });
   caller = await h.addPhone('101');
   desks = [await h.addPhone('201'), await h.addPhone('202')];
+  // A user outside the line: where a desk phone transfers a call.
+  colleague = await h.addPhone('203');
   line = await createSharedLine(h.db, ACTOR, h.accountId, { name: 'Front Desk', number: LINE, deviceIds: desks.map((d) => d.deviceId) });
   // The mailbox of 201 (the message recipient below) greets with one second of 440 Hz, so that the message starts soon.
   const greeting = path.posix.join('greetings', h.accountId, 'shared-line-201.wav');
@@ -52,7 +56,7 @@ afterAll(async () => {
 afterEach(async () => {
   for (const r of running.splice(0)) r.stop();
   for (const s of sockets.splice(0)) s.close();
-  for (const d of desks) await h.edge.bindings.removeAll(d.extensionId);
+  for (const d of [...desks, colleague]) await h.edge.bindings.removeAll(d.extensionId);
 });
 
 async function settings(change: Partial<SharedLineSettings>): Promise<void> {
@@ -169,6 +173,12 @@ async function callLine(media: RtpPhone, talkms: number): Promise<SippRun> {
   return run;
 }
 
+/** A phone that hung up stops sending, as a real one does (a socket still sending could take a new leg's latch). */
+function hangUp(phone: RtpPhone): void {
+  sockets.splice(sockets.indexOf(phone), 1);
+  phone.close();
+}
+
 async function passed(run: SippRun): Promise<void> {
   const r = await run.done;
   expect(r.code, r.errors || r.output.slice(-1500)).toBe(0);
@@ -228,5 +238,51 @@ describe('hold on a shared-line call (the phone that answered it)', () => {
       { side: 'a', held: false },
     ]);
     await expectNothingLive();
+  }, 90_000);
+});
+
+describe('transfer by the phone that answered a shared-line call', () => {
+  it('blind-transfers the caller to 203 by REFER: NOTIFY 100 then 200, the phone leaves, the caller and 203 hear each other', async () => {
+    const { media: deskMedia, run: transferor } = await deskAnswers('uas-refer-outcome.xml', { target: '203' });
+    const colleagueMedia = await rtp(COLLEAGUE_HZ);
+    const target = await startRegisteredSipp({ target: h.target, credentials: colleague, scenario: 'uas-socket-until-bye.xml', vars: { rtpport: String(colleagueMedia.port) }, timeoutSeconds: 60 });
+    running.push(target);
+    const callerMedia = await rtp(CALLER_HZ);
+    const uac = await callLine(callerMedia, 8000);
+    const left = await transferor.done;
+    expect(left.code, left.errors || left.output.slice(-1500)).toBe(0);
+    expect(left.logs).toContain('transfer to 203: progress SIP/2.0 100 then SIP/2.0 200');
+    hangUp(deskMedia);
+    const transferredAt = Date.now();
+    await expect.poll(() => callerMedia.pureToneFramesSince(transferredAt, COLLEAGUE_HZ), { timeout: 20_000, interval: 50 }).toBeGreaterThan(25);
+    await expect.poll(() => colleagueMedia.levelSince(transferredAt, CALLER_HZ), { timeout: 20_000, interval: 50 }).toBeGreaterThan(HEARD);
+    await passed(uac);
+    await passed(target);
+    await expectNothingLive();
+    const call = await h.lastCall();
+    expect(call).toMatchObject({ to_number: LINE, result: 'answered', hangup_by: 'caller' });
+    expect(await calleeLegs(call.id)).toEqual(
+      [
+        [desks[0]!.deviceId, 'transferred'],
+        [colleague.deviceId, 'answered'],
+      ].sort(),
+    );
+  }, 90_000);
+
+  it('a REFER to a number that leads nowhere gets NOTIFY 404 and changes nothing: the phone stays with the caller until it hangs up', async () => {
+    const { run: transferor } = await deskAnswers('uas-refer-outcome.xml', { target: '299' });
+    const callerMedia = await rtp(CALLER_HZ);
+    const uac = startSipp({ scenario: 'uac-socket-until-bye.xml', target: h.target, localPort: await freeSipPort(), service: LINE, auth: caller, timeoutSeconds: 60, vars: { rtpport: String(callerMedia.port) }, extra: ['-mp', String(await freeMediaPort())] });
+    running.push(uac);
+    const left = await transferor.done;
+    expect(left.code, left.errors || left.output.slice(-1500)).toBe(0);
+    expect(left.logs).toContain('transfer to 299: progress SIP/2.0 100 then SIP/2.0 404');
+    // The phone hung up after the refusal (its BYE): the caller gets ours.
+    await passed(uac);
+    expect(callerMedia.pureToneFramesSince(0, DESK_HZ), 'the caller heard the phone before it hung up').toBeGreaterThan(10);
+    await expectNothingLive();
+    const call = await h.lastCall();
+    expect(call).toMatchObject({ to_number: LINE, result: 'answered', hangup_by: 'callee' });
+    expect(await calleeLegs(call.id)).toEqual([[desks[0]!.deviceId, 'answered']]);
   }, 90_000);
 });
