@@ -247,10 +247,7 @@ export class CalleeForks {
     // The connected party's re-INVITE or UPDATE (hold, a new address) is answered; before that (a party
     // pressing 1) it is refused and the call goes on as it was (RFC 3261 §14.2).
     session.on('offer', (offer) => this.reoffer(fork, offer));
-    session.on('request', (req, tx) => {
-      if (req.method === 'REFER') void this.refer(fork, req, tx).catch((err: unknown) => this.log.error('REFER failed', { error: err }));
-      else tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'INFO' || req.method === 'NOTIFY' ? 200 : 501));
-    });
+    session.on('request', (req, tx) => this.request(fork, req, tx));
     session.on('terminated', (t: SessionTermination) => {
       if (fork.session !== session) return; // a session replaced by the retry with credentials
       if (fork === this.answered) {
@@ -323,6 +320,12 @@ export class CalleeForks {
       return;
     }
     await this.connect(fork, answer);
+  }
+
+  /** An in-dialog request of a party that is not its session's own business: REFER is a transfer, the rest gets 200 or 501. */
+  private request(fork: Fork, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): void {
+    if (req.method === 'REFER') void this.refer(fork, req, tx).catch((err: unknown) => this.log.error('REFER failed', { error: err }));
+    else tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'INFO' || req.method === 'NOTIFY' ? 200 : 501));
   }
 
   /**
@@ -502,26 +505,57 @@ export class CalleeForks {
   }
 
   /**
-   * Take over by a monitor (calls/call-monitor.ts): its dialog (we are the UAS of its INVITE) becomes
-   * the answered party's, with its leg record; the agent gets a BYE and its leg ends 'transferred'.
-   * The caller moves the media (the monitor's leg in place of leg 'b'). False when nobody is connected.
+   * Another party takes the connected party's place: a monitor's take over (calls/call-monitor.ts), or
+   * a device of a shared line retrieving the call held on it (SL-01). Its dialog (we are the UAS of
+   * its INVITE) becomes the answered party's, with its leg record; the party it replaces gets a BYE
+   * and its leg ends 'transferred'. The caller moves the media (the new party's leg in place of leg
+   * 'b'). With `media` (its codec and our SDP in its dialog), its re-offers (hold) and REFERs are
+   * answered as the first party's were; without (a monitor, whose session answers them), refused.
+   * False when nobody is connected.
    */
-  takeOver(session: InviteSession, invite: SipRequest, extensionId: string, legRecordId: string): boolean {
+  takeOver(session: InviteSession, invite: SipRequest, extensionId: string, legRecordId: string, media?: { codec: Codec; telephoneEvent: Codec | null; sdp: LocalSdp }): boolean {
     const agent = this.answered;
     if (this.phase !== 'Answered' || !agent) return false;
-    const fork: Fork = { request: invite, session, legRecordId, webrtc: null, callee: { ...agent.callee, extensionId, confirm: false }, status: 'answered', finalStatus: null, authRetried: false, sdp: new LocalSdp(), media: null };
+    const sdp = media?.sdp ?? new LocalSdp();
+    const fork: Fork = {
+      request: invite,
+      session,
+      legRecordId,
+      webrtc: null,
+      callee: { ...agent.callee, extensionId, confirm: false },
+      status: 'answered',
+      finalStatus: null,
+      authRetried: false,
+      sdp,
+      media: media ? { legId: 'b', codec: media.codec, telephoneEvent: media.telephoneEvent, sdp, onHold: false, webrtc: null } : null,
+    };
     this.forks.push(fork);
     this.answered = fork;
-    // Its session's end is no longer the call's (the answered fork is the monitor's now).
+    // Its session's end is no longer the call's (the answered fork is the new party's now).
     agent.session.bye();
     void this.ctx.records.legEnded(agent.legRecordId, 'transferred').catch(() => undefined);
     session.on('terminated', (t: SessionTermination) => {
       if (fork === this.answered && t.reason !== 'local-bye' && t.reason !== 'closed') this.calleeLeft();
     });
-    // As a fork's: a re-offer is refused and the call goes on as it was (RFC 3261 §14.2).
+    if (media) {
+      session.on('offer', (offer) => this.reoffer(fork, offer));
+      session.on('request', (req, tx) => this.request(fork, req, tx));
+      return true;
+    }
+    // A monitor's: a re-offer is refused here and the call goes on as it was (RFC 3261 §14.2).
     session.on('offer', (offer) => offer.reject(488));
     session.on('request', (req, tx) => tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'INFO' || req.method === 'NOTIFY' ? 200 : 501)));
     return true;
+  }
+
+  /** The connected party holds the call (its last re-offer was sendonly or inactive): the caller hears hold music. */
+  get held(): boolean {
+    return this.phase === 'Answered' && this.answered?.media?.onHold === true;
+  }
+
+  /** Our side of leg 'b' (what the parties' SDP names), once ringing. */
+  get legLocal(): { address: string; rtpPort: number } | null {
+    return this.local;
   }
 
   /** The callee's BYE (or its session failing): the bridged leg is over. */

@@ -8,7 +8,7 @@ import type { MonitorMode } from '@carillon/domain';
 import { promptPath, type BridgeHandle, type ContainerHandle, type LegCodecName, type MediaEvent, type PlaybackSource, type PromptName, type RoomHandle } from '../media/index.ts';
 import { generateTone } from '../media/audio/tone-generator.ts';
 import { readWav8kMono, WAV_HEADER_BYTES, wavHeader } from '../media/media-player/wav-file.ts';
-import { createResponse, newTag, type SipRequest, type SipResponse } from '../sip/message/index.ts';
+import { createResponse, type SipRequest, type SipResponse } from '../sip/message/index.ts';
 import { InviteSession, type IncomingOffer, type SessionSettings, type SessionTermination } from '../sip/session/index.ts';
 import type { InviteServerTransaction, NonInviteServerTransaction, TransactionLayer } from '../sip/transaction/index.ts';
 import type { SipSource, SipTransportProtocol } from '../sip/transport/index.ts';
@@ -37,7 +37,6 @@ import {
 } from '../apps/call-handle.ts';
 import type { CallDirection, Destination, ExtensionDestination, TrunkTarget } from '../routing/destination.ts';
 import type { MediaEngine } from '../media/index.ts';
-import { reachTarget } from './binding-target.ts';
 import { CalleeForks, DECLINE_DIGIT, type CalleeDevice, type CalleeTarget } from './app-call-bridge.ts';
 import { CallMonitor, type MonitoredCall } from './call-monitor.ts';
 import { pstnCallee } from './pstn-callee.ts';
@@ -47,6 +46,7 @@ import { dialIntoRoom } from './room-dial-out.ts';
 import type { CallParty } from './call-context.ts';
 import { LocalSdp } from './local-sdp.ts';
 import { answerReoffer } from './reoffer.ts';
+import { joiningOffer, uasSession } from './uas-session.ts';
 import { answerSetup, isWebRtcMedia, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
 
 /**
@@ -232,6 +232,8 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   /** `bridgeTo` attempts, the current one last: their forks' Call-IDs stay this call's until it is forgotten. */
   private readonly calleeForks: CalleeForks[] = [];
   private bridging: CalleeForks | null = null;
+  /** The devices `bridgeTo` rings (a ring plan's, a shared line's), while it runs; null: every device of the extensions. */
+  private bridgeDeviceIds: readonly string[] | null = null;
   /** `dialOut` legs still running: the release waits for them (they stop with the call's signal). */
   private readonly dialOuts = new Set<Promise<BridgeOutcome>>();
   private member: RoomMembership | null = null;
@@ -241,8 +243,8 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   private monitoring: CallMonitor | null = null;
   /** The media changes of the last monitor that left (the legs moving back to the bridge): the release waits for them. */
   private monitorLeaving: Promise<void> = Promise.resolve();
-  /** The monitors' Call-IDs: this call's until it is forgotten. */
-  private readonly monitorCallIds: string[] = [];
+  /** The Call-IDs of dialogs that joined this call (monitors, a device retrieving it held): this call's until it is forgotten. */
+  private readonly joinedCallIds: string[] = [];
   /** How many times an application handed the call on (`transfer`). */
   private transfers = 0;
   /** A digit from the caller's endpoint while it is in a room (events then come from the room). */
@@ -260,17 +262,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     this.destination = destination;
     this.app = app;
     this.sipCallId = invite.callId;
-    const local = ctx.localContact(source.transport);
-    this.session = InviteSession.uas({
-      invite,
-      transaction: inviteTx,
-      transactions: ctx.transactions,
-      localTag: newTag(),
-      localContact: `<sip:carillon@${local.host}:${local.port};transport=${source.transport.toLowerCase()}>`,
-      resolveTarget: (remoteTarget) => reachTarget(remoteTarget, { transport: source.transport, address: source.remoteAddress, port: source.remotePort, connectionId: source.connectionId }),
-      ...(ctx.sessionSettings ? { settings: ctx.sessionSettings } : {}),
-      log: this.log,
-    });
+    this.session = uasSession({ invite, tx: inviteTx, source, transactions: ctx.transactions, localContact: ctx.localContact, sessionSettings: ctx.sessionSettings, log: this.log });
     this.session.on('terminated', (t) => this.sessionTerminated(t));
     this.session.on('offer', (offer) => void this.reoffer(offer).catch((err: unknown) => {
       this.log.warn('re-offer failed', { error: err });
@@ -516,7 +508,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
 
   /** The Call-IDs of every fork this call sent. */
   get forkCallIds(): string[] {
-    return [...this.calleeForks.flatMap((f) => f.callIds), ...this.monitorCallIds];
+    return [...this.calleeForks.flatMap((f) => f.callIds), ...this.joinedCallIds];
   }
 
   /** A request in the caller's dialog: the session answers BYE and re-INVITEs, and hands the rest to otherRequest. */
@@ -1013,6 +1005,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     const extensions = targets.flatMap((t) => (t.kind === 'extension' ? [t.extensionId] : []));
     // Where the connected party sent the caller by REFER, if it did: put through once this attempt is over.
     let referred: { number: string; destination: Destination; app: CallApp } | null = null;
+    this.bridgeDeviceIds = options.deviceIds ?? null;
     const forks = new CalleeForks(
       {
         log: this.log,
@@ -1075,6 +1068,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       this.agentExtension = null;
       await this.monitoring?.end();
       this.bridging = null;
+      this.bridgeDeviceIds = null;
       for (const id of extensions) this.emit('callee', id, null);
       // The caller stays with the application (voicemail after no answer): leg 'b' goes. An ended call's release closes the bridge.
       // Before the ring-back stops: while it plays nothing is relayed to the caller, and a party that was
@@ -1091,6 +1085,62 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       await to.app(this.handle(), to.destination);
     }
     return outcome;
+  }
+
+  // ---- Retrieving a held call (SL-01) --------------------------------------------
+
+  /**
+   * Whether `party` may take this call as it is now: the party `bridgeTo` connected holds it, and
+   * `party` is one of the devices it rang (a shared line's: SL-01, "an answered call can be passed to
+   * another phone sharing the same number"). A call being monitored, or in a room, stays where it is.
+   */
+  heldFor(party: CallParty): boolean {
+    return party.kind === 'device' && this.is('Answered') && !!this.bridging?.held && !this.monitoring && !this.member && !!this.bridgeDeviceIds?.includes(party.deviceId);
+  }
+
+  /**
+   * The device's INVITE takes the held call (`heldFor` said it may): it is answered with leg 'b' (plain
+   * RTP), the caller stops hearing hold music and hears it, and the device that held the call gets a
+   * BYE (its leg ends 'transferred'). The call moved on meanwhile (resumed, ended): 480.
+   */
+  async retrieveHeld(invite: SipRequest, tx: InviteServerTransaction, source: SipSource, party: Extract<CallParty, { kind: 'device' }>): Promise<void> {
+    const choice = joiningOffer(invite);
+    if (!choice) {
+      tx.respond(createResponse(invite, 488, { reason: 'Not Acceptable Here' }));
+      return;
+    }
+    const session = uasSession({ invite, tx, source, transactions: this.ctx.transactions, localContact: this.ctx.localContact, sessionSettings: this.ctx.sessionSettings, log: this.log });
+    // Its requests (its BYE, a hold of its own) reach this call from now on.
+    this.ctx.registerFork(invite.callId, this);
+    this.joinedCallIds.push(invite.callId);
+    if (session.refuseTooBrief()) return;
+    const forks = this.bridging;
+    const legRecordId = this.recordId
+      ? await this.ctx.records.addLeg({ callId: this.recordId, accountId: this.accountId, role: 'callee', endpoint: 'sip', deviceId: party.deviceId, sipCallId: invite.callId, remoteUri: invite.get('from') ?? null })
+      : null;
+    const fits = () => !!forks && forks === this.bridging && this.heldFor(party) && tx.canRespond && !!this.bridge && !!forks.legLocal;
+    if (!fits() || !legRecordId) {
+      if (tx.canRespond) session.reject(480, 'No Call Held');
+      session.close();
+      if (legRecordId) await this.ctx.records.legEnded(legRecordId, tx.canRespond ? 'unavailable' : 'cancelled');
+      return;
+    }
+    const sdp = new LocalSdp();
+    await this.bridge!.updateLeg('b', { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: choice.remote });
+    // The leg took the held party's direction (recvonly or inactive): the new party is sent to again.
+    await this.bridge!.setDirection('b', 'sendrecv');
+    // From here to the take over nothing awaits: the call cannot change under us.
+    const local = forks!.legLocal!;
+    session.accept({ sdp: sdp.build({ address: local.address, port: local.rtpPort, codecs: [choice.audio], telephoneEvent: choice.telephoneEvent, webrtc: null }) });
+    forks!.takeOver(session, invite, party.extensionId, legRecordId, { codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp });
+    const previous = this.agentExtension;
+    this.agentExtension = party.extensionId;
+    if (previous && previous !== party.extensionId) this.emit('callee', previous, null);
+    this.emit('callee', party.extensionId, 'on_call');
+    this.emit('hold', 'b', false);
+    this.log.info('held call retrieved', { extensionId: party.extensionId });
+    await this.bridge!.stopPlayback('a').catch(() => undefined);
+    await this.ctx.records.legAnswered(legRecordId, choice.audio.name);
   }
 
   // ---- Call monitoring (issue 15 point 6, MON-01) --------------------------------
@@ -1135,7 +1185,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       // The legs go back to the bridge whenever the monitor leaves: the release reads the caller's figures there.
       ended: () => this.#state === 'Ended',
       registerCallId: (callId) => {
-        this.monitorCallIds.push(callId);
+        this.joinedCallIds.push(callId);
         this.ctx.registerFork(callId, this);
       },
       setMonitor: (monitor) => {

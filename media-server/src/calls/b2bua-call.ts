@@ -17,6 +17,7 @@ import { reject as rejectDestination, type Destination, type RejectDestination }
 import { LocalSdp } from './local-sdp.ts';
 import { answerReoffer, HOLD_MUSIC } from './reoffer.ts';
 import { acceptRefer, notifyRefer } from './refer.ts';
+import { joiningOffer, uasSession } from './uas-session.ts';
 import { forkOffer, readForkAnswer } from './fork-media.ts';
 import { reachTarget } from './binding-target.ts';
 import { OnDemandRecording, type RecordedCall } from '../apps/recording/on-demand-recording.ts';
@@ -983,25 +984,12 @@ export class B2buaCall implements ParkableCall {
       tx.respond(createResponse(invite, 480, { reason: mode === 'pickup' ? 'Nothing To Pick Up' : 'No Call Parked' }));
       return;
     }
-    const offer = invite.body.length ? parseSdp(invite.body.toString('utf8')) : null;
-    const audio = offer?.media.find((m) => m.type === 'audio' && m.port > 0);
-    const choice = offer && audio && !isWebRtcMedia(offer, audio) ? chooseCodec(audio.codecs, PLAIN_RTP_CODECS) : null;
-    const remote = offer && audio ? mediaAddress(offer, audio) : null;
-    if (!choice || !audio || !remote) {
+    const choice = joiningOffer(invite);
+    if (!choice) {
       tx.respond(createResponse(invite, 488, { reason: 'Not Acceptable Here' }));
       return;
     }
-    const contact = this.ctx.localContact(source.transport);
-    const session = InviteSession.uas({
-      invite,
-      transaction: tx,
-      transactions: this.ctx.transactions,
-      localTag: newTag(),
-      localContact: `<sip:carillon@${contact.host}:${contact.port};transport=${source.transport.toLowerCase()}>`,
-      resolveTarget: (remoteTarget) => reachTarget(remoteTarget, { transport: source.transport, address: source.remoteAddress, port: source.remotePort, connectionId: source.connectionId }),
-      ...(this.ctx.sessionSettings ? { settings: this.ctx.sessionSettings } : {}),
-      log: this.log,
-    });
+    const session = uasSession({ invite, tx, source, transactions: this.ctx.transactions, localContact: this.ctx.localContact, sessionSettings: this.ctx.sessionSettings, log: this.log });
     this.incomingCallIds.push(invite.callId);
     this.ctx.registerFork(invite.callId, this);
     if (session.refuseTooBrief()) return;
@@ -1023,7 +1011,7 @@ export class B2buaCall implements ParkableCall {
     if (claimed) {
       this.taking = true;
       try {
-        await this.bridge.updateLeg(side, { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: { address: remote, rtpPort: audio.port } });
+        await this.bridge.updateLeg(side, { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: choice.remote });
       } finally {
         this.taking = false;
       }

@@ -427,6 +427,15 @@ export class CallEngine {
       if (joined === true) return;
       destination = joined;
     }
+    if (destination.kind === 'shared_line' && caller.kind === 'device') {
+      // SL-01: a device of the line dialling the line's number while a call is held on it takes that call.
+      const line = destination;
+      const held = [...this.appCalls.values()].find((c) => c.accountId === caller.accountId && c.destination.kind === 'shared_line' && c.destination.extensionId === line.extensionId && c.heldFor(caller));
+      if (held) {
+        await held.retrieveHeld(req, tx, source, caller);
+        return;
+      }
+    }
     const app = applicationFor(this.applications, destination);
     if (app) {
       const call = new AppCall(this.appCtx, req, tx, source, caller, destination, app);

@@ -22,6 +22,12 @@ const LINE = '600';
 const CALLER_HZ = 900;
 const DESK_HZ = 1300;
 const COLLEAGUE_HZ = 1700;
+const SECOND_DESK_HZ = 500;
+/** The hold events of a call whose answering phone held it, then resumed it or passed it on. */
+const HELD_THEN_NOT = [
+  { side: 'b', held: true },
+  { side: 'b', held: false },
+];
 /** A tone heard through the bridge: the phones send amplitude 6000. */
 const HEARD = 1000;
 const ACTOR = { userId: null, ip: null };
@@ -179,6 +185,12 @@ function hangUp(phone: RtpPhone): void {
   phone.close();
 }
 
+/** From `since` on, the caller hears `party`'s tone (`hz`, a second of it) and `party` hears the caller. */
+async function hearEachOther(callerMedia: RtpPhone, party: RtpPhone, hz: number, since: number): Promise<void> {
+  await expect.poll(() => callerMedia.pureToneFramesSince(since, hz), { timeout: 20_000, interval: 50 }).toBeGreaterThan(25);
+  await expect.poll(() => party.levelSince(since, CALLER_HZ), { timeout: 20_000, interval: 50 }).toBeGreaterThan(HEARD);
+}
+
 async function passed(run: SippRun): Promise<void> {
   const r = await run.done;
   expect(r.code, r.errors || r.output.slice(-1500)).toBe(0);
@@ -200,14 +212,10 @@ describe('hold on a shared-line call (the phone that answered it)', () => {
     expect(rmsOf(whileHeld), 'hold music').toBeGreaterThan(300);
     expect(callerMedia.pureToneFramesSince(heldAt, DESK_HZ, resumedAt), "the phone's tone while held").toBeLessThan(3);
     // Resumed: each hears the other again.
-    await expect.poll(() => callerMedia.pureToneFramesSince(resumedAt, DESK_HZ), { timeout: 20_000, interval: 50 }).toBeGreaterThan(25);
-    await expect.poll(() => deskMedia.levelSince(resumedAt, CALLER_HZ), { timeout: 20_000, interval: 50 }).toBeGreaterThan(HEARD);
+    await hearEachOther(callerMedia, deskMedia, DESK_HZ, resumedAt);
     await passed(uac);
     await passed(holding);
-    expect(h.holds.slice(holdsBefore)).toEqual([
-      { side: 'b', held: true },
-      { side: 'b', held: false },
-    ]);
+    expect(h.holds.slice(holdsBefore)).toEqual(HELD_THEN_NOT);
     await expectNothingLive();
     expect(await h.lastCall()).toMatchObject({ to_number: LINE, result: 'answered', hangup_by: 'caller' });
   }, 90_000);
@@ -254,8 +262,7 @@ describe('transfer by the phone that answered a shared-line call', () => {
     expect(left.logs).toContain('transfer to 203: progress SIP/2.0 100 then SIP/2.0 200');
     hangUp(deskMedia);
     const transferredAt = Date.now();
-    await expect.poll(() => callerMedia.pureToneFramesSince(transferredAt, COLLEAGUE_HZ), { timeout: 20_000, interval: 50 }).toBeGreaterThan(25);
-    await expect.poll(() => colleagueMedia.levelSince(transferredAt, CALLER_HZ), { timeout: 20_000, interval: 50 }).toBeGreaterThan(HEARD);
+    await hearEachOther(callerMedia, colleagueMedia, COLLEAGUE_HZ, transferredAt);
     await passed(uac);
     await passed(target);
     await expectNothingLive();
@@ -284,5 +291,55 @@ describe('transfer by the phone that answered a shared-line call', () => {
     const call = await h.lastCall();
     expect(call).toMatchObject({ to_number: LINE, result: 'answered', hangup_by: 'callee' });
     expect(await calleeLegs(call.id)).toEqual([[desks[0]!.deviceId, 'answered']]);
+  }, 90_000);
+});
+
+describe('SL-01: a call held on one phone of the line is picked up on another', () => {
+  it('201 holds; 203 (not on the line) dialling 600 gets the line as usual; 202 dialling 600 takes the call: the caller hears 202, and 201 gets a BYE', async () => {
+    await settings({ takeMessages: false });
+    const deskMedia = await rtp(DESK_HZ);
+    const holding = await startRegisteredSipp({ target: h.target, credentials: desks[0]!, scenario: 'uas-hold-until-bye.xml', vars: { rtpport: String(deskMedia.port) }, timeoutSeconds: 60 });
+    running.push(holding);
+    const holdsBefore = h.holds.length;
+    const callerMedia = await rtp(CALLER_HZ);
+    const uac = startSipp({ scenario: 'uac-socket-until-bye.xml', target: h.target, localPort: await freeSipPort(), service: LINE, auth: caller, timeoutSeconds: 60, vars: { rtpport: String(callerMedia.port) }, extra: ['-mp', String(await freeMediaPort())] });
+    running.push(uac);
+    const heldAt = await logged(holding, /held a=recvonly/);
+    await expect.poll(() => callerMedia.heardSince(heldAt).length, { timeout: 20_000, interval: 50 }).toBeGreaterThan(4000);
+
+    // 203 is no device of the line: its call to 600 is a call to the line (no device of it registered now but
+    // 201, whose SIPp is busy holding: its registration goes, the held dialog stays), which hangs up on it.
+    await h.edge.bindings.removeAll(desks[0]!.extensionId);
+    const stranger = await runSipp({ scenario: 'uac-listen-until-bye.xml', target: h.target, localPort: await freeSipPort(), service: LINE, auth: colleague, timeoutSeconds: 30, vars: { rtpport: String((await rtp(null)).port) }, extra: ['-mp', String(await freeMediaPort())] });
+    expect(stranger.code, stranger.errors || stranger.output.slice(-1500)).toBe(0);
+    const strangerCall = await h.lastCall();
+    expect(strangerCall).toMatchObject({ from_number: '203', to_number: LINE });
+    const afterStranger = Date.now();
+    await expect.poll(() => callerMedia.heardSince(afterStranger).length, { timeout: 20_000, interval: 50 }).toBeGreaterThan(4000);
+    expect(callerMedia.pureToneFramesSince(heldAt, SECOND_DESK_HZ), 'nobody took the call yet').toBe(0);
+
+    // 202, a device of the line, dials 600: it takes the held call. 201's phone sends nothing more (a socket
+    // still sending to leg 'b' would take its latch back from 202, whose socket waits to be spoken to).
+    hangUp(deskMedia);
+    const secondDeskMedia = await rtp(SECOND_DESK_HZ);
+    const pickedAt = Date.now();
+    const picker = startSipp({ scenario: 'uac-talk-then-bye.xml', target: h.target, localPort: await freeSipPort(), service: LINE, auth: desks[1]!, timeoutSeconds: 60, vars: { rtpport: String(secondDeskMedia.port), talkms: '4000' }, extra: ['-mp', String(await freeMediaPort())] });
+    running.push(picker);
+    // 201's dialog ends with our BYE (its scenario passes on it).
+    await passed(holding);
+    await hearEachOther(callerMedia, secondDeskMedia, SECOND_DESK_HZ, pickedAt);
+    // 202 hangs up: the caller gets our BYE.
+    await passed(picker);
+    await passed(uac);
+    expect(h.holds.slice(holdsBefore)).toEqual(HELD_THEN_NOT);
+    await expectNothingLive();
+    const call = await h.db.selectFrom('calls').selectAll().where('account_id', '=', h.accountId).where('from_number', '=', '101').where('to_number', '=', LINE).orderBy('started_at', 'desc').executeTakeFirstOrThrow();
+    expect(call).toMatchObject({ result: 'answered', hangup_by: 'callee' });
+    expect(await calleeLegs(call.id)).toEqual(
+      [
+        [desks[0]!.deviceId, 'transferred'],
+        [desks[1]!.deviceId, 'answered'],
+      ].sort(),
+    );
   }, 90_000);
 });
