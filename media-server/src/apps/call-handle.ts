@@ -229,9 +229,11 @@ export class RoomFullError extends Error {
 /** `transfer` found no way to put the call through, with the SIP status and reason a caller would have got. */
 export class DestinationRefusedError extends Error {
   readonly status: number;
+  readonly reason: string;
   constructor(status: number, reason: string) {
     super(`destination refused: ${status} ${reason}`);
     this.status = status;
+    this.reason = reason;
     this.name = 'DestinationRefusedError';
   }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '@carillon/config';
 import type { BridgeHandle, ContainerHandle, MediaEvent } from '../media/index.ts';
-import { createResponse, newCallId, newTag, SipRequest, type SipResponse } from '../sip/message/index.ts';
-import { InviteSession, type SessionSettings, type SessionTermination } from '../sip/session/index.ts';
+import { createResponse, newCallId, newTag, parseNameAddr, SipRequest, type SipResponse } from '../sip/message/index.ts';
+import { InviteSession, type IncomingOffer, type SessionSettings, type SessionTermination } from '../sip/session/index.ts';
 import type { InviteServerTransaction, NonInviteServerTransaction, TransactionLayer } from '../sip/transaction/index.ts';
 import type { SipTarget, SipTransportProtocol } from '../sip/transport/index.ts';
 import type { Codec } from '../sdp/session-description.ts';
@@ -11,6 +11,9 @@ import type { CallRecords } from './call-records.ts';
 import { forkOffer, readForkAnswer } from './fork-media.ts';
 import type { LocalWebRtc } from './webrtc-media.ts';
 import { LocalSdp } from './local-sdp.ts';
+import { answerReoffer, HOLD_MUSIC, type AnchoredParty } from './reoffer.ts';
+import { acceptRefer, notifyRefer } from './refer.ts';
+import { replacesFromUriHeaders } from './replaces.ts';
 
 /** A device of the extension, as its registration says to reach it. */
 export interface CalleeDevice {
@@ -51,6 +54,8 @@ export interface CalleeForksContext {
   registerFork(callId: string): void;
   /** The Authorization for a carrier's 401/407, null when it has no credentials (calls/call-engine.ts, shared with the B2BUA). */
   trunkAuthorization?(trunk: TrunkTarget, request: SipRequest, challenge: SipResponse): string | null;
+  /** What the caller hears while the connected user holds: their hold music (calls/call-context.ts `holdMusic`). */
+  holdMusic?(accountId: string, extensionId: string): Promise<string | null>;
 }
 
 /** The call that rings: its record, its codec, what to do on the answer, and the prompt a forwarded party must accept. */
@@ -71,7 +76,18 @@ export interface CalleeForksCall {
   declineDigit?: string;
   /** How long a confirming party has to press a digit; ACCEPT_SECONDS when absent. */
   acceptSeconds?: number;
+  /** The connected party put the call on hold (true) or took it off (false) by re-INVITE or UPDATE. */
+  onHold?: (held: boolean) => void;
+  /**
+   * The connected party's blind transfer (REFER, RFC 3515) to a number of the account: null when the
+   * call can go there (the caller will be put through once this attempt is over), or the status and
+   * reason it cannot. Absent: REFER is refused (501).
+   */
+  referTo?: (number: string) => Promise<{ status: number; reason: string } | null>;
 }
+
+/** A transferor that does not hang up after the NOTIFY 200 gets our BYE then (as the B2BUA does). */
+const TRANSFEROR_BYE_MS = 5000;
 
 /** How long a forwarded party has to press 1 once it answered (the prompt loops meanwhile). */
 export const ACCEPT_SECONDS = 12;
@@ -92,6 +108,10 @@ interface Fork {
   status: 'calling' | 'ringing' | 'confirming' | 'answered' | 'failed' | 'cancelled';
   finalStatus: number | null;
   authRetried: boolean;
+  /** Our side of its SDP (its offer, then our answers to its re-offers). */
+  sdp: LocalSdp;
+  /** Once connected: its media as our answers to its re-offers say it (calls/reoffer.ts). */
+  media: AnchoredParty | null;
 }
 
 /**
@@ -124,11 +144,16 @@ export class CalleeForks {
   private readonly ctx: CalleeForksContext;
   private readonly log: Logger;
   private readonly bridge: BridgeHandle;
-  private readonly sdp = new LocalSdp();
+  /** Our side of leg 'b' (what the offers name). */
+  private local: { address: string; rtpPort: number } | null = null;
   private readonly forks: Fork[] = [];
   private phase: 'Ringing' | 'Answered' | 'Done' = 'Ringing';
   private timer: NodeJS.Timeout | null = null;
   private answered: Fork | null = null;
+  /** A REFER from the connected party is being looked at (one at a time). */
+  private referring = false;
+  /** The number the connected party transferred the caller to (REFER), once the attempt ended that way. */
+  referredTo: string | null = null;
   /** The fork that answered and must press 1, with what ends its wait. */
   private confirming: { fork: Fork; wake: (choice: AcceptChoice) => void } | null = null;
   /** The ring time ran out while a party was confirming: when it fails, the outcome is no-answer. */
@@ -164,6 +189,7 @@ export class CalleeForks {
   /** Sends the INVITEs, and starts the ring timer. `local`: our side of leg 'b' for the offers. */
   async ring(targets: CalleeTarget[], local: { address: string; rtpPort: number }, ringSeconds: number): Promise<void> {
     this.sending = true;
+    this.local = local;
     try {
       await this.sendAll(targets, local);
     } finally {
@@ -188,7 +214,8 @@ export class CalleeForks {
       req.add('contact', `<sip:carillon@${contact.host}:${contact.port};transport=${t.target.transport.toLowerCase()}>`);
       req.add('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE');
       req.add('content-type', 'application/sdp');
-      const offer = forkOffer({ target: t.target, callerCodec: this.call.callerCodec, dtlsFingerprint: this.ctx.dtlsFingerprint, local, sdp: this.sdp });
+      const sdp = new LocalSdp();
+      const offer = forkOffer({ target: t.target, callerCodec: this.call.callerCodec, dtlsFingerprint: this.ctx.dtlsFingerprint, local, sdp });
       req.body = offer.body;
       const legRecordId = await this.ctx.records.addLeg({
         callId: this.call.recordId,
@@ -205,7 +232,7 @@ export class CalleeForks {
         return;
       }
       this.ctx.registerFork(req.callId);
-      const fork: Fork = { request: req, session: null as unknown as InviteSession, legRecordId, webrtc: offer.webrtc, callee: t, status: 'calling', finalStatus: null, authRetried: false };
+      const fork: Fork = { request: req, session: null as unknown as InviteSession, legRecordId, webrtc: offer.webrtc, callee: t, status: 'calling', finalStatus: null, authRetried: false, sdp, media: null };
       this.forks.push(fork);
       this.send(fork);
     }
@@ -219,9 +246,10 @@ export class CalleeForks {
       if (res.status > 100 && fork.status === 'calling') fork.status = 'ringing';
     });
     session.on('accepted', (res) => void this.forkAnswered(fork, res).catch(failed));
-    // Not yet: a callee's re-INVITE or UPDATE (hold, a new address) is refused and the call goes on as it was (RFC 3261 §14.2).
-    session.on('offer', (offer) => offer.reject(488));
-    session.on('request', (req, tx) => tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'INFO' || req.method === 'NOTIFY' ? 200 : 501)));
+    // The connected party's re-INVITE or UPDATE (hold, a new address) is answered; before that (a party
+    // pressing 1) it is refused and the call goes on as it was (RFC 3261 §14.2).
+    session.on('offer', (offer) => this.reoffer(fork, offer));
+    session.on('request', (req, tx) => this.request(fork, req, tx));
     session.on('terminated', (t: SessionTermination) => {
       if (fork.session !== session) return; // a session replaced by the retry with credentials
       if (fork === this.answered) {
@@ -296,11 +324,98 @@ export class CalleeForks {
     await this.connect(fork, answer);
   }
 
+  /** An in-dialog request of a party that is not its session's own business: REFER is a transfer, the rest gets 200 or 501. */
+  private request(fork: Fork, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): void {
+    if (req.method === 'REFER') void this.refer(fork, req, tx).catch((err: unknown) => this.log.error('REFER failed', { error: err }));
+    else tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'INFO' || req.method === 'NOTIFY' ? 200 : 501));
+  }
+
+  /** The connected user's own hold music where there is one (an outside number's party has none: the shipped music). */
+  private holdMusicOf(extensionId: string | null): { music?: () => Promise<string | null> } {
+    const holdMusic = this.ctx.holdMusic;
+    if (!holdMusic || !extensionId) return {};
+    return { music: () => holdMusic(this.call.accountId, extensionId).catch(() => HOLD_MUSIC.file) };
+  }
+
+  /**
+   * The connected party's re-offer: answered on leg 'b' (calls/reoffer.ts), the caller hearing hold
+   * music while it holds. Any other fork's (a party still pressing 1, one hung up) is refused.
+   */
+  private reoffer(fork: Fork, offer: IncomingOffer): void {
+    const legs = this.call.legs?.() ?? this.bridge;
+    if (fork !== this.answered || this.phase !== 'Answered' || !fork.media || !this.local || !offer.sdp) {
+      offer.reject(488);
+      return;
+    }
+    void answerReoffer({ container: legs, party: fork.media, local: this.local, other: 'a', offer, ...this.holdMusicOf(fork.callee.extensionId) })
+      .then((held) => {
+        if (held !== null && fork === this.answered) this.call.onHold?.(held);
+      })
+      .catch((err: unknown) => {
+        this.log.error('callee re-offer failed', { error: err });
+        offer.reject(500);
+      });
+  }
+
+  /**
+   * Blind transfer by the connected party (RFC 3515; RFC 5589 §6): 202, NOTIFY 100, then the
+   * application call says whether the number leads anywhere. If it does, the NOTIFY says 200, the
+   * party (the transferor) is released from leg 'b' and leaves with its own BYE (ours after
+   * TRANSFEROR_BYE_MS), and the attempt ends with `referredTo` set: the application call puts the
+   * caller through. If not, the NOTIFY carries the refusal and the two stay connected.
+   */
+  private async refer(fork: Fork, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
+    const referTo = parseNameAddr(req.get('refer-to') ?? '');
+    const number = referTo?.uri.user ?? '';
+    if (fork !== this.answered || this.phase !== 'Answered' || !this.call.referTo || this.referring) {
+      tx.respond(createResponse(req, !this.call.referTo ? 501 : 491, { toTag: fork.session.dialog?.state.localTag }));
+      return;
+    }
+    if (!referTo || !number) {
+      tx.respond(createResponse(req, 400, { toTag: fork.session.dialog?.state.localTag }));
+      return;
+    }
+    // Attended transfer (Refer-To with Replaces, RFC 3891) joins two calls: not for an application's call yet.
+    if (replacesFromUriHeaders(referTo.uri.headers) !== null) {
+      tx.respond(createResponse(req, 501, { reason: 'Attended Transfer Not Supported Here', toTag: fork.session.dialog?.state.localTag }));
+      return;
+    }
+    acceptRefer(fork.session, req, tx);
+    notifyRefer(fork.session, 'SIP/2.0 100 Trying', 'active;expires=60');
+    this.referring = true;
+    let refusal: { status: number; reason: string } | null;
+    try {
+      refusal = await this.call.referTo(number);
+    } finally {
+      this.referring = false;
+    }
+    if (this.phase !== 'Answered' || fork !== this.answered) {
+      // The caller left (or the party hung up) meanwhile.
+      if (!fork.session.closed) notifyRefer(fork.session, 'SIP/2.0 487 Request Terminated', 'terminated;reason=noresource');
+      return;
+    }
+    if (refusal) {
+      notifyRefer(fork.session, `SIP/2.0 ${refusal.status} ${refusal.reason}`, 'terminated;reason=noresource');
+      return;
+    }
+    notifyRefer(fork.session, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
+    this.referredTo = number;
+    this.done();
+    // The transferor's session is no longer the call's: its BYE (or ours, if it does not send one) ends only its dialog.
+    this.answered = null;
+    setTimeout(() => {
+      if (!fork.session.closed) fork.session.bye();
+    }, TRANSFEROR_BYE_MS).unref();
+    void this.ctx.records.legEnded(fork.legRecordId, 'transferred').catch(() => undefined);
+    this.settle({ outcome: 'answered', endedBy: 'callee' });
+  }
+
   /** The party is the callee: leg 'b' is theirs, the others are CANCELled, the caller hears them. */
   private async connect(fork: Fork, answer: NonNullable<ReturnType<typeof readForkAnswer>>, legReady = false): Promise<void> {
     fork.status = 'answered';
     this.answered = fork;
     this.phase = 'Answered';
+    fork.media = { legId: 'b', codec: answer.audio, telephoneEvent: answer.telephoneEvent, sdp: fork.sdp, onHold: false, webrtc: answer.webrtc };
     this.clearTimer();
     const tookFromConfirming = this.confirming !== null && this.confirming.fork !== fork;
     for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing' || other.status === 'confirming')) this.cancel(other);
@@ -399,26 +514,57 @@ export class CalleeForks {
   }
 
   /**
-   * Take over by a monitor (calls/call-monitor.ts): its dialog (we are the UAS of its INVITE) becomes
-   * the answered party's, with its leg record; the agent gets a BYE and its leg ends 'transferred'.
-   * The caller moves the media (the monitor's leg in place of leg 'b'). False when nobody is connected.
+   * Another party takes the connected party's place: a monitor's take over (calls/call-monitor.ts), or
+   * a device of a shared line retrieving the call held on it (SL-01). Its dialog (we are the UAS of
+   * its INVITE) becomes the answered party's, with its leg record; the party it replaces gets a BYE
+   * and its leg ends 'transferred'. The caller moves the media (the new party's leg in place of leg
+   * 'b'). With `media` (its codec and our SDP in its dialog), its re-offers (hold) and REFERs are
+   * answered as the first party's were; without (a monitor, whose session answers them), refused.
+   * False when nobody is connected.
    */
-  takeOver(session: InviteSession, invite: SipRequest, extensionId: string, legRecordId: string): boolean {
+  takeOver(session: InviteSession, invite: SipRequest, extensionId: string, legRecordId: string, media?: { codec: Codec; telephoneEvent: Codec | null; sdp: LocalSdp }): boolean {
     const agent = this.answered;
     if (this.phase !== 'Answered' || !agent) return false;
-    const fork: Fork = { request: invite, session, legRecordId, webrtc: null, callee: { ...agent.callee, extensionId, confirm: false }, status: 'answered', finalStatus: null, authRetried: false };
+    const sdp = media?.sdp ?? new LocalSdp();
+    const fork: Fork = {
+      request: invite,
+      session,
+      legRecordId,
+      webrtc: null,
+      callee: { ...agent.callee, extensionId, confirm: false },
+      status: 'answered',
+      finalStatus: null,
+      authRetried: false,
+      sdp,
+      media: media ? { legId: 'b', codec: media.codec, telephoneEvent: media.telephoneEvent, sdp, onHold: false, webrtc: null } : null,
+    };
     this.forks.push(fork);
     this.answered = fork;
-    // Its session's end is no longer the call's (the answered fork is the monitor's now).
+    // Its session's end is no longer the call's (the answered fork is the new party's now).
     agent.session.bye();
     void this.ctx.records.legEnded(agent.legRecordId, 'transferred').catch(() => undefined);
     session.on('terminated', (t: SessionTermination) => {
       if (fork === this.answered && t.reason !== 'local-bye' && t.reason !== 'closed') this.calleeLeft();
     });
-    // As a fork's: a re-offer is refused and the call goes on as it was (RFC 3261 §14.2).
+    if (media) {
+      session.on('offer', (offer) => this.reoffer(fork, offer));
+      session.on('request', (req, tx) => this.request(fork, req, tx));
+      return true;
+    }
+    // A monitor's: a re-offer is refused here and the call goes on as it was (RFC 3261 §14.2).
     session.on('offer', (offer) => offer.reject(488));
     session.on('request', (req, tx) => tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'INFO' || req.method === 'NOTIFY' ? 200 : 501)));
     return true;
+  }
+
+  /** The connected party holds the call (its last re-offer was sendonly or inactive): the caller hears hold music. */
+  get held(): boolean {
+    return this.phase === 'Answered' && this.answered?.media?.onHold === true;
+  }
+
+  /** Our side of leg 'b' (what the parties' SDP names), once ringing. */
+  get legLocal(): { address: string; rtpPort: number } | null {
+    return this.local;
   }
 
   /** The callee's BYE (or its session failing): the bridged leg is over. */

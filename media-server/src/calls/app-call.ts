@@ -8,7 +8,7 @@ import type { MonitorMode } from '@carillon/domain';
 import { promptPath, type BridgeHandle, type ContainerHandle, type LegCodecName, type MediaEvent, type PlaybackSource, type PromptName, type RoomHandle } from '../media/index.ts';
 import { generateTone } from '../media/audio/tone-generator.ts';
 import { readWav8kMono, WAV_HEADER_BYTES, wavHeader } from '../media/media-player/wav-file.ts';
-import { createResponse, newTag, type SipRequest, type SipResponse } from '../sip/message/index.ts';
+import { createResponse, type SipRequest, type SipResponse } from '../sip/message/index.ts';
 import { InviteSession, type IncomingOffer, type SessionSettings, type SessionTermination } from '../sip/session/index.ts';
 import type { InviteServerTransaction, NonInviteServerTransaction, TransactionLayer } from '../sip/transaction/index.ts';
 import type { SipSource, SipTransportProtocol } from '../sip/transport/index.ts';
@@ -37,7 +37,6 @@ import {
 } from '../apps/call-handle.ts';
 import type { CallDirection, Destination, ExtensionDestination, TrunkTarget } from '../routing/destination.ts';
 import type { MediaEngine } from '../media/index.ts';
-import { reachTarget } from './binding-target.ts';
 import { CalleeForks, DECLINE_DIGIT, type CalleeDevice, type CalleeTarget } from './app-call-bridge.ts';
 import { CallMonitor, type MonitoredCall } from './call-monitor.ts';
 import { pstnCallee } from './pstn-callee.ts';
@@ -46,6 +45,8 @@ import type { RoomRegistry } from './room-registry.ts';
 import { dialIntoRoom } from './room-dial-out.ts';
 import type { CallParty } from './call-context.ts';
 import { LocalSdp } from './local-sdp.ts';
+import { answerReoffer, HOLD_MUSIC } from './reoffer.ts';
+import { joiningOffer, uasSession } from './uas-session.ts';
 import { answerSetup, isWebRtcMedia, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
 
 /**
@@ -101,6 +102,8 @@ export interface AppCallEvents {
   ending: [end: AppCallEnd];
   /** What `bridgeTo` does to the extension it rings (its presence): ringing, on the call, or nothing any more; and a monitor's, on the call while it monitors. */
   callee: [extensionId: string, state: 'ringing' | 'on_call' | null];
+  /** A party put the call on hold or took it off ('a': the caller; 'b': the party `bridgeTo` connected), as a B2BUA call's onHold says it. */
+  hold: [side: 'a' | 'b', held: boolean];
   /** Everything is released; `stats` are the caller's media figures, if media was opened. */
   ended: [end: AppCallEnd & { stats: Record<string, unknown> | undefined }];
 }
@@ -138,6 +141,8 @@ export interface AppCallContext {
    * dial plan), and the application that then takes the call, or why none does.
    */
   transferTarget(accountId: string, extensionNumber: string, direction: CallDirection): Promise<{ destination: Destination; app: CallApp } | { status: number; reason: string }>;
+  /** What the other party hears while a user holds: their hold music, null for silence (calls/call-context.ts `holdMusic`); absent, the shipped music. */
+  holdMusic?(accountId: string, extensionId: string): Promise<string | null>;
 }
 
 /** Hand-overs in one call: past it, applications sending the call to each other are a loop (RFC 3261's Max-Forwards, in spirit). */
@@ -212,6 +217,8 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   private lateOffer = false;
   private webrtc: { local: LocalWebRtc; peer: PeerWebRtc } | null = null;
   private remote: { address: string; rtpPort: number } | null = null;
+  /** The caller put the call on hold (its last re-offer was sendonly or inactive). */
+  private callerHeld = false;
   private bridge: BridgeHandle | null = null;
   private local: { address: string; rtpPort: number } | null = null;
   /** The start and the application, while they run: the release waits for them. */
@@ -227,6 +234,8 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   /** `bridgeTo` attempts, the current one last: their forks' Call-IDs stay this call's until it is forgotten. */
   private readonly calleeForks: CalleeForks[] = [];
   private bridging: CalleeForks | null = null;
+  /** The devices `bridgeTo` rings (a ring plan's, a shared line's), while it runs; null: every device of the extensions. */
+  private bridgeDeviceIds: readonly string[] | null = null;
   /** `dialOut` legs still running: the release waits for them (they stop with the call's signal). */
   private readonly dialOuts = new Set<Promise<BridgeOutcome>>();
   private member: RoomMembership | null = null;
@@ -236,8 +245,8 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   private monitoring: CallMonitor | null = null;
   /** The media changes of the last monitor that left (the legs moving back to the bridge): the release waits for them. */
   private monitorLeaving: Promise<void> = Promise.resolve();
-  /** The monitors' Call-IDs: this call's until it is forgotten. */
-  private readonly monitorCallIds: string[] = [];
+  /** The Call-IDs of dialogs that joined this call (monitors, a device retrieving it held): this call's until it is forgotten. */
+  private readonly joinedCallIds: string[] = [];
   /** How many times an application handed the call on (`transfer`). */
   private transfers = 0;
   /** A digit from the caller's endpoint while it is in a room (events then come from the room). */
@@ -255,17 +264,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     this.destination = destination;
     this.app = app;
     this.sipCallId = invite.callId;
-    const local = ctx.localContact(source.transport);
-    this.session = InviteSession.uas({
-      invite,
-      transaction: inviteTx,
-      transactions: ctx.transactions,
-      localTag: newTag(),
-      localContact: `<sip:carillon@${local.host}:${local.port};transport=${source.transport.toLowerCase()}>`,
-      resolveTarget: (remoteTarget) => reachTarget(remoteTarget, { transport: source.transport, address: source.remoteAddress, port: source.remotePort, connectionId: source.connectionId }),
-      ...(ctx.sessionSettings ? { settings: ctx.sessionSettings } : {}),
-      log: this.log,
-    });
+    this.session = uasSession({ invite, tx: inviteTx, source, transactions: ctx.transactions, localContact: ctx.localContact, sessionSettings: ctx.sessionSettings, log: this.log });
     this.session.on('terminated', (t) => this.sessionTerminated(t));
     this.session.on('offer', (offer) => void this.reoffer(offer).catch((err: unknown) => {
       this.log.warn('re-offer failed', { error: err });
@@ -511,7 +510,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
 
   /** The Call-IDs of every fork this call sent. */
   get forkCallIds(): string[] {
-    return [...this.calleeForks.flatMap((f) => f.callIds), ...this.monitorCallIds];
+    return [...this.calleeForks.flatMap((f) => f.callIds), ...this.joinedCallIds];
   }
 
   /** A request in the caller's dialog: the session answers BYE and re-INVITEs, and hands the rest to otherRequest. */
@@ -546,8 +545,16 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'NOTIFY' ? 200 : 501));
   }
 
-  /** A re-INVITE or UPDATE with SDP (hold, a new address): the endpoint follows, our answer keeps its codec. */
+  /**
+   * The caller's re-INVITE or UPDATE: hold, resume, a new address or codec (calls/reoffer.ts, as for a
+   * B2BUA's party). While `bridgeTo` has a party connected, that party hears hold music while the
+   * caller holds, as the caller does while the party holds.
+   */
   private async reoffer(offer: IncomingOffer): Promise<void> {
+    if (!this.bridge || !this.local) {
+      offer.reject(488);
+      return;
+    }
     if (!offer.sdp) {
       offer.accept({ sdp: this.localSdp(PLAIN_RTP_CODECS) });
       return;
@@ -555,18 +562,25 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     const sdp = parseSdp(offer.sdp.toString('utf8'));
     const audio = sdp?.media.find((m) => m.type === 'audio');
     const choice = audio ? chooseCodec(audio.codecs, this.webrtc ? WEBRTC_CODECS : PLAIN_RTP_CODECS) : null;
-    if (!sdp || !audio || !choice) {
+    if (!choice) {
       offer.reject(488);
       return;
     }
-    const address = mediaAddress(sdp, audio);
+    const { container, endpointId } = this.callerEndpoint();
+    if (!this.webrtc && (choice.audio.payloadType !== this.codec.payloadType || choice.telephoneEvent?.payloadType !== this.telephoneEvent?.payloadType)) {
+      await container.updateEndpoint(endpointId, { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null });
+    }
     this.codec = choice.audio;
     this.telephoneEvent = choice.telephoneEvent;
-    if (this.legs && !this.webrtc && address && audio.port > 0) {
-      this.remote = { address, rtpPort: audio.port };
-      await this.legs.updateEndpoint('a', { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: this.remote });
-    }
-    offer.accept({ sdp: this.localSdp([this.codec]) });
+    const party = { legId: endpointId, codec: this.codec, telephoneEvent: this.telephoneEvent, sdp: this.sdp, onHold: this.callerHeld, webrtc: this.webrtc };
+    const other = this.bridging?.connected && !this.member ? 'b' : null;
+    const holdMusic = this.ctx.holdMusic;
+    const caller = this.caller;
+    // A user's phone holding: the other party hears that user's hold music; a carrier's caller, the shipped music.
+    const music = holdMusic && caller.kind === 'device' ? { music: () => holdMusic(caller.accountId, caller.extensionId).catch(() => HOLD_MUSIC.file) } : {};
+    const held = await answerReoffer({ container, party, local: this.local, other, offer, ...music });
+    this.callerHeld = party.onHold;
+    if (held !== null) this.emit('hold', 'a', held);
   }
 
   /** The caller's answer to the offer in our 200, from its ACK (late offer). */
@@ -697,13 +711,19 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   /** CallHandle.transfer: the destination's application runs on this same call (the caller's leg and media stay). */
   async transfer(target: string): Promise<void> {
     this.alive();
+    const found = await this.transferDestination(target);
+    this.log.info('call handed on', { to: target, kind: found.destination.kind });
+    await found.app(this.handle(), found.destination);
+  }
+
+  /** Where `transfer` would hand the call on, or DestinationRefusedError. */
+  private async transferDestination(target: string): Promise<{ destination: Destination; app: CallApp }> {
     if (++this.transfers > MAX_TRANSFERS) throw new DestinationRefusedError(482, 'Loop Detected');
     const direction: CallDirection = this.caller.kind === 'trunk' ? 'inbound' : 'internal';
     const found = await this.ctx.transferTarget(this.caller.accountId, target, direction);
     this.alive();
     if ('status' in found) throw new DestinationRefusedError(found.status, found.reason);
-    this.log.info('call handed on', { to: target, kind: found.destination.kind });
-    await found.app(this.handle(), found.destination);
+    return found;
   }
 
   async hangup(options: { blocked?: boolean } = {}): Promise<void> {
@@ -989,6 +1009,9 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     if (callees.length === 0 || !this.recordId) return { outcome: 'unavailable', status: 480 };
     const bridge = this.bridge!;
     const extensions = targets.flatMap((t) => (t.kind === 'extension' ? [t.extensionId] : []));
+    // Where the connected party sent the caller by REFER, if it did: put through once this attempt is over.
+    let referred: { number: string; destination: Destination; app: CallApp } | null = null;
+    this.bridgeDeviceIds = options.deviceIds ?? null;
     const forks = new CalleeForks(
       {
         log: this.log,
@@ -999,6 +1022,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
         records: this.ctx.records,
         registerFork: (callId) => this.ctx.registerFork(callId, this),
         ...(this.ctx.trunkAuthorization ? { trunkAuthorization: this.ctx.trunkAuthorization } : {}),
+        ...(this.ctx.holdMusic ? { holdMusic: this.ctx.holdMusic } : {}),
       },
       bridge,
       {
@@ -1008,6 +1032,18 @@ export class AppCall extends EventEmitter<AppCallEvents> {
         legs: () => this.legs,
         ...(acceptPrompt ? { acceptPrompt } : {}),
         ...(options.screening ? { declineDigit: DECLINE_DIGIT, acceptSeconds: SCREENING_ACCEPT_SECONDS } : {}),
+        onHold: (held) => {
+          if (this.live) this.emit('hold', 'b', held);
+        },
+        referTo: async (number) => {
+          try {
+            referred = { number, ...(await this.transferDestination(number)) };
+            return null;
+          } catch (err) {
+            if (err instanceof DestinationRefusedError) return { status: err.status, reason: err.reason };
+            throw err;
+          }
+        },
         onAnswered: async (extensionId) => {
           // Presence: the extension whose device answered is on the call; the others ring no more.
           for (const id of extensions) this.emit('callee', id, id === extensionId ? 'on_call' : null);
@@ -1025,19 +1061,21 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     const callerLeft = () => forks.callerLeft(new CallEndedError());
     this.lifetime.signal.addEventListener('abort', callerLeft, { once: true });
     let legAdded = false;
+    let outcome: BridgeOutcome;
     try {
       const local = await bridge.addLeg({ legId: 'b', codec: legCodec(this.codec), telephoneEventPayloadType: TELEPHONE_EVENT.payloadType, remote: null });
       legAdded = true;
       this.alive();
       for (const id of extensions) this.emit('callee', id, 'ringing');
       await forks.ring(callees, local, ringSeconds);
-      return await forks.outcome;
+      outcome = await forks.outcome;
     } finally {
       this.lifetime.signal.removeEventListener('abort', callerLeft);
       // Its monitor leaves with the agent (a BYE), the legs back in the bridge before leg 'b' goes.
       this.agentExtension = null;
       await this.monitoring?.end();
       this.bridging = null;
+      this.bridgeDeviceIds = null;
       for (const id of extensions) this.emit('callee', id, null);
       // The caller stays with the application (voicemail after no answer): leg 'b' goes. An ended call's release closes the bridge.
       // Before the ring-back stops: while it plays nothing is relayed to the caller, and a party that was
@@ -1046,6 +1084,70 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       // Ring-back the application played while it rang ends with the ringing.
       if (this.live) await bridge.stopPlayback('a').catch(() => undefined);
     }
+    if (referred && this.live) {
+      // The connected party transferred the caller (REFER) and left: the number's application (a user's
+      // phones ringing, a queue…) takes the call as `transfer` hands it on; then the attempt is over.
+      const to: { number: string; destination: Destination; app: CallApp } = referred;
+      this.log.info('call transferred by the party that answered', { to: to.number, kind: to.destination.kind });
+      await to.app(this.handle(), to.destination);
+    }
+    return outcome;
+  }
+
+  // ---- Retrieving a held call (SL-01) --------------------------------------------
+
+  /**
+   * Whether `party` may take this call as it is now: the party `bridgeTo` connected holds it, and
+   * `party` is one of the devices it rang (a shared line's: SL-01, "an answered call can be passed to
+   * another phone sharing the same number"). A call being monitored, or in a room, stays where it is.
+   */
+  heldFor(party: CallParty): boolean {
+    return party.kind === 'device' && this.is('Answered') && !!this.bridging?.held && !this.monitoring && !this.member && !!this.bridgeDeviceIds?.includes(party.deviceId);
+  }
+
+  /**
+   * The device's INVITE takes the held call (`heldFor` said it may): it is answered with leg 'b' (plain
+   * RTP), the caller stops hearing hold music and hears it, and the device that held the call gets a
+   * BYE (its leg ends 'transferred'). The call moved on meanwhile (resumed, ended): 480.
+   */
+  async retrieveHeld(invite: SipRequest, tx: InviteServerTransaction, source: SipSource, party: Extract<CallParty, { kind: 'device' }>): Promise<void> {
+    const choice = joiningOffer(invite);
+    if (!choice) {
+      tx.respond(createResponse(invite, 488, { reason: 'Not Acceptable Here' }));
+      return;
+    }
+    const session = uasSession({ invite, tx, source, transactions: this.ctx.transactions, localContact: this.ctx.localContact, sessionSettings: this.ctx.sessionSettings, log: this.log });
+    // Its requests (its BYE, a hold of its own) reach this call from now on.
+    this.ctx.registerFork(invite.callId, this);
+    this.joinedCallIds.push(invite.callId);
+    if (session.refuseTooBrief()) return;
+    const forks = this.bridging;
+    const legRecordId = this.recordId
+      ? await this.ctx.records.addLeg({ callId: this.recordId, accountId: this.accountId, role: 'callee', endpoint: 'sip', deviceId: party.deviceId, sipCallId: invite.callId, remoteUri: invite.get('from') ?? null })
+      : null;
+    const fits = () => !!forks && forks === this.bridging && this.heldFor(party) && tx.canRespond && !!this.bridge && !!forks.legLocal;
+    if (!fits() || !legRecordId) {
+      if (tx.canRespond) session.reject(480, 'No Call Held');
+      session.close();
+      if (legRecordId) await this.ctx.records.legEnded(legRecordId, tx.canRespond ? 'unavailable' : 'cancelled');
+      return;
+    }
+    const sdp = new LocalSdp();
+    await this.bridge!.updateLeg('b', { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: choice.remote });
+    // The leg took the held party's direction (recvonly or inactive): the new party is sent to again.
+    await this.bridge!.setDirection('b', 'sendrecv');
+    // From here to the take over nothing awaits: the call cannot change under us.
+    const local = forks!.legLocal!;
+    session.accept({ sdp: sdp.build({ address: local.address, port: local.rtpPort, codecs: [choice.audio], telephoneEvent: choice.telephoneEvent, webrtc: null }) });
+    forks!.takeOver(session, invite, party.extensionId, legRecordId, { codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp });
+    const previous = this.agentExtension;
+    this.agentExtension = party.extensionId;
+    if (previous && previous !== party.extensionId) this.emit('callee', previous, null);
+    this.emit('callee', party.extensionId, 'on_call');
+    this.emit('hold', 'b', false);
+    this.log.info('held call retrieved', { extensionId: party.extensionId });
+    await this.bridge!.stopPlayback('a').catch(() => undefined);
+    await this.ctx.records.legAnswered(legRecordId, choice.audio.name);
   }
 
   // ---- Call monitoring (issue 15 point 6, MON-01) --------------------------------
@@ -1090,7 +1192,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       // The legs go back to the bridge whenever the monitor leaves: the release reads the caller's figures there.
       ended: () => this.#state === 'Ended',
       registerCallId: (callId) => {
-        this.monitorCallIds.push(callId);
+        this.joinedCallIds.push(callId);
         this.ctx.registerFork(callId, this);
       },
       setMonitor: (monitor) => {

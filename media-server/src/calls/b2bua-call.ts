@@ -2,12 +2,12 @@ import type { Logger } from '@carillon/config';
 import type { CallResult } from '@carillon/db';
 import type { MonitorMode, ParkRefusal } from '@carillon/domain';
 import type { BridgeHandle, ContainerHandle, LegCodecName, MediaEvent } from '../media/index.ts';
-import { promptPath, staticAudioPath } from '../media/index.ts';
+import { promptPath } from '../media/index.ts';
 import { createResponse, newCallId, newTag, parseNameAddr, SipRequest, type SipResponse } from '../sip/message/index.ts';
 import { InviteSession, type IncomingOffer, type SessionTermination } from '../sip/session/index.ts';
 import type { InviteServerTransaction, NonInviteServerTransaction } from '../sip/transaction/index.ts';
 import type { SipSource, SipTarget } from '../sip/transport/index.ts';
-import { answerDirection, isHold, mediaAddress, parseSdp, type Codec } from '../sdp/session-description.ts';
+import { mediaAddress, parseSdp, type Codec } from '../sdp/session-description.ts';
 import { chooseCodec, PLAIN_RTP_CODECS, TELEPHONE_EVENT, WEBRTC_CODECS } from '../sdp/negotiate-codecs.ts';
 import type { CallContext, CallParty } from './call-context.ts';
 import type { ParkableCall } from './park-lot.ts';
@@ -15,13 +15,16 @@ import { ParkCodeDetector } from './park-code.ts';
 import { bridgedOrRejected, type BridgedDestination } from '../apps/applications.ts';
 import { reject as rejectDestination, type Destination, type RejectDestination } from '../routing/destination.ts';
 import { LocalSdp } from './local-sdp.ts';
+import { answerReoffer, HOLD_MUSIC } from './reoffer.ts';
+import { acceptRefer, notifyRefer } from './refer.ts';
+import { joiningOffer, uasSession } from './uas-session.ts';
 import { forkOffer, readForkAnswer } from './fork-media.ts';
 import { reachTarget } from './binding-target.ts';
 import { OnDemandRecording, type RecordedCall } from '../apps/recording/on-demand-recording.ts';
 import { CallMonitor, type MonitoredCall } from './call-monitor.ts';
 import { replacesFromUriHeaders, type ReplacesTarget } from './replaces.ts';
 import { pstnHeaders, trunkRequestUri, trunkSipTarget } from './pstn-callee.ts';
-import { answerSetup, isWebRtcMedia, newIceCredentials, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
+import { answerSetup, isWebRtcMedia, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
 
 /**
  * One call through the B2BUA: the caller's leg (we are its UAS) and the
@@ -703,53 +706,23 @@ export class B2buaCall implements ParkableCall {
     if (target) leg.session.retarget(target);
   }
 
-  /**
-   * A re-INVITE or UPDATE with SDP: hold, resume, or a new address. Media is
-   * anchored here, so it is answered here; the other party hears hold music
-   * while this one holds (seed 000 "musique d'attente").
-   */
+  /** A re-INVITE or UPDATE: hold, resume, or a new address (calls/reoffer.ts); the other party hears hold music while this one holds. */
   private async reoffer(leg: AnsweredSide, incoming: IncomingOffer): Promise<void> {
-    const offer = incoming.sdp ? parseSdp(incoming.sdp.toString('utf8')) : null;
-    const audio = offer?.media.find((m) => m.type === 'audio');
-    if (offer && audio) {
-      const remote = mediaAddress(offer, audio);
-      const hold = isHold(offer);
-      const direction = answerDirection(audio.direction);
-      if (leg.webrtc) {
-        const peer = readPeerWebRtc(offer, audio);
-        if (!peer) {
-          incoming.reject(488);
-          return;
-        }
-        // New ICE credentials from the browser are an ICE restart (it changed networks): ours change too
-        // (RFC 8445 §9), and the leg follows the first path the new checks prove, keeping its DTLS keys.
-        if (peer.ufrag !== leg.webrtc.peer.ufrag) leg.webrtc.local = { ...leg.webrtc.local, ...newIceCredentials() };
-        leg.webrtc.peer = peer;
-        await this.legs!.updateEndpoint(leg.legId, { webrtc: webRtcLegSpec(leg.webrtc.local, peer) });
-      } else if (remote && remote !== '0.0.0.0') await this.legs!.updateEndpoint(leg.legId, { remote: { address: remote, rtpPort: audio.port } });
-      await this.legs!.setDirection(leg.legId, direction);
-      const other = leg.legId === 'a' ? 'b' : 'a';
-      if (hold && !leg.onHold) {
-        const music = await this.holdMusicOf(leg.legId);
-        if (music) await this.legs!.play(other, { file: music }, { loop: true });
-      }
-      if (!hold && leg.onHold) await this.legs!.stopPlayback(other);
-      if (hold !== leg.onHold) this.ctx.events.onHold?.(this, leg.legId, hold);
-      leg.onHold = hold;
-      const local = leg.legId === 'a' ? this.aLocal! : this.bLocal!;
-      incoming.accept({ sdp: leg.sdp.build({ address: local.address, port: local.rtpPort, codecs: [leg.codec], telephoneEvent: leg.telephoneEvent, direction, webrtc: leg.webrtc?.local ?? null }) });
+    if (!incoming.sdp) {
+      incoming.accept();
       return;
     }
-    incoming.accept();
+    const held = await answerReoffer({ container: this.legs!, party: leg, local: leg.legId === 'a' ? this.aLocal! : this.bLocal!, other: leg.legId === 'a' ? 'b' : 'a', offer: incoming, music: () => this.holdMusicOf(leg.legId) });
+    if (held !== null) this.ctx.events.onHold?.(this, leg.legId, held);
   }
 
   /** The music a side's hold plays to the other side: its user's choice (null: silence), else the shipped hold music. */
   private async holdMusicOf(side: 'a' | 'b'): Promise<string | null> {
     const extensionId = this.sideExtension[side];
-    if (!extensionId || !this.ctx.holdMusic) return staticAudioPath('hold-music.wav');
+    if (!extensionId || !this.ctx.holdMusic) return HOLD_MUSIC.file;
     return this.ctx.holdMusic(this.accountId, extensionId).catch((err: unknown) => {
       this.log.warn('hold music of the user could not be read: the shipped music plays', { error: err });
-      return staticAudioPath('hold-music.wav');
+      return HOLD_MUSIC.file;
     });
   }
 
@@ -785,9 +758,7 @@ export class B2buaCall implements ParkableCall {
       return;
     }
     const route = bridgedOrRejected(destination);
-    const accepted = createResponse(req, 202, { toTag: leg.session.dialog!.state.localTag });
-    accepted.add('contact', leg.session.dialog!.state.localContact);
-    tx.respond(accepted);
+    acceptRefer(leg.session, req, tx);
     this.transfer = { side, transferor: leg, byeTimer: null, targetNumber: target, byCommand: false };
     this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
     await this.callTransferTarget(side, route);
@@ -813,7 +784,7 @@ export class B2buaCall implements ParkableCall {
   /** Plays hold music to the party being transferred and rings the target; false when it has nowhere to ring. */
   private async callTransferTarget(side: 'a' | 'b', route: Route): Promise<boolean> {
     const other = side === 'a' ? 'b' : 'a';
-    await this.bridge!.play(other, { file: staticAudioPath('hold-music.wav') }, { loop: true });
+    await this.bridge!.play(other, HOLD_MUSIC, { loop: true });
 
     const targets: { target: SipTarget; uri: string; deviceId: string | null }[] = [];
     if (route.kind === 'extension') {
@@ -898,9 +869,7 @@ export class B2buaCall implements ParkableCall {
    * for a non-member. A refused park leaves the call as it was.
    */
   private async parkByRefer(side: 'a' | 'b', leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction, destination: Extract<Destination, { kind: 'park' }>): Promise<void> {
-    const accepted = createResponse(req, 202, { toTag: leg.session.dialog!.state.localTag });
-    accepted.add('contact', leg.session.dialog!.state.localContact);
-    tx.respond(accepted);
+    acceptRefer(leg.session, req, tx);
     this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
     const outcome = await this.parkOther(side, leg, destination);
     if (outcome === 'changed') {
@@ -960,7 +929,7 @@ export class B2buaCall implements ParkableCall {
       return 'changed';
     }
     this.parked = { location: destination.slot!, side };
-    await this.bridge!.play(side === 'a' ? 'b' : 'a', { file: staticAudioPath('hold-music.wav') }, { loop: true });
+    await this.bridge!.play(side === 'a' ? 'b' : 'a', HOLD_MUSIC, { loop: true });
     return null;
   }
 
@@ -1025,25 +994,12 @@ export class B2buaCall implements ParkableCall {
       tx.respond(createResponse(invite, 480, { reason: mode === 'pickup' ? 'Nothing To Pick Up' : 'No Call Parked' }));
       return;
     }
-    const offer = invite.body.length ? parseSdp(invite.body.toString('utf8')) : null;
-    const audio = offer?.media.find((m) => m.type === 'audio' && m.port > 0);
-    const choice = offer && audio && !isWebRtcMedia(offer, audio) ? chooseCodec(audio.codecs, PLAIN_RTP_CODECS) : null;
-    const remote = offer && audio ? mediaAddress(offer, audio) : null;
-    if (!choice || !audio || !remote) {
+    const choice = joiningOffer(invite);
+    if (!choice) {
       tx.respond(createResponse(invite, 488, { reason: 'Not Acceptable Here' }));
       return;
     }
-    const contact = this.ctx.localContact(source.transport);
-    const session = InviteSession.uas({
-      invite,
-      transaction: tx,
-      transactions: this.ctx.transactions,
-      localTag: newTag(),
-      localContact: `<sip:carillon@${contact.host}:${contact.port};transport=${source.transport.toLowerCase()}>`,
-      resolveTarget: (remoteTarget) => reachTarget(remoteTarget, { transport: source.transport, address: source.remoteAddress, port: source.remotePort, connectionId: source.connectionId }),
-      ...(this.ctx.sessionSettings ? { settings: this.ctx.sessionSettings } : {}),
-      log: this.log,
-    });
+    const session = uasSession({ invite, tx, source, transactions: this.ctx.transactions, localContact: this.ctx.localContact, sessionSettings: this.ctx.sessionSettings, log: this.log });
     this.incomingCallIds.push(invite.callId);
     this.ctx.registerFork(invite.callId, this);
     if (session.refuseTooBrief()) return;
@@ -1065,7 +1021,7 @@ export class B2buaCall implements ParkableCall {
     if (claimed) {
       this.taking = true;
       try {
-        await this.bridge.updateLeg(side, { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: { address: remote, rtpPort: audio.port } });
+        await this.bridge.updateLeg(side, { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: choice.remote });
       } finally {
         this.taking = false;
       }
@@ -1213,9 +1169,7 @@ export class B2buaCall implements ParkableCall {
     // A dialog of another account is not ours to hand over, whatever its identifiers.
     if (found.call.accountId !== this.accountId) return refuse(403, 'Forbidden');
     if (replaces.earlyOnly) return refuse(486, 'Busy Here');
-    const accepted = createResponse(req, 202, { toTag: leg.session.dialog!.state.localTag });
-    accepted.add('contact', leg.session.dialog!.state.localContact);
-    tx.respond(accepted);
+    acceptRefer(leg.session, req, tx);
     this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
     try {
       await this.linkWith(side, found.call, found.side);
@@ -1372,11 +1326,7 @@ export class B2buaCall implements ParkableCall {
   }
 
   private notifyTransfer(to: AnsweredSide, sipfrag: string, subscriptionState: string): void {
-    to.session.sendRequest('NOTIFY', {
-      body: Buffer.from(sipfrag + '\r\n'),
-      contentType: 'message/sipfrag;version=2.0',
-      headers: [['event', 'refer'], ['subscription-state', subscriptionState]],
-    });
+    notifyRefer(to.session, sipfrag, subscriptionState);
   }
 
   /** SIP INFO DTMF (application/dtmf-relay or application/dtmf) goes on to the other side as RFC 4733. */

@@ -6,6 +6,7 @@ import type { SessionSettings } from '../sip/session/index.ts';
 import type { TransactionLayer } from '../sip/transaction/index.ts';
 import type { SipTransportProtocol } from '../sip/transport/index.ts';
 import type { B2buaCall } from './b2bua-call.ts';
+import type { AppCall } from './app-call.ts';
 import type { CallPresenceTracker } from '../presence/call-presence.ts';
 import type { CallRecords } from './call-records.ts';
 import type { Destination, TrunkTarget } from '../routing/destination.ts';
@@ -20,7 +21,8 @@ export interface CallEvents {
   onAnswered?(call: B2buaCall): void;
   onEnded?(call: B2buaCall, result: string): void;
   onDtmf?(call: B2buaCall, side: 'a' | 'b', digit: string): void;
-  onHold?(call: B2buaCall, side: 'a' | 'b', held: boolean): void;
+  /** A party put the call on hold or took it off; an application call's too ('a' its caller, 'b' the party its `bridgeTo` connected). */
+  onHold?(call: B2buaCall | AppCall, side: 'a' | 'b', held: boolean): void;
   onTransferred?(call: B2buaCall, side: 'a' | 'b'): void;
   onRecording?(call: B2buaCall, recording: boolean): void;
   /** Parked on a location (its number), and when it left it (retrieved, recalled, or ended). */

@@ -267,6 +267,7 @@ export class CallEngine {
     this.rooms = new RoomRegistry(deps.media);
     this.appCtx = {
       log: deps.log,
+      ...(this.answeringRules ? { holdMusic: (accountId: string, extensionId: string) => this.userHoldMusic(accountId, extensionId) } : {}),
       transactions: deps.transactions,
       media: deps.media,
       ...(deps.settings?.session ? { sessionSettings: deps.settings.session } : {}),
@@ -453,12 +454,22 @@ export class CallEngine {
       if (joined === true) return;
       destination = joined;
     }
+    if (destination.kind === 'shared_line' && caller.kind === 'device') {
+      // SL-01: a device of the line dialling the line's number while a call is held on it takes that call.
+      const line = destination;
+      const held = [...this.appCalls.values()].find((c) => c.accountId === caller.accountId && c.destination.kind === 'shared_line' && c.destination.extensionId === line.extensionId && c.heldFor(caller));
+      if (held) {
+        await held.retrieveHeld(req, tx, source, caller);
+        return;
+      }
+    }
     const app = applicationFor(this.applications, destination);
     if (app) {
       const call = new AppCall(this.appCtx, req, tx, source, caller, destination, app);
       this.appCalls.set(req.callId, call);
       this.deps.ownership?.claim(req.callId, caller.accountId);
       watchAppCall(call, { records: this.ctx.records, presence: this.deps.presence ?? null, log: this.deps.log });
+      call.on('hold', (side, held) => this.ctx.events.onHold?.(call, side, held));
       await call.start();
       return;
     }

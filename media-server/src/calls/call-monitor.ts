@@ -1,17 +1,15 @@
 import type { Logger } from '@carillon/config';
 import type { MonitorMode } from '@carillon/domain';
 import type { BridgeHandle, LegCodecName, MediaEngine, MediaEvent, RoomHandle } from '../media/index.ts';
-import { createResponse, newTag, type SipRequest } from '../sip/message/index.ts';
+import { createResponse, type SipRequest } from '../sip/message/index.ts';
 import { InviteSession, type SessionSettings } from '../sip/session/index.ts';
 import type { InviteServerTransaction, NonInviteServerTransaction, TransactionLayer } from '../sip/transaction/index.ts';
 import type { SipSource, SipTransportProtocol } from '../sip/transport/index.ts';
 import { mediaAddress, parseSdp, type Codec } from '../sdp/session-description.ts';
-import { chooseCodec, PLAIN_RTP_CODECS } from '../sdp/negotiate-codecs.ts';
 import type { CallParty } from './call-context.ts';
 import type { CallRecords } from './call-records.ts';
-import { reachTarget } from './binding-target.ts';
 import { LocalSdp } from './local-sdp.ts';
-import { isWebRtcMedia } from './webrtc-media.ts';
+import { joiningOffer, uasSession } from './uas-session.ts';
 
 /**
  * Call monitoring (MON-01), the rules of a monitored call's media: while a
@@ -145,25 +143,12 @@ export class CallMonitor {
       tx.respond(createResponse(invite, 488, { reason: 'Take Over Not Available' }));
       return;
     }
-    const offer = invite.body.length ? parseSdp(invite.body.toString('utf8')) : null;
-    const audio = offer?.media.find((m) => m.type === 'audio' && m.port > 0);
-    const choice = offer && audio && !isWebRtcMedia(offer, audio) ? chooseCodec(audio.codecs, PLAIN_RTP_CODECS) : null;
-    const remote = offer && audio ? mediaAddress(offer, audio) : null;
-    if (!choice || !audio || !remote) {
+    const choice = joiningOffer(invite);
+    if (!choice) {
       tx.respond(createResponse(invite, 488, { reason: 'Not Acceptable Here' }));
       return;
     }
-    const contact = call.localContact(source.transport);
-    const session = InviteSession.uas({
-      invite,
-      transaction: tx,
-      transactions: call.transactions,
-      localTag: newTag(),
-      localContact: `<sip:carillon@${contact.host}:${contact.port};transport=${source.transport.toLowerCase()}>`,
-      resolveTarget: (remoteTarget) => reachTarget(remoteTarget, { transport: source.transport, address: source.remoteAddress, port: source.remotePort, connectionId: source.connectionId }),
-      ...(call.sessionSettings ? { settings: call.sessionSettings } : {}),
-      log: call.log,
-    });
+    const session = uasSession({ invite, tx, source, transactions: call.transactions, localContact: (transport) => call.localContact(transport), sessionSettings: call.sessionSettings, log: call.log });
     call.registerCallId(invite.callId);
     if (session.refuseTooBrief()) return;
     const room = await call.media.createRoom({ near: call.bridge()! });
@@ -197,7 +182,7 @@ export class CallMonitor {
         await bridge.moveEndpoint('b', room);
         monitor.inRoom = true;
         await monitor.applyHearing(mode === 'takeover' ? 'listen' : mode);
-        return room.addEndpoint({ legId: MONITOR_LEG, codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: { address: remote, rtpPort: audio.port } });
+        return room.addEndpoint({ legId: MONITOR_LEG, codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: choice.remote });
       });
     } catch (err) {
       if (!call.ended()) call.log.error('monitoring could not start', { error: err });
