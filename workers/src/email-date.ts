@@ -11,3 +11,12 @@ export function emailDate(at: Date, reader: { language: 'en' | 'fr'; timeZone: s
     return `${new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeStyle: 'short', timeZone: 'UTC' }).format(at)} UTC`;
   }
 }
+
+/** A reader's language, time zone (else the account's) and clock, as `emailDate` takes them, from their `users` row. */
+export function readerClock(reader: { language: string | null; time_zone: string | null; time_format: string | null }, accountTimeZone: string): { language: 'en' | 'fr'; timeZone: string; hour12: boolean | undefined } {
+  return {
+    language: reader.language === 'fr' ? 'fr' : 'en',
+    timeZone: reader.time_zone ?? accountTimeZone,
+    hour12: reader.time_format === '12h' ? true : reader.time_format === '24h' ? false : undefined,
+  };
+}

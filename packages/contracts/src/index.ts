@@ -14,6 +14,7 @@ export * from './call-control.ts';
 export * from './config-changes.ts';
 export * from './sms-events.ts';
 export * from './voicemail-events.ts';
+export * from './call-records-events.ts';
 export * from './channel-message.ts';
 export * from './call-queues.ts';
 export * from './park.ts';

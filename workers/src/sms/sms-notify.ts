@@ -2,7 +2,7 @@ import type { JobProducer } from '@carillon/core/jobs';
 import { notificationsOf } from '@carillon/core';
 import { smsUsersOfNumber } from '@carillon/core/sms';
 import type { Db } from '@carillon/db';
-import { emailDate } from '../email-date.ts';
+import { emailDate, readerClock } from '../email-date.ts';
 
 /**
  * "Received Text Messages: Notify by Email" (inventory 1 §7.10): one e-mail
@@ -36,9 +36,7 @@ export async function queueSmsReceivedEmails(db: Db, deps: { producer: JobProduc
   for (const reader of readers) {
     if (!notificationsOf(reader.notification_settings).textMessages.email) continue;
     const text = smsEmailText({
-      language: reader.language === 'fr' ? 'fr' : 'en',
-      timeZone: reader.time_zone ?? message.account_time_zone,
-      hour12: reader.time_format === '12h' ? true : reader.time_format === '24h' ? false : undefined,
+      ...readerClock(reader, message.account_time_zone),
       from: message.from_number,
       to: message.business_number,
       body: message.body,

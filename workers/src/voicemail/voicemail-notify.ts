@@ -9,7 +9,7 @@ import { voicemailFilePath, voicemailMp3PathOf, voicemailReadersOf } from '@cari
 import { parseVoicemailEvent, VOICEMAIL_EVENTS_CHANNEL, type VoicemailEvent } from '@carillon/contracts/voicemail-events';
 import type { VoicemailNotifyJobData, VoicemailNotifyJobResult } from '@carillon/contracts/jobs';
 import type { Db } from '@carillon/db';
-import { emailDate } from '../email-date.ts';
+import { emailDate, readerClock } from '../email-date.ts';
 
 /**
  * Voicemail notification e-mails (issue 13, inventory 1 §7.10): "notify by
@@ -79,9 +79,7 @@ export function createVoicemailNotifyProcessor(deps: VoicemailNotifyDeps): Proce
     const transcript = message.transcript_status === 'completed' ? (message.transcript_text ?? '').trim() : null;
     for (const { reader, settings } of wanted) {
       const text = voicemailEmailText({
-        language: reader.language === 'fr' ? 'fr' : 'en',
-        timeZone: reader.time_zone ?? message.account_time_zone,
-        hour12: reader.time_format === '12h' ? true : reader.time_format === '24h' ? false : undefined,
+        ...readerClock(reader, message.account_time_zone),
         fromNumber: message.from_number,
         fromName: message.from_name,
         createdAt: new Date(message.created_at),
