@@ -6,7 +6,7 @@ import { notificationsOf } from '@carillon/core';
 import { CALL_RECORDS_CHANNEL, parseCallRecordEvent } from '@carillon/contracts/call-records-events';
 import type { MissedCallNotifyJobData, MissedCallNotifyJobResult } from '@carillon/contracts/jobs';
 import type { Db } from '@carillon/db';
-import { emailDate, readerClock } from '../email-date.ts';
+import { emailDate, notificationReaders, readerClock } from '../notification-readers.ts';
 
 /**
  * Missed-call e-mails (issue 13, "Notifications … Missed-call e-mails too";
@@ -87,13 +87,7 @@ export function createMissedCallNotifyProcessor(deps: MissedCallNotifyDeps): Pro
       .where('c.id', '=', callId)
       .where('c.account_id', '=', accountId)
       .executeTakeFirstOrThrow();
-    const users = await db
-      .selectFrom('users')
-      .select(['id', 'email', 'notification_email', 'notification_settings', 'language', 'time_zone', 'time_format'])
-      .where('account_id', '=', accountId)
-      .where('id', 'in', missedBy)
-      .orderBy('id')
-      .execute();
+    const users = await notificationReaders(db, accountId, missedBy);
     let emailed = 0;
     for (const user of users) {
       if (!notificationsOf(user.notification_settings).missedCalls.email) continue;

@@ -1,3 +1,10 @@
+import type { Db } from '@carillon/db';
+
+/**
+ * What the notification e-mails (voicemail, texts, missed calls) share about their readers: their rows, and the
+ * date in their language, time zone and clock.
+ */
+
 /**
  * The date of a notification e-mail, in the reader's language, time zone and
  * clock (12 or 24 hours; undefined: the language's own). A time zone the
@@ -19,4 +26,19 @@ export function readerClock(reader: { language: string | null; time_zone: string
     timeZone: reader.time_zone ?? accountTimeZone,
     hour12: reader.time_format === '12h' ? true : reader.time_format === '24h' ? false : undefined,
   };
+}
+
+/**
+ * The `users` rows a notification e-mail needs (address, settings, clock) of
+ * these users of the account, by id; none for an empty list.
+ */
+export async function notificationReaders(db: Db, accountId: string, userIds: readonly string[]) {
+  if (userIds.length === 0) return [];
+  return db
+    .selectFrom('users')
+    .select(['id', 'email', 'notification_email', 'notification_settings', 'language', 'time_zone', 'time_format'])
+    .where('account_id', '=', accountId)
+    .where('id', 'in', userIds)
+    .orderBy('id')
+    .execute();
 }
