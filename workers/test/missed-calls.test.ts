@@ -46,6 +46,8 @@ interface CallShape {
   to: Person | null;
   /** Devices rung, and whether each answered. */
   rang: { device: string; answered: boolean; role?: 'callee' | 'transfer_target' }[];
+  /** The number dialled: the callee's, else a number of the account. */
+  dialled?: string;
   /** Answered by anyone (a device, or voicemail); ended unless `live`. */
   answered: boolean;
   live?: boolean;
@@ -65,7 +67,7 @@ async function recordCall(c: CallShape): Promise<string> {
       direction: c.from ? 'internal' : 'inbound',
       from_number: c.from?.number ?? '+33612345678',
       from_name: null,
-      to_number: c.to?.number ?? '+15550100',
+      to_number: c.dialled ?? c.to?.number ?? '+15550100',
       caller_extension_id: c.from?.extensionId ?? null,
       callee_extension_id: c.to?.extensionId ?? null,
       started_at: started,
@@ -133,6 +135,13 @@ describe('who missed a call', () => {
     const target = await addPerson(account);
     const transfer = await recordCall({ from: null, to: target, rang: [{ device: target.devices[0]!, answered: false, role: 'transfer_target' }], answered: true });
     expect(await usersWhoMissedCall(db, account.accountId, transfer)).toEqual([target.userId]);
+  });
+
+  it('is nobody for a page (*84) whose receiver did not pick up', async () => {
+    const pager = await addPerson(account);
+    const receiver = await addPerson(account);
+    const page = await recordCall({ from: pager, to: null, dialled: '*8401', rang: [{ device: receiver.devices[0]!, answered: false }], answered: true });
+    expect(await usersWhoMissedCall(db, account.accountId, page)).toEqual([]);
   });
 
   it('is nobody while the call is live, and nobody for another account’s call', async () => {

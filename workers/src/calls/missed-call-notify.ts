@@ -18,7 +18,8 @@ import { emailDate, notificationReaders, readerClock } from '../notification-rea
  * (a `callee` or `transfer_target` leg to one of their devices, or the call's
  * `callee_extension_id` is theirs, e.g. straight to voicemail for Do Not
  * Disturb or no registered phone), none of their devices' legs answered it,
- * and they did not place it themselves. Internal calls count. A call answered
+ * and they did not place it themselves. Internal calls count; a feature code's
+ * call (a page, `*84`, rings phones that may not auto-answer) does not. A call answered
  * on another of their devices is not missed; a call of a group that rang them
  * and a colleague answered is (their phone rang, they did not answer).
  * A call that went to their voicemail is missed too, and e-mailed whether or
@@ -46,6 +47,8 @@ export async function usersWhoMissedCall(db: Db, accountId: string, callId: stri
     .where('c.id', '=', callId)
     .where('c.account_id', '=', accountId)
     .where('c.ended_at', 'is not', null)
+    // A feature code's call (a page, *84, rings its receivers' phones) is no call to return.
+    .where('c.to_number', 'not like', '*%')
     .where((eb) => {
       // The legs that rang the user's devices for this call (not their own caller leg, nor a supervisor's monitor leg).
       const theirLegs = eb
