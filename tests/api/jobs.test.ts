@@ -163,7 +163,7 @@ describe('queue health API', () => {
 
     interface Health { queues: { name: string; counts: Record<string, number>; workers: number | null }[]; failed: { queue: string; id: string; reason: string; attemptsMade: number }[] }
     const health = await until(async () => (await (await aClient.get('/api/queues')).json()) as Health, (h) => h.failed.some((f) => f.id === queued.id), 10_000, 'the failed job in the list');
-    expect(health.queues.map((q) => q.name).sort()).toEqual(['email', 'fax-render', 'recording-export', 'sms-send', 'system-health', 'template-apply', 'transcription', 'voicemail-notify']);
+    expect(health.queues.map((q) => q.name).sort()).toEqual(['email', 'fax-render', 'missed-call-notify', 'recording-export', 'sms-send', 'system-health', 'template-apply', 'transcription', 'voicemail-notify']);
     const transcription = health.queues.find((q) => q.name === 'transcription')!;
     expect(transcription.workers).toBeGreaterThanOrEqual(1);
     expect(transcription.counts.completed).toBeGreaterThanOrEqual(1);

@@ -26,6 +26,7 @@ import { JOB_DATA_SCHEMAS, type JobData, type JobResult, type QueueName } from '
 import { createRedisConnection } from '@carillon/core/jobs';
 import { startWorkersHeartbeat } from './heartbeat.ts';
 import { createVoicemailNotifyProcessor, startVoicemailNotifyListener } from './voicemail/voicemail-notify.ts';
+import { createMissedCallNotifyProcessor, startMissedCallNotifyListener } from './calls/missed-call-notify.ts';
 
 /** What a processor may use; the database is opened on first use, so health-only runs need none. */
 export interface ProcessorContext {
@@ -81,6 +82,15 @@ export const QUEUE_SPECS: { [Q in QueueName]: QueueSpec<Q> } = {
         publicUrl: ctx.config.publicUrl,
         publish: channelPublisher<VoicemailEvent>(ctx, VOICEMAIL_EVENTS_CHANNEL, 'voicemail-events'),
       });
+    },
+  },
+  // A few database round trips per ended call.
+  'missed-call-notify': {
+    concurrency: 2,
+    processor: (ctx) => {
+      // Released: the setting shows in every user's Notifications (off by default), so the e-mails leave wherever a database and Redis are configured.
+      if (ctx.config.DATABASE_URL) startChannelListener(ctx, 'missed-call-notify', 'missed-call notifications', (subscriber, log) => startMissedCallNotifyListener({ subscriber, producer: ctx.producer, log }));
+      return createMissedCallNotifyProcessor({ db: ctx.db, producer: ctx.producer, publicUrl: ctx.config.publicUrl });
     },
   },
   // One at a time: each export keeps ffmpeg busy on a core, and the machine has few.
@@ -176,16 +186,25 @@ function startSmsCampaignScheduler(ctx: ProcessorContext, limits: Redis): void {
  * (UNRELEASED_NOTIFICATIONS), so nobody is e-mailed about an inbox they cannot see.
  */
 function startVoicemailNotifications(ctx: ProcessorContext): void {
-  if (!ctx.config.ENABLE_UNRELEASED.includes('voicemail') || !ctx.config.DATABASE_URL || !ctx.config.REDIS_URL) return;
-  const log = ctx.log.child('voicemail-notify');
-  const subscriber = new Redis(ctx.config.REDIS_URL, { connectionName: 'carillon:workers-voicemail-notify' }).on('error', (err: Error) => log.warn('Redis error', { error: err.message }));
-  const listening = startVoicemailNotifyListener({ subscriber, db: ctx.db, producer: ctx.producer, log }).then(
+  if (!ctx.config.ENABLE_UNRELEASED.includes('voicemail') || !ctx.config.DATABASE_URL) return;
+  startChannelListener(ctx, 'voicemail-notify', 'voicemail notifications', (subscriber, log) => startVoicemailNotifyListener({ subscriber, db: ctx.db, producer: ctx.producer, log }));
+}
+
+/**
+ * A listener of a Redis channel on a connection of its own (`name` names the
+ * connection and the log), logged "<what> listening" once subscribed, closed at shutdown.
+ */
+function startChannelListener(ctx: ProcessorContext, name: string, what: string, start: (subscriber: Redis, log: Logger) => Promise<{ close: () => Promise<void> }>): void {
+  if (!ctx.config.REDIS_URL) return;
+  const log = ctx.log.child(name);
+  const subscriber = new Redis(ctx.config.REDIS_URL, { connectionName: `carillon:workers-${name}` }).on('error', (err: Error) => log.warn('Redis error', { error: err.message }));
+  const listening = start(subscriber, log).then(
     (listener) => {
-      log.info('voicemail notifications listening');
+      log.info(`${what} listening`);
       return listener;
     },
     (err: unknown) => {
-      log.error('voicemail notifications not listening', { error: err });
+      log.error(`${what} not listening`, { error: err });
       subscriber.disconnect();
       return undefined;
     },

@@ -42,6 +42,7 @@ describe('workers configuration', () => {
         'template-apply': QUEUE_SPECS['template-apply'].concurrency,
         'sms-send': QUEUE_SPECS['sms-send'].concurrency,
         'voicemail-notify': QUEUE_SPECS['voicemail-notify'].concurrency,
+        'missed-call-notify': QUEUE_SPECS['missed-call-notify'].concurrency,
       },
       lockDurationMs: 30_000,
     });

@@ -15,7 +15,8 @@ import { acceptCancel, type InviteServerTransaction, type NonInviteServerTransac
 import type { SipSource, SipTransportProtocol } from '../sip/transport/index.ts';
 import { B2buaCall, CallEndedError } from './b2bua-call.ts';
 import type { CallContext, CallEvents, CallParty } from './call-context.ts';
-import { CallRecords } from './call-records.ts';
+import { CallRecords, type EndedCall } from './call-records.ts';
+import { CALL_RECORDS_CHANNEL, type CallRecordEvent } from '@carillon/contracts/call-records-events';
 import { loadAccountConfig } from '../routing/account-config.ts';
 import { AccountConfigCache, type AccountConfigCacheOptions } from '../routing/account-config-cache.ts';
 import { callbackDestination, forwardingDestination, mailboxCallBackDestination, routeCall, routeExtension } from '../routing/dial-plan.ts';
@@ -174,7 +175,12 @@ export class CallEngine {
       },
       deps.settings?.accountConfig,
     );
-    const records = new CallRecords(deps.db, deps.nodeId ?? null, { onError: (err) => deps.log.error('ringing call record not written', { error: err }) });
+    const redis = deps.redis;
+    const records = new CallRecords(deps.db, deps.nodeId ?? null, {
+      onError: (err) => deps.log.error('ringing call record not written', { error: err }),
+      // The workers read the ended call's rows for missed-call e-mails (contracts/call-records-events.ts).
+      ...(redis ? { onEnded: (call: EndedCall) => publishCallEnded(redis, call, deps.log) } : {}),
+    });
     this.monitoring = deps.unreleased?.includes('monitoring') ?? false;
     this.parking =
       deps.redis && deps.unreleased?.includes('park')
@@ -695,4 +701,10 @@ function openAppCallRecord(records: CallRecords, call: AppCall): Promise<{ callI
       remoteUri: call.invite.get('from') ?? null,
     },
   );
+}
+
+/** A call's end, on the call records channel; a lost publish loses only that call's missed-call e-mails. */
+function publishCallEnded(redis: Redis, call: EndedCall, log: Logger): void {
+  const event: CallRecordEvent = { kind: 'ended', accountId: call.accountId, callId: call.callId };
+  redis.publish(CALL_RECORDS_CHANNEL, JSON.stringify(event)).catch((err: unknown) => log.warn('call end not published', { callId: call.callId, error: err }));
 }

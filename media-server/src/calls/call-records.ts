@@ -37,6 +37,12 @@ interface UnwrittenCall extends NewCall {
   timer: NodeJS.Timeout | null;
 }
 
+/** A call whose end is written: `calls.id` and its account. */
+export interface EndedCall {
+  accountId: string;
+  callId: string;
+}
+
 /** How long a call that neither answers nor ends stays in memory only: a ringing call shows in the call log after this. */
 export const RINGING_WRITE_DELAY_MS = 2000;
 
@@ -102,17 +108,25 @@ export class CallRecords {
   private readonly legsOfCall = new Map<string, Set<string>>();
   /** Calls started and not ended: their legs that have not answered wait in memory for the call's end. */
   private readonly open = new Set<string>();
+  /** The account of each open call, for the event of its end. */
+  private readonly accountOfCall = new Map<string, string>();
   /** The tail of each call's queue of writes. */
   private readonly queues = new Map<string, Promise<unknown>>();
 
   private readonly ringingWriteDelayMs: number;
   private readonly onError: (err: unknown) => void;
+  private readonly onEnded: (call: EndedCall) => void;
 
-  constructor(db: Kysely<Database>, nodeId: string | null = null, options: { ringingWriteDelayMs?: number; onError?: (err: unknown) => void } = {}) {
+  /**
+   * `onEnded`: told once a call's end is written (its row and its legs'), so
+   * that readers of the rows (missed-call e-mails) start from a complete record.
+   */
+  constructor(db: Kysely<Database>, nodeId: string | null = null, options: { ringingWriteDelayMs?: number; onError?: (err: unknown) => void; onEnded?: (call: EndedCall) => void } = {}) {
     this.db = db;
     this.nodeId = nodeId;
     this.ringingWriteDelayMs = options.ringingWriteDelayMs ?? RINGING_WRITE_DELAY_MS;
     this.onError = options.onError ?? (() => undefined);
+    this.onEnded = options.onEnded ?? (() => undefined);
   }
 
   /** Calls whose end is not written yet (started here, or a transfer's new segment): zero once every call's record is complete. */
@@ -141,6 +155,7 @@ export class CallRecords {
     const call: UnwrittenCall = { ...c, id, startedAt: new Date(), answeredAt: null, endedAt: null, result: null, hangupBy: null, timer: null };
     this.unwrittenCalls.set(id, call);
     this.open.add(id);
+    this.accountOfCall.set(id, c.accountId);
     call.timer = setTimeout(() => {
       call.timer = null;
       this.serial([id], () => this.writeRinging(id)).catch(this.onError);
@@ -238,6 +253,7 @@ export class CallRecords {
         call.result = result;
         call.hangupBy = hangupBy;
       }
+      const accountId = this.accountOfCall.get(callId);
       try {
         await this.execute([
           call ? this.insertCall(call) : null,
@@ -253,6 +269,7 @@ export class CallRecords {
             duration_seconds = CASE WHEN answered_at IS NULL THEN 0 ELSE round(extract(epoch FROM (${now}::timestamptz - answered_at)))::int END
             WHERE id = ${callId} AND ended_at IS NULL`,
         ]);
+        if (accountId) this.onEnded({ accountId, callId });
       } finally {
         // Once, whatever the database said: a record that could not be written is not kept forever.
         this.forgetCall(callId);
@@ -279,8 +296,13 @@ export class CallRecords {
       for (const l of legs) this.unwrittenLegs.delete(l.id);
       const next = await this.transferInDatabase(t);
       // The new segment is open; the legs of the old ones and the moved legs queue behind it.
-      for (const id of segments) this.open.delete(id);
+      const accountId = this.accountOfCall.get(t.ended[0]!.segment);
+      for (const id of segments) {
+        this.open.delete(id);
+        this.accountOfCall.delete(id);
+      }
       this.open.add(next);
+      if (accountId) this.accountOfCall.set(next, accountId);
       for (const id of segments) {
         for (const legId of [...(this.legsOfCall.get(id) ?? [])]) this.linkLeg(legId, next);
         this.legsOfCall.delete(id);
@@ -438,6 +460,7 @@ export class CallRecords {
   /** Drops what is kept of a call once its end is written. */
   private forgetCall(callId: string): void {
     this.open.delete(callId);
+    this.accountOfCall.delete(callId);
     this.takeUnwrittenCall(callId);
     this.unwrittenCalls.delete(callId);
     for (const legId of this.legsOfCall.get(callId) ?? []) {

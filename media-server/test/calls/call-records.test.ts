@@ -169,4 +169,24 @@ describe('call records', () => {
     expect(await row(bad.callId)).toBeUndefined();
     expect(r.openCalls).toBe(0);
   });
+
+  it('tells onEnded once per call, after its end is written, never for an end that could not be written', async () => {
+    const told: { accountId: string; callId: string; endedInDatabase: Promise<boolean> }[] = [];
+    const r = new CallRecords(db, NODE, { ringingWriteDelayMs: 60_000, onEnded: (c) => told.push({ ...c, endedInDatabase: row(c.callId).then((x) => x?.ended_at != null) }) });
+    const answered = await r.startCallWithLeg(newCall(), leg('caller'));
+    await r.answered(answered.callId, [{ id: answered.legId, codec: 'PCMA' }]);
+    expect(told).toEqual([]);
+    await r.ended(answered.callId, 'answered', 'caller', [{ id: answered.legId, result: 'answered' }]);
+    const never = await r.startCallWithLeg(newCall(), leg('caller'));
+    await r.ended(never.callId, 'cancelled', 'caller', [{ id: never.legId, result: 'cancelled' }]);
+    // An end written twice (a late BYE) is told once.
+    await r.ended(never.callId, 'cancelled', 'caller', []);
+    const bad = await r.startCallWithLeg({ ...newCall(), accountId: randomUUID() }, leg('caller'));
+    await expect(r.ended(bad.callId, 'busy', null, [{ id: bad.legId, result: 'busy' }])).rejects.toThrow();
+    expect(told.map(({ accountId: a, callId }) => ({ accountId: a, callId }))).toEqual([
+      { accountId, callId: answered.callId },
+      { accountId, callId: never.callId },
+    ]);
+    expect(await Promise.all(told.map((t) => t.endedInDatabase))).toEqual([true, true]);
+  });
 });

@@ -15,6 +15,7 @@ export * from './config-changes.ts';
 export * from './sms-events.ts';
 export * from './sms-limits.ts';
 export * from './voicemail-events.ts';
+export * from './call-records-events.ts';
 export * from './channel-message.ts';
 export * from './call-queues.ts';
 export * from './park.ts';

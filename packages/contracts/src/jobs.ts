@@ -91,6 +91,24 @@ export interface VoicemailNotifyJobData {
   messageId: string;
 }
 
+/**
+ * Payload of a `missed-call-notify` job: the missed-call e-mails of one ended
+ * call (issue 13), to the users who missed it and asked for them. One job per
+ * call (job id `missed-call-notify-<callId>`).
+ */
+export interface MissedCallNotifyJobData {
+  accountId: string;
+  callId: string;
+}
+
+export interface MissedCallNotifyJobResult {
+  callId: string;
+  /** Users who missed the call (whatever their settings). */
+  missedBy: number;
+  /** E-mails enqueued (one per user who missed it and wants them). */
+  emailed: number;
+}
+
 export interface VoicemailNotifyJobResult {
   messageId: string;
   /** E-mails enqueued (one per reader who wants them). */
@@ -193,6 +211,7 @@ export interface QueueJobs {
   'template-apply': { data: TemplateApplyJobData; result: TemplateApplyJobResult };
   'sms-send': { data: SmsSendJobData; result: SmsSendJobResult };
   'voicemail-notify': { data: VoicemailNotifyJobData; result: VoicemailNotifyJobResult };
+  'missed-call-notify': { data: MissedCallNotifyJobData; result: MissedCallNotifyJobResult };
 }
 
 export type QueueName = keyof QueueJobs;
@@ -205,6 +224,7 @@ export const QueueName = {
   TemplateApply: 'template-apply',
   SmsSend: 'sms-send',
   VoicemailNotify: 'voicemail-notify',
+  MissedCallNotify: 'missed-call-notify',
 } as const satisfies Record<string, QueueName>;
 
 /**
@@ -259,6 +279,14 @@ export const QUEUE_JOB_OPTIONS: { [Q in QueueName]: JobOptions } = {
     attempts: 5,
     backoff: { type: 'exponential', delay: 2000 },
     // Kept a week: a late or repeated event for the same message finds the job and adds nothing.
+    removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+    removeOnFail: { age: 30 * 24 * 3600, count: 1000 },
+  },
+  // Database round trips only, and the e-mails have the call's job ids: retries are for crashes and hiccups.
+  'missed-call-notify': {
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 2000 },
+    // Kept a week: a repeated event for the same call finds the job and adds nothing.
     removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
     removeOnFail: { age: 30 * 24 * 3600, count: 1000 },
   },
@@ -323,6 +351,7 @@ export const JOB_DATA_SCHEMAS = {
   'template-apply': z.object({ ...jobOwner, applicationId: z.string().min(1), delayMsPerUser: testDelay }),
   'sms-send': z.object({ accountId: z.string().uuid(), messageId: z.string().uuid() }),
   'voicemail-notify': z.object({ accountId: z.string().uuid(), messageId: z.string().uuid() }),
+  'missed-call-notify': z.object({ accountId: z.string().uuid(), callId: z.string().uuid() }),
 } satisfies { [Q in QueueName]: z.ZodType<JobData<Q>> };
 
 /** The payload of a job of `queue`, checked; throws a ZodError naming the bad field. */

@@ -2,7 +2,7 @@ import type { JobProducer } from '@carillon/core/jobs';
 import { notificationsOf } from '@carillon/core';
 import { smsUsersOfNumber } from '@carillon/core/sms';
 import type { Db } from '@carillon/db';
-import { emailDate } from '../email-date.ts';
+import { emailDate, notificationReaders, readerClock } from '../notification-readers.ts';
 
 /**
  * "Received Text Messages: Notify by Email" (inventory 1 §7.10): one e-mail
@@ -25,20 +25,12 @@ export async function queueSmsReceivedEmails(db: Db, deps: { producer: JobProduc
   if (!message || message.direction !== 'inbound') return 0;
   const readerIds = await smsUsersOfNumber(db, accountId, message.business_number);
   if (readerIds.length === 0) return 0;
-  const readers = await db
-    .selectFrom('users')
-    .select(['id', 'email', 'notification_email', 'notification_settings', 'language', 'time_zone', 'time_format'])
-    .where('account_id', '=', accountId)
-    .where('id', 'in', readerIds)
-    .orderBy('id')
-    .execute();
+  const readers = await notificationReaders(db, accountId, readerIds);
   let queued = 0;
   for (const reader of readers) {
     if (!notificationsOf(reader.notification_settings).textMessages.email) continue;
     const text = smsEmailText({
-      language: reader.language === 'fr' ? 'fr' : 'en',
-      timeZone: reader.time_zone ?? message.account_time_zone,
-      hour12: reader.time_format === '12h' ? true : reader.time_format === '24h' ? false : undefined,
+      ...readerClock(reader, message.account_time_zone),
       from: message.from_number,
       to: message.business_number,
       body: message.body,

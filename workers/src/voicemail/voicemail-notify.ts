@@ -9,7 +9,7 @@ import { voicemailFilePath, voicemailMp3PathOf, voicemailReadersOf } from '@cari
 import { parseVoicemailEvent, VOICEMAIL_EVENTS_CHANNEL, type VoicemailEvent } from '@carillon/contracts/voicemail-events';
 import type { VoicemailNotifyJobData, VoicemailNotifyJobResult } from '@carillon/contracts/jobs';
 import type { Db } from '@carillon/db';
-import { emailDate } from '../email-date.ts';
+import { emailDate, notificationReaders, readerClock } from '../notification-readers.ts';
 
 /**
  * Voicemail notification e-mails (issue 13, inventory 1 §7.10): "notify by
@@ -61,16 +61,7 @@ export function createVoicemailNotifyProcessor(deps: VoicemailNotifyDeps): Proce
     // Gone or already deleted by the time the job runs: nothing to announce.
     if (!message || message.deleted_at) return { messageId, emailed: 0, markedRead: false };
     const readerIds = await voicemailReadersOf(db, accountId, message.mailbox_extension_id);
-    const readers =
-      readerIds.length === 0
-        ? []
-        : await db
-            .selectFrom('users')
-            .select(['id', 'email', 'notification_email', 'notification_settings', 'language', 'time_zone', 'time_format'])
-            .where('account_id', '=', accountId)
-            .where('id', 'in', readerIds)
-            .orderBy('id')
-            .execute();
+    const readers = await notificationReaders(db, accountId, readerIds);
     const wanted = readers.map((r) => ({ reader: r, settings: notificationsOf(r.notification_settings).voicemail })).filter((w) => w.settings.email);
     if (wanted.length === 0) return { messageId, emailed: 0, markedRead: false };
 
@@ -79,9 +70,7 @@ export function createVoicemailNotifyProcessor(deps: VoicemailNotifyDeps): Proce
     const transcript = message.transcript_status === 'completed' ? (message.transcript_text ?? '').trim() : null;
     for (const { reader, settings } of wanted) {
       const text = voicemailEmailText({
-        language: reader.language === 'fr' ? 'fr' : 'en',
-        timeZone: reader.time_zone ?? message.account_time_zone,
-        hour12: reader.time_format === '12h' ? true : reader.time_format === '24h' ? false : undefined,
+        ...readerClock(reader, message.account_time_zone),
         fromNumber: message.from_number,
         fromName: message.from_name,
         createdAt: new Date(message.created_at),

@@ -364,6 +364,7 @@ export const en = {
   'jobs.stage.recognising': 'recognising speech',
   'jobs.stage.done': 'done',
   'jobs.queue.recording-export': 'Recording export',
+  'jobs.queue.missed-call-notify': 'Missed-call e-mails',
   'jobs.stage.exporting': 'converting recordings',
   'jobs.done': 'done',
   'jobs.failed': 'failed',

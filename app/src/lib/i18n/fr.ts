@@ -366,6 +366,7 @@ export const fr: Dictionary = {
   'jobs.stage.recognising': 'reconnaissance de la parole',
   'jobs.stage.done': 'terminé',
   'jobs.queue.recording-export': 'Exportation des enregistrements',
+  'jobs.queue.missed-call-notify': 'E-mails d’appels manqués',
   'jobs.stage.exporting': 'conversion des enregistrements',
   'jobs.done': 'terminé',
   'jobs.failed': 'échec',

@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '@carillon/db';
+import { startTestDatabase } from './support.ts';
+import { addStandardUser, seedAccount, type SeededAccount } from './recording-export-support.ts';
+import { missedCallEmailText, usersWhoMissedCall } from '../src/calls/missed-call-notify.ts';
+
+/**
+ * Who missed a call, read from the rows media-server writes
+ * (media-server/src/calls/call-records.ts: a `calls` row, a leg per party and
+ * per device rung), on a real database. The rows are written here as
+ * CallRecords writes them; the end-to-end test (media-server/test/sipp/
+ * missed-call-emails.test.ts) has media-server write them.
+ */
+let database: Awaited<ReturnType<typeof startTestDatabase>>;
+let db: Db;
+let account: SeededAccount;
+let other: SeededAccount;
+let nextNumber = 201;
+
+interface Person {
+  userId: string;
+  extensionId: string;
+  number: string;
+  devices: string[];
+}
+
+async function addPerson(a: SeededAccount, devices = 1): Promise<Person> {
+  const number = String(nextNumber++);
+  const user = await addStandardUser(db, a, number);
+  const ids: string[] = [];
+  for (let i = 0; i < devices; i++) {
+    const d = await db
+      .insertInto('devices')
+      .values({ account_id: a.accountId, extension_id: user.extensionId, type: 'softphone', name: `Phone ${number}-${i}`, sip_username: `u${randomUUID().slice(0, 12)}` })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    ids.push(d.id);
+  }
+  return { ...user, number, devices: ids };
+}
+
+interface CallShape {
+  account?: SeededAccount;
+  from: Person | null;
+  to: Person | null;
+  /** Devices rung, and whether each answered. */
+  rang: { device: string; answered: boolean; role?: 'callee' | 'transfer_target' }[];
+  /** The number dialled: the callee's, else a number of the account. */
+  dialled?: string;
+  /** Answered by anyone (a device, or voicemail); ended unless `live`. */
+  answered: boolean;
+  live?: boolean;
+}
+
+/** A call's rows as CallRecords leaves them at its end. */
+async function recordCall(c: CallShape): Promise<string> {
+  const a = c.account ?? account;
+  const started = new Date(Date.now() - 60_000);
+  const answeredAt = c.answered ? new Date(started.getTime() + 5000) : null;
+  const ended = c.live ? null : new Date(started.getTime() + 30_000);
+  const call = await db
+    .insertInto('calls')
+    .values({
+      account_id: a.accountId,
+      sip_call_id: randomUUID(),
+      direction: c.from ? 'internal' : 'inbound',
+      from_number: c.from?.number ?? '+33612345678',
+      from_name: null,
+      to_number: c.dialled ?? c.to?.number ?? '+15550100',
+      caller_extension_id: c.from?.extensionId ?? null,
+      callee_extension_id: c.to?.extensionId ?? null,
+      started_at: started,
+      answered_at: answeredAt,
+      ended_at: ended,
+      result: c.live ? null : c.answered ? 'answered' : 'cancelled',
+      duration_seconds: c.live ? null : c.answered ? 25 : 0,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const legs = [
+    { role: 'caller' as const, device_id: c.from?.devices[0] ?? null, answered_at: answeredAt, result: c.answered ? 'answered' : 'cancelled' },
+    ...c.rang.map((r) => ({ role: r.role ?? ('callee' as const), device_id: r.device, answered_at: r.answered ? answeredAt : null, result: r.answered ? 'answered' : 'cancelled' })),
+  ];
+  await db
+    .insertInto('call_legs')
+    .values(legs.map((l) => ({ call_id: call.id, account_id: a.accountId, role: l.role, endpoint: 'sip' as const, device_id: l.device_id, sip_call_id: randomUUID(), remote_uri: null, started_at: started, answered_at: l.answered_at, ended_at: ended, result: c.live ? null : l.result })))
+    .execute();
+  return call.id;
+}
+
+beforeAll(async () => {
+  database = await startTestDatabase();
+  db = database.db;
+  account = await seedAccount(db, 'Missed Calls Corp');
+  other = await seedAccount(db, 'Other Missed Corp');
+}, 60_000);
+
+afterAll(async () => {
+  await database?.stop();
+});
+
+describe('who missed a call', () => {
+  it('is the user whose devices rang and none answered, internal calls too; not the caller', async () => {
+    const caller = await addPerson(account);
+    const callee = await addPerson(account, 2);
+    const callId = await recordCall({ from: caller, to: callee, rang: callee.devices.map((device) => ({ device, answered: false })), answered: false });
+    expect(await usersWhoMissedCall(db, account.accountId, callId)).toEqual([callee.userId]);
+  });
+
+  it('is nobody when one of the user’s devices answered, the other ringing in vain', async () => {
+    const callee = await addPerson(account, 2);
+    const callId = await recordCall({ from: null, to: callee, rang: [{ device: callee.devices[0]!, answered: false }, { device: callee.devices[1]!, answered: true }], answered: true });
+    expect(await usersWhoMissedCall(db, account.accountId, callId)).toEqual([]);
+  });
+
+  it('is the user when the call went to their voicemail after ringing (a message left), or straight there without ringing', async () => {
+    const callee = await addPerson(account);
+    const rangThenVoicemail = await recordCall({ from: null, to: callee, rang: [{ device: callee.devices[0]!, answered: false }], answered: true });
+    await db
+      .insertInto('voicemail_messages')
+      .values({ account_id: account.accountId, mailbox_extension_id: callee.extensionId, call_id: rangThenVoicemail, from_number: '+33612345678', to_number: callee.number, reason: 'no_answer', audio_path: 'voicemail/x.wav', duration_ms: 4000, size_bytes: 64_000 })
+      .execute();
+    expect(await usersWhoMissedCall(db, account.accountId, rangThenVoicemail)).toEqual([callee.userId]);
+    // Do Not Disturb, or no phone registered: no leg rang, the call is theirs (callee_extension_id).
+    const straightToVoicemail = await recordCall({ from: null, to: callee, rang: [], answered: true });
+    expect(await usersWhoMissedCall(db, account.accountId, straightToVoicemail)).toEqual([callee.userId]);
+  });
+
+  it('is each rung user who did not answer when a colleague did; a transfer target who did not answer', async () => {
+    const answering = await addPerson(account);
+    const ringing = await addPerson(account);
+    const group = await recordCall({ from: null, to: null, rang: [{ device: answering.devices[0]!, answered: true }, { device: ringing.devices[0]!, answered: false }], answered: true });
+    expect(await usersWhoMissedCall(db, account.accountId, group)).toEqual([ringing.userId]);
+    const target = await addPerson(account);
+    const transfer = await recordCall({ from: null, to: target, rang: [{ device: target.devices[0]!, answered: false, role: 'transfer_target' }], answered: true });
+    expect(await usersWhoMissedCall(db, account.accountId, transfer)).toEqual([target.userId]);
+  });
+
+  it('is nobody for a page (*84) whose receiver did not pick up', async () => {
+    const pager = await addPerson(account);
+    const receiver = await addPerson(account);
+    const page = await recordCall({ from: pager, to: null, dialled: '*8401', rang: [{ device: receiver.devices[0]!, answered: false }], answered: true });
+    expect(await usersWhoMissedCall(db, account.accountId, page)).toEqual([]);
+  });
+
+  it('is nobody while the call is live, and nobody for another account’s call', async () => {
+    const callee = await addPerson(account);
+    const live = await recordCall({ from: null, to: callee, rang: [{ device: callee.devices[0]!, answered: false }], answered: false, live: true });
+    expect(await usersWhoMissedCall(db, account.accountId, live)).toEqual([]);
+    const stranger = await addPerson(other);
+    const theirs = await recordCall({ account: other, from: null, to: stranger, rang: [{ device: stranger.devices[0]!, answered: false }], answered: false });
+    // Missed in its own account, never read through another.
+    expect(await usersWhoMissedCall(db, other.accountId, theirs)).toEqual([stranger.userId]);
+    expect(await usersWhoMissedCall(db, account.accountId, theirs)).toEqual([]);
+  });
+});
+
+describe('the missed-call e-mail', () => {
+  it('names the caller and the time in the reader’s language, zone and clock', () => {
+    const input = { fromNumber: '+33612345678', fromName: 'Alice Martin', toNumber: '102', startedAt: new Date('2026-03-02T14:05:00Z'), link: 'https://pbx.example/me/call-log' };
+    const en = missedCallEmailText({ ...input, language: 'en', timeZone: 'America/New_York', hour12: true });
+    expect(en.subject).toBe('Missed call from Alice Martin +33612345678');
+    expect(en.body).toContain('Date: Monday, March 2, 2026 at 9:05 AM');
+    expect(en.body).toContain('https://pbx.example/me/call-log');
+    const fr = missedCallEmailText({ ...input, fromName: null, language: 'fr', timeZone: 'Europe/Paris', hour12: false });
+    expect(fr.subject).toBe('Appel manqué de +33612345678');
+    expect(fr.body).toContain('Date : lundi 2 mars 2026 à 15:05');
+    expect(fr.body).toContain('Vers : 102');
+  });
+});
