@@ -127,11 +127,13 @@ describe('who missed a call', () => {
     expect(await usersWhoMissedCall(db, account.accountId, straightToVoicemail)).toEqual([callee.userId]);
   });
 
-  it('is each rung user who did not answer when a colleague did; a transfer target who did not answer', async () => {
+  it('is nobody of a group when a colleague answered, each rung member when nobody did; a transfer target who did not answer', async () => {
     const answering = await addPerson(account);
     const ringing = await addPerson(account);
     const group = await recordCall({ from: null, to: null, rang: [{ device: answering.devices[0]!, answered: true }, { device: ringing.devices[0]!, answered: false }], answered: true });
-    expect(await usersWhoMissedCall(db, account.accountId, group)).toEqual([ringing.userId]);
+    expect(await usersWhoMissedCall(db, account.accountId, group)).toEqual([]);
+    const unanswered = await recordCall({ from: null, to: null, rang: [{ device: answering.devices[0]!, answered: false }, { device: ringing.devices[0]!, answered: false }], answered: false });
+    expect(await usersWhoMissedCall(db, account.accountId, unanswered)).toEqual([answering.userId, ringing.userId].sort());
     const target = await addPerson(account);
     const transfer = await recordCall({ from: null, to: target, rang: [{ device: target.devices[0]!, answered: false, role: 'transfer_target' }], answered: true });
     expect(await usersWhoMissedCall(db, account.accountId, transfer)).toEqual([target.userId]);

@@ -20,8 +20,10 @@ import { emailDate, notificationReaders, readerClock } from '../notification-rea
  * Disturb or no registered phone), none of their devices' legs answered it,
  * and they did not place it themselves. Internal calls count; a feature code's
  * call (a page, `*84`, rings phones that may not auto-answer) does not. A call answered
- * on another of their devices is not missed; a call of a group that rang them
- * and a colleague answered is (their phone rang, they did not answer).
+ * on another of their devices is not missed. A call that rang them as one of a
+ * group (a queue, a shared line: the call is not to their extension) is missed
+ * only when nobody answered it: a colleague's answer handled it, as a queue
+ * member's call log does not count it missed either.
  * A call that went to their voicemail is missed too, and e-mailed whether or
  * not a message was left, as RingCentral does: the two settings are separate
  * (turn this one off to get only voicemail e-mails), and the voicemail e-mail
@@ -60,10 +62,23 @@ export async function usersWhoMissedCall(db: Db, accountId: string, callId: stri
         .where('d.account_id', '=', accountId)
         .where('l.role', 'in', ['callee', 'transfer_target'])
         .whereRef('d.extension_id', '=', 'u.extension_id');
+      // Anyone's phone answered it (a colleague of a queue or a shared line, a forwarded-to extension).
+      const someoneAnswered = eb
+        .selectFrom('call_legs as a')
+        .select('a.id')
+        .whereRef('a.call_id', '=', 'c.id')
+        .where('a.account_id', '=', accountId)
+        .where('a.role', 'in', ['callee', 'transfer_target'])
+        .where('a.answered_at', 'is not', null);
       return eb.and([
         eb.or([eb('c.caller_extension_id', 'is', null), eb('c.caller_extension_id', '!=', eb.ref('u.extension_id'))]),
-        eb.or([eb('c.callee_extension_id', '=', eb.ref('u.extension_id')), eb.exists(theirLegs)]),
         eb.not(eb.exists(theirLegs.where('l.answered_at', 'is not', null))),
+        eb.or([
+          // A call to them: missed unless they answered, whoever took it instead.
+          eb('c.callee_extension_id', '=', eb.ref('u.extension_id')),
+          // A call that rang them as one of a group (a queue, a shared line): missed only when nobody answered it.
+          eb.and([eb.exists(theirLegs), eb.not(eb.exists(someoneAnswered))]),
+        ]),
       ]);
     })
     .orderBy('u.id')
