@@ -113,7 +113,7 @@ describe('softphone on every page', () => {
     expect(await alice.getByTestId('call-bar').count()).toBe(0);
     expect(await sameDocument(alice)).toBe(true);
     await expectAudioSince([alice, bea], await Promise.all([alice, bea].map(stats)));
-    await alice.getByRole('button', { name: 'Hang up' }).click();
+    await alice.getByRole('button', { name: 'Hang up', exact: true }).click();
     await bea.getByTestId('call-bar').waitFor({ state: 'detached', timeout: 10_000 });
   }, 120_000);
 
@@ -133,11 +133,13 @@ describe('softphone on every page', () => {
     await expect.poll(focused, { timeout: 10_000 }).toBe('Hang up');
     await expectAudioSince([alice, bea], await Promise.all([alice, bea].map(stats)));
     // Mute from the bar, as a toggle button.
-    const mute = bea.getByRole('button', { name: 'Mute' });
+    const bar = bea.getByTestId('call-bar');
+    const mute = bar.getByRole('button', { name: 'Mute', exact: true });
     await mute.focus();
     await bea.keyboard.press('Enter');
-    expect(await bea.getByRole('button', { name: 'Unmute' }).getAttribute('aria-pressed')).toBe('true');
-    await bea.getByRole('button', { name: 'Hang up' }).focus();
+    expect(await bar.getByRole('button', { name: 'Unmute', exact: true }).getAttribute('aria-pressed')).toBe('true');
+    // The call bar's own button: the Call Log page also lists the live call, with a Hang up button of its own ("Hang up the call from 102 to 103").
+    await bar.getByRole('button', { name: 'Hang up', exact: true }).focus();
     await bea.keyboard.press('Enter');
     await alice.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
     await bea.getByTestId('call-bar').waitFor({ state: 'detached', timeout: 10_000 });

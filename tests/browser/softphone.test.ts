@@ -134,7 +134,7 @@ describe('browser softphone', () => {
     expect(await quality.getAttribute('data-grade')).toBe('good');
     expect(await quality.textContent()).toMatch(/loss 0\.0 %, jitter \d+ ms/);
 
-    await alice.getByRole('button', { name: 'Hang up' }).click();
+    await alice.getByRole('button', { name: 'Hang up', exact: true }).click();
     await alice.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
     await bea.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
 
@@ -166,7 +166,7 @@ describe('browser softphone', () => {
     expect(await alice.locator('[data-testid="call-state"][data-call="in-call"]').count()).toBe(1);
     expect((await db.selectFrom('calls').select('id').execute()).length).toBe(calls.length);
     // Bea hangs up: the BYE reaches Alice over her new connection.
-    await bea.getByRole('button', { name: 'Hang up' }).click();
+    await bea.getByRole('button', { name: 'Hang up', exact: true }).click();
     await alice.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
   }, 90_000);
 
@@ -183,7 +183,7 @@ describe('browser softphone', () => {
     const [a, b] = await receivedDuring([alice, bea], 2000);
     expect(a!.packets).toBeGreaterThan(50);
     expect(b!.packets).toBeGreaterThan(50);
-    await alice.getByRole('button', { name: 'Hang up' }).click();
+    await alice.getByRole('button', { name: 'Hang up', exact: true }).click();
     await bea.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
   }, 90_000);
 
@@ -205,7 +205,7 @@ describe('browser softphone', () => {
     await bea.selectOption('#dnd', 'take_all_calls');
     await bea.locator('#dnd[data-saved="true"]').waitFor({ timeout: 5000 });
     await connectCall(alice, bea, '103');
-    await alice.getByRole('button', { name: 'Hang up' }).click();
+    await alice.getByRole('button', { name: 'Hang up', exact: true }).click();
     await bea.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
   }, 60_000);
 
@@ -238,7 +238,7 @@ describe('browser softphone', () => {
     expect(c!.packets).toBeGreaterThan(50);
     expect(b!.energy).toBeGreaterThan(0);
     expect(c!.energy).toBeGreaterThan(0);
-    await carol.getByRole('button', { name: 'Hang up' }).click();
+    await carol.getByRole('button', { name: 'Hang up', exact: true }).click();
     await bea.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
   }, 60_000);
 
@@ -255,7 +255,7 @@ describe('browser softphone', () => {
     expect(c!.packets).toBeGreaterThan(50);
     expect(b!.energy).toBeGreaterThan(0);
     expect(c!.energy).toBeGreaterThan(0);
-    await bea.getByRole('button', { name: 'Hang up' }).click();
+    await bea.getByRole('button', { name: 'Hang up', exact: true }).click();
     await carol.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
   }, 60_000);
 
@@ -279,7 +279,7 @@ describe('browser softphone', () => {
     await expect
       .poll(async () => (await db.selectFrom('recordings').select('duration_seconds').where('call_id', '=', call.id).executeTakeFirst())?.duration_seconds ?? null, { timeout: 30_000 })
       .toBeGreaterThanOrEqual(2);
-    await alice.getByRole('button', { name: 'Hang up' }).click();
+    await alice.getByRole('button', { name: 'Hang up', exact: true }).click();
     await bea.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
     // The recording, fetched as the call log's player does: a WAV with both browsers' audio in it.
     const wav = await alice.evaluate(async (id) => {
@@ -307,7 +307,7 @@ describe('browser softphone', () => {
     const [heard] = await receivedDuring([alice], 1500);
     expect(heard!.packets).toBeGreaterThan(30);
     expect(heard!.energy).toBeGreaterThan(0);
-    await alice.getByRole('button', { name: 'Hang up' }).click();
+    await alice.getByRole('button', { name: 'Hang up', exact: true }).click();
     const answered = await uas.done;
     expect(answered.code, answered.errors).toBe(0);
 
@@ -338,7 +338,7 @@ describe('browser softphone', () => {
     await alice.locator('[data-testid="call-state"][data-call="in-call"]').waitFor({ timeout: 10_000 });
     const [a] = await receivedDuring([alice], 1500);
     expect(a!.packets).toBeGreaterThan(30);
-    await alice.getByRole('button', { name: 'Hang up' }).click();
+    await alice.getByRole('button', { name: 'Hang up', exact: true }).click();
     await beaSecondTab.locator('[data-testid="call-state"]').waitFor({ state: 'detached', timeout: 10_000 });
     // The first tab is still registered and takes the next call.
     expect(await bea.locator('[data-testid="phone-status"][data-status="registered"]').count()).toBe(1);
@@ -375,7 +375,7 @@ describe('browser softphone', () => {
     await carol.getByRole('button', { name: 'Call Zoé Martin at 103' }).click();
     const incoming = bea.getByRole('alertdialog', { name: 'Incoming call' });
     await incoming.waitFor({ timeout: 10_000 });
-    await carol.getByRole('button', { name: 'Hang up' }).click();
+    await carol.getByRole('button', { name: 'Hang up', exact: true }).click();
     await incoming.waitFor({ state: 'detached', timeout: 10_000 });
     await carol.fill('#dial', '');
   }, 60_000);
@@ -390,7 +390,7 @@ describe('browser softphone', () => {
     await bea.getByRole('alertdialog', { name: 'Incoming call' }).getByRole('button', { name: 'Answer' }).click();
     await expect.poll(() => presence(carol, '103'), { timeout: 10_000 }).toBe('on_call');
     await expect.poll(() => presence(carol, '102'), { timeout: 10_000 }).toBe('on_call');
-    await alice.getByRole('button', { name: 'Hang up' }).click();
+    await alice.getByRole('button', { name: 'Hang up', exact: true }).click();
     await expect.poll(() => presence(carol, '103'), { timeout: 10_000 }).toBe('available');
     await bea.selectOption('#dnd', 'no_calls');
     await expect.poll(() => presence(carol, '103'), { timeout: 10_000 }).toBe('dnd');
@@ -465,7 +465,7 @@ describe('browser softphone', () => {
     await expect
       .poll(() => carol.evaluate(() => (window as unknown as { shownNotifications: { title: string; body?: string }[] }).shownNotifications), { timeout: 5000 })
       .toEqual([{ title: 'Appel entrant', body: expect.stringContaining('alice') }]);
-    await alice.getByRole('button', { name: 'Hang up' }).click();
+    await alice.getByRole('button', { name: 'Hang up', exact: true }).click();
     await carol.getByRole('alertdialog').waitFor({ state: 'detached', timeout: 10_000 });
   }, 60_000);
 
