@@ -15,7 +15,7 @@ import { en as ivrEn } from '../../app/src/lib/i18n/features/ivr.ts';
  * The prompts library page (issue 14, PR-0x) in a real browser, the 'ivr' area enabled for this product
  * only: Chromium's fake microphone plays a tone file (--use-file-for-fake-audio-capture); the admin names
  * a prompt, records it, stops, and the prompt stored through the upload path holds that tone for about
- * as long as the recording ran.
+ * as long as the recording ran. Then a bulk import of a good and a bad file, reported line by line.
  */
 const MIC_HZ = 700;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'prompts-browser-'));
@@ -60,5 +60,23 @@ describe('the prompts library page', () => {
     expect(wav.rms).toBeGreaterThan(300);
     expect(wav.toneShare).toBeGreaterThan(0.25);
     expect(await card.getByLabel(ivrEn['ivr.prompts.name']).inputValue()).toBe('');
+  });
+
+  it('imports several files at once and reports each: the good one kept under its file name, the other refused with the reason', { timeout: 60_000 }, async () => {
+    const good = path.join(work, 'Opening hours.wav');
+    const bad = path.join(work, 'brochure.mp3');
+    fs.writeFileSync(good, toneWav(1.5, 8000, 500));
+    fs.writeFileSync(bad, '%PDF-1.4 definitely not audio');
+    const card = page.getByTestId('prompt-bulk');
+    await card.getByLabel(ivrEn['ivr.prompts.bulkFiles']).setInputFiles([good, bad]);
+    await card.getByRole('button', { name: ivrEn['ivr.prompts.bulkImport'] }).click();
+    await card.getByText(ivrEn['ivr.prompts.bulkReport'].replace('{imported}', '1').replace('{total}', '2')).waitFor();
+    expect(await card.getByTestId('prompt-bulk-report').getByRole('listitem').allTextContents()).toEqual([
+      `Opening hours.wav: ${ivrEn['ivr.prompts.bulkImported'].replace('{name}', 'Opening hours')}`,
+      `brochure.mp3: ${ivrEn['ivr.prompts.bulkRefused'].replace('{reason}', ivrEn['ivr.prompts.error.not_audio'])}`,
+    ]);
+    await page.getByRole('cell', { name: 'Opening hours', exact: true }).waitFor();
+    expect(await storedPrompt('Opening hours')).toMatchObject({ kind: 'audio' });
+    expect(await storedPrompt('brochure')).toBeUndefined();
   });
 });
