@@ -10,6 +10,7 @@ import { startProduct, type RunningProduct } from '../support/product.ts';
 import { activate, HttpClient } from '../support/http-client.ts';
 import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
 import { UNRELEASED_AREAS } from '../../app/src/lib/unreleased-features.ts';
+import { toneWav } from '../support/voicemail.ts';
 
 /**
  * The IVR's API (issue 14) through the running product on real PostgreSQL: menus as extensions,
@@ -144,6 +145,7 @@ describe('IVR menus and settings', () => {
     expect((await bearer('GET', '/api/ivr')).status).toBe(403);
     expect((await bearer('POST', '/api/ivr/menus', { number: '1002', name: 'Nope' })).status).toBe(403);
     expect((await bearer('POST', '/api/ivr/prompts', { name: 'Nope', text: 'Hello', language: 'en' })).status).toBe(403);
+    expect((await bearer('POST', '/api/ivr/prompts/bulk', {})).status).toBe(403);
     // Past quick setup, so that the portal serves pages rather than sending to the wizard.
     await db.updateTable('accounts').set({ setup_completed_at: new Date() }).where('id', '=', accountId).execute();
     expect((await admin.request('GET', '/admin/phone-system', undefined, { accept: 'text/html' })).status).toBe(200);
@@ -239,5 +241,63 @@ describe('prompts library', () => {
     expect((await other.get(`/api/ivr/prompts/${sales.id}/audio`)).status).toBe(404);
     expect((await other.json('DELETE', `/api/ivr/prompts/${spoken.id}`)).status).toBe(404);
     expect((await admin.json('DELETE', `/api/ivr/prompts/${spoken.id}`)).status).toBe(204);
+  });
+
+  it('imports many files at once: the good ones kept, named from their files and made unique, each refusal with its reason', async () => {
+    const wav = (name: string, bytes: Buffer) => new File([new Uint8Array(bytes)], name, { type: 'audio/wav' });
+    const bulk = new FormData();
+    bulk.append('files', wav('Main menu.wav', toneWav(1.5)));
+    bulk.append('files', wav('Main menu.wav', toneWav(1, 8000, 600)));
+    // "Sales" is in the library already (the test above).
+    bulk.append('files', wav('Sales.WAV', toneWav(1)));
+    bulk.append('files', new File([Buffer.from('%PDF-1.4 definitely not audio')], 'brochure.mp3', { type: 'audio/mpeg' }));
+    bulk.append('files', wav('silence.wav', toneWav(2, 8000, 0)));
+    // One byte over the limit: read and dropped as it arrives, the files after it still imported.
+    bulk.append('files', wav('huge.wav', Buffer.concat([toneWav(1), Buffer.alloc(10 * 1024 * 1024 + 1 - toneWav(1).length)])));
+    bulk.append('files', wav('After hours.wav', toneWav(1, 8000, 900)));
+    bulk.append('comment', 'other fields are skipped');
+    const res = await admin.request('POST', '/api/ivr/prompts/bulk', bulk);
+    expect(res.status, await res.clone().text()).toBe(200);
+    const body = (await res.json()) as { imported: number; report: { fileName: string; name: string; imported: boolean; error?: string; prompt?: { durationMs: number } }[] };
+    expect(body.report.map(({ fileName, name, imported, error }) => ({ fileName, name, imported, ...(error ? { error } : {}) }))).toEqual([
+      { fileName: 'Main menu.wav', name: 'Main menu', imported: true },
+      { fileName: 'Main menu.wav', name: 'Main menu (2)', imported: true },
+      { fileName: 'Sales.WAV', name: 'Sales (2)', imported: true },
+      { fileName: 'brochure.mp3', name: 'brochure', imported: false, error: 'not_audio' },
+      { fileName: 'silence.wav', name: 'silence', imported: false, error: 'silent' },
+      { fileName: 'huge.wav', name: 'huge', imported: false, error: 'too_large' },
+      { fileName: 'After hours.wav', name: 'After hours', imported: true },
+    ]);
+    expect(body.imported).toBe(4);
+    expect(body.report[0]!.prompt!.durationMs).toBeGreaterThan(1400);
+    const stored = await db.selectFrom('ivr_prompts').select(['name', 'original_name']).where('account_id', '=', accountId).where('name', 'in', ['Main menu', 'Main menu (2)', 'Sales (2)', 'After hours', 'brochure', 'silence', 'huge']).orderBy('name').execute();
+    expect(stored).toEqual([
+      { name: 'After hours', original_name: 'After hours.wav' },
+      { name: 'Main menu', original_name: 'Main menu.wav' },
+      { name: 'Main menu (2)', original_name: 'Main menu.wav' },
+      { name: 'Sales (2)', original_name: 'Sales.WAV' },
+    ]);
+    // Audited as any prompt added.
+    const imported = await db.selectFrom('ivr_prompts').select('id').where('account_id', '=', accountId).where('name', 'like', 'Main menu%').execute();
+    const audited = await db.selectFrom('audit_events').select('after').where('account_id', '=', accountId).where('action', '=', 'ivr_prompt.created').where('target_id', 'in', imported.map((p) => p.id)).execute();
+    expect(audited.map((a) => (a.after as { name: string }).name).sort()).toEqual(['Main menu', 'Main menu (2)']);
+    // Nothing in the other account.
+    expect(((await (await other.get('/api/ivr/prompts')).json()) as unknown[]).length).toBe(0);
+  });
+
+  it('refuses a bulk import of more than 50 files, or that is not a form, and keeps nothing', async () => {
+    const before = (await db.selectFrom('ivr_prompts').select('id').where('account_id', '=', accountId).execute()).length;
+    const many = new FormData();
+    for (let i = 0; i < 51; i++) many.append('files', new File([new Uint8Array(toneWav(0.2))], `tone ${i}.wav`, { type: 'audio/wav' }));
+    const tooMany = await admin.request('POST', '/api/ivr/prompts/bulk', many);
+    expect(tooMany.status).toBe(413);
+    expect(await tooMany.json()).toMatchObject({ error: 'too_many_files' });
+    const notForm = await admin.json('POST', '/api/ivr/prompts/bulk', { files: ['a.wav'] });
+    expect(notForm.status).toBe(400);
+    expect(await notForm.json()).toMatchObject({ error: 'invalid_body' });
+    const empty = new FormData();
+    empty.set('name', 'no file');
+    expect(await (await admin.request('POST', '/api/ivr/prompts/bulk', empty)).json()).toMatchObject({ error: 'invalid_body', fields: { files: 'at least one file' } });
+    expect((await db.selectFrom('ivr_prompts').select('id').where('account_id', '=', accountId).execute()).length).toBe(before);
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, afterEach, expect } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './browser.ts';
 import { startActivatedProduct, type ActivatedProduct } from './api-product.ts';
-import { signIn } from './softphone-users.ts';
+import { FAKE_MEDIA_FLAGS, signIn } from './softphone-users.ts';
 import { STRONG } from './http-client.ts';
 
 export interface AdminPages extends ActivatedProduct {
@@ -17,9 +17,10 @@ export interface AdminPages extends ActivatedProduct {
  * onboarding marked done so pages open directly, then Chromium with the administrator signed in.
  * Call at the top of a test file: it registers the teardown (browser, product, scratch database; the
  * product must exit 0) and a screenshot of the page when a test fails. `start()` is for the file's
- * `beforeAll`; `prepare` runs before the browser opens (API calls to set the account up).
+ * `beforeAll`; `prepare` runs before the browser opens (API calls to set the account up). With
+ * `microphone` (a WAV file), Chromium's fake microphone plays that file and the page may use it.
  */
-export function adminPages(options: { scratchName: string; unreleased?: string; users?: { extension: string; name: string }[] }): { start(prepare?: (ctx: ActivatedProduct) => Promise<void>): Promise<AdminPages> } {
+export function adminPages(options: { scratchName: string; unreleased?: string; users?: { extension: string; name: string }[]; microphone?: string }): { start(prepare?: (ctx: ActivatedProduct) => Promise<void>): Promise<AdminPages> } {
   let ctx: AdminPages | undefined;
   let started: ActivatedProduct | undefined;
   let browser: Browser | undefined;
@@ -50,8 +51,8 @@ export function adminPages(options: { scratchName: string; unreleased?: string; 
       });
       await started.db.updateTable('accounts').set({ setup_completed_at: new Date() }).execute();
       await prepare?.(started);
-      browser = await launchChromium();
-      const page = await signIn(browser, started.product.url, 'admin@demo.carillon.localhost', STRONG.password);
+      browser = await launchChromium(options.microphone ? [...FAKE_MEDIA_FLAGS, `--use-file-for-fake-audio-capture=${options.microphone}`] : []);
+      const page = await signIn(browser, started.product.url, 'admin@demo.carillon.localhost', STRONG.password, options.microphone ? ['microphone'] : []);
       page.setDefaultTimeout(15_000);
       ctx = { ...started, browser, page };
       return ctx;

@@ -29,6 +29,7 @@ export const ivrAccess = {
   '/api/ivr/import': { POST: manage },
   '/api/ivr/sample': { GET: view },
   '/api/ivr/prompts': { GET: view, POST: manage },
+  '/api/ivr/prompts/bulk': { POST: manage },
   '/api/ivr/prompts/[id]': { DELETE: manage },
   '/api/ivr/prompts/[id]/audio': { GET: view },
 } as const;

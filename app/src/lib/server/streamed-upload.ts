@@ -55,3 +55,118 @@ export async function receiveUpload(request: Request, maxBytes: number): Promise
   }
   return { ok: true, file, bytes };
 }
+
+/** One file of a multipart body: on disk at `file` (the caller removes it), or refused for its size and not kept. */
+export type ReceivedFile = { fileName: string; bytes: number } & ({ file: string; tooLarge: false } | { file: null; tooLarge: true });
+
+export type StreamedFiles = { ok: true; files: ReceivedFile[] } | { ok: false; response: Response };
+
+const CRLF = Buffer.from('\r\n');
+const HEADER_END = Buffer.from('\r\n\r\n');
+// A part's headers are a few hundred bytes; more is not a browser's form.
+const MAX_HEADER_BYTES = 16 * 1024;
+
+/**
+ * The file parts of a multipart/form-data body (RFC 7578) named `field`, each written to a temporary
+ * file as it arrives, never the body whole in memory: a file over `maxFileBytes` is not kept (its bytes
+ * are read and dropped, so the files after it still arrive) and comes back `tooLarge`; more than
+ * `maxFiles` files, or a body that is not a form, refuses the request (every file kept so far removed).
+ * Parts of other names are skipped. The boundary is the delimiter of RFC 2046 §5.1.1: CRLF "--" boundary.
+ */
+export async function receiveFiles(request: Request, options: { field: string; maxFiles: number; maxFileBytes: number }): Promise<StreamedFiles> {
+  const boundary = /^multipart\/form-data;.*\bboundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i.exec(request.headers.get('content-type') ?? '');
+  if (!boundary || !request.body) return { ok: false, response: json({ error: 'invalid_body', message: 'send the files as multipart/form-data' }, { status: 400 }) };
+  // The first delimiter has no CRLF before it when there is no preamble: one is prepended to the body.
+  const delimiter = Buffer.from(`\r\n--${boundary[1] ?? boundary[2]}`);
+  const files: ReceivedFile[] = [];
+  const discard = () => files.forEach((f) => f.file && fs.rmSync(f.file, { force: true }));
+  const reader = request.body.getReader();
+  let pending: Buffer = Buffer.from(CRLF);
+  let state: 'preamble' | 'afterDelimiter' | 'headers' | 'body' | 'done' = 'preamble';
+  // The part being read: null when it is not one of ours.
+  let part: { entry: ReceivedFile; out: fs.promises.FileHandle | null } | null = null;
+
+  const closePart = async () => {
+    if (part?.out) await part.out.close();
+    part = null;
+  };
+  const refuse = async (status: number, error: string, message: string): Promise<StreamedFiles> => {
+    await closePart().catch(() => undefined);
+    discard();
+    // Not reader.cancel(): adapter-node destroys the socket on it, and the client would get no answer.
+    reader.releaseLock();
+    return { ok: false, response: json({ error, message }, { status, headers: { connection: 'close' } }) };
+  };
+  const writePart = async (data: Buffer) => {
+    if (!part || data.length === 0) return;
+    part.entry.bytes += data.length;
+    if (part.out && part.entry.bytes > options.maxFileBytes) {
+      await part.out.close();
+      fs.rmSync(part.entry.file!, { force: true });
+      part.out = null;
+      Object.assign(part.entry, { file: null, tooLarge: true });
+    }
+    if (part.out) await part.out.write(data);
+  };
+
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (value) pending = pending.length ? Buffer.concat([pending, value]) : Buffer.from(value);
+      // Consume what the buffer holds; a token cut between two chunks waits for the next one.
+      for (let progressed = true; progressed && state !== 'done'; ) {
+        progressed = false;
+        if (state === 'preamble' || state === 'body') {
+          const at = pending.indexOf(delimiter);
+          if (at < 0) {
+            // All but what could be the start of a delimiter is the part's content (or preamble).
+            const keep = Math.min(pending.length, delimiter.length - 1);
+            if (state === 'body') await writePart(pending.subarray(0, pending.length - keep));
+            pending = pending.subarray(pending.length - keep);
+            continue;
+          }
+          if (state === 'body') {
+            await writePart(pending.subarray(0, at));
+            await closePart();
+          }
+          pending = pending.subarray(at + delimiter.length);
+          state = 'afterDelimiter';
+          progressed = true;
+        } else if (state === 'afterDelimiter') {
+          if (pending.length < 2) continue;
+          if (pending.subarray(0, 2).toString() === '--') state = 'done';
+          else if (pending.subarray(0, 2).equals(CRLF)) {
+            pending = pending.subarray(2);
+            state = 'headers';
+            progressed = true;
+          } else return refuse(400, 'invalid_body', 'the form is malformed');
+        } else if (state === 'headers') {
+          const end = pending.indexOf(HEADER_END);
+          if (end < 0) {
+            if (pending.length > MAX_HEADER_BYTES) return refuse(400, 'invalid_body', 'the form is malformed');
+            continue;
+          }
+          const disposition = /^content-disposition:\s*form-data;(.*)$/im.exec(pending.subarray(0, end).toString('utf8'))?.[1] ?? '';
+          pending = pending.subarray(end + HEADER_END.length);
+          state = 'body';
+          progressed = true;
+          const name = /\bname="([^"]*)"/i.exec(disposition)?.[1];
+          const fileName = /\bfilename="([^"]*)"/i.exec(disposition)?.[1];
+          if (name !== options.field || fileName === undefined) continue;
+          if (files.length === options.maxFiles) return refuse(413, 'too_many_files', `at most ${options.maxFiles} files at once`);
+          const file = path.join(os.tmpdir(), `carillon-upload-${randomUUID()}`);
+          const entry: ReceivedFile = { fileName: fileName.replace(/[\\/\r\n\0]/g, '_').slice(0, 200), bytes: 0, file, tooLarge: false };
+          files.push(entry);
+          part = { entry, out: await fs.promises.open(file, 'wx', 0o600) };
+        }
+      }
+      if (done || state === 'done') break;
+    }
+  } catch (err) {
+    return refuse(400, 'invalid_body', `the upload did not arrive whole: ${(err as Error).message}`);
+  }
+  if (state !== 'done') return refuse(400, 'invalid_body', 'the form ended before its last boundary');
+  // Not reader.cancel() for an epilogue left unread: adapter-node destroys the socket on it.
+  reader.releaseLock();
+  return { ok: true, files };
+}

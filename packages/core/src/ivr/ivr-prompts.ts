@@ -17,7 +17,8 @@ import type { TtsCache } from './tts.ts';
  */
 
 /** Limits of an uploaded prompt: a prompt is a few sentences, not an album. */
-export const PROMPT_LIMITS = { maxUploadBytes: 10 * 1024 * 1024, maxSeconds: 300 } as const;
+/** Per file; `maxBulkFiles` files at most in one bulk import. */
+export const PROMPT_LIMITS = { maxUploadBytes: 10 * 1024 * 1024, maxSeconds: 300, maxBulkFiles: 50 } as const;
 
 export const promptName = z.string().trim().min(1).max(100);
 export const ttsPromptInput = z.object({ name: promptName, text: ttsText, language: z.enum(IVR_LANGUAGES) }).strict();
@@ -205,4 +206,47 @@ export async function menuPromptAudio(db: Db, tts: TtsCache, dataDir: string, ac
   if (prompt.mode === 'tts') return (await tts.speak(prompt.text, row.language)).file;
   const lib = await db.selectFrom('ivr_prompts').select('file').where('account_id', '=', accountId).where('name', '=', prompt.prompt).executeTakeFirst();
   return lib ? path.join(dataDir, lib.file) : null;
+}
+
+/** One line of a bulk import's report, in the order the files came. */
+export type BulkImportLine = { fileName: string; name: string } & ({ imported: true; prompt: PromptView } | { imported: false; error: PromptError['code']; message: string });
+
+/** "Main menu.wav" → "Main menu"; a name already in the library, or earlier in the batch, gets " (2)", " (3)"… */
+export function uniquePromptName(fileName: string, taken: Set<string>): string {
+  const base = fileName.replace(/\.[^.]{1,5}$/, '').replace(/\s+/g, ' ').trim().slice(0, 90) || 'Prompt';
+  let name = base;
+  for (let n = 2; taken.has(name); n++) name = `${base} (${n})`;
+  taken.add(name);
+  return name;
+}
+
+/**
+ * PR-0x bulk import: many uploaded files (each already on disk, or `upload: null` when it was over the
+ * size limit and not kept), each through the same checks as one upload (createAudioPrompt), named from
+ * its file name and made unique. A refused file does not stop the others: the report has one line per
+ * file. One at a time, as ffmpeg converts each. Every upload is removed.
+ */
+export async function importAudioPrompts(
+  db: Db,
+  options: { ffmpeg: string; dataDir: string },
+  actor: AuditActor,
+  accountId: string,
+  files: { fileName: string; upload: string | null }[],
+): Promise<BulkImportLine[]> {
+  const taken = new Set((await db.selectFrom('ivr_prompts').select('name').where('account_id', '=', accountId).execute()).map((r) => r.name));
+  const report: BulkImportLine[] = [];
+  for (const file of files) {
+    const name = uniquePromptName(file.fileName, taken);
+    if (!file.upload) {
+      report.push({ fileName: file.fileName, name, imported: false, error: 'too_large', message: `the file is larger than ${PROMPT_LIMITS.maxUploadBytes / 1024 / 1024} MB` });
+      continue;
+    }
+    try {
+      report.push({ fileName: file.fileName, name, imported: true, prompt: await createAudioPrompt(db, options, actor, accountId, { name, originalName: file.fileName, upload: file.upload }) });
+    } catch (err) {
+      if (!(err instanceof PromptError)) throw err;
+      report.push({ fileName: file.fileName, name, imported: false, error: err.code, message: err.message });
+    }
+  }
+  return report;
 }

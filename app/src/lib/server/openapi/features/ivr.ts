@@ -44,6 +44,12 @@ export const ivrOperations: readonly Operation[] = [
     multipart: z.object({ name: z.string(), file: binary }),
     status: 201,
   },
+  {
+    route: '/api/ivr/prompts/bulk',
+    method: 'POST',
+    summary: 'Import many audio prompts at once: multipart with up to 50 `files` (WAV or MP3, each at most 10 MB), each named from its file name (made unique); a report line per file: imported, or refused with its reason',
+    multipart: z.object({ files: z.array(binary) }),
+  },
   { route: '/api/ivr/prompts/[id]', method: 'DELETE', summary: 'Delete a prompt (refused while a menu uses it)', status: 204 },
   { route: '/api/ivr/prompts/[id]/audio', method: 'GET', summary: 'A prompt’s audio', produces: ['audio/wav'] },
 ];
