@@ -8,6 +8,9 @@ import { createScratchDatabase, testPostgresUrl } from '../support/postgres.ts';
 import { redisUrl } from '../support/env.ts';
 import { startSmtpReceiver } from '../../workers/test/support.ts';
 import { parseMail } from '../../workers/src/fax/mime-message.ts';
+import { io as connectSocket, type Socket } from 'socket.io-client';
+import { Redis } from 'ioredis';
+import { CONFERENCE_EVENTS_CHANNEL, type ConferenceLiveEvent } from '@carillon/contracts/conference-control';
 
 /**
  * The conference bridge's API for its users (issue 16, unreleased area 'conference'): each user
@@ -21,6 +24,8 @@ let scratch: { url: string; drop: () => Promise<void> } | undefined;
 let db: Db;
 let sam: HttpClient;
 let tom: HttpClient;
+let vic: HttpClient;
+let admin: HttpClient;
 let smtp: Awaited<ReturnType<typeof startSmtpReceiver>>;
 const PASSWORD = 'Meadow5Lantern';
 
@@ -47,18 +52,20 @@ beforeAll(async () => {
   smtp = await startSmtpReceiver();
   product = await startProduct({ ...(scratch ? { DATABASE_URL: scratch.url } : {}), REDIS_URL: redisUrl(), ENABLE_UNRELEASED: 'conference', SMTP_URL: smtp.url });
   db = openPostgres(product.databaseUrl(), 2);
-  const admin = new HttpClient(product.url);
+  admin = new HttpClient(product.url);
   expect((await activate(admin, product.activationLink)).status).toBe(303);
   await db.updateTable('accounts').set({ setup_completed_at: new Date() }).execute();
   await createStandardUsers(db, [
     { extension: '201', name: 'sam', password: PASSWORD },
     { extension: '202', name: 'tom', password: PASSWORD },
+    { extension: '203', name: 'vic', password: PASSWORD },
   ]);
   const account = await db.selectFrom('accounts').select('id').executeTakeFirstOrThrow();
   const number = await db.insertInto('phone_numbers').values({ account_id: account.id, e164: '+14155550188', type: 'additional_company', extension_id: null, site_id: null, nickname: null }).returning('id').executeTakeFirstOrThrow();
   await db.insertInto('conference_dial_ins').values({ phone_number_id: number.id, account_id: account.id }).execute();
   sam = await signedIn('sam@demo.carillon.localhost');
   tom = await signedIn('tom@demo.carillon.localhost');
+  vic = await signedIn('vic@demo.carillon.localhost');
 }, 180_000);
 
 afterAll(async () => {
@@ -196,5 +203,70 @@ describe('my conference', () => {
   it('refuses a caller who is not signed in', async () => {
     expect((await fetch(`${product.url}/api/me/conference`)).status).toBe(401);
     expect((await fetch(`${product.url}/api/me/conference/codes`, { method: 'POST', headers: { 'content-type': 'application/json', origin: product.url }, body: '{}' })).status).toBe(401);
+  });
+});
+
+describe('the host console\'s live events (conference:watch)', () => {
+  const connect = (client: HttpClient): Promise<Socket> => {
+    const socket = connectSocket(product.url, { path: '/socket.io', transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie: `carillon_session=${client.cookie('carillon_session')}` } });
+    return new Promise((resolve, reject) => {
+      socket.once('connect', () => resolve(socket));
+      socket.once('connect_error', (e) => reject(e));
+    });
+  };
+  const hostOf = async (name: string) => {
+    const row = await db.selectFrom('users').select(['id', 'extension_id', 'account_id', 'role_id']).where('email', '=', `${name}@demo.carillon.localhost`).executeTakeFirstOrThrow();
+    return { userId: row.id, accountId: row.account_id, hostExtensionId: row.extension_id!, roleId: row.role_id };
+  };
+
+  it('stops pushing a conference to a host whose right to calls is taken away, while the socket stays open', { timeout: 60_000 }, async () => {
+    // Their codes exist once read: a user with codes hosts a conference.
+    await mine(vic);
+    await mine(tom);
+    const v = await hostOf('vic');
+    const t = await hostOf('tom');
+    const redis = new Redis(redisUrl());
+    const vicSocket = await connect(vic);
+    const tomSocket = await connect(tom);
+    try {
+      const toVic: ConferenceLiveEvent[] = [];
+      const toTom: ConferenceLiveEvent[] = [];
+      vicSocket.on('conference', (e: ConferenceLiveEvent) => toVic.push(e));
+      tomSocket.on('conference', (e: ConferenceLiveEvent) => toTom.push(e));
+      const watch = (socket: Socket, hostExtensionId: string) => socket.timeout(20_000).emitWithAck('conference:watch', { hostExtensionId }) as Promise<Record<string, unknown>>;
+      expect(await watch(vicSocket, v.hostExtensionId)).toMatchObject({ ok: true, live: false });
+      expect(await watch(tomSocket, t.hostExtensionId)).toMatchObject({ ok: true, live: false });
+      // What media-server publishes of a conference (the contract's channel): Vic's, then Tom's.
+      // One subscriber relays them in order, so once Tom has his, Vic's was written to Vic's socket
+      // before anything Vic asks next is answered.
+      let round = 0;
+      const vicStillHears = async () => {
+        round += 1;
+        const had = toVic.length;
+        await redis.publish(CONFERENCE_EVENTS_CHANNEL, JSON.stringify({ type: 'locked', locked: round % 2 === 0, accountId: v.accountId, hostExtensionId: v.hostExtensionId }));
+        await redis.publish(CONFERENCE_EVENTS_CHANNEL, JSON.stringify({ type: 'locked', locked: round % 2 === 0, accountId: t.accountId, hostExtensionId: t.hostExtensionId }));
+        await expect.poll(() => toTom.length, { timeout: 10_000 }).toBe(round);
+        await vicSocket.timeout(20_000).emitWithAck('session:ping');
+        return toVic.length > had;
+      };
+      expect(await vicStillHears()).toBe(true);
+      // The admin gives Vic a role like his own but without calls ('self.calls').
+      const roles = ((await (await admin.get('/api/roles')).json()) as { items: { id: string; permissions: string[] }[] }).items;
+      const current = roles.find((r) => r.id === v.roleId)!;
+      const created = await admin.json('POST', '/api/roles', { baseRoleId: current.id, name: 'No calls', permissions: current.permissions.filter((p) => p !== 'self.calls') });
+      expect(created.status, await created.clone().text()).toBe(201);
+      const noCalls = (await created.json()) as { id: string };
+      expect((await admin.json('PATCH', `/api/users/${v.userId}`, { roleId: noCalls.id })).status).toBe(200);
+      // The change is announced; from then on Vic's console gets nothing more, though his socket is open.
+      await expect.poll(vicStillHears, { timeout: 30_000 }).toBe(false);
+      expect(vicSocket.connected).toBe(true);
+      expect(await watch(vicSocket, v.hostExtensionId)).toEqual({ error: 'forbidden' });
+      // Tom, whose rights did not change, still hears his.
+      expect(toTom.length).toBe(round);
+    } finally {
+      vicSocket.close();
+      tomSocket.close();
+      await redis.quit();
+    }
   });
 });

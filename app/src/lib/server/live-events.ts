@@ -142,6 +142,28 @@ function healthBroadcast(io: LiveServer, rt: Runtime): () => void {
 const superviseRoom = (accountId: string, queueId: string) => `queue-supervise:${accountId}:${queueId}`;
 
 /**
+ * A watch is allowed when it starts and again whenever the account's users, roles or extensions change:
+ * each socket of this node in a room named `prefix…` reads its session again and keeps only the rooms
+ * `allowed` still gives it (a revoked session, none), so a right taken away ends the pushes at once.
+ */
+async function keepAllowedRooms(io: LiveServer, rt: Runtime, prefix: string, allowed: (auth: AuthenticatedSession) => Promise<Set<string>>): Promise<void> {
+  for (const socket of await io.local.fetchSockets()) {
+    const rooms = [...socket.rooms].filter((r) => r.startsWith(prefix));
+    if (rooms.length === 0) continue;
+    const auth = await resolveSession(rt.db, socket.data.sessionToken, { touch: false });
+    const keep = auth ? await allowed(auth) : new Set<string>();
+    for (const room of rooms) if (!keep.has(room)) socket.leave(room);
+  }
+}
+
+/** The conference consoles of the account on this node: each keeps its room only while its user still hosts that conference with the right. */
+const recheckConferenceWatches = (io: LiveServer, rt: Runtime, accountId: string) =>
+  keepAllowedRooms(io, rt, `conference:${accountId}:`, async (auth) => {
+    const own = await hostedConference(rt, auth);
+    return new Set(own ? [conferenceRoom(own.accountId, own.hostExtensionId)] : []);
+  });
+
+/**
  * The supervisor views of this node: when an account's queues change, the queues its sockets watch
  * here are read once (after 100 ms, which gathers a burst of changes) and each queue is sent to its
  * room; a wrap-up that runs out by itself is sent when it does. No browser polls.
@@ -172,16 +194,8 @@ function superviseBroadcast(io: LiveServer, rt: Runtime): { changed: (accountId:
    * The account's managers, roles or users changed: each watching socket of this node keeps only the
    * queues its user may still supervise (its session read again), so a manager removed stops seeing them.
    */
-  const recheck = async (accountId: string) => {
-    const prefix = `queue-supervise:${accountId}:`;
-    for (const socket of await io.local.fetchSockets()) {
-      const rooms = [...socket.rooms].filter((r) => r.startsWith(prefix));
-      if (rooms.length === 0) continue;
-      const auth = await resolveSession(rt.db, socket.data.sessionToken, { touch: false });
-      const allowed = auth ? new Set((await supervisableQueues(rt, auth)).map((q) => q.id)) : new Set<string>();
-      for (const room of rooms) if (!allowed.has(room.slice(prefix.length))) socket.leave(room);
-    }
-  };
+  const recheck = (accountId: string) =>
+    keepAllowedRooms(io, rt, `queue-supervise:${accountId}:`, async (auth) => new Set((await supervisableQueues(rt, auth)).map((q) => superviseRoom(accountId, q.id))));
   return {
     changed: (accountId) => changed(accountId),
     recheck,
@@ -261,6 +275,7 @@ export async function attachLiveEvents(httpServer: HttpServer): Promise<SocketSe
           .recheck(accountId)
           .then(() => supervision.changed(accountId))
           .catch((err: unknown) => rt.log.warn('queue supervisor recheck failed', { accountId, error: err }));
+        void recheckConferenceWatches(io, rt, accountId).catch((err: unknown) => rt.log.warn('conference console recheck failed', { accountId, error: err }));
       }
       return;
     }
