@@ -308,6 +308,9 @@ export class CallRecords {
         this.legsOfCall.delete(id);
       }
       for (const id of t.legIds) this.linkLeg(id, next);
+      // The segments are written ended ('transferred'): told like any call's end, so that whoever a
+      // segment rang and missed (a group member, the user a forwarded call was for) hears of it.
+      if (accountId) for (const id of segments) this.onEnded({ accountId, callId: id });
       return next;
     });
   }

@@ -189,4 +189,17 @@ describe('call records', () => {
     ]);
     expect(await Promise.all(told.map((t) => t.endedInDatabase))).toEqual([true, true]);
   });
+
+  it('tells onEnded of the segments a transfer ends, once written, and of the new segment at its own end', async () => {
+    const told: { callId: string; result: Promise<string | null | undefined> }[] = [];
+    const r = new CallRecords(db, NODE, { ringingWriteDelayMs: 60_000, onEnded: (c) => told.push({ callId: c.callId, result: row(c.callId).then((x) => x?.result) }) });
+    const first = await r.startCallWithLeg(newCall(), leg('caller'));
+    const callee = await r.addLeg({ ...leg('callee'), callId: first.callId, accountId });
+    await r.answered(first.callId, [{ id: callee, codec: 'PCMU' }]);
+    const next = await r.transferred({ ended: [{ segment: first.callId, hangupBy: 'callee' }], from: { segment: first.callId, end: 'from' }, to: { number: '103', name: null, extensionId: null }, legIds: [] });
+    expect(told.map((t) => t.callId)).toEqual([first.callId]);
+    await r.ended(next, 'answered', 'caller', [{ id: first.legId, result: 'answered' }]);
+    expect(told.map((t) => t.callId)).toEqual([first.callId, next]);
+    expect(await Promise.all(told.map((t) => t.result))).toEqual(['transferred', 'answered']);
+  });
 });

@@ -28,7 +28,8 @@ import { emailDate, notificationReaders, readerClock } from '../notification-rea
  * not a message was left, as RingCentral does: the two settings are separate
  * (turn this one off to get only voicemail e-mails), and the voicemail e-mail
  * may wait up to two minutes for its transcript, while this one leaves at the
- * call's end. A segment ended by a transfer (answered) publishes no end.
+ * call's end. A segment ended by a transfer is told like any other: it was answered,
+ * so only a user it was for and who did not answer it (a forwarded call) missed it.
  *
  * Design, as voicemail-notify.ts: media-server publishes 'ended' on
  * CALL_RECORDS_CHANNEL once the call's end is written; the workers turn it
