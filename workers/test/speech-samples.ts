@@ -9,10 +9,13 @@ import path from 'node:path';
  * espeak-ng, encoded as WAV, MP3 and OGG/Opus like real uploads.
  */
 export interface SpeechSample {
-  set: 'librivox' | 'cards' | 'espeak-voicemail';
+  /** librivox, cards, espeak-voicemail, or the name of a folder given to the bench. */
+  set: string;
   name: string;
   file: string;
   reference: string;
+  /** Under what terms the recording may be kept and used: the WER set counts the public-domain ones. */
+  licence: 'public domain' | 'BSD (CMU Sphinx)' | 'generated here' | string;
 }
 
 export const TESTDATA_DIR = '/usr/share/pocketsphinx/test/data';
@@ -33,9 +36,36 @@ export function testdataSamples(): SpeechSample[] {
   for (const set of ['librivox', 'cards'] as const) {
     const dir = path.join(TESTDATA_DIR, set);
     const refs = readSphinxTranscription(path.join(dir, set === 'cards' ? 'cards.transcription' : 'transcription'));
-    for (const [id, reference] of refs) samples.push({ set, name: id, file: path.join(dir, `${id}.wav`), reference });
+    // The LibriVox sentences are public-domain readings; the cards were recorded by CMU (BSD licence, as the package's copyright says).
+    const licence = set === 'librivox' ? 'public domain' : 'BSD (CMU Sphinx)';
+    for (const [id, reference] of refs) samples.push({ set, name: id, file: path.join(dir, `${id}.wav`), reference, licence });
   }
   return samples;
+}
+
+/**
+ * A folder of recordings with their reference text, to add to the bench's set: audio files
+ * (WAV, MP3, FLAC, OGG) and a `transcription` file in Sphinx's format ("words (file-id)" per
+ * line, the id being the file's name without its extension), and a `LICENCE` file whose first
+ * line names the recordings' licence (e.g. "public domain"). A file without a reference line is
+ * an error, not skipped: a set is measured whole or not at all.
+ */
+export function folderSamples(dir: string): SpeechSample[] {
+  const refsFile = path.join(dir, 'transcription');
+  const licenceFile = path.join(dir, 'LICENCE');
+  if (!fs.existsSync(refsFile)) throw new Error(`${dir}: no transcription file`);
+  if (!fs.existsSync(licenceFile)) throw new Error(`${dir}: no LICENCE file (its first line names the recordings' licence)`);
+  const licence = fs.readFileSync(licenceFile, 'utf8').split('\n')[0]!.trim();
+  const refs = readSphinxTranscription(refsFile);
+  const set = path.basename(path.resolve(dir));
+  const audio = fs.readdirSync(dir).filter((f) => /\.(wav|mp3|flac|ogg)$/i.test(f)).sort();
+  if (audio.length === 0) throw new Error(`${dir}: no audio files`);
+  return audio.map((f) => {
+    const name = f.replace(/\.[^.]+$/, '');
+    const reference = refs.get(name);
+    if (reference === undefined) throw new Error(`${dir}: no reference text for ${f} in its transcription file`);
+    return { set, name, file: path.join(dir, f), reference, licence };
+  });
 }
 
 /** What a caller might leave on a voicemail; plain words, no numbers to spell. */
@@ -68,6 +98,6 @@ export function espeakVoicemails(dir: string, ffmpeg: string): SpeechSample[] {
       execFileSync(ffmpeg, ['-nostdin', '-loglevel', 'error', '-y', '-i', spoken, ...codec, file]);
       fs.rmSync(spoken);
     }
-    return { set: 'espeak-voicemail', name: path.basename(file), file, reference: text };
+    return { set: 'espeak-voicemail', name: path.basename(file), file, reference: text, licence: 'generated here' };
   });
 }

@@ -28,6 +28,12 @@ export class UnsupportedLanguageError extends Error {
  */
 export interface TranscriptionEngine {
   readonly name: string;
+  /**
+   * Its model knows only wideband speech, so a call's recording (nothing above 4 kHz) must get a
+   * noise floor in its upper band before it reads it (`decodeToEngineWav`'s fillNarrowband):
+   * pocketsphinx's 16 kHz US English model turns telephone audio into other words without it.
+   */
+  readonly widebandOnly: boolean;
   /** Throws UnsupportedLanguageError when there is no model for this language (ISO 639-1: 'en', 'fr'). */
   checkLanguage(language: string): void;
   transcribe(wavPath: string, language: string, onProgress?: (fraction: number) => void): Promise<Transcript>;

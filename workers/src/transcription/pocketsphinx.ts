@@ -23,6 +23,7 @@ export function pocketsphinxEngine(options: { modelDir?: string; binary?: string
   const binary = options.binary ?? 'pocketsphinx_continuous';
   return {
     name: 'pocketsphinx',
+    widebandOnly: true,
     checkLanguage(language) {
       if (!(MODEL_LANGUAGES as readonly string[]).includes(language)) {
         throw new UnsupportedLanguageError('pocketsphinx', language, MODEL_LANGUAGES);

@@ -64,7 +64,7 @@ export function createTranscriptionProcessor(deps: TranscriptionDeps): Processor
       const input = path.resolve(deps.dataDir, row.audio_path);
       if (!input.startsWith(path.resolve(deps.dataDir) + path.sep)) throw new NotAudioError('audio path outside the data directory');
       if (!fs.existsSync(input)) throw new UnrecoverableError('the uploaded audio file is missing');
-      const audio = await decodeToEngineWav(input, path.join(work, 'audio.wav'), { ffmpeg: deps.ffmpeg, maxSeconds: MAX_AUDIO_SECONDS });
+      const audio = await decodeToEngineWav(input, path.join(work, 'audio.wav'), { ffmpeg: deps.ffmpeg, maxSeconds: MAX_AUDIO_SECONDS, fillNarrowband: deps.engine.widebandOnly });
       await reportProgress(job, 10, 'recognising');
       let lastReported = 10;
       const transcript = await deps.engine.transcribe(audio.path, row.language, (fraction) => {

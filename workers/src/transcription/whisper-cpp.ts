@@ -23,6 +23,8 @@ interface WhisperJson {
 export function whisperCppEngine(options: { modelPath: string; binary: string; threads?: number }): TranscriptionEngine {
   return {
     name: 'whisper.cpp',
+    // Trained on all kinds of audio, telephone calls included.
+    widebandOnly: false,
     // Multilingual ggml models cover both of the product's languages; an English-only
     // model (*.en.bin) does not.
     checkLanguage(language) {
