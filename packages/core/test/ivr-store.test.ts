@@ -191,7 +191,7 @@ describe('IVR menus and settings in the database', () => {
     expect((await auditEvents(db, acct.accountId, 'ivr.imported')).length).toBe(2);
   });
 
-  it('keeps the company hours and the directory settings across an XML import, which does not carry them', async () => {
+  it('keeps the company hours and the directory settings across an import of a file that does not carry them, and takes those of one that does', async () => {
     const announced: { accountId: string; subjects: string[] }[] = [];
     installConfigChangeSink(async (change) => announced.push(change));
     const acct = await activatedAccount(db);
@@ -203,10 +203,22 @@ describe('IVR menus and settings in the database', () => {
     expect(await saveDirectorySettings(db, actor(acct.userId), acct.accountId, directory)).toMatchObject({ hours, directory, operatorExtension: '101' });
     await expect(saveDirectorySettings(db, actor(acct.userId), acct.accountId, { searchBy: 'last_name', extensions: ['1009'] })).rejects.toMatchObject({ code: 'directory_not_user', detail: '1009' });
     expect(announced.filter((c) => c.accountId === acct.accountId).map((c) => c.subjects)).toEqual([['ivr'], ['ivr']]);
-    const report = importIvrXml(exportIvrXml(IVR_SAMPLES['single-level']));
-    expect(report.config!.settings.hours).toEqual({ mode: '24h' });
+    // A file written before the format carried them (no <hours>, <directory>, <singleLevel>): the account's stay.
+    const older = exportIvrXml(IVR_SAMPLES['single-level']).replace(/\n\s*<hours[^>]*\/>/, '');
+    expect(older).not.toContain('<hours');
+    const report = importIvrXml(older);
+    expect(report.config!.settings).not.toHaveProperty('hours');
     await replaceIvrConfig(db, actor(acct.userId), acct.accountId, report.config!);
     expect((await loadIvrConfig(db, acct.accountId)).settings).toMatchObject({ businessHoursMenu: IVR_SAMPLES['single-level'].settings.businessHoursMenu, hours, directory });
+    // One that carries them replaces them, and an export gives back what was imported.
+    const carried = structuredClone(IVR_SAMPLES['single-level']);
+    carried.settings.hours = { mode: 'custom', days: { mon: [], tue: [], wed: [{ from: '10:00', to: '16:00' }], thu: [], fri: [], sat: [], sun: [] } };
+    carried.settings.directory = { enabled: true, searchBy: 'last_name', extensions: null };
+    carried.settings.singleLevel = { businessHours: { type: 'extension', extension: '102' }, afterHours: { type: 'company_greeting' }, greeting: { mode: 'default' }, noAction: 'operator' };
+    await replaceIvrConfig(db, actor(acct.userId), acct.accountId, importIvrXml(exportIvrXml(carried)).config!);
+    const stored = await loadIvrConfig(db, acct.accountId);
+    expect(stored.settings).toMatchObject({ hours: carried.settings.hours, directory: carried.settings.directory, singleLevel: carried.settings.singleLevel });
+    expect(importIvrXml(exportIvrXml(stored)).config).toEqual(stored);
   });
 });
 

@@ -59,6 +59,41 @@ describe('IVR XML import and export (IVR-23)', () => {
     expect(importIvrXml(exportIvrXml(config))).toEqual({ config, problems: [] });
   });
 
+  it('carries the company hours, the directory settings and single-level call handling, and gives them back equal', () => {
+    const config: IvrConfig = structuredClone(IVR_SAMPLES['single-level']);
+    config.settings.hours = { mode: 'custom', days: { mon: [{ from: '08:30', to: '12:00' }, { from: '13:00', to: '24:00' }], tue: [{ from: '09:00', to: '17:00' }], wed: [], thu: [], fri: [{ from: '09:00', to: '15:00' }], sat: [], sun: [] } };
+    config.settings.directory = { enabled: false, searchBy: 'first_name', extensions: ['102', '103'] };
+    config.settings.singleLevel = { businessHours: { type: 'company_greeting' }, afterHours: { type: 'extension', extension: '102' }, greeting: { mode: 'audio', prompt: 'Welcome & "hello"' }, noAction: 'disconnect' };
+    expect(importIvrXml(exportIvrXml(config))).toEqual({ config, problems: [] });
+    // Every user in the directory (no list), the switch never set, the default greeting.
+    config.settings.directory = { searchBy: 'last_name', extensions: null };
+    config.settings.singleLevel = { ...config.settings.singleLevel, greeting: { mode: 'default' } };
+    expect(importIvrXml(exportIvrXml(config))).toEqual({ config, problems: [] });
+  });
+
+  it('leaves the hours, directory and single-level settings out of what a file gives when it does not carry them or carries them wrong, saying which', () => {
+    const without = importIvrXml('<ivr xmlns="urn:carillon:ivr:1" version="1"><settings mode="single"/></ivr>');
+    expect(without.problems).toEqual([]);
+    expect(without.config!.settings).not.toHaveProperty('hours');
+    expect(without.config!.settings).not.toHaveProperty('directory');
+    expect(without.config!.settings).not.toHaveProperty('singleLevel');
+    const wrong = importIvrXml(`<ivr xmlns="urn:carillon:ivr:1" version="1">
+  <settings mode="single">
+    <hours mode="custom"><range day="mon" from="17:00" to="09:00"/></hours>
+    <directory searchBy="nickname" extensions="all"/>
+    <singleLevel noAction="operator"><businessHours target="extension"/><afterHours target="company_greeting"/><greeting mode="default"/></singleLevel>
+  </settings>
+</ivr>`);
+    expect(wrong.config!.settings).not.toHaveProperty('hours');
+    expect(wrong.config!.settings).not.toHaveProperty('directory');
+    expect(wrong.config!.settings).not.toHaveProperty('singleLevel');
+    expect(wrong.problems.map((p) => [p.line, p.message.replace(/:.*;/, ':…;')])).toEqual([
+      [3, "settings hours:…; the account's are kept"],
+      [4, "settings directory:…; the account's are kept"],
+      [5, "settings singleLevel:…; the account's are kept"],
+    ]);
+  });
+
   it('keeps the sample files of the repository equal to the samples the app serves', () => {
     expect(read('samples/single-level.xml')).toBe(exportIvrXml(IVR_SAMPLES['single-level']));
     expect(read('samples/multi-level.xml')).toBe(exportIvrXml(IVR_SAMPLES['multi-level']));

@@ -16,6 +16,7 @@ import {
   weeklyScheduleSchema,
   type DirectorySettings,
   type IvrConfig,
+  type IvrConfigInput,
   type IvrIssue,
   type IvrMenu,
   type IvrSettings,
@@ -282,7 +283,7 @@ export async function saveIvrSettings(db: Db, actor: AuditActor, accountId: stri
 }
 
 /** Numbers of the configuration held by extensions that are not IVR menus: those menus cannot be imported. */
-export async function conflictingMenuNumbers(db: Db, accountId: string, config: IvrConfig): Promise<string[]> {
+export async function conflictingMenuNumbers(db: Db, accountId: string, config: Pick<IvrConfig, 'menus'>): Promise<string[]> {
   if (!config.menus.length) return [];
   const rows = await db
     .selectFrom('extensions')
@@ -300,7 +301,7 @@ export async function conflictingMenuNumbers(db: Db, accountId: string, config: 
  * replaced, in one transaction. Menus whose number another kind of extension holds are skipped (the
  * import report said so); an operator that is not a user's extension keeps the current one.
  */
-export async function replaceIvrConfig(db: Db, actor: AuditActor, accountId: string, config: IvrConfig): Promise<{ skippedMenus: string[] }> {
+export async function replaceIvrConfig(db: Db, actor: AuditActor, accountId: string, config: IvrConfigInput): Promise<{ skippedMenus: string[] }> {
   const before = await loadIvrConfig(db, accountId);
   const skipped = await conflictingMenuNumbers(db, accountId, config);
   const menus = config.menus.filter((m) => !skipped.includes(m.number));
@@ -326,11 +327,12 @@ export async function replaceIvrConfig(db: Db, actor: AuditActor, accountId: str
     }
     const operator = config.settings.operatorExtension;
     const operatorExists = operator !== null && (await numberHolder(trx, accountId, operator))?.type === 'user';
-    // The XML schema (IVR-23) carries neither the company hours (AR-03) nor the directory's settings (AR-04): an import keeps the account's own.
+    // The company hours (AR-03), the directory's settings (AR-04) and single-level company call handling
+    // (AR-01) are in the XML format (IVR-23) since it carries them; a file without them keeps the account's own.
+    const hours = config.settings.hours ?? before.settings.hours;
     const directory = config.settings.directory ?? before.settings.directory;
-    // Nor does it carry single-level mode's company call handling (AR-01): kept too.
     const singleLevel = config.settings.singleLevel ?? before.settings.singleLevel;
-    await writeSettings(trx, accountId, { ...config.settings, hours: before.settings.hours, ...(directory ? { directory } : {}), ...(singleLevel ? { singleLevel } : {}), operatorExtension: operatorExists ? operator : null });
+    await writeSettings(trx, accountId, { ...config.settings, hours, ...(directory ? { directory } : {}), ...(singleLevel ? { singleLevel } : {}), operatorExtension: operatorExists ? operator : null });
     await recordAudit(trx, actor, { accountId, action: 'ivr.imported', targetType: 'ivr_settings', targetId: accountId, before, after: { ...config, skippedMenus: skipped } });
   });
   await announceConfigChange(accountId, 'ivr', 'extensions');

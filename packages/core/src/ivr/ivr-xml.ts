@@ -8,9 +8,12 @@ import {
   MAX_IVR_MENUS,
   MENU_KEYS,
   type IvrConfig,
+  type IvrConfigInput,
   type IvrMenu,
   type IvrSettings,
   type KeyAction,
+  type WeeklySchedule,
+  WEEK_DAYS,
 } from '@carillon/domain';
 import { escapeXml, parseXml, XmlParseError, type XmlElement } from './safe-xml.ts';
 
@@ -28,9 +31,16 @@ export interface XmlProblem {
   message: string;
 }
 
+/**
+ * What a file gives. Its settings may leave out the company hours, the directory settings and the
+ * single-level company call handling (files written before the format carried them): an import then
+ * keeps the account's own (replaceIvrConfig).
+ */
+export type ImportedIvrConfig = IvrConfigInput;
+
 export interface IvrXmlImport {
   /** What can be imported; null when the file could not be read at all. */
-  config: IvrConfig | null;
+  config: ImportedIvrConfig | null;
   problems: XmlProblem[];
 }
 
@@ -52,6 +62,34 @@ function keyXml(press: string, a: KeyAction): string {
   }
 }
 
+/** AR-03: 24 hours, or each day's ranges in order. */
+function hoursXml(h: WeeklySchedule): string[] {
+  if (h.mode === '24h') return ['    <hours mode="24h"/>'];
+  const ranges = WEEK_DAYS.flatMap((day) => h.days[day].map((r) => `      <range${attrs([['day', day], ['from', r.from], ['to', r.to]])}/>`));
+  return ['    <hours mode="custom">', ...ranges, '    </hours>'];
+}
+
+/** AR-04: on or off, which name is spelled, and the extensions listed (none listed: every user). */
+function directoryXml(d: IvrSettings['directory']): string[] {
+  if (!d) return [];
+  const head = `    <directory${attrs([['enabled', d.enabled === undefined ? null : String(d.enabled)], ['searchBy', d.searchBy], ['extensions', d.extensions === null ? 'all' : 'listed']])}`;
+  if (!d.extensions?.length) return [`${head}/>`];
+  return [`${head}>`, ...d.extensions.map((n) => `      <extension${attrs([['number', n]])}/>`), '    </directory>'];
+}
+
+/** AR-01: where each schedule's calls go, the greeting's audio, and what no action does. */
+function singleLevelXml(sl: IvrSettings['singleLevel']): string[] {
+  if (!sl) return [];
+  const target = (name: string, t: NonNullable<IvrSettings['singleLevel']>['businessHours']) => `      <${name}${attrs([['target', t.type], ['extension', t.type === 'extension' ? t.extension : null]])}/>`;
+  return [
+    `    <singleLevel${attrs([['noAction', sl.noAction]])}>`,
+    target('businessHours', sl.businessHours),
+    target('afterHours', sl.afterHours),
+    `      <greeting${attrs([['mode', sl.greeting.mode], ['prompt', sl.greeting.mode === 'audio' ? sl.greeting.prompt : null]])}/>`,
+    '    </singleLevel>',
+  ];
+}
+
 export function exportIvrXml(config: IvrConfig): string {
   const s = config.settings;
   const out = [
@@ -67,6 +105,9 @@ export function exportIvrXml(config: IvrConfig): string {
     `    <genericKeys${attrs([['hash', s.genericKeys.hash], ['star', s.genericKeys.star]])}/>`,
     `    <noInput${attrs([['action', s.noInput.type], ['extension', s.noInput.type === 'extension' ? s.noInput.extension : null]])}/>`,
     `    <zeroDialing${attrs([['action', s.zeroDialing.type], ['extension', s.zeroDialing.type === 'extension' ? s.zeroDialing.extension : null]])}/>`,
+    ...hoursXml(s.hours),
+    ...directoryXml(s.directory),
+    ...singleLevelXml(s.singleLevel),
     '  </settings>',
   ];
   for (const m of config.menus) {
@@ -89,11 +130,12 @@ const firstIssue = (e: { issues: { path: PropertyKey[]; message: string }[] }) =
   return i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message;
 };
 
-function readSettings(el: XmlElement | undefined, problems: XmlProblem[]): IvrSettings {
-  if (!el) return { ...DEFAULT_IVR_SETTINGS };
+function readSettings(el: XmlElement | undefined, problems: XmlProblem[]): ImportedIvrConfig['settings'] {
+  const { hours: _always, ...defaults } = DEFAULT_IVR_SETTINGS;
+  if (!el) return { ...defaults };
   const child = (name: string) => el.children.find((c) => c.name === name);
   const a = el.attrs;
-  const raw = {
+  const raw: Record<string, unknown> = {
     mode: a.mode ?? DEFAULT_IVR_SETTINGS.mode,
     businessHoursMenu: a.businessHoursMenu ?? null,
     afterHoursMenu: a.afterHoursMenu ?? null,
@@ -103,15 +145,49 @@ function readSettings(el: XmlElement | undefined, problems: XmlProblem[]): IvrSe
     noInput: child('noInput') ? withExtension(child('noInput')!) : DEFAULT_IVR_SETTINGS.noInput,
     zeroDialing: child('zeroDialing') ? withExtension(child('zeroDialing')!) : DEFAULT_IVR_SETTINGS.zeroDialing,
   };
-  // Each setting on its own: a bad one falls back to its default, the others are kept.
-  const settings = { ...DEFAULT_IVR_SETTINGS };
-  // The company hours are not in the schema (yet): an import keeps the account's (replaceIvrConfig).
-  for (const key of Object.keys(raw) as (keyof typeof raw)[]) {
+  // Carried since the format has them; a file without them leaves the account's as they are.
+  const hours = child('hours');
+  if (hours) raw.hours = readHours(hours);
+  const directory = child('directory');
+  if (directory) raw.directory = readDirectory(directory);
+  const singleLevel = child('singleLevel');
+  if (singleLevel) raw.singleLevel = readSingleLevel(singleLevel);
+  // Each setting on its own: a bad one falls back to its default (the account's own, for those a file may leave out), the others are kept.
+  const settings: ImportedIvrConfig['settings'] = { ...defaults };
+  for (const key of Object.keys(raw) as (keyof typeof ivrSettings.shape)[]) {
     const parsed = ivrSettings.shape[key].safeParse(raw[key]);
     if (parsed.success) (settings as Record<string, unknown>)[key] = parsed.data;
-    else problems.push({ line: el.line, message: `settings ${key}: ${firstIssue(parsed.error)}; the default is kept` });
+    else problems.push({ line: child(key)?.line ?? el.line, message: `settings ${key}: ${firstIssue(parsed.error)}; ${key === 'hours' || key === 'directory' || key === 'singleLevel' ? "the account's are kept" : 'the default is kept'}` });
   }
   return settings;
+}
+
+function readHours(el: XmlElement): unknown {
+  if (el.attrs.mode !== 'custom') return { mode: el.attrs.mode };
+  const days: Record<string, { from?: string; to?: string }[]> = Object.fromEntries(WEEK_DAYS.map((d) => [d, []]));
+  for (const r of el.children.filter((c) => c.name === 'range')) {
+    // An unknown day is a problem of the whole schedule, named by the schema (a key it does not know).
+    (days[r.attrs.day ?? '?'] ??= []).push({ from: r.attrs.from, to: r.attrs.to });
+  }
+  return { mode: 'custom', days };
+}
+
+function readDirectory(el: XmlElement): unknown {
+  const enabled = el.attrs.enabled === undefined ? undefined : el.attrs.enabled === 'true' ? true : el.attrs.enabled === 'false' ? false : el.attrs.enabled;
+  const listed = el.children.filter((c) => c.name === 'extension').map((c) => c.attrs.number);
+  return { ...(enabled === undefined ? {} : { enabled }), searchBy: el.attrs.searchBy, extensions: el.attrs.extensions === 'all' ? null : listed };
+}
+
+function readSingleLevel(el: XmlElement): unknown {
+  const child = (name: string) => el.children.find((c) => c.name === name);
+  const target = (t: XmlElement | undefined) => (t ? (t.attrs.extension === undefined ? { type: t.attrs.target } : { type: t.attrs.target, extension: t.attrs.extension }) : undefined);
+  const g = child('greeting');
+  return {
+    businessHours: target(child('businessHours')),
+    afterHours: target(child('afterHours')),
+    greeting: g ? (g.attrs.prompt === undefined ? { mode: g.attrs.mode } : { mode: g.attrs.mode, prompt: g.attrs.prompt }) : undefined,
+    noAction: el.attrs.noAction,
+  };
 }
 
 const withExtension = (el: XmlElement) => (el.attrs.extension === undefined ? { type: el.attrs.action } : { type: el.attrs.action, extension: el.attrs.extension });

@@ -224,6 +224,8 @@ export const ivrConfig = z
     });
   });
 export type IvrConfig = z.infer<typeof ivrConfig>;
+/** A configuration that may leave the company hours out (an XML file that does not carry them: the account's are kept). */
+export type IvrConfigInput = { settings: Omit<IvrSettings, 'hours'> & { hours?: IvrSettings['hours'] }; menus: IvrConfig['menus'] };
 
 /** IVR-04's UI defaults: `#` repeats, `*` goes back; no input disconnects; `0` reaches the operator. */
 export const DEFAULT_IVR_SETTINGS: IvrSettings = {

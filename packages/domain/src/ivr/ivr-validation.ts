@@ -1,4 +1,4 @@
-import { DEFAULT_SINGLE_LEVEL, type IvrConfig, type IvrMenu, type KeyAction } from './ivr-config.ts';
+import { DEFAULT_SINGLE_LEVEL, type IvrConfigInput, type IvrMenu, type KeyAction } from './ivr-config.ts';
 import { companyRuleTargetNumber, type CompanyRule } from './company-rules.ts';
 
 /**
@@ -78,7 +78,7 @@ function reachable(from: Iterable<string>, menus: ReadonlyMap<string, IvrMenu>):
 }
 
 /** The account's custom answering rules (RULE-01) are checked with its menus: their targets must still exist. */
-export function validateIvr(config: IvrConfig, ctx: IvrValidationContext, customRules: readonly CompanyRule[] = []): IvrIssue[] {
+export function validateIvr(config: IvrConfigInput, ctx: IvrValidationContext, customRules: readonly CompanyRule[] = []): IvrIssue[] {
   const issues: IvrIssue[] = [];
   const menus = new Map(config.menus.map((m) => [m.number, m]));
   const exists = (n: string) => ctx.extensions.has(n) || menus.has(n);
