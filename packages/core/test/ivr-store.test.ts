@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ffmpegPath } from '@carillon/core/audio';
 import {
   createAudioPrompt,
+  createCompanyRule,
   createIvrMenu,
   createTtsPrompt,
   deleteIvrMenu,
@@ -17,6 +18,7 @@ import {
   saveDirectorySettings,
   IVR_SAMPLES,
   IvrError,
+  listCompanyRules,
   listPrompts,
   loadIvrConfig,
   promptFile,
@@ -29,6 +31,7 @@ import {
   validateAccountIvr,
 } from '@carillon/core/ivr';
 import { installConfigChangeSink, type AuditActor } from '@carillon/core';
+import type { CompanyRuleInput } from '@carillon/domain';
 import type { Db } from '@carillon/db';
 import { freshDb } from '../../../tests/support/env.ts';
 import { activatedAccount, addUser, auditEvents } from './support.ts';
@@ -219,6 +222,42 @@ describe('IVR menus and settings in the database', () => {
     const stored = await loadIvrConfig(db, acct.accountId);
     expect(stored.settings).toMatchObject({ hours: carried.settings.hours, directory: carried.settings.directory, singleLevel: carried.settings.singleLevel });
     expect(importIvrXml(exportIvrXml(stored)).config).toEqual(stored);
+  });
+
+  it('replaces the custom answering rules with those of a file that carries them, in its order, and keeps them otherwise', async () => {
+    const acct = await activatedAccount(db);
+    for (const n of ['102', '103']) await addUser(db, acct.accountId, { number: n });
+    const main = (await db.selectFrom('phone_numbers').select('e164').where('account_id', '=', acct.accountId).executeTakeFirstOrThrow()).e164;
+    await createCompanyRule(db, actor(acct.userId), acct.accountId, { name: 'Old', enabled: true, conditions: [{ type: 'called_number', numbers: [main] }], target: { type: 'extension', extension: '102' } });
+    const names = async () => (await listCompanyRules(db, acct.accountId)).map((r) => [r.position, r.name, r.target]);
+    // The samples carry no rules: the account's stay.
+    await replaceIvrConfig(db, actor(acct.userId), acct.accountId, importIvrXml(exportIvrXml(IVR_SAMPLES['multi-level'])).config!);
+    expect(await names()).toEqual([[1, 'Old', { type: 'extension', extension: '102' }]]);
+    // A rule may name a menu the same file creates.
+    const rules: CompanyRuleInput[] = [
+      { name: 'Holidays', enabled: true, conditions: [{ type: 'date_range', ranges: [{ from: '2026-12-24T00:00', to: '2026-12-26T00:00' }] }], target: { type: 'menu', menu: '1003' } },
+      { name: 'VIP', enabled: false, conditions: [{ type: 'caller_id', numbers: ['+14155550111'], contactIds: [], anonymous: false }], target: { type: 'extension', extension: '103' } },
+    ];
+    await replaceIvrConfig(db, actor(acct.userId), acct.accountId, importIvrXml(exportIvrXml(IVR_SAMPLES['multi-level'], rules)).config!);
+    expect(await names()).toEqual([
+      [1, 'Holidays', { type: 'menu', menu: '1003' }],
+      [2, 'VIP', { type: 'extension', extension: '103' }],
+    ]);
+    expect(await validateAccountIvr(db, acct.accountId)).toEqual([]);
+    // Export then import: the same rules.
+    const exported = exportIvrXml(await loadIvrConfig(db, acct.accountId), await listCompanyRules(db, acct.accountId));
+    expect(importIvrXml(exported).config!.customRules).toEqual(rules);
+    // A rule the rules page would refuse (a number called that is not the account's): the import changes nothing.
+    const stranger: CompanyRuleInput = { name: 'Not ours', enabled: true, conditions: [{ type: 'called_number', numbers: ['+19995550100'] }], target: { type: 'extension', extension: '102' } };
+    await expect(replaceIvrConfig(db, actor(acct.userId), acct.accountId, importIvrXml(exportIvrXml(IVR_SAMPLES['single-level'], [stranger])).config!)).rejects.toMatchObject({ code: 'called_number_not_ours', field: 'customRules.0.conditions.0.numbers' });
+    expect(await names()).toEqual([
+      [1, 'Holidays', { type: 'menu', menu: '1003' }],
+      [2, 'VIP', { type: 'extension', extension: '103' }],
+    ]);
+    expect((await loadIvrConfig(db, acct.accountId)).settings.mode).toBe('multi');
+    // An empty <customRules/> removes them.
+    await replaceIvrConfig(db, actor(acct.userId), acct.accountId, importIvrXml(exportIvrXml(IVR_SAMPLES['multi-level'], [])).config!);
+    expect(await names()).toEqual([]);
   });
 });
 

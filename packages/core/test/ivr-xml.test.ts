@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { exportIvrXml, importIvrXml, IVR_SAMPLES, parseXml, XmlParseError } from '@carillon/core/ivr';
-import { validateIvr, type IvrConfig } from '@carillon/domain';
+import { validateIvr, type CompanyRuleInput, type IvrConfig } from '@carillon/domain';
 
 const XML_DIR = new URL('../src/ivr/xml/', import.meta.url);
 const read = (name: string) => fs.readFileSync(new URL(name, XML_DIR), 'utf8');
@@ -71,6 +71,23 @@ describe('IVR XML import and export (IVR-23)', () => {
     expect(importIvrXml(exportIvrXml(config))).toEqual({ config, problems: [] });
   });
 
+  it('carries the custom answering rules in their order and gives them back equal; a wrong rule is left out with its line', () => {
+    const rules: CompanyRuleInput[] = [
+      { name: 'Holidays & "closures"', enabled: true, target: { type: 'menu', menu: '1003' }, conditions: [{ type: 'date_range', ranges: [{ from: '2026-12-24T00:00', to: '2026-12-26T00:00' }] }, { type: 'called_number', numbers: ['+14155550100'] }] },
+      { name: 'VIP', enabled: false, target: { type: 'extension', extension: '102' }, conditions: [{ type: 'caller_id', numbers: ['+14155550111', '201'], contactIds: [], anonymous: true }] },
+      { name: 'Lunch', enabled: true, target: { type: 'extension', extension: '103' }, conditions: [{ type: 'schedule', schedule: { mode: 'custom', days: { mon: [{ from: '12:00', to: '13:00' }], tue: [], wed: [], thu: [], fri: [], sat: [], sun: [] } } }] },
+    ];
+    const config = structuredClone(IVR_SAMPLES['multi-level']);
+    const back = importIvrXml(exportIvrXml(config, rules));
+    expect(back).toEqual({ config: { ...config, customRules: rules }, problems: [] });
+    // The samples carry no rules: importing one keeps the account's.
+    expect(importIvrXml(exportIvrXml(config)).config).not.toHaveProperty('customRules');
+    const xml = exportIvrXml(config, rules).replace('<number value="+14155550100"/>', '<number value="call me"/>');
+    const report = importIvrXml(xml);
+    expect(report.config!.customRules!.map((r) => r.name)).toEqual(['VIP', 'Lunch']);
+    expect(report.problems).toEqual([{ line: xml.split('\n').findIndex((l) => l.includes('<rule name="Holidays')) + 1, message: expect.stringMatching(/^custom rule "Holidays & "closures"": conditions\.1\.numbers\.0: .*; the rule is left out$/) }]);
+  });
+
   it('leaves the hours, directory and single-level settings out of what a file gives when it does not carry them or carries them wrong, saying which', () => {
     const without = importIvrXml('<ivr xmlns="urn:carillon:ivr:1" version="1"><settings mode="single"/></ivr>');
     expect(without.problems).toEqual([]);
@@ -110,6 +127,29 @@ describe('IVR XML import and export (IVR-23)', () => {
     };
     walk(parseXml(exportIvrXml(IVR_SAMPLES['multi-level'])));
     walk(parseXml(read('samples/single-level.xml')));
+    // Every optional part too: custom hours, the directory, single-level handling, rules with each condition.
+    const full: IvrConfig = structuredClone(IVR_SAMPLES['single-level']);
+    const week = { mode: 'custom' as const, days: { mon: [{ from: '09:00', to: '17:00' }], tue: [], wed: [], thu: [], fri: [], sat: [], sun: [] } };
+    full.settings.hours = week;
+    full.settings.directory = { enabled: true, searchBy: 'first_name', extensions: ['102'] };
+    full.settings.singleLevel = { businessHours: { type: 'extension', extension: '102' }, afterHours: { type: 'company_greeting' }, greeting: { mode: 'audio', prompt: 'Hi' }, noAction: 'operator' };
+    walk(
+      parseXml(
+        exportIvrXml(full, [
+          {
+            name: 'All',
+            enabled: true,
+            target: { type: 'menu', menu: '1001' },
+            conditions: [
+              { type: 'caller_id', numbers: ['201'], contactIds: ['00000000-0000-4000-8000-000000000001'], anonymous: false },
+              { type: 'called_number', numbers: ['201'] },
+              { type: 'date_range', ranges: [{ from: '2026-01-01T00:00', to: '2026-01-02T00:00' }] },
+              { type: 'schedule', schedule: week },
+            ],
+          },
+        ]),
+      ),
+    );
     expect([...used].filter((n) => !declared.has(n))).toEqual([]);
   });
 

@@ -164,6 +164,23 @@ export async function createCompanyRule(db: Db, actor: AuditActor, accountId: st
   return created;
 }
 
+/** An import's rules (IVR-23) in place of the account's, positions 1…n in the file's order, inside the import's transaction. */
+export async function replaceCompanyRules(trx: Trx, accountId: string, rules: readonly CompanyRuleInput[]): Promise<void> {
+  if (rules.length > MAX_COMPANY_RULES) throw new CompanyRuleError('too_many_rules', 'name', `an account has at most ${MAX_COMPANY_RULES} custom rules`);
+  await lockAccount(trx, accountId);
+  // The API's checks but the target's (validation names a rule whose target is missing, as for a menu's keys).
+  for (const [i, rule] of rules.entries()) {
+    try {
+      await checkRule(trx, accountId, rule, { target: false });
+    } catch (err) {
+      if (err instanceof CompanyRuleError) throw new CompanyRuleError(err.code, `customRules.${i}.${err.field}`, `rule "${rule.name}": ${err.detail}`);
+      throw err;
+    }
+  }
+  await trx.deleteFrom('company_answering_rules').where('account_id', '=', accountId).execute();
+  if (rules.length) await trx.insertInto('company_answering_rules').values(rules.map((r, i) => ({ account_id: accountId, position: i + 1, ...ruleValues(r) }))).execute();
+}
+
 /** RULE-02's "Edit Custom Rule", and RULE-06's enable/disable: the rule replaced whole, in its place. Null when not a rule of the account. */
 export async function updateCompanyRule(db: Db, actor: AuditActor, accountId: string, id: string, rule: CompanyRuleInput): Promise<CompanyRuleView | null> {
   const updated = await db.transaction().execute(async (trx) => {

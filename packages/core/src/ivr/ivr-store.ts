@@ -27,7 +27,7 @@ import {
 import { z } from 'zod';
 import { recordAudit, type AuditActor } from '../audit/record-audit.ts';
 import { announceConfigChange } from '../accounts/config-changes.ts';
-import { callTargetProblem, listCompanyRules } from './company-rules.ts';
+import { callTargetProblem, listCompanyRules, replaceCompanyRules } from './company-rules.ts';
 
 /**
  * An account's IVR menus and settings in the database (migration 0023). A menu is an extension of type
@@ -333,6 +333,10 @@ export async function replaceIvrConfig(db: Db, actor: AuditActor, accountId: str
     const directory = config.settings.directory ?? before.settings.directory;
     const singleLevel = config.settings.singleLevel ?? before.settings.singleLevel;
     await writeSettings(trx, accountId, { ...config.settings, hours, ...(directory ? { directory } : {}), ...(singleLevel ? { singleLevel } : {}), operatorExtension: operatorExists ? operator : null });
+    // The custom answering rules, when the file carries them, replace the account's in the file's order. Their
+    // targets are not refused here: a menu of the same file exists only now, and a rule naming an extension
+    // that does not is what validation reports (custom_rule_target), as it does for a menu's keys.
+    if (config.customRules) await replaceCompanyRules(trx, accountId, config.customRules);
     await recordAudit(trx, actor, { accountId, action: 'ivr.imported', targetType: 'ivr_settings', targetId: accountId, before, after: { ...config, skippedMenus: skipped } });
   });
   await announceConfigChange(accountId, 'ivr', 'extensions');

@@ -14,6 +14,11 @@ import {
   type KeyAction,
   type WeeklySchedule,
   WEEK_DAYS,
+  companyRuleInput,
+  MAX_COMPANY_RULES,
+  type CompanyRule,
+  type CompanyRuleInput,
+  type RuleCondition,
 } from '@carillon/domain';
 import { escapeXml, parseXml, XmlParseError, type XmlElement } from './safe-xml.ts';
 
@@ -63,10 +68,10 @@ function keyXml(press: string, a: KeyAction): string {
 }
 
 /** AR-03: 24 hours, or each day's ranges in order. */
-function hoursXml(h: WeeklySchedule): string[] {
-  if (h.mode === '24h') return ['    <hours mode="24h"/>'];
+function hoursXml(h: WeeklySchedule, element = 'hours'): string[] {
+  if (h.mode === '24h') return [`    <${element} mode="24h"/>`];
   const ranges = WEEK_DAYS.flatMap((day) => h.days[day].map((r) => `      <range${attrs([['day', day], ['from', r.from], ['to', r.to]])}/>`));
-  return ['    <hours mode="custom">', ...ranges, '    </hours>'];
+  return [`    <${element} mode="custom">`, ...ranges, `    </${element}>`];
 }
 
 /** AR-04: on or off, which name is spelled, and the extensions listed (none listed: every user). */
@@ -90,7 +95,43 @@ function singleLevelXml(sl: IvrSettings['singleLevel']): string[] {
   ];
 }
 
-export function exportIvrXml(config: IvrConfig): string {
+/** RULE-02: a rule's conditions, each an element; a weekly schedule as the company hours are written. */
+function conditionXml(c: RuleCondition): string[] {
+  const numbers = (ns: readonly string[]) => ns.map((n) => `        <number${attrs([['value', n]])}/>`);
+  switch (c.type) {
+    case 'caller_id':
+      return [`      <callerId${attrs([['anonymous', String(c.anonymous)]])}>`, ...numbers(c.numbers), ...c.contactIds.map((id) => `        <contact${attrs([['id', id]])}/>`), '      </callerId>'];
+    case 'called_number':
+      return ['      <calledNumber>', ...numbers(c.numbers), '      </calledNumber>'];
+    case 'date_range':
+      return ['      <dateRange>', ...c.ranges.map((r) => `        <period${attrs([['from', r.from], ['to', r.to]])}/>`), '      </dateRange>'];
+    case 'schedule':
+      return hoursXml(c.schedule, 'schedule').map((l) => `  ${l}`);
+  }
+}
+
+/** What a file carries of a rule (not its id: an import gives new ones). */
+type RuleOfFile = Pick<CompanyRule, 'name' | 'enabled' | 'conditions' | 'target'>;
+
+function customRulesXml(rules: readonly RuleOfFile[]): string[] {
+  // An account with no rules says so: importing its file removes the rules of the account it goes to.
+  if (rules.length === 0) return ['  <customRules/>'];
+  const out = ['  <customRules>'];
+  for (const r of rules) {
+    out.push(`    <rule${attrs([['name', r.name], ['enabled', String(r.enabled)]])}>`);
+    out.push(`      <target${attrs([['type', r.target.type], ['number', r.target.type === 'menu' ? r.target.menu : r.target.extension]])}/>`);
+    for (const c of r.conditions) out.push(...conditionXml(c));
+    out.push('    </rule>');
+  }
+  out.push('  </customRules>');
+  return out;
+}
+
+/**
+ * The account's IVR as a file: settings, menus, and, when given, its custom answering rules in order
+ * (the export route gives them; the downloadable samples have none, so importing one keeps the account's).
+ */
+export function exportIvrXml(config: IvrConfig, customRules?: readonly RuleOfFile[]): string {
   const s = config.settings;
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -121,6 +162,7 @@ export function exportIvrXml(config: IvrConfig): string {
     }
     out.push('  </menu>');
   }
+  if (customRules) out.push(...customRulesXml(customRules.map(({ name, enabled, conditions, target }) => ({ name, enabled, conditions, target }))));
   out.push('</ivr>', '');
   return out.join('\n');
 }
@@ -190,6 +232,43 @@ function readSingleLevel(el: XmlElement): unknown {
   };
 }
 
+const CONDITION_ELEMENTS: Record<string, RuleCondition['type']> = { callerId: 'caller_id', calledNumber: 'called_number', dateRange: 'date_range', schedule: 'schedule' };
+
+function readCondition(el: XmlElement): unknown {
+  const values = (name: string, attr: string) => el.children.filter((c) => c.name === name).map((c) => c.attrs[attr]);
+  switch (CONDITION_ELEMENTS[el.name]) {
+    case 'caller_id':
+      return { type: 'caller_id', numbers: values('number', 'value'), contactIds: values('contact', 'id'), anonymous: el.attrs.anonymous === 'true' ? true : el.attrs.anonymous === 'false' || el.attrs.anonymous === undefined ? false : el.attrs.anonymous };
+    case 'called_number':
+      return { type: 'called_number', numbers: values('number', 'value') };
+    case 'date_range':
+      return { type: 'date_range', ranges: el.children.filter((c) => c.name === 'period').map((c) => ({ from: c.attrs.from, to: c.attrs.to })) };
+    case 'schedule':
+      return { type: 'schedule', schedule: readHours(el) };
+    default:
+      return { type: el.name };
+  }
+}
+
+/** RULE-01…RULE-06: each rule through the API's schema; a wrong one is left out with its line, the others kept in order. */
+function readCustomRules(el: XmlElement, problems: XmlProblem[]): CompanyRuleInput[] {
+  const rules: CompanyRuleInput[] = [];
+  for (const r of el.children) {
+    if (r.name !== 'rule') {
+      problems.push({ line: r.line, message: `unknown element <${r.name}> in <customRules> ignored` });
+      continue;
+    }
+    const t = r.children.find((c) => c.name === 'target');
+    const target = t ? (t.attrs.type === 'menu' ? { type: 'menu', menu: t.attrs.number } : { type: t.attrs.type, extension: t.attrs.number }) : undefined;
+    const enabled = r.attrs.enabled === undefined ? true : r.attrs.enabled === 'true' ? true : r.attrs.enabled === 'false' ? false : r.attrs.enabled;
+    const parsed = companyRuleInput.safeParse({ name: r.attrs.name, enabled, target, conditions: r.children.filter((c) => c.name !== 'target').map(readCondition) });
+    if (!parsed.success) problems.push({ line: r.line, message: `custom rule "${r.attrs.name ?? ''}": ${firstIssue(parsed.error)}; the rule is left out` });
+    else if (rules.length >= MAX_COMPANY_RULES) problems.push({ line: r.line, message: `more than ${MAX_COMPANY_RULES} custom rules; the rest are left out` });
+    else rules.push(parsed.data);
+  }
+  return rules;
+}
+
 const withExtension = (el: XmlElement) => (el.attrs.extension === undefined ? { type: el.attrs.action } : { type: el.attrs.action, extension: el.attrs.extension });
 
 function readMenu(el: XmlElement, problems: XmlProblem[]): IvrMenu | null {
@@ -236,7 +315,7 @@ export function importIvrXml(xml: string): IvrXmlImport {
   if (root.name !== 'ivr') return { config: null, problems: [{ line: root.line, message: `the root element is <${root.name}>, not <ivr>` }] };
   const problems: XmlProblem[] = [];
   if (root.attrs.xmlns !== undefined && root.attrs.xmlns !== IVR_XML_NAMESPACE) problems.push({ line: root.line, message: `unknown namespace ${root.attrs.xmlns} (expected ${IVR_XML_NAMESPACE}); read anyway` });
-  for (const c of root.children) if (c.name !== 'settings' && c.name !== 'menu') problems.push({ line: c.line, message: `unknown element <${c.name}> ignored` });
+  for (const c of root.children) if (c.name !== 'settings' && c.name !== 'menu' && c.name !== 'customRules') problems.push({ line: c.line, message: `unknown element <${c.name}> ignored` });
   const settings = readSettings(root.children.find((c) => c.name === 'settings'), problems);
   const menus: IvrMenu[] = [];
   for (const el of root.children.filter((c) => c.name === 'menu')) {
@@ -246,5 +325,8 @@ export function importIvrXml(xml: string): IvrXmlImport {
     else if (menus.length >= MAX_IVR_MENUS) problems.push({ line: el.line, message: `more than ${MAX_IVR_MENUS} menus; the rest are left out` });
     else menus.push(menu);
   }
-  return { config: { settings, menus }, problems };
+  // Absent: the account's rules are kept; present (even empty): the file's replace them.
+  const rulesEl = root.children.find((c) => c.name === 'customRules');
+  const customRules = rulesEl ? readCustomRules(rulesEl, problems) : undefined;
+  return { config: { settings, menus, ...(customRules ? { customRules } : {}) }, problems };
 }

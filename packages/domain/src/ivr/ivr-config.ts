@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CompanyRuleInput } from './company-rules.ts';
 import { ALWAYS, weeklyScheduleSchema } from '../answering-rules/schedule.ts';
 
 /**
@@ -224,8 +225,16 @@ export const ivrConfig = z
     });
   });
 export type IvrConfig = z.infer<typeof ivrConfig>;
-/** A configuration that may leave the company hours out (an XML file that does not carry them: the account's are kept). */
-export type IvrConfigInput = { settings: Omit<IvrSettings, 'hours'> & { hours?: IvrSettings['hours'] }; menus: IvrConfig['menus'] };
+/**
+ * A whole configuration as an XML file gives it: it may leave out the company hours, and carry the
+ * company's custom answering rules (RULE-01…RULE-06, in their order); what it leaves out, the
+ * account keeps.
+ */
+export type IvrConfigInput = {
+  settings: Omit<IvrSettings, 'hours'> & { hours?: IvrSettings['hours'] };
+  menus: IvrConfig['menus'];
+  customRules?: readonly CompanyRuleInput[];
+};
 
 /** IVR-04's UI defaults: `#` repeats, `*` goes back; no input disconnects; `0` reaches the operator. */
 export const DEFAULT_IVR_SETTINGS: IvrSettings = {

@@ -1,9 +1,9 @@
 import { json } from '@sveltejs/kit';
-import { conflictingMenuNumbers, importIvrXml, ivrValidationContext, replaceIvrConfig } from '@carillon/core/ivr';
+import { CompanyRuleError, conflictingMenuNumbers, importIvrXml, ivrValidationContext, listCompanyRules, replaceIvrConfig } from '@carillon/core/ivr';
 import { validateIvr } from '@carillon/domain';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { actorOf, caller, readQuery } from '#lib/server/api.ts';
-import { importQuery, MAX_IVR_XML_BYTES } from '#lib/server/ivr/ivr.ts';
+import { companyRuleRefusal, importQuery, MAX_IVR_XML_BYTES } from '#lib/server/ivr/ivr.ts';
 import { inArea } from '#lib/server/unreleased.ts';
 import type { RequestHandler } from './$types';
 
@@ -33,9 +33,17 @@ export const POST: RequestHandler = inArea('ivr', async (event) => {
   const conflicts = await conflictingMenuNumbers(rt.db, accountId, config);
   // Validated as it would stand: the file's menus are extensions of the account once imported.
   const ctx = await ivrValidationContext(rt.db, accountId);
-  const issues = validateIvr(config, { ...ctx, extensions: new Set([...ctx.extensions, ...config.menus.map((m) => m.number)]) });
+  // The file's custom rules when it carries them (named by their place: they have no id yet), else the account's.
+  const rules = config.customRules ? config.customRules.map((r, i) => ({ ...r, id: `imported-${i + 1}` })) : await listCompanyRules(rt.db, accountId);
+  const issues = validateIvr(config, { ...ctx, extensions: new Set([...ctx.extensions, ...config.menus.map((m) => m.number)]) }, rules);
   const report = { problems, issues, conflicts, menus: config.menus.length - conflicts.length };
   if (query.data.accept !== 'true') return json({ applied: false, ...report });
-  await replaceIvrConfig(rt.db, actorOf(event), accountId, config);
+  try {
+    await replaceIvrConfig(rt.db, actorOf(event), accountId, config);
+  } catch (err) {
+    // A custom rule the rules page would refuse too (a called number that is not the account's): nothing is changed.
+    if (err instanceof CompanyRuleError) return companyRuleRefusal(err);
+    throw err;
+  }
   return json({ applied: true, ...report });
 });
