@@ -28,6 +28,7 @@ export const ivrAccess = {
   '/api/ivr/export': { GET: view },
   '/api/ivr/import': { POST: manage },
   '/api/ivr/sample': { GET: view },
+  '/api/ivr/greeting': { GET: view, PUT: manage, DELETE: manage },
   '/api/ivr/prompts': { GET: view, POST: manage },
   '/api/ivr/prompts/bulk': { POST: manage },
   '/api/ivr/prompts/[id]': { DELETE: manage },

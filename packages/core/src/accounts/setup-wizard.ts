@@ -20,7 +20,8 @@ const required = (max: number) => trimmed(max).min(1, 'required');
 
 export const stepSchemas = {
   company: z.object({
-    greetingMode: z.literal('default'),
+    /** 'custom' once a greeting was imported or recorded in the step (/api/ivr/greeting): the IVR settings hold which. */
+    greetingMode: z.enum(['default', 'custom']),
     operatorExtension: z.string().trim().regex(/^[0-9]{1,9}$/, 'invalid_extension'),
   }),
   my_info: z.object({
@@ -166,7 +167,11 @@ export async function saveSetupStep(
         const v = stepSchemas.company.parse(raw);
         const extId = await findExtensionId(trx, accountId, v.operatorExtension);
         if (!extId) return { ok: false, errors: { operatorExtension: 'extension_not_found' } };
-        const change = { greeting_mode: v.greetingMode, operator_extension_id: extId };
+        // The greeting callers hear is the IVR settings' (single-level company greeting); the step names the one it showed.
+        const ivr = await trx.selectFrom('ivr_settings').select('settings').where('account_id', '=', accountId).executeTakeFirst();
+        const custom = (ivr?.settings as { singleLevel?: { greeting?: { mode?: unknown } } } | undefined)?.singleLevel?.greeting?.mode === 'audio';
+        if (v.greetingMode === 'custom' && !custom) return { ok: false, errors: { greetingMode: 'no_custom_greeting' } };
+        const change = { greeting_mode: custom ? ('custom' as const) : ('default' as const), operator_extension_id: extId };
         await trx.updateTable('accounts').set(change).where('id', '=', accountId).execute();
         await audit('company.updated', 'account', accountId, diffFields(account, change));
         break;

@@ -5,3 +5,4 @@ export * from './ivr-store.ts';
 export * from './ivr-prompts.ts';
 export * from './tts.ts';
 export * from './company-rules.ts';
+export * from './company-greeting.ts';

@@ -2,6 +2,8 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '@carillon/db';
 import {
   DEFAULT_DIRECTORY_SETTINGS,
+  DEFAULT_SINGLE_LEVEL,
+  type CompanyGreetingPrompt,
   DEFAULT_IVR_SETTINGS,
   directorySettings,
   genericKeys as genericKeysSchema,
@@ -37,7 +39,7 @@ import { callTargetProblem, listCompanyRules, replaceCompanyRules } from './comp
  */
 
 export class IvrError extends Error {
-  readonly code: 'number_taken' | 'not_found' | 'no_menus' | 'unknown_extension' | 'operator_not_user' | 'fax_sms_recipient_not_user' | 'too_many_menus' | 'directory_not_user';
+  readonly code: 'number_taken' | 'not_found' | 'no_menus' | 'unknown_extension' | 'operator_not_user' | 'fax_sms_recipient_not_user' | 'too_many_menus' | 'directory_not_user' | 'unknown_prompt';
   readonly detail: string | undefined;
   constructor(code: IvrError['code'], detail?: string) {
     super(detail ? `${code}: ${detail}` : code);
@@ -381,7 +383,7 @@ export async function directoryCandidates(db: Db | Transaction<Database>, accoun
 }
 
 /** The parts of the IVR settings that have an editor of their own. */
-type SettingsPart = { hours: WeeklySchedule } | { directory: DirectorySettings };
+type SettingsPart = { hours: WeeklySchedule } | { directory: DirectorySettings } | { greeting: CompanyGreetingPrompt };
 
 /**
  * Changes one part of the IVR settings (the company hours, the directory) under a lock of the account's
@@ -389,7 +391,7 @@ type SettingsPart = { hours: WeeklySchedule } | { directory: DirectorySettings }
  * before and after, announced as config subject 'ivr' so the edge reads it on the very next call.
  */
 async function saveSettingsPart(db: Db, actor: AuditActor, accountId: string, part: SettingsPart, check?: (trx: Transaction<Database>) => Promise<void>): Promise<IvrSettings> {
-  const name = 'hours' in part ? 'hours' : 'directory';
+  const name = 'hours' in part ? 'hours' : 'directory' in part ? 'directory' : 'greeting';
   await db.transaction().execute(async (trx) => {
     // The account row, not the settings row: that one may not exist yet, and two first saves must not both insert it.
     await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().executeTakeFirstOrThrow();
@@ -398,12 +400,26 @@ async function saveSettingsPart(db: Db, actor: AuditActor, accountId: string, pa
     const stored = ivrSettings.safeParse({ ...DEFAULT_IVR_SETTINGS, ...((row?.settings as object | undefined) ?? {}) });
     // operatorExtension null: writeSettings leaves the account's operator as it is.
     const current: IvrSettings = { ...(stored.success ? stored.data : DEFAULT_IVR_SETTINGS), operatorExtension: null };
-    const before = name === 'hours' ? { hours: current.hours } : { directory: current.directory ?? DEFAULT_DIRECTORY_SETTINGS };
-    await writeSettings(trx, accountId, { ...current, ...part });
+    const singleLevel = current.singleLevel ?? DEFAULT_SINGLE_LEVEL;
+    const before = name === 'hours' ? { hours: current.hours } : name === 'directory' ? { directory: current.directory ?? DEFAULT_DIRECTORY_SETTINGS } : { greeting: singleLevel.greeting };
+    // The greeting is one field of single-level call handling (AR-01): the rest of it stays.
+    await writeSettings(trx, accountId, 'greeting' in part ? { ...current, singleLevel: { ...singleLevel, greeting: part.greeting } } : { ...current, ...part });
     await recordAudit(trx, actor, { accountId, action: `ivr.${name}_updated`, targetType: 'ivr_settings', targetId: accountId, before, after: part });
   });
   await announceConfigChange(accountId, 'ivr');
   return getIvrSettings(db, accountId);
+}
+
+/**
+ * X-01 / the setup wizard's company greeting (inventory 3 §1.6): the default text read aloud, or a library
+ * prompt; the rest of single-level call handling is left as it is.
+ */
+export async function saveCompanyGreeting(db: Db, actor: AuditActor, accountId: string, greeting: CompanyGreetingPrompt): Promise<IvrSettings> {
+  return saveSettingsPart(db, actor, accountId, { greeting }, async (trx) => {
+    if (greeting.mode !== 'audio') return;
+    const prompt = await trx.selectFrom('ivr_prompts').select('id').where('account_id', '=', accountId).where('name', '=', greeting.prompt).executeTakeFirst();
+    if (!prompt) throw new IvrError('unknown_prompt', greeting.prompt);
+  });
 }
 
 /** AR-03: the company hours; the time zone they are read in is the account's (regional settings). */

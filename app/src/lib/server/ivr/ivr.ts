@@ -1,7 +1,11 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { json } from '@sveltejs/kit';
 import { z } from 'zod';
 import { ffmpegPath } from '@carillon/core/audio';
-import { companyRuleChoices, EspeakTtsEngine, getIvrSettings, listCompanyRules, TtsCache, ttsCacheDirectory, validateAccountIvr, type CompanyRuleError, type IvrMenuView } from '@carillon/core/ivr';
+import { PROMPT_LIMITS, companyRuleChoices, EspeakTtsEngine, getIvrSettings, listCompanyRules, TtsCache, ttsCacheDirectory, validateAccountIvr, type CompanyRuleError, type IvrMenuView } from '@carillon/core/ivr';
 import type { IvrIssue } from '@carillon/domain';
 import type { Runtime } from '../runtime.ts';
 
@@ -35,6 +39,29 @@ export async function speakMenuPrompt(rt: Runtime, menu: IvrMenuView): Promise<v
 export const importQuery = z.object({ accept: z.enum(['true', 'false']).default('false') }).strict();
 export const sampleQuery = z.object({ kind: z.enum(['single-level', 'multi-level']) }).strict();
 export const promptListQuery = z.object({ search: z.string().max(100).optional() }).strict();
+
+/**
+ * One audio file of a multipart body (its `file` field), as PR-04 takes them: over the prompts' size
+ * limit it is refused before it is read; else it is written to a private temporary file that core's
+ * audio check converts and removes. The form comes back for its other fields.
+ */
+export async function receiveAudioUpload(request: Request): Promise<{ ok: true; form: FormData; upload: string; originalName: string } | { ok: false; response: Response }> {
+  const tooLarge = { ok: false as const, response: json({ error: 'too_large', maxBytes: PROMPT_LIMITS.maxUploadBytes }, { status: 413 }) };
+  if (!(request.headers.get('content-type') ?? '').startsWith('multipart/form-data')) return { ok: false, response: json({ error: 'invalid_body', fields: { file: 'a multipart/form-data body with the file' } }, { status: 400 }) };
+  if (Number(request.headers.get('content-length') ?? 0) > PROMPT_LIMITS.maxUploadBytes + 64 * 1024) return tooLarge;
+  let form: FormData;
+  try {
+    form = await request.formData();
+  } catch {
+    return { ok: false, response: json({ error: 'invalid_body' }, { status: 400 }) };
+  }
+  const file = form.get('file');
+  if (!(file instanceof File)) return { ok: false, response: json({ error: 'invalid_body', fields: { file: 'required' } }, { status: 400 }) };
+  if (file.size > PROMPT_LIMITS.maxUploadBytes) return tooLarge;
+  const upload = path.join(os.tmpdir(), `carillon-prompt-${randomUUID()}`);
+  fs.writeFileSync(upload, new Uint8Array(await file.arrayBuffer()), { mode: 0o600 });
+  return { ok: true, form, upload, originalName: (file.name || 'upload').replace(/[\\/\r\n\0]/g, '_') };
+}
 
 /** Largest IVR XML file accepted (the parser's own bound too). */
 export const MAX_IVR_XML_BYTES = 1024 * 1024;

@@ -1,7 +1,9 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import { readProgress, saveSetupStep, stepDefaults, SETUP_STEPS, type DataStep } from '@carillon/core';
 import { timeZones } from '@carillon/domain';
+import { getIvrSettings, PROMPT_LIMITS } from '@carillon/core/ivr';
 import { getRuntime } from '#lib/server/runtime.ts';
+import { areaEnabled } from '#lib/server/unreleased.ts';
 import { actorOf, caller } from '#lib/server/api.ts';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -22,6 +24,12 @@ export const load: PageServerLoad = async (event) => {
     company: { name: auth.account.company_name, mainNumber: auth.account.main_number },
     extension: auth.extensionNumber,
     timeZones: step === 'regional' ? timeZones() : [],
+    // The company greeting (inventory 3 §1.6): customized only where the auto-receptionist is released or previewed.
+    greeting: {
+      customizable: await areaEnabled('ivr'),
+      mode: step === 'company' && (await getIvrSettings(rt.db, auth.account.id)).singleLevel?.greeting.mode === 'audio' ? ('custom' as const) : ('default' as const),
+      maxRecordingMs: PROMPT_LIMITS.maxSeconds * 1000,
+    },
   };
 };
 

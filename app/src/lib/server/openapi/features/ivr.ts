@@ -35,6 +35,9 @@ export const ivrOperations: readonly Operation[] = [
   { route: '/api/ivr/export', method: 'GET', summary: 'Export the IVR configuration as XML', produces: ['application/xml'] },
   { route: '/api/ivr/import', method: 'POST', summary: 'Check an IVR XML file (the body); with accept=true, import what is valid', query: importQuery },
   { route: '/api/ivr/sample', method: 'GET', summary: 'A sample IVR XML file (single-level or multi-level)', query: sampleQuery, produces: ['application/xml'] },
+  { route: '/api/ivr/greeting', method: 'GET', summary: 'The company greeting as callers hear it (WAV): the default text read aloud, or the prompt chosen', produces: ['audio/wav'] },
+  { route: '/api/ivr/greeting', method: 'PUT', summary: "Customize the company greeting: multipart (file: WAV or MP3, or a recording), kept in the prompts library as 'Company greeting'", multipart: z.object({ file: binary }) },
+  { route: '/api/ivr/greeting', method: 'DELETE', summary: 'Back to the default company greeting' },
   { route: '/api/ivr/prompts', method: 'GET', summary: 'The prompts library, with the menus using each prompt', query: promptListQuery },
   {
     route: '/api/ivr/prompts',

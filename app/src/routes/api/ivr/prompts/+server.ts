@@ -1,12 +1,9 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { json } from '@sveltejs/kit';
-import { createAudioPrompt, createTtsPrompt, listPrompts, PROMPT_LIMITS, PromptError, promptName, ttsPromptInput } from '@carillon/core/ivr';
+import { createAudioPrompt, createTtsPrompt, listPrompts, PromptError, promptName, ttsPromptInput } from '@carillon/core/ivr';
 import { getRuntime } from '#lib/server/runtime.ts';
 import { actorOf, caller, readJson, readQuery } from '#lib/server/api.ts';
-import { appFfmpeg, promptListQuery, ttsCache } from '#lib/server/ivr/ivr.ts';
+import { appFfmpeg, promptListQuery, receiveAudioUpload, ttsCache } from '#lib/server/ivr/ivr.ts';
 import { inArea } from '#lib/server/unreleased.ts';
 import type { RequestHandler } from './$types';
 
@@ -33,22 +30,14 @@ export const POST: RequestHandler = inArea('ivr', async (event) => {
       if (!body.ok) return body.response;
       return json(await createTtsPrompt(rt.db, ttsCache(rt), rt.config.dataDir, actorOf(event), accountId, body.data), { status: 201 });
     }
-    const declared = Number(event.request.headers.get('content-length') ?? 0);
-    if (declared > PROMPT_LIMITS.maxUploadBytes + 64 * 1024) return json({ error: 'too_large', maxBytes: PROMPT_LIMITS.maxUploadBytes }, { status: 413 });
-    let form: FormData;
-    try {
-      form = await event.request.formData();
-    } catch {
-      return json({ error: 'invalid_body' }, { status: 400 });
-    }
-    const file = form.get('file');
+    const received = await receiveAudioUpload(event.request);
+    if (!received.ok) return received.response;
+    const { form, upload, originalName } = received;
     const name = promptName.safeParse(form.get('name'));
-    if (!(file instanceof File)) return json({ error: 'invalid_body', fields: { file: 'required' } }, { status: 400 });
-    if (!name.success) return json({ error: 'invalid_body', fields: { name: '1 to 100 characters' } }, { status: 400 });
-    if (file.size > PROMPT_LIMITS.maxUploadBytes) return json({ error: 'too_large', maxBytes: PROMPT_LIMITS.maxUploadBytes }, { status: 413 });
-    const upload = path.join(os.tmpdir(), `carillon-prompt-${randomUUID()}`);
-    fs.writeFileSync(upload, new Uint8Array(await file.arrayBuffer()), { mode: 0o600 });
-    const originalName = (file.name || 'upload').replace(/[\\/\r\n\0]/g, '_');
+    if (!name.success) {
+      fs.rmSync(upload, { force: true });
+      return json({ error: 'invalid_body', fields: { name: '1 to 100 characters' } }, { status: 400 });
+    }
     return json(await createAudioPrompt(rt.db, { ffmpeg: appFfmpeg(rt), dataDir: rt.config.dataDir }, actorOf(event), accountId, { name: name.data, originalName, upload }), { status: 201 });
   } catch (err) {
     if (err instanceof PromptError) return refusal(err);
