@@ -1,4 +1,4 @@
-import { COMPANY_GREETING_MENU, companyGreetingText, DEFAULT_SINGLE_LEVEL, ivrStep, startIvr, withCompanyGreeting, type IvrConfig, type IvrEvent, type IvrStep } from '@carillon/domain';
+import { COMPANY_GREETING_MENU, companyGreetingText, DEFAULT_SINGLE_LEVEL, ivrStep, startIvr, withCompanyGreeting, type IvrConfig, type IvrContext, type IvrEvent, type IvrStep } from '@carillon/domain';
 
 /**
  * The "try it" simulator's call (issue 14, IVR-22), shared by the IVR editor and the visual canvas: the
@@ -9,7 +9,7 @@ export class TryCall {
   steps = $state<{ event: string | null; digit: string | null; step: IvrStep }[]>([]);
   /** The configuration the walk goes through (with the company greeting when it starts there). */
   private config: IvrConfig | null = null;
-  private dialable: ReadonlySet<string> = new Set();
+  private context: IvrContext = {};
 
   readonly current = $derived(this.steps.at(-1)?.step ?? null);
   /** Mid extension number, a silence is the inter-digit pause that ends the number. */
@@ -19,12 +19,13 @@ export class TryCall {
   /**
    * A new call at `top` (a menu number, COMPANY_GREETING_MENU, or null for the business-hours menu). The
    * company greeting speaks in the account's language on a call; the try shows it in the page's (`language`).
+   * `context` holds the numbers a caller may dial during a prompt.
    */
-  start(config: IvrConfig, top: string | null, dialable: readonly string[], language: 'en' | 'fr', company: string, greetingName: string): void {
+  start(config: IvrConfig, top: string | null, context: IvrContext, language: 'en' | 'fr', company: string, greetingName: string): void {
     const at = top || config.settings.businessHoursMenu || config.menus[0]?.number || null;
     const greeting = (config.settings.singleLevel ?? DEFAULT_SINGLE_LEVEL).greeting;
     this.config = at === COMPANY_GREETING_MENU ? withCompanyGreeting(config, greeting.mode === 'audio' ? greeting : { mode: 'tts', text: companyGreetingText(language, company) }, language, greetingName) : config;
-    this.dialable = new Set(dialable);
+    this.context = context;
     this.steps = [{ event: null, digit: null, step: startIvr(this.config, at) }];
   }
 
@@ -33,6 +34,6 @@ export class TryCall {
     const current = this.current;
     if (!this.config || !current) return;
     const digit = event.type === 'digit' ? event.digit : null;
-    this.steps = [...this.steps, { event: digit ?? silenceLabel, digit, step: ivrStep(this.config, current.state, event, { dialable: this.dialable }) }];
+    this.steps = [...this.steps, { event: digit ?? silenceLabel, digit, step: ivrStep(this.config, current.state, event, this.context) }];
   }
 }
