@@ -160,6 +160,21 @@ describe('the visual IVR editor', () => {
     expect(await seriousViolations(page)).toEqual([]);
   });
 
+  it('works from the keyboard: a node opens with Enter and moves with the arrows; a menu in use is not deleted', { timeout: 60_000 }, async () => {
+    await node('m:801').focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: ivrEn['ivr.canvas.panel'].replace('{name}', 'Main').replace('{number}', '801') }).waitFor();
+    const before = await node('m:801').getAttribute('transform');
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => node('m:801').getAttribute('transform')).not.toBe(before);
+    // The list view reaches the same menus; Sales is key 2 of Main, so it stays.
+    await page.getByRole('button', { name: 'Sales (802)', exact: true }).click();
+    await page.getByRole('button', { name: ivrEn['ivr.canvas.deleteMenu'] }).click();
+    await page.getByTestId('canvas-message').getByText(ivrEn['ivr.canvas.usedByKey'].replace('{key}', '2').replace('{menu}', '801')).waitFor();
+    expect(await node('m:802').count()).toBe(1);
+    expect(await db.selectFrom('extensions').select('id').where('account_id', '=', accountId).where('number', '=', '802').executeTakeFirst()).toBeDefined();
+  });
+
   it('a SIPp call to 801 follows the same path: Main’s prompt, RFC 4733 key 2, Sales’s prompt, key 3, bob’s phone rings and answers', { timeout: 120_000 }, async () => {
     const bob = await startRegisteredSipp({ target: sipTarget, credentials: bobPhone, scenario: 'uas-bye.xml', timeoutSeconds: 60 });
     running.push(bob);
