@@ -91,6 +91,21 @@ describe('IVR menus and settings', () => {
     expect((await admin.json('PUT', '/api/ivr/settings', { ...settings.settings, operatorExtension: '999' })).status).toBe(409);
     const validated = (await (await admin.json('POST', '/api/ivr/validate')).json()) as { issues: Issue[] };
     expect(validated.issues).toEqual([{ rule: 'deleted_extension', menu: '1001', key: '2', target: '555' }]);
+    // The visual editor's unsaved copy: the same rules over the menus sent, with the stored settings; nothing is written.
+    const draft = { number: '1001', name: 'Main', language: 'en', prompt: null, keys: { '1': { type: 'connect', extension: '101' } }, genericKeys: null };
+    const copy = await admin.json('POST', '/api/ivr/validate', { menus: [draft, { ...draft, number: '1002', name: 'Orphan', keys: {} }] });
+    expect(copy.status).toBe(200);
+    expect(((await copy.json()) as { issues: Issue[] }).issues).toEqual([
+      { rule: 'missing_prompt', menu: '1001' },
+      { rule: 'missing_prompt', menu: '1002' },
+      { rule: 'empty_menu', menu: '1002' },
+      { rule: 'unreachable_menu', menu: '1002' },
+    ]);
+    const badCopy = await admin.json('POST', '/api/ivr/validate', { menus: [{ ...draft, keys: { '1': { type: 'connect', extension: 'abc' } } }] });
+    expect(badCopy.status).toBe(400);
+    expect(((await badCopy.json()) as { fields: Record<string, string> }).fields).toHaveProperty(['menus.0.keys.1.extension']);
+    expect((await admin.json('POST', '/api/ivr/validate', { menus: 'all' })).status).toBe(400);
+    expect(((await (await admin.json('POST', '/api/ivr/validate')).json()) as { issues: Issue[] }).issues).toEqual([{ rule: 'deleted_extension', menu: '1001', key: '2', target: '555' }]);
 
     const actions = await db.selectFrom('audit_events').select('action').where('account_id', '=', accountId).where('action', 'like', 'ivr%').execute();
     expect(actions.map((a) => a.action)).toEqual(['ivr_menu.created', 'ivr_menu.updated', 'ivr.settings_updated']);

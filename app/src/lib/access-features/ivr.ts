@@ -11,6 +11,7 @@ export const ivrAccess = {
   '/(portal)/admin/phone-system/ivr': view,
   '/(portal)/admin/phone-system/ivr/prompts': view,
   '/(portal)/admin/phone-system/ivr/editor': view,
+  '/(portal)/admin/phone-system/ivr/canvas': view,
   '/(portal)/admin/phone-system/ivr/hours': view,
   '/(portal)/admin/phone-system/ivr/directory': view,
   '/(portal)/admin/phone-system/ivr/custom-rules': view,

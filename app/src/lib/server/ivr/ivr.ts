@@ -6,7 +6,7 @@ import { json } from '@sveltejs/kit';
 import { z } from 'zod';
 import { ffmpegPath } from '@carillon/core/audio';
 import { PROMPT_LIMITS, companyRuleChoices, EspeakTtsEngine, getIvrSettings, listCompanyRules, TtsCache, ttsCacheDirectory, validateAccountIvr, type CompanyRuleError, type IvrMenuView } from '@carillon/core/ivr';
-import type { IvrIssue } from '@carillon/domain';
+import { ivrMenu, MAX_IVR_MENUS, type IvrIssue } from '@carillon/domain';
 import type { Runtime } from '../runtime.ts';
 
 /**
@@ -35,6 +35,9 @@ export async function speakMenuPrompt(rt: Runtime, menu: IvrMenuView): Promise<v
     .speak(menu.prompt.text, menu.language)
     .catch((err: unknown) => rt.log.warn('ivr: TTS of a menu prompt failed', { menu: menu.number, error: (err as Error).message }));
 }
+
+/** The menus the visual editor asks to validate before they are saved (POST /api/ivr/validate). */
+export const validateMenusInput = z.object({ menus: z.array(ivrMenu).max(MAX_IVR_MENUS) }).strict();
 
 export const importQuery = z.object({ accept: z.enum(['true', 'false']).default('false') }).strict();
 export const sampleQuery = z.object({ kind: z.enum(['single-level', 'multi-level']) }).strict();

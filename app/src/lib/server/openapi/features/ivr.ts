@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { companyRuleInput, ivrSettingsChange } from '@carillon/domain';
 import { companyHoursInput, companyRuleMove, directoryInput, menuPatch, newMenuInput, ttsPromptInput } from '@carillon/core/ivr';
-import { importQuery, promptListQuery, sampleQuery } from '../../ivr/ivr.ts';
+import { importQuery, promptListQuery, sampleQuery, validateMenusInput } from '../../ivr/ivr.ts';
 import type { Operation } from '../operations.ts';
 
 const binary = z.string().meta({ format: 'binary' });
@@ -31,7 +31,7 @@ export const ivrOperations: readonly Operation[] = [
   { route: '/api/ivr/menus/[id]', method: 'PATCH', summary: 'Change an IVR menu: number, name, language, prompt, keys, generic keys', body: menuPatch },
   { route: '/api/ivr/menus/[id]', method: 'DELETE', summary: 'Delete an IVR menu and its extension', status: 204 },
   { route: '/api/ivr/menus/[id]/prompt', method: 'GET', summary: 'The audio of a menu’s prompt, as callers hear it', produces: ['audio/wav'] },
-  { route: '/api/ivr/validate', method: 'POST', summary: 'Validate the IVR configuration (missing prompts, deleted extensions, unreachable menus, loops, empty menus)' },
+  { route: '/api/ivr/validate', method: 'POST', summary: 'Validate the IVR configuration (missing prompts, deleted extensions, unreachable menus, loops, empty menus); with a JSON body `{menus}`, those menus (unsaved) with the stored settings, nothing written', body: validateMenusInput },
   { route: '/api/ivr/export', method: 'GET', summary: 'Export the IVR configuration as XML', produces: ['application/xml'] },
   { route: '/api/ivr/import', method: 'POST', summary: 'Check an IVR XML file (the body); with accept=true, import what is valid', query: importQuery },
   { route: '/api/ivr/sample', method: 'GET', summary: 'A sample IVR XML file (single-level or multi-level)', query: sampleQuery, produces: ['application/xml'] },
