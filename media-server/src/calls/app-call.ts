@@ -312,6 +312,12 @@ export class AppCall extends EventEmitter<AppCallEvents> implements ParkableCall
     return this.caller.accountId;
   }
 
+  /** The extension whose phone is on `side` now, if any: 'a' the caller's (a device of the account), 'b' the party `bridgeTo` connected. */
+  extensionOn(side: 'a' | 'b'): string | null {
+    if (side === 'b') return this.agentExtension;
+    return this.caller.kind === 'device' ? this.caller.extensionId : null;
+  }
+
   /** The caller's Call-ID: the park lot's name for the call. */
   get aCallId(): string {
     return this.sipCallId;

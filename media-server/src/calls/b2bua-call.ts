@@ -1301,6 +1301,11 @@ export class B2buaCall implements ParkableCall {
     return this.caller.accountId;
   }
 
+  /** The extension whose phone is on `side` now, if any (presence of a hold). */
+  extensionOn(side: 'a' | 'b'): string | null {
+    return this.sideExtension[side];
+  }
+
   private transferFailed(status: number, reason: string): void {
     const transfer = this.transfer;
     if (!transfer) return;

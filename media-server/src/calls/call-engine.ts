@@ -215,7 +215,7 @@ export class CallEngine {
         this.byCallerCallId.delete(call.aCallId);
         for (const id of call.forkCallIds) this.byForkCallId.delete(id);
       },
-      events: deps.events ?? {},
+      events: withHoldPresence(deps.events ?? {}, deps.presence ?? null),
       presence: deps.presence ?? null,
       ...(this.parking ? { parking: this.parking } : {}),
       findDialog: (callId, tag1, tag2) => {
@@ -690,6 +690,22 @@ export class CallEngine {
       ...this.applicationCalls().map((c) => c.close()),
     ]);
   }
+}
+
+/**
+ * The production listener of holds: a party's hold is its extension's presence (CallPresenceTracker.hold:
+ * the busy lamp shows the call held, RFC 4235 §4.1.6), then whoever else listens (tests).
+ */
+function withHoldPresence(events: CallEvents, presence: CallPresenceTracker | null): CallEvents {
+  if (!presence) return events;
+  return {
+    ...events,
+    onHold: (call, side, held) => {
+      const extensionId = call.extensionOn(side);
+      if (extensionId) presence.hold(call, call.accountId, extensionId, held);
+      events.onHold?.(call, side, held);
+    },
+  };
 }
 
 /** An application call's record: the call and its caller's leg, written as the B2BUA writes them. */

@@ -4,6 +4,7 @@ import { saveCallQueue } from '@carillon/core/queues';
 import { DEFAULT_QUEUE_SETTINGS } from '@carillon/domain';
 import { parkSlotKey } from '@carillon/contracts/park';
 import { queueMemberKey, queueWaitingKey } from '@carillon/contracts/call-queues';
+import { presenceField, presenceKey } from '@carillon/contracts/presence';
 import { liveCounts } from '../../src/health.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';
@@ -182,5 +183,30 @@ describe('park from a queue call (an application call)', () => {
     await passed(await retrieve(callerMedia));
     await passed(caller);
     await expectNothingLeft();
+  }, 120_000);
+
+});
+
+describe('a held queue call seen from outside', () => {
+  it("the agent holds: the agent's presence counts the call held (in Redis too) until it resumes; the caller hears hold music meanwhile", async () => {
+    const agentMedia = await rtp(AGENT_HZ);
+    const agent = await registered('102', 'uas-hold-resume.xml', { rtpport: String(agentMedia.port), heldms: '3000' });
+    const callerMedia = await rtp(CALLER_HZ);
+    const caller = await dial('101', '600', 'uac-talk-then-bye.xml', { rtpport: String(callerMedia.port), talkms: '9000' });
+    const agentExt = phones['102']!.extensionId;
+    await expect.poll(() => agent.logsSoFar(), { timeout: 30_000, interval: 20 }).toMatch(/held a=recvonly/);
+    const heldAt = Date.now();
+    expect(h.edge.presence.activity(h.accountId, agentExt)).toEqual({ ringing: 0, onCall: 1, held: 1 });
+    // What the app reads (each node's hash): the hold is there.
+    const nodes = await h.redis.keys(presenceKey('*'));
+    await expect.poll(async () => (await Promise.all(nodes.map((k) => h.redis.hget(k, presenceField(h.accountId, agentExt))))).some((v) => v !== null && (JSON.parse(v) as { held?: number }).held === 1), { timeout: 5000, interval: 20 }).toBe(true);
+    await expect.poll(() => agent.logsSoFar(), { timeout: 30_000, interval: 20 }).toMatch(/resumed a=sendrecv/);
+    const resumedAt = Date.now();
+    expect(h.edge.presence.activity(h.accountId, agentExt)).toEqual({ ringing: 0, onCall: 1, held: 0 });
+    expect(callerMedia.rmsSince(heldAt), 'hold music').toBeGreaterThan(300);
+    expect(callerMedia.pureToneFramesSince(heldAt + 200, AGENT_HZ, resumedAt - 200), "the agent's tone while held").toBeLessThan(3);
+    await passed(caller);
+    await passed(agent);
+    await expect.poll(() => h.edge.presence.activity(h.accountId, agentExt), { timeout: 20_000, interval: 50 }).toEqual({ ringing: 0, onCall: 0, held: 0 });
   }, 120_000);
 });
