@@ -1,13 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createParkLocation } from '@carillon/core';
-import { saveCallQueue } from '@carillon/core/queues';
-import { DEFAULT_QUEUE_SETTINGS } from '@carillon/domain';
 import { parkSlotKey } from '@carillon/contracts/park';
 import { queueMemberKey, queueWaitingKey } from '@carillon/contracts/call-queues';
 import { presenceField, presenceKey } from '@carillon/contracts/presence';
 import { liveCounts } from '../../src/health.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';
+import { queueWithPark } from '../support/queue-with-park.ts';
 import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, startSipp, type SippRun } from '../support/sipp.ts';
 
 /**
@@ -32,12 +30,7 @@ beforeAll(async () => {
   // The recall is far off here: queue-call-park-recall.test.ts tests it.
   h = await startEdge({ unreleased: 'queues,park', noAnswerSeconds: 20, parkRecallSeconds: 300 });
   for (const n of ['101', '102', '103', '104', '105']) phones[n] = await h.addPhone(n);
-  const actor = { userId: null, ip: null };
-  await createParkLocation(h.db, actor, h.accountId, { name: 'Support desk', number: '801', memberExtensionIds: [phones['102']!.extensionId, phones['103']!.extensionId] });
-  const site = await h.db.selectFrom('sites').select('id').where('account_id', '=', h.accountId).where('is_main', '=', true).executeTakeFirstOrThrow();
-  queueId = (await h.db.insertInto('extensions').values({ account_id: h.accountId, site_id: site.id, number: '600', type: 'call_queue', name: 'Support', status: 'activated' }).returning('id').executeTakeFirstOrThrow()).id;
-  await saveCallQueue(h.db, actor, h.accountId, queueId, { settings: { ...DEFAULT_QUEUE_SETTINGS, wrapUpSeconds: 0 }, members: [{ extension: '102', accepting: true }] });
-  h.configChanged('queues', 'extensions');
+  queueId = await queueWithPark(h, '102', [phones['102']!, phones['103']!]);
 }, 60_000);
 afterAll(() => h?.stop());
 
@@ -184,7 +177,6 @@ describe('park from a queue call (an application call)', () => {
     await passed(caller);
     await expectNothingLeft();
   }, 120_000);
-
 });
 
 describe('a held queue call seen from outside', () => {
