@@ -1088,6 +1088,7 @@ export class AppCall extends EventEmitter<AppCallEvents> implements ParkableCall
           // The parker left: its presence, and the monitor's view, go with it.
           this.agentExtension = null;
           if (parker && this.live) this.emit('callee', parker, null);
+          if (parker) options.onLeft?.(parker);
         },
         referTo: async (number) => {
           try {
