@@ -350,7 +350,7 @@ export class CalleeForks {
     await this.connect(fork, answer);
   }
 
-  /** An in-dialog request of a party that is not its session's own business: REFER is a transfer, the rest gets 200 or 501. */
+  /** An in-dialog request of a party that is not its session's own business: REFER is a transfer (or a park), INFO may carry a digit, the rest gets 200 or 501. */
   private request(fork: Fork, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): void {
     if (req.method === 'REFER') void this.refer(fork, req, tx).catch((err: unknown) => this.log.error('REFER failed', { error: err }));
     else if (req.method === 'INFO') {
@@ -358,7 +358,7 @@ export class CalleeForks {
       if (!digit || fork !== this.answered || this.phase !== 'Answered') return;
       this.call.onDigit?.(digit);
       void (this.call.legs?.() ?? this.bridge).sendDtmf('a', digit).catch(() => undefined);
-    } else tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'INFO' || req.method === 'NOTIFY' ? 200 : 501));
+    } else tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'NOTIFY' ? 200 : 501));
   }
 
   /** The connected user's own hold music where there is one (an outside number's party has none: the shipped music). */
