@@ -168,6 +168,12 @@ export interface BridgeOptions {
   screening?: { nameRecording: string | null };
   /** Called at the answer, with the extension whose device answered (before the leg ends and the outcome settles). */
   onAnswered?: (extensionId: string) => void;
+  /**
+   * Called when the extension that answered leaves while the call goes on without it (its phone parked
+   * the caller, PK-01): the outcome settles later (a member retrieves the call, the recall, the caller's
+   * hang-up), but that user is free now.
+   */
+  onLeft?: (extensionId: string) => void;
 }
 
 export interface DialOutOptions {

@@ -14,6 +14,8 @@ import { LocalSdp } from './local-sdp.ts';
 import { answerReoffer, HOLD_MUSIC, type AnchoredParty } from './reoffer.ts';
 import { acceptRefer, notifyRefer } from './refer.ts';
 import { replacesFromUriHeaders } from './replaces.ts';
+import { parkSipfrag, type ParkOutcome } from './parking.ts';
+import { answerInfoDtmf } from './info-dtmf.ts';
 
 /** A device of the extension, as its registration says to reach it. */
 export interface CalleeDevice {
@@ -84,6 +86,17 @@ export interface CalleeForksCall {
    * reason it cannot. Absent: REFER is refused (501).
    */
   referTo?: (number: string) => Promise<{ status: number; reason: string } | null>;
+  /**
+   * The connected party's REFER to a number that may be a park location (RFC 5589 §6 to a location's
+   * number, PK-01): 'not-a-location' when it is not one (the REFER is a transfer then), else how the
+   * park went (null: the caller is parked, and this party leaves). `fits` says whether the party is
+   * still the connected one. Absent: no parking.
+   */
+  parkAt?: (number: string, fits: () => boolean) => Promise<ParkOutcome | 'not-a-location'>;
+  /** A digit the connected party sent as SIP INFO (RFC 4733 ones come from the bridge): relayed to the caller as RFC 4733 too. */
+  onDigit?: (digit: string) => void;
+  /** The connected party parked the caller and left (its REFER, or the park code): leg 'b' waits empty until a member retrieves the call or it is recalled. */
+  onParked?: (parker: string | null) => void;
 }
 
 /** A transferor that does not hang up after the NOTIFY 200 gets our BYE then (as the B2BUA does). */
@@ -154,6 +167,14 @@ export class CalleeForks {
   private referring = false;
   /** The number the connected party transferred the caller to (REFER), once the attempt ended that way. */
   referredTo: string | null = null;
+  /**
+   * The connected party parked the caller (PK-01) and left: the attempt stays answered with nobody on
+   * leg 'b' (`answered` null) until a member retrieves the call (`takeOver`), the caller hangs up, or
+   * the recall ends the attempt (`recallParked`, `recalled` then true).
+   */
+  private parkedFrom: Fork | null = null;
+  /** The attempt ended for the recall of its parked caller: the application call rings the parker. */
+  recalled = false;
   /** The fork that answered and must press 1, with what ends its wait. */
   private confirming: { fork: Fork; wake: (choice: AcceptChoice) => void } | null = null;
   /** The ring time ran out while a party was confirming: when it fails, the outcome is no-answer. */
@@ -183,7 +204,12 @@ export class CalleeForks {
 
   /** A party answered and is connected on leg 'b' (a monitor may join then). */
   get connected(): boolean {
-    return this.phase === 'Answered';
+    return this.phase === 'Answered' && this.answered !== null;
+  }
+
+  /** The caller is parked: answered, nobody on leg 'b'. */
+  get parked(): boolean {
+    return this.phase === 'Answered' && this.parkedFrom !== null && this.answered === null;
   }
 
   /** Sends the INVITEs, and starts the ring timer. `local`: our side of leg 'b' for the offers. */
@@ -324,10 +350,15 @@ export class CalleeForks {
     await this.connect(fork, answer);
   }
 
-  /** An in-dialog request of a party that is not its session's own business: REFER is a transfer, the rest gets 200 or 501. */
+  /** An in-dialog request of a party that is not its session's own business: REFER is a transfer (or a park), INFO may carry a digit, the rest gets 200 or 501. */
   private request(fork: Fork, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): void {
     if (req.method === 'REFER') void this.refer(fork, req, tx).catch((err: unknown) => this.log.error('REFER failed', { error: err }));
-    else tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'INFO' || req.method === 'NOTIFY' ? 200 : 501));
+    else if (req.method === 'INFO') {
+      const digit = answerInfoDtmf(req, tx);
+      if (!digit || fork !== this.answered || this.phase !== 'Answered') return;
+      this.call.onDigit?.(digit);
+      void (this.call.legs?.() ?? this.bridge).sendDtmf('a', digit).catch(() => undefined);
+    } else tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'NOTIFY' ? 200 : 501));
   }
 
   /** The connected user's own hold music where there is one (an outside number's party has none: the shipped music). */
@@ -385,6 +416,13 @@ export class CalleeForks {
     this.referring = true;
     let refusal: { status: number; reason: string } | null;
     try {
+      const parked = this.call.parkAt ? await this.call.parkAt(number, () => this.phase === 'Answered' && fork === this.answered) : 'not-a-location';
+      if (parked !== 'not-a-location') {
+        if (!fork.session.closed) notifyRefer(fork.session, parkSipfrag(parked), 'terminated;reason=noresource');
+        // The transferor's phone hangs up on the NOTIFY's 200; ours follows if it does not.
+        if (parked === null) this.parkerLeaves(false);
+        return;
+      }
       refusal = await this.call.referTo(number);
     } finally {
       this.referring = false;
@@ -524,14 +562,15 @@ export class CalleeForks {
    */
   takeOver(session: InviteSession, invite: SipRequest, extensionId: string, legRecordId: string, media?: { codec: Codec; telephoneEvent: Codec | null; sdp: LocalSdp }): boolean {
     const agent = this.answered;
-    if (this.phase !== 'Answered' || !agent) return false;
+    const from = agent ?? this.parkedFrom;
+    if (this.phase !== 'Answered' || !from) return false;
     const sdp = media?.sdp ?? new LocalSdp();
     const fork: Fork = {
       request: invite,
       session,
       legRecordId,
       webrtc: null,
-      callee: { ...agent.callee, extensionId, confirm: false },
+      callee: { ...from.callee, extensionId, confirm: false },
       status: 'answered',
       finalStatus: null,
       authRetried: false,
@@ -540,9 +579,13 @@ export class CalleeForks {
     };
     this.forks.push(fork);
     this.answered = fork;
-    // Its session's end is no longer the call's (the answered fork is the new party's now).
-    agent.session.bye();
-    void this.ctx.records.legEnded(agent.legRecordId, 'transferred').catch(() => undefined);
+    // A member retrieving the parked caller: the parker left already.
+    this.parkedFrom = null;
+    if (agent) {
+      // Its session's end is no longer the call's (the answered fork is the new party's now).
+      agent.session.bye();
+      void this.ctx.records.legEnded(agent.legRecordId, 'transferred').catch(() => undefined);
+    }
     session.on('terminated', (t: SessionTermination) => {
       if (fork === this.answered && t.reason !== 'local-bye' && t.reason !== 'closed') this.calleeLeft();
     });
@@ -554,6 +597,37 @@ export class CalleeForks {
     // A monitor's: a re-offer is refused here and the call goes on as it was (RFC 3261 §14.2).
     session.on('offer', (offer) => offer.reject(488));
     session.on('request', (req, tx) => tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'INFO' || req.method === 'NOTIFY' ? 200 : 501)));
+    return true;
+  }
+
+  /**
+   * The connected party parked the caller (the application call took the location and plays hold music
+   * to the caller): it leaves leg 'b', its leg ends 'transferred', and its dialog ends with our BYE, at
+   * once (`byeNow`: the park code, no REFER told its phone to hang up) or after TRANSFEROR_BYE_MS if its
+   * own BYE after the NOTIFY does not come first. False when nobody is connected.
+   */
+  parkerLeaves(byeNow: boolean): boolean {
+    const fork = this.answered;
+    if (this.phase !== 'Answered' || !fork) return false;
+    this.answered = null;
+    this.parkedFrom = fork;
+    if (byeNow) fork.session.bye();
+    else
+      setTimeout(() => {
+        if (!fork.session.closed) fork.session.bye();
+      }, TRANSFEROR_BYE_MS).unref();
+    void this.ctx.records.legEnded(fork.legRecordId, 'transferred').catch(() => undefined);
+    this.call.onParked?.(fork.callee.extensionId);
+    return true;
+  }
+
+  /** Nobody retrieved the parked caller in time: the attempt ends (`recalled`), and the application call rings the parker. */
+  recallParked(): boolean {
+    if (!this.parked) return false;
+    this.recalled = true;
+    this.parkedFrom = null;
+    this.done();
+    this.settle({ outcome: 'answered', endedBy: 'callee' });
     return true;
   }
 

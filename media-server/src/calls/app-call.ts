@@ -48,6 +48,10 @@ import { LocalSdp } from './local-sdp.ts';
 import { answerReoffer, HOLD_MUSIC } from './reoffer.ts';
 import { joiningOffer, uasSession } from './uas-session.ts';
 import { answerSetup, isWebRtcMedia, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
+import type { ParkableCall, ParkLot } from './park-lot.ts';
+import { ParkCodeDetector } from './park-code.ts';
+import { answerInfoDtmf } from './info-dtmf.ts';
+import { parkOnLocation, recallCallerName, type ParkDestination, type ParkOutcome } from './parking.ts';
 
 /**
  * A call answered by an application (apps/): the caller's INVITE session (we
@@ -104,6 +108,8 @@ export interface AppCallEvents {
   callee: [extensionId: string, state: 'ringing' | 'on_call' | null];
   /** A party put the call on hold or took it off ('a': the caller; 'b': the party `bridgeTo` connected), as a B2BUA call's onHold says it. */
   hold: [side: 'a' | 'b', held: boolean];
+  /** The caller was parked on a location (its number) by the party `bridgeTo` connected, and when it left it (retrieved, recalled, or ended). */
+  parked: [location: string | null];
   /** Everything is released; `stats` are the caller's media figures, if media was opened. */
   ended: [end: AppCallEnd & { stats: Record<string, unknown> | undefined }];
 }
@@ -143,6 +149,17 @@ export interface AppCallContext {
   transferTarget(accountId: string, extensionNumber: string, direction: CallDirection): Promise<{ destination: Destination; app: CallApp } | { status: number; reason: string }>;
   /** What the other party hears while a user holds: their hold music, null for silence (calls/call-context.ts `holdMusic`); absent, the shipped music. */
   holdMusic?(accountId: string, extensionId: string): Promise<string | null>;
+  /** Park locations (unreleased area 'park'): absent, a REFER to a location is refused as a transfer with no application (480). */
+  parking?: AppCallParking;
+}
+
+/** What parking an application call's caller needs (calls/parking.ts): the node's park lot, and the dial plan's view of a number. */
+export interface AppCallParking {
+  lot: Pick<ParkLot<AppCall>, 'park' | 'release' | 'recalling'>;
+  /** The park location a number of the account names, or null when it names none. */
+  location(accountId: string, number: string): Promise<ParkDestination | null>;
+  /** The extension a parker's number names, rung at the recall; null when it names none. */
+  parker(accountId: string, number: string): Promise<ExtensionDestination | null>;
 }
 
 /** Hand-overs in one call: past it, applications sending the call to each other are a loop (RFC 3261's Max-Forwards, in spirit). */
@@ -197,7 +214,7 @@ function resultOfStatus(status: number): CallResult {
   return 'failed';
 }
 
-export class AppCall extends EventEmitter<AppCallEvents> {
+export class AppCall extends EventEmitter<AppCallEvents> implements ParkableCall {
   readonly sipCallId: string;
   readonly caller: CallParty;
   readonly invite: SipRequest;
@@ -249,6 +266,14 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   private readonly joinedCallIds: string[] = [];
   /** How many times an application handed the call on (`transfer`). */
   private transfers = 0;
+  /**
+   * Parked on a location by the party `bridgeTo` connected (PK-01): the caller hears hold music, leg 'b'
+   * waits empty, until a member retrieves the call (`takeIncoming`), the recall rings the parker
+   * (`recallTo` set), or the caller hangs up.
+   */
+  private parked: { location: string; recallTo?: string | null } | null = null;
+  /** `*8` + a location + `#` keyed by the connected party (leg 'b'): park the caller there. */
+  private readonly parkCodes = new ParkCodeDetector();
   /** A digit from the caller's endpoint while it is in a room (events then come from the room). */
   private readonly onRoomEvent = (e: MediaEvent) => {
     if (e.type === 'dtmf' && this.member?.placed === 'moved' && e.legId === this.member.endpointId) this.digit(e.digit);
@@ -285,6 +310,22 @@ export class AppCall extends EventEmitter<AppCallEvents> {
 
   get accountId(): string {
     return this.caller.accountId;
+  }
+
+  /** The extension whose phone is on `side` now, if any: 'a' the caller's (a device of the account), 'b' the party `bridgeTo` connected. */
+  extensionOn(side: 'a' | 'b'): string | null {
+    if (side === 'b') return this.agentExtension;
+    return this.caller.kind === 'device' ? this.caller.extensionId : null;
+  }
+
+  /** The caller's Call-ID: the park lot's name for the call. */
+  get aCallId(): string {
+    return this.sipCallId;
+  }
+
+  /** The location the caller is parked on, if it is. */
+  get parkedOn(): string | null {
+    return this.parked?.location ?? null;
   }
 
   get signal(): AbortSignal {
@@ -444,6 +485,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     if (this.#state === 'Ending' || this.#state === 'Ended') return;
     this.#end = end;
     this.transition('Ending');
+    this.leaveParking();
     this.lifetime.abort();
     for (const wake of this.digitWaiters) wake();
     this.session.close();
@@ -534,12 +576,9 @@ export class AppCall extends EventEmitter<AppCallEvents> {
 
   private otherRequest(req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): void {
     if (req.method === 'INFO') {
-      // SIP INFO DTMF (application/dtmf-relay or application/dtmf), for phones that send digits that way.
-      const type = (req.get('content-type') ?? '').toLowerCase();
-      const body = req.body.toString('utf8');
-      const digit = type.includes('dtmf-relay') ? /Signal\s*=\s*([0-9*#A-Da-d])/.exec(body)?.[1] : type.includes('application/dtmf') ? body.trim()[0] : undefined;
-      tx.respond(createResponse(req, digit || !type.includes('dtmf') ? 200 : 400));
-      if (digit) this.digit(digit.toUpperCase());
+      // SIP INFO DTMF, for phones that send digits that way.
+      const digit = answerInfoDtmf(req, tx);
+      if (digit) this.digit(digit);
       return;
     }
     tx.respond(createResponse(req, req.method === 'OPTIONS' || req.method === 'NOTIFY' ? 200 : 501));
@@ -608,12 +647,20 @@ export class AppCall extends EventEmitter<AppCallEvents> {
 
   private mediaEvent(e: MediaEvent): void {
     if (e.type === 'dtmf' && e.legId === 'a') this.digit(e.digit);
+    if (e.type === 'dtmf' && e.legId === 'b') this.partyDigit(e.digit);
     // The caller (and the callee bridgeTo joined, if any) sent no RTP or RTCP for the media timeout
     // (media/engine/media-timeout.ts): gone without a BYE. Prompts and music to nobody end here.
     if (e.type === 'media-timeout' && this.#state === 'Answered') {
       this.log.warn('no media from the caller: ending the call', { legs: e.legIds, silentMs: e.silentMs });
       this.byeAndEnd({ result: 'failed', hangupBy: 'media-timeout' });
     }
+  }
+
+  /** A digit of the party `bridgeTo` connected (RFC 4733 on leg 'b', or its SIP INFO): the park code. */
+  private partyDigit(d: string): void {
+    if (!this.bridging?.connected || !this.ctx.parking) return;
+    const location = this.parkCodes.feed('b', d);
+    if (location) void this.parkByCode(location).catch((err: unknown) => this.log.warn('park code failed', { error: err }));
   }
 
   private digit(d: string): void {
@@ -993,7 +1040,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
    * or none could be reached. The caller's hang-up while it rings CANCELs the forks and rejects with
    * CallEndedError.
    */
-  async bridgeTo(target: Destination | readonly Destination[], options: BridgeOptions = {}): Promise<BridgeOutcome> {
+  async bridgeTo(target: Destination | readonly Destination[], options: BridgeOptions = {}, fromName?: string): Promise<BridgeOutcome> {
     this.alive();
     const targets: readonly Destination[] = Array.isArray(target) ? target : [target as Destination];
     for (const t of targets) if (t.kind !== 'extension' && t.kind !== 'pstn') throw new UnsupportedVerbError('bridgeTo', `an application call bridges to an extension or an outside number, not to ${t.kind}`);
@@ -1002,7 +1049,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     if (this.bridging) throw new Error('bridgeTo: one party at a time');
     const ringSeconds = options.ringSeconds ?? DEFAULT_RING_SECONDS;
     if (!(ringSeconds > 0 && ringSeconds <= 600)) throw new RangeError('bridgeTo: ringSeconds in (0, 600]');
-    const callees = await this.calleeTargets(targets, options);
+    const callees = await this.calleeTargets(targets, options, fromName);
     const confirm = callees.some((c) => c.confirm);
     const acceptPrompt = !confirm ? undefined : options.screening ? await this.screeningPrompt(options.screening.nameRecording) : await this.acceptPrompt();
     this.alive();
@@ -1035,6 +1082,14 @@ export class AppCall extends EventEmitter<AppCallEvents> {
         onHold: (held) => {
           if (this.live) this.emit('hold', 'b', held);
         },
+        ...(this.ctx.parking ? { parkAt: (number: string, fits: () => boolean) => this.parkAt(number, fits) } : {}),
+        onDigit: (d) => this.partyDigit(d),
+        onParked: (parker) => {
+          // The parker left: its presence, and the monitor's view, go with it.
+          this.agentExtension = null;
+          if (parker && this.live) this.emit('callee', parker, null);
+          if (parker) options.onLeft?.(parker);
+        },
         referTo: async (number) => {
           try {
             referred = { number, ...(await this.transferDestination(number)) };
@@ -1049,6 +1104,8 @@ export class AppCall extends EventEmitter<AppCallEvents> {
           for (const id of extensions) this.emit('callee', id, id === extensionId ? 'on_call' : null);
           this.agentExtension = extensionId;
           if (extensionId) options.onAnswered?.(extensionId);
+          // The parker answered the recall: the location is free.
+          this.leaveParking();
           // The caller hears the callee from now on, not what the application played while it rang.
           await bridge.stopPlayback('a').catch(() => undefined);
         },
@@ -1071,6 +1128,8 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       outcome = await forks.outcome;
     } finally {
       this.lifetime.signal.removeEventListener('abort', callerLeft);
+      // A device that took the call meanwhile (SL-01, a park retrieval) is not one of those rung: it is off the call too.
+      if (this.agentExtension && !extensions.includes(this.agentExtension)) this.emit('callee', this.agentExtension, null);
       // Its monitor leaves with the agent (a BYE), the legs back in the bridge before leg 'b' goes.
       this.agentExtension = null;
       await this.monitoring?.end();
@@ -1084,6 +1143,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       // Ring-back the application played while it rang ends with the ringing.
       if (this.live) await bridge.stopPlayback('a').catch(() => undefined);
     }
+    if (forks.recalled && this.live) return this.ringParker();
     if (referred && this.live) {
       // The connected party transferred the caller (REFER) and left: the number's application (a user's
       // phones ringing, a queue…) takes the call as `transfer` hands it on; then the attempt is over.
@@ -1110,7 +1170,29 @@ export class AppCall extends EventEmitter<AppCallEvents> {
    * RTP), the caller stops hearing hold music and hears it, and the device that held the call gets a
    * BYE (its leg ends 'transferred'). The call moved on meanwhile (resumed, ended): 480.
    */
-  async retrieveHeld(invite: SipRequest, tx: InviteServerTransaction, source: SipSource, party: Extract<CallParty, { kind: 'device' }>): Promise<void> {
+  retrieveHeld(invite: SipRequest, tx: InviteServerTransaction, source: SipSource, party: Extract<CallParty, { kind: 'device' }>): Promise<void> {
+    return this.joinAsParty(invite, tx, source, party, {
+      role: 'callee',
+      fits: () => this.heldFor(party),
+      refusal: 'No Call Held',
+      joined: () => this.emit('hold', 'b', false),
+    });
+  }
+
+  /**
+   * A device's own INVITE becomes the party on leg 'b' of the current `bridgeTo` (SL-01's retrieval of a
+   * held call, a member retrieving the parked caller): answered with leg 'b' (plain RTP; a browser's offer
+   * gets 488), in place of the party that was there (`CalleeForks.takeOver`), its re-offers and REFERs
+   * answered as that party's were. 480 with `refusal` when the call no longer `fits` (it moved on
+   * meanwhile, or the device's CANCEL came first).
+   */
+  private async joinAsParty(
+    invite: SipRequest,
+    tx: InviteServerTransaction,
+    source: SipSource,
+    party: Extract<CallParty, { kind: 'device' }>,
+    how: { role: 'callee' | 'transfer_target'; fits: () => boolean; refusal: string; joined: () => void },
+  ): Promise<void> {
     const choice = joiningOffer(invite);
     if (!choice) {
       tx.respond(createResponse(invite, 488, { reason: 'Not Acceptable Here' }));
@@ -1123,19 +1205,32 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     if (session.refuseTooBrief()) return;
     const forks = this.bridging;
     const legRecordId = this.recordId
-      ? await this.ctx.records.addLeg({ callId: this.recordId, accountId: this.accountId, role: 'callee', endpoint: 'sip', deviceId: party.deviceId, sipCallId: invite.callId, remoteUri: invite.get('from') ?? null })
+      ? await this.ctx.records.addLeg({ callId: this.recordId, accountId: this.accountId, role: how.role, endpoint: 'sip', deviceId: party.deviceId, sipCallId: invite.callId, remoteUri: invite.get('from') ?? null })
       : null;
-    const fits = () => !!forks && forks === this.bridging && this.heldFor(party) && tx.canRespond && !!this.bridge && !!forks.legLocal;
-    if (!fits() || !legRecordId) {
-      if (tx.canRespond) session.reject(480, 'No Call Held');
+    const fits = () => !!forks && forks === this.bridging && how.fits() && tx.canRespond && !!this.bridge && !!forks.legLocal;
+    const refuse = async () => {
+      if (tx.canRespond) session.reject(480, how.refusal);
       session.close();
       if (legRecordId) await this.ctx.records.legEnded(legRecordId, tx.canRespond ? 'unavailable' : 'cancelled');
+    };
+    if (!fits() || !legRecordId || this.joiningParty) {
+      await refuse();
       return;
     }
+    // One device at a time: a second one meanwhile is refused (the leg is one).
+    this.joiningParty = true;
     const sdp = new LocalSdp();
-    await this.bridge!.updateLeg('b', { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: choice.remote });
-    // The leg took the held party's direction (recvonly or inactive): the new party is sent to again.
-    await this.bridge!.setDirection('b', 'sendrecv');
+    try {
+      await this.bridge!.updateLeg('b', { codec: legCodec(choice.audio), telephoneEventPayloadType: choice.telephoneEvent?.payloadType ?? null, remote: choice.remote });
+      // The leg took the held party's direction (recvonly or inactive) or a parked call's (inactive): the new party is sent to again.
+      await this.bridge!.setDirection('b', 'sendrecv');
+    } finally {
+      this.joiningParty = false;
+    }
+    if (!fits()) {
+      await refuse();
+      return;
+    }
     // From here to the take over nothing awaits: the call cannot change under us.
     const local = forks!.legLocal!;
     session.accept({ sdp: sdp.build({ address: local.address, port: local.rtpPort, codecs: [choice.audio], telephoneEvent: choice.telephoneEvent, webrtc: null }) });
@@ -1144,10 +1239,112 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     this.agentExtension = party.extensionId;
     if (previous && previous !== party.extensionId) this.emit('callee', previous, null);
     this.emit('callee', party.extensionId, 'on_call');
-    this.emit('hold', 'b', false);
-    this.log.info('held call retrieved', { extensionId: party.extensionId });
+    how.joined();
+    this.log.info('call taken by another device', { extensionId: party.extensionId, as: how.role });
     await this.bridge!.stopPlayback('a').catch(() => undefined);
     await this.ctx.records.legAnswered(legRecordId, choice.audio.name);
+  }
+
+  /** A device is taking leg 'b' (`joinAsParty`, between its checks and its answer). */
+  private joiningParty = false;
+
+  // ---- Park (issue 15 point 4, PK-01; shared with the B2BUA in calls/parking.ts) ---------------
+
+  /**
+   * The connected party parks the caller on the location `number` names, if it names one (its REFER,
+   * or the park code): members only, one call per location (the lot); once taken, nothing is sent to
+   * leg 'b' (the party leaves it) and the caller hears hold music. `fits`: the party is still connected.
+   */
+  private async parkAt(number: string, fits: () => boolean): Promise<ParkOutcome | 'not-a-location'> {
+    const parking = this.ctx.parking;
+    if (!parking || this.parked) return 'not-a-location';
+    const destination = await parking.location(this.accountId, number);
+    if (!destination) return 'not-a-location';
+    // A monitor leaves first (a BYE), the legs back on the bridge where the caller waits.
+    await this.monitoring?.end();
+    return parkOnLocation(parking.lot, this, {
+      accountId: this.accountId,
+      destination,
+      parkerExtensionId: this.agentExtension,
+      stillFits: () => this.is('Answered') && !this.monitoring && !this.parked && fits(),
+      parked: async (location) => {
+        this.parked = { location };
+        this.emit('parked', location);
+        const bridge = this.bridge!;
+        await bridge.setDirection('b', 'inactive');
+        await bridge.play('a', HOLD_MUSIC, { loop: true });
+      },
+    });
+  }
+
+  /**
+   * The park code keyed by the connected party (calls/park-code.ts): the caller is parked there and the
+   * party gets our BYE (it sent no REFER, so no NOTIFY tells its phone to hang up). A code the call cannot
+   * follow (not a location, refused) changes nothing: the two stay connected.
+   */
+  private async parkByCode(location: string): Promise<void> {
+    const forks = this.bridging;
+    if (!forks?.connected) return;
+    const outcome = await this.parkAt(location, () => forks === this.bridging && forks.connected);
+    if (outcome === 'not-a-location' || outcome) {
+      this.log.info('park code not followed', { why: outcome });
+      return;
+    }
+    if (!forks.parkerLeaves(true)) this.leaveParking();
+  }
+
+  /**
+   * A member dialled the location this call is parked on (the engine checked membership with the lot):
+   * the member's device takes leg 'b', the caller stops hearing hold music, the location is free.
+   * Nothing else is taken this way (a pickup is of a call ringing, which an application call is not).
+   */
+  takeIncoming(mode: 'retrieve' | 'pickup', invite: SipRequest, tx: InviteServerTransaction, source: SipSource, party: Extract<CallParty, { kind: 'device' }>): Promise<void> {
+    if (mode !== 'retrieve') {
+      tx.respond(createResponse(invite, 480, { reason: 'Nothing To Pick Up' }));
+      return Promise.resolve();
+    }
+    return this.joinAsParty(invite, tx, source, party, {
+      role: 'transfer_target',
+      fits: () => this.is('Answered') && this.parked !== null && !!this.bridging?.parked,
+      refusal: 'No Call Parked',
+      joined: () => this.leaveParking(),
+    });
+  }
+
+  /**
+   * Nobody retrieved the parked caller in time (the lot's timer): the parked attempt ends and the parker
+   * is rung (`ringParker`), the caller on hold music meanwhile. While it rings the location stays taken.
+   */
+  async recallParked(parkerNumber: string | null): Promise<void> {
+    const parked = this.parked;
+    const forks = this.bridging;
+    if (!parked || !forks?.parked || !this.live) return;
+    this.ctx.parking?.lot.recalling(this);
+    parked.recallTo = parkerNumber;
+    forks.recallParked();
+  }
+
+  /** The recall: the parker's phones ring with "Park 801" as the caller's name; nobody answering, the call ends (as a B2BUA's does). */
+  private async ringParker(): Promise<BridgeOutcome> {
+    const parked = this.parked;
+    const parker = parked?.recallTo && this.ctx.parking ? await this.ctx.parking.parker(this.accountId, parked.recallTo) : null;
+    if (parked && parker && this.live) {
+      await this.bridge!.play('a', HOLD_MUSIC, { loop: true });
+      const outcome = await this.bridgeTo(parker, {}, recallCallerName(parked.location));
+      if (outcome.outcome === 'answered') return outcome;
+    }
+    this.log.debug('park recall not answered; ending the parked call');
+    this.leaveParking();
+    if (this.live) this.byeAndEnd({ result: 'answered', hangupBy: 'callee' });
+    return { outcome: 'answered', endedBy: 'callee' };
+  }
+
+  /** The caller is no longer parked (retrieved, taken back at the recall, or the call ended): the location is free again. */
+  private leaveParking(): void {
+    if (!this.parked) return;
+    this.parked = null;
+    this.ctx.parking?.lot.release(this);
+    this.emit('parked', null);
   }
 
   // ---- Call monitoring (issue 15 point 6, MON-01) --------------------------------

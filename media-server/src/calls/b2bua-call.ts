@@ -1,6 +1,6 @@
 import type { Logger } from '@carillon/config';
 import type { CallResult } from '@carillon/db';
-import type { MonitorMode, ParkRefusal } from '@carillon/domain';
+import type { MonitorMode } from '@carillon/domain';
 import type { BridgeHandle, ContainerHandle, LegCodecName, MediaEvent } from '../media/index.ts';
 import { promptPath } from '../media/index.ts';
 import { createResponse, newCallId, newTag, parseNameAddr, SipRequest, type SipResponse } from '../sip/message/index.ts';
@@ -12,6 +12,8 @@ import { chooseCodec, PLAIN_RTP_CODECS, TELEPHONE_EVENT, WEBRTC_CODECS } from '.
 import type { CallContext, CallParty } from './call-context.ts';
 import type { ParkableCall } from './park-lot.ts';
 import { ParkCodeDetector } from './park-code.ts';
+import { answerInfoDtmf } from './info-dtmf.ts';
+import { parkOnLocation, parkSipfrag, recallCallerName, type ParkDestination, type ParkOutcome } from './parking.ts';
 import { bridgedOrRejected, type BridgedDestination } from '../apps/applications.ts';
 import { reject as rejectDestination, type Destination, type RejectDestination } from '../routing/destination.ts';
 import { LocalSdp } from './local-sdp.ts';
@@ -370,7 +372,7 @@ export class B2buaCall implements ParkableCall {
     } else {
       // A recall from park says so on the parker's display, as desk phones show it ("Park 801"), with the party's number.
       const recallOf = purpose === 'transfer' && this.transfer?.recall ? this.parked?.location : undefined;
-      const fromName = recallOf ? `Park ${recallOf}` : this.caller.kind === 'device' ? this.caller.displayName : this.invite.from()?.displayName ?? null;
+      const fromName = recallOf ? recallCallerName(recallOf) : this.caller.kind === 'device' ? this.caller.displayName : this.invite.from()?.displayName ?? null;
       const fromUser = this.caller.kind === 'device' ? this.caller.extensionNumber : this.invite.from()?.uri.user ?? 'unknown';
       req.add('from', `${fromName ? `"${fromName}" ` : ''}<sip:${fromUser}@${this.ctx.domain}>;tag=${newTag()}`);
       req.add('to', `<sip:${route.kind === 'extension' ? route.extensionNumber : dialed}@${this.ctx.domain}>`);
@@ -872,15 +874,9 @@ export class B2buaCall implements ParkableCall {
     acceptRefer(leg.session, req, tx);
     this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
     const outcome = await this.parkOther(side, leg, destination);
-    if (outcome === 'changed') {
-      if (!this.ended) this.notifyTransfer(leg, 'SIP/2.0 487 Request Terminated', 'terminated;reason=noresource');
-      return;
-    }
-    if (outcome) {
-      this.notifyTransfer(leg, outcome === 'not-a-member' ? 'SIP/2.0 403 Forbidden' : outcome === 'disabled' ? 'SIP/2.0 480 Temporarily Unavailable' : 'SIP/2.0 486 Busy Here', 'terminated;reason=noresource');
-      return;
-    }
-    this.notifyTransfer(leg, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
+    if (outcome === 'changed' && this.ended) return;
+    this.notifyTransfer(leg, parkSipfrag(outcome), 'terminated;reason=noresource');
+    if (outcome) return;
     // The transferor's phone hangs up on the NOTIFY's 200.
     this.retireSide(side, false);
     this.ctx.events.onParked?.(this, destination.slot!);
@@ -916,21 +912,19 @@ export class B2buaCall implements ParkableCall {
    * parked; why not otherwise ('changed': the call ended or changed while the location was taken, which
    * is then given back).
    */
-  private async parkOther(side: 'a' | 'b', leg: AnsweredSide, destination: Extract<Destination, { kind: 'park' }>): Promise<ParkRefusal | 'changed' | null> {
-    const parking = this.ctx.parking!;
+  private async parkOther(side: 'a' | 'b', leg: AnsweredSide, destination: ParkDestination): Promise<ParkOutcome> {
     // A call joined to another (attended transfer) has its other party on the other bridge: not parked, as a full location.
-    const refusal =
-      this.link || !destination.slot || !destination.extensionId
-        ? 'occupied'
-        : await parking.park(this, { accountId: this.accountId, location: destination.slot, parkExtensionId: destination.extensionId, parkerExtensionId: this.sideExtension[side] });
-    if (refusal) return refusal;
-    if (this.ended || (side === 'a' ? this.a : this.b) !== leg || this.transfer) {
-      parking.release(this);
-      return 'changed';
-    }
-    this.parked = { location: destination.slot!, side };
-    await this.bridge!.play(side === 'a' ? 'b' : 'a', HOLD_MUSIC, { loop: true });
-    return null;
+    if (this.link) return 'occupied';
+    return parkOnLocation(this.ctx.parking!, this, {
+      accountId: this.accountId,
+      destination,
+      parkerExtensionId: this.sideExtension[side],
+      stillFits: () => !this.ended && (side === 'a' ? this.a : this.b) === leg && !this.transfer,
+      parked: async (location) => {
+        this.parked = { location, side };
+        await this.bridge!.play(side === 'a' ? 'b' : 'a', HOLD_MUSIC, { loop: true });
+      },
+    });
   }
 
   /** The location this call is parked on, if it is. */
@@ -1307,6 +1301,11 @@ export class B2buaCall implements ParkableCall {
     return this.caller.accountId;
   }
 
+  /** The extension whose phone is on `side` now, if any (presence of a hold). */
+  extensionOn(side: 'a' | 'b'): string | null {
+    return this.sideExtension[side];
+  }
+
   private transferFailed(status: number, reason: string): void {
     const transfer = this.transfer;
     if (!transfer) return;
@@ -1331,14 +1330,11 @@ export class B2buaCall implements ParkableCall {
 
   /** SIP INFO DTMF (application/dtmf-relay or application/dtmf) goes on to the other side as RFC 4733. */
   private infoDtmf(side: 'a' | 'b', req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): void {
-    const type = (req.get('content-type') ?? '').toLowerCase();
-    const body = req.body.toString('utf8');
-    const digit = type.includes('dtmf-relay') ? /Signal\s*=\s*([0-9*#A-Da-d])/.exec(body)?.[1] : type.includes('application/dtmf') ? body.trim()[0] : undefined;
-    tx.respond(createResponse(req, digit || !type.includes('dtmf') ? 200 : 400));
+    const digit = answerInfoDtmf(req, tx);
     if (!digit) return;
     const other = side === 'a' ? 'b' : 'a';
-    this.onDigit(side, digit.toUpperCase());
-    void this.legs?.sendDtmf(other, digit.toUpperCase()).catch(() => undefined);
+    this.onDigit(side, digit);
+    void this.legs?.sendDtmf(other, digit).catch(() => undefined);
   }
 
   private mediaEvent(e: MediaEvent): void {

@@ -26,7 +26,7 @@ export interface CallEvents {
   onTransferred?(call: B2buaCall, side: 'a' | 'b'): void;
   onRecording?(call: B2buaCall, recording: boolean): void;
   /** Parked on a location (its number), and when it left it (retrieved, recalled, or ended). */
-  onParked?(call: B2buaCall, location: string | null): void;
+  onParked?(call: B2buaCall | AppCall, location: string | null): void;
 }
 
 /** What a call needs from the engine around it; kept narrow so a call can be tested on its own. */
@@ -61,5 +61,5 @@ export interface CallContext {
    */
   holdMusic?(accountId: string, extensionId: string): Promise<string | null>;
   /** Park locations (unreleased area 'park'): absent, a transfer to a location is refused as before (480). */
-  parking?: ParkLot<B2buaCall>;
+  parking?: ParkLot<B2buaCall | AppCall>;
 }

@@ -131,7 +131,7 @@ export class CallEngine {
   private readonly routing = new Set<string>();
   private readonly applications: ApplicationTable;
   /** Park locations and directed pickup (unreleased area 'park'); null: both are 480 as before. */
-  readonly parking: ParkLot<B2buaCall> | null;
+  readonly parking: ParkLot<B2buaCall | AppCall> | null;
   /** Call monitoring by code (unreleased area 'monitoring'); false: the codes get 480 'Call Monitoring Not Available'. */
   private readonly monitoring: boolean;
   private readonly appCtx: AppCallContext;
@@ -184,7 +184,7 @@ export class CallEngine {
     this.monitoring = deps.unreleased?.includes('monitoring') ?? false;
     this.parking =
       deps.redis && deps.unreleased?.includes('park')
-        ? new ParkLot<B2buaCall>({ db: deps.db, redis: deps.redis, nodeId: deps.nodeId ?? 'media-server', log: deps.log.child('park'), ...(deps.settings?.parkRecallSeconds ? { recallSeconds: deps.settings.parkRecallSeconds } : {}) })
+        ? new ParkLot<B2buaCall | AppCall>({ db: deps.db, redis: deps.redis, nodeId: deps.nodeId ?? 'media-server', log: deps.log.child('park'), ...(deps.settings?.parkRecallSeconds ? { recallSeconds: deps.settings.parkRecallSeconds } : {}) })
         : null;
     this.ctx = {
       log: deps.log,
@@ -215,7 +215,7 @@ export class CallEngine {
         this.byCallerCallId.delete(call.aCallId);
         for (const id of call.forkCallIds) this.byForkCallId.delete(id);
       },
-      events: deps.events ?? {},
+      events: withHoldPresence(deps.events ?? {}, deps.presence ?? null),
       presence: deps.presence ?? null,
       ...(this.parking ? { parking: this.parking } : {}),
       findDialog: (callId, tag1, tag2) => {
@@ -301,6 +301,22 @@ export class CallEngine {
       registerFork: (callId, call) => this.appForks.set(callId, call),
       trunkAuthorization: (trunk, request, challenge) => this.trunkAuthorization(trunk, request, challenge),
       rooms: this.rooms,
+      ...(this.parking
+        ? {
+            parking: {
+              lot: this.parking,
+              // As the agent (a user of the account) dials it: the account's own extension numbers.
+              location: async (accountId: string, number: string) => {
+                const d = routeExtension(await this.accountConfigs.get(accountId), accountId, number, 'internal');
+                return d.kind === 'park' ? d : null;
+              },
+              parker: async (accountId: string, number: string) => {
+                const d = routeExtension(await this.accountConfigs.get(accountId), accountId, number, 'internal');
+                return d.kind === 'extension' ? d : null;
+              },
+            },
+          }
+        : {}),
       transferTarget: async (accountId, extensionNumber, direction) => {
         const destination = routeExtension(await this.accountConfigs.get(accountId), accountId, extensionNumber, direction);
         const app = transferApplicationFor(this.applications, destination);
@@ -476,6 +492,7 @@ export class CallEngine {
       this.deps.ownership?.claim(req.callId, caller.accountId);
       watchAppCall(call, { records: this.ctx.records, presence: this.deps.presence ?? null, log: this.deps.log });
       call.on('hold', (side, held) => this.ctx.events.onHold?.(call, side, held));
+      call.on('parked', (location) => this.ctx.events.onParked?.(call, location));
       await call.start();
       return;
     }
@@ -673,6 +690,22 @@ export class CallEngine {
       ...this.applicationCalls().map((c) => c.close()),
     ]);
   }
+}
+
+/**
+ * The production listener of holds: a party's hold is its extension's presence (CallPresenceTracker.hold:
+ * the busy lamp shows the call held, RFC 4235 §4.1.6), then whoever else listens (tests).
+ */
+function withHoldPresence(events: CallEvents, presence: CallPresenceTracker | null): CallEvents {
+  if (!presence) return events;
+  return {
+    ...events,
+    onHold: (call, side, held) => {
+      const extensionId = call.extensionOn(side);
+      if (extensionId) presence.hold(call, call.accountId, extensionId, held);
+      events.onHold?.(call, side, held);
+    },
+  };
 }
 
 /** An application call's record: the call and its caller's leg, written as the B2BUA writes them. */

@@ -6,7 +6,8 @@ export type CallPresence = 'ringing' | 'on_call';
 
 /**
  * What the calls of this node do to each extension's presence: how many of
- * its calls ring and how many are up. Calls report per extension; the
+ * its calls ring, how many are up, and how many of those its user holds.
+ * Calls report per extension; the
  * totals go to Redis in one write per burst of changes, with a message on
  * the presence channel for each account touched.
  */
@@ -15,7 +16,9 @@ export class CallPresenceTracker {
   private readonly key: string;
   private readonly log: Logger;
   private readonly byCall = new Map<object, Map<string, CallPresence>>();
-  private readonly totals = new Map<string, CallActivity>();
+  /** The extensions (presence fields) that hold each call they are on: counted only while they are on it. */
+  private readonly heldBy = new Map<object, Set<string>>();
+  private readonly totals = new Map<string, Required<CallActivity>>();
   private readonly dirty = new Set<string>();
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<(accountId: string, extensionId: string) => void>();
@@ -32,6 +35,8 @@ export class CallPresenceTracker {
     let entries = this.byCall.get(call);
     const before = entries?.get(field) ?? null;
     if (before === state) return;
+    // Off the call, or ringing again: whatever hold of it counted goes.
+    if (state !== 'on_call') this.unhold(call, field);
     if (before) this.count(field, before, -1);
     if (state) {
       if (!entries) this.byCall.set(call, (entries = new Map()));
@@ -44,8 +49,38 @@ export class CallPresenceTracker {
     this.schedule(field);
   }
 
+  /**
+   * The extension's user put `call` on hold (re-INVITE sendonly or inactive) or took it off; counted
+   * while the extension is on that call (`set(…, 'on_call')` first). The dialog-event NOTIFY says it
+   * (registrar/park-dialog-events.ts).
+   */
+  hold(call: object, accountId: string, extensionId: string, held: boolean): void {
+    const field = presenceField(accountId, extensionId);
+    if (!held) {
+      if (this.unhold(call, field)) this.schedule(field);
+      return;
+    }
+    if (this.byCall.get(call)?.get(field) !== 'on_call') return;
+    let fields = this.heldBy.get(call);
+    if (fields?.has(field)) return;
+    if (!fields) this.heldBy.set(call, (fields = new Set()));
+    fields.add(field);
+    this.countHeld(field, 1);
+    this.schedule(field);
+  }
+
+  /** Whether the extension held the call (and no longer does). */
+  private unhold(call: object, field: string): boolean {
+    const fields = this.heldBy.get(call);
+    if (!fields?.delete(field)) return false;
+    if (fields.size === 0) this.heldBy.delete(call);
+    this.countHeld(field, -1);
+    return true;
+  }
+
   /** The call ended: nothing of it counts any more. */
   clear(call: object): void {
+    for (const field of this.heldBy.get(call) ?? []) this.unhold(call, field);
     const entries = this.byCall.get(call);
     if (!entries) return;
     this.byCall.delete(call);
@@ -64,16 +99,26 @@ export class CallPresenceTracker {
     await this.redis.pexpire(this.key, ttlMs);
   }
 
-  activity(accountId: string, extensionId: string): CallActivity {
+  activity(accountId: string, extensionId: string): CallActivity & { held: number } {
     const t = this.totals.get(presenceField(accountId, extensionId));
-    return { ringing: t?.ringing ?? 0, onCall: t?.onCall ?? 0 };
+    return { ringing: t?.ringing ?? 0, onCall: t?.onCall ?? 0, held: t?.held ?? 0 };
   }
 
   private count(field: string, state: CallPresence, delta: number): void {
-    const t = this.totals.get(field) ?? { ringing: 0, onCall: 0 };
+    const t = this.totals.get(field) ?? { ringing: 0, onCall: 0, held: 0 };
     if (state === 'ringing') t.ringing += delta;
     else t.onCall += delta;
-    if (t.ringing <= 0 && t.onCall <= 0) this.totals.delete(field);
+    this.keep(field, t);
+  }
+
+  private countHeld(field: string, delta: number): void {
+    const t = this.totals.get(field) ?? { ringing: 0, onCall: 0, held: 0 };
+    t.held += delta;
+    this.keep(field, t);
+  }
+
+  private keep(field: string, t: Required<CallActivity>): void {
+    if (t.ringing <= 0 && t.onCall <= 0 && t.held <= 0) this.totals.delete(field);
     else this.totals.set(field, t);
   }
 
@@ -110,7 +155,7 @@ export class CallPresenceTracker {
       const t = this.totals.get(field);
       // The field starts with the account id (presenceField).
       accounts.add(field.slice(0, field.indexOf(':')));
-      if (t) multi.hset(this.key, field, JSON.stringify({ ringing: t.ringing, onCall: t.onCall }));
+      if (t) multi.hset(this.key, field, JSON.stringify(t.held > 0 ? { ringing: t.ringing, onCall: t.onCall, held: t.held } : { ringing: t.ringing, onCall: t.onCall }));
       else multi.hdel(this.key, field);
     }
     for (const accountId of accounts) multi.publish(PRESENCE_CHANNEL, accountId);

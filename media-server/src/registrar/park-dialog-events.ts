@@ -13,10 +13,17 @@ export interface ParkOccupancy {
 }
 
 /** What this node's calls do to a user's extension (presence/call-presence.ts). */
-export type ExtensionActivity = (accountId: string, extensionId: string) => { ringing: number; onCall: number };
+export type ExtensionActivity = (accountId: string, extensionId: string) => { ringing: number; onCall: number; held?: number };
 
 /** What a busy-lamp key watches: a park location (by number), or a user's extension. */
 export type WatchedResource = { kind: 'park'; location: string } | { kind: 'user'; extensionId: string };
+
+/** The one dialog a lamp shows; `held`: its user holds it. */
+export interface LampDialog {
+  id: string;
+  state: 'early' | 'confirmed';
+  held?: boolean;
+}
 
 /** The entity a subscription's documents name, and their version (RFC 4235 §4.1: counts this subscription's NOTIFYs, from 0). */
 type LampMemo = { entity: string; version: number };
@@ -32,10 +39,11 @@ type LampMemo = { entity: string; version: number };
  */
 export function dialogEventPackage(deps: { db: Db; occupancy: ParkOccupancy; activity?: ExtensionActivity; domain: string }): EventPackage<WatchedResource, LampMemo> {
   /** The one dialog a lamp shows, if any: a parked call (confirmed), or a user's call, talking (confirmed) before ringing (early). */
-  const dialogOf = (accountId: string, r: WatchedResource): { id: string; state: 'early' | 'confirmed' } | null => {
+  const dialogOf = (accountId: string, r: WatchedResource): LampDialog | null => {
     if (r.kind === 'park') return deps.occupancy.isOccupied(accountId, r.location) ? { id: `park-${r.location}`, state: 'confirmed' } : null;
     const a = deps.activity?.(accountId, r.extensionId);
-    if (a && a.onCall > 0) return { id: `ext-${r.extensionId}`, state: 'confirmed' };
+    // Held: the user holds every call it is on (one it talks on keeps the lamp plainly busy).
+    if (a && a.onCall > 0) return { id: `ext-${r.extensionId}`, state: 'confirmed', held: (a.held ?? 0) >= a.onCall };
     if (a && a.ringing > 0) return { id: `ext-${r.extensionId}`, state: 'early' };
     return null;
   };
@@ -68,10 +76,14 @@ export function createDialogEventNotifier(deps: EventNotifierDeps & { db: Db; oc
 /**
  * A full dialog-info document (RFC 4235 §4): one `confirmed` dialog while a
  * call is parked, none when the location is free (§4.1: state "full" lists
- * every dialog of the entity).
+ * every dialog of the entity). RFC 4235 has no "held" state: a held call is
+ * `confirmed` with the local target's `+sip.rendering="no"` (§4.1.6, the
+ * RFC 3840 feature parameter: the user's phone renders no media), which is
+ * how desk phones' busy lamps tell a held call (slow blink) from a talking one.
  */
-export function dialogInfo(entity: string, version: number, dialog: { id: string; state: 'early' | 'confirmed' } | null): string {
+export function dialogInfo(entity: string, version: number, dialog: LampDialog | null): string {
   const head = `<?xml version="1.0"?>\n<dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" version="${version}" state="full" entity="${entity}">\n`;
-  const body = dialog ? `  <dialog id="${dialog.id}" direction="recipient">\n    <state>${dialog.state}</state>\n  </dialog>\n` : '';
+  const local = dialog?.held ? `    <local>\n      <target uri="${entity}">\n        <param pname="+sip.rendering" pvalue="no"/>\n      </target>\n    </local>\n` : '';
+  const body = dialog ? `  <dialog id="${dialog.id}" direction="recipient">\n    <state>${dialog.state}</state>\n${local}  </dialog>\n` : '';
   return `${head}${body}</dialog-info>\n`;
 }

@@ -88,12 +88,14 @@ export class FakeCallHandle implements CallHandle {
     this.verb('record', options);
     return Promise.resolve({ path: '/recordings/1.wav', ...this.recording });
   }
+  /** The party that answers a bridgeTo leaves while the call goes on (it parked the caller): `onLeft` is called. */
+  answeringPartyLeaves = false;
   /** What successive bridgeTo() calls return, before bridgeOutcome (a ring plan's steps). */
   bridgeOutcomes: BridgeOutcome[] = [];
   bridgeTo(target: unknown, options?: BridgeOptions): Promise<BridgeOutcome> {
     const outcome = this.bridgeOutcomes.shift() ?? this.bridgeOutcome;
     if (!outcome) return Promise.reject(new UnsupportedVerbError('bridgeTo', 'fake'));
-    const { onAnswered, ...logged } = options ?? {};
+    const { onAnswered, onLeft, ...logged } = options ?? {};
     try {
       this.verb('bridgeTo', { target, ...logged });
     } catch (err) {
@@ -102,6 +104,7 @@ export class FakeCallHandle implements CallHandle {
     // The first extension rung answers (several ring at once for a queue's Simultaneous offer).
     const first = (Array.isArray(target) ? target[0] : target) as { extensionId?: string } | undefined;
     if (outcome.outcome === 'answered' && first?.extensionId) onAnswered?.(first.extensionId);
+    if (outcome.outcome === 'answered' && first?.extensionId && this.answeringPartyLeaves) onLeft?.(first.extensionId);
     return Promise.resolve(outcome);
   }
   joinRoom(_room: RoomRef, _role: RoomRole, _options?: JoinRoomOptions): Promise<RoomExit> {

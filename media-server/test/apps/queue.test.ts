@@ -165,6 +165,16 @@ describe('the queue application', () => {
     expect(state.log).toEqual(['claim m1', 'rotor m1', 'leave', 'busy m1', 'handle time recorded', 'release m1 30000']);
     expect(state.entries).toEqual([]);
   });
+
+  it('a member that parks the caller is released (its wrap-up) when it leaves, not when the parked call ends, and only once', async () => {
+    const call = new FakeCallHandle({ dialed: '600' });
+    call.bridgeOutcome = { outcome: 'answered', endedBy: 'callee' };
+    call.answeringPartyLeaves = true;
+    const state = new MemoryQueueState();
+    const members = [{ extensionId: 'm1', number: '201', position: 0, accepting: true }];
+    await queueApp({ directory: directory({ distribution: 'rotating', wrapUpSeconds: 30 }, members), state, mailboxes: new MemoryMailboxes() })(call, destination);
+    expect(state.log).toEqual(['claim m1', 'rotor m1', 'leave', 'busy m1', 'release m1 30000', 'handle time recorded']);
+  });
 });
 
 describe('what a waiting caller is told', () => {

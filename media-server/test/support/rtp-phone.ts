@@ -138,6 +138,14 @@ export class RtpPhone {
     return pcm.length ? Math.sqrt(blockEnergy(pcm) / pcm.length) : 0;
   }
 
+  /**
+   * A new dialog on the same socket (a SIPp scenario's second call, e.g. a park recall): the phone sends
+   * where that dialog's media comes from, as a real one sends where the new SDP says.
+   */
+  newDialog(): void {
+    this.remote = null;
+  }
+
   close(): void {
     clearInterval(this.timer);
     this.socket.close();

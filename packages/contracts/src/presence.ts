@@ -15,4 +15,6 @@ export const presenceField = (accountId: string, extensionId: string): string =>
 export interface CallActivity {
   ringing: number;
   onCall: number;
+  /** Of the calls up, how many the extension's user holds (absent: none). */
+  held?: number;
 }

@@ -228,6 +228,12 @@ class QueueCaller {
           busyRefresh = setInterval(() => void state.markBusy(this.accountId, extensionId, this.entryId).catch(() => undefined), BUSY_REFRESH_MS);
           for (const id of claimed) if (id !== extensionId) void release(id, 0).catch(() => undefined);
         },
+        // The member parked the caller: it is free (after its wrap-up) while the call waits on the location.
+        onLeft: (extensionId) => {
+          if (busyRefresh) clearInterval(busyRefresh);
+          busyRefresh = null;
+          void release(extensionId, settings.wrapUpSeconds * 1000).catch(() => undefined);
+        },
       });
       if (outcome.outcome !== 'answered') return outcome.outcome === 'no-answer' ? 'no-answer' : 'refused';
       // How long the queue's calls last once answered: the expected wait told to the next callers.

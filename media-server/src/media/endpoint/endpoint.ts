@@ -371,7 +371,7 @@ export class Endpoint {
     }
     const now = performance.now();
     const fromRemote = this.rtpRemote.isFrom(rinfo);
-    if (!fromRemote && !this.rtpRemote.mayLatch(now)) {
+    if (!fromRemote && !this.rtpRemote.mayLatch(rinfo, now)) {
       this.dropped++;
       return;
     }
@@ -460,7 +460,7 @@ export class Endpoint {
     const now = performance.now();
     const remote = muxed ? this.rtpRemote : this.rtcpRemote;
     const fromRemote = remote.isFrom(rinfo);
-    if (!fromRemote && !remote.mayLatch(now)) {
+    if (!fromRemote && !remote.mayLatch(rinfo, now)) {
       this.dropped++;
       return;
     }

@@ -5,6 +5,12 @@
  * latched, packets from any other source are refused until the latched one
  * has been silent for a while, so a stranger cannot take a call's media over
  * while it flows, yet a phone whose NAT binding changed is followed.
+ *
+ * When SDP names another peer (a new dialog takes the leg: a shared-line
+ * phone picking up a held call, a transfer target, a member retrieving a
+ * parked call), the source latched until then is retired: the latch follows
+ * the new dialog only, and a previous phone that keeps sending (its BYE not
+ * yet seen, a socket left open) cannot take the media back.
  */
 import type { RemoteInfo } from 'node:dgram';
 
@@ -14,6 +20,11 @@ export class LatchedEndpoint {
   latched = false;
   private lastSeenMs = 0;
   private fixed = false;
+  /** The peer SDP named last (what `expect` was given), to tell a new peer from the same one renegotiating. */
+  private sdpAddress: string | null = null;
+  private sdpPort = 0;
+  /** `address port` of the source latched before SDP named another peer: never latched again. */
+  private retired: string | null = null;
   private readonly relatchAfterMs: number;
 
   constructor(relatchAfterMs: number) {
@@ -22,6 +33,11 @@ export class LatchedEndpoint {
 
   /** The address from SDP: used until packets arrive, and latching starts over. */
   expect(address: string | null, port: number): void {
+    const anotherPeer = address !== this.sdpAddress || port !== this.sdpPort;
+    // A re-offer of the same peer (hold, resume) keeps whatever it latched eligible: it is still that peer.
+    if (anotherPeer && this.latched && !this.fixed && (this.address !== address || this.port !== port)) this.retired = `${this.address} ${this.port}`;
+    this.sdpAddress = address;
+    this.sdpPort = port;
     this.address = address;
     this.port = port;
     this.latched = false;
@@ -30,6 +46,8 @@ export class LatchedEndpoint {
 
   /** A known peer that no other source may replace. */
   fix(address: string, port: number): void {
+    this.sdpAddress = address;
+    this.sdpPort = port;
     this.address = address;
     this.port = port;
     this.latched = true;
@@ -47,9 +65,10 @@ export class LatchedEndpoint {
     return this.latched && rinfo.port === this.port && rinfo.address === this.address;
   }
 
-  /** Whether a packet from another source may take the latch: none yet, or the current one fell silent. */
-  mayLatch(nowMs: number): boolean {
-    return !this.fixed && (!this.latched || nowMs - this.lastSeenMs >= this.relatchAfterMs);
+  /** Whether a packet from `rinfo`, not the latched source, may take the latch: none yet, or the current one fell silent; never a retired peer. */
+  mayLatch(rinfo: RemoteInfo, nowMs: number): boolean {
+    if (this.fixed || (this.latched && nowMs - this.lastSeenMs < this.relatchAfterMs)) return false;
+    return this.retired === null || this.retired !== `${rinfo.address} ${rinfo.port}`;
   }
 
   latch(rinfo: RemoteInfo, nowMs: number): void {
