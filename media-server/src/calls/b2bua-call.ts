@@ -14,6 +14,7 @@ import type { ParkableCall } from './park-lot.ts';
 import { ParkCodeDetector } from './park-code.ts';
 import { bridgedOrRejected, type BridgedDestination } from '../apps/applications.ts';
 import { reject as rejectDestination, type Destination, type RejectDestination } from '../routing/destination.ts';
+import { CallState, type CallMoves } from './call-state.ts';
 import { LocalSdp } from './local-sdp.ts';
 import { answerReoffer, HOLD_MUSIC } from './reoffer.ts';
 import { acceptRefer, notifyRefer } from './refer.ts';
@@ -36,12 +37,12 @@ import { answerSetup, isWebRtcMedia, newLocalWebRtc, readPeerWebRtc, webRtcLegSp
  *      \__________\_______________/
  *              (failed, cancelled)
  *
- * Ended is terminal: `transition()` is the only writer of the state and
- * refuses any other move (SIP.js `Session.stateTransition` does the same).
+ * Ended is terminal: `transition()` (calls/call-state.ts) is the only writer
+ * of the state and refuses any other move.
  */
-export type CallState = 'Routing' | 'Ringing' | 'Answered' | 'Ended';
+export type B2buaCallState = 'Routing' | 'Ringing' | 'Answered' | 'Ended';
 
-const LEGAL_MOVES: Record<CallState, readonly CallState[]> = {
+const B2BUA_MOVES: CallMoves<B2buaCallState> = {
   Routing: ['Ringing', 'Ended'],
   Ringing: ['Answered', 'Ended'],
   Answered: ['Ended'],
@@ -53,13 +54,6 @@ export class CallEndedError extends Error {
   constructor() {
     super('the call has ended');
     this.name = 'CallEndedError';
-  }
-}
-
-export class IllegalCallTransition extends Error {
-  constructor(from: CallState, to: CallState) {
-    super(`a call cannot move from ${from} to ${to}`);
-    this.name = 'IllegalCallTransition';
   }
 }
 
@@ -102,7 +96,7 @@ type Route = BridgedDestination | RejectDestination;
 export class B2buaCall implements ParkableCall {
   readonly aCallId: string;
   readonly bCallId = newCallId('carillon');
-  #state: CallState = 'Routing';
+  readonly #state = new CallState<B2buaCallState>('Routing', B2BUA_MOVES, 'Ended');
   /** The start in progress: finish() waits for it to stop before releasing what it acquired. */
   private startup: Promise<void> = Promise.resolve();
   private readonly ctx: CallContext;
@@ -211,18 +205,17 @@ export class B2buaCall implements ParkableCall {
     this.recording = new OnDemandRecording({ call: this.recordedCall(), records: ctx.records, recordingsDir: ctx.recordingsDir, log: this.log });
   }
 
-  get state(): CallState {
-    return this.#state;
+  get state(): B2buaCallState {
+    return this.#state.current;
   }
 
   private get ended(): boolean {
-    return this.#state === 'Ended';
+    return this.#state.closed;
   }
 
-  /** The one writer of the state; throws on a move the diagram above does not draw. */
-  private transition(to: CallState): void {
-    if (!LEGAL_MOVES[this.#state].includes(to)) throw new IllegalCallTransition(this.#state, to);
-    this.#state = to;
+  /** The one writer of the state; throws IllegalCallTransition on a move the diagram above does not draw. */
+  private transition(to: B2buaCallState): void {
+    this.#state.transition(to);
   }
 
   /**
