@@ -16,6 +16,7 @@ import { bridgedOrRejected, type BridgedDestination } from '../apps/applications
 import { reject as rejectDestination, type Destination, type RejectDestination } from '../routing/destination.ts';
 import { CallState, type CallMoves } from './call-state.ts';
 import { LocalSdp } from './local-sdp.ts';
+import { SipLeg } from './sip-leg.ts';
 import { answerReoffer, HOLD_MUSIC } from './reoffer.ts';
 import { acceptRefer, notifyRefer } from './refer.ts';
 import { joiningOffer, uasSession } from './uas-session.ts';
@@ -74,19 +75,6 @@ interface Fork {
   webrtc: LocalWebRtc | null;
 }
 
-interface AnsweredSide {
-  legId: 'a' | 'b';
-  /** The party's INVITE session (its dialog, where its requests go, its 2xx and ACKs, its re-INVITEs). */
-  session: InviteSession;
-  codec: Codec;
-  telephoneEvent: Codec | null;
-  sdp: LocalSdp;
-  onHold: boolean;
-  legRecordId: string | null;
-  /** Our side of a browser's leg (its DTLS role settled), and the browser's last parameters. */
-  webrtc: { local: LocalWebRtc; peer: PeerWebRtc } | null;
-}
-
 const CODEC_NAMES = new Set<LegCodecName>(['PCMU', 'PCMA', 'OPUS']);
 const legCodec = (c: Codec) => ({ name: c.name.toUpperCase() as LegCodecName, payloadType: c.payloadType });
 
@@ -124,8 +112,8 @@ export class B2buaCall implements ParkableCall {
   private route: Route | null = null;
   private callRecordId: string | null = null;
   private aLegRecordId: string | null = null;
-  private a: AnsweredSide | null = null;
-  private b: AnsweredSide | null = null;
+  private a: SipLeg | null = null;
+  private b: SipLeg | null = null;
   private noAnswerTimer: NodeJS.Timeout | null = null;
   private ringingSent = false;
   /**
@@ -136,7 +124,7 @@ export class B2buaCall implements ParkableCall {
   private transfer: {
     side: 'a' | 'b';
     /** Null for the recall of a parked call: nobody is replaced, the parked side is empty. */
-    transferor: AnsweredSide | null;
+    transferor: SipLeg | null;
     byeTimer: NodeJS.Timeout | null;
     targetNumber: string;
     byCommand: boolean;
@@ -157,8 +145,8 @@ export class B2buaCall implements ParkableCall {
   private readonly recording: OnDemandRecording;
   /** `*8` + a location + `#` typed during the call: park the other party there. */
   private readonly parkCodes = new ParkCodeDetector();
-  /** A transferor's session after its place was taken, kept to answer its BYE. */
-  private retired: InviteSession[] = [];
+  /** A transferor's leg after its place was taken, kept to answer its BYE. */
+  private retired: SipLeg[] = [];
   /**
    * After an attended transfer, one side of this call is joined to a side of
    * another call: the two bridges are joined by a media pipe, so
@@ -480,14 +468,14 @@ export class B2buaCall implements ParkableCall {
     if (this.sideExtension.b) this.setPresence('b', this.sideExtension.b, 'on_call');
     this.clearNoAnswer();
     for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
-    this.b = this.attach({ legId: 'b', session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: this.bSdp, onHold: false, legRecordId: fork.legRecordId, webrtc: choice.webrtc });
+    this.b = this.attach(new SipLeg({ legId: 'b', session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: this.bSdp, legRecordId: fork.legRecordId, webrtc: choice.webrtc }));
     // The callee hung up while its answer was applied (a BYE right after its ACK): the caller is answered all the
     // same, and hung up below, our BYE waiting for the caller's ACK (RFC 3261 §15, held by its session).
     const calleeLeft = session.closed;
 
     // Answer the caller: its session retransmits the 200 until the ACK, and ends the call if none comes.
     this.aSession.accept({ sdp: this.answerToCaller() });
-    if (this.aSession.dialog && this.aSession.target) this.a = this.attach({ legId: 'a', session: this.aSession, codec: this.aCodec, telephoneEvent: this.aTelephoneEvent, sdp: this.aSdp, onHold: false, legRecordId: this.aLegRecordId, webrtc: this.aWebRtc });
+    if (this.aSession.dialog && this.aSession.target) this.a = this.attach(new SipLeg({ legId: 'a', session: this.aSession, codec: this.aCodec, telephoneEvent: this.aTelephoneEvent, sdp: this.aSdp, legRecordId: this.aLegRecordId, webrtc: this.aWebRtc }));
     const answeredLegs = [
       ...(fork.legRecordId ? [{ id: fork.legRecordId, codec: choice.audio.name }] : []),
       ...(this.aLegRecordId ? [{ id: this.aLegRecordId, codec: this.aCodec.name }] : []),
@@ -502,7 +490,7 @@ export class B2buaCall implements ParkableCall {
     legId: 'a' | 'b',
     res: SipResponse,
     fork: Fork,
-  ): Promise<{ audio: Codec; telephoneEvent: Codec | null; webrtc: AnsweredSide['webrtc'] } | null> {
+  ): Promise<{ audio: Codec; telephoneEvent: Codec | null; webrtc: SipLeg['webrtc'] } | null> {
     const answer = readForkAnswer(res, fork.webrtc);
     if (!answer) return null;
     await this.bridge!.updateLeg(legId, answer.leg);
@@ -547,7 +535,7 @@ export class B2buaCall implements ParkableCall {
    * in-dialog requests, come here. A session that no longer holds a side of
    * the call (a transferor's, replaced) is not listened to.
    */
-  private attach(leg: AnsweredSide): AnsweredSide {
+  private attach(leg: SipLeg): SipLeg {
     const session = leg.session;
     const current = () => (this.a === leg ? 'a' : this.b === leg ? 'b' : null);
     session.on('terminated', (t: SessionTermination) => {
@@ -624,20 +612,20 @@ export class B2buaCall implements ParkableCall {
 
   /** Which side a dialog's Call-ID belongs to now (a transfer can move a Call-ID to the other side). */
   sideOf(callId: string): 'a' | 'b' | null {
-    if (this.a?.session.dialog?.state.callId === callId) return 'a';
-    if (this.b?.session.dialog?.state.callId === callId) return 'b';
+    if (this.a?.callId === callId) return 'a';
+    if (this.b?.callId === callId) return 'b';
     if (!this.a && callId === this.aCallId) return 'a';
     return null;
   }
 
   /** A request inside one of our dialogs, from whichever party it belongs to. */
   async inDialog(req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
-    const retired = this.retired.find((s) => s.dialog?.state.callId === req.callId);
+    const retired = this.retired.find((l) => l.callId === req.callId);
     if (retired) {
       // The transferor leaving after the transfer: its dialog is no longer bridged to anything.
       tx.respond(createResponse(req, req.method === 'BYE' || req.method === 'NOTIFY' ? 200 : 481));
       if (req.method === 'BYE') {
-        this.retired = this.retired.filter((s) => s !== retired);
+        this.retired = this.retired.filter((l) => l !== retired);
         retired.close();
       }
       return;
@@ -661,13 +649,13 @@ export class B2buaCall implements ParkableCall {
       tx.respond(createResponse(req, 481));
       return;
     }
-    this.followConnection(leg, tx.source);
+    leg.followConnection(tx.source);
     // The session answers BYE, orders CSeqs, and hands re-INVITEs and UPDATEs to reoffer() and the rest to otherRequest().
     leg.session.receiveRequest(req, tx);
   }
 
   /** An in-dialog request that is not the session's own business (INFO, OPTIONS, REFER, NOTIFY…). */
-  private async otherRequest(side: 'a' | 'b', leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
+  private async otherRequest(side: 'a' | 'b', leg: SipLeg, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
     switch (req.method) {
       case 'INFO':
         this.infoDtmf(side, req, tx);
@@ -686,21 +674,8 @@ export class B2buaCall implements ParkableCall {
     }
   }
 
-  /**
-   * A party over a stream (a browser's WebSocket) that reconnected sends its
-   * next request on the new connection; requests to it must follow, or the
-   * call would be stuck on the dead one (RFC 5626's flow idea, per dialog).
-   */
-  private followConnection(leg: AnsweredSide, source: SipSource): void {
-    const current = leg.session.target;
-    const dialog = leg.session.dialog;
-    if (source.connectionId === undefined || !current || !dialog || !('connectionId' in current) || current.connectionId === source.connectionId) return;
-    const target = reachTarget(dialog.state.remoteTarget, { transport: source.transport, address: source.remoteAddress, port: source.remotePort, connectionId: source.connectionId });
-    if (target) leg.session.retarget(target);
-  }
-
   /** A re-INVITE or UPDATE: hold, resume, or a new address (calls/reoffer.ts); the other party hears hold music while this one holds. */
-  private async reoffer(leg: AnsweredSide, incoming: IncomingOffer): Promise<void> {
+  private async reoffer(leg: SipLeg, incoming: IncomingOffer): Promise<void> {
     if (!incoming.sdp) {
       incoming.accept();
       return;
@@ -727,7 +702,7 @@ export class B2buaCall implements ParkableCall {
    * until the target answers, then talks to it on the same media port, so
    * its own session never changes. Progress goes back as NOTIFY sipfrag.
    */
-  private async refer(side: 'a' | 'b', leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
+  private async refer(side: 'a' | 'b', leg: SipLeg, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
     // A transfer or a park moves the call's media elsewhere: the monitor leaves first (a BYE), the parties back on their bridge.
     await this.endMonitoring();
     const referTo = parseNameAddr(req.get('refer-to') ?? '');
@@ -819,7 +794,7 @@ export class B2buaCall implements ParkableCall {
     fork.status = 'answered';
     for (const other of this.forks) if (other !== fork && other.purpose === 'transfer' && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
     await this.bridge!.stopPlayback(side === 'a' ? 'b' : 'a');
-    const replaced: AnsweredSide = { legId: side, session: fork.session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: side === 'a' ? this.aSdp : this.bSdp, onHold: false, legRecordId: fork.legRecordId, webrtc: choice.webrtc };
+    const replaced = new SipLeg({ legId: side, session: fork.session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: side === 'a' ? this.aSdp : this.bSdp, legRecordId: fork.legRecordId, webrtc: choice.webrtc });
     if (side === 'a') this.a = replaced;
     else this.b = replaced;
     this.attach(replaced);
@@ -840,12 +815,12 @@ export class B2buaCall implements ParkableCall {
     }
     if (transfer.byCommand || !transferor) {
       // Nobody asked by REFER: the party replaced just leaves.
-      transferor?.session.bye();
+      transferor?.hangUp();
       this.ctx.events.onTransferred?.(this, side);
       return;
     }
     // The transferor is told, then leaves; if it does not hang up by itself, we end its dialog.
-    this.retire(transferor.session);
+    this.retire(transferor);
     this.notifyTransfer(transferor, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
     this.ctx.events.onTransferred?.(this, side);
   }
@@ -861,7 +836,7 @@ export class B2buaCall implements ParkableCall {
    * 486 when the location holds a call already (one call per location), 403
    * for a non-member. A refused park leaves the call as it was.
    */
-  private async parkByRefer(side: 'a' | 'b', leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction, destination: Extract<Destination, { kind: 'park' }>): Promise<void> {
+  private async parkByRefer(side: 'a' | 'b', leg: SipLeg, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction, destination: Extract<Destination, { kind: 'park' }>): Promise<void> {
     acceptRefer(leg.session, req, tx);
     this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
     const outcome = await this.parkOther(side, leg, destination);
@@ -909,7 +884,7 @@ export class B2buaCall implements ParkableCall {
    * parked; why not otherwise ('changed': the call ended or changed while the location was taken, which
    * is then given back).
    */
-  private async parkOther(side: 'a' | 'b', leg: AnsweredSide, destination: Extract<Destination, { kind: 'park' }>): Promise<ParkRefusal | 'changed' | null> {
+  private async parkOther(side: 'a' | 'b', leg: SipLeg, destination: Extract<Destination, { kind: 'park' }>): Promise<ParkRefusal | 'changed' | null> {
     const parking = this.ctx.parking!;
     // A call joined to another (attended transfer) has its other party on the other bridge: not parked, as a full location.
     const refusal =
@@ -1041,7 +1016,7 @@ export class B2buaCall implements ParkableCall {
     }
     const local = side === 'a' ? this.aLocal! : this.bLocal!;
     session.accept({ sdp: sdp.build({ address: local.address, port: local.rtpPort, codecs: [choice.audio], telephoneEvent: choice.telephoneEvent, webrtc: null }) });
-    const taken = this.attach({ legId: side, session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp, onHold: false, legRecordId, webrtc: null });
+    const taken = this.attach(new SipLeg({ legId: side, session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp, legRecordId, webrtc: null }));
     if (side === 'a') this.a = taken;
     else this.b = taken;
     if (this.ended) return;
@@ -1052,7 +1027,7 @@ export class B2buaCall implements ParkableCall {
       if (rung && rung !== party.extensionId) this.ctx.presence?.set(this, this.accountId, rung, null);
       this.setPresence('b', party.extensionId, 'on_call');
       this.aSession.accept({ sdp: this.answerToCaller() });
-      if (this.aSession.dialog && this.aSession.target) this.a = this.attach({ legId: 'a', session: this.aSession, codec: this.aCodec, telephoneEvent: this.aTelephoneEvent, sdp: this.aSdp, onHold: false, legRecordId: this.aLegRecordId, webrtc: this.aWebRtc });
+      if (this.aSession.dialog && this.aSession.target) this.a = this.attach(new SipLeg({ legId: 'a', session: this.aSession, codec: this.aCodec, telephoneEvent: this.aTelephoneEvent, sdp: this.aSdp, legRecordId: this.aLegRecordId, webrtc: this.aWebRtc }));
       const answeredLegs = [...(legRecordId ? [{ id: legRecordId, codec: choice.audio.name }] : []), ...(this.aLegRecordId ? [{ id: this.aLegRecordId, codec: this.aCodec.name }] : [])];
       await this.ctx.records.answered(this.callRecordId!, answeredLegs);
       this.ctx.events.onAnswered?.(this);
@@ -1134,7 +1109,7 @@ export class B2buaCall implements ParkableCall {
       const legRecordId = monitor.legRecordId;
       monitor.legRecordId = null;
       if (side === 'a') this.aLegRecordId = legRecordId;
-      const taken = this.attach({ legId: side, session: monitor.session, codec: monitor.codec, telephoneEvent: monitor.telephoneEvent, sdp: monitor.sdp, onHold: false, legRecordId, webrtc: null });
+      const taken = this.attach(new SipLeg({ legId: side, session: monitor.session, codec: monitor.codec, telephoneEvent: monitor.telephoneEvent, sdp: monitor.sdp, legRecordId, webrtc: null }));
       if (side === 'a') this.a = taken;
       else this.b = taken;
       this.setPresence(side, monitor.party.extensionId, 'on_call');
@@ -1155,7 +1130,7 @@ export class B2buaCall implements ParkableCall {
    * replacing both of its dialogs (Refer-To with Replaces, RFC 3891). Both
    * correspondents keep their sessions: the two bridges are linked instead.
    */
-  private async attendedTransfer(side: 'a' | 'b', leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction, replaces: ReplacesTarget): Promise<void> {
+  private async attendedTransfer(side: 'a' | 'b', leg: SipLeg, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction, replaces: ReplacesTarget): Promise<void> {
     const found = this.ctx.findDialog(replaces.callId, replaces.toTag, replaces.fromTag);
     const refuse = (status: number, reason: string) => tx.respond(createResponse(req, status, { reason, toTag: leg.session.dialog!.state.localTag }));
     if (!found || found.call === this || found.call.state !== 'Answered' || found.call.link) return refuse(481, 'Replaced Dialog Does Not Exist');
@@ -1266,21 +1241,18 @@ export class B2buaCall implements ParkableCall {
     this.sideExtension[side] = null;
     if (leg.legRecordId) void this.ctx.records.legEnded(leg.legRecordId, 'transferred').catch(() => undefined);
     if (sendBye) {
-      leg.session.bye();
+      leg.hangUp();
       return;
     }
-    this.retire(leg.session);
+    this.retire(leg);
   }
 
-  /** A transferor's session, kept to answer its BYE; if it does not hang up within 5 s, we end it. */
-  private retire(session: InviteSession): void {
-    this.retired.push(session);
-    setTimeout(() => {
-      if (this.retired.includes(session)) {
-        this.retired = this.retired.filter((s) => s !== session);
-        session.bye();
-      }
-    }, 5000).unref();
+  /** A transferor's leg, kept to answer its BYE; if it does not hang up within 5 s, we end it. */
+  private retire(leg: SipLeg): void {
+    this.retired.push(leg);
+    leg.retire(5000, () => {
+      this.retired = this.retired.filter((l) => l !== leg);
+    });
   }
 
   private setPresence(side: 'a' | 'b', extensionId: string, state: 'ringing' | 'on_call'): void {
@@ -1292,7 +1264,7 @@ export class B2buaCall implements ParkableCall {
 
   /** Which side of this call holds the dialog with these tags (in either order). */
   sideWithDialog(callId: string, tag1: string, tag2: string): 'a' | 'b' | null {
-    for (const leg of [this.a, this.b]) if (leg?.session.matches(callId, tag1, tag2)) return leg.legId;
+    for (const leg of [this.a, this.b]) if (leg?.matches(callId, tag1, tag2)) return leg.legId;
     return null;
   }
 
@@ -1318,7 +1290,7 @@ export class B2buaCall implements ParkableCall {
     if (!transfer.byCommand && transfer.transferor) this.notifyTransfer(transfer.transferor, `SIP/2.0 ${status} ${reason}`, 'terminated;reason=noresource');
   }
 
-  private notifyTransfer(to: AnsweredSide, sipfrag: string, subscriptionState: string): void {
+  private notifyTransfer(to: SipLeg, sipfrag: string, subscriptionState: string): void {
     notifyRefer(to.session, sipfrag, subscriptionState);
   }
 
@@ -1353,7 +1325,7 @@ export class B2buaCall implements ParkableCall {
     const from = silent[0];
     if (!from) return;
     this.log.warn('no media from the call\'s phones: ending the call', { legs: silent, silentMs: e.silentMs });
-    for (const side of silent) (side === 'a' ? this.a : this.b)?.session.bye();
+    for (const side of silent) (side === 'a' ? this.a : this.b)?.hangUp();
     this.hangup(from, 'failed', 'media-timeout');
   }
 
@@ -1396,7 +1368,7 @@ export class B2buaCall implements ParkableCall {
     const by = hangupBy ?? this.partyRole(from);
     const otherSide = from === 'a' ? 'b' : 'a';
     const other = from === 'a' ? this.b : this.a;
-    if (other) other.session.bye();
+    if (other) other.hangUp();
     const link = this.link;
     if (link && link.side === otherSide) {
       // The other party is in the call we were joined to: it is hung up there.
@@ -1422,7 +1394,7 @@ export class B2buaCall implements ParkableCall {
     const link = this.link;
     for (const side of ['a', 'b'] as const) {
       const leg = side === 'a' ? this.a : this.b;
-      if (leg) leg.session.bye();
+      if (leg) leg.hangUp();
       else if (link?.side === side) {
         this.link = null;
         link.call.link = null;
@@ -1462,8 +1434,8 @@ export class B2buaCall implements ParkableCall {
     this.parked = null;
     this.ctx.parking?.release(this);
     // Whatever ended the call, no session of it keeps a timer running (2xx retransmission, refresh, expiry).
-    if (this.a) this.a.session.close();
-    if (this.b) this.b.session.close();
+    if (this.a) this.a.close();
+    if (this.b) this.b.close();
     if (!this.a) this.aSession.close();
     for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancelFork(f);
     // Either party hung up: the monitor gets its BYE too (its room is closed below, with the legs in it if they are there).
