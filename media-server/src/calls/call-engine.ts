@@ -13,7 +13,7 @@ import { createResponse, type SipRequest, type SipResponse } from '../sip/messag
 import { ackRoutes, type SessionSettings } from '../sip/session/index.ts';
 import { acceptCancel, type InviteServerTransaction, type NonInviteServerTransaction, type TransactionLayer } from '../sip/transaction/index.ts';
 import type { SipSource, SipTransportProtocol } from '../sip/transport/index.ts';
-import { B2buaCall, CallEndedError } from './b2bua-call.ts';
+import { B2buaCall, CallEndedError } from './b2bua/b2bua-call.ts';
 import { CallRegistry, type CallOwnership } from './call-registry.ts';
 import type { CallContext, CallEvents, CallParty } from './call-context.ts';
 import { CallRecords, type EndedCall } from './call-records.ts';

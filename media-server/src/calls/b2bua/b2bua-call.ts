@@ -1,32 +1,33 @@
 import type { Logger } from '@carillon/config';
 import type { CallResult } from '@carillon/db';
 import type { MonitorMode, ParkRefusal } from '@carillon/domain';
-import type { BridgeHandle, ContainerHandle, LegCodecName, MediaEvent } from '../media/index.ts';
-import { promptPath } from '../media/index.ts';
-import { createResponse, newCallId, newTag, parseNameAddr, SipRequest, type SipResponse } from '../sip/message/index.ts';
-import { InviteSession, type IncomingOffer, type SessionTermination } from '../sip/session/index.ts';
-import type { InviteServerTransaction, NonInviteServerTransaction } from '../sip/transaction/index.ts';
-import type { SipSource, SipTarget } from '../sip/transport/index.ts';
-import { mediaAddress, parseSdp, type Codec } from '../sdp/session-description.ts';
-import { chooseCodec, PLAIN_RTP_CODECS, TELEPHONE_EVENT, WEBRTC_CODECS } from '../sdp/negotiate-codecs.ts';
-import type { CallContext, CallParty } from './call-context.ts';
-import type { ParkableCall } from './park-lot.ts';
-import { ParkCodeDetector } from './park-code.ts';
-import { bridgedOrRejected, type BridgedDestination } from '../apps/applications.ts';
-import { reject as rejectDestination, type Destination, type RejectDestination } from '../routing/destination.ts';
-import { CallState, type CallMoves } from './call-state.ts';
-import { LocalSdp } from './local-sdp.ts';
-import { SipLeg } from './sip-leg.ts';
-import { answerReoffer, HOLD_MUSIC } from './reoffer.ts';
-import { acceptRefer, notifyRefer } from './refer.ts';
-import { joiningOffer, uasSession } from './uas-session.ts';
-import { forkOffer, readForkAnswer } from './fork-media.ts';
-import { reachTarget } from './binding-target.ts';
-import { OnDemandRecording, type RecordedCall } from '../apps/recording/on-demand-recording.ts';
-import { CallMonitor, type MonitoredCall } from './call-monitor.ts';
-import { replacesFromUriHeaders, type ReplacesTarget } from './replaces.ts';
-import { pstnHeaders, trunkRequestUri, trunkSipTarget } from './pstn-callee.ts';
-import { answerSetup, isWebRtcMedia, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
+import type { BridgeHandle, ContainerHandle, LegCodecName, MediaEvent } from '../../media/index.ts';
+import { promptPath } from '../../media/index.ts';
+import { createResponse, newCallId, newTag, parseNameAddr, SipRequest, type SipResponse } from '../../sip/message/index.ts';
+import { InviteSession, type IncomingOffer, type SessionTermination } from '../../sip/session/index.ts';
+import type { InviteServerTransaction, NonInviteServerTransaction } from '../../sip/transaction/index.ts';
+import type { SipSource, SipTarget } from '../../sip/transport/index.ts';
+import { mediaAddress, parseSdp, type Codec } from '../../sdp/session-description.ts';
+import { chooseCodec, PLAIN_RTP_CODECS, TELEPHONE_EVENT, WEBRTC_CODECS } from '../../sdp/negotiate-codecs.ts';
+import type { CallContext, CallParty } from '../call-context.ts';
+import type { ParkableCall } from '../park-lot.ts';
+import { ParkCodeDetector } from '../park-code.ts';
+import { bridgedOrRejected, type BridgedDestination } from '../../apps/applications.ts';
+import { reject as rejectDestination, type Destination, type RejectDestination } from '../../routing/destination.ts';
+import { CallState, type CallMoves } from '../call-state.ts';
+import { LocalSdp } from '../local-sdp.ts';
+import { SipLeg } from '../sip-leg.ts';
+import { forkInvite, Forks, type Fork } from './forks.ts';
+import { answerReoffer, HOLD_MUSIC } from '../reoffer.ts';
+import { acceptRefer, notifyRefer } from '../refer.ts';
+import { joiningOffer, uasSession } from '../uas-session.ts';
+import { forkOffer, readForkAnswer } from '../fork-media.ts';
+import { reachTarget } from '../binding-target.ts';
+import { OnDemandRecording, type RecordedCall } from '../../apps/recording/on-demand-recording.ts';
+import { CallMonitor, type MonitoredCall } from '../call-monitor.ts';
+import { replacesFromUriHeaders, type ReplacesTarget } from '../replaces.ts';
+import { pstnHeaders, trunkRequestUri, trunkSipTarget } from '../pstn-callee.ts';
+import { answerSetup, isWebRtcMedia, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from '../webrtc-media.ts';
 
 /**
  * One call through the B2BUA: the caller's leg (we are its UAS) and the
@@ -56,23 +57,6 @@ export class CallEndedError extends Error {
     super('the call has ended');
     this.name = 'CallEndedError';
   }
-}
-
-interface Fork {
-  /** The side of the bridge the answering party will occupy, and why we called it. */
-  side: 'a' | 'b';
-  purpose: 'callee' | 'transfer';
-  request: SipRequest;
-  /** Our INVITE to this device or trunk, and the dialog once it answers: the session owns the ACKs. */
-  session: InviteSession;
-  target: SipTarget;
-  deviceId: string | null;
-  legRecordId: string | null;
-  status: 'calling' | 'ringing' | 'answered' | 'failed' | 'cancelled';
-  finalStatus: number | null;
-  authRetried: boolean;
-  /** Our WebRTC side of the offer, for a browser (a device registered over WebSocket). */
-  webrtc: LocalWebRtc | null;
 }
 
 const CODEC_NAMES = new Set<LegCodecName>(['PCMU', 'PCMA', 'OPUS']);
@@ -108,13 +92,13 @@ export class B2buaCall implements ParkableCall {
   private bridge: BridgeHandle | null = null;
   private bLocal: { address: string; rtpPort: number } | null = null;
   private aLocal: { address: string; rtpPort: number } | null = null;
-  private forks: Fork[] = [];
+  /** Our INVITEs to the callee's devices (or the trunk) and to transfer targets (./forks.ts). */
+  private readonly forks: Forks;
   private route: Route | null = null;
   private callRecordId: string | null = null;
   private aLegRecordId: string | null = null;
   private a: SipLeg | null = null;
   private b: SipLeg | null = null;
-  private noAnswerTimer: NodeJS.Timeout | null = null;
   private ringingSent = false;
   /**
    * A blind transfer in progress (RFC 3515 REFER, RFC 5589): who asked, and the side being replaced.
@@ -190,6 +174,20 @@ export class B2buaCall implements ParkableCall {
     });
     // The caller's answer to the offer in our 200, from its ACK (late offer).
     this.aSession.on('answer', (sdp) => void this.lateAnswer(sdp).catch((err: unknown) => this.log.error('late answer failed', { error: err })));
+    this.forks = new Forks({
+      transactions: ctx.transactions,
+      ...(ctx.sessionSettings ? { sessionSettings: ctx.sessionSettings } : {}),
+      records: ctx.records,
+      log: this.log,
+      register: (callId) => ctx.registerFork(callId, this),
+      events: {
+        ringing: (fork) => this.forkRinging(fork),
+        answered: (fork, res) => this.forkAnswered(fork, res),
+        failed: (fork, res) => this.forkFailed(fork, res),
+        // A carrier that asks for credentials gets them once, while the call still rings (RFC 3261 §22.2).
+        authorization: (fork, challenge) => (this.route?.kind === 'pstn' && this.state === 'Ringing' ? this.ctx.trunkAuthorization(this.route.trunk, fork.request, challenge) : null),
+      },
+    });
     this.recording = new OnDemandRecording({ call: this.recordedCall(), records: ctx.records, recordingsDir: ctx.recordingsDir, log: this.log });
   }
 
@@ -332,38 +330,17 @@ export class B2buaCall implements ParkableCall {
     if (route.kind === 'extension') this.setPresence('b', route.extensionId, 'ringing');
     for (const t of targets) await this.fork(t.target, t.uri, t.deviceId, 'b', 'callee');
     this.stillAlive();
-    this.noAnswerTimer = setTimeout(() => this.noAnswer(), this.ctx.settings.noAnswerSeconds * 1000);
+    this.forks.startNoAnswer(this.ctx.settings.noAnswerSeconds * 1000, () => this.noAnswer());
   }
 
   // ---- B side: forks -------------------------------------------------------
 
   private async fork(target: SipTarget, uri: string, deviceId: string | null, side: 'a' | 'b', purpose: 'callee' | 'transfer', routeOverride?: Route): Promise<void> {
     const route = routeOverride ?? this.route!;
-    const req = new SipRequest('INVITE', uri);
     const contact = this.ctx.localContact(target.transport);
-    const dialed = this.invite.requestUri()?.user ?? '';
-    req.add('max-forwards', 70);
-    if (route.kind === 'pstn') {
-      const carrier = pstnHeaders(route, contact.host);
-      req.add('from', `${carrier.from};tag=${newTag()}`);
-      req.add('to', carrier.to);
-      for (const [name, value] of carrier.headers) req.add(name, value);
-    } else {
-      // A recall from park says so on the parker's display, as desk phones show it ("Park 801"), with the party's number.
-      const recallOf = purpose === 'transfer' && this.transfer?.recall ? this.parked?.location : undefined;
-      const fromName = recallOf ? `Park ${recallOf}` : this.caller.kind === 'device' ? this.caller.displayName : this.invite.from()?.displayName ?? null;
-      const fromUser = this.caller.kind === 'device' ? this.caller.extensionNumber : this.invite.from()?.uri.user ?? 'unknown';
-      req.add('from', `${fromName ? `"${fromName}" ` : ''}<sip:${fromUser}@${this.ctx.domain}>;tag=${newTag()}`);
-      req.add('to', `<sip:${route.kind === 'extension' ? route.extensionNumber : dialed}@${this.ctx.domain}>`);
-    }
-    req.add('call-id', this.forks.length === 0 ? this.bCallId : newCallId('carillon'));
-    req.add('cseq', '1 INVITE');
-    req.add('contact', `<sip:carillon@${contact.host}:${contact.port};transport=${target.transport.toLowerCase()}>`);
-    req.add('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE');
-    req.add('content-type', 'application/sdp');
     const offer = forkOffer({ target, callerCodec: this.aCodec, dtlsFingerprint: this.ctx.media.dtlsFingerprint, local: side === 'b' ? this.bLocal! : this.aLocal!, sdp: side === 'b' ? this.bSdp : this.aSdp });
     const webrtc = offer.webrtc;
-    req.body = offer.body;
+    const req = forkInvite({ uri, ...this.forkParties(route, purpose, contact.host), callId: this.forks.count === 0 ? this.bCallId : newCallId('carillon'), contact, transport: target.transport, body: offer.body });
     const legRecordId = await this.ctx.records.addLeg({
       callId: this.callRecordId!,
       accountId: this.caller.accountId,
@@ -378,61 +355,36 @@ export class B2buaCall implements ParkableCall {
       await this.ctx.records.legEnded(legRecordId, 'cancelled');
       throw new CallEndedError();
     }
-    const fork: Fork = { side, purpose, request: req, session: null as unknown as InviteSession, target, deviceId, legRecordId, status: 'calling', finalStatus: null, authRetried: false, webrtc };
-    this.forks.push(fork);
-    this.ctx.registerFork(req.callId, this);
-    this.sendFork(fork);
+    this.forks.add({ side, purpose, request: req, target, deviceId, legRecordId, webrtc });
   }
 
-  private sendFork(fork: Fork): void {
-    const session = InviteSession.uac({
-      request: fork.request,
-      target: fork.target,
-      transactions: this.ctx.transactions,
-      ...(this.ctx.sessionSettings ? { settings: this.ctx.sessionSettings } : {}),
-      log: this.log,
-    });
-    fork.session = session;
-    const failed = (err: unknown) => this.log.error('fork response failed', { error: err });
-    session.on('progress', (res) => void this.forkResponse(fork, res).catch(failed));
-    session.on('accepted', (res) => void this.forkAnswered(fork, res).catch(failed));
-    session.on('terminated', ({ response }) => {
-      // A final failure of the INVITE (a 2xx that crossed our CANCEL was acknowledged and ended by the session).
-      if (response && response.status >= 300 && fork.session === session && fork.status !== 'answered') void this.forkResponse(fork, response).catch(failed);
-    });
+  /** Who a fork's INVITE is from and to: the carrier's headers for an outside number, else the caller (or the park, for a recall) and the extension. */
+  private forkParties(route: Route, purpose: 'callee' | 'transfer', host: string): { from: string; to: string; headers?: Iterable<readonly [string, string]> } {
+    if (route.kind === 'pstn') {
+      const carrier = pstnHeaders(route, host);
+      return { from: carrier.from, to: carrier.to, headers: carrier.headers };
+    }
+    const dialed = this.invite.requestUri()?.user ?? '';
+    // A recall from park says so on the parker's display, as desk phones show it ("Park 801"), with the party's number.
+    const recallOf = purpose === 'transfer' && this.transfer?.recall ? this.parked?.location : undefined;
+    const fromName = recallOf ? `Park ${recallOf}` : this.caller.kind === 'device' ? this.caller.displayName : this.invite.from()?.displayName ?? null;
+    const fromUser = this.caller.kind === 'device' ? this.caller.extensionNumber : this.invite.from()?.uri.user ?? 'unknown';
+    return {
+      from: `${fromName ? `"${fromName}" ` : ''}<sip:${fromUser}@${this.ctx.domain}>`,
+      to: `<sip:${route.kind === 'extension' ? route.extensionNumber : dialed}@${this.ctx.domain}>`,
+    };
   }
 
-  private async forkResponse(fork: Fork, res: SipResponse): Promise<void> {
-    if (res.status < 200) {
-      if (res.status === 100 || fork.status !== 'calling') return;
-      fork.status = 'ringing';
-      if (fork.purpose === 'transfer') return;
-      if (!this.ringingSent && this.state === 'Ringing') {
-        this.ringingSent = true;
-        this.aSession.progress(180);
-      }
-      return;
+  /** A fork rings: the caller hears it once (180), unless the fork is a transfer target's. */
+  private forkRinging(fork: Fork): void {
+    if (fork.purpose === 'transfer') return;
+    if (!this.ringingSent && this.state === 'Ringing') {
+      this.ringingSent = true;
+      this.aSession.progress(180);
     }
-    if (res.status < 300) {
-      await this.forkAnswered(fork, res);
-      return;
-    }
-    // A carrier that asks for credentials gets them once (RFC 3261 §22.2).
-    if ((res.status === 401 || res.status === 407) && !fork.authRetried && this.route?.kind === 'pstn' && this.state === 'Ringing') {
-      const authorization = this.ctx.trunkAuthorization(this.route.trunk, fork.request, res);
-      if (authorization) {
-        fork.authRetried = true;
-        const retry = new SipRequest('INVITE', fork.request.uri, fork.request.headers.filter((h) => h.name !== 'via').map((h) => ({ ...h })), fork.request.body);
-        retry.set('cseq', `${fork.request.cseq.seq + 1} INVITE`);
-        retry.set(res.status === 401 ? 'authorization' : 'proxy-authorization', authorization);
-        fork.request = retry;
-        this.sendFork(fork);
-        return;
-      }
-    }
-    fork.status = fork.status === 'cancelled' ? 'cancelled' : 'failed';
-    fork.finalStatus = res.status;
-    if (fork.legRecordId) await this.ctx.records.legEnded(fork.legRecordId, String(res.status));
+  }
+
+  private forkFailed(fork: Fork, res: SipResponse): void {
     if (fork.purpose === 'transfer') {
       this.transferFailed(res.status, res.reason);
       return;
@@ -459,15 +411,15 @@ export class B2buaCall implements ParkableCall {
     }
     if (!choice) {
       session.bye();
-      fork.status = 'failed';
+      this.forks.unusable(fork);
       this.maybeAllForksFailed();
       return;
     }
-    fork.status = 'answered';
+    this.forks.answered(fork);
     this.transition('Answered');
     if (this.sideExtension.b) this.setPresence('b', this.sideExtension.b, 'on_call');
-    this.clearNoAnswer();
-    for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
+    this.forks.clearNoAnswer();
+    this.forks.cancelRinging({ except: fork });
     this.b = this.attach(new SipLeg({ legId: 'b', session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: this.bSdp, legRecordId: fork.legRecordId, webrtc: choice.webrtc }));
     // The callee hung up while its answer was applied (a BYE right after its ACK): the caller is answered all the
     // same, and hung up below, our BYE waiting for the caller's ACK (RFC 3261 §15, held by its session).
@@ -497,26 +449,15 @@ export class B2buaCall implements ParkableCall {
     return { audio: answer.audio, telephoneEvent: answer.telephoneEvent, webrtc: answer.webrtc };
   }
 
-  private cancelFork(fork: Fork): void {
-    fork.status = 'cancelled';
-    fork.session.cancel();
-    if (fork.legRecordId) void this.ctx.records.legEnded(fork.legRecordId, 'cancelled');
-  }
-
   private maybeAllForksFailed(): void {
     if (this.state !== 'Ringing') return;
-    if (this.forks.some((f) => f.status === 'calling' || f.status === 'ringing' || f.status === 'answered')) return;
-    const statuses = this.forks.map((f) => f.finalStatus ?? 0);
-    if (statuses.includes(486) || statuses.includes(600)) this.reject(486, 'Busy Here', 'busy');
-    else if (statuses.includes(603)) this.reject(603, 'Decline', 'rejected');
-    else if (statuses.some((s) => s === 404 || s === 484)) this.reject(404, 'Not Found', 'not_found');
-    else if (statuses.includes(403)) this.reject(403, 'Forbidden', 'forbidden');
-    else this.reject(480, 'Temporarily Unavailable', 'unavailable');
+    const verdict = this.forks.allFailed();
+    if (verdict) this.reject(verdict.status, verdict.reason, verdict.result);
   }
 
   private noAnswer(): void {
     if (this.state !== 'Ringing') return;
-    for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancelFork(f);
+    this.forks.cancelRinging();
     this.reject(480, 'No Answer', 'no_answer');
   }
 
@@ -571,8 +512,8 @@ export class B2buaCall implements ParkableCall {
 
   /** A 2xx no transaction claims any more: the session that sent the INVITE acknowledges it again (§13.2.2.4). */
   receiveStrayResponse(res: SipResponse): void {
-    for (const fork of this.forks) if (fork.request.callId === res.callId) fork.session.receiveStrayResponse(res);
-    for (const leg of [this.a, this.b]) if (leg && leg.session.dialog?.state.callId === res.callId && !this.forks.some((f) => f.session === leg.session)) leg.session.receiveStrayResponse(res);
+    this.forks.receiveStrayResponse(res);
+    for (const leg of [this.a, this.b]) if (leg && leg.callId === res.callId && !this.forks.holds(leg.session)) leg.session.receiveStrayResponse(res);
   }
 
   /** The caller's answer to our offer, in its ACK: the a leg gets its codec and address, or the call ends. */
@@ -605,7 +546,7 @@ export class B2buaCall implements ParkableCall {
       this.aSession.acceptCancel(cancelTx);
       return;
     }
-    for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancelFork(f);
+    this.forks.cancelRinging();
     this.aSession.acceptCancel(cancelTx);
     void this.finish('cancelled', 'caller');
   }
@@ -638,7 +579,7 @@ export class B2buaCall implements ParkableCall {
     }
     const side = this.sideOf(req.callId);
     const leg = side === 'a' ? this.a : side === 'b' ? this.b : null;
-    const answering = !leg && !this.ended ? this.forks.find((f) => f.request.callId === req.callId && f.session.dialog && !f.session.closed) : undefined;
+    const answering = !leg && !this.ended ? this.forks.answering(req.callId) : undefined;
     if (answering) {
       // A callee's request between its 2xx and our answer to the caller (forkAnswered applies its SDP first):
       // its session answers it. A BYE there ends it, and forkAnswered hangs the call up once it has answered.
@@ -791,8 +732,8 @@ export class B2buaCall implements ParkableCall {
       this.transferFailed(488, 'Not Acceptable Here');
       return;
     }
-    fork.status = 'answered';
-    for (const other of this.forks) if (other !== fork && other.purpose === 'transfer' && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
+    this.forks.answered(fork);
+    this.forks.cancelRinging({ purpose: 'transfer', except: fork });
     await this.bridge!.stopPlayback(side === 'a' ? 'b' : 'a');
     const replaced = new SipLeg({ legId: side, session: fork.session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: side === 'a' ? this.aSdp : this.bSdp, legRecordId: fork.legRecordId, webrtc: choice.webrtc });
     if (side === 'a') this.a = replaced;
@@ -924,7 +865,7 @@ export class B2buaCall implements ParkableCall {
     if (!(await this.callTransferTarget(parked.side, route))) return;
     const timer = setTimeout(() => {
       if (this.transfer !== transfer || this.ended) return;
-      for (const f of this.forks) if (f.purpose === 'transfer' && (f.status === 'calling' || f.status === 'ringing')) this.cancelFork(f);
+      this.forks.cancelRinging({ purpose: 'transfer' });
       this.transferFailed(480, 'No Answer');
     }, this.ctx.settings.noAnswerSeconds * 1000);
     timer.unref();
@@ -1003,15 +944,15 @@ export class B2buaCall implements ParkableCall {
     }
     // From here to the answer nothing awaits: the call cannot change under us.
     if (mode === 'pickup') {
-      this.clearNoAnswer();
-      for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancelFork(f);
+      this.forks.clearNoAnswer();
+      this.forks.cancelRinging();
       this.transition('Answered');
     } else {
       this.parked = null;
       // A recall ringing the parker meanwhile is called off: the member was first.
       if (this.transfer?.recall) {
         this.transfer = null;
-        for (const f of this.forks) if (f.purpose === 'transfer' && (f.status === 'calling' || f.status === 'ringing')) this.cancelFork(f);
+        this.forks.cancelRinging({ purpose: 'transfer' });
       }
     }
     const local = side === 'a' ? this.aLocal! : this.bLocal!;
@@ -1415,11 +1356,6 @@ export class B2buaCall implements ParkableCall {
     void this.finish(result, hangupBy);
   }
 
-  private clearNoAnswer(): void {
-    if (this.noAnswerTimer) clearTimeout(this.noAnswerTimer);
-    this.noAnswerTimer = null;
-  }
-
   /**
    * Ends the call and everything it holds, whatever step it is at: the state
    * becomes Ended (terminal), the start stops at its next step, ringing forks
@@ -1430,14 +1366,14 @@ export class B2buaCall implements ParkableCall {
     if (this.ended) return;
     this.transition('Ended');
     this.ctx.presence?.clear(this);
-    this.clearNoAnswer();
+    this.forks.clearNoAnswer();
     this.parked = null;
     this.ctx.parking?.release(this);
     // Whatever ended the call, no session of it keeps a timer running (2xx retransmission, refresh, expiry).
     if (this.a) this.a.close();
     if (this.b) this.b.close();
     if (!this.a) this.aSession.close();
-    for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancelFork(f);
+    this.forks.cancelRinging();
     // Either party hung up: the monitor gets its BYE too (its room is closed below, with the legs in it if they are there).
     const monitoring = this.monitoring;
     this.monitoring = null;
@@ -1484,7 +1420,7 @@ export class B2buaCall implements ParkableCall {
   }
 
   get forkCallIds(): string[] {
-    return [...this.forks.map((f) => f.request.callId), ...this.incomingCallIds];
+    return [...this.forks.callIds, ...this.incomingCallIds];
   }
 
   /** Codec names the media engine can carry, for the engine to refuse the rest early. */
