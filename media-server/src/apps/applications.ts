@@ -20,7 +20,7 @@ import { withOwnerSignIn, type Mailboxes } from './voicemail/mailboxes.ts';
 import type { AnsweringRulesSource, ForwardingRoutes } from './user-answering/answering-rules.ts';
 import { ring, userAnsweringApp } from './user-answering/user-answering.ts';
 
-/** The destinations today's B2BUA (calls/b2bua-call.ts) puts through: an extension's devices, or the carrier. */
+/** The destinations today's B2BUA (calls/b2bua/b2bua-call.ts) puts through: an extension's devices, or the carrier. */
 export type BridgedDestination = ExtensionDestination | PstnDestination;
 
 /**

@@ -37,6 +37,7 @@ import {
 } from '../apps/call-handle.ts';
 import type { CallDirection, Destination, ExtensionDestination, TrunkTarget } from '../routing/destination.ts';
 import type { MediaEngine } from '../media/index.ts';
+import { CallState, type CallMoves } from './call-state.ts';
 import { CalleeForks, DECLINE_DIGIT, type CalleeDevice, type CalleeTarget } from './app-call-bridge.ts';
 import { CallMonitor, type MonitoredCall } from './call-monitor.ts';
 import { pstnCallee } from './pstn-callee.ts';
@@ -71,25 +72,18 @@ import { parkOnLocation, recallCallerName, type ParkDestination, type ParkOutcom
  * fired and every verb refuses; the call waits for the application to return,
  * then releases its media.
  * Ended: everything is released (the closed flag); nothing reopens it.
- * `transition()` is the only writer of the state and throws on any move this
- * diagram does not draw.
+ * `transition()` (calls/call-state.ts) is the only writer of the state and
+ * throws IllegalCallTransition on any move this diagram does not draw.
  */
 export type AppCallState = 'Starting' | 'Offered' | 'Answered' | 'Ending' | 'Ended';
 
-const LEGAL_MOVES: Record<AppCallState, readonly AppCallState[]> = {
+const APP_CALL_MOVES: CallMoves<AppCallState> = {
   Starting: ['Offered', 'Ending'],
   Offered: ['Answered', 'Ending'],
   Answered: ['Ending'],
   Ending: ['Ended'],
   Ended: [],
 };
-
-export class IllegalAppCallTransition extends Error {
-  constructor(from: AppCallState, to: AppCallState) {
-    super(`an application call cannot move from ${from} to ${to}`);
-    this.name = 'IllegalAppCallTransition';
-  }
-}
 
 /** How the call ended, as its record says it. */
 export interface AppCallEnd {
@@ -219,7 +213,10 @@ export class AppCall extends EventEmitter<AppCallEvents> implements ParkableCall
   readonly caller: CallParty;
   readonly invite: SipRequest;
   readonly destination: Destination;
-  #state: AppCallState = 'Starting';
+  readonly #machine = new CallState<AppCallState>('Starting', APP_CALL_MOVES, 'Ended', 'an application call');
+  get #state(): AppCallState {
+    return this.#machine.current;
+  }
   #end: AppCallEnd | null = null;
   /** Aborted when the call leaves Offered/Answered: the application's signal. */
   private readonly lifetime = new AbortController();
@@ -348,9 +345,7 @@ export class AppCall extends EventEmitter<AppCallEvents> implements ParkableCall
 
   /** The one writer of the state; throws on a move the diagram does not draw. */
   private transition(to: AppCallState): void {
-    const from = this.#state;
-    if (!LEGAL_MOVES[from].includes(to)) throw new IllegalAppCallTransition(from, to);
-    this.#state = to;
+    const from = this.#machine.transition(to);
     this.emit('state', from, to);
   }
 

@@ -5,7 +5,7 @@ import type { SipRequest, SipResponse } from '../sip/message/index.ts';
 import type { SessionSettings } from '../sip/session/index.ts';
 import type { TransactionLayer } from '../sip/transaction/index.ts';
 import type { SipTransportProtocol } from '../sip/transport/index.ts';
-import type { B2buaCall } from './b2bua-call.ts';
+import type { B2buaCall } from './b2bua/b2bua-call.ts';
 import type { AppCall } from './app-call.ts';
 import type { CallPresenceTracker } from '../presence/call-presence.ts';
 import type { CallRecords } from './call-records.ts';

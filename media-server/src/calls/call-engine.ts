@@ -13,7 +13,8 @@ import { createResponse, type SipRequest, type SipResponse } from '../sip/messag
 import { ackRoutes, type SessionSettings } from '../sip/session/index.ts';
 import { acceptCancel, type InviteServerTransaction, type NonInviteServerTransaction, type TransactionLayer } from '../sip/transaction/index.ts';
 import type { SipSource, SipTransportProtocol } from '../sip/transport/index.ts';
-import { B2buaCall, CallEndedError } from './b2bua-call.ts';
+import { B2buaCall, CallEndedError } from './b2bua/b2bua-call.ts';
+import { CallRegistry, type CallOwnership } from './call-registry.ts';
 import type { CallContext, CallEvents, CallParty } from './call-context.ts';
 import { CallRecords, type EndedCall } from './call-records.ts';
 import { CALL_RECORDS_CHANNEL, type CallRecordEvent } from '@carillon/contracts/call-records-events';
@@ -94,13 +95,6 @@ export interface CallEngineDeps {
   speak?: (text: string, language: 'en' | 'fr') => Promise<string>;
 }
 
-/** Where a node tells the cluster which calls it owns (control/call-ownership.ts writes it in Redis). */
-export interface CallOwnership {
-  claim(callId: string, accountId: string): void;
-  /** Removes the record while it is still this node's (the account names the record's owner). */
-  release(callId: string, accountId: string): void;
-}
-
 /**
  * The call side of the SIP edge: authenticates new INVITEs (devices by
  * digest, carriers by source address), starts a B2buaCall for each, and
@@ -110,15 +104,8 @@ export class CallEngine {
   private readonly deps: CallEngineDeps;
   private readonly ctx: CallContext;
   private readonly trunks: TrunkDirectory;
-  /** By the caller's Call-ID, and by each callee fork's Call-ID. */
-  private readonly byCallerCallId = new Map<string, B2buaCall>();
-  private readonly byForkCallId = new Map<string, B2buaCall>();
-  /** Calls answered by an application (apps/), by the caller's Call-ID. */
-  private readonly appCalls = new Map<string, AppCall>();
-  /** Application calls by the Call-ID of each fork of their bridgeTo; originated calls by their legs' Call-IDs. */
-  private readonly appForks = new Map<string, AppCall | OriginatedCall>();
-  /** Calls no caller started (a queue's callbacks), live until closed. */
-  private readonly originated = new Set<OriginatedCall>();
+  /** The calls live on this node (bridged, answered by an application, originated) and the Call-IDs that find them. */
+  private readonly registry: CallRegistry<B2buaCall, AppCall, OriginatedCall>;
   private readonly originatedCtx: OriginatedCallContext;
   /** The queues' callbacks this node serves (with the queue application). */
   readonly queueCallbacks: QueueCallbacks | null = null;
@@ -127,8 +114,6 @@ export class CallEngine {
   private readonly prompts: PromptLibrary;
   private readonly ivrMenus: IvrMenusSource | null;
   private readonly queues: QueueDirectorySource | null;
-  /** Call-IDs of new INVITEs being routed (no call object yet): a second INVITE with one of them is a loop. */
-  private readonly routing = new Set<string>();
   private readonly applications: ApplicationTable;
   /** Park locations and directed pickup (unreleased area 'park'); null: both are 480 as before. */
   readonly parking: ParkLot<B2buaCall | AppCall> | null;
@@ -148,6 +133,7 @@ export class CallEngine {
 
   constructor(deps: CallEngineDeps) {
     this.deps = deps;
+    this.registry = new CallRegistry(deps.ownership ?? null);
     this.trunks = new TrunkDirectory(deps.db);
     this.stopTrunkRefresh = this.trunks.keepFresh();
     // Users' answering rules need mailboxes (voicemail after no answer) and the area enabled; otherwise calls to users are bridged as before.
@@ -203,26 +189,18 @@ export class CallEngine {
         ),
       localContact: deps.localContact,
       trunkAuthorization: (trunk, request, challenge) => this.trunkAuthorization(trunk, request, challenge),
-      registerFork: (callId, call) => this.byForkCallId.set(callId, call),
+      registerFork: (callId, call) => this.registry.addBridgedDialog(callId, call),
       recordingsDir: deps.recordingsDir,
       ...(this.answeringRules ? { holdMusic: (accountId: string, extensionId: string) => this.userHoldMusic(accountId, extensionId) } : {}),
       recordingSettings: async (accountId) => {
         const account = (await this.accountConfigs.get(accountId))?.account;
         return { enabled: account?.onDemandRecording ?? false, language: account?.language ?? 'en' };
       },
-      forget: (call) => {
-        if (this.byCallerCallId.get(call.aCallId) === call) deps.ownership?.release(call.aCallId, call.accountId);
-        this.byCallerCallId.delete(call.aCallId);
-        for (const id of call.forkCallIds) this.byForkCallId.delete(id);
-      },
+      forget: (call) => this.registry.forgetBridged(call),
       events: withHoldPresence(deps.events ?? {}, deps.presence ?? null),
       presence: deps.presence ?? null,
       ...(this.parking ? { parking: this.parking } : {}),
-      findDialog: (callId, tag1, tag2) => {
-        const call = this.byCallerCallId.get(callId) ?? this.byForkCallId.get(callId);
-        const side = call?.sideWithDialog(callId, tag1, tag2) ?? null;
-        return call && side ? { call, side } : null;
-      },
+      findDialog: (callId, tag1, tag2) => this.registry.findDialog(callId, tag1, tag2),
     };
     // The IVR application only where the area 'ivr' is enabled (and mailboxes exist: its keys reach them); otherwise 480 as before.
     // One prompts library per node for every application that plays its prompts (IVR, queues, shared lines).
@@ -282,12 +260,7 @@ export class CallEngine {
       language: async (accountId) => (await this.accountConfigs.get(accountId))?.account.language ?? 'en',
       speak: (text, language) => (deps.speak ? deps.speak(text, language) : Promise.reject(new Error('no text to speech on this node'))),
       recordingsDir: deps.recordingsDir,
-      forget: (call) => {
-        for (const id of call.forkCallIds) if (this.appForks.get(id) === call) this.appForks.delete(id);
-        if (this.appCalls.get(call.sipCallId) !== call) return;
-        this.appCalls.delete(call.sipCallId);
-        deps.ownership?.release(call.sipCallId, call.accountId);
-      },
+      forget: (call) => this.registry.forgetApp(call),
       calleeDevices: async (extensionId) => {
         const devices: CalleeDevice[] = [];
         for (const b of await deps.bindings.list(extensionId)) {
@@ -298,7 +271,7 @@ export class CallEngine {
       },
       records,
       domain: deps.domain,
-      registerFork: (callId, call) => this.appForks.set(callId, call),
+      registerFork: (callId, call) => this.registry.addAppDialog(callId, call),
       trunkAuthorization: (trunk, request, challenge) => this.trunkAuthorization(trunk, request, challenge),
       rooms: this.rooms,
       ...(this.parking
@@ -336,12 +309,9 @@ export class CallEngine {
       calleeDevices: this.appCtx.calleeDevices,
       domain: deps.domain,
       speak: this.appCtx.speak,
-      registerFork: (callId, call) => this.appForks.set(callId, call),
+      registerFork: (callId, call) => this.registry.addAppDialog(callId, call),
       trunkAuthorization: (trunk, request, challenge) => this.trunkAuthorization(trunk, request, challenge),
-      forget: (call) => {
-        for (const id of call.forkCallIds) if (this.appForks.get(id) === call) this.appForks.delete(id);
-        this.originated.delete(call);
-      },
+      forget: (call) => this.registry.forgetOriginated(call),
     };
     if (this.queues && queueState) {
       const queues = this.queues;
@@ -367,7 +337,7 @@ export class CallEngine {
   async originate(request: { accountId: string; from: { number: string; name: string | null; extensionId: string | null }; to: { number: string; extensionId: string | null }; direction: 'internal' | 'outbound' }): Promise<OriginatedCall> {
     const language = (await this.accountConfigs.get(request.accountId))?.account.language ?? 'en';
     const call = await OriginatedCall.open(this.originatedCtx, { ...request, language });
-    this.originated.add(call);
+    this.registry.addOriginated(call);
     return call;
   }
 
@@ -383,17 +353,17 @@ export class CallEngine {
 
   /** Calls in progress on this node: bridged by the B2BUA, or answered by an application. */
   get activeCalls(): number {
-    return this.byCallerCallId.size + this.appCalls.size + this.originated.size;
+    return this.registry.count;
   }
 
   /** The call of this node whose caller used this SIP Call-ID, for the control channel, whatever kind it is. */
   controlledCall(callId: string): B2buaCall | AppCall | null {
-    return this.byCallerCallId.get(callId) ?? this.appCalls.get(callId) ?? null;
+    return this.registry.byCallerCallId(callId);
   }
 
   /** Every call answered by an application, for tests, monitoring and shutdown. */
   applicationCalls(): AppCall[] {
-    return [...this.appCalls.values()];
+    return this.registry.appCalls();
   }
 
   /** Calls whose record is not complete yet: a call's record is written after it has left activeCalls. */
@@ -403,7 +373,7 @@ export class CallEngine {
 
   /** The call whose caller used this SIP Call-ID, while it is in progress on this node. */
   byCallId(callId: string): B2buaCall | null {
-    return this.byCallerCallId.get(callId) ?? null;
+    return this.registry.bridged(callId);
   }
 
   /**
@@ -432,7 +402,7 @@ export class CallEngine {
 
   /** Every call in progress, for tests, monitoring and shutdown. */
   calls(): B2buaCall[] {
-    return [...this.byCallerCallId.values()];
+    return this.registry.bridgedCalls();
   }
 
   async handleInvite(req: SipRequest, tx: InviteServerTransaction, source: SipSource): Promise<void> {
@@ -440,14 +410,14 @@ export class CallEngine {
       await this.handleInDialog(req, tx);
       return;
     }
-    if (this.byCallerCallId.has(req.callId) || this.appCalls.has(req.callId) || this.routing.has(req.callId)) {
+    if (this.registry.callerCallIdInUse(req.callId)) {
       // A second INVITE with the same Call-ID and no To tag is a loop or a merged request (§8.2.2.2).
       tx.respond(createResponse(req, 482));
       return;
     }
     const caller = await this.identify(req, tx, source);
     if (!caller) return;
-    if (this.activeCalls + this.routing.size >= (this.deps.settings?.maxCalls ?? 10_000)) {
+    if (this.registry.load >= (this.deps.settings?.maxCalls ?? 10_000)) {
       // Bounded like every table a peer can grow: RFC 3261 §21.5.4, try again shortly.
       tx.respond(createResponse(req, 503, { reason: 'Too Many Calls' }).add('retry-after', 5));
       return;
@@ -455,7 +425,7 @@ export class CallEngine {
     // The dial plan first: the destination says which kind of call this is (bridged, or an application's).
     // A CANCEL meanwhile finds no call and is answered here (487); the call then sees it and ends as cancelled.
     let destination: Destination;
-    this.routing.add(req.callId);
+    this.registry.routingStarted(req.callId);
     try {
       destination = await this.ctx.route(caller, req.requestUri()?.user ?? '');
     } catch (err) {
@@ -463,7 +433,7 @@ export class CallEngine {
       if (tx.canRespond) tx.respond(createResponse(req, 500));
       return;
     } finally {
-      this.routing.delete(req.callId);
+      this.registry.routingDone(req.callId);
     }
     if (this.parking && caller.kind === 'device' && (destination.kind === 'park' || destination.kind === 'pickup')) {
       // A member dialling a location or `*58` + extension takes a call that exists already; a refusal goes on as a rejected call (its record, its status).
@@ -479,7 +449,7 @@ export class CallEngine {
     if (destination.kind === 'shared_line' && caller.kind === 'device') {
       // SL-01: a device of the line dialling the line's number while a call is held on it takes that call.
       const line = destination;
-      const held = [...this.appCalls.values()].find((c) => c.accountId === caller.accountId && c.destination.kind === 'shared_line' && c.destination.extensionId === line.extensionId && c.heldFor(caller));
+      const held = this.registry.appCalls().find((c) => c.accountId === caller.accountId && c.destination.kind === 'shared_line' && c.destination.extensionId === line.extensionId && c.heldFor(caller));
       if (held) {
         await held.retrieveHeld(req, tx, source, caller);
         return;
@@ -488,8 +458,7 @@ export class CallEngine {
     const app = applicationFor(this.applications, destination);
     if (app) {
       const call = new AppCall(this.appCtx, req, tx, source, caller, destination, app);
-      this.appCalls.set(req.callId, call);
-      this.deps.ownership?.claim(req.callId, caller.accountId);
+      this.registry.addApp(call);
       watchAppCall(call, { records: this.ctx.records, presence: this.deps.presence ?? null, log: this.deps.log });
       call.on('hold', (side, held) => this.ctx.events.onHold?.(call, side, held));
       call.on('parked', (location) => this.ctx.events.onParked?.(call, location));
@@ -497,8 +466,7 @@ export class CallEngine {
       return;
     }
     const call = new B2buaCall(this.ctx, req, tx, source, caller);
-    this.byCallerCallId.set(req.callId, call);
-    this.deps.ownership?.claim(req.callId, caller.accountId);
+    this.registry.addBridged(call);
     try {
       await call.start(destination);
     } catch (err) {
@@ -568,7 +536,7 @@ export class CallEngine {
       return true;
     }
     // A call answered by an application and bridged to the agent (a queue call, a call under answering rules).
-    for (const call of this.appCalls.values()) {
+    for (const call of this.registry.appCalls()) {
       if (call.accountId !== caller.accountId || !call.monitorable(target)) continue;
       await call.monitor(destination.mode, req, tx, source, caller);
       return true;
@@ -619,12 +587,12 @@ export class CallEngine {
   }
 
   async handleInDialog(req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
-    const appCall = this.appCalls.get(req.callId) ?? this.appForks.get(req.callId);
+    const appCall = this.registry.appByCallId(req.callId);
     if (appCall) {
       appCall.inDialog(req, tx);
       return;
     }
-    const call = this.byCallerCallId.get(req.callId) ?? this.byForkCallId.get(req.callId);
+    const call = this.registry.bridgedByCallId(req.callId);
     if (!call) {
       tx.respond(createResponse(req, 481));
       return;
@@ -649,12 +617,12 @@ export class CallEngine {
   }
 
   handleCancel(cancel: SipRequest, cancelTx: NonInviteServerTransaction, inviteTx: InviteServerTransaction): void {
-    const appCall = this.appCalls.get(cancel.callId);
+    const appCall = this.registry.app(cancel.callId);
     if (appCall) {
       appCall.cancelByCaller(cancelTx);
       return;
     }
-    const call = this.byCallerCallId.get(cancel.callId);
+    const call = this.registry.bridged(cancel.callId);
     if (!call) {
       acceptCancel(cancelTx, inviteTx);
       return;
@@ -663,8 +631,8 @@ export class CallEngine {
   }
 
   handleStrayResponse(res: SipResponse): void {
-    if (res.cseq.method === 'INVITE' && res.status >= 200 && res.status < 300) this.appForks.get(res.callId)?.receiveStrayResponse(res);
-    if (res.cseq.method === 'INVITE' && res.status >= 200 && res.status < 300) (this.byForkCallId.get(res.callId) ?? this.byCallerCallId.get(res.callId))?.receiveStrayResponse(res);
+    if (res.cseq.method === 'INVITE' && res.status >= 200 && res.status < 300) this.registry.appDialog(res.callId)?.receiveStrayResponse(res);
+    if (res.cseq.method === 'INVITE' && res.status >= 200 && res.status < 300) this.registry.bridgedByCallId(res.callId)?.receiveStrayResponse(res);
   }
 
   private trunkAuthorization(trunk: TrunkTarget, request: SipRequest, challenge: SipResponse): string | null {
@@ -685,7 +653,7 @@ export class CallEngine {
     this.stopTrunkRefresh();
     await this.queueCallbacks?.stop();
     await Promise.all([
-      ...[...this.originated].map((c) => c.close('failed')),
+      ...this.registry.originated().map((c) => c.close('failed')),
       ...this.calls().map((c) => (c.state === 'Answered' ? (c.hangup('a', 'failed'), Promise.resolve()) : c.finish('failed', null))),
       ...this.applicationCalls().map((c) => c.close()),
     ]);

@@ -3,7 +3,7 @@ import type { PstnDestination, TrunkTarget } from '../routing/destination.ts';
 
 /**
  * How a call reaches the carrier behind an account's trunk: the one place
- * that says it, for the B2BUA's outbound calls (calls/b2bua-call.ts) and the
+ * that says it, for the B2BUA's outbound calls (calls/b2bua/b2bua-call.ts) and the
  * outside numbers an application bridges to (forwarding, calls/app-call.ts).
  */
 

@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@carillon/config';
-import { AppCall, IllegalAppCallTransition, type AppCallContext, type AppCallEnd } from '../../src/calls/app-call.ts';
+import { IllegalCallTransition } from '../../src/calls/call-state.ts';
+import { AppCall, type AppCallContext, type AppCallEnd } from '../../src/calls/app-call.ts';
 import { CallEndedError, DestinationRefusedError, RoomFullError, UnsupportedVerbError, type CallApp, type CallHandle } from '../../src/apps/call-handle.ts';
 import type { CallParty } from '../../src/calls/call-context.ts';
 import { RoomRegistry } from '../../src/calls/room-registry.ts';
@@ -158,9 +159,9 @@ describe('the state machine', () => {
     await peer.response(200);
     expect(c.state).toBe('Answered');
     // Illegal moves are refused and change nothing.
-    expect(() => c.transitionForTesting('Offered')).toThrow(IllegalAppCallTransition);
-    expect(() => c.transitionForTesting('Ended')).toThrow(IllegalAppCallTransition);
-    expect(() => c.transitionForTesting('Starting')).toThrow(IllegalAppCallTransition);
+    expect(() => c.transitionForTesting('Offered')).toThrow(IllegalCallTransition);
+    expect(() => c.transitionForTesting('Ended')).toThrow(IllegalCallTransition);
+    expect(() => c.transitionForTesting('Starting')).toThrow(IllegalCallTransition);
     expect(c.state).toBe('Answered');
     peer.ack();
     hold.resolve();
@@ -170,7 +171,7 @@ describe('the state machine', () => {
     expect(peer.requests('BYE')).toHaveLength(1);
     expect(end).toMatchObject({ result: 'answered', hangupBy: 'callee' });
     // Nothing reopens an ended call.
-    for (const to of ['Starting', 'Offered', 'Answered', 'Ending', 'Ended'] as const) expect(() => c.transitionForTesting(to)).toThrow(IllegalAppCallTransition);
+    for (const to of ['Starting', 'Offered', 'Answered', 'Ending', 'Ended'] as const) expect(() => c.transitionForTesting(to)).toThrow(IllegalCallTransition);
     expect(c.closed).toBe(true);
   });
 

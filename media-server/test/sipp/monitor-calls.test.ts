@@ -6,7 +6,7 @@ import { DEFAULT_QUEUE_SETTINGS } from '@carillon/domain';
 import { queueMemberKey, queueWaitingKey } from '@carillon/contracts/call-queues';
 import { goertzelAmplitude } from '../../src/media/audio/goertzel.ts';
 import { liveCounts } from '../../src/health.ts';
-import type { B2buaCall } from '../../src/calls/b2bua-call.ts';
+import type { B2buaCall } from '../../src/calls/b2bua/b2bua-call.ts';
 import type { AppCall } from '../../src/calls/app-call.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';

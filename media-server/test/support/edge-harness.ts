@@ -9,7 +9,7 @@ import { MediaEngine } from '../../src/media/index.ts';
 import { AliasNode, RawNode, TableNode, type OperationNode } from 'kysely';
 import type { ConfigSubject } from '@carillon/contracts/config-changes';
 import { SipEdge, type SipEdgeDeps } from '../../src/sip/edge/sip-edge.ts';
-import type { B2buaCall } from '../../src/calls/b2bua-call.ts';
+import type { B2buaCall } from '../../src/calls/b2bua/b2bua-call.ts';
 import { freeSipPort } from './sipp.ts';
 
 export interface TestPhone {

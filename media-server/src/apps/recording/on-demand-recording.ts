@@ -43,7 +43,7 @@ export class IllegalRecordingTransition extends Error {
 
 export type RecordingPrompt = 'recording-started' | 'recording-stopped';
 
-/** What the recording needs of its call (calls/b2bua-call.ts lends it). */
+/** What the recording needs of its call (calls/b2bua/b2bua-call.ts lends it). */
 export interface RecordedCall {
   readonly accountId: string;
   /** The call's row in the call log; null until written (the call is not answered then). */

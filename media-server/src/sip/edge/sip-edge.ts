@@ -16,7 +16,8 @@ import { createDialogEventNotifier, type DialogEventNotifier } from '../../regis
 import { createMessageWaitingNotifier, onVoicemailEvent, type MessageWaitingNotifier } from '../../registrar/message-waiting.ts';
 import { MailboxPhoneAccess } from '../../calls/mailbox-phone-access.ts';
 import { VOICEMAIL_EVENTS_CHANNEL } from '@carillon/contracts/voicemail-events';
-import { CallEngine, type CallEngineDeps, type CallOwnership } from '../../calls/call-engine.ts';
+import { CallEngine, type CallEngineDeps } from '../../calls/call-engine.ts';
+import type { CallOwnership } from '../../calls/call-registry.ts';
 import { VoicemailDeposits } from '../../calls/voicemail-deposits.ts';
 import { createJobProducer, type JobProducer } from '@carillon/core/jobs';
 import { ffmpegPath } from '@carillon/core/audio';

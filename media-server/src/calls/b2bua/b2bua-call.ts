@@ -1,32 +1,35 @@
 import type { Logger } from '@carillon/config';
 import type { CallResult } from '@carillon/db';
 import type { MonitorMode } from '@carillon/domain';
-import type { BridgeHandle, ContainerHandle, LegCodecName, MediaEvent } from '../media/index.ts';
-import { promptPath } from '../media/index.ts';
-import { createResponse, newCallId, newTag, parseNameAddr, SipRequest, type SipResponse } from '../sip/message/index.ts';
-import { InviteSession, type IncomingOffer, type SessionTermination } from '../sip/session/index.ts';
-import type { InviteServerTransaction, NonInviteServerTransaction } from '../sip/transaction/index.ts';
-import type { SipSource, SipTarget } from '../sip/transport/index.ts';
-import { mediaAddress, parseSdp, type Codec } from '../sdp/session-description.ts';
-import { chooseCodec, PLAIN_RTP_CODECS, TELEPHONE_EVENT, WEBRTC_CODECS } from '../sdp/negotiate-codecs.ts';
-import type { CallContext, CallParty } from './call-context.ts';
-import type { ParkableCall } from './park-lot.ts';
-import { ParkCodeDetector } from './park-code.ts';
-import { answerInfoDtmf } from './info-dtmf.ts';
-import { parkOnLocation, parkSipfrag, recallCallerName, type ParkDestination, type ParkOutcome } from './parking.ts';
-import { bridgedOrRejected, type BridgedDestination } from '../apps/applications.ts';
-import { reject as rejectDestination, type Destination, type RejectDestination } from '../routing/destination.ts';
-import { LocalSdp } from './local-sdp.ts';
-import { answerReoffer, HOLD_MUSIC } from './reoffer.ts';
-import { acceptRefer, notifyRefer } from './refer.ts';
-import { joiningOffer, uasSession } from './uas-session.ts';
-import { forkOffer, readForkAnswer } from './fork-media.ts';
-import { reachTarget } from './binding-target.ts';
-import { OnDemandRecording, type RecordedCall } from '../apps/recording/on-demand-recording.ts';
-import { CallMonitor, type MonitoredCall } from './call-monitor.ts';
-import { replacesFromUriHeaders, type ReplacesTarget } from './replaces.ts';
-import { pstnHeaders, trunkRequestUri, trunkSipTarget } from './pstn-callee.ts';
-import { answerSetup, isWebRtcMedia, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from './webrtc-media.ts';
+import type { BridgeHandle, ContainerHandle, LegCodecName, MediaEvent } from '../../media/index.ts';
+import { promptPath } from '../../media/index.ts';
+import { createResponse, newCallId, newTag, parseNameAddr, SipRequest, type SipResponse } from '../../sip/message/index.ts';
+import { InviteSession, type IncomingOffer, type SessionTermination } from '../../sip/session/index.ts';
+import type { InviteServerTransaction, NonInviteServerTransaction } from '../../sip/transaction/index.ts';
+import type { SipSource, SipTarget } from '../../sip/transport/index.ts';
+import { mediaAddress, parseSdp, type Codec } from '../../sdp/session-description.ts';
+import { chooseCodec, PLAIN_RTP_CODECS, TELEPHONE_EVENT, WEBRTC_CODECS } from '../../sdp/negotiate-codecs.ts';
+import type { CallContext, CallParty } from '../call-context.ts';
+import type { ParkableCall } from '../park-lot.ts';
+import { ParkCodeDetector } from '../park-code.ts';
+import { answerInfoDtmf } from '../info-dtmf.ts';
+import { parkOnLocation, parkSipfrag, recallCallerName, type ParkDestination, type ParkOutcome } from '../parking.ts';
+import { bridgedOrRejected, type BridgedDestination } from '../../apps/applications.ts';
+import { reject as rejectDestination, type Destination, type RejectDestination } from '../../routing/destination.ts';
+import { CallState, type CallMoves } from '../call-state.ts';
+import { LocalSdp } from '../local-sdp.ts';
+import { SipLeg } from '../sip-leg.ts';
+import { forkInvite, Forks, type Fork } from './forks.ts';
+import { answerReoffer, HOLD_MUSIC } from '../reoffer.ts';
+import { acceptRefer, notifyRefer } from '../refer.ts';
+import { joiningOffer, uasSession } from '../uas-session.ts';
+import { forkOffer, readForkAnswer } from '../fork-media.ts';
+import { reachTarget } from '../binding-target.ts';
+import { OnDemandRecording, type RecordedCall } from '../../apps/recording/on-demand-recording.ts';
+import { CallMonitor, type MonitoredCall } from '../call-monitor.ts';
+import { replacesFromUriHeaders, type ReplacesTarget } from '../replaces.ts';
+import { pstnHeaders, trunkRequestUri, trunkSipTarget } from '../pstn-callee.ts';
+import { answerSetup, isWebRtcMedia, newLocalWebRtc, readPeerWebRtc, webRtcLegSpec, type LocalWebRtc, type PeerWebRtc } from '../webrtc-media.ts';
 
 /**
  * One call through the B2BUA: the caller's leg (we are its UAS) and the
@@ -38,12 +41,12 @@ import { answerSetup, isWebRtcMedia, newLocalWebRtc, readPeerWebRtc, webRtcLegSp
  *      \__________\_______________/
  *              (failed, cancelled)
  *
- * Ended is terminal: `transition()` is the only writer of the state and
- * refuses any other move (SIP.js `Session.stateTransition` does the same).
+ * Ended is terminal: `transition()` (calls/call-state.ts) is the only writer
+ * of the state and refuses any other move.
  */
-export type CallState = 'Routing' | 'Ringing' | 'Answered' | 'Ended';
+export type B2buaCallState = 'Routing' | 'Ringing' | 'Answered' | 'Ended';
 
-const LEGAL_MOVES: Record<CallState, readonly CallState[]> = {
+const B2BUA_MOVES: CallMoves<B2buaCallState> = {
   Routing: ['Ringing', 'Ended'],
   Ringing: ['Answered', 'Ended'],
   Answered: ['Ended'],
@@ -58,43 +61,6 @@ export class CallEndedError extends Error {
   }
 }
 
-export class IllegalCallTransition extends Error {
-  constructor(from: CallState, to: CallState) {
-    super(`a call cannot move from ${from} to ${to}`);
-    this.name = 'IllegalCallTransition';
-  }
-}
-
-interface Fork {
-  /** The side of the bridge the answering party will occupy, and why we called it. */
-  side: 'a' | 'b';
-  purpose: 'callee' | 'transfer';
-  request: SipRequest;
-  /** Our INVITE to this device or trunk, and the dialog once it answers: the session owns the ACKs. */
-  session: InviteSession;
-  target: SipTarget;
-  deviceId: string | null;
-  legRecordId: string | null;
-  status: 'calling' | 'ringing' | 'answered' | 'failed' | 'cancelled';
-  finalStatus: number | null;
-  authRetried: boolean;
-  /** Our WebRTC side of the offer, for a browser (a device registered over WebSocket). */
-  webrtc: LocalWebRtc | null;
-}
-
-interface AnsweredSide {
-  legId: 'a' | 'b';
-  /** The party's INVITE session (its dialog, where its requests go, its 2xx and ACKs, its re-INVITEs). */
-  session: InviteSession;
-  codec: Codec;
-  telephoneEvent: Codec | null;
-  sdp: LocalSdp;
-  onHold: boolean;
-  legRecordId: string | null;
-  /** Our side of a browser's leg (its DTLS role settled), and the browser's last parameters. */
-  webrtc: { local: LocalWebRtc; peer: PeerWebRtc } | null;
-}
-
 const CODEC_NAMES = new Set<LegCodecName>(['PCMU', 'PCMA', 'OPUS']);
 const legCodec = (c: Codec) => ({ name: c.name.toUpperCase() as LegCodecName, payloadType: c.payloadType });
 
@@ -104,7 +70,7 @@ type Route = BridgedDestination | RejectDestination;
 export class B2buaCall implements ParkableCall {
   readonly aCallId: string;
   readonly bCallId = newCallId('carillon');
-  #state: CallState = 'Routing';
+  readonly #state = new CallState<B2buaCallState>('Routing', B2BUA_MOVES, 'Ended');
   /** The start in progress: finish() waits for it to stop before releasing what it acquired. */
   private startup: Promise<void> = Promise.resolve();
   private readonly ctx: CallContext;
@@ -128,13 +94,13 @@ export class B2buaCall implements ParkableCall {
   private bridge: BridgeHandle | null = null;
   private bLocal: { address: string; rtpPort: number } | null = null;
   private aLocal: { address: string; rtpPort: number } | null = null;
-  private forks: Fork[] = [];
+  /** Our INVITEs to the callee's devices (or the trunk) and to transfer targets (./forks.ts). */
+  private readonly forks: Forks;
   private route: Route | null = null;
   private callRecordId: string | null = null;
   private aLegRecordId: string | null = null;
-  private a: AnsweredSide | null = null;
-  private b: AnsweredSide | null = null;
-  private noAnswerTimer: NodeJS.Timeout | null = null;
+  private a: SipLeg | null = null;
+  private b: SipLeg | null = null;
   private ringingSent = false;
   /**
    * A blind transfer in progress (RFC 3515 REFER, RFC 5589): who asked, and the side being replaced.
@@ -144,7 +110,7 @@ export class B2buaCall implements ParkableCall {
   private transfer: {
     side: 'a' | 'b';
     /** Null for the recall of a parked call: nobody is replaced, the parked side is empty. */
-    transferor: AnsweredSide | null;
+    transferor: SipLeg | null;
     byeTimer: NodeJS.Timeout | null;
     targetNumber: string;
     byCommand: boolean;
@@ -165,8 +131,8 @@ export class B2buaCall implements ParkableCall {
   private readonly recording: OnDemandRecording;
   /** `*8` + a location + `#` typed during the call: park the other party there. */
   private readonly parkCodes = new ParkCodeDetector();
-  /** A transferor's session after its place was taken, kept to answer its BYE. */
-  private retired: InviteSession[] = [];
+  /** A transferor's leg after its place was taken, kept to answer its BYE. */
+  private retired: SipLeg[] = [];
   /**
    * After an attended transfer, one side of this call is joined to a side of
    * another call: the two bridges are joined by a media pipe, so
@@ -210,21 +176,34 @@ export class B2buaCall implements ParkableCall {
     });
     // The caller's answer to the offer in our 200, from its ACK (late offer).
     this.aSession.on('answer', (sdp) => void this.lateAnswer(sdp).catch((err: unknown) => this.log.error('late answer failed', { error: err })));
+    this.forks = new Forks({
+      transactions: ctx.transactions,
+      ...(ctx.sessionSettings ? { sessionSettings: ctx.sessionSettings } : {}),
+      records: ctx.records,
+      log: this.log,
+      register: (callId) => ctx.registerFork(callId, this),
+      events: {
+        ringing: (fork) => this.forkRinging(fork),
+        answered: (fork, res) => this.forkAnswered(fork, res),
+        failed: (fork, res) => this.forkFailed(fork, res),
+        // A carrier that asks for credentials gets them once, while the call still rings (RFC 3261 §22.2).
+        authorization: (fork, challenge) => (this.route?.kind === 'pstn' && this.state === 'Ringing' ? this.ctx.trunkAuthorization(this.route.trunk, fork.request, challenge) : null),
+      },
+    });
     this.recording = new OnDemandRecording({ call: this.recordedCall(), records: ctx.records, recordingsDir: ctx.recordingsDir, log: this.log });
   }
 
-  get state(): CallState {
-    return this.#state;
+  get state(): B2buaCallState {
+    return this.#state.current;
   }
 
   private get ended(): boolean {
-    return this.#state === 'Ended';
+    return this.#state.closed;
   }
 
-  /** The one writer of the state; throws on a move the diagram above does not draw. */
-  private transition(to: CallState): void {
-    if (!LEGAL_MOVES[this.#state].includes(to)) throw new IllegalCallTransition(this.#state, to);
-    this.#state = to;
+  /** The one writer of the state; throws IllegalCallTransition on a move the diagram above does not draw. */
+  private transition(to: B2buaCallState): void {
+    this.#state.transition(to);
   }
 
   /**
@@ -353,38 +332,17 @@ export class B2buaCall implements ParkableCall {
     if (route.kind === 'extension') this.setPresence('b', route.extensionId, 'ringing');
     for (const t of targets) await this.fork(t.target, t.uri, t.deviceId, 'b', 'callee');
     this.stillAlive();
-    this.noAnswerTimer = setTimeout(() => this.noAnswer(), this.ctx.settings.noAnswerSeconds * 1000);
+    this.forks.startNoAnswer(this.ctx.settings.noAnswerSeconds * 1000, () => this.noAnswer());
   }
 
   // ---- B side: forks -------------------------------------------------------
 
   private async fork(target: SipTarget, uri: string, deviceId: string | null, side: 'a' | 'b', purpose: 'callee' | 'transfer', routeOverride?: Route): Promise<void> {
     const route = routeOverride ?? this.route!;
-    const req = new SipRequest('INVITE', uri);
     const contact = this.ctx.localContact(target.transport);
-    const dialed = this.invite.requestUri()?.user ?? '';
-    req.add('max-forwards', 70);
-    if (route.kind === 'pstn') {
-      const carrier = pstnHeaders(route, contact.host);
-      req.add('from', `${carrier.from};tag=${newTag()}`);
-      req.add('to', carrier.to);
-      for (const [name, value] of carrier.headers) req.add(name, value);
-    } else {
-      // A recall from park says so on the parker's display, as desk phones show it ("Park 801"), with the party's number.
-      const recallOf = purpose === 'transfer' && this.transfer?.recall ? this.parked?.location : undefined;
-      const fromName = recallOf ? recallCallerName(recallOf) : this.caller.kind === 'device' ? this.caller.displayName : this.invite.from()?.displayName ?? null;
-      const fromUser = this.caller.kind === 'device' ? this.caller.extensionNumber : this.invite.from()?.uri.user ?? 'unknown';
-      req.add('from', `${fromName ? `"${fromName}" ` : ''}<sip:${fromUser}@${this.ctx.domain}>;tag=${newTag()}`);
-      req.add('to', `<sip:${route.kind === 'extension' ? route.extensionNumber : dialed}@${this.ctx.domain}>`);
-    }
-    req.add('call-id', this.forks.length === 0 ? this.bCallId : newCallId('carillon'));
-    req.add('cseq', '1 INVITE');
-    req.add('contact', `<sip:carillon@${contact.host}:${contact.port};transport=${target.transport.toLowerCase()}>`);
-    req.add('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE');
-    req.add('content-type', 'application/sdp');
     const offer = forkOffer({ target, callerCodec: this.aCodec, dtlsFingerprint: this.ctx.media.dtlsFingerprint, local: side === 'b' ? this.bLocal! : this.aLocal!, sdp: side === 'b' ? this.bSdp : this.aSdp });
     const webrtc = offer.webrtc;
-    req.body = offer.body;
+    const req = forkInvite({ uri, ...this.forkParties(route, purpose, contact.host), callId: this.forks.count === 0 ? this.bCallId : newCallId('carillon'), contact, transport: target.transport, body: offer.body });
     const legRecordId = await this.ctx.records.addLeg({
       callId: this.callRecordId!,
       accountId: this.caller.accountId,
@@ -399,61 +357,36 @@ export class B2buaCall implements ParkableCall {
       await this.ctx.records.legEnded(legRecordId, 'cancelled');
       throw new CallEndedError();
     }
-    const fork: Fork = { side, purpose, request: req, session: null as unknown as InviteSession, target, deviceId, legRecordId, status: 'calling', finalStatus: null, authRetried: false, webrtc };
-    this.forks.push(fork);
-    this.ctx.registerFork(req.callId, this);
-    this.sendFork(fork);
+    this.forks.add({ side, purpose, request: req, target, deviceId, legRecordId, webrtc });
   }
 
-  private sendFork(fork: Fork): void {
-    const session = InviteSession.uac({
-      request: fork.request,
-      target: fork.target,
-      transactions: this.ctx.transactions,
-      ...(this.ctx.sessionSettings ? { settings: this.ctx.sessionSettings } : {}),
-      log: this.log,
-    });
-    fork.session = session;
-    const failed = (err: unknown) => this.log.error('fork response failed', { error: err });
-    session.on('progress', (res) => void this.forkResponse(fork, res).catch(failed));
-    session.on('accepted', (res) => void this.forkAnswered(fork, res).catch(failed));
-    session.on('terminated', ({ response }) => {
-      // A final failure of the INVITE (a 2xx that crossed our CANCEL was acknowledged and ended by the session).
-      if (response && response.status >= 300 && fork.session === session && fork.status !== 'answered') void this.forkResponse(fork, response).catch(failed);
-    });
+  /** Who a fork's INVITE is from and to: the carrier's headers for an outside number, else the caller (or the park, for a recall) and the extension. */
+  private forkParties(route: Route, purpose: 'callee' | 'transfer', host: string): { from: string; to: string; headers?: Iterable<readonly [string, string]> } {
+    if (route.kind === 'pstn') {
+      const carrier = pstnHeaders(route, host);
+      return { from: carrier.from, to: carrier.to, headers: carrier.headers };
+    }
+    const dialed = this.invite.requestUri()?.user ?? '';
+    // A recall from park says so on the parker's display, as desk phones show it ("Park 801"), with the party's number.
+    const recallOf = purpose === 'transfer' && this.transfer?.recall ? this.parked?.location : undefined;
+    const fromName = recallOf ? recallCallerName(recallOf) : this.caller.kind === 'device' ? this.caller.displayName : this.invite.from()?.displayName ?? null;
+    const fromUser = this.caller.kind === 'device' ? this.caller.extensionNumber : this.invite.from()?.uri.user ?? 'unknown';
+    return {
+      from: `${fromName ? `"${fromName}" ` : ''}<sip:${fromUser}@${this.ctx.domain}>`,
+      to: `<sip:${route.kind === 'extension' ? route.extensionNumber : dialed}@${this.ctx.domain}>`,
+    };
   }
 
-  private async forkResponse(fork: Fork, res: SipResponse): Promise<void> {
-    if (res.status < 200) {
-      if (res.status === 100 || fork.status !== 'calling') return;
-      fork.status = 'ringing';
-      if (fork.purpose === 'transfer') return;
-      if (!this.ringingSent && this.state === 'Ringing') {
-        this.ringingSent = true;
-        this.aSession.progress(180);
-      }
-      return;
+  /** A fork rings: the caller hears it once (180), unless the fork is a transfer target's. */
+  private forkRinging(fork: Fork): void {
+    if (fork.purpose === 'transfer') return;
+    if (!this.ringingSent && this.state === 'Ringing') {
+      this.ringingSent = true;
+      this.aSession.progress(180);
     }
-    if (res.status < 300) {
-      await this.forkAnswered(fork, res);
-      return;
-    }
-    // A carrier that asks for credentials gets them once (RFC 3261 §22.2).
-    if ((res.status === 401 || res.status === 407) && !fork.authRetried && this.route?.kind === 'pstn' && this.state === 'Ringing') {
-      const authorization = this.ctx.trunkAuthorization(this.route.trunk, fork.request, res);
-      if (authorization) {
-        fork.authRetried = true;
-        const retry = new SipRequest('INVITE', fork.request.uri, fork.request.headers.filter((h) => h.name !== 'via').map((h) => ({ ...h })), fork.request.body);
-        retry.set('cseq', `${fork.request.cseq.seq + 1} INVITE`);
-        retry.set(res.status === 401 ? 'authorization' : 'proxy-authorization', authorization);
-        fork.request = retry;
-        this.sendFork(fork);
-        return;
-      }
-    }
-    fork.status = fork.status === 'cancelled' ? 'cancelled' : 'failed';
-    fork.finalStatus = res.status;
-    if (fork.legRecordId) await this.ctx.records.legEnded(fork.legRecordId, String(res.status));
+  }
+
+  private forkFailed(fork: Fork, res: SipResponse): void {
     if (fork.purpose === 'transfer') {
       this.transferFailed(res.status, res.reason);
       return;
@@ -480,23 +413,23 @@ export class B2buaCall implements ParkableCall {
     }
     if (!choice) {
       session.bye();
-      fork.status = 'failed';
+      this.forks.unusable(fork);
       this.maybeAllForksFailed();
       return;
     }
-    fork.status = 'answered';
+    this.forks.answered(fork);
     this.transition('Answered');
     if (this.sideExtension.b) this.setPresence('b', this.sideExtension.b, 'on_call');
-    this.clearNoAnswer();
-    for (const other of this.forks) if (other !== fork && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
-    this.b = this.attach({ legId: 'b', session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: this.bSdp, onHold: false, legRecordId: fork.legRecordId, webrtc: choice.webrtc });
+    this.forks.clearNoAnswer();
+    this.forks.cancelRinging({ except: fork });
+    this.b = this.attach(new SipLeg({ legId: 'b', session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: this.bSdp, legRecordId: fork.legRecordId, webrtc: choice.webrtc }));
     // The callee hung up while its answer was applied (a BYE right after its ACK): the caller is answered all the
     // same, and hung up below, our BYE waiting for the caller's ACK (RFC 3261 §15, held by its session).
     const calleeLeft = session.closed;
 
     // Answer the caller: its session retransmits the 200 until the ACK, and ends the call if none comes.
     this.aSession.accept({ sdp: this.answerToCaller() });
-    if (this.aSession.dialog && this.aSession.target) this.a = this.attach({ legId: 'a', session: this.aSession, codec: this.aCodec, telephoneEvent: this.aTelephoneEvent, sdp: this.aSdp, onHold: false, legRecordId: this.aLegRecordId, webrtc: this.aWebRtc });
+    if (this.aSession.dialog && this.aSession.target) this.a = this.attach(new SipLeg({ legId: 'a', session: this.aSession, codec: this.aCodec, telephoneEvent: this.aTelephoneEvent, sdp: this.aSdp, legRecordId: this.aLegRecordId, webrtc: this.aWebRtc }));
     const answeredLegs = [
       ...(fork.legRecordId ? [{ id: fork.legRecordId, codec: choice.audio.name }] : []),
       ...(this.aLegRecordId ? [{ id: this.aLegRecordId, codec: this.aCodec.name }] : []),
@@ -511,33 +444,22 @@ export class B2buaCall implements ParkableCall {
     legId: 'a' | 'b',
     res: SipResponse,
     fork: Fork,
-  ): Promise<{ audio: Codec; telephoneEvent: Codec | null; webrtc: AnsweredSide['webrtc'] } | null> {
+  ): Promise<{ audio: Codec; telephoneEvent: Codec | null; webrtc: SipLeg['webrtc'] } | null> {
     const answer = readForkAnswer(res, fork.webrtc);
     if (!answer) return null;
     await this.bridge!.updateLeg(legId, answer.leg);
     return { audio: answer.audio, telephoneEvent: answer.telephoneEvent, webrtc: answer.webrtc };
   }
 
-  private cancelFork(fork: Fork): void {
-    fork.status = 'cancelled';
-    fork.session.cancel();
-    if (fork.legRecordId) void this.ctx.records.legEnded(fork.legRecordId, 'cancelled');
-  }
-
   private maybeAllForksFailed(): void {
     if (this.state !== 'Ringing') return;
-    if (this.forks.some((f) => f.status === 'calling' || f.status === 'ringing' || f.status === 'answered')) return;
-    const statuses = this.forks.map((f) => f.finalStatus ?? 0);
-    if (statuses.includes(486) || statuses.includes(600)) this.reject(486, 'Busy Here', 'busy');
-    else if (statuses.includes(603)) this.reject(603, 'Decline', 'rejected');
-    else if (statuses.some((s) => s === 404 || s === 484)) this.reject(404, 'Not Found', 'not_found');
-    else if (statuses.includes(403)) this.reject(403, 'Forbidden', 'forbidden');
-    else this.reject(480, 'Temporarily Unavailable', 'unavailable');
+    const verdict = this.forks.allFailed();
+    if (verdict) this.reject(verdict.status, verdict.reason, verdict.result);
   }
 
   private noAnswer(): void {
     if (this.state !== 'Ringing') return;
-    for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancelFork(f);
+    this.forks.cancelRinging();
     this.reject(480, 'No Answer', 'no_answer');
   }
 
@@ -556,7 +478,7 @@ export class B2buaCall implements ParkableCall {
    * in-dialog requests, come here. A session that no longer holds a side of
    * the call (a transferor's, replaced) is not listened to.
    */
-  private attach(leg: AnsweredSide): AnsweredSide {
+  private attach(leg: SipLeg): SipLeg {
     const session = leg.session;
     const current = () => (this.a === leg ? 'a' : this.b === leg ? 'b' : null);
     session.on('terminated', (t: SessionTermination) => {
@@ -592,8 +514,8 @@ export class B2buaCall implements ParkableCall {
 
   /** A 2xx no transaction claims any more: the session that sent the INVITE acknowledges it again (§13.2.2.4). */
   receiveStrayResponse(res: SipResponse): void {
-    for (const fork of this.forks) if (fork.request.callId === res.callId) fork.session.receiveStrayResponse(res);
-    for (const leg of [this.a, this.b]) if (leg && leg.session.dialog?.state.callId === res.callId && !this.forks.some((f) => f.session === leg.session)) leg.session.receiveStrayResponse(res);
+    this.forks.receiveStrayResponse(res);
+    for (const leg of [this.a, this.b]) if (leg && leg.callId === res.callId && !this.forks.holds(leg.session)) leg.session.receiveStrayResponse(res);
   }
 
   /** The caller's answer to our offer, in its ACK: the a leg gets its codec and address, or the call ends. */
@@ -626,27 +548,27 @@ export class B2buaCall implements ParkableCall {
       this.aSession.acceptCancel(cancelTx);
       return;
     }
-    for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancelFork(f);
+    this.forks.cancelRinging();
     this.aSession.acceptCancel(cancelTx);
     void this.finish('cancelled', 'caller');
   }
 
   /** Which side a dialog's Call-ID belongs to now (a transfer can move a Call-ID to the other side). */
   sideOf(callId: string): 'a' | 'b' | null {
-    if (this.a?.session.dialog?.state.callId === callId) return 'a';
-    if (this.b?.session.dialog?.state.callId === callId) return 'b';
+    if (this.a?.callId === callId) return 'a';
+    if (this.b?.callId === callId) return 'b';
     if (!this.a && callId === this.aCallId) return 'a';
     return null;
   }
 
   /** A request inside one of our dialogs, from whichever party it belongs to. */
   async inDialog(req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
-    const retired = this.retired.find((s) => s.dialog?.state.callId === req.callId);
+    const retired = this.retired.find((l) => l.callId === req.callId);
     if (retired) {
       // The transferor leaving after the transfer: its dialog is no longer bridged to anything.
       tx.respond(createResponse(req, req.method === 'BYE' || req.method === 'NOTIFY' ? 200 : 481));
       if (req.method === 'BYE') {
-        this.retired = this.retired.filter((s) => s !== retired);
+        this.retired = this.retired.filter((l) => l !== retired);
         retired.close();
       }
       return;
@@ -659,7 +581,7 @@ export class B2buaCall implements ParkableCall {
     }
     const side = this.sideOf(req.callId);
     const leg = side === 'a' ? this.a : side === 'b' ? this.b : null;
-    const answering = !leg && !this.ended ? this.forks.find((f) => f.request.callId === req.callId && f.session.dialog && !f.session.closed) : undefined;
+    const answering = !leg && !this.ended ? this.forks.answering(req.callId) : undefined;
     if (answering) {
       // A callee's request between its 2xx and our answer to the caller (forkAnswered applies its SDP first):
       // its session answers it. A BYE there ends it, and forkAnswered hangs the call up once it has answered.
@@ -670,13 +592,13 @@ export class B2buaCall implements ParkableCall {
       tx.respond(createResponse(req, 481));
       return;
     }
-    this.followConnection(leg, tx.source);
+    leg.followConnection(tx.source);
     // The session answers BYE, orders CSeqs, and hands re-INVITEs and UPDATEs to reoffer() and the rest to otherRequest().
     leg.session.receiveRequest(req, tx);
   }
 
   /** An in-dialog request that is not the session's own business (INFO, OPTIONS, REFER, NOTIFY…). */
-  private async otherRequest(side: 'a' | 'b', leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
+  private async otherRequest(side: 'a' | 'b', leg: SipLeg, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
     switch (req.method) {
       case 'INFO':
         this.infoDtmf(side, req, tx);
@@ -695,21 +617,8 @@ export class B2buaCall implements ParkableCall {
     }
   }
 
-  /**
-   * A party over a stream (a browser's WebSocket) that reconnected sends its
-   * next request on the new connection; requests to it must follow, or the
-   * call would be stuck on the dead one (RFC 5626's flow idea, per dialog).
-   */
-  private followConnection(leg: AnsweredSide, source: SipSource): void {
-    const current = leg.session.target;
-    const dialog = leg.session.dialog;
-    if (source.connectionId === undefined || !current || !dialog || !('connectionId' in current) || current.connectionId === source.connectionId) return;
-    const target = reachTarget(dialog.state.remoteTarget, { transport: source.transport, address: source.remoteAddress, port: source.remotePort, connectionId: source.connectionId });
-    if (target) leg.session.retarget(target);
-  }
-
   /** A re-INVITE or UPDATE: hold, resume, or a new address (calls/reoffer.ts); the other party hears hold music while this one holds. */
-  private async reoffer(leg: AnsweredSide, incoming: IncomingOffer): Promise<void> {
+  private async reoffer(leg: SipLeg, incoming: IncomingOffer): Promise<void> {
     if (!incoming.sdp) {
       incoming.accept();
       return;
@@ -736,7 +645,7 @@ export class B2buaCall implements ParkableCall {
    * until the target answers, then talks to it on the same media port, so
    * its own session never changes. Progress goes back as NOTIFY sipfrag.
    */
-  private async refer(side: 'a' | 'b', leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
+  private async refer(side: 'a' | 'b', leg: SipLeg, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction): Promise<void> {
     // A transfer or a park moves the call's media elsewhere: the monitor leaves first (a BYE), the parties back on their bridge.
     await this.endMonitoring();
     const referTo = parseNameAddr(req.get('refer-to') ?? '');
@@ -825,10 +734,10 @@ export class B2buaCall implements ParkableCall {
       this.transferFailed(488, 'Not Acceptable Here');
       return;
     }
-    fork.status = 'answered';
-    for (const other of this.forks) if (other !== fork && other.purpose === 'transfer' && (other.status === 'calling' || other.status === 'ringing')) this.cancelFork(other);
+    this.forks.answered(fork);
+    this.forks.cancelRinging({ purpose: 'transfer', except: fork });
     await this.bridge!.stopPlayback(side === 'a' ? 'b' : 'a');
-    const replaced: AnsweredSide = { legId: side, session: fork.session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: side === 'a' ? this.aSdp : this.bSdp, onHold: false, legRecordId: fork.legRecordId, webrtc: choice.webrtc };
+    const replaced = new SipLeg({ legId: side, session: fork.session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp: side === 'a' ? this.aSdp : this.bSdp, legRecordId: fork.legRecordId, webrtc: choice.webrtc });
     if (side === 'a') this.a = replaced;
     else this.b = replaced;
     this.attach(replaced);
@@ -849,12 +758,12 @@ export class B2buaCall implements ParkableCall {
     }
     if (transfer.byCommand || !transferor) {
       // Nobody asked by REFER: the party replaced just leaves.
-      transferor?.session.bye();
+      transferor?.hangUp();
       this.ctx.events.onTransferred?.(this, side);
       return;
     }
     // The transferor is told, then leaves; if it does not hang up by itself, we end its dialog.
-    this.retire(transferor.session);
+    this.retire(transferor);
     this.notifyTransfer(transferor, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
     this.ctx.events.onTransferred?.(this, side);
   }
@@ -870,7 +779,7 @@ export class B2buaCall implements ParkableCall {
    * 486 when the location holds a call already (one call per location), 403
    * for a non-member. A refused park leaves the call as it was.
    */
-  private async parkByRefer(side: 'a' | 'b', leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction, destination: Extract<Destination, { kind: 'park' }>): Promise<void> {
+  private async parkByRefer(side: 'a' | 'b', leg: SipLeg, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction, destination: Extract<Destination, { kind: 'park' }>): Promise<void> {
     acceptRefer(leg.session, req, tx);
     this.notifyTransfer(leg, 'SIP/2.0 100 Trying', 'active;expires=60');
     const outcome = await this.parkOther(side, leg, destination);
@@ -912,7 +821,7 @@ export class B2buaCall implements ParkableCall {
    * parked; why not otherwise ('changed': the call ended or changed while the location was taken, which
    * is then given back).
    */
-  private async parkOther(side: 'a' | 'b', leg: AnsweredSide, destination: ParkDestination): Promise<ParkOutcome> {
+  private async parkOther(side: 'a' | 'b', leg: SipLeg, destination: ParkDestination): Promise<ParkOutcome> {
     // A call joined to another (attended transfer) has its other party on the other bridge: not parked, as a full location.
     if (this.link) return 'occupied';
     return parkOnLocation(this.ctx.parking!, this, {
@@ -950,7 +859,7 @@ export class B2buaCall implements ParkableCall {
     if (!(await this.callTransferTarget(parked.side, route))) return;
     const timer = setTimeout(() => {
       if (this.transfer !== transfer || this.ended) return;
-      for (const f of this.forks) if (f.purpose === 'transfer' && (f.status === 'calling' || f.status === 'ringing')) this.cancelFork(f);
+      this.forks.cancelRinging({ purpose: 'transfer' });
       this.transferFailed(480, 'No Answer');
     }, this.ctx.settings.noAnswerSeconds * 1000);
     timer.unref();
@@ -1029,20 +938,20 @@ export class B2buaCall implements ParkableCall {
     }
     // From here to the answer nothing awaits: the call cannot change under us.
     if (mode === 'pickup') {
-      this.clearNoAnswer();
-      for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancelFork(f);
+      this.forks.clearNoAnswer();
+      this.forks.cancelRinging();
       this.transition('Answered');
     } else {
       this.parked = null;
       // A recall ringing the parker meanwhile is called off: the member was first.
       if (this.transfer?.recall) {
         this.transfer = null;
-        for (const f of this.forks) if (f.purpose === 'transfer' && (f.status === 'calling' || f.status === 'ringing')) this.cancelFork(f);
+        this.forks.cancelRinging({ purpose: 'transfer' });
       }
     }
     const local = side === 'a' ? this.aLocal! : this.bLocal!;
     session.accept({ sdp: sdp.build({ address: local.address, port: local.rtpPort, codecs: [choice.audio], telephoneEvent: choice.telephoneEvent, webrtc: null }) });
-    const taken = this.attach({ legId: side, session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp, onHold: false, legRecordId, webrtc: null });
+    const taken = this.attach(new SipLeg({ legId: side, session, codec: choice.audio, telephoneEvent: choice.telephoneEvent, sdp, legRecordId, webrtc: null }));
     if (side === 'a') this.a = taken;
     else this.b = taken;
     if (this.ended) return;
@@ -1053,7 +962,7 @@ export class B2buaCall implements ParkableCall {
       if (rung && rung !== party.extensionId) this.ctx.presence?.set(this, this.accountId, rung, null);
       this.setPresence('b', party.extensionId, 'on_call');
       this.aSession.accept({ sdp: this.answerToCaller() });
-      if (this.aSession.dialog && this.aSession.target) this.a = this.attach({ legId: 'a', session: this.aSession, codec: this.aCodec, telephoneEvent: this.aTelephoneEvent, sdp: this.aSdp, onHold: false, legRecordId: this.aLegRecordId, webrtc: this.aWebRtc });
+      if (this.aSession.dialog && this.aSession.target) this.a = this.attach(new SipLeg({ legId: 'a', session: this.aSession, codec: this.aCodec, telephoneEvent: this.aTelephoneEvent, sdp: this.aSdp, legRecordId: this.aLegRecordId, webrtc: this.aWebRtc }));
       const answeredLegs = [...(legRecordId ? [{ id: legRecordId, codec: choice.audio.name }] : []), ...(this.aLegRecordId ? [{ id: this.aLegRecordId, codec: this.aCodec.name }] : [])];
       await this.ctx.records.answered(this.callRecordId!, answeredLegs);
       this.ctx.events.onAnswered?.(this);
@@ -1135,7 +1044,7 @@ export class B2buaCall implements ParkableCall {
       const legRecordId = monitor.legRecordId;
       monitor.legRecordId = null;
       if (side === 'a') this.aLegRecordId = legRecordId;
-      const taken = this.attach({ legId: side, session: monitor.session, codec: monitor.codec, telephoneEvent: monitor.telephoneEvent, sdp: monitor.sdp, onHold: false, legRecordId, webrtc: null });
+      const taken = this.attach(new SipLeg({ legId: side, session: monitor.session, codec: monitor.codec, telephoneEvent: monitor.telephoneEvent, sdp: monitor.sdp, legRecordId, webrtc: null }));
       if (side === 'a') this.a = taken;
       else this.b = taken;
       this.setPresence(side, monitor.party.extensionId, 'on_call');
@@ -1156,7 +1065,7 @@ export class B2buaCall implements ParkableCall {
    * replacing both of its dialogs (Refer-To with Replaces, RFC 3891). Both
    * correspondents keep their sessions: the two bridges are linked instead.
    */
-  private async attendedTransfer(side: 'a' | 'b', leg: AnsweredSide, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction, replaces: ReplacesTarget): Promise<void> {
+  private async attendedTransfer(side: 'a' | 'b', leg: SipLeg, req: SipRequest, tx: NonInviteServerTransaction | InviteServerTransaction, replaces: ReplacesTarget): Promise<void> {
     const found = this.ctx.findDialog(replaces.callId, replaces.toTag, replaces.fromTag);
     const refuse = (status: number, reason: string) => tx.respond(createResponse(req, status, { reason, toTag: leg.session.dialog!.state.localTag }));
     if (!found || found.call === this || found.call.state !== 'Answered' || found.call.link) return refuse(481, 'Replaced Dialog Does Not Exist');
@@ -1267,21 +1176,18 @@ export class B2buaCall implements ParkableCall {
     this.sideExtension[side] = null;
     if (leg.legRecordId) void this.ctx.records.legEnded(leg.legRecordId, 'transferred').catch(() => undefined);
     if (sendBye) {
-      leg.session.bye();
+      leg.hangUp();
       return;
     }
-    this.retire(leg.session);
+    this.retire(leg);
   }
 
-  /** A transferor's session, kept to answer its BYE; if it does not hang up within 5 s, we end it. */
-  private retire(session: InviteSession): void {
-    this.retired.push(session);
-    setTimeout(() => {
-      if (this.retired.includes(session)) {
-        this.retired = this.retired.filter((s) => s !== session);
-        session.bye();
-      }
-    }, 5000).unref();
+  /** A transferor's leg, kept to answer its BYE; if it does not hang up within 5 s, we end it. */
+  private retire(leg: SipLeg): void {
+    this.retired.push(leg);
+    leg.retire(5000, () => {
+      this.retired = this.retired.filter((l) => l !== leg);
+    });
   }
 
   private setPresence(side: 'a' | 'b', extensionId: string, state: 'ringing' | 'on_call'): void {
@@ -1293,7 +1199,7 @@ export class B2buaCall implements ParkableCall {
 
   /** Which side of this call holds the dialog with these tags (in either order). */
   sideWithDialog(callId: string, tag1: string, tag2: string): 'a' | 'b' | null {
-    for (const leg of [this.a, this.b]) if (leg?.session.matches(callId, tag1, tag2)) return leg.legId;
+    for (const leg of [this.a, this.b]) if (leg?.matches(callId, tag1, tag2)) return leg.legId;
     return null;
   }
 
@@ -1324,7 +1230,7 @@ export class B2buaCall implements ParkableCall {
     if (!transfer.byCommand && transfer.transferor) this.notifyTransfer(transfer.transferor, `SIP/2.0 ${status} ${reason}`, 'terminated;reason=noresource');
   }
 
-  private notifyTransfer(to: AnsweredSide, sipfrag: string, subscriptionState: string): void {
+  private notifyTransfer(to: SipLeg, sipfrag: string, subscriptionState: string): void {
     notifyRefer(to.session, sipfrag, subscriptionState);
   }
 
@@ -1336,6 +1242,7 @@ export class B2buaCall implements ParkableCall {
     this.onDigit(side, digit);
     void this.legs?.sendDtmf(other, digit).catch(() => undefined);
   }
+
 
   private mediaEvent(e: MediaEvent): void {
     if (e.type === 'dtmf') this.onDigit(e.legId as 'a' | 'b', e.digit);
@@ -1356,7 +1263,7 @@ export class B2buaCall implements ParkableCall {
     const from = silent[0];
     if (!from) return;
     this.log.warn('no media from the call\'s phones: ending the call', { legs: silent, silentMs: e.silentMs });
-    for (const side of silent) (side === 'a' ? this.a : this.b)?.session.bye();
+    for (const side of silent) (side === 'a' ? this.a : this.b)?.hangUp();
     this.hangup(from, 'failed', 'media-timeout');
   }
 
@@ -1399,7 +1306,7 @@ export class B2buaCall implements ParkableCall {
     const by = hangupBy ?? this.partyRole(from);
     const otherSide = from === 'a' ? 'b' : 'a';
     const other = from === 'a' ? this.b : this.a;
-    if (other) other.session.bye();
+    if (other) other.hangUp();
     const link = this.link;
     if (link && link.side === otherSide) {
       // The other party is in the call we were joined to: it is hung up there.
@@ -1425,7 +1332,7 @@ export class B2buaCall implements ParkableCall {
     const link = this.link;
     for (const side of ['a', 'b'] as const) {
       const leg = side === 'a' ? this.a : this.b;
-      if (leg) leg.session.bye();
+      if (leg) leg.hangUp();
       else if (link?.side === side) {
         this.link = null;
         link.call.link = null;
@@ -1446,11 +1353,6 @@ export class B2buaCall implements ParkableCall {
     void this.finish(result, hangupBy);
   }
 
-  private clearNoAnswer(): void {
-    if (this.noAnswerTimer) clearTimeout(this.noAnswerTimer);
-    this.noAnswerTimer = null;
-  }
-
   /**
    * Ends the call and everything it holds, whatever step it is at: the state
    * becomes Ended (terminal), the start stops at its next step, ringing forks
@@ -1461,14 +1363,14 @@ export class B2buaCall implements ParkableCall {
     if (this.ended) return;
     this.transition('Ended');
     this.ctx.presence?.clear(this);
-    this.clearNoAnswer();
+    this.forks.clearNoAnswer();
     this.parked = null;
     this.ctx.parking?.release(this);
     // Whatever ended the call, no session of it keeps a timer running (2xx retransmission, refresh, expiry).
-    if (this.a) this.a.session.close();
-    if (this.b) this.b.session.close();
+    if (this.a) this.a.close();
+    if (this.b) this.b.close();
     if (!this.a) this.aSession.close();
-    for (const f of this.forks) if (f.status === 'calling' || f.status === 'ringing') this.cancelFork(f);
+    this.forks.cancelRinging();
     // Either party hung up: the monitor gets its BYE too (its room is closed below, with the legs in it if they are there).
     const monitoring = this.monitoring;
     this.monitoring = null;
@@ -1515,7 +1417,7 @@ export class B2buaCall implements ParkableCall {
   }
 
   get forkCallIds(): string[] {
-    return [...this.forks.map((f) => f.request.callId), ...this.incomingCallIds];
+    return [...this.forks.callIds, ...this.incomingCallIds];
   }
 
   /** Codec names the media engine can carry, for the engine to refuse the rest early. */
