@@ -130,6 +130,27 @@ describe('call queues API', () => {
     }
   });
 
+  it('saves the queue’s notifications (CQ-11), audited with before and after; refuses an address that is not one and keeps what was saved', async () => {
+    const current = ((await (await admin.get(`/api/call-queues/${queue.extensionId}`)).json()) as { queue: Queue }).queue;
+    // X-05's defaults: voicemail e-mailed, missed calls not, to the managers with Full Access (no address).
+    expect(current.settings).toMatchObject({ notifications: { email: null, voicemail: { email: true, attachment: false, to: null }, missedCalls: { email: false, to: null } } });
+    const members = current.members.map((m) => ({ extension: m.number, accepting: m.accepting }));
+    const notifications = { email: 'support-team@example.com', voicemail: { email: true, attachment: true, to: null }, missedCalls: { email: true, to: 'missed@example.com' } };
+    const put = await admin.json('PUT', `/api/call-queues/${queue.extensionId}`, { settings: { ...current.settings, notifications }, members });
+    expect(put.status, await put.clone().text()).toBe(200);
+    expect(((await put.json()) as { queue: Queue }).queue.settings).toMatchObject({ notifications });
+    const audit = await db.selectFrom('audit_events').select(['before', 'after']).where('account_id', '=', accountId).where('action', '=', 'call_queue.updated').where('target_id', '=', queue.extensionId).orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(audit.after).toMatchObject({ settings: { notifications } });
+    expect(audit.before).toMatchObject({ settings: { notifications: { email: null } } });
+    for (const bad of [{ ...notifications, email: 'not an address' }, { ...notifications, missedCalls: { email: true } }, { ...notifications, fax: { email: true } }]) {
+      const res = await admin.json('PUT', `/api/call-queues/${queue.extensionId}`, { settings: { ...current.settings, notifications: bad }, members });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+    }
+    expect((await sam.json('PUT', `/api/call-queues/${queue.extensionId}`, { settings: { ...current.settings, notifications: { ...notifications, email: 'sam@example.com' } }, members })).status).toBe(403);
+    const after = ((await (await admin.get(`/api/call-queues/${queue.extensionId}`)).json()) as { queue: Queue }).queue;
+    expect(after.settings).toMatchObject({ notifications });
+  });
+
   it('turns on the callback that keeps the caller’s place, with its key; refuses a key that is not on a keypad', async () => {
     const current = ((await (await admin.get(`/api/call-queues/${queue.extensionId}`)).json()) as { queue: Queue }).queue;
     expect(current.settings).toMatchObject({ callback: { enabled: false, key: '1' } });

@@ -53,6 +53,34 @@ export const queueCallback = z.object({ enabled: z.boolean(), key: z.enum(QUEUE_
 export type QueueCallback = z.infer<typeof queueCallback>;
 export const DEFAULT_QUEUE_CALLBACK: QueueCallback = { enabled: false, key: '1' };
 
+/** An address notifications are e-mailed to. */
+const notificationAddress = z.email().max(254);
+
+/**
+ * CQ-11 / X-05: what the queue's notifications e-mail, and to whom. The matrix has the two events a queue
+ * can have: messages left in its mailbox, and calls nobody of the queue answered. Faxes and texts are not
+ * in it: a fax or a text to a queue's direct number has no reader (a text to a number goes to the user of
+ * its extension, sms-messages.ts; a queue has none), so there is nothing to notify about. SMS is not a
+ * channel yet (users' notifications have none either). "Send Notifications to": one address for both
+ * (null: the queue's managers with Full Access, as RingCentral sends a queue's notifications to the
+ * queue's contact e-mail, which is its manager's); Advanced Settings: another address per event, and the
+ * message's audio attached.
+ */
+export const queueNotifications = z
+  .object({
+    email: notificationAddress.nullable(),
+    voicemail: z.object({ email: z.boolean(), attachment: z.boolean(), to: notificationAddress.nullable() }).strict(),
+    missedCalls: z.object({ email: z.boolean(), to: notificationAddress.nullable() }).strict(),
+  })
+  .strict();
+export type QueueNotifications = z.infer<typeof queueNotifications>;
+/** X-05's screenshot defaults: voicemail by e-mail, missed calls not. */
+export const DEFAULT_QUEUE_NOTIFICATIONS: QueueNotifications = {
+  email: null,
+  voicemail: { email: true, attachment: false, to: null },
+  missedCalls: { email: false, to: null },
+};
+
 export const queueSettings = z
   .object({
     distribution: z.enum(QUEUE_DISTRIBUTIONS),
@@ -91,6 +119,8 @@ export const queueSettings = z
     hours: weeklyScheduleSchema,
     /** CQ-12 "After Hours": what a caller outside the queue's hours gets (the queue's mailbox, another extension, or a message then goodbye). */
     afterHours: queueExitAction,
+    /** CQ-11: the queue's notifications (a stored queue from before reads the defaults). */
+    notifications: queueNotifications.default(DEFAULT_QUEUE_NOTIFICATIONS),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -117,6 +147,7 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   overflow: [],
   hours: ALWAYS,
   afterHours: { type: 'voicemail' },
+  notifications: DEFAULT_QUEUE_NOTIFICATIONS,
 };
 
 /**
