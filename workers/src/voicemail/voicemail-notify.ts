@@ -72,16 +72,11 @@ export function createVoicemailNotifyProcessor(deps: VoicemailNotifyDeps): Proce
     const mp3 = voicemailMp3PathOf(message.audio_path);
     if (wanted.some((w) => w.settings.attachment) || queue?.attachment) await ensureMp3(deps, message.audio_path, mp3);
     const transcript = message.transcript_status === 'completed' ? (message.transcript_text ?? '').trim() : null;
+    /** The message's e-mail in a reader's clock (a user's, or the account's for a queue's e-mail). */
+    const textFor = (clock: ReturnType<typeof readerClock>, queueOf?: VoicemailEmailInput['queue']) =>
+      voicemailEmailText({ ...clock, fromNumber: message.from_number, fromName: message.from_name, createdAt: new Date(message.created_at), durationMs: message.duration_ms, transcript, link: `${deps.publicUrl}/me/messages`, ...(queueOf ? { queue: queueOf } : {}) });
     for (const { reader, settings } of wanted) {
-      const text = voicemailEmailText({
-        ...readerClock(reader, message.account_time_zone),
-        fromNumber: message.from_number,
-        fromName: message.from_name,
-        createdAt: new Date(message.created_at),
-        durationMs: message.duration_ms,
-        transcript,
-        link: `${deps.publicUrl}/me/messages`,
-      });
+      const text = textFor(readerClock(reader, message.account_time_zone));
       await deps.producer.add(
         'email',
         'voicemail',
@@ -99,16 +94,7 @@ export function createVoicemailNotifyProcessor(deps: VoicemailNotifyDeps): Proce
     }
     let queueEmailed = 0;
     if (queue) {
-      const text = voicemailEmailText({
-        ...readerClock({ language: queue.language, time_zone: null, time_format: queue.timeFormat }, message.account_time_zone),
-        fromNumber: message.from_number,
-        fromName: message.from_name,
-        createdAt: new Date(message.created_at),
-        durationMs: message.duration_ms,
-        transcript,
-        link: `${deps.publicUrl}/me/messages`,
-        queue: { number: queue.queueNumber, name: queue.queueName },
-      });
+      const text = textFor(readerClock({ language: queue.language, time_zone: null, time_format: queue.timeFormat }, message.account_time_zone), { number: queue.queueNumber, name: queue.queueName });
       const attachments = queue.attachment ? { attachments: [{ filename: text.attachmentName, path: mp3, contentType: 'audio/mpeg' }] } : {};
       // An address a reader's own e-mail went to already (the recipient manages the queue) gets one e-mail.
       const sent = new Set(wanted.map((w) => (w.reader.notification_email ?? w.reader.email).toLowerCase()));
