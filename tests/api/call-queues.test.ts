@@ -130,6 +130,55 @@ describe('call queues API', () => {
     }
   });
 
+  it('saves the queue’s notifications (CQ-11), audited with before and after; refuses an address that is not one and keeps what was saved', async () => {
+    const current = ((await (await admin.get(`/api/call-queues/${queue.extensionId}`)).json()) as { queue: Queue }).queue;
+    // X-05's defaults: voicemail e-mailed, missed calls not, to the managers with Full Access (no address).
+    expect(current.settings).toMatchObject({ notifications: { email: null, voicemail: { email: true, attachment: false, to: null }, missedCalls: { email: false, to: null } } });
+    const members = current.members.map((m) => ({ extension: m.number, accepting: m.accepting }));
+    const notifications = { email: 'support-team@example.com', voicemail: { email: true, attachment: true, to: null }, missedCalls: { email: true, to: 'missed@example.com' } };
+    const put = await admin.json('PUT', `/api/call-queues/${queue.extensionId}`, { settings: { ...current.settings, notifications }, members });
+    expect(put.status, await put.clone().text()).toBe(200);
+    expect(((await put.json()) as { queue: Queue }).queue.settings).toMatchObject({ notifications });
+    const audit = await db.selectFrom('audit_events').select(['before', 'after']).where('account_id', '=', accountId).where('action', '=', 'call_queue.updated').where('target_id', '=', queue.extensionId).orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(audit.after).toMatchObject({ settings: { notifications } });
+    expect(audit.before).toMatchObject({ settings: { notifications: { email: null } } });
+    for (const bad of [{ ...notifications, email: 'not an address' }, { ...notifications, missedCalls: { email: true } }, { ...notifications, fax: { email: true } }]) {
+      const res = await admin.json('PUT', `/api/call-queues/${queue.extensionId}`, { settings: { ...current.settings, notifications: bad }, members });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+    }
+    expect((await sam.json('PUT', `/api/call-queues/${queue.extensionId}`, { settings: { ...current.settings, notifications: { ...notifications, email: 'sam@example.com' } }, members })).status).toBe(403);
+    const after = ((await (await admin.get(`/api/call-queues/${queue.extensionId}`)).json()) as { queue: Queue }).queue;
+    expect(after.settings).toMatchObject({ notifications });
+  });
+
+  it('saves the queue’s custom rules and blocked calls (CQ-12) in the company rules’ shape, audited; refuses a rule without conditions or a number that is not E.164', async () => {
+    const current = ((await (await admin.get(`/api/call-queues/${queue.extensionId}`)).json()) as { queue: Queue }).queue;
+    expect(current.settings).toMatchObject({ customRules: [], blocked: { anonymous: false, numbers: [], message: 'not_accepting' } });
+    const members = current.members.map((m) => ({ extension: m.number, accepting: m.accepting }));
+    const customRules = [
+      { name: 'VIP', enabled: true, conditions: [{ type: 'caller_id', numbers: ['+14155550100'], contactIds: [], anonymous: false }], target: { type: 'extension', extension: '2102' } },
+      { name: 'Holiday', enabled: false, conditions: [{ type: 'date_range', ranges: [{ from: '2026-12-25T00:00', to: '2026-12-26T00:00' }] }], target: { type: 'voicemail' } },
+    ];
+    const blocked = { anonymous: true, numbers: ['+33612345678'], message: 'goodbye' };
+    const put = await admin.json('PUT', `/api/call-queues/${queue.extensionId}`, { settings: { ...current.settings, customRules, blocked }, members });
+    expect(put.status, await put.clone().text()).toBe(200);
+    expect(((await put.json()) as { queue: Queue }).queue.settings).toMatchObject({ customRules, blocked });
+    const audit = await db.selectFrom('audit_events').select('after').where('account_id', '=', accountId).where('action', '=', 'call_queue.updated').where('target_id', '=', queue.extensionId).orderBy('id', 'desc').executeTakeFirstOrThrow();
+    // The audit trail keeps a bounded depth of the settings: the rules by name and state, the blocking.
+    expect(audit.after).toMatchObject({ settings: { customRules: [{ name: 'VIP', enabled: true, target: { type: 'extension', extension: '2102' } }, { name: 'Holiday', enabled: false }], blocked: { anonymous: true, message: 'goodbye' } } });
+    for (const bad of [
+      { customRules: [{ ...customRules[0], conditions: [] }] },
+      { customRules: [{ ...customRules[0], target: { type: 'menu', menu: '1' } }] },
+      { blocked: { ...blocked, numbers: ['0612345678'] } },
+      { blocked: { ...blocked, message: 'rude' } },
+    ]) {
+      const res = await admin.json('PUT', `/api/call-queues/${queue.extensionId}`, { settings: { ...current.settings, ...bad }, members });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+    }
+    const after = ((await (await admin.get(`/api/call-queues/${queue.extensionId}`)).json()) as { queue: Queue }).queue;
+    expect(after.settings).toMatchObject({ customRules, blocked });
+  });
+
   it('turns on the callback that keeps the caller’s place, with its key; refuses a key that is not on a keypad', async () => {
     const current = ((await (await admin.get(`/api/call-queues/${queue.extensionId}`)).json()) as { queue: Queue }).queue;
     expect(current.settings).toMatchObject({ callback: { enabled: false, key: '1' } });

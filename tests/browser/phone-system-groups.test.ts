@@ -6,6 +6,7 @@ import type { RunningProduct } from '../support/product.ts';
 import { adminPages } from '../support/admin-pages.ts';
 import { en } from '../../app/src/lib/i18n/en.ts';
 import { en as queuesEn } from '../../app/src/lib/i18n/features/call-queues.ts';
+import { en as rulesEn } from '../../app/src/lib/i18n/features/answering-rules.ts';
 import { STRONG } from '../support/http-client.ts';
 import { signIn } from '../support/softphone-users.ts';
 import { seriousViolations } from '../support/axe.ts';
@@ -98,6 +99,33 @@ describe('phone system groups (admin pages)', () => {
     await page.getByTestId('save-voicemail').click();
     await page.locator('form[aria-labelledby="q-voicemail"] [role="status"]').filter({ hasText: en['common.saved'] }).waitFor();
     expect(await page.evaluate(async (id) => (await fetch(`/api/call-queues/${id}/voicemail`)).json(), queueId)).toEqual({ recipient: '202', transcribe: true });
+
+    // Notifications (CQ-11): missed calls too, to the queue's own address; a bad address is refused in words and nothing is saved.
+    const notifyForm = page.locator('form[aria-labelledby="q-notifications"]');
+    await notifyForm.getByLabel(queuesEn['callQueues.admin.notifyMissed']).check();
+    await notifyForm.getByLabel(queuesEn['callQueues.admin.notifyTo']).fill('sales-team@example.com');
+    await page.getByTestId('save-notifications').click();
+    await notifyForm.locator('[role="status"]').filter({ hasText: en['common.saved'] }).waitFor();
+    const notifications = async () => ((await db.selectFrom('call_queues').select('settings').where('extension_id', '=', queueId).executeTakeFirstOrThrow()).settings as { notifications: unknown }).notifications;
+    expect(await notifications()).toEqual({ email: 'sales-team@example.com', voicemail: { email: true, attachment: false, to: null }, missedCalls: { email: true, to: null } });
+
+    // Custom rules and blocked calls (CQ-12): a VIP rule to 201, an outside number blocked.
+    const rulesForm = page.locator('form[aria-labelledby="q-rules"]');
+    await rulesForm.getByRole('button', { name: queuesEn['callQueues.admin.addRule'] }).click();
+    await rulesForm.getByLabel(queuesEn['callQueues.admin.ruleName']).fill('VIP');
+    await rulesForm.locator('#q-rule-0-target-type').selectOption('extension');
+    await rulesForm.locator('#q-rule-0-target-ext').fill('201');
+    // No condition yet: the server refuses the rule, and the page says so.
+    await page.getByTestId('save-rules').click();
+    await rulesForm.locator('[role="alert"]').waitFor();
+    await rulesForm.getByLabel(rulesEn['answeringRules.cond.callerId']).fill('+14155550100');
+    await rulesForm.getByLabel(queuesEn['callQueues.admin.blockedNumbers']).fill('+33612345678');
+    await page.getByTestId('save-rules').click();
+    await rulesForm.locator('[role="status"]').filter({ hasText: en['common.saved'] }).waitFor();
+    const rules = (await db.selectFrom('call_queues').select('settings').where('extension_id', '=', queueId).executeTakeFirstOrThrow()).settings as { customRules: unknown[]; blocked: unknown };
+    expect(rules.customRules).toEqual([{ name: 'VIP', enabled: true, conditions: [{ type: 'caller_id', numbers: ['+14155550100'], contactIds: [], anonymous: false }], target: { type: 'extension', extension: '201' } }]);
+    expect(rules.blocked).toEqual({ anonymous: false, numbers: ['+33612345678'], message: 'not_accepting' });
+    expect(await seriousViolations(page)).toEqual([]);
 
     // A second queue on the same number is refused, in words.
     await page.goto(`${product.url}/admin/phone-system/call-queues`);

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '@carillon/db';
 import { startTestDatabase } from './support.ts';
 import { addStandardUser, seedAccount, type SeededAccount } from './recording-export-support.ts';
+import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from '@carillon/domain';
+import { queueNotificationTarget, queueThatMissedCall } from '@carillon/core/queues';
 import { missedCallEmailText, usersWhoMissedCall } from '../src/calls/missed-call-notify.ts';
 
 /**
@@ -158,7 +160,71 @@ describe('who missed a call', () => {
   });
 });
 
+/** A queue of the account (its extension and settings row, as createCallQueue writes them), its members and Full Access managers. */
+async function addQueue(a: SeededAccount, members: Person[], managers: Person[], settings: Partial<QueueSettings> = {}): Promise<{ extensionId: string; number: string }> {
+  const number = String(nextNumber++);
+  const ext = await db.insertInto('extensions').values({ account_id: a.accountId, site_id: a.siteId, number, type: 'call_queue', status: 'activated', name: `Queue ${number}` }).returning('id').executeTakeFirstOrThrow();
+  await db.insertInto('call_queues').values({ extension_id: ext.id, account_id: a.accountId, settings: JSON.stringify({ ...DEFAULT_QUEUE_SETTINGS, ...settings }), manager_pin_hash: null }).execute();
+  if (members.length) await db.insertInto('call_queue_members').values(members.map((m, position) => ({ queue_extension_id: ext.id, member_extension_id: m.extensionId, account_id: a.accountId, position, accepting: true }))).execute();
+  if (managers.length) await db.insertInto('call_queue_managers').values(managers.map((m) => ({ queue_extension_id: ext.id, user_id: m.userId, account_id: a.accountId, permission: 'full' as const }))).execute();
+  return { extensionId: ext.id, number };
+}
+
+describe('a queue that missed a call (CQ-11)', () => {
+  it('is the queue when the caller hung up waiting, or was sent on to another extension that answered; not when a member (or an overflow queue’s) answered', async () => {
+    const agent = await addPerson(account);
+    const elsewhere = await addPerson(account);
+    const overflowAgent = await addPerson(account);
+    const overflowQueue = await addQueue(account, [overflowAgent], []);
+    const queue = await addQueue(account, [agent], [], { overflow: [overflowQueue.number] });
+    const to = { userId: '', extensionId: queue.extensionId, number: queue.number, devices: [] };
+    const abandoned = await recordCall({ from: null, to, rang: [{ device: agent.devices[0]!, answered: false }], answered: true });
+    expect(await queueThatMissedCall(db, account.accountId, abandoned)).toBe(queue.extensionId);
+    const sentOn = await recordCall({ from: null, to, rang: [{ device: elsewhere.devices[0]!, answered: true }], answered: true });
+    expect(await queueThatMissedCall(db, account.accountId, sentOn)).toBe(queue.extensionId);
+    const served = await recordCall({ from: null, to, rang: [{ device: agent.devices[0]!, answered: true }], answered: true });
+    expect(await queueThatMissedCall(db, account.accountId, served)).toBeNull();
+    const overflowed = await recordCall({ from: null, to, rang: [{ device: overflowAgent.devices[0]!, answered: true }], answered: true });
+    expect(await queueThatMissedCall(db, account.accountId, overflowed)).toBeNull();
+    // Live, another account's view, or a call to a user: no queue missed it.
+    const live = await recordCall({ from: null, to, rang: [], answered: true, live: true });
+    expect(await queueThatMissedCall(db, account.accountId, live)).toBeNull();
+    expect(await queueThatMissedCall(db, other.accountId, abandoned)).toBeNull();
+    const toUser = await recordCall({ from: null, to: agent, rang: [{ device: agent.devices[0]!, answered: false }], answered: false });
+    expect(await queueThatMissedCall(db, account.accountId, toUser)).toBeNull();
+  });
+
+  it('e-mails the event’s own address, else the queue’s, else its Full Access managers’; nothing when the event is off', async () => {
+    const manager = await addPerson(account);
+    const managerAddress = 'boss-notify@example.com';
+    await db.updateTable('users').set({ notification_email: managerAddress }).where('id', '=', manager.userId).execute();
+    const notifications = (n: Partial<QueueSettings['notifications']>) => ({ notifications: { ...DEFAULT_QUEUE_SETTINGS.notifications, ...n } });
+    const byManagers = await addQueue(account, [], [manager], notifications({ missedCalls: { email: true, to: null } }));
+    expect(await queueNotificationTarget(db, account.accountId, byManagers.extensionId, 'missedCalls')).toMatchObject({ addresses: [managerAddress], queueNumber: byManagers.number, attachment: false });
+    // Voicemail is on by default (X-05), missed calls off.
+    expect(await queueNotificationTarget(db, account.accountId, byManagers.extensionId, 'voicemail')).toMatchObject({ addresses: [managerAddress] });
+    const off = await addQueue(account, [], [manager]);
+    expect(await queueNotificationTarget(db, account.accountId, off.extensionId, 'missedCalls')).toBeNull();
+    const own = await addQueue(account, [], [manager], notifications({ email: 'queue@example.com', missedCalls: { email: true, to: null }, voicemail: { email: true, attachment: true, to: 'messages@example.com' } }));
+    expect(await queueNotificationTarget(db, account.accountId, own.extensionId, 'missedCalls')).toMatchObject({ addresses: ['queue@example.com'] });
+    expect(await queueNotificationTarget(db, account.accountId, own.extensionId, 'voicemail')).toMatchObject({ addresses: ['messages@example.com'], attachment: true });
+    // Nobody to send to: no managers and no address.
+    const nobody = await addQueue(account, [], [], notifications({ missedCalls: { email: true, to: null } }));
+    expect(await queueNotificationTarget(db, account.accountId, nobody.extensionId, 'missedCalls')).toBeNull();
+    // Another account never reads this queue's.
+    expect(await queueNotificationTarget(db, other.accountId, own.extensionId, 'missedCalls')).toBeNull();
+  });
+});
+
 describe('the missed-call e-mail', () => {
+  it('says which queue missed the call, in the account’s language', () => {
+    const input = { fromNumber: '+33612345678', fromName: null, toNumber: '600', startedAt: new Date('2026-03-02T14:05:00Z'), link: 'https://pbx.example/me/call-queues/supervisor', queue: { number: '600', name: 'Support' } };
+    expect(missedCallEmailText({ ...input, language: 'en', timeZone: 'UTC', hour12: false }).subject).toBe('Missed call from +33612345678 for queue Support (600)');
+    const fr = missedCallEmailText({ ...input, language: 'fr', timeZone: 'UTC', hour12: false });
+    expect(fr.subject).toBe('Appel manqué de +33612345678 pour la file Support (600)');
+    expect(fr.body).toContain("La file d'attente Support (600) a manqué un appel");
+  });
+
   it('names the caller and the time in the reader’s language, zone and clock', () => {
     const input = { fromNumber: '+33612345678', fromName: 'Alice Martin', toNumber: '102', startedAt: new Date('2026-03-02T14:05:00Z'), link: 'https://pbx.example/me/call-log' };
     const en = missedCallEmailText({ ...input, language: 'en', timeZone: 'America/New_York', hour12: true });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { Db } from '@carillon/db';
 import { DEFAULT_NOTIFICATIONS, type NotificationSettings } from '@carillon/core';
+import { DEFAULT_QUEUE_SETTINGS } from '@carillon/domain';
 import { createJobProducer, createRedisConnection, type JobProducer } from '@carillon/core/jobs';
 import { parseVoicemailEvent, VOICEMAIL_EVENTS_CHANNEL, type VoicemailEvent } from '@carillon/contracts/voicemail-events';
 import { openServedDatabase, type ServedDatabase } from '../../scripts/lib/database.ts';
@@ -184,6 +185,40 @@ describe('voicemail notification e-mails', () => {
     await waitFor(async () => heard.some((e) => e.kind === 'changed' && e.messageId === message.id), 30_000, "the 'changed' event");
     expect(heard.find((e) => e.kind === 'changed' && e.messageId === message.id)).toEqual({ kind: 'changed', accountId: account.accountId, mailboxExtensionId: reader.extensionId, messageId: message.id });
     await waitFor(async () => mailsTo(reader.address).length === 1, 60_000, 'the e-mail');
+  });
+
+  it('e-mails a message in a queue’s mailbox to the queue’s address with the audio (CQ-11), and once to a recipient who is also that address', { timeout: 120_000 }, async () => {
+    // The queue's message recipient is a reader whose own address is the queue's "Advanced" voicemail address too.
+    const recipient = await addReader({ email: true, attachment: false, markRead: false });
+    const queueAddress = `queue-${recipient.userId.slice(0, 8)}@inbox.example`;
+    const queue = await db
+      .insertInto('extensions')
+      .values({ account_id: account.accountId, site_id: account.siteId, number: String(nextExtension++), type: 'call_queue', status: 'activated', name: 'Support' })
+      .returning(['id', 'number'])
+      .executeTakeFirstOrThrow();
+    const settings = (to: string | null) => ({ ...DEFAULT_QUEUE_SETTINGS, notifications: { email: queueAddress, voicemail: { email: true, attachment: true, to }, missedCalls: { email: false, to: null } } });
+    await db.insertInto('call_queues').values({ extension_id: queue.id, account_id: account.accountId, settings: JSON.stringify(settings(null)), manager_pin_hash: null }).execute();
+    await db.insertInto('voicemail_settings').values({ extension_id: queue.id, account_id: account.accountId, recipient_extension_id: recipient.extensionId, greeting_path: null, updated_at: new Date() }).execute();
+
+    const message = await depositVoicemail(db, dataDir, { accountId: account.accountId, mailboxExtensionId: queue.id, fromNumber: '+33612345678', seconds: 3 });
+    await publish({ kind: 'deposited', accountId: account.accountId, mailboxExtensionId: queue.id, messageId: message.id });
+    expect(await notifyJobFinished(message.id)).toMatchObject({ emailed: 2 });
+    await waitFor(async () => mailsTo(queueAddress).length === 1 && mailsTo(recipient.address).length === 1, 60_000, 'the two e-mails');
+    const [mail] = mailsTo(queueAddress);
+    expect(mail!.subject).toBe(`New voicemail from +33612345678 (0:03) for queue Support (${queue.number})`);
+    expect(mail!.text).toContain(`The call queue Support (${queue.number}) has a new voicemail.`);
+    expect(mail!.attachments.map((a) => a.mediaType)).toEqual(['audio/mpeg']);
+    expect(Math.abs((await decodeAudio(mail!.attachments[0]!.data)).seconds - 3)).toBeLessThanOrEqual(0.5);
+    // The recipient's own e-mail (no attachment: their setting) is not the queue's.
+    expect(mailsTo(recipient.address)[0]!.attachments).toHaveLength(0);
+
+    // The queue's voicemail address is the recipient's: one e-mail, theirs.
+    await db.updateTable('call_queues').set({ settings: JSON.stringify(settings(recipient.address)) }).where('extension_id', '=', queue.id).execute();
+    const second = await depositVoicemail(db, dataDir, { accountId: account.accountId, mailboxExtensionId: queue.id, fromNumber: '+33612345678', seconds: 2 });
+    await publish({ kind: 'deposited', accountId: account.accountId, mailboxExtensionId: queue.id, messageId: second.id });
+    expect(await notifyJobFinished(second.id)).toMatchObject({ emailed: 1 });
+    await waitFor(async () => mailsTo(recipient.address).length === 2, 60_000, 'the recipient’s second e-mail');
+    expect(mailsTo(queueAddress)).toHaveLength(1);
   });
 
   it('sends nothing to a reader whose voicemail notifications are off', { timeout: 120_000 }, async () => {

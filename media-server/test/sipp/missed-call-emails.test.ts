@@ -2,6 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { DEFAULT_NOTIFICATIONS } from '@carillon/core';
+import { saveCallQueue, saveQueueManagers } from '@carillon/core/queues';
+import { DEFAULT_QUEUE_SETTINGS } from '@carillon/domain';
 import { createJobProducer, createRedisConnection, type JobProducer } from '@carillon/core/jobs';
 import { CALL_RECORDS_CHANNEL, parseCallRecordEvent, type CallRecordEvent } from '@carillon/contracts/call-records-events';
 import type { MissedCallNotifyJobResult } from '@carillon/contracts/jobs';
@@ -81,7 +83,7 @@ async function unansweredCall(phone: TestPhone): Promise<string> {
 
 beforeAll(async () => {
   database = await startTestDatabase();
-  h = await startEdge({ db: database.db, noAnswerSeconds: 30 });
+  h = await startEdge({ db: database.db, noAnswerSeconds: 30, unreleased: 'queues' });
   caller = await h.addPhone('101');
   smtp = await startSmtpReceiver();
   producer = createJobProducer(connection, prefix);
@@ -148,5 +150,55 @@ describe('missed-call e-mails', () => {
     await expect.poll(queuesIdle, { timeout: 30_000, interval: 50 }).toBe(true);
     expect(mailsTo(wantingAddress)).toHaveLength(1);
     expect(mailsTo(notWantingAddress)).toHaveLength(0);
+  });
+
+  it('e-mails a queue’s abandoned call to the queue’s address (CQ-11), once; a queue that does not ask for it sends nothing', { timeout: 120_000 }, async () => {
+    // Queue 600: one member whose phone is not registered (nobody is free), missed calls e-mailed to the queue's own address.
+    const member = await h.addPhone('104');
+    await h.edge.bindings.removeAll(member.extensionId);
+    const site = await h.db.selectFrom('sites').select('id').where('account_id', '=', h.accountId).where('is_main', '=', true).executeTakeFirstOrThrow();
+    const addQueue = async (number: string) =>
+      (await h.db.insertInto('extensions').values({ account_id: h.accountId, site_id: site.id, number, type: 'call_queue', name: `Support ${number}`, status: 'activated' }).returning('id').executeTakeFirstOrThrow()).id;
+    const queueId = await addQueue('600');
+    const quietId = await addQueue('610');
+    const queueAddress = `support-${randomUUID().slice(0, 8)}@example.com`;
+    const actor = { userId: null, ip: null };
+    await saveCallQueue(h.db, actor, h.accountId, queueId, {
+      settings: { ...DEFAULT_QUEUE_SETTINGS, notifications: { email: queueAddress, voicemail: { email: true, attachment: false, to: null }, missedCalls: { email: true, to: null } } },
+      members: [{ extension: member.extension, accepting: true }],
+    });
+    // Queue 610 keeps the defaults (missed calls not e-mailed), with a Full Access manager who would be its address.
+    const manager = await h.addPhone('105');
+    await saveCallQueue(h.db, actor, h.accountId, quietId, { settings: DEFAULT_QUEUE_SETTINGS, members: [{ extension: member.extension, accepting: true }] });
+    await saveQueueManagers(h.db, actor, h.accountId, quietId, { pin: '582914', pinConfirm: '582914', managers: [{ extension: manager.extension, permission: 'full' }] });
+    h.configChanged('queues');
+    const managerAddress = await addressOf(manager);
+
+    /** A caller who waits in the queue 2 s, nobody free, and hangs up: the call's record id. */
+    const abandon = async (number: string) => {
+      const uac = await runSipp({ scenario: 'uac-bye-after-2s.xml', target: h.target, localPort: await freeSipPort(), service: number, auth: caller, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort())] });
+      expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
+      const record = await h.lastCall();
+      expect(record).toMatchObject({ to_number: number });
+      return record.id;
+    };
+
+    const abandoned = await abandon('600');
+    await expect.poll(() => mailsTo(queueAddress).length, { timeout: 30_000, interval: 50 }).toBe(1);
+    const [mail] = mailsTo(queueAddress);
+    expect(mail!.subject).toMatch(/^Missed call from .*101 for queue Support 600 \(600\)$/);
+    expect(mail!.text).toContain('The call queue Support 600 (600) missed a call');
+    expect(mail!.text).toContain('https://pbx.example/me/call-queues/supervisor');
+    // The queue is who missed it (its member's phone never rang: not registered).
+    expect(await notifyJobResult(abandoned)).toEqual({ callId: abandoned, missedBy: 1, emailed: 1 });
+    // A retried notify job sends nothing twice.
+    await producer.add('missed-call-notify', 'notify', { accountId: h.accountId, callId: abandoned }, { jobId: `retry-${abandoned}` });
+    await expect.poll(async () => (await producer.queue('missed-call-notify').getJob(`retry-${abandoned}`))?.returnvalue ?? null, { timeout: 30_000, interval: 50 }).toEqual({ callId: abandoned, missedBy: 1, emailed: 1 });
+
+    const quiet = await abandon('610');
+    expect(await notifyJobResult(quiet)).toEqual({ callId: quiet, missedBy: 0, emailed: 0 });
+    await expect.poll(queuesIdle, { timeout: 30_000, interval: 50 }).toBe(true);
+    expect(mailsTo(queueAddress)).toHaveLength(1);
+    expect(mailsTo(managerAddress)).toHaveLength(0);
   });
 });

@@ -12,7 +12,7 @@ import { pcmaDecodeSample } from '../../src/media/codecs/g711.ts';
 import { wavHeader } from '../../src/media/media-player/wav-file.ts';
 import { analyseSamples } from '../support/wav.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
-import { freeMediaPort, freeSipPort, startRegisteredSipp, startSipp, type SippRun } from '../support/sipp.ts';
+import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, startSipp, type SippRun } from '../support/sipp.ts';
 
 /**
  * Call queues through the queue application (apps/queue/), end to end on the live edge with the
@@ -31,6 +31,10 @@ let musicPrompt: string;
 const running: SippRun[] = [];
 /** The test clock the queues' hours are read at: the real time unless a test sets it. */
 let clockAt: Date | null = null;
+/** The carrier's address, and a direct number of the account that reaches queue 600 from outside. */
+const CARRIER_IP = '127.0.0.2';
+const OUTSIDE_CALLER = '+12125550123';
+let did = '';
 
 beforeAll(async () => {
   h = await startEdge({ unreleased: 'queues', now: () => clockAt ?? new Date() });
@@ -41,6 +45,9 @@ beforeAll(async () => {
   queueId = queue.id;
   const overflowQueue = await h.db.insertInto('extensions').values({ account_id: h.accountId, site_id: site.id, number: '601', type: 'call_queue', name: 'Overflow', status: 'activated' }).returning('id').executeTakeFirstOrThrow();
   overflowId = overflowQueue.id;
+  await h.addCarrierTrunk(CARRIER_IP);
+  did = h.mainNumber.slice(0, -4) + '0600';
+  await h.db.insertInto('phone_numbers').values({ account_id: h.accountId, e164: did, type: 'direct', extension_id: queueId }).execute();
   // The full-queue message: a library prompt of 1 s of 1 kHz.
   messagePrompt = `queue full ${randomBytes(3).toString('hex')}`;
   const file = path.posix.join('prompts', h.accountId, `${randomBytes(6).toString('hex')}.wav`);
@@ -197,6 +204,42 @@ describe('a call queue', () => {
       await h.db.updateTable('extensions').set({ dnd_status: 'take_all_calls' }).where('id', '=', agents[2]!.extensionId).execute();
       h.configChanged('extensions');
     }
+    await expectNothingLive();
+  }, 120_000);
+
+  it('applies its custom rules and blocked calls first (CQ-12): a VIP goes to another extension, a blocked number hears the message and is let go, others queue; the next call follows a change', async () => {
+    // 203 takes no queue calls: only the VIP rule reaches it. 101 is the VIP; the outside caller is blocked.
+    const vip = { name: 'VIP', enabled: true, conditions: [{ type: 'caller_id' as const, numbers: ['101'], contactIds: [], anonymous: false }], target: { type: 'extension' as const, extension: '203' } };
+    await configure({ distribution: 'rotating', customRules: [vip], blocked: { anonymous: false, numbers: [OUTSIDE_CALLER], message: 'unavailable' } }, ['203']);
+    const served = await agent(0, 'uas-agent.xml', 2);
+    const vipAgent = await agent(2, 'uas-agent.xml', 1);
+    const since = await dbNow();
+
+    const blocked = await runSipp({ scenario: 'carrier-uac-until-bye.xml', target: h.target, localIp: CARRIER_IP, localPort: await freeSipPort(CARRIER_IP), service: did, timeoutSeconds: 30, extra: ['-mp', String(await freeMediaPort(CARRIER_IP))] });
+    expect(blocked.code, blocked.errors || blocked.output.slice(-1500)).toBe(0);
+    const refused = await h.lastCall();
+    expect(refused).toMatchObject({ to_number: did, result: 'rejected', hangup_by: 'blocked' });
+    const refusedLegs = await h.db.selectFrom('call_legs').select(['role', 'result', 'rtp_stats']).where('call_id', '=', refused.id).execute();
+    // Nobody's phone rang; the caller was sent the message (a second or more of speech).
+    expect(refusedLegs.map((l) => [l.role, l.result])).toEqual([['caller', 'rejected']]);
+    expect((refusedLegs[0]!.rtp_stats as unknown as { sent: { packets: number } }).sent.packets).toBeGreaterThan(50);
+
+    // The VIP (101) goes to 203; another caller (202) queues and 201 takes it.
+    const vipCall = await (await dialQueue()).done;
+    expect(vipCall.code, vipCall.errors || vipCall.output.slice(-1500)).toBe(0);
+    const other = await (
+      await startSipp({ scenario: 'uac-wait-bye.xml', target: h.target, localPort: await freeSipPort(), service: '600', auth: agents[1]!, timeoutSeconds: 60, extra: ['-mp', String(await freeMediaPort())] })
+    ).done;
+    expect(other.code, other.errors || other.output.slice(-1500)).toBe(0);
+    expect((await vipAgent.done).code).toBe(0);
+
+    // The rule is removed: the VIP's next call queues like any other (the change is read at once: no wait).
+    await configure({ distribution: 'rotating' }, ['203']);
+    const after = await (await dialQueue()).done;
+    expect(after.code, after.errors || after.output.slice(-1500)).toBe(0);
+    expect((await served.done).code).toBe(0);
+    const calls = await offers(since);
+    expect(calls.map((c) => c.legs.map((l) => [l.agent, l.result]))).toEqual([[['203', 'answered']], [['201', 'answered']], [['201', 'answered']]]);
     await expectNothingLive();
   }, 120_000);
 

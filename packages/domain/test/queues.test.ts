@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_SETTINGS, QUEUE_MAX_CALLERS, estimatedWaitSeconds, memberAvailability, membersToOffer, nextHandleTimeMs, queueHasRoom, queueIsOpen, queueSettings, readQueueSettings, spokenWaitMinutes, type QueueMemberState } from '../src/index.ts';
+import { DEFAULT_QUEUE_SETTINGS, QUEUE_MAX_CALLERS, QUEUE_MAX_RULES, queueEntry, estimatedWaitSeconds, memberAvailability, membersToOffer, nextHandleTimeMs, queueHasRoom, queueIsOpen, queueSettings, readQueueSettings, spokenWaitMinutes, type QueueMemberState } from '../src/index.ts';
 
 const member = (extensionId: string, position: number, over: Partial<QueueMemberState> = {}): QueueMemberState => ({ extensionId, position, accepting: true, dnd: 'take_all_calls', online: true, busy: false, ...over });
 const abc = [member('a', 0), member('b', 1), member('c', 2)];
@@ -59,6 +59,45 @@ describe('queue settings (CQ-01, CQ-04, CQ-05)', () => {
     expect(queueSettings.safeParse({ ...DEFAULT_QUEUE_SETTINGS, callback: { enabled: true, key: '#' } }).success).toBe(true);
     for (const key of ['x', '12', '', 1]) expect(queueSettings.safeParse({ ...DEFAULT_QUEUE_SETTINGS, callback: { enabled: true, key } }).success, String(key)).toBe(false);
     expect(queueSettings.safeParse({ ...DEFAULT_QUEUE_SETTINGS, callback: { enabled: true } }).success).toBe(false);
+  });
+
+  it('decides a call’s entry (CQ-12): blocked callers first, then the first enabled custom rule that matches, then the hours', () => {
+    const hours = queueSettings.shape.hours.parse({ mode: 'custom', days: { mon: [{ from: '09:00', to: '17:00' }] } });
+    const settings = queueSettings.parse({
+      ...DEFAULT_QUEUE_SETTINGS,
+      hours,
+      afterHours: { type: 'disconnect', message: null },
+      blocked: { anonymous: true, numbers: ['+33612345678'], message: 'goodbye' },
+      customRules: [
+        { name: 'Off', enabled: false, conditions: [{ type: 'caller_id', numbers: ['+14155550100'] }], target: { type: 'voicemail' } },
+        { name: 'VIP', enabled: true, conditions: [{ type: 'caller_id', numbers: ['+14155550100'] }], target: { type: 'extension', extension: '201' } },
+        { name: 'VIP after hours', enabled: true, conditions: [{ type: 'caller_id', numbers: ['+14155550199'] }], target: { type: 'queue' } },
+        { name: 'Holiday', enabled: true, conditions: [{ type: 'date_range', ranges: [{ from: '2026-12-25T00:00', to: '2026-12-26T00:00' }] }], target: { type: 'voicemail' } },
+      ],
+    });
+    const monday = new Date('2026-01-19T10:00:00Z'); // 11:00 in Paris: open
+    const sunday = new Date('2026-01-18T10:00:00Z'); // closed
+    const entry = (callerId: string | null, at = monday) => queueEntry(settings, 'Europe/Paris', { at, callerId, calledNumber: '600' });
+    expect(entry('+33612345678')).toEqual({ kind: 'blocked' });
+    expect(entry('33 6 12 34 56 78')).toEqual({ kind: 'blocked' });
+    expect(entry(null)).toEqual({ kind: 'blocked' });
+    expect(entry('+1 415 555 0100')).toMatchObject({ kind: 'custom', target: { type: 'extension', extension: '201' } });
+    expect(entry('+14155550199', sunday)).toMatchObject({ kind: 'custom', target: { type: 'queue' } });
+    expect(entry('+4930123456')).toEqual({ kind: 'hours', target: { type: 'queue' } });
+    expect(entry('+4930123456', sunday)).toEqual({ kind: 'after_hours', target: { type: 'disconnect', message: null } });
+    expect(entry('+4930123456', new Date('2026-12-25T10:00:00Z'))).toMatchObject({ kind: 'custom', target: { type: 'voicemail' } });
+    // A queue saved before rules and blocking existed reads none.
+    const { customRules: _r, blocked: _b, ...older } = DEFAULT_QUEUE_SETTINGS;
+    expect(readQueueSettings(older)).toMatchObject({ customRules: [], blocked: { anonymous: false, numbers: [] } });
+    expect(queueEntry(readQueueSettings(older), 'UTC', { at: monday, callerId: null, calledNumber: null })).toEqual({ kind: 'hours', target: { type: 'queue' } });
+    // Bad rules are refused: no condition, a target to nowhere, too many rules, a number blocked twice.
+    const rule = settings.customRules[1]!;
+    for (const bad of [
+      { customRules: [{ ...rule, conditions: [] }] },
+      { customRules: [{ ...rule, target: { type: 'extension' } }] },
+      { customRules: Array.from({ length: QUEUE_MAX_RULES + 1 }, () => rule) },
+      { blocked: { anonymous: false, numbers: ['+33612345678', '+33 6 12 34 56 78'], message: 'goodbye' } },
+    ]) expect(queueSettings.safeParse({ ...settings, ...bad }).success, JSON.stringify(bad).slice(0, 80)).toBe(false);
   });
 
   it('lets the 25th caller in and keeps the 26th out, whatever the setting says', () => {

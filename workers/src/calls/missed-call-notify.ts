@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { Processor } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@carillon/config';
 import type { JobProducer } from '@carillon/core/jobs';
 import { notificationsOf } from '@carillon/core';
+import { queueNotificationTarget, queueThatMissedCall } from '@carillon/core/queues';
 import { CALL_RECORDS_CHANNEL, parseCallRecordEvent } from '@carillon/contracts/call-records-events';
 import type { MissedCallNotifyJobData, MissedCallNotifyJobResult } from '@carillon/contracts/jobs';
 import type { Db } from '@carillon/db';
@@ -98,7 +100,10 @@ export function createMissedCallNotifyProcessor(deps: MissedCallNotifyDeps): Pro
     const { accountId, callId } = job.data;
     const db = await deps.db();
     const missedBy = await usersWhoMissedCall(db, accountId, callId);
-    if (missedBy.length === 0) return { callId, missedBy: 0, emailed: 0 };
+    // CQ-11: a queue call nobody of the queue answered, e-mailed to the queue's addresses when it asks for it.
+    const missedQueue = await queueThatMissedCall(db, accountId, callId);
+    const queue = missedQueue ? await queueNotificationTarget(db, accountId, missedQueue, 'missedCalls') : null;
+    if (missedBy.length === 0 && !queue) return { callId, missedBy: 0, emailed: 0 };
     const call = await db
       .selectFrom('calls as c')
       .innerJoin('accounts as a', 'a.id', 'c.account_id')
@@ -108,8 +113,10 @@ export function createMissedCallNotifyProcessor(deps: MissedCallNotifyDeps): Pro
       .executeTakeFirstOrThrow();
     const users = await notificationReaders(db, accountId, missedBy);
     let emailed = 0;
+    const sent = new Set<string>();
     for (const user of users) {
       if (!notificationsOf(user.notification_settings).missedCalls.email) continue;
+      sent.add((user.notification_email ?? user.email).toLowerCase());
       const text = missedCallEmailText({
         ...readerClock(user, call.account_time_zone),
         fromNumber: call.from_number,
@@ -126,9 +133,30 @@ export function createMissedCallNotifyProcessor(deps: MissedCallNotifyDeps): Pro
       );
       emailed++;
     }
-    return { callId, missedBy: missedBy.length, emailed };
+    if (queue) {
+      const text = missedCallEmailText({
+        ...readerClock({ language: queue.language, time_zone: null, time_format: queue.timeFormat }, call.account_time_zone),
+        fromNumber: call.from_number,
+        fromName: call.from_name,
+        toNumber: call.to_number,
+        startedAt: new Date(call.started_at),
+        link: `${deps.publicUrl}/me/call-queues/supervisor`,
+        queue: { number: queue.queueNumber, name: queue.queueName },
+      });
+      // An address a user's own e-mail about this call went to already gets one e-mail.
+      for (const to of queue.addresses.filter((a) => !sent.has(a.toLowerCase()))) {
+        // Named by the call and the address, so a retried job sends nothing twice.
+        await deps.producer.add('email', 'missed-call', { accountId, userId: null, purpose: 'queue-missed-call', to, subject: text.subject, text: text.body }, { jobId: `missed-call-${callId}-queue-${addressKey(to)}` });
+        emailed++;
+      }
+    }
+    // The queue counts as one who missed it.
+    return { callId, missedBy: missedBy.length + (queue ? 1 : 0), emailed };
   };
 }
+
+/** An address as a job id's part (no ':' or other characters a job id should not carry). */
+export const addressKey = (address: string): string => createHash('sha256').update(address.toLowerCase()).digest('hex').slice(0, 24);
 
 export interface MissedCallEmailInput {
   language: 'en' | 'fr';
@@ -140,6 +168,8 @@ export interface MissedCallEmailInput {
   toNumber: string;
   startedAt: Date;
   link: string;
+  /** CQ-11: the queue that missed the call, when the e-mail is the queue's. */
+  queue?: { number: string; name: string | null };
 }
 
 /** The e-mail in the reader's language, the time the call came in their time zone and clock. */
@@ -147,15 +177,16 @@ export function missedCallEmailText(m: MissedCallEmailInput): { subject: string;
   const fr = m.language === 'fr';
   const caller = [m.fromName, m.fromNumber].filter(Boolean).join(' ') || (fr ? 'un appelant inconnu' : 'an unknown caller');
   const date = emailDate(m.startedAt, m);
+  const queue = m.queue ? [m.queue.name, `(${m.queue.number})`].filter(Boolean).join(' ') : null;
   if (fr) {
     return {
-      subject: `Appel manqué de ${caller}`,
-      body: `Vous avez manqué un appel.\n\nDe : ${caller}\nVers : ${m.toNumber}\nDate : ${date}\n\nVotre journal des appels :\n${m.link}\n`,
+      subject: queue ? `Appel manqué de ${caller} pour la file ${queue}` : `Appel manqué de ${caller}`,
+      body: `${queue ? `La file d'attente ${queue} a manqué un appel : personne n'a répondu.` : 'Vous avez manqué un appel.'}\n\nDe : ${caller}\nVers : ${m.toNumber}\nDate : ${date}\n\n${queue ? 'Vue superviseur des files' : 'Votre journal des appels'} :\n${m.link}\n`,
     };
   }
   return {
-    subject: `Missed call from ${caller}`,
-    body: `You missed a call.\n\nFrom: ${caller}\nTo: ${m.toNumber}\nDate: ${date}\n\nYour call log:\n${m.link}\n`,
+    subject: queue ? `Missed call from ${caller} for queue ${queue}` : `Missed call from ${caller}`,
+    body: `${queue ? `The call queue ${queue} missed a call: nobody answered it.` : 'You missed a call.'}\n\nFrom: ${caller}\nTo: ${m.toNumber}\nDate: ${date}\n\n${queue ? 'Call queues supervisor view' : 'Your call log'}:\n${m.link}\n`,
   };
 }
 

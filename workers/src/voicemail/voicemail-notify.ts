@@ -5,11 +5,13 @@ import type { Logger } from '@carillon/config';
 import { convertToMp3 } from '@carillon/core/audio';
 import type { JobProducer } from '@carillon/core/jobs';
 import { notificationsOf } from '@carillon/core';
+import { queueNotificationTarget } from '@carillon/core/queues';
 import { voicemailFilePath, voicemailMp3PathOf, voicemailReadersOf } from '@carillon/core/voicemail';
 import { parseVoicemailEvent, VOICEMAIL_EVENTS_CHANNEL, type VoicemailEvent } from '@carillon/contracts/voicemail-events';
 import type { VoicemailNotifyJobData, VoicemailNotifyJobResult } from '@carillon/contracts/jobs';
 import type { Db } from '@carillon/db';
 import { emailDate, notificationReaders, readerClock } from '../notification-readers.ts';
+import { addressKey } from '../calls/missed-call-notify.ts';
 
 /**
  * Voicemail notification e-mails (issue 13, inventory 1 §7.10): "notify by
@@ -63,21 +65,18 @@ export function createVoicemailNotifyProcessor(deps: VoicemailNotifyDeps): Proce
     const readerIds = await voicemailReadersOf(db, accountId, message.mailbox_extension_id);
     const readers = await notificationReaders(db, accountId, readerIds);
     const wanted = readers.map((r) => ({ reader: r, settings: notificationsOf(r.notification_settings).voicemail })).filter((w) => w.settings.email);
-    if (wanted.length === 0) return { messageId, emailed: 0, markedRead: false };
+    // CQ-11: a message in a queue's mailbox is also e-mailed to the queue's addresses, when the queue asks for it.
+    const queue = await queueNotificationTarget(db, accountId, message.mailbox_extension_id, 'voicemail');
+    if (wanted.length === 0 && !queue) return { messageId, emailed: 0, markedRead: false };
 
     const mp3 = voicemailMp3PathOf(message.audio_path);
-    if (wanted.some((w) => w.settings.attachment)) await ensureMp3(deps, message.audio_path, mp3);
+    if (wanted.some((w) => w.settings.attachment) || queue?.attachment) await ensureMp3(deps, message.audio_path, mp3);
     const transcript = message.transcript_status === 'completed' ? (message.transcript_text ?? '').trim() : null;
+    /** The message's e-mail in a reader's clock (a user's, or the account's for a queue's e-mail). */
+    const textFor = (clock: ReturnType<typeof readerClock>, queueOf?: VoicemailEmailInput['queue']) =>
+      voicemailEmailText({ ...clock, fromNumber: message.from_number, fromName: message.from_name, createdAt: new Date(message.created_at), durationMs: message.duration_ms, transcript, link: `${deps.publicUrl}/me/messages`, ...(queueOf ? { queue: queueOf } : {}) });
     for (const { reader, settings } of wanted) {
-      const text = voicemailEmailText({
-        ...readerClock(reader, message.account_time_zone),
-        fromNumber: message.from_number,
-        fromName: message.from_name,
-        createdAt: new Date(message.created_at),
-        durationMs: message.duration_ms,
-        transcript,
-        link: `${deps.publicUrl}/me/messages`,
-      });
+      const text = textFor(readerClock(reader, message.account_time_zone));
       await deps.producer.add(
         'email',
         'voicemail',
@@ -93,6 +92,17 @@ export function createVoicemailNotifyProcessor(deps: VoicemailNotifyDeps): Proce
         { jobId: `voicemail-${messageId}-${reader.id}` },
       );
     }
+    let queueEmailed = 0;
+    if (queue) {
+      const text = textFor(readerClock({ language: queue.language, time_zone: null, time_format: queue.timeFormat }, message.account_time_zone), { number: queue.queueNumber, name: queue.queueName });
+      const attachments = queue.attachment ? { attachments: [{ filename: text.attachmentName, path: mp3, contentType: 'audio/mpeg' }] } : {};
+      // An address a reader's own e-mail went to already (the recipient manages the queue) gets one e-mail.
+      const sent = new Set(wanted.map((w) => (w.reader.notification_email ?? w.reader.email).toLowerCase()));
+      for (const to of queue.addresses.filter((a) => !sent.has(a.toLowerCase()))) {
+        await deps.producer.add('email', 'voicemail', { accountId, userId: null, purpose: 'queue-voicemail', to, subject: text.subject, text: text.body, ...attachments }, { jobId: `voicemail-${messageId}-queue-${addressKey(to)}` });
+        queueEmailed++;
+      }
+    }
     // "Mark as read once e-mailed": the e-mail is in the durable queue (with its own retries) by now.
     // A reader who asks for it marks the message heard for the mailbox, as reading it in the inbox does.
     let markedRead = false;
@@ -107,7 +117,7 @@ export function createVoicemailNotifyProcessor(deps: VoicemailNotifyDeps): Proce
       markedRead = Number(marked.numUpdatedRows) > 0;
       if (markedRead) deps.publish({ kind: 'changed', accountId, mailboxExtensionId: message.mailbox_extension_id, messageId });
     }
-    return { messageId, emailed: wanted.length, markedRead };
+    return { messageId, emailed: wanted.length + queueEmailed, markedRead };
   };
 }
 
@@ -138,6 +148,8 @@ export interface VoicemailEmailInput {
   /** The completed transcript; null when there is none (not asked for, failed, or late). */
   transcript: string | null;
   link: string;
+  /** CQ-11: the queue whose mailbox took the message, when the e-mail is the queue's. */
+  queue?: { number: string; name: string | null };
 }
 
 /** The e-mail in the reader's language, the date in their time zone. */
@@ -149,16 +161,17 @@ export function voicemailEmailText(m: VoicemailEmailInput): { subject: string; b
   const duration = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
   const stamp = m.createdAt.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
   const attachmentName = `${fr ? 'message-vocal' : 'voicemail'}-${stamp}.mp3`;
+  const queue = m.queue ? [m.queue.name, `(${m.queue.number})`].filter(Boolean).join(' ') : null;
   if (fr) {
     return {
-      subject: `Nouveau message vocal de ${caller} (${duration})`,
-      body: `Vous avez un nouveau message vocal.\n\nDe : ${caller}\nDate : ${date}\nDurée : ${duration}\n\nTranscription :\n${m.transcript || '(aucune transcription)'}\n\nÉcoutez-le dans vos Messages :\n${m.link}\n`,
+      subject: `Nouveau message vocal de ${caller} (${duration})${queue ? ` pour la file ${queue}` : ''}`,
+      body: `${queue ? `La file d'attente ${queue} a un nouveau message vocal.` : 'Vous avez un nouveau message vocal.'}\n\nDe : ${caller}\nDate : ${date}\nDurée : ${duration}\n\nTranscription :\n${m.transcript || '(aucune transcription)'}\n\nÉcoutez-le dans vos Messages :\n${m.link}\n`,
       attachmentName,
     };
   }
   return {
-    subject: `New voicemail from ${caller} (${duration})`,
-    body: `You have a new voicemail.\n\nFrom: ${caller}\nDate: ${date}\nDuration: ${duration}\n\nTranscript:\n${m.transcript || '(no transcript)'}\n\nListen to it in your Messages:\n${m.link}\n`,
+    subject: `New voicemail from ${caller} (${duration})${queue ? ` for queue ${queue}` : ''}`,
+    body: `${queue ? `The call queue ${queue} has a new voicemail.` : 'You have a new voicemail.'}\n\nFrom: ${caller}\nDate: ${date}\nDuration: ${duration}\n\nTranscript:\n${m.transcript || '(no transcript)'}\n\nListen to it in your Messages:\n${m.link}\n`,
     attachmentName,
   };
 }

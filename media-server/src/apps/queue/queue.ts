@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { dndTakesCall, estimatedWaitSeconds, membersToOffer, queueIsOpen, spokenWaitMinutes, type QueueExitAction, type QueuePrompt, type QueueMemberState } from '@carillon/domain';
+import { BLOCKED_MESSAGE_TEXT, dndTakesCall, estimatedWaitSeconds, membersToOffer, queueEntry, queueIsOpen, spokenWaitMinutes, type QueueExitAction, type QueuePrompt, type QueueMemberState } from '@carillon/domain';
 import { queueDay, type QueueLeaveOutcome } from '@carillon/contracts/call-queues';
 import type { CallDirection, ExtensionDestination } from '../../routing/destination.ts';
 import { CallEndedError, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
@@ -47,8 +47,10 @@ const BUSY_REFRESH_MS = 20_000;
  * and expected wait on entry, and the hold music is interrupted at an interval for a prompt and the
  * place again (CQ-05 interrupt audio). When nobody of the queue is free, the caller moves to the
  * first of its overflow queues that has a free member (CQ-06, once: no ping-pong between queues),
- * and follows that queue's settings from then on. Outside the queue's own hours (CQ-12: 24 h or a weekly
- * schedule on the account's wall clock), the caller gets the after-hours action and never queues. The queue's state is shared by the nodes (`QueueState`),
+ * and follows that queue's settings from then on. Before all that (CQ-12), a blocked caller (anonymous, or a
+ * listed number) hears the blocked message and is let go; a matching custom rule sends the caller to its
+ * target (the mailbox, another extension, a message, or the queue as usual); outside the queue's own hours
+ * (24 h or a weekly schedule on the account's wall clock), the caller gets the after-hours action and never queues. The queue's state is shared by the nodes (`QueueState`),
  * so callers on several nodes share one order and one set of busy members.
  */
 export function queueApp(deps: QueueAppDeps): CallApp {
@@ -61,10 +63,19 @@ export function queueApp(deps: QueueAppDeps): CallApp {
     const queue = await deps.directory.ofQueue(destination.accountId, destination.extensionId);
     if (!queue) return call.reject(480, 'Call Queue Not Available');
     const caller = new QueueCaller(call, queue, destination.direction, deps, wakeups);
-    // CQ-12: outside the queue's own hours (its account's wall clock at the call's arrival), the after-hours action; nobody queues.
-    if (!queueIsOpen(queue.settings, queue.timeZone, arrivedAt)) {
+    // CQ-12: a blocked caller hears the blocked message and is let go; else the first custom rule that
+    // matches, else the queue's own hours (its account's wall clock at the call's arrival) decide.
+    const entry = queueEntry(queue.settings, queue.timeZone, { at: arrivedAt, callerId: call.caller.number, calledNumber: call.dialed || null });
+    if (entry.kind === 'blocked') {
       await call.answer();
-      await caller.exit(queue.settings.afterHours, 'rule');
+      await call.play({ tts: BLOCKED_MESSAGE_TEXT[queue.settings.blocked.message][call.language] });
+      // The call log says rejected, by 'blocked', as a user's blocked caller.
+      await call.hangup({ blocked: true });
+      return;
+    }
+    if (entry.target.type !== 'queue') {
+      await call.answer();
+      await caller.exit(entry.target, 'rule');
       return;
     }
     await caller.run();

@@ -1,2 +1,3 @@
 export * from './queue-store.ts';
 export * from './queue-managers.ts';
+export * from './queue-notifications.ts';

@@ -165,6 +165,26 @@ export function reconcileDevices(plan: RingPlan, deviceIds: readonly string[]): 
   return { mode: plan.mode, rows: [...added, ...rows] };
 }
 
+/**
+ * Whether call blocking refuses this caller: a caller with no caller ID (withheld or empty) when
+ * anonymous callers are blocked, else one whose number is listed. A user's blocking, and a queue's (CQ-12).
+ */
+export function callerBlocked(blocking: { anonymous: boolean; numbers: readonly string[] }, callerId: string | null): boolean {
+  const anonymous = callerId === null || callerId.replace(/\D/g, '') === '';
+  return anonymous ? blocking.anonymous : blocking.numbers.some((n) => sameNumber(n, callerId));
+}
+
+/** SL-05, CQ-12: the default messages a blocked caller hears (the source names no wording; ours are below, per language). */
+export const BLOCKED_MESSAGES = ['not_accepting', 'unavailable', 'goodbye'] as const;
+export type BlockedMessage = (typeof BLOCKED_MESSAGES)[number];
+
+/** The words of the blocked callers' messages, as the caller hears them. */
+export const BLOCKED_MESSAGE_TEXT: Record<BlockedMessage, Record<'en' | 'fr', string>> = {
+  not_accepting: { en: 'This line is not accepting calls from your number. Goodbye.', fr: "Cette ligne n'accepte pas les appels de votre numéro. Au revoir." },
+  unavailable: { en: 'The line you are calling is not available. Goodbye.', fr: "La ligne que vous appelez n'est pas disponible. Au revoir." },
+  goodbye: { en: 'Thank you for calling. Goodbye.', fr: 'Merci de votre appel. Au revoir.' },
+};
+
 export type AnsweringDecision =
   | { action: 'blocked' }
   | { action: 'voicemail'; reason: 'do_not_disturb' }
@@ -176,9 +196,7 @@ export type AnsweringDecision =
  * rule that matches rings its plan, then does its after-ringing action.
  */
 export function decideUserAnswering(doc: UserAnswering, owner: { timeZone: string; dnd: DndStatus }, call: IncomingCall): AnsweringDecision {
-  const blocking = doc.settings.blocking;
-  const anonymous = call.callerId === null || call.callerId.replace(/\D/g, '') === '';
-  if (anonymous ? blocking.anonymous : blocking.numbers.some((n) => sameNumber(n, call.callerId!))) return { action: 'blocked' };
+  if (callerBlocked(doc.settings.blocking, call.callerId)) return { action: 'blocked' };
   if (!dndTakesCall(owner.dnd, 'direct')) return { action: 'voicemail', reason: 'do_not_disturb' };
   const set: AnsweringRuleSet<RuleHandling> = {
     timeZone: owner.timeZone,

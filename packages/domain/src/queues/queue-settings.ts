@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { extensionNumber, ttsText } from '../ivr/ivr-config.ts';
 import { ALWAYS, isWithinSchedule, weeklyScheduleSchema } from '../answering-rules/schedule.ts';
+import { ruleConditionsSchema, selectAnsweringRule, type IncomingCall, type RuleMatch } from '../answering-rules/rules.ts';
+import { BLOCKED_MESSAGES, blockedNumbersSchema, callerBlocked } from '../answering-rules/user-answering.ts';
 
 /**
  * A call queue's settings (inventory 2 §10: CQ-01, CQ-04, CQ-05; the "Wait Settings" tab that CQ-04
@@ -53,6 +55,66 @@ export const queueCallback = z.object({ enabled: z.boolean(), key: z.enum(QUEUE_
 export type QueueCallback = z.infer<typeof queueCallback>;
 export const DEFAULT_QUEUE_CALLBACK: QueueCallback = { enabled: false, key: '1' };
 
+/** An address notifications are e-mailed to. */
+const notificationAddress = z.email().max(254);
+
+/**
+ * CQ-11 / X-05: what the queue's notifications e-mail, and to whom. The matrix has the two events a queue
+ * can have: messages left in its mailbox, and calls nobody of the queue answered. Faxes and texts are not
+ * in it: a fax or a text to a queue's direct number has no reader (a text to a number goes to the user of
+ * its extension, sms-messages.ts; a queue has none), so there is nothing to notify about. SMS is not a
+ * channel yet (users' notifications have none either). "Send Notifications to": one address for both
+ * (null: the queue's managers with Full Access, as RingCentral sends a queue's notifications to the
+ * queue's contact e-mail, which is its manager's); Advanced Settings: another address per event, and the
+ * message's audio attached.
+ */
+export const queueNotifications = z
+  .object({
+    email: notificationAddress.nullable(),
+    voicemail: z.object({ email: z.boolean(), attachment: z.boolean(), to: notificationAddress.nullable() }).strict(),
+    missedCalls: z.object({ email: z.boolean(), to: notificationAddress.nullable() }).strict(),
+  })
+  .strict();
+export type QueueNotifications = z.infer<typeof queueNotifications>;
+/** X-05's screenshot defaults: voicemail by e-mail, missed calls not. */
+export const DEFAULT_QUEUE_NOTIFICATIONS: QueueNotifications = {
+  email: null,
+  voicemail: { email: true, attachment: false, to: null },
+  missedCalls: { email: false, to: null },
+};
+
+/** CQ-12 custom rules of one queue, at most (each is read on every call to the queue). */
+export const QUEUE_MAX_RULES = 20;
+
+/**
+ * CQ-12: what a queue's custom rule does with the call: the queue's exit actions (its mailbox, another
+ * extension, a message then goodbye), or 'queue': the caller queues as usual (a rule that lets, say, a
+ * VIP in after hours).
+ */
+export const queueRuleTarget = z.discriminatedUnion('type', [...queueExitAction.options, z.object({ type: z.literal('queue') }).strict()]);
+export type QueueRuleTarget = z.infer<typeof queueRuleTarget>;
+
+/**
+ * CQ-12 "Custom Rules", "presumably the same condition model as RULE-*": a rule stored in the shape of
+ * the company's and users' custom rules (name, enabled, conditions, target), evaluated by the one
+ * evaluator (`selectAnsweringRule`). `id` is kept once given, absent on a rule being created (as users' rules).
+ */
+export const queueCustomRule = z
+  .object({
+    id: z.uuid().optional(),
+    name: z.string().trim().min(1, 'give the rule a name').max(60),
+    enabled: z.boolean(),
+    conditions: ruleConditionsSchema,
+    target: queueRuleTarget,
+  })
+  .strict();
+export type QueueCustomRule = z.infer<typeof queueCustomRule>;
+
+/** CQ-12 "Blocked Calls", in the users' call blocking shape: anonymous callers and listed numbers, with the message they hear. */
+export const queueBlocking = z.object({ anonymous: z.boolean(), numbers: blockedNumbersSchema, message: z.enum(BLOCKED_MESSAGES) }).strict();
+export type QueueBlocking = z.infer<typeof queueBlocking>;
+export const DEFAULT_QUEUE_BLOCKING: QueueBlocking = { anonymous: false, numbers: [], message: 'not_accepting' };
+
 export const queueSettings = z
   .object({
     distribution: z.enum(QUEUE_DISTRIBUTIONS),
@@ -91,6 +153,12 @@ export const queueSettings = z
     hours: weeklyScheduleSchema,
     /** CQ-12 "After Hours": what a caller outside the queue's hours gets (the queue's mailbox, another extension, or a message then goodbye). */
     afterHours: queueExitAction,
+    /** CQ-11: the queue's notifications (a stored queue from before reads the defaults). */
+    notifications: queueNotifications.default(DEFAULT_QUEUE_NOTIFICATIONS),
+    /** CQ-12: tried in order before the hours; the first enabled rule whose conditions all hold takes the call. */
+    customRules: z.array(queueCustomRule).max(QUEUE_MAX_RULES).default([]),
+    /** CQ-12: callers refused before anything else. */
+    blocked: queueBlocking.default(DEFAULT_QUEUE_BLOCKING),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -117,6 +185,9 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   overflow: [],
   hours: ALWAYS,
   afterHours: { type: 'voicemail' },
+  notifications: DEFAULT_QUEUE_NOTIFICATIONS,
+  customRules: [],
+  blocked: DEFAULT_QUEUE_BLOCKING,
 };
 
 /**
@@ -125,6 +196,29 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
  */
 export function queueIsOpen(settings: Pick<QueueSettings, 'hours'>, timeZone: string, at: Date): boolean {
   return isWithinSchedule(settings.hours, timeZone, at);
+}
+
+/** How a call to the queue starts (CQ-12): refused as blocked, or the rule that matched and what it does. */
+export type QueueEntry = { kind: 'blocked' } | RuleMatch<QueueRuleTarget>;
+
+/**
+ * CQ-12: where a call to the queue goes, in the order RingCentral applies a group's handling: a blocked
+ * caller is refused; else the first enabled custom rule whose conditions hold (caller ID, number called,
+ * the account's wall clock at its arrival) does its target; else, within the queue's hours, the queue
+ * ('queue'), outside them the after-hours action. Through the answering rules' one evaluator.
+ */
+export function queueEntry(settings: Pick<QueueSettings, 'hours' | 'afterHours' | 'customRules' | 'blocked'>, timeZone: string, call: IncomingCall): QueueEntry {
+  if (callerBlocked(settings.blocked, call.callerId)) return { kind: 'blocked' };
+  return selectAnsweringRule<QueueRuleTarget>(
+    {
+      timeZone,
+      hours: settings.hours,
+      custom: settings.customRules.map((r, i) => ({ id: r.id ?? `#${i}`, name: r.name, enabled: r.enabled, conditions: r.conditions, target: r.target })),
+      inHours: { type: 'queue' },
+      afterHours: settings.afterHours,
+    },
+    call,
+  );
 }
 
 /**

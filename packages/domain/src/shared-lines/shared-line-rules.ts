@@ -4,7 +4,7 @@ import { queuePrompt } from '../queues/queue-settings.ts';
 import { forwardingNumberSchema } from '../answering-rules/ring-plan.ts';
 import { sameNumber } from '../answering-rules/rules.ts';
 import { ALWAYS, isWithinSchedule, weeklyScheduleSchema } from '../answering-rules/schedule.ts';
-import { audioWhileConnectingSchema, blockedNumbersSchema } from '../answering-rules/user-answering.ts';
+import { audioWhileConnectingSchema, blockedNumbersSchema, BLOCKED_MESSAGES, type BlockedMessage } from '../answering-rules/user-answering.ts';
 
 /**
  * Shared lines (inventory 2 §12, SL-01…SL-09): the rules, with no I/O. A shared line is an extension of
@@ -33,16 +33,9 @@ export const sharedLineAfterHours = z.discriminatedUnion('type', [
 ]);
 export type SharedLineAfterHours = z.infer<typeof sharedLineAfterHours>;
 
-/** SL-05 "Callers will hear": one of the default messages (the source names no wording; ours are below, per language). */
-export const SHARED_LINE_BLOCKED_MESSAGES = ['not_accepting', 'unavailable', 'goodbye'] as const;
-export type SharedLineBlockedMessage = (typeof SHARED_LINE_BLOCKED_MESSAGES)[number];
-
-/** The words of SL-05's default messages, as the caller hears them. */
-export const BLOCKED_MESSAGE_TEXT: Record<SharedLineBlockedMessage, Record<'en' | 'fr', string>> = {
-  not_accepting: { en: 'This line is not accepting calls from your number. Goodbye.', fr: "Cette ligne n'accepte pas les appels de votre numéro. Au revoir." },
-  unavailable: { en: 'The line you are calling is not available. Goodbye.', fr: "La ligne que vous appelez n'est pas disponible. Au revoir." },
-  goodbye: { en: 'Thank you for calling. Goodbye.', fr: 'Merci de votre appel. Au revoir.' },
-};
+/** SL-05 "Callers will hear": one of the default messages of blocked callers (user-answering.ts, shared with queues). */
+export const SHARED_LINE_BLOCKED_MESSAGES = BLOCKED_MESSAGES;
+export type SharedLineBlockedMessage = BlockedMessage;
 
 /** SL-02 "Manager's Email". */
 const managerEmail = z.email().max(254);

@@ -1,18 +1,19 @@
-import type { QueueExitAction, QueuePrompt } from '@carillon/domain';
+import type { QueueExitAction, QueuePrompt, QueueRuleTarget } from '@carillon/domain';
 
 /**
  * A queue's exit action (past the longest wait, queue full, after hours) as its form edits it: every field
  * of every kind at once, so switching the kind back and forth loses nothing typed.
  */
 export interface ExitDraft {
-  type: QueueExitAction['type'];
+  /** 'queue' only for a custom rule's target (CQ-12: the caller queues as usual). */
+  type: QueueRuleTarget['type'];
   extension: string;
   text: string;
   /** A library prompt the action already plays: kept as is, the form edits only text read aloud. */
   audio: QueuePrompt | null;
 }
 
-export function exitDraft(action: QueueExitAction): ExitDraft {
+export function exitDraft(action: QueueRuleTarget): ExitDraft {
   const message = action.type === 'disconnect' ? action.message : null;
   return {
     type: action.type,
@@ -27,6 +28,11 @@ export function exitAction(draft: ExitDraft): QueueExitAction {
   if (draft.type === 'extension') return { type: 'extension', extension: draft.extension.trim() };
   const text = draft.text.trim();
   return { type: 'disconnect', message: text ? { mode: 'tts', text } : draft.audio };
+}
+
+/** A custom rule's target (CQ-12): the queue as usual, or one of the exit actions. */
+export function ruleTarget(draft: ExitDraft): QueueRuleTarget {
+  return draft.type === 'queue' ? { type: 'queue' } : exitAction(draft);
 }
 
 /** A prompt as its form edits it (CQ-05): none, text read aloud, or a prompt of the library by its name. */
