@@ -239,6 +239,9 @@ export class AppCall extends EventEmitter<AppCallEvents> {
   /** `dialOut` legs still running: the release waits for them (they stop with the call's signal). */
   private readonly dialOuts = new Set<Promise<BridgeOutcome>>();
   private member: RoomMembership | null = null;
+  /** The room this member is recording (startRoomRecording), while it does; the end of its last recording. */
+  private roomRecording: RoomHandle | null = null;
+  private roomRecordingEnd: Promise<{ durationMs: number } | null> = Promise.resolve(null);
   /** The extension whose device answered the current `bridgeTo` (the agent a monitor listens to), while connected. */
   private agentExtension: string | null = null;
   /** A monitor on the bridged call (MON-01, calls/call-monitor.ts), while it is on it. */
@@ -872,6 +875,8 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     } finally {
       this.joining = false;
       this.member = null;
+      // The member's recording of the room ends as it leaves (the room goes on without it).
+      if (this.roomRecording) await this.stopRoomRecording();
       if (seat) {
         seat.room.off('dtmf', this.onRoomEvent);
         if (membership) await this.leaveRoom(bridge, membership).catch((err: unknown) => this.log.warn('room member not removed cleanly', { error: err }));
@@ -909,6 +914,35 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     if (next === m.muted) return;
     m.muted = next;
     await m.room.setDirection(m.endpointId, next ? 'sendonly' : 'sendrecv');
+  }
+
+  /** CallHandle.startRoomRecording: the room's mix, this member's recording until it stops it or leaves. */
+  async startRoomRecording(file: string): Promise<void> {
+    this.alive();
+    const m = this.member;
+    if (!m) throw new Error('startRoomRecording: the caller is not in a room');
+    if (this.roomRecording) throw new Error('startRoomRecording: this member is already recording the room');
+    // Taken before the file exists, so that leaving meanwhile stops it once started.
+    this.roomRecording = m.room;
+    try {
+      await m.room.startRecording(file);
+    } catch (err) {
+      if (this.roomRecording === m.room) this.roomRecording = null;
+      throw err;
+    }
+  }
+
+  /** CallHandle.stopRoomRecording: also once the call has ended (the recording then ended as the member left). */
+  stopRoomRecording(): Promise<{ durationMs: number } | null> {
+    const room = this.roomRecording;
+    if (!room) return this.roomRecordingEnd;
+    this.roomRecording = null;
+    this.roomRecordingEnd = room.stopRecording().then(
+      (r) => ({ durationMs: r.durationMs }),
+      // The room closed under it (its last member left): the file was finalized then.
+      () => null,
+    );
+    return this.roomRecordingEnd;
   }
 
   async collect(options: CollectOptions): Promise<CollectResult> {
@@ -1383,6 +1417,8 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       joinRoom: (room, role, options) => this.joinRoom(room, role, options),
       dialOut: (target, room, role, options) => this.dialOut(target, room, role, options),
       setRoomMute: (muted) => this.setRoomMute(muted),
+      startRoomRecording: (file) => this.startRoomRecording(file),
+      stopRoomRecording: () => this.stopRoomRecording(),
       park: () => Promise.reject(new UnsupportedVerbError('park', 'an application call cannot park yet')),
       transfer: (target) => this.transfer(target),
       hangup: (options) => this.hangup(options),
