@@ -413,7 +413,8 @@ export class AppCall extends EventEmitter<AppCallEvents> {
     if (!choice) return 'unusable';
     this.codec = choice.audio;
     this.telephoneEvent = choice.telephoneEvent;
-    if (peer) this.webrtc = { local: newLocalWebRtc(this.ctx.media.dtlsFingerprint, answerSetup(peer.setup), peer.mid), peer };
+    // Its audio levels accepted: the caller may join a room, which chooses its talkers by them.
+    if (peer) this.webrtc = { local: newLocalWebRtc(this.ctx.media.dtlsFingerprint, answerSetup(peer.setup), peer.mid, peer.audioLevelId), peer };
     const address = mediaAddress(offer, audio);
     this.remote = !browser && address ? { address, rtpPort: audio.port } : null;
     return 'ok';
@@ -689,7 +690,7 @@ export class AppCall extends EventEmitter<AppCallEvents> {
       codec: legCodec(this.codec),
       telephoneEventPayloadType: this.telephoneEvent?.payloadType ?? null,
       remote: this.remote,
-      ...(webrtc ? { ssrc: webrtc.local.ssrc, webrtc: webRtcLegSpec(webrtc.local, webrtc.peer) } : {}),
+      ...(webrtc ? { ssrc: webrtc.local.ssrc, webrtc: webRtcLegSpec(webrtc.local, webrtc.peer), audioLevelExtensionId: webrtc.local.audioLevelId } : {}),
     });
     this.alive();
     // To a late offer our 200 offers every codec we speak; its ACK answers.
