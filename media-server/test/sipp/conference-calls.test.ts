@@ -94,18 +94,22 @@ async function allHungUp(...members: Member[]): Promise<void> {
   expect(h.edge.calls.rooms.size).toBe(0);
 }
 
+/** The host and two participants dial in, each sending its own tone. */
+async function threeTalking(): Promise<[Member, Member, Member, [Member, number][]]> {
+  const a = await dialIn(host, HOST_TONE, codes.host);
+  const b = await dialIn(p1, P1_TONE, codes.participant);
+  const c = await dialIn(p2, P2_TONE, codes.participant);
+  return [a, b, c, [[a, HOST_TONE], [b, P1_TONE], [c, P2_TONE]]];
+}
+
+/** Each member hears the tones of all the others now. */
+const everyoneHearsTheOthers = (members: [Member, number][]) => members.every(([m, own]) => members.every(([, tone]) => tone === own || recent(m, tone) > HEARD));
+
 describe('the conference bridge by phone', () => {
   it('3 phones: each hears the other two and not itself; a muted member is not heard; *2 speaks the count; the host\'s *3 ends it for everyone', async () => {
     await settings(false);
-    const a = await dialIn(host, HOST_TONE, codes.host);
-    const b = await dialIn(p1, P1_TONE, codes.participant);
-    const c = await dialIn(p2, P2_TONE, codes.participant);
-    const members: [Member, number][] = [
-      [a, HOST_TONE],
-      [b, P1_TONE],
-      [c, P2_TONE],
-    ];
-    const hearsOthers = () => members.every(([m, own]) => members.every(([, tone]) => tone === own || recent(m, tone) > HEARD));
+    const [a, b, c, members] = await threeTalking();
+    const hearsOthers = () => everyoneHearsTheOthers(members);
     await until(hearsOthers, 'every member hearing the two others', 45_000);
     for (const [m, own] of members) {
       const others = members.filter(([, t]) => t !== own).map(([, t]) => recent(m, t, 1000));
@@ -263,15 +267,8 @@ describe('the conference bridge by phone', () => {
 
   it("the host's *9 records the room's mix, every voice in it, announced to all; *9 again stops it; a participant's *9 is refused; the host's *3 stores one still running", async () => {
     await settings(true);
-    const a = await dialIn(host, HOST_TONE, codes.host);
-    const b = await dialIn(p1, P1_TONE, codes.participant);
-    const c = await dialIn(p2, P2_TONE, codes.participant);
-    const members: [Member, number][] = [
-      [a, HOST_TONE],
-      [b, P1_TONE],
-      [c, P2_TONE],
-    ];
-    await until(() => members.every(([m, own]) => members.every(([, tone]) => tone === own || recent(m, tone) > HEARD)), 'every member hearing the two others', 45_000);
+    const [a, b, c, members] = await threeTalking();
+    await until(() => everyoneHearsTheOthers(members), 'every member hearing the two others', 45_000);
     const rows = () => h.db.selectFrom('recordings').selectAll().where('account_id', '=', h.accountId).orderBy('started_at').execute();
     type Row = Awaited<ReturnType<typeof rows>>[number];
     /** The recording row `pick` finds, once it does. */
@@ -302,7 +299,7 @@ describe('the conference bridge by phone', () => {
     expect(recording.started_by_extension_id).toBe(host.extensionId);
     expect(recording.storage_path).toContain(`/recordings/${h.accountId}/${hostCall.id}-`);
     // All three talk for a few seconds after the announcements (the mix is back for everyone).
-    await until(() => members.every(([m, own]) => members.every(([, tone]) => tone === own || recent(m, tone) > HEARD)), 'the mix back for everyone');
+    await until(() => everyoneHearsTheOthers(members), 'the mix back for everyone');
     const talking = Date.now();
     await until(() => Date.now() - talking > 3000, 'three seconds of everyone talking');
 
