@@ -69,6 +69,15 @@ export interface CallHandle {
   dialOut(target: ExtensionDestination, room: RoomRef, role: RoomRole, options?: DialOutOptions): Promise<BridgeOutcome>;
   /** While in a room: whether what the caller says reaches the others (muted: dropped after its header, never decoded). */
   setRoomMute(muted: boolean): Promise<void>;
+  /**
+   * While in a room: records the room's mix (every voice heard in it, as its members hear it; not what
+   * is played to one member) into a new mono WAV at `file`, 8 kHz 16-bit, bounded as a call's recording
+   * is (the WAV size limit). The recording is this member's: it ends with `stopRoomRecording`, as the
+   * member leaves the room, or when the room closes. One recording of a room at a time.
+   */
+  startRoomRecording(file: string): Promise<void>;
+  /** Ends this member's recording of the room: its length, or null when none was running (it already ended as the member left). */
+  stopRoomRecording(): Promise<{ durationMs: number } | null>;
   /** Parks the call (music on hold) in a slot, until someone picks it up or it times out. */
   park(slot: string | null): Promise<{ slot: string }>;
   /**

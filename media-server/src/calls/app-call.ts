@@ -253,6 +253,9 @@ export class AppCall extends EventEmitter<AppCallEvents> implements ParkableCall
   /** `dialOut` legs still running: the release waits for them (they stop with the call's signal). */
   private readonly dialOuts = new Set<Promise<BridgeOutcome>>();
   private member: RoomMembership | null = null;
+  /** The room this member is recording (startRoomRecording), while it does; the end of its last recording. */
+  private roomRecording: RoomHandle | null = null;
+  private roomRecordingEnd: Promise<{ durationMs: number } | null> = Promise.resolve(null);
   /** The extension whose device answered the current `bridgeTo` (the agent a monitor listens to), while connected. */
   private agentExtension: string | null = null;
   /** A monitor on the bridged call (MON-01, calls/call-monitor.ts), while it is on it. */
@@ -446,7 +449,8 @@ export class AppCall extends EventEmitter<AppCallEvents> implements ParkableCall
     if (!choice) return 'unusable';
     this.codec = choice.audio;
     this.telephoneEvent = choice.telephoneEvent;
-    if (peer) this.webrtc = { local: newLocalWebRtc(this.ctx.media.dtlsFingerprint, answerSetup(peer.setup), peer.mid), peer };
+    // Its audio levels accepted: the caller may join a room, which chooses its talkers by them.
+    if (peer) this.webrtc = { local: newLocalWebRtc(this.ctx.media.dtlsFingerprint, answerSetup(peer.setup), peer.mid, peer.audioLevelId), peer };
     const address = mediaAddress(offer, audio);
     this.remote = !browser && address ? { address, rtpPort: audio.port } : null;
     return 'ok';
@@ -728,7 +732,7 @@ export class AppCall extends EventEmitter<AppCallEvents> implements ParkableCall
       codec: legCodec(this.codec),
       telephoneEventPayloadType: this.telephoneEvent?.payloadType ?? null,
       remote: this.remote,
-      ...(webrtc ? { ssrc: webrtc.local.ssrc, webrtc: webRtcLegSpec(webrtc.local, webrtc.peer) } : {}),
+      ...(webrtc ? { ssrc: webrtc.local.ssrc, webrtc: webRtcLegSpec(webrtc.local, webrtc.peer), audioLevelExtensionId: webrtc.local.audioLevelId } : {}),
     });
     this.alive();
     // To a late offer our 200 offers every codec we speak; its ACK answers.
@@ -914,6 +918,8 @@ export class AppCall extends EventEmitter<AppCallEvents> implements ParkableCall
     } finally {
       this.joining = false;
       this.member = null;
+      // The member's recording of the room ends as it leaves (the room goes on without it).
+      if (this.roomRecording) await this.stopRoomRecording();
       if (seat) {
         seat.room.off('dtmf', this.onRoomEvent);
         if (membership) await this.leaveRoom(bridge, membership).catch((err: unknown) => this.log.warn('room member not removed cleanly', { error: err }));
@@ -951,6 +957,35 @@ export class AppCall extends EventEmitter<AppCallEvents> implements ParkableCall
     if (next === m.muted) return;
     m.muted = next;
     await m.room.setDirection(m.endpointId, next ? 'sendonly' : 'sendrecv');
+  }
+
+  /** CallHandle.startRoomRecording: the room's mix, this member's recording until it stops it or leaves. */
+  async startRoomRecording(file: string): Promise<void> {
+    this.alive();
+    const m = this.member;
+    if (!m) throw new Error('startRoomRecording: the caller is not in a room');
+    if (this.roomRecording) throw new Error('startRoomRecording: this member is already recording the room');
+    // Taken before the file exists, so that leaving meanwhile stops it once started.
+    this.roomRecording = m.room;
+    try {
+      await m.room.startRecording(file);
+    } catch (err) {
+      if (this.roomRecording === m.room) this.roomRecording = null;
+      throw err;
+    }
+  }
+
+  /** CallHandle.stopRoomRecording: also once the call has ended (the recording then ended as the member left). */
+  stopRoomRecording(): Promise<{ durationMs: number } | null> {
+    const room = this.roomRecording;
+    if (!room) return this.roomRecordingEnd;
+    this.roomRecording = null;
+    this.roomRecordingEnd = room.stopRecording().then(
+      (r) => ({ durationMs: r.durationMs }),
+      // The room closed under it (its last member left): the file was finalized then.
+      () => null,
+    );
+    return this.roomRecordingEnd;
   }
 
   async collect(options: CollectOptions): Promise<CollectResult> {
@@ -1575,6 +1610,8 @@ export class AppCall extends EventEmitter<AppCallEvents> implements ParkableCall
       joinRoom: (room, role, options) => this.joinRoom(room, role, options),
       dialOut: (target, room, role, options) => this.dialOut(target, room, role, options),
       setRoomMute: (muted) => this.setRoomMute(muted),
+      startRoomRecording: (file) => this.startRoomRecording(file),
+      stopRoomRecording: () => this.stopRoomRecording(),
       park: () => Promise.reject(new UnsupportedVerbError('park', 'an application call cannot park yet')),
       transfer: (target) => this.transfer(target),
       hangup: (options) => this.hangup(options),

@@ -245,7 +245,7 @@ export class CallEngine {
                 },
               }
             : {}),
-          ...(conference && deps.conferenceAccess && this.conferences ? { conference: { access: deps.conferenceAccess, conferences: this.conferences, music: staticAudioPath('hold-music.wav') } } : {}),
+          ...(conference && deps.conferenceAccess && this.conferences ? { conference: { access: deps.conferenceAccess, conferences: this.conferences, music: staticAudioPath('hold-music.wav'), recordings: { records, dir: deps.recordingsDir, log: deps.log.child('conference') } } } : {}),
         })
       : {};
     this.rooms = new RoomRegistry(deps.media);

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { serializeSdp, type Codec, type MediaDirection } from '../sdp/session-description.ts';
 import { TELEPHONE_EVENT } from '../sdp/negotiate-codecs.ts';
-import type { LocalWebRtc } from './webrtc-media.ts';
+import { AUDIO_LEVEL_URI, type LocalWebRtc } from './webrtc-media.ts';
 
 /**
  * Our side of a leg's SDP: media always ends at media-server, so the address
@@ -35,6 +35,7 @@ export class LocalSdp {
           `setup:${w.setup}`,
           'rtcp-mux',
           `rtcp:${opts.port} IN IP4 ${opts.address}`,
+          ...(w.audioLevelId !== null ? [`extmap:${w.audioLevelId} ${AUDIO_LEVEL_URI}`] : []),
           'msid:carillon carillon-audio',
           `ssrc:${w.ssrc} cname:carillon`,
           `ssrc:${w.ssrc} msid:carillon carillon-audio`,

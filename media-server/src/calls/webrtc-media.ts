@@ -19,6 +19,12 @@ export interface LocalWebRtc {
   mid: string;
   /** The SSRC we send with, announced so that stacks that route by SSRC accept it. */
   ssrc: number;
+  /**
+   * The id of the RFC 6464 audio level header extension we accept (a=extmap, RFC 8285), or null. An
+   * answer takes the browser's id (RFC 8285 §6); without it in our answer the browser does not send the
+   * levels a conference room chooses its talkers by (an Opus member's payload is not measured).
+   */
+  audioLevelId: number | null;
 }
 
 /** The browser's side, from its SDP. */
@@ -28,7 +34,12 @@ export interface PeerWebRtc {
   fingerprint: string;
   setup: DtlsSetup;
   mid: string | null;
+  /** Its id for the RFC 6464 audio level extension (a=extmap), or null when it offers none. */
+  audioLevelId: number | null;
 }
+
+/** RFC 6464's client-to-mixer audio level header extension. */
+export const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
 
 const attribute = (sdp: SessionDescription, m: MediaSection, name: string): string | null => {
   const prefix = `${name}:`;
@@ -47,11 +58,26 @@ export function readPeerWebRtc(sdp: SessionDescription, m: MediaSection): PeerWe
   const fingerprint = attribute(sdp, m, 'fingerprint');
   const setup = (attribute(sdp, m, 'setup') ?? 'actpass') as DtlsSetup;
   if (!ufrag || !pwd || !fingerprint || !['actpass', 'active', 'passive'].includes(setup)) return null;
-  return { ufrag, pwd, fingerprint, setup, mid: attribute(sdp, m, 'mid') };
+  return { ufrag, pwd, fingerprint, setup, mid: attribute(sdp, m, 'mid'), audioLevelId: audioLevelIdOf(m) };
 }
 
-export function newLocalWebRtc(fingerprint: string, setup: DtlsSetup, mid: string | null): LocalWebRtc {
-  return { ...newIceCredentials(), fingerprint, setup, mid: mid ?? '0', ssrc: randomInt(1, 0xffff_ffff) };
+/**
+ * The id the section gives the audio level extension: `extmap:<id>[/<direction>] <uri> [...]`
+ * (RFC 8285 §8). Ids are 1–14 in the one-byte form and up to 255 in the two-byte form; 15 is reserved.
+ */
+function audioLevelIdOf(m: MediaSection): number | null {
+  for (const a of m.attributes) {
+    const match = /^extmap:([0-9]{1,3})(?:\/\S+)? (\S+)/.exec(a);
+    if (!match || match[2] !== AUDIO_LEVEL_URI) continue;
+    const id = Number(match[1]);
+    return id >= 1 && id <= 255 && id !== 15 ? id : null;
+  }
+  return null;
+}
+
+/** `audioLevelId`: the browser's, to accept its audio levels (application calls, whose caller may join a room); null by default. */
+export function newLocalWebRtc(fingerprint: string, setup: DtlsSetup, mid: string | null, audioLevelId: number | null = null): LocalWebRtc {
+  return { ...newIceCredentials(), fingerprint, setup, mid: mid ?? '0', ssrc: randomInt(1, 0xffff_ffff), audioLevelId };
 }
 
 /** ICE credentials (RFC 8839 §5.4: ufrag ≥ 4 and pwd ≥ 22 characters of ice-char). */

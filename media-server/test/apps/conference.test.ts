@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '@carillon/config';
 import { DEFAULT_CONFERENCE_SETTINGS } from '@carillon/domain';
 import { conferenceApp } from '../../src/apps/conference/conference.ts';
 import { Conference, Conferences, MemberVoice, type ConferenceMember } from '../../src/apps/conference/conferences.ts';
@@ -22,6 +23,13 @@ const access: ConferenceAccess = {
   },
 };
 
+/** The host's `*9` recordings: none are made in these tests (the keypad's recording is in test/sipp/conference-calls.test.ts). */
+const recordings = {
+  records: { recordingStarted: () => Promise.reject(new Error('no recording here')), recordingStopped: () => Promise.reject(new Error('no recording here')) },
+  dir: '/recordings',
+  log: createLogger('conference-test', 'error', () => {}),
+};
+
 /** A handle whose joinRoom is scripted: it records the room and role, then leaves at once or refuses. */
 class JoiningHandle extends FakeCallHandle {
   joins: { room: RoomRef; role: RoomRole; muted: boolean }[] = [];
@@ -40,7 +48,7 @@ const ttsPlayed = (call: FakeCallHandle) => call.log.filter((l): l is [string, {
 describe('the conference application', () => {
   it('takes the host code and joins the host\'s room as moderator; the participant code as a speaker, muted while the host is away', async () => {
     const conferences = new Conferences();
-    const app = conferenceApp({ access, conferences, music: '/music.wav' });
+    const app = conferenceApp({ access, conferences, music: '/music.wav', recordings });
     const h = new JoiningHandle();
     h.keys = ['482915'];
     await app(h, DEST);
@@ -54,7 +62,7 @@ describe('the conference application', () => {
   it('ends the call after three wrong codes, with the announcement', async () => {
     const h = new JoiningHandle();
     h.keys = ['111', '000000', ''];
-    await conferenceApp({ access, conferences: new Conferences(), music: '/music.wav' })(h, DEST);
+    await conferenceApp({ access, conferences: new Conferences(), music: '/music.wav', recordings })(h, DEST);
     expect(h.joins).toEqual([]);
     expect(ttsPlayed(h).at(-1)).toBe('That access code is not valid. Goodbye.');
     expect(h.log.at(-1)).toBe('hangup');
@@ -63,7 +71,7 @@ describe('the conference application', () => {
   it('ends the call at once for a caller past the limit of wrong codes across calls', async () => {
     const h = new JoiningHandle();
     h.keys = ['666666', '482915'];
-    await conferenceApp({ access, conferences: new Conferences(), music: '/music.wav' })(h, DEST);
+    await conferenceApp({ access, conferences: new Conferences(), music: '/music.wav', recordings })(h, DEST);
     expect(h.joins).toEqual([]);
     expect(tried.at(-1)).toBe('101:666666');
     expect(h.log.at(-1)).toBe('hangup');
@@ -73,7 +81,7 @@ describe('the conference application', () => {
     const h = new JoiningHandle();
     h.full = true;
     h.keys = ['739164'];
-    await conferenceApp({ access, conferences: new Conferences(), music: '/music.wav' })(h, DEST);
+    await conferenceApp({ access, conferences: new Conferences(), music: '/music.wav', recordings })(h, DEST);
     expect(ttsPlayed(h).at(-1)).toBe('This conference is full. Goodbye.');
     expect(h.log.at(-1)).toBe('hangup');
   });

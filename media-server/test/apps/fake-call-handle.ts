@@ -143,6 +143,14 @@ export class FakeCallHandle implements CallHandle {
   setRoomMute(): Promise<never> {
     return Promise.reject(new UnsupportedVerbError('setRoomMute', 'fake'));
   }
+
+  startRoomRecording(): Promise<never> {
+    return Promise.reject(new UnsupportedVerbError('startRoomRecording', 'fake'));
+  }
+
+  stopRoomRecording(): Promise<never> {
+    return Promise.reject(new UnsupportedVerbError('stopRoomRecording', 'fake'));
+  }
   park(): Promise<never> {
     return Promise.reject(new UnsupportedVerbError('park', 'fake'));
   }

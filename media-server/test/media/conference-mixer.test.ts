@@ -6,6 +6,9 @@
  * of what each phone receives, one Goertzel bin per tone), who is decoded,
  * and how many times the shared mix is encoded.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { blockEnergy, goertzelAmplitude } from '../../src/media/audio/goertzel.ts';
 import { generateTone } from '../../src/media/audio/tone-generator.ts';
@@ -19,6 +22,7 @@ import { HANGOVER_TICKS, newTalkerCandidate, SWAP_TICKS, TalkerSelector, type Ta
 import { writeRtpHeader } from '../../src/media/rtp/rtp-header.ts';
 import { SrtpContext } from '../../src/media/srtp/srtp-context.ts';
 import { generateSrtpMasterKey } from '../../src/media/srtp/sdes-crypto.ts';
+import { analyseWav } from '../support/wav.ts';
 import { OPUS_PAYLOAD_TYPE, OpusTestPhone, type OpusTestPhoneOptions } from './support/opus-test-phone.ts';
 import { eventually, TestPhone, writeAudioLevelExtension, type TestPhoneOptions } from './support/test-phone.ts';
 
@@ -435,6 +439,46 @@ describe('a conference room', () => {
     const unmuted = performance.now();
     expect(await heardFor(listener, unmuted, 40)).toBe(true);
     expect(level(listener, 800, unmuted, 30)).toBeGreaterThan(HEARD);
+  });
+
+  it('records its mix to a mono WAV: every talker is in it, a muted member is not; a second start is refused, closing finalizes it', async () => {
+    const tones = [500, 900, 1300] as const;
+    const talkers = await Promise.all(tones.map((hz) => phone({ codec: 'PCMU', toneHz: hz, amplitude: 5000 })));
+    const muted = await phone({ codec: 'PCMU', toneHz: 1700, amplitude: 8000 });
+    const r = await room();
+    for (const [i, p] of talkers.entries()) p.start(await r.addEndpoint(spec(`t${i}`, p)));
+    muted.start(await r.addEndpoint(spec('muted', muted, { direction: 'sendonly' })));
+    await talkersWhen(r, (ids) => sameSet(ids, ['t0', 't1', 't2']));
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'room-recording-'));
+    const file = path.join(dir, 'mix.wav');
+    try {
+      await r.startRecording(file);
+      await expect(r.startRecording(path.join(dir, 'again.wav'))).rejects.toThrow(/already recording/);
+      const since = performance.now();
+      expect(await heardFor(talkers[0]!, since, 60)).toBe(true);
+      const stopped = new Promise<Extract<MediaEvent, { type: 'recording-stopped' }>>((resolve) => r.once('recording-stopped', resolve));
+      const result = await r.stopRecording();
+      expect(result.durationMs).toBeGreaterThan(1000);
+      expect((await stopped).reason).toBe('requested');
+      const wav = await readFile(file);
+      // Mono, 8 kHz, 16-bit.
+      expect(wav.readUInt16LE(22)).toBe(1);
+      expect(wav.readUInt32LE(24)).toBe(8000);
+      for (const hz of tones) expect(analyseWav(file, hz).toneShare, `${hz} Hz in the recording`).toBeGreaterThan(0.15);
+      expect(analyseWav(file, 1700).toneShare, 'the muted member in the recording').toBeLessThan(0.01);
+      await expect(r.stopRecording()).rejects.toThrow(/not recording/);
+
+      // A recording still running when the room closes is finalized with it.
+      const second = path.join(dir, 'closed.wav');
+      await r.startRecording(second);
+      const closedAt = new Promise<Extract<MediaEvent, { type: 'recording-stopped' }>>((resolve) => r.once('recording-stopped', resolve));
+      expect(await heardFor(talkers[1]!, performance.now(), 30)).toBe(true);
+      await r.close();
+      expect((await closedAt).reason).toBe('bridge-closed');
+      expect(analyseWav(second, 900).seconds).toBeGreaterThan(0.3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('gives a member with a hearing rule only the members it hears (call monitoring), from the next tick, and everyone again when the rule is lifted', async () => {

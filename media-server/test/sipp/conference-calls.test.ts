@@ -4,6 +4,7 @@ import { DEFAULT_CONFERENCE_SETTINGS } from '@carillon/domain';
 import { liveCounts } from '../../src/health.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';
+import { analyseWav } from '../support/wav.ts';
 import { freeMediaPort, freeSipPort, startSipp, type SippRun } from '../support/sipp.ts';
 
 /**
@@ -93,18 +94,22 @@ async function allHungUp(...members: Member[]): Promise<void> {
   expect(h.edge.calls.rooms.size).toBe(0);
 }
 
+/** The host and two participants dial in, each sending its own tone. */
+async function threeTalking(): Promise<[Member, Member, Member, [Member, number][]]> {
+  const a = await dialIn(host, HOST_TONE, codes.host);
+  const b = await dialIn(p1, P1_TONE, codes.participant);
+  const c = await dialIn(p2, P2_TONE, codes.participant);
+  return [a, b, c, [[a, HOST_TONE], [b, P1_TONE], [c, P2_TONE]]];
+}
+
+/** Each member hears the tones of all the others now. */
+const everyoneHearsTheOthers = (members: [Member, number][]) => members.every(([m, own]) => members.every(([, tone]) => tone === own || recent(m, tone) > HEARD));
+
 describe('the conference bridge by phone', () => {
   it('3 phones: each hears the other two and not itself; a muted member is not heard; *2 speaks the count; the host\'s *3 ends it for everyone', async () => {
     await settings(false);
-    const a = await dialIn(host, HOST_TONE, codes.host);
-    const b = await dialIn(p1, P1_TONE, codes.participant);
-    const c = await dialIn(p2, P2_TONE, codes.participant);
-    const members: [Member, number][] = [
-      [a, HOST_TONE],
-      [b, P1_TONE],
-      [c, P2_TONE],
-    ];
-    const hearsOthers = () => members.every(([m, own]) => members.every(([, tone]) => tone === own || recent(m, tone) > HEARD));
+    const [a, b, c, members] = await threeTalking();
+    const hearsOthers = () => everyoneHearsTheOthers(members);
     await until(hearsOthers, 'every member hearing the two others', 45_000);
     for (const [m, own] of members) {
       const others = members.filter(([, t]) => t !== own).map(([, t]) => recent(m, t, 1000));
@@ -258,6 +263,68 @@ describe('the conference bridge by phone', () => {
     await until(() => b.rtp.rmsSince(Date.now() - 400) > 300 && recent(b, HOST_TONE, 400) < HEARD / 4, 'the menu spoken');
     a.rtp.press('*3');
     await allHungUp(a, b, c);
+  }, 180_000);
+
+  it("the host's *9 records the room's mix, every voice in it, announced to all; *9 again stops it; a participant's *9 is refused; the host's *3 stores one still running", async () => {
+    await settings(true);
+    const [a, b, c, members] = await threeTalking();
+    await until(() => everyoneHearsTheOthers(members), 'every member hearing the two others', 45_000);
+    const rows = () => h.db.selectFrom('recordings').selectAll().where('account_id', '=', h.accountId).orderBy('started_at').execute();
+    type Row = Awaited<ReturnType<typeof rows>>[number];
+    /** The recording row `pick` finds, once it does. */
+    const row = async (pick: (all: Row[]) => Row | undefined, what: string): Promise<Row> => {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const found = pick(await rows());
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const before = (await rows()).length;
+
+    // A participant's *9: "only the host can do that", spoken to it, and nothing recorded.
+    b.rtp.press('*9');
+    await until(() => b.rtp.rmsSince(Date.now() - 400) > 300 && recent(b, HOST_TONE, 400) < HEARD / 4, 'the refusal spoken');
+    await until(() => recent(b, HOST_TONE) > HEARD, 'the mix after the refusal');
+    expect(await rows()).toHaveLength(before);
+
+    // The host's *9: every member hears the announcement (speech instead of the mix for a while), and a recording starts on the host's call.
+    const pressed = Date.now();
+    a.rtp.press('*9');
+    await until(() => [b, c].every((m) => m.rtp.rmsSince(Date.now() - 400) > 300 && recent(m, HOST_TONE, 400) < HEARD / 4), 'the start announced to the participants');
+    const recording = await row((r) => r[before], 'the recording row');
+    const hostCall = await h.db.selectFrom('calls').select(['id', 'to_number']).where('id', '=', recording.call_id).executeTakeFirstOrThrow();
+    expect(hostCall.to_number).toBe(BRIDGE);
+    expect(recording.started_by_extension_id).toBe(host.extensionId);
+    expect(recording.storage_path).toContain(`/recordings/${h.accountId}/${hostCall.id}-`);
+    // All three talk for a few seconds after the announcements (the mix is back for everyone).
+    await until(() => everyoneHearsTheOthers(members), 'the mix back for everyone');
+    const talking = Date.now();
+    await until(() => Date.now() - talking > 3000, 'three seconds of everyone talking');
+
+    // *9 again: stopped, announced, and the row given its length.
+    a.rtp.press('*9');
+    await until(() => b.rtp.rmsSince(Date.now() - 400) > 300 && recent(b, HOST_TONE, 400) < HEARD / 4, 'the stop announced');
+    const stopped = await row((r) => (r[before]?.duration_seconds != null ? r[before] : undefined), 'the recording stored with its length');
+    expect(stopped.duration_seconds).toBeGreaterThanOrEqual(3);
+    expect(stopped.duration_seconds).toBeLessThanOrEqual(Math.ceil((Date.now() - pressed) / 1000));
+    // The file holds every voice: each member's tone is a clear part of its spectrum.
+    const file = stopped.storage_path;
+    expect(analyseWav(file, HOST_TONE).seconds).toBeGreaterThanOrEqual(3);
+    for (const [, tone] of members) expect(analyseWav(file, tone).toneShare, `the ${tone} Hz voice in the recording`).toBeGreaterThan(0.1);
+
+    // A second recording, still running when the host ends the conference: stored all the same.
+    await until(() => recent(b, HOST_TONE) > HEARD, 'the mix after the stop');
+    a.rtp.press('*9');
+    await row((r) => r[before + 1], 'the second recording row');
+    const secondAt = Date.now();
+    await until(() => Date.now() - secondAt > 2000, 'two seconds of the second recording');
+    a.rtp.press('*3');
+    await allHungUp(a, b, c);
+    const [, last] = (await rows()).slice(before);
+    expect(last!.duration_seconds).toBeGreaterThanOrEqual(1);
+    expect(analyseWav(last!.storage_path, P1_TONE).toneShare).toBeGreaterThan(0.1);
   }, 180_000);
 
   it('with names announced, records the joiner\'s name after the beep and plays it to the others as it joins', async () => {

@@ -20,6 +20,8 @@ export interface ConferenceTexts {
   cannotUnmute: string;
   lock(locked: boolean): string;
   tones(state: ToneState): string;
+  /** To every member as the host's `*9` starts or stops the recording (and as it stops when the host leaves). */
+  recording(on: boolean): string;
 }
 
 const EN_COMMANDS: Record<ConferenceCommand, string> = {
@@ -30,7 +32,7 @@ const EN_COMMANDS: Record<ConferenceCommand, string> = {
   mute: 'mute or unmute your line',
   lock: 'lock or unlock the conference',
   tones: 'the enter and exit sounds',
-  record: 'recording',
+  record: 'start or stop recording the conference',
 };
 const FR_COMMANDS: Record<ConferenceCommand, string> = {
   count: 'le nombre de participants',
@@ -40,7 +42,7 @@ const FR_COMMANDS: Record<ConferenceCommand, string> = {
   mute: 'couper ou rétablir votre micro',
   lock: 'verrouiller ou ouvrir la conférence',
   tones: "les sons d'entrée et de sortie",
-  record: "l'enregistrement",
+  record: "démarrer ou arrêter l'enregistrement de la conférence",
 };
 
 export const CONFERENCE_TEXTS: Record<'en' | 'fr', ConferenceTexts> = {
@@ -61,6 +63,7 @@ export const CONFERENCE_TEXTS: Record<'en' | 'fr', ConferenceTexts> = {
     muted: (muted) => (muted ? 'You are muted.' : 'You are unmuted.'),
     cannotUnmute: 'The host has set listen only mode.',
     lock: (locked) => (locked ? 'The conference is locked.' : 'The conference is open.'),
+    recording: (on) => (on ? 'This conference is being recorded.' : 'Recording stopped.'),
     tones: (t) => (t.enter && t.exit ? 'Enter and exit sounds on.' : t.enter ? 'Enter sound on, exit sound off.' : t.exit ? 'Enter sound off, exit sound on.' : 'Enter and exit sounds off.'),
   },
   fr: {
@@ -80,6 +83,7 @@ export const CONFERENCE_TEXTS: Record<'en' | 'fr', ConferenceTexts> = {
     muted: (muted) => (muted ? 'Votre micro est coupé.' : 'Votre micro est rétabli.'),
     cannotUnmute: "L'organisateur a choisi l'écoute seule.",
     lock: (locked) => (locked ? 'La conférence est verrouillée.' : 'La conférence est ouverte.'),
+    recording: (on) => (on ? 'Cette conférence est enregistrée.' : 'Enregistrement arrêté.'),
     tones: (t) => (t.enter && t.exit ? "Sons d'entrée et de sortie activés." : t.enter ? "Son d'entrée activé, son de sortie désactivé." : t.exit ? "Son d'entrée désactivé, son de sortie activé." : "Sons d'entrée et de sortie désactivés."),
   },
 };

@@ -1,5 +1,7 @@
+import type { Logger } from '@carillon/config';
 import { ACCESS_CODE_ATTEMPTS, commandAllowed, commandsOf, CONFERENCE_COMMANDS, type ConferenceRole, type ConferenceSettings } from '@carillon/domain';
 import { CallEndedError, RoomFullError, type BridgeOutcome, type CallApp, type CallHandle, type PlaySource } from '../call-handle.ts';
+import { OnDemandRecording, type RecordedCall, type RecordingRecords } from '../recording/on-demand-recording.ts';
 import type { ConferenceAccess } from './conference-access.ts';
 import { CONFERENCE_TEXTS, roomRoleOf, type ConferenceTexts } from './conference-texts.ts';
 import { MemberVoice, ROOM_ONLY, type Conference, type ConferenceMember, type Conferences } from './conferences.ts';
@@ -19,6 +21,8 @@ export interface ConferenceAppDeps {
   conferences: Conferences;
   /** The music participants hear until the host arrives (a WAV file). */
   music: string;
+  /** Where the host's `*9` recordings go: as two-party `*9` recordings (the call log's recordings, DATA_DIR/recordings). */
+  recordings: { records: RecordingRecords; dir: string; log: Logger };
 }
 
 /**
@@ -29,7 +33,7 @@ export interface ConferenceAppDeps {
  * host's room (a mixer room, CallHandle.joinRoom); without "join before host", participants hear
  * music, and are not heard, until the host arrives. In the room, `*` and a key is a command
  * (§5.3), each refused to a participant unless the seed gives it to them. The host's `*3` ends
- * the conference for everyone; a participant's leaves it.
+ * the conference for everyone; a participant's leaves it. The host's `*9` records the room's mix.
  */
 export function conferenceApp(deps: ConferenceAppDeps): CallApp {
   return async (call, destination) => {
@@ -104,7 +108,7 @@ async function attend(call: CallHandle, conference: Conference, role: Conference
         // The host may have arrived (or the mode changed) while this member was on its way in.
         void call.setRoomMute(conference.mutedNow(member)).catch(() => undefined);
       }
-      commands = keypad(call, conference, member, texts, leave).catch((err: unknown) => {
+      commands = keypad(call, conference, member, deps, texts, leave).catch((err: unknown) => {
         if (!(err instanceof CallEndedError)) throw err;
       });
     },
@@ -117,6 +121,7 @@ async function attend(call: CallHandle, conference: Conference, role: Conference
   } finally {
     leave.abort();
     if (inRoom) await conference.left(member);
+    await stopRecordingOf(conference, member, texts);
   }
   // Out of the room: the host ended it, the member left with *3, or hung up. The call ends (the keypad's wait with it).
   if (!call.signal.aborted) await call.hangup();
@@ -160,7 +165,7 @@ async function dialIn(call: CallHandle, conference: Conference, room: { accountI
 }
 
 /** `*` then a key, while the member is in the room (§5.3). */
-async function keypad(call: CallHandle, conference: Conference, member: ConferenceMember, texts: ConferenceTexts, leave: AbortController): Promise<void> {
+async function keypad(call: CallHandle, conference: Conference, member: ConferenceMember, deps: ConferenceAppDeps, texts: ConferenceTexts, leave: AbortController): Promise<void> {
   while (!leave.signal.aborted) {
     const star = await call.collect({ maxDigits: 1, timeoutMs: IDLE_KEY_WAIT_MS });
     if (leave.signal.aborted) return;
@@ -168,7 +173,7 @@ async function keypad(call: CallHandle, conference: Conference, member: Conferen
     const key = await call.collect({ maxDigits: 1, timeoutMs: COMMAND_KEY_TIMEOUT_MS });
     if (leave.signal.aborted) return;
     const command = CONFERENCE_COMMANDS[key.digits];
-    if (!command || command === 'record') continue;
+    if (!command) continue;
     if (!commandAllowed(member.role, command)) {
       void member.voice.say({ tts: texts.notAllowed });
       continue;
@@ -182,7 +187,7 @@ async function keypad(call: CallHandle, conference: Conference, member: Conferen
         else leave.abort();
         return;
       case 'menu':
-        void member.voice.say({ tts: texts.menu(commandsOf(member.role).filter((c) => c.command !== 'record')) });
+        void member.voice.say({ tts: texts.menu(commandsOf(member.role)) });
         break;
       case 'listening_mode':
         void member.voice.say({ tts: texts.mode(conference.cycleListeningMode()) });
@@ -198,6 +203,56 @@ async function keypad(call: CallHandle, conference: Conference, member: Conferen
       case 'tones':
         void member.voice.say({ tts: texts.tones(conference.cycleTones()) });
         break;
+      case 'record':
+        void toggleRecording(call, conference, member, deps, texts).catch((err: unknown) => deps.recordings.log.error('conference recording failed', { error: err }));
+        break;
     }
   }
+}
+
+/**
+ * The host's `*9` (§5.3): starts or stops a recording of the room's mix, so every talker is in it,
+ * the host too (CallHandle.startRoomRecording). It is stored as a two-party `*9` recording is
+ * (apps/recording/on-demand-recording.ts: the same folder, a recording of the host's call in the call
+ * log, listed and downloaded with it, bounded by the WAV size limit), and every member hears it start
+ * and stop. It belongs to the call of the host who started it: it stops as that call leaves the room.
+ */
+async function toggleRecording(call: CallHandle, conference: Conference, member: ConferenceMember, deps: ConferenceAppDeps, texts: ConferenceTexts): Promise<void> {
+  let current = conference.recording;
+  if (!current) {
+    const control = new OnDemandRecording({ call: roomRecordedCall(call, conference, texts), records: deps.recordings.records, recordingsDir: deps.recordings.dir, log: deps.recordings.log });
+    current = { by: member, control };
+    conference.recording = current;
+  }
+  await current.control.toggle('a');
+}
+
+/** What the `*9` recording sees of the host's call: the room's recorder, and the whole room for its announcements. */
+function roomRecordedCall(call: CallHandle, conference: Conference, texts: ConferenceTexts): RecordedCall {
+  return {
+    accountId: call.accountId,
+    recordId: () => call.id,
+    unavailable: () => (call.signal.aborted ? 'not-answered' : null),
+    extensionOf: () => call.caller.extensionId,
+    // The host's own command (§5.3), not the account's switch for recording two-party calls.
+    settings: () => Promise.resolve({ enabled: true, language: call.language }),
+    startRecorder: (file) => call.startRoomRecording(file),
+    stopRecorder: () => call.stopRoomRecording(),
+    announce: (prompt) => {
+      conference.sayToAll({ tts: texts.recording(prompt === 'recording-started') });
+      return Promise.resolve();
+    },
+    // The console does not show the recording yet.
+    changed: () => undefined,
+  };
+}
+
+/** The member's call is out of the room: a recording it started is stored, and the others told it stopped. */
+async function stopRecordingOf(conference: Conference, member: ConferenceMember, texts: ConferenceTexts): Promise<void> {
+  const current = conference.recording;
+  if (current?.by !== member) return;
+  conference.recording = null;
+  const wasOn = current.control.active;
+  await current.control.close();
+  if (wasOn && conference.phase !== 'ended') conference.sayToAll({ tts: texts.recording(false) });
 }

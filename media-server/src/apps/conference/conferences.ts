@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConferenceChange, ConferenceCommand, ConferenceMemberView, ConferenceRoster } from '@carillon/contracts/conference-control';
 import { nextListeningMode, nextToneState, type ConferenceRole, type ConferenceSettings, type ListeningMode, type ToneState } from '@carillon/domain';
 import type { CallHandle, PlaySource } from '../call-handle.ts';
+import type { OnDemandRecording } from '../recording/on-demand-recording.ts';
 
 /** The enter and exit tones: a short high beep as someone joins, a lower one as someone leaves. */
 export const ENTER_TONE: PlaySource = { tone: 1400, durationMs: 200 };
@@ -135,6 +136,8 @@ export class Conference {
   private readonly ids = new Map<ConferenceMember, { id: string; toldMuted: boolean }>();
   locked = false;
   mode: ListeningMode = 'open';
+  /** The host's `*9` recording of the room, and the member whose call it belongs to (apps/conference/conference.ts). */
+  recording: { by: ConferenceMember; control: OnDemandRecording } | null = null;
   tones: ToneState;
   private readonly onEmpty: () => void;
   private readonly observer: ConferenceObserver | null;
@@ -284,6 +287,11 @@ export class Conference {
       this.observer?.changed(this, { type: 'locked', locked });
     }
     return this.locked;
+  }
+
+  /** Plays to every member (an announcement to the whole conference). */
+  sayToAll(source: PlaySource): void {
+    for (const m of this.members) void m.voice.say(source);
   }
 
   cycleTones(): ToneState {

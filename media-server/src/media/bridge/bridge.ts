@@ -7,16 +7,8 @@
  * caller before the callee answers. The bridge can also record the call, one
  * channel per leg.
  */
-import { CallRecorder, type RecorderFailure } from '../recording/call-recorder.ts';
-import type {
-  LegConfig,
-  LegStats,
-  LegUpdate,
-  MediaEvent,
-  RecordingOptions,
-  RecordingResult,
-  RecordingStopReason,
-} from '../engine/control-messages.ts';
+import { RecordingSlot } from '../recording/recording-slot.ts';
+import type { LegConfig, LegStats, LegUpdate, MediaEvent, RecordingOptions, RecordingResult } from '../engine/control-messages.ts';
 import { Endpoint } from '../endpoint/endpoint.ts';
 import type { EndpointContainer } from '../endpoint/endpoint-container.ts';
 import type { MediaClock } from '../engine/media-clock.ts';
@@ -34,7 +26,7 @@ export class Bridge implements EndpointContainer {
   /** Codec step for packets from `a` to `b`, and from `b` to `a`. */
   private stepAB: PayloadStep | null = null;
   private stepBA: PayloadStep | null = null;
-  private recorder: CallRecorder | null = null;
+  private readonly recording = new RecordingSlot(this, 2, () => this.attachRecording());
   private closed = false;
 
   constructor(
@@ -145,50 +137,17 @@ export class Bridge implements EndpointContainer {
    */
   async startRecording(path: string, options: RecordingOptions): Promise<void> {
     if (this.closed) throw new Error(`bridge ${this.bridgeId} is closed`);
-    if (options.format !== undefined && options.format !== 'wav') throw new RangeError(`unsupported recording format ${JSON.stringify(options.format)}`);
-    if (this.recorder) throw new Error(`bridge ${this.bridgeId} is already recording to ${this.recorder.path}`);
-    const recorder: CallRecorder = new CallRecorder(path, this.clock, (reason, message) => this.recorderFailed(recorder, reason, message));
-    // Taken before the file exists, so a second start in the meantime is refused.
-    this.recorder = recorder;
-    try {
-      await recorder.start();
-    } catch (err) {
-      if (this.recorder === recorder) this.recorder = null;
-      throw err;
-    }
-    if (this.recorder === recorder) this.attachRecording();
+    await this.recording.start(path, options);
   }
 
   stopRecording(): Promise<RecordingResult> {
-    if (!this.recorder) return Promise.reject(new Error(`bridge ${this.bridgeId} is not recording`));
-    return this.endRecording('requested');
+    return this.recording.stop();
   }
 
   private attachRecording(): void {
-    const channels = this.recorder?.channels;
+    const channels = this.recording.recorder?.channels;
     this.a?.record(channels?.[0] ?? null);
     this.b?.record(channels?.[1] ?? null);
-  }
-
-  private recorderFailed(recorder: CallRecorder, reason: RecorderFailure, message: string): void {
-    if (this.recorder === recorder) this.endRecording(reason, message).catch(() => undefined);
-  }
-
-  /** Finalizes the file and reports the end, with what the file holds even when finishing it failed. */
-  private async endRecording(reason: RecordingStopReason, error?: string): Promise<RecordingResult> {
-    const recorder = this.recorder!;
-    this.recorder = null;
-    this.attachRecording();
-    try {
-      const result = await recorder.finish();
-      this.emit({ type: 'recording-stopped', bridgeId: this.bridgeId, reason, ...(error === undefined ? {} : { error }), ...result });
-      return result;
-    } catch (err) {
-      if (recorder.opened) {
-        this.emit({ type: 'recording-stopped', bridgeId: this.bridgeId, reason: 'write-error', error: (err as Error).message, ...recorder.result });
-      }
-      throw err;
-    }
   }
 
   *allEndpoints(): Iterable<Endpoint> {
@@ -216,6 +175,6 @@ export class Bridge implements EndpointContainer {
     this.b?.close();
     this.a = null;
     this.b = null;
-    if (this.recorder) await this.endRecording('bridge-closed').catch(() => undefined);
+    await this.recording.close();
   }
 }

@@ -4,7 +4,7 @@
  * clock). The worker speaks to both through this one shape, so an endpoint
  * can move from one to the other (`release` here, `take` there).
  */
-import type { ContainerKind, LegConfig, LegStats, LegUpdate } from '../engine/control-messages.ts';
+import type { ContainerKind, LegConfig, LegStats, LegUpdate, RecordingOptions, RecordingResult } from '../engine/control-messages.ts';
 import type { Endpoint, EndpointSink } from './endpoint.ts';
 
 export interface EndpointContainer extends EndpointSink {
@@ -26,6 +26,10 @@ export interface EndpointContainer extends EndpointSink {
   canTake(id: string): string | null;
   housekeeping(nowMs: number): void;
   stats(): LegStats[];
+  /** Records to a new WAV at `path` (a bridge: its two legs in stereo; a room: its mix in mono); one recording at a time. */
+  startRecording(path: string, options: RecordingOptions): Promise<void>;
+  /** Ends the recording and finalizes the file; rejects when none is running. */
+  stopRecording(): Promise<RecordingResult>;
   /** Closes every endpoint (the cascade), then anything it still writes. Idempotent. */
   close(): Promise<void>;
 }

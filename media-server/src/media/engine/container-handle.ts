@@ -4,6 +4,7 @@
  * the worker; events for this container are re-emitted here.
  */
 import { EventEmitter } from 'node:events';
+import { resolve } from 'node:path';
 import { isDtmfDigit } from '../dtmf/dtmf-digits.ts';
 import type {
   ContainerKind,
@@ -17,6 +18,8 @@ import type {
   MediaWorkerApi,
   PlaybackOptions,
   PlaybackSource,
+  RecordingOptions,
+  RecordingResult,
 } from './control-messages.ts';
 import type { MediaPipe } from './media-pipe.ts';
 
@@ -116,6 +119,30 @@ export abstract class ContainerHandle extends EventEmitter<ContainerEvents> {
 
   stats(): Promise<LegStats[]> {
     return this.host.request(this, 'get-stats', {});
+  }
+
+  /**
+   * Records to a new file at `path` (relative to the working directory;
+   * missing directories are created, an existing file is refused with
+   * EEXIST): 16-bit PCM WAV at 8 kHz on the 20 ms media clock. A bridge
+   * records in stereo, channel 1 what its first leg sends into it, channel 2
+   * what the second sends; a room records its mix in mono (every talker, as
+   * the listeners hear it). Prompts played to endpoints are not recorded.
+   * Resolves once the file exists and frames are being taken.
+   */
+  async startRecording(path: string, options: RecordingOptions = {}): Promise<void> {
+    if (options.format !== undefined && options.format !== 'wav') {
+      throw new RangeError(`unsupported recording format ${JSON.stringify(options.format)} (supported: wav)`);
+    }
+    await this.host.request(this, 'start-recording', { path: resolve(path), options });
+  }
+
+  /**
+   * Ends the recording and finalizes the file; rejects when none is running.
+   * Closing the container ends it too. Either way 'recording-stopped' follows.
+   */
+  stopRecording(): Promise<RecordingResult> {
+    return this.host.request(this, 'stop-recording', {});
   }
 
   /** Closes its pipes, then every endpoint in it, releasing their ports. */

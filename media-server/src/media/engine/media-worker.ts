@@ -60,12 +60,6 @@ function container(id: string): EndpointContainer {
   return c;
 }
 
-function bridge(id: string): Bridge {
-  const c = container(id);
-  if (!(c instanceof Bridge)) throw new Error(`${id} is a room, not a bridge`);
-  return c;
-}
-
 function prompt(file: string, codecName: string): Promise<EncodedPrompt> {
   const key = `${codecName}:${file}`;
   let p = prompts.get(key);
@@ -160,11 +154,12 @@ const handlers: ChannelHandlers<MediaWorkerApi> = {
       return null;
     },
     async 'start-recording'({ containerId, path, options }) {
-      await bridge(containerId).startRecording(path, options);
+      // A bridge records its two legs; a room its mix.
+      await container(containerId).startRecording(path, options);
       return null;
     },
     'stop-recording'({ containerId }) {
-      return bridge(containerId).stopRecording();
+      return container(containerId).stopRecording();
     },
     async shutdown() {
       const closing = [...containers.values()].map((c) => c.close());

@@ -33,11 +33,15 @@
  * for it alone, instead of its N−1 mix or the shared one; everyone else is
  * mixed as above (a member heard by nobody is still a talker, for those who
  * hear everyone).
+ * The room can record its shared mix (every talker, so every voice heard in
+ * it) to a mono WAV: the mix is the one the listeners hear, taken once per
+ * tick (`startRecording`; a conference's `*9`).
  * RTCP ends here: every endpoint sends its own reports (see Endpoint.housekeeping).
  */
 import { Endpoint } from '../endpoint/endpoint.ts';
 import type { EndpointContainer } from '../endpoint/endpoint-container.ts';
-import type { LegConfig, LegStats, LegUpdate, MediaEvent, MixerStats, RoomOptions } from '../engine/control-messages.ts';
+import type { LegConfig, LegStats, LegUpdate, MediaEvent, MixerStats, RecordingOptions, RecordingResult, RoomOptions } from '../engine/control-messages.ts';
+import { RecordingSlot } from '../recording/recording-slot.ts';
 import type { MediaClock } from '../engine/media-clock.ts';
 import type { AudioCodec } from '../codecs/audio-codec.ts';
 import { OpusCodec, OPUS_FRAME_SAMPLES } from '../codecs/opus-codec.ts';
@@ -59,6 +63,8 @@ const DELAY_BUCKETS = 256;
 const EXCESS_TICKS = 25;
 /** Consecutive lost packets concealed before a talker goes silent. */
 const MAX_CONCEALED = 3;
+/** The mix's own stream in a recording's channel (placed by a timestamp that advances one frame per tick). */
+const MIX_SSRC = 0x6d697821;
 
 interface Member extends TalkerCandidate {
   endpoint: Endpoint;
@@ -135,6 +141,10 @@ export class Room implements EndpointContainer {
   private lateOrSkippedOfGone = 0;
   private onClock = false;
   private closed = false;
+  /** The mix's recording, while one runs (mono: the shared mix). */
+  private readonly recording = new RecordingSlot(this, 1, () => undefined);
+  /** Timestamp of the mix in the recording's timeline: one frame per tick. */
+  private mixTimestamp = 0;
 
   constructor(
     roomId: string,
@@ -320,6 +330,8 @@ export class Room implements EndpointContainer {
       this.counters.talkerEncodes++;
     });
     for (let i = 0; i < MIX_FRAME_SAMPLES; i++) this.shared[i] = clip(total[i]!);
+    this.recording.recorder?.channels[0]!.write(MIX_SSRC, this.mixTimestamp, this.shared, MIX_FRAME_SAMPLES);
+    this.mixTimestamp = (this.mixTimestamp + MIX_FRAME_SAMPLES) >>> 0;
     for (const t of talkers) if (t.hears) this.sendHeard(t, talkers, nowMs);
     // Everyone else: the shared mix, encoded at most once per codec per tick.
     for (const m of this.members.values()) {
@@ -498,15 +510,29 @@ export class Room implements EndpointContainer {
     };
   }
 
-  /** Closes every endpoint in the room. */
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+  /**
+   * Records the shared mix (every talker, as the listeners hear it) into a new mono WAV at `path`,
+   * 16-bit at 8 kHz (the mixing rate), until stopped or the room closes; prompts played to one
+   * member are not in it. Bounded as a call's recording is (the WAV size limit).
+   */
+  async startRecording(path: string, options: RecordingOptions): Promise<void> {
+    if (this.closed) throw new Error(`room ${this.bridgeId} is closed`);
+    await this.recording.start(path, options);
+  }
+
+  stopRecording(): Promise<RecordingResult> {
+    return this.recording.stop();
+  }
+
+  /** Closes every endpoint in the room, then finalizes a recording still running. */
+  async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     this.leaveClock();
     for (const m of this.members.values()) m.endpoint.close();
     this.members.clear();
     this.byEndpoint.clear();
-    return Promise.resolve();
+    await this.recording.close();
   }
 }
 

@@ -1,9 +1,9 @@
 /**
- * A call recording inside a worker: a 16-bit PCM WAV at 8 kHz, stereo, one
- * channel per side of the bridge. Every tick of the worker's media clock
- * takes one 20 ms frame from each side's RecordingChannel (silence when that
- * side sent nothing), so the channels stay aligned with each other and with
- * the wall clock. Frames gather in a half-second buffer that is written to
+ * A call recording inside a worker: a 16-bit PCM WAV at 8 kHz, stereo with
+ * one channel per side of a bridge, or mono (a room's mix). Every tick of the
+ * worker's media clock takes one 20 ms frame from each RecordingChannel
+ * (silence when its source sent nothing), so the channels stay aligned with
+ * each other and with the wall clock. Frames gather in a half-second buffer that is written to
  * disk asynchronously: a long call never sits in memory, and the disk never
  * stalls the relay. The header is written first with its sizes unknown and
  * patched when the recording ends, so a file cut short by a crash is still
@@ -17,16 +17,14 @@ import type { RecordingResult, RecordingStopReason } from '../engine/control-mes
 import { FRAME_MS, type MediaClock } from '../engine/media-clock.ts';
 import { RECORDING_DELAY_FRAMES, RECORDING_FRAME_SAMPLES, RECORDING_SAMPLE_RATE, RecordingChannel } from './recording-channel.ts';
 
-const CHANNELS = 2;
-const FRAME_BYTES = RECORDING_FRAME_SAMPLES * CHANNELS * 2;
-/** Frames gathered per write: 0.5 s, 16 kB. */
+/** Frames gathered per write: 0.5 s, 16 kB in stereo. */
 const CHUNK_FRAMES = 25;
 /** Writes a slow disk may fall behind by (8 s of audio) before the recording gives up rather than pile the call up in memory. */
 const MAX_QUEUED_CHUNKS = 16;
 /** Spare buffers kept for reuse once a slow write catches up. */
 const MAX_SPARE_CHUNKS = 2;
-/** RIFF sizes are 32-bit and count the 36 header bytes after the size field. */
-const MAX_DATA_BYTES = Math.floor((0xffff_ffff - (WAV_HEADER_BYTES - 8)) / FRAME_BYTES) * FRAME_BYTES;
+/** RIFF sizes are 32-bit and count the 36 header bytes after the size field: the most whole frames of `frameBytes` a WAV holds. */
+const maxDataBytes = (frameBytes: number) => Math.floor((0xffff_ffff - (WAV_HEADER_BYTES - 8)) / frameBytes) * frameBytes;
 /** After the worker stalled, the frames it missed are written at once, up to 5 s; beyond that the timeline skips. */
 const MAX_FRAMES_PER_TICK = 250;
 const SIZE_UNKNOWN = 0xffff_ffff;
@@ -38,8 +36,8 @@ interface Chunk {
   bytes: Buffer;
 }
 
-function newChunk(): Chunk {
-  const samples = new Int16Array(CHUNK_FRAMES * RECORDING_FRAME_SAMPLES * CHANNELS);
+function newChunk(channels: number): Chunk {
+  const samples = new Int16Array(CHUNK_FRAMES * RECORDING_FRAME_SAMPLES * channels);
   return { samples, bytes: Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength) };
 }
 
@@ -55,14 +53,16 @@ export type RecorderFailure = Extract<RecordingStopReason, 'size-limit' | 'write
 
 export class CallRecorder {
   readonly path: string;
-  /** Channel 1 records the bridge's first leg, channel 2 its second. */
-  readonly channels: readonly [RecordingChannel, RecordingChannel] = [new RecordingChannel(), new RecordingChannel()];
+  /** Stereo: channel 1 records the bridge's first leg, channel 2 its second; mono: one (a room's mix). */
+  readonly channels: readonly RecordingChannel[];
+  private readonly frameBytes: number;
+  private readonly maxDataBytes: number;
   private readonly clock: MediaClock;
   private readonly onFailure: (reason: RecorderFailure, message: string) => void;
   private file: FileHandle | null = null;
   private opening: Promise<void> | null = null;
   private finishing: Promise<RecordingResult> | null = null;
-  private chunk: Chunk = newChunk();
+  private chunk: Chunk;
   private readonly spare: Chunk[] = [];
   /** Samples (both channels) in the current chunk. */
   private filled = 0;
@@ -78,8 +78,12 @@ export class CallRecorder {
   private startMs = Number.NaN;
 
   /** `onFailure` asks the owner to end the recording: the file hit the WAV size limit, or the disk failed. */
-  constructor(path: string, clock: MediaClock, onFailure: (reason: RecorderFailure, message: string) => void) {
+  constructor(path: string, clock: MediaClock, onFailure: (reason: RecorderFailure, message: string) => void, channels: 1 | 2 = 2) {
     this.path = path;
+    this.channels = Array.from({ length: channels }, () => new RecordingChannel());
+    this.frameBytes = RECORDING_FRAME_SAMPLES * channels * 2;
+    this.maxDataBytes = maxDataBytes(this.frameBytes);
+    this.chunk = newChunk(channels);
     this.clock = clock;
     this.onFailure = onFailure;
   }
@@ -91,7 +95,7 @@ export class CallRecorder {
 
   /** What is in the file so far. */
   get result(): RecordingResult {
-    return { path: this.path, durationMs: (this.writtenBytes / FRAME_BYTES) * FRAME_MS, bytes: WAV_HEADER_BYTES + this.writtenBytes };
+    return { path: this.path, durationMs: (this.writtenBytes / this.frameBytes) * FRAME_MS, bytes: WAV_HEADER_BYTES + this.writtenBytes };
   }
 
   /**
@@ -114,7 +118,7 @@ export class CallRecorder {
     await mkdir(dirname(this.path), { recursive: true });
     const file = await open(this.path, 'wx');
     try {
-      await writeAll(file, wavHeader(RECORDING_SAMPLE_RATE, CHANNELS, SIZE_UNKNOWN), WAV_HEADER_BYTES, 0);
+      await writeAll(file, wavHeader(RECORDING_SAMPLE_RATE, this.channels.length, SIZE_UNKNOWN), WAV_HEADER_BYTES, 0);
     } catch (err) {
       await file.close().catch(() => undefined);
       await unlink(this.path).catch(() => undefined);
@@ -141,16 +145,16 @@ export class CallRecorder {
     }
   };
 
-  /** Appends one stereo frame; false once the file is as large as a WAV can be. */
+  /** Appends one frame (every channel, interleaved); false once the file is as large as a WAV can be. */
   private takeFrame(): boolean {
-    if (this.queuedBytes + this.filled * 2 + FRAME_BYTES > MAX_DATA_BYTES) {
+    if (this.queuedBytes + this.filled * 2 + this.frameBytes > this.maxDataBytes) {
       this.fail('size-limit', `${this.path} reached the 4 GiB size limit of a WAV file`);
       return false;
     }
     const samples = this.chunk.samples;
-    this.channels[0].readFrame(samples, this.filled, CHANNELS);
-    this.channels[1].readFrame(samples, this.filled + 1, CHANNELS);
-    this.filled += RECORDING_FRAME_SAMPLES * CHANNELS;
+    const stride = this.channels.length;
+    for (let c = 0; c < stride; c++) this.channels[c]!.readFrame(samples, this.filled + c, stride);
+    this.filled += RECORDING_FRAME_SAMPLES * stride;
     if (this.filled === samples.length) this.flush();
     return true;
   }
@@ -161,7 +165,7 @@ export class CallRecorder {
     const chunk = this.chunk;
     const length = this.filled * 2;
     const position = WAV_HEADER_BYTES + this.queuedBytes;
-    this.chunk = this.spare.pop() ?? newChunk();
+    this.chunk = this.spare.pop() ?? newChunk(this.channels.length);
     this.filled = 0;
     this.queuedBytes += length;
     if (BIG_ENDIAN_HOST) chunk.bytes.swap16();
@@ -202,7 +206,7 @@ export class CallRecorder {
       }
       this.flush();
       await this.writes;
-      await writeAll(file, wavHeader(RECORDING_SAMPLE_RATE, CHANNELS, this.writtenBytes), WAV_HEADER_BYTES, 0);
+      await writeAll(file, wavHeader(RECORDING_SAMPLE_RATE, this.channels.length, this.writtenBytes), WAV_HEADER_BYTES, 0);
     } finally {
       await file.close();
     }
