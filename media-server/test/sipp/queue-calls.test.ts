@@ -119,7 +119,7 @@ describe('a call queue', () => {
     await configure({ distribution: 'rotating' });
     for (let i = 0; i < 3; i++) await agent(i, 'uas-agent.xml', 30);
     const since = await dbNow();
-    // Two callers at a time: an agent hangs up 1 s after answering; the queue offers each caller to the next free agent.
+    // Two callers at a time: an agent hangs up half a second after answering; the queue offers each caller to the next free agent.
     const run = await dialQueue({ calls: 30, limit: 2, timeoutSeconds: 170 });
     const uac = await run.done;
     expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
