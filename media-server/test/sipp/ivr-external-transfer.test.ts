@@ -6,7 +6,7 @@ import { DEFAULT_IVR_SETTINGS } from '@carillon/domain';
 import { liveCounts } from '../../src/health.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';
-import { freeMediaPort, freeSipPort, runSipp, startSipp, type SippRun } from '../support/sipp.ts';
+import { freeMediaPort, freeSipPort, runSipp, startSipp, tellToHangUp, type SippRun } from '../support/sipp.ts';
 import { toneWav } from '../support/wav.ts';
 
 /**
@@ -214,21 +214,24 @@ describe('an IVR key’s external transfer', () => {
       refusedAt = top;
       againAt = await heardPrompt(phone, top, TOP_HZ);
     })();
+    // The caller hangs up (on the test's word) once it heard the refusal and the menu's prompt again.
+    const run = startSipp({
+      scenario: 'uac-talk-until-told.xml',
+      target: h.target,
+      localPort: await freeSipPort(),
+      service: '500',
+      auth: caller,
+      timeoutSeconds: 60,
+      vars: { rtpport: String(phone.port) },
+      extra: ['-mp', String(await freeMediaPort())],
+    });
     try {
-      // The caller hangs up 12 s after the answer: time for the refusal and the menu's prompt again.
-      const uac = await runSipp({
-        scenario: 'uac-listen-then-bye.xml',
-        target: h.target,
-        localPort: await freeSipPort(),
-        service: '500',
-        auth: caller,
-        timeoutSeconds: 60,
-        vars: { rtpport: String(phone.port) },
-        extra: ['-mp', String(await freeMediaPort()), '-d', '12000'],
-      });
-      expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
       await walk;
+      await tellToHangUp(run);
+      const uac = await run.done;
+      expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
     } finally {
+      run.stop();
       phone.close();
     }
     // The refusal is spoken (energy) between the key and the menu's prompt again (its burst and the 100 ms after it left out:
