@@ -175,8 +175,8 @@ export function startSipp(o: SippOptions): SippRun {
 }
 
 /**
- * Tells a SIPp phone running uac-talk-until-told.xml to hang up now (it then sends its BYE and waits for
- * the 200): the test ends a call when its checks are done rather than after a talk time long enough for
+ * Tells a SIPp phone running uac-talk-until-told.xml or uas-answer-talk-until-told.xml to hang up now (it
+ * then sends its BYE and waits for the 200): the test ends a call when its checks are done rather than after a talk time long enough for
  * a loaded machine. The word is a request of its own method (HANGUP-NOW) to the phone's SIP port,
  * naming the call's Call-ID (from the scenario's log): SIPp hands a message to the call of its Call-ID.
  * Sent once, over loopback; the scenario logs its Call-ID only once it waits for the word.
@@ -185,7 +185,7 @@ export async function tellToHangUp(run: SippRun, timeoutMs = 20_000): Promise<vo
   const deadline = Date.now() + timeoutMs;
   let callId: string | undefined;
   while (!(callId = /call-id (\S+)/.exec(run.logsSoFar())?.[1])) {
-    if (Date.now() > deadline) throw new Error('the SIPp phone never logged its Call-ID (is its scenario uac-talk-until-told.xml, and was the call answered?)');
+    if (Date.now() > deadline) throw new Error('the SIPp phone never logged its Call-ID (is its scenario one of the *-until-told.xml, and was the call answered?)');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const socket = dgram.createSocket('udp4');
