@@ -67,6 +67,13 @@ async function saveSettings(settings: Partial<UserCallSettings>): Promise<void> 
   h.configChanged('answering_rules');
 }
 
+/** 101 calls 102, its media `callerMedia`; it talks until the test tells it to hang up (tellToHangUp). */
+async function callDesk(callerMedia: RtpPhone): Promise<SippRun> {
+  const run = startSipp({ scenario: 'uac-talk-until-told.xml', target: h.target, localPort: await freeSipPort(), service: '102', auth: caller, timeoutSeconds: 60, vars: { rtpport: String(callerMedia.port) }, extra: ['-mp', String(await freeMediaPort())] });
+  running.push(run);
+  return run;
+}
+
 async function socket(tone: number | null): Promise<RtpPhone> {
   const s = await RtpPhone.open(tone);
   sockets.push(s);
@@ -99,17 +106,7 @@ describe('call screening', () => {
     let keyedAt = 0;
     // The caller stays for the name prompt and recording, the ringing and the callee's choice, the greeting and the
     // beep, then says its message for 4.5 s and hangs up (on the test's word).
-    const run = startSipp({
-      scenario: 'uac-talk-until-told.xml',
-      target: h.target,
-      localPort: await freeSipPort(),
-      service: '102',
-      auth: caller,
-      timeoutSeconds: 60,
-      vars: { rtpport: String(callerMedia.port) },
-      extra: ['-mp', String(await freeMediaPort())],
-    });
-    running.push(run);
+    const run = await callDesk(callerMedia);
     const keying = (async () => {
       if (!(await until(() => deskMedia.peakFrameLevelSince(0, CALLER_HZ) > 1000, 60_000))) return;
       keyedAt = Date.now();
@@ -149,17 +146,7 @@ describe('call screening', () => {
     running.push(phone);
     let keyedAt = 0;
     // The caller stays for the name (a few seconds), the ringing and the choice, then talks 4 s after the 1 and hangs up (on the test's word).
-    const run = startSipp({
-      scenario: 'uac-talk-until-told.xml',
-      target: h.target,
-      localPort: await freeSipPort(),
-      service: '102',
-      auth: caller,
-      timeoutSeconds: 60,
-      vars: { rtpport: String(callerMedia.port) },
-      extra: ['-mp', String(await freeMediaPort())],
-    });
-    running.push(run);
+    const run = await callDesk(callerMedia);
     const keying = (async () => {
       if (!(await until(() => deskMedia.peakFrameLevelSince(0, CALLER_HZ) > 1000, 60_000))) return;
       keyedAt = Date.now();
