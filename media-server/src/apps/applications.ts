@@ -66,6 +66,8 @@ export interface ApplicationPorts {
   music?: (track: MusicTrack) => string;
   /** Accounts' IVR menus. Only where the unreleased area 'ivr' is enabled: IVR destinations then go to the IVR application; without it, 480. */
   ivrMenus?: IvrMenus;
+  /** How long the IVR waits for a key after a prompt (ms); its NO_INPUT_MS when absent (tests shorten it). */
+  ivrNoInputMs?: number;
   /** Mailboxes by phone (`*86`). Only where the unreleased area 'voicemail' is enabled (the dial plan routes `*86` only then). */
   mailboxAccess?: MailboxAccess;
   /** Where the mailbox's "call the sender back" goes (with mailboxAccess); without it, the caller is told it cannot. */
@@ -105,6 +107,7 @@ export function callApplications(given: ApplicationPorts): ApplicationTable {
             ...(ports.answeringRules ? { answeringRules: ports.answeringRules } : {}),
             ...(ports.forwarding ? { forwarding: ports.forwarding } : {}),
             ...(ports.music ? { music: ports.music } : {}),
+            ...(ports.ivrNoInputMs ? { noInputMs: ports.ivrNoInputMs } : {}),
             ...clock,
           }),
         }

@@ -66,7 +66,7 @@ export interface CallEngineDeps {
   /** DATA_DIR: where the IVR prompts library keeps its audio (packages/core/src/ivr). */
   dataDir?: string;
   /** maxCalls: calls (and so dialogs) at once; a new INVITE past it gets 503 with Retry-After. */
-  settings?: Partial<{ noAnswerSeconds: number; maxCalls: number; session: Partial<SessionSettings>; accountConfig: AccountConfigCacheOptions; parkRecallSeconds: number; queuePollMs: number; queueCallbackPollMs: number; queueCallbackRetryMs: number }>;
+  settings?: Partial<{ noAnswerSeconds: number; maxCalls: number; session: Partial<SessionSettings>; accountConfig: AccountConfigCacheOptions; parkRecallSeconds: number; queuePollMs: number; ivrNoInputMs: number; queueCallbackPollMs: number; queueCallbackRetryMs: number }>;
   events?: CallEvents;
   presence?: CallPresenceTracker;
   /** Kept on each call record (see closeCallsLeftOpen). */
@@ -226,7 +226,7 @@ export class CallEngine {
                 music: stockMusicPath,
               }
             : {}),
-          ...(this.ivrMenus ? { ivrMenus: this.ivrMenus } : {}),
+          ...(this.ivrMenus ? { ivrMenus: this.ivrMenus, ...(deps.settings?.ivrNoInputMs ? { ivrNoInputMs: deps.settings.ivrNoInputMs } : {}) } : {}),
           ...(mailboxAccess
             ? {
                 mailboxAccess,

@@ -38,7 +38,9 @@ const BASE: IvrSettings = {
 };
 
 beforeAll(async () => {
-  h = await startEdge({ unreleased: 'ivr', now: () => clockAt ?? new Date() });
+  // The no-input wait is 2 s rather than the product's 5 s: the no-input tests sit through three of them; a key
+  // the other tests press follows the prompt's burst at once, in its second of silence.
+  h = await startEdge({ unreleased: 'ivr', now: () => clockAt ?? new Date(), ivrNoInputMs: 2000 });
   caller = await h.addPhone('101');
   callee = await h.addPhone('102');
   const site = await h.db.selectFrom('sites').select('id').where('account_id', '=', h.accountId).where('is_main', '=', true).executeTakeFirstOrThrow();

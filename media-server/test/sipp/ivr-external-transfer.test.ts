@@ -6,7 +6,7 @@ import { DEFAULT_IVR_SETTINGS } from '@carillon/domain';
 import { liveCounts } from '../../src/health.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';
-import { freeMediaPort, freeSipPort, runSipp, startSipp, type SippRun } from '../support/sipp.ts';
+import { freeMediaPort, freeSipPort, startSipp, tellToHangUp, type SippRun } from '../support/sipp.ts';
 import { toneWav } from '../support/wav.ts';
 
 /**
@@ -80,6 +80,11 @@ async function heardPrompt(phone: RtpPhone, since: number, hz: number): Promise<
 
 const legsOf = (callId: string) => h.db.selectFrom('call_legs').selectAll().where('call_id', '=', callId).orderBy('started_at').execute();
 
+/** 101 calls the menu (500), its media `phone`, with a scenario that listens there. */
+async function callMenu(phone: RtpPhone, scenario: string): Promise<SippRun> {
+  return startSipp({ scenario, target: h.target, localPort: await freeSipPort(), service: '500', auth: caller, timeoutSeconds: 60, vars: { rtpport: String(phone.port) }, extra: ['-mp', String(await freeMediaPort())] });
+}
+
 async function expectNothingLive(): Promise<void> {
   await expect.poll(() => liveCounts(h.edge.calls, h.media), { timeout: 20_000, interval: 50 }).toEqual({ calls: 0, legs: 0, endpoints: 0, bridges: 0, rooms: 0, pipes: 0 });
 }
@@ -114,16 +119,7 @@ describe('an IVR key’s external transfer', () => {
       phone.tone = CALLER_HZ;
     })();
     try {
-      const uac = await runSipp({
-        scenario: 'uac-listen-until-bye.xml',
-        target: h.target,
-        localPort: await freeSipPort(),
-        service: '500',
-        auth: caller,
-        timeoutSeconds: 60,
-        vars: { rtpport: String(phone.port) },
-        extra: ['-mp', String(await freeMediaPort())],
-      });
+      const uac = await (await callMenu(phone, 'uac-listen-until-bye.xml')).done;
       expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
       await walk;
     } finally {
@@ -177,16 +173,7 @@ describe('an IVR key’s external transfer', () => {
         transferredAt = Date.now();
         phone.tone = CALLER_HZ;
       })();
-      const uac = await runSipp({
-        scenario: 'uac-listen-until-bye.xml',
-        target: h.target,
-        localPort: await freeSipPort(),
-        service: '500',
-        auth: caller,
-        timeoutSeconds: 60,
-        vars: { rtpport: String(phone.port) },
-        extra: ['-mp', String(await freeMediaPort())],
-      });
+      const uac = await (await callMenu(phone, 'uac-listen-until-bye.xml')).done;
       expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
       await walk;
       const seen = await carrier.done;
@@ -214,21 +201,15 @@ describe('an IVR key’s external transfer', () => {
       refusedAt = top;
       againAt = await heardPrompt(phone, top, TOP_HZ);
     })();
+    // The caller hangs up (on the test's word) once it heard the refusal and the menu's prompt again.
+    const run = await callMenu(phone, 'uac-talk-until-told.xml');
     try {
-      // The caller hangs up 12 s after the answer: time for the refusal and the menu's prompt again.
-      const uac = await runSipp({
-        scenario: 'uac-listen-then-bye.xml',
-        target: h.target,
-        localPort: await freeSipPort(),
-        service: '500',
-        auth: caller,
-        timeoutSeconds: 60,
-        vars: { rtpport: String(phone.port) },
-        extra: ['-mp', String(await freeMediaPort()), '-d', '12000'],
-      });
-      expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
       await walk;
+      await tellToHangUp(run);
+      const uac = await run.done;
+      expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
     } finally {
+      run.stop();
       phone.close();
     }
     // The refusal is spoken (energy) between the key and the menu's prompt again (its burst and the 100 ms after it left out:

@@ -39,7 +39,8 @@ const BASE: IvrSettings = {
 };
 
 beforeAll(async () => {
-  h = await startEdge({ unreleased: 'ivr', now: () => clockAt ?? WEDNESDAY_10 });
+  // The no-input wait after the greeting is 2 s rather than the product's 5 s: three tests sit through it (a silent caller).
+  h = await startEdge({ unreleased: 'ivr', now: () => clockAt ?? WEDNESDAY_10, ivrNoInputMs: 2000 });
   caller = await h.addPhone('101');
   ext102 = await h.addPhone('102');
   operator = await h.addPhone('103');

@@ -50,14 +50,14 @@ beforeAll(async () => {
   newerSavedId = await addMessage(NEWER_SAVED_HZ, '+15550102', 'heard', new Date(Date.now() - 60_000));
 }, 60_000);
 
-/** A message of 3 s of its own tone in 101's mailbox. */
+/** A message of 2 s of its own tone in 101's mailbox (the checks want a second of it heard). */
 async function addMessage(hz: number, from: string, status: 'new' | 'heard', createdAt: Date): Promise<string> {
   const audio = path.posix.join('voicemail', h.accountId, `${randomBytes(6).toString('hex')}.wav`);
   fs.mkdirSync(path.join(DATA_DIR, path.dirname(audio)), { recursive: true });
-  fs.writeFileSync(path.join(DATA_DIR, audio), toneWav(hz, 3000));
+  fs.writeFileSync(path.join(DATA_DIR, audio), toneWav(hz, 2000));
   const row = await h.db
     .insertInto('voicemail_messages')
-    .values({ account_id: h.accountId, mailbox_extension_id: caller.extensionId, from_number: from, to_number: '101', reason: 'no_answer', audio_path: audio, duration_ms: 3000, size_bytes: 48_044, status, created_at: createdAt })
+    .values({ account_id: h.accountId, mailbox_extension_id: caller.extensionId, from_number: from, to_number: '101', reason: 'no_answer', audio_path: audio, duration_ms: 2000, size_bytes: 32_044, status, created_at: createdAt })
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;

@@ -10,7 +10,7 @@ import type { B2buaCall } from '../../src/calls/b2bua/b2bua-call.ts';
 import type { AppCall } from '../../src/calls/app-call.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';
-import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, startSipp, type SippRun } from '../support/sipp.ts';
+import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, startSipp, tellToHangUp, type SippRun } from '../support/sipp.ts';
 import { startTonePeer, type TonePeer } from '../support/tone-peer.ts';
 
 /**
@@ -164,11 +164,11 @@ describe('call monitoring by code', () => {
     const call = (await waitFor('the answered call', theCall)) as B2buaCall;
     expect(h.media.roomCount).toBe(0);
 
-    // The monitor stays on for a while, then hangs up itself (its scenario's BYE).
+    // The monitor stays on until the checks below are done, then hangs up itself (its scenario's BYE, on the test's word).
     const m = await monitorPhone(MONITOR_HZ);
     const since = Date.now();
     stalls.reset();
-    const monitor = await dial('103', '*81102', 'uac-talk-then-bye.xml', { rtpport: String(m.port), talkms: '25000' });
+    const monitor = await dial('103', '*81102', 'uac-talk-until-told.xml', { rtpport: String(m.port) });
 
     // Listen: the monitor hears both parties; neither hears the monitor; they still hear each other.
     await waitFor('listen', () => call.monitored?.mode === 'listen' && hears(m, CALLER_HZ) && hears(m, AGENT_HZ));
@@ -204,6 +204,7 @@ describe('call monitoring by code', () => {
     }
 
     // The monitor hangs up: back to the two-party bridge, the room gone, and no gap for either party.
+    await tellToHangUp(monitor);
     await succeeded(monitor, 'the monitor');
     const leftAt = Date.now();
     await twoParty(a, b, 'the two parties alone again');
@@ -237,7 +238,7 @@ describe('call monitoring by code', () => {
     const call = (await waitFor('the answered call', theCall)) as B2buaCall;
 
     const m = await monitorPhone(MONITOR_HZ);
-    const monitor = await dial('103', '*85102', 'uac-talk-then-bye.xml', { rtpport: String(m.port), talkms: '20000' });
+    const monitor = await dial('103', '*85102', 'uac-talk-until-told.xml', { rtpport: String(m.port) });
     // The agent is dropped (its scenario ends on our BYE).
     await succeeded(callee, 'the agent');
     b.close();
@@ -251,6 +252,7 @@ describe('call monitoring by code', () => {
     expect(h.media.liveCounts()).toMatchObject({ legs: 2, bridges: 1, rooms: 0 });
     expect(theCall()?.monitored).toBeNull();
 
+    await tellToHangUp(monitor);
     await succeeded(monitor, 'the monitor');
     await succeeded(caller, 'the caller');
     await nothingLeft();
@@ -262,7 +264,7 @@ describe('call monitoring by code', () => {
     const a = await peer(CALLER_HZ);
     const b = await peer(AGENT_HZ);
     const callee = await agent(b);
-    const caller = await dial('101', '102', 'uac-talk-then-bye.xml', { rtpport: String(a.port), talkms: '20000' });
+    const caller = await dial('101', '102', 'uac-talk-until-told.xml', { rtpport: String(a.port) });
     await Promise.all([speakWhenConnected(caller, a), speakWhenConnected(callee, b)]);
     await twoParty(a, b, 'the two parties hearing each other');
 
@@ -274,6 +276,7 @@ describe('call monitoring by code', () => {
     expect(level(a, MONITOR_HZ, 800), 'the caller hearing the whisper').toBeLessThan(SILENT);
     expect(level(b, MONITOR_HZ, 800)).toBeGreaterThan(HEARD);
 
+    await tellToHangUp(caller);
     await succeeded(caller, 'the caller');
     await succeeded(callee, 'the agent');
     await succeeded(monitor, 'the monitor');
@@ -348,7 +351,7 @@ describe('monitoring a call answered by an application (a queue call)', () => {
     const m = await monitorPhone(MONITOR_HZ);
     const since = Date.now();
     stalls.reset();
-    const monitor = await dial('103', '*81102', 'uac-talk-then-bye.xml', { rtpport: String(m.port), talkms: '12000' });
+    const monitor = await dial('103', '*81102', 'uac-talk-until-told.xml', { rtpport: String(m.port) });
     await waitFor('listen', () => call.monitored?.mode === 'listen' && hears(m, CALLER_HZ) && hears(m, AGENT_HZ));
     expect(call.monitored).toMatchObject({ agentSide: 'b', monitorExtensionId: phones['103']!.extensionId });
     expect(h.media.roomCount).toBe(1);
@@ -368,7 +371,8 @@ describe('monitoring a call answered by an application (a queue call)', () => {
     expect(level(m, CALLER_HZ, 800)).toBeGreaterThan(HEARD);
     expect(level(m, AGENT_HZ, 800)).toBeGreaterThan(HEARD);
 
-    // The monitor hangs up (its scenario's BYE): the two parties are back on their bridge, with no gap.
+    // The monitor hangs up (its scenario's BYE, on the test's word): the two parties are back on their bridge, with no gap.
+    await tellToHangUp(monitor);
     await succeeded(monitor, 'the monitor');
     const leftAt = Date.now();
     await twoParty(a, b, 'the caller and the agent alone again');
@@ -398,7 +402,7 @@ describe('monitoring a call answered by an application (a queue call)', () => {
     const a = await peer(CALLER_HZ);
     const b = await peer(AGENT_HZ);
     const callee = await agent(b);
-    const caller = await dial('101', '600', 'uac-talk-then-bye.xml', { rtpport: String(a.port), talkms: '15000' });
+    const caller = await dial('101', '600', 'uac-talk-until-told.xml', { rtpport: String(a.port) });
     await Promise.all([speakWhenConnected(caller, a), speakWhenConnected(callee, b)]);
     await twoParty(a, b, 'the caller and the queue agent hearing each other');
     const call = await waitFor('the answered queue call', theQueueCall);
@@ -413,6 +417,7 @@ describe('monitoring a call answered by an application (a queue call)', () => {
     expect(level(b, CALLER_HZ, 800)).toBeGreaterThan(HEARD);
     expect(level(a, AGENT_HZ, 800)).toBeGreaterThan(HEARD);
 
+    await tellToHangUp(caller);
     await succeeded(caller, 'the caller');
     await succeeded(callee, 'the agent');
     await succeeded(monitor, 'the monitor');
@@ -432,7 +437,7 @@ describe('monitoring a call answered by an application (a queue call)', () => {
     const call = await waitFor('the answered queue call', theQueueCall);
 
     const m = await monitorPhone(MONITOR_HZ);
-    const monitor = await dial('103', '*85102', 'uac-talk-then-bye.xml', { rtpport: String(m.port), talkms: '10000' });
+    const monitor = await dial('103', '*85102', 'uac-talk-until-told.xml', { rtpport: String(m.port) });
     await succeeded(callee, 'the agent');
     b.close();
     await waitFor('the caller and the monitor hearing each other', () => hears(a, MONITOR_HZ) && hears(m, CALLER_HZ));
@@ -445,6 +450,7 @@ describe('monitoring a call answered by an application (a queue call)', () => {
     expect(call.monitored).toBeNull();
 
     // The monitor, now the callee, hangs up: the queue call ends and the caller gets its BYE.
+    await tellToHangUp(monitor);
     await succeeded(monitor, 'the monitor');
     await succeeded(caller, 'the caller');
     await nothingLeft();

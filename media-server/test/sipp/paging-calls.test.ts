@@ -3,7 +3,7 @@ import { createPagingGroup, updatePagingGroup } from '@carillon/core';
 import { liveCounts } from '../../src/health.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';
-import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, startSipp, type SippRun } from '../support/sipp.ts';
+import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, startSipp, tellToHangUp, type SippRun } from '../support/sipp.ts';
 
 /**
  * Paging (issue 15 point 2; inventory 2 §11), end to end on the live edge with the unreleased area
@@ -81,19 +81,22 @@ describe('paging', () => {
     }
     const voice = await rtp(PAGER_TONE);
     const page = startSipp({
-      scenario: 'uac-talk-then-bye.xml',
+      scenario: 'uac-talk-until-told.xml',
       target: h.target,
       localPort: await freeSipPort(),
       service: `*84${GROUP}`,
       auth: pager,
       timeoutSeconds: 60,
-      vars: { rtpport: String(voice.port), talkms: '8000' },
+      vars: { rtpport: String(voice.port) },
       extra: ['-mp', String(await freeMediaPort())],
     });
     running.push(page);
     // The receivers hear the pager's tone through the room.
     await until(() => heard.every((r) => r.levelSince(Date.now() - 600, PAGER_TONE) > HEARD), 'both receivers hearing the pager');
     const listening = Date.now();
+    // The pager talks on for a second and a half of the checks' window, then hangs up (on the test's word).
+    await until(() => Date.now() - listening > 1500, 'a second and a half of paging');
+    await tellToHangUp(page);
     const result = await page.done;
     expect(result.code, result.errors || result.output.slice(-1500)).toBe(0);
     const over = Date.now();
@@ -126,20 +129,21 @@ describe('paging', () => {
     running.push(leaving);
     const voice = await rtp(PAGER_TONE);
     const page = startSipp({
-      scenario: 'uac-talk-then-bye.xml',
+      scenario: 'uac-talk-until-told.xml',
       target: h.target,
       localPort: await freeSipPort(),
       service: `*84${GROUP}`,
       auth: pager,
       timeoutSeconds: 60,
-      vars: { rtpport: String(voice.port), talkms: '7000' },
+      vars: { rtpport: String(voice.port) },
       extra: ['-mp', String(await freeMediaPort())],
     });
     running.push(page);
     const left = await leaving.done;
     expect(left.code, left.errors || left.output.slice(-1500)).toBe(0);
     expect(heard.levelSince(0, PAGER_TONE), 'what 202 heard of the pager before it left').toBeGreaterThan(HEARD);
-    // The pager's own BYE (its scenario fails on a BYE from us): the page outlived the receiver who left.
+    // The pager's own BYE once 202 has left (on the test's word; its scenario fails on a BYE from us): the page outlived the receiver who left.
+    await tellToHangUp(page);
     const result = await page.done;
     expect(result.code, result.errors || result.output.slice(-1500)).toBe(0);
     const cancelled = await ringing.done;

@@ -12,7 +12,7 @@ import { pcmaDecodeSample } from '../../src/media/codecs/g711.ts';
 import { wavHeader } from '../../src/media/media-player/wav-file.ts';
 import { analyseSamples } from '../support/wav.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
-import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, startSipp, type SippRun } from '../support/sipp.ts';
+import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, startSipp, tellToHangUp, type SippRun } from '../support/sipp.ts';
 
 /**
  * Call queues through the queue application (apps/queue/), end to end on the live edge with the
@@ -126,7 +126,7 @@ describe('a call queue', () => {
     await configure({ distribution: 'rotating' });
     for (let i = 0; i < 3; i++) await agent(i, 'uas-agent.xml', 30);
     const since = await dbNow();
-    // Two callers at a time: an agent hangs up 1 s after answering; the queue offers each caller to the next free agent.
+    // Two callers at a time: an agent hangs up half a second after answering; the queue offers each caller to the next free agent.
     const run = await dialQueue({ calls: 30, limit: 2, timeoutSeconds: 170 });
     const uac = await run.done;
     expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
@@ -245,9 +245,11 @@ describe('a call queue', () => {
 
   it('skips an agent who is on a call of their own: the next in order takes the queue call', async () => {
     await configure({ distribution: 'sequential', ringSeconds: 5 });
-    // 201 answers a direct call from 101, which lasts 15 s.
+    // 201 answers a direct call from 101, which lasts until the queue call is checked (its caller then hangs up, on the test's word).
     const busy = await agent(0, 'uas-answer.xml');
-    const direct = startSipp({ scenario: 'uac-bye-after-15s.xml', target: h.target, localPort: await freeSipPort(), service: '201', auth: caller, timeoutSeconds: 60, extra: ['-mp', String(await freeMediaPort())] });
+    const directMedia = await listener();
+    const direct = startSipp({ scenario: 'uac-talk-until-told.xml', target: h.target, localPort: await freeSipPort(), service: '201', auth: caller, timeoutSeconds: 60, vars: { rtpport: String(directMedia.port) }, extra: ['-mp', String(await freeMediaPort())] });
+    running.push(direct);
     await expect.poll(() => h.edge.presence.activity(h.accountId, agents[0]!.extensionId).onCall, { timeout: 20_000, interval: 50 }).toBe(1);
     await agent(1, 'uas-agent.xml');
     const since = await dbNow();
@@ -255,7 +257,9 @@ describe('a call queue', () => {
     expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
     const [call] = await offers(since);
     expect(call!.legs.map((l) => [l.agent, l.result])).toEqual([['202', 'answered']]);
+    await tellToHangUp(direct);
     expect((await direct.done).code, 'the direct call went on undisturbed').toBe(0);
+    directMedia.close();
     expect((await busy.done).code).toBe(0);
     await expectNothingLive();
   }, 90_000);
@@ -276,7 +280,7 @@ describe('a call queue', () => {
 
   it('plays hold music while callers wait; past the maximum of callers the next gets the full-queue action; past the longest wait, the max-wait action', async () => {
     // Nobody accepts queue calls: callers wait. Two callers at most; a third hears the message and is disconnected.
-    await configure({ distribution: 'rotating', maxCallers: 2, maxWaitSeconds: 20, onMaxWait: { type: 'disconnect', message: null }, onFull: { type: 'disconnect', message: { mode: 'audio', prompt: messagePrompt } } }, ['201', '202', '203']);
+    await configure({ distribution: 'rotating', maxCallers: 2, maxWaitSeconds: 12, onMaxWait: { type: 'disconnect', message: null }, onFull: { type: 'disconnect', message: { mode: 'audio', prompt: messagePrompt } } }, ['201', '202', '203']);
     for (let i = 0; i < 3; i++) await agent(i, 'uas-agent.xml');
     const rtp = dgram.createSocket('udp4');
     const heard: number[] = [];
@@ -301,7 +305,7 @@ describe('a call queue', () => {
       const third = await (await dialQueue()).done;
       expect(third.code, third.errors || third.output.slice(-1500)).toBe(0);
       expect(await h.redis.zcard(queueWaitingKey(queueId)), 'the two first callers still wait').toBe(2);
-      // Past the longest wait (20 s), both are disconnected.
+      // Past the longest wait (12 s), both are disconnected.
       for (const run of [listener, second]) {
         const r = await run.done;
         expect(r.code, r.errors || r.output.slice(-1500)).toBe(0);
@@ -313,8 +317,8 @@ describe('a call queue', () => {
       const ended = () => h.db.selectFrom('calls').select(['result', 'hangup_by', 'started_at', 'ended_at']).where('id', 'in', calls.map((c) => c.callId)).where('ended_at', 'is not', null).orderBy('started_at').execute();
       await expect.poll(async () => (await ended()).length, { timeout: 10_000, interval: 50 }).toBe(3);
       const records = await ended();
-      // The waiting callers waited out the 20 s (the third came and went meanwhile).
-      expect(records[0]!.ended_at!.getTime() - records[0]!.started_at.getTime()).toBeGreaterThanOrEqual(19_500);
+      // The waiting callers waited out the 12 s (the third came and went meanwhile).
+      expect(records[0]!.ended_at!.getTime() - records[0]!.started_at.getTime()).toBeGreaterThanOrEqual(11_500);
       expect(records[2]!.ended_at!.getTime()).toBeLessThan(records[0]!.ended_at!.getTime());
       for (const r of records) expect(r).toMatchObject({ result: 'answered', hangup_by: 'callee' });
     } finally {
@@ -375,7 +379,7 @@ describe('a node that shuts down its calls', () => {
 describe('what a waiting caller hears', () => {
   it('its place first (speech), then the hold music (440 Hz), interrupted at the interval by its place again', async () => {
     await configure(
-      { announcePosition: true, interrupt: { everySeconds: 10, prompt: null }, holdMusic: { mode: 'audio', prompt: musicPrompt }, maxWaitSeconds: 22, onMaxWait: { type: 'disconnect', message: null } },
+      { announcePosition: true, interrupt: { everySeconds: 10, prompt: null }, holdMusic: { mode: 'audio', prompt: musicPrompt }, maxWaitSeconds: 15, onMaxWait: { type: 'disconnect', message: null } },
       ['201', '202', '203'],
     );
     const rtp = dgram.createSocket('udp4');
@@ -399,7 +403,7 @@ describe('what a waiting caller hears', () => {
       kinds.push(w.rms < 300 ? 'silence' : w.toneShare > 0.8 ? 'music' : 'speech');
     }
     const runs = kinds.filter((k) => k !== 'silence').filter((k, i, all) => i === 0 || all[i - 1] !== k);
-    // Speech (the place), music, speech again at the interrupt (10 s), music, and at 20 s once more.
+    // Speech (the place), music, speech again at the interrupt (10 s, the shortest allowed), music until the longest wait (15 s).
     expect(runs.slice(0, 4), kinds.join(' ')).toEqual(['speech', 'music', 'speech', 'music']);
     expect(kinds.filter((k) => k === 'music').length, 'several seconds of music').toBeGreaterThan(20);
     await expectNothingLive();

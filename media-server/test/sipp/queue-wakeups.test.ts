@@ -34,7 +34,7 @@ afterAll(async () => {
 
 describe('a waiting queue caller', () => {
   it('is offered to the agent as soon as the agent hangs up its previous queue call, not at its next look', async () => {
-    // The agent answers each call, talks 1 s and hangs up; two callers come 200 ms apart: the second waits for the agent.
+    // The agent answers each call, talks half a second and hangs up; two callers come 200 ms apart: the second waits for the agent.
     const agentRun = await startRegisteredSipp({ target: h.target, credentials: agent, scenario: 'uas-agent.xml', calls: 2, timeoutSeconds: 60 });
     const since = (await h.db.selectNoFrom((eb) => eb.fn<Date>('now', []).as('now')).executeTakeFirstOrThrow()).now;
     const callers = startSipp({ scenario: 'uac-wait-bye.xml', target: h.target, localPort: await freeSipPort(), service: '600', auth: caller, calls: 2, limit: 2, rate: 5, timeoutSeconds: 60, extra: ['-mp', String(await freeMediaPort())] });

@@ -7,7 +7,7 @@ import { liveCounts } from '../../src/health.ts';
 import { wavHeader } from '../../src/media/media-player/wav-file.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';
-import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, type SippRun } from '../support/sipp.ts';
+import { freeMediaPort, freeSipPort, runSipp, startRegisteredSipp, startSipp, tellToHangUp, type SippRun } from '../support/sipp.ts';
 import { analyseWav } from '../support/wav.ts';
 
 /**
@@ -23,6 +23,7 @@ const CARRIER_IP = '127.0.0.2';
 const OUTSIDE_CALLER = '+12125550123';
 /** The caller's tone: what it "says" as its name and as its message (none of our tones: ring-back 440 Hz, beep 1 kHz). */
 const CALLER_HZ = 1300;
+const BEEP_HZ = 1000;
 let h: EdgeHarness;
 let caller: TestPhone;
 let desk: TestPhone;
@@ -66,6 +67,13 @@ async function saveSettings(settings: Partial<UserCallSettings>): Promise<void> 
   h.configChanged('answering_rules');
 }
 
+/** 101 calls 102, its media `callerMedia`; it talks until the test tells it to hang up (tellToHangUp). */
+async function callDesk(callerMedia: RtpPhone): Promise<SippRun> {
+  const run = startSipp({ scenario: 'uac-talk-until-told.xml', target: h.target, localPort: await freeSipPort(), service: '102', auth: caller, timeoutSeconds: 60, vars: { rtpport: String(callerMedia.port) }, extra: ['-mp', String(await freeMediaPort())] });
+  running.push(run);
+  return run;
+}
+
 async function socket(tone: number | null): Promise<RtpPhone> {
   const s = await RtpPhone.open(tone);
   sockets.push(s);
@@ -96,22 +104,18 @@ describe('call screening', () => {
     running.push(phone);
     // The callee waits to hear the caller's name (its tone, recorded and played back in the prompt), then presses 2.
     let keyedAt = 0;
+    // The caller stays for the name prompt and recording, the ringing and the callee's choice, the greeting and the
+    // beep, then says its message for 4.5 s and hangs up (on the test's word).
+    const run = await callDesk(callerMedia);
     const keying = (async () => {
       if (!(await until(() => deskMedia.peakFrameLevelSince(0, CALLER_HZ) > 1000, 60_000))) return;
       keyedAt = Date.now();
       deskMedia.press('2');
+      if (!(await until(() => callerMedia.pureToneFramesSince(keyedAt, BEEP_HZ) >= 5, 30_000))) return;
+      await new Promise((resolve) => setTimeout(resolve, 4500));
+      await tellToHangUp(run);
     })();
-    // The caller stays 25 s: the name prompt and recording, the ringing and the callee's choice, the greeting, then its message.
-    const uac = await runSipp({
-      scenario: 'uac-listen-then-bye.xml',
-      target: h.target,
-      localPort: await freeSipPort(),
-      service: '102',
-      auth: caller,
-      timeoutSeconds: 60,
-      vars: { rtpport: String(callerMedia.port) },
-      extra: ['-d', '25000'],
-    });
+    const uac = await run.done;
     expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
     await keying;
     expect(keyedAt, 'the callee heard the caller’s recorded name').toBeGreaterThan(0);
@@ -141,22 +145,16 @@ describe('call screening', () => {
     const phone = await startRegisteredSipp({ target: h.target, credentials: desk, scenario: 'uas-socket-until-bye.xml', vars: { rtpport: String(deskMedia.port) }, timeoutSeconds: 90 });
     running.push(phone);
     let keyedAt = 0;
+    // The caller stays for the name (a few seconds), the ringing and the choice, then talks 4 s after the 1 and hangs up (on the test's word).
+    const run = await callDesk(callerMedia);
     const keying = (async () => {
       if (!(await until(() => deskMedia.peakFrameLevelSince(0, CALLER_HZ) > 1000, 60_000))) return;
       keyedAt = Date.now();
       deskMedia.press('1');
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      await tellToHangUp(run);
     })();
-    // The caller hangs up 16 s after its answer: the name (a few seconds), the ringing and the choice, then talk.
-    const uac = await runSipp({
-      scenario: 'uac-listen-then-bye.xml',
-      target: h.target,
-      localPort: await freeSipPort(),
-      service: '102',
-      auth: caller,
-      timeoutSeconds: 60,
-      vars: { rtpport: String(callerMedia.port) },
-      extra: ['-d', '16000'],
-    });
+    const uac = await run.done;
     expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
     await keying;
     expect(keyedAt, 'the callee heard the caller’s recorded name').toBeGreaterThan(0);

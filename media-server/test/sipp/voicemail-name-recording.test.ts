@@ -10,7 +10,7 @@ import { liveCounts } from '../../src/health.ts';
 import { blockEnergy, goertzelAmplitude } from '../../src/media/audio/goertzel.ts';
 import { startEdge, type EdgeHarness, type TestPhone } from '../support/edge-harness.ts';
 import { RtpPhone } from '../support/rtp-phone.ts';
-import { freeSipPort, runSipp } from '../support/sipp.ts';
+import { freeMediaPort, freeSipPort, startSipp, tellToHangUp } from '../support/sipp.ts';
 import { toneWav } from '../../../tests/support/voicemail.ts';
 
 /**
@@ -25,6 +25,8 @@ import { toneWav } from '../../../tests/support/voicemail.ts';
 const DATA_DIR = '/tmp/carillon-tests';
 /** The recorded name's tone: not ring-back (440 Hz) nor the beep (1 kHz), a whole number of cycles in a 20 ms frame. */
 const NAME_HZ = 900;
+/** The beep that ends the greeting (the recording starts as it ends). */
+const BEEP_HZ = 1000;
 const FRAME = 160;
 let h: EdgeHarness;
 let caller: TestPhone;
@@ -58,11 +60,19 @@ afterEach(() => {
   for (const s of sockets.splice(0)) s.close();
 });
 
-/** Calls 102 from 101 and listens for 20 s after the answer: the greeting's first words, the name, the rest. */
+/** Calls 102 from 101 and listens until the greeting's beep: the greeting's first words, the name, the rest; then hangs up. */
 async function callAndListen(): Promise<RtpPhone> {
   const media = await RtpPhone.open(null);
   sockets.push(media);
-  const uac = await runSipp({ scenario: 'uac-listen-then-bye.xml', target: h.target, localPort: await freeSipPort(), service: '102', auth: caller, timeoutSeconds: 90, vars: { rtpport: String(media.port) }, extra: ['-d', '20000'] });
+  const run = startSipp({ scenario: 'uac-talk-until-told.xml', target: h.target, localPort: await freeSipPort(), service: '102', auth: caller, timeoutSeconds: 90, vars: { rtpport: String(media.port) }, extra: ['-mp', String(await freeMediaPort())] });
+  // The whole greeting has been heard once its beep (250 ms of 1 kHz) has: the caller hangs up then, on the test's word.
+  const deadline = Date.now() + 60_000;
+  while (media.pureToneFramesSince(0, BEEP_HZ) < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const beeped = media.pureToneFramesSince(0, BEEP_HZ) >= 8;
+  if (beeped) await tellToHangUp(run);
+  else run.stop();
+  const uac = await run.done;
+  expect(beeped, 'the greeting ended with its beep').toBe(true);
   expect(uac.code, uac.errors || uac.output.slice(-1500)).toBe(0);
   await expect.poll(() => liveCounts(h.edge.calls, h.media), { timeout: 20_000, interval: 50 }).toEqual({ calls: 0, legs: 0, endpoints: 0, bridges: 0, rooms: 0, pipes: 0 });
   return media;

@@ -78,6 +78,8 @@ export async function startEdge(opts: {
   parkRecallSeconds?: number;
   /** How often a waiting queue caller looks for a free member (ms): a test lengthens it to see what does not wait for a look. */
   queuePollMs?: number;
+  /** How long the IVR waits for a key after a prompt (ms): a test shortens the product's 5 s to hear its no-input rule sooner. */
+  ivrNoInputMs?: number;
   /** RTP ports of the media engine: 100 (25 calls of 4) unless a test or bench asks for more. */
   rtpPorts?: number;
   /** The media engine's RTP inactivity timeouts (MediaEngineOptions); the engine's defaults (60 s, an hour on hold) otherwise. */
@@ -177,6 +179,7 @@ export async function startEdge(opts: {
     ...(opts.maxCalls !== undefined ? { maxCalls: opts.maxCalls } : {}),
     ...(opts.parkRecallSeconds !== undefined ? { parkRecallSeconds: opts.parkRecallSeconds } : {}),
     ...(opts.queuePollMs !== undefined ? { queuePollMs: opts.queuePollMs } : {}),
+    ...(opts.ivrNoInputMs !== undefined ? { ivrNoInputMs: opts.ivrNoInputMs } : {}),
     ...(opts.session ? { session: opts.session } : {}),
     ...(opts.now ? { now: opts.now } : {}),
     events: { onEnded: (call, result) => ended.push({ call, result }), onHold: (_call, side, held) => holds.push({ side, held }) },

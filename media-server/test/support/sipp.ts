@@ -65,6 +65,9 @@ export interface SippRun {
   logsSoFar(): string;
   /** Resolves once SIPp's SIP socket is bound (UDP), so a peer calling it right away is not refused. */
   ready: Promise<void>;
+  /** Its SIP address (-i, -p). */
+  localIp: string;
+  localPort: number;
 }
 
 /** Whether a UDP socket is bound to `port` (on any address), from the kernel's table. */
@@ -168,7 +171,43 @@ export function startSipp(o: SippOptions): SippRun {
     void done.then(() => (exited = true));
     while (!exited && !udpPortBound(o.localPort) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   })();
-  return { done, child, stop: () => child.kill('SIGKILL'), logsSoFar, ready };
+  return { done, child, stop: () => child.kill('SIGKILL'), logsSoFar, ready, localIp: o.localIp ?? '127.0.0.1', localPort: o.localPort };
+}
+
+/**
+ * Tells a SIPp phone running uac-talk-until-told.xml or uas-answer-talk-until-told.xml to hang up now (it
+ * then sends its BYE and waits for the 200): the test ends a call when its checks are done rather than after a talk time long enough for
+ * a loaded machine. The word is a request of its own method (HANGUP-NOW) to the phone's SIP port,
+ * naming the call's Call-ID (from the scenario's log): SIPp hands a message to the call of its Call-ID.
+ * Sent once, over loopback; the scenario logs its Call-ID only once it waits for the word.
+ */
+export async function tellToHangUp(run: SippRun, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let callId: string | undefined;
+  while (!(callId = /call-id (\S+)/.exec(run.logsSoFar())?.[1])) {
+    if (Date.now() > deadline) throw new Error('the SIPp phone never logged its Call-ID (is its scenario one of the *-until-told.xml, and was the call answered?)');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, run.localIp, resolve));
+  const { port } = socket.address();
+  const word = [
+    `HANGUP-NOW sip:sipp@${run.localIp}:${run.localPort} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${run.localIp}:${port};branch=z9hG4bK-test-${Date.now()}`,
+    `From: <sip:test@${run.localIp}>;tag=test`,
+    `To: <sip:sipp@${run.localIp}>`,
+    `Call-ID: ${callId}`,
+    'CSeq: 1 HANGUP-NOW',
+    'Max-Forwards: 70',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+  try {
+    await new Promise<void>((resolve, reject) => socket.send(word, run.localPort, run.localIp, (err) => (err ? reject(err) : resolve())));
+  } finally {
+    socket.close();
+  }
 }
 
 export const runSipp = (o: SippOptions) => startSipp(o).done;

@@ -63,6 +63,8 @@ export interface SipEdgeDeps {
   parkRecallSeconds?: number;
   /** How often a waiting queue caller looks for a free member (ms; the queue application's 250 when absent); tests lengthen it. */
   queuePollMs?: number;
+  /** How long the IVR waits for a key after a prompt (ms; the IVR application's NO_INPUT_MS when absent); tests shorten it. */
+  ivrNoInputMs?: number;
   /** Calls at once before a new INVITE gets 503 (default 10,000; tests set it low). */
   maxCalls?: number;
   events?: CallEvents;
@@ -212,7 +214,7 @@ export class SipEdge {
       localContact,
       recordingsDir: path.join(config.dataDir, 'recordings'),
       dataDir: config.dataDir,
-      settings: { ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}), parkRecallSeconds: deps.parkRecallSeconds ?? config.PARK_RECALL_SECONDS, ...(deps.maxCalls !== undefined ? { maxCalls: deps.maxCalls } : {}), ...(deps.queuePollMs ? { queuePollMs: deps.queuePollMs } : {}), ...(deps.session ? { session: deps.session } : {}) },
+      settings: { ...(deps.noAnswerSeconds ? { noAnswerSeconds: deps.noAnswerSeconds } : {}), parkRecallSeconds: deps.parkRecallSeconds ?? config.PARK_RECALL_SECONDS, ...(deps.maxCalls !== undefined ? { maxCalls: deps.maxCalls } : {}), ...(deps.queuePollMs ? { queuePollMs: deps.queuePollMs } : {}), ...(deps.ivrNoInputMs ? { ivrNoInputMs: deps.ivrNoInputMs } : {}), ...(deps.session ? { session: deps.session } : {}) },
       ...(deps.events ? { events: deps.events } : {}),
       ...(deps.ownership ? { ownership: deps.ownership } : {}),
       ...(deps.conferenceEvents ? { conferenceEvents: deps.conferenceEvents } : {}),
