@@ -11,4 +11,5 @@ export const meetingsAccess: Record<string, RouteRule> = {
   '/api/me/meetings/[id]': { GET: { permission: 'self.calls' }, DELETE: { permission: 'self.calls' } },
   // Any user of the account with the calling right, passcode checked in the handler (rate-limited).
   '/api/meetings/[number]/join': { POST: { permission: 'self.calls' } },
+  '/(portal)/meetings/[id]': { permission: 'self.calls' },
 };
