@@ -22,7 +22,7 @@ import { liveCounts } from './health.ts';
 import { CallControlChannel } from './control/call-control-channel.ts';
 import { RedisCallOwnership } from './control/call-ownership.ts';
 import { RedisConferenceEvents } from './control/conference-ownership.ts';
-import { startMeetings } from './meetings/start-meetings.ts';
+import { startMeetings } from './start-meetings.ts';
 
 const config = loadConfigOrExit();
 const { redisUrl, nodeId } = readSettingsOrExit();

@@ -9,10 +9,17 @@ import {
   meetingOwnerKey,
   readMeetingCommand,
   type MeetingCommand,
+  type MeetingCommandResult,
   type MeetingEvent,
   type MeetingLiveEvent,
 } from '@carillon/contracts/meeting-control';
-import type { MeetingRooms } from '../meetings/meeting-rooms.ts';
+
+/** What the channel hands commands to: the node's meetings (meetings/meeting-rooms.ts), wired by start-meetings.ts. */
+export interface MeetingTarget {
+  command(command: MeetingCommand): Promise<Pick<MeetingCommandResult, 'outcome' | 'reason' | 'peers' | 'transport' | 'producerId' | 'consumer'>>;
+  /** Whether this node hosts the meeting now. */
+  hosts(meetingId: string): boolean;
+}
 
 const RELEASE_IF_OWNER = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 
@@ -28,7 +35,7 @@ export class MeetingControlChannel {
   readonly #publisher: Redis;
   readonly #nodeId: string;
   readonly #log: Logger;
-  #rooms: MeetingRooms | null = null;
+  #rooms: MeetingTarget | null = null;
 
   private constructor(o: { subscriber: Redis; publisher: Redis; nodeId: string; log: Logger }) {
     this.#subscriber = o.subscriber;
@@ -50,7 +57,7 @@ export class MeetingControlChannel {
     return channel;
   }
 
-  attach(rooms: MeetingRooms): void {
+  attach(rooms: MeetingTarget): void {
     this.#rooms = rooms;
   }
 

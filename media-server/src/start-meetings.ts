@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Config, Logger } from '@carillon/config';
-import { MeetingControlChannel } from '../control/meeting-control-channel.ts';
-import { SfuThread } from '../sfu/index.ts';
-import { MeetingRooms } from './meeting-rooms.ts';
+import { MeetingControlChannel } from './control/meeting-control-channel.ts';
+import { SfuThread } from './sfu/index.ts';
+import { MeetingRooms } from './meetings/meeting-rooms.ts';
 
 /**
  * Video meetings on this node (issue 17, unreleased area `meetings`): an SFU worker thread with one
