@@ -38,6 +38,8 @@ export const MEDIA_SERVER_LAYERS: Record<string, { may: readonly string[] } | { 
   // The SFU (issue 17): Router, WebRtcTransport, Producer, Consumer over the media plane's SRTP, ICE-lite
   // and DTLS; it runs in a worker thread and knows nothing of calls, SIP or applications.
   sfu: { may: ['media', 'threads'] },
+  // Video meetings (issue 17): each meeting's Router and its peers' transports, producers and consumers on the SFU thread.
+  meetings: { may: ['sfu'] },
 };
 
 /**

@@ -22,6 +22,7 @@ import { liveCounts } from './health.ts';
 import { CallControlChannel } from './control/call-control-channel.ts';
 import { RedisCallOwnership } from './control/call-ownership.ts';
 import { RedisConferenceEvents } from './control/conference-ownership.ts';
+import { startMeetings } from './start-meetings.ts';
 
 const config = loadConfigOrExit();
 const { redisUrl, nodeId } = readSettingsOrExit();
@@ -109,6 +110,8 @@ const control = await CallControlChannel.start({
     configChanged: (change) => edge.invalidateAccountConfig(change.accountId, change.subjects),
   },
 });
+// Video meetings' SFU (issue 17), only where the unreleased area is enabled.
+const meetings = config.ENABLE_UNRELEASED.includes('meetings') ? await startMeetings({ config, redis, nodeId, log }) : null;
 const edgePorts = () => edge.transport.ports;
 
 beat();
@@ -124,6 +127,7 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   log.info('shutting down', { signal });
   await within(control.stop(), SHUTDOWN_STEP_MS).catch(() => undefined);
   subscriber.disconnect();
+  if (meetings) await within(meetings.stop(), SHUTDOWN_STEP_MS).catch(() => undefined);
   await within(edge.stop(), SHUTDOWN_STEP_MS * 2).catch((err: unknown) => log.warn('SIP edge did not stop cleanly', { error: err }));
   await within(media.stop(), SHUTDOWN_STEP_MS).catch(() => undefined);
   await within(db.destroy(), SHUTDOWN_STEP_MS).catch(() => undefined);

@@ -64,6 +64,8 @@ async function expectAppAnswers(): Promise<void> {
 const VALID_PAYLOADS: Partial<Record<SocketEventName, unknown[]>> = {
   'queues:supervise': [{ queueIds: ['00000000-0000-4000-8000-000000000001'] }],
   'conference:watch': [{ hostExtensionId: '00000000-0000-4000-8000-000000000001' }],
+  'meeting:join': [{ joinToken: 'not-a-token' }],
+  'meeting:signal': [{ type: 'create-transport', direction: 'send' }],
 };
 /** The gate's refusals, before any handler runs. */
 const GATE_ERRORS = ['rate_limited', 'unauthenticated', 'unknown_event', 'forbidden', 'invalid_payload', 'internal'];

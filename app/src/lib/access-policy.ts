@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Permission } from '@carillon/domain';
+import { meetingRequest } from '@carillon/contracts/meeting-control';
 import { FEATURE_ROUTE_ACCESS } from './access-features/index.ts';
 
 /**
@@ -185,6 +186,9 @@ export const SOCKET_EVENTS = {
   'queues:supervise': { access: 'authenticated', payload: z.tuple([z.object({ queueIds: z.array(z.string().uuid()).min(1).max(50) }).strict()]) },
   // The host's conference console (issue 16): the handler refuses any conference but the caller's own.
   'conference:watch': { access: perm('self.calls'), payload: z.tuple([z.object({ hostExtensionId: z.string().uuid() }).strict()]) },
+  // Video meetings (issue 17): the join token (given after the passcode check) names the meeting; signalling then acts on the socket's own peer only.
+  'meeting:join': { access: perm('self.calls'), payload: z.tuple([z.object({ joinToken: z.string().min(1).max(64) }).strict()]) },
+  'meeting:signal': { access: perm('self.calls'), payload: z.tuple([meetingRequest]) },
 } as const satisfies Record<string, SocketEventSpec>;
 
 export type SocketEventName = keyof typeof SOCKET_EVENTS;

@@ -47,6 +47,10 @@ export const UNRELEASED_DND: ReadonlySet<string> = new Set(['no_queue_calls']);
  * - `voicemail`: the voicemail inbox under My Extension › Messages (issue 13): messages, audio, transcripts,
  *   trash, live unread badge; hidden until calls deposit messages and greetings, phone access,
  *   notification e-mails and message-waiting indication exist.
+ * - `meetings`: video meetings (issue 17): a host's personal meeting ID and created meetings with passcodes
+ *   (`/api/me/meetings`), and the join page `/meetings/[id]` (passcode checked on the server); hidden until
+ *   the browser-to-SFU signalling, the gallery and the rest of issue 17 (simulcast, screen share, chat,
+ *   waiting room, host controls, recording) exist.
  * - `monitoring`: call monitoring groups (issue 15 point 6, MON-01/MON-02): groups of monitors and monitored users
  *   (`/api/monitoring-groups`), and media-server's listen, whisper, barge and take over by keypad code (`*81`…`*85`
  *   + extension) on two-party calls; hidden until the admin pages, monitoring from the web app, monitoring of
@@ -59,5 +63,5 @@ export const UNRELEASED_DND: ReadonlySet<string> = new Set(['no_queue_calls']);
  *   picks up with `*58`, and lights dialog-event BLF (RFC 4235); hidden until park codes and cross-node
  *   retrieval exist.
  */
-export const UNRELEASED_AREAS = ['answering_rules', 'conference', 'ivr', 'monitoring', 'paging', 'park', 'queues', 'shared_lines', 'sms', 'voicemail'] as const;
+export const UNRELEASED_AREAS = ['answering_rules', 'conference', 'ivr', 'meetings', 'monitoring', 'paging', 'park', 'queues', 'shared_lines', 'sms', 'voicemail'] as const;
 export type UnreleasedArea = (typeof UNRELEASED_AREAS)[number];

@@ -39,6 +39,7 @@ import * as m0040 from './migrations/0040_voicemail_retention.ts';
 import * as m0042 from './migrations/0042_user_name_recordings.ts';
 import * as m0043 from './migrations/0043_shared_lines.ts';
 import * as m0046 from './migrations/0046_sms_clean_content.ts';
+import * as m0049 from './migrations/0049_meetings.ts';
 
 /**
  * Migrations are listed here rather than read from a folder so that they
@@ -84,6 +85,7 @@ const migrations: Record<string, Migration> = {
   '0042_user_name_recordings': m0042,
   '0043_shared_lines': m0043,
   '0046_sms_clean_content': m0046,
+  '0049_meetings': m0049,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -929,6 +929,20 @@ export interface ConferenceSettingsTable {
   updated_at: Generated<Timestamp>;
 }
 
+/** A video meeting (issue 17): a host's personal meeting or one they created; migration 0049. */
+export interface MeetingsTable {
+  id: Generated<string>;
+  account_id: string;
+  host_user_id: string;
+  kind: 'personal' | 'scheduled';
+  number: string;
+  topic: string;
+  scheduled_start: NullableTimestamp;
+  passcode: string;
+  created_at: Timestamp;
+  ended_at: NullableTimestamp;
+}
+
 /** Who may park to and retrieve from a park location (an extension of type 'park_location'; PK-03). */
 export interface ParkLocationMembersTable {
   account_id: string;
@@ -1060,6 +1074,7 @@ export interface Database {
   conference_dial_ins: ConferenceDialInsTable;
   conference_access_codes: ConferenceAccessCodesTable;
   conference_settings: ConferenceSettingsTable;
+  meetings: MeetingsTable;
   park_location_members: ParkLocationMembersTable;
   pickup_groups: PickupGroupsTable;
   pickup_group_members: PickupGroupMembersTable;

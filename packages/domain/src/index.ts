@@ -14,6 +14,7 @@ export * from './sms-quiet-hours.ts';
 export * from './sms-content.ts';
 export * from './queues/index.ts';
 export * from './conference.ts';
+export * from './meetings.ts';
 export * from './calendar-event.ts';
 export * from './park/index.ts';
 export * from './monitoring/index.ts';

@@ -2,6 +2,7 @@ import type { RouteRule } from '../access-policy.ts';
 import { answeringRulesAccess } from './answering-rules.ts';
 import { conferenceAccess } from './conference.ts';
 import { ivrAccess } from './ivr.ts';
+import { meetingsAccess } from './meetings.ts';
 import { callQueuesAccess } from './call-queues.ts';
 import { monitoringAccess } from './monitoring.ts';
 import { pagingAccess } from './paging.ts';
@@ -16,4 +17,4 @@ import { voicemailAccess } from './voicemail.ts';
  * one line here, instead of editing the central table. A route listed twice is
  * a mistake the access-policy test catches.
  */
-export const FEATURE_ROUTE_ACCESS: Record<string, RouteRule>[] = [answeringRulesAccess, conferenceAccess, ivrAccess, callQueuesAccess, monitoringAccess, pagingAccess, parkAccess, sharedLinesAccess, smsAccess, voicemailAccess];
+export const FEATURE_ROUTE_ACCESS: Record<string, RouteRule>[] = [answeringRulesAccess, conferenceAccess, ivrAccess, meetingsAccess, callQueuesAccess, monitoringAccess, pagingAccess, parkAccess, sharedLinesAccess, smsAccess, voicemailAccess];

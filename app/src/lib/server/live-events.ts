@@ -18,6 +18,8 @@ import { relaySmsEvents, type SmsLiveEvent } from './sms/sms-live.ts';
 import { relayVoicemailEvents, type VoicemailLiveEvent } from './voicemail/voicemail-live.ts';
 import type { ConferenceLiveEvent } from '@carillon/contracts/conference-control';
 import { conferenceRoom, hostedConference, relayConferenceEvents, sendConferenceCommand } from './conference-console.ts';
+import type { MeetingLiveEvent } from '@carillon/contracts/meeting-control';
+import { meetingHandlers, relayMeetingEvents } from './meetings/meeting-signalling.ts';
 
 type SocketData = { sessionToken: string; auth: AuthenticatedSession };
 type Ack = (reply: unknown) => void;
@@ -38,6 +40,8 @@ interface ServerEvents {
   voicemail: (e: VoicemailLiveEvent) => void;
   /** Sent to `conference:<account>:<host extension>` (conference:watch) by relayConferenceEvents. */
   conference: (e: ConferenceLiveEvent) => void;
+  /** Sent to `meeting:<account>:<meeting>` (meeting:join) by relayMeetingEvents. */
+  meeting: (e: MeetingLiveEvent) => void;
 }
 type LiveSocket = Socket<ClientEvents, ServerEvents, Record<string, never>, SocketData>;
 type LiveServer = SocketServer<ClientEvents, ServerEvents, Record<string, never>, SocketData>;
@@ -304,6 +308,8 @@ export async function attachLiveEvents(httpServer: HttpServer): Promise<SocketSe
   httpServer.once('close', () => void stopVoicemailRelay());
   const stopConferenceRelay = await relayConferenceEvents(io as unknown as SocketServer, rt);
   httpServer.once('close', () => void stopConferenceRelay());
+  const stopMeetingRelay = await relayMeetingEvents(io as unknown as SocketServer, rt);
+  httpServer.once('close', () => void stopMeetingRelay());
   const stopHealth = healthBroadcast(io, rt);
   httpServer.once('close', stopHealth);
   const watches = new Watches();
@@ -357,6 +363,7 @@ function eventHandlers(socket: LiveSocket, rt: Runtime, watches: Watches): Handl
     for (const t of timers) clearInterval(t);
   });
   return {
+    ...meetingHandlers(socket as unknown as Socket, rt, () => data.auth),
     'session:ping': () => ({ idleExpiresAt: data.auth.idleExpiresAt.toISOString() }),
 
     'presence:watch': async () => {

@@ -2,6 +2,7 @@ import { en as answeringRulesEn, fr as answeringRulesFr } from './answering-rule
 import { en as callQueuesEn, fr as callQueuesFr } from './call-queues.ts';
 import { en as conferenceEn, fr as conferenceFr } from './conference.ts';
 import { en as ivrEn, fr as ivrFr } from './ivr.ts';
+import { en as meetingsEn, fr as meetingsFr } from './meetings.ts';
 import { en as monitoringEn, fr as monitoringFr } from './monitoring.ts';
 import { en as pagingEn, fr as pagingFr } from './paging.ts';
 import { en as parkEn, fr as parkFr } from './park.ts';
@@ -17,6 +18,6 @@ import { en as voicemailEn, fr as voicemailFr } from './voicemail.ts';
  * by the feature (`answeringRules.title`).
  */
 export const featureDictionaries = {
-  en: { ...answeringRulesEn, ...callQueuesEn, ...conferenceEn, ...ivrEn, ...monitoringEn, ...pagingEn, ...parkEn, ...sharedLinesEn, ...smsEn, ...voicemailEn },
-  fr: { ...answeringRulesFr, ...callQueuesFr, ...conferenceFr, ...ivrFr, ...monitoringFr, ...pagingFr, ...parkFr, ...sharedLinesFr, ...smsFr, ...voicemailFr },
+  en: { ...answeringRulesEn, ...callQueuesEn, ...conferenceEn, ...ivrEn, ...meetingsEn, ...monitoringEn, ...pagingEn, ...parkEn, ...sharedLinesEn, ...smsEn, ...voicemailEn },
+  fr: { ...answeringRulesFr, ...callQueuesFr, ...conferenceFr, ...ivrFr, ...meetingsFr, ...monitoringFr, ...pagingFr, ...parkFr, ...sharedLinesFr, ...smsFr, ...voicemailFr },
 } as const;

@@ -2,6 +2,7 @@ import type { Operation } from '../operations.ts';
 import { answeringRulesOperations } from './answering-rules.ts';
 import { conferenceOperations } from './conference.ts';
 import { ivrOperations } from './ivr.ts';
+import { meetingsOperations } from './meetings.ts';
 import { callQueuesOperations } from './call-queues.ts';
 import { monitoringOperations } from './monitoring.ts';
 import { pagingOperations } from './paging.ts';
@@ -15,4 +16,4 @@ import { voicemailOperations } from './voicemail.ts';
  * feature lists its operations in `features/<feature>.ts` and adds one line
  * here, instead of editing the central list.
  */
-export const FEATURE_OPERATIONS: readonly Operation[] = [...answeringRulesOperations, ...conferenceOperations, ...ivrOperations, ...callQueuesOperations, ...monitoringOperations, ...pagingOperations, ...parkOperations, ...sharedLinesOperations, ...smsOperations, ...voicemailOperations];
+export const FEATURE_OPERATIONS: readonly Operation[] = [...answeringRulesOperations, ...conferenceOperations, ...ivrOperations, ...meetingsOperations, ...callQueuesOperations, ...monitoringOperations, ...pagingOperations, ...parkOperations, ...sharedLinesOperations, ...smsOperations, ...voicemailOperations];
