@@ -37,7 +37,8 @@ export async function speakMenuPrompt(rt: Runtime, menu: IvrMenuView): Promise<v
 }
 
 /** The menus the visual editor asks to validate before they are saved (POST /api/ivr/validate). */
-export const validateMenusInput = z.object({ menus: z.array(ivrMenu).max(MAX_IVR_MENUS) }).strict();
+/** `{}` (or no body): the stored configuration; `{menus}`: those menus (the canvas's unsaved copy) with the stored settings. */
+export const validateMenusInput = z.object({ menus: z.array(ivrMenu).max(MAX_IVR_MENUS).optional() }).strict();
 
 export const importQuery = z.object({ accept: z.enum(['true', 'false']).default('false') }).strict();
 export const sampleQuery = z.object({ kind: z.enum(['single-level', 'multi-level']) }).strict();

@@ -17,5 +17,6 @@ export const POST: RequestHandler = inArea('ivr', async (event) => {
   if (!(event.request.headers.get('content-type') ?? '').startsWith('application/json')) return json({ issues: await validateAccountIvr(rt.db, accountId) });
   const body = await readJson(event.request, validateMenusInput);
   if (!body.ok) return body.response;
-  return json({ issues: await validateAccountIvr(rt.db, accountId, { settings: await getIvrSettings(rt.db, accountId), menus: body.data.menus }) });
+  const menus = body.data.menus;
+  return json({ issues: menus ? await validateAccountIvr(rt.db, accountId, { settings: await getIvrSettings(rt.db, accountId), menus }) : await validateAccountIvr(rt.db, accountId) });
 });
