@@ -380,7 +380,7 @@ describe('browser softphone', () => {
     await carol.fill('#dial', '');
   }, 60_000);
 
-  it("shows colleagues' presence live (available, ringing, on a call, Do Not Disturb, offline) and finds them by name or extension", async () => {
+  it("shows colleagues' presence live (available, ringing, on a call, on hold, Do Not Disturb, offline) and finds them by name or extension", async () => {
     const presence = (page: Page, extension: string) => page.locator(`[data-testid="colleagues"] li[data-extension="${extension}"]`).getAttribute('data-presence', { timeout: 2000 }).catch(() => null);
     await expect.poll(() => presence(carol, '102'), { timeout: 10_000 }).toBe('available');
     await expect.poll(() => presence(carol, '103'), { timeout: 10_000 }).toBe('available');
@@ -389,6 +389,13 @@ describe('browser softphone', () => {
     await expect.poll(() => presence(carol, '103'), { timeout: 10_000 }).toBe('ringing');
     await bea.getByRole('alertdialog', { name: 'Incoming call' }).getByRole('button', { name: 'Answer' }).click();
     await expect.poll(() => presence(carol, '103'), { timeout: 10_000 }).toBe('on_call');
+    await expect.poll(() => presence(carol, '102'), { timeout: 10_000 }).toBe('on_call');
+    // Alice holds: she is "on hold" for colleagues (her only call is one she holds), Bea still on a call.
+    await alice.getByRole('button', { name: 'Hold' }).click();
+    await expect.poll(() => presence(carol, '102'), { timeout: 10_000 }).toBe('on_hold');
+    expect(await presence(carol, '103')).toBe('on_call');
+    expect(await carol.locator('[data-testid="colleagues"] li[data-extension="102"] .state').innerText()).toBe('On hold');
+    await alice.getByRole('button', { name: 'Resume' }).click();
     await expect.poll(() => presence(carol, '102'), { timeout: 10_000 }).toBe('on_call');
     await alice.getByRole('button', { name: 'Hang up', exact: true }).click();
     await expect.poll(() => presence(carol, '103'), { timeout: 10_000 }).toBe('available');

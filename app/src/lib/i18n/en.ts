@@ -338,6 +338,7 @@ export const en = {
   'phone.colleagues': "Colleagues",
   'phone.presence.available': "Available",
   'phone.presence.on_call': "On a call",
+  'phone.presence.on_hold': "On hold",
   'phone.presence.ringing': "Ringing",
   'phone.presence.dnd': "Do Not Disturb",
   'phone.presence.offline': "Offline",

@@ -340,6 +340,7 @@ export const fr: Dictionary = {
   'phone.colleagues': "Collègues",
   'phone.presence.available': "Disponible",
   'phone.presence.on_call': "En communication",
+  'phone.presence.on_hold': "En attente",
   'phone.presence.ringing': "Sonne",
   'phone.presence.dnd': "Ne pas déranger",
   'phone.presence.offline': "Hors ligne",

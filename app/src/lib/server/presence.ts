@@ -4,7 +4,7 @@ import { readMediaServerHeartbeats } from '@carillon/contracts/media-server-hear
 import type { Runtime } from './runtime.ts';
 
 /** What colleagues see of each other (seed 000 "Ne pas déranger" and the presence icons). */
-export type PresenceState = 'available' | 'on_call' | 'ringing' | 'dnd' | 'offline';
+export type PresenceState = 'available' | 'on_call' | 'on_hold' | 'ringing' | 'dnd' | 'offline';
 
 export interface PresenceEntry {
   extensionId: string;
@@ -18,6 +18,8 @@ export interface PresenceEntry {
  * live registrations (the registrar's bindings in Redis), what calls do (each
  * live media-server node's hash), and the Do Not Disturb setting. A call
  * outranks DND (the person is busy either way), DND outranks being online.
+ * A user whose every call is one they hold is "on hold" (a desk phone's lamp
+ * blinks then); one other live call and they are on a call.
  */
 export async function accountPresence(rt: Runtime, accountId: string): Promise<PresenceEntry[]> {
   const users = await rt.db
@@ -37,8 +39,8 @@ export async function accountPresence(rt: Runtime, accountId: string): Promise<P
       if (!field.startsWith(`${accountId}:`)) continue;
       try {
         const v = JSON.parse(value) as CallActivity;
-        const sum = activity.get(field) ?? { ringing: 0, onCall: 0 };
-        activity.set(field, { ringing: sum.ringing + (v.ringing || 0), onCall: sum.onCall + (v.onCall || 0) });
+        const sum = activity.get(field) ?? { ringing: 0, onCall: 0, held: 0 };
+        activity.set(field, { ringing: sum.ringing + (v.ringing || 0), onCall: sum.onCall + (v.onCall || 0), held: (sum.held ?? 0) + (v.held || 0) });
       } catch {
         // Not ours to read: skipped.
       }
@@ -47,7 +49,7 @@ export async function accountPresence(rt: Runtime, accountId: string): Promise<P
   return users.map((u, i) => {
     const online = readBindings((bindings[i]?.[1] ?? {}) as Record<string, string>, now).live.length > 0;
     const calls = activity.get(presenceField(accountId, u.extension_id));
-    const state: PresenceState = calls?.onCall ? 'on_call' : calls?.ringing ? 'ringing' : u.dnd_status === 'no_calls' ? 'dnd' : online ? 'available' : 'offline';
+    const state: PresenceState = calls?.onCall ? ((calls.held ?? 0) >= calls.onCall ? 'on_hold' : 'on_call') : calls?.ringing ? 'ringing' : u.dnd_status === 'no_calls' ? 'dnd' : online ? 'available' : 'offline';
     return { extensionId: u.extension_id, extension: u.number, name: `${u.first_name} ${u.last_name ?? ''}`.trim(), state };
   });
 }

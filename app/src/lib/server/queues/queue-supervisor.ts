@@ -2,7 +2,7 @@ import { managedQueues } from '@carillon/core/queues';
 import type { AuthenticatedSession } from '@carillon/core';
 import { queueCallersKey, queueDay, queueDayFigures, queueDayKey, queueEntryKey, queueMemberKey, queueWaitingKey, type QueueCallerInfo } from '@carillon/contracts/call-queues';
 import type { AgentState, SupervisedAgent, SupervisedCaller, SupervisorSnapshot } from '#lib/queue-supervisor.ts';
-import { accountPresence } from '../presence.ts';
+import { accountPresence, type PresenceState } from '../presence.ts';
 import type { Runtime } from '../runtime.ts';
 
 /** Queues one view shows at most (an account's queues fit; a socket asks for no more). */
@@ -99,8 +99,9 @@ export async function supervisorSnapshot(rt: Runtime, accountId: string, queueId
  * its own calls or a queue's mark), then why it takes no queue call (logged out of this queue, Do Not
  * Disturb for queue calls or all calls, no phone registered), else available.
  */
-export function agentState(presence: 'available' | 'on_call' | 'ringing' | 'dnd' | 'offline', mark: string | null, accepting: boolean, dnd: string): AgentState {
-  if (presence === 'on_call' || mark === 'busy') return 'on_call';
+export function agentState(presence: PresenceState, mark: string | null, accepting: boolean, dnd: string): AgentState {
+  // A call the agent holds is still their call: busy for the queue.
+  if (presence === 'on_call' || presence === 'on_hold' || mark === 'busy') return 'on_call';
   if (presence === 'ringing' || mark === 'offered') return 'ringing';
   if (mark === 'wrap-up') return 'wrap_up';
   if (!accepting) return 'logged_out';
